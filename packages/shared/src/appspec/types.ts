@@ -78,8 +78,25 @@ export interface EcsAppSpec {
   taskDefinition: string;
   containerName: string;
   containerPort: number;
+  /** Absent means the service's default, `LATEST`. */
   platformVersion?: string;
+  networkConfiguration?: EcsNetworkConfiguration;
+  capacityProviderStrategy?: EcsCapacityProviderItem[];
   hooks: FunctionHook[];
+}
+
+/** EcsNetworkConfiguration is an ECS AppSpec's `NetworkConfiguration.AwsvpcConfiguration`. */
+export interface EcsNetworkConfiguration {
+  subnets: string[];
+  securityGroups: string[];
+  assignPublicIp: 'ENABLED' | 'DISABLED';
+}
+
+/** EcsCapacityProviderItem is one item of an ECS AppSpec's `CapacityProviderStrategy`. */
+export interface EcsCapacityProviderItem {
+  capacityProvider: string;
+  base?: number;
+  weight?: number;
 }
 
 export type AppSpec = ServerAppSpec | LambdaAppSpec | EcsAppSpec;
