@@ -1,0 +1,160 @@
+/**
+ * Applying a planned Install. The cleanup file is written as the work goes (a copy's destination
+ * before the copy, a directory after it exists), so an Install that fails half-way is still undone
+ * completely by the next deployment of the group.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import { DeployError } from '@fleetdeploy/shared';
+import type { Instruction } from './instructions.js';
+import { SEMANAGE_PREFIX, lstatKind } from './cleanup.js';
+import { fullAcl } from './acl-set.js';
+import { runCommand } from '../process/spawn.js';
+
+/** PermissionTools names the programs permissions need; tests point them elsewhere. */
+export interface PermissionTools {
+  setfacl: string;
+  semanage: string;
+  restorecon: string;
+  getent: string;
+}
+
+/** defaultPermissionTools finds the programs on PATH. */
+export const defaultPermissionTools: PermissionTools = { setfacl: 'setfacl', semanage: 'semanage', restorecon: 'restorecon', getent: 'getent' };
+
+/** Files copied at once; enough to keep the disk busy without exhausting descriptors. */
+const COPY_CONCURRENCY = 32;
+
+/** applyInstructions performs a plan, recording every created path in the group's cleanup file. */
+export async function applyInstructions(
+  instructions: readonly Instruction[],
+  cleanupFile: string,
+  tools: PermissionTools = defaultPermissionTools,
+): Promise<void> {
+  const fd = fs.openSync(cleanupFile, 'w');
+  const record = (lines: string[]): void => {
+    fs.writeSync(fd, lines.map((l) => `${l}\n`).join(''));
+  };
+  const ids = new IdResolver(tools.getent);
+  const preserveOwner = process.getuid?.() === 0;
+  try {
+    for (let i = 0; i < instructions.length; ) {
+      const ins = instructions[i]!;
+      if (ins.type === 'copy') {
+        const batch: Array<Extract<Instruction, { type: 'copy' }>> = [];
+        while (i < instructions.length && batch.length < COPY_CONCURRENCY && instructions[i]!.type === 'copy') {
+          batch.push(instructions[i] as Extract<Instruction, { type: 'copy' }>);
+          i++;
+        }
+        record(batch.map((c) => c.destination));
+        await Promise.all(batch.map((c) => copyEntry(c.source, c.destination, preserveOwner)));
+        continue;
+      }
+      i++;
+      switch (ins.type) {
+        case 'mkdir':
+          makeDirectory(ins.directory);
+          record([ins.directory]);
+          break;
+        case 'chmod':
+          fs.chmodSync(ins.file, parseInt(ins.mode, 8));
+          break;
+        case 'setfacl': {
+          const acl = fullAcl(ins.acl, fs.statSync(ins.file).mode & 0o777);
+          await mustRun(tools.setfacl, ['--set', acl.join(','), ins.file], 'setting the ACL of', ins.file, 'the acl package');
+          break;
+        }
+        case 'semanage': {
+          const { user, type, range } = ins.context;
+          const args = ['fcontext', '-a', ...(user ? ['-s', user] : []), '-t', type, ...(range ? ['-r', range] : []), fs.realpathSync(ins.file)];
+          await mustRun(tools.semanage, args, 'labelling', ins.file, 'SELinux management tools (policycoreutils)');
+          await mustRun(tools.restorecon, ['-v', fs.realpathSync(ins.file)], 'restoring the SELinux context of', ins.file, 'SELinux management tools (policycoreutils)');
+          record([`${SEMANAGE_PREFIX}${fs.realpathSync(ins.file)}`]);
+          break;
+        }
+        case 'chown': {
+          const uid = ins.owner === null ? -1 : await ids.uid(ins.owner);
+          const gid = ins.group === null ? -1 : await ids.gid(ins.group);
+          fs.chownSync(ins.file, uid, gid);
+          break;
+        }
+        default: {
+          const never: never = ins;
+          throw new Error(`unknown instruction ${JSON.stringify(never)}`);
+        }
+      }
+    }
+  } catch (err) {
+    if (err instanceof DeployError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    throw new DeployError('UnknownError', `Install failed: ${e.message}`, { cause: err });
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function makeDirectory(dir: string): void {
+  try {
+    fs.mkdirSync(dir);
+  } catch (err) {
+    // Another entry of the same plan, or a script, may have made it meanwhile; a directory is fine.
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || lstatKind(dir) !== 'directory') throw err;
+  }
+}
+
+/**
+ * copyEntry copies one bundle entry as `cp -a` would: links as links, files with their mode and
+ * times, and their owner when we run as root. An existing target is unlinked first, so OVERWRITE of a
+ * symlink replaces the link instead of writing through it.
+ */
+async function copyEntry(src: string, dst: string, preserveOwner: boolean): Promise<void> {
+  const st = await fsp.lstat(src);
+  if (lstatKind(dst) !== 'none') await fsp.unlink(dst);
+  if (st.isSymbolicLink()) {
+    await fsp.symlink(await fsp.readlink(src), dst);
+    if (preserveOwner) await fsp.lchown(dst, st.uid, st.gid);
+    return;
+  }
+  await fsp.copyFile(src, dst);
+  if (preserveOwner) await fsp.chown(dst, st.uid, st.gid);
+  await fsp.chmod(dst, st.mode & 0o7777); // after chown, which clears set-id bits
+  await fsp.utimes(dst, st.atime, st.mtime);
+}
+
+async function mustRun(tool: string, args: string[], doing: string, file: string, pkg: string): Promise<void> {
+  const out = await runCommand(tool, args);
+  if (out.spawnError?.code === 'ENOENT') {
+    throw new DeployError('UnknownError', `Install failed ${doing} ${file}: ${tool} is not installed on this host (install ${pkg})`);
+  }
+  if (out.code !== 0) {
+    const why = (out.stderr || out.stdout).trim() || (out.spawnError?.message ?? `signal ${out.signal}`);
+    throw new DeployError('UnknownError', `Install failed ${doing} ${file}: ${tool} exited with ${out.code ?? out.signal}: ${why}`);
+  }
+}
+
+/** IdResolver looks user and group names up once each through the system's name service. */
+class IdResolver {
+  private readonly cache = new Map<string, number>();
+  constructor(private readonly getent: string) {}
+
+  uid(name: string): Promise<number> {
+    return this.lookup('passwd', name, 'user');
+  }
+
+  gid(name: string): Promise<number> {
+    return this.lookup('group', name, 'group');
+  }
+
+  private async lookup(db: 'passwd' | 'group', name: string, what: string): Promise<number> {
+    const key = `${db}:${name}`;
+    const cached = this.cache.get(key);
+    if (cached !== undefined) return cached;
+    const out = await runCommand(this.getent, [db, name]);
+    const id = Number(out.stdout.split(':')[2]);
+    if (out.code !== 0 || !Number.isInteger(id)) {
+      throw new DeployError('UnknownError', `Install failed: the ${what} ${name} does not exist on this host`);
+    }
+    this.cache.set(key, id);
+    return id;
+  }
+}
