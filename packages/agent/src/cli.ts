@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+/**
+ * fleetdeploy-agent: the host agent's command line. `local` runs a deployment on this host with no
+ * coordinator, taking codedeploy-local's options.
+ */
+import { Command, Option } from 'commander';
+import { isDeployError } from '@fleetdeploy/shared';
+import { runLocal } from './local/run-local.js';
+import type { LocalOptions } from './local/options.js';
+
+const program = new Command('fleetdeploy-agent')
+  .description('fleetdeploy host agent: runs CodeDeploy-compatible deployments on this host')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+program
+  .command('local')
+  .description('deploy a revision on this host without a coordinator (options of AWS codedeploy-local)')
+  .option('-l, --bundle-location <location>', 'bundle: a folder, a tar/tgz/zip file, file://, s3://bucket/key or a GitHub URL (default: current folder)')
+  .addOption(new Option('-t, --type <type>', 'bundle type: tgz, tar, zip or directory (default: directory)'))
+  .option('-b, --file-exists-behavior <behavior>', 'DISALLOW, OVERWRITE or RETAIN for files no earlier deployment installed (default: DISALLOW; the AppSpec may override)')
+  .option('-g, --deployment-group <id>', 'deployment group id: names the folder and ties cleanup between runs (default: default-local-deployment-group)')
+  .option('-d, --deployment-group-name <name>', 'DEPLOYMENT_GROUP_NAME seen by scripts (default: LocalFleet)')
+  .option('-a, --application-name <name>', 'APPLICATION_NAME seen by scripts (default: the bundle location)')
+  .option('-e, --events <events>', 'comma-separated lifecycle events to run; DownloadBundle and Install are added')
+  .option('-c, --agent-configuration-file <file>', 'agent configuration: codedeployagent.yml or ours (default: /etc/codedeploy-agent/conf/codedeployagent.yml if present)')
+  .option('-A, --appspec-filename <name>', 'AppSpec file name in the bundle (default: appspec.yml, then appspec.yaml)')
+  .action(async (opts: LocalOptions) => {
+    const outcome = await runLocal(opts, { cwd: process.cwd(), print: (line) => console.log(line) });
+    process.exitCode = outcome.ok ? 0 : 1;
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  // Mistakes in options, configuration or the bundle are the user's to fix: one line, no stack.
+  if (isDeployError(err) || (err instanceof Error && err.name === 'LocalUsageError')) {
+    console.error(`ERROR: ${(err as Error).message}`);
+  } else {
+    console.error('fleetdeploy-agent: unexpected internal error, please report it:');
+    console.error(err);
+  }
+  process.exitCode = 1;
+});

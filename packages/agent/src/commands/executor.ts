@@ -1,0 +1,131 @@
+/**
+ * Runs one lifecycle event of one deployment on this host, the unit of work the coordinator hands an
+ * agent (and that `fleetdeploy-agent local` runs in a sequence). Always resolves to a result with
+ * CodeDeploy's diagnostics; only programming errors escape as exceptions.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { hookRevisionSource, shortDeploymentId, toDeployError, InPlaceEvents } from '@fleetdeploy/shared';
+import type { DeploymentSpec, Diagnostics, HookScript } from '@fleetdeploy/shared';
+import type { AgentConfig } from '../config/agent-config.js';
+import type { Layout } from '../layout.js';
+import { createLayout, readMarker } from '../layout.js';
+import { checkLifecycleEvents, loadAppSpec } from '../appspec/load.js';
+import { installRevision } from '../install/install.js';
+import type { PermissionTools } from '../install/apply.js';
+import { downloadBundle } from './download.js';
+import type { BundleFetcher } from './download.js';
+import { ScriptLog } from '../hooks/script-log.js';
+import { runHookScripts } from '../hooks/run-hook.js';
+import { hookEnvironment } from './hook-env.js';
+
+/** CommandResult is how one lifecycle event ended on this host. */
+export interface CommandResult {
+  status: 'Succeeded' | 'Failed';
+  /** True when there was nothing to do (a hook with no scripts, or no previous revision). */
+  noop: boolean;
+  diagnostics: Diagnostics;
+}
+
+/** ExecutorDeps are the host facts and services an event needs. */
+export interface ExecutorDeps {
+  config: AgentConfig;
+  fetchBundle?: BundleFetcher;
+  permissionTools?: PermissionTools;
+  signal?: AbortSignal;
+  now?: () => Date;
+}
+
+/** executeEvent runs one lifecycle event (`DownloadBundle`, `Install` or a hook) of a deployment. */
+export async function executeEvent(event: string, spec: DeploymentSpec, deps: ExecutorDeps): Promise<CommandResult> {
+  const layout = createLayout(deps.config.rootDir);
+  try {
+    const deploymentRoot = layout.deploymentRoot(spec.deploymentGroupId, shortDeploymentId(spec.deploymentId));
+    fs.mkdirSync(deploymentRoot, { recursive: true });
+    let noop = false;
+    if (event === 'DownloadBundle') {
+      await downloadBundle({
+        layout,
+        spec,
+        deploymentRoot,
+        maxRevisions: deps.config.maxRevisions,
+        bundleLimits: deps.config.bundleLimits,
+        fetchBundle: deps.fetchBundle,
+        signal: deps.signal,
+      });
+    } else if (event === 'Install') {
+      const appSpec = loadAppSpec(layout.archiveDir(deploymentRoot), spec.appSpecFilename);
+      if (spec.allPossibleLifecycleEvents) checkLifecycleEvents(appSpec, spec.allPossibleLifecycleEvents, InPlaceEvents);
+      await installRevision({
+        layout,
+        groupId: spec.deploymentGroupId,
+        deploymentRoot,
+        appSpec,
+        fileExistsBehavior: spec.fileExistsBehavior,
+        tools: deps.permissionTools,
+      });
+    } else {
+      noop = !(await runHook(event, spec, deploymentRoot, layout, deps));
+    }
+    return { status: 'Succeeded', noop, diagnostics: { errorCode: 'Success', scriptName: '', message: 'Succeeded', logTail: '' } };
+  } catch (err) {
+    return { status: 'Failed', noop: false, diagnostics: toDeployError(err).toDiagnostics() };
+  }
+}
+
+/** scriptsForEvent finds the revision folder and scripts a hook would run, or undefined for a no-op. */
+export function scriptsForEvent(
+  event: string,
+  spec: DeploymentSpec,
+  deploymentRoot: string,
+  layout: Layout,
+): { revisionRoot: string; scripts: HookScript[] } | undefined {
+  let revisionRoot = deploymentRoot;
+  // Once this deployment's archive exists every hook uses it; before that some hooks run older scripts.
+  if (!fs.existsSync(layout.archiveDir(deploymentRoot))) {
+    const source = hookRevisionSource(event, { creator: spec.deploymentCreator, deploymentType: spec.deploymentType });
+    if (source !== 'current') {
+      const marker = source === 'lastSuccessfulInstall'
+        ? layout.lastSuccessfulInstallMarker(spec.deploymentGroupId)
+        : layout.mostRecentInstallMarker(spec.deploymentGroupId);
+      const previous = readMarker(marker);
+      if (previous === undefined) return undefined; // first deployment of the group here: nothing to stop
+      revisionRoot = previous;
+    }
+  }
+  const appSpec = loadAppSpec(layout.archiveDir(revisionRoot), spec.appSpecFilename);
+  const scripts = appSpec.hooks[event] ?? [];
+  return scripts.length === 0 ? undefined : { revisionRoot, scripts };
+}
+
+/** Runs a hook's scripts; false when it had none to run. */
+async function runHook(event: string, spec: DeploymentSpec, deploymentRoot: string, layout: Layout, deps: ExecutorDeps): Promise<boolean> {
+  const selected = scriptsForEvent(event, spec, deploymentRoot, layout);
+  if (selected === undefined) return false;
+  const log = new ScriptLog(
+    deploymentRoot,
+    shortDeploymentId(spec.deploymentId),
+    deps.config.enableDeploymentsLog ? layout.deploymentsLog : null,
+    deps.now,
+  );
+  try {
+    await runHookScripts({
+      event,
+      scripts: selected.scripts,
+      archiveDir: layout.archiveDir(selected.revisionRoot),
+      env: hookEnvironment(event, spec),
+      log,
+      signal: deps.signal,
+      killGraceMs: deps.config.scriptKillGraceMs,
+    });
+  } finally {
+    await log.close();
+  }
+  return true;
+}
+
+/** scriptsLogPath is where a deployment's script output goes, for messages that point people at it. */
+export function scriptsLogPath(config: AgentConfig, spec: DeploymentSpec): string {
+  const layout = createLayout(config.rootDir);
+  return path.join(layout.deploymentRoot(spec.deploymentGroupId, shortDeploymentId(spec.deploymentId)), 'logs', 'scripts.log');
+}

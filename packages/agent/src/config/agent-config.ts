@@ -1,0 +1,106 @@
+/**
+ * The agent's configuration: our own YAML or the AWS agent's codedeployagent.yml (Ruby-symbol keys
+ * such as `:root_dir:`), so a host can switch agents without rewriting its configuration.
+ */
+import yaml from 'js-yaml';
+import { DeployError } from '@fleetdeploy/shared';
+import type { BundleLimits } from '../bundle/limits.js';
+import { defaultBundleLimits } from '../bundle/limits.js';
+
+/** AgentConfig is the validated, frozen configuration every agent module receives explicitly. */
+export interface AgentConfig {
+  readonly rootDir: string;
+  readonly logDir: string;
+  readonly maxRevisions: number;
+  readonly enableDeploymentsLog: boolean;
+  /** How long a timed-out script's process group has between SIGTERM and SIGKILL. */
+  readonly scriptKillGraceMs: number;
+  readonly bundleLimits: Readonly<BundleLimits>;
+}
+
+/** defaultAgentConfig mirrors the AWS agent's shipped configuration file. */
+export const defaultAgentConfig: AgentConfig = Object.freeze({
+  rootDir: '/opt/codedeploy-agent/deployment-root',
+  logDir: '/var/log/aws/codedeploy-agent',
+  maxRevisions: 5,
+  enableDeploymentsLog: true,
+  scriptKillGraceMs: 5000,
+  bundleLimits: Object.freeze({ ...defaultBundleLimits }),
+});
+
+/** ConfigSource names where a configuration text came from, for error messages. */
+type Raw = Record<string, unknown>;
+
+/**
+ * parseAgentConfig validates a configuration file's text. Keys may be written `:root_dir:` (AWS agent)
+ * or `root_dir:` (ours); unknown AWS keys (`:pid_dir:`, `:proxy_uri:`...) are accepted and ignored.
+ * Every error names the file and the key.
+ */
+export function parseAgentConfig(text: string, source: string): AgentConfig {
+  let doc: unknown;
+  try {
+    doc = yaml.load(text, { schema: yaml.CORE_SCHEMA });
+  } catch (err) {
+    throw new DeployError('UnknownError', `${source}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (doc === null || doc === undefined) return defaultAgentConfig;
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new DeployError('UnknownError', `${source}: expected a map of settings`);
+  }
+  const raw: Raw = {};
+  for (const [key, value] of Object.entries(doc as Raw)) raw[key.replace(/^:/, '').replace(/:$/, '')] = value;
+
+  const problems: string[] = [];
+  const str = (key: string, fallback: string): string => {
+    const v = raw[key];
+    if (v === undefined || v === null || v === '') return fallback;
+    if (typeof v !== 'string') problems.push(`${key}: expected a path, got ${JSON.stringify(v)}`);
+    return String(v);
+  };
+  const int = (key: string, fallback: number, min: number): number => {
+    const v = raw[key];
+    if (v === undefined || v === null || v === '') return fallback;
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+    if (!Number.isInteger(n) || n < min) {
+      problems.push(`${key}: expected an integer of at least ${min}, got ${JSON.stringify(v)}`);
+      return fallback;
+    }
+    return n;
+  };
+  const bool = (key: string, fallback: boolean): boolean => {
+    const v = raw[key];
+    if (v === undefined || v === null || v === '') return fallback;
+    if (typeof v === 'boolean') return v;
+    if (v === 'true' || v === 'false') return v === 'true';
+    problems.push(`${key}: expected true or false, got ${JSON.stringify(v)}`);
+    return fallback;
+  };
+
+  const limitsRaw = raw.bundle_limits ?? {};
+  const limits = (typeof limitsRaw === 'object' && limitsRaw !== null ? limitsRaw : {}) as Raw;
+  const limit = (key: string, fallback: number): number => {
+    const v = limits[key];
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== 'number' || !(v > 0)) {
+      problems.push(`bundle_limits.${key}: expected a positive number, got ${JSON.stringify(v)}`);
+      return fallback;
+    }
+    return v;
+  };
+
+  const config: AgentConfig = {
+    rootDir: str('root_dir', defaultAgentConfig.rootDir),
+    logDir: str('log_dir', defaultAgentConfig.logDir),
+    maxRevisions: int('max_revisions', defaultAgentConfig.maxRevisions, 1),
+    enableDeploymentsLog: bool('enable_deployments_log', defaultAgentConfig.enableDeploymentsLog),
+    scriptKillGraceMs: int('script_kill_grace_seconds', defaultAgentConfig.scriptKillGraceMs / 1000, 0) * 1000,
+    bundleLimits: Object.freeze({
+      maxEntries: limit('max_entries', defaultBundleLimits.maxEntries),
+      maxTotalBytes: limit('max_total_bytes', defaultBundleLimits.maxTotalBytes),
+      maxCompressionRatio: limit('max_compression_ratio', defaultBundleLimits.maxCompressionRatio),
+    }),
+  };
+  if (typeof raw.children === 'number' && raw.children !== 1) problems.push(`children: must be 1, got ${raw.children}`);
+  if (problems.length > 0) throw new DeployError('UnknownError', `${source}: ${problems.join('; ')}`);
+  return Object.freeze(config);
+}
