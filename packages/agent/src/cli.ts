@@ -25,6 +25,7 @@ program
   .option('-e, --events <events>', 'comma-separated lifecycle events to run; DownloadBundle and Install are added')
   .option('-c, --agent-configuration-file <file>', 'agent configuration: codedeployagent.yml or ours (default: /etc/codedeploy-agent/conf/codedeployagent.yml if present)')
   .option('-A, --appspec-filename <name>', 'AppSpec file name in the bundle (default: appspec.yml, then appspec.yaml)')
+  .option('--ignore-application-stop-failures', 'carry on when ApplicationStop, BeforeBlockTraffic or AfterBlockTraffic fails')
   .action(async (opts: LocalOptions) => {
     const outcome = await runLocal(opts, { cwd: process.cwd(), print: (line) => console.log(line) });
     process.exitCode = outcome.ok ? 0 : 1;

@@ -18,6 +18,7 @@ import type { BundleFetcher } from './download.js';
 import { ScriptLog } from '../hooks/script-log.js';
 import { runHookScripts } from '../hooks/run-hook.js';
 import { hookEnvironment } from './hook-env.js';
+import { beginCommand, endCommand } from '../state/journal.js';
 
 /** CommandResult is how one lifecycle event ended on this host. */
 export interface CommandResult {
@@ -34,43 +35,62 @@ export interface ExecutorDeps {
   permissionTools?: PermissionTools;
   signal?: AbortSignal;
   now?: () => Date;
+  /**
+   * The coordinator's id for this command. When given, a crash marker holds it while the event runs,
+   * so that a restarted agent reports the event as FailedAfterRestart instead of running it again.
+   */
+  commandId?: string;
 }
 
 /** executeEvent runs one lifecycle event (`DownloadBundle`, `Install` or a hook) of a deployment. */
 export async function executeEvent(event: string, spec: DeploymentSpec, deps: ExecutorDeps): Promise<CommandResult> {
   const layout = createLayout(deps.config.rootDir);
+  let marked: string | undefined;
   try {
-    const deploymentRoot = layout.deploymentRoot(spec.deploymentGroupId, shortDeploymentId(spec.deploymentId));
+    const deploymentId = shortDeploymentId(spec.deploymentId);
+    const deploymentRoot = layout.deploymentRoot(spec.deploymentGroupId, deploymentId);
     fs.mkdirSync(deploymentRoot, { recursive: true });
-    let noop = false;
-    if (event === 'DownloadBundle') {
-      await downloadBundle({
-        layout,
-        spec,
-        deploymentRoot,
-        maxRevisions: deps.config.maxRevisions,
-        bundleLimits: deps.config.bundleLimits,
-        fetchBundle: deps.fetchBundle,
-        signal: deps.signal,
-      });
-    } else if (event === 'Install') {
-      const appSpec = loadAppSpec(layout.archiveDir(deploymentRoot), spec.appSpecFilename);
-      if (spec.allPossibleLifecycleEvents) checkLifecycleEvents(appSpec, spec.allPossibleLifecycleEvents, InPlaceEvents);
-      await installRevision({
-        layout,
-        groupId: spec.deploymentGroupId,
-        deploymentRoot,
-        appSpec,
-        fileExistsBehavior: spec.fileExistsBehavior,
-        tools: deps.permissionTools,
-      });
-    } else {
-      noop = !(await runHook(event, spec, deploymentRoot, layout, deps));
+    if (deps.commandId !== undefined) {
+      beginCommand(layout, deploymentId, deps.commandId);
+      marked = deploymentId;
     }
+    const noop = await runEvent(event, spec, deploymentRoot, layout, deps);
     return { status: 'Succeeded', noop, diagnostics: { errorCode: 'Success', scriptName: '', message: 'Succeeded', logTail: '' } };
   } catch (err) {
     return { status: 'Failed', noop: false, diagnostics: toDeployError(err).toDiagnostics() };
+  } finally {
+    if (marked !== undefined) endCommand(layout, marked);
   }
+}
+
+/** Performs the event; true when there was nothing to do. */
+async function runEvent(event: string, spec: DeploymentSpec, deploymentRoot: string, layout: Layout, deps: ExecutorDeps): Promise<boolean> {
+  if (event === 'DownloadBundle') {
+    await downloadBundle({
+      layout,
+      spec,
+      deploymentRoot,
+      maxRevisions: deps.config.maxRevisions,
+      bundleLimits: deps.config.bundleLimits,
+      fetchBundle: deps.fetchBundle,
+      signal: deps.signal,
+    });
+    return false;
+  }
+  if (event === 'Install') {
+    const appSpec = loadAppSpec(layout.archiveDir(deploymentRoot), spec.appSpecFilename);
+    if (spec.allPossibleLifecycleEvents) checkLifecycleEvents(appSpec, spec.allPossibleLifecycleEvents, InPlaceEvents);
+    await installRevision({
+      layout,
+      groupId: spec.deploymentGroupId,
+      deploymentRoot,
+      appSpec,
+      fileExistsBehavior: spec.fileExistsBehavior,
+      tools: deps.permissionTools,
+    });
+    return false;
+  }
+  return !(await runHook(event, spec, deploymentRoot, layout, deps));
 }
 
 /** scriptsForEvent finds the revision folder and scripts a hook would run, or undefined for a no-op. */

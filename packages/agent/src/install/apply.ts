@@ -16,11 +16,12 @@ export interface PermissionTools {
   setfacl: string;
   semanage: string;
   restorecon: string;
+  chcon: string;
   getent: string;
 }
 
 /** defaultPermissionTools finds the programs on PATH. */
-export const defaultPermissionTools: PermissionTools = { setfacl: 'setfacl', semanage: 'semanage', restorecon: 'restorecon', getent: 'getent' };
+export const defaultPermissionTools: PermissionTools = { setfacl: 'setfacl', semanage: 'semanage', restorecon: 'restorecon', chcon: 'chcon', getent: 'getent' };
 
 /** Files copied at once; enough to keep the disk busy without exhausting descriptors. */
 const COPY_CONCURRENCY = 32;
@@ -64,14 +65,9 @@ export async function applyInstructions(
           await mustRun(tools.setfacl, ['--set', acl.join(','), ins.file], 'setting the ACL of', ins.file, 'the acl package');
           break;
         }
-        case 'semanage': {
-          const { user, type, range } = ins.context;
-          const args = ['fcontext', '-a', ...(user ? ['-s', user] : []), '-t', type, ...(range ? ['-r', range] : []), fs.realpathSync(ins.file)];
-          await mustRun(tools.semanage, args, 'labelling', ins.file, 'SELinux management tools (policycoreutils)');
-          await mustRun(tools.restorecon, ['-v', fs.realpathSync(ins.file)], 'restoring the SELinux context of', ins.file, 'SELinux management tools (policycoreutils)');
-          record([`${SEMANAGE_PREFIX}${fs.realpathSync(ins.file)}`]);
+        case 'semanage':
+          if (await labelSelinux(ins, tools)) record([`${SEMANAGE_PREFIX}${fs.realpathSync(ins.file)}`]);
           break;
-        }
         case 'chown': {
           const uid = ins.owner === null ? -1 : await ids.uid(ins.owner);
           const gid = ins.group === null ? -1 : await ids.gid(ins.group);
@@ -121,15 +117,43 @@ async function copyEntry(src: string, dst: string, preserveOwner: boolean): Prom
   await fsp.utimes(dst, st.atime, st.mtime);
 }
 
+/**
+ * labelSelinux gives a file its SELinux context the AWS agent's way (`semanage fcontext -a` then
+ * `restorecon`, which survives a relabel and is undone by the next cleanup). Hosts without semanage
+ * get `chcon`, which labels the file directly; true when a cleanup record is owed.
+ */
+async function labelSelinux(ins: Extract<Instruction, { type: 'semanage' }>, tools: PermissionTools): Promise<boolean> {
+  const { user, type, range } = ins.context;
+  const real = fs.realpathSync(ins.file);
+  const semanage = await runCommand(tools.semanage, ['fcontext', '-a', ...(user ? ['-s', user] : []), '-t', type, ...(range ? ['-r', range] : []), real]);
+  if (semanage.spawnError?.code !== 'ENOENT') {
+    failUnless(semanage, tools.semanage, 'labelling', ins.file);
+    await mustRun(tools.restorecon, ['-v', real], 'restoring the SELinux context of', ins.file, 'policycoreutils');
+    return true;
+  }
+  const chcon = await runCommand(tools.chcon, [...(user ? ['-u', user] : []), '-t', type, ...(range ? ['-l', range] : []), real]);
+  if (chcon.spawnError?.code === 'ENOENT') {
+    throw new DeployError('UnknownError', `Install failed labelling ${ins.file}: neither ${tools.semanage} (policycoreutils) nor ${tools.chcon} (coreutils) is installed on this host`);
+  }
+  if (chcon.code !== 0) {
+    const why = (chcon.stderr || chcon.stdout).trim();
+    throw new DeployError('UnknownError', `Install failed labelling ${ins.file}: ${tools.semanage} is not installed and ${tools.chcon} failed (is SELinux enabled on this host?): ${why}`);
+  }
+  return false;
+}
+
+function failUnless(out: Awaited<ReturnType<typeof runCommand>>, tool: string, doing: string, file: string): void {
+  if (out.code === 0) return;
+  const why = (out.stderr || out.stdout).trim() || (out.spawnError?.message ?? `signal ${out.signal}`);
+  throw new DeployError('UnknownError', `Install failed ${doing} ${file}: ${tool} exited with ${out.code ?? out.signal}: ${why}`);
+}
+
 async function mustRun(tool: string, args: string[], doing: string, file: string, pkg: string): Promise<void> {
   const out = await runCommand(tool, args);
   if (out.spawnError?.code === 'ENOENT') {
     throw new DeployError('UnknownError', `Install failed ${doing} ${file}: ${tool} is not installed on this host (install ${pkg})`);
   }
-  if (out.code !== 0) {
-    const why = (out.stderr || out.stdout).trim() || (out.spawnError?.message ?? `signal ${out.signal}`);
-    throw new DeployError('UnknownError', `Install failed ${doing} ${file}: ${tool} exited with ${out.code ?? out.signal}: ${why}`);
-  }
+  failUnless(out, tool, doing, file);
 }
 
 /** IdResolver looks user and group names up once each through the system's name service. */

@@ -326,18 +326,25 @@ describe('permissions', () => {
 });
 
 describe('permission tools that the host lacks', () => {
-  const tools = { setfacl: '/nonexistent/setfacl', semanage: '/nonexistent/semanage', restorecon: '/nonexistent/restorecon', getent: 'getent' };
-  async function installWith(perm: ReturnType<typeof permission>) {
+  const tools = { setfacl: '/nonexistent/setfacl', semanage: '/nonexistent/semanage', restorecon: '/nonexistent/restorecon', chcon: '/nonexistent/chcon', getent: 'getent' };
+  async function installWith(perm: ReturnType<typeof permission>, toolsUsed = tools) {
     const root = layout.deploymentRoot('g-1', `d-${++n}`);
     writeTree(layout.archiveDir(root), { 'a.txt': 'a' });
-    return installRevision({ layout, groupId: 'g-1', deploymentRoot: root, appSpec: appSpec({ files: [{ source: 'a.txt', destination: dest }], permissions: [perm] }), fileExistsBehavior: 'DISALLOW', tools });
+    return installRevision({ layout, groupId: 'g-1', deploymentRoot: root, appSpec: appSpec({ files: [{ source: 'a.txt', destination: dest }], permissions: [perm] }), fileExistsBehavior: 'DISALLOW', tools: toolsUsed });
   }
 
   it('names setfacl and its package when ACLs are asked for and setfacl is missing', async () => {
     await expect(installWith(permission(`${dest}/a.txt`, { acls: ['user:nobody:r--'], types: ['file'] }))).rejects.toThrow(`Install failed setting the ACL of ${dest}/a.txt: /nonexistent/setfacl is not installed on this host (install the acl package)`);
   });
 
-  it('names semanage when an SELinux context is asked for and the tools are missing', async () => {
-    await expect(installWith(permission(`${dest}/a.txt`, { context: { type: 'httpd_sys_content_t' }, types: ['file'] }))).rejects.toThrow(/\/nonexistent\/semanage is not installed on this host \(install SELinux management tools/);
+  it('names semanage and chcon when an SELinux context is asked for and neither is installed', async () => {
+    await expect(installWith(permission(`${dest}/a.txt`, { context: { type: 'httpd_sys_content_t' }, types: ['file'] }))).rejects.toThrow(`Install failed labelling ${dest}/a.txt: neither /nonexistent/semanage (policycoreutils) nor /nonexistent/chcon (coreutils) is installed on this host`);
+  });
+
+  it('falls back to chcon without semanage and says so when SELinux is off', async () => {
+    const selinuxOn = fs.existsSync('/sys/fs/selinux/enforce');
+    const result = installWith(permission(`${dest}/a.txt`, { context: { type: 'httpd_sys_content_t', range: 's0' }, types: ['file'] }), { ...tools, chcon: 'chcon' });
+    if (selinuxOn) await expect(result).resolves.toBeDefined();
+    else await expect(result).rejects.toThrow(/\/nonexistent\/semanage is not installed and chcon failed \(is SELinux enabled on this host\?\)/);
   });
 });

@@ -18,6 +18,8 @@ export interface LocalOptions {
   events?: string;
   agentConfigurationFile?: string;
   appspecFilename?: string;
+  /** Carry on past a failing ApplicationStop, BeforeBlockTraffic or AfterBlockTraffic (CodeDeploy's ignoreApplicationStopFailures). */
+  ignoreApplicationStopFailures?: boolean;
 }
 
 /** LocalUsageError is a mistake in the options; the CLI prints it as `ERROR: <message>`, exit 1. */

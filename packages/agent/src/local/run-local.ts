@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { StopEvents } from '@fleetdeploy/shared';
 import type { DeploymentSpec } from '@fleetdeploy/shared';
 import { defaultAgentConfig, parseAgentConfig } from '../config/agent-config.js';
 import type { AgentConfig } from '../config/agent-config.js';
@@ -92,6 +93,10 @@ export async function runLocal(opts: LocalOptions, io: LocalRunIo): Promise<Loca
     const started = performance.now();
     const result = await executeEvent(event, spec, { config });
     const ms = Math.round(performance.now() - started);
+    if (result.status === 'Failed' && opts.ignoreApplicationStopFailures && (StopEvents as readonly string[]).includes(event)) {
+      io.print(`  ${event.padEnd(20)} failed, ignored (--ignore-application-stop-failures): ${result.diagnostics.message}`);
+      continue;
+    }
     if (result.status === 'Failed') {
       io.print(failureParagraph(event, result, folder, scriptsLog));
       return { ok: false, deploymentId: spec.deploymentId, deploymentFolder: folder, scriptsLog, failedEvent: event, result };
