@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// Benchmark of the agent's install path (DESIGN.md budgets):
+//   1. a 2,000-file, ~50 MB tgz installed by `fleetdeploy-agent local`, against `tar -xzf` followed by
+//      `cp -a` of the same tree (the work the AWS agent's unpack-then-copy does); median of 5 runs each,
+//      printed as a ratio (target ≤ 1.5) with the agent's peak RSS (target ≤ 150 MB);
+//   2. the agent's peak RSS installing a ~500 MB tgz (target ≤ 150 MB);
+//   3. `fleetdeploy-agent local` wall time on conformance case 01 (target < 0.4 s, Node start included).
+// usage: node scripts/bench-agent-install.mjs [--skip-big]
+import { execFileSync, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const repo = path.resolve(import.meta.dirname, '..');
+const cli = path.join(repo, 'packages/agent/dist/cli.js');
+const probe = path.join(import.meta.dirname, 'lib/rss-probe.mjs');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-bench-'));
+const skipBig = process.argv.includes('--skip-big');
+const RUNS = 5;
+
+/** Writes `count` files of about `avgBytes` each (base64 of random bytes: gzip shrinks it by about a quarter). */
+function makeRevision(dir, dest, count, avgBytes) {
+  fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'appspec.yml'), `version: 0.0\nos: linux\nfiles:\n  - source: data\n    destination: ${dest}\n`);
+  for (let i = 0; i < count; i++) {
+    const sub = path.join(dir, 'data', `d${String(i % 40).padStart(2, '0')}`);
+    fs.mkdirSync(sub, { recursive: true });
+    const size = Math.max(1, Math.round(avgBytes * (0.5 + ((i * 7919) % 1000) / 1000)));
+    fs.writeFileSync(path.join(sub, `f${i}.dat`), crypto.randomBytes(Math.ceil((size * 3) / 4)).toString('base64').slice(0, size));
+  }
+}
+
+function timeIt(fn) {
+  const t0 = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+function agentInstall(bundle, name) {
+  const root = path.join(work, `${name}-root`);
+  const conf = path.join(work, `${name}.yml`);
+  const rssFile = path.join(work, `${name}.rss`);
+  fs.writeFileSync(conf, `root_dir: ${root}\nenable_deployments_log: false\n`);
+  const ms = timeIt(() => {
+    const r = spawnSync(process.execPath, ['--import', probe, cli, 'local', '--bundle-location', bundle, '--type', 'tgz', '--agent-configuration-file', conf], { encoding: 'utf8', env: { ...process.env, FD_RSS_FILE: rssFile } });
+    if (r.status !== 0) throw new Error(`agent failed:\n${r.stdout}\n${r.stderr}`);
+  });
+  return { ms, rssMb: Number(fs.readFileSync(rssFile, 'utf8')) / 1024 };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const reset = (...dirs) => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true }));
+
+try {
+  // 1. 2,000 files, ~50 MB
+  const src = path.join(work, 'rev50');
+  const destAgent = path.join(work, 'dest-agent');
+  makeRevision(src, destAgent, 2000, 25_000);
+  const bundle = path.join(work, 'rev50.tgz');
+  execFileSync('tar', ['-czf', bundle, '-C', src, '.']);
+  const raw = Number(execFileSync('du', ['-sb', path.join(src, 'data')], { encoding: 'utf8' }).split('\t')[0]);
+  console.log(`bundle: 2000 files, ${(raw / 1e6).toFixed(1)} MB unpacked, ${(fs.statSync(bundle).size / 1e6).toFixed(1)} MB tgz`);
+
+  const base = [];
+  const agent = [];
+  for (let run = 0; run < RUNS; run++) {
+    const x = path.join(work, 'x');
+    const destCp = path.join(work, 'dest-cp');
+    reset(x, destCp);
+    fs.mkdirSync(x);
+    execFileSync('sync');
+    base.push(timeIt(() => {
+      execFileSync('tar', ['-xzf', bundle, '-C', x]);
+      execFileSync('cp', ['-a', path.join(x, 'data'), destCp]);
+    }));
+    reset(path.join(work, 'a50-root'), destAgent);
+    execFileSync('sync');
+    agent.push(agentInstall(bundle, 'a50'));
+  }
+  const baseMs = median(base);
+  const agentMs = median(agent.map((a) => a.ms));
+  const rss50 = Math.max(...agent.map((a) => a.rssMb));
+  const files = Number(execFileSync('sh', ['-c', `find '${destAgent}' -type f | wc -l`], { encoding: 'utf8' }));
+  if (files !== 2000) throw new Error(`agent installed ${files} files, expected 2000`);
+  console.log(`tar -xzf + cp -a:          ${baseMs.toFixed(0)} ms (median of ${RUNS}: ${base.map((m) => m.toFixed(0)).join(', ')})`);
+  console.log(`fleetdeploy-agent local:   ${agentMs.toFixed(0)} ms (median of ${RUNS}: ${agent.map((a) => a.ms.toFixed(0)).join(', ')}), Node start included`);
+  console.log(`ratio agent / (tar + cp):  ${(agentMs / baseMs).toFixed(2)}   (target ≤ 1.5)`);
+  console.log(`agent peak RSS, 50 MB:     ${rss50.toFixed(0)} MB   (target ≤ 150)`);
+  reset(src, path.join(work, 'x'), path.join(work, 'dest-cp'), destAgent, path.join(work, 'a50-root'));
+
+  // 2. ~500 MB
+  if (!skipBig) {
+    const big = path.join(work, 'rev500');
+    makeRevision(big, path.join(work, 'dest-big'), 200, 2_500_000);
+    const bigBundle = path.join(work, 'rev500.tgz');
+    execFileSync('tar', ['-I', 'gzip -1', '-cf', bigBundle, '-C', big, '.']);
+    reset(big);
+    const r = agentInstall(bigBundle, 'a500');
+    console.log(`agent peak RSS, 500 MB:    ${r.rssMb.toFixed(0)} MB   (target ≤ 150; install took ${(r.ms / 1000).toFixed(1)} s, ${(fs.statSync(bigBundle).size / 1e6).toFixed(0)} MB tgz)`);
+  }
+
+  // 3. conformance case 01 wall time
+  const caseDir = path.join(repo, 'test/fixtures/conformance/cases/01-basic/rev');
+  const times = [];
+  for (let run = 0; run < 5; run++) {
+    const w = path.join(work, `c01-${run}`);
+    fs.cpSync(caseDir, path.join(w, 'rev'), { recursive: true });
+    for (const f of execFileSync('grep', ['-rl', '@', path.join(w, 'rev')], { encoding: 'utf8' }).trim().split('\n')) {
+      fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replaceAll('@DEST@', path.join(w, 'dest')).replaceAll('@LOG@', path.join(w, 'hooks.log')));
+    }
+    fs.writeFileSync(path.join(w, 'agent.yml'), `:root_dir: '${w}/root'\n`);
+    times.push(timeIt(() => {
+      const r = spawnSync(process.execPath, [cli, 'local', '--bundle-location', path.join(w, 'rev'), '--type', 'directory', '--deployment-group', 'g-conformance', '--agent-configuration-file', path.join(w, 'agent.yml')], { cwd: w, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`case 01 failed:\n${r.stdout}\n${r.stderr}`);
+    }));
+  }
+  console.log(`conformance case 01 wall:  ${median(times).toFixed(0)} ms median of 5 (${times.map((t) => t.toFixed(0)).join(', ')})   (target < 400)`);
+} finally {
+  fs.rmSync(work, { recursive: true, force: true });
+}
