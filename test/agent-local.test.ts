@@ -1,0 +1,120 @@
+/**
+ * `fleetdeploy-agent local` as a user runs it: a real process, real bundles, real scripts.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AGENT_CLI } from './harness/conformance-runner.js';
+
+let work: string;
+let conf: string;
+
+beforeEach(() => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-local-'));
+  conf = path.join(work, 'agent.yml');
+  fs.writeFileSync(conf, `:root_dir: '${work}/root'\n`);
+});
+afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
+
+function bundle(files: Record<string, string>, name = 'rev'): string {
+  const dir = path.join(work, name);
+  for (const [rel, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), content, { mode: rel.endsWith('.sh') ? 0o755 : 0o644 });
+  }
+  return dir;
+}
+
+function local(...args: string[]) {
+  const r = spawnSync(process.execPath, [AGENT_CLI, 'local', '--agent-configuration-file', conf, ...args], { cwd: work, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const appspec = (hooks: string) => `version: 0.0\nos: linux\nfiles:\n  - source: app\n    destination: DEST\n${hooks}`;
+
+describe('fleetdeploy-agent local', () => {
+  it('deploys a folder bundle, prints the deployment folder and script log, and exits 0', () => {
+    const rev = bundle({ 'appspec.yml': appspec('hooks:\n  AfterInstall:\n    - location: s.sh\n').replace('DEST', `${work}/dest`), 'app/a.txt': 'A', 's.sh': '#!/bin/sh\necho hi\n' });
+    const r = local('--bundle-location', rev, '--deployment-group', 'g1');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(new RegExp(`Starting to execute deployment from within folder ${work}/root/g1/d-[A-Z0-9]{9}-local`));
+    expect(r.out).toMatch(/AppSpec file valid. Local deployment successful/);
+    const logPath = /See the deployment log at (\S+) for more details/.exec(r.out)?.[1];
+    expect(fs.readFileSync(logPath!, 'utf8')).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[stdout\]hi$/m);
+    expect(fs.readFileSync(`${work}/dest/a.txt`, 'utf8')).toBe('A');
+  });
+
+  it('deploys tgz, tar and zip bundles', () => {
+    const rev = bundle({ 'appspec.yml': appspec('').replace('DEST', `${work}/dest`), 'app/a.txt': 'A' });
+    execFileSync('tar', ['-czf', `${work}/b.tgz`, '-C', rev, '.']);
+    execFileSync('tar', ['-cf', `${work}/b.tar`, '-C', rev, '.']);
+    execFileSync('zip', ['-qr', `${work}/b.zip`, '.'], { cwd: rev });
+    for (const [file, type] of [['b.tgz', 'tgz'], ['b.tar', 'tar'], ['b.zip', 'zip']]) {
+      const r = local('--bundle-location', `${work}/${file}`, '--type', type!);
+      expect(r.code, r.out + r.err).toBe(0);
+    }
+  });
+
+  it('on a failing script: exit 1 and one paragraph with the event, script, exit code and output tail', () => {
+    const rev = bundle({ 'appspec.yml': appspec('hooks:\n  ValidateService:\n    - location: check.sh\n').replace('DEST', `${work}/dest`), 'app/a.txt': 'A', 'check.sh': '#!/bin/sh\necho probing\necho "no answer on port 8080" >&2\nexit 4\n' });
+    const r = local('--bundle-location', rev);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/Your local deployment failed in ValidateService \(ScriptFailed\): Script at specified location: check.sh failed with exit code 4/);
+    expect(r.out).toMatch(/\[stderr\]no answer on port 8080/);
+    expect(r.out).toMatch(/See the deployment log at .*scripts.log/);
+    expect(r.err).not.toMatch(/\bat .*\.js:\d+/);
+  });
+
+  it('prints ERROR: and exits 1 without a stack trace for bad options', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--type', 'rar'], /^ERROR: rar is not a valid type. Must be one of tgz,tar,zip,directory$/m],
+      [['--bundle-location', `${work}/none`], /ERROR: location .*none is specified as a file or directory which does not exist/],
+      [['--bundle-location', 'http://example.com/b.zip', '--type', 'zip'], /cannot be http/],
+      [['--events', 'ApplicationStart,DownloadBundle', '--bundle-location', bundle({ 'appspec.yml': 'version: 0.0\nos: linux\n' })], /The only events that can be specified before DownloadBundle/],
+    ];
+    for (const [args, message] of cases) {
+      const r = local(...args);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(message);
+      expect(r.err).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('names a configuration file that does not exist', () => {
+    const r = spawnSync(process.execPath, [AGENT_CLI, 'local', '--agent-configuration-file', `${work}/nope.yml`], { cwd: work, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`ERROR: configuration file ${work}/nope.yml does not exist or is not readable`);
+  });
+
+  it('reports an invalid AppSpec with its field path', () => {
+    const rev = bundle({ 'appspec.yml': 'version: 0.0\nos: linux\nhooks:\n  AfterInstall:\n    - timeout: 30\n' });
+    const r = local('--bundle-location', rev);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/failed in BeforeInstall \(UnknownError\): appspec: hooks\.AfterInstall\[0\]\.location: missing/);
+  });
+
+  it('runs custom events listed with --events (LC-06)', () => {
+    const rev = bundle({ 'appspec.yml': appspec('hooks:\n  CustomEvent:\n    - location: c.sh\n').replace('DEST', `${work}/dest`), 'app/a.txt': 'A', 'c.sh': `#!/bin/sh\necho "$LIFECYCLE_EVENT" > ${work}/custom.txt\n` });
+    const r = local('--bundle-location', rev, '--events', 'ApplicationStart,CustomEvent');
+    expect(r.code, r.out).toBe(0);
+    expect(fs.readFileSync(`${work}/custom.txt`, 'utf8')).toBe('CustomEvent\n');
+  });
+});
+
+describe('fleetdeploy-agent local --ignore-application-stop-failures', () => {
+  it("carries on past a previous revision's failing ApplicationStop only when asked (RS-03)", () => {
+    const spec = appspec('hooks:\n  ApplicationStop:\n    - location: stop.sh\n').replace('DEST', `${work}/dest`);
+    const rev1 = bundle({ 'appspec.yml': spec, 'app/a.txt': '1', 'stop.sh': '#!/bin/sh\necho cannot stop >&2\nexit 1\n' }, 'rev1');
+    const rev2 = bundle({ 'appspec.yml': spec, 'app/a.txt': '2', 'stop.sh': '#!/bin/sh\nexit 0\n' }, 'rev2');
+    expect(local('--bundle-location', rev1).code).toBe(0);
+    const refused = local('--bundle-location', rev2);
+    expect(refused.code).toBe(1);
+    expect(refused.out).toMatch(/failed in ApplicationStop \(ScriptFailed\)/);
+    const ignored = local('--bundle-location', rev2, '--ignore-application-stop-failures');
+    expect(ignored.code, ignored.out).toBe(0);
+    expect(ignored.out).toMatch(/ApplicationStop\s+failed, ignored/);
+    expect(fs.readFileSync(`${work}/dest/a.txt`, 'utf8')).toBe('2');
+  });
+});
