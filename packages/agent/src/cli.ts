@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * fleetdeploy-agent: the host agent's command line. `local` runs a deployment on this host with no
  * coordinator, taking codedeploy-local's options.
