@@ -3,7 +3,7 @@
  * contents, so the scan is a full streaming pass over the headers (decompressing a tgz once for the
  * scan and once for the extraction); neither pass holds more than a few chunks in memory.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, pipeline } from 'node:stream';
@@ -25,7 +25,7 @@ const INFLATE_CHUNK_BYTES = 256 * 1024;
  * first bad entry or exceeded limit; the decompression stops there, so a bomb is never expanded in
  * full. Nothing is written.
  */
-export async function scanTar(bundlePath: string, label: string, type: 'tar' | 'tgz', index: BundleIndex): Promise<void> {
+export async function scanTar(bundlePath: string, label: string, type: 'tar' | 'tgz', index: BundleIndex, inflatedCopy?: string): Promise<void> {
   try {
     const parser = new tar.Parser({ strict: true, brotli: false, zstd: false });
     await drive(bundlePath, index, parser, (fail) => {
@@ -38,7 +38,7 @@ export async function scanTar(bundlePath: string, label: string, type: 'tar' | '
         entry.resume();
       });
       parser.on('ignoredEntry', (entry: ReadEntry) => refuseIgnored(entry, index, fail));
-    });
+    }, inflatedCopy);
   } catch (err) {
     throw invalidArchiveError(err, label, type);
   }
@@ -157,8 +157,11 @@ async function drive(
   index: BundleIndex,
   sink: tar.Parser,
   wire: (fail: (err: unknown) => void) => void,
+  inflatedCopy?: string,
 ): Promise<void> {
   const compression = await sniffCompression(bundlePath);
+  // A gzipped bundle's plain tar is kept while scanning, so extraction need not inflate it again.
+  const copy = compression === 'gzip' && inflatedCopy !== undefined ? createWriteStream(inflatedCopy, { flags: 'wx' }) : undefined;
   await new Promise<void>((resolve, reject) => {
     let settled = false;
     let expanded = 0;
@@ -173,9 +176,15 @@ async function drive(
         } catch (err) {
           return done(err as Error);
         }
-        done(null, chunk);
+        if (copy === undefined || copy.write(chunk)) return done(null, chunk);
+        copy.once('drain', () => done(null, chunk));
+      },
+      flush(done) {
+        if (copy === undefined) return done();
+        copy.end(() => done());
       },
     });
+    copy?.on('error', (err) => fail(err));
     // Large chunks: per-chunk stream overhead, not inflation, dominated with the 64 KiB / 16 KiB defaults.
     const stages: (Readable | Transform)[] = [createReadStream(bundlePath, { highWaterMark: READ_CHUNK_BYTES })];
     if (compression === 'gzip') stages.push(createGunzip({ chunkSize: INFLATE_CHUNK_BYTES }));

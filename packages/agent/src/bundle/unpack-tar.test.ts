@@ -299,3 +299,20 @@ describe('corrupt tar bundles', () => {
     await expectRefused(ws.path('folder.tar'), 'tar', /^cannot read bundle folder\.tar: not a regular file$/);
   });
 });
+
+describe('the inflated copy of a tgz', () => {
+  it('is read instead of inflating twice, and removed once the bundle is unpacked', async () => {
+    const bundle = await tarBundle([{ name: 'appspec.yml', data: Buffer.from('version: 0.0\n') }, { name: 'a.txt', data: Buffer.from('a') }], true);
+    await unpackBundle({ bundlePath: bundle, bundleType: 'tgz', targetDir: ws.target });
+    expect(await readFile(join(ws.target, 'a.txt'), 'utf8')).toBe('a');
+    expect(await exists(`${ws.target}.inflated.tar`)).toBe(false);
+  });
+
+  it('replaces a stale copy left by a killed agent', async () => {
+    await writeFile(`${ws.target}.inflated.tar`, 'stale');
+    const bundle = await tarBundle([{ name: 'a.txt', data: Buffer.from('fresh') }], true);
+    await unpackBundle({ bundlePath: bundle, bundleType: 'tgz', targetDir: ws.target });
+    expect(await readFile(join(ws.target, 'a.txt'), 'utf8')).toBe('fresh');
+    expect(await exists(`${ws.target}.inflated.tar`)).toBe(false);
+  });
+});

@@ -52,21 +52,41 @@ export async function unpackBundle(opts: UnpackOptions): Promise<UnpackResult> {
   const targetDir = resolve(opts.targetDir);
   const label = basename(opts.bundlePath);
   const type = opts.bundleType;
-  const format = type === 'zip' ? 'zip' : 'tar';
   await rm(targetDir, { recursive: true, force: true });
   const bundleBytes = await bundleSize(opts.bundlePath, label);
 
+  // The scan keeps a tgz's inflated tar beside the target (never inside it), bounded by the same
+  // limits that stop the scan, so that extraction reads it instead of inflating a second time.
+  const inflated = type === 'tgz' ? `${targetDir}.inflated.tar` : undefined;
+  if (inflated !== undefined) await rm(inflated, { force: true });
+  try {
+    return await scanThenExtract(opts.bundlePath, label, type, targetDir, limits, bundleBytes, inflated);
+  } finally {
+    if (inflated !== undefined) await rm(inflated, { force: true });
+  }
+}
+
+async function scanThenExtract(
+  bundlePath: string,
+  label: string,
+  type: BundleType,
+  targetDir: string,
+  limits: BundleLimits,
+  bundleBytes: number,
+  inflated: string | undefined,
+): Promise<UnpackResult> {
+  const format = type === 'zip' ? 'zip' : 'tar';
   const scan = new BundleIndex(format, limits, bundleBytes);
-  if (type === 'zip') await scanZip(opts.bundlePath, label, scan);
-  else await scanTar(opts.bundlePath, label, type, scan);
+  if (type === 'zip') await scanZip(bundlePath, label, scan);
+  else await scanTar(bundlePath, label, type, scan, inflated);
   const plan = scan.finish();
 
   await mkdir(targetDir, { recursive: true });
   try {
     const index = new BundleIndex(format, limits, bundleBytes);
     const attrs = new PendingAttributes();
-    if (type === 'zip') await extractZip(opts.bundlePath, label, targetDir, index, attrs);
-    else await extractTar(opts.bundlePath, label, targetDir, index, attrs);
+    if (type === 'zip') await extractZip(bundlePath, label, targetDir, index, attrs);
+    else await extractTar(inflated ?? bundlePath, label, targetDir, index, attrs);
     const done = index.finish();
     if (done.digest !== plan.digest) {
       throw new DeployError('UnknownError', `${label} changed while it was being unpacked`);

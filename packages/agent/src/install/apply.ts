@@ -118,7 +118,7 @@ function copyEntry(src: string, dst: string, preserveOwner: boolean): void {
   }
   replacing(dst, () => fs.copyFileSync(src, dst, fs.constants.COPYFILE_EXCL));
   if (preserveOwner) fs.chownSync(dst, st.uid, st.gid);
-  if (preserveOwner || (st.mode & 0o7000) !== 0) fs.chmodSync(dst, st.mode & 0o7777); // chown clears set-id bits; copyFile keeps the rest
+  if ((st.mode & 0o7000) !== 0) fs.chmodSync(dst, st.mode & 0o7777); // chown clears set-id bits; copyFile kept the rest
   fs.utimesSync(dst, st.atime, st.mtime);
 }
 

@@ -348,3 +348,14 @@ describe('permission tools that the host lacks', () => {
     else await expect(result).rejects.toThrow(/\/nonexistent\/semanage is not installed and chcon failed \(is SELinux enabled on this host\?\)/);
   });
 });
+
+describe('special mode bits', () => {
+  it('keeps setuid and setgid bits of a copied file, which chown would clear', async () => {
+    const root = layout.deploymentRoot('g-1', 'd-setuid');
+    const archive = layout.archiveDir(root);
+    writeTree(archive, { 'bin/tool': 'x' });
+    fs.chmodSync(`${archive}/bin/tool`, 0o6755);
+    await installRevision({ layout, groupId: 'g-1', deploymentRoot: root, appSpec: appSpec({ files: [{ source: 'bin', destination: `${dest}/bin` }] }), fileExistsBehavior: 'DISALLOW' });
+    expect(fs.statSync(`${dest}/bin/tool`).mode & 0o7777).toBe(0o6755);
+  });
+});
