@@ -7,6 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { lstat, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeployError } from '@fleetdeploy/shared';
+import { expect } from 'vitest';
+import { unpackBundle } from './unpack.js';
+import type { BundleLimits } from './unpack.js';
 
 /** Workspace is one test's temp folder: bundles go in `dir`, `target` is where they unpack. */
 export interface Workspace {
@@ -202,4 +206,21 @@ export async function makeSourceTree(root: string, opts: { setuid: boolean; hard
   const paths = await listTree(root);
   for (const rel of paths.filter((p) => !p.endsWith('/'))) await lutimes(join(root, rel), when, when);
   for (const rel of paths.filter((p) => p.endsWith('/')).reverse()) await utimes(join(root, rel), when, when);
+}
+
+/**
+ * expectRefused unpacks a bundle that must be refused and asserts the refusal: an UnknownError
+ * DeployError whose message matches, no target folder, nothing written beside or outside it.
+ */
+export async function expectRefused(ws: Workspace, bundle: string, type: 'tar' | 'tgz' | 'zip', message: RegExp, limits?: BundleLimits): Promise<void> {
+  const err: unknown = await unpackBundle({ bundlePath: bundle, bundleType: type, targetDir: ws.target, ...(limits ? { limits } : {}) }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isDeployError(err), String(err)).toBe(true);
+  expect((err as Error & { code: string }).code).toBe('UnknownError');
+  expect((err as Error).message).toMatch(message);
+  expect(await exists(ws.target)).toBe(false);
+  expect(await readdir(ws.outside)).toEqual([]);
+  expect(await listTree(join(ws.dir, 'deploy'))).toEqual(['root/']);
 }

@@ -1,11 +1,10 @@
-import { lstat, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { isDeployError } from '@fleetdeploy/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultBundleLimits, unpackBundle } from './unpack.js';
 import type { BundleLimits } from './unpack.js';
-import { describeTree, exists, listTree, makeSourceTree, makeWorkspace, modeOf, paxRecord, sh, ustar, writeBundle } from './test-support.js';
+import { describeTree, exists, listTree, makeSourceTree, makeWorkspace, modeOf, paxRecord, sh, ustar, writeBundle, expectRefused as expectRefusedIn } from './test-support.js';
 import type { TarEntrySpec, Workspace } from './test-support.js';
 
 let ws: Workspace;
@@ -21,18 +20,8 @@ async function tarBundle(entries: TarEntrySpec[], gzip = false): Promise<string>
   return writeBundle(ws.path('bundle.tar'), gzip ? gzipSync(raw) : raw);
 }
 
-/** expectRefused unpacks and asserts the refusal: message, no target folder, nothing elsewhere. */
-async function expectRefused(bundle: string, type: 'tar' | 'tgz', message: RegExp, limits?: BundleLimits): Promise<void> {
-  const err: unknown = await unpackBundle({ bundlePath: bundle, bundleType: type, targetDir: ws.target, ...(limits ? { limits } : {}) }).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(isDeployError(err), String(err)).toBe(true);
-  expect((err as Error & { code: string }).code).toBe('UnknownError');
-  expect((err as Error).message).toMatch(message);
-  expect(await exists(ws.target)).toBe(false);
-  expect(await readdir(ws.outside)).toEqual([]);
-  expect(await listTree(join(ws.dir, 'deploy'))).toEqual(['root/']);
+function expectRefused(bundle: string, type: 'tar' | 'tgz', message: RegExp, limits?: BundleLimits): Promise<void> {
+  return expectRefusedIn(ws, bundle, type, message, limits);
 }
 
 describe('tar and tgz round trip', () => {

@@ -1,11 +1,10 @@
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import AdmZip from 'adm-zip';
-import { isDeployError } from '@fleetdeploy/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultBundleLimits, unpackBundle } from './unpack.js';
 import type { BundleLimits } from './unpack.js';
-import { describeTree, exists, listTree, makeSourceTree, makeWorkspace, modeOf, python, sh, writeBundle } from './test-support.js';
+import { describeTree, listTree, makeSourceTree, makeWorkspace, modeOf, python, sh, writeBundle, expectRefused as expectRefusedIn } from './test-support.js';
 import type { Workspace } from './test-support.js';
 
 let ws: Workspace;
@@ -54,17 +53,8 @@ open(sys.argv[1], 'wb').write(b)
   return path;
 }
 
-async function expectRefused(bundle: string, message: RegExp, limits?: BundleLimits): Promise<void> {
-  const err: unknown = await unpackBundle({ bundlePath: bundle, bundleType: 'zip', targetDir: ws.target, ...(limits ? { limits } : {}) }).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(isDeployError(err), String(err)).toBe(true);
-  expect((err as Error & { code: string }).code).toBe('UnknownError');
-  expect((err as Error).message).toMatch(message);
-  expect(await exists(ws.target)).toBe(false);
-  expect(await readdir(ws.outside)).toEqual([]);
-  expect(await listTree(join(ws.dir, 'deploy'))).toEqual(['root/']);
+function expectRefused(bundle: string, message: RegExp, limits?: BundleLimits): Promise<void> {
+  return expectRefusedIn(ws, bundle, 'zip', message, limits);
 }
 
 describe('zip round trip', () => {
