@@ -118,3 +118,13 @@ describe('fleetdeploy-agent local --ignore-application-stop-failures', () => {
     expect(fs.readFileSync(`${work}/dest/a.txt`, 'utf8')).toBe('2');
   });
 });
+
+describe('fleetdeploy-agent local --verbose', () => {
+  it('logs each event as a JSON line on standard error', () => {
+    const rev = bundle({ 'appspec.yml': appspec('').replace('DEST', `${work}/dest`), 'app/a.txt': 'A' });
+    const r = local('--bundle-location', rev, '--verbose');
+    expect(r.code).toBe(0);
+    const events = r.err.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; event: string });
+    expect(events.filter((e) => e.msg === 'event succeeded').map((e) => e.event)).toContain('Install');
+  });
+});

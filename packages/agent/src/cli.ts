@@ -6,6 +6,7 @@ import { Command, Option } from 'commander';
 import { isDeployError } from '@fleetdeploy/shared';
 import { runLocal } from './local/run-local.js';
 import type { LocalOptions } from './local/options.js';
+import { createLogger } from './log.js';
 
 const program = new Command('fleetdeploy-agent')
   .description('fleetdeploy host agent: runs CodeDeploy-compatible deployments on this host')
@@ -25,8 +26,10 @@ program
   .option('-c, --agent-configuration-file <file>', 'agent configuration: codedeployagent.yml or ours (default: /etc/codedeploy-agent/conf/codedeployagent.yml if present)')
   .option('-A, --appspec-filename <name>', 'AppSpec file name in the bundle (default: appspec.yml, then appspec.yaml)')
   .option('--ignore-application-stop-failures', 'carry on when ApplicationStop, BeforeBlockTraffic or AfterBlockTraffic fails')
-  .action(async (opts: LocalOptions) => {
-    const outcome = await runLocal(opts, { cwd: process.cwd(), print: (line) => console.log(line) });
+  .option('--verbose', 'log each event as JSON lines on standard error')
+  .action(async (opts: LocalOptions & { verbose?: boolean }) => {
+    const log = opts.verbose ? await createLogger('debug') : undefined;
+    const outcome = await runLocal(opts, { cwd: process.cwd(), print: (line) => console.log(line), log });
     process.exitCode = outcome.ok ? 0 : 1;
   });
 

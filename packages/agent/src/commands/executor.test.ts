@@ -8,6 +8,7 @@ import { defaultAgentConfig } from '../config/agent-config.js';
 import type { AgentConfig } from '../config/agent-config.js';
 import { createLayout } from '../layout.js';
 import { tempDir, writeTree } from '../testing/fixtures.js';
+import type { Logger } from '../log.js';
 
 let work: string;
 let config: AgentConfig;
@@ -151,5 +152,36 @@ describe('hookEnvironment', () => {
   it('sets BUNDLE_COMMIT for GitHub and nothing for local revisions', () => {
     expect(hookEnvironment('X', spec('', 'd-1', { revision: { type: 'GitHub', repository: 'a/b', commitId: 'abc', bundleType: 'tar' } })).BUNDLE_COMMIT).toBe('abc');
     expect(Object.keys(hookEnvironment('X', spec('/r', 'd-1'))).filter((k) => k.startsWith('BUNDLE_'))).toEqual([]);
+  });
+});
+
+describe('executeEvent logging', () => {
+  function recorder() {
+    const lines: Array<{ level: string; fields: Record<string, unknown>; message: string }> = [];
+    const make = (bound: object): Logger => ({
+      debug: (f, m) => lines.push({ level: 'debug', fields: { ...bound, ...f }, message: m }),
+      info: (f, m) => lines.push({ level: 'info', fields: { ...bound, ...f }, message: m }),
+      warn: (f, m) => lines.push({ level: 'warn', fields: { ...bound, ...f }, message: m }),
+      error: (f, m) => lines.push({ level: 'error', fields: { ...bound, ...f }, message: m }),
+      child: (b) => make({ ...bound, ...b }),
+    });
+    return { lines, log: make({}) };
+  }
+
+  it('logs a script failure as a warning with its error code, bound to the deployment and event', async () => {
+    const { lines, log } = recorder();
+    const s = spec(revision('F', { failIn: 'BeforeInstall' }), 'd-1');
+    await executeEvent('DownloadBundle', s, { config, log });
+    await executeEvent('BeforeInstall', s, { config, log, commandId: 'c-7' });
+    expect(lines.find((l) => l.message === 'event succeeded')?.fields).toMatchObject({ deploymentId: 'd-1', event: 'DownloadBundle', noop: false });
+    expect(lines.find((l) => l.level === 'warn')).toMatchObject({ message: 'event failed', fields: { deploymentId: 'd-1', event: 'BeforeInstall', commandId: 'c-7', errorCode: 'ScriptFailed', scriptName: 'scripts/hook.sh' } });
+  });
+
+  it('logs an unexpected error with the error itself, for its stack', async () => {
+    const { lines, log } = recorder();
+    await executeEvent('DownloadBundle', spec(revision('A'), '../escape'), { config, log });
+    const line = lines.find((l) => l.level === 'error');
+    expect(line?.message).toBe('event failed unexpectedly');
+    expect(line?.fields.err).toBeInstanceOf(Error);
   });
 });

@@ -4,6 +4,7 @@
  * CodeDeploy's diagnostics; only programming errors escape as exceptions.
  */
 import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { hookRevisionSource, shortDeploymentId, toDeployError, InPlaceEvents } from '@fleetdeploy/shared';
 import type { DeploymentSpec, Diagnostics, HookScript } from '@fleetdeploy/shared';
@@ -19,6 +20,8 @@ import { ScriptLog } from '../hooks/script-log.js';
 import { runHookScripts } from '../hooks/run-hook.js';
 import { hookEnvironment } from './hook-env.js';
 import { beginCommand, endCommand } from '../state/journal.js';
+import { silentLogger } from '../log.js';
+import type { Logger } from '../log.js';
 
 /** CommandResult is how one lifecycle event ended on this host. */
 export interface CommandResult {
@@ -40,12 +43,16 @@ export interface ExecutorDeps {
    * so that a restarted agent reports the event as FailedAfterRestart instead of running it again.
    */
   commandId?: string;
+  log?: Logger;
 }
 
 /** executeEvent runs one lifecycle event (`DownloadBundle`, `Install` or a hook) of a deployment. */
 export async function executeEvent(event: string, spec: DeploymentSpec, deps: ExecutorDeps): Promise<CommandResult> {
   const layout = createLayout(deps.config.rootDir);
+  const log = (deps.log ?? silentLogger).child({ deploymentId: spec.deploymentId, event, ...(deps.commandId ? { commandId: deps.commandId } : {}) });
+  const started = performance.now();
   let marked: string | undefined;
+  log.debug({ groupId: spec.deploymentGroupId }, 'event started');
   try {
     const deploymentId = shortDeploymentId(spec.deploymentId);
     const deploymentRoot = layout.deploymentRoot(spec.deploymentGroupId, deploymentId);
@@ -55,9 +62,14 @@ export async function executeEvent(event: string, spec: DeploymentSpec, deps: Ex
       marked = deploymentId;
     }
     const noop = await runEvent(event, spec, deploymentRoot, layout, deps);
+    log.info({ noop, ms: Math.round(performance.now() - started) }, 'event succeeded');
     return { status: 'Succeeded', noop, diagnostics: { errorCode: 'Success', scriptName: '', message: 'Succeeded', logTail: '' } };
   } catch (err) {
-    return { status: 'Failed', noop: false, diagnostics: toDeployError(err).toDiagnostics() };
+    const failure = toDeployError(err);
+    // Expected failures are the user's (a script, a conflict); anything else is ours and needs its stack.
+    if (failure === err) log.warn({ errorCode: failure.code, scriptName: failure.scriptName, reason: failure.message, ms: Math.round(performance.now() - started) }, 'event failed');
+    else log.error({ err, ms: Math.round(performance.now() - started) }, 'event failed unexpectedly');
+    return { status: 'Failed', noop: false, diagnostics: failure.toDiagnostics() };
   } finally {
     if (marked !== undefined) endCommand(layout, marked);
   }

@@ -12,6 +12,7 @@ import type { AgentConfig } from '../config/agent-config.js';
 import { createLayout } from '../layout.js';
 import { executeEvent } from '../commands/executor.js';
 import type { CommandResult } from '../commands/executor.js';
+import type { Logger } from '../log.js';
 import type { LocalOptions } from './options.js';
 import {
   allPossibleEvents,
@@ -30,6 +31,7 @@ export const DEFAULT_CONFIG_FILE = '/etc/codedeploy-agent/conf/codedeployagent.y
 export interface LocalRunIo {
   cwd: string;
   print: (line: string) => void;
+  log?: Logger;
 }
 
 /** LocalRunOutcome is the result of a whole local deployment. */
@@ -91,7 +93,7 @@ export async function runLocal(opts: LocalOptions, io: LocalRunIo): Promise<Loca
 
   for (const event of events) {
     const started = performance.now();
-    const result = await executeEvent(event, spec, { config });
+    const result = await executeEvent(event, spec, { config, log: io.log });
     const ms = Math.round(performance.now() - started);
     if (result.status === 'Failed' && opts.ignoreApplicationStopFailures && (StopEvents as readonly string[]).includes(event)) {
       io.print(`  ${event.padEnd(20)} failed, ignored (--ignore-application-stop-failures): ${result.diagnostics.message}`);
