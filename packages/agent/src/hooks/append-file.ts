@@ -2,7 +2,7 @@
  * An append-only log file that is opened on the first write and kept open, so a chatty script costs
  * one open per event rather than one per output line, and a hook with no scripts leaves no file.
  */
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, fstatSync, mkdirSync, openSync, renameSync } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -16,16 +16,44 @@ export class AppendFile {
   private pending = 0;
   private waiters: Array<() => void> = [];
   private error: Error | null = null;
+  private size = 0;
 
-  constructor(readonly path: string) {}
+  /**
+   * @param rotation when set, a file that reaches `maxBytes` is renamed to `<path>.0` (older ones
+   *   shift to `.1`, `.2`...) and a new one started, keeping `files` files in all, as the AWS agent's
+   *   Ruby logger rotates its deployments log (64 MiB, 8 files).
+   */
+  constructor(
+    readonly path: string,
+    private readonly rotation?: { maxBytes: number; files: number },
+  ) {}
 
   /** write queues `text` for appending, creating the parent directories and the file if needed. */
   write(text: string): void {
     if (this.error) return;
-    const stream = this.open();
+    let stream = this.open();
+    if (stream && this.rotation && this.size >= this.rotation.maxBytes) {
+      this.rotate(this.rotation.files);
+      stream = this.open();
+    }
     if (!stream) return;
     this.pending++;
+    this.size += Buffer.byteLength(text);
     stream.write(text, () => this.settle());
+  }
+
+  /** Ends the current file (its queued writes still land: the stream keeps the renamed file open). */
+  private rotate(files: number): void {
+    this.stream?.end();
+    this.stream = null;
+    try {
+      for (let i = files - 2; i >= 1; i--) {
+        if (existsSync(`${this.path}.${i - 1}`)) renameSync(`${this.path}.${i - 1}`, `${this.path}.${i}`);
+      }
+      renameSync(this.path, `${this.path}.0`);
+    } catch (err) {
+      this.fail(err);
+    }
   }
 
   /** flush resolves once every queued write reached the file, or rejects with the first write error. */
@@ -58,7 +86,16 @@ export class AppendFile {
       this.fail(err);
       return null;
     }
-    const stream = createWriteStream(this.path, { flags: 'a' });
+    let fd: number;
+    try {
+      // Opened synchronously so the file exists at once (rotation renames it by path).
+      fd = openSync(this.path, 'a');
+      this.size = fstatSync(fd).size;
+    } catch (err) {
+      this.fail(err);
+      return null;
+    }
+    const stream = createWriteStream(this.path, { fd });
     stream.on('error', (err) => this.fail(err));
     this.stream = stream;
     return stream;

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { AppendFile } from './append-file.js';
 import { LogTail } from './log-tail.js';
 
+/** DEPLOYMENTS_LOG_ROTATION is the AWS agent's: 64 MiB per file, 8 files. */
+export const DEPLOYMENTS_LOG_ROTATION = { maxBytes: 64 * 1024 * 1024, files: 8 };
+
 /**
  * ScriptLog records what hook scripts do: every message goes to `<deploymentRoot>/logs/scripts.log`
  * as `YYYY-MM-DD HH:MM:SS <message>` (local time), optionally to the agent-wide deployments log as
@@ -29,7 +32,7 @@ export class ScriptLog {
     private readonly now: () => Date = () => new Date(),
   ) {
     this.scripts = new AppendFile(join(deploymentRoot, 'logs', 'scripts.log'));
-    this.deployments = deploymentsLogPath === null ? null : new AppendFile(deploymentsLogPath);
+    this.deployments = deploymentsLogPath === null ? null : new AppendFile(deploymentsLogPath, DEPLOYMENTS_LOG_ROTATION);
   }
 
   /** scriptsLogPath is where this deployment's `scripts.log` lives (whether or not it exists yet). */
