@@ -7,3 +7,4 @@ export * from './appspec/acl.js';
 export * from './appspec/selinux.js';
 export { normaliseMode } from './appspec/permissions.js';
 export { LambdaHookEvents, EcsHookEvents } from './appspec/function-hooks.js';
+export * from './deployment/configs.js';
