@@ -1,0 +1,185 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { minimumHealthyCount } from '@fleetdeploy/shared';
+import type { MinimumHealthyHosts } from '@fleetdeploy/shared';
+import { countTargets, onStop, onTargetResult, orderTargets, startFleet } from './fleet-plan.js';
+import type { FleetEffect, FleetPlan, FleetStep } from './fleet-plan.js';
+
+const ids = (n: number) => Array.from({ length: n }, (_, i) => `i-${i + 1}`);
+
+/**
+ * Runs a deployment in which instances finish in start order with the given outcomes (true =
+ * success), and returns the final plan and every effect, in order.
+ */
+function runInOrder(total: number, min: MinimumHealthyHosts, succeeds: (id: string) => boolean) {
+  const effects: FleetEffect[] = [];
+  let step: FleetStep = startFleet(ids(total), minimumHealthyCount(min, total));
+  effects.push(...step.effects);
+  const queue = step.effects.filter((e) => e.type === 'startTarget').map((e) => e.id);
+  let maxInFlight = queue.length;
+  while (queue.length > 0) {
+    const id = queue.shift()!;
+    step = onTargetResult(step.plan, id, succeeds(id) ? 'Succeeded' : 'Failed');
+    effects.push(...step.effects);
+    queue.push(...step.effects.filter((e) => e.type === 'startTarget').map((e) => e.id));
+    maxInFlight = Math.max(maxInFlight, queue.length);
+  }
+  return { plan: step.plan, effects, maxInFlight };
+}
+
+const HOSTS = (value: number): MinimumHealthyHosts => ({ type: 'HOST_COUNT', value });
+const PERCENT = (value: number): MinimumHealthyHosts => ({ type: 'FLEET_PERCENT', value });
+const ONE_AT_A_TIME: MinimumHealthyHosts = { type: 'MOST_CONCURRENCY', value: 1 };
+
+describe('fleet plan: the documented examples', () => {
+  it('HOST_COUNT 9 of 10, instance 3 fails → Failed, instances 4–10 Skipped (SC-01)', () => {
+    const { plan } = runInOrder(10, HOSTS(9), (id) => id !== 'i-3');
+    expect(plan).toMatchObject({ status: 'Failed', errorCode: 'HEALTH_CONSTRAINTS' });
+    expect(plan.targets.filter((t) => t.status === 'Skipped').map((t) => t.id)).toEqual(ids(10).slice(3));
+  });
+
+  it('HOST_COUNT 9 of 10, only instance 10 fails → Succeeded (SC-02)', () => {
+    expect(runInOrder(10, HOSTS(9), (id) => id !== 'i-10').plan.status).toBe('Succeeded');
+  });
+
+  it('FLEET_PERCENT 95 of 10 fails before any instance is touched (SC-03)', () => {
+    const step = startFleet(ids(10), minimumHealthyCount(PERCENT(95), 10));
+    expect(step.plan).toMatchObject({ status: 'Failed', errorCode: 'HEALTH_CONSTRAINTS_INVALID' });
+    expect(step.effects.some((e) => e.type === 'startTarget')).toBe(false);
+  });
+
+  it('HalfAtATime on 9 never has more than 4 in flight and needs 5 successes (SC-04)', () => {
+    const half = PERCENT(50);
+    expect(runInOrder(9, half, () => true).maxInFlight).toBe(4);
+    expect(runInOrder(9, half, (id) => !['i-8', 'i-9'].includes(id)).plan.status).toBe('Succeeded');
+    expect(runInOrder(9, half, (id) => !['i-1', 'i-2', 'i-3', 'i-4', 'i-5'].includes(id)).plan.status).toBe('Failed');
+  });
+
+  it('AllAtOnce on 9: one success is enough, none is a failure (SC-05)', () => {
+    expect(runInOrder(9, HOSTS(0), (id) => id === 'i-5')).toMatchObject({ plan: { status: 'Succeeded' }, maxInFlight: 9 });
+    expect(runInOrder(9, HOSTS(0), () => false).plan).toMatchObject({ status: 'Failed', errorCode: 'HEALTH_CONSTRAINTS' });
+  });
+
+  it('OneAtATime with one instance that fails → Failed (SC-06)', () => {
+    expect(runInOrder(1, ONE_AT_A_TIME, () => false).plan.status).toBe('Failed');
+  });
+
+  it('OneAtATime: the last instance may fail, an earlier one may not', () => {
+    expect(runInOrder(9, ONE_AT_A_TIME, (id) => id !== 'i-9')).toMatchObject({ plan: { status: 'Succeeded' }, maxInFlight: 1 });
+    expect(runInOrder(9, ONE_AT_A_TIME, (id) => id !== 'i-8').plan.status).toBe('Failed');
+  });
+
+  it('HOST_COUNT 8 of 10: two failures fail it unless the second is the last instance', () => {
+    expect(runInOrder(10, HOSTS(8), (id) => !['i-1', 'i-2'].includes(id)).plan.status).toBe('Failed');
+    expect(runInOrder(10, HOSTS(8), (id) => !['i-1', 'i-10'].includes(id)).plan.status).toBe('Succeeded');
+  });
+
+  it('a deployment with no targets fails with NO_INSTANCES', () => {
+    expect(startFleet([], 0).plan).toMatchObject({ status: 'Failed', errorCode: 'NO_INSTANCES' });
+  });
+});
+
+describe('fleet plan: stop and redelivery', () => {
+  it('a stop skips pending instances, cancels in-flight ones and ends Stopped once they report (RB-05)', () => {
+    let step = startFleet(ids(6), 3);
+    expect(step.effects.filter((e) => e.type === 'startTarget')).toHaveLength(3);
+    step = onStop(step.plan);
+    expect(step.effects).toEqual([
+      { type: 'cancelTarget', id: 'i-1' }, { type: 'cancelTarget', id: 'i-2' }, { type: 'cancelTarget', id: 'i-3' },
+      { type: 'skipTarget', id: 'i-4' }, { type: 'skipTarget', id: 'i-5' }, { type: 'skipTarget', id: 'i-6' },
+    ]);
+    expect(step.plan.status).toBe('InProgress');
+    step = onTargetResult(step.plan, 'i-1', 'Succeeded');
+    step = onTargetResult(step.plan, 'i-2', 'Failed');
+    expect(step.effects).toEqual([]);
+    step = onTargetResult(step.plan, 'i-3', 'Failed');
+    expect(step.effects).toEqual([{ type: 'finish', status: 'Stopped', errorCode: 'MANUAL_STOP' }]);
+    expect(onStop(step.plan).effects).toEqual([]);
+  });
+
+  it('ignores a result for an instance that is not in flight', () => {
+    const step = startFleet(ids(3), 2);
+    expect(onTargetResult(step.plan, 'i-3', 'Failed')).toEqual({ plan: step.plan, effects: [] });
+    expect(onTargetResult(step.plan, 'nope', 'Failed').effects).toEqual([]);
+  });
+});
+
+describe('orderTargets', () => {
+  it('schedules unhealthy, then unknown, old and current revisions, keeping ties in order (SC-07)', () => {
+    expect(orderTargets([
+      { id: 'current', health: 'Healthy', revision: 'Current' },
+      { id: 'old', health: 'Healthy', revision: 'Old' },
+      { id: 'unknown', health: 'Healthy', revision: 'Unknown' },
+      { id: 'unhealthy', health: 'Unhealthy', revision: 'Current' },
+      { id: 'old-2', health: 'Healthy', revision: 'Old' },
+    ])).toEqual(['unhealthy', 'unknown', 'old', 'old-2', 'current']);
+  });
+});
+
+describe('fleet plan: properties over generated fleets and failure patterns', () => {
+  const minimum = fc.oneof(
+    fc.integer({ min: 0, max: 45 }).map(HOSTS),
+    fc.integer({ min: 0, max: 99 }).map(PERCENT),
+    fc.constant(ONE_AT_A_TIME),
+  );
+
+  it('keeps healthy hosts at or above the minimum, starts nothing after a stop, and ends every instance final', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        minimum,
+        fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
+        fc.array(fc.nat(), { minLength: 200, maxLength: 200 }),
+        fc.option(fc.nat({ max: 60 }), { nil: undefined }),
+        (total, min, outcomes, picks, stopAfter) => {
+          const m = minimumHealthyCount(min, total);
+          const budget = total - m;
+          let step: FleetStep = startFleet(ids(total), m);
+          const started = new Set<string>();
+          const inFlight: string[] = [];
+          const cancelled = new Set<string>();
+          let stopped = false;
+          let failedEarly = false;
+          const apply = (s: FleetStep) => {
+            for (const e of s.effects) {
+              if (e.type === 'startTarget') {
+                expect(stopped, 'no instance starts after a stop').toBe(false);
+                expect(started.has(e.id), 'no instance starts twice').toBe(false);
+                started.add(e.id);
+                inFlight.push(e.id);
+              }
+              if (e.type === 'cancelTarget') cancelled.add(e.id);
+            }
+            if (s.plan.ending === 'failing') failedEarly = true;
+            const c = countTargets(s.plan);
+            if (s.plan.status === 'InProgress') expect(total - c.InProgress - c.Failed, 'healthy ≥ minimum').toBeGreaterThanOrEqual(Math.min(m, total));
+            expect(c.InProgress + c.Failed).toBeLessThanOrEqual(Math.max(budget, 0));
+          };
+          apply(step);
+          for (let k = 0; inFlight.length > 0; k++) {
+            if (stopAfter === k) {
+              stopped = true;
+              step = onStop(step.plan);
+              apply(step);
+            }
+            const [id] = inFlight.splice(picks[k % picks.length]! % inFlight.length, 1);
+            const ok = outcomes[Number(id!.slice(2)) - 1]! && !cancelled.has(id!);
+            step = onTargetResult(step.plan, id!, ok ? 'Succeeded' : 'Failed');
+            apply(step);
+          }
+          const plan: FleetPlan = step.plan;
+          expect(plan.status).not.toBe('InProgress');
+          expect(plan.targets.every((t) => ['Succeeded', 'Failed', 'Skipped'].includes(t.status))).toBe(true);
+          const c = countTargets(plan);
+          if (stopped && plan.status !== 'Failed' && plan.status !== 'Succeeded') expect(plan.status).toBe('Stopped');
+          if (plan.status === 'Succeeded') {
+            expect(c.Succeeded).toBeGreaterThanOrEqual(Math.max(m, 1));
+            expect(failedEarly || stopped).toBe(false);
+          }
+          if (!stopped && budget > 0 && !failedEarly) expect(plan.status).toBe(c.Succeeded >= Math.max(m, 1) ? 'Succeeded' : 'Failed');
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});

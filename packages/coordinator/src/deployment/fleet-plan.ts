@@ -1,0 +1,160 @@
+/**
+ * The batch planner of an in-place Server deployment: which instances get the revision when, so that
+ * the number of healthy instances never drops below the configuration's minimum. Pure: a plan and an
+ * event in, a new plan and the effects to perform out; the driver persists the plan and performs the
+ * effects. Time never enters (timeouts arrive as failed results).
+ *
+ *                 budget = total − minimum healthy (instances allowed to be unavailable at once)
+ *
+ *   startFleet ──no targets──────────────▶ Failed (NO_INSTANCES)
+ *        │ ─────budget ≤ 0────────────────▶ Failed (HEALTH_CONSTRAINTS_INVALID), nothing touched
+ *        ▼
+ *   InProgress ── start targets while inProgress + failed + 1 ≤ budget
+ *        │ ──every target final──────────▶ Succeeded if succeeded ≥ minimum and ≥ 1, else Failed (HEALTH_CONSTRAINTS)
+ *        │ ──failed ≥ budget, work left──▶ failing: pending → Skipped, in-flight finish ──▶ Failed (HEALTH_CONSTRAINTS)
+ *        │ ──stop───────────────────────▶ stopping: pending → Skipped, in-flight cancelled ──▶ Stopped (MANUAL_STOP)
+ *
+ * This is the reference model of codedeploy-semantics.md §8.3; it reproduces every documented
+ * example, including OneAtATime's exception for the last instance (minimum = total − 1, so only the
+ * final instance may fail).
+ */
+
+/** TargetStatus is CodeDeploy's status of one instance in a deployment. */
+export type TargetStatus = 'Pending' | 'InProgress' | 'Succeeded' | 'Failed' | 'Skipped';
+
+/** FleetStatus is the deployment's status as far as the planner decides it. */
+export type FleetStatus = 'InProgress' | 'Succeeded' | 'Failed' | 'Stopped';
+
+/** FleetErrorCode is CodeDeploy's ErrorInformation.code for how a deployment ended badly. */
+export type FleetErrorCode = 'NO_INSTANCES' | 'HEALTH_CONSTRAINTS' | 'HEALTH_CONSTRAINTS_INVALID' | 'MANUAL_STOP';
+
+/** TargetPlan is one instance's place in the plan. */
+export interface TargetPlan {
+  readonly id: string;
+  readonly status: TargetStatus;
+}
+
+/** FleetPlan is the planner's whole, serializable state. Targets are in scheduling order. */
+export interface FleetPlan {
+  readonly status: FleetStatus;
+  readonly minimumHealthy: number;
+  readonly targets: readonly TargetPlan[];
+  /** Set once no instance may start any more, while in-flight ones finish. */
+  readonly ending?: 'failing' | 'stopping';
+  readonly errorCode?: FleetErrorCode;
+}
+
+/** FleetEffect is something the driver must do after persisting the new plan. */
+export type FleetEffect =
+  | { type: 'startTarget'; id: string }
+  | { type: 'cancelTarget'; id: string }
+  | { type: 'skipTarget'; id: string }
+  | { type: 'finish'; status: Exclude<FleetStatus, 'InProgress'>; errorCode?: FleetErrorCode };
+
+/** FleetStep is a planner decision: the next plan and what to do about it. */
+export interface FleetStep {
+  plan: FleetPlan;
+  effects: FleetEffect[];
+}
+
+/** FleetCounts tallies targets by status, as CodeDeploy's deploymentOverview does. */
+export type FleetCounts = Record<TargetStatus, number>;
+
+/** countTargets tallies a plan's targets by status. */
+export function countTargets(plan: Pick<FleetPlan, 'targets'>): FleetCounts {
+  const counts: FleetCounts = { Pending: 0, InProgress: 0, Succeeded: 0, Failed: 0, Skipped: 0 };
+  for (const t of plan.targets) counts[t.status]++;
+  return counts;
+}
+
+/**
+ * startFleet begins a deployment to `targetIds` (already in scheduling order, see orderTargets)
+ * with at least `minimumHealthy` instances to stay healthy.
+ */
+export function startFleet(targetIds: readonly string[], minimumHealthy: number): FleetStep {
+  const targets = targetIds.map((id) => ({ id, status: 'Pending' as const }));
+  if (targets.length === 0) return finish({ status: 'InProgress', minimumHealthy, targets }, 'Failed', 'NO_INSTANCES', []);
+  if (targets.length - minimumHealthy <= 0) {
+    const skipped = targets.map((t) => ({ ...t, status: 'Skipped' as const }));
+    return finish({ status: 'InProgress', minimumHealthy, targets: skipped }, 'Failed', 'HEALTH_CONSTRAINTS_INVALID', targets.map((t) => ({ type: 'skipTarget', id: t.id })));
+  }
+  return advance({ status: 'InProgress', minimumHealthy, targets }, []);
+}
+
+/**
+ * onTargetResult records that an instance finished (its last lifecycle event reported, or it timed
+ * out). A result for an instance that is not in flight is ignored, so redelivery is harmless.
+ */
+export function onTargetResult(plan: FleetPlan, id: string, outcome: 'Succeeded' | 'Failed'): FleetStep {
+  if (plan.status !== 'InProgress') return { plan, effects: [] };
+  const index = plan.targets.findIndex((t) => t.id === id);
+  if (index < 0 || plan.targets[index]!.status !== 'InProgress') return { plan, effects: [] };
+  const targets = plan.targets.slice();
+  targets[index] = { id, status: outcome };
+  return advance({ ...plan, targets }, []);
+}
+
+/**
+ * onStop handles StopDeployment: nothing new starts, pending instances are skipped, in-flight ones
+ * are cancelled, and the deployment is Stopped once they have all reported.
+ */
+export function onStop(plan: FleetPlan): FleetStep {
+  if (plan.status !== 'InProgress' || plan.ending === 'stopping') return { plan, effects: [] };
+  const effects: FleetEffect[] = plan.targets.filter((t) => t.status === 'InProgress').map((t) => ({ type: 'cancelTarget', id: t.id }));
+  return advance({ ...plan, ending: 'stopping', errorCode: 'MANUAL_STOP' }, effects);
+}
+
+/** advance starts what the budget allows, or winds the deployment down, and finishes it when all is final. */
+function advance(plan: FleetPlan, effects: FleetEffect[]): FleetStep {
+  const budget = plan.targets.length - plan.minimumHealthy;
+  const counts = countTargets(plan);
+  let next = plan;
+  if (next.ending === undefined && counts.Pending > 0 && counts.Failed >= budget) {
+    next = { ...next, ending: 'failing', errorCode: 'HEALTH_CONSTRAINTS' }; // the minimum can no longer be kept
+  }
+  if (next.ending !== undefined && counts.Pending > 0) {
+    effects.push(...next.targets.filter((t) => t.status === 'Pending').map((t) => ({ type: 'skipTarget' as const, id: t.id })));
+    next = { ...next, targets: next.targets.map((t) => (t.status === 'Pending' ? { id: t.id, status: 'Skipped' as const } : t)) };
+  }
+  if (next.ending === undefined) {
+    let inFlight = counts.InProgress;
+    const targets = next.targets.slice();
+    for (let i = 0; i < targets.length && inFlight + counts.Failed + 1 <= budget; i++) {
+      if (targets[i]!.status !== 'Pending') continue;
+      targets[i] = { id: targets[i]!.id, status: 'InProgress' };
+      effects.push({ type: 'startTarget', id: targets[i]!.id });
+      inFlight++;
+    }
+    next = { ...next, targets };
+  }
+  const final = countTargets(next);
+  if (final.InProgress > 0 || final.Pending > 0) return { plan: next, effects };
+  if (next.ending === 'stopping') return finish(next, 'Stopped', 'MANUAL_STOP', effects);
+  const healthy = final.Succeeded >= next.minimumHealthy && final.Succeeded >= 1;
+  return healthy && next.ending === undefined ? finish(next, 'Succeeded', undefined, effects) : finish(next, 'Failed', 'HEALTH_CONSTRAINTS', effects);
+}
+
+function finish(plan: FleetPlan, status: Exclude<FleetStatus, 'InProgress'>, errorCode: FleetErrorCode | undefined, effects: FleetEffect[]): FleetStep {
+  const { ending: _ending, errorCode: _code, ...rest } = plan;
+  const done: FleetPlan = errorCode === undefined ? { ...rest, status } : { ...rest, status, errorCode };
+  return { plan: done, effects: [...effects, errorCode === undefined ? { type: 'finish', status } : { type: 'finish', status, errorCode }] };
+}
+
+/** InstanceHealth is what CodeDeploy knows of an instance before a deployment starts. */
+export interface InstanceHealth {
+  id: string;
+  health: 'Healthy' | 'Unhealthy';
+  revision: 'Current' | 'Old' | 'Unknown';
+}
+
+/**
+ * orderTargets puts instances in CodeDeploy's scheduling order: unhealthy first, then those with no
+ * known revision, then old revisions, then current ones; ties keep their given order.
+ */
+export function orderTargets(instances: readonly InstanceHealth[]): string[] {
+  const rank = (i: InstanceHealth): number => (i.health === 'Unhealthy' ? 0 : i.revision === 'Unknown' ? 1 : i.revision === 'Old' ? 2 : 3);
+  return instances
+    .map((i, position) => ({ i, position }))
+    .sort((a, b) => rank(a.i) - rank(b.i) || a.position - b.position)
+    .map(({ i }) => i.id);
+}

@@ -1,0 +1,1 @@
+export * from './deployment/fleet-plan.js';
