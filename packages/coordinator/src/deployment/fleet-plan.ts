@@ -135,7 +135,7 @@ function advance(plan: FleetPlan, effects: FleetEffect[]): FleetStep {
 }
 
 function finish(plan: FleetPlan, status: Exclude<FleetStatus, 'InProgress'>, errorCode: FleetErrorCode | undefined, effects: FleetEffect[]): FleetStep {
-  const { ending: _ending, errorCode: _code, ...rest } = plan;
+  const { ending, errorCode: previousCode, ...rest } = plan; // a finished plan carries only its final code
   const done: FleetPlan = errorCode === undefined ? { ...rest, status } : { ...rest, status, errorCode };
   return { plan: done, effects: [...effects, errorCode === undefined ? { type: 'finish', status } : { type: 'finish', status, errorCode }] };
 }
