@@ -1,1 +1,2 @@
 export * from './deployment/fleet-plan.js';
+export * from './fleet/tag-match.js';
