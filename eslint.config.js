@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', 'node_modules/**', 'scripts/**', 'test/fixtures/**', '*.config.*', 'eslint.config.js'] },
+  { ignores: ['**/dist/**', '**/generated/**', 'node_modules/**', 'scripts/**', 'test/fixtures/**', '*.config.*', 'eslint.config.js'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
