@@ -15,9 +15,7 @@ import { extractionError } from './errors.js';
 import { defaultBundleLimits } from './limits.js';
 import type { BundleLimits } from './limits.js';
 import { createSymlinks } from './symlinks.js';
-import { extractTar, scanTar } from './tar-unpack.js';
 import { stripWrapperFolder, wrapperTempDir } from './wrapper.js';
-import { extractZip, scanZip } from './zip-unpack.js';
 
 export { defaultBundleLimits } from './limits.js';
 export type { BundleLimits } from './limits.js';
@@ -77,16 +75,19 @@ async function scanThenExtract(
 ): Promise<UnpackResult> {
   const format = type === 'zip' ? 'zip' : 'tar';
   const scan = new BundleIndex(format, limits, bundleBytes);
-  if (type === 'zip') await scanZip(bundlePath, label, scan);
-  else await scanTar(bundlePath, label, type, scan, inflated);
+  // Each format's reader is loaded only when a bundle of that format arrives (node-tar and yauzl
+  // each cost tens of milliseconds to load, which a short-lived local run notices).
+  const reader = type === 'zip' ? await import('./zip-unpack.js') : await import('./tar-unpack.js');
+  if ('scanZip' in reader) await reader.scanZip(bundlePath, label, scan);
+  else await reader.scanTar(bundlePath, label, type as 'tar' | 'tgz', scan, inflated);
   const plan = scan.finish();
 
   await mkdir(targetDir, { recursive: true });
   try {
     const index = new BundleIndex(format, limits, bundleBytes);
     const attrs = new PendingAttributes();
-    if (type === 'zip') await extractZip(bundlePath, label, targetDir, index, attrs);
-    else await extractTar(inflated ?? bundlePath, label, targetDir, index, attrs);
+    if ('extractZip' in reader) await reader.extractZip(bundlePath, label, targetDir, index, attrs);
+    else await reader.extractTar(inflated ?? bundlePath, label, targetDir, index, attrs);
     const done = index.finish();
     if (done.digest !== plan.digest) {
       throw new DeployError('UnknownError', `${label} changed while it was being unpacked`);
