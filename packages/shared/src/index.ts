@@ -8,3 +8,4 @@ export * from './appspec/selinux.js';
 export { normaliseMode } from './appspec/permissions.js';
 export { LambdaHookEvents, EcsHookEvents } from './appspec/function-hooks.js';
 export * from './deployment/configs.js';
+export * from './backoff.js';

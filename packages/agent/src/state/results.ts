@@ -1,0 +1,84 @@
+/**
+ * Results the coordinator has not acknowledged yet, kept on disk so that neither an agent restart
+ * nor a dropped stream loses one: each is written (atomically) before it is sent, re-sent in the next
+ * hello, and deleted only when the coordinator acknowledges it. A command id whose result is on record
+ * is answered from the record instead of being run again.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Diagnostics } from '@fleetdeploy/shared';
+
+/** StoredResult is one command's outcome as the agent reports it. */
+export interface StoredResult {
+  commandId: string;
+  status: 'Succeeded' | 'Failed';
+  noop: boolean;
+  diagnostics: Diagnostics;
+  startedAtMs: number;
+  endedAtMs: number;
+}
+
+/** ResultStore is the agent's folder of unacknowledged results. */
+export class ResultStore {
+  constructor(private readonly dir: string) {}
+
+  /** save records a result durably (write, fsync, rename) before anything reports it. */
+  save(result: StoredResult): void {
+    fs.mkdirSync(this.dir, { recursive: true });
+    const file = this.file(result.commandId);
+    const tmp = `${file}.tmp`;
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeSync(fd, JSON.stringify(result));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  }
+
+  /** get returns the recorded result of a command, if there is one. */
+  get(commandId: string): StoredResult | undefined {
+    try {
+      return parse(fs.readFileSync(this.file(commandId), 'utf8'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  /** acknowledge forgets a result the coordinator has stored. */
+  acknowledge(commandId: string): void {
+    fs.rmSync(this.file(commandId), { force: true });
+  }
+
+  /** pending lists every unacknowledged result, oldest first, skipping half-written leftovers. */
+  pending(): StoredResult[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    return names
+      .filter((n) => n.endsWith('.json'))
+      .map((n) => parse(fs.readFileSync(path.join(this.dir, n), 'utf8')))
+      .filter((r): r is StoredResult => r !== undefined)
+      .sort((a, b) => a.endedAtMs - b.endedAtMs);
+  }
+
+  private file(commandId: string): string {
+    // Command ids come from the coordinator; encoding keeps any id a single, safe file name.
+    return path.join(this.dir, `${encodeURIComponent(commandId)}.json`);
+  }
+}
+
+function parse(text: string): StoredResult | undefined {
+  try {
+    const value = JSON.parse(text) as StoredResult;
+    return typeof value.commandId === 'string' ? value : undefined;
+  } catch {
+    return undefined; // a torn write cannot happen with rename, but a hand-edited file might be junk
+  }
+}
