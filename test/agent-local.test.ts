@@ -72,6 +72,7 @@ describe('fleetdeploy-agent local', () => {
       [['--type', 'rar'], /^ERROR: rar is not a valid type. Must be one of tgz,tar,zip,directory$/m],
       [['--bundle-location', `${work}/none`], /ERROR: location .*none is specified as a file or directory which does not exist/],
       [['--bundle-location', 'http://example.com/b.zip', '--type', 'zip'], /cannot be http/],
+      [['--deployment-group', '../elsewhere', '--bundle-location', bundle({ 'appspec.yml': 'version: 0.0\nos: linux\n' }, 'g')], /ERROR: invalid deployment group id "..\/elsewhere"/],
       [['--events', 'ApplicationStart,DownloadBundle', '--bundle-location', bundle({ 'appspec.yml': 'version: 0.0\nos: linux\n' })], /The only events that can be specified before DownloadBundle/],
     ];
     for (const [args, message] of cases) {

@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { DeployError } from '@fleetdeploy/shared';
 
 /** Layout computes every path of one agent's deployment root. */
 export interface Layout {
@@ -52,7 +53,7 @@ export function createLayout(rootDir: string): Layout {
 /** Ids become directory names, so one that could climb out of the root is refused outright. */
 function safeSegment(value: string, what: string): string {
   if (value === '' || value === '.' || value === '..' || value.includes('/') || value.includes('\0')) {
-    throw new Error(`invalid ${what} ${JSON.stringify(value)}: it names a directory and may not be empty or contain "/"`);
+    throw new DeployError('UnknownError', `invalid ${what} ${JSON.stringify(value)}: it names a directory and may not be empty, "." or "..", or contain "/"`);
   }
   return value;
 }

@@ -179,7 +179,9 @@ describe('executeEvent logging', () => {
 
   it('logs an unexpected error with the error itself, for its stack', async () => {
     const { lines, log } = recorder();
-    await executeEvent('DownloadBundle', spec(revision('A'), '../escape'), { config, log });
+    fs.writeFileSync(path.join(work, 'not-a-folder'), '');
+    const r = await executeEvent('DownloadBundle', spec(revision('A'), 'd-1'), { config: { ...config, rootDir: path.join(work, 'not-a-folder') }, log });
+    expect(r.diagnostics).toMatchObject({ errorCode: 'UnknownError', message: expect.stringMatching(/ENOTDIR/) });
     const line = lines.find((l) => l.level === 'error');
     expect(line?.message).toBe('event failed unexpectedly');
     expect(line?.fields.err).toBeInstanceOf(Error);
