@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 const repo = path.resolve(import.meta.dirname, '..');
-const cli = path.join(repo, 'packages/agent/dist/cli.js');
+const cli = path.join(repo, 'packages/agent/bin/fleetdeploy-agent.js');
 const probe = path.join(import.meta.dirname, 'lib/rss-probe.mjs');
 const skipBig = process.argv.includes('--skip-big');
 const RUNS = 9;

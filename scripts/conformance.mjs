@@ -21,7 +21,7 @@ const cases = path.join(work, 'cases');
 fs.cpSync(path.join(conf, 'cases'), cases, { recursive: true });
 execFileSync('sh', ['-c', `chmod -R u+w '${cases}' && find '${cases}' -type d -exec chmod 755 {} + && find '${cases}' -type f -perm -u+x -exec chmod 755 {} + && find '${cases}' -type f ! -perm -u+x -exec chmod 644 {} +`]);
 const out = path.join(work, 'ours.json');
-const cli = path.join(repo, 'packages/agent/dist/cli.js');
+const cli = path.join(repo, 'packages/agent/bin/fleetdeploy-agent.js');
 execFileSync(process.execPath, [path.join(conf, 'harness.mjs'), '--runner', 'ours', '--cases', cases, '--out', out], {
   stdio: 'inherit',
   env: { ...process.env, RUNNER_OURS: `node ${cli} local --bundle-location {loc} --type {type} --file-exists-behavior {feb} --deployment-group {group} --application-name {app} --deployment-group-name {groupName} --agent-configuration-file {conf}` },

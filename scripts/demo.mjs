@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const repo = path.resolve(import.meta.dirname, '..');
-const cli = path.join(repo, 'packages/agent/dist/cli.js');
+const cli = path.join(repo, 'packages/agent/bin/fleetdeploy-agent.js');
 const base = '/tmp/fleetdeploy-demo';
 const example = path.join(repo, 'examples/hello-web');
 

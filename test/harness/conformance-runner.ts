@@ -32,8 +32,8 @@ interface CaseSpec {
   }>;
 }
 
-/** AGENT_CLI is the built agent command line. */
-export const AGENT_CLI = path.resolve(import.meta.dirname, '../../packages/agent/dist/cli.js');
+/** AGENT_CLI is the installed agent command (the bundled build), as users run it. */
+export const AGENT_CLI = path.resolve(import.meta.dirname, '../../packages/agent/bin/fleetdeploy-agent.js');
 
 /** runConformanceCase deploys each bundle of a case in a fresh work folder and describes the result. */
 export function runConformanceCase(caseDir: string): CaseOutcome & { ms: number[] } {
