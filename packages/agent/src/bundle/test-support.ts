@@ -212,8 +212,15 @@ export async function makeSourceTree(root: string, opts: { setuid: boolean; hard
  * expectRefused unpacks a bundle that must be refused and asserts the refusal: an UnknownError
  * DeployError whose message matches, no target folder, nothing written beside or outside it.
  */
-export async function expectRefused(ws: Workspace, bundle: string, type: 'tar' | 'tgz' | 'zip', message: RegExp, limits?: BundleLimits): Promise<void> {
-  const err: unknown = await unpackBundle({ bundlePath: bundle, bundleType: type, targetDir: ws.target, ...(limits ? { limits } : {}) }).then(
+export async function expectRefused(
+  ws: Workspace,
+  bundle: string,
+  type: 'tar' | 'tgz' | 'zip',
+  message: RegExp,
+  limits?: BundleLimits,
+  extractor?: 'auto' | 'node',
+): Promise<void> {
+  const err: unknown = await unpackBundle({ bundlePath: bundle, bundleType: type, targetDir: ws.target, ...(limits ? { limits } : {}), ...(extractor ? { extractor } : {}) }).then(
     () => undefined,
     (e: unknown) => e,
   );

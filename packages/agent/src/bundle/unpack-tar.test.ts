@@ -20,8 +20,8 @@ async function tarBundle(entries: TarEntrySpec[], gzip = false): Promise<string>
   return writeBundle(ws.path('bundle.tar'), gzip ? gzipSync(raw) : raw);
 }
 
-function expectRefused(bundle: string, type: 'tar' | 'tgz', message: RegExp, limits?: BundleLimits): Promise<void> {
-  return expectRefusedIn(ws, bundle, type, message, limits);
+function expectRefused(bundle: string, type: 'tar' | 'tgz', message: RegExp, limits?: BundleLimits, extractor?: 'auto' | 'node'): Promise<void> {
+  return expectRefusedIn(ws, bundle, type, message, limits, extractor);
 }
 
 describe('tar and tgz round trip', () => {
@@ -30,14 +30,15 @@ describe('tar and tgz round trip', () => {
     ['tgz', ['-czf']],
     ['tar', ['--format=pax', '-cf']],
   ] as const) {
-    it(`${type} ${flags.join(' ')} keeps content, modes, links, empty and nested folders and mtimes`, async () => {
+    for (const extractor of ['auto', 'node'] as const)
+    it(`${type} ${flags.join(' ')} keeps content, modes, links, empty and nested folders and mtimes (${extractor === 'auto' ? 'GNU tar' : 'JavaScript'} extraction)`, async () => {
       const src = ws.path('src');
       await mkdir(src);
       await makeSourceTree(src, { setuid: true, hardLink: true });
       const bundle = ws.path('bundle.tar');
       sh('tar', [...flags, bundle, '-C', src, '.']);
 
-      const result = await unpackBundle({ bundlePath: bundle, bundleType: type, targetDir: ws.target });
+      const result = await unpackBundle({ bundlePath: bundle, bundleType: type, targetDir: ws.target, extractor });
 
       expect(await describeTree(ws.target, { mtimes: true })).toEqual(await describeTree(src, { mtimes: true }));
       expect(await modeOf(join(ws.target, 'bin/group.sh'))).toBe(0o775);
@@ -51,12 +52,12 @@ describe('tar and tgz round trip', () => {
     });
   }
 
-  it.runIf(process.getuid?.() === 0)('keeps owners when run as root, links included, and link mtimes', async () => {
+  it.runIf(process.getuid?.() === 0).each(['auto', 'node'] as const)('keeps owners when run as root, links included, and link mtimes (%s extraction)', async (extractor) => {
     const bundle = await tarBundle([
       { name: 'f.txt', data: 'x', uid: 1234, gid: 2345 },
       { name: 'l', type: '2', linkname: 'f.txt', uid: 3456, gid: 4567, mtime: 1_600_000_000 },
     ]);
-    await unpackBundle({ bundlePath: bundle, bundleType: 'tar', targetDir: ws.target });
+    await unpackBundle({ bundlePath: bundle, bundleType: 'tar', targetDir: ws.target, extractor });
     expect(await stat(join(ws.target, 'f.txt'))).toMatchObject({ uid: 1234, gid: 2345 });
     const link = await lstat(join(ws.target, 'l'));
     expect(link).toMatchObject({ uid: 3456, gid: 4567 });
@@ -276,7 +277,8 @@ describe('corrupt tar bundles', () => {
       { name: 'PaxHeader', type: 'x', data: paxRecord('path', `dir/${'n'.repeat(300)}`) },
       { name: 'placeholder', data: 'x' },
     ]);
-    await expectRefused(bundle, 'tar', /^could not unpack bundle\.tar: .*ENAMETOOLONG/);
+    await expectRefused(bundle, 'tar', /^Error extracting tar archive bundle\.tar: tar exited with 2: .*File name too long/);
+    await expectRefused(bundle, 'tar', /^could not unpack bundle\.tar: .*ENAMETOOLONG/, undefined, 'node');
   });
 
   it('reports a missing bundle file', async () => {
@@ -289,19 +291,19 @@ describe('corrupt tar bundles', () => {
   });
 });
 
-describe('the inflated copy of a tgz', () => {
+describe('the scanned copy of a tar or tgz', () => {
   it('is read instead of inflating twice, and removed once the bundle is unpacked', async () => {
     const bundle = await tarBundle([{ name: 'appspec.yml', data: Buffer.from('version: 0.0\n') }, { name: 'a.txt', data: Buffer.from('a') }], true);
     await unpackBundle({ bundlePath: bundle, bundleType: 'tgz', targetDir: ws.target });
     expect(await readFile(join(ws.target, 'a.txt'), 'utf8')).toBe('a');
-    expect(await exists(`${ws.target}.inflated.tar`)).toBe(false);
+    expect(await exists(`${ws.target}.scanned.tar`)).toBe(false);
   });
 
   it('replaces a stale copy left by a killed agent', async () => {
-    await writeFile(`${ws.target}.inflated.tar`, 'stale');
+    await writeFile(`${ws.target}.scanned.tar`, 'stale');
     const bundle = await tarBundle([{ name: 'a.txt', data: Buffer.from('fresh') }], true);
     await unpackBundle({ bundlePath: bundle, bundleType: 'tgz', targetDir: ws.target });
     expect(await readFile(join(ws.target, 'a.txt'), 'utf8')).toBe('fresh');
-    expect(await exists(`${ws.target}.inflated.tar`)).toBe(false);
+    expect(await exists(`${ws.target}.scanned.tar`)).toBe(false);
   });
 });

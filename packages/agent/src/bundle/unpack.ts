@@ -30,6 +30,11 @@ export interface UnpackOptions {
   /** Removed first if it exists; absent again if unpacking fails. */
   targetDir: string;
   limits?: BundleLimits;
+  /**
+   * `auto` (the default) extracts a scanned tar with the host's GNU tar when it has one, else in
+   * JavaScript; `node` always uses the JavaScript extractor.
+   */
+  extractor?: 'auto' | 'node';
 }
 
 /** UnpackResult counts what was unpacked: archive entries and bytes of file content. */
@@ -53,14 +58,15 @@ export async function unpackBundle(opts: UnpackOptions): Promise<UnpackResult> {
   await rm(targetDir, { recursive: true, force: true });
   const bundleBytes = await bundleSize(opts.bundlePath, label);
 
-  // The scan keeps a tgz's inflated tar beside the target (never inside it), bounded by the same
-  // limits that stop the scan, so that extraction reads it instead of inflating a second time.
-  const inflated = type === 'tgz' ? `${targetDir}.inflated.tar` : undefined;
-  if (inflated !== undefined) await rm(inflated, { force: true });
+  // The scan keeps the plain tar it judged beside the target (never inside it), bounded by the same
+  // limits that stop the scan; extraction reads that copy, so it writes exactly what was judged and
+  // a tgz is inflated once.
+  const scanned = type === 'zip' ? undefined : `${targetDir}.scanned.tar`;
+  if (scanned !== undefined) await rm(scanned, { force: true });
   try {
-    return await scanThenExtract(opts.bundlePath, label, type, targetDir, limits, bundleBytes, inflated);
+    return await scanThenExtract(opts.bundlePath, label, type, targetDir, limits, bundleBytes, scanned, opts.extractor ?? 'auto');
   } finally {
-    if (inflated !== undefined) await rm(inflated, { force: true });
+    if (scanned !== undefined) await rm(scanned, { force: true });
   }
 }
 
@@ -71,7 +77,8 @@ async function scanThenExtract(
   targetDir: string,
   limits: BundleLimits,
   bundleBytes: number,
-  inflated: string | undefined,
+  scanned: string | undefined,
+  extractor: 'auto' | 'node',
 ): Promise<UnpackResult> {
   const format = type === 'zip' ? 'zip' : 'tar';
   const scan = new BundleIndex(format, limits, bundleBytes);
@@ -79,15 +86,19 @@ async function scanThenExtract(
   // each cost tens of milliseconds to load, which a short-lived local run notices).
   const reader = type === 'zip' ? await import('./zip-unpack.js') : await import('./tar-unpack.js');
   if ('scanZip' in reader) await reader.scanZip(bundlePath, label, scan);
-  else await reader.scanTar(bundlePath, label, type as 'tar' | 'tgz', scan, inflated);
+  else await reader.scanTar(bundlePath, label, type as 'tar' | 'tgz', scan, scanned);
   const plan = scan.finish();
 
   await mkdir(targetDir, { recursive: true });
   try {
+    if (scanned !== undefined && extractor === 'auto' && 'extractWithSystemTar' in reader && (await reader.extractWithSystemTar(scanned, targetDir, label))) {
+      await stripWrapperFolder(targetDir);
+      return { entries: plan.entries, bytes: plan.bytes };
+    }
     const index = new BundleIndex(format, limits, bundleBytes);
     const attrs = new PendingAttributes();
     if ('extractZip' in reader) await reader.extractZip(bundlePath, label, targetDir, index, attrs);
-    else await reader.extractTar(inflated ?? bundlePath, label, targetDir, index, attrs);
+    else await reader.extractTar(scanned ?? bundlePath, label, targetDir, index, attrs);
     const done = index.finish();
     if (done.digest !== plan.digest) {
       throw new DeployError('UnknownError', `${label} changed while it was being unpacked`);

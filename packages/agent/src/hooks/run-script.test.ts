@@ -1,4 +1,4 @@
-import { access, constants, readFile, stat } from 'node:fs/promises';
+import { access, constants, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isDeployError } from '@fleetdeploy/shared';
@@ -271,7 +271,7 @@ wait
   it('reads a large output without losing lines', async () => {
     await box.script('big.sh', '#!/bin/sh\nseq 1 20000\n');
     await run({ location: 'big.sh', timeout: 10 });
-    const lines = (await readFile(box.log.scriptsLogPath, 'utf8')).split('\n').filter((l) => l.includes('[stdout]'));
+    const lines = (await logged()).split('\n').filter((l) => l.includes('[stdout]'));
     expect(lines).toHaveLength(20000);
     expect(lines[19999]).toMatch(/\[stdout\]20000$/);
   });
