@@ -4,6 +4,7 @@
  * completely by the next deployment of the group.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { DeployError } from '@fleetdeploy/shared';
 import type { Instruction } from './instructions.js';
 import { SEMANAGE_PREFIX, lstatKind } from './cleanup.js';
@@ -40,7 +41,7 @@ export async function applyInstructions(
     fs.writeSync(fd, lines.map((l) => `${l}\n`).join(''));
   };
   const ids = new IdResolver(tools.getent);
-  const preserveOwner = process.getuid?.() === 0;
+  const owners = process.getuid?.() === 0 ? new OwnerKeeper(0, process.getgid?.() ?? 0) : undefined;
   try {
     for (let i = 0; i < instructions.length; ) {
       const ins = instructions[i]!;
@@ -51,7 +52,7 @@ export async function applyInstructions(
           i++;
         }
         record(batch.map((c) => c.destination));
-        for (const c of batch) copyEntry(c.source, c.destination, preserveOwner);
+        for (const c of batch) copyEntry(c.source, c.destination, owners);
         await yieldToEventLoop();
         continue;
       }
@@ -108,18 +109,46 @@ function makeDirectory(dir: string): void {
  * first, so OVERWRITE of a symlink replaces the link instead of writing through it. Creating
  * exclusively and unlinking only on EEXIST costs nothing extra for the usual new file.
  */
-function copyEntry(src: string, dst: string, preserveOwner: boolean): void {
+function copyEntry(src: string, dst: string, owners: OwnerKeeper | undefined): void {
   const st = fs.lstatSync(src);
   if (st.isSymbolicLink()) {
     const target = fs.readlinkSync(src);
     replacing(dst, () => fs.symlinkSync(target, dst));
-    if (preserveOwner) fs.lchownSync(dst, st.uid, st.gid);
+    if (owners?.needsChown(dst, st)) fs.lchownSync(dst, st.uid, st.gid);
     return;
   }
   replacing(dst, () => fs.copyFileSync(src, dst, fs.constants.COPYFILE_EXCL));
-  if (preserveOwner) fs.chownSync(dst, st.uid, st.gid);
+  if (owners?.needsChown(dst, st)) fs.chownSync(dst, st.uid, st.gid);
   if ((st.mode & 0o7000) !== 0) fs.chmodSync(dst, st.mode & 0o7777); // chown clears set-id bits; copyFile kept the rest
   fs.utimesSync(dst, st.atime, st.mtime);
+}
+
+/**
+ * OwnerKeeper decides, when we run as root, whether a copy needs chown to keep its source's owner:
+ * a new file already belongs to us, and to our group unless its folder is setgid (then to the
+ * folder's group), so most copies of root-owned bundles skip the call.
+ */
+class OwnerKeeper {
+  private readonly folderGroup = new Map<string, number>();
+  constructor(
+    private readonly uid: number,
+    private readonly gid: number,
+  ) {}
+
+  needsChown(dst: string, source: fs.Stats): boolean {
+    if (source.uid !== this.uid) return true;
+    return source.gid !== this.groupOfNewFileIn(path.dirname(dst));
+  }
+
+  private groupOfNewFileIn(folder: string): number {
+    let gid = this.folderGroup.get(folder);
+    if (gid === undefined) {
+      const st = fs.statSync(folder);
+      gid = (st.mode & 0o2000) !== 0 ? st.gid : this.gid;
+      this.folderGroup.set(folder, gid);
+    }
+    return gid;
+  }
 }
 
 /** Runs a create-exclusive step, removing whatever is in the way once if it fails with EEXIST. */

@@ -359,3 +359,18 @@ describe('special mode bits', () => {
     expect(fs.statSync(`${dest}/bin/tool`).mode & 0o7777).toBe(0o6755);
   });
 });
+
+describe('ownership of copies (as root)', () => {
+  it.runIf(process.getuid?.() === 0)("keeps the source's owner, and a setgid folder's group does not replace it", async () => {
+    const root = layout.deploymentRoot('g-1', 'd-owner');
+    const archive = layout.archiveDir(root);
+    writeTree(archive, { 'app/mine.txt': 'm', 'app/theirs.txt': 't' });
+    fs.chownSync(`${archive}/app/theirs.txt`, 65534, 65534);
+    fs.mkdirSync(`${dest}/shared`);
+    fs.chownSync(`${dest}/shared`, 0, 65534);
+    fs.chmodSync(`${dest}/shared`, 0o2775);
+    await installRevision({ layout, groupId: 'g-1', deploymentRoot: root, appSpec: appSpec({ files: [{ source: 'app', destination: `${dest}/shared` }] }), fileExistsBehavior: 'DISALLOW' });
+    expect(fs.statSync(`${dest}/shared/theirs.txt`)).toMatchObject({ uid: 65534, gid: 65534 });
+    expect(fs.statSync(`${dest}/shared/mine.txt`)).toMatchObject({ uid: 0, gid: 0 });
+  });
+});

@@ -35,6 +35,8 @@ export function planInstall(input: PlanInput): Instruction[] {
 class Planner {
   readonly instructions: Instruction[] = [];
   private readonly dirs = new Set<string>();
+  /** Folders this plan makes that do not exist on the host (so neither does anything inside them). */
+  private readonly created = new Set<string>();
   private readonly copies = new Map<string, string>();
   private readonly behavior: string;
 
@@ -103,8 +105,9 @@ class Planner {
     }
   }
 
-  /** What is at a path once cleanup has run. */
+  /** What is at a path once cleanup has run. Nothing is inside a folder this plan creates. */
   private hostKind(p: string): PathKind {
+    if (this.created.has(path.dirname(p))) return 'none';
     return this.input.removedByCleanup.has(p) ? 'none' : lstatKind(p);
   }
 
@@ -140,19 +143,23 @@ class Planner {
       throw new DeployError('UnknownError', `cannot create the directory ${dir}: a file already exists at that path`);
     }
     this.dirs.add(dir);
+    this.created.add(dir);
     this.instructions.push({ type: 'mkdir', directory: dir });
   }
 
   private copyDir(src: string, dst: string, visiting: Set<string>): void {
     this.mkdir(dst);
-    for (const name of fs.readdirSync(src).sort()) {
-      const childSrc = path.join(src, name);
-      const childDst = path.join(dst, name);
-      let isDir = false;
-      try {
-        isDir = fs.statSync(childSrc).isDirectory(); // directory symlinks are followed, as the agent does
-      } catch {
-        isDir = false; // a dangling symlink is copied as a link
+    const entries = fs.readdirSync(src, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const childSrc = path.join(src, entry.name);
+      const childDst = path.join(dst, entry.name);
+      let isDir = entry.isDirectory();
+      if (entry.isSymbolicLink()) {
+        try {
+          isDir = fs.statSync(childSrc).isDirectory(); // directory symlinks are followed, as the agent does
+        } catch {
+          isDir = false; // a dangling symlink is copied as a link
+        }
       }
       if (!isDir) {
         this.copyFile(childSrc, childDst);
