@@ -129,7 +129,7 @@ export async function extractTar(
  * archive a second time in JavaScript. Returns false, having done nothing, where GNU tar is missing.
  */
 export async function extractWithSystemTar(scannedTar: string, targetDir: string, label: string): Promise<boolean> {
-  if (!(await hasGnuTar())) return false;
+  if (!(await findGnuTar())) return false;
   const out = await runCommand('tar', ['-xpf', scannedTar, '-C', targetDir, '--no-overwrite-dir']);
   if (out.code !== 0) {
     const why = (out.stderr || out.spawnError?.message || '').trim().split('\n').slice(0, 3).join('; ');
@@ -141,8 +141,11 @@ export async function extractWithSystemTar(scannedTar: string, targetDir: string
 
 let gnuTar: Promise<boolean> | undefined;
 
-/** hasGnuTar checks once per process for GNU tar on PATH (busybox and BSD tar differ in flags and safety). */
-function hasGnuTar(): Promise<boolean> {
+/**
+ * findGnuTar checks once per process for GNU tar on PATH (busybox and BSD tar differ in flags and
+ * safety). Calling it early, while the scan runs, hides the cost of asking.
+ */
+export function findGnuTar(): Promise<boolean> {
   gnuTar ??= runCommand('tar', ['--version']).then((out) => out.code === 0 && /GNU tar/.test(out.stdout));
   return gnuTar;
 }

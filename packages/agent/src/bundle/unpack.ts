@@ -85,6 +85,7 @@ async function scanThenExtract(
   // Each format's reader is loaded only when a bundle of that format arrives (node-tar and yauzl
   // each cost tens of milliseconds to load, which a short-lived local run notices).
   const reader = type === 'zip' ? await import('./zip-unpack.js') : await import('./tar-unpack.js');
+  if ('findGnuTar' in reader && extractor === 'auto') void reader.findGnuTar();
   if ('scanZip' in reader) await reader.scanZip(bundlePath, label, scan);
   else await reader.scanTar(bundlePath, label, type as 'tar' | 'tgz', scan, scanned);
   const plan = scan.finish();
