@@ -28,7 +28,7 @@ export const defaultPermissionTools: PermissionTools = { setfacl: 'setfacl', sem
  * batches: on the hosts measured, one thread-pool round trip per call cost more than the copy of a
  * small file, and concurrent creates in one folder only contended for its lock.
  */
-const COPY_CONCURRENCY = 64;
+const COPY_BATCH = 64;
 
 /** applyInstructions performs a plan, recording every created path in the group's cleanup file. */
 export async function applyInstructions(
@@ -47,7 +47,7 @@ export async function applyInstructions(
       const ins = instructions[i]!;
       if (ins.type === 'copy') {
         const batch: Array<Extract<Instruction, { type: 'copy' }>> = [];
-        while (i < instructions.length && batch.length < COPY_CONCURRENCY && instructions[i]!.type === 'copy') {
+        while (i < instructions.length && batch.length < COPY_BATCH && instructions[i]!.type === 'copy') {
           batch.push(instructions[i] as Extract<Instruction, { type: 'copy' }>);
           i++;
         }
