@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DeployError } from '@fleetdeploy/shared';
+import { writeFileAtomic } from './state/atomic-file.js';
 
 /** Layout computes every path of one agent's deployment root. */
 export interface Layout {
@@ -70,8 +71,5 @@ export function readMarker(file: string): string | undefined {
 
 /** writeMarker replaces a marker atomically, so a crash never leaves half a path behind. */
 export function writeMarker(file: string, value: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, value);
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, value);
 }

@@ -17,9 +17,6 @@ export const ScriptErrorCode = {
 /** LifecycleErrorName is one of the names of {@link ScriptErrorCode}. */
 export type LifecycleErrorName = keyof typeof ScriptErrorCode;
 
-/** LifecycleErrorNames lists every {@link LifecycleErrorName}, in code order. */
-export const LifecycleErrorNames = Object.keys(ScriptErrorCode) as LifecycleErrorName[];
-
 /**
  * Diagnostics is what a failed (or succeeded) lifecycle event reports: CodeDeploy's
  * `LifecycleEvent.diagnostics` shape. `logTail` holds at most about 2 KiB of the newest script output.
@@ -63,7 +60,7 @@ export function isDeployError(err: unknown): err is DeployError {
   return err instanceof Error && (err as { name?: string }).name === 'DeployError' && 'code' in err;
 }
 
-/** unknownError wraps anything thrown into an UnknownError {@link DeployError}, keeping its text. */
+/** toDeployError passes a {@link DeployError} through and wraps anything else as an UnknownError, keeping its text. */
 export function toDeployError(err: unknown): DeployError {
   if (isDeployError(err)) return err;
   const message = err instanceof Error ? err.message : String(err);

@@ -20,35 +20,6 @@ export const InPlaceEvents = [
 /** LifecycleEvent is one of the default agent-side events; custom event names are plain strings. */
 export type LifecycleEvent = (typeof InPlaceEvents)[number];
 
-/** Events on a blue/green replacement instance, in order. */
-export const BlueGreenReplacementEvents = [
-  'ApplicationStop',
-  'DownloadBundle',
-  'BeforeInstall',
-  'Install',
-  'AfterInstall',
-  'ApplicationStart',
-  'ValidateService',
-  'BeforeAllowTraffic',
-  'AfterAllowTraffic',
-] as const;
-
-/** Events on a blue/green original instance, in order. */
-export const BlueGreenOriginalEvents = ['BeforeBlockTraffic', 'AfterBlockTraffic'] as const;
-
-/** AgentReservedEvents are performed by the agent and cannot carry scripts. */
-export const AgentReservedEvents = ['DownloadBundle', 'Install'] as const;
-
-/** isReservedEvent tells the agent's own steps apart from scripted hooks. */
-export function isReservedEvent(name: string): name is 'DownloadBundle' | 'Install' {
-  return name === 'DownloadBundle' || name === 'Install';
-}
-
-/** isDefaultEvent tells whether a name is one of the default in-place events. */
-export function isDefaultEvent(name: string): name is LifecycleEvent {
-  return (InPlaceEvents as readonly string[]).includes(name);
-}
-
 /** RevisionSource says which revision's AppSpec and scripts a hook runs. */
 export type RevisionSource = 'current' | 'lastSuccessfulInstall' | 'mostRecentInstall';
 

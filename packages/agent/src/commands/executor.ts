@@ -155,9 +155,3 @@ async function runHook(event: string, spec: DeploymentSpec, deploymentRoot: stri
   }
   return true;
 }
-
-/** scriptsLogPath is where a deployment's script output goes, for messages that point people at it. */
-export function scriptsLogPath(config: AgentConfig, spec: DeploymentSpec): string {
-  const layout = createLayout(config.rootDir);
-  return path.join(layout.deploymentRoot(spec.deploymentGroupId, shortDeploymentId(spec.deploymentId)), 'logs', 'scripts.log');
-}

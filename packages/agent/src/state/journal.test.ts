@@ -39,4 +39,11 @@ describe('crash markers', () => {
     expect(recoverInterrupted(layout, Date.now() + MARKER_MAX_AGE_MS + 1000)).toBeUndefined();
     expect(fs.existsSync(layout.ongoingDeploymentDir)).toBe(false);
   });
+
+  it('ignores a marker whose write was cut short (its command never began)', () => {
+    fs.mkdirSync(layout.ongoingDeploymentDir, { recursive: true });
+    fs.writeFileSync(path.join(layout.ongoingDeploymentDir, 'd-1.tmp-999'), 'cmd-hal');
+    expect(recoverInterrupted(layout, Date.now())).toBeUndefined();
+    expect(fs.existsSync(layout.ongoingDeploymentDir)).toBe(false);
+  });
 });

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Diagnostics } from '@fleetdeploy/shared';
 import type { Layout } from '../layout.js';
+import { writeFileAtomic } from './atomic-file.js';
 
 /** Markers older than this are stale: the coordinator has long since timed the event out. */
 export const MARKER_MAX_AGE_MS = 24 * 60 * 60 * 1000;
@@ -16,15 +17,7 @@ export const FAILED_AFTER_RESTART_MESSAGE = 'Failed: Failing in-progress lifecyc
 
 /** beginCommand records, durably, that a command is about to run for a deployment. */
 export function beginCommand(layout: Layout, deploymentId: string, commandId: string): void {
-  fs.mkdirSync(layout.ongoingDeploymentDir, { recursive: true });
-  const file = path.join(layout.ongoingDeploymentDir, deploymentId);
-  const fd = fs.openSync(file, 'w');
-  try {
-    fs.writeSync(fd, commandId);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  writeFileAtomic(path.join(layout.ongoingDeploymentDir, deploymentId), commandId, true);
 }
 
 /** endCommand removes a deployment's marker once its command has a result. */
@@ -53,6 +46,7 @@ export function recoverInterrupted(layout: Layout, nowMs: number): InterruptedCo
     throw err;
   }
   const fresh = names
+    .filter((name) => !name.includes('.tmp-')) // a marker whose write was cut short never began its command
     .map((name) => {
       const file = path.join(layout.ongoingDeploymentDir, name);
       return { name, file, mtimeMs: fs.statSync(file).mtimeMs };

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Diagnostics } from '@fleetdeploy/shared';
+import { writeFileAtomic } from './atomic-file.js';
 
 /** StoredResult is one command's outcome as the agent reports it. */
 export interface StoredResult {
@@ -24,17 +25,7 @@ export class ResultStore {
 
   /** save records a result durably (write, fsync, rename) before anything reports it. */
   save(result: StoredResult): void {
-    fs.mkdirSync(this.dir, { recursive: true });
-    const file = this.file(result.commandId);
-    const tmp = `${file}.tmp`;
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      fs.writeSync(fd, JSON.stringify(result));
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
+    writeFileAtomic(this.file(result.commandId), JSON.stringify(result), true);
   }
 
   /** get returns the recorded result of a command, if there is one. */
