@@ -5,7 +5,6 @@
  */
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import path from 'node:path';
 import { hookRevisionSource, shortDeploymentId, toDeployError, InPlaceEvents } from '@fleetdeploy/shared';
 import type { DeploymentSpec, Diagnostics, HookScript } from '@fleetdeploy/shared';
 import type { AgentConfig } from '../config/agent-config.js';
