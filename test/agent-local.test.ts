@@ -129,3 +129,15 @@ describe('fleetdeploy-agent local --verbose', () => {
     expect(events.filter((e) => e.msg === 'event succeeded').map((e) => e.event)).toContain('Install');
   });
 });
+
+describe('fleetdeploy-agent local with a root_dir it cannot write', () => {
+  it('says which root_dir and how to change it, before any event runs', () => {
+    fs.writeFileSync(`${work}/a-file`, '');
+    fs.writeFileSync(conf, `:root_dir: '${work}/a-file/root'\n`);
+    const rev = bundle({ 'appspec.yml': 'version: 0.0\nos: linux\n' });
+    const r = local('--bundle-location', rev);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`ERROR: cannot write to the agent's root_dir ${work}/a-file/root (set in ${conf}): ENOTDIR. Run as root, or give --agent-configuration-file a file whose root_dir you can write`);
+    expect(r.out).not.toContain('Starting to execute');
+  });
+});

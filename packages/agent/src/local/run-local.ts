@@ -14,6 +14,7 @@ import { executeEvent } from '../commands/executor.js';
 import type { CommandResult } from '../commands/executor.js';
 import type { Logger } from '../log.js';
 import type { LocalOptions } from './options.js';
+import { LocalUsageError } from './options.js';
 import {
   allPossibleEvents,
   bundleType,
@@ -60,6 +61,21 @@ export function loadLocalConfig(file: string | undefined): AgentConfig {
   return parseAgentConfig(text, target);
 }
 
+/**
+ * checkRootDir makes sure the agent can write its deployment root before any event runs, so that a
+ * run without root rights says what to change instead of failing in its first lifecycle event.
+ */
+export function checkRootDir(rootDir: string, configFile: string | undefined): void {
+  try {
+    fs.mkdirSync(rootDir, { recursive: true });
+    fs.accessSync(rootDir, fs.constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    const where = configFile === undefined ? 'the built-in default' : `set in ${configFile}`;
+    throw new LocalUsageError(`cannot write to the agent's root_dir ${rootDir} (${where}): ${code}. Run as root, or give --agent-configuration-file a file whose root_dir you can write`);
+  }
+}
+
 /** buildLocalSpec validates the options and turns them into a deployment and its events. */
 export function buildLocalSpec(opts: LocalOptions, cwd: string): { spec: DeploymentSpec; events: string[] } {
   const type = bundleType(opts.type);
@@ -86,6 +102,7 @@ export function buildLocalSpec(opts: LocalOptions, cwd: string): { spec: Deploym
 export async function runLocal(opts: LocalOptions, io: LocalRunIo): Promise<LocalRunOutcome> {
   const config = loadLocalConfig(opts.agentConfigurationFile);
   const { spec, events } = buildLocalSpec(opts, io.cwd);
+  checkRootDir(config.rootDir, opts.agentConfigurationFile);
   const layout = createLayout(config.rootDir);
   const folder = layout.deploymentRoot(spec.deploymentGroupId, spec.deploymentId);
   const scriptsLog = layout.scriptsLog(folder);
