@@ -1,0 +1,16 @@
+/**
+ * The store's migrations, append-only: a released migration is never edited, a change is a new
+ * entry with the next version.
+ */
+import { migration as core } from './001-core.js';
+import { migration as bucket } from './002-bucket.js';
+
+/** Migration is one schema step. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** migrations in the order they apply. */
+export const migrations: readonly Migration[] = [core, bucket];

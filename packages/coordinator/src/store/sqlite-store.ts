@@ -1,0 +1,153 @@
+/**
+ * The embedded store: one SQLite file in the data directory (better-sqlite3, WAL). Records are JSON
+ * documents beside the columns they are found by; statements are prepared once.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { DeploymentQuery, Store } from './store.js';
+import type {
+  ApplicationRecord,
+  CommandRecord,
+  DeploymentConfigRecord,
+  DeploymentGroupRecord,
+  DeploymentRecord,
+  InstanceHealthRecord,
+  InstanceRecord,
+  RevisionRecord,
+  TargetRecord,
+} from './records.js';
+import { migrate } from './migrate.js';
+import { migrations } from './migrations/index.js';
+
+/** DATABASE_FILE is the store's file name inside the data directory. */
+export const DATABASE_FILE = 'coordinator.db';
+
+type Row = { doc: string };
+const parse = <T>(row: unknown): T | undefined => (row === undefined ? undefined : (JSON.parse((row as Row).doc) as T));
+const parseAll = <T>(rows: unknown[]): T[] => rows.map((r) => JSON.parse((r as Row).doc) as T);
+
+/** SqliteStore is the {@link Store} of one coordinator, with the database handle for the bucket's store. */
+export interface SqliteStore extends Store {
+  readonly db: Database.Database;
+}
+
+/**
+ * openSqliteStore opens (creating and migrating) `<dataDir>/coordinator.db`. `synchronous = NORMAL`
+ * in WAL mode keeps every committed transaction across a process crash (SIGKILL); only a power loss
+ * may lose the last few, which the agents' unacknowledged results then replay.
+ */
+export function openSqliteStore(dataDir: string): SqliteStore {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const db = new Database(path.join(dataDir, DATABASE_FILE));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db, migrations);
+
+  const s = {
+    putApp: db.prepare('INSERT INTO applications (name, doc) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET doc = excluded.doc'),
+    getApp: db.prepare('SELECT doc FROM applications WHERE name = ?'),
+    listApps: db.prepare('SELECT doc FROM applications ORDER BY name'),
+    delApp: db.prepare('DELETE FROM applications WHERE name = ?'),
+    delAppGroups: db.prepare('DELETE FROM deployment_groups WHERE application = ?'),
+    delAppRevisions: db.prepare('DELETE FROM revisions WHERE application = ?'),
+    putInstance: db.prepare('INSERT INTO instances (name, doc) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET doc = excluded.doc'),
+    getInstance: db.prepare('SELECT doc FROM instances WHERE name = ?'),
+    listInstances: db.prepare('SELECT doc FROM instances ORDER BY name'),
+    putGroup: db.prepare('INSERT INTO deployment_groups (application, name, id, doc) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET application = excluded.application, name = excluded.name, doc = excluded.doc'),
+    getGroup: db.prepare('SELECT doc FROM deployment_groups WHERE application = ? AND name = ?'),
+    getGroupById: db.prepare('SELECT doc FROM deployment_groups WHERE id = ?'),
+    listGroups: db.prepare('SELECT doc FROM deployment_groups ORDER BY application, name'),
+    listAppGroups: db.prepare('SELECT doc FROM deployment_groups WHERE application = ? ORDER BY name'),
+    delGroup: db.prepare('DELETE FROM deployment_groups WHERE application = ? AND name = ?'),
+    putConfig: db.prepare('INSERT INTO deployment_configs (name, doc) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET doc = excluded.doc'),
+    getConfig: db.prepare('SELECT doc FROM deployment_configs WHERE name = ?'),
+    listConfigs: db.prepare('SELECT doc FROM deployment_configs ORDER BY name'),
+    delConfig: db.prepare('DELETE FROM deployment_configs WHERE name = ?'),
+    putRevision: db.prepare('INSERT INTO revisions (application, revision_key, register_time, doc) VALUES (?, ?, ?, ?) ON CONFLICT (application, revision_key) DO UPDATE SET doc = excluded.doc'),
+    getRevision: db.prepare('SELECT doc FROM revisions WHERE application = ? AND revision_key = ?'),
+    listRevisions: db.prepare('SELECT doc FROM revisions WHERE application = ? ORDER BY register_time, revision_key'),
+    putDeployment: db.prepare(`INSERT INTO deployments (id, application, group_name, status, create_time, seq, doc)
+      VALUES (@id, @application, @group, @status, @createTime, (SELECT COALESCE(MAX(seq), 0) + 1 FROM deployments), @doc)
+      ON CONFLICT (id) DO UPDATE SET status = excluded.status, doc = excluded.doc`),
+    getDeployment: db.prepare('SELECT doc FROM deployments WHERE id = ?'),
+    listDeployments: db.prepare('SELECT doc FROM deployments ORDER BY seq DESC'),
+    activeDeployments: db.prepare("SELECT doc FROM deployments WHERE status NOT IN ('Succeeded', 'Failed', 'Stopped') ORDER BY seq"),
+    putTarget: db.prepare(`INSERT INTO deployment_targets (deployment_id, target_id, seq, doc)
+      VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM deployment_targets WHERE deployment_id = ?1), ?)
+      ON CONFLICT (deployment_id, target_id) DO UPDATE SET doc = excluded.doc`),
+    getTarget: db.prepare('SELECT doc FROM deployment_targets WHERE deployment_id = ? AND target_id = ?'),
+    listTargets: db.prepare('SELECT doc FROM deployment_targets WHERE deployment_id = ? ORDER BY seq'),
+    putCommand: db.prepare('INSERT INTO commands (id, instance, open, doc) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET open = excluded.open, doc = excluded.doc'),
+    getCommand: db.prepare('SELECT doc FROM commands WHERE id = ?'),
+    openCommands: db.prepare('SELECT doc FROM commands WHERE open = 1 ORDER BY rowid'),
+    openCommandsFor: db.prepare('SELECT doc FROM commands WHERE open = 1 AND instance = ? ORDER BY rowid'),
+    putHealth: db.prepare('INSERT INTO instance_health (group_id, instance, doc) VALUES (?, ?, ?) ON CONFLICT (group_id, instance) DO UPDATE SET doc = excluded.doc'),
+    getHealth: db.prepare('SELECT doc FROM instance_health WHERE group_id = ? AND instance = ?'),
+    listHealth: db.prepare('SELECT doc FROM instance_health WHERE group_id = ? ORDER BY instance'),
+  };
+
+  return {
+    db,
+    transaction: <T>(fn: () => T): T => db.transaction(fn)(),
+    close: () => db.close(),
+
+    putApplication: (a: ApplicationRecord) => void s.putApp.run(a.applicationName, JSON.stringify(a)),
+    getApplication: (name) => parse(s.getApp.get(name)),
+    listApplications: () => parseAll(s.listApps.all()),
+    deleteApplication: (name) => {
+      db.transaction(() => {
+        s.delAppGroups.run(name);
+        s.delAppRevisions.run(name);
+        s.delApp.run(name);
+      })();
+    },
+
+    putInstance: (i: InstanceRecord) => void s.putInstance.run(i.instanceName, JSON.stringify(i)),
+    getInstance: (name) => parse(s.getInstance.get(name)),
+    listInstances: () => parseAll(s.listInstances.all()),
+
+    putGroup: (g: DeploymentGroupRecord) => void s.putGroup.run(g.applicationName, g.deploymentGroupName, g.deploymentGroupId, JSON.stringify(g)),
+    getGroup: (app, name) => parse(s.getGroup.get(app, name)),
+    getGroupById: (id) => parse(s.getGroupById.get(id)),
+    listGroups: (app) => parseAll(app === undefined ? s.listGroups.all() : s.listAppGroups.all(app)),
+    deleteGroup: (app, name) => void s.delGroup.run(app, name),
+
+    putConfig: (c: DeploymentConfigRecord) => void s.putConfig.run(c.deploymentConfigName, JSON.stringify(c)),
+    getConfig: (name) => parse(s.getConfig.get(name)),
+    listConfigs: () => parseAll(s.listConfigs.all()),
+    deleteConfig: (name) => void s.delConfig.run(name),
+
+    putRevision: (r: RevisionRecord) => void s.putRevision.run(r.applicationName, r.revisionKey, r.registerTime, JSON.stringify(r)),
+    getRevision: (app, key) => parse(s.getRevision.get(app, key)),
+    listRevisions: (app) => parseAll(s.listRevisions.all(app)),
+
+    putDeployment: (d: DeploymentRecord) =>
+      void s.putDeployment.run({ id: d.deploymentId, application: d.applicationName, group: d.deploymentGroupName, status: d.status, createTime: d.createTime, doc: JSON.stringify(d) }),
+    getDeployment: (id) => parse(s.getDeployment.get(id)),
+    listDeployments: (q: DeploymentQuery) =>
+      parseAll<DeploymentRecord>(s.listDeployments.all()).filter(
+        (d) =>
+          (q.applicationName === undefined || d.applicationName === q.applicationName) &&
+          (q.deploymentGroupName === undefined || d.deploymentGroupName === q.deploymentGroupName) &&
+          (q.statuses === undefined || q.statuses.length === 0 || q.statuses.includes(d.status)) &&
+          (q.createdAfter === undefined || d.createTime >= q.createdAfter) &&
+          (q.createdBefore === undefined || d.createTime <= q.createdBefore),
+      ),
+    activeDeployments: () => parseAll(s.activeDeployments.all()),
+
+    putTarget: (t: TargetRecord) => void s.putTarget.run(t.deploymentId, t.targetId, JSON.stringify(t)),
+    getTarget: (dep, target) => parse(s.getTarget.get(dep, target)),
+    listTargets: (dep) => parseAll(s.listTargets.all(dep)),
+
+    putCommand: (c: CommandRecord) => void s.putCommand.run(c.commandId, c.instanceName, c.state === 'done' ? 0 : 1, JSON.stringify(c)),
+    getCommand: (id) => parse(s.getCommand.get(id)),
+    openCommands: (instance) => parseAll(instance === undefined ? s.openCommands.all() : s.openCommandsFor.all(instance)),
+
+    putHealth: (h: InstanceHealthRecord) => void s.putHealth.run(h.deploymentGroupId, h.instanceName, JSON.stringify(h)),
+    getHealth: (group, instance) => parse(s.getHealth.get(group, instance)),
+    listHealth: (group) => parseAll(s.listHealth.all(group)),
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * Store is everything the coordinator persists, behind one interface so that a PostgreSQL store can
+ * take SQLite's place for replicated coordinators. The engine's rule — every transition is persisted
+ * before it is acted on — rests on {@link Store.transaction}: all writes inside it commit together
+ * or not at all.
+ *
+ * The interface is synchronous because the embedded SQLite store is (better-sqlite3), which keeps
+ * the driver's decide-then-persist step atomic without locks. A networked store would implement it
+ * behind a worker or make these methods async; the callers are few (api handlers and the driver).
+ */
+import type {
+  ApplicationRecord,
+  CommandRecord,
+  DeploymentConfigRecord,
+  DeploymentGroupRecord,
+  DeploymentRecord,
+  DeploymentStatus,
+  InstanceHealthRecord,
+  InstanceRecord,
+  RevisionRecord,
+  TargetRecord,
+} from './records.js';
+
+/** DeploymentQuery narrows ListDeployments. */
+export interface DeploymentQuery {
+  applicationName?: string;
+  deploymentGroupName?: string;
+  statuses?: readonly DeploymentStatus[];
+  createdAfter?: number;
+  createdBefore?: number;
+}
+
+/** Store is the coordinator's persistent state. */
+export interface Store {
+  /** transaction runs `fn` so that every write inside it commits together, or none does. */
+  transaction<T>(fn: () => T): T;
+  close(): void;
+
+  putApplication(app: ApplicationRecord): void;
+  getApplication(name: string): ApplicationRecord | undefined;
+  listApplications(): ApplicationRecord[];
+  /** deleteApplication removes an application with its groups and revisions (deployments stay, as history). */
+  deleteApplication(name: string): void;
+
+  putInstance(instance: InstanceRecord): void;
+  getInstance(name: string): InstanceRecord | undefined;
+  listInstances(): InstanceRecord[];
+
+  putGroup(group: DeploymentGroupRecord): void;
+  getGroup(applicationName: string, groupName: string): DeploymentGroupRecord | undefined;
+  getGroupById(groupId: string): DeploymentGroupRecord | undefined;
+  listGroups(applicationName?: string): DeploymentGroupRecord[];
+  deleteGroup(applicationName: string, groupName: string): void;
+
+  putConfig(config: DeploymentConfigRecord): void;
+  getConfig(name: string): DeploymentConfigRecord | undefined;
+  listConfigs(): DeploymentConfigRecord[];
+  deleteConfig(name: string): void;
+
+  putRevision(revision: RevisionRecord): void;
+  getRevision(applicationName: string, revisionKey: string): RevisionRecord | undefined;
+  listRevisions(applicationName: string): RevisionRecord[];
+
+  putDeployment(deployment: DeploymentRecord): void;
+  getDeployment(deploymentId: string): DeploymentRecord | undefined;
+  /** listDeployments returns matching deployments, newest first. */
+  listDeployments(query: DeploymentQuery): DeploymentRecord[];
+  /** activeDeployments are those not yet Succeeded, Failed or Stopped, oldest first. */
+  activeDeployments(): DeploymentRecord[];
+
+  putTarget(target: TargetRecord): void;
+  getTarget(deploymentId: string, targetId: string): TargetRecord | undefined;
+  listTargets(deploymentId: string): TargetRecord[];
+
+  putCommand(command: CommandRecord): void;
+  getCommand(commandId: string): CommandRecord | undefined;
+  /** openCommands are commands without a result yet, for one instance or for all. */
+  openCommands(instanceName?: string): CommandRecord[];
+
+  putHealth(health: InstanceHealthRecord): void;
+  getHealth(groupId: string, instanceName: string): InstanceHealthRecord | undefined;
+  listHealth(groupId: string): InstanceHealthRecord[];
+}
