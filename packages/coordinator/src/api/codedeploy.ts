@@ -1,0 +1,74 @@
+/**
+ * CodeDeploy's JSON 1.1 protocol: `POST /` with `X-Amz-Target: CodeDeploy_20141006.<Operation>`,
+ * a JSON body in, a JSON body out; a refusal is HTTP 400 with `{"__type", "message"}`, which the
+ * AWS CLI and SDKs turn into their named exceptions.
+ */
+import type http from 'node:http';
+import type { Logger } from 'pino';
+import { ApiError, isApiError } from './api-error.js';
+import type { Input } from './input.js';
+
+/** TARGET_PREFIX is CodeDeploy's X-Amz-Target prefix. */
+export const TARGET_PREFIX = 'CodeDeploy_20141006.';
+
+/** MAX_BODY_BYTES bounds a request body; CodeDeploy's largest inputs (AppSpec content) are far smaller. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Operation is one API operation: it reads its input and returns the output shape (or throws an ApiError). */
+export type Operation<Ctx> = (input: Input, ctx: Ctx) => unknown;
+
+/** createCodeDeployApi answers CodeDeploy requests from a table of operations. */
+export function createCodeDeployApi<Ctx>(operations: Readonly<Record<string, Operation<Ctx>>>, ctx: Ctx, log: Logger) {
+  return {
+    /** handle answers one request whose X-Amz-Target names a CodeDeploy operation. */
+    async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const name = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
+      try {
+        if (req.method !== 'POST') throw new ApiError('UnknownOperationException', `CodeDeploy operations are POSTed; got ${req.method}`);
+        const operation = Object.hasOwn(operations, name) ? operations[name] : undefined;
+        if (operation === undefined) throw new ApiError('UnknownOperationException', `unknown operation ${JSON.stringify(target)}`);
+        const input = parseBody(await readBody(req));
+        const output = await operation(input, ctx);
+        send(res, 200, output ?? {});
+      } catch (err) {
+        if (isApiError(err)) {
+          log.debug({ operation: name, type: err.type, reason: err.message }, 'request refused');
+          send(res, err.status, { __type: err.type, message: err.message });
+        } else {
+          log.error({ err, operation: name }, 'request failed unexpectedly');
+          send(res, 500, { __type: 'InternalFailure', message: 'the coordinator failed to handle this request; its log has the details' });
+        }
+      }
+    },
+  };
+}
+
+async function readBody(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new ApiError('SerializationException', `request body is larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseBody(text: string): Input {
+  if (text.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new ApiError('SerializationException', `request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ApiError('SerializationException', 'request body must be a JSON object');
+  return value as Input;
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': crypto.randomUUID() });
+  res.end(text);
+}

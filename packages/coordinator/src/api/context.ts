@@ -1,0 +1,29 @@
+/**
+ * ApiContext is what every CodeDeploy operation may use: the store, time, and the engine that runs
+ * deployments. Built once by the composition root and passed in.
+ */
+import type { Store } from '../store/store.js';
+import type { Clock } from '../clock.js';
+import type { BucketStore } from '../store/bucket-store.js';
+import type { BlobStore } from '../artifacts/blob-store.js';
+
+/** DeploymentEngine is the part of the engine the API calls into. */
+export interface DeploymentEngine {
+  /** deploymentCreated starts driving a deployment the API has just stored. */
+  deploymentCreated(deploymentId: string): void;
+  /** stopRequested asks the engine to stop a deployment; returns CodeDeploy's StopDeployment status. */
+  stopRequested(deploymentId: string, autoRollbackEnabled: boolean): 'Pending' | 'Succeeded';
+  /** fleetChanged tells the engine that instances, their tags or a group's targeting changed (instances may have joined a group). */
+  fleetChanged(): void;
+}
+
+/** ApiContext is passed to every operation. */
+export interface ApiContext {
+  store: Store;
+  clock: Clock;
+  engine: DeploymentEngine;
+  buckets: BucketStore;
+  blobs: BlobStore;
+  /** `arn:aws:codedeploy:<region>:<account>`, the prefix of every ARN the API shows. */
+  arnPrefix: string;
+}

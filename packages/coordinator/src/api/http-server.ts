@@ -1,0 +1,43 @@
+/**
+ * The coordinator's one HTTP port: CodeDeploy's JSON API (requests with an X-Amz-Target header),
+ * `/healthz`, and the S3-compatible revision bucket (everything else).
+ */
+import http from 'node:http';
+import type { Logger } from 'pino';
+
+/** HttpHandler answers one request. */
+export interface HttpHandler {
+  handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
+}
+
+/** ApiServerParts are the handlers the server routes to. */
+export interface ApiServerParts {
+  codedeploy: HttpHandler;
+  bucket: HttpHandler;
+  /** healthy reports whether the coordinator can serve (its store is open). */
+  healthy: () => boolean;
+  log: Logger;
+}
+
+/** createApiServer makes the HTTP server; the caller listens and closes it. */
+export function createApiServer(parts: ApiServerParts): http.Server {
+  const server = http.createServer((req, res) => {
+    const route = (): Promise<void> => {
+      if (req.headers['x-amz-target'] !== undefined) return parts.codedeploy.handle(req, res);
+      if (req.url === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
+        const ok = parts.healthy();
+        res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+        res.end(req.method === 'HEAD' ? undefined : JSON.stringify({ status: ok ? 'ok' : 'unavailable' }));
+        return Promise.resolve();
+      }
+      return parts.bucket.handle(req, res);
+    };
+    route().catch((err: unknown) => {
+      parts.log.error({ err, url: req.url }, 'request failed unexpectedly');
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
