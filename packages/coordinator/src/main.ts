@@ -1,5 +1,61 @@
-/** fleetdeploy-coordinator: the coordinator daemon's command line. */
+/**
+ * fleetdeploy-coordinator: the coordinator daemon's command line. `serve` runs it until SIGTERM or
+ * SIGINT, then shuts down in order (no new requests, agent streams closed, store closed).
+ */
 import { Command } from 'commander';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './log.js';
+import { startCoordinator } from './coordinator.js';
 
-const program = new Command('fleetdeploy-coordinator').description('fleetdeploy coordinator daemon').version('0.1.0');
-program.parse(process.argv);
+const program = new Command('fleetdeploy-coordinator').description('fleetdeploy coordinator daemon').version('0.1.0').showHelpAfterError();
+
+program
+  .command('serve')
+  .description('run the coordinator: the CodeDeploy API, the revision bucket and the agents\' gRPC service')
+  .option('-c, --config <file>', 'YAML configuration file (keys: data_dir, host, api_port, agent_port, ...)')
+  .option('--data-dir <dir>', 'where the database and bundles live (default: ./fleetdeploy-data)')
+  .option('--host <address>', 'address to listen on (default: 127.0.0.1)')
+  .option('--port <port>', 'port of the CodeDeploy API and revision bucket (default: 7180; 0 picks a free one)')
+  .option('--agent-port <port>', 'port of the agents\' gRPC service (default: 7181; 0 picks a free one)')
+  .option('--agent-grace <seconds>', 'how long an agent may be silent before its running event fails (default: 30)')
+  .option('--log-level <level>', 'pino log level (default: info)')
+  .action(async (opts: { config?: string; dataDir?: string; host?: string; port?: string; agentPort?: string; agentGrace?: string; logLevel?: string }) => {
+    const config = loadConfig(opts.config, {
+      dataDir: opts.dataDir,
+      host: opts.host,
+      apiPort: opts.port,
+      agentPort: opts.agentPort,
+      agentGraceSeconds: opts.agentGrace,
+      logLevel: opts.logLevel,
+    });
+    const log = createLogger(config.logLevel);
+    const running = await startCoordinator(config, log);
+    // The one line scripts and the simulation wait for.
+    console.log(`fleetdeploy-coordinator listening api=${running.apiUrl} agents=${running.agentAddress} data=${config.dataDir}`);
+    let stopping = false;
+    const shutdown = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down');
+      running.stop().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError) console.error(`ERROR: ${err.message}`);
+  else if (err instanceof Error && /EADDRINUSE/.test(err.message)) console.error(`ERROR: ${err.message}: another process uses that port; pick another with --port / --agent-port`);
+  else if (err instanceof Error && /schema version/.test(err.message)) console.error(`ERROR: ${err.message}`);
+  else {
+    console.error('fleetdeploy-coordinator: unexpected internal error, please report it:');
+    console.error(err);
+  }
+  process.exitCode = 1;
+});

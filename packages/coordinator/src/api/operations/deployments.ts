@@ -1,0 +1,294 @@
+/**
+ * Deployments: CreateDeployment resolves the group's targets and the revision's stored bundle and
+ * hands the deployment to the engine; the rest read what the engine records, in CodeDeploy's shapes.
+ */
+import { ApiError } from '../api-error.js';
+import type { ApiContext } from '../context.js';
+import type { Input } from '../input.js';
+import { epochSeconds, optionalBoolean, optionalObject, optionalString, page, pageStart, requiredString, stringList } from '../input.js';
+import type { DeploymentRecord, DeploymentStatus, RevisionLocation, TargetRecord } from '../../store/records.js';
+import { DeploymentStatuses, isFinalStatus } from '../../store/records.js';
+import { newDeploymentId } from '../../ids.js';
+import { newTarget } from '../../deployment/instance-lifecycle.js';
+import { groupInstances } from '../../deployment/targets.js';
+import { applicationNameField, requireApplication } from './applications.js';
+import { requireGroup } from './deployment-groups.js';
+import { resolveDeploymentConfig } from './deployment-configs.js';
+import { parseRevisionLocation, revisionKey } from './revision-location.js';
+
+const FILE_EXISTS = ['DISALLOW', 'OVERWRITE', 'RETAIN'] as const;
+/** DEFAULT_EVENT_TIMEOUT_SECONDS is CodeDeploy's limit for one lifecycle event. */
+const DEFAULT_EVENT_TIMEOUT_SECONDS = 3600;
+const MAX_TARGETS = 1000;
+
+/** deploymentIdField reads a deploymentId. */
+function deploymentIdField(input: Input): string {
+  return requiredString(input, 'deploymentId', { required: 'DeploymentIdRequiredException', invalid: 'InvalidDeploymentIdException', max: 64 });
+}
+
+/** requireDeployment finds a deployment or refuses as CodeDeploy does. */
+export function requireDeployment(ctx: ApiContext, deploymentId: string): DeploymentRecord {
+  const d = ctx.store.getDeployment(deploymentId);
+  if (d === undefined) throw new ApiError('DeploymentDoesNotExistException', `Deployment ${deploymentId} does not exist`);
+  return d;
+}
+
+/** deploymentOverview counts a deployment's instances by status. */
+function deploymentOverview(targets: readonly TargetRecord[]) {
+  const o = { Pending: 0, InProgress: 0, Succeeded: 0, Failed: 0, Skipped: 0, Ready: 0 };
+  for (const t of targets) if (t.status in o) o[t.status as keyof typeof o]++;
+  return o;
+}
+
+/** deploymentInfo is CodeDeploy's DeploymentInfo. */
+export function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
+  const targets = ctx.store.listTargets(d.deploymentId);
+  return {
+    applicationName: d.applicationName,
+    deploymentGroupName: d.deploymentGroupName,
+    deploymentConfigName: d.deploymentConfigName,
+    deploymentId: d.deploymentId,
+    previousRevision: d.previousRevision,
+    revision: d.revision,
+    status: d.status,
+    errorInformation: d.errorInformation,
+    createTime: epochSeconds(d.createTime),
+    startTime: epochSeconds(d.startTime),
+    completeTime: epochSeconds(d.completeTime),
+    deploymentOverview: deploymentOverview(targets),
+    description: d.description,
+    creator: d.creator,
+    ignoreApplicationStopFailures: d.ignoreApplicationStopFailures,
+    updateOutdatedInstancesOnly: d.updateOutdatedInstancesOnly,
+    deploymentStyle: { deploymentType: 'IN_PLACE', deploymentOption: 'WITHOUT_TRAFFIC_CONTROL' },
+    instanceTerminationWaitTimeStarted: false,
+    fileExistsBehavior: d.fileExistsBehavior,
+    deploymentStatusMessages: d.deploymentStatusMessages,
+    computePlatform: 'Server',
+  };
+}
+
+/** instanceTarget is CodeDeploy's InstanceTarget. */
+function instanceTarget(ctx: ApiContext, t: TargetRecord) {
+  return {
+    deploymentId: t.deploymentId,
+    targetId: t.targetId,
+    targetArn: `${ctx.arnPrefix}:instance/${t.targetId}`,
+    status: t.status,
+    lastUpdatedAt: epochSeconds(t.lastUpdatedAt),
+    lifecycleEvents: t.lifecycleEvents.map((e) => ({
+      lifecycleEventName: e.lifecycleEventName,
+      status: e.status,
+      startTime: epochSeconds(e.startTime),
+      endTime: epochSeconds(e.endTime),
+      diagnostics: e.diagnostics,
+    })),
+  };
+}
+
+/** instanceSummary is the deprecated InstanceSummary that the instance operations return. */
+function instanceSummary(ctx: ApiContext, t: TargetRecord) {
+  const it = instanceTarget(ctx, t);
+  return { deploymentId: it.deploymentId, instanceId: it.targetArn, status: it.status, lastUpdatedAt: it.lastUpdatedAt, lifecycleEvents: it.lifecycleEvents };
+}
+
+function requireTarget(ctx: ApiContext, deploymentId: string, targetId: string, missing: string): TargetRecord {
+  const t = ctx.store.getTarget(deploymentId, targetId) ?? ctx.store.getTarget(deploymentId, targetId.replace(/^arn:.*:instance\//, ''));
+  if (t === undefined) throw new ApiError(missing, `Deployment ${deploymentId} has no target ${targetId}`);
+  return t;
+}
+
+/** The stored bundle a revision names: it must be in the coordinator's revision bucket. */
+function resolveBundle(ctx: ApiContext, revision: RevisionLocation): NonNullable<DeploymentRecord['bundle']> {
+  if (revision.revisionType !== 'S3' || revision.s3Location === undefined) {
+    throw new ApiError('InvalidRevisionException', `revision.revisionType ${revision.revisionType} cannot be deployed to instances yet; upload the bundle to the coordinator's bucket and deploy it as an S3 revision`);
+  }
+  const s3 = revision.s3Location;
+  if (s3.bundleType !== 'tar' && s3.bundleType !== 'tgz' && s3.bundleType !== 'zip') {
+    throw new ApiError('InvalidRevisionException', `revision.s3Location.bundleType must be tar, tgz or zip for instances, got ${s3.bundleType}`);
+  }
+  const object = ctx.buckets.getBucket(s3.bucket) === undefined ? undefined : ctx.buckets.getObject(s3.bucket, s3.key);
+  if (object === undefined) {
+    throw new ApiError('RevisionDoesNotExistException', `s3://${s3.bucket}/${s3.key} is not in the coordinator's revision bucket; upload it first (aws s3 cp BUNDLE s3://${s3.bucket}/${s3.key} --endpoint-url ...)`);
+  }
+  if (s3.eTag !== undefined && s3.eTag.replaceAll('"', '') !== object.etag.replaceAll('"', '')) {
+    throw new ApiError('InvalidRevisionException', `revision.s3Location.eTag ${s3.eTag} does not match the stored object's ETag ${object.etag}`);
+  }
+  if (s3.version !== undefined && s3.version !== '' && s3.version !== 'null') {
+    throw new ApiError('InvalidRevisionException', `revision.s3Location.version: the coordinator's bucket does not keep object versions; leave version out`);
+  }
+  return { sha256: object.sha256, size: object.size, bundleType: s3.bundleType };
+}
+
+/** deploymentOperations are the deployment operations of the CodeDeploy API. */
+export const deploymentOperations = {
+  CreateDeployment(input: Input, ctx: ApiContext) {
+    const applicationName = applicationNameField(input);
+    const groupName = requiredString(input, 'deploymentGroupName', { required: 'DeploymentGroupNameRequiredException', invalid: 'InvalidDeploymentGroupNameException', max: 100 });
+    const description = optionalString(input, 'description', { invalid: 'InvalidDescriptionException' });
+    if (description !== undefined && description.length > 256) throw new ApiError('DescriptionTooLongException', `description is ${description.length} characters long; at most 256 are allowed`);
+    const fileExists = optionalString(input, 'fileExistsBehavior', { invalid: 'InvalidFileExistsBehaviorException' }) ?? 'DISALLOW';
+    if (!(FILE_EXISTS as readonly string[]).includes(fileExists)) throw new ApiError('InvalidFileExistsBehaviorException', `fileExistsBehavior must be DISALLOW, OVERWRITE or RETAIN, got ${JSON.stringify(fileExists)}`);
+    const ignoreStop = optionalBoolean(input, 'ignoreApplicationStopFailures', 'InvalidIgnoreApplicationStopFailuresValueException') ?? false;
+    const outdatedOnly = optionalBoolean(input, 'updateOutdatedInstancesOnly', 'InvalidUpdateOutdatedInstancesOnlyValueException') ?? false;
+    if (optionalObject(input, 'targetInstances', 'InvalidTargetInstancesException') !== undefined) {
+      throw new ApiError('InvalidTargetInstancesException', 'targetInstances is for blue/green deployments, which this coordinator does not run yet');
+    }
+
+    const deploymentId = newDeploymentId();
+    ctx.store.transaction(() => {
+      requireApplication(ctx, applicationName);
+      const group = requireGroup(ctx, applicationName, groupName);
+      const revision = input.revision === undefined && group.targetRevision !== undefined ? group.targetRevision : parseRevisionLocation(input.revision);
+      const configName = optionalString(input, 'deploymentConfigName', { invalid: 'InvalidDeploymentConfigNameException', max: 100 }) ?? group.deploymentConfigName;
+      const config = resolveDeploymentConfig(ctx, configName);
+      if (config.computePlatform !== 'Server' || config.minimumHealthyHosts === undefined) {
+        throw new ApiError('InvalidDeploymentConfigNameException', `${configName} is a ${config.computePlatform} configuration; instances need a Server one`);
+      }
+      const bundle = resolveBundle(ctx, revision);
+      const active = ctx.store.activeDeployments().find((d) => d.deploymentGroupId === group.deploymentGroupId);
+      if (active !== undefined) {
+        throw new ApiError('DeploymentLimitExceededException', `The deployment group ${groupName} already has an active deployment ${active.deploymentId}; wait for it to finish or stop it`);
+      }
+      const key = revisionKey(revision);
+      let instances = groupInstances(group, ctx.store.listInstances());
+      if (outdatedOnly) {
+        const current = new Set(ctx.store.listHealth(group.deploymentGroupId).filter((h) => h.revisionKey === key).map((h) => h.instanceName));
+        instances = instances.filter((i) => !current.has(i.instanceName));
+      }
+      if (instances.length > MAX_TARGETS) throw new ApiError('InvalidTargetInstancesException', `the group selects ${instances.length} instances; at most ${MAX_TARGETS} are allowed in one deployment`);
+
+      const now = ctx.clock.now();
+      const deployment: DeploymentRecord = {
+        deploymentId,
+        applicationName,
+        deploymentGroupName: groupName,
+        deploymentGroupId: group.deploymentGroupId,
+        deploymentConfigName: config.deploymentConfigName,
+        minimumHealthyHosts: config.minimumHealthyHosts,
+        revision,
+        ...(group.targetRevision !== undefined ? { previousRevision: group.targetRevision } : {}),
+        bundle,
+        status: 'Created',
+        createTime: now,
+        creator: 'user',
+        ...(description !== undefined ? { description } : {}),
+        ignoreApplicationStopFailures: ignoreStop,
+        updateOutdatedInstancesOnly: outdatedOnly,
+        fileExistsBehavior: fileExists as DeploymentRecord['fileExistsBehavior'],
+        eventTimeouts: { default: DEFAULT_EVENT_TIMEOUT_SECONDS },
+        deploymentStatusMessages: [],
+      };
+      ctx.store.putDeployment(deployment);
+      for (const i of instances) ctx.store.putTarget(newTarget(deploymentId, i.instanceName, now));
+      const known = ctx.store.getRevision(applicationName, key);
+      ctx.store.putRevision({
+        applicationName,
+        revisionKey: key,
+        revisionLocation: revision,
+        registerTime: known?.registerTime ?? now,
+        firstUsedTime: known?.firstUsedTime ?? now,
+        lastUsedTime: now,
+        deploymentGroups: [...new Set([...(known?.deploymentGroups ?? []), groupName])],
+        ...(known?.description !== undefined ? { description: known.description } : {}),
+      });
+    });
+    ctx.engine.deploymentCreated(deploymentId);
+    return { deploymentId };
+  },
+
+  GetDeployment(input: Input, ctx: ApiContext) {
+    return { deploymentInfo: deploymentInfo(ctx, requireDeployment(ctx, deploymentIdField(input))) };
+  },
+
+  BatchGetDeployments(input: Input, ctx: ApiContext) {
+    const ids = stringList(input, 'deploymentIds', 'InvalidDeploymentIdException');
+    if (ids === undefined) throw new ApiError('DeploymentIdRequiredException', 'deploymentIds is required');
+    if (ids.length > 25) throw new ApiError('BatchLimitExceededException', `at most 25 deploymentIds per call, got ${ids.length}`);
+    return { deploymentsInfo: ids.flatMap((id) => { const d = ctx.store.getDeployment(id); return d ? [deploymentInfo(ctx, d)] : []; }) };
+  },
+
+  ListDeployments(input: Input, ctx: ApiContext) {
+    const applicationName = optionalString(input, 'applicationName', { invalid: 'InvalidApplicationNameException', max: 100 });
+    const groupName = optionalString(input, 'deploymentGroupName', { invalid: 'InvalidDeploymentGroupNameException', max: 100 });
+    if (groupName !== undefined && applicationName === undefined) throw new ApiError('ApplicationNameRequiredException', 'applicationName is required when deploymentGroupName is given');
+    if (applicationName !== undefined) requireApplication(ctx, applicationName);
+    if (applicationName !== undefined && groupName !== undefined) requireGroup(ctx, applicationName, groupName);
+    const statuses = stringList(input, 'includeOnlyStatuses', 'InvalidDeploymentStatusException');
+    for (const s of statuses ?? []) {
+      if (!(DeploymentStatuses as readonly string[]).includes(s)) throw new ApiError('InvalidDeploymentStatusException', `includeOnlyStatuses: ${JSON.stringify(s)} is not a deployment status (${DeploymentStatuses.join(', ')})`);
+    }
+    const range = optionalObject(input, 'createTimeRange', 'InvalidTimeRangeException');
+    const bound = (field: 'start' | 'end'): number | undefined => {
+      const v = range?.[field];
+      if (v === undefined || v === null) return undefined;
+      if (typeof v !== 'number') throw new ApiError('InvalidTimeRangeException', `createTimeRange.${field} must be a time`);
+      return v * 1000;
+    };
+    const found = ctx.store.listDeployments({
+      ...(applicationName !== undefined ? { applicationName } : {}),
+      ...(groupName !== undefined ? { deploymentGroupName: groupName } : {}),
+      ...(statuses !== undefined ? { statuses: statuses as DeploymentStatus[] } : {}),
+      createdAfter: bound('start'),
+      createdBefore: bound('end'),
+    });
+    const { items, nextToken } = page(found.map((d) => d.deploymentId), pageStart(input), 100);
+    return { deployments: items, nextToken };
+  },
+
+  StopDeployment(input: Input, ctx: ApiContext) {
+    const deploymentId = deploymentIdField(input);
+    const autoRollback = optionalBoolean(input, 'autoRollbackEnabled', 'InvalidAutoRollbackConfigException') ?? false;
+    const d = requireDeployment(ctx, deploymentId);
+    if (isFinalStatus(d.status)) throw new ApiError('DeploymentAlreadyCompletedException', `Deployment ${deploymentId} has already completed (${d.status})`);
+    const status = ctx.engine.stopRequested(deploymentId, autoRollback);
+    return { status, statusMessage: status === 'Succeeded' ? 'Deployment stopped' : 'Stopping: no new lifecycle events start; the running ones are being cancelled' };
+  },
+
+  ListDeploymentTargets(input: Input, ctx: ApiContext) {
+    const d = requireDeployment(ctx, deploymentIdField(input));
+    const filters = optionalObject(input, 'targetFilters', 'InvalidDeploymentTargetFilterException') ?? {};
+    const wanted = stringList(filters, 'TargetStatus', 'InvalidDeploymentTargetFilterException');
+    const targets = ctx.store.listTargets(d.deploymentId).filter((t) => wanted === undefined || wanted.length === 0 || wanted.includes(t.status));
+    const { items, nextToken } = page(targets.map((t) => t.targetId), pageStart(input), 100);
+    return { targetIds: items, nextToken };
+  },
+
+  GetDeploymentTarget(input: Input, ctx: ApiContext) {
+    const d = requireDeployment(ctx, deploymentIdField(input));
+    const targetId = requiredString(input, 'targetId', { required: 'DeploymentTargetIdRequiredException', invalid: 'InvalidDeploymentTargetIdException' });
+    const t = requireTarget(ctx, d.deploymentId, targetId, 'DeploymentTargetDoesNotExistException');
+    return { deploymentTarget: { deploymentTargetType: 'InstanceTarget', instanceTarget: instanceTarget(ctx, t) } };
+  },
+
+  BatchGetDeploymentTargets(input: Input, ctx: ApiContext) {
+    const d = requireDeployment(ctx, deploymentIdField(input));
+    const ids = stringList(input, 'targetIds', 'InvalidDeploymentTargetIdException');
+    if (ids === undefined || ids.length === 0) throw new ApiError('DeploymentTargetIdRequiredException', 'targetIds is required');
+    if (ids.length > 25) throw new ApiError('DeploymentTargetListSizeExceededException', `at most 25 targetIds per call, got ${ids.length}`);
+    const targets = ids.map((id) => requireTarget(ctx, d.deploymentId, id, 'DeploymentTargetDoesNotExistException'));
+    return { deploymentTargets: targets.map((t) => ({ deploymentTargetType: 'InstanceTarget', instanceTarget: instanceTarget(ctx, t) })) };
+  },
+
+  ListDeploymentInstances(input: Input, ctx: ApiContext) {
+    const d = requireDeployment(ctx, deploymentIdField(input));
+    const wanted = stringList(input, 'instanceStatusFilter', 'InvalidInstanceStatusException');
+    const targets = ctx.store.listTargets(d.deploymentId).filter((t) => wanted === undefined || wanted.length === 0 || wanted.includes(t.status));
+    const { items, nextToken } = page(targets.map((t) => t.targetId), pageStart(input), 100);
+    return { instancesList: items, nextToken };
+  },
+
+  GetDeploymentInstance(input: Input, ctx: ApiContext) {
+    const d = requireDeployment(ctx, deploymentIdField(input));
+    const instanceId = requiredString(input, 'instanceId', { required: 'InstanceIdRequiredException', invalid: 'InvalidInstanceNameException' });
+    return { instanceSummary: instanceSummary(ctx, requireTarget(ctx, d.deploymentId, instanceId, 'InstanceDoesNotExistException')) };
+  },
+
+  BatchGetDeploymentInstances(input: Input, ctx: ApiContext) {
+    const d = requireDeployment(ctx, deploymentIdField(input));
+    const ids = stringList(input, 'instanceIds', 'InvalidInstanceNameException');
+    if (ids === undefined || ids.length === 0) throw new ApiError('InstanceIdRequiredException', 'instanceIds is required');
+    if (ids.length > 25) throw new ApiError('BatchLimitExceededException', `at most 25 instanceIds per call, got ${ids.length}`);
+    return { instancesSummary: ids.map((id) => instanceSummary(ctx, requireTarget(ctx, d.deploymentId, id, 'InstanceDoesNotExistException'))), errorMessage: '' };
+  },
+};

@@ -1,0 +1,140 @@
+/**
+ * The coordinator's configuration: built-in defaults, then a YAML file, then command-line flags;
+ * validated once and frozen. Every error names the file (or flag) and the key.
+ */
+import fs from 'node:fs';
+import yaml from 'js-yaml';
+
+/** CoordinatorConfig is the validated configuration the composition root receives. */
+export interface CoordinatorConfig {
+  readonly dataDir: string;
+  /** Address the CodeDeploy API, the revision bucket and /healthz listen on. */
+  readonly host: string;
+  readonly apiPort: number;
+  /** Port of the agents' gRPC service, on the same host. */
+  readonly agentPort: number;
+  readonly region: string;
+  readonly accountId: string;
+  /** Agents speak plain-text gRPC (loopback tests and the simulation only). */
+  readonly plaintextAgents: boolean;
+  readonly heartbeatIntervalSeconds: number;
+  /** How long an agent may be silent (or disconnected) before its running event fails. */
+  readonly agentGraceSeconds: number;
+  /** How long a command may wait for its agent to pick it up. */
+  readonly pickupTimeoutSeconds: number;
+  /** Added to the hooks' own timeouts before the coordinator fails an event. */
+  readonly eventTimeoutMarginSeconds: number;
+  /** New agent streams admitted per second; more are told to back off (reconnect storms). */
+  readonly streamsPerSecond: number;
+  readonly logLevel: string;
+}
+
+/** defaultCoordinatorConfig are the embedded defaults: everything on loopback, data in ./fleetdeploy-data. */
+export const defaultCoordinatorConfig: CoordinatorConfig = Object.freeze({
+  dataDir: 'fleetdeploy-data',
+  host: '127.0.0.1',
+  apiPort: 7180,
+  agentPort: 7181,
+  region: 'us-east-1',
+  accountId: '000000000000',
+  plaintextAgents: true,
+  heartbeatIntervalSeconds: 5,
+  agentGraceSeconds: 30,
+  pickupTimeoutSeconds: 300,
+  eventTimeoutMarginSeconds: 60,
+  streamsPerSecond: 200,
+  logLevel: 'info',
+});
+
+const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: 'string' | 'port' | 'seconds' | 'boolean' | 'count' }> = {
+  data_dir: { key: 'dataDir', kind: 'string' },
+  host: { key: 'host', kind: 'string' },
+  api_port: { key: 'apiPort', kind: 'port' },
+  agent_port: { key: 'agentPort', kind: 'port' },
+  region: { key: 'region', kind: 'string' },
+  account_id: { key: 'accountId', kind: 'string' },
+  plaintext_agents: { key: 'plaintextAgents', kind: 'boolean' },
+  heartbeat_interval_seconds: { key: 'heartbeatIntervalSeconds', kind: 'seconds' },
+  agent_grace_seconds: { key: 'agentGraceSeconds', kind: 'seconds' },
+  pickup_timeout_seconds: { key: 'pickupTimeoutSeconds', kind: 'seconds' },
+  event_timeout_margin_seconds: { key: 'eventTimeoutMarginSeconds', kind: 'seconds' },
+  streams_per_second: { key: 'streamsPerSecond', kind: 'count' },
+  log_level: { key: 'logLevel', kind: 'string' },
+};
+
+/** ConfigError is a configuration the coordinator cannot start with. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * resolveConfig applies a configuration file's settings (YAML, snake_case keys as in {@link KEYS})
+ * and then the flags (already camelCase) over the defaults.
+ */
+export function resolveConfig(fileText: string | undefined, source: string, flags: Partial<Record<keyof CoordinatorConfig, unknown>>): CoordinatorConfig {
+  const merged: Record<string, unknown> = { ...defaultCoordinatorConfig };
+  const problems: string[] = [];
+  if (fileText !== undefined) {
+    let doc: unknown;
+    try {
+      doc = yaml.load(fileText, { schema: yaml.CORE_SCHEMA });
+    } catch (err) {
+      throw new ConfigError(`${source}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    }
+    if (doc !== null && doc !== undefined) {
+      if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`${source}: expected a map of settings`);
+      for (const [name, value] of Object.entries(doc as Record<string, unknown>)) {
+        const spec = KEYS[name];
+        if (spec === undefined) problems.push(`${name}: unknown setting (known: ${Object.keys(KEYS).join(', ')})`);
+        else merged[spec.key] = check(`${source}: ${name}`, value, spec.kind, problems);
+      }
+    }
+  }
+  for (const [key, value] of Object.entries(flags)) {
+    if (value === undefined) continue;
+    const spec = Object.entries(KEYS).find(([, s]) => s.key === key);
+    if (spec === undefined) continue;
+    merged[key] = check(`--${spec[0].replaceAll('_', '-')}`, value, spec[1].kind, problems);
+  }
+  if (problems.length > 0) throw new ConfigError(problems.join('; '));
+  return Object.freeze(merged as unknown as CoordinatorConfig);
+}
+
+function check(where: string, value: unknown, kind: 'string' | 'port' | 'seconds' | 'boolean' | 'count', problems: string[]): unknown {
+  const asNumber = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+  switch (kind) {
+    case 'string':
+      if (typeof value === 'string' && value !== '') return value;
+      problems.push(`${where}: expected a non-empty text`);
+      return undefined;
+    case 'boolean':
+      if (typeof value === 'boolean') return value;
+      if (value === 'true' || value === 'false') return value === 'true';
+      problems.push(`${where}: expected true or false`);
+      return undefined;
+    case 'port':
+      if (Number.isInteger(asNumber) && asNumber >= 0 && asNumber <= 65535) return asNumber;
+      problems.push(`${where}: expected a port number 0-65535, got ${JSON.stringify(value)}`);
+      return undefined;
+    case 'seconds':
+    case 'count':
+      if (Number.isFinite(asNumber) && asNumber > 0) return asNumber;
+      problems.push(`${where}: expected a positive number, got ${JSON.stringify(value)}`);
+      return undefined;
+  }
+}
+
+/** loadConfig reads the file named by `--config` (if any) and resolves it with the flags. */
+export function loadConfig(file: string | undefined, flags: Partial<Record<keyof CoordinatorConfig, unknown>>): CoordinatorConfig {
+  if (file === undefined) return resolveConfig(undefined, '', flags);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read the configuration file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return resolveConfig(text, file, flags);
+}

@@ -1,0 +1,75 @@
+/**
+ * The composition root: builds the store, the bucket, the engine, the agent service and the HTTP API
+ * from one configuration, and starts and stops them in order.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { CoordinatorConfig } from './config.js';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import { openSqliteStore } from './store/sqlite-store.js';
+import { createBucketStore } from './store/bucket-store.js';
+import { createBlobStore } from './artifacts/blob-store.js';
+import { createBucketApi } from './api/bucket.js';
+import { createCodeDeployApi } from './api/codedeploy.js';
+import { operations } from './api/operations/index.js';
+import { createApiServer } from './api/http-server.js';
+import type { ApiContext } from './api/context.js';
+import { createEngine } from './deployment/engine.js';
+import { createAgentServer } from './rpc/agent-server.js';
+
+/** RunningCoordinator is a started coordinator. */
+export interface RunningCoordinator {
+  apiUrl: string;
+  agentAddress: string;
+  stop(): Promise<void>;
+}
+
+/** startCoordinator opens the data directory and starts serving. */
+export async function startCoordinator(config: CoordinatorConfig, log: Logger, clock: Clock = systemClock): Promise<RunningCoordinator> {
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const store = openSqliteStore(config.dataDir);
+  const buckets = createBucketStore(store.db);
+  const blobs = createBlobStore(path.join(config.dataDir, 'blobs'));
+  const arnPrefix = `arn:aws:codedeploy:${config.region}:${config.accountId}`;
+
+  const agents = createAgentServer({ store, blobs, clock, config, log: log.child({ part: 'agents' }) });
+  const engine = createEngine({ store, blobs, clock, config, agents, log: log.child({ part: 'engine' }) });
+  agents.attach(engine);
+  const ctx: ApiContext = { store, clock, engine, buckets, blobs, arnPrefix };
+  const server = createApiServer({
+    codedeploy: createCodeDeployApi(operations, ctx, log.child({ part: 'api' })),
+    bucket: createBucketApi({ buckets, blobs, log: log.child({ part: 'bucket' }), now: () => clock.now() }),
+    healthy: () => store.db.open,
+    log,
+  });
+
+  const agentPort = await agents.listen(config.host, config.agentPort);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.apiPort, config.host, () => resolve());
+  });
+  const apiPort = (server.address() as AddressInfo).port;
+  engine.start();
+  const apiUrl = `http://${config.host}:${apiPort}`;
+  const agentAddress = `${config.host}:${agentPort}`;
+  fs.writeFileSync(path.join(config.dataDir, 'endpoints.json'), JSON.stringify({ apiUrl, agentAddress, pid: process.pid }) + '\n');
+  log.info({ apiUrl, agentAddress, dataDir: config.dataDir }, 'coordinator started');
+
+  return {
+    apiUrl,
+    agentAddress,
+    async stop() {
+      engine.stop();
+      await agents.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      store.close();
+      log.info('coordinator stopped');
+    },
+  };
+}

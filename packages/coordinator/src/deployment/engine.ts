@@ -1,0 +1,433 @@
+/**
+ * The engine drives every active deployment: the effectful half beside the pure planners
+ * (fleet-plan.ts for the fleet, instance-lifecycle.ts for each instance). Each input — a deployment
+ * created, an agent's result, a timeout, a stop — is handled in one store transaction that records
+ * the decision and the commands it implies; only after the commit are commands sent, cancelled or
+ * results acknowledged. A coordinator killed at any point therefore restarts from a consistent
+ * record: commands it had decided but not sent are still open, and are (re)sent when their agents
+ * connect, and the agents deduplicate them by command id.
+ *
+ *   API ──create/stop──▶ engine ──command/cancel/ack──▶ agent server ──▶ agents
+ *                          ▲ ◀──connected/result/gone────────┘
+ *                          └── sweep (clock): deadlines, agent grace
+ */
+import type { Logger } from 'pino';
+import type { MinimumHealthyHosts } from '@fleetdeploy/shared';
+import { minimumHealthyCount } from '@fleetdeploy/shared';
+import type { Clock, Timer } from '../clock.js';
+import type { CoordinatorConfig } from '../config.js';
+import type { Store } from '../store/store.js';
+import type { CommandRecord, DeploymentRecord, InstanceHealthRecord, TargetRecord } from '../store/records.js';
+import type { BlobStore } from '../artifacts/blob-store.js';
+import type { DeploymentEngine } from '../api/context.js';
+import { newUuid } from '../ids.js';
+import type { FleetEffect, FleetStep } from './fleet-plan.js';
+import { onStop, onTargetResult, orderTargets, startFleet } from './fleet-plan.js';
+import type { EventOutcome } from './instance-lifecycle.js';
+import { finishEvent, newTarget, skipTarget, startNextEvent } from './instance-lifecycle.js';
+import { groupInstances, healthOf } from './targets.js';
+import { outcomeMessage } from './outcome-messages.js';
+import { revisionKey } from '../api/operations/revision-location.js';
+import { newDeploymentId } from '../ids.js';
+
+/** AgentLink is what the engine needs from the agent server. */
+export interface AgentLink {
+  /** send delivers a command on the instance's live stream; false when it has none (it is sent on connect). */
+  send(command: CommandRecord, deployment: DeploymentRecord, timeoutSeconds: number): boolean;
+  cancel(instanceName: string, commandId: string, reason: string): void;
+  /** acknowledge tells the agent its result is stored and may be forgotten. */
+  acknowledge(instanceName: string, commandId: string): void;
+}
+
+/** AgentResult is one command's outcome as the agent server decodes it. */
+export interface AgentResult {
+  commandId: string;
+  status: 'Succeeded' | 'Failed';
+  diagnostics: EventOutcome['diagnostics'];
+}
+
+/** Engine is the deployment engine: the API's {@link DeploymentEngine} plus the agent server's inputs. */
+export interface Engine extends DeploymentEngine {
+  start(): void;
+  stop(): void;
+  agentConnected(instanceName: string, inFlight: readonly string[]): void;
+  agentDisconnected(instanceName: string): void;
+  commandAcknowledged(instanceName: string, commandId: string): void;
+  commandResult(instanceName: string, result: AgentResult): void;
+  /** bundleFor answers DownloadBundle: the stored bundle of a command sent to this instance, if any. */
+  bundleFor(instanceName: string, commandId: string): DeploymentRecord['bundle'] | undefined;
+}
+
+/** EngineDeps are passed in by the composition root. */
+export interface EngineDeps {
+  store: Store;
+  blobs: BlobStore;
+  clock: Clock;
+  config: CoordinatorConfig;
+  agents: AgentLink;
+  log: Logger;
+}
+
+/** SWEEP_MS is how often deadlines and agent grace periods are checked. */
+const SWEEP_MS = 500;
+/** Fleet changes arriving together (a batch of registrations) are reconciled once. */
+const RECONCILE_DELAY_MS = 200;
+
+interface Outbox {
+  send: CommandRecord[];
+  cancel: { instanceName: string; commandId: string }[];
+  ack: { instanceName: string; commandId: string }[];
+  finished: string[];
+}
+
+/** createEngine builds the engine; call start() once the agent server can send. */
+export function createEngine(deps: EngineDeps): Engine {
+  const { store, clock, config, agents, log } = deps;
+  /** Open commands by id: the engine's working copy of the store's open rows. */
+  const open = new Map<string, CommandRecord>();
+  /** Instances whose agent is not connected, and since when (grace runs from then). */
+  const absentSince = new Map<string, number>();
+  const connected = new Set<string>();
+  let sweepTimer: Timer | undefined;
+  let reconcileTimer: Timer | undefined;
+  let running = false;
+
+  const emptyOutbox = (): Outbox => ({ send: [], cancel: [], ack: [], finished: [] });
+
+  /** Runs `decide` in a transaction, then performs what it put in the outbox. */
+  function act(what: string, decide: (out: Outbox) => void): void {
+    const out = emptyOutbox();
+    try {
+      store.transaction(() => decide(out));
+    } catch (err) {
+      log.error({ err, what }, 'engine step failed; its effects were not applied');
+      reloadOpen();
+      return;
+    }
+    for (const c of out.send) {
+      open.set(c.commandId, c);
+      dispatch(c);
+    }
+    for (const c of out.cancel) agents.cancel(c.instanceName, c.commandId, 'the deployment was stopped');
+    for (const a of out.ack) agents.acknowledge(a.instanceName, a.commandId);
+    if (out.finished.length > 0) scheduleReconcile();
+  }
+
+  function reloadOpen(): void {
+    open.clear();
+    for (const c of store.openCommands()) open.set(c.commandId, c);
+  }
+
+  function dispatch(command: CommandRecord): void {
+    const deployment = store.getDeployment(command.deploymentId);
+    if (deployment === undefined) return;
+    if (!connected.has(command.instanceName)) return; // sent when the agent connects
+    const timeout = deployment.eventTimeouts[command.lifecycleEvent] ?? deployment.eventTimeouts.default ?? 3600;
+    if (agents.send(command, deployment, timeout) && command.state === 'pending') {
+      const sent: CommandRecord = { ...command, state: 'sent', deadlineAt: clock.now() + config.pickupTimeoutSeconds * 1000 };
+      store.putCommand(sent);
+      open.set(sent.commandId, sent);
+    }
+  }
+
+  /** Creates the command for an instance's next event (inside a transaction). */
+  function nextCommand(deployment: DeploymentRecord, target: TargetRecord, out: Outbox): TargetRecord {
+    const now = clock.now();
+    const started = startNextEvent(target, now);
+    if (started === undefined) return target;
+    const command: CommandRecord = {
+      commandId: newUuid(),
+      deploymentId: deployment.deploymentId,
+      instanceName: target.targetId,
+      lifecycleEvent: started.event,
+      state: 'pending',
+      createdAt: now,
+      deadlineAt: now + config.pickupTimeoutSeconds * 1000,
+    };
+    store.putCommand(command);
+    out.send.push(command);
+    return started.target;
+  }
+
+  /** Applies the fleet planner's decision to the records (inside a transaction). */
+  function applyStep(deployment: DeploymentRecord, step: FleetStep, out: Outbox): DeploymentRecord {
+    const now = clock.now();
+    let next: DeploymentRecord = { ...deployment, plan: step.plan };
+    for (const effect of step.effects) next = applyEffect(next, effect, out, now);
+    store.putDeployment(next);
+    return next;
+  }
+
+  function applyEffect(deployment: DeploymentRecord, effect: FleetEffect, out: Outbox, now: number): DeploymentRecord {
+    switch (effect.type) {
+      case 'startTarget': {
+        const target = store.getTarget(deployment.deploymentId, effect.id);
+        if (target !== undefined) store.putTarget(nextCommand(deployment, target, out));
+        return deployment;
+      }
+      case 'skipTarget': {
+        const target = store.getTarget(deployment.deploymentId, effect.id);
+        if (target !== undefined) store.putTarget(skipTarget(target, now));
+        return deployment;
+      }
+      case 'cancelTarget': {
+        for (const c of open.values()) {
+          if (c.deploymentId === deployment.deploymentId && c.instanceName === effect.id) out.cancel.push({ instanceName: c.instanceName, commandId: c.commandId });
+        }
+        return deployment;
+      }
+      case 'finish':
+        return finishDeployment(deployment, effect.status, effect.errorCode, out, now);
+    }
+  }
+
+  function finishDeployment(deployment: DeploymentRecord, status: 'Succeeded' | 'Failed' | 'Stopped', errorCode: string | undefined, out: Outbox, now: number): DeploymentRecord {
+    const total = deployment.plan?.targets.length ?? 0;
+    const minimum = deployment.plan?.minimumHealthy ?? 0;
+    const done: DeploymentRecord = {
+      ...deployment,
+      status,
+      completeTime: now,
+      ...(errorCode === undefined ? {} : { errorInformation: { code: errorCode, message: outcomeMessage(errorCode as never, minimum, total) } }),
+    };
+    const key = revisionKey(deployment.revision);
+    // What each instance now is, for the group's scheduling order and its auto-updates.
+    for (const target of store.listTargets(deployment.deploymentId)) {
+      if (target.status === 'Skipped' || target.status === 'Pending') continue;
+      const previous = store.getHealth(deployment.deploymentGroupId, target.targetId);
+      const health: InstanceHealthRecord = {
+        deploymentGroupId: deployment.deploymentGroupId,
+        instanceName: target.targetId,
+        health: target.status === 'Succeeded' ? 'Healthy' : 'Unhealthy',
+        attemptedRevisionKey: key,
+        ...(target.status === 'Succeeded' ? { revisionKey: key } : previous?.revisionKey === undefined ? {} : { revisionKey: previous.revisionKey }),
+      };
+      store.putHealth(health);
+    }
+    const group = store.getGroupById(deployment.deploymentGroupId);
+    if (group !== undefined) {
+      const summary = { deploymentId: deployment.deploymentId, status, endTime: now, createTime: deployment.createTime };
+      store.putGroup({
+        ...group,
+        lastAttemptedDeployment: summary,
+        ...(status === 'Succeeded' ? { lastSuccessfulDeployment: summary, targetRevision: deployment.revision } : {}),
+      });
+    }
+    const revision = store.getRevision(deployment.applicationName, key);
+    if (revision !== undefined) store.putRevision({ ...revision, lastUsedTime: now });
+    out.finished.push(deployment.deploymentId);
+    log.info({ deploymentId: deployment.deploymentId, status, errorCode }, 'deployment finished');
+    return done;
+  }
+
+  /** Starts a Created deployment: orders its targets and releases the first batch. */
+  function begin(deploymentId: string): void {
+    act('start deployment', (out) => {
+      const deployment = store.getDeployment(deploymentId);
+      if (deployment === undefined || deployment.status !== 'Created') return;
+      const targets = store.listTargets(deploymentId);
+      const health = store.listHealth(deployment.deploymentGroupId);
+      const group = store.getGroupById(deployment.deploymentGroupId);
+      const currentKey = group?.targetRevision === undefined ? undefined : revisionKey(group.targetRevision);
+      const ordered = orderTargets(targets.map((t) => healthOf(t.targetId, health.find((h) => h.instanceName === t.targetId), currentKey)));
+      const minimum = minimumOf(deployment.minimumHealthyHosts, ordered.length);
+      const started: DeploymentRecord = { ...deployment, status: 'InProgress', startTime: clock.now() };
+      applyStep(started, startFleet(ordered, minimum), out);
+      log.info({ deploymentId, targets: ordered.length, minimumHealthy: minimum }, 'deployment started');
+    });
+  }
+
+  /** Records one event's outcome and moves the instance, and perhaps the fleet, on. */
+  function settle(command: CommandRecord, outcome: EventOutcome, out: Outbox): void {
+    const done: CommandRecord = { ...command, state: 'done' };
+    store.putCommand(done);
+    open.delete(command.commandId);
+    const deployment = store.getDeployment(command.deploymentId);
+    const target = store.getTarget(command.deploymentId, command.instanceName);
+    if (deployment === undefined || target === undefined || deployment.plan === undefined) return;
+    const stopping = deployment.plan.ending === 'stopping' || deployment.status !== 'InProgress';
+    const finished = finishEvent(target, command.lifecycleEvent, outcome, {
+      ignoreApplicationStopFailures: deployment.ignoreApplicationStopFailures,
+      stopping,
+      now: clock.now(),
+    });
+    if (finished.final === undefined) {
+      store.putTarget(nextCommand(deployment, finished.target, out));
+      return;
+    }
+    store.putTarget(finished.target);
+    applyStep(deployment, onTargetResult(deployment.plan, command.instanceName, finished.final), out);
+  }
+
+  function failCommand(command: CommandRecord, message: string, out: Outbox): void {
+    settle(command, { status: 'Failed', diagnostics: { errorCode: 'UnknownError', scriptName: '', message, logTail: '' } }, out);
+  }
+
+  /** Fails what has passed its deadline and what belongs to agents gone past their grace. */
+  function sweep(): void {
+    if (!running) return;
+    const now = clock.now();
+    const graceMs = config.agentGraceSeconds * 1000;
+    const due: { command: CommandRecord; message: string }[] = [];
+    for (const command of open.values()) {
+      const since = absentSince.get(command.instanceName);
+      if (command.state !== 'pending' && since !== undefined && now - since >= graceMs) {
+        due.push({ command, message: `the agent on ${command.instanceName} stopped answering: no connection for ${config.agentGraceSeconds} s while ${command.lifecycleEvent} was running` });
+      } else if (now >= command.deadlineAt) {
+        due.push({
+          command,
+          message: command.state === 'acked'
+            ? `${command.lifecycleEvent} did not finish within its timeout on ${command.instanceName}`
+            : `the agent on ${command.instanceName} did not pick up ${command.lifecycleEvent} within ${config.pickupTimeoutSeconds} s (is it running and registered under this name?)`,
+        });
+      }
+    }
+    if (due.length > 0) {
+      act('timeouts', (out) => {
+        for (const { command, message } of due) {
+          const current = store.getCommand(command.commandId);
+          if (current !== undefined && current.state !== 'done') failCommand(current, message, out);
+        }
+      });
+    }
+    sweepTimer = clock.setTimeout(sweep, SWEEP_MS);
+  }
+
+  function scheduleReconcile(): void {
+    if (reconcileTimer !== undefined || !running) return;
+    reconcileTimer = clock.setTimeout(() => {
+      reconcileTimer = undefined;
+      reconcileGroups();
+    }, RECONCILE_DELAY_MS);
+  }
+
+  /**
+   * Gives instances that joined a group (registered or tagged after its last successful deployment)
+   * that deployment's revision, as CodeDeploy does for an Auto Scaling scale-out. An instance the
+   * group has deployed to before, whatever the outcome, is left alone, so a failure never loops.
+   */
+  function reconcileGroups(): void {
+    const created: string[] = [];
+    act('auto-update joined instances', () => {
+      const instances = store.listInstances();
+      const active = new Set(store.activeDeployments().map((d) => d.deploymentGroupId));
+      for (const group of store.listGroups()) {
+        if (group.lastSuccessfulDeployment === undefined || group.targetRevision === undefined || active.has(group.deploymentGroupId)) continue;
+        const known = new Set(store.listHealth(group.deploymentGroupId).map((h) => h.instanceName));
+        const joined = groupInstances(group, instances).filter((i) => !known.has(i.instanceName));
+        if (joined.length === 0) continue;
+        const source = store.getDeployment(group.lastSuccessfulDeployment.deploymentId);
+        if (source === undefined) continue;
+        const now = clock.now();
+        const deployment: DeploymentRecord = {
+          ...source,
+          deploymentId: newDeploymentId(),
+          deploymentGroupName: group.deploymentGroupName,
+          creator: 'autoscaling',
+          // Each joining instance is deployed to on its own account; the group's minimum is about its running fleet.
+          minimumHealthyHosts: { type: 'HOST_COUNT', value: 0 },
+          status: 'Created',
+          createTime: now,
+          description: `fleetdeploy: ${joined.length} instance(s) joined the group; deploying its last successful revision`,
+          previousRevision: undefined,
+          plan: undefined,
+          stopRequested: undefined,
+          errorInformation: undefined,
+          startTime: undefined,
+          completeTime: undefined,
+          updateOutdatedInstancesOnly: false,
+          deploymentStatusMessages: [],
+        };
+        store.putDeployment(deployment);
+        for (const i of joined) store.putTarget(newTarget(deployment.deploymentId, i.instanceName, now));
+        created.push(deployment.deploymentId);
+        log.info({ deploymentId: deployment.deploymentId, group: group.deploymentGroupName, instances: joined.map((i) => i.instanceName) }, 'auto-update deployment created');
+      }
+    });
+    for (const id of created) begin(id);
+  }
+
+  return {
+    start() {
+      running = true;
+      reloadOpen();
+      const now = clock.now();
+      // After a restart no agent is connected yet: the grace of every instance with work starts now.
+      for (const c of open.values()) absentSince.set(c.instanceName, now);
+      for (const d of store.activeDeployments()) if (d.status === 'Created') begin(d.deploymentId);
+      sweepTimer = clock.setTimeout(sweep, SWEEP_MS);
+      scheduleReconcile();
+    },
+
+    stop() {
+      running = false;
+      sweepTimer?.cancel();
+      reconcileTimer?.cancel();
+    },
+
+    deploymentCreated(deploymentId) {
+      begin(deploymentId);
+    },
+
+    stopRequested(deploymentId, autoRollbackEnabled) {
+      let status: 'Pending' | 'Succeeded' = 'Succeeded';
+      act('stop deployment', (out) => {
+        const deployment = store.getDeployment(deploymentId);
+        if (deployment === undefined || deployment.plan === undefined) return;
+        const stopped: DeploymentRecord = { ...deployment, stopRequested: { at: clock.now(), autoRollbackEnabled } };
+        const next = applyStep(stopped, onStop(deployment.plan), out);
+        status = next.status === 'Stopped' ? 'Succeeded' : 'Pending';
+      });
+      return status;
+    },
+
+    fleetChanged() {
+      scheduleReconcile();
+    },
+
+    agentConnected(instanceName, inFlight) {
+      connected.add(instanceName);
+      absentSince.delete(instanceName);
+      const running = new Set(inFlight);
+      for (const command of [...open.values()]) {
+        if (command.instanceName !== instanceName || running.has(command.commandId)) continue;
+        dispatch(command);
+      }
+    },
+
+    agentDisconnected(instanceName) {
+      connected.delete(instanceName);
+      absentSince.set(instanceName, clock.now());
+    },
+
+    commandAcknowledged(instanceName, commandId) {
+      const command = open.get(commandId);
+      if (command === undefined || command.instanceName !== instanceName || command.state === 'acked') return;
+      const deployment = store.getDeployment(command.deploymentId);
+      const timeout = deployment?.eventTimeouts[command.lifecycleEvent] ?? deployment?.eventTimeouts.default ?? 3600;
+      const acked: CommandRecord = { ...command, state: 'acked', deadlineAt: clock.now() + (timeout + config.eventTimeoutMarginSeconds) * 1000 };
+      store.putCommand(acked);
+      open.set(commandId, acked);
+    },
+
+    commandResult(instanceName, result) {
+      act('command result', (out) => {
+        out.ack.push({ instanceName, commandId: result.commandId });
+        const command = store.getCommand(result.commandId);
+        if (command === undefined || command.state === 'done' || command.instanceName !== instanceName) return;
+        settle(command, { status: result.status, diagnostics: result.diagnostics }, out);
+      });
+    },
+
+    bundleFor(instanceName, commandId) {
+      const command = open.get(commandId) ?? store.getCommand(commandId);
+      if (command === undefined || command.instanceName !== instanceName) return undefined;
+      return store.getDeployment(command.deploymentId)?.bundle;
+    },
+  };
+}
+
+/** minimumOf is the number of healthy instances a configuration keeps out of `total`. */
+export function minimumOf(min: MinimumHealthyHosts, total: number): number {
+  return minimumHealthyCount(min, total);
+}

@@ -1,0 +1,245 @@
+/**
+ * The agents' gRPC service: one Connect stream per agent (hello, commands, acks, results,
+ * heartbeats) and DownloadBundle. Only this module speaks proto; the engine sees domain records.
+ * docs/agent-protocol.md is the contract.
+ */
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { loadAgentProtocol } from '@fleetdeploy/protocol';
+import type { AgentMessage__Output, CoordinatorMessage, CommandResult__Output, DownloadBundleRequest__Output, BundleChunk } from '@fleetdeploy/protocol';
+import type { Clock, Timer } from '../clock.js';
+import type { CoordinatorConfig } from '../config.js';
+import type { Store } from '../store/store.js';
+import type { BlobStore } from '../artifacts/blob-store.js';
+import type { CommandRecord, DeploymentRecord } from '../store/records.js';
+import type { AgentLink, AgentResult, Engine } from '../deployment/engine.js';
+import { Admission } from './admission.js';
+import { toLifecycleCommand, fromDiagnostics } from './translate.js';
+
+/** INSTANCE_METADATA is the call metadata that names the agent's instance (until mutual TLS names it). */
+export const INSTANCE_METADATA = 'fleetdeploy-instance';
+/** CHUNK_BYTES is the size of a DownloadBundle chunk. */
+const CHUNK_BYTES = 256 * 1024;
+
+type Stream = grpc.ServerDuplexStream<AgentMessage__Output, CoordinatorMessage>;
+
+interface Session {
+  instanceName: string;
+  call: Stream;
+  lastSeen: number;
+}
+
+/** AgentServer is the gRPC side of the coordinator: the engine's {@link AgentLink}. */
+export interface AgentServer extends AgentLink {
+  attach(engine: Engine): void;
+  listen(host: string, port: number): Promise<number>;
+  close(): Promise<void>;
+  /** connectedCount is how many agents have a live stream. */
+  connectedCount(): number;
+}
+
+/** AgentServerDeps are passed in by the composition root. */
+export interface AgentServerDeps {
+  store: Store;
+  blobs: BlobStore;
+  clock: Clock;
+  config: CoordinatorConfig;
+  log: Logger;
+}
+
+/** createAgentServer builds the service; attach the engine before listening. */
+export function createAgentServer(deps: AgentServerDeps): AgentServer {
+  const { store, blobs, clock, config, log } = deps;
+  const sessions = new Map<string, Session>();
+  const admission = new Admission(config.streamsPerSecond, clock.now());
+  let engine: Engine | undefined;
+  let heartbeatTimer: Timer | undefined;
+  const server = new grpc.Server({
+    'grpc.keepalive_time_ms': 30_000,
+    'grpc.keepalive_timeout_ms': 10_000,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+    'grpc.max_concurrent_streams': 1000,
+  });
+
+  const refuse = (call: Stream, code: grpc.status, details: string): void => {
+    call.emit('error', { code, details });
+  };
+
+  function connect(call: Stream): void {
+    const claimed = String(call.metadata.get(INSTANCE_METADATA)[0] ?? '');
+    let session: Session | undefined;
+
+    call.on('data', (message: AgentMessage__Output) => {
+      if (session === undefined) {
+        if (message.body !== 'hello' || !message.hello) return refuse(call, grpc.status.INVALID_ARGUMENT, 'the first message of a stream must be a Hello');
+        const hello = message.hello;
+        const name = hello.instanceName;
+        if (name === '' || name !== claimed) return refuse(call, grpc.status.INVALID_ARGUMENT, `Hello names instance ${JSON.stringify(name)} but the call's ${INSTANCE_METADATA} metadata says ${JSON.stringify(claimed)}`);
+        const instance = store.getInstance(name);
+        if (instance === undefined || instance.deregisterTime !== undefined) {
+          return refuse(call, grpc.status.NOT_FOUND, `no registered on-premises instance is named ${name}; register it with aws deploy register-on-premises-instance`);
+        }
+        if (!admission.tryAdmit(clock.now())) return refuse(call, grpc.status.RESOURCE_EXHAUSTED, 'too many agents are connecting at once; retry after a backoff');
+        const previous = sessions.get(name);
+        if (previous !== undefined) refuse(previous.call, grpc.status.ABORTED, 'a newer stream for this instance replaced this one');
+        session = { instanceName: name, call, lastSeen: clock.now() };
+        sessions.set(name, session);
+        call.write({ welcome: { coordinatorVersion: '0.1.0', heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, graceSeconds: config.agentGraceSeconds } });
+        log.debug({ instance: name, agentVersion: hello.agentVersion, pending: hello.unacknowledgedResults.length }, 'agent connected');
+        for (const result of hello.unacknowledgedResults) engine?.commandResult(name, toResult(result));
+        engine?.agentConnected(name, hello.inFlight.map((c) => c.commandId));
+        return;
+      }
+      session.lastSeen = clock.now();
+      switch (message.body) {
+        case 'ack':
+          if (message.ack) engine?.commandAcknowledged(session.instanceName, message.ack.commandId);
+          return;
+        case 'result':
+          if (message.result) engine?.commandResult(session.instanceName, toResult(message.result));
+          return;
+        case 'progress':
+        case 'heartbeat':
+          return;
+        default:
+          return refuse(call, grpc.status.INVALID_ARGUMENT, `unexpected ${message.body ?? 'empty'} message after Hello`);
+      }
+    });
+    const closed = (): void => {
+      if (session !== undefined && sessions.get(session.instanceName) === session) {
+        sessions.delete(session.instanceName);
+        engine?.agentDisconnected(session.instanceName);
+        log.debug({ instance: session.instanceName }, 'agent disconnected');
+      }
+      session = undefined;
+    };
+    call.on('end', () => {
+      closed();
+      call.end();
+    });
+    call.on('cancelled', closed);
+    call.on('error', closed);
+    call.on('close', closed);
+  }
+
+  async function downloadBundle(call: grpc.ServerWritableStream<DownloadBundleRequest__Output, BundleChunk>): Promise<void> {
+    const instance = String(call.metadata.get(INSTANCE_METADATA)[0] ?? '');
+    const request = call.request;
+    const bundle = engine?.bundleFor(instance, request.commandId);
+    if (bundle === undefined) {
+      call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: `command ${request.commandId} was not sent to instance ${JSON.stringify(instance)}, so its bundle is not served to it` });
+      return;
+    }
+    const offset = Number(request.offset);
+    if (!(offset >= 0 && offset <= bundle.size)) {
+      call.emit('error', { code: grpc.status.OUT_OF_RANGE, details: `offset ${request.offset} is past the bundle's ${bundle.size} bytes` });
+      return;
+    }
+    let first = true;
+    let source: Readable | undefined;
+    try {
+      source = await blobs.open(bundle.sha256, { start: offset });
+      for await (const chunk of chunked(source as AsyncIterable<Buffer>, CHUNK_BYTES)) {
+        const message: BundleChunk = first ? { data: chunk, totalSize: String(bundle.size) } : { data: chunk };
+        first = false;
+        if (!call.write(message)) await once(call, 'drain');
+        if (call.cancelled) return;
+      }
+      if (first) call.write({ data: Buffer.alloc(0), totalSize: String(bundle.size) });
+      call.end();
+    } catch (err) {
+      log.error({ err, instance, commandId: request.commandId }, 'bundle download failed');
+      call.emit('error', { code: grpc.status.INTERNAL, details: 'the coordinator could not read the stored bundle' });
+    } finally {
+      source?.destroy();
+    }
+  }
+
+  function heartbeat(): void {
+    const now = clock.now();
+    for (const session of [...sessions.values()]) {
+      if (now - session.lastSeen > config.agentGraceSeconds * 1000) {
+        log.warn({ instance: session.instanceName }, 'agent silent past its grace; closing its stream');
+        refuse(session.call, grpc.status.DEADLINE_EXCEEDED, 'no message from the agent within the grace period');
+        continue;
+      }
+      session.call.write({ heartbeat: { sentAtMs: String(now) } });
+    }
+    heartbeatTimer = clock.setTimeout(heartbeat, config.heartbeatIntervalSeconds * 1000);
+  }
+
+  const protocol = loadAgentProtocol();
+  server.addService(protocol.AgentService.service, {
+    Connect: connect,
+    DownloadBundle: (call: grpc.ServerWritableStream<DownloadBundleRequest__Output, BundleChunk>) => void downloadBundle(call),
+  });
+
+  return {
+    attach(e) {
+      engine = e;
+    },
+    listen(host, port) {
+      return new Promise((resolve, reject) => {
+        const credentials = grpc.ServerCredentials.createInsecure();
+        server.bindAsync(`${host}:${port}`, credentials, (err, bound) => {
+          if (err) return reject(err);
+          heartbeatTimer = clock.setTimeout(heartbeat, config.heartbeatIntervalSeconds * 1000);
+          resolve(bound);
+        });
+      });
+    },
+    async close() {
+      heartbeatTimer?.cancel();
+      for (const session of sessions.values()) refuse(session.call, grpc.status.UNAVAILABLE, 'the coordinator is shutting down');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 2000);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+    connectedCount: () => sessions.size,
+    send(command: CommandRecord, deployment: DeploymentRecord, timeoutSeconds: number) {
+      const session = sessions.get(command.instanceName);
+      if (session === undefined) return false;
+      return session.call.write({ command: toLifecycleCommand(command, deployment, timeoutSeconds) }) || true;
+    },
+    cancel(instanceName, commandId, reason) {
+      sessions.get(instanceName)?.call.write({ cancel: { commandId, reason } });
+    },
+    acknowledge(instanceName, commandId) {
+      sessions.get(instanceName)?.call.write({ resultAck: { commandId } });
+    },
+  };
+}
+
+function toResult(result: CommandResult__Output): AgentResult {
+  return {
+    commandId: result.commandId,
+    status: result.status === 'COMMAND_STATUS_SUCCEEDED' ? 'Succeeded' : 'Failed',
+    diagnostics: fromDiagnostics(result.diagnostics),
+  };
+}
+
+/** chunked regroups a file stream's reads into messages of about `size` bytes. */
+async function* chunked(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let length = 0;
+  for await (const piece of source) {
+    pending.push(piece);
+    length += piece.length;
+    if (length >= size) {
+      yield Buffer.concat(pending, length);
+      pending = [];
+      length = 0;
+    }
+  }
+  if (length > 0) yield Buffer.concat(pending, length);
+}

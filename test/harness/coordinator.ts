@@ -1,0 +1,69 @@
+/**
+ * startCoordinator runs the built `fleetdeploy-coordinator serve` as a child process on free
+ * loopback ports and a temporary data directory, and resolves once it prints its listening line.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+export const COORDINATOR_BIN = path.join(REPO_ROOT, 'packages/coordinator/bin/fleetdeploy-coordinator.js');
+
+/** CoordinatorProcess is a running coordinator child process. */
+export interface CoordinatorProcess {
+  apiUrl: string;
+  agentAddress: string;
+  dataDir: string;
+  child: ChildProcess;
+  /** stderr so far (pino JSON lines), for assertions and failure messages. */
+  logs(): string;
+  /** stop sends SIGTERM (or the given signal) and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** CoordinatorOptions let a test reuse a data directory (restarts) or pass more flags. */
+export interface CoordinatorOptions {
+  dataDir?: string;
+  args?: string[];
+  /** Reuse these ports (a restart that agents reconnect to). */
+  apiPort?: number;
+  agentPort?: number;
+}
+
+export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<CoordinatorProcess> {
+  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fd-coord-'));
+  const child = spawn(
+    process.execPath,
+    [COORDINATOR_BIN, 'serve', '--data-dir', dataDir, '--port', String(opts.apiPort ?? 0), '--agent-port', String(opts.agentPort ?? 0), ...(opts.args ?? [])],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    if (stderr.length > 4_000_000) stderr = stderr.slice(-2_000_000);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const line = await new Promise<string>((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout! });
+    lines.on('line', (l) => {
+      if (l.startsWith('fleetdeploy-coordinator listening')) resolve(l);
+    });
+    void exited.then((code) => reject(new Error(`coordinator exited with ${code} before listening:\n${stderr}`)));
+  });
+  const apiUrl = /api=(\S+)/.exec(line)![1]!;
+  const agentAddress = /agents=(\S+)/.exec(line)![1]!;
+  return {
+    apiUrl,
+    agentAddress,
+    dataDir,
+    child,
+    logs: () => stderr,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
