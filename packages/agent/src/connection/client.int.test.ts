@@ -1,0 +1,176 @@
+import * as grpc from '@grpc/grpc-js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../../../../test/harness/eventually.js';
+import { startFakeCoordinator } from '../testing/fake-coordinator.js';
+import type { FakeCoordinator } from '../testing/fake-coordinator.js';
+import { createFakeClock } from '../testing/fake-clock.js';
+import { recordingLogger } from '../testing/daemon-fixtures.js';
+import type { StoredResult } from '../state/results.js';
+import type { ParsedCommand } from '../commands/agent-command.js';
+import { createConnection } from './client.js';
+import type { AgentConnection, ConnectionHandlers } from './client.js';
+import { loadGrpcRuntime } from './grpc-runtime.js';
+
+const runtime = await loadGrpcRuntime();
+let fake: FakeCoordinator | undefined;
+let conn: AgentConnection | undefined;
+afterEach(async () => {
+  await conn?.stop();
+  await fake?.stop();
+  conn = undefined;
+  fake = undefined;
+});
+
+const stored = (commandId: string, endedAtMs: number): StoredResult => ({
+  commandId,
+  status: 'Failed',
+  noop: false,
+  diagnostics: { errorCode: 'ScriptFailed', scriptName: 'scripts/a.sh', message: 'exit 3', logTail: 'boom' },
+  startedAtMs: endedAtMs - 5,
+  endedAtMs,
+});
+
+function setup(address: string, handlers: Partial<ConnectionHandlers> = {}) {
+  const clock = createFakeClock();
+  const log = recordingLogger();
+  const commands: ParsedCommand[] = [];
+  const acks: string[] = [];
+  const connection = createConnection({
+    runtime,
+    address,
+    instanceName: 'host-1',
+    agentVersion: '9.9.9',
+    platform: 'linux',
+    handlers: {
+      hello: () => ({ inFlight: [], results: [] }),
+      ready: () => undefined,
+      command: (c) => commands.push(c),
+      cancel: () => undefined,
+      resultAck: (id) => acks.push(id),
+      ...handlers,
+    },
+    clock,
+    random: () => 0.5,
+    log,
+    backoff: { baseMs: 100, maxMs: 1_000 },
+    heartbeatFallbackMs: 5_000,
+  });
+  conn = connection;
+  return { connection, clock, log, commands, acks };
+}
+
+describe('the Connect stream', () => {
+  it('says Hello with the instance, version, platform, in-flight commands and unacknowledged results, and names the instance in metadata', async () => {
+    fake = await startFakeCoordinator();
+    const { connection, acks } = setup(fake.address, {
+      hello: () => ({ inFlight: [{ commandId: 'c-run', deploymentId: 'd-1', event: 'AfterInstall' }], results: [stored('c-1', 100), stored('c-2', 200)] }),
+    });
+    connection.start();
+    await eventually(() => expect(connection.state()).toBe('Ready'));
+    const hello = fake.hellos[0]!;
+    expect(hello).toMatchObject({ instanceName: 'host-1', agentVersion: '9.9.9', platform: 'linux' });
+    expect(hello.inFlight).toEqual([{ commandId: 'c-run', deploymentId: 'd-1', lifecycleEvent: 'AfterInstall' }]);
+    expect(hello.unacknowledgedResults.map((r) => [r.commandId, r.status, r.diagnostics?.errorCode, r.endedAtMs])).toEqual([
+      ['c-1', 'COMMAND_STATUS_FAILED', 'ERROR_CODE_SCRIPT_FAILED', '100'],
+      ['c-2', 'COMMAND_STATUS_FAILED', 'ERROR_CODE_SCRIPT_FAILED', '200'],
+    ]);
+    expect(fake.instances).toEqual(['host-1']);
+    await eventually(() => expect(acks).toEqual(['c-1', 'c-2']));
+  });
+
+  it('heartbeats at the interval the Welcome gives', async () => {
+    fake = await startFakeCoordinator();
+    fake.heartbeatSeconds = 7;
+    const { connection, clock } = setup(fake.address);
+    connection.start();
+    await eventually(() => expect(connection.state()).toBe('Ready'));
+    clock.advance(7_000);
+    clock.advance(7_000);
+    await eventually(() => expect(fake!.received.filter((r) => r.message.body === 'heartbeat')).toHaveLength(2));
+    expect(clock.delays).toEqual([7_000, 7_000, 7_000]);
+  });
+
+  it('reconnects with growing jittered delays while the coordinator is away, and resets them after a Welcome', async () => {
+    fake = await startFakeCoordinator();
+    const port = fake.port;
+    const { connection, clock, log } = setup(fake.address);
+    connection.start();
+    await eventually(() => expect(connection.state()).toBe('Ready'));
+    await fake.stop();
+    await eventually(() => expect(connection.state()).toBe('Backoff'));
+    for (let i = 0; i < 3; i++) {
+      clock.advance(10_000);
+      await eventually(() => expect(connection.state()).toBe('Backoff'));
+      await eventually(() => expect(clock.pending()).toBe(1));
+    }
+    // random 0.5 of min(1000, 100·2^n): 50, 100, 200, 400 (after the first Welcome's 30 s heartbeat timer)
+    const retries = (): number[] => clock.delays.filter((d) => d !== 30_000);
+    expect(retries()).toEqual([50, 100, 200, 400]);
+    fake = await startFakeCoordinator(port);
+    clock.advance(10_000);
+    await eventually(() => expect(connection.state()).toBe('Ready'));
+    expect(fake.hellos).toHaveLength(1);
+    await fake.stop();
+    await eventually(() => expect(connection.state()).toBe('Backoff'));
+    expect(retries().at(-1)).toBe(50); // reset after the Welcome
+    // One line when the stream was lost, one for the first failed retry; repeats stay at debug.
+    const notable = log.lines.filter((l) => l.level !== 'debug').map((l) => l.message);
+    expect(notable.filter((m) => m === 'connection to coordinator lost')).toHaveLength(2);
+    expect(notable.filter((m) => m === 'cannot connect to coordinator, retrying')).toHaveLength(1);
+  });
+
+  it('retries after RESOURCE_EXHAUSTED and NOT_FOUND, logging once per change of reason, not per retry', async () => {
+    fake = await startFakeCoordinator();
+    fake.refuseNext(grpc.status.RESOURCE_EXHAUSTED, 3);
+    const { connection, clock, log } = setup(fake.address);
+    connection.start();
+    for (let i = 0; i < 3; i++) {
+      await eventually(() => expect(connection.state()).toBe('Backoff'));
+      if (i === 2) fake.refuseNext(grpc.status.NOT_FOUND, 2);
+      clock.advance(10_000);
+    }
+    for (let i = 0; i < 2; i++) {
+      await eventually(() => expect(connection.state()).toBe('Backoff'));
+      clock.advance(10_000);
+    }
+    await eventually(() => expect(connection.state()).toBe('Ready'));
+    expect(fake.streams()).toBe(6);
+    const notable = log.lines.filter((l) => l.level !== 'debug');
+    expect(notable.map((l) => [l.message, l.fields.code])).toEqual([
+      ['coordinator is admitting too many agents, retrying later', 'RESOURCE_EXHAUSTED'],
+      ['coordinator knows no instance of this name (not registered yet?), retrying', 'NOT_FOUND'],
+      ['connected to coordinator', undefined],
+    ]);
+  });
+
+  it('hands commands, cancels and acks to the daemon, and sends nothing while not Ready', async () => {
+    fake = await startFakeCoordinator();
+    const cancels: string[] = [];
+    const { connection, commands, acks } = setup(fake.address, { cancel: (id) => cancels.push(id) });
+    expect(connection.sendAck('c-0', false)).toBe(false);
+    expect(() => connection.openDownload('c-0', 0)).toThrow(/not connected/);
+    connection.start();
+    await eventually(() => expect(connection.state()).toBe('Ready'));
+    fake.command({ commandId: 'c-1', lifecycleEvent: '' });
+    fake.send({ cancel: { commandId: 'c-1', reason: 'stop' } });
+    fake.send({ resultAck: { commandId: 'c-1' } });
+    await eventually(() => expect(acks).toEqual(['c-1']));
+    expect(commands).toEqual([{ ok: false, commandId: 'c-1', event: '', deploymentId: '', reason: 'the command names no lifecycle event' }]);
+    expect(cancels).toEqual(['c-1']);
+    expect(connection.sendResult(stored('c-1', 1))).toBe(true);
+    await eventually(() => expect(fake!.results().map((r) => r.commandId)).toEqual(['c-1']));
+  });
+
+  it('stops for good: Shutdown is terminal and no retry is left scheduled', async () => {
+    fake = await startFakeCoordinator();
+    const { connection, clock } = setup(fake.address);
+    connection.start();
+    await eventually(() => expect(connection.state()).toBe('Ready'));
+    await connection.stop();
+    expect(connection.state()).toBe('Shutdown');
+    clock.advance(60_000);
+    expect(connection.state()).toBe('Shutdown');
+    expect(fake.streams()).toBe(1);
+    await connection.stop();
+  });
+});

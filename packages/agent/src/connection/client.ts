@@ -1,0 +1,232 @@
+/**
+ * The agent's side of `AgentService.Connect` (docs/agent-protocol.md): open the stream, say Hello
+ * (who we are, what runs, results the coordinator has not acknowledged), wait for Welcome, heartbeat
+ * at the interval it gives, hand commands to the daemon, and when the stream ends for any reason
+ * reconnect after a jittered exponential delay that resets after each Welcome.
+ *
+ * Every attempt uses a fresh channel, so this delay is the only reconnect backoff (grpc-js's own
+ * channel backoff would otherwise stack on top of it). Logs: one line per change of state or of
+ * failure reason, never one per retry.
+ */
+import { nextDelay } from '@fleetdeploy/shared';
+import type { BackoffOptions } from '@fleetdeploy/shared';
+import type * as Grpc from '@grpc/grpc-js';
+import type { AgentMessage, AgentServiceClient, BundleChunk__Output, CoordinatorMessage__Output } from '@fleetdeploy/protocol';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { InFlight, ParsedCommand } from '../commands/agent-command.js';
+import type { StoredResult } from '../state/results.js';
+import type { GrpcRuntime } from './grpc-runtime.js';
+import { createAgentClient, instanceMetadata } from './channel.js';
+import { createConnectionStates } from './states.js';
+import type { ConnectionStateName } from './states.js';
+import { toParsedCommand, toProtoResult } from './translate.js';
+
+/**
+ * reconnectBackoff is the daemon's default: the first retry within 0.5 s, doubling to at most 10 s,
+ * so a restarted coordinator has every agent back within ~10 s while full jitter spreads a thousand
+ * agents over that window.
+ */
+export const reconnectBackoff: BackoffOptions = Object.freeze({ baseMs: 500, maxMs: 10_000 });
+
+/** HelloContent is what the daemon reports in each Hello. */
+export interface HelloContent {
+  inFlight: InFlight[];
+  results: StoredResult[];
+}
+
+/** ConnectionHandlers is how the connection hands the coordinator's messages to the daemon. */
+export interface ConnectionHandlers {
+  hello(): HelloContent;
+  /** After Welcome: results that were not in the hello (finished meanwhile) are sent now. */
+  ready(helloResultIds: ReadonlySet<string>): void;
+  command(command: ParsedCommand): void;
+  cancel(commandId: string, reason: string): void;
+  resultAck(commandId: string): void;
+}
+
+/** ConnectionOptions configures one agent's connection. */
+export interface ConnectionOptions {
+  runtime: GrpcRuntime;
+  address: string;
+  instanceName: string;
+  agentVersion: string;
+  platform: 'linux' | 'windows';
+  handlers: ConnectionHandlers;
+  clock: Clock;
+  random: () => number;
+  log: Logger;
+  backoff?: BackoffOptions;
+  /** Heartbeat interval when the Welcome names none (0). */
+  heartbeatFallbackMs: number;
+}
+
+/** AgentConnection is a running connection: start it once, stop it once. */
+export interface AgentConnection {
+  start(): void;
+  state(): ConnectionStateName;
+  /** sendAck and sendResult return false when no stream is Ready (results then go in the next Hello). */
+  sendAck(commandId: string, noop: boolean): boolean;
+  sendResult(result: StoredResult): boolean;
+  /** openDownload starts DownloadBundle on the current channel; throws when there is none. */
+  openDownload(commandId: string, offset: number): Grpc.ClientReadableStream<BundleChunk__Output>;
+  stop(): Promise<void>;
+}
+
+/** Attempt is one stream and the channel it runs on. */
+interface Attempt {
+  client: AgentServiceClient;
+  call: Grpc.ClientDuplexStream<AgentMessage, CoordinatorMessage__Output>;
+  helloIds: Set<string>;
+  stopHeartbeat: () => void;
+}
+
+/** createConnection builds the connection; nothing happens until start(). */
+export function createConnection(opts: ConnectionOptions): AgentConnection {
+  const { grpc } = opts.runtime;
+  const backoff = opts.backoff ?? reconnectBackoff;
+  const log = opts.log;
+  const states = createConnectionStates((from, to) => log.debug({ from, to }, 'connection state changed'));
+  let attempt: Attempt | undefined;
+  let failures = 0;
+  let lastFailure: string | undefined;
+  let cancelRetry: () => void = () => undefined;
+  let stopped: (() => void) | undefined;
+
+  const metadata = (): Grpc.Metadata => instanceMetadata(grpc, opts.instanceName);
+
+  function connect(): void {
+    if (!states.transition(['Idle', 'Backoff'], 'Connecting')) return;
+    const client = createAgentClient(opts.runtime, opts.address);
+    const call = client.Connect(metadata());
+    const hello = opts.handlers.hello();
+    const current: Attempt = { client, call, helloIds: new Set(hello.results.map((r) => r.commandId)), stopHeartbeat: () => undefined };
+    attempt = current;
+    call.on('data', (msg: CoordinatorMessage__Output) => receive(current, msg));
+    call.on('error', () => undefined); // the 'status' event that always follows carries the outcome
+    call.on('status', (status: Grpc.StatusObject) => ended(current, status));
+    call.write({
+      hello: {
+        instanceName: opts.instanceName,
+        agentVersion: opts.agentVersion,
+        platform: opts.platform,
+        inFlight: hello.inFlight.map((c) => ({ commandId: c.commandId, deploymentId: c.deploymentId, lifecycleEvent: c.event })),
+        unacknowledgedResults: hello.results.map(toProtoResult),
+      },
+    });
+  }
+
+  function receive(current: Attempt, msg: CoordinatorMessage__Output): void {
+    if (attempt !== current) return;
+    switch (msg.body) {
+      case 'welcome': {
+        if (!msg.welcome || !states.transition(['Connecting'], 'Ready')) return;
+        failures = 0;
+        lastFailure = undefined;
+        const intervalMs = msg.welcome.heartbeatIntervalSeconds > 0 ? msg.welcome.heartbeatIntervalSeconds * 1000 : opts.heartbeatFallbackMs;
+        current.stopHeartbeat = heartbeat(current, intervalMs);
+        log.info({ coordinator: opts.address, coordinatorVersion: msg.welcome.coordinatorVersion, heartbeatMs: intervalMs, graceSeconds: msg.welcome.graceSeconds }, 'connected to coordinator');
+        opts.handlers.ready(current.helloIds);
+        return;
+      }
+      case 'command':
+        if (msg.command) opts.handlers.command(toParsedCommand(msg.command));
+        return;
+      case 'cancel':
+        if (msg.cancel) opts.handlers.cancel(msg.cancel.commandId, msg.cancel.reason);
+        return;
+      case 'resultAck':
+        if (msg.resultAck) opts.handlers.resultAck(msg.resultAck.commandId);
+        return;
+      case 'heartbeat':
+      case undefined:
+        return;
+      default:
+        assertNever(msg.body);
+    }
+  }
+
+  /** Sends a heartbeat every `intervalMs` while `current` is the stream; returns the stopper. */
+  function heartbeat(current: Attempt, intervalMs: number): () => void {
+    let cancel = (): void => undefined;
+    const beat = (): void => {
+      if (attempt !== current) return;
+      current.call.write({ heartbeat: { sentAtMs: opts.clock.now() } });
+      cancel = opts.clock.after(intervalMs, beat);
+    };
+    cancel = opts.clock.after(intervalMs, beat);
+    return () => cancel();
+  }
+
+  function ended(current: Attempt, status: Grpc.StatusObject): void {
+    if (attempt !== current) return;
+    attempt = undefined;
+    current.stopHeartbeat();
+    current.client.close();
+    if (stopped) {
+      stopped();
+      return;
+    }
+    const wasReady = states.current() === 'Ready';
+    if (!states.transition(['Connecting', 'Ready'], 'Backoff')) return;
+    const reason = describe(grpc, status);
+    const delayMs = nextDelay(failures, opts.random(), backoff);
+    failures += 1;
+    const fields = { code: reason.name, details: status.details, retryInMs: delayMs };
+    if (wasReady) log.warn(fields, 'connection to coordinator lost');
+    else if (reason.name !== lastFailure) log[reason.level](fields, reason.message);
+    else log.debug(fields, 'still cannot connect to coordinator');
+    lastFailure = reason.name;
+    cancelRetry = opts.clock.after(delayMs, connect);
+  }
+
+  function send(msg: AgentMessage): boolean {
+    if (!attempt || states.current() !== 'Ready') return false;
+    attempt.call.write(msg);
+    return true;
+  }
+
+  return {
+    start: () => connect(),
+    state: () => states.current(),
+    sendAck: (commandId, noop) => send({ ack: { commandId, noop } }),
+    sendResult: (result) => send({ result: toProtoResult(result) }),
+    openDownload(commandId, offset) {
+      if (!attempt) throw new Error('not connected to the coordinator');
+      return attempt.client.DownloadBundle({ commandId, offset }, metadata());
+    },
+    stop() {
+      const current = attempt;
+      if (!states.transition(['Idle', 'Connecting', 'Ready', 'Backoff'], 'Shutdown')) return Promise.resolve();
+      cancelRetry();
+      if (!current) return Promise.resolve();
+      log.info({}, 'closing connection to coordinator');
+      return new Promise<void>((resolve) => {
+        stopped = resolve;
+        current.call.end();
+        current.call.cancel();
+      });
+    },
+  };
+}
+
+/** How a stream's end is logged the first time it happens: NOT_FOUND and RESOURCE_EXHAUSTED are expected. */
+function describe(grpc: typeof Grpc, status: Grpc.StatusObject): { name: string; level: 'info' | 'warn' | 'error'; message: string } {
+  const name = grpc.status[status.code] ?? String(status.code);
+  switch (status.code) {
+    case grpc.status.RESOURCE_EXHAUSTED:
+      return { name, level: 'info', message: 'coordinator is admitting too many agents, retrying later' };
+    case grpc.status.NOT_FOUND:
+      return { name, level: 'warn', message: 'coordinator knows no instance of this name (not registered yet?), retrying' };
+    case grpc.status.INVALID_ARGUMENT:
+      return { name, level: 'error', message: 'coordinator refused the hello, retrying' };
+    case grpc.status.OK:
+      return { name, level: 'info', message: 'coordinator ended the stream, reconnecting' };
+    default:
+      return { name, level: 'warn', message: 'cannot connect to coordinator, retrying' };
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected message body ${String(value)}`);
+}
