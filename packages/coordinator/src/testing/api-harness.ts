@@ -1,0 +1,154 @@
+/**
+ * The CodeDeploy API on a real HTTP server, for tests: a real SQLite store, bucket and blob store in
+ * a temporary directory, the operation table served on 127.0.0.1 port 0, a settable clock and an
+ * engine that only records what the API asked of it. Each test file builds its own.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import type { Clock, Timer } from '../clock.js';
+import type { Operation } from '../api/codedeploy.js';
+import { createCodeDeployApi, TARGET_PREFIX } from '../api/codedeploy.js';
+import type { ApiContext, DeploymentEngine } from '../api/context.js';
+import { operations as allOperations } from '../api/operations/index.js';
+import type { SqliteStore } from '../store/sqlite-store.js';
+import { openSqliteStore } from '../store/sqlite-store.js';
+import { createBucketStore } from '../store/bucket-store.js';
+import { createBlobStore } from '../artifacts/blob-store.js';
+
+/** EngineCall is one call the API made into the engine. */
+export type EngineCall =
+  | { call: 'deploymentCreated'; deploymentId: string }
+  | { call: 'stopRequested'; deploymentId: string; autoRollbackEnabled: boolean }
+  | { call: 'fleetChanged' };
+
+/** RecordingEngine is a {@link DeploymentEngine} that records its calls and drives nothing. */
+export interface RecordingEngine extends DeploymentEngine {
+  readonly calls: EngineCall[];
+  /** count tells how many calls of one kind were made. */
+  count(call: EngineCall['call']): number;
+}
+
+/** createRecordingEngine makes a {@link RecordingEngine}; stopRequested answers `Pending`. */
+export function createRecordingEngine(): RecordingEngine {
+  const calls: EngineCall[] = [];
+  return {
+    calls,
+    count: (call) => calls.filter((c) => c.call === call).length,
+    deploymentCreated: (deploymentId) => void calls.push({ call: 'deploymentCreated', deploymentId }),
+    stopRequested: (deploymentId, autoRollbackEnabled) => {
+      calls.push({ call: 'stopRequested', deploymentId, autoRollbackEnabled });
+      return 'Pending';
+    },
+    fleetChanged: () => void calls.push({ call: 'fleetChanged' }),
+  };
+}
+
+/** SettableClock is a clock whose time a test sets or advances; its timers never fire. */
+export interface SettableClock extends Clock {
+  set(ms: number): void;
+  advance(ms: number): void;
+}
+
+/** createSettableClock starts a {@link SettableClock} at `start` epoch milliseconds. */
+export function createSettableClock(start = Date.UTC(2024, 0, 1)): SettableClock {
+  let now = start;
+  const idle: Timer = { cancel: () => undefined };
+  return {
+    now: () => now,
+    setTimeout: () => idle,
+    set: (ms) => void (now = ms),
+    advance: (ms) => void (now += ms),
+  };
+}
+
+/** CallResult is one raw API answer: HTTP status and the decoded JSON body. */
+export interface CallResult {
+  status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+}
+
+/** ApiHarness is a served API and what is behind it. */
+export interface ApiHarness {
+  /** `http://127.0.0.1:<port>`, for the AWS CLI's --endpoint-url and the SDK. */
+  endpoint: string;
+  ctx: ApiContext;
+  store: SqliteStore;
+  engine: RecordingEngine;
+  clock: SettableClock;
+  dataDir: string;
+  /** call POSTs one operation as the SDKs do (X-Amz-Target, JSON 1.1) and returns the answer. */
+  call(operation: string, input?: Record<string, unknown>): Promise<CallResult>;
+  /** ok calls and fails the test unless the answer is 200; returns the body. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  ok(operation: string, input?: Record<string, unknown>): Promise<any>;
+  /** refused calls, expects a 400, and returns the exception name (`__type`) and message. */
+  refused(operation: string, input?: Record<string, unknown>): Promise<{ type: string; message: string }>;
+  close(): Promise<void>;
+}
+
+/** ApiHarnessOptions choose the operation table (default: the whole API). */
+export interface ApiHarnessOptions {
+  operations?: Readonly<Record<string, Operation<ApiContext>>>;
+  arnPrefix?: string;
+}
+
+/** startApiHarness serves the API on 127.0.0.1 port 0 over fresh stores in a temporary directory. */
+export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<ApiHarness> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-api-'));
+  const store = openSqliteStore(dataDir);
+  const engine = createRecordingEngine();
+  const clock = createSettableClock();
+  const ctx: ApiContext = {
+    store,
+    clock,
+    engine,
+    buckets: createBucketStore(store.db),
+    blobs: createBlobStore(path.join(dataDir, 'blobs')),
+    arnPrefix: options.arnPrefix ?? 'arn:aws:codedeploy:us-east-1:000000000000',
+  };
+  const api = createCodeDeployApi(options.operations ?? allOperations, ctx, pino({ level: 'silent' }));
+  const server = http.createServer((req, res) => void api.handle(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const call = async (operation: string, input: Record<string, unknown> = {}): Promise<CallResult> => {
+    const res = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${TARGET_PREFIX}${operation}` },
+      body: JSON.stringify(input),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
+  };
+
+  return {
+    endpoint,
+    ctx,
+    store,
+    engine,
+    clock,
+    dataDir,
+    call,
+    async ok(operation, input) {
+      const r = await call(operation, input);
+      if (r.status !== 200) throw new Error(`${operation} answered ${r.status}: ${JSON.stringify(r.body)}`);
+      return r.body;
+    },
+    async refused(operation, input) {
+      const r = await call(operation, input);
+      if (r.status !== 400) throw new Error(`${operation} answered ${r.status}, not 400: ${JSON.stringify(r.body)}`);
+      return { type: String(r.body.__type), message: String(r.body.message) };
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      store.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
