@@ -29,6 +29,9 @@ import { toParsedCommand, toProtoResult } from './translate.js';
  */
 export const reconnectBackoff: BackoffOptions = Object.freeze({ baseMs: 500, maxMs: 10_000 });
 
+/** STOP_LINGER_MS is how long stop() waits for the coordinator to end a half-closed stream. */
+export const STOP_LINGER_MS = 2_000;
+
 /** HelloContent is what the daemon reports in each Hello. */
 export interface HelloContent {
   inFlight: InFlight[];
@@ -201,10 +204,14 @@ export function createConnection(opts: ConnectionOptions): AgentConnection {
       cancelRetry();
       if (!current) return Promise.resolve();
       log.info({}, 'closing connection to coordinator');
+      // Half-close so what was written (a last result) still reaches the coordinator; cancel if it lingers.
       return new Promise<void>((resolve) => {
-        stopped = resolve;
+        const cancelLinger = opts.clock.after(STOP_LINGER_MS, () => current.call.cancel());
+        stopped = () => {
+          cancelLinger();
+          resolve();
+        };
         current.call.end();
-        current.call.cancel();
       });
     },
   };

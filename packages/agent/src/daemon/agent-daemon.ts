@@ -1,0 +1,147 @@
+/**
+ * The agent daemon's composition root: one agent = one deployment root, one result store, one
+ * command runner and one stream to the coordinator. A process may run many (a benchmark runs a
+ * hundred per process, each with its own root_dir), so nothing here is process-global: no signal
+ * handlers (the CLI installs those), no module-level state; pass a shared {@link GrpcRuntime} to
+ * load grpc-js and the proto only once.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import type { BackoffOptions } from '@fleetdeploy/shared';
+import type { AgentConfig } from '../config/agent-config.js';
+import { daemonStateDir, requireCoordinator } from '../config/agent-config.js';
+import type { Clock } from '../clock.js';
+import { systemClock } from '../clock.js';
+import { silentLogger } from '../log.js';
+import type { Logger } from '../log.js';
+import { ResultStore } from '../state/results.js';
+import { RecentResults } from '../state/recent-results.js';
+import { AGENT_VERSION } from '../version.js';
+import type { GrpcRuntime } from '../connection/grpc-runtime.js';
+import { loadGrpcRuntime } from '../connection/grpc-runtime.js';
+import { createConnection } from '../connection/client.js';
+import type { AgentConnection } from '../connection/client.js';
+import { createBundleFetcher } from '../connection/bundle-fetcher.js';
+import type { ConnectionStateName } from '../connection/states.js';
+import { createCommandRunner } from './command-runner.js';
+
+/** AgentDaemonOptions configures one agent; only `config` is required. */
+export interface AgentDaemonOptions {
+  /** The validated configuration (root_dir, coordinator, destination_root, ...). */
+  config: AgentConfig;
+  /** Overrides config.instanceName; default the host name. */
+  instanceName?: string;
+  /** Overrides config.coordinator (host:port). */
+  coordinator?: string;
+  log?: Logger;
+  clock?: Clock;
+  /** A number in [0, 1) for backoff jitter; default Math.random. */
+  random?: () => number;
+  /** Reconnect delays; default {@link reconnectBackoff} (0.5 s doubling to 10 s, full jitter). */
+  backoff?: BackoffOptions;
+  /** grpc-js and the loaded AgentService, shared by the agents of one process. */
+  runtime?: GrpcRuntime;
+  agentVersion?: string;
+  platform?: 'linux' | 'windows';
+  /** How many acknowledged results to remember for redeliveries (default 100). */
+  recentResults?: number;
+}
+
+/** AgentDaemon is a running agent. */
+export interface AgentDaemon {
+  /** state is the connection's state: Idle, Connecting, Ready, Backoff or Shutdown. */
+  state(): ConnectionStateName;
+  /** running is how many commands run now. */
+  running(): number;
+  /**
+   * stop takes no more commands, waits up to config.shutdownWaitMs for running ones (then aborts
+   * them, so they end with a recorded Failed result), and closes the stream. Safe to call twice.
+   */
+  stop(): Promise<void>;
+}
+
+/** startAgentDaemon recovers what the last run left, then connects to the coordinator. */
+export async function startAgentDaemon(options: AgentDaemonOptions): Promise<AgentDaemon> {
+  const { config } = options;
+  const address = options.coordinator ?? requireCoordinator(config, 'agent configuration');
+  const instanceName = options.instanceName ?? config.instanceName ?? os.hostname();
+  const runtime = options.runtime ?? (await loadGrpcRuntime());
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const log = (options.log ?? silentLogger).child({ instance: instanceName });
+  const stateDir = daemonStateDir(config);
+  const finalCodes = new Set([
+    runtime.grpc.status.PERMISSION_DENIED,
+    runtime.grpc.status.NOT_FOUND,
+    runtime.grpc.status.INVALID_ARGUMENT,
+    runtime.grpc.status.UNAUTHENTICATED,
+    runtime.grpc.status.FAILED_PRECONDITION,
+  ]);
+
+  // The runner and the connection refer to each other; the runner only sends once the stream is up.
+  let connection: AgentConnection | undefined;
+  const runner = createCommandRunner({
+    config,
+    results: new ResultStore(path.join(stateDir, 'results')),
+    recent: new RecentResults(new ResultStore(path.join(stateDir, 'acknowledged')), options.recentResults),
+    send: {
+      ack: (commandId, noop) => connection?.sendAck(commandId, noop) ?? false,
+      result: (result) => connection?.sendResult(result) ?? false,
+    },
+    fetcherFor: (command) =>
+      createBundleFetcher({
+        commandId: command.commandId,
+        expected: command.bundle,
+        open: (commandId, offset) => {
+          if (!connection) throw new Error('not connected to the coordinator');
+          return connection.openDownload(commandId, offset);
+        },
+        finalCodes,
+        clock,
+        random,
+        log: log.child({ commandId: command.commandId, deploymentId: command.spec.deploymentId }),
+      }),
+    clock,
+    log,
+  });
+  const conn = createConnection({
+    runtime,
+    address,
+    instanceName,
+    agentVersion: options.agentVersion ?? AGENT_VERSION,
+    platform: options.platform ?? (process.platform === 'win32' ? 'windows' : 'linux'),
+    handlers: {
+      hello: () => ({ inFlight: runner.inFlight(), results: runner.unacknowledged() }),
+      ready: (ids) => runner.resendPending(ids),
+      command: (c) => runner.command(c),
+      cancel: (id, reason) => runner.cancel(id, reason),
+      resultAck: (id) => runner.resultAck(id),
+    },
+    clock,
+    random,
+    log,
+    ...(options.backoff ? { backoff: options.backoff } : {}),
+    heartbeatFallbackMs: config.heartbeatMs,
+  });
+  connection = conn;
+  log.info({ coordinator: address, rootDir: config.rootDir, stateDir }, 'agent daemon starting');
+  conn.start();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    state: () => conn.state(),
+    running: () => runner.running(),
+    stop() {
+      stopping ??= (async () => {
+        await runner.drain(config.shutdownWaitMs);
+        await conn.stop();
+        log.info({}, 'agent daemon stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+export { reconnectBackoff } from '../connection/client.js';
+export { loadGrpcRuntime } from '../connection/grpc-runtime.js';
+export type { GrpcRuntime } from '../connection/grpc-runtime.js';
