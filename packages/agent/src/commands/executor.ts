@@ -98,6 +98,7 @@ async function runEvent(event: string, spec: DeploymentSpec, deploymentRoot: str
       appSpec,
       fileExistsBehavior: spec.fileExistsBehavior,
       tools: deps.permissionTools,
+      destinationRoot: deps.config.destinationRoot,
     });
     return false;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultAgentConfig, parseAgentConfig } from './agent-config.js';
+import { daemonStateDir, defaultAgentConfig, parseAgentConfig, requireCoordinator } from './agent-config.js';
 
 describe('parseAgentConfig', () => {
   it("reads the AWS agent's codedeployagent.yml with Ruby-symbol keys", () => {
@@ -26,5 +26,32 @@ describe('parseAgentConfig', () => {
     expect(() => parseAgentConfig('root_dir: [unclosed', 'b.yml')).toThrow(/^b.yml: not valid YAML/);
     expect(() => parseAgentConfig('- a\n- b\n', 'c.yml')).toThrow('c.yml: expected a map of settings');
     expect(() => parseAgentConfig('root_dir: 5\nenable_deployments_log: maybe\nbundle_limits: {max_entries: -1}\n:children: 2\n', 'd.yml')).toThrow(/root_dir: expected a path.*enable_deployments_log: expected true or false.*bundle_limits.max_entries: expected a positive number.*children: must be 1/);
+  });
+});
+
+describe('daemon settings', () => {
+  it('reads coordinator, instance_name, destination_root, heartbeat and shutdown wait, AWS-style colons too', () => {
+    const c = parseAgentConfig(':coordinator: coord.example:7443\n:instance_name: web-01\ndestination_root: /sim/web-01\nheartbeat_seconds: 5\nshutdown_wait_seconds: 0\n', 'd.yml');
+    expect(c).toMatchObject({ coordinator: 'coord.example:7443', instanceName: 'web-01', destinationRoot: '/sim/web-01', heartbeatMs: 5000, shutdownWaitMs: 0 });
+    expect(requireCoordinator(c, 'd.yml')).toBe('coord.example:7443');
+    expect(parseAgentConfig('coordinator: "[::1]:50051"\n', 'v6.yml').coordinator).toBe('[::1]:50051');
+  });
+  it('keeps results under <root_dir>/fleetdeploy-agent unless state_dir says otherwise', () => {
+    expect(daemonStateDir(parseAgentConfig('root_dir: /r\n', 'a.yml'))).toBe('/r/fleetdeploy-agent');
+    expect(daemonStateDir(parseAgentConfig('root_dir: /r\nstate_dir: /var/lib/fd\n', 'a.yml'))).toBe('/var/lib/fd');
+  });
+  it('leaves the daemon keys unset by default, and run names the file and key when coordinator is missing', () => {
+    const c = parseAgentConfig('root_dir: /r\n', 'e.yml');
+    expect(c.coordinator).toBeUndefined();
+    expect(c.instanceName).toBeUndefined();
+    expect(c.destinationRoot).toBeUndefined();
+    expect(() => requireCoordinator(c, 'e.yml')).toThrow('e.yml: coordinator: required to run the agent daemon (host:port of the coordinator)');
+  });
+  it('refuses bad daemon values, naming the file and each key', () => {
+    const text = 'coordinator: nohostport\ninstance_name: "has space"\ndestination_root: relative/dir\nheartbeat_seconds: 0\nshutdown_wait_seconds: -1\nstate_dir: 3\n';
+    expect(() => parseAgentConfig(text, 'f.yml')).toThrow(
+      /^f.yml: heartbeat_seconds: expected an integer of at least 1, got 0; shutdown_wait_seconds: expected an integer of at least 0, got -1; coordinator: expected host:port, got "nohostport"; instance_name: expected an instance name .*, got "has space"; destination_root: expected an absolute path, got "relative\/dir"; state_dir: expected an absolute path, got 3$/,
+    );
+    expect(() => parseAgentConfig('coordinator: "h:70000"\n', 'g.yml')).toThrow('g.yml: coordinator: expected host:port, got "h:70000"');
   });
 });

@@ -2,6 +2,7 @@
  * The agent's configuration: our own YAML or the AWS agent's codedeployagent.yml (Ruby-symbol keys
  * such as `:root_dir:`), so a host can switch agents without rewriting its configuration.
  */
+import path from 'node:path';
 import yaml from 'js-yaml';
 import { DeployError } from '@fleetdeploy/shared';
 import type { BundleLimits } from '../bundle/limits.js';
@@ -16,6 +17,21 @@ export interface AgentConfig {
   /** How long a timed-out script's process group has between SIGTERM and SIGKILL. */
   readonly scriptKillGraceMs: number;
   readonly bundleLimits: Readonly<BundleLimits>;
+  /** The coordinator's `host:port`; `fleetdeploy-agent run` needs it (see {@link requireCoordinator}). */
+  readonly coordinator?: string;
+  /** The on-premises instance this agent speaks for; the daemon defaults it to the host name. */
+  readonly instanceName?: string;
+  /**
+   * When set, absolute AppSpec destinations and permission objects are placed under this folder
+   * (`/var/www` becomes `<destination_root>/var/www`), so many simulated hosts can share a machine.
+   */
+  readonly destinationRoot?: string;
+  /** Heartbeat interval when the coordinator's Welcome names none. */
+  readonly heartbeatMs: number;
+  /** How long a stopping daemon waits for running commands before it aborts them. */
+  readonly shutdownWaitMs: number;
+  /** The daemon's own state (results, acknowledged results); default {@link daemonStateDir}. */
+  readonly stateDir?: string;
 }
 
 /** defaultAgentConfig mirrors the AWS agent's shipped configuration file. */
@@ -26,7 +42,26 @@ export const defaultAgentConfig: AgentConfig = Object.freeze({
   enableDeploymentsLog: true,
   scriptKillGraceMs: 5000,
   bundleLimits: Object.freeze({ ...defaultBundleLimits }),
+  heartbeatMs: 15_000,
+  shutdownWaitMs: 30_000,
 });
+
+/**
+ * daemonStateDir is where the daemon keeps its results: `state_dir`, or `<root_dir>/fleetdeploy-agent`,
+ * a name the AWS agent's layout never uses (its folders are deployment group ids, which are UUIDs, and
+ * `deployment-instructions`, `deployment-logs`, `ongoing-deployment`).
+ */
+export function daemonStateDir(config: AgentConfig): string {
+  return config.stateDir ?? path.join(config.rootDir, 'fleetdeploy-agent');
+}
+
+/** requireCoordinator returns the coordinator address `run` needs, or names the file and key. */
+export function requireCoordinator(config: AgentConfig, source: string): string {
+  if (config.coordinator === undefined) {
+    throw new DeployError('UnknownError', `${source}: coordinator: required to run the agent daemon (host:port of the coordinator)`);
+  }
+  return config.coordinator;
+}
 
 /** ConfigSource names where a configuration text came from, for error messages. */
 type Raw = Record<string, unknown>;
@@ -67,6 +102,15 @@ export function parseAgentConfig(text: string, source: string): AgentConfig {
     }
     return n;
   };
+  const optionalText = (key: string, what: string, valid: (v: string) => boolean): string | undefined => {
+    const v = raw[key];
+    if (v === undefined || v === null || v === '') return undefined;
+    if (typeof v !== 'string' || !valid(v)) {
+      problems.push(`${key}: expected ${what}, got ${JSON.stringify(v)}`);
+      return undefined;
+    }
+    return v;
+  };
   const bool = (key: string, fallback: boolean): boolean => {
     const v = raw[key];
     if (v === undefined || v === null || v === '') return fallback;
@@ -99,8 +143,26 @@ export function parseAgentConfig(text: string, source: string): AgentConfig {
       maxTotalBytes: limit('max_total_bytes', defaultBundleLimits.maxTotalBytes),
       maxCompressionRatio: limit('max_compression_ratio', defaultBundleLimits.maxCompressionRatio),
     }),
+    heartbeatMs: int('heartbeat_seconds', defaultAgentConfig.heartbeatMs / 1000, 1) * 1000,
+    shutdownWaitMs: int('shutdown_wait_seconds', defaultAgentConfig.shutdownWaitMs / 1000, 0) * 1000,
   };
+  const coordinator = optionalText('coordinator', 'host:port', isHostPort);
+  const instanceName = optionalText('instance_name', 'an instance name (printable ASCII without spaces, at most 100 characters)', (v) => /^[\x21-\x7e]{1,100}$/.test(v));
+  const destinationRoot = optionalText('destination_root', 'an absolute path', (v) => path.isAbsolute(v));
+  const stateDir = optionalText('state_dir', 'an absolute path', (v) => path.isAbsolute(v));
+  Object.assign(config, {
+    ...(coordinator === undefined ? {} : { coordinator }),
+    ...(instanceName === undefined ? {} : { instanceName }),
+    ...(destinationRoot === undefined ? {} : { destinationRoot: path.resolve(destinationRoot) }),
+    ...(stateDir === undefined ? {} : { stateDir: path.resolve(stateDir) }),
+  });
   if (typeof raw.children === 'number' && raw.children !== 1) problems.push(`children: must be 1, got ${raw.children}`);
   if (problems.length > 0) throw new DeployError('UnknownError', `${source}: ${problems.join('; ')}`);
   return Object.freeze(config);
+}
+
+/** isHostPort accepts `host:port` and `[v6]:port` with a port from 1 to 65535. */
+function isHostPort(v: string): boolean {
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(v);
+  return m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 65535;
 }

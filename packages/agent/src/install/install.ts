@@ -21,6 +21,8 @@ export interface InstallInput {
   appSpec: ServerAppSpec;
   fileExistsBehavior: string;
   tools?: PermissionTools;
+  /** The agent's destination_root, if any (see hostPath). */
+  destinationRoot?: string;
 }
 
 /** InstallSummary counts what an Install did, for logs and progress. */
@@ -43,6 +45,7 @@ export async function installRevision(input: InstallInput): Promise<InstallSumma
     archiveDir,
     deploymentFileExistsBehavior: input.fileExistsBehavior,
     removedByCleanup: predictCleanup(previous),
+    ...(input.destinationRoot === undefined ? {} : { destinationRoot: input.destinationRoot }),
   });
 
   await performCleanup(previous);

@@ -10,6 +10,7 @@ import { DeployError } from '@fleetdeploy/shared';
 import type { Permission, ServerAppSpec } from '@fleetdeploy/shared';
 import type { Instruction } from './instructions.js';
 import { lstatKind } from './cleanup.js';
+import { hostPath } from './destination-root.js';
 import type { PathKind } from './cleanup.js';
 
 /** PlanInput is what planInstall needs: the AppSpec, where the bundle is unpacked, and the host's view. */
@@ -20,6 +21,8 @@ export interface PlanInput {
   deploymentFileExistsBehavior: string;
   /** Paths the previous Install of the group created that cleanup will remove (see predictCleanup). */
   removedByCleanup: ReadonlySet<string>;
+  /** The agent's destination_root, under which destinations and permission objects land (see hostPath). */
+  destinationRoot?: string;
 }
 
 const VALID_BEHAVIORS = ['DISALLOW', 'OVERWRITE', 'RETAIN'];
@@ -47,7 +50,7 @@ class Planner {
   addMapping(index: number, source: string, destination: string): void {
     // A plain join, as the agent does: `/`, `./x` and `x` all resolve under the archive root.
     const src = path.join(this.input.archiveDir, source);
-    const dst = path.resolve(destination);
+    const dst = hostPath(destination, this.input.destinationRoot);
     if (!isInside(this.input.archiveDir, src)) {
       throw new DeployError('UnknownError', `files[${index}].source: ${source} points outside the bundle`);
     }
@@ -72,7 +75,7 @@ class Planner {
     const createdFiles = new Set(this.copies.keys());
     const assigned = new Set<string>();
     for (const [i, perm] of permissions.entries()) {
-      const object = path.resolve(perm.object);
+      const object = hostPath(perm.object, this.input.destinationRoot);
       let targets: string[] = [];
       if (createdFiles.has(object)) {
         if (perm.types.includes('file')) {
