@@ -1,16 +1,19 @@
 /**
  * fleetdeploy-agent: the host agent's command line. `local` runs a deployment on this host with no
- * coordinator, taking codedeploy-local's options.
+ * coordinator, taking codedeploy-local's options; `run` is the daemon that takes commands from one.
  */
 import { Command, Option } from 'commander';
 import { isDeployError } from '@fleetdeploy/shared';
 import { runLocal } from './local/run-local.js';
 import type { LocalOptions } from './local/options.js';
 import { createLogger } from './log.js';
+import { runDaemon } from './run/run-daemon.js';
+import type { RunOptions } from './run/run-daemon.js';
+import { AGENT_VERSION } from './version.js';
 
 const program = new Command('fleetdeploy-agent')
   .description('fleetdeploy host agent: runs CodeDeploy-compatible deployments on this host')
-  .version('0.1.0')
+  .version(AGENT_VERSION)
   .showHelpAfterError();
 
 program
@@ -31,6 +34,17 @@ program
     const log = opts.verbose ? await createLogger('debug') : undefined;
     const outcome = await runLocal(opts, { cwd: process.cwd(), print: (line) => console.log(line), log });
     process.exitCode = outcome.ok ? 0 : 1;
+  });
+
+program
+  .command('run')
+  .description('run the agent daemon: connect to the coordinator and run the lifecycle events it sends')
+  .requiredOption('--config <file>', 'agent configuration file (codedeployagent.yml keys plus coordinator, instance_name, ...)')
+  .option('--verbose', 'log at debug level')
+  .option('--log-level <level>', 'debug, info (default), warn or error')
+  .action(async (opts: RunOptions) => {
+    await runDaemon(opts);
+    process.exit(0);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -24,11 +24,14 @@ export const silentLogger: Logger = {
   child: () => silentLogger,
 };
 
+/** LogLevel is the least severe level a logger writes. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
 /**
  * createLogger makes a pino logger writing JSON lines to standard error. pino is loaded only here,
  * so runs that log nothing do not pay for loading it.
  */
-export async function createLogger(level: 'debug' | 'info' | 'warn' | 'error', name = 'fleetdeploy-agent'): Promise<Logger> {
+export async function createLogger(level: LogLevel, name = 'fleetdeploy-agent'): Promise<Logger> {
   const { pino } = await import('pino');
   return adapt(pino({ name, level }, pino.destination(2)));
 }

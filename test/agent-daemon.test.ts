@@ -1,0 +1,101 @@
+/**
+ * `fleetdeploy-agent run` as users run it (the bundled command), against an in-process coordinator:
+ * killed with SIGKILL in the middle of a hook and restarted, it reports that hook FailedAfterRestart
+ * and never runs the script again; SIGTERM stops it with exit 0; a bad configuration prints one ERROR line.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { eventually } from './harness/eventually.js';
+import { startFakeCoordinator } from '../packages/agent/src/testing/fake-coordinator.js';
+import type { FakeCoordinator } from '../packages/agent/src/testing/fake-coordinator.js';
+import { lifecycleCommand, revisionTar } from '../packages/agent/src/testing/daemon-fixtures.js';
+
+const bin = path.resolve(import.meta.dirname, '../packages/agent/bin/fleetdeploy-agent.js');
+let work: string;
+let fake: FakeCoordinator;
+const children: ChildProcess[] = [];
+
+beforeEach(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-agent-run-'));
+  fake = await startFakeCoordinator();
+});
+afterEach(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  children.length = 0;
+  await fake.stop();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+function run(config: string): { child: ChildProcess; exited: Promise<{ code: number | null; stderr: string }> } {
+  const child = spawn(process.execPath, [bin, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(child);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
+  return { child, exited };
+}
+
+describe('fleetdeploy-agent run', () => {
+  it('reports a hook cut short by SIGKILL as FailedAfterRestart after a restart, never runs it again, and stops on SIGTERM with 0', async () => {
+    const runs = path.join(work, 'runs');
+    const config = path.join(work, 'agent.yml');
+    fs.writeFileSync(config, `:root_dir: ${work}/root\n:coordinator: ${fake.address}\ninstance_name: proc-host-1\nheartbeat_seconds: 1\n`);
+    const bytes = revisionTar({
+      'appspec.yml': 'version: 0.0\nos: linux\nhooks:\n  AfterInstall:\n    - location: scripts/slow.sh\n',
+      'scripts/slow.sh': `#!/bin/sh\necho $$ >> ${runs}\nexec sleep 30\n`,
+    });
+    const resultOf = (id: string) => fake.results().filter((r) => r.commandId === id);
+
+    fake.heartbeatSeconds = 1;
+    const first = run(config);
+    await eventually(() => expect(fake.hellos).toHaveLength(1), 10_000);
+    expect(fake.hellos[0]).toMatchObject({ instanceName: 'proc-host-1', platform: 'linux', unacknowledgedResults: [] });
+    fake.serveBundle('c-dl', { bytes });
+    for (const [id, event] of [['c-dl', 'DownloadBundle'], ['c-in', 'Install']] as const) {
+      fake.command(lifecycleCommand(id, event, bytes));
+      await eventually(() => expect(resultOf(id).map((r) => r.status)).toEqual(['COMMAND_STATUS_SUCCEEDED']), 10_000);
+    }
+    fake.command(lifecycleCommand('c-ai', 'AfterInstall', bytes));
+    const scriptPid = await eventually(() => Number(fs.readFileSync(runs, 'utf8').trim()) || Promise.reject(new Error('no pid yet')), 10_000);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    process.kill(-scriptPid, 'SIGKILL'); // the orphaned script's group, as a host reboot would end it
+
+    const second = run(config);
+    await eventually(() => expect(fake.hellos).toHaveLength(2), 10_000);
+    const reported = fake.hellos[1]!.unacknowledgedResults;
+    expect(reported.map((r) => [r.commandId, r.status, r.diagnostics?.errorCode])).toEqual([['c-ai', 'COMMAND_STATUS_FAILED', 'ERROR_CODE_FAILED_AFTER_RESTART']]);
+    // The coordinator re-sends the command it has no result for: answered from the record, not run.
+    fake.command(lifecycleCommand('c-ai', 'AfterInstall', bytes));
+    await eventually(() => expect(resultOf('c-ai')).toHaveLength(1), 10_000);
+    expect(resultOf('c-ai')[0]).toEqual(reported[0]);
+    expect(fs.readFileSync(runs, 'utf8').trim().split('\n')).toHaveLength(1);
+    await eventually(() => expect(fake.received.some((r) => r.stream === 2 && r.message.body === 'heartbeat')).toBe(true), 10_000);
+
+    second.child.kill('SIGTERM');
+    const { code, stderr } = await second.exited;
+    expect(code).toBe(0);
+    const lines = stderr.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; commandId?: string });
+    expect(lines.map((l) => l.msg)).toContain('signal received, stopping');
+    expect(lines.some((l) => l.commandId === 'c-ai')).toBe(true);
+  });
+
+  it('prints one ERROR line and exits 1 for a configuration without coordinator or with a bad key', async () => {
+    const missing = path.join(work, 'missing.yml');
+    fs.writeFileSync(missing, `root_dir: ${work}/root\n`);
+    const a = await run(missing).exited;
+    expect(a.code).toBe(1);
+    expect(a.stderr).toBe(`ERROR: ${missing}: coordinator: required to run the agent daemon (host:port of the coordinator)\n`);
+    const bad = path.join(work, 'bad.yml');
+    fs.writeFileSync(bad, 'coordinator: localhost\n');
+    const b = await run(bad).exited;
+    expect(b.code).toBe(1);
+    expect(b.stderr).toBe(`ERROR: ${bad}: coordinator: expected host:port, got "localhost"\n`);
+    const none = await run(path.join(work, 'nope.yml')).exited;
+    expect(none.stderr).toBe(`ERROR: configuration file ${work}/nope.yml cannot be read: ENOENT\n`);
+  });
+});
