@@ -79,22 +79,22 @@ export async function startAgentDaemon(options: AgentDaemonOptions): Promise<Age
   ]);
 
   // The runner and the connection refer to each other; the runner only sends once the stream is up.
-  let connection: AgentConnection | undefined;
+  const link: { connection?: AgentConnection } = {};
   const runner = createCommandRunner({
     config,
     results: new ResultStore(path.join(stateDir, 'results')),
     recent: new RecentResults(new ResultStore(path.join(stateDir, 'acknowledged')), options.recentResults),
     send: {
-      ack: (commandId, noop) => connection?.sendAck(commandId, noop) ?? false,
-      result: (result) => connection?.sendResult(result) ?? false,
+      ack: (commandId, noop) => link.connection?.sendAck(commandId, noop) ?? false,
+      result: (result) => link.connection?.sendResult(result) ?? false,
     },
     fetcherFor: (command) =>
       createBundleFetcher({
         commandId: command.commandId,
         expected: command.bundle,
         open: (commandId, offset) => {
-          if (!connection) throw new Error('not connected to the coordinator');
-          return connection.openDownload(commandId, offset);
+          if (!link.connection) throw new Error('not connected to the coordinator');
+          return link.connection.openDownload(commandId, offset);
         },
         finalCodes,
         clock,
@@ -123,7 +123,7 @@ export async function startAgentDaemon(options: AgentDaemonOptions): Promise<Age
     ...(options.backoff ? { backoff: options.backoff } : {}),
     heartbeatFallbackMs: config.heartbeatMs,
   });
-  connection = conn;
+  link.connection = conn;
   log.info({ coordinator: address, rootDir: config.rootDir, stateDir }, 'agent daemon starting');
   conn.start();
 
