@@ -113,6 +113,8 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
   };
   const api = createCodeDeployApi(options.operations ?? allOperations, ctx, pino({ level: 'silent' }));
   const server = http.createServer((req, res) => void api.handle(req, res));
+  // As the coordinator's own server: longer than the SDK's idle sockets live, so a reused one is never reset under it.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
