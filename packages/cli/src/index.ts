@@ -1,0 +1,16 @@
+/**
+ * The command line's building blocks, for scripts that drive a simulation themselves (`npm run
+ * demo`, the end-to-end tests): start one, deploy a bundle to it, follow the deployment, stop it.
+ */
+export { CliError, CliErrorCode, isCliError } from './cli-error.js';
+export { parseSimulateOptions, MAX_AGENTS } from './simulate/options.js';
+export type { SimulateOptions, RawSimulateOptions } from './simulate/options.js';
+export { startSimulation, DESTINATION_ROOT_ENV } from './simulate/simulation.js';
+export type { Simulation, SimulationHooks } from './simulate/simulation.js';
+export { createApiClients, credentialLines, SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY, SIM_REGION } from './simulate/credentials.js';
+export type { ApiClients } from './simulate/credentials.js';
+export type { SimHost } from './simulate/sandbox.js';
+export { deployBundle } from './deploy/deploy-bundle.js';
+export type { BundleDeployment, DeployedRevision } from './deploy/deploy-bundle.js';
+export { watchDeployment, describeChange, FINAL_DEPLOYMENT_STATUSES } from './deploy/watch-deployment.js';
+export type { ProgressChange, WatchOptions } from './deploy/watch-deployment.js';

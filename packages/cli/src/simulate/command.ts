@@ -1,0 +1,84 @@
+/**
+ * `fleetdeploy simulate`: starts a simulation, prints where its API is and which credentials to use,
+ * and runs until SIGINT or SIGTERM (then stops the agents and the coordinator and exits 0), or until
+ * the coordinator or an agent dies (then stops the rest and fails, naming it).
+ */
+import { credentialLines } from './credentials.js';
+import { parseSimulateOptions } from './options.js';
+import type { RawSimulateOptions } from './options.js';
+import { startSimulation } from './simulation.js';
+
+/** Output is where the command writes its lines (stdout in the real command). */
+export interface Output {
+  line(text: string): void;
+}
+
+/** AGENT_CONNECT_WAIT_MS is how long the command waits before saying which agents have not connected. */
+const AGENT_CONNECT_WAIT_MS = 30_000;
+
+/** PER_AGENT_LINES_UP_TO caps the fleet size for which each agent's connection gets its own line. */
+const PER_AGENT_LINES_UP_TO = 10;
+
+/**
+ * runSimulate runs the command to the end and resolves with its exit code (0 after a requested
+ * stop); an expected failure is thrown as a CliError after everything has been stopped.
+ */
+export async function runSimulate(raw: RawSimulateOptions, out: Output): Promise<number> {
+  const options = parseSimulateOptions(raw);
+  let signalled: NodeJS.Signals | undefined;
+  let onStop: (signal: NodeJS.Signals) => void = (signal) => {
+    signalled = signal;
+  };
+  const handler = (signal: NodeJS.Signals): void => onStop(signal);
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  try {
+    out.line(`fleetdeploy simulate: starting a coordinator and ${options.agents} agent${options.agents === 1 ? '' : 's'}`);
+    const sim = await startSimulation(options, {
+      onAgentConnected: (host) => {
+        if (options.agents <= PER_AGENT_LINES_UP_TO) out.line(`agent ${host.name} connected (${host.tags.map((t) => `${t.Key}=${t.Value}`).join(', ')}; sandbox ${host.dir})`);
+      },
+    });
+    const stopped = new Promise<NodeJS.Signals>((resolve) => {
+      if (signalled !== undefined) resolve(signalled);
+      onStop = resolve;
+    });
+
+    out.line('');
+    out.line(`API endpoint (CodeDeploy and S3): ${sim.apiUrl}`);
+    out.line(`agents' gRPC service:             ${sim.agentAddress}`);
+    out.line(`data:                             ${sim.dataDir}`);
+    out.line(`  coordinator.log, hosts/sim-K/agent.log, hosts/sim-K/root (deployments), hosts/sim-K/files (installed files)`);
+    out.line('');
+    out.line('Credentials to use (signatures are not checked yet; any values work):');
+    for (const l of credentialLines()) out.line(l);
+    out.line('');
+    out.line('For example:');
+    out.line(`  aws deploy list-on-premises-instances --endpoint-url ${sim.apiUrl}`);
+    out.line(`  aws s3 mb s3://revisions --endpoint-url ${sim.apiUrl}`);
+    out.line('');
+
+    const outcome = await Promise.race([
+      sim.waitForAgents(AGENT_CONNECT_WAIT_MS).then((missing) => ({ kind: 'agents' as const, missing })),
+      sim.failed.then((error) => ({ kind: 'failed' as const, error })),
+      stopped.then((signal) => ({ kind: 'signal' as const, signal })),
+    ]);
+    if (outcome.kind === 'agents') {
+      if (outcome.missing.length === 0) out.line(`all ${options.agents} agents connected; press Ctrl-C to stop`);
+      else out.line(`still waiting for ${outcome.missing.join(', ')} to connect (see hosts/<name>/agent.log); press Ctrl-C to stop`);
+    }
+    const end = outcome.kind === 'agents' ? await Promise.race([sim.failed.then((error) => ({ kind: 'failed' as const, error })), stopped.then((signal) => ({ kind: 'signal' as const, signal }))]) : outcome;
+    if (end.kind === 'failed') {
+      await sim.stop();
+      throw end.error;
+    }
+    out.line(`${end.signal}: stopping the agents and the coordinator`);
+    await sim.stop();
+    out.line('stopped');
+    return 0;
+  } finally {
+    process.removeListener('SIGINT', handler);
+    process.removeListener('SIGTERM', handler);
+  }
+}
+

@@ -1,0 +1,184 @@
+/**
+ * The simulation's composition root: a coordinator and N agents on this machine, each agent in its
+ * own sandbox. `fleetdeploy simulate` runs one until interrupted; `npm run demo` and the tests start
+ * one, deploy to it and stop it.
+ *
+ *   check ports → coordinator (child) → its listening line → register + tag sim-1..sim-N
+ *     → write each sandbox → agents (children) → watch each agent's log for its connection
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { withTimeout } from '../clock.js';
+import { CliError, CliErrorCode } from '../cli-error.js';
+import { createApiClients } from './credentials.js';
+import type { ApiClients } from './credentials.js';
+import { failureSummary, followLog, pinoMessage } from './daemon-log.js';
+import type { SimulateOptions } from './options.js';
+import { assertPortFree } from './ports.js';
+import { createSupervisor, daemonBin, waitForLine } from './processes.js';
+import type { Daemon, ExitInfo } from './processes.js';
+import { registerHosts } from './register.js';
+import { simHosts, writeSandbox } from './sandbox.js';
+import type { SimHost } from './sandbox.js';
+
+/** COORDINATOR_READY_PREFIX starts the one stdout line the coordinator prints when it listens. */
+export const COORDINATOR_READY_PREFIX = 'fleetdeploy-coordinator listening';
+
+/** AGENT_CONNECTED_MESSAGE is the agent's log message for an accepted stream. */
+const AGENT_CONNECTED_MESSAGE = 'connected to coordinator';
+
+/**
+ * DESTINATION_ROOT_ENV is set in each simulated agent's environment (so hook scripts see it too) to
+ * the host's files folder: a script that writes to an AppSpec destination can prefix the path with
+ * it, as the agent prefixes the destinations themselves.
+ */
+export const DESTINATION_ROOT_ENV = 'FLEETDEPLOY_DESTINATION_ROOT';
+
+/** Simulation is a running coordinator with its agents. */
+export interface Simulation {
+  readonly dataDir: string;
+  /** The CodeDeploy API and revision bucket, e.g. http://127.0.0.1:7180. */
+  readonly apiUrl: string;
+  /** The agents' gRPC address, e.g. 127.0.0.1:7181. */
+  readonly agentAddress: string;
+  readonly coordinatorLog: string;
+  readonly hosts: readonly SimHost[];
+  /** SDK clients pointed at the API with the simulation's credentials. */
+  readonly clients: ApiClients;
+  readonly daemons: () => readonly Daemon[];
+  /**
+   * waitForAgents resolves when every agent has connected, or after `timeoutMs` with the names of
+   * those that have not (an empty list means all are connected).
+   */
+  waitForAgents(timeoutMs: number): Promise<readonly string[]>;
+  /** failed resolves with the error to report if the coordinator or an agent exits on its own. */
+  readonly failed: Promise<CliError>;
+  /** stop stops the agents, then the coordinator, and closes the clients. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** SimulationHooks let the caller report progress while the simulation starts. */
+export interface SimulationHooks {
+  onAgentConnected?(host: SimHost): void;
+}
+
+/**
+ * startSimulation starts everything and resolves once the agents are started (not yet connected;
+ * see {@link Simulation.waitForAgents}). On any failure it stops what it started and throws a
+ * {@link CliError}.
+ */
+export async function startSimulation(options: SimulateOptions, hooks: SimulationHooks = {}): Promise<Simulation> {
+  const coordinatorBin = daemonBin('@fleetdeploy/coordinator', 'fleetdeploy-coordinator.js', 'dist/main.js');
+  const agentBin = daemonBin('@fleetdeploy/agent', 'fleetdeploy-agent.js', 'dist/fleetdeploy-agent.mjs');
+  await assertPortFree(options.host, options.apiPort, 'the CodeDeploy API', '--port');
+  await assertPortFree(options.host, options.agentPort, 'the agents\' gRPC service', '--agent-port');
+
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fleetdeploy-sim-'));
+  try {
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.accessSync(dataDir, fs.constants.W_OK);
+  } catch (err) {
+    throw new CliError(CliErrorCode.USAGE, `--data-dir: cannot write to ${dataDir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  const coordinatorLog = path.join(dataDir, 'coordinator.log');
+  const supervisor = createSupervisor();
+  const watching = new AbortController();
+  const failed = new Promise<CliError>((resolve) => {
+    supervisor.onUnexpectedExit((daemon, exit) => resolve(unexpectedExit(daemon, exit)));
+  });
+  let clients: ApiClients | undefined;
+  const teardown = async (): Promise<void> => {
+    watching.abort();
+    await supervisor.stopAll();
+    clients?.destroy();
+  };
+
+  try {
+    const { daemon: coordinator, stdout } = supervisor.start({
+      name: 'coordinator',
+      args: [coordinatorBin, 'serve', '--data-dir', path.join(dataDir, 'coordinator'), '--host', options.host, '--port', String(options.apiPort), '--agent-port', String(options.agentPort)],
+      logFile: coordinatorLog,
+      pipeStdout: true,
+    });
+    let ready: string;
+    try {
+      ready = await withTimeout(waitForLine(stdout!, COORDINATOR_READY_PREFIX, coordinator), 30_000, () => new Error('timed out'));
+    } catch {
+      throw await coordinatorStartFailure(coordinator, options);
+    }
+    const apiUrl = /\bapi=(\S+)/.exec(ready)?.[1];
+    const agentAddress = /\bagents=(\S+)/.exec(ready)?.[1];
+    if (apiUrl === undefined || agentAddress === undefined) throw new CliError(CliErrorCode.COORDINATOR_FAILED, `the coordinator's listening line has no api= or agents= address: ${ready}`);
+
+    clients = createApiClients(apiUrl);
+    const hosts = simHosts(dataDir, options.agents);
+    await registerHosts(clients.codedeploy, hosts);
+
+    const connected = new Map<string, Promise<boolean>>();
+    for (const host of hosts) {
+      writeSandbox(host, agentAddress);
+      supervisor.start({
+        name: host.name,
+        args: [agentBin, 'run', '--config', host.configFile],
+        logFile: host.logFile,
+        env: { ...process.env, [DESTINATION_ROOT_ENV]: host.filesDir },
+      });
+      const seen = followLog(host.logFile, (line) => pinoMessage(line) === AGENT_CONNECTED_MESSAGE, watching.signal);
+      connected.set(host.name, seen.then((ok) => {
+        if (ok) hooks.onAgentConnected?.(host);
+        return ok;
+      }));
+    }
+
+    const api = clients;
+    return {
+      dataDir,
+      apiUrl,
+      agentAddress,
+      coordinatorLog,
+      hosts,
+      clients: api,
+      daemons: () => supervisor.daemons(),
+      async waitForAgents(timeoutMs) {
+        const settled = new Set<string>();
+        const all = Promise.all([...connected].map(([name, p]) => p.then((ok) => ok && settled.add(name))));
+        try {
+          await withTimeout(all, timeoutMs, () => new Error('timed out'));
+        } catch {
+          // report who is missing below
+        }
+        return hosts.map((h) => h.name).filter((n) => !settled.has(n));
+      },
+      failed,
+      stop: teardown,
+    };
+  } catch (err) {
+    await teardown();
+    throw err;
+  }
+}
+
+/** coordinatorStartFailure explains a coordinator that exited (or hung) before listening. */
+async function coordinatorStartFailure(coordinator: Daemon, options: SimulateOptions): Promise<CliError> {
+  if (coordinator.running()) return new CliError(CliErrorCode.COORDINATOR_FAILED, `the coordinator did not start listening within 30 s; its log: ${coordinator.logFile}`);
+  await coordinator.exited;
+  const summary = failureSummary(coordinator.logFile) ?? 'no output';
+  if (/EADDRINUSE/.test(summary)) {
+    // Another process took the port between our check and the coordinator's listen.
+    const port = Number(/EADDRINUSE.*:(\d+)/.exec(summary)?.[1] ?? NaN);
+    const flag = port === options.agentPort ? '--agent-port' : '--port';
+    const which = Number.isNaN(port) ? 'a port the coordinator needs' : `port ${port} on ${options.host}`;
+    return new CliError(CliErrorCode.PORT_IN_USE, `${which} is already in use by another process: stop it or pick another port with ${flag}`);
+  }
+  return new CliError(CliErrorCode.COORDINATOR_FAILED, `the coordinator exited before it was ready: ${summary} (its log: ${coordinator.logFile})`);
+}
+
+/** unexpectedExit is the error for a daemon that ended while the simulation ran. */
+function unexpectedExit(daemon: Daemon, exit: ExitInfo): CliError {
+  const how = exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.code ?? 'unknown'}`;
+  const summary = failureSummary(daemon.logFile);
+  const why = summary === undefined ? '' : `: ${summary}`;
+  if (daemon.name === 'coordinator') return new CliError(CliErrorCode.COORDINATOR_FAILED, `the coordinator ${how}${why} (its log: ${daemon.logFile})`);
+  return new CliError(CliErrorCode.AGENT_FAILED, `agent ${daemon.name} ${how}${why} (its log: ${daemon.logFile})`);
+}
