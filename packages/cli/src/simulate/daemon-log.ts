@@ -53,7 +53,8 @@ export function pinoMessage(line: string): string | undefined {
 /**
  * failureSummary is the one line that best says why a daemon stopped, from the end of its log: an
  * `ERROR: ...` line it printed, else the last pino record at level error or above (its msg and
- * err.message), else the last non-empty line. Undefined when the log is empty or unreadable.
+ * err.message), else an uncaught exception's first line, else the last line that is neither a log
+ * record nor part of a stack. Undefined when there is none (a daemon killed while all was well).
  */
 export function failureSummary(file: string, maxBytes = 64 * 1024): string | undefined {
   let text: string;
@@ -87,5 +88,8 @@ export function failureSummary(file: string, maxBytes = 64 * 1024): string | und
       // not a log record; keep looking
     }
   }
-  return lines.at(-1)?.slice(0, 300);
+  // An uncaught exception: Node prints the error's first line, a stack, then "Node.js vNN".
+  const thrown = lines.find((l) => /^(\w*Error|Error)( \[\w+\])?: /.test(l));
+  if (thrown !== undefined) return thrown.slice(0, 300);
+  return newestFirst.find((l) => !l.startsWith('{') && !l.startsWith('at ') && !l.startsWith('Node.js v'))?.slice(0, 300);
 }
