@@ -1,0 +1,407 @@
+/**
+ * The S3-compatible revision bucket, path-style, on the coordinator's HTTP port: enough of S3 for
+ * `aws s3 cp/ls/rm/mb/rb`, `aws s3api` and @aws-sdk/client-s3 to upload revision bundles that
+ * `create-deployment --s3-location` then names. Bytes go to the content-addressed blob store as they
+ * stream in; metadata to the bucket store. Request signatures are not checked (yet).
+ *
+ *   request ─▶ routeS3Request ─▶ operation handler ─▶ bucket store / blob store ─▶ XML or bytes
+ *                    │                  │
+ *                    └── S3Error ───────┴──▶ <Error> document (HEAD: status only)
+ *   anything else thrown ─▶ InternalError 500, logged with its stack
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import type { Logger } from 'pino';
+import type { BlobStore } from '../artifacts/blob-store.js';
+import { isBucketStoreError, MAX_LIST_KEYS } from '../store/bucket-store.js';
+import type { BucketStore, ObjectListing, ObjectRecord, PartRecord } from '../store/bucket-store.js';
+import { bucketNameProblem } from './bucket-name.js';
+import { selectRange } from './http-range.js';
+import { evaluatePreconditions } from './preconditions.js';
+import { drainRequest, isRequestAborted, openRequestBody, readBodyText } from './request-body.js';
+import { isS3Error, S3Error } from './s3-errors.js';
+import { parseCompleteMultipartUpload, parseDeleteObjects } from './s3-request-xml.js';
+import { routeS3Request } from './s3-route.js';
+import type { ListQuery, S3Operation } from './s3-route.js';
+import { el, isoTime, renderXml, S3_XMLNS } from './s3-xml.js';
+import type { XmlElement } from './s3-xml.js';
+
+/** BucketApiDeps are what the bucket API needs; `now` gives ms since the epoch. */
+export interface BucketApiDeps {
+  buckets: BucketStore;
+  blobs: BlobStore;
+  log: Logger;
+  now: () => number;
+}
+
+/** BucketApi is the HTTP handler made by {@link createBucketApi}. */
+export interface BucketApi {
+  /** handle answers one S3 request; it never rejects (failures become S3 error responses). */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /**
+   * resolveObject finds the object an S3 revision location names, for the CodeDeploy side
+   * (`--s3-location bucket=…,key=…`); undefined when there is none. Its blob is `blobs.path(sha256)`.
+   */
+  resolveObject(bucket: string, key: string): ObjectRecord | undefined;
+}
+
+/** MAX_XML_BODY is the largest XML request document accepted (10,000 parts fit comfortably). */
+export const MAX_XML_BODY = 4 * 1024 * 1024;
+
+/** OWNER is the one account every bucket belongs to, as ListBuckets and listings report it. */
+export const OWNER = { id: 'fleetdeploy', displayName: 'fleetdeploy' } as const;
+
+const TOKEN_PREFIX = 'fd1\n';
+
+/**
+ * createBucketApi makes the bucket's request handler. Mount it for every request the CodeDeploy API
+ * and health check do not claim.
+ */
+export function createBucketApi(deps: BucketApiDeps): BucketApi {
+  const { buckets, blobs, now } = deps;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomBytes(8).toString('hex').toUpperCase();
+    const log = deps.log.child({ requestId });
+    const method = req.method ?? 'GET';
+    const resource = (req.url ?? '/').split('?')[0]!;
+    res.setHeader('x-amz-request-id', requestId);
+    res.setHeader('x-amz-id-2', randomBytes(24).toString('base64'));
+    let op: S3Operation['op'] | undefined;
+    try {
+      const copySource = req.headers['x-amz-copy-source'];
+      const operation = routeS3Request(method, req.url ?? '/', typeof copySource === 'string' ? copySource : undefined);
+      op = operation.op;
+      await dispatch(operation, req, res);
+      log.debug({ op, status: res.statusCode }, 'bucket request');
+    } catch (err) {
+      const s3 = isBucketStoreError(err) ? new S3Error(err.code, err.message) : err;
+      drainRequest(req);
+      if (isS3Error(s3)) {
+        log.debug({ op, status: s3.status, code: s3.code }, 'bucket request refused');
+        sendError(method, res, s3, resource, requestId);
+      } else if (isRequestAborted(s3) || (res.destroyed && !res.writableFinished)) {
+        log.info({ op }, 'bucket client went away');
+      } else {
+        log.error({ err, op, url: req.url }, 'bucket request failed');
+        sendError(method, res, new S3Error('InternalError'), resource, requestId);
+      }
+    }
+  }
+
+  async function dispatch(o: S3Operation, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    switch (o.op) {
+      case 'ListBuckets':
+        return sendXml(res, 200, listBucketsXml());
+      case 'CreateBucket': {
+        const problem = bucketNameProblem(o.bucket);
+        if (problem !== undefined) throw new S3Error('InvalidBucketName', problem);
+        buckets.createBucket(o.bucket, now());
+        return sendEmpty(res, 200, { location: `/${o.bucket}` });
+      }
+      case 'HeadBucket':
+        requireBucket(o.bucket);
+        return sendEmpty(res, 200, { 'x-amz-bucket-region': 'us-east-1' });
+      case 'DeleteBucket':
+        buckets.deleteBucket(o.bucket);
+        return sendEmpty(res, 204);
+      case 'GetBucketLocation':
+        requireBucket(o.bucket);
+        return sendXml(res, 200, renderXml(el('LocationConstraint', ''), S3_XMLNS));
+      case 'ListObjects':
+      case 'ListObjectsV2':
+        return sendXml(res, 200, listObjectsXml(o.op, o.bucket, o.query));
+      case 'DeleteObjects':
+        return deleteObjects(o.bucket, req, res);
+      case 'PutObject':
+        return putObject(o.bucket, o.key, req, res);
+      case 'CopyObject':
+        return copyObject(o.bucket, o.key, o.source, req, res);
+      case 'GetObject':
+      case 'HeadObject':
+        return getObject(o.bucket, o.key, o.op === 'HeadObject', req, res);
+      case 'DeleteObject':
+        buckets.deleteObject(o.bucket, o.key);
+        return sendEmpty(res, 204);
+      case 'CreateMultipartUpload': {
+        const upload = buckets.createUpload({ bucket: o.bucket, key: o.key, contentType: contentTypeOf(req) }, now());
+        return sendXml(
+          res,
+          200,
+          renderXml(
+            el('InitiateMultipartUploadResult', [el('Bucket', o.bucket), el('Key', o.key), el('UploadId', upload.uploadId)]),
+            S3_XMLNS,
+          ),
+        );
+      }
+      case 'UploadPart':
+        return uploadPart(o.bucket, o.key, o.uploadId, o.partNumber, req, res);
+      case 'CompleteMultipartUpload':
+        return completeUpload(o.bucket, o.key, o.uploadId, req, res);
+      case 'AbortMultipartUpload':
+        requireUpload(o.bucket, o.key, o.uploadId);
+        buckets.abortUpload(o.uploadId);
+        return sendEmpty(res, 204);
+      case 'ListParts':
+        return sendXml(res, 200, listPartsXml(o.bucket, o.key, o.uploadId, o.partNumberMarker, o.maxParts));
+    }
+  }
+
+  function requireBucket(bucket: string): void {
+    if (buckets.getBucket(bucket) === undefined) throw new S3Error('NoSuchBucket');
+  }
+
+  function requireUpload(bucket: string, key: string, uploadId: string): void {
+    requireBucket(bucket);
+    const upload = buckets.getUpload(uploadId);
+    if (upload === undefined || upload.bucket !== bucket || upload.key !== key) throw new S3Error('NoSuchUpload');
+  }
+
+  async function putObject(bucket: string, key: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    requireBucket(bucket);
+    const blob = await blobs.put(openRequestBody(req));
+    const record = buckets.putObject({ bucket, key, sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"`, contentType: contentTypeOf(req) }, now());
+    sendEmpty(res, 200, { etag: record.etag });
+  }
+
+  async function copyObject(
+    bucket: string,
+    key: string,
+    source: { bucket: string; key: string },
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
+    requireBucket(source.bucket);
+    requireBucket(bucket);
+    const from = buckets.getObject(source.bucket, source.key);
+    if (from === undefined) throw new S3Error('NoSuchKey');
+    const replace = String(req.headers['x-amz-metadata-directive'] ?? 'COPY').toUpperCase() === 'REPLACE';
+    if (source.bucket === bucket && source.key === key && !replace) {
+      throw new S3Error(
+        'InvalidRequest',
+        "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+      );
+    }
+    const record = buckets.putObject(
+      { bucket, key, sha256: from.sha256, size: from.size, etag: from.etag, contentType: replace ? contentTypeOf(req) : from.contentType },
+      now(),
+    );
+    sendXml(res, 200, renderXml(el('CopyObjectResult', [el('LastModified', isoTime(record.lastModified)), el('ETag', record.etag)]), S3_XMLNS));
+  }
+
+  async function getObject(bucket: string, key: string, head: boolean, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    requireBucket(bucket);
+    const object = buckets.getObject(bucket, key);
+    if (object === undefined) throw new S3Error('NoSuchKey');
+    const headers: OutgoingHttpHeaders = {
+      etag: object.etag,
+      'last-modified': new Date(object.lastModified).toUTCString(),
+      'accept-ranges': 'bytes',
+    };
+    const condition = evaluatePreconditions(req.headers, object.etag, object.lastModified);
+    if (condition === 'failed') throw new S3Error('PreconditionFailed');
+    if (condition === 'not-modified') return sendEmpty(res, 304, headers);
+    headers['content-type'] = object.contentType;
+    const range = selectRange(req.headers.range, object.size);
+    if (range.kind === 'unsatisfiable') {
+      res.setHeader('content-range', `bytes */${object.size}`);
+      throw new S3Error('InvalidRange');
+    }
+    const [start, end, status] = range.kind === 'partial' ? [range.start, range.end, 206] : [0, object.size - 1, 200];
+    headers['content-length'] = end - start + 1;
+    if (range.kind === 'partial') headers['content-range'] = `bytes ${start}-${end}/${object.size}`;
+    if (head || object.size === 0) {
+      res.writeHead(status, headers);
+      res.end();
+      return;
+    }
+    const stream = await blobs.open(object.sha256, { start, end });
+    res.writeHead(status, headers);
+    await pipeline(stream, res);
+  }
+
+  async function uploadPart(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
+    requireUpload(bucket, key, uploadId);
+    const blob = await blobs.put(openRequestBody(req));
+    const part = buckets.putPart({ uploadId, partNumber, sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"` }, now());
+    sendEmpty(res, 200, { etag: part.etag });
+  }
+
+  async function completeUpload(bucket: string, key: string, uploadId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    requireUpload(bucket, key, uploadId);
+    const requested = parseCompleteMultipartUpload(await readBodyText(openRequestBody(req), MAX_XML_BODY));
+    const order = buckets.planCompletion(uploadId, requested);
+    const blob = await blobs.put(concatenate(order.parts));
+    if (blob.size !== order.size) throw new Error(`assembled ${blob.size} bytes for upload ${uploadId}, expected ${order.size}`);
+    const record = buckets.completeUpload(uploadId, { sha256: blob.sha256, size: blob.size, etag: order.etag }, now());
+    const location = `http://${req.headers.host ?? 'localhost'}/${encodeURIComponent(bucket)}/${encodeKey(key)}`;
+    sendXml(
+      res,
+      200,
+      renderXml(
+        el('CompleteMultipartUploadResult', [el('Location', location), el('Bucket', bucket), el('Key', key), el('ETag', record.etag)]),
+        S3_XMLNS,
+      ),
+    );
+  }
+
+  async function* concatenate(parts: readonly PartRecord[]): AsyncIterable<Uint8Array> {
+    for (const part of parts) {
+      yield* (await blobs.open(part.sha256)) as AsyncIterable<Uint8Array>;
+    }
+  }
+
+  async function deleteObjects(bucket: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    requireBucket(bucket);
+    const request = parseDeleteObjects(await readBodyText(openRequestBody(req), MAX_XML_BODY));
+    const deleted: XmlElement[] = [];
+    for (const key of request.keys) {
+      buckets.deleteObject(bucket, key);
+      if (!request.quiet) deleted.push(el('Deleted', [el('Key', key)]));
+    }
+    sendXml(res, 200, renderXml(el('DeleteResult', deleted), S3_XMLNS));
+  }
+
+  function listBucketsXml(): string {
+    return renderXml(
+      el('ListAllMyBucketsResult', [
+        ownerXml('Owner'),
+        el(
+          'Buckets',
+          buckets.listBuckets().map((b) => el('Bucket', [el('Name', b.name), el('CreationDate', isoTime(b.createdAt))])),
+        ),
+      ]),
+      S3_XMLNS,
+    );
+  }
+
+  function listObjectsXml(op: 'ListObjects' | 'ListObjectsV2', bucket: string, q: ListQuery): string {
+    const v2 = op === 'ListObjectsV2';
+    const after = v2 ? (q.continuationToken !== undefined ? decodeToken(q.continuationToken) : q.startAfter) : q.marker;
+    const page: ObjectListing = buckets.listObjects(bucket, { prefix: q.prefix, delimiter: q.delimiter, after, maxKeys: q.maxKeys });
+    const enc = (s: string): string => (q.encodingType === 'url' ? encodeKey(s) : s);
+    const maybe = (name: string, value: string | undefined): XmlElement | undefined =>
+      value === undefined ? undefined : el(name, value);
+    const contents = page.objects.map((o) =>
+      el('Contents', [
+        el('Key', enc(o.key)),
+        el('LastModified', isoTime(o.lastModified)),
+        el('ETag', o.etag),
+        el('Size', o.size),
+        el('StorageClass', 'STANDARD'),
+        !v2 || q.fetchOwner === true ? ownerXml('Owner') : undefined,
+      ]),
+    );
+    const prefixes = page.commonPrefixes.map((p) => el('CommonPrefixes', [el('Prefix', enc(p))]));
+    const head = v2
+      ? [
+          el('Name', bucket),
+          el('Prefix', enc(q.prefix)),
+          maybe('Delimiter', q.delimiter === undefined ? undefined : enc(q.delimiter)),
+          el('MaxKeys', Math.min(q.maxKeys, MAX_LIST_KEYS)),
+          maybe('EncodingType', q.encodingType),
+          el('KeyCount', page.objects.length + page.commonPrefixes.length),
+          el('IsTruncated', page.isTruncated),
+          maybe('ContinuationToken', q.continuationToken),
+          maybe('NextContinuationToken', page.next === undefined ? undefined : encodeToken(page.next)),
+          maybe('StartAfter', q.startAfter === undefined ? undefined : enc(q.startAfter)),
+        ]
+      : [
+          el('Name', bucket),
+          el('Prefix', enc(q.prefix)),
+          el('Marker', enc(q.marker ?? '')),
+          el('MaxKeys', Math.min(q.maxKeys, MAX_LIST_KEYS)),
+          maybe('Delimiter', q.delimiter === undefined ? undefined : enc(q.delimiter)),
+          maybe('EncodingType', q.encodingType),
+          el('IsTruncated', page.isTruncated),
+          maybe('NextMarker', page.next === undefined ? undefined : enc(page.next)),
+        ];
+    return renderXml(el('ListBucketResult', [...head, ...contents, ...prefixes]), S3_XMLNS);
+  }
+
+  function listPartsXml(bucket: string, key: string, uploadId: string, partNumberMarker: number, maxParts: number): string {
+    requireUpload(bucket, key, uploadId);
+    const page = buckets.listParts(uploadId, { partNumberMarker, maxParts });
+    return renderXml(
+      el('ListPartsResult', [
+        el('Bucket', bucket),
+        el('Key', key),
+        el('UploadId', uploadId),
+        ownerXml('Initiator'),
+        ownerXml('Owner'),
+        el('StorageClass', 'STANDARD'),
+        el('PartNumberMarker', partNumberMarker),
+        page.nextPartNumberMarker === undefined ? undefined : el('NextPartNumberMarker', page.nextPartNumberMarker),
+        el('MaxParts', Math.min(maxParts, MAX_LIST_KEYS)),
+        el('IsTruncated', page.isTruncated),
+        ...page.parts.map((p) =>
+          el('Part', [el('PartNumber', p.partNumber), el('LastModified', isoTime(p.lastModified)), el('ETag', p.etag), el('Size', p.size)]),
+        ),
+      ]),
+      S3_XMLNS,
+    );
+  }
+
+  return { handle, resolveObject: (bucket, key) => buckets.getObject(bucket, key) };
+}
+
+function ownerXml(name: string): XmlElement {
+  return el(name, [el('ID', OWNER.id), el('DisplayName', OWNER.displayName)]);
+}
+
+function contentTypeOf(req: IncomingMessage): string | undefined {
+  const type = req.headers['content-type'];
+  return type === undefined || type === '' ? undefined : type;
+}
+
+/** encodeKey percent-encodes a key for `encoding-type=url` listings and URLs, keeping `/` as is. */
+function encodeKey(key: string): string {
+  return encodeURIComponent(key).replace(/%2F/g, '/');
+}
+
+function encodeToken(after: string): string {
+  return Buffer.from(TOKEN_PREFIX + after, 'utf8').toString('base64url');
+}
+
+function decodeToken(token: string): string {
+  const text = Buffer.from(token, 'base64url').toString('utf8');
+  if (!text.startsWith(TOKEN_PREFIX) || encodeToken(text.slice(TOKEN_PREFIX.length)) !== token) {
+    throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect');
+  }
+  return text.slice(TOKEN_PREFIX.length);
+}
+
+function sendXml(res: ServerResponse, status: number, document: string): void {
+  const body = Buffer.from(document, 'utf8');
+  res.writeHead(status, { 'content-type': 'application/xml', 'content-length': body.length });
+  res.end(body);
+}
+
+function sendEmpty(res: ServerResponse, status: number, headers: OutgoingHttpHeaders = {}): void {
+  res.writeHead(status, status === 204 || status === 304 ? headers : { ...headers, 'content-length': 0 });
+  res.end();
+}
+
+function sendError(method: string, res: ServerResponse, err: S3Error, resource: string, requestId: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (method === 'HEAD') {
+    res.writeHead(err.status, { 'content-length': 0 });
+    res.end();
+    return;
+  }
+  const doc = renderXml(
+    el('Error', [el('Code', err.code), el('Message', err.message), el('Resource', resource), el('RequestId', requestId)]),
+  );
+  sendXml(res, err.status, doc);
+}
