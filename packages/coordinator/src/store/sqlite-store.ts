@@ -76,7 +76,7 @@ export function openSqliteStore(dataDir: string): SqliteStore {
     listDeployments: db.prepare('SELECT doc FROM deployments ORDER BY seq DESC'),
     activeDeployments: db.prepare("SELECT doc FROM deployments WHERE status NOT IN ('Succeeded', 'Failed', 'Stopped') ORDER BY seq"),
     putTarget: db.prepare(`INSERT INTO deployment_targets (deployment_id, target_id, seq, doc)
-      VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM deployment_targets WHERE deployment_id = ?1), ?)
+      VALUES (@deployment, @target, (SELECT COALESCE(MAX(seq), 0) + 1 FROM deployment_targets WHERE deployment_id = @deployment), @doc)
       ON CONFLICT (deployment_id, target_id) DO UPDATE SET doc = excluded.doc`),
     getTarget: db.prepare('SELECT doc FROM deployment_targets WHERE deployment_id = ? AND target_id = ?'),
     listTargets: db.prepare('SELECT doc FROM deployment_targets WHERE deployment_id = ? ORDER BY seq'),
@@ -138,7 +138,7 @@ export function openSqliteStore(dataDir: string): SqliteStore {
       ),
     activeDeployments: () => parseAll(s.activeDeployments.all()),
 
-    putTarget: (t: TargetRecord) => void s.putTarget.run(t.deploymentId, t.targetId, JSON.stringify(t)),
+    putTarget: (t: TargetRecord) => void s.putTarget.run({ deployment: t.deploymentId, target: t.targetId, doc: JSON.stringify(t) }),
     getTarget: (dep, target) => parse(s.getTarget.get(dep, target)),
     listTargets: (dep) => parseAll(s.listTargets.all(dep)),
 

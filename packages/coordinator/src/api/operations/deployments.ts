@@ -15,6 +15,7 @@ import { applicationNameField, requireApplication } from './applications.js';
 import { requireGroup } from './deployment-groups.js';
 import { resolveDeploymentConfig } from './deployment-configs.js';
 import { parseRevisionLocation, revisionKey } from './revision-location.js';
+import { noteRevisionUsed } from './revisions.js';
 
 const FILE_EXISTS = ['DISALLOW', 'OVERWRITE', 'RETAIN'] as const;
 /** DEFAULT_EVENT_TIMEOUT_SECONDS is CodeDeploy's limit for one lifecycle event. */
@@ -181,17 +182,7 @@ export const deploymentOperations = {
       };
       ctx.store.putDeployment(deployment);
       for (const i of instances) ctx.store.putTarget(newTarget(deploymentId, i.instanceName, now));
-      const known = ctx.store.getRevision(applicationName, key);
-      ctx.store.putRevision({
-        applicationName,
-        revisionKey: key,
-        revisionLocation: revision,
-        registerTime: known?.registerTime ?? now,
-        firstUsedTime: known?.firstUsedTime ?? now,
-        lastUsedTime: now,
-        deploymentGroups: [...new Set([...(known?.deploymentGroups ?? []), groupName])],
-        ...(known?.description !== undefined ? { description: known.description } : {}),
-      });
+      noteRevisionUsed(ctx, applicationName, revision, groupName);
     });
     ctx.engine.deploymentCreated(deploymentId);
     return { deploymentId };
