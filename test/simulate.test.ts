@@ -19,6 +19,10 @@ import {
 } from '@aws-sdk/client-codedeploy';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseSimulateOptions } from '../packages/cli/src/simulate/options.js';
+import { failureSummary, followLog } from '../packages/cli/src/simulate/daemon-log.js';
+import { daemonBin } from '../packages/cli/src/simulate/processes.js';
+import { agentConfigText, simHosts } from '../packages/cli/src/simulate/sandbox.js';
 import { eventually } from './harness/eventually.js';
 
 const REPO = path.resolve(import.meta.dirname, '..');
@@ -247,6 +251,90 @@ describe('fleetdeploy simulate', () => {
   }, 60_000);
 });
 
+describe('fleetdeploy simulate on a data dir used before', () => {
+  it('keeps the registered hosts, waits for this run\'s connections, and stops on SIGTERM', async () => {
+    const data = path.join(work, 'data');
+    for (let run = 1; run <= 2; run++) {
+      const sim = startCli(['simulate', '--agents', '2', '--port', '0', '--data-dir', data]);
+      await waitFor(sim, /^all 2 agents connected/m);
+      // The second run's "connected" lines come after its own endpoint block, not from the old logs.
+      expect(sim.stdout().indexOf('agent sim-1 connected')).toBeGreaterThan(sim.stdout().indexOf('API endpoint'));
+      sim.child.kill('SIGTERM');
+      expect(await sim.exited, sim.stderr()).toBe(0);
+      expect(sim.stdout()).toMatch(/^SIGTERM: stopping the agents and the coordinator$/m);
+    }
+    expect(processesMentioning(data)).toEqual([]);
+  }, 60_000);
+
+  it('says why when the coordinator cannot start, in one line', async () => {
+    const data = path.join(work, 'data');
+    fs.mkdirSync(data);
+    fs.writeFileSync(path.join(data, 'coordinator'), 'not a folder');
+    const r = await runCli(['simulate', '--port', '0', '--data-dir', data]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^ERROR: the coordinator exited before it was ready: .*EEXIST.*\(its log: .*coordinator\.log\)$/m);
+    expect(processesMentioning(data)).toEqual([]);
+  });
+});
+
+describe('the simulation\'s pieces', () => {
+  it('parses options: defaults, the agents\' port next to the API\'s, port 0 for both', () => {
+    expect(parseSimulateOptions({})).toEqual({ agents: 3, host: '127.0.0.1', apiPort: 7180, agentPort: 7181, dataDir: undefined });
+    expect(parseSimulateOptions({ port: '9000', agents: '200' })).toMatchObject({ apiPort: 9000, agentPort: 9001, agents: 200 });
+    expect(parseSimulateOptions({ port: '0' })).toMatchObject({ apiPort: 0, agentPort: 0 });
+    expect(parseSimulateOptions({ port: '0', agentPort: '9100', dataDir: 'rel' })).toMatchObject({ apiPort: 0, agentPort: 9100, dataDir: path.resolve('rel') });
+    expect(() => parseSimulateOptions({ port: '65535' })).toThrow(/--port: 65535 leaves no port for the agents/);
+    expect(() => parseSimulateOptions({ host: 'a b' })).toThrow(/--host: expected an address/);
+    expect(() => parseSimulateOptions({ dataDir: ' ' })).toThrow(/--data-dir: expected a folder/);
+  });
+
+  it('gives hosts alternating roles and a sandboxed agent configuration', () => {
+    const hosts = simHosts('/d', 3);
+    expect(hosts.map((h) => `${h.name}:${h.tags.map((t) => `${t.Key}=${t.Value}`).join(',')}`)).toEqual(['sim-1:role=web,env=sim', 'sim-2:role=api,env=sim', 'sim-3:role=web,env=sim']);
+    expect(agentConfigText(hosts[1]!, '127.0.0.1:7181')).toContain('root_dir: "/d/hosts/sim-2/root"\ndestination_root: "/d/hosts/sim-2/files"\ncoordinator: "127.0.0.1:7181"\ninstance_name: "sim-2"\n');
+  });
+
+  it('says how to build when a daemon\'s program is missing, and how to install when its package is', () => {
+    const pkg = path.join(work, 'node_modules/@fleetdeploy/agent');
+    fs.mkdirSync(pkg, { recursive: true });
+    fs.writeFileSync(path.join(pkg, 'package.json'), '{"name":"@fleetdeploy/agent","version":"0.1.0"}');
+    const from = path.join(work, 'here.js');
+    expect(() => daemonBin('@fleetdeploy/agent', 'fleetdeploy-agent.js', 'dist/fleetdeploy-agent.mjs', from)).toThrow(/^@fleetdeploy\/agent is not built \(.*dist\/fleetdeploy-agent\.mjs is missing\): run `npm run build`$/);
+    expect(() => daemonBin('@fleetdeploy/coordinator', 'fleetdeploy-coordinator.js', 'dist/main.js', from)).toThrow(/^@fleetdeploy\/coordinator is not installed: run `npm ci`/);
+    expect(daemonBin('@fleetdeploy/agent', 'fleetdeploy-agent.js', 'dist/fleetdeploy-agent.mjs')).toBe(path.join(REPO, 'packages/agent/bin/fleetdeploy-agent.js'));
+  });
+
+  it('sums up why a daemon stopped from this run\'s part of its log', () => {
+    const log = path.join(work, 'x.log');
+    fs.writeFileSync(log, 'ERROR: an old run\n');
+    const from = fs.statSync(log).size;
+    expect(failureSummary(log, from)).toBeUndefined();
+    fs.appendFileSync(log, '{"level":30,"msg":"connected to coordinator"}\n{"level":50,"msg":"stop failed","err":{"message":"boom"}}\n');
+    expect(failureSummary(log, from)).toBe('stop failed: boom');
+    fs.appendFileSync(log, 'file:///x.js:1\nTypeError [ERR_X]: bad thing\n    at f (x.js:1:1)\n\nNode.js v20.20.2\n');
+    expect(failureSummary(log, from)).toBe('TypeError [ERR_X]: bad thing');
+    fs.appendFileSync(log, 'ERROR: configuration file /c.yml cannot be read: ENOENT\n');
+    expect(failureSummary(log, from)).toBe('configuration file /c.yml cannot be read: ENOENT');
+    expect(failureSummary(path.join(work, 'missing.log'))).toBeUndefined();
+  });
+
+  it('follows a log from an offset until a line matches', async () => {
+    const log = path.join(work, 'follow.log');
+    fs.writeFileSync(log, 'ready\n');
+    const seen: string[] = [];
+    const stop = new AbortController();
+    const found = followLog(log, (l) => (seen.push(l), l === 'ready'), stop.signal, fs.statSync(log).size, 10);
+    fs.appendFileSync(log, 'starting\nrea');
+    fs.appendFileSync(log, 'dy\n');
+    expect(await found).toBe(true);
+    expect(seen).toEqual(['starting', 'ready']);
+    const never = followLog(log, () => false, stop.signal, 0, 10);
+    stop.abort();
+    expect(await never).toBe(false);
+  });
+});
+
 describe('npm run demo', () => {
   it('deploys the sample web site to three simulated hosts, one at a time, and exits 0', async () => {
     const t0 = Date.now();
@@ -263,4 +351,15 @@ describe('npm run demo', () => {
     expect(processesMentioning(path.join(os.tmpdir(), 'fleetdeploy-demo'))).toEqual([]);
     expect(Date.now() - t0).toBeLessThan(60_000);
   }, 120_000);
+
+  it('says in one line when it cannot make its folder, and exits 1', async () => {
+    const notAFolder = path.join(work, 'file');
+    fs.writeFileSync(notAFolder, '');
+    const demo = spawn(process.execPath, [path.join(REPO, 'scripts/demo.mjs')], { env: { ...process.env, TMPDIR: notAFolder }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    demo.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+    const code = await new Promise((resolve) => demo.once('close', resolve));
+    expect(code).toBe(1);
+    expect(err).toMatch(new RegExp(`^ERROR: cannot make a fresh ${notAFolder}/fleetdeploy-demo: ENOTDIR \\(set TMPDIR to a folder you may write to\\)\n$`));
+  });
 });

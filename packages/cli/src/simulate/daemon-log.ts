@@ -6,20 +6,15 @@ import fs from 'node:fs';
 import { sleep } from '../clock.js';
 
 /**
- * followLog calls `onLine` with each complete line appended to `file` (from its start), polling
- * every `intervalMs`, until `onLine` returns true or `signal` aborts. A file that does not exist yet
- * is waited for.
+ * followLog calls `onLine` with each complete line appended to `file` after byte `from` (a reused
+ * log's earlier runs are skipped), polling every `intervalMs`, until `onLine` returns true (then it
+ * resolves true) or `signal` aborts (false). A file that does not exist yet is waited for.
  */
-export async function followLog(file: string, onLine: (line: string) => boolean, signal: AbortSignal, intervalMs = 100): Promise<boolean> {
-  let offset = 0;
+export async function followLog(file: string, onLine: (line: string) => boolean, signal: AbortSignal, from = 0, intervalMs = 100): Promise<boolean> {
+  let offset = from;
   let partial = '';
   while (!signal.aborted) {
-    let size = 0;
-    try {
-      size = fs.statSync(file).size;
-    } catch {
-      size = 0;
-    }
+    const size = logSize(file);
     if (size > offset) {
       const fd = fs.openSync(file, 'r');
       try {
@@ -39,6 +34,15 @@ export async function followLog(file: string, onLine: (line: string) => boolean,
   return false;
 }
 
+/** logSize is a log file's current size, 0 when it does not exist yet. */
+export function logSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
 /** pinoMessage is a pino JSON line's `msg`, or undefined for any other line. */
 export function pinoMessage(line: string): string | undefined {
   if (!line.startsWith('{')) return undefined;
@@ -51,20 +55,22 @@ export function pinoMessage(line: string): string | undefined {
 }
 
 /**
- * failureSummary is the one line that best says why a daemon stopped, from the end of its log: an
- * `ERROR: ...` line it printed, else the last pino record at level error or above (its msg and
- * err.message), else an uncaught exception's first line, else the last line that is neither a log
- * record nor part of a stack. Undefined when there is none (a daemon killed while all was well).
+ * failureSummary is the one line that best says why a daemon stopped, from the end of its log
+ * (never before byte `from`, where this run's output starts): the newest of an `ERROR: ...` line
+ * it printed, a pino record at level error or above (its msg and err.message) and an uncaught
+ * exception's first line; else the last line that is neither a log record nor part of a stack.
+ * Undefined when there is none (a daemon killed while all was well).
  */
-export function failureSummary(file: string, maxBytes = 64 * 1024): string | undefined {
+export function failureSummary(file: string, from = 0, maxBytes = 64 * 1024): string | undefined {
   let text: string;
   try {
     const size = fs.statSync(file).size;
     const fd = fs.openSync(file, 'r');
     try {
-      const len = Math.min(size, maxBytes);
+      const start = Math.max(from, size - maxBytes, 0);
+      const len = Math.max(size - start, 0);
       const buf = Buffer.alloc(len);
-      fs.readSync(fd, buf, 0, len, size - len);
+      fs.readSync(fd, buf, 0, len, start);
       text = buf.toString('utf8');
     } finally {
       fs.closeSync(fd);
@@ -74,9 +80,10 @@ export function failureSummary(file: string, maxBytes = 64 * 1024): string | und
   }
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
   const newestFirst = [...lines].reverse();
-  const printed = newestFirst.find((l) => l.startsWith('ERROR:'));
-  if (printed !== undefined) return printed.slice('ERROR:'.length).trim();
   for (const line of newestFirst) {
+    if (line.startsWith('ERROR:')) return line.slice('ERROR:'.length).trim();
+    // An uncaught exception: Node prints the error's first line, a stack, then "Node.js vNN".
+    if (/^(\w*Error|Error)( \[\w+\])?: /.test(line)) return line.slice(0, 300);
     if (!line.startsWith('{')) continue;
     try {
       const rec = JSON.parse(line) as { level?: unknown; msg?: unknown; err?: { message?: unknown } };
@@ -88,8 +95,5 @@ export function failureSummary(file: string, maxBytes = 64 * 1024): string | und
       // not a log record; keep looking
     }
   }
-  // An uncaught exception: Node prints the error's first line, a stack, then "Node.js vNN".
-  const thrown = lines.find((l) => /^(\w*Error|Error)( \[\w+\])?: /.test(l));
-  if (thrown !== undefined) return thrown.slice(0, 300);
   return newestFirst.find((l) => !l.startsWith('{') && !l.startsWith('at ') && !l.startsWith('Node.js v'))?.slice(0, 300);
 }

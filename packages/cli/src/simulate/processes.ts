@@ -27,6 +27,8 @@ export interface Daemon {
   readonly pid: number;
   /** Where its standard output and error go. */
   readonly logFile: string;
+  /** The log's size before this run: this run's output starts there. */
+  readonly logStart: number;
   /** exited resolves when the process has ended, whoever ended it. */
   readonly exited: Promise<ExitInfo>;
   running(): boolean;
@@ -81,6 +83,7 @@ export function createSupervisor(): Supervisor {
     start(spec) {
       fs.mkdirSync(path.dirname(spec.logFile), { recursive: true });
       const log = fs.openSync(spec.logFile, 'a');
+      const logStart = fs.fstatSync(log).size;
       let child: ChildProcess;
       try {
         child = spawn(process.execPath, [...spec.args], {
@@ -102,7 +105,7 @@ export function createSupervisor(): Supervisor {
           resolve(ended);
         });
       });
-      const daemon: Daemon = { name: spec.name, pid: child.pid ?? -1, logFile: spec.logFile, exited, running: () => ended === undefined && child.pid !== undefined };
+      const daemon: Daemon = { name: spec.name, pid: child.pid ?? -1, logFile: spec.logFile, logStart, exited, running: () => ended === undefined && child.pid !== undefined };
       children.push({ daemon, child });
       void exited.then((exit) => {
         if (stopping === undefined) for (const cb of callbacks) cb(daemon, exit);
@@ -128,10 +131,10 @@ export function createSupervisor(): Supervisor {
 /**
  * daemonBin finds a workspace package's command (`@fleetdeploy/coordinator` →
  * .../packages/coordinator/bin/fleetdeploy-coordinator.js) and checks that its compiled program exists,
- * else throws NOT_BUILT saying how to build it.
+ * else throws NOT_BUILT saying how to build it. `from` is where resolution starts (tests point it elsewhere).
  */
-export function daemonBin(pkg: '@fleetdeploy/coordinator' | '@fleetdeploy/agent', bin: string, compiled: string): string {
-  const require = createRequire(import.meta.url);
+export function daemonBin(pkg: '@fleetdeploy/coordinator' | '@fleetdeploy/agent', bin: string, compiled: string, from: string | URL = import.meta.url): string {
+  const require = createRequire(from);
   let dir: string;
   try {
     dir = path.dirname(require.resolve(`${pkg}/package.json`));

@@ -25,6 +25,10 @@ import type { SimHost } from './sandbox.js';
 /** COORDINATOR_READY_PREFIX starts the one stdout line the coordinator prints when it listens. */
 export const COORDINATOR_READY_PREFIX = 'fleetdeploy-coordinator listening';
 
+/** COORDINATOR_START_MS is how long the coordinator may take to print its listening line. */
+const COORDINATOR_START_MS = 30_000;
+const STARTUP_TIMEOUT = 'startup timed out';
+
 /** AGENT_CONNECTED_MESSAGE is the agent's log message for an accepted stream. */
 const AGENT_CONNECTED_MESSAGE = 'connected to coordinator';
 
@@ -103,9 +107,9 @@ export async function startSimulation(options: SimulateOptions, hooks: Simulatio
     });
     let ready: string;
     try {
-      ready = await withTimeout(waitForLine(stdout!, COORDINATOR_READY_PREFIX, coordinator), 30_000, () => new Error('timed out'));
-    } catch {
-      throw await coordinatorStartFailure(coordinator, options);
+      ready = await withTimeout(waitForLine(stdout!, COORDINATOR_READY_PREFIX, coordinator), COORDINATOR_START_MS, () => new Error(STARTUP_TIMEOUT));
+    } catch (err) {
+      throw await coordinatorStartFailure(coordinator, options, (err as Error).message === STARTUP_TIMEOUT);
     }
     const apiUrl = /\bapi=(\S+)/.exec(ready)?.[1];
     const agentAddress = /\bagents=(\S+)/.exec(ready)?.[1];
@@ -118,13 +122,13 @@ export async function startSimulation(options: SimulateOptions, hooks: Simulatio
     const connected = new Map<string, Promise<boolean>>();
     for (const host of hosts) {
       writeSandbox(host, agentAddress);
-      supervisor.start({
+      const { daemon } = supervisor.start({
         name: host.name,
         args: [agentBin, 'run', '--config', host.configFile],
         logFile: host.logFile,
         env: { ...process.env, [DESTINATION_ROOT_ENV]: host.filesDir },
       });
-      const seen = followLog(host.logFile, (line) => pinoMessage(line) === AGENT_CONNECTED_MESSAGE, watching.signal);
+      const seen = followLog(host.logFile, (line) => pinoMessage(line) === AGENT_CONNECTED_MESSAGE, watching.signal, daemon.logStart);
       connected.set(host.name, seen.then((ok) => {
         if (ok) hooks.onAgentConnected?.(host);
         return ok;
@@ -160,10 +164,10 @@ export async function startSimulation(options: SimulateOptions, hooks: Simulatio
 }
 
 /** coordinatorStartFailure explains a coordinator that exited (or hung) before listening. */
-async function coordinatorStartFailure(coordinator: Daemon, options: SimulateOptions): Promise<CliError> {
-  if (coordinator.running()) return new CliError(CliErrorCode.COORDINATOR_FAILED, `the coordinator did not start listening within 30 s; its log: ${coordinator.logFile}`);
-  await coordinator.exited;
-  const summary = failureSummary(coordinator.logFile) ?? 'no output';
+async function coordinatorStartFailure(coordinator: Daemon, options: SimulateOptions, timedOut: boolean): Promise<CliError> {
+  if (timedOut) return new CliError(CliErrorCode.COORDINATOR_FAILED, `the coordinator did not start listening within ${COORDINATOR_START_MS / 1000} s (its log: ${coordinator.logFile})`);
+  await coordinator.exited; // its output has ended; the exit follows
+  const summary = failureSummary(coordinator.logFile, coordinator.logStart) ?? 'no output';
   if (/EADDRINUSE/.test(summary)) {
     // Another process took the port between our check and the coordinator's listen.
     const port = Number(/EADDRINUSE.*:(\d+)/.exec(summary)?.[1] ?? NaN);
@@ -177,7 +181,7 @@ async function coordinatorStartFailure(coordinator: Daemon, options: SimulateOpt
 /** unexpectedExit is the error for a daemon that ended while the simulation ran. */
 function unexpectedExit(daemon: Daemon, exit: ExitInfo): CliError {
   const how = exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.code ?? 'unknown'}`;
-  const summary = failureSummary(daemon.logFile);
+  const summary = failureSummary(daemon.logFile, daemon.logStart);
   const why = summary === undefined ? '' : `: ${summary}`;
   if (daemon.name === 'coordinator') return new CliError(CliErrorCode.COORDINATOR_FAILED, `the coordinator ${how}${why} (its log: ${daemon.logFile})`);
   return new CliError(CliErrorCode.AGENT_FAILED, `agent ${daemon.name} ${how}${why} (its log: ${daemon.logFile})`);
