@@ -64,7 +64,7 @@ export async function runSimulate(raw: RawSimulateOptions, out: Output): Promise
       stopped.then((signal) => ({ kind: 'signal' as const, signal })),
     ]);
     if (outcome.kind === 'agents') {
-      if (outcome.missing.length === 0) out.line(`all ${options.agents} agents connected; press Ctrl-C to stop`);
+      if (outcome.missing.length === 0) out.line(`${options.agents === 1 ? 'the agent' : `all ${options.agents} agents`} connected; press Ctrl-C to stop`);
       else out.line(`still waiting for ${outcome.missing.join(', ')} to connect (see hosts/<name>/agent.log); press Ctrl-C to stop`);
     }
     const end = outcome.kind === 'agents' ? await Promise.race([sim.failed.then((error) => ({ kind: 'failed' as const, error })), stopped.then((signal) => ({ kind: 'signal' as const, signal }))]) : outcome;
