@@ -483,6 +483,13 @@ describe('multipart uploads', () => {
     expect([aborted.status, errorCode(aborted)]).toEqual([404, 'NoSuchUpload']);
     expect(errorCode(await complete(completion([[2, p2]])))).toBe('NoSuchUpload');
   });
+
+  it('a CompleteMultipartUpload document over 4 MiB is MaxMessageLengthExceeded', async () => {
+    const id = await initiate();
+    const r = await send('POST', `/revisions/big.zip?uploadId=${id}`, { body: `<CompleteMultipartUpload>${' '.repeat(4 * 1024 * 1024)}</CompleteMultipartUpload>` });
+    expect([r.status, errorCode(r)]).toEqual([400, 'MaxMessageLengthExceeded']);
+    expect((await send('GET', '/')).status).toBe(200);
+  });
 });
 
 describe('robustness', () => {
