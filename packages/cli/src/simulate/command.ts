@@ -1,6 +1,6 @@
 /**
  * `fleetdeploy simulate`: starts a simulation, prints where its API is and which credentials to use,
- * and runs until SIGINT or SIGTERM (then stops the agents and the coordinator and exits 0), or until
+ * and runs until SIGINT, SIGTERM or SIGHUP (then stops the agents and the coordinator and exits 0), or until
  * the coordinator or an agent dies (then stops the rest and fails, naming it).
  */
 import { credentialLines } from './credentials.js';
@@ -30,8 +30,9 @@ export async function runSimulate(raw: RawSimulateOptions, out: Output): Promise
     signalled = signal;
   };
   const handler = (signal: NodeJS.Signals): void => onStop(signal);
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  // SIGHUP too: the children have their own process groups, so a closed terminal would orphan them.
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, handler);
   try {
     out.line(`fleetdeploy simulate: starting a coordinator and ${options.agents} agent${options.agents === 1 ? '' : 's'}`);
     const sim = await startSimulation(options, {
@@ -77,8 +78,7 @@ export async function runSimulate(raw: RawSimulateOptions, out: Output): Promise
     out.line('stopped');
     return 0;
   } finally {
-    process.removeListener('SIGINT', handler);
-    process.removeListener('SIGTERM', handler);
+    for (const s of signals) process.removeListener(s, handler);
   }
 }
 

@@ -129,10 +129,16 @@ export async function startSimulation(options: SimulateOptions, hooks: Simulatio
         env: { ...process.env, [DESTINATION_ROOT_ENV]: host.filesDir },
       });
       const seen = followLog(host.logFile, (line) => pinoMessage(line) === AGENT_CONNECTED_MESSAGE, watching.signal, daemon.logStart);
-      connected.set(host.name, seen.then((ok) => {
-        if (ok) hooks.onAgentConnected?.(host);
-        return ok;
-      }));
+      connected.set(
+        host.name,
+        seen.then(
+          (ok) => {
+            if (ok) hooks.onAgentConnected?.(host);
+            return ok;
+          },
+          () => false, // an unreadable log only means we cannot tell
+        ),
+      );
     }
 
     const api = clients;
