@@ -1,0 +1,354 @@
+// Shared pieces of the fleet benchmarks (bench-fleet, bench-soak, bench-storm): a real coordinator
+// child process, /proc sampling, the SDK clients, bundles, registration, and agent worker processes.
+// Everything runs on loopback; every child is started in its own process group and killed at exit.
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import AdmZip from 'adm-zip';
+import {
+  AddTagsToOnPremisesInstancesCommand,
+  BatchGetDeploymentTargetsCommand,
+  CodeDeployClient,
+  CreateApplicationCommand,
+  CreateDeploymentCommand,
+  CreateDeploymentGroupCommand,
+  GetDeploymentCommand,
+  ListDeploymentTargetsCommand,
+  RegisterOnPremisesInstanceCommand,
+} from '@aws-sdk/client-codedeploy';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+
+export const REPO = path.resolve(import.meta.dirname, '../..');
+export const COORDINATOR_BIN = path.join(REPO, 'packages/coordinator/bin/fleetdeploy-coordinator.js');
+export const AGENT_BIN = path.join(REPO, 'packages/agent/bin/fleetdeploy-agent.js');
+export const WORKER = path.join(REPO, 'scripts/bench-agents-worker.mjs');
+export const APP = 'bench-app';
+export const BUCKET = 'bench-revisions';
+export const ROLE = 'arn:aws:iam::000000000000:role/fleetdeploy';
+const CREDENTIALS = { accessKeyId: 'AKIAFLEETDEPLOYBENCH', secretAccessKey: 'fleetdeploy-bench-secret' };
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup: every child process group and temporary folder, on normal exit, failure or signal.
+const children = new Set();
+const tempDirs = [];
+let cleaned = false;
+
+export function tempDir(prefix) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+function killGroup(child, signal = 'SIGKILL') {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+export function cleanup() {
+  if (cleaned) return;
+  cleaned = true;
+  for (const c of children) killGroup(c);
+  for (const d of tempDirs) {
+    try {
+      fs.rmSync(d, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      /* best effort */
+    }
+  }
+}
+process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    cleanup();
+    process.exit(130);
+  });
+}
+process.on('uncaughtException', (err) => {
+  console.error('FATAL', err);
+  cleanup();
+  process.exit(1);
+});
+process.on('unhandledRejection', (err) => {
+  console.error('FATAL', err);
+  cleanup();
+  process.exit(1);
+});
+
+/** spawnGroup starts a child in its own process group (detached), tracked for cleanup. */
+export function spawnGroup(cmd, args, opts = {}) {
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true, ...opts });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  child.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return child;
+}
+
+/** main runs `fn` with a global deadline, cleans up, and exits with its code. */
+export function main(fn, deadlineMs) {
+  const timer = setTimeout(() => {
+    console.error(`FAIL: the benchmark did not finish within ${deadlineMs / 1000} s`);
+    cleanup();
+    process.exit(2);
+  }, deadlineMs);
+  timer.unref();
+  fn().then(
+    (code) => {
+      cleanup();
+      process.exit(code ?? 0);
+    },
+    (err) => {
+      console.error('FAIL:', err?.stack ?? err);
+      cleanup();
+      process.exit(1);
+    },
+  );
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** withTimeout rejects when `promise` is not settled within `ms`. */
+export function withTimeout(promise, ms, what) {
+  let t;
+  return Promise.race([promise, new Promise((_, reject) => (t = setTimeout(() => reject(new Error(`timed out after ${ms / 1000} s: ${what}`)), ms)))]).finally(() => clearTimeout(t));
+}
+
+// ---------------------------------------------------------------------------------------------
+// /proc sampling.
+
+/** procStatus returns VmRSS and VmHWM of a process in MB (undefined when it is gone). */
+export function procMem(pid) {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+    return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** procCpuSeconds is utime + stime of a process, in seconds. */
+export function procCpuSeconds(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state); utime is field 14, stime field 15.
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return NaN;
+  }
+}
+
+/** RssSampler polls VmRSS every `ms` and keeps the peak. */
+export class RssSampler {
+  constructor(pid, ms = 100) {
+    this.peakMb = 0;
+    this.timer = setInterval(() => {
+      const m = procMem(pid);
+      if (m && m.rssMb > this.peakMb) this.peakMb = m.rssMb;
+    }, ms);
+  }
+  stop() {
+    clearInterval(this.timer);
+    return this.peakMb;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The coordinator.
+
+/** startCoordinator runs `fleetdeploy-coordinator serve` and resolves on its listening line. */
+export async function startCoordinator({ dataDir, apiPort = 0, agentPort = 0, env = {}, args = [] }) {
+  const child = spawnGroup(process.execPath, [COORDINATOR_BIN, 'serve', '--data-dir', dataDir, '--port', String(apiPort), '--agent-port', String(agentPort), '--log-level', 'warn', ...args], {
+    env: { ...process.env, ...env },
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (c) => {
+    stderr += c;
+    if (stderr.length > 2_000_000) stderr = stderr.slice(-1_000_000);
+  });
+  const line = await withTimeout(
+    new Promise((resolve, reject) => {
+      readline.createInterface({ input: child.stdout }).on('line', (l) => {
+        if (l.startsWith('fleetdeploy-coordinator listening')) resolve(l);
+      });
+      void child.exited.then(({ code, signal }) => reject(new Error(`coordinator exited (${code ?? signal}) before listening:\n${stderr.slice(-4000)}`)));
+    }),
+    30_000,
+    'coordinator start',
+  );
+  const apiUrl = /api=(\S+)/.exec(line)[1];
+  const agentAddress = /agents=(\S+)/.exec(line)[1].replace(/^grpc:\/\//, '');
+  return { child, pid: child.pid, apiUrl, agentAddress, dataDir, logs: () => stderr };
+}
+
+export function clients(apiUrl) {
+  const cd = new CodeDeployClient({ endpoint: apiUrl, region: 'us-east-1', credentials: CREDENTIALS, maxAttempts: 1 });
+  const s3 = new S3Client({ endpoint: apiUrl, region: 'us-east-1', credentials: CREDENTIALS, forcePathStyle: true, maxAttempts: 1 });
+  return { cd, s3 };
+}
+
+/** inBatches runs `fn` over `items`, `size` at a time. */
+export async function inBatches(items, size, fn) {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
+}
+
+/** registerInstances registers and tags instances (50 requests at a time). */
+export async function registerInstances(cd, names, tagsFor) {
+  await inBatches(names, 50, (n) => cd.send(new RegisterOnPremisesInstanceCommand({ instanceName: n, iamUserArn: `arn:aws:iam::000000000000:user/${n}` })));
+  await inBatches(names, 50, (n) => cd.send(new AddTagsToOnPremisesInstancesCommand({ instanceNames: [n], tags: tagsFor(n) })));
+}
+
+export async function createApp(cd, s3) {
+  await cd.send(new CreateApplicationCommand({ applicationName: APP }));
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+}
+
+export async function createGroup(cd, name, config, tagFilters) {
+  await cd.send(
+    new CreateDeploymentGroupCommand({
+      applicationName: APP,
+      deploymentGroupName: name,
+      serviceRoleArn: ROLE,
+      deploymentConfigName: config,
+      onPremisesInstanceTagFilters: tagFilters.map(([Key, Value]) => ({ Key, Value, Type: 'KEY_AND_VALUE' })),
+    }),
+  );
+}
+
+/** zipBundle builds a zip of `files` (`.sh` files executable) in memory. */
+export function zipBundle(files) {
+  const zip = new AdmZip();
+  for (const [name, content] of Object.entries(files)) zip.addFile(name, Buffer.from(content, 'utf8'), '', name.endsWith('.sh') ? 0o755 << 16 : 0o644 << 16);
+  return zip.toBuffer();
+}
+
+export async function upload(s3, key, files) {
+  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: zipBundle(files) }));
+  return key;
+}
+
+export async function deploy(cd, group, key) {
+  const out = await cd.send(new CreateDeploymentCommand({ applicationName: APP, deploymentGroupName: group, revision: { revisionType: 'S3', s3Location: { bucket: BUCKET, key, bundleType: 'zip' } } }));
+  return out.deploymentId;
+}
+
+const FINAL = new Set(['Succeeded', 'Failed', 'Stopped']);
+
+/** waitFinished polls GetDeployment every `everyMs` until the deployment is final. */
+export async function waitFinished(cd, deploymentId, timeoutMs, everyMs = 100) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    let info;
+    try {
+      info = (await cd.send(new GetDeploymentCommand({ deploymentId }))).deploymentInfo;
+    } catch (err) {
+      // The coordinator may be restarting (bench-storm): keep polling until the deadline.
+      if (Date.now() > until) throw err;
+    }
+    if (info && FINAL.has(info.status)) return info;
+    if (Date.now() > until) throw new Error(`deployment ${deploymentId} is still ${info?.status} after ${timeoutMs / 1000} s (overview ${JSON.stringify(info?.deploymentOverview)})`);
+    await sleep(everyMs);
+  }
+}
+
+/** targetStatuses returns instance → status (and failed events) of a deployment. */
+export async function targetStatuses(cd, deploymentId) {
+  const ids = [];
+  let nextToken;
+  do {
+    const page = await cd.send(new ListDeploymentTargetsCommand({ deploymentId, nextToken }));
+    ids.push(...(page.targetIds ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  const out = {};
+  for (let i = 0; i < ids.length; i += 25) {
+    const r = await cd.send(new BatchGetDeploymentTargetsCommand({ deploymentId, targetIds: ids.slice(i, i + 25) }));
+    for (const t of r.deploymentTargets ?? []) {
+      const it = t.instanceTarget;
+      out[it.targetId] = {
+        status: it.status,
+        failed: (it.lifecycleEvents ?? []).filter((e) => e.status === 'Failed').map((e) => `${e.lifecycleEventName}: ${e.diagnostics?.errorCode} ${e.diagnostics?.message}`),
+      };
+    }
+  }
+  return out;
+}
+
+/** explain prints why a deployment did not succeed. */
+export async function explain(cd, info) {
+  console.error(`deployment ${info.deploymentId}: ${info.status} ${info.errorInformation?.code ?? ''} ${info.errorInformation?.message ?? ''} overview ${JSON.stringify(info.deploymentOverview)}`);
+  try {
+    const t = await targetStatuses(cd, info.deploymentId);
+    const bad = Object.entries(t).filter(([, v]) => v.status !== 'Succeeded').slice(0, 10);
+    for (const [k, v] of bad) console.error(`  ${k}: ${v.status} ${v.failed.join('; ')}`);
+  } catch (err) {
+    console.error('  (could not list targets)', err.message);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agent workers: processes that each run many agent daemons in-process.
+
+/**
+ * startWorkers starts `total` agents named `${prefix}${offset+1}`.. over `processes` workers and
+ * returns an object whose `ready()` is the sum of the workers' latest Ready counts.
+ */
+export function startWorkers({ total, processes, prefix, agentAddress, baseDir }) {
+  const per = Math.ceil(total / processes);
+  const workers = [];
+  for (let w = 0, offset = 0; offset < total; w++, offset += per) {
+    const count = Math.min(per, total - offset);
+    const child = spawnGroup(process.execPath, [WORKER, '--count', String(count), '--offset', String(offset), '--prefix', prefix, '--coordinator', agentAddress, '--base-dir', path.join(baseDir, `w${w}`)]);
+    const worker = { child, count, ready: 0, started: false, drops: 0, stderr: '' };
+    readline.createInterface({ input: child.stdout }).on('line', (l) => {
+      const m = /^status ready=(\d+) started=(\d) drops=(\d+)/.exec(l);
+      if (m) {
+        worker.ready = Number(m[1]);
+        worker.started = m[2] === '1';
+        worker.drops = Number(m[3]);
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (c) => {
+      worker.stderr = (worker.stderr + c).slice(-20_000);
+    });
+    workers.push(worker);
+  }
+  const sum = (k) => workers.reduce((a, w) => a + w[k], 0);
+  return {
+    workers,
+    pids: workers.map((w) => w.child.pid),
+    ready: () => sum('ready'),
+    drops: () => sum('drops'),
+    /** waitReady resolves when `pred(readyCount)` holds (checked every 50 ms), with the time it took. */
+    async waitFor(pred, timeoutMs, what) {
+      const t0 = Date.now();
+      for (;;) {
+        const dead = workers.find((w) => w.child.exitCode !== null || w.child.signalCode !== null);
+        if (dead) throw new Error(`an agent worker exited (${dead.child.exitCode ?? dead.child.signalCode}):\n${dead.stderr}`);
+        if (pred(sum('ready'))) return (Date.now() - t0) / 1000;
+        if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}: ${sum('ready')} ready`);
+        await sleep(50);
+      }
+    },
+  };
+}
+
+export const fmt = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : String(n));
+export const meets = (ok) => (ok ? 'MET' : 'MISSED');
