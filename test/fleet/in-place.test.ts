@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetWorld, statusesOf } from './fleet-world.js';
 import { maxInFlight, probeBundle } from '../harness/bundles.js';
+import { eventually } from '../harness/eventually.js';
 
 const world = new FleetWorld();
 beforeAll(() => world.start(5), 60_000);
@@ -88,5 +89,20 @@ describe('targeting and the deployment group record', () => {
     const g = await world.cliOk(['deploy', 'get-deployment-group', '--application-name', 'fleet-app', '--deployment-group-name', 'g-tagset']);
     expect(g.json.deploymentGroupInfo.lastSuccessfulDeployment.deploymentId).toBe(id);
     expect(g.json.deploymentGroupInfo.targetRevision.s3Location.key).toBe(key);
+
+    // when another instance joins the group (tagged into both tag groups)
+    await world.cliOk(['deploy', 'add-tags-to-on-premises-instances', '--instance-names', 'sim-5', '--tags', 'Key=zone,Value=a']);
+    // then it gets the group's last successful revision on its own, as an Auto Scaling scale-out would
+    const auto = await eventually(async () => {
+      const list = await world.cliOk(['deploy', 'list-deployments', '--application-name', 'fleet-app', '--deployment-group-name', 'g-tagset']);
+      const ids = (list.json.deployments as string[]).filter((d) => d !== id);
+      if (ids.length !== 1) throw new Error(`expected one more deployment, have ${ids.length}`);
+      return ids[0]!;
+    }, 20_000, 200);
+    const autoInfo = await world.finished(auto);
+    expect(autoInfo.status, await world.failures(auto)).toBe('Succeeded');
+    expect(autoInfo.creator).toBe('autoscaling');
+    expect(Object.keys(await world.targets(auto))).toEqual(['sim-5']);
+    expect(fs.readFileSync(path.join(world.agent('sim-5').filesDir, 'srv/tagset/index.html'), 'utf8')).toContain('probe v1');
   }, 90_000);
 });

@@ -35,6 +35,7 @@ describe('deployment operations', () => {
     const d = h.store.getDeployment(id)!;
     expect(d).toMatchObject({ status: 'Created', deploymentConfigName: 'CodeDeployDefault.AllAtOnce', minimumHealthyHosts: { type: 'HOST_COUNT', value: 0 }, fileExistsBehavior: 'DISALLOW', creator: 'user' });
     expect(d.bundle).toMatchObject({ bundleType: 'zip', size: 48 });
+    expect(d.eventTimeouts).toEqual({ default: 3600 }); // the stored bytes are no zip: the agent will say so; timeouts stay the hour
     expect(h.store.listTargets(id).map((t) => t.targetId)).toEqual(['h1', 'h2']);
     const info = (await h.ok('GetDeployment', { deploymentId: id })).deploymentInfo;
     expect(info).toMatchObject({ deploymentId: id, status: 'Created', description: 'first', deploymentOverview: { Pending: 2, InProgress: 0, Succeeded: 0, Failed: 0, Skipped: 0, Ready: 0 } });

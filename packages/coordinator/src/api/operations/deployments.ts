@@ -2,6 +2,7 @@
  * Deployments: CreateDeployment resolves the group's targets and the revision's stored bundle and
  * hands the deployment to the engine; the rest read what the engine records, in CodeDeploy's shapes.
  */
+import { DEFAULT_TIMEOUT_SECONDS } from '@fleetdeploy/shared';
 import { ApiError } from '../api-error.js';
 import type { ApiContext } from '../context.js';
 import type { Input } from '../input.js';
@@ -9,7 +10,8 @@ import { epochSeconds, optionalBoolean, optionalObject, optionalString, page, pa
 import type { DeploymentRecord, DeploymentStatus, RevisionLocation, TargetRecord } from '../../store/records.js';
 import { DeploymentStatuses, isFinalStatus } from '../../store/records.js';
 import { newDeploymentId } from '../../ids.js';
-import { newTarget } from '../../deployment/instance-lifecycle.js';
+import { IN_PLACE_EVENTS, newTarget } from '../../deployment/instance-lifecycle.js';
+import { eventTimeouts, readBundleAppSpec } from '../../artifacts/bundle-appspec.js';
 import { groupInstances } from '../../deployment/targets.js';
 import { applicationNameField, requireApplication } from './applications.js';
 import { requireGroup } from './deployment-groups.js';
@@ -18,8 +20,6 @@ import { parseRevisionLocation, revisionKey } from './revision-location.js';
 import { noteRevisionUsed } from './revisions.js';
 
 const FILE_EXISTS = ['DISALLOW', 'OVERWRITE', 'RETAIN'] as const;
-/** DEFAULT_EVENT_TIMEOUT_SECONDS is CodeDeploy's limit for one lifecycle event. */
-const DEFAULT_EVENT_TIMEOUT_SECONDS = 3600;
 const MAX_TARGETS = 1000;
 
 /** deploymentIdField reads a deploymentId. */
@@ -121,9 +121,23 @@ function resolveBundle(ctx: ApiContext, revision: RevisionLocation): NonNullable
   return { sha256: object.sha256, size: object.size, bundleType: s3.bundleType };
 }
 
+/**
+ * bundleTimeouts reads the hooks' timeouts from the stored bundle a request names, before the
+ * transaction that validates everything (reading is asynchronous; the bundle is content-addressed,
+ * so what was read is what will be served). Anything unreadable leaves the default hour.
+ */
+async function bundleTimeouts(ctx: ApiContext, revision: unknown): Promise<Record<string, number>> {
+  try {
+    const bundle = resolveBundle(ctx, parseRevisionLocation(revision));
+    return eventTimeouts(await readBundleAppSpec(ctx.blobs.path(bundle.sha256), bundle.bundleType), IN_PLACE_EVENTS);
+  } catch {
+    return { default: DEFAULT_TIMEOUT_SECONDS }; // the transaction below reports what is wrong with the request
+  }
+}
+
 /** deploymentOperations are the deployment operations of the CodeDeploy API. */
 export const deploymentOperations = {
-  CreateDeployment(input: Input, ctx: ApiContext) {
+  async CreateDeployment(input: Input, ctx: ApiContext) {
     const applicationName = applicationNameField(input);
     const groupName = requiredString(input, 'deploymentGroupName', { required: 'DeploymentGroupNameRequiredException', invalid: 'InvalidDeploymentGroupNameException', max: 100 });
     const description = optionalString(input, 'description', { invalid: 'InvalidDescriptionException' });
@@ -136,6 +150,7 @@ export const deploymentOperations = {
       throw new ApiError('InvalidTargetInstancesException', 'targetInstances is for blue/green deployments, which this coordinator does not run yet');
     }
 
+    const timeouts = await bundleTimeouts(ctx, input.revision);
     const deploymentId = newDeploymentId();
     ctx.store.transaction(() => {
       requireApplication(ctx, applicationName);
@@ -177,7 +192,7 @@ export const deploymentOperations = {
         ignoreApplicationStopFailures: ignoreStop,
         updateOutdatedInstancesOnly: outdatedOnly,
         fileExistsBehavior: fileExists as DeploymentRecord['fileExistsBehavior'],
-        eventTimeouts: { default: DEFAULT_EVENT_TIMEOUT_SECONDS },
+        eventTimeouts: timeouts,
         deploymentStatusMessages: [],
       };
       ctx.store.putDeployment(deployment);
