@@ -12,7 +12,6 @@
  *                          └── sweep (clock): deadlines, agent grace
  */
 import type { Logger } from 'pino';
-import type { MinimumHealthyHosts } from '@fleetdeploy/shared';
 import { minimumHealthyCount } from '@fleetdeploy/shared';
 import type { Clock, Timer } from '../clock.js';
 import type { CoordinatorConfig } from '../config.js';
@@ -20,7 +19,7 @@ import type { Store } from '../store/store.js';
 import type { CommandRecord, DeploymentRecord, InstanceHealthRecord, TargetRecord } from '../store/records.js';
 import type { BlobStore } from '../artifacts/blob-store.js';
 import type { DeploymentEngine } from '../api/context.js';
-import { newUuid } from '../ids.js';
+import { newDeploymentId, newUuid } from '../ids.js';
 import type { FleetEffect, FleetStep } from './fleet-plan.js';
 import { onStop, onTargetResult, orderTargets, startFleet } from './fleet-plan.js';
 import type { EventOutcome } from './instance-lifecycle.js';
@@ -28,7 +27,6 @@ import { finishEvent, newTarget, skipTarget, startNextEvent } from './instance-l
 import { groupInstances, healthOf } from './targets.js';
 import { outcomeMessage } from './outcome-messages.js';
 import { revisionKey } from '../api/operations/revision-location.js';
-import { newDeploymentId } from '../ids.js';
 
 /** AgentLink is what the engine needs from the agent server. */
 export interface AgentLink {
@@ -230,7 +228,7 @@ export function createEngine(deps: EngineDeps): Engine {
       const group = store.getGroupById(deployment.deploymentGroupId);
       const currentKey = group?.targetRevision === undefined ? undefined : revisionKey(group.targetRevision);
       const ordered = orderTargets(targets.map((t) => healthOf(t.targetId, health.find((h) => h.instanceName === t.targetId), currentKey)));
-      const minimum = minimumOf(deployment.minimumHealthyHosts, ordered.length);
+      const minimum = minimumHealthyCount(deployment.minimumHealthyHosts, ordered.length);
       const started: DeploymentRecord = { ...deployment, status: 'InProgress', startTime: clock.now() };
       applyStep(started, startFleet(ordered, minimum), out);
       log.info({ deploymentId, targets: ordered.length, minimumHealthy: minimum }, 'deployment started');
@@ -425,9 +423,4 @@ export function createEngine(deps: EngineDeps): Engine {
       return store.getDeployment(command.deploymentId)?.bundle;
     },
   };
-}
-
-/** minimumOf is the number of healthy instances a configuration keeps out of `total`. */
-export function minimumOf(min: MinimumHealthyHosts, total: number): number {
-  return minimumHealthyCount(min, total);
 }

@@ -6,7 +6,7 @@ import { matchesSelector } from '../fleet/tag-match.js';
 import type { TargetSelector } from '../fleet/tag-match.js';
 import type { InstanceHealth } from './fleet-plan.js';
 
-/** selectorOf is a group's on-premises targeting as tag-match understands it. */
+/** selectorOf is how a group chooses on-premises instances: its tag set when it has one, else its filters. */
 export function selectorOf(group: DeploymentGroupRecord): TargetSelector {
   return group.onPremisesTagSet.length > 0 ? { tagSet: group.onPremisesTagSet } : { filters: group.onPremisesInstanceTagFilters };
 }

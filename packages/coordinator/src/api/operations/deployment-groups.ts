@@ -11,7 +11,7 @@ import type { ApiContext } from '../context.js';
 import type { Input } from '../input.js';
 import { epochSeconds, nameField, optionalArray, optionalBoolean, optionalObject, optionalString, page, pageStart, stringList } from '../input.js';
 import type { DeploymentGroupRecord, DeploymentSummary } from '../../store/records.js';
-import type { TagFilter, TargetSelector } from '../../fleet/tag-match.js';
+import type { TagFilter } from '../../fleet/tag-match.js';
 import { checkSelector } from '../../fleet/tag-match.js';
 import { newUuid } from '../../ids.js';
 import { applicationNameField, requireApplication } from './applications.js';
@@ -46,10 +46,8 @@ export function requireGroup(ctx: ApiContext, applicationName: string, groupName
   return group;
 }
 
-/** groupSelector is how a group chooses on-premises instances: its tag set when it has one, else its filters. */
-export function groupSelector(group: DeploymentGroupRecord): TargetSelector {
-  return group.onPremisesTagSet.length > 0 ? { tagSet: group.onPremisesTagSet } : { filters: group.onPremisesInstanceTagFilters };
-}
+/** groupSelector is how a group chooses on-premises instances (the engine's rule, shared with the API). */
+export { selectorOf as groupSelector } from '../../deployment/targets.js';
 
 function lastDeployment(d: DeploymentSummary | undefined) {
   return d === undefined ? undefined : { deploymentId: d.deploymentId, status: d.status, endTime: epochSeconds(d.endTime), createTime: epochSeconds(d.createTime) };
