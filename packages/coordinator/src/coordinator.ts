@@ -46,11 +46,20 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     log,
   });
 
-  const agentPort = await agents.listen(config.host, config.agentPort);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.apiPort, config.host, () => resolve());
-  });
+  let agentPort: number;
+  try {
+    agentPort = await agents.listen(config.host, config.agentPort);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.apiPort, config.host, () => resolve());
+    });
+  } catch (err) {
+    // Nothing may keep the process alive after a failed start: close what did open.
+    await agents.close();
+    server.close();
+    store.close();
+    throw err;
+  }
   const apiPort = (server.address() as AddressInfo).port;
   engine.start();
   const apiUrl = `http://${config.host}:${apiPort}`;

@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from './config.js';
+import type { CoordinatorConfig } from './config.js';
 import { createLogger } from './log.js';
 import { startCoordinator } from './coordinator.js';
 
@@ -29,7 +30,9 @@ program
       logLevel: opts.logLevel,
     });
     const log = createLogger(config.logLevel);
-    const running = await startCoordinator(config, log);
+    const running = await startCoordinator(config, log).catch((err: unknown) => {
+      throw describeStartFailure(err, config);
+    });
     // The one line scripts and the simulation wait for.
     console.log(`fleetdeploy-coordinator listening api=${running.apiUrl} agents=${running.agentAddress} data=${config.dataDir}`);
     let stopping = false;
@@ -49,10 +52,26 @@ program
     process.on('SIGINT', () => shutdown('SIGINT'));
   });
 
+/**
+ * describeStartFailure turns the ways a start can fail because of the machine (a port in use, a data
+ * directory that is a file or not writable, a database from a newer coordinator) into a
+ * {@link ConfigError} that says what to change; anything else passes through as a bug.
+ */
+function describeStartFailure(err: unknown, config: CoordinatorConfig): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === 'EADDRINUSE' || /EADDRINUSE|address already in use|No address added/i.test(message)) {
+    return new ConfigError(`cannot listen on ${config.host} port ${config.apiPort} (API) or ${config.agentPort} (agents): another process uses it; pick others with --port / --agent-port`);
+  }
+  if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EROFS' || code === 'SQLITE_CANTOPEN') {
+    return new ConfigError(`cannot use the data directory ${config.dataDir}: ${message}; choose another with --data-dir`);
+  }
+  if (/schema version/.test(message)) return new ConfigError(message);
+  return err;
+}
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) console.error(`ERROR: ${err.message}`);
-  else if (err instanceof Error && /EADDRINUSE/.test(err.message)) console.error(`ERROR: ${err.message}: another process uses that port; pick another with --port / --agent-port`);
-  else if (err instanceof Error && /schema version/.test(err.message)) console.error(`ERROR: ${err.message}`);
   else {
     console.error('fleetdeploy-coordinator: unexpected internal error, please report it:');
     console.error(err);
