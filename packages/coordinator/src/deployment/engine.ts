@@ -26,6 +26,7 @@ import type { EventOutcome } from './instance-lifecycle.js';
 import { finishEvent, newTarget, skipTarget, startNextEvent } from './instance-lifecycle.js';
 import { groupInstances, healthOf } from './targets.js';
 import { outcomeMessage } from './outcome-messages.js';
+import type { DeploymentEvent, DeploymentEventListener } from './events.js';
 import { revisionKey } from '../api/operations/revision-location.js';
 
 /** AgentLink is what the engine needs from the agent server. */
@@ -54,6 +55,8 @@ export interface Engine extends DeploymentEngine {
   commandResult(instanceName: string, result: AgentResult): void;
   /** bundleFor answers DownloadBundle: the stored bundle of a command sent to this instance, if any. */
   bundleFor(instanceName: string, commandId: string): DeploymentRecord['bundle'] | undefined;
+  /** subscribe receives every committed change of a deployment, an instance or a lifecycle event; returns an unsubscribe. */
+  subscribe(listener: DeploymentEventListener): () => void;
 }
 
 /** EngineDeps are passed in by the composition root. */
@@ -72,6 +75,7 @@ const SWEEP_MS = 500;
 const RECONCILE_DELAY_MS = 200;
 
 interface Outbox {
+  events: DeploymentEvent[];
   send: CommandRecord[];
   cancel: { instanceName: string; commandId: string }[];
   ack: { instanceName: string; commandId: string }[];
@@ -90,7 +94,8 @@ export function createEngine(deps: EngineDeps): Engine {
   let reconcileTimer: Timer | undefined;
   let running = false;
 
-  const emptyOutbox = (): Outbox => ({ send: [], cancel: [], ack: [], finished: [] });
+  const emptyOutbox = (): Outbox => ({ events: [], send: [], cancel: [], ack: [], finished: [] });
+  const listeners = new Set<DeploymentEventListener>();
 
   /** Runs `decide` in a transaction, then performs what it put in the outbox. */
   function act(what: string, decide: (out: Outbox) => void): void {
@@ -109,6 +114,31 @@ export function createEngine(deps: EngineDeps): Engine {
     for (const c of out.cancel) agents.cancel(c.instanceName, c.commandId, 'the deployment was stopped');
     for (const a of out.ack) agents.acknowledge(a.instanceName, a.commandId);
     if (out.finished.length > 0) scheduleReconcile();
+    for (const event of out.events) {
+      for (const listener of listeners) {
+        try {
+          listener(event);
+        } catch (err) {
+          log.error({ err }, 'deployment event listener failed');
+        }
+      }
+    }
+  }
+
+  /** Records what changed on an instance between two versions of its record (inside a transaction). */
+  function noteTarget(before: TargetRecord, after: TargetRecord, out: Outbox): void {
+    const at = after.lastUpdatedAt;
+    after.lifecycleEvents.forEach((e, i) => {
+      if (e.status === before.lifecycleEvents[i]?.status || e.status === 'Skipped') return;
+      out.events.push({ type: 'lifecycleEvent', deploymentId: after.deploymentId, instanceName: after.targetId, lifecycleEvent: e.lifecycleEventName, status: e.status, ...(e.diagnostics && e.status === 'Failed' ? { diagnostics: e.diagnostics } : {}), at });
+    });
+    if (after.status !== before.status) out.events.push({ type: 'instance', deploymentId: after.deploymentId, instanceName: after.targetId, status: after.status, at });
+  }
+
+  /** Stores an instance's new record and notes the change. */
+  function saveTarget(before: TargetRecord, after: TargetRecord, out: Outbox): void {
+    store.putTarget(after);
+    noteTarget(before, after, out);
   }
 
   function reloadOpen(): void {
@@ -160,12 +190,12 @@ export function createEngine(deps: EngineDeps): Engine {
     switch (effect.type) {
       case 'startTarget': {
         const target = store.getTarget(deployment.deploymentId, effect.id);
-        if (target !== undefined) store.putTarget(nextCommand(deployment, target, out));
+        if (target !== undefined) saveTarget(target, nextCommand(deployment, target, out), out);
         return deployment;
       }
       case 'skipTarget': {
         const target = store.getTarget(deployment.deploymentId, effect.id);
-        if (target !== undefined) store.putTarget(skipTarget(target, now));
+        if (target !== undefined) saveTarget(target, skipTarget(target, now), out);
         return deployment;
       }
       case 'cancelTarget': {
@@ -214,6 +244,7 @@ export function createEngine(deps: EngineDeps): Engine {
     const revision = store.getRevision(deployment.applicationName, key);
     if (revision !== undefined) store.putRevision({ ...revision, lastUsedTime: now });
     out.finished.push(deployment.deploymentId);
+    out.events.push({ type: 'deployment', deploymentId: deployment.deploymentId, status, ...(errorCode === undefined ? {} : { errorCode }), at: now });
     log.info({ deploymentId: deployment.deploymentId, status, errorCode }, 'deployment finished');
     return done;
   }
@@ -230,6 +261,7 @@ export function createEngine(deps: EngineDeps): Engine {
       const ordered = orderTargets(targets.map((t) => healthOf(t.targetId, health.find((h) => h.instanceName === t.targetId), currentKey)));
       const minimum = minimumHealthyCount(deployment.minimumHealthyHosts, ordered.length);
       const started: DeploymentRecord = { ...deployment, status: 'InProgress', startTime: clock.now() };
+      out.events.push({ type: 'deployment', deploymentId, status: 'InProgress', at: clock.now() });
       applyStep(started, startFleet(ordered, minimum), out);
       log.info({ deploymentId, targets: ordered.length, minimumHealthy: minimum }, 'deployment started');
     });
@@ -250,10 +282,10 @@ export function createEngine(deps: EngineDeps): Engine {
       now: clock.now(),
     });
     if (finished.final === undefined) {
-      store.putTarget(nextCommand(deployment, finished.target, out));
+      saveTarget(target, nextCommand(deployment, finished.target, out), out);
       return;
     }
-    store.putTarget(finished.target);
+    saveTarget(target, finished.target, out);
     applyStep(deployment, onTargetResult(deployment.plan, command.instanceName, finished.final), out);
   }
 
@@ -415,6 +447,11 @@ export function createEngine(deps: EngineDeps): Engine {
         if (command === undefined || command.state === 'done' || command.instanceName !== instanceName) return;
         settle(command, { status: result.status, diagnostics: result.diagnostics }, out);
       });
+    },
+
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
     },
 
     bundleFor(instanceName, commandId) {

@@ -1,0 +1,22 @@
+/**
+ * DeploymentEvent is what the engine tells the outside world after each committed step: the
+ * coordinator's event stream (the CLI's --watch, later triggers) is built on these. Published only
+ * after the store transaction commits, so a listener never sees a step that was rolled back.
+ */
+import type { DeploymentStatus, LifecycleEventRecord, TargetStatus } from '../store/records.js';
+
+export type DeploymentEvent =
+  | { type: 'deployment'; deploymentId: string; status: DeploymentStatus; errorCode?: string; at: number }
+  | { type: 'instance'; deploymentId: string; instanceName: string; status: TargetStatus; at: number }
+  | {
+      type: 'lifecycleEvent';
+      deploymentId: string;
+      instanceName: string;
+      lifecycleEvent: string;
+      status: LifecycleEventRecord['status'];
+      diagnostics?: LifecycleEventRecord['diagnostics'];
+      at: number;
+    };
+
+/** DeploymentEventListener receives events in the order the engine committed them. */
+export type DeploymentEventListener = (event: DeploymentEvent) => void;
