@@ -42,8 +42,8 @@ const children = new Set();
 const tempDirs = [];
 let cleaned = false;
 
-export function tempDir(prefix) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+export function tempDir(prefix, parent = os.tmpdir()) {
+  const dir = fs.mkdtempSync(path.join(parent, prefix));
   tempDirs.push(dir);
   return dir;
 }
@@ -173,9 +173,9 @@ export class RssSampler {
 // ---------------------------------------------------------------------------------------------
 // The coordinator.
 
-/** startCoordinator runs `fleetdeploy-coordinator serve` and resolves on its listening line. */
-export async function startCoordinator({ dataDir, apiPort = 0, agentPort = 0, env = {}, args = [] }) {
-  const child = spawnGroup(process.execPath, [COORDINATOR_BIN, 'serve', '--data-dir', dataDir, '--port', String(apiPort), '--agent-port', String(agentPort), '--log-level', 'warn', ...args], {
+/** startCoordinator runs `fleetdeploy-coordinator serve` (with `nodeArgs` for node, e.g. --cpu-prof) and resolves on its listening line. */
+export async function startCoordinator({ dataDir, apiPort = 0, agentPort = 0, env = {}, args = [], nodeArgs = [] }) {
+  const child = spawnGroup(process.execPath, [...nodeArgs, COORDINATOR_BIN, 'serve', '--data-dir', dataDir, '--port', String(apiPort), '--agent-port', String(agentPort), '--log-level', 'warn', ...args], {
     env: { ...process.env, ...env },
   });
   let stderr = '';
@@ -312,10 +312,13 @@ export async function explain(cd, info) {
  */
 export function startWorkers({ total, processes, prefix, agentAddress, baseDir }) {
   const per = Math.ceil(total / processes);
+  // BENCH_WORKER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the agent workers; they
+  // stop on SIGTERM, so the profile is written when the benchmark ends (see stopWorkers).
+  const workerNodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const workers = [];
   for (let w = 0, offset = 0; offset < total; w++, offset += per) {
     const count = Math.min(per, total - offset);
-    const child = spawnGroup(process.execPath, [WORKER, '--count', String(count), '--offset', String(offset), '--prefix', prefix, '--coordinator', agentAddress, '--base-dir', path.join(baseDir, `w${w}`)]);
+    const child = spawnGroup(process.execPath, [...workerNodeArgs, WORKER, '--count', String(count), '--offset', String(offset), '--prefix', prefix, '--coordinator', agentAddress, '--base-dir', path.join(baseDir, `w${w}`)]);
     const worker = { child, count, ready: 0, started: false, drops: 0, stderr: '' };
     readline.createInterface({ input: child.stdout }).on('line', (l) => {
       const m = /^status ready=(\d+) started=(\d) drops=(\d+)/.exec(l);
@@ -333,6 +336,11 @@ export function startWorkers({ total, processes, prefix, agentAddress, baseDir }
   const sum = (k) => workers.reduce((a, w) => a + w[k], 0);
   return {
     workers,
+    /** stop sends SIGTERM to every worker and waits (up to 10 s) for them to exit. */
+    async stop() {
+      for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGTERM');
+      await Promise.race([Promise.all(workers.map((w) => w.child.exited)), sleep(10_000)]);
+    },
     pids: workers.map((w) => w.child.pid),
     ready: () => sum('ready'),
     drops: () => sum('drops'),
@@ -348,6 +356,15 @@ export function startWorkers({ total, processes, prefix, agentAddress, baseDir }
       }
     },
   };
+}
+
+/** fsType names the file system a folder is on (ext4, tmpfs...). */
+export function fsType(dir) {
+  try {
+    return execFileSync('stat', ['-f', '-c', '%T', dir], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
 }
 
 export const fmt = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : String(n));
