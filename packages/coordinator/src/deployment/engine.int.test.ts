@@ -147,6 +147,7 @@ describe('engine', () => {
     expect(w.sent).toHaveLength(1);
     expect(w.store.getDeployment('d-1')).toMatchObject({ status: 'Stopped', errorInformation: { code: 'MANUAL_STOP' } });
     expect(w.store.listTargets('d-1').map((t) => t.status)).toEqual(['Failed', 'Skipped', 'Skipped']);
+    expect(w.store.getDeployment('d-1')!.rollbackInfo).toBeUndefined(); // no rollback was asked for
   });
 
   it('after a restart, re-sends what had no result when the agent connects, and finishes the deployment', () => {
@@ -164,5 +165,53 @@ describe('engine', () => {
     expect(w.sent.map((c) => c.commandId)).toEqual([inFlight.commandId]);
     while (answerAll(w) > 0) for (const h of HOSTS) w.engine.agentConnected(h, []);
     expect(w.store.getDeployment('d-1')!.status).toBe('Succeeded');
+  });
+
+  describe('rollbacks', () => {
+    /** A group that deployed d-good successfully to the hosts, with the given autoRollbackConfiguration. */
+    function groupWithHistory(autoRollbackConfiguration?: { enabled: boolean; events: string[] }): void {
+      seed(w);
+      w.store.putGroup({
+        ...w.store.getGroupById('gid')!,
+        onPremisesInstanceTagFilters: [{ Key: 'env', Value: 'prod', Type: 'KEY_AND_VALUE' }],
+        lastSuccessfulDeployment: { deploymentId: 'd-good', status: 'Succeeded', createTime: 0 },
+        targetRevision: { revisionType: 'S3', s3Location: { bucket: 'bucket-1', key: 'good', bundleType: 'zip' } },
+        extra: autoRollbackConfiguration ? { autoRollbackConfiguration } : {},
+      });
+      w.store.putDeployment(deploymentRecord({ deploymentId: 'd-good', status: 'Succeeded', revision: { revisionType: 'S3', s3Location: { bucket: 'bucket-1', key: 'good', bundleType: 'zip' } } }));
+      for (const h of HOSTS) w.store.putInstance({ instanceName: h, instanceArn: h, registerTime: 0, tags: [{ Key: 'env', Value: 'prod' }] });
+    }
+
+    it('a failed deployment with DEPLOYMENT_FAILURE rollback starts a deployment of the last good revision, linked both ways', () => {
+      groupWithHistory({ enabled: true, events: ['DEPLOYMENT_FAILURE'] });
+      w.engine.start();
+      answerAll(w, () => bad); // h1's ApplicationStop fails: OneAtATime cannot go on
+      const failed = w.store.getDeployment('d-1')!;
+      expect(failed.status).toBe('Failed');
+      const rollbackId = failed.rollbackInfo!.rollbackDeploymentId!;
+      const rollback = w.store.getDeployment(rollbackId)!;
+      expect(rollback).toMatchObject({ creator: 'codeDeployRollback', status: 'InProgress', rollbackInfo: { rollbackTriggeringDeploymentId: 'd-1' } });
+      expect(rollback.revision.s3Location!.key).toBe('good');
+      while (answerAll(w) > 0);
+      expect(w.store.getDeployment(rollbackId)!.status).toBe('Succeeded');
+      expect(w.store.activeDeployments()).toEqual([]); // a rollback is never rolled back again, nor loops
+    });
+
+    it('StopDeployment with autoRollbackEnabled rolls back to the last good revision', () => {
+      groupWithHistory();
+      w.engine.start();
+      w.engine.stopRequested('d-1', true);
+      answerAll(w, () => bad);
+      expect(w.store.getDeployment('d-1')!.rollbackInfo?.rollbackDeploymentId).toBeDefined();
+    });
+
+    it('says why when there is nothing to roll back to', () => {
+      seed(w, { autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE'] } });
+      w.engine.start();
+      answerAll(w, () => bad);
+      const failed = w.store.getDeployment('d-1')!;
+      expect(failed.rollbackInfo).toEqual({ rollbackMessage: expect.stringContaining('no earlier successful revision') });
+      expect(w.store.activeDeployments()).toEqual([]);
+    });
   });
 });

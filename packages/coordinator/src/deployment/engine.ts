@@ -16,7 +16,7 @@ import { minimumHealthyCount } from '@fleetdeploy/shared';
 import type { Clock, Timer } from '../clock.js';
 import type { CoordinatorConfig } from '../config.js';
 import type { Store } from '../store/store.js';
-import type { CommandRecord, DeploymentRecord, InstanceHealthRecord, TargetRecord } from '../store/records.js';
+import type { CommandRecord, DeploymentGroupRecord, DeploymentRecord, InstanceHealthRecord, TargetRecord } from '../store/records.js';
 import type { BlobStore } from '../artifacts/blob-store.js';
 import type { DeploymentEngine } from '../api/context.js';
 import { newDeploymentId, newUuid } from '../ids.js';
@@ -26,6 +26,7 @@ import type { EventOutcome } from './instance-lifecycle.js';
 import { finishEvent, newTarget, skipTarget, startNextEvent } from './instance-lifecycle.js';
 import { groupInstances, healthOf } from './targets.js';
 import { outcomeMessage } from './outcome-messages.js';
+import { decideRollback } from './rollback.js';
 import type { DeploymentEvent, DeploymentEventListener } from './events.js';
 import { revisionKey } from '../api/operations/revision-location.js';
 
@@ -76,6 +77,8 @@ const RECONCILE_DELAY_MS = 200;
 
 interface Outbox {
   events: DeploymentEvent[];
+  /** Deployments created in this step (rollbacks) that start once it is committed. */
+  begin: string[];
   send: CommandRecord[];
   cancel: { instanceName: string; commandId: string }[];
   ack: { instanceName: string; commandId: string }[];
@@ -94,7 +97,7 @@ export function createEngine(deps: EngineDeps): Engine {
   let reconcileTimer: Timer | undefined;
   let running = false;
 
-  const emptyOutbox = (): Outbox => ({ events: [], send: [], cancel: [], ack: [], finished: [] });
+  const emptyOutbox = (): Outbox => ({ events: [], begin: [], send: [], cancel: [], ack: [], finished: [] });
   const listeners = new Set<DeploymentEventListener>();
 
   /** Runs `decide` in a transaction, then performs what it put in the outbox. */
@@ -114,6 +117,7 @@ export function createEngine(deps: EngineDeps): Engine {
     for (const c of out.cancel) agents.cancel(c.instanceName, c.commandId, 'the deployment was stopped');
     for (const a of out.ack) agents.acknowledge(a.instanceName, a.commandId);
     if (out.finished.length > 0) scheduleReconcile();
+    for (const id of out.begin) begin(id);
     for (const event of out.events) {
       for (const listener of listeners) {
         try {
@@ -241,12 +245,45 @@ export function createEngine(deps: EngineDeps): Engine {
         ...(status === 'Succeeded' ? { lastSuccessfulDeployment: summary, targetRevision: deployment.revision } : {}),
       });
     }
+    const decision = decideRollback(deployment, group, status);
+    if (decision.rollback && group !== undefined) {
+      const rollbackId = createRollback(deployment, group, now);
+      if (rollbackId !== undefined) {
+        done.rollbackInfo = { ...done.rollbackInfo, rollbackDeploymentId: rollbackId };
+        out.begin.push(rollbackId);
+      }
+    } else if (!decision.rollback && decision.message !== undefined) {
+      done.rollbackInfo = { ...done.rollbackInfo, rollbackMessage: decision.message };
+    }
     const revision = store.getRevision(deployment.applicationName, key);
     if (revision !== undefined) store.putRevision({ ...revision, lastUsedTime: now });
     out.finished.push(deployment.deploymentId);
     out.events.push({ type: 'deployment', deploymentId: deployment.deploymentId, status, ...(errorCode === undefined ? {} : { errorCode }), at: now });
     log.info({ deploymentId: deployment.deploymentId, status, errorCode }, 'deployment finished');
     return done;
+  }
+
+  /**
+   * Stores a rollback of `failed`: the group's last successful deployment again, to the group's
+   * instances now, with the failed deployment's configuration (inside a transaction).
+   */
+  function createRollback(failed: DeploymentRecord, group: DeploymentGroupRecord, now: number): string | undefined {
+    const good = group.lastSuccessfulDeployment === undefined ? undefined : store.getDeployment(group.lastSuccessfulDeployment.deploymentId);
+    if (good === undefined) return undefined;
+    const rollback = copyDeployment(good, {
+      deploymentId: newDeploymentId(),
+      deploymentConfigName: failed.deploymentConfigName,
+      minimumHealthyHosts: failed.minimumHealthyHosts,
+      creator: 'codeDeployRollback',
+      createTime: now,
+      previousRevision: failed.revision,
+      description: `Rollback of ${failed.deploymentId} to the last successful revision (from ${good.deploymentId})`,
+      rollbackInfo: { rollbackTriggeringDeploymentId: failed.deploymentId },
+    });
+    store.putDeployment(rollback);
+    for (const i of groupInstances(group, store.listInstances())) store.putTarget(newTarget(rollback.deploymentId, i.instanceName, now));
+    log.info({ deploymentId: rollback.deploymentId, rollbackOf: failed.deploymentId }, 'rollback deployment created');
+    return rollback.deploymentId;
   }
 
   /** Starts a Created deployment: orders its targets and releases the first batch. */
@@ -349,25 +386,15 @@ export function createEngine(deps: EngineDeps): Engine {
         const source = store.getDeployment(group.lastSuccessfulDeployment.deploymentId);
         if (source === undefined) continue;
         const now = clock.now();
-        const deployment: DeploymentRecord = {
-          ...source,
+        const deployment = copyDeployment(source, {
           deploymentId: newDeploymentId(),
           deploymentGroupName: group.deploymentGroupName,
           creator: 'autoscaling',
           // Each joining instance is deployed to on its own account; the group's minimum is about its running fleet.
           minimumHealthyHosts: { type: 'HOST_COUNT', value: 0 },
-          status: 'Created',
           createTime: now,
           description: `fleetdeploy: ${joined.length} instance(s) joined the group; deploying its last successful revision`,
-          previousRevision: undefined,
-          plan: undefined,
-          stopRequested: undefined,
-          errorInformation: undefined,
-          startTime: undefined,
-          completeTime: undefined,
-          updateOutdatedInstancesOnly: false,
-          deploymentStatusMessages: [],
-        };
+        });
         store.putDeployment(deployment);
         for (const i of joined) store.putTarget(newTarget(deployment.deploymentId, i.instanceName, now));
         created.push(deployment.deploymentId);
@@ -460,4 +487,13 @@ export function createEngine(deps: EngineDeps): Engine {
       return store.getDeployment(command.deploymentId)?.bundle;
     },
   };
+}
+
+/**
+ * copyDeployment makes a new Created deployment of the same revision and bundle as `source`, with
+ * none of its progress: used for rollbacks and for instances that join a group.
+ */
+function copyDeployment(source: DeploymentRecord, over: Pick<DeploymentRecord, 'deploymentId' | 'creator' | 'createTime' | 'minimumHealthyHosts'> & Partial<DeploymentRecord>): DeploymentRecord {
+  const { plan: _plan, stopRequested: _stop, errorInformation: _error, startTime: _start, completeTime: _complete, rollbackInfo: _rollback, previousRevision: _previous, autoRollbackConfiguration: _auto, ...kept } = source;
+  return { ...kept, status: 'Created', updateOutdatedInstancesOnly: false, deploymentStatusMessages: [], ...over };
 }

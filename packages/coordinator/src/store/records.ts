@@ -125,6 +125,10 @@ export interface DeploymentRecord {
   /** Seconds the coordinator allows each lifecycle event before it fails the instance. */
   eventTimeouts: Record<string, number>;
   plan?: FleetPlan;
+  /** The deployment's own autoRollbackConfiguration, overriding its group's. */
+  autoRollbackConfiguration?: { enabled?: boolean; events?: string[] };
+  /** Links a deployment and its rollback, both ways. */
+  rollbackInfo?: { rollbackDeploymentId?: string; rollbackTriggeringDeploymentId?: string; rollbackMessage?: string };
   /** Set by StopDeployment; the driver acts on it. */
   stopRequested?: { at: number; autoRollbackEnabled: boolean };
   deploymentStatusMessages: string[];

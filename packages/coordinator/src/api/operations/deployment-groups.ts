@@ -116,7 +116,8 @@ function alarmConfiguration(input: Input): Input | undefined {
   return { enabled, ignorePollAlarmFailure, alarms: names.map((name) => ({ name })) };
 }
 
-function autoRollbackConfiguration(input: Input): Input | undefined {
+/** autoRollbackConfiguration reads CodeDeploy's AutoRollbackConfiguration (of a group, or of one deployment). */
+export function autoRollbackConfiguration(input: Input): { enabled: boolean; events: string[] } | undefined {
   const type = 'InvalidAutoRollbackConfigException';
   const o = optionalObject(input, 'autoRollbackConfiguration', type);
   if (o === undefined) return undefined;

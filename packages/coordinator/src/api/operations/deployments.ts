@@ -14,7 +14,7 @@ import { IN_PLACE_EVENTS, newTarget } from '../../deployment/instance-lifecycle.
 import { eventTimeouts, readBundleAppSpec } from '../../artifacts/bundle-appspec.js';
 import { groupInstances } from '../../deployment/targets.js';
 import { applicationNameField, requireApplication } from './applications.js';
-import { requireGroup } from './deployment-groups.js';
+import { autoRollbackConfiguration, requireGroup } from './deployment-groups.js';
 import { resolveDeploymentConfig } from './deployment-configs.js';
 import { parseRevisionLocation, revisionKey } from './revision-location.js';
 import { noteRevisionUsed } from './revisions.js';
@@ -64,6 +64,8 @@ export function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
     deploymentStyle: { deploymentType: 'IN_PLACE', deploymentOption: 'WITHOUT_TRAFFIC_CONTROL' },
     instanceTerminationWaitTimeStarted: false,
     fileExistsBehavior: d.fileExistsBehavior,
+    autoRollbackConfiguration: d.autoRollbackConfiguration ?? ctx.store.getGroupById(d.deploymentGroupId)?.extra.autoRollbackConfiguration,
+    rollbackInfo: d.rollbackInfo,
     deploymentStatusMessages: d.deploymentStatusMessages,
     computePlatform: 'Server',
   };
@@ -146,6 +148,7 @@ export const deploymentOperations = {
     if (!(FILE_EXISTS as readonly string[]).includes(fileExists)) throw new ApiError('InvalidFileExistsBehaviorException', `fileExistsBehavior must be DISALLOW, OVERWRITE or RETAIN, got ${JSON.stringify(fileExists)}`);
     const ignoreStop = optionalBoolean(input, 'ignoreApplicationStopFailures', 'InvalidIgnoreApplicationStopFailuresValueException') ?? false;
     const outdatedOnly = optionalBoolean(input, 'updateOutdatedInstancesOnly', 'InvalidUpdateOutdatedInstancesOnlyValueException') ?? false;
+    const rollbackConfig = autoRollbackConfiguration(input);
     if (optionalObject(input, 'targetInstances', 'InvalidTargetInstancesException') !== undefined) {
       throw new ApiError('InvalidTargetInstancesException', 'targetInstances is for blue/green deployments, which this coordinator does not run yet');
     }
@@ -191,6 +194,7 @@ export const deploymentOperations = {
         ...(description !== undefined ? { description } : {}),
         ignoreApplicationStopFailures: ignoreStop,
         updateOutdatedInstancesOnly: outdatedOnly,
+        ...(rollbackConfig !== undefined ? { autoRollbackConfiguration: rollbackConfig } : {}),
         fileExistsBehavior: fileExists as DeploymentRecord['fileExistsBehavior'],
         eventTimeouts: timeouts,
         deploymentStatusMessages: [],
