@@ -16,6 +16,7 @@ import { createBucketApi } from './api/bucket.js';
 import { createCodeDeployApi } from './api/codedeploy.js';
 import { operations } from './api/operations/index.js';
 import { createApiServer } from './api/http-server.js';
+import { createEventStream } from './api/event-stream.js';
 import type { ApiContext } from './api/context.js';
 import { createEngine } from './deployment/engine.js';
 import { createAgentServer } from './rpc/agent-server.js';
@@ -45,6 +46,9 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     healthy: () => store.db.open,
     log,
   });
+  // The deployment event stream shares the API port. TODO(auth): plug in the API's SigV4 verifier once it lands.
+  const events = createEventStream({ ctx, subscribe: (listener) => engine.subscribe(listener), authenticate: () => Promise.resolve(undefined), clock, log: log.child({ part: 'events' }) });
+  server.on('upgrade', (req, socket, head) => events.handleUpgrade(req, socket, head));
 
   let agentPort: number;
   try {
@@ -72,6 +76,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     agentAddress,
     async stop() {
       engine.stop();
+      events.close();
       await agents.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
