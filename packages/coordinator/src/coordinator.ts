@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { CoordinatorConfig } from './config.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
-import { openSqliteStore } from './store/sqlite-store.js';
+import { DATABASE_FILE, openSqliteStore } from './store/sqlite-store.js';
 import { createBucketStore } from './store/bucket-store.js';
 import { createBlobStore } from './artifacts/blob-store.js';
 import { createBucketApi } from './api/bucket.js';
@@ -18,6 +18,10 @@ import { operations } from './api/operations/index.js';
 import { createApiServer } from './api/http-server.js';
 import { createEventStream } from './api/event-stream.js';
 import type { ApiContext } from './api/context.js';
+import { createAccessKeyStore, restrictDataDir } from './auth/access-keys.js';
+import { ensureAdminKey } from './auth/admin-credentials.js';
+import { createBucketGuard, createCodeDeployGuard, createUpgradeAuthenticator } from './auth/request-guards.js';
+import { createSigV4Verifier } from './auth/sigv4-verify.js';
 import { createEngine } from './deployment/engine.js';
 import { createAgentServer } from './rpc/agent-server.js';
 
@@ -25,6 +29,8 @@ import { createAgentServer } from './rpc/agent-server.js';
 export interface RunningCoordinator {
   apiUrl: string;
   agentAddress: string;
+  /** firstAdminKeyFile is where this start wrote the first admin key (only on a data directory's first start). */
+  firstAdminKeyFile?: string;
   stop(): Promise<void>;
 }
 
@@ -32,6 +38,18 @@ export interface RunningCoordinator {
 export async function startCoordinator(config: CoordinatorConfig, log: Logger, clock: Clock = systemClock): Promise<RunningCoordinator> {
   fs.mkdirSync(config.dataDir, { recursive: true });
   const store = openSqliteStore(config.dataDir);
+  const accessKeys = createAccessKeyStore(store.db);
+  let firstKey;
+  try {
+    restrictDataDir(config.dataDir, DATABASE_FILE); // the database holds the access keys' secrets
+    firstKey = ensureAdminKey(config.dataDir, accessKeys, clock.now());
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  if (firstKey !== undefined) log.info({ keyId: firstKey.key.id, file: firstKey.file }, 'first admin access key created');
+  const verifier = createSigV4Verifier({ keys: accessKeys, now: () => clock.now() });
+  const codedeployGuard = createCodeDeployGuard(verifier);
   const buckets = createBucketStore(store.db);
   const blobs = createBlobStore(path.join(config.dataDir, 'blobs'));
   const arnPrefix = `arn:aws:codedeploy:${config.region}:${config.accountId}`;
@@ -41,13 +59,13 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   agents.attach(engine);
   const ctx: ApiContext = { store, clock, engine, buckets, blobs, arnPrefix };
   const server = createApiServer({
-    codedeploy: createCodeDeployApi(operations, ctx, log.child({ part: 'api' })),
-    bucket: createBucketApi({ buckets, blobs, log: log.child({ part: 'bucket' }), now: () => clock.now() }),
+    codedeploy: createCodeDeployApi(operations, ctx, log.child({ part: 'api' }), codedeployGuard),
+    bucket: createBucketApi({ buckets, blobs, log: log.child({ part: 'bucket' }), now: () => clock.now(), guard: createBucketGuard(verifier) }),
     healthy: () => store.db.open,
     log,
   });
-  // The deployment event stream shares the API port. TODO(auth): plug in the API's SigV4 verifier once it lands.
-  const events = createEventStream({ ctx, subscribe: (listener) => engine.subscribe(listener), authenticate: () => Promise.resolve(undefined), clock, log: log.child({ part: 'events' }) });
+  // The deployment event stream shares the API port and its signatures (any live key may watch).
+  const events = createEventStream({ ctx, subscribe: (listener) => engine.subscribe(listener), authenticate: createUpgradeAuthenticator(codedeployGuard), clock, log: log.child({ part: 'events' }) });
   server.on('upgrade', (req, socket, head) => events.handleUpgrade(req, socket, head));
 
   let agentPort: number;
@@ -74,6 +92,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   return {
     apiUrl,
     agentAddress,
+    ...(firstKey !== undefined ? { firstAdminKeyFile: firstKey.file } : {}),
     async stop() {
       engine.stop();
       events.close();

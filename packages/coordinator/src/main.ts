@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from './config.js';
 import type { CoordinatorConfig } from './config.js';
 import { createLogger } from './log.js';
 import { startCoordinator } from './coordinator.js';
+import { keysCommand } from './auth/keys-command.js';
 
 const program = new Command('fleetdeploy-coordinator').description('fleetdeploy coordinator daemon').version('0.1.0').showHelpAfterError();
 
@@ -33,6 +34,9 @@ program
     const running = await startCoordinator(config, log).catch((err: unknown) => {
       throw describeStartFailure(err, config);
     });
+    if (running.firstAdminKeyFile !== undefined) {
+      console.log(`fleetdeploy-coordinator made the first admin access key: ${running.firstAdminKeyFile} (readable only by you; AWS credentials-file format)`);
+    }
     // The one line scripts and the simulation wait for.
     console.log(`fleetdeploy-coordinator listening api=${running.apiUrl} agents=${running.agentAddress} data=${config.dataDir}`);
     let stopping = false;
@@ -66,9 +70,11 @@ function describeStartFailure(err: unknown, config: CoordinatorConfig): unknown 
   if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EROFS' || code === 'SQLITE_CANTOPEN') {
     return new ConfigError(`cannot use the data directory ${config.dataDir}: ${message}; choose another with --data-dir`);
   }
-  if (/schema version/.test(message)) return new ConfigError(message);
+  if (/schema version/.test(message) || (err as Error).name === 'StaleCredentialsError') return new ConfigError(message);
   return err;
 }
+
+program.addCommand(keysCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) console.error(`ERROR: ${err.message}`);

@@ -1,13 +1,15 @@
 /**
- * tar and tgz bundles, parsed with node-tar's Parser as a stream. A tar file has no table of
- * contents, so the scan is a full streaming pass over the headers (decompressing a tgz once for the
- * scan and once for the extraction); neither pass holds more than a few chunks in memory.
+ * tar and tgz bundles, parsed with node-tar's Parser as a stream in one pass: a tar file has no
+ * table of contents, so every header is judged by the bundle index as it streams past, and only
+ * judged bytes reach the writer (see judged-stream.ts). The writer is the host's GNU tar or, without
+ * one, a {@link TreeWriter}; either writes into a staging folder that unpack.ts moves into place once
+ * the whole bundle is judged. Memory holds a few chunks, whatever the bundle's size.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, pipeline } from 'node:stream';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import * as tar from 'tar';
 import type { ReadEntry } from 'tar';
@@ -15,19 +17,24 @@ import type { PendingAttributes } from './attributes.js';
 import type { ArchiveEntry, BundleIndex, EntryKind } from './bundle-index.js';
 import { checkEntryPath } from './entry-guard.js';
 import { extractionError, invalidArchiveError } from './errors.js';
+import { startGnuTarExtraction } from './gnu-tar.js';
+import { JudgedStream } from './judged-stream.js';
 import { TreeWriter } from './tree-writer.js';
-import { DeployError } from '@fleetdeploy/shared';
-import { runCommand } from '../process/spawn.js';
 
 const READ_CHUNK_BYTES = 1024 * 1024;
 const INFLATE_CHUNK_BYTES = 256 * 1024;
 
 /**
- * scanTar reads every header of a tar or tgz bundle into `index`, which refuses the bundle on the
- * first bad entry or exceeded limit; the decompression stops there, so a bomb is never expanded in
- * full. Nothing is written.
+ * extractTarWithGnuTar streams a tar or tgz bundle through `index` into the host's GNU tar
+ * extracting in `stagingDir`, as the AWS agent extracts with `tar -xp`. Node inflates (zlib here is
+ * faster than gzip) and judges each header while tar writes the previous entries on the other core.
+ * The first bad entry or exceeded limit kills tar before it receives that entry's header. Symbolic
+ * links are created by tar, so their targets are only judged by `index.finish()` afterwards: the
+ * caller must not move the staging folder into place before that.
  */
-export async function scanTar(bundlePath: string, label: string, type: 'tar' | 'tgz', index: BundleIndex, scannedCopy?: string): Promise<void> {
+export async function extractTarWithGnuTar(bundlePath: string, label: string, type: 'tar' | 'tgz', stagingDir: string, index: BundleIndex): Promise<void> {
+  const gnuTar = startGnuTarExtraction(stagingDir, label);
+  let tarFailure: unknown;
   try {
     const parser = new tar.Parser({ strict: true, brotli: false, zstd: false });
     await drive(bundlePath, index, parser, (fail) => {
@@ -40,39 +47,45 @@ export async function scanTar(bundlePath: string, label: string, type: 'tar' | '
         entry.resume();
       });
       parser.on('ignoredEntry', (entry: ReadEntry) => refuseIgnored(entry, index, fail));
-    }, scannedCopy);
+      gnuTar.done.catch((err: unknown) => {
+        tarFailure = err;
+        fail(err);
+      });
+    }, gnuTar.input);
   } catch (err) {
+    await gnuTar.kill();
+    if (err === tarFailure) throw err;
     throw invalidArchiveError(err, label, type);
   }
+  await gnuTar.done;
 }
 
 /**
- * extractTar writes a bundle that {@link scanTar} accepted into the existing folder `targetDir`.
- * Every entry passes `index` again before it is written, so a bundle changed since the scan is
- * stopped before the changed entry is written. Entries go to a {@link TreeWriter} in archive order
- * (node-tar parses, but its Unpack runs ahead of the disk; see tree-writer.ts).
- * Symbolic links are skipped here (the index keeps them, the caller creates them last); folder modes
- * and times, and link times, are left in `attrs` for the end.
+ * extractTar is the JavaScript writer: it streams a tar or tgz bundle through `index` into the
+ * existing folder `stagingDir`, each entry admitted before it is written. Entries go to a
+ * {@link TreeWriter} in archive order (node-tar parses, but its Unpack runs ahead of the disk; see
+ * tree-writer.ts). Symbolic links are skipped here (the index keeps them, the caller creates them
+ * after `index.finish()` judged them); folder modes and times, and link times, are left in `attrs`.
  */
 export async function extractTar(
   bundlePath: string,
   label: string,
-  targetDir: string,
+  type: 'tar' | 'tgz',
+  stagingDir: string,
   index: BundleIndex,
   attrs: PendingAttributes,
 ): Promise<void> {
   try {
-    const writer = new TreeWriter(targetDir);
+    const writer = new TreeWriter(stagingDir);
     // Like `tar -x` (and node-tar), keep the archive's owners only when running as root.
     const keepOwners = process.getuid?.() === 0;
     const parser = new tar.Parser({ strict: true, brotli: false, zstd: false });
     let queue: Promise<void> = Promise.resolve();
-    let firstError: unknown;
+    let writeError: unknown;
     let stopped = false;
     let writing: ReadEntry | undefined;
     const run = drive(bundlePath, index, parser, (fail) => {
       const stop = (err: unknown): void => {
-        if (!stopped) firstError = err;
         stopped = true;
         fail(err);
       };
@@ -91,6 +104,7 @@ export async function extractTar(
           try {
             await writeEntry(writer, attrs, entry, segments, keepOwners);
           } catch (err) {
+            writeError ??= err;
             stop(err);
           } finally {
             writing = undefined;
@@ -114,40 +128,12 @@ export async function extractTar(
       () => undefined,
       (err: unknown) => err ?? new Error('write failed'),
     );
-    if (firstError !== undefined) throw firstError;
-    if (streamError !== undefined) throw streamError;
+    if (writeError !== undefined) throw extractionError(writeError, label);
+    if (streamError !== undefined) throw invalidArchiveError(streamError, label, type);
     if (flushError !== undefined) throw flushError;
   } catch (err) {
     throw extractionError(err, label);
   }
-}
-
-/**
- * extractWithSystemTar extracts a plain tar that the scan accepted with the host's GNU tar, as the AWS
- * agent does (`tar -xp`): the scan has already refused every entry that could escape, every device
- * and every bundle past its limits, and native extraction is several times faster than parsing the
- * archive a second time in JavaScript. Returns false, having done nothing, where GNU tar is missing.
- */
-export async function extractWithSystemTar(scannedTar: string, targetDir: string, label: string): Promise<boolean> {
-  if (!(await findGnuTar())) return false;
-  const out = await runCommand('tar', ['-xpf', scannedTar, '-C', targetDir, '--no-overwrite-dir']);
-  if (out.code !== 0) {
-    const why = (out.stderr || out.spawnError?.message || '').trim().split('\n').slice(0, 3).join('; ');
-    if (/No space left on device/i.test(why)) throw new DeployError('UnknownError', 'The disk is (or was) full during extraction.');
-    throw new DeployError('UnknownError', `Error extracting tar archive ${label}: tar exited with ${out.code ?? out.signal}: ${why}`);
-  }
-  return true;
-}
-
-let gnuTar: Promise<boolean> | undefined;
-
-/**
- * findGnuTar checks once per process for GNU tar on PATH (busybox and BSD tar differ in flags and
- * safety). Calling it early, while the scan runs, hides the cost of asking.
- */
-export function findGnuTar(): Promise<boolean> {
-  gnuTar ??= runCommand('tar', ['--version']).then((out) => out.code === 0 && /GNU tar/.test(out.stdout));
-  return gnuTar;
 }
 
 /** writeEntry hands one checked entry to the writer; consuming its data lets the parser go on. */
@@ -179,20 +165,18 @@ async function writeEntry(writer: TreeWriter, attrs: PendingAttributes, entry: R
 
 /**
  * drive streams the bundle (gunzipped when its magic bytes say gzip, as `tar -x` detects it) through
- * a byte counter into `sink`, and settles on the sink's close or the first error. `wire` attaches the
- * sink's entry handlers and receives `fail`, which stops everything with that error.
+ * a byte counter into a {@link JudgedStream} feeding `parser` (and `forward`, when given), and settles
+ * on the parser's close or the first error. `wire` attaches the parser's entry handlers and receives
+ * `fail`, which stops everything with that error; nothing is forwarded after it.
  */
 async function drive(
   bundlePath: string,
   index: BundleIndex,
-  sink: tar.Parser,
+  parser: tar.Parser,
   wire: (fail: (err: unknown) => void) => void,
-  scannedCopy?: string,
+  forward?: Writable,
 ): Promise<void> {
   const compression = await sniffCompression(bundlePath);
-  // The plain tar stream is kept while scanning, so extraction reads exactly the bytes the scan
-  // judged (the bundle file may change afterwards) and never inflates a second time.
-  const copy = scannedCopy === undefined ? undefined : createWriteStream(scannedCopy, { flags: 'wx' });
   await new Promise<void>((resolve, reject) => {
     let settled = false;
     let expanded = 0;
@@ -203,23 +187,14 @@ async function drive(
         }
         expanded += chunk.length;
         try {
+          // Judged before the chunk goes on: an archive bomb is stopped before it is written.
           index.noteExpanded(expanded);
         } catch (err) {
           return done(err as Error);
         }
-        if (copy === undefined || copy.write(chunk)) return done(null, chunk);
-        copy.once('drain', () => done(null, chunk));
-      },
-      flush(done) {
-        if (copy === undefined) return done();
-        copy.end(() => done());
+        done(null, chunk);
       },
     });
-    copy?.on('error', (err) => fail(err));
-    // Large chunks: per-chunk stream overhead, not inflation, dominated with the 64 KiB / 16 KiB defaults.
-    const stages: (Readable | Transform)[] = [createReadStream(bundlePath, { highWaterMark: READ_CHUNK_BYTES })];
-    if (compression === 'gzip') stages.push(createGunzip({ chunkSize: INFLATE_CHUNK_BYTES }));
-    stages.push(counter);
     const fail = (err: unknown): void => {
       if (settled) return;
       settled = true;
@@ -227,17 +202,22 @@ async function drive(
       source.destroy();
       reject(err);
     };
+    const sink = new JudgedStream(parser, forward, () => settled);
+    // Large chunks: per-chunk stream overhead, not inflation, dominated with the 64 KiB / 16 KiB defaults.
+    const stages: (Readable | Transform)[] = [createReadStream(bundlePath, { highWaterMark: READ_CHUNK_BYTES })];
+    if (compression === 'gzip') stages.push(createGunzip({ chunkSize: INFLATE_CHUNK_BYTES }));
+    stages.push(counter);
     const source = (pipeline as (...s: unknown[]) => Readable)(...stages, (err: Error | null) => {
       if (err) fail(err);
     });
-    sink.on('error', fail);
-    sink.on('close', () => {
+    parser.on('error', fail);
+    parser.on('close', () => {
       if (settled) return;
       settled = true;
       resolve();
     });
     wire(fail);
-    source.pipe(sink as unknown as NodeJS.WritableStream);
+    source.pipe(sink);
   });
 }
 

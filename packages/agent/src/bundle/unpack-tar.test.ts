@@ -2,7 +2,7 @@ import { lstat, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultBundleLimits, unpackBundle } from './unpack.js';
+import { defaultBundleLimits, stagingDir, unpackBundle } from './unpack.js';
 import type { BundleLimits } from './unpack.js';
 import { describeTree, exists, listTree, makeSourceTree, makeWorkspace, modeOf, paxRecord, sh, ustar, writeBundle, expectRefused as expectRefusedIn } from './test-support.js';
 import type { TarEntrySpec, Workspace } from './test-support.js';
@@ -291,19 +291,25 @@ describe('corrupt tar bundles', () => {
   });
 });
 
-describe('the scanned copy of a tar or tgz', () => {
-  it('is read instead of inflating twice, and removed once the bundle is unpacked', async () => {
-    const bundle = await tarBundle([{ name: 'appspec.yml', data: Buffer.from('version: 0.0\n') }, { name: 'a.txt', data: Buffer.from('a') }], true);
-    await unpackBundle({ bundlePath: bundle, bundleType: 'tgz', targetDir: ws.target });
-    expect(await readFile(join(ws.target, 'a.txt'), 'utf8')).toBe('a');
-    expect(await exists(`${ws.target}.scanned.tar`)).toBe(false);
+describe('the staging folder of a tar or tgz', () => {
+  it.each(['auto', 'node'] as const)('is renamed to the target once the bundle is judged, wrapper folder stripped (%s extraction)', async (extractor) => {
+    const bundle = await tarBundle([{ name: 'app/appspec.yml', data: Buffer.from('version: 0.0\n') }, { name: 'app/a.txt', data: Buffer.from('a') }], true);
+    await unpackBundle({ bundlePath: bundle, bundleType: 'tgz', targetDir: ws.target, extractor });
+    expect(await listTree(ws.target)).toEqual(['a.txt', 'appspec.yml']);
+    expect(await listTree(join(ws.dir, 'deploy', 'root'))).toEqual(['deployment-archive/', 'deployment-archive/a.txt', 'deployment-archive/appspec.yml']);
   });
 
-  it('replaces a stale copy left by a killed agent', async () => {
-    await writeFile(`${ws.target}.scanned.tar`, 'stale');
+  it('replaces a stale staging folder left by a killed agent', async () => {
+    await mkdir(stagingDir(ws.target));
+    await writeFile(join(stagingDir(ws.target), 'stale.txt'), 'stale');
     const bundle = await tarBundle([{ name: 'a.txt', data: Buffer.from('fresh') }], true);
     await unpackBundle({ bundlePath: bundle, bundleType: 'tgz', targetDir: ws.target });
-    expect(await readFile(join(ws.target, 'a.txt'), 'utf8')).toBe('fresh');
-    expect(await exists(`${ws.target}.scanned.tar`)).toBe(false);
+    expect(await listTree(ws.target)).toEqual(['a.txt']);
+    expect(await exists(stagingDir(ws.target))).toBe(false);
+  });
+
+  it.each(['auto', 'node'] as const)('is removed with everything written before a link out at the end is judged (%s extraction)', async (extractor) => {
+    const bundle = await tarBundle([{ name: 'a.txt', data: 'a' }, { name: 'l', type: '2', linkname: '../../../outside' }]);
+    await expectRefused(bundle, 'tar', /bundle entry "l": /, undefined, extractor);
   });
 });

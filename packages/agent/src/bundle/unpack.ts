@@ -3,10 +3,14 @@
  * `tar`/`unzip`, so that an archive entry that would land outside the bundle is refused before
  * anything is written (the project's safety divergence from the AWS agent).
  *
- * Every bundle is read twice: a scan pass that only judges entries, then an extraction pass that
- * judges them again while writing. Both stream; memory does not grow with the bundle's size.
+ * A zip is read twice: its central directory is judged first, then each entry again as it is written.
+ * A tar or tgz is read once, into a staging folder beside the target: each entry is judged before
+ * its header reaches the writer, the whole bundle (limits, link targets) before the staging folder
+ * is renamed to the target, and a refused bundle's staging folder is removed. So nothing is written
+ * at the target, or anywhere outside the staging folder, before it was judged. Both stream; memory
+ * does not grow with the bundle's size.
  */
-import { stat, mkdir, rm } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { DeployError } from '@fleetdeploy/shared';
 import { PendingAttributes } from './attributes.js';
@@ -31,8 +35,8 @@ export interface UnpackOptions {
   targetDir: string;
   limits?: BundleLimits;
   /**
-   * `auto` (the default) extracts a scanned tar with the host's GNU tar when it has one, else in
-   * JavaScript; `node` always uses the JavaScript extractor.
+   * `auto` (the default) writes a tar with the host's GNU tar when it has one, else in JavaScript;
+   * `node` always uses the JavaScript extractor.
    */
   extractor?: 'auto' | 'node';
 }
@@ -57,49 +61,83 @@ export async function unpackBundle(opts: UnpackOptions): Promise<UnpackResult> {
   const type = opts.bundleType;
   await rm(targetDir, { recursive: true, force: true });
   const bundleBytes = await bundleSize(opts.bundlePath, label);
-
-  // The scan keeps the plain tar it judged beside the target (never inside it), bounded by the same
-  // limits that stop the scan; extraction reads that copy, so it writes exactly what was judged and
-  // a tgz is inflated once.
-  const scanned = type === 'zip' ? undefined : `${targetDir}.scanned.tar`;
-  if (scanned !== undefined) await rm(scanned, { force: true });
-  try {
-    return await scanThenExtract(opts.bundlePath, label, type, targetDir, limits, bundleBytes, scanned, opts.extractor ?? 'auto');
-  } finally {
-    if (scanned !== undefined) await rm(scanned, { force: true });
-  }
+  if (type === 'zip') return unpackZip(opts.bundlePath, label, targetDir, limits, bundleBytes);
+  return unpackTar(opts.bundlePath, label, type, targetDir, limits, bundleBytes, opts.extractor ?? 'auto');
 }
 
-async function scanThenExtract(
+/**
+ * unpackTar writes a tar or tgz into `<targetDir>.unpacking` in one judged pass, then renames it to
+ * `targetDir`. Design decision: the previous design judged the whole bundle before writing a byte,
+ * by keeping a plain copy of the inflated tar and extracting that copy afterwards; that serialised
+ * the inflate and the writes and wrote every bundle twice. Writing while judging keeps the rule that
+ * matters: no entry reaches the disk before it is judged (entry by entry, limits included), nothing
+ * appears at the target before the whole bundle is judged, and a refused bundle leaves nothing
+ * behind. What a refused bundle may briefly leave in the staging folder is only what was judged
+ * safe entry by entry (its links, whose targets are judged at the end, are never followed: no entry
+ * may go through a link, and links are created last).
+ */
+async function unpackTar(
   bundlePath: string,
   label: string,
-  type: BundleType,
+  type: 'tar' | 'tgz',
   targetDir: string,
   limits: BundleLimits,
   bundleBytes: number,
-  scanned: string | undefined,
   extractor: 'auto' | 'node',
 ): Promise<UnpackResult> {
-  const format = type === 'zip' ? 'zip' : 'tar';
-  const scan = new BundleIndex(format, limits, bundleBytes);
-  // Each format's reader is loaded only when a bundle of that format arrives (node-tar and yauzl
-  // each cost tens of milliseconds to load, which a short-lived local run notices).
-  const reader = type === 'zip' ? await import('./zip-unpack.js') : await import('./tar-unpack.js');
-  if ('findGnuTar' in reader && extractor === 'auto') void reader.findGnuTar();
-  if ('scanZip' in reader) await reader.scanZip(bundlePath, label, scan);
-  else await reader.scanTar(bundlePath, label, type as 'tar' | 'tgz', scan, scanned);
+  const staging = stagingDir(targetDir);
+  await removeStaging(staging);
+  // node-tar costs tens of milliseconds to load, which a short-lived local run notices.
+  const [reader, gnu] = await Promise.all([import('./tar-unpack.js'), import('./gnu-tar.js')]);
+  const index = new BundleIndex('tar', limits, bundleBytes);
+  try {
+    await mkdir(staging);
+    const useGnuTar = extractor === 'auto' && (await gnu.findGnuTar());
+    const attrs = new PendingAttributes();
+    if (useGnuTar) await reader.extractTarWithGnuTar(bundlePath, label, type, staging, index);
+    else await reader.extractTar(bundlePath, label, type, staging, index, attrs);
+    const plan = index.finish();
+    if (!useGnuTar) {
+      await createSymlinks(staging, plan.symlinks);
+      await attrs.apply();
+    }
+    await stripWrapperFolder(staging);
+    await rename(staging, targetDir);
+    return { entries: plan.entries, bytes: plan.bytes };
+  } catch (err) {
+    await removeStaging(staging);
+    throw extractionError(err, label);
+  }
+}
+
+/** stagingDir is the folder beside `targetDir` that a tar bundle is written into before it is judged whole. */
+export function stagingDir(targetDir: string): string {
+  return `${targetDir}.unpacking`;
+}
+
+async function removeStaging(staging: string): Promise<void> {
+  // Retries cover node-tar writes still in flight when an error stopped the stream.
+  await rm(staging, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+  await rm(wrapperTempDir(staging), { recursive: true, force: true });
+}
+
+/**
+ * unpackZip judges a zip's central directory first, then writes it into `targetDir`, each entry
+ * judged again as it is written (and the two passes compared), so a zip changed after its scan is
+ * caught before the changed entry is written.
+ */
+async function unpackZip(bundlePath: string, label: string, targetDir: string, limits: BundleLimits, bundleBytes: number): Promise<UnpackResult> {
+  const scan = new BundleIndex('zip', limits, bundleBytes);
+  // yauzl costs tens of milliseconds to load; it is loaded only when a zip arrives.
+  const reader = await import('./zip-unpack.js');
+  await reader.scanZip(bundlePath, label, scan);
   const plan = scan.finish();
 
   await mkdir(targetDir, { recursive: true });
   try {
-    if (scanned !== undefined && extractor === 'auto' && 'extractWithSystemTar' in reader && (await reader.extractWithSystemTar(scanned, targetDir, label))) {
-      await stripWrapperFolder(targetDir);
-      return { entries: plan.entries, bytes: plan.bytes };
-    }
-    const index = new BundleIndex(format, limits, bundleBytes);
+    const index = new BundleIndex('zip', limits, bundleBytes);
     const attrs = new PendingAttributes();
-    if ('extractZip' in reader) await reader.extractZip(bundlePath, label, targetDir, index, attrs);
-    else await reader.extractTar(scanned ?? bundlePath, label, targetDir, index, attrs);
+    await reader.extractZip(bundlePath, label, targetDir, index, attrs);
     const done = index.finish();
     if (done.digest !== plan.digest) {
       throw new DeployError('UnknownError', `${label} changed while it was being unpacked`);
@@ -109,7 +147,6 @@ async function scanThenExtract(
     await stripWrapperFolder(targetDir);
     return { entries: done.entries, bytes: done.bytes };
   } catch (err) {
-    // Retries cover node-tar writes still in flight when an error stopped the stream.
     await rm(targetDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     await rm(wrapperTempDir(targetDir), { recursive: true, force: true });
     throw extractionError(err, label);

@@ -18,6 +18,7 @@ import { createBucketStore } from '../store/bucket-store.js';
 import type { BucketStore } from '../store/bucket-store.js';
 import { migration } from '../store/migrations/002-bucket.js';
 import { createBucketApi } from './bucket.js';
+import { uncheckedBucketGuard } from '../testing/unchecked-guards.js';
 import type { BucketApi } from './bucket.js';
 
 let dir: string;
@@ -41,7 +42,7 @@ beforeEach(async () => {
   const sink = new PassThrough();
   sink.on('data', (line: Buffer) => logLines.push(line.toString()));
   clock = Date.UTC(2026, 0, 2, 3, 4, 5);
-  api = createBucketApi({ buckets, blobs, log: pino({ level: 'debug' }, sink), now: () => clock });
+  api = createBucketApi({ buckets, blobs, log: pino({ level: 'debug' }, sink), now: () => clock, guard: uncheckedBucketGuard });
   server = http.createServer((req, res) => void api.handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;

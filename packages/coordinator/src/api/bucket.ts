@@ -2,11 +2,13 @@
  * The S3-compatible revision bucket, path-style, on the coordinator's HTTP port: enough of S3 for
  * `aws s3 cp/ls/rm/mb/rb`, `aws s3api` and @aws-sdk/client-s3 to upload revision bundles that
  * `create-deployment --s3-location` then names. Bytes go to the content-addressed blob store as they
- * stream in; metadata to the bucket store. Request signatures are not checked (yet).
+ * stream in; metadata to the bucket store. Every request is SigV4-signed by an access key whose role
+ * allows the operation (auth/request-guards.ts), or refused in S3's words.
  *
- *   request ─▶ routeS3Request ─▶ operation handler ─▶ bucket store / blob store ─▶ XML or bytes
- *                    │                  │
- *                    └── S3Error ───────┴──▶ <Error> document (HEAD: status only)
+ *   request ─▶ guard.authenticate ─▶ routeS3Request ─▶ guard.authorize ─▶ operation handler ─▶ XML or bytes
+ *                    │                    │                  │                   │ (bucket store, blob store)
+ *                    └────────────────────┴──── S3Error ─────┴───────────────────┴──▶ <Error> document
+ *                                                                                     (HEAD: status only)
  *   anything else thrown ─▶ InternalError 500, logged with its stack
  */
 import { randomBytes } from 'node:crypto';
@@ -14,6 +16,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import type { BlobStore } from '../artifacts/blob-store.js';
+import type { BucketGuard } from '../auth/request-guards.js';
 import { isBucketStoreError, MAX_LIST_KEYS } from '../store/bucket-store.js';
 import type { BucketStore, ObjectListing, ObjectRecord, PartRecord } from '../store/bucket-store.js';
 import { bucketNameProblem } from './bucket-name.js';
@@ -27,12 +30,16 @@ import type { ListQuery, S3Operation } from './s3-route.js';
 import { el, isoTime, renderXml, S3_XMLNS } from './s3-xml.js';
 import type { XmlElement } from './s3-xml.js';
 
-/** BucketApiDeps are what the bucket API needs; `now` gives ms since the epoch. */
+/**
+ * BucketApiDeps are what the bucket API needs; `now` gives ms since the epoch; `guard` verifies each
+ * request's signature before it is routed and the key's role once the operation is known.
+ */
 export interface BucketApiDeps {
   buckets: BucketStore;
   blobs: BlobStore;
   log: Logger;
   now: () => number;
+  guard: BucketGuard;
 }
 
 /** BucketApi is the HTTP handler made by {@link createBucketApi}. */
@@ -70,9 +77,11 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
     res.setHeader('x-amz-id-2', randomBytes(24).toString('base64'));
     let op: S3Operation['op'] | undefined;
     try {
+      const caller = await deps.guard.authenticate(req);
       const copySource = req.headers['x-amz-copy-source'];
       const operation = routeS3Request(method, req.url ?? '/', typeof copySource === 'string' ? copySource : undefined);
       op = operation.op;
+      deps.guard.authorize(caller, op);
       await dispatch(operation, req, res);
       log.debug({ op, status: res.statusCode }, 'bucket request');
     } catch (err) {

@@ -7,6 +7,7 @@ import type http from 'node:http';
 import type { Logger } from 'pino';
 import { ApiError, isApiError } from './api-error.js';
 import type { Input } from './input.js';
+import type { CodeDeployGuard } from '../auth/request-guards.js';
 
 /** TARGET_PREFIX is CodeDeploy's X-Amz-Target prefix. */
 export const TARGET_PREFIX = 'CodeDeploy_20141006.';
@@ -17,8 +18,12 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 /** Operation is one API operation: it reads its input and returns the output shape (or throws an ApiError). */
 export type Operation<Ctx> = (input: Input, ctx: Ctx) => unknown;
 
-/** createCodeDeployApi answers CodeDeploy requests from a table of operations. */
-export function createCodeDeployApi<Ctx>(operations: Readonly<Record<string, Operation<Ctx>>>, ctx: Ctx, log: Logger) {
+/**
+ * createCodeDeployApi answers CodeDeploy requests from a table of operations. Each request's body is
+ * read first, then `guard` verifies its SigV4 signature (over the body too) and the key's role,
+ * before the operation is looked up and run.
+ */
+export function createCodeDeployApi<Ctx>(operations: Readonly<Record<string, Operation<Ctx>>>, ctx: Ctx, log: Logger, guard: CodeDeployGuard) {
   return {
     /** handle answers one request whose X-Amz-Target names a CodeDeploy operation. */
     async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -26,9 +31,12 @@ export function createCodeDeployApi<Ctx>(operations: Readonly<Record<string, Ope
       const name = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
       try {
         if (req.method !== 'POST') throw new ApiError('UnknownOperationException', `CodeDeploy operations are POSTed; got ${req.method}`);
+        const body = await readBody(req);
+        const caller = await guard.authenticate(req, body);
         const operation = Object.hasOwn(operations, name) ? operations[name] : undefined;
         if (operation === undefined) throw new ApiError('UnknownOperationException', `unknown operation ${JSON.stringify(target)}`);
-        const input = parseBody(await readBody(req));
+        guard.authorize(caller, name);
+        const input = parseBody(body.toString('utf8'));
         const output = await operation(input, ctx);
         send(res, 200, output ?? {});
       } catch (err) {
@@ -44,7 +52,7 @@ export function createCodeDeployApi<Ctx>(operations: Readonly<Record<string, Ope
   };
 }
 
-async function readBody(req: http.IncomingMessage): Promise<string> {
+async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -52,7 +60,7 @@ async function readBody(req: http.IncomingMessage): Promise<string> {
     if (size > MAX_BODY_BYTES) throw new ApiError('SerializationException', `request body is larger than ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function parseBody(text: string): Input {

@@ -78,11 +78,14 @@ export function stringList(input: Input, field: string, invalid: string): string
   });
 }
 
-/** paging reads nextToken, which the coordinator makes as the decimal offset of the next page. */
-export function pageStart(input: Input): number {
-  const token = input.nextToken;
+/**
+ * pageStart reads nextToken (or the field named, e.g. ListTagsForResource's `NextToken`), which the
+ * coordinator makes as the decimal offset of the next page.
+ */
+export function pageStart(input: Input, field = 'nextToken'): number {
+  const token = input[field];
   if (token === undefined || token === null || token === '') return 0;
-  if (typeof token !== 'string' || !/^\d+$/.test(token)) throw new ApiError('InvalidNextTokenException', 'nextToken is not one this coordinator gave out');
+  if (typeof token !== 'string' || !/^\d+$/.test(token)) throw new ApiError('InvalidNextTokenException', `${field} is not one this coordinator gave out`);
   return Number(token);
 }
 

@@ -5,12 +5,16 @@ import { isS3Error, S3_ERRORS, S3Error } from './s3-errors.js';
 describe('S3_ERRORS', () => {
   it("gives each code S3's documented HTTP status", () => {
     expect(Object.fromEntries(Object.entries(S3_ERRORS).map(([code, e]) => [code, e.status]))).toEqual({
+      AccessDenied: 403,
+      AuthorizationHeaderMalformed: 400,
+      AuthorizationQueryParametersError: 400,
       BadDigest: 400,
       BucketAlreadyOwnedByYou: 409,
       BucketNotEmpty: 409,
       EntityTooSmall: 400,
       IncompleteBody: 400,
       InternalError: 500,
+      InvalidAccessKeyId: 403,
       InvalidArgument: 400,
       InvalidBucketName: 400,
       InvalidDigest: 400,
@@ -28,6 +32,8 @@ describe('S3_ERRORS', () => {
       NoSuchUpload: 404,
       NotImplemented: 501,
       PreconditionFailed: 412,
+      RequestTimeTooSkewed: 403,
+      SignatureDoesNotMatch: 403,
       XAmzContentChecksumMismatch: 400,
     });
   });

@@ -8,6 +8,9 @@
  * the message S3 sends when there is nothing more specific to say. A test keeps it complete.
  */
 export const S3_ERRORS = {
+  AccessDenied: { status: 403, message: 'Access Denied' },
+  AuthorizationHeaderMalformed: { status: 400, message: 'The authorization header is malformed.' },
+  AuthorizationQueryParametersError: { status: 400, message: 'Error parsing the X-Amz-Credential parameter.' },
   BadDigest: { status: 400, message: 'The Content-MD5 you specified did not match what we received.' },
   BucketAlreadyOwnedByYou: {
     status: 409,
@@ -20,6 +23,7 @@ export const S3_ERRORS = {
     message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.',
   },
   InternalError: { status: 500, message: 'We encountered an internal error. Please try again.' },
+  InvalidAccessKeyId: { status: 403, message: 'The AWS Access Key Id you provided does not exist in our records.' },
   InvalidArgument: { status: 400, message: 'Invalid Argument' },
   InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.' },
   InvalidDigest: { status: 400, message: 'The Content-MD5 you specified is not valid.' },
@@ -51,6 +55,11 @@ export const S3_ERRORS = {
   },
   NotImplemented: { status: 501, message: 'A header or query you provided implies functionality that is not implemented.' },
   PreconditionFailed: { status: 412, message: 'At least one of the pre-conditions you specified did not hold' },
+  RequestTimeTooSkewed: { status: 403, message: 'The difference between the request time and the current time is too large.' },
+  SignatureDoesNotMatch: {
+    status: 403,
+    message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+  },
   XAmzContentChecksumMismatch: {
     status: 400,
     message: "The provided 'x-amz-content-sha256' header does not match what was computed.",

@@ -17,6 +17,7 @@ import type {
   RevisionRecord,
   TargetRecord,
 } from './records.js';
+import type { Tag } from '../fleet/tag-match.js';
 import { migrate } from './migrate.js';
 import { migrations } from './migrations/index.js';
 
@@ -119,6 +120,9 @@ export function openSqliteStore(dataDir: string): SqliteStore {
     putHealth: db.prepare('INSERT INTO instance_health (group_id, instance, doc) VALUES (?, ?, ?) ON CONFLICT (group_id, instance) DO UPDATE SET doc = excluded.doc'),
     getHealth: db.prepare('SELECT doc FROM instance_health WHERE group_id = ? AND instance = ?'),
     listHealth: db.prepare('SELECT doc FROM instance_health WHERE group_id = ? ORDER BY instance'),
+    getTags: db.prepare('SELECT key AS Key, value AS Value FROM resource_tags WHERE resource_id = ? ORDER BY position'),
+    delTags: db.prepare('DELETE FROM resource_tags WHERE resource_id = ?'),
+    putTag: db.prepare('INSERT INTO resource_tags (resource_id, key, value, position) VALUES (?, ?, ?, ?)'),
   };
 
   const deployments = new DocCache<DeploymentRecord>();
@@ -186,5 +190,13 @@ export function openSqliteStore(dataDir: string): SqliteStore {
     putHealth: (h: InstanceHealthRecord) => void s.putHealth.run(h.deploymentGroupId, h.instanceName, JSON.stringify(h)),
     getHealth: (group, instance) => parse(s.getHealth.get(group, instance)),
     listHealth: (group) => parseAll(s.listHealth.all(group)),
+
+    getResourceTags: (id) => s.getTags.all(id) as Tag[],
+    putResourceTags: (id, tags) => {
+      db.transaction(() => {
+        s.delTags.run(id);
+        tags.forEach((t, i) => s.putTag.run(id, t.Key, t.Value, i));
+      })();
+    },
   };
 }

@@ -20,6 +20,7 @@ import type {
   RevisionRecord,
   TargetRecord,
 } from './records.js';
+import type { Tag } from '../fleet/tag-match.js';
 
 /** DeploymentQuery narrows ListDeployments. */
 export interface DeploymentQuery {
@@ -80,4 +81,9 @@ export interface Store {
   putHealth(health: InstanceHealthRecord): void;
   getHealth(groupId: string, instanceName: string): InstanceHealthRecord | undefined;
   listHealth(groupId: string): InstanceHealthRecord[];
+
+  /** getResourceTags returns the tags of an application or group (by its id), in the order they were added. */
+  getResourceTags(resourceId: string): Tag[];
+  /** putResourceTags replaces a resource's tags; an empty list removes them all. */
+  putResourceTags(resourceId: string, tags: readonly Tag[]): void;
 }

@@ -18,6 +18,7 @@ import type { SqliteStore } from '../store/sqlite-store.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import { createBucketStore } from '../store/bucket-store.js';
 import { createBlobStore } from '../artifacts/blob-store.js';
+import { uncheckedCodeDeployGuard } from './unchecked-guards.js';
 
 /** EngineCall is one call the API made into the engine. */
 export type EngineCall =
@@ -111,7 +112,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     blobs: createBlobStore(path.join(dataDir, 'blobs')),
     arnPrefix: options.arnPrefix ?? 'arn:aws:codedeploy:us-east-1:000000000000',
   };
-  const api = createCodeDeployApi(options.operations ?? allOperations, ctx, pino({ level: 'silent' }));
+  const api = createCodeDeployApi(options.operations ?? allOperations, ctx, pino({ level: 'silent' }), uncheckedCodeDeployGuard);
   const server = http.createServer((req, res) => void api.handle(req, res));
   // As the coordinator's own server: longer than the SDK's idle sockets live, so a reused one is never reset under it.
   server.keepAliveTimeout = 65_000;

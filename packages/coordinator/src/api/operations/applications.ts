@@ -6,6 +6,7 @@ import type { Input } from '../input.js';
 import { epochSeconds, nameField, optionalString, page, pageStart, stringList } from '../input.js';
 import type { ApplicationRecord } from '../../store/records.js';
 import { newUuid } from '../../ids.js';
+import { parseResourceTags } from './tag-input.js';
 
 const COMPUTE_PLATFORMS: readonly ComputePlatform[] = ['Server', 'Lambda', 'ECS'];
 
@@ -38,11 +39,13 @@ export const applicationOperations = {
     const name = applicationNameField(input);
     const platform = (optionalString(input, 'computePlatform', { invalid: 'InvalidComputePlatformException' }) ?? 'Server') as ComputePlatform;
     if (!COMPUTE_PLATFORMS.includes(platform)) throw new ApiError('InvalidComputePlatformException', `computePlatform must be Server, Lambda or ECS, got ${JSON.stringify(platform)}`);
+    const tags = parseResourceTags(input.tags, 'tags');
     return ctx.store.transaction(() => {
       if (ctx.store.getApplication(name) !== undefined) throw new ApiError('ApplicationAlreadyExistsException', `${name} already exists`);
       if (ctx.store.listApplications().length >= 1000) throw new ApiError('ApplicationLimitExceededException', 'at most 1000 applications are allowed');
       const app: ApplicationRecord = { applicationId: newUuid(), applicationName: name, computePlatform: platform, createTime: ctx.clock.now(), linkedToGitHub: false };
       ctx.store.putApplication(app);
+      if (tags.length > 0) ctx.store.putResourceTags(app.applicationId, tags);
       return { applicationId: app.applicationId };
     });
   },
@@ -85,10 +88,12 @@ export const applicationOperations = {
   DeleteApplication(input: Input, ctx: ApiContext) {
     const name = applicationNameField(input);
     ctx.store.transaction(() => {
-      if (ctx.store.getApplication(name) === undefined) return; // CodeDeploy answers success for a missing application
+      const app = ctx.store.getApplication(name);
+      if (app === undefined) return; // CodeDeploy answers success for a missing application
       if (ctx.store.activeDeployments().some((d) => d.applicationName === name)) {
         throw new ApiError('InvalidOperationException', `${name} has a deployment in progress; stop it before deleting the application`);
       }
+      for (const id of [app.applicationId, ...ctx.store.listGroups(name).map((g) => g.deploymentGroupId)]) ctx.store.putResourceTags(id, []);
       ctx.store.deleteApplication(name);
     });
     return {};

@@ -16,7 +16,7 @@ import { checkSelector } from '../../fleet/tag-match.js';
 import { newUuid } from '../../ids.js';
 import { applicationNameField, requireApplication } from './applications.js';
 import { resolveDeploymentConfig } from './deployment-configs.js';
-import { parseTagFilters } from './tag-input.js';
+import { parseResourceTags, parseTagFilters } from './tag-input.js';
 
 /** MAX_GROUPS_PER_APPLICATION is CodeDeploy's quota of deployment groups per application. */
 export const MAX_GROUPS_PER_APPLICATION = 1000;
@@ -260,6 +260,7 @@ export const deploymentGroupOperations = {
     const app = requireApplication(ctx, appName);
     const changes = parseGroupFields(input, app.computePlatform);
     if (changes.serviceRoleArn === undefined) throw new ApiError('RoleRequiredException', 'serviceRoleArn is required');
+    const tags = parseResourceTags(input.tags, 'tags');
     const group: DeploymentGroupRecord = {
       applicationName: appName,
       deploymentGroupId: newUuid(),
@@ -278,6 +279,7 @@ export const deploymentGroupOperations = {
         throw new ApiError('DeploymentGroupLimitExceededException', `application ${appName} already has ${MAX_GROUPS_PER_APPLICATION} deployment groups, the most allowed`);
       }
       ctx.store.putGroup(group);
+      if (tags.length > 0) ctx.store.putResourceTags(group.deploymentGroupId, tags);
       return { deploymentGroupId: group.deploymentGroupId };
     });
     ctx.engine.fleetChanged();
@@ -354,6 +356,7 @@ export const deploymentGroupOperations = {
       if (group === undefined) return false;
       const active = ctx.store.activeDeployments().find((d) => d.deploymentGroupId === group.deploymentGroupId);
       if (active !== undefined) throw new ApiError('InvalidOperationException', `deployment ${active.deploymentId} of ${name} has not finished; stop it before deleting the group`);
+      ctx.store.putResourceTags(group.deploymentGroupId, []);
       ctx.store.deleteGroup(appName, name);
       return true;
     });

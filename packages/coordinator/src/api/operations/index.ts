@@ -7,6 +7,7 @@ import { instanceOperations } from './instances.js';
 import { deploymentConfigOperations } from './deployment-configs.js';
 import { deploymentGroupOperations } from './deployment-groups.js';
 import { revisionOperations } from './revisions.js';
+import { resourceTagOperations } from './resource-tags.js';
 
 export const operations: Readonly<Record<string, Operation<ApiContext>>> = Object.freeze({
   ...applicationOperations,
@@ -15,4 +16,5 @@ export const operations: Readonly<Record<string, Operation<ApiContext>>> = Objec
   ...deploymentConfigOperations,
   ...deploymentGroupOperations,
   ...revisionOperations,
+  ...resourceTagOperations,
 });

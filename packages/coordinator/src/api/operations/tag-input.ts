@@ -9,6 +9,9 @@ import type { Tag, TagFilter } from '../../fleet/tag-match.js';
 export const MAX_TAG_KEY = 128;
 export const MAX_TAG_VALUE = 256;
 
+/** MAX_RESOURCE_TAGS is how many tags one application or group may carry (AWS's per-resource tag quota). */
+export const MAX_RESOURCE_TAGS = 50;
+
 const FILTER_TYPES: readonly TagFilter['Type'][] = ['KEY_ONLY', 'VALUE_ONLY', 'KEY_AND_VALUE'];
 
 function entry(value: unknown, where: string, invalid: string): Record<string, unknown> {
@@ -77,4 +80,31 @@ export function withTags(tags: readonly Tag[], add: readonly Tag[]): Tag[] {
     else out.push({ Key: t.Key, Value: t.Value });
   }
   return out;
+}
+
+/**
+ * parseResourceTags reads a list of `{Key, Value}` at `field` (TagResource's `Tags`, the `tags` of
+ * CreateApplication / CreateDeploymentGroup). Keys are 1–128 characters and may not start with
+ * `aws:`; values are 0–256 characters. Anything else → InvalidTagsToAddException naming the entry.
+ * A key given twice keeps its last value. More than {@link MAX_RESOURCE_TAGS} → InvalidTagsToAddException.
+ */
+export function parseResourceTags(value: unknown, field: string): Tag[] {
+  if (value === undefined || value === null) return [];
+  const invalid = (message: string): ApiError => new ApiError('InvalidTagsToAddException', message);
+  if (!Array.isArray(value)) throw invalid(`${field} must be a list of {Key, Value}`);
+  const tags = value.map((t, i): Tag => {
+    const where = `${field}[${i}]`;
+    if (typeof t !== 'object' || t === null || Array.isArray(t)) throw invalid(`${where} must be an object {Key, Value}`);
+    const { Key, Value } = t as Record<string, unknown>;
+    if (typeof Key !== 'string' || Key === '') throw invalid(`${where}.Key is required`);
+    if (Key.length > MAX_TAG_KEY) throw invalid(`${where}.Key is ${Key.length} characters long; at most ${MAX_TAG_KEY} are allowed`);
+    if (Key.toLowerCase().startsWith('aws:')) throw invalid(`${where}.Key ${JSON.stringify(Key)}: keys starting with aws: are reserved`);
+    if (Value !== undefined && Value !== null && typeof Value !== 'string') throw invalid(`${where}.Value must be a string`);
+    const text = typeof Value === 'string' ? Value : '';
+    if (text.length > MAX_TAG_VALUE) throw invalid(`${where}.Value is ${text.length} characters long; at most ${MAX_TAG_VALUE} are allowed`);
+    return { Key, Value: text };
+  });
+  const merged = withTags([], tags);
+  if (merged.length > MAX_RESOURCE_TAGS) throw invalid(`${field} has ${merged.length} tags; at most ${MAX_RESOURCE_TAGS} are allowed per resource`);
+  return merged;
 }

@@ -4,6 +4,7 @@
  */
 import { migration as core } from './001-core.js';
 import { migration as bucket } from './002-bucket.js';
+import { migration as resourceTags } from './005-resource-tags.js';
 
 /** Migration is one schema step. */
 export interface Migration {
@@ -13,4 +14,4 @@ export interface Migration {
 }
 
 /** migrations in the order they apply. */
-export const migrations: readonly Migration[] = [core, bucket];
+export const migrations: readonly Migration[] = [core, bucket, resourceTags];

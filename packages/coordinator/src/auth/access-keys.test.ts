@@ -1,0 +1,104 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DATABASE_FILE, openSqliteStore } from '../store/sqlite-store.js';
+import type { SqliteStore } from '../store/sqlite-store.js';
+import { ACCESS_KEY_ID_PATTERN, createAccessKeyStore, newAccessKeyId, newSecretAccessKey, restrictDataDir } from './access-keys.js';
+import { ADMIN_CREDENTIALS_FILE, ensureAdminKey, readCredentialsFile } from './admin-credentials.js';
+
+let dir: string;
+let store: SqliteStore;
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-keys-'));
+  store = openSqliteStore(dir);
+});
+afterEach(() => {
+  store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const mode = (file: string) => fs.statSync(file).mode & 0o777;
+
+describe('access key ids and secrets', () => {
+  it('are shaped as AWS\'s: AKIA + 16 base32 (20 characters), and 40 characters of base64', () => {
+    const ids = new Set(Array.from({ length: 200 }, newAccessKeyId));
+    expect(ids.size).toBe(200);
+    for (const id of ids) expect(id).toMatch(ACCESS_KEY_ID_PATTERN);
+    expect(newSecretAccessKey()).toMatch(/^[A-Za-z0-9+/]{40}$/);
+  });
+});
+
+describe('createAccessKeyStore', () => {
+  it('creates, gets, lists (without secrets) and revokes keys, keeping the first revocation time', () => {
+    const keys = createAccessKeyStore(store.db);
+    const a = keys.create('admin', 1000);
+    const d = keys.create('deployer', 2000);
+    expect(keys.get(d.id)).toEqual({ id: d.id, secret: d.secret, role: 'deployer', createdAt: 2000 });
+    expect(keys.get('AKIANOSUCHKEYNOSUCH0')).toBeUndefined();
+    expect(keys.revoke(d.id, 3000)).toBe(true);
+    expect(keys.revoke(d.id, 4000)).toBe(true);
+    expect(keys.revoke('AKIANOSUCHKEYNOSUCH0', 4000)).toBe(false);
+    expect(keys.list()).toEqual([
+      { id: a.id, role: 'admin', createdAt: 1000 },
+      { id: d.id, role: 'deployer', createdAt: 2000, revokedAt: 3000 },
+    ]);
+    expect(JSON.stringify(keys.list())).not.toContain(a.secret);
+    expect(keys.count()).toBe(2);
+  });
+
+  it('sees keys another connection (the keys command) writes, with no restart', () => {
+    const keys = createAccessKeyStore(store.db);
+    const other = openSqliteStore(dir);
+    const made = createAccessKeyStore(other.db).create('read-only', 5);
+    expect(keys.get(made.id)?.role).toBe('read-only');
+    createAccessKeyStore(other.db).revoke(made.id, 6);
+    expect(keys.get(made.id)?.revokedAt).toBe(6);
+    other.close();
+  });
+
+  it('refuses a role the schema does not know', () => {
+    expect(() => store.db.prepare("INSERT INTO access_keys (id, secret, role, created_at) VALUES ('AKIAX', 's', 'root', 0)").run()).toThrow(/CHECK/);
+  });
+});
+
+describe('restrictDataDir', () => {
+  it('makes the data directory 0700 and the database files 0600', () => {
+    fs.chmodSync(dir, 0o755);
+    fs.chmodSync(path.join(dir, DATABASE_FILE), 0o644);
+    restrictDataDir(dir, DATABASE_FILE);
+    expect(mode(dir)).toBe(0o700);
+    for (const f of fs.readdirSync(dir).filter((f) => f.startsWith(DATABASE_FILE))) expect(mode(path.join(dir, f))).toBe(0o600);
+  });
+});
+
+describe('ensureAdminKey', () => {
+  it('makes one admin key on the first start and writes it once, 0600, as a credentials file', () => {
+    const keys = createAccessKeyStore(store.db);
+    const first = ensureAdminKey(dir, keys, 42)!;
+    const file = path.join(dir, ADMIN_CREDENTIALS_FILE);
+    expect(first.file).toBe(file);
+    expect(mode(file)).toBe(0o600);
+    expect(fs.readFileSync(file, 'utf8')).toBe(`[default]\naws_access_key_id = ${first.key.id}\naws_secret_access_key = ${first.key.secret}\n`);
+    expect(readCredentialsFile(file)).toEqual({ accessKeyId: first.key.id, secretAccessKey: first.key.secret });
+    expect(keys.get(first.key.id)?.role).toBe('admin');
+    const before = fs.statSync(file);
+    expect(ensureAdminKey(dir, keys, 43)).toBeUndefined();
+    expect(fs.statSync(file).mtimeMs).toBe(before.mtimeMs);
+    expect(keys.count()).toBe(1);
+  });
+
+  it('leaves things alone when keys exist, even with no file', () => {
+    const keys = createAccessKeyStore(store.db);
+    keys.create('deployer', 1);
+    expect(ensureAdminKey(dir, keys, 2)).toBeUndefined();
+    expect(fs.existsSync(path.join(dir, ADMIN_CREDENTIALS_FILE))).toBe(false);
+  });
+
+  it('refuses to overwrite a file left from a removed database', () => {
+    fs.writeFileSync(path.join(dir, ADMIN_CREDENTIALS_FILE), 'old');
+    expect(() => ensureAdminKey(dir, createAccessKeyStore(store.db), 1)).toThrow(expect.objectContaining({ name: 'StaleCredentialsError' }));
+    expect(fs.readFileSync(path.join(dir, ADMIN_CREDENTIALS_FILE), 'utf8')).toBe('old');
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * `fleetdeploy-coordinator keys create|list|revoke`: manages the access keys in a data directory's
+ * database, whether or not the daemon is running (SQLite WAL lets both write; the daemon reads keys
+ * per request, so a new or revoked key counts at once).
+ *
+ *   keys create --role deployer      prints the new key as a credentials-file profile, once
+ *   keys list [--json]               ids, roles, when made and revoked; never secrets
+ *   keys revoke AKIA…                the key stops working at once
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { systemClock } from '../clock.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { DATABASE_FILE, openSqliteStore } from '../store/sqlite-store.js';
+import { createAccessKeyStore, restrictDataDir } from './access-keys.js';
+import type { AccessKeyStore } from './access-keys.js';
+import { formatCredentialsFile } from './admin-credentials.js';
+import { isRole, ROLE_NAMES } from './roles.js';
+
+interface DataDirOptions {
+  config?: string;
+  dataDir?: string;
+}
+
+/** keysCommand builds the `keys` command and its subcommands; `now` gives ms since the epoch. */
+export function keysCommand(now: () => number = systemClock.now): Command {
+  const keys = new Command('keys').description('manage the access keys that sign API and bucket requests');
+  const dataDirOptions = (c: Command): Command =>
+    c
+      .option('-c, --config <file>', 'the coordinator\'s YAML configuration file (for data_dir)')
+      .option('--data-dir <dir>', 'the coordinator\'s data directory (default: ./fleetdeploy-data)');
+
+  dataDirOptions(keys.command('create').description('make a key and print its id and secret (shown only this once)'))
+    .addOption(new Option('--role <role>', 'what the key may do').choices(ROLE_NAMES).makeOptionMandatory())
+    .action((opts: DataDirOptions & { role: string }) => {
+      if (!isRole(opts.role)) throw new ConfigError(`--role must be one of ${ROLE_NAMES.join(', ')}`);
+      const role = opts.role;
+      withKeys(opts, true, (store) => {
+        const key = store.create(role, now());
+        process.stdout.write(
+          `# fleetdeploy access key, role ${key.role}, made ${new Date(key.createdAt).toISOString()}; the secret is not shown again\n` +
+            formatCredentialsFile({ accessKeyId: key.id, secretAccessKey: key.secret }),
+        );
+      });
+    });
+
+  dataDirOptions(keys.command('list').description('list the keys: id, role, when made and revoked (never secrets)'))
+    .option('--json', 'print a JSON array')
+    .action((opts: DataDirOptions & { json?: boolean }) => {
+      withKeys(opts, false, (store) => {
+        const all = store.list();
+        if (opts.json === true) {
+          process.stdout.write(JSON.stringify(all.map((k) => ({ ...k, createdAt: iso(k.createdAt), revokedAt: k.revokedAt === undefined ? undefined : iso(k.revokedAt) }))) + '\n');
+          return;
+        }
+        const rows = [['ID', 'ROLE', 'CREATED', 'REVOKED'], ...all.map((k) => [k.id, k.role, iso(k.createdAt), k.revokedAt === undefined ? '-' : iso(k.revokedAt)])];
+        const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+        for (const r of rows) process.stdout.write(r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
+      });
+    });
+
+  dataDirOptions(keys.command('revoke').description('revoke a key: requests it signs are refused from now on').argument('<key-id>', 'the access key id (AKIA…)'))
+    .action((keyId: string, opts: DataDirOptions) => {
+      withKeys(opts, false, (store) => {
+        const key = store.get(keyId);
+        if (key === undefined) throw new ConfigError(`there is no access key ${keyId} in this data directory (see keys list)`);
+        if (key.revokedAt !== undefined) {
+          process.stdout.write(`${keyId} was revoked already, at ${iso(key.revokedAt)}\n`);
+          return;
+        }
+        store.revoke(keyId, now());
+        process.stdout.write(`revoked ${keyId} (role ${key.role})\n`);
+      });
+    });
+  return keys;
+}
+
+/** withKeys opens the data directory's database (creating it only when `create` is set) for one command. */
+function withKeys(opts: DataDirOptions, create: boolean, fn: (store: AccessKeyStore) => void): void {
+  const config = loadConfig(opts.config, { dataDir: opts.dataDir });
+  const dataDir = config.dataDir;
+  if (!create && !fs.existsSync(path.join(dataDir, DATABASE_FILE))) {
+    throw new ConfigError(`${dataDir} has no coordinator database (${DATABASE_FILE}); pass the coordinator's --data-dir`);
+  }
+  let store: ReturnType<typeof openSqliteStore>;
+  try {
+    store = openSqliteStore(dataDir);
+  } catch (err) {
+    throw new ConfigError(`cannot open the database in ${dataDir}: ${(err as Error).message}`);
+  }
+  try {
+    restrictDataDir(dataDir, DATABASE_FILE);
+    fn(createAccessKeyStore(store.db));
+  } finally {
+    store.close();
+  }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

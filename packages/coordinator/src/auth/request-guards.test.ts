@@ -1,0 +1,79 @@
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { createBucketGuard, createCodeDeployGuard, createUpgradeAuthenticator } from './request-guards.js';
+import { AuthError } from './sigv4-verify.js';
+import type { AuthFailure, SigV4Verifier } from './sigv4-verify.js';
+
+const failing = (failure: AuthFailure): SigV4Verifier => ({ verify: () => Promise.reject(new AuthError(failure, `why: ${failure}`)) });
+const passing = (role: 'admin' | 'deployer' | 'read-only'): SigV4Verifier => ({ verify: () => Promise.resolve({ id: 'AKIAKEY', secret: 's', role, createdAt: 0 }) });
+const req = (url = '/', headers: Record<string, string> = { authorization: 'AWS4-HMAC-SHA256 …' }) => ({ method: 'POST', url, headers }) as unknown as IncomingMessage;
+
+const FAILURES: AuthFailure[] = ['missing', 'malformed', 'wrongScope', 'missingContentSha256', 'unknownKey', 'skewed', 'expired', 'mismatch'];
+
+describe('createCodeDeployGuard', () => {
+  it("answers each failure with AWS's JSON exception name", async () => {
+    const types: Record<string, string> = {};
+    for (const f of FAILURES) {
+      const err = await createCodeDeployGuard(failing(f)).authenticate(req(), new Uint8Array()).catch((e: unknown) => e as { type: string; status: number });
+      expect((err as { status: number }).status).toBe(400);
+      types[f] = (err as { type: string }).type;
+    }
+    expect(types).toEqual({
+      missing: 'MissingAuthenticationTokenException',
+      malformed: 'IncompleteSignatureException',
+      wrongScope: 'InvalidSignatureException',
+      missingContentSha256: 'IncompleteSignatureException',
+      unknownKey: 'UnrecognizedClientException',
+      skewed: 'InvalidSignatureException',
+      expired: 'InvalidSignatureException',
+      mismatch: 'InvalidSignatureException',
+    });
+  });
+
+  it('refuses an operation the role may not call with AccessDeniedException naming key, role and operation', async () => {
+    const guard = createCodeDeployGuard(passing('read-only'));
+    const caller = await guard.authenticate(req(), new Uint8Array());
+    expect(() => guard.authorize(caller, 'ListApplications')).not.toThrow();
+    expect(() => guard.authorize(caller, 'CreateDeployment')).toThrow(
+      expect.objectContaining({ type: 'AccessDeniedException', message: 'The access key AKIAKEY (role read-only) is not authorized to perform: codedeploy:CreateDeployment' }),
+    );
+  });
+
+  it('refuses a WebSocket upgrade the same way, with 403', async () => {
+    await expect(createUpgradeAuthenticator(createCodeDeployGuard(failing('missing')))(req())).resolves.toEqual({
+      status: 403,
+      type: 'MissingAuthenticationTokenException',
+      message: 'Missing Authentication Token',
+    });
+    await expect(createUpgradeAuthenticator(createCodeDeployGuard(passing('read-only')))(req())).resolves.toBeUndefined();
+  });
+});
+
+describe('createBucketGuard', () => {
+  it("answers each failure with S3's error code and status", async () => {
+    const codes: Record<string, string> = {};
+    for (const f of FAILURES) {
+      const err = (await createBucketGuard(failing(f)).authenticate(req()).catch((e: unknown) => e)) as { code: string; status: number; message: string };
+      codes[f] = `${err.status} ${err.code}${f === 'expired' ? ` ${err.message}` : ''}`;
+    }
+    expect(codes).toEqual({
+      missing: '403 AccessDenied',
+      malformed: '400 AuthorizationHeaderMalformed',
+      wrongScope: '400 AuthorizationHeaderMalformed',
+      missingContentSha256: '400 InvalidRequest',
+      unknownKey: '403 InvalidAccessKeyId',
+      skewed: '403 RequestTimeTooSkewed',
+      expired: '403 AccessDenied Request has expired',
+      mismatch: '403 SignatureDoesNotMatch',
+    });
+    const presigned = req('/b/k?X-Amz-Signature=00', {});
+    await expect(createBucketGuard(failing('malformed')).authenticate(presigned)).rejects.toMatchObject({ code: 'AuthorizationQueryParametersError' });
+  });
+
+  it('refuses what the role may not do with AccessDenied', async () => {
+    const guard = createBucketGuard(passing('deployer'));
+    const caller = await guard.authenticate(req());
+    expect(() => guard.authorize(caller, 'PutObject')).not.toThrow();
+    expect(() => guard.authorize(caller, 'DeleteObject')).toThrow(expect.objectContaining({ code: 'AccessDenied', status: 403 }));
+  });
+});
