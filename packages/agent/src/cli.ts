@@ -9,7 +9,21 @@ import type { LocalOptions } from './local/options.js';
 import { createLogger } from './log.js';
 import { runDaemon } from './run/run-daemon.js';
 import type { RunOptions } from './run/run-daemon.js';
+import { runEnrol } from './run/enrol-command.js';
+import type { EnrolCommandOptions } from './run/enrol-command.js';
 import { AGENT_VERSION } from './version.js';
+
+/**
+ * grpc-js 1.14 sets the TLS server name to the dialled address even when it is an IP address, which
+ * Node reports once per process as DEP0123 on stderr (the agent's log). The certificate check is
+ * unaffected (Node checks IP SANs); only that one warning is dropped, as it is about grpc-js, not us.
+ */
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  const code = typeof rest[0] === 'object' && rest[0] !== null ? (rest[0] as { code?: string }).code : rest[1];
+  if (code === 'DEP0123') return;
+  (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
+}) as typeof process.emitWarning;
 
 const program = new Command('fleetdeploy-agent')
   .description('fleetdeploy host agent: runs CodeDeploy-compatible deployments on this host')
@@ -45,6 +59,16 @@ program
   .action(async (opts: RunOptions) => {
     await runDaemon(opts);
     process.exit(0);
+  });
+
+program
+  .command('enrol')
+  .description('enrol this host with the coordinator: trade a one-time token for a client certificate (mutual TLS)')
+  .requiredOption('--coordinator <host:port>', "the coordinator's enrolment address (its enrol= port, by default the agents' port + 1)")
+  .requiredOption('--token <token>', 'the one-time token from RegisterOnPremisesInstance or fleetdeploy-coordinator enrol-token')
+  .option('--config <file>', 'agent configuration file: where to store the certificate (tls_dir, or under root_dir)')
+  .action(async (opts: EnrolCommandOptions) => {
+    await runEnrol(opts, (line) => console.log(line));
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -19,6 +19,10 @@ export type * from './generated/fleetdeploy/agent/v1/Revision.js';
 export type * from './generated/fleetdeploy/agent/v1/BundleChunk.js';
 export type * from './generated/fleetdeploy/agent/v1/DownloadBundleRequest.js';
 export type * from './generated/fleetdeploy/agent/v1/AgentService.js';
+export type * from './generated/fleetdeploy/agent/v1/EnrolmentService.js';
+export type * from './generated/fleetdeploy/agent/v1/EnrolRequest.js';
+export type * from './generated/fleetdeploy/agent/v1/RenewRequest.js';
+export type * from './generated/fleetdeploy/agent/v1/CertificateResponse.js';
 export { ErrorCode } from './generated/fleetdeploy/agent/v1/ErrorCode.js';
 export { CommandStatus } from './generated/fleetdeploy/agent/v1/CommandStatus.js';
 

@@ -32,6 +32,13 @@ export interface AgentConfig {
   readonly shutdownWaitMs: number;
   /** The daemon's own state (results, acknowledged results); default {@link daemonStateDir}. */
   readonly stateDir?: string;
+  /**
+   * TESTS ONLY: talk to a coordinator started with --plaintext-agents, without TLS or certificates.
+   * Otherwise the daemon needs the certificate `fleetdeploy-agent enrol` stored in {@link tlsDir}.
+   */
+  readonly plaintext: boolean;
+  /** Where the enrolled key (0600), certificate and CA live; default `<state dir>/tls`. */
+  readonly tlsDir?: string;
 }
 
 /** defaultAgentConfig mirrors the AWS agent's shipped configuration file. */
@@ -44,6 +51,7 @@ export const defaultAgentConfig: AgentConfig = Object.freeze({
   bundleLimits: Object.freeze({ ...defaultBundleLimits }),
   heartbeatMs: 15_000,
   shutdownWaitMs: 30_000,
+  plaintext: false,
 });
 
 /**
@@ -53,6 +61,11 @@ export const defaultAgentConfig: AgentConfig = Object.freeze({
  */
 export function daemonStateDir(config: AgentConfig): string {
   return config.stateDir ?? path.join(config.rootDir, 'fleetdeploy-agent');
+}
+
+/** tlsDir is where the agent's key, certificate and CA are kept: `tls_dir`, or `<state dir>/tls`. */
+export function tlsDir(config: AgentConfig): string {
+  return config.tlsDir ?? path.join(daemonStateDir(config), 'tls');
 }
 
 /** requireCoordinator returns the coordinator address `run` needs, or names the file and key. */
@@ -145,16 +158,19 @@ export function parseAgentConfig(text: string, source: string): AgentConfig {
     }),
     heartbeatMs: int('heartbeat_seconds', defaultAgentConfig.heartbeatMs / 1000, 1) * 1000,
     shutdownWaitMs: int('shutdown_wait_seconds', defaultAgentConfig.shutdownWaitMs / 1000, 0) * 1000,
+    plaintext: bool('plaintext', defaultAgentConfig.plaintext),
   };
   const coordinator = optionalText('coordinator', 'host:port', isHostPort);
   const instanceName = optionalText('instance_name', 'an instance name (printable ASCII without spaces, at most 100 characters)', (v) => /^[\x21-\x7e]{1,100}$/.test(v));
   const destinationRoot = optionalText('destination_root', 'an absolute path', (v) => path.isAbsolute(v));
   const stateDir = optionalText('state_dir', 'an absolute path', (v) => path.isAbsolute(v));
+  const tls = optionalText('tls_dir', 'an absolute path', (v) => path.isAbsolute(v));
   Object.assign(config, {
     ...(coordinator === undefined ? {} : { coordinator }),
     ...(instanceName === undefined ? {} : { instanceName }),
     ...(destinationRoot === undefined ? {} : { destinationRoot: path.resolve(destinationRoot) }),
     ...(stateDir === undefined ? {} : { stateDir: path.resolve(stateDir) }),
+    ...(tls === undefined ? {} : { tlsDir: path.resolve(tls) }),
   });
   if (typeof raw.children === 'number' && raw.children !== 1) problems.push(`children: must be 1, got ${raw.children}`);
   if (problems.length > 0) throw new DeployError('UnknownError', `${source}: ${problems.join('; ')}`);

@@ -1,20 +1,28 @@
 /**
  * The agent's gRPC channel to its coordinator: credentials, keepalive and the instance metadata,
- * all in this one place, so mutual TLS later changes only {@link channelCredentials}.
+ * all in this one place. Credentials are mutual TLS with the enrolled identity (the coordinator's
+ * CA as the only root, the agent's key and certificate), or plain text when the configuration
+ * says `plaintext: true` (tests against a coordinator started with --plaintext-agents).
  */
 import type * as Grpc from '@grpc/grpc-js';
 import type { AgentServiceClient } from '@fleetdeploy/protocol';
 import type { GrpcRuntime } from './grpc-runtime.js';
+import type { TlsIdentity } from './tls-identity.js';
 
-/** INSTANCE_METADATA_KEY is the metadata key that names the instance on every call (until mutual TLS). */
+/** ChannelSecurity is how a channel authenticates: the enrolled identity, or plain text for tests. */
+export type ChannelSecurity = { kind: 'mtls'; identity: TlsIdentity } | { kind: 'plaintext' };
+
+/** INSTANCE_METADATA_KEY is the metadata key that names the instance on every call (with mutual TLS it must match the certificate). */
 export const INSTANCE_METADATA_KEY = 'fleetdeploy-instance';
 
 /**
- * channelCredentials is how the agent authenticates its channel: plain text for now (the coordinator
- * accepts it only when started with plain text allowed); mutual TLS replaces this function's body.
+ * channelCredentials is how the agent authenticates its channel: mutual TLS trusting only the
+ * coordinator's CA (the server's name is checked against the address dialled), or plain text.
  */
-export function channelCredentials(grpc: typeof Grpc): Grpc.ChannelCredentials {
-  return grpc.credentials.createInsecure();
+export function channelCredentials(grpc: typeof Grpc, security: ChannelSecurity): Grpc.ChannelCredentials {
+  if (security.kind === 'plaintext') return grpc.credentials.createInsecure();
+  const { identity } = security;
+  return grpc.credentials.createSsl(Buffer.from(identity.caPem), Buffer.from(identity.keyPem), Buffer.from(identity.certPem));
 }
 
 /**
@@ -33,8 +41,8 @@ export const channelOptions: Readonly<Grpc.ChannelOptions> = Object.freeze({
 });
 
 /** createAgentClient opens a client of AgentService to `address` (host:port). */
-export function createAgentClient(runtime: GrpcRuntime, address: string): AgentServiceClient {
-  return new runtime.AgentService(address, channelCredentials(runtime.grpc), { ...channelOptions });
+export function createAgentClient(runtime: GrpcRuntime, address: string, security: ChannelSecurity): AgentServiceClient {
+  return new runtime.AgentService(address, channelCredentials(runtime.grpc, security), { ...channelOptions });
 }
 
 /** instanceMetadata is the metadata every call of `instanceName` carries. */

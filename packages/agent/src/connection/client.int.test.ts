@@ -38,6 +38,7 @@ function setup(address: string, handlers: Partial<ConnectionHandlers> = {}) {
   const connection = createConnection({
     runtime,
     address,
+    security: () => ({ kind: 'plaintext' }),
     instanceName: 'host-1',
     agentVersion: '9.9.9',
     platform: 'linux',

@@ -18,6 +18,7 @@ import type { InFlight, ParsedCommand } from '../commands/agent-command.js';
 import type { StoredResult } from '../state/results.js';
 import type { GrpcRuntime } from './grpc-runtime.js';
 import { createAgentClient, instanceMetadata } from './channel.js';
+import type { ChannelSecurity } from './channel.js';
 import { createConnectionStates } from './states.js';
 import type { ConnectionStateName } from './states.js';
 import { toParsedCommand, toProtoResult } from './translate.js';
@@ -52,6 +53,8 @@ export interface ConnectionHandlers {
 export interface ConnectionOptions {
   runtime: GrpcRuntime;
   address: string;
+  /** The credentials of each new attempt (read per attempt, so a renewed certificate is used at once). */
+  security: () => ChannelSecurity;
   instanceName: string;
   agentVersion: string;
   platform: 'linux' | 'windows';
@@ -73,6 +76,8 @@ export interface AgentConnection {
   sendResult(result: StoredResult): boolean;
   /** openDownload starts DownloadBundle on the current channel; throws when there is none. */
   openDownload(commandId: string, offset: number): Grpc.ClientReadableStream<BundleChunk__Output>;
+  /** reconnect ends the current stream and opens a new one at once (after a certificate renewal). */
+  reconnect(reason: string): void;
   stop(): Promise<void>;
 }
 
@@ -95,12 +100,13 @@ export function createConnection(opts: ConnectionOptions): AgentConnection {
   let lastFailure: string | undefined;
   let cancelRetry: () => void = () => undefined;
   let stopped: (() => void) | undefined;
+  let reconnectNow = false;
 
   const metadata = (): Grpc.Metadata => instanceMetadata(grpc, opts.instanceName);
 
   function connect(): void {
     if (!states.transition(['Idle', 'Backoff'], 'Connecting')) return;
-    const client = createAgentClient(opts.runtime, opts.address);
+    const client = createAgentClient(opts.runtime, opts.address, opts.security());
     const call = client.Connect(metadata());
     const hello = opts.handlers.hello();
     const current: Attempt = { client, call, helloIds: new Set(hello.results.map((r) => r.commandId)), stopHeartbeat: () => undefined };
@@ -172,6 +178,11 @@ export function createConnection(opts: ConnectionOptions): AgentConnection {
     }
     const wasReady = states.current() === 'Ready';
     if (!states.transition(['Connecting', 'Ready'], 'Backoff')) return;
+    if (reconnectNow) {
+      reconnectNow = false;
+      cancelRetry = opts.clock.after(0, connect);
+      return;
+    }
     const reason = describe(grpc, status);
     const delayMs = nextDelay(failures, opts.random(), backoff);
     failures += 1;
@@ -197,6 +208,13 @@ export function createConnection(opts: ConnectionOptions): AgentConnection {
     openDownload(commandId, offset) {
       if (!attempt) throw new Error('not connected to the coordinator');
       return attempt.client.DownloadBundle({ commandId, offset }, metadata());
+    },
+    reconnect(reason) {
+      const current = attempt;
+      if (current === undefined || stopped) return;
+      log.info({ reason }, 'reconnecting to coordinator');
+      reconnectNow = true;
+      current.call.cancel();
     },
     stop() {
       const current = attempt;
@@ -225,6 +243,10 @@ function describe(grpc: typeof Grpc, status: Grpc.StatusObject): { name: string;
       return { name, level: 'info', message: 'coordinator is admitting too many agents, retrying later' };
     case grpc.status.NOT_FOUND:
       return { name, level: 'warn', message: 'coordinator knows no instance of this name (not registered yet?), retrying' };
+    case grpc.status.UNAUTHENTICATED:
+      return { name, level: 'error', message: 'coordinator does not accept this agent\'s certificate (revoked or expired? enrol again), retrying' };
+    case grpc.status.PERMISSION_DENIED:
+      return { name, level: 'error', message: 'coordinator refused this agent\'s identity (deregistered, or a certificate of another instance), retrying' };
     case grpc.status.INVALID_ARGUMENT:
       return { name, level: 'error', message: 'coordinator refused the hello, retrying' };
     case grpc.status.OK:

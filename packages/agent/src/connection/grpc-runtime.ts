@@ -8,15 +8,19 @@ import type { loadAgentProtocol } from '@fleetdeploy/protocol';
 
 /** AgentServiceClientConstructor is the generated client class of AgentService. */
 export type AgentServiceClientConstructor = ReturnType<typeof loadAgentProtocol>['AgentService'];
+/** EnrolmentServiceClientConstructor is the generated client class of EnrolmentService. */
+export type EnrolmentServiceClientConstructor = ReturnType<typeof loadAgentProtocol>['EnrolmentService'];
 
-/** GrpcRuntime is grpc-js itself and the loaded AgentService client class. */
+/** GrpcRuntime is grpc-js itself and the loaded client classes. */
 export interface GrpcRuntime {
   grpc: typeof Grpc;
   AgentService: AgentServiceClientConstructor;
+  EnrolmentService: EnrolmentServiceClientConstructor;
 }
 
 /** loadGrpcRuntime imports grpc-js and loads agent.proto (proto-loader reads it from disk). */
 export async function loadGrpcRuntime(): Promise<GrpcRuntime> {
   const [grpc, protocol] = await Promise.all([import('@grpc/grpc-js'), import('@fleetdeploy/protocol')]);
-  return { grpc, AgentService: protocol.loadAgentProtocol().AgentService };
+  const loaded = protocol.loadAgentProtocol();
+  return { grpc, AgentService: loaded.AgentService, EnrolmentService: loaded.EnrolmentService };
 }

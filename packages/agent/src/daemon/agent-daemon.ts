@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BackoffOptions } from '@fleetdeploy/shared';
 import type { AgentConfig } from '../config/agent-config.js';
-import { daemonStateDir, requireCoordinator } from '../config/agent-config.js';
+import { daemonStateDir, requireCoordinator, tlsDir } from '../config/agent-config.js';
+import { DeployError } from '@fleetdeploy/shared';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import { silentLogger } from '../log.js';
@@ -24,12 +25,15 @@ import type { AgentConnection } from '../connection/client.js';
 import { createBundleFetcher } from '../connection/bundle-fetcher.js';
 import type { ConnectionStateName } from '../connection/states.js';
 import { createCommandRunner } from './command-runner.js';
+import { loadTlsIdentity } from '../connection/tls-identity.js';
+import type { TlsIdentity } from '../connection/tls-identity.js';
+import { startRenewal } from '../connection/renewal.js';
 
 /** AgentDaemonOptions configures one agent; only `config` is required. */
 export interface AgentDaemonOptions {
   /** The validated configuration (root_dir, coordinator, destination_root, ...). */
   config: AgentConfig;
-  /** Overrides config.instanceName; default the host name. */
+  /** Overrides config.instanceName; default the enrolled certificate's instance (the host name with plain text). */
   instanceName?: string;
   /** Overrides config.coordinator (host:port). */
   coordinator?: string;
@@ -64,7 +68,13 @@ export interface AgentDaemon {
 export async function startAgentDaemon(options: AgentDaemonOptions): Promise<AgentDaemon> {
   const { config } = options;
   const address = options.coordinator ?? requireCoordinator(config, 'agent configuration');
-  const instanceName = options.instanceName ?? config.instanceName ?? os.hostname();
+  // Mutual TLS unless the configuration asks for plain text: the enrolled certificate names the instance.
+  let identity: TlsIdentity | undefined = config.plaintext ? undefined : loadTlsIdentity(tlsDir(config));
+  const configuredName = options.instanceName ?? config.instanceName;
+  if (identity !== undefined && configuredName !== undefined && configuredName !== identity.instanceName) {
+    throw new DeployError('UnknownError', `instance_name is ${configuredName}, but the enrolled certificate in ${identity.dir} is for ${identity.instanceName}; fix instance_name or enrol again`);
+  }
+  const instanceName = identity?.instanceName ?? configuredName ?? os.hostname();
   const runtime = options.runtime ?? (await loadGrpcRuntime());
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
@@ -107,6 +117,7 @@ export async function startAgentDaemon(options: AgentDaemonOptions): Promise<Age
   const conn = createConnection({
     runtime,
     address,
+    security: () => (identity === undefined ? { kind: 'plaintext' } : { kind: 'mtls', identity }),
     instanceName,
     agentVersion: options.agentVersion ?? AGENT_VERSION,
     platform: options.platform ?? (process.platform === 'win32' ? 'windows' : 'linux'),
@@ -124,8 +135,22 @@ export async function startAgentDaemon(options: AgentDaemonOptions): Promise<Age
     heartbeatFallbackMs: config.heartbeatMs,
   });
   link.connection = conn;
-  log.info({ coordinator: address, rootDir: config.rootDir, stateDir }, 'agent daemon starting');
+  log.info({ coordinator: address, rootDir: config.rootDir, stateDir, tls: identity === undefined ? 'plaintext' : 'mutual', certificateNotAfter: identity && new Date(identity.notAfter).toISOString() }, 'agent daemon starting');
   conn.start();
+  const renewal =
+    identity === undefined
+      ? undefined
+      : startRenewal({
+          runtime,
+          address,
+          identity: () => identity!,
+          clock,
+          log,
+          renewed(next) {
+            identity = next;
+            conn.reconnect('certificate renewed');
+          },
+        });
 
   let stopping: Promise<void> | undefined;
   return {
@@ -133,6 +158,7 @@ export async function startAgentDaemon(options: AgentDaemonOptions): Promise<Age
     running: () => runner.running(),
     stop() {
       stopping ??= (async () => {
+        renewal?.stop();
         await runner.drain(config.shutdownWaitMs);
         await conn.stop();
         log.info({}, 'agent daemon stopped');

@@ -43,7 +43,7 @@ export function lifecycleCommand(commandId: string, event: string, bundle: Buffe
 
 /** daemonConfig is an agent configuration rooted in `work`. */
 export function daemonConfig(work: string, extra: Partial<AgentConfig> = {}): AgentConfig {
-  return { ...defaultAgentConfig, rootDir: path.join(work, 'root'), scriptKillGraceMs: 300, shutdownWaitMs: 5_000, ...extra };
+  return { ...defaultAgentConfig, rootDir: path.join(work, 'root'), scriptKillGraceMs: 300, shutdownWaitMs: 5_000, plaintext: true, ...extra };
 }
 
 /** LogLine is one line a {@link recordingLogger} kept. */
