@@ -76,6 +76,7 @@ await Promise.all(
         `destination_root: ${path.join(home, 'files')}`,
         'script_kill_grace_seconds: 1',
         'shutdown_wait_seconds: 1',
+        'plaintext: true', // loopback: a coordinator started with --plaintext-agents (ignored by agents without mTLS)
         '',
       ].join('\n'),
       `${name}.yml`,

@@ -46,7 +46,7 @@ main(async () => {
   const work = tempDir('fd-bench-fleet-');
   const nodeArgs = (process.env.BENCH_COORDINATOR_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const coord = await startCoordinator({ dataDir: path.join(work, 'data'), nodeArgs });
-  const { cd, s3 } = clients(coord.apiUrl);
+  const { cd, s3 } = clients(coord.apiUrl, coord.dataDir);
   console.log(`coordinator pid ${coord.pid} api=${coord.apiUrl} agents=${coord.agentAddress}`);
 
   const names = Array.from({ length: N }, (_, i) => `bench-${i + 1}`);

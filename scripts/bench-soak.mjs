@@ -36,7 +36,7 @@ const MARKS = new Set([1, 10, 25, 50, 100, 150, COUNT]);
 main(async () => {
   const work = tempDir('fd-bench-soak-');
   const coord = await startCoordinator({ dataDir: path.join(work, 'data') });
-  const { cd, s3 } = clients(coord.apiUrl);
+  const { cd, s3 } = clients(coord.apiUrl, coord.dataDir);
   await registerInstances(cd, [NAME], () => [{ Key: 'env', Value: 'soak' }]);
   await createApp(cd, s3);
   await createGroup(cd, 'soak', 'CodeDeployDefault.OneAtATime', [['env', 'soak']]);
@@ -55,9 +55,11 @@ main(async () => {
   const configFile = path.join(home, 'agent.yml');
   fs.writeFileSync(
     configFile,
-    [`root_dir: ${path.join(home, 'root')}`, `log_dir: ${path.join(home, 'logs')}`, `coordinator: ${coord.agentAddress}`, `instance_name: ${NAME}`, `destination_root: ${path.join(home, 'files')}`, ''].join('\n'),
+    [`root_dir: ${path.join(home, 'root')}`, `log_dir: ${path.join(home, 'logs')}`, `coordinator: ${coord.agentAddress}`, `instance_name: ${NAME}`, `destination_root: ${path.join(home, 'files')}`, 'plaintext: true', ''].join('\n'),
   );
-  const agent = spawnGroup(process.execPath, [AGENT_BIN, 'run', '--config', configFile]);
+  // BENCH_AGENT_NODE_ARGS (e.g. "--heapsnapshot-signal=SIGUSR2") are passed to node for the agent.
+  const agentNodeArgs = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const agent = spawnGroup(process.execPath, [...agentNodeArgs, AGENT_BIN, 'run', '--config', configFile], { cwd: process.env.BENCH_AGENT_CWD ?? work });
   let agentLog = '';
   const keep = (c) => (agentLog = (agentLog + c).slice(-20_000));
   agent.stdout.setEncoding('utf8').on('data', keep);
@@ -82,6 +84,10 @@ main(async () => {
     if (MARKS.has(n)) {
       await sleep(200); // let the agent finish its cleanup after reporting
       rssAt[n] = procMem(agent.pid).rssMb;
+      if (process.env.BENCH_AGENT_SNAPSHOTS) {
+        agent.kill('SIGUSR2'); // with --heapsnapshot-signal=SIGUSR2: a heap snapshot in BENCH_AGENT_CWD
+        await sleep(3000);
+      }
       console.log(`soak: after deployment ${String(n).padStart(3)}: agent VmRSS ${fmt(rssAt[n])} MB, agent CPU ${fmt(procCpuSeconds(agent.pid))} s, elapsed ${fmt((Date.now() - t0) / 1000)} s`);
     }
   }

@@ -37,7 +37,7 @@ main(async () => {
   const work = tempDir('fd-bench-storm-');
   const dataDir = path.join(work, 'data');
   let coord = await startCoordinator({ dataDir });
-  let { cd, s3 } = clients(coord.apiUrl);
+  let { cd, s3 } = clients(coord.apiUrl, coord.dataDir);
   const names = Array.from({ length: N }, (_, i) => `storm-${i + 1}`);
   await registerInstances(cd, names, (n) => [{ Key: 'env', Value: 'storm' }, ...(Number(n.slice(6)) <= GROUP ? [{ Key: 'five', Value: 'yes' }] : [])]);
   await createApp(cd, s3);
@@ -73,7 +73,7 @@ main(async () => {
 
   const tStart = Date.now();
   coord = await startCoordinator({ dataDir, apiPort, agentPort });
-  ({ cd, s3 } = clients(coord.apiUrl));
+  ({ cd, s3 } = clients(coord.apiUrl, coord.dataDir));
   const tListening = Date.now();
   const reconnectS = await fleet.waitFor((r) => r >= N, 120_000, `${N} agents Ready again`);
   const fromListening = (Date.now() - tListening) / 1000;

@@ -173,9 +173,22 @@ export class RssSampler {
 // ---------------------------------------------------------------------------------------------
 // The coordinator.
 
+/**
+ * PLAINTEXT_FLAG: a coordinator that requires mutual TLS from agents has a test-only
+ * --plaintext-agents flag (agents then say `plaintext: true`, a key older agents ignore); loopback
+ * benchmarks use it when the built coordinator has it.
+ */
+const PLAINTEXT_FLAG = (() => {
+  try {
+    return execFileSync(process.execPath, [COORDINATOR_BIN, 'serve', '--help'], { encoding: 'utf8' }).includes('--plaintext-agents') ? ['--plaintext-agents'] : [];
+  } catch {
+    return [];
+  }
+})();
+
 /** startCoordinator runs `fleetdeploy-coordinator serve` (with `nodeArgs` for node, e.g. --cpu-prof) and resolves on its listening line. */
 export async function startCoordinator({ dataDir, apiPort = 0, agentPort = 0, env = {}, args = [], nodeArgs = [] }) {
-  const child = spawnGroup(process.execPath, [...nodeArgs, COORDINATOR_BIN, 'serve', '--data-dir', dataDir, '--port', String(apiPort), '--agent-port', String(agentPort), '--log-level', 'warn', ...args], {
+  const child = spawnGroup(process.execPath, [...nodeArgs, COORDINATOR_BIN, 'serve', '--data-dir', dataDir, '--port', String(apiPort), '--agent-port', String(agentPort), '--log-level', 'warn', ...PLAINTEXT_FLAG, ...args], {
     env: { ...process.env, ...env },
   });
   let stderr = '';
@@ -198,9 +211,26 @@ export async function startCoordinator({ dataDir, apiPort = 0, agentPort = 0, en
   return { child, pid: child.pid, apiUrl, agentAddress, dataDir, logs: () => stderr };
 }
 
-export function clients(apiUrl) {
-  const cd = new CodeDeployClient({ endpoint: apiUrl, region: 'us-east-1', credentials: CREDENTIALS, maxAttempts: 1 });
-  const s3 = new S3Client({ endpoint: apiUrl, region: 'us-east-1', credentials: CREDENTIALS, forcePathStyle: true, maxAttempts: 1 });
+/**
+ * credentialsOf uses the admin key a coordinator that checks signatures writes to
+ * `<dataDir>/admin-credentials` on its first start; dummies for one that does not check them.
+ */
+function credentialsOf(dataDir) {
+  try {
+    const text = fs.readFileSync(path.join(dataDir, 'admin-credentials'), 'utf8');
+    const id = /aws_access_key_id\s*=\s*(\S+)/.exec(text)?.[1];
+    const secret = /aws_secret_access_key\s*=\s*(\S+)/.exec(text)?.[1];
+    if (id && secret) return { accessKeyId: id, secretAccessKey: secret };
+  } catch {
+    /* no admin key: signatures are not checked */
+  }
+  return CREDENTIALS;
+}
+
+export function clients(apiUrl, dataDir) {
+  const credentials = credentialsOf(dataDir);
+  const cd = new CodeDeployClient({ endpoint: apiUrl, region: 'us-east-1', credentials, maxAttempts: 1 });
+  const s3 = new S3Client({ endpoint: apiUrl, region: 'us-east-1', credentials, forcePathStyle: true, maxAttempts: 1 });
   return { cd, s3 };
 }
 
