@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import yaml from 'js-yaml';
+import { checkArchiveUrlTemplate, DEFAULT_GITHUB_ARCHIVE_URL } from './artifacts/github-archive.js';
 
 /** CoordinatorConfig is the validated configuration the composition root receives. */
 export interface CoordinatorConfig {
@@ -27,6 +28,10 @@ export interface CoordinatorConfig {
   /** New agent streams admitted per second; more are told to back off (reconnect storms). */
   readonly streamsPerSecond: number;
   readonly logLevel: string;
+  /** Where GitHub revisions are downloaded from: a URL template with {repository} and {commitId} (artifacts/github-archive.ts). */
+  readonly githubArchiveUrl: string;
+  /** Sent as `Authorization: token ...` with each archive download (private repositories); none by default. */
+  readonly githubToken?: string;
 }
 
 /** defaultCoordinatorConfig are the embedded defaults: everything on loopback, data in ./fleetdeploy-data. */
@@ -44,9 +49,12 @@ export const defaultCoordinatorConfig: CoordinatorConfig = Object.freeze({
   eventTimeoutMarginSeconds: 60,
   streamsPerSecond: 200,
   logLevel: 'info',
+  githubArchiveUrl: DEFAULT_GITHUB_ARCHIVE_URL,
 });
 
-const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: 'string' | 'port' | 'seconds' | 'boolean' | 'count' }> = {
+type Kind = 'string' | 'url-template' | 'port' | 'seconds' | 'boolean' | 'count';
+
+const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind }> = {
   data_dir: { key: 'dataDir', kind: 'string' },
   host: { key: 'host', kind: 'string' },
   api_port: { key: 'apiPort', kind: 'port' },
@@ -60,6 +68,8 @@ const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: 'string' | 'por
   event_timeout_margin_seconds: { key: 'eventTimeoutMarginSeconds', kind: 'seconds' },
   streams_per_second: { key: 'streamsPerSecond', kind: 'count' },
   log_level: { key: 'logLevel', kind: 'string' },
+  github_archive_url: { key: 'githubArchiveUrl', kind: 'url-template' },
+  github_token: { key: 'githubToken', kind: 'string' },
 };
 
 /** ConfigError is a configuration the coordinator cannot start with. */
@@ -103,13 +113,19 @@ export function resolveConfig(fileText: string | undefined, source: string, flag
   return Object.freeze(merged as unknown as CoordinatorConfig);
 }
 
-function check(where: string, value: unknown, kind: 'string' | 'port' | 'seconds' | 'boolean' | 'count', problems: string[]): unknown {
+function check(where: string, value: unknown, kind: Kind, problems: string[]): unknown {
   const asNumber = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
   switch (kind) {
     case 'string':
       if (typeof value === 'string' && value !== '') return value;
       problems.push(`${where}: expected a non-empty text`);
       return undefined;
+    case 'url-template': {
+      const problem = typeof value === 'string' ? checkArchiveUrlTemplate(value) : 'expected a URL';
+      if (problem === undefined) return value;
+      problems.push(`${where}: ${problem}, got ${JSON.stringify(value)}`);
+      return undefined;
+    }
     case 'boolean':
       if (typeof value === 'boolean') return value;
       if (value === 'true' || value === 'false') return value === 'true';

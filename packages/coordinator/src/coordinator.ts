@@ -12,6 +12,7 @@ import { systemClock } from './clock.js';
 import { DATABASE_FILE, openSqliteStore } from './store/sqlite-store.js';
 import { createBucketStore } from './store/bucket-store.js';
 import { createBlobStore } from './artifacts/blob-store.js';
+import { createGitHubArchives } from './artifacts/github-archive.js';
 import { createBucketApi } from './api/bucket.js';
 import { createCodeDeployApi } from './api/codedeploy.js';
 import { operations } from './api/operations/index.js';
@@ -57,7 +58,8 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const agents = createAgentServer({ store, blobs, clock, config, log: log.child({ part: 'agents' }) });
   const engine = createEngine({ store, blobs, clock, config, agents, log: log.child({ part: 'engine' }) });
   agents.attach(engine);
-  const ctx: ApiContext = { store, clock, engine, buckets, blobs, arnPrefix };
+  const github = createGitHubArchives({ blobs, urlTemplate: config.githubArchiveUrl, ...(config.githubToken !== undefined ? { token: config.githubToken } : {}), log: log.child({ part: 'github' }) });
+  const ctx: ApiContext = { store, clock, engine, buckets, blobs, arnPrefix, github };
   const server = createApiServer({
     codedeploy: createCodeDeployApi(operations, ctx, log.child({ part: 'api' }), codedeployGuard),
     bucket: createBucketApi({ buckets, blobs, log: log.child({ part: 'bucket' }), now: () => clock.now(), guard: createBucketGuard(verifier) }),

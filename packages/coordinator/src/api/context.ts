@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import type { Clock } from '../clock.js';
 import type { BucketStore } from '../store/bucket-store.js';
 import type { BlobStore } from '../artifacts/blob-store.js';
+import type { GitHubArchives } from '../artifacts/github-archive.js';
 
 /** DeploymentEngine is the part of the engine the API calls into. */
 export interface DeploymentEngine {
@@ -26,4 +27,6 @@ export interface ApiContext {
   blobs: BlobStore;
   /** `arn:aws:codedeploy:<region>:<account>`, the prefix of every ARN the API shows. */
   arnPrefix: string;
+  /** GitHub revisions: their archives, fetched into `blobs`, and the configured GitHub token's name. */
+  github: GitHubArchives;
 }

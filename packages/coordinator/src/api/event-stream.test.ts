@@ -18,6 +18,7 @@ import type { SqliteStore } from '../store/sqlite-store.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import { createBucketStore } from '../store/bucket-store.js';
 import { createBlobStore } from '../artifacts/blob-store.js';
+import { createGitHubArchives } from '../artifacts/github-archive.js';
 import { createRecordingEngine, createSettableClock } from '../testing/api-harness.js';
 import { deploymentRecord } from '../testing/record-builders.js';
 import { newTarget } from '../deployment/instance-lifecycle.js';
@@ -45,6 +46,7 @@ async function startWorld(): Promise<World> {
     buckets: createBucketStore(store.db),
     blobs: createBlobStore(path.join(dataDir, 'blobs')),
     arnPrefix: 'arn:aws:codedeploy:us-east-1:000000000000',
+    github: createGitHubArchives({ blobs: createBlobStore(path.join(dataDir, 'blobs')), urlTemplate: 'http://127.0.0.1:9/{repository}/tar.gz/{commitId}' }),
   };
   const listeners = new Set<DeploymentEventListener>();
   const subscribe = (l: DeploymentEventListener): (() => void) => {

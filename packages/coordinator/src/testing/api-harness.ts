@@ -18,6 +18,7 @@ import type { SqliteStore } from '../store/sqlite-store.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import { createBucketStore } from '../store/bucket-store.js';
 import { createBlobStore } from '../artifacts/blob-store.js';
+import { createGitHubArchives } from '../artifacts/github-archive.js';
 import { uncheckedCodeDeployGuard } from './unchecked-guards.js';
 
 /** EngineCall is one call the API made into the engine. */
@@ -96,6 +97,12 @@ export interface ApiHarness {
 export interface ApiHarnessOptions {
   operations?: Readonly<Record<string, Operation<ApiContext>>>;
   arnPrefix?: string;
+  /**
+   * Where GitHub revisions are fetched from (a `github_archive_url` template) and with which token;
+   * by default a loopback port nothing listens on, so no test reaches out to GitHub.
+   */
+  githubArchiveUrl?: string;
+  githubToken?: string;
 }
 
 /** startApiHarness serves the API on 127.0.0.1 port 0 over fresh stores in a temporary directory. */
@@ -104,13 +111,19 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
   const store = openSqliteStore(dataDir);
   const engine = createRecordingEngine();
   const clock = createSettableClock();
+  const blobs = createBlobStore(path.join(dataDir, 'blobs'));
   const ctx: ApiContext = {
     store,
     clock,
     engine,
     buckets: createBucketStore(store.db),
-    blobs: createBlobStore(path.join(dataDir, 'blobs')),
+    blobs,
     arnPrefix: options.arnPrefix ?? 'arn:aws:codedeploy:us-east-1:000000000000',
+    github: createGitHubArchives({
+      blobs,
+      urlTemplate: options.githubArchiveUrl ?? 'http://127.0.0.1:9/{repository}/tar.gz/{commitId}',
+      ...(options.githubToken !== undefined ? { token: options.githubToken } : {}),
+    }),
   };
   const api = createCodeDeployApi(options.operations ?? allOperations, ctx, pino({ level: 'silent' }), uncheckedCodeDeployGuard);
   const server = http.createServer((req, res) => void api.handle(req, res));

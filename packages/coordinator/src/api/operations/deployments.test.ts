@@ -59,7 +59,7 @@ describe('deployment operations', () => {
     ['a bundle not in the bucket', { revision: S3('missing.zip') }, 'RevisionDoesNotExistException'],
     ['a wrong eTag', { revision: S3('app.zip', { eTag: 'abc' }) }, 'InvalidRevisionException'],
     ['a YAML bundle type', { revision: { revisionType: 'S3', s3Location: { bucket: 'revisions', key: 'app.zip', bundleType: 'YAML' } } }, 'InvalidRevisionException'],
-    ['a GitHub revision', { revision: { revisionType: 'GitHub', gitHubLocation: { repository: 'a/b', commitId: 'abcdef1' } } }, 'InvalidRevisionException'],
+    ['a GitHub revision whose archive cannot be fetched', { revision: { revisionType: 'GitHub', gitHubLocation: { repository: 'a/b', commitId: 'abcdef1' } } }, 'InvalidRevisionException'],
     ['a missing configuration', { deploymentConfigName: 'Nope' }, 'DeploymentConfigDoesNotExistException'],
     ['a Lambda configuration', { deploymentConfigName: 'CodeDeployDefault.LambdaAllAtOnce' }, 'InvalidDeploymentConfigNameException'],
     ['a bad fileExistsBehavior', { fileExistsBehavior: 'MERGE' }, 'InvalidFileExistsBehaviorException'],
@@ -102,14 +102,36 @@ describe('deployment operations', () => {
     ['BatchGetDeployments', {}, 'DeploymentIdRequiredException'],
     ['BatchGetDeployments', { deploymentIds: Array.from({ length: 26 }, (_, i) => `d-${i}`) }, 'BatchLimitExceededException'],
     ['ListDeployments', { deploymentGroupName: 'g' }, 'ApplicationNameRequiredException'],
-    ['ListDeployments', { applicationName: 'nope' }, 'ApplicationDoesNotExistException'],
+    ['ListDeployments', { applicationName: 'app' }, 'DeploymentGroupNameRequiredException'],
+    ['ListDeployments', { applicationName: 'nope', deploymentGroupName: 'g' }, 'ApplicationDoesNotExistException'],
+    ['ListDeployments', { externalId: 7 }, 'InvalidExternalIdException'],
     ['ListDeployments', { applicationName: 'app', deploymentGroupName: 'nope' }, 'DeploymentGroupDoesNotExistException'],
     ['ListDeployments', { includeOnlyStatuses: ['Done'] }, 'InvalidDeploymentStatusException'],
     ['ListDeployments', { createTimeRange: { start: 'yesterday' } }, 'InvalidTimeRangeException'],
     ['ListDeployments', { nextToken: 'garbage' }, 'InvalidNextTokenException'],
     ['ListDeploymentTargets', { deploymentId: 'd-NOPE12345' }, 'DeploymentDoesNotExistException'],
+    ['ListDeploymentInstances', { deploymentId: 'd-NOPE12345' }, 'DeploymentDoesNotExistException'],
   ])('%s refuses %j with %s', async (operation, input, type) => {
     expect((await h.refused(operation, input)).type).toBe(type);
+  });
+
+  it('target and instance lists filter by status, page, and refuse bad filters and Blue/Green labels of in-place deployments', async () => {
+    const id = (await create()).body.deploymentId as string;
+    h.store.putTarget({ ...h.store.getTarget(id, 'h2')!, status: 'Succeeded' });
+    expect((await h.ok('ListDeploymentTargets', { deploymentId: id, targetFilters: { TargetStatus: ['Succeeded'] } })).targetIds).toEqual(['h2']);
+    expect((await h.ok('ListDeploymentInstances', { deploymentId: id, instanceStatusFilter: ['Pending'] })).instancesList).toEqual(['h1']);
+    const refusals: [string, Record<string, unknown>, string][] = [
+      ['ListDeploymentTargets', { targetFilters: { TargetStatus: ['Done'] } }, 'InvalidInstanceStatusException'],
+      ['ListDeploymentTargets', { targetFilters: { Colour: ['Blue'] } }, 'InvalidTargetFilterNameException'],
+      ['ListDeploymentTargets', { targetFilters: { ServerInstanceLabel: ['Green'] } }, 'InvalidDeploymentInstanceTypeException'],
+      ['ListDeploymentTargets', { targetFilters: { ServerInstanceLabel: ['Teal'] } }, 'InvalidInstanceTypeException'],
+      ['ListDeploymentTargets', { nextToken: 'x' }, 'InvalidNextTokenException'],
+      ['ListDeploymentInstances', { instanceStatusFilter: ['Done'] }, 'InvalidInstanceStatusException'],
+      ['ListDeploymentInstances', { instanceTypeFilter: ['Blue'] }, 'InvalidDeploymentInstanceTypeException'],
+      ['ListDeploymentInstances', { nextToken: 'x' }, 'InvalidNextTokenException'],
+    ];
+    for (const [operation, input, type] of refusals) expect((await h.refused(operation, { deploymentId: id, ...input })).type, `${operation} ${JSON.stringify(input)}`).toBe(type);
+    expect((await h.ok('ListDeployments', { externalId: 'stack-1' })).deployments).toEqual([]);
   });
 
   it('target operations refuse missing targets and oversized batches', async () => {

@@ -7,7 +7,7 @@ import { ApiError } from '../api-error.js';
 import type { ApiContext } from '../context.js';
 import type { Input } from '../input.js';
 import { epochSeconds, optionalBoolean, optionalObject, optionalString, page, pageStart, requiredString, stringList } from '../input.js';
-import type { DeploymentRecord, DeploymentStatus, RevisionLocation, TargetRecord } from '../../store/records.js';
+import type { BundleRef, DeploymentRecord, DeploymentStatus, RevisionLocation, TargetRecord, TargetStatus } from '../../store/records.js';
 import { DeploymentStatuses, isFinalStatus } from '../../store/records.js';
 import { newDeploymentId } from '../../ids.js';
 import { IN_PLACE_EVENTS, newTarget } from '../../deployment/instance-lifecycle.js';
@@ -18,12 +18,14 @@ import { autoRollbackConfiguration, requireGroup } from './deployment-groups.js'
 import { resolveDeploymentConfig } from './deployment-configs.js';
 import { parseRevisionLocation, revisionKey } from './revision-location.js';
 import { noteRevisionUsed } from './revisions.js';
+import type { GitHubArchiveErrorCode } from '../../artifacts/github-archive.js';
+import { isGitHubArchiveError } from '../../artifacts/github-archive.js';
 
 const FILE_EXISTS = ['DISALLOW', 'OVERWRITE', 'RETAIN'] as const;
 const MAX_TARGETS = 1000;
 
 /** deploymentIdField reads a deploymentId. */
-function deploymentIdField(input: Input): string {
+export function deploymentIdField(input: Input): string {
   return requiredString(input, 'deploymentId', { required: 'DeploymentIdRequiredException', invalid: 'InvalidDeploymentIdException', max: 64 });
 }
 
@@ -101,10 +103,48 @@ function requireTarget(ctx: ApiContext, deploymentId: string, targetId: string, 
   return t;
 }
 
-/** The stored bundle a revision names: it must be in the coordinator's revision bucket. */
-function resolveBundle(ctx: ApiContext, revision: RevisionLocation): NonNullable<DeploymentRecord['bundle']> {
+const TARGET_STATUSES: readonly TargetStatus[] = ['Pending', 'InProgress', 'Succeeded', 'Failed', 'Skipped', 'Unknown', 'Ready'];
+
+/** targetStatuses reads a list of TargetStatus values (InvalidInstanceStatusException for any other). */
+function targetStatuses(o: Input, field: string, where: string): string[] | undefined {
+  const list = stringList(o, field, 'InvalidInstanceStatusException');
+  const bad = list?.find((v) => !(TARGET_STATUSES as readonly string[]).includes(v));
+  if (bad !== undefined) throw new ApiError('InvalidInstanceStatusException', `${where}: ${JSON.stringify(bad)} is not an instance status (${TARGET_STATUSES.join(', ')})`);
+  return list;
+}
+
+/**
+ * instanceLabels reads a Blue/Green filter. Every deployment here is in-place, where instances have
+ * no such label, so a valid one is refused as CodeDeploy refuses it for in-place deployments
+ * (InvalidDeploymentInstanceTypeException); any other value is InvalidInstanceTypeException.
+ */
+function instanceLabels(o: Input, field: string, where: string): void {
+  const list = stringList(o, field, 'InvalidInstanceTypeException');
+  if (list === undefined || list.length === 0) return;
+  const bad = list.find((v) => v !== 'Blue' && v !== 'Green');
+  if (bad !== undefined) throw new ApiError('InvalidInstanceTypeException', `${where}: ${JSON.stringify(bad)} is neither Blue nor Green`);
+  throw new ApiError('InvalidDeploymentInstanceTypeException', `${where}: Blue and Green label blue/green deployments; this deployment is in-place`);
+}
+
+/** GitHubBundle is a GitHub revision's archive, fetched before the transaction that creates the deployment. */
+interface GitHubBundle {
+  revisionKey: string;
+  bundle: BundleRef;
+}
+
+/**
+ * The stored bundle a revision names: an S3 revision's must be in the coordinator's revision bucket;
+ * a GitHub revision's is the archive {@link fetchGitHubBundle} fetched for it.
+ */
+function resolveBundle(ctx: ApiContext, revision: RevisionLocation, github?: GitHubBundle): BundleRef {
+  if (revision.revisionType === 'GitHub') {
+    if (github === undefined || github.revisionKey !== revisionKey(revision)) {
+      throw new ApiError('InvalidRevisionException', `the group's revision changed while ${revisionKey(revision)} was being fetched; try again`);
+    }
+    return github.bundle;
+  }
   if (revision.revisionType !== 'S3' || revision.s3Location === undefined) {
-    throw new ApiError('InvalidRevisionException', `revision.revisionType ${revision.revisionType} cannot be deployed to instances yet; upload the bundle to the coordinator's bucket and deploy it as an S3 revision`);
+    throw new ApiError('InvalidRevisionException', `revision.revisionType ${revision.revisionType} names no bundle for instances; upload the bundle to the coordinator's bucket and deploy it as an S3 revision, or deploy a GitHub commit`);
   }
   const s3 = revision.s3Location;
   if (s3.bundleType !== 'tar' && s3.bundleType !== 'tgz' && s3.bundleType !== 'zip') {
@@ -128,12 +168,47 @@ function resolveBundle(ctx: ApiContext, revision: RevisionLocation): NonNullable
  * transaction that validates everything (reading is asynchronous; the bundle is content-addressed,
  * so what was read is what will be served). Anything unreadable leaves the default hour.
  */
-async function bundleTimeouts(ctx: ApiContext, revision: unknown): Promise<Record<string, number>> {
+async function bundleTimeouts(ctx: ApiContext, revision: unknown, github: GitHubBundle | undefined): Promise<Record<string, number>> {
   try {
-    const bundle = resolveBundle(ctx, parseRevisionLocation(revision));
+    const bundle = github?.bundle ?? resolveBundle(ctx, parseRevisionLocation(revision));
     return eventTimeouts(await readBundleAppSpec(ctx.blobs.path(bundle.sha256), bundle.bundleType), IN_PLACE_EVENTS);
   } catch {
     return { default: DEFAULT_TIMEOUT_SECONDS }; // the transaction below reports what is wrong with the request
+  }
+}
+
+/** GITHUB_ERRORS maps each way a GitHub download fails to the exception CreateDeployment answers with. */
+const GITHUB_ERRORS: Record<GitHubArchiveErrorCode, string> = {
+  NOT_FOUND: 'RevisionDoesNotExistException',
+  UNAUTHORIZED: 'GitHubAccountTokenDoesNotExistException',
+  UNREACHABLE: 'InvalidRevisionException',
+  BAD_STATUS: 'InvalidRevisionException',
+  NOT_AN_ARCHIVE: 'InvalidRevisionException',
+  NO_APPSPEC: 'InvalidRevisionException',
+  TOO_LARGE: 'InvalidRevisionException',
+};
+
+/**
+ * fetchGitHubBundle downloads the archive of the GitHub revision a CreateDeployment names (given, or
+ * else the group's current one) before the transaction, so that a bad commit or an unreachable
+ * GitHub is refused at once. Any other request, or one that names a missing application or group,
+ * fetches nothing: the transaction reports what is wrong with it.
+ */
+async function fetchGitHubBundle(ctx: ApiContext, input: Input, applicationName: string, groupName: string): Promise<GitHubBundle | undefined> {
+  const group = ctx.store.getApplication(applicationName) === undefined ? undefined : ctx.store.getGroup(applicationName, groupName);
+  if (group === undefined) return undefined;
+  let revision: RevisionLocation;
+  try {
+    revision = input.revision === undefined && group.targetRevision !== undefined ? group.targetRevision : parseRevisionLocation(input.revision);
+  } catch {
+    return undefined;
+  }
+  if (revision.revisionType !== 'GitHub' || revision.gitHubLocation === undefined) return undefined;
+  try {
+    return { revisionKey: revisionKey(revision), bundle: await ctx.github.bundle(revision.gitHubLocation) };
+  } catch (err) {
+    if (isGitHubArchiveError(err)) throw new ApiError(GITHUB_ERRORS[err.code], err.message);
+    throw err;
   }
 }
 
@@ -153,7 +228,8 @@ export const deploymentOperations = {
       throw new ApiError('InvalidTargetInstancesException', 'targetInstances is for blue/green deployments, which this coordinator does not run yet');
     }
 
-    const timeouts = await bundleTimeouts(ctx, input.revision);
+    const github = await fetchGitHubBundle(ctx, input, applicationName, groupName);
+    const timeouts = await bundleTimeouts(ctx, input.revision, github);
     const deploymentId = newDeploymentId();
     ctx.store.transaction(() => {
       requireApplication(ctx, applicationName);
@@ -164,7 +240,7 @@ export const deploymentOperations = {
       if (config.computePlatform !== 'Server' || config.minimumHealthyHosts === undefined) {
         throw new ApiError('InvalidDeploymentConfigNameException', `${configName} is a ${config.computePlatform} configuration; instances need a Server one`);
       }
-      const bundle = resolveBundle(ctx, revision);
+      const bundle = resolveBundle(ctx, revision, github);
       const active = ctx.store.activeDeployments().find((d) => d.deploymentGroupId === group.deploymentGroupId);
       if (active !== undefined) {
         throw new ApiError('DeploymentLimitExceededException', `The deployment group ${groupName} already has an active deployment ${active.deploymentId}; wait for it to finish or stop it`);
@@ -222,6 +298,9 @@ export const deploymentOperations = {
     const applicationName = optionalString(input, 'applicationName', { invalid: 'InvalidApplicationNameException', max: 100 });
     const groupName = optionalString(input, 'deploymentGroupName', { invalid: 'InvalidDeploymentGroupNameException', max: 100 });
     if (groupName !== undefined && applicationName === undefined) throw new ApiError('ApplicationNameRequiredException', 'applicationName is required when deploymentGroupName is given');
+    if (applicationName !== undefined && groupName === undefined) throw new ApiError('DeploymentGroupNameRequiredException', 'deploymentGroupName is required when applicationName is given (give both, or neither)');
+    // externalId links CloudFormation blue/green deployments, which this coordinator never makes: none matches.
+    const externalId = optionalString(input, 'externalId', { invalid: 'InvalidExternalIdException', max: 200 });
     if (applicationName !== undefined) requireApplication(ctx, applicationName);
     if (applicationName !== undefined && groupName !== undefined) requireGroup(ctx, applicationName, groupName);
     const statuses = stringList(input, 'includeOnlyStatuses', 'InvalidDeploymentStatusException');
@@ -242,7 +321,7 @@ export const deploymentOperations = {
       createdAfter: bound('start'),
       createdBefore: bound('end'),
     });
-    const { items, nextToken } = page(found.map((d) => d.deploymentId), pageStart(input), 100);
+    const { items, nextToken } = page(externalId !== undefined && externalId !== '' ? [] : found.map((d) => d.deploymentId), pageStart(input), 100);
     return { deployments: items, nextToken };
   },
 
@@ -257,8 +336,11 @@ export const deploymentOperations = {
 
   ListDeploymentTargets(input: Input, ctx: ApiContext) {
     const d = requireDeployment(ctx, deploymentIdField(input));
-    const filters = optionalObject(input, 'targetFilters', 'InvalidDeploymentTargetFilterException') ?? {};
-    const wanted = stringList(filters, 'TargetStatus', 'InvalidDeploymentTargetFilterException');
+    const filters = optionalObject(input, 'targetFilters', 'InvalidTargetFilterNameException') ?? {};
+    const unknown = Object.keys(filters).find((k) => k !== 'TargetStatus' && k !== 'ServerInstanceLabel');
+    if (unknown !== undefined) throw new ApiError('InvalidTargetFilterNameException', `targetFilters.${unknown}: the filters are TargetStatus and ServerInstanceLabel`);
+    const wanted = targetStatuses(filters, 'TargetStatus', 'targetFilters.TargetStatus');
+    instanceLabels(filters, 'ServerInstanceLabel', 'targetFilters.ServerInstanceLabel');
     const targets = ctx.store.listTargets(d.deploymentId).filter((t) => wanted === undefined || wanted.length === 0 || wanted.includes(t.status));
     const { items, nextToken } = page(targets.map((t) => t.targetId), pageStart(input), 100);
     return { targetIds: items, nextToken };
@@ -282,7 +364,8 @@ export const deploymentOperations = {
 
   ListDeploymentInstances(input: Input, ctx: ApiContext) {
     const d = requireDeployment(ctx, deploymentIdField(input));
-    const wanted = stringList(input, 'instanceStatusFilter', 'InvalidInstanceStatusException');
+    const wanted = targetStatuses(input, 'instanceStatusFilter', 'instanceStatusFilter');
+    instanceLabels(input, 'instanceTypeFilter', 'instanceTypeFilter');
     const targets = ctx.store.listTargets(d.deploymentId).filter((t) => wanted === undefined || wanted.length === 0 || wanted.includes(t.status));
     const { items, nextToken } = page(targets.map((t) => t.targetId), pageStart(input), 100);
     return { instancesList: items, nextToken };

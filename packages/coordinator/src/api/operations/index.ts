@@ -8,6 +8,9 @@ import { deploymentConfigOperations } from './deployment-configs.js';
 import { deploymentGroupOperations } from './deployment-groups.js';
 import { revisionOperations } from './revisions.js';
 import { resourceTagOperations } from './resource-tags.js';
+import { blueGreenOperations } from './blue-green.js';
+import { lifecycleHookOperations } from './lifecycle-hooks.js';
+import { githubConnectionOperations } from './github-connections.js';
 
 export const operations: Readonly<Record<string, Operation<ApiContext>>> = Object.freeze({
   ...applicationOperations,
@@ -17,4 +20,7 @@ export const operations: Readonly<Record<string, Operation<ApiContext>>> = Objec
   ...deploymentGroupOperations,
   ...revisionOperations,
   ...resourceTagOperations,
+  ...blueGreenOperations,
+  ...lifecycleHookOperations,
+  ...githubConnectionOperations,
 });
