@@ -19,6 +19,16 @@ export const CliErrorCode = {
   API_FAILED: 'API_FAILED',
   /** A deployment did not reach a final status in time. */
   TIMED_OUT: 'TIMED_OUT',
+  /** No coordinator endpoint was given by flag, environment or profile. */
+  NO_ENDPOINT: 'NO_ENDPOINT',
+  /** The AWS credential chain found no credentials. */
+  NO_CREDENTIALS: 'NO_CREDENTIALS',
+  /** The coordinator could not be reached (refused, unknown host, timed out). */
+  UNREACHABLE: 'UNREACHABLE',
+  /** A file or folder the command needs is missing or unusable (a bundle folder without appspec.yml). */
+  BAD_BUNDLE: 'BAD_BUNDLE',
+  /** The event stream of a watched deployment failed and could not be resumed. */
+  STREAM_FAILED: 'STREAM_FAILED',
 } as const;
 
 /** CliErrorCode is one of {@link CliErrorCode}'s values. */

@@ -1,18 +1,133 @@
 /**
  * fleetdeploy: the operator's command line. Mistakes and expected failures print one `ERROR:` line
- * and exit 1; anything else is a bug and is printed with its stack.
+ * that says what to do and exit 1; anything else is a bug, printed as one line too (with its stack
+ * only when FLEETDEPLOY_DEBUG is set).
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import type { WriteStream } from 'node:tty';
 import { isCliError } from './cli-error.js';
 import { MAX_AGENTS } from './simulate/options.js';
 import type { RawSimulateOptions } from './simulate/options.js';
 import { runSimulate } from './simulate/command.js';
+import type { AwsContext, ConnectionOptions } from './aws-context.js';
+import { createAwsContext } from './aws-context.js';
+import { parseBundleType, parseS3Location } from './bundle/s3-location.js';
+import { pushRevision, pushSummary } from './commands/push.js';
+import type { RawDeployOptions } from './commands/deploy.js';
+import { runDeploy } from './commands/deploy.js';
+import type { RawStatusOptions } from './commands/status.js';
+import { runStatus } from './commands/status.js';
+import { runStop } from './commands/stop.js';
+import { localArgs, runLocal } from './commands/local.js';
+
+const line = (text: string): void => void process.stdout.write(`${text}\n`);
 
 const program = new Command('fleetdeploy')
   .description('fleetdeploy: CodeDeploy-compatible deployments for your own fleet')
   .version('0.1.0')
+  .addOption(new Option('--endpoint-url <url>', 'the coordinator\'s API URL (default: FLEETDEPLOY_ENDPOINT, AWS_ENDPOINT_URL_CODEDEPLOY, AWS_ENDPOINT_URL, or endpoint_url in the profile)'))
+  .addOption(new Option('--region <region>', 'region to sign for (default: AWS_REGION, AWS_DEFAULT_REGION, the profile\'s region, else us-east-1)'))
+  .addOption(new Option('--profile <name>', 'the AWS profile for credentials, region and endpoint_url (default: AWS_PROFILE, else default)'))
   // commander's own mistakes (unknown option, missing value) in the same one-line form as ours.
   .configureOutput({ outputError: (text, write) => write(`ERROR: ${text.replace(/^error: /, '').trimEnd()} (see fleetdeploy --help)\n`) });
+
+/** withAws resolves the connection from the global flags, runs `fn`, and closes the clients. */
+async function withAws(cmd: Command, fn: (aws: AwsContext) => Promise<number>): Promise<void> {
+  const g = cmd.optsWithGlobals<ConnectionOptions>();
+  const aws = await createAwsContext({
+    ...(g.endpointUrl === undefined ? {} : { endpointUrl: g.endpointUrl }),
+    ...(g.region === undefined ? {} : { region: g.region }),
+    ...(g.profile === undefined ? {} : { profile: g.profile }),
+  });
+  try {
+    process.exitCode = await fn(aws);
+  } finally {
+    aws.destroy();
+  }
+}
+
+program
+  .command('push')
+  .description('pack a revision folder (with its appspec.yml) as zip or tgz, upload it to the coordinator\'s bucket and register it, like aws deploy push')
+  .requiredOption('-a, --application <name>', 'the application to register the revision with')
+  .requiredOption('-s, --source <dir>', 'the revision folder; appspec.yml at its top')
+  .requiredOption('--s3-location <s3://bucket/key>', 'where to upload it (the bucket must exist)')
+  .option('-t, --bundle-type <type>', 'zip, tgz or tar (default: from the key\'s extension, else zip)')
+  .option('--description <text>', 'the revision\'s description')
+  .option('--ignore-hidden-files', 'leave out files and folders whose names start with a dot')
+  .action(async (opts: { application: string; source: string; s3Location: string; bundleType?: string; description?: string; ignoreHiddenFiles?: boolean }, cmd: Command) => {
+    const location = parseS3Location(opts.s3Location, opts.bundleType === undefined ? undefined : parseBundleType(opts.bundleType), 'zip');
+    await withAws(cmd, async (aws) => {
+      const pushed = await pushRevision(aws, {
+        applicationName: opts.application,
+        source: opts.source,
+        location,
+        ...(opts.description === undefined ? {} : { description: opts.description }),
+        ignoreHidden: opts.ignoreHiddenFiles ?? false,
+      });
+      pushSummary(opts.application, pushed).forEach(line);
+      return 0;
+    });
+  });
+
+program
+  .command('deploy')
+  .description('deploy a revision to a deployment group; with --watch, follow it live and exit 0 only if it succeeds')
+  .requiredOption('-a, --application <name>', 'the application')
+  .requiredOption('-g, --group <name>', 'the deployment group')
+  .option('-b, --bundle <dir>', 'a revision folder to push first (to s3://fleetdeploy-revisions/<application>/...)')
+  .option('--s3-location <s3://bucket/key>', 'a revision pushed already (s3://bucket/key or bucket=,key=,bundleType=,eTag=)')
+  .option('-t, --bundle-type <type>', 'zip, tgz or tar (default: from the key\'s extension, else zip)')
+  .option('-c, --config <name>', 'the deployment configuration (default: the group\'s)')
+  .option('--description <text>', 'the deployment\'s description')
+  .option('--file-exists-behavior <behavior>', 'DISALLOW, OVERWRITE or RETAIN (default DISALLOW)')
+  .option('--ignore-application-stop-failures', 'carry on when ApplicationStop fails')
+  .option('-w, --watch', 'follow the deployment to its end: bars per instance on a terminal, plain lines otherwise')
+  .action(async (opts: RawDeployOptions, cmd: Command) => {
+    await withAws(cmd, async (aws) => {
+      const interrupted = new AbortController();
+      const onSignal = (): void => interrupted.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        const tty = process.stdout.isTTY ? (process.stdout as WriteStream) : undefined;
+        return await runDeploy(aws, opts, { ...(tty === undefined ? {} : { tty }), line }, interrupted.signal);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+  });
+
+program
+  .command('status')
+  .argument('[deployment-id]', 'the deployment to show')
+  .description('a deployment\'s status, overview and instances; or the latest deployments of an application or group')
+  .option('-a, --application <name>', 'list the application\'s latest deployments')
+  .option('-g, --group <name>', 'only this deployment group\'s')
+  .option('-n, --limit <n>', 'how many deployments to list (default 10)')
+  .action(async (deploymentId: string | undefined, opts: RawStatusOptions, cmd: Command) => {
+    await withAws(cmd, (aws) => runStatus(aws, deploymentId, opts, line));
+  });
+
+program
+  .command('stop')
+  .argument('<deployment-id>', 'the deployment to stop')
+  .description('stop a deployment; with --rollback, then redeploy the last successful revision')
+  .option('--rollback', 'roll back the instances to the last successful revision once stopped')
+  .action(async (deploymentId: string, opts: { rollback?: boolean }, cmd: Command) => {
+    await withAws(cmd, (aws) => runStop(aws, deploymentId, opts.rollback ?? false, line));
+  });
+
+program
+  .command('local')
+  .description('deploy a revision on this machine with no coordinator (fleetdeploy-agent local; see fleetdeploy local --help)')
+  .helpOption(false)
+  .allowUnknownOption()
+  .allowExcessArguments()
+  .action(async () => {
+    process.exitCode = await runLocal(localArgs(process.argv));
+  });
 
 program
   .command('simulate')
@@ -31,8 +146,9 @@ program.parseAsync(process.argv).then(
   (err: unknown) => {
     if (isCliError(err)) console.error(`ERROR: ${err.message}`);
     else {
-      console.error('fleetdeploy: unexpected internal error, please report it:');
-      console.error(err);
+      const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      console.error(`ERROR: unexpected internal error (${message.split('\n')[0]}); please report it, with the output of FLEETDEPLOY_DEBUG=1 and the same command`);
+      if (process.env.FLEETDEPLOY_DEBUG) console.error(err);
     }
     process.exit(1);
   },

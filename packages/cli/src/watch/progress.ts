@@ -1,0 +1,184 @@
+/**
+ * What a watcher knows of one deployment, built from the coordinator's event stream (a snapshot,
+ * then changes), and the lines worth printing as it changes. Pure: no I/O, no clock; both the
+ * terminal and the plain renderer draw from it.
+ */
+
+/** FINAL_EVENT_STATUSES end a lifecycle event (one step of an instance's progress). */
+const FINAL_EVENT_STATUSES: readonly string[] = ['Succeeded', 'Failed', 'Skipped'];
+/** FINAL_DEPLOYMENT_STATUSES end a deployment. */
+export const FINAL_STATUSES: readonly string[] = ['Succeeded', 'Failed', 'Stopped'];
+
+/** StreamMessage is one frame of the event stream, as far as the watcher reads it. */
+export type StreamMessage =
+  | {
+      type: 'snapshot';
+      deployment: { deploymentId: string; status: string; createTime?: number; completeTime?: number; errorInformation?: { code?: string; message?: string } };
+      instances: Array<{
+        targetId: string;
+        status: string;
+        lifecycleEvents: Array<{ lifecycleEventName: string; status: string; startTime?: number; endTime?: number }>;
+      }>;
+    }
+  | { type: 'deployment'; deploymentId: string; status: string; errorCode?: string; at: number }
+  | { type: 'instance'; deploymentId: string; instanceName: string; status: string; at: number }
+  | {
+      type: 'lifecycleEvent';
+      deploymentId: string;
+      instanceName: string;
+      lifecycleEvent: string;
+      status: string;
+      diagnostics?: { errorCode?: string; scriptName?: string; message?: string; logTail?: string };
+      at: number;
+    };
+
+/** EventProgress is one lifecycle event of one instance. */
+export interface EventProgress {
+  status: string;
+  /** When it started (epoch ms), to say how long it took. */
+  startedAt?: number;
+}
+
+/** InstanceProgress is one instance: its status and its lifecycle events in order. */
+export interface InstanceProgress {
+  readonly name: string;
+  status: string;
+  readonly events: Map<string, EventProgress>;
+}
+
+/** DeploymentProgress is the whole deployment as the watcher sees it. */
+export interface DeploymentProgress {
+  readonly deploymentId: string;
+  status: string;
+  /** Epoch ms. */
+  createTime?: number;
+  completeTime?: number;
+  errorCode?: string;
+  readonly instances: Map<string, InstanceProgress>;
+}
+
+/** newProgress is an empty model of `deploymentId`, filled by the first snapshot. */
+export function newProgress(deploymentId: string): DeploymentProgress {
+  return { deploymentId, status: 'Unknown', instances: new Map() };
+}
+
+/** stepsDone counts an instance's lifecycle events that have ended (its bar's value). */
+export function stepsDone(instance: InstanceProgress): number {
+  let n = 0;
+  for (const e of instance.events.values()) if (FINAL_EVENT_STATUSES.includes(e.status)) n++;
+  return n;
+}
+
+/** currentEvent is the event an instance is running, else the one that failed, else the last that ended. */
+export function currentEvent(instance: InstanceProgress): string | undefined {
+  let last: string | undefined;
+  for (const [name, e] of instance.events) {
+    if (e.status === 'InProgress' || e.status === 'Failed') return name;
+    if (FINAL_EVENT_STATUSES.includes(e.status) && e.status !== 'Skipped') last = name;
+  }
+  return last;
+}
+
+/** counts are the instances by outcome so far. */
+export function counts(p: DeploymentProgress): { succeeded: number; failed: number; skipped: number; total: number } {
+  const c = { succeeded: 0, failed: 0, skipped: 0, total: p.instances.size };
+  for (const i of p.instances.values()) {
+    if (i.status === 'Succeeded') c.succeeded++;
+    else if (i.status === 'Failed') c.failed++;
+    else if (i.status === 'Skipped') c.skipped++;
+  }
+  return c;
+}
+
+/** sortedInstances lists instances by name, numbers in names compared as numbers (sim-2 before sim-10). */
+export function sortedInstances(p: DeploymentProgress): InstanceProgress[] {
+  return [...p.instances.values()].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+}
+
+/** Update is what one message changed: lines to print, and whether the instance set was (re)built. */
+export interface Update {
+  readonly lines: string[];
+  readonly rebuilt: boolean;
+}
+
+/**
+ * apply folds one message into the model and says what to print. A snapshot replaces what was known
+ * (a reconnect resumes from it) and prints nothing but the deployment's status the first time; a
+ * change that repeats what is known prints nothing. Lines look like
+ * `sim-2  Install           Succeeded  0.4 s`, `sim-2  ValidateService   Failed  ScriptFailed: ...`,
+ * `sim-2  instance Failed`, `deployment d-... InProgress`.
+ */
+export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Update {
+  const name = (n: string): string => n.padEnd(width);
+  switch (m.type) {
+    case 'snapshot': {
+      const first = p.status === 'Unknown';
+      const lines: string[] = [];
+      if (first || p.status !== m.deployment.status) lines.push(`deployment ${p.deploymentId} ${m.deployment.status}`);
+      p.status = m.deployment.status;
+      if (m.deployment.createTime !== undefined) p.createTime = m.deployment.createTime * 1000;
+      if (m.deployment.completeTime !== undefined) p.completeTime = m.deployment.completeTime * 1000;
+      if (m.deployment.errorInformation?.code !== undefined) p.errorCode = m.deployment.errorInformation.code;
+      p.instances.clear();
+      for (const t of m.instances) {
+        const events = new Map<string, EventProgress>();
+        for (const e of t.lifecycleEvents) events.set(e.lifecycleEventName, { status: e.status, ...(e.startTime === undefined ? {} : { startedAt: e.startTime * 1000 }) });
+        p.instances.set(t.targetId, { name: t.targetId, status: t.status, events });
+      }
+      return { lines, rebuilt: true };
+    }
+    case 'deployment': {
+      if (m.deploymentId !== p.deploymentId || p.status === m.status) return { lines: [], rebuilt: false };
+      p.status = m.status;
+      if (m.errorCode !== undefined) p.errorCode = m.errorCode;
+      if (FINAL_STATUSES.includes(m.status)) p.completeTime = m.at;
+      return { lines: [`deployment ${p.deploymentId} ${m.status}${m.errorCode ? ` (${m.errorCode})` : ''}`], rebuilt: false };
+    }
+    case 'instance': {
+      if (m.deploymentId !== p.deploymentId) return { lines: [], rebuilt: false };
+      let instance = p.instances.get(m.instanceName);
+      const rebuilt = instance === undefined;
+      if (instance === undefined) {
+        instance = { name: m.instanceName, status: 'Pending', events: new Map() };
+        p.instances.set(m.instanceName, instance);
+      }
+      if (instance.status === m.status) return { lines: [], rebuilt };
+      instance.status = m.status;
+      const say = m.status === 'Succeeded' || m.status === 'Failed' || m.status === 'Skipped';
+      return { lines: say ? [`${name(m.instanceName)} instance ${m.status}`] : [], rebuilt };
+    }
+    case 'lifecycleEvent': {
+      if (m.deploymentId !== p.deploymentId) return { lines: [], rebuilt: false };
+      const instance = p.instances.get(m.instanceName);
+      if (instance === undefined) return { lines: [], rebuilt: false }; // not in the snapshot: a later snapshot will say
+      const before = instance.events.get(m.lifecycleEvent);
+      if (before?.status === m.status) return { lines: [], rebuilt: false };
+      const after: EventProgress = { status: m.status, ...(before?.startedAt === undefined ? {} : { startedAt: before.startedAt }) };
+      if (m.status === 'InProgress') after.startedAt = m.at;
+      instance.events.set(m.lifecycleEvent, after);
+      if (m.status === 'Succeeded') {
+        const took = after.startedAt === undefined ? '' : `  ${((m.at - after.startedAt) / 1000).toFixed(1)} s`;
+        return { lines: [`${name(m.instanceName)} ${m.lifecycleEvent.padEnd(17)} Succeeded${took}`], rebuilt: false };
+      }
+      if (m.status === 'Failed') {
+        const d = m.diagnostics;
+        const why = d === undefined ? '' : `  ${d.errorCode ?? 'Failed'}${d.scriptName ? ` ${d.scriptName}` : ''}: ${(d.message ?? '').split('\n')[0]}`;
+        const tail = (d?.logTail ?? '').trimEnd().split('\n').filter((l) => l.trim() !== '').slice(-3).map((l) => `${name('')}   | ${l}`);
+        return { lines: [`${name(m.instanceName)} ${m.lifecycleEvent.padEnd(17)} Failed${why}`, ...tail], rebuilt: false };
+      }
+      return { lines: [], rebuilt: false };
+    }
+    default:
+      return { lines: [], rebuilt: false };
+  }
+}
+
+/**
+ * summaryLine is the one line a watch ends with, e.g.
+ * `Deployment d-ABCDEFGH1 Succeeded: 5 succeeded, 0 failed, 0 skipped in 12.3 s`.
+ */
+export function summaryLine(p: DeploymentProgress, extra?: string): string {
+  const c = counts(p);
+  const took = p.createTime !== undefined && p.completeTime !== undefined ? ` in ${((p.completeTime - p.createTime) / 1000).toFixed(1)} s` : '';
+  return `Deployment ${p.deploymentId} ${p.status}: ${c.succeeded} succeeded, ${c.failed} failed, ${c.skipped} skipped${took}${extra ? ` (${extra})` : ''}`;
+}

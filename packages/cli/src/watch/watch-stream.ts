@@ -1,0 +1,64 @@
+/**
+ * `--watch`: follow a deployment on the event stream, draw it (bars on a terminal, plain lines
+ * elsewhere) and end with the one-line summary.
+ */
+import type { WriteStream } from 'node:tty';
+import { GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
+import type { AwsContext } from '../aws-context.js';
+import { followDeployment } from './event-stream-client.js';
+import type { DeploymentProgress } from './progress.js';
+import { apply, newProgress, summaryLine } from './progress.js';
+import type { Renderer } from './renderers.js';
+import { createPlainRenderer, createTtyRenderer } from './renderers.js';
+
+/** WatchOutput is where the watch draws: a terminal gets bars, anything else plain lines. */
+export interface WatchOutput {
+  /** The terminal to draw bars on, when standard output is one. */
+  readonly tty?: WriteStream;
+  /** write prints one plain line. */
+  write(line: string): void;
+}
+
+/** WatchResult is how the deployment ended. */
+export interface WatchResult {
+  readonly status: string;
+  readonly summary: string;
+  /** False when the watch was interrupted before the deployment ended. */
+  readonly finished: boolean;
+}
+
+/** watchStream follows `deploymentId` to its end (or until `signal` aborts) and prints the summary. */
+export async function watchStream(aws: AwsContext, deploymentId: string, out: WatchOutput, signal?: AbortSignal): Promise<WatchResult> {
+  const progress = newProgress(deploymentId);
+  const renderer: Renderer = out.tty !== undefined ? createTtyRenderer(out.tty) : createPlainRenderer(out.write);
+  let width = 8;
+  try {
+    await followDeployment(
+      aws,
+      deploymentId,
+      (m) => {
+        if (m.type === 'snapshot') width = Math.max(8, ...m.instances.map((i) => i.targetId.length));
+        renderer.update(progress, apply(progress, m, width));
+      },
+      signal === undefined ? {} : { signal },
+    );
+  } finally {
+    renderer.stop();
+  }
+  const finished = ['Succeeded', 'Failed', 'Stopped'].includes(progress.status);
+  const summary = finished ? summaryLine(progress, await why(aws, progress)) : `Deployment ${deploymentId} is still ${progress.status}: fleetdeploy status ${deploymentId} shows it`;
+  out.write(summary);
+  return { status: progress.status, summary, finished };
+}
+
+/** why is the reason a deployment did not succeed (and its rollback), read once at the end. */
+async function why(aws: AwsContext, p: DeploymentProgress): Promise<string | undefined> {
+  if (p.status === 'Succeeded') return undefined;
+  try {
+    const info = (await aws.codedeploy.send(new GetDeploymentCommand({ deploymentId: p.deploymentId }))).deploymentInfo;
+    const parts = [info?.errorInformation?.message ?? p.errorCode, info?.rollbackInfo?.rollbackDeploymentId ? `rolling back as ${info.rollbackInfo.rollbackDeploymentId}` : undefined];
+    return parts.filter((x) => x !== undefined && x !== '').join('; ') || undefined;
+  } catch {
+    return p.errorCode;
+  }
+}
