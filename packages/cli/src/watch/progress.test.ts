@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import type { StreamMessage } from './progress.js';
+import { apply, counts, currentEvent, newProgress, stepsDone, summaryLine } from './progress.js';
+
+const EVENTS = ['ApplicationStop', 'DownloadBundle', 'BeforeInstall', 'Install', 'AfterInstall', 'ApplicationStart', 'ValidateService'];
+const snapshot = (status = 'InProgress'): StreamMessage => ({
+  type: 'snapshot',
+  deployment: { deploymentId: 'd-AAAAAAAAA', status, createTime: 1000 },
+  instances: ['sim-1', 'sim-2'].map((targetId) => ({ targetId, status: 'Pending', lifecycleEvents: EVENTS.map((lifecycleEventName) => ({ lifecycleEventName, status: 'Pending' })) })),
+});
+const event = (instanceName: string, lifecycleEvent: string, status: string, at: number, diagnostics?: object): StreamMessage => ({
+  type: 'lifecycleEvent',
+  deploymentId: 'd-AAAAAAAAA',
+  instanceName,
+  lifecycleEvent,
+  status,
+  at,
+  ...(diagnostics === undefined ? {} : { diagnostics }),
+});
+
+describe('apply', () => {
+  it('builds the instances from the snapshot and counts finished events as steps', () => {
+    const p = newProgress('d-AAAAAAAAA');
+    expect(apply(p, snapshot())).toEqual({ lines: ['deployment d-AAAAAAAAA InProgress'], rebuilt: true });
+    expect([...p.instances.keys()]).toEqual(['sim-1', 'sim-2']);
+    expect(apply(p, event('sim-1', 'ApplicationStop', 'InProgress', 1_000_000)).lines).toEqual([]);
+    expect(apply(p, event('sim-1', 'ApplicationStop', 'Succeeded', 1_000_400)).lines).toEqual(['sim-1    ApplicationStop   Succeeded  0.4 s']);
+    expect(apply(p, event('sim-1', 'ApplicationStop', 'Succeeded', 1_000_500)).lines).toEqual([]); // a repeat says nothing
+    apply(p, event('sim-1', 'DownloadBundle', 'InProgress', 1_000_500));
+    const sim1 = p.instances.get('sim-1')!;
+    expect(stepsDone(sim1)).toBe(1);
+    expect(currentEvent(sim1)).toBe('DownloadBundle');
+  });
+
+  it('prints a failed event with its diagnostics and the last lines of its log', () => {
+    const p = newProgress('d-AAAAAAAAA');
+    apply(p, snapshot());
+    const u = apply(p, event('sim-2', 'ValidateService', 'Failed', 5, { errorCode: 'ScriptFailed', scriptName: 'hooks/v.sh', message: 'exit 3\nmore', logTail: 'a\nb\n\nc\nd\n' }));
+    expect(u.lines).toEqual(['sim-2    ValidateService   Failed  ScriptFailed hooks/v.sh: exit 3', '           | b', '           | c', '           | d']);
+    expect(currentEvent(p.instances.get('sim-2')!)).toBe('ValidateService');
+  });
+
+  it('ignores other deployments and says each instance outcome and the deployment status once', () => {
+    const p = newProgress('d-AAAAAAAAA');
+    apply(p, snapshot());
+    expect(apply(p, { type: 'instance', deploymentId: 'd-OTHER0000', instanceName: 'sim-1', status: 'Failed', at: 1 }).lines).toEqual([]);
+    expect(apply(p, { type: 'instance', deploymentId: 'd-AAAAAAAAA', instanceName: 'sim-1', status: 'InProgress', at: 1 }).lines).toEqual([]);
+    expect(apply(p, { type: 'instance', deploymentId: 'd-AAAAAAAAA', instanceName: 'sim-1', status: 'Succeeded', at: 2 }).lines).toEqual(['sim-1    instance Succeeded']);
+    expect(apply(p, { type: 'instance', deploymentId: 'd-AAAAAAAAA', instanceName: 'sim-2', status: 'Skipped', at: 2 }).lines).toEqual(['sim-2    instance Skipped']);
+    expect(apply(p, { type: 'deployment', deploymentId: 'd-AAAAAAAAA', status: 'Failed', errorCode: 'HEALTH_CONSTRAINTS', at: 1_012_300 }).lines).toEqual(['deployment d-AAAAAAAAA Failed (HEALTH_CONSTRAINTS)']);
+    expect(counts(p)).toEqual({ succeeded: 1, failed: 0, skipped: 1, total: 2 });
+    expect(summaryLine(p, 'too few healthy')).toBe('Deployment d-AAAAAAAAA Failed: 1 succeeded, 0 failed, 1 skipped in 12.3 s (too few healthy)');
+  });
+
+  it('a later snapshot (after a reconnect) replaces what was known', () => {
+    const p = newProgress('d-AAAAAAAAA');
+    apply(p, snapshot());
+    apply(p, event('sim-1', 'ApplicationStop', 'Succeeded', 1));
+    expect(apply(p, snapshot('Succeeded')).lines).toEqual(['deployment d-AAAAAAAAA Succeeded']);
+    expect(stepsDone(p.instances.get('sim-1')!)).toBe(0);
+  });
+});
