@@ -125,7 +125,7 @@ try {
   console.log(`  coordinator log: ${sim.coordinatorLog}`);
   console.log('\n  The fleet stops when the demo ends. To bring it back with its history and ask the API yourself:');
   console.log(`    npx fleetdeploy simulate --agents 3 --data-dir ${base}      # then, in another shell:`);
-  for (const line of credentialLines()) console.log(`    export ${line}`);
+  for (const line of credentialLines(sim.credentials)) console.log(`    export ${line}`);
   console.log(`    aws deploy get-deployment --deployment-id ${deploymentId} --endpoint-url http://127.0.0.1:7180`);
   console.log(`    aws deploy list-deployment-targets --deployment-id ${deploymentId} --endpoint-url http://127.0.0.1:7180`);
   exitCode = info.status === 'Succeeded' ? 0 : 1;

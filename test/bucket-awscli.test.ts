@@ -32,6 +32,11 @@ import { createBlobStore } from '../packages/coordinator/src/artifacts/blob-stor
 import { createBucketStore } from '../packages/coordinator/src/store/bucket-store.js';
 import type { BucketStore } from '../packages/coordinator/src/store/bucket-store.js';
 import { migration } from '../packages/coordinator/src/store/migrations/002-bucket.js';
+import { migration as accessKeysMigration } from '../packages/coordinator/src/store/migrations/003-access-keys.js';
+import { createAccessKeyStore } from '../packages/coordinator/src/auth/access-keys.js';
+import type { AccessKey } from '../packages/coordinator/src/auth/access-keys.js';
+import { createBucketGuard } from '../packages/coordinator/src/auth/request-guards.js';
+import { createSigV4Verifier } from '../packages/coordinator/src/auth/sigv4-verify.js';
 
 const AWS = '/usr/bin/aws';
 const MiB = 1024 * 1024;
@@ -43,6 +48,8 @@ let server: http.Server;
 let endpoint: string;
 let env: NodeJS.ProcessEnv;
 let small: string;
+/** key is an admin access key: every request below is signed and verified, as on the coordinator. */
+let key: AccessKey;
 let big: string;
 
 beforeAll(async () => {
@@ -50,12 +57,16 @@ beforeAll(async () => {
   db = new Database(path.join(work, 'coordinator.db'));
   db.pragma('journal_mode = WAL');
   db.exec(migration.sql);
+  db.exec(accessKeysMigration.sql);
   buckets = createBucketStore(db);
+  const keys = createAccessKeyStore(db);
+  key = keys.create('admin', Date.now());
   const api = createBucketApi({
     buckets,
     blobs: createBlobStore(path.join(work, 'blobs')),
     log: pino({ level: 'silent' }),
     now: () => Date.now(),
+    guard: createBucketGuard(createSigV4Verifier({ keys, now: () => Date.now() })),
   });
   server = http.createServer((req, res) => void api.handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -64,8 +75,8 @@ beforeAll(async () => {
   env = {
     PATH: process.env.PATH,
     HOME: work,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ACCESS_KEY_ID: key.id,
+    AWS_SECRET_ACCESS_KEY: key.secret,
     AWS_DEFAULT_REGION: 'us-east-1',
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_CONFIG_FILE: path.join(work, 'aws-config'),
@@ -189,7 +200,7 @@ describe('the revision bucket driven by @aws-sdk/client-s3', () => {
       endpoint,
       region: 'us-east-1',
       forcePathStyle: true,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
     });
   });
   afterAll(() => s3.destroy());

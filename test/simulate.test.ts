@@ -128,6 +128,9 @@ describe('fleetdeploy simulate', () => {
     const keyId = (await waitFor(sim, /^AWS_ACCESS_KEY_ID=(\S+)$/m))[1]!;
     const secret = (await waitFor(sim, /^AWS_SECRET_ACCESS_KEY=(\S+)$/m))[1]!;
     expect(sim.stdout()).toMatch(/^AWS_DEFAULT_REGION=us-east-1$/m);
+    // The printed key is the coordinator's real admin key, from the file it wrote once
+    expect(keyId).toMatch(/^AKIA[A-Z2-7]{16}$/);
+    expect(fs.readFileSync(path.join(data, 'coordinator', 'admin-credentials'), 'utf8')).toContain(`aws_access_key_id = ${keyId}\naws_secret_access_key = ${secret}\n`);
     expect(sim.stdout()).toContain(`--endpoint-url ${endpoint}`);
     await waitFor(sim, /^all 3 agents connected/m);
 

@@ -32,11 +32,11 @@ export class FleetWorld {
   /** start runs a coordinator (extra flags allowed) and `count` agents named sim-1..sim-N, registered and tagged. */
   async start(count: number, coordinatorArgs: string[] = []): Promise<void> {
     this.coordinator = await startCoordinator({ args: coordinatorArgs });
-    this.sdk = codeDeployClient(this.coordinator.apiUrl);
+    this.sdk = codeDeployClient(this.coordinator);
     const names = Array.from({ length: count }, (_, i) => `sim-${i + 1}`);
     await Promise.all(names.map((n) => this.cliOk(['deploy', 'register-on-premises-instance', '--instance-name', n, '--iam-user-arn', `arn:aws:iam::000000000000:user/${n}`])));
     await Promise.all(names.map((n, i) => this.cliOk(['deploy', 'add-tags-to-on-premises-instances', '--instance-names', n, '--tags', 'Key=env,Value=sim', `Key=role,Value=${i % 2 === 0 ? 'web' : 'api'}`])));
-    this.agents = await Promise.all(names.map((n) => startAgent(n, this.coordinator.agentAddress, this.dir)));
+    this.agents = await Promise.all(names.map((n) => startAgent(n, this.coordinator, this.dir)));
     await this.cliOk(['deploy', 'create-application', '--application-name', APP]);
     await this.cliOk(['s3', 'mb', `s3://${BUCKET}`]);
   }
@@ -54,7 +54,7 @@ export class FleetWorld {
   }
 
   cli(args: string[]): Promise<CliResult> {
-    return aws(this.coordinator.apiUrl, args);
+    return aws(this.coordinator, args);
   }
 
   /** cliOk runs the CLI and fails the test with its stderr if it does not exit 0. */

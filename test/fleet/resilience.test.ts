@@ -102,7 +102,7 @@ describe('the coordinator killed mid-deployment', () => {
     // when the coordinator is killed while sim-2 runs BeforeInstall, and started again
     await world.coordinator.stop('SIGKILL');
     await world.restartCoordinator({ args: ['--agent-grace', '2'] });
-    world.sdk = (await import('../harness/aws-cli.js')).codeDeployClient(world.coordinator.apiUrl);
+    world.sdk = (await import('../harness/aws-cli.js')).codeDeployClient(world.coordinator);
     // then it finishes as it would have, every host deployed exactly once
     const d = await world.finished(id, 90_000);
     expect(d.status, await world.failures(id)).toBe('Succeeded');

@@ -1,21 +1,30 @@
 /**
  * The stock AWS CLI (Debian's awscli, /usr/bin/aws) pointed at a coordinator, and the SDK client
- * built the same way. Credentials are dummies: signatures are not checked on loopback yet.
+ * built the same way. Both sign with the target's credentials: a coordinator process's admin key
+ * (`aws(coordinator, args)`), any key a test made, or, for a bare endpoint string (the in-process API
+ * harness, which checks no signatures), well-formed dummies.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import type { Credentials } from './coordinator.js';
 
 /** AWS_CLI is the CLI the tests use; override with FLEETDEPLOY_AWS_CLI. */
 export const AWS_CLI = process.env.FLEETDEPLOY_AWS_CLI ?? '/usr/bin/aws';
 
+/** ApiTarget is where requests go and what signs them; a bare URL means the unchecked in-process harness. */
+export type ApiTarget = string | { apiUrl: string; credentials: Credentials };
+
+/** UNCHECKED_CREDENTIALS sign requests to the in-process API harness, which does not verify them. */
+export const UNCHECKED_CREDENTIALS: Credentials = { accessKeyId: 'AKIAFLEETDEPLOYTEST0', secretAccessKey: 'fleetdeploy-test-secret-not-checked-000' };
+
 const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-awscfg-'));
 fs.writeFileSync(path.join(configDir, 'config'), '[default]\nregion = us-east-1\noutput = json\ns3 =\n    addressing_style = path\n');
-fs.writeFileSync(path.join(configDir, 'credentials'), '[default]\naws_access_key_id = AKIAFLEETDEPLOYTEST\naws_secret_access_key = fleetdeploy-test-secret\n');
+fs.writeFileSync(path.join(configDir, 'credentials'), '');
 
-/** cliEnv is the environment the CLI runs with: no real AWS configuration can leak in. */
+/** cliEnv is the environment the CLI runs with (plus the target's keys): no real AWS configuration can leak in. */
 export const cliEnv: NodeJS.ProcessEnv = {
   PATH: process.env.PATH,
   HOME: configDir,
@@ -24,6 +33,20 @@ export const cliEnv: NodeJS.ProcessEnv = {
   AWS_EC2_METADATA_DISABLED: 'true',
   AWS_PAGER: '',
 };
+
+/** endpointOf and credentialsOf split an {@link ApiTarget}. */
+export function endpointOf(target: ApiTarget): string {
+  return typeof target === 'string' ? target : target.apiUrl;
+}
+export function credentialsOf(target: ApiTarget): Credentials {
+  return typeof target === 'string' ? UNCHECKED_CREDENTIALS : target.credentials;
+}
+
+/** cliEnvFor is {@link cliEnv} with the target's credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. */
+export function cliEnvFor(target: ApiTarget): NodeJS.ProcessEnv {
+  const c = credentialsOf(target);
+  return { ...cliEnv, AWS_ACCESS_KEY_ID: c.accessKeyId, AWS_SECRET_ACCESS_KEY: c.secretAccessKey };
+}
 
 /** CliResult is one CLI run. */
 export interface CliResult {
@@ -34,10 +57,10 @@ export interface CliResult {
   json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-/** aws runs `aws <args> --endpoint-url <endpoint>` and never throws for a non-zero exit. */
-export function aws(endpoint: string, args: string[], timeoutMs = 60_000): Promise<CliResult> {
+/** aws runs `aws <args> --endpoint-url <endpoint>` signed with the target's key, and never throws for a non-zero exit. */
+export function aws(target: ApiTarget, args: string[], timeoutMs = 60_000): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(AWS_CLI, [...args, '--endpoint-url', endpoint], { env: cliEnv, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(AWS_CLI, [...args, '--endpoint-url', endpointOf(target)], { env: cliEnvFor(target), timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       let json: unknown;
       try {
@@ -50,7 +73,7 @@ export function aws(endpoint: string, args: string[], timeoutMs = 60_000): Promi
   });
 }
 
-/** codeDeployClient is @aws-sdk/client-codedeploy against a coordinator. */
-export function codeDeployClient(endpoint: string): CodeDeployClient {
-  return new CodeDeployClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIAFLEETDEPLOYTEST', secretAccessKey: 'fleetdeploy-test-secret' }, maxAttempts: 1 });
+/** codeDeployClient is @aws-sdk/client-codedeploy against a coordinator, signing with the target's key. */
+export function codeDeployClient(target: ApiTarget): CodeDeployClient {
+  return new CodeDeployClient({ endpoint: endpointOf(target), region: 'us-east-1', credentials: credentialsOf(target), maxAttempts: 1 });
 }

@@ -1,6 +1,7 @@
 /**
  * startCoordinator runs the built `fleetdeploy-coordinator serve` as a child process on free
- * loopback ports and a temporary data directory, and resolves once it prints its listening line.
+ * loopback ports and a temporary data directory, and resolves once it prints its listening line,
+ * with the admin key the coordinator wrote to `<dataDir>/admin-credentials` on its first start.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -12,11 +13,32 @@ import readline from 'node:readline';
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 export const COORDINATOR_BIN = path.join(REPO_ROOT, 'packages/coordinator/bin/fleetdeploy-coordinator.js');
 
+/** Credentials are an access key the coordinator issued: what the AWS CLI and the SDK sign with. */
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** readAdminCredentials reads the `[default]` profile of `<dataDir>/admin-credentials`. */
+export function readAdminCredentials(dataDir: string): Credentials {
+  const text = fs.readFileSync(path.join(dataDir, 'admin-credentials'), 'utf8');
+  const value = (name: string): string => {
+    const m = new RegExp(`^${name}\\s*=\\s*(\\S+)\\s*$`, 'm').exec(text);
+    if (m === null) throw new Error(`${dataDir}/admin-credentials has no ${name}`);
+    return m[1]!;
+  };
+  return { accessKeyId: value('aws_access_key_id'), secretAccessKey: value('aws_secret_access_key') };
+}
+
 /** CoordinatorProcess is a running coordinator child process. */
 export interface CoordinatorProcess {
   apiUrl: string;
   agentAddress: string;
+  /** Where agents enrol (`fleetdeploy-agent enrol --coordinator`). */
+  enrolAddress: string;
   dataDir: string;
+  /** credentials are the first admin key (from admin-credentials). */
+  credentials: Credentials;
   child: ChildProcess;
   /** stderr so far (pino JSON lines), for assertions and failure messages. */
   logs(): string;
@@ -55,10 +77,13 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
   });
   const apiUrl = /api=(\S+)/.exec(line)![1]!;
   const agentAddress = /agents=(\S+)/.exec(line)![1]!;
+  const enrolAddress = /enrol=(\S+)/.exec(line)![1]!;
   return {
     apiUrl,
     agentAddress,
+    enrolAddress,
     dataDir,
+    credentials: readAdminCredentials(dataDir),
     child,
     logs: () => stderr,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {

@@ -51,8 +51,8 @@ export async function runSimulate(raw: RawSimulateOptions, out: Output): Promise
     out.line(`data:                             ${sim.dataDir}`);
     out.line(`  coordinator.log, hosts/sim-K/agent.log, hosts/sim-K/root (deployments), hosts/sim-K/files (installed files)`);
     out.line('');
-    out.line('Credentials to use (signatures are not checked yet; any values work):');
-    for (const l of credentialLines()) out.line(l);
+    out.line(`Credentials to use (the coordinator's admin key; also in ${sim.credentialsFile}):`);
+    for (const l of credentialLines(sim.credentials)) out.line(l);
     out.line('');
     out.line('For example:');
     out.line(`  aws deploy list-on-premises-instances --endpoint-url ${sim.apiUrl}`);

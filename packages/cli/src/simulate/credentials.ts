@@ -1,15 +1,36 @@
 /**
  * What the simulation tells operators to use against its API, and the SDK clients built the same
- * way. The coordinator does not check request signatures yet (that comes with the security issue), so
- * these fixed values only have to be well formed; any others would work too.
+ * way: the coordinator's first admin key, which it writes once to `<its data dir>/admin-credentials`
+ * (AWS credentials-file format, mode 0600). The coordinator checks every request's SigV4 signature.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { S3Client } from '@aws-sdk/client-s3';
 
-/** SIM_ACCESS_KEY_ID is the access key id the simulation prints. */
-export const SIM_ACCESS_KEY_ID = 'AKIAFLEETDEPLOYSIM';
-/** SIM_SECRET_ACCESS_KEY is the secret key the simulation prints. */
-export const SIM_SECRET_ACCESS_KEY = 'fleetdeploy-simulation-secret-not-checked';
+/** ADMIN_CREDENTIALS_FILE is where, in its data directory, the coordinator writes its first admin key. */
+export const ADMIN_CREDENTIALS_FILE = 'admin-credentials';
+
+/** SimCredentials are an access key id and its secret. */
+export interface SimCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/**
+ * readAdminCredentials reads the `[default]` profile of `<coordinatorDataDir>/admin-credentials`;
+ * it throws when the file or a value is missing.
+ */
+export function readAdminCredentials(coordinatorDataDir: string): SimCredentials {
+  const file = path.join(coordinatorDataDir, ADMIN_CREDENTIALS_FILE);
+  const text = fs.readFileSync(file, 'utf8');
+  const value = (name: string): string => {
+    const m = new RegExp(`^\\s*${name}\\s*=\\s*(\\S+)\\s*$`, 'm').exec(text);
+    if (m === null) throw new Error(`${file} has no ${name}`);
+    return m[1]!;
+  };
+  return { accessKeyId: value('aws_access_key_id'), secretAccessKey: value('aws_secret_access_key') };
+}
 /** SIM_REGION is the coordinator's region on its embedded defaults. */
 export const SIM_REGION = 'us-east-1';
 /** SIM_ACCOUNT_ID is the coordinator's account on its embedded defaults; ARNs name it. */
@@ -23,15 +44,15 @@ export interface ApiClients {
   destroy(): void;
 }
 
-/** createApiClients points both SDK clients at a coordinator's API URL with the simulation's credentials. */
-export function createApiClients(apiUrl: string): ApiClients {
+/** createApiClients points both SDK clients at a coordinator's API URL, signing with `credentials`. */
+export function createApiClients(apiUrl: string, credentials: SimCredentials): ApiClients {
   // fleetdeploy supports Node.js 20 (see engines); the SDK's notice about its own future support
   // would otherwise open every run's output.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const common = {
     endpoint: apiUrl,
     region: SIM_REGION,
-    credentials: { accessKeyId: SIM_ACCESS_KEY_ID, secretAccessKey: SIM_SECRET_ACCESS_KEY },
+    credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
   };
   const codedeploy = new CodeDeployClient(common);
   const s3 = new S3Client({ ...common, forcePathStyle: true });
@@ -49,6 +70,6 @@ export function createApiClients(apiUrl: string): ApiClients {
  * credentialLines are the lines `simulate` prints for a shell or the AWS CLI: each `NAME=value`
  * line can be pasted after `export `.
  */
-export function credentialLines(): string[] {
-  return [`AWS_ACCESS_KEY_ID=${SIM_ACCESS_KEY_ID}`, `AWS_SECRET_ACCESS_KEY=${SIM_SECRET_ACCESS_KEY}`, `AWS_DEFAULT_REGION=${SIM_REGION}`];
+export function credentialLines(credentials: SimCredentials): string[] {
+  return [`AWS_ACCESS_KEY_ID=${credentials.accessKeyId}`, `AWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey}`, `AWS_DEFAULT_REGION=${SIM_REGION}`];
 }

@@ -4,21 +4,23 @@
  * one, deploy to it and stop it.
  *
  *   check ports → coordinator (child) → its listening line → register + tag sim-1..sim-N
- *     → write each sandbox → agents (children) → watch each agent's log for its connection
+ *     → write each sandbox → enrol each host (token, fleetdeploy-agent enrol) → agents (children,
+ *     mutual TLS) → watch each agent's log for its connection
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { withTimeout } from '../clock.js';
+import { now, withTimeout } from '../clock.js';
 import { CliError, CliErrorCode } from '../cli-error.js';
-import { createApiClients } from './credentials.js';
-import type { ApiClients } from './credentials.js';
+import { ADMIN_CREDENTIALS_FILE, createApiClients, readAdminCredentials } from './credentials.js';
+import type { ApiClients, SimCredentials } from './credentials.js';
 import { failureSummary, followLog, pinoMessage } from './daemon-log.js';
 import type { SimulateOptions } from './options.js';
 import { assertPortFree } from './ports.js';
 import { createSupervisor, daemonBin, waitForLine } from './processes.js';
 import type { Daemon, ExitInfo } from './processes.js';
 import { registerHosts } from './register.js';
+import { enrolHosts } from './enrol.js';
 import { simHosts, writeSandbox } from './sandbox.js';
 import type { SimHost } from './sandbox.js';
 
@@ -48,6 +50,10 @@ export interface Simulation {
   readonly agentAddress: string;
   readonly coordinatorLog: string;
   readonly hosts: readonly SimHost[];
+  /** The coordinator's admin key (from its admin-credentials file), which the clients sign with. */
+  readonly credentials: SimCredentials;
+  /** The file it is in. */
+  readonly credentialsFile: string;
   /** SDK clients pointed at the API with the simulation's credentials. */
   readonly clients: ApiClients;
   readonly daemons: () => readonly Daemon[];
@@ -77,6 +83,7 @@ export async function startSimulation(options: SimulateOptions, hooks: Simulatio
   const agentBin = daemonBin('@fleetdeploy/agent', 'fleetdeploy-agent.js', 'dist/fleetdeploy-agent.mjs');
   await assertPortFree(options.host, options.apiPort, 'the CodeDeploy API', '--port');
   await assertPortFree(options.host, options.agentPort, 'the agents\' gRPC service', '--agent-port');
+  if (options.agentPort !== 0) await assertPortFree(options.host, options.agentPort + 1, 'the agents\' enrolment port (--agent-port + 1)', '--agent-port');
 
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fleetdeploy-sim-'));
   try {
@@ -113,15 +120,20 @@ export async function startSimulation(options: SimulateOptions, hooks: Simulatio
     }
     const apiUrl = /\bapi=(\S+)/.exec(ready)?.[1];
     const agentAddress = /\bagents=(\S+)/.exec(ready)?.[1];
-    if (apiUrl === undefined || agentAddress === undefined) throw new CliError(CliErrorCode.COORDINATOR_FAILED, `the coordinator's listening line has no api= or agents= address: ${ready}`);
+    const enrolAddress = /\benrol=(\S+)/.exec(ready)?.[1];
+    if (apiUrl === undefined || agentAddress === undefined || enrolAddress === undefined) throw new CliError(CliErrorCode.COORDINATOR_FAILED, `the coordinator's listening line has no api=, agents= or enrol= address: ${ready}`);
 
-    clients = createApiClients(apiUrl);
+    const credentialsFile = path.join(dataDir, 'coordinator', ADMIN_CREDENTIALS_FILE);
+    const credentials = readAdminCredentials(path.dirname(credentialsFile));
+    clients = createApiClients(apiUrl, credentials);
     const hosts = simHosts(dataDir, options.agents);
     await registerHosts(clients.codedeploy, hosts);
 
+    for (const host of hosts) writeSandbox(host, agentAddress);
+    await enrolHosts({ coordinatorBin, agentBin, dataDir: path.join(dataDir, 'coordinator'), enrolAddress, now: now() }, hosts);
+
     const connected = new Map<string, Promise<boolean>>();
     for (const host of hosts) {
-      writeSandbox(host, agentAddress);
       const { daemon } = supervisor.start({
         name: host.name,
         args: [agentBin, 'run', '--config', host.configFile],
@@ -148,6 +160,8 @@ export async function startSimulation(options: SimulateOptions, hooks: Simulatio
       agentAddress,
       coordinatorLog,
       hosts,
+      credentials,
+      credentialsFile,
       clients: api,
       daemons: () => supervisor.daemons(),
       async waitForAgents(timeoutMs) {
