@@ -48,7 +48,6 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     store.close();
     throw err;
   }
-  if (firstKey !== undefined) log.info({ keyId: firstKey.key.id, file: firstKey.file }, 'first admin access key created');
   const verifier = createSigV4Verifier({ keys: accessKeys, now: () => clock.now() });
   const codedeployGuard = createCodeDeployGuard(verifier);
   const buckets = createBucketStore(store.db);
@@ -89,6 +88,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const apiUrl = `http://${config.host}:${apiPort}`;
   const agentAddress = `${config.host}:${agentPort}`;
   fs.writeFileSync(path.join(config.dataDir, 'endpoints.json'), JSON.stringify({ apiUrl, agentAddress, pid: process.pid }) + '\n');
+  if (firstKey !== undefined) log.info({ keyId: firstKey.key.id, file: firstKey.file }, 'first admin access key created');
   log.info({ apiUrl, agentAddress, dataDir: config.dataDir }, 'coordinator started');
 
   return {
