@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CodeDeployClient, CreateApplicationCommand, CreateDeploymentGroupCommand, GetDeploymentCommand, AddTagsToOnPremisesInstancesCommand, RegisterOnPremisesInstanceCommand } from '@aws-sdk/client-codedeploy';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, startCoordinator } from './harness/coordinator.js';
 import type { CoordinatorProcess } from './harness/coordinator.js';
@@ -166,7 +167,7 @@ describe('status', () => {
     const created = await fleetdeploy(['deploy', '-a', APP, '-g', 'all', '--bundle', folder, '--bundle-type', 'tgz']);
     expect(created.code, created.stderr).toBe(0);
     const id = /Created deployment (d-[A-Z0-9]{9})/.exec(created.stdout)![1]!;
-    expect(created.stdout).toContain(`Follow it with: fleetdeploy status ${id}`);
+    expect(created.stdout).toContain(`Follow it with: fleetdeploy status ${id} --watch`);
     await eventually(async () => expect((await sdk.send(new GetDeploymentCommand({ deploymentId: id }))).deploymentInfo?.status).toBe('Succeeded'), 30_000, 100);
 
     const r = await fleetdeploy(['status', id]);
@@ -194,7 +195,13 @@ describe('stop', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^Stopping ${id}: (Pending|Succeeded)`));
     expect(r.stdout).toContain('a rollback deployment redeploys the last successful revision');
+    // a late watcher of a stopping deployment: the snapshot, then the end, then exit 1 (not Succeeded)
+    const late = await fleetdeploy(['status', id, '--watch']);
+    expect(late.code, late.stdout + late.stderr).toBe(1);
+    expect(late.stdout.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^Deployment ${id} Stopped: \\d succeeded, \\d failed, \\d skipped in [\\d.]+ s`));
     await eventually(async () => expect((await sdk.send(new GetDeploymentCommand({ deploymentId: id }))).deploymentInfo?.status).toBe('Stopped'), 30_000, 100);
+    const again = await fleetdeploy(['status', id, '--watch']); // already ended: the snapshot and the summary at once
+    expect(again.stdout).toMatch(new RegExp(`^deployment ${id} Stopped\nDeployment ${id} Stopped: `));
     const watched = await fleetdeploy(['status', id]);
     expect(watched.stdout).toMatch(new RegExp(`^Deployment ${id} Stopped`));
     expect((await fleetdeploy(['stop', id])).stderr).toMatch(/^ERROR: StopDeployment d-\w+: DeploymentAlreadyCompletedException: /);
@@ -257,6 +264,47 @@ describe('errors: one line that says what to do, and a non-zero exit', () => {
     expectOneErrorLine(await fleetdeploy(['deploy', '-a', APP, '-g', 'web']), /give either --bundle DIR .* or --s3-location/);
     expectOneErrorLine(await fleetdeploy(['deploy', '-a', APP]), /required option .*--group/);
     expectOneErrorLine(await fleetdeploy(['push', '-a', APP, '-s', '.', '--s3-location', 'revisions/x.zip']), /names no bucket and key: use s3:\/\/BUCKET\/KEY/);
+  });
+});
+
+describe('the event stream is signed like the API', () => {
+  /** upgrade tries a WebSocket at `url` and returns the refusal's status and AWS error type, or 101. */
+  function upgrade(url: string): Promise<{ status: number; type?: string }> {
+    return new Promise((resolve) => {
+      const ws = new WebSocket(url);
+      ws.on('open', () => {
+        ws.terminate();
+        resolve({ status: 101 });
+      });
+      ws.on('unexpected-response', (_req, res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: (JSON.parse(body) as { __type: string }).__type }));
+      });
+      ws.on('error', () => undefined);
+    });
+  }
+
+  it('refuses an unsigned upgrade and a wrong secret, and lets a presigned one in', async () => {
+    const created = await fleetdeploy(['deploy', '-a', APP, '-g', 'all', '--bundle', writeFolder('signed', probeBundle(path.join(dir, 'signed.journal'), { sleepSeconds: 0, destination: '/srv/cli-signed' }))]);
+    const id = /Created deployment (d-[A-Z0-9]{9})/.exec(created.stdout)![1]!;
+    const base = `${coordinator.apiUrl.replace(/^http/, 'ws')}/events?deploymentId=${id}`;
+    const unsigned = await upgrade(base);
+    expect(unsigned.status).toBe(403);
+    expect(unsigned.type).toMatch(/MissingAuthenticationToken|UnrecognizedClient|AccessDenied/);
+    const presign = async (secretAccessKey: string): Promise<string> => {
+      const { SignatureV4 } = await import('@smithy/signature-v4');
+      const { Hash } = await import('@smithy/core/serde');
+      const u = new URL(coordinator.apiUrl);
+      const signed = await new SignatureV4({ service: 'codedeploy', region: 'us-east-1', credentials: { accessKeyId: coordinator.credentials.accessKeyId, secretAccessKey }, sha256: Hash.bind(null, 'sha256') }).presign(
+        { method: 'GET', protocol: 'http:', hostname: u.hostname, port: Number(u.port), path: '/events', query: { deploymentId: id }, headers: { host: u.host } },
+        { expiresIn: 60 },
+      );
+      return `ws://${u.host}/events?${new URLSearchParams(signed.query as Record<string, string>).toString()}`;
+    };
+    expect(await upgrade(await presign('not-the-secret'))).toEqual({ status: 403, type: 'InvalidSignatureException' });
+    expect(await upgrade(await presign(coordinator.credentials.secretAccessKey))).toEqual({ status: 101 });
+    await eventually(async () => expect((await sdk.send(new GetDeploymentCommand({ deploymentId: id }))).deploymentInfo?.status).toBe('Succeeded'), 30_000, 100);
   });
 });
 

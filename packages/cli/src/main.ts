@@ -46,6 +46,25 @@ async function withAws(cmd: Command, fn: (aws: AwsContext) => Promise<number>): 
   }
 }
 
+/** terminal is standard output when it is a terminal (bars), else nothing (plain lines). */
+function terminal(): { tty?: WriteStream } {
+  return process.stdout.isTTY ? { tty: process.stdout as WriteStream } : {};
+}
+
+/** interruptible runs `fn` with a signal that Ctrl-C or SIGTERM aborts: a watch then stops and says how to resume. */
+async function interruptible(fn: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const interrupted = new AbortController();
+  const onSignal = (): void => interrupted.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await fn(interrupted.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
 program
   .command('push')
   .description('pack a revision folder (with its appspec.yml) as zip or tgz, upload it to the coordinator\'s bucket and register it, like aws deploy push')
@@ -84,19 +103,7 @@ program
   .option('--ignore-application-stop-failures', 'carry on when ApplicationStop fails')
   .option('-w, --watch', 'follow the deployment to its end: bars per instance on a terminal, plain lines otherwise')
   .action(async (opts: RawDeployOptions, cmd: Command) => {
-    await withAws(cmd, async (aws) => {
-      const interrupted = new AbortController();
-      const onSignal = (): void => interrupted.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      try {
-        const tty = process.stdout.isTTY ? (process.stdout as WriteStream) : undefined;
-        return await runDeploy(aws, opts, { ...(tty === undefined ? {} : { tty }), line }, interrupted.signal);
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
-    });
+    await withAws(cmd, (aws) => interruptible((signal) => runDeploy(aws, opts, { ...terminal(), line }, signal)));
   });
 
 program
@@ -106,8 +113,9 @@ program
   .option('-a, --application <name>', 'list the application\'s latest deployments')
   .option('-g, --group <name>', 'only this deployment group\'s')
   .option('-n, --limit <n>', 'how many deployments to list (default 10)')
+  .option('-w, --watch', 'follow the deployment to its end, as deploy --watch does')
   .action(async (deploymentId: string | undefined, opts: RawStatusOptions, cmd: Command) => {
-    await withAws(cmd, (aws) => runStatus(aws, deploymentId, opts, line));
+    await withAws(cmd, (aws) => interruptible((signal) => runStatus(aws, deploymentId, opts, { ...terminal(), write: line }, signal)));
   });
 
 program

@@ -79,7 +79,7 @@ export async function runDeploy(aws: AwsContext, opts: RawDeployOptions, out: De
   if (deploymentId === undefined) throw new CliError(CliErrorCode.API_FAILED, 'CreateDeployment returned no deploymentId');
   out.line(`Created deployment ${deploymentId} of ${formatS3Location(location)} to ${opts.application}/${opts.group}`);
   if (!opts.watch) {
-    out.line(`Follow it with: fleetdeploy status ${deploymentId}`);
+    out.line(`Follow it with: fleetdeploy status ${deploymentId} --watch`);
     return 0;
   }
   const result = await watchStream(aws, deploymentId, { ...(out.tty === undefined ? {} : { tty: out.tty }), write: out.line }, signal);

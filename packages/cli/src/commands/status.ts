@@ -14,16 +14,30 @@ import type { DeploymentInfo, InstanceTarget } from '@aws-sdk/client-codedeploy'
 import type { AwsContext } from '../aws-context.js';
 import { callApi } from '../aws-failure.js';
 import { CliError, CliErrorCode } from '../cli-error.js';
+import type { WatchOutput } from '../watch/watch-stream.js';
+import { watchStream } from '../watch/watch-stream.js';
 
 /** RawStatusOptions are the option strings commander collects. */
 export interface RawStatusOptions {
   application?: string;
   group?: string;
   limit?: string;
+  watch?: boolean;
 }
 
-/** runStatus prints what was asked for; resolves with the exit code (0: the question was answered). */
-export async function runStatus(aws: AwsContext, deploymentId: string | undefined, opts: RawStatusOptions, line: (text: string) => void): Promise<number> {
+/**
+ * runStatus prints what was asked for; resolves with the exit code (0: the question was answered).
+ * With --watch it follows the deployment like `deploy --watch` and exits as it does.
+ */
+export async function runStatus(aws: AwsContext, deploymentId: string | undefined, opts: RawStatusOptions, out: WatchOutput, signal?: AbortSignal): Promise<number> {
+  const line = out.write;
+  if (opts.watch) {
+    if (deploymentId === undefined) throw new CliError(CliErrorCode.USAGE, '--watch follows one deployment: give its id');
+    // a late watcher: the stream's snapshot says where things stand, then it follows to the end
+    const result = await watchStream(aws, deploymentId, out, signal);
+    if (!result.finished) return 130;
+    return result.status === 'Succeeded' ? 0 : 1;
+  }
   if (deploymentId !== undefined) {
     const info = await callApi(`GetDeployment ${deploymentId}`, aws.endpoint, () => aws.codedeploy.send(new GetDeploymentCommand({ deploymentId })));
     const targets = await listTargets(aws, deploymentId);

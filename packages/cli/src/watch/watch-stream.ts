@@ -46,7 +46,7 @@ export async function watchStream(aws: AwsContext, deploymentId: string, out: Wa
     renderer.stop();
   }
   const finished = ['Succeeded', 'Failed', 'Stopped'].includes(progress.status);
-  const summary = finished ? summaryLine(progress, await why(aws, progress)) : `Deployment ${deploymentId} is still ${progress.status}: fleetdeploy status ${deploymentId} shows it`;
+  const summary = finished ? summaryLine(progress, await why(aws, progress)) : `Deployment ${deploymentId} is still ${progress.status}; the watch stopped, the deployment did not: fleetdeploy status ${deploymentId} --watch resumes it`;
   out.write(summary);
   return { status: progress.status, summary, finished };
 }
