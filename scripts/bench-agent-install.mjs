@@ -38,16 +38,31 @@ function timeIt(fn) {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
+/** childCpuMs is the CPU time (user + system) of every child this process has waited for, from /proc. */
+function childCpuMs() {
+  const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100; // cutime + cstime, in USER_HZ (100)
+}
+
+/** timeWithCpu times `fn` by the wall clock and by the CPU its child processes used. */
+function timeWithCpu(fn) {
+  const cpu0 = childCpuMs();
+  const ms = timeIt(fn);
+  return { ms, cpuMs: childCpuMs() - cpu0 };
+}
+
+const loadAverage = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+
 function agentInstall(work, bundle, name) {
   const root = path.join(work, `${name}-root`);
   const conf = path.join(work, `${name}.yml`);
   const rssFile = path.join(work, `${name}.rss`);
   fs.writeFileSync(conf, `root_dir: ${root}\nenable_deployments_log: false\n`);
-  const ms = timeIt(() => {
+  const { ms, cpuMs } = timeWithCpu(() => {
     const r = spawnSync(process.execPath, ['--import', probe, cli, 'local', '--bundle-location', bundle, '--type', 'tgz', '--agent-configuration-file', conf], { encoding: 'utf8', env: { ...process.env, FD_RSS_FILE: rssFile } });
     if (r.status !== 0) throw new Error(`agent failed:\n${r.stdout}\n${r.stderr}`);
   });
-  return { ms, rssMb: Number(fs.readFileSync(rssFile, 'utf8')) / 1024 };
+  return { ms, cpuMs, rssMb: Number(fs.readFileSync(rssFile, 'utf8')) / 1024 };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -59,9 +74,10 @@ const workIn = (parent) => {
 };
 
 /**
- * compare times the agent against tar + cp on one file system. One warm-up pair, then alternating
- * timed pairs: this machine's disk speed drifts threefold from minute to minute, so each agent run
- * is compared with the baseline run right next to it.
+ * compare times the agent against tar + cp on one file system. One warm-up pair, then timed pairs,
+ * each run side by side and in alternating order: this machine's disk speed drifts threefold from
+ * minute to minute, so each agent run is compared with the baseline run right next to it. CPU time
+ * and the load average are printed too, since other work on the machine moves the wall clock most.
  */
 function compare(work, label) {
   const src = path.join(work, 'rev50');
@@ -73,19 +89,35 @@ function compare(work, label) {
   console.log(`\n${label}: 2000 files, ${(raw / 1e6).toFixed(1)} MB unpacked, ${(fs.statSync(bundle).size / 1e6).toFixed(1)} MB tgz`);
   const base = [];
   const agent = [];
+  const loadBefore = loadAverage();
   for (let run = -1; run < RUNS; run++) {
     const x = path.join(work, 'x');
     const destCp = path.join(work, 'dest-cp');
-    reset(x, destCp);
-    fs.mkdirSync(x);
-    execFileSync('sync');
-    const b = timeIt(() => {
-      execFileSync('tar', ['-xzf', bundle, '-C', x]);
-      execFileSync('cp', ['-a', path.join(x, 'data'), destCp]);
-    });
-    reset(path.join(work, 'a50-root'), destAgent);
-    execFileSync('sync');
-    const a = agentInstall(work, bundle, 'a50');
+    const baseline = () => {
+      reset(x, destCp);
+      fs.mkdirSync(x);
+      execFileSync('sync');
+      return timeWithCpu(() => {
+        execFileSync('tar', ['-xzf', bundle, '-C', x]);
+        execFileSync('cp', ['-a', path.join(x, 'data'), destCp]);
+      });
+    };
+    const ours = () => {
+      reset(path.join(work, 'a50-root'), destAgent);
+      execFileSync('sync');
+      return agentInstall(work, bundle, 'a50');
+    };
+    // Each pair alternates which side goes first, so neither always runs on the other's leftovers
+    // (dirty pages being written back, a warmer CPU cache).
+    let b;
+    let a;
+    if (run % 2 === 0) {
+      b = baseline();
+      a = ours();
+    } else {
+      a = ours();
+      b = baseline();
+    }
     if (run >= 0) {
       base.push(b);
       agent.push(a);
@@ -93,13 +125,16 @@ function compare(work, label) {
   }
   const files = Number(execFileSync('sh', ['-c', `find '${destAgent}' -type f | wc -l`], { encoding: 'utf8' }));
   if (files !== 2000) throw new Error(`agent installed ${files} files, expected 2000`);
-  const baseMs = median(base);
+  const baseMs = median(base.map((b) => b.ms));
   const agentMs = median(agent.map((a) => a.ms));
-  const pairRatio = median(agent.map((a, i) => a.ms / base[i]));
-  console.log(`  tar -xzf + cp -a:          ${baseMs.toFixed(0)} ms (median of ${RUNS}: ${base.map((m) => m.toFixed(0)).join(', ')})`);
+  const pairRatio = median(agent.map((a, i) => a.ms / base[i].ms));
+  const cpuRatio = median(agent.map((a) => a.cpuMs)) / median(base.map((b) => b.cpuMs));
+  console.log(`  tar -xzf + cp -a:          ${baseMs.toFixed(0)} ms (median of ${RUNS}: ${base.map((b) => b.ms.toFixed(0)).join(', ')})`);
   console.log(`  fleetdeploy-agent local:   ${agentMs.toFixed(0)} ms (median of ${RUNS}: ${agent.map((a) => a.ms.toFixed(0)).join(', ')}), Node start included`);
   console.log(`  ratio agent / (tar + cp):  ${(agentMs / baseMs).toFixed(2)} of the medians, ${pairRatio.toFixed(2)} median of the ${RUNS} side-by-side pairs   (target ≤ 1.5)`);
+  console.log(`  CPU time (user + system):  tar + cp ${median(base.map((b) => b.cpuMs)).toFixed(0)} ms, agent ${median(agent.map((a) => a.cpuMs)).toFixed(0)} ms, ratio ${cpuRatio.toFixed(2)} (medians; less sensitive to other load than the wall clock)`);
   console.log(`  agent peak RSS:            ${Math.max(...agent.map((a) => a.rssMb)).toFixed(0)} MB   (target ≤ 150)`);
+  console.log(`  load average (1, 5, 15 min) before: ${loadBefore}, after: ${loadAverage()}   (${os.cpus().length} CPUs; above that, other work shares the machine)`);
   reset(src, path.join(work, 'x'), path.join(work, 'dest-cp'), destAgent, path.join(work, 'a50-root'));
 }
 

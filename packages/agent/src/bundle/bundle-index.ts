@@ -1,8 +1,9 @@
 /**
  * The policy that decides whether a bundle may be unpacked, fed one archive entry at a time by the
- * format readers. It does no I/O: the readers call it during the scan pass (so a bad bundle is refused
- * before anything is written) and again while extracting (so a bundle that changed in between is
- * caught entry by entry, before the changed entry is written).
+ * format readers. It does no I/O: a zip's readers call it during the scan of the central directory
+ * (so a bad zip is refused before anything is written) and again while extracting (so a zip that
+ * changed in between is caught entry by entry); a tar's single pass calls it for each header before
+ * that header reaches the writer, and `finish` judges the whole bundle before it is moved into place.
  */
 import { createHash } from 'node:crypto';
 import { DeployError } from '@fleetdeploy/shared';
