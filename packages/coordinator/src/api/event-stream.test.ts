@@ -2,24 +2,16 @@
  * The event stream over a real HTTP server and WebSocket client on loopback, with a real SQLite
  * store behind the snapshots and a hand-fed event bus standing in for the engine.
  */
-import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { WebSocket } from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ApiContext } from './context.js';
 import type { EventStream, UpgradeAuthenticator, UpgradeRefusal } from './event-stream.js';
 import { createEventStream } from './event-stream.js';
 import type { DeploymentEvent, DeploymentEventListener } from '../deployment/events.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
-import { openSqliteStore } from '../store/sqlite-store.js';
-import { createBucketStore } from '../store/bucket-store.js';
-import { createBlobStore } from '../artifacts/blob-store.js';
-import { createGitHubArchives } from '../artifacts/github-archive.js';
-import { createRecordingEngine, createSettableClock } from '../testing/api-harness.js';
+import { startApiHarness } from '../testing/api-harness.js';
 import { deploymentRecord } from '../testing/record-builders.js';
 import { newTarget } from '../deployment/instance-lifecycle.js';
 
@@ -36,18 +28,9 @@ let world: World;
 let authenticate: UpgradeAuthenticator;
 
 async function startWorld(): Promise<World> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-events-'));
-  const store = openSqliteStore(dataDir);
-  const clock = createSettableClock();
-  const ctx: ApiContext = {
-    store,
-    clock,
-    engine: createRecordingEngine(),
-    buckets: createBucketStore(store.db),
-    blobs: createBlobStore(path.join(dataDir, 'blobs')),
-    arnPrefix: 'arn:aws:codedeploy:us-east-1:000000000000',
-    github: createGitHubArchives({ blobs: createBlobStore(path.join(dataDir, 'blobs')), urlTemplate: 'http://127.0.0.1:9/{repository}/tar.gz/{commitId}' }),
-  };
+  // The API harness builds a complete context over a real SQLite store; its own server goes unused.
+  const api = await startApiHarness();
+  const { ctx, store, clock } = api;
   const listeners = new Set<DeploymentEventListener>();
   const subscribe = (l: DeploymentEventListener): (() => void) => {
     listeners.add(l);
@@ -67,8 +50,7 @@ async function startWorld(): Promise<World> {
       stream.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      store.close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      await api.close();
     },
   };
 }
