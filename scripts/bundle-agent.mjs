@@ -13,8 +13,8 @@ const agent = path.resolve(import.meta.dirname, '../packages/agent');
 // esbuild inlines dynamically imported modules and hoists their external imports (gRPC, x509) to the
 // top of the bundle, so every `local` run would load them at start.
 const dist = path.join(agent, 'dist');
-for (const name of await fs.readdir(dist)) if (/^agent-chunk-.*\.mjs$/.test(name)) await fs.rm(path.join(dist, name));
-await build({
+const result = await build({
+  metafile: true,
   entryPoints: { 'fleetdeploy-agent': path.join(dist, 'cli.js') },
   outdir: dist,
   outExtension: { '.js': '.mjs' },
@@ -29,3 +29,12 @@ await build({
   banner: { js: "import { createRequire as __fdCreateRequire } from 'node:module'; const require = __fdCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+
+// Chunks are named by content hash. Those of earlier builds are removed only once they are an hour
+// old: a command started before this build may still load its chunks (they load lazily, mid-run).
+const current = new Set(Object.keys(result.metafile.outputs).map((out) => path.resolve(out)));
+for (const name of await fs.readdir(dist)) {
+  const file = path.join(dist, name);
+  if (!/^agent-chunk-.*\.mjs$/.test(name) || current.has(file)) continue;
+  if (Date.now() - (await fs.stat(file)).mtimeMs > 3600_000) await fs.rm(file, { force: true });
+}
