@@ -158,7 +158,7 @@ describe('deployments, their targets and instances through the AWS CLI and the S
     ]);
     cliId = cliOut.deploymentId;
     sdkId = sdkOut.deploymentId;
-    expect(h.store.getDeployment(cliId)?.bundle?.bundleType).toBe('tgz');
+    expect(h.store.getDeployment(cliId)?.bundle?.bundleType).toBe('tar');
     expect(gh.requests.map((r) => r.path)).toEqual([`/acme/web/tar.gz/${COMMIT}`]);
     const [cliGet, sdkGet, cliBatch, sdkBatch, cliList, sdkList] = await Promise.all([
       cli('get-deployment', '--deployment-id', cliId),

@@ -4,6 +4,9 @@
  * blob store and then served to agents like any uploaded bundle. GitHub wraps an archive in one top
  * folder (`<repo>-<commit>/`); the agent looks for the AppSpec inside it, as AWS's agent does.
  *
+ * A tar.gz is stored inflated, as a `tar` bundle: the deployment specification CodeDeploy's agents
+ * receive names a GitHub revision's bundle `tar` or `zip`, and the agent unpacks `tar` as it is.
+ *
  * The URL comes from a template (config `github_archive_url`) with these placeholders:
  *
  *   {repository}  account/name, as in the revision       e.g. acme/web
@@ -18,6 +21,9 @@
  * private repositories need.
  */
 import fs from 'node:fs';
+import zlib from 'node:zlib';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Logger } from 'pino';
 import type { BlobStore } from './blob-store.js';
 import type { BundleRef } from '../store/records.js';
@@ -109,7 +115,8 @@ export function archiveUrl(template: string, location: GitHubLocation): string {
 export function createGitHubArchives(options: GitHubArchiveOptions): GitHubArchives {
   const { blobs, urlTemplate, token, log } = options;
   const doFetch = options.fetch ?? fetch;
-  const bundleType = archiveBundleType(urlTemplate);
+  const format = archiveBundleType(urlTemplate);
+  const bundleType = format === 'zip' ? 'zip' : 'tar';
   const cache = new Map<string, Promise<BundleRef>>();
 
   async function download(location: GitHubLocation): Promise<BundleRef> {
@@ -137,11 +144,11 @@ export function createGitHubArchives(options: GitHubArchiveOptions): GitHubArchi
       await res.body?.cancel();
       throw new GitHubArchiveError('BAD_STATUS', `${url} answered ${res.status} ${res.statusText} for ${what}`);
     }
-    const body = res.body;
+    const body = format === 'zip' ? res.body : Readable.fromWeb(res.body as WebReadableStream<Uint8Array>).pipe(zlib.createGunzip());
     let size = 0;
     const info = await blobs.put(
       (async function* limited() {
-        for await (const chunk of body) {
+        for await (const chunk of body as AsyncIterable<Uint8Array>) {
           size += chunk.length;
           if (size > MAX_ARCHIVE_BYTES) throw new GitHubArchiveError('TOO_LARGE', `the archive of ${what} is larger than ${MAX_ARCHIVE_BYTES} bytes`);
           yield chunk;
@@ -149,19 +156,21 @@ export function createGitHubArchives(options: GitHubArchiveOptions): GitHubArchi
       })(),
     ).catch((err: unknown) => {
       if (isGitHubArchiveError(err)) throw err;
+      const code = (err as { code?: string }).code ?? '';
+      if (code.startsWith('Z_')) throw new GitHubArchiveError('NOT_AN_ARCHIVE', `${url} did not give a tar.gz archive for ${what}: ${(err as Error).message}`);
       throw new GitHubArchiveError('UNREACHABLE', `the download of ${what} from ${url} broke off: ${(err as Error).message}`);
     });
-    const magic = Buffer.alloc(4);
+    const magic = Buffer.alloc(262);
     const fd = await fs.promises.open(blobs.path(info.sha256));
-    await fd.read(magic, 0, 4, 0).finally(() => fd.close());
-    if (!(bundleType === 'zip' ? magic.subarray(0, 2).toString('latin1') === 'PK' : magic[0] === 0x1f && magic[1] === 0x8b)) {
-      throw new GitHubArchiveError('NOT_AN_ARCHIVE', `${url} did not give a ${bundleType === 'zip' ? 'zip' : 'tar.gz'} archive for ${what} (it starts ${JSON.stringify(magic.toString('latin1'))})`);
+    await fd.read(magic, 0, magic.length, 0).finally(() => fd.close());
+    if (!(bundleType === 'zip' ? magic.subarray(0, 2).toString('latin1') === 'PK' : magic.subarray(257, 262).toString('latin1') === 'ustar')) {
+      throw new GitHubArchiveError('NOT_AN_ARCHIVE', `${url} did not give a ${format === 'zip' ? 'zip' : 'tar.gz'} archive for ${what}`);
     }
     let appspec: string | undefined;
     try {
       appspec = await readBundleAppSpec(blobs.path(info.sha256), bundleType);
     } catch (err) {
-      throw new GitHubArchiveError('NOT_AN_ARCHIVE', `${url} did not give a ${bundleType === 'zip' ? 'zip' : 'tar.gz'} archive for ${what}: ${(err as Error).message}`);
+      throw new GitHubArchiveError('NOT_AN_ARCHIVE', `${url} did not give a ${format === 'zip' ? 'zip' : 'tar.gz'} archive for ${what}: ${(err as Error).message}`);
     }
     if (appspec === undefined) throw new GitHubArchiveError('NO_APPSPEC', `the archive of ${what} has no appspec.yml at its top or in its top folder`);
     log?.info({ repository: location.repository, commitId: location.commitId, sha256: info.sha256, size: info.size }, 'github archive stored');

@@ -27,6 +27,7 @@ export function fromDiagnostics(d: Diagnostics__Output | null): AgentResult['dia
 /** toLifecycleCommand is the command message for one event of a deployment. */
 export function toLifecycleCommand(command: CommandRecord, deployment: DeploymentRecord, timeoutSeconds: number): LifecycleCommand {
   const s3 = deployment.revision.s3Location;
+  const github = deployment.revision.gitHubLocation;
   return {
     commandId: command.commandId,
     lifecycleEvent: command.lifecycleEvent,
@@ -42,6 +43,7 @@ export function toLifecycleCommand(command: CommandRecord, deployment: Deploymen
       fileExistsBehavior: deployment.fileExistsBehavior,
       revision: {
         ...(s3 ? { s3: { bucket: s3.bucket, key: s3.key, version: s3.version ?? '', etag: s3.eTag ?? '' } } : {}),
+        ...(github ? { github: { repository: github.repository, commitId: github.commitId } } : {}),
         bundleType: deployment.bundle?.bundleType ?? s3?.bundleType ?? 'zip',
         sha256: deployment.bundle?.sha256 ?? '',
         size: String(deployment.bundle?.size ?? 0),

@@ -43,12 +43,12 @@ describe('GitHub revisions', () => {
 
   const create = (revision: unknown) => h.call('CreateDeployment', { applicationName: 'app', deploymentGroupName: 'g', revision });
 
-  it('fetches the commit as a tgz into the blob store at CreateDeployment, reads its hooks\' timeouts, and fetches it once', async () => {
+  it('fetches the commit\'s tar.gz into the blob store (inflated) at CreateDeployment, reads its hooks\' timeouts, and fetches it once', async () => {
     const r = await create(github('acme/web', COMMIT));
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     const d = h.store.getDeployment(r.body.deploymentId)!;
     expect(d.revision).toEqual(github('acme/web', COMMIT));
-    expect(d.bundle?.bundleType).toBe('tgz');
+    expect(d.bundle?.bundleType).toBe('tar'); // stored inflated: agents get GitHub revisions as tar or zip
     expect(fs.statSync(h.ctx.blobs.path(d.bundle!.sha256)).size).toBe(d.bundle!.size);
     expect(d.eventTimeouts.ValidateService).toBe(42);
     expect(gh.requests).toEqual([{ path: `/acme/web/tar.gz/${COMMIT}` }]); // no token configured: no Authorization
