@@ -6,7 +6,7 @@
 //      on tmpfs (/dev/shm) where file creation is cheap and the comparison is of CPU work alone;
 //   2. the agent's peak RSS installing a ~500 MB tgz (target ≤ 150 MB);
 //   3. `fleetdeploy-agent local` wall time on conformance case 01 (target < 0.4 s, Node start included).
-// usage: node scripts/bench-agent-install.mjs [--skip-big]
+// usage: node scripts/bench-agent-install.mjs [--skip-big] [--cli <fleetdeploy-agent.js of another build>]
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -14,7 +14,9 @@ import os from 'node:os';
 import path from 'node:path';
 
 const repo = path.resolve(import.meta.dirname, '..');
-const cli = path.join(repo, 'packages/agent/bin/fleetdeploy-agent.js');
+// --cli <file> times another build of the command (an earlier commit's, say) under the same conditions.
+const cliArg = process.argv.indexOf('--cli');
+const cli = cliArg > 0 ? path.resolve(process.argv[cliArg + 1]) : path.join(repo, 'packages/agent/bin/fleetdeploy-agent.js');
 const probe = path.join(import.meta.dirname, 'lib/rss-probe.mjs');
 const skipBig = process.argv.includes('--skip-big');
 const RUNS = 9;
