@@ -93,7 +93,8 @@ export async function startAgentDaemon(options: AgentDaemonOptions): Promise<Age
   const runner = createCommandRunner({
     config,
     results: new ResultStore(path.join(stateDir, 'results')),
-    recent: new RecentResults(new ResultStore(path.join(stateDir, 'acknowledged')), options.recentResults),
+    // Acknowledged results are the coordinator's already: kept only to answer a redelivery, so not fsynced.
+    recent: new RecentResults(new ResultStore(path.join(stateDir, 'acknowledged'), false), options.recentResults),
     send: {
       ack: (commandId, noop) => link.connection?.sendAck(commandId, noop) ?? false,
       result: (result) => link.connection?.sendResult(result) ?? false,

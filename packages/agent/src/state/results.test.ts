@@ -48,3 +48,13 @@ describe('ResultStore', () => {
     expect(store.pending()).toEqual([]);
   });
 });
+
+describe('ResultStore without fsync (acknowledged results)', () => {
+  it('still saves atomically and reads back', () => {
+    const store = new ResultStore(work, false);
+    const result = { commandId: 'c/1', status: 'Succeeded' as const, noop: true, diagnostics: { errorCode: 'Success' as const, scriptName: '', message: '', logTail: '' }, startedAtMs: 1, endedAtMs: 2 };
+    store.save(result);
+    expect(store.get('c/1')).toEqual(result);
+    expect(fs.readdirSync(work).filter((n) => n.includes('.tmp-'))).toEqual([]);
+  });
+});

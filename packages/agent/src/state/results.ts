@@ -21,11 +21,19 @@ export interface StoredResult {
 
 /** ResultStore is the agent's folder of unacknowledged results. */
 export class ResultStore {
-  constructor(private readonly dir: string) {}
+  /**
+   * `durable` (the default) fsyncs each result before it is reported: a result owed to the
+   * coordinator must survive a power cut. A store of results the coordinator already holds (kept
+   * only to answer redeliveries) need not pay for that.
+   */
+  constructor(
+    private readonly dir: string,
+    private readonly durable = true,
+  ) {}
 
-  /** save records a result durably (write, fsync, rename) before anything reports it. */
+  /** save records a result atomically (write, fsync when durable, rename) before anything reports it. */
   save(result: StoredResult): void {
-    writeFileAtomic(this.file(result.commandId), JSON.stringify(result), true);
+    writeFileAtomic(this.file(result.commandId), JSON.stringify(result), this.durable);
   }
 
   /** get returns the recorded result of a command, if there is one. */
