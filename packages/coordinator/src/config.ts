@@ -16,8 +16,17 @@ export interface CoordinatorConfig {
   readonly agentPort: number;
   readonly region: string;
   readonly accountId: string;
-  /** Agents speak plain-text gRPC (loopback tests and the simulation only). */
+  /** Port of the enrolment service (TLS without client certificates); default agent_port + 1 (0 with agent_port 0). */
+  readonly enrolPort: number;
+  /** Agents speak plain-text gRPC without certificates: tests of the agent protocol only, never the default. */
   readonly plaintextAgents: boolean;
+  /** An operator-provided CA (PEM certificate and key); default: one made at first start in <data_dir>/ca. */
+  readonly caCertFile?: string;
+  readonly caKeyFile?: string;
+  /** How long a client certificate is valid; agents renew when a third of it remains. */
+  readonly certificateValiditySeconds: number;
+  /** How long an enrolment token is valid. */
+  readonly enrolmentTokenTtlSeconds: number;
   readonly heartbeatIntervalSeconds: number;
   /** How long an agent may be silent (or disconnected) before its running event fails. */
   readonly agentGraceSeconds: number;
@@ -40,9 +49,12 @@ export const defaultCoordinatorConfig: CoordinatorConfig = Object.freeze({
   host: '127.0.0.1',
   apiPort: 7180,
   agentPort: 7181,
+  enrolPort: 7182,
   region: 'us-east-1',
   accountId: '000000000000',
-  plaintextAgents: true,
+  plaintextAgents: false,
+  certificateValiditySeconds: 30 * 86_400,
+  enrolmentTokenTtlSeconds: 86_400,
   heartbeatIntervalSeconds: 5,
   agentGraceSeconds: 30,
   pickupTimeoutSeconds: 300,
@@ -61,7 +73,12 @@ const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind }> = {
   agent_port: { key: 'agentPort', kind: 'port' },
   region: { key: 'region', kind: 'string' },
   account_id: { key: 'accountId', kind: 'string' },
+  enrol_port: { key: 'enrolPort', kind: 'port' },
   plaintext_agents: { key: 'plaintextAgents', kind: 'boolean' },
+  ca_cert_file: { key: 'caCertFile', kind: 'string' },
+  ca_key_file: { key: 'caKeyFile', kind: 'string' },
+  certificate_validity_seconds: { key: 'certificateValiditySeconds', kind: 'seconds' },
+  enrolment_token_ttl_seconds: { key: 'enrolmentTokenTtlSeconds', kind: 'seconds' },
   heartbeat_interval_seconds: { key: 'heartbeatIntervalSeconds', kind: 'seconds' },
   agent_grace_seconds: { key: 'agentGraceSeconds', kind: 'seconds' },
   pickup_timeout_seconds: { key: 'pickupTimeoutSeconds', kind: 'seconds' },
@@ -86,6 +103,7 @@ export class ConfigError extends Error {
  */
 export function resolveConfig(fileText: string | undefined, source: string, flags: Partial<Record<keyof CoordinatorConfig, unknown>>): CoordinatorConfig {
   const merged: Record<string, unknown> = { ...defaultCoordinatorConfig };
+  delete merged.enrolPort; // derived from the agents' port unless set
   const problems: string[] = [];
   if (fileText !== undefined) {
     let doc: unknown;
@@ -110,6 +128,7 @@ export function resolveConfig(fileText: string | undefined, source: string, flag
     merged[key] = check(`--${spec[0].replaceAll('_', '-')}`, value, spec[1].kind, problems);
   }
   if (problems.length > 0) throw new ConfigError(problems.join('; '));
+  if (merged.enrolPort === undefined) merged.enrolPort = merged.agentPort === 0 ? 0 : (merged.agentPort as number) + 1;
   return Object.freeze(merged as unknown as CoordinatorConfig);
 }
 

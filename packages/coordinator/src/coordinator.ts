@@ -25,6 +25,10 @@ import { createBucketGuard, createCodeDeployGuard, createUpgradeAuthenticator } 
 import { createSigV4Verifier } from './auth/sigv4-verify.js';
 import { createEngine } from './deployment/engine.js';
 import { createAgentServer } from './rpc/agent-server.js';
+import { createEnrolServer } from './rpc/enrol-server.js';
+import { openEnrolment, serverNames } from './ca/open-enrolment.js';
+import type { Enrolment } from './ca/enrolment.js';
+import type { ServerIdentity } from './ca/authority.js';
 
 /** RunningCoordinator is a started coordinator. */
 export interface RunningCoordinator {
@@ -32,6 +36,8 @@ export interface RunningCoordinator {
   agentAddress: string;
   /** firstAdminKeyFile is where this start wrote the first admin key (only on a data directory's first start). */
   firstAdminKeyFile?: string;
+  /** Where agents enrol (TLS, no client certificate): `host:port`. */
+  enrolAddress: string;
   stop(): Promise<void>;
 }
 
@@ -54,11 +60,28 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const blobs = createBlobStore(path.join(config.dataDir, 'blobs'));
   const arnPrefix = `arn:aws:codedeploy:${config.region}:${config.accountId}`;
 
-  const agents = createAgentServer({ store, blobs, clock, config, log: log.child({ part: 'agents' }) });
+  let enrolment: Enrolment;
+  let identity: ServerIdentity;
+  try {
+    enrolment = await openEnrolment(config, store, () => clock.now());
+    identity = await enrolment.authority.issueServer(serverNames(config.host), clock.now());
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  const enrolServer = createEnrolServer({ enrolment, identity, log: log.child({ part: 'enrolment' }) });
+  const agents = createAgentServer({ store, blobs, clock, config, enrolment, identity, log: log.child({ part: 'agents' }) });
   const engine = createEngine({ store, blobs, clock, config, agents, log: log.child({ part: 'engine' }) });
   agents.attach(engine);
   const github = createGitHubArchives({ blobs, urlTemplate: config.githubArchiveUrl, ...(config.githubToken !== undefined ? { token: config.githubToken } : {}), log: log.child({ part: 'github' }) });
-  const ctx: ApiContext = { store, clock, engine, buckets, blobs, arnPrefix, github };
+  const identities = {
+    registered: (name: string) => enrolment.writeTokenFile(name),
+    deregistered(name: string) {
+      enrolment.instanceDeregistered(name);
+      agents.disconnect(name, `instance ${name} was deregistered; its certificate is revoked`);
+    },
+  };
+  const ctx: ApiContext = { store, clock, engine, identities, buckets, blobs, arnPrefix, github };
   const server = createApiServer({
     codedeploy: createCodeDeployApi(operations, ctx, log.child({ part: 'api' }), codedeployGuard),
     bucket: createBucketApi({ buckets, blobs, log: log.child({ part: 'bucket' }), now: () => clock.now(), guard: createBucketGuard(verifier) }),
@@ -70,8 +93,10 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   server.on('upgrade', (req, socket, head) => events.handleUpgrade(req, socket, head));
 
   let agentPort: number;
+  let enrolPort: number;
   try {
     agentPort = await agents.listen(config.host, config.agentPort);
+    enrolPort = await enrolServer.listen(config.host, config.enrolPort);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.apiPort, config.host, () => resolve());
@@ -79,6 +104,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   } catch (err) {
     // Nothing may keep the process alive after a failed start: close what did open.
     await agents.close();
+    await enrolServer.close();
     server.close();
     store.close();
     throw err;
@@ -87,18 +113,21 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   engine.start();
   const apiUrl = `http://${config.host}:${apiPort}`;
   const agentAddress = `${config.host}:${agentPort}`;
-  fs.writeFileSync(path.join(config.dataDir, 'endpoints.json'), JSON.stringify({ apiUrl, agentAddress, pid: process.pid }) + '\n');
+  const enrolAddress = `${config.host}:${enrolPort}`;
+  fs.writeFileSync(path.join(config.dataDir, 'endpoints.json'), JSON.stringify({ apiUrl, agentAddress, enrolAddress, caFingerprint: enrolment.authority.fingerprint, pid: process.pid }) + '\n');
   if (firstKey !== undefined) log.info({ keyId: firstKey.key.id, file: firstKey.file }, 'first admin access key created');
-  log.info({ apiUrl, agentAddress, dataDir: config.dataDir }, 'coordinator started');
+  log.info({ apiUrl, agentAddress, enrolAddress, plaintextAgents: config.plaintextAgents, dataDir: config.dataDir }, 'coordinator started');
 
   return {
     apiUrl,
     agentAddress,
     ...(firstKey !== undefined ? { firstAdminKeyFile: firstKey.file } : {}),
+    enrolAddress,
     async stop() {
       engine.stop();
       events.close();
       await agents.close();
+      await enrolServer.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

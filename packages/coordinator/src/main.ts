@@ -8,6 +8,11 @@ import type { CoordinatorConfig } from './config.js';
 import { createLogger } from './log.js';
 import { startCoordinator } from './coordinator.js';
 import { keysCommand } from './auth/keys-command.js';
+import { systemClock } from './clock.js';
+import { CaConfigError } from './ca/authority.js';
+import { EnrolmentError } from './ca/enrolment.js';
+import { mintEnrolmentToken } from './ca/enrol-token.js';
+import { parseDuration } from './ca/tokens.js';
 
 const program = new Command('fleetdeploy-coordinator').description('fleetdeploy coordinator daemon').version('0.1.0').showHelpAfterError();
 
@@ -19,14 +24,18 @@ program
   .option('--host <address>', 'address to listen on (default: 127.0.0.1)')
   .option('--port <port>', 'port of the CodeDeploy API and revision bucket (default: 7180; 0 picks a free one)')
   .option('--agent-port <port>', 'port of the agents\' gRPC service (default: 7181; 0 picks a free one)')
+  .option('--enrol-port <port>', 'port where agents enrol (TLS, no client certificate; default: --agent-port + 1)')
+  .option('--plaintext-agents', 'TESTS ONLY: agents connect in plain text without certificates, naming themselves')
   .option('--agent-grace <seconds>', 'how long an agent may be silent before its running event fails (default: 30)')
   .option('--log-level <level>', 'pino log level (default: info)')
-  .action(async (opts: { config?: string; dataDir?: string; host?: string; port?: string; agentPort?: string; agentGrace?: string; logLevel?: string }) => {
+  .action(async (opts: { config?: string; dataDir?: string; host?: string; port?: string; agentPort?: string; enrolPort?: string; plaintextAgents?: boolean; agentGrace?: string; logLevel?: string }) => {
     const config = loadConfig(opts.config, {
       dataDir: opts.dataDir,
       host: opts.host,
       apiPort: opts.port,
       agentPort: opts.agentPort,
+      enrolPort: opts.enrolPort,
+      plaintextAgents: opts.plaintextAgents,
       agentGraceSeconds: opts.agentGrace,
       logLevel: opts.logLevel,
     });
@@ -38,7 +47,7 @@ program
       console.log(`fleetdeploy-coordinator made the first admin access key: ${running.firstAdminKeyFile} (readable only by you; AWS credentials-file format)`);
     }
     // The one line scripts and the simulation wait for.
-    console.log(`fleetdeploy-coordinator listening api=${running.apiUrl} agents=${running.agentAddress} data=${config.dataDir}`);
+    console.log(`fleetdeploy-coordinator listening api=${running.apiUrl} agents=${running.agentAddress} enrol=${running.enrolAddress} data=${config.dataDir}`);
     let stopping = false;
     const shutdown = (signal: string): void => {
       if (stopping) return;
@@ -56,6 +65,25 @@ program
     process.on('SIGINT', () => shutdown('SIGINT'));
   });
 
+program
+  .command('enrol-token')
+  .description('print a one-time enrolment token for a registered instance (fleetdeploy-agent enrol --token)')
+  .requiredOption('--instance <name>', 'the on-premises instance the token enrols')
+  .option('-c, --config <file>', 'the coordinator\'s YAML configuration file (for data_dir and the CA files)')
+  .option('--data-dir <dir>', 'the coordinator\'s data directory (default: ./fleetdeploy-data)')
+  .option('--ttl <duration>', 'how long the token is valid: 90s, 30m, 1h, 7d (default: enrolment_token_ttl_seconds, 24 h)')
+  .action(async (opts: { instance: string; config?: string; dataDir?: string; ttl?: string }) => {
+    const config = loadConfig(opts.config, { dataDir: opts.dataDir });
+    const ttlMs = opts.ttl === undefined ? undefined : parseDuration(opts.ttl);
+    if (opts.ttl !== undefined && ttlMs === undefined) throw new ConfigError(`--ttl: expected a duration such as 90s, 30m, 1h or 7d, got ${JSON.stringify(opts.ttl)}`);
+    try {
+      console.log(await mintEnrolmentToken(config, opts.instance, ttlMs, systemClock));
+    } catch (err) {
+      if (err instanceof EnrolmentError || err instanceof CaConfigError) throw new ConfigError(err.message);
+      throw describeStartFailure(err, config);
+    }
+  });
+
 /**
  * describeStartFailure turns the ways a start can fail because of the machine (a port in use, a data
  * directory that is a file or not writable, a database from a newer coordinator) into a
@@ -70,7 +98,7 @@ function describeStartFailure(err: unknown, config: CoordinatorConfig): unknown 
   if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EROFS' || code === 'SQLITE_CANTOPEN') {
     return new ConfigError(`cannot use the data directory ${config.dataDir}: ${message}; choose another with --data-dir`);
   }
-  if (/schema version/.test(message) || (err as Error).name === 'StaleCredentialsError') return new ConfigError(message);
+  if (/schema version/.test(message) || err instanceof CaConfigError || (err as Error).name === 'StaleCredentialsError') return new ConfigError(message);
   return err;
 }
 

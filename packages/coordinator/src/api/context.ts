@@ -18,11 +18,23 @@ export interface DeploymentEngine {
   fleetChanged(): void;
 }
 
+/** InstanceIdentities is the part of agent enrolment that the instance operations call into. */
+export interface InstanceIdentities {
+  /**
+   * registered mints a just-registered instance's one-time enrolment token, writes it to
+   * `<dataDir>/enrolment/<name>.token` (0600) and returns it.
+   */
+  registered(instanceName: string): string;
+  /** deregistered revokes the instance's certificates and tokens and ends its agent's stream. */
+  deregistered(instanceName: string): void;
+}
+
 /** ApiContext is passed to every operation. */
 export interface ApiContext {
   store: Store;
   clock: Clock;
   engine: DeploymentEngine;
+  identities: InstanceIdentities;
   buckets: BucketStore;
   blobs: BlobStore;
   /** `arn:aws:codedeploy:<region>:<account>`, the prefix of every ARN the API shows. */

@@ -8,17 +8,24 @@ import type { Readable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { loadAgentProtocol } from '@fleetdeploy/protocol';
-import type { AgentMessage__Output, CoordinatorMessage, CommandResult__Output, DownloadBundleRequest__Output, BundleChunk } from '@fleetdeploy/protocol';
+import type { AgentMessage__Output, CoordinatorMessage, CommandResult__Output, DownloadBundleRequest__Output, BundleChunk, CertificateResponse, RenewRequest__Output } from '@fleetdeploy/protocol';
 import type { Clock, Timer } from '../clock.js';
 import type { CoordinatorConfig } from '../config.js';
 import type { Store } from '../store/store.js';
 import type { BlobStore } from '../artifacts/blob-store.js';
 import type { CommandRecord, DeploymentRecord } from '../store/records.js';
 import type { AgentLink, AgentResult, Engine } from '../deployment/engine.js';
+import type { ServerIdentity } from '../ca/authority.js';
+import type { Enrolment } from '../ca/enrolment.js';
+import { EnrolmentError } from '../ca/enrolment.js';
 import { Admission } from './admission.js';
+import { enrolmentStatus, replyWith } from './enrol-server.js';
 import { toLifecycleCommand, fromDiagnostics } from './translate.js';
 
-/** INSTANCE_METADATA is the call metadata that names the agent's instance (until mutual TLS names it). */
+/**
+ * INSTANCE_METADATA is the call metadata that names the agent's instance. With mutual TLS the
+ * certificate names it and the metadata, when sent, must agree; with plain text it is all there is.
+ */
 export const INSTANCE_METADATA = 'fleetdeploy-instance';
 /** CHUNK_BYTES is the size of a DownloadBundle chunk. */
 const CHUNK_BYTES = 256 * 1024;
@@ -29,7 +36,12 @@ interface Session {
   instanceName: string;
   call: Stream;
   lastSeen: number;
+  /** When the stream's client certificate expires (mutual TLS only): the stream is closed then. */
+  notAfter?: number;
 }
+
+/** Caller is who a call speaks for, or why it may not speak at all. */
+type Caller = { ok: true; instanceName: string; notAfter?: number } | { ok: false; code: grpc.status; details: string };
 
 /** AgentServer is the gRPC side of the coordinator: the engine's {@link AgentLink}. */
 export interface AgentServer extends AgentLink {
@@ -38,6 +50,8 @@ export interface AgentServer extends AgentLink {
   close(): Promise<void>;
   /** connectedCount is how many agents have a live stream. */
   connectedCount(): number;
+  /** disconnect ends the instance's stream (deregistered: its certificate no longer counts). */
+  disconnect(instanceName: string, details: string): void;
 }
 
 /** AgentServerDeps are passed in by the composition root. */
@@ -47,11 +61,15 @@ export interface AgentServerDeps {
   clock: Clock;
   config: CoordinatorConfig;
   log: Logger;
+  /** Checks client certificates and renews them. */
+  enrolment: Enrolment;
+  /** The server's certificate (issued by the CA for the listen address); unused with plain text. */
+  identity: ServerIdentity;
 }
 
 /** createAgentServer builds the service; attach the engine before listening. */
 export function createAgentServer(deps: AgentServerDeps): AgentServer {
-  const { store, blobs, clock, config, log } = deps;
+  const { store, blobs, clock, config, log, enrolment } = deps;
   const sessions = new Map<string, Session>();
   const admission = new Admission(config.streamsPerSecond, clock.now());
   let engine: Engine | undefined;
@@ -68,16 +86,50 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     call.emit('error', { code, details });
   };
 
-  function connect(call: Stream): void {
+  /**
+   * callerOf is the instance a call speaks for: with mutual TLS, the verified certificate's
+   * instance while its serial is recorded, unrevoked and unexpired (the metadata, if sent, must name
+   * the same); with plain text, the metadata.
+   */
+  function callerOf(call: Pick<grpc.ServerUnaryCall<unknown, unknown>, 'metadata' | 'getAuthContext'>): Caller {
     const claimed = String(call.metadata.get(INSTANCE_METADATA)[0] ?? '');
+    if (config.plaintextAgents) {
+      if (claimed === '') return { ok: false, code: grpc.status.INVALID_ARGUMENT, details: `a plain-text call must name its instance in the ${INSTANCE_METADATA} metadata` };
+      return { ok: true, instanceName: claimed };
+    }
+    const peer = call.getAuthContext().sslPeerCertificate;
+    if (peer === undefined) return { ok: false, code: grpc.status.UNAUTHENTICATED, details: 'a client certificate from this coordinator is required; enrol the agent (fleetdeploy-agent enrol)' };
+    const cn = peer.subject?.CN as string | string[] | undefined;
+    try {
+      const record = enrolment.check({ serialNumber: peer.serialNumber, commonName: Array.isArray(cn) ? '' : (cn ?? '') });
+      if (claimed !== '' && claimed !== record.instanceName) {
+        return { ok: false, code: grpc.status.PERMISSION_DENIED, details: `the certificate is for instance ${record.instanceName}, but the call's ${INSTANCE_METADATA} metadata names ${JSON.stringify(claimed)}` };
+      }
+      return { ok: true, instanceName: record.instanceName, notAfter: record.notAfter };
+    } catch (err) {
+      if (err instanceof EnrolmentError) return { ok: false, code: enrolmentStatus(err.code), details: err.message };
+      throw err;
+    }
+  }
+
+  function connect(call: Stream): void {
+    const caller = callerOf(call);
     let session: Session | undefined;
+    if (!caller.ok) {
+      log.warn({ code: grpc.status[caller.code], reason: caller.details }, 'agent stream refused');
+      refuse(call, caller.code, caller.details);
+      return;
+    }
 
     call.on('data', (message: AgentMessage__Output) => {
       if (session === undefined) {
         if (message.body !== 'hello' || !message.hello) return refuse(call, grpc.status.INVALID_ARGUMENT, 'the first message of a stream must be a Hello');
         const hello = message.hello;
         const name = hello.instanceName;
-        if (name === '' || name !== claimed) return refuse(call, grpc.status.INVALID_ARGUMENT, `Hello names instance ${JSON.stringify(name)} but the call's ${INSTANCE_METADATA} metadata says ${JSON.stringify(claimed)}`);
+        if (name !== caller.instanceName) {
+          const by = config.plaintextAgents ? `the call's ${INSTANCE_METADATA} metadata` : 'its client certificate';
+          return refuse(call, grpc.status.PERMISSION_DENIED, `Hello names instance ${JSON.stringify(name)} but ${by} names ${JSON.stringify(caller.instanceName)}; a stream speaks only for its own instance`);
+        }
         const instance = store.getInstance(name);
         if (instance === undefined || instance.deregisterTime !== undefined) {
           return refuse(call, grpc.status.NOT_FOUND, `no registered on-premises instance is named ${name}; register it with aws deploy register-on-premises-instance`);
@@ -85,7 +137,7 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
         if (!admission.tryAdmit(clock.now())) return refuse(call, grpc.status.RESOURCE_EXHAUSTED, 'too many agents are connecting at once; retry after a backoff');
         const previous = sessions.get(name);
         if (previous !== undefined) refuse(previous.call, grpc.status.ABORTED, 'a newer stream for this instance replaced this one');
-        session = { instanceName: name, call, lastSeen: clock.now() };
+        session = { instanceName: name, call, lastSeen: clock.now(), ...(caller.notAfter === undefined ? {} : { notAfter: caller.notAfter }) };
         sessions.set(name, session);
         call.write({ welcome: { coordinatorVersion: '0.1.0', heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, graceSeconds: config.agentGraceSeconds } });
         log.debug({ instance: name, agentVersion: hello.agentVersion, pending: hello.unacknowledgedResults.length }, 'agent connected');
@@ -126,7 +178,12 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
   }
 
   async function downloadBundle(call: grpc.ServerWritableStream<DownloadBundleRequest__Output, BundleChunk>): Promise<void> {
-    const instance = String(call.metadata.get(INSTANCE_METADATA)[0] ?? '');
+    const caller = callerOf(call);
+    if (!caller.ok) {
+      call.emit('error', { code: caller.code, details: caller.details });
+      return;
+    }
+    const instance = caller.instanceName;
     const request = call.request;
     const bundle = engine?.bundleFor(instance, request.commandId);
     if (bundle === undefined) {
@@ -161,6 +218,11 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
   function heartbeat(): void {
     const now = clock.now();
     for (const session of [...sessions.values()]) {
+      if (session.notAfter !== undefined && now >= session.notAfter) {
+        log.info({ instance: session.instanceName }, 'agent certificate expired; closing its stream');
+        refuse(session.call, grpc.status.UNAUTHENTICATED, 'the client certificate expired; the agent must renew it or enrol again');
+        continue;
+      }
       if (now - session.lastSeen > config.agentGraceSeconds * 1000) {
         log.warn({ instance: session.instanceName }, 'agent silent past its grace; closing its stream');
         refuse(session.call, grpc.status.DEADLINE_EXCEEDED, 'no message from the agent within the grace period');
@@ -175,6 +237,13 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
   server.addService(protocol.AgentService.service, {
     Connect: connect,
     DownloadBundle: (call: grpc.ServerWritableStream<DownloadBundleRequest__Output, BundleChunk>) => void downloadBundle(call),
+    Renew: (call: grpc.ServerUnaryCall<RenewRequest__Output, CertificateResponse>, callback: grpc.sendUnaryData<CertificateResponse>) => {
+      const caller = callerOf(call);
+      if (!caller.ok) return callback({ code: caller.code, details: caller.details });
+      if (config.plaintextAgents) return callback({ code: grpc.status.FAILED_PRECONDITION, details: 'this coordinator runs its agents in plain text; there is no certificate to renew' });
+      // The new certificate is for the caller's own instance, whatever the request's subject says.
+      replyWith(enrolment.renew(caller.instanceName, call.request.csrPem), callback, log, 'agent certificate renewed');
+    },
   });
 
   return {
@@ -183,7 +252,10 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     },
     listen(host, port) {
       return new Promise((resolve, reject) => {
-        const credentials = grpc.ServerCredentials.createInsecure();
+        // Mutual TLS: the handshake itself refuses a client without a certificate from our CA.
+        const credentials = config.plaintextAgents
+          ? grpc.ServerCredentials.createInsecure()
+          : grpc.ServerCredentials.createSsl(Buffer.from(enrolment.authority.certPem), [{ cert_chain: Buffer.from(deps.identity.chainPem), private_key: Buffer.from(deps.identity.keyPem) }], true);
         server.bindAsync(`${host}:${port}`, credentials, (err, bound) => {
           if (err) return reject(err);
           heartbeatTimer = clock.setTimeout(heartbeat, config.heartbeatIntervalSeconds * 1000);
@@ -206,6 +278,10 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
       });
     },
     connectedCount: () => sessions.size,
+    disconnect(instanceName, details) {
+      const session = sessions.get(instanceName);
+      if (session !== undefined) refuse(session.call, grpc.status.PERMISSION_DENIED, details);
+    },
     send(command: CommandRecord, deployment: DeploymentRecord, timeoutSeconds: number) {
       const session = sessions.get(command.instanceName);
       if (session === undefined) return false;

@@ -12,14 +12,14 @@ import { pino } from 'pino';
 import type { Clock, Timer } from '../clock.js';
 import type { Operation } from '../api/codedeploy.js';
 import { createCodeDeployApi, TARGET_PREFIX } from '../api/codedeploy.js';
-import type { ApiContext, DeploymentEngine } from '../api/context.js';
+import type { ApiContext, DeploymentEngine, InstanceIdentities } from '../api/context.js';
 import { operations as allOperations } from '../api/operations/index.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import { createBucketStore } from '../store/bucket-store.js';
 import { createBlobStore } from '../artifacts/blob-store.js';
-import { createGitHubArchives } from '../artifacts/github-archive.js';
 import { uncheckedCodeDeployGuard } from './unchecked-guards.js';
+import { createGitHubArchives } from '../artifacts/github-archive.js';
 
 /** EngineCall is one call the API made into the engine. */
 export type EngineCall =
@@ -46,6 +46,24 @@ export function createRecordingEngine(): RecordingEngine {
       return 'Pending';
     },
     fleetChanged: () => void calls.push({ call: 'fleetChanged' }),
+  };
+}
+
+/** RecordingIdentities is an {@link InstanceIdentities} that records its calls and mints `token-<name>`. */
+export interface RecordingIdentities extends InstanceIdentities {
+  readonly calls: { call: 'registered' | 'deregistered'; instanceName: string }[];
+}
+
+/** createRecordingIdentities makes a {@link RecordingIdentities}. */
+export function createRecordingIdentities(): RecordingIdentities {
+  const calls: RecordingIdentities['calls'] = [];
+  return {
+    calls,
+    registered: (instanceName) => {
+      calls.push({ call: 'registered', instanceName });
+      return `token-${instanceName}`;
+    },
+    deregistered: (instanceName) => void calls.push({ call: 'deregistered', instanceName }),
   };
 }
 
@@ -116,6 +134,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     store,
     clock,
     engine,
+    identities: createRecordingIdentities(),
     buckets: createBucketStore(store.db),
     blobs,
     arnPrefix: options.arnPrefix ?? 'arn:aws:codedeploy:us-east-1:000000000000',

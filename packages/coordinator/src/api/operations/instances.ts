@@ -94,7 +94,9 @@ export const instanceOperations = {
       ctx.store.putInstance(record);
     });
     ctx.engine.fleetChanged();
-    return {};
+    // Not in CodeDeploy's response shape: the SDKs and the AWS CLI drop it (`aws --debug` shows it);
+    // the same token is in <dataDir>/enrolment/<name>.token on the coordinator's host.
+    return { enrolmentToken: ctx.identities.registered(name) };
   },
 
   DeregisterOnPremisesInstance(input: Input, ctx: ApiContext) {
@@ -108,6 +110,8 @@ export const instanceOperations = {
       return true;
     });
     if (changed) ctx.engine.fleetChanged();
+    // Even for a name already deregistered: revoking again is harmless and closes any leftover stream.
+    ctx.identities.deregistered(name);
     return {};
   },
 

@@ -5,6 +5,7 @@
 import { migration as core } from './001-core.js';
 import { migration as bucket } from './002-bucket.js';
 import { migration as accessKeys } from './003-access-keys.js';
+import { migration as certificates } from './004-certificates.js';
 import { migration as resourceTags } from './005-resource-tags.js';
 
 /** Migration is one schema step. */
@@ -15,4 +16,4 @@ export interface Migration {
 }
 
 /** migrations in the order they apply. */
-export const migrations: readonly Migration[] = [core, bucket, accessKeys, resourceTags];
+export const migrations: readonly Migration[] = [core, bucket, accessKeys, certificates, resourceTags];

@@ -1,0 +1,35 @@
+/**
+ * openEnrolment assembles enrolment from a configuration and an open store: the CA (made at first
+ * start or the operator's), the certificate tables and the configured lifetimes. The daemon and
+ * `fleetdeploy-coordinator enrol-token` (a second process on the same data directory) both use it.
+ */
+import os from 'node:os';
+import type { CoordinatorConfig } from '../config.js';
+import type { SqliteStore } from '../store/sqlite-store.js';
+import { openAuthority } from './authority.js';
+import { createCertificateStore } from './certificate-store.js';
+import { createEnrolment } from './enrolment.js';
+import type { Enrolment } from './enrolment.js';
+
+/** openEnrolment loads (or creates) the CA and returns the enrolment service over `store`. */
+export async function openEnrolment(config: CoordinatorConfig, store: SqliteStore, now: () => number): Promise<Enrolment> {
+  const authority = await openAuthority(config.dataDir, { ...(config.caCertFile !== undefined ? { certFile: config.caCertFile } : {}), ...(config.caKeyFile !== undefined ? { keyFile: config.caKeyFile } : {}) }, now());
+  return createEnrolment({
+    store,
+    certificates: createCertificateStore(store.db),
+    authority,
+    now,
+    dataDir: config.dataDir,
+    validityMs: config.certificateValiditySeconds * 1000,
+    tokenTtlMs: config.enrolmentTokenTtlSeconds * 1000,
+  });
+}
+
+/**
+ * serverNames are the names the agents' server certificate carries: the listen address (unless it
+ * is a wildcard), loopback, and this host's name, so agents may dial any of them.
+ */
+export function serverNames(host: string): string[] {
+  const wildcard = host === '0.0.0.0' || host === '::' || host === '';
+  return [...new Set([...(wildcard ? [] : [host]), '127.0.0.1', '::1', 'localhost', os.hostname()])];
+}
