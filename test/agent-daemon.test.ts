@@ -43,7 +43,7 @@ describe('fleetdeploy-agent run', () => {
   it('reports a hook cut short by SIGKILL as FailedAfterRestart after a restart, never runs it again, and stops on SIGTERM with 0', async () => {
     const runs = path.join(work, 'runs');
     const config = path.join(work, 'agent.yml');
-    fs.writeFileSync(config, `:root_dir: ${work}/root\n:coordinator: ${fake.address}\ninstance_name: proc-host-1\nheartbeat_seconds: 1\n`);
+    fs.writeFileSync(config, `:root_dir: ${work}/root\n:coordinator: ${fake.address}\ninstance_name: proc-host-1\nheartbeat_seconds: 1\nplaintext: true\n`);
     const bytes = revisionTar({
       'appspec.yml': 'version: 0.0\nos: linux\nhooks:\n  AfterInstall:\n    - location: scripts/slow.sh\n',
       'scripts/slow.sh': `#!/bin/sh\necho $$ >> ${runs}\nexec sleep 30\n`,

@@ -66,6 +66,8 @@ describe('an agent killed mid-deployment', () => {
     const key = await world.upload(probeBundle(journal, { sleepSeconds: 3, destination: '/srv/agent-kill' }));
     const id = await world.deploy('g-agent-kill', key);
     await running(id, 'sim-3');
+    // (InProgress is shown once the command is sent; wait until its script has really started)
+    await eventually(() => expect(startsIn(journal)['sim-3']).toBe(1), 10_000, 20);
     // when sim-3's agent dies in the middle of BeforeInstall
     await world.agent('sim-3').stop('SIGKILL');
     const d = await world.finished(id, 30_000);

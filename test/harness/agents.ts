@@ -1,14 +1,31 @@
 /**
  * Real agent daemons for end-to-end tests: each `fleetdeploy-agent run` is its own process with its
- * own root_dir and destination sandbox, as a separate host would be.
+ * own root_dir and destination sandbox, as a separate host would be. Before its first start an agent
+ * is enrolled as an operator would do it: `fleetdeploy-coordinator enrol-token` on the coordinator's
+ * data directory, then `fleetdeploy-agent enrol`; from then on it speaks mutual TLS.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from './coordinator.js';
+import { COORDINATOR_BIN, REPO_ROOT } from './coordinator.js';
 
 export const AGENT_BIN = path.join(REPO_ROOT, 'packages/agent/bin/fleetdeploy-agent.js');
+
+/** AgentTarget is the coordinator an agent enrols with and connects to (a CoordinatorProcess is one). */
+export interface AgentTarget {
+  agentAddress: string;
+  enrolAddress: string;
+  dataDir: string;
+}
+
+/** AgentOptions change how one agent starts. */
+export interface AgentOptions {
+  /** Skip enrolment (the test enrols, or tests an agent without a certificate). */
+  enrol?: boolean;
+  /** Extra agent.yml lines. */
+  config?: string[];
+}
 
 /** AgentProcess is one running agent daemon. */
 export interface AgentProcess {
@@ -17,15 +34,47 @@ export interface AgentProcess {
   rootDir: string;
   /** Where absolute AppSpec destinations land for this host. */
   filesDir: string;
+  /** Its agent.yml. */
+  configFile: string;
+  /** Its tls folder: key.pem, cert.pem, ca.pem. */
+  tlsDir: string;
   child: ChildProcess;
   logs(): string;
   stop(signal?: NodeJS.Signals): Promise<void>;
-  /** restart starts the same agent again (same folders, same name). */
+  /** restart starts the same agent again (same folders, same name, same certificate). */
   restart(): Promise<AgentProcess>;
 }
 
-/** startAgent writes the host's configuration under `baseDir/<name>` and starts its daemon. */
-export function startAgent(name: string, agentAddress: string, baseDir: string): Promise<AgentProcess> {
+/** Run is a finished command. */
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** mintToken runs `fleetdeploy-coordinator enrol-token` on the coordinator's data directory. */
+export async function mintToken(target: AgentTarget, instance: string, ttl?: string): Promise<string> {
+  const r = await run([COORDINATOR_BIN, 'enrol-token', '--instance', instance, '--data-dir', target.dataDir, ...(ttl === undefined ? [] : ['--ttl', ttl])]);
+  if (r.code !== 0) throw new Error(`enrol-token --instance ${instance} exited ${r.code}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** enrol runs `fleetdeploy-agent enrol` for an agent configuration and returns how it ended. */
+export function enrol(configFile: string, enrolAddress: string, token: string): Promise<Run> {
+  return run([AGENT_BIN, 'enrol', '--coordinator', enrolAddress, '--token', token, '--config', configFile]);
+}
+
+/** writeAgentConfig writes `baseDir/<name>/agent.yml` and returns the host's paths. */
+export function writeAgentConfig(name: string, agentAddress: string, baseDir: string, extra: string[] = []): { home: string; rootDir: string; filesDir: string; configFile: string; tlsDir: string } {
   const home = path.join(baseDir, name);
   const rootDir = path.join(home, 'root');
   const filesDir = path.join(home, 'files');
@@ -34,8 +83,18 @@ export function startAgent(name: string, agentAddress: string, baseDir: string):
   const configFile = path.join(home, 'agent.yml');
   fs.writeFileSync(
     configFile,
-    [`root_dir: ${rootDir}`, `log_dir: ${path.join(home, 'logs')}`, `coordinator: ${agentAddress}`, `instance_name: ${name}`, `destination_root: ${filesDir}`, 'script_kill_grace_seconds: 1', ''].join('\n'),
+    [`root_dir: ${rootDir}`, `log_dir: ${path.join(home, 'logs')}`, `coordinator: ${agentAddress}`, `instance_name: ${name}`, `destination_root: ${filesDir}`, 'script_kill_grace_seconds: 1', ...extra, ''].join('\n'),
   );
+  return { home, rootDir, filesDir, configFile, tlsDir: path.join(rootDir, 'fleetdeploy-agent', 'tls') };
+}
+
+/** startAgent writes the host's configuration under `baseDir/<name>`, enrols it the first time, and starts its daemon. */
+export async function startAgent(name: string, target: AgentTarget, baseDir: string, options: AgentOptions = {}): Promise<AgentProcess> {
+  const { rootDir, filesDir, configFile, tlsDir } = writeAgentConfig(name, target.agentAddress, baseDir, options.config);
+  if (options.enrol !== false && !fs.existsSync(path.join(tlsDir, 'cert.pem'))) {
+    const r = await enrol(configFile, target.enrolAddress, await mintToken(target, name));
+    if (r.code !== 0) throw new Error(`fleetdeploy-agent enrol for ${name} exited ${r.code}: ${r.stderr}`);
+  }
   const child = spawn(process.execPath, [AGENT_BIN, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const collect = (chunk: Buffer): void => {
@@ -45,17 +104,18 @@ export function startAgent(name: string, agentAddress: string, baseDir: string):
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const agent: AgentProcess = {
+  return {
     name,
     rootDir,
     filesDir,
+    configFile,
+    tlsDir,
     child,
     logs: () => output,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
     },
-    restart: () => startAgent(name, agentAddress, baseDir),
+    restart: () => startAgent(name, target, baseDir, { ...options, enrol: false }),
   };
-  return Promise.resolve(agent);
 }

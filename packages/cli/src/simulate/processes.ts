@@ -5,7 +5,7 @@
  * so a Ctrl-C in the terminal reaches only `fleetdeploy simulate`, which then stops the agents before
  * the coordinator. If this process exits without stopping them, an exit hook SIGKILLs what is left.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -163,6 +163,26 @@ export function waitForLine(stream: NodeJS.ReadableStream, prefix: string, daemo
     // 'close' comes after the last line, even when the process has already exited.
     lines.on('close', () => {
       if (!found) reject(new Error(`${daemon.name} ended its output before printing ${prefix}`));
+    });
+  });
+}
+
+/** OneShot is how a one-shot command ended and what it printed. */
+export interface OneShot {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * runToEnd runs `node <args>` to its end (a one-shot command: `enrol-token`, `fleetdeploy-agent
+ * enrol`), killing it after `timeoutMs`, and returns its exit code and output.
+ */
+export function runToEnd(args: readonly string[], timeoutMs = 60_000): Promise<OneShot> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [...args], { timeout: timeoutMs }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : null;
+      resolve({ code, stdout, stderr });
     });
   });
 }

@@ -6,6 +6,7 @@
  *   hosts/sim-K/agent.log   the agent's log (pino JSON lines)
  *   hosts/sim-K/root/       its root_dir: deployment folders, scripts.log, markers (AWS agent layout)
  *   hosts/sim-K/files/      its destination_root: AppSpec destination /var/www lands in files/var/www
+ *   hosts/sim-K/root/fleetdeploy-agent/tls/   its enrolled key (0600), certificate and the coordinator's CA
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +20,8 @@ export interface SimHost {
   readonly filesDir: string;
   readonly configFile: string;
   readonly logFile: string;
+  /** Where `fleetdeploy-agent enrol` stores its key and certificate (the agent's default under root_dir). */
+  readonly tlsDir: string;
 }
 
 /** SIM_TAG_ENV is the tag every simulated host carries; a deployment group targets the fleet with it. */
@@ -40,6 +43,7 @@ export function simHosts(dataDir: string, count: number): SimHost[] {
       filesDir: path.join(dir, 'files'),
       configFile: path.join(dir, 'agent.yml'),
       logFile: path.join(dir, 'agent.log'),
+      tlsDir: path.join(dir, 'root', 'fleetdeploy-agent', 'tls'),
     });
   });
 }
