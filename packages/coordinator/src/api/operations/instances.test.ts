@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ApiHarness } from '../../testing/api-harness.js';
+import type { ApiHarness, RecordingIdentities } from '../../testing/api-harness.js';
 import { startApiHarness } from '../../testing/api-harness.js';
 
 const USER = 'arn:aws:iam::123456789012:user/onprem-1';
@@ -18,6 +18,17 @@ describe('on-premises instance operations', () => {
     h.ok('RegisterOnPremisesInstance', { instanceName: name, ...arn });
 
   describe('RegisterOnPremisesInstance', () => {
+    it("answers with the new instance's enrolment token, and deregistering revokes its identity", async () => {
+      const identities = h.ctx.identities as RecordingIdentities;
+      expect(await register('web-1')).toEqual({ enrolmentToken: 'token-web-1' });
+      expect((await h.refused('RegisterOnPremisesInstance', { instanceName: 'web-1', iamUserArn: USER })).type).toBe('InstanceNameAlreadyRegisteredException');
+      await h.ok('DeregisterOnPremisesInstance', { instanceName: 'web-1' });
+      expect(identities.calls).toEqual([
+        { call: 'registered', instanceName: 'web-1' },
+        { call: 'deregistered', instanceName: 'web-1' },
+      ]);
+    });
+
     it('registers with an IAM user ARN, shows the instance ARN and tells the engine after commit', async () => {
       await register('web-1', { iamUserArn: USER });
       expect(h.engine.count('fleetChanged')).toBe(1);
