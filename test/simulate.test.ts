@@ -133,6 +133,13 @@ describe('fleetdeploy simulate', () => {
     expect(fs.readFileSync(path.join(data, 'coordinator', 'admin-credentials'), 'utf8')).toContain(`aws_access_key_id = ${keyId}\naws_secret_access_key = ${secret}\n`);
     expect(sim.stdout()).toContain(`--endpoint-url ${endpoint}`);
     await waitFor(sim, /^all 3 agents connected/m);
+    // Each host was enrolled and speaks mutual TLS: its own key (0600) and certificate, the coordinator's CA
+    for (const host of ['sim-1', 'sim-2', 'sim-3']) {
+      const tls = path.join(data, 'hosts', host, 'root', 'fleetdeploy-agent', 'tls');
+      expect(fs.statSync(path.join(tls, 'key.pem')).mode & 0o777).toBe(0o600);
+      expect(fs.readFileSync(path.join(tls, 'ca.pem'), 'utf8')).toBe(fs.readFileSync(path.join(data, 'coordinator', 'ca', 'ca.pem'), 'utf8'));
+      expect(fs.readFileSync(path.join(data, 'hosts', host, 'agent.log'), 'utf8')).toContain('"tls":"mutual"');
+    }
 
     const credentials = { accessKeyId: keyId, secretAccessKey: secret };
     const codedeploy = new CodeDeployClient({ endpoint, region: 'us-east-1', credentials });
