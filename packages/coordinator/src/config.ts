@@ -30,6 +30,11 @@ export interface CoordinatorConfig {
   readonly heartbeatIntervalSeconds: number;
   /** How long an agent may be silent (or disconnected) before its running event fails. */
   readonly agentGraceSeconds: number;
+  /**
+   * After the coordinator starts, how long agents that had work get to reconnect before that work
+   * fails (they come back through a jittered backoff and the admission rate).
+   */
+  readonly restartGraceSeconds: number;
   /** How long a command may wait for its agent to pick it up. */
   readonly pickupTimeoutSeconds: number;
   /** Added to the hooks' own timeouts before the coordinator fails an event. */
@@ -57,6 +62,7 @@ export const defaultCoordinatorConfig: CoordinatorConfig = Object.freeze({
   enrolmentTokenTtlSeconds: 86_400,
   heartbeatIntervalSeconds: 5,
   agentGraceSeconds: 30,
+  restartGraceSeconds: 60,
   pickupTimeoutSeconds: 300,
   eventTimeoutMarginSeconds: 60,
   streamsPerSecond: 200,
@@ -81,6 +87,7 @@ const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind }> = {
   enrolment_token_ttl_seconds: { key: 'enrolmentTokenTtlSeconds', kind: 'seconds' },
   heartbeat_interval_seconds: { key: 'heartbeatIntervalSeconds', kind: 'seconds' },
   agent_grace_seconds: { key: 'agentGraceSeconds', kind: 'seconds' },
+  restart_grace_seconds: { key: 'restartGraceSeconds', kind: 'seconds' },
   pickup_timeout_seconds: { key: 'pickupTimeoutSeconds', kind: 'seconds' },
   event_timeout_margin_seconds: { key: 'eventTimeoutMarginSeconds', kind: 'seconds' },
   streams_per_second: { key: 'streamsPerSecond', kind: 'count' },

@@ -167,6 +167,23 @@ describe('engine', () => {
     expect(w.store.getDeployment('d-1')!.status).toBe('Succeeded');
   });
 
+  it('after a restart, agents get the restart grace (not the shorter agent grace) to come back', () => {
+    seed(w, { minimumHealthyHosts: { type: 'HOST_COUNT', value: 0 } });
+    w.engine.start();
+    w.engine.stop();
+    w.store.close();
+    w = world(dir, w.clock);
+    w.engine.start();
+    w.clock.advance(config.agentGraceSeconds * 1000 + 1000);
+    expect(w.store.listTargets('d-1').map((t) => t.status)).toEqual(['InProgress', 'InProgress', 'InProgress']);
+    w.engine.agentConnected('h1', []);
+    const resent = w.sent.find((c) => c.instanceName === 'h1')!;
+    w.engine.commandAcknowledged('h1', resent.commandId);
+    w.clock.advance(60_000 - config.agentGraceSeconds * 1000);
+    // h1 came back in time; h2 and h3 did not
+    expect(w.store.listTargets('d-1').map((t) => t.status)).toEqual(['InProgress', 'Failed', 'Failed']);
+  });
+
   describe('rollbacks', () => {
     /** A group that deployed d-good successfully to the hosts, with the given autoRollbackConfiguration. */
     function groupWithHistory(autoRollbackConfiguration?: { enabled: boolean; events: string[] }): void {

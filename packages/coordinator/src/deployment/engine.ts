@@ -90,8 +90,8 @@ export function createEngine(deps: EngineDeps): Engine {
   const { store, clock, config, agents, log } = deps;
   /** Open commands by id: the engine's working copy of the store's open rows. */
   const open = new Map<string, CommandRecord>();
-  /** Instances whose agent is not connected, and since when (grace runs from then). */
-  const absentSince = new Map<string, number>();
+  /** Instances whose agent is not connected, and when their running events fail if it stays away. */
+  const goneAt = new Map<string, number>();
   const connected = new Set<string>();
   let sweepTimer: Timer | undefined;
   let reconcileTimer: Timer | undefined;
@@ -334,11 +334,10 @@ export function createEngine(deps: EngineDeps): Engine {
   function sweep(): void {
     if (!running) return;
     const now = clock.now();
-    const graceMs = config.agentGraceSeconds * 1000;
     const due: { command: CommandRecord; message: string }[] = [];
     for (const command of open.values()) {
-      const since = absentSince.get(command.instanceName);
-      if (command.state !== 'pending' && since !== undefined && now - since >= graceMs) {
+      const gone = goneAt.get(command.instanceName);
+      if (command.state !== 'pending' && gone !== undefined && now >= gone) {
         due.push({ command, message: `the agent on ${command.instanceName} stopped answering: no connection for ${config.agentGraceSeconds} s while ${command.lifecycleEvent} was running` });
       } else if (now >= command.deadlineAt) {
         due.push({
@@ -409,8 +408,10 @@ export function createEngine(deps: EngineDeps): Engine {
       running = true;
       reloadOpen();
       const now = clock.now();
-      // After a restart no agent is connected yet: the grace of every instance with work starts now.
-      for (const c of open.values()) absentSince.set(c.instanceName, now);
+      // After a restart no agent is connected yet, and all of them reconnect through a jittered backoff
+      // and the admission rate: each instance with work gets the longer restart grace before it counts as gone.
+      const restartGraceMs = Math.max(config.agentGraceSeconds, config.restartGraceSeconds) * 1000;
+      for (const c of open.values()) goneAt.set(c.instanceName, now + restartGraceMs);
       for (const d of store.activeDeployments()) if (d.status === 'Created') begin(d.deploymentId);
       sweepTimer = clock.setTimeout(sweep, SWEEP_MS);
       scheduleReconcile();
@@ -444,7 +445,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
     agentConnected(instanceName, inFlight) {
       connected.add(instanceName);
-      absentSince.delete(instanceName);
+      goneAt.delete(instanceName);
       const running = new Set(inFlight);
       for (const command of [...open.values()]) {
         if (command.instanceName !== instanceName || running.has(command.commandId)) continue;
@@ -454,7 +455,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
     agentDisconnected(instanceName) {
       connected.delete(instanceName);
-      absentSince.set(instanceName, clock.now());
+      goneAt.set(instanceName, clock.now() + config.agentGraceSeconds * 1000);
     },
 
     commandAcknowledged(instanceName, commandId) {
