@@ -127,11 +127,11 @@ describe('fleetdeploy simulate', () => {
     const endpoint = (await waitFor(sim, /^API endpoint \(CodeDeploy and S3\): (\S+)$/m))[1]!;
     const keyId = (await waitFor(sim, /^AWS_ACCESS_KEY_ID=(\S+)$/m))[1]!;
     const secret = (await waitFor(sim, /^AWS_SECRET_ACCESS_KEY=(\S+)$/m))[1]!;
-    expect(sim.stdout()).toMatch(/^AWS_DEFAULT_REGION=us-east-1$/m);
+    await waitFor(sim, /^AWS_DEFAULT_REGION=us-east-1$/m); // lines arrive in chunks: wait for each, never read once
     // The printed key is the coordinator's real admin key, from the file it wrote once
     expect(keyId).toMatch(/^AKIA[A-Z2-7]{16}$/);
     expect(fs.readFileSync(path.join(data, 'coordinator', 'admin-credentials'), 'utf8')).toContain(`aws_access_key_id = ${keyId}\naws_secret_access_key = ${secret}\n`);
-    expect(sim.stdout()).toContain(`--endpoint-url ${endpoint}`);
+    await waitFor(sim, new RegExp(`--endpoint-url ${endpoint.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     await waitFor(sim, /^all 3 agents connected/m);
     // Each host was enrolled and speaks mutual TLS: its own key (0600) and certificate, the coordinator's CA
     for (const host of ['sim-1', 'sim-2', 'sim-3']) {
