@@ -31,10 +31,8 @@ import type { Logger } from 'pino';
 import type { ApiContext } from './context.js';
 import type { Clock, Timer } from '../clock.js';
 import type { DeploymentEvent, DeploymentEventListener } from '../deployment/events.js';
-import type { TargetRecord } from '../store/records.js';
 import { isFinalStatus } from '../store/records.js';
-import { deploymentInfo } from './operations/deployments.js';
-import { epochSeconds } from './input.js';
+import { deploymentInfo, instanceTarget } from './operations/deployments.js';
 
 /** EVENTS_PATH is where the stream is served on the API port. */
 export const EVENTS_PATH = '/events';
@@ -59,7 +57,7 @@ export interface UpgradeRefusal {
 export type UpgradeAuthenticator = (req: http.IncomingMessage) => Promise<UpgradeRefusal | undefined>;
 
 /** EventStreamMessage is one frame the stream sends. */
-export type EventStreamMessage = { type: 'snapshot'; deployment: ReturnType<typeof deploymentInfo>; instances: ReturnType<typeof instanceSnapshot>[] } | DeploymentEvent;
+export type EventStreamMessage = { type: 'snapshot'; deployment: ReturnType<typeof deploymentInfo>; instances: ReturnType<typeof instanceTarget>[] } | DeploymentEvent;
 
 /** EventStreamDeps are passed in by the composition root. */
 export interface EventStreamDeps {
@@ -82,29 +80,12 @@ export interface EventStream {
   close(): void;
 }
 
-/** instanceSnapshot is one instance of a deployment in the shape of the API's InstanceTarget. */
-function instanceSnapshot(ctx: ApiContext, t: TargetRecord) {
-  return {
-    deploymentId: t.deploymentId,
-    targetId: t.targetId,
-    targetArn: `${ctx.arnPrefix}:instance/${t.targetId}`,
-    status: t.status,
-    lastUpdatedAt: epochSeconds(t.lastUpdatedAt),
-    lifecycleEvents: t.lifecycleEvents.map((e) => ({
-      lifecycleEventName: e.lifecycleEventName,
-      status: e.status,
-      startTime: epochSeconds(e.startTime),
-      endTime: epochSeconds(e.endTime),
-      diagnostics: e.diagnostics,
-    })),
-  };
-}
 
 /** snapshotOf is a deployment's current state as one message, or undefined for an unknown id. */
 function snapshotOf(ctx: ApiContext, deploymentId: string): EventStreamMessage | undefined {
   const d = ctx.store.getDeployment(deploymentId);
   if (d === undefined) return undefined;
-  const instances = ctx.store.listTargets(deploymentId).map((t) => instanceSnapshot(ctx, t));
+  const instances = ctx.store.listTargets(deploymentId).map((t) => instanceTarget(ctx, t));
   return { type: 'snapshot', deployment: deploymentInfo(ctx, d), instances };
 }
 

@@ -73,8 +73,8 @@ export function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
   };
 }
 
-/** instanceTarget is CodeDeploy's InstanceTarget. */
-function instanceTarget(ctx: ApiContext, t: TargetRecord) {
+/** instanceTarget is CodeDeploy's InstanceTarget (also the event stream's snapshot of an instance). */
+export function instanceTarget(ctx: ApiContext, t: TargetRecord) {
   return {
     deploymentId: t.deploymentId,
     targetId: t.targetId,
