@@ -60,7 +60,10 @@ main(async () => {
   );
   // BENCH_AGENT_NODE_ARGS (e.g. "--heapsnapshot-signal=SIGUSR2") are passed to node for the agent.
   const agentNodeArgs = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const agent = spawnGroup(process.execPath, [...agentNodeArgs, AGENT_BIN, 'run', '--config', configFile], { cwd: process.env.BENCH_AGENT_CWD ?? work });
+  // As an operator runs it: the installed command itself (its shebang carries the agent's Node flags),
+  // unless BENCH_AGENT_NODE_ARGS asks for a node command line of its own.
+  const command = agentNodeArgs.length > 0 ? [process.execPath, [...agentNodeArgs, AGENT_BIN, 'run', '--config', configFile]] : [AGENT_BIN, ['run', '--config', configFile]];
+  const agent = spawnGroup(command[0], command[1], { cwd: process.env.BENCH_AGENT_CWD ?? work });
   let agentLog = '';
   const keep = (c) => (agentLog = (agentLog + c).slice(-20_000));
   agent.stdout.setEncoding('utf8').on('data', keep);
