@@ -19,6 +19,7 @@ import type { ServerIdentity } from '../ca/authority.js';
 import type { Enrolment } from '../ca/enrolment.js';
 import { EnrolmentError } from '../ca/enrolment.js';
 import { Admission } from './admission.js';
+import { shutdownGrpcServer } from './grpc-shutdown.js';
 import { enrolmentStatus, replyWith } from './enrol-server.js';
 import { toLifecycleCommand, fromDiagnostics } from './translate.js';
 
@@ -266,16 +267,7 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     async close() {
       heartbeatTimer?.cancel();
       for (const session of sessions.values()) refuse(session.call, grpc.status.UNAVAILABLE, 'the coordinator is shutting down');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 2000);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await shutdownGrpcServer(server);
     },
     connectedCount: () => sessions.size,
     disconnect(instanceName, details) {

@@ -10,6 +10,7 @@ import type { CertificateResponse, EnrolRequest__Output } from '@fleetdeploy/pro
 import type { ServerIdentity } from '../ca/authority.js';
 import type { Enrolment, EnrolmentErrorCode, IssuedIdentity } from '../ca/enrolment.js';
 import { EnrolmentError } from '../ca/enrolment.js';
+import { shutdownGrpcServer } from './grpc-shutdown.js';
 
 /** EnrolServer is the running enrolment service. */
 export interface EnrolServer {
@@ -77,17 +78,7 @@ export function createEnrolServer(deps: { enrolment: Enrolment; identity: Server
       const credentials = grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(deps.identity.chainPem), private_key: Buffer.from(deps.identity.keyPem) }], false);
       return new Promise((resolve, reject) => server.bindAsync(`${host}:${port}`, credentials, (err, bound) => (err ? reject(err) : resolve(bound))));
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 2000);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      }),
+    close: () => shutdownGrpcServer(server),
   };
 }
 
