@@ -6,6 +6,7 @@
  * that header reaches the writer, and `finish` judges the whole bundle before it is moved into place.
  */
 import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import { DeployError } from '@fleetdeploy/shared';
 import { checkEntryPath, checkLinkText, resolveLink } from './entry-guard.js';
 import { entryRefusal } from './errors.js';
@@ -38,7 +39,7 @@ export interface BundlePlan {
   bytes: number;
   /** Every symbolic link (path below the bundle folder → target). Created after extraction. */
   symlinks: Map<string, string>;
-  /** Fingerprint of the entry sequence, to tell whether two passes saw the same bundle. */
+  /** Fingerprint of a zip's entry sequence, to tell whether two passes saw the same bundle ('' for tar). */
   digest: string;
 }
 
@@ -65,13 +66,16 @@ export class BundleIndex {
   /** Hashes of every path seen (including implied parent folders): bounded memory per entry. */
   private readonly seen = new Map<string, SeenKind>();
   private readonly links = new Map<string, string>();
-  private readonly digest = createHash('sha256');
+  /** Only a zip is read twice, so only a zip's passes need a fingerprint to compare. */
+  private readonly digest: Hash | undefined;
 
   constructor(
     private readonly format: 'tar' | 'zip',
     private readonly limits: BundleLimits,
     private readonly bundleBytes: number,
-  ) {}
+  ) {
+    this.digest = format === 'zip' ? createHash('sha256') : undefined;
+  }
 
   /**
    * admit checks one entry and records it; it returns the entry's path segments below the bundle
@@ -146,7 +150,7 @@ export class BundleIndex {
       this.fail(totalBytesProblem(this.bytes, this.limits, true));
       this.fail(ratioProblem(Math.max(this.bytes, this.expanded), this.bundleBytes, this.limits));
     }
-    this.digest.update(`${entry.kind}\0${path}\0${entry.kind === 'file' ? entry.size : 0}\0${entry.linkTarget ?? ''}\n`);
+    this.digest?.update(`${entry.kind}\0${path}\0${entry.kind === 'file' ? entry.size : 0}\0${entry.linkTarget ?? ''}\n`);
     return segments;
   }
 
@@ -177,7 +181,7 @@ export class BundleIndex {
       const resolved = resolveLink(path.split('/'), target, this.links);
       if (!resolved.ok) throw entryRefusal(path, resolved.reason);
     }
-    return { entries: this.entries, bytes: this.bytes, symlinks: new Map(this.links), digest: this.digest.copy().digest('hex') };
+    return { entries: this.entries, bytes: this.bytes, symlinks: new Map(this.links), digest: this.digest?.copy().digest('hex') ?? '' };
   }
 
   /**
@@ -202,10 +206,16 @@ export class BundleIndex {
   }
 }
 
+/** Paths up to this long key the seen-table as they are; longer ones by a digest. */
+const MAX_PLAIN_KEY = 64;
+
 /**
- * hashPath keys the seen-table by a digest, so a hostile bundle of long names cannot make the table
- * huge. A collision could only refuse a good bundle, never admit a bad one: links are kept by name.
+ * hashPath keys the seen-table by a digest for long paths, so a hostile bundle of long names cannot
+ * make the table huge, and by the path itself for the usual short ones (hashing each one cost more
+ * than the rest of the checks). A digest key starts with NUL, which no path contains, so the two
+ * kinds never meet. A collision could only refuse a good bundle, never admit a bad one: links are
+ * kept by name.
  */
 function hashPath(path: string): string {
-  return createHash('sha1').update(path).digest('base64');
+  return path.length <= MAX_PLAIN_KEY ? path : `\0${createHash('sha1').update(path).digest('base64')}`;
 }

@@ -218,9 +218,8 @@ export async function expectRefused(
   type: 'tar' | 'tgz' | 'zip',
   message: RegExp,
   limits?: BundleLimits,
-  extractor?: 'auto' | 'node',
 ): Promise<void> {
-  const err: unknown = await unpackBundle({ bundlePath: bundle, bundleType: type, targetDir: ws.target, ...(limits ? { limits } : {}), ...(extractor ? { extractor } : {}) }).then(
+  const err: unknown = await unpackBundle({ bundlePath: bundle, bundleType: type, targetDir: ws.target, ...(limits ? { limits } : {}) }).then(
     () => undefined,
     (e: unknown) => e,
   );

@@ -11,7 +11,7 @@
  * entries are written (links are created last), so no write can follow one; files are opened with
  * O_NOFOLLOW all the same.
  */
-import { closeSync, constants, fchmodSync, fchownSync, futimesSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { chown, link, mkdir, open, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -136,6 +136,18 @@ export class TreeWriter {
 
   /** writeSync is {@link TreeWriter.write} for a small file held in memory. */
   private writeSync(abs: string, data: Buffer, meta: FileMeta): void {
+    const file = this.createSync(abs, meta);
+    try {
+      file.write(data);
+    } catch (err) {
+      file.abort();
+      throw err;
+    }
+    file.close();
+  }
+
+  /** createSync makes a new file at `abs`, unlinking an earlier entry of that name as tar does. */
+  private createSync(abs: string, meta: FileMeta): FileSink {
     let fd: number;
     try {
       fd = openSync(abs, CREATE_FLAGS, meta.mode & 0o777);
@@ -144,17 +156,38 @@ export class TreeWriter {
       unlinkSync(abs);
       fd = openSync(abs, CREATE_FLAGS, meta.mode & 0o777);
     }
+    const chown = meta.owner !== undefined && this.needsChown(meta.owner) ? meta.owner : undefined;
+    const chmod = chown !== undefined || this.umask === undefined || (meta.mode & ~0o777) !== 0 || (meta.mode & this.umask) !== 0;
+    return new FileSink(fd, meta, chown, chmod);
+  }
+
+  /**
+   * openFileSync starts a file whose content arrives in slices (a tar entry's body as it is
+   * inflated): the caller writes each slice and closes the sink, or aborts it on failure.
+   */
+  openFileSync(segments: readonly string[], meta: FileMeta): FileSink {
+    this.ensureDirSync(segments.slice(0, -1));
+    return this.createSync(join(this.root, ...segments), meta);
+  }
+
+  /** dirSync is {@link TreeWriter.dir} with synchronous calls. */
+  dirSync(segments: readonly string[], owner?: Owner): string {
+    const abs = this.ensureDirSync(segments);
+    if (owner !== undefined && this.needsChown(owner)) chownSync(abs, owner.uid, owner.gid);
+    return abs;
+  }
+
+  /** hardLinkSync is {@link TreeWriter.hardLink} with synchronous calls (entries written in order). */
+  hardLinkSync(segments: readonly string[], target: readonly string[]): void {
+    this.ensureDirSync(segments.slice(0, -1));
+    const abs = join(this.root, ...segments);
+    const existing = join(this.root, ...target);
     try {
-      for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset, data.length - offset);
-      if (meta.owner !== undefined && this.needsChown(meta.owner)) {
-        fchownSync(fd, meta.owner.uid, meta.owner.gid);
-        fchmodSync(fd, meta.mode);
-      } else if (this.umask === undefined || (meta.mode & ~0o777) !== 0 || (meta.mode & this.umask) !== 0) {
-        fchmodSync(fd, meta.mode);
-      }
-      if (meta.mtime !== undefined) futimesSync(fd, meta.mtime, meta.mtime);
-    } finally {
-      closeSync(fd);
+      linkSync(existing, abs);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      unlinkSync(abs);
+      linkSync(existing, abs);
     }
   }
 
@@ -181,6 +214,15 @@ export class TreeWriter {
     return abs;
   }
 
+  private ensureDirSync(segments: readonly string[]): string {
+    const key = segments.join('/');
+    const abs = join(this.root, ...segments);
+    if (this.made.has(key)) return abs;
+    mkdirSync(abs, { recursive: true });
+    for (let i = 1; i <= segments.length; i++) this.made.add(segments.slice(0, i).join('/'));
+    return abs;
+  }
+
   private async acquire(): Promise<void> {
     while (this.inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.inFlight += 1;
@@ -203,6 +245,42 @@ export class TreeWriter {
 
   private throwIfFailed(): void {
     if (this.failed) throw this.failure;
+  }
+}
+
+/**
+ * FileSink is one new file being written with synchronous calls. Closing it sets the owner before
+ * the mode (chown clears setuid bits) and then the mtime, as `tar -xp` leaves a file.
+ */
+export class FileSink {
+  constructor(
+    private readonly fd: number,
+    private readonly meta: FileMeta,
+    private readonly chown: Owner | undefined,
+    private readonly chmod: boolean,
+  ) {}
+
+  write(data: Buffer): void {
+    for (let offset = 0; offset < data.length; ) offset += writeSync(this.fd, data, offset, data.length - offset);
+  }
+
+  close(): void {
+    try {
+      if (this.chown !== undefined) fchownSync(this.fd, this.chown.uid, this.chown.gid);
+      if (this.chmod) fchmodSync(this.fd, this.meta.mode);
+      if (this.meta.mtime !== undefined) futimesSync(this.fd, this.meta.mtime, this.meta.mtime);
+    } finally {
+      closeSync(this.fd);
+    }
+  }
+
+  /** abort closes the file after a failure, keeping the failure as the error to report. */
+  abort(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // the write already failed; that is what gets reported
+    }
   }
 }
 

@@ -2,7 +2,7 @@
  * A zip that changes between the scan and the extraction (a Local File revision edited in place,
  * say) must still never write outside, and must leave no target folder behind. The scan is pointed
  * at a different, harmless file to simulate the change. (A tar is read once, so it cannot change
- * between two passes; judged-stream.test.ts checks that its writer only receives judged entries.)
+ * between two passes; tar-reader.test.ts checks that each header reaches the writer before its body.)
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -34,11 +34,6 @@ export interface UnpackOptions {
   /** Removed first if it exists; absent again if unpacking fails. */
   targetDir: string;
   limits?: BundleLimits;
-  /**
-   * `auto` (the default) writes a tar with the host's GNU tar when it has one, else in JavaScript;
-   * `node` always uses the JavaScript extractor.
-   */
-  extractor?: 'auto' | 'node';
 }
 
 /** UnpackResult counts what was unpacked: archive entries and bytes of file content. */
@@ -62,45 +57,32 @@ export async function unpackBundle(opts: UnpackOptions): Promise<UnpackResult> {
   await rm(targetDir, { recursive: true, force: true });
   const bundleBytes = await bundleSize(opts.bundlePath, label);
   if (type === 'zip') return unpackZip(opts.bundlePath, label, targetDir, limits, bundleBytes);
-  return unpackTar(opts.bundlePath, label, type, targetDir, limits, bundleBytes, opts.extractor ?? 'auto');
+  return unpackTar(opts.bundlePath, label, type, targetDir, limits, bundleBytes);
 }
 
 /**
  * unpackTar writes a tar or tgz into `<targetDir>.unpacking` in one judged pass, then renames it to
- * `targetDir`. Design decision: the previous design judged the whole bundle before writing a byte,
- * by keeping a plain copy of the inflated tar and extracting that copy afterwards; that serialised
- * the inflate and the writes and wrote every bundle twice. Writing while judging keeps the rule that
- * matters: no entry reaches the disk before it is judged (entry by entry, limits included), nothing
- * appears at the target before the whole bundle is judged, and a refused bundle leaves nothing
- * behind. What a refused bundle may briefly leave in the staging folder is only what was judged
- * safe entry by entry (its links, whose targets are judged at the end, are never followed: no entry
- * may go through a link, and links are created last).
+ * `targetDir`. Design decision: judging the whole bundle before writing a byte meant keeping an
+ * inflated copy and writing every bundle twice. Writing while judging keeps the rule that matters:
+ * no entry reaches the disk before it is judged (entry by entry, limits included), nothing appears at
+ * the target before the whole bundle is judged, and a refused bundle leaves nothing behind. What a
+ * refused bundle may briefly leave in the staging folder is only what was judged safe entry by entry
+ * (its links, whose targets are judged at the end, are never followed: no entry may go through a
+ * link, and links are created last).
  */
-async function unpackTar(
-  bundlePath: string,
-  label: string,
-  type: 'tar' | 'tgz',
-  targetDir: string,
-  limits: BundleLimits,
-  bundleBytes: number,
-  extractor: 'auto' | 'node',
-): Promise<UnpackResult> {
+async function unpackTar(bundlePath: string, label: string, type: 'tar' | 'tgz', targetDir: string, limits: BundleLimits, bundleBytes: number): Promise<UnpackResult> {
   const staging = stagingDir(targetDir);
   await removeStaging(staging);
   // node-tar costs tens of milliseconds to load, which a short-lived local run notices.
-  const [reader, gnu] = await Promise.all([import('./tar-unpack.js'), import('./gnu-tar.js')]);
+  const reader = await import('./tar-unpack.js');
   const index = new BundleIndex('tar', limits, bundleBytes);
   try {
     await mkdir(staging);
-    const useGnuTar = extractor === 'auto' && (await gnu.findGnuTar());
     const attrs = new PendingAttributes();
-    if (useGnuTar) await reader.extractTarWithGnuTar(bundlePath, label, type, staging, index);
-    else await reader.extractTar(bundlePath, label, type, staging, index, attrs);
+    await reader.extractTar(bundlePath, label, type, staging, index, attrs);
     const plan = index.finish();
-    if (!useGnuTar) {
-      await createSymlinks(staging, plan.symlinks);
-      await attrs.apply();
-    }
+    await createSymlinks(staging, plan.symlinks);
+    await attrs.apply();
     await stripWrapperFolder(staging);
     await rename(staging, targetDir);
     return { entries: plan.entries, bytes: plan.bytes };
@@ -116,8 +98,7 @@ export function stagingDir(targetDir: string): string {
 }
 
 async function removeStaging(staging: string): Promise<void> {
-  // Retries cover node-tar writes still in flight when an error stopped the stream.
-  await rm(staging, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+  await rm(staging, { recursive: true, force: true });
   await rm(wrapperTempDir(staging), { recursive: true, force: true });
 }
 
