@@ -8,8 +8,9 @@
  * Pure: no I/O. Pax records (`x`, `g`) and GNU long names (`L`, `K`) are applied to the header that
  * follows them, as tar does; the sink never sees them.
  */
-import { Header, Pax } from 'tar';
-import type { HeaderData } from 'tar';
+import { Header } from 'tar/header';
+import { Pax } from 'tar/pax';
+import type { HeaderData } from 'tar/header';
 
 const BLOCK = 512;
 

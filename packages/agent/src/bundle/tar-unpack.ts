@@ -13,8 +13,9 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, TransformOptions } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import type { ZlibOptions } from 'node:zlib';
 import type { PendingAttributes } from './attributes.js';
 import type { ArchiveEntry, BundleIndex, EntryKind } from './bundle-index.js';
 import { checkEntryPath } from './entry-guard.js';
@@ -27,6 +28,11 @@ import type { FileSink } from './tree-writer.js';
 const READ_CHUNK_BYTES = 1024 * 1024;
 /** Large inflate chunks: per-chunk overhead, not inflation, dominated with zlib's 16 KiB default. */
 const INFLATE_CHUNK_BYTES = 256 * 1024;
+/**
+ * How far inflation may run ahead of the writes. With the 16 KiB default every 256 KiB chunk filled
+ * the buffer, so zlib waited for each chunk to be written before starting the next.
+ */
+const INFLATED_AHEAD_BYTES = 4 * INFLATE_CHUNK_BYTES;
 
 /**
  * extractTar streams a tar or tgz bundle through `index` into the existing folder `stagingDir`, each
@@ -72,7 +78,9 @@ export async function extractTar(
 function openTarStream(bundlePath: string, compression: 'gzip' | 'none'): Readable {
   const file = createReadStream(bundlePath, { highWaterMark: READ_CHUNK_BYTES });
   if (compression === 'none') return file;
-  const gunzip = createGunzip({ chunkSize: INFLATE_CHUNK_BYTES });
+  // Node hands zlib's options on to the Transform it is; the types list only zlib's own.
+  const options: ZlibOptions & TransformOptions = { chunkSize: INFLATE_CHUNK_BYTES, readableHighWaterMark: INFLATED_AHEAD_BYTES };
+  const gunzip = createGunzip(options);
   file.on('error', (err) => gunzip.destroy(err));
   gunzip.on('close', () => file.destroy());
   return file.pipe(gunzip);
