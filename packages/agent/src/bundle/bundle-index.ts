@@ -98,7 +98,7 @@ export class BundleIndex {
 
     // Nothing may be written at or below a path that is a symbolic link.
     let prefix = '';
-    for (let i = 0; i < segments.length; i++) {
+    for (let i = 0; this.links.size > 0 && i < segments.length; i++) {
       prefix = i === 0 ? (segments[0] as string) : `${prefix}/${segments[i] as string}`;
       if (!this.links.has(prefix)) continue;
       if (i === segments.length - 1) refuse('replaces a symbolic link of the same name');

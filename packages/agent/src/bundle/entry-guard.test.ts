@@ -36,9 +36,16 @@ describe('checkEntryPath', () => {
     ['a\\..\\..\\x', 'path leaves the bundle folder'],
     ['a\u0000b', 'path contains a NUL byte'],
     ['x'.repeat(MAX_PATH_BYTES + 1), `path is longer than ${MAX_PATH_BYTES} bytes`],
+    // 1,366 characters of 3 bytes each: short in characters, too long in bytes.
+    ['\u20ac'.repeat(1366), `path is longer than ${MAX_PATH_BYTES} bytes`],
     [Array.from({ length: MAX_DEPTH + 1 }, () => 'd').join('/'), `path is nested deeper than ${MAX_DEPTH} folders`],
   ])('refuses tar name %j: %s', (raw, reason) => {
     expect(checkEntryPath(raw, 'tar')).toEqual({ ok: false, reason });
+  });
+
+  it('accepts names with dots that are not a .. segment, and the longest name in bytes', () => {
+    expect(checkEntryPath('a/b..c/...d/.e', 'tar')).toEqual({ ok: true, segments: ['a', 'b..c', '...d', '.e'] });
+    expect(checkEntryPath('\u20ac'.repeat(1365), 'tar')).toMatchObject({ ok: true });
   });
 
   it('refuses zip names that only escape once backslashes are separators', () => {

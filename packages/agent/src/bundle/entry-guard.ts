@@ -26,21 +26,25 @@ export const MAX_LINK_HOPS = 40;
 export function checkEntryPath(raw: string, format: 'tar' | 'zip'): PathCheck {
   const name = format === 'zip' ? raw.replaceAll('\\', '/') : raw;
   if (name.includes('\0')) return refuse('path contains a NUL byte');
-  if (Buffer.byteLength(name) > MAX_PATH_BYTES) return refuse(`path is longer than ${MAX_PATH_BYTES} bytes`);
+  // A UTF-16 unit is at most 3 UTF-8 bytes, so only long names need counting.
+  if (name.length * 3 > MAX_PATH_BYTES && Buffer.byteLength(name) > MAX_PATH_BYTES) return refuse(`path is longer than ${MAX_PATH_BYTES} bytes`);
   if (/^[A-Za-z]:/.test(name)) return refuse('path starts with a drive letter');
   if (name.startsWith('/') || name.startsWith('\\')) return refuse('path is absolute');
-  let depth = 0;
-  let sawDotDot = false;
-  for (const part of name.split(/[\\/]/)) {
-    if (part === '..') {
-      sawDotDot = true;
-      depth -= 1;
-      if (depth < 0) return refuse('path leaves the bundle folder');
-    } else if (part !== '' && part !== '.') {
-      depth += 1;
+  // Without two dots in a row there is no '..' segment to look for (the usual case, checked per entry).
+  if (name.includes('..')) {
+    let depth = 0;
+    let sawDotDot = false;
+    for (const part of name.split(/[\\/]/)) {
+      if (part === '..') {
+        sawDotDot = true;
+        depth -= 1;
+        if (depth < 0) return refuse('path leaves the bundle folder');
+      } else if (part !== '' && part !== '.') {
+        depth += 1;
+      }
     }
+    if (sawDotDot) return refuse("path contains a '..' segment");
   }
-  if (sawDotDot) return refuse("path contains a '..' segment");
   const segments = name.split('/').filter((s) => s !== '' && s !== '.');
   if (segments.length > MAX_DEPTH) return refuse(`path is nested deeper than ${MAX_DEPTH} folders`);
   return { ok: true, segments };

@@ -120,7 +120,8 @@ function copyEntry(src: string, dst: string, owners: OwnerKeeper | undefined): v
   replacing(dst, () => fs.copyFileSync(src, dst, fs.constants.COPYFILE_EXCL));
   if (owners?.needsChown(dst, st)) fs.chownSync(dst, st.uid, st.gid);
   if ((st.mode & 0o7000) !== 0) fs.chmodSync(dst, st.mode & 0o7777); // chown clears set-id bits; copyFile kept the rest
-  fs.utimesSync(dst, st.atime, st.mtime);
+  // Seconds as numbers keep the sub-millisecond part that Date objects drop, and skip making them.
+  fs.utimesSync(dst, st.atimeMs / 1000, st.mtimeMs / 1000);
 }
 
 /**

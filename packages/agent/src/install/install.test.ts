@@ -109,6 +109,20 @@ describe('files section', () => {
     expect(st.mtime.getTime()).toBe(mtime.getTime());
   });
 
+  it('keeps sub-millisecond modification times, as cp -a does', async () => {
+    const root = layout.deploymentRoot('g-1', 'd-mtime');
+    const archive = layout.archiveDir(root);
+    writeTree(archive, { 'a.txt': 'a' });
+    // 1.5 ms past a whole second: a Date would keep 1 ms of it, seconds as a number keep it all.
+    fs.utimesSync(`${archive}/a.txt`, 1_600_000_000.0015, 1_600_000_000.0015);
+    await installRevision({ layout, groupId: 'g-1', deploymentRoot: root, appSpec: appSpec({ files: [{ source: 'a.txt', destination: `${dest}/d` }] }), fileExistsBehavior: 'DISALLOW' });
+    const installed = fs.statSync(`${dest}/d/a.txt`, { bigint: true });
+    const source = fs.statSync(`${archive}/a.txt`, { bigint: true });
+    // Within a microsecond (a double holds today's seconds to about a quarter of one).
+    const apart = installed.mtimeNs > source.mtimeNs ? installed.mtimeNs - source.mtimeNs : source.mtimeNs - installed.mtimeNs;
+    expect(apart).toBeLessThanOrEqual(1000n);
+  });
+
   it('refuses a source missing from the bundle before anything changes (FI-10, divergence: the AWS agent fails mid-install)', async () => {
     await deploy({ 'a.txt': 'a' }, appSpec({ files: [{ source: 'a.txt', destination: `${dest}/d` }] }));
     await expect(deploy({ 'a.txt': 'a' }, appSpec({ files: [{ source: 'missing.txt', destination: `${dest}/d` }] }))).rejects.toThrow(/files\[0\]\.source: missing.txt does not exist in the bundle/);
