@@ -1,18 +1,17 @@
 /**
- * Writing checked archive entries into the target folder. Both formats use it. node-tar's own Unpack
- * was measured at 171 MB peak RSS on a 500 MB tgz: it parses ahead of the disk, so thousands of
- * entries wait on pending file-system calls, and it re-walks every parent folder with mkdir/lstat
- * per entry. Here the archive is read in order and memory is bounded: a small file is read into one
- * buffer and written in the background, at most {@link MAX_IN_FLIGHT} at a time (each file-system
- * call costs a thread-pool round trip, so overlapping a few files is what makes this as fast as
- * node-tar); a large file is streamed in the foreground.
+ * Writing checked archive entries into the target folder. Both formats use it, in archive order:
+ * node-tar's own Unpack was measured at 171 MB peak RSS on a 500 MB tgz, because it parses ahead of
+ * the disk and thousands of entries wait on pending file-system calls. Here memory is bounded: a
+ * tar's files are written slice by slice as the bundle is inflated ({@link TreeWriter.openFileSync}),
+ * a zip's small files are read into one buffer and written with synchronous calls, and a zip's large
+ * files are streamed.
  *
  * Every path handed in has passed the bundle index, and no symbolic link exists under the root while
  * entries are written (links are created last), so no write can follow one; files are opened with
  * O_NOFOLLOW all the same.
  */
 import { chownSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { chown, link, mkdir, open, unlink } from 'node:fs/promises';
+import { chown, mkdir, open, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -30,27 +29,19 @@ export interface FileMeta {
   owner?: Owner | undefined;
 }
 
-/** SMALL_FILE_BYTES is the largest file read whole into memory and written in the background. */
+/** SMALL_FILE_BYTES is the largest file read whole into memory and written with synchronous calls. */
 export const SMALL_FILE_BYTES = 1024 * 1024;
-
-/** MAX_IN_FLIGHT caps background writes, and so the memory they hold (8 × 1 MiB). */
-export const MAX_IN_FLIGHT = 32;
 
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /**
- * TreeWriter creates folders, files and hard links below `root`. Writes to one path happen in entry
- * order, and a hard link waits for its target. It remembers the folders it made, so a bundle of many
+ * TreeWriter creates folders, files and hard links below `root`, one entry at a time: each call has
+ * finished with the disk when it returns. It remembers the folders it made, so a bundle of many
  * files in few folders costs one mkdir per folder; that is safe because nothing else changes the
- * tree meanwhile. Call {@link TreeWriter.flush} before using the tree or deleting it.
+ * tree meanwhile.
  */
 export class TreeWriter {
   private readonly made = new Set<string>(['']);
-  private readonly pending = new Map<string, Promise<void>>();
-  private inFlight = 0;
-  private readonly waiting: (() => void)[] = [];
-  private failed = false;
-  private failure: unknown;
   private readonly umask = processUmask();
   private readonly uid = process.getuid?.();
   private readonly gid = process.getgid?.();
@@ -59,7 +50,6 @@ export class TreeWriter {
 
   /** dir makes the folder (and its parents) and gives it `owner`; mode and time are set at the end. */
   async dir(segments: readonly string[], owner?: Owner): Promise<string> {
-    this.throwIfFailed();
     const abs = await this.ensureDir(segments);
     if (owner !== undefined && this.needsChown(owner)) await chown(abs, owner.uid, owner.gid);
     return abs;
@@ -67,54 +57,21 @@ export class TreeWriter {
 
   /**
    * file writes `content` (`size` bytes as declared) to a new file, replacing (unlinking) an earlier
-   * entry of the same name as tar does, so the write never lands in another hard link's data. It
-   * returns once `content` is consumed, possibly before the file is on disk.
+   * entry of the same name as tar does, so the write never lands in another hard link's data.
    */
   async file(segments: readonly string[], content: Iterable<Buffer> | AsyncIterable<Buffer>, meta: FileMeta, size: number): Promise<void> {
-    this.throwIfFailed();
     await this.ensureDir(segments.slice(0, -1));
-    const key = segments.join('/');
     const abs = join(this.root, ...segments);
     if (size > SMALL_FILE_BYTES) {
-      await this.acquire();
-      try {
-        await this.pending.get(key);
-        await this.write(abs, content, meta);
-      } finally {
-        this.release();
-      }
+      await this.write(abs, content, meta);
       return;
     }
     const chunks: Buffer[] = [];
     for await (const chunk of content) chunks.push(chunk);
-    await this.pending.get(key);
     // Small files are written with synchronous calls: on the hosts measured, a thread-pool round trip
     // per call (open, write, chmod, utimes, close) cost more than the write itself, and parallel
     // creates only contended for the folder's lock. One small file blocks the loop for well under 1 ms.
     this.writeSync(abs, Buffer.concat(chunks), meta);
-  }
-
-  /** hardLink links `segments` to the earlier file at `target`, replacing an earlier entry. */
-  async hardLink(segments: readonly string[], target: readonly string[]): Promise<void> {
-    this.throwIfFailed();
-    await this.ensureDir(segments.slice(0, -1));
-    await this.pending.get(target.join('/'));
-    await this.pending.get(segments.join('/'));
-    const abs = join(this.root, ...segments);
-    const existing = join(this.root, ...target);
-    try {
-      await link(existing, abs);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      await unlink(abs);
-      await link(existing, abs);
-    }
-  }
-
-  /** flush waits for every background write and throws the first one that failed. */
-  async flush(): Promise<void> {
-    await Promise.allSettled([...this.pending.values()]);
-    this.throwIfFailed();
   }
 
   /** Owner is set before the mode, because chown clears setuid bits. */
@@ -221,30 +178,6 @@ export class TreeWriter {
     mkdirSync(abs, { recursive: true });
     for (let i = 1; i <= segments.length; i++) this.made.add(segments.slice(0, i).join('/'));
     return abs;
-  }
-
-  private async acquire(): Promise<void> {
-    while (this.inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.inFlight += 1;
-  }
-
-  private release(): void {
-    this.inFlight -= 1;
-    this.waiting.shift()?.();
-  }
-
-  private forget(key: string, task: Promise<void>): void {
-    if (this.pending.get(key) === task) this.pending.delete(key);
-  }
-
-  private fail(err: unknown): void {
-    if (this.failed) return;
-    this.failed = true;
-    this.failure = err;
-  }
-
-  private throwIfFailed(): void {
-    if (this.failed) throw this.failure;
   }
 }
 

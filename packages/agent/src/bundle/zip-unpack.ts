@@ -62,10 +62,7 @@ export async function extractZip(
         }
       }
     });
-    await writer.flush();
   } catch (err) {
-    // Never return (and let the caller delete the folder) while a write is still in flight.
-    await writer.flush().catch(() => undefined);
     throw extractionError(err, label);
   }
 }
