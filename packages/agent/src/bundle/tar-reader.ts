@@ -109,13 +109,13 @@ export class TarReader {
     if (this.bodyLeft > 0 || this.pendingBytes > 0 || this.meta !== undefined) {
       throw new TarFormatError('Truncated input: the archive ends inside an entry');
     }
-    if (this.headers === 0) throw new TarFormatError('Unrecognized archive format: no tar header found');
+    // An archive of nothing but its end marker is still an archive.
+    if (this.headers === 0 && this.nullBlocks < 2) throw new TarFormatError('Unrecognized archive format: no tar header found');
   }
 
   private header(buf: Buffer, at: number, where: number): void {
     if (isZeroBlock(buf, at)) {
       this.nullBlocks += 1;
-      if (this.headers === 0 && this.nullBlocks === 2) this.headers = 1; // an empty archive is still an archive
       return;
     }
     this.nullBlocks = 0;
