@@ -10,16 +10,16 @@
  * cost more CPU than inflating the bundle; walking the blocks here and writing from the inflated
  * buffers took DownloadBundle of that bundle from about 575 ms to about 400 ms (bench-agent-install).
  */
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable, TransformOptions } from 'node:stream';
+import type { Transform, TransformOptions } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ZlibOptions } from 'node:zlib';
 import type { PendingAttributes } from './attributes.js';
 import type { ArchiveEntry, BundleIndex, EntryKind } from './bundle-index.js';
 import { checkEntryPath } from './entry-guard.js';
 import { extractionError, invalidArchiveError } from './errors.js';
+import { feedFile, readFileChunks } from './file-chunks.js';
 import { TarFormatError, TarReader } from './tar-reader.js';
 import type { TarHeader } from './tar-reader.js';
 import { TreeWriter } from './tree-writer.js';
@@ -49,14 +49,21 @@ export async function extractTar(
   index: BundleIndex,
   attrs: PendingAttributes,
 ): Promise<void> {
-  let source: Readable | undefined;
+  let gunzip: Transform | undefined;
   const writer = new EntryWriter(new TreeWriter(stagingDir), index, attrs);
   try {
     const compression = await sniffCompression(bundlePath);
-    source = openTarStream(bundlePath, compression);
+    let chunks: AsyncIterable<Buffer>;
+    if (compression === 'gzip') {
+      gunzip = inflating(bundlePath);
+      chunks = gunzip;
+    } else {
+      // Each chunk is parsed and written before the next is read, so one buffer serves them all.
+      chunks = readFileChunks(bundlePath, READ_CHUNK_BYTES);
+    }
     const reader = new TarReader(writer);
     let expanded = 0;
-    for await (const chunk of source as AsyncIterable<Buffer>) {
+    for await (const chunk of chunks) {
       if (expanded === 0 && chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b) {
         throw new TarFormatError('the tar data inside is gzip-compressed a second time');
       }
@@ -68,22 +75,19 @@ export async function extractTar(
     reader.end();
   } catch (err) {
     writer.abort();
-    source?.destroy();
+    gunzip?.destroy();
     if (err instanceof WriteError) throw extractionError(err.cause, label);
     throw invalidArchiveError(err, label, type);
   }
 }
 
-/** openTarStream reads the bundle, inflating it when it is gzip. A zlib error surfaces in the iteration. */
-function openTarStream(bundlePath: string, compression: 'gzip' | 'none'): Readable {
-  const file = createReadStream(bundlePath, { highWaterMark: READ_CHUNK_BYTES });
-  if (compression === 'none') return file;
+/** inflating returns a gunzip stream fed with the bundle; a read or zlib error surfaces in its iteration. */
+function inflating(bundlePath: string): Transform {
   // Node hands zlib's options on to the Transform it is; the types list only zlib's own.
   const options: ZlibOptions & TransformOptions = { chunkSize: INFLATE_CHUNK_BYTES, readableHighWaterMark: INFLATED_AHEAD_BYTES };
   const gunzip = createGunzip(options);
-  file.on('error', (err) => gunzip.destroy(err));
-  gunzip.on('close', () => file.destroy());
-  return file.pipe(gunzip);
+  feedFile(bundlePath, gunzip, READ_CHUNK_BYTES).catch((err: unknown) => gunzip.destroy(err as Error));
+  return gunzip;
 }
 
 /** WriteError wraps a file-system failure, which is reported as such and not as a broken archive. */
