@@ -112,16 +112,16 @@ class EntryWriter {
   ) {}
 
   entry(header: TarHeader): void {
-    const segments = this.index.admit(describe(header));
+    const kind = kindOf(header);
+    const segments = this.index.admit(describe(header, kind));
     const owner = this.keepOwners && header.uid !== undefined && header.gid !== undefined ? { uid: header.uid, gid: header.gid } : undefined;
     try {
-      switch (kindOf(header)) {
+      switch (kind) {
         case 'file':
           this.file = this.tree.openFileSync(segments, { mode: header.mode ?? 0o644, mtime: header.mtime, owner });
           return;
         case 'dir':
-          this.tree.dirSync(segments, owner);
-          this.attrs.dir(join(this.tree.root, ...segments), header.mode ?? 0o755, header.mtime, segments.length);
+          this.attrs.dir(this.tree.dir(segments, owner), header.mode ?? 0o755, header.mtime, segments.length);
           return;
         case 'hardlink': {
           const target = checkEntryPath(header.linkpath ?? '', 'tar');
@@ -187,8 +187,7 @@ async function sniffCompression(bundlePath: string): Promise<'gzip' | 'none'> {
 }
 
 /** describe turns a tar header into what the bundle index judges. */
-function describe(header: TarHeader): ArchiveEntry {
-  const kind = kindOf(header);
+function describe(header: TarHeader, kind: EntryKind): ArchiveEntry {
   return {
     rawPath: header.path,
     kind,

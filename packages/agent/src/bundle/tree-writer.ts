@@ -11,7 +11,7 @@
  * O_NOFOLLOW all the same.
  */
 import { chownSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { chown, mkdir, open, unlink } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -49,9 +49,9 @@ export class TreeWriter {
   constructor(readonly root: string) {}
 
   /** dir makes the folder (and its parents) and gives it `owner`; mode and time are set at the end. */
-  async dir(segments: readonly string[], owner?: Owner): Promise<string> {
-    const abs = await this.ensureDir(segments);
-    if (owner !== undefined && this.needsChown(owner)) await chown(abs, owner.uid, owner.gid);
+  dir(segments: readonly string[], owner?: Owner): string {
+    const abs = this.ensureDir(segments);
+    if (owner !== undefined && this.needsChown(owner)) chownSync(abs, owner.uid, owner.gid);
     return abs;
   }
 
@@ -60,7 +60,7 @@ export class TreeWriter {
    * entry of the same name as tar does, so the write never lands in another hard link's data.
    */
   async file(segments: readonly string[], content: Iterable<Buffer> | AsyncIterable<Buffer>, meta: FileMeta, size: number): Promise<void> {
-    await this.ensureDir(segments.slice(0, -1));
+    this.ensureDir(segments.slice(0, -1));
     const abs = join(this.root, ...segments);
     if (size > SMALL_FILE_BYTES) {
       await this.write(abs, content, meta);
@@ -79,12 +79,9 @@ export class TreeWriter {
     const handle = await this.create(abs, meta.mode);
     try {
       for await (const chunk of content) await writeAll(handle, chunk);
-      if (meta.owner !== undefined && this.needsChown(meta.owner)) {
-        await handle.chown(meta.owner.uid, meta.owner.gid);
-        await handle.chmod(meta.mode);
-      } else if (this.umask === undefined || (meta.mode & ~0o777) !== 0 || (meta.mode & this.umask) !== 0) {
-        await handle.chmod(meta.mode);
-      }
+      const { chown, chmod } = this.fixups(meta);
+      if (chown !== undefined) await handle.chown(chown.uid, chown.gid);
+      if (chmod) await handle.chmod(meta.mode);
       if (meta.mtime !== undefined) await handle.utimes(meta.mtime, meta.mtime);
     } finally {
       await handle.close();
@@ -113,9 +110,18 @@ export class TreeWriter {
       unlinkSync(abs);
       fd = openSync(abs, CREATE_FLAGS, meta.mode & 0o777);
     }
+    const { chown, chmod } = this.fixups(meta);
+    return new FileSink(fd, meta, chown, chmod);
+  }
+
+  /**
+   * fixups says what a new file needs after its content: the owner when it differs from ours, and
+   * the mode when the umask would have changed it or a chown cleared its setuid bits.
+   */
+  private fixups(meta: FileMeta): { chown: Owner | undefined; chmod: boolean } {
     const chown = meta.owner !== undefined && this.needsChown(meta.owner) ? meta.owner : undefined;
     const chmod = chown !== undefined || this.umask === undefined || (meta.mode & ~0o777) !== 0 || (meta.mode & this.umask) !== 0;
-    return new FileSink(fd, meta, chown, chmod);
+    return { chown, chmod };
   }
 
   /**
@@ -123,20 +129,13 @@ export class TreeWriter {
    * inflated): the caller writes each slice and closes the sink, or aborts it on failure.
    */
   openFileSync(segments: readonly string[], meta: FileMeta): FileSink {
-    this.ensureDirSync(segments.slice(0, -1));
+    this.ensureDir(segments.slice(0, -1));
     return this.createSync(join(this.root, ...segments), meta);
   }
 
-  /** dirSync is {@link TreeWriter.dir} with synchronous calls. */
-  dirSync(segments: readonly string[], owner?: Owner): string {
-    const abs = this.ensureDirSync(segments);
-    if (owner !== undefined && this.needsChown(owner)) chownSync(abs, owner.uid, owner.gid);
-    return abs;
-  }
-
-  /** hardLinkSync is {@link TreeWriter.hardLink} with synchronous calls (entries written in order). */
+  /** hardLinkSync links `segments` to the earlier file at `target`, replacing an earlier entry. */
   hardLinkSync(segments: readonly string[], target: readonly string[]): void {
-    this.ensureDirSync(segments.slice(0, -1));
+    this.ensureDir(segments.slice(0, -1));
     const abs = join(this.root, ...segments);
     const existing = join(this.root, ...target);
     try {
@@ -162,16 +161,7 @@ export class TreeWriter {
     return owner.uid !== this.uid || owner.gid !== this.gid;
   }
 
-  private async ensureDir(segments: readonly string[]): Promise<string> {
-    const key = segments.join('/');
-    const abs = join(this.root, ...segments);
-    if (this.made.has(key)) return abs;
-    await mkdir(abs, { recursive: true });
-    for (let i = 1; i <= segments.length; i++) this.made.add(segments.slice(0, i).join('/'));
-    return abs;
-  }
-
-  private ensureDirSync(segments: readonly string[]): string {
+  private ensureDir(segments: readonly string[]): string {
     const key = segments.join('/');
     const abs = join(this.root, ...segments);
     if (this.made.has(key)) return abs;

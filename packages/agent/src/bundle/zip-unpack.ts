@@ -53,7 +53,7 @@ export async function extractZip(
         const { name, shape, segments } = await admit(zip, entry, index, label);
         const abs = join(targetDir, ...segments);
         if (shape.kind === 'dir') {
-          await writer.dir(segments);
+          writer.dir(segments);
           attrs.dir(abs, shape.mode, entry.getLastModDate(), segments.length);
         } else if (shape.kind === 'symlink') {
           attrs.link(abs, entry.getLastModDate());
