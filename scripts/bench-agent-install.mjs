@@ -98,20 +98,23 @@ function unjournaledExt4(dir) {
  * each run side by side and in alternating order: this machine's disk speed drifts threefold from
  * minute to minute, so each agent run is compared with the baseline run right next to it. CPU time
  * and the load average are printed too, since other work on the machine moves the wall clock most.
- * Nothing is deleted between runs: each run's output is moved aside (a rename creates no inode) and
- * removed by the caller once the timing is over; see unjournaledExt4.
+ * On ext4 without a journal nothing is deleted between runs: each run's output is moved aside (a
+ * rename frees no inode) and removed at exit (see unjournaledExt4). Elsewhere each output is deleted
+ * after its run: keeping 3 GB of trees made every tmpfs run slower (by about 40%), each run's files
+ * landing in memory the VM had not touched for a while.
  */
 function compare(work, label) {
   const src = path.join(work, 'rev50');
   const destAgent = path.join(work, 'dest-agent');
   const done = path.join(work, 'done');
   fs.mkdirSync(done);
+  const keepOutputs = unjournaledExt4(work);
   makeRevision(src, destAgent, 2000, 25_000);
   const bundle = path.join(work, 'rev50.tgz');
   execFileSync('tar', ['-czf', bundle, '-C', src, '.']);
   const raw = Number(execFileSync('du', ['-sb', path.join(src, 'data')], { encoding: 'utf8' }).split('\t')[0]);
   console.log(`\n${label}: 2000 files, ${(raw / 1e6).toFixed(1)} MB unpacked, ${(fs.statSync(bundle).size / 1e6).toFixed(1)} MB tgz`);
-  if (unjournaledExt4(work)) {
+  if (keepOutputs) {
     console.log('  ext4 without a journal: waiting 60 s for the inodes freed before this benchmark to stop slowing file creation');
     execFileSync('sync');
     execFileSync('sleep', ['60']);
@@ -120,7 +123,7 @@ function compare(work, label) {
   const agent = [];
   const loadBefore = loadAverage();
   let installed = 0;
-  const moveAside = (...dirs) => dirs.forEach((d) => fs.renameSync(d, path.join(done, String(installed++))));
+  const putAway = (...dirs) => dirs.forEach((d) => (keepOutputs ? fs.renameSync(d, path.join(done, String(installed++))) : reset(d)));
   for (let run = -1; run < RUNS; run++) {
     const x = path.join(work, 'x');
     const destCp = path.join(work, 'dest-cp');
@@ -132,7 +135,7 @@ function compare(work, label) {
         execFileSync('tar', ['-xzf', bundle, '-C', x]);
         execFileSync('cp', ['-a', path.join(x, 'data'), destCp]);
       });
-      moveAside(x, destCp);
+      putAway(x, destCp);
       return timed;
     };
     const ours = () => {
@@ -140,7 +143,7 @@ function compare(work, label) {
       const timed = agentInstall(work, bundle, 'a50');
       const files = Number(execFileSync('sh', ['-c', `find '${destAgent}' -type f | wc -l`], { encoding: 'utf8' }));
       if (files !== 2000) throw new Error(`agent installed ${files} files, expected 2000`);
-      moveAside(agentRoot, destAgent);
+      putAway(agentRoot, destAgent);
       return timed;
     };
     // Each pair alternates which side goes first, so neither always runs on the other's leftovers
@@ -172,12 +175,8 @@ function compare(work, label) {
 }
 
 try {
-  compare(workIn(os.tmpdir()), `disk (${os.tmpdir()})`); // its trees go at exit, once nothing is timed on the disk
-  if (fs.existsSync('/dev/shm')) {
-    const shm = workIn('/dev/shm');
-    compare(shm, 'tmpfs (/dev/shm)');
-    reset(shm); // 3 GB of memory
-  }
+  compare(workIn(os.tmpdir()), `disk (${os.tmpdir()})`); // any trees it kept go at exit, once nothing is timed on the disk
+  if (fs.existsSync('/dev/shm')) compare(workIn('/dev/shm'), 'tmpfs (/dev/shm)');
 
   const work = workIn(os.tmpdir());
   if (!skipBig) {
