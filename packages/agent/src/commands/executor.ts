@@ -4,12 +4,12 @@
  * CodeDeploy's diagnostics; only programming errors escape as exceptions.
  */
 import fs from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { hookRevisionSource, shortDeploymentId, toDeployError, InPlaceEvents } from '@fleetdeploy/shared';
 import type { DeploymentSpec, Diagnostics, HookScript } from '@fleetdeploy/shared';
 import type { AgentConfig } from '../config/agent-config.js';
 import type { Layout } from '../layout.js';
 import { createLayout, readMarker } from '../layout.js';
+import { stopwatch } from '../clock.js';
 import { checkLifecycleEvents, loadAppSpec } from '../appspec/load.js';
 import { installRevision } from '../install/install.js';
 import type { PermissionTools } from '../install/apply.js';
@@ -49,7 +49,7 @@ export interface ExecutorDeps {
 export async function executeEvent(event: string, spec: DeploymentSpec, deps: ExecutorDeps): Promise<CommandResult> {
   const layout = createLayout(deps.config.rootDir);
   const log = (deps.log ?? silentLogger).child({ deploymentId: spec.deploymentId, event, ...(deps.commandId ? { commandId: deps.commandId } : {}) });
-  const started = performance.now();
+  const elapsed = stopwatch();
   let marked: string | undefined;
   log.debug({ groupId: spec.deploymentGroupId }, 'event started');
   try {
@@ -61,13 +61,13 @@ export async function executeEvent(event: string, spec: DeploymentSpec, deps: Ex
       marked = deploymentId;
     }
     const noop = await runEvent(event, spec, deploymentRoot, layout, deps);
-    log.info({ noop, ms: Math.round(performance.now() - started) }, 'event succeeded');
+    log.info({ noop, ms: Math.round(elapsed()) }, 'event succeeded');
     return { status: 'Succeeded', noop, diagnostics: { errorCode: 'Success', scriptName: '', message: 'Succeeded', logTail: '' } };
   } catch (err) {
     const failure = toDeployError(err);
     // Expected failures are the user's (a script, a conflict); anything else is ours and needs its stack.
-    if (failure === err) log.warn({ errorCode: failure.code, scriptName: failure.scriptName, reason: failure.message, ms: Math.round(performance.now() - started) }, 'event failed');
-    else log.error({ err, ms: Math.round(performance.now() - started) }, 'event failed unexpectedly');
+    if (failure === err) log.warn({ errorCode: failure.code, scriptName: failure.scriptName, reason: failure.message, ms: Math.round(elapsed()) }, 'event failed');
+    else log.error({ err, ms: Math.round(elapsed()) }, 'event failed unexpectedly');
     return { status: 'Failed', noop: false, diagnostics: failure.toDiagnostics() };
   } finally {
     if (marked !== undefined) endCommand(layout, marked);

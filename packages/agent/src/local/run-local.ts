@@ -4,12 +4,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { StopEvents } from '@fleetdeploy/shared';
 import type { DeploymentSpec } from '@fleetdeploy/shared';
 import { defaultAgentConfig, parseAgentConfig } from '../config/agent-config.js';
 import type { AgentConfig } from '../config/agent-config.js';
 import { createLayout } from '../layout.js';
+import { stopwatch } from '../clock.js';
 import { executeEvent } from '../commands/executor.js';
 import type { CommandResult } from '../commands/executor.js';
 import type { Logger } from '../log.js';
@@ -109,9 +109,9 @@ export async function runLocal(opts: LocalOptions, io: LocalRunIo): Promise<Loca
   io.print(`Starting to execute deployment from within folder ${folder}`);
 
   for (const event of events) {
-    const started = performance.now();
+    const elapsed = stopwatch();
     const result = await executeEvent(event, spec, { config, log: io.log });
-    const ms = Math.round(performance.now() - started);
+    const ms = Math.round(elapsed());
     if (result.status === 'Failed' && opts.ignoreApplicationStopFailures && (StopEvents as readonly string[]).includes(event)) {
       io.print(`  ${event.padEnd(20)} failed, ignored (--ignore-application-stop-failures): ${result.diagnostics.message}`);
       continue;
