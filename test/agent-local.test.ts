@@ -57,6 +57,26 @@ describe('fleetdeploy-agent local', () => {
     }
   });
 
+  it('runs a tgz of short paths without loading node:crypto or perf_hooks, which cost a short run at start', () => {
+    const rev = bundle({ 'appspec.yml': appspec('').replace('DEST', `${work}/dest`), 'app/a.txt': 'A' });
+    execFileSync('tar', ['-czf', `${work}/b.tgz`, '-C', rev, '.']);
+    execFileSync('zip', ['-qr', `${work}/b.zip`, '.'], { cwd: rev });
+    const modulesLoaded = (file: string, type: string): string[] => {
+      const probe = path.join(work, 'probe.mjs');
+      const list = path.join(work, `${type}-modules.txt`);
+      fs.writeFileSync(probe, `import fs from 'node:fs';\nprocess.on('exit', () => fs.writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));\n`);
+      const r = spawnSync(process.execPath, ['--import', probe, AGENT_CLI, 'local', '--agent-configuration-file', conf, '--bundle-location', file, '--type', type], { cwd: work, encoding: 'utf8' });
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      return fs.readFileSync(list, 'utf8').split('\n');
+    };
+    const tgz = modulesLoaded(`${work}/b.tgz`, 'tgz');
+    expect(tgz).toContain('NativeModule zlib');
+    expect(tgz).not.toContain('NativeModule crypto');
+    expect(tgz).not.toContain('NativeModule perf_hooks');
+    // A zip is fingerprinted, so there the lazily loaded module does load.
+    expect(modulesLoaded(`${work}/b.zip`, 'zip')).toContain('NativeModule crypto');
+  });
+
   it('on a failing script: exit 1 and one paragraph with the event, script, exit code and output tail', () => {
     const rev = bundle({ 'appspec.yml': appspec('hooks:\n  ValidateService:\n    - location: check.sh\n').replace('DEST', `${work}/dest`), 'app/a.txt': 'A', 'check.sh': '#!/bin/sh\necho probing\necho "no answer on port 8080" >&2\nexit 4\n' });
     const r = local('--bundle-location', rev);

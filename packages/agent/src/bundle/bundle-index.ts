@@ -5,8 +5,8 @@
  * changed in between is caught entry by entry); a tar's single pass calls it for each header before
  * that header reaches the writer, and `finish` judges the whole bundle before it is moved into place.
  */
-import { createHash } from 'node:crypto';
-import type { Hash } from 'node:crypto';
+import type * as NodeCrypto from 'node:crypto';
+import { createRequire } from 'node:module';
 import { DeployError } from '@fleetdeploy/shared';
 import { checkEntryPath, checkLinkText, resolveLink } from './entry-guard.js';
 import { entryRefusal } from './errors.js';
@@ -67,7 +67,7 @@ export class BundleIndex {
   private readonly seen = new Map<string, SeenKind>();
   private readonly links = new Map<string, string>();
   /** Only a zip is read twice, so only a zip's passes need a fingerprint to compare. */
-  private readonly digest: Hash | undefined;
+  private readonly digest: NodeCrypto.Hash | undefined;
 
   constructor(
     private readonly format: 'tar' | 'zip',
@@ -204,6 +204,17 @@ export class BundleIndex {
   private fail(problem: string | undefined): void {
     if (problem !== undefined) throw new DeployError('UnknownError', problem);
   }
+}
+
+/**
+ * node:crypto is loaded on first use. Only zips and paths longer than MAX_PLAIN_KEY need a digest,
+ * and loading it at the start would cost every tgz `local` run fifteen of Node's internal modules.
+ */
+const requireBuiltin = createRequire(import.meta.url);
+let loadedCrypto: typeof NodeCrypto | undefined;
+function createHash(algorithm: string): NodeCrypto.Hash {
+  loadedCrypto ??= requireBuiltin('node:crypto') as typeof NodeCrypto;
+  return loadedCrypto.createHash(algorithm);
 }
 
 /** Paths up to this long key the seen-table as they are; longer ones by a digest. */
