@@ -10,10 +10,11 @@
  * entries are written (links are created last), so no write can follow one; files are opened with
  * O_NOFOLLOW all the same.
  */
-import { chownSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
+import { chownSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, linkSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { replacing, replacingAsync } from '../replacing.js';
 
 /** Owner is a uid/gid pair to give an entry (tar bundles unpacked as root, like `tar -x`). */
 export interface Owner {
@@ -102,14 +103,7 @@ export class TreeWriter {
 
   /** createSync makes a new file at `abs`, unlinking an earlier entry of that name as tar does. */
   private createSync(abs: string, meta: FileMeta): FileSink {
-    let fd: number;
-    try {
-      fd = openSync(abs, CREATE_FLAGS, meta.mode & 0o777);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      unlinkSync(abs);
-      fd = openSync(abs, CREATE_FLAGS, meta.mode & 0o777);
-    }
+    const fd = replacing(abs, () => openSync(abs, CREATE_FLAGS, meta.mode & 0o777));
     const { chown, chmod } = this.fixups(meta);
     return new FileSink(fd, meta, chown, chmod);
   }
@@ -138,23 +132,11 @@ export class TreeWriter {
     this.ensureDir(segments.slice(0, -1));
     const abs = join(this.root, ...segments);
     const existing = join(this.root, ...target);
-    try {
-      linkSync(existing, abs);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      unlinkSync(abs);
-      linkSync(existing, abs);
-    }
+    replacing(abs, () => linkSync(existing, abs));
   }
 
-  private async create(abs: string, mode: number): Promise<FileHandle> {
-    try {
-      return await open(abs, CREATE_FLAGS, mode & 0o777);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      await unlink(abs);
-      return open(abs, CREATE_FLAGS, mode & 0o777);
-    }
+  private create(abs: string, mode: number): Promise<FileHandle> {
+    return replacingAsync(abs, () => open(abs, CREATE_FLAGS, mode & 0o777));
   }
 
   private needsChown(owner: Owner): boolean {

@@ -10,6 +10,7 @@ import type { Instruction } from './instructions.js';
 import { SEMANAGE_PREFIX, lstatKind } from './cleanup.js';
 import { fullAcl } from './acl-set.js';
 import { runCommand } from '../process/spawn.js';
+import { replacing } from '../replacing.js';
 
 /** PermissionTools names the programs permissions need; tests point them elsewhere. */
 export interface PermissionTools {
@@ -149,17 +150,6 @@ class OwnerKeeper {
       this.folderGroup.set(folder, gid);
     }
     return gid;
-  }
-}
-
-/** Runs a create-exclusive step, removing whatever is in the way once if it fails with EEXIST. */
-function replacing(dst: string, create: () => void): void {
-  try {
-    create();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    fs.unlinkSync(dst);
-    create();
   }
 }
 
