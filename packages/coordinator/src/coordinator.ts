@@ -74,8 +74,10 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const engine = createEngine({ store, blobs, clock, config, agents, log: log.child({ part: 'engine' }) });
   agents.attach(engine);
   const github = createGitHubArchives({ blobs, urlTemplate: config.githubArchiveUrl, ...(config.githubToken !== undefined ? { token: config.githubToken } : {}), log: log.child({ part: 'github' }) });
+  let enrolPort = 0; // set once the enrolment server listens, before the API serves its first request
   const identities = {
     registered: (name: string) => enrolment.writeTokenFile(name),
+    enrolmentPort: () => enrolPort,
     deregistered(name: string) {
       enrolment.instanceDeregistered(name);
       agents.disconnect(name, `instance ${name} was deregistered; its certificate is revoked`);
@@ -93,7 +95,6 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   server.on('upgrade', (req, socket, head) => events.handleUpgrade(req, socket, head));
 
   let agentPort: number;
-  let enrolPort: number;
   try {
     agentPort = await agents.listen(config.host, config.agentPort);
     enrolPort = await enrolServer.listen(config.host, config.enrolPort);
