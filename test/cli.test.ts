@@ -4,7 +4,7 @@
  * local, and the one-line errors. The CLI runs as the built program with only the AWS environment a
  * user would have: a shared-credentials file (the coordinator's first admin key) and an endpoint.
  */
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,7 @@ import type { AgentProcess } from './harness/agents.js';
 import { probeBundle } from './harness/bundles.js';
 import type { BundleFiles } from './harness/bundles.js';
 import { eventually } from './harness/eventually.js';
+import { describeWithTools } from './harness/system-tools.js';
 
 const CLI_BIN = path.join(REPO_ROOT, 'packages/cli/bin/fleetdeploy.js');
 const APP = 'cli-app';
@@ -308,9 +309,7 @@ describe('the event stream is signed like the API', () => {
   });
 });
 
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-
-describe.skipIf(!hasTmux)('deploy --watch in a real terminal (tmux)', () => {
+describeWithTools(['tmux'], 'deploy --watch in a real terminal (tmux)', () => {
   it('draws a bar per instance that advances, the lifecycle lines above, and ends with the one-line summary', async () => {
     const folder = writeFolder('tty', probeBundle(path.join(dir, 'tty.journal'), { sleepSeconds: 0.4, destination: '/srv/cli-tty' }));
     const script = path.join(dir, 'tty.sh');

@@ -14,6 +14,10 @@ import { EnrolmentError } from './ca/enrolment.js';
 import { mintEnrolmentToken } from './ca/enrol-token.js';
 import { parseDuration } from './ca/tokens.js';
 
+// fleetdeploy supports Node.js 20 (see README); the AWS SDK clients the coordinator makes would otherwise
+// print the SDK's notice about its own future Node.js floor into the daemon's log.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const program = new Command('fleetdeploy-coordinator').description('fleetdeploy coordinator daemon').version('0.1.0').showHelpAfterError();
 
 program
