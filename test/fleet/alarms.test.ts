@@ -10,13 +10,16 @@ import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetWorld, statusesOf } from './fleet-world.js';
 import { probeBundle, startsIn } from '../harness/bundles.js';
+import { describeWithTools } from '../harness/system-tools.js';
 import type { MotoServer } from '../../packages/coordinator/src/testing/moto-server.js';
 import { MOTO_MISSING, MOTO_SERVER, startMotoServer } from '../../packages/coordinator/src/testing/moto-server.js';
 
 const TAGS = ['--on-premises-instance-tag-filters', 'Key=env,Value=sim,Type=KEY_AND_VALUE'];
 const ALL_SKIPPED = { 'sim-1': 'Skipped', 'sim-2': 'Skipped', 'sim-3': 'Skipped' };
 
-describe.skipIf(MOTO_SERVER === undefined)(`alarms with moto as CloudWatch${MOTO_SERVER === undefined ? ` (skipped: ${MOTO_MISSING})` : ''}`, () => {
+// FleetWorld drives the coordinator with the stock AWS CLI (a Debian package, system-tools.ts); moto_server
+// is a pip package, so its absence is only said in the suite's name.
+describeWithTools(['aws'], 'alarms driven by the stock AWS CLI', () => describe.skipIf(MOTO_SERVER === undefined)(`with moto as CloudWatch${MOTO_SERVER === undefined ? ` (skipped: ${MOTO_MISSING})` : ''}`, () => {
   const world = new FleetWorld();
   let moto: MotoServer;
   let cloudwatch: CloudWatchClient;
@@ -31,7 +34,7 @@ describe.skipIf(MOTO_SERVER === undefined)(`alarms with moto as CloudWatch${MOTO
       AWS_SECRET_ACCESS_KEY: 'testing',
       AWS_EC2_METADATA_DISABLED: 'true',
     });
-  }, 90_000);
+  }, 180_000); // moto_server alone takes seconds to start on a busy machine
   afterAll(async () => {
     await world.stop();
     await moto?.stop();
@@ -173,4 +176,4 @@ describe.skipIf(MOTO_SERVER === undefined)(`alarms with moto as CloudWatch${MOTO
       expect(JSON.parse(warnings[0]!)).toMatchObject({ level: 40, deploymentId: id, detail: expect.stringContaining('could not be read from CloudWatch') });
     }, 90_000);
   });
-});
+}));
