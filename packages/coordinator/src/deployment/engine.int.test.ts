@@ -325,6 +325,25 @@ describe('engine', () => {
       expect(w.store.getDeployment('d-1')).toMatchObject({ status: 'Stopped', errorInformation: { code: 'ALARM_ACTIVE' } });
     });
 
+    it('a StopDeployment that comes while the alarms are read before the start stops it there, before any command', async () => {
+      let answer: (r: AlarmReading) => void = () => {};
+      w.alarms!.close();
+      w.engine.stop();
+      w.store.close();
+      w = world(dir, w.clock, { name: 'CloudWatch', states: () => new Promise((resolve) => (answer = resolve)) });
+      for (const h of HOSTS) w.engine.agentConnected(h, []);
+      seed(w);
+      w.store.putGroup({ ...w.store.getGroupById('gid')!, extra: cpu });
+      w.engine.start();
+      expect(w.engine.stopRequested('d-1', false)).toBe('Pending');
+      answer({ ok: true, states: new Map([['cpu', 'ALARM']]) }); // an alarm too: the request came first
+      await settle();
+      expect(w.sent).toEqual([]);
+      expect(w.store.getDeployment('d-1')).toMatchObject({ status: 'Stopped', errorInformation: { code: 'MANUAL_STOP' } });
+      expect(w.store.getDeployment('d-1')!.alarmStop).toBeUndefined();
+      expect(w.store.listTargets('d-1').map((t) => t.status)).toEqual(['Skipped', 'Skipped', 'Skipped']);
+    });
+
     it('a StopDeployment already winding down is not turned into an alarm stop', async () => {
       seed(w);
       w.store.putGroup({ ...w.store.getGroupById('gid')!, extra: cpu });

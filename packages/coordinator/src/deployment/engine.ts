@@ -297,7 +297,8 @@ export function createEngine(deps: EngineDeps): Engine {
 
   /**
    * Orders a Created deployment's targets and releases the first batch, then has its alarms watched;
-   * with an alarm already firing (`alarmStop`) it skips every instance and ends Stopped instead.
+   * with an alarm already firing (`alarmStop`), or a StopDeployment that came while the alarms were
+   * read, it skips every instance and ends Stopped instead.
    */
   function startDeployment(deploymentId: string, alarmStop: AlarmStop | undefined): void {
     act('start deployment', (out) => {
@@ -309,9 +310,11 @@ export function createEngine(deps: EngineDeps): Engine {
       const currentKey = group?.targetRevision === undefined ? undefined : revisionKey(group.targetRevision);
       const ordered = orderTargets(targets.map((t) => healthOf(t.targetId, health.find((h) => h.instanceName === t.targetId), currentKey)));
       const minimum = minimumHealthyCount(deployment.minimumHealthyHosts, ordered.length);
-      const started: DeploymentRecord = { ...deployment, status: 'InProgress', startTime: clock.now(), ...(alarmStop === undefined ? {} : { alarmStop: { at: clock.now(), message: alarmStop.message } }) };
+      const alarm = deployment.stopRequested === undefined ? alarmStop : undefined; // the first stop wins
+      const started: DeploymentRecord = { ...deployment, status: 'InProgress', startTime: clock.now(), ...(alarm === undefined ? {} : { alarmStop: { at: clock.now(), message: alarm.message } }) };
       out.events.push({ type: 'deployment', deploymentId, status: 'InProgress', at: clock.now() });
-      applyStep(started, alarmStop === undefined ? startFleet(ordered, minimum) : stopUnstarted(ordered, minimum, alarmStop.code), out);
+      const stopCode = deployment.stopRequested !== undefined ? 'MANUAL_STOP' : alarm?.code;
+      applyStep(started, stopCode === undefined ? startFleet(ordered, minimum) : stopUnstarted(ordered, minimum, stopCode), out);
       log.info({ deploymentId, targets: ordered.length, minimumHealthy: minimum }, 'deployment started');
     });
     watchAlarms(deploymentId);
@@ -461,6 +464,11 @@ export function createEngine(deps: EngineDeps): Engine {
       let status: 'Pending' | 'Succeeded' = 'Succeeded';
       act('stop deployment', (out) => {
         const deployment = store.getDeployment(deploymentId);
+        if (deployment?.status === 'Created' && deployment.stopRequested === undefined) {
+          // Not started yet (its alarms are being read): it is stopped as it starts.
+          store.putDeployment({ ...deployment, stopRequested: { at: clock.now(), autoRollbackEnabled } });
+          status = 'Pending';
+        }
         if (deployment === undefined || deployment.plan === undefined) return;
         const stopped: DeploymentRecord = { ...deployment, stopRequested: { at: clock.now(), autoRollbackEnabled } };
         const next = applyStep(stopped, onStop(deployment.plan), out);
