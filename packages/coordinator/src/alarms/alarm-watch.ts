@@ -10,6 +10,10 @@
  *
  * Nothing is kept on disk: which deployments are watched follows from their records, so a driver
  * that resumes its deployments after a restart simply watches them again.
+ *
+ * A driver's stop should end the deployment Stopped with errorInformation {code: stop.code, message:
+ * stop.message} and set DeploymentRecord.alarmStop, which is what makes deployment/rollback.ts roll
+ * it back on DEPLOYMENT_STOP_ON_ALARM (deployment/engine.ts's stopForAlarm does this for Server).
  */
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../clock.js';
