@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetWorld, statusesOf } from './fleet-world.js';
-import { probeBundle } from '../harness/bundles.js';
+import { probeBundle, startsIn } from '../harness/bundles.js';
 import { eventually } from '../harness/eventually.js';
 import { describeWithTools } from '../harness/system-tools.js';
 
@@ -16,26 +16,6 @@ describeWithTools(['aws'], 'fleet resilience driven by the stock AWS CLI', () =>
   beforeAll(() => world.start(5, ['--agent-grace', '2']), 60_000);
   afterAll(() => world.stop());
 
-  /** startsIn counts how often each host began BeforeInstall, from a probe journal. */
-  function startsIn(journal: string): Record<string, number> {
-    const counts: Record<string, number> = {};
-    if (!fs.existsSync(journal)) return counts;
-    for (const line of fs.readFileSync(journal, 'utf8').trim().split('\n')) {
-      const [kind, host] = line.split(' ');
-      if (kind === 'start' && host) counts[host] = (counts[host] ?? 0) + 1;
-    }
-    return counts;
-  }
-
-  /** running waits until `host` is in the middle of BeforeInstall. */
-  async function running(id: string, host: string): Promise<void> {
-    await eventually(async () => {
-      const t = (await world.targets(id))[host];
-      const event = t?.lifecycleEvents?.find((e) => e.lifecycleEventName === 'BeforeInstall');
-      if (event?.status !== 'InProgress') throw new Error(`${host} is not in BeforeInstall yet`);
-    }, 30_000, 50);
-  }
-
   describe('StopDeployment', () => {
     it('cancels the running event, starts nothing more, and ends Stopped', async () => {
       // given a OneAtATime deployment whose BeforeInstall takes a while
@@ -43,7 +23,7 @@ describeWithTools(['aws'], 'fleet resilience driven by the stock AWS CLI', () =>
       const journal = world.journal('stop');
       const key = await world.upload(probeBundle(journal, { sleepSeconds: 20, destination: '/srv/stop' }));
       const id = await world.deploy('g-stop', key);
-      await running(id, 'sim-1');
+      await world.running(id, 'sim-1');
       // when it is stopped
       const stop = await world.cliOk(['deploy', 'stop-deployment', '--deployment-id', id]);
       expect(stop.json.status).toBe('Pending'); // an event was still running
@@ -67,7 +47,7 @@ describeWithTools(['aws'], 'fleet resilience driven by the stock AWS CLI', () =>
       const journal = world.journal('agent-kill');
       const key = await world.upload(probeBundle(journal, { sleepSeconds: 3, destination: '/srv/agent-kill' }));
       const id = await world.deploy('g-agent-kill', key);
-      await running(id, 'sim-3');
+      await world.running(id, 'sim-3');
       // (InProgress is shown once the command is sent; wait until its script has really started)
       await eventually(() => expect(startsIn(journal)['sim-3']).toBe(1), 10_000, 20);
       // when sim-3's agent dies in the middle of BeforeInstall
@@ -102,7 +82,7 @@ describeWithTools(['aws'], 'fleet resilience driven by the stock AWS CLI', () =>
       const journal = world.journal('coord-kill');
       const key = await world.upload(probeBundle(journal, { sleepSeconds: 1, destination: '/srv/coord-kill' }));
       const id = await world.deploy('g-coord-kill', key);
-      await running(id, 'sim-2');
+      await world.running(id, 'sim-2');
       // when the coordinator is killed while sim-2 runs BeforeInstall, and started again
       await world.coordinator.stop('SIGKILL');
       await world.restartCoordinator({ args: ['--agent-grace', '2'] });

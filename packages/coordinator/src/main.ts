@@ -31,8 +31,9 @@ program
   .option('--enrol-port <port>', 'port where agents enrol (TLS, no client certificate; default: --agent-port + 1)')
   .option('--plaintext-agents', 'TESTS ONLY: agents connect in plain text without certificates, naming themselves')
   .option('--agent-grace <seconds>', 'how long an agent may be silent before its running event fails (default: 30)')
+  .option('--alarm-poll-interval-seconds <seconds>', 'how often a running deployment\'s CloudWatch alarms are read (default: 15)')
   .option('--log-level <level>', 'pino log level (default: info)')
-  .action(async (opts: { config?: string; dataDir?: string; host?: string; port?: string; agentPort?: string; enrolPort?: string; plaintextAgents?: boolean; agentGrace?: string; logLevel?: string }) => {
+  .action(async (opts: { config?: string; dataDir?: string; host?: string; port?: string; agentPort?: string; enrolPort?: string; plaintextAgents?: boolean; agentGrace?: string; alarmPollIntervalSeconds?: string; logLevel?: string }) => {
     const config = loadConfig(opts.config, {
       dataDir: opts.dataDir,
       host: opts.host,
@@ -41,6 +42,7 @@ program
       enrolPort: opts.enrolPort,
       plaintextAgents: opts.plaintextAgents,
       agentGraceSeconds: opts.agentGrace,
+      alarmPollIntervalSeconds: opts.alarmPollIntervalSeconds,
       logLevel: opts.logLevel,
     });
     const log = createLogger(config.logLevel);
