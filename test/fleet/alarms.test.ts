@@ -12,14 +12,13 @@ import { FleetWorld, statusesOf } from './fleet-world.js';
 import { probeBundle, startsIn } from '../harness/bundles.js';
 import { describeWithTools } from '../harness/system-tools.js';
 import type { MotoServer } from '../../packages/coordinator/src/testing/moto-server.js';
-import { MOTO_MISSING, MOTO_SERVER, startMotoServer } from '../../packages/coordinator/src/testing/moto-server.js';
+import { startMotoServer } from '../../packages/coordinator/src/testing/moto-server.js';
 
 const TAGS = ['--on-premises-instance-tag-filters', 'Key=env,Value=sim,Type=KEY_AND_VALUE'];
 const ALL_SKIPPED = { 'sim-1': 'Skipped', 'sim-2': 'Skipped', 'sim-3': 'Skipped' };
 
-// FleetWorld drives the coordinator with the stock AWS CLI (a Debian package, system-tools.ts); moto_server
-// is a pip package, so its absence is only said in the suite's name.
-describeWithTools(['aws'], 'alarms driven by the stock AWS CLI', () => describe.skipIf(MOTO_SERVER === undefined)(`with moto as CloudWatch${MOTO_SERVER === undefined ? ` (skipped: ${MOTO_MISSING})` : ''}`, () => {
+// FleetWorld drives the coordinator with the stock AWS CLI; moto_server plays CloudWatch.
+describeWithTools(['aws', 'moto_server'], 'alarms driven by the stock AWS CLI, with moto as CloudWatch', () => {
   const world = new FleetWorld();
   let moto: MotoServer;
   let cloudwatch: CloudWatchClient;
@@ -176,4 +175,4 @@ describeWithTools(['aws'], 'alarms driven by the stock AWS CLI', () => describe.
       expect(JSON.parse(warnings[0]!)).toMatchObject({ level: 40, deploymentId: id, detail: expect.stringContaining('could not be read from CloudWatch') });
     }, 90_000);
   });
-}));
+});

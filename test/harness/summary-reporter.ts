@@ -20,8 +20,11 @@ function missingPackagesOf(test: TestCase): string[] {
 /** skipLine is the one line that says how many tests a fresh machine skipped and what would run them. */
 export function skipLine(count: number, packages: ReadonlySet<string>): string | undefined {
   if (count === 0) return undefined;
-  const list = [...packages].sort().join(' ');
-  return `skipped ${count} test${count === 1 ? '' : 's'} that need system tools not installed here; to run them: apt-get install ${list}`;
+  const sorted = [...packages].sort();
+  const apt = sorted.filter((p) => !p.startsWith('pip:'));
+  const pip = sorted.filter((p) => p.startsWith('pip:')).map((p) => `'${p.slice(4)}'`);
+  const commands = [apt.length > 0 ? `apt-get install ${apt.join(' ')}` : '', pip.length > 0 ? `pip install ${pip.join(' ')}` : ''].filter(Boolean);
+  return `skipped ${count} test${count === 1 ? '' : 's'} that need system tools not installed here; to run them: ${commands.join('; ')}`;
 }
 
 export default class SummaryReporter implements Reporter {

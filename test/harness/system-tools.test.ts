@@ -28,6 +28,7 @@ describe('system tools a test needs', () => {
     expect(skipLine(0, new Set())).toBeUndefined();
     expect(skipLine(1, new Set(['zip']))).toBe('skipped 1 test that need system tools not installed here; to run them: apt-get install zip');
     expect(skipLine(3, new Set(['zip', 'acl']))).toBe('skipped 3 tests that need system tools not installed here; to run them: apt-get install acl zip');
+    expect(skipLine(2, new Set(['pip:moto[server]', 'haproxy']))).toBe("skipped 2 tests that need system tools not installed here; to run them: apt-get install haproxy; pip install 'moto[server]'");
   });
 
   it('requires every tool only when CI asks', () => {
@@ -47,6 +48,6 @@ describe('system tools a test needs', () => {
     const r = runFixture({ [REQUIRE_ENV]: '1' });
     expect(r.status, r.out).toBe(1);
     expect(r.out).toContain('tests: 1 passed, 2 failed, 0 skipped');
-    expect(r.out).toContain('zip, unzip not installed (Debian packages: zip unzip)');
+    expect(r.out).toContain('zip, unzip not installed (packages: zip unzip)');
   });
 });

@@ -11,16 +11,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'vitest';
 
-/** SYSTEM_TOOLS maps each tool to how it is found and the Debian package that installs it. */
+/**
+ * SYSTEM_TOOLS maps each tool to how it is found and the package that installs it: a Debian package,
+ * or for moto (which Debian does not package) the Python package, written `pip:<name>`.
+ */
 export const SYSTEM_TOOLS = {
-  setfacl: { command: 'setfacl', debianPackage: 'acl' },
-  getfacl: { command: 'getfacl', debianPackage: 'acl' },
-  zip: { command: 'zip', debianPackage: 'zip' },
-  unzip: { command: 'unzip', debianPackage: 'unzip' },
-  tmux: { command: 'tmux', debianPackage: 'tmux' },
+  setfacl: { command: 'setfacl', package: 'acl' },
+  getfacl: { command: 'getfacl', package: 'acl' },
+  zip: { command: 'zip', package: 'zip' },
+  unzip: { command: 'unzip', package: 'unzip' },
+  tmux: { command: 'tmux', package: 'tmux' },
   // The stock AWS CLI as Debian ships it; another `aws` earlier on PATH (a pip install) is not used.
-  aws: { command: process.env.FLEETDEPLOY_AWS_CLI ?? '/usr/bin/aws', debianPackage: 'awscli' },
-  haproxy: { command: 'haproxy', debianPackage: 'haproxy' },
+  aws: { command: process.env.FLEETDEPLOY_AWS_CLI ?? '/usr/bin/aws', package: 'awscli' },
+  haproxy: { command: 'haproxy', package: 'haproxy' },
+  // moto in server mode plays Lambda, CloudWatch and the other AWS APIs that cannot be reached from here.
+  moto_server: { command: 'moto_server', package: 'pip:moto[server]' },
 } as const;
 
 export type SystemTool = keyof typeof SYSTEM_TOOLS;
@@ -63,7 +68,7 @@ export function missingTools(tools: readonly SystemTool[]): SystemTool[] {
 
 /** packagesFor names the Debian packages that install `tools`, each once, in order. */
 export function packagesFor(tools: readonly SystemTool[]): string[] {
-  return [...new Set(tools.map((tool) => SYSTEM_TOOLS[tool].debianPackage))];
+  return [...new Set(tools.map((tool) => SYSTEM_TOOLS[tool].package))];
 }
 
 /** hasTools tells whether every tool of `tools` is installed. */
@@ -74,6 +79,11 @@ export function hasTools(...tools: SystemTool[]): boolean {
 /** toolsRequired tells whether this run must have every tool (CI). */
 export function toolsRequired(env: NodeJS.ProcessEnv = process.env): boolean {
   return env[REQUIRE_ENV] === '1' || env[REQUIRE_ENV] === 'true';
+}
+
+/** failForMissing is what a test that lacks its tools does when CI requires them all. */
+function failForMissing(missing: readonly SystemTool[]): never {
+  throw new Error(`${missing.join(', ')} not installed (packages: ${packagesFor(missing).join(' ')}), and ${REQUIRE_ENV}=1 forbids skipping`);
 }
 
 /**
@@ -90,9 +100,7 @@ export function describeWithTools(tools: readonly SystemTool[], name: string, bo
   const packages = packagesFor(missing);
   if (toolsRequired()) {
     describe(name, () => {
-      it('has the system tools it needs', () => {
-        throw new Error(`${missing.join(', ')} not installed (Debian packages: ${packages.join(' ')}), and ${REQUIRE_ENV}=1 forbids skipping`);
-      });
+      it('has the system tools it needs', () => failForMissing(missing));
     });
     return;
   }
@@ -108,9 +116,7 @@ export function itWithTools(tools: readonly SystemTool[], name: string, fn: () =
   }
   const packages = packagesFor(missing);
   if (toolsRequired()) {
-    it(name, () => {
-      throw new Error(`${missing.join(', ')} not installed (Debian packages: ${packages.join(' ')}), and ${REQUIRE_ENV}=1 forbids skipping`);
-    });
+    it(name, () => failForMissing(missing));
     return;
   }
   it(name, { skip: true, meta: { [MISSING_PACKAGES_META]: packages } }, fn);

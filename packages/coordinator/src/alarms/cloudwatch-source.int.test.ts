@@ -3,15 +3,16 @@
  * @aws-sdk/client-cloudwatch, alarms made with PutMetricAlarm and flipped with SetAlarmState.
  */
 import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { MotoServer } from '../testing/moto-server.js';
-import { MOTO_MISSING, MOTO_SERVER, startMotoServer } from '../testing/moto-server.js';
+import { startMotoServer } from '../testing/moto-server.js';
+import { describeWithTools } from '../../../../test/harness/system-tools.js';
 import { createCloudWatchSource } from './cloudwatch-source.js';
 
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 const clientFor = (endpoint: string): CloudWatchClient => new CloudWatchClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
 
-describe.skipIf(MOTO_SERVER === undefined)(`CloudWatch alarm source${MOTO_SERVER === undefined ? ` (skipped: ${MOTO_MISSING})` : ''}`, () => {
+describeWithTools(['moto_server'], 'CloudWatch alarm source', () => {
   let moto: MotoServer;
   let cloudwatch: CloudWatchClient;
   beforeAll(async () => {
