@@ -30,8 +30,8 @@ afterEach(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-function run(config: string): { child: ChildProcess; exited: Promise<{ code: number | null; stderr: string }> } {
-  const child = spawn(process.execPath, [bin, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+function run(config: string, env: NodeJS.ProcessEnv = {}): { child: ChildProcess; exited: Promise<{ code: number | null; stderr: string }> } {
+  const child = spawn(process.execPath, [bin, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   children.push(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -82,6 +82,27 @@ describe('fleetdeploy-agent run', () => {
     const lines = stderr.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; commandId?: string });
     expect(lines.map((l) => l.msg)).toContain('signal received, stopping');
     expect(lines.some((l) => l.commandId === 'c-ai')).toBe(true);
+  });
+
+  it('gives hook scripts FLEETDEPLOY_DESTINATION_ROOT when destination_root is set, whatever its own environment holds', async () => {
+    const files = path.join(work, 'files');
+    const config = path.join(work, 'agent.yml');
+    fs.writeFileSync(config, `root_dir: ${work}/root\ncoordinator: ${fake.address}\ninstance_name: sim-1\ndestination_root: ${files}\nplaintext: true\n`);
+    const bytes = revisionTar({
+      'appspec.yml': 'version: 0.0\nos: linux\nfiles:\n  - source: app\n    destination: /srv/app\nhooks:\n  AfterInstall:\n    - location: scripts/where.sh\n',
+      'app/index.html': 'hi',
+      'scripts/where.sh': '#!/bin/sh\necho "$FLEETDEPLOY_DESTINATION_ROOT" > "$FLEETDEPLOY_DESTINATION_ROOT/srv/app/root-seen"\n',
+    });
+    const agent = run(config, { FLEETDEPLOY_DESTINATION_ROOT: '/somewhere/else' });
+    await eventually(() => expect(fake.hellos).toHaveLength(1), 10_000);
+    fake.serveBundle('c-dl', { bytes });
+    for (const [id, event] of [['c-dl', 'DownloadBundle'], ['c-in', 'Install'], ['c-ai', 'AfterInstall']] as const) {
+      fake.command(lifecycleCommand(id, event, bytes));
+      await eventually(() => expect(fake.results().filter((r) => r.commandId === id).map((r) => r.status)).toEqual(['COMMAND_STATUS_SUCCEEDED']), 10_000);
+    }
+    expect(fs.readFileSync(path.join(files, 'srv/app/root-seen'), 'utf8')).toBe(`${files}\n`);
+    agent.child.kill('SIGTERM');
+    expect((await agent.exited).code).toBe(0);
   });
 
   it('prints one ERROR line and exits 1 for a configuration without coordinator or with a bad key', async () => {
