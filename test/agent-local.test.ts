@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AGENT_CLI } from './harness/conformance-runner.js';
+import { itWithTools } from './harness/system-tools.js';
 
 let work: string;
 let conf: string;
@@ -46,7 +47,7 @@ describe('fleetdeploy-agent local', () => {
     expect(fs.readFileSync(`${work}/dest/a.txt`, 'utf8')).toBe('A');
   });
 
-  it('deploys tgz, tar and zip bundles', () => {
+  itWithTools(['zip'], 'deploys tgz, tar and zip bundles', () => {
     const rev = bundle({ 'appspec.yml': appspec('').replace('DEST', `${work}/dest`), 'app/a.txt': 'A' });
     execFileSync('tar', ['-czf', `${work}/b.tgz`, '-C', rev, '.']);
     execFileSync('tar', ['-cf', `${work}/b.tar`, '-C', rev, '.']);
@@ -57,7 +58,7 @@ describe('fleetdeploy-agent local', () => {
     }
   });
 
-  it('runs a tgz of short paths without loading node:crypto or perf_hooks, which cost a short run at start', () => {
+  itWithTools(['zip'], 'runs a tgz of short paths without loading node:crypto or perf_hooks, which cost a short run at start', () => {
     const rev = bundle({ 'appspec.yml': appspec('').replace('DEST', `${work}/dest`), 'app/a.txt': 'A' });
     execFileSync('tar', ['-czf', `${work}/b.tgz`, '-C', rev, '.']);
     execFileSync('zip', ['-qr', `${work}/b.zip`, '.'], { cwd: rev });

@@ -4,7 +4,7 @@
  * local, and the one-line errors. The CLI runs as the built program with only the AWS environment a
  * user would have: a shared-credentials file (the coordinator's first admin key) and an endpoint.
  */
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,15 +12,17 @@ import { CodeDeployClient, CreateApplicationCommand, CreateDeploymentGroupComman
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, startCoordinator } from './harness/coordinator.js';
+import { startCoordinator } from './harness/coordinator.js';
 import type { CoordinatorProcess } from './harness/coordinator.js';
 import { startAgent } from './harness/agents.js';
 import type { AgentProcess } from './harness/agents.js';
 import { probeBundle } from './harness/bundles.js';
 import type { BundleFiles } from './harness/bundles.js';
 import { eventually } from './harness/eventually.js';
+import { CLI_BIN, expectOneErrorLine, runCli, userEnvironment } from './harness/cli.js';
+import type { CliRun as Run } from './harness/cli.js';
+import { describeWithTools } from './harness/system-tools.js';
 
-const CLI_BIN = path.join(REPO_ROOT, 'packages/cli/bin/fleetdeploy.js');
 const APP = 'cli-app';
 const ROLE = 'arn:aws:iam::000000000000:role/fleetdeploy';
 const HOSTS = ['sim-1', 'sim-2', 'sim-3'];
@@ -32,21 +34,9 @@ let agents: AgentProcess[] = [];
 let env: NodeJS.ProcessEnv;
 let sdk: CodeDeployClient;
 
-/** Run is one run of the built CLI. */
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** fleetdeploy runs the CLI with `env` (plus `extraEnv`), never through a terminal. */
 function fleetdeploy(args: string[], extraEnv: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI_BIN, ...args], { env: { ...env, ...extraEnv }, cwd: dir, timeout: timeoutMs }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runCli(args, { ...env, ...extraEnv }, dir, timeoutMs);
 }
 
 /** writeFolder writes a revision folder (shell scripts executable) and returns its path. */
@@ -60,29 +50,10 @@ function writeFolder(name: string, files: BundleFiles): string {
   return root;
 }
 
-/** expectOneErrorLine checks a failed run printed exactly one ERROR line and no stack. */
-function expectOneErrorLine(r: Run, pattern: RegExp): void {
-  expect(r.code, r.stdout + r.stderr).not.toBe(0);
-  const lines = r.stderr.trimEnd().split('\n');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^ERROR: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-}
-
 beforeAll(async () => {
   coordinator = await startCoordinator();
   // The coordinator's first admin key, in AWS shared-credentials format: what an operator points the AWS tools at.
-  const credentialsFile = path.join(coordinator.dataDir, 'admin-credentials');
-  fs.writeFileSync(path.join(dir, 'config'), '');
-  env = {
-    PATH: process.env.PATH,
-    HOME: dir,
-    AWS_CONFIG_FILE: path.join(dir, 'config'),
-    AWS_SHARED_CREDENTIALS_FILE: credentialsFile,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    FLEETDEPLOY_ENDPOINT: coordinator.apiUrl,
-  };
+  env = userEnvironment(coordinator, dir);
   const client = { endpoint: coordinator.apiUrl, region: 'us-east-1', credentials: coordinator.credentials, maxAttempts: 1 };
   sdk = new CodeDeployClient(client);
   for (const [i, name] of HOSTS.entries()) {
@@ -308,9 +279,7 @@ describe('the event stream is signed like the API', () => {
   });
 });
 
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-
-describe.skipIf(!hasTmux)('deploy --watch in a real terminal (tmux)', () => {
+describeWithTools(['tmux'], 'deploy --watch in a real terminal (tmux)', () => {
   it('draws a bar per instance that advances, the lifecycle lines above, and ends with the one-line summary', async () => {
     const folder = writeFolder('tty', probeBundle(path.join(dir, 'tty.journal'), { sleepSeconds: 0.4, destination: '/srv/cli-tty' }));
     const script = path.join(dir, 'tty.sh');

@@ -4,15 +4,23 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { runConformanceCase } from './harness/conformance-runner.js';
+import { itWithTools } from './harness/system-tools.js';
+import type { SystemTool } from './harness/system-tools.js';
 
 const root = path.join(import.meta.dirname, 'fixtures/conformance');
+/** toolsFor names what a case's bundles need beyond Node: zip bundles are made with Info-ZIP's `zip`, as the AWS agent's were. */
+function toolsFor(caseDir: string): SystemTool[] {
+  const spec = JSON.parse(fs.readFileSync(path.join(caseDir, 'case.json'), 'utf8')) as { deployments: { type?: string }[] };
+  return spec.deployments.some((d) => d.type === 'zip') ? ['zip'] : [];
+}
+
 const expected = JSON.parse(fs.readFileSync(path.join(root, 'expected.json'), 'utf8')) as Record<string, { escaped: boolean; steps: unknown; hooks: string[]; tree: string[] }>;
 
 describe('conformance with the AWS agent', () => {
   for (const name of Object.keys(expected).sort()) {
-    it(`${name} has the outcome the AWS agent had`, () => {
+    itWithTools(toolsFor(path.join(root, 'cases', name)), `${name} has the outcome the AWS agent had`, () => {
       const want = expected[name]!;
       const got = runConformanceCase(path.join(root, 'cases', name));
       expect(got.steps).toEqual(want.steps);

@@ -28,10 +28,13 @@ export class FleetWorld {
   sdk!: CodeDeployClient;
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-fleet-'));
   private bundles = 0;
+  /** The coordinator's extra environment, kept for restarts. */
+  private coordinatorEnv: Record<string, string> = {};
 
-  /** start runs a coordinator (extra flags allowed) and `count` agents named sim-1..sim-N, registered and tagged. */
-  async start(count: number, coordinatorArgs: string[] = []): Promise<void> {
-    this.coordinator = await startCoordinator({ args: coordinatorArgs });
+  /** start runs a coordinator (extra flags and environment allowed) and `count` agents named sim-1..sim-N, registered and tagged. */
+  async start(count: number, coordinatorArgs: string[] = [], coordinatorEnv: Record<string, string> = {}): Promise<void> {
+    this.coordinatorEnv = coordinatorEnv;
+    this.coordinator = await startCoordinator({ args: coordinatorArgs, env: coordinatorEnv });
     this.sdk = codeDeployClient(this.coordinator);
     const names = Array.from({ length: count }, (_, i) => `sim-${i + 1}`);
     await Promise.all(names.map((n) => this.cliOk(['deploy', 'register-on-premises-instance', '--instance-name', n, '--iam-user-arn', `arn:aws:iam::000000000000:user/${n}`])));
@@ -45,7 +48,7 @@ export class FleetWorld {
   async restartCoordinator(extra: CoordinatorOptions = {}): Promise<void> {
     const apiPort = Number(new URL(this.coordinator.apiUrl).port);
     const agentPort = Number(this.coordinator.agentAddress.split(':')[1]);
-    this.coordinator = await startCoordinator({ dataDir: this.coordinator.dataDir, apiPort, agentPort, ...extra });
+    this.coordinator = await startCoordinator({ dataDir: this.coordinator.dataDir, apiPort, agentPort, env: this.coordinatorEnv, ...extra });
   }
 
   async stop(): Promise<void> {
@@ -102,6 +105,15 @@ export class FleetWorld {
     if (ids.length === 0) return {};
     const out = await this.sdk.send(new BatchGetDeploymentTargetsCommand({ deploymentId: id, targetIds: ids }));
     return Object.fromEntries((out.deploymentTargets ?? []).map((t) => [t.instanceTarget!.targetId!, t.instanceTarget!]));
+  }
+
+  /** running waits until `host` is in the middle of BeforeInstall (the probe bundle's sleeping hook). */
+  async running(id: string, host: string): Promise<void> {
+    await eventually(async () => {
+      const t = (await this.targets(id))[host];
+      const event = t?.lifecycleEvents?.find((e) => e.lifecycleEventName === 'BeforeInstall');
+      if (event?.status !== 'InProgress') throw new Error(`${host} is not in BeforeInstall yet`);
+    }, 30_000, 50);
   }
 
   /** failures lists each failed lifecycle event with its diagnostics, to explain an unexpected outcome. */

@@ -71,3 +71,14 @@ export function maxInFlight(journal: string): number {
   }
   return max;
 }
+
+/** startsIn counts how often each host began BeforeInstall, from a probe journal. */
+export function startsIn(journal: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  if (!fs.existsSync(journal)) return counts;
+  for (const line of fs.readFileSync(journal, 'utf8').trim().split('\n')) {
+    const [kind, host] = line.split(' ');
+    if (kind === 'start' && host) counts[host] = (counts[host] ?? 0) + 1;
+  }
+  return counts;
+}

@@ -53,6 +53,8 @@ export interface CoordinatorOptions {
   /** Reuse these ports (a restart that agents reconnect to). */
   apiPort?: number;
   agentPort?: number;
+  /** Set in the coordinator's environment over the test's own (AWS_ENDPOINT_URL_CLOUDWATCH, AWS_REGION...). */
+  env?: Record<string, string>;
 }
 
 export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<CoordinatorProcess> {
@@ -60,7 +62,7 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
   const child = spawn(
     process.execPath,
     [COORDINATOR_BIN, 'serve', '--data-dir', dataDir, '--port', String(opts.apiPort ?? 0), '--agent-port', String(opts.agentPort ?? 0), ...(opts.args ?? [])],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } },
   );
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {

@@ -19,6 +19,8 @@ import type { RawStatusOptions } from './commands/status.js';
 import { runStatus } from './commands/status.js';
 import { runStop } from './commands/stop.js';
 import { localArgs, runLocal } from './commands/local.js';
+import { addOperatorCommands } from './operator-commands.js';
+import { outputOption } from './output/format.js';
 
 const line = (text: string): void => void process.stdout.write(`${text}\n`);
 
@@ -114,6 +116,7 @@ program
   .option('-g, --group <name>', 'only this deployment group\'s')
   .option('-n, --limit <n>', 'how many deployments to list (default 10)')
   .option('-w, --watch', 'follow the deployment to its end, as deploy --watch does')
+  .addOption(outputOption())
   .action(async (deploymentId: string | undefined, opts: RawStatusOptions, cmd: Command) => {
     await withAws(cmd, (aws) => interruptible((signal) => runStatus(aws, deploymentId, opts, { ...terminal(), write: line }, signal)));
   });
@@ -126,6 +129,8 @@ program
   .action(async (deploymentId: string, opts: { rollback?: boolean }, cmd: Command) => {
     await withAws(cmd, (aws) => runStop(aws, deploymentId, opts.rollback ?? false, line));
   });
+
+addOperatorCommands(program, { withAws, line });
 
 program
   .command('local')

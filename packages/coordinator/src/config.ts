@@ -46,6 +46,13 @@ export interface CoordinatorConfig {
   readonly githubArchiveUrl: string;
   /** Sent as `Authorization: token ...` with each archive download (private repositories); none by default. */
   readonly githubToken?: string;
+  /**
+   * How often a running deployment's alarms are read (alarms/alarm-watch.ts). 15 s by default: a
+   * standard CloudWatch alarm changes state at most once a minute, so an alarm is seen within a
+   * quarter of its period, while one DescribeAlarms per running deployment every 15 s stays far
+   * below CloudWatch's request quota even with hundreds of deployments.
+   */
+  readonly alarmPollIntervalSeconds: number;
 }
 
 /** defaultCoordinatorConfig are the embedded defaults: everything on loopback, data in ./fleetdeploy-data. */
@@ -68,6 +75,7 @@ export const defaultCoordinatorConfig: CoordinatorConfig = Object.freeze({
   streamsPerSecond: 200,
   logLevel: 'info',
   githubArchiveUrl: DEFAULT_GITHUB_ARCHIVE_URL,
+  alarmPollIntervalSeconds: 15,
 });
 
 type Kind = 'string' | 'url-template' | 'port' | 'seconds' | 'boolean' | 'count';
@@ -94,6 +102,7 @@ const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind }> = {
   log_level: { key: 'logLevel', kind: 'string' },
   github_archive_url: { key: 'githubArchiveUrl', kind: 'url-template' },
   github_token: { key: 'githubToken', kind: 'string' },
+  alarm_poll_interval_seconds: { key: 'alarmPollIntervalSeconds', kind: 'seconds' },
 };
 
 /** ConfigError is a configuration the coordinator cannot start with. */

@@ -24,6 +24,8 @@ import { ensureAdminKey } from './auth/admin-credentials.js';
 import { createBucketGuard, createCodeDeployGuard, createUpgradeAuthenticator } from './auth/request-guards.js';
 import { createSigV4Verifier } from './auth/sigv4-verify.js';
 import { createEngine } from './deployment/engine.js';
+import { createAlarmWatch } from './alarms/alarm-watch.js';
+import { createCloudWatchSource } from './alarms/cloudwatch-source.js';
 import { createAgentServer } from './rpc/agent-server.js';
 import { createEnrolServer } from './rpc/enrol-server.js';
 import { openEnrolment, serverNames } from './ca/open-enrolment.js';
@@ -71,11 +73,14 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   }
   const enrolServer = createEnrolServer({ enrolment, identity, log: log.child({ part: 'enrolment' }) });
   const agents = createAgentServer({ store, blobs, clock, config, enrolment, identity, log: log.child({ part: 'agents' }) });
-  const engine = createEngine({ store, blobs, clock, config, agents, log: log.child({ part: 'engine' }) });
+  const alarms = createAlarmWatch({ store, source: createCloudWatchSource(), clock, intervalMs: config.alarmPollIntervalSeconds * 1000, log: log.child({ part: 'alarms' }) });
+  const engine = createEngine({ store, blobs, clock, config, agents, alarms, log: log.child({ part: 'engine' }) });
   agents.attach(engine);
   const github = createGitHubArchives({ blobs, urlTemplate: config.githubArchiveUrl, ...(config.githubToken !== undefined ? { token: config.githubToken } : {}), log: log.child({ part: 'github' }) });
+  let enrolPort = 0; // set once the enrolment server listens, before the API serves its first request
   const identities = {
     registered: (name: string) => enrolment.writeTokenFile(name),
+    enrolmentPort: () => enrolPort,
     deregistered(name: string) {
       enrolment.instanceDeregistered(name);
       agents.disconnect(name, `instance ${name} was deregistered; its certificate is revoked`);
@@ -93,7 +98,6 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   server.on('upgrade', (req, socket, head) => events.handleUpgrade(req, socket, head));
 
   let agentPort: number;
-  let enrolPort: number;
   try {
     agentPort = await agents.listen(config.host, config.agentPort);
     enrolPort = await enrolServer.listen(config.host, config.enrolPort);
@@ -124,6 +128,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     ...(firstKey !== undefined ? { firstAdminKeyFile: firstKey.file } : {}),
     enrolAddress,
     async stop() {
+      alarms.close();
       engine.stop();
       events.close();
       await agents.close();

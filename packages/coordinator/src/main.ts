@@ -14,6 +14,10 @@ import { EnrolmentError } from './ca/enrolment.js';
 import { mintEnrolmentToken } from './ca/enrol-token.js';
 import { parseDuration } from './ca/tokens.js';
 
+// fleetdeploy supports Node.js 20 (see README); the AWS SDK clients the coordinator makes would otherwise
+// print the SDK's notice about its own future Node.js floor into the daemon's log.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const program = new Command('fleetdeploy-coordinator').description('fleetdeploy coordinator daemon').version('0.1.0').showHelpAfterError();
 
 program
@@ -27,8 +31,9 @@ program
   .option('--enrol-port <port>', 'port where agents enrol (TLS, no client certificate; default: --agent-port + 1)')
   .option('--plaintext-agents', 'TESTS ONLY: agents connect in plain text without certificates, naming themselves')
   .option('--agent-grace <seconds>', 'how long an agent may be silent before its running event fails (default: 30)')
+  .option('--alarm-poll-interval-seconds <seconds>', 'how often a running deployment\'s CloudWatch alarms are read (default: 15)')
   .option('--log-level <level>', 'pino log level (default: info)')
-  .action(async (opts: { config?: string; dataDir?: string; host?: string; port?: string; agentPort?: string; enrolPort?: string; plaintextAgents?: boolean; agentGrace?: string; logLevel?: string }) => {
+  .action(async (opts: { config?: string; dataDir?: string; host?: string; port?: string; agentPort?: string; enrolPort?: string; plaintextAgents?: boolean; agentGrace?: string; alarmPollIntervalSeconds?: string; logLevel?: string }) => {
     const config = loadConfig(opts.config, {
       dataDir: opts.dataDir,
       host: opts.host,
@@ -37,6 +42,7 @@ program
       enrolPort: opts.enrolPort,
       plaintextAgents: opts.plaintextAgents,
       agentGraceSeconds: opts.agentGrace,
+      alarmPollIntervalSeconds: opts.alarmPollIntervalSeconds,
       logLevel: opts.logLevel,
     });
     const log = createLogger(config.logLevel);

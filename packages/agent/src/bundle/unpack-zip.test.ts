@@ -6,6 +6,7 @@ import { defaultBundleLimits, unpackBundle } from './unpack.js';
 import type { BundleLimits } from './unpack.js';
 import { describeTree, listTree, makeSourceTree, makeWorkspace, modeOf, python, sh, writeBundle, expectRefused as expectRefusedIn } from './test-support.js';
 import type { Workspace } from './test-support.js';
+import { itWithTools } from '../../../../test/harness/system-tools.js';
 
 let ws: Workspace;
 beforeEach(async () => {
@@ -58,7 +59,7 @@ function expectRefused(bundle: string, message: RegExp, limits?: BundleLimits): 
 }
 
 describe('zip round trip', () => {
-  it('zip -r -y keeps content, modes, links, empty and nested folders and mtimes', async () => {
+  itWithTools(['zip'], 'zip -r -y keeps content, modes, links, empty and nested folders and mtimes', async () => {
     const src = ws.path('src');
     await mkdir(src);
     await makeSourceTree(src, { setuid: false, hardLink: true });
@@ -293,7 +294,7 @@ for sig, off in ((b'PK\\x03\\x04', 22), (b'PK\\x01\\x02', 24)):
     await expectRefused(bundle, /^could not unpack bundle\.zip: .*ENAMETOOLONG/);
   });
 
-  it('refuses encrypted entries', async () => {
+  itWithTools(['zip'], 'refuses encrypted entries', async () => {
     await writeFile(ws.path('secret.txt'), 'secret');
     sh('zip', ['-q', '-P', 'pw', ws.path('bundle.zip'), 'secret.txt'], ws.dir);
     await expectRefused(ws.path('bundle.zip'), /^bundle entry "secret\.txt": entry is encrypted$/);

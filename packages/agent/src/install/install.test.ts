@@ -6,6 +6,7 @@ import { createLayout } from '../layout.js';
 import type { Layout } from '../layout.js';
 import { appSpec, listTree, permission, tempDir, writeTree } from '../testing/fixtures.js';
 import type { ServerAppSpec } from '@fleetdeploy/shared';
+import { itWithTools } from '../../../../test/harness/system-tools.js';
 
 let work: string;
 let layout: Layout;
@@ -300,7 +301,7 @@ describe('permissions', () => {
     expect(mode('app/top.txt')).toBe('644');
   });
 
-  it('orders chmod, setfacl, semanage and chown per object in install.json (PE-08)', async () => {
+  itWithTools(['setfacl'], 'orders chmod, setfacl, semanage and chown per object in install.json (PE-08)', async () => {
     const spec = appSpec({ files: [{ source: 'app/top.txt', destination: dest }], permissions: [permission(`${dest}/top.txt`, { mode: '640', acls: ['user:root:rw-'], owner: 'root', types: ['file'] })] });
     await deploy(bundle, spec);
     const types = JSON.parse(fs.readFileSync(layout.installJson('g-1'), 'utf8')).instructions.map((i: { type: string }) => i.type);
@@ -329,7 +330,7 @@ describe('permissions', () => {
     await expect(deploy(bundle, appSpec({ files: withDest(), permissions: [permission(`${dest}/app/top.txt`, { group: 'nosuchgroup-fd', types: ['file'] })] }))).rejects.toThrow('the group nosuchgroup-fd does not exist on this host');
   });
 
-  it('applies ACL entries through setfacl with base entries from the mode', async () => {
+  itWithTools(['setfacl', 'getfacl'], 'applies ACL entries through setfacl with base entries from the mode', async () => {
     await deploy(bundle, appSpec({ files: withDest(), permissions: [permission(`${dest}/app/top.txt`, { mode: '640', acls: ['user:nobody:rw-'], types: ['file'] })] }));
     const { execFileSync } = await import('node:child_process');
     const acl = execFileSync('getfacl', ['-c', `${dest}/app/top.txt`], { encoding: 'utf8' });

@@ -15,6 +15,8 @@ import { StopEvents } from '@fleetdeploy/shared';
 import type { AwsContext } from '../aws-context.js';
 import { callApi } from '../aws-failure.js';
 import { CliError, CliErrorCode } from '../cli-error.js';
+import type { OutputFormat } from '../output/format.js';
+import { jsonDocument } from '../output/format.js';
 import type { WatchOutput } from '../watch/watch-stream.js';
 import { watchStream } from '../watch/watch-stream.js';
 
@@ -24,6 +26,7 @@ export interface RawStatusOptions {
   group?: string;
   limit?: string;
   watch?: boolean;
+  output?: OutputFormat;
 }
 
 /**
@@ -32,8 +35,10 @@ export interface RawStatusOptions {
  */
 export async function runStatus(aws: AwsContext, deploymentId: string | undefined, opts: RawStatusOptions, out: WatchOutput, signal?: AbortSignal): Promise<number> {
   const line = out.write;
+  const json = opts.output === 'json';
   if (opts.watch) {
     if (deploymentId === undefined) throw new CliError(CliErrorCode.USAGE, '--watch follows one deployment: give its id');
+    if (json) throw new CliError(CliErrorCode.USAGE, '--output json shows a deployment once and --watch follows it as text: give one of them');
     // a late watcher: the stream's snapshot says where things stand, then it follows to the end
     const result = await watchStream(aws, deploymentId, out, signal);
     if (!result.finished) return 130;
@@ -42,7 +47,8 @@ export async function runStatus(aws: AwsContext, deploymentId: string | undefine
   if (deploymentId !== undefined) {
     const info = await callApi(`GetDeployment ${deploymentId}`, aws.endpoint, () => aws.codedeploy.send(new GetDeploymentCommand({ deploymentId })));
     const targets = await listTargets(aws, deploymentId);
-    describeDeployment(info.deploymentInfo ?? {}, targets).forEach(line);
+    if (json) line(jsonDocument({ deployment: info.deploymentInfo, instances: targets }));
+    else describeDeployment(info.deploymentInfo ?? {}, targets).forEach(line);
     return 0;
   }
   if (opts.application === undefined) throw new CliError(CliErrorCode.USAGE, 'give a deployment id, or --application NAME [--group NAME] for its latest deployments');
@@ -63,6 +69,10 @@ export async function runStatus(aws: AwsContext, deploymentId: string | undefine
     infos.push(...(batch.deploymentsInfo ?? []));
   }
   infos.sort((a, b) => (b.createTime?.getTime() ?? 0) - (a.createTime?.getTime() ?? 0));
+  if (json) {
+    line(jsonDocument({ deployments: infos.slice(0, limit) }));
+    return 0;
+  }
   const where = opts.group === undefined ? opts.application : `${opts.application}/${opts.group}`;
   if (infos.length === 0) {
     line(`No deployments of ${where} yet`);

@@ -25,6 +25,8 @@ export interface InstanceIdentities {
    * `<dataDir>/enrolment/<name>.token` (0600) and returns it.
    */
   registered(instanceName: string): string;
+  /** enrolmentPort is the port agents enrol on (`fleetdeploy-agent enrol`), as the coordinator listens. */
+  enrolmentPort(): number;
   /** deregistered revokes the instance's certificates and tokens and ends its agent's stream. */
   deregistered(instanceName: string): void;
 }

@@ -18,6 +18,9 @@ import { createEngine } from './engine.js';
 import type { AgentLink, Engine } from './engine.js';
 import type { DeploymentEvent } from './events.js';
 import { newTarget } from './instance-lifecycle.js';
+import type { AlarmReading, AlarmSource } from '../alarms/alarm-source.js';
+import { createAlarmWatch } from '../alarms/alarm-watch.js';
+import type { AlarmWatch } from '../alarms/alarm-watch.js';
 
 const config = { ...defaultCoordinatorConfig, agentGraceSeconds: 10, pickupTimeoutSeconds: 60, eventTimeoutMarginSeconds: 5 };
 const HOSTS = ['h1', 'h2', 'h3'];
@@ -30,9 +33,13 @@ interface World {
   cancelled: string[];
   acked: string[];
   events: DeploymentEvent[];
+  alarms?: AlarmWatch;
 }
 
-function world(dir: string, clock = createFakeClock()): World {
+/** ALARM_POLL_MS is the alarm watch's interval in worlds made with an alarm source. */
+const ALARM_POLL_MS = 15_000;
+
+function world(dir: string, clock = createFakeClock(), alarmSource?: AlarmSource): World {
   const store = openSqliteStore(dir);
   const sent: CommandRecord[] = [];
   const cancelled: string[] = [];
@@ -42,10 +49,12 @@ function world(dir: string, clock = createFakeClock()): World {
     cancel: (_i, id) => void cancelled.push(id),
     acknowledge: (_i, id) => void acked.push(id),
   };
-  const engine = createEngine({ store, blobs: undefined as never, clock, config, agents: link, log: pino({ level: 'silent' }) });
+  const log = pino({ level: 'silent' });
+  const alarms = alarmSource === undefined ? undefined : createAlarmWatch({ store, source: alarmSource, clock, intervalMs: ALARM_POLL_MS, log });
+  const engine = createEngine({ store, blobs: undefined as never, clock, config, agents: link, log, ...(alarms === undefined ? {} : { alarms }) });
   const events: DeploymentEvent[] = [];
   engine.subscribe((e) => void events.push(e));
-  return { store, clock, engine, sent, cancelled, acked, events };
+  return { store, clock, engine, sent, cancelled, acked, events, ...(alarms === undefined ? {} : { alarms }) };
 }
 
 /** seed stores a Created deployment of group gid to the hosts. */
@@ -79,6 +88,7 @@ describe('engine', () => {
     for (const h of HOSTS) w.engine.agentConnected(h, []);
   });
   afterEach(() => {
+    w.alarms?.close();
     w.engine.stop();
     w.store.close();
   });
@@ -184,21 +194,21 @@ describe('engine', () => {
     expect(w.store.listTargets('d-1').map((t) => t.status)).toEqual(['InProgress', 'Failed', 'Failed']);
   });
 
-  describe('rollbacks', () => {
-    /** A group that deployed d-good successfully to the hosts, with the given autoRollbackConfiguration. */
-    function groupWithHistory(autoRollbackConfiguration?: { enabled: boolean; events: string[] }): void {
-      seed(w);
-      w.store.putGroup({
-        ...w.store.getGroupById('gid')!,
-        onPremisesInstanceTagFilters: [{ Key: 'env', Value: 'prod', Type: 'KEY_AND_VALUE' }],
-        lastSuccessfulDeployment: { deploymentId: 'd-good', status: 'Succeeded', createTime: 0 },
-        targetRevision: { revisionType: 'S3', s3Location: { bucket: 'bucket-1', key: 'good', bundleType: 'zip' } },
-        extra: autoRollbackConfiguration ? { autoRollbackConfiguration } : {},
-      });
-      w.store.putDeployment(deploymentRecord({ deploymentId: 'd-good', status: 'Succeeded', revision: { revisionType: 'S3', s3Location: { bucket: 'bucket-1', key: 'good', bundleType: 'zip' } } }));
-      for (const h of HOSTS) w.store.putInstance({ instanceName: h, instanceArn: h, registerTime: 0, tags: [{ Key: 'env', Value: 'prod' }] });
-    }
+  /** A group that deployed d-good successfully to the hosts, with the given autoRollbackConfiguration (and other stored fields). */
+  function groupWithHistory(autoRollbackConfiguration?: { enabled: boolean; events: string[] }, extra: Record<string, unknown> = {}): void {
+    seed(w);
+    w.store.putGroup({
+      ...w.store.getGroupById('gid')!,
+      onPremisesInstanceTagFilters: [{ Key: 'env', Value: 'prod', Type: 'KEY_AND_VALUE' }],
+      lastSuccessfulDeployment: { deploymentId: 'd-good', status: 'Succeeded', createTime: 0 },
+      targetRevision: { revisionType: 'S3', s3Location: { bucket: 'bucket-1', key: 'good', bundleType: 'zip' } },
+      extra: { ...extra, ...(autoRollbackConfiguration ? { autoRollbackConfiguration } : {}) },
+    });
+    w.store.putDeployment(deploymentRecord({ deploymentId: 'd-good', status: 'Succeeded', revision: { revisionType: 'S3', s3Location: { bucket: 'bucket-1', key: 'good', bundleType: 'zip' } } }));
+    for (const h of HOSTS) w.store.putInstance({ instanceName: h, instanceArn: h, registerTime: 0, tags: [{ Key: 'env', Value: 'prod' }] });
+  }
 
+  describe('rollbacks', () => {
     it('a failed deployment with DEPLOYMENT_FAILURE rollback starts a deployment of the last good revision, linked both ways', () => {
       groupWithHistory({ enabled: true, events: ['DEPLOYMENT_FAILURE'] });
       w.engine.start();
@@ -229,6 +239,123 @@ describe('engine', () => {
       const failed = w.store.getDeployment('d-1')!;
       expect(failed.rollbackInfo).toEqual({ rollbackMessage: expect.stringContaining('no earlier successful revision') });
       expect(w.store.activeDeployments()).toEqual([]);
+    });
+  });
+
+  describe('alarms', () => {
+    const cpu = { alarmConfiguration: { enabled: true, ignorePollAlarmFailure: false, alarms: [{ name: 'cpu' }] } };
+    let reading: AlarmReading;
+    const setState = (state: 'OK' | 'ALARM'): void => void (reading = { ok: true, states: new Map([['cpu', state]]) });
+    /** settle lets the alarm source's answer (a resolved promise) reach the engine. */
+    const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+    beforeEach(() => {
+      setState('OK');
+      w.engine.stop();
+      w.store.close();
+      w = world(dir, w.clock, { name: 'CloudWatch', states: async () => reading });
+      for (const h of HOSTS) w.engine.agentConnected(h, []);
+    });
+
+    it('an alarm firing mid-deployment cancels the running command, starts nothing more, and ends Stopped with ALARM_ACTIVE naming it', async () => {
+      groupWithHistory(undefined, cpu);
+      w.engine.start();
+      await settle(); // the look before the start
+      answerAll(w); // h1's ApplicationStop; DownloadBundle is sent
+      expect(w.sent).toHaveLength(2);
+      setState('ALARM');
+      w.clock.advance(ALARM_POLL_MS);
+      await settle();
+      expect(w.cancelled).toEqual([w.sent[1]!.commandId]);
+      answerAll(w, () => bad); // the cancelled event reports as failed
+      expect(w.sent).toHaveLength(2);
+      expect(w.store.getDeployment('d-1')).toMatchObject({ status: 'Stopped', errorInformation: { code: 'ALARM_ACTIVE', message: 'Stopped by alarm monitoring: CloudWatch reports alarm cpu in the ALARM state' } });
+      expect(w.store.listTargets('d-1').map((t) => t.status)).toEqual(['Failed', 'Skipped', 'Skipped']);
+      expect(w.store.getDeployment('d-1')!.rollbackInfo).toBeUndefined(); // DEPLOYMENT_STOP_ON_ALARM was not asked for
+    });
+
+    it('with DEPLOYMENT_STOP_ON_ALARM the stopped deployment is rolled back, and the rollback is not stopped by the same alarm', async () => {
+      groupWithHistory({ enabled: true, events: ['DEPLOYMENT_STOP_ON_ALARM'] }, cpu);
+      w.engine.start();
+      await settle();
+      setState('ALARM');
+      w.clock.advance(ALARM_POLL_MS);
+      await settle();
+      answerAll(w, () => bad);
+      const stopped = w.store.getDeployment('d-1')!;
+      expect(stopped.errorInformation?.code).toBe('ALARM_ACTIVE');
+      const rollbackId = stopped.rollbackInfo!.rollbackDeploymentId!;
+      expect(w.store.getDeployment(rollbackId)).toMatchObject({ creator: 'codeDeployRollback', status: 'InProgress' });
+      w.clock.advance(ALARM_POLL_MS * 3); // the alarm still fires
+      await settle();
+      while (answerAll(w) > 0);
+      expect(w.store.getDeployment(rollbackId)!.status).toBe('Succeeded');
+    });
+
+    it('an alarm already firing when the deployment starts stops it before any command is sent', async () => {
+      seed(w);
+      w.store.putGroup({ ...w.store.getGroupById('gid')!, extra: cpu });
+      setState('ALARM');
+      w.engine.start();
+      expect(w.store.getDeployment('d-1')!.status).toBe('Created'); // still looking
+      await settle();
+      expect(w.sent).toEqual([]);
+      expect(w.store.getDeployment('d-1')).toMatchObject({ status: 'Stopped', errorInformation: { code: 'ALARM_ACTIVE' } });
+      expect(w.store.listTargets('d-1').map((t) => t.status)).toEqual(['Skipped', 'Skipped', 'Skipped']);
+    });
+
+    it('a deployment resumed after a restart is watched again', async () => {
+      seed(w);
+      w.store.putGroup({ ...w.store.getGroupById('gid')!, extra: cpu });
+      w.engine.start();
+      await settle();
+      expect(w.sent).toHaveLength(1);
+      w.alarms!.close();
+      w.engine.stop();
+      w.store.close();
+
+      w = world(dir, w.clock, { name: 'CloudWatch', states: async () => reading });
+      w.engine.start();
+      w.engine.agentConnected('h1', []);
+      setState('ALARM');
+      w.clock.advance(ALARM_POLL_MS);
+      await settle();
+      expect(w.cancelled).toEqual([w.sent[0]!.commandId]);
+      answerAll(w, () => bad);
+      expect(w.store.getDeployment('d-1')).toMatchObject({ status: 'Stopped', errorInformation: { code: 'ALARM_ACTIVE' } });
+    });
+
+    it('a StopDeployment that comes while the alarms are read before the start stops it there, before any command', async () => {
+      let answer: (r: AlarmReading) => void = () => {};
+      w.alarms!.close();
+      w.engine.stop();
+      w.store.close();
+      w = world(dir, w.clock, { name: 'CloudWatch', states: () => new Promise((resolve) => (answer = resolve)) });
+      for (const h of HOSTS) w.engine.agentConnected(h, []);
+      seed(w);
+      w.store.putGroup({ ...w.store.getGroupById('gid')!, extra: cpu });
+      w.engine.start();
+      expect(w.engine.stopRequested('d-1', false)).toBe('Pending');
+      answer({ ok: true, states: new Map([['cpu', 'ALARM']]) }); // an alarm too: the request came first
+      await settle();
+      expect(w.sent).toEqual([]);
+      expect(w.store.getDeployment('d-1')).toMatchObject({ status: 'Stopped', errorInformation: { code: 'MANUAL_STOP' } });
+      expect(w.store.getDeployment('d-1')!.alarmStop).toBeUndefined();
+      expect(w.store.listTargets('d-1').map((t) => t.status)).toEqual(['Skipped', 'Skipped', 'Skipped']);
+    });
+
+    it('a StopDeployment already winding down is not turned into an alarm stop', async () => {
+      seed(w);
+      w.store.putGroup({ ...w.store.getGroupById('gid')!, extra: cpu });
+      w.engine.start();
+      await settle();
+      w.engine.stopRequested('d-1', false);
+      setState('ALARM');
+      w.clock.advance(ALARM_POLL_MS);
+      await settle();
+      answerAll(w, () => bad);
+      expect(w.store.getDeployment('d-1')).toMatchObject({ status: 'Stopped', errorInformation: { code: 'MANUAL_STOP' } });
+      expect(w.store.getDeployment('d-1')!.alarmStop).toBeUndefined();
     });
   });
 });

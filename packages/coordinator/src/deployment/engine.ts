@@ -21,7 +21,7 @@ import type { BlobStore } from '../artifacts/blob-store.js';
 import type { DeploymentEngine } from '../api/context.js';
 import { newDeploymentId, newUuid } from '../ids.js';
 import type { FleetEffect, FleetStep } from './fleet-plan.js';
-import { onStop, onTargetResult, orderTargets, startFleet } from './fleet-plan.js';
+import { onStop, onTargetResult, orderTargets, startFleet, stopUnstarted } from './fleet-plan.js';
 import type { EventOutcome } from './instance-lifecycle.js';
 import { finishEvent, newTarget, skipTarget, startNextEvent } from './instance-lifecycle.js';
 import { groupInstances, healthOf } from './targets.js';
@@ -29,6 +29,7 @@ import { outcomeMessage } from './outcome-messages.js';
 import { decideRollback } from './rollback.js';
 import type { DeploymentEvent, DeploymentEventListener } from './events.js';
 import { revisionKey } from '../api/operations/revision-location.js';
+import type { AlarmStop, AlarmWatch } from '../alarms/alarm-watch.js';
 
 /** AgentLink is what the engine needs from the agent server. */
 export interface AgentLink {
@@ -68,6 +69,8 @@ export interface EngineDeps {
   config: CoordinatorConfig;
   agents: AgentLink;
   log: Logger;
+  /** Alarm monitoring; without it no deployment watches alarms. */
+  alarms?: AlarmWatch;
 }
 
 /** SWEEP_MS is how often deadlines and agent grace periods are checked. */
@@ -87,7 +90,7 @@ interface Outbox {
 
 /** createEngine builds the engine; call start() once the agent server can send. */
 export function createEngine(deps: EngineDeps): Engine {
-  const { store, clock, config, agents, log } = deps;
+  const { store, clock, config, agents, log, alarms } = deps;
   /** Open commands by id: the engine's working copy of the store's open rows. */
   const open = new Map<string, CommandRecord>();
   /** Instances whose agent is not connected, and when their running events fail if it stays away. */
@@ -220,7 +223,7 @@ export function createEngine(deps: EngineDeps): Engine {
       ...deployment,
       status,
       completeTime: now,
-      ...(errorCode === undefined ? {} : { errorInformation: { code: errorCode, message: outcomeMessage(errorCode as never, minimum, total) } }),
+      ...(errorCode === undefined ? {} : { errorInformation: { code: errorCode, message: errorCode === 'ALARM_ACTIVE' && deployment.alarmStop !== undefined ? deployment.alarmStop.message : outcomeMessage(errorCode as never, minimum, total) } }),
     };
     const key = revisionKey(deployment.revision);
     // What each instance now is, for the group's scheduling order and its auto-updates.
@@ -286,8 +289,18 @@ export function createEngine(deps: EngineDeps): Engine {
     return rollback.deploymentId;
   }
 
-  /** Starts a Created deployment: orders its targets and releases the first batch. */
+  /** Starts a Created deployment, once alarm monitoring (if any) has had its first look at its alarms. */
   function begin(deploymentId: string): void {
+    if (alarms === undefined) return startDeployment(deploymentId, undefined);
+    alarms.beforeStart(deploymentId, (stop) => startDeployment(deploymentId, stop));
+  }
+
+  /**
+   * Orders a Created deployment's targets and releases the first batch, then has its alarms watched;
+   * with an alarm already firing (`alarmStop`), or a StopDeployment that came while the alarms were
+   * read, it skips every instance and ends Stopped instead.
+   */
+  function startDeployment(deploymentId: string, alarmStop: AlarmStop | undefined): void {
     act('start deployment', (out) => {
       const deployment = store.getDeployment(deploymentId);
       if (deployment === undefined || deployment.status !== 'Created') return;
@@ -297,10 +310,27 @@ export function createEngine(deps: EngineDeps): Engine {
       const currentKey = group?.targetRevision === undefined ? undefined : revisionKey(group.targetRevision);
       const ordered = orderTargets(targets.map((t) => healthOf(t.targetId, health.find((h) => h.instanceName === t.targetId), currentKey)));
       const minimum = minimumHealthyCount(deployment.minimumHealthyHosts, ordered.length);
-      const started: DeploymentRecord = { ...deployment, status: 'InProgress', startTime: clock.now() };
+      const alarm = deployment.stopRequested === undefined ? alarmStop : undefined; // the first stop wins
+      const started: DeploymentRecord = { ...deployment, status: 'InProgress', startTime: clock.now(), ...(alarm === undefined ? {} : { alarmStop: { at: clock.now(), message: alarm.message } }) };
       out.events.push({ type: 'deployment', deploymentId, status: 'InProgress', at: clock.now() });
-      applyStep(started, startFleet(ordered, minimum), out);
+      const stopCode = deployment.stopRequested !== undefined ? 'MANUAL_STOP' : alarm?.code;
+      applyStep(started, stopCode === undefined ? startFleet(ordered, minimum) : stopUnstarted(ordered, minimum, stopCode), out);
       log.info({ deploymentId, targets: ordered.length, minimumHealthy: minimum }, 'deployment started');
+    });
+    watchAlarms(deploymentId);
+  }
+
+  /** Hands a running deployment to alarm monitoring (again, after a restart). */
+  function watchAlarms(deploymentId: string): void {
+    if (alarms !== undefined && store.getDeployment(deploymentId)?.status === 'InProgress') alarms.watch(deploymentId, (stop) => stopForAlarm(deploymentId, stop));
+  }
+
+  /** Stops a running deployment as StopDeployment does, recording that an alarm did it (for the message and the rollback rule). */
+  function stopForAlarm(deploymentId: string, stop: AlarmStop): void {
+    act('alarm stop', (out) => {
+      const deployment = store.getDeployment(deploymentId);
+      if (deployment?.plan === undefined || deployment.status !== 'InProgress' || deployment.plan.ending === 'stopping') return;
+      applyStep({ ...deployment, alarmStop: { at: clock.now(), message: stop.message } }, onStop(deployment.plan, stop.code), out);
     });
   }
 
@@ -412,7 +442,10 @@ export function createEngine(deps: EngineDeps): Engine {
       // and the admission rate: each instance with work gets the longer restart grace before it counts as gone.
       const restartGraceMs = Math.max(config.agentGraceSeconds, config.restartGraceSeconds) * 1000;
       for (const c of open.values()) goneAt.set(c.instanceName, now + restartGraceMs);
-      for (const d of store.activeDeployments()) if (d.status === 'Created') begin(d.deploymentId);
+      for (const d of store.activeDeployments()) {
+        if (d.status === 'Created') begin(d.deploymentId);
+        else watchAlarms(d.deploymentId);
+      }
       sweepTimer = clock.setTimeout(sweep, SWEEP_MS);
       scheduleReconcile();
     },
@@ -431,6 +464,11 @@ export function createEngine(deps: EngineDeps): Engine {
       let status: 'Pending' | 'Succeeded' = 'Succeeded';
       act('stop deployment', (out) => {
         const deployment = store.getDeployment(deploymentId);
+        if (deployment?.status === 'Created' && deployment.stopRequested === undefined) {
+          // Not started yet (its alarms are being read): it is stopped as it starts.
+          store.putDeployment({ ...deployment, stopRequested: { at: clock.now(), autoRollbackEnabled } });
+          status = 'Pending';
+        }
         if (deployment === undefined || deployment.plan === undefined) return;
         const stopped: DeploymentRecord = { ...deployment, stopRequested: { at: clock.now(), autoRollbackEnabled } };
         const next = applyStep(stopped, onStop(deployment.plan), out);
@@ -495,6 +533,6 @@ export function createEngine(deps: EngineDeps): Engine {
  * none of its progress: used for rollbacks and for instances that join a group.
  */
 function copyDeployment(source: DeploymentRecord, over: Pick<DeploymentRecord, 'deploymentId' | 'creator' | 'createTime' | 'minimumHealthyHosts'> & Partial<DeploymentRecord>): DeploymentRecord {
-  const { plan: _plan, stopRequested: _stop, errorInformation: _error, startTime: _start, completeTime: _complete, rollbackInfo: _rollback, previousRevision: _previous, autoRollbackConfiguration: _auto, ...kept } = source;
+  const { plan: _plan, stopRequested: _stop, alarmStop: _alarm, errorInformation: _error, startTime: _start, completeTime: _complete, rollbackInfo: _rollback, previousRevision: _previous, autoRollbackConfiguration: _auto, ...kept } = source;
   return { ...kept, status: 'Created', updateOutdatedInstancesOnly: false, deploymentStatusMessages: [], ...over };
 }

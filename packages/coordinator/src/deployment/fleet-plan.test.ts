@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { minimumHealthyCount } from '@fleetdeploy/shared';
 import type { MinimumHealthyHosts } from '@fleetdeploy/shared';
-import { countTargets, onStop, onTargetResult, orderTargets, startFleet } from './fleet-plan.js';
+import { countTargets, onStop, onTargetResult, orderTargets, startFleet, stopUnstarted } from './fleet-plan.js';
 import type { FleetEffect, FleetPlan, FleetStep } from './fleet-plan.js';
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `i-${i + 1}`);
@@ -95,6 +95,24 @@ describe('fleet plan: stop and redelivery', () => {
     step = onTargetResult(step.plan, 'i-3', 'Failed');
     expect(step.effects).toEqual([{ type: 'finish', status: 'Stopped', errorCode: 'MANUAL_STOP' }]);
     expect(onStop(step.plan).effects).toEqual([]);
+  });
+
+  it('an alarm stop winds down as a requested stop does and ends Stopped with ALARM_ACTIVE; a later request changes nothing', () => {
+    let step = startFleet(ids(4), 3); // OneAtATime: i-1 in flight
+    step = onStop(step.plan, 'ALARM_ACTIVE');
+    expect(step.effects).toEqual([{ type: 'cancelTarget', id: 'i-1' }, { type: 'skipTarget', id: 'i-2' }, { type: 'skipTarget', id: 'i-3' }, { type: 'skipTarget', id: 'i-4' }]);
+    expect(onStop(step.plan).effects).toEqual([]); // the first stop wins
+    step = onTargetResult(step.plan, 'i-1', 'Failed');
+    expect(step.effects).toEqual([{ type: 'finish', status: 'Stopped', errorCode: 'ALARM_ACTIVE' }]);
+    expect(step.plan).toMatchObject({ status: 'Stopped', errorCode: 'ALARM_ACTIVE' });
+  });
+
+  it('stopUnstarted skips every instance and ends Stopped at once, even with no instances', () => {
+    expect(stopUnstarted(ids(3), 2, 'ALARM_ACTIVE')).toEqual({
+      plan: { status: 'Stopped', minimumHealthy: 2, targets: ids(3).map((id) => ({ id, status: 'Skipped' })), errorCode: 'ALARM_ACTIVE' },
+      effects: [{ type: 'skipTarget', id: 'i-1' }, { type: 'skipTarget', id: 'i-2' }, { type: 'skipTarget', id: 'i-3' }, { type: 'finish', status: 'Stopped', errorCode: 'ALARM_ACTIVE' }],
+    });
+    expect(stopUnstarted([], 0, 'ALARM_ACTIVE').effects).toEqual([{ type: 'finish', status: 'Stopped', errorCode: 'ALARM_ACTIVE' }]);
   });
 
   it('ignores a result for an instance that is not in flight', () => {

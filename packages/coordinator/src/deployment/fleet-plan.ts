@@ -13,6 +13,9 @@
  *        │ ──every target final──────────▶ Succeeded if succeeded ≥ minimum and ≥ 1, else Failed (HEALTH_CONSTRAINTS)
  *        │ ──failed ≥ budget, work left──▶ failing: pending → Skipped, in-flight finish ──▶ Failed (HEALTH_CONSTRAINTS)
  *        │ ──stop───────────────────────▶ stopping: pending → Skipped, in-flight cancelled ──▶ Stopped (MANUAL_STOP)
+ *        │ ──alarm──────────────────────▶ the same, ending Stopped (ALARM_ACTIVE)
+ *
+ *   stopUnstarted (an alarm already firing at the start) ──▶ every target Skipped ──▶ Stopped (ALARM_ACTIVE)
  *
  * This is the reference model of codedeploy-semantics.md §8.3; it reproduces every documented
  * example, including OneAtATime's exception for the last instance (minimum = total − 1, so only the
@@ -26,7 +29,10 @@ export type TargetStatus = 'Pending' | 'InProgress' | 'Succeeded' | 'Failed' | '
 export type FleetStatus = 'InProgress' | 'Succeeded' | 'Failed' | 'Stopped';
 
 /** FleetErrorCode is CodeDeploy's ErrorInformation.code for how a deployment ended badly. */
-export type FleetErrorCode = 'NO_INSTANCES' | 'HEALTH_CONSTRAINTS' | 'HEALTH_CONSTRAINTS_INVALID' | 'MANUAL_STOP';
+export type FleetErrorCode = 'NO_INSTANCES' | 'HEALTH_CONSTRAINTS' | 'HEALTH_CONSTRAINTS_INVALID' | StopCode;
+
+/** StopCode is why a deployment was stopped: a StopDeployment request, or alarm monitoring. */
+export type StopCode = 'MANUAL_STOP' | 'ALARM_ACTIVE';
 
 /** TargetPlan is one instance's place in the plan. */
 export interface TargetPlan {
@@ -95,13 +101,23 @@ export function onTargetResult(plan: FleetPlan, id: string, outcome: 'Succeeded'
 }
 
 /**
- * onStop handles StopDeployment: nothing new starts, pending instances are skipped, in-flight ones
- * are cancelled, and the deployment is Stopped once they have all reported.
+ * onStop handles StopDeployment (or an alarm, with code ALARM_ACTIVE): nothing new starts, pending
+ * instances are skipped, in-flight ones are cancelled, and the deployment is Stopped with `code`
+ * once they have all reported. The first stop wins; a second one changes nothing.
  */
-export function onStop(plan: FleetPlan): FleetStep {
+export function onStop(plan: FleetPlan, code: StopCode = 'MANUAL_STOP'): FleetStep {
   if (plan.status !== 'InProgress' || plan.ending === 'stopping') return { plan, effects: [] };
   const effects: FleetEffect[] = plan.targets.filter((t) => t.status === 'InProgress').map((t) => ({ type: 'cancelTarget', id: t.id }));
-  return advance({ ...plan, ending: 'stopping', errorCode: 'MANUAL_STOP' }, effects);
+  return advance({ ...plan, ending: 'stopping', errorCode: code }, effects);
+}
+
+/**
+ * stopUnstarted is a deployment stopped before any instance started (an alarm that already fires
+ * when it begins): every target is Skipped and it ends Stopped with `code`, whatever the fleet.
+ */
+export function stopUnstarted(targetIds: readonly string[], minimumHealthy: number, code: StopCode): FleetStep {
+  const targets = targetIds.map((id) => ({ id, status: 'Pending' as const }));
+  return advance({ status: 'InProgress', minimumHealthy, targets, ending: 'stopping', errorCode: code }, []);
 }
 
 /** advance starts what the budget allows, or winds the deployment down, and finishes it when all is final. */
@@ -129,7 +145,7 @@ function advance(plan: FleetPlan, effects: FleetEffect[]): FleetStep {
   }
   const final = countTargets(next);
   if (final.InProgress > 0 || final.Pending > 0) return { plan: next, effects };
-  if (next.ending === 'stopping') return finish(next, 'Stopped', 'MANUAL_STOP', effects);
+  if (next.ending === 'stopping') return finish(next, 'Stopped', next.errorCode === 'ALARM_ACTIVE' ? 'ALARM_ACTIVE' : 'MANUAL_STOP', effects);
   const healthy = final.Succeeded >= next.minimumHealthy && final.Succeeded >= 1;
   return healthy && next.ending === undefined ? finish(next, 'Succeeded', undefined, effects) : finish(next, 'Failed', 'HEALTH_CONSTRAINTS', effects);
 }

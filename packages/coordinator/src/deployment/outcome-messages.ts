@@ -12,6 +12,8 @@ export function outcomeMessage(code: FleetErrorCode | 'AGENT_ISSUE', minimumHeal
       return `Too many instances failed: at least ${minimumHealthy} of ${total} had to end healthy (see each instance's lifecycle events for the cause)`;
     case 'MANUAL_STOP':
       return 'The deployment was stopped by a StopDeployment request';
+    case 'ALARM_ACTIVE': // the engine gives the alarms' own message (DeploymentRecord.alarmStop); this is the fallback
+      return 'The deployment was stopped by alarm monitoring';
     case 'AGENT_ISSUE':
       return 'The agent on an instance stopped answering';
   }

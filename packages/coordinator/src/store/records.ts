@@ -131,6 +131,8 @@ export interface DeploymentRecord {
   rollbackInfo?: { rollbackDeploymentId?: string; rollbackTriggeringDeploymentId?: string; rollbackMessage?: string };
   /** Set by StopDeployment; the driver acts on it. */
   stopRequested?: { at: number; autoRollbackEnabled: boolean };
+  /** Set when alarm monitoring stopped the deployment: why (ErrorInformation.message), for the DEPLOYMENT_STOP_ON_ALARM rollback. */
+  alarmStop?: { at: number; message: string };
   deploymentStatusMessages: string[];
 }
 

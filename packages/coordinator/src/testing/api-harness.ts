@@ -49,7 +49,7 @@ export function createRecordingEngine(): RecordingEngine {
   };
 }
 
-/** RecordingIdentities is an {@link InstanceIdentities} that records its calls and mints `token-<name>`. */
+/** RecordingIdentities is an {@link InstanceIdentities} that records its calls, mints `token-<name>` and enrols on 7182. */
 export interface RecordingIdentities extends InstanceIdentities {
   readonly calls: { call: 'registered' | 'deregistered'; instanceName: string }[];
 }
@@ -64,6 +64,7 @@ export function createRecordingIdentities(): RecordingIdentities {
       return `token-${instanceName}`;
     },
     deregistered: (instanceName) => void calls.push({ call: 'deregistered', instanceName }),
+    enrolmentPort: () => 7182,
   };
 }
 

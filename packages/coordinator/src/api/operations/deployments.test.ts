@@ -67,6 +67,7 @@ describe('deployment operations', () => {
     ['a non-boolean updateOutdatedInstancesOnly', { updateOutdatedInstancesOnly: 1 }, 'InvalidUpdateOutdatedInstancesOnlyValueException'],
     ['a long description', { description: 'x'.repeat(257) }, 'DescriptionTooLongException'],
     ['blue/green target instances', { targetInstances: { tagFilters: [] } }, 'InvalidTargetInstancesException'],
+    ['an overrideAlarmConfiguration (not supported yet)', { overrideAlarmConfiguration: { enabled: false } }, 'InvalidAlarmConfigException'],
   ])('CreateDeployment refuses %s and stores nothing', async (_what, over, type) => {
     const r = await create(over);
     expect(r.status).toBe(400);

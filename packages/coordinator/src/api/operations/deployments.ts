@@ -227,6 +227,10 @@ export const deploymentOperations = {
     if (optionalObject(input, 'targetInstances', 'InvalidTargetInstancesException') !== undefined) {
       throw new ApiError('InvalidTargetInstancesException', 'targetInstances is for blue/green deployments, which this coordinator does not run yet');
     }
+    // Refused rather than ignored: a caller who turns alarms off for one deployment must not find them on.
+    if (optionalObject(input, 'overrideAlarmConfiguration', 'InvalidAlarmConfigException') !== undefined) {
+      throw new ApiError('InvalidAlarmConfigException', "overrideAlarmConfiguration is not supported yet; change the deployment group's alarmConfiguration with UpdateDeploymentGroup instead");
+    }
 
     const github = await fetchGitHubBundle(ctx, input, applicationName, groupName);
     const timeouts = await bundleTimeouts(ctx, input.revision, github);

@@ -18,9 +18,9 @@ describe('on-premises instance operations', () => {
     h.ok('RegisterOnPremisesInstance', { instanceName: name, ...arn });
 
   describe('RegisterOnPremisesInstance', () => {
-    it("answers with the new instance's enrolment token, and deregistering revokes its identity", async () => {
+    it("answers with the new instance's enrolment token and the enrolment port, and deregistering revokes its identity", async () => {
       const identities = h.ctx.identities as RecordingIdentities;
-      expect(await register('web-1')).toEqual({ enrolmentToken: 'token-web-1' });
+      expect(await register('web-1')).toEqual({ enrolmentToken: 'token-web-1', enrolmentPort: 7182 });
       expect((await h.refused('RegisterOnPremisesInstance', { instanceName: 'web-1', iamUserArn: USER })).type).toBe('InstanceNameAlreadyRegisteredException');
       await h.ok('DeregisterOnPremisesInstance', { instanceName: 'web-1' });
       expect(identities.calls).toEqual([

@@ -94,9 +94,10 @@ export const instanceOperations = {
       ctx.store.putInstance(record);
     });
     ctx.engine.fleetChanged();
-    // Not in CodeDeploy's response shape: the SDKs and the AWS CLI drop it (`aws --debug` shows it);
-    // the same token is in <dataDir>/enrolment/<name>.token on the coordinator's host.
-    return { enrolmentToken: ctx.identities.registered(name) };
+    // Not in CodeDeploy's response shape: the SDKs and the AWS CLI drop them (`aws --debug` shows
+    // them; `fleetdeploy instance register` reads them); the same token is in
+    // <dataDir>/enrolment/<name>.token on the coordinator's host.
+    return { enrolmentToken: ctx.identities.registered(name), enrolmentPort: ctx.identities.enrolmentPort() };
   },
 
   DeregisterOnPremisesInstance(input: Input, ctx: ApiContext) {

@@ -1,0 +1,56 @@
+/**
+ * Running the built `fleetdeploy` command as a user would: its own process, with only the AWS
+ * environment a user has (the coordinator's admin-credentials file and an endpoint), never through
+ * a terminal, and checking its one-line errors.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect } from 'vitest';
+import { REPO_ROOT } from './coordinator.js';
+import type { CoordinatorProcess } from './coordinator.js';
+
+export const CLI_BIN = path.join(REPO_ROOT, 'packages/cli/bin/fleetdeploy.js');
+
+/** CliRun is one finished run of the CLI. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * userEnvironment is what an operator of `coordinator` has: HOME and an empty AWS config in `dir`,
+ * the admin key as the shared-credentials file, and FLEETDEPLOY_ENDPOINT.
+ */
+export function userEnvironment(coordinator: CoordinatorProcess, dir: string): NodeJS.ProcessEnv {
+  fs.writeFileSync(path.join(dir, 'config'), '');
+  return {
+    PATH: process.env.PATH,
+    HOME: dir,
+    AWS_CONFIG_FILE: path.join(dir, 'config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(coordinator.dataDir, 'admin-credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    FLEETDEPLOY_ENDPOINT: coordinator.apiUrl,
+  };
+}
+
+/** runCli runs `fleetdeploy args` with exactly `env`, in `cwd`. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv, cwd: string, timeoutMs = 60_000): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI_BIN, ...args], { env, cwd, timeout: timeoutMs }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** expectOneErrorLine checks a failed run printed exactly one ERROR line matching `pattern`, and no stack. */
+export function expectOneErrorLine(r: CliRun, pattern: RegExp): void {
+  expect(r.code, r.stdout + r.stderr).not.toBe(0);
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^ERROR: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
