@@ -9,9 +9,10 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { APP, FleetWorld } from './fleet-world.js';
 import { REPO_ROOT } from '../harness/coordinator.js';
+import { describeWithTools } from '../harness/system-tools.js';
 
 const world = new FleetWorld();
 const GROUP = 'stop-fails';
@@ -28,16 +29,17 @@ function fleetdeploy(args: string[]): Promise<string> {
   return new Promise((resolve) => execFile(process.execPath, [CLI_BIN, ...args], { env }, (_err, stdout, stderr) => resolve(stdout + stderr)));
 }
 
-beforeAll(async () => {
-  await world.start(1);
-  await world.group(GROUP, 'CodeDeployDefault.OneAtATime');
-  // Given revision A is on the host, and its ApplicationStop script always fails
-  const a = await world.deploy(GROUP, await world.upload(revision('A', 'echo cannot stop >&2\nexit 1')));
-  expect((await world.finished(a)).status, await world.failures(a)).toBe('Succeeded');
-}, 90_000);
-afterAll(() => world.stop());
 
-describe('a failing ApplicationStop of the installed revision', () => {
+describeWithTools(['aws'], 'a failing ApplicationStop of the installed revision', () => {
+  beforeAll(async () => {
+    await world.start(1);
+    await world.group(GROUP, 'CodeDeployDefault.OneAtATime');
+    // Given revision A is on the host, and its ApplicationStop script always fails
+    const a = await world.deploy(GROUP, await world.upload(revision('A', 'echo cannot stop >&2\nexit 1')));
+    expect((await world.finished(a)).status, await world.failures(a)).toBe('Succeeded');
+  }, 90_000);
+  afterAll(() => world.stop());
+
   it('fails the instance without ignoreApplicationStopFailures: later events Skipped, the files untouched', async () => {
     const id = await world.deploy(GROUP, await world.upload(revision('B', 'exit 0')));
     const d = await world.finished(id);

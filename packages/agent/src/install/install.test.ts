@@ -339,7 +339,7 @@ describe('permissions', () => {
     expect(acl).toMatch(/^other::---$/m);
   });
 
-  it('keeps the mode the AppSpec asked for when a named ACL entry grants more, as the AWS agent does (the mask is the group bits)', async () => {
+  itWithTools(['setfacl', 'getfacl'], 'keeps the mode the AppSpec asked for when a named ACL entry grants more, as the AWS agent does (the mask is the group bits)', async () => {
     const { execFileSync } = await import('node:child_process');
     await deploy(bundle, appSpec({ files: withDest(), permissions: [permission(`${dest}/app/top.txt`, { mode: '640', acls: ['user:nobody:rwx'], types: ['file'] })] }));
     expect(mode('app/top.txt')).toBe('640');
@@ -348,7 +348,7 @@ describe('permissions', () => {
     expect(acl).toMatch(/^mask::r--$/m);
   });
 
-  it('gives a directory the default mask of its default group entry', async () => {
+  itWithTools(['setfacl', 'getfacl'], 'gives a directory the default mask of its default group entry', async () => {
     const { execFileSync } = await import('node:child_process');
     await deploy(bundle, appSpec({ files: withDest(), permissions: [permission(`${dest}/app`, { mode: '750', acls: ['default:user:nobody:rwx'], types: ['directory'] })] }));
     const acl = execFileSync('getfacl', ['-c', `${dest}/app/sub`], { encoding: 'utf8' });
