@@ -48,7 +48,7 @@ describeWithTools(['aws'], 'aws deploy push against a coordinator', () => {
   }, 60_000);
   afterAll(async () => {
     await coordinator?.stop();
-    fs.rmSync(work, { recursive: true, force: true });
+    if (work !== undefined) fs.rmSync(work, { recursive: true, force: true });
   });
 
   /** withConfig is the CLI environment with its own config file holding `text`. */
