@@ -30,8 +30,8 @@ afterEach(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-function run(config: string): { child: ChildProcess; exited: Promise<{ code: number | null; stderr: string }> } {
-  const child = spawn(process.execPath, [bin, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+function run(config: string, env: NodeJS.ProcessEnv = {}): { child: ChildProcess; exited: Promise<{ code: number | null; stderr: string }> } {
+  const child = spawn(process.execPath, [bin, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   children.push(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -82,6 +82,66 @@ describe('fleetdeploy-agent run', () => {
     const lines = stderr.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; commandId?: string });
     expect(lines.map((l) => l.msg)).toContain('signal received, stopping');
     expect(lines.some((l) => l.commandId === 'c-ai')).toBe(true);
+  });
+
+  it('gives hook scripts FLEETDEPLOY_DESTINATION_ROOT when destination_root is set, whatever its own environment holds', async () => {
+    const files = path.join(work, 'files');
+    const config = path.join(work, 'agent.yml');
+    fs.writeFileSync(config, `root_dir: ${work}/root\ncoordinator: ${fake.address}\ninstance_name: sim-1\ndestination_root: ${files}\nplaintext: true\n`);
+    const bytes = revisionTar({
+      'appspec.yml': 'version: 0.0\nos: linux\nfiles:\n  - source: app\n    destination: /srv/app\nhooks:\n  AfterInstall:\n    - location: scripts/where.sh\n',
+      'app/index.html': 'hi',
+      'scripts/where.sh': '#!/bin/sh\necho "$FLEETDEPLOY_DESTINATION_ROOT" > "$FLEETDEPLOY_DESTINATION_ROOT/srv/app/root-seen"\n',
+    });
+    const agent = run(config, { FLEETDEPLOY_DESTINATION_ROOT: '/somewhere/else' });
+    await eventually(() => expect(fake.hellos).toHaveLength(1), 10_000);
+    fake.serveBundle('c-dl', { bytes });
+    for (const [id, event] of [['c-dl', 'DownloadBundle'], ['c-in', 'Install'], ['c-ai', 'AfterInstall']] as const) {
+      fake.command(lifecycleCommand(id, event, bytes));
+      await eventually(() => expect(fake.results().filter((r) => r.commandId === id).map((r) => r.status)).toEqual(['COMMAND_STATUS_SUCCEEDED']), 10_000);
+    }
+    expect(fs.readFileSync(path.join(files, 'srv/app/root-seen'), 'utf8')).toBe(`${files}\n`);
+    agent.child.kill('SIGTERM');
+    expect((await agent.exited).code).toBe(0);
+  });
+
+  it('writes its log to <log_dir>/codedeploy-agent.log as well as standard error, and reopens it on SIGHUP', async () => {
+    const logDir = path.join(work, 'logs');
+    const logFile = path.join(logDir, 'codedeploy-agent.log');
+    const config = path.join(work, 'agent.yml');
+    fs.writeFileSync(config, `:root_dir: ${work}/root\n:log_dir: '${logDir}/'\n:coordinator: ${fake.address}\ninstance_name: log-host\nplaintext: true\n`);
+    const messages = (file: string) => fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg);
+    const agent = run(config);
+    await eventually(() => expect(fake.hellos).toHaveLength(1), 10_000);
+    await eventually(() => expect(messages(logFile)).toContain('connected to coordinator'), 10_000);
+    expect(messages(logFile).slice(0, 2)).toEqual(['agent log file opened', 'agent daemon starting']);
+
+    // logrotate moves the file away, then signals the daemon
+    fs.renameSync(logFile, `${logFile}.1`);
+    agent.child.kill('SIGHUP');
+    await eventually(() => expect(fs.existsSync(logFile) && messages(logFile)).toEqual(['agent log file reopened']), 10_000);
+    const bytes = revisionTar({ 'appspec.yml': 'version: 0.0\nos: linux\n' });
+    fake.serveBundle('c-dl', { bytes });
+    fake.command(lifecycleCommand('c-dl', 'DownloadBundle', bytes));
+    await eventually(() => expect(messages(logFile)).toContain('event succeeded'), 10_000);
+    agent.child.kill('SIGTERM');
+    const { code, stderr } = await agent.exited;
+    expect(code).toBe(0);
+    expect(messages(logFile)).toContain('signal received, stopping');
+    expect(messages(logFile).at(-1)).toBe('agent daemon stopped');
+    expect(messages(`${logFile}.1`)).not.toContain('event succeeded');
+    // standard error got every line the two files got
+    const both = [...messages(`${logFile}.1`), ...messages(logFile)];
+    expect(stderr.trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(both);
+  });
+
+  it('prints one ERROR line and exits 1 when it cannot write in log_dir', async () => {
+    fs.writeFileSync(path.join(work, 'a-file'), '');
+    const config = path.join(work, 'agent.yml');
+    fs.writeFileSync(config, `root_dir: ${work}/root\nlog_dir: ${work}/a-file/logs\ncoordinator: ${fake.address}\nplaintext: true\n`);
+    const r = await run(config).exited;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`ERROR: cannot write the agent log ${work}/a-file/logs/codedeploy-agent.log (log_dir): ENOTDIR\n`);
   });
 
   it('prints one ERROR line and exits 1 for a configuration without coordinator or with a bad key', async () => {

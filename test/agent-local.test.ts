@@ -125,6 +125,27 @@ describe('fleetdeploy-agent local', () => {
   });
 });
 
+describe('fleetdeploy-agent local with destination_root', () => {
+  const where = '#!/bin/sh\necho "${FLEETDEPLOY_DESTINATION_ROOT-unset}" > "$OUT"\n';
+
+  it('gives hook scripts FLEETDEPLOY_DESTINATION_ROOT when the configuration sets destination_root', () => {
+    const files = path.join(work, 'files');
+    fs.appendFileSync(conf, `destination_root: ${files}\n`);
+    const rev = bundle({ 'appspec.yml': appspec('hooks:\n  AfterInstall:\n    - location: where.sh\n').replace('DEST', '/srv/app'), 'app/a.txt': 'A', 'where.sh': where });
+    const r = spawnSync(process.execPath, [AGENT_CLI, 'local', '--agent-configuration-file', conf, '--bundle-location', rev], { cwd: work, encoding: 'utf8', env: { ...process.env, OUT: `${work}/seen` } });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(fs.readFileSync(`${files}/srv/app/a.txt`, 'utf8')).toBe('A');
+    expect(fs.readFileSync(`${work}/seen`, 'utf8')).toBe(`${files}\n`);
+  });
+
+  it('leaves it unset without destination_root, even when the agent was started with it', () => {
+    const rev = bundle({ 'appspec.yml': appspec('hooks:\n  AfterInstall:\n    - location: where.sh\n').replace('DEST', `${work}/dest`), 'app/a.txt': 'A', 'where.sh': where });
+    const r = spawnSync(process.execPath, [AGENT_CLI, 'local', '--agent-configuration-file', conf, '--bundle-location', rev], { cwd: work, encoding: 'utf8', env: { ...process.env, OUT: `${work}/seen`, FLEETDEPLOY_DESTINATION_ROOT: '/stale' } });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(fs.readFileSync(`${work}/seen`, 'utf8')).toBe('unset\n');
+  });
+});
+
 describe('fleetdeploy-agent local --ignore-application-stop-failures', () => {
   it("carries on past a previous revision's failing ApplicationStop only when asked (RS-03)", () => {
     const spec = appspec('hooks:\n  ApplicationStop:\n    - location: stop.sh\n').replace('DEST', `${work}/dest`);

@@ -4,7 +4,7 @@
  * (`aws(coordinator, args)`), any key a test made, or, for a bare endpoint string (the in-process API
  * harness, which checks no signatures), well-formed dummies.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -59,8 +59,13 @@ export interface CliResult {
 
 /** aws runs `aws <args> --endpoint-url <endpoint>` signed with the target's key, and never throws for a non-zero exit. */
 export function aws(target: ApiTarget, args: string[], timeoutMs = 60_000): Promise<CliResult> {
+  return runAws([...args, '--endpoint-url', endpointOf(target)], cliEnvFor(target), timeoutMs);
+}
+
+/** runAws runs the CLI with exactly these arguments and this environment (no --endpoint-url added). */
+export function runAws(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(AWS_CLI, [...args, '--endpoint-url', endpointOf(target)], { env: cliEnvFor(target), timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(AWS_CLI, args, { env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       let json: unknown;
       try {
@@ -71,6 +76,26 @@ export function aws(target: ApiTarget, args: string[], timeoutMs = 60_000): Prom
       resolve({ code, stdout, stderr, json });
     });
   });
+}
+
+/** awsCliVersion is the version `aws --version` prints (`aws-cli/2.9.19 ...` gives 2.9.19), or undefined when the CLI does not run. */
+export function awsCliVersion(): string | undefined {
+  try {
+    return /^aws-cli\/(\d+\.\d+\.\d+)/.exec(execFileSync(AWS_CLI, ['--version'], { env: cliEnv, encoding: 'utf8' }))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * readsConfiguredEndpoints says whether a CLI of this version takes a service's endpoint from
+ * AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL and the profile's `endpoint_url` / `services` section:
+ * AWS CLI 2.13.0 and 1.29.0 brought them. An older one sends what it builds without --endpoint-url
+ * (such as `aws deploy push`'s upload) to AWS.
+ */
+export function readsConfiguredEndpoints(version: string): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major === 2 ? minor >= 13 : major === 1 ? minor >= 29 : major > 2;
 }
 
 /** codeDeployClient is @aws-sdk/client-codedeploy against a coordinator, signing with the target's key. */

@@ -4,6 +4,9 @@
  * never goes here: it has its own per-deployment scripts.log.
  */
 
+import fs from 'node:fs';
+import path from 'node:path';
+import { DeployError } from '@fleetdeploy/shared';
 import type { Logger as Logger_ } from 'pino';
 
 /** Logger is the part of pino's logger the agent uses, so tests and quiet runs can pass silentLogger. */
@@ -34,6 +37,43 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export async function createLogger(level: LogLevel, name = 'fleetdeploy-agent'): Promise<Logger> {
   const { pino } = await import('pino');
   return adapt(pino({ name, level }, pino.destination(2)));
+}
+
+/** DaemonLog is the daemon's logger and the hook that reopens its log file. */
+export interface DaemonLog {
+  log: Logger;
+  /** reopen opens the log file again by its name (after logrotate moved it); a no-op without a file. */
+  reopen(): void;
+}
+
+/**
+ * createDaemonLogger makes the daemon's logger: JSON lines on standard error, and, when `file` is
+ * given (`<log_dir>/codedeploy-agent.log`), the same lines appended to it as well, as Nomad's
+ * `log_file` adds to its console log. The folder is made if missing; a file that cannot be opened is
+ * a DeployError naming it and why, before anything runs.
+ */
+export async function createDaemonLogger(level: LogLevel, file: string | undefined, name = 'fleetdeploy-agent'): Promise<DaemonLog> {
+  const { pino } = await import('pino');
+  const stderr = pino.destination(2);
+  if (file === undefined) return { log: adapt(pino({ name, level }, stderr)), reopen: () => undefined };
+  checkWritable(file);
+  const toFile = pino.destination({ dest: file, append: true, sync: true });
+  const streams = pino.multistream([
+    { level, stream: stderr },
+    { level, stream: toFile },
+  ]);
+  return { log: adapt(pino({ name, level }, streams)), reopen: () => toFile.reopen() };
+}
+
+/** checkWritable makes the log's folder and opens the file for appending once, to fail early and clearly. */
+function checkWritable(file: string): void {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+    fs.closeSync(fs.openSync(file, 'a', 0o640));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new DeployError('UnknownError', `cannot write the agent log ${file} (log_dir): ${e.code ?? e.message}`);
+  }
 }
 
 type PinoLogger = Logger_;

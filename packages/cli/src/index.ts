@@ -5,7 +5,9 @@
 export { CliError, CliErrorCode, isCliError } from './cli-error.js';
 export { parseSimulateOptions, MAX_AGENTS } from './simulate/options.js';
 export type { SimulateOptions, RawSimulateOptions } from './simulate/options.js';
-export { startSimulation, DESTINATION_ROOT_ENV } from './simulate/simulation.js';
+export { startSimulation } from './simulate/simulation.js';
+/** DESTINATION_ROOT_ENV: the agent gives hook scripts its destination_root in this variable. */
+export { DESTINATION_ROOT_ENV } from '@fleetdeploy/shared';
 export type { Simulation, SimulationHooks } from './simulate/simulation.js';
 export { createApiClients, credentialLines, readAdminCredentials, SIM_REGION } from './simulate/credentials.js';
 export type { ApiClients, SimCredentials } from './simulate/credentials.js';

@@ -9,3 +9,4 @@ export { normaliseMode } from './appspec/permissions.js';
 export { LambdaHookEvents, EcsHookEvents } from './appspec/function-hooks.js';
 export * from './deployment/configs.js';
 export * from './backoff.js';
+export * from './destination-root.js';

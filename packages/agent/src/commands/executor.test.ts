@@ -153,6 +153,11 @@ describe('hookEnvironment', () => {
     expect(hookEnvironment('X', spec('', 'd-1', { revision: { type: 'GitHub', repository: 'a/b', commitId: 'abc', bundleType: 'tar' } })).BUNDLE_COMMIT).toBe('abc');
     expect(Object.keys(hookEnvironment('X', spec('/r', 'd-1'))).filter((k) => k.startsWith('BUNDLE_'))).toEqual([]);
   });
+  it('sets FLEETDEPLOY_DESTINATION_ROOT to the destination_root, and removes an inherited one without it', () => {
+    expect(hookEnvironment('X', spec('/r', 'd-1'), '/sim/web-1').FLEETDEPLOY_DESTINATION_ROOT).toBe('/sim/web-1');
+    const env = hookEnvironment('X', spec('/r', 'd-1'));
+    expect('FLEETDEPLOY_DESTINATION_ROOT' in env && env.FLEETDEPLOY_DESTINATION_ROOT === undefined).toBe(true);
+  });
 });
 
 describe('executeEvent logging', () => {

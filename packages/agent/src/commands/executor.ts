@@ -145,7 +145,7 @@ async function runHook(event: string, spec: DeploymentSpec, deploymentRoot: stri
       event,
       scripts: selected.scripts,
       archiveDir: layout.archiveDir(selected.revisionRoot),
-      env: hookEnvironment(event, spec),
+      env: hookEnvironment(event, spec, deps.config.destinationRoot),
       log,
       signal: deps.signal,
       killGraceMs: deps.config.scriptKillGraceMs,

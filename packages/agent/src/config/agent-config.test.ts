@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { daemonStateDir, defaultAgentConfig, parseAgentConfig, requireCoordinator } from './agent-config.js';
+import { agentLogFile, daemonStateDir, defaultAgentConfig, parseAgentConfig, requireCoordinator } from './agent-config.js';
 
 describe('parseAgentConfig', () => {
   it("reads the AWS agent's codedeployagent.yml with Ruby-symbol keys", () => {
@@ -7,6 +7,11 @@ describe('parseAgentConfig', () => {
     expect(c.rootDir).toBe('/w/root');
     expect(c.logDir).toBe('/w/log');
     expect(c.maxRevisions).toBe(3);
+  });
+  it("puts the daemon's log in log_dir as the AWS agent's codedeploy-agent.log, and nowhere without one", () => {
+    expect(agentLogFile(parseAgentConfig(":log_dir: '/var/log/aws/codedeploy-agent/'\n", 'a.yml'))).toBe('/var/log/aws/codedeploy-agent/codedeploy-agent.log');
+    expect(agentLogFile(parseAgentConfig('root_dir: /r\n', 'b.yml'))).toBeUndefined();
+    expect(() => parseAgentConfig('log_dir: logs\n', 'c.yml')).toThrow('c.yml: log_dir: expected an absolute path, got "logs"');
   });
   it('reads our own keys, bundle limits included', () => {
     const c = parseAgentConfig('root_dir: /r\nscript_kill_grace_seconds: 2\nbundle_limits:\n  max_entries: 10\n', 'ours.yml');

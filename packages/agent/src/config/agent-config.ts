@@ -11,7 +11,11 @@ import { defaultBundleLimits } from '../bundle/limits.js';
 /** AgentConfig is the validated, frozen configuration every agent module receives explicitly. */
 export interface AgentConfig {
   readonly rootDir: string;
-  readonly logDir: string;
+  /**
+   * Where the daemon writes its own log, `codedeploy-agent.log` (see {@link agentLogFile}); undefined
+   * when the file names no `log_dir`, and then the daemon logs to standard error only.
+   */
+  readonly logDir?: string;
   readonly maxRevisions: number;
   readonly enableDeploymentsLog: boolean;
   /** How long a timed-out script's process group has between SIGTERM and SIGKILL. */
@@ -44,7 +48,6 @@ export interface AgentConfig {
 /** defaultAgentConfig mirrors the AWS agent's shipped configuration file. */
 export const defaultAgentConfig: AgentConfig = Object.freeze({
   rootDir: '/opt/codedeploy-agent/deployment-root',
-  logDir: '/var/log/aws/codedeploy-agent',
   maxRevisions: 5,
   enableDeploymentsLog: true,
   scriptKillGraceMs: 5000,
@@ -61,6 +64,14 @@ export const defaultAgentConfig: AgentConfig = Object.freeze({
  */
 export function daemonStateDir(config: AgentConfig): string {
   return config.stateDir ?? path.join(config.rootDir, 'fleetdeploy-agent');
+}
+
+/** AGENT_LOG_NAME is the daemon log's file name in `log_dir`, the AWS agent's. */
+export const AGENT_LOG_NAME = 'codedeploy-agent.log';
+
+/** agentLogFile is the file the daemon writes its log to, or undefined when no `log_dir` is configured. */
+export function agentLogFile(config: AgentConfig): string | undefined {
+  return config.logDir === undefined ? undefined : path.join(config.logDir, AGENT_LOG_NAME);
 }
 
 /** tlsDir is where the agent's key, certificate and CA are kept: `tls_dir`, or `<state dir>/tls`. */
@@ -147,7 +158,6 @@ export function parseAgentConfig(text: string, source: string): AgentConfig {
 
   const config: AgentConfig = {
     rootDir: str('root_dir', defaultAgentConfig.rootDir),
-    logDir: str('log_dir', defaultAgentConfig.logDir),
     maxRevisions: int('max_revisions', defaultAgentConfig.maxRevisions, 1),
     enableDeploymentsLog: bool('enable_deployments_log', defaultAgentConfig.enableDeploymentsLog),
     scriptKillGraceMs: int('script_kill_grace_seconds', defaultAgentConfig.scriptKillGraceMs / 1000, 0) * 1000,
@@ -162,10 +172,12 @@ export function parseAgentConfig(text: string, source: string): AgentConfig {
   };
   const coordinator = optionalText('coordinator', 'host:port', isHostPort);
   const instanceName = optionalText('instance_name', 'an instance name (printable ASCII without spaces, at most 100 characters)', (v) => /^[\x21-\x7e]{1,100}$/.test(v));
+  const logDir = optionalText('log_dir', 'an absolute path', (v) => path.isAbsolute(v));
   const destinationRoot = optionalText('destination_root', 'an absolute path', (v) => path.isAbsolute(v));
   const stateDir = optionalText('state_dir', 'an absolute path', (v) => path.isAbsolute(v));
   const tls = optionalText('tls_dir', 'an absolute path', (v) => path.isAbsolute(v));
   Object.assign(config, {
+    ...(logDir === undefined ? {} : { logDir: path.resolve(logDir) }),
     ...(coordinator === undefined ? {} : { coordinator }),
     ...(instanceName === undefined ? {} : { instanceName }),
     ...(destinationRoot === undefined ? {} : { destinationRoot: path.resolve(destinationRoot) }),

@@ -4,6 +4,7 @@
 import { DeployError } from '@fleetdeploy/shared';
 import type { HookScript } from '@fleetdeploy/shared';
 import { runScript } from './run-script.js';
+import type { HookEnv } from './run-script.js';
 import type { ScriptLog } from './script-log.js';
 
 /** RunHookOptions are the inputs of {@link runHookScripts}. */
@@ -13,7 +14,7 @@ export interface RunHookOptions {
   /** The `deployment-archive` directory of the revision whose scripts run (section 3.4). */
   archiveDir: string;
   /** Variables added to the agent's environment for every script (LIFECYCLE_EVENT...). */
-  env: Record<string, string>;
+  env: HookEnv;
   log: ScriptLog;
   signal?: AbortSignal;
   /** Grace between SIGTERM and SIGKILL for a timed-out script; see runScript. */

@@ -16,13 +16,19 @@ import type { ScriptLog } from './script-log.js';
 /** DEFAULT_KILL_GRACE_MS is how long a timed-out script's process group gets between SIGTERM and SIGKILL. */
 export const DEFAULT_KILL_GRACE_MS = 5000;
 
+/**
+ * HookEnv is what a hook's scripts get on top of the agent's own environment: a string sets a
+ * variable, undefined removes one the agent inherited.
+ */
+export type HookEnv = Record<string, string | undefined>;
+
 /** RunScriptOptions are the inputs of {@link runScript}. */
 export interface RunScriptOptions {
   /** The revision's `deployment-archive` directory; `script.location` is relative to it. */
   archiveDir: string;
   script: HookScript;
   /** Variables added to the agent's own environment (LIFECYCLE_EVENT, DEPLOYMENT_ID...). */
-  env: Record<string, string>;
+  env: HookEnv;
   log: ScriptLog;
   /** Aborting stops the script like a timeout and fails with UnknownError. */
   signal?: AbortSignal;
@@ -61,7 +67,7 @@ export async function runScript(opts: RunScriptOptions): Promise<void> {
     path,
     ...(script.runas === undefined ? {} : { runas: script.runas }),
     ...(script.sudo ? { sudo: true } : {}),
-    env: { ...inheritedEnv(), ...opts.env },
+    env: scriptEnv(opts.env),
     onLine: (stream, line) => log.output(stream, line),
   });
   const runAs = script.runas === undefined ? '' : ` run as user ${script.runas}`;
@@ -124,9 +130,14 @@ async function makeExecutable(path: string): Promise<void> {
   await chmod(path, (mode & 0o7777) | 0o111);
 }
 
-function inheritedEnv(): Record<string, string> {
+/** scriptEnv is the agent's own environment with the hook's variables set or removed. */
+function scriptEnv(hookEnv: HookEnv): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  for (const [key, value] of Object.entries(hookEnv)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
   return env;
 }
 

@@ -334,9 +334,27 @@ describe('permissions', () => {
     await deploy(bundle, appSpec({ files: withDest(), permissions: [permission(`${dest}/app/top.txt`, { mode: '640', acls: ['user:nobody:rw-'], types: ['file'] })] }));
     const { execFileSync } = await import('node:child_process');
     const acl = execFileSync('getfacl', ['-c', `${dest}/app/top.txt`], { encoding: 'utf8' });
-    expect(acl).toMatch(/^user:nobody:rw-$/m);
+    expect(acl).toMatch(/^user:nobody:rw-\s+#effective:r--$/m);
     expect(acl).toMatch(/^user::rw-$/m);
     expect(acl).toMatch(/^other::---$/m);
+  });
+
+  itWithTools(['setfacl', 'getfacl'], 'keeps the mode the AppSpec asked for when a named ACL entry grants more, as the AWS agent does (the mask is the group bits)', async () => {
+    const { execFileSync } = await import('node:child_process');
+    await deploy(bundle, appSpec({ files: withDest(), permissions: [permission(`${dest}/app/top.txt`, { mode: '640', acls: ['user:nobody:rwx'], types: ['file'] })] }));
+    expect(mode('app/top.txt')).toBe('640');
+    const acl = execFileSync('getfacl', ['-c', `${dest}/app/top.txt`], { encoding: 'utf8' });
+    expect(acl).toMatch(/^user:nobody:rwx\s+#effective:r--$/m);
+    expect(acl).toMatch(/^mask::r--$/m);
+  });
+
+  itWithTools(['setfacl', 'getfacl'], 'gives a directory the default mask of its default group entry', async () => {
+    const { execFileSync } = await import('node:child_process');
+    await deploy(bundle, appSpec({ files: withDest(), permissions: [permission(`${dest}/app`, { mode: '750', acls: ['default:user:nobody:rwx'], types: ['directory'] })] }));
+    const acl = execFileSync('getfacl', ['-c', `${dest}/app/sub`], { encoding: 'utf8' });
+    expect(acl).toMatch(/^default:user:nobody:rwx\s+#effective:r-x$/m);
+    expect(acl).toMatch(/^default:mask::r-x$/m);
+    expect(mode('app/sub')).toBe('750');
   });
 });
 

@@ -1,12 +1,14 @@
 /**
  * `fleetdeploy-agent run --config FILE`: the agent daemon as a process. Reads and validates the
  * configuration, starts one agent, and owns the process-level parts the library leaves out: the
- * SIGTERM/SIGINT handlers and the exit. A first signal stops gracefully (exit 0); a second exits at once.
+ * SIGTERM/SIGINT handlers and the exit, and the log: standard error, plus `<log_dir>/codedeploy-agent.log`
+ * when the configuration names a log_dir, reopened on SIGHUP. A first SIGTERM/SIGINT stops gracefully
+ * (exit 0); a second exits at once.
  */
 import fs from 'node:fs';
 import { DeployError } from '@fleetdeploy/shared';
-import { parseAgentConfig, requireCoordinator } from '../config/agent-config.js';
-import { createLogger } from '../log.js';
+import { agentLogFile, parseAgentConfig, requireCoordinator } from '../config/agent-config.js';
+import { createDaemonLogger } from '../log.js';
 import type { LogLevel } from '../log.js';
 
 /** RunOptions are the `run` command's options. */
@@ -32,7 +34,16 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   if (!(LEVELS as readonly string[]).includes(level)) {
     throw new DeployError('UnknownError', `--log-level: expected one of ${LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
   }
-  const log = await createLogger(level as LogLevel);
+  const logFile = agentLogFile(config);
+  const { log, reopen } = await createDaemonLogger(level as LogLevel, logFile);
+  if (logFile !== undefined) {
+    log.info({ logFile }, 'agent log file opened');
+    // logrotate's postrotate (`kill -HUP`) makes the daemon write to a fresh file of the same name.
+    process.on('SIGHUP', () => {
+      reopen();
+      log.info({ logFile }, 'agent log file reopened');
+    });
+  }
   // grpc-js and the proto load only for `run`, never for `local`.
   const { startAgentDaemon } = await import('../daemon/agent-daemon.js');
   const daemon = await startAgentDaemon({ config, log });

@@ -11,6 +11,7 @@ import {
   ListDeploymentsCommand,
 } from '@aws-sdk/client-codedeploy';
 import type { DeploymentInfo, InstanceTarget } from '@aws-sdk/client-codedeploy';
+import { StopEvents } from '@fleetdeploy/shared';
 import type { AwsContext } from '../aws-context.js';
 import { callApi } from '../aws-failure.js';
 import { CliError, CliErrorCode } from '../cli-error.js';
@@ -104,11 +105,14 @@ export function describeDeployment(d: DeploymentInfo, targets: readonly Instance
   for (const t of targets) {
     const events = t.lifecycleEvents ?? [];
     const done = events.filter((e) => e.status === 'Succeeded' || e.status === 'Failed' || e.status === 'Skipped').length;
-    const failed = events.find((e) => e.status === 'Failed');
     const running = events.find((e) => e.status === 'InProgress');
+    const firstFailed = events.find((e) => e.status === 'Failed');
+    // With ignoreApplicationStopFailures a failed stop event stays Failed, as the agent reported it, and the instance goes on.
+    const ignored = firstFailed !== undefined && d.ignoreApplicationStopFailures === true && (StopEvents as readonly string[]).includes(firstFailed.lifecycleEventName ?? '') ? ' (ignored)' : '';
+    const failed = ignored && running ? undefined : firstFailed;
     const at = failed ?? running;
     const detail = failed?.diagnostics
-      ? `${failed.lifecycleEventName}: ${failed.diagnostics.errorCode ?? ''} ${failed.diagnostics.scriptName ?? ''}: ${(failed.diagnostics.message ?? '').split('\n')[0]}`.replace(/\s+:/g, ':')
+      ? `${failed.lifecycleEventName}${ignored}: ${failed.diagnostics.errorCode ?? ''} ${failed.diagnostics.scriptName ?? ''}: ${(failed.diagnostics.message ?? '').split('\n')[0]}`.replace(/\s+:/g, ':')
       : (at?.lifecycleEventName ?? '');
     lines.push(`  ${(t.targetId ?? '?').padEnd(width)} ${(t.status ?? '?').padEnd(10)} ${done}/${events.length} ${detail}`.trimEnd());
   }

@@ -39,7 +39,6 @@ export interface DaemonSpec {
   readonly name: string;
   readonly args: readonly string[];
   readonly logFile: string;
-  readonly env?: NodeJS.ProcessEnv;
   /** Pipe stdout to the caller (the coordinator's listening line) instead of the log file. */
   readonly pipeStdout?: boolean;
 }
@@ -88,7 +87,7 @@ export function createSupervisor(): Supervisor {
       try {
         child = spawn(process.execPath, [...spec.args], {
           stdio: ['ignore', spec.pipeStdout ? 'pipe' : log, log],
-          env: spec.env ?? process.env,
+          env: process.env,
           detached: true,
         });
       } finally {

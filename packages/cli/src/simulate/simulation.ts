@@ -34,13 +34,6 @@ const STARTUP_TIMEOUT = 'startup timed out';
 /** AGENT_CONNECTED_MESSAGE is the agent's log message for an accepted stream. */
 const AGENT_CONNECTED_MESSAGE = 'connected to coordinator';
 
-/**
- * DESTINATION_ROOT_ENV is set in each simulated agent's environment (so hook scripts see it too) to
- * the host's files folder: a script that writes to an AppSpec destination can prefix the path with
- * it, as the agent prefixes the destinations themselves.
- */
-export const DESTINATION_ROOT_ENV = 'FLEETDEPLOY_DESTINATION_ROOT';
-
 /** Simulation is a running coordinator with its agents. */
 export interface Simulation {
   readonly dataDir: string;
@@ -138,7 +131,6 @@ export async function startSimulation(options: SimulateOptions, hooks: Simulatio
         name: host.name,
         args: [agentBin, 'run', '--config', host.configFile],
         logFile: host.logFile,
-        env: { ...process.env, [DESTINATION_ROOT_ENV]: host.filesDir },
       });
       const seen = followLog(host.logFile, (line) => pinoMessage(line) === AGENT_CONNECTED_MESSAGE, watching.signal, daemon.logStart);
       connected.set(

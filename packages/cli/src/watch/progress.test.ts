@@ -52,6 +52,19 @@ describe('apply', () => {
     expect(summaryLine(p, 'too few healthy')).toBe('Deployment d-AAAAAAAAA Failed: 1 succeeded, 0 failed, 1 skipped in 12.3 s (too few healthy)');
   });
 
+  it('with ignoreApplicationStopFailures, marks a failed ApplicationStop ignored and follows the instance on to its next event', () => {
+    const p = newProgress('d-AAAAAAAAA');
+    const s = snapshot();
+    if (s.type === 'snapshot') s.deployment.ignoreApplicationStopFailures = true;
+    apply(p, s);
+    const failure = { errorCode: 'ScriptFailed', scriptName: 'stop.sh', message: 'exit 1' };
+    expect(apply(p, event('sim-1', 'ApplicationStop', 'Failed', 5, failure)).lines).toEqual(['sim-1    ApplicationStop   Failed (ignored)  ScriptFailed stop.sh: exit 1']);
+    apply(p, event('sim-1', 'DownloadBundle', 'InProgress', 6));
+    expect(currentEvent(p.instances.get('sim-1')!)).toBe('DownloadBundle');
+    // any other event's failure is not ignored
+    expect(apply(p, event('sim-2', 'AfterInstall', 'Failed', 7, failure)).lines).toEqual(['sim-2    AfterInstall      Failed  ScriptFailed stop.sh: exit 1']);
+  });
+
   it('a later snapshot (after a reconnect) replaces what was known', () => {
     const p = newProgress('d-AAAAAAAAA');
     apply(p, snapshot());

@@ -4,6 +4,8 @@
  * terminal and the plain renderer draw from it.
  */
 
+import { StopEvents } from '@fleetdeploy/shared';
+
 /** FINAL_EVENT_STATUSES end a lifecycle event (one step of an instance's progress). */
 const FINAL_EVENT_STATUSES: readonly string[] = ['Succeeded', 'Failed', 'Skipped'];
 /** FINAL_DEPLOYMENT_STATUSES end a deployment. */
@@ -13,7 +15,14 @@ export const FINAL_STATUSES: readonly string[] = ['Succeeded', 'Failed', 'Stoppe
 export type StreamMessage =
   | {
       type: 'snapshot';
-      deployment: { deploymentId: string; status: string; createTime?: number; completeTime?: number; errorInformation?: { code?: string; message?: string } };
+      deployment: {
+        deploymentId: string;
+        status: string;
+        createTime?: number;
+        completeTime?: number;
+        errorInformation?: { code?: string; message?: string };
+        ignoreApplicationStopFailures?: boolean;
+      };
       instances: Array<{
         targetId: string;
         status: string;
@@ -54,6 +63,8 @@ export interface DeploymentProgress {
   createTime?: number;
   completeTime?: number;
   errorCode?: string;
+  /** The deployment carries on past a failed ApplicationStop, BeforeBlockTraffic or AfterBlockTraffic. */
+  ignoresStopFailures?: boolean;
   readonly instances: Map<string, InstanceProgress>;
 }
 
@@ -69,14 +80,20 @@ export function stepsDone(instance: InstanceProgress): number {
   return n;
 }
 
-/** currentEvent is the event an instance is running, else the one that failed, else the last that ended. */
+/**
+ * currentEvent is the event an instance is running, else the one that failed, else the last that
+ * ended. A running event wins over an earlier failure: with ignoreApplicationStopFailures an
+ * instance goes on after a failed ApplicationStop.
+ */
 export function currentEvent(instance: InstanceProgress): string | undefined {
+  let failed: string | undefined;
   let last: string | undefined;
   for (const [name, e] of instance.events) {
-    if (e.status === 'InProgress' || e.status === 'Failed') return name;
+    if (e.status === 'InProgress') return name;
+    if (e.status === 'Failed') failed ??= name;
     if (FINAL_EVENT_STATUSES.includes(e.status) && e.status !== 'Skipped') last = name;
   }
-  return last;
+  return failed ?? last;
 }
 
 /** counts are the instances by outcome so far. */
@@ -105,7 +122,8 @@ export interface Update {
  * apply folds one message into the model and says what to print. A snapshot replaces what was known
  * (a reconnect resumes from it) and prints nothing but the deployment's status the first time; a
  * change that repeats what is known prints nothing. Lines look like
- * `sim-2  Install           Succeeded  0.4 s`, `sim-2  ValidateService   Failed  ScriptFailed: ...`,
+ * `sim-2  Install           Succeeded  0.4 s`, `sim-2  ValidateService   Failed  ScriptFailed: ...`
+ * (`ApplicationStop   Failed (ignored)  ...` when ignoreApplicationStopFailures lets the instance go on),
  * `sim-2  instance Failed`, `deployment d-... InProgress`.
  */
 export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Update {
@@ -119,6 +137,7 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
       if (m.deployment.createTime !== undefined) p.createTime = m.deployment.createTime * 1000;
       if (m.deployment.completeTime !== undefined) p.completeTime = m.deployment.completeTime * 1000;
       if (m.deployment.errorInformation?.code !== undefined) p.errorCode = m.deployment.errorInformation.code;
+      p.ignoresStopFailures = m.deployment.ignoreApplicationStopFailures === true;
       p.instances.clear();
       for (const t of m.instances) {
         const events = new Map<string, EventProgress>();
@@ -164,7 +183,8 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
         const d = m.diagnostics;
         const why = d === undefined ? '' : `  ${d.errorCode ?? 'Failed'}${d.scriptName ? ` ${d.scriptName}` : ''}: ${(d.message ?? '').split('\n')[0]}`;
         const tail = (d?.logTail ?? '').trimEnd().split('\n').filter((l) => l.trim() !== '').slice(-3).map((l) => `${name('')}   | ${l}`);
-        return { lines: [`${name(m.instanceName)} ${m.lifecycleEvent.padEnd(17)} Failed${why}`, ...tail], rebuilt: false };
+        const ignored = p.ignoresStopFailures === true && (StopEvents as readonly string[]).includes(m.lifecycleEvent) ? ' (ignored)' : '';
+        return { lines: [`${name(m.instanceName)} ${m.lifecycleEvent.padEnd(17)} Failed${ignored}${why}`, ...tail], rebuilt: false };
       }
       return { lines: [], rebuilt: false };
     }
