@@ -136,6 +136,15 @@ describe('engine', () => {
     expect(w.store.getDeployment('d-1')!.status).toBe('Succeeded');
   });
 
+  it('a failed deployment says which instance failed in which event, and the minimum only when it ended the deployment', () => {
+    seed(w); // OneAtATime over three hosts: h1 fails its first event, the others are skipped
+    w.engine.start();
+    while (answerAll(w, (c) => (c.instanceName === 'h1' && c.lifecycleEvent === 'BeforeInstall' ? bad : ok)) > 0);
+    const failed = w.store.getDeployment('d-1')!;
+    expect(failed.errorInformation?.code).toBe('HEALTH_CONSTRAINTS');
+    expect(failed.errorInformation?.message).toMatch(/^h1 failed in BeforeInstall \(ScriptFailed\); 2 instances were not deployed to, because with 1 failed the configuration's minimum of \d+ healthy of 3/);
+  });
+
   it('fails a command nobody picked up, and one acknowledged but never finished, after their timeouts', () => {
     seed(w, { minimumHealthyHosts: { type: 'HOST_COUNT', value: 0 } });
     w.engine.start();

@@ -26,6 +26,7 @@ import type { EventOutcome } from './instance-lifecycle.js';
 import { finishEvent, newTarget, skipTarget, startNextEvent } from './instance-lifecycle.js';
 import { groupInstances, healthOf } from './targets.js';
 import { outcomeMessage } from './outcome-messages.js';
+import type { FailedInstance, FleetOutcome } from './outcome-messages.js';
 import { decideRollback } from './rollback.js';
 import type { DeploymentEvent, DeploymentEventListener } from './events.js';
 import { revisionKey } from '../api/operations/revision-location.js';
@@ -217,13 +218,11 @@ export function createEngine(deps: EngineDeps): Engine {
   }
 
   function finishDeployment(deployment: DeploymentRecord, status: 'Succeeded' | 'Failed' | 'Stopped', errorCode: string | undefined, out: Outbox, now: number): DeploymentRecord {
-    const total = deployment.plan?.targets.length ?? 0;
-    const minimum = deployment.plan?.minimumHealthy ?? 0;
     const done: DeploymentRecord = {
       ...deployment,
       status,
       completeTime: now,
-      ...(errorCode === undefined ? {} : { errorInformation: { code: errorCode, message: errorCode === 'ALARM_ACTIVE' && deployment.alarmStop !== undefined ? deployment.alarmStop.message : outcomeMessage(errorCode as never, minimum, total) } }),
+      ...(errorCode === undefined ? {} : { errorInformation: { code: errorCode, message: errorCode === 'ALARM_ACTIVE' && deployment.alarmStop !== undefined ? deployment.alarmStop.message : outcomeMessage(errorCode as never, fleetOutcome(deployment)) } }),
     };
     const key = revisionKey(deployment.revision);
     // What each instance now is, for the group's scheduling order and its auto-updates.
@@ -264,6 +263,25 @@ export function createEngine(deps: EngineDeps): Engine {
     out.events.push({ type: 'deployment', deploymentId: deployment.deploymentId, status, ...(errorCode === undefined ? {} : { errorCode }), at: now });
     log.info({ deploymentId: deployment.deploymentId, status, errorCode }, 'deployment finished');
     return done;
+  }
+
+  /** fleetOutcome is how the deployment's instances ended, with the event each failed one failed in. */
+  function fleetOutcome(deployment: DeploymentRecord): FleetOutcome {
+    const targets = store.listTargets(deployment.deploymentId);
+    const failed = targets
+      .filter((t) => t.status === 'Failed')
+      .map((t): FailedInstance => {
+        // the last failure is the one that ended the instance (an ignored ApplicationStop failure comes earlier)
+        const event = [...t.lifecycleEvents].reverse().find((e) => e.status === 'Failed');
+        return { name: t.targetId, ...(event === undefined ? {} : { event: event.lifecycleEventName }), ...(event?.diagnostics === undefined ? {} : { errorCode: event.diagnostics.errorCode }) };
+      });
+    return {
+      total: deployment.plan?.targets.length ?? targets.length,
+      minimumHealthy: deployment.plan?.minimumHealthy ?? 0,
+      succeeded: targets.filter((t) => t.status === 'Succeeded').length,
+      skipped: targets.filter((t) => t.status === 'Skipped').length,
+      failed,
+    };
   }
 
   /**
