@@ -5,6 +5,8 @@
  */
 
 import { StopEvents } from '@fleetdeploy/shared';
+import type { AgentWaitingMessage } from './agent-waiting.js';
+import { agentWaitingLine, snapshotWaitingLines } from './agent-waiting.js';
 
 /** FINAL_EVENT_STATUSES end a lifecycle event (one step of an instance's progress). */
 const FINAL_EVENT_STATUSES: readonly string[] = ['Succeeded', 'Failed', 'Skipped'];
@@ -22,6 +24,7 @@ export type StreamMessage =
         completeTime?: number;
         errorInformation?: { code?: string; message?: string };
         ignoreApplicationStopFailures?: boolean;
+        deploymentStatusMessages?: string[];
       };
       instances: Array<{
         targetId: string;
@@ -39,7 +42,8 @@ export type StreamMessage =
       status: string;
       diagnostics?: { errorCode?: string; scriptName?: string; message?: string; logTail?: string };
       at: number;
-    };
+    }
+  | AgentWaitingMessage;
 
 /** EventProgress is one lifecycle event of one instance. */
 export interface EventProgress {
@@ -133,6 +137,7 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
       const first = p.status === 'Unknown';
       const lines: string[] = [];
       if (first || p.status !== m.deployment.status) lines.push(`deployment ${p.deploymentId} ${m.deployment.status}`);
+      if (first) lines.push(...snapshotWaitingLines(m.deployment.deploymentStatusMessages));
       p.status = m.deployment.status;
       if (m.deployment.createTime !== undefined) p.createTime = m.deployment.createTime * 1000;
       if (m.deployment.completeTime !== undefined) p.completeTime = m.deployment.completeTime * 1000;
@@ -188,6 +193,8 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
       }
       return { lines: [], rebuilt: false };
     }
+    case 'agentWaiting':
+      return { lines: m.deploymentId === p.deploymentId ? [agentWaitingLine(m, name)] : [], rebuilt: false };
     default:
       return { lines: [], rebuilt: false };
   }
