@@ -14,6 +14,7 @@ import { withObjectETag } from '../bundle/object-etag.js';
 import { requireApplication, requireDeploymentConfig, requireGroup } from '../names/require-names.js';
 import { defaultLocation, pushRevision } from './push.js';
 import { watchStream } from '../watch/watch-stream.js';
+import { offlineWarnings } from '../deploy/offline-warning.js';
 
 /** RawDeployOptions are the option strings commander collects. */
 export interface RawDeployOptions {
@@ -85,6 +86,7 @@ export async function runDeploy(aws: AwsContext, opts: RawDeployOptions, out: De
   const deploymentId = created.deploymentId;
   if (deploymentId === undefined) throw new CliError(CliErrorCode.API_FAILED, 'CreateDeployment returned no deploymentId');
   out.line(`Created deployment ${deploymentId} of ${formatS3Location(location)} to ${opts.application}/${opts.group}`);
+  (await offlineWarnings(aws, deploymentId)).forEach(out.line);
   if (!opts.watch) {
     out.line(`Follow it with: fleetdeploy status ${deploymentId} --watch`);
     return 0;

@@ -23,6 +23,7 @@ import { jsonDocument } from '../output/format.js';
 import { requireApplication, requireGroup } from '../names/require-names.js';
 import type { WatchOutput } from '../watch/watch-stream.js';
 import { watchStream } from '../watch/watch-stream.js';
+import { statusMessageLines } from './status-messages.js';
 
 /** RawStatusOptions are the option strings commander collects. */
 export interface RawStatusOptions {
@@ -52,7 +53,7 @@ export async function runStatus(aws: AwsContext, deploymentId: string | undefine
     const info = await callApi(`GetDeployment ${deploymentId}`, aws.endpoint, () => aws.codedeploy.send(new GetDeploymentCommand({ deploymentId })));
     const targets = await listTargets(aws, deploymentId);
     if (json) line(jsonDocument({ deployment: info.deploymentInfo, instances: targets }));
-    else describeDeployment(info.deploymentInfo ?? {}, targets, { now: now(), paint: paintFor(out.tty ?? {}) }).forEach(line);
+    else [...describeDeployment(info.deploymentInfo ?? {}, targets, { now: now(), paint: paintFor(out.tty ?? {}) }), ...statusMessageLines(info.deploymentInfo ?? {})].forEach(line);
     return 0;
   }
   if (opts.application === undefined) throw new CliError(CliErrorCode.USAGE, 'give a deployment id, or --application NAME [--group NAME] for its latest deployments');

@@ -7,6 +7,8 @@
 import { StopEvents } from '@fleetdeploy/shared';
 import type { InstanceSteps } from '../progress/lifecycle-steps.js';
 import { countSteps, formatElapsed } from '../progress/lifecycle-steps.js';
+import type { AgentWaitingMessage } from './agent-waiting.js';
+import { agentWaitingLine, snapshotWaitingLines } from './agent-waiting.js';
 /** FINAL_DEPLOYMENT_STATUSES end a deployment. */
 export const FINAL_STATUSES: readonly string[] = ['Succeeded', 'Failed', 'Stopped'];
 
@@ -21,6 +23,7 @@ export type StreamMessage =
         completeTime?: number;
         errorInformation?: { code?: string; message?: string };
         ignoreApplicationStopFailures?: boolean;
+        deploymentStatusMessages?: string[];
       };
       instances: Array<{
         targetId: string;
@@ -38,7 +41,8 @@ export type StreamMessage =
       status: string;
       diagnostics?: { errorCode?: string; scriptName?: string; message?: string; logTail?: string };
       at: number;
-    };
+    }
+  | AgentWaitingMessage;
 
 /** EventProgress is one lifecycle event of one instance. */
 export interface EventProgress {
@@ -117,6 +121,7 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
       const first = p.status === 'Unknown';
       const lines: string[] = [];
       if (first || p.status !== m.deployment.status) lines.push(`deployment ${p.deploymentId} ${m.deployment.status}`);
+      if (first) lines.push(...snapshotWaitingLines(m.deployment.deploymentStatusMessages));
       p.status = m.deployment.status;
       if (m.deployment.createTime !== undefined) p.createTime = m.deployment.createTime * 1000;
       if (m.deployment.completeTime !== undefined) p.completeTime = m.deployment.completeTime * 1000;
@@ -172,6 +177,8 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
       }
       return { lines: [], rebuilt: false };
     }
+    case 'agentWaiting':
+      return { lines: m.deploymentId === p.deploymentId ? [agentWaitingLine(m, name)] : [], rebuilt: false };
     default:
       return { lines: [], rebuilt: false };
   }

@@ -7,6 +7,7 @@ import type { Clock } from '../clock.js';
 import type { BucketStore } from '../store/bucket-store.js';
 import type { BlobStore } from '../artifacts/blob-store.js';
 import type { GitHubArchives } from '../artifacts/github-archive.js';
+import type { AgentSessionRecord } from '../fleet/agent-sessions.js';
 
 /** DeploymentEngine is the part of the engine the API calls into. */
 export interface DeploymentEngine {
@@ -31,6 +32,14 @@ export interface InstanceIdentities {
   deregistered(instanceName: string): void;
 }
 
+/** AgentPresence is what the API may read of the instances' agents: their sessions and certificates. */
+export interface AgentPresence {
+  /** session is the instance's latest agent session (disconnectedAt unset while it is connected), if one ever connected. */
+  session(instanceName: string): AgentSessionRecord | undefined;
+  /** certificateNotAfter is when the instance's newest unrevoked client certificate expires (epoch ms), if it has one. */
+  certificateNotAfter(instanceName: string): number | undefined;
+}
+
 /** ApiContext is passed to every operation. */
 export interface ApiContext {
   store: Store;
@@ -43,4 +52,6 @@ export interface ApiContext {
   arnPrefix: string;
   /** GitHub revisions: their archives, fetched into `blobs`, and the configured GitHub token's name. */
   github: GitHubArchives;
+  /** The agents' sessions and certificates, for ListInstances and the deployments' waiting messages. */
+  agents: AgentPresence;
 }
