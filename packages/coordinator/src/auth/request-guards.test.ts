@@ -8,7 +8,7 @@ const failing = (failure: AuthFailure): SigV4Verifier => ({ verify: () => Promis
 const passing = (role: 'admin' | 'deployer' | 'read-only'): SigV4Verifier => ({ verify: () => Promise.resolve({ id: 'AKIAKEY', secret: 's', role, createdAt: 0 }) });
 const req = (url = '/', headers: Record<string, string> = { authorization: 'AWS4-HMAC-SHA256 …' }) => ({ method: 'POST', url, headers }) as unknown as IncomingMessage;
 
-const FAILURES: AuthFailure[] = ['missing', 'malformed', 'wrongScope', 'missingContentSha256', 'unknownKey', 'skewed', 'expired', 'mismatch'];
+const FAILURES: AuthFailure[] = ['missing', 'malformed', 'wrongScope', 'missingContentSha256', 'unknownKey', 'skewed', 'unsignedHeaders', 'expired', 'mismatch'];
 
 describe('createCodeDeployGuard', () => {
   it("answers each failure with AWS's JSON exception name", async () => {
@@ -25,6 +25,7 @@ describe('createCodeDeployGuard', () => {
       missingContentSha256: 'IncompleteSignatureException',
       unknownKey: 'UnrecognizedClientException',
       skewed: 'InvalidSignatureException',
+      unsignedHeaders: 'InvalidSignatureException',
       expired: 'InvalidSignatureException',
       mismatch: 'InvalidSignatureException',
     });
@@ -54,7 +55,7 @@ describe('createBucketGuard', () => {
     const codes: Record<string, string> = {};
     for (const f of FAILURES) {
       const err = (await createBucketGuard(failing(f)).authenticate(req()).catch((e: unknown) => e)) as { code: string; status: number; message: string };
-      codes[f] = `${err.status} ${err.code}${f === 'expired' ? ` ${err.message}` : ''}`;
+      codes[f] = `${err.status} ${err.code}${f === 'expired' || f === 'unsignedHeaders' ? ` ${err.message}` : ''}`;
     }
     expect(codes).toEqual({
       missing: '403 AccessDenied',
@@ -63,6 +64,7 @@ describe('createBucketGuard', () => {
       missingContentSha256: '400 InvalidRequest',
       unknownKey: '403 InvalidAccessKeyId',
       skewed: '403 RequestTimeTooSkewed',
+      unsignedHeaders: '403 AccessDenied why: unsignedHeaders',
       expired: '403 AccessDenied Request has expired',
       mismatch: '403 SignatureDoesNotMatch',
     });

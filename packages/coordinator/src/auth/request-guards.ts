@@ -11,7 +11,8 @@
  *   wrong service or date   InvalidSignatureException                  400 AuthorizationHeaderMalformed / …QueryParametersError
  *   no x-amz-content-sha256 —                                          400 InvalidRequest
  *   unknown or revoked key  UnrecognizedClientException                403 InvalidAccessKeyId
- *   clock skew > 15 min     InvalidSignatureException                  403 RequestTimeTooSkewed
+ *   clock skew > 5 / 15 min InvalidSignatureException                  403 RequestTimeTooSkewed
+ *   unsigned x-amz-* header InvalidSignatureException                  403 AccessDenied (headers not signed)
  *   presigned URL expired   InvalidSignatureException                  403 AccessDenied "Request has expired"
  *   wrong signature         InvalidSignatureException                  403 SignatureDoesNotMatch
  *   role may not do it      AccessDeniedException                      403 AccessDenied
@@ -54,6 +55,7 @@ const CODEDEPLOY_ERRORS: Record<AuthFailure, string> = {
   missingContentSha256: 'IncompleteSignatureException',
   unknownKey: 'UnrecognizedClientException',
   skewed: 'InvalidSignatureException',
+  unsignedHeaders: 'InvalidSignatureException',
   expired: 'InvalidSignatureException',
   mismatch: 'InvalidSignatureException',
 };
@@ -120,6 +122,8 @@ function bucketError(failure: AuthFailure, message: string, presigned: boolean):
       return new S3Error('InvalidAccessKeyId');
     case 'skewed':
       return new S3Error('RequestTimeTooSkewed');
+    case 'unsignedHeaders':
+      return new S3Error('AccessDenied', message);
     case 'expired':
       return new S3Error('AccessDenied', 'Request has expired');
     case 'mismatch':

@@ -127,10 +127,27 @@ describe('header-signed requests (Authorization)', () => {
     await expect(verifier().verify(await signed(jsonCall({ region: 'eu-west-3' })), jsonOptions(BODY))).resolves.toMatchObject({ id: ADMIN.id });
   });
 
-  it('accepts a clock 14 minutes either way and refuses 16 (skewed)', async () => {
+  it('accepts a JSON API clock 4 minutes either way and refuses 6 (skewed), as AWS\'s JSON APIs do', async () => {
     const req = await signed(jsonCall());
-    for (const off of [-14, 14]) await expect(verifier(NOW + off * 60_000).verify(req, jsonOptions(BODY))).resolves.toBeDefined();
-    for (const off of [-16, 16]) expect(await failure(req, jsonOptions(BODY), NOW + off * 60_000)).toBe('skewed');
+    for (const off of [-4, 4]) await expect(verifier(NOW + off * 60_000).verify(req, jsonOptions(BODY))).resolves.toBeDefined();
+    for (const off of [-6, 6]) expect(await failure(req, jsonOptions(BODY), NOW + off * 60_000)).toBe('skewed');
+    await expect(verifier(NOW + 6 * 60_000).verify(req, jsonOptions(BODY))).rejects.toThrow(/Signature expired: 20240501T120000Z is now earlier than 20240501T120100Z \(20240501T120600Z - 5 min\.\)/);
+  });
+
+  it('accepts an S3 clock 14 minutes either way and refuses 16 (skewed)', async () => {
+    const req = await signed({ method: 'GET', path: '/b/k', service: 's3', headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
+    for (const off of [-14, 14]) await expect(verifier(NOW + off * 60_000).verify(req, { service: 's3' })).resolves.toBeDefined();
+    for (const off of [-16, 16]) expect(await failure(req, { service: 's3' }, NOW + off * 60_000)).toBe('skewed');
+  });
+
+  it('refuses an x-amz-* header the signature does not cover, naming it: X-Amz-Target above all', async () => {
+    // signed without X-Amz-Target, which is added afterwards: the operation is not what was signed
+    const bare = await signed({ ...jsonCall(), headers: { 'content-type': 'application/x-amz-json-1.1' } });
+    const replayed = { ...bare, headers: { ...bare.headers, 'x-amz-target': 'CodeDeploy_20141006.DeleteApplication' } };
+    expect(await failure(replayed, jsonOptions(BODY))).toBe('unsignedHeaders');
+    await expect(verifier().verify(replayed, jsonOptions(BODY))).rejects.toThrow('There were headers present in the request which were not signed: x-amz-target.');
+    const get = await signed({ method: 'PUT', path: '/b/k', service: 's3', headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
+    expect(await failure({ ...get, headers: { ...get.headers, 'x-amz-copy-source': '/b/secret' } }, { service: 's3' })).toBe('unsignedHeaders');
   });
 
   it('refuses a wrong secret, a changed body, header or target as a mismatch', async () => {

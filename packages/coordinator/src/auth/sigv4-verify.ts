@@ -30,8 +30,12 @@ import type { AccessKey } from './access-keys.js';
 /** ALGORITHM is the only signing algorithm accepted. */
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 
-/** MAX_CLOCK_SKEW_MS is how far a header-signed request's X-Amz-Date may be from the coordinator's clock. */
-export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
+/**
+ * MAX_CLOCK_SKEW_MS is how far a header-signed request's X-Amz-Date may be from the coordinator's
+ * clock, per API as AWS allows it: 15 minutes for S3, 5 for the JSON APIs. Within it a captured request
+ * can be replayed, so the JSON API's window is kept as narrow as AWS keeps it.
+ */
+export const MAX_CLOCK_SKEW_MS: Record<VerifyOptions['service'], number> = { s3: 15 * 60 * 1000, codedeploy: 5 * 60 * 1000 };
 
 /** MAX_PRESIGN_EXPIRES_SECONDS is SigV4's longest presigned URL lifetime: a week. */
 export const MAX_PRESIGN_EXPIRES_SECONDS = 7 * 24 * 60 * 60;
@@ -54,8 +58,10 @@ export const AUTH_FAILURES = {
   missingContentSha256: 'missingContentSha256',
   /** no such access key, or a revoked one */
   unknownKey: 'unknownKey',
-  /** X-Amz-Date more than 15 minutes from now */
+  /** X-Amz-Date further from now than the API allows (15 minutes for S3, 5 for the JSON API) */
   skewed: 'skewed',
+  /** an x-amz-* header (X-Amz-Target among them) that the signature does not cover */
+  unsignedHeaders: 'unsignedHeaders',
   /** a presigned URL past X-Amz-Date + X-Amz-Expires */
   expired: 'expired',
   /** the signature is not the one the key's secret gives */
@@ -145,7 +151,8 @@ export function createSigV4Verifier(deps: SigV4VerifierDeps): SigV4Verifier {
       if (key === undefined || key.revokedAt !== undefined) {
         throw new AuthError('unknownKey', `The access key ${parsed.accessKeyId} does not exist or was revoked.`);
       }
-      checkTime(parsed, deps.now());
+      checkTime(parsed, deps.now(), MAX_CLOCK_SKEW_MS[options.service]);
+      checkAmzHeadersSigned(parsed, request.headers);
       const payloadHash = payloadHashOf(parsed, request.headers, options);
       const expected = await expectedSignature(parsed, request, query, payloadHash, key);
       const given = Buffer.from(parsed.signature, 'utf8');
@@ -257,22 +264,39 @@ function parseAmzDate(value: string): { amzDate: string; signedAt: number } {
   return { amzDate: m[0], signedAt };
 }
 
-/** checkTime refuses a header signature more than 15 minutes off, and a presigned URL past its expiry. */
-function checkTime(parsed: ParsedSignature, now: number): void {
+/**
+ * checkAmzHeadersSigned refuses a request carrying an x-amz-* header its signature does not cover:
+ * such a header selects what happens (X-Amz-Target names the operation, x-amz-copy-source the object
+ * copied), so leaving it unsigned would let a captured request be replayed as another. S3 refuses
+ * the same ("There were headers present in the request which were not signed").
+ */
+function checkAmzHeadersSigned(parsed: ParsedSignature, headers: IncomingHttpHeaders): void {
+  const signed = new Set(parsed.signedHeaders);
+  // A presigned request's payload hash is UNSIGNED-PAYLOAD by definition; saying so is harmless.
+  const exempt = parsed.form === 'presigned' ? new Set(['x-amz-content-sha256']) : new Set<string>();
+  const unsigned = Object.keys(headers).filter((name) => name.startsWith('x-amz-') && !signed.has(name) && !exempt.has(name));
+  if (unsigned.length > 0) {
+    throw new AuthError('unsignedHeaders', `There were headers present in the request which were not signed: ${unsigned.sort().join(', ')}.`);
+  }
+}
+
+/** checkTime refuses a header signature more than `maxSkewMs` off, and a presigned URL past its expiry. */
+function checkTime(parsed: ParsedSignature, now: number, maxSkewMs: number): void {
   const stamp = (ms: number): string => new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '');
+  const window = `${maxSkewMs / 60_000} min.`;
   if (parsed.form === 'presigned') {
-    if (parsed.signedAt - now > MAX_CLOCK_SKEW_MS) {
-      throw new AuthError('skewed', `Signature not yet current: ${parsed.amzDate} is still later than ${stamp(now + MAX_CLOCK_SKEW_MS)} (${stamp(now)} + 15 min.)`);
+    if (parsed.signedAt - now > maxSkewMs) {
+      throw new AuthError('skewed', `Signature not yet current: ${parsed.amzDate} is still later than ${stamp(now + maxSkewMs)} (${stamp(now)} + ${window})`);
     }
     const expiresAt = parsed.signedAt + (parsed.expiresSeconds ?? 0) * 1000;
     if (now > expiresAt) throw new AuthError('expired', `Request has expired: it was valid until ${stamp(expiresAt)}, now is ${stamp(now)}.`);
     return;
   }
-  if (now - parsed.signedAt > MAX_CLOCK_SKEW_MS) {
-    throw new AuthError('skewed', `Signature expired: ${parsed.amzDate} is now earlier than ${stamp(now - MAX_CLOCK_SKEW_MS)} (${stamp(now)} - 15 min.)`);
+  if (now - parsed.signedAt > maxSkewMs) {
+    throw new AuthError('skewed', `Signature expired: ${parsed.amzDate} is now earlier than ${stamp(now - maxSkewMs)} (${stamp(now)} - ${window})`);
   }
-  if (parsed.signedAt - now > MAX_CLOCK_SKEW_MS) {
-    throw new AuthError('skewed', `Signature not yet current: ${parsed.amzDate} is still later than ${stamp(now + MAX_CLOCK_SKEW_MS)} (${stamp(now)} + 15 min.)`);
+  if (parsed.signedAt - now > maxSkewMs) {
+    throw new AuthError('skewed', `Signature not yet current: ${parsed.amzDate} is still later than ${stamp(now + maxSkewMs)} (${stamp(now)} + ${window})`);
   }
 }
 
