@@ -24,7 +24,7 @@ import { createEventStream } from './api/event-stream.js';
 import type { ApiContext } from './api/context.js';
 import { createAccessKeyStore, restrictDataDir } from './auth/access-keys.js';
 import { ensureAdminKey } from './auth/admin-credentials.js';
-import { createBucketGuard, createCodeDeployGuard, createUpgradeAuthenticator } from './auth/request-guards.js';
+import { createBucketGuard, createCodeDeployGuard, createUpgradeAuthenticator, createWatcherKeyCheck } from './auth/request-guards.js';
 import { createSigV4Verifier } from './auth/sigv4-verify.js';
 import { createEngine } from './deployment/engine.js';
 import { createAlarmWatch } from './alarms/alarm-watch.js';
@@ -103,7 +103,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     log,
   });
   // The deployment event stream shares the API port and its signatures (any live key may watch).
-  const events = createEventStream({ ctx, subscribe: (listener) => engine.subscribe(listener), authenticate: createUpgradeAuthenticator(codedeployGuard), clock, log: log.child({ part: 'events' }) });
+  const events = createEventStream({ ctx, subscribe: (listener) => engine.subscribe(listener), authenticate: createUpgradeAuthenticator(codedeployGuard), keyIsLive: createWatcherKeyCheck(accessKeys), clock, log: log.child({ part: 'events' }) });
   server.on('upgrade', (req, socket, head) => events.handleUpgrade(req, socket, head));
 
   let agentPort: number;

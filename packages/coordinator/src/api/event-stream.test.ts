@@ -26,6 +26,8 @@ interface World {
 
 let world: World;
 let authenticate: UpgradeAuthenticator;
+/** keyLive plays the access key store: whether the watcher's key still counts. */
+let keyLive: boolean;
 
 async function startWorld(): Promise<World> {
   // The API harness builds a complete context over a real SQLite store; its own server goes unused.
@@ -36,7 +38,7 @@ async function startWorld(): Promise<World> {
     listeners.add(l);
     return () => void listeners.delete(l);
   };
-  const stream = createEventStream({ ctx, subscribe, authenticate: (req) => authenticate(req), clock, log: pino({ level: 'silent' }) });
+  const stream = createEventStream({ ctx, subscribe, authenticate: (req) => authenticate(req), keyIsLive: () => keyLive, clock, log: pino({ level: 'silent' }) });
   const server = http.createServer((_req, res) => res.writeHead(404).end());
   server.on('upgrade', (req, socket, head) => stream.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -102,6 +104,7 @@ const at = 1_700_000_000_000;
 
 beforeEach(async () => {
   authenticate = () => Promise.resolve(undefined);
+  keyLive = true;
   world = await startWorld();
   world.store.putDeployment(deploymentRecord({ deploymentId: 'd-WATCHED01', createTime: at }));
   world.store.putTarget(newTarget('d-WATCHED01', 'sim-1', at));
@@ -163,6 +166,18 @@ describe('GET /events?deploymentId=...', () => {
     // refused even for an unknown deployment: nothing is revealed to an unauthenticated caller
     expect(await refusal('/events?deploymentId=d-NOSUCH999&X-Amz-Signature=bad')).toEqual({ status: 403, body: { __type: denied.type, message: denied.message } });
     expect(seen).toEqual(['/events?deploymentId=d-NOSUCH999&X-Amz-Signature=bad']);
+    expect(world.listeners.size).toBe(0);
+  });
+
+  it('closes a watcher (1008) instead of sending it more once its key is revoked', async () => {
+    const c = await connect('?deploymentId=d-WATCHED01');
+    await c.received(1);
+    world.publish({ type: 'instance', deploymentId: 'd-WATCHED01', instanceName: 'sim-2', status: 'InProgress', at });
+    await c.received(2);
+    keyLive = false;
+    world.publish({ type: 'lifecycleEvent', deploymentId: 'd-WATCHED01', instanceName: 'sim-2', lifecycleEvent: 'ApplicationStop', status: 'Failed', at });
+    expect(await c.closed).toEqual({ code: 1008, reason: 'access key revoked' });
+    expect(c.messages).toHaveLength(2);
     expect(world.listeners.size).toBe(0);
   });
 

@@ -41,6 +41,8 @@ export const EVENTS_PATH = '/events';
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** Ping interval; a client that has not answered the previous ping by the next one is dropped. */
 const PING_MS = 30_000;
+/** How often a quiet watcher's key is checked again (a busy one is checked before every message). */
+const KEY_RECHECK_MS = 2_000;
 
 /** UpgradeRefusal is why an upgrade request was refused, in the API's error vocabulary. */
 export interface UpgradeRefusal {
@@ -66,6 +68,11 @@ export interface EventStreamDeps {
   /** The engine's subscribe. */
   subscribe(listener: DeploymentEventListener): () => void;
   authenticate: UpgradeAuthenticator;
+  /**
+   * keyIsLive tells whether the key that signed an admitted upgrade still exists unrevoked; a watcher
+   * whose key is revoked or deleted is closed (1008) rather than sent anything more. Absent: never checked.
+   */
+  keyIsLive?: (req: http.IncomingMessage) => boolean;
   clock: Clock;
   log: Logger;
 }
@@ -127,7 +134,7 @@ export function createEventStream(deps: EventStreamDeps): EventStream {
     if (denied !== undefined) return refuse(socket, denied);
     const target = parseTarget(req);
     if ('status' in target) return refuse(socket, target);
-    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, target.deploymentId));
+    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, target.deploymentId, () => deps.keyIsLive?.(req) ?? true));
   }
 
   /**
@@ -135,14 +142,24 @@ export function createEventStream(deps: EventStreamDeps): EventStream {
    * one synchronous step, and the engine publishes synchronously after each commit, so no change
    * falls between the two.
    */
-  function serve(ws: WebSocket, deploymentId: string | undefined): void {
+  function serve(ws: WebSocket, deploymentId: string | undefined, keyIsLive: () => boolean): void {
     const watchLog = log.child({ deploymentId: deploymentId ?? '*' });
     const introduced = new Set<string>();
     let ping: Timer | undefined;
+    let recheck: Timer | undefined;
     let alive = true;
 
+    /** revoked closes the watcher when its key no longer counts, and says whether it did. */
+    const revoked = (): boolean => {
+      if (keyIsLive()) return false;
+      watchLog.info('event stream closed: its access key was revoked or deleted');
+      unsubscribe();
+      ws.close(1008, 'access key revoked');
+      return true;
+    };
     const send = (message: EventStreamMessage): boolean => {
       if (ws.readyState !== ws.OPEN) return false;
+      if (revoked()) return false;
       if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
         watchLog.warn({ bufferedAmount: ws.bufferedAmount }, 'event stream client too slow; closing');
         ws.close(1008, 'client too slow');
@@ -180,11 +197,18 @@ export function createEventStream(deps: EventStreamDeps): EventStream {
     ws.on('pong', () => void (alive = true));
     ws.on('message', () => undefined); // clients have nothing to say; frames are capped by maxPayload
     ws.on('error', (err) => watchLog.debug({ err }, 'event stream socket error'));
+    const scheduleRecheck = (): void => {
+      recheck = clock.setTimeout(() => {
+        if (ws.readyState === ws.OPEN && !revoked()) scheduleRecheck();
+      }, KEY_RECHECK_MS);
+    };
     ws.on('close', () => {
       unsubscribe();
       ping?.cancel();
+      recheck?.cancel();
     });
     schedulePing();
+    scheduleRecheck();
 
     if (deploymentId !== undefined) {
       const snapshot = snapshotOf(ctx, deploymentId);

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { createBucketGuard, createCodeDeployGuard, createUpgradeAuthenticator } from './request-guards.js';
+import { createBucketGuard, createCodeDeployGuard, createUpgradeAuthenticator, createWatcherKeyCheck } from './request-guards.js';
 import { AuthError } from './sigv4-verify.js';
 import type { AuthFailure, SigV4Verifier } from './sigv4-verify.js';
 
@@ -77,5 +77,22 @@ describe('createBucketGuard', () => {
     const caller = await guard.authenticate(req());
     expect(() => guard.authorize(caller, 'PutObject')).not.toThrow();
     expect(() => guard.authorize(caller, 'DeleteObject')).toThrow(expect.objectContaining({ code: 'AccessDenied', status: 403 }));
+  });
+});
+
+describe('createWatcherKeyCheck', () => {
+  const credential = (id: string): string => `AWS4-HMAC-SHA256 Credential=${id}/20240501/us-east-1/codedeploy/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`;
+  const watcher = (id: string) => req('/events', { authorization: credential(id), 'x-amz-date': '20240501T120000Z' });
+  const keys = new Map([
+    ['AKIALIVE', { id: 'AKIALIVE', secret: 's', role: 'read-only' as const, createdAt: 0 }],
+    ['AKIAREVOKED', { id: 'AKIAREVOKED', secret: 's', role: 'admin' as const, createdAt: 0, revokedAt: 5 }],
+  ]);
+  const live = createWatcherKeyCheck({ get: (id) => keys.get(id) });
+
+  it('answers true for a live key of any role, false for a revoked, deleted or unreadable one', () => {
+    expect(live(watcher('AKIALIVE'))).toBe(true);
+    expect(live(watcher('AKIAREVOKED'))).toBe(false);
+    expect(live(watcher('AKIADELETED'))).toBe(false);
+    expect(live(req('/events', {}))).toBe(false);
   });
 });

@@ -23,8 +23,8 @@ import type { S3OperationName } from '../api/s3-route.js';
 import { S3Error } from '../api/s3-errors.js';
 import type { Role } from './roles.js';
 import { mayCallBucket, mayCallCodeDeploy } from './roles.js';
-import { isAuthError, parseQuery, sha256Hex } from './sigv4-verify.js';
-import type { AuthFailure, SigV4Verifier } from './sigv4-verify.js';
+import { isAuthError, parseQuery, parseSignature, sha256Hex } from './sigv4-verify.js';
+import type { AuthFailure, KeyLookup, SigV4Verifier } from './sigv4-verify.js';
 
 /** Caller is who signed a request: the access key's id and its role. */
 export interface Caller {
@@ -156,6 +156,24 @@ export function createUpgradeAuthenticator(guard: CodeDeployGuard): (req: Incomi
       if (isApiError(err)) return { status: 403, type: err.type, message: err.message };
       throw err;
     }
+  };
+}
+
+/**
+ * createWatcherKeyCheck answers, for an upgrade admitted earlier, whether the key that signed it is
+ * still there and unrevoked: keys are managed from another process, so the event stream asks again
+ * while it streams. Any live key may watch, so a role change does not matter here.
+ */
+export function createWatcherKeyCheck(keys: KeyLookup): (req: IncomingMessage) => boolean {
+  return (req) => {
+    let keyId: string;
+    try {
+      keyId = parseSignature(req.headers, parseQuery(req.url ?? '/')).accessKeyId;
+    } catch {
+      return false; // it verified once, so this does not happen; refuse rather than stream on
+    }
+    const key = keys.get(keyId);
+    return key !== undefined && key.revokedAt === undefined;
   };
 }
 
