@@ -3,7 +3,7 @@
  * coordinator, taking codedeploy-local's options; `run` is the daemon that takes commands from one.
  */
 import { Command, Option } from 'commander';
-import { isDeployError } from '@fleetdeploy/shared';
+import { isDeployError, oneLineUsageErrors } from '@fleetdeploy/shared';
 import { runLocal } from './local/run-local.js';
 import type { LocalOptions } from './local/options.js';
 import { createLogger } from './log.js';
@@ -27,8 +27,7 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
 
 const program = new Command('fleetdeploy-agent')
   .description('fleetdeploy host agent: runs CodeDeploy-compatible deployments on this host')
-  .version(AGENT_VERSION)
-  .showHelpAfterError();
+  .version(AGENT_VERSION);
 
 program
   .command('local')
@@ -70,6 +69,8 @@ program
   .action(async (opts: EnrolCommandOptions) => {
     await runEnrol(opts, (line) => console.log(line));
   });
+
+oneLineUsageErrors(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Mistakes in options, configuration or the bundle are the user's to fix: one line, no stack.
