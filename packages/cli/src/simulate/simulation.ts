@@ -180,9 +180,9 @@ async function coordinatorStartFailure(coordinator: Daemon, options: SimulateOpt
   if (timedOut) return new CliError(CliErrorCode.COORDINATOR_FAILED, `the coordinator did not start listening within ${COORDINATOR_START_MS / 1000} s (its log: ${coordinator.logFile})`);
   await coordinator.exited; // its output has ended; the exit follows
   const summary = failureSummary(coordinator.logFile, coordinator.logStart) ?? 'no output';
-  if (/EADDRINUSE/.test(summary)) {
+  if (/EADDRINUSE|another process uses it/.test(summary)) {
     // Another process took the port between our check and the coordinator's listen.
-    const port = Number(/EADDRINUSE.*:(\d+)/.exec(summary)?.[1] ?? NaN);
+    const port = Number(/EADDRINUSE.*:(\d+)|cannot listen on \S+ port (\d+)/.exec(summary)?.slice(1).find((p) => p !== undefined) ?? NaN);
     const flag = port === options.agentPort ? '--agent-port' : '--port';
     const which = Number.isNaN(port) ? 'a port the coordinator needs' : `port ${port} on ${options.host}`;
     return new CliError(CliErrorCode.PORT_IN_USE, `${which} is already in use by another process: stop it or pick another port with ${flag}`);
