@@ -63,7 +63,7 @@ program
 program
   .command('enrol')
   .description('enrol this host with the coordinator: trade a one-time token for a client certificate (mutual TLS)')
-  .requiredOption('--coordinator <host:port>', "the coordinator's enrolment address (its enrol= port, by default the agents' port + 1)")
+  .option('--coordinator <host[:port]>', "the coordinator's enrolment address, enrol= in its listening line (port default 7182; without the flag: the config's coordinator host, its port + 1)")
   .requiredOption('--token <token>', 'the one-time token from RegisterOnPremisesInstance or fleetdeploy-coordinator enrol-token')
   .option('--config <file>', 'agent configuration file: where to store the certificate (tls_dir, or under root_dir)')
   .action(async (opts: EnrolCommandOptions) => {
