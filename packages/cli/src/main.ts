@@ -12,6 +12,7 @@ import type { RawSimulateOptions } from './simulate/options.js';
 import { runSimulate } from './simulate/command.js';
 import type { AwsContext, ConnectionOptions } from './aws-context.js';
 import { createAwsContext } from './aws-context.js';
+import { diagnoseEndpoint } from './endpoint-diagnosis.js';
 import { parseBundleType, parseS3Location } from './bundle/s3-location.js';
 import { pushRevision, pushSummary } from './commands/push.js';
 import { requireApplication } from './names/require-names.js';
@@ -43,6 +44,9 @@ async function withAws(cmd: Command, fn: (aws: AwsContext) => Promise<number>): 
   });
   try {
     process.exitCode = await fn(aws);
+  } catch (err) {
+    // A TLS or socket failure may only mean the endpoint is the wrong port: say which.
+    throw (await diagnoseEndpoint(aws.endpoint, err)) ?? err;
   } finally {
     aws.destroy();
   }
