@@ -55,6 +55,7 @@ program
   .requiredOption('--config <file>', 'agent configuration file (codedeployagent.yml keys plus coordinator, instance_name, ...)')
   .option('--verbose', 'log at debug level')
   .option('--log-level <level>', 'debug, info (default), warn or error')
+  .option('--stop-on-stdin-close', 'stop as on SIGTERM when standard input closes: a supervisor holding the pipe (fleetdeploy simulate) takes the agent with it when it dies')
   .action(async (opts: RunOptions) => {
     await runDaemon(opts);
     process.exit(0);

@@ -10,6 +10,7 @@ import { createLogger } from './log.js';
 import { ListenFailure, startCoordinator } from './coordinator.js';
 import { requireDataDir } from './data-dir.js';
 import { routeGrpcLogs } from './rpc/grpc-log.js';
+import { onStdinClosed } from './stdin-closed.js';
 import { keysCommand } from './auth/keys-command.js';
 import { systemClock } from './clock.js';
 import { CaConfigError } from './ca/authority.js';
@@ -36,7 +37,8 @@ program
   .option('--agent-grace <seconds>', 'how long an agent may be silent before its running event fails (default: 30)')
   .option('--alarm-poll-interval-seconds <seconds>', 'how often a running deployment\'s CloudWatch alarms are read (default: 15)')
   .option('--log-level <level>', 'pino log level (default: info)')
-  .action(async (opts: { config?: string; dataDir?: string; host?: string; port?: string; agentPort?: string; enrolPort?: string; plaintextAgents?: boolean; agentGrace?: string; alarmPollIntervalSeconds?: string; logLevel?: string }) => {
+  .option('--stop-on-stdin-close', 'stop as on SIGTERM when standard input closes: a supervisor holding the pipe (fleetdeploy simulate) takes the coordinator with it when it dies')
+  .action(async (opts: { config?: string; dataDir?: string; host?: string; port?: string; agentPort?: string; enrolPort?: string; plaintextAgents?: boolean; agentGrace?: string; alarmPollIntervalSeconds?: string; logLevel?: string; stopOnStdinClose?: boolean }) => {
     const config = loadConfig(opts.config, {
       dataDir: opts.dataDir,
       host: opts.host,
@@ -71,6 +73,7 @@ program
     };
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
+    if (opts.stopOnStdinClose === true) onStdinClosed(() => shutdown('stdin closed'));
     // The one line scripts and the simulation wait for; printed once a SIGTERM right after it would be handled.
     console.log(`fleetdeploy-coordinator listening api=${running.apiUrl} agents=${running.agentAddress} enrol=${running.enrolAddress} data=${config.dataDir}`);
   });

@@ -87,7 +87,9 @@ export function createSupervisor(): Supervisor {
       let child: ChildProcess;
       try {
         child = spawn(process.execPath, [...spec.args], {
-          stdio: ['ignore', spec.pipeStdout ? 'pipe' : log, log],
+          // stdin is a pipe we hold and never write: the daemons get --stop-on-stdin-close, so when
+          // this process dies, even by SIGKILL, the kernel closes it and they stop.
+          stdio: ['pipe', spec.pipeStdout ? 'pipe' : log, log],
           env: process.env,
           detached: true,
         });
