@@ -40,6 +40,16 @@ export function speaksGrpcTls(host: string, port: number, timeoutMs = PROBE_TIME
   });
 }
 
+/** notTlsMessage is the line for an https:// endpoint that answered in plain HTTP. */
+export function notTlsMessage(endpoint: string, plain: string): string {
+  return `${endpoint} does not speak TLS: the coordinator serves its API in plain HTTP; use --endpoint-url ${plain}`;
+}
+
+/** agentPortMessage is the line for an endpoint that is one of the coordinator's gRPC ports. */
+export function agentPortMessage(hostPort: string): string {
+  return `${hostPort} is one of the coordinator's ports for agents (gRPC over TLS), not its API: use the api= address of its listening line (plain http://, port 7180 by default)`;
+}
+
 /**
  * diagnoseEndpoint explains a failed call on `endpoint` when the endpoint is the wrong kind of port,
  * or gives undefined to keep the original error.
@@ -52,10 +62,10 @@ export async function diagnoseEndpoint(endpoint: string, err: unknown): Promise<
   const plain = `http://${url.host}`;
   const wrongVersion = signs.codes.has('ERR_SSL_WRONG_VERSION_NUMBER') || /wrong version number/i.test(signs.text);
   if (url.protocol === 'https:' && (wrongVersion || signs.codes.has('EPROTO'))) {
-    return new CliError(CliErrorCode.USAGE, `${endpoint} does not speak TLS: the coordinator serves its API in plain HTTP; use --endpoint-url ${plain}`, { cause: err });
+    return new CliError(CliErrorCode.USAGE, notTlsMessage(endpoint, plain), { cause: err });
   }
   if ([...signs.codes].some((c) => PROBE_CODES.has(c)) && (await speaksGrpcTls(host, port))) {
-    return new CliError(CliErrorCode.USAGE, `${url.host} is one of the coordinator's ports for agents (gRPC over TLS), not its API: use the api= address of its listening line (plain http://, port 7180 by default)`, { cause: err });
+    return new CliError(CliErrorCode.USAGE, agentPortMessage(url.host), { cause: err });
   }
   return undefined;
 }
