@@ -3,7 +3,8 @@
  * {@link Supervisor} starts the coordinator and the agents, tells its owner when one exits on its own,
  * and stops them all (SIGTERM, then SIGKILL after a grace). Each child runs in its own process group,
  * so a Ctrl-C in the terminal reaches only `fleetdeploy simulate`, which then stops the agents before
- * the coordinator. If this process exits without stopping them, an exit hook SIGKILLs what is left.
+ * the coordinator. If this process exits without stopping them, an exit hook SIGKILLs what is left;
+ * if it is killed outright, the stdin pipes it holds close and the daemons (--stop-on-stdin-close) stop.
  */
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
