@@ -20,7 +20,7 @@ describe('usage mistakes on the daemons\' command lines', () => {
     ['coordinator: a misspelt flag', COORDINATOR_BIN, ['serve', '--prot', '1'], "ERROR: unknown option '--prot'; did you mean --port? (see fleetdeploy-coordinator serve --help)"],
     ['coordinator: an unknown command', COORDINATOR_BIN, ['sevre'], "ERROR: unknown command 'sevre'; did you mean serve? (see fleetdeploy-coordinator --help)"],
     ['coordinator: a missing option of a nested command', COORDINATOR_BIN, ['keys', 'create'], "ERROR: required option '--role <role>' not specified (see fleetdeploy-coordinator keys create --help)"],
-    ['agent: a missing option', AGENT_BIN, ['enrol', '--token', 'x'], "ERROR: required option '--coordinator <host:port>' not specified (see fleetdeploy-agent enrol --help)"],
+    ['agent: a missing option', AGENT_BIN, ['enrol', '--coordinator', 'coordinator.example'], "ERROR: required option '--token <token>' not specified (see fleetdeploy-agent enrol --help)"],
     ['agent: an unknown flag', AGENT_BIN, ['run', '--config', 'a.yml', '--verbos'], "ERROR: unknown option '--verbos'; did you mean --verbose? (see fleetdeploy-agent run --help)"],
     ['agent: an unknown command', AGENT_BIN, ['start'], "ERROR: unknown command 'start' (see fleetdeploy-agent --help)"],
   ])('%s: one ERROR line, exit 1', async (_what, bin, args, line) => {
