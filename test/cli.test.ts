@@ -237,7 +237,7 @@ describe('errors: one line that says what to do, and a non-zero exit', () => {
 
   it('no credentials', async () => {
     const r = await fleetdeploy(['status', '-a', APP], { AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'no-such-file') });
-    expectOneErrorLine(r, /^ERROR: no credentials: set AWS_ACCESS_KEY_ID\/AWS_SECRET_ACCESS_KEY or AWS_PROFILE \(fleetdeploy simulate prints them\)$/);
+    expectOneErrorLine(r, /^ERROR: no credentials: set AWS_ACCESS_KEY_ID\/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or AWS_SHARED_CREDENTIALS_FILE=<data_dir>\/admin-credentials /);
   });
 
   it('an endpoint nothing answers at, and none at all', async () => {

@@ -48,6 +48,16 @@ describe('fleetdeploy-coordinator serve', () => {
     expect(lines[0]).toMatch(message);
   });
 
+  it('says only which port is taken, without grpc-js\'s own log line before it', async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as net.AddressInfo).port;
+    const r = await serve(['--data-dir', tmp(), '--port', '0', '--agent-port', String(port)]);
+    holder.close();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`ERROR: cannot listen on 127.0.0.1 port ${port} (the agents' gRPC service): another process uses it; pick another with --agent-port\n`);
+  });
+
   it('names the port when it is taken', async () => {
     const holder = net.createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
@@ -56,5 +66,53 @@ describe('fleetdeploy-coordinator serve', () => {
     holder.close();
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toMatch(new RegExp(`^ERROR: cannot listen on 127\\.0\\.0\\.1 port ${port}`));
+  });
+});
+
+describe('the data directory', () => {
+  const modeOf = (file: string): string => (fs.statSync(file).mode & 0o777).toString(8);
+
+  it('is made by serve only: readable by its owner alone, secrets 0600', async () => {
+    const dataDir = path.join(tmp(), 'new', 'data');
+    const c = await startCoordinator({ dataDir });
+    try {
+      for (const dir of [dataDir, path.join(dataDir, 'ca'), path.join(dataDir, 'blobs')]) expect([dir, modeOf(dir)]).toEqual([dir, '700']);
+      for (const secret of ['coordinator.db', 'admin-credentials', 'ca/ca-key.pem', 'coordinator.pid']) expect([secret, modeOf(path.join(dataDir, secret))]).toEqual([secret, '600']);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it.each([
+    ['enrol-token without --data-dir', [] as string[], ['enrol-token', '--instance', 'web-1'], /^ERROR: the default data directory fleetdeploy-data \(no --data-dir given\) does not exist: pass the coordinator's own with --data-dir DIR/],
+    ['enrol-token with a mistyped --data-dir', ['--data-dir', 'dta'], ['enrol-token', '--instance', 'web-1'], /^ERROR: the data directory dta does not exist: .*only fleetdeploy-coordinator serve creates one$/],
+    ['keys create without --data-dir', [], ['keys', 'create', '--role', 'admin'], /^ERROR: the default data directory fleetdeploy-data .*does not exist/],
+    ['keys list without --data-dir', [], ['keys', 'list'], /^ERROR: the default data directory fleetdeploy-data .*does not exist/],
+  ])('is not made by %s: one ERROR line naming it, nothing written', async (_what, dirArgs, args, message) => {
+    const cwd = tmp();
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(process.execPath, [COORDINATOR_BIN, ...args, ...dirArgs], { cwd, timeout: 15_000 }, (err, _stdout, stderr) => resolve({ code: err === null ? 0 : (err.code as number), stderr }));
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr.trimEnd()).toMatch(message);
+    expect(fs.readdirSync(cwd)).toEqual([]);
+  });
+
+  it('takes one coordinator: a second serve is refused, a killed one\'s pid file does not block a restart', async () => {
+    const first = await startCoordinator();
+    const endpoints = fs.readFileSync(path.join(first.dataDir, 'endpoints.json'), 'utf8');
+    const second = await serve(['--data-dir', first.dataDir, '--port', '0', '--agent-port', '0']);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toBe(`ERROR: another coordinator (pid ${first.child.pid}) is running on the data directory ${first.dataDir} (see ${path.join(first.dataDir, 'coordinator.pid')}): stop it first, or give this one another --data-dir\n`);
+    expect(fs.readFileSync(path.join(first.dataDir, 'endpoints.json'), 'utf8')).toBe(endpoints);
+
+    await first.stop('SIGKILL');
+    expect(fs.existsSync(path.join(first.dataDir, 'coordinator.pid'))).toBe(true);
+    const restarted = await startCoordinator({ dataDir: first.dataDir });
+    expect(fs.readFileSync(path.join(first.dataDir, 'coordinator.pid'), 'utf8').split('\n')[0]).toBe(String(restarted.child.pid));
+    const code = await restarted.stop();
+    expect(code).toBe(0);
+    expect(fs.existsSync(path.join(first.dataDir, 'coordinator.pid'))).toBe(false);
   });
 });

@@ -125,9 +125,12 @@ describe('fleetdeploy simulate', () => {
     const data = path.join(work, 'data');
     const sim = startCli(['simulate', '--agents', '3', '--port', '0', '--data-dir', data]);
     const endpoint = (await waitFor(sim, /^API endpoint \(CodeDeploy and S3\): (\S+)$/m))[1]!;
-    const keyId = (await waitFor(sim, /^AWS_ACCESS_KEY_ID=(\S+)$/m))[1]!;
-    const secret = (await waitFor(sim, /^AWS_SECRET_ACCESS_KEY=(\S+)$/m))[1]!;
-    await waitFor(sim, /^AWS_DEFAULT_REGION=us-east-1$/m); // lines arrive in chunks: wait for each, never read once
+    // Lines a shell can paste: the key, the region and the endpoint
+    const keyId = (await waitFor(sim, /^  export AWS_ACCESS_KEY_ID=(\S+)$/m))[1]!;
+    const secret = (await waitFor(sim, /^  export AWS_SECRET_ACCESS_KEY=(\S+)$/m))[1]!;
+    await waitFor(sim, /^  export AWS_DEFAULT_REGION=us-east-1$/m); // lines arrive in chunks: wait for each, never read once
+    await waitFor(sim, new RegExp(`^  export FLEETDEPLOY_ENDPOINT=${endpoint.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+    expect((await waitFor(sim, /^agents' enrolment port: +(\S+)$/m))[1]).toMatch(/^127\.0\.0\.1:\d+$/);
     // The printed key is the coordinator's real admin key, from the file it wrote once
     expect(keyId).toMatch(/^AKIA[A-Z2-7]{16}$/);
     expect(fs.readFileSync(path.join(data, 'coordinator', 'admin-credentials'), 'utf8')).toContain(`aws_access_key_id = ${keyId}\naws_secret_access_key = ${secret}\n`);
@@ -258,6 +261,31 @@ describe('fleetdeploy simulate', () => {
     expect(sim.stderr().trimEnd().split('\n')).toHaveLength(1);
     expect(sim.stderr().trimEnd()).toMatch(message);
     expect(processesMentioning(data)).toEqual([]);
+  }, 60_000);
+});
+
+describe('fleetdeploy simulate killed without a chance to stop its children', () => {
+  const childrenOf = (data: string, except: number[]): number[] => processesMentioning(data).filter((pid) => !except.includes(pid));
+
+  it('SIGKILLed itself: the coordinator and the agents stop as their standard input closes', async () => {
+    const data = path.join(work, 'data');
+    const sim = startCli(['simulate', '--agents', '2', '--port', '0', '--data-dir', data]);
+    await waitFor(sim, /^all 2 agents connected/m);
+    expect(childrenOf(data, [sim.child.pid!])).toHaveLength(3);
+    sim.child.kill('SIGKILL');
+    await eventually(() => expect(processesMentioning(data)).toEqual([]), 20_000, 100);
+    expect(fs.readFileSync(path.join(data, 'coordinator.log'), 'utf8')).toContain('"signal":"stdin closed"');
+  }, 60_000);
+
+  it('its wrapper (npx) SIGKILLed: it stops everything as on a hang-up', async () => {
+    const data = path.join(work, 'data');
+    const wrapper = path.join(work, 'wrapper.mjs');
+    fs.writeFileSync(wrapper, "import { spawn } from 'node:child_process';\nspawn(process.execPath, process.argv.slice(2), { stdio: 'inherit' });\nsetInterval(() => undefined, 60_000);\n");
+    const sim = startCli([CLI, 'simulate', '--agents', '1', '--port', '0', '--data-dir', data], wrapper);
+    await waitFor(sim, /^the agent connected/m);
+    sim.child.kill('SIGKILL');
+    await eventually(() => expect(processesMentioning(data)).toEqual([]), 20_000, 100);
+    await eventually(() => expect(sim.stdout()).toMatch(/^SIGHUP: stopping the agents and the coordinator\nstopped$/m), 5_000, 50);
   }, 60_000);
 });
 

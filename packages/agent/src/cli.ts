@@ -3,7 +3,7 @@
  * coordinator, taking codedeploy-local's options; `run` is the daemon that takes commands from one.
  */
 import { Command, Option } from 'commander';
-import { isDeployError } from '@fleetdeploy/shared';
+import { isDeployError, oneLineUsageErrors } from '@fleetdeploy/shared';
 import { runLocal } from './local/run-local.js';
 import type { LocalOptions } from './local/options.js';
 import { createLogger } from './log.js';
@@ -27,8 +27,7 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
 
 const program = new Command('fleetdeploy-agent')
   .description('fleetdeploy host agent: runs CodeDeploy-compatible deployments on this host')
-  .version(AGENT_VERSION)
-  .showHelpAfterError();
+  .version(AGENT_VERSION);
 
 program
   .command('local')
@@ -56,6 +55,7 @@ program
   .requiredOption('--config <file>', 'agent configuration file (codedeployagent.yml keys plus coordinator, instance_name, ...)')
   .option('--verbose', 'log at debug level')
   .option('--log-level <level>', 'debug, info (default), warn or error')
+  .option('--stop-on-stdin-close', 'stop as on SIGTERM when standard input closes: a supervisor holding the pipe (fleetdeploy simulate) takes the agent with it when it dies')
   .action(async (opts: RunOptions) => {
     await runDaemon(opts);
     process.exit(0);
@@ -64,12 +64,14 @@ program
 program
   .command('enrol')
   .description('enrol this host with the coordinator: trade a one-time token for a client certificate (mutual TLS)')
-  .requiredOption('--coordinator <host:port>', "the coordinator's enrolment address (its enrol= port, by default the agents' port + 1)")
+  .option('--coordinator <host[:port]>', "the coordinator's enrolment address, enrol= in its listening line (port default 7182; without the flag: the config's coordinator host, its port + 1)")
   .requiredOption('--token <token>', 'the one-time token from RegisterOnPremisesInstance or fleetdeploy-coordinator enrol-token')
   .option('--config <file>', 'agent configuration file: where to store the certificate (tls_dir, or under root_dir)')
   .action(async (opts: EnrolCommandOptions) => {
     await runEnrol(opts, (line) => console.log(line));
   });
+
+oneLineUsageErrors(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Mistakes in options, configuration or the bundle are the user's to fix: one line, no stack.

@@ -18,6 +18,7 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { loadConfig } from '@smithy/core/config';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { CliError, CliErrorCode } from './cli-error.js';
+import { missingProfileMessage, NO_CREDENTIALS_MESSAGE } from './credential-hints.js';
 
 /** ConnectionOptions are the global flags every API command takes. */
 export interface ConnectionOptions {
@@ -38,8 +39,7 @@ export interface AwsContext {
   destroy(): void;
 }
 
-/** NO_CREDENTIALS_MESSAGE is what to do when the chain finds nothing. */
-export const NO_CREDENTIALS_MESSAGE = 'no credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE (fleetdeploy simulate prints them)';
+export { NO_CREDENTIALS_MESSAGE };
 
 /** DEFAULT_REGION is the coordinator's own default region. */
 export const DEFAULT_REGION = 'us-east-1';
@@ -95,6 +95,8 @@ export async function resolveCredentials(opts: ConnectionOptions): Promise<AwsCr
   try {
     return await defaultProvider(opts.profile === undefined ? {} : { profile: opts.profile })();
   } catch (err) {
+    const missing = await missingProfileMessage(opts.profile);
+    if (missing !== undefined) throw new CliError(CliErrorCode.NO_CREDENTIALS, missing, { cause: err });
     const why = err instanceof Error && err.name !== 'CredentialsProviderError' ? ` (${err.message})` : '';
     throw new CliError(CliErrorCode.NO_CREDENTIALS, `${NO_CREDENTIALS_MESSAGE}${why}`, { cause: err });
   }

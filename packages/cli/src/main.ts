@@ -5,12 +5,14 @@
  */
 import { Command, Option } from 'commander';
 import type { WriteStream } from 'node:tty';
+import { oneLineUsageErrors } from '@fleetdeploy/shared';
 import { isCliError } from './cli-error.js';
 import { MAX_AGENTS } from './simulate/options.js';
 import type { RawSimulateOptions } from './simulate/options.js';
 import { runSimulate } from './simulate/command.js';
 import type { AwsContext, ConnectionOptions } from './aws-context.js';
 import { createAwsContext } from './aws-context.js';
+import { diagnoseEndpoint } from './endpoint-diagnosis.js';
 import { parseBundleType, parseS3Location } from './bundle/s3-location.js';
 import { pushRevision, pushSummary } from './commands/push.js';
 import { requireApplication } from './names/require-names.js';
@@ -30,9 +32,7 @@ const program = new Command('fleetdeploy')
   .version('0.1.0')
   .addOption(new Option('--endpoint-url <url>', 'the coordinator\'s API URL (default: FLEETDEPLOY_ENDPOINT, AWS_ENDPOINT_URL_CODEDEPLOY, AWS_ENDPOINT_URL, or endpoint_url in the profile)'))
   .addOption(new Option('--region <region>', 'region to sign for (default: AWS_REGION, AWS_DEFAULT_REGION, the profile\'s region, else us-east-1)'))
-  .addOption(new Option('--profile <name>', 'the AWS profile for credentials, region and endpoint_url (default: AWS_PROFILE, else default)'))
-  // commander's own mistakes (unknown option, missing value) in the same one-line form as ours.
-  .configureOutput({ outputError: (text, write) => write(`ERROR: ${text.replace(/^error: /, '').trimEnd()} (see fleetdeploy --help)\n`) });
+  .addOption(new Option('--profile <name>', 'the AWS profile for credentials, region and endpoint_url (default: AWS_PROFILE, else default)'));
 
 /** withAws resolves the connection from the global flags, runs `fn`, and closes the clients. */
 async function withAws(cmd: Command, fn: (aws: AwsContext) => Promise<number>): Promise<void> {
@@ -44,6 +44,9 @@ async function withAws(cmd: Command, fn: (aws: AwsContext) => Promise<number>): 
   });
   try {
     process.exitCode = await fn(aws);
+  } catch (err) {
+    // A TLS or socket failure may only mean the endpoint is the wrong port: say which.
+    throw (await diagnoseEndpoint(aws.endpoint, err)) ?? err;
   } finally {
     aws.destroy();
   }
@@ -156,6 +159,9 @@ program
   .action(async (opts: RawSimulateOptions) => {
     process.exitCode = await runSimulate(opts, { line: (text) => console.log(text) });
   });
+
+// commander's own mistakes (unknown option, missing value) in the same one-line form as ours.
+oneLineUsageErrors(program);
 
 program.parseAsync(process.argv).then(
   () => process.exit(),

@@ -10,6 +10,8 @@ import type { CoordinatorConfig } from './config.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { DATABASE_FILE, openSqliteStore } from './store/sqlite-store.js';
+import { createDataDir } from './data-dir.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { createBucketStore } from './store/bucket-store.js';
 import { createBlobStore } from './artifacts/blob-store.js';
 import { createGitHubArchives } from './artifacts/github-archive.js';
@@ -46,23 +48,53 @@ export interface RunningCoordinator {
   stop(): Promise<void>;
 }
 
+/** ListenFailure is a port the coordinator could not listen on: which of its three, and why. */
+export class ListenFailure extends Error {
+  constructor(
+    readonly role: 'api' | 'agents' | 'enrol',
+    readonly port: number,
+    cause: unknown,
+  ) {
+    super(`cannot listen on port ${port} (${role}): ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'ListenFailure';
+  }
+}
+
+/** listening names the port of a listen that fails, so the error can say which flag to change. */
+function listening<T>(role: ListenFailure['role'], port: number, listen: Promise<T>): Promise<T> {
+  return listen.catch((err: unknown) => {
+    throw new ListenFailure(role, port, err);
+  });
+}
+
 /** startCoordinator opens the data directory and starts serving. */
 export async function startCoordinator(config: CoordinatorConfig, log: Logger, clock: Clock = systemClock): Promise<RunningCoordinator> {
-  fs.mkdirSync(config.dataDir, { recursive: true });
-  const store = openSqliteStore(config.dataDir);
+  createDataDir(config.dataDir);
+  const lock = lockDataDir(config.dataDir);
+  let store: ReturnType<typeof openSqliteStore>;
+  try {
+    store = openSqliteStore(config.dataDir);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   const accessKeys = createAccessKeyStore(store.db);
+  const closeStore = (): void => {
+    store.close();
+    lock.release();
+  };
   let firstKey;
   try {
     restrictDataDir(config.dataDir, DATABASE_FILE); // the database holds the access keys' secrets
     firstKey = ensureAdminKey(config.dataDir, accessKeys, clock.now());
   } catch (err) {
-    store.close();
+    closeStore();
     throw err;
   }
   const verifier = createSigV4Verifier({ keys: accessKeys, now: () => clock.now() });
   const codedeployGuard = createCodeDeployGuard(verifier);
   const buckets = createBucketStore(store.db);
-  const blobs = createBlobStore(path.join(config.dataDir, 'blobs'));
+  const blobs = createBlobStore(path.join(config.dataDir, 'blobs'), 0o700);
   const arnPrefix = `arn:aws:codedeploy:${config.region}:${config.accountId}`;
 
   let enrolment: Enrolment;
@@ -71,7 +103,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     enrolment = await openEnrolment(config, store, () => clock.now());
     identity = await enrolment.authority.issueServer(serverNames(config.host), clock.now());
   } catch (err) {
-    store.close();
+    closeStore();
     throw err;
   }
   const enrolServer = createEnrolServer({ enrolment, identity, log: log.child({ part: 'enrolment' }) });
@@ -108,18 +140,22 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
 
   let agentPort: number;
   try {
-    agentPort = await agents.listen(config.host, config.agentPort);
-    enrolPort = await enrolServer.listen(config.host, config.enrolPort);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.apiPort, config.host, () => resolve());
-    });
+    agentPort = await listening('agents', config.agentPort, agents.listen(config.host, config.agentPort));
+    enrolPort = await listening('enrol', config.enrolPort, enrolServer.listen(config.host, config.enrolPort));
+    await listening(
+      'api',
+      config.apiPort,
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.apiPort, config.host, () => resolve());
+      }),
+    );
   } catch (err) {
     // Nothing may keep the process alive after a failed start: close what did open.
     await agents.close();
     await enrolServer.close();
     server.close();
-    store.close();
+    closeStore();
     throw err;
   }
   const apiPort = (server.address() as AddressInfo).port;
@@ -146,7 +182,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      store.close();
+      closeStore();
       log.info('coordinator stopped');
     },
   };

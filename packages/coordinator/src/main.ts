@@ -3,10 +3,14 @@
  * SIGINT, then shuts down in order (no new requests, agent streams closed, store closed).
  */
 import { Command } from 'commander';
+import { oneLineUsageErrors } from '@fleetdeploy/shared';
 import { ConfigError, loadConfig } from './config.js';
 import type { CoordinatorConfig } from './config.js';
 import { createLogger } from './log.js';
-import { startCoordinator } from './coordinator.js';
+import { ListenFailure, startCoordinator } from './coordinator.js';
+import { requireDataDir } from './data-dir.js';
+import { routeGrpcLogs } from './rpc/grpc-log.js';
+import { onStdinClosed } from './stdin-closed.js';
 import { keysCommand } from './auth/keys-command.js';
 import { systemClock } from './clock.js';
 import { CaConfigError } from './ca/authority.js';
@@ -18,13 +22,13 @@ import { parseDuration } from './ca/tokens.js';
 // print the SDK's notice about its own future Node.js floor into the daemon's log.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const program = new Command('fleetdeploy-coordinator').description('fleetdeploy coordinator daemon').version('0.1.0').showHelpAfterError();
+const program = new Command('fleetdeploy-coordinator').description('fleetdeploy coordinator daemon').version('0.1.0');
 
 program
   .command('serve')
   .description('run the coordinator: the CodeDeploy API, the revision bucket and the agents\' gRPC service')
   .option('-c, --config <file>', 'YAML configuration file (keys: data_dir, host, api_port, agent_port, ...)')
-  .option('--data-dir <dir>', 'where the database and bundles live (default: ./fleetdeploy-data)')
+  .option('--data-dir <dir>', 'where the database and bundles live; made (mode 0700) if missing (default: ./fleetdeploy-data)')
   .option('--host <address>', 'address to listen on (default: 127.0.0.1)')
   .option('--port <port>', 'port of the CodeDeploy API and revision bucket (default: 7180; 0 picks a free one)')
   .option('--agent-port <port>', 'port of the agents\' gRPC service (default: 7181; 0 picks a free one)')
@@ -33,7 +37,8 @@ program
   .option('--agent-grace <seconds>', 'how long an agent may be silent before its running event fails (default: 30)')
   .option('--alarm-poll-interval-seconds <seconds>', 'how often a running deployment\'s CloudWatch alarms are read (default: 15)')
   .option('--log-level <level>', 'pino log level (default: info)')
-  .action(async (opts: { config?: string; dataDir?: string; host?: string; port?: string; agentPort?: string; enrolPort?: string; plaintextAgents?: boolean; agentGrace?: string; alarmPollIntervalSeconds?: string; logLevel?: string }) => {
+  .option('--stop-on-stdin-close', 'stop as on SIGTERM when standard input closes: a supervisor holding the pipe (fleetdeploy simulate) takes the coordinator with it when it dies')
+  .action(async (opts: { config?: string; dataDir?: string; host?: string; port?: string; agentPort?: string; enrolPort?: string; plaintextAgents?: boolean; agentGrace?: string; alarmPollIntervalSeconds?: string; logLevel?: string; stopOnStdinClose?: boolean }) => {
     const config = loadConfig(opts.config, {
       dataDir: opts.dataDir,
       host: opts.host,
@@ -46,14 +51,13 @@ program
       logLevel: opts.logLevel,
     });
     const log = createLogger(config.logLevel);
+    routeGrpcLogs(log);
     const running = await startCoordinator(config, log).catch((err: unknown) => {
       throw describeStartFailure(err, config);
     });
     if (running.firstAdminKeyFile !== undefined) {
       console.log(`fleetdeploy-coordinator made the first admin access key: ${running.firstAdminKeyFile} (readable only by you; AWS credentials-file format)`);
     }
-    // The one line scripts and the simulation wait for.
-    console.log(`fleetdeploy-coordinator listening api=${running.apiUrl} agents=${running.agentAddress} enrol=${running.enrolAddress} data=${config.dataDir}`);
     let stopping = false;
     const shutdown = (signal: string): void => {
       if (stopping) return;
@@ -69,6 +73,9 @@ program
     };
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
+    if (opts.stopOnStdinClose === true) onStdinClosed(() => shutdown('stdin closed'));
+    // The one line scripts and the simulation wait for; printed once a SIGTERM right after it would be handled.
+    console.log(`fleetdeploy-coordinator listening api=${running.apiUrl} agents=${running.agentAddress} enrol=${running.enrolAddress} data=${config.dataDir}`);
   });
 
 program
@@ -76,10 +83,11 @@ program
   .description('print a one-time enrolment token for a registered instance (fleetdeploy-agent enrol --token)')
   .requiredOption('--instance <name>', 'the on-premises instance the token enrols')
   .option('-c, --config <file>', 'the coordinator\'s YAML configuration file (for data_dir and the CA files)')
-  .option('--data-dir <dir>', 'the coordinator\'s data directory (default: ./fleetdeploy-data)')
+  .option('--data-dir <dir>', 'the coordinator\'s data directory, made by serve (default: ./fleetdeploy-data)')
   .option('--ttl <duration>', 'how long the token is valid: 90s, 30m, 1h, 7d (default: enrolment_token_ttl_seconds, 24 h)')
   .action(async (opts: { instance: string; config?: string; dataDir?: string; ttl?: string }) => {
     const config = loadConfig(opts.config, { dataDir: opts.dataDir });
+    requireDataDir(config.dataDir, opts.dataDir !== undefined || opts.config !== undefined);
     const ttlMs = opts.ttl === undefined ? undefined : parseDuration(opts.ttl);
     if (opts.ttl !== undefined && ttlMs === undefined) throw new ConfigError(`--ttl: expected a duration such as 90s, 30m, 1h or 7d, got ${JSON.stringify(opts.ttl)}`);
     try {
@@ -90,6 +98,13 @@ program
     }
   });
 
+/** LISTEN_ROLES says, for each port, what it serves and which flag moves it. */
+const LISTEN_ROLES = {
+  api: { what: 'the CodeDeploy API and revision bucket', flag: '--port' },
+  agents: { what: "the agents' gRPC service", flag: '--agent-port' },
+  enrol: { what: "the agents' enrolment port", flag: '--enrol-port' },
+} as const;
+
 /**
  * describeStartFailure turns the ways a start can fail because of the machine (a port in use, a data
  * directory that is a file or not writable, a database from a newer coordinator) into a
@@ -98,8 +113,12 @@ program
 function describeStartFailure(err: unknown, config: CoordinatorConfig): unknown {
   const code = (err as NodeJS.ErrnoException).code;
   const message = err instanceof Error ? err.message : String(err);
-  if (code === 'EADDRINUSE' || /EADDRINUSE|address already in use|No address added/i.test(message)) {
-    return new ConfigError(`cannot listen on ${config.host} port ${config.apiPort} (API) or ${config.agentPort} (agents): another process uses it; pick others with --port / --agent-port`);
+  if (err instanceof ListenFailure) {
+    const { what, flag } = LISTEN_ROLES[err.role];
+    const cause = err.cause as NodeJS.ErrnoException | undefined;
+    const inUse = cause?.code === 'EADDRINUSE' || /EADDRINUSE|address already in use|No address added/i.test(err.message);
+    const why = inUse ? 'another process uses it' : (cause?.code ?? cause?.message ?? err.message);
+    return new ConfigError(`cannot listen on ${config.host} port ${err.port} (${what}): ${why}; pick another with ${flag}`);
   }
   if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EROFS' || code === 'SQLITE_CANTOPEN') {
     return new ConfigError(`cannot use the data directory ${config.dataDir}: ${message}; choose another with --data-dir`);
@@ -109,6 +128,7 @@ function describeStartFailure(err: unknown, config: CoordinatorConfig): unknown 
 }
 
 program.addCommand(keysCommand());
+oneLineUsageErrors(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) console.error(`ERROR: ${err.message}`);

@@ -10,3 +10,4 @@ export { LambdaHookEvents, EcsHookEvents } from './appspec/function-hooks.js';
 export * from './deployment/configs.js';
 export * from './backoff.js';
 export * from './destination-root.js';
+export * from './usage-errors.js';

@@ -12,6 +12,7 @@ import type { GrpcRuntime } from './grpc-runtime.js';
 import type { TlsIdentity } from './tls-identity.js';
 import { saveTlsIdentity } from './tls-identity.js';
 import { fetchPinnedCa } from './pin.js';
+import { plainGrpcDetails, splitAddress, wrongPortOf, WrongPortError } from './enrol-address.js';
 
 /** ENROL_TIMEOUT_MS bounds the handshake and the call. */
 const ENROL_TIMEOUT_MS = 30_000;
@@ -21,14 +22,6 @@ export function tokenFingerprint(token: string): string {
   const m = /^fde1\.[0-9a-f]{16}\.[A-Za-z0-9_-]{43}\.([A-Za-z0-9_-]{43})$/.exec(token.trim());
   if (m === null) throw new DeployError('UnknownError', '--token: not an enrolment token (expected fde1.<id>.<secret>.<fingerprint>, from fleetdeploy-coordinator enrol-token)');
   return m[1]!;
-}
-
-/** splitAddress reads `host:port` or `[v6]:port`. */
-export function splitAddress(address: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(address);
-  const port = Number(m?.[3]);
-  if (m === null || !(port >= 1 && port <= 65535)) throw new DeployError('UnknownError', `--coordinator: expected host:port of the coordinator's enrolment port, got ${JSON.stringify(address)}`);
-  return { host: m[1] ?? m[2]!, port };
 }
 
 /** EnrolOptions are what `enrol` needs. */
@@ -60,7 +53,12 @@ export async function enrolAgent(opts: EnrolOptions): Promise<TlsIdentity> {
     });
   } catch (err) {
     const e = err as { code?: number; details?: string; message?: string };
-    const reason = e.details ?? e.message ?? String(err);
+    const reason = plainGrpcDetails(e.details ?? e.message ?? String(err));
+    const wrong = wrongPortOf(reason);
+    if (wrong !== undefined) throw new WrongPortError(opts.address, wrong);
+    if (e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED) {
+      throw new DeployError('UnknownError', `cannot enrol at ${opts.address} (${grpc.status[e.code]}): ${reason}`);
+    }
     throw new DeployError('UnknownError', `the coordinator refused the enrolment (${grpc.status[e.code ?? -1] ?? 'error'}): ${reason}`);
   } finally {
     client.close();

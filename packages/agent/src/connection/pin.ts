@@ -10,6 +10,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { DetailedPeerCertificate } from 'node:tls';
 import { DeployError } from '@fleetdeploy/shared';
+import { joinAddress, wrongPortOf, WrongPortError } from './enrol-address.js';
 
 /** fetchPinnedCa returns the PEM of the CA with `fingerprint` (base64url SHA-256 of its DER) that issued the server's certificate. */
 export function fetchPinnedCa(host: string, port: number, fingerprint: string, timeoutMs: number): Promise<string> {
@@ -27,7 +28,14 @@ export function fetchPinnedCa(host: string, port: number, fingerprint: string, t
       reject(new DeployError('UnknownError', message));
     };
     socket.setTimeout(timeoutMs, () => fail(`the coordinator at ${host}:${port} did not complete a TLS handshake within ${timeoutMs / 1000} s`));
-    socket.once('error', (err: NodeJS.ErrnoException) => fail(`cannot reach the coordinator's enrolment port ${host}:${port}: ${err.code ?? err.message}`));
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      const wrong = wrongPortOf(`${err.code ?? ''} ${err.message}`);
+      if (wrong !== undefined) {
+        socket.destroy();
+        return reject(new WrongPortError(joinAddress(host, port), wrong));
+      }
+      fail(`cannot reach the coordinator's enrolment port ${host}:${port}: ${err.code ?? err.message}`);
+    });
     socket.once('secureConnect', () => {
       const chain = chainOf(socket.getPeerCertificate(true));
       socket.destroy();

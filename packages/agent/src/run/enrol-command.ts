@@ -12,7 +12,8 @@ import type { AgentConfig } from '../config/agent-config.js';
 
 /** EnrolCommandOptions are the command's options. */
 export interface EnrolCommandOptions {
-  coordinator: string;
+  /** HOST or HOST:PORT of the enrolment port; default: the configuration's coordinator host, its port + 1. */
+  coordinator?: string;
   token: string;
   config?: string;
 }
@@ -32,7 +33,23 @@ export async function runEnrol(opts: EnrolCommandOptions, print: (line: string) 
   const dir = tlsDir(config);
   // grpc-js, the proto and @peculiar/x509 load only here and in `run`.
   const [{ loadGrpcRuntime }, { enrolAgent }] = await Promise.all([import('../connection/grpc-runtime.js'), import('../connection/enrol.js')]);
-  const identity = await enrolAgent({ runtime: await loadGrpcRuntime(), address: opts.coordinator, token: opts.token, dir, nameHint: config.instanceName ?? os.hostname() });
+  const { resolveEnrolAddress, joinAddress, splitAddress, WrongPortError } = await import('../connection/enrol-address.js');
+  const address = resolveEnrolAddress(opts.coordinator, config.coordinator, opts.config ?? 'no --config given');
+  const runtime = await loadGrpcRuntime();
+  const enrolAt = (at: string) => enrolAgent({ runtime, address: at, token: opts.token, dir, nameHint: config.instanceName ?? os.hostname() });
+  let identity;
+  try {
+    identity = await enrolAt(address);
+  } catch (err) {
+    // The agents' port was given (the address agent.yml names): its enrolment port is next to it by default.
+    if (!(err instanceof WrongPortError && err.wrong === 'agents')) throw err;
+    const { host, port } = splitAddress(address);
+    const next = joinAddress(host, port + 1);
+    identity = await enrolAt(next).catch(() => {
+      throw err;
+    });
+    print(`note: ${address} is the coordinator's agents' port; enrolled at its enrolment port ${next} (give that to --coordinator next time)`);
+  }
   if (config.instanceName !== undefined && config.instanceName !== identity.instanceName) {
     print(`WARNING: ${opts.config}: instance_name is ${config.instanceName} but the token enrolled ${identity.instanceName}; run will refuse until they agree`);
   }

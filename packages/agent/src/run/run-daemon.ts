@@ -16,6 +16,8 @@ export interface RunOptions {
   config: string;
   verbose?: boolean;
   logLevel?: string;
+  /** Stop as on SIGTERM when standard input closes (a supervisor holding the pipe died). */
+  stopOnStdinClose?: boolean;
 }
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -64,5 +66,10 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    if (opts.stopOnStdinClose === true) {
+      // The kernel closes the pipe when the supervisor dies, even by SIGKILL: its end is our SIGTERM.
+      process.stdin.on('data', () => undefined).once('end', () => onSignal('SIGTERM'));
+      process.stdin.resume();
+    }
   });
 }

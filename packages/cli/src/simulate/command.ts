@@ -3,7 +3,8 @@
  * and runs until SIGINT, SIGTERM or SIGHUP (then stops the agents and the coordinator and exits 0), or until
  * the coordinator or an agent dies (then stops the rest and fails, naming it).
  */
-import { credentialLines } from './credentials.js';
+import { exportLines } from './credentials.js';
+import { watchParent } from './parent-watch.js';
 import { parseSimulateOptions } from './options.js';
 import type { RawSimulateOptions } from './options.js';
 import { startSimulation } from './simulation.js';
@@ -33,6 +34,8 @@ export async function runSimulate(raw: RawSimulateOptions, out: Output): Promise
   // SIGHUP too: the children have their own process groups, so a closed terminal would orphan them.
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, handler);
+  // A wrapper (npx, a script) killed by SIGKILL sends no signal: its exit counts as a hang-up.
+  const unwatch = watchParent(() => onStop('SIGHUP'));
   try {
     out.line(`fleetdeploy simulate: starting a coordinator and ${options.agents} agent${options.agents === 1 ? '' : 's'}`);
     const sim = await startSimulation(options, {
@@ -48,11 +51,12 @@ export async function runSimulate(raw: RawSimulateOptions, out: Output): Promise
     out.line('');
     out.line(`API endpoint (CodeDeploy and S3): ${sim.apiUrl}`);
     out.line(`agents' gRPC service:             ${sim.agentAddress}`);
+    out.line(`agents' enrolment port:           ${sim.enrolAddress}`);
     out.line(`data:                             ${sim.dataDir}`);
     out.line(`  coordinator.log, hosts/sim-K/agent.log, hosts/sim-K/root (deployments), hosts/sim-K/files (installed files)`);
     out.line('');
-    out.line(`Credentials to use (the coordinator's admin key; also in ${sim.credentialsFile}):`);
-    for (const l of credentialLines(sim.credentials)) out.line(l);
+    out.line(`To use it from another shell, paste (the coordinator's admin key; also in ${sim.credentialsFile}):`);
+    for (const l of exportLines(sim.credentials, sim.apiUrl)) out.line(`  ${l}`);
     out.line('');
     out.line('For example:');
     out.line(`  aws deploy list-on-premises-instances --endpoint-url ${sim.apiUrl}`);
@@ -78,6 +82,7 @@ export async function runSimulate(raw: RawSimulateOptions, out: Output): Promise
     out.line('stopped');
     return 0;
   } finally {
+    unwatch();
     for (const s of signals) process.removeListener(s, handler);
   }
 }

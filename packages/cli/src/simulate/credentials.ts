@@ -66,10 +66,15 @@ export function createApiClients(apiUrl: string, credentials: SimCredentials): A
   };
 }
 
-/**
- * credentialLines are the lines `simulate` prints for a shell or the AWS CLI: each `NAME=value`
- * line can be pasted after `export `.
- */
+/** credentialLines are the key and region as `NAME=value` lines (the demo prints them after `export `). */
 export function credentialLines(credentials: SimCredentials): string[] {
   return [`AWS_ACCESS_KEY_ID=${credentials.accessKeyId}`, `AWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey}`, `AWS_DEFAULT_REGION=${SIM_REGION}`];
+}
+
+/**
+ * exportLines are the lines `simulate` prints for a shell to paste: the key, the region and the
+ * endpoint, for `fleetdeploy` and the AWS CLI alike (values are shell-safe: base64, a URL).
+ */
+export function exportLines(credentials: SimCredentials, apiUrl: string): string[] {
+  return [...credentialLines(credentials), `FLEETDEPLOY_ENDPOINT=${apiUrl}`].map((line) => `export ${line}`);
 }

@@ -3,7 +3,8 @@
  * {@link Supervisor} starts the coordinator and the agents, tells its owner when one exits on its own,
  * and stops them all (SIGTERM, then SIGKILL after a grace). Each child runs in its own process group,
  * so a Ctrl-C in the terminal reaches only `fleetdeploy simulate`, which then stops the agents before
- * the coordinator. If this process exits without stopping them, an exit hook SIGKILLs what is left.
+ * the coordinator. If this process exits without stopping them, an exit hook SIGKILLs what is left;
+ * if it is killed outright, the stdin pipes it holds close and the daemons (--stop-on-stdin-close) stop.
  */
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -87,7 +88,9 @@ export function createSupervisor(): Supervisor {
       let child: ChildProcess;
       try {
         child = spawn(process.execPath, [...spec.args], {
-          stdio: ['ignore', spec.pipeStdout ? 'pipe' : log, log],
+          // stdin is a pipe we hold and never write: the daemons get --stop-on-stdin-close, so when
+          // this process dies, even by SIGKILL, the kernel closes it and they stop.
+          stdio: ['pipe', spec.pipeStdout ? 'pipe' : log, log],
           env: process.env,
           detached: true,
         });

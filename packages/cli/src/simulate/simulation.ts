@@ -41,6 +41,8 @@ export interface Simulation {
   readonly apiUrl: string;
   /** The agents' gRPC address, e.g. 127.0.0.1:7181. */
   readonly agentAddress: string;
+  /** Where agents enrol (fleetdeploy-agent enrol --coordinator), e.g. 127.0.0.1:7182. */
+  readonly enrolAddress: string;
   readonly coordinatorLog: string;
   readonly hosts: readonly SimHost[];
   /** The coordinator's admin key (from its admin-credentials file), which the clients sign with. */
@@ -101,7 +103,7 @@ export async function startSimulation(options: SimulateOptions, hooks: Simulatio
   try {
     const { daemon: coordinator, stdout } = supervisor.start({
       name: 'coordinator',
-      args: [coordinatorBin, 'serve', '--data-dir', path.join(dataDir, 'coordinator'), '--host', options.host, '--port', String(options.apiPort), '--agent-port', String(options.agentPort)],
+      args: [coordinatorBin, 'serve', '--data-dir', path.join(dataDir, 'coordinator'), '--host', options.host, '--port', String(options.apiPort), '--agent-port', String(options.agentPort), '--stop-on-stdin-close'],
       logFile: coordinatorLog,
       pipeStdout: true,
     });
@@ -129,7 +131,7 @@ export async function startSimulation(options: SimulateOptions, hooks: Simulatio
     for (const host of hosts) {
       const { daemon } = supervisor.start({
         name: host.name,
-        args: [agentBin, 'run', '--config', host.configFile],
+        args: [agentBin, 'run', '--config', host.configFile, '--stop-on-stdin-close'],
         logFile: host.logFile,
       });
       const seen = followLog(host.logFile, (line) => pinoMessage(line) === AGENT_CONNECTED_MESSAGE, watching.signal, daemon.logStart);
@@ -150,6 +152,7 @@ export async function startSimulation(options: SimulateOptions, hooks: Simulatio
       dataDir,
       apiUrl,
       agentAddress,
+      enrolAddress,
       coordinatorLog,
       hosts,
       credentials,
@@ -180,9 +183,9 @@ async function coordinatorStartFailure(coordinator: Daemon, options: SimulateOpt
   if (timedOut) return new CliError(CliErrorCode.COORDINATOR_FAILED, `the coordinator did not start listening within ${COORDINATOR_START_MS / 1000} s (its log: ${coordinator.logFile})`);
   await coordinator.exited; // its output has ended; the exit follows
   const summary = failureSummary(coordinator.logFile, coordinator.logStart) ?? 'no output';
-  if (/EADDRINUSE/.test(summary)) {
+  if (/EADDRINUSE|another process uses it/.test(summary)) {
     // Another process took the port between our check and the coordinator's listen.
-    const port = Number(/EADDRINUSE.*:(\d+)/.exec(summary)?.[1] ?? NaN);
+    const port = Number(/EADDRINUSE.*:(\d+)|cannot listen on \S+ port (\d+)/.exec(summary)?.slice(1).find((p) => p !== undefined) ?? NaN);
     const flag = port === options.agentPort ? '--agent-port' : '--port';
     const which = Number.isNaN(port) ? 'a port the coordinator needs' : `port ${port} on ${options.host}`;
     return new CliError(CliErrorCode.PORT_IN_USE, `${which} is already in use by another process: stop it or pick another port with ${flag}`);

@@ -44,12 +44,12 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 const TEMP_PREFIX = '.tmp-';
 
 /**
- * createBlobStore makes a {@link BlobStore} over `dir`, creating the folder if needed. Use one per
+ * createBlobStore makes a {@link BlobStore} over `dir`, creating the folder (with `mode`) if needed. Use one per
  * data directory (the coordinator uses `<dataDir>/blobs`); several may share a folder safely, since
  * identical content lands on the same name and rename replaces atomically.
  */
-export function createBlobStore(dir: string): BlobStore {
-  fs.mkdirSync(dir, { recursive: true });
+export function createBlobStore(dir: string, mode?: number): BlobStore {
+  fs.mkdirSync(dir, { recursive: true, ...(mode === undefined ? {} : { mode }) });
 
   function blobPath(sha256: string): string {
     if (!SHA256_HEX.test(sha256)) throw new Error(`not a sha256 hex digest: ${JSON.stringify(sha256)}`);

@@ -7,12 +7,11 @@
  *   keys list [--json]               ids, roles, when made and revoked; never secrets
  *   keys revoke AKIA…                the key stops working at once
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { Command, Option } from 'commander';
 import { systemClock } from '../clock.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { DATABASE_FILE, openSqliteStore } from '../store/sqlite-store.js';
+import { requireDataDir } from '../data-dir.js';
 import { createAccessKeyStore, restrictDataDir } from './access-keys.js';
 import type { AccessKeyStore } from './access-keys.js';
 import { formatCredentialsFile } from './admin-credentials.js';
@@ -29,14 +28,14 @@ export function keysCommand(now: () => number = systemClock.now): Command {
   const dataDirOptions = (c: Command): Command =>
     c
       .option('-c, --config <file>', 'the coordinator\'s YAML configuration file (for data_dir)')
-      .option('--data-dir <dir>', 'the coordinator\'s data directory (default: ./fleetdeploy-data)');
+      .option('--data-dir <dir>', 'the coordinator\'s data directory, made by serve (default: ./fleetdeploy-data)');
 
   dataDirOptions(keys.command('create').description('make a key and print its id and secret (shown only this once)'))
     .addOption(new Option('--role <role>', 'what the key may do').choices(ROLE_NAMES).makeOptionMandatory())
     .action((opts: DataDirOptions & { role: string }) => {
       if (!isRole(opts.role)) throw new ConfigError(`--role must be one of ${ROLE_NAMES.join(', ')}`);
       const role = opts.role;
-      withKeys(opts, true, (store) => {
+      withKeys(opts, (store) => {
         const key = store.create(role, now());
         process.stdout.write(
           `# fleetdeploy access key, role ${key.role}, made ${new Date(key.createdAt).toISOString()}; the secret is not shown again\n` +
@@ -48,7 +47,7 @@ export function keysCommand(now: () => number = systemClock.now): Command {
   dataDirOptions(keys.command('list').description('list the keys: id, role, when made and revoked (never secrets)'))
     .option('--json', 'print a JSON array')
     .action((opts: DataDirOptions & { json?: boolean }) => {
-      withKeys(opts, false, (store) => {
+      withKeys(opts, (store) => {
         const all = store.list();
         if (opts.json === true) {
           process.stdout.write(JSON.stringify(all.map((k) => ({ ...k, createdAt: iso(k.createdAt), revokedAt: k.revokedAt === undefined ? undefined : iso(k.revokedAt) }))) + '\n');
@@ -62,7 +61,7 @@ export function keysCommand(now: () => number = systemClock.now): Command {
 
   dataDirOptions(keys.command('revoke').description('revoke a key: requests it signs are refused from now on').argument('<key-id>', 'the access key id (AKIA…)'))
     .action((keyId: string, opts: DataDirOptions) => {
-      withKeys(opts, false, (store) => {
+      withKeys(opts, (store) => {
         const key = store.get(keyId);
         if (key === undefined) throw new ConfigError(`there is no access key ${keyId} in this data directory (see keys list)`);
         if (key.revokedAt !== undefined) {
@@ -76,13 +75,11 @@ export function keysCommand(now: () => number = systemClock.now): Command {
   return keys;
 }
 
-/** withKeys opens the data directory's database (creating it only when `create` is set) for one command. */
-function withKeys(opts: DataDirOptions, create: boolean, fn: (store: AccessKeyStore) => void): void {
+/** withKeys opens the data directory's database (which serve made) for one command. */
+function withKeys(opts: DataDirOptions, fn: (store: AccessKeyStore) => void): void {
   const config = loadConfig(opts.config, { dataDir: opts.dataDir });
   const dataDir = config.dataDir;
-  if (!create && !fs.existsSync(path.join(dataDir, DATABASE_FILE))) {
-    throw new ConfigError(`${dataDir} has no coordinator database (${DATABASE_FILE}); pass the coordinator's --data-dir`);
-  }
+  requireDataDir(dataDir, opts.dataDir !== undefined || opts.config !== undefined);
   let store: ReturnType<typeof openSqliteStore>;
   try {
     store = openSqliteStore(dataDir);

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { plainGrpcDetails, resolveEnrolAddress, wrongPortOf } from './enrol-address.js';
+
+describe('resolveEnrolAddress', () => {
+  it('takes HOST:PORT as given, a HOST alone at port 7182, and without the flag the agents\' port + 1', () => {
+    expect(resolveEnrolAddress('coord.example:9000', undefined, 'a.yml')).toBe('coord.example:9000');
+    expect(resolveEnrolAddress('coord.example', '10.0.0.1:7181', 'a.yml')).toBe('coord.example:7182');
+    expect(resolveEnrolAddress(undefined, '10.0.0.1:7181', 'a.yml')).toBe('10.0.0.1:7182');
+    expect(resolveEnrolAddress(undefined, '[::1]:8001', 'a.yml')).toBe('[::1]:8002');
+    expect(() => resolveEnrolAddress(undefined, undefined, 'a.yml')).toThrow(/--coordinator: give the coordinator's enrolment address .*\(a\.yml\)/);
+    expect(() => resolveEnrolAddress('coord:99999', undefined, 'a.yml')).toThrow(/expected host:port/);
+  });
+});
+
+describe('reading a failed connection', () => {
+  it('tells the API port from the agents\' port, and drops grpc-js\'s empty resolution note', () => {
+    const details = 'No connection established. Last error: 80CC:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate required:../deps/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number 116\n (2026-12-07T00:00:33.812Z). Resolution note: ';
+    expect(wrongPortOf(details)).toBe('agents');
+    expect(wrongPortOf('ERR_SSL_WRONG_VERSION_NUMBER write EPROTO')).toBe('api');
+    expect(wrongPortOf('ECONNREFUSED')).toBeUndefined();
+    expect(plainGrpcDetails(details)).toMatch(/SSL alert number 116$/);
+  });
+});

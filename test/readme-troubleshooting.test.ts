@@ -1,0 +1,29 @@
+/**
+ * The README's Troubleshooting section shows the exact lines users see: each is built here by the
+ * code that prints it, with the default ports, and must be in the README word for word.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { wrongPortMessage } from '../packages/agent/src/connection/enrol-address.js';
+import { agentPortMessage, notTlsMessage } from '../packages/cli/src/endpoint-diagnosis.js';
+import { missingProfileMessage, NO_CREDENTIALS_MESSAGE } from '../packages/cli/src/credential-hints.js';
+import { REPO_ROOT } from './harness/coordinator.js';
+
+const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+const troubleshooting = readme.slice(readme.indexOf('\n## Troubleshooting\n'));
+
+describe('README Troubleshooting', () => {
+  it('lists the wrong-port and credential messages as printed', async () => {
+    const lines = [
+      wrongPortMessage('127.0.0.1:7180', 'api'),
+      wrongPortMessage('127.0.0.1:7181', 'agents'),
+      notTlsMessage('https://127.0.0.1:7180', 'http://127.0.0.1:7180'),
+      agentPortMessage('127.0.0.1:7181'),
+      (await missingProfileMessage(undefined, { AWS_PROFILE: 'nosuchprofile', AWS_SHARED_CREDENTIALS_FILE: '', AWS_CONFIG_FILE: '' }))!,
+      NO_CREDENTIALS_MESSAGE,
+    ];
+    expect(troubleshooting.length).toBeGreaterThan(30);
+    for (const line of lines) expect(troubleshooting).toContain(`\`ERROR: ${line}\``);
+  });
+});
