@@ -25,6 +25,10 @@ import { createBucketGuard, createCodeDeployGuard, createUpgradeAuthenticator } 
 import { createSigV4Verifier } from './auth/sigv4-verify.js';
 import { createEngine } from './deployment/engine.js';
 import { createAlarmWatch } from './alarms/alarm-watch.js';
+import { createTrafficDriver } from './deployment/traffic/driver.js';
+import { routeByPlatform } from './deployment/platforms.js';
+import { createTrafficStore } from './store/traffic-store.js';
+import { lazyLambdaClient, createLambdaRouter } from './routers/lambda-router.js';
 import { createCloudWatchSource } from './alarms/cloudwatch-source.js';
 import { createAgentServer } from './rpc/agent-server.js';
 import { createEnrolServer } from './rpc/enrol-server.js';
@@ -76,6 +80,17 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const alarms = createAlarmWatch({ store, source: createCloudWatchSource(), clock, intervalMs: config.alarmPollIntervalSeconds * 1000, log: log.child({ part: 'alarms' }) });
   const engine = createEngine({ store, blobs, clock, config, agents, alarms, log: log.child({ part: 'engine' }) });
   agents.attach(engine);
+  const lambda = lazyLambdaClient();
+  const traffic = createTrafficDriver({
+    store,
+    traffic: createTrafficStore(store.db),
+    clock,
+    routerFor: (d) => createLambdaRouter(lambda(), d.lambda!),
+    minuteMs: config.testOnlyMinuteMs,
+    hookTimeoutSeconds: config.hookTimeoutSeconds,
+    alarms,
+    log: log.child({ part: 'traffic' }),
+  });
   const github = createGitHubArchives({ blobs, urlTemplate: config.githubArchiveUrl, ...(config.githubToken !== undefined ? { token: config.githubToken } : {}), log: log.child({ part: 'github' }) });
   let enrolPort = 0; // set once the enrolment server listens, before the API serves its first request
   const identities = {
@@ -86,7 +101,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
       agents.disconnect(name, `instance ${name} was deregistered; its certificate is revoked`);
     },
   };
-  const ctx: ApiContext = { store, clock, engine, identities, buckets, blobs, arnPrefix, github };
+  const ctx: ApiContext = { store, clock, engine: routeByPlatform(store, engine, traffic), identities, buckets, blobs, arnPrefix, github };
   const server = createApiServer({
     codedeploy: createCodeDeployApi(operations, ctx, log.child({ part: 'api' }), codedeployGuard),
     bucket: createBucketApi({ buckets, blobs, log: log.child({ part: 'bucket' }), now: () => clock.now(), guard: createBucketGuard(verifier) }),
@@ -94,7 +109,14 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     log,
   });
   // The deployment event stream shares the API port and its signatures (any live key may watch).
-  const events = createEventStream({ ctx, subscribe: (listener) => engine.subscribe(listener), authenticate: createUpgradeAuthenticator(codedeployGuard), clock, log: log.child({ part: 'events' }) });
+  const events = createEventStream({ ctx, subscribe: (listener) => {
+    const fromEngine = engine.subscribe(listener);
+    const fromTraffic = traffic.subscribe(listener);
+    return () => {
+      fromEngine();
+      fromTraffic();
+    };
+  }, authenticate: createUpgradeAuthenticator(codedeployGuard), clock, log: log.child({ part: 'events' }) });
   server.on('upgrade', (req, socket, head) => events.handleUpgrade(req, socket, head));
 
   let agentPort: number;
@@ -115,6 +137,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   }
   const apiPort = (server.address() as AddressInfo).port;
   engine.start();
+  traffic.start();
   const apiUrl = `http://${config.host}:${apiPort}`;
   const agentAddress = `${config.host}:${agentPort}`;
   const enrolAddress = `${config.host}:${enrolPort}`;
@@ -130,6 +153,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     async stop() {
       alarms.close();
       engine.stop();
+      traffic.stop();
       events.close();
       await agents.close();
       await enrolServer.close();

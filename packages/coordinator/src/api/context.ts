@@ -14,6 +14,11 @@ export interface DeploymentEngine {
   deploymentCreated(deploymentId: string): void;
   /** stopRequested asks the engine to stop a deployment; returns CodeDeploy's StopDeployment status. */
   stopRequested(deploymentId: string, autoRollbackEnabled: boolean): 'Pending' | 'Succeeded';
+  /**
+   * hookReported records a validation function's PutLifecycleEventHookExecutionStatus for a Lambda
+   * deployment: `recorded`, or why not.
+   */
+  hookReported(deploymentId: string, executionId: string, status: 'Succeeded' | 'Failed'): 'recorded' | 'unknownExecution' | 'alreadyReported' | 'deploymentCompleted';
   /** fleetChanged tells the engine that instances, their tags or a group's targeting changed (instances may have joined a group). */
   fleetChanged(): void;
 }

@@ -30,6 +30,7 @@ import { decideRollback } from './rollback.js';
 import type { DeploymentEvent, DeploymentEventListener } from './events.js';
 import { revisionKey } from '../api/operations/revision-location.js';
 import type { AlarmStop, AlarmWatch } from '../alarms/alarm-watch.js';
+import { isTrafficDeployment } from './traffic/driver.js';
 
 /** AgentLink is what the engine needs from the agent server. */
 export interface AgentLink {
@@ -48,7 +49,7 @@ export interface AgentResult {
 }
 
 /** Engine is the deployment engine: the API's {@link DeploymentEngine} plus the agent server's inputs. */
-export interface Engine extends DeploymentEngine {
+export interface Engine extends Omit<DeploymentEngine, 'hookReported'> {
   start(): void;
   stop(): void;
   agentConnected(instanceName: string, inFlight: readonly string[]): void;
@@ -443,6 +444,7 @@ export function createEngine(deps: EngineDeps): Engine {
       const restartGraceMs = Math.max(config.agentGraceSeconds, config.restartGraceSeconds) * 1000;
       for (const c of open.values()) goneAt.set(c.instanceName, now + restartGraceMs);
       for (const d of store.activeDeployments()) {
+        if (isTrafficDeployment(d)) continue; // the traffic driver resumes those
         if (d.status === 'Created') begin(d.deploymentId);
         else watchAlarms(d.deploymentId);
       }

@@ -46,6 +46,7 @@ export function createRecordingEngine(): RecordingEngine {
       return 'Pending';
     },
     fleetChanged: () => void calls.push({ call: 'fleetChanged' }),
+    hookReported: () => 'unknownExecution',
   };
 }
 

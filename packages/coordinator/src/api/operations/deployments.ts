@@ -20,6 +20,7 @@ import { parseRevisionLocation, revisionKey } from './revision-location.js';
 import { noteRevisionUsed } from './revisions.js';
 import type { GitHubArchiveErrorCode } from '../../artifacts/github-archive.js';
 import { isGitHubArchiveError } from '../../artifacts/github-archive.js';
+import { createLambdaDeployment } from './lambda-deployments.js';
 
 const FILE_EXISTS = ['DISALLOW', 'OVERWRITE', 'RETAIN'] as const;
 const MAX_TARGETS = 1000;
@@ -36,9 +37,14 @@ export function requireDeployment(ctx: ApiContext, deploymentId: string): Deploy
   return d;
 }
 
-/** deploymentOverview counts a deployment's instances by status. */
-function deploymentOverview(targets: readonly TargetRecord[]) {
+/** deploymentOverview counts a deployment's instances by status (a Lambda deployment's one function by the deployment's). */
+function deploymentOverview(d: DeploymentRecord, targets: readonly TargetRecord[]) {
   const o = { Pending: 0, InProgress: 0, Succeeded: 0, Failed: 0, Skipped: 0, Ready: 0 };
+  if (d.computePlatform === 'Lambda') {
+    const one = d.status === 'Created' || d.status === 'Queued' ? 'Pending' : d.status === 'Stopped' ? 'Failed' : d.status === 'Succeeded' || d.status === 'Failed' ? d.status : 'InProgress';
+    o[one]++;
+    return o;
+  }
   for (const t of targets) if (t.status in o) o[t.status as keyof typeof o]++;
   return o;
 }
@@ -58,18 +64,18 @@ export function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
     createTime: epochSeconds(d.createTime),
     startTime: epochSeconds(d.startTime),
     completeTime: epochSeconds(d.completeTime),
-    deploymentOverview: deploymentOverview(targets),
+    deploymentOverview: deploymentOverview(d, targets),
     description: d.description,
     creator: d.creator,
     ignoreApplicationStopFailures: d.ignoreApplicationStopFailures,
     updateOutdatedInstancesOnly: d.updateOutdatedInstancesOnly,
-    deploymentStyle: { deploymentType: 'IN_PLACE', deploymentOption: 'WITHOUT_TRAFFIC_CONTROL' },
+    deploymentStyle: d.computePlatform === 'Lambda' ? { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' } : { deploymentType: 'IN_PLACE', deploymentOption: 'WITHOUT_TRAFFIC_CONTROL' },
     instanceTerminationWaitTimeStarted: false,
     fileExistsBehavior: d.fileExistsBehavior,
     autoRollbackConfiguration: d.autoRollbackConfiguration ?? ctx.store.getGroupById(d.deploymentGroupId)?.extra.autoRollbackConfiguration,
     rollbackInfo: d.rollbackInfo,
     deploymentStatusMessages: d.deploymentStatusMessages,
-    computePlatform: 'Server',
+    computePlatform: d.computePlatform ?? 'Server',
   };
 }
 
@@ -224,6 +230,9 @@ export const deploymentOperations = {
     const ignoreStop = optionalBoolean(input, 'ignoreApplicationStopFailures', 'InvalidIgnoreApplicationStopFailuresValueException') ?? false;
     const outdatedOnly = optionalBoolean(input, 'updateOutdatedInstancesOnly', 'InvalidUpdateOutdatedInstancesOnlyValueException') ?? false;
     const rollbackConfig = autoRollbackConfiguration(input);
+    if (ctx.store.getApplication(applicationName)?.computePlatform === 'Lambda') {
+      return createLambdaDeployment(input, ctx, { applicationName, groupName, ...(description !== undefined ? { description } : {}), ...(rollbackConfig !== undefined ? { autoRollbackConfiguration: rollbackConfig } : {}) });
+    }
     if (optionalObject(input, 'targetInstances', 'InvalidTargetInstancesException') !== undefined) {
       throw new ApiError('InvalidTargetInstancesException', 'targetInstances is for blue/green deployments, which this coordinator does not run yet');
     }

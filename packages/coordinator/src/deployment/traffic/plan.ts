@@ -98,7 +98,8 @@ function hookTimeoutEnding(e: HookExecution, capSeconds: number): TrafficEnding 
  * the timeout message; the deadline itself is in the execution.
  */
 export function nextTrafficAction(s: TrafficState, now: number, hookCapSeconds: number): TrafficAction {
-  if (s.ending !== undefined) return s.rolledBack === true ? { type: 'finish', ending: s.ending } : { type: 'rollback', ending: s.ending };
+  // Nothing is rolled back before the router has confirmed the original state: it may not be ours to change.
+  if (s.ending !== undefined) return s.rolledBack === true || !s.checked ? { type: 'finish', ending: s.ending } : { type: 'rollback', ending: s.ending };
   if (!s.checked) return { type: 'check' };
   const hook = (event: TrafficHookEvent): TrafficAction | 'done' => {
     const fn = s.hooks[event];
