@@ -145,6 +145,15 @@ describeWithTools(['moto_server'], 'Lambda deployments against moto (alias weigh
     expect(world.updates('moved')).toEqual([]);
   }, 60_000);
 
+  it('a function or alias Lambda does not know fails the deployment with INVALID_LAMBDA_FUNCTION', async () => {
+    await world.app('ghost', 'CodeDeployDefault.LambdaAllAtOnce');
+    const id = await world.deploy('ghost', lambdaAppSpec('ghost-fn'));
+    const d = await world.finished(id);
+    expect(d.status).toBe('Failed');
+    expect(d.errorInformation?.code).toBe('INVALID_LAMBDA_FUNCTION');
+    expect(world.updates('ghost-fn')).toEqual([]);
+  }, 60_000);
+
   it('an alarm in ALARM mid-shift stops the deployment with ALARM_ACTIVE and the alias back on CurrentVersion', async () => {
     const cloudwatch = new CloudWatchClient({ endpoint: world.moto.url, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
     await cloudwatch.send(new PutMetricAlarmCommand({ AlarmName: 'fn-errors', Namespace: 'fleetdeploy/test', MetricName: 'errors', Statistic: 'Sum', Period: 60, EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'GreaterThanThreshold' }));
