@@ -414,7 +414,7 @@ export function createEngine(deps: EngineDeps): Engine {
         const joined = groupInstances(group, instances).filter((i) => !known.has(i.instanceName));
         if (joined.length === 0) continue;
         const source = store.getDeployment(group.lastSuccessfulDeployment.deploymentId);
-        if (source === undefined) continue;
+        if (source === undefined || isTrafficDeployment(source)) continue; // a Lambda group has no instances to join
         const now = clock.now();
         const deployment = copyDeployment(source, {
           deploymentId: newDeploymentId(),

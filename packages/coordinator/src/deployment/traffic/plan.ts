@@ -6,9 +6,10 @@
  *     │                 │                            │                                      │
  *     └─────────────────┴──── failure, stop, alarm ──┴──────────────────────────────────────┴──▶ rollback ──▶ Failed | Stopped
  *
- * Step k+1 is due one interval after step k was *applied* (not after the shift began), so a
- * coordinator that was down for a while resumes at the weight it recorded and waits a full
- * interval before the next one: it never skips steps, never jumps to 100 % and never goes back.
+ * Step k+1 is due one interval after step k was *applied* (not at a fixed offset from the start),
+ * so a coordinator that was down for a while moves on one step from the weight it recorded, then
+ * one step per interval: it never catches up by skipping steps, never jumps to 100 % and never goes
+ * back. A step recorded as started but not as applied is applied again (routers are idempotent).
  * Pure: time comes in as `now`.
  */
 import type { TrafficRoutingConfig } from '@fleetdeploy/shared';
