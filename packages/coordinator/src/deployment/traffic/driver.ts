@@ -156,15 +156,22 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
           break;
         case 'invokeHook': {
           const now = clock.now();
-          const execution: HookExecution = { event: action.event, executionId: newUuid(), functionName: action.functionName, startedAt: now, deadlineAt: now + deps.hookTimeoutSeconds * 1000, status: 'InProgress' };
-          update(id, (s) => ({ ...s, executions: [...s.executions, execution] }));
-          emit({ type: 'lifecycleEvent', deploymentId: id, instanceName: targetName(deployment), lifecycleEvent: action.event, status: 'InProgress', at: now });
-          dlog.info({ event: action.event, function: action.functionName, executionId: execution.executionId }, 'hook function invoked');
+          let executionId = action.executionId;
+          if (executionId === undefined) {
+            // Recorded before the invocation: a crash in between invokes the same execution again.
+            const execution: HookExecution = { event: action.event, executionId: newUuid(), functionName: action.functionName, startedAt: now, deadlineAt: now + deps.hookTimeoutSeconds * 1000, status: 'InProgress' };
+            executionId = execution.executionId;
+            update(id, (s) => ({ ...s, executions: [...s.executions, execution] }));
+            emit({ type: 'lifecycleEvent', deploymentId: id, instanceName: targetName(deployment), lifecycleEvent: action.event, status: 'InProgress', at: now });
+          }
           try {
-            await router.invokeHook(action.functionName, { DeploymentId: id, LifecycleEventHookExecutionId: execution.executionId });
+            await router.invokeHook(action.functionName, { DeploymentId: id, LifecycleEventHookExecutionId: executionId });
           } catch (err) {
             endWith(id, endingOf(err));
+            break;
           }
+          update(id, (s) => ({ ...s, executions: s.executions.map((e) => (e.executionId === executionId ? { ...e, invoked: true } : e)) }));
+          dlog.info({ event: action.event, function: action.functionName, executionId }, 'hook function invoked');
           break;
         }
         case 'shift':

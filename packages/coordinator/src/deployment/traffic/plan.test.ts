@@ -27,7 +27,7 @@ function run(routing: TrafficRoutingConfig, hooks: TrafficState['hooks'] = {}): 
         s = { ...s, checked: true };
         break;
       case 'invokeHook':
-        s = { ...s, executions: [...s.executions, { event: a.event, executionId: a.event, functionName: a.functionName, startedAt: now, deadlineAt: now + 3600_000, status: 'Succeeded' }] };
+        s = { ...s, executions: [...s.executions, { event: a.event, executionId: a.event, functionName: a.functionName, startedAt: now, deadlineAt: now + 3600_000, status: 'Succeeded', invoked: true }] };
         break;
       case 'shift':
         seen.push([now / MIN, a.weight]);
@@ -85,7 +85,7 @@ describe('trafficPlan', () => {
 describe('nextTrafficAction', () => {
   const linear = trafficPlan({ type: 'TimeBasedLinear', timeBasedLinear: { linearPercentage: 10, linearInterval: 1 } }, MIN);
   const base = { ...newTrafficState('d-1', linear, { BeforeAllowTraffic: 'pre', AfterAllowTraffic: 'post' }), checked: true };
-  const before = { event: 'BeforeAllowTraffic' as const, executionId: 'x1', functionName: 'pre', startedAt: 0, deadlineAt: 1000, status: 'Succeeded' as const };
+  const before = { event: 'BeforeAllowTraffic' as const, executionId: 'x1', functionName: 'pre', startedAt: 0, deadlineAt: 1000, status: 'Succeeded' as const, invoked: true };
 
   it('checks first, then invokes BeforeAllowTraffic before any traffic moves', () => {
     expect(nextTrafficAction(newTrafficState('d-1', linear, {}), 0, 3600)).toEqual({ type: 'check' });
@@ -98,6 +98,11 @@ describe('nextTrafficAction', () => {
     const late = nextTrafficAction(waiting, 1000, 3600);
     expect(late.type).toBe('rollback');
     expect(late.type === 'rollback' && late.ending.code).toBe('HOOK_EXECUTION_FAILURE');
+  });
+
+  it('an execution recorded but never invoked (a crash in between) is invoked again under the same id', () => {
+    const lost = { ...base, executions: [{ ...before, status: 'InProgress' as const, invoked: false }] };
+    expect(nextTrafficAction(lost, 10, 3600)).toEqual({ type: 'invokeHook', event: 'BeforeAllowTraffic', functionName: 'pre', executionId: 'x1' });
   });
 
   it('a Failed hook rolls back', () => {

@@ -44,6 +44,8 @@ export interface HookExecution {
   deadlineAt: number;
   status: 'InProgress' | 'Succeeded' | 'Failed';
   endedAt?: number;
+  /** Set once the router has invoked the function; an execution recorded without it (a crash in between) is invoked again. */
+  invoked?: boolean;
 }
 
 /** TrafficEnding is how a traffic deployment ends when it does not succeed: CodeDeploy's status and ErrorInformation. */
@@ -82,7 +84,7 @@ export function newTrafficState(deploymentId: string, steps: TrafficStep[], hook
 /** TrafficAction is what the driver must do next. */
 export type TrafficAction =
   | { type: 'check' }
-  | { type: 'invokeHook'; event: TrafficHookEvent; functionName: string }
+  | { type: 'invokeHook'; event: TrafficHookEvent; functionName: string; executionId?: string }
   | { type: 'waitHook'; until: number }
   | { type: 'shift'; index: number; weight: number }
   | { type: 'wait'; until: number }
@@ -110,6 +112,7 @@ export function nextTrafficAction(s: TrafficState, now: number, hookCapSeconds: 
     if (e.status === 'Succeeded') return 'done';
     if (e.status === 'Failed') return { type: 'rollback', ending: { status: 'Failed', code: 'HOOK_EXECUTION_FAILURE', message: `The ${event} hook function ${e.functionName} reported Failed` } };
     if (now >= e.deadlineAt) return { type: 'rollback', ending: hookTimeoutEnding(e, hookCapSeconds) };
+    if (e.invoked !== true) return { type: 'invokeHook', event, functionName: e.functionName, executionId: e.executionId };
     return { type: 'waitHook', until: e.deadlineAt };
   };
   const before = hook('BeforeAllowTraffic');
