@@ -3,7 +3,7 @@
  * @aws-sdk/client-lambda, with a recording proxy that plays the hook functions' invocations. One
  * CodeDeploy minute lasts 400 ms here (test_only_minute_ms), and a hook function has 6 s to report.
  */
-import { CreateDeploymentConfigCommand, StopDeploymentCommand } from '@aws-sdk/client-codedeploy';
+import { CreateDeploymentConfigCommand, GetDeploymentTargetCommand, StopDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -49,6 +49,10 @@ describeWithTools(['moto_server'], 'Lambda deployments against moto (alias weigh
       expect(Object.keys(call.payload).sort()).toEqual(['DeploymentId', 'LifecycleEventHookExecutionId']);
     }
     expect(post.at).toBeGreaterThanOrEqual(world.updates('aao')[0]!.at);
+    const target = (await world.codedeploy.send(new GetDeploymentTargetCommand({ deploymentId: id, targetId: 'aao:live' }))).deploymentTarget?.lambdaTarget;
+    expect(target?.status).toBe('Succeeded');
+    expect(target?.lambdaFunctionInfo).toMatchObject({ functionName: 'aao', functionAlias: 'live', currentVersion: '1', targetVersion: '2', targetVersionWeight: 1 });
+    expect(target?.lifecycleEvents?.map((e) => `${e.lifecycleEventName}:${e.status}`)).toEqual(['BeforeAllowTraffic:Succeeded', 'AllowTraffic:Succeeded', 'AfterAllowTraffic:Succeeded']);
   }, 60_000);
 
   it('LambdaCanary10Percent5Minutes: 10 % on the target, then 5 minutes later all of it', async () => {

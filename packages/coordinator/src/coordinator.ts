@@ -81,9 +81,10 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const engine = createEngine({ store, blobs, clock, config, agents, alarms, log: log.child({ part: 'engine' }) });
   agents.attach(engine);
   const lambda = lazyLambdaClient();
+  const trafficStore = createTrafficStore(store.db);
   const traffic = createTrafficDriver({
     store,
-    traffic: createTrafficStore(store.db),
+    traffic: trafficStore,
     clock,
     routerFor: (d) => createLambdaRouter(lambda(), d.lambda!),
     minuteMs: config.testOnlyMinuteMs,
@@ -101,7 +102,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
       agents.disconnect(name, `instance ${name} was deregistered; its certificate is revoked`);
     },
   };
-  const ctx: ApiContext = { store, clock, engine: routeByPlatform(store, engine, traffic), identities, buckets, blobs, arnPrefix, github };
+  const ctx: ApiContext = { store, clock, engine: routeByPlatform(store, engine, traffic), traffic: trafficStore, identities, buckets, blobs, arnPrefix, github };
   const server = createApiServer({
     codedeploy: createCodeDeployApi(operations, ctx, log.child({ part: 'api' }), codedeployGuard),
     bucket: createBucketApi({ buckets, blobs, log: log.child({ part: 'bucket' }), now: () => clock.now(), guard: createBucketGuard(verifier) }),

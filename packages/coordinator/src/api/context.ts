@@ -7,6 +7,7 @@ import type { Clock } from '../clock.js';
 import type { BucketStore } from '../store/bucket-store.js';
 import type { BlobStore } from '../artifacts/blob-store.js';
 import type { GitHubArchives } from '../artifacts/github-archive.js';
+import type { TrafficStore } from '../store/traffic-store.js';
 
 /** DeploymentEngine is the part of the engine the API calls into. */
 export interface DeploymentEngine {
@@ -48,4 +49,6 @@ export interface ApiContext {
   arnPrefix: string;
   /** GitHub revisions: their archives, fetched into `blobs`, and the configured GitHub token's name. */
   github: GitHubArchives;
+  /** The traffic journal of Lambda deployments, for their targets' progress. */
+  traffic?: Pick<TrafficStore, 'get'>;
 }

@@ -18,6 +18,7 @@ import type { SqliteStore } from '../store/sqlite-store.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import { createBucketStore } from '../store/bucket-store.js';
 import { createBlobStore } from '../artifacts/blob-store.js';
+import { createTrafficStore } from '../store/traffic-store.js';
 import { uncheckedCodeDeployGuard } from './unchecked-guards.js';
 import { createGitHubArchives } from '../artifacts/github-archive.js';
 
@@ -138,6 +139,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     engine,
     identities: createRecordingIdentities(),
     buckets: createBucketStore(store.db),
+    traffic: createTrafficStore(store.db),
     blobs,
     arnPrefix: options.arnPrefix ?? 'arn:aws:codedeploy:us-east-1:000000000000',
     github: createGitHubArchives({

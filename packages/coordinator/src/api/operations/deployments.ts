@@ -21,6 +21,7 @@ import { noteRevisionUsed } from './revisions.js';
 import type { GitHubArchiveErrorCode } from '../../artifacts/github-archive.js';
 import { isGitHubArchiveError } from '../../artifacts/github-archive.js';
 import { createLambdaDeployment } from './lambda-deployments.js';
+import { lambdaTarget, lambdaTargetId } from './lambda-targets.js';
 
 const FILE_EXISTS = ['DISALLOW', 'OVERWRITE', 'RETAIN'] as const;
 const MAX_TARGETS = 1000;
@@ -95,6 +96,12 @@ export function instanceTarget(ctx: ApiContext, t: TargetRecord) {
       diagnostics: e.diagnostics,
     })),
   };
+}
+
+/** lambdaDeploymentTarget is a Lambda deployment's DeploymentTarget, or DeploymentTargetDoesNotExistException for another id. */
+function lambdaDeploymentTarget(ctx: ApiContext, d: DeploymentRecord, targetId: string) {
+  if (targetId !== lambdaTargetId(d)) throw new ApiError('DeploymentTargetDoesNotExistException', `Deployment ${d.deploymentId} has no target ${targetId}; its target is ${lambdaTargetId(d)}`);
+  return { deploymentTargetType: 'LambdaTarget', lambdaTarget: lambdaTarget(d, ctx.traffic?.get(d.deploymentId), ctx.arnPrefix) };
 }
 
 /** instanceSummary is the deprecated InstanceSummary that the instance operations return. */
@@ -354,6 +361,10 @@ export const deploymentOperations = {
     if (unknown !== undefined) throw new ApiError('InvalidTargetFilterNameException', `targetFilters.${unknown}: the filters are TargetStatus and ServerInstanceLabel`);
     const wanted = targetStatuses(filters, 'TargetStatus', 'targetFilters.TargetStatus');
     instanceLabels(filters, 'ServerInstanceLabel', 'targetFilters.ServerInstanceLabel');
+    if (d.computePlatform === 'Lambda') {
+      const t = lambdaTarget(d, ctx.traffic?.get(d.deploymentId), ctx.arnPrefix);
+      return { targetIds: wanted === undefined || wanted.length === 0 || wanted.includes(t.status) ? [t.targetId] : [] };
+    }
     const targets = ctx.store.listTargets(d.deploymentId).filter((t) => wanted === undefined || wanted.length === 0 || wanted.includes(t.status));
     const { items, nextToken } = page(targets.map((t) => t.targetId), pageStart(input), 100);
     return { targetIds: items, nextToken };
@@ -362,6 +373,7 @@ export const deploymentOperations = {
   GetDeploymentTarget(input: Input, ctx: ApiContext) {
     const d = requireDeployment(ctx, deploymentIdField(input));
     const targetId = requiredString(input, 'targetId', { required: 'DeploymentTargetIdRequiredException', invalid: 'InvalidDeploymentTargetIdException' });
+    if (d.computePlatform === 'Lambda') return { deploymentTarget: lambdaDeploymentTarget(ctx, d, targetId) };
     const t = requireTarget(ctx, d.deploymentId, targetId, 'DeploymentTargetDoesNotExistException');
     return { deploymentTarget: { deploymentTargetType: 'InstanceTarget', instanceTarget: instanceTarget(ctx, t) } };
   },
@@ -371,6 +383,7 @@ export const deploymentOperations = {
     const ids = stringList(input, 'targetIds', 'InvalidDeploymentTargetIdException');
     if (ids === undefined || ids.length === 0) throw new ApiError('DeploymentTargetIdRequiredException', 'targetIds is required');
     if (ids.length > 25) throw new ApiError('DeploymentTargetListSizeExceededException', `at most 25 targetIds per call, got ${ids.length}`);
+    if (d.computePlatform === 'Lambda') return { deploymentTargets: ids.map((id) => lambdaDeploymentTarget(ctx, d, id)) };
     const targets = ids.map((id) => requireTarget(ctx, d.deploymentId, id, 'DeploymentTargetDoesNotExistException'));
     return { deploymentTargets: targets.map((t) => ({ deploymentTargetType: 'InstanceTarget', instanceTarget: instanceTarget(ctx, t) })) };
   },

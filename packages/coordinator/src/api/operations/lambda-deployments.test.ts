@@ -2,6 +2,8 @@ import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiHarness } from '../../testing/api-harness.js';
 import { startApiHarness } from '../../testing/api-harness.js';
+import { createTrafficStore } from '../../store/traffic-store.js';
+import { newTrafficState, trafficPlan } from '../../deployment/traffic/plan.js';
 
 const ROLE = 'arn:aws:iam::000000000000:role/codedeploy';
 const APPSPEC = `version: 0.0
@@ -100,6 +102,34 @@ describe('Lambda deployments at the API', () => {
     expect((await h.refused('PutLifecycleEventHookExecutionStatus', put())).type).toBe('LifecycleEventAlreadyCompletedException');
     h.engine.hookReported = () => 'deploymentCompleted';
     expect((await h.refused('PutLifecycleEventHookExecutionStatus', put())).type).toBe('DeploymentAlreadyCompletedException');
+  });
+
+  it('shows the function as the deployment\'s one LambdaTarget, with its hooks, the shift and the weight now', async () => {
+    const id = (await create(inline(APPSPEC))).body.deploymentId as string;
+    h.store.putDeployment({ ...h.store.getDeployment(id)!, status: 'InProgress', startTime: 1000 });
+    const traffic = createTrafficStore(h.store.db);
+    traffic.put({
+      ...newTrafficState(id, trafficPlan({ type: 'TimeBasedCanary', timeBasedCanary: { canaryPercentage: 10, canaryInterval: 5 } }, 60_000), { BeforeAllowTraffic: 'check-before', AfterAllowTraffic: 'check-after' }),
+      checked: true,
+      executions: [{ event: 'BeforeAllowTraffic', executionId: 'e1', functionName: 'check-before', startedAt: 1000, endedAt: 2000, deadlineAt: 9999, status: 'Succeeded', invoked: true }],
+      step: { index: 0, appliedAt: 3000 },
+    });
+    expect((await h.ok('ListDeploymentTargets', { deploymentId: id })).targetIds).toEqual(['my-fn:live']);
+    const target = (await h.ok('GetDeploymentTarget', { deploymentId: id, targetId: 'my-fn:live' })).deploymentTarget;
+    expect(target.deploymentTargetType).toBe('LambdaTarget');
+    expect(target.lambdaTarget).toMatchObject({
+      targetId: 'my-fn:live',
+      targetArn: 'arn:aws:lambda:us-east-1:000000000000:function:my-fn:live',
+      status: 'InProgress',
+      lambdaFunctionInfo: { functionName: 'my-fn', functionAlias: 'live', currentVersion: '1', targetVersion: '2', targetVersionWeight: 0.1 },
+    });
+    expect(target.lambdaTarget.lifecycleEvents.map((e: { lifecycleEventName: string; status: string }) => [e.lifecycleEventName, e.status])).toEqual([
+      ['BeforeAllowTraffic', 'Succeeded'],
+      ['AllowTraffic', 'InProgress'],
+      ['AfterAllowTraffic', 'Pending'],
+    ]);
+    expect((await h.refused('GetDeploymentTarget', { deploymentId: id, targetId: 'h1' })).type).toBe('DeploymentTargetDoesNotExistException');
+    expect((await h.ok('BatchGetDeploymentTargets', { deploymentId: id, targetIds: ['my-fn:live'] })).deploymentTargets).toHaveLength(1);
   });
 
   it('lists every predefined Lambda and ECS configuration with its compute platform and routing', async () => {
