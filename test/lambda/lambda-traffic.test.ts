@@ -130,7 +130,8 @@ describeWithTools(['moto_server'], 'Lambda deployments against moto (alias weigh
     const id = await world.deploy('stopme', lambdaAppSpec('stopme'));
     await eventually(() => expect(world.updates('stopme').length).toBeGreaterThanOrEqual(2), 20_000);
     expect((await world.alias('stopme')).weights).toEqual({ 2: 0.2 });
-    await world.codedeploy.send(new StopDeploymentCommand({ deploymentId: id }));
+    const stop = await world.codedeploy.send(new StopDeploymentCommand({ deploymentId: id }));
+    expect(stop).toMatchObject({ status: 'Pending', statusMessage: 'Stopping: the alias is being put back on its original version' });
     const d = await world.finished(id);
     expect(d.status).toBe('Stopped');
     expect(d.errorInformation?.code).toBe('MANUAL_STOP');

@@ -351,7 +351,8 @@ export const deploymentOperations = {
     const d = requireDeployment(ctx, deploymentId);
     if (isFinalStatus(d.status)) throw new ApiError('DeploymentAlreadyCompletedException', `Deployment ${deploymentId} has already completed (${d.status})`);
     const status = ctx.engine.stopRequested(deploymentId, autoRollback);
-    return { status, statusMessage: status === 'Succeeded' ? 'Deployment stopped' : 'Stopping: no new lifecycle events start; the running ones are being cancelled' };
+    const stopping = d.computePlatform === 'Lambda' ? 'Stopping: the alias is being put back on its original version' : 'Stopping: no new lifecycle events start; the running ones are being cancelled';
+    return { status, statusMessage: status === 'Succeeded' ? 'Deployment stopped' : stopping };
   },
 
   ListDeploymentTargets(input: Input, ctx: ApiContext) {
