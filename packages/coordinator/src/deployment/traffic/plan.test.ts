@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PredefinedConfigs, findPredefinedConfig } from '@fleetdeploy/shared';
 import type { TrafficRoutingConfig } from '@fleetdeploy/shared';
@@ -132,5 +133,44 @@ describe('nextTrafficAction', () => {
     expect(nextTrafficAction({ ...base, ending }, 0, 3600)).toEqual({ type: 'rollback', ending });
     expect(nextTrafficAction({ ...base, ending, rolledBack: true }, 0, 3600)).toEqual({ type: 'finish', ending });
     expect(currentWeight({ ...base, step: { index: 2, appliedAt: 0 }, rolledBack: true })).toBe(0);
+  });
+});
+
+describe('nextTrafficAction, whatever the outages', () => {
+  const routing = fc.oneof(
+    fc.record({ p: fc.integer({ min: 1, max: 99 }), m: fc.integer({ min: 1, max: 30 }) }).map(({ p, m }): TrafficRoutingConfig => ({ type: 'TimeBasedCanary', timeBasedCanary: { canaryPercentage: p, canaryInterval: m } })),
+    fc.record({ p: fc.integer({ min: 1, max: 99 }), m: fc.integer({ min: 1, max: 10 }) }).map(({ p, m }): TrafficRoutingConfig => ({ type: 'TimeBasedLinear', timeBasedLinear: { linearPercentage: p, linearInterval: m } })),
+    fc.constant<TrafficRoutingConfig>({ type: 'AllAtOnce' }),
+  );
+
+  it('weights only go up, one step at a time, each at least an interval after the last, and end at 100 %', () => {
+    fc.assert(
+      fc.property(routing, fc.array(fc.integer({ min: 0, max: 120 * MIN }), { maxLength: 30 }), fc.array(fc.boolean(), { maxLength: 30 }), (r, outages, crashes) => {
+        const steps = trafficPlan(r, MIN);
+        let s = { ...newTrafficState('d-1', steps, {}), checked: true };
+        let now = 0;
+        const applied: Array<{ index: number; at: number }> = [];
+        for (let guard = 0; guard < 400; guard++) {
+          const a = nextTrafficAction(s, now, 3600);
+          if (a.type === 'finish') break;
+          if (a.type === 'wait') {
+            now = a.until + (outages[guard] ?? 0); // the coordinator may wake late
+            continue;
+          }
+          expect(a.type).toBe('shift');
+          if (a.type !== 'shift') return;
+          s = { ...s, step: { index: a.index } };
+          if (crashes[guard] === true) continue; // died before recording it applied: done again
+          applied.push({ index: a.index, at: now });
+          s = { ...s, step: { index: a.index, appliedAt: now } };
+        }
+        expect(applied.at(-1)?.index).toBe(steps.length - 1);
+        for (let i = 1; i < applied.length; i++) {
+          const step = applied[i]!.index - applied[i - 1]!.index;
+          expect(step === 0 || step === 1).toBe(true);
+          if (step === 1) expect(applied[i]!.at - applied[i - 1]!.at).toBeGreaterThanOrEqual(steps[applied[i]!.index]!.waitMs);
+        }
+      }),
+    );
   });
 });
