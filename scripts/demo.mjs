@@ -1,20 +1,23 @@
 #!/usr/bin/env node
 // `npm run demo`: starts a simulated fleet on this machine (a coordinator and three agents, each in
-// its own sandbox, as `fleetdeploy simulate --agents 3` does), deploys examples/hello-web to it through
-// the CodeDeploy API one host at a time, shows each lifecycle event as it happens, and says where to
-// look. Everything lives under $TMPDIR/fleetdeploy-demo; the fleet is stopped at the end.
+// its own sandbox, as `fleetdeploy simulate --agents 3` does), then runs the fleetdeploy commands an
+// operator would: `app create`, `group create` and `deploy --bundle examples/hello-web --watch`, one
+// host at a time, so the demo shows exactly what the command line shows. Everything lives under
+// $TMPDIR/fleetdeploy-demo; the fleet is stopped at the end.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const cliDist = path.join(repo, 'packages/cli/dist/index.js');
+const cliBin = path.join(repo, 'packages/cli/bin/fleetdeploy.js');
 const example = path.join(repo, 'examples/hello-web');
 const base = path.join(os.tmpdir(), 'fleetdeploy-demo');
 const APPLICATION = 'HelloWeb';
 const GROUP = 'HelloWeb-sim';
-const BUCKET = 'revisions';
-const KEY = 'hello-web.zip';
+/** WATCH_LIMIT_MS bounds the deployment: three hosts of hello-web take a few seconds. */
+const WATCH_LIMIT_MS = 120_000;
 
 const fail = (message) => {
   console.error(`ERROR: ${message}`);
@@ -22,8 +25,8 @@ const fail = (message) => {
 };
 if (!fs.existsSync(cliDist)) fail('fleetdeploy is not built yet: run `npm ci` (it builds) or `npm run build` first');
 
-const { startSimulation, parseSimulateOptions, deployBundle, watchDeployment, describeChange, credentialLines, DESTINATION_ROOT_ENV, isCliError } = await import(cliDist);
-const { default: AdmZip } = await import('adm-zip');
+const { startSimulation, parseSimulateOptions, credentialLines, DESTINATION_ROOT_ENV, isCliError } = await import(cliDist);
+const { ListDeploymentsCommand } = await import('@aws-sdk/client-codedeploy');
 
 const bold = process.stdout.isTTY ? (t) => `\x1b[1m${t}\x1b[0m` : (t) => t;
 const heading = (text) => console.log(`\n${bold(`== ${text}`)}`);
@@ -31,26 +34,20 @@ const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s`;
 
 /**
- * helloWebZip zips examples/hello-web. Only AppSpec destinations are mapped into each host's sandbox
- * by the agent; the example's scripts name the same absolute paths, so the bundle's copies put the
- * sandbox in front of them ($FLEETDEPLOY_DESTINATION_ROOT, empty on a real host).
+ * helloWebRevision copies examples/hello-web to `dir` for `deploy --bundle`. Only AppSpec
+ * destinations are mapped into each host's sandbox by the agent; the example's scripts name the same
+ * absolute paths, so the copies put the sandbox in front of them ($FLEETDEPLOY_DESTINATION_ROOT,
+ * empty on a real host).
  */
-function helloWebZip() {
-  const zip = new AdmZip();
-  const walk = (dir) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const full = path.join(dir, entry.name);
-      const name = path.relative(example, full).split(path.sep).join('/');
-      if (entry.isDirectory()) walk(full);
-      else {
-        let content = fs.readFileSync(full);
-        if (name.startsWith('scripts/')) content = Buffer.from(content.toString('utf8').replaceAll('/tmp/fleetdeploy-demo', `\${${DESTINATION_ROOT_ENV}}/tmp/fleetdeploy-demo`));
-        zip.addFile(name, content, '', fs.statSync(full));
-      }
-    }
-  };
-  walk(example);
-  return zip.toBuffer();
+function helloWebRevision(dir) {
+  fs.cpSync(example, dir, { recursive: true });
+  const scripts = path.join(dir, 'scripts');
+  for (const name of fs.readdirSync(scripts)) {
+    const file = path.join(scripts, name);
+    const text = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, text.replaceAll('/tmp/fleetdeploy-demo', `\${${DESTINATION_ROOT_ENV}}/tmp/fleetdeploy-demo`));
+  }
+  return dir;
 }
 
 /** listFiles lists the files under dir as paths relative to it, sorted. */
@@ -60,6 +57,25 @@ function listFiles(dir) {
     .filter((e) => e.isFile())
     .map((e) => path.relative(dir, path.join(e.parentPath ?? e.path, e.name)))
     .sort();
+}
+
+/**
+ * fleetdeploy runs the command line as an operator would, against the simulation with its admin key,
+ * on this terminal (so `--watch` draws its bars here); resolves with its exit code.
+ */
+function fleetdeploy(args, limitMs = 30_000) {
+  console.log(`  $ fleetdeploy ${args.map((a) => (/[\s'"]/.test(a) ? `'${a}'` : a)).join(' ')}`);
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && k !== 'FLEETDEPLOY_ENDPOINT'));
+  Object.assign(env, { AWS_ACCESS_KEY_ID: sim.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: sim.credentials.secretAccessKey, AWS_REGION: 'us-east-1', FLEETDEPLOY_ENDPOINT: sim.apiUrl });
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliBin, ...args], { env, stdio: 'inherit' });
+    const timer = setTimeout(() => child.kill('SIGINT'), limitMs); // a watch interrupted says how to resume it
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve(code ?? (signal === null ? 1 : 128));
+    });
+  });
 }
 
 try {
@@ -90,30 +106,21 @@ try {
   const missing = await Promise.race([sim.waitForAgents(20_000), sim.failed.then((e) => { throw e; })]);
   if (missing.length > 0) throw new Error(`${missing.join(', ')} did not connect within 20 s (see ${base}/hosts/<name>/agent.log)`);
 
-  heading(`2. Upload examples/hello-web to s3://${BUCKET}/${KEY}, create ${APPLICATION} / ${GROUP} (tag env=sim) and deploy with CodeDeployDefault.OneAtATime`);
-  const { deploymentId } = await deployBundle(sim.clients, {
-    applicationName: APPLICATION,
-    deploymentGroupName: GROUP,
-    deploymentConfigName: 'CodeDeployDefault.OneAtATime',
-    bucket: BUCKET,
-    key: KEY,
-    bundle: helloWebZip(),
-    bundleType: 'zip',
-    description: 'npm run demo',
-  });
-  console.log(`  created deployment ${deploymentId}`);
-
-  heading('3. Progress (one line per change: host, lifecycle event, status)');
-  const info = await Promise.race([
-    watchDeployment(sim.clients.codedeploy, deploymentId, { timeoutMs: 45_000, onChange: (c) => console.log(`  [${elapsed()}] ${describeChange(deploymentId, c)}`) }),
+  heading(`2. Create ${APPLICATION} and its group ${GROUP} (instances tagged env=sim, one at a time), then deploy examples/hello-web and watch it`);
+  const setup = [
+    ['app', 'create', APPLICATION],
+    ['group', 'create', GROUP, '--application', APPLICATION, '--tag', 'env=sim', '--config', 'CodeDeployDefault.OneAtATime'],
+  ];
+  for (const args of setup) {
+    const code = await fleetdeploy(args);
+    if (code !== 0) throw new Error(`fleetdeploy ${args.slice(0, 2).join(' ')} exited ${code} (coordinator log: ${sim.coordinatorLog})`);
+  }
+  const revision = helloWebRevision(path.join(base, 'hello-web'));
+  const watched = await Promise.race([
+    fleetdeploy(['deploy', '--application', APPLICATION, '--group', GROUP, '--bundle', revision, '--description', 'npm run demo', '--watch'], WATCH_LIMIT_MS),
     sim.failed.then((e) => { throw e; }),
   ]);
-  const o = info.deploymentOverview ?? {};
-  const total = sim.hosts.length;
-
-  heading('Outcome');
-  if (info.status === 'Succeeded') console.log(`  Deployment ${deploymentId} Succeeded on ${o.Succeeded ?? 0} of ${total} hosts, one at a time, in ${elapsed().trim()}`);
-  else console.log(`  Deployment ${deploymentId} ${info.status}: ${info.errorInformation?.message ?? 'see the progress above'}`);
+  const deploymentId = (await sim.clients.codedeploy.send(new ListDeploymentsCommand({ applicationName: APPLICATION, deploymentGroupName: GROUP }))).deployments?.[0] ?? 'DEPLOYMENT_ID';
 
   heading('Where to look');
   for (const h of sim.hosts) {
@@ -126,9 +133,10 @@ try {
   console.log('\n  The fleet stops when the demo ends. To bring it back with its history and ask the API yourself:');
   console.log(`    npx fleetdeploy simulate --agents 3 --data-dir ${base}      # then, in another shell:`);
   for (const line of credentialLines(sim.credentials)) console.log(`    export ${line}`);
+  console.log(`    npx fleetdeploy status ${deploymentId} --endpoint-url http://127.0.0.1:7180`);
   console.log(`    aws deploy get-deployment --deployment-id ${deploymentId} --endpoint-url http://127.0.0.1:7180`);
   console.log(`    aws deploy list-deployment-targets --deployment-id ${deploymentId} --endpoint-url http://127.0.0.1:7180`);
-  exitCode = info.status === 'Succeeded' ? 0 : 1;
+  exitCode = watched === 0 ? 0 : 1;
 } catch (err) {
   const where = isCliError(err) && err.code === 'API_FAILED' && sim ? ` (coordinator log: ${sim.coordinatorLog})` : '';
   console.error(`ERROR: ${err instanceof Error ? err.message : String(err)}${where}`);

@@ -171,7 +171,7 @@ describeWithTools(['aws'], 'the revision bucket with the stock AWS CLI', () => {
       expect(rb2.code, rb2.err).toBe(0);
       expect(rb2.out).toContain('remove_bucket: revisions');
       expect(buckets.getBucket('revisions')).toBeUndefined();
-    });
+    }, 120_000); // a dozen runs of the Python CLI, each a second or more of start-up on a busy machine
 
     it('reports S3 errors: missing bucket, missing key, bad bucket name, existing bucket', async () => {
       const ls = await aws('s3', 'ls', 's3://no-such-bucket/');

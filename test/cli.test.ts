@@ -8,8 +8,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CodeDeployClient, CreateApplicationCommand, CreateDeploymentGroupCommand, GetDeploymentCommand, AddTagsToOnPremisesInstancesCommand, RegisterOnPremisesInstanceCommand } from '@aws-sdk/client-codedeploy';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CodeDeployClient, CreateApplicationCommand, CreateDeploymentGroupCommand, GetDeploymentCommand, AddTagsToOnPremisesInstancesCommand, ListApplicationRevisionsCommand, RegisterOnPremisesInstanceCommand } from '@aws-sdk/client-codedeploy';
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator } from './harness/coordinator.js';
@@ -94,7 +94,8 @@ describe('push, then deploy --watch without a terminal', () => {
   it('packs, uploads and registers the revision, and says how to deploy it', () => {
     expect(pushed.code, pushed.stderr).toBe(0);
     expect(pushed.stdout).toMatch(/^Pushed s3:\/\/revisions\/cli\/ok-v1\.tgz \(tgz, 6 entries, \d+ bytes, ETag [0-9a-f]+\) and registered it with cli-app\./);
-    expect(pushed.stdout).toContain('fleetdeploy deploy --application cli-app --group <deployment-group-name> --s3-location s3://revisions/cli/ok-v1.tgz --bundle-type tgz --watch');
+    // the suggested line names the object by its ETag, so deploying it reuses the registered revision
+    expect(pushed.stdout).toMatch(/fleetdeploy deploy --application cli-app --group <deployment-group-name> --s3-location bucket=revisions,key=cli\/ok-v1\.tgz,bundleType=tgz,eTag=[0-9a-f]+ --watch\n/);
   });
 
   it('prints plain lines per lifecycle event and instance, ends with the summary and exits 0', async () => {
@@ -113,6 +114,11 @@ describe('push, then deploy --watch without a terminal', () => {
     expect(lines.at(-1)).toMatch(SUMMARY);
     expect(lines.at(-1)).toMatch(/Succeeded: 3 succeeded, 0 failed, 0 skipped in/);
     for (const a of agents) expect(fs.readFileSync(path.join(a.filesDir, 'srv/cli/index.html'), 'utf8')).toContain('probe v1');
+    // deployed as s3://… without an eTag: the CLI looked it up, so the pushed revision was not registered a second time
+    const revisions = (await sdk.send(new ListApplicationRevisionsCommand({ applicationName: APP }))).revisions ?? [];
+    const same = revisions.filter((r) => r.s3Location?.key === 'cli/ok-v1.tgz');
+    expect(same, JSON.stringify(same)).toHaveLength(1);
+    expect(same[0]!.s3Location?.eTag).toMatch(/^[0-9a-f]+$/);
   }, 60_000);
 });
 
@@ -129,6 +135,18 @@ describe('deploy --bundle', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^sim-3\s+instance Skipped$/));
     expect(lines.at(-1), r.stdout).toMatch(SUMMARY);
     expect(lines.at(-1)).toMatch(/Failed: 1 succeeded, 1 failed, 1 skipped in [\d.]+ s \(.+\)$/);
+    expect(lines.at(-1)).toContain('sim-2 failed in ValidateService (ScriptFailed); 1 instance was not deployed to');
+
+    // status counts as --watch does: the failure in ValidateService is 6/7, the skipped instance 0/7; with the log tail
+    const id = /Created deployment (d-[A-Z0-9]{9})/.exec(r.stdout)![1]!;
+    const status = await fleetdeploy(['status', id]);
+    const shown = status.stdout.trimEnd().split('\n');
+    expect(shown[1]).toMatch(/^  revision: s3:\/\/fleetdeploy-revisions\/cli-app\/fails-on-2-\d{8}T\d{6}Z\.zip \(zip, eTag [0-9a-f]+\)$/);
+    expect(shown[2]).toMatch(/^  created \S+ by user, ended \S+ in \d+\.\d s$/);
+    expect(shown).toContainEqual(expect.stringMatching(/^  sim-2\s+Failed\s+6\/7 ValidateService: ScriptFailed hooks\/validate\.sh: /));
+    expect(shown).toContainEqual(expect.stringMatching(/^\s+\| .*validation failed on sim-2/));
+    expect(shown).toContainEqual(expect.stringMatching(/^  sim-3\s+Skipped\s+0\/7/));
+    expect(status.stdout).not.toContain('\u001b'); // no colour without a terminal
   }, 60_000);
 });
 
@@ -164,9 +182,13 @@ describe('stop', () => {
     const id = /Created deployment (d-[A-Z0-9]{9})/.exec(created.stdout)![1]!;
     const r = await fleetdeploy(['stop', id, '--rollback']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^Stopping ${id}: (Pending|Succeeded)`));
-    expect(r.stdout).toContain('a rollback deployment redeploys the last successful revision');
-    // a late watcher of a stopping deployment: the snapshot, then the end, then exit 1 (not Succeeded)
+    // it waits for the stop to take effect and says how the deployment ended, never "Pending"
+    const stopped = r.stdout.trimEnd().split('\n');
+    expect(stopped[0]).toMatch(new RegExp(`^Deployment ${id} Stopped \\(MANUAL_STOP\\): \\d succeeded, \\d failed, \\d skipped$`));
+    expect(stopped[1]).toMatch(/^Rolling back as d-[A-Z0-9]{9} \(the last successful revision\): fleetdeploy status d-[A-Z0-9]{9} --watch follows it$/);
+    expect(r.stdout).not.toContain('Pending');
+    expect((await sdk.send(new GetDeploymentCommand({ deploymentId: id }))).deploymentInfo?.status).toBe('Stopped');
+    // a watcher of a stopped deployment: the snapshot, then the end, then exit 1 (not Succeeded)
     const late = await fleetdeploy(['status', id, '--watch']);
     expect(late.code, late.stdout + late.stderr).toBe(1);
     expect(late.stdout.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^Deployment ${id} Stopped: \\d succeeded, \\d failed, \\d skipped in [\\d.]+ s`));
@@ -176,7 +198,17 @@ describe('stop', () => {
     const watched = await fleetdeploy(['status', id]);
     expect(watched.stdout).toMatch(new RegExp(`^Deployment ${id} Stopped`));
     expect((await fleetdeploy(['stop', id])).stderr).toMatch(/^ERROR: StopDeployment d-\w+: DeploymentAlreadyCompletedException: /);
-  }, 60_000);
+    const rollbackId = /Rolling back as (d-[A-Z0-9]{9})/.exec(r.stdout)![1]!;
+    await eventually(async () => expect((await sdk.send(new GetDeploymentCommand({ deploymentId: rollbackId }))).deploymentInfo?.status).toMatch(/Succeeded|Failed|Stopped/), 30_000, 100);
+
+    // --no-wait: only asks
+    const other = await fleetdeploy(['deploy', '-a', APP, '-g', 'all', '--bundle', folder]);
+    const otherId = /Created deployment (d-[A-Z0-9]{9})/.exec(other.stdout)![1]!;
+    const asked = await fleetdeploy(['stop', otherId, '--no-wait']);
+    expect(asked.code, asked.stderr).toBe(0);
+    expect(asked.stdout).toMatch(new RegExp(`^Asked ${otherId} to stop: no new lifecycle events start and the running ones are being cancelled\\.\nfleetdeploy status ${otherId} --watch follows it until it has stopped\\.\n$`));
+    await eventually(async () => expect((await sdk.send(new GetDeploymentCommand({ deploymentId: otherId }))).deploymentInfo?.status).toBe('Stopped'), 30_000, 100);
+  }, 90_000);
 });
 
 describe('local', () => {
@@ -225,8 +257,20 @@ describe('errors: one line that says what to do, and a non-zero exit', () => {
     expect(ok.stdout).toMatch(/^Latest deployments of cli-app:/);
   });
 
-  it('an unknown application, group or deployment: the AWS exception and its message', async () => {
-    expectOneErrorLine(await fleetdeploy(['deploy', '-a', 'no-such-app', '-g', 'web', '--s3-location', 's3://revisions/cli/ok-v1.tgz']), /^ERROR: CreateDeployment: ApplicationDoesNotExistException: /);
+  it('an unknown application, group or configuration: the AWS exception and the nearest existing name, before anything is uploaded', async () => {
+    expectOneErrorLine(await fleetdeploy(['deploy', '-a', 'no-such-app', '-g', 'web', '--s3-location', 's3://revisions/cli/ok-v1.tgz']), /^ERROR: application no-such-app does not exist \(ApplicationDoesNotExistException\): fleetdeploy app list shows the applications$/);
+    expectOneErrorLine(await fleetdeploy(['deploy', '-a', 'cli-ap', '-g', 'web', '--s3-location', 's3://revisions/cli/ok-v1.tgz']), /^ERROR: application cli-ap does not exist \(ApplicationDoesNotExistException\): did you mean cli-app\?$/);
+    expectOneErrorLine(await fleetdeploy(['status', '-a', APP, '-g', 'wbe']), /^ERROR: deployment group wbe of cli-app does not exist \(DeploymentGroupDoesNotExistException\): did you mean web\?$/);
+    expectOneErrorLine(await fleetdeploy(['deploy', '-a', APP, '-g', 'web', '-c', 'CodeDeployDefault.OneAtATim', '--s3-location', 's3://revisions/cli/ok-v1.tgz']), /\(DeploymentConfigDoesNotExistException\): did you mean CodeDeployDefault\.OneAtATime\?$/);
+    // a typo in push or deploy --bundle leaves no orphan object in the bucket
+    const s3 = new S3Client({ endpoint: coordinator.apiUrl, region: 'us-east-1', credentials: coordinator.credentials, forcePathStyle: true, maxAttempts: 1 });
+    const keys = async (bucket: string): Promise<string[]> => ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key ?? '');
+    const before = [...(await keys('revisions')), ...(await keys('fleetdeploy-revisions'))];
+    expectOneErrorLine(await fleetdeploy(['push', '-a', 'cli-ap', '-s', path.join(dir, 'revisions/ok-v1'), '--s3-location', 's3://revisions/orphan.zip']), /did you mean cli-app\?$/);
+    expectOneErrorLine(await fleetdeploy(['deploy', '-a', APP, '-g', 'wbe', '--bundle', path.join(dir, 'revisions/ok-v1')]), /did you mean web\?$/);
+    expect([...(await keys('revisions')), ...(await keys('fleetdeploy-revisions'))]).toEqual(before);
+    s3.destroy();
+    expectOneErrorLine(await fleetdeploy(['deploy', '-a', APP, '-g', 'web', '--s3-location', 's3://revisions/never-pushed.zip']), /^ERROR: s3:\/\/revisions\/never-pushed\.zip is not in the coordinator's bucket: push it first/);
     expectOneErrorLine(await fleetdeploy(['status', 'd-NOSUCH999']), /^ERROR: GetDeployment d-NOSUCH999: DeploymentDoesNotExistException: /);
     expectOneErrorLine(await fleetdeploy(['push', '-a', APP, '-s', path.join(dir, 'revisions/ok-v1'), '--s3-location', 's3://no-such-bucket/x.zip']), /NoSuchBucket.*create it first: aws s3 mb s3:\/\/no-such-bucket/);
   });
@@ -311,6 +355,8 @@ describeWithTools(['tmux'], 'deploy --watch in a real terminal (tmux)', () => {
     // OneAtATime: some frame shows one instance done while another has not started, and each bar passes through partial values
     expect(frames.some((f) => HOSTS.some((a) => bar(f, a) === 7) && HOSTS.some((b) => bar(f, b) === 0)), frames.join('\n----\n')).toBe(true);
     for (const h of HOSTS) expect(frames.some((f) => [1, 2, 3, 4, 5, 6].includes(bar(f, h) ?? -1)), h).toBe(true);
+    // the running event shows how long it has run
+    expect(frames.some((f) => /^ sim-\d\s+[█░]+ \d\/7 [A-Za-z]+ \d+\.\d s /m.test(f)), frames.join('\n----\n')).toBe(true);
     const values = frames.map((f) => HOSTS.map((h) => bar(f, h) ?? 0).reduce((a, b) => a + b, 0));
     expect([...values].sort((a, b) => a - b)).toEqual(values); // never goes back
     const last = frames.at(-1)!;

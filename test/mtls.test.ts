@@ -166,10 +166,13 @@ describe('certificate renewal', () => {
 
   it('renews before the certificate expires and stays connected and deployable past the first expiry', async () => {
     const agent = world.agent('sim-1');
-    await eventually(() => expect(connections(agent)).toBe(1), 15_000);
+    await eventually(() => expect(connections(agent)).toBeGreaterThanOrEqual(1), 15_000);
+    // On a busy machine the start-up may outlast a 12 s certificate, so count from here on.
+    const renewals = (): number => agent.logs().split('\n').filter((l) => l.includes('"msg":"certificate renewed"')).length;
+    const [connectedBefore, renewedBefore] = [connections(agent), renewals()];
     const firstCert = new x509.X509Certificate(read(agent.tlsDir, 'cert.pem').toString());
-    await eventually(() => expect(agent.logs()).toContain('"msg":"certificate renewed"'), 15_000);
-    await eventually(() => expect(connections(agent)).toBeGreaterThanOrEqual(2), 10_000);
+    await eventually(() => expect(renewals()).toBeGreaterThan(renewedBefore), 15_000);
+    await eventually(() => expect(connections(agent)).toBeGreaterThan(connectedBefore), 10_000);
     const renewed = new x509.X509Certificate(read(agent.tlsDir, 'cert.pem').toString());
     expect(renewed.serialNumber).not.toBe(firstCert.serialNumber);
     expect(renewed.subject).toBe('CN=sim-1');

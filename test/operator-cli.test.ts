@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CodeDeployClient, GetDeploymentGroupCommand, GetOnPremisesInstanceCommand } from '@aws-sdk/client-codedeploy';
+import { CodeDeployClient, GetDeploymentGroupCommand, GetOnPremisesInstanceCommand, UpdateDeploymentGroupCommand } from '@aws-sdk/client-codedeploy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator } from './harness/coordinator.js';
 import type { CoordinatorProcess } from './harness/coordinator.js';
@@ -207,6 +207,9 @@ describe('instance register, enrol with the printed command, deploy, revisions',
       fs.mkdirSync(path.dirname(path.join(site, rel)), { recursive: true });
       fs.writeFileSync(path.join(site, rel), content, { mode: rel.endsWith('.sh') ? 0o755 : 0o644 });
     }
+    // The group names alarms that no CloudWatch here can answer for, and a deployment whose alarms
+    // cannot be read stops (test/fleet/alarms.test.ts pins that); this test is about enrolment.
+    await sdk.send(new UpdateDeploymentGroupCommand({ applicationName: 'shop', currentDeploymentGroupName: 'web', alarmConfiguration: { enabled: false, alarms: [] } }));
     const deployed = await fleetdeploy('deploy', '-a', 'shop', '-g', 'web', '--bundle', site, '--description', 'first cut', '--watch');
     expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
     expect(deployed.stdout).toMatch(/Succeeded: 1 succeeded, 0 failed, 0 skipped/);

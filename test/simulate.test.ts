@@ -351,10 +351,15 @@ describe('npm run demo', () => {
     const demo = startCli([], path.join(REPO, 'scripts/demo.mjs'));
     const code = await demo.exited;
     expect(code, `${demo.stdout()}\n${demo.stderr()}`).toBe(0);
-    expect(demo.stdout()).toMatch(/^ {2}Deployment d-\S+ Succeeded on 3 of 3 hosts/m);
+    // the demo runs the operator's commands, and shows what `fleetdeploy deploy --watch` prints (here without a terminal)
+    expect(demo.stdout()).toMatch(/^ {2}\$ fleetdeploy deploy --application HelloWeb --group HelloWeb-sim --bundle \S+ --description 'npm run demo' --watch$/m);
+    expect(demo.stdout()).toMatch(/^Created deployment d-[A-Z0-9]{9} of s3:\/\/fleetdeploy-revisions\/HelloWeb\/hello-web-\d{8}T\d{6}Z\.zip to HelloWeb\/HelloWeb-sim$/m);
     for (const host of ['sim-1', 'sim-2', 'sim-3']) {
-      expect(demo.stdout()).toMatch(new RegExp(`^ {2}\\[ *[\\d.]+s\\] ${host} +ValidateService +Succeeded$`, 'm'));
+      expect(demo.stdout()).toMatch(new RegExp(`^${host} +ValidateService +Succeeded  \\d+\\.\\d s$`, 'm'));
+      expect(demo.stdout()).toMatch(new RegExp(`^${host} +instance Succeeded$`, 'm'));
     }
+    expect(demo.stdout()).toMatch(/^Deployment d-[A-Z0-9]{9} Succeeded: 3 succeeded, 0 failed, 0 skipped in \d+\.\d s$/m);
+    expect(demo.stdout()).not.toMatch(/^ {2}\[ *[\d.]+s\] /m); // the demo's own polling renderer is gone
     expect(demo.stdout()).toMatch(/scripts\.log: \S+\/logs\/scripts\.log$/m);
     expect(demo.stdout()).toMatch(/aws deploy get-deployment --deployment-id d-\S+ --endpoint-url/);
     expect(demo.stderr()).toBe('');

@@ -58,6 +58,20 @@ export interface CoordinatorOptions {
 }
 
 export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<CoordinatorProcess> {
+  if (opts.apiPort === undefined && opts.agentPort === undefined) return startOnce(opts);
+  // A restart reuses ports that came from the ephemeral range, where another test's outgoing
+  // connection may briefly hold one; try again for a while before calling it a failure.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      if (attempt >= 20 || !(err instanceof Error) || !err.message.includes('another process uses it')) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+async function startOnce(opts: CoordinatorOptions): Promise<CoordinatorProcess> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fd-coord-'));
   const child = spawn(
     process.execPath,

@@ -1,6 +1,6 @@
 /**
  * The command line's building blocks, for scripts that drive a simulation themselves (`npm run
- * demo`, the end-to-end tests): start one, deploy a bundle to it, follow the deployment, stop it.
+ * demo`, the end-to-end tests): start one and stop it; deploying to it is the `fleetdeploy` command's job.
  */
 export { CliError, CliErrorCode, isCliError } from './cli-error.js';
 export { parseSimulateOptions, MAX_AGENTS } from './simulate/options.js';
@@ -12,7 +12,3 @@ export type { Simulation, SimulationHooks } from './simulate/simulation.js';
 export { createApiClients, credentialLines, readAdminCredentials, SIM_REGION } from './simulate/credentials.js';
 export type { ApiClients, SimCredentials } from './simulate/credentials.js';
 export type { SimHost } from './simulate/sandbox.js';
-export { deployBundle } from './deploy/deploy-bundle.js';
-export type { BundleDeployment, DeployedRevision } from './deploy/deploy-bundle.js';
-export { watchDeployment, describeChange, FINAL_DEPLOYMENT_STATUSES } from './deploy/watch-deployment.js';
-export type { ProgressChange, WatchOptions } from './deploy/watch-deployment.js';

@@ -13,11 +13,12 @@ import type { AwsContext, ConnectionOptions } from './aws-context.js';
 import { createAwsContext } from './aws-context.js';
 import { parseBundleType, parseS3Location } from './bundle/s3-location.js';
 import { pushRevision, pushSummary } from './commands/push.js';
+import { requireApplication } from './names/require-names.js';
 import type { RawDeployOptions } from './commands/deploy.js';
 import { runDeploy } from './commands/deploy.js';
 import type { RawStatusOptions } from './commands/status.js';
 import { runStatus } from './commands/status.js';
-import { runStop } from './commands/stop.js';
+import { runStop, STOP_WAIT_MS } from './commands/stop.js';
 import { localArgs, runLocal } from './commands/local.js';
 import { addOperatorCommands } from './operator-commands.js';
 import { outputOption } from './output/format.js';
@@ -79,6 +80,7 @@ program
   .action(async (opts: { application: string; source: string; s3Location: string; bundleType?: string; description?: string; ignoreHiddenFiles?: boolean }, cmd: Command) => {
     const location = parseS3Location(opts.s3Location, opts.bundleType === undefined ? undefined : parseBundleType(opts.bundleType), 'zip');
     await withAws(cmd, async (aws) => {
+      await requireApplication(aws, opts.application); // before the upload: a typo leaves no orphan bundle
       const pushed = await pushRevision(aws, {
         applicationName: opts.application,
         source: opts.source,
@@ -126,8 +128,9 @@ program
   .argument('<deployment-id>', 'the deployment to stop')
   .description('stop a deployment; with --rollback, then redeploy the last successful revision')
   .option('--rollback', 'roll back the instances to the last successful revision once stopped')
-  .action(async (deploymentId: string, opts: { rollback?: boolean }, cmd: Command) => {
-    await withAws(cmd, (aws) => runStop(aws, deploymentId, opts.rollback ?? false, line));
+  .option('--no-wait', `return once the stop is asked for, without waiting (up to ${STOP_WAIT_MS / 1000} s) for the running lifecycle events to be cancelled`)
+  .action(async (deploymentId: string, opts: { rollback?: boolean; wait: boolean }, cmd: Command) => {
+    await withAws(cmd, (aws) => interruptible((signal) => runStop(aws, deploymentId, { rollback: opts.rollback ?? false, wait: opts.wait }, line, signal)));
   });
 
 addOperatorCommands(program, { withAws, line });

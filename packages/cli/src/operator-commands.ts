@@ -11,6 +11,7 @@ import { DEFAULT_SERVICE_ROLE_ARN, runGroupCreate, runGroupList } from './comman
 import type { RawInstanceRegisterOptions } from './commands/instance.js';
 import { DEFAULT_AGENT_CONFIG, runInstanceRegister } from './commands/instance.js';
 import { runRevisions } from './commands/revisions.js';
+import { runInstances } from './commands/instances.js';
 import type { OutputFormat } from './output/format.js';
 import { outputOption } from './output/format.js';
 
@@ -24,7 +25,7 @@ export interface OperatorCommandDeps {
 /** collect lets a flag be repeated: each value is appended (no default, so help shows none). */
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
-/** addOperatorCommands adds `app`, `group`, `instance` and `revisions` to the program. */
+/** addOperatorCommands adds `app`, `group`, `instance`, `instances` and `revisions` to the program. */
 export function addOperatorCommands(program: Command, deps: OperatorCommandDeps): void {
   const { withAws, line } = deps;
 
@@ -87,6 +88,14 @@ export function addOperatorCommands(program: Command, deps: OperatorCommandDeps)
     .option('--agent-config <file>', `the agent's configuration file on the host, for the printed commands (default ${DEFAULT_AGENT_CONFIG})`)
     .action(async (name: string, opts: RawInstanceRegisterOptions, cmd: Command) => {
       await withAws(cmd, (aws) => runInstanceRegister(aws, name, opts, line));
+    });
+
+  program
+    .command('instances')
+    .description('the registered instances: agent connected or not, last heartbeat, agent version, certificate expiry, last deployment and its revision, tags')
+    .addOption(outputOption())
+    .action(async (opts: { output: OutputFormat }, cmd: Command) => {
+      await withAws(cmd, (aws) => runInstances(aws, opts.output, line));
     });
 
   program

@@ -16,6 +16,9 @@ import { createGitHubArchives } from './artifacts/github-archive.js';
 import { createBucketApi } from './api/bucket.js';
 import { createCodeDeployApi } from './api/codedeploy.js';
 import { operations } from './api/operations/index.js';
+import { fleetOperations } from './api/operations/fleet-instances.js';
+import { createAgentSessionStore } from './fleet/agent-sessions.js';
+import { createCertificateStore } from './ca/certificate-store.js';
 import { createApiServer } from './api/http-server.js';
 import { createEventStream } from './api/event-stream.js';
 import type { ApiContext } from './api/context.js';
@@ -76,7 +79,9 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     throw err;
   }
   const enrolServer = createEnrolServer({ enrolment, identity, log: log.child({ part: 'enrolment' }) });
-  const agents = createAgentServer({ store, blobs, clock, config, enrolment, identity, log: log.child({ part: 'agents' }) });
+  const sessions = createAgentSessionStore(store.db);
+  const certificates = createCertificateStore(store.db);
+  const agents = createAgentServer({ store, blobs, clock, config, enrolment, identity, sessions, log: log.child({ part: 'agents' }) });
   const alarms = createAlarmWatch({ store, source: createCloudWatchSource(), clock, intervalMs: config.alarmPollIntervalSeconds * 1000, log: log.child({ part: 'alarms' }) });
   const engine = createEngine({ store, blobs, clock, config, agents, alarms, log: log.child({ part: 'engine' }) });
   agents.attach(engine);
@@ -102,9 +107,13 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
       agents.disconnect(name, `instance ${name} was deregistered; its certificate is revoked`);
     },
   };
-  const ctx: ApiContext = { store, clock, engine: routeByPlatform(store, engine, traffic), traffic: trafficStore, identities, buckets, blobs, arnPrefix, github };
+  const presence = {
+    session: (name: string) => sessions.get(name),
+    certificateNotAfter: (name: string) => newestValidCertificate(certificates.listCertificates(name)),
+  };
+  const ctx: ApiContext = { store, clock, engine: routeByPlatform(store, engine, traffic), traffic: trafficStore, identities, buckets, blobs, arnPrefix, github, agents: presence };
   const server = createApiServer({
-    codedeploy: createCodeDeployApi(operations, ctx, log.child({ part: 'api' }), codedeployGuard),
+    codedeploy: createCodeDeployApi(operations, ctx, log.child({ part: 'api' }), codedeployGuard, fleetOperations),
     bucket: createBucketApi({ buckets, blobs, log: log.child({ part: 'bucket' }), now: () => clock.now(), guard: createBucketGuard(verifier) }),
     healthy: () => store.db.open,
     log,
@@ -166,4 +175,10 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
       log.info('coordinator stopped');
     },
   };
+}
+
+/** newestValidCertificate is when the instance's unrevoked certificate that lasts longest expires (epoch ms). */
+function newestValidCertificate(certs: readonly { notAfter: number; revokedAt?: number }[]): number | undefined {
+  const valid = certs.filter((c) => c.revokedAt === undefined).map((c) => c.notAfter);
+  return valid.length === 0 ? undefined : Math.max(...valid);
 }

@@ -71,3 +71,11 @@ export function parseS3Location(value: string, explicitType?: BundleType, defaul
 export function formatS3Location(location: S3Location): string {
   return `s3://${location.bucket}/${location.key}`;
 }
+
+/**
+ * formatS3LocationFields is the `bucket=B,key=K,bundleType=T[,eTag=E]` form, which names the exact
+ * object (its ETag), as `aws deploy push` suggests it and --s3-location reads it back.
+ */
+export function formatS3LocationFields(location: S3Location): string {
+  return `bucket=${location.bucket},key=${location.key},bundleType=${location.bundleType}${location.eTag === undefined ? '' : `,eTag=${location.eTag}`}`;
+}

@@ -10,8 +10,11 @@ import { callApi } from '../aws-failure.js';
 import { CliError, CliErrorCode } from '../cli-error.js';
 import type { S3Location } from '../bundle/s3-location.js';
 import { formatS3Location, parseBundleType, parseS3Location } from '../bundle/s3-location.js';
+import { withObjectETag } from '../bundle/object-etag.js';
+import { requireApplication, requireDeploymentConfig, requireGroup } from '../names/require-names.js';
 import { defaultLocation, pushRevision } from './push.js';
 import { watchStream } from '../watch/watch-stream.js';
+import { offlineWarnings } from '../deploy/offline-warning.js';
 
 /** RawDeployOptions are the option strings commander collects. */
 export interface RawDeployOptions {
@@ -44,6 +47,11 @@ export async function runDeploy(aws: AwsContext, opts: RawDeployOptions, out: De
   if (fileExists !== undefined && !FILE_EXISTS.includes(fileExists)) throw new CliError(CliErrorCode.USAGE, '--file-exists-behavior must be DISALLOW, OVERWRITE or RETAIN');
   const explicitType = opts.bundleType === undefined ? undefined : parseBundleType(opts.bundleType);
 
+  // Every name is checked before anything is uploaded: a typo leaves no orphan bundle behind.
+  await requireApplication(aws, opts.application);
+  await requireGroup(aws, opts.application, opts.group);
+  if (opts.config !== undefined) await requireDeploymentConfig(aws, opts.config);
+
   let location: S3Location;
   if (opts.bundle !== undefined) {
     const pushed = await pushRevision(aws, {
@@ -56,7 +64,7 @@ export async function runDeploy(aws: AwsContext, opts: RawDeployOptions, out: De
     location = pushed.location;
     out.line(`Pushed ${opts.bundle} as ${formatS3Location(location)}`);
   } else {
-    location = parseS3Location(opts.s3Location!, explicitType, 'zip');
+    location = await withObjectETag(aws, parseS3Location(opts.s3Location!, explicitType, 'zip'));
   }
 
   const created = await callApi('CreateDeployment', aws.endpoint, () =>
@@ -78,6 +86,7 @@ export async function runDeploy(aws: AwsContext, opts: RawDeployOptions, out: De
   const deploymentId = created.deploymentId;
   if (deploymentId === undefined) throw new CliError(CliErrorCode.API_FAILED, 'CreateDeployment returned no deploymentId');
   out.line(`Created deployment ${deploymentId} of ${formatS3Location(location)} to ${opts.application}/${opts.group}`);
+  (await offlineWarnings(aws, deploymentId)).forEach(out.line);
   if (!opts.watch) {
     out.line(`Follow it with: fleetdeploy status ${deploymentId} --watch`);
     return 0;

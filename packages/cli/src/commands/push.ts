@@ -10,7 +10,7 @@ import type { AwsContext } from '../aws-context.js';
 import { callApi } from '../aws-failure.js';
 import { packBundle } from '../bundle/pack-bundle.js';
 import type { BundleType, S3Location } from '../bundle/s3-location.js';
-import { formatS3Location } from '../bundle/s3-location.js';
+import { formatS3Location, formatS3LocationFields } from '../bundle/s3-location.js';
 import { now } from '../clock.js';
 
 /** PushRequest says what to push and where to. */
@@ -44,7 +44,7 @@ export function defaultLocation(applicationName: string, source: string, bundleT
   return { bucket: DEFAULT_BUCKET, key: `${applicationName}/${folder}-${stamp}.${bundleType}`, bundleType };
 }
 
-/** pushRevision packs, uploads and registers; API failures throw explained CliErrors. */
+/** pushRevision packs, uploads and registers (the caller has checked the application exists); API failures throw explained CliErrors. */
 export async function pushRevision(aws: AwsContext, req: PushRequest): Promise<PushedRevision> {
   const packed = await packBundle(req.source, req.location.bundleType, { ignoreHidden: req.ignoreHidden ?? false });
   try {
@@ -83,6 +83,6 @@ export function pushSummary(applicationName: string, pushed: PushedRevision): st
   return [
     `Pushed ${where} (${pushed.location.bundleType}, ${pushed.entries} entries, ${pushed.size} bytes, ETag ${pushed.location.eTag}) and registered it with ${applicationName}.`,
     'To deploy this revision, run:',
-    `  fleetdeploy deploy --application ${applicationName} --group <deployment-group-name> --s3-location ${where} --bundle-type ${pushed.location.bundleType} --watch`,
+    `  fleetdeploy deploy --application ${applicationName} --group <deployment-group-name> --s3-location ${formatS3LocationFields(pushed.location)} --watch`,
   ];
 }

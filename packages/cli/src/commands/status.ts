@@ -10,15 +10,20 @@ import {
   ListDeploymentTargetsCommand,
   ListDeploymentsCommand,
 } from '@aws-sdk/client-codedeploy';
-import type { DeploymentInfo, InstanceTarget } from '@aws-sdk/client-codedeploy';
-import { StopEvents } from '@fleetdeploy/shared';
+import type { DeploymentInfo, InstanceTarget, RevisionLocation } from '@aws-sdk/client-codedeploy';
 import type { AwsContext } from '../aws-context.js';
 import { callApi } from '../aws-failure.js';
 import { CliError, CliErrorCode } from '../cli-error.js';
+import { now } from '../clock.js';
+import type { Paint } from '../output/colour.js';
+import { paintFor, PLAIN } from '../output/colour.js';
 import type { OutputFormat } from '../output/format.js';
+import { countSteps, formatElapsed } from '../progress/lifecycle-steps.js';
 import { jsonDocument } from '../output/format.js';
+import { requireApplication, requireGroup } from '../names/require-names.js';
 import type { WatchOutput } from '../watch/watch-stream.js';
 import { watchStream } from '../watch/watch-stream.js';
+import { statusMessageLines } from './status-messages.js';
 
 /** RawStatusOptions are the option strings commander collects. */
 export interface RawStatusOptions {
@@ -48,12 +53,14 @@ export async function runStatus(aws: AwsContext, deploymentId: string | undefine
     const info = await callApi(`GetDeployment ${deploymentId}`, aws.endpoint, () => aws.codedeploy.send(new GetDeploymentCommand({ deploymentId })));
     const targets = await listTargets(aws, deploymentId);
     if (json) line(jsonDocument({ deployment: info.deploymentInfo, instances: targets }));
-    else describeDeployment(info.deploymentInfo ?? {}, targets).forEach(line);
+    else [...describeDeployment(info.deploymentInfo ?? {}, targets, { now: now(), paint: paintFor(out.tty ?? {}) }), ...statusMessageLines(info.deploymentInfo ?? {})].forEach(line);
     return 0;
   }
   if (opts.application === undefined) throw new CliError(CliErrorCode.USAGE, 'give a deployment id, or --application NAME [--group NAME] for its latest deployments');
   const limit = opts.limit === undefined ? 10 : Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new CliError(CliErrorCode.USAGE, '--limit must be a whole number from 1 to 100');
+  await requireApplication(aws, opts.application);
+  if (opts.group !== undefined) await requireGroup(aws, opts.application, opts.group);
   const groups =
     opts.group !== undefined
       ? [opts.group]
@@ -90,33 +97,74 @@ function deploymentLine(d: DeploymentInfo): string {
   return `${d.deploymentId ?? '?'}  ${(d.status ?? '?').padEnd(10)} ${(d.deploymentGroupName ?? '').padEnd(16)} ${counts}  ${d.createTime?.toISOString() ?? ''}`;
 }
 
-/** describeDeployment is the `status ID` output: a header, times, overview, one line per instance. */
-export function describeDeployment(d: DeploymentInfo, targets: readonly InstanceTarget[]): string[] {
-  const lines = [`Deployment ${d.deploymentId} ${d.status} (${d.applicationName}/${d.deploymentGroupName}, ${d.deploymentConfigName})`];
+/** StatusView is what `status` draws with: the time (for a running event's elapsed time) and colour. */
+export interface StatusView {
+  readonly now: number;
+  readonly paint: Paint;
+}
+
+/** LOG_TAIL_LINES is how much of a failed event's log `status` shows. */
+const LOG_TAIL_LINES = 5;
+
+/**
+ * describeDeployment is the `status ID` output: a header (revision, creator, description, times,
+ * overview, error), then one line per instance counted as `--watch` counts it, with the failed event's
+ * diagnostics and the last lines of its log.
+ */
+export function describeDeployment(d: DeploymentInfo, targets: readonly InstanceTarget[], view: StatusView = { now: now(), paint: PLAIN }): string[] {
+  const lines = [`Deployment ${d.deploymentId} ${d.status === 'Failed' || d.status === 'Stopped' ? view.paint.red(d.status) : d.status} (${d.applicationName}/${d.deploymentGroupName}, ${d.deploymentConfigName})`];
+  const revision = describeRevision(d.revision);
+  if (revision !== undefined) lines.push(`  revision: ${revision}`);
   const created = d.createTime?.toISOString();
-  const took = d.createTime && d.completeTime ? ` in ${((d.completeTime.getTime() - d.createTime.getTime()) / 1000).toFixed(1)} s` : '';
-  lines.push(`  created ${created ?? '?'}${d.completeTime ? `, ended ${d.completeTime.toISOString()}${took}` : ''}`);
+  const took = d.createTime && d.completeTime ? ` in ${formatElapsed(d.completeTime.getTime() - d.createTime.getTime())}` : '';
+  lines.push(`  created ${created ?? '?'}${d.creator ? ` by ${d.creator}` : ''}${d.completeTime ? `, ended ${d.completeTime.toISOString()}${took}` : ''}`);
+  if (d.description) lines.push(`  description: ${d.description}`);
   const o = d.deploymentOverview ?? {};
   lines.push(`  instances: ${o.Succeeded ?? 0} succeeded, ${o.Failed ?? 0} failed, ${o.Skipped ?? 0} skipped, ${o.InProgress ?? 0} in progress, ${o.Pending ?? 0} pending`);
-  if (d.errorInformation?.code) lines.push(`  error: ${d.errorInformation.code}: ${d.errorInformation.message ?? ''}`);
+  if (d.errorInformation?.code) lines.push(view.paint.red(`  error: ${d.errorInformation.code}: ${d.errorInformation.message ?? ''}`));
   if (d.rollbackInfo?.rollbackDeploymentId) lines.push(`  rolled back by ${d.rollbackInfo.rollbackDeploymentId}${d.rollbackInfo.rollbackMessage ? `: ${d.rollbackInfo.rollbackMessage}` : ''}`);
   if (d.rollbackInfo?.rollbackTriggeringDeploymentId) lines.push(`  rolls back ${d.rollbackInfo.rollbackTriggeringDeploymentId}`);
   const width = Math.max(8, ...targets.map((t) => (t.targetId ?? '').length));
-  for (const t of targets) {
-    const events = t.lifecycleEvents ?? [];
-    const done = events.filter((e) => e.status === 'Succeeded' || e.status === 'Failed' || e.status === 'Skipped').length;
-    const running = events.find((e) => e.status === 'InProgress');
-    const firstFailed = events.find((e) => e.status === 'Failed');
-    // With ignoreApplicationStopFailures a failed stop event stays Failed, as the agent reported it, and the instance goes on.
-    const ignored = firstFailed !== undefined && d.ignoreApplicationStopFailures === true && (StopEvents as readonly string[]).includes(firstFailed.lifecycleEventName ?? '') ? ' (ignored)' : '';
-    const failed = ignored && running ? undefined : firstFailed;
-    const at = failed ?? running;
-    const detail = failed?.diagnostics
-      ? `${failed.lifecycleEventName}${ignored}: ${failed.diagnostics.errorCode ?? ''} ${failed.diagnostics.scriptName ?? ''}: ${(failed.diagnostics.message ?? '').split('\n')[0]}`.replace(/\s+:/g, ':')
-      : (at?.lifecycleEventName ?? '');
-    lines.push(`  ${(t.targetId ?? '?').padEnd(width)} ${(t.status ?? '?').padEnd(10)} ${done}/${events.length} ${detail}`.trimEnd());
-  }
+  for (const t of targets) lines.push(...describeInstance(t, d.ignoreApplicationStopFailures === true, width, view));
   return lines;
+}
+
+/**
+ * describeInstance is one instance: `  sim-2    Failed     6/7 ValidateService: ScriptFailed hooks/v.sh: exit 3`
+ * and the last lines of the failed event's log, or `  sim-1    InProgress 2/7 BeforeInstall (running 3.2 s)`.
+ */
+function describeInstance(t: InstanceTarget, ignoresStopFailures: boolean, width: number, view: StatusView): string[] {
+  const events = t.lifecycleEvents ?? [];
+  const steps = countSteps(
+    events.map((e) => ({ name: e.lifecycleEventName ?? '?', status: e.status ?? '?', ...(e.startTime === undefined ? {} : { startedAt: e.startTime.getTime() }) })),
+    ignoresStopFailures,
+  );
+  // a failed event that decides the line: the one the instance failed in, else an ignored stop failure on a finished instance
+  const shown = steps.failed ?? (steps.running === undefined ? steps.ignoredFailure : undefined);
+  const failure = shown === undefined ? undefined : events.find((e) => e.lifecycleEventName === shown);
+  const ignored = shown !== undefined && shown === steps.ignoredFailure ? ' (ignored)' : '';
+  const diagnostics = failure?.diagnostics;
+  let detail = steps.current ?? '';
+  if (diagnostics !== undefined) detail = `${shown}${ignored}: ${diagnostics.errorCode ?? ''} ${diagnostics.scriptName ?? ''}: ${(diagnostics.message ?? '').split('\n')[0]}`.replace(/\s+:/g, ':');
+  else if (steps.running?.startedAt !== undefined) detail = `${steps.running.name} (running ${formatElapsed(view.now - steps.running.startedAt)})`;
+  const failed = t.status === 'Failed' || steps.failed !== undefined;
+  const status = (t.status ?? '?').padEnd(10);
+  const line = `  ${(t.targetId ?? '?').padEnd(width)} ${failed ? view.paint.red(status) : status} ${steps.done}/${steps.total} ${detail}`.trimEnd();
+  if (steps.failed === undefined) return [line];
+  const tail = (diagnostics?.logTail ?? '').trimEnd().split('\n').filter((l) => l.trim() !== '').slice(-LOG_TAIL_LINES);
+  return [line, ...tail.map((l) => `  ${''.padEnd(width)}   | ${l}`)];
+}
+
+/** describeRevision is where a deployment's revision is: `s3://revisions/shop/v1.zip (zip, eTag abc)`, a GitHub commit, or its type. */
+function describeRevision(r: RevisionLocation | undefined): string | undefined {
+  if (r === undefined) return undefined;
+  const s3 = r.s3Location;
+  if (s3 !== undefined) {
+    const details = [s3.bundleType, s3.eTag ? `eTag ${s3.eTag}` : undefined, s3.version ? `version ${s3.version}` : undefined].filter((x) => x !== undefined);
+    return `s3://${s3.bucket}/${s3.key}${details.length > 0 ? ` (${details.join(', ')})` : ''}`;
+  }
+  if (r.gitHubLocation !== undefined) return `GitHub ${r.gitHubLocation.repository}@${r.gitHubLocation.commitId}`;
+  return r.revisionType;
 }
 
 /** listTargets reads every instance target of a deployment, 25 per BatchGetDeploymentTargets call, by name. */

@@ -43,6 +43,16 @@ export function logSize(file: string): number {
   }
 }
 
+/**
+ * asLogRecord is a daemon's standard-output line as it goes into its log file: the daemons log pino
+ * JSON on standard error into the same file, so a plain line (the coordinator's `listening` line) is
+ * wrapped as an info record of the same shape — one format per log. A JSON line passes unchanged.
+ */
+export function asLogRecord(line: string, service: string, at: number): string {
+  if (pinoMessage(line) !== undefined) return line;
+  return JSON.stringify({ level: 30, time: at, service, stream: 'stdout', msg: line });
+}
+
 /** pinoMessage is a pino JSON line's `msg`, or undefined for any other line. */
 export function pinoMessage(line: string): string | undefined {
   if (!line.startsWith('{')) return undefined;

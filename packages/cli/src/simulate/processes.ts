@@ -11,7 +11,8 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import readline from 'node:readline';
-import { withTimeout } from '../clock.js';
+import { now, withTimeout } from '../clock.js';
+import { asLogRecord } from './daemon-log.js';
 import { CliError, CliErrorCode } from '../cli-error.js';
 
 /** ExitInfo is how a child process ended. */
@@ -146,14 +147,15 @@ export function daemonBin(pkg: '@fleetdeploy/coordinator' | '@fleetdeploy/agent'
 
 /**
  * waitForLine resolves with the first line of `stream` that starts with `prefix`, or rejects once
- * the stream ends (the daemon exited) without one. Every line is also appended to the daemon's log.
+ * the stream ends (the daemon exited) without one. Every line is also appended to the daemon's log,
+ * as a JSON record like the rest of it ({@link asLogRecord}).
  */
 export function waitForLine(stream: NodeJS.ReadableStream, prefix: string, daemon: Daemon): Promise<string> {
   return new Promise((resolve, reject) => {
     const lines = readline.createInterface({ input: stream });
     let found = false;
     lines.on('line', (line) => {
-      fs.appendFileSync(daemon.logFile, `${line}\n`);
+      fs.appendFileSync(daemon.logFile, `${asLogRecord(line, daemon.name, now())}\n`);
       if (!found && line.startsWith(prefix)) {
         found = true;
         resolve(line);

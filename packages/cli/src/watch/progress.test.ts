@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StreamMessage } from './progress.js';
-import { apply, counts, currentEvent, newProgress, stepsDone, summaryLine } from './progress.js';
+import { apply, counts, instanceSteps, newProgress, summaryLine } from './progress.js';
 
 const EVENTS = ['ApplicationStop', 'DownloadBundle', 'BeforeInstall', 'Install', 'AfterInstall', 'ApplicationStart', 'ValidateService'];
 const snapshot = (status = 'InProgress'): StreamMessage => ({
@@ -28,8 +28,8 @@ describe('apply', () => {
     expect(apply(p, event('sim-1', 'ApplicationStop', 'Succeeded', 1_000_500)).lines).toEqual([]); // a repeat says nothing
     apply(p, event('sim-1', 'DownloadBundle', 'InProgress', 1_000_500));
     const sim1 = p.instances.get('sim-1')!;
-    expect(stepsDone(sim1)).toBe(1);
-    expect(currentEvent(sim1)).toBe('DownloadBundle');
+    expect(instanceSteps(p, sim1).done).toBe(1);
+    expect(instanceSteps(p, sim1).current).toBe('DownloadBundle');
   });
 
   it('prints a failed event with its diagnostics and the last lines of its log', () => {
@@ -37,7 +37,7 @@ describe('apply', () => {
     apply(p, snapshot());
     const u = apply(p, event('sim-2', 'ValidateService', 'Failed', 5, { errorCode: 'ScriptFailed', scriptName: 'hooks/v.sh', message: 'exit 3\nmore', logTail: 'a\nb\n\nc\nd\n' }));
     expect(u.lines).toEqual(['sim-2    ValidateService   Failed  ScriptFailed hooks/v.sh: exit 3', '           | b', '           | c', '           | d']);
-    expect(currentEvent(p.instances.get('sim-2')!)).toBe('ValidateService');
+    expect(instanceSteps(p, p.instances.get('sim-2')!).current).toBe('ValidateService');
   });
 
   it('ignores other deployments and says each instance outcome and the deployment status once', () => {
@@ -60,9 +60,20 @@ describe('apply', () => {
     const failure = { errorCode: 'ScriptFailed', scriptName: 'stop.sh', message: 'exit 1' };
     expect(apply(p, event('sim-1', 'ApplicationStop', 'Failed', 5, failure)).lines).toEqual(['sim-1    ApplicationStop   Failed (ignored)  ScriptFailed stop.sh: exit 1']);
     apply(p, event('sim-1', 'DownloadBundle', 'InProgress', 6));
-    expect(currentEvent(p.instances.get('sim-1')!)).toBe('DownloadBundle');
+    expect(instanceSteps(p, p.instances.get('sim-1')!).current).toBe('DownloadBundle');
     // any other event's failure is not ignored
     expect(apply(p, event('sim-2', 'AfterInstall', 'Failed', 7, failure)).lines).toEqual(['sim-2    AfterInstall      Failed  ScriptFailed stop.sh: exit 1']);
+  });
+
+  it('counts steps by the rule status uses: a failure in ValidateService is not a full bar, a skipped instance is at 0', () => {
+    const p = newProgress('d-AAAAAAAAA');
+    apply(p, snapshot());
+    EVENTS.slice(0, 6).forEach((e, i) => apply(p, event('sim-1', e, 'Succeeded', i)));
+    const failed = apply(p, event('sim-1', 'ValidateService', 'Failed', 9, { errorCode: 'ScriptFailed', message: 'exit 1' }));
+    expect(failed.failure).toBe(true); // a terminal shows it in red
+    expect(instanceSteps(p, p.instances.get('sim-1')!)).toMatchObject({ done: 6, total: 7, failed: 'ValidateService' });
+    expect(apply(p, { type: 'instance', deploymentId: 'd-AAAAAAAAA', instanceName: 'sim-2', status: 'Skipped', at: 10 }).failure).toBeUndefined();
+    expect(instanceSteps(p, p.instances.get('sim-2')!).done).toBe(0);
   });
 
   it('a later snapshot (after a reconnect) replaces what was known', () => {
@@ -70,6 +81,6 @@ describe('apply', () => {
     apply(p, snapshot());
     apply(p, event('sim-1', 'ApplicationStop', 'Succeeded', 1));
     expect(apply(p, snapshot('Succeeded')).lines).toEqual(['deployment d-AAAAAAAAA Succeeded']);
-    expect(stepsDone(p.instances.get('sim-1')!)).toBe(0);
+    expect(instanceSteps(p, p.instances.get('sim-1')!).done).toBe(0);
   });
 });

@@ -5,9 +5,10 @@
  */
 
 import { StopEvents } from '@fleetdeploy/shared';
-
-/** FINAL_EVENT_STATUSES end a lifecycle event (one step of an instance's progress). */
-const FINAL_EVENT_STATUSES: readonly string[] = ['Succeeded', 'Failed', 'Skipped'];
+import type { InstanceSteps } from '../progress/lifecycle-steps.js';
+import { countSteps, formatElapsed } from '../progress/lifecycle-steps.js';
+import type { AgentWaitingMessage } from './agent-waiting.js';
+import { agentWaitingLine, snapshotWaitingLines } from './agent-waiting.js';
 /** FINAL_DEPLOYMENT_STATUSES end a deployment. */
 export const FINAL_STATUSES: readonly string[] = ['Succeeded', 'Failed', 'Stopped'];
 
@@ -22,6 +23,7 @@ export type StreamMessage =
         completeTime?: number;
         errorInformation?: { code?: string; message?: string };
         ignoreApplicationStopFailures?: boolean;
+        deploymentStatusMessages?: string[];
       };
       instances: Array<{
         targetId: string;
@@ -39,7 +41,8 @@ export type StreamMessage =
       status: string;
       diagnostics?: { errorCode?: string; scriptName?: string; message?: string; logTail?: string };
       at: number;
-    };
+    }
+  | AgentWaitingMessage;
 
 /** EventProgress is one lifecycle event of one instance. */
 export interface EventProgress {
@@ -73,27 +76,10 @@ export function newProgress(deploymentId: string): DeploymentProgress {
   return { deploymentId, status: 'Unknown', instances: new Map() };
 }
 
-/** stepsDone counts an instance's lifecycle events that have ended (its bar's value). */
-export function stepsDone(instance: InstanceProgress): number {
-  let n = 0;
-  for (const e of instance.events.values()) if (FINAL_EVENT_STATUSES.includes(e.status)) n++;
-  return n;
-}
-
-/**
- * currentEvent is the event an instance is running, else the one that failed, else the last that
- * ended. A running event wins over an earlier failure: with ignoreApplicationStopFailures an
- * instance goes on after a failed ApplicationStop.
- */
-export function currentEvent(instance: InstanceProgress): string | undefined {
-  let failed: string | undefined;
-  let last: string | undefined;
-  for (const [name, e] of instance.events) {
-    if (e.status === 'InProgress') return name;
-    if (e.status === 'Failed') failed ??= name;
-    if (FINAL_EVENT_STATUSES.includes(e.status) && e.status !== 'Skipped') last = name;
-  }
-  return failed ?? last;
+/** instanceSteps is where an instance stands, by the rule `status` uses too (progress/lifecycle-steps.ts). */
+export function instanceSteps(p: DeploymentProgress, instance: InstanceProgress): InstanceSteps {
+  const events = [...instance.events].map(([name, e]) => ({ name, status: e.status, ...(e.startedAt === undefined ? {} : { startedAt: e.startedAt }) }));
+  return countSteps(events, p.ignoresStopFailures === true);
 }
 
 /** counts are the instances by outcome so far. */
@@ -116,6 +102,8 @@ export function sortedInstances(p: DeploymentProgress): InstanceProgress[] {
 export interface Update {
   readonly lines: string[];
   readonly rebuilt: boolean;
+  /** The lines report a failure (a terminal shows them in red). */
+  readonly failure?: boolean;
 }
 
 /**
@@ -133,6 +121,7 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
       const first = p.status === 'Unknown';
       const lines: string[] = [];
       if (first || p.status !== m.deployment.status) lines.push(`deployment ${p.deploymentId} ${m.deployment.status}`);
+      if (first) lines.push(...snapshotWaitingLines(m.deployment.deploymentStatusMessages));
       p.status = m.deployment.status;
       if (m.deployment.createTime !== undefined) p.createTime = m.deployment.createTime * 1000;
       if (m.deployment.completeTime !== undefined) p.completeTime = m.deployment.completeTime * 1000;
@@ -151,7 +140,7 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
       p.status = m.status;
       if (m.errorCode !== undefined) p.errorCode = m.errorCode;
       if (FINAL_STATUSES.includes(m.status)) p.completeTime = m.at;
-      return { lines: [`deployment ${p.deploymentId} ${m.status}${m.errorCode ? ` (${m.errorCode})` : ''}`], rebuilt: false };
+      return { lines: [`deployment ${p.deploymentId} ${m.status}${m.errorCode ? ` (${m.errorCode})` : ''}`], rebuilt: false, ...(m.status === 'Failed' || m.status === 'Stopped' ? { failure: true } : {}) };
     }
     case 'instance': {
       if (m.deploymentId !== p.deploymentId) return { lines: [], rebuilt: false };
@@ -164,7 +153,7 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
       if (instance.status === m.status) return { lines: [], rebuilt };
       instance.status = m.status;
       const say = m.status === 'Succeeded' || m.status === 'Failed' || m.status === 'Skipped';
-      return { lines: say ? [`${name(m.instanceName)} instance ${m.status}`] : [], rebuilt };
+      return { lines: say ? [`${name(m.instanceName)} instance ${m.status}`] : [], rebuilt, ...(m.status === 'Failed' ? { failure: true } : {}) };
     }
     case 'lifecycleEvent': {
       if (m.deploymentId !== p.deploymentId) return { lines: [], rebuilt: false };
@@ -176,7 +165,7 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
       if (m.status === 'InProgress') after.startedAt = m.at;
       instance.events.set(m.lifecycleEvent, after);
       if (m.status === 'Succeeded') {
-        const took = after.startedAt === undefined ? '' : `  ${((m.at - after.startedAt) / 1000).toFixed(1)} s`;
+        const took = after.startedAt === undefined ? '' : `  ${formatElapsed(m.at - after.startedAt)}`;
         return { lines: [`${name(m.instanceName)} ${m.lifecycleEvent.padEnd(17)} Succeeded${took}`], rebuilt: false };
       }
       if (m.status === 'Failed') {
@@ -184,10 +173,12 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
         const why = d === undefined ? '' : `  ${d.errorCode ?? 'Failed'}${d.scriptName ? ` ${d.scriptName}` : ''}: ${(d.message ?? '').split('\n')[0]}`;
         const tail = (d?.logTail ?? '').trimEnd().split('\n').filter((l) => l.trim() !== '').slice(-3).map((l) => `${name('')}   | ${l}`);
         const ignored = p.ignoresStopFailures === true && (StopEvents as readonly string[]).includes(m.lifecycleEvent) ? ' (ignored)' : '';
-        return { lines: [`${name(m.instanceName)} ${m.lifecycleEvent.padEnd(17)} Failed${ignored}${why}`, ...tail], rebuilt: false };
+        return { lines: [`${name(m.instanceName)} ${m.lifecycleEvent.padEnd(17)} Failed${ignored}${why}`, ...tail], rebuilt: false, ...(ignored === '' ? { failure: true } : {}) };
       }
       return { lines: [], rebuilt: false };
     }
+    case 'agentWaiting':
+      return { lines: m.deploymentId === p.deploymentId ? [agentWaitingLine(m, name)] : [], rebuilt: false };
     default:
       return { lines: [], rebuilt: false };
   }
@@ -199,6 +190,6 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
  */
 export function summaryLine(p: DeploymentProgress, extra?: string): string {
   const c = counts(p);
-  const took = p.createTime !== undefined && p.completeTime !== undefined ? ` in ${((p.completeTime - p.createTime) / 1000).toFixed(1)} s` : '';
+  const took = p.createTime !== undefined && p.completeTime !== undefined ? ` in ${formatElapsed(p.completeTime - p.createTime)}` : '';
   return `Deployment ${p.deploymentId} ${p.status}: ${c.succeeded} succeeded, ${c.failed} failed, ${c.skipped} skipped${took}${extra ? ` (${extra})` : ''}`;
 }

@@ -5,6 +5,7 @@
 import type { WriteStream } from 'node:tty';
 import { GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import type { AwsContext } from '../aws-context.js';
+import { paintFor } from '../output/colour.js';
 import { followDeployment } from './event-stream-client.js';
 import type { DeploymentProgress } from './progress.js';
 import { apply, newProgress, summaryLine } from './progress.js';
@@ -30,7 +31,7 @@ export interface WatchResult {
 /** watchStream follows `deploymentId` to its end (or until `signal` aborts) and prints the summary. */
 export async function watchStream(aws: AwsContext, deploymentId: string, out: WatchOutput, signal?: AbortSignal): Promise<WatchResult> {
   const progress = newProgress(deploymentId);
-  const renderer: Renderer = out.tty !== undefined ? createTtyRenderer(out.tty) : createPlainRenderer(out.write);
+  const renderer: Renderer = out.tty !== undefined ? createTtyRenderer(out.tty, paintFor(out.tty)) : createPlainRenderer(out.write);
   let width = 8;
   try {
     await followDeployment(
@@ -47,7 +48,8 @@ export async function watchStream(aws: AwsContext, deploymentId: string, out: Wa
   }
   const finished = ['Succeeded', 'Failed', 'Stopped'].includes(progress.status);
   const summary = finished ? summaryLine(progress, await why(aws, progress)) : `Deployment ${deploymentId} is still ${progress.status}; the watch stopped, the deployment did not: fleetdeploy status ${deploymentId} --watch resumes it`;
-  out.write(summary);
+  // the last line stays readable after the bars: red when the deployment did not succeed
+  out.write(finished && progress.status !== 'Succeeded' && out.tty !== undefined ? paintFor(out.tty).red(summary) : summary);
   return { status: progress.status, summary, finished };
 }
 

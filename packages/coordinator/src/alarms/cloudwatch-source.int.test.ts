@@ -40,4 +40,17 @@ describeWithTools(['moto_server'], 'CloudWatch alarm source', () => {
     expect(reading.ok).toBe(false);
     expect(!reading.ok && reading.error).toMatch(/ECONNREFUSED/);
   });
+
+  it('names AWS_REGION when the coordinator has no region to read alarms in', async () => {
+    const saved = { AWS_REGION: process.env.AWS_REGION, AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION, AWS_CONFIG_FILE: process.env.AWS_CONFIG_FILE };
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+    process.env.AWS_CONFIG_FILE = '/nonexistent/fleetdeploy-test-config';
+    try {
+      const reading = await createCloudWatchSource({ client: new CloudWatchClient({ endpoint: moto.url, credentials, maxAttempts: 1 }) }).states(['cpu']);
+      expect(reading).toEqual({ ok: false, error: 'no AWS region is set for the coordinator: set AWS_REGION (or a region in its AWS profile)' });
+    } finally {
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    }
+  });
 });

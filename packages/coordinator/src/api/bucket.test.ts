@@ -144,6 +144,19 @@ describe('buckets', () => {
     expect([notEmpty.status, errorCode(notEmpty)]).toEqual([409, 'BucketNotEmpty']);
   });
 
+  it('every request that may change the bucket leaves an info audit line with the key that made it; reads none', async () => {
+    await send('PUT', '/revisions', { body: '<CreateBucketConfiguration/>' });
+    await send('PUT', '/revisions', { body: '<CreateBucketConfiguration/>' }); // already there
+    await send('GET', '/');
+    await send('PUT', '/revisions/shop/v1.zip', { body: 'zip' });
+    const audit = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'api call');
+    expect(audit.map((l) => [l.level, l.operation, l.resource, l.accessKeyId, l.outcome])).toEqual([
+      [30, 's3:CreateBucket', '/revisions', 'AKIATESTUNCHECKED000', 'ok'],
+      [30, 's3:CreateBucket', '/revisions', 'AKIATESTUNCHECKED000', 'BucketAlreadyOwnedByYou'],
+      [30, 's3:PutObject', '/revisions/shop/v1.zip', 'AKIATESTUNCHECKED000', 'ok'],
+    ]);
+  });
+
   it('HEAD errors carry the status and no body', async () => {
     const r = await send('HEAD', '/nope');
     expect(r.status).toBe(404);

@@ -16,7 +16,8 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import type { BlobStore } from '../artifacts/blob-store.js';
-import type { BucketGuard } from '../auth/request-guards.js';
+import type { BucketGuard, Caller } from '../auth/request-guards.js';
+import { isBucketRead } from '../auth/roles.js';
 import { isBucketStoreError, MAX_LIST_KEYS } from '../store/bucket-store.js';
 import type { BucketStore, ObjectListing, ObjectRecord, PartRecord } from '../store/bucket-store.js';
 import { bucketNameProblem } from './bucket-name.js';
@@ -76,25 +77,33 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
     res.setHeader('x-amz-request-id', requestId);
     res.setHeader('x-amz-id-2', randomBytes(24).toString('base64'));
     let op: S3Operation['op'] | undefined;
+    let caller: Caller | undefined;
+    // Every request that may change the bucket leaves an info-level audit line with the key that made it.
+    const audit = (outcome: string): void => {
+      if (caller !== undefined && op !== undefined && !isBucketRead(op)) log.info({ operation: `s3:${op}`, resource, accessKeyId: caller.keyId, role: caller.role, outcome }, 'api call');
+    };
     try {
-      const caller = await deps.guard.authenticate(req);
+      caller = await deps.guard.authenticate(req);
       const copySource = req.headers['x-amz-copy-source'];
       const operation = routeS3Request(method, req.url ?? '/', typeof copySource === 'string' ? copySource : undefined);
       op = operation.op;
       deps.guard.authorize(caller, op);
       await dispatch(operation, req, res);
       log.debug({ op, status: res.statusCode }, 'bucket request');
+      audit('ok');
     } catch (err) {
       const s3 = isBucketStoreError(err) ? new S3Error(err.code, err.message) : err;
       drainRequest(req);
       if (isS3Error(s3)) {
         log.debug({ op, status: s3.status, code: s3.code }, 'bucket request refused');
         sendError(method, res, s3, resource, requestId);
+        audit(s3.code);
       } else if (isRequestAborted(s3) || (res.destroyed && !res.writableFinished)) {
         log.info({ op }, 'bucket client went away');
       } else {
         log.error({ err, op, url: req.url }, 'bucket request failed');
         sendError(method, res, new S3Error('InternalError'), resource, requestId);
+        audit('InternalError');
       }
     }
   }

@@ -1,16 +1,26 @@
 /**
  * CodeDeploy's JSON 1.1 protocol: `POST /` with `X-Amz-Target: CodeDeploy_20141006.<Operation>`,
  * a JSON body in, a JSON body out; a refusal is HTTP 400 with `{"__type", "message"}`, which the
- * AWS CLI and SDKs turn into their named exceptions.
+ * AWS CLI and SDKs turn into their named exceptions. fleetdeploy's own operations (ListInstances)
+ * are served the same way under `X-Amz-Target: FleetDeploy_20261204.<Operation>`.
+ *
+ * Every call that may change something (not Get*, List*, BatchGet*) leaves one info-level audit line
+ * once it is answered, naming the access key that signed it:
+ *   {"msg":"api call","operation":"CreateDeployment","accessKeyId":"AKIA...","role":"deployer","outcome":"ok"}
+ * (`outcome` is the error's `__type` when it was refused).
  */
 import type http from 'node:http';
 import type { Logger } from 'pino';
 import { ApiError, isApiError } from './api-error.js';
 import type { Input } from './input.js';
-import type { CodeDeployGuard } from '../auth/request-guards.js';
+import type { Caller, CodeDeployGuard } from '../auth/request-guards.js';
+import { isReadOperation } from '../auth/roles.js';
 
 /** TARGET_PREFIX is CodeDeploy's X-Amz-Target prefix. */
 export const TARGET_PREFIX = 'CodeDeploy_20141006.';
+
+/** FLEETDEPLOY_TARGET_PREFIX is the X-Amz-Target prefix of fleetdeploy's own operations (ListInstances). */
+export const FLEETDEPLOY_TARGET_PREFIX = 'FleetDeploy_20261204.';
 
 /** MAX_BODY_BYTES bounds a request body; CodeDeploy's largest inputs (AppSpec content) are far smaller. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -21,31 +31,45 @@ export type Operation<Ctx> = (input: Input, ctx: Ctx) => unknown;
 /**
  * createCodeDeployApi answers CodeDeploy requests from a table of operations. Each request's body is
  * read first, then `guard` verifies its SigV4 signature (over the body too) and the key's role,
- * before the operation is looked up and run.
+ * before the operation is looked up and run. `fleetOperations` are served under
+ * {@link FLEETDEPLOY_TARGET_PREFIX}.
  */
-export function createCodeDeployApi<Ctx>(operations: Readonly<Record<string, Operation<Ctx>>>, ctx: Ctx, log: Logger, guard: CodeDeployGuard) {
+export function createCodeDeployApi<Ctx>(operations: Readonly<Record<string, Operation<Ctx>>>, ctx: Ctx, log: Logger, guard: CodeDeployGuard, fleetOperations: Readonly<Record<string, Operation<Ctx>>> = {}) {
+  /** audit logs a call that may change something, with the key that made it. */
+  const audit = (caller: Caller | undefined, name: string, outcome: string): void => {
+    if (caller === undefined || name === '' || isReadOperation(name)) return;
+    log.info({ operation: name, accessKeyId: caller.keyId, role: caller.role, outcome }, 'api call');
+  };
   return {
-    /** handle answers one request whose X-Amz-Target names a CodeDeploy operation. */
+    /** handle answers one request whose X-Amz-Target names a CodeDeploy (or fleetdeploy) operation. */
     async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
       const target = String(req.headers['x-amz-target'] ?? '');
-      const name = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
+      const [table, name] = target.startsWith(TARGET_PREFIX)
+        ? [operations, target.slice(TARGET_PREFIX.length)]
+        : target.startsWith(FLEETDEPLOY_TARGET_PREFIX)
+          ? [fleetOperations, target.slice(FLEETDEPLOY_TARGET_PREFIX.length)]
+          : [operations, ''];
+      let caller: Caller | undefined;
       try {
         if (req.method !== 'POST') throw new ApiError('UnknownOperationException', `CodeDeploy operations are POSTed; got ${req.method}`);
         const body = await readBody(req);
-        const caller = await guard.authenticate(req, body);
-        const operation = Object.hasOwn(operations, name) ? operations[name] : undefined;
+        caller = await guard.authenticate(req, body);
+        const operation = Object.hasOwn(table, name) ? table[name] : undefined;
         if (operation === undefined) throw new ApiError('UnknownOperationException', `unknown operation ${JSON.stringify(target)}`);
         guard.authorize(caller, name);
         const input = parseBody(body.toString('utf8'));
         const output = await operation(input, ctx);
         send(res, 200, output ?? {});
+        audit(caller, name, 'ok');
       } catch (err) {
         if (isApiError(err)) {
           log.debug({ operation: name, type: err.type, reason: err.message }, 'request refused');
           send(res, err.status, { __type: err.type, message: err.message });
+          audit(caller, name, err.type);
         } else {
           log.error({ err, operation: name }, 'request failed unexpectedly');
           send(res, 500, { __type: 'InternalFailure', message: 'the coordinator failed to handle this request; its log has the details' });
+          audit(caller, name, 'InternalFailure');
         }
       }
     },

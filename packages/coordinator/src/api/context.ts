@@ -8,6 +8,7 @@ import type { BucketStore } from '../store/bucket-store.js';
 import type { BlobStore } from '../artifacts/blob-store.js';
 import type { GitHubArchives } from '../artifacts/github-archive.js';
 import type { TrafficStore } from '../store/traffic-store.js';
+import type { AgentSessionRecord } from '../fleet/agent-sessions.js';
 
 /** DeploymentEngine is the part of the engine the API calls into. */
 export interface DeploymentEngine {
@@ -37,6 +38,14 @@ export interface InstanceIdentities {
   deregistered(instanceName: string): void;
 }
 
+/** AgentPresence is what the API may read of the instances' agents: their sessions and certificates. */
+export interface AgentPresence {
+  /** session is the instance's latest agent session (disconnectedAt unset while it is connected), if one ever connected. */
+  session(instanceName: string): AgentSessionRecord | undefined;
+  /** certificateNotAfter is when the instance's newest unrevoked client certificate expires (epoch ms), if it has one. */
+  certificateNotAfter(instanceName: string): number | undefined;
+}
+
 /** ApiContext is passed to every operation. */
 export interface ApiContext {
   store: Store;
@@ -51,4 +60,6 @@ export interface ApiContext {
   github: GitHubArchives;
   /** The traffic journal of Lambda deployments, for their targets' progress. */
   traffic?: Pick<TrafficStore, 'get'>;
+  /** The agents' sessions and certificates, for ListInstances and the deployments' waiting messages. */
+  agents: AgentPresence;
 }

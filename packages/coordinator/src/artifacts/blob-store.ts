@@ -61,6 +61,8 @@ export function createBlobStore(dir: string): BlobStore {
     const sha = createHash('sha256');
     const md5 = createHash('md5');
     let size = 0;
+    // flush: fsync before close, so the bytes are durable before the rename publishes them
+    const out = fs.createWriteStream(temp, { flags: 'wx', mode: 0o644, flush: true });
     try {
       await pipeline(
         source,
@@ -72,8 +74,7 @@ export function createBlobStore(dir: string): BlobStore {
             yield chunk;
           }
         },
-        // flush: fsync before close, so the bytes are durable before the rename publishes them
-        fs.createWriteStream(temp, { flags: 'wx', mode: 0o644, flush: true }),
+        out,
       );
       const info: BlobInfo = { sha256: sha.digest('hex'), md5: md5.digest('hex'), size };
       const final = blobPath(info.sha256);
@@ -82,6 +83,9 @@ export function createBlobStore(dir: string): BlobStore {
       await syncDir(path.dirname(final));
       return info;
     } catch (err) {
+      // A source that fails at once can fail before the file is even opened; removing it before the
+      // stream has closed would leave the file it then creates behind.
+      if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
       await fs.promises.rm(temp, { force: true });
       throw err;
     }

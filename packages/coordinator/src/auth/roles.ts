@@ -30,6 +30,11 @@ export function isRole(value: string): value is Role {
 
 const READ_OPERATION = /^(Get|List|BatchGet)[A-Z]/;
 
+/** isReadOperation tells an operation that changes nothing (Get*, List*, BatchGet*): any key may call it, and it is not audited. */
+export function isReadOperation(operation: string): boolean {
+  return READ_OPERATION.test(operation);
+}
+
 /** DEPLOYER_OPERATIONS are the CodeDeploy operations that change something and a deployer may call. */
 export const DEPLOYER_OPERATIONS: ReadonlySet<string> = new Set([
   'RegisterApplicationRevision',
@@ -44,9 +49,9 @@ export function mayCallCodeDeploy(role: Role, operation: string): boolean {
     case 'admin':
       return true;
     case 'deployer':
-      return READ_OPERATION.test(operation) || DEPLOYER_OPERATIONS.has(operation);
+      return isReadOperation(operation) || DEPLOYER_OPERATIONS.has(operation);
     case 'read-only':
-      return READ_OPERATION.test(operation);
+      return isReadOperation(operation);
     default:
       return assertNever(role);
   }
@@ -62,6 +67,11 @@ const BUCKET_READS: ReadonlySet<S3OperationName> = new Set<S3OperationName>([
   'HeadObject',
   'ListParts',
 ]);
+
+/** isBucketRead tells a bucket request that changes nothing: it is not audited. */
+export function isBucketRead(operation: S3OperationName): boolean {
+  return BUCKET_READS.has(operation);
+}
 
 const BUCKET_UPLOADS: ReadonlySet<S3OperationName> = new Set<S3OperationName>([
   'PutObject',

@@ -107,7 +107,7 @@ describe('engine', () => {
     expect(w.store.openCommands()).toEqual([]);
     expect(w.store.getGroupById('gid')!.lastSuccessfulDeployment?.deploymentId).toBe('d-1');
     expect(w.store.getHealth('gid', 'h2')).toMatchObject({ health: 'Healthy', revisionKey: 's3://bucket-1/k#zip' });
-    const summary = w.events.filter((e) => e.type !== 'lifecycleEvent').map((e) => `${e.type === 'instance' ? e.instanceName : 'deployment'}:${e.status}`);
+    const summary = w.events.flatMap((e) => (e.type === 'instance' ? [`${e.instanceName}:${e.status}`] : e.type === 'deployment' ? [`deployment:${e.status}`] : []));
     expect(summary).toEqual(['deployment:InProgress', 'h1:InProgress', 'h1:Succeeded', 'h2:InProgress', 'h2:Succeeded', 'h3:InProgress', 'h3:Succeeded', 'deployment:Succeeded']);
   });
 
@@ -136,6 +136,15 @@ describe('engine', () => {
     expect(w.store.getDeployment('d-1')!.status).toBe('Succeeded');
   });
 
+  it('a failed deployment says which instance failed in which event, and the minimum only when it ended the deployment', () => {
+    seed(w); // OneAtATime over three hosts: h1 fails its first event, the others are skipped
+    w.engine.start();
+    while (answerAll(w, (c) => (c.instanceName === 'h1' && c.lifecycleEvent === 'BeforeInstall' ? bad : ok)) > 0);
+    const failed = w.store.getDeployment('d-1')!;
+    expect(failed.errorInformation?.code).toBe('HEALTH_CONSTRAINTS');
+    expect(failed.errorInformation?.message).toMatch(/^h1 failed in BeforeInstall \(ScriptFailed\); 2 instances were not deployed to, because with 1 failed the configuration's minimum of \d+ healthy of 3/);
+  });
+
   it('fails a command nobody picked up, and one acknowledged but never finished, after their timeouts', () => {
     seed(w, { minimumHealthyHosts: { type: 'HOST_COUNT', value: 0 } });
     w.engine.start();
@@ -146,6 +155,50 @@ describe('engine', () => {
     expect(w.store.getTarget('d-1', c1!.instanceName)!.status).toBe('InProgress');
     w.clock.advance(45_000); // 100 s event timeout + 5 s margin from the ack
     expect(w.store.getTarget('d-1', c1!.instanceName)!.lifecycleEvents[0]!.diagnostics!.message).toContain('did not finish within its timeout');
+  });
+
+  it('an event for an offline agent waits Pending (saying so), and is timed from when the agent started it', () => {
+    seed(w);
+    w.engine.agentDisconnected('h1');
+    const offlineAt = w.clock.now();
+    w.clock.advance(1_000);
+    w.engine.start();
+    const stop = (): { status: string; startTime?: number; endTime?: number } => w.store.getTarget('d-1', 'h1')!.lifecycleEvents[0]!;
+    expect(w.store.getTarget('d-1', 'h1')!.status).toBe('InProgress');
+    expect(stop()).toEqual({ lifecycleEventName: 'ApplicationStop', status: 'Pending' });
+    expect(w.events.filter((e) => e.type === 'agentWaiting')).toEqual([
+      { type: 'agentWaiting', deploymentId: 'd-1', instanceName: 'h1', lifecycleEvent: 'ApplicationStop', started: false, offlineSince: offlineAt, at: offlineAt + 1_000 },
+    ]);
+    expect(w.events.some((e) => e.type === 'lifecycleEvent')).toBe(false);
+
+    w.clock.advance(45_700); // the agent comes back 46.7 s after it went
+    w.engine.agentConnected('h1', []);
+    const command = w.sent.find((c) => c.instanceName === 'h1')!;
+    w.engine.commandAcknowledged('h1', command.commandId);
+    const startedAt = w.clock.now();
+    expect(stop()).toMatchObject({ status: 'InProgress', startTime: startedAt });
+    expect(w.events.filter((e) => e.type === 'lifecycleEvent')).toEqual([
+      { type: 'lifecycleEvent', deploymentId: 'd-1', instanceName: 'h1', lifecycleEvent: 'ApplicationStop', status: 'InProgress', at: startedAt },
+    ]);
+    w.clock.advance(400);
+    w.engine.commandResult('h1', { commandId: command.commandId, ...ok });
+    expect(stop().endTime! - stop().startTime!).toBe(400);
+  });
+
+  it('an agent that goes away with work queued or running is announced as waited for', () => {
+    seed(w);
+    w.engine.start();
+    const first = w.sent[0]!;
+    w.engine.commandAcknowledged('h1', first.commandId);
+    w.clock.advance(2_000);
+    w.engine.agentDisconnected('h1');
+    expect(w.events.filter((e) => e.type === 'agentWaiting')).toEqual([
+      { type: 'agentWaiting', deploymentId: 'd-1', instanceName: 'h1', lifecycleEvent: 'ApplicationStop', started: true, offlineSince: w.clock.now(), at: w.clock.now() },
+    ]);
+    // A reconnect that reports the command running marks it started (an ack this process may have missed) and sends nothing again.
+    const sentBefore = w.sent.length;
+    w.engine.agentConnected('h1', [first.commandId]);
+    expect(w.sent).toHaveLength(sentBefore);
   });
 
   it('a stop cancels the running command, starts nothing more, and ends Stopped', () => {

@@ -23,9 +23,10 @@ import { newDeploymentId, newUuid } from '../ids.js';
 import type { FleetEffect, FleetStep } from './fleet-plan.js';
 import { onStop, onTargetResult, orderTargets, startFleet, stopUnstarted } from './fleet-plan.js';
 import type { EventOutcome } from './instance-lifecycle.js';
-import { finishEvent, newTarget, skipTarget, startNextEvent } from './instance-lifecycle.js';
+import { eventStarted, finishEvent, newTarget, queueNextEvent, skipTarget } from './instance-lifecycle.js';
 import { groupInstances, healthOf } from './targets.js';
 import { outcomeMessage } from './outcome-messages.js';
+import type { FailedInstance, FleetOutcome } from './outcome-messages.js';
 import { decideRollback } from './rollback.js';
 import type { DeploymentEvent, DeploymentEventListener } from './events.js';
 import { revisionKey } from '../api/operations/revision-location.js';
@@ -39,6 +40,8 @@ export interface AgentLink {
   cancel(instanceName: string, commandId: string, reason: string): void;
   /** acknowledge tells the agent its result is stored and may be forgotten. */
   acknowledge(instanceName: string, commandId: string): void;
+  /** offlineSince is when the instance's agent was last disconnected, undefined when it never connected. */
+  offlineSince?(instanceName: string): number | undefined;
 }
 
 /** AgentResult is one command's outcome as the agent server decodes it. */
@@ -97,6 +100,8 @@ export function createEngine(deps: EngineDeps): Engine {
   /** Instances whose agent is not connected, and when their running events fail if it stays away. */
   const goneAt = new Map<string, number>();
   const connected = new Set<string>();
+  /** When each agent disconnected from this process (before that, the agent link knows). */
+  const offlineSince = new Map<string, number>();
   let sweepTimer: Timer | undefined;
   let reconcileTimer: Timer | undefined;
   let running = false;
@@ -122,7 +127,11 @@ export function createEngine(deps: EngineDeps): Engine {
     for (const a of out.ack) agents.acknowledge(a.instanceName, a.commandId);
     if (out.finished.length > 0) scheduleReconcile();
     for (const id of out.begin) begin(id);
-    for (const event of out.events) {
+    publish(out.events);
+  }
+
+  function publish(events: readonly DeploymentEvent[]): void {
+    for (const event of events) {
       for (const listener of listeners) {
         try {
           listener(event);
@@ -131,6 +140,12 @@ export function createEngine(deps: EngineDeps): Engine {
         }
       }
     }
+  }
+
+  /** The event that says `command` waits for its instance's agent, which is not connected. */
+  function waiting(command: CommandRecord, started: boolean): DeploymentEvent {
+    const since = offlineSince.get(command.instanceName) ?? agents.offlineSince?.(command.instanceName);
+    return { type: 'agentWaiting', deploymentId: command.deploymentId, instanceName: command.instanceName, lifecycleEvent: command.lifecycleEvent, started, ...(since === undefined ? {} : { offlineSince: since }), at: clock.now() };
   }
 
   /** Records what changed on an instance between two versions of its record (inside a transaction). */
@@ -169,7 +184,7 @@ export function createEngine(deps: EngineDeps): Engine {
   /** Creates the command for an instance's next event (inside a transaction). */
   function nextCommand(deployment: DeploymentRecord, target: TargetRecord, out: Outbox): TargetRecord {
     const now = clock.now();
-    const started = startNextEvent(target, now);
+    const started = queueNextEvent(target, now);
     if (started === undefined) return target;
     const command: CommandRecord = {
       commandId: newUuid(),
@@ -182,6 +197,7 @@ export function createEngine(deps: EngineDeps): Engine {
     };
     store.putCommand(command);
     out.send.push(command);
+    if (!connected.has(target.targetId)) out.events.push(waiting(command, false));
     return started.target;
   }
 
@@ -218,13 +234,11 @@ export function createEngine(deps: EngineDeps): Engine {
   }
 
   function finishDeployment(deployment: DeploymentRecord, status: 'Succeeded' | 'Failed' | 'Stopped', errorCode: string | undefined, out: Outbox, now: number): DeploymentRecord {
-    const total = deployment.plan?.targets.length ?? 0;
-    const minimum = deployment.plan?.minimumHealthy ?? 0;
     const done: DeploymentRecord = {
       ...deployment,
       status,
       completeTime: now,
-      ...(errorCode === undefined ? {} : { errorInformation: { code: errorCode, message: errorCode === 'ALARM_ACTIVE' && deployment.alarmStop !== undefined ? deployment.alarmStop.message : outcomeMessage(errorCode as never, minimum, total) } }),
+      ...(errorCode === undefined ? {} : { errorInformation: { code: errorCode, message: errorCode === 'ALARM_ACTIVE' && deployment.alarmStop !== undefined ? deployment.alarmStop.message : outcomeMessage(errorCode as never, fleetOutcome(deployment)) } }),
     };
     const key = revisionKey(deployment.revision);
     // What each instance now is, for the group's scheduling order and its auto-updates.
@@ -265,6 +279,25 @@ export function createEngine(deps: EngineDeps): Engine {
     out.events.push({ type: 'deployment', deploymentId: deployment.deploymentId, status, ...(errorCode === undefined ? {} : { errorCode }), at: now });
     log.info({ deploymentId: deployment.deploymentId, status, errorCode }, 'deployment finished');
     return done;
+  }
+
+  /** fleetOutcome is how the deployment's instances ended, with the event each failed one failed in. */
+  function fleetOutcome(deployment: DeploymentRecord): FleetOutcome {
+    const targets = store.listTargets(deployment.deploymentId);
+    const failed = targets
+      .filter((t) => t.status === 'Failed')
+      .map((t): FailedInstance => {
+        // the last failure is the one that ended the instance (an ignored ApplicationStop failure comes earlier)
+        const event = [...t.lifecycleEvents].reverse().find((e) => e.status === 'Failed');
+        return { name: t.targetId, ...(event === undefined ? {} : { event: event.lifecycleEventName }), ...(event?.diagnostics === undefined ? {} : { errorCode: event.diagnostics.errorCode }) };
+      });
+    return {
+      total: deployment.plan?.targets.length ?? targets.length,
+      minimumHealthy: deployment.plan?.minimumHealthy ?? 0,
+      succeeded: targets.filter((t) => t.status === 'Succeeded').length,
+      skipped: targets.filter((t) => t.status === 'Skipped').length,
+      failed,
+    };
   }
 
   /**
@@ -359,6 +392,25 @@ export function createEngine(deps: EngineDeps): Engine {
 
   function failCommand(command: CommandRecord, message: string, out: Outbox): void {
     settle(command, { status: 'Failed', diagnostics: { errorCode: 'UnknownError', scriptName: '', message, logTail: '' } }, out);
+  }
+
+  /**
+   * Records that the agent started a command (its ack): the command's deadline becomes the event's
+   * timeout, and the event turns InProgress from now, so its duration is the agent's, not the wait.
+   */
+  function commandStarted(instanceName: string, commandId: string): void {
+    const command = open.get(commandId);
+    if (command === undefined || command.instanceName !== instanceName || command.state === 'acked') return;
+    act('command started', (out) => {
+      const deployment = store.getDeployment(command.deploymentId);
+      const timeout = deployment?.eventTimeouts[command.lifecycleEvent] ?? deployment?.eventTimeouts.default ?? 3600;
+      const now = clock.now();
+      const acked: CommandRecord = { ...command, state: 'acked', deadlineAt: now + (timeout + config.eventTimeoutMarginSeconds) * 1000 };
+      store.putCommand(acked);
+      open.set(commandId, acked);
+      const target = store.getTarget(command.deploymentId, instanceName);
+      if (target !== undefined) saveTarget(target, eventStarted(target, command.lifecycleEvent, now), out);
+    });
   }
 
   /** Fails what has passed its deadline and what belongs to agents gone past their grace. */
@@ -486,26 +538,26 @@ export function createEngine(deps: EngineDeps): Engine {
     agentConnected(instanceName, inFlight) {
       connected.add(instanceName);
       goneAt.delete(instanceName);
+      offlineSince.delete(instanceName);
       const running = new Set(inFlight);
       for (const command of [...open.values()]) {
-        if (command.instanceName !== instanceName || running.has(command.commandId)) continue;
-        dispatch(command);
+        if (command.instanceName !== instanceName) continue;
+        // Running on the agent already: it started it (an ack this process may not have seen).
+        if (running.has(command.commandId)) commandStarted(instanceName, command.commandId);
+        else dispatch(command);
       }
     },
 
     agentDisconnected(instanceName) {
       connected.delete(instanceName);
-      goneAt.set(instanceName, clock.now() + config.agentGraceSeconds * 1000);
+      const now = clock.now();
+      offlineSince.set(instanceName, now);
+      goneAt.set(instanceName, now + config.agentGraceSeconds * 1000);
+      publish([...open.values()].filter((c) => c.instanceName === instanceName).map((c) => waiting(c, c.state === 'acked')));
     },
 
     commandAcknowledged(instanceName, commandId) {
-      const command = open.get(commandId);
-      if (command === undefined || command.instanceName !== instanceName || command.state === 'acked') return;
-      const deployment = store.getDeployment(command.deploymentId);
-      const timeout = deployment?.eventTimeouts[command.lifecycleEvent] ?? deployment?.eventTimeouts.default ?? 3600;
-      const acked: CommandRecord = { ...command, state: 'acked', deadlineAt: clock.now() + (timeout + config.eventTimeoutMarginSeconds) * 1000 };
-      store.putCommand(acked);
-      open.set(commandId, acked);
+      commandStarted(instanceName, commandId);
     },
 
     commandResult(instanceName, result) {

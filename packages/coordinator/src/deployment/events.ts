@@ -16,7 +16,13 @@ export type DeploymentEvent =
       status: LifecycleEventRecord['status'];
       diagnostics?: LifecycleEventRecord['diagnostics'];
       at: number;
-    };
+    }
+  /**
+   * An instance's lifecycle event waits for its agent, which is not connected: when the event is
+   * queued for an offline agent (started: false), or when the agent goes away with it queued or
+   * running (started: true). offlineSince is unset when the agent never connected.
+   */
+  | { type: 'agentWaiting'; deploymentId: string; instanceName: string; lifecycleEvent: string; started: boolean; offlineSince?: number; at: number };
 
 /** DeploymentEventListener receives events in the order the engine committed them. */
 export type DeploymentEventListener = (event: DeploymentEvent) => void;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { finishEvent, newTarget, skipTarget, startNextEvent } from './instance-lifecycle.js';
+import { eventStarted, finishEvent, newTarget, queueNextEvent, skipTarget } from './instance-lifecycle.js';
 import type { EventOutcome } from './instance-lifecycle.js';
 import type { TargetRecord } from '../store/records.js';
 
@@ -11,9 +11,9 @@ const opts = { ignoreApplicationStopFailures: false, stopping: false, now: 10 };
 function run(outcomes: Record<string, EventOutcome>, o = opts): { target: TargetRecord; final?: string } {
   let target = newTarget('d-1', 'h1', 0);
   for (;;) {
-    const started = startNextEvent(target, 1);
-    if (!started) return { target };
-    const r = finishEvent(started.target, started.event, outcomes[started.event] ?? ok, o);
+    const queued = queueNextEvent(target, 1);
+    if (!queued) return { target };
+    const r = finishEvent(eventStarted(queued.target, queued.event, 2), queued.event, outcomes[queued.event] ?? ok, o);
     if (r.final) return r;
     target = r.target;
   }
@@ -46,17 +46,36 @@ describe('instance lifecycle', () => {
   });
 
   it('once the deployment is stopping, the running event is the last', () => {
-    const started = startNextEvent(newTarget('d-1', 'h1', 0), 1)!;
-    const r = finishEvent(started.target, started.event, ok, { ...opts, stopping: true });
+    const started = queueNextEvent(newTarget('d-1', 'h1', 0), 1)!;
+    const r = finishEvent(eventStarted(started.target, started.event, 2), started.event, ok, { ...opts, stopping: true });
     expect(r.final).toBe('Failed');
     expect(r.target.lifecycleEvents.filter((e) => e.status === 'Skipped')).toHaveLength(6);
   });
 
   it('ignores a result for an event that is not running (redelivery)', () => {
-    const started = startNextEvent(newTarget('d-1', 'h1', 0), 1)!;
-    const once = finishEvent(started.target, 'ApplicationStop', ok, opts);
+    const started = queueNextEvent(newTarget('d-1', 'h1', 0), 1)!;
+    const once = finishEvent(eventStarted(started.target, started.event, 2), 'ApplicationStop', ok, opts);
     expect(finishEvent(once.target, 'ApplicationStop', failed, opts).target).toBe(once.target);
     expect(finishEvent(once.target, 'NoSuchEvent', failed, opts).target).toBe(once.target);
+    expect(finishEvent(once.target, 'Install', failed, opts).target).toBe(once.target); // not the current event
+  });
+
+  it('a queued event stays Pending until the agent starts it, and is timed from then', () => {
+    const queued = queueNextEvent(newTarget('d-1', 'h1', 0), 1)!;
+    expect(queued.target.status).toBe('InProgress');
+    expect(queued.target.lifecycleEvents[0]).toEqual({ lifecycleEventName: 'ApplicationStop', status: 'Pending' });
+    const started = eventStarted(queued.target, 'ApplicationStop', 46_700);
+    expect(started.lifecycleEvents[0]).toEqual({ lifecycleEventName: 'ApplicationStop', status: 'InProgress', startTime: 46_700 });
+    expect(eventStarted(started, 'ApplicationStop', 50_000)).toBe(started); // a repeated ack changes nothing
+    const done = finishEvent(started, 'ApplicationStop', ok, { ...opts, now: 47_100 });
+    expect(done.target.lifecycleEvents[0]).toMatchObject({ status: 'Succeeded', startTime: 46_700, endTime: 47_100 });
+  });
+
+  it('an event that ends without having started (pick-up timeout) has no startTime', () => {
+    const queued = queueNextEvent(newTarget('d-1', 'h1', 0), 1)!;
+    const r = finishEvent(queued.target, 'ApplicationStop', failed, { ...opts, now: 300_001 });
+    expect(r.final).toBe('Failed');
+    expect(r.target.lifecycleEvents[0]).toEqual({ lifecycleEventName: 'ApplicationStop', status: 'Failed', endTime: 300_001, diagnostics: failed.diagnostics });
   });
 
   it('skipTarget marks every event Skipped', () => {

@@ -3,7 +3,10 @@
  * one at a time, each ending Succeeded or Failed. Pure; the engine persists the record and sends
  * the commands.
  *
- *   Pending ──start──▶ InProgress ──event ok, more left──▶ next event
+ * An event waits Pending until the agent acknowledges its command (the agent may be offline), and is
+ * timed from then: InProgress and its startTime mean "the agent started it".
+ *
+ *   Pending ──start──▶ InProgress ──event ok, more left──▶ next event (queued Pending, started on ack)
  *                          │ ──last event ok──────────────▶ Succeeded
  *                          │ ──event failed───────────────▶ Failed (later events Skipped)
  *                          │     (ApplicationStop / Before- and AfterBlockTraffic with
@@ -38,19 +41,30 @@ export function currentEvent(target: TargetRecord): string | undefined {
   return target.lifecycleEvents.find((e) => e.status === 'InProgress' || e.status === 'Pending')?.lifecycleEventName;
 }
 
-/** startNextEvent marks the first pending event InProgress; undefined when none is left. */
-export function startNextEvent(target: TargetRecord, now: number): { target: TargetRecord; event: string } | undefined {
-  const index = target.lifecycleEvents.findIndex((e) => e.status === 'Pending');
-  if (index < 0) return undefined;
+/**
+ * queueNextEvent picks the first pending event for a command and marks the instance InProgress; the
+ * event itself stays Pending until {@link eventStarted}. Undefined when no event is left.
+ */
+export function queueNextEvent(target: TargetRecord, now: number): { target: TargetRecord; event: string } | undefined {
+  const next = target.lifecycleEvents.find((e) => e.status === 'Pending');
+  if (next === undefined) return undefined;
+  return { target: { ...target, status: 'InProgress', lastUpdatedAt: now }, event: next.lifecycleEventName };
+}
+
+/** eventStarted marks a queued event InProgress from `now`, when the agent acknowledges its command; anything else is unchanged. */
+export function eventStarted(target: TargetRecord, event: string, now: number): TargetRecord {
+  const index = target.lifecycleEvents.findIndex((e) => e.lifecycleEventName === event);
+  if (index < 0 || target.lifecycleEvents[index]!.status !== 'Pending' || target.status !== 'InProgress') return target;
   const events = target.lifecycleEvents.slice();
   events[index] = { ...events[index]!, status: 'InProgress', startTime: now };
-  return { target: { ...target, status: 'InProgress', lastUpdatedAt: now, lifecycleEvents: events }, event: events[index]!.lifecycleEventName };
+  return { ...target, lastUpdatedAt: now, lifecycleEvents: events };
 }
 
 /**
  * finishEvent records an event's outcome. It returns the instance's final status when the instance
  * is done: after its last event, after a failure that is not ignored, or when `stopping` (nothing
- * further may start). Otherwise the instance goes on with its next event.
+ * further may start). Otherwise the instance goes on with its next event. The event may still be
+ * Pending (a result without an acknowledgement, or a pick-up timeout): it then has no startTime.
  */
 export function finishEvent(
   target: TargetRecord,
@@ -59,7 +73,9 @@ export function finishEvent(
   opts: { ignoreApplicationStopFailures: boolean; stopping: boolean; now: number },
 ): { target: TargetRecord; final?: 'Succeeded' | 'Failed' } {
   const index = target.lifecycleEvents.findIndex((e) => e.lifecycleEventName === event);
-  if (index < 0 || target.lifecycleEvents[index]!.status !== 'InProgress') return { target };
+  // Only the instance's current event (the first not ended) can end: anything else is a redelivery.
+  const currentIndex = target.lifecycleEvents.findIndex((e) => e.status === 'InProgress' || e.status === 'Pending');
+  if (index < 0 || index !== currentIndex || target.status !== 'InProgress') return { target };
   let events = target.lifecycleEvents.slice();
   events[index] = { ...events[index]!, status: outcome.status, endTime: opts.now, diagnostics: outcome.diagnostics };
   const ignored = outcome.status === 'Failed' && opts.ignoreApplicationStopFailures && (StopEvents as readonly string[]).includes(event);

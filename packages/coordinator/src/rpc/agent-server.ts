@@ -18,6 +18,7 @@ import type { AgentLink, AgentResult, Engine } from '../deployment/engine.js';
 import type { ServerIdentity } from '../ca/authority.js';
 import type { Enrolment } from '../ca/enrolment.js';
 import { EnrolmentError } from '../ca/enrolment.js';
+import type { AgentSessionStore } from '../fleet/agent-sessions.js';
 import { Admission } from './admission.js';
 import { shutdownGrpcServer } from './grpc-shutdown.js';
 import { enrolmentStatus, replyWith } from './enrol-server.js';
@@ -66,12 +67,16 @@ export interface AgentServerDeps {
   enrolment: Enrolment;
   /** The server's certificate (issued by the CA for the listen address); unused with plain text. */
   identity: ServerIdentity;
+  /** Where each instance's agent session is kept (connected, heartbeats, disconnected). */
+  sessions: AgentSessionStore;
 }
 
 /** createAgentServer builds the service; attach the engine before listening. */
 export function createAgentServer(deps: AgentServerDeps): AgentServer {
   const { store, blobs, clock, config, log, enrolment } = deps;
   const sessions = new Map<string, Session>();
+  // Streams the previous process had open ended with it.
+  deps.sessions.closeAbandoned();
   const admission = new Admission(config.streamsPerSecond, clock.now());
   let engine: Engine | undefined;
   let heartbeatTimer: Timer | undefined;
@@ -141,12 +146,14 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
         session = { instanceName: name, call, lastSeen: clock.now(), ...(caller.notAfter === undefined ? {} : { notAfter: caller.notAfter }) };
         sessions.set(name, session);
         call.write({ welcome: { coordinatorVersion: '0.1.0', heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, graceSeconds: config.agentGraceSeconds } });
-        log.debug({ instance: name, agentVersion: hello.agentVersion, pending: hello.unacknowledgedResults.length }, 'agent connected');
+        deps.sessions.connected(name, hello.agentVersion, session.lastSeen);
+        log.info({ instance: name, agentVersion: hello.agentVersion, platform: hello.platform, peer: call.getPeer(), pending: hello.unacknowledgedResults.length, replaced: previous !== undefined }, 'agent connected');
         for (const result of hello.unacknowledgedResults) engine?.commandResult(name, toResult(result));
         engine?.agentConnected(name, hello.inFlight.map((c) => c.commandId));
         return;
       }
       session.lastSeen = clock.now();
+      if (message.body === 'heartbeat') deps.sessions.heartbeat(session.instanceName, session.lastSeen);
       switch (message.body) {
         case 'ack':
           if (message.ack) engine?.commandAcknowledged(session.instanceName, message.ack.commandId);
@@ -164,8 +171,9 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     const closed = (): void => {
       if (session !== undefined && sessions.get(session.instanceName) === session) {
         sessions.delete(session.instanceName);
+        deps.sessions.disconnected(session.instanceName, clock.now(), session.lastSeen);
         engine?.agentDisconnected(session.instanceName);
-        log.debug({ instance: session.instanceName }, 'agent disconnected');
+        log.info({ instance: session.instanceName, lastSeen: new Date(session.lastSeen).toISOString() }, 'agent disconnected');
       }
       session = undefined;
     };
@@ -266,7 +274,12 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     },
     async close() {
       heartbeatTimer?.cancel();
-      for (const session of sessions.values()) refuse(session.call, grpc.status.UNAVAILABLE, 'the coordinator is shutting down');
+      // Recorded here, not when each stream's close event comes: by then the store may be closed.
+      const now = clock.now();
+      for (const session of sessions.values()) deps.sessions.disconnected(session.instanceName, now, session.lastSeen);
+      const open = [...sessions.values()];
+      sessions.clear();
+      for (const session of open) refuse(session.call, grpc.status.UNAVAILABLE, 'the coordinator is shutting down');
       await shutdownGrpcServer(server);
     },
     connectedCount: () => sessions.size,
@@ -285,6 +298,7 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     acknowledge(instanceName, commandId) {
       sessions.get(instanceName)?.call.write({ resultAck: { commandId } });
     },
+    offlineSince: (instanceName) => deps.sessions.get(instanceName)?.disconnectedAt,
   };
 }
 

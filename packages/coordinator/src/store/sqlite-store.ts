@@ -113,6 +113,8 @@ export function openSqliteStore(dataDir: string): SqliteStore {
       VALUES (@deployment, @target, (SELECT COALESCE(MAX(seq), 0) + 1 FROM deployment_targets WHERE deployment_id = @deployment), @doc)`),
     getTarget: db.prepare('SELECT doc FROM deployment_targets WHERE deployment_id = ? AND target_id = ?'),
     listTargets: db.prepare('SELECT doc FROM deployment_targets WHERE deployment_id = ? ORDER BY seq'),
+    // rowid order is insertion order: the latest deployment to target the instance (index from migration 007).
+    lastTargetOf: db.prepare('SELECT doc FROM deployment_targets WHERE target_id = ? ORDER BY rowid DESC LIMIT 1'),
     putCommand: db.prepare('INSERT INTO commands (id, instance, open, doc) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET open = excluded.open, doc = excluded.doc'),
     getCommand: db.prepare('SELECT doc FROM commands WHERE id = ?'),
     openCommands: db.prepare('SELECT doc FROM commands WHERE open = 1 ORDER BY rowid'),
@@ -182,6 +184,7 @@ export function openSqliteStore(dataDir: string): SqliteStore {
     },
     getTarget: (dep, target) => parse(s.getTarget.get(dep, target)),
     listTargets: (dep) => parseAll(s.listTargets.all(dep)),
+    lastTargetOf: (instance) => parse(s.lastTargetOf.get(instance)),
 
     putCommand: (c: CommandRecord) => void s.putCommand.run(c.commandId, c.instanceName, c.state === 'done' ? 0 : 1, JSON.stringify(c)),
     getCommand: (id) => parse(s.getCommand.get(id)),

@@ -72,6 +72,8 @@ export interface Store {
   putTarget(target: TargetRecord): void;
   getTarget(deploymentId: string, targetId: string): TargetRecord | undefined;
   listTargets(deploymentId: string): TargetRecord[];
+  /** lastTargetOf is the instance's record in the latest deployment that targeted it, if any. */
+  lastTargetOf(instanceName: string): TargetRecord | undefined;
 
   putCommand(command: CommandRecord): void;
   getCommand(commandId: string): CommandRecord | undefined;

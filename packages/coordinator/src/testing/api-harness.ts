@@ -11,7 +11,10 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { Clock, Timer } from '../clock.js';
 import type { Operation } from '../api/codedeploy.js';
-import { createCodeDeployApi, TARGET_PREFIX } from '../api/codedeploy.js';
+import { createCodeDeployApi, FLEETDEPLOY_TARGET_PREFIX, TARGET_PREFIX } from '../api/codedeploy.js';
+import { fleetOperations } from '../api/operations/fleet-instances.js';
+import type { AgentSessionStore } from '../fleet/agent-sessions.js';
+import { createAgentSessionStore } from '../fleet/agent-sessions.js';
 import type { ApiContext, DeploymentEngine, InstanceIdentities } from '../api/context.js';
 import { operations as allOperations } from '../api/operations/index.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
@@ -104,6 +107,10 @@ export interface ApiHarness {
   engine: RecordingEngine;
   clock: SettableClock;
   dataDir: string;
+  /** The agents' sessions behind `ctx.agents` (a test connects and disconnects agents here). */
+  sessions: AgentSessionStore;
+  /** Certificate expiry times by instance behind `ctx.agents` (epoch ms). */
+  certificates: Map<string, number>;
   /** call POSTs one operation as the SDKs do (X-Amz-Target, JSON 1.1) and returns the answer. */
   call(operation: string, input?: Record<string, unknown>): Promise<CallResult>;
   /** ok calls and fails the test unless the answer is 200; returns the body. */
@@ -133,6 +140,8 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
   const engine = createRecordingEngine();
   const clock = createSettableClock();
   const blobs = createBlobStore(path.join(dataDir, 'blobs'));
+  const sessions = createAgentSessionStore(store.db);
+  const certificates = new Map<string, number>();
   const ctx: ApiContext = {
     store,
     clock,
@@ -147,8 +156,9 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
       urlTemplate: options.githubArchiveUrl ?? 'http://127.0.0.1:9/{repository}/tar.gz/{commitId}',
       ...(options.githubToken !== undefined ? { token: options.githubToken } : {}),
     }),
+    agents: { session: (name) => sessions.get(name), certificateNotAfter: (name) => certificates.get(name) },
   };
-  const api = createCodeDeployApi(options.operations ?? allOperations, ctx, pino({ level: 'silent' }), uncheckedCodeDeployGuard);
+  const api = createCodeDeployApi(options.operations ?? allOperations, ctx, pino({ level: 'silent' }), uncheckedCodeDeployGuard, fleetOperations);
   const server = http.createServer((req, res) => void api.handle(req, res));
   // As the coordinator's own server: longer than the SDK's idle sockets live, so a reused one is never reset under it.
   server.keepAliveTimeout = 65_000;
@@ -158,7 +168,8 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
   const call = async (operation: string, input: Record<string, unknown> = {}): Promise<CallResult> => {
     const res = await fetch(endpoint, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${TARGET_PREFIX}${operation}` },
+      // `FleetDeploy.ListInstances` names one of fleetdeploy's own operations; a bare name is CodeDeploy's.
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': operation.startsWith('FleetDeploy.') ? `${FLEETDEPLOY_TARGET_PREFIX}${operation.slice('FleetDeploy.'.length)}` : `${TARGET_PREFIX}${operation}` },
       body: JSON.stringify(input),
     });
     const text = await res.text();
@@ -172,6 +183,8 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     engine,
     clock,
     dataDir,
+    sessions,
+    certificates,
     call,
     async ok(operation, input) {
       const r = await call(operation, input);

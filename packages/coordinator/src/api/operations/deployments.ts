@@ -13,6 +13,7 @@ import { newDeploymentId } from '../../ids.js';
 import { IN_PLACE_EVENTS, newTarget } from '../../deployment/instance-lifecycle.js';
 import { eventTimeouts, readBundleAppSpec } from '../../artifacts/bundle-appspec.js';
 import { groupInstances } from '../../deployment/targets.js';
+import { agentStateOf, waitingMessages } from '../../deployment/agent-wait.js';
 import { applicationNameField, requireApplication } from './applications.js';
 import { autoRollbackConfiguration, requireGroup } from './deployment-groups.js';
 import { resolveDeploymentConfig } from './deployment-configs.js';
@@ -75,7 +76,8 @@ export function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
     fileExistsBehavior: d.fileExistsBehavior,
     autoRollbackConfiguration: d.autoRollbackConfiguration ?? ctx.store.getGroupById(d.deploymentGroupId)?.extra.autoRollbackConfiguration,
     rollbackInfo: d.rollbackInfo,
-    deploymentStatusMessages: d.deploymentStatusMessages,
+    // While it runs, the instances that wait for an offline agent say so (not stored: it changes as agents come and go).
+    deploymentStatusMessages: isFinalStatus(d.status) ? d.deploymentStatusMessages : [...d.deploymentStatusMessages, ...waitingMessages(targets, (n) => agentStateOf(ctx.agents.session(n)))],
     computePlatform: d.computePlatform ?? 'Server',
   };
 }
