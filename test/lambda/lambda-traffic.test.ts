@@ -65,7 +65,7 @@ describeWithTools(['moto_server'], 'Lambda deployments against moto (alias weigh
     expect(updates.map((u) => [u.version, u.weights])).toEqual([['1', { 2: 0.1 }], ['2', {}]]);
     const [gap] = gaps(updates);
     expect(gap).toBeGreaterThanOrEqual(5);
-    expect(gap).toBeLessThan(5 + 3_000 / MINUTE_MS);
+    expect(gap).toBeLessThan(5 + 4_000 / MINUTE_MS); // generous: the suite may run on two busy cores
   }, 60_000);
 
   it('LambdaLinear10PercentEvery1Minute: 10 %, 20 % … 90 % a minute apart, then all of it', async () => {
@@ -81,7 +81,7 @@ describeWithTools(['moto_server'], 'Lambda deployments against moto (alias weigh
     ]);
     for (const gap of gaps(updates)) {
       expect(gap).toBeGreaterThanOrEqual(1);
-      expect(gap).toBeLessThan(1 + 2_000 / MINUTE_MS);
+      expect(gap).toBeLessThan(1 + 3_000 / MINUTE_MS);
     }
   }, 60_000);
 
