@@ -53,6 +53,13 @@ export interface CoordinatorConfig {
    * below CloudWatch's request quota even with hundreds of deployments.
    */
   readonly alarmPollIntervalSeconds: number;
+  /** How long a Lambda hook function has to call PutLifecycleEventHookExecutionStatus before its event fails (CodeDeploy: one hour). */
+  readonly hookTimeoutSeconds: number;
+  /**
+   * TEST ONLY: the length of one of CodeDeploy's minutes in traffic shifting, in milliseconds
+   * (60,000). Real-time tests of canary and linear configurations shorten it; never set it in production.
+   */
+  readonly testOnlyMinuteMs: number;
 }
 
 /** defaultCoordinatorConfig are the embedded defaults: everything on loopback, data in ./fleetdeploy-data. */
@@ -76,6 +83,8 @@ export const defaultCoordinatorConfig: CoordinatorConfig = Object.freeze({
   logLevel: 'info',
   githubArchiveUrl: DEFAULT_GITHUB_ARCHIVE_URL,
   alarmPollIntervalSeconds: 15,
+  hookTimeoutSeconds: 3600,
+  testOnlyMinuteMs: 60_000,
 });
 
 type Kind = 'string' | 'url-template' | 'port' | 'seconds' | 'boolean' | 'count';
@@ -103,6 +112,8 @@ const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind }> = {
   github_archive_url: { key: 'githubArchiveUrl', kind: 'url-template' },
   github_token: { key: 'githubToken', kind: 'string' },
   alarm_poll_interval_seconds: { key: 'alarmPollIntervalSeconds', kind: 'seconds' },
+  hook_timeout_seconds: { key: 'hookTimeoutSeconds', kind: 'seconds' },
+  test_only_minute_ms: { key: 'testOnlyMinuteMs', kind: 'count' },
 };
 
 /** ConfigError is a configuration the coordinator cannot start with. */

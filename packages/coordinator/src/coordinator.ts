@@ -30,6 +30,10 @@ import { createBucketGuard, createCodeDeployGuard, createUpgradeAuthenticator, c
 import { createSigV4Verifier } from './auth/sigv4-verify.js';
 import { createEngine } from './deployment/engine.js';
 import { createAlarmWatch } from './alarms/alarm-watch.js';
+import { createTrafficDriver } from './deployment/traffic/driver.js';
+import { routeByPlatform } from './deployment/platforms.js';
+import { createTrafficStore } from './store/traffic-store.js';
+import { lazyLambdaClient, createLambdaRouter } from './routers/lambda-router.js';
 import { createCloudWatchSource } from './alarms/cloudwatch-source.js';
 import { createAgentServer } from './rpc/agent-server.js';
 import { createEnrolServer } from './rpc/enrol-server.js';
@@ -113,6 +117,18 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const alarms = createAlarmWatch({ store, source: createCloudWatchSource(), clock, intervalMs: config.alarmPollIntervalSeconds * 1000, log: log.child({ part: 'alarms' }) });
   const engine = createEngine({ store, blobs, clock, config, agents, alarms, log: log.child({ part: 'engine' }) });
   agents.attach(engine);
+  const lambda = lazyLambdaClient();
+  const trafficStore = createTrafficStore(store.db);
+  const traffic = createTrafficDriver({
+    store,
+    traffic: trafficStore,
+    clock,
+    routerFor: (d) => createLambdaRouter(lambda(), d.lambda!),
+    minuteMs: config.testOnlyMinuteMs,
+    hookTimeoutSeconds: config.hookTimeoutSeconds,
+    alarms,
+    log: log.child({ part: 'traffic' }),
+  });
   const github = createGitHubArchives({ blobs, urlTemplate: config.githubArchiveUrl, ...(config.githubToken !== undefined ? { token: config.githubToken } : {}), log: log.child({ part: 'github' }) });
   let enrolPort = 0; // set once the enrolment server listens, before the API serves its first request
   const identities = {
@@ -127,7 +143,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     session: (name: string) => sessions.get(name),
     certificateNotAfter: (name: string) => newestValidCertificate(certificates.listCertificates(name)),
   };
-  const ctx: ApiContext = { store, clock, engine, identities, buckets, blobs, arnPrefix, github, agents: presence };
+  const ctx: ApiContext = { store, clock, engine: routeByPlatform(store, engine, traffic), traffic: trafficStore, identities, buckets, blobs, arnPrefix, github, agents: presence };
   const server = createApiServer({
     codedeploy: createCodeDeployApi(operations, ctx, log.child({ part: 'api' }), codedeployGuard, fleetOperations),
     bucket: createBucketApi({ buckets, blobs, log: log.child({ part: 'bucket' }), now: () => clock.now(), guard: createBucketGuard(verifier) }),
@@ -135,7 +151,14 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     log,
   });
   // The deployment event stream shares the API port and its signatures (any live key may watch).
-  const events = createEventStream({ ctx, subscribe: (listener) => engine.subscribe(listener), authenticate: createUpgradeAuthenticator(codedeployGuard), keyIsLive: createWatcherKeyCheck(accessKeys), clock, log: log.child({ part: 'events' }) });
+  const events = createEventStream({ ctx, subscribe: (listener) => {
+    const fromEngine = engine.subscribe(listener);
+    const fromTraffic = traffic.subscribe(listener);
+    return () => {
+      fromEngine();
+      fromTraffic();
+    };
+  }, authenticate: createUpgradeAuthenticator(codedeployGuard), keyIsLive: createWatcherKeyCheck(accessKeys), clock, log: log.child({ part: 'events' }) });
   server.on('upgrade', (req, socket, head) => events.handleUpgrade(req, socket, head));
 
   let agentPort: number;
@@ -160,6 +183,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   }
   const apiPort = (server.address() as AddressInfo).port;
   engine.start();
+  traffic.start();
   const apiUrl = `http://${config.host}:${apiPort}`;
   const agentAddress = `${config.host}:${agentPort}`;
   const enrolAddress = `${config.host}:${enrolPort}`;
@@ -175,6 +199,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     async stop() {
       alarms.close();
       engine.stop();
+      traffic.stop();
       events.close();
       await agents.close();
       await enrolServer.close();

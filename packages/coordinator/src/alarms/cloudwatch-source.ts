@@ -6,6 +6,7 @@
  */
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import type { AlarmReading, AlarmSource, AlarmState } from './alarm-source.js';
+import { describeAwsError } from '../aws-error.js';
 
 /** CloudWatchSourceOptions let a test hand in a client; by default one is made from the environment on first use. */
 export interface CloudWatchSourceOptions {
@@ -45,18 +46,9 @@ export function createCloudWatchSource(options: CloudWatchSourceOptions = {}): A
           nextToken = page.NextToken;
         } while (nextToken !== undefined && nextToken !== '');
       } catch (err) {
-        return { ok: false, error: describeError(err) };
+        return { ok: false, error: describeAwsError(err) };
       }
       return { ok: true, states };
     },
   };
-}
-
-/** describeError makes an SDK failure one line: the AWS error code when there is one, and its message. */
-function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const message = err.message.split('\n')[0] ?? '';
-  // The SDK's own words name neither the setting nor where it is read from.
-  if (message === 'Region is missing') return 'no AWS region is set for the coordinator: set AWS_REGION (or a region in its AWS profile)';
-  return err.name !== 'Error' && err.name !== '' && !message.startsWith(err.name) ? `${err.name}: ${message}` : message;
 }

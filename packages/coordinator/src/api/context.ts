@@ -7,6 +7,7 @@ import type { Clock } from '../clock.js';
 import type { BucketStore } from '../store/bucket-store.js';
 import type { BlobStore } from '../artifacts/blob-store.js';
 import type { GitHubArchives } from '../artifacts/github-archive.js';
+import type { TrafficStore } from '../store/traffic-store.js';
 import type { AgentSessionRecord } from '../fleet/agent-sessions.js';
 
 /** DeploymentEngine is the part of the engine the API calls into. */
@@ -15,6 +16,11 @@ export interface DeploymentEngine {
   deploymentCreated(deploymentId: string): void;
   /** stopRequested asks the engine to stop a deployment; returns CodeDeploy's StopDeployment status. */
   stopRequested(deploymentId: string, autoRollbackEnabled: boolean): 'Pending' | 'Succeeded';
+  /**
+   * hookReported records a validation function's PutLifecycleEventHookExecutionStatus for a Lambda
+   * deployment: `recorded`, or why not.
+   */
+  hookReported(deploymentId: string, executionId: string, status: 'Succeeded' | 'Failed'): 'recorded' | 'unknownExecution' | 'alreadyReported' | 'deploymentCompleted';
   /** fleetChanged tells the engine that instances, their tags or a group's targeting changed (instances may have joined a group). */
   fleetChanged(): void;
 }
@@ -52,6 +58,8 @@ export interface ApiContext {
   arnPrefix: string;
   /** GitHub revisions: their archives, fetched into `blobs`, and the configured GitHub token's name. */
   github: GitHubArchives;
+  /** The traffic journal of Lambda deployments, for their targets' progress. */
+  traffic?: Pick<TrafficStore, 'get'>;
   /** The agents' sessions and certificates, for ListInstances and the deployments' waiting messages. */
   agents: AgentPresence;
 }

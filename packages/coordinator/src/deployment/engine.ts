@@ -31,6 +31,7 @@ import { decideRollback } from './rollback.js';
 import type { DeploymentEvent, DeploymentEventListener } from './events.js';
 import { revisionKey } from '../api/operations/revision-location.js';
 import type { AlarmStop, AlarmWatch } from '../alarms/alarm-watch.js';
+import { isTrafficDeployment } from './traffic/driver.js';
 
 /** AgentLink is what the engine needs from the agent server. */
 export interface AgentLink {
@@ -51,7 +52,7 @@ export interface AgentResult {
 }
 
 /** Engine is the deployment engine: the API's {@link DeploymentEngine} plus the agent server's inputs. */
-export interface Engine extends DeploymentEngine {
+export interface Engine extends Omit<DeploymentEngine, 'hookReported'> {
   start(): void;
   stop(): void;
   agentConnected(instanceName: string, inFlight: readonly string[]): void;
@@ -465,7 +466,7 @@ export function createEngine(deps: EngineDeps): Engine {
         const joined = groupInstances(group, instances).filter((i) => !known.has(i.instanceName));
         if (joined.length === 0) continue;
         const source = store.getDeployment(group.lastSuccessfulDeployment.deploymentId);
-        if (source === undefined) continue;
+        if (source === undefined || isTrafficDeployment(source)) continue; // a Lambda group has no instances to join
         const now = clock.now();
         const deployment = copyDeployment(source, {
           deploymentId: newDeploymentId(),
@@ -495,6 +496,7 @@ export function createEngine(deps: EngineDeps): Engine {
       const restartGraceMs = Math.max(config.agentGraceSeconds, config.restartGraceSeconds) * 1000;
       for (const c of open.values()) goneAt.set(c.instanceName, now + restartGraceMs);
       for (const d of store.activeDeployments()) {
+        if (isTrafficDeployment(d)) continue; // the traffic driver resumes those
         if (d.status === 'Created') begin(d.deploymentId);
         else watchAlarms(d.deploymentId);
       }

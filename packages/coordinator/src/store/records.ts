@@ -134,6 +134,21 @@ export interface DeploymentRecord {
   /** Set when alarm monitoring stopped the deployment: why (ErrorInformation.message), for the DEPLOYMENT_STOP_ON_ALARM rollback. */
   alarmStop?: { at: number; message: string };
   deploymentStatusMessages: string[];
+  /** Absent for the Server deployments made before Lambda existed; Lambda deployments shift traffic instead of running agents. */
+  computePlatform?: ComputePlatform;
+  /** A Lambda deployment's function, alias, versions, hooks and routing, from its AppSpec and configuration. */
+  lambda?: LambdaDeploymentSpec;
+}
+
+/** LambdaDeploymentSpec is what a Lambda deployment shifts, and how. */
+export interface LambdaDeploymentSpec {
+  functionName: string;
+  alias: string;
+  currentVersion: string;
+  targetVersion: string;
+  /** The validation function of each hooked event (BeforeAllowTraffic, AfterAllowTraffic). */
+  hooks: Partial<Record<'BeforeAllowTraffic' | 'AfterAllowTraffic', string>>;
+  trafficRoutingConfig: TrafficRoutingConfig;
 }
 
 /** TargetStatus is CodeDeploy's TargetStatus of one instance in a deployment. */

@@ -21,6 +21,7 @@ import type { SqliteStore } from '../store/sqlite-store.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import { createBucketStore } from '../store/bucket-store.js';
 import { createBlobStore } from '../artifacts/blob-store.js';
+import { createTrafficStore } from '../store/traffic-store.js';
 import { uncheckedCodeDeployGuard } from './unchecked-guards.js';
 import { createGitHubArchives } from '../artifacts/github-archive.js';
 
@@ -49,6 +50,7 @@ export function createRecordingEngine(): RecordingEngine {
       return 'Pending';
     },
     fleetChanged: () => void calls.push({ call: 'fleetChanged' }),
+    hookReported: () => 'unknownExecution',
   };
 }
 
@@ -146,6 +148,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     engine,
     identities: createRecordingIdentities(),
     buckets: createBucketStore(store.db),
+    traffic: createTrafficStore(store.db),
     blobs,
     arnPrefix: options.arnPrefix ?? 'arn:aws:codedeploy:us-east-1:000000000000',
     github: createGitHubArchives({

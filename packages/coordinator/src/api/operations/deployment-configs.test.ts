@@ -63,6 +63,8 @@ describe('deployment configuration operations', () => {
       [{ deploymentConfigName: 'c', computePlatform: 'Lambda', trafficRoutingConfig: { type: 'TimeBasedLinear' } }, 'InvalidTrafficRoutingConfigurationException'],
       [{ deploymentConfigName: 'c', computePlatform: 'Lambda', trafficRoutingConfig: { type: 'TimeBasedLinear', timeBasedLinear: { linearPercentage: 1, linearInterval: 30 } } }, 'InvalidTrafficRoutingConfigurationException'],
       [{ deploymentConfigName: 'c', computePlatform: 'Lambda', trafficRoutingConfig: { type: 'Sometimes' } }, 'InvalidTrafficRoutingConfigurationException'],
+      [{ deploymentConfigName: 'c', computePlatform: 'Lambda', trafficRoutingConfig: { type: 'TimeBasedCanary', timeBasedCanary: { canaryPercentage: 0, canaryInterval: 5 } } }, 'InvalidTrafficRoutingConfigurationException'],
+      [{ deploymentConfigName: 'c', computePlatform: 'ECS', trafficRoutingConfig: { type: 'TimeBasedLinear', timeBasedLinear: { linearPercentage: 100, linearInterval: 1 } } }, 'InvalidTrafficRoutingConfigurationException'],
       [{ deploymentConfigName: 'c', computePlatform: 'Mainframe' }, 'InvalidComputePlatformException'],
       [{ deploymentConfigName: 'c', minimumHealthyHosts: { type: 'HOST_COUNT', value: 1 }, zonalConfig: { monitorDurationInSeconds: 10 } }, 'InvalidZonalDeploymentConfigurationException'],
     ])('refuses %j with %s and stores nothing', async (input, type) => {

@@ -21,6 +21,8 @@ import { parseRevisionLocation, revisionKey } from './revision-location.js';
 import { noteRevisionUsed } from './revisions.js';
 import type { GitHubArchiveErrorCode } from '../../artifacts/github-archive.js';
 import { isGitHubArchiveError } from '../../artifacts/github-archive.js';
+import { createLambdaDeployment } from './lambda-deployments.js';
+import { lambdaTarget, lambdaTargetId } from './lambda-targets.js';
 
 const FILE_EXISTS = ['DISALLOW', 'OVERWRITE', 'RETAIN'] as const;
 const MAX_TARGETS = 1000;
@@ -37,9 +39,14 @@ export function requireDeployment(ctx: ApiContext, deploymentId: string): Deploy
   return d;
 }
 
-/** deploymentOverview counts a deployment's instances by status. */
-function deploymentOverview(targets: readonly TargetRecord[]) {
+/** deploymentOverview counts a deployment's instances by status (a Lambda deployment's one function by the deployment's). */
+function deploymentOverview(d: DeploymentRecord, targets: readonly TargetRecord[]) {
   const o = { Pending: 0, InProgress: 0, Succeeded: 0, Failed: 0, Skipped: 0, Ready: 0 };
+  if (d.computePlatform === 'Lambda') {
+    const one = d.status === 'Created' || d.status === 'Queued' ? 'Pending' : d.status === 'Stopped' ? 'Failed' : d.status === 'Succeeded' || d.status === 'Failed' ? d.status : 'InProgress';
+    o[one]++;
+    return o;
+  }
   for (const t of targets) if (t.status in o) o[t.status as keyof typeof o]++;
   return o;
 }
@@ -59,19 +66,19 @@ export function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
     createTime: epochSeconds(d.createTime),
     startTime: epochSeconds(d.startTime),
     completeTime: epochSeconds(d.completeTime),
-    deploymentOverview: deploymentOverview(targets),
+    deploymentOverview: deploymentOverview(d, targets),
     description: d.description,
     creator: d.creator,
     ignoreApplicationStopFailures: d.ignoreApplicationStopFailures,
     updateOutdatedInstancesOnly: d.updateOutdatedInstancesOnly,
-    deploymentStyle: { deploymentType: 'IN_PLACE', deploymentOption: 'WITHOUT_TRAFFIC_CONTROL' },
+    deploymentStyle: d.computePlatform === 'Lambda' ? { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' } : { deploymentType: 'IN_PLACE', deploymentOption: 'WITHOUT_TRAFFIC_CONTROL' },
     instanceTerminationWaitTimeStarted: false,
     fileExistsBehavior: d.fileExistsBehavior,
     autoRollbackConfiguration: d.autoRollbackConfiguration ?? ctx.store.getGroupById(d.deploymentGroupId)?.extra.autoRollbackConfiguration,
     rollbackInfo: d.rollbackInfo,
     // While it runs, the instances that wait for an offline agent say so (not stored: it changes as agents come and go).
     deploymentStatusMessages: isFinalStatus(d.status) ? d.deploymentStatusMessages : [...d.deploymentStatusMessages, ...waitingMessages(targets, (n) => agentStateOf(ctx.agents.session(n)))],
-    computePlatform: 'Server',
+    computePlatform: d.computePlatform ?? 'Server',
   };
 }
 
@@ -91,6 +98,12 @@ export function instanceTarget(ctx: ApiContext, t: TargetRecord) {
       diagnostics: e.diagnostics,
     })),
   };
+}
+
+/** lambdaDeploymentTarget is a Lambda deployment's DeploymentTarget, or DeploymentTargetDoesNotExistException for another id. */
+function lambdaDeploymentTarget(ctx: ApiContext, d: DeploymentRecord, targetId: string) {
+  if (targetId !== lambdaTargetId(d)) throw new ApiError('DeploymentTargetDoesNotExistException', `Deployment ${d.deploymentId} has no target ${targetId}; its target is ${lambdaTargetId(d)}`);
+  return { deploymentTargetType: 'LambdaTarget', lambdaTarget: lambdaTarget(d, ctx.traffic?.get(d.deploymentId), ctx.arnPrefix) };
 }
 
 /** instanceSummary is the deprecated InstanceSummary that the instance operations return. */
@@ -226,6 +239,9 @@ export const deploymentOperations = {
     const ignoreStop = optionalBoolean(input, 'ignoreApplicationStopFailures', 'InvalidIgnoreApplicationStopFailuresValueException') ?? false;
     const outdatedOnly = optionalBoolean(input, 'updateOutdatedInstancesOnly', 'InvalidUpdateOutdatedInstancesOnlyValueException') ?? false;
     const rollbackConfig = autoRollbackConfiguration(input);
+    if (ctx.store.getApplication(applicationName)?.computePlatform === 'Lambda') {
+      return createLambdaDeployment(input, ctx, { applicationName, groupName, ...(description !== undefined ? { description } : {}), ...(rollbackConfig !== undefined ? { autoRollbackConfiguration: rollbackConfig } : {}) });
+    }
     if (optionalObject(input, 'targetInstances', 'InvalidTargetInstancesException') !== undefined) {
       throw new ApiError('InvalidTargetInstancesException', 'targetInstances is for blue/green deployments, which this coordinator does not run yet');
     }
@@ -337,7 +353,8 @@ export const deploymentOperations = {
     const d = requireDeployment(ctx, deploymentId);
     if (isFinalStatus(d.status)) throw new ApiError('DeploymentAlreadyCompletedException', `Deployment ${deploymentId} has already completed (${d.status})`);
     const status = ctx.engine.stopRequested(deploymentId, autoRollback);
-    return { status, statusMessage: status === 'Succeeded' ? 'Deployment stopped' : 'Stopping: no new lifecycle events start; the running ones are being cancelled' };
+    const stopping = d.computePlatform === 'Lambda' ? 'Stopping: the alias is being put back on its original version' : 'Stopping: no new lifecycle events start; the running ones are being cancelled';
+    return { status, statusMessage: status === 'Succeeded' ? 'Deployment stopped' : stopping };
   },
 
   ListDeploymentTargets(input: Input, ctx: ApiContext) {
@@ -347,6 +364,10 @@ export const deploymentOperations = {
     if (unknown !== undefined) throw new ApiError('InvalidTargetFilterNameException', `targetFilters.${unknown}: the filters are TargetStatus and ServerInstanceLabel`);
     const wanted = targetStatuses(filters, 'TargetStatus', 'targetFilters.TargetStatus');
     instanceLabels(filters, 'ServerInstanceLabel', 'targetFilters.ServerInstanceLabel');
+    if (d.computePlatform === 'Lambda') {
+      const t = lambdaTarget(d, ctx.traffic?.get(d.deploymentId), ctx.arnPrefix);
+      return { targetIds: wanted === undefined || wanted.length === 0 || wanted.includes(t.status) ? [t.targetId] : [] };
+    }
     const targets = ctx.store.listTargets(d.deploymentId).filter((t) => wanted === undefined || wanted.length === 0 || wanted.includes(t.status));
     const { items, nextToken } = page(targets.map((t) => t.targetId), pageStart(input), 100);
     return { targetIds: items, nextToken };
@@ -355,6 +376,7 @@ export const deploymentOperations = {
   GetDeploymentTarget(input: Input, ctx: ApiContext) {
     const d = requireDeployment(ctx, deploymentIdField(input));
     const targetId = requiredString(input, 'targetId', { required: 'DeploymentTargetIdRequiredException', invalid: 'InvalidDeploymentTargetIdException' });
+    if (d.computePlatform === 'Lambda') return { deploymentTarget: lambdaDeploymentTarget(ctx, d, targetId) };
     const t = requireTarget(ctx, d.deploymentId, targetId, 'DeploymentTargetDoesNotExistException');
     return { deploymentTarget: { deploymentTargetType: 'InstanceTarget', instanceTarget: instanceTarget(ctx, t) } };
   },
@@ -364,6 +386,7 @@ export const deploymentOperations = {
     const ids = stringList(input, 'targetIds', 'InvalidDeploymentTargetIdException');
     if (ids === undefined || ids.length === 0) throw new ApiError('DeploymentTargetIdRequiredException', 'targetIds is required');
     if (ids.length > 25) throw new ApiError('DeploymentTargetListSizeExceededException', `at most 25 targetIds per call, got ${ids.length}`);
+    if (d.computePlatform === 'Lambda') return { deploymentTargets: ids.map((id) => lambdaDeploymentTarget(ctx, d, id)) };
     const targets = ids.map((id) => requireTarget(ctx, d.deploymentId, id, 'DeploymentTargetDoesNotExistException'));
     return { deploymentTargets: targets.map((t) => ({ deploymentTargetType: 'InstanceTarget', instanceTarget: instanceTarget(ctx, t) })) };
   },

@@ -1,8 +1,8 @@
 /**
  * PutLifecycleEventHookExecutionStatus: a Lambda validation function reports its result for a
- * Lambda or ECS deployment's hook. Instances report their hooks through the agent instead, and every
- * deployment this coordinator runs is a Server one, so a well-formed call about a deployment that
- * exists is refused with UnsupportedActionForDeploymentTypeException.
+ * Lambda or ECS deployment's hook; the traffic driver records it and moves the deployment on.
+ * Instances report their hooks through the agent instead, so a well-formed call about a Server
+ * deployment is refused with UnsupportedActionForDeploymentTypeException.
  */
 import { ApiError } from '../api-error.js';
 import type { ApiContext } from '../context.js';
@@ -23,7 +23,20 @@ export const lifecycleHookOperations = {
     if (status === undefined || !(HOOK_RESULTS as readonly string[]).includes(status)) {
       throw new ApiError('InvalidLifecycleEventHookExecutionStatusException', `status must be Succeeded or Failed, got ${JSON.stringify(status ?? null)}`);
     }
-    requireDeployment(ctx, deploymentId);
+    const deployment = requireDeployment(ctx, deploymentId);
+    if (deployment.computePlatform === 'Lambda') {
+      const report = ctx.engine.hookReported(deploymentId, executionId, status as 'Succeeded' | 'Failed');
+      switch (report) {
+        case 'recorded':
+          return { lifecycleEventHookExecutionId: executionId };
+        case 'unknownExecution':
+          throw new ApiError('InvalidLifecycleEventHookExecutionIdException', `Deployment ${deploymentId} has no lifecycle event hook execution ${executionId}`);
+        case 'alreadyReported':
+          throw new ApiError('LifecycleEventAlreadyCompletedException', `The lifecycle event hook execution ${executionId} of deployment ${deploymentId} has already reported its status`);
+        case 'deploymentCompleted':
+          throw new ApiError('DeploymentAlreadyCompletedException', `Deployment ${deploymentId} has already completed (${deployment.status})`);
+      }
+    }
     throw new ApiError(
       'UnsupportedActionForDeploymentTypeException',
       `Deployment ${deploymentId} is a Server deployment: its hooks run on the instances and the agents report them; PutLifecycleEventHookExecutionStatus is for Lambda and ECS deployments`,

@@ -7,6 +7,7 @@ import { migration as bucket } from './002-bucket.js';
 import { migration as accessKeys } from './003-access-keys.js';
 import { migration as certificates } from './004-certificates.js';
 import { migration as resourceTags } from './005-resource-tags.js';
+import { migration as trafficShifts } from './006-traffic-shifts.js';
 import { migration as agentSessions } from './007-agent-sessions.js';
 
 /** Migration is one schema step. */
@@ -17,4 +18,4 @@ export interface Migration {
 }
 
 /** migrations in the order they apply. */
-export const migrations: readonly Migration[] = [core, bucket, accessKeys, certificates, resourceTags, agentSessions];
+export const migrations: readonly Migration[] = [core, bucket, accessKeys, certificates, resourceTags, trafficShifts, agentSessions];

@@ -1,0 +1,120 @@
+/**
+ * CreateDeployment for a Lambda application: the revision is an AppSpec (inline as String or
+ * AppSpecContent, or a YAML/JSON object in the coordinator's revision bucket) naming one function,
+ * its alias and both versions, and the validation functions of BeforeAllowTraffic and
+ * AfterAllowTraffic. The deployment is stored with everything the traffic driver needs, so a later
+ * edit of the group or of a custom configuration never changes a running deployment.
+ */
+import fs from 'node:fs';
+import { parseAppSpec } from '@fleetdeploy/shared';
+import type { LambdaAppSpec } from '@fleetdeploy/shared';
+import { ApiError } from '../api-error.js';
+import type { ApiContext } from '../context.js';
+import type { Input } from '../input.js';
+import { optionalString } from '../input.js';
+import type { DeploymentRecord, LambdaDeploymentSpec, RevisionLocation } from '../../store/records.js';
+import { newDeploymentId } from '../../ids.js';
+import { requireApplication } from './applications.js';
+import { requireGroup } from './deployment-groups.js';
+import { resolveDeploymentConfig } from './deployment-configs.js';
+import { parseRevisionLocation } from './revision-location.js';
+import { noteRevisionUsed } from './revisions.js';
+
+/** LambdaDeploymentRequest is what CreateDeployment read before it knew the application deploys to Lambda. */
+export interface LambdaDeploymentRequest {
+  applicationName: string;
+  groupName: string;
+  description?: string;
+  autoRollbackConfiguration?: DeploymentRecord['autoRollbackConfiguration'];
+}
+
+/** appSpecText is the AppSpec a Lambda revision carries. */
+function appSpecText(ctx: ApiContext, revision: RevisionLocation): string {
+  switch (revision.revisionType) {
+    case 'String':
+      return revision.string!.content;
+    case 'AppSpecContent':
+      return revision.appSpecContent!.content;
+    case 'S3': {
+      const s3 = revision.s3Location!;
+      if (s3.bundleType !== 'YAML' && s3.bundleType !== 'JSON') {
+        throw new ApiError('InvalidRevisionException', `revision.s3Location.bundleType must be YAML or JSON for a Lambda deployment (an AppSpec file), got ${s3.bundleType}`);
+      }
+      const object = ctx.buckets.getBucket(s3.bucket) === undefined ? undefined : ctx.buckets.getObject(s3.bucket, s3.key);
+      if (object === undefined) throw new ApiError('RevisionDoesNotExistException', `s3://${s3.bucket}/${s3.key} is not in the coordinator's revision bucket; upload the AppSpec file first`);
+      return fs.readFileSync(ctx.blobs.path(object.sha256), 'utf8');
+    }
+    case 'GitHub':
+      throw new ApiError('InvalidRevisionException', 'revision.revisionType GitHub is for EC2/on-premises deployments; a Lambda deployment takes an AppSpec as String, AppSpecContent or an S3 YAML/JSON file');
+  }
+}
+
+/** lambdaSpec validates a Lambda AppSpec, refusing anything else with InvalidRevisionException. */
+function lambdaSpec(text: string): LambdaAppSpec {
+  let spec: LambdaAppSpec;
+  try {
+    spec = parseAppSpec(text, { platform: 'linux', computePlatform: 'Lambda' });
+  } catch (err) {
+    throw new ApiError('InvalidRevisionException', `The AppSpec is not valid for a Lambda deployment: ${err instanceof Error ? err.message.replace(/^appspec: /, '') : String(err)}`);
+  }
+  if (spec.resources.length !== 1) throw new ApiError('InvalidRevisionException', `The AppSpec's Resources must name exactly one Lambda function, found ${spec.resources.length}`);
+  const r = spec.resources[0]!;
+  if (r.currentVersion === r.targetVersion) throw new ApiError('InvalidRevisionException', `The AppSpec's CurrentVersion and TargetVersion are both ${r.currentVersion}; there is no traffic to shift`);
+  return spec;
+}
+
+/** createLambdaDeployment stores a Lambda deployment and hands it to the engine. */
+export function createLambdaDeployment(input: Input, ctx: ApiContext, req: LambdaDeploymentRequest): { deploymentId: string } {
+  const deploymentId = newDeploymentId();
+  ctx.store.transaction(() => {
+    requireApplication(ctx, req.applicationName);
+    const group = requireGroup(ctx, req.applicationName, req.groupName);
+    const revision = input.revision === undefined && group.targetRevision !== undefined ? group.targetRevision : parseRevisionLocation(input.revision);
+    const configName = optionalString(input, 'deploymentConfigName', { invalid: 'InvalidDeploymentConfigNameException', max: 100 }) ?? group.deploymentConfigName;
+    const config = resolveDeploymentConfig(ctx, configName);
+    if (config.computePlatform !== 'Lambda') {
+      throw new ApiError('InvalidDeploymentConfigNameException', `${configName} is a ${config.computePlatform} configuration; application ${req.applicationName} deploys to Lambda`);
+    }
+    const spec = lambdaSpec(appSpecText(ctx, revision));
+    const active = ctx.store.activeDeployments().find((d) => d.deploymentGroupId === group.deploymentGroupId);
+    if (active !== undefined) {
+      throw new ApiError('DeploymentLimitExceededException', `The deployment group ${req.groupName} already has an active deployment ${active.deploymentId}; wait for it to finish or stop it`);
+    }
+    const r = spec.resources[0]!;
+    const hooks: LambdaDeploymentSpec['hooks'] = {};
+    for (const h of spec.hooks) if (h.event === 'BeforeAllowTraffic' || h.event === 'AfterAllowTraffic') hooks[h.event] = h.functionName;
+    const deployment: DeploymentRecord = {
+      deploymentId,
+      applicationName: req.applicationName,
+      deploymentGroupName: req.groupName,
+      deploymentGroupId: group.deploymentGroupId,
+      deploymentConfigName: config.deploymentConfigName,
+      minimumHealthyHosts: { type: 'HOST_COUNT', value: 0 },
+      revision,
+      ...(group.targetRevision !== undefined ? { previousRevision: group.targetRevision } : {}),
+      status: 'Created',
+      createTime: ctx.clock.now(),
+      creator: 'user',
+      ...(req.description !== undefined ? { description: req.description } : {}),
+      ignoreApplicationStopFailures: false,
+      updateOutdatedInstancesOnly: false,
+      ...(req.autoRollbackConfiguration !== undefined ? { autoRollbackConfiguration: req.autoRollbackConfiguration } : {}),
+      fileExistsBehavior: 'DISALLOW',
+      eventTimeouts: {},
+      deploymentStatusMessages: [],
+      computePlatform: 'Lambda',
+      lambda: {
+        functionName: r.name,
+        alias: r.alias,
+        currentVersion: r.currentVersion,
+        targetVersion: r.targetVersion,
+        hooks,
+        trafficRoutingConfig: config.trafficRoutingConfig ?? { type: 'AllAtOnce' },
+      },
+    };
+    ctx.store.putDeployment(deployment);
+    noteRevisionUsed(ctx, req.applicationName, revision, req.groupName);
+  });
+  ctx.engine.deploymentCreated(deploymentId);
+  return { deploymentId };
+}

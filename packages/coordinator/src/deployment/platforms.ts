@@ -1,0 +1,23 @@
+/**
+ * routeByPlatform is the {@link DeploymentEngine} the API calls: Server deployments go to the
+ * in-place engine (agents), Lambda deployments to the traffic driver (routers).
+ */
+import type { DeploymentEngine } from '../api/context.js';
+import type { Store } from '../store/store.js';
+import type { Engine } from './engine.js';
+import type { TrafficDriver } from './traffic/driver.js';
+import { isTrafficDeployment } from './traffic/driver.js';
+
+/** routeByPlatform sends each call to the driver of the deployment's compute platform. */
+export function routeByPlatform(store: Pick<Store, 'getDeployment'>, engine: Engine, traffic: TrafficDriver): DeploymentEngine {
+  const isTraffic = (id: string): boolean => {
+    const d = store.getDeployment(id);
+    return d !== undefined && isTrafficDeployment(d);
+  };
+  return {
+    deploymentCreated: (id) => (isTraffic(id) ? traffic.deploymentCreated(id) : engine.deploymentCreated(id)),
+    stopRequested: (id, autoRollbackEnabled) => (isTraffic(id) ? traffic.stopRequested(id, autoRollbackEnabled) : engine.stopRequested(id, autoRollbackEnabled)),
+    fleetChanged: () => engine.fleetChanged(),
+    hookReported: (id, executionId, status) => traffic.hookReported(id, executionId, status),
+  };
+}

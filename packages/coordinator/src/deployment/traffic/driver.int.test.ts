@@ -1,0 +1,169 @@
+/**
+ * The traffic driver over a real SQLite store with a fake clock and a recording router: whole
+ * Lambda deployments run in milliseconds, including a restart of the driver in the middle of a shift.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SqliteStore } from '../../store/sqlite-store.js';
+import { openSqliteStore } from '../../store/sqlite-store.js';
+import { createTrafficStore } from '../../store/traffic-store.js';
+import type { TrafficStore } from '../../store/traffic-store.js';
+import type { FakeClock } from '../../testing/fake-clock.js';
+import { createFakeClock } from '../../testing/fake-clock.js';
+import { deploymentRecord } from '../../testing/record-builders.js';
+import type { LambdaDeploymentSpec } from '../../store/records.js';
+import type { TrafficDriver } from './driver.js';
+import { createTrafficDriver } from './driver.js';
+import type { TrafficRouter } from './router.js';
+import { RouterError } from './router.js';
+
+const MIN = 60_000;
+const LINEAR: LambdaDeploymentSpec['trafficRoutingConfig'] = { type: 'TimeBasedLinear', timeBasedLinear: { linearPercentage: 10, linearInterval: 1 } };
+
+/** RecordingRouter notes each call with the fake time; `failRollbacks` makes that many rollbacks fail first. */
+interface RecordingRouter extends TrafficRouter {
+  calls: Array<[number, string, number?]>;
+  hooks: Array<{ fn: string; executionId: string }>;
+  failRollbacks: number;
+  failCheck?: RouterError;
+}
+
+function recordingRouter(clock: FakeClock): RecordingRouter {
+  const r: RecordingRouter = {
+    calls: [],
+    hooks: [],
+    failRollbacks: 0,
+    async check() {
+      r.calls.push([clock.now(), 'check']);
+      if (r.failCheck !== undefined) throw r.failCheck;
+    },
+    async shift(weight) {
+      r.calls.push([clock.now(), 'shift', weight]);
+    },
+    async rollback() {
+      r.calls.push([clock.now(), 'rollback']);
+      if (r.failRollbacks > 0) {
+        r.failRollbacks--;
+        throw new RouterError('INVALID_LAMBDA_CONFIGURATION', 'Lambda is unreachable');
+      }
+    },
+    async invokeHook(fn, payload) {
+      r.calls.push([clock.now(), `invoke ${fn}`]);
+      r.hooks.push({ fn, executionId: payload.LifecycleEventHookExecutionId });
+    },
+  };
+  return r;
+}
+
+/** settle lets the driver's promise chains run (the fake clock only fires timers). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 30; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+describe('traffic driver', () => {
+  let dir: string;
+  let store: SqliteStore;
+  let traffic: TrafficStore;
+  let clock: FakeClock;
+  let router: RecordingRouter;
+  let driver: TrafficDriver;
+  const log = pino({ level: 'silent' });
+
+  const makeDriver = (): TrafficDriver =>
+    createTrafficDriver({ store, traffic, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log });
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-traffic-'));
+    store = openSqliteStore(dir);
+    traffic = createTrafficStore(store.db);
+    clock = createFakeClock(0);
+    router = recordingRouter(clock);
+    driver = makeDriver();
+    driver.start();
+  });
+  afterEach(() => {
+    driver.stop();
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** create stores a Created Lambda deployment and hands it to the driver. */
+  async function create(over: Partial<LambdaDeploymentSpec> = {}): Promise<string> {
+    const lambda: LambdaDeploymentSpec = { functionName: 'fn', alias: 'live', currentVersion: '1', targetVersion: '2', hooks: {}, trafficRoutingConfig: LINEAR, ...over };
+    store.putDeployment(deploymentRecord({ deploymentId: 'd-LAMBDA001', status: 'Created', computePlatform: 'Lambda', lambda, revision: { revisionType: 'String', string: { content: 'x' } } }));
+    driver.deploymentCreated('d-LAMBDA001');
+    await settle();
+    return 'd-LAMBDA001';
+  }
+
+  async function advance(ms: number): Promise<void> {
+    for (let t = 0; t < ms; t += 1000) {
+      clock.advance(Math.min(1000, ms - t));
+      await settle();
+    }
+  }
+
+  it('shifts 10 % a minute from the start, then finishes Succeeded', async () => {
+    const id = await create();
+    await advance(10 * MIN);
+    expect(router.calls.filter((c) => c[1] === 'shift')).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((m) => [m * MIN, 'shift', (m + 1) * 10]));
+    expect(store.getDeployment(id)).toMatchObject({ status: 'Succeeded', completeTime: 9 * MIN });
+  });
+
+  it('a driver restarted mid-shift after a long outage moves on one step, then one per interval: no catching up', async () => {
+    const id = await create();
+    await advance(3 * MIN); // 10, 20, 30, 40 %
+    driver.stop(); // the coordinator dies
+    clock.advance(20 * MIN); // and is away for 20 minutes
+    router.calls.length = 0;
+    driver = makeDriver();
+    driver.start();
+    await settle();
+    expect(router.calls).toEqual([[23 * MIN, 'shift', 50]]); // 40 % has had its minute (and more)
+    await advance(MIN - 1000);
+    expect(router.calls).toHaveLength(1);
+    await advance(1000);
+    expect(router.calls.at(-1)).toEqual([24 * MIN, 'shift', 60]);
+    await advance(10 * MIN);
+    expect(store.getDeployment(id)?.status).toBe('Succeeded');
+  });
+
+  it('hook reports: unknown, recorded once, then refused; a failed AfterAllowTraffic rolls back', async () => {
+    const id = await create({ hooks: { BeforeAllowTraffic: 'pre', AfterAllowTraffic: 'post' }, trafficRoutingConfig: { type: 'AllAtOnce' } });
+    expect(router.calls.map((c) => c[1])).toEqual(['check', 'invoke pre']);
+    expect(driver.hookReported(id, 'nope', 'Succeeded')).toBe('unknownExecution');
+    const pre = router.hooks[0]!.executionId;
+    expect(driver.hookReported(id, pre, 'Succeeded')).toBe('recorded');
+    expect(driver.hookReported(id, pre, 'Failed')).toBe('alreadyReported');
+    await settle();
+    expect(router.calls.map((c) => c[1])).toEqual(['check', 'invoke pre', 'shift', 'invoke post']);
+    expect(driver.hookReported(id, router.hooks[1]!.executionId, 'Failed')).toBe('recorded');
+    await settle();
+    expect(router.calls.at(-1)![1]).toBe('rollback');
+    expect(store.getDeployment(id)).toMatchObject({ status: 'Failed', errorInformation: { code: 'HOOK_EXECUTION_FAILURE' } });
+    expect(driver.hookReported(id, 'nope', 'Succeeded')).toBe('unknownExecution');
+  });
+
+  it('a rollback that cannot reach the router is retried until it works; only then does the deployment end', async () => {
+    const id = await create();
+    await advance(2 * MIN);
+    router.failRollbacks = 2;
+    expect(driver.stopRequested(id, false)).toBe('Pending');
+    await settle();
+    expect(store.getDeployment(id)?.status).toBe('InProgress');
+    await advance(10_000);
+    expect(router.calls.filter((c) => c[1] === 'rollback')).toHaveLength(3);
+    expect(store.getDeployment(id)).toMatchObject({ status: 'Stopped', errorInformation: { code: 'MANUAL_STOP' } });
+    expect(router.calls.filter((c) => c[1] === 'shift')).toHaveLength(3); // nothing moved after the stop
+  });
+
+  it('a failed check ends the deployment without touching the traffic', async () => {
+    router.failCheck = new RouterError('INVALID_LAMBDA_CONFIGURATION', 'the alias points to version 3');
+    const id = await create();
+    expect(router.calls.map((c) => c[1])).toEqual(['check']);
+    expect(store.getDeployment(id)).toMatchObject({ status: 'Failed', errorInformation: { code: 'INVALID_LAMBDA_CONFIGURATION', message: 'the alias points to version 3' } });
+  });
+});

@@ -1,0 +1,331 @@
+/**
+ * The traffic driver runs traffic-shifted deployments (Lambda today): the effectful half beside
+ * plan.ts. For each deployment it loops: read the recorded {@link TrafficState}, ask the plan for
+ * the next action, record the intent, act through the deployment's {@link TrafficRouter}, record
+ * the outcome. Waits (the next step, a hook's report) are timers that only re-enter the loop, so a
+ * coordinator killed at any point restarts from the record: the step it recorded is applied again
+ * (routers are idempotent) and the next one waits its full interval.
+ *
+ *   API ──create / stop / hook status──▶ driver ──check / shift / invoke / rollback──▶ router ──▶ Lambda
+ *                                          ▲ └── timers (clock): next step, hook deadline
+ *                                          └──── alarm watch: stop with ALARM_ACTIVE
+ */
+import type { Logger } from 'pino';
+import type { Clock, Timer } from '../../clock.js';
+import type { Store } from '../../store/store.js';
+import type { TrafficStore } from '../../store/traffic-store.js';
+import type { DeploymentRecord } from '../../store/records.js';
+import { isFinalStatus } from '../../store/records.js';
+import type { AlarmStop, AlarmWatch } from '../../alarms/alarm-watch.js';
+import type { DeploymentEvent, DeploymentEventListener } from '../events.js';
+import { revisionKey } from '../../api/operations/revision-location.js';
+import { newUuid } from '../../ids.js';
+import type { HookExecution, TrafficEnding, TrafficState } from './plan.js';
+import { newTrafficState, nextTrafficAction, trafficPlan } from './plan.js';
+import type { TrafficRouter } from './router.js';
+import { isRouterError } from './router.js';
+
+/** HookReport is the outcome of PutLifecycleEventHookExecutionStatus for the driver's deployments. */
+export type HookReport = 'recorded' | 'unknownExecution' | 'alreadyReported' | 'deploymentCompleted';
+
+/** TrafficDriver is what the API and the composition root call. */
+export interface TrafficDriver {
+  /** start resumes every active traffic deployment (after a restart). */
+  start(): void;
+  stop(): void;
+  deploymentCreated(deploymentId: string): void;
+  stopRequested(deploymentId: string, autoRollbackEnabled: boolean): 'Pending' | 'Succeeded';
+  hookReported(deploymentId: string, executionId: string, status: 'Succeeded' | 'Failed'): HookReport;
+  subscribe(listener: DeploymentEventListener): () => void;
+}
+
+/** TrafficDriverDeps are passed in by the composition root. */
+export interface TrafficDriverDeps {
+  store: Store;
+  traffic: TrafficStore;
+  clock: Clock;
+  /** routerFor builds the router of one deployment (a Lambda alias for a Lambda deployment). */
+  routerFor(deployment: DeploymentRecord): TrafficRouter;
+  /** A CodeDeploy minute in milliseconds: 60,000, shorter only in tests. */
+  minuteMs: number;
+  /** How long a hook function has to report (CodeDeploy: one hour). */
+  hookTimeoutSeconds: number;
+  log: Logger;
+  alarms?: AlarmWatch;
+}
+
+/** RETRY_MS is how soon a rollback that could not reach the router is tried again. */
+const RETRY_MS = 5_000;
+
+/** isTrafficDeployment tells the deployments this driver runs. */
+export function isTrafficDeployment(d: Pick<DeploymentRecord, 'computePlatform'>): boolean {
+  return d.computePlatform === 'Lambda';
+}
+
+/** createTrafficDriver builds the driver; call start() once the API can be served. */
+export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
+  const { store, traffic, clock, log, alarms } = deps;
+  const timers = new Map<string, Timer>();
+  /** Deployments whose loop is running, and whether it must look again when it would stop. */
+  const looping = new Map<string, { again: boolean }>();
+  const listeners = new Set<DeploymentEventListener>();
+  let running = false;
+
+  function emit(event: DeploymentEvent): void {
+    for (const l of listeners) {
+      try {
+        l(event);
+      } catch (err) {
+        log.error({ err }, 'deployment event listener failed');
+      }
+    }
+  }
+
+  /** update changes a deployment's recorded state in one transaction and returns it. */
+  function update(id: string, change: (s: TrafficState) => TrafficState): TrafficState | undefined {
+    return store.transaction(() => {
+      const current = traffic.get(id);
+      if (current === undefined) return undefined;
+      const next = change(current);
+      traffic.put(next);
+      return next;
+    });
+  }
+
+  /** endWith records why the deployment ends (the first reason wins); the loop then rolls back. */
+  function endWith(id: string, ending: TrafficEnding): void {
+    update(id, (s) => (s.ending !== undefined ? s : { ...s, ending }));
+  }
+
+  function endingOf(err: unknown): TrafficEnding {
+    if (isRouterError(err)) return { status: 'Failed', code: err.code, message: err.message };
+    log.error({ err }, 'traffic router failed unexpectedly');
+    return { status: 'Failed', code: 'INTERNAL_ERROR', message: `Internal error while shifting traffic: ${err instanceof Error ? err.message : String(err)}` };
+  }
+
+  /** kick (re)enters a deployment's loop; a loop already running looks once more before it stops. */
+  function kick(id: string): void {
+    if (!running) return;
+    timers.get(id)?.cancel();
+    timers.delete(id);
+    const active = looping.get(id);
+    if (active !== undefined) {
+      active.again = true;
+      return;
+    }
+    const entry = { again: false };
+    looping.set(id, entry);
+    void (async () => {
+      try {
+        do {
+          entry.again = false;
+          await advance(id);
+        } while (entry.again && running);
+      } catch (err) {
+        log.error({ err, deploymentId: id }, 'traffic step failed; retrying');
+        wakeAt(id, clock.now() + RETRY_MS);
+      } finally {
+        looping.delete(id);
+      }
+    })();
+  }
+
+  function wakeAt(id: string, at: number): void {
+    if (!running) return;
+    timers.get(id)?.cancel();
+    timers.set(id, clock.setTimeout(() => kick(id), at - clock.now()));
+  }
+
+  /** advance performs actions until the deployment has to wait or has ended. */
+  async function advance(id: string): Promise<void> {
+    for (;;) {
+      const deployment = store.getDeployment(id);
+      const state = traffic.get(id);
+      if (deployment === undefined || state === undefined || isFinalStatus(deployment.status) || deployment.status === 'Created') return;
+      const router = deps.routerFor(deployment);
+      const action = nextTrafficAction(state, clock.now(), deps.hookTimeoutSeconds);
+      const dlog = log.child({ deploymentId: id });
+      switch (action.type) {
+        case 'check':
+          try {
+            await router.check();
+            update(id, (s) => ({ ...s, checked: true }));
+          } catch (err) {
+            endWith(id, endingOf(err));
+          }
+          break;
+        case 'invokeHook': {
+          const now = clock.now();
+          let executionId = action.executionId;
+          if (executionId === undefined) {
+            // Recorded before the invocation: a crash in between invokes the same execution again.
+            const execution: HookExecution = { event: action.event, executionId: newUuid(), functionName: action.functionName, startedAt: now, deadlineAt: now + deps.hookTimeoutSeconds * 1000, status: 'InProgress' };
+            executionId = execution.executionId;
+            update(id, (s) => ({ ...s, executions: [...s.executions, execution] }));
+            emit({ type: 'lifecycleEvent', deploymentId: id, instanceName: targetName(deployment), lifecycleEvent: action.event, status: 'InProgress', at: now });
+          }
+          try {
+            await router.invokeHook(action.functionName, { DeploymentId: id, LifecycleEventHookExecutionId: executionId });
+          } catch (err) {
+            endWith(id, endingOf(err));
+            break;
+          }
+          update(id, (s) => ({ ...s, executions: s.executions.map((e) => (e.executionId === executionId ? { ...e, invoked: true } : e)) }));
+          dlog.info({ event: action.event, function: action.functionName, executionId }, 'hook function invoked');
+          break;
+        }
+        case 'shift':
+          update(id, (s) => ({ ...s, step: { index: action.index } }));
+          try {
+            await router.shift(action.weight);
+          } catch (err) {
+            endWith(id, endingOf(err));
+            break;
+          }
+          update(id, (s) => (s.step?.index === action.index ? { ...s, step: { index: action.index, appliedAt: clock.now() } } : s));
+          dlog.info({ weight: action.weight, step: action.index }, 'traffic shifted');
+          break;
+        case 'wait':
+        case 'waitHook':
+          wakeAt(id, action.until);
+          return;
+        case 'rollback':
+          endWith(id, action.ending); // a hook's failure or timeout is decided here, not yet recorded
+          try {
+            await router.rollback();
+          } catch (err) {
+            dlog.error({ err }, 'could not put traffic back on the original; retrying');
+            wakeAt(id, clock.now() + RETRY_MS);
+            return;
+          }
+          update(id, (s) => ({ ...s, rolledBack: true }));
+          dlog.info({ code: action.ending.code }, 'traffic rolled back to the original');
+          break;
+        case 'finish':
+          finish(id, action.ending);
+          return;
+      }
+    }
+  }
+
+  /** finish records the deployment's end, and its group's last deployments, as the in-place engine does. */
+  function finish(id: string, ending: TrafficEnding | undefined): void {
+    const now = clock.now();
+    const status: 'Succeeded' | 'Failed' | 'Stopped' = ending?.status ?? 'Succeeded';
+    const done = store.transaction(() => {
+      const deployment = store.getDeployment(id);
+      if (deployment === undefined || isFinalStatus(deployment.status)) return false;
+      store.putDeployment({ ...deployment, status, completeTime: now, ...(ending === undefined ? {} : { errorInformation: { code: ending.code, message: ending.message } }) });
+      const group = store.getGroupById(deployment.deploymentGroupId);
+      if (group !== undefined) {
+        const summary = { deploymentId: id, status, endTime: now, createTime: deployment.createTime };
+        store.putGroup({ ...group, lastAttemptedDeployment: summary, ...(status === 'Succeeded' ? { lastSuccessfulDeployment: summary, targetRevision: deployment.revision } : {}) });
+      }
+      const revision = store.getRevision(deployment.applicationName, revisionKey(deployment.revision));
+      if (revision !== undefined) store.putRevision({ ...revision, lastUsedTime: now });
+      return true;
+    });
+    if (!done) return;
+    log.info({ deploymentId: id, status, errorCode: ending?.code }, 'deployment finished');
+    emit({ type: 'deployment', deploymentId: id, status, ...(ending === undefined ? {} : { errorCode: ending.code }), at: now });
+  }
+
+  /** begin moves a Created deployment to InProgress once its alarms (if any) have been read. */
+  function begin(id: string): void {
+    const go = (stop: AlarmStop | undefined): void => {
+      const started = store.transaction(() => {
+        const d = store.getDeployment(id);
+        if (d?.status !== 'Created' || d.lambda === undefined) return false;
+        const now = clock.now();
+        const state = traffic.get(id) ?? newTrafficState(id, trafficPlan(d.lambda.trafficRoutingConfig, deps.minuteMs), d.lambda.hooks);
+        const ending: TrafficEnding | undefined = d.stopRequested !== undefined
+          ? { status: 'Stopped', code: 'MANUAL_STOP', message: 'The deployment was stopped with StopDeployment before it started' }
+          : stop === undefined ? undefined : { status: 'Stopped', code: stop.code, message: stop.message };
+        traffic.put(ending === undefined || state.ending !== undefined ? state : { ...state, ending });
+        store.putDeployment({ ...d, status: 'InProgress', startTime: now, ...(stop !== undefined && d.stopRequested === undefined ? { alarmStop: { at: now, message: stop.message } } : {}) });
+        return true;
+      });
+      if (!started) return;
+      emit({ type: 'deployment', deploymentId: id, status: 'InProgress', at: clock.now() });
+      watch(id);
+      kick(id);
+    };
+    if (alarms === undefined) go(undefined);
+    else alarms.beforeStart(id, go);
+  }
+
+  function watch(id: string): void {
+    alarms?.watch(id, (stop) => {
+      store.transaction(() => {
+        const d = store.getDeployment(id);
+        if (d !== undefined && !isFinalStatus(d.status) && d.alarmStop === undefined && d.stopRequested === undefined) store.putDeployment({ ...d, alarmStop: { at: clock.now(), message: stop.message } });
+      });
+      endWith(id, { status: 'Stopped', code: stop.code, message: stop.message });
+      kick(id);
+    });
+  }
+
+  return {
+    start() {
+      running = true;
+      for (const d of store.activeDeployments()) {
+        if (!isTrafficDeployment(d)) continue;
+        if (d.status === 'Created') begin(d.deploymentId);
+        else {
+          watch(d.deploymentId);
+          kick(d.deploymentId);
+        }
+      }
+    },
+
+    stop() {
+      running = false;
+      for (const t of timers.values()) t.cancel();
+      timers.clear();
+    },
+
+    deploymentCreated(id) {
+      begin(id);
+    },
+
+    stopRequested(id, autoRollbackEnabled) {
+      store.transaction(() => {
+        const d = store.getDeployment(id);
+        if (d !== undefined && d.stopRequested === undefined) store.putDeployment({ ...d, stopRequested: { at: clock.now(), autoRollbackEnabled } });
+      });
+      endWith(id, { status: 'Stopped', code: 'MANUAL_STOP', message: 'The deployment was stopped with StopDeployment; traffic is back on the original version' });
+      kick(id);
+      return 'Pending';
+    },
+
+    hookReported(id, executionId, status) {
+      const report = store.transaction((): HookReport => {
+        const d = store.getDeployment(id);
+        const state = traffic.get(id);
+        const e = state?.executions.find((x) => x.executionId === executionId);
+        if (d === undefined || state === undefined || e === undefined) return 'unknownExecution';
+        if (e.status !== 'InProgress') return 'alreadyReported';
+        if (isFinalStatus(d.status)) return 'deploymentCompleted';
+        traffic.put({ ...state, executions: state.executions.map((x) => (x === e ? { ...x, status, endedAt: clock.now() } : x)) });
+        return 'recorded';
+      });
+      if (report === 'recorded') {
+        const d = store.getDeployment(id);
+        const e = traffic.get(id)?.executions.find((x) => x.executionId === executionId);
+        if (d !== undefined && e !== undefined) emit({ type: 'lifecycleEvent', deploymentId: id, instanceName: targetName(d), lifecycleEvent: e.event, status, at: clock.now() });
+        kick(id);
+      }
+      return report;
+    },
+
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+  };
+}
+
+/** targetName is how a Lambda deployment's one target is named: `function:alias`. */
+export function targetName(d: DeploymentRecord): string {
+  return d.lambda === undefined ? d.deploymentId : `${d.lambda.functionName}:${d.lambda.alias}`;
+}

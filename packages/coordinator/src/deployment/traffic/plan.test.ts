@@ -1,0 +1,176 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { PredefinedConfigs, findPredefinedConfig } from '@fleetdeploy/shared';
+import type { TrafficRoutingConfig } from '@fleetdeploy/shared';
+import type { TrafficState } from './plan.js';
+import { currentWeight, newTrafficState, nextTrafficAction, trafficPlan } from './plan.js';
+
+const MIN = 60_000;
+
+/** timeline turns a plan into [minute, weight] pairs as a clock would see them. */
+function timeline(routing: TrafficRoutingConfig): Array<[number, number]> {
+  let at = 0;
+  return trafficPlan(routing, MIN).map((s) => [(at += s.waitMs) / MIN, s.weight]);
+}
+
+/**
+ * run drives the decision with a fake clock as a driver would (hooks succeed at once) and returns
+ * each shift as [minute, weight].
+ */
+function run(routing: TrafficRoutingConfig, hooks: TrafficState['hooks'] = {}): Array<[number, number]> {
+  let s = newTrafficState('d-1', trafficPlan(routing, MIN), hooks);
+  let now = 0;
+  const seen: Array<[number, number]> = [];
+  for (let guard = 0; guard < 100; guard++) {
+    const a = nextTrafficAction(s, now, 3600);
+    switch (a.type) {
+      case 'check':
+        s = { ...s, checked: true };
+        break;
+      case 'invokeHook':
+        s = { ...s, executions: [...s.executions, { event: a.event, executionId: a.event, functionName: a.functionName, startedAt: now, deadlineAt: now + 3600_000, status: 'Succeeded', invoked: true }] };
+        break;
+      case 'shift':
+        seen.push([now / MIN, a.weight]);
+        s = { ...s, step: { index: a.index, appliedAt: now } };
+        break;
+      case 'wait':
+      case 'waitHook':
+        now = a.until;
+        break;
+      case 'finish':
+      case 'rollback':
+        return seen;
+    }
+  }
+  throw new Error('the plan never finished');
+}
+
+describe('trafficPlan', () => {
+  it.each([
+    ['CodeDeployDefault.LambdaAllAtOnce', [[0, 100]]],
+    ['CodeDeployDefault.LambdaCanary10Percent5Minutes', [[0, 10], [5, 100]]],
+    ['CodeDeployDefault.LambdaCanary10Percent10Minutes', [[0, 10], [10, 100]]],
+    ['CodeDeployDefault.LambdaCanary10Percent15Minutes', [[0, 10], [15, 100]]],
+    ['CodeDeployDefault.LambdaCanary10Percent30Minutes', [[0, 10], [30, 100]]],
+    ['CodeDeployDefault.LambdaLinear10PercentEvery1Minute', [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((m) => [m, (m + 1) * 10])],
+    ['CodeDeployDefault.LambdaLinear10PercentEvery2Minutes', [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((k) => [2 * k, (k + 1) * 10])],
+    ['CodeDeployDefault.LambdaLinear10PercentEvery3Minutes', [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((k) => [3 * k, (k + 1) * 10])],
+    ['CodeDeployDefault.LambdaLinear10PercentEvery10Minutes', [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((k) => [10 * k, (k + 1) * 10])],
+    ['CodeDeployDefault.ECSAllAtOnce', [[0, 100]]],
+    ['CodeDeployDefault.ECSCanary10Percent5Minutes', [[0, 10], [5, 100]]],
+    ['CodeDeployDefault.ECSCanary10Percent15Minutes', [[0, 10], [15, 100]]],
+    ['CodeDeployDefault.ECSLinear10PercentEvery1Minutes', [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((m) => [m, (m + 1) * 10])],
+    ['CodeDeployDefault.ECSLinear10PercentEvery3Minutes', [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((k) => [3 * k, (k + 1) * 10])],
+  ])('%s shifts as CodeDeploy does', (name, expected) => {
+    const config = findPredefinedConfig(name);
+    expect(config?.trafficRoutingConfig, name).toBeDefined();
+    expect(timeline(config!.trafficRoutingConfig!)).toEqual(expected);
+    expect(run(config!.trafficRoutingConfig!)).toEqual(expected);
+  });
+
+  it('covers every predefined Lambda and ECS configuration', () => {
+    const traffic = PredefinedConfigs.filter((c) => c.computePlatform !== 'Server').map((c) => c.deploymentConfigName);
+    expect(traffic).toHaveLength(14);
+  });
+
+  it('a linear step that does not divide 100 ends with a last step to 100 %', () => {
+    expect(timeline({ type: 'TimeBasedLinear', timeBasedLinear: { linearPercentage: 30, linearInterval: 2 } })).toEqual([[0, 30], [2, 60], [4, 90], [6, 100]]);
+  });
+
+  it('scales minutes for tests', () => {
+    expect(trafficPlan({ type: 'TimeBasedCanary', timeBasedCanary: { canaryPercentage: 25, canaryInterval: 3 } }, 100)).toEqual([{ weight: 25, waitMs: 0 }, { weight: 100, waitMs: 300 }]);
+  });
+});
+
+describe('nextTrafficAction', () => {
+  const linear = trafficPlan({ type: 'TimeBasedLinear', timeBasedLinear: { linearPercentage: 10, linearInterval: 1 } }, MIN);
+  const base = { ...newTrafficState('d-1', linear, { BeforeAllowTraffic: 'pre', AfterAllowTraffic: 'post' }), checked: true };
+  const before = { event: 'BeforeAllowTraffic' as const, executionId: 'x1', functionName: 'pre', startedAt: 0, deadlineAt: 1000, status: 'Succeeded' as const, invoked: true };
+
+  it('checks first, then invokes BeforeAllowTraffic before any traffic moves', () => {
+    expect(nextTrafficAction(newTrafficState('d-1', linear, {}), 0, 3600)).toEqual({ type: 'check' });
+    expect(nextTrafficAction(base, 0, 3600)).toEqual({ type: 'invokeHook', event: 'BeforeAllowTraffic', functionName: 'pre' });
+  });
+
+  it('waits for a hook until its deadline, then rolls back with HOOK_EXECUTION_FAILURE', () => {
+    const waiting = { ...base, executions: [{ ...before, status: 'InProgress' as const }] };
+    expect(nextTrafficAction(waiting, 999, 3600)).toEqual({ type: 'waitHook', until: 1000 });
+    const late = nextTrafficAction(waiting, 1000, 3600);
+    expect(late.type).toBe('rollback');
+    expect(late.type === 'rollback' && late.ending.code).toBe('HOOK_EXECUTION_FAILURE');
+  });
+
+  it('an execution recorded but never invoked (a crash in between) is invoked again under the same id', () => {
+    const lost = { ...base, executions: [{ ...before, status: 'InProgress' as const, invoked: false }] };
+    expect(nextTrafficAction(lost, 10, 3600)).toEqual({ type: 'invokeHook', event: 'BeforeAllowTraffic', functionName: 'pre', executionId: 'x1' });
+  });
+
+  it('a Failed hook rolls back', () => {
+    const a = nextTrafficAction({ ...base, executions: [{ ...before, status: 'Failed' }] }, 0, 3600);
+    expect(a).toMatchObject({ type: 'rollback', ending: { status: 'Failed', code: 'HOOK_EXECUTION_FAILURE' } });
+  });
+
+  it('after a restart re-applies the recorded step, and the next is due one interval after it was applied', () => {
+    const mid: TrafficState = { ...base, executions: [before], step: { index: 3 } };
+    expect(nextTrafficAction(mid, 10 * MIN, 3600)).toEqual({ type: 'shift', index: 3, weight: 40 });
+    const applied: TrafficState = { ...mid, step: { index: 3, appliedAt: 10 * MIN } };
+    expect(currentWeight(applied)).toBe(40);
+    // a coordinator down for 20 minutes still moves one step, one interval later
+    expect(nextTrafficAction(applied, 10 * MIN + 1, 3600)).toEqual({ type: 'wait', until: 11 * MIN });
+    expect(nextTrafficAction(applied, 30 * MIN, 3600)).toEqual({ type: 'shift', index: 4, weight: 50 });
+  });
+
+  it('runs AfterAllowTraffic after the last shift, then finishes', () => {
+    const full: TrafficState = { ...base, executions: [before], step: { index: 9, appliedAt: 0 } };
+    expect(nextTrafficAction(full, 0, 3600)).toEqual({ type: 'invokeHook', event: 'AfterAllowTraffic', functionName: 'post' });
+    const done: TrafficState = { ...full, executions: [before, { ...before, event: 'AfterAllowTraffic', functionName: 'post' }] };
+    expect(nextTrafficAction(done, 0, 3600)).toEqual({ type: 'finish' });
+  });
+
+  it('an ending rolls back first, then finishes with it', () => {
+    const ending = { status: 'Stopped' as const, code: 'MANUAL_STOP', message: 'stopped' };
+    expect(nextTrafficAction({ ...base, ending }, 0, 3600)).toEqual({ type: 'rollback', ending });
+    expect(nextTrafficAction({ ...base, ending, rolledBack: true }, 0, 3600)).toEqual({ type: 'finish', ending });
+    expect(currentWeight({ ...base, step: { index: 2, appliedAt: 0 }, rolledBack: true })).toBe(0);
+  });
+});
+
+describe('nextTrafficAction, whatever the outages', () => {
+  const routing = fc.oneof(
+    fc.record({ p: fc.integer({ min: 1, max: 99 }), m: fc.integer({ min: 1, max: 30 }) }).map(({ p, m }): TrafficRoutingConfig => ({ type: 'TimeBasedCanary', timeBasedCanary: { canaryPercentage: p, canaryInterval: m } })),
+    fc.record({ p: fc.integer({ min: 1, max: 99 }), m: fc.integer({ min: 1, max: 10 }) }).map(({ p, m }): TrafficRoutingConfig => ({ type: 'TimeBasedLinear', timeBasedLinear: { linearPercentage: p, linearInterval: m } })),
+    fc.constant<TrafficRoutingConfig>({ type: 'AllAtOnce' }),
+  );
+
+  it('weights only go up, one step at a time, each at least an interval after the last, and end at 100 %', () => {
+    fc.assert(
+      fc.property(routing, fc.array(fc.integer({ min: 0, max: 120 * MIN }), { maxLength: 30 }), fc.array(fc.boolean(), { maxLength: 30 }), (r, outages, crashes) => {
+        const steps = trafficPlan(r, MIN);
+        let s = { ...newTrafficState('d-1', steps, {}), checked: true };
+        let now = 0;
+        const applied: Array<{ index: number; at: number }> = [];
+        for (let guard = 0; guard < 400; guard++) {
+          const a = nextTrafficAction(s, now, 3600);
+          if (a.type === 'finish') break;
+          if (a.type === 'wait') {
+            now = a.until + (outages[guard] ?? 0); // the coordinator may wake late
+            continue;
+          }
+          expect(a.type).toBe('shift');
+          if (a.type !== 'shift') return;
+          s = { ...s, step: { index: a.index } };
+          if (crashes[guard] === true) continue; // died before recording it applied: done again
+          applied.push({ index: a.index, at: now });
+          s = { ...s, step: { index: a.index, appliedAt: now } };
+        }
+        expect(applied.at(-1)?.index).toBe(steps.length - 1);
+        for (let i = 1; i < applied.length; i++) {
+          const step = applied[i]!.index - applied[i - 1]!.index;
+          expect(step === 0 || step === 1).toBe(true);
+          if (step === 1) expect(applied[i]!.at - applied[i - 1]!.at).toBeGreaterThanOrEqual(steps[applied[i]!.index]!.waitMs);
+        }
+      }),
+    );
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * The traffic plan of a Lambda (later ECS, HAProxy) deployment, and the pure decision of what to do
+ * next. A traffic deployment goes through these phases, each recorded before it is acted on:
+ *
+ *   check ──▶ BeforeAllowTraffic hook ──▶ shift 1 … shift n (the last one = 100 %) ──▶ AfterAllowTraffic hook ──▶ Succeeded
+ *     │                 │                            │                                      │
+ *     └─────────────────┴──── failure, stop, alarm ──┴──────────────────────────────────────┴──▶ rollback ──▶ Failed | Stopped
+ *
+ * Step k+1 is due one interval after step k was *applied* (not at a fixed offset from the start),
+ * so a coordinator that was down for a while moves on one step from the weight it recorded, then
+ * one step per interval: it never catches up by skipping steps, never jumps to 100 % and never goes
+ * back. A step recorded as started but not as applied is applied again (routers are idempotent).
+ * Pure: time comes in as `now`.
+ */
+import type { TrafficRoutingConfig } from '@fleetdeploy/shared';
+import { trafficSchedule } from '@fleetdeploy/shared';
+
+/** TrafficStep is one shift: `weight` percent to the new version, `waitMs` after the previous step was applied. */
+export interface TrafficStep {
+  weight: number;
+  waitMs: number;
+}
+
+/**
+ * trafficPlan lays a routing configuration out as steps, with CodeDeploy's minutes as `minuteMs`
+ * each (60,000 outside tests). Worked example: LambdaCanary10Percent5Minutes → [10 % now, 100 % 5
+ * minutes later]; LambdaLinear10PercentEvery1Minute → 10 % now, then +10 % every minute, 100 % at
+ * minute 9; AllAtOnce → [100 % now].
+ */
+export function trafficPlan(routing: TrafficRoutingConfig, minuteMs: number): TrafficStep[] {
+  const schedule = trafficSchedule(routing);
+  return schedule.map((s, i) => ({ weight: s.percent, waitMs: i === 0 ? 0 : (s.atMinute - schedule[i - 1]!.atMinute) * minuteMs }));
+}
+
+/** TrafficHookEvent is a lifecycle event a traffic deployment runs a validation function for. */
+export type TrafficHookEvent = 'BeforeAllowTraffic' | 'AfterAllowTraffic';
+
+/** HookExecution is one invocation of a validation function and what it reported. */
+export interface HookExecution {
+  event: TrafficHookEvent;
+  executionId: string;
+  functionName: string;
+  startedAt: number;
+  deadlineAt: number;
+  status: 'InProgress' | 'Succeeded' | 'Failed';
+  endedAt?: number;
+  /** Set once the router has invoked the function; an execution recorded without it (a crash in between) is invoked again. */
+  invoked?: boolean;
+}
+
+/** TrafficEnding is how a traffic deployment ends when it does not succeed: CodeDeploy's status and ErrorInformation. */
+export interface TrafficEnding {
+  status: 'Failed' | 'Stopped';
+  code: string;
+  message: string;
+}
+
+/**
+ * TrafficState is everything the driver persists for one deployment (store/traffic-store.ts). It
+ * is written before each action, so a restart knows what was under way.
+ */
+export interface TrafficState {
+  deploymentId: string;
+  steps: TrafficStep[];
+  /** The validation function of each hooked event; an event without one is skipped. */
+  hooks: Partial<Record<TrafficHookEvent, string>>;
+  /** The router confirmed the original state (alias on CurrentVersion). */
+  checked: boolean;
+  /** Hook executions in the order they started. */
+  executions: HookExecution[];
+  /** The last step recorded as started: index, and when it was applied (undefined while it is being applied). */
+  step?: { index: number; appliedAt?: number };
+  /** Set when the deployment must be rolled back (failure, stop, alarm); the rollback is then due. */
+  ending?: TrafficEnding;
+  /** Set when the router has put traffic back on the original (rolled back). */
+  rolledBack?: boolean;
+}
+
+/** newTrafficState is the state of a traffic deployment that has not started. */
+export function newTrafficState(deploymentId: string, steps: TrafficStep[], hooks: TrafficState['hooks']): TrafficState {
+  return { deploymentId, steps, hooks, checked: false, executions: [] };
+}
+
+/** TrafficAction is what the driver must do next. */
+export type TrafficAction =
+  | { type: 'check' }
+  | { type: 'invokeHook'; event: TrafficHookEvent; functionName: string; executionId?: string }
+  | { type: 'waitHook'; until: number }
+  | { type: 'shift'; index: number; weight: number }
+  | { type: 'wait'; until: number }
+  | { type: 'rollback'; ending: TrafficEnding }
+  | { type: 'finish'; ending?: TrafficEnding };
+
+/** hookTimeoutEnding is the failure of a validation function that never reported. */
+function hookTimeoutEnding(e: HookExecution, capSeconds: number): TrafficEnding {
+  return { status: 'Failed', code: 'HOOK_EXECUTION_FAILURE', message: `The ${e.event} hook function ${e.functionName} did not report a status with PutLifecycleEventHookExecutionStatus within ${capSeconds} s` };
+}
+
+/**
+ * nextTrafficAction decides the next action from the recorded state. `hookCapSeconds` only words
+ * the timeout message; the deadline itself is in the execution.
+ */
+export function nextTrafficAction(s: TrafficState, now: number, hookCapSeconds: number): TrafficAction {
+  // Nothing is rolled back before the router has confirmed the original state: it may not be ours to change.
+  if (s.ending !== undefined) return s.rolledBack === true || !s.checked ? { type: 'finish', ending: s.ending } : { type: 'rollback', ending: s.ending };
+  if (!s.checked) return { type: 'check' };
+  const hook = (event: TrafficHookEvent): TrafficAction | 'done' => {
+    const fn = s.hooks[event];
+    if (fn === undefined) return 'done';
+    const e = s.executions.find((x) => x.event === event);
+    if (e === undefined) return { type: 'invokeHook', event, functionName: fn };
+    if (e.status === 'Succeeded') return 'done';
+    if (e.status === 'Failed') return { type: 'rollback', ending: { status: 'Failed', code: 'HOOK_EXECUTION_FAILURE', message: `The ${event} hook function ${e.functionName} reported Failed` } };
+    if (now >= e.deadlineAt) return { type: 'rollback', ending: hookTimeoutEnding(e, hookCapSeconds) };
+    if (e.invoked !== true) return { type: 'invokeHook', event, functionName: e.functionName, executionId: e.executionId };
+    return { type: 'waitHook', until: e.deadlineAt };
+  };
+  const before = hook('BeforeAllowTraffic');
+  if (before !== 'done') return before;
+  const last = s.steps.length - 1;
+  if (s.step === undefined) return { type: 'shift', index: 0, weight: s.steps[0]!.weight };
+  if (s.step.appliedAt === undefined) return { type: 'shift', index: s.step.index, weight: s.steps[s.step.index]!.weight };
+  if (s.step.index < last) {
+    const next = s.step.index + 1;
+    const due = s.step.appliedAt + s.steps[next]!.waitMs;
+    return now >= due ? { type: 'shift', index: next, weight: s.steps[next]!.weight } : { type: 'wait', until: due };
+  }
+  const after = hook('AfterAllowTraffic');
+  if (after !== 'done') return after;
+  return { type: 'finish' };
+}
+
+/** currentWeight is the weight the state says the new version has now (0 before the first shift or after a rollback). */
+export function currentWeight(s: TrafficState): number {
+  if (s.rolledBack === true || s.step?.appliedAt === undefined) return 0;
+  return s.steps[s.step.index]!.weight;
+}
