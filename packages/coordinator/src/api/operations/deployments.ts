@@ -76,8 +76,9 @@ export function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
     fileExistsBehavior: d.fileExistsBehavior,
     autoRollbackConfiguration: d.autoRollbackConfiguration ?? ctx.store.getGroupById(d.deploymentGroupId)?.extra.autoRollbackConfiguration,
     rollbackInfo: d.rollbackInfo,
-    // While it runs, the instances that wait for an offline agent say so (not stored: it changes as agents come and go).
-    deploymentStatusMessages: isFinalStatus(d.status) ? d.deploymentStatusMessages : [...d.deploymentStatusMessages, ...waitingMessages(targets, (n) => agentStateOf(ctx.agents.session(n)))],
+    // While it runs, the instances that wait for an offline agent say so (not stored: it changes as agents
+    // come and go). Lambda and ECS targets have no agent.
+    deploymentStatusMessages: isFinalStatus(d.status) || (d.computePlatform ?? 'Server') !== 'Server' ? d.deploymentStatusMessages : [...d.deploymentStatusMessages, ...waitingMessages(targets, (n) => agentStateOf(ctx.agents.session(n)))],
     computePlatform: d.computePlatform ?? 'Server',
   };
 }

@@ -63,6 +63,8 @@ describe('Lambda deployments at the API', () => {
     });
     const info = (await h.ok('GetDeployment', { deploymentId: id })).deploymentInfo;
     expect(info).toMatchObject({ computePlatform: 'Lambda', deploymentStyle: { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' }, deploymentOverview: { Pending: 1 } });
+    // a function has no agent to wait for
+    expect(info.deploymentStatusMessages).toEqual([]);
   });
 
   it('reads a JSON AppSpec from a String revision, and a YAML one from the revision bucket', async () => {
