@@ -130,9 +130,10 @@ describe('fleetdeploy-agent run', () => {
     expect(messages(logFile)).toContain('signal received, stopping');
     expect(messages(logFile).at(-1)).toBe('agent daemon stopped');
     expect(messages(`${logFile}.1`)).not.toContain('event succeeded');
-    // standard error got every line the two files got
+    // standard error got every line the two files got (the two streams are written separately, so
+    // lines logged in the same instant may reach them in another order)
     const both = [...messages(`${logFile}.1`), ...messages(logFile)];
-    expect(stderr.trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(both);
+    expect(stderr.trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg).sort()).toEqual(both.sort());
   });
 
   it('prints one ERROR line and exits 1 when it cannot write in log_dir', async () => {
