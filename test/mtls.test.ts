@@ -11,7 +11,8 @@ import path from 'node:path';
 import { webcrypto } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import * as x509 from '@peculiar/x509';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithTools } from './harness/system-tools.js';
 import { loadAgentProtocol } from '@fleetdeploy/protocol';
 import type { CoordinatorMessage__Output } from '@fleetdeploy/protocol';
 import { openAuthority, verifyCsr } from '../packages/coordinator/src/ca/authority.js';
@@ -48,7 +49,8 @@ function streamOutcome(address: string, credentials: grpc.ChannelCredentials, na
   });
 }
 
-describe('enrolment and mutual TLS', () => {
+// Both suites set up their fleet with the stock AWS CLI.
+describeWithTools(['aws'], 'enrolment and mutual TLS', () => {
   const world = new FleetWorld();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-mtls-'));
   const caPem = (): Buffer => read(world.agent('sim-1').tlsDir, 'ca.pem');
@@ -155,7 +157,7 @@ describe('enrolment and mutual TLS', () => {
   }, 60_000);
 });
 
-describe('certificate renewal', () => {
+describeWithTools(['aws'], 'certificate renewal', () => {
   const world = new FleetWorld();
   beforeAll(async () => {
     const config = path.join(world.dir, 'coordinator.yml');
