@@ -19,6 +19,7 @@ import type { BucketStore } from '../store/bucket-store.js';
 import { migration } from '../store/migrations/002-bucket.js';
 import { createBucketApi } from './bucket.js';
 import { uncheckedBucketGuard } from '../testing/unchecked-guards.js';
+import { floodRequest } from '../testing/flood-request.js';
 import type { BucketApi } from './bucket.js';
 
 let dir: string;
@@ -530,3 +531,24 @@ describe('robustness', () => {
     expect((await send('GET', '/')).status).toBe(200);
   });
 });
+
+describe('a refused request with a long body', () => {
+  const GiB = 1024 * 1024 * 1024;
+
+  it('is answered, then cut off after a bounded read instead of being read to its end', async () => {
+    const r = await floodRequest(port, `PUT /no-such-bucket/k HTTP/1.1\nHost: 127.0.0.1\nContent-Length: ${GiB}`, GiB);
+    expect(r.head).toMatch(/^HTTP\/1\.1 404 /);
+    expect(r.head.toLowerCase()).toContain('connection: close');
+    expect(r.cutOff).toBe(true);
+    // 8 MiB drained, plus what the two sockets' buffers hold
+    expect(r.sent).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('keeps the connection when the rest is short, reading it to the end', async () => {
+    const r = await floodRequest(port, 'PUT /no-such-bucket/k HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 65536', 65536);
+    expect(r.head).toMatch(/^HTTP\/1\.1 404 /);
+    expect(r.head.toLowerCase()).not.toContain('connection: close');
+    expect(r.cutOff).toBe(false);
+  });
+});
+

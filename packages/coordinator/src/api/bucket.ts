@@ -93,7 +93,7 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
       audit('ok');
     } catch (err) {
       const s3 = isBucketStoreError(err) ? new S3Error(err.code, err.message) : err;
-      drainRequest(req);
+      drainRequest(req, res);
       if (isS3Error(s3)) {
         log.debug({ op, status: s3.status, code: s3.code }, 'bucket request refused');
         sendError(method, res, s3, resource, requestId);

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError } from './api-error.js';
 import { createCodeDeployApi, FLEETDEPLOY_TARGET_PREFIX, TARGET_PREFIX } from './codedeploy.js';
 import type { Caller, CodeDeployGuard } from '../auth/request-guards.js';
+import { floodRequest } from '../testing/flood-request.js';
 
 /** A guard that admits every request as the deployer key AKIADEPLOYER, refusing DeleteApplication as its role would. */
 const deployer: CodeDeployGuard = {
@@ -49,3 +50,22 @@ describe('the API audit line', () => {
     ]);
   });
 });
+
+describe('a body over the limit', () => {
+  let server: http.Server | undefined;
+  afterEach(() => server?.close());
+
+  it('is answered with SerializationException and the connection closed after a bounded read, so the client neither stalls nor streams on', async () => {
+    const api = createCodeDeployApi({}, {}, pino({ level: 'silent' }), deployer, {});
+    server = http.createServer((req, res) => void api.handle(req, res));
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const GiB = 1024 * 1024 * 1024;
+    const r = await floodRequest(port, `POST / HTTP/1.1\nHost: 127.0.0.1\nX-Amz-Target: ${TARGET_PREFIX}CreateDeployment\nContent-Length: ${GiB}`, GiB);
+    expect(r.head).toMatch(/^HTTP\/1\.1 400 /);
+    expect(r.head.toLowerCase()).toContain('connection: close');
+    expect(r.cutOff).toBe(true);
+    expect(r.sent).toBeLessThan(64 * 1024 * 1024);
+  });
+});
+

@@ -15,6 +15,7 @@ import { ApiError, isApiError } from './api-error.js';
 import type { Input } from './input.js';
 import type { Caller, CodeDeployGuard } from '../auth/request-guards.js';
 import { isReadOperation } from '../auth/roles.js';
+import { drainRequest, readLimitedBody } from './request-body.js';
 
 /** TARGET_PREFIX is CodeDeploy's X-Amz-Target prefix. */
 export const TARGET_PREFIX = 'CodeDeploy_20141006.';
@@ -62,6 +63,7 @@ export function createCodeDeployApi<Ctx>(operations: Readonly<Record<string, Ope
         send(res, 200, output ?? {});
         audit(caller, name, 'ok');
       } catch (err) {
+        drainRequest(req, res); // a refusal before or while the body was read: do not read it all
         if (isApiError(err)) {
           log.debug({ operation: name, type: err.type, reason: err.message }, 'request refused');
           send(res, err.status, { __type: err.type, message: err.message });
@@ -76,15 +78,8 @@ export function createCodeDeployApi<Ctx>(operations: Readonly<Record<string, Ope
   };
 }
 
-async function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new ApiError('SerializationException', `request body is larger than ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return readLimitedBody(req, MAX_BODY_BYTES, () => new ApiError('SerializationException', `request body is larger than ${MAX_BODY_BYTES} bytes`));
 }
 
 function parseBody(text: string): Input {

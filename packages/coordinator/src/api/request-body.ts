@@ -3,7 +3,7 @@
  * connection before the error response is written), aws-chunked framing removed when present, and
  * checked against the request's digests and checksums as it flows.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough, pipeline } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { AwsChunkedDecoder, isAwsChunked } from './aws-chunked.js';
@@ -44,13 +44,66 @@ export function openRequestBody(req: IncomingMessage): Readable {
 }
 
 /**
- * drainRequest reads and discards what is left of a request whose body will not be used, so the
- * connection stays usable and the client sees the response instead of a reset.
+ * DRAIN_LIMIT_BYTES is how much of a refused request's body is read and thrown away: enough for a
+ * client that sends its whole body before reading the answer to see it, and no more, so an unsigned
+ * or oversized upload costs the coordinator a bounded amount however much the client sends.
  */
-export function drainRequest(req: IncomingMessage): void {
+export const DRAIN_LIMIT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * drainRequest deals with what is left of a request whose body will not be used; call it before the
+ * refusal is written. A short rest is read and discarded, so the connection stays usable. A body
+ * longer than {@link DRAIN_LIMIT_BYTES} (or of unknown length) gets `Connection: close` on the answer,
+ * and once the limit has been read the connection is closed after the answer, as S3 does.
+ */
+export function drainRequest(req: IncomingMessage, res: ServerResponse): void {
   if (req.complete || req.destroyed) return;
   req.unpipe();
+  const declared = Number(req.headers['content-length']);
+  if (!(declared <= DRAIN_LIMIT_BYTES) && !res.headersSent) res.setHeader('connection', 'close');
+  let discarded = 0;
+  const count = (chunk: Buffer): void => {
+    discarded += chunk.length;
+    if (discarded <= DRAIN_LIMIT_BYTES) return;
+    req.off('data', count);
+    req.pause();
+    if (res.writableFinished) req.socket.destroy();
+    else res.once('finish', () => req.socket.destroy());
+  };
+  req.on('data', count);
   req.resume();
+}
+
+/**
+ * readLimitedBody collects a request's body up to `limit` bytes; past it, it rejects with `tooLarge()`
+ * and leaves the request unread and undestroyed, for {@link drainRequest} to finish with.
+ */
+export function readLimitedBody(req: IncomingMessage, limit: number, tooLarge: () => Error): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        stop();
+        req.pause();
+        return reject(tooLarge());
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      stop();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (err: Error): void => {
+      stop();
+      reject(err);
+    };
+    const stop = (): void => {
+      req.off('data', onData).off('end', onEnd).off('error', onError);
+    };
+    req.on('data', onData).on('end', onEnd).on('error', onError);
+  });
 }
 
 /**
