@@ -53,14 +53,16 @@ export const DRAIN_LIMIT_BYTES = 8 * 1024 * 1024;
 /**
  * drainRequest deals with what is left of a request whose body will not be used; call it before the
  * refusal is written. A short rest is read and discarded, so the connection stays usable. A body
- * longer than {@link DRAIN_LIMIT_BYTES} (or of unknown length) gets `Connection: close` on the answer,
- * and once the limit has been read the connection is closed after the answer, as S3 does.
+ * declared longer than {@link DRAIN_LIMIT_BYTES} gets `Connection: close` on the answer, and once the
+ * limit has been read (whatever the body declared) the connection is closed after the answer, as S3 does.
  */
 export function drainRequest(req: IncomingMessage, res: ServerResponse): void {
   if (req.complete || req.destroyed) return;
   req.unpipe();
   const declared = Number(req.headers['content-length']);
-  if (!(declared <= DRAIN_LIMIT_BYTES) && !res.headersSent) res.setHeader('connection', 'close');
+  // Node ends a `Connection: close` exchange as soon as the answer is out, which a client still
+  // sending a short body of unknown length would see as a broken pipe; so only a long declared one gets it.
+  if (declared > DRAIN_LIMIT_BYTES && !res.headersSent) res.setHeader('connection', 'close');
   let discarded = 0;
   const count = (chunk: Buffer): void => {
     discarded += chunk.length;
