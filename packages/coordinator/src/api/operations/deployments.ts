@@ -22,6 +22,7 @@ import { noteRevisionUsed } from './revisions.js';
 import type { GitHubArchiveErrorCode } from '../../artifacts/github-archive.js';
 import { isGitHubArchiveError } from '../../artifacts/github-archive.js';
 import { createLambdaDeployment } from './lambda-deployments.js';
+import { createEcsDeployment } from './ecs-deployments.js';
 import { lambdaTarget, lambdaTargetId } from './lambda-targets.js';
 
 const FILE_EXISTS = ['DISALLOW', 'OVERWRITE', 'RETAIN'] as const;
@@ -42,7 +43,7 @@ export function requireDeployment(ctx: ApiContext, deploymentId: string): Deploy
 /** deploymentOverview counts a deployment's instances by status (a Lambda deployment's one function by the deployment's). */
 function deploymentOverview(d: DeploymentRecord, targets: readonly TargetRecord[]) {
   const o = { Pending: 0, InProgress: 0, Succeeded: 0, Failed: 0, Skipped: 0, Ready: 0 };
-  if (d.computePlatform === 'Lambda') {
+  if (d.computePlatform === 'Lambda' || d.computePlatform === 'ECS') {
     const one = d.status === 'Created' || d.status === 'Queued' ? 'Pending' : d.status === 'Stopped' ? 'Failed' : d.status === 'Succeeded' || d.status === 'Failed' ? d.status : 'InProgress';
     o[one]++;
     return o;
@@ -71,7 +72,7 @@ export function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
     creator: d.creator,
     ignoreApplicationStopFailures: d.ignoreApplicationStopFailures,
     updateOutdatedInstancesOnly: d.updateOutdatedInstancesOnly,
-    deploymentStyle: d.computePlatform === 'Lambda' ? { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' } : { deploymentType: 'IN_PLACE', deploymentOption: 'WITHOUT_TRAFFIC_CONTROL' },
+    deploymentStyle: d.computePlatform === 'Lambda' || d.computePlatform === 'ECS' ? { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' } : { deploymentType: 'IN_PLACE', deploymentOption: 'WITHOUT_TRAFFIC_CONTROL' },
     instanceTerminationWaitTimeStarted: false,
     fileExistsBehavior: d.fileExistsBehavior,
     autoRollbackConfiguration: d.autoRollbackConfiguration ?? ctx.store.getGroupById(d.deploymentGroupId)?.extra.autoRollbackConfiguration,
@@ -240,8 +241,10 @@ export const deploymentOperations = {
     const ignoreStop = optionalBoolean(input, 'ignoreApplicationStopFailures', 'InvalidIgnoreApplicationStopFailuresValueException') ?? false;
     const outdatedOnly = optionalBoolean(input, 'updateOutdatedInstancesOnly', 'InvalidUpdateOutdatedInstancesOnlyValueException') ?? false;
     const rollbackConfig = autoRollbackConfiguration(input);
-    if (ctx.store.getApplication(applicationName)?.computePlatform === 'Lambda') {
-      return createLambdaDeployment(input, ctx, { applicationName, groupName, ...(description !== undefined ? { description } : {}), ...(rollbackConfig !== undefined ? { autoRollbackConfiguration: rollbackConfig } : {}) });
+    const platform = ctx.store.getApplication(applicationName)?.computePlatform;
+    if (platform === 'Lambda' || platform === 'ECS') {
+      const req = { applicationName, groupName, ...(description !== undefined ? { description } : {}), ...(rollbackConfig !== undefined ? { autoRollbackConfiguration: rollbackConfig } : {}) };
+      return platform === 'Lambda' ? createLambdaDeployment(input, ctx, req) : createEcsDeployment(input, ctx, req);
     }
     if (optionalObject(input, 'targetInstances', 'InvalidTargetInstancesException') !== undefined) {
       throw new ApiError('InvalidTargetInstancesException', 'targetInstances is for blue/green deployments, which this coordinator does not run yet');
@@ -354,7 +357,7 @@ export const deploymentOperations = {
     const d = requireDeployment(ctx, deploymentId);
     if (isFinalStatus(d.status)) throw new ApiError('DeploymentAlreadyCompletedException', `Deployment ${deploymentId} has already completed (${d.status})`);
     const status = ctx.engine.stopRequested(deploymentId, autoRollback);
-    const stopping = d.computePlatform === 'Lambda' ? 'Stopping: the alias is being put back on its original version' : 'Stopping: no new lifecycle events start; the running ones are being cancelled';
+    const stopping = d.computePlatform === 'Lambda' ? 'Stopping: the alias is being put back on its original version' : d.computePlatform === 'ECS' ? 'Stopping: the listeners are being put back on the original task set' : 'Stopping: no new lifecycle events start; the running ones are being cancelled';
     return { status, statusMessage: status === 'Succeeded' ? 'Deployment stopped' : stopping };
   },
 
