@@ -5,7 +5,7 @@
  * Hook functions are played through the recording Lambda proxy. One CodeDeploy minute lasts 300 ms
  * here (test_only_minute_ms).
  */
-import { CreateApplicationCommand, CreateDeploymentGroupCommand, StopDeploymentCommand } from '@aws-sdk/client-codedeploy';
+import { CreateApplicationCommand, CreateDeploymentGroupCommand, GetDeploymentTargetCommand, ListDeploymentTargetsCommand, StopDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithTools } from '../harness/system-tools.js';
 import { eventually } from '../harness/eventually.js';
@@ -73,6 +73,16 @@ describeWithTools(['moto_server'], 'ECS deployments against moto (task sets, lis
     expect(d.deploymentStyle).toEqual({ deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' });
     expect((await world.taskSets(svc)).map((t) => [t.externalId, t.status])).toEqual([[id, 'PRIMARY']]);
     expect(pairs(seen)).toEqual([[100, 0], [0, 100]]);
+    // the deployment's one target is the service, with CodeDeploy's eight ECS lifecycle events
+    expect((await world.codedeploy.send(new ListDeploymentTargetsCommand({ deploymentId: id }))).targetIds).toEqual(['aao:aao']);
+    const target = (await world.codedeploy.send(new GetDeploymentTargetCommand({ deploymentId: id, targetId: 'aao:aao' }))).deploymentTarget;
+    expect(target?.deploymentTargetType).toBe('ECSTarget');
+    expect(target?.ecsTarget?.status).toBe('Succeeded');
+    expect(target?.ecsTarget?.targetArn).toMatch(/^arn:aws:ecs:.*:service\/aao\/aao$/);
+    expect(target?.ecsTarget?.lifecycleEvents?.map((e) => `${e.lifecycleEventName}:${e.status}`)).toEqual(
+      ['BeforeInstall', 'Install', 'AfterInstall', 'AllowTestTraffic', 'AfterAllowTestTraffic', 'BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic'].map((e) => `${e}:Succeeded`),
+    );
+    expect(target?.ecsTarget?.taskSetsInfo?.map((t) => [t.taskSetLabel, t.trafficWeight])).toEqual([['Blue', 0], ['Green', 100]]);
   }, 60_000);
 
   it('ECSCanary10Percent5Minutes: 10 % on green, then 5 minutes later all of it', async () => {
@@ -116,6 +126,12 @@ describeWithTools(['moto_server'], 'ECS deployments against moto (task sets, lis
     expect(d.errorInformation?.code).toBe('HOOK_EXECUTION_FAILURE');
     await expectOriginal(svc);
     expect(pairs(seen).every(([, green]) => green === 0)).toBe(true);
+    const target = (await world.codedeploy.send(new GetDeploymentTargetCommand({ deploymentId: id, targetId: 'hookfail:hookfail' }))).deploymentTarget?.ecsTarget;
+    expect(target?.status).toBe('Failed');
+    expect(target?.lifecycleEvents?.map((e) => `${e.lifecycleEventName}:${e.status}`)).toEqual([
+      'BeforeInstall:Succeeded', 'Install:Succeeded', 'AfterInstall:Succeeded', 'AllowTestTraffic:Succeeded', 'AfterAllowTestTraffic:Succeeded',
+      'BeforeAllowTraffic:Failed', 'AllowTraffic:Skipped', 'AfterAllowTraffic:Skipped',
+    ]);
   }, 60_000);
 
   it('StopDeployment in the middle of a linear shift: Stopped with MANUAL_STOP, 100 % blue, the replacement deleted', async () => {

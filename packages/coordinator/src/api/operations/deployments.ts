@@ -24,6 +24,7 @@ import { isGitHubArchiveError } from '../../artifacts/github-archive.js';
 import { createLambdaDeployment } from './lambda-deployments.js';
 import { createEcsDeployment } from './ecs-deployments.js';
 import { lambdaTarget, lambdaTargetId } from './lambda-targets.js';
+import { ecsTarget } from './ecs-targets.js';
 
 const FILE_EXISTS = ['DISALLOW', 'OVERWRITE', 'RETAIN'] as const;
 const MAX_TARGETS = 1000;
@@ -102,10 +103,21 @@ export function instanceTarget(ctx: ApiContext, t: TargetRecord) {
   };
 }
 
-/** lambdaDeploymentTarget is a Lambda deployment's DeploymentTarget, or DeploymentTargetDoesNotExistException for another id. */
+/** trafficTarget is the one target of a Lambda or ECS deployment, in its DeploymentTarget shape. */
+function trafficTarget(ctx: ApiContext, d: DeploymentRecord) {
+  const state = ctx.traffic?.get(d.deploymentId);
+  if (d.ecs !== undefined) {
+    const ecs = ecsTarget(d, state, ctx.arnPrefix);
+    return { status: ecs.status, target: { deploymentTargetType: 'ECSTarget', ecsTarget: ecs } };
+  }
+  const lambda = lambdaTarget(d, state, ctx.arnPrefix);
+  return { status: lambda.status, target: { deploymentTargetType: 'LambdaTarget', lambdaTarget: lambda } };
+}
+
+/** lambdaDeploymentTarget is a Lambda or ECS deployment's DeploymentTarget, or DeploymentTargetDoesNotExistException for another id. */
 function lambdaDeploymentTarget(ctx: ApiContext, d: DeploymentRecord, targetId: string) {
   if (targetId !== lambdaTargetId(d)) throw new ApiError('DeploymentTargetDoesNotExistException', `Deployment ${d.deploymentId} has no target ${targetId}; its target is ${lambdaTargetId(d)}`);
-  return { deploymentTargetType: 'LambdaTarget', lambdaTarget: lambdaTarget(d, ctx.traffic?.get(d.deploymentId), ctx.arnPrefix) };
+  return trafficTarget(ctx, d).target;
 }
 
 /** instanceSummary is the deprecated InstanceSummary that the instance operations return. */
@@ -368,9 +380,9 @@ export const deploymentOperations = {
     if (unknown !== undefined) throw new ApiError('InvalidTargetFilterNameException', `targetFilters.${unknown}: the filters are TargetStatus and ServerInstanceLabel`);
     const wanted = targetStatuses(filters, 'TargetStatus', 'targetFilters.TargetStatus');
     instanceLabels(filters, 'ServerInstanceLabel', 'targetFilters.ServerInstanceLabel');
-    if (d.computePlatform === 'Lambda') {
-      const t = lambdaTarget(d, ctx.traffic?.get(d.deploymentId), ctx.arnPrefix);
-      return { targetIds: wanted === undefined || wanted.length === 0 || wanted.includes(t.status) ? [t.targetId] : [] };
+    if (d.computePlatform === 'Lambda' || d.computePlatform === 'ECS') {
+      const { status } = trafficTarget(ctx, d);
+      return { targetIds: wanted === undefined || wanted.length === 0 || wanted.includes(status) ? [lambdaTargetId(d)] : [] };
     }
     const targets = ctx.store.listTargets(d.deploymentId).filter((t) => wanted === undefined || wanted.length === 0 || wanted.includes(t.status));
     const { items, nextToken } = page(targets.map((t) => t.targetId), pageStart(input), 100);
@@ -380,7 +392,7 @@ export const deploymentOperations = {
   GetDeploymentTarget(input: Input, ctx: ApiContext) {
     const d = requireDeployment(ctx, deploymentIdField(input));
     const targetId = requiredString(input, 'targetId', { required: 'DeploymentTargetIdRequiredException', invalid: 'InvalidDeploymentTargetIdException' });
-    if (d.computePlatform === 'Lambda') return { deploymentTarget: lambdaDeploymentTarget(ctx, d, targetId) };
+    if (d.computePlatform === 'Lambda' || d.computePlatform === 'ECS') return { deploymentTarget: lambdaDeploymentTarget(ctx, d, targetId) };
     const t = requireTarget(ctx, d.deploymentId, targetId, 'DeploymentTargetDoesNotExistException');
     return { deploymentTarget: { deploymentTargetType: 'InstanceTarget', instanceTarget: instanceTarget(ctx, t) } };
   },
@@ -390,7 +402,7 @@ export const deploymentOperations = {
     const ids = stringList(input, 'targetIds', 'InvalidDeploymentTargetIdException');
     if (ids === undefined || ids.length === 0) throw new ApiError('DeploymentTargetIdRequiredException', 'targetIds is required');
     if (ids.length > 25) throw new ApiError('DeploymentTargetListSizeExceededException', `at most 25 targetIds per call, got ${ids.length}`);
-    if (d.computePlatform === 'Lambda') return { deploymentTargets: ids.map((id) => lambdaDeploymentTarget(ctx, d, id)) };
+    if (d.computePlatform === 'Lambda' || d.computePlatform === 'ECS') return { deploymentTargets: ids.map((id) => lambdaDeploymentTarget(ctx, d, id)) };
     const targets = ids.map((id) => requireTarget(ctx, d.deploymentId, id, 'DeploymentTargetDoesNotExistException'));
     return { deploymentTargets: targets.map((t) => ({ deploymentTargetType: 'InstanceTarget', instanceTarget: instanceTarget(ctx, t) })) };
   },
