@@ -5,7 +5,9 @@
  * Hook functions are played through the recording Lambda proxy. One CodeDeploy minute lasts 300 ms
  * here (test_only_minute_ms).
  */
-import { CreateApplicationCommand, CreateDeploymentGroupCommand, GetDeploymentTargetCommand, ListDeploymentTargetsCommand, StopDeploymentCommand } from '@aws-sdk/client-codedeploy';
+import { CreateApplicationCommand, CreateDeploymentGroupCommand, GetDeploymentTargetCommand, ListDeploymentTargetsCommand, StopDeploymentCommand, UpdateDeploymentGroupCommand } from '@aws-sdk/client-codedeploy';
+import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { CreateServiceCommand } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithTools } from '../harness/system-tools.js';
 import { eventually } from '../harness/eventually.js';
@@ -150,13 +152,34 @@ describeWithTools(['moto_server'], 'ECS deployments against moto (task sets, lis
     expect(pairs(seen)).toEqual([[100, 0], [90, 10], [80, 20], [100, 0]]);
   }, 60_000);
 
-  it('a group naming a service that does not exist: Failed with INVALID_ECS_SERVICE, nothing created', async () => {
-    const svc = await world.service('notexternal');
-    await world.ecsApp(svc, 'CodeDeployDefault.ECSAllAtOnce', 0, { ecsServices: [{ serviceName: 'missing', clusterName: 'notexternal' }] });
-    const id = await world.deploy('notexternal', ecsAppSpec(svc.taskDefinitions[1]));
+  it('an alarm in ALARM mid-shift: Stopped with ALARM_ACTIVE, 100 % blue, the replacement deleted', async () => {
+    const cloudwatch = new CloudWatchClient({ endpoint: world.moto.url, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
+    await cloudwatch.send(new PutMetricAlarmCommand({ AlarmName: 'ecs-5xx', Namespace: 'fleetdeploy/test', MetricName: '5xx', Statistic: 'Sum', Period: 60, EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'GreaterThanThreshold' }));
+    await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: 'ecs-5xx', StateValue: 'OK', StateReason: 'test' }));
+    const svc = await world.service('alarmed');
+    await world.ecsApp(svc, 'CodeDeployDefault.ECSCanary10Percent15Minutes', 0, { alarmConfiguration: { enabled: true, alarms: [{ name: 'ecs-5xx' }] } });
+    const seen = world.watch(svc);
+    const id = await world.deploy('alarmed', ecsAppSpec(svc.taskDefinitions[1]));
+    await eventually(() => expect(seen.at(-1)?.green).toBe(10), 20_000, 25);
+    await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: 'ecs-5xx', StateValue: 'ALARM', StateReason: 'test' }));
     const d = await world.finished(id);
-    expect(d.status).toBe('Failed');
-    expect(d.errorInformation?.code).toBe('INVALID_ECS_SERVICE');
+    expect(d.status).toBe('Stopped');
+    expect(d.errorInformation?.code).toBe('ALARM_ACTIVE');
+    await expectOriginal(svc);
+  }, 60_000);
+
+  it('a service that does not exist, or is not on the EXTERNAL deployment controller: Failed with INVALID_ECS_SERVICE, nothing created', async () => {
+    const svc = await world.service('notexternal');
+    await world.ecs.send(new CreateServiceCommand({ cluster: 'notexternal', serviceName: 'rolling', desiredCount: 1, launchType: 'FARGATE' }));
+    await world.ecsApp(svc, 'CodeDeployDefault.ECSAllAtOnce', 0, { ecsServices: [{ serviceName: 'missing', clusterName: 'notexternal' }] });
+    for (const [service, words] of [['missing', 'does not exist'], ['rolling', 'needs EXTERNAL']]) {
+      await world.codedeploy.send(new UpdateDeploymentGroupCommand({ applicationName: 'notexternal', currentDeploymentGroupName: 'notexternal-group', ecsServices: [{ serviceName: service, clusterName: 'notexternal' }] }));
+      const id = await world.deploy('notexternal', ecsAppSpec(svc.taskDefinitions[1]));
+      const d = await world.finished(id);
+      expect(d.status).toBe('Failed');
+      expect(d.errorInformation?.code).toBe('INVALID_ECS_SERVICE');
+      expect(d.errorInformation?.message).toContain(words);
+    }
     expect((await world.taskSets(svc)).map((t) => t.externalId)).toEqual(['original']);
   }, 60_000);
 
@@ -189,4 +212,18 @@ describeWithTools(['moto_server'], 'ECS deployments against moto (task sets, lis
     ).toMatch(/^InvalidBlueGreenDeploymentConfigurationException: .*terminationWaitTimeInMinutes/);
     expect(await refused(group('g5', { ecsServices, loadBalancerInfo: { targetGroupPairInfoList: [pair] }, deploymentConfigName: 'CodeDeployDefault.LambdaAllAtOnce' }))).toMatch(/^InvalidDeploymentConfigNameException/);
   }, 60_000);
+
+  it('a coordinator SIGKILLed in the middle of a linear shift resumes from the recorded step: the weights never go back or skip', async () => {
+    const svc = await world.service('killed');
+    await world.ecsApp(svc, 'CodeDeployDefault.ECSLinear10PercentEvery3Minutes');
+    const seen = world.watch(svc);
+    const id = await world.deploy('killed', ecsAppSpec(svc.taskDefinitions[1]));
+    await eventually(() => expect(seen.at(-1)?.green).toBe(30), 30_000, 25);
+    await world.restartAfterKill();
+    const d = await world.finished(id, 60_000);
+    expect(d.status, JSON.stringify(d.errorInformation)).toBe('Succeeded');
+    // each change the watcher saw is the next step: never back, never skipped, one replacement task set
+    expect(pairs(seen)).toEqual([[100, 0], ...[10, 20, 30, 40, 50, 60, 70, 80, 90].map((g) => [100 - g, g]), [0, 100]]);
+    expect((await world.taskSets(svc)).map((t) => [t.externalId, t.status])).toEqual([[id, 'PRIMARY']]);
+  }, 120_000);
 });
