@@ -5,7 +5,7 @@
  * Hook functions are played through the recording Lambda proxy. One CodeDeploy minute lasts 300 ms
  * here (test_only_minute_ms).
  */
-import { CreateApplicationCommand, CreateDeploymentGroupCommand, GetDeploymentTargetCommand, ListDeploymentTargetsCommand, StopDeploymentCommand, UpdateDeploymentGroupCommand } from '@aws-sdk/client-codedeploy';
+import { ContinueDeploymentCommand, CreateApplicationCommand, CreateDeploymentGroupCommand, GetDeploymentTargetCommand, ListDeploymentTargetsCommand, StopDeploymentCommand, UpdateDeploymentGroupCommand } from '@aws-sdk/client-codedeploy';
 import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateServiceCommand } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -85,6 +85,24 @@ describeWithTools(['moto_server'], 'ECS deployments against moto (task sets, lis
       ['BeforeInstall', 'Install', 'AfterInstall', 'AllowTestTraffic', 'AfterAllowTestTraffic', 'BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic'].map((e) => `${e}:Succeeded`),
     );
     expect(target?.ecsTarget?.taskSetsInfo?.map((t) => [t.taskSetLabel, t.trafficWeight])).toEqual([['Blue', 0], ['Green', 100]]);
+  }, 60_000);
+
+  it('ContinueDeployment TERMINATION_WAIT ends the termination wait at once; before the wait it is refused', async () => {
+    // given a group that keeps the original for 1,000 minutes (300 s here)
+    const svc = await world.service('skipwait');
+    await world.ecsApp(svc, 'CodeDeployDefault.ECSAllAtOnce', 1000);
+    const id = await world.deploy('skipwait', ecsAppSpec(svc.taskDefinitions[1], { BeforeAllowTraffic: 'skipwait-check' }));
+    await world.invoked('skipwait-check', id);
+    const skip = () => world.codedeploy.send(new ContinueDeploymentCommand({ deploymentId: id, deploymentWaitType: 'TERMINATION_WAIT' }));
+    await expect(skip()).rejects.toThrow(expect.objectContaining({ name: 'DeploymentIsNotInReadyStateException' }));
+    await world.hook('skipwait-check', id, 'Succeeded');
+    await eventually(async () => expect((await world.taskSets(svc)).find((t) => t.externalId === id)?.status).toBe('PRIMARY'), 10_000, 25);
+    // when the wait is skipped, the original goes now and the deployment succeeds
+    await eventually(() => skip(), 5_000, 25);
+    const d = await world.finished(id, 10_000);
+    expect(d.status, JSON.stringify(d.errorInformation)).toBe('Succeeded');
+    expect((await world.taskSets(svc)).map((t) => t.externalId)).toEqual([id]);
+    await expect(skip()).rejects.toThrow(expect.objectContaining({ name: 'DeploymentAlreadyCompletedException' }));
   }, 60_000);
 
   it('ECSCanary10Percent5Minutes: 10 % on green, then 5 minutes later all of it', async () => {

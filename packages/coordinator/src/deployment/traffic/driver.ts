@@ -36,6 +36,8 @@ export interface TrafficDriver {
   deploymentCreated(deploymentId: string): void;
   stopRequested(deploymentId: string, autoRollbackEnabled: boolean): 'Pending' | 'Succeeded';
   hookReported(deploymentId: string, executionId: string, status: 'Succeeded' | 'Failed'): HookReport;
+  /** skipTerminationWait makes a replacement's pending cleanup due now. */
+  skipTerminationWait(deploymentId: string): 'skipped' | 'notWaiting';
   subscribe(listener: DeploymentEventListener): () => void;
 }
 
@@ -356,6 +358,20 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
         kick(id);
       }
       return report;
+    },
+
+    skipTerminationWait(id) {
+      const skipped = store.transaction(() => {
+        const d = store.getDeployment(id);
+        const s = traffic.get(id);
+        const cleanup = s?.replacement?.cleanup;
+        if (d === undefined || isFinalStatus(d.status) || s === undefined || s.ending !== undefined || cleanup === undefined || cleanup.done === true) return false;
+        traffic.put({ ...s, replacement: { ...s.replacement!, cleanup: { dueAt: Math.min(cleanup.dueAt, clock.now()) } } });
+        return true;
+      });
+      if (!skipped) return 'notWaiting';
+      kick(id);
+      return 'skipped';
     },
 
     subscribe(listener) {
