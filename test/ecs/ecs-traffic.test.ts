@@ -201,6 +201,20 @@ describeWithTools(['moto_server'], 'ECS deployments against moto (task sets, lis
     expect((await world.taskSets(svc)).map((t) => t.externalId)).toEqual(['original']);
   }, 60_000);
 
+  it("an original task set serving neither of the group's target groups: Failed with ELASTIC_LOAD_BALANCING_INVALID, nothing created", async () => {
+    const svc = await world.service('tgs');
+    const other = await world.service('tgs-other');
+    await world.ecsApp(svc, 'CodeDeployDefault.ECSAllAtOnce', 0, {
+      loadBalancerInfo: { targetGroupPairInfoList: [{ targetGroups: [{ name: 'tgs-other-blue' }, { name: 'tgs-other-green' }], prodTrafficRoute: { listenerArns: [other.prodListenerArn] } }] },
+    });
+    const id = await world.deploy('tgs', ecsAppSpec(svc.taskDefinitions[1]));
+    const d = await world.finished(id);
+    expect(d.status).toBe('Failed');
+    expect(d.errorInformation?.code).toBe('ELASTIC_LOAD_BALANCING_INVALID');
+    expect(d.errorInformation?.message).toContain('neither of the group');
+    expect((await world.taskSets(svc)).map((t) => t.externalId)).toEqual(['original']);
+  }, 60_000);
+
   it("bad input gets CodeDeploy's exceptions", async () => {
     const svc = await world.service('bad');
     await world.ecsApp(svc, 'CodeDeployDefault.ECSAllAtOnce');

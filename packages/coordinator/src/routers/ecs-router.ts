@@ -114,7 +114,11 @@ export function createEcsRouter(clients: EcsClients, deploymentId: string, spec:
       if (sets.others.length !== 1) {
         throw new RouterError('INVALID_ECS_SERVICE', `The ${where} has ${sets.others.length} task sets besides this deployment's; it needs exactly one (the original) — another deployment may be under way`);
       }
-      await targetGroups(sets.others[0]);
+      const { blue } = await targetGroups(sets.others[0]);
+      const served = sets.others[0]!.loadBalancers?.[0]?.targetGroupArn;
+      if (served !== undefined && served !== blue) {
+        throw new RouterError('ELASTIC_LOAD_BALANCING_INVALID', `The original task set of the ${where} serves target group ${served}, which is neither of the group's pair ${spec.targetGroupNames.join(' and ')}`);
+      }
       const listeners = [...spec.prodListenerArns, ...spec.testListenerArns];
       await call('ELASTIC_LOAD_BALANCING_INVALID', `find listeners ${listeners.join(', ')}`, () => elb.send(new DescribeListenersCommand({ ListenerArns: listeners })));
     },
