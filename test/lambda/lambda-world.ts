@@ -66,6 +66,8 @@ export class LambdaWorld {
     this.env = {
       AWS_ENDPOINT_URL_LAMBDA: this.proxy.url,
       AWS_ENDPOINT_URL_CLOUDWATCH: this.moto.url,
+      AWS_ENDPOINT_URL_ECS: this.moto.url,
+      AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: this.moto.url,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'testing',
       AWS_SECRET_ACCESS_KEY: 'testing',

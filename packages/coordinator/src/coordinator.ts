@@ -34,6 +34,7 @@ import { createTrafficDriver } from './deployment/traffic/driver.js';
 import { routeByPlatform } from './deployment/platforms.js';
 import { createTrafficStore } from './store/traffic-store.js';
 import { lazyLambdaClient, createLambdaRouter } from './routers/lambda-router.js';
+import { createEcsRouter, lazyEcsClients } from './routers/ecs-router.js';
 import { createCloudWatchSource } from './alarms/cloudwatch-source.js';
 import { createAgentServer } from './rpc/agent-server.js';
 import { createEnrolServer } from './rpc/enrol-server.js';
@@ -118,12 +119,13 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const engine = createEngine({ store, blobs, clock, config, agents, alarms, log: log.child({ part: 'engine' }) });
   agents.attach(engine);
   const lambda = lazyLambdaClient();
+  const ecsClients = lazyEcsClients(lambda);
   const trafficStore = createTrafficStore(store.db);
   const traffic = createTrafficDriver({
     store,
     traffic: trafficStore,
     clock,
-    routerFor: (d) => createLambdaRouter(lambda(), d.lambda!),
+    routerFor: (d) => (d.ecs !== undefined ? createEcsRouter(ecsClients(), d.deploymentId, d.ecs) : createLambdaRouter(lambda(), d.lambda!)),
     minuteMs: config.testOnlyMinuteMs,
     hookTimeoutSeconds: config.hookTimeoutSeconds,
     alarms,

@@ -21,6 +21,12 @@ export interface DeploymentEngine {
    * deployment: `recorded`, or why not.
    */
   hookReported(deploymentId: string, executionId: string, status: 'Succeeded' | 'Failed'): 'recorded' | 'unknownExecution' | 'alreadyReported' | 'deploymentCompleted';
+  /**
+   * skipTerminationWait ends an ECS deployment's wait before the original task set is deleted
+   * (ContinueDeployment TERMINATION_WAIT, SkipWaitTimeForInstanceTermination): `skipped`, or
+   * `notWaiting` when the deployment is not in that wait. Absent: no deployment ever waits so.
+   */
+  skipTerminationWait?(deploymentId: string): 'skipped' | 'notWaiting';
   /** fleetChanged tells the engine that instances, their tags or a group's targeting changed (instances may have joined a group). */
   fleetChanged(): void;
 }

@@ -52,7 +52,7 @@ export interface AgentResult {
 }
 
 /** Engine is the deployment engine: the API's {@link DeploymentEngine} plus the agent server's inputs. */
-export interface Engine extends Omit<DeploymentEngine, 'hookReported'> {
+export interface Engine extends Omit<DeploymentEngine, 'hookReported' | 'skipTerminationWait'> {
   start(): void;
   stop(): void;
   agentConnected(instanceName: string, inFlight: readonly string[]): void;

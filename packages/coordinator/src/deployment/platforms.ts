@@ -19,5 +19,6 @@ export function routeByPlatform(store: Pick<Store, 'getDeployment'>, engine: Eng
     stopRequested: (id, autoRollbackEnabled) => (isTraffic(id) ? traffic.stopRequested(id, autoRollbackEnabled) : engine.stopRequested(id, autoRollbackEnabled)),
     fleetChanged: () => engine.fleetChanged(),
     hookReported: (id, executionId, status) => traffic.hookReported(id, executionId, status),
+    skipTerminationWait: (id) => (isTraffic(id) ? traffic.skipTerminationWait(id) : 'notWaiting'),
   };
 }

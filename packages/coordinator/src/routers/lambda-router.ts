@@ -61,14 +61,17 @@ export function createLambdaRouter(client: LambdaClient, spec: LambdaDeploymentS
     rollback() {
       return update(currentVersion, {});
     },
-    async invokeHook(hookFunction, payload) {
-      try {
-        await client.send(new InvokeCommand({ FunctionName: hookFunction, InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(payload)) }));
-      } catch (err) {
-        throw new RouterError('HOOK_EXECUTION_FAILURE', `Could not invoke the hook function ${hookFunction}: ${describeAwsError(err)}`);
-      }
-    },
+    invokeHook: (hookFunction, payload) => invokeHookFunction(client, hookFunction, payload),
   };
+}
+
+/** invokeHookFunction starts a validation function asynchronously (InvocationType Event), as CodeDeploy does for Lambda and ECS hooks. */
+export async function invokeHookFunction(client: LambdaClient, hookFunction: string, payload: { DeploymentId: string; LifecycleEventHookExecutionId: string }): Promise<void> {
+  try {
+    await client.send(new InvokeCommand({ FunctionName: hookFunction, InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(payload)) }));
+  } catch (err) {
+    throw new RouterError('HOOK_EXECUTION_FAILURE', `Could not invoke the hook function ${hookFunction}: ${describeAwsError(err)}`);
+  }
 }
 
 function notFound(err: unknown): boolean {

@@ -138,6 +138,27 @@ export interface DeploymentRecord {
   computePlatform?: ComputePlatform;
   /** A Lambda deployment's function, alias, versions, hooks and routing, from its AppSpec and configuration. */
   lambda?: LambdaDeploymentSpec;
+  /** An ECS deployment's service, task set, listeners, hooks and routing, from its AppSpec, group and configuration. */
+  ecs?: EcsDeploymentSpec;
+}
+
+/** EcsDeploymentSpec is what an ECS deployment replaces and shifts, and how. */
+export interface EcsDeploymentSpec {
+  clusterName: string;
+  serviceName: string;
+  taskDefinition: string;
+  containerName: string;
+  containerPort: number;
+  platformVersion?: string;
+  networkConfiguration?: { subnets: string[]; securityGroups: string[]; assignPublicIp: 'ENABLED' | 'DISABLED' };
+  capacityProviderStrategy?: Array<{ capacityProvider: string; base?: number; weight?: number }>;
+  /** The group's two target group names; which one is the original is read from the service at check time. */
+  targetGroupNames: [string, string];
+  prodListenerArns: string[];
+  testListenerArns: string[];
+  terminationWaitMinutes: number;
+  hooks: Partial<Record<'BeforeInstall' | 'AfterInstall' | 'AfterAllowTestTraffic' | 'BeforeAllowTraffic' | 'AfterAllowTraffic', string>>;
+  trafficRoutingConfig: TrafficRoutingConfig;
 }
 
 /** LambdaDeploymentSpec is what a Lambda deployment shifts, and how. */

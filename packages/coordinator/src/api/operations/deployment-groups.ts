@@ -16,6 +16,7 @@ import { checkSelector } from '../../fleet/tag-match.js';
 import { newUuid } from '../../ids.js';
 import { applicationNameField, requireApplication } from './applications.js';
 import { resolveDeploymentConfig } from './deployment-configs.js';
+import { ecsGroupSetup } from './ecs-groups.js';
 import { parseResourceTags, parseTagFilters } from './tag-input.js';
 
 /** MAX_GROUPS_PER_APPLICATION is CodeDeploy's quota of deployment groups per application. */
@@ -246,6 +247,7 @@ function checkGroup(ctx: ApiContext, group: DeploymentGroupRecord, platform: Com
   if (config.computePlatform !== platform) {
     throw new ApiError('InvalidDeploymentConfigNameException', `${group.deploymentConfigName} is a ${config.computePlatform} configuration; application ${group.applicationName} deploys to ${platform}`);
   }
+  if (platform === 'ECS') ecsGroupSetup(group.extra);
 }
 
 function defaultConfig(platform: ComputePlatform): string {

@@ -22,7 +22,9 @@ import { noteRevisionUsed } from './revisions.js';
 import type { GitHubArchiveErrorCode } from '../../artifacts/github-archive.js';
 import { isGitHubArchiveError } from '../../artifacts/github-archive.js';
 import { createLambdaDeployment } from './lambda-deployments.js';
+import { createEcsDeployment } from './ecs-deployments.js';
 import { lambdaTarget, lambdaTargetId } from './lambda-targets.js';
+import { ecsTarget } from './ecs-targets.js';
 
 const FILE_EXISTS = ['DISALLOW', 'OVERWRITE', 'RETAIN'] as const;
 const MAX_TARGETS = 1000;
@@ -42,7 +44,7 @@ export function requireDeployment(ctx: ApiContext, deploymentId: string): Deploy
 /** deploymentOverview counts a deployment's instances by status (a Lambda deployment's one function by the deployment's). */
 function deploymentOverview(d: DeploymentRecord, targets: readonly TargetRecord[]) {
   const o = { Pending: 0, InProgress: 0, Succeeded: 0, Failed: 0, Skipped: 0, Ready: 0 };
-  if (d.computePlatform === 'Lambda') {
+  if (d.computePlatform === 'Lambda' || d.computePlatform === 'ECS') {
     const one = d.status === 'Created' || d.status === 'Queued' ? 'Pending' : d.status === 'Stopped' ? 'Failed' : d.status === 'Succeeded' || d.status === 'Failed' ? d.status : 'InProgress';
     o[one]++;
     return o;
@@ -71,7 +73,7 @@ export function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
     creator: d.creator,
     ignoreApplicationStopFailures: d.ignoreApplicationStopFailures,
     updateOutdatedInstancesOnly: d.updateOutdatedInstancesOnly,
-    deploymentStyle: d.computePlatform === 'Lambda' ? { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' } : { deploymentType: 'IN_PLACE', deploymentOption: 'WITHOUT_TRAFFIC_CONTROL' },
+    deploymentStyle: d.computePlatform === 'Lambda' || d.computePlatform === 'ECS' ? { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' } : { deploymentType: 'IN_PLACE', deploymentOption: 'WITHOUT_TRAFFIC_CONTROL' },
     instanceTerminationWaitTimeStarted: false,
     fileExistsBehavior: d.fileExistsBehavior,
     autoRollbackConfiguration: d.autoRollbackConfiguration ?? ctx.store.getGroupById(d.deploymentGroupId)?.extra.autoRollbackConfiguration,
@@ -101,10 +103,21 @@ export function instanceTarget(ctx: ApiContext, t: TargetRecord) {
   };
 }
 
-/** lambdaDeploymentTarget is a Lambda deployment's DeploymentTarget, or DeploymentTargetDoesNotExistException for another id. */
+/** trafficTarget is the one target of a Lambda or ECS deployment, in its DeploymentTarget shape. */
+function trafficTarget(ctx: ApiContext, d: DeploymentRecord) {
+  const state = ctx.traffic?.get(d.deploymentId);
+  if (d.ecs !== undefined) {
+    const ecs = ecsTarget(d, state, ctx.arnPrefix);
+    return { status: ecs.status, target: { deploymentTargetType: 'ECSTarget', ecsTarget: ecs } };
+  }
+  const lambda = lambdaTarget(d, state, ctx.arnPrefix);
+  return { status: lambda.status, target: { deploymentTargetType: 'LambdaTarget', lambdaTarget: lambda } };
+}
+
+/** lambdaDeploymentTarget is a Lambda or ECS deployment's DeploymentTarget, or DeploymentTargetDoesNotExistException for another id. */
 function lambdaDeploymentTarget(ctx: ApiContext, d: DeploymentRecord, targetId: string) {
   if (targetId !== lambdaTargetId(d)) throw new ApiError('DeploymentTargetDoesNotExistException', `Deployment ${d.deploymentId} has no target ${targetId}; its target is ${lambdaTargetId(d)}`);
-  return { deploymentTargetType: 'LambdaTarget', lambdaTarget: lambdaTarget(d, ctx.traffic?.get(d.deploymentId), ctx.arnPrefix) };
+  return trafficTarget(ctx, d).target;
 }
 
 /** instanceSummary is the deprecated InstanceSummary that the instance operations return. */
@@ -240,8 +253,10 @@ export const deploymentOperations = {
     const ignoreStop = optionalBoolean(input, 'ignoreApplicationStopFailures', 'InvalidIgnoreApplicationStopFailuresValueException') ?? false;
     const outdatedOnly = optionalBoolean(input, 'updateOutdatedInstancesOnly', 'InvalidUpdateOutdatedInstancesOnlyValueException') ?? false;
     const rollbackConfig = autoRollbackConfiguration(input);
-    if (ctx.store.getApplication(applicationName)?.computePlatform === 'Lambda') {
-      return createLambdaDeployment(input, ctx, { applicationName, groupName, ...(description !== undefined ? { description } : {}), ...(rollbackConfig !== undefined ? { autoRollbackConfiguration: rollbackConfig } : {}) });
+    const platform = ctx.store.getApplication(applicationName)?.computePlatform;
+    if (platform === 'Lambda' || platform === 'ECS') {
+      const req = { applicationName, groupName, ...(description !== undefined ? { description } : {}), ...(rollbackConfig !== undefined ? { autoRollbackConfiguration: rollbackConfig } : {}) };
+      return platform === 'Lambda' ? createLambdaDeployment(input, ctx, req) : createEcsDeployment(input, ctx, req);
     }
     if (optionalObject(input, 'targetInstances', 'InvalidTargetInstancesException') !== undefined) {
       throw new ApiError('InvalidTargetInstancesException', 'targetInstances is for blue/green deployments, which this coordinator does not run yet');
@@ -354,7 +369,7 @@ export const deploymentOperations = {
     const d = requireDeployment(ctx, deploymentId);
     if (isFinalStatus(d.status)) throw new ApiError('DeploymentAlreadyCompletedException', `Deployment ${deploymentId} has already completed (${d.status})`);
     const status = ctx.engine.stopRequested(deploymentId, autoRollback);
-    const stopping = d.computePlatform === 'Lambda' ? 'Stopping: the alias is being put back on its original version' : 'Stopping: no new lifecycle events start; the running ones are being cancelled';
+    const stopping = d.computePlatform === 'Lambda' ? 'Stopping: the alias is being put back on its original version' : d.computePlatform === 'ECS' ? 'Stopping: the listeners are being put back on the original task set' : 'Stopping: no new lifecycle events start; the running ones are being cancelled';
     return { status, statusMessage: status === 'Succeeded' ? 'Deployment stopped' : stopping };
   },
 
@@ -365,9 +380,9 @@ export const deploymentOperations = {
     if (unknown !== undefined) throw new ApiError('InvalidTargetFilterNameException', `targetFilters.${unknown}: the filters are TargetStatus and ServerInstanceLabel`);
     const wanted = targetStatuses(filters, 'TargetStatus', 'targetFilters.TargetStatus');
     instanceLabels(filters, 'ServerInstanceLabel', 'targetFilters.ServerInstanceLabel');
-    if (d.computePlatform === 'Lambda') {
-      const t = lambdaTarget(d, ctx.traffic?.get(d.deploymentId), ctx.arnPrefix);
-      return { targetIds: wanted === undefined || wanted.length === 0 || wanted.includes(t.status) ? [t.targetId] : [] };
+    if (d.computePlatform === 'Lambda' || d.computePlatform === 'ECS') {
+      const { status } = trafficTarget(ctx, d);
+      return { targetIds: wanted === undefined || wanted.length === 0 || wanted.includes(status) ? [lambdaTargetId(d)] : [] };
     }
     const targets = ctx.store.listTargets(d.deploymentId).filter((t) => wanted === undefined || wanted.length === 0 || wanted.includes(t.status));
     const { items, nextToken } = page(targets.map((t) => t.targetId), pageStart(input), 100);
@@ -377,7 +392,7 @@ export const deploymentOperations = {
   GetDeploymentTarget(input: Input, ctx: ApiContext) {
     const d = requireDeployment(ctx, deploymentIdField(input));
     const targetId = requiredString(input, 'targetId', { required: 'DeploymentTargetIdRequiredException', invalid: 'InvalidDeploymentTargetIdException' });
-    if (d.computePlatform === 'Lambda') return { deploymentTarget: lambdaDeploymentTarget(ctx, d, targetId) };
+    if (d.computePlatform === 'Lambda' || d.computePlatform === 'ECS') return { deploymentTarget: lambdaDeploymentTarget(ctx, d, targetId) };
     const t = requireTarget(ctx, d.deploymentId, targetId, 'DeploymentTargetDoesNotExistException');
     return { deploymentTarget: { deploymentTargetType: 'InstanceTarget', instanceTarget: instanceTarget(ctx, t) } };
   },
@@ -387,7 +402,7 @@ export const deploymentOperations = {
     const ids = stringList(input, 'targetIds', 'InvalidDeploymentTargetIdException');
     if (ids === undefined || ids.length === 0) throw new ApiError('DeploymentTargetIdRequiredException', 'targetIds is required');
     if (ids.length > 25) throw new ApiError('DeploymentTargetListSizeExceededException', `at most 25 targetIds per call, got ${ids.length}`);
-    if (d.computePlatform === 'Lambda') return { deploymentTargets: ids.map((id) => lambdaDeploymentTarget(ctx, d, id)) };
+    if (d.computePlatform === 'Lambda' || d.computePlatform === 'ECS') return { deploymentTargets: ids.map((id) => lambdaDeploymentTarget(ctx, d, id)) };
     const targets = ids.map((id) => requireTarget(ctx, d.deploymentId, id, 'DeploymentTargetDoesNotExistException'));
     return { deploymentTargets: targets.map((t) => ({ deploymentTargetType: 'InstanceTarget', instanceTarget: instanceTarget(ctx, t) })) };
   },

@@ -7,12 +7,12 @@
  */
 import fs from 'node:fs';
 import { parseAppSpec } from '@fleetdeploy/shared';
-import type { LambdaAppSpec } from '@fleetdeploy/shared';
+import type { LambdaAppSpec, TrafficRoutingConfig } from '@fleetdeploy/shared';
 import { ApiError } from '../api-error.js';
 import type { ApiContext } from '../context.js';
 import type { Input } from '../input.js';
 import { optionalString } from '../input.js';
-import type { DeploymentRecord, LambdaDeploymentSpec, RevisionLocation } from '../../store/records.js';
+import type { DeploymentGroupRecord, DeploymentRecord, LambdaDeploymentSpec, RevisionLocation } from '../../store/records.js';
 import { newDeploymentId } from '../../ids.js';
 import { requireApplication } from './applications.js';
 import { requireGroup } from './deployment-groups.js';
@@ -28,8 +28,8 @@ export interface LambdaDeploymentRequest {
   autoRollbackConfiguration?: DeploymentRecord['autoRollbackConfiguration'];
 }
 
-/** appSpecText is the AppSpec a Lambda revision carries. */
-function appSpecText(ctx: ApiContext, revision: RevisionLocation): string {
+/** appSpecText is the AppSpec a Lambda or ECS revision carries. */
+function appSpecText(ctx: ApiContext, revision: RevisionLocation, platform: 'Lambda' | 'ECS'): string {
   switch (revision.revisionType) {
     case 'String':
       return revision.string!.content;
@@ -38,14 +38,14 @@ function appSpecText(ctx: ApiContext, revision: RevisionLocation): string {
     case 'S3': {
       const s3 = revision.s3Location!;
       if (s3.bundleType !== 'YAML' && s3.bundleType !== 'JSON') {
-        throw new ApiError('InvalidRevisionException', `revision.s3Location.bundleType must be YAML or JSON for a Lambda deployment (an AppSpec file), got ${s3.bundleType}`);
+        throw new ApiError('InvalidRevisionException', `revision.s3Location.bundleType must be YAML or JSON for a ${platform} deployment (an AppSpec file), got ${s3.bundleType}`);
       }
       const object = ctx.buckets.getBucket(s3.bucket) === undefined ? undefined : ctx.buckets.getObject(s3.bucket, s3.key);
       if (object === undefined) throw new ApiError('RevisionDoesNotExistException', `s3://${s3.bucket}/${s3.key} is not in the coordinator's revision bucket; upload the AppSpec file first`);
       return fs.readFileSync(ctx.blobs.path(object.sha256), 'utf8');
     }
     case 'GitHub':
-      throw new ApiError('InvalidRevisionException', 'revision.revisionType GitHub is for EC2/on-premises deployments; a Lambda deployment takes an AppSpec as String, AppSpecContent or an S3 YAML/JSON file');
+      throw new ApiError('InvalidRevisionException', `revision.revisionType GitHub is for EC2/on-premises deployments; a ${platform} deployment takes an AppSpec as String, AppSpecContent or an S3 YAML/JSON file`);
   }
 }
 
@@ -63,8 +63,22 @@ function lambdaSpec(text: string): LambdaAppSpec {
   return spec;
 }
 
+/** TrafficPlatformSpec is the platform half of a traffic deployment record, built from its AppSpec and group. */
+export type TrafficPlatformSpec = (appSpec: string, group: DeploymentGroupRecord, routing: TrafficRoutingConfig) => Pick<DeploymentRecord, 'lambda' | 'ecs'>;
+
 /** createLambdaDeployment stores a Lambda deployment and hands it to the engine. */
 export function createLambdaDeployment(input: Input, ctx: ApiContext, req: LambdaDeploymentRequest): { deploymentId: string } {
+  return createTrafficDeployment(input, ctx, req, 'Lambda', (text, _group, routing) => {
+    const spec = lambdaSpec(text);
+    const r = spec.resources[0]!;
+    const hooks: LambdaDeploymentSpec['hooks'] = {};
+    for (const h of spec.hooks) if (h.event === 'BeforeAllowTraffic' || h.event === 'AfterAllowTraffic') hooks[h.event] = h.functionName;
+    return { lambda: { functionName: r.name, alias: r.alias, currentVersion: r.currentVersion, targetVersion: r.targetVersion, hooks, trafficRoutingConfig: routing } };
+  });
+}
+
+/** createTrafficDeployment stores a Lambda or ECS deployment (its spec from `platformSpec`) and hands it to the engine. */
+export function createTrafficDeployment(input: Input, ctx: ApiContext, req: LambdaDeploymentRequest, platform: 'Lambda' | 'ECS', platformSpec: TrafficPlatformSpec): { deploymentId: string } {
   const deploymentId = newDeploymentId();
   ctx.store.transaction(() => {
     requireApplication(ctx, req.applicationName);
@@ -72,17 +86,14 @@ export function createLambdaDeployment(input: Input, ctx: ApiContext, req: Lambd
     const revision = input.revision === undefined && group.targetRevision !== undefined ? group.targetRevision : parseRevisionLocation(input.revision);
     const configName = optionalString(input, 'deploymentConfigName', { invalid: 'InvalidDeploymentConfigNameException', max: 100 }) ?? group.deploymentConfigName;
     const config = resolveDeploymentConfig(ctx, configName);
-    if (config.computePlatform !== 'Lambda') {
-      throw new ApiError('InvalidDeploymentConfigNameException', `${configName} is a ${config.computePlatform} configuration; application ${req.applicationName} deploys to Lambda`);
+    if (config.computePlatform !== platform) {
+      throw new ApiError('InvalidDeploymentConfigNameException', `${configName} is a ${config.computePlatform} configuration; application ${req.applicationName} deploys to ${platform}`);
     }
-    const spec = lambdaSpec(appSpecText(ctx, revision));
+    const spec = platformSpec(appSpecText(ctx, revision, platform), group, config.trafficRoutingConfig ?? { type: 'AllAtOnce' });
     const active = ctx.store.activeDeployments().find((d) => d.deploymentGroupId === group.deploymentGroupId);
     if (active !== undefined) {
       throw new ApiError('DeploymentLimitExceededException', `The deployment group ${req.groupName} already has an active deployment ${active.deploymentId}; wait for it to finish or stop it`);
     }
-    const r = spec.resources[0]!;
-    const hooks: LambdaDeploymentSpec['hooks'] = {};
-    for (const h of spec.hooks) if (h.event === 'BeforeAllowTraffic' || h.event === 'AfterAllowTraffic') hooks[h.event] = h.functionName;
     const deployment: DeploymentRecord = {
       deploymentId,
       applicationName: req.applicationName,
@@ -102,15 +113,8 @@ export function createLambdaDeployment(input: Input, ctx: ApiContext, req: Lambd
       fileExistsBehavior: 'DISALLOW',
       eventTimeouts: {},
       deploymentStatusMessages: [],
-      computePlatform: 'Lambda',
-      lambda: {
-        functionName: r.name,
-        alias: r.alias,
-        currentVersion: r.currentVersion,
-        targetVersion: r.targetVersion,
-        hooks,
-        trafficRoutingConfig: config.trafficRoutingConfig ?? { type: 'AllAtOnce' },
-      },
+      computePlatform: platform,
+      ...spec,
     };
     ctx.store.putDeployment(deployment);
     noteRevisionUsed(ctx, req.applicationName, revision, req.groupName);

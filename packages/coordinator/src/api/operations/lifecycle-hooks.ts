@@ -24,7 +24,7 @@ export const lifecycleHookOperations = {
       throw new ApiError('InvalidLifecycleEventHookExecutionStatusException', `status must be Succeeded or Failed, got ${JSON.stringify(status ?? null)}`);
     }
     const deployment = requireDeployment(ctx, deploymentId);
-    if (deployment.computePlatform === 'Lambda') {
+    if (deployment.computePlatform === 'Lambda' || deployment.computePlatform === 'ECS') {
       const report = ctx.engine.hookReported(deploymentId, executionId, status as 'Succeeded' | 'Failed');
       switch (report) {
         case 'recorded':

@@ -36,6 +36,8 @@ export interface TrafficDriver {
   deploymentCreated(deploymentId: string): void;
   stopRequested(deploymentId: string, autoRollbackEnabled: boolean): 'Pending' | 'Succeeded';
   hookReported(deploymentId: string, executionId: string, status: 'Succeeded' | 'Failed'): HookReport;
+  /** skipTerminationWait makes a replacement's pending cleanup due now. */
+  skipTerminationWait(deploymentId: string): 'skipped' | 'notWaiting';
   subscribe(listener: DeploymentEventListener): () => void;
 }
 
@@ -59,7 +61,21 @@ const RETRY_MS = 5_000;
 
 /** isTrafficDeployment tells the deployments this driver runs. */
 export function isTrafficDeployment(d: Pick<DeploymentRecord, 'computePlatform'>): boolean {
-  return d.computePlatform === 'Lambda';
+  return d.computePlatform === 'Lambda' || d.computePlatform === 'ECS';
+}
+
+/** requireStep returns a router's optional step, or throws: a plan asked for a step the router does not take. */
+function requireStep<T>(step: T | undefined, name: string): T {
+  if (step === undefined) throw new Error(`the router has no ${name} step`);
+  return step;
+}
+
+/** newStateOf is the traffic state a deployment starts with, from its Lambda or ECS spec. */
+function newStateOf(d: DeploymentRecord, minuteMs: number): TrafficState | undefined {
+  const spec = d.lambda ?? d.ecs;
+  if (spec === undefined) return undefined;
+  const wait = d.ecs === undefined ? undefined : d.ecs.terminationWaitMinutes * minuteMs;
+  return newTrafficState(d.deploymentId, trafficPlan(spec.trafficRoutingConfig, minuteMs), spec.hooks, wait);
 }
 
 /** createTrafficDriver builds the driver; call start() once the API can be served. */
@@ -185,6 +201,31 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
           update(id, (s) => (s.step?.index === action.index ? { ...s, step: { index: action.index, appliedAt: clock.now() } } : s));
           dlog.info({ weight: action.weight, step: action.index }, 'traffic shifted');
           break;
+        case 'prepare':
+          try {
+            await requireStep(router.prepare, 'prepare').call(router, action.stage);
+          } catch (err) {
+            endWith(id, endingOf(err));
+            break;
+          }
+          update(id, (s) => (s.replacement === undefined ? s : { ...s, replacement: { ...s.replacement, prepared: [...s.replacement.prepared, action.stage] } }));
+          dlog.info({ stage: action.stage }, 'replacement prepared');
+          break;
+        case 'scheduleCleanup':
+          update(id, (s) => (s.replacement === undefined ? s : { ...s, replacement: { ...s.replacement, cleanup: { dueAt: action.dueAt } } }));
+          break;
+        case 'cleanup':
+          try {
+            await requireStep(router.cleanup, 'cleanup').call(router);
+          } catch (err) {
+            // Traffic is all on the replacement already: a failed cleanup fails the deployment but is not rolled back.
+            const ending = endingOf(err);
+            finish(id, ending);
+            return;
+          }
+          update(id, (s) => (s.replacement?.cleanup === undefined ? s : { ...s, replacement: { ...s.replacement, cleanup: { ...s.replacement.cleanup, done: true } } }));
+          dlog.info('original removed after the termination wait');
+          break;
         case 'wait':
         case 'waitHook':
           wakeAt(id, action.until);
@@ -235,9 +276,10 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
     const go = (stop: AlarmStop | undefined): void => {
       const started = store.transaction(() => {
         const d = store.getDeployment(id);
-        if (d?.status !== 'Created' || d.lambda === undefined) return false;
+        const fresh = d === undefined ? undefined : newStateOf(d, deps.minuteMs);
+        if (d?.status !== 'Created' || fresh === undefined) return false;
         const now = clock.now();
-        const state = traffic.get(id) ?? newTrafficState(id, trafficPlan(d.lambda.trafficRoutingConfig, deps.minuteMs), d.lambda.hooks);
+        const state = traffic.get(id) ?? fresh;
         const ending: TrafficEnding | undefined = d.stopRequested !== undefined
           ? { status: 'Stopped', code: 'MANUAL_STOP', message: 'The deployment was stopped with StopDeployment before it started' }
           : stop === undefined ? undefined : { status: 'Stopped', code: stop.code, message: stop.message };
@@ -318,6 +360,20 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
       return report;
     },
 
+    skipTerminationWait(id) {
+      const skipped = store.transaction(() => {
+        const d = store.getDeployment(id);
+        const s = traffic.get(id);
+        const cleanup = s?.replacement?.cleanup;
+        if (d === undefined || isFinalStatus(d.status) || s === undefined || s.ending !== undefined || cleanup === undefined || cleanup.done === true) return false;
+        traffic.put({ ...s, replacement: { ...s.replacement!, cleanup: { dueAt: Math.min(cleanup.dueAt, clock.now()) } } });
+        return true;
+      });
+      if (!skipped) return 'notWaiting';
+      kick(id);
+      return 'skipped';
+    },
+
     subscribe(listener) {
       listeners.add(listener);
       return () => void listeners.delete(listener);
@@ -325,7 +381,8 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
   };
 }
 
-/** targetName is how a Lambda deployment's one target is named: `function:alias`. */
+/** targetName is how a traffic deployment's one target is named: `function:alias` (Lambda), `cluster:service` (ECS, as CodeDeploy). */
 export function targetName(d: DeploymentRecord): string {
+  if (d.ecs !== undefined) return `${d.ecs.clusterName}:${d.ecs.serviceName}`;
   return d.lambda === undefined ? d.deploymentId : `${d.lambda.functionName}:${d.lambda.alias}`;
 }

@@ -174,3 +174,78 @@ describe('nextTrafficAction, whatever the outages', () => {
     );
   });
 });
+
+describe('nextTrafficAction for an ECS deployment (a replacement)', () => {
+  const ALL_HOOKS = { BeforeInstall: 'f1', AfterInstall: 'f2', AfterAllowTestTraffic: 'f3', BeforeAllowTraffic: 'f4', AfterAllowTraffic: 'f5' };
+
+  /** steps drives an ECS state with a fake clock (hooks succeed at once) and names each action as minute:action. */
+  function steps(routing: TrafficRoutingConfig, terminationWaitMinutes: number, stopAt?: string): { log: string[]; state: TrafficState } {
+    let s = newTrafficState('d-1', trafficPlan(routing, MIN), ALL_HOOKS, terminationWaitMinutes * MIN);
+    let now = 0;
+    const log: string[] = [];
+    for (let guard = 0; guard < 100; guard++) {
+      const a = nextTrafficAction(s, now, 3600);
+      const name = a.type === 'invokeHook' ? a.event : a.type === 'prepare' ? a.stage : a.type === 'shift' ? `shift ${a.weight}` : a.type;
+      if (a.type !== 'wait' && a.type !== 'scheduleCleanup') log.push(`${now / MIN}:${name}`);
+      if (name === stopAt && s.ending === undefined) {
+        s = { ...s, ending: { status: 'Stopped', code: 'MANUAL_STOP', message: 'stopped' } };
+        continue;
+      }
+      switch (a.type) {
+        case 'check':
+          s = { ...s, checked: true };
+          break;
+        case 'invokeHook':
+          s = { ...s, executions: [...s.executions, { event: a.event, executionId: a.event, functionName: a.functionName, startedAt: now, deadlineAt: now + 3600_000, status: 'Succeeded', invoked: true }] };
+          break;
+        case 'prepare':
+          s = { ...s, replacement: { ...s.replacement!, prepared: [...s.replacement!.prepared, a.stage] } };
+          break;
+        case 'shift':
+          s = { ...s, step: { index: a.index, appliedAt: now } };
+          break;
+        case 'scheduleCleanup':
+          s = { ...s, replacement: { ...s.replacement!, cleanup: { dueAt: a.dueAt } } };
+          break;
+        case 'cleanup':
+          s = { ...s, replacement: { ...s.replacement!, cleanup: { ...s.replacement!.cleanup!, done: true } } };
+          break;
+        case 'wait':
+        case 'waitHook':
+          now = a.until;
+          break;
+        case 'rollback':
+          s = { ...s, rolledBack: true };
+          break;
+        case 'finish':
+          return { log, state: s };
+      }
+    }
+    throw new Error('the plan never finished');
+  }
+
+  it("runs CodeDeploy's ECS order: hooks around install and test traffic, the shifts, then the termination wait and cleanup", () => {
+    const canary = findPredefinedConfig('CodeDeployDefault.ECSCanary10Percent5Minutes')!.trafficRoutingConfig!;
+    expect(steps(canary, 3).log).toEqual([
+      '0:check', '0:BeforeInstall', '0:install', '0:AfterInstall', '0:testTraffic', '0:AfterAllowTestTraffic', '0:BeforeAllowTraffic',
+      '0:shift 10', '5:shift 100', '5:AfterAllowTraffic', '8:cleanup', '8:finish',
+    ]);
+  });
+
+  it('with no termination wait the original is removed right after AfterAllowTraffic', () => {
+    expect(steps({ type: 'AllAtOnce' }, 0).log.slice(-3)).toEqual(['0:AfterAllowTraffic', '0:cleanup', '0:finish']);
+  });
+
+  it('a stop during the termination wait rolls back instead of removing the original', () => {
+    const { log, state } = steps({ type: 'AllAtOnce' }, 10, 'cleanup');
+    expect(log.slice(-3)).toEqual(['10:cleanup', '10:rollback', '10:finish']);
+    expect(state.replacement?.cleanup?.done).toBeUndefined();
+    expect(currentWeight(state)).toBe(0);
+  });
+
+  it('a stop before the install rolls back without preparing anything', () => {
+    const { log, state } = steps({ type: 'AllAtOnce' }, 0, 'install');
+    expect(log).toEqual(['0:check', '0:BeforeInstall', '0:install', '0:rollback', '0:finish']);
+    expect(state.replacement?.prepared).toEqual([]);
+  });
+});

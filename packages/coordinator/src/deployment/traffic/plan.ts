@@ -6,6 +6,10 @@
  *     │                 │                            │                                      │
  *     └─────────────────┴──── failure, stop, alarm ──┴──────────────────────────────────────┴──▶ rollback ──▶ Failed | Stopped
  *
+ * An ECS deployment (state.replacement set) first runs BeforeInstall, install (the replacement task
+ * set), AfterInstall, testTraffic (test listener → replacement), AfterAllowTestTraffic; and after
+ * AfterAllowTraffic waits terminationWaitTimeInMinutes before cleanup (deleting the original).
+ *
  * Step k+1 is due one interval after step k was *applied* (not at a fixed offset from the start),
  * so a coordinator that was down for a while moves on one step from the weight it recorded, then
  * one step per interval: it never catches up by skipping steps, never jumps to 100 % and never goes
@@ -32,8 +36,14 @@ export function trafficPlan(routing: TrafficRoutingConfig, minuteMs: number): Tr
   return schedule.map((s, i) => ({ weight: s.percent, waitMs: i === 0 ? 0 : (s.atMinute - schedule[i - 1]!.atMinute) * minuteMs }));
 }
 
-/** TrafficHookEvent is a lifecycle event a traffic deployment runs a validation function for. */
-export type TrafficHookEvent = 'BeforeAllowTraffic' | 'AfterAllowTraffic';
+/** TrafficHookEvent is a lifecycle event a traffic deployment runs a validation function for (the first three are ECS's only). */
+export type TrafficHookEvent = 'BeforeInstall' | 'AfterInstall' | 'AfterAllowTestTraffic' | 'BeforeAllowTraffic' | 'AfterAllowTraffic';
+
+/**
+ * PrepareStage is a router step an ECS deployment takes before its traffic shifts: `install` creates
+ * the replacement task set, `testTraffic` points the test listener at it.
+ */
+export type PrepareStage = 'install' | 'testTraffic';
 
 /** HookExecution is one invocation of a validation function and what it reported. */
 export interface HookExecution {
@@ -74,11 +84,23 @@ export interface TrafficState {
   ending?: TrafficEnding;
   /** Set when the router has put traffic back on the original (rolled back). */
   rolledBack?: boolean;
+  /**
+   * ECS only (absent for Lambda): the lifecycle runs BeforeInstall, install, AfterInstall, testTraffic,
+   * AfterAllowTestTraffic before BeforeAllowTraffic, and after AfterAllowTraffic waits
+   * `terminationWaitMs` before the router's cleanup (deleting the original).
+   */
+  replacement?: {
+    terminationWaitMs: number;
+    /** The prepare stages the router has completed. */
+    prepared: PrepareStage[];
+    /** When the original may be cleaned up (recorded once AfterAllowTraffic is done), and whether it was. */
+    cleanup?: { dueAt: number; done?: boolean };
+  };
 }
 
 /** newTrafficState is the state of a traffic deployment that has not started. */
-export function newTrafficState(deploymentId: string, steps: TrafficStep[], hooks: TrafficState['hooks']): TrafficState {
-  return { deploymentId, steps, hooks, checked: false, executions: [] };
+export function newTrafficState(deploymentId: string, steps: TrafficStep[], hooks: TrafficState['hooks'], terminationWaitMs?: number): TrafficState {
+  return { deploymentId, steps, hooks, checked: false, executions: [], ...(terminationWaitMs === undefined ? {} : { replacement: { terminationWaitMs, prepared: [] } }) };
 }
 
 /** TrafficAction is what the driver must do next. */
@@ -88,6 +110,9 @@ export type TrafficAction =
   | { type: 'waitHook'; until: number }
   | { type: 'shift'; index: number; weight: number }
   | { type: 'wait'; until: number }
+  | { type: 'prepare'; stage: PrepareStage }
+  | { type: 'scheduleCleanup'; dueAt: number }
+  | { type: 'cleanup' }
   | { type: 'rollback'; ending: TrafficEnding }
   | { type: 'finish'; ending?: TrafficEnding };
 
@@ -115,6 +140,18 @@ export function nextTrafficAction(s: TrafficState, now: number, hookCapSeconds: 
     if (e.invoked !== true) return { type: 'invokeHook', event, functionName: e.functionName, executionId: e.executionId };
     return { type: 'waitHook', until: e.deadlineAt };
   };
+  const r = s.replacement;
+  if (r !== undefined) {
+    // ECS: BeforeInstall → install → AfterInstall → testTraffic → AfterAllowTestTraffic, then as Lambda.
+    for (const phase of ['BeforeInstall', 'install', 'AfterInstall', 'testTraffic', 'AfterAllowTestTraffic'] as const) {
+      if (phase === 'install' || phase === 'testTraffic') {
+        if (!r.prepared.includes(phase)) return { type: 'prepare', stage: phase };
+        continue;
+      }
+      const next = hook(phase);
+      if (next !== 'done') return next;
+    }
+  }
   const before = hook('BeforeAllowTraffic');
   if (before !== 'done') return before;
   const last = s.steps.length - 1;
@@ -127,6 +164,10 @@ export function nextTrafficAction(s: TrafficState, now: number, hookCapSeconds: 
   }
   const after = hook('AfterAllowTraffic');
   if (after !== 'done') return after;
+  if (r !== undefined && r.cleanup?.done !== true) {
+    if (r.cleanup === undefined) return { type: 'scheduleCleanup', dueAt: now + r.terminationWaitMs };
+    return now >= r.cleanup.dueAt ? { type: 'cleanup' } : { type: 'wait', until: r.cleanup.dueAt };
+  }
   return { type: 'finish' };
 }
 

@@ -1,8 +1,10 @@
 /**
- * TrafficRouter is what the traffic driver needs from whatever carries the traffic (a Lambda alias
- * today; an ECS service or an HAProxy backend next). Every call is idempotent, because after a
+ * TrafficRouter is what the traffic driver needs from whatever carries the traffic (a Lambda alias,
+ * an ECS service's listeners and task sets; an HAProxy backend next). Every call is idempotent, because after a
  * restart the driver repeats the step it had recorded but may not have finished.
  */
+
+import type { PrepareStage } from './plan.js';
 
 /** TrafficRouter moves one deployment's traffic between the original and the replacement. */
 export interface TrafficRouter {
@@ -12,6 +14,10 @@ export interface TrafficRouter {
   shift(weight: number): Promise<void>;
   /** rollback puts all traffic back on the original, with nothing routed to the replacement. */
   rollback(): Promise<void>;
+  /** prepare takes a step before the shift (ECS: create the replacement, route test traffic to it); routers without one never get it. */
+  prepare?(stage: PrepareStage): Promise<void>;
+  /** cleanup removes the original once the termination wait is over (ECS: delete the original task set). */
+  cleanup?(): Promise<void>;
   /** invokeHook starts a validation function asynchronously with CodeDeploy's payload. */
   invokeHook(functionName: string, payload: { DeploymentId: string; LifecycleEventHookExecutionId: string }): Promise<void>;
 }
