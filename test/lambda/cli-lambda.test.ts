@@ -1,0 +1,79 @@
+/**
+ * The `fleetdeploy` command on a Lambda deployment, against a real coordinator whose Lambda is moto:
+ * `status ID` and `status ID --watch` show the target function:alias, its hooks and the weight of
+ * the target version, not an instance's in-place lifecycle steps.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithTools } from '../harness/system-tools.js';
+import { runCli, userEnvironment } from '../harness/cli.js';
+import { LambdaWorld, lambdaAppSpec } from './lambda-world.js';
+
+describeWithTools(['moto_server'], 'fleetdeploy status and --watch on a Lambda deployment', () => {
+  const world = new LambdaWorld();
+  let env: NodeJS.ProcessEnv;
+  let dir: string;
+
+  beforeAll(async () => {
+    await world.start({ minuteMs: 300, hookTimeoutSeconds: 60 });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-cli-lambda-'));
+    env = userEnvironment(world.coordinator, dir);
+    await world.fn('cli');
+    await world.app('cli', 'CodeDeployDefault.LambdaCanary10Percent5Minutes');
+  }, 120_000);
+  afterAll(async () => {
+    await world.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('status --watch follows the hooks and the weights to the end; status shows where they ended', async () => {
+    // given a canary deployment of version 2 with both hooks
+    const id = await world.deploy('cli', lambdaAppSpec('cli', { before: 'cli-pre', after: 'cli-post' }));
+    // when it is watched while the hook functions report
+    const watching = runCli(['status', id, '--watch'], env, dir);
+    await world.hook('cli-pre', id, 'Succeeded');
+    await world.hook('cli-post', id, 'Succeeded');
+    const watch = await watching;
+    // then the watch shows the target, each hook, each weight, and ends with where the traffic is
+    expect(watch.code, watch.stdout + watch.stderr).toBe(0);
+    const lines = watch.stdout.trimEnd().split('\n');
+    expect(lines).toContain('cli:live  version 1 → 2; hooks BeforeAllowTraffic, AllowTraffic, AfterAllowTraffic');
+    // (the first look may come before the hook reports, at 0 %, or after the canary started)
+    const weights = lines.filter((l) => / traffic /.test(l)).map((l) => l.replace(/^cli:live  traffic +[█░]+  /, ''));
+    expect(weights.filter((w) => w !== '100 % on version 1')).toEqual(['90 % on version 1, 10 % on version 2', '100 % on version 2']);
+    expect(lines).toContain(`cli:live  traffic             ██░░░░░░░░░░░░░░░░░░  90 % on version 1, 10 % on version 2`);
+    for (const e of ['BeforeAllowTraffic', 'AfterAllowTraffic']) expect(lines.some((l) => new RegExp(`^cli:live  ${e} +Succeeded  \\d+\\.\\d s$`).test(l)), watch.stdout).toBe(true);
+    // the last weight comes before AllowTraffic ends, and the deployment's end after both
+    expect(lines.indexOf('cli:live  AllowTraffic        Succeeded')).toBeGreaterThan(lines.findIndex((l) => l.endsWith('100 % on version 2')));
+    expect(lines.indexOf(`deployment ${id} Succeeded`)).toBeGreaterThan(lines.findIndex((l) => l.endsWith('100 % on version 2')));
+    expect(lines.at(-1)).toMatch(new RegExp(`^Deployment ${id} Succeeded: cli:live: 100 % on version 2 in \\d+\\.\\d s$`));
+    expect(watch.stdout).not.toMatch(/succeeded, 0 failed|\d\/7/);
+
+    const status = await runCli(['status', id], env, dir);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/^ {2}target: cli:live {2}Succeeded {2}version 1 → 2 {2}█{20} {2}100 % on version 2$/m);
+    expect(status.stdout).toMatch(/^ {4}BeforeAllowTraffic +Succeeded {2}\d+\.\d s$/m);
+    expect(status.stdout).toMatch(/^ {4}AllowTraffic +Succeeded$/m);
+    expect(status.stdout).not.toMatch(/instances:/);
+
+    const json = await runCli(['status', id, '--output', 'json'], env, dir);
+    expect(JSON.parse(json.stdout).lambdaTargets[0]).toMatchObject({ targetId: 'cli:live', status: 'Succeeded', lambdaFunctionInfo: { functionName: 'cli', targetVersion: '2', targetVersionWeight: 1 } });
+  }, 60_000);
+
+  it('a failed hook: the watch shows it, exits 1 and says the traffic stayed on the original', async () => {
+    await world.fn('cli2');
+    await world.app('cli2', 'CodeDeployDefault.LambdaCanary10Percent5Minutes');
+    const id = await world.deploy('cli2', lambdaAppSpec('cli2', { before: 'cli2-pre' }));
+    const watching = runCli(['status', id, '--watch'], env, dir);
+    await world.hook('cli2-pre', id, 'Failed');
+    const watch = await watching;
+    expect(watch.code, watch.stdout + watch.stderr).toBe(1);
+    expect(watch.stdout).toMatch(/^cli2:live  BeforeAllowTraffic +Failed/m);
+    expect(watch.stdout.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^Deployment ${id} Failed: cli2:live: 100 % on version 1 in \\d+\\.\\d s \\(.+\\)$`));
+    const status = await runCli(['status', id], env, dir);
+    expect(status.stdout).toMatch(/^ {2}target: cli2:live {2}Failed {2}version 1 → 2 {2}░{20} {2}100 % on version 1$/m);
+    expect(status.stdout).toMatch(/^ {4}AllowTraffic +Skipped$/m);
+  }, 60_000);
+});
