@@ -221,6 +221,8 @@ try {
   heading(`4. Deploy version 2: BeforeAllowTraffic validates it, then 10 % of the traffic for 5 (demo) minutes, then all of it`);
   const first = await deploy('1', '2');
   const one = await follow(first);
+  console.log('  what the operator\'s command line shows of it:');
+  await fleetdeploy(['status', first]);
   const firstOk = one.info.status === 'Succeeded' && one.alias.FunctionVersion === '2' && Object.keys(one.alias.RoutingConfig?.AdditionalVersionWeights ?? {}).length === 0;
 
   heading('5. Publish version 3 and deploy it; while 10 % of the traffic is on it, the alarm goes off');
@@ -235,6 +237,7 @@ try {
     show(`aws cloudwatch set-alarm-state --alarm-name ${ALARM} --state-value ALARM --state-reason 'errors on version 3'`);
     await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: ALARM, StateValue: 'ALARM', StateReason: 'demo: errors on version 3' }));
   });
+  await fleetdeploy(['status', second]);
   const secondOk = two.info.status === 'Stopped' && two.info.errorInformation?.code === 'ALARM_ACTIVE' && two.alias.FunctionVersion === '2' && Object.keys(two.alias.RoutingConfig?.AdditionalVersionWeights ?? {}).length === 0;
 
   heading('Outcome');

@@ -76,4 +76,13 @@ describeWithTools(['moto_server'], 'fleetdeploy status and --watch on a Lambda d
     expect(status.stdout).toMatch(/^ {2}target: cli2:live {2}Failed {2}version 1 → 2 {2}░{20} {2}100 % on version 1$/m);
     expect(status.stdout).toMatch(/^ {4}AllowTraffic +Skipped$/m);
   }, 60_000);
+
+  it('app create and group create for Lambda point at a Lambda configuration and an AppSpec deployment, not at instances and bundles', async () => {
+    const app = await runCli(['app', 'create', 'lam', '--compute-platform', 'Lambda'], env, dir);
+    expect(app.stdout).toMatch(/^Next: fleetdeploy group create -a lam GROUP --config CodeDeployDefault\.LambdaCanary10Percent5Minutes$/m);
+    const group = await runCli(['group', 'create', 'g', '-a', 'lam', '--config', 'CodeDeployDefault.LambdaAllAtOnce'], env, dir);
+    expect(group.code, group.stderr).toBe(0);
+    expect(group.stdout).not.toMatch(/instances:/);
+    expect(group.stdout).toMatch(/^Deploy to it: aws deploy create-deployment --application-name lam --deployment-group-name g --revision '\{"revisionType":"AppSpecContent",\.\.\.\}', then fleetdeploy status ID --watch$/m);
+  }, 30_000);
 });

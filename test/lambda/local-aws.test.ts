@@ -83,6 +83,9 @@ describeWithTools(['moto_server'], 'npm run demo:lambda', () => {
     expect(aliasLines).toEqual(['version 1 100 %', 'version 1 90 %, version 2 10 %', 'version 2 100 %', 'version 2 100 %', 'version 2 90 %, version 3 10 %', 'version 2 100 %']);
     expect(out).toMatch(/hook my-function-before-traffic: my-function version 2 is Active .* → Succeeded/);
     expect(out).toMatch(/deployment d-[A-Z0-9]{9} Stopped \(ALARM_ACTIVE: Stopped by alarm monitoring: CloudWatch reports alarm my-function-errors in the ALARM state\)/);
+    // and fleetdeploy status shows each deployment's target, hooks and weight
+    expect(out).toMatch(/^ {2}target: my-function:live {2}Succeeded {2}version 1 → 2 {2}█{20} {2}100 % on version 2$/m);
+    expect(out).toMatch(/^ {2}target: my-function:live {2}Failed {2}version 2 → 3 {2}░{20} {2}100 % on version 2$/m);
     expect(out).toMatch(/: Succeeded; alias live on version 2 \(as expected\)/);
     expect(out).toMatch(/: Stopped ALARM_ACTIVE; alias live back on version 2 \(as expected\)/);
   }, 120_000);
