@@ -178,3 +178,22 @@ describeWithTools(['moto_server'], 'fleetdeploy simulate --local-aws', () => {
     await expect(fetch(`${url}/moto-api/data.json`)).rejects.toThrow();
   }, 30_000);
 });
+
+describeWithTools(['moto_server'], 'simulate --local-aws killed outright', () => {
+  it('leaves no moto_server behind when it is killed with SIGKILL', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-local-aws-kill-'));
+    const sim = run(CLI, ['simulate', '--local-aws', '--agents', '1', '--port', '0', '--data-dir', dataDir]);
+    await eventually(() => {
+      if (!/^local AWS /m.test(sim.stdout())) throw new Error(`not yet:\n${sim.stdout()}${sim.stderr()}`);
+    }, 60_000, 100);
+    // moto's own address, from its log (the printed endpoint is the front, inside the simulation)
+    const motoUrl = /Running on (http:\/\/127\.0\.0\.1:\d+)/.exec(fs.readFileSync(path.join(dataDir, 'moto.log'), 'utf8'))![1]!;
+    expect((await fetch(`${motoUrl}/moto-api/data.json`)).ok).toBe(true);
+    sim.child.kill('SIGKILL');
+    await eventually(async () => {
+      const alive = await fetch(`${motoUrl}/moto-api/data.json`).then(() => true, () => false);
+      if (alive) throw new Error('moto_server still answers');
+    }, 20_000, 200);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }, 90_000);
+});

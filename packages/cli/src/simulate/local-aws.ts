@@ -26,6 +26,15 @@ const LOCAL_AWS_KEY = 'testing';
 /** MOTO_START_MS is how long moto_server may take to answer (it imports a lot of Python). */
 const MOTO_START_MS = 30_000;
 
+/** MOTO_KEEPER runs `argv[1..]` and stops it (SIGTERM) when its standard input closes or it is signalled. */
+const MOTO_KEEPER = `
+const child = require('node:child_process').spawn(process.argv[1], process.argv.slice(2), { stdio: ['ignore', 'inherit', 'inherit'] });
+const stop = () => child.kill('SIGTERM');
+process.stdin.on('close', stop).on('end', stop).resume();
+process.on('SIGTERM', stop).on('SIGINT', stop);
+child.on('exit', (code) => process.exit(code ?? 0));
+`;
+
 /** findMotoServer is the moto_server command on PATH, or undefined. */
 export function findMotoServer(envPath = process.env.PATH ?? ''): string | undefined {
   return envPath
@@ -82,7 +91,9 @@ export async function startLocalAws(logFile: string, runner: HookRunner): Promis
   if (moto === undefined) throw new CliError(CliErrorCode.MISSING_TOOL, MOTO_INSTALL);
   const port = await freePort();
   const log = fs.openSync(logFile, 'a');
-  const child = spawn(moto, ['-p', String(port), '-H', '127.0.0.1'], { stdio: ['ignore', log, log], detached: true });
+  // moto_server through a small Node keeper holding a pipe from us, as the daemons hold theirs:
+  // when this process dies, even by SIGKILL, the pipe closes and the keeper stops moto_server.
+  const child = spawn(process.execPath, ['-e', MOTO_KEEPER, moto, '-p', String(port), '-H', '127.0.0.1'], { stdio: ['pipe', log, log], detached: true });
   fs.closeSync(log);
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
