@@ -79,8 +79,9 @@ describeWithTools(['moto_server'], 'npm run demo:lambda', () => {
     const out = demo.stdout();
     expect(code, `${out}\n${demo.stderr()}`).toBe(0);
     // the weights as they moved: 10 % on version 2, then all of it; 10 % on version 3, then back
-    const aliasLines = out.split('\n').filter((l) => /alias live:/.test(l)).map((l) => l.replace(/^.*alias live: /, ''));
-    expect(aliasLines).toEqual(['version 1 100 %', 'version 1 90 %, version 2 10 %', 'version 2 100 %', 'version 2 100 %', 'version 2 90 %, version 3 10 %', 'version 2 100 %']);
+    // (each deployment's follow starts by printing the alias, so a repeat between the two is dropped)
+    const aliasLines = out.split('\n').filter((l) => /alias live:/.test(l)).map((l) => l.replace(/^.*alias live: /, '')).filter((l, i, all) => l !== all[i - 1]);
+    expect(aliasLines).toEqual(['version 1 100 %', 'version 1 90 %, version 2 10 %', 'version 2 100 %', 'version 2 90 %, version 3 10 %', 'version 2 100 %']);
     expect(out).toMatch(/hook my-function-before-traffic: my-function version 2 is Active .* → Succeeded/);
     expect(out).toMatch(/deployment d-[A-Z0-9]{9} Stopped \(ALARM_ACTIVE: Stopped by alarm monitoring: CloudWatch reports alarm my-function-errors in the ALARM state\)/);
     // and fleetdeploy status shows each deployment's target, hooks and weight

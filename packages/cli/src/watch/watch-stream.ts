@@ -35,7 +35,7 @@ export interface WatchResult {
 /** watchStream follows `deploymentId` to its end (or until `signal` aborts) and prints the summary. */
 export async function watchStream(aws: AwsContext, deploymentId: string, out: WatchOutput, signal?: AbortSignal): Promise<WatchResult> {
   const progress = newProgress(deploymentId);
-  const renderer: Renderer = out.tty !== undefined ? createTtyRenderer(out.tty, paintFor(out.tty)) : createPlainRenderer(out.write);
+  let renderer: Renderer = out.tty !== undefined ? createTtyRenderer(out.tty, paintFor(out.tty)) : createPlainRenderer(out.write);
   let width = 8;
   // A Lambda deployment has no instances: its target, hooks and weight are read beside the stream.
   let traffic: TrafficFollow | undefined;
@@ -47,6 +47,9 @@ export async function watchStream(aws: AwsContext, deploymentId: string, out: Wa
       (m) => {
         if (m.type === 'snapshot') width = Math.max(8, ...m.instances.map((i) => i.targetId.length));
         if (m.type === 'snapshot' && m.deployment.computePlatform === 'Lambda' && traffic === undefined) {
+          // no instances, so no bars: lines, on a terminal too
+          renderer.stop();
+          renderer = createPlainRenderer(out.write);
           renderer.update(progress, apply(progress, m, width));
           traffic = followTraffic(aws, deploymentId, (lines) => renderer.update(progress, { lines, rebuilt: false }));
           return;
