@@ -3,12 +3,14 @@
  * `status ID` and `status ID --watch` show the target function:alias, its hooks and the weight of
  * the target version, not an instance's in-place lifecycle steps.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWithTools } from '../harness/system-tools.js';
-import { runCli, userEnvironment } from '../harness/cli.js';
+import { describeWithTools, itWithTools } from '../harness/system-tools.js';
+import { eventually } from '../harness/eventually.js';
+import { CLI_BIN, runCli, userEnvironment } from '../harness/cli.js';
 import { LambdaWorld, lambdaAppSpec } from './lambda-world.js';
 
 describeWithTools(['moto_server'], 'fleetdeploy status and --watch on a Lambda deployment', () => {
@@ -85,4 +87,30 @@ describeWithTools(['moto_server'], 'fleetdeploy status and --watch on a Lambda d
     expect(group.stdout).not.toMatch(/instances:/);
     expect(group.stdout).toMatch(/^Deploy to it: aws deploy create-deployment --application-name lam --deployment-group-name g --revision '\{"revisionType":"AppSpecContent",\.\.\.\}', then fleetdeploy status ID --watch$/m);
   }, 30_000);
+
+  itWithTools(['tmux'], '--watch in a real terminal (tmux) prints the same lines and ends with the summary', async () => {
+    await world.fn('tty');
+    await world.app('tty', 'CodeDeployDefault.LambdaCanary10Percent5Minutes');
+    const id = await world.deploy('tty', lambdaAppSpec('tty', { before: 'tty-pre' }));
+    const script = path.join(dir, 'tty.sh');
+    const exports = Object.entries(env).map(([k, v]) => `export ${k}='${v ?? ''}'`).join('\n');
+    fs.writeFileSync(script, `${exports}\n'${process.execPath}' '${CLI_BIN}' status ${id} --watch\necho "EXIT=$?"\nsleep 30\n`);
+    const socket = `fd-cli-lambda-${process.pid}`;
+    const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+    tmux('new-session', '-d', '-s', 'watch', '-x', '140', '-y', '40', `sh '${script}'`);
+    let frame = '';
+    try {
+      await world.hook('tty-pre', id, 'Succeeded');
+      await eventually(() => {
+        frame = tmux('capture-pane', '-p', '-t', 'watch');
+        if (!frame.includes('EXIT=')) throw new Error(`still running:\n${frame}`);
+      }, 30_000, 100);
+    } finally {
+      tmux('kill-server');
+    }
+    expect(frame).toMatch(/^tty:live {2}traffic +██░{18} {2}90 % on version 1, 10 % on version 2$/m);
+    expect(frame).toMatch(/^tty:live {2}traffic +█{20} {2}100 % on version 2$/m);
+    expect(frame).toMatch(new RegExp(`^Deployment ${id} Succeeded: tty:live: 100 % on version 2 in \\d+\\.\\d s$`, 'm'));
+    expect(frame).toMatch(/^EXIT=0$/m);
+  }, 60_000);
 });
