@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ListDeploymentsCommand } from '@aws-sdk/client-codedeploy';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithTools, itWithTools } from '../harness/system-tools.js';
 import { eventually } from '../harness/eventually.js';
@@ -85,7 +86,7 @@ describeWithTools(['moto_server'], 'fleetdeploy status and --watch on a Lambda d
     const group = await runCli(['group', 'create', 'g', '-a', 'lam', '--config', 'CodeDeployDefault.LambdaAllAtOnce'], env, dir);
     expect(group.code, group.stderr).toBe(0);
     expect(group.stdout).not.toMatch(/instances:/);
-    expect(group.stdout).toMatch(/^Deploy to it: aws deploy create-deployment --application-name lam --deployment-group-name g --revision '\{"revisionType":"AppSpecContent",\.\.\.\}', then fleetdeploy status ID --watch$/m);
+    expect(group.stdout).toMatch(/^Deploy to it: fleetdeploy deploy -a lam -g g --appspec appspec\.yml --watch$/m);
   }, 30_000);
 
   itWithTools(['tmux'], '--watch in a real terminal (tmux) prints the same lines and ends with the summary', async () => {
@@ -112,5 +113,28 @@ describeWithTools(['moto_server'], 'fleetdeploy status and --watch on a Lambda d
     expect(frame).toMatch(/^tty:live {2}traffic +█{20} {2}100 % on version 2$/m);
     expect(frame).toMatch(new RegExp(`^Deployment ${id} Succeeded: tty:live: 100 % on version 2 in \\d+\\.\\d s$`, 'm'));
     expect(frame).toMatch(/^EXIT=0$/m);
+  }, 60_000);
+
+  it('deploy --appspec FILE --watch creates the deployment from the file and follows it to the end', async () => {
+    await world.fn('dep');
+    await world.app('dep', 'CodeDeployDefault.LambdaAllAtOnce');
+    const file = path.join(dir, 'appspec.yml');
+    fs.writeFileSync(file, lambdaAppSpec('dep', { before: 'dep-pre' }));
+    const watching = runCli(['deploy', '-a', 'dep', '-g', 'dep-group', '--appspec', file, '--watch'], env, dir);
+    const call = await world.invoked('dep-pre', await eventually(async () => {
+      const id = (await world.codedeploy.send(new ListDeploymentsCommand({ applicationName: 'dep', deploymentGroupName: 'dep-group' }))).deployments?.[0];
+      if (id === undefined) throw new Error('no deployment yet');
+      return id;
+    }, 20_000, 50));
+    await world.hook('dep-pre', call.payload.DeploymentId!, 'Succeeded');
+    const r = await watching;
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^Created deployment ${call.payload.DeploymentId} of ${file.replace(/[.]/g, '\\.')} to dep/dep-group$`, 'm'));
+    expect(r.stdout).toMatch(/^dep:live {2}traffic +█{20} {2}100 % on version 2$/m);
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^Deployment d-[A-Z0-9]{9} Succeeded: dep:live: 100 % on version 2 in \d+\.\d s$/);
+    expect(await world.alias('dep')).toEqual({ version: '2', weights: {} });
+
+    const missing = await runCli(['deploy', '-a', 'dep', '-g', 'dep-group', '--appspec', path.join(dir, 'nope.yml')], env, dir);
+    expect(missing.stderr).toBe(`ERROR: --appspec: cannot read ${path.join(dir, 'nope.yml')}: ENOENT\n`);
   }, 60_000);
 });

@@ -103,6 +103,7 @@ program
   .requiredOption('-g, --group <name>', 'the deployment group')
   .option('-b, --bundle <dir>', 'a revision folder to push first (to s3://fleetdeploy-revisions/<application>/...)')
   .option('--s3-location <s3://bucket/key>', 'a revision pushed already (s3://bucket/key or bucket=,key=,bundleType=,eTag=)')
+  .option('--appspec <file>', 'a Lambda application\'s AppSpec (YAML or JSON), sent inline as the revision')
   .option('-t, --bundle-type <type>', 'zip, tgz or tar (default: from the key\'s extension, else zip)')
   .option('-c, --config <name>', 'the deployment configuration (default: the group\'s)')
   .option('--description <text>', 'the deployment\'s description')

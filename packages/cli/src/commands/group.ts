@@ -63,7 +63,7 @@ export async function runGroupCreate(aws: AwsContext, name: string, opts: RawGro
   line(`  rollback:   ${rollbackOf(g) === '-' ? 'off' : `on ${rollbackOf(g)}`}`);
   if (alarmsOf(g) !== '-') line(`  alarms:     ${alarmsOf(g)}${g.alarmConfiguration?.ignorePollAlarmFailure ? ' (poll failures ignored)' : ''}`);
   for (const t of g.triggerConfigurations ?? []) line(`  trigger:    ${t.triggerName ?? '?'} → ${t.triggerTargetArn ?? '?'} on ${(t.triggerEvents ?? []).join(', ')}`);
-  if (lambda) line(`Deploy to it: aws deploy create-deployment --application-name ${opts.application} --deployment-group-name ${name} --revision '{"revisionType":"AppSpecContent",...}', then fleetdeploy status ID --watch`);
+  if (lambda) line(`Deploy to it: fleetdeploy deploy -a ${opts.application} -g ${name} --appspec appspec.yml --watch`);
   else line(`Deploy to it: fleetdeploy deploy -a ${opts.application} -g ${name} --bundle DIR --watch`);
   return 0;
 }
