@@ -100,7 +100,7 @@ describeWithTools(['moto_server'], 'fleetdeploy simulate --local-aws', () => {
 
   beforeAll(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-local-aws-'));
-    fs.writeFileSync(path.join(work, 'hooks.json'), JSON.stringify({ 'checker': 'Failed' }));
+    fs.writeFileSync(path.join(work, 'hooks.json'), JSON.stringify({ checker: 'Failed', script: { run: 'test "$FUNCTION_NAME" = script' } }));
     sim = run(CLI, ['simulate', '--local-aws', '--agents', '1', '--port', '0', '--data-dir', path.join(work, 'sim'), '--lambda-hooks', path.join(work, 'hooks.json')], process.env, true);
     const printed = await eventually(() => {
       const out = sim.stdout();
@@ -161,10 +161,11 @@ describeWithTools(['moto_server'], 'fleetdeploy simulate --local-aws', () => {
     expect([alias.FunctionVersion, alias.RoutingConfig?.AdditionalVersionWeights ?? {}]).toEqual(['1', {}]);
   }, 60_000);
 
-  it('plays hook functions: a name ending in -fail fails, any other succeeds and the alias moves', async () => {
+  it('plays hook functions: a name ending in -fail fails; a command that exits 0 and any other name succeed, and the alias moves', async () => {
     const failing = await finished(await deploy(lambdaAppSpec('fn', { before: 'pre', after: 'post-fail' })));
     expect(failing).toMatchObject({ status: 'Failed', errorInformation: { code: 'HOOK_EXECUTION_FAILURE' } });
-    const ok = await finished(await deploy(lambdaAppSpec('fn', { before: 'pre', after: 'post' })));
+    // (BeforeAllowTraffic is played by the hooks file's command, which checks what it was given)
+    const ok = await finished(await deploy(lambdaAppSpec('fn', { before: 'script', after: 'post' })));
     expect(ok.status).toBe('Succeeded');
     const alias = await lambda.send(new GetAliasCommand({ FunctionName: 'fn', Name: 'live' }));
     expect([alias.FunctionVersion, alias.RoutingConfig?.AdditionalVersionWeights ?? {}]).toEqual(['2', {}]);

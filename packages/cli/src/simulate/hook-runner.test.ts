@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createHookRunner, hookOutcome, isHookInvocation, parseHookTable } from './hook-runner.js';
 import type { RecordedInvoke } from './lambda-front.js';
 
@@ -30,12 +30,13 @@ describe('isHookInvocation', () => {
 
 describe('parseHookTable', () => {
   it('reads a JSON object of outcomes', () => {
-    expect(parseHookTable('{"a":"Failed","b":"NoReport"}', 'hooks.json')).toEqual({ a: 'Failed', b: 'NoReport' });
+    expect(parseHookTable('{"a":"Failed","b":"NoReport","c":{"run":"true"}}', 'hooks.json')).toEqual({ a: 'Failed', b: 'NoReport', c: { run: 'true' } });
   });
   it.each([
     ['not json', /^--lambda-hooks: hooks.json is not JSON/],
-    ['[1]', /^--lambda-hooks: hooks.json must be a JSON object mapping function names to Succeeded, Failed, NoReport$/],
-    ['{"a":"ok"}', /^--lambda-hooks: hooks.json: function "a" has "ok"; expected Succeeded, Failed, NoReport$/],
+    ['[1]', /^--lambda-hooks: hooks.json must be a JSON object mapping function names to Succeeded, Failed, NoReport or \{"run": "command"\}$/],
+    ['{"a":"ok"}', /^--lambda-hooks: hooks.json: function "a" has "ok"; expected Succeeded, Failed, NoReport or \{"run": "command"\}$/],
+    ['{"a":{"run":1}}', /^--lambda-hooks: hooks.json: function "a" has \{"run":1\}; expected/],
   ])('refuses %s with one line naming the file', (text, message) => {
     expect(() => parseHookTable(text, 'hooks.json')).toThrow(message);
   });
@@ -66,5 +67,15 @@ describe('createHookRunner', () => {
     await new Promise((r) => setImmediate(r));
     expect(sent).toEqual(['Failed']);
     expect(errors).toEqual(['hook function v: could not report to the coordinator: connect ECONNREFUSED']);
+  });
+  it('plays a function with a command: exit 0 reports Succeeded, anything else Failed; the command sees the invocation', async () => {
+    const reports: string[] = [];
+    const table = { ok: { run: 'test "$DEPLOYMENT_ID/$LIFECYCLE_EVENT_HOOK_EXECUTION_ID/$FUNCTION_NAME" = d-AAAAAAAAA/e-1/ok' }, bad: { run: 'exit 3' } };
+    const runner = createHookRunner(table, undefined, (m) => reports.push(`error ${m}`));
+    runner.connect(async (_id, _exec, status) => void reports.push(status));
+    runner.onInvoke(call('ok'));
+    await vi.waitFor(() => expect(reports).toEqual(['Succeeded']), 10_000);
+    runner.onInvoke(call('bad'));
+    await vi.waitFor(() => expect(reports).toEqual(['Succeeded', 'Failed']), 10_000);
   });
 });

@@ -5,12 +5,14 @@
  * coordinator with PutLifecycleEventHookExecutionStatus, as a real hook function does. Which outcome:
  *
  *   1. the function's entry in the hooks file (`--lambda-hooks FILE`: JSON `{"name": "Succeeded" |
- *      "Failed" | "NoReport"}`; NoReport never answers, to try the hook timeout), else
+ *      "Failed" | "NoReport" | {"run": "shell command"}}`; NoReport never answers, to try the hook
+ *      timeout; a command plays the function: exit 0 is Succeeded, anything else Failed), else
  *   2. `Failed` for a function whose name ends in `-fail` (e.g. `preTrafficHook-fail`), else
  *   3. `Succeeded`.
  *
  * A program that starts the simulation itself may decide first (`SimulationHooks.lambdaHook`).
  */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { CliError, CliErrorCode } from '../cli-error.js';
 import type { RecordedInvoke } from './lambda-front.js';
@@ -20,17 +22,36 @@ export type HookOutcome = 'Succeeded' | 'Failed' | 'NoReport';
 
 const OUTCOMES: readonly HookOutcome[] = ['Succeeded', 'Failed', 'NoReport'];
 
-/** HookTable maps function names to outcomes (the hooks file). */
-export type HookTable = Readonly<Record<string, HookOutcome>>;
+/** HookCommand plays a hook function with a shell command: exit 0 reports Succeeded, else Failed. */
+export interface HookCommand {
+  readonly run: string;
+}
+
+/** HookTable maps function names to outcomes or commands (the hooks file). */
+export type HookTable = Readonly<Record<string, HookOutcome | HookCommand>>;
+
+/** HOOK_COMMAND_TIMEOUT_MS stops a hook command that runs on; it then counts as Failed. */
+const HOOK_COMMAND_TIMEOUT_MS = 10 * 60_000;
 
 /** FAILING_SUFFIX marks a hook function that reports Failed when no table entry names it. */
 export const FAILING_SUFFIX = '-fail';
 
 /** hookOutcome applies the rule above. Pure. */
-export function hookOutcome(functionName: string, table: HookTable): HookOutcome {
+export function hookOutcome(functionName: string, table: HookTable): HookOutcome | HookCommand {
   const named = Object.hasOwn(table, functionName) ? table[functionName] : undefined;
   if (named !== undefined) return named;
   return functionName.endsWith(FAILING_SUFFIX) ? 'Failed' : 'Succeeded';
+}
+
+/**
+ * runHookCommand runs a hook's command with `sh -c`, with the invocation in its environment
+ * (DEPLOYMENT_ID, LIFECYCLE_EVENT_HOOK_EXECUTION_ID, FUNCTION_NAME), and gives its outcome.
+ */
+export function runHookCommand(command: HookCommand, call: RecordedInvoke): Promise<HookOutcome> {
+  const env = { ...process.env, DEPLOYMENT_ID: call.payload.DeploymentId ?? '', LIFECYCLE_EVENT_HOOK_EXECUTION_ID: call.payload.LifecycleEventHookExecutionId ?? '', FUNCTION_NAME: call.functionName };
+  return new Promise((resolve) => {
+    execFile('sh', ['-c', command.run], { env, timeout: HOOK_COMMAND_TIMEOUT_MS }, (err) => resolve(err === null ? 'Succeeded' : 'Failed'));
+  });
 }
 
 /** isHookInvocation tells CodeDeploy's asynchronous hook invocations from any other Invoke. */
@@ -46,11 +67,12 @@ export function parseHookTable(text: string, where: string): HookTable {
   } catch (err) {
     throw new CliError(CliErrorCode.USAGE, `--lambda-hooks: ${where} is not JSON (${(err as Error).message})`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CliError(CliErrorCode.USAGE, `--lambda-hooks: ${where} must be a JSON object mapping function names to ${OUTCOMES.join(', ')}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CliError(CliErrorCode.USAGE, `--lambda-hooks: ${where} must be a JSON object mapping function names to ${OUTCOMES.join(', ')} or {"run": "command"}`);
   for (const [name, outcome] of Object.entries(value)) {
-    if (!OUTCOMES.includes(outcome as HookOutcome)) throw new CliError(CliErrorCode.USAGE, `--lambda-hooks: ${where}: function ${JSON.stringify(name)} has ${JSON.stringify(outcome)}; expected ${OUTCOMES.join(', ')}`);
+    const command = typeof outcome === 'object' && outcome !== null && typeof (outcome as { run?: unknown }).run === 'string' && Object.keys(outcome).length === 1;
+    if (!command && !OUTCOMES.includes(outcome as HookOutcome)) throw new CliError(CliErrorCode.USAGE, `--lambda-hooks: ${where}: function ${JSON.stringify(name)} has ${JSON.stringify(outcome)}; expected ${OUTCOMES.join(', ')} or {"run": "command"}`);
   }
-  return Object.freeze({ ...(value as Record<string, HookOutcome>) });
+  return Object.freeze({ ...(value as Record<string, HookOutcome | HookCommand>) });
 }
 
 /** readHookTable reads and checks the hooks file. */
@@ -86,7 +108,8 @@ export function createHookRunner(table: HookTable, decide: HookDecider | undefin
   const waiting: RecordedInvoke[] = [];
   const played: string[] = [];
   const answer = async (call: RecordedInvoke, to: HookReporter): Promise<void> => {
-    const outcome = (await decide?.(call)) ?? hookOutcome(call.functionName, table);
+    const rule = (await decide?.(call)) ?? hookOutcome(call.functionName, table);
+    const outcome = typeof rule === 'string' ? rule : await runHookCommand(rule, call);
     played.push(`${call.functionName} ${call.payload.DeploymentId} ${outcome}`);
     if (outcome === 'NoReport') return;
     await to(call.payload.DeploymentId!, call.payload.LifecycleEventHookExecutionId!, outcome);
