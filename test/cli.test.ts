@@ -276,7 +276,7 @@ describe('errors: one line that says what to do, and a non-zero exit', () => {
   });
 
   it('usage mistakes', async () => {
-    expectOneErrorLine(await fleetdeploy(['deploy', '-a', APP, '-g', 'web']), /give either --bundle DIR .* or --s3-location/);
+    expectOneErrorLine(await fleetdeploy(['deploy', '-a', APP, '-g', 'web']), /give one of --bundle DIR .* --s3-location .* or --appspec FILE/);
     expectOneErrorLine(await fleetdeploy(['deploy', '-a', APP]), /required option .*--group/);
     expectOneErrorLine(await fleetdeploy(['push', '-a', APP, '-s', '.', '--s3-location', 'revisions/x.zip']), /names no bucket and key: use s3:\/\/BUCKET\/KEY/);
   });

@@ -318,7 +318,8 @@ describe('fleetdeploy simulate on a data dir used before', () => {
 
 describe('the simulation\'s pieces', () => {
   it('parses options: defaults, the agents\' port next to the API\'s, port 0 for both', () => {
-    expect(parseSimulateOptions({})).toEqual({ agents: 3, host: '127.0.0.1', apiPort: 7180, agentPort: 7181, dataDir: undefined });
+    expect(parseSimulateOptions({})).toEqual({ agents: 3, host: '127.0.0.1', apiPort: 7180, agentPort: 7181, dataDir: undefined, localAws: false, lambdaHooksFile: undefined, coordinatorSettings: {} });
+    expect(parseSimulateOptions({ localAws: true, lambdaHooks: 'hooks.json' })).toMatchObject({ localAws: true, lambdaHooksFile: path.resolve('hooks.json') });
     expect(parseSimulateOptions({ port: '9000', agents: '200' })).toMatchObject({ apiPort: 9000, agentPort: 9001, agents: 200 });
     expect(parseSimulateOptions({ port: '0' })).toMatchObject({ apiPort: 0, agentPort: 0 });
     expect(parseSimulateOptions({ port: '0', agentPort: '9100', dataDir: 'rel' })).toMatchObject({ apiPort: 0, agentPort: 9100, dataDir: path.resolve('rel') });

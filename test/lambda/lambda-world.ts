@@ -14,8 +14,8 @@ import { CreateAliasCommand, CreateFunctionCommand, GetAliasCommand, LambdaClien
 import type { CoordinatorProcess } from '../harness/coordinator.js';
 import { startCoordinator } from '../harness/coordinator.js';
 import { eventually } from '../harness/eventually.js';
-import type { LambdaProxy, RecordedInvoke } from '../harness/lambda-proxy.js';
-import { startLambdaProxy } from '../harness/lambda-proxy.js';
+import type { LambdaFront, RecordedInvoke } from '../../packages/cli/src/simulate/lambda-front.js';
+import { startLambdaFront } from '../../packages/cli/src/simulate/lambda-front.js';
 import type { MotoServer } from '../../packages/coordinator/src/testing/moto-server.js';
 import { startMotoServer } from '../../packages/coordinator/src/testing/moto-server.js';
 
@@ -51,7 +51,7 @@ export function lambdaAppSpec(fn: string, hooks: { before?: string; after?: stri
 
 export class LambdaWorld {
   moto!: MotoServer;
-  proxy!: LambdaProxy;
+  proxy!: LambdaFront;
   coordinator!: CoordinatorProcess;
   codedeploy!: CodeDeployClient;
   lambda!: LambdaClient;
@@ -61,7 +61,7 @@ export class LambdaWorld {
 
   async start(opts: WorldOptions): Promise<void> {
     this.moto = await startMotoServer();
-    this.proxy = await startLambdaProxy(this.moto.url);
+    this.proxy = await startLambdaFront(this.moto.url);
     this.lambda = new LambdaClient({ ...FAKE_AWS, endpoint: this.moto.url });
     this.env = {
       AWS_ENDPOINT_URL_LAMBDA: this.proxy.url,

@@ -29,6 +29,10 @@ export const CliErrorCode = {
   BAD_BUNDLE: 'BAD_BUNDLE',
   /** The event stream of a watched deployment failed and could not be resumed. */
   STREAM_FAILED: 'STREAM_FAILED',
+  /** A program the command needs is not installed (moto_server for --local-aws). */
+  MISSING_TOOL: 'MISSING_TOOL',
+  /** The local AWS endpoint (moto_server) did not start or ended. */
+  LOCAL_AWS_FAILED: 'LOCAL_AWS_FAILED',
 } as const;
 
 /** CliErrorCode is one of {@link CliErrorCode}'s values. */

@@ -103,6 +103,7 @@ program
   .requiredOption('-g, --group <name>', 'the deployment group')
   .option('-b, --bundle <dir>', 'a revision folder to push first (to s3://fleetdeploy-revisions/<application>/...)')
   .option('--s3-location <s3://bucket/key>', 'a revision pushed already (s3://bucket/key or bucket=,key=,bundleType=,eTag=)')
+  .option('--appspec <file>', 'a Lambda application\'s AppSpec (YAML or JSON), sent inline as the revision')
   .option('-t, --bundle-type <type>', 'zip, tgz or tar (default: from the key\'s extension, else zip)')
   .option('-c, --config <name>', 'the deployment configuration (default: the group\'s)')
   .option('--description <text>', 'the deployment\'s description')
@@ -156,6 +157,8 @@ program
   .option('--agent-port <port>', 'port of the agents\' gRPC service (default: --port + 1, or a free one with --port 0)')
   .option('-d, --data-dir <dir>', 'where the coordinator\'s data and the hosts\' sandboxes go (default: a new folder under the temp dir)')
   .option('--host <address>', 'address the coordinator listens on (default: 127.0.0.1)')
+  .option('--local-aws', 'start moto_server as a local Lambda, CloudWatch and SNS endpoint for the coordinator (Lambda deployments and alarms without AWS); hook functions are played locally')
+  .option('--lambda-hooks <file>', 'with --local-aws: JSON mapping hook function names to Succeeded, Failed, NoReport or {"run": "shell command"} (exit 0 = Succeeded) (default: Succeeded, Failed for names ending in -fail)')
   .action(async (opts: RawSimulateOptions) => {
     process.exitCode = await runSimulate(opts, { line: (text) => console.log(text) });
   });

@@ -25,7 +25,8 @@ export async function runAppCreate(aws: AwsContext, name: string, platformFlag: 
   const computePlatform = parseComputePlatform(platformFlag ?? 'Server');
   const out = await callApi(`CreateApplication ${name}`, aws.endpoint, () => aws.codedeploy.send(new CreateApplicationCommand({ applicationName: name, computePlatform })));
   line(`Created application ${name} (${computePlatform}, id ${out.applicationId ?? '?'}).`);
-  line(`Next: fleetdeploy group create -a ${name} GROUP --tag KEY=VALUE`);
+  // a Lambda application's group names no instances: its deployments move a function's alias
+  line(computePlatform === 'Lambda' ? `Next: fleetdeploy group create -a ${name} GROUP --config CodeDeployDefault.LambdaCanary10Percent5Minutes` : `Next: fleetdeploy group create -a ${name} GROUP --tag KEY=VALUE`);
   return 0;
 }
 

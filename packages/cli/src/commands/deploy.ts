@@ -3,7 +3,8 @@
  * --watch follow it on the coordinator's event stream to its end; exit 0 only when it succeeded.
  */
 import { CreateDeploymentCommand } from '@aws-sdk/client-codedeploy';
-import type { FileExistsBehavior } from '@aws-sdk/client-codedeploy';
+import type { CreateDeploymentCommandInput, FileExistsBehavior } from '@aws-sdk/client-codedeploy';
+import fs from 'node:fs';
 import type { WriteStream } from 'node:tty';
 import type { AwsContext } from '../aws-context.js';
 import { callApi } from '../aws-failure.js';
@@ -22,6 +23,8 @@ export interface RawDeployOptions {
   group: string;
   bundle?: string;
   s3Location?: string;
+  /** A Lambda (or ECS) AppSpec file, sent inline as an AppSpecContent revision. */
+  appspec?: string;
   bundleType?: string;
   config?: string;
   description?: string;
@@ -40,8 +43,9 @@ const FILE_EXISTS: readonly string[] = ['DISALLOW', 'OVERWRITE', 'RETAIN'];
 
 /** runDeploy creates (and with --watch follows) a deployment; resolves with the exit code. */
 export async function runDeploy(aws: AwsContext, opts: RawDeployOptions, out: DeployOutput, signal?: AbortSignal): Promise<number> {
-  if ((opts.bundle === undefined) === (opts.s3Location === undefined)) {
-    throw new CliError(CliErrorCode.USAGE, 'give either --bundle DIR (pushed first) or --s3-location s3://BUCKET/KEY (pushed already)');
+  const sources = [opts.bundle, opts.s3Location, opts.appspec].filter((x) => x !== undefined).length;
+  if (sources !== 1) {
+    throw new CliError(CliErrorCode.USAGE, 'give one of --bundle DIR (pushed first), --s3-location s3://BUCKET/KEY (pushed already) or --appspec FILE (a Lambda AppSpec, sent inline)');
   }
   const fileExists = opts.fileExistsBehavior?.toUpperCase();
   if (fileExists !== undefined && !FILE_EXISTS.includes(fileExists)) throw new CliError(CliErrorCode.USAGE, '--file-exists-behavior must be DISALLOW, OVERWRITE or RETAIN');
@@ -51,6 +55,8 @@ export async function runDeploy(aws: AwsContext, opts: RawDeployOptions, out: De
   await requireApplication(aws, opts.application);
   await requireGroup(aws, opts.application, opts.group);
   if (opts.config !== undefined) await requireDeploymentConfig(aws, opts.config);
+
+  if (opts.appspec !== undefined) return deployAppSpec(aws, opts, opts.appspec, out, signal);
 
   let location: S3Location;
   if (opts.bundle !== undefined) {
@@ -67,6 +73,34 @@ export async function runDeploy(aws: AwsContext, opts: RawDeployOptions, out: De
     location = await withObjectETag(aws, parseS3Location(opts.s3Location!, explicitType, 'zip'));
   }
 
+  const deploymentId = await createDeployment(aws, opts, {
+    ...(fileExists === undefined ? {} : { fileExistsBehavior: fileExists as FileExistsBehavior }),
+    ...(opts.ignoreApplicationStopFailures ? { ignoreApplicationStopFailures: true } : {}),
+    revision: {
+      revisionType: 'S3',
+      s3Location: { bucket: location.bucket, key: location.key, bundleType: location.bundleType, ...(location.eTag === undefined ? {} : { eTag: location.eTag }) },
+    },
+  });
+  out.line(`Created deployment ${deploymentId} of ${formatS3Location(location)} to ${opts.application}/${opts.group}`);
+  (await offlineWarnings(aws, deploymentId)).forEach(out.line);
+  return follow(aws, deploymentId, opts.watch === true, out, signal);
+}
+
+/** deployAppSpec creates a deployment of an AppSpec file's text (revisionType AppSpecContent), as a Lambda deployment takes it. */
+async function deployAppSpec(aws: AwsContext, opts: RawDeployOptions, file: string, out: DeployOutput, signal?: AbortSignal): Promise<number> {
+  let content: string;
+  try {
+    content = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(CliErrorCode.USAGE, `--appspec: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  const deploymentId = await createDeployment(aws, opts, { revision: { revisionType: 'AppSpecContent', appSpecContent: { content } } });
+  out.line(`Created deployment ${deploymentId} of ${file} to ${opts.application}/${opts.group}`);
+  return follow(aws, deploymentId, opts.watch === true, out, signal);
+}
+
+/** createDeployment sends CreateDeployment for the application, group, configuration and description of `opts`, plus `rest`. */
+async function createDeployment(aws: AwsContext, opts: RawDeployOptions, rest: Omit<CreateDeploymentCommandInput, 'applicationName' | 'deploymentGroupName'>): Promise<string> {
   const created = await callApi('CreateDeployment', aws.endpoint, () =>
     aws.codedeploy.send(
       new CreateDeploymentCommand({
@@ -74,20 +108,17 @@ export async function runDeploy(aws: AwsContext, opts: RawDeployOptions, out: De
         deploymentGroupName: opts.group,
         ...(opts.config === undefined ? {} : { deploymentConfigName: opts.config }),
         ...(opts.description === undefined ? {} : { description: opts.description }),
-        ...(fileExists === undefined ? {} : { fileExistsBehavior: fileExists as FileExistsBehavior }),
-        ...(opts.ignoreApplicationStopFailures ? { ignoreApplicationStopFailures: true } : {}),
-        revision: {
-          revisionType: 'S3',
-          s3Location: { bucket: location.bucket, key: location.key, bundleType: location.bundleType, ...(location.eTag === undefined ? {} : { eTag: location.eTag }) },
-        },
+        ...rest,
       }),
     ),
   );
-  const deploymentId = created.deploymentId;
-  if (deploymentId === undefined) throw new CliError(CliErrorCode.API_FAILED, 'CreateDeployment returned no deploymentId');
-  out.line(`Created deployment ${deploymentId} of ${formatS3Location(location)} to ${opts.application}/${opts.group}`);
-  (await offlineWarnings(aws, deploymentId)).forEach(out.line);
-  if (!opts.watch) {
+  if (created.deploymentId === undefined) throw new CliError(CliErrorCode.API_FAILED, 'CreateDeployment returned no deploymentId');
+  return created.deploymentId;
+}
+
+/** follow watches the deployment to its end with --watch, else says how to. */
+async function follow(aws: AwsContext, deploymentId: string, watch: boolean, out: DeployOutput, signal?: AbortSignal): Promise<number> {
+  if (!watch) {
     out.line(`Follow it with: fleetdeploy status ${deploymentId} --watch`);
     return 0;
   }

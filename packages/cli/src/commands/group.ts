@@ -57,12 +57,14 @@ export async function runGroupCreate(aws: AwsContext, name: string, opts: RawGro
   const got = await callApi(`GetDeploymentGroup ${where}`, aws.endpoint, () => aws.codedeploy.send(new GetDeploymentGroupCommand({ applicationName: opts.application, deploymentGroupName: name })));
   const g = got.deploymentGroupInfo ?? {};
   line(`Created deployment group ${name} in ${opts.application} (id ${created.deploymentGroupId ?? '?'}).`);
-  line(`  instances:  ${targetsOf(g) === '-' ? 'none (no --tag given)' : `tagged ${targetsOf(g)}`}`);
+  const lambda = g.computePlatform === 'Lambda';
+  if (!lambda) line(`  instances:  ${targetsOf(g) === '-' ? 'none (no --tag given)' : `tagged ${targetsOf(g)}`}`);
   line(`  config:     ${g.deploymentConfigName ?? '?'}`);
   line(`  rollback:   ${rollbackOf(g) === '-' ? 'off' : `on ${rollbackOf(g)}`}`);
   if (alarmsOf(g) !== '-') line(`  alarms:     ${alarmsOf(g)}${g.alarmConfiguration?.ignorePollAlarmFailure ? ' (poll failures ignored)' : ''}`);
   for (const t of g.triggerConfigurations ?? []) line(`  trigger:    ${t.triggerName ?? '?'} → ${t.triggerTargetArn ?? '?'} on ${(t.triggerEvents ?? []).join(', ')}`);
-  line(`Deploy to it: fleetdeploy deploy -a ${opts.application} -g ${name} --bundle DIR --watch`);
+  if (lambda) line(`Deploy to it: fleetdeploy deploy -a ${opts.application} -g ${name} --appspec appspec.yml --watch`);
+  else line(`Deploy to it: fleetdeploy deploy -a ${opts.application} -g ${name} --bundle DIR --watch`);
   return 0;
 }
 

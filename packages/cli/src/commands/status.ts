@@ -2,14 +2,7 @@
  * `fleetdeploy status`: one deployment (status, overview, one line per instance), or the latest
  * deployments of an application or one of its groups.
  */
-import {
-  BatchGetDeploymentTargetsCommand,
-  BatchGetDeploymentsCommand,
-  GetDeploymentCommand,
-  ListDeploymentGroupsCommand,
-  ListDeploymentTargetsCommand,
-  ListDeploymentsCommand,
-} from '@aws-sdk/client-codedeploy';
+import { BatchGetDeploymentsCommand, GetDeploymentCommand, ListDeploymentGroupsCommand, ListDeploymentsCommand } from '@aws-sdk/client-codedeploy';
 import type { DeploymentInfo, InstanceTarget, RevisionLocation } from '@aws-sdk/client-codedeploy';
 import type { AwsContext } from '../aws-context.js';
 import { callApi } from '../aws-failure.js';
@@ -24,6 +17,9 @@ import { requireApplication, requireGroup } from '../names/require-names.js';
 import type { WatchOutput } from '../watch/watch-stream.js';
 import { watchStream } from '../watch/watch-stream.js';
 import { statusMessageLines } from './status-messages.js';
+import { instanceTargets, listDeploymentTargets, trafficTargets } from '../targets/list-targets.js';
+import type { TrafficTarget } from '../progress/traffic-target.js';
+import { describeTrafficTarget } from '../progress/traffic-target.js';
 
 /** RawStatusOptions are the option strings commander collects. */
 export interface RawStatusOptions {
@@ -51,9 +47,11 @@ export async function runStatus(aws: AwsContext, deploymentId: string | undefine
   }
   if (deploymentId !== undefined) {
     const info = await callApi(`GetDeployment ${deploymentId}`, aws.endpoint, () => aws.codedeploy.send(new GetDeploymentCommand({ deploymentId })));
-    const targets = await listTargets(aws, deploymentId);
-    if (json) line(jsonDocument({ deployment: info.deploymentInfo, instances: targets }));
-    else [...describeDeployment(info.deploymentInfo ?? {}, targets, { now: now(), paint: paintFor(out.tty ?? {}) }), ...statusMessageLines(info.deploymentInfo ?? {})].forEach(line);
+    const all = await listDeploymentTargets(aws, deploymentId);
+    const targets = instanceTargets(all);
+    const traffic = trafficTargets(all);
+    if (json) line(jsonDocument(traffic.length > 0 ? { deployment: info.deploymentInfo, lambdaTargets: all.map((t) => t.lambdaTarget).filter((t) => t !== undefined) } : { deployment: info.deploymentInfo, instances: targets }));
+    else [...describeDeployment(info.deploymentInfo ?? {}, targets, { now: now(), paint: paintFor(out.tty ?? {}) }, traffic), ...statusMessageLines(info.deploymentInfo ?? {})].forEach(line);
     return 0;
   }
   if (opts.application === undefined) throw new CliError(CliErrorCode.USAGE, 'give a deployment id, or --application NAME [--group NAME] for its latest deployments');
@@ -111,7 +109,7 @@ const LOG_TAIL_LINES = 5;
  * overview, error), then one line per instance counted as `--watch` counts it, with the failed event's
  * diagnostics and the last lines of its log.
  */
-export function describeDeployment(d: DeploymentInfo, targets: readonly InstanceTarget[], view: StatusView = { now: now(), paint: PLAIN }): string[] {
+export function describeDeployment(d: DeploymentInfo, targets: readonly InstanceTarget[], view: StatusView = { now: now(), paint: PLAIN }, traffic: readonly TrafficTarget[] = []): string[] {
   const lines = [`Deployment ${d.deploymentId} ${d.status === 'Failed' || d.status === 'Stopped' ? view.paint.red(d.status) : d.status} (${d.applicationName}/${d.deploymentGroupName}, ${d.deploymentConfigName})`];
   const revision = describeRevision(d.revision);
   if (revision !== undefined) lines.push(`  revision: ${revision}`);
@@ -120,10 +118,12 @@ export function describeDeployment(d: DeploymentInfo, targets: readonly Instance
   lines.push(`  created ${created ?? '?'}${d.creator ? ` by ${d.creator}` : ''}${d.completeTime ? `, ended ${d.completeTime.toISOString()}${took}` : ''}`);
   if (d.description) lines.push(`  description: ${d.description}`);
   const o = d.deploymentOverview ?? {};
-  lines.push(`  instances: ${o.Succeeded ?? 0} succeeded, ${o.Failed ?? 0} failed, ${o.Skipped ?? 0} skipped, ${o.InProgress ?? 0} in progress, ${o.Pending ?? 0} pending`);
+  // a traffic-shifted deployment has no instances: its target is the function's alias
+  if (traffic.length === 0) lines.push(`  instances: ${o.Succeeded ?? 0} succeeded, ${o.Failed ?? 0} failed, ${o.Skipped ?? 0} skipped, ${o.InProgress ?? 0} in progress, ${o.Pending ?? 0} pending`);
   if (d.errorInformation?.code) lines.push(view.paint.red(`  error: ${d.errorInformation.code}: ${d.errorInformation.message ?? ''}`));
   if (d.rollbackInfo?.rollbackDeploymentId) lines.push(`  rolled back by ${d.rollbackInfo.rollbackDeploymentId}${d.rollbackInfo.rollbackMessage ? `: ${d.rollbackInfo.rollbackMessage}` : ''}`);
   if (d.rollbackInfo?.rollbackTriggeringDeploymentId) lines.push(`  rolls back ${d.rollbackInfo.rollbackTriggeringDeploymentId}`);
+  for (const t of traffic) lines.push(...describeTrafficTarget(t, view.now));
   const width = Math.max(8, ...targets.map((t) => (t.targetId ?? '').length));
   for (const t of targets) lines.push(...describeInstance(t, d.ignoreApplicationStopFailures === true, width, view));
   return lines;
@@ -165,21 +165,4 @@ function describeRevision(r: RevisionLocation | undefined): string | undefined {
   }
   if (r.gitHubLocation !== undefined) return `GitHub ${r.gitHubLocation.repository}@${r.gitHubLocation.commitId}`;
   return r.revisionType;
-}
-
-/** listTargets reads every instance target of a deployment, 25 per BatchGetDeploymentTargets call, by name. */
-async function listTargets(aws: AwsContext, deploymentId: string): Promise<InstanceTarget[]> {
-  const ids: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await callApi('ListDeploymentTargets', aws.endpoint, () => aws.codedeploy.send(new ListDeploymentTargetsCommand({ deploymentId, ...(nextToken ? { nextToken } : {}) })));
-    ids.push(...(page.targetIds ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  const out: InstanceTarget[] = [];
-  for (let i = 0; i < ids.length; i += 25) {
-    const batch = await callApi('BatchGetDeploymentTargets', aws.endpoint, () => aws.codedeploy.send(new BatchGetDeploymentTargetsCommand({ deploymentId, targetIds: ids.slice(i, i + 25) })));
-    for (const t of batch.deploymentTargets ?? []) if (t.instanceTarget) out.push(t.instanceTarget);
-  }
-  return out.sort((a, b) => (a.targetId ?? '').localeCompare(b.targetId ?? '', 'en', { numeric: true }));
 }

@@ -8,6 +8,8 @@ import { watchParent } from './parent-watch.js';
 import { parseSimulateOptions } from './options.js';
 import type { RawSimulateOptions } from './options.js';
 import { startSimulation } from './simulation.js';
+import { FAILING_SUFFIX } from './hook-runner.js';
+import { localAwsExportLines } from './local-aws.js';
 
 /** Output is where the command writes its lines (stdout in the real command). */
 export interface Output {
@@ -37,11 +39,12 @@ export async function runSimulate(raw: RawSimulateOptions, out: Output): Promise
   // A wrapper (npx, a script) killed by SIGKILL sends no signal: its exit counts as a hang-up.
   const unwatch = watchParent(() => onStop('SIGHUP'));
   try {
-    out.line(`fleetdeploy simulate: starting a coordinator and ${options.agents} agent${options.agents === 1 ? '' : 's'}`);
+    out.line(`fleetdeploy simulate: starting ${options.localAws ? 'a local AWS endpoint (moto_server), ' : ''}a coordinator and ${options.agents} agent${options.agents === 1 ? '' : 's'}`);
     const sim = await startSimulation(options, {
       onAgentConnected: (host) => {
         if (options.agents <= PER_AGENT_LINES_UP_TO) out.line(`agent ${host.name} connected (${host.tags.map((t) => `${t.Key}=${t.Value}`).join(', ')}; sandbox ${host.dir})`);
       },
+      onHookError: (message) => out.line(`WARNING: ${message}`),
     });
     const stopped = new Promise<NodeJS.Signals>((resolve) => {
       if (signalled !== undefined) resolve(signalled);
@@ -57,6 +60,14 @@ export async function runSimulate(raw: RawSimulateOptions, out: Output): Promise
     out.line('');
     out.line(`To use it from another shell, paste (the coordinator's admin key; also in ${sim.credentialsFile}):`);
     for (const l of exportLines(sim.credentials, sim.apiUrl)) out.line(`  ${l}`);
+    if (sim.localAws !== undefined) {
+      out.line('');
+      out.line(`local AWS (moto_server; Lambda, CloudWatch, SNS, IAM): ${sim.localAws.url}   (its log: ${sim.dataDir}/moto.log)`);
+      out.line(`  the coordinator uses it for Lambda deployments and alarms; hook functions are played here: each reports`);
+      out.line(`  Succeeded${options.lambdaHooksFile === undefined ? '' : ` unless ${options.lambdaHooksFile} says otherwise`}, or Failed when its name ends in ${FAILING_SUFFIX}.`);
+      out.line('  For the AWS CLI (aws lambda ..., aws cloudwatch ..., aws deploy ...), paste as well:');
+      for (const l of localAwsExportLines(sim.localAws.url, sim.apiUrl)) out.line(`  ${l}`);
+    }
     out.line('');
     out.line('For example:');
     out.line(`  aws deploy list-on-premises-instances --endpoint-url ${sim.apiUrl}`);

@@ -18,6 +18,15 @@ export interface SimulateOptions {
   readonly agentPort: number;
   /** Where everything lives; undefined means a fresh folder under the OS temp dir. */
   readonly dataDir: string | undefined;
+  /** `--local-aws`: start moto_server as the coordinator's Lambda, CloudWatch and SNS endpoint. */
+  readonly localAws: boolean;
+  /** `--lambda-hooks FILE`: what each hook function reports (see hook-runner.ts). */
+  readonly lambdaHooksFile: string | undefined;
+  /**
+   * Coordinator configuration keys (snake_case, as in its config file) for programs that start a
+   * simulation themselves, e.g. `npm run demo:lambda`'s `test_only_minute_ms`. No flag sets them.
+   */
+  readonly coordinatorSettings: Readonly<Record<string, number>>;
 }
 
 /** RawSimulateOptions are the option strings as commander collects them. */
@@ -27,6 +36,8 @@ export interface RawSimulateOptions {
   agentPort?: string;
   dataDir?: string;
   host?: string;
+  localAws?: boolean;
+  lambdaHooks?: string;
 }
 
 /** defaultSimulateOptions are what `fleetdeploy simulate` with no options runs. */
@@ -50,7 +61,9 @@ export function parseSimulateOptions(raw: RawSimulateOptions): SimulateOptions {
   if (!/^[A-Za-z0-9.:-]+$/.test(host)) throw usage(`--host: expected an address such as 127.0.0.1, got ${JSON.stringify(host)}`);
   if (raw.dataDir !== undefined && raw.dataDir.trim() === '') throw usage('--data-dir: expected a folder, got an empty text');
   const dataDir = raw.dataDir === undefined ? undefined : path.resolve(raw.dataDir);
-  return Object.freeze({ agents, host, apiPort, agentPort, dataDir });
+  if (raw.lambdaHooks !== undefined && raw.localAws !== true) throw usage('--lambda-hooks: the hook functions are played by the local AWS endpoint; give --local-aws too');
+  const lambdaHooksFile = raw.lambdaHooks === undefined ? undefined : path.resolve(raw.lambdaHooks);
+  return Object.freeze({ agents, host, apiPort, agentPort, dataDir, localAws: raw.localAws === true, lambdaHooksFile, coordinatorSettings: Object.freeze({}) });
 }
 
 function wholeNumber(flag: string, text: string, min: number, max: number): number {

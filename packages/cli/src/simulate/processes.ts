@@ -43,6 +43,8 @@ export interface DaemonSpec {
   readonly logFile: string;
   /** Pipe stdout to the caller (the coordinator's listening line) instead of the log file. */
   readonly pipeStdout?: boolean;
+  /** Variables added to this process's environment for the child. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Supervisor owns the simulation's children. Build one per simulation with {@link createSupervisor}. */
@@ -91,7 +93,7 @@ export function createSupervisor(): Supervisor {
           // stdin is a pipe we hold and never write: the daemons get --stop-on-stdin-close, so when
           // this process dies, even by SIGKILL, the kernel closes it and they stop.
           stdio: ['pipe', spec.pipeStdout ? 'pipe' : log, log],
-          env: process.env,
+          env: spec.env === undefined ? process.env : { ...process.env, ...spec.env },
           detached: true,
         });
       } finally {

@@ -23,6 +23,11 @@ import { registerHosts } from './register.js';
 import { enrolHosts } from './enrol.js';
 import { simHosts, writeSandbox } from './sandbox.js';
 import type { SimHost } from './sandbox.js';
+import { PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
+import { createHookRunner, readHookTable } from './hook-runner.js';
+import type { HookDecider } from './hook-runner.js';
+import { startLocalAws } from './local-aws.js';
+import type { LocalAws } from './local-aws.js';
 
 /** COORDINATOR_READY_PREFIX starts the one stdout line the coordinator prints when it listens. */
 export const COORDINATOR_READY_PREFIX = 'fleetdeploy-coordinator listening';
@@ -52,6 +57,8 @@ export interface Simulation {
   /** SDK clients pointed at the API with the simulation's credentials. */
   readonly clients: ApiClients;
   readonly daemons: () => readonly Daemon[];
+  /** With --local-aws: moto_server behind the Lambda front that plays the hook functions. */
+  readonly localAws?: LocalAws;
   /**
    * waitForAgents resolves when every agent has connected, or after `timeoutMs` with the names of
    * those that have not (an empty list means all are connected).
@@ -66,6 +73,10 @@ export interface Simulation {
 /** SimulationHooks let the caller report progress while the simulation starts. */
 export interface SimulationHooks {
   onAgentConnected?(host: SimHost): void;
+  /** With --local-aws: decides a hook function's outcome before the hook runner's rule does. */
+  lambdaHook?: HookDecider;
+  /** With --local-aws: a hook report that could not be delivered. */
+  onHookError?(message: string): void;
 }
 
 /**
@@ -94,18 +105,27 @@ export async function startSimulation(options: SimulateOptions, hooks: Simulatio
     supervisor.onUnexpectedExit((daemon, exit) => resolve(unexpectedExit(daemon, exit)));
   });
   let clients: ApiClients | undefined;
+  let localAws: LocalAws | undefined;
   const teardown = async (): Promise<void> => {
     watching.abort();
     await supervisor.stopAll();
+    await localAws?.stop();
     clients?.destroy();
   };
 
   try {
+    // The Lambda front must be there before the coordinator, whose Lambda endpoint it is; the hook
+    // runner learns where to report once the coordinator is up.
+    const hookTable = options.lambdaHooksFile === undefined ? {} : readHookTable(options.lambdaHooksFile);
+    const runner = createHookRunner(hookTable, hooks.lambdaHook, (message) => hooks.onHookError?.(message));
+    if (options.localAws) localAws = await startLocalAws(path.join(dataDir, 'moto.log'), runner);
+    const configArgs = coordinatorConfigArgs(dataDir, options.coordinatorSettings);
     const { daemon: coordinator, stdout } = supervisor.start({
       name: 'coordinator',
-      args: [coordinatorBin, 'serve', '--data-dir', path.join(dataDir, 'coordinator'), '--host', options.host, '--port', String(options.apiPort), '--agent-port', String(options.agentPort), '--stop-on-stdin-close'],
+      args: [coordinatorBin, 'serve', '--data-dir', path.join(dataDir, 'coordinator'), '--host', options.host, '--port', String(options.apiPort), '--agent-port', String(options.agentPort), '--stop-on-stdin-close', ...configArgs],
       logFile: coordinatorLog,
       pipeStdout: true,
+      ...(localAws === undefined ? {} : { env: localAws.coordinatorEnv }),
     });
     let ready: string;
     try {
@@ -121,6 +141,10 @@ export async function startSimulation(options: SimulateOptions, hooks: Simulatio
     const credentialsFile = path.join(dataDir, 'coordinator', ADMIN_CREDENTIALS_FILE);
     const credentials = readAdminCredentials(path.dirname(credentialsFile));
     clients = createApiClients(apiUrl, credentials);
+    const codedeploy = clients.codedeploy;
+    runner.connect(async (deploymentId, lifecycleEventHookExecutionId, status) => {
+      await codedeploy.send(new PutLifecycleEventHookExecutionStatusCommand({ deploymentId, lifecycleEventHookExecutionId, status }));
+    });
     const hosts = simHosts(dataDir, options.agents);
     await registerHosts(clients.codedeploy, hosts);
 
@@ -159,6 +183,7 @@ export async function startSimulation(options: SimulateOptions, hooks: Simulatio
       credentialsFile,
       clients: api,
       daemons: () => supervisor.daemons(),
+      ...(localAws === undefined ? {} : { localAws }),
       async waitForAgents(timeoutMs) {
         const settled = new Set<string>();
         const all = Promise.all([...connected].map(([name, p]) => p.then((ok) => ok && settled.add(name))));
@@ -176,6 +201,15 @@ export async function startSimulation(options: SimulateOptions, hooks: Simulatio
     await teardown();
     throw err;
   }
+}
+
+/** coordinatorConfigArgs writes the settings to <dataDir>/coordinator.yml and names it, or gives nothing when there are none. */
+function coordinatorConfigArgs(dataDir: string, settings: Readonly<Record<string, number>>): string[] {
+  const entries = Object.entries(settings);
+  if (entries.length === 0) return [];
+  const file = path.join(dataDir, 'coordinator.yml');
+  fs.writeFileSync(file, entries.map(([k, v]) => `${k}: ${v}\n`).join(''));
+  return ['--config', file];
 }
 
 /** coordinatorStartFailure explains a coordinator that exited (or hung) before listening. */

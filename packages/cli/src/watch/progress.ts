@@ -24,6 +24,8 @@ export type StreamMessage =
         errorInformation?: { code?: string; message?: string };
         ignoreApplicationStopFailures?: boolean;
         deploymentStatusMessages?: string[];
+        /** Server, Lambda or ECS: a Lambda deployment shifts traffic and has no instances. */
+        computePlatform?: string;
       };
       instances: Array<{
         targetId: string;
@@ -186,10 +188,12 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
 
 /**
  * summaryLine is the one line a watch ends with, e.g.
- * `Deployment d-ABCDEFGH1 Succeeded: 5 succeeded, 0 failed, 0 skipped in 12.3 s`.
+ * `Deployment d-ABCDEFGH1 Succeeded: 5 succeeded, 0 failed, 0 skipped in 12.3 s`; for a traffic-shifted
+ * deployment `traffic` says where its traffic ended instead: `... Succeeded: fn:live: 100 % on version 2 in 6.1 s`.
  */
-export function summaryLine(p: DeploymentProgress, extra?: string): string {
+export function summaryLine(p: DeploymentProgress, extra?: string, traffic?: string): string {
   const c = counts(p);
   const took = p.createTime !== undefined && p.completeTime !== undefined ? ` in ${formatElapsed(p.completeTime - p.createTime)}` : '';
-  return `Deployment ${p.deploymentId} ${p.status}: ${c.succeeded} succeeded, ${c.failed} failed, ${c.skipped} skipped${took}${extra ? ` (${extra})` : ''}`;
+  const outcome = traffic ?? `${c.succeeded} succeeded, ${c.failed} failed, ${c.skipped} skipped`;
+  return `Deployment ${p.deploymentId} ${p.status}: ${outcome}${took}${extra ? ` (${extra})` : ''}`;
 }

@@ -11,6 +11,10 @@ import type { DeploymentProgress } from './progress.js';
 import { apply, newProgress, summaryLine } from './progress.js';
 import type { Renderer } from './renderers.js';
 import { createPlainRenderer, createTtyRenderer } from './renderers.js';
+import type { TrafficFollow } from './traffic-follow.js';
+import { followTraffic } from './traffic-follow.js';
+import type { TrafficTarget } from '../progress/traffic-target.js';
+import { trafficSummary } from '../progress/traffic-target.js';
 
 /** WatchOutput is where the watch draws: a terminal gets bars, anything else plain lines. */
 export interface WatchOutput {
@@ -31,23 +35,36 @@ export interface WatchResult {
 /** watchStream follows `deploymentId` to its end (or until `signal` aborts) and prints the summary. */
 export async function watchStream(aws: AwsContext, deploymentId: string, out: WatchOutput, signal?: AbortSignal): Promise<WatchResult> {
   const progress = newProgress(deploymentId);
-  const renderer: Renderer = out.tty !== undefined ? createTtyRenderer(out.tty, paintFor(out.tty)) : createPlainRenderer(out.write);
+  let renderer: Renderer = out.tty !== undefined ? createTtyRenderer(out.tty, paintFor(out.tty)) : createPlainRenderer(out.write);
   let width = 8;
+  // A Lambda deployment has no instances: its target, hooks and weight are read beside the stream.
+  let traffic: TrafficFollow | undefined;
+  let ended: TrafficTarget | undefined;
   try {
     await followDeployment(
       aws,
       deploymentId,
       (m) => {
         if (m.type === 'snapshot') width = Math.max(8, ...m.instances.map((i) => i.targetId.length));
-        renderer.update(progress, apply(progress, m, width));
+        if (m.type === 'snapshot' && m.deployment.computePlatform === 'Lambda' && traffic === undefined) {
+          // no instances, so no bars: lines, on a terminal too
+          renderer.stop();
+          renderer = createPlainRenderer(out.write);
+          renderer.update(progress, apply(progress, m, width));
+          traffic = followTraffic(aws, deploymentId, (lines) => renderer.update(progress, { lines, rebuilt: false }));
+          return;
+        }
+        if (traffic !== undefined) traffic.after(() => renderer.update(progress, apply(progress, m, width)));
+        else renderer.update(progress, apply(progress, m, width));
       },
       signal === undefined ? {} : { signal },
     );
   } finally {
+    ended = await traffic?.finish();
     renderer.stop();
   }
   const finished = ['Succeeded', 'Failed', 'Stopped'].includes(progress.status);
-  const summary = finished ? summaryLine(progress, await why(aws, progress)) : `Deployment ${deploymentId} is still ${progress.status}; the watch stopped, the deployment did not: fleetdeploy status ${deploymentId} --watch resumes it`;
+  const summary = finished ? summaryLine(progress, await why(aws, progress), ended === undefined ? undefined : trafficSummary(ended)) : `Deployment ${deploymentId} is still ${progress.status}; the watch stopped, the deployment did not: fleetdeploy status ${deploymentId} --watch resumes it`;
   // the last line stays readable after the bars: red when the deployment did not succeed
   out.write(finished && progress.status !== 'Succeeded' && out.tty !== undefined ? paintFor(out.tty).red(summary) : summary);
   return { status: progress.status, summary, finished };

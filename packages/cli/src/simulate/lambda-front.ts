@@ -1,14 +1,15 @@
 /**
- * A recording proxy in front of moto's Lambda API. moto keeps aliases and versions faithfully but
- * cannot run a hook function's code, so the proxy answers Invoke itself (202, as Lambda answers an
- * `Event` invocation) and records it, for the test to play the hook function. Every UpdateAlias is
- * recorded with the time it passed through, which is the sequence of weights the alias had. All
- * other requests go to moto unchanged.
+ * The Lambda endpoint of the local AWS: an HTTP front in front of moto_server. moto keeps
+ * functions, versions and aliases (with their routing weights) faithfully but cannot run a
+ * function's code, so the front answers every Invoke itself (202, as Lambda answers an `Event`
+ * invocation), records it, and hands it to `onInvoke` (the hook runner plays the hook function).
+ * Every successful UpdateAlias is recorded with the time it passed: the sequence of weights the
+ * alias had. Everything else goes to moto unchanged, so one URL serves Lambda, CloudWatch, SNS and IAM.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** RecordedInvoke is one Invoke the coordinator made. */
+/** RecordedInvoke is one Invoke that reached the front. */
 export interface RecordedInvoke {
   functionName: string;
   invocationType: string;
@@ -16,7 +17,7 @@ export interface RecordedInvoke {
   at: number;
 }
 
-/** RecordedAliasUpdate is one UpdateAlias the coordinator made: the alias's version and extra weights from then on. */
+/** RecordedAliasUpdate is one UpdateAlias moto accepted: the alias's version and extra weights from then on. */
 export interface RecordedAliasUpdate {
   functionName: string;
   alias: string;
@@ -25,8 +26,8 @@ export interface RecordedAliasUpdate {
   at: number;
 }
 
-/** LambdaProxy is a running proxy. */
-export interface LambdaProxy {
+/** LambdaFront is a running front. */
+export interface LambdaFront {
   url: string;
   invokes: RecordedInvoke[];
   aliasUpdates: RecordedAliasUpdate[];
@@ -36,8 +37,11 @@ export interface LambdaProxy {
 const INVOKE = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 const ALIAS = /^\/2015-03-31\/functions\/([^/]+)\/aliases\/([^/?]+)$/;
 
-/** startLambdaProxy listens on a free loopback port and forwards to `upstream` (moto's URL). */
-export async function startLambdaProxy(upstream: string): Promise<LambdaProxy> {
+/**
+ * startLambdaFront listens on a free loopback port and forwards to `upstream` (moto's URL).
+ * `onInvoke` is called after each Invoke has been answered.
+ */
+export async function startLambdaFront(upstream: string, onInvoke?: (call: RecordedInvoke) => void): Promise<LambdaFront> {
   const invokes: RecordedInvoke[] = [];
   const aliasUpdates: RecordedAliasUpdate[] = [];
   const target = new URL(upstream);
@@ -46,12 +50,13 @@ export async function startLambdaProxy(upstream: string): Promise<LambdaProxy> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      const url = new URL(req.url ?? '/', 'http://proxy');
-      const path = decodeURIComponent(url.pathname);
+      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://front').pathname);
       const invoke = req.method === 'POST' ? INVOKE.exec(path) : null;
       if (invoke !== null) {
-        invokes.push({ functionName: invoke[1]!, invocationType: String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse'), payload: JSON.parse(body.toString('utf8') || '{}'), at: Date.now() });
+        const call: RecordedInvoke = { functionName: invoke[1]!, invocationType: String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse'), payload: parsePayload(body), at: Date.now() };
+        invokes.push(call);
         res.writeHead(202, { 'content-type': 'application/json' }).end();
+        onInvoke?.(call);
         return;
       }
       const alias = req.method === 'PUT' ? ALIAS.exec(path) : null;
@@ -78,4 +83,14 @@ export async function startLambdaProxy(upstream: string): Promise<LambdaProxy> {
         server.closeAllConnections();
       }),
   };
+}
+
+/** parsePayload reads an invocation's JSON payload; anything else is an empty one (not a hook call). */
+function parsePayload(body: Buffer): RecordedInvoke['payload'] {
+  try {
+    const v: unknown = JSON.parse(body.toString('utf8') || '{}');
+    return typeof v === 'object' && v !== null ? (v as RecordedInvoke['payload']) : {};
+  } catch {
+    return {};
+  }
 }

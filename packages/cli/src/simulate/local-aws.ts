@@ -1,0 +1,157 @@
+/**
+ * `simulate --local-aws`: a local stand-in for the AWS APIs a Lambda deployment uses, so AWS's
+ * Lambda walkthrough runs on one machine. moto_server (the Python package `moto[server]`, an
+ * independent implementation of Lambda, CloudWatch, SNS and IAM) listens on a free loopback port;
+ * the Lambda front (lambda-front.ts) sits in front of it and plays the hook functions through the
+ * hook runner. The coordinator gets the front as AWS_ENDPOINT_URL_LAMBDA / _CLOUDWATCH / _SNS with a
+ * region and dummy credentials (moto checks no signature).
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { withTimeout } from '../clock.js';
+import { CliError, CliErrorCode } from '../cli-error.js';
+import type { HookRunner } from './hook-runner.js';
+import type { LambdaFront } from './lambda-front.js';
+import { startLambdaFront } from './lambda-front.js';
+
+/** MOTO_INSTALL is what to install when moto_server is missing (Debian does not package it). */
+export const MOTO_INSTALL = 'moto_server is not on PATH: --local-aws needs the Python package moto[server] (pip install "moto[server]")';
+
+/** LOCAL_AWS_REGION and LOCAL_AWS_KEY are what the coordinator and the AWS CLI use against moto. */
+export const LOCAL_AWS_REGION = 'us-east-1';
+const LOCAL_AWS_KEY = 'testing';
+
+/** MOTO_START_MS is how long moto_server may take to answer (it imports a lot of Python). */
+const MOTO_START_MS = 30_000;
+
+/** MOTO_KEEPER runs `argv[1..]` and stops it (SIGTERM) when its standard input closes or it is signalled. */
+const MOTO_KEEPER = `
+const child = require('node:child_process').spawn(process.argv[1], process.argv.slice(2), { stdio: ['ignore', 'inherit', 'inherit'] });
+const stop = () => child.kill('SIGTERM');
+process.stdin.on('close', stop).on('end', stop).resume();
+process.on('SIGTERM', stop).on('SIGINT', stop);
+child.on('exit', (code) => process.exit(code ?? 0));
+`;
+
+/** findMotoServer is the moto_server command on PATH, or undefined. */
+export function findMotoServer(envPath = process.env.PATH ?? ''): string | undefined {
+  return envPath
+    .split(path.delimiter)
+    .filter((dir) => dir !== '')
+    .map((dir) => path.join(dir, 'moto_server'))
+    .find((file) => {
+      try {
+        fs.accessSync(file, fs.constants.X_OK);
+        return fs.statSync(file).isFile();
+      } catch {
+        return false;
+      }
+    });
+}
+
+/** LocalAws is a running moto_server with the Lambda front before it. */
+export interface LocalAws {
+  /** The endpoint for every service (the front): Lambda, CloudWatch, SNS, IAM. */
+  readonly url: string;
+  /** moto_server's own URL. */
+  readonly motoUrl: string;
+  readonly front: LambdaFront;
+  /** The variables the coordinator is started with. */
+  readonly coordinatorEnv: Readonly<Record<string, string>>;
+  /** stop closes the front and ends moto_server. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** localAwsEnv is how the coordinator (and a shell) reaches the local AWS at `url`. */
+export function localAwsEnv(url: string): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_LAMBDA: url,
+    AWS_ENDPOINT_URL_CLOUDWATCH: url,
+    AWS_ENDPOINT_URL_SNS: url,
+    AWS_REGION: LOCAL_AWS_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_AWS_KEY,
+    AWS_SECRET_ACCESS_KEY: LOCAL_AWS_KEY,
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+}
+
+/**
+ * localAwsExportLines are the lines `simulate` prints for the AWS CLI: the AWS APIs go to the local
+ * endpoint, `aws deploy` to the coordinator; the coordinator's admin key signs both (moto accepts any).
+ */
+export function localAwsExportLines(url: string, apiUrl: string): string[] {
+  return [`export AWS_ENDPOINT_URL_LAMBDA=${url} AWS_ENDPOINT_URL_CLOUDWATCH=${url} AWS_ENDPOINT_URL_SNS=${url} AWS_ENDPOINT_URL_IAM=${url}`, `export AWS_ENDPOINT_URL_CODEDEPLOY=${apiUrl}`];
+}
+
+/** startLocalAws starts moto_server and the front; `logFile` gets moto's output. */
+export async function startLocalAws(logFile: string, runner: HookRunner): Promise<LocalAws> {
+  const moto = findMotoServer();
+  if (moto === undefined) throw new CliError(CliErrorCode.MISSING_TOOL, MOTO_INSTALL);
+  const port = await freePort();
+  const log = fs.openSync(logFile, 'a');
+  // moto_server through a small Node keeper holding a pipe from us, as the daemons hold theirs:
+  // when this process dies, even by SIGKILL, the pipe closes and the keeper stops moto_server.
+  const child = spawn(process.execPath, ['-e', MOTO_KEEPER, moto, '-p', String(port), '-H', '127.0.0.1'], { stdio: ['pipe', log, log], detached: true });
+  fs.closeSync(log);
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  const end = async (): Promise<void> => {
+    process.removeListener('exit', killOnExit);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    try {
+      await withTimeout(exited, 5_000, () => new Error('moto_server did not stop'));
+    } catch {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  };
+  const motoUrl = `http://127.0.0.1:${port}`;
+  try {
+    await waitForMoto(motoUrl, () => child.exitCode !== null || child.signalCode !== null, logFile);
+  } catch (err) {
+    await end();
+    throw err;
+  }
+  const front = await startLambdaFront(motoUrl, (call) => runner.onInvoke(call));
+  let stopping: Promise<void> | undefined;
+  return {
+    url: front.url,
+    motoUrl,
+    front,
+    coordinatorEnv: Object.freeze(localAwsEnv(front.url)),
+    stop: () => (stopping ??= front.close().then(end)),
+  };
+}
+
+/** waitForMoto polls moto's own API until it answers, or fails naming its log. */
+async function waitForMoto(url: string, exited: () => boolean, logFile: string): Promise<void> {
+  const deadline = Date.now() + MOTO_START_MS;
+  for (;;) {
+    if (exited()) throw new CliError(CliErrorCode.LOCAL_AWS_FAILED, `moto_server exited before answering on ${url} (its log: ${logFile})`);
+    try {
+      await fetch(`${url}/moto-api/data.json`);
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new CliError(CliErrorCode.LOCAL_AWS_FAILED, `moto_server did not answer on ${url} within ${MOTO_START_MS / 1000} s (its log: ${logFile})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** freePort asks the kernel for a free loopback port (moto_server cannot be told to pick one). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
