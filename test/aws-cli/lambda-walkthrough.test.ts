@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithTools } from '../harness/system-tools.js';
-import { aws } from '../harness/aws-cli.js';
+import { awsDeployOk } from '../harness/aws-cli.js';
 import type { ApiTarget } from '../harness/aws-cli.js';
 import { LambdaWorld, lambdaAppSpec } from '../lambda/lambda-world.js';
 
@@ -22,12 +22,7 @@ describeWithTools(['aws', 'moto_server'], 'the Lambda walkthrough with the stock
     await world.stop();
   });
 
-  /** cli runs `aws deploy ...` and fails the test with the CLI's stderr unless it exits 0. */
-  async function cli(args: string[]) {
-    const r = await aws(target, ['deploy', ...args]);
-    expect(r.code, `aws deploy ${args.join(' ')}: ${r.stderr}`).toBe(0);
-    return r.json;
-  }
+  const cli = (args: string[]) => awsDeployOk(target, args);
 
   it('create-application --compute-platform Lambda, a canary group, create-deployment with an AppSpec string, wait deployment-successful', async () => {
     // given function walk with versions 1 and 2 and alias live on version 1

@@ -62,6 +62,13 @@ export function aws(target: ApiTarget, args: string[], timeoutMs = 60_000): Prom
   return runAws([...args, '--endpoint-url', endpointOf(target)], cliEnvFor(target), timeoutMs);
 }
 
+/** awsDeployOk runs `aws deploy <args>` against the target and answers its JSON, or throws with the CLI's stderr. */
+export async function awsDeployOk(target: ApiTarget, args: string[]): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const r = await aws(target, ['deploy', ...args]);
+  if (r.code !== 0) throw new Error(`aws deploy ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.json;
+}
+
 /** runAws runs the CLI with exactly these arguments and this environment (no --endpoint-url added). */
 export function runAws(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CliResult> {
   return new Promise((resolve) => {
