@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PredefinedConfigs, findPredefinedConfig } from '@fleetdeploy/shared';
 import type { TrafficRoutingConfig } from '@fleetdeploy/shared';
-import type { TrafficState } from './plan.js';
+import type { TrafficAction, TrafficState } from './plan.js';
 import { currentWeight, newTrafficState, nextTrafficAction, trafficPlan } from './plan.js';
 
 const MIN = 60_000;
@@ -14,15 +14,22 @@ function timeline(routing: TrafficRoutingConfig): Array<[number, number]> {
 }
 
 /**
- * run drives the decision with a fake clock as a driver would (hooks succeed at once) and returns
- * each shift as [minute, weight].
+ * drive carries out the decisions with a fake clock as a driver would (hooks succeed at once, each
+ * action takes effect at once) until the plan finishes, and returns every action with its time. With
+ * `stopAt`, a stop is asked for when the action of that name comes up instead of taking it.
  */
-function run(routing: TrafficRoutingConfig, hooks: TrafficState['hooks'] = {}): Array<[number, number]> {
-  let s = newTrafficState('d-1', trafficPlan(routing, MIN), hooks);
+function drive(start: TrafficState, stopAt?: string): { actions: Array<{ at: number; name: string; action: TrafficAction }>; state: TrafficState } {
+  let s = start;
   let now = 0;
-  const seen: Array<[number, number]> = [];
+  const actions: Array<{ at: number; name: string; action: TrafficAction }> = [];
   for (let guard = 0; guard < 100; guard++) {
     const a = nextTrafficAction(s, now, 3600);
+    const name = a.type === 'invokeHook' ? a.event : a.type === 'prepare' ? a.stage : a.type === 'shift' ? `shift ${a.weight}` : a.type;
+    actions.push({ at: now, name, action: a });
+    if (name === stopAt && s.ending === undefined) {
+      s = { ...s, ending: { status: 'Stopped', code: 'MANUAL_STOP', message: 'stopped' } };
+      continue;
+    }
     switch (a.type) {
       case 'check':
         s = { ...s, checked: true };
@@ -30,20 +37,35 @@ function run(routing: TrafficRoutingConfig, hooks: TrafficState['hooks'] = {}): 
       case 'invokeHook':
         s = { ...s, executions: [...s.executions, { event: a.event, executionId: a.event, functionName: a.functionName, startedAt: now, deadlineAt: now + 3600_000, status: 'Succeeded', invoked: true }] };
         break;
+      case 'prepare':
+        s = { ...s, replacement: { ...s.replacement!, prepared: [...s.replacement!.prepared, a.stage] } };
+        break;
       case 'shift':
-        seen.push([now / MIN, a.weight]);
         s = { ...s, step: { index: a.index, appliedAt: now } };
+        break;
+      case 'scheduleCleanup':
+        s = { ...s, replacement: { ...s.replacement!, cleanup: { dueAt: a.dueAt } } };
+        break;
+      case 'cleanup':
+        s = { ...s, replacement: { ...s.replacement!, cleanup: { ...s.replacement!.cleanup!, done: true } } };
         break;
       case 'wait':
       case 'waitHook':
         now = a.until;
         break;
-      case 'finish':
       case 'rollback':
-        return seen;
+        s = { ...s, rolledBack: true };
+        break;
+      case 'finish':
+        return { actions, state: s };
     }
   }
   throw new Error('the plan never finished');
+}
+
+/** run drives a Lambda deployment's plan (see {@link drive}) and returns each shift as [minute, weight]. */
+function run(routing: TrafficRoutingConfig, hooks: TrafficState['hooks'] = {}): Array<[number, number]> {
+  return drive(newTrafficState('d-1', trafficPlan(routing, MIN), hooks)).actions.flatMap(({ at, action }) => (action.type === 'shift' ? [[at / MIN, action.weight] as [number, number]] : []));
 }
 
 describe('trafficPlan', () => {
@@ -178,50 +200,11 @@ describe('nextTrafficAction, whatever the outages', () => {
 describe('nextTrafficAction for an ECS deployment (a replacement)', () => {
   const ALL_HOOKS = { BeforeInstall: 'f1', AfterInstall: 'f2', AfterAllowTestTraffic: 'f3', BeforeAllowTraffic: 'f4', AfterAllowTraffic: 'f5' };
 
-  /** steps drives an ECS state with a fake clock (hooks succeed at once) and names each action as minute:action. */
+  /** steps drives an ECS state (see {@link drive}) and names each action as minute:action. */
   function steps(routing: TrafficRoutingConfig, terminationWaitMinutes: number, stopAt?: string): { log: string[]; state: TrafficState } {
-    let s = newTrafficState('d-1', trafficPlan(routing, MIN), ALL_HOOKS, terminationWaitMinutes * MIN);
-    let now = 0;
-    const log: string[] = [];
-    for (let guard = 0; guard < 100; guard++) {
-      const a = nextTrafficAction(s, now, 3600);
-      const name = a.type === 'invokeHook' ? a.event : a.type === 'prepare' ? a.stage : a.type === 'shift' ? `shift ${a.weight}` : a.type;
-      if (a.type !== 'wait' && a.type !== 'scheduleCleanup') log.push(`${now / MIN}:${name}`);
-      if (name === stopAt && s.ending === undefined) {
-        s = { ...s, ending: { status: 'Stopped', code: 'MANUAL_STOP', message: 'stopped' } };
-        continue;
-      }
-      switch (a.type) {
-        case 'check':
-          s = { ...s, checked: true };
-          break;
-        case 'invokeHook':
-          s = { ...s, executions: [...s.executions, { event: a.event, executionId: a.event, functionName: a.functionName, startedAt: now, deadlineAt: now + 3600_000, status: 'Succeeded', invoked: true }] };
-          break;
-        case 'prepare':
-          s = { ...s, replacement: { ...s.replacement!, prepared: [...s.replacement!.prepared, a.stage] } };
-          break;
-        case 'shift':
-          s = { ...s, step: { index: a.index, appliedAt: now } };
-          break;
-        case 'scheduleCleanup':
-          s = { ...s, replacement: { ...s.replacement!, cleanup: { dueAt: a.dueAt } } };
-          break;
-        case 'cleanup':
-          s = { ...s, replacement: { ...s.replacement!, cleanup: { ...s.replacement!.cleanup!, done: true } } };
-          break;
-        case 'wait':
-        case 'waitHook':
-          now = a.until;
-          break;
-        case 'rollback':
-          s = { ...s, rolledBack: true };
-          break;
-        case 'finish':
-          return { log, state: s };
-      }
-    }
-    throw new Error('the plan never finished');
+    const { actions, state } = drive(newTrafficState('d-1', trafficPlan(routing, MIN), ALL_HOOKS, terminationWaitMinutes * MIN), stopAt);
+    const log = actions.filter(({ action }) => action.type !== 'wait' && action.type !== 'scheduleCleanup').map(({ at, name }) => `${at / MIN}:${name}`);
+    return { log, state };
   }
 
   it("runs CodeDeploy's ECS order: hooks around install and test traffic, the shifts, then the termination wait and cleanup", () => {
