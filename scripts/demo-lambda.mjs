@@ -15,9 +15,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fail, loadCli, repo } from './lib/demo-start.mjs';
 
-const repo = path.resolve(import.meta.dirname, '..');
-const cliDist = path.join(repo, 'packages/cli/dist/index.js');
 const cliBin = path.join(repo, 'packages/cli/bin/fleetdeploy.js');
 const base = path.join(os.tmpdir(), 'fleetdeploy-demo-lambda');
 /** MINUTE_MS is the demo's CodeDeploy minute (test_only_minute_ms). */
@@ -31,12 +30,7 @@ const AFTER_HOOK = 'my-function-after-traffic';
 const CONFIG = 'CodeDeployDefault.LambdaCanary10Percent5Minutes';
 const DEPLOYMENT_LIMIT_MS = 60_000;
 
-const fail = (message) => {
-  console.error(`ERROR: ${message}`);
-  process.exit(1);
-};
-if (!fs.existsSync(cliDist)) fail('fleetdeploy is not built yet: run `npm ci` (it builds) or `npm run build` first');
-const cli = await import(cliDist);
+const cli = await loadCli();
 if (cli.findMotoServer() === undefined) fail(`${cli.MOTO_INSTALL}; npm run demo:lambda uses it as the local Lambda and CloudWatch endpoint`);
 
 const { LambdaClient, CreateFunctionCommand, PublishVersionCommand, UpdateFunctionCodeCommand, CreateAliasCommand, GetAliasCommand, GetFunctionConfigurationCommand } = await import('@aws-sdk/client-lambda');

@@ -8,9 +8,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fail, loadCli, repo } from './lib/demo-start.mjs';
 
-const repo = path.resolve(import.meta.dirname, '..');
-const cliDist = path.join(repo, 'packages/cli/dist/index.js');
 const cliBin = path.join(repo, 'packages/cli/bin/fleetdeploy.js');
 const example = path.join(repo, 'examples/hello-web');
 const base = path.join(os.tmpdir(), 'fleetdeploy-demo');
@@ -19,13 +18,7 @@ const GROUP = 'HelloWeb-sim';
 /** WATCH_LIMIT_MS bounds the deployment: three hosts of hello-web take a few seconds. */
 const WATCH_LIMIT_MS = 120_000;
 
-const fail = (message) => {
-  console.error(`ERROR: ${message}`);
-  process.exit(1);
-};
-if (!fs.existsSync(cliDist)) fail('fleetdeploy is not built yet: run `npm ci` (it builds) or `npm run build` first');
-
-const { startSimulation, parseSimulateOptions, credentialLines, DESTINATION_ROOT_ENV, isCliError } = await import(cliDist);
+const { startSimulation, parseSimulateOptions, credentialLines, DESTINATION_ROOT_ENV, isCliError } = await loadCli();
 const { ListDeploymentsCommand } = await import('@aws-sdk/client-codedeploy');
 
 const bold = process.stdout.isTTY ? (t) => `\x1b[1m${t}\x1b[0m` : (t) => t;
