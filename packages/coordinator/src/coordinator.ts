@@ -160,7 +160,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
       fromEngine();
       fromTraffic();
     };
-  }, authenticate: createUpgradeAuthenticator(codedeployGuard), keyIsLive: createWatcherKeyCheck(accessKeys), clock, log: log.child({ part: 'events' }) });
+  }, authenticate: createUpgradeAuthenticator(codedeployGuard), keyCheck: createWatcherKeyCheck(accessKeys), clock, log: log.child({ part: 'events' }) });
   server.on('upgrade', (req, socket, head) => events.handleUpgrade(req, socket, head));
 
   let agentPort: number;

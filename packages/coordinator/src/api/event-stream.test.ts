@@ -38,7 +38,7 @@ async function startWorld(): Promise<World> {
     listeners.add(l);
     return () => void listeners.delete(l);
   };
-  const stream = createEventStream({ ctx, subscribe, authenticate: (req) => authenticate(req), keyIsLive: () => keyLive, clock, log: pino({ level: 'silent' }) });
+  const stream = createEventStream({ ctx, subscribe, authenticate: (req) => authenticate(req), keyCheck: () => () => keyLive, clock, log: pino({ level: 'silent' }) });
   const server = http.createServer((_req, res) => res.writeHead(404).end());
   server.on('upgrade', (req, socket, head) => stream.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -69,10 +69,11 @@ export interface EventStreamDeps {
   subscribe(listener: DeploymentEventListener): () => void;
   authenticate: UpgradeAuthenticator;
   /**
-   * keyIsLive tells whether the key that signed an admitted upgrade still exists unrevoked; a watcher
-   * whose key is revoked or deleted is closed (1008) rather than sent anything more. Absent: never checked.
+   * keyCheck gives, for an admitted upgrade, a check of whether the key that signed it still exists
+   * unrevoked (asked before every message); a watcher whose key is revoked or deleted is closed (1008)
+   * rather than sent anything more. Absent: never checked.
    */
-  keyIsLive?: (req: http.IncomingMessage) => boolean;
+  keyCheck?: (req: http.IncomingMessage) => () => boolean;
   clock: Clock;
   log: Logger;
 }
@@ -134,7 +135,7 @@ export function createEventStream(deps: EventStreamDeps): EventStream {
     if (denied !== undefined) return refuse(socket, denied);
     const target = parseTarget(req);
     if ('status' in target) return refuse(socket, target);
-    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, target.deploymentId, () => deps.keyIsLive?.(req) ?? true));
+    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, target.deploymentId, deps.keyCheck?.(req) ?? (() => true)));
   }
 
   /**

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createBucketGuard, createCodeDeployGuard, createUpgradeAuthenticator, createWatcherKeyCheck } from './request-guards.js';
 import { AuthError } from './sigv4-verify.js';
 import type { AuthFailure, SigV4Verifier } from './sigv4-verify.js';
+import type { AccessKey } from './access-keys.js';
 
 const failing = (failure: AuthFailure): SigV4Verifier => ({ verify: () => Promise.reject(new AuthError(failure, `why: ${failure}`)) });
 const passing = (role: 'admin' | 'deployer' | 'read-only'): SigV4Verifier => ({ verify: () => Promise.resolve({ id: 'AKIAKEY', secret: 's', role, createdAt: 0 }) });
@@ -83,16 +84,24 @@ describe('createBucketGuard', () => {
 describe('createWatcherKeyCheck', () => {
   const credential = (id: string): string => `AWS4-HMAC-SHA256 Credential=${id}/20240501/us-east-1/codedeploy/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`;
   const watcher = (id: string) => req('/events', { authorization: credential(id), 'x-amz-date': '20240501T120000Z' });
-  const keys = new Map([
+  const keys = new Map<string, AccessKey>([
     ['AKIALIVE', { id: 'AKIALIVE', secret: 's', role: 'read-only' as const, createdAt: 0 }],
     ['AKIAREVOKED', { id: 'AKIAREVOKED', secret: 's', role: 'admin' as const, createdAt: 0, revokedAt: 5 }],
   ]);
   const live = createWatcherKeyCheck({ get: (id) => keys.get(id) });
 
   it('answers true for a live key of any role, false for a revoked, deleted or unreadable one', () => {
-    expect(live(watcher('AKIALIVE'))).toBe(true);
-    expect(live(watcher('AKIAREVOKED'))).toBe(false);
-    expect(live(watcher('AKIADELETED'))).toBe(false);
-    expect(live(req('/events', {}))).toBe(false);
+    expect(live(watcher('AKIALIVE'))()).toBe(true);
+    expect(live(watcher('AKIAREVOKED'))()).toBe(false);
+    expect(live(watcher('AKIADELETED'))()).toBe(false);
+    expect(live(req('/events', {}))()).toBe(false);
+  });
+
+  it('reads the key from the request once and looks it up on every check, so a later revocation counts', () => {
+    keys.set('AKIALATER', { id: 'AKIALATER', secret: 's', role: 'admin', createdAt: 0 });
+    const check = live(watcher('AKIALATER'));
+    expect(check()).toBe(true);
+    keys.set('AKIALATER', { id: 'AKIALATER', secret: 's', role: 'admin', createdAt: 0, revokedAt: 9 });
+    expect(check()).toBe(false);
   });
 });

@@ -160,20 +160,23 @@ export function createUpgradeAuthenticator(guard: CodeDeployGuard): (req: Incomi
 }
 
 /**
- * createWatcherKeyCheck answers, for an upgrade admitted earlier, whether the key that signed it is
- * still there and unrevoked: keys are managed from another process, so the event stream asks again
- * while it streams. Any live key may watch, so a role change does not matter here.
+ * createWatcherKeyCheck gives, for an upgrade admitted earlier, a check of whether the key that signed
+ * it is still there and unrevoked: keys are managed from another process, so the event stream asks
+ * again while it streams. The key is read from the request once. Any live key may watch, so a role
+ * change does not matter here.
  */
-export function createWatcherKeyCheck(keys: KeyLookup): (req: IncomingMessage) => boolean {
+export function createWatcherKeyCheck(keys: KeyLookup): (req: IncomingMessage) => () => boolean {
   return (req) => {
     let keyId: string;
     try {
       keyId = parseSignature(req.headers, parseQuery(req.url ?? '/')).accessKeyId;
     } catch {
-      return false; // it verified once, so this does not happen; refuse rather than stream on
+      return () => false; // it verified once, so this does not happen; refuse rather than stream on
     }
-    const key = keys.get(keyId);
-    return key !== undefined && key.revokedAt === undefined;
+    return () => {
+      const key = keys.get(keyId);
+      return key !== undefined && key.revokedAt === undefined;
+    };
   };
 }
 
