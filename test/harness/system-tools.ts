@@ -7,8 +7,7 @@
  * FLEETDEPLOY_REQUIRE_SYSTEM_TOOLS=1, under which a missing tool fails its suite instead, so CI never
  * passes by skipping.
  */
-import fs from 'node:fs';
-import path from 'node:path';
+import { findExecutable } from '@fleetdeploy/shared';
 import { describe, it } from 'vitest';
 
 /**
@@ -48,15 +47,7 @@ const found = new Map<string, boolean>();
 function onPath(command: string): boolean {
   const known = found.get(command);
   if (known !== undefined) return known;
-  const dirs = path.isAbsolute(command) ? [''] : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
-  const ok = dirs.some((dir) => {
-    try {
-      fs.accessSync(path.join(dir, command), fs.constants.X_OK);
-      return fs.statSync(path.join(dir, command)).isFile();
-    } catch {
-      return false;
-    }
-  });
+  const ok = findExecutable(command) !== undefined;
   found.set(command, ok);
   return ok;
 }

@@ -11,3 +11,4 @@ export * from './deployment/configs.js';
 export * from './backoff.js';
 export * from './destination-root.js';
 export * from './usage-errors.js';
+export * from './executables.js';

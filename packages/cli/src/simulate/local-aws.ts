@@ -8,8 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
+import { findExecutable, freeLoopbackPort } from '@fleetdeploy/shared';
 import { withTimeout } from '../clock.js';
 import { CliError, CliErrorCode } from '../cli-error.js';
 import type { HookRunner } from './hook-runner.js';
@@ -37,18 +36,7 @@ child.on('exit', (code) => process.exit(code ?? 0));
 
 /** findMotoServer is the moto_server command on PATH, or undefined. */
 export function findMotoServer(envPath = process.env.PATH ?? ''): string | undefined {
-  return envPath
-    .split(path.delimiter)
-    .filter((dir) => dir !== '')
-    .map((dir) => path.join(dir, 'moto_server'))
-    .find((file) => {
-      try {
-        fs.accessSync(file, fs.constants.X_OK);
-        return fs.statSync(file).isFile();
-      } catch {
-        return false;
-      }
-    });
+  return findExecutable('moto_server', envPath);
 }
 
 /** LocalAws is a running moto_server with the Lambda front before it. */
@@ -89,7 +77,7 @@ export function localAwsExportLines(url: string, apiUrl: string): string[] {
 export async function startLocalAws(logFile: string, runner: HookRunner): Promise<LocalAws> {
   const moto = findMotoServer();
   if (moto === undefined) throw new CliError(CliErrorCode.MISSING_TOOL, MOTO_INSTALL);
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const log = fs.openSync(logFile, 'a');
   // moto_server through a small Node keeper holding a pipe from us, as the daemons hold theirs:
   // when this process dies, even by SIGKILL, the pipe closes and the keeper stops moto_server.
@@ -142,16 +130,4 @@ async function waitForMoto(url: string, exited: () => boolean, logFile: string):
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-}
-
-/** freePort asks the kernel for a free loopback port (moto_server cannot be told to pick one). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -5,23 +5,10 @@
  * {@link MOTO_SERVER} first and skip with the reason when it is undefined.
  */
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
+import { findExecutable, freeLoopbackPort } from '@fleetdeploy/shared';
 
 /** MOTO_SERVER is the `moto_server` command found on PATH, or undefined. */
-export const MOTO_SERVER: string | undefined = (process.env.PATH ?? '')
-  .split(path.delimiter)
-  .filter((dir) => dir !== '')
-  .map((dir) => path.join(dir, 'moto_server'))
-  .find((file) => {
-    try {
-      fs.accessSync(file, fs.constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+export const MOTO_SERVER: string | undefined = findExecutable('moto_server');
 
 /** MOTO_MISSING is the one-line reason a test gives when it skips. */
 export const MOTO_MISSING = 'moto_server is not on PATH (the Python package moto[server]); tests that need a CloudWatch endpoint are skipped';
@@ -37,7 +24,7 @@ export interface MotoServer {
 /** startMotoServer starts moto_server on a free loopback port and resolves once it answers HTTP. */
 export async function startMotoServer(): Promise<MotoServer> {
   if (MOTO_SERVER === undefined) throw new Error(MOTO_MISSING);
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const child = spawn(MOTO_SERVER, ['-p', String(port), '-H', '127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -66,16 +53,4 @@ export async function startMotoServer(): Promise<MotoServer> {
       await exited;
     },
   };
-}
-
-/** freePort asks the kernel for a free loopback port (moto_server cannot be told to pick one). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
