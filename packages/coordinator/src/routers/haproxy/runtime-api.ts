@@ -113,8 +113,12 @@ function noSuchBackend(backend: string, address: string): RuntimeApiError {
   return new RuntimeApiError(RuntimeApiErrorCode.NO_SUCH_BACKEND, `HAProxy at ${address} has no backend '${backend}'`);
 }
 
-/** expectSilence checks the answer to a `set` command: HAProxy says nothing on success, and one line on failure. */
+/**
+ * expectSilence checks the answer to a `set` command: on success HAProxy sends an empty line, on
+ * failure one line of text. No bytes at all is neither: the connection closed before any answer.
+ */
 function expectSilence(answer: string, command: string, backend: string, server: string, address: string): void {
+  if (answer === '') throw new RuntimeApiError(RuntimeApiErrorCode.BAD_RESPONSE, `HAProxy's runtime API at ${address} closed the connection without answering '${command}'`);
   const said = answer.trim();
   if (said === '') return;
   if (said === 'No such backend.') throw noSuchBackend(backend, address);
