@@ -4,6 +4,7 @@
  * frontend while the weights move blue → green. Without HAProxy the suite is skipped (package haproxy).
  */
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -231,6 +232,30 @@ describeWithTools(['haproxy'], 'HAProxy runtime API against a real haproxy', () 
     }
     console.log(`20 flips 0 ↔ 100 %: ${tally.total} requests, ${tally.failures.length} failed (${describeShares(tally)})`);
     expect(tally.failures).toEqual([]);
+  });
+});
+
+describeWithTools(['haproxy'], 'HAProxy runtime API with health checks', () => {
+  it('reports a server whose checks fail as stopped, and as running once it answers', async () => {
+    const labels = await startLabelServers(['blue-1']);
+    const laterPort = await freeLoopbackPort();
+    const haproxy = await startHaproxy({ servers: [{ name: 'blue-1', port: labels.servers[0]!.port }, { name: 'green-1', port: laterPort }], check: true });
+    const later = http.createServer((_req, res) => res.end('green-1'));
+    try {
+      const api = createHaproxyRuntimeApi(haproxy.socketPath);
+      const states = async () => Object.fromEntries((await api.showServers('app')).map((s) => [s.server, s.operationalState]));
+      await eventually(async () => expect(await states()).toEqual({ 'blue-1': 'running', 'green-1': 'stopped' }), 10_000);
+      const tally = await sendRequests(haproxy.frontendUrl, 20);
+      expect(tally.failures).toEqual([]);
+      expect(tally.byLabel.get('blue-1')).toBe(20);
+      await new Promise<void>((resolve) => later.listen(laterPort, '127.0.0.1', resolve));
+      await eventually(async () => expect(await states()).toEqual({ 'blue-1': 'running', 'green-1': 'running' }), 10_000);
+    } finally {
+      await haproxy.stop();
+      later.closeAllConnections();
+      await new Promise<void>((resolve) => (later.listening ? later.close(() => resolve()) : resolve()));
+      await labels.close();
+    }
   });
 });
 

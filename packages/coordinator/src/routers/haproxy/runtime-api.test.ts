@@ -40,6 +40,12 @@ describe('runtime API arguments', () => {
     await expect(api.setState(name, 'blue-1', 'ready')).rejects.toThrow(invalid(`backend name '${name}' is not an HAProxy name (letters, digits and - _ . : only)`));
   });
 
+  it.each([0, -5, Number.NaN, Number.POSITIVE_INFINITY])('refuses the timeout %s', (timeoutMs) => {
+    expect(() => createHaproxyRuntimeApi('/run/haproxy.sock', { timeoutMs })).toThrow(
+      invalid(`timeout for HAProxy's runtime API at /run/haproxy.sock must be a positive number of milliseconds, got ${timeoutMs}`),
+    );
+  });
+
   it('tells its errors by name and code', () => {
     expect(isRuntimeApiError(new RuntimeApiError('TIMEOUT', 'x'))).toBe(true);
     expect(isRuntimeApiError(Object.assign(new Error('x'), { name: 'RuntimeApiError', code: 'NOPE' }))).toBe(false);

@@ -65,6 +65,10 @@ export function parseRuntimeAddress(address: string): RuntimeAddress {
 export function createHaproxyRuntimeApi(address: string, options: RuntimeApiOptions = {}): HaproxyRuntimeApi {
   const target = parseRuntimeAddress(address);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  // 0 would switch Node's socket timeout off, and a call could then wait for ever.
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new RuntimeApiError(RuntimeApiErrorCode.INVALID_ARGUMENT, `timeout for HAProxy's runtime API at ${address} must be a positive number of milliseconds, got ${timeoutMs}`);
+  }
   const send = (command: string): Promise<string> => sendCommand(target, address, command, timeoutMs);
 
   return {
