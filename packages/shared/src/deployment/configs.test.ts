@@ -52,7 +52,9 @@ describe('checkCustomConfig', () => {
     expect(lambda({ type: 'TimeBasedLinear', timeBasedLinear: { linearPercentage: 0, linearInterval: 1 } })?.message).toBe('linearPercentage must be an integer from 1 to 99');
     expect(lambda({ type: 'TimeBasedCanary', timeBasedCanary: { canaryPercentage: 10, canaryInterval: 0 } })?.message).toBe('canaryInterval must be a whole number of minutes, at least 1');
     expect(lambda({ type: 'TimeBasedLinear', timeBasedLinear: { linearPercentage: 1, linearInterval: 30 } })?.message).toBe('traffic shifting may last at most 2880 minutes; this one lasts 2970');
-    expect(checkCustomConfig({ ...server('HOST_COUNT', 1), trafficRoutingConfig: { type: 'AllAtOnce' } })?.type).toBe('InvalidTrafficRoutingConfigurationException');
+    // A Server configuration may carry one for blue/green behind HAProxy, judged by the same rules.
+    expect(checkCustomConfig({ ...server('HOST_COUNT', 1), trafficRoutingConfig: { type: 'TimeBasedLinear', timeBasedLinear: { linearPercentage: 10, linearInterval: 1 } } })).toBeUndefined();
+    expect(checkCustomConfig({ ...server('HOST_COUNT', 1), trafficRoutingConfig: { type: 'TimeBasedCanary', timeBasedCanary: { canaryPercentage: 100, canaryInterval: 1 } } })?.message).toBe('canaryPercentage must be an integer from 1 to 99');
   });
 });
 

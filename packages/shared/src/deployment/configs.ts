@@ -115,8 +115,11 @@ export function checkCustomConfig(config: DeploymentConfig): ConfigProblem | und
     if (!Number.isInteger(min.value) || min.value < 0 || (min.type === 'FLEET_PERCENT' && min.value > 99)) {
       return { type: 'InvalidMinimumHealthyHostValueException', message: `minimumHealthyHosts.value ${min.value} is invalid: ${min.type === 'FLEET_PERCENT' ? 'a FLEET_PERCENT is an integer from 0 to 99' : 'a HOST_COUNT is an integer of at least 0'}` };
     }
-    if (config.trafficRoutingConfig !== undefined) return { type: 'InvalidTrafficRoutingConfigurationException', message: 'trafficRoutingConfig applies to Lambda and ECS configurations only' };
-    return undefined;
+    // Beyond CodeDeploy: a Server configuration may shift an HAProxy backend's weights step by step in a
+    // blue/green deployment; an in-place group refuses it when a deployment uses it.
+    if (config.trafficRoutingConfig === undefined) return undefined;
+    const problem = routingProblem(config.trafficRoutingConfig);
+    return problem === undefined ? undefined : { type: 'InvalidTrafficRoutingConfigurationException', message: problem };
   }
   if (config.minimumHealthyHosts !== undefined) {
     return { type: 'InvalidMinimumHealthyHostValueException', message: `minimumHealthyHosts applies to the Server compute platform only, not ${config.computePlatform}` };
