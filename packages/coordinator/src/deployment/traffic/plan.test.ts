@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { PredefinedConfigs, findPredefinedConfig } from '@fleetdeploy/shared';
 import type { TrafficRoutingConfig } from '@fleetdeploy/shared';
 import type { TrafficAction, TrafficState } from './plan.js';
-import { currentWeight, newTrafficState, nextTrafficAction, trafficPlan } from './plan.js';
+import { AGENTS, currentWeight, newTrafficState, nextTrafficAction, SERVER_HOOKS, trafficPlan } from './plan.js';
 
 const MIN = 60_000;
 
@@ -18,7 +18,7 @@ function timeline(routing: TrafficRoutingConfig): Array<[number, number]> {
  * action takes effect at once) until the plan finishes, and returns every action with its time. With
  * `stopAt`, a stop is asked for when the action of that name comes up instead of taking it.
  */
-function drive(start: TrafficState, stopAt?: string): { actions: Array<{ at: number; name: string; action: TrafficAction }>; state: TrafficState } {
+function drive(start: TrafficState, stopAt?: string, continueAfterMs?: number): { actions: Array<{ at: number; name: string; action: TrafficAction }>; state: TrafficState } {
   let s = start;
   let now = 0;
   const actions: Array<{ at: number; name: string; action: TrafficAction }> = [];
@@ -49,12 +49,21 @@ function drive(start: TrafficState, stopAt?: string): { actions: Array<{ at: num
       case 'cleanup':
         s = { ...s, replacement: { ...s.replacement!, cleanup: { ...s.replacement!.cleanup!, done: true } } };
         break;
-      case 'wait':
-      case 'waitHook':
-        now = a.until;
+      case 'ready':
+        s = { ...s, server: { ...s.server!, ready: { since: now } } };
         break;
+      case 'wait':
+      case 'waitHook': {
+        // With continueAfterMs, ContinueDeployment comes that long into a wait in Ready.
+        const ready = s.server?.ready;
+        if (continueAfterMs !== undefined && ready !== undefined && ready.continued !== true && a.until > ready.since + continueAfterMs) {
+          now = ready.since + continueAfterMs;
+          s = { ...s, server: { ...s.server!, ready: { ...ready, continued: true } } };
+        } else now = a.until;
+        break;
+      }
       case 'rollback':
-        s = { ...s, rolledBack: true };
+        s = { ...s, ending: s.ending ?? a.ending, rolledBack: true }; // as the driver records the decided ending first
         break;
       case 'finish':
         return { actions, state: s };
@@ -230,5 +239,60 @@ describe('nextTrafficAction for an ECS deployment (a replacement)', () => {
     const { log, state } = steps({ type: 'AllAtOnce' }, 0, 'install');
     expect(log).toEqual(['0:check', '0:BeforeInstall', '0:install', '0:rollback', '0:finish']);
     expect(state.replacement?.prepared).toEqual([]);
+  });
+});
+
+describe('nextTrafficAction for a Server blue/green deployment (HAProxy)', () => {
+  /** steps drives a Server state (see {@link drive}) and names each action as minute:action. */
+  function steps(routing: TrafficRoutingConfig, server: { readyWaitMinutes?: number; terminateAfterMinutes?: number }, opts: { stopAt?: string; continueAfterMinutes?: number } = {}): { log: string[]; state: TrafficState } {
+    const terminate = server.terminateAfterMinutes !== undefined;
+    const start = newTrafficState('d-1', trafficPlan(routing, MIN), SERVER_HOOKS, (server.terminateAfterMinutes ?? 0) * MIN, {
+      terminate,
+      ...(server.readyWaitMinutes === undefined ? {} : { readyWaitMs: server.readyWaitMinutes * MIN }),
+    });
+    const { actions, state } = drive(start, opts.stopAt, opts.continueAfterMinutes === undefined ? undefined : opts.continueAfterMinutes * MIN);
+    const log = actions.filter(({ action }) => action.type !== 'wait' && action.type !== 'scheduleCleanup').map(({ at, name }) => `${at / MIN}:${name}`);
+    return { log, state };
+  }
+  const linear = { type: 'TimeBasedLinear', timeBasedLinear: { linearPercentage: 25, linearInterval: 1 } } as const;
+
+  it('installs the replacement on its agents, allows traffic step by step, then blocks the original and keeps it (KEEP_ALIVE)', () => {
+    expect(steps(linear, {}).log).toEqual([
+      '0:check', '0:Install', '0:BeforeAllowTraffic', '0:shift 25', '1:shift 50', '2:shift 75', '3:shift 100',
+      '3:AfterAllowTraffic', '3:BeforeBlockTraffic', '3:block', '3:AfterBlockTraffic', '3:finish',
+    ]);
+  });
+
+  it('TERMINATE retires the original after the termination wait', () => {
+    expect(steps({ type: 'AllAtOnce' }, { terminateAfterMinutes: 5 }).log.slice(-4)).toEqual(['0:block', '0:AfterBlockTraffic', '5:cleanup', '5:finish']);
+  });
+
+  it('STOP_DEPLOYMENT waits in Ready after the install; ContinueDeployment reroutes', () => {
+    expect(steps({ type: 'AllAtOnce' }, { readyWaitMinutes: 60 }, { continueAfterMinutes: 7 }).log.slice(0, 5)).toEqual(['0:check', '0:Install', '0:ready', '7:BeforeAllowTraffic', '7:shift 100']);
+  });
+
+  it('STOP_DEPLOYMENT without ContinueDeployment stops at the end of the wait, with no traffic moved', () => {
+    const { log, state } = steps({ type: 'AllAtOnce' }, { readyWaitMinutes: 30 });
+    expect(log).toEqual(['0:check', '0:Install', '0:ready', '30:rollback', '30:finish']);
+    expect(state.ending).toMatchObject({ status: 'Stopped', code: 'TIMEOUT' });
+    expect(currentWeight(state)).toBe(0);
+  });
+
+  it('a failed run on the agents ends with its own code (e.g. HEALTH_CONSTRAINTS) and rolls back', () => {
+    const installed = { ...newTrafficState('d-1', trafficPlan(linear, MIN), SERVER_HOOKS, 0, { terminate: false }), checked: true };
+    const failure = { status: 'Failed' as const, code: 'HEALTH_CONSTRAINTS', message: 'BeforeAllowTraffic failed on web-2' };
+    const s: TrafficState = { ...installed, executions: [{ event: 'Install', executionId: 'x', functionName: AGENTS, startedAt: 0, deadlineAt: 1, status: 'Failed', failure }] };
+    expect(nextTrafficAction(s, 0, 3600)).toEqual({ type: 'rollback', ending: failure });
+  });
+
+  it('a phase on agents that outlasts its cap fails with TIMEOUT, naming the event', () => {
+    const s: TrafficState = { ...newTrafficState('d-1', trafficPlan(linear, MIN), SERVER_HOOKS, 0, { terminate: false }), checked: true, executions: [{ event: 'Install', executionId: 'x', functionName: AGENTS, startedAt: 0, deadlineAt: 1000, status: 'InProgress', invoked: true }] };
+    expect(nextTrafficAction(s, 1000, 3600)).toEqual({ type: 'rollback', ending: { status: 'Failed', code: 'TIMEOUT', message: "Install did not end on the deployment's instances within 1 s" } });
+  });
+
+  it('a stop after the original is drained rolls back (the router gives it its weights again)', () => {
+    const { log, state } = steps({ type: 'AllAtOnce' }, {}, { stopAt: 'AfterBlockTraffic' });
+    expect(log.slice(-3)).toEqual(['0:AfterBlockTraffic', '0:rollback', '0:finish']);
+    expect(state.rolledBack).toBe(true);
   });
 });

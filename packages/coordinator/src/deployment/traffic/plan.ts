@@ -36,16 +36,25 @@ export function trafficPlan(routing: TrafficRoutingConfig, minuteMs: number): Tr
   return schedule.map((s, i) => ({ weight: s.percent, waitMs: i === 0 ? 0 : (s.atMinute - schedule[i - 1]!.atMinute) * minuteMs }));
 }
 
-/** TrafficHookEvent is a lifecycle event a traffic deployment runs a validation function for (the first three are ECS's only). */
-export type TrafficHookEvent = 'BeforeInstall' | 'AfterInstall' | 'AfterAllowTestTraffic' | 'BeforeAllowTraffic' | 'AfterAllowTraffic';
+/**
+ * TrafficHookEvent is a lifecycle event a traffic deployment runs a validation function for (the
+ * first three are ECS's only), or, in a Server blue/green deployment, a lifecycle event its agents run
+ * ({@link AGENTS}); there `Install` stands for the whole in-place install of the replacement instances
+ * (ApplicationStop … ValidateService).
+ */
+export type TrafficHookEvent = 'BeforeInstall' | 'AfterInstall' | 'AfterAllowTestTraffic' | 'BeforeAllowTraffic' | 'AfterAllowTraffic' | 'Install' | 'BeforeBlockTraffic' | 'AfterBlockTraffic';
+
+/** AGENTS is the "function" of a Server blue/green event: the deployment's agents run it, not a Lambda function. */
+export const AGENTS = 'agents';
 
 /**
- * PrepareStage is a router step an ECS deployment takes before its traffic shifts: `install` creates
- * the replacement task set, `testTraffic` points the test listener at it.
+ * PrepareStage is a router step taken outside the shift: ECS's `install` creates the replacement task
+ * set and `testTraffic` points the test listener at it; a Server blue/green deployment's `block`
+ * drains the original servers once all traffic is on the replacement.
  */
-export type PrepareStage = 'install' | 'testTraffic';
+export type PrepareStage = 'install' | 'testTraffic' | 'block';
 
-/** HookExecution is one invocation of a validation function and what it reported. */
+/** HookExecution is one invocation of a validation function (or one run of an event on agents) and what it reported. */
 export interface HookExecution {
   event: TrafficHookEvent;
   executionId: string;
@@ -56,6 +65,8 @@ export interface HookExecution {
   endedAt?: number;
   /** Set once the router has invoked the function; an execution recorded without it (a crash in between) is invoked again. */
   invoked?: boolean;
+  /** How a failed run on agents ends the deployment (its own code and message, e.g. HEALTH_CONSTRAINTS). */
+  failure?: TrafficEnding;
 }
 
 /** TrafficEnding is how a traffic deployment ends when it does not succeed: CodeDeploy's status and ErrorInformation. */
@@ -96,12 +107,26 @@ export interface TrafficState {
     /** When the original may be cleaned up (recorded once AfterAllowTraffic is done), and whether it was. */
     cleanup?: { dueAt: number; done?: boolean };
   };
+  /**
+   * Server blue/green only (with `replacement` for the termination wait): the agents install the
+   * replacement first; with a ready wait the deployment then waits in Ready for ContinueDeployment;
+   * after AfterAllowTraffic the original servers run BeforeBlockTraffic, are drained (`block`) and
+   * run AfterBlockTraffic; KEEP_ALIVE leaves them drained, TERMINATE retires them after the wait.
+   */
+  server?: {
+    readyWaitMs?: number;
+    ready?: { since: number; continued?: boolean };
+    terminate: boolean;
+  };
 }
 
 /** newTrafficState is the state of a traffic deployment that has not started. */
-export function newTrafficState(deploymentId: string, steps: TrafficStep[], hooks: TrafficState['hooks'], terminationWaitMs?: number): TrafficState {
-  return { deploymentId, steps, hooks, checked: false, executions: [], ...(terminationWaitMs === undefined ? {} : { replacement: { terminationWaitMs, prepared: [] } }) };
+export function newTrafficState(deploymentId: string, steps: TrafficStep[], hooks: TrafficState['hooks'], terminationWaitMs?: number, server?: TrafficState['server']): TrafficState {
+  return { deploymentId, steps, hooks, checked: false, executions: [], ...(terminationWaitMs === undefined ? {} : { replacement: { terminationWaitMs, prepared: [] } }), ...(server === undefined ? {} : { server }) };
 }
+
+/** SERVER_HOOKS are the events a Server blue/green deployment's agents run, all of them (an agent with no scripts for one reports at once). */
+export const SERVER_HOOKS: TrafficState['hooks'] = { Install: AGENTS, BeforeAllowTraffic: AGENTS, AfterAllowTraffic: AGENTS, BeforeBlockTraffic: AGENTS, AfterBlockTraffic: AGENTS };
 
 /** TrafficAction is what the driver must do next. */
 export type TrafficAction =
@@ -111,6 +136,7 @@ export type TrafficAction =
   | { type: 'shift'; index: number; weight: number }
   | { type: 'wait'; until: number }
   | { type: 'prepare'; stage: PrepareStage }
+  | { type: 'ready' }
   | { type: 'scheduleCleanup'; dueAt: number }
   | { type: 'cleanup' }
   | { type: 'rollback'; ending: TrafficEnding }
@@ -118,6 +144,7 @@ export type TrafficAction =
 
 /** hookTimeoutEnding is the failure of a validation function that never reported. */
 function hookTimeoutEnding(e: HookExecution, capSeconds: number): TrafficEnding {
+  if (e.functionName === AGENTS) return { status: 'Failed', code: 'TIMEOUT', message: `${e.event} did not end on the deployment's instances within ${Math.round((e.deadlineAt - e.startedAt) / 1000)} s` };
   return { status: 'Failed', code: 'HOOK_EXECUTION_FAILURE', message: `The ${e.event} hook function ${e.functionName} did not report a status with PutLifecycleEventHookExecutionStatus within ${capSeconds} s` };
 }
 
@@ -129,46 +156,67 @@ export function nextTrafficAction(s: TrafficState, now: number, hookCapSeconds: 
   // Nothing is rolled back before the router has confirmed the original state: it may not be ours to change.
   if (s.ending !== undefined) return s.rolledBack === true || !s.checked ? { type: 'finish', ending: s.ending } : { type: 'rollback', ending: s.ending };
   if (!s.checked) return { type: 'check' };
-  const hook = (event: TrafficHookEvent): TrafficAction | 'done' => {
+  const hook = (event: TrafficHookEvent): TrafficAction | undefined => {
     const fn = s.hooks[event];
-    if (fn === undefined) return 'done';
+    if (fn === undefined) return undefined;
     const e = s.executions.find((x) => x.event === event);
     if (e === undefined) return { type: 'invokeHook', event, functionName: fn };
-    if (e.status === 'Succeeded') return 'done';
-    if (e.status === 'Failed') return { type: 'rollback', ending: { status: 'Failed', code: 'HOOK_EXECUTION_FAILURE', message: `The ${event} hook function ${e.functionName} reported Failed` } };
+    if (e.status === 'Succeeded') return undefined;
+    if (e.status === 'Failed') return { type: 'rollback', ending: e.failure ?? { status: 'Failed', code: 'HOOK_EXECUTION_FAILURE', message: `The ${event} hook function ${e.functionName} reported Failed` } };
     if (now >= e.deadlineAt) return { type: 'rollback', ending: hookTimeoutEnding(e, hookCapSeconds) };
     if (e.invoked !== true) return { type: 'invokeHook', event, functionName: e.functionName, executionId: e.executionId };
     return { type: 'waitHook', until: e.deadlineAt };
   };
-  const r = s.replacement;
-  if (r !== undefined) {
-    // ECS: BeforeInstall → install → AfterInstall → testTraffic → AfterAllowTestTraffic, then as Lambda.
-    for (const phase of ['BeforeInstall', 'install', 'AfterInstall', 'testTraffic', 'AfterAllowTestTraffic'] as const) {
-      if (phase === 'install' || phase === 'testTraffic') {
-        if (!r.prepared.includes(phase)) return { type: 'prepare', stage: phase };
-        continue;
-      }
-      const next = hook(phase);
-      if (next !== 'done') return next;
+  const prepared = (stage: PrepareStage): TrafficAction | undefined => (s.replacement === undefined || s.replacement.prepared.includes(stage) ? undefined : { type: 'prepare', stage });
+  const first = <T>(steps: ReadonlyArray<() => T | undefined>): T | undefined => {
+    for (const step of steps) {
+      const action = step();
+      if (action !== undefined) return action;
     }
-  }
-  const before = hook('BeforeAllowTraffic');
-  if (before !== 'done') return before;
+    return undefined;
+  };
+  const beforeShift = s.server !== undefined
+    ? [() => hook('Install'), () => readyAction(s, now), () => hook('BeforeAllowTraffic')]
+    : s.replacement !== undefined
+      ? [() => hook('BeforeInstall'), () => prepared('install'), () => hook('AfterInstall'), () => prepared('testTraffic'), () => hook('AfterAllowTestTraffic'), () => hook('BeforeAllowTraffic')]
+      : [() => hook('BeforeAllowTraffic')];
+  const afterShift = s.server !== undefined
+    ? [() => hook('AfterAllowTraffic'), () => hook('BeforeBlockTraffic'), () => prepared('block'), () => hook('AfterBlockTraffic'), () => (s.server?.terminate === true ? cleanupAction(s, now) : undefined)]
+    : [() => hook('AfterAllowTraffic'), () => cleanupAction(s, now)];
+  return first([...beforeShift, () => shiftAction(s, now), ...afterShift]) ?? { type: 'finish' };
+}
+
+/** shiftAction is the next weight step, or the wait before it; undefined once the last step is applied. */
+function shiftAction(s: TrafficState, now: number): TrafficAction | undefined {
   const last = s.steps.length - 1;
   if (s.step === undefined) return { type: 'shift', index: 0, weight: s.steps[0]!.weight };
   if (s.step.appliedAt === undefined) return { type: 'shift', index: s.step.index, weight: s.steps[s.step.index]!.weight };
-  if (s.step.index < last) {
-    const next = s.step.index + 1;
-    const due = s.step.appliedAt + s.steps[next]!.waitMs;
-    return now >= due ? { type: 'shift', index: next, weight: s.steps[next]!.weight } : { type: 'wait', until: due };
-  }
-  const after = hook('AfterAllowTraffic');
-  if (after !== 'done') return after;
-  if (r !== undefined && r.cleanup?.done !== true) {
-    if (r.cleanup === undefined) return { type: 'scheduleCleanup', dueAt: now + r.terminationWaitMs };
-    return now >= r.cleanup.dueAt ? { type: 'cleanup' } : { type: 'wait', until: r.cleanup.dueAt };
-  }
-  return { type: 'finish' };
+  if (s.step.index >= last) return undefined;
+  const next = s.step.index + 1;
+  const due = s.step.appliedAt + s.steps[next]!.waitMs;
+  return now >= due ? { type: 'shift', index: next, weight: s.steps[next]!.weight } : { type: 'wait', until: due };
+}
+
+/** cleanupAction is the termination wait and the removal of the original, for deployments that have one. */
+function cleanupAction(s: TrafficState, now: number): TrafficAction | undefined {
+  const r = s.replacement;
+  if (r === undefined || r.cleanup?.done === true) return undefined;
+  if (r.cleanup === undefined) return { type: 'scheduleCleanup', dueAt: now + r.terminationWaitMs };
+  return now >= r.cleanup.dueAt ? { type: 'cleanup' } : { type: 'wait', until: r.cleanup.dueAt };
+}
+
+/**
+ * readyAction is a Server blue/green deployment's deploymentReadyOption: with STOP_DEPLOYMENT it
+ * waits in Ready for ContinueDeployment and is stopped when the wait runs out; CONTINUE_DEPLOYMENT
+ * (no wait recorded) goes straight on.
+ */
+function readyAction(s: TrafficState, now: number): TrafficAction | undefined {
+  const server = s.server;
+  if (server?.readyWaitMs === undefined || server.ready?.continued === true) return undefined;
+  if (server.ready === undefined) return { type: 'ready' };
+  const until = server.ready.since + server.readyWaitMs;
+  if (now < until) return { type: 'wait', until };
+  return { type: 'rollback', ending: { status: 'Stopped', code: 'TIMEOUT', message: `Traffic was not rerouted: nobody called ContinueDeployment within the ${Math.round(server.readyWaitMs / 60_000)} minute(s) of deploymentReadyOption (STOP_DEPLOYMENT)` } };
 }
 
 /** currentWeight is the weight the state says the new version has now (0 before the first shift or after a rollback). */
