@@ -60,6 +60,17 @@ export interface CoordinatorConfig {
    * (60,000). Real-time tests of canary and linear configurations shorten it; never set it in production.
    */
   readonly testOnlyMinuteMs: number;
+  /**
+   * HAProxy's runtime API, for blue/green Server deployments: the path of a `stats socket ... level
+   * admin`, or host:port of one bound to TCP. Unset: blue/green Server deployments are refused.
+   */
+  readonly haproxySocket?: string;
+  /**
+   * Run (by /bin/sh) for each original instance a TERMINATE blue/green deployment retires, after it is
+   * out of the backend and deregistered: the operator's way to power it off. Its environment has
+   * FLEETDEPLOY_INSTANCE_NAME and FLEETDEPLOY_DEPLOYMENT_ID.
+   */
+  readonly blueGreenTerminateCommand?: string;
 }
 
 /** defaultCoordinatorConfig are the embedded defaults: everything on loopback, data in ./fleetdeploy-data. */
@@ -114,6 +125,8 @@ const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind }> = {
   alarm_poll_interval_seconds: { key: 'alarmPollIntervalSeconds', kind: 'seconds' },
   hook_timeout_seconds: { key: 'hookTimeoutSeconds', kind: 'seconds' },
   test_only_minute_ms: { key: 'testOnlyMinuteMs', kind: 'count' },
+  haproxy_socket: { key: 'haproxySocket', kind: 'string' },
+  blue_green_terminate_command: { key: 'blueGreenTerminateCommand', kind: 'string' },
 };
 
 /** ConfigError is a configuration the coordinator cannot start with. */

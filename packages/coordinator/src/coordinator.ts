@@ -35,6 +35,7 @@ import { routeByPlatform } from './deployment/platforms.js';
 import { createTrafficStore } from './store/traffic-store.js';
 import { lazyLambdaClient, createLambdaRouter } from './routers/lambda-router.js';
 import { createEcsRouter, lazyEcsClients } from './routers/ecs-router.js';
+import { serverRouterFactory } from './routers/server-router.js';
 import { createCloudWatchSource } from './alarms/cloudwatch-source.js';
 import { createAgentServer } from './rpc/agent-server.js';
 import { createEnrolServer } from './rpc/enrol-server.js';
@@ -121,15 +122,28 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const lambda = lazyLambdaClient();
   const ecsClients = lazyEcsClients(lambda);
   const trafficStore = createTrafficStore(store.db);
+  const serverRouter = serverRouterFactory({
+    store,
+    clock,
+    config,
+    deregistered: (name) => identities.deregistered(name),
+    fleetChanged: () => engine.fleetChanged(),
+    log: log.child({ part: 'haproxy' }),
+  });
   const traffic = createTrafficDriver({
     store,
     traffic: trafficStore,
     clock,
-    routerFor: (d) => (d.ecs !== undefined ? createEcsRouter(ecsClients(), d.deploymentId, d.ecs) : createLambdaRouter(lambda(), d.lambda!)),
+    routerFor: (d) => (d.blueGreen !== undefined ? serverRouter(d) : d.ecs !== undefined ? createEcsRouter(ecsClients(), d.deploymentId, d.ecs) : createLambdaRouter(lambda(), d.lambda!)),
     minuteMs: config.testOnlyMinuteMs,
     hookTimeoutSeconds: config.hookTimeoutSeconds,
     alarms,
+    agents: engine,
     log: log.child({ part: 'traffic' }),
+  });
+  // A blue/green deployment's driver moves on when its instances do.
+  engine.subscribe((e) => {
+    if (e.type === 'instance' || e.type === 'lifecycleEvent') traffic.agentsProgressed(e.deploymentId);
   });
   const github = createGitHubArchives({ blobs, urlTemplate: config.githubArchiveUrl, ...(config.githubToken !== undefined ? { token: config.githubToken } : {}), log: log.child({ part: 'github' }) });
   let enrolPort = 0; // set once the enrolment server listens, before the API serves its first request
@@ -145,7 +159,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     session: (name: string) => sessions.get(name),
     certificateNotAfter: (name: string) => newestValidCertificate(certificates.listCertificates(name)),
   };
-  const ctx: ApiContext = { store, clock, engine: routeByPlatform(store, engine, traffic), traffic: trafficStore, identities, buckets, blobs, arnPrefix, github, agents: presence };
+  const ctx: ApiContext = { store, clock, engine: routeByPlatform(store, engine, traffic), traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, identities, buckets, blobs, arnPrefix, github, agents: presence };
   const server = createApiServer({
     codedeploy: createCodeDeployApi(operations, ctx, log.child({ part: 'api' }), codedeployGuard, fleetOperations),
     bucket: createBucketApi({ buckets, blobs, log: log.child({ part: 'bucket' }), now: () => clock.now(), guard: createBucketGuard(verifier) }),

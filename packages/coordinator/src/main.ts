@@ -36,9 +36,10 @@ program
   .option('--plaintext-agents', 'TESTS ONLY: agents connect in plain text without certificates, naming themselves')
   .option('--agent-grace <seconds>', 'how long an agent may be silent before its running event fails (default: 30)')
   .option('--alarm-poll-interval-seconds <seconds>', 'how often a running deployment\'s CloudWatch alarms are read (default: 15)')
+  .option('--haproxy-socket <path|host:port>', 'HAProxy\'s runtime API (a "stats socket ... level admin"), for blue/green Server deployments')
   .option('--log-level <level>', 'pino log level (default: info)')
   .option('--stop-on-stdin-close', 'stop as on SIGTERM when standard input closes: a supervisor holding the pipe (fleetdeploy simulate) takes the coordinator with it when it dies')
-  .action(async (opts: { config?: string; dataDir?: string; host?: string; port?: string; agentPort?: string; enrolPort?: string; plaintextAgents?: boolean; agentGrace?: string; alarmPollIntervalSeconds?: string; logLevel?: string; stopOnStdinClose?: boolean }) => {
+  .action(async (opts: { config?: string; dataDir?: string; host?: string; port?: string; agentPort?: string; enrolPort?: string; plaintextAgents?: boolean; agentGrace?: string; alarmPollIntervalSeconds?: string; haproxySocket?: string; logLevel?: string; stopOnStdinClose?: boolean }) => {
     const config = loadConfig(opts.config, {
       dataDir: opts.dataDir,
       host: opts.host,
@@ -48,6 +49,7 @@ program
       plaintextAgents: opts.plaintextAgents,
       agentGraceSeconds: opts.agentGrace,
       alarmPollIntervalSeconds: opts.alarmPollIntervalSeconds,
+      haproxySocket: opts.haproxySocket,
       logLevel: opts.logLevel,
     });
     const log = createLogger(config.logLevel);

@@ -27,6 +27,8 @@ export interface DeploymentEngine {
    * `notWaiting` when the deployment is not in that wait. Absent: no deployment ever waits so.
    */
   skipTerminationWait?(deploymentId: string): 'skipped' | 'notWaiting';
+  /** continueDeployment ends a Server blue/green deployment's wait in Ready (ContinueDeployment READY_WAIT). */
+  continueDeployment?(deploymentId: string): 'continued' | 'notReady';
   /** fleetChanged tells the engine that instances, their tags or a group's targeting changed (instances may have joined a group). */
   fleetChanged(): void;
 }
@@ -66,6 +68,8 @@ export interface ApiContext {
   github: GitHubArchives;
   /** The traffic journal of Lambda deployments, for their targets' progress. */
   traffic?: Pick<TrafficStore, 'get'>;
+  /** Whether blue/green Server deployments can run: an HAProxy runtime API is configured. */
+  blueGreenReady?: boolean;
   /** The agents' sessions and certificates, for ListInstances and the deployments' waiting messages. */
   agents: AgentPresence;
 }

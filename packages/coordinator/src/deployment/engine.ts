@@ -32,6 +32,9 @@ import type { DeploymentEvent, DeploymentEventListener } from './events.js';
 import { revisionKey } from '../api/operations/revision-location.js';
 import type { AlarmStop, AlarmWatch } from '../alarms/alarm-watch.js';
 import { isTrafficDeployment } from './traffic/driver.js';
+import type { AgentPhases } from './traffic/driver.js';
+import { blueGreenPhases } from './blue-green-phases.js';
+import { phaseEndOf } from './blue-green.js';
 
 /** AgentLink is what the engine needs from the agent server. */
 export interface AgentLink {
@@ -52,7 +55,7 @@ export interface AgentResult {
 }
 
 /** Engine is the deployment engine: the API's {@link DeploymentEngine} plus the agent server's inputs. */
-export interface Engine extends Omit<DeploymentEngine, 'hookReported' | 'skipTerminationWait'> {
+export interface Engine extends Omit<DeploymentEngine, 'hookReported' | 'skipTerminationWait'>, AgentPhases {
   start(): void;
   stop(): void;
   agentConnected(instanceName: string, inFlight: readonly string[]): void;
@@ -82,7 +85,7 @@ const SWEEP_MS = 500;
 /** Fleet changes arriving together (a batch of registrations) are reconciled once. */
 const RECONCILE_DELAY_MS = 200;
 
-interface Outbox {
+export interface Outbox {
   events: DeploymentEvent[];
   /** Deployments created in this step (rollbacks) that start once it is committed. */
   begin: string[];
@@ -229,7 +232,8 @@ export function createEngine(deps: EngineDeps): Engine {
         return deployment;
       }
       case 'finish':
-        return finishDeployment(deployment, effect.status, effect.errorCode, out, now);
+        // A blue/green install is one phase: the traffic driver reads the plan's outcome and goes on.
+        return deployment.blueGreen === undefined ? finishDeployment(deployment, effect.status, effect.errorCode, out, now) : deployment;
     }
   }
 
@@ -381,6 +385,7 @@ export function createEngine(deps: EngineDeps): Engine {
       ignoreApplicationStopFailures: deployment.ignoreApplicationStopFailures,
       stopping,
       now: clock.now(),
+      ...(deployment.blueGreen === undefined ? {} : { phaseEnd: phaseEndOf(command.lifecycleEvent) }),
     });
     if (finished.final === undefined) {
       saveTarget(target, nextCommand(deployment, finished.target, out), out);
@@ -573,6 +578,18 @@ export function createEngine(deps: EngineDeps): Engine {
       listeners.add(listener);
       return () => void listeners.delete(listener);
     },
+
+    ...blueGreenPhases({
+      store,
+      clock,
+      act,
+      nextCommand,
+      saveTarget,
+      applyStep,
+      openCommands: (deploymentId) => [...open.values()].filter((c) => c.deploymentId === deploymentId),
+      forget: (commandId) => open.delete(commandId),
+      fleetOutcome,
+    }),
 
     bundleFor(instanceName, commandId) {
       const command = open.get(commandId) ?? store.getCommand(commandId);

@@ -70,7 +70,7 @@ export function finishEvent(
   target: TargetRecord,
   event: string,
   outcome: EventOutcome,
-  opts: { ignoreApplicationStopFailures: boolean; stopping: boolean; now: number },
+  opts: { ignoreApplicationStopFailures: boolean; stopping: boolean; now: number; phaseEnd?: string },
 ): { target: TargetRecord; final?: 'Succeeded' | 'Failed' } {
   const index = target.lifecycleEvents.findIndex((e) => e.lifecycleEventName === event);
   // Only the instance's current event (the first not ended) can end: anything else is a redelivery.
@@ -80,12 +80,17 @@ export function finishEvent(
   events[index] = { ...events[index]!, status: outcome.status, endTime: opts.now, diagnostics: outcome.diagnostics };
   const ignored = outcome.status === 'Failed' && opts.ignoreApplicationStopFailures && (StopEvents as readonly string[]).includes(event);
   const failed = outcome.status === 'Failed' && !ignored;
-  const remaining = events.some((e) => e.status === 'Pending');
+  // A blue/green phase (blue-green.ts) ends at `phaseEnd`; the events after it wait for the next phase.
+  const end = opts.phaseEnd === undefined ? events.length - 1 : events.findIndex((e) => e.lifecycleEventName === opts.phaseEnd);
+  const remaining = events.some((e, i) => e.status === 'Pending' && i <= end);
+  const later = events.some((e, i) => e.status === 'Pending' && i > end);
   let final: 'Succeeded' | 'Failed' | undefined;
   if (failed || (opts.stopping && remaining)) final = 'Failed';
   else if (!remaining) final = 'Succeeded';
-  if (final !== undefined) events = events.map((e) => (e.status === 'Pending' ? { ...e, status: 'Skipped' as const } : e));
-  return { target: { ...target, status: final ?? 'InProgress', lastUpdatedAt: opts.now, lifecycleEvents: events }, ...(final ? { final } : {}) };
+  if (final === 'Failed' || (final === 'Succeeded' && !later)) events = events.map((e) => (e.status === 'Pending' ? { ...e, status: 'Skipped' as const } : e));
+  // Between phases an instance is Ready once installed (CodeDeploy's blue/green status), else still InProgress.
+  const between = final === 'Succeeded' && later ? (opts.phaseEnd === 'ValidateService' ? 'Ready' : 'InProgress') : undefined;
+  return { target: { ...target, status: between ?? final ?? 'InProgress', lastUpdatedAt: opts.now, lifecycleEvents: events }, ...(final ? { final } : {}) };
 }
 
 /** skipTarget marks an instance the deployment never started. */

@@ -1,6 +1,7 @@
 /**
- * routeByPlatform is the {@link DeploymentEngine} the API calls: Server deployments go to the
- * in-place engine (agents), Lambda deployments to the traffic driver (routers).
+ * routeByPlatform is the {@link DeploymentEngine} the API calls: in-place Server deployments go to
+ * the engine (agents); Lambda, ECS and Server blue/green deployments to the traffic driver (routers),
+ * which has the engine run a blue/green deployment's events on its agents.
  */
 import type { DeploymentEngine } from '../api/context.js';
 import type { Store } from '../store/store.js';
@@ -20,5 +21,6 @@ export function routeByPlatform(store: Pick<Store, 'getDeployment'>, engine: Eng
     fleetChanged: () => engine.fleetChanged(),
     hookReported: (id, executionId, status) => traffic.hookReported(id, executionId, status),
     skipTerminationWait: (id) => (isTraffic(id) ? traffic.skipTerminationWait(id) : 'notWaiting'),
+    continueDeployment: (id) => (isTraffic(id) ? traffic.continueDeployment(id) : 'notReady'),
   };
 }

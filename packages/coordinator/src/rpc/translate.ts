@@ -38,7 +38,7 @@ export function toLifecycleCommand(command: CommandRecord, deployment: Deploymen
       deploymentGroupName: deployment.deploymentGroupName,
       applicationName: deployment.applicationName,
       deploymentCreator: deployment.creator,
-      deploymentType: 'IN_PLACE',
+      deploymentType: deployment.blueGreen === undefined ? 'IN_PLACE' : 'BLUE_GREEN',
       appspecFilename: 'appspec.yml',
       fileExistsBehavior: deployment.fileExistsBehavior,
       revision: {

@@ -140,6 +140,24 @@ export interface DeploymentRecord {
   lambda?: LambdaDeploymentSpec;
   /** An ECS deployment's service, task set, listeners, hooks and routing, from its AppSpec, group and configuration. */
   ecs?: EcsDeploymentSpec;
+  /** A Server blue/green deployment's HAProxy backend, its two fleets and its waits (absent for in-place). */
+  blueGreen?: ServerBlueGreenSpec;
+}
+
+/**
+ * ServerBlueGreenSpec is what a Server blue/green deployment installs, reroutes and retires: the
+ * replacement (green) instances get the revision, then an HAProxy backend's weights move from the
+ * original (blue) servers to them. Server names in the backend are the instances' names.
+ */
+export interface ServerBlueGreenSpec {
+  backend: string;
+  green: string[];
+  blue: string[];
+  /** deploymentReadyOption STOP_DEPLOYMENT: minutes to wait in Ready for ContinueDeployment; absent: reroute at once. */
+  readyWaitMinutes?: number;
+  /** terminateBlueInstancesOnDeploymentSuccess. */
+  terminate: { action: 'TERMINATE' | 'KEEP_ALIVE'; waitMinutes: number };
+  trafficRoutingConfig: TrafficRoutingConfig;
 }
 
 /** EcsDeploymentSpec is what an ECS deployment replaces and shifts, and how. */
@@ -194,6 +212,8 @@ export interface TargetRecord {
   status: TargetStatus;
   lastUpdatedAt: number;
   lifecycleEvents: LifecycleEventRecord[];
+  /** In a blue/green deployment: an original (Blue) or a replacement (Green) instance. */
+  label?: 'Blue' | 'Green';
 }
 
 /** CommandState is where a lifecycle command is on its way to an agent and back. */

@@ -1,11 +1,10 @@
 /**
  * The operations of blue/green deployments — ContinueDeployment, SkipWaitTimeForInstanceTermination
- * and CloudFormation's DeleteResourcesByExternalId. This coordinator runs in-place deployments only
- * (on-premises instances cannot be replaced), so it answers them as CodeDeploy answers them for an
- * in-place deployment: the request is read and the deployment found, then the action is refused
- * with UnsupportedActionForDeploymentTypeException (an in-place deployment never waits in Ready,
- * and has no original environment to terminate). An ECS deployment's wait before its original
- * task set is deleted (terminationWaitTimeInMinutes) can be ended with either TERMINATION_WAIT call.
+ * and CloudFormation's DeleteResourcesByExternalId. A Server blue/green deployment (behind HAProxy)
+ * may wait in Ready for ContinueDeployment (READY_WAIT), and wait before its original instances are
+ * retired; an ECS deployment waits before its original task set is deleted. Either wait before the
+ * original goes ends with TERMINATION_WAIT. An in-place deployment is refused as CodeDeploy refuses
+ * it (UnsupportedActionForDeploymentTypeException).
  */
 import { ApiError } from '../api-error.js';
 import type { ApiContext } from '../context.js';
@@ -28,10 +27,11 @@ function refuseInPlace(deploymentId: string, action: string): never {
 function skipTerminationWait(ctx: ApiContext, deploymentId: string): Record<string, never> {
   const d = requireDeployment(ctx, deploymentId);
   if (d.computePlatform === 'Lambda') throw new ApiError('UnsupportedActionForDeploymentTypeException', `Deployment ${deploymentId} is a Lambda deployment; it has no original environment to terminate`);
-  if (d.computePlatform !== 'ECS') refuseInPlace(deploymentId, 'skipping the wait before the original instances are terminated');
+  if (d.computePlatform !== 'ECS' && d.blueGreen === undefined) refuseInPlace(deploymentId, 'skipping the wait before the original instances are terminated');
   if (isFinalStatus(d.status)) throw new ApiError('DeploymentAlreadyCompletedException', `Deployment ${deploymentId} has already completed (${d.status})`);
   if (ctx.engine.skipTerminationWait?.(deploymentId) !== 'skipped') {
-    throw new ApiError('DeploymentIsNotInReadyStateException', `Deployment ${deploymentId} is not waiting to delete its original task set (it does so only after all traffic has moved and AfterAllowTraffic has succeeded)`);
+    const what = d.blueGreen === undefined ? 'to delete its original task set (it does so only after all traffic has moved and AfterAllowTraffic has succeeded)' : 'to retire its original instances (only a TERMINATE deployment does, after all traffic has moved and AfterBlockTraffic has run)';
+    throw new ApiError('DeploymentIsNotInReadyStateException', `Deployment ${deploymentId} is not waiting ${what}`);
   }
   return {};
 }
@@ -48,7 +48,12 @@ export const blueGreenOperations = {
     const d = requireDeployment(ctx, deploymentId);
     // An ECS deployment here never waits in Ready (deploymentReadyOption is not run).
     if (d.computePlatform === 'ECS') throw new ApiError('DeploymentIsNotInReadyStateException', `Deployment ${deploymentId} is not waiting in Ready`);
-    refuseInPlace(deploymentId, 'continuing from Ready (rerouting traffic to the replacement instances)');
+    if (d.blueGreen === undefined) refuseInPlace(deploymentId, 'continuing from Ready (rerouting traffic to the replacement instances)');
+    if (isFinalStatus(d.status)) throw new ApiError('DeploymentAlreadyCompletedException', `Deployment ${deploymentId} has already completed (${d.status})`);
+    if (ctx.engine.continueDeployment?.(deploymentId) !== 'continued') {
+      throw new ApiError('DeploymentIsNotInReadyStateException', `Deployment ${deploymentId} is not waiting in Ready (${d.status}): it waits only after its replacement instances are installed, and only when deploymentReadyOption is STOP_DEPLOYMENT`);
+    }
+    return {};
   },
 
   SkipWaitTimeForInstanceTermination(input: Input, ctx: ApiContext) {

@@ -98,7 +98,7 @@ describe('deployment group operations', () => {
       [{ triggerConfigurations: [{ triggerName: 't', triggerTargetArn: 'arn:aws:sns:us-east-1:1:t', triggerEvents: ['Sometimes'] }] }, 'InvalidTriggerConfigException'],
       [{ deploymentStyle: { deploymentType: 'SIDEWAYS' } }, 'InvalidDeploymentStyleException'],
       [{ deploymentStyle: { deploymentType: 'IN_PLACE', deploymentOption: 'MAYBE' } }, 'InvalidDeploymentStyleException'],
-      [{ deploymentStyle: { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' } }, 'InvalidDeploymentStyleException'],
+      [{ deploymentStyle: { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' } }, 'InvalidLoadBalancerInfoException'], // blue/green needs its HAProxy backend
       [{ autoScalingGroups: ['asg-1'] }, 'InvalidAutoScalingGroupException'],
       [{ outdatedInstancesStrategy: 'SOMETIMES' }, 'InvalidInputException'],
     ])('refuses %j with %s and stores nothing', async (over, type) => {

@@ -17,6 +17,7 @@ import { newUuid } from '../../ids.js';
 import { applicationNameField, requireApplication } from './applications.js';
 import { resolveDeploymentConfig } from './deployment-configs.js';
 import { ecsGroupSetup } from './ecs-groups.js';
+import { checkServerRouting, serverGroupStyle } from './server-groups.js';
 import { parseResourceTags, parseTagFilters } from './tag-input.js';
 
 /** MAX_GROUPS_PER_APPLICATION is CodeDeploy's quota of deployment groups per application. */
@@ -165,9 +166,6 @@ function deploymentStyle(input: Input, platform: ComputePlatform): Input | undef
   if (deploymentOption !== 'WITH_TRAFFIC_CONTROL' && deploymentOption !== 'WITHOUT_TRAFFIC_CONTROL') {
     throw new ApiError(type, `deploymentStyle.deploymentOption must be WITH_TRAFFIC_CONTROL or WITHOUT_TRAFFIC_CONTROL, got ${JSON.stringify(deploymentOption)}`);
   }
-  if (platform === 'Server' && deploymentType === 'BLUE_GREEN') {
-    throw new ApiError(type, 'BLUE_GREEN deployments replace EC2 instances; on-premises instances are deployed IN_PLACE');
-  }
   if (platform !== 'Server' && (deploymentType !== 'BLUE_GREEN' || deploymentOption !== 'WITH_TRAFFIC_CONTROL')) {
     throw new ApiError(type, `${platform} deployment groups use BLUE_GREEN with WITH_TRAFFIC_CONTROL`);
   }
@@ -248,6 +246,7 @@ function checkGroup(ctx: ApiContext, group: DeploymentGroupRecord, platform: Com
     throw new ApiError('InvalidDeploymentConfigNameException', `${group.deploymentConfigName} is a ${config.computePlatform} configuration; application ${group.applicationName} deploys to ${platform}`);
   }
   if (platform === 'ECS') ecsGroupSetup(group.extra);
+  if (platform === 'Server') checkServerRouting(serverGroupStyle(group.extra), group.deploymentConfigName, config.trafficRoutingConfig);
 }
 
 function defaultConfig(platform: ComputePlatform): string {

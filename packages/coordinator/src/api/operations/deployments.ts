@@ -2,7 +2,7 @@
  * Deployments: CreateDeployment resolves the group's targets and the revision's stored bundle and
  * hands the deployment to the engine; the rest read what the engine records, in CodeDeploy's shapes.
  */
-import { DEFAULT_TIMEOUT_SECONDS } from '@fleetdeploy/shared';
+import { DEFAULT_TIMEOUT_SECONDS, InPlaceEvents } from '@fleetdeploy/shared';
 import { ApiError } from '../api-error.js';
 import type { ApiContext } from '../context.js';
 import type { Input } from '../input.js';
@@ -10,7 +10,7 @@ import { epochSeconds, optionalBoolean, optionalObject, optionalString, page, pa
 import type { BundleRef, DeploymentRecord, DeploymentStatus, RevisionLocation, TargetRecord, TargetStatus } from '../../store/records.js';
 import { DeploymentStatuses, isFinalStatus } from '../../store/records.js';
 import { newDeploymentId } from '../../ids.js';
-import { IN_PLACE_EVENTS, newTarget } from '../../deployment/instance-lifecycle.js';
+import { newTarget } from '../../deployment/instance-lifecycle.js';
 import { eventTimeouts, readBundleAppSpec } from '../../artifacts/bundle-appspec.js';
 import { groupInstances } from '../../deployment/targets.js';
 import { agentStateOf, waitingMessages } from '../../deployment/agent-wait.js';
@@ -25,6 +25,9 @@ import { createLambdaDeployment } from './lambda-deployments.js';
 import { createEcsDeployment } from './ecs-deployments.js';
 import { lambdaTarget, lambdaTargetId } from './lambda-targets.js';
 import { ecsTarget } from './ecs-targets.js';
+import { checkServerRouting, serverGroupStyle } from './server-groups.js';
+import { refuseTargetInstances, serverBlueGreenSpec } from './server-blue-green.js';
+import { blueGreenTarget } from '../../deployment/blue-green.js';
 
 const FILE_EXISTS = ['DISALLOW', 'OVERWRITE', 'RETAIN'] as const;
 const MAX_TARGETS = 1000;
@@ -73,8 +76,9 @@ export function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
     creator: d.creator,
     ignoreApplicationStopFailures: d.ignoreApplicationStopFailures,
     updateOutdatedInstancesOnly: d.updateOutdatedInstancesOnly,
-    deploymentStyle: d.computePlatform === 'Lambda' || d.computePlatform === 'ECS' ? { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' } : { deploymentType: 'IN_PLACE', deploymentOption: 'WITHOUT_TRAFFIC_CONTROL' },
-    instanceTerminationWaitTimeStarted: false,
+    deploymentStyle: d.computePlatform === 'Lambda' || d.computePlatform === 'ECS' || d.blueGreen !== undefined ? { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' } : { deploymentType: 'IN_PLACE', deploymentOption: 'WITHOUT_TRAFFIC_CONTROL' },
+    instanceTerminationWaitTimeStarted: ctx.traffic?.get(d.deploymentId)?.replacement?.cleanup !== undefined,
+    ...(d.blueGreen === undefined ? {} : serverBlueGreenInfo(d.blueGreen)),
     fileExistsBehavior: d.fileExistsBehavior,
     autoRollbackConfiguration: d.autoRollbackConfiguration ?? ctx.store.getGroupById(d.deploymentGroupId)?.extra.autoRollbackConfiguration,
     rollbackInfo: d.rollbackInfo,
@@ -93,6 +97,7 @@ export function instanceTarget(ctx: ApiContext, t: TargetRecord) {
     targetArn: `${ctx.arnPrefix}:instance/${t.targetId}`,
     status: t.status,
     lastUpdatedAt: epochSeconds(t.lastUpdatedAt),
+    ...(t.label === undefined ? {} : { instanceLabel: t.label }),
     lifecycleEvents: t.lifecycleEvents.map((e) => ({
       lifecycleEventName: e.lifecycleEventName,
       status: e.status,
@@ -123,7 +128,7 @@ function lambdaDeploymentTarget(ctx: ApiContext, d: DeploymentRecord, targetId: 
 /** instanceSummary is the deprecated InstanceSummary that the instance operations return. */
 function instanceSummary(ctx: ApiContext, t: TargetRecord) {
   const it = instanceTarget(ctx, t);
-  return { deploymentId: it.deploymentId, instanceId: it.targetArn, status: it.status, lastUpdatedAt: it.lastUpdatedAt, lifecycleEvents: it.lifecycleEvents };
+  return { deploymentId: it.deploymentId, instanceId: it.targetArn, status: it.status, lastUpdatedAt: it.lastUpdatedAt, lifecycleEvents: it.lifecycleEvents, ...(t.label === undefined ? {} : { instanceType: t.label }) };
 }
 
 function requireTarget(ctx: ApiContext, deploymentId: string, targetId: string, missing: string): TargetRecord {
@@ -143,16 +148,29 @@ function targetStatuses(o: Input, field: string, where: string): string[] | unde
 }
 
 /**
- * instanceLabels reads a Blue/Green filter. Every deployment here is in-place, where instances have
- * no such label, so a valid one is refused as CodeDeploy refuses it for in-place deployments
- * (InvalidDeploymentInstanceTypeException); any other value is InvalidInstanceTypeException.
+ * instanceLabels reads a Blue/Green filter. Only blue/green deployments label their instances; for an
+ * in-place one a valid label is refused as CodeDeploy refuses it (InvalidDeploymentInstanceTypeException);
+ * any other value is InvalidInstanceTypeException.
  */
-function instanceLabels(o: Input, field: string, where: string): void {
+function instanceLabels(o: Input, field: string, where: string, d: DeploymentRecord): string[] | undefined {
   const list = stringList(o, field, 'InvalidInstanceTypeException');
-  if (list === undefined || list.length === 0) return;
+  if (list === undefined || list.length === 0) return undefined;
   const bad = list.find((v) => v !== 'Blue' && v !== 'Green');
   if (bad !== undefined) throw new ApiError('InvalidInstanceTypeException', `${where}: ${JSON.stringify(bad)} is neither Blue nor Green`);
-  throw new ApiError('InvalidDeploymentInstanceTypeException', `${where}: Blue and Green label blue/green deployments; this deployment is in-place`);
+  if (d.blueGreen === undefined) throw new ApiError('InvalidDeploymentInstanceTypeException', `${where}: Blue and Green label blue/green deployments; this deployment is in-place`);
+  return list;
+}
+
+/** serverBlueGreenInfo is what DeploymentInfo shows of a Server blue/green deployment's set-up. */
+function serverBlueGreenInfo(bg: NonNullable<DeploymentRecord['blueGreen']>) {
+  return {
+    blueGreenDeploymentConfiguration: {
+      terminateBlueInstancesOnDeploymentSuccess: { action: bg.terminate.action, terminationWaitTimeInMinutes: bg.terminate.waitMinutes },
+      deploymentReadyOption: bg.readyWaitMinutes === undefined ? { actionOnTimeout: 'CONTINUE_DEPLOYMENT' } : { actionOnTimeout: 'STOP_DEPLOYMENT', waitTimeInMinutes: bg.readyWaitMinutes },
+      greenFleetProvisioningOption: { action: 'DISCOVER_EXISTING' },
+    },
+    loadBalancerInfo: { targetGroupInfoList: [{ name: bg.backend }] },
+  };
 }
 
 /** GitHubBundle is a GitHub revision's archive, fetched before the transaction that creates the deployment. */
@@ -200,7 +218,8 @@ function resolveBundle(ctx: ApiContext, revision: RevisionLocation, github?: Git
 async function bundleTimeouts(ctx: ApiContext, revision: unknown, github: GitHubBundle | undefined): Promise<Record<string, number>> {
   try {
     const bundle = github?.bundle ?? resolveBundle(ctx, parseRevisionLocation(revision));
-    return eventTimeouts(await readBundleAppSpec(ctx.blobs.path(bundle.sha256), bundle.bundleType), IN_PLACE_EVENTS);
+    // Every agent event, the traffic hooks of blue/green deployments included.
+    return eventTimeouts(await readBundleAppSpec(ctx.blobs.path(bundle.sha256), bundle.bundleType), InPlaceEvents);
   } catch {
     return { default: DEFAULT_TIMEOUT_SECONDS }; // the transaction below reports what is wrong with the request
   }
@@ -258,9 +277,6 @@ export const deploymentOperations = {
       const req = { applicationName, groupName, ...(description !== undefined ? { description } : {}), ...(rollbackConfig !== undefined ? { autoRollbackConfiguration: rollbackConfig } : {}) };
       return platform === 'Lambda' ? createLambdaDeployment(input, ctx, req) : createEcsDeployment(input, ctx, req);
     }
-    if (optionalObject(input, 'targetInstances', 'InvalidTargetInstancesException') !== undefined) {
-      throw new ApiError('InvalidTargetInstancesException', 'targetInstances is for blue/green deployments, which this coordinator does not run yet');
-    }
     // Refused rather than ignored: a caller who turns alarms off for one deployment must not find them on.
     if (optionalObject(input, 'overrideAlarmConfiguration', 'InvalidAlarmConfigException') !== undefined) {
       throw new ApiError('InvalidAlarmConfigException', "overrideAlarmConfiguration is not supported yet; change the deployment group's alarmConfiguration with UpdateDeploymentGroup instead");
@@ -284,11 +300,21 @@ export const deploymentOperations = {
         throw new ApiError('DeploymentLimitExceededException', `The deployment group ${groupName} already has an active deployment ${active.deploymentId}; wait for it to finish or stop it`);
       }
       const key = revisionKey(revision);
-      let instances = groupInstances(group, ctx.store.listInstances());
+      const registered = ctx.store.listInstances();
+      let instances = groupInstances(group, registered);
+      const style = serverGroupStyle(group.extra);
+      checkServerRouting(style, config.deploymentConfigName, config.trafficRoutingConfig);
+      if (style.type === 'IN_PLACE') refuseTargetInstances(input, groupName);
+      const blueGreen = style.type === 'BLUE_GREEN' ? serverBlueGreenSpec(input, style, instances, registered, config.trafficRoutingConfig) : undefined;
+      if (blueGreen !== undefined) {
+        if (outdatedOnly) throw new ApiError('InvalidUpdateOutdatedInstancesOnlyValueException', 'updateOutdatedInstancesOnly applies to in-place deployments; a blue/green deployment installs every replacement instance');
+        if (!ctx.blueGreenReady) throw new ApiError('InvalidLoadBalancerInfoException', `deployment group ${groupName} reroutes traffic through HAProxy backend ${blueGreen.backend}, but this coordinator has no HAProxy runtime API configured: set haproxy_socket in its config file (the path or host:port of a "stats socket ... level admin")`);
+      }
       if (outdatedOnly) {
         const current = new Set(ctx.store.listHealth(group.deploymentGroupId).filter((h) => h.revisionKey === key).map((h) => h.instanceName));
         instances = instances.filter((i) => !current.has(i.instanceName));
       }
+      if (blueGreen !== undefined) instances = registered.filter((i) => blueGreen.green.includes(i.instanceName) || blueGreen.blue.includes(i.instanceName));
       if (instances.length > MAX_TARGETS) throw new ApiError('InvalidTargetInstancesException', `the group selects ${instances.length} instances; at most ${MAX_TARGETS} are allowed in one deployment`);
 
       const now = ctx.clock.now();
@@ -312,9 +338,15 @@ export const deploymentOperations = {
         fileExistsBehavior: fileExists as DeploymentRecord['fileExistsBehavior'],
         eventTimeouts: timeouts,
         deploymentStatusMessages: [],
+        ...(blueGreen !== undefined ? { blueGreen } : {}),
       };
       ctx.store.putDeployment(deployment);
-      for (const i of instances) ctx.store.putTarget(newTarget(deploymentId, i.instanceName, now));
+      if (blueGreen !== undefined) {
+        for (const name of blueGreen.green) ctx.store.putTarget(blueGreenTarget(deploymentId, name, 'Green', now));
+        for (const name of blueGreen.blue) ctx.store.putTarget(blueGreenTarget(deploymentId, name, 'Blue', now));
+      } else {
+        for (const i of instances) ctx.store.putTarget(newTarget(deploymentId, i.instanceName, now));
+      }
       noteRevisionUsed(ctx, applicationName, revision, groupName);
     });
     ctx.engine.deploymentCreated(deploymentId);
@@ -369,7 +401,7 @@ export const deploymentOperations = {
     const d = requireDeployment(ctx, deploymentId);
     if (isFinalStatus(d.status)) throw new ApiError('DeploymentAlreadyCompletedException', `Deployment ${deploymentId} has already completed (${d.status})`);
     const status = ctx.engine.stopRequested(deploymentId, autoRollback);
-    const stopping = d.computePlatform === 'Lambda' ? 'Stopping: the alias is being put back on its original version' : d.computePlatform === 'ECS' ? 'Stopping: the listeners are being put back on the original task set' : 'Stopping: no new lifecycle events start; the running ones are being cancelled';
+    const stopping = d.blueGreen !== undefined ? 'Stopping: HAProxy is being put back on the original instances' : d.computePlatform === 'Lambda' ? 'Stopping: the alias is being put back on its original version' : d.computePlatform === 'ECS' ? 'Stopping: the listeners are being put back on the original task set' : 'Stopping: no new lifecycle events start; the running ones are being cancelled';
     return { status, statusMessage: status === 'Succeeded' ? 'Deployment stopped' : stopping };
   },
 
@@ -379,12 +411,12 @@ export const deploymentOperations = {
     const unknown = Object.keys(filters).find((k) => k !== 'TargetStatus' && k !== 'ServerInstanceLabel');
     if (unknown !== undefined) throw new ApiError('InvalidTargetFilterNameException', `targetFilters.${unknown}: the filters are TargetStatus and ServerInstanceLabel`);
     const wanted = targetStatuses(filters, 'TargetStatus', 'targetFilters.TargetStatus');
-    instanceLabels(filters, 'ServerInstanceLabel', 'targetFilters.ServerInstanceLabel');
+    const labels = instanceLabels(filters, 'ServerInstanceLabel', 'targetFilters.ServerInstanceLabel', d);
     if (d.computePlatform === 'Lambda' || d.computePlatform === 'ECS') {
       const { status } = trafficTarget(ctx, d);
       return { targetIds: wanted === undefined || wanted.length === 0 || wanted.includes(status) ? [lambdaTargetId(d)] : [] };
     }
-    const targets = ctx.store.listTargets(d.deploymentId).filter((t) => wanted === undefined || wanted.length === 0 || wanted.includes(t.status));
+    const targets = ctx.store.listTargets(d.deploymentId).filter((t) => (wanted === undefined || wanted.length === 0 || wanted.includes(t.status)) && (labels === undefined || (t.label !== undefined && labels.includes(t.label))));
     const { items, nextToken } = page(targets.map((t) => t.targetId), pageStart(input), 100);
     return { targetIds: items, nextToken };
   },
@@ -410,8 +442,8 @@ export const deploymentOperations = {
   ListDeploymentInstances(input: Input, ctx: ApiContext) {
     const d = requireDeployment(ctx, deploymentIdField(input));
     const wanted = targetStatuses(input, 'instanceStatusFilter', 'instanceStatusFilter');
-    instanceLabels(input, 'instanceTypeFilter', 'instanceTypeFilter');
-    const targets = ctx.store.listTargets(d.deploymentId).filter((t) => wanted === undefined || wanted.length === 0 || wanted.includes(t.status));
+    const labels = instanceLabels(input, 'instanceTypeFilter', 'instanceTypeFilter', d);
+    const targets = ctx.store.listTargets(d.deploymentId).filter((t) => (wanted === undefined || wanted.length === 0 || wanted.includes(t.status)) && (labels === undefined || (t.label !== undefined && labels.includes(t.label))));
     const { items, nextToken } = page(targets.map((t) => t.targetId), pageStart(input), 100);
     return { instancesList: items, nextToken };
   },

@@ -20,13 +20,27 @@ import type { AlarmStop, AlarmWatch } from '../../alarms/alarm-watch.js';
 import type { DeploymentEvent, DeploymentEventListener } from '../events.js';
 import { revisionKey } from '../../api/operations/revision-location.js';
 import { newUuid } from '../../ids.js';
-import type { HookExecution, TrafficEnding, TrafficState } from './plan.js';
-import { newTrafficState, nextTrafficAction, trafficPlan } from './plan.js';
+import type { HookExecution, TrafficEnding, TrafficHookEvent, TrafficState } from './plan.js';
+import { AGENTS, newTrafficState, nextTrafficAction, SERVER_HOOKS, trafficPlan } from './plan.js';
+import type { PhaseStatus } from '../blue-green.js';
 import type { TrafficRouter } from './router.js';
 import { isRouterError } from './router.js';
 
 /** HookReport is the outcome of PutLifecycleEventHookExecutionStatus for the driver's deployments. */
 export type HookReport = 'recorded' | 'unknownExecution' | 'alreadyReported' | 'deploymentCompleted';
+
+/** AgentPhases runs a Server blue/green deployment's events on its agents (the engine does, blue-green-phases.ts). */
+export interface AgentPhases {
+  /** startPhase begins `event` on the instances that run it (Install: the whole in-place install of the replacement); idempotent. */
+  startPhase(deploymentId: string, event: TrafficHookEvent): void;
+  /** phaseStatus is how `event` stands on those instances. */
+  phaseStatus(deploymentId: string, event: TrafficHookEvent): PhaseStatus;
+  /** endPhases cancels what still runs and closes the instances' records as the deployment ends. */
+  endPhases(deploymentId: string, succeeded: boolean): void;
+}
+
+/** ContinueResult is the outcome of ContinueDeployment READY_WAIT. */
+export type ContinueResult = 'continued' | 'notReady';
 
 /** TrafficDriver is what the API and the composition root call. */
 export interface TrafficDriver {
@@ -38,6 +52,10 @@ export interface TrafficDriver {
   hookReported(deploymentId: string, executionId: string, status: 'Succeeded' | 'Failed'): HookReport;
   /** skipTerminationWait makes a replacement's pending cleanup due now. */
   skipTerminationWait(deploymentId: string): 'skipped' | 'notWaiting';
+  /** continueDeployment ends a Server blue/green deployment's wait in Ready: traffic is rerouted now. */
+  continueDeployment(deploymentId: string): ContinueResult;
+  /** agentsProgressed tells the driver that an instance of one of its blue/green deployments moved on. */
+  agentsProgressed(deploymentId: string): void;
   subscribe(listener: DeploymentEventListener): () => void;
 }
 
@@ -54,14 +72,23 @@ export interface TrafficDriverDeps {
   hookTimeoutSeconds: number;
   log: Logger;
   alarms?: AlarmWatch;
+  /** The agents of Server blue/green deployments; without it such a deployment fails at its first phase. */
+  agents?: AgentPhases;
 }
+
+/**
+ * AGENT_PHASE_CAP_MS bounds one phase on the agents (the install of the whole replacement fleet
+ * included): CodeDeploy's 48 hours from an EC2 blue/green deployment's start to its reroute. Each
+ * event has its own, shorter timeout on every instance.
+ */
+const AGENT_PHASE_CAP_MS = 48 * 3600 * 1000;
 
 /** RETRY_MS is how soon a rollback that could not reach the router is tried again. */
 const RETRY_MS = 5_000;
 
 /** isTrafficDeployment tells the deployments this driver runs. */
-export function isTrafficDeployment(d: Pick<DeploymentRecord, 'computePlatform'>): boolean {
-  return d.computePlatform === 'Lambda' || d.computePlatform === 'ECS';
+export function isTrafficDeployment(d: Pick<DeploymentRecord, 'computePlatform' | 'blueGreen'>): boolean {
+  return d.computePlatform === 'Lambda' || d.computePlatform === 'ECS' || d.blueGreen !== undefined;
 }
 
 /** requireStep returns a router's optional step, or throws: a plan asked for a step the router does not take. */
@@ -72,6 +99,12 @@ function requireStep<T>(step: T | undefined, name: string): T {
 
 /** newStateOf is the traffic state a deployment starts with, from its Lambda or ECS spec. */
 function newStateOf(d: DeploymentRecord, minuteMs: number): TrafficState | undefined {
+  const bg = d.blueGreen;
+  if (bg !== undefined) {
+    const terminate = bg.terminate.action === 'TERMINATE';
+    const server = { terminate, ...(bg.readyWaitMinutes === undefined ? {} : { readyWaitMs: bg.readyWaitMinutes * minuteMs }) };
+    return newTrafficState(d.deploymentId, trafficPlan(bg.trafficRoutingConfig, minuteMs), SERVER_HOOKS, terminate ? bg.terminate.waitMinutes * minuteMs : 0, server);
+  }
   const spec = d.lambda ?? d.ecs;
   if (spec === undefined) return undefined;
   const wait = d.ecs === undefined ? undefined : d.ecs.terminationWaitMinutes * minuteMs;
@@ -158,6 +191,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
       const deployment = store.getDeployment(id);
       const state = traffic.get(id);
       if (deployment === undefined || state === undefined || isFinalStatus(deployment.status) || deployment.status === 'Created') return;
+      if (syncAgentPhases(id, state)) continue;
       const router = deps.routerFor(deployment);
       const action = nextTrafficAction(state, clock.now(), deps.hookTimeoutSeconds);
       const dlog = log.child({ deploymentId: id });
@@ -173,15 +207,20 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
         case 'invokeHook': {
           const now = clock.now();
           let executionId = action.executionId;
+          const onAgents = action.functionName === AGENTS;
           if (executionId === undefined) {
             // Recorded before the invocation: a crash in between invokes the same execution again.
-            const execution: HookExecution = { event: action.event, executionId: newUuid(), functionName: action.functionName, startedAt: now, deadlineAt: now + deps.hookTimeoutSeconds * 1000, status: 'InProgress' };
+            const deadlineAt = now + (onAgents ? AGENT_PHASE_CAP_MS : deps.hookTimeoutSeconds * 1000);
+            const execution: HookExecution = { event: action.event, executionId: newUuid(), functionName: action.functionName, startedAt: now, deadlineAt, status: 'InProgress' };
             executionId = execution.executionId;
             update(id, (s) => ({ ...s, executions: [...s.executions, execution] }));
-            emit({ type: 'lifecycleEvent', deploymentId: id, instanceName: targetName(deployment), lifecycleEvent: action.event, status: 'InProgress', at: now });
+            // The agents' events are reported per instance by the engine.
+            if (!onAgents) emit({ type: 'lifecycleEvent', deploymentId: id, instanceName: targetName(deployment), lifecycleEvent: action.event, status: 'InProgress', at: now });
           }
           try {
-            await router.invokeHook(action.functionName, { DeploymentId: id, LifecycleEventHookExecutionId: executionId });
+            if (!onAgents) await router.invokeHook(action.functionName, { DeploymentId: id, LifecycleEventHookExecutionId: executionId });
+            else if (deps.agents === undefined) throw new Error('this coordinator runs no agents for blue/green deployments');
+            else deps.agents.startPhase(id, action.event);
           } catch (err) {
             endWith(id, endingOf(err));
             break;
@@ -226,6 +265,13 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
           update(id, (s) => (s.replacement?.cleanup === undefined ? s : { ...s, replacement: { ...s.replacement, cleanup: { ...s.replacement.cleanup, done: true } } }));
           dlog.info('original removed after the termination wait');
           break;
+        case 'ready': {
+          const now = clock.now();
+          update(id, (s) => (s.server === undefined || s.server.ready !== undefined ? s : { ...s, server: { ...s.server, ready: { since: now } } }));
+          setStatus(id, 'Ready');
+          dlog.info('replacement installed; waiting in Ready for ContinueDeployment');
+          break;
+        }
         case 'wait':
         case 'waitHook':
           wakeAt(id, action.until);
@@ -249,6 +295,35 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
     }
   }
 
+  /**
+   * syncAgentPhases records the outcome of a phase its agents have ended (read from the engine's
+   * records, so a restart loses nothing); true when it recorded one.
+   */
+  function syncAgentPhases(id: string, state: TrafficState): boolean {
+    const agents = deps.agents;
+    const running = state.executions.find((e) => e.functionName === AGENTS && e.status === 'InProgress' && e.invoked === true);
+    if (agents === undefined || running === undefined) return false;
+    const phase = agents.phaseStatus(id, running.event);
+    if (phase.status === 'InProgress') return false;
+    const now = clock.now();
+    update(id, (s) => ({
+      ...s,
+      executions: s.executions.map((e) => (e.executionId === running.executionId ? { ...e, status: phase.status, endedAt: now, ...(phase.status === 'Failed' ? { failure: phase.failure } : {}) } : e)),
+    }));
+    return true;
+  }
+
+  /** setStatus moves a running deployment between InProgress and Ready, and says so. */
+  function setStatus(id: string, status: 'InProgress' | 'Ready'): void {
+    const changed = store.transaction(() => {
+      const d = store.getDeployment(id);
+      if (d === undefined || isFinalStatus(d.status) || d.status === status) return false;
+      store.putDeployment({ ...d, status });
+      return true;
+    });
+    if (changed) emit({ type: 'deployment', deploymentId: id, status, at: clock.now() });
+  }
+
   /** finish records the deployment's end, and its group's last deployments, as the in-place engine does. */
   function finish(id: string, ending: TrafficEnding | undefined): void {
     const now = clock.now();
@@ -267,6 +342,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
       return true;
     });
     if (!done) return;
+    if (store.getDeployment(id)?.blueGreen !== undefined) deps.agents?.endPhases(id, status === 'Succeeded');
     log.info({ deploymentId: id, status, errorCode: ending?.code }, 'deployment finished');
     emit({ type: 'deployment', deploymentId: id, status, ...(ending === undefined ? {} : { errorCode: ending.code }), at: now });
   }
@@ -345,7 +421,8 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
         const d = store.getDeployment(id);
         const state = traffic.get(id);
         const e = state?.executions.find((x) => x.executionId === executionId);
-        if (d === undefined || state === undefined || e === undefined) return 'unknownExecution';
+        // A blue/green event on agents is reported by the agents, never through the API.
+        if (d === undefined || state === undefined || e === undefined || e.functionName === AGENTS) return 'unknownExecution';
         if (e.status !== 'InProgress') return 'alreadyReported';
         if (isFinalStatus(d.status)) return 'deploymentCompleted';
         traffic.put({ ...state, executions: state.executions.map((x) => (x === e ? { ...x, status, endedAt: clock.now() } : x)) });
@@ -372,6 +449,24 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
       if (!skipped) return 'notWaiting';
       kick(id);
       return 'skipped';
+    },
+
+    continueDeployment(id) {
+      const continued = store.transaction(() => {
+        const d = store.getDeployment(id);
+        const s = traffic.get(id);
+        if (d === undefined || isFinalStatus(d.status) || s?.server?.ready === undefined || s.server.ready.continued === true || s.ending !== undefined) return false;
+        traffic.put({ ...s, server: { ...s.server, ready: { ...s.server.ready, continued: true } } });
+        return true;
+      });
+      if (!continued) return 'notReady';
+      setStatus(id, 'InProgress');
+      kick(id);
+      return 'continued';
+    },
+
+    agentsProgressed(id) {
+      if (traffic.get(id)?.server !== undefined) kick(id);
     },
 
     subscribe(listener) {
