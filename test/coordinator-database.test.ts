@@ -169,9 +169,13 @@ describe('the coordinator database', () => {
       expect(fs.existsSync(path.join(dataDir, 'coordinator.pid'))).toBe(false);
     });
 
-    it('refuses keys and enrol-token on a corrupt database with the same line', async () => {
+    it.each([
+      ['found as the file opens', damage.middlePages],
+      // The open reads the schema only: these fail at the command's own query.
+      ['found by the commands\' own queries', (file: string) => overwriteTables(file, ['access_keys', 'sqlite_autoindex_access_keys_1', 'instances', 'sqlite_autoindex_instances_1', 'enrolment_tokens', 'sqlite_autoindex_enrolment_tokens_1', 'enrolment_tokens_instance'])],
+    ])('refuses keys and enrol-token on a corrupt database with the same line (damage %s)', async (_when, spoil) => {
       const dataDir = copyOfDataDir();
-      damage.middlePages(path.join(dataDir, DB));
+      spoil(path.join(dataDir, DB));
       for (const args of [['keys', 'list'], ['keys', 'create', '--role', 'deployer'], ['enrol-token', '--instance', 'web-1']]) {
         expectOneErrorLine(await coordinator([...args, '--data-dir', dataDir]), new RegExp(`the database ${escape(path.join(dataDir, DB))} is corrupt .*fleetdeploy-coordinator restore`));
       }
@@ -340,9 +344,9 @@ describe('the coordinator database', () => {
         expectOneErrorLine(await coordinator(['backup', '--data-dir', dataDir, dest]), new RegExp(`^ERROR: cannot write the backup file ${escape(dest)}: ENOENT`));
       });
 
-      it('a corrupt database, leaving no backup file', async () => {
+      it.each(Object.entries(damage))('a corrupt database (%s), leaving no backup file', async (_how, spoil) => {
         const dataDir = copyOfDataDir();
-        damage.middlePages(path.join(dataDir, DB));
+        spoil(path.join(dataDir, DB));
         const dest = path.join(tmp(), 'b.db');
         expectOneErrorLine(await coordinator(['backup', '--data-dir', dataDir, dest]), new RegExp(`the database ${escape(path.join(dataDir, DB))} is corrupt`));
         expect(fs.readdirSync(path.dirname(dest))).toEqual([]);
@@ -379,6 +383,13 @@ describe('the coordinator database', () => {
         const { dataDir, check } = await setUp();
         const missing = path.join(tmp(), 'nope.db');
         expectOneErrorLine(await coordinator(['restore', '--data-dir', dataDir, missing]), new RegExp(`^ERROR: cannot read the backup file ${escape(missing)}: ENOENT`));
+        check();
+      });
+
+      it('a backup path that is a folder', async () => {
+        const { dataDir, check } = await setUp();
+        const folder = tmp();
+        expectOneErrorLine(await coordinator(['restore', '--data-dir', dataDir, folder]), new RegExp(`^ERROR: cannot read the backup file ${escape(folder)}: EISDIR \\(a folder, not a file\\)$`));
         check();
       });
 
@@ -420,6 +431,14 @@ describe('the coordinator database', () => {
         const missing = path.join(tmp(), 'not-made');
         expectOneErrorLine(await coordinator(['restore', '--data-dir', missing, backup]), new RegExp(`^ERROR: the data directory ${escape(missing)} does not exist: check --data-dir, or make it \\(mkdir -m 700 ${escape(missing)}\\) to restore onto a new machine`));
         expect(fs.existsSync(missing)).toBe(false);
+      });
+
+      it('a data directory that is a file', async () => {
+        const { backup } = await setUp();
+        const file = path.join(tmp(), 'a-file');
+        fs.writeFileSync(file, 'not a folder');
+        expectOneErrorLine(await coordinator(['restore', '--data-dir', file, backup]), new RegExp(`^ERROR: the data directory ${escape(file)} is not a directory: check --data-dir`));
+        expect(fs.readFileSync(file, 'utf8')).toBe('not a folder');
       });
     });
   });

@@ -207,9 +207,10 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     engine.start();
     traffic.start();
   } catch (err) {
-    // Nothing may keep the process alive after a failed start, nor answer /healthz: close what did open.
+    // Nothing may keep the process alive after a failed start, nor answer /healthz: close what did open
+    // (main's describeStartFailure words a damaged database's error).
     await closeAll();
-    throw isDatabaseCorruption(err) ? corruptDatabase(databaseFile, config.dataDir, (err as Error).message) : err;
+    throw err;
   }
   health.serving();
   const apiPort = (server.address() as AddressInfo).port;
