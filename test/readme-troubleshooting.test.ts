@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { wrongPortMessage } from '../packages/agent/src/connection/enrol-address.js';
 import { agentPortMessage, notTlsMessage } from '../packages/cli/src/endpoint-diagnosis.js';
 import { missingProfileMessage, NO_CREDENTIALS_MESSAGE } from '../packages/cli/src/credential-hints.js';
+import { corruptDatabase, emptyDatabaseMessage } from '../packages/coordinator/src/store/database-file.js';
 import { REPO_ROOT } from './harness/coordinator.js';
 
 const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
@@ -23,6 +24,10 @@ describe('README Troubleshooting', () => {
       (await missingProfileMessage(undefined, { AWS_PROFILE: 'nosuchprofile', AWS_SHARED_CREDENTIALS_FILE: '', AWS_CONFIG_FILE: '' }))!,
       NO_CREDENTIALS_MESSAGE,
     ];
+    const dataDir = '/var/lib/fleetdeploy';
+    const file = `${dataDir}/coordinator.db`;
+    lines.push(corruptDatabase(file, dataDir, 'database disk image is malformed').message);
+    lines.push(emptyDatabaseMessage(file, dataDir));
     expect(troubleshooting.length).toBeGreaterThan(30);
     for (const line of lines) expect(troubleshooting).toContain(`\`ERROR: ${line}\``);
   });

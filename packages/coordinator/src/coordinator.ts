@@ -10,6 +10,8 @@ import type { CoordinatorConfig } from './config.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { DATABASE_FILE, openSqliteStore } from './store/sqlite-store.js';
+import { corruptDatabase, isDatabaseCorruption } from './store/database-file.js';
+import { createHealth } from './health.js';
 import { createDataDir } from './data-dir.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { createBucketStore } from './store/bucket-store.js';
@@ -73,13 +75,17 @@ function listening<T>(role: ListenFailure['role'], port: number, listen: Promise
   });
 }
 
-/** startCoordinator opens the data directory and starts serving. */
+/**
+ * startCoordinator opens the data directory and starts serving. The database is read whole
+ * (quick_check) before any port listens, and a start that fails after listening (the engine's
+ * first queries) closes everything again, so a failed start always ends the process.
+ */
 export async function startCoordinator(config: CoordinatorConfig, log: Logger, clock: Clock = systemClock): Promise<RunningCoordinator> {
   createDataDir(config.dataDir);
   const lock = lockDataDir(config.dataDir);
   let store: ReturnType<typeof openSqliteStore>;
   try {
-    store = openSqliteStore(config.dataDir);
+    store = openSqliteStore(config.dataDir, { verify: true });
   } catch (err) {
     lock.release();
     throw err;
@@ -117,7 +123,12 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const certificates = createCertificateStore(store.db);
   const agents = createAgentServer({ store, blobs, clock, config, enrolment, identity, sessions, log: log.child({ part: 'agents' }) });
   const alarms = createAlarmWatch({ store, source: createCloudWatchSource(), clock, intervalMs: config.alarmPollIntervalSeconds * 1000, log: log.child({ part: 'alarms' }) });
-  const engine = createEngine({ store, blobs, clock, config, agents, alarms, log: log.child({ part: 'engine' }) });
+  const databaseFile = path.join(config.dataDir, DATABASE_FILE);
+  const health = createHealth(() => store.db.open);
+  const stepFailed = (err: unknown): void => {
+    if (isDatabaseCorruption(err)) health.failed(corruptDatabase(databaseFile, config.dataDir, (err as Error).message).message);
+  };
+  const engine = createEngine({ store, blobs, clock, config, agents, alarms, stepFailed, log: log.child({ part: 'engine' }) });
   agents.attach(engine);
   const lambda = lazyLambdaClient();
   const ecsClients = lazyEcsClients(lambda);
@@ -163,7 +174,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const server = createApiServer({
     codedeploy: createCodeDeployApi(operations, ctx, log.child({ part: 'api' }), codedeployGuard, fleetOperations),
     bucket: createBucketApi({ buckets, blobs, log: log.child({ part: 'bucket' }), now: () => clock.now(), guard: createBucketGuard(verifier) }),
-    healthy: () => store.db.open,
+    health: () => health.report(),
     log,
   });
   // The deployment event stream shares the API port and its signatures (any live key may watch).
@@ -177,6 +188,22 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   }, authenticate: createUpgradeAuthenticator(codedeployGuard), keyCheck: createWatcherKeyCheck(accessKeys), clock, log: log.child({ part: 'events' }) });
   server.on('upgrade', (req, socket, head) => events.handleUpgrade(req, socket, head));
 
+  /** closeAll stops what started and closes what opened, in the order stop() uses; safe to call on a part-started coordinator. */
+  const closeAll = async (): Promise<void> => {
+    health.stopping();
+    alarms.close();
+    engine.stop();
+    traffic.stop();
+    events.close();
+    await agents.close();
+    await enrolServer.close();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    closeStore();
+  };
+
   let agentPort: number;
   try {
     agentPort = await listening('agents', config.agentPort, agents.listen(config.host, config.agentPort));
@@ -189,17 +216,18 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
         server.listen(config.apiPort, config.host, () => resolve());
       }),
     );
+    // The engine starts once agents can be sent to and the traffic driver once the API can take its
+    // hooks' calls; their first queries read the active deployments and the open commands.
+    engine.start();
+    traffic.start();
   } catch (err) {
-    // Nothing may keep the process alive after a failed start: close what did open.
-    await agents.close();
-    await enrolServer.close();
-    server.close();
-    closeStore();
+    // Nothing may keep the process alive after a failed start, nor answer /healthz: close what did open
+    // (main's describeStartFailure words a damaged database's error).
+    await closeAll();
     throw err;
   }
+  health.serving();
   const apiPort = (server.address() as AddressInfo).port;
-  engine.start();
-  traffic.start();
   const apiUrl = `http://${config.host}:${apiPort}`;
   const agentAddress = `${config.host}:${agentPort}`;
   const enrolAddress = `${config.host}:${enrolPort}`;
@@ -213,17 +241,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     ...(firstKey !== undefined ? { firstAdminKeyFile: firstKey.file } : {}),
     enrolAddress,
     async stop() {
-      alarms.close();
-      engine.stop();
-      traffic.stop();
-      events.close();
-      await agents.close();
-      await enrolServer.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      closeStore();
+      await closeAll();
       log.info('coordinator stopped');
     },
   };

@@ -13,6 +13,18 @@ import { ConfigError } from './config.js';
 /** PID_FILE is the lock's name inside the data directory. */
 export const PID_FILE = 'coordinator.pid';
 
+/** DataDirBusyError says a live coordinator holds the lock: which pid, and the lock's file. */
+export class DataDirBusyError extends ConfigError {
+  constructor(
+    readonly pid: number,
+    readonly file: string,
+    dataDir: string,
+  ) {
+    super(`another coordinator (pid ${pid}) is running on the data directory ${dataDir} (see ${file}): stop it first, or give this one another --data-dir`);
+    this.name = 'DataDirBusyError';
+  }
+}
+
 /** DataDirLock is a held lock; release removes the file if it is still ours. */
 export interface DataDirLock {
   release(): void;
@@ -78,7 +90,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
     }
     const owner = parseOwner(readOrEmpty(file));
     if (owner !== undefined && isAlive(owner)) {
-      throw new ConfigError(`another coordinator (pid ${owner.pid}) is running on the data directory ${dataDir} (see ${file}): stop it first, or give this one another --data-dir`);
+      throw new DataDirBusyError(owner.pid, file, dataDir);
     }
     if (attempt === 2) throw new ConfigError(`cannot take the lock ${file}: another coordinator is starting on the data directory ${dataDir}`);
     fs.rmSync(file, { force: true }); // stale: its coordinator was killed

@@ -2,6 +2,7 @@
  * fleetdeploy-coordinator: the coordinator daemon's command line. `serve` runs it until SIGTERM or
  * SIGINT, then shuts down in order (no new requests, agent streams closed, store closed).
  */
+import path from 'node:path';
 import { Command } from 'commander';
 import { oneLineUsageErrors } from '@fleetdeploy/shared';
 import { ConfigError, loadConfig } from './config.js';
@@ -17,6 +18,9 @@ import { CaConfigError } from './ca/authority.js';
 import { EnrolmentError } from './ca/enrolment.js';
 import { mintEnrolmentToken } from './ca/enrol-token.js';
 import { parseDuration } from './ca/tokens.js';
+import { corruptDatabase, isDatabaseCorruption } from './store/database-file.js';
+import { DATABASE_FILE } from './store/sqlite-store.js';
+import { backupCommand, restoreCommand } from './store/backup-commands.js';
 
 // fleetdeploy supports Node.js 20 (see README); the AWS SDK clients the coordinator makes would otherwise
 // print the SDK's notice about its own future Node.js floor into the daemon's log.
@@ -109,7 +113,7 @@ const LISTEN_ROLES = {
 
 /**
  * describeStartFailure turns the ways a start can fail because of the machine (a port in use, a data
- * directory that is a file or not writable, a database from a newer coordinator) into a
+ * directory that is a file or not writable, a database from a newer coordinator or a damaged one) into a
  * {@link ConfigError} that says what to change; anything else passes through as a bug.
  */
 function describeStartFailure(err: unknown, config: CoordinatorConfig): unknown {
@@ -125,11 +129,14 @@ function describeStartFailure(err: unknown, config: CoordinatorConfig): unknown 
   if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EROFS' || code === 'SQLITE_CANTOPEN') {
     return new ConfigError(`cannot use the data directory ${config.dataDir}: ${message}; choose another with --data-dir`);
   }
+  if (isDatabaseCorruption(err)) return corruptDatabase(path.join(config.dataDir, DATABASE_FILE), config.dataDir, message);
   if (/schema version/.test(message) || err instanceof CaConfigError || (err as Error).name === 'StaleCredentialsError') return new ConfigError(message);
   return err;
 }
 
 program.addCommand(keysCommand());
+program.addCommand(backupCommand());
+program.addCommand(restoreCommand());
 oneLineUsageErrors(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

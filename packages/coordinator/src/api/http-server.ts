@@ -4,6 +4,7 @@
  */
 import http from 'node:http';
 import type { Logger } from 'pino';
+import type { HealthReport } from '../health.js';
 
 /** HttpHandler answers one request. */
 export interface HttpHandler {
@@ -14,8 +15,8 @@ export interface HttpHandler {
 export interface ApiServerParts {
   codedeploy: HttpHandler;
   bucket: HttpHandler;
-  /** healthy reports whether the coordinator can serve (its store is open). */
-  healthy: () => boolean;
+  /** health reports whether the coordinator does its work (engine started, store open), or why not. */
+  health: () => HealthReport;
   log: Logger;
 }
 
@@ -25,9 +26,9 @@ export function createApiServer(parts: ApiServerParts): http.Server {
     const route = (): Promise<void> => {
       if (req.headers['x-amz-target'] !== undefined) return parts.codedeploy.handle(req, res);
       if (req.url === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
-        const ok = parts.healthy();
-        res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-        res.end(req.method === 'HEAD' ? undefined : JSON.stringify({ status: ok ? 'ok' : 'unavailable' }));
+        const health = parts.health();
+        res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' });
+        res.end(req.method === 'HEAD' ? undefined : JSON.stringify(health.ok ? { status: 'ok' } : { status: 'unavailable', reason: health.reason }));
         return Promise.resolve();
       }
       return parts.bucket.handle(req, res);

@@ -7,11 +7,13 @@
  *   keys list [--json]               ids, roles, when made and revoked; never secrets
  *   keys revoke AKIA…                the key stops working at once
  */
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { systemClock } from '../clock.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { DATABASE_FILE, openSqliteStore } from '../store/sqlite-store.js';
 import { requireDataDir } from '../data-dir.js';
+import { corruptDatabase, isDatabaseCorruption } from '../store/database-file.js';
 import { createAccessKeyStore, restrictDataDir } from './access-keys.js';
 import type { AccessKeyStore } from './access-keys.js';
 import { formatCredentialsFile } from './admin-credentials.js';
@@ -84,11 +86,15 @@ function withKeys(opts: DataDirOptions, fn: (store: AccessKeyStore) => void): vo
   try {
     store = openSqliteStore(dataDir);
   } catch (err) {
+    if (err instanceof ConfigError) throw err; // an empty or damaged file: its own line says what to do
     throw new ConfigError(`cannot open the database in ${dataDir}: ${(err as Error).message}`);
   }
   try {
     restrictDataDir(dataDir, DATABASE_FILE);
     fn(createAccessKeyStore(store.db));
+  } catch (err) {
+    // A damaged page the open did not read (it reads the schema only) fails the keys' own query.
+    throw isDatabaseCorruption(err) ? corruptDatabase(path.join(dataDir, DATABASE_FILE), dataDir, (err as Error).message) : err;
   } finally {
     store.close();
   }

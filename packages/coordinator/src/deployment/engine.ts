@@ -78,6 +78,8 @@ export interface EngineDeps {
   log: Logger;
   /** Alarm monitoring; without it no deployment watches alarms. */
   alarms?: AlarmWatch;
+  /** stepFailed hears of each step whose transaction failed (after it is logged), e.g. to report a damaged database. */
+  stepFailed?: (err: unknown) => void;
 }
 
 /** SWEEP_MS is how often deadlines and agent grace periods are checked. */
@@ -97,7 +99,7 @@ export interface Outbox {
 
 /** createEngine builds the engine; call start() once the agent server can send. */
 export function createEngine(deps: EngineDeps): Engine {
-  const { store, clock, config, agents, log, alarms } = deps;
+  const { store, clock, config, agents, log, alarms, stepFailed } = deps;
   /** Open commands by id: the engine's working copy of the store's open rows. */
   const open = new Map<string, CommandRecord>();
   /** Instances whose agent is not connected, and when their running events fail if it stays away. */
@@ -119,6 +121,7 @@ export function createEngine(deps: EngineDeps): Engine {
       store.transaction(() => decide(out));
     } catch (err) {
       log.error({ err, what }, 'engine step failed; its effects were not applied');
+      stepFailed?.(err);
       reloadOpen();
       return;
     }

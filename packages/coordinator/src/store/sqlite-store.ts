@@ -20,6 +20,7 @@ import type {
 import type { Tag } from '../fleet/tag-match.js';
 import { migrate } from './migrate.js';
 import { migrations } from './migrations/index.js';
+import { checkIntegrity, corruptDatabase, isDatabaseCorruption, refuseEmptyDatabase } from './database-file.js';
 
 /** DATABASE_FILE is the store's file name inside the data directory. */
 export const DATABASE_FILE = 'coordinator.db';
@@ -62,19 +63,34 @@ export interface SqliteStore extends Store {
   readonly db: Database.Database;
 }
 
+/** OpenOptions: `verify` reads the whole file (PRAGMA quick_check) before using it, as `serve` does. */
+export interface OpenOptions {
+  verify?: boolean;
+}
+
 /**
  * openSqliteStore opens (creating and migrating) `<dataDir>/coordinator.db`. `synchronous = NORMAL`
  * in WAL mode keeps every committed transaction across a process crash (SIGKILL); only a power loss
- * may lose the last few, which the agents' unacknowledged results then replay.
+ * may lose the last few, which the agents' unacknowledged results then replay. An empty file or one
+ * SQLite finds damaged is refused with a {@link DatabaseFileError}.
  */
-export function openSqliteStore(dataDir: string): SqliteStore {
+export function openSqliteStore(dataDir: string, options: OpenOptions = {}): SqliteStore {
   fs.mkdirSync(dataDir, { recursive: true });
-  const db = new Database(path.join(dataDir, DATABASE_FILE));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  migrate(db, migrations);
+  const file = path.join(dataDir, DATABASE_FILE);
+  refuseEmptyDatabase(file, dataDir);
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    const problem = options.verify === true ? checkIntegrity(db) : undefined;
+    if (problem !== undefined) throw corruptDatabase(file, dataDir, problem);
+    migrate(db, migrations);
+  } catch (err) {
+    db.close();
+    throw isDatabaseCorruption(err) ? corruptDatabase(file, dataDir, (err as Error).message) : err;
+  }
 
   const s = {
     putApp: db.prepare('INSERT INTO applications (name, doc) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET doc = excluded.doc'),
