@@ -17,6 +17,7 @@ import {
   CreateDeploymentGroupCommand,
   GetDeploymentCommand,
 } from '@aws-sdk/client-codedeploy';
+import type { CreateDeploymentCommandInput, CreateDeploymentGroupCommandInput, DeploymentInfo } from '@aws-sdk/client-codedeploy';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseSimulateOptions } from '../packages/cli/src/simulate/options.js';
@@ -24,6 +25,9 @@ import { failureSummary, followLog } from '../packages/cli/src/simulate/daemon-l
 import { daemonBin } from '../packages/cli/src/simulate/processes.js';
 import { agentConfigText, simHosts } from '../packages/cli/src/simulate/sandbox.js';
 import { eventually } from './harness/eventually.js';
+import { describeWithTools } from './harness/system-tools.js';
+import { findHaproxy, haproxyConfigText, HAPROXY_INSTALL } from '../packages/cli/src/simulate/haproxy.js';
+import { siteFile } from '../packages/cli/src/simulate/site-servers.js';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(REPO, 'packages/cli/bin/fleetdeploy.js');
@@ -119,6 +123,40 @@ function tinyBundle(): Buffer {
   return zip.toBuffer();
 }
 
+/**
+ * deployToSim uploads `bundle`, makes application `app` with group `group` over env=sim (AllAtOnce,
+ * plus `groupExtra`), deploys it (plus `deploymentExtra`) and waits for the deployment to end.
+ */
+async function deployToSim(
+  codedeploy: CodeDeployClient,
+  s3: S3Client,
+  o: { app: string; group: string; bundle: Buffer; groupExtra?: Partial<CreateDeploymentGroupCommandInput>; deploymentExtra?: Partial<CreateDeploymentCommandInput> },
+): Promise<DeploymentInfo> {
+  const key = `${o.app}.zip`;
+  await s3.send(new CreateBucketCommand({ Bucket: 'revisions' }));
+  await s3.send(new PutObjectCommand({ Bucket: 'revisions', Key: key, Body: o.bundle }));
+  await codedeploy.send(new CreateApplicationCommand({ applicationName: o.app }));
+  await codedeploy.send(new CreateDeploymentGroupCommand({
+    applicationName: o.app,
+    deploymentGroupName: o.group,
+    serviceRoleArn: 'arn:aws:iam::000000000000:role/fleetdeploy',
+    deploymentConfigName: 'CodeDeployDefault.AllAtOnce',
+    onPremisesInstanceTagFilters: [{ Key: 'env', Value: 'sim', Type: 'KEY_AND_VALUE' }],
+    ...o.groupExtra,
+  }));
+  const { deploymentId } = await codedeploy.send(new CreateDeploymentCommand({
+    applicationName: o.app,
+    deploymentGroupName: o.group,
+    revision: { revisionType: 'S3', s3Location: { bucket: 'revisions', key, bundleType: 'zip' } },
+    ...o.deploymentExtra,
+  }));
+  return eventually(async () => {
+    const d = (await codedeploy.send(new GetDeploymentCommand({ deploymentId: deploymentId! }))).deploymentInfo!;
+    if (!['Succeeded', 'Failed', 'Stopped'].includes(d.status!)) throw new Error(`still ${d.status}`);
+    return d;
+  }, 60_000, 250);
+}
+
 describe('fleetdeploy simulate', () => {
   it('runs three sandboxed agents that a deployment through the SDK reaches, and stops cleanly on SIGINT', async () => {
     // Given a simulation of three hosts on free ports
@@ -154,28 +192,9 @@ describe('fleetdeploy simulate', () => {
       expect(tags).toEqual({ 'sim-1': ['env=sim', 'role=web'], 'sim-2': ['env=sim', 'role=api'], 'sim-3': ['env=sim', 'role=web'] });
 
       // When a tiny bundle is deployed to env=sim
-      await s3.send(new CreateBucketCommand({ Bucket: 'revisions' }));
-      await s3.send(new PutObjectCommand({ Bucket: 'revisions', Key: 'tiny.zip', Body: tinyBundle() }));
-      await codedeploy.send(new CreateApplicationCommand({ applicationName: 'Tiny' }));
-      await codedeploy.send(new CreateDeploymentGroupCommand({
-        applicationName: 'Tiny',
-        deploymentGroupName: 'all',
-        serviceRoleArn: 'arn:aws:iam::000000000000:role/fleetdeploy',
-        deploymentConfigName: 'CodeDeployDefault.AllAtOnce',
-        onPremisesInstanceTagFilters: [{ Key: 'env', Value: 'sim', Type: 'KEY_AND_VALUE' }],
-      }));
-      const { deploymentId } = await codedeploy.send(new CreateDeploymentCommand({
-        applicationName: 'Tiny',
-        deploymentGroupName: 'all',
-        revision: { revisionType: 'S3', s3Location: { bucket: 'revisions', key: 'tiny.zip', bundleType: 'zip' } },
-      }));
+      const info = await deployToSim(codedeploy, s3, { app: 'Tiny', group: 'all', bundle: tinyBundle() });
 
       // Then it succeeds on all three, each host's files in its own sandbox
-      const info = await eventually(async () => {
-        const d = (await codedeploy.send(new GetDeploymentCommand({ deploymentId: deploymentId! }))).deploymentInfo!;
-        if (!['Succeeded', 'Failed', 'Stopped'].includes(d.status!)) throw new Error(`still ${d.status}`);
-        return d;
-      }, 60_000, 250);
       expect(info.status).toBe('Succeeded');
       expect(info.deploymentOverview?.Succeeded).toBe(3);
       for (const host of ['sim-1', 'sim-2', 'sim-3']) {
@@ -204,6 +223,8 @@ describe('fleetdeploy simulate', () => {
     [['--port', '70000'], /^ERROR: --port: expected a whole number from 0 to 65535, got "70000"$/],
     [['--port', '7190', '--agent-port', '7190'], /^ERROR: --agent-port: must differ from --port \(both are 7190\)$/],
     [['--frobnicate'], /^ERROR: unknown option '--frobnicate'/],
+    [['--haproxy-port', '7300'], /^ERROR: --haproxy-port: it is the port of the simulation's HAProxy; give --haproxy too$/],
+    [['--haproxy', '--haproxy-port', '7180'], /^ERROR: --haproxy-port: 7180 is one of the coordinator's ports; pick another$/],
   ])('refuses %j with one ERROR line and exit 1', async (args, message) => {
     const r = await runCli(['simulate', ...args]);
     expect(r.code).toBe(1);
@@ -264,6 +285,58 @@ describe('fleetdeploy simulate', () => {
   }, 60_000);
 });
 
+describeWithTools(['haproxy'], 'fleetdeploy simulate --haproxy', () => {
+  it('puts a real HAProxy before the hosts, which a blue/green deployment through the SDK moves to the replacement', async () => {
+    // Given a simulation of two hosts behind HAProxy: sim-1 (role=web) serves, sim-2 (role=api) waits disabled
+    const data = path.join(work, 'data');
+    const front = await listenOn();
+    await front.close();
+    const sim = startCli(['simulate', '--agents', '2', '--port', '0', '--data-dir', data, '--haproxy', '--haproxy-port', String(front.port)]);
+    const url = (await waitFor(sim, /^HAProxy \(--haproxy\): (\S+) +backend sim-web/m))[1]!;
+    await waitFor(sim, /^  serving: sim-1 \(role=web\); waiting disabled: sim-2 \(role=api\)$/m);
+    const endpoint = (await waitFor(sim, /^API endpoint \(CodeDeploy and S3\): (\S+)$/m))[1]!;
+    const keyId = (await waitFor(sim, /^  export AWS_ACCESS_KEY_ID=(\S+)$/m))[1]!;
+    const secret = (await waitFor(sim, /^  export AWS_SECRET_ACCESS_KEY=(\S+)$/m))[1]!;
+    await waitFor(sim, /^all 2 agents connected/m);
+    const before = await fetch(url);
+    expect(before.status).toBe(404);
+    expect(await before.text()).toBe('sim-1: nothing installed at /var/www/html/\n');
+
+    const credentials = { accessKeyId: keyId, secretAccessKey: secret };
+    const codedeploy = new CodeDeployClient({ endpoint, region: 'us-east-1', credentials });
+    const s3 = new S3Client({ endpoint, region: 'us-east-1', credentials, forcePathStyle: true });
+    try {
+      // When a blue/green group over both hosts deploys a site to the role=api host
+      const zip = new AdmZip();
+      zip.addFile('appspec.yml', Buffer.from('version: 0.0\nos: linux\nfiles:\n  - source: index.html\n    destination: /var/www/html\n'));
+      zip.addFile('index.html', Buffer.from('<p>green</p>\n'));
+      const info = await deployToSim(codedeploy, s3, {
+        app: 'Site',
+        group: 'bg',
+        bundle: zip.toBuffer(),
+        groupExtra: {
+          deploymentStyle: { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' },
+          loadBalancerInfo: { targetGroupInfoList: [{ name: 'sim-web' }] },
+          blueGreenDeploymentConfiguration: { terminateBlueInstancesOnDeploymentSuccess: { action: 'KEEP_ALIVE' }, deploymentReadyOption: { actionOnTimeout: 'CONTINUE_DEPLOYMENT' } },
+        },
+        deploymentExtra: { targetInstances: { tagFilters: [{ Key: 'role', Value: 'api', Type: 'KEY_AND_VALUE' }] } },
+      });
+      // Then HAProxy sends every request to sim-2's new site
+      expect(info.status).toBe('Succeeded');
+      for (let i = 0; i < 6; i++) {
+        const r = await fetch(url);
+        expect([r.status, r.headers.get('x-served-by'), await r.text()]).toEqual([200, 'sim-2', '<p>green</p>\n']);
+      }
+    } finally {
+      codedeploy.destroy();
+      s3.destroy();
+    }
+    sim.child.kill('SIGINT');
+    expect(await sim.exited).toBe(0);
+    expect(processesMentioning(data)).toEqual([]); // HAProxy included: its configuration is in the data dir
+  }, 90_000);
+});
+
 describe('fleetdeploy simulate killed without a chance to stop its children', () => {
   const childrenOf = (data: string, except: number[]): number[] => processesMentioning(data).filter((pid) => !except.includes(pid));
 
@@ -317,6 +390,22 @@ describe('fleetdeploy simulate on a data dir used before', () => {
 });
 
 describe('the simulation\'s pieces', () => {
+  it('--haproxy: finds haproxy on PATH or in /usr/sbin, and says what to install when it is in neither', () => {
+    expect(findHaproxy('/nonexistent', '')).toBeUndefined();
+    expect(HAPROXY_INSTALL).toContain('apt-get install haproxy');
+    const config = haproxyConfigText({ socket: '/d/haproxy.sock', host: '127.0.0.1', port: 7190, servers: [{ name: 'sim-1', port: 4001, disabled: false }, { name: 'sim-2', port: 4002, disabled: true }] });
+    expect(config).toContain('stats socket /d/haproxy.sock mode 600 level admin');
+    expect(config).toContain('  server sim-1 127.0.0.1:4001\n  server sim-2 127.0.0.1:4002 disabled\n');
+  });
+
+  it('--haproxy: a host serves only files under its /var/www/html', () => {
+    expect(siteFile('/h/www', '/')).toBe('/h/www/index.html');
+    expect(siteFile('/h/www', '/a/b.css?x=1')).toBe('/h/www/a/b.css');
+    expect(siteFile('/h/www', '/../../etc/passwd')).toBe('/h/www/etc/passwd'); // normalised inside the root
+    expect(siteFile('/h/www', '/%2e%2e/%2e%2e/etc/passwd')).toBe('/h/www/etc/passwd');
+    expect(siteFile('/h/www', '/%E0%A4%A')).toBeUndefined();
+  });
+
   it('parses options: defaults, the agents\' port next to the API\'s, port 0 for both', () => {
     expect(parseSimulateOptions({})).toEqual({ agents: 3, host: '127.0.0.1', apiPort: 7180, agentPort: 7181, dataDir: undefined, localAws: false, lambdaHooksFile: undefined, coordinatorSettings: {} });
     expect(parseSimulateOptions({ localAws: true, lambdaHooks: 'hooks.json' })).toMatchObject({ localAws: true, lambdaHooksFile: path.resolve('hooks.json') });

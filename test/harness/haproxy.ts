@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { findExecutable, freeLoopbackPort } from '@fleetdeploy/shared';
 import { SYSTEM_TOOLS } from './system-tools.js';
+import { HTTP_DEFAULTS } from '../../packages/cli/src/simulate/haproxy.js';
 
 /** HaproxyServer is one server of the test backend. */
 export interface HaproxyServer {
@@ -64,13 +65,7 @@ export function haproxyConfig(o: { dir: string; frontendPort: number; backend: s
     ...(o.operatorSocket ? [`  stats socket ${path.join(o.dir, 'operator.sock')} mode 600 level operator`] : []),
     // One thread: the machine is small and shared; round-robin order is then exact too.
     '  nbthread 1',
-    'defaults',
-    '  mode http',
-    '  timeout connect 2s',
-    '  timeout client 30s',
-    '  timeout server 30s',
-    // Close the server side after each response, so every request is balanced on its own.
-    '  option http-server-close',
+    ...HTTP_DEFAULTS,
     'frontend fe',
     `  bind 127.0.0.1:${o.frontendPort}`,
     `  default_backend ${o.backend}`,

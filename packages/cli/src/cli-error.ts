@@ -33,6 +33,8 @@ export const CliErrorCode = {
   MISSING_TOOL: 'MISSING_TOOL',
   /** The local AWS endpoint (moto_server) did not start or ended. */
   LOCAL_AWS_FAILED: 'LOCAL_AWS_FAILED',
+  /** The simulation's HAProxy (--haproxy) did not start. */
+  HAPROXY_FAILED: 'HAPROXY_FAILED',
 } as const;
 
 /** CliErrorCode is one of {@link CliErrorCode}'s values. */

@@ -158,6 +158,8 @@ program
   .option('-d, --data-dir <dir>', 'where the coordinator\'s data and the hosts\' sandboxes go (default: a new folder under the temp dir)')
   .option('--host <address>', 'address the coordinator listens on (default: 127.0.0.1)')
   .option('--local-aws', 'start moto_server as a local Lambda, CloudWatch and SNS endpoint for the coordinator (Lambda deployments and alarms without AWS); hook functions are played locally')
+  .option('--haproxy', 'start HAProxy (Debian package haproxy) before the hosts, each serving what it installed at /var/www/html, and let the coordinator drive it: blue/green Server deployments on one machine')
+  .option('--haproxy-port <port>', 'with --haproxy: the port HAProxy serves the site on (default: 7190)')
   .option('--lambda-hooks <file>', 'with --local-aws: JSON mapping hook function names to Succeeded, Failed, NoReport or {"run": "shell command"} (exit 0 = Succeeded) (default: Succeeded, Failed for names ending in -fail)')
   .action(async (opts: RawSimulateOptions) => {
     process.exitCode = await runSimulate(opts, { line: (text) => console.log(text) });

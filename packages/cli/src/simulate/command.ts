@@ -10,6 +10,7 @@ import type { RawSimulateOptions } from './options.js';
 import { startSimulation } from './simulation.js';
 import { FAILING_SUFFIX } from './hook-runner.js';
 import { localAwsExportLines } from './local-aws.js';
+import { SITE_ROOT } from './site-servers.js';
 
 /** Output is where the command writes its lines (stdout in the real command). */
 export interface Output {
@@ -39,7 +40,7 @@ export async function runSimulate(raw: RawSimulateOptions, out: Output): Promise
   // A wrapper (npx, a script) killed by SIGKILL sends no signal: its exit counts as a hang-up.
   const unwatch = watchParent(() => onStop('SIGHUP'));
   try {
-    out.line(`fleetdeploy simulate: starting ${options.localAws ? 'a local AWS endpoint (moto_server), ' : ''}a coordinator and ${options.agents} agent${options.agents === 1 ? '' : 's'}`);
+    out.line(`fleetdeploy simulate: starting ${options.localAws ? 'a local AWS endpoint (moto_server), ' : ''}${options.haproxyPort !== undefined ? 'HAProxy, ' : ''}a coordinator and ${options.agents} agent${options.agents === 1 ? '' : 's'}`);
     const sim = await startSimulation(options, {
       onAgentConnected: (host) => {
         if (options.agents <= PER_AGENT_LINES_UP_TO) out.line(`agent ${host.name} connected (${host.tags.map((t) => `${t.Key}=${t.Value}`).join(', ')}; sandbox ${host.dir})`);
@@ -67,6 +68,14 @@ export async function runSimulate(raw: RawSimulateOptions, out: Output): Promise
       out.line(`  Succeeded${options.lambdaHooksFile === undefined ? '' : ` unless ${options.lambdaHooksFile} says otherwise`}, or Failed when its name ends in ${FAILING_SUFFIX}.`);
       out.line('  For the AWS CLI (aws lambda ..., aws cloudwatch ..., aws deploy ...), paste as well:');
       for (const l of localAwsExportLines(sim.localAws.url, sim.apiUrl)) out.line(`  ${l}`);
+    }
+    if (sim.haproxy !== undefined) {
+      out.line('');
+      out.line(`HAProxy (--haproxy): ${sim.haproxy.url}   backend ${sim.haproxy.backend}, runtime socket ${sim.haproxy.socket}`);
+      out.line(`  serving: ${sim.haproxy.serving.join(', ') || 'none'} (role=web); waiting disabled: ${sim.haproxy.waiting.join(', ') || 'none'} (role=api)`);
+      out.line(`  each host serves what its agent installed at ${SITE_ROOT} (hosts/sim-K/files${SITE_ROOT}). For blue/green, a group with`);
+      out.line(`  --deployment-style deploymentType=BLUE_GREEN,deploymentOption=WITH_TRAFFIC_CONTROL --load-balancer-info 'targetGroupInfoList=[{name=${sim.haproxy.backend}}]'`);
+      out.line(`  and a deployment with --target-instances '{"tagFilters":[{"Key":"role","Value":"api","Type":"KEY_AND_VALUE"}]}'`);
     }
     out.line('');
     out.line('For example:');

@@ -6,14 +6,12 @@
  * hook runner. The coordinator gets the front as AWS_ENDPOINT_URL_LAMBDA / _CLOUDWATCH / _SNS with a
  * region and dummy credentials (moto checks no signature).
  */
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import { findExecutable, freeLoopbackPort } from '@fleetdeploy/shared';
-import { withTimeout } from '../clock.js';
 import { CliError, CliErrorCode } from '../cli-error.js';
 import type { HookRunner } from './hook-runner.js';
 import type { LambdaFront } from './lambda-front.js';
 import { startLambdaFront } from './lambda-front.js';
+import { startKeptProcess } from './kept-process.js';
 
 /** MOTO_INSTALL is what to install when moto_server is missing (Debian does not package it). */
 export const MOTO_INSTALL = 'moto_server is not on PATH: --local-aws needs the Python package moto[server] (pip install "moto[server]")';
@@ -24,15 +22,6 @@ const LOCAL_AWS_KEY = 'testing';
 
 /** MOTO_START_MS is how long moto_server may take to answer (it imports a lot of Python). */
 const MOTO_START_MS = 30_000;
-
-/** MOTO_KEEPER runs `argv[1..]` and stops it (SIGTERM) when its standard input closes or it is signalled. */
-const MOTO_KEEPER = `
-const child = require('node:child_process').spawn(process.argv[1], process.argv.slice(2), { stdio: ['ignore', 'inherit', 'inherit'] });
-const stop = () => child.kill('SIGTERM');
-process.stdin.on('close', stop).on('end', stop).resume();
-process.on('SIGTERM', stop).on('SIGINT', stop);
-child.on('exit', (code) => process.exit(code ?? 0));
-`;
 
 /** findMotoServer is the moto_server command on PATH, or undefined. */
 export function findMotoServer(envPath = process.env.PATH ?? ''): string | undefined {
@@ -78,30 +67,11 @@ export async function startLocalAws(logFile: string, runner: HookRunner): Promis
   const moto = findMotoServer();
   if (moto === undefined) throw new CliError(CliErrorCode.MISSING_TOOL, MOTO_INSTALL);
   const port = await freeLoopbackPort();
-  const log = fs.openSync(logFile, 'a');
-  // moto_server through a small Node keeper holding a pipe from us, as the daemons hold theirs:
-  // when this process dies, even by SIGKILL, the pipe closes and the keeper stops moto_server.
-  const child = spawn(process.execPath, ['-e', MOTO_KEEPER, moto, '-p', String(port), '-H', '127.0.0.1'], { stdio: ['pipe', log, log], detached: true });
-  fs.closeSync(log);
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', () => resolve());
-  });
-  const killOnExit = (): void => void child.kill('SIGKILL');
-  process.on('exit', killOnExit);
-  const end = async (): Promise<void> => {
-    process.removeListener('exit', killOnExit);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    try {
-      await withTimeout(exited, 5_000, () => new Error('moto_server did not stop'));
-    } catch {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  };
+  const kept = startKeptProcess(moto, ['-p', String(port), '-H', '127.0.0.1'], logFile);
+  const end = kept.stop;
   const motoUrl = `http://127.0.0.1:${port}`;
   try {
-    await waitForMoto(motoUrl, () => child.exitCode !== null || child.signalCode !== null, logFile);
+    await waitForMoto(motoUrl, () => !kept.running(), logFile);
   } catch (err) {
     await end();
     throw err;

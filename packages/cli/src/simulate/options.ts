@@ -22,11 +22,13 @@ export interface SimulateOptions {
   readonly localAws: boolean;
   /** `--lambda-hooks FILE`: what each hook function reports (see hook-runner.ts). */
   readonly lambdaHooksFile: string | undefined;
+  /** `--haproxy`: start HAProxy before the hosts' web servers, on this frontend port (undefined: no HAProxy). */
+  readonly haproxyPort: number | undefined;
   /**
    * Coordinator configuration keys (snake_case, as in its config file) for programs that start a
    * simulation themselves, e.g. `npm run demo:lambda`'s `test_only_minute_ms`. No flag sets them.
    */
-  readonly coordinatorSettings: Readonly<Record<string, number>>;
+  readonly coordinatorSettings: Readonly<Record<string, number | string>>;
 }
 
 /** RawSimulateOptions are the option strings as commander collects them. */
@@ -38,10 +40,12 @@ export interface RawSimulateOptions {
   host?: string;
   localAws?: boolean;
   lambdaHooks?: string;
+  haproxy?: boolean;
+  haproxyPort?: string;
 }
 
 /** defaultSimulateOptions are what `fleetdeploy simulate` with no options runs. */
-export const defaultSimulateOptions = Object.freeze({ agents: 3, host: '127.0.0.1', apiPort: 7180 });
+export const defaultSimulateOptions = Object.freeze({ agents: 3, host: '127.0.0.1', apiPort: 7180, haproxyPort: 7190 });
 
 /**
  * parseSimulateOptions checks every option and throws a USAGE {@link CliError} naming the first bad
@@ -63,7 +67,12 @@ export function parseSimulateOptions(raw: RawSimulateOptions): SimulateOptions {
   const dataDir = raw.dataDir === undefined ? undefined : path.resolve(raw.dataDir);
   if (raw.lambdaHooks !== undefined && raw.localAws !== true) throw usage('--lambda-hooks: the hook functions are played by the local AWS endpoint; give --local-aws too');
   const lambdaHooksFile = raw.lambdaHooks === undefined ? undefined : path.resolve(raw.lambdaHooks);
-  return Object.freeze({ agents, host, apiPort, agentPort, dataDir, localAws: raw.localAws === true, lambdaHooksFile, coordinatorSettings: Object.freeze({}) });
+  if (raw.haproxyPort !== undefined && raw.haproxy !== true) throw usage('--haproxy-port: it is the port of the simulation\'s HAProxy; give --haproxy too');
+  const haproxyPort = raw.haproxy !== true ? undefined : raw.haproxyPort === undefined ? defaultSimulateOptions.haproxyPort : wholeNumber('--haproxy-port', raw.haproxyPort, 1, 65535);
+  if (haproxyPort !== undefined && (haproxyPort === apiPort || haproxyPort === agentPort || (agentPort !== 0 && haproxyPort === agentPort + 1))) {
+    throw usage(`--haproxy-port: ${haproxyPort} is one of the coordinator's ports; pick another`);
+  }
+  return Object.freeze({ agents, host, apiPort, agentPort, dataDir, localAws: raw.localAws === true, lambdaHooksFile, haproxyPort, coordinatorSettings: Object.freeze({}) });
 }
 
 function wholeNumber(flag: string, text: string, min: number, max: number): number {

@@ -27,6 +27,8 @@ import { PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-cod
 import { createHookRunner, readHookTable } from './hook-runner.js';
 import type { HookDecider } from './hook-runner.js';
 import { startLocalAws } from './local-aws.js';
+import { startSimHaproxy } from './haproxy.js';
+import type { SimHaproxy } from './haproxy.js';
 import type { LocalAws } from './local-aws.js';
 
 /** COORDINATOR_READY_PREFIX starts the one stdout line the coordinator prints when it listens. */
@@ -59,6 +61,8 @@ export interface Simulation {
   readonly daemons: () => readonly Daemon[];
   /** With --local-aws: moto_server behind the Lambda front that plays the hook functions. */
   readonly localAws?: LocalAws;
+  /** With --haproxy: HAProxy before the hosts' web servers. */
+  readonly haproxy?: SimHaproxy;
   /**
    * waitForAgents resolves when every agent has connected, or after `timeoutMs` with the names of
    * those that have not (an empty list means all are connected).
@@ -101,15 +105,19 @@ export async function startSimulation(options: SimulateOptions, hooks: Simulatio
   const coordinatorLog = path.join(dataDir, 'coordinator.log');
   const supervisor = createSupervisor();
   const watching = new AbortController();
+  let fail: (error: CliError) => void = () => undefined;
   const failed = new Promise<CliError>((resolve) => {
+    fail = resolve;
     supervisor.onUnexpectedExit((daemon, exit) => resolve(unexpectedExit(daemon, exit)));
   });
   let clients: ApiClients | undefined;
   let localAws: LocalAws | undefined;
+  let haproxy: SimHaproxy | undefined;
   const teardown = async (): Promise<void> => {
     watching.abort();
     await supervisor.stopAll();
     await localAws?.stop();
+    await haproxy?.stop();
     clients?.destroy();
   };
 
@@ -119,7 +127,17 @@ export async function startSimulation(options: SimulateOptions, hooks: Simulatio
     const hookTable = options.lambdaHooksFile === undefined ? {} : readHookTable(options.lambdaHooksFile);
     const runner = createHookRunner(hookTable, hooks.lambdaHook, (message) => hooks.onHookError?.(message));
     if (options.localAws) localAws = await startLocalAws(path.join(dataDir, 'moto.log'), runner);
-    const configArgs = coordinatorConfigArgs(dataDir, options.coordinatorSettings);
+    const hosts = simHosts(dataDir, options.agents);
+    if (options.haproxyPort !== undefined) {
+      await assertPortFree(options.host, options.haproxyPort, 'the simulation\'s HAProxy', '--haproxy-port');
+      const started = await startSimHaproxy(dataDir, options.host, options.haproxyPort, hosts);
+      haproxy = started;
+      void started.exited.then(() => {
+        if (!watching.signal.aborted) fail(new CliError(CliErrorCode.HAPROXY_FAILED, `haproxy exited (its log: ${path.join(dataDir, 'haproxy.log')})`));
+      });
+    }
+    const settings = haproxy === undefined ? options.coordinatorSettings : { ...options.coordinatorSettings, haproxy_socket: haproxy.socket };
+    const configArgs = coordinatorConfigArgs(dataDir, settings);
     const { daemon: coordinator, stdout } = supervisor.start({
       name: 'coordinator',
       args: [coordinatorBin, 'serve', '--data-dir', path.join(dataDir, 'coordinator'), '--host', options.host, '--port', String(options.apiPort), '--agent-port', String(options.agentPort), '--stop-on-stdin-close', ...configArgs],
@@ -145,7 +163,6 @@ export async function startSimulation(options: SimulateOptions, hooks: Simulatio
     runner.connect(async (deploymentId, lifecycleEventHookExecutionId, status) => {
       await codedeploy.send(new PutLifecycleEventHookExecutionStatusCommand({ deploymentId, lifecycleEventHookExecutionId, status }));
     });
-    const hosts = simHosts(dataDir, options.agents);
     await registerHosts(clients.codedeploy, hosts);
 
     for (const host of hosts) writeSandbox(host, agentAddress);
@@ -184,6 +201,7 @@ export async function startSimulation(options: SimulateOptions, hooks: Simulatio
       clients: api,
       daemons: () => supervisor.daemons(),
       ...(localAws === undefined ? {} : { localAws }),
+      ...(haproxy === undefined ? {} : { haproxy }),
       async waitForAgents(timeoutMs) {
         const settled = new Set<string>();
         const all = Promise.all([...connected].map(([name, p]) => p.then((ok) => ok && settled.add(name))));
@@ -204,11 +222,11 @@ export async function startSimulation(options: SimulateOptions, hooks: Simulatio
 }
 
 /** coordinatorConfigArgs writes the settings to <dataDir>/coordinator.yml and names it, or gives nothing when there are none. */
-function coordinatorConfigArgs(dataDir: string, settings: Readonly<Record<string, number>>): string[] {
+function coordinatorConfigArgs(dataDir: string, settings: Readonly<Record<string, number | string>>): string[] {
   const entries = Object.entries(settings);
   if (entries.length === 0) return [];
   const file = path.join(dataDir, 'coordinator.yml');
-  fs.writeFileSync(file, entries.map(([k, v]) => `${k}: ${v}\n`).join(''));
+  fs.writeFileSync(file, entries.map(([k, v]) => `${k}: ${JSON.stringify(v)}\n`).join(''));
   return ['--config', file];
 }
 
