@@ -12,3 +12,5 @@ export * from './backoff.js';
 export * from './destination-root.js';
 export * from './usage-errors.js';
 export * from './executables.js';
+export * from './bundle/limits.js';
+export * from './bundle/tar-reader.js';

@@ -1,8 +1,7 @@
-import { isDeployError } from '@fleetdeploy/shared';
+import { defaultBundleLimits, isDeployError } from '@fleetdeploy/shared';
 import { describe, expect, it } from 'vitest';
 import { BundleIndex, MAX_LINK_METADATA_BYTES } from './bundle-index.js';
 import type { ArchiveEntry } from './bundle-index.js';
-import { defaultBundleLimits } from './limits.js';
 
 const file = (rawPath: string, size = 1): ArchiveEntry => ({ rawPath, kind: 'file', size });
 const dir = (rawPath: string): ArchiveEntry => ({ rawPath, kind: 'dir', size: 0 });

@@ -7,11 +7,10 @@
  */
 import type * as NodeCrypto from 'node:crypto';
 import { createRequire } from 'node:module';
-import { DeployError } from '@fleetdeploy/shared';
+import { DeployError, entryCountProblem, ratioProblem, totalBytesProblem } from '@fleetdeploy/shared';
+import type { BundleLimits } from '@fleetdeploy/shared';
 import { checkEntryPath, checkLinkText, resolveLink } from './entry-guard.js';
 import { entryRefusal } from './errors.js';
-import { entryCountProblem, ratioProblem, totalBytesProblem } from './limits.js';
-import type { BundleLimits } from './limits.js';
 
 /**
  * EntryKind is what an archive entry becomes on disk. `device` covers character and block devices

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_META_BYTES, TarFormatError, TarReader } from './tar-reader.js';
-import type { TarHeader } from './tar-reader.js';
+import { MAX_META_BYTES, TarFormatError, TarReader } from '@fleetdeploy/shared';
+import type { TarHeader } from '@fleetdeploy/shared';
 import { paxRecord, sh, ustar } from './test-support.js';
 import type { TarEntrySpec } from './test-support.js';
 
@@ -125,6 +125,27 @@ describe('TarReader', () => {
   it('ignores whatever follows the two zero blocks that end an archive', () => {
     const bytes = Buffer.concat([ustar([{ name: 'a', data: 'x' }]), Buffer.from('trailing garbage')]);
     expect(read(bytes).entries.map((e) => e.path)).toEqual(['a']);
+  });
+
+  it('says when the end marker has been read, so a caller can stop feeding it', () => {
+    const bytes = ustar([{ name: 'a', data: 'x' }]);
+    const reader = new TarReader({ entry() {}, data() {}, endEntry() {} });
+    reader.push(bytes.subarray(0, bytes.length - 512));
+    expect(reader.atEnd).toBe(false); // one zero block may still be followed by a header
+    reader.push(bytes.subarray(bytes.length - 512));
+    expect(reader.atEnd).toBe(true);
+  });
+
+  it('ignores the rest once its sink stops it, even bytes that are no tar at all', () => {
+    const seen: string[] = [];
+    const reader: TarReader = new TarReader({
+      entry: (h: TarHeader) => seen.push(h.path),
+      data() {},
+      endEntry: () => reader.stop(),
+    });
+    reader.push(Buffer.concat([ustar([{ name: 'a', data: 'x' }, { name: 'b', data: 'y' }]), Buffer.alloc(512, 0x41)]));
+    reader.push(Buffer.from('more garbage'));
+    expect(seen).toEqual(['a']);
   });
 
   it('accepts an archive of nothing but its end marker', () => {

@@ -1,7 +1,7 @@
 /**
  * tar and tgz bundles, read in one pass: the file is inflated (when gzip) and walked block by block
- * (tar-reader.ts); each header is judged by the bundle index before anything of that entry is
- * written, and each file's body goes to disk slice by slice as it is inflated, with synchronous
+ * (@fleetdeploy/shared's TarReader); each header is judged by the bundle index before anything of
+ * that entry is written, and each file's body goes to disk slice by slice as it is inflated, with synchronous
  * calls into a {@link TreeWriter} on a staging folder that unpack.ts moves into place once the whole
  * bundle is judged. Memory holds a few inflated chunks, whatever the bundle's size.
  *
@@ -15,13 +15,13 @@ import { join } from 'node:path';
 import type { Transform, TransformOptions } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ZlibOptions } from 'node:zlib';
+import { TarFormatError, TarReader } from '@fleetdeploy/shared';
+import type { TarHeader } from '@fleetdeploy/shared';
 import type { PendingAttributes } from './attributes.js';
 import type { ArchiveEntry, BundleIndex, EntryKind } from './bundle-index.js';
 import { checkEntryPath } from './entry-guard.js';
 import { extractionError, invalidArchiveError } from './errors.js';
 import { feedFile, readFileChunks } from './file-chunks.js';
-import { TarFormatError, TarReader } from './tar-reader.js';
-import type { TarHeader } from './tar-reader.js';
 import { TreeWriter } from './tree-writer.js';
 import type { FileSink } from './tree-writer.js';
 

@@ -12,17 +12,16 @@
  */
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { DeployError } from '@fleetdeploy/shared';
+import { DeployError, defaultBundleLimits } from '@fleetdeploy/shared';
+import type { BundleLimits } from '@fleetdeploy/shared';
 import { PendingAttributes } from './attributes.js';
 import { BundleIndex } from './bundle-index.js';
 import { extractionError } from './errors.js';
-import { defaultBundleLimits } from './limits.js';
-import type { BundleLimits } from './limits.js';
 import { createSymlinks } from './symlinks.js';
 import { stripWrapperFolder, wrapperTempDir } from './wrapper.js';
 
-export { defaultBundleLimits } from './limits.js';
-export type { BundleLimits } from './limits.js';
+export { defaultBundleLimits } from '@fleetdeploy/shared';
+export type { BundleLimits } from '@fleetdeploy/shared';
 
 /** BundleType is an archive format the agent unpacks (directory bundles are copied, not unpacked). */
 export type BundleType = 'tar' | 'tgz' | 'zip';

@@ -5,10 +5,9 @@
  */
 import fs from 'node:fs';
 import { DeployError } from '@fleetdeploy/shared';
-import type { DeploymentSpec, Revision } from '@fleetdeploy/shared';
+import type { BundleLimits, DeploymentSpec, Revision } from '@fleetdeploy/shared';
 import type { Layout } from '../layout.js';
 import { readMarker, writeMarker } from '../layout.js';
-import type { BundleLimits } from '../bundle/limits.js';
 import { pruneRevisions } from './retention.js';
 
 /**

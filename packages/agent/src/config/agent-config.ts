@@ -4,9 +4,8 @@
  */
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { DeployError } from '@fleetdeploy/shared';
-import type { BundleLimits } from '../bundle/limits.js';
-import { defaultBundleLimits } from '../bundle/limits.js';
+import { DeployError, defaultBundleLimits } from '@fleetdeploy/shared';
+import type { BundleLimits } from '@fleetdeploy/shared';
 
 /** AgentConfig is the validated, frozen configuration every agent module receives explicitly. */
 export interface AgentConfig {

@@ -27,7 +27,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Logger } from 'pino';
 import type { BlobStore } from './blob-store.js';
 import type { BundleRef } from '../store/records.js';
-import { readBundleAppSpec } from './bundle-appspec.js';
+import { BundleLimitError, readBundleAppSpec } from './bundle-appspec.js';
 
 /** DEFAULT_GITHUB_ARCHIVE_URL is where GitHub serves a commit's tar.gz. */
 export const DEFAULT_GITHUB_ARCHIVE_URL = 'https://codeload.github.com/{repository}/tar.gz/{commitId}';
@@ -170,6 +170,7 @@ export function createGitHubArchives(options: GitHubArchiveOptions): GitHubArchi
     try {
       appspec = await readBundleAppSpec(blobs.path(info.sha256), bundleType);
     } catch (err) {
+      if (err instanceof BundleLimitError) throw new GitHubArchiveError('TOO_LARGE', `the archive of ${what} is refused: ${err.message}`);
       throw new GitHubArchiveError('NOT_AN_ARCHIVE', `${url} did not give a ${format === 'zip' ? 'zip' : 'tar.gz'} archive for ${what}: ${(err as Error).message}`);
     }
     if (appspec === undefined) throw new GitHubArchiveError('NO_APPSPEC', `the archive of ${what} has no appspec.yml at its top or in its top folder`);

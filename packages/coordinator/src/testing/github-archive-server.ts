@@ -23,7 +23,7 @@ export interface GitHubArchiveServer {
   /** commit makes `files` the archive of `repository@commitId`. */
   commit(repository: string, commitId: string, files: ArchiveFiles): Promise<void>;
   /** respond makes one path answer with a fixed status and body instead (errors, non-archives). */
-  respond(repository: string, commitId: string, status: number, body: string): void;
+  respond(repository: string, commitId: string, status: number, body: string | Buffer): void;
   close(): Promise<void>;
 }
 
@@ -31,7 +31,7 @@ export interface GitHubArchiveServer {
 export async function startGitHubArchiveServer(): Promise<GitHubArchiveServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-github-'));
   const archives = new Map<string, Buffer>();
-  const fixed = new Map<string, { status: number; body: string }>();
+  const fixed = new Map<string, { status: number; body: string | Buffer }>();
   const requests: GitHubArchiveServer['requests'] = [];
   const server = http.createServer((req, res) => {
     const url = req.url ?? '';

@@ -1,7 +1,9 @@
 import { Readable } from 'node:stream';
+import zlib from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiHarness } from '../../testing/api-harness.js';
 import { startApiHarness } from '../../testing/api-harness.js';
+import { tarHeader } from '../../testing/crafted-tar.js';
 
 const ROLE = 'arn:aws:iam::000000000000:role/fleetdeploy';
 const S3 = (key = 'app.zip', extra: Record<string, unknown> = {}) => ({ revisionType: 'S3', s3Location: { bucket: 'revisions', key, bundleType: 'zip', ...extra } });
@@ -72,6 +74,17 @@ describe('deployment operations', () => {
     const r = await create(over);
     expect(r.status).toBe(400);
     expect(r.body.__type).toBe(type);
+    expect(h.store.listDeployments({})).toEqual([]);
+    expect(h.engine.count('deploymentCreated')).toBe(0);
+  });
+
+  it('CreateDeployment refuses a bundle past the agents\' bundle limits, naming the limit, and stores nothing', async () => {
+    // a tgz whose first header declares 100 MiB: far more than 200 times the few hundred bytes stored
+    const blob = await h.ctx.blobs.put(Readable.from([zlib.gzipSync(tarHeader('zeros.bin', 100 * 1024 * 1024))]));
+    h.ctx.buckets.putObject({ bucket: 'revisions', key: 'bomb.tgz', sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"` }, 0);
+    const r = await h.refused('CreateDeployment', { applicationName: 'app', deploymentGroupName: 'g', revision: S3('bomb.tgz', { bundleType: 'tgz' }) });
+    expect(r.type).toBe('InvalidRevisionException');
+    expect(r.message).toMatch(/^the bundle of revision s3:\/\/revisions\/bomb\.tgz#tgz is refused: bundle expands [\d.]+ times \(104857600 bytes from \d+\), more than the limit of 200 \(bundle\.maxCompressionRatio\); the coordinator applies the agents' default bundle_limits$/);
     expect(h.store.listDeployments({})).toEqual([]);
     expect(h.engine.count('deploymentCreated')).toBe(0);
   });

@@ -11,7 +11,7 @@ import type { BundleRef, DeploymentRecord, DeploymentStatus, RevisionLocation, T
 import { DeploymentStatuses, isFinalStatus } from '../../store/records.js';
 import { newDeploymentId } from '../../ids.js';
 import { newTarget } from '../../deployment/instance-lifecycle.js';
-import { eventTimeouts, readBundleAppSpec } from '../../artifacts/bundle-appspec.js';
+import { BundleLimitError, eventTimeouts, readBundleAppSpec } from '../../artifacts/bundle-appspec.js';
 import { groupInstances } from '../../deployment/targets.js';
 import { agentStateOf, waitingMessages } from '../../deployment/agent-wait.js';
 import { applicationNameField, requireApplication } from './applications.js';
@@ -213,14 +213,22 @@ function resolveBundle(ctx: ApiContext, revision: RevisionLocation, github?: Git
 /**
  * bundleTimeouts reads the hooks' timeouts from the stored bundle a request names, before the
  * transaction that validates everything (reading is asynchronous; the bundle is content-addressed,
- * so what was read is what will be served). Anything unreadable leaves the default hour.
+ * so what was read is what will be served). A bundle past the agents' bundle limits is refused with
+ * InvalidRevisionException naming the limit; anything else unreadable leaves the default hour.
  */
 async function bundleTimeouts(ctx: ApiContext, revision: unknown, github: GitHubBundle | undefined): Promise<Record<string, number>> {
+  let where = github?.revisionKey;
   try {
-    const bundle = github?.bundle ?? resolveBundle(ctx, parseRevisionLocation(revision));
+    let bundle = github?.bundle;
+    if (bundle === undefined) {
+      const location = parseRevisionLocation(revision);
+      bundle = resolveBundle(ctx, location);
+      where = revisionKey(location);
+    }
     // Every agent event, the traffic hooks of blue/green deployments included.
     return eventTimeouts(await readBundleAppSpec(ctx.blobs.path(bundle.sha256), bundle.bundleType), InPlaceEvents);
-  } catch {
+  } catch (err) {
+    if (err instanceof BundleLimitError) throw new ApiError('InvalidRevisionException', `the bundle of revision ${where} is refused: ${err.message}; the coordinator applies the agents' default bundle_limits`);
     return { default: DEFAULT_TIMEOUT_SECONDS }; // the transaction below reports what is wrong with the request
   }
 }

@@ -4,9 +4,11 @@
  * commit, and refuses with CodeDeploy's exceptions when it cannot.
  */
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiHarness } from '../../testing/api-harness.js';
 import { startApiHarness } from '../../testing/api-harness.js';
+import { tarHeader } from '../../testing/crafted-tar.js';
 import type { GitHubArchiveServer } from '../../testing/github-archive-server.js';
 import { startGitHubArchiveServer } from '../../testing/github-archive-server.js';
 
@@ -23,6 +25,8 @@ beforeAll(async () => {
   gh.respond('acme/private', COMMIT, 401, 'Requires authentication');
   gh.respond('acme/broken', COMMIT, 502, 'Bad gateway');
   gh.respond('acme/html', COMMIT, 200, '<html>a login page</html>');
+  // a header that declares 30 GiB: more than the agents' bundle limit of 20 GiB
+  gh.respond('acme/huge', COMMIT, 200, zlib.gzipSync(tarHeader(`huge-${COMMIT}/zeros.bin`, 30 * 1024 ** 3)));
 });
 afterAll(() => gh.close());
 
@@ -71,6 +75,7 @@ describe('GitHub revisions', () => {
     ['a GitHub error', github('acme/broken', COMMIT), 'InvalidRevisionException', '502'],
     ['something that is no archive', github('acme/html', COMMIT), 'InvalidRevisionException', 'tar.gz'],
     ['an archive without an appspec', github('acme/web', 'baddad0'), 'InvalidRevisionException', 'no appspec.yml'],
+    ['an archive past the bundle limits', github('acme/huge', COMMIT), 'InvalidRevisionException', 'more than the limit of 21474836480 (bundle.maxTotalBytes)'],
   ])('refuses %s and stores nothing', async (_what, revision, type, says) => {
     const r = await create(revision);
     expect(r.status).toBe(400);

@@ -1,6 +1,7 @@
 /**
- * Size limits a revision bundle must stay within before the agent unpacks it. The checks are pure so
- * the scan of each archive format can call them as it goes and stop a bomb early.
+ * Size limits a revision bundle must stay within before the agent unpacks it (and while the
+ * coordinator reads its AppSpec). The checks are pure so the scan of each archive format can call
+ * them as it goes and stop a bomb early.
  */
 
 /**

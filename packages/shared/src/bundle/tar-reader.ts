@@ -65,12 +65,26 @@ export class TarReader {
   private pendingAt = 0;
   private headers = 0;
   private nullBlocks = 0;
+  private stopped = false;
 
   constructor(private readonly sink: TarSink) {}
 
+  /** atEnd says the end-of-archive marker has been read: whatever follows it is not part of the archive. */
+  get atEnd(): boolean {
+    return this.nullBlocks >= 2;
+  }
+
+  /**
+   * stop ends the walk from inside the sink, which has read what it needed: the rest of the chunk
+   * being pushed, and whatever is pushed later, is ignored.
+   */
+  stop(): void {
+    this.stopped = true;
+  }
+
   push(chunk: Buffer): void {
     let at = 0;
-    while (at < chunk.length) {
+    while (at < chunk.length && !this.stopped) {
       if (this.bodyLeft > 0) {
         const n = Math.min(this.bodyLeft, chunk.length - at);
         this.body(chunk.subarray(at, at + n));
