@@ -172,6 +172,22 @@ describeWithTools(['aws', 'haproxy'], 'blue/green Server deployments behind a re
     expect((green.json.targetIds as string[]).sort()).toEqual(API);
   }, 120_000);
 
+  it('naming the instances that serve as the replacement is refused before anything changes: the backend keeps serving', async () => {
+    // given v2 served by the role=api pair (the test before); a deployment that names that pair again
+    await group('bg-wrong', 'CodeDeployDefault.AllAtOnce', KEEP_ALIVE);
+    const loop = new RequestLoop(haproxy.frontendUrl);
+    const id = await world.deploy('bg-wrong', await world.upload(siteBundle('v2-again')), replacement('api'));
+    const done = await world.finished(id, 30_000);
+    const tally = await loop.stop();
+    expect(done.status).toBe('Failed');
+    expect(done.errorInformation?.code).toBe('ELASTIC_LOAD_BALANCING_INVALID');
+    expect(done.errorInformation?.message).toContain('the replacement instances (sim-2, sim-4) carry HAProxy backend site\'s traffic now and the original ones (sim-1, sim-3) carry none');
+    expect(tally.failures).toEqual([]);
+    expect([...tally.byLabel.keys()]).toEqual(['v2']);
+    for (const host of API) expect((await backend())[host]!.weight).toBeGreaterThan(0);
+    expect((await world.targets(id))['sim-2']!.lifecycleEvents!.every((e) => e.status === 'Skipped')).toBe(true);
+  }, 60_000);
+
   it('a failing BeforeAllowTraffic fails the deployment and leaves all traffic on the original', async () => {
     // given v2 on the role=api pair (the first test), and a group flipping back to the role=web pair
     await group('bg-fail', 'CodeDeployDefault.AllAtOnce', KEEP_ALIVE);

@@ -79,6 +79,12 @@ export function createHaproxyRouter(deps: HaproxyRouterDeps): TrafficRouter {
   return {
     async check() {
       const current = await servers();
+      // Naming the serving set as the replacement (a deployment that should have named the other set)
+      // would take the backend's only servers out: refuse before touching anything.
+      const serving = (names: readonly string[]): boolean => names.some((n) => { const s = current.get(n)!; return s.userWeight > 0 && !s.drain && !s.maint; });
+      if (serving(spec.green) && !serving(spec.blue)) {
+        throw new RouterError('ELASTIC_LOAD_BALANCING_INVALID', `the replacement instances (${spec.green.join(', ')}) carry HAProxy backend ${backend}'s traffic now and the original ones (${spec.blue.join(', ') || 'none'}) carry none: installing on them would leave the backend without a server; name the instances that do not serve as the replacement (--target-instances)`);
+      }
       // The replacement gets nothing while it is installed.
       await apply(current, Object.fromEntries(spec.green.map((n) => [n, 0])));
     },
