@@ -3,7 +3,9 @@
  * coordinator, taking codedeploy-local's options; `run` is the daemon that takes commands from one.
  */
 import { Command, Option } from 'commander';
-import { isDeployError, oneLineUsageErrors } from '@fleetdeploy/shared';
+import { addServiceCommands, isDeployError, isServiceError, oneLineUsageErrors } from '@fleetdeploy/shared';
+import type { ServiceCommandHost } from '@fleetdeploy/shared';
+import { DEFAULT_AGENT_CONFIG, runInstallService, runUninstallService } from './service/install-command.js';
 import { runLocal } from './local/run-local.js';
 import type { LocalOptions } from './local/options.js';
 import { createLogger } from './log.js';
@@ -71,11 +73,19 @@ program
     await runEnrol(opts, (line) => console.log(line));
   });
 
+addServiceCommands(program as unknown as ServiceCommandHost, {
+  install: 'install the agent as a systemd service (fleetdeploy-agent.service: root, restarts on failure, hook scripts survive agent restarts) and start it',
+  uninstall: "stop and disable the agent's systemd service and remove its unit file",
+  config: `the agent configuration the service runs with (default: ${DEFAULT_AGENT_CONFIG})`,
+  runInstall: runInstallService,
+  runUninstall: runUninstallService,
+});
+
 oneLineUsageErrors(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Mistakes in options, configuration or the bundle are the user's to fix: one line, no stack.
-  if (isDeployError(err) || (err instanceof Error && err.name === 'LocalUsageError')) {
+  if (isDeployError(err) || isServiceError(err) || (err instanceof Error && err.name === 'LocalUsageError')) {
     console.error(`ERROR: ${(err as Error).message}`);
   } else {
     console.error('fleetdeploy-agent: unexpected internal error, please report it:');

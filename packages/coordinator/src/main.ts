@@ -4,7 +4,8 @@
  */
 import path from 'node:path';
 import { Command } from 'commander';
-import { oneLineUsageErrors } from '@fleetdeploy/shared';
+import { addServiceCommands, isServiceError, oneLineUsageErrors } from '@fleetdeploy/shared';
+import type { ServiceCommandHost } from '@fleetdeploy/shared';
 import { ConfigError, loadConfig } from './config.js';
 import type { CoordinatorConfig } from './config.js';
 import { createLogger } from './log.js';
@@ -21,6 +22,8 @@ import { parseDuration } from './ca/tokens.js';
 import { corruptDatabase, isDatabaseCorruption } from './store/database-file.js';
 import { DATABASE_FILE } from './store/sqlite-store.js';
 import { backupCommand, restoreCommand } from './store/backup-commands.js';
+import { runInstallService, runUninstallService } from './service/install-command.js';
+import { COORDINATOR_DATA_DIR, COORDINATOR_SERVICE } from './service/coordinator-unit.js';
 
 // fleetdeploy supports Node.js 20 (see README); the AWS SDK clients the coordinator makes would otherwise
 // print the SDK's notice about its own future Node.js floor into the daemon's log.
@@ -137,10 +140,19 @@ function describeStartFailure(err: unknown, config: CoordinatorConfig): unknown 
 program.addCommand(keysCommand());
 program.addCommand(backupCommand());
 program.addCommand(restoreCommand());
+
+addServiceCommands(program as unknown as ServiceCommandHost, {
+  install: `install the coordinator as a systemd service (${COORDINATOR_SERVICE}.service: a user of its own, data in ${COORDINATOR_DATA_DIR}, read-only elsewhere) and start it`,
+  uninstall: "stop and disable the coordinator's systemd service and remove its unit file (its data stays)",
+  config: "the YAML configuration the service runs with (its data_dir is replaced by the service's)",
+  runInstall: runInstallService,
+  runUninstall: runUninstallService,
+});
+
 oneLineUsageErrors(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof ConfigError) console.error(`ERROR: ${err.message}`);
+  if (err instanceof ConfigError || isServiceError(err)) console.error(`ERROR: ${(err as Error).message}`);
   else {
     console.error('fleetdeploy-coordinator: unexpected internal error, please report it:');
     console.error(err);

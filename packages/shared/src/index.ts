@@ -14,3 +14,5 @@ export * from './usage-errors.js';
 export * from './executables.js';
 export * from './bundle/limits.js';
 export * from './bundle/tar-reader.js';
+export * from './service/systemd-unit.js';
+export * from './service/install-service.js';
