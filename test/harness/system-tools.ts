@@ -23,6 +23,8 @@ export const SYSTEM_TOOLS = {
   // The stock AWS CLI as Debian ships it; another `aws` earlier on PATH (a pip install) is not used.
   aws: { command: process.env.FLEETDEPLOY_AWS_CLI ?? '/usr/bin/aws', package: 'awscli' },
   haproxy: { command: 'haproxy', package: 'haproxy' },
+  // Prometheus' own checker of the exposition format the coordinator's /metrics serves.
+  promtool: { command: 'promtool', package: 'prometheus' },
   // moto in server mode plays Lambda, CloudWatch and the other AWS APIs that cannot be reached from here.
   moto_server: { command: 'moto_server', package: 'pip:moto[server]' },
 } as const;
