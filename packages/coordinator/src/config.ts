@@ -65,6 +65,8 @@ export interface CoordinatorConfig {
    * admin`, or host:port of one bound to TCP. Unset: blue/green Server deployments are refused.
    */
   readonly haproxySocket?: string;
+  /** When set, a scrape of /metrics must carry `Authorization: Bearer <metrics_token>`; unset: /metrics is open (it holds no secrets). */
+  readonly metricsToken?: string;
   /**
    * Run (by /bin/sh) for each original instance a TERMINATE blue/green deployment retires, after it is
    * out of the backend and deregistered: the operator's way to power it off. Its environment has
@@ -126,6 +128,7 @@ const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind }> = {
   hook_timeout_seconds: { key: 'hookTimeoutSeconds', kind: 'seconds' },
   test_only_minute_ms: { key: 'testOnlyMinuteMs', kind: 'count' },
   haproxy_socket: { key: 'haproxySocket', kind: 'string' },
+  metrics_token: { key: 'metricsToken', kind: 'string' },
   blue_green_terminate_command: { key: 'blueGreenTerminateCommand', kind: 'string' },
 };
 

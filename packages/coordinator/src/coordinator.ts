@@ -38,6 +38,10 @@ import { createTrafficStore } from './store/traffic-store.js';
 import { lazyLambdaClient, createLambdaRouter } from './routers/lambda-router.js';
 import { createEcsRouter, lazyEcsClients } from './routers/ecs-router.js';
 import { serverRouterFactory } from './routers/server-router.js';
+import { createCoordinatorMetrics } from './metrics/coordinator-metrics.js';
+import type { CoordinatorMetrics } from './metrics/coordinator-metrics.js';
+import { countSources, observeLifecycleEvents, timeTransactions } from './metrics/metrics-sources.js';
+import { serveMetrics } from './metrics/metrics-endpoint.js';
 import { createCloudWatchSource } from './alarms/cloudwatch-source.js';
 import { createAgentServer } from './rpc/agent-server.js';
 import { createEnrolServer } from './rpc/enrol-server.js';
@@ -84,8 +88,13 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   createDataDir(config.dataDir);
   const lock = lockDataDir(config.dataDir);
   let store: ReturnType<typeof openSqliteStore>;
+  let agentsConnected = (): number => 0;
+  let metrics: CoordinatorMetrics;
   try {
-    store = openSqliteStore(config.dataDir, { verify: true });
+    const opened = openSqliteStore(config.dataDir, { verify: true });
+    const counts = countSources(opened.db);
+    metrics = createCoordinatorMetrics({ ...counts, connectedAgents: () => agentsConnected() });
+    store = timeTransactions(opened, (s) => metrics.transaction(s));
   } catch (err) {
     lock.release();
     throw err;
@@ -121,7 +130,8 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const enrolServer = createEnrolServer({ enrolment, identity, log: log.child({ part: 'enrolment' }) });
   const sessions = createAgentSessionStore(store.db);
   const certificates = createCertificateStore(store.db);
-  const agents = createAgentServer({ store, blobs, clock, config, enrolment, identity, sessions, log: log.child({ part: 'agents' }) });
+  const agents = createAgentServer({ store, blobs, clock, config, enrolment, identity, sessions, log: log.child({ part: 'agents' }), onStreamRefused: () => metrics.streamRefused() });
+  agentsConnected = () => agents.connectedCount();
   const alarms = createAlarmWatch({ store, source: createCloudWatchSource(), clock, intervalMs: config.alarmPollIntervalSeconds * 1000, log: log.child({ part: 'alarms' }) });
   const databaseFile = path.join(config.dataDir, DATABASE_FILE);
   const health = createHealth(() => store.db.open);
@@ -153,6 +163,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     log: log.child({ part: 'traffic' }),
   });
   // A blue/green deployment's driver moves on when its instances do.
+  engine.subscribe(observeLifecycleEvents(store, metrics));
   engine.subscribe((e) => {
     if (e.type === 'instance' || e.type === 'lifecycleEvent') traffic.agentsProgressed(e.deploymentId);
   });
@@ -172,9 +183,10 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   };
   const ctx: ApiContext = { store, clock, engine: routeByPlatform(store, engine, traffic), traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, identities, buckets, blobs, arnPrefix, github, agents: presence };
   const server = createApiServer({
-    codedeploy: createCodeDeployApi(operations, ctx, log.child({ part: 'api' }), codedeployGuard, fleetOperations),
+    codedeploy: createCodeDeployApi(operations, ctx, log.child({ part: 'api' }), codedeployGuard, fleetOperations, (operation, outcome) => metrics.apiRequest(operation, outcome)),
     bucket: createBucketApi({ buckets, blobs, log: log.child({ part: 'bucket' }), now: () => clock.now(), guard: createBucketGuard(verifier) }),
     health: () => health.report(),
+    metrics: { handle: (req, res) => serveMetrics(req, res, metrics, config.metricsToken) },
     log,
   });
   // The deployment event stream shares the API port and its signatures (any live key may watch).

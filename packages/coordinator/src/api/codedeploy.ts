@@ -35,9 +35,17 @@ export type Operation<Ctx> = (input: Input, ctx: Ctx) => unknown;
  * before the operation is looked up and run. `fleetOperations` are served under
  * {@link FLEETDEPLOY_TARGET_PREFIX}.
  */
-export function createCodeDeployApi<Ctx>(operations: Readonly<Record<string, Operation<Ctx>>>, ctx: Ctx, log: Logger, guard: CodeDeployGuard, fleetOperations: Readonly<Record<string, Operation<Ctx>>> = {}) {
-  /** audit logs a call that may change something, with the key that made it. */
+export function createCodeDeployApi<Ctx>(
+  operations: Readonly<Record<string, Operation<Ctx>>>,
+  ctx: Ctx,
+  log: Logger,
+  guard: CodeDeployGuard,
+  fleetOperations: Readonly<Record<string, Operation<Ctx>>> = {},
+  observe?: (operation: string, outcome: string) => void,
+) {
+  /** audit logs a call that may change something, with the key that made it (and counts every call). */
   const audit = (caller: Caller | undefined, name: string, outcome: string): void => {
+    observe?.(name, outcome);
     if (caller === undefined || name === '' || isReadOperation(name)) return;
     log.info({ operation: name, accessKeyId: caller.keyId, role: caller.role, outcome }, 'api call');
   };

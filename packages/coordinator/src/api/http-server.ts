@@ -1,6 +1,6 @@
 /**
  * The coordinator's one HTTP port: CodeDeploy's JSON API (requests with an X-Amz-Target header),
- * `/healthz`, and the S3-compatible revision bucket (everything else).
+ * `/healthz`, `/metrics`, and the S3-compatible revision bucket (everything else).
  */
 import http from 'node:http';
 import type { Logger } from 'pino';
@@ -17,6 +17,8 @@ export interface ApiServerParts {
   bucket: HttpHandler;
   /** health reports whether the coordinator does its work (engine started, store open), or why not. */
   health: () => HealthReport;
+  /** `/metrics` (GET): Prometheus' exposition text; absent: no such path. */
+  metrics?: HttpHandler;
   log: Logger;
 }
 
@@ -31,6 +33,7 @@ export function createApiServer(parts: ApiServerParts): http.Server {
         res.end(req.method === 'HEAD' ? undefined : JSON.stringify(health.ok ? { status: 'ok' } : { status: 'unavailable', reason: health.reason }));
         return Promise.resolve();
       }
+      if (parts.metrics !== undefined && req.url === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) return parts.metrics.handle(req, res);
       return parts.bucket.handle(req, res);
     };
     route().catch((err: unknown) => {

@@ -69,6 +69,8 @@ export interface AgentServerDeps {
   identity: ServerIdentity;
   /** Where each instance's agent session is kept (connected, heartbeats, disconnected). */
   sessions: AgentSessionStore;
+  /** Told of each stream refused by the admission rate (metrics). */
+  onStreamRefused?: () => void;
 }
 
 /** createAgentServer builds the service; attach the engine before listening. */
@@ -140,7 +142,10 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
         if (instance === undefined || instance.deregisterTime !== undefined) {
           return refuse(call, grpc.status.NOT_FOUND, `no registered on-premises instance is named ${name}; register it with aws deploy register-on-premises-instance`);
         }
-        if (!admission.tryAdmit(clock.now())) return refuse(call, grpc.status.RESOURCE_EXHAUSTED, 'too many agents are connecting at once; retry after a backoff');
+        if (!admission.tryAdmit(clock.now())) {
+          deps.onStreamRefused?.();
+          return refuse(call, grpc.status.RESOURCE_EXHAUSTED, 'too many agents are connecting at once; retry after a backoff');
+        }
         const previous = sessions.get(name);
         if (previous !== undefined) refuse(previous.call, grpc.status.ABORTED, 'a newer stream for this instance replaced this one');
         session = { instanceName: name, call, lastSeen: clock.now(), ...(caller.notAfter === undefined ? {} : { notAfter: caller.notAfter }) };

@@ -1,0 +1,72 @@
+/**
+ * The coordinator's Prometheus metrics (prom-client), served at `/metrics` on the API port. Counts
+ * that the coordinator already keeps (deployments by status, connected agents, stored bytes) are read
+ * at scrape time; events are counted as they happen. Every name starts with `fleetdeploy_`.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** MetricsSources are what the scrape-time gauges read. */
+export interface MetricsSources {
+  deploymentsByStatus(): Record<string, number>;
+  connectedAgents(): number;
+  bucketBytes(): number;
+}
+
+/** CoordinatorMetrics records what happens and renders the exposition text. */
+export interface CoordinatorMetrics {
+  readonly contentType: string;
+  apiRequest(operation: string, outcome: string): void;
+  lifecycleEvent(event: string, status: string, seconds: number): void;
+  streamRefused(): void;
+  transaction(seconds: number): void;
+  render(): Promise<string>;
+}
+
+/** EVENT_BUCKETS are lifecycle event durations in seconds: a no-op hook to an hour-long install. */
+const EVENT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
+/** TRANSACTION_BUCKETS are SQLite transaction times in seconds. */
+const TRANSACTION_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1];
+
+/** createCoordinatorMetrics builds the registry; `process` metrics (CPU, RSS, event loop lag) included. */
+export function createCoordinatorMetrics(sources: MetricsSources): CoordinatorMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'fleetdeploy_' });
+  new Gauge({
+    name: 'fleetdeploy_deployments',
+    help: 'Deployments by status (all kept deployments, finished ones included)',
+    labelNames: ['status'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [status, n] of Object.entries(sources.deploymentsByStatus())) this.set({ status }, n);
+    },
+  });
+  new Gauge({
+    name: 'fleetdeploy_agents_connected',
+    help: 'Agents with a live stream to this coordinator',
+    registers: [registry],
+    collect() {
+      this.set(sources.connectedAgents());
+    },
+  });
+  new Gauge({
+    name: 'fleetdeploy_bucket_bytes',
+    help: 'Bytes of the objects in the revision bucket',
+    registers: [registry],
+    collect() {
+      this.set(sources.bucketBytes());
+    },
+  });
+  const requests = new Counter({ name: 'fleetdeploy_api_requests_total', help: 'CodeDeploy API requests by operation and outcome (ok, or the error type)', labelNames: ['operation', 'outcome'], registers: [registry] });
+  const events = new Histogram({ name: 'fleetdeploy_lifecycle_event_duration_seconds', help: 'Lifecycle events on instances, from the agent starting them to their result', labelNames: ['event', 'status'], buckets: EVENT_BUCKETS, registers: [registry] });
+  const refused = new Counter({ name: 'fleetdeploy_agent_streams_refused_total', help: 'Agent streams told to back off by the admission rate (streams_per_second)', registers: [registry] });
+  const transactions = new Histogram({ name: 'fleetdeploy_sqlite_transaction_duration_seconds', help: 'Time spent in SQLite transactions', buckets: TRANSACTION_BUCKETS, registers: [registry] });
+  return {
+    contentType: registry.contentType,
+    apiRequest: (operation, outcome) => requests.inc({ operation: operation === '' ? 'unknown' : operation, outcome }),
+    lifecycleEvent: (event, status, seconds) => events.observe({ event, status }, seconds),
+    streamRefused: () => refused.inc(),
+    transaction: (seconds) => transactions.observe(seconds),
+    render: () => registry.metrics(),
+  };
+}

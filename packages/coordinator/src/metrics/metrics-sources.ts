@@ -1,0 +1,48 @@
+/**
+ * What the coordinator's metrics read from its records (metrics/coordinator-metrics.ts): counts at
+ * scrape time from SQLite, lifecycle event durations from the engine's events, and SQLite
+ * transaction time around the store's transactions.
+ */
+import type Database from 'better-sqlite3';
+import type { Store } from '../store/store.js';
+import type { DeploymentEvent } from '../deployment/events.js';
+import type { CoordinatorMetrics } from './coordinator-metrics.js';
+
+/** countSources reads deployments by status and the bucket's bytes, one query each. */
+export function countSources(db: Database.Database): { deploymentsByStatus(): Record<string, number>; bucketBytes(): number } {
+  const byStatus = db.prepare<[], { status: string; n: number }>('SELECT status, COUNT(*) AS n FROM deployments GROUP BY status');
+  const bytes = db.prepare<[], { n: number }>('SELECT COALESCE(SUM(size), 0) AS n FROM bucket_objects');
+  return {
+    deploymentsByStatus: () => Object.fromEntries(byStatus.all().map((r) => [r.status, r.n])),
+    bucketBytes: () => bytes.get()?.n ?? 0,
+  };
+}
+
+/**
+ * observeLifecycleEvents turns the engine's events into event durations: an instance's event that
+ * ended is looked up for the time the agent started it (events that never started are not timed).
+ */
+export function observeLifecycleEvents(store: Pick<Store, 'getTarget'>, metrics: Pick<CoordinatorMetrics, 'lifecycleEvent'>): (e: DeploymentEvent) => void {
+  return (e) => {
+    if (e.type !== 'lifecycleEvent' || (e.status !== 'Succeeded' && e.status !== 'Failed')) return;
+    const event = store.getTarget(e.deploymentId, e.instanceName)?.lifecycleEvents.find((x) => x.lifecycleEventName === e.lifecycleEvent);
+    if (event?.startTime === undefined || event.endTime === undefined) return;
+    metrics.lifecycleEvent(e.lifecycleEvent, e.status, (event.endTime - event.startTime) / 1000);
+  };
+}
+
+/** timeTransactions is `store` with each transaction timed. */
+export function timeTransactions<S extends Pick<Store, 'transaction'>>(store: S, observe: (seconds: number) => void): S {
+  const inner = store.transaction;
+  return {
+    ...store,
+    transaction<T>(fn: () => T): T {
+      const started = process.hrtime.bigint();
+      try {
+        return inner(fn);
+      } finally {
+        observe(Number(process.hrtime.bigint() - started) / 1e9);
+      }
+    },
+  };
+}
