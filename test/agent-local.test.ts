@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { create as createTar } from 'tar';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AGENT_CLI } from './harness/conformance-runner.js';
 import { itWithTools } from './harness/system-tools.js';
@@ -143,6 +144,54 @@ describe('fleetdeploy-agent local with destination_root', () => {
     const r = spawnSync(process.execPath, [AGENT_CLI, 'local', '--agent-configuration-file', conf, '--bundle-location', rev], { cwd: work, encoding: 'utf8', env: { ...process.env, OUT: `${work}/seen`, FLEETDEPLOY_DESTINATION_ROOT: '/stale' } });
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(fs.readFileSync(`${work}/seen`, 'utf8')).toBe('unset\n');
+  });
+});
+
+describe('fleetdeploy-agent local with destination_root and symbolic links in the bundle', () => {
+  // app/sub/l -> ../../x stays inside the bundle (it names x at its top); the AppSpec installs app/sub
+  // at DEST, so at /a the link sits one level below the root and its two steps up leave the root.
+  function linkBundle(destination: string): string {
+    const spec = `version: 0.0\nos: linux\nfiles:\n  - source: app/sub\n    destination: ${destination}\n`;
+    const rev = bundle({ 'appspec.yml': spec, 'x': 'X', 'app/sub/f.txt': 'F' }, `rev-${destination.replaceAll('/', '_')}`);
+    fs.symlinkSync('../../x', path.join(rev, 'app/sub/l'));
+    return rev;
+  }
+  const packTgz = (rev: string): string => {
+    const file = `${rev}.tgz`;
+    createTar({ gzip: true, file, cwd: rev, sync: true, portable: true }, ['.']);
+    return file;
+  };
+  const packZip = (rev: string): string => {
+    // -y stores the link as a link instead of the file it points to.
+    execFileSync('zip', ['-qry', `${rev}.zip`, '.'], { cwd: rev });
+    return `${rev}.zip`;
+  };
+
+  itWithTools(['zip'], 'refuses a tgz or zip whose link would climb out of the root once installed, exits 1 and installs nothing', () => {
+    const files = path.join(work, 'files');
+    fs.appendFileSync(conf, `destination_root: ${files}\n`);
+    const rev = linkBundle('/a');
+    for (const [file, type] of [[packTgz(rev), 'tgz'], [packZip(rev), 'zip']] as const) {
+      const r = local('--bundle-location', file, '--type', type);
+      expect(r.code, r.out + r.err).toBe(1);
+      expect(r.out).toContain(
+        `Your local deployment failed in Install (UnknownError): the bundle's symbolic link app/sub/l -> ../../x would be installed at ${files}/a/l, from where it leads outside destination_root ${files}: its target climbs above the root`,
+      );
+      expect(r.err).not.toMatch(/\n\s+at /);
+      expect(fs.existsSync(files), `nothing is installed from the ${type}`).toBe(false);
+    }
+  });
+
+  itWithTools(['zip'], 'installs the same link from a tgz, then a zip replacing it, where it stays inside the root', () => {
+    const files = path.join(work, 'files');
+    fs.appendFileSync(conf, `destination_root: ${files}\n`);
+    const rev = linkBundle('/srv/a');
+    for (const [file, type] of [[packTgz(rev), 'tgz'], [packZip(rev), 'zip']] as const) {
+      const r = local('--bundle-location', file, '--type', type);
+      expect(r.code, r.out + r.err).toBe(0);
+      expect(fs.readlinkSync(`${files}/srv/a/l`)).toBe('../../x');
+      expect(fs.readFileSync(`${files}/srv/a/f.txt`, 'utf8')).toBe('F');
+    }
   });
 });
 

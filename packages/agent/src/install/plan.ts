@@ -11,6 +11,7 @@ import type { Permission, ServerAppSpec } from '@fleetdeploy/shared';
 import type { Instruction } from './instructions.js';
 import { lstatKind } from './cleanup.js';
 import { hostPath } from './destination-root.js';
+import { escapeFromRoot } from './link-containment.js';
 import type { PathKind } from './cleanup.js';
 
 /** PlanInput is what planInstall needs: the AppSpec, where the bundle is unpacked, and the host's view. */
@@ -31,6 +32,7 @@ const VALID_BEHAVIORS = ['DISALLOW', 'OVERWRITE', 'RETAIN'];
 export function planInstall(input: PlanInput): Instruction[] {
   const planner = new Planner(input);
   for (const [i, mapping] of input.appSpec.files.entries()) planner.addMapping(i, mapping.source, mapping.destination);
+  planner.judgeLinks();
   planner.addPermissions(input.appSpec.permissions);
   return planner.instructions;
 }
@@ -41,6 +43,8 @@ class Planner {
   /** Folders this plan makes that do not exist on the host (so neither does anything inside them). */
   private readonly created = new Set<string>();
   private readonly copies = new Map<string, string>();
+  /** Symbolic links the plan installs (destination → link text), kept only under a destination_root. */
+  private readonly links = new Map<string, string>();
   private readonly behavior: string;
 
   constructor(private readonly input: PlanInput) {
@@ -68,6 +72,29 @@ class Planner {
       const target = path.join(dst, path.basename(src));
       this.ensureDirs(dst);
       this.copyFile(src, target);
+    }
+  }
+
+  /**
+   * judgeLinks refuses the Install when a link it installs would lead outside the destination_root
+   * from where it lands, judged against the host as the whole plan leaves it. Without a root, links
+   * are installed as the AWS agent installs them, whatever their text.
+   */
+  judgeLinks(): void {
+    const root = this.input.destinationRoot;
+    if (root === undefined) return;
+    const rootPath = path.resolve(root);
+    // Every link's walk starts at the root, so the folders near it are asked about again and again.
+    const known = new Map<string, string | undefined>();
+    const linkAt = (p: string): string | undefined => {
+      if (!known.has(p)) known.set(p, this.linkAt(p));
+      return known.get(p);
+    };
+    for (const [dst, target] of this.links) {
+      const reason = escapeFromRoot(dst, target, rootPath, linkAt);
+      if (reason === undefined) continue;
+      const source = path.relative(this.input.archiveDir, this.copies.get(dst) as string);
+      throw new DeployError('UnknownError', `the bundle's symbolic link ${source} -> ${target} would be installed at ${dst}, from where it leads outside destination_root ${rootPath}: ${reason}`);
     }
   }
 
@@ -106,6 +133,14 @@ class Planner {
         this.instructions.push(...permissionInstructions(perm, target));
       }
     }
+  }
+
+  /** The link text at p once the plan is applied: the plan's own links first, then the host's. */
+  private linkAt(p: string): string | undefined {
+    const planned = this.links.get(p);
+    if (planned !== undefined) return planned;
+    if (this.copies.has(p) || this.dirs.has(p) || this.hostKind(p) !== 'symlink') return undefined;
+    return fs.readlinkSync(p);
   }
 
   /** What is at a path once cleanup has run. Nothing is inside a folder this plan creates. */
@@ -203,6 +238,7 @@ class Planner {
       }
     }
     this.copies.set(dst, src);
+    if (this.input.destinationRoot !== undefined && fs.lstatSync(src).isSymbolicLink()) this.links.set(dst, fs.readlinkSync(src));
     this.instructions.push({ type: 'copy', source: src, destination: dst });
   }
 
