@@ -5,15 +5,15 @@
  * retries, and the coordinator's log must have one line when the disk fills and one when it is freed.
  * Mounting a tmpfs takes root (CAP_SYS_ADMIN); without it the suite is skipped with the reason.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { BatchGetDeploymentTargetsCommand, GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import type { CodeDeployClient, InstanceTarget } from '@aws-sdk/client-codedeploy';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCoordinator } from './harness/coordinator.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { COORDINATOR_BIN, startCoordinator } from './harness/coordinator.js';
 import type { CoordinatorProcess } from './harness/coordinator.js';
 import { startAgent } from './harness/agents.js';
 import type { AgentProcess } from './harness/agents.js';
@@ -40,14 +40,16 @@ function mountProblem(): string | undefined {
 }
 
 /**
- * fillDisk writes `file` until the file system has not one byte left. The WAL is truncated first (a
- * checkpoint from a second connection), so the coordinator's next commit must grow it, as every
+ * fillDisk writes `file` until the file system has not one byte left. The WAL of the coordinator on
+ * `dataDir`, if any, is truncated first (a checkpoint from a second connection), so the coordinator's next commit must grow it, as every
  * commit on a long-full disk must, instead of reusing space an earlier checkpoint left in it.
  */
-function fillDisk(dataDir: string, file: string): void {
-  const db = new Database(path.join(dataDir, 'coordinator.db'));
-  db.pragma('wal_checkpoint(TRUNCATE)');
-  db.close();
+function fillDisk(dataDir: string | undefined, file: string): void {
+  if (dataDir !== undefined) {
+    const db = new Database(path.join(dataDir, 'coordinator.db'));
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+  }
   const fd = fs.openSync(file, 'w');
   const chunk = Buffer.alloc(1 << 20, 1);
   try {
@@ -188,4 +190,20 @@ describeWithTools(['aws'], `a coordinator whose disk fills up mid-deployment (re
     expect(lines.filter((l) => l.msg.startsWith('disk space is back'))).toHaveLength(1);
     expect(coordinator.child.exitCode).toBe(null);
   }, 120_000);
+
+  it('a coordinator started on a full disk says so in one line and exits 1', async () => {
+    const full = path.join(dir, 'full-start');
+    fs.mkdirSync(full);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', full]);
+    try {
+      fillDisk(undefined, path.join(full, 'filler'));
+      const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        execFile(process.execPath, [COORDINATOR_BIN, 'serve', '--data-dir', full, '--port', '0', '--agent-port', '0'], { timeout: 30_000 }, (err, _stdout, stderr) => resolve({ code: err === null ? 0 : ((err as { code?: number }).code ?? null), stderr }));
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe(`ERROR: the data directory ${full} is on a full file system (ENOSPC): free space there, then start the coordinator again`);
+    } finally {
+      execFileSync('umount', [full]);
+    }
+  }, 60_000);
 });
