@@ -494,4 +494,18 @@ describe('the engine on a full disk', () => {
     w.clock.advance(500);
     expect(w.store.getCommand(queued.commandId)!.state).toBe('sent');
   });
+
+  it('logs any other failure to record a command as sent, throws nothing to the agent server, and does not retry it', () => {
+    seed(w);
+    w.engine.agentDisconnected('h1');
+    w.engine.start();
+    const queued = w.store.openCommands()[0]!;
+    w.store.db.exec("CREATE TEMP TRIGGER refuse_sent BEFORE UPDATE ON main.commands BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+    expect(() => w.engine.agentConnected('h1', [])).not.toThrow();
+    expect(w.sent.map((c) => c.commandId)).toEqual([queued.commandId]);
+    w.store.db.exec('DROP TRIGGER temp.refuse_sent');
+    w.clock.advance(500);
+    expect(w.store.getCommand(queued.commandId)!.state).toBe('pending');
+    expect(lines.filter((l) => l.level === 50).map((l) => [l.msg, (l.err as { message?: string } | undefined)?.message])).toEqual([['could not record that a command was sent', 'refused by the test']]);
+  });
 });

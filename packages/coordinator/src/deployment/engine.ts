@@ -233,8 +233,11 @@ export function createEngine(deps: EngineDeps): Engine {
     try {
       store.putCommand(sent);
     } catch (err) {
-      if (!disk.failed(err, 'command sent')) throw err;
-      return 'diskFull';
+      if (disk.failed(err, 'command sent')) return 'diskFull';
+      // The command did reach the agent; its pickup deadline stays the one it was created with.
+      log.error({ err, commandId }, 'could not record that a command was sent');
+      stepFailed?.(err);
+      return 'failed';
     }
     disk.wrote('command sent');
     open.set(sent.commandId, sent);
@@ -498,6 +501,8 @@ export function createEngine(deps: EngineDeps): Engine {
     const now = clock.now();
     const due: { command: CommandRecord; message: string }[] = [];
     for (const command of open.values()) {
+      // The agent answered; only the disk kept its answer from being stored: no timeout overrides it.
+      if (owed.has(`result:${command.commandId}`) || owed.has(`started:${command.commandId}`)) continue;
       const gone = goneAt.get(command.instanceName);
       if (command.state !== 'pending' && gone !== undefined && now >= gone) {
         due.push({ command, message: `the agent on ${command.instanceName} stopped answering: no connection for ${config.agentGraceSeconds} s while ${command.lifecycleEvent} was running` });
