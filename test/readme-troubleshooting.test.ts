@@ -9,6 +9,8 @@ import { wrongPortMessage } from '../packages/agent/src/connection/enrol-address
 import { agentPortMessage, notTlsMessage } from '../packages/cli/src/endpoint-diagnosis.js';
 import { missingProfileMessage, NO_CREDENTIALS_MESSAGE } from '../packages/cli/src/credential-hints.js';
 import { corruptDatabase, emptyDatabaseMessage } from '../packages/coordinator/src/store/database-file.js';
+import { DISK_FULL_MESSAGE } from '../packages/coordinator/src/store/disk-full.js';
+import { explainFailure } from '../packages/cli/src/aws-failure.js';
 import { REPO_ROOT } from './harness/coordinator.js';
 
 const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
@@ -28,6 +30,9 @@ describe('README Troubleshooting', () => {
     const file = `${dataDir}/coordinator.db`;
     lines.push(corruptDatabase(file, dataDir, 'database disk image is malformed').message);
     lines.push(emptyDatabaseMessage(file, dataDir));
+    // what `fleetdeploy app create shop` prints when the coordinator answers 507 StorageFullException
+    const storageFull = Object.assign(new Error(DISK_FULL_MESSAGE), { name: 'StorageFullException', $metadata: { httpStatusCode: 507 } });
+    lines.push(explainFailure('CreateApplication shop', storageFull, 'http://127.0.0.1:7180').message);
     expect(troubleshooting.length).toBeGreaterThan(30);
     for (const line of lines) expect(troubleshooting).toContain(`\`ERROR: ${line}\``);
   });

@@ -11,6 +11,7 @@ import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { DATABASE_FILE, openSqliteStore } from './store/sqlite-store.js';
 import { corruptDatabase, isDatabaseCorruption } from './store/database-file.js';
+import { createDiskFullWatch } from './store/disk-full.js';
 import { createHealth } from './health.js';
 import { createDataDir } from './data-dir.js';
 import { lockDataDir } from './data-dir-lock.js';
@@ -128,9 +129,11 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     throw err;
   }
   const enrolServer = createEnrolServer({ enrolment, identity, log: log.child({ part: 'enrolment' }) });
+  // One view of the disk for every part that writes, so a full disk is logged once, not once per part or request.
+  const disk = createDiskFullWatch({ log: log.child({ part: 'storage' }), now: () => clock.now(), dataDir: config.dataDir });
   const sessions = createAgentSessionStore(store.db);
   const certificates = createCertificateStore(store.db);
-  const agents = createAgentServer({ store, blobs, clock, config, enrolment, identity, sessions, log: log.child({ part: 'agents' }), onStreamRefused: () => metrics.streamRefused() });
+  const agents = createAgentServer({ store, blobs, clock, config, enrolment, identity, sessions, disk, log: log.child({ part: 'agents' }), onStreamRefused: () => metrics.streamRefused() });
   agentsConnected = () => agents.connectedCount();
   const alarms = createAlarmWatch({ store, source: createCloudWatchSource(), clock, intervalMs: config.alarmPollIntervalSeconds * 1000, log: log.child({ part: 'alarms' }) });
   const databaseFile = path.join(config.dataDir, DATABASE_FILE);
@@ -138,7 +141,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const stepFailed = (err: unknown): void => {
     if (isDatabaseCorruption(err)) health.failed(corruptDatabase(databaseFile, config.dataDir, (err as Error).message).message);
   };
-  const engine = createEngine({ store, blobs, clock, config, agents, alarms, stepFailed, log: log.child({ part: 'engine' }) });
+  const engine = createEngine({ store, blobs, clock, config, agents, alarms, stepFailed, disk, log: log.child({ part: 'engine' }) });
   agents.attach(engine);
   const lambda = lazyLambdaClient();
   const ecsClients = lazyEcsClients(lambda);
@@ -160,6 +163,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     hookTimeoutSeconds: config.hookTimeoutSeconds,
     alarms,
     agents: engine,
+    disk,
     log: log.child({ part: 'traffic' }),
   });
   // A blue/green deployment's driver moves on when its instances do.
@@ -183,8 +187,8 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   };
   const ctx: ApiContext = { store, clock, engine: routeByPlatform(store, engine, traffic), traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, identities, buckets, blobs, arnPrefix, github, agents: presence };
   const server = createApiServer({
-    codedeploy: createCodeDeployApi(operations, ctx, log.child({ part: 'api' }), codedeployGuard, fleetOperations, (operation, outcome) => metrics.apiRequest(operation, outcome)),
-    bucket: createBucketApi({ buckets, blobs, log: log.child({ part: 'bucket' }), now: () => clock.now(), guard: createBucketGuard(verifier) }),
+    codedeploy: createCodeDeployApi(operations, ctx, log.child({ part: 'api' }), codedeployGuard, fleetOperations, disk, (operation, outcome) => metrics.apiRequest(operation, outcome)),
+    bucket: createBucketApi({ buckets, blobs, log: log.child({ part: 'bucket' }), now: () => clock.now(), guard: createBucketGuard(verifier), disk }),
     health: () => health.report(),
     metrics: { handle: (req, res) => serveMetrics(req, res, metrics, config.metricsToken) },
     log,

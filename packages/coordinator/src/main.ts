@@ -21,6 +21,7 @@ import { mintEnrolmentToken } from './ca/enrol-token.js';
 import { parseDuration } from './ca/tokens.js';
 import { corruptDatabase, isDatabaseCorruption } from './store/database-file.js';
 import { DATABASE_FILE } from './store/sqlite-store.js';
+import { isDiskFull } from './store/disk-full.js';
 import { backupCommand, restoreCommand } from './store/backup-commands.js';
 import { runInstallService, runUninstallService } from './service/install-command.js';
 import { COORDINATOR_DATA_DIR, COORDINATOR_SERVICE } from './service/coordinator-unit.js';
@@ -116,7 +117,7 @@ const LISTEN_ROLES = {
 
 /**
  * describeStartFailure turns the ways a start can fail because of the machine (a port in use, a data
- * directory that is a file or not writable, a database from a newer coordinator or a damaged one) into a
+ * directory that is a file, not writable or on a full disk, a database from a newer coordinator or a damaged one) into a
  * {@link ConfigError} that says what to change; anything else passes through as a bug.
  */
 function describeStartFailure(err: unknown, config: CoordinatorConfig): unknown {
@@ -132,6 +133,7 @@ function describeStartFailure(err: unknown, config: CoordinatorConfig): unknown 
   if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EROFS' || code === 'SQLITE_CANTOPEN') {
     return new ConfigError(`cannot use the data directory ${config.dataDir}: ${message}; choose another with --data-dir`);
   }
+  if (isDiskFull(err)) return new ConfigError(`the data directory ${config.dataDir} is on a full file system (${code ?? message}): free space there, then start the coordinator again`);
   if (isDatabaseCorruption(err)) return corruptDatabase(path.join(config.dataDir, DATABASE_FILE), config.dataDir, message);
   if (/schema version/.test(message) || err instanceof CaConfigError || (err as Error).name === 'StaleCredentialsError') return new ConfigError(message);
   return err;

@@ -21,6 +21,8 @@ import { createBucketApi } from './bucket.js';
 import { uncheckedBucketGuard } from '../testing/unchecked-guards.js';
 import { floodRequest } from '../testing/flood-request.js';
 import type { BucketApi } from './bucket.js';
+import { fillDatabase, freeDatabase } from '../testing/full-database.js';
+import { DISK_FULL_MESSAGE } from '../store/disk-full.js';
 
 let dir: string;
 let db: Database.Database;
@@ -552,3 +554,23 @@ describe('a refused request with a long body', () => {
   });
 });
 
+
+describe('a full disk', () => {
+  it('is answered XMinioStorageFull 507 with the storage message (not a retryable 500), logged once, and writes work again once space returns', async () => {
+    expect((await send('PUT', '/full')).status).toBe(200);
+    fillDatabase(db, ['bucket_buckets', 'bucket_objects']);
+    const puts = [await send('PUT', '/full/a.zip', { body: 'bundle-a' }), await send('PUT', '/full/b.zip', { body: 'bundle-b' }), await send('PUT', '/other')];
+    for (const r of puts) {
+      expect(r.status).toBe(507);
+      expect(r.text).toContain('<Code>XMinioStorageFull</Code>');
+      expect(r.text).toContain(`<Message>${DISK_FULL_MESSAGE.replaceAll("'", '&apos;')}</Message>`);
+    }
+    expect((await send('GET', '/full')).status).toBe(200); // reads go on
+    freeDatabase(db);
+    expect((await send('PUT', '/full/a.zip', { body: 'bundle-a' })).status).toBe(200);
+    expect((await send('GET', '/full/a.zip')).text).toBe('bundle-a');
+    const lines = logLines.map((l) => JSON.parse(l) as { level: number; msg: string });
+    expect(lines.filter((l) => l.level >= 40).map((l) => l.msg)).toEqual(['disk full: nothing can be stored until space is freed in the data directory']);
+    expect(lines.filter((l) => l.msg.startsWith('disk space is back'))).toHaveLength(1);
+  });
+});

@@ -9,6 +9,7 @@
  *                    │                    │                  │                   │ (bucket store, blob store)
  *                    └────────────────────┴──── S3Error ─────┴───────────────────┴──▶ <Error> document
  *                                                                                     (HEAD: status only)
+ *   a full disk (SQLITE_FULL, ENOSPC) ─▶ XMinioStorageFull 507, logged once per episode (store/disk-full.ts)
  *   anything else thrown ─▶ InternalError 500, logged with its stack
  */
 import { randomBytes } from 'node:crypto';
@@ -30,6 +31,8 @@ import { routeS3Request } from './s3-route.js';
 import type { ListQuery, S3Operation } from './s3-route.js';
 import { el, isoTime, renderXml, S3_XMLNS } from './s3-xml.js';
 import type { XmlElement } from './s3-xml.js';
+import { createDiskFullWatch } from '../store/disk-full.js';
+import type { DiskFullWatch } from '../store/disk-full.js';
 
 /**
  * BucketApiDeps are what the bucket API needs; `now` gives ms since the epoch; `guard` verifies each
@@ -41,6 +44,8 @@ export interface BucketApiDeps {
   log: Logger;
   now: () => number;
   guard: BucketGuard;
+  /** Hears of each request a full disk failed and of each change stored; the API makes its own without it. */
+  disk?: DiskFullWatch;
 }
 
 /** BucketApi is the HTTP handler made by {@link createBucketApi}. */
@@ -68,6 +73,7 @@ const TOKEN_PREFIX = 'fd1\n';
  */
 export function createBucketApi(deps: BucketApiDeps): BucketApi {
   const { buckets, blobs, now } = deps;
+  const disk = deps.disk ?? createDiskFullWatch({ log: deps.log, now });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomBytes(8).toString('hex').toUpperCase();
@@ -90,6 +96,7 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
       deps.guard.authorize(caller, op);
       await dispatch(operation, req, res);
       log.debug({ op, status: res.statusCode }, 'bucket request');
+      if (!isBucketRead(op)) disk.wrote(`s3:${op}`);
       audit('ok');
     } catch (err) {
       const s3 = isBucketStoreError(err) ? new S3Error(err.code, err.message) : err;
@@ -100,6 +107,10 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
         audit(s3.code);
       } else if (isRequestAborted(s3) || (res.destroyed && !res.writableFinished)) {
         log.info({ op }, 'bucket client went away');
+      } else if (disk.failed(s3, `s3:${op ?? method}`)) {
+        log.debug({ op }, 'bucket request not stored: the disk is full');
+        sendError(method, res, new S3Error('XMinioStorageFull'), resource, requestId);
+        audit('XMinioStorageFull');
       } else {
         log.error({ err, op, url: req.url }, 'bucket request failed');
         sendError(method, res, new S3Error('InternalError'), resource, requestId);

@@ -1,12 +1,18 @@
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
+import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError } from './api-error.js';
-import { createCodeDeployApi, FLEETDEPLOY_TARGET_PREFIX, TARGET_PREFIX } from './codedeploy.js';
+import { createCodeDeployApi, FLEETDEPLOY_TARGET_PREFIX, STORAGE_FULL_TYPE, TARGET_PREFIX } from './codedeploy.js';
 import type { Caller, CodeDeployGuard } from '../auth/request-guards.js';
 import { floodRequest } from '../testing/flood-request.js';
+import { fillDatabase, freeDatabase } from '../testing/full-database.js';
+import { DISK_FULL_MESSAGE } from '../store/disk-full.js';
 
 /** A guard that admits every request as the deployer key AKIADEPLOYER, refusing DeleteApplication as its role would. */
 const deployer: CodeDeployGuard = {
@@ -69,3 +75,46 @@ describe('a body over the limit', () => {
   });
 });
 
+
+describe('a full disk', () => {
+  let server: http.Server | undefined;
+  let dir: string | undefined;
+  afterEach(() => {
+    server?.close();
+    if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is answered 507 StorageFullException with the storage message (no retryable 500), logged once per episode, until space returns', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-api-full-'));
+    const db = new Database(path.join(dir, 'x.db'));
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE apps (name TEXT)');
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(JSON.parse(String(chunk)) as Record<string, unknown>), done()) });
+    const operations = {
+      CreateApplication: (input: { applicationName?: unknown }) => (db.prepare('INSERT INTO apps VALUES (?)').run(String(input.applicationName)), { applicationId: 'a-1' }),
+      ListApplications: () => ({ applications: (db.prepare('SELECT name FROM apps').pluck().all() as string[]) }),
+    };
+    const api = createCodeDeployApi(operations, {}, pino({ level: 'info' }, sink), deployer);
+    server = http.createServer((req, res) => void api.handle(req, res));
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const call = (operation: string, body: unknown = {}): Promise<Response> => fetch(url, { method: 'POST', headers: { 'x-amz-target': `${TARGET_PREFIX}${operation}` }, body: JSON.stringify(body) });
+
+    expect((await call('CreateApplication', { applicationName: 'shop' })).status).toBe(200);
+    fillDatabase(db, ['apps']);
+    for (const name of ['web', 'api', 'jobs']) {
+      const r = await call('CreateApplication', { applicationName: name });
+      expect(r.status).toBe(507);
+      expect(await r.json()).toEqual({ __type: STORAGE_FULL_TYPE, message: DISK_FULL_MESSAGE });
+    }
+    expect(await (await call('ListApplications')).json()).toEqual({ applications: ['shop'] });
+    freeDatabase(db);
+    expect((await call('CreateApplication', { applicationName: 'web' })).status).toBe(200);
+    db.close();
+
+    const messages = lines.map((l) => `${String(l.level)} ${String(l.msg)}`);
+    expect(messages.filter((m) => !m.endsWith(' api call'))).toEqual(['50 disk full: nothing can be stored until space is freed in the data directory', '30 disk space is back: writes succeed again']);
+    expect(lines.filter((l) => l.msg === 'api call').map((l) => l.outcome)).toEqual(['ok', STORAGE_FULL_TYPE, STORAGE_FULL_TYPE, STORAGE_FULL_TYPE, 'ok']);
+  });
+});

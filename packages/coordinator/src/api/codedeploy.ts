@@ -8,6 +8,12 @@
  * once it is answered, naming the access key that signed it:
  *   {"msg":"api call","operation":"CreateDeployment","accessKeyId":"AKIA...","role":"deployer","outcome":"ok"}
  * (`outcome` is the error's `__type` when it was refused).
+ *
+ * A request that failed because the coordinator's disk is full is answered HTTP 507 with
+ * `{"__type": "StorageFullException", "message": "the coordinator's disk is full, ..."}`, not 500:
+ * the AWS CLI and the SDKs retry 500, 502, 503 and 504 (and throttling), which cannot help until an
+ * operator frees space, and 507 (WebDAV's Insufficient Storage, also MinIO's answer) names the
+ * cause. The CLI shows the message once; the coordinator's log has one line per episode.
  */
 import type http from 'node:http';
 import type { Logger } from 'pino';
@@ -16,6 +22,9 @@ import type { Input } from './input.js';
 import type { Caller, CodeDeployGuard } from '../auth/request-guards.js';
 import { isReadOperation } from '../auth/roles.js';
 import { drainRequest, readLimitedBody } from './request-body.js';
+import { createDiskFullWatch, DISK_FULL_MESSAGE } from '../store/disk-full.js';
+import type { DiskFullWatch } from '../store/disk-full.js';
+import { systemClock } from '../clock.js';
 
 /** TARGET_PREFIX is CodeDeploy's X-Amz-Target prefix. */
 export const TARGET_PREFIX = 'CodeDeploy_20141006.';
@@ -26,6 +35,9 @@ export const FLEETDEPLOY_TARGET_PREFIX = 'FleetDeploy_20261204.';
 /** MAX_BODY_BYTES bounds a request body; CodeDeploy's largest inputs (AppSpec content) are far smaller. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/** STORAGE_FULL_TYPE is the `__type` of a request refused because the coordinator's disk is full (HTTP 507). */
+export const STORAGE_FULL_TYPE = 'StorageFullException';
+
 /** Operation is one API operation: it reads its input and returns the output shape (or throws an ApiError). */
 export type Operation<Ctx> = (input: Input, ctx: Ctx) => unknown;
 
@@ -33,7 +45,8 @@ export type Operation<Ctx> = (input: Input, ctx: Ctx) => unknown;
  * createCodeDeployApi answers CodeDeploy requests from a table of operations. Each request's body is
  * read first, then `guard` verifies its SigV4 signature (over the body too) and the key's role,
  * before the operation is looked up and run. `fleetOperations` are served under
- * {@link FLEETDEPLOY_TARGET_PREFIX}.
+ * {@link FLEETDEPLOY_TARGET_PREFIX}. `disk` hears of each request a full disk failed, and of each
+ * change stored.
  */
 export function createCodeDeployApi<Ctx>(
   operations: Readonly<Record<string, Operation<Ctx>>>,
@@ -41,6 +54,7 @@ export function createCodeDeployApi<Ctx>(
   log: Logger,
   guard: CodeDeployGuard,
   fleetOperations: Readonly<Record<string, Operation<Ctx>>> = {},
+  disk: DiskFullWatch = createDiskFullWatch({ log, now: () => systemClock.now() }),
   observe?: (operation: string, outcome: string) => void,
 ) {
   /** audit logs a call that may change something, with the key that made it (and counts every call). */
@@ -69,6 +83,7 @@ export function createCodeDeployApi<Ctx>(
         const input = parseBody(body.toString('utf8'));
         const output = await operation(input, ctx);
         send(res, 200, output ?? {});
+        if (!isReadOperation(name)) disk.wrote(name);
         audit(caller, name, 'ok');
       } catch (err) {
         drainRequest(req, res); // a refusal before or while the body was read: do not read it all
@@ -76,6 +91,10 @@ export function createCodeDeployApi<Ctx>(
           log.debug({ operation: name, type: err.type, reason: err.message }, 'request refused');
           send(res, err.status, { __type: err.type, message: err.message });
           audit(caller, name, err.type);
+        } else if (disk.failed(err, name)) {
+          log.debug({ operation: name }, 'request not stored: the disk is full');
+          send(res, 507, { __type: STORAGE_FULL_TYPE, message: DISK_FULL_MESSAGE });
+          audit(caller, name, STORAGE_FULL_TYPE);
         } else {
           log.error({ err, operation: name }, 'request failed unexpectedly');
           send(res, 500, { __type: 'InternalFailure', message: 'the coordinator failed to handle this request; its log has the details' });

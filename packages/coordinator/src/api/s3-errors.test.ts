@@ -35,6 +35,7 @@ describe('S3_ERRORS', () => {
       RequestTimeTooSkewed: 403,
       SignatureDoesNotMatch: 403,
       XAmzContentChecksumMismatch: 400,
+      XMinioStorageFull: 507,
     });
   });
 

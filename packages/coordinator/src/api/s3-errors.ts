@@ -2,6 +2,7 @@
  * The revision bucket's error vocabulary: S3's error codes, each with the HTTP status and default
  * message S3 itself uses, and the one error type the bucket API throws for an expected failure.
  */
+import { DISK_FULL_MESSAGE } from '../store/disk-full.js';
 
 /**
  * S3_ERRORS is the table of every S3 error code the bucket API can answer with: its HTTP status and
@@ -64,6 +65,9 @@ export const S3_ERRORS = {
     status: 400,
     message: "The provided 'x-amz-content-sha256' header does not match what was computed.",
   },
+  // Amazon S3 never fills up, so it has no code for this; MinIO's, which S3 clients that know MinIO
+  // recognise. 507 is retried by neither the AWS CLI nor the SDKs (they retry 500, 502, 503 and 504).
+  XMinioStorageFull: { status: 507, message: DISK_FULL_MESSAGE },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 /** S3ErrorCode is one of the codes in {@link S3_ERRORS}. */

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../store/sqlite-store.js';
@@ -21,6 +22,7 @@ import { newTarget } from './instance-lifecycle.js';
 import type { AlarmReading, AlarmSource } from '../alarms/alarm-source.js';
 import { createAlarmWatch } from '../alarms/alarm-watch.js';
 import type { AlarmWatch } from '../alarms/alarm-watch.js';
+import { fillDatabase, freeDatabase } from '../testing/full-database.js';
 
 const config = { ...defaultCoordinatorConfig, agentGraceSeconds: 10, pickupTimeoutSeconds: 60, eventTimeoutMarginSeconds: 5 };
 const HOSTS = ['h1', 'h2', 'h3'];
@@ -39,7 +41,7 @@ interface World {
 /** ALARM_POLL_MS is the alarm watch's interval in worlds made with an alarm source. */
 const ALARM_POLL_MS = 15_000;
 
-function world(dir: string, clock = createFakeClock(), alarmSource?: AlarmSource): World {
+function world(dir: string, clock = createFakeClock(), alarmSource?: AlarmSource, log = pino({ level: 'silent' })): World {
   const store = openSqliteStore(dir);
   const sent: CommandRecord[] = [];
   const cancelled: string[] = [];
@@ -49,7 +51,6 @@ function world(dir: string, clock = createFakeClock(), alarmSource?: AlarmSource
     cancel: (_i, id) => void cancelled.push(id),
     acknowledge: (_i, id) => void acked.push(id),
   };
-  const log = pino({ level: 'silent' });
   const alarms = alarmSource === undefined ? undefined : createAlarmWatch({ store, source: alarmSource, clock, intervalMs: ALARM_POLL_MS, log });
   const engine = createEngine({ store, blobs: undefined as never, clock, config, agents: link, log, ...(alarms === undefined ? {} : { alarms }) });
   const events: DeploymentEvent[] = [];
@@ -410,5 +411,101 @@ describe('engine', () => {
       expect(w.store.getDeployment('d-1')).toMatchObject({ status: 'Stopped', errorInformation: { code: 'MANUAL_STOP' } });
       expect(w.store.getDeployment('d-1')!.alarmStop).toBeUndefined();
     });
+  });
+});
+
+describe('the engine on a full disk', () => {
+  /** The tables an engine step writes: filled, every step's commit fails with SQLITE_FULL. */
+  const ENGINE_TABLES = ['commands', 'deployment_targets', 'deployments'];
+  let dir: string;
+  let w: World;
+  let lines: Record<string, unknown>[];
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-engine-full-'));
+    lines = [];
+    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(JSON.parse(String(chunk)) as Record<string, unknown>), done()) });
+    w = world(dir, createFakeClock(), undefined, pino({ level: 'info' }, sink));
+    for (const h of HOSTS) w.engine.agentConnected(h, []);
+  });
+  afterEach(() => {
+    w.engine.stop();
+    w.store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const logged = (): string[] => lines.map((l) => `${String(l.level)} ${String(l.msg)}`);
+  const event = (host: string, name: string): { status: string; diagnostics?: { message: string } } => w.store.getTarget('d-1', host)!.lifecycleEvents.find((e) => e.lifecycleEventName === name)!;
+
+  it("does not acknowledge a result it cannot store, and once space returns ends the event with the agent's outcome, not a timeout", () => {
+    // given h1 running ApplicationStop (100 s timeout + 5 s margin)
+    seed(w);
+    w.engine.start();
+    const c1 = w.sent[0]!;
+    w.engine.commandAcknowledged('h1', c1.commandId);
+    // when the disk fills up and the agent's result comes, and comes again in its next hello
+    fillDatabase(w.store.db, ENGINE_TABLES);
+    w.engine.commandResult('h1', { commandId: c1.commandId, ...ok });
+    w.engine.commandResult('h1', { commandId: c1.commandId, ...ok });
+    // then the agent is told nothing (it keeps the result), and the event still runs
+    expect(w.acked).toEqual([]);
+    expect(event('h1', 'ApplicationStop').status).toBe('InProgress');
+    // and the event's deadline passes while the disk stays full: the timeout cannot be stored either
+    w.clock.advance(120_000);
+    expect(event('h1', 'ApplicationStop').status).toBe('InProgress');
+    // when space returns
+    freeDatabase(w.store.db);
+    w.clock.advance(500); // one sweep
+    // then the event ends as the agent reported it, the result is acknowledged, and the instance goes on
+    expect(event('h1', 'ApplicationStop')).toMatchObject({ status: 'Succeeded' });
+    expect(w.acked).toEqual([c1.commandId]);
+    expect(w.sent.map((c) => c.lifecycleEvent)).toEqual(['ApplicationStop', 'DownloadBundle']);
+    while (answerAll(w) > 0);
+    expect(w.store.getDeployment('d-1')!.status).toBe('Succeeded');
+    // and the log has one line for the episode's start and one for its end, however many steps failed
+    expect(logged().filter((l) => l.includes('disk'))).toEqual(['50 disk full: nothing can be stored until space is freed in the data directory', '30 disk space is back: writes succeed again']);
+    expect(logged().filter((l) => l.startsWith('50 '))).toHaveLength(1);
+  });
+
+  it('stores an ack that came while the disk was full once space returns, so the command does not fail as never picked up', () => {
+    seed(w);
+    w.engine.start();
+    const c1 = w.sent[0]!;
+    fillDatabase(w.store.db, ENGINE_TABLES);
+    w.engine.commandAcknowledged('h1', c1.commandId);
+    w.clock.advance(70_000); // past the 60 s pick-up timeout
+    freeDatabase(w.store.db);
+    w.clock.advance(500);
+    expect(w.store.getCommand(c1.commandId)!.state).toBe('acked');
+    expect(event('h1', 'ApplicationStop').status).toBe('InProgress');
+    w.engine.commandResult('h1', { commandId: c1.commandId, ...ok });
+    expect(event('h1', 'ApplicationStop').status).toBe('Succeeded');
+  });
+
+  it('sends a reconnecting agent its queued command on a full disk, and records it as sent once space returns', () => {
+    seed(w);
+    w.engine.agentDisconnected('h1');
+    w.engine.start();
+    const queued = w.store.openCommands()[0]!;
+    expect(queued.state).toBe('pending');
+    fillDatabase(w.store.db, ENGINE_TABLES);
+    expect(() => w.engine.agentConnected('h1', [])).not.toThrow();
+    expect(w.sent.map((c) => c.commandId)).toEqual([queued.commandId]);
+    expect(w.store.getCommand(queued.commandId)!.state).toBe('pending');
+    freeDatabase(w.store.db);
+    w.clock.advance(500);
+    expect(w.store.getCommand(queued.commandId)!.state).toBe('sent');
+  });
+
+  it('logs any other failure to record a command as sent, throws nothing to the agent server, and does not retry it', () => {
+    seed(w);
+    w.engine.agentDisconnected('h1');
+    w.engine.start();
+    const queued = w.store.openCommands()[0]!;
+    w.store.db.exec("CREATE TEMP TRIGGER refuse_sent BEFORE UPDATE ON main.commands BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+    expect(() => w.engine.agentConnected('h1', [])).not.toThrow();
+    expect(w.sent.map((c) => c.commandId)).toEqual([queued.commandId]);
+    w.store.db.exec('DROP TRIGGER temp.refuse_sent');
+    w.clock.advance(500);
+    expect(w.store.getCommand(queued.commandId)!.state).toBe('pending');
+    expect(lines.filter((l) => l.level === 50).map((l) => [l.msg, (l.err as { message?: string } | undefined)?.message])).toEqual([['could not record that a command was sent', 'refused by the test']]);
   });
 });

@@ -35,6 +35,8 @@ import { isTrafficDeployment } from './traffic/driver.js';
 import type { AgentPhases } from './traffic/driver.js';
 import { blueGreenPhases } from './blue-green-phases.js';
 import { phaseEndOf } from './blue-green.js';
+import { createDiskFullWatch } from '../store/disk-full.js';
+import type { DiskFullWatch } from '../store/disk-full.js';
 
 /** AgentLink is what the engine needs from the agent server. */
 export interface AgentLink {
@@ -61,6 +63,11 @@ export interface Engine extends Omit<DeploymentEngine, 'hookReported' | 'skipTer
   agentConnected(instanceName: string, inFlight: readonly string[]): void;
   agentDisconnected(instanceName: string): void;
   commandAcknowledged(instanceName: string, commandId: string): void;
+  /**
+   * commandResult stores an agent's result and acknowledges it. A result that cannot be stored
+   * because the disk is full is not acknowledged (the agent keeps it and sends it again in its next
+   * hello) and is kept here and stored at the first sweep after space returns, ahead of any timeout.
+   */
   commandResult(instanceName: string, result: AgentResult): void;
   /** bundleFor answers DownloadBundle: the stored bundle of a command sent to this instance, if any. */
   bundleFor(instanceName: string, commandId: string): DeploymentRecord['bundle'] | undefined;
@@ -80,7 +87,12 @@ export interface EngineDeps {
   alarms?: AlarmWatch;
   /** stepFailed hears of each step whose transaction failed (after it is logged), e.g. to report a damaged database. */
   stepFailed?: (err: unknown) => void;
+  /** Where a step that failed for a full disk is reported (one log line per episode); the engine makes its own without it. */
+  disk?: DiskFullWatch;
 }
+
+/** StepOutcome is how an engine step's transaction ended. */
+type StepOutcome = 'stored' | 'diskFull' | 'failed';
 
 /** SWEEP_MS is how often deadlines and agent grace periods are checked. */
 const SWEEP_MS = 500;
@@ -100,6 +112,7 @@ export interface Outbox {
 /** createEngine builds the engine; call start() once the agent server can send. */
 export function createEngine(deps: EngineDeps): Engine {
   const { store, clock, config, agents, log, alarms, stepFailed } = deps;
+  const disk = deps.disk ?? createDiskFullWatch({ log, now: () => clock.now() });
   /** Open commands by id: the engine's working copy of the store's open rows. */
   const open = new Map<string, CommandRecord>();
   /** Instances whose agent is not connected, and when their running events fail if it stays away. */
@@ -110,21 +123,33 @@ export function createEngine(deps: EngineDeps): Engine {
   let sweepTimer: Timer | undefined;
   let reconcileTimer: Timer | undefined;
   let running = false;
+  /**
+   * Writes an agent asked for that failed for a full disk — a result, an ack, a command marked sent —
+   * by kind and command id, tried again at each sweep before deadlines are looked at, so that once
+   * space returns none of them can lose to a timeout. The agent keeps its own copy of a result until
+   * it is acknowledged (a restarted coordinator gets it again in the next hello), so this copy only
+   * makes the outcome prompt; it lives as long as this process.
+   */
+  const owed = new Map<string, () => StepOutcome>();
 
   const emptyOutbox = (): Outbox => ({ events: [], begin: [], send: [], cancel: [], ack: [], finished: [] });
   const listeners = new Set<DeploymentEventListener>();
 
   /** Runs `decide` in a transaction, then performs what it put in the outbox. */
-  function act(what: string, decide: (out: Outbox) => void): void {
+  function act(what: string, decide: (out: Outbox) => void): StepOutcome {
     const out = emptyOutbox();
+    const changes = store.changeCount();
     try {
       store.transaction(() => decide(out));
     } catch (err) {
-      log.error({ err, what }, 'engine step failed; its effects were not applied');
+      const full = disk.failed(err, what);
+      if (full) log.debug({ what }, 'engine step not stored: the disk is full');
+      else log.error({ err, what }, 'engine step failed; its effects were not applied');
       stepFailed?.(err);
       reloadOpen();
-      return;
+      return full ? 'diskFull' : 'failed';
     }
+    if (store.changeCount() !== changes) disk.wrote(what);
     for (const c of out.send) {
       open.set(c.commandId, c);
       dispatch(c);
@@ -134,6 +159,23 @@ export function createEngine(deps: EngineDeps): Engine {
     if (out.finished.length > 0) scheduleReconcile();
     for (const id of out.begin) begin(id);
     publish(out.events);
+    return 'stored';
+  }
+
+  /** owe keeps a write that failed for a full disk, to be tried again at each sweep until it is stored. */
+  function owe(key: string, outcome: StepOutcome, write: () => StepOutcome): void {
+    if (outcome === 'diskFull') owed.set(key, write);
+    else owed.delete(key);
+  }
+
+  /** Tries the owed writes in the order they failed, stopping at the first the full disk still refuses. */
+  function retryOwed(): void {
+    for (const [key, write] of [...owed]) {
+      if (!owed.has(key)) continue;
+      const outcome = write();
+      if (outcome === 'diskFull') return;
+      owed.delete(key);
+    }
   }
 
   function publish(events: readonly DeploymentEvent[]): void {
@@ -180,11 +222,26 @@ export function createEngine(deps: EngineDeps): Engine {
     if (deployment === undefined) return;
     if (!connected.has(command.instanceName)) return; // sent when the agent connects
     const timeout = deployment.eventTimeouts[command.lifecycleEvent] ?? deployment.eventTimeouts.default ?? 3600;
-    if (agents.send(command, deployment, timeout) && command.state === 'pending') {
-      const sent: CommandRecord = { ...command, state: 'sent', deadlineAt: clock.now() + config.pickupTimeoutSeconds * 1000 };
+    if (agents.send(command, deployment, timeout) && command.state === 'pending') owe(`sent:${command.commandId}`, markSent(command.commandId), () => markSent(command.commandId));
+  }
+
+  /** Records that a pending command reached its agent: its pickup deadline starts now. */
+  function markSent(commandId: string): StepOutcome {
+    const command = store.getCommand(commandId);
+    if (command?.state !== 'pending') return 'stored'; // acknowledged, finished or gone meanwhile
+    const sent: CommandRecord = { ...command, state: 'sent', deadlineAt: clock.now() + config.pickupTimeoutSeconds * 1000 };
+    try {
       store.putCommand(sent);
-      open.set(sent.commandId, sent);
+    } catch (err) {
+      if (disk.failed(err, 'command sent')) return 'diskFull';
+      // The command did reach the agent; its pickup deadline stays the one it was created with.
+      log.error({ err, commandId }, 'could not record that a command was sent');
+      stepFailed?.(err);
+      return 'failed';
     }
+    disk.wrote('command sent');
+    open.set(sent.commandId, sent);
+    return 'stored';
   }
 
   /** Creates the command for an instance's next event (inside a transaction). */
@@ -406,10 +463,10 @@ export function createEngine(deps: EngineDeps): Engine {
    * Records that the agent started a command (its ack): the command's deadline becomes the event's
    * timeout, and the event turns InProgress from now, so its duration is the agent's, not the wait.
    */
-  function commandStarted(instanceName: string, commandId: string): void {
+  function commandStarted(instanceName: string, commandId: string): StepOutcome {
     const command = open.get(commandId);
-    if (command === undefined || command.instanceName !== instanceName || command.state === 'acked') return;
-    act('command started', (out) => {
+    if (command === undefined || command.instanceName !== instanceName || command.state === 'acked') return 'stored';
+    return act('command started', (out) => {
       const deployment = store.getDeployment(command.deploymentId);
       const timeout = deployment?.eventTimeouts[command.lifecycleEvent] ?? deployment?.eventTimeouts.default ?? 3600;
       const now = clock.now();
@@ -421,12 +478,31 @@ export function createEngine(deps: EngineDeps): Engine {
     });
   }
 
+  /** Records an agent's ack, owing it while the disk is full. */
+  function started(instanceName: string, commandId: string): void {
+    const write = (): StepOutcome => commandStarted(instanceName, commandId);
+    owe(`started:${commandId}`, write(), write);
+  }
+
+  /** Stores an agent's result and, once it is stored, acknowledges it. */
+  function storeResult(instanceName: string, result: AgentResult): StepOutcome {
+    return act('command result', (out) => {
+      out.ack.push({ instanceName, commandId: result.commandId });
+      const command = store.getCommand(result.commandId);
+      if (command === undefined || command.state === 'done' || command.instanceName !== instanceName) return;
+      settle(command, { status: result.status, diagnostics: result.diagnostics }, out);
+    });
+  }
+
   /** Fails what has passed its deadline and what belongs to agents gone past their grace. */
   function sweep(): void {
     if (!running) return;
+    retryOwed();
     const now = clock.now();
     const due: { command: CommandRecord; message: string }[] = [];
     for (const command of open.values()) {
+      // The agent answered; only the disk kept its answer from being stored: no timeout overrides it.
+      if (owed.has(`result:${command.commandId}`) || owed.has(`started:${command.commandId}`)) continue;
       const gone = goneAt.get(command.instanceName);
       if (command.state !== 'pending' && gone !== undefined && now >= gone) {
         due.push({ command, message: `the agent on ${command.instanceName} stopped answering: no connection for ${config.agentGraceSeconds} s while ${command.lifecycleEvent} was running` });
@@ -551,7 +627,7 @@ export function createEngine(deps: EngineDeps): Engine {
       for (const command of [...open.values()]) {
         if (command.instanceName !== instanceName) continue;
         // Running on the agent already: it started it (an ack this process may not have seen).
-        if (running.has(command.commandId)) commandStarted(instanceName, command.commandId);
+        if (running.has(command.commandId)) started(instanceName, command.commandId);
         else dispatch(command);
       }
     },
@@ -565,16 +641,12 @@ export function createEngine(deps: EngineDeps): Engine {
     },
 
     commandAcknowledged(instanceName, commandId) {
-      commandStarted(instanceName, commandId);
+      started(instanceName, commandId);
     },
 
     commandResult(instanceName, result) {
-      act('command result', (out) => {
-        out.ack.push({ instanceName, commandId: result.commandId });
-        const command = store.getCommand(result.commandId);
-        if (command === undefined || command.state === 'done' || command.instanceName !== instanceName) return;
-        settle(command, { status: result.status, diagnostics: result.diagnostics }, out);
-      });
+      const write = (): StepOutcome => storeResult(instanceName, result);
+      owe(`result:${result.commandId}`, write(), write);
     },
 
     subscribe(listener) {

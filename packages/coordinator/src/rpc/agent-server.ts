@@ -23,6 +23,8 @@ import { Admission } from './admission.js';
 import { shutdownGrpcServer } from './grpc-shutdown.js';
 import { enrolmentStatus, replyWith } from './enrol-server.js';
 import { toLifecycleCommand, fromDiagnostics } from './translate.js';
+import { createDiskFullWatch } from '../store/disk-full.js';
+import type { DiskFullWatch } from '../store/disk-full.js';
 
 /**
  * INSTANCE_METADATA is the call metadata that names the agent's instance. With mutual TLS the
@@ -71,11 +73,14 @@ export interface AgentServerDeps {
   sessions: AgentSessionStore;
   /** Told of each stream refused by the admission rate (metrics). */
   onStreamRefused?: () => void;
+  /** Where a session write that failed for a full disk is reported; the server makes its own without it. */
+  disk?: DiskFullWatch;
 }
 
 /** createAgentServer builds the service; attach the engine before listening. */
 export function createAgentServer(deps: AgentServerDeps): AgentServer {
   const { store, blobs, clock, config, log, enrolment } = deps;
+  const disk = deps.disk ?? createDiskFullWatch({ log, now: () => clock.now() });
   const sessions = new Map<string, Session>();
   // Streams the previous process had open ended with it.
   deps.sessions.closeAbandoned();
@@ -92,6 +97,18 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
 
   const refuse = (call: Stream, code: grpc.status, details: string): void => {
     call.emit('error', { code, details });
+  };
+
+  /**
+   * record writes to an instance's session record, which only informs (ListInstances, status
+   * messages): on a full disk the write is skipped, and the stream and the deployment go on.
+   */
+  const record = (what: string, write: () => void): void => {
+    try {
+      write();
+    } catch (err) {
+      if (!disk.failed(err, what)) throw err;
+    }
   };
 
   /**
@@ -151,14 +168,18 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
         session = { instanceName: name, call, lastSeen: clock.now(), ...(caller.notAfter === undefined ? {} : { notAfter: caller.notAfter }) };
         sessions.set(name, session);
         call.write({ welcome: { coordinatorVersion: '0.1.0', heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, graceSeconds: config.agentGraceSeconds } });
-        deps.sessions.connected(name, hello.agentVersion, session.lastSeen);
+        const connectedAt = session.lastSeen;
+        record('agent connected', () => deps.sessions.connected(name, hello.agentVersion, connectedAt));
         log.info({ instance: name, agentVersion: hello.agentVersion, platform: hello.platform, peer: call.getPeer(), pending: hello.unacknowledgedResults.length, replaced: previous !== undefined }, 'agent connected');
         for (const result of hello.unacknowledgedResults) engine?.commandResult(name, toResult(result));
         engine?.agentConnected(name, hello.inFlight.map((c) => c.commandId));
         return;
       }
       session.lastSeen = clock.now();
-      if (message.body === 'heartbeat') deps.sessions.heartbeat(session.instanceName, session.lastSeen);
+      if (message.body === 'heartbeat') {
+        const { instanceName, lastSeen } = session;
+        record('agent heartbeat', () => deps.sessions.heartbeat(instanceName, lastSeen));
+      }
       switch (message.body) {
         case 'ack':
           if (message.ack) engine?.commandAcknowledged(session.instanceName, message.ack.commandId);
@@ -176,7 +197,8 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     const closed = (): void => {
       if (session !== undefined && sessions.get(session.instanceName) === session) {
         sessions.delete(session.instanceName);
-        deps.sessions.disconnected(session.instanceName, clock.now(), session.lastSeen);
+        const { instanceName, lastSeen } = session;
+        record('agent disconnected', () => deps.sessions.disconnected(instanceName, clock.now(), lastSeen));
         engine?.agentDisconnected(session.instanceName);
         log.info({ instance: session.instanceName, lastSeen: new Date(session.lastSeen).toISOString() }, 'agent disconnected');
       }
@@ -281,7 +303,7 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
       heartbeatTimer?.cancel();
       // Recorded here, not when each stream's close event comes: by then the store may be closed.
       const now = clock.now();
-      for (const session of sessions.values()) deps.sessions.disconnected(session.instanceName, now, session.lastSeen);
+      for (const session of sessions.values()) record('agent disconnected', () => deps.sessions.disconnected(session.instanceName, now, session.lastSeen));
       const open = [...sessions.values()];
       sessions.clear();
       for (const session of open) refuse(session.call, grpc.status.UNAVAILABLE, 'the coordinator is shutting down');

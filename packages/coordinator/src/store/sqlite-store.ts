@@ -144,10 +144,12 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
   };
 
   const deployments = new DocCache<DeploymentRecord>();
+  const totalChanges = db.prepare('SELECT total_changes()').pluck();
 
   return {
     db,
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
+    changeCount: () => totalChanges.get() as number,
     close: () => db.close(),
 
     putApplication: (a: ApplicationRecord) => void s.putApp.run(a.applicationName, JSON.stringify(a)),

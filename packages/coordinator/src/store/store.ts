@@ -35,6 +35,11 @@ export interface DeploymentQuery {
 export interface Store {
   /** transaction runs `fn` so that every write inside it commits together, or none does. */
   transaction<T>(fn: () => T): T;
+  /**
+   * changeCount is how many rows every write so far inserted, changed or deleted (SQLite's
+   * total_changes()): a transaction that committed and raised it stored something.
+   */
+  changeCount(): number;
   close(): void;
 
   putApplication(app: ApplicationRecord): void;

@@ -25,6 +25,7 @@ import { AGENTS, newTrafficState, nextTrafficAction, SERVER_HOOKS, trafficPlan }
 import type { PhaseStatus } from '../blue-green.js';
 import type { TrafficRouter } from './router.js';
 import { isRouterError } from './router.js';
+import type { DiskFullWatch } from '../../store/disk-full.js';
 
 /** HookReport is the outcome of PutLifecycleEventHookExecutionStatus for the driver's deployments. */
 export type HookReport = 'recorded' | 'unknownExecution' | 'alreadyReported' | 'deploymentCompleted';
@@ -74,6 +75,8 @@ export interface TrafficDriverDeps {
   alarms?: AlarmWatch;
   /** The agents of Server blue/green deployments; without it such a deployment fails at its first phase. */
   agents?: AgentPhases;
+  /** Where a step that failed for a full disk is reported (one log line per episode). */
+  disk?: DiskFullWatch;
 }
 
 /**
@@ -171,7 +174,8 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
           await advance(id);
         } while (entry.again && running);
       } catch (err) {
-        log.error({ err, deploymentId: id }, 'traffic step failed; retrying');
+        if (deps.disk?.failed(err, 'traffic step') === true) log.debug({ deploymentId: id }, 'traffic step not stored: the disk is full; retrying');
+        else log.error({ err, deploymentId: id }, 'traffic step failed; retrying');
         wakeAt(id, clock.now() + RETRY_MS);
       } finally {
         looping.delete(id);
