@@ -113,6 +113,28 @@ describe('traffic driver', () => {
     expect(store.getDeployment(id)).toMatchObject({ status: 'Succeeded', completeTime: 9 * MIN });
   });
 
+  it('tells each applied step as a traffic event, in order, before the deployment ends', async () => {
+    const seen: string[] = [];
+    driver.subscribe((e) => seen.push(e.type === 'traffic' ? `traffic ${e.weight} at ${e.at / MIN}` : `${e.type} ${'status' in e ? e.status : ''}`));
+    await create();
+    await advance(10 * MIN);
+    expect(seen).toEqual(['deployment InProgress', ...[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => `traffic ${n * 10} at ${n - 1}`), 'deployment Succeeded']);
+  });
+
+  it('tells the rollback as weight 0 once the router has put the traffic back, not before', async () => {
+    const weights: number[] = [];
+    driver.subscribe((e) => e.type === 'traffic' && weights.push(e.weight));
+    const id = await create();
+    await advance(2 * MIN); // 10, 20, 30 %
+    router.failRollbacks = 1;
+    driver.stopRequested(id, false);
+    await settle();
+    expect(weights).toEqual([10, 20, 30]); // the rollback failed: nothing moved yet
+    await advance(10_000);
+    expect(weights).toEqual([10, 20, 30, 0]);
+    expect(store.getDeployment(id)?.status).toBe('Stopped');
+  });
+
   it('a driver restarted mid-shift after a long outage moves on one step, then one per interval: no catching up', async () => {
     const id = await create();
     await advance(3 * MIN); // 10, 20, 30, 40 %

@@ -239,6 +239,8 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
           }
           update(id, (s) => (s.step?.index === action.index ? { ...s, step: { index: action.index, appliedAt: clock.now() } } : s));
           dlog.info({ weight: action.weight, step: action.index }, 'traffic shifted');
+          // every step is told, so a watcher sees each one rather than what a poll happens to catch
+          emit({ type: 'traffic', deploymentId: id, weight: action.weight, at: clock.now() });
           break;
         case 'prepare':
           try {
@@ -287,6 +289,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
           }
           update(id, (s) => ({ ...s, rolledBack: true }));
           dlog.info({ code: action.ending.code }, 'traffic rolled back to the original');
+          emit({ type: 'traffic', deploymentId: id, weight: 0, at: clock.now() });
           break;
         case 'finish':
           finish(id, action.ending);
