@@ -14,8 +14,8 @@ import type { TrafficStore } from '../../store/traffic-store.js';
 import type { FakeClock } from '../../testing/fake-clock.js';
 import { createFakeClock } from '../../testing/fake-clock.js';
 import { deploymentRecord } from '../../testing/record-builders.js';
-import type { LambdaDeploymentSpec } from '../../store/records.js';
-import type { TrafficDriver } from './driver.js';
+import type { LambdaDeploymentSpec, ServerBlueGreenSpec } from '../../store/records.js';
+import type { AgentPhases, TrafficDriver } from './driver.js';
 import { createTrafficDriver } from './driver.js';
 import type { TrafficRouter } from './router.js';
 import { RouterError } from './router.js';
@@ -187,5 +187,39 @@ describe('traffic driver', () => {
     const id = await create();
     expect(router.calls.map((c) => c[1])).toEqual(['check']);
     expect(store.getDeployment(id)).toMatchObject({ status: 'Failed', errorInformation: { code: 'INVALID_LAMBDA_CONFIGURATION', message: 'the alias points to version 3' } });
+  });
+
+  it('a blue/green deployment moves on after the agents\' news is told, not inside it: its end never comes before the instance events that led to it', async () => {
+    // given a blue/green deployment whose agents end each phase when the test says
+    const started = new Set<string>();
+    const done = new Set<string>();
+    const agents: AgentPhases = {
+      startPhase: (_id, event) => void started.add(event),
+      phaseStatus: (_id, event) => (done.has(event) ? { status: 'Succeeded' } : { status: 'InProgress' }),
+      endPhases: () => undefined,
+    };
+    driver.stop();
+    const serverRouter: TrafficRouter = { ...router, prepare: async () => undefined, cleanup: async () => undefined };
+    driver = createTrafficDriver({ store, traffic, clock, routerFor: () => serverRouter, minuteMs: MIN, hookTimeoutSeconds: 3600, log, agents });
+    driver.start();
+    const blueGreen: ServerBlueGreenSpec = { backend: 'site', green: ['sim-2'], blue: ['sim-1'], terminate: { action: 'KEEP_ALIVE', waitMinutes: 0 }, trafficRoutingConfig: { type: 'AllAtOnce' } };
+    store.putDeployment(deploymentRecord({ deploymentId: 'd-BLUEGRN01', status: 'Created', blueGreen }));
+    const told: string[] = [];
+    driver.subscribe((e) => told.push(e.type === 'deployment' ? `deployment ${e.status}` : e.type));
+    driver.deploymentCreated('d-BLUEGRN01');
+    await settle();
+    // when the engine tells it, phase after phase, that its instances moved on
+    const phases: string[] = [];
+    for (let i = 0; i < 10 && store.getDeployment('d-BLUEGRN01')?.status !== 'Succeeded'; i++) {
+      for (const event of started) if (!done.has(event)) phases.push(event), done.add(event);
+      const before = told.length;
+      driver.agentsProgressed('d-BLUEGRN01');
+      // then nothing is told while the engine is still publishing (the call returns first)
+      expect(told.length, `after ${phases.join(', ')}: ${told.join(', ')}`).toBe(before);
+      await settle();
+    }
+    expect(phases).toEqual(['Install', 'BeforeAllowTraffic', 'AfterAllowTraffic', 'BeforeBlockTraffic', 'AfterBlockTraffic']);
+    expect(store.getDeployment('d-BLUEGRN01')?.status, JSON.stringify(store.getDeployment('d-BLUEGRN01')?.errorInformation)).toBe('Succeeded');
+    expect(told.at(-1)).toBe('deployment Succeeded');
   });
 });

@@ -54,7 +54,7 @@ export interface TrafficDriver {
   skipTerminationWait(deploymentId: string): 'skipped' | 'notWaiting';
   /** continueDeployment ends a Server blue/green deployment's wait in Ready: traffic is rerouted now. */
   continueDeployment(deploymentId: string): ContinueResult;
-  /** agentsProgressed tells the driver that an instance of one of its blue/green deployments moved on. */
+  /** agentsProgressed tells the driver that an instance of one of its blue/green deployments moved on; it acts once the caller's turn is over. */
   agentsProgressed(deploymentId: string): void;
   subscribe(listener: DeploymentEventListener): () => void;
 }
@@ -469,7 +469,9 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
     },
 
     agentsProgressed(id) {
-      if (traffic.get(id)?.server !== undefined) kick(id);
+      // Told while the engine is still publishing the step's events: moving on at once would publish the
+      // deployment's end before the instance events that led to it, and a watcher's stream closes at the end.
+      if (traffic.get(id)?.server !== undefined) queueMicrotask(() => kick(id));
     },
 
     subscribe(listener) {
