@@ -211,7 +211,11 @@ describe('traffic driver', () => {
     // when the engine tells it, phase after phase, that its instances moved on
     const phases: string[] = [];
     for (let i = 0; i < 10 && store.getDeployment('d-BLUEGRN01')?.status !== 'Succeeded'; i++) {
-      for (const event of started) if (!done.has(event)) phases.push(event), done.add(event);
+      for (const event of started) {
+        if (done.has(event)) continue;
+        phases.push(event);
+        done.add(event);
+      }
       const before = told.length;
       driver.agentsProgressed('d-BLUEGRN01');
       // then nothing is told while the engine is still publishing (the call returns first)
