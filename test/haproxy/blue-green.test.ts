@@ -20,6 +20,7 @@ import type { Tally } from '../harness/label-servers.js';
 import { eventually } from '../harness/eventually.js';
 import { createHaproxyRuntimeApi } from '../../packages/coordinator/src/routers/haproxy/runtime-api.js';
 import type { BundleFiles } from '../harness/bundles.js';
+import { runCli, userEnvironment } from '../harness/cli.js';
 
 const HOSTS = ['sim-1', 'sim-2', 'sim-3', 'sim-4'];
 const WEB = ['sim-1', 'sim-3']; // role=web
@@ -119,6 +120,14 @@ describeWithTools(['aws', 'haproxy'], 'blue/green Server deployments behind a re
     for (const s of sites) s.close();
   });
 
+  /** fleetdeploy runs the operator CLI as a user of this coordinator would. */
+  function fleetdeploy(args: string[]): ReturnType<typeof runCli> {
+    const home = path.join(world.dir, 'operator');
+    fs.mkdirSync(home, { recursive: true });
+    return runCli(args, userEnvironment(world.coordinator, home), home, 90_000);
+  }
+  const trafficLines = (stdout: string): string[] => stdout.split('\n').filter((l) => l.startsWith('traffic ')).map((l) => l.replace(/^traffic +[█░]+ {2}/, ''));
+
   /** group makes a blue/green group over all four hosts, behind the `site` backend. */
   async function group(name: string, config: string, blueGreen: object): Promise<void> {
     await world.group(name, config, [
@@ -138,6 +147,7 @@ describeWithTools(['aws', 'haproxy'], 'blue/green Server deployments behind a re
     // when v2 is deployed to the role=api pair while requests flow
     const loop = new RequestLoop(haproxy.frontendUrl);
     const id = await world.deploy('bg-linear', await world.upload(siteBundle('v2')), replacement('api'));
+    const watching = fleetdeploy(['status', id, '--watch']); // may connect after the install, even after the first step
     const done = await world.finished(id, 90_000);
     const tally = await loop.stop();
     // then it succeeds, no request failed, and the answers moved from v1 to v2 and stayed there
@@ -170,6 +180,19 @@ describeWithTools(['aws', 'haproxy'], 'blue/green Server deployments behind a re
     }
     const green = await world.cliOk(['deploy', 'list-deployment-targets', '--deployment-id', id, '--target-filters', 'ServerInstanceLabel=Green']);
     expect((green.json.targetIds as string[]).sort()).toEqual(API);
+    // the operator's watch named each side and printed every weight step, in order
+    const watch = await watching;
+    expect(watch.code, watch.stdout + watch.stderr).toBe(0);
+    expect(watch.stdout).toContain('replacement (green): sim-2, sim-4\noriginal (blue): sim-1, sim-3\n');
+    // from the first step it saw on, every step: none missed
+    const steps = ['75 % on blue, 25 % on green', '50 % on blue, 50 % on green', '25 % on blue, 75 % on green', '100 % on green'];
+    const seen = trafficLines(watch.stdout);
+    expect(seen.length, watch.stdout).toBeGreaterThanOrEqual(2);
+    expect(seen, watch.stdout).toEqual(steps.slice(steps.indexOf(seen[0]!)));
+    expect(watch.stdout.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^Deployment ${id} Succeeded: 4 succeeded, 0 failed, 0 skipped in \\d+\\.\\d s$`));
+    // and status shows the sides with their steps: ten on the replacement, three on the original
+    const status = await fleetdeploy(['status', id]);
+    expect(status.stdout).toContain(['  replacement (green):', '    sim-2    Succeeded  10/10 AfterAllowTraffic', '    sim-4    Succeeded  10/10 AfterAllowTraffic', '  original (blue):', '    sim-1    Succeeded  3/3 AfterBlockTraffic', '    sim-3    Succeeded  3/3 AfterBlockTraffic'].join('\n'));
   }, 120_000);
 
   it('naming the instances that serve as the replacement is refused before anything changes: the backend keeps serving', async () => {
@@ -284,10 +307,24 @@ describeWithTools(['aws', 'haproxy'], 'blue/green Server deployments behind a re
     expect((await sample(20, 'v6')).share).toBe(100);
     const early = await world.cli(['deploy', 'continue-deployment', '--deployment-id', id, '--deployment-wait-type', 'TERMINATION_WAIT']);
     expect(early.stderr).toContain('DeploymentIsNotInReadyStateException');
-    // and after ContinueDeployment
+    // the operator sees it waiting, the replacement installed (7 of its 10 steps), and the command that goes on
+    const status = await fleetdeploy(['status', id]);
+    expect(status.stdout).toContain(`  waiting in Ready: the replacement is installed and has no traffic yet; reroute it now with: fleetdeploy continue ${id} (or aws deploy continue-deployment --deployment-id ${id} --deployment-wait-type READY_WAIT)\n`);
+    expect(status.stdout).toContain(['  replacement (green):', '    sim-2    Ready      7/10 ValidateService; installed, waits for traffic', '    sim-4    Ready      7/10 ValidateService; installed, waits for traffic', '  original (blue):', '    sim-1    Pending    0/3', '    sim-3    Pending    0/3'].join('\n'));
+    const watching = fleetdeploy(['status', id, '--watch']);
+    const notWaiting = await fleetdeploy(['continue', id, '--termination-wait']);
+    expect(notWaiting.code).toBe(1);
+    expect(notWaiting.stderr).toMatch(/^ERROR: ContinueDeployment d-\w+ TERMINATION_WAIT: DeploymentIsNotInReadyStateException: /);
+    // and after `fleetdeploy continue`
     const loop = new RequestLoop(haproxy.frontendUrl);
-    await world.cliOk(['deploy', 'continue-deployment', '--deployment-id', id, '--deployment-wait-type', 'READY_WAIT']);
+    const continued = await fleetdeploy(['continue', id]);
+    expect(continued.stdout).toBe(`Continued ${id}: the traffic moves to the replacement now; fleetdeploy status ${id} --watch follows it\n`);
     const done = await world.finished(id, 60_000);
+    const watch = await watching;
+    expect(watch.code, watch.stdout + watch.stderr).toBe(0);
+    expect(watch.stdout.split('\n')[0]).toBe(`deployment ${id} Ready: the replacement is installed and has no traffic yet; reroute it now with: fleetdeploy continue ${id} (or aws deploy continue-deployment --deployment-id ${id} --deployment-wait-type READY_WAIT)`);
+    expect(watch.stdout).toContain(`deployment ${id} InProgress\n`);
+    expect(trafficLines(watch.stdout)).toEqual(['100 % on green']);
     const tally = await loop.stop();
     // then traffic moved with no failure, and the original instances are out of HAProxy and the fleet
     expect(done.status, await world.failures(id)).toBe('Succeeded');

@@ -21,6 +21,7 @@ import { runDeploy } from './commands/deploy.js';
 import type { RawStatusOptions } from './commands/status.js';
 import { runStatus } from './commands/status.js';
 import { runStop, STOP_WAIT_MS } from './commands/stop.js';
+import { runContinue } from './commands/continue.js';
 import { localArgs, runLocal } from './commands/local.js';
 import { addOperatorCommands } from './operator-commands.js';
 import { outputOption } from './output/format.js';
@@ -135,6 +136,15 @@ program
   .option('--no-wait', `return once the stop is asked for, without waiting (up to ${STOP_WAIT_MS / 1000} s) for the running lifecycle events to be cancelled`)
   .action(async (deploymentId: string, opts: { rollback?: boolean; wait: boolean }, cmd: Command) => {
     await withAws(cmd, (aws) => interruptible((signal) => runStop(aws, deploymentId, { rollback: opts.rollback ?? false, wait: opts.wait }, line, signal)));
+  });
+
+program
+  .command('continue')
+  .argument('<deployment-id>', 'the blue/green deployment to continue')
+  .description('end a blue/green deployment\'s wait in Ready: reroute the traffic to the replacement now (ContinueDeployment READY_WAIT)')
+  .option('--termination-wait', 'end the wait before the original is retired instead (ContinueDeployment TERMINATION_WAIT)')
+  .action(async (deploymentId: string, opts: { terminationWait?: boolean }, cmd: Command) => {
+    await withAws(cmd, (aws) => runContinue(aws, deploymentId, { terminationWait: opts.terminationWait === true }, line));
   });
 
 addOperatorCommands(program, { withAws, line });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { DeploymentInfo, InstanceTarget, LifecycleEvent, LifecycleEventStatus, TargetStatus } from '@aws-sdk/client-codedeploy';
+import type { DeploymentInfo, ECSTarget, InstanceTarget, LifecycleEvent, LifecycleEventStatus, TargetStatus } from '@aws-sdk/client-codedeploy';
 import { describeDeployment } from './status.js';
+import { ecsTrafficTarget } from '../progress/traffic-target.js';
 
 const EVENTS = ['ApplicationStop', 'DownloadBundle', 'BeforeInstall', 'Install', 'AfterInstall', 'ApplicationStart', 'ValidateService'];
 const stopFailed: LifecycleEvent = { lifecycleEventName: 'ApplicationStop', status: 'Failed', diagnostics: { errorCode: 'ScriptFailed', scriptName: 'stop.sh', message: 'Script at specified location: stop.sh failed with exit code 1' } };
@@ -9,6 +10,7 @@ const target = (status: TargetStatus, rest: LifecycleEventStatus[]): InstanceTar
   status,
   lifecycleEvents: [stopFailed, ...EVENTS.slice(1).map((lifecycleEventName, i): LifecycleEvent => ({ lifecycleEventName, status: rest[i] ?? 'Pending' }))],
 });
+const PLAIN_PAINT = { red: (t: string) => t };
 const deployment = (ignore: boolean): DeploymentInfo => ({ deploymentId: 'd-AAAAAAAAA', status: 'Succeeded', ignoreApplicationStopFailures: ignore, deploymentOverview: { Succeeded: 1 } });
 
 describe('describeDeployment', () => {
@@ -73,5 +75,65 @@ describe('describeDeployment', () => {
     expect(lines).toContain('  web-01   <Failed    > 6/7 ValidateService: ScriptFailed v.sh: exit 3');
     const running: InstanceTarget = { targetId: 'web-02', status: 'InProgress', lifecycleEvents: [{ lifecycleEventName: 'ApplicationStop', status: 'Succeeded' }, { lifecycleEventName: 'DownloadBundle', status: 'InProgress', startTime: new Date(1_000) }] };
     expect(describeDeployment(deployment(false), [running], { now: 13_300, paint: red }).at(-1)).toBe('  web-02   InProgress 1/2 DownloadBundle (running 12.3 s)');
+  });
+
+  const GREEN = [...EVENTS, 'BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic'];
+  const BLUE = ['BeforeBlockTraffic', 'BlockTraffic', 'AfterBlockTraffic'];
+  /** labelled is a blue/green instance whose first `done` events succeeded. */
+  const labelled = (targetId: string, instanceLabel: 'Blue' | 'Green', status: TargetStatus, done: number): InstanceTarget => ({
+    targetId,
+    instanceLabel,
+    status,
+    lifecycleEvents: (instanceLabel === 'Green' ? GREEN : BLUE).map((lifecycleEventName, i): LifecycleEvent => ({ lifecycleEventName, status: i < done ? 'Succeeded' : 'Pending' })),
+  });
+  const blueGreen = (status: string, extra: Partial<DeploymentInfo> = {}): DeploymentInfo => ({
+    deploymentId: 'd-BLUEGREEN',
+    status: status as DeploymentInfo['status'],
+    applicationName: 'shop',
+    deploymentGroupName: 'bg',
+    deploymentConfigName: 'CodeDeployDefault.AllAtOnce',
+    deploymentOverview: { Ready: 2, Pending: 2 },
+    blueGreenDeploymentConfiguration: { deploymentReadyOption: { actionOnTimeout: 'STOP_DEPLOYMENT', waitTimeInMinutes: 60 }, terminateBlueInstancesOnDeploymentSuccess: { action: 'TERMINATE', terminationWaitTimeInMinutes: 5 } },
+    ...extra,
+  });
+
+  it('groups a blue/green deployment\'s instances, replacement (green) first, counting 10 and 3 steps; in Ready it says how to continue', () => {
+    const targets = [labelled('sim-1', 'Blue', 'Pending', 0), labelled('sim-2', 'Green', 'Ready', 7), labelled('sim-3', 'Blue', 'Pending', 0), labelled('sim-4', 'Green', 'Ready', 7)];
+    const lines = describeDeployment(blueGreen('Ready'), targets, { now: 0, paint: { red: (t) => t } });
+    expect(lines).toContain('  instances: 0 succeeded, 0 failed, 0 skipped, 0 in progress, 2 pending, 2 ready');
+    expect(lines.slice(-8)).toEqual([
+      '  waiting in Ready: the replacement is installed and has no traffic yet; reroute it now with: fleetdeploy continue d-BLUEGREEN (or aws deploy continue-deployment --deployment-id d-BLUEGREEN --deployment-wait-type READY_WAIT)',
+      '  stops by itself after 60 min in Ready (deploymentReadyOption STOP_DEPLOYMENT)',
+      '  replacement (green):',
+      '    sim-2    Ready      7/10 ValidateService; installed, waits for traffic',
+      '    sim-4    Ready      7/10 ValidateService; installed, waits for traffic',
+      '  original (blue):',
+      '    sim-1    Pending    0/3',
+      '    sim-3    Pending    0/3',
+    ]);
+    expect(lines.filter((l) => l.startsWith('  waiting') || l.startsWith('  stops'))).toHaveLength(2);
+  });
+
+  it('a finished blue/green deployment: 10/10 and 3/3, no wait; the termination wait says how to end it', () => {
+    const done = [labelled('sim-1', 'Blue', 'Succeeded', 3), labelled('sim-2', 'Green', 'Succeeded', 10)];
+    const lines = describeDeployment(blueGreen('Succeeded'), done);
+    expect(lines.slice(-4)).toEqual(['  replacement (green):', '    sim-2    Succeeded  10/10 AfterAllowTraffic', '  original (blue):', '    sim-1    Succeeded  3/3 AfterBlockTraffic']);
+    expect(lines.join('\n')).not.toMatch(/waiting|continue/);
+    const waiting = describeDeployment(blueGreen('InProgress', { instanceTerminationWaitTimeStarted: true }), done);
+    expect(waiting).toContain('  waiting to retire the original (5 min termination wait); end the wait now with: fleetdeploy continue d-BLUEGREEN --termination-wait');
+  });
+
+  it('an ECS deployment shows its service, the blue/green split and its eight events, and no instance count', () => {
+    const ecs: ECSTarget = {
+      targetId: 'shop:web',
+      status: 'InProgress',
+      lifecycleEvents: ['BeforeInstall', 'Install', 'AfterInstall', 'AllowTestTraffic', 'AfterAllowTestTraffic', 'BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic'].map((lifecycleEventName, i) => ({ lifecycleEventName, status: i < 6 ? 'Succeeded' : i === 6 ? 'InProgress' : 'Pending' })),
+      taskSetsInfo: [{ taskSetLabel: 'Blue', trafficWeight: 70 }, { taskSetLabel: 'Green', trafficWeight: 30 }],
+    };
+    const lines = describeDeployment({ deploymentId: 'd-ECS000001', status: 'InProgress', applicationName: 'shop', deploymentGroupName: 'web', deploymentConfigName: 'CodeDeployDefault.ECSLinear10PercentEvery1Minutes' }, [], { now: 0, paint: PLAIN_PAINT }, [ecsTrafficTarget(ecs)]);
+    expect(lines).toContain('  target: shop:web  InProgress  task sets blue → green  ██████░░░░░░░░░░░░░░  70 % on blue, 30 % on green');
+    expect(lines).toContain('    AllowTraffic           InProgress');
+    expect(lines.slice(-8).map((l) => l.trim().split(/\s+/)[0])).toEqual(['BeforeInstall', 'Install', 'AfterInstall', 'AllowTestTraffic', 'AfterAllowTestTraffic', 'BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic']);
+    expect(lines.join('\n')).not.toMatch(/instances:/);
   });
 });

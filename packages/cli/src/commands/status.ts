@@ -3,7 +3,7 @@
  * deployments of an application or one of its groups.
  */
 import { BatchGetDeploymentsCommand, GetDeploymentCommand, ListDeploymentGroupsCommand, ListDeploymentsCommand } from '@aws-sdk/client-codedeploy';
-import type { DeploymentInfo, InstanceTarget, RevisionLocation } from '@aws-sdk/client-codedeploy';
+import type { DeploymentInfo, DeploymentTarget, InstanceTarget, RevisionLocation } from '@aws-sdk/client-codedeploy';
 import type { AwsContext } from '../aws-context.js';
 import { callApi } from '../aws-failure.js';
 import { CliError, CliErrorCode } from '../cli-error.js';
@@ -20,6 +20,7 @@ import { statusMessageLines } from './status-messages.js';
 import { instanceTargets, listDeploymentTargets, trafficTargets } from '../targets/list-targets.js';
 import type { TrafficTarget } from '../progress/traffic-target.js';
 import { describeTrafficTarget } from '../progress/traffic-target.js';
+import { groupByLabel, waitLines } from '../progress/blue-green-view.js';
 
 /** RawStatusOptions are the option strings commander collects. */
 export interface RawStatusOptions {
@@ -50,7 +51,7 @@ export async function runStatus(aws: AwsContext, deploymentId: string | undefine
     const all = await listDeploymentTargets(aws, deploymentId);
     const targets = instanceTargets(all);
     const traffic = trafficTargets(all);
-    if (json) line(jsonDocument(traffic.length > 0 ? { deployment: info.deploymentInfo, lambdaTargets: all.map((t) => t.lambdaTarget).filter((t) => t !== undefined) } : { deployment: info.deploymentInfo, instances: targets }));
+    if (json) line(jsonDocument(jsonView(info.deploymentInfo, all, targets)));
     else [...describeDeployment(info.deploymentInfo ?? {}, targets, { now: now(), paint: paintFor(out.tty ?? {}) }, traffic), ...statusMessageLines(info.deploymentInfo ?? {})].forEach(line);
     return 0;
   }
@@ -88,6 +89,15 @@ export async function runStatus(aws: AwsContext, deploymentId: string | undefine
   return 0;
 }
 
+/** jsonView is `status ID --output json`: the deployment and its targets in the API's shapes (lambdaTargets, ecsTargets or instances). */
+function jsonView(deployment: DeploymentInfo | undefined, all: readonly DeploymentTarget[], instances: readonly InstanceTarget[]): Record<string, unknown> {
+  const lambda = all.flatMap((t) => (t.lambdaTarget === undefined ? [] : [t.lambdaTarget]));
+  const ecs = all.flatMap((t) => (t.ecsTarget === undefined ? [] : [t.ecsTarget]));
+  if (lambda.length > 0) return { deployment, lambdaTargets: lambda };
+  if (ecs.length > 0) return { deployment, ecsTargets: ecs };
+  return { deployment, instances };
+}
+
 /** deploymentLine is one deployment in a list: id, status, group, counts, when. */
 function deploymentLine(d: DeploymentInfo): string {
   const o = d.deploymentOverview;
@@ -118,14 +128,24 @@ export function describeDeployment(d: DeploymentInfo, targets: readonly Instance
   lines.push(`  created ${created ?? '?'}${d.creator ? ` by ${d.creator}` : ''}${d.completeTime ? `, ended ${d.completeTime.toISOString()}${took}` : ''}`);
   if (d.description) lines.push(`  description: ${d.description}`);
   const o = d.deploymentOverview ?? {};
-  // a traffic-shifted deployment has no instances: its target is the function's alias
-  if (traffic.length === 0) lines.push(`  instances: ${o.Succeeded ?? 0} succeeded, ${o.Failed ?? 0} failed, ${o.Skipped ?? 0} skipped, ${o.InProgress ?? 0} in progress, ${o.Pending ?? 0} pending`);
+  // a Lambda or ECS deployment has no instances: its target is the function's alias or the service
+  if (traffic.length === 0) lines.push(`  instances: ${o.Succeeded ?? 0} succeeded, ${o.Failed ?? 0} failed, ${o.Skipped ?? 0} skipped, ${o.InProgress ?? 0} in progress, ${o.Pending ?? 0} pending${(o.Ready ?? 0) > 0 ? `, ${o.Ready} ready` : ''}`);
   if (d.errorInformation?.code) lines.push(view.paint.red(`  error: ${d.errorInformation.code}: ${d.errorInformation.message ?? ''}`));
   if (d.rollbackInfo?.rollbackDeploymentId) lines.push(`  rolled back by ${d.rollbackInfo.rollbackDeploymentId}${d.rollbackInfo.rollbackMessage ? `: ${d.rollbackInfo.rollbackMessage}` : ''}`);
   if (d.rollbackInfo?.rollbackTriggeringDeploymentId) lines.push(`  rolls back ${d.rollbackInfo.rollbackTriggeringDeploymentId}`);
+  lines.push(...waitLines(d));
   for (const t of traffic) lines.push(...describeTrafficTarget(t, view.now));
   const width = Math.max(8, ...targets.map((t) => (t.targetId ?? '').length));
-  for (const t of targets) lines.push(...describeInstance(t, d.ignoreApplicationStopFailures === true, width, view));
+  const ignores = d.ignoreApplicationStopFailures === true;
+  // a blue/green deployment's instances under their side: the replacement (green), then the original (blue)
+  const groups = groupByLabel(targets, (t) => t.instanceLabel);
+  if (groups === undefined) for (const t of targets) lines.push(...describeInstance(t, ignores, width, view));
+  else {
+    for (const g of groups) {
+      lines.push(`  ${g.heading}:`);
+      for (const t of g.members) lines.push(...describeInstance(t, ignores, width, view, '    '));
+    }
+  }
   return lines;
 }
 
@@ -133,7 +153,7 @@ export function describeDeployment(d: DeploymentInfo, targets: readonly Instance
  * describeInstance is one instance: `  sim-2    Failed     6/7 ValidateService: ScriptFailed hooks/v.sh: exit 3`
  * and the last lines of the failed event's log, or `  sim-1    InProgress 2/7 BeforeInstall (running 3.2 s)`.
  */
-function describeInstance(t: InstanceTarget, ignoresStopFailures: boolean, width: number, view: StatusView): string[] {
+function describeInstance(t: InstanceTarget, ignoresStopFailures: boolean, width: number, view: StatusView, indent = '  '): string[] {
   const events = t.lifecycleEvents ?? [];
   const steps = countSteps(
     events.map((e) => ({ name: e.lifecycleEventName ?? '?', status: e.status ?? '?', ...(e.startTime === undefined ? {} : { startedAt: e.startTime.getTime() }) })),
@@ -147,12 +167,13 @@ function describeInstance(t: InstanceTarget, ignoresStopFailures: boolean, width
   let detail = steps.current ?? '';
   if (diagnostics !== undefined) detail = `${shown}${ignored}: ${diagnostics.errorCode ?? ''} ${diagnostics.scriptName ?? ''}: ${(diagnostics.message ?? '').split('\n')[0]}`.replace(/\s+:/g, ':');
   else if (steps.running?.startedAt !== undefined) detail = `${steps.running.name} (running ${formatElapsed(view.now - steps.running.startedAt)})`;
+  else if (t.status === 'Ready') detail = `${detail}; installed, waits for traffic`;
   const failed = t.status === 'Failed' || steps.failed !== undefined;
   const status = (t.status ?? '?').padEnd(10);
-  const line = `  ${(t.targetId ?? '?').padEnd(width)} ${failed ? view.paint.red(status) : status} ${steps.done}/${steps.total} ${detail}`.trimEnd();
+  const line = `${indent}${(t.targetId ?? '?').padEnd(width)} ${failed ? view.paint.red(status) : status} ${steps.done}/${steps.total} ${detail}`.trimEnd();
   if (steps.failed === undefined) return [line];
   const tail = (diagnostics?.logTail ?? '').trimEnd().split('\n').filter((l) => l.trim() !== '').slice(-LOG_TAIL_LINES);
-  return [line, ...tail.map((l) => `  ${''.padEnd(width)}   | ${l}`)];
+  return [line, ...tail.map((l) => `${indent}${''.padEnd(width)}   | ${l}`)];
 }
 
 /** describeRevision is where a deployment's revision is: `s3://revisions/shop/v1.zip (zip, eTag abc)`, a GitHub commit, or its type. */

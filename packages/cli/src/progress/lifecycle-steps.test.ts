@@ -23,6 +23,24 @@ describe('countSteps', () => {
     expect(steps).toEqual({ done: 1, total: 3, running: { name: 'DownloadBundle', status: 'InProgress', startedAt: 5 }, ignoredFailure: 'ApplicationStop', current: 'DownloadBundle' });
   });
 
+  const GREEN = [...EVENTS, 'BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic'];
+  const BLUE = ['BeforeBlockTraffic', 'BlockTraffic', 'AfterBlockTraffic'];
+  const run = (names: string[], ...statuses: string[]) => names.map((name, i) => ({ name, status: statuses[i] ?? 'Pending' }));
+
+  it('a blue/green replacement counts its ten events: installed and waiting in Ready is 7 of 10, rerouted 10 of 10', () => {
+    expect(countSteps(run(GREEN, ...Array<string>(7).fill('Succeeded')), false)).toEqual({ done: 7, total: 10, current: 'ValidateService' });
+    expect(countSteps(run(GREEN, ...Array<string>(8).fill('Succeeded'), 'InProgress'), false)).toMatchObject({ done: 8, total: 10, current: 'AllowTraffic' });
+    expect(countSteps(run(GREEN, ...Array<string>(10).fill('Succeeded')), false)).toEqual({ done: 10, total: 10, current: 'AfterAllowTraffic' });
+    // failed in BeforeAllowTraffic, the rest skipped when the deployment ended: 7 of 10
+    expect(countSteps(run(GREEN, ...Array<string>(7).fill('Succeeded'), 'Failed', 'Skipped', 'Skipped'), false)).toMatchObject({ done: 7, failed: 'BeforeAllowTraffic' });
+  });
+
+  it('an original instance counts its three block events; a BeforeBlockTraffic failure ignoreApplicationStopFailures forgives still counts', () => {
+    expect(countSteps(run(BLUE, 'Succeeded', 'InProgress'), false)).toMatchObject({ done: 1, total: 3, current: 'BlockTraffic' });
+    expect(countSteps(run(BLUE, 'Failed', 'Succeeded', 'Succeeded'), true)).toEqual({ done: 3, total: 3, ignoredFailure: 'BeforeBlockTraffic', current: 'AfterBlockTraffic' });
+    expect(countSteps(run(BLUE, 'Failed', 'Skipped', 'Skipped'), false)).toMatchObject({ done: 0, total: 3, failed: 'BeforeBlockTraffic' });
+  });
+
   it('formats elapsed time', () => {
     expect(formatElapsed(400)).toBe('0.4 s');
     expect(formatElapsed(125_000)).toBe('2 min 05 s');

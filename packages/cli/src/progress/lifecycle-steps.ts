@@ -3,7 +3,8 @@
  * `--watch` so that both draw the same bar: a step counts when the instance got through it (it
  * Succeeded, or Failed in a stop event that ignoreApplicationStopFailures lets the instance pass).
  * A Failed or Skipped step is not progress: an instance that failed in ValidateService is at 6/7, a
- * skipped instance at 0/7. Pure.
+ * skipped instance at 0/7. The steps are the instance's own events, so a blue/green replacement counts
+ * ten (7/10 while it waits in Ready) and an original three (BeforeBlockTraffic … AfterBlockTraffic). Pure.
  */
 import { StopEvents } from '@fleetdeploy/shared';
 

@@ -1,14 +1,15 @@
 /**
  * Reading a deployment's targets from the API: ListDeploymentTargets, then BatchGetDeploymentTargets
- * 25 at a time. An in-place deployment's targets are instances; a Lambda deployment has one
- * LambdaTarget (`function:alias`). Shared by `status` and `--watch`.
+ * 25 at a time. A Server deployment's targets are instances (labelled Blue or Green in a blue/green
+ * one); a Lambda deployment has one LambdaTarget (`function:alias`), an ECS deployment one ECSTarget
+ * (`cluster:service`). Shared by `status` and `--watch`.
  */
 import { BatchGetDeploymentTargetsCommand, ListDeploymentTargetsCommand } from '@aws-sdk/client-codedeploy';
 import type { DeploymentTarget, InstanceTarget } from '@aws-sdk/client-codedeploy';
 import type { AwsContext } from '../aws-context.js';
 import { callApi } from '../aws-failure.js';
 import type { TrafficTarget } from '../progress/traffic-target.js';
-import { trafficTarget } from '../progress/traffic-target.js';
+import { ecsTrafficTarget, trafficTarget } from '../progress/traffic-target.js';
 
 /** listDeploymentTargets reads every target of a deployment. */
 export async function listDeploymentTargets(aws: AwsContext, deploymentId: string): Promise<DeploymentTarget[]> {
@@ -34,7 +35,11 @@ export function instanceTargets(targets: readonly DeploymentTarget[]): InstanceT
     .sort((a, b) => (a.targetId ?? '').localeCompare(b.targetId ?? '', 'en', { numeric: true }));
 }
 
-/** trafficTargets are the Lambda targets, as the CLI shows them. */
+/** trafficTargets are the Lambda and ECS targets, as the CLI shows them. */
 export function trafficTargets(targets: readonly DeploymentTarget[]): TrafficTarget[] {
-  return targets.flatMap((t) => (t.lambdaTarget === undefined ? [] : [trafficTarget(t.lambdaTarget)]));
+  return targets.flatMap((t) => {
+    if (t.lambdaTarget !== undefined) return [trafficTarget(t.lambdaTarget)];
+    if (t.ecsTarget !== undefined) return [ecsTrafficTarget(t.ecsTarget)];
+    return [];
+  });
 }

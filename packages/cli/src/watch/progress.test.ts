@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StreamMessage } from './progress.js';
-import { apply, counts, instanceSteps, newProgress, summaryLine } from './progress.js';
+import { apply, counts, instanceSteps, newProgress, sortedInstances, summaryLine } from './progress.js';
 
 const EVENTS = ['ApplicationStop', 'DownloadBundle', 'BeforeInstall', 'Install', 'AfterInstall', 'ApplicationStart', 'ValidateService'];
 const snapshot = (status = 'InProgress'): StreamMessage => ({
@@ -82,5 +82,53 @@ describe('apply', () => {
     apply(p, event('sim-1', 'ApplicationStop', 'Succeeded', 1));
     expect(apply(p, snapshot('Succeeded')).lines).toEqual(['deployment d-AAAAAAAAA Succeeded']);
     expect(instanceSteps(p, p.instances.get('sim-1')!).done).toBe(0);
+  });
+});
+
+describe('a Server blue/green deployment', () => {
+  const GREEN = [...EVENTS, 'BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic'];
+  const BLUE = ['BeforeBlockTraffic', 'BlockTraffic', 'AfterBlockTraffic'];
+  const bgSnapshot = (status: string, greenStatus = 'Pending'): StreamMessage => ({
+    type: 'snapshot',
+    deployment: { deploymentId: 'd-AAAAAAAAA', status, createTime: 1000 },
+    instances: [
+      ...['sim-1', 'sim-3'].map((targetId) => ({ targetId, instanceLabel: 'Blue', status: 'Pending', lifecycleEvents: BLUE.map((lifecycleEventName) => ({ lifecycleEventName, status: 'Pending' })) })),
+      ...['sim-4', 'sim-2'].map((targetId) => ({ targetId, instanceLabel: 'Green', status: greenStatus, lifecycleEvents: GREEN.map((lifecycleEventName, i) => ({ lifecycleEventName, status: greenStatus === 'Ready' && i < 7 ? 'Succeeded' : 'Pending' })) })),
+    ],
+  });
+  const traffic = (weight: number, deploymentId = 'd-AAAAAAAAA'): StreamMessage => ({ type: 'traffic', deploymentId, weight, at: 5 });
+
+  it('says which instances are the replacement and which the original, and lists the replacement first', () => {
+    const p = newProgress('d-AAAAAAAAA');
+    expect(apply(p, bgSnapshot('InProgress')).lines).toEqual(['deployment d-AAAAAAAAA InProgress', 'replacement (green): sim-2, sim-4', 'original (blue): sim-1, sim-3']);
+    expect(sortedInstances(p).map((i) => `${i.name} ${i.label}`)).toEqual(['sim-2 Green', 'sim-4 Green', 'sim-1 Blue', 'sim-3 Blue']);
+    expect(instanceSteps(p, p.instances.get('sim-2')!).total).toBe(10);
+    expect(instanceSteps(p, p.instances.get('sim-1')!).total).toBe(3);
+    // an in-place deployment has no such lines
+    expect(apply(newProgress('d-AAAAAAAAA'), snapshot()).lines).toEqual(['deployment d-AAAAAAAAA InProgress']);
+  });
+
+  it('in Ready: each installed instance says so, and the deployment says how to continue, as a late watcher sees it too', () => {
+    const p = newProgress('d-AAAAAAAAA');
+    apply(p, bgSnapshot('InProgress'));
+    expect(apply(p, { type: 'instance', deploymentId: 'd-AAAAAAAAA', instanceName: 'sim-2', status: 'Ready', at: 2 }).lines).toEqual(['sim-2    instance Ready']);
+    const ready = 'deployment d-AAAAAAAAA Ready: the replacement is installed and has no traffic yet; reroute it now with: fleetdeploy continue d-AAAAAAAAA (or aws deploy continue-deployment --deployment-id d-AAAAAAAAA --deployment-wait-type READY_WAIT)';
+    expect(apply(p, { type: 'deployment', deploymentId: 'd-AAAAAAAAA', status: 'Ready', at: 3 }).lines).toEqual([ready]);
+    const late = newProgress('d-AAAAAAAAA');
+    expect(apply(late, bgSnapshot('Ready', 'Ready')).lines[0]).toBe(ready);
+    expect(instanceSteps(late, late.instances.get('sim-2')!)).toMatchObject({ done: 7, total: 10 });
+  });
+
+  it('prints every weight a traffic message tells, a repeat once, and the rollback to the original', () => {
+    const p = newProgress('d-AAAAAAAAA');
+    apply(p, bgSnapshot('InProgress'));
+    const lines = [25, 50, 50, 75, 0].flatMap((w) => apply(p, traffic(w)).lines);
+    expect(lines).toEqual([
+      'traffic  █████░░░░░░░░░░░░░░░  75 % on blue, 25 % on green',
+      'traffic  ██████████░░░░░░░░░░  50 % on blue, 50 % on green',
+      'traffic  ███████████████░░░░░  25 % on blue, 75 % on green',
+      'traffic  ░░░░░░░░░░░░░░░░░░░░  100 % on blue',
+    ]);
+    expect(apply(p, traffic(100, 'd-OTHER0001')).lines).toEqual([]);
   });
 });

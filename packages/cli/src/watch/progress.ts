@@ -9,6 +9,8 @@ import type { InstanceSteps } from '../progress/lifecycle-steps.js';
 import { countSteps, formatElapsed } from '../progress/lifecycle-steps.js';
 import type { AgentWaitingMessage } from './agent-waiting.js';
 import { agentWaitingLine, snapshotWaitingLines } from './agent-waiting.js';
+import { groupByLabel, readyLine } from '../progress/blue-green-view.js';
+import { splitText, weightBar } from '../progress/traffic-target.js';
 /** FINAL_DEPLOYMENT_STATUSES end a deployment. */
 export const FINAL_STATUSES: readonly string[] = ['Succeeded', 'Failed', 'Stopped'];
 
@@ -30,6 +32,8 @@ export type StreamMessage =
       instances: Array<{
         targetId: string;
         status: string;
+        /** A blue/green deployment's instances: Blue (the original) or Green (the replacement). */
+        instanceLabel?: string;
         lifecycleEvents: Array<{ lifecycleEventName: string; status: string; startTime?: number; endTime?: number }>;
       }>;
     }
@@ -44,7 +48,9 @@ export type StreamMessage =
       diagnostics?: { errorCode?: string; scriptName?: string; message?: string; logTail?: string };
       at: number;
     }
-  | AgentWaitingMessage;
+  | AgentWaitingMessage
+  /** A traffic-shifted deployment's replacement has `weight` percent of the traffic now (0: rolled back); coordinators from before it never send it. */
+  | { type: 'traffic'; deploymentId: string; weight: number; at: number };
 
 /** EventProgress is one lifecycle event of one instance. */
 export interface EventProgress {
@@ -57,6 +63,8 @@ export interface EventProgress {
 export interface InstanceProgress {
   readonly name: string;
   status: string;
+  /** Blue or Green in a blue/green deployment. */
+  label?: string;
   readonly events: Map<string, EventProgress>;
 }
 
@@ -71,6 +79,8 @@ export interface DeploymentProgress {
   /** The deployment carries on past a failed ApplicationStop, BeforeBlockTraffic or AfterBlockTraffic. */
   ignoresStopFailures?: boolean;
   readonly instances: Map<string, InstanceProgress>;
+  /** The replacement's share of the traffic as the last `traffic` message said. */
+  weight?: number;
 }
 
 /** newProgress is an empty model of `deploymentId`, filled by the first snapshot. */
@@ -95,9 +105,18 @@ export function counts(p: DeploymentProgress): { succeeded: number; failed: numb
   return c;
 }
 
-/** sortedInstances lists instances by name, numbers in names compared as numbers (sim-2 before sim-10). */
+/**
+ * sortedInstances lists instances by name, numbers in names compared as numbers (sim-2 before sim-10);
+ * a blue/green deployment's replacement (Green) before its original (Blue).
+ */
 export function sortedInstances(p: DeploymentProgress): InstanceProgress[] {
-  return [...p.instances.values()].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+  const side = (i: InstanceProgress): number => (i.label === 'Green' ? 0 : i.label === 'Blue' ? 1 : 2);
+  return [...p.instances.values()].sort((a, b) => side(a) - side(b) || a.name.localeCompare(b.name, 'en', { numeric: true }));
+}
+
+/** trafficLine is a Server blue/green deployment's traffic after a `traffic` message: `traffic  █████░░…  75 % on blue, 25 % on green`. */
+export function trafficLine(weight: number, width = 8): string {
+  return `${'traffic'.padEnd(width)} ${weightBar(weight)}  ${splitText(weight, 'blue', 'green')}`;
 }
 
 /** Update is what one message changed: lines to print, and whether the instance set was (re)built. */
@@ -114,7 +133,9 @@ export interface Update {
  * change that repeats what is known prints nothing. Lines look like
  * `sim-2  Install           Succeeded  0.4 s`, `sim-2  ValidateService   Failed  ScriptFailed: ...`
  * (`ApplicationStop   Failed (ignored)  ...` when ignoreApplicationStopFailures lets the instance go on),
- * `sim-2  instance Failed`, `deployment d-... InProgress`.
+ * `sim-2  instance Failed`, `deployment d-... InProgress`; a Server blue/green deployment's sides at
+ * first (`replacement (green): sim-2, sim-4`) and its weights (`traffic  █████░░…  75 % on blue,
+ * 25 % on green`; a Lambda or ECS target's weights are drawn by traffic-follow.ts instead).
  */
 export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Update {
   const name = (n: string): string => n.padEnd(width);
@@ -122,8 +143,11 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
     case 'snapshot': {
       const first = p.status === 'Unknown';
       const lines: string[] = [];
-      if (first || p.status !== m.deployment.status) lines.push(`deployment ${p.deploymentId} ${m.deployment.status}`);
+      if (first || p.status !== m.deployment.status) lines.push(deploymentLine(p.deploymentId, m.deployment.status));
       if (first) lines.push(...snapshotWaitingLines(m.deployment.deploymentStatusMessages));
+      // a blue/green deployment: say once which instances are on which side; the lines name instances only
+      const groups = first ? groupByLabel(m.instances, (t) => t.instanceLabel) : undefined;
+      for (const g of groups ?? []) lines.push(`${g.heading}: ${g.members.map((t) => t.targetId).sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).join(', ')}`);
       p.status = m.deployment.status;
       if (m.deployment.createTime !== undefined) p.createTime = m.deployment.createTime * 1000;
       if (m.deployment.completeTime !== undefined) p.completeTime = m.deployment.completeTime * 1000;
@@ -133,7 +157,7 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
       for (const t of m.instances) {
         const events = new Map<string, EventProgress>();
         for (const e of t.lifecycleEvents) events.set(e.lifecycleEventName, { status: e.status, ...(e.startTime === undefined ? {} : { startedAt: e.startTime * 1000 }) });
-        p.instances.set(t.targetId, { name: t.targetId, status: t.status, events });
+        p.instances.set(t.targetId, { name: t.targetId, status: t.status, events, ...(t.instanceLabel === undefined ? {} : { label: t.instanceLabel }) });
       }
       return { lines, rebuilt: true };
     }
@@ -142,7 +166,7 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
       p.status = m.status;
       if (m.errorCode !== undefined) p.errorCode = m.errorCode;
       if (FINAL_STATUSES.includes(m.status)) p.completeTime = m.at;
-      return { lines: [`deployment ${p.deploymentId} ${m.status}${m.errorCode ? ` (${m.errorCode})` : ''}`], rebuilt: false, ...(m.status === 'Failed' || m.status === 'Stopped' ? { failure: true } : {}) };
+      return { lines: [`${deploymentLine(p.deploymentId, m.status)}${m.errorCode ? ` (${m.errorCode})` : ''}`], rebuilt: false, ...(m.status === 'Failed' || m.status === 'Stopped' ? { failure: true } : {}) };
     }
     case 'instance': {
       if (m.deploymentId !== p.deploymentId) return { lines: [], rebuilt: false };
@@ -154,7 +178,7 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
       }
       if (instance.status === m.status) return { lines: [], rebuilt };
       instance.status = m.status;
-      const say = m.status === 'Succeeded' || m.status === 'Failed' || m.status === 'Skipped';
+      const say = m.status === 'Succeeded' || m.status === 'Failed' || m.status === 'Skipped' || m.status === 'Ready';
       return { lines: say ? [`${name(m.instanceName)} instance ${m.status}`] : [], rebuilt, ...(m.status === 'Failed' ? { failure: true } : {}) };
     }
     case 'lifecycleEvent': {
@@ -181,9 +205,20 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
     }
     case 'agentWaiting':
       return { lines: m.deploymentId === p.deploymentId ? [agentWaitingLine(m, name)] : [], rebuilt: false };
+    case 'traffic': {
+      // a repeat (a restarted coordinator applies its recorded step again) says nothing
+      if (m.deploymentId !== p.deploymentId || p.weight === m.weight) return { lines: [], rebuilt: false };
+      p.weight = m.weight;
+      return { lines: [trafficLine(m.weight, width)], rebuilt: false };
+    }
     default:
       return { lines: [], rebuilt: false };
   }
+}
+
+/** deploymentLine is the deployment's status line; in Ready it says how to go on. */
+function deploymentLine(deploymentId: string, status: string): string {
+  return `deployment ${deploymentId} ${status}${status === 'Ready' ? `: ${readyLine(deploymentId)}` : ''}`;
 }
 
 /**

@@ -10,6 +10,13 @@ import type { Paint } from '../output/colour.js';
 import { formatElapsed } from '../progress/lifecycle-steps.js';
 import type { DeploymentProgress, InstanceProgress, Update } from './progress.js';
 import { instanceSteps, sortedInstances } from './progress.js';
+import { labelWord } from '../progress/blue-green-view.js';
+
+/** barName is an instance as its bar names it: `sim-2`, or `sim-2 green` in a blue/green deployment. */
+function barName(i: InstanceProgress): string {
+  const word = labelWord(i.label);
+  return word === undefined ? i.name : `${i.name} ${word}`;
+}
 
 /** Renderer shows a deployment's progress as the model changes. */
 export interface Renderer {
@@ -85,7 +92,7 @@ export function createTtyRenderer(stream: WriteStream, paint: Paint): Renderer {
     const failed = i.status === 'Failed' || steps.failed !== undefined;
     const running = steps.running?.startedAt === undefined ? '' : ` ${formatElapsed(now() - steps.running.startedAt)}`;
     return {
-      name: i.name.padEnd(width),
+      name: barName(i).padEnd(width),
       event: `${steps.current ?? ''}${running}`.padEnd(24),
       status: failed ? paint.red(i.status) : i.status,
       failed,
@@ -94,7 +101,7 @@ export function createTtyRenderer(stream: WriteStream, paint: Paint): Renderer {
 
   const rebuild = (p: DeploymentProgress): void => {
     const instances = sortedInstances(p);
-    width = Math.max(8, ...instances.map((i) => i.name.length));
+    width = Math.max(8, ...instances.map((i) => barName(i).length));
     const fits = instances.length <= Math.max(1, (stream.rows || 24) - 6);
     for (const b of bars.values()) multibar.remove(b);
     bars.clear();

@@ -37,7 +37,7 @@ export async function watchStream(aws: AwsContext, deploymentId: string, out: Wa
   const progress = newProgress(deploymentId);
   let renderer: Renderer = out.tty !== undefined ? createTtyRenderer(out.tty, paintFor(out.tty)) : createPlainRenderer(out.write);
   let width = 8;
-  // A Lambda deployment has no instances: its target, hooks and weight are read beside the stream.
+  // A Lambda or ECS deployment has no instances: its target and events are read beside the stream.
   let traffic: TrafficFollow | undefined;
   let ended: TrafficTarget | undefined;
   try {
@@ -46,7 +46,7 @@ export async function watchStream(aws: AwsContext, deploymentId: string, out: Wa
       deploymentId,
       (m) => {
         if (m.type === 'snapshot') width = Math.max(8, ...m.instances.map((i) => i.targetId.length));
-        if (m.type === 'snapshot' && m.deployment.computePlatform === 'Lambda' && traffic === undefined) {
+        if (m.type === 'snapshot' && (m.deployment.computePlatform === 'Lambda' || m.deployment.computePlatform === 'ECS') && traffic === undefined) {
           // no instances, so no bars: lines, on a terminal too
           renderer.stop();
           renderer = createPlainRenderer(out.write);
@@ -54,7 +54,9 @@ export async function watchStream(aws: AwsContext, deploymentId: string, out: Wa
           traffic = followTraffic(aws, deploymentId, (lines) => renderer.update(progress, { lines, rebuilt: false }));
           return;
         }
-        if (traffic !== undefined) traffic.after(() => renderer.update(progress, apply(progress, m, width)));
+        if (traffic !== undefined && m.type === 'traffic') {
+          if (m.deploymentId === deploymentId) traffic.weight(m.weight);
+        } else if (traffic !== undefined) traffic.after(() => renderer.update(progress, apply(progress, m, width)));
         else renderer.update(progress, apply(progress, m, width));
       },
       signal === undefined ? {} : { signal },

@@ -141,6 +141,17 @@ describe('GET /events?deploymentId=...', () => {
     expect(world.listeners.size).toBe(0); // unsubscribed once closed
   });
 
+  it('relays a traffic-shifted deployment\'s weights as `traffic` messages, each step and the rollback to 0', async () => {
+    const c = await connect('?deploymentId=d-WATCHED01');
+    await c.received(1);
+    for (const weight of [10, 20, 0]) world.publish({ type: 'traffic', deploymentId: 'd-WATCHED01', weight, at });
+    world.publish({ type: 'traffic', deploymentId: 'd-OTHER0001', weight: 50, at }); // not ours
+    world.publish({ type: 'deployment', deploymentId: 'd-WATCHED01', status: 'Stopped', at });
+    await c.closed;
+    expect(c.messages.slice(1, 4)).toEqual([10, 20, 0].map((weight) => ({ type: 'traffic', deploymentId: 'd-WATCHED01', weight, at })));
+    expect(c.messages).toHaveLength(5);
+  });
+
   it('sends the snapshot of a deployment that has ended and closes at once', async () => {
     world.store.putDeployment(deploymentRecord({ deploymentId: 'd-FINISHED1', status: 'Failed', errorInformation: { code: 'HEALTH_CONSTRAINTS', message: 'too many failed' } }));
     const c = await connect('?deploymentId=d-FINISHED1');

@@ -11,10 +11,14 @@
  *   {"type":"deployment","deploymentId":"d-...","status":"InProgress","at":1700000000000}
  *   {"type":"instance","deploymentId":"d-...","instanceName":"sim-1","status":"InProgress","at":...}
  *   {"type":"lifecycleEvent","deploymentId":"d-...","instanceName":"sim-1","lifecycleEvent":"Install","status":"Succeeded","at":...}
+ *   {"type":"agentWaiting","deploymentId":"d-...","instanceName":"sim-1","lifecycleEvent":"Install","started":false,"at":...}
+ *   {"type":"traffic","deploymentId":"d-...","weight":30,"at":...}   a traffic-shifted deployment's replacement
+ *                                                                    has 30 % now (0: rolled back); one per step
  *
  * The snapshot is in the API's shapes (times in epoch seconds); the changes are the engine's
  * {@link DeploymentEvent}s as published (times in epoch milliseconds). A change may repeat what the
- * snapshot already shows; applying it again changes nothing. With a deploymentId the server closes
+ * snapshot already shows; applying it again changes nothing. Clients skip types they do not know
+ * (`traffic` came later than the others). With a deploymentId the server closes
  * with 1000 after the change that makes the deployment final (or right after the snapshot when it
  * is final already); 1001 means the coordinator is stopping, 1008 that the client could not keep up.
  *

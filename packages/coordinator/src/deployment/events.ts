@@ -22,7 +22,14 @@ export type DeploymentEvent =
    * queued for an offline agent (started: false), or when the agent goes away with it queued or
    * running (started: true). offlineSince is unset when the agent never connected.
    */
-  | { type: 'agentWaiting'; deploymentId: string; instanceName: string; lifecycleEvent: string; started: boolean; offlineSince?: number; at: number };
+  | { type: 'agentWaiting'; deploymentId: string; instanceName: string; lifecycleEvent: string; started: boolean; offlineSince?: number; at: number }
+  /**
+   * A traffic-shifted deployment (Lambda, ECS, Server blue/green) moved its traffic: `weight` is the
+   * replacement's share in percent once a shift step is applied, 0 once a rollback put everything
+   * back on the original. A restarted coordinator repeats the step it had recorded, so the same
+   * weight may come twice.
+   */
+  | { type: 'traffic'; deploymentId: string; weight: number; at: number };
 
 /** DeploymentEventListener receives events in the order the engine committed them. */
 export type DeploymentEventListener = (event: DeploymentEvent) => void;

@@ -14,8 +14,8 @@ import type { TrafficStore } from '../../store/traffic-store.js';
 import type { FakeClock } from '../../testing/fake-clock.js';
 import { createFakeClock } from '../../testing/fake-clock.js';
 import { deploymentRecord } from '../../testing/record-builders.js';
-import type { LambdaDeploymentSpec } from '../../store/records.js';
-import type { TrafficDriver } from './driver.js';
+import type { LambdaDeploymentSpec, ServerBlueGreenSpec } from '../../store/records.js';
+import type { AgentPhases, TrafficDriver } from './driver.js';
 import { createTrafficDriver } from './driver.js';
 import type { TrafficRouter } from './router.js';
 import { RouterError } from './router.js';
@@ -113,6 +113,28 @@ describe('traffic driver', () => {
     expect(store.getDeployment(id)).toMatchObject({ status: 'Succeeded', completeTime: 9 * MIN });
   });
 
+  it('tells each applied step as a traffic event, in order, before the deployment ends', async () => {
+    const seen: string[] = [];
+    driver.subscribe((e) => seen.push(e.type === 'traffic' ? `traffic ${e.weight} at ${e.at / MIN}` : `${e.type} ${'status' in e ? e.status : ''}`));
+    await create();
+    await advance(10 * MIN);
+    expect(seen).toEqual(['deployment InProgress', ...[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => `traffic ${n * 10} at ${n - 1}`), 'deployment Succeeded']);
+  });
+
+  it('tells the rollback as weight 0 once the router has put the traffic back, not before', async () => {
+    const weights: number[] = [];
+    driver.subscribe((e) => e.type === 'traffic' && weights.push(e.weight));
+    const id = await create();
+    await advance(2 * MIN); // 10, 20, 30 %
+    router.failRollbacks = 1;
+    driver.stopRequested(id, false);
+    await settle();
+    expect(weights).toEqual([10, 20, 30]); // the rollback failed: nothing moved yet
+    await advance(10_000);
+    expect(weights).toEqual([10, 20, 30, 0]);
+    expect(store.getDeployment(id)?.status).toBe('Stopped');
+  });
+
   it('a driver restarted mid-shift after a long outage moves on one step, then one per interval: no catching up', async () => {
     const id = await create();
     await advance(3 * MIN); // 10, 20, 30, 40 %
@@ -165,5 +187,43 @@ describe('traffic driver', () => {
     const id = await create();
     expect(router.calls.map((c) => c[1])).toEqual(['check']);
     expect(store.getDeployment(id)).toMatchObject({ status: 'Failed', errorInformation: { code: 'INVALID_LAMBDA_CONFIGURATION', message: 'the alias points to version 3' } });
+  });
+
+  it('a blue/green deployment moves on after the agents\' news is told, not inside it: its end never comes before the instance events that led to it', async () => {
+    // given a blue/green deployment whose agents end each phase when the test says
+    const started = new Set<string>();
+    const done = new Set<string>();
+    const agents: AgentPhases = {
+      startPhase: (_id, event) => void started.add(event),
+      phaseStatus: (_id, event) => (done.has(event) ? { status: 'Succeeded' } : { status: 'InProgress' }),
+      endPhases: () => undefined,
+    };
+    driver.stop();
+    const serverRouter: TrafficRouter = { ...router, prepare: async () => undefined, cleanup: async () => undefined };
+    driver = createTrafficDriver({ store, traffic, clock, routerFor: () => serverRouter, minuteMs: MIN, hookTimeoutSeconds: 3600, log, agents });
+    driver.start();
+    const blueGreen: ServerBlueGreenSpec = { backend: 'site', green: ['sim-2'], blue: ['sim-1'], terminate: { action: 'KEEP_ALIVE', waitMinutes: 0 }, trafficRoutingConfig: { type: 'AllAtOnce' } };
+    store.putDeployment(deploymentRecord({ deploymentId: 'd-BLUEGRN01', status: 'Created', blueGreen }));
+    const told: string[] = [];
+    driver.subscribe((e) => told.push(e.type === 'deployment' ? `deployment ${e.status}` : e.type));
+    driver.deploymentCreated('d-BLUEGRN01');
+    await settle();
+    // when the engine tells it, phase after phase, that its instances moved on
+    const phases: string[] = [];
+    for (let i = 0; i < 10 && store.getDeployment('d-BLUEGRN01')?.status !== 'Succeeded'; i++) {
+      for (const event of started) {
+        if (done.has(event)) continue;
+        phases.push(event);
+        done.add(event);
+      }
+      const before = told.length;
+      driver.agentsProgressed('d-BLUEGRN01');
+      // then nothing is told while the engine is still publishing (the call returns first)
+      expect(told.length, `after ${phases.join(', ')}: ${told.join(', ')}`).toBe(before);
+      await settle();
+    }
+    expect(phases).toEqual(['Install', 'BeforeAllowTraffic', 'AfterAllowTraffic', 'BeforeBlockTraffic', 'AfterBlockTraffic']);
+    expect(store.getDeployment('d-BLUEGRN01')?.status, JSON.stringify(store.getDeployment('d-BLUEGRN01')?.errorInformation)).toBe('Succeeded');
+    expect(told.at(-1)).toBe('deployment Succeeded');
   });
 });

@@ -55,7 +55,7 @@ export interface TrafficDriver {
   skipTerminationWait(deploymentId: string): 'skipped' | 'notWaiting';
   /** continueDeployment ends a Server blue/green deployment's wait in Ready: traffic is rerouted now. */
   continueDeployment(deploymentId: string): ContinueResult;
-  /** agentsProgressed tells the driver that an instance of one of its blue/green deployments moved on. */
+  /** agentsProgressed tells the driver that an instance of one of its blue/green deployments moved on; it acts once the caller's turn is over. */
   agentsProgressed(deploymentId: string): void;
   subscribe(listener: DeploymentEventListener): () => void;
 }
@@ -243,6 +243,8 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
           }
           update(id, (s) => (s.step?.index === action.index ? { ...s, step: { index: action.index, appliedAt: clock.now() } } : s));
           dlog.info({ weight: action.weight, step: action.index }, 'traffic shifted');
+          // every step is told, so a watcher sees each one rather than what a poll happens to catch
+          emit({ type: 'traffic', deploymentId: id, weight: action.weight, at: clock.now() });
           break;
         case 'prepare':
           try {
@@ -291,6 +293,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
           }
           update(id, (s) => ({ ...s, rolledBack: true }));
           dlog.info({ code: action.ending.code }, 'traffic rolled back to the original');
+          emit({ type: 'traffic', deploymentId: id, weight: 0, at: clock.now() });
           break;
         case 'finish':
           finish(id, action.ending);
@@ -470,7 +473,9 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
     },
 
     agentsProgressed(id) {
-      if (traffic.get(id)?.server !== undefined) kick(id);
+      // Told while the engine is still publishing the step's events: moving on at once would publish the
+      // deployment's end before the instance events that led to it, and a watcher's stream closes at the end.
+      if (traffic.get(id)?.server !== undefined) queueMicrotask(() => kick(id));
     },
 
     subscribe(listener) {
