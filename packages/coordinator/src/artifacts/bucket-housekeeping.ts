@@ -23,6 +23,8 @@ export interface HousekeepingDeps {
 export interface BucketHousekeeping {
   /** runOnce expires abandoned uploads and sweeps now; resolves with the sweep's report. */
   runOnce(): Promise<SweepReport & { expiredUploads: number }>;
+  /** idle resolves when no run is in progress. */
+  idle(): Promise<void>;
   /** stop cancels the timer and waits for a run in progress. */
   stop(): Promise<void>;
 }
@@ -48,18 +50,23 @@ export function startBucketHousekeeping(deps: HousekeepingDeps): BucketHousekeep
     return { ...report, expiredUploads: expired.length };
   }
 
+  // Fixed rate: the next run is due an interval after this one began; a run still going when it is
+  // due (a sweep of a huge folder) makes that turn skip rather than overlap.
+  let busy = false;
   function tick(): void {
     if (stopped) return;
+    timer = clock.setTimeout(tick, housekeepingIntervalMs(deps.expirySeconds));
+    if (busy) return;
+    busy = true;
     running = runOnce()
       .catch((err: unknown) => log.error({ err }, 'bucket housekeeping failed; trying again at the next interval'))
-      .finally(() => {
-        if (!stopped) timer = clock.setTimeout(tick, housekeepingIntervalMs(deps.expirySeconds));
-      });
+      .finally(() => (busy = false));
   }
   tick();
 
   return {
     runOnce,
+    idle: () => running.then(() => undefined),
     async stop() {
       stopped = true;
       timer?.cancel();
