@@ -113,10 +113,10 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const codedeployGuard = createCodeDeployGuard(verifier);
   // Blobs nobody references are freed as references go (the stores' release hooks) and by a sweep at
   // start and on the housekeeping timer (artifacts/blob-collector.ts explains the design).
-  let collector: BlobCollector | undefined;
-  const buckets = createBucketStore(store.db, { quotaBytes: (bucket) => bucketQuota(config, bucket), released: (sha256s) => collector?.consider(sha256s) });
-  const blobs = createBlobStore(path.join(config.dataDir, 'blobs'), 0o700, { released: (sha256) => collector?.consider([sha256]) });
-  collector = createBlobCollector({ blobs, references: createBlobReferences(store.db), log: log.child({ part: 'blobs' }), now: () => clock.now() });
+  // (The stores tell the collector, made just after them, through these closures: no call comes before it exists.)
+  const buckets = createBucketStore(store.db, { quotaBytes: (bucket) => bucketQuota(config, bucket), released: (sha256s) => collector.consider(sha256s) });
+  const blobs = createBlobStore(path.join(config.dataDir, 'blobs'), 0o700, { released: (sha256) => collector.consider([sha256]) });
+  const collector: BlobCollector = createBlobCollector({ blobs, references: createBlobReferences(store.db), log: log.child({ part: 'blobs' }), now: () => clock.now() });
   let housekeeping: BucketHousekeeping | undefined;
   const arnPrefix = `arn:aws:codedeploy:${config.region}:${config.accountId}`;
 
@@ -207,7 +207,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     traffic.stop();
     events.close();
     await housekeeping?.stop();
-    await collector?.close();
+    await collector.close();
     await agents.close();
     await enrolServer.close();
     await new Promise<void>((resolve) => {

@@ -205,3 +205,65 @@ describe('the quota', () => {
     expect((await send('PUT', `/rev/other.zip`, Buffer.alloc(700))).status).toBe(200);
   });
 });
+
+describe('racing the collector', () => {
+  const completion = (parts: [number, string][]) =>
+    `<CompleteMultipartUpload>${parts.map(([n, e]) => `<Part><PartNumber>${n}</PartNumber><ETag>${e}</ETag></Part>`).join('')}</CompleteMultipartUpload>`;
+
+  it('a GET whose blob an overwrite freed between the lookup and the open serves the new version', async () => {
+    await send('PUT', '/rev/app.zip', 'version 1');
+    const realOpen = blobs.open;
+    let raced = false;
+    blobs.open = async (sha, range) => {
+      if (!raced) {
+        raced = true;
+        await send('PUT', '/rev/app.zip', 'version 2');
+        await collector.idle();
+      }
+      return realOpen(sha, range);
+    };
+    const r = await send('GET', '/rev/app.zip');
+    expect(raced).toBe(true);
+    expect([r.status, r.text]).toEqual([200, 'version 2']);
+  });
+
+  it('a completion whose upload is aborted and collected meanwhile answers NoSuchUpload; a part missing from a live upload is an internal error', async () => {
+    const id = await startUpload('big.zip');
+    const etag = (await send('PUT', `/rev/big.zip?partNumber=1&uploadId=${id}`, 'part one')).etag!;
+    const realPlan = buckets.planCompletion;
+    const realHold = blobs.hold;
+    buckets.planCompletion = (uploadId, requested) => {
+      const order = realPlan(uploadId, requested);
+      buckets.abortUpload(uploadId); // another client aborts just after the plan
+      return order;
+    };
+    blobs.hold = async (sha) => {
+      await collector.idle(); // ... and the collector frees the parts before they are held
+      return realHold(sha);
+    };
+    const r = await send('POST', `/rev/big.zip?uploadId=${id}`, completion([[1, etag]]));
+    expect([r.status, tags(r, 'Code')]).toEqual([404, ['NoSuchUpload']]);
+    buckets.planCompletion = realPlan;
+    blobs.hold = realHold;
+
+    const other = await startUpload('other.zip');
+    const e = (await send('PUT', `/rev/other.zip?partNumber=1&uploadId=${other}`, 'damaged')).etag!;
+    for (const sha of buckets.listParts(other).parts.map((p) => p.sha256)) fs.rmSync(blobs.path(sha));
+    const damaged = await send('POST', `/rev/other.zip?uploadId=${other}`, completion([[1, e]]));
+    expect([damaged.status, tags(damaged, 'Code')]).toEqual([500, ['InternalError']]);
+  });
+
+  it('a body that passes the room seen at its start is taken when space was freed meanwhile', async () => {
+    quotas.rev = 1000;
+    await send('PUT', '/rev/a.zip', Buffer.alloc(600));
+    const r = await send('PUT', '/rev/b.zip', (req) => {
+      req.write(Buffer.alloc(300));
+      setTimeout(() => {
+        buckets.deleteObject('rev', 'a.zip');
+        req.end(Buffer.alloc(500));
+      }, 20);
+    });
+    expect(r.status).toBe(200);
+    expect(buckets.usage('rev')).toBe(800);
+  });
+});

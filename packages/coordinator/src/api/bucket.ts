@@ -23,7 +23,7 @@ import type { Logger } from 'pino';
 import type { BlobStore } from '../artifacts/blob-store.js';
 import type { BucketGuard, Caller } from '../auth/request-guards.js';
 import { isBucketRead } from '../auth/roles.js';
-import { BucketStoreError, isBucketStoreError, MAX_LIST_KEYS } from '../store/bucket-store.js';
+import { isBucketStoreError, MAX_LIST_KEYS } from '../store/bucket-store.js';
 import type { BucketStore, ObjectListing, ObjectRecord, PartRecord, QuotaWrite } from '../store/bucket-store.js';
 import { bucketNameProblem } from './bucket-name.js';
 import { selectRange } from './http-range.js';
@@ -196,12 +196,18 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
     if (room === undefined) return body;
     return (async function* limited() {
       let size = 0;
+      let left = room;
       for await (const chunk of body as AsyncIterable<Uint8Array>) {
         size += chunk.length;
-        if (size > room) {
-          body.destroy();
-          buckets.checkQuota(bucket, write, size);
-          throw new BucketStoreError('QuotaExceeded', `Bucket ${bucket} is over its quota (bucket_quota_bytes).`);
+        if (size > left) {
+          // Past the room seen at the start: look again (other writes may have freed some), refuse if it still does not fit.
+          try {
+            buckets.checkQuota(bucket, write, size);
+          } catch (err) {
+            body.destroy();
+            throw err;
+          }
+          left = buckets.room(bucket, write) ?? Infinity;
         }
         yield chunk;
       }
@@ -312,7 +318,12 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
     const parts = await Promise.all(order.parts.map((p) => blobs.hold(p.sha256)));
     let record: ObjectRecord;
     try {
-      if (parts.some((p) => p === undefined)) throw new S3Error('NoSuchUpload');
+      const lost = order.parts.find((_, i) => parts[i] === undefined);
+      if (lost !== undefined) {
+        // An abort between the plan and the holds freed the parts; anything else is a damaged store.
+        if (buckets.getUpload(uploadId) === undefined) throw new S3Error('NoSuchUpload');
+        throw new Error(`the bytes of part ${lost.partNumber} of upload ${uploadId} (blob ${lost.sha256}) are missing from the blob store`);
+      }
       const blob = await blobs.putHeld(concatenate(order.parts));
       try {
         if (blob.size !== order.size) throw new Error(`assembled ${blob.size} bytes for upload ${uploadId}, expected ${order.size}`);

@@ -93,7 +93,7 @@ export function createBlobCollector(deps: CollectorDeps): BlobCollector {
       removed++;
       freed += bytes;
     }
-    if (removed > 0) log.info({ removed, freedBytes: freed }, 'unreferenced blobs removed');
+    if (removed > 0) log.debug({ removed, freedBytes: freed }, 'unreferenced blobs removed');
   }
 
   async function sweepNow(): Promise<SweepReport> {
