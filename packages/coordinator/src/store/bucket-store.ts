@@ -552,6 +552,8 @@ export function createBucketStore(db: Database.Database, options: BucketStoreOpt
     return { upload, parts: plan.parts, etag: plan.etag, size: plan.size };
   }
 
+  // No quota check: the object is at most its parts, which leave with the upload, and replaces any
+  // object at its key, so a completion never adds to the bucket's bytes.
   const completeUpload = db.transaction(
     (uploadId: string, blob: { sha256: string; size: number; etag: string }, now: number): [ObjectRecord, string[]] => {
       const upload = requireUpload(uploadId);
