@@ -73,6 +73,14 @@ export interface CoordinatorConfig {
    * FLEETDEPLOY_INSTANCE_NAME and FLEETDEPLOY_DEPLOYMENT_ID.
    */
   readonly blueGreenTerminateCommand?: string;
+  /**
+   * The revision bucket's quota: one size for every bucket, or sizes by bucket name (buckets not
+   * named have none). A bucket holds its objects plus the parts of its unfinished uploads; a write
+   * past the quota is refused with 403 QuotaExceeded. None by default.
+   */
+  readonly bucketQuotaBytes?: number | Readonly<Record<string, number>>;
+  /** How long a multipart upload may stay unfinished before it is aborted and its parts freed (24 h). */
+  readonly bucketUploadExpirySeconds: number;
 }
 
 /** defaultCoordinatorConfig are the embedded defaults: everything on loopback, data in ./fleetdeploy-data. */
@@ -98,9 +106,10 @@ export const defaultCoordinatorConfig: CoordinatorConfig = Object.freeze({
   alarmPollIntervalSeconds: 15,
   hookTimeoutSeconds: 3600,
   testOnlyMinuteMs: 60_000,
+  bucketUploadExpirySeconds: 86_400,
 });
 
-type Kind = 'string' | 'url-template' | 'port' | 'seconds' | 'boolean' | 'count';
+type Kind = 'string' | 'url-template' | 'port' | 'seconds' | 'boolean' | 'count' | 'quota';
 
 const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind }> = {
   data_dir: { key: 'dataDir', kind: 'string' },
@@ -130,6 +139,8 @@ const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind }> = {
   haproxy_socket: { key: 'haproxySocket', kind: 'string' },
   metrics_token: { key: 'metricsToken', kind: 'string' },
   blue_green_terminate_command: { key: 'blueGreenTerminateCommand', kind: 'string' },
+  bucket_quota_bytes: { key: 'bucketQuotaBytes', kind: 'quota' },
+  bucket_upload_expiry_seconds: { key: 'bucketUploadExpirySeconds', kind: 'seconds' },
 };
 
 /** ConfigError is a configuration the coordinator cannot start with. */
@@ -197,12 +208,53 @@ function check(where: string, value: unknown, kind: Kind, problems: string[]): u
       if (Number.isInteger(asNumber) && asNumber >= 0 && asNumber <= 65535) return asNumber;
       problems.push(`${where}: expected a port number 0-65535, got ${JSON.stringify(value)}`);
       return undefined;
+    case 'quota':
+      return checkQuota(where, value, problems);
     case 'seconds':
     case 'count':
       if (Number.isFinite(asNumber) && asNumber > 0) return asNumber;
       problems.push(`${where}: expected a positive number, got ${JSON.stringify(value)}`);
       return undefined;
   }
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 };
+
+/**
+ * parseByteSize reads a size: whole bytes, or a number with KiB, MiB, GiB or TiB (`512MiB`, `1.5 GiB`);
+ * undefined for anything else or a size of zero.
+ */
+export function parseByteSize(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0 ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(KiB|MiB|GiB|TiB)?\s*$/.exec(value);
+  if (m === null) return undefined;
+  const bytes = Math.floor(Number(m[1]) * SIZE_UNITS[m[2] ?? '']!);
+  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
+}
+
+/** checkQuota reads bucket_quota_bytes: a size, or a map of bucket name to size. */
+function checkQuota(where: string, value: unknown, problems: string[]): unknown {
+  const expected = 'expected a size in bytes (such as 10737418240 or 10GiB) or a map of bucket name to size';
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const out: Record<string, number> = {};
+    for (const [bucket, size] of Object.entries(value as Record<string, unknown>)) {
+      const bytes = parseByteSize(size);
+      if (bytes === undefined) problems.push(`${where}: ${bucket}: ${expected.split(' or a map')[0]}, got ${JSON.stringify(size)}`);
+      else out[bucket] = bytes;
+    }
+    return Object.freeze(out);
+  }
+  const bytes = parseByteSize(value);
+  if (bytes === undefined) problems.push(`${where}: ${expected}, got ${JSON.stringify(value)}`);
+  return bytes;
+}
+
+/** bucketQuota is the quota config gives a bucket, in bytes, or undefined for none. */
+export function bucketQuota(config: Pick<CoordinatorConfig, 'bucketQuotaBytes'>, bucket: string): number | undefined {
+  const quota = config.bucketQuotaBytes;
+  if (quota === undefined || typeof quota === 'number') return quota;
+  return Object.hasOwn(quota, bucket) ? quota[bucket] : undefined;
 }
 
 /** loadConfig reads the file named by `--config` (if any) and resolves it with the flags. */

@@ -17,6 +17,12 @@ import { createDataDir } from './data-dir.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { createBucketStore } from './store/bucket-store.js';
 import { createBlobStore } from './artifacts/blob-store.js';
+import { createBlobCollector } from './artifacts/blob-collector.js';
+import type { BlobCollector } from './artifacts/blob-collector.js';
+import { startBucketHousekeeping } from './artifacts/bucket-housekeeping.js';
+import type { BucketHousekeeping } from './artifacts/bucket-housekeeping.js';
+import { createBlobReferences } from './store/blob-references.js';
+import { bucketQuota } from './config.js';
 import { createGitHubArchives } from './artifacts/github-archive.js';
 import { createBucketApi } from './api/bucket.js';
 import { createCodeDeployApi } from './api/codedeploy.js';
@@ -115,8 +121,13 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   }
   const verifier = createSigV4Verifier({ keys: accessKeys, now: () => clock.now() });
   const codedeployGuard = createCodeDeployGuard(verifier);
-  const buckets = createBucketStore(store.db);
-  const blobs = createBlobStore(path.join(config.dataDir, 'blobs'), 0o700);
+  // Blobs nobody references are freed as references go (the stores' release hooks) and by a sweep at
+  // start and on the housekeeping timer (artifacts/blob-collector.ts explains the design).
+  // (The stores tell the collector, made just after them, through these closures: no call comes before it exists.)
+  const buckets = createBucketStore(store.db, { quotaBytes: (bucket) => bucketQuota(config, bucket), released: (sha256s) => collector.consider(sha256s) });
+  const blobs = createBlobStore(path.join(config.dataDir, 'blobs'), 0o700, { released: (sha256) => collector.consider([sha256]) });
+  const collector: BlobCollector = createBlobCollector({ blobs, references: createBlobReferences(store.db), log: log.child({ part: 'blobs' }), now: () => clock.now() });
+  let housekeeping: BucketHousekeeping | undefined;
   const arnPrefix = `arn:aws:codedeploy:${config.region}:${config.accountId}`;
 
   let enrolment: Enrolment;
@@ -211,6 +222,8 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     engine.stop();
     traffic.stop();
     events.close();
+    await housekeeping?.stop();
+    await collector.close();
     await agents.close();
     await enrolServer.close();
     await new Promise<void>((resolve) => {
@@ -236,6 +249,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     // hooks' calls; their first queries read the active deployments and the open commands.
     engine.start();
     traffic.start();
+    housekeeping = startBucketHousekeeping({ buckets, collector, clock, expirySeconds: config.bucketUploadExpirySeconds, log: log.child({ part: 'bucket' }) });
   } catch (err) {
     // Nothing may keep the process alive after a failed start, nor answer /healthz: close what did open
     // (main's describeStartFailure words a damaged database's error).

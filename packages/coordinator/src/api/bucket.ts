@@ -11,6 +11,11 @@
  *                                                                                     (HEAD: status only)
  *   a full disk (SQLITE_FULL, ENOSPC) ─▶ XMinioStorageFull 507, logged once per episode (store/disk-full.ts)
  *   anything else thrown ─▶ InternalError 500, logged with its stack
+ *
+ * Bytes are stored held (blob-store.ts putHeld) and the hold is dropped only once the row naming
+ * them is committed, so the blob collector never takes a blob between its write and its commit; a
+ * write the store refuses (a full bucket, an upload aborted meanwhile) leaves an unheld, unreferenced
+ * blob that the collector frees when the hold goes.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
@@ -20,15 +25,15 @@ import type { BlobStore } from '../artifacts/blob-store.js';
 import type { BucketGuard, Caller } from '../auth/request-guards.js';
 import { isBucketRead } from '../auth/roles.js';
 import { isBucketStoreError, MAX_LIST_KEYS } from '../store/bucket-store.js';
-import type { BucketStore, ObjectListing, ObjectRecord, PartRecord } from '../store/bucket-store.js';
+import type { BucketStore, ObjectListing, ObjectRecord, PartRecord, QuotaWrite } from '../store/bucket-store.js';
 import { bucketNameProblem } from './bucket-name.js';
 import { selectRange } from './http-range.js';
 import { evaluatePreconditions } from './preconditions.js';
-import { drainRequest, isRequestAborted, openRequestBody, readBodyText } from './request-body.js';
+import { declaredBodySize, drainRequest, isRequestAborted, openRequestBody, readBodyText } from './request-body.js';
 import { isS3Error, S3Error } from './s3-errors.js';
 import { parseCompleteMultipartUpload, parseDeleteObjects } from './s3-request-xml.js';
 import { routeS3Request } from './s3-route.js';
-import type { ListQuery, S3Operation } from './s3-route.js';
+import type { ListQuery, S3Operation, UploadsQuery } from './s3-route.js';
 import { el, isoTime, renderXml, S3_XMLNS } from './s3-xml.js';
 import type { XmlElement } from './s3-xml.js';
 import { createDiskFullWatch } from '../store/disk-full.js';
@@ -141,6 +146,8 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
       case 'ListObjects':
       case 'ListObjectsV2':
         return sendXml(res, 200, listObjectsXml(o.op, o.bucket, o.query));
+      case 'ListMultipartUploads':
+        return sendXml(res, 200, listUploadsXml(o.bucket, o.query));
       case 'DeleteObjects':
         return deleteObjects(o.bucket, req, res);
       case 'PutObject':
@@ -187,11 +194,46 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
     if (upload === undefined || upload.bucket !== bucket || upload.key !== key) throw new S3Error('NoSuchUpload');
   }
 
+  /**
+   * requestBody is the request's payload, refused with QuotaExceeded before it is read when its
+   * declared size does not fit the bucket's quota, and as soon as more arrives than fits (a body of
+   * undeclared length). The store checks again at commit, where concurrent writes are seen.
+   */
+  function requestBody(req: IncomingMessage, bucket: string, write: QuotaWrite): AsyncIterable<Uint8Array> {
+    const room = buckets.room(bucket, write);
+    const declared = declaredBodySize(req.headers);
+    if (room !== undefined && declared !== undefined) buckets.checkQuota(bucket, write, declared);
+    const body = openRequestBody(req);
+    if (room === undefined) return body;
+    return (async function* limited() {
+      let size = 0;
+      let left = room;
+      for await (const chunk of body as AsyncIterable<Uint8Array>) {
+        size += chunk.length;
+        if (size > left) {
+          // Past the room seen at the start: look again (other writes may have freed some), refuse if it still does not fit.
+          try {
+            buckets.checkQuota(bucket, write, size);
+          } catch (err) {
+            body.destroy();
+            throw err;
+          }
+          left = buckets.room(bucket, write) ?? Infinity;
+        }
+        yield chunk;
+      }
+    })();
+  }
+
   async function putObject(bucket: string, key: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     requireBucket(bucket);
-    const blob = await blobs.put(openRequestBody(req));
-    const record = buckets.putObject({ bucket, key, sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"`, contentType: contentTypeOf(req) }, now());
-    sendEmpty(res, 200, { etag: record.etag });
+    const blob = await blobs.putHeld(requestBody(req, bucket, { key }));
+    try {
+      const record = buckets.putObject({ bucket, key, sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"`, contentType: contentTypeOf(req) }, now());
+      sendEmpty(res, 200, { etag: record.etag });
+    } finally {
+      blob.release();
+    }
   }
 
   async function copyObject(
@@ -220,6 +262,17 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
   }
 
   async function getObject(bucket: string, key: string, head: boolean, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // An overwrite or delete may free the blob between the lookup and the open: look again, a few times.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await getObjectOnce(bucket, key, head, req, res);
+      } catch (err) {
+        if (attempt >= 3 || (err as NodeJS.ErrnoException).code !== 'ENOENT' || res.headersSent) throw err;
+      }
+    }
+  }
+
+  async function getObjectOnce(bucket: string, key: string, head: boolean, req: IncomingMessage, res: ServerResponse): Promise<void> {
     requireBucket(bucket);
     const object = buckets.getObject(bucket, key);
     if (object === undefined) throw new S3Error('NoSuchKey');
@@ -259,18 +312,39 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
     res: ServerResponse,
   ): Promise<void> {
     requireUpload(bucket, key, uploadId);
-    const blob = await blobs.put(openRequestBody(req));
-    const part = buckets.putPart({ uploadId, partNumber, sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"` }, now());
-    sendEmpty(res, 200, { etag: part.etag });
+    const blob = await blobs.putHeld(requestBody(req, bucket, { uploadId, partNumber }));
+    try {
+      const part = buckets.putPart({ uploadId, partNumber, sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"` }, now());
+      sendEmpty(res, 200, { etag: part.etag });
+    } finally {
+      blob.release();
+    }
   }
 
   async function completeUpload(bucket: string, key: string, uploadId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     requireUpload(bucket, key, uploadId);
     const requested = parseCompleteMultipartUpload(await readBodyText(openRequestBody(req), MAX_XML_BODY));
     const order = buckets.planCompletion(uploadId, requested);
-    const blob = await blobs.put(concatenate(order.parts));
-    if (blob.size !== order.size) throw new Error(`assembled ${blob.size} bytes for upload ${uploadId}, expected ${order.size}`);
-    const record = buckets.completeUpload(uploadId, { sha256: blob.sha256, size: blob.size, etag: order.etag }, now());
+    // The parts are held while they are read: an abort meanwhile must not free them under the reader.
+    const parts = await Promise.all(order.parts.map((p) => blobs.hold(p.sha256)));
+    let record: ObjectRecord;
+    try {
+      const lost = order.parts.find((_, i) => parts[i] === undefined);
+      if (lost !== undefined) {
+        // An abort between the plan and the holds freed the parts; anything else is a damaged store.
+        if (buckets.getUpload(uploadId) === undefined) throw new S3Error('NoSuchUpload');
+        throw new Error(`the bytes of part ${lost.partNumber} of upload ${uploadId} (blob ${lost.sha256}) are missing from the blob store`);
+      }
+      const blob = await blobs.putHeld(concatenate(order.parts));
+      try {
+        if (blob.size !== order.size) throw new Error(`assembled ${blob.size} bytes for upload ${uploadId}, expected ${order.size}`);
+        record = buckets.completeUpload(uploadId, { sha256: blob.sha256, size: blob.size, etag: order.etag }, now());
+      } finally {
+        blob.release();
+      }
+    } finally {
+      for (const p of parts) p?.release();
+    }
     const location = `http://${req.headers.host ?? 'localhost'}/${encodeURIComponent(bucket)}/${encodeKey(key)}`;
     sendXml(
       res,
@@ -354,6 +428,43 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
           maybe('NextMarker', page.next === undefined ? undefined : enc(page.next)),
         ];
     return renderXml(el('ListBucketResult', [...head, ...contents, ...prefixes]), S3_XMLNS);
+  }
+
+  function listUploadsXml(bucket: string, q: UploadsQuery): string {
+    const page = buckets.listUploads(bucket, {
+      prefix: q.prefix,
+      ...(q.delimiter !== undefined ? { delimiter: q.delimiter } : {}),
+      ...(q.keyMarker !== undefined ? { keyMarker: q.keyMarker } : {}),
+      ...(q.uploadIdMarker !== undefined ? { uploadIdMarker: q.uploadIdMarker } : {}),
+      maxUploads: q.maxUploads,
+    });
+    const enc = (s: string): string => (q.encodingType === 'url' ? encodeKey(s) : s);
+    return renderXml(
+      el('ListMultipartUploadsResult', [
+        el('Bucket', bucket),
+        el('KeyMarker', enc(q.keyMarker ?? '')),
+        el('UploadIdMarker', q.uploadIdMarker ?? ''),
+        page.nextKeyMarker === undefined ? undefined : el('NextKeyMarker', enc(page.nextKeyMarker)),
+        page.nextUploadIdMarker === undefined ? undefined : el('NextUploadIdMarker', page.nextUploadIdMarker),
+        q.delimiter === undefined ? undefined : el('Delimiter', enc(q.delimiter)),
+        el('Prefix', enc(q.prefix)),
+        el('MaxUploads', Math.min(q.maxUploads, MAX_LIST_KEYS)),
+        el('IsTruncated', page.isTruncated),
+        q.encodingType === undefined ? undefined : el('EncodingType', 'url'),
+        ...page.uploads.map((u) =>
+          el('Upload', [
+            el('Key', enc(u.key)),
+            el('UploadId', u.uploadId),
+            ownerXml('Initiator'),
+            ownerXml('Owner'),
+            el('StorageClass', 'STANDARD'),
+            el('Initiated', isoTime(u.initiated)),
+          ]),
+        ),
+        ...page.commonPrefixes.map((p) => el('CommonPrefixes', [el('Prefix', enc(p))])),
+      ]),
+      S3_XMLNS,
+    );
   }
 
   function listPartsXml(bucket: string, key: string, uploadId: string, partNumberMarker: number, maxParts: number): string {

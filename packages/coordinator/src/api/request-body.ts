@@ -44,6 +44,17 @@ export function openRequestBody(req: IncomingMessage): Readable {
 }
 
 /**
+ * declaredBodySize is the payload size a request announces: x-amz-decoded-content-length for an
+ * aws-chunked body, else Content-Length; undefined when it announces none (or nonsense, which the
+ * body's own checks refuse).
+ */
+export function declaredBodySize(headers: IncomingMessage['headers']): number | undefined {
+  const raw = isAwsChunked(headers) ? headers['x-amz-decoded-content-length'] : headers['content-length'];
+  const text = Array.isArray(raw) ? raw[0] : raw;
+  return text !== undefined && /^\d{1,15}$/.test(text.trim()) ? Number(text) : undefined;
+}
+
+/**
  * DRAIN_LIMIT_BYTES is how much of a refused request's body is read and thrown away: enough for a
  * client that sends its whole body before reading the answer to see it, and no more, so an unsigned
  * or oversized upload costs the coordinator a bounded amount however much the client sends.

@@ -56,6 +56,8 @@ export const S3_ERRORS = {
   },
   NotImplemented: { status: 501, message: 'A header or query you provided implies functionality that is not implemented.' },
   PreconditionFailed: { status: 412, message: 'At least one of the pre-conditions you specified did not hold' },
+  // S3 itself has no bucket quotas; Ceph's RGW answers a full bucket this way (MinIO: 400 XMinioAdminBucketQuotaExceeded).
+  QuotaExceeded: { status: 403, message: 'The bucket is over its storage quota.' },
   RequestTimeTooSkewed: { status: 403, message: 'The difference between the request time and the current time is too large.' },
   SignatureDoesNotMatch: {
     status: 403,

@@ -20,11 +20,22 @@ export interface ListQuery {
   marker?: string;
 }
 
+/** UploadsQuery holds the parameters of ListMultipartUploads. */
+export interface UploadsQuery {
+  prefix: string;
+  delimiter?: string;
+  keyMarker?: string;
+  uploadIdMarker?: string;
+  maxUploads: number;
+  encodingType?: 'url';
+}
+
 /** S3Operation is one routed request. */
 export type S3Operation =
   | { op: 'ListBuckets' }
   | { op: 'CreateBucket' | 'HeadBucket' | 'DeleteBucket' | 'GetBucketLocation' | 'DeleteObjects'; bucket: string }
   | { op: 'ListObjects' | 'ListObjectsV2'; bucket: string; query: ListQuery }
+  | { op: 'ListMultipartUploads'; bucket: string; query: UploadsQuery }
   | {
       op: 'PutObject' | 'GetObject' | 'HeadObject' | 'DeleteObject' | 'CreateMultipartUpload';
       bucket: string;
@@ -124,7 +135,7 @@ function routeBucket(method: string, bucket: string, query: Map<string, string>)
       throw new S3Error('MethodNotAllowed');
     case 'GET':
       if (query.has('location')) return { op: 'GetBucketLocation', bucket };
-      if (query.has('uploads')) throw new S3Error('NotImplemented', 'ListMultipartUploads is not implemented by this bucket.');
+      if (query.has('uploads')) return { op: 'ListMultipartUploads', bucket, query: uploadsQuery(query) };
       return query.get('list-type') === '2'
         ? { op: 'ListObjectsV2', bucket, query: listQuery(query, 2) }
         : { op: 'ListObjects', bucket, query: listQuery(query, 1) };
@@ -198,6 +209,25 @@ function listQuery(query: Map<string, string>, version: 1 | 2): ListQuery {
   } else {
     const marker = query.get('marker');
     if (marker !== undefined && marker !== '') out.marker = marker;
+  }
+  return out;
+}
+
+function uploadsQuery(query: Map<string, string>): UploadsQuery {
+  const out: UploadsQuery = {
+    prefix: query.get('prefix') ?? '',
+    maxUploads: integer(query.get('max-uploads'), 'max-uploads', 0, 2 ** 31 - 1) ?? 1000,
+  };
+  const delimiter = query.get('delimiter');
+  if (delimiter !== undefined && delimiter !== '') out.delimiter = delimiter;
+  const keyMarker = query.get('key-marker');
+  if (keyMarker !== undefined && keyMarker !== '') out.keyMarker = keyMarker;
+  const uploadIdMarker = query.get('upload-id-marker');
+  if (uploadIdMarker !== undefined && uploadIdMarker !== '') out.uploadIdMarker = uploadIdMarker;
+  const encoding = query.get('encoding-type');
+  if (encoding !== undefined) {
+    if (encoding !== 'url') throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request');
+    out.encodingType = 'url';
   }
   return out;
 }

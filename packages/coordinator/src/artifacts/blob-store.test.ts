@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createBlobStore } from './blob-store.js';
 import type { BlobStore } from './blob-store.js';
 
@@ -14,7 +14,10 @@ beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-blobs-'));
   blobs = createBlobStore(path.join(dir, 'blobs'));
 });
-afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  vi.restoreAllMocks();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
 
 const hex = (algorithm: string, data: string | Buffer): string => createHash(algorithm).update(data).digest('hex');
 
@@ -102,5 +105,103 @@ describe('createBlobStore', () => {
     fs.rmSync(path.join(dir, 'blobs'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'blobs'), 'a file where the folder should be');
     await expect(blobs.put(Readable.from([Buffer.from('x')]))).rejects.toMatchObject({ code: 'ENOTDIR' });
+  });
+});
+
+describe('holds and removal', () => {
+  const put = (text: string) => blobs.putHeld(Readable.from([Buffer.from(text)]));
+
+  /** slowUnlinks makes each blob unlink wait until `go` is called, so a test can act while one is in flight. */
+  function slowUnlinks(): { started: Promise<void>; go: () => void } {
+    const realRm = fs.promises.rm.bind(fs.promises);
+    let go!: () => void;
+    const gate = new Promise<void>((resolve) => (go = resolve));
+    let started!: () => void;
+    const startedP = new Promise<void>((resolve) => (started = resolve));
+    vi.spyOn(fs.promises, 'rm').mockImplementation(async (file, options) => {
+      if (!String(file).includes('.tmp-')) {
+        started();
+        await gate;
+      }
+      return realRm(file, options);
+    });
+    return { started: startedP, go };
+  }
+
+  it('remove deletes an unheld, unused blob and reports its size; a held or used one stays', async () => {
+    const a = await put('held');
+    expect(await blobs.remove(a.sha256, () => true)).toBeUndefined();
+    a.release();
+    a.release(); // a second release does not drop someone else's hold
+    expect(await blobs.remove(a.sha256, () => false)).toBeUndefined();
+    expect(await blobs.has(a.sha256)).toBe(true);
+    expect(await blobs.remove(a.sha256, () => true)).toBe(4);
+    expect(await blobs.has(a.sha256)).toBe(false);
+    expect(await blobs.remove(a.sha256, () => true)).toBe(0);
+  });
+
+  it('counts holds: the blob stays until the last one is released, which is reported', async () => {
+    const released: string[] = [];
+    blobs = createBlobStore(path.join(dir, 'blobs'), undefined, { released: (sha) => released.push(sha) });
+    const a = await put('twice');
+    const b = await blobs.hold(a.sha256);
+    a.release();
+    expect(released).toEqual([]);
+    expect(await blobs.remove(a.sha256, () => true)).toBeUndefined();
+    b!.release();
+    expect(released).toEqual([a.sha256]);
+    expect(await blobs.remove(a.sha256, () => true)).toBe(5);
+    expect(await blobs.hold(a.sha256)).toBeUndefined();
+    await expect(blobs.hold('nope')).rejects.toThrow(/not a sha256 hex digest/);
+  });
+
+  it('a put of the same bytes while their unlink is in flight waits for it, so the new blob survives', async () => {
+    const old = await put('same bytes');
+    old.release();
+    const slow = slowUnlinks();
+    const removing = blobs.remove(old.sha256, () => true);
+    await slow.started;
+    const again = blobs.putHeld(Readable.from([Buffer.from('same bytes')]));
+    await new Promise((r) => setTimeout(r, 50)); // the put has hashed by now and waits
+    slow.go();
+    expect(await removing).toBe(10);
+    const fresh = await again;
+    expect(fs.readFileSync(blobs.path(fresh.sha256), 'utf8')).toBe('same bytes');
+  });
+
+  it('a hold taken while the unlink is in flight finds the blob gone', async () => {
+    const old = await put('going');
+    old.release();
+    const slow = slowUnlinks();
+    const removing = blobs.remove(old.sha256, () => true);
+    await slow.started;
+    const held = blobs.hold(old.sha256);
+    slow.go();
+    await removing;
+    expect(await held).toBeUndefined();
+    expect(await blobs.remove(old.sha256, () => true)).toBe(0); // no hold was left behind
+  });
+
+  it('lists stored blobs and removes only stale temp files no put is writing', async () => {
+    const a = await put('one');
+    const b = await put('two');
+    fs.writeFileSync(path.join(dir, 'blobs', 'README'), 'not a blob');
+    fs.mkdirSync(path.join(dir, 'blobs', 'zz'));
+    const listed: string[] = [];
+    for await (const sha of blobs.list()) listed.push(sha);
+    expect(listed.sort()).toEqual([a.sha256, b.sha256].sort());
+
+    const stale = path.join(dir, 'blobs', '.tmp-crashed');
+    fs.writeFileSync(stale, 'left by a crash');
+    fs.utimesSync(stale, new Date(1000), new Date(1000));
+    const source = new Readable({ read() {} });
+    const writing = blobs.put(source);
+    source.push(Buffer.from('in progress'));
+    while (temps().length < 2) await new Promise((r) => setImmediate(r));
+    expect(await blobs.removeStaleTemps(Date.now() + 60_000)).toBe(15);
+    expect(temps()).toHaveLength(1);
+    source.push(null);
+    await writing;
+    expect(await blobs.removeStaleTemps(Date.now() + 60_000)).toBe(0);
   });
 });

@@ -3,6 +3,16 @@
  * `aa` is the first two hex digits of its SHA-256. Writes stream to a temp file in `<dir>`, hashing
  * as they go, are fsynced and then renamed into place, so a reader never sees a partial blob and a
  * crash leaves at most a stray temp file. Nothing here holds a whole blob in memory.
+ *
+ * Blobs are freed by a collector (blob-collector.ts) that asks {@link BlobStore.remove} to delete
+ * the ones nothing references. Two in-memory guards make that safe against writers, so no grace
+ * period on file times is needed (one process owns a data directory; data-dir-lock.ts):
+ *
+ *   holds     a blob being put, or in use before its reference is committed, is held
+ *             (putHeld, hold); remove refuses a held blob.
+ *   deleting  a remove in flight; a put of the same content waits for it before its rename, and a
+ *             hold waits for it and then finds the blob gone, so neither loses to an unlink that
+ *             the thread pool runs late.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -23,10 +33,54 @@ export interface ByteRange {
   end?: number;
 }
 
+/** HeldBlob is a stored blob that {@link BlobStore.remove} will not delete until `release` is called. */
+export interface HeldBlob extends BlobInfo {
+  /** release drops the hold; calling it again does nothing. */
+  release(): void;
+}
+
+/** BlobHold keeps one blob from being removed until `release` is called. */
+export interface BlobHold {
+  readonly sha256: string;
+  /** release drops the hold; calling it again does nothing. */
+  release(): void;
+}
+
+/** BlobStoreEvents are told about the store's holds: `released` when a blob's last hold is dropped. */
+export interface BlobStoreEvents {
+  released?(sha256: string): void;
+}
+
 /** BlobStore is the content-addressed file store made by {@link createBlobStore}. */
 export interface BlobStore {
-  /** put stores everything `source` yields and resolves once it is durable on disk. */
+  /**
+   * put stores everything `source` yields and resolves once it is durable on disk. The blob is not
+   * held afterwards: where a collector runs, use {@link BlobStore.putHeld} and commit the reference first.
+   */
   put(source: Readable | AsyncIterable<Uint8Array>): Promise<BlobInfo>;
+  /**
+   * putHeld is {@link BlobStore.put} that leaves the blob held: release it once the row that
+   * references it is committed (or the write is given up, when the collector may take it).
+   */
+  putHeld(source: Readable | AsyncIterable<Uint8Array>): Promise<HeldBlob>;
+  /**
+   * hold keeps a stored blob from being removed; it resolves undefined when the blob is not stored
+   * (never written, or removed before the hold was taken).
+   */
+  hold(sha256: string): Promise<BlobHold | undefined>;
+  /**
+   * remove deletes a blob unless it is held or `unused()` says otherwise; `unused` is called
+   * synchronously just before the unlink is issued, so a reference committed until then keeps the
+   * blob. Resolves to the bytes freed (0 for a blob already gone), or undefined when it was kept.
+   */
+  remove(sha256: string, unused: () => boolean): Promise<number | undefined>;
+  /** list yields the SHA-256 of every stored blob, in no particular order. */
+  list(): AsyncIterable<string>;
+  /**
+   * removeStaleTemps deletes temp files last written before `before` (ms since the epoch) that no put of
+   * this store is writing: what a crash mid-put leaves. Resolves to the bytes freed.
+   */
+  removeStaleTemps(before: number): Promise<number>;
   /** path is where the blob with this SHA-256 lives (whether or not it exists yet). */
   path(sha256: string): string;
   /** has tells whether the blob is stored. */
@@ -48,8 +102,28 @@ const TEMP_PREFIX = '.tmp-';
  * data directory (the coordinator uses `<dataDir>/blobs`); several may share a folder safely, since
  * identical content lands on the same name and rename replaces atomically.
  */
-export function createBlobStore(dir: string, mode?: number): BlobStore {
+export function createBlobStore(dir: string, mode?: number, events: BlobStoreEvents = {}): BlobStore {
   fs.mkdirSync(dir, { recursive: true, ...(mode === undefined ? {} : { mode }) });
+  const holds = new Map<string, number>();
+  const deleting = new Map<string, Promise<void>>();
+  const writing = new Set<string>();
+
+  /** pin adds a hold synchronously and returns its (idempotent) release. */
+  function pin(sha256: string): () => void {
+    holds.set(sha256, (holds.get(sha256) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (holds.get(sha256) ?? 1) - 1;
+      if (left > 0) {
+        holds.set(sha256, left);
+        return;
+      }
+      holds.delete(sha256);
+      events.released?.(sha256);
+    };
+  }
 
   function blobPath(sha256: string): string {
     if (!SHA256_HEX.test(sha256)) throw new Error(`not a sha256 hex digest: ${JSON.stringify(sha256)}`);
@@ -57,12 +131,21 @@ export function createBlobStore(dir: string, mode?: number): BlobStore {
   }
 
   async function put(source: Readable | AsyncIterable<Uint8Array>): Promise<BlobInfo> {
-    const temp = path.join(dir, `${TEMP_PREFIX}${randomBytes(12).toString('hex')}`);
+    const { release, ...info } = await putHeld(source);
+    release();
+    return info;
+  }
+
+  async function putHeld(source: Readable | AsyncIterable<Uint8Array>): Promise<HeldBlob> {
+    const name = `${TEMP_PREFIX}${randomBytes(12).toString('hex')}`;
+    const temp = path.join(dir, name);
+    writing.add(name);
     const sha = createHash('sha256');
     const md5 = createHash('md5');
     let size = 0;
     // flush: fsync before close, so the bytes are durable before the rename publishes them
     const out = fs.createWriteStream(temp, { flags: 'wx', mode: 0o644, flush: true });
+    let release: (() => void) | undefined;
     try {
       await pipeline(
         source,
@@ -78,17 +161,81 @@ export function createBlobStore(dir: string, mode?: number): BlobStore {
       );
       const info: BlobInfo = { sha256: sha.digest('hex'), md5: md5.digest('hex'), size };
       const final = blobPath(info.sha256);
+      release = pin(info.sha256);
+      // An unlink of this same content may be in flight: publish after it, never before.
+      for (let pending = deleting.get(info.sha256); pending !== undefined; pending = deleting.get(info.sha256)) await pending;
       await fs.promises.mkdir(path.dirname(final), { recursive: true });
       await fs.promises.rename(temp, final);
       await syncDir(path.dirname(final));
-      return info;
+      return { ...info, release };
     } catch (err) {
       // A source that fails at once can fail before the file is even opened; removing it before the
       // stream has closed would leave the file it then creates behind.
       if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
       await fs.promises.rm(temp, { force: true });
+      release?.();
       throw err;
+    } finally {
+      writing.delete(name);
     }
+  }
+
+  async function hold(sha256: string): Promise<BlobHold | undefined> {
+    blobPath(sha256); // refuses a malformed digest before anything is held
+    const release = pin(sha256);
+    for (let pending = deleting.get(sha256); pending !== undefined; pending = deleting.get(sha256)) await pending;
+    if (await has(sha256).catch(() => false)) return { sha256, release };
+    release();
+    return undefined;
+  }
+
+  async function remove(sha256: string, unused: () => boolean): Promise<number | undefined> {
+    const file = blobPath(sha256);
+    const size = await fs.promises.stat(file).then((s) => s.size, (err: unknown) => {
+      if (isNotFound(err)) return 0;
+      throw err;
+    });
+    // From here to the unlink's dispatch nothing awaits: a hold or a reference seen now is final.
+    if (holds.has(sha256) || deleting.has(sha256) || !unused()) return undefined;
+    const unlink = fs.promises.rm(file, { force: true });
+    const settled = unlink.then(
+      () => undefined,
+      () => undefined,
+    );
+    deleting.set(sha256, settled);
+    try {
+      await unlink;
+      return size;
+    } finally {
+      deleting.delete(sha256);
+    }
+  }
+
+  async function* list(): AsyncIterable<string> {
+    for (const fan of await fs.promises.readdir(dir)) {
+      if (!/^[0-9a-f]{2}$/.test(fan)) continue;
+      let names: string[];
+      try {
+        names = await fs.promises.readdir(path.join(dir, fan));
+      } catch (err) {
+        if (isNotFound(err) || (err as NodeJS.ErrnoException).code === 'ENOTDIR') continue;
+        throw err;
+      }
+      for (const name of names) if (SHA256_HEX.test(name) && name.startsWith(fan)) yield name;
+    }
+  }
+
+  async function removeStaleTemps(before: number): Promise<number> {
+    let freed = 0;
+    for (const name of await fs.promises.readdir(dir)) {
+      if (!name.startsWith(TEMP_PREFIX) || writing.has(name)) continue;
+      const file = path.join(dir, name);
+      const stat = await fs.promises.stat(file).catch(() => undefined);
+      if (stat === undefined || !stat.isFile() || stat.mtimeMs >= before || writing.has(name)) continue;
+      await fs.promises.rm(file, { force: true });
+      freed += stat.size;
+    }
+    return freed;
   }
 
   async function has(sha256: string): Promise<boolean> {
@@ -110,7 +257,7 @@ export function createBlobStore(dir: string, mode?: number): BlobStore {
     return file.createReadStream({ start: range.start, end: range.end });
   }
 
-  return { put, path: blobPath, has, size, open };
+  return { put, putHeld, hold, remove, list, removeStaleTemps, path: blobPath, has, size, open };
 }
 
 async function syncDir(dir: string): Promise<void> {

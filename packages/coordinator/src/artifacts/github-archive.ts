@@ -19,6 +19,11 @@
  *
  * With a token (config `github_token`) each request carries `Authorization: token <token>`, which
  * private repositories need.
+ *
+ * A downloaded archive is held in the blob store for as long as it is cached (the process's life):
+ * CreateDeployment reads it and commits the deployment that references it well after the download,
+ * and the blob collector must not take it in between. An archive no deployment came to name is freed
+ * by the first sweep after a restart.
  */
 import fs from 'node:fs';
 import zlib from 'node:zlib';
@@ -146,7 +151,7 @@ export function createGitHubArchives(options: GitHubArchiveOptions): GitHubArchi
     }
     const body = format === 'zip' ? res.body : Readable.fromWeb(res.body as WebReadableStream<Uint8Array>).pipe(zlib.createGunzip());
     let size = 0;
-    const info = await blobs.put(
+    const info = await blobs.putHeld(
       (async function* limited() {
         for await (const chunk of body as AsyncIterable<Uint8Array>) {
           size += chunk.length;
@@ -160,6 +165,16 @@ export function createGitHubArchives(options: GitHubArchiveOptions): GitHubArchi
       if (code.startsWith('Z_')) throw new GitHubArchiveError('NOT_AN_ARCHIVE', `${url} did not give a tar.gz archive for ${what}: ${(err as Error).message}`);
       throw new GitHubArchiveError('UNREACHABLE', `the download of ${what} from ${url} broke off: ${(err as Error).message}`);
     });
+    try {
+      return await checkArchive(info.sha256, info.size, url, what, location);
+    } catch (err) {
+      info.release(); // a refused archive is the collector's
+      throw err;
+    }
+  }
+
+  async function checkArchive(sha256: string, size: number, url: string, what: string, location: GitHubLocation): Promise<BundleRef> {
+    const info = { sha256, size };
     const magic = Buffer.alloc(262);
     const fd = await fs.promises.open(blobs.path(info.sha256));
     await fd.read(magic, 0, magic.length, 0).finally(() => fd.close());

@@ -32,15 +32,16 @@ describe('mayCallBucket', () => {
   const ALL: S3OperationName[] = [
     'ListBuckets', 'CreateBucket', 'HeadBucket', 'DeleteBucket', 'GetBucketLocation', 'DeleteObjects', 'ListObjects', 'ListObjectsV2',
     'PutObject', 'GetObject', 'HeadObject', 'DeleteObject', 'CreateMultipartUpload', 'CopyObject', 'UploadPart',
-    'CompleteMultipartUpload', 'AbortMultipartUpload', 'ListParts',
+    'CompleteMultipartUpload', 'AbortMultipartUpload', 'ListParts', 'ListMultipartUploads',
   ];
   const allowed = (role: Role) => ALL.filter((op) => mayCallBucket(role, op));
 
   it('gives read-only the reads, a deployer the reads and uploads, an admin everything', () => {
-    expect(allowed('read-only')).toEqual(['ListBuckets', 'HeadBucket', 'GetBucketLocation', 'ListObjects', 'ListObjectsV2', 'GetObject', 'HeadObject', 'ListParts']);
+    expect(allowed('read-only')).toEqual(['ListBuckets', 'HeadBucket', 'GetBucketLocation', 'ListObjects', 'ListObjectsV2', 'GetObject', 'HeadObject', 'ListParts', 'ListMultipartUploads']);
     expect(allowed('deployer')).toEqual([
       'ListBuckets', 'HeadBucket', 'GetBucketLocation', 'ListObjects', 'ListObjectsV2', 'PutObject', 'GetObject', 'HeadObject',
       'CreateMultipartUpload', 'CopyObject', 'UploadPart', 'CompleteMultipartUpload', 'AbortMultipartUpload', 'ListParts',
+      'ListMultipartUploads',
     ]);
     expect(allowed('admin')).toEqual(ALL);
   });

@@ -3,7 +3,7 @@
  *
  *   role        CodeDeploy API                                        revision bucket
  *   ─────────   ───────────────────────────────────────────────────   ─────────────────────────────
- *   read-only   Get*, List*, BatchGet*                                 list buckets, objects, parts;
+ *   read-only   Get*, List*, BatchGet*                                 list buckets, objects, uploads, parts;
  *                                                                      get and head objects
  *   deployer    read-only's, and RegisterApplicationRevision,          read-only's, and upload:
  *               CreateDeployment, StopDeployment, ContinueDeployment   PutObject, CopyObject, multipart
@@ -66,6 +66,7 @@ const BUCKET_READS: ReadonlySet<S3OperationName> = new Set<S3OperationName>([
   'GetObject',
   'HeadObject',
   'ListParts',
+  'ListMultipartUploads',
 ]);
 
 /** isBucketRead tells a bucket request that changes nothing: it is not audited. */

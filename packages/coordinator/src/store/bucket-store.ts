@@ -2,6 +2,11 @@
  * The revision bucket's metadata in SQLite (tables from migration 002-bucket): buckets, the objects
  * in them and multipart uploads in progress. Object bytes are not here; each record names its blob
  * by SHA-256. Every method is synchronous (better-sqlite3) and each change is one transaction.
+ *
+ * A change that drops a reference to a blob (an overwrite, a delete, a completed, aborted or expired
+ * upload) tells `options.released` the blobs it dropped, after its transaction, so the collector can
+ * free them (artifacts/blob-collector.ts). An optional quota per bucket bounds the bytes a bucket
+ * holds: its objects plus the parts of its unfinished uploads, each counted once per reference.
  */
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
@@ -111,6 +116,7 @@ export type BucketStoreErrorCode =
   | 'BucketAlreadyOwnedByYou'
   | 'BucketNotEmpty'
   | 'NoSuchUpload'
+  | 'QuotaExceeded'
   | CompletionRejection;
 
 /** BucketStoreError is what the store throws when a request cannot be done; branch on `code`. */
@@ -128,6 +134,30 @@ export class BucketStoreError extends Error {
 export function isBucketStoreError(err: unknown): err is BucketStoreError {
   return err instanceof Error && err.name === 'BucketStoreError' && 'code' in err;
 }
+
+/** ListUploadsOptions narrow a ListMultipartUploads page, as S3's key-marker, upload-id-marker and max-uploads. */
+export interface ListUploadsOptions {
+  prefix?: string;
+  delimiter?: string;
+  /** keyMarker: uploads of later keys (or of this key, after `uploadIdMarker`'s upload). */
+  keyMarker?: string;
+  uploadIdMarker?: string;
+  /** maxUploads caps uploads plus common prefixes; default and ceiling {@link MAX_LIST_KEYS}. */
+  maxUploads?: number;
+}
+
+/** UploadListing is one page of unfinished uploads, by key and then by initiation time. */
+export interface UploadListing {
+  uploads: UploadRecord[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  /** Set when truncated: where the next page starts. */
+  nextKeyMarker?: string;
+  nextUploadIdMarker?: string;
+}
+
+/** QuotaWrite is what a write would replace: the object at `key`, or part `partNumber` of an upload. */
+export type QuotaWrite = { key: string } | { uploadId: string; partNumber: number };
 
 /** BucketStore is the metadata store made by {@link createBucketStore}. */
 export interface BucketStore {
@@ -164,11 +194,29 @@ export interface BucketStore {
   completeUpload(uploadId: string, blob: { sha256: string; size: number; etag: string }, now: number): ObjectRecord;
   /** abortUpload forgets an upload and its parts; NoSuchUpload. */
   abortUpload(uploadId: string): void;
+  /** listUploads returns one page of a bucket's unfinished uploads; NoSuchBucket. */
+  listUploads(bucket: string, options?: ListUploadsOptions): UploadListing;
+  /** expireUploads aborts every upload initiated before `initiatedBefore` (ms) and returns them. */
+  expireUploads(initiatedBefore: number): UploadRecord[];
+  /** usage is the bytes a bucket holds: its objects and the parts of its unfinished uploads. */
+  usage(bucket: string): number;
+  /**
+   * room is how many bytes a write may store in the bucket without passing its quota, given what it
+   * replaces; undefined when the bucket has no quota. putObject and putPart refuse a write past it
+   * with QuotaExceeded.
+   */
+  room(bucket: string, write: QuotaWrite): number | undefined;
+  /** checkQuota throws QuotaExceeded when storing `size` bytes by this write would pass the bucket's quota. */
+  checkQuota(bucket: string, write: QuotaWrite, size: number): void;
 }
 
 /** BucketStoreOptions tune the store; `minPartSize` exists so tests can use small parts. */
 export interface BucketStoreOptions {
   minPartSize?: number;
+  /** quotaBytes is a bucket's quota in bytes, or undefined for none (config `bucket_quota_bytes`). */
+  quotaBytes?: (bucket: string) => number | undefined;
+  /** released hears, after each committed change, the blobs whose references it dropped (maybe still referenced elsewhere). */
+  released?: (sha256s: readonly string[]) => void;
 }
 
 interface ObjectRow {
@@ -260,6 +308,19 @@ export function createBucketStore(db: Database.Database, options: BucketStoreOpt
     ),
     getUpload: db.prepare<[string], UploadRow>('SELECT * FROM bucket_uploads WHERE upload_id = ?'),
     deleteUpload: db.prepare('DELETE FROM bucket_uploads WHERE upload_id = ?'),
+    bucketUploads: db.prepare<{ bucket: string; prefix: string }, UploadRow>(
+      'SELECT * FROM bucket_uploads WHERE bucket = @bucket AND key >= @prefix ORDER BY key, initiated, upload_id',
+    ),
+    uploadsBefore: db.prepare<[number], UploadRow>('SELECT * FROM bucket_uploads WHERE initiated < ? ORDER BY initiated'),
+    uploadPartHashes: db.prepare<[string], { sha256: string }>('SELECT DISTINCT sha256 FROM bucket_upload_parts WHERE upload_id = ?'),
+    bucketPartHashes: db.prepare<[string], { sha256: string }>(
+      'SELECT DISTINCT sha256 FROM bucket_upload_parts WHERE upload_id IN (SELECT upload_id FROM bucket_uploads WHERE bucket = ?)',
+    ),
+    getPart: db.prepare<[string, number], PartRow>('SELECT * FROM bucket_upload_parts WHERE upload_id = ? AND part_number = ?'),
+    objectBytes: db.prepare<[string], { total: number }>('SELECT COALESCE(SUM(size), 0) AS total FROM bucket_objects WHERE bucket = ?'),
+    partBytes: db.prepare<[string], { total: number }>(
+      'SELECT COALESCE(SUM(size), 0) AS total FROM bucket_upload_parts WHERE upload_id IN (SELECT upload_id FROM bucket_uploads WHERE bucket = ?)',
+    ),
     upsertPart: db.prepare(
       `INSERT INTO bucket_upload_parts (upload_id, part_number, sha256, size, etag, last_modified)
        VALUES (@upload_id, @part_number, @sha256, @size, @etag, @last_modified)
@@ -293,18 +354,44 @@ export function createBucketStore(db: Database.Database, options: BucketStoreOpt
     return { name, createdAt: now };
   });
 
-  const deleteBucket = db.transaction((name: string): void => {
+  const released = (sha256s: readonly string[]): void => {
+    if (sha256s.length > 0) options.released?.(sha256s);
+  };
+
+  const deleteBucket = db.transaction((name: string): string[] => {
     requireBucket(name);
     if (q.anyObject.get(name) !== undefined) {
       throw new BucketStoreError('BucketNotEmpty', `bucket ${JSON.stringify(name)} is not empty`);
     }
+    const dropped = q.bucketPartHashes.all(name).map((r) => r.sha256);
     q.deleteBucketParts.run(name);
     q.deleteBucketUploads.run(name);
     q.deleteBucket.run(name);
+    return dropped;
   });
 
-  const putObject = db.transaction((o: NewObject, now: number): ObjectRecord => {
+  function usage(bucket: string): number {
+    return q.objectBytes.get(bucket)!.total + q.partBytes.get(bucket)!.total;
+  }
+
+  function room(bucket: string, write: QuotaWrite): number | undefined {
+    const quota = options.quotaBytes?.(bucket);
+    if (quota === undefined) return undefined;
+    const replaced = 'key' in write ? (q.getObject.get(bucket, write.key)?.size ?? 0) : (q.getPart.get(write.uploadId, write.partNumber)?.size ?? 0);
+    return Math.max(0, quota - usage(bucket) + replaced);
+  }
+
+  /** enforceQuota refuses a write of `size` bytes that would take the bucket past its quota. */
+  function enforceQuota(bucket: string, write: QuotaWrite, size: number): void {
+    const left = room(bucket, write);
+    if (left === undefined || size <= left) return;
+    throw quotaExceeded(bucket, options.quotaBytes!(bucket)!, usage(bucket), size);
+  }
+
+  const putObject = db.transaction((o: NewObject, now: number): [ObjectRecord, string[]] => {
     requireBucket(o.bucket);
+    enforceQuota(o.bucket, { key: o.key }, o.size);
+    const previous = q.getObject.get(o.bucket, o.key);
     const record: ObjectRecord = {
       bucket: o.bucket,
       key: o.key,
@@ -315,7 +402,7 @@ export function createBucketStore(db: Database.Database, options: BucketStoreOpt
       contentType: o.contentType ?? DEFAULT_CONTENT_TYPE,
     };
     q.upsertObject.run(objectRow(record));
-    return record;
+    return [record, previous !== undefined && previous.sha256 !== record.sha256 ? [previous.sha256] : []];
   });
 
   function listObjects(bucket: string, opts: ListObjectsOptions = {}): ObjectListing {
@@ -359,6 +446,62 @@ export function createBucketStore(db: Database.Database, options: BucketStoreOpt
     return toObject(row);
   });
 
+  function listUploads(bucket: string, opts: ListUploadsOptions = {}): UploadListing {
+    requireBucket(bucket);
+    const prefix = opts.prefix ?? '';
+    const delimiter = opts.delimiter === '' ? undefined : opts.delimiter;
+    const maxUploads = Math.min(opts.maxUploads ?? MAX_LIST_KEYS, MAX_LIST_KEYS);
+    const listing: UploadListing = { uploads: [], commonPrefixes: [], isTruncated: false };
+    if (maxUploads <= 0) return listing;
+    const keyMarker = opts.keyMarker ?? '';
+    // S3: the upload-id marker counts only with a key marker; uploads of that key after the marked one follow.
+    let afterMarker = false;
+    let skip = delimiter !== undefined ? rollUp(keyMarker, prefix, delimiter) : undefined;
+    if (skip !== keyMarker) skip = undefined;
+    let count = 0;
+    for (const row of q.bucketUploads.iterate({ bucket, prefix })) {
+      if (!row.key.startsWith(prefix)) break;
+      if (row.key < keyMarker) continue;
+      if (row.key === keyMarker && !afterMarker) {
+        if (row.upload_id === opts.uploadIdMarker) afterMarker = true;
+        continue;
+      }
+      if (skip !== undefined && row.key.startsWith(skip)) continue;
+      const common = delimiter !== undefined ? rollUp(row.key, prefix, delimiter) : undefined;
+      if (count === maxUploads) {
+        listing.isTruncated = true;
+        break;
+      }
+      count++;
+      if (common !== undefined) {
+        listing.commonPrefixes.push(common);
+        listing.nextKeyMarker = common;
+        delete listing.nextUploadIdMarker;
+        skip = common;
+      } else {
+        listing.uploads.push(toUpload(row));
+        listing.nextKeyMarker = row.key;
+        listing.nextUploadIdMarker = row.upload_id;
+      }
+    }
+    if (!listing.isTruncated) {
+      delete listing.nextKeyMarker;
+      delete listing.nextUploadIdMarker;
+    }
+    return listing;
+  }
+
+  const expireUploads = db.transaction((initiatedBefore: number): [UploadRecord[], string[]] => {
+    const expired = q.uploadsBefore.all(initiatedBefore).map(toUpload);
+    const dropped = new Set<string>();
+    for (const upload of expired) {
+      for (const r of q.uploadPartHashes.all(upload.uploadId)) dropped.add(r.sha256);
+      q.deleteParts.run(upload.uploadId);
+      q.deleteUpload.run(upload.uploadId);
+    }
+    return [expired, [...dropped]];
+  });
+
   const createUpload = db.transaction(
     (u: { bucket: string; key: string; contentType?: string }, now: number): UploadRecord => {
       requireBucket(u.bucket);
@@ -374,8 +517,10 @@ export function createBucketStore(db: Database.Database, options: BucketStoreOpt
     },
   );
 
-  const putPart = db.transaction((p: Omit<PartRecord, 'lastModified'>, now: number): PartRecord => {
-    requireUpload(p.uploadId);
+  const putPart = db.transaction((p: Omit<PartRecord, 'lastModified'>, now: number): [PartRecord, string[]] => {
+    const upload = requireUpload(p.uploadId);
+    enforceQuota(upload.bucket, { uploadId: p.uploadId, partNumber: p.partNumber }, p.size);
+    const previous = q.getPart.get(p.uploadId, p.partNumber);
     const record: PartRecord = { ...p, lastModified: now };
     q.upsertPart.run({
       upload_id: record.uploadId,
@@ -385,7 +530,7 @@ export function createBucketStore(db: Database.Database, options: BucketStoreOpt
       etag: record.etag,
       last_modified: record.lastModified,
     });
-    return record;
+    return [record, previous !== undefined && previous.sha256 !== record.sha256 ? [previous.sha256] : []];
   });
 
   function listParts(uploadId: string, opts: ListPartsOptions = {}): PartListing {
@@ -407,9 +552,15 @@ export function createBucketStore(db: Database.Database, options: BucketStoreOpt
     return { upload, parts: plan.parts, etag: plan.etag, size: plan.size };
   }
 
+  // No quota check: the object is at most its parts, which leave with the upload, and replaces any
+  // object at its key, so a completion never adds to the bucket's bytes.
   const completeUpload = db.transaction(
-    (uploadId: string, blob: { sha256: string; size: number; etag: string }, now: number): ObjectRecord => {
+    (uploadId: string, blob: { sha256: string; size: number; etag: string }, now: number): [ObjectRecord, string[]] => {
       const upload = requireUpload(uploadId);
+      const dropped = new Set(q.uploadPartHashes.all(uploadId).map((r) => r.sha256));
+      const previous = q.getObject.get(upload.bucket, upload.key);
+      if (previous !== undefined) dropped.add(previous.sha256);
+      dropped.delete(blob.sha256);
       const record: ObjectRecord = {
         bucket: upload.bucket,
         key: upload.key,
@@ -422,15 +573,23 @@ export function createBucketStore(db: Database.Database, options: BucketStoreOpt
       q.upsertObject.run(objectRow(record));
       q.deleteParts.run(uploadId);
       q.deleteUpload.run(uploadId);
-      return record;
+      return [record, [...dropped]];
     },
   );
 
-  const abortUpload = db.transaction((uploadId: string): void => {
+  const abortUpload = db.transaction((uploadId: string): string[] => {
     requireUpload(uploadId);
+    const dropped = q.uploadPartHashes.all(uploadId).map((r) => r.sha256);
     q.deleteParts.run(uploadId);
     q.deleteUpload.run(uploadId);
+    return dropped;
   });
+
+  /** then runs a change, tells `released` what it dropped once it has committed, and returns its result. */
+  function then<T>([result, dropped]: [T, string[]]): T {
+    released(dropped);
+    return result;
+  }
 
   return {
     createBucket: (name, now) => createBucket(name, now),
@@ -439,25 +598,46 @@ export function createBucketStore(db: Database.Database, options: BucketStoreOpt
       return row === undefined ? undefined : { name: row.name, createdAt: row.created_at };
     },
     listBuckets: () => q.listBuckets.all().map((r) => ({ name: r.name, createdAt: r.created_at })),
-    deleteBucket: (name) => deleteBucket(name),
-    putObject: (o, now) => putObject(o, now),
+    deleteBucket: (name) => released(deleteBucket(name)),
+    putObject: (o, now) => then(putObject(o, now)),
     getObject: (bucket, key) => {
       const row = q.getObject.get(bucket, key);
       return row === undefined ? undefined : toObject(row);
     },
     listObjects,
-    deleteObject: (bucket, key) => deleteObject(bucket, key),
+    deleteObject: (bucket, key) => {
+      const deleted = deleteObject(bucket, key);
+      if (deleted !== undefined) released([deleted.sha256]);
+      return deleted;
+    },
     createUpload: (u, now) => createUpload(u, now),
     getUpload: (uploadId) => {
       const row = q.getUpload.get(uploadId);
       return row === undefined ? undefined : toUpload(row);
     },
-    putPart: (p, now) => putPart(p, now),
+    putPart: (p, now) => then(putPart(p, now)),
     listParts,
     planCompletion: planUpload,
-    completeUpload: (uploadId, blob, now) => completeUpload(uploadId, blob, now),
-    abortUpload: (uploadId) => abortUpload(uploadId),
+    completeUpload: (uploadId, blob, now) => then(completeUpload(uploadId, blob, now)),
+    abortUpload: (uploadId) => released(abortUpload(uploadId)),
+    listUploads,
+    expireUploads: (initiatedBefore) => then(expireUploads(initiatedBefore)),
+    usage,
+    room,
+    checkQuota: enforceQuota,
   };
+}
+
+/**
+ * quotaExceeded is the refusal of a write past a bucket's quota, worded for the person at the CLI:
+ * what the bucket holds, what the write adds, the quota, and how to make room.
+ */
+function quotaExceeded(bucket: string, quota: number, used: number, size: number): BucketStoreError {
+  return new BucketStoreError(
+    'QuotaExceeded',
+    `Bucket ${bucket} is over its quota: it holds ${used} bytes (objects and unfinished multipart uploads), its quota is ${quota} bytes (bucket_quota_bytes), and this write of ${size} bytes does not fit. ` +
+      'Delete objects, or abort unfinished uploads (aws s3api list-multipart-uploads / abort-multipart-upload), to make room.',
+  );
 }
 
 /**

@@ -1,0 +1,37 @@
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { migrate } from './migrate.js';
+import { migrations } from './migrations/index.js';
+import { createBlobReferences } from './blob-references.js';
+
+describe('blob references', () => {
+  it('migration 009 indexes deployments by bundle, and the per-blob question uses every index', () => {
+    const db = new Database(':memory:');
+    migrate(db, migrations);
+    expect(migrations.at(-1)).toMatchObject({ version: 9, name: 'blob-references' });
+    const plan = db
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT 1 AS one WHERE EXISTS (SELECT 1 FROM bucket_objects WHERE sha256 = @sha256)
+           OR EXISTS (SELECT 1 FROM bucket_upload_parts WHERE sha256 = @sha256)
+           OR EXISTS (SELECT 1 FROM deployments WHERE json_extract(doc, '$.bundle.sha256') = @sha256)`,
+      )
+      .all({ sha256: 'a'.repeat(64) })
+      .map((r) => (r as { detail: string }).detail)
+      .join('\n');
+    expect(plan).toContain('bucket_objects_sha256');
+    expect(plan).toContain('bucket_upload_parts_sha256');
+    expect(plan).toMatch(/SEARCH deployments USING (COVERING )?INDEX deployments_by_bundle/);
+    expect(plan).not.toMatch(/SCAN deployments/);
+
+    const refs = createBlobReferences(db);
+    const sha = 'b'.repeat(64);
+    expect(refs.has(sha)).toBe(false);
+    db.prepare('INSERT INTO deployments (id, application, group_name, status, create_time, seq, doc) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run('d-1', 'a', 'g', 'Succeeded', 1, 1, JSON.stringify({ bundle: { sha256: sha } }));
+    db.prepare('INSERT INTO deployments (id, application, group_name, status, create_time, seq, doc) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run('d-2', 'a', 'g', 'Succeeded', 1, 2, JSON.stringify({ revision: { revisionType: 'String' } }));
+    expect(refs.has(sha)).toBe(true);
+    expect([...refs.all()]).toEqual([sha]);
+    db.close();
+  });
+});
