@@ -1,6 +1,6 @@
 /**
  * What keeps a blob alive, read from the database: the bucket's live objects, the parts of its
- * unfinished multipart uploads, and every deployment's bundle (migrations 002 and 009).
+ * unfinished multipart uploads, and every deployment's bundle (migrations 002 and 008).
  *
  * The deployment rule is deliberately the simplest safe one: a blob named by ANY deployment record
  * is never collected, whatever the deployment's status. Agents download a running deployment's
@@ -18,7 +18,7 @@ export interface BlobReferences {
   has(sha256: string): boolean;
 }
 
-/** createBlobReferences prepares the queries over a database with migrations 002 and 009 applied. */
+/** createBlobReferences prepares the queries over a database with migrations 002 and 008 applied. */
 export function createBlobReferences(db: Database.Database): BlobReferences {
   const all = db.prepare<[], { sha256: string }>(
     `SELECT sha256 FROM bucket_objects

@@ -9,7 +9,7 @@ import { migration as certificates } from './004-certificates.js';
 import { migration as resourceTags } from './005-resource-tags.js';
 import { migration as trafficShifts } from './006-traffic-shifts.js';
 import { migration as agentSessions } from './007-agent-sessions.js';
-import { migration as blobReferences } from './009-blob-references.js';
+import { migration as blobReferences } from './008-blob-references.js';
 
 /** Migration is one schema step. */
 export interface Migration {
