@@ -81,6 +81,18 @@ export interface CoordinatorConfig {
   readonly bucketQuotaBytes?: number | Readonly<Record<string, number>>;
   /** How long a multipart upload may stay unfinished before it is aborted and its parts freed (24 h). */
   readonly bucketUploadExpirySeconds: number;
+  /** The wait after a trigger notification's first failed attempt; it doubles after each further failure (5 s). */
+  readonly triggerRetryBaseSeconds: number;
+  /** The longest wait between two attempts of a trigger notification (15 min). */
+  readonly triggerRetryMaxSeconds: number;
+  /** Attempts after which a trigger notification is given up (dead: logged at warn, kept in the outbox) (10). */
+  readonly triggerMaxAttempts: number;
+  /**
+   * The HMAC-SHA256 secret of each webhook trigger, by triggerName: its notifications carry
+   * `X-Fleetdeploy-Signature: sha256=<hex HMAC of the body>`. A webhook trigger not named here is
+   * sent unsigned. None by default.
+   */
+  readonly webhookSecrets?: Readonly<Record<string, string>>;
 }
 
 /** defaultCoordinatorConfig are the embedded defaults: everything on loopback, data in ./fleetdeploy-data. */
@@ -107,9 +119,12 @@ export const defaultCoordinatorConfig: CoordinatorConfig = Object.freeze({
   hookTimeoutSeconds: 3600,
   testOnlyMinuteMs: 60_000,
   bucketUploadExpirySeconds: 86_400,
+  triggerRetryBaseSeconds: 5,
+  triggerRetryMaxSeconds: 900,
+  triggerMaxAttempts: 10,
 });
 
-type Kind = 'string' | 'url-template' | 'port' | 'seconds' | 'boolean' | 'count' | 'quota';
+type Kind = 'string' | 'url-template' | 'port' | 'seconds' | 'boolean' | 'count' | 'quota' | 'secrets';
 
 const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind }> = {
   data_dir: { key: 'dataDir', kind: 'string' },
@@ -141,6 +156,10 @@ const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind }> = {
   blue_green_terminate_command: { key: 'blueGreenTerminateCommand', kind: 'string' },
   bucket_quota_bytes: { key: 'bucketQuotaBytes', kind: 'quota' },
   bucket_upload_expiry_seconds: { key: 'bucketUploadExpirySeconds', kind: 'seconds' },
+  trigger_retry_base_seconds: { key: 'triggerRetryBaseSeconds', kind: 'seconds' },
+  trigger_retry_max_seconds: { key: 'triggerRetryMaxSeconds', kind: 'seconds' },
+  trigger_max_attempts: { key: 'triggerMaxAttempts', kind: 'count' },
+  webhook_secrets: { key: 'webhookSecrets', kind: 'secrets' },
 };
 
 /** ConfigError is a configuration the coordinator cannot start with. */
@@ -210,6 +229,8 @@ function check(where: string, value: unknown, kind: Kind, problems: string[]): u
       return undefined;
     case 'quota':
       return checkQuota(where, value, problems);
+    case 'secrets':
+      return checkSecrets(where, value, problems);
     case 'seconds':
     case 'count':
       if (Number.isFinite(asNumber) && asNumber > 0) return asNumber;
@@ -248,6 +269,20 @@ function checkQuota(where: string, value: unknown, problems: string[]): unknown 
   const bytes = parseByteSize(value);
   if (bytes === undefined) problems.push(`${where}: ${expected}, got ${JSON.stringify(value)}`);
   return bytes;
+}
+
+/** checkSecrets reads webhook_secrets: a map of trigger name to a non-empty secret. */
+function checkSecrets(where: string, value: unknown, problems: string[]): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    problems.push(`${where}: expected a map of trigger name to secret`);
+    return undefined;
+  }
+  const out: Record<string, string> = {};
+  for (const [name, secret] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof secret === 'string' && secret !== '') out[name] = secret;
+    else problems.push(`${where}: ${name}: expected a non-empty secret`);
+  }
+  return Object.freeze(out);
 }
 
 /** bucketQuota is the quota config gives a bucket, in bytes, or undefined for none. */

@@ -55,6 +55,10 @@ import { createEnrolServer } from './rpc/enrol-server.js';
 import { openEnrolment, serverNames } from './ca/open-enrolment.js';
 import type { Enrolment } from './ca/enrolment.js';
 import type { ServerIdentity } from './ca/authority.js';
+import { createTriggerOutbox } from './triggers/trigger-outbox.js';
+import { createTriggerRecorder } from './triggers/trigger-recorder.js';
+import { createTriggerDelivery } from './triggers/trigger-delivery.js';
+import { lazySnsSender, webhookSender } from './triggers/trigger-senders.js';
 
 /** RunningCoordinator is a started coordinator. */
 export interface RunningCoordinator {
@@ -152,7 +156,21 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const stepFailed = (err: unknown): void => {
     if (isDatabaseCorruption(err)) health.failed(corruptDatabase(databaseFile, config.dataDir, (err as Error).message).message);
   };
-  const engine = createEngine({ store, blobs, clock, config, agents, alarms, stepFailed, disk, log: log.child({ part: 'engine' }) });
+  // Triggers: each event's notifications are written to the outbox in the engine step's own
+  // transaction, and a background loop sends them (triggers/trigger-delivery.ts).
+  const outbox = createTriggerOutbox(store.db);
+  const recordTriggers = createTriggerRecorder({ store, outbox, region: config.region, accountId: config.accountId, arnPrefix, now: () => clock.now(), log: log.child({ part: 'triggers' }) });
+  const triggerDelivery = createTriggerDelivery({
+    outbox,
+    sns: lazySnsSender(),
+    webhook: webhookSender((name) => config.webhookSecrets?.[name]),
+    clock,
+    retry: { baseMs: config.triggerRetryBaseSeconds * 1000, maxMs: config.triggerRetryMaxSeconds * 1000, maxAttempts: config.triggerMaxAttempts },
+    log: log.child({ part: 'triggers' }),
+  });
+  const engine = createEngine({ store, blobs, clock, config, agents, alarms, stepFailed, disk, recordEvents: recordTriggers, log: log.child({ part: 'engine' }) });
+  // Published after the step's commit, so the delivery loop finds the rows the step wrote.
+  engine.subscribe(() => triggerDelivery.wake());
   agents.attach(engine);
   const lambda = lazyLambdaClient();
   const ecsClients = lazyEcsClients(lambda);
@@ -176,6 +194,16 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     agents: engine,
     disk,
     log: log.child({ part: 'traffic' }),
+  });
+  // The traffic driver's deployment events (Lambda, ECS, blue/green) are recorded just after their
+  // transaction commits, in the same synchronous call: only a process killed between that commit and
+  // this write (no await lies between them) loses their notifications.
+  traffic.subscribe((e) => {
+    try {
+      if (recordTriggers([e]) > 0) triggerDelivery.wake();
+    } catch (err) {
+      log.error({ err, deploymentId: e.deploymentId }, 'could not queue trigger notifications');
+    }
   });
   // A blue/green deployment's driver moves on when its instances do.
   engine.subscribe(observeLifecycleEvents(store, metrics));
@@ -221,6 +249,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     alarms.close();
     engine.stop();
     traffic.stop();
+    await triggerDelivery.stop();
     events.close();
     await housekeeping?.stop();
     await collector.close();
@@ -249,6 +278,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     // hooks' calls; their first queries read the active deployments and the open commands.
     engine.start();
     traffic.start();
+    triggerDelivery.start();
     housekeeping = startBucketHousekeeping({ buckets, collector, clock, expirySeconds: config.bucketUploadExpirySeconds, log: log.child({ part: 'bucket' }) });
   } catch (err) {
     // Nothing may keep the process alive after a failed start, nor answer /healthz: close what did open

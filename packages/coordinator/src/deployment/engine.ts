@@ -89,6 +89,11 @@ export interface EngineDeps {
   stepFailed?: (err: unknown) => void;
   /** Where a step that failed for a full disk is reported (one log line per episode); the engine makes its own without it. */
   disk?: DiskFullWatch;
+  /**
+   * recordEvents writes what a step's events owe to the outside (trigger notifications) inside the
+   * step's own transaction, so an event is never committed without them, nor they without it.
+   */
+  recordEvents?: (events: readonly DeploymentEvent[]) => void;
 }
 
 /** StepOutcome is how an engine step's transaction ended. */
@@ -140,7 +145,10 @@ export function createEngine(deps: EngineDeps): Engine {
     const out = emptyOutbox();
     const changes = store.changeCount();
     try {
-      store.transaction(() => decide(out));
+      store.transaction(() => {
+        decide(out);
+        if (out.events.length > 0) deps.recordEvents?.(out.events);
+      });
     } catch (err) {
       const full = disk.failed(err, what);
       if (full) log.debug({ what }, 'engine step not stored: the disk is full');

@@ -10,6 +10,8 @@ export interface MetricsSources {
   deploymentsByStatus(): Record<string, number>;
   connectedAgents(): number;
   bucketBytes(): number;
+  /** Trigger notifications in the outbox by state (pending, delivered, dead); absent: no such gauge. */
+  triggerDeliveriesByState?(): Record<string, number>;
 }
 
 /** CoordinatorMetrics records what happens and renders the exposition text. */
@@ -57,6 +59,20 @@ export function createCoordinatorMetrics(sources: MetricsSources): CoordinatorMe
       this.set(sources.bucketBytes());
     },
   });
+  if (sources.triggerDeliveriesByState !== undefined) {
+    const byState = sources.triggerDeliveriesByState;
+    new Gauge({
+      name: 'fleetdeploy_trigger_notifications',
+      help: 'Trigger notifications in the outbox by state: pending (to send or retry), delivered (kept a week), dead (gave up after trigger_max_attempts)',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const state of ['pending', 'delivered', 'dead']) this.set({ state }, 0);
+        for (const [state, n] of Object.entries(byState())) this.set({ state }, n);
+      },
+    });
+  }
   const requests = new Counter({ name: 'fleetdeploy_api_requests_total', help: 'CodeDeploy API requests by operation and outcome (ok, or the error type)', labelNames: ['operation', 'outcome'], registers: [registry] });
   const events = new Histogram({ name: 'fleetdeploy_lifecycle_event_duration_seconds', help: 'Lifecycle events on instances, from the agent starting them to their result', labelNames: ['event', 'status'], buckets: EVENT_BUCKETS, registers: [registry] });
   const refused = new Counter({ name: 'fleetdeploy_agent_streams_refused_total', help: 'Agent streams told to back off by the admission rate (streams_per_second)', registers: [registry] });

@@ -8,13 +8,15 @@ import type { Store } from '../store/store.js';
 import type { DeploymentEvent } from '../deployment/events.js';
 import type { CoordinatorMetrics } from './coordinator-metrics.js';
 
-/** countSources reads deployments by status and the bucket's bytes, one query each. */
-export function countSources(db: Database.Database): { deploymentsByStatus(): Record<string, number>; bucketBytes(): number } {
+/** countSources reads deployments by status, the bucket's bytes and trigger notifications by state, one query each. */
+export function countSources(db: Database.Database): { deploymentsByStatus(): Record<string, number>; bucketBytes(): number; triggerDeliveriesByState(): Record<string, number> } {
   const byStatus = db.prepare<[], { status: string; n: number }>('SELECT status, COUNT(*) AS n FROM deployments GROUP BY status');
   const bytes = db.prepare<[], { n: number }>('SELECT COALESCE(SUM(size), 0) AS n FROM bucket_objects');
+  const deliveries = db.prepare<[], { state: string; n: number }>('SELECT state, COUNT(*) AS n FROM trigger_deliveries GROUP BY state');
   return {
     deploymentsByStatus: () => Object.fromEntries(byStatus.all().map((r) => [r.status, r.n])),
     bucketBytes: () => bytes.get()?.n ?? 0,
+    triggerDeliveriesByState: () => Object.fromEntries(deliveries.all().map((r) => [r.state, r.n])),
   };
 }
 

@@ -58,7 +58,11 @@ describe('deployment group operations', () => {
         ec2TagSet: { ec2TagSetList: [[{ Key: 'Name', Value: 'web', Type: 'KEY_AND_VALUE' }]] },
         alarmConfiguration: { enabled: true, alarms: [{ name: 'cpu' }, { name: 'errors' }] },
         autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM'] },
-        triggerConfigurations: [{ triggerName: 't', triggerTargetArn: 'arn:aws:sns:us-east-1:123456789012:topic', triggerEvents: ['DeploymentFailure'] }],
+        triggerConfigurations: [
+          { triggerName: 't', triggerTargetArn: 'arn:aws:sns:us-east-1:123456789012:topic', triggerEvents: ['DeploymentFailure'] },
+          { triggerName: 'hook', triggerTargetArn: 'https://hooks.example.com/codedeploy?team=web', triggerEvents: ['InstanceFailure'] },
+          { triggerName: 'local', triggerTargetArn: 'http://127.0.0.1:8080/events', triggerEvents: ['DeploymentSuccess'] },
+        ],
         deploymentStyle: { deploymentType: 'IN_PLACE', deploymentOption: 'WITHOUT_TRAFFIC_CONTROL' },
         outdatedInstancesStrategy: 'IGNORE',
         terminationHookEnabled: true,
@@ -96,6 +100,9 @@ describe('deployment group operations', () => {
       [{ autoRollbackConfiguration: { enabled: true, events: ['WHENEVER'] } }, 'InvalidAutoRollbackConfigException'],
       [{ triggerConfigurations: Array.from({ length: 11 }, (_, i) => ({ triggerName: `t${i}`, triggerTargetArn: 'arn:aws:sns:us-east-1:1:t', triggerEvents: [] })) }, 'TriggerTargetsLimitExceededException'],
       [{ triggerConfigurations: [{ triggerName: 't', triggerTargetArn: 'arn:aws:sns:us-east-1:1:t', triggerEvents: ['Sometimes'] }] }, 'InvalidTriggerConfigException'],
+      [{ triggerConfigurations: [{ triggerName: 't', triggerTargetArn: 'ftp://example.com/x', triggerEvents: [] }] }, 'InvalidTriggerConfigException'],
+      [{ triggerConfigurations: [{ triggerName: 't', triggerTargetArn: 'https://', triggerEvents: [] }] }, 'InvalidTriggerConfigException'],
+      [{ triggerConfigurations: [{ triggerName: 't', triggerTargetArn: 'my-topic', triggerEvents: [] }] }, 'InvalidTriggerConfigException'],
       [{ deploymentStyle: { deploymentType: 'SIDEWAYS' } }, 'InvalidDeploymentStyleException'],
       [{ deploymentStyle: { deploymentType: 'IN_PLACE', deploymentOption: 'MAYBE' } }, 'InvalidDeploymentStyleException'],
       [{ deploymentStyle: { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' } }, 'InvalidLoadBalancerInfoException'], // blue/green needs its HAProxy backend

@@ -131,6 +131,16 @@ export function autoRollbackConfiguration(input: Input): { enabled: boolean; eve
   return { enabled, events };
 }
 
+/** isWebhookUrl accepts a trigger target that is an absolute http:// or https:// URL with a host. */
+function isWebhookUrl(text: string): boolean {
+  if (!/^https?:\/\//i.test(text)) return false;
+  try {
+    return new URL(text).hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
 function triggerConfigurations(input: Input): Input[] | undefined {
   const type = 'InvalidTriggerConfigException';
   const list = optionalArray(input, 'triggerConfigurations', type);
@@ -143,7 +153,9 @@ function triggerConfigurations(input: Input): Input[] | undefined {
     const triggerName = optionalString(o, 'triggerName', { invalid: type });
     const triggerTargetArn = optionalString(o, 'triggerTargetArn', { invalid: type });
     if (triggerName === undefined || triggerName === '') throw new ApiError(type, `${where}.triggerName is required`);
-    if (triggerTargetArn === undefined || !/^arn:\S+$/.test(triggerTargetArn)) throw new ApiError(type, `${where}.triggerTargetArn must be an SNS topic ARN`);
+    if (triggerTargetArn === undefined || !(/^arn:\S+$/.test(triggerTargetArn) || isWebhookUrl(triggerTargetArn))) {
+      throw new ApiError(type, `${where}.triggerTargetArn must be an SNS topic ARN or an http:// or https:// webhook URL, got ${JSON.stringify(triggerTargetArn ?? null)}`);
+    }
     const triggerEvents = stringList(o, 'triggerEvents', type) ?? [];
     const bad = triggerEvents.find((e) => !TRIGGER_EVENTS.includes(e));
     if (bad !== undefined) throw new ApiError(type, `${where}.triggerEvents: ${JSON.stringify(bad)} is not a trigger event type`);

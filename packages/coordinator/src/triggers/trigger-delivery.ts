@@ -1,0 +1,126 @@
+/**
+ * The delivery loop: sends the outbox's due notifications in the background, at least once each.
+ * A failed attempt is tried again after an exponential backoff (retry-backoff.ts); after the
+ * configured attempts the delivery is dead: logged at warn, kept in the outbox (state dead) and
+ * counted in /metrics. Nothing here waits on the deployment path: the engine only writes rows.
+ *
+ * Receivers deduplicate by the event id (X-Fleetdeploy-Event-Id): an attempt whose answer was lost
+ * (a timeout, or a coordinator killed mid-request) is sent again with the same id.
+ */
+import type { Logger } from 'pino';
+import type { Clock, Timer } from '../clock.js';
+import type { TriggerOutbox, Delivery } from './trigger-outbox.js';
+import type { RetryPolicy } from './retry-backoff.js';
+import { nextAttemptAt } from './retry-backoff.js';
+import { targetOf } from './trigger-messages.js';
+import type { Sender } from './trigger-senders.js';
+
+/** Deliveries sent at once; more wait for the next pass. */
+const BATCH = 16;
+/** The loop looks at the outbox at least this often, besides being woken by new rows. */
+const IDLE_POLL_MS = 1_000;
+/** Delivered rows are kept this long (a week) for inspection, then pruned. */
+const KEEP_DELIVERED_MS = 7 * 86_400_000;
+
+export interface TriggerDeliveryDeps {
+  outbox: TriggerOutbox;
+  sns: Sender;
+  webhook: Sender;
+  clock: Clock;
+  retry: RetryPolicy;
+  log: Logger;
+}
+
+/** TriggerDelivery is the running loop. */
+export interface TriggerDelivery {
+  start(): void;
+  /** wake asks for a pass soon (new rows were committed). */
+  wake(): void;
+  /** stop ends the loop and waits for the attempts under way. */
+  stop(): Promise<void>;
+}
+
+/** createTriggerDelivery builds the loop; call start() once the store is open. */
+export function createTriggerDelivery(deps: TriggerDeliveryDeps): TriggerDelivery {
+  const { outbox, clock, retry, log } = deps;
+  const inFlight = new Map<string, Promise<void>>();
+  let timer: Timer | undefined;
+  let running = false;
+  let passQueued = false;
+
+  function schedule(ms: number): void {
+    if (!running) return;
+    timer?.cancel();
+    timer = clock.setTimeout(pass, ms);
+  }
+
+  async function attempt(d: Delivery): Promise<void> {
+    const target = targetOf(d.target);
+    const attempts = d.attempts + 1;
+    try {
+      await (target.kind === 'webhook' ? deps.webhook : deps.sns)(d);
+    } catch (err) {
+      const error = (err as Error).message;
+      const now = clock.now();
+      const retryAt = nextAttemptAt(attempts, now, retry);
+      outbox.failed(d.eventId, attempts, error, retryAt, now);
+      if (retryAt === undefined) log.warn({ eventId: d.eventId, deploymentId: d.deploymentId, trigger: d.triggerName, triggerEvent: d.triggerEvent, target: d.target, attempts, error }, 'trigger notification dead: gave up after the configured attempts');
+      else log.debug({ eventId: d.eventId, trigger: d.triggerName, attempts, error, retryInMs: retryAt - now }, 'trigger notification failed; will retry');
+      return;
+    }
+    outbox.delivered(d.eventId, attempts, clock.now());
+    log.debug({ eventId: d.eventId, trigger: d.triggerName, triggerEvent: d.triggerEvent, attempts }, 'trigger notification delivered');
+  }
+
+  function pass(): void {
+    passQueued = false;
+    if (!running) return;
+    let due: Delivery[] = [];
+    try {
+      due = outbox.due(clock.now(), BATCH + inFlight.size).filter((d) => !inFlight.has(d.eventId)).slice(0, BATCH);
+    } catch (err) {
+      log.error({ err }, 'could not read the trigger outbox');
+    }
+    for (const d of due) {
+      const p = attempt(d)
+        .catch((err: unknown) => log.error({ err, eventId: d.eventId }, 'could not record a trigger delivery attempt'))
+        .finally(() => {
+          inFlight.delete(d.eventId);
+          wake();
+        });
+      inFlight.set(d.eventId, p);
+    }
+    let next: number | undefined;
+    try {
+      next = outbox.nextDue();
+    } catch {
+      next = undefined;
+    }
+    schedule(next === undefined ? IDLE_POLL_MS : Math.min(IDLE_POLL_MS, Math.max(0, next - clock.now())));
+  }
+
+  function wake(): void {
+    if (!running || passQueued) return;
+    passQueued = true;
+    schedule(0);
+  }
+
+  return {
+    start() {
+      running = true;
+      try {
+        const pruned = outbox.prune(clock.now() - KEEP_DELIVERED_MS);
+        if (pruned > 0) log.debug({ pruned }, 'pruned delivered trigger notifications');
+      } catch (err) {
+        log.warn({ err }, 'could not prune delivered trigger notifications');
+      }
+      wake();
+    },
+    wake,
+    async stop() {
+      running = false;
+      timer?.cancel();
+      await Promise.all(inFlight.values());
+    },
+  };
+}
