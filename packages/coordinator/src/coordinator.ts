@@ -163,7 +163,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const triggerDelivery = createTriggerDelivery({
     outbox,
     sns: lazySnsSender(),
-    webhook: webhookSender((name) => config.webhookSecrets?.[name]),
+    webhook: webhookSender((name) => config.webhookSecrets?.[name], undefined, (name) => log.warn({ trigger: name }, 'webhook trigger has no secret in webhook_secrets; its notifications are sent unsigned')),
     clock,
     retry: { baseMs: config.triggerRetryBaseSeconds * 1000, maxMs: config.triggerRetryMaxSeconds * 1000, maxAttempts: config.triggerMaxAttempts },
     log: log.child({ part: 'triggers' }),

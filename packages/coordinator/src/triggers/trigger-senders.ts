@@ -35,9 +35,14 @@ export function lazySnsSender(make: () => SNSClient = () => new SNSClient({ requ
  * webhookSender POSTs the message to the delivery's URL with its event id, trigger name and, when
  * the trigger has a secret, its signature. Any 2xx answer delivers it; redirects are not followed.
  */
-export function webhookSender(secretOf: (triggerName: string) => string | undefined, timeoutMs = REQUEST_TIMEOUT_MS): Sender {
+export function webhookSender(secretOf: (triggerName: string) => string | undefined, timeoutMs = REQUEST_TIMEOUT_MS, unsigned: (triggerName: string) => void = () => undefined): Sender {
+  const warned = new Set<string>();
   return async (d) => {
     const secret = secretOf(d.triggerName);
+    if (secret === undefined && !warned.has(d.triggerName)) {
+      warned.add(d.triggerName);
+      unsigned(d.triggerName);
+    }
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       [EVENT_ID_HEADER]: d.eventId,
