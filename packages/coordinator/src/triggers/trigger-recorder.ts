@@ -32,7 +32,7 @@ export function createTriggerRecorder(deps: TriggerRecorderDeps): TriggerRecorde
       if (event.type !== 'deployment' && event.type !== 'instance') continue;
       const deployment = store.getDeployment(event.deploymentId);
       if (deployment === undefined || triggerEventsOf(event, deployment).length === 0) continue;
-      const triggers = (store.getGroupById(deployment.deploymentGroupId)?.extra.triggerConfigurations ?? []) as TriggerConfig[];
+      const triggers = triggersOf(store.getGroupById(deployment.deploymentGroupId)?.extra.triggerConfigurations);
       if (triggers.length === 0) continue;
       let instanceArn: string | undefined;
       let targets;
@@ -50,4 +50,16 @@ export function createTriggerRecorder(deps: TriggerRecorderDeps): TriggerRecorde
     }
     return added;
   };
+}
+
+/**
+ * triggersOf reads a group's stored triggerConfigurations, leaving out any entry not of the validated
+ * shape: a malformed entry must not fail the engine step it is recorded in.
+ */
+export function triggersOf(stored: unknown): TriggerConfig[] {
+  if (!Array.isArray(stored)) return [];
+  return stored.filter((t): t is TriggerConfig => {
+    const c = t as Partial<TriggerConfig> | null;
+    return typeof c === 'object' && c !== null && typeof c.triggerName === 'string' && typeof c.triggerTargetArn === 'string' && Array.isArray(c.triggerEvents);
+  });
 }
