@@ -64,7 +64,7 @@ export function addOperatorCommands(program: Command, deps: OperatorCommandDeps)
     .option('--auto-rollback <events>', 'roll back on DEPLOYMENT_FAILURE, DEPLOYMENT_STOP_ON_REQUEST, DEPLOYMENT_STOP_ON_ALARM (comma list)', collect)
     .option('--alarm <name>', 'a CloudWatch alarm of the group (alarmConfiguration); repeat for more', collect)
     .option('--ignore-alarm-poll-failure', 'go on when the alarms cannot be read')
-    .option('--trigger <spec>', 'a notification trigger (triggerConfigurations): name=NAME,target=SNS_TOPIC_ARN,events=DeploymentFailure,...; repeat for more', collect)
+    .option('--trigger <spec>', 'a notification trigger (triggerConfigurations): name=NAME,target=SNS_TOPIC_ARN|https://WEBHOOK,events=DeploymentFailure,...; repeat for more', collect)
     .option('--service-role-arn <arn>', `the service role CodeDeploy requires (default ${DEFAULT_SERVICE_ROLE_ARN}; the coordinator does not use it)`)
     .action(async (name: string, opts: RawGroupCreateOptions, cmd: Command) => {
       await withAws(cmd, (aws) => runGroupCreate(aws, name, opts, line));

@@ -22,12 +22,14 @@ describe('parseTrigger', () => {
       triggerEvents: ['DeploymentFailure', 'DeploymentStop'],
     });
     expect(parseTrigger(`events=InstanceFailure,target=${TOPIC},name=x`).triggerEvents).toEqual(['InstanceFailure']);
+    expect(parseTrigger('name=chat,target=https://hooks.example.com/cd?team=web,events=DeploymentSuccess').triggerTargetArn).toBe('https://hooks.example.com/cd?team=web');
   });
 
   it('says which part is wrong', () => {
     expect(() => parseTrigger(`target=${TOPIC},events=DeploymentStart`)).toThrow(/: name= is missing/);
     expect(() => parseTrigger('name=ops,events=DeploymentStart')).toThrow(/: target= is missing/);
-    expect(() => parseTrigger('name=ops,target=ops-topic,events=DeploymentStart')).toThrow(/target "ops-topic" is not an SNS topic ARN/);
+    expect(() => parseTrigger('name=ops,target=ops-topic,events=DeploymentStart')).toThrow(/target "ops-topic" is neither an SNS topic ARN \(arn:aws:sns:REGION:ACCOUNT:TOPIC\) nor an http:\/\/ or https:\/\/ webhook URL/);
+    expect(() => parseTrigger('name=ops,target=ftp://x.example/y,events=DeploymentStart')).toThrow(/target "ftp:\/\/x.example\/y" is neither/);
     expect(() => parseTrigger(`name=ops,target=${TOPIC}`)).toThrow(/: events= is missing: name at least one of DeploymentFailure, DeploymentReady/);
     expect(() => parseTrigger(`name=ops,target=${TOPIC},events=Boom`)).toThrow(/"Boom" is not a trigger event; use DeploymentFailure/);
     expect(() => parseTrigger(`name=ops,topic=${TOPIC}`)).toThrow(/unknown key "topic" \(keys: name, target, events\)/);

@@ -30,7 +30,7 @@ const TRIGGER_KEYS = { name: 'triggerName', target: 'triggerTargetArn', events: 
 type TriggerKey = keyof typeof TRIGGER_KEYS;
 
 /**
- * parseTrigger reads one `--trigger name=N,target=ARN,events=E1,E2`. As in the AWS CLI's shorthand,
+ * parseTrigger reads one `--trigger name=N,target=ARN_OR_URL,events=E1,E2` (a webhook URL without commas). As in the AWS CLI's shorthand,
  * a part without `=` continues the list before it, so `events=DeploymentFailure,DeploymentStop` is
  * two events. Event names are matched ignoring case.
  */
@@ -54,8 +54,10 @@ export function parseTrigger(text: string): TriggerConfig {
   const name = parts.name?.[0];
   const target = parts.target?.[0];
   if (!name) throw usage(`${where}: name= is missing (the trigger's name)`);
-  if (!target) throw usage(`${where}: target= is missing (the SNS topic ARN to notify)`);
-  if (!/^arn:[^:\s]+:sns:[^:\s]*:\d*:\S+$/.test(target)) throw usage(`${where}: target ${JSON.stringify(target)} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:TOPIC)`);
+  if (!target) throw usage(`${where}: target= is missing (the SNS topic ARN or webhook URL to notify)`);
+  if (!/^arn:[^:\s]+:sns:[^:\s]*:\d*:\S+$/.test(target) && !isWebhookUrl(target)) {
+    throw usage(`${where}: target ${JSON.stringify(target)} is neither an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:TOPIC) nor an http:// or https:// webhook URL`);
+  }
   const events = (parts.events ?? []).filter((e) => e !== '');
   if (events.length === 0) throw usage(`${where}: events= is missing: name at least one of ${TRIGGER_EVENTS.join(', ')}`);
   const triggerEvents = events.map((e) => {
@@ -64,6 +66,16 @@ export function parseTrigger(text: string): TriggerConfig {
     return known as TriggerEventType;
   });
   return { triggerName: name, triggerTargetArn: target, triggerEvents: [...new Set(triggerEvents)] };
+}
+
+/** isWebhookUrl accepts an absolute http:// or https:// URL with a host (a webhook trigger's target). */
+function isWebhookUrl(text: string): boolean {
+  if (!/^https?:\/\//i.test(text)) return false;
+  try {
+    return new URL(text).hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 /** parseComputePlatform reads `--compute-platform` (case ignored): Server, Lambda or ECS. */
