@@ -140,6 +140,18 @@ describe('trigger delivery', () => {
     await good.close();
   });
 
+  it('stop() cuts an attempt short without counting it: the delivery stays pending for the next start', async () => {
+    const hanging = await receiver([], true);
+    outbox.enqueue('d-1', [note('held', hanging.url)], Date.now());
+    start({ timeoutMs: 60_000 });
+    await until(() => hanging.got.length === 1);
+    const began = Date.now();
+    await loop!.stop();
+    expect(Date.now() - began).toBeLessThan(5_000); // not the 60 s timeout
+    expect(outbox.get('held')).toMatchObject({ state: 'pending', attempts: 0 });
+    await hanging.close();
+  });
+
   it('SNS targets go to the SNS sender; an event id enqueued twice is delivered once', async () => {
     const sent: string[] = [];
     const sns: Sender = (d) => {

@@ -47,6 +47,8 @@ export function createTriggerDelivery(deps: TriggerDeliveryDeps): TriggerDeliver
   let timer: Timer | undefined;
   let running = false;
   let passQueued = false;
+  /** Aborted by stop(): a target that holds an attempt must not hold the coordinator's shutdown. */
+  const stopping = new AbortController();
 
   function schedule(ms: number): void {
     if (!running) return;
@@ -58,8 +60,10 @@ export function createTriggerDelivery(deps: TriggerDeliveryDeps): TriggerDeliver
     const target = targetOf(d.target);
     const attempts = d.attempts + 1;
     try {
-      await (target.kind === 'webhook' ? deps.webhook : deps.sns)(d);
+      await (target.kind === 'webhook' ? deps.webhook : deps.sns)(d, stopping.signal);
     } catch (err) {
+      // An attempt cut short by stop() is not counted: the row stays as it was and is sent after the restart.
+      if (stopping.signal.aborted) return;
       const error = (err as Error).message;
       const now = clock.now();
       const retryAt = nextAttemptAt(attempts, now, retry);
@@ -120,6 +124,7 @@ export function createTriggerDelivery(deps: TriggerDeliveryDeps): TriggerDeliver
     async stop() {
       running = false;
       timer?.cancel();
+      stopping.abort();
       await Promise.all(inFlight.values());
     },
   };

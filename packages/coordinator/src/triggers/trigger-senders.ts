@@ -16,15 +16,15 @@ import type { Delivery } from './trigger-outbox.js';
 const CONNECTION_TIMEOUT_MS = 5_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 
-/** Sender sends one delivery to its target. */
-export type Sender = (delivery: Delivery) => Promise<void>;
+/** Sender sends one delivery to its target; `abort` cuts the attempt short (the coordinator is stopping). */
+export type Sender = (delivery: Delivery, abort?: AbortSignal) => Promise<void>;
 
 /** lazySnsSender publishes to the delivery's topic. */
 export function lazySnsSender(make: () => SNSClient = () => new SNSClient({ requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS } })): Sender {
   let client: SNSClient | undefined;
-  return async (d) => {
+  return async (d, abort) => {
     try {
-      await (client ??= make()).send(new PublishCommand({ TopicArn: d.target, Subject: d.subject, Message: d.body }));
+      await (client ??= make()).send(new PublishCommand({ TopicArn: d.target, Subject: d.subject, Message: d.body }), abort === undefined ? {} : { abortSignal: abort });
     } catch (err) {
       throw new Error(`SNS Publish to ${d.target} failed: ${describeAwsError(err)}`);
     }
@@ -37,7 +37,7 @@ export function lazySnsSender(make: () => SNSClient = () => new SNSClient({ requ
  */
 export function webhookSender(secretOf: (triggerName: string) => string | undefined, timeoutMs = REQUEST_TIMEOUT_MS, unsigned: (triggerName: string) => void = () => undefined): Sender {
   const warned = new Set<string>();
-  return async (d) => {
+  return async (d, abort) => {
     const secret = secretOf(d.triggerName);
     if (secret === undefined && !warned.has(d.triggerName)) {
       warned.add(d.triggerName);
@@ -49,15 +49,29 @@ export function webhookSender(secretOf: (triggerName: string) => string | undefi
       [TRIGGER_NAME_HEADER]: d.triggerName,
       ...(secret === undefined ? {} : { [SIGNATURE_HEADER]: signBody(d.body, secret) }),
     };
-    let res: Response;
+    // One signal for the timeout and the coordinator stopping (AbortSignal.any needs Node 20.3).
+    const cut = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      cut.abort();
+    }, timeoutMs);
+    const onAbort = (): void => cut.abort();
+    abort?.addEventListener('abort', onAbort, { once: true });
     try {
-      res = await fetch(d.target, { method: 'POST', headers, body: d.body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      const why = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : (cause?.code ?? cause?.message ?? (err as Error).message);
-      throw new Error(`POST ${d.target} failed: ${why}`);
+      let res: Response;
+      try {
+        res = await fetch(d.target, { method: 'POST', headers, body: d.body, redirect: 'manual', signal: cut.signal });
+        await res.arrayBuffer(); // drain, so the connection can be reused
+      } catch (err) {
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        const why = timedOut ? `no answer within ${timeoutMs / 1000} s` : cut.signal.aborted ? 'the coordinator is stopping' : (cause?.code ?? cause?.message ?? (err as Error).message);
+        throw new Error(`POST ${d.target} failed: ${why}`);
+      }
+      if (res.status < 200 || res.status > 299) throw new Error(`POST ${d.target} answered ${res.status}`);
+    } finally {
+      clearTimeout(timer);
+      abort?.removeEventListener('abort', onAbort);
     }
-    await res.arrayBuffer().catch(() => undefined); // drain, so the connection can be reused
-    if (res.status < 200 || res.status > 299) throw new Error(`POST ${d.target} answered ${res.status}`);
   };
 }
