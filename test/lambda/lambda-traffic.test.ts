@@ -6,6 +6,8 @@
 import { CreateDeploymentConfigCommand, GetDeploymentTargetCommand, StopDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { UpdateAliasCommand } from '@aws-sdk/client-lambda';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithTools } from '../harness/system-tools.js';
 import { eventually } from '../harness/eventually.js';
@@ -192,4 +194,27 @@ describeWithTools(['moto_server'], 'Lambda deployments against moto (alias weigh
     expect(new Set(weights).size).toBe(10);
     expect(await world.alias('killed')).toEqual({ version: '2', weights: {} });
   }, 120_000);
+
+  it('a trigger on a Lambda deployment group is told of its start and success (the traffic driver\'s events)', async () => {
+    const bodies: Record<string, unknown>[] = [];
+    const receiver = http.createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => {
+        bodies.push(JSON.parse(body) as Record<string, unknown>);
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    await world.fn('notified');
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/events`;
+    await world.app('notified', 'CodeDeployDefault.LambdaAllAtOnce', { triggerConfigurations: [{ triggerName: 'hook', triggerTargetArn: url, triggerEvents: ['DeploymentStart', 'DeploymentSuccess'] }] });
+    const id = await world.deploy('notified', lambdaAppSpec('notified'));
+    expect((await world.finished(id)).status).toBe('Succeeded');
+    await eventually(() => {
+      if (bodies.length < 2) throw new Error(`${bodies.length} of 2 notifications`);
+    }, 15_000, 50);
+    expect(bodies.map((b) => [b.deploymentId, b.applicationName, b.status, b.eventTriggerName]).sort()).toEqual([[id, 'notified', 'CREATED', 'hook'], [id, 'notified', 'SUCCEEDED', 'hook']]);
+    receiver.closeAllConnections();
+    receiver.close();
+  }, 60_000);
 });
