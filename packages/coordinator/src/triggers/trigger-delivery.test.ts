@@ -140,11 +140,18 @@ describe('trigger delivery', () => {
     await good.close();
   });
 
-  it('stop() cuts an attempt short without counting it: the delivery stays pending for the next start', async () => {
+  it('an attempt held by its target neither spins the loop nor holds stop(), which does not count it: the delivery stays pending', async () => {
     const hanging = await receiver([], true);
     outbox.enqueue('d-1', [note('held', hanging.url)], Date.now());
+    let reads = 0;
+    const due = outbox.due.bind(outbox);
+    outbox.due = (now, limit) => (reads++, due(now, limit));
     start({ timeoutMs: 60_000 });
     await until(() => hanging.got.length === 1);
+    // while the attempt is held, the loop does not spin on the row it is sending
+    const readsBefore = reads;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(reads - readsBefore).toBeLessThanOrEqual(2);
     const began = Date.now();
     await loop!.stop();
     expect(Date.now() - began).toBeLessThan(5_000); // not the 60 s timeout

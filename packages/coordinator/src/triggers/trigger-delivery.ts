@@ -100,7 +100,10 @@ export function createTriggerDelivery(deps: TriggerDeliveryDeps): TriggerDeliver
     } catch {
       next = undefined;
     }
-    schedule(next === undefined ? IDLE_POLL_MS : Math.min(IDLE_POLL_MS, Math.max(0, next - clock.now())));
+    const delay = next === undefined ? IDLE_POLL_MS : Math.min(IDLE_POLL_MS, Math.max(0, next - clock.now()));
+    // Rows being sent are still pending and due: with nothing new to send, wait for an attempt to end
+    // (it wakes the loop) or the idle poll, rather than asking again at once.
+    schedule(due.length === 0 && delay === 0 ? IDLE_POLL_MS : delay);
   }
 
   function wake(): void {
