@@ -156,8 +156,9 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const stepFailed = (err: unknown): void => {
     if (isDatabaseCorruption(err)) health.failed(corruptDatabase(databaseFile, config.dataDir, (err as Error).message).message);
   };
-  // Triggers: each event's notifications are written to the outbox in the engine step's own
-  // transaction, and a background loop sends them (triggers/trigger-delivery.ts).
+  // Triggers: each event's notifications are written to the outbox in the transaction of the engine
+  // or traffic driver step that made the event (a process killed at any point has both or neither),
+  // and a background loop sends them (triggers/trigger-delivery.ts).
   const outbox = createTriggerOutbox(store.db);
   const recordTriggers = createTriggerRecorder({ store, outbox, region: config.region, accountId: config.accountId, arnPrefix, now: () => clock.now(), log: log.child({ part: 'triggers' }) });
   const triggerDelivery = createTriggerDelivery({
@@ -193,18 +194,10 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     alarms,
     agents: engine,
     disk,
+    recordEvents: recordTriggers,
     log: log.child({ part: 'traffic' }),
   });
-  // The traffic driver's deployment events (Lambda, ECS, blue/green) are recorded just after their
-  // transaction commits, in the same synchronous call: only a process killed between that commit and
-  // this write (no await lies between them) loses their notifications.
-  traffic.subscribe((e) => {
-    try {
-      if (recordTriggers([e]) > 0) triggerDelivery.wake();
-    } catch (err) {
-      log.error({ err, deploymentId: e.deploymentId }, 'could not queue trigger notifications');
-    }
-  });
+  traffic.subscribe(() => triggerDelivery.wake());
   // A blue/green deployment's driver moves on when its instances do.
   engine.subscribe(observeLifecycleEvents(store, metrics));
   engine.subscribe((e) => {

@@ -1,6 +1,6 @@
 /**
  * DeploymentEvent is what the engine tells the outside world after each committed step: the
- * coordinator's event stream (the CLI's --watch, later triggers) is built on these. Published only
+ * coordinator's event stream (the CLI's --watch) and its triggers are built on these. Published only
  * after the store transaction commits, so a listener never sees a step that was rolled back.
  */
 import type { DeploymentStatus, LifecycleEventRecord, TargetStatus } from '../store/records.js';

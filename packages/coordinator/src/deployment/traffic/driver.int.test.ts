@@ -113,6 +113,33 @@ describe('traffic driver', () => {
     expect(store.getDeployment(id)).toMatchObject({ status: 'Succeeded', completeTime: 9 * MIN });
   });
 
+  it('hands each deployment status change to recordEvents inside the transaction that makes it, before telling it', async () => {
+    driver.stop();
+    const recorded: string[] = [];
+    const told: string[] = [];
+    driver = createTrafficDriver({
+      store, traffic, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log,
+      recordEvents: (events) => {
+        // inside the transaction: the change is visible, and the event has not been told yet
+        for (const e of events) recorded.push(`${e.type === 'deployment' ? e.status : e.type} stored as ${store.getDeployment(e.deploymentId)?.status} after ${told.length} told`);
+      },
+    });
+    driver.subscribe((e) => void (e.type === 'deployment' && told.push(e.status)));
+    driver.start();
+    await create();
+    await advance(10 * MIN);
+    expect(recorded).toEqual(['InProgress stored as InProgress after 0 told', 'Succeeded stored as Succeeded after 1 told']);
+    expect(told).toEqual(['InProgress', 'Succeeded']);
+  });
+
+  it('a status change whose recordEvents fails is not stored', async () => {
+    driver.stop();
+    driver = createTrafficDriver({ store, traffic, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log, recordEvents: () => { throw new Error('outbox unwritable'); } });
+    driver.start();
+    const id = await create().catch(() => 'd-LAMBDA001');
+    expect(store.getDeployment(id)?.status).toBe('Created');
+  });
+
   it('tells each applied step as a traffic event, in order, before the deployment ends', async () => {
     const seen: string[] = [];
     driver.subscribe((e) => seen.push(e.type === 'traffic' ? `traffic ${e.weight} at ${e.at / MIN}` : `${e.type} ${'status' in e ? e.status : ''}`));

@@ -77,6 +77,11 @@ export interface TrafficDriverDeps {
   agents?: AgentPhases;
   /** Where a step that failed for a full disk is reported (one log line per episode). */
   disk?: DiskFullWatch;
+  /**
+   * recordEvents writes what a deployment status change owes to the outside (trigger notifications)
+   * inside the transaction that changes it, as the engine does.
+   */
+  recordEvents?: (events: readonly DeploymentEvent[]) => void;
 }
 
 /**
@@ -322,19 +327,22 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
 
   /** setStatus moves a running deployment between InProgress and Ready, and says so. */
   function setStatus(id: string, status: 'InProgress' | 'Ready'): void {
+    const event: DeploymentEvent = { type: 'deployment', deploymentId: id, status, at: clock.now() };
     const changed = store.transaction(() => {
       const d = store.getDeployment(id);
       if (d === undefined || isFinalStatus(d.status) || d.status === status) return false;
       store.putDeployment({ ...d, status });
+      deps.recordEvents?.([event]);
       return true;
     });
-    if (changed) emit({ type: 'deployment', deploymentId: id, status, at: clock.now() });
+    if (changed) emit(event);
   }
 
   /** finish records the deployment's end, and its group's last deployments, as the in-place engine does. */
   function finish(id: string, ending: TrafficEnding | undefined): void {
     const now = clock.now();
     const status: 'Succeeded' | 'Failed' | 'Stopped' = ending?.status ?? 'Succeeded';
+    const event: DeploymentEvent = { type: 'deployment', deploymentId: id, status, ...(ending === undefined ? {} : { errorCode: ending.code }), at: now };
     const done = store.transaction(() => {
       const deployment = store.getDeployment(id);
       if (deployment === undefined || isFinalStatus(deployment.status)) return false;
@@ -346,12 +354,13 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
       }
       const revision = store.getRevision(deployment.applicationName, revisionKey(deployment.revision));
       if (revision !== undefined) store.putRevision({ ...revision, lastUsedTime: now });
+      deps.recordEvents?.([event]);
       return true;
     });
     if (!done) return;
     if (store.getDeployment(id)?.blueGreen !== undefined) deps.agents?.endPhases(id, status === 'Succeeded');
     log.info({ deploymentId: id, status, errorCode: ending?.code }, 'deployment finished');
-    emit({ type: 'deployment', deploymentId: id, status, ...(ending === undefined ? {} : { errorCode: ending.code }), at: now });
+    emit(event);
   }
 
   /** begin moves a Created deployment to InProgress once its alarms (if any) have been read. */
@@ -368,6 +377,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
           : stop === undefined ? undefined : { status: 'Stopped', code: stop.code, message: stop.message };
         traffic.put(ending === undefined || state.ending !== undefined ? state : { ...state, ending });
         store.putDeployment({ ...d, status: 'InProgress', startTime: now, ...(stop !== undefined && d.stopRequested === undefined ? { alarmStop: { at: now, message: stop.message } } : {}) });
+        deps.recordEvents?.([{ type: 'deployment', deploymentId: id, status: 'InProgress', at: now }]);
         return true;
       });
       if (!started) return;
