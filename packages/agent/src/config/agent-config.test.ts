@@ -20,6 +20,12 @@ describe('parseAgentConfig', () => {
     expect(c.bundleLimits.maxEntries).toBe(10);
     expect(c.bundleLimits.maxTotalBytes).toBe(defaultAgentConfig.bundleLimits.maxTotalBytes);
   });
+  it("reads :proxy_uri: as the AWS agent's file writes it (empty means none) and refuses what is not an http:// proxy", () => {
+    expect(parseAgentConfig(':proxy_uri:\n', 'a.yml').proxyUri).toBeUndefined();
+    expect(parseAgentConfig(":proxy_uri: 'http://proxy.example:3128'\n", 'a.yml').proxyUri).toBe('http://proxy.example:3128');
+    expect(() => parseAgentConfig('proxy_uri: https://proxy.example:3128\n', 'p.yml')).toThrow('p.yml: proxy_uri: expected an http://host:port proxy URI, got "https://proxy.example:3128"');
+    expect(() => parseAgentConfig('proxy_uri: proxy.example\n', 'p.yml')).toThrow('proxy_uri: expected an http://host:port proxy URI');
+  });
   it('uses the defaults for an empty file', () => {
     expect(parseAgentConfig('', 'empty.yml')).toEqual(defaultAgentConfig);
   });

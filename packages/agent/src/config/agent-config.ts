@@ -5,6 +5,7 @@
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { DeployError, defaultBundleLimits } from '@fleetdeploy/shared';
+import { parseProxyUri } from '../connection/proxy.js';
 import type { BundleLimits } from '@fleetdeploy/shared';
 
 /** AgentConfig is the validated, frozen configuration every agent module receives explicitly. */
@@ -42,6 +43,11 @@ export interface AgentConfig {
   readonly plaintext: boolean;
   /** Where the enrolled key (0600), certificate and CA live; default `<state dir>/tls`. */
   readonly tlsDir?: string;
+  /**
+   * The HTTP CONNECT proxy of the coordinator link (`proxy_uri`, as the AWS agent's): wins over
+   * HTTPS_PROXY; NO_PROXY still exempts hosts (see connection/proxy.ts).
+   */
+  readonly proxyUri?: string;
 }
 
 /** defaultAgentConfig mirrors the AWS agent's shipped configuration file. */
@@ -91,7 +97,7 @@ type Raw = Record<string, unknown>;
 
 /**
  * parseAgentConfig validates a configuration file's text. Keys may be written `:root_dir:` (AWS agent)
- * or `root_dir:` (ours); unknown AWS keys (`:pid_dir:`, `:proxy_uri:`...) are accepted and ignored.
+ * or `root_dir:` (ours); unknown AWS keys (`:pid_dir:`, `:wait_between_runs:`...) are accepted and ignored.
  * Every error names the file and the key.
  */
 export function parseAgentConfig(text: string, source: string): AgentConfig {
@@ -175,6 +181,14 @@ export function parseAgentConfig(text: string, source: string): AgentConfig {
   const destinationRoot = optionalText('destination_root', 'an absolute path', (v) => path.isAbsolute(v));
   const stateDir = optionalText('state_dir', 'an absolute path', (v) => path.isAbsolute(v));
   const tls = optionalText('tls_dir', 'an absolute path', (v) => path.isAbsolute(v));
+  const proxyUri = optionalText('proxy_uri', 'an http://host:port proxy URI', (v) => {
+    try {
+      parseProxyUri(v, 'proxy_uri');
+      return true;
+    } catch {
+      return false;
+    }
+  });
   Object.assign(config, {
     ...(logDir === undefined ? {} : { logDir: path.resolve(logDir) }),
     ...(coordinator === undefined ? {} : { coordinator }),
@@ -182,6 +196,7 @@ export function parseAgentConfig(text: string, source: string): AgentConfig {
     ...(destinationRoot === undefined ? {} : { destinationRoot: path.resolve(destinationRoot) }),
     ...(stateDir === undefined ? {} : { stateDir: path.resolve(stateDir) }),
     ...(tls === undefined ? {} : { tlsDir: path.resolve(tls) }),
+    ...(proxyUri === undefined ? {} : { proxyUri }),
   });
   if (typeof raw.children === 'number' && raw.children !== 1) problems.push(`children: must be 1, got ${raw.children}`);
   if (problems.length > 0) throw new DeployError('UnknownError', `${source}: ${problems.join('; ')}`);
