@@ -57,6 +57,7 @@ program
   .requiredOption('--config <file>', 'agent configuration file (codedeployagent.yml keys plus coordinator, instance_name, ...)')
   .option('--verbose', 'log at debug level')
   .option('--log-level <level>', 'debug, info (default), warn or error')
+  .option('--log-format <format>', 'json (JSON lines for machines) or pretty (pino-pretty, for people); default: log_format in the configuration, else json')
   .option('--stop-on-stdin-close', 'stop as on SIGTERM when standard input closes: a supervisor holding the pipe (fleetdeploy simulate) takes the agent with it when it dies')
   .action(async (opts: RunOptions) => {
     await runDaemon(opts);

@@ -26,6 +26,11 @@ describe('parseAgentConfig', () => {
     expect(() => parseAgentConfig('proxy_uri: https://proxy.example:3128\n', 'p.yml')).toThrow('p.yml: proxy_uri: expected an http://host:port proxy URI, got "https://proxy.example:3128"');
     expect(() => parseAgentConfig('proxy_uri: proxy.example\n', 'p.yml')).toThrow('proxy_uri: expected an http://host:port proxy URI');
   });
+  it('reads log_format json or pretty (json by default) and refuses anything else', () => {
+    expect(parseAgentConfig('root_dir: /r\n', 'a.yml').logFormat).toBe('json');
+    expect(parseAgentConfig(':log_format: pretty\n', 'a.yml').logFormat).toBe('pretty');
+    expect(() => parseAgentConfig('log_format: text\n', 'f.yml')).toThrow('f.yml: log_format: expected json or pretty, got "text"');
+  });
   it('uses the defaults for an empty file', () => {
     expect(parseAgentConfig('', 'empty.yml')).toEqual(defaultAgentConfig);
   });

@@ -4,9 +4,9 @@
  */
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { DeployError, defaultBundleLimits } from '@fleetdeploy/shared';
+import { DeployError, defaultBundleLimits, isLogFormat, LOG_FORMATS } from '@fleetdeploy/shared';
 import { parseProxyUri } from '../connection/proxy.js';
-import type { BundleLimits } from '@fleetdeploy/shared';
+import type { BundleLimits, LogFormat } from '@fleetdeploy/shared';
 
 /** AgentConfig is the validated, frozen configuration every agent module receives explicitly. */
 export interface AgentConfig {
@@ -18,6 +18,8 @@ export interface AgentConfig {
   readonly logDir?: string;
   readonly maxRevisions: number;
   readonly enableDeploymentsLog: boolean;
+  /** The daemon's log format on standard error: `json` (default) or `pretty`; `--log-format` overrides it. */
+  readonly logFormat: LogFormat;
   /** How long a timed-out script's process group has between SIGTERM and SIGKILL. */
   readonly scriptKillGraceMs: number;
   readonly bundleLimits: Readonly<BundleLimits>;
@@ -55,6 +57,7 @@ export const defaultAgentConfig: AgentConfig = Object.freeze({
   rootDir: '/opt/codedeploy-agent/deployment-root',
   maxRevisions: 5,
   enableDeploymentsLog: true,
+  logFormat: 'json',
   scriptKillGraceMs: 5000,
   bundleLimits: Object.freeze({ ...defaultBundleLimits }),
   heartbeatMs: 15_000,
@@ -165,6 +168,7 @@ export function parseAgentConfig(text: string, source: string): AgentConfig {
     rootDir: str('root_dir', defaultAgentConfig.rootDir),
     maxRevisions: int('max_revisions', defaultAgentConfig.maxRevisions, 1),
     enableDeploymentsLog: bool('enable_deployments_log', defaultAgentConfig.enableDeploymentsLog),
+    logFormat: (optionalText('log_format', LOG_FORMATS.join(' or '), isLogFormat) as LogFormat | undefined) ?? defaultAgentConfig.logFormat,
     scriptKillGraceMs: int('script_kill_grace_seconds', defaultAgentConfig.scriptKillGraceMs / 1000, 0) * 1000,
     bundleLimits: Object.freeze({
       maxEntries: limit('max_entries', defaultBundleLimits.maxEntries),
