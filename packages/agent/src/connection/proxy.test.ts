@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { grpcDial, noProxyMatches, openTunnel, parseProxyUri, proxyFor } from './proxy.js';
 
@@ -76,7 +76,7 @@ describe('openTunnel', () => {
   it('says which proxy refused which tunnel, and which proxy could not be reached', async () => {
     const seen: Array<{ url?: string; auth?: string }> = [];
     server = http.createServer();
-    server.on('connect', (req: http.IncomingMessage, socket: import('node:net').Socket) => {
+    server.on('connect', (req: http.IncomingMessage, socket: Socket) => {
       seen.push({ url: req.url, auth: req.headers['proxy-authorization'] });
       socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
     });
