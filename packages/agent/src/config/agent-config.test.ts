@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agentLogFile, daemonStateDir, defaultAgentConfig, parseAgentConfig, requireCoordinator } from './agent-config.js';
+import { agentLogFile, daemonStateDir, defaultAgentConfig, parseAgentConfig, platformPaths, requireCoordinator } from './agent-config.js';
 
 describe('parseAgentConfig', () => {
   it("reads the AWS agent's codedeployagent.yml with Ruby-symbol keys", () => {
@@ -69,5 +69,21 @@ describe('daemon settings', () => {
       /^f.yml: heartbeat_seconds: expected an integer of at least 1, got 0; shutdown_wait_seconds: expected an integer of at least 0, got -1; coordinator: expected host:port, got "nohostport"; instance_name: expected an instance name .*, got "has space"; destination_root: expected an absolute path, got "relative\/dir"; state_dir: expected an absolute path, got 3$/,
     );
     expect(() => parseAgentConfig('coordinator: "h:70000"\n', 'g.yml')).toThrow('g.yml: coordinator: expected host:port, got "h:70000"');
+  });
+});
+
+describe('the Windows layout', () => {
+  it("puts everything under C:\\ProgramData\\Amazon\\CodeDeploy, as the AWS agent's Windows conf.yml does", () => {
+    expect(platformPaths('win32')).toEqual({ rootDir: 'C:\\ProgramData\\Amazon\\CodeDeploy', logDir: 'C:\\ProgramData\\Amazon\\CodeDeploy\\log', configFile: 'C:\\ProgramData\\Amazon\\CodeDeploy\\conf.yml' });
+    expect(platformPaths('linux')).toEqual({ rootDir: '/opt/codedeploy-agent/deployment-root', configFile: '/etc/codedeploy-agent/conf/codedeployagent.yml' });
+    const empty = parseAgentConfig('', 'conf.yml', 'win32');
+    expect([empty.rootDir, empty.logDir]).toEqual(['C:\\ProgramData\\Amazon\\CodeDeploy', 'C:\\ProgramData\\Amazon\\CodeDeploy\\log']);
+  });
+  it("reads the AWS agent's Windows conf.yml, C:\\ paths and all, and refuses a relative one", () => {
+    const c = parseAgentConfig(":root_dir: 'D:\\Deploy'\n:log_dir: 'D:\\Deploy\\log'\n:verbose: false\n:wait_between_runs: 30\ntls_dir: 'D:\\Deploy\\tls'\n", 'conf.yml', 'win32');
+    expect([c.rootDir, c.logDir, c.tlsDir]).toEqual(['D:\\Deploy', 'D:\\Deploy\\log', 'D:\\Deploy\\tls']);
+    expect(() => parseAgentConfig("log_dir: 'log'\n", 'conf.yml', 'win32')).toThrow('conf.yml: log_dir: expected an absolute path, got "log"');
+    // the same file read as a Linux host's has no absolute paths
+    expect(() => parseAgentConfig(":log_dir: 'D:\\Deploy\\log'\n", 'conf.yml', 'linux')).toThrow('log_dir: expected an absolute path');
   });
 });

@@ -52,9 +52,36 @@ export interface AgentConfig {
   readonly proxyUri?: string;
 }
 
-/** defaultAgentConfig mirrors the AWS agent's shipped configuration file. */
-export const defaultAgentConfig: AgentConfig = Object.freeze({
-  rootDir: '/opt/codedeploy-agent/deployment-root',
+/** PlatformPaths are where the AWS agent keeps its deployments, its log and its configuration. */
+export interface PlatformPaths {
+  rootDir: string;
+  /** The daemon log's folder when the file names none: none on Linux (the journal has standard error). */
+  logDir?: string;
+  configFile: string;
+}
+
+/** WINDOWS_AGENT_DIR is the AWS agent's folder on Windows, which holds everything of it. */
+const WINDOWS_AGENT_DIR = 'C:\\ProgramData\\Amazon\\CodeDeploy';
+
+/**
+ * platformPaths is the AWS agent's layout on `platform`: on Windows everything under
+ * C:\ProgramData\Amazon\CodeDeploy (its conf.yml names that folder as root_dir and its `log`
+ * subfolder as log_dir), elsewhere /opt/codedeploy-agent/deployment-root and /etc/codedeploy-agent/conf.
+ */
+export function platformPaths(platform: NodeJS.Platform): PlatformPaths {
+  if (platform === 'win32') {
+    return { rootDir: WINDOWS_AGENT_DIR, logDir: `${WINDOWS_AGENT_DIR}\\log`, configFile: `${WINDOWS_AGENT_DIR}\\conf.yml` };
+  }
+  return { rootDir: '/opt/codedeploy-agent/deployment-root', configFile: '/etc/codedeploy-agent/conf/codedeployagent.yml' };
+}
+
+/** agentConfigDefaults is the configuration of an empty file on `platform`, the AWS agent's shipped defaults. */
+export function agentConfigDefaults(platform: NodeJS.Platform): AgentConfig {
+  const paths = platformPaths(platform);
+  return Object.freeze({ ...baseDefaults, rootDir: paths.rootDir, ...(paths.logDir === undefined ? {} : { logDir: paths.logDir }) });
+}
+
+const baseDefaults = {
   maxRevisions: 5,
   enableDeploymentsLog: true,
   logFormat: 'json',
@@ -63,7 +90,10 @@ export const defaultAgentConfig: AgentConfig = Object.freeze({
   heartbeatMs: 15_000,
   shutdownWaitMs: 30_000,
   plaintext: false,
-});
+} as const;
+
+/** defaultAgentConfig mirrors the AWS agent's shipped configuration file on this platform. */
+export const defaultAgentConfig: AgentConfig = agentConfigDefaults(process.platform);
 
 /**
  * daemonStateDir is where the daemon keeps its results: `state_dir`, or `<root_dir>/fleetdeploy-agent`,
@@ -103,7 +133,10 @@ type Raw = Record<string, unknown>;
  * or `root_dir:` (ours); unknown AWS keys (`:pid_dir:`, `:wait_between_runs:`...) are accepted and ignored.
  * Every error names the file and the key.
  */
-export function parseAgentConfig(text: string, source: string): AgentConfig {
+export function parseAgentConfig(text: string, source: string, platform: NodeJS.Platform = process.platform): AgentConfig {
+  const defaultAgentConfig = agentConfigDefaults(platform);
+  // Paths in the file are the host's: C:\ paths on Windows, whatever platform reads them here.
+  const paths = platform === 'win32' ? path.win32 : path.posix;
   let doc: unknown;
   try {
     doc = yaml.load(text, { schema: yaml.CORE_SCHEMA });
@@ -181,10 +214,10 @@ export function parseAgentConfig(text: string, source: string): AgentConfig {
   };
   const coordinator = optionalText('coordinator', 'host:port', isHostPort);
   const instanceName = optionalText('instance_name', 'an instance name (printable ASCII without spaces, at most 100 characters)', (v) => /^[\x21-\x7e]{1,100}$/.test(v));
-  const logDir = optionalText('log_dir', 'an absolute path', (v) => path.isAbsolute(v));
-  const destinationRoot = optionalText('destination_root', 'an absolute path', (v) => path.isAbsolute(v));
-  const stateDir = optionalText('state_dir', 'an absolute path', (v) => path.isAbsolute(v));
-  const tls = optionalText('tls_dir', 'an absolute path', (v) => path.isAbsolute(v));
+  const logDir = optionalText('log_dir', 'an absolute path', (v) => paths.isAbsolute(v)) ?? defaultAgentConfig.logDir;
+  const destinationRoot = optionalText('destination_root', 'an absolute path', (v) => paths.isAbsolute(v));
+  const stateDir = optionalText('state_dir', 'an absolute path', (v) => paths.isAbsolute(v));
+  const tls = optionalText('tls_dir', 'an absolute path', (v) => paths.isAbsolute(v));
   const proxyUri = optionalText('proxy_uri', 'an http://host:port proxy URI', (v) => {
     try {
       parseProxyUri(v, 'proxy_uri');
@@ -194,12 +227,12 @@ export function parseAgentConfig(text: string, source: string): AgentConfig {
     }
   });
   Object.assign(config, {
-    ...(logDir === undefined ? {} : { logDir: path.resolve(logDir) }),
+    ...(logDir === undefined ? {} : { logDir: paths.resolve(logDir) }),
     ...(coordinator === undefined ? {} : { coordinator }),
     ...(instanceName === undefined ? {} : { instanceName }),
-    ...(destinationRoot === undefined ? {} : { destinationRoot: path.resolve(destinationRoot) }),
-    ...(stateDir === undefined ? {} : { stateDir: path.resolve(stateDir) }),
-    ...(tls === undefined ? {} : { tlsDir: path.resolve(tls) }),
+    ...(destinationRoot === undefined ? {} : { destinationRoot: paths.resolve(destinationRoot) }),
+    ...(stateDir === undefined ? {} : { stateDir: paths.resolve(stateDir) }),
+    ...(tls === undefined ? {} : { tlsDir: paths.resolve(tls) }),
     ...(proxyUri === undefined ? {} : { proxyUri }),
   });
   if (typeof raw.children === 'number' && raw.children !== 1) problems.push(`children: must be 1, got ${raw.children}`);
