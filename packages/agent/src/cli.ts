@@ -80,6 +80,7 @@ addServiceCommands(program as unknown as ServiceCommandHost, {
   config: `the agent configuration the service runs with (default: ${DEFAULT_AGENT_CONFIG})`,
   runInstall: runInstallService,
   runUninstall: runUninstallService,
+  installFlags: [['--platform <platform>', 'linux (default: a systemd unit) or windows (with --dry-run: print a WinSW service definition)']],
 });
 
 oneLineUsageErrors(program);
