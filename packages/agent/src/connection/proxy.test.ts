@@ -35,6 +35,8 @@ describe('proxyFor', () => {
   });
   it('names the variable when the environment holds a bad proxy', () => {
     expect(() => proxyFor('c', undefined, { HTTPS_PROXY: 'https://p:1' })).toThrow('HTTPS_PROXY: only http:// proxies are supported');
+    // ...unless NO_PROXY exempts the coordinator, which is then reached directly
+    expect(proxyFor('c.corp', undefined, { HTTPS_PROXY: 'https://p:1', NO_PROXY: 'corp' })).toBeUndefined();
   });
 });
 

@@ -57,16 +57,12 @@ const NO_PROXY_VARIABLES = ['no_grpc_proxy', 'no_proxy', 'NO_PROXY'] as const;
  * environment's proxy, unless NO_PROXY exempts the host; undefined means directly.
  */
 export function proxyFor(host: string, proxyUri: string | undefined, env: NodeJS.ProcessEnv): ProxyRoute | undefined {
-  let route: ProxyRoute | undefined;
-  if (proxyUri !== undefined) route = parseProxyUri(proxyUri, 'proxy_uri');
-  else {
-    const name = PROXY_VARIABLES.find((v) => (env[v] ?? '') !== '');
-    if (name !== undefined) route = parseProxyUri(env[name]!, name);
-  }
-  if (route === undefined) return undefined;
+  // Exemption first: a host NO_PROXY names is reached directly even if a proxy variable is unusable.
   const noProxyName = NO_PROXY_VARIABLES.find((v) => env[v] !== undefined);
   if (noProxyName !== undefined && noProxyMatches(host, env[noProxyName]!)) return undefined;
-  return route;
+  if (proxyUri !== undefined) return parseProxyUri(proxyUri, 'proxy_uri');
+  const name = PROXY_VARIABLES.find((v) => (env[v] ?? '') !== '');
+  return name === undefined ? undefined : parseProxyUri(env[name]!, name);
 }
 
 /**
