@@ -94,13 +94,14 @@ describe('openTunnel', () => {
   });
 
   it('gives up on a proxy that never answers the CONNECT, naming it and the wait', async () => {
+    const held: Socket[] = [];
     server = http.createServer();
-    server.on('connect', () => undefined); // holds the request open, answers nothing
+    server.on('connect', (_req: http.IncomingMessage, socket: Socket) => held.push(socket)); // answers nothing
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
     await expect(openTunnel({ host: '127.0.0.1', port, source: 'proxy_uri' }, 'coord', 7182, 200)).rejects.toThrow(
       `the proxy 127.0.0.1:${port} (proxy_uri) did not open a tunnel to coord:7182 within 0.2 s`,
     );
-    server.closeAllConnections();
+    for (const socket of held) socket.destroy();
   });
 });
