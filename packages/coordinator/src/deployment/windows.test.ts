@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseWindowPolicy, refusalMessage, waitMessage, windowState, WindowPolicyError } from './windows.js';
+import { parseWindowPolicy, pausedMessage, refusalMessage, waitMessage, windowState, WindowPolicyError } from './windows.js';
 import type { DeploymentWindow } from './windows.js';
 
 const at = (iso: string) => Date.parse(iso);
@@ -92,7 +92,8 @@ describe('messages', () => {
   it('say which window a deployment waits for and when it opens', () => {
     const state = windowState([weeknights], at('2026-12-07T12:00:00Z'));
     if (state.open) throw new Error('expected closed');
-    expect(waitMessage(state)).toBe('fleetdeploy: waits for the deployment window "0 22 * * 1-5" (Europe/Paris, 120 min), opens at 2026-12-07T21:00:00.000Z');
+    expect(waitMessage(state)).toBe('fleetdeploy: deployment window: waits for the window "0 22 * * 1-5" (Europe/Paris, 120 min), which opens at 2026-12-07T21:00:00.000Z');
+    expect(pausedMessage(at('2026-12-07T11:00:00Z'), state)).toBe('fleetdeploy: deployment window: closed at 2026-12-07T11:00:00.000Z; running instances finish and no new one starts; the rest start when the window "0 22 * * 1-5" (Europe/Paris, 120 min) opens at 2026-12-07T21:00:00.000Z');
     expect(refusalMessage('web', state)).toBe('deployment group web refuses deployments outside its deployment windows (outsideWindow: refuse) and no window is open now; the next window "0 22 * * 1-5" (Europe/Paris, 120 min) opens at 2026-12-07T21:00:00.000Z');
   });
 });

@@ -122,11 +122,17 @@ function openUntil(windows: readonly DeploymentWindow[], now: number): number | 
     for (const t of runsBetween(w, now - length, now)) end = Math.max(end ?? 0, t + length);
   }
   if (end === undefined) return undefined;
+  return spanEnd(windows, now, end);
+}
+
+/** spanEnd extends an open span that ends at `end` by the windows that open before it ends. */
+function spanEnd(windows: readonly DeploymentWindow[], now: number, first: number): number {
+  let end = first;
   // A window opening before the span ends (or just as it ends) carries it on; each pass looks only
   // at the stretch the previous one added.
   let seen = now;
   while (end > seen && end < now + HORIZON_MS) {
-    let extended = end;
+    let extended: number = end;
     for (const w of windows) {
       const length = w.durationMinutes * 60_000;
       for (const t of runsBetween(w, seen, end)) extended = Math.max(extended, t + length);
@@ -153,6 +159,9 @@ export function windowState(windows: readonly DeploymentWindow[], now: number): 
   return { open: false, opensAt, window: first };
 }
 
+/** WINDOW_MESSAGE_PREFIX starts every deployment status message about windows, so they can be removed once stale. */
+export const WINDOW_MESSAGE_PREFIX = 'fleetdeploy: deployment window: ';
+
 /** describeWindow names a window in messages: its cron expression, zone and duration. */
 export function describeWindow(window: DeploymentWindow): string {
   return `"${window.cron}" (${window.timeZone ?? 'UTC'}, ${window.durationMinutes} min)`;
@@ -160,8 +169,14 @@ export function describeWindow(window: DeploymentWindow): string {
 
 /** waitMessage is the status message of a deployment that waits for a window to open. */
 export function waitMessage(state: Extract<WindowState, { open: false }>): string {
-  if (state.opensAt === undefined || state.window === undefined) return 'fleetdeploy: waits for a deployment window, but none of the group\'s windows opens again';
-  return `fleetdeploy: waits for the deployment window ${describeWindow(state.window)}, opens at ${new Date(state.opensAt).toISOString()}`;
+  if (state.opensAt === undefined || state.window === undefined) return `${WINDOW_MESSAGE_PREFIX}waits for a window to open, but none of the group's windows opens again`;
+  return `${WINDOW_MESSAGE_PREFIX}waits for the window ${describeWindow(state.window)}, which opens at ${new Date(state.opensAt).toISOString()}`;
+}
+
+/** pausedMessage is the status message of a running deployment whose window closed. */
+export function pausedMessage(closedAt: number, state: Extract<WindowState, { open: false }>): string {
+  const next = state.opensAt === undefined || state.window === undefined ? 'none of the group\'s windows opens again (stop the deployment, or change the windows)' : `the rest start when the window ${describeWindow(state.window)} opens at ${new Date(state.opensAt).toISOString()}`;
+  return `${WINDOW_MESSAGE_PREFIX}closed at ${new Date(closedAt).toISOString()}; running instances finish and no new one starts; ${next}`;
 }
 
 /** refusalMessage is CreateDeployment's error for a group that refuses deployments outside its windows. */
