@@ -39,8 +39,10 @@ describe('deployment windows at the API', () => {
     const put = await h.ok('FleetDeploy.PutDeploymentWindows', { applicationName: 'app', deploymentGroupName: 'g', deploymentWindows: { windows: [WINDOW], windowClose: 'continue' } });
     expect(put.deploymentWindows).toEqual({ windows: [WINDOW], outsideWindow: 'queue', windowClose: 'continue' });
     expect((await group()).deploymentWindows).toEqual(put.deploymentWindows);
+    expect((await h.ok('FleetDeploy.GetDeploymentWindows', { applicationName: 'app', deploymentGroupName: 'g' })).deploymentWindows).toEqual(put.deploymentWindows);
     await h.ok('FleetDeploy.DeleteDeploymentWindows', { applicationName: 'app', deploymentGroupName: 'g' });
     expect((await group()).deploymentWindows).toBeUndefined();
+    expect((await h.ok('FleetDeploy.GetDeploymentWindows', { applicationName: 'app', deploymentGroupName: 'g' })).deploymentWindows).toBeUndefined();
   });
 
   it.each([

@@ -2,7 +2,7 @@
  * Deployment windows at the API edge (a fleetdeploy extension, see deployment/windows.ts): the
  * `deploymentWindows` field that CreateDeploymentGroup and UpdateDeploymentGroup accept and
  * GetDeploymentGroup echoes, the refusal of CreateDeployment outside a window, and the
- * `FleetDeploy_20261204.PutDeploymentWindows` / `DeleteDeploymentWindows` operations for clients
+ * `FleetDeploy_20261204.PutDeploymentWindows` / `GetDeploymentWindows` / `DeleteDeploymentWindows` operations for clients
  * that validate CodeDeploy's fields themselves (the AWS CLI does, and knows no such field).
  *
  *   {"applicationName": "app", "deploymentGroupName": "web",
@@ -54,6 +54,11 @@ export const windowOperations = {
       ctx.store.putGroup({ ...group, extra: { ...group.extra, deploymentWindows: policy } });
     });
     return { deploymentWindows: policy };
+  },
+
+  GetDeploymentWindows(input: Input, ctx: ApiContext) {
+    const group = requireGroup(ctx, applicationNameField(input), groupNameField(input));
+    return { deploymentWindows: policyOf(group.extra) };
   },
 
   DeleteDeploymentWindows(input: Input, ctx: ApiContext) {
