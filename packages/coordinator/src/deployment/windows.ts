@@ -74,26 +74,41 @@ function parseWindow(value: unknown, where: string): DeploymentWindow {
   const w = value as Record<string, unknown>;
   const unknown = Object.keys(w).find((k) => !['cron', 'durationMinutes', 'timeZone'].includes(k));
   if (unknown !== undefined) throw new WindowPolicyError(`${where}.${unknown} is not a field (cron, durationMinutes, timeZone)`);
-  if (typeof w.cron !== 'string' || w.cron.trim() === '') throw new WindowPolicyError(`${where}.cron must be a cron expression such as "0 22 * * 1-5"`);
   const d = w.durationMinutes;
   if (typeof d !== 'number' || !Number.isFinite(d) || d <= 0 || d > MAX_DURATION_MINUTES) throw new WindowPolicyError(`${where}.durationMinutes must be a number of minutes above 0 and at most ${MAX_DURATION_MINUTES} (a week), got ${JSON.stringify(d)}`);
-  if (w.timeZone !== undefined && (typeof w.timeZone !== 'string' || w.timeZone === '')) throw new WindowPolicyError(`${where}.timeZone must be an IANA time zone name such as Europe/Paris`);
-  const window: DeploymentWindow = { cron: w.cron.trim(), durationMinutes: d, ...(w.timeZone === undefined ? {} : { timeZone: w.timeZone as string }) };
-  if (window.timeZone !== undefined) {
+  const checked = parseCron(w.cron, w.timeZone, where);
+  const window: DeploymentWindow = { ...checked, durationMinutes: d };
+  return window;
+}
+
+/**
+ * parseCron checks a cron expression and its optional IANA zone (`where` names them in errors): a
+ * valid expression that occurs again, in a zone the runtime knows.
+ */
+export function parseCron(cron: unknown, timeZone: unknown, where: string): { cron: string; timeZone?: string } {
+  if (typeof cron !== 'string' || cron.trim() === '') throw new WindowPolicyError(`${where}.cron must be a cron expression such as "0 22 * * 1-5"`);
+  if (timeZone !== undefined && (typeof timeZone !== 'string' || timeZone === '')) throw new WindowPolicyError(`${where}.timeZone must be an IANA time zone name such as Europe/Paris`);
+  const out = { cron: cron.trim(), ...(timeZone === undefined ? {} : { timeZone: timeZone as string }) };
+  if (out.timeZone !== undefined) {
     try {
-      new Intl.DateTimeFormat('en', { timeZone: window.timeZone });
+      new Intl.DateTimeFormat('en', { timeZone: out.timeZone });
     } catch {
-      throw new WindowPolicyError(`${where}.timeZone ${JSON.stringify(window.timeZone)} is not an IANA time zone name (such as Europe/Paris or UTC)`);
+      throw new WindowPolicyError(`${where}.timeZone ${JSON.stringify(out.timeZone)} is not an IANA time zone name (such as Europe/Paris or UTC)`);
     }
   }
-  let cron: Cron;
+  let next: Date | null;
   try {
-    cron = cronOf(window);
+    next = new Cron(out.cron, { paused: true, timezone: out.timeZone ?? 'UTC' }).nextRun();
   } catch (err) {
-    throw new WindowPolicyError(`${where}.cron ${JSON.stringify(window.cron)} is not a valid cron expression: ${(err as Error).message}`);
+    throw new WindowPolicyError(`${where}.cron ${JSON.stringify(out.cron)} is not a valid cron expression: ${(err as Error).message}`);
   }
-  if (cron.nextRun() === null) throw new WindowPolicyError(`${where}.cron ${JSON.stringify(window.cron)} never occurs again`);
-  return window;
+  if (next === null) throw new WindowPolicyError(`${where}.cron ${JSON.stringify(out.cron)} never occurs again`);
+  return out;
+}
+
+/** nextCronTime is the first time of `cron` (in `timeZone`, UTC by default) strictly after `after`, undefined when none. */
+export function nextCronTime(cron: string, timeZone: string | undefined, after: number): number | undefined {
+  return new Cron(cron, { paused: true, timezone: timeZone ?? 'UTC' }).nextRun(new Date(after))?.getTime();
 }
 
 /** Cron times of `window` in (from, to], ascending. */
