@@ -1,6 +1,7 @@
 /**
  * Deployment windows end to end: a real coordinator and two real agents; the windows are set with
- * `fleetdeploy group windows set`, deployments are created with the stock AWS CLI.
+ * `fleetdeploy group windows set`, deployments are created with the stock AWS CLI (or scheduled
+ * with `fleetdeploy schedule`).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { APP, BUCKET, FleetWorld } from './fleet-world.js';
 import { probeBundle } from '../harness/bundles.js';
 import { expectOneErrorLine, runCli, userEnvironment } from '../harness/cli.js';
 import { describeWithTools } from '../harness/system-tools.js';
+import { eventually } from '../harness/eventually.js';
 
 /** cronAt is a six-field (seconds first) cron expression for one UTC time, every day. */
 const cronAt = (ms: number): string => {
@@ -73,6 +75,30 @@ describeWithTools(['aws'], 'deployment windows, set with fleetdeploy and deploye
     expect((await fleetdeploy(['group', 'windows', 'show', 'win-refuse', '-a', APP])).stdout).toContain('has no deployment windows');
     const id = await world.deploy('win-refuse', key);
     expect((await world.finished(id)).status).toBe('Succeeded');
+  }, 90_000);
+
+  it('fleetdeploy schedule has the coordinator create the deployment at the cron time', async () => {
+    await world.group('scheduled', 'CodeDeployDefault.AllAtOnce');
+    const key = await world.upload(probeBundle(world.journal('scheduled'), { destination: '/srv/scheduled' }));
+    const runAt = Math.ceil((Date.now() + 8_000) / 1000) * 1000;
+    const r = await fleetdeploy(['schedule', '-a', APP, '-g', 'scheduled', '--cron', cronAt(runAt), '--time-zone', 'UTC', '--s3-location', `s3://${BUCKET}/${key}`, '--description', 'from a schedule']);
+    expect(r.code, r.stderr).toBe(0);
+    const scheduleId = /Scheduled (s-[0-9a-f-]+):/.exec(r.stdout)?.[1];
+    expect(scheduleId, r.stdout).toBeDefined();
+    expect(r.stdout).toContain(`at ${new Date(runAt).toISOString().replace('.000Z', 'Z')}`);
+    expect((await world.cliOk(['deploy', 'list-deployments', '--application-name', APP, '--deployment-group-name', 'scheduled'])).json.deployments).toEqual([]);
+    const listed = await eventually(async () => {
+      const out = JSON.parse((await fleetdeploy(['schedules', '--output', 'json'])).stdout) as { schedules: { scheduleId: string; status: string; deploymentId?: string }[] };
+      const mine = out.schedules.find((s) => s.scheduleId === scheduleId);
+      if (mine?.status !== 'Created') throw new Error(`schedule ${scheduleId} is ${mine?.status}`);
+      return mine;
+    }, 30_000, 250);
+    const d = await world.finished(listed.deploymentId!);
+    expect(d.status, await world.failures(listed.deploymentId!)).toBe('Succeeded');
+    expect(d.description).toBe('from a schedule');
+    expect(d.createTime!.getTime()).toBeGreaterThanOrEqual(runAt);
+    expect((await fleetdeploy(['unschedule', scheduleId!])).code).toBe(0);
+    expectOneErrorLine(await fleetdeploy(['unschedule', scheduleId!]), /DeploymentScheduleDoesNotExistException: no deployment schedule s-/);
   }, 90_000);
 
   it('fleetdeploy group windows set names what is wrong in one error line', async () => {

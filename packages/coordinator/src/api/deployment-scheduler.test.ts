@@ -57,7 +57,7 @@ describe('deployment scheduler', () => {
     startScheduler();
     store.putApplication({ applicationId: 'a', applicationName: 'app', computePlatform: 'Server', createTime: 0, linkedToGitHub: false });
     store.putGroup({ applicationName: 'app', deploymentGroupId: 'gid', deploymentGroupName: 'g', deploymentConfigName: 'CodeDeployDefault.OneAtATime', serviceRoleArn: 'r', onPremisesInstanceTagFilters: [], onPremisesTagSet: [], extra: {} });
-    ctx = { store, clock, schedules: { store: schedules, changed: (id) => scheduler.changed(id) } } as unknown as ApiContext;
+    ctx = { store, clock, schedules: { store: schedules, changed: (id: string) => scheduler.changed(id) } } as unknown as ApiContext;
   });
   afterEach(() => {
     scheduler.stop();
