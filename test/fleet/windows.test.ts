@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CreateDeploymentCommand } from '@aws-sdk/client-codedeploy';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { APP, BUCKET, FleetWorld } from './fleet-world.js';
 import { probeBundle } from '../harness/bundles.js';
 import { expectOneErrorLine, runCli, userEnvironment } from '../harness/cli.js';
