@@ -98,6 +98,17 @@ describe('window gate', () => {
     expect(running(w)).toEqual(['h1']);
   });
 
+  it('starts a queued deployment at once when its group\'s windows are removed', () => {
+    w.engine.start();
+    seed(w, { windows: [{ cron: '0 1 * * *', durationMinutes: 60 }], outsideWindow: 'queue', windowClose: 'finish-running' });
+    w.gate.deploymentCreated('d-1');
+    expect(w.store.getDeployment('d-1')!.status).toBe('Queued');
+    w.store.putGroup({ ...w.store.getGroupById('gid')!, extra: {} });
+    w.gate.fleetChanged();
+    expect(w.store.getDeployment('d-1')!.status).toBe('InProgress');
+    expect(running(w)).toEqual(['h1']);
+  });
+
   it('starts a deployment at once while a window is open', () => {
     w.engine.start();
     seed(w, { windows: [{ cron: '0 0 * * *', durationMinutes: 60 }], outsideWindow: 'queue', windowClose: 'finish-running' });

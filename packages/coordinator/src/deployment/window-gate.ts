@@ -151,7 +151,14 @@ export function createWindowGate(deps: WindowGateDeps): WindowGate {
       return after !== undefined && isFinalStatus(after.status) ? 'Succeeded' : 'Pending';
     },
 
-    fleetChanged: () => inner.fleetChanged(),
+    fleetChanged() {
+      inner.fleetChanged();
+      // A group's windows may have changed (UpdateDeploymentGroup, Put/DeleteDeploymentWindows): look again now.
+      for (const d of store.activeDeployments()) {
+        if (d.status === 'Queued') release(d.deploymentId);
+        else if (d.status === 'InProgress') watch(d.deploymentId);
+      }
+    },
     hookReported: (id, executionId, status) => inner.hookReported(id, executionId, status),
     skipTerminationWait: (id) => inner.skipTerminationWait?.(id) ?? 'notWaiting',
     continueDeployment: (id) => inner.continueDeployment?.(id) ?? 'notReady',

@@ -36,11 +36,15 @@ describe('deployment windows at the API', () => {
   });
 
   it('sets and removes them with FleetDeploy_20261204.PutDeploymentWindows / DeleteDeploymentWindows', async () => {
+    const before = h.engine.count('fleetChanged');
     const put = await h.ok('FleetDeploy.PutDeploymentWindows', { applicationName: 'app', deploymentGroupName: 'g', deploymentWindows: { windows: [WINDOW], windowClose: 'continue' } });
+    expect(h.engine.count('fleetChanged')).toBe(before + 1);
     expect(put.deploymentWindows).toEqual({ windows: [WINDOW], outsideWindow: 'queue', windowClose: 'continue' });
     expect((await group()).deploymentWindows).toEqual(put.deploymentWindows);
+    const told = h.engine.count('fleetChanged'); // queued deployments look at the new windows
     expect((await h.ok('FleetDeploy.GetDeploymentWindows', { applicationName: 'app', deploymentGroupName: 'g' })).deploymentWindows).toEqual(put.deploymentWindows);
     await h.ok('FleetDeploy.DeleteDeploymentWindows', { applicationName: 'app', deploymentGroupName: 'g' });
+    expect(h.engine.count('fleetChanged')).toBe(told + 1);
     expect((await group()).deploymentWindows).toBeUndefined();
     expect((await h.ok('FleetDeploy.GetDeploymentWindows', { applicationName: 'app', deploymentGroupName: 'g' })).deploymentWindows).toBeUndefined();
   });

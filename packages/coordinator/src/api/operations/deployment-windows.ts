@@ -53,6 +53,7 @@ export const windowOperations = {
       const group = requireGroup(ctx, appName, name);
       ctx.store.putGroup({ ...group, extra: { ...group.extra, deploymentWindows: policy } });
     });
+    ctx.engine.fleetChanged(); // queued and running deployments look at the new windows
     return { deploymentWindows: policy };
   },
 
@@ -69,6 +70,7 @@ export const windowOperations = {
       const { deploymentWindows: _removed, ...extra } = group.extra;
       ctx.store.putGroup({ ...group, extra });
     });
+    ctx.engine.fleetChanged();
     return {};
   },
 };
