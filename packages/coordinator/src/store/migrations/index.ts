@@ -10,6 +10,7 @@ import { migration as resourceTags } from './005-resource-tags.js';
 import { migration as trafficShifts } from './006-traffic-shifts.js';
 import { migration as agentSessions } from './007-agent-sessions.js';
 import { migration as blobReferences } from './008-blob-references.js';
+import { migration as deploymentSchedules } from './010-deployment-schedules.js';
 
 /** Migration is one schema step. */
 export interface Migration {
@@ -19,4 +20,4 @@ export interface Migration {
 }
 
 /** migrations in the order they apply. */
-export const migrations: readonly Migration[] = [core, bucket, accessKeys, certificates, resourceTags, trafficShifts, agentSessions, blobReferences];
+export const migrations: readonly Migration[] = [core, bucket, accessKeys, certificates, resourceTags, trafficShifts, agentSessions, blobReferences, deploymentSchedules];
