@@ -136,6 +136,46 @@ describe('fleetdeploy-agent run', () => {
     expect(stderr.trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg).sort()).toEqual(both.sort());
   });
 
+  it('logs for people with log_format pretty or --log-format pretty, while its log file stays JSON lines', async () => {
+    const logFile = path.join(work, 'logs', 'codedeploy-agent.log');
+    const config = path.join(work, 'agent.yml');
+    fs.writeFileSync(config, `root_dir: ${work}/root\nlog_dir: ${work}/logs\ncoordinator: ${fake.address}\ninstance_name: pretty-host\nplaintext: true\nlog_format: pretty\n`);
+    const agent = run(config);
+    await eventually(() => expect(fake.hellos).toHaveLength(1), 10_000);
+    agent.child.kill('SIGTERM');
+    const { code, stderr } = await agent.exited;
+    expect(code).toBe(0);
+    const lines = stderr.trim().split('\n');
+    expect(lines.filter((l) => l.startsWith('{'))).toEqual([]);
+    expect(lines.find((l) => l.includes('agent daemon stopped'))).toMatch(/^\[\d{2}:\d{2}:\d{2}\.\d{3}\] INFO \(fleetdeploy-agent\/\d+\): agent daemon stopped$/);
+    expect(fs.readFileSync(logFile, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg)).toContain('agent daemon stopped');
+
+    // the flag wins over the file
+    const child = spawn(process.execPath, [bin, 'run', '--config', config, '--log-format', 'json'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(child);
+    let out = '';
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    await eventually(() => expect(out).toContain('"msg":"agent daemon starting"'), 10_000);
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    for (const l of out.trim().split('\n')) expect(() => JSON.parse(l) as unknown).not.toThrow();
+  });
+
+  it('prints one ERROR line and exits 1 for a log format that is neither json nor pretty', async () => {
+    const config = path.join(work, 'agent.yml');
+    fs.writeFileSync(config, `root_dir: ${work}/root\ncoordinator: ${fake.address}\nplaintext: true\n`);
+    const child = spawn(process.execPath, [bin, 'run', '--config', config, '--log-format', 'text'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toBe('ERROR: --log-format: expected json or pretty, got "text"\n');
+    fs.writeFileSync(config, `root_dir: ${work}/root\ncoordinator: ${fake.address}\nlog_format: yaml\n`);
+    const r = await run(config).exited;
+    expect(r.stderr).toBe(`ERROR: ${config}: log_format: expected json or pretty, got "yaml"\n`);
+  });
+
   it('prints one ERROR line and exits 1 when it cannot write in log_dir', async () => {
     fs.writeFileSync(path.join(work, 'a-file'), '');
     const config = path.join(work, 'agent.yml');

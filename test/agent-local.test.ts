@@ -89,6 +89,22 @@ describe('fleetdeploy-agent local', () => {
     expect(r.err).not.toMatch(/\bat .*\.js:\d+/);
   });
 
+  it('keeps max_revisions deployment folders, scripts.log included, while the deployments log gets every run', () => {
+    fs.writeFileSync(conf, `:root_dir: '${work}/root'\n:max_revisions: 2\n`);
+    const rev = bundle({ 'appspec.yml': appspec('hooks:\n  AfterInstall:\n    - location: s.sh\n').replace('DEST', `${work}/dest`), 'app/a.txt': 'A', 's.sh': '#!/bin/sh\necho run\n' });
+    const logs: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = local('--bundle-location', rev, '--deployment-group', 'g-keep');
+      expect(r.code, r.out + r.err).toBe(0);
+      logs.push(/See the deployment log at (\S+) for more details/.exec(r.out)![1]!);
+    }
+    // the two oldest went whole: bundle, archive and their scripts.log
+    expect(logs.map((l) => fs.existsSync(l))).toEqual([false, false, true, true]);
+    expect(fs.readdirSync(`${work}/root/g-keep`).sort()).toEqual(logs.slice(2).map((l) => path.basename(path.dirname(path.dirname(l)))).sort());
+    const deployments = fs.readFileSync(`${work}/root/deployment-logs/codedeploy-agent-deployments.log`, 'utf8');
+    expect(deployments.match(/\[stdout\]run$/gm)).toHaveLength(4);
+  });
+
   it('prints ERROR: and exits 1 without a stack trace for bad options', () => {
     const cases: Array<[string[], RegExp]> = [
       [['--type', 'rar'], /^ERROR: rar is not a valid type. Must be one of tgz,tar,zip,directory$/m],

@@ -33,7 +33,19 @@ describe('fleetdeploy-coordinator serve', () => {
     expect(c.logs()).toContain('coordinator stopped');
   });
 
+  it('logs for people with --log-format pretty (pino-pretty text, no JSON), and JSON lines by default', async () => {
+    const pretty = await startCoordinator({ args: ['--log-format', 'pretty'] });
+    expect(await pretty.stop('SIGTERM')).toBe(0);
+    const lines = pretty.logs().trim().split('\n');
+    expect(lines.find((l) => l.includes('coordinator stopped'))).toMatch(/^\[\d{2}:\d{2}:\d{2}\.\d{3}\] INFO: coordinator stopped$/);
+    expect(lines.filter((l) => l.startsWith('{'))).toEqual([]);
+    const json = await startCoordinator({ args: ['--log-format', 'json'] });
+    expect(await json.stop('SIGTERM')).toBe(0);
+    expect(json.logs().trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg)).toContain('coordinator stopped');
+  });
+
   it.each([
+    ['a log format that is neither json nor pretty', () => ['--log-format', 'xml'], /^ERROR: --log-format: expected json or pretty, got "xml"$/],
     ['an unknown setting in the file', (dir: string) => { fs.writeFileSync(path.join(dir, 'c.yml'), 'api_prot: 1\n'); return ['--config', path.join(dir, 'c.yml')]; }, /api_prot: unknown setting/],
     ['a bad port flag', () => ['--port', 'eighty'], /--api-port: expected a port number/],
     ['a missing configuration file', (dir: string) => ['--config', path.join(dir, 'nope.yml')], /cannot read the configuration file .*nope\.yml: ENOENT/],

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { itWithTools } from './harness/system-tools.js';
 
@@ -41,6 +42,34 @@ function verify(file: string): { code: number | null; stderr: string } {
   const r = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8' });
   return { code: r.status, stderr: r.stderr };
 }
+
+describe('fleetdeploy-agent install-service --platform windows', () => {
+  it('--dry-run prints a WinSW service definition that an XML parser reads, with the Windows paths by default', () => {
+    const r = run(AGENT, ['install-service', '--platform', 'windows', '--dry-run']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(XMLValidator.validate(r.stdout)).toBe(true);
+    const { service } = new XMLParser({ parseTagValue: false }).parse(r.stdout) as { service: Record<string, string> };
+    expect(service.id).toBe('fleetdeploy-agent');
+    expect(service.executable).toBe('C:\\Program Files\\nodejs\\node.exe');
+    expect(service.arguments).toMatch(/^--max-semi-space-size=1 "C:\\Program Files\\nodejs\\node_modules\\@fleetdeploy\\agent\\bin\\fleetdeploy-agent\.js" run --config C:\\ProgramData\\Amazon\\CodeDeploy\\conf\.yml$/);
+    expect(service.logpath).toBe('C:\\ProgramData\\Amazon\\CodeDeploy\\log');
+    expect(service.stoptimeout).toBe('60 sec');
+  });
+
+  it('refuses to do more than print, a relative configuration path and an unknown platform, in one ERROR line each', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--platform', 'windows'], /^ERROR: --platform windows only prints the WinSW service definition: add --dry-run/],
+      [['--platform', 'windows', '--dry-run', '--config', 'conf.yml'], /^ERROR: --config: the Windows service needs the configuration's absolute Windows path, such as C:\\ProgramData\\Amazon\\CodeDeploy\\conf\.yml, got "conf\.yml"$/],
+      [['--platform', 'macos', '--dry-run'], /^ERROR: --platform: expected linux \(a systemd unit\) or windows \(a WinSW service definition\), got "macos"$/],
+    ];
+    for (const [args, message] of cases) {
+      const r = run(AGENT, ['install-service', ...args]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stderr.trimEnd()).toMatch(message);
+    }
+  });
+});
 
 describe('fleetdeploy-agent install-service', () => {
   it('--dry-run prints the unit: root, restarted on failure, hook scripts outlive an agent restart, stop waits for running events', () => {

@@ -25,6 +25,8 @@ export interface AgentOptions {
   enrol?: boolean;
   /** Extra agent.yml lines. */
   config?: string[];
+  /** Extra environment of `enrol` and `run` (HTTPS_PROXY, NO_PROXY...). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** AgentProcess is one running agent daemon. */
@@ -52,9 +54,9 @@ export interface Run {
   stderr: string;
 }
 
-function run(args: string[]): Promise<Run> {
+function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, args, { timeout: 30_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, args, { timeout: 30_000, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null;
       resolve({ code, stdout, stderr });
     });
@@ -69,8 +71,8 @@ export async function mintToken(target: AgentTarget, instance: string, ttl?: str
 }
 
 /** enrol runs `fleetdeploy-agent enrol` for an agent configuration and returns how it ended. */
-export function enrol(configFile: string, enrolAddress: string, token: string): Promise<Run> {
-  return run([AGENT_BIN, 'enrol', '--coordinator', enrolAddress, '--token', token, '--config', configFile]);
+export function enrol(configFile: string, enrolAddress: string, token: string, env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return run([AGENT_BIN, 'enrol', '--coordinator', enrolAddress, '--token', token, '--config', configFile], env);
 }
 
 /** writeAgentConfig writes `baseDir/<name>/agent.yml` and returns the host's paths. */
@@ -92,10 +94,10 @@ export function writeAgentConfig(name: string, agentAddress: string, baseDir: st
 export async function startAgent(name: string, target: AgentTarget, baseDir: string, options: AgentOptions = {}): Promise<AgentProcess> {
   const { rootDir, filesDir, configFile, tlsDir } = writeAgentConfig(name, target.agentAddress, baseDir, options.config);
   if (options.enrol !== false && !fs.existsSync(path.join(tlsDir, 'cert.pem'))) {
-    const r = await enrol(configFile, target.enrolAddress, await mintToken(target, name));
+    const r = await enrol(configFile, target.enrolAddress, await mintToken(target, name), options.env);
     if (r.code !== 0) throw new Error(`fleetdeploy-agent enrol for ${name} exited ${r.code}: ${r.stderr}`);
   }
-  const child = spawn(process.execPath, [AGENT_BIN, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [AGENT_BIN, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let output = '';
   const collect = (chunk: Buffer): void => {
     output += chunk.toString('utf8');

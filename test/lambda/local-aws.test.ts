@@ -13,6 +13,7 @@ import AdmZip from 'adm-zip';
 import { CodeDeployClient, CreateApplicationCommand, CreateDeploymentCommand, CreateDeploymentGroupCommand, GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import type { DeploymentInfo } from '@aws-sdk/client-codedeploy';
 import { CreateAliasCommand, CreateFunctionCommand, GetAliasCommand, LambdaClient, PublishVersionCommand, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
+import { CreateClusterCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeWithTools } from '../harness/system-tools.js';
 import { eventually } from '../harness/eventually.js';
@@ -104,13 +105,17 @@ describeWithTools(['moto_server'], 'fleetdeploy simulate --local-aws', () => {
     sim = run(CLI, ['simulate', '--local-aws', '--agents', '1', '--port', '0', '--data-dir', path.join(work, 'sim'), '--lambda-hooks', path.join(work, 'hooks.json')], process.env, true);
     const printed = await eventually(() => {
       const out = sim.stdout();
-      const m = /export AWS_ENDPOINT_URL_LAMBDA=(\S+) .*\n.*export AWS_ENDPOINT_URL_CODEDEPLOY=(\S+)/.exec(out);
+      const m = /export AWS_ENDPOINT_URL_LAMBDA=(\S+) .*\n.*export AWS_ENDPOINT_URL_ECS=\S+ AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2=\S+ .*\n.*export AWS_ENDPOINT_URL_CODEDEPLOY=(\S+)/.exec(out);
       const key = /export AWS_ACCESS_KEY_ID=(\S+)/.exec(out)?.[1];
       const secret = /export AWS_SECRET_ACCESS_KEY=(\S+)/.exec(out)?.[1];
       if (m === null || key === undefined || secret === undefined) throw new Error(`no export lines yet:\n${out}\n${sim.stderr()}`);
       return { lambdaUrl: m[1]!, apiUrl: m[2]!, key, secret };
     }, 60_000, 100);
-    expect(sim.stdout()).toMatch(/^local AWS \(moto_server; Lambda, CloudWatch, SNS, IAM\): http:\/\/127\.0\.0\.1:\d+ {3}\(its log: .*moto\.log\)$/m);
+    // The same endpoint serves ECS (through the front, to moto), for the ECS walkthrough
+    const ecs = new ECSClient({ region: 'us-east-1', endpoint: /export AWS_ENDPOINT_URL_ECS=(\S+)/.exec(sim.stdout())![1]!, credentials: { accessKeyId: printed.key, secretAccessKey: printed.secret }, maxAttempts: 1 });
+    expect((await ecs.send(new CreateClusterCommand({ clusterName: 'sim' }))).cluster?.clusterName).toBe('sim');
+    ecs.destroy();
+    expect(sim.stdout()).toMatch(/^local AWS \(moto_server; Lambda, ECS, ELBv2, CloudWatch, SNS, IAM\): http:\/\/127\.0\.0\.1:\d+ {3}\(its log: .*moto\.log\)$/m);
     const credentials = { accessKeyId: printed.key, secretAccessKey: printed.secret };
     lambda = new LambdaClient({ region: 'us-east-1', endpoint: printed.lambdaUrl, credentials, maxAttempts: 1 });
     codedeploy = new CodeDeployClient({ region: 'us-east-1', endpoint: printed.apiUrl, credentials, maxAttempts: 1 });

@@ -57,6 +57,7 @@ program
   .requiredOption('--config <file>', 'agent configuration file (codedeployagent.yml keys plus coordinator, instance_name, ...)')
   .option('--verbose', 'log at debug level')
   .option('--log-level <level>', 'debug, info (default), warn or error')
+  .option('--log-format <format>', 'json (JSON lines for machines) or pretty (pino-pretty, for people); default: log_format in the configuration, else json')
   .option('--stop-on-stdin-close', 'stop as on SIGTERM when standard input closes: a supervisor holding the pipe (fleetdeploy simulate) takes the agent with it when it dies')
   .action(async (opts: RunOptions) => {
     await runDaemon(opts);
@@ -79,6 +80,7 @@ addServiceCommands(program as unknown as ServiceCommandHost, {
   config: `the agent configuration the service runs with (default: ${DEFAULT_AGENT_CONFIG})`,
   runInstall: runInstallService,
   runUninstall: runUninstallService,
+  installFlags: [['--platform <platform>', 'linux (default: a systemd unit) or windows (with --dry-run: print a WinSW service definition)']],
 });
 
 oneLineUsageErrors(program);

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DeployError } from '@fleetdeploy/shared';
+import type { LogFormat } from '@fleetdeploy/shared';
 import type { Logger as Logger_ } from 'pino';
 
 /** Logger is the part of pino's logger the agent uses, so tests and quiet runs can pass silentLogger. */
@@ -47,14 +48,15 @@ export interface DaemonLog {
 }
 
 /**
- * createDaemonLogger makes the daemon's logger: JSON lines on standard error, and, when `file` is
- * given (`<log_dir>/codedeploy-agent.log`), the same lines appended to it as well, as Nomad's
- * `log_file` adds to its console log. The folder is made if missing; a file that cannot be opened is
- * a DeployError naming it and why, before anything runs.
+ * createDaemonLogger makes the daemon's logger: JSON lines on standard error (or, with `pretty`,
+ * pino-pretty's text for a person), and, when `file` is given (`<log_dir>/codedeploy-agent.log`), the
+ * same events appended to it as JSON lines whatever the format, as Nomad's `log_file` adds to its
+ * console log: the file is for machines. The folder is made if missing; a file that cannot be opened
+ * is a DeployError naming it and why, before anything runs.
  */
-export async function createDaemonLogger(level: LogLevel, file: string | undefined, name = 'fleetdeploy-agent'): Promise<DaemonLog> {
+export async function createDaemonLogger(level: LogLevel, file: string | undefined, name = 'fleetdeploy-agent', format: LogFormat = 'json'): Promise<DaemonLog> {
   const { pino } = await import('pino');
-  const stderr = pino.destination(2);
+  const stderr = format === 'json' ? pino.destination(2) : await prettyStderr();
   if (file === undefined) return { log: adapt(pino({ name, level }, stderr)), reopen: () => undefined };
   checkWritable(file);
   const toFile = pino.destination({ dest: file, append: true, sync: true });
@@ -63,6 +65,12 @@ export async function createDaemonLogger(level: LogLevel, file: string | undefin
     { level, stream: toFile },
   ]);
   return { log: adapt(pino({ name, level }, streams)), reopen: () => toFile.reopen() };
+}
+
+/** prettyStderr loads pino-pretty only when asked for; synchronous, so the last lines before an exit are written. */
+async function prettyStderr(): Promise<NodeJS.WritableStream> {
+  const { default: pretty } = await import('pino-pretty');
+  return pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY === true });
 }
 
 /** checkWritable makes the log's folder and opens the file for appending once, to fail early and clearly. */

@@ -3,6 +3,8 @@
  * that says what to do and exit 1; anything else is a bug, printed as one line too (with its stack
  * only when FLEETDEPLOY_DEBUG is set).
  */
+import type { RawScheduleOptions } from './commands/schedule.js';
+import { runSchedule, runSchedules, runUnschedule } from './commands/schedule.js';
 import { Command, Option } from 'commander';
 import type { WriteStream } from 'node:tty';
 import { oneLineUsageErrors } from '@fleetdeploy/shared';
@@ -25,6 +27,7 @@ import { runContinue } from './commands/continue.js';
 import { localArgs, runLocal } from './commands/local.js';
 import { addOperatorCommands } from './operator-commands.js';
 import { outputOption } from './output/format.js';
+import type { OutputFormat } from './output/format.js';
 
 const line = (text: string): void => void process.stdout.write(`${text}\n`);
 
@@ -113,6 +116,39 @@ program
   .option('-w, --watch', 'follow the deployment to its end: bars per instance on a terminal, plain lines otherwise')
   .action(async (opts: RawDeployOptions, cmd: Command) => {
     await withAws(cmd, (aws) => interruptible((signal) => runDeploy(aws, opts, { ...terminal(), line }, signal)));
+  });
+
+program
+  .command('schedule')
+  .description('have the coordinator create a deployment at a cron time (it keeps the schedule across its restarts; once, at the first time from now)')
+  .requiredOption('-a, --application <name>', 'the application')
+  .requiredOption('-g, --group <name>', 'the deployment group')
+  .requiredOption('--cron <expr>', "when: a cron expression, 5 fields or 6 with seconds first, e.g. '0 22 * * 1-5'")
+  .option('--time-zone <zone>', 'the IANA zone the cron expression is read in, e.g. Europe/Paris (default UTC)')
+  .requiredOption('--s3-location <s3://bucket/key>', 'a revision pushed already (s3://bucket/key or bucket=,key=,bundleType=,eTag=)')
+  .option('-t, --bundle-type <type>', 'zip, tgz or tar (default: from the key\'s extension, else zip)')
+  .option('-c, --config <name>', 'the deployment configuration (default: the group\'s)')
+  .option('--description <text>', 'the deployment\'s description')
+  .option('--file-exists-behavior <behavior>', 'DISALLOW, OVERWRITE or RETAIN (default DISALLOW)')
+  .option('--ignore-application-stop-failures', 'carry on when ApplicationStop fails')
+  .action(async (opts: RawScheduleOptions, cmd: Command) => {
+    await withAws(cmd, (aws) => runSchedule(aws, opts, line));
+  });
+
+program
+  .command('schedules')
+  .description('the deployment schedules: when each runs, and the deployment it created or why it could not')
+  .addOption(outputOption())
+  .action(async (opts: { output: OutputFormat }, cmd: Command) => {
+    await withAws(cmd, (aws) => runSchedules(aws, opts.output, line));
+  });
+
+program
+  .command('unschedule')
+  .argument('<schedule-id>', 'the schedule to delete (fleetdeploy schedules lists them)')
+  .description('delete a deployment schedule')
+  .action(async (id: string, _opts: unknown, cmd: Command) => {
+    await withAws(cmd, (aws) => runUnschedule(aws, id, line));
   });
 
 program

@@ -11,6 +11,8 @@ import { DEFAULT_SERVICE_ROLE_ARN, runGroupCreate, runGroupList } from './comman
 import type { RawInstanceRegisterOptions } from './commands/instance.js';
 import { DEFAULT_AGENT_CONFIG, runInstanceRegister } from './commands/instance.js';
 import { runRevisions } from './commands/revisions.js';
+import type { RawWindowsSetOptions } from './commands/group-windows.js';
+import { runWindowsClear, runWindowsSet, runWindowsShow } from './commands/group-windows.js';
 import { runInstances } from './commands/instances.js';
 import type { OutputFormat } from './output/format.js';
 import { outputOption } from './output/format.js';
@@ -53,7 +55,7 @@ export function addOperatorCommands(program: Command, deps: OperatorCommandDeps)
       await withAws(cmd, (aws) => runAppDelete(aws, name, line));
     });
 
-  const group = program.command('group').description('create and list deployment groups');
+  const group = program.command('group').description('create and list deployment groups; set their deployment windows');
   group
     .command('create')
     .argument('<name>', 'the deployment group\'s name')
@@ -76,6 +78,35 @@ export function addOperatorCommands(program: Command, deps: OperatorCommandDeps)
     .addOption(outputOption())
     .action(async (opts: { application: string; output: OutputFormat }, cmd: Command) => {
       await withAws(cmd, (aws) => runGroupList(aws, opts.application, opts.output, line));
+    });
+
+  const windows = group.command('windows').description('deployment windows (a fleetdeploy extension): when the group\'s deployments may start instances');
+  windows
+    .command('set')
+    .argument('<group>', 'the deployment group')
+    .description('replace the group\'s deployment windows; a deployment created outside them waits Queued (or is refused) until one opens')
+    .requiredOption('-a, --application <name>', 'the application')
+    .option('--window <spec>', "a window: 'CRON; MINUTES[; TIME_ZONE]' — opens at each time of the cron expression (5 fields, or 6 with seconds first) in the IANA zone (default UTC) for MINUTES; repeat for more", collect)
+    .option('--outside-window <mode>', 'queue (default): a deployment created while every window is closed waits Queued and starts at the next opening; refuse: CreateDeployment fails with DeploymentWindowClosedException')
+    .option('--window-close <mode>', 'finish-running (default): when a window closes mid-deployment, running instances finish and no new one starts until the next window; continue: the deployment goes on')
+    .action(async (name: string, opts: RawWindowsSetOptions, cmd: Command) => {
+      await withAws(cmd, (aws) => runWindowsSet(aws, name, opts, line));
+    });
+  windows
+    .command('show')
+    .argument('<group>', 'the deployment group')
+    .description('print the group\'s deployment windows')
+    .requiredOption('-a, --application <name>', 'the application')
+    .action(async (name: string, opts: { application: string }, cmd: Command) => {
+      await withAws(cmd, (aws) => runWindowsShow(aws, name, opts.application, line));
+    });
+  windows
+    .command('clear')
+    .argument('<group>', 'the deployment group')
+    .description('remove the group\'s deployment windows: its deployments start at once again')
+    .requiredOption('-a, --application <name>', 'the application')
+    .action(async (name: string, opts: { application: string }, cmd: Command) => {
+      await withAws(cmd, (aws) => runWindowsClear(aws, name, opts.application, line));
     });
 
   const instance = program.command('instance').description('register on-premises instances');

@@ -5,6 +5,8 @@
 import fs from 'node:fs';
 import yaml from 'js-yaml';
 import { checkArchiveUrlTemplate, DEFAULT_GITHUB_ARCHIVE_URL } from './artifacts/github-archive.js';
+import { isLogFormat, LOG_FORMATS } from '@fleetdeploy/shared';
+import type { LogFormat } from '@fleetdeploy/shared';
 
 /** CoordinatorConfig is the validated configuration the composition root receives. */
 export interface CoordinatorConfig {
@@ -42,6 +44,8 @@ export interface CoordinatorConfig {
   /** New agent streams admitted per second; more are told to back off (reconnect storms). */
   readonly streamsPerSecond: number;
   readonly logLevel: string;
+  /** `json` (default) or `pretty` (pino-pretty, for a person at a terminal). */
+  readonly logFormat: LogFormat;
   /** Where GitHub revisions are downloaded from: a URL template with {repository} and {commitId} (artifacts/github-archive.ts). */
   readonly githubArchiveUrl: string;
   /** Sent as `Authorization: token ...` with each archive download (private repositories); none by default. */
@@ -114,6 +118,7 @@ export const defaultCoordinatorConfig: CoordinatorConfig = Object.freeze({
   eventTimeoutMarginSeconds: 60,
   streamsPerSecond: 200,
   logLevel: 'info',
+  logFormat: 'json',
   githubArchiveUrl: DEFAULT_GITHUB_ARCHIVE_URL,
   alarmPollIntervalSeconds: 15,
   hookTimeoutSeconds: 3600,
@@ -124,7 +129,7 @@ export const defaultCoordinatorConfig: CoordinatorConfig = Object.freeze({
   triggerMaxAttempts: 10,
 });
 
-type Kind = 'string' | 'url-template' | 'port' | 'seconds' | 'boolean' | 'count' | 'quota' | 'secrets';
+type Kind = 'string' | 'url-template' | 'port' | 'seconds' | 'boolean' | 'count' | 'quota' | 'secrets' | 'log-format';
 
 const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind }> = {
   data_dir: { key: 'dataDir', kind: 'string' },
@@ -146,6 +151,7 @@ const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind }> = {
   event_timeout_margin_seconds: { key: 'eventTimeoutMarginSeconds', kind: 'seconds' },
   streams_per_second: { key: 'streamsPerSecond', kind: 'count' },
   log_level: { key: 'logLevel', kind: 'string' },
+  log_format: { key: 'logFormat', kind: 'log-format' },
   github_archive_url: { key: 'githubArchiveUrl', kind: 'url-template' },
   github_token: { key: 'githubToken', kind: 'string' },
   alarm_poll_interval_seconds: { key: 'alarmPollIntervalSeconds', kind: 'seconds' },
@@ -231,6 +237,10 @@ function check(where: string, value: unknown, kind: Kind, problems: string[]): u
       return checkQuota(where, value, problems);
     case 'secrets':
       return checkSecrets(where, value, problems);
+    case 'log-format':
+      if (isLogFormat(value)) return value;
+      problems.push(`${where}: expected ${LOG_FORMATS.join(' or ')}, got ${JSON.stringify(value)}`);
+      return undefined;
     case 'seconds':
     case 'count':
       if (Number.isFinite(asNumber) && asNumber > 0) return asNumber;

@@ -41,6 +41,10 @@ import { createEngine } from './deployment/engine.js';
 import { createAlarmWatch } from './alarms/alarm-watch.js';
 import { createTrafficDriver } from './deployment/traffic/driver.js';
 import { routeByPlatform } from './deployment/platforms.js';
+import { createWindowGate } from './deployment/window-gate.js';
+import { createScheduleStore } from './store/schedule-store.js';
+import { createDeploymentScheduler } from './api/deployment-scheduler.js';
+import { deploymentOperations } from './api/operations/deployments.js';
 import { createTrafficStore } from './store/traffic-store.js';
 import { lazyLambdaClient, createLambdaRouter } from './routers/lambda-router.js';
 import { createEcsRouter, lazyEcsClients } from './routers/ecs-router.js';
@@ -217,7 +221,11 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     session: (name: string) => sessions.get(name),
     certificateNotAfter: (name: string) => newestValidCertificate(certificates.listCertificates(name)),
   };
-  const ctx: ApiContext = { store, clock, engine: routeByPlatform(store, engine, traffic), traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, identities, buckets, blobs, arnPrefix, github, agents: presence };
+  const windows = createWindowGate({ store, clock, log: log.child({ part: 'windows' }), inner: routeByPlatform(store, engine, traffic), engine });
+  const scheduleStore = createScheduleStore(store.db);
+  // Scheduled deployments go through CreateDeployment as a client's request would.
+  const scheduler = createDeploymentScheduler({ schedules: scheduleStore, clock, log: log.child({ part: 'schedules' }), create: (input) => deploymentOperations.CreateDeployment(input, ctx) });
+  const ctx: ApiContext = { schedules: { store: scheduleStore, changed: (id) => scheduler.changed(id) }, store, clock, engine: windows, traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, identities, buckets, blobs, arnPrefix, github, agents: presence };
   const server = createApiServer({
     codedeploy: createCodeDeployApi(operations, ctx, log.child({ part: 'api' }), codedeployGuard, fleetOperations, disk, (operation, outcome) => metrics.apiRequest(operation, outcome)),
     bucket: createBucketApi({ buckets, blobs, log: log.child({ part: 'bucket' }), now: () => clock.now(), guard: createBucketGuard(verifier), disk }),
@@ -240,6 +248,8 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const closeAll = async (): Promise<void> => {
     health.stopping();
     alarms.close();
+    scheduler.stop();
+    windows.stop();
     engine.stop();
     traffic.stop();
     await triggerDelivery.stop();
@@ -272,6 +282,8 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     engine.start();
     traffic.start();
     triggerDelivery.start();
+    windows.start();
+    scheduler.start();
     housekeeping = startBucketHousekeeping({ buckets, collector, clock, expirySeconds: config.bucketUploadExpirySeconds, log: log.child({ part: 'bucket' }) });
   } catch (err) {
     // Nothing may keep the process alive after a failed start, nor answer /healthz: close what did open

@@ -46,8 +46,9 @@ program
   .option('--alarm-poll-interval-seconds <seconds>', 'how often a running deployment\'s CloudWatch alarms are read (default: 15)')
   .option('--haproxy-socket <path|host:port>', 'HAProxy\'s runtime API (a "stats socket ... level admin"), for blue/green Server deployments')
   .option('--log-level <level>', 'pino log level (default: info)')
+  .option('--log-format <format>', 'json (default: JSON lines for machines) or pretty (pino-pretty, for people)')
   .option('--stop-on-stdin-close', 'stop as on SIGTERM when standard input closes: a supervisor holding the pipe (fleetdeploy simulate) takes the coordinator with it when it dies')
-  .action(async (opts: { config?: string; dataDir?: string; host?: string; port?: string; agentPort?: string; enrolPort?: string; plaintextAgents?: boolean; agentGrace?: string; alarmPollIntervalSeconds?: string; haproxySocket?: string; logLevel?: string; stopOnStdinClose?: boolean }) => {
+  .action(async (opts: { config?: string; dataDir?: string; host?: string; port?: string; agentPort?: string; enrolPort?: string; plaintextAgents?: boolean; agentGrace?: string; alarmPollIntervalSeconds?: string; haproxySocket?: string; logLevel?: string; logFormat?: string; stopOnStdinClose?: boolean }) => {
     const config = loadConfig(opts.config, {
       dataDir: opts.dataDir,
       host: opts.host,
@@ -59,8 +60,9 @@ program
       alarmPollIntervalSeconds: opts.alarmPollIntervalSeconds,
       haproxySocket: opts.haproxySocket,
       logLevel: opts.logLevel,
+      logFormat: opts.logFormat,
     });
-    const log = createLogger(config.logLevel);
+    const log = await createLogger(config.logLevel, config.logFormat);
     routeGrpcLogs(log);
     const running = await startCoordinator(config, log).catch((err: unknown) => {
       throw describeStartFailure(err, config);

@@ -16,3 +16,4 @@ export * from './bundle/limits.js';
 export * from './bundle/tar-reader.js';
 export * from './service/systemd-unit.js';
 export * from './service/install-service.js';
+export * from './log-format.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agentLogFile, daemonStateDir, defaultAgentConfig, parseAgentConfig, requireCoordinator } from './agent-config.js';
+import { agentLogFile, daemonStateDir, defaultAgentConfig, parseAgentConfig, platformPaths, requireCoordinator } from './agent-config.js';
 
 describe('parseAgentConfig', () => {
   it("reads the AWS agent's codedeployagent.yml with Ruby-symbol keys", () => {
@@ -19,6 +19,17 @@ describe('parseAgentConfig', () => {
     expect(c.scriptKillGraceMs).toBe(2000);
     expect(c.bundleLimits.maxEntries).toBe(10);
     expect(c.bundleLimits.maxTotalBytes).toBe(defaultAgentConfig.bundleLimits.maxTotalBytes);
+  });
+  it("reads :proxy_uri: as the AWS agent's file writes it (empty means none) and refuses what is not an http:// proxy", () => {
+    expect(parseAgentConfig(':proxy_uri:\n', 'a.yml').proxyUri).toBeUndefined();
+    expect(parseAgentConfig(":proxy_uri: 'http://proxy.example:3128'\n", 'a.yml').proxyUri).toBe('http://proxy.example:3128');
+    expect(() => parseAgentConfig('proxy_uri: https://proxy.example:3128\n', 'p.yml')).toThrow('p.yml: proxy_uri: expected an http://host:port proxy URI, got "https://proxy.example:3128"');
+    expect(() => parseAgentConfig('proxy_uri: proxy.example\n', 'p.yml')).toThrow('proxy_uri: expected an http://host:port proxy URI');
+  });
+  it('reads log_format json or pretty (json by default) and refuses anything else', () => {
+    expect(parseAgentConfig('root_dir: /r\n', 'a.yml').logFormat).toBe('json');
+    expect(parseAgentConfig(':log_format: pretty\n', 'a.yml').logFormat).toBe('pretty');
+    expect(() => parseAgentConfig('log_format: text\n', 'f.yml')).toThrow('f.yml: log_format: expected json or pretty, got "text"');
   });
   it('uses the defaults for an empty file', () => {
     expect(parseAgentConfig('', 'empty.yml')).toEqual(defaultAgentConfig);
@@ -58,5 +69,21 @@ describe('daemon settings', () => {
       /^f.yml: heartbeat_seconds: expected an integer of at least 1, got 0; shutdown_wait_seconds: expected an integer of at least 0, got -1; coordinator: expected host:port, got "nohostport"; instance_name: expected an instance name .*, got "has space"; destination_root: expected an absolute path, got "relative\/dir"; state_dir: expected an absolute path, got 3$/,
     );
     expect(() => parseAgentConfig('coordinator: "h:70000"\n', 'g.yml')).toThrow('g.yml: coordinator: expected host:port, got "h:70000"');
+  });
+});
+
+describe('the Windows layout', () => {
+  it("puts everything under C:\\ProgramData\\Amazon\\CodeDeploy, as the AWS agent's Windows conf.yml does", () => {
+    expect(platformPaths('win32')).toEqual({ rootDir: 'C:\\ProgramData\\Amazon\\CodeDeploy', logDir: 'C:\\ProgramData\\Amazon\\CodeDeploy\\log', configFile: 'C:\\ProgramData\\Amazon\\CodeDeploy\\conf.yml' });
+    expect(platformPaths('linux')).toEqual({ rootDir: '/opt/codedeploy-agent/deployment-root', configFile: '/etc/codedeploy-agent/conf/codedeployagent.yml' });
+    const empty = parseAgentConfig('', 'conf.yml', 'win32');
+    expect([empty.rootDir, empty.logDir]).toEqual(['C:\\ProgramData\\Amazon\\CodeDeploy', 'C:\\ProgramData\\Amazon\\CodeDeploy\\log']);
+  });
+  it("reads the AWS agent's Windows conf.yml, C:\\ paths and all, and refuses a relative one", () => {
+    const c = parseAgentConfig(":root_dir: 'D:\\Deploy'\n:log_dir: 'D:\\Deploy\\log'\n:verbose: false\n:wait_between_runs: 30\ntls_dir: 'D:\\Deploy\\tls'\n", 'conf.yml', 'win32');
+    expect([c.rootDir, c.logDir, c.tlsDir]).toEqual(['D:\\Deploy', 'D:\\Deploy\\log', 'D:\\Deploy\\tls']);
+    expect(() => parseAgentConfig("log_dir: 'log'\n", 'conf.yml', 'win32')).toThrow('conf.yml: log_dir: expected an absolute path, got "log"');
+    // the same file read as a Linux host's has no absolute paths
+    expect(() => parseAgentConfig(":log_dir: 'D:\\Deploy\\log'\n", 'conf.yml', 'linux')).toThrow('log_dir: expected an absolute path');
   });
 });

@@ -4,8 +4,9 @@
  */
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { DeployError, defaultBundleLimits } from '@fleetdeploy/shared';
-import type { BundleLimits } from '@fleetdeploy/shared';
+import { DeployError, defaultBundleLimits, isLogFormat, LOG_FORMATS } from '@fleetdeploy/shared';
+import { parseProxyUri } from '../connection/proxy.js';
+import type { BundleLimits, LogFormat } from '@fleetdeploy/shared';
 
 /** AgentConfig is the validated, frozen configuration every agent module receives explicitly. */
 export interface AgentConfig {
@@ -17,6 +18,8 @@ export interface AgentConfig {
   readonly logDir?: string;
   readonly maxRevisions: number;
   readonly enableDeploymentsLog: boolean;
+  /** The daemon's log format on standard error: `json` (default) or `pretty`; `--log-format` overrides it. */
+  readonly logFormat: LogFormat;
   /** How long a timed-out script's process group has between SIGTERM and SIGKILL. */
   readonly scriptKillGraceMs: number;
   readonly bundleLimits: Readonly<BundleLimits>;
@@ -42,19 +45,55 @@ export interface AgentConfig {
   readonly plaintext: boolean;
   /** Where the enrolled key (0600), certificate and CA live; default `<state dir>/tls`. */
   readonly tlsDir?: string;
+  /**
+   * The HTTP CONNECT proxy of the coordinator link (`proxy_uri`, as the AWS agent's): wins over
+   * HTTPS_PROXY; NO_PROXY still exempts hosts (see connection/proxy.ts).
+   */
+  readonly proxyUri?: string;
 }
 
-/** defaultAgentConfig mirrors the AWS agent's shipped configuration file. */
-export const defaultAgentConfig: AgentConfig = Object.freeze({
-  rootDir: '/opt/codedeploy-agent/deployment-root',
+/** PlatformPaths are where the AWS agent keeps its deployments, its log and its configuration. */
+export interface PlatformPaths {
+  rootDir: string;
+  /** The daemon log's folder when the file names none: none on Linux (the journal has standard error). */
+  logDir?: string;
+  configFile: string;
+}
+
+/** WINDOWS_AGENT_DIR is the AWS agent's folder on Windows, which holds everything of it. */
+const WINDOWS_AGENT_DIR = 'C:\\ProgramData\\Amazon\\CodeDeploy';
+
+/**
+ * platformPaths is the AWS agent's layout on `platform`: on Windows everything under
+ * C:\ProgramData\Amazon\CodeDeploy (its conf.yml names that folder as root_dir and its `log`
+ * subfolder as log_dir), elsewhere /opt/codedeploy-agent/deployment-root and /etc/codedeploy-agent/conf.
+ */
+export function platformPaths(platform: NodeJS.Platform): PlatformPaths {
+  if (platform === 'win32') {
+    return { rootDir: WINDOWS_AGENT_DIR, logDir: `${WINDOWS_AGENT_DIR}\\log`, configFile: `${WINDOWS_AGENT_DIR}\\conf.yml` };
+  }
+  return { rootDir: '/opt/codedeploy-agent/deployment-root', configFile: '/etc/codedeploy-agent/conf/codedeployagent.yml' };
+}
+
+/** agentConfigDefaults is the configuration of an empty file on `platform`, the AWS agent's shipped defaults. */
+export function agentConfigDefaults(platform: NodeJS.Platform): AgentConfig {
+  const paths = platformPaths(platform);
+  return Object.freeze({ ...baseDefaults, rootDir: paths.rootDir, ...(paths.logDir === undefined ? {} : { logDir: paths.logDir }) });
+}
+
+const baseDefaults = {
   maxRevisions: 5,
   enableDeploymentsLog: true,
+  logFormat: 'json',
   scriptKillGraceMs: 5000,
   bundleLimits: Object.freeze({ ...defaultBundleLimits }),
   heartbeatMs: 15_000,
   shutdownWaitMs: 30_000,
   plaintext: false,
-});
+} as const;
+
+/** defaultAgentConfig mirrors the AWS agent's shipped configuration file on this platform. */
+export const defaultAgentConfig: AgentConfig = agentConfigDefaults(process.platform);
 
 /**
  * daemonStateDir is where the daemon keeps its results: `state_dir`, or `<root_dir>/fleetdeploy-agent`,
@@ -91,10 +130,13 @@ type Raw = Record<string, unknown>;
 
 /**
  * parseAgentConfig validates a configuration file's text. Keys may be written `:root_dir:` (AWS agent)
- * or `root_dir:` (ours); unknown AWS keys (`:pid_dir:`, `:proxy_uri:`...) are accepted and ignored.
+ * or `root_dir:` (ours); unknown AWS keys (`:pid_dir:`, `:wait_between_runs:`...) are accepted and ignored.
  * Every error names the file and the key.
  */
-export function parseAgentConfig(text: string, source: string): AgentConfig {
+export function parseAgentConfig(text: string, source: string, platform: NodeJS.Platform = process.platform): AgentConfig {
+  const defaultAgentConfig = agentConfigDefaults(platform);
+  // Paths in the file are the host's: C:\ paths on Windows, whatever platform reads them here.
+  const paths = platform === 'win32' ? path.win32 : path.posix;
   let doc: unknown;
   try {
     doc = yaml.load(text, { schema: yaml.CORE_SCHEMA });
@@ -159,6 +201,7 @@ export function parseAgentConfig(text: string, source: string): AgentConfig {
     rootDir: str('root_dir', defaultAgentConfig.rootDir),
     maxRevisions: int('max_revisions', defaultAgentConfig.maxRevisions, 1),
     enableDeploymentsLog: bool('enable_deployments_log', defaultAgentConfig.enableDeploymentsLog),
+    logFormat: (optionalText('log_format', LOG_FORMATS.join(' or '), isLogFormat) as LogFormat | undefined) ?? defaultAgentConfig.logFormat,
     scriptKillGraceMs: int('script_kill_grace_seconds', defaultAgentConfig.scriptKillGraceMs / 1000, 0) * 1000,
     bundleLimits: Object.freeze({
       maxEntries: limit('max_entries', defaultBundleLimits.maxEntries),
@@ -171,17 +214,26 @@ export function parseAgentConfig(text: string, source: string): AgentConfig {
   };
   const coordinator = optionalText('coordinator', 'host:port', isHostPort);
   const instanceName = optionalText('instance_name', 'an instance name (printable ASCII without spaces, at most 100 characters)', (v) => /^[\x21-\x7e]{1,100}$/.test(v));
-  const logDir = optionalText('log_dir', 'an absolute path', (v) => path.isAbsolute(v));
-  const destinationRoot = optionalText('destination_root', 'an absolute path', (v) => path.isAbsolute(v));
-  const stateDir = optionalText('state_dir', 'an absolute path', (v) => path.isAbsolute(v));
-  const tls = optionalText('tls_dir', 'an absolute path', (v) => path.isAbsolute(v));
+  const logDir = optionalText('log_dir', 'an absolute path', (v) => paths.isAbsolute(v)) ?? defaultAgentConfig.logDir;
+  const destinationRoot = optionalText('destination_root', 'an absolute path', (v) => paths.isAbsolute(v));
+  const stateDir = optionalText('state_dir', 'an absolute path', (v) => paths.isAbsolute(v));
+  const tls = optionalText('tls_dir', 'an absolute path', (v) => paths.isAbsolute(v));
+  const proxyUri = optionalText('proxy_uri', 'an http://host:port proxy URI', (v) => {
+    try {
+      parseProxyUri(v, 'proxy_uri');
+      return true;
+    } catch {
+      return false;
+    }
+  });
   Object.assign(config, {
-    ...(logDir === undefined ? {} : { logDir: path.resolve(logDir) }),
+    ...(logDir === undefined ? {} : { logDir: paths.resolve(logDir) }),
     ...(coordinator === undefined ? {} : { coordinator }),
     ...(instanceName === undefined ? {} : { instanceName }),
-    ...(destinationRoot === undefined ? {} : { destinationRoot: path.resolve(destinationRoot) }),
-    ...(stateDir === undefined ? {} : { stateDir: path.resolve(stateDir) }),
-    ...(tls === undefined ? {} : { tlsDir: path.resolve(tls) }),
+    ...(destinationRoot === undefined ? {} : { destinationRoot: paths.resolve(destinationRoot) }),
+    ...(stateDir === undefined ? {} : { stateDir: paths.resolve(stateDir) }),
+    ...(tls === undefined ? {} : { tlsDir: paths.resolve(tls) }),
+    ...(proxyUri === undefined ? {} : { proxyUri }),
   });
   if (typeof raw.children === 'number' && raw.children !== 1) problems.push(`children: must be 1, got ${raw.children}`);
   if (problems.length > 0) throw new DeployError('UnknownError', `${source}: ${problems.join('; ')}`);

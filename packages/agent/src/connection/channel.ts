@@ -7,6 +7,8 @@
 import type * as Grpc from '@grpc/grpc-js';
 import type { AgentServiceClient } from '@fleetdeploy/protocol';
 import type { GrpcRuntime } from './grpc-runtime.js';
+import { grpcDial } from './proxy.js';
+import type { ProxyRoute } from './proxy.js';
 import type { TlsIdentity } from './tls-identity.js';
 
 /** ChannelSecurity is how a channel authenticates: the enrolled identity, or plain text for tests. */
@@ -40,9 +42,10 @@ export const channelOptions: Readonly<Grpc.ChannelOptions> = Object.freeze({
   'grpc.max_reconnect_backoff_ms': 10_000,
 });
 
-/** createAgentClient opens a client of AgentService to `address` (host:port). */
-export function createAgentClient(runtime: GrpcRuntime, address: string, security: ChannelSecurity): AgentServiceClient {
-  return new runtime.AgentService(address, channelCredentials(runtime.grpc, security), { ...channelOptions });
+/** createAgentClient opens a client of AgentService to `address` (host:port), through `proxy` when given. */
+export function createAgentClient(runtime: GrpcRuntime, address: string, security: ChannelSecurity, proxy?: ProxyRoute): AgentServiceClient {
+  const dial = grpcDial(address, proxy);
+  return new runtime.AgentService(dial.target, channelCredentials(runtime.grpc, security), { ...channelOptions, ...dial.options });
 }
 
 /** instanceMetadata is the metadata every call of `instanceName` carries. */

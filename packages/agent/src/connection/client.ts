@@ -18,6 +18,7 @@ import type { InFlight, ParsedCommand } from '../commands/agent-command.js';
 import type { StoredResult } from '../state/results.js';
 import type { GrpcRuntime } from './grpc-runtime.js';
 import { createAgentClient, instanceMetadata } from './channel.js';
+import type { ProxyRoute } from './proxy.js';
 import type { ChannelSecurity } from './channel.js';
 import { createConnectionStates } from './states.js';
 import type { ConnectionStateName } from './states.js';
@@ -65,6 +66,8 @@ export interface ConnectionOptions {
   backoff?: BackoffOptions;
   /** Heartbeat interval when the Welcome names none (0). */
   heartbeatFallbackMs: number;
+  /** The HTTP CONNECT proxy to reach the coordinator through, if any (connection/proxy.ts). */
+  proxy?: ProxyRoute;
 }
 
 /** AgentConnection is a running connection: start it once, stop it once. */
@@ -106,7 +109,7 @@ export function createConnection(opts: ConnectionOptions): AgentConnection {
 
   function connect(): void {
     if (!states.transition(['Idle', 'Backoff'], 'Connecting')) return;
-    const client = createAgentClient(opts.runtime, opts.address, opts.security());
+    const client = createAgentClient(opts.runtime, opts.address, opts.security(), opts.proxy);
     const call = client.Connect(metadata());
     const hello = opts.handlers.hello();
     const current: Attempt = { client, call, helloIds: new Set(hello.results.map((r) => r.commandId)), stopHeartbeat: () => undefined };

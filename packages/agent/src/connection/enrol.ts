@@ -12,6 +12,8 @@ import type { GrpcRuntime } from './grpc-runtime.js';
 import type { TlsIdentity } from './tls-identity.js';
 import { saveTlsIdentity } from './tls-identity.js';
 import { fetchPinnedCa } from './pin.js';
+import { grpcDial } from './proxy.js';
+import type { ProxyRoute } from './proxy.js';
 import { plainGrpcDetails, splitAddress, wrongPortOf, WrongPortError } from './enrol-address.js';
 
 /** ENROL_TIMEOUT_MS bounds the handshake and the call. */
@@ -34,6 +36,8 @@ export interface EnrolOptions {
   dir: string;
   /** The CSR's informational subject (the coordinator names the certificate after the token's instance). */
   nameHint: string;
+  /** The HTTP CONNECT proxy to reach the coordinator through, if any (connection/proxy.ts). */
+  proxy?: ProxyRoute;
 }
 
 /** enrolAgent enrols and stores the identity; returns it. */
@@ -41,11 +45,12 @@ export async function enrolAgent(opts: EnrolOptions): Promise<TlsIdentity> {
   const token = opts.token.trim();
   const fingerprint = tokenFingerprint(token);
   const { host, port } = splitAddress(opts.address);
-  const caPem = await fetchPinnedCa(host, port, fingerprint, ENROL_TIMEOUT_MS);
+  const caPem = await fetchPinnedCa(host, port, fingerprint, ENROL_TIMEOUT_MS, opts.proxy);
   const { makeKeyAndCsr } = await import('./csr.js');
   const { keyPem, csrPem } = await makeKeyAndCsr(opts.nameHint);
   const { grpc } = opts.runtime;
-  const client = new opts.runtime.EnrolmentService(opts.address, grpc.credentials.createSsl(Buffer.from(caPem)), {});
+  const dial = grpcDial(opts.address, opts.proxy);
+  const client = new opts.runtime.EnrolmentService(dial.target, grpc.credentials.createSsl(Buffer.from(caPem)), dial.options);
   let response: CertificateResponse__Output;
   try {
     response = await new Promise<CertificateResponse__Output>((resolve, reject) => {

@@ -11,13 +11,18 @@ import tls from 'node:tls';
 import type { DetailedPeerCertificate } from 'node:tls';
 import { DeployError } from '@fleetdeploy/shared';
 import { joinAddress, wrongPortOf, WrongPortError } from './enrol-address.js';
+import { openTunnel } from './proxy.js';
+import type { ProxyRoute } from './proxy.js';
 
-/** fetchPinnedCa returns the PEM of the CA with `fingerprint` (base64url SHA-256 of its DER) that issued the server's certificate. */
-export function fetchPinnedCa(host: string, port: number, fingerprint: string, timeoutMs: number): Promise<string> {
+/**
+ * fetchPinnedCa returns the PEM of the CA with `fingerprint` (base64url SHA-256 of its DER) that
+ * issued the server's certificate; through `proxy`, the TLS connection runs in a CONNECT tunnel.
+ */
+export async function fetchPinnedCa(host: string, port: number, fingerprint: string, timeoutMs: number, proxy?: ProxyRoute): Promise<string> {
+  const tunnel = proxy === undefined ? undefined : await openTunnel(proxy, host, port, timeoutMs);
   return new Promise((resolve, reject) => {
     const socket = tls.connect({
-      host,
-      port,
+      ...(tunnel === undefined ? { host, port } : { socket: tunnel }),
       // Deliberately unverified: the check is the pin below, made before anything is trusted or sent.
       rejectUnauthorized: false,
       ALPNProtocols: ['h2'],

@@ -28,6 +28,8 @@ import { createCommandRunner } from './command-runner.js';
 import { loadTlsIdentity } from '../connection/tls-identity.js';
 import type { TlsIdentity } from '../connection/tls-identity.js';
 import { startRenewal } from '../connection/renewal.js';
+import { proxyFor } from '../connection/proxy.js';
+import { splitAddress } from '../connection/enrol-address.js';
 
 /** AgentDaemonOptions configures one agent; only `config` is required. */
 export interface AgentDaemonOptions {
@@ -49,6 +51,8 @@ export interface AgentDaemonOptions {
   platform?: 'linux' | 'windows';
   /** How many acknowledged results to remember for redeliveries (default 100). */
   recentResults?: number;
+  /** Where HTTPS_PROXY and NO_PROXY are read; default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** AgentDaemon is a running agent. */
@@ -80,6 +84,7 @@ export async function startAgentDaemon(options: AgentDaemonOptions): Promise<Age
   const random = options.random ?? Math.random;
   const log = (options.log ?? silentLogger).child({ instance: instanceName });
   const stateDir = daemonStateDir(config);
+  const proxy = proxyFor(splitAddress(address).host, config.proxyUri, options.env ?? process.env);
   const finalCodes = new Set([
     runtime.grpc.status.PERMISSION_DENIED,
     runtime.grpc.status.NOT_FOUND,
@@ -134,9 +139,10 @@ export async function startAgentDaemon(options: AgentDaemonOptions): Promise<Age
     log,
     ...(options.backoff ? { backoff: options.backoff } : {}),
     heartbeatFallbackMs: config.heartbeatMs,
+    ...(proxy === undefined ? {} : { proxy }),
   });
   link.connection = conn;
-  log.info({ coordinator: address, rootDir: config.rootDir, stateDir, tls: identity === undefined ? 'plaintext' : 'mutual', certificateNotAfter: identity && new Date(identity.notAfter).toISOString() }, 'agent daemon starting');
+  log.info({ coordinator: address, rootDir: config.rootDir, stateDir, tls: identity === undefined ? 'plaintext' : 'mutual', certificateNotAfter: identity && new Date(identity.notAfter).toISOString(), proxy: proxy && `${proxy.host}:${proxy.port} (${proxy.source})` }, 'agent daemon starting');
   conn.start();
   const renewal =
     identity === undefined
@@ -151,6 +157,7 @@ export async function startAgentDaemon(options: AgentDaemonOptions): Promise<Age
             identity = next;
             conn.reconnect('certificate renewed');
           },
+          ...(proxy === undefined ? {} : { proxy }),
         });
 
   let stopping: Promise<void> | undefined;

@@ -48,12 +48,24 @@ export interface ScriptInvocation {
  * a path with spaces stays one argument; after `su -c` it is read by the user's shell, so it is
  * quoted there only when it holds characters that shell would split or expand.
  */
-export function scriptCommandLine(script: ScriptInvocation): { file: string; args: string[] } {
+export function scriptCommandLine(script: ScriptInvocation, platform: NodeJS.Platform = process.platform): { file: string; args: string[] } {
+  if (platform === 'win32') return windowsScriptCommandLine(script.path);
   const viaSu = script.runas === undefined ? null : ['su', script.runas, '-c', shellWord(script.path)];
   const command = viaSu ?? [script.path];
   const full = script.sudo ? ['sudo', ...command] : command;
   const [file, ...args] = full as [string, ...string[]];
   return { file, args };
+}
+
+/**
+ * windowsScriptCommandLine is the AWS agent's on Windows: a `.ps1` (any case) runs as
+ * `powershell.exe -ExecutionPolicy Bypass -File <path>`, so the host's execution policy does not
+ * stop a deployment's scripts; anything else (`.bat`, `.cmd`, `.exe`) is run as it is. runas and sudo
+ * are Linux-only in the AppSpec and have no part here. The path stays one argument, spaces and all.
+ */
+export function windowsScriptCommandLine(scriptPath: string): { file: string; args: string[] } {
+  if (scriptPath.toLowerCase().endsWith('.ps1')) return { file: 'powershell.exe', args: ['-ExecutionPolicy', 'Bypass', '-File', scriptPath] };
+  return { file: scriptPath, args: [] };
 }
 
 function shellWord(s: string): string {

@@ -36,7 +36,11 @@ export async function runEnrol(opts: EnrolCommandOptions, print: (line: string) 
   const { resolveEnrolAddress, joinAddress, splitAddress, WrongPortError } = await import('../connection/enrol-address.js');
   const address = resolveEnrolAddress(opts.coordinator, config.coordinator, opts.config ?? 'no --config given');
   const runtime = await loadGrpcRuntime();
-  const enrolAt = (at: string) => enrolAgent({ runtime, address: at, token: opts.token, dir, nameHint: config.instanceName ?? os.hostname() });
+  const { proxyFor } = await import('../connection/proxy.js');
+  const enrolAt = (at: string) => {
+    const proxy = proxyFor(splitAddress(at).host, config.proxyUri, process.env);
+    return enrolAgent({ runtime, address: at, token: opts.token, dir, nameHint: config.instanceName ?? os.hostname(), ...(proxy === undefined ? {} : { proxy }) });
+  };
   let identity;
   try {
     identity = await enrolAt(address);

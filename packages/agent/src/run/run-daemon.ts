@@ -6,7 +6,7 @@
  * (exit 0); a second exits at once.
  */
 import fs from 'node:fs';
-import { DeployError } from '@fleetdeploy/shared';
+import { DeployError, isLogFormat, LOG_FORMATS } from '@fleetdeploy/shared';
 import { agentLogFile, parseAgentConfig, requireCoordinator } from '../config/agent-config.js';
 import { createDaemonLogger } from '../log.js';
 import type { LogLevel } from '../log.js';
@@ -16,6 +16,8 @@ export interface RunOptions {
   config: string;
   verbose?: boolean;
   logLevel?: string;
+  /** `json` or `pretty`; default the configuration's log_format (json). */
+  logFormat?: string;
   /** Stop as on SIGTERM when standard input closes (a supervisor holding the pipe died). */
   stopOnStdinClose?: boolean;
 }
@@ -36,8 +38,12 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   if (!(LEVELS as readonly string[]).includes(level)) {
     throw new DeployError('UnknownError', `--log-level: expected one of ${LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
   }
+  const format = opts.logFormat ?? config.logFormat;
+  if (!isLogFormat(format)) {
+    throw new DeployError('UnknownError', `--log-format: expected ${LOG_FORMATS.join(' or ')}, got ${JSON.stringify(format)}`);
+  }
   const logFile = agentLogFile(config);
-  const { log, reopen } = await createDaemonLogger(level as LogLevel, logFile);
+  const { log, reopen } = await createDaemonLogger(level as LogLevel, logFile, undefined, format);
   if (logFile !== undefined) {
     log.info({ logFile }, 'agent log file opened');
     // logrotate's postrotate (`kill -HUP`) makes the daemon write to a fresh file of the same name.

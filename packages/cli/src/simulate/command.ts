@@ -63,10 +63,10 @@ export async function runSimulate(raw: RawSimulateOptions, out: Output): Promise
     for (const l of exportLines(sim.credentials, sim.apiUrl)) out.line(`  ${l}`);
     if (sim.localAws !== undefined) {
       out.line('');
-      out.line(`local AWS (moto_server; Lambda, CloudWatch, SNS, IAM): ${sim.localAws.url}   (its log: ${sim.dataDir}/moto.log)`);
-      out.line(`  the coordinator uses it for Lambda deployments and alarms; hook functions are played here: each reports`);
+      out.line(`local AWS (moto_server; Lambda, ECS, ELBv2, CloudWatch, SNS, IAM): ${sim.localAws.url}   (its log: ${sim.dataDir}/moto.log)`);
+      out.line(`  the coordinator uses it for Lambda and ECS deployments and alarms; hook functions are played here: each reports`);
       out.line(`  Succeeded${options.lambdaHooksFile === undefined ? '' : ` unless ${options.lambdaHooksFile} says otherwise`}, or Failed when its name ends in ${FAILING_SUFFIX}.`);
-      out.line('  For the AWS CLI (aws lambda ..., aws cloudwatch ..., aws deploy ...), paste as well:');
+      out.line('  For the AWS CLI (aws lambda ..., aws ecs ..., aws elbv2 ..., aws cloudwatch ..., aws deploy ...), paste as well:');
       for (const l of localAwsExportLines(sim.localAws.url, sim.apiUrl)) out.line(`  ${l}`);
     }
     if (sim.haproxy !== undefined) {

@@ -1,9 +1,9 @@
 /**
- * `simulate --local-aws`: a local stand-in for the AWS APIs a Lambda deployment uses, so AWS's
- * Lambda walkthrough runs on one machine. moto_server (the Python package `moto[server]`, an
- * independent implementation of Lambda, CloudWatch, SNS and IAM) listens on a free loopback port;
+ * `simulate --local-aws`: a local stand-in for the AWS APIs a Lambda or ECS deployment uses, so AWS's
+ * walkthroughs run on one machine. moto_server (the Python package `moto[server]`, an independent
+ * implementation of Lambda, ECS, Elastic Load Balancing, CloudWatch, SNS and IAM) listens on a free loopback port;
  * the Lambda front (lambda-front.ts) sits in front of it and plays the hook functions through the
- * hook runner. The coordinator gets the front as AWS_ENDPOINT_URL_LAMBDA / _CLOUDWATCH / _SNS with a
+ * hook runner. The coordinator gets the front as AWS_ENDPOINT_URL_LAMBDA / _ECS / _ELASTIC_LOAD_BALANCING_V2 / _CLOUDWATCH / _SNS with a
  * region and dummy credentials (moto checks no signature).
  */
 import { findExecutable, freeLoopbackPort } from '@fleetdeploy/shared';
@@ -47,6 +47,8 @@ export function localAwsEnv(url: string): Record<string, string> {
     AWS_ENDPOINT_URL_LAMBDA: url,
     AWS_ENDPOINT_URL_CLOUDWATCH: url,
     AWS_ENDPOINT_URL_SNS: url,
+    AWS_ENDPOINT_URL_ECS: url,
+    AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: url,
     AWS_REGION: LOCAL_AWS_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_AWS_KEY,
     AWS_SECRET_ACCESS_KEY: LOCAL_AWS_KEY,
@@ -59,7 +61,11 @@ export function localAwsEnv(url: string): Record<string, string> {
  * endpoint, `aws deploy` to the coordinator; the coordinator's admin key signs both (moto accepts any).
  */
 export function localAwsExportLines(url: string, apiUrl: string): string[] {
-  return [`export AWS_ENDPOINT_URL_LAMBDA=${url} AWS_ENDPOINT_URL_CLOUDWATCH=${url} AWS_ENDPOINT_URL_SNS=${url} AWS_ENDPOINT_URL_IAM=${url}`, `export AWS_ENDPOINT_URL_CODEDEPLOY=${apiUrl}`];
+  return [
+    `export AWS_ENDPOINT_URL_LAMBDA=${url} AWS_ENDPOINT_URL_CLOUDWATCH=${url} AWS_ENDPOINT_URL_SNS=${url} AWS_ENDPOINT_URL_IAM=${url}`,
+    `export AWS_ENDPOINT_URL_ECS=${url} AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2=${url} AWS_ENDPOINT_URL_EC2=${url}`,
+    `export AWS_ENDPOINT_URL_CODEDEPLOY=${apiUrl}`,
+  ];
 }
 
 /** startLocalAws starts moto_server and the front; `logFile` gets moto's output. */

@@ -9,6 +9,7 @@ import type { BlobStore } from '../artifacts/blob-store.js';
 import type { GitHubArchives } from '../artifacts/github-archive.js';
 import type { TrafficStore } from '../store/traffic-store.js';
 import type { AgentSessionRecord } from '../fleet/agent-sessions.js';
+import type { ScheduleStore } from '../store/schedule-store.js';
 
 /** DeploymentEngine is the part of the engine the API calls into. */
 export interface DeploymentEngine {
@@ -72,4 +73,6 @@ export interface ApiContext {
   blueGreenReady?: boolean;
   /** The agents' sessions and certificates, for ListInstances and the deployments' waiting messages. */
   agents: AgentPresence;
+  /** Deployments scheduled for a cron time: their records, and the scheduler to tell of each change. */
+  schedules?: { store: ScheduleStore; changed(scheduleId: string): void };
 }

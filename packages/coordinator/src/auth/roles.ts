@@ -41,6 +41,9 @@ export const DEPLOYER_OPERATIONS: ReadonlySet<string> = new Set([
   'CreateDeployment',
   'StopDeployment',
   'ContinueDeployment',
+  // fleetdeploy's: a schedule creates a deployment later, so whoever may deploy may schedule.
+  'CreateDeploymentSchedule',
+  'DeleteDeploymentSchedule',
 ]);
 
 /** mayCallCodeDeploy says whether a key with `role` may call the CodeDeploy operation `operation`. */

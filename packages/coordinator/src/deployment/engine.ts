@@ -21,7 +21,7 @@ import type { BlobStore } from '../artifacts/blob-store.js';
 import type { DeploymentEngine } from '../api/context.js';
 import { newDeploymentId, newUuid } from '../ids.js';
 import type { FleetEffect, FleetStep } from './fleet-plan.js';
-import { onStop, onTargetResult, orderTargets, startFleet, stopUnstarted } from './fleet-plan.js';
+import { onStop, onTargetResult, orderTargets, pauseFleet, resumeFleet, startFleet, stopUnstarted } from './fleet-plan.js';
 import type { EventOutcome } from './instance-lifecycle.js';
 import { eventStarted, finishEvent, newTarget, queueNextEvent, skipTarget } from './instance-lifecycle.js';
 import { groupInstances, healthOf } from './targets.js';
@@ -36,6 +36,7 @@ import type { AgentPhases } from './traffic/driver.js';
 import { blueGreenPhases } from './blue-green-phases.js';
 import { phaseEndOf } from './blue-green.js';
 import { createDiskFullWatch } from '../store/disk-full.js';
+import { WINDOW_MESSAGE_PREFIX } from './windows.js';
 import type { DiskFullWatch } from '../store/disk-full.js';
 
 /** AgentLink is what the engine needs from the agent server. */
@@ -71,6 +72,13 @@ export interface Engine extends Omit<DeploymentEngine, 'hookReported' | 'skipTer
   commandResult(instanceName: string, result: AgentResult): void;
   /** bundleFor answers DownloadBundle: the stored bundle of a command sent to this instance, if any. */
   bundleFor(instanceName: string, commandId: string): DeploymentRecord['bundle'] | undefined;
+  /**
+   * windowClosed keeps a running in-place deployment from starting more instances (its group's
+   * deployment window closed; in-flight ones finish) with `message` among its status messages;
+   * windowOpened lets it go on and drops the messages that start with WINDOW_MESSAGE_PREFIX.
+   */
+  windowClosed(deploymentId: string, message: string): void;
+  windowOpened(deploymentId: string): void;
   /** subscribe receives every committed change of a deployment, an instance or a lifecycle event; returns an unsubscribe. */
   subscribe(listener: DeploymentEventListener): () => void;
 }
@@ -655,6 +663,26 @@ export function createEngine(deps: EngineDeps): Engine {
     commandResult(instanceName, result) {
       const write = (): StepOutcome => storeResult(instanceName, result);
       owe(`result:${result.commandId}`, write(), write);
+    },
+
+    windowClosed(deploymentId, message) {
+      act('deployment window closed', (out) => {
+        const deployment = store.getDeployment(deploymentId);
+        if (deployment?.plan === undefined || deployment.status !== 'InProgress' || deployment.plan.paused === true) return;
+        const messages = [...deployment.deploymentStatusMessages.filter((m) => !m.startsWith(WINDOW_MESSAGE_PREFIX)), message];
+        applyStep({ ...deployment, deploymentStatusMessages: messages }, pauseFleet(deployment.plan), out);
+        log.info({ deploymentId }, 'deployment window closed: no new instance starts');
+      });
+    },
+
+    windowOpened(deploymentId) {
+      act('deployment window opened', (out) => {
+        const deployment = store.getDeployment(deploymentId);
+        if (deployment?.plan === undefined || deployment.status !== 'InProgress' || deployment.plan.paused !== true) return;
+        const messages = deployment.deploymentStatusMessages.filter((m) => !m.startsWith(WINDOW_MESSAGE_PREFIX));
+        applyStep({ ...deployment, deploymentStatusMessages: messages }, resumeFleet(deployment.plan), out);
+        log.info({ deploymentId }, 'deployment window opened: instances start again');
+      });
     },
 
     subscribe(listener) {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { minimumHealthyCount } from '@fleetdeploy/shared';
 import type { MinimumHealthyHosts } from '@fleetdeploy/shared';
-import { countTargets, onStop, onTargetResult, orderTargets, startFleet, stopUnstarted } from './fleet-plan.js';
+import { countTargets, onStop, onTargetResult, orderTargets, pauseFleet, resumeFleet, startFleet, stopUnstarted } from './fleet-plan.js';
 import type { FleetEffect, FleetPlan, FleetStep } from './fleet-plan.js';
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `i-${i + 1}`);
@@ -199,5 +199,45 @@ describe('fleet plan: properties over generated fleets and failure patterns', ()
       ),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('pauseFleet / resumeFleet (a deployment window closing and opening again)', () => {
+  it('starts no instance while paused, lets in-flight ones finish, and starts the rest on resume', () => {
+    let step = startFleet(ids(4), 2); // budget 2: i-1, i-2 start
+    expect(step.effects).toEqual([{ type: 'startTarget', id: 'i-1' }, { type: 'startTarget', id: 'i-2' }]);
+    step = pauseFleet(step.plan);
+    expect(step.effects).toEqual([]);
+    step = onTargetResult(step.plan, 'i-1', 'Succeeded');
+    expect(step.effects).toEqual([]); // without the pause, i-3 would start here
+    step = onTargetResult(step.plan, 'i-2', 'Succeeded');
+    expect(step.effects).toEqual([]);
+    expect(step.plan.status).toBe('InProgress');
+    expect(countTargets(step.plan)).toMatchObject({ Pending: 2, Succeeded: 2 });
+    step = resumeFleet(step.plan);
+    expect(step.plan.paused).toBeUndefined();
+    expect(step.effects).toEqual([{ type: 'startTarget', id: 'i-3' }, { type: 'startTarget', id: 'i-4' }]);
+    step = onTargetResult(step.plan, 'i-3', 'Succeeded');
+    step = onTargetResult(step.plan, 'i-4', 'Succeeded');
+    expect(step.plan.status).toBe('Succeeded');
+  });
+
+  it('still ends a paused deployment that is stopped, skipping what had not started', () => {
+    let step = pauseFleet(startFleet(ids(3), 1).plan);
+    step = onStop(step.plan);
+    step = onTargetResult(step.plan, 'i-1', 'Succeeded');
+    step = onTargetResult(step.plan, 'i-2', 'Failed');
+    expect(step.plan.status).toBe('Stopped');
+    expect(step.plan.paused).toBeUndefined();
+    expect(countTargets(step.plan)).toMatchObject({ Skipped: 1 });
+  });
+
+  it('changes nothing when paused twice, resumed unpaused, or finished', () => {
+    const paused = pauseFleet(startFleet(ids(2), 0).plan).plan;
+    expect(pauseFleet(paused)).toEqual({ plan: paused, effects: [] });
+    const running = startFleet(ids(3), 2).plan;
+    expect(resumeFleet(running)).toEqual({ plan: running, effects: [] });
+    const failed = startFleet([], 0).plan;
+    expect(pauseFleet(failed).plan).toBe(failed);
   });
 });

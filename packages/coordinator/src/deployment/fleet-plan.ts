@@ -15,6 +15,8 @@
  *        │ ──stop───────────────────────▶ stopping: pending → Skipped, in-flight cancelled ──▶ Stopped (MANUAL_STOP)
  *        │ ──alarm──────────────────────▶ the same, ending Stopped (ALARM_ACTIVE)
  *
+ *        │ ──window closes (pauseFleet)───▶ paused: in-flight finish, nothing starts ──resumeFleet──▶ InProgress
+ *
  *   stopUnstarted (an alarm already firing at the start) ──▶ every target Skipped ──▶ Stopped (ALARM_ACTIVE)
  *
  * This is the reference model of codedeploy-semantics.md §8.3; it reproduces every documented
@@ -48,6 +50,8 @@ export interface FleetPlan {
   /** Set once no instance may start any more, while in-flight ones finish. */
   readonly ending?: 'failing' | 'stopping';
   readonly errorCode?: FleetErrorCode;
+  /** Set while the group's deployment window is closed: no instance starts, in-flight ones finish. */
+  readonly paused?: boolean;
 }
 
 /** FleetEffect is something the driver must do after persisting the new plan. */
@@ -120,6 +124,22 @@ export function stopUnstarted(targetIds: readonly string[], minimumHealthy: numb
   return advance({ status: 'InProgress', minimumHealthy, targets, ending: 'stopping', errorCode: code }, []);
 }
 
+/**
+ * pauseFleet keeps new instances from starting (the group's deployment window closed) while those in
+ * flight finish; the deployment stays InProgress until resumeFleet, a stop, or a failure ends it.
+ */
+export function pauseFleet(plan: FleetPlan): FleetStep {
+  if (plan.status !== 'InProgress' || plan.paused === true) return { plan, effects: [] };
+  return { plan: { ...plan, paused: true }, effects: [] };
+}
+
+/** resumeFleet lets a paused deployment start instances again, as many as its budget allows. */
+export function resumeFleet(plan: FleetPlan): FleetStep {
+  if (plan.status !== 'InProgress' || plan.paused !== true) return { plan, effects: [] };
+  const { paused: _paused, ...rest } = plan;
+  return advance(rest, []);
+}
+
 /** advance starts what the budget allows, or winds the deployment down, and finishes it when all is final. */
 function advance(plan: FleetPlan, effects: FleetEffect[]): FleetStep {
   const budget = plan.targets.length - plan.minimumHealthy;
@@ -132,7 +152,7 @@ function advance(plan: FleetPlan, effects: FleetEffect[]): FleetStep {
     effects.push(...next.targets.filter((t) => t.status === 'Pending').map((t) => ({ type: 'skipTarget' as const, id: t.id })));
     next = { ...next, targets: next.targets.map((t) => (t.status === 'Pending' ? { id: t.id, status: 'Skipped' as const } : t)) };
   }
-  if (next.ending === undefined) {
+  if (next.ending === undefined && next.paused !== true) {
     let inFlight = counts.InProgress;
     const targets = next.targets.slice();
     for (let i = 0; i < targets.length && inFlight + counts.Failed + 1 <= budget; i++) {
@@ -151,7 +171,7 @@ function advance(plan: FleetPlan, effects: FleetEffect[]): FleetStep {
 }
 
 function finish(plan: FleetPlan, status: Exclude<FleetStatus, 'InProgress'>, errorCode: FleetErrorCode | undefined, effects: FleetEffect[]): FleetStep {
-  const { ending, errorCode: previousCode, ...rest } = plan; // a finished plan carries only its final code
+  const { ending, errorCode: previousCode, paused, ...rest } = plan; // a finished plan carries only its final code
   const done: FleetPlan = errorCode === undefined ? { ...rest, status } : { ...rest, status, errorCode };
   return { plan: done, effects: [...effects, errorCode === undefined ? { type: 'finish', status } : { type: 'finish', status, errorCode }] };
 }

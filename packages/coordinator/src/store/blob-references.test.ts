@@ -8,7 +8,7 @@ describe('blob references', () => {
   it('migration 008 indexes deployments by bundle, and the per-blob question uses every index', () => {
     const db = new Database(':memory:');
     migrate(db, migrations);
-    expect(migrations.find((m) => m.name === 'blob-references')).toMatchObject({ version: 8 });
+    expect(migrations.find((m) => m.version === 8)).toMatchObject({ name: 'blob-references' });
     const plan = db
       .prepare(
         `EXPLAIN QUERY PLAN SELECT 1 AS one WHERE EXISTS (SELECT 1 FROM bucket_objects WHERE sha256 = @sha256)

@@ -8,8 +8,7 @@ describe('the trigger outbox', () => {
   it('is migration 009; the loop\'s question for due rows reads its index, not the whole table', () => {
     const db = new Database(':memory:');
     migrate(db, migrations);
-    expect(migrations.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect(migrations.at(-1)).toMatchObject({ version: 9, name: 'trigger-deliveries' });
+    expect(migrations.find((m) => m.version === 9)).toMatchObject({ name: 'trigger-deliveries' });
     const plan = db.prepare("EXPLAIN QUERY PLAN SELECT * FROM trigger_deliveries WHERE state = 'pending' AND next_attempt_at <= 5 ORDER BY next_attempt_at, created_at LIMIT 16").all().map((r) => (r as { detail: string }).detail).join('\n');
     expect(plan).toMatch(/SEARCH trigger_deliveries USING INDEX trigger_deliveries_due/);
   });

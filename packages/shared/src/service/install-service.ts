@@ -145,6 +145,8 @@ export interface ServiceFlags {
   enable?: boolean;
   dryRun?: boolean;
   force?: boolean;
+  /** The service manager's platform, for a daemon that offers more than systemd (the agent: linux or windows). */
+  platform?: string;
 }
 
 /** installUnit writes `unit` as `name`.service (install-service's common part); returns the lines to print. */
@@ -168,7 +170,15 @@ export interface ServiceCommandHost {
 /** addServiceCommands adds install-service and uninstall-service to a daemon's command line. */
 export function addServiceCommands(
   program: ServiceCommandHost,
-  o: { install: string; uninstall: string; config: string; runInstall(flags: ServiceFlags): Promise<string[]>; runUninstall(flags: ServiceFlags): Promise<string[]> },
+  o: {
+    install: string;
+    uninstall: string;
+    config: string;
+    runInstall(flags: ServiceFlags): Promise<string[]>;
+    runUninstall(flags: ServiceFlags): Promise<string[]>;
+    /** Further install-service flags (commander syntax, help text) of this daemon. */
+    installFlags?: ReadonlyArray<readonly [string, string]>;
+  },
 ): void {
   const withFlags = (command: ServiceCommandHost): ServiceCommandHost => {
     for (const [flags, text] of SERVICE_FLAGS) command.option(flags, text);
@@ -177,6 +187,8 @@ export function addServiceCommands(
   const print = (run: (flags: ServiceFlags) => Promise<string[]>) => async (flags: ServiceFlags) => {
     for (const line of await run(flags)) console.log(line);
   };
-  withFlags(program.command('install-service').description(o.install).option('-c, --config <file>', o.config).option('--force', 'replace an installed unit file that differs from this one')).action(print(o.runInstall));
+  const install = withFlags(program.command('install-service').description(o.install).option('-c, --config <file>', o.config).option('--force', 'replace an installed unit file that differs from this one'));
+  for (const [flags, text] of o.installFlags ?? []) install.option(flags, text);
+  install.action(print(o.runInstall));
   withFlags(program.command('uninstall-service').description(o.uninstall)).action(print(o.runUninstall));
 }

@@ -4,6 +4,7 @@
  * the ones it only keeps and shows (alarms, triggers, auto rollback, style, EC2 filters...) in
  * `extra`, validated as CodeDeploy validates them.
  */
+import { windowPolicyField } from './deployment-windows.js';
 import type { ComputePlatform } from '@fleetdeploy/shared';
 import { DEFAULT_SERVER_CONFIG } from '@fleetdeploy/shared';
 import { ApiError } from '../api-error.js';
@@ -87,6 +88,7 @@ export function deploymentGroupInfo(group: DeploymentGroupRecord, computePlatfor
     computePlatform,
     ecsServices: x.ecsServices ?? [],
     terminationHookEnabled: x.terminationHookEnabled ?? false,
+    deploymentWindows: x.deploymentWindows,
   };
 }
 
@@ -246,6 +248,9 @@ function parseGroupFields(input: Input, platform: ComputePlatform): GroupChanges
   if (loadBalancer !== undefined) extra.loadBalancerInfo = loadBalancer;
   const ecs = optionalArray(input, 'ecsServices', 'InvalidECSServiceException');
   if (ecs !== undefined) extra.ecsServices = ecs;
+  // fleetdeploy's extension; null removes the windows (an undefined value drops out of the stored JSON).
+  const windows = windowPolicyField(input);
+  if (windows !== undefined) extra.deploymentWindows = windows ?? undefined;
   return changes;
 }
 

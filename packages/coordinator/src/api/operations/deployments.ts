@@ -2,6 +2,7 @@
  * Deployments: CreateDeployment resolves the group's targets and the revision's stored bundle and
  * hands the deployment to the engine; the rest read what the engine records, in CodeDeploy's shapes.
  */
+import { refuseOutsideWindow } from './deployment-windows.js';
 import { DEFAULT_TIMEOUT_SECONDS, InPlaceEvents } from '@fleetdeploy/shared';
 import { ApiError } from '../api-error.js';
 import type { ApiContext } from '../context.js';
@@ -280,6 +281,7 @@ export const deploymentOperations = {
     const ignoreStop = optionalBoolean(input, 'ignoreApplicationStopFailures', 'InvalidIgnoreApplicationStopFailuresValueException') ?? false;
     const outdatedOnly = optionalBoolean(input, 'updateOutdatedInstancesOnly', 'InvalidUpdateOutdatedInstancesOnlyValueException') ?? false;
     const rollbackConfig = autoRollbackConfiguration(input);
+    refuseOutsideWindow(ctx, applicationName, groupName);
     const platform = ctx.store.getApplication(applicationName)?.computePlatform;
     if (platform === 'Lambda' || platform === 'ECS') {
       const req = { applicationName, groupName, ...(description !== undefined ? { description } : {}), ...(rollbackConfig !== undefined ? { autoRollbackConfiguration: rollbackConfig } : {}) };

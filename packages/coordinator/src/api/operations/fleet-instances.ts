@@ -17,6 +17,8 @@ import type { Input } from '../input.js';
 import { epochSeconds, page, pageStart } from '../input.js';
 import type { InstanceRecord } from '../../store/records.js';
 import { isRegistered } from './instances.js';
+import { windowOperations } from './deployment-windows.js';
+import { scheduleOperations } from './deployment-schedules.js';
 
 /** INSTANCES_PAGE is how many instances one ListInstances answer holds. */
 const INSTANCES_PAGE = 100;
@@ -65,6 +67,8 @@ export function fleetInstance(ctx: ApiContext, instance: InstanceRecord) {
 
 /** fleetOperations are fleetdeploy's own operations, served beside CodeDeploy's under `FleetDeploy_20261204.` (api/codedeploy.ts). */
 export const fleetOperations = {
+  ...windowOperations,
+  ...scheduleOperations,
   ListInstances(input: Input, ctx: ApiContext) {
     const registered = ctx.store.listInstances().filter(isRegistered);
     const { items, nextToken } = page(registered, pageStart(input), INSTANCES_PAGE);

@@ -19,6 +19,7 @@ import type { AgentPhases, TrafficDriver } from './driver.js';
 import { createTrafficDriver } from './driver.js';
 import type { TrafficRouter } from './router.js';
 import { RouterError } from './router.js';
+import { createWindowGate } from '../window-gate.js';
 
 const MIN = 60_000;
 const LINEAR: LambdaDeploymentSpec['trafficRoutingConfig'] = { type: 'TimeBasedLinear', timeBasedLinear: { linearPercentage: 10, linearInterval: 1 } };
@@ -138,6 +139,30 @@ describe('traffic driver', () => {
     driver.start();
     const id = await create().catch(() => 'd-LAMBDA001');
     expect(store.getDeployment(id)?.status).toBe('Created');
+  });
+
+  it('behind the window gate: a Lambda deployment created before its group\'s window waits Queued (across a driver restart) and shifts from the opening', async () => {
+    store.putGroup({ applicationName: 'app', deploymentGroupId: 'gid', deploymentGroupName: 'g', deploymentConfigName: 'CodeDeployDefault.LambdaAllAtOnce', serviceRoleArn: 'r', onPremisesInstanceTagFilters: [], onPremisesTagSet: [], extra: { deploymentWindows: { windows: [{ cron: '0 1 * * *', durationMinutes: 60 }], outsideWindow: 'queue', windowClose: 'finish-running' } } });
+    const windowed = { windowClosed: () => undefined, windowOpened: () => undefined };
+    const gate = createWindowGate({ store, clock, log, inner: { ...driver, fleetChanged: () => undefined }, engine: windowed });
+    store.putDeployment(deploymentRecord({ deploymentId: 'd-LAMBDA001', status: 'Created', computePlatform: 'Lambda', lambda: { functionName: 'fn', alias: 'live', currentVersion: '1', targetVersion: '2', hooks: {}, trafficRoutingConfig: LINEAR }, revision: { revisionType: 'String', string: { content: 'x' } } }));
+    gate.deploymentCreated('d-LAMBDA001');
+    await settle();
+    expect(store.getDeployment('d-LAMBDA001')!.status).toBe('Queued');
+    // A restarted driver leaves a queued deployment to the gate.
+    driver.stop();
+    driver = makeDriver();
+    driver.start();
+    await settle();
+    expect(store.getDeployment('d-LAMBDA001')!.status).toBe('Queued');
+    expect(router.calls).toEqual([]);
+    gate.stop();
+    const restarted = createWindowGate({ store, clock, log, inner: { ...driver, fleetChanged: () => undefined }, engine: windowed });
+    restarted.start();
+    await advance(60 * MIN);
+    expect(store.getDeployment('d-LAMBDA001')!.status).toBe('InProgress');
+    expect(router.calls.filter((c) => c[1] === 'shift')[0]).toEqual([60 * MIN, 'shift', 10]);
+    restarted.stop();
   });
 
   it('tells each applied step as a traffic event, in order, before the deployment ends', async () => {

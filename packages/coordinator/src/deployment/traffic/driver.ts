@@ -404,7 +404,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
     start() {
       running = true;
       for (const d of store.activeDeployments()) {
-        if (!isTrafficDeployment(d)) continue;
+        if (!isTrafficDeployment(d) || d.status === 'Queued') continue; // the window gate starts a queued one
         if (d.status === 'Created') begin(d.deploymentId);
         else {
           watch(d.deploymentId);

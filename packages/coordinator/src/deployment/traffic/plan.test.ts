@@ -145,6 +145,8 @@ describe('nextTrafficAction', () => {
   it('after a restart re-applies the recorded step, and the next is due one interval after it was applied', () => {
     const mid: TrafficState = { ...base, executions: [before], step: { index: 3 } };
     expect(nextTrafficAction(mid, 10 * MIN, 3600)).toEqual({ type: 'shift', index: 3, weight: 40 });
+    expect(currentWeight(mid)).toBe(30); // step 3 recorded, not yet applied: the router still has step 2's weight
+    expect(currentWeight({ ...mid, step: { index: 0 } })).toBe(0);
     const applied: TrafficState = { ...mid, step: { index: 3, appliedAt: 10 * MIN } };
     expect(currentWeight(applied)).toBe(40);
     // a coordinator down for 20 minutes still moves one step, one interval later

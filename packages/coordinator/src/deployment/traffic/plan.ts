@@ -219,8 +219,13 @@ function readyAction(s: TrafficState, now: number): TrafficAction | undefined {
   return { type: 'rollback', ending: { status: 'Stopped', code: 'TIMEOUT', message: `Traffic was not rerouted: nobody called ContinueDeployment within the ${Math.round(server.readyWaitMs / 60_000)} minute(s) of deploymentReadyOption (STOP_DEPLOYMENT)` } };
 }
 
-/** currentWeight is the weight the state says the new version has now (0 before the first shift or after a rollback). */
+/**
+ * currentWeight is the weight the state says the new version has now: 0 before the first shift or
+ * after a rollback; while a step is being applied (recorded, not yet confirmed), the step before it,
+ * which the router still had a moment ago (never a false 0 in the middle of a shift).
+ */
 export function currentWeight(s: TrafficState): number {
-  if (s.rolledBack === true || s.step?.appliedAt === undefined) return 0;
-  return s.steps[s.step.index]!.weight;
+  if (s.rolledBack === true || s.step === undefined) return 0;
+  if (s.step.appliedAt !== undefined) return s.steps[s.step.index]!.weight;
+  return s.step.index === 0 ? 0 : s.steps[s.step.index - 1]!.weight;
 }

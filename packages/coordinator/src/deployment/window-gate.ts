@@ -1,0 +1,166 @@
+/**
+ * The window gate stands between the API and the drivers (engine and traffic driver) and holds each
+ * new deployment of a group with deployment windows until one is open:
+ *
+ *   CreateDeployment ─▶ Created ──window open──────────────────────────────▶ driver begins it
+ *                          └──closed──▶ Queued (status message: which window, when)
+ *                                          └──timer at the opening──▶ Created ─▶ driver begins it
+ *                                          └──StopDeployment──▶ Created + stop ─▶ driver ends it Stopped
+ *
+ * For a running in-place deployment of a group with windowClose finish-running, it also pauses the
+ * fleet when the window closes (running instances finish, none starts) and resumes it when the next
+ * one opens. Its timers are derived from the records alone, so a restarted coordinator recomputes
+ * them in start(). Rollbacks and the auto-updates of joining instances are not held: the engine
+ * starts them itself (a rollback restores the last good revision, which should not wait).
+ */
+import type { Logger } from 'pino';
+import type { Clock, Timer } from '../clock.js';
+import type { DeploymentEngine } from '../api/context.js';
+import type { Store } from '../store/store.js';
+import type { DeploymentRecord } from '../store/records.js';
+import { isFinalStatus } from '../store/records.js';
+import { isTrafficDeployment } from './traffic/driver.js';
+import { pausedMessage, policyOf, WINDOW_MESSAGE_PREFIX, waitMessage, windowState } from './windows.js';
+import type { WindowPolicy } from './windows.js';
+
+/** The longest a timer is set for; a window further away is looked at again then (setTimeout's range is ~24.8 days). */
+const MAX_TIMER_MS = 24 * 3600_000;
+/** How soon a deployment that is still starting is looked at again. */
+const STARTING_RECHECK_MS = 1000;
+
+/** WindowedEngine is what the gate needs of the engine for a window that closes mid-deployment. */
+export interface WindowedEngine {
+  windowClosed(deploymentId: string, message: string): void;
+  windowOpened(deploymentId: string): void;
+}
+
+export interface WindowGateDeps {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  /** Where deployments go once a window lets them: the platform router. */
+  inner: DeploymentEngine;
+  engine: WindowedEngine;
+}
+
+/** WindowGate is the API's {@link DeploymentEngine}, holding deployments for their windows. */
+export interface WindowGate extends DeploymentEngine {
+  /** start looks again at every Queued and running deployment (after a restart). */
+  start(): void;
+  stop(): void;
+}
+
+export function createWindowGate(deps: WindowGateDeps): WindowGate {
+  const { store, clock, log, inner, engine } = deps;
+  const timers = new Map<string, Timer>();
+
+  function setTimer(id: string, at: number, fn: () => void): void {
+    timers.get(id)?.cancel();
+    const ms = Math.min(Math.max(0, at - clock.now()), MAX_TIMER_MS);
+    timers.set(id, clock.setTimeout(() => {
+      timers.delete(id);
+      fn();
+    }, ms));
+  }
+
+  function policyFor(d: DeploymentRecord): WindowPolicy | undefined {
+    const group = store.getGroupById(d.deploymentGroupId);
+    return group === undefined ? undefined : policyOf(group.extra);
+  }
+
+  const withoutWindowMessages = (d: DeploymentRecord): string[] => d.deploymentStatusMessages.filter((m) => !m.startsWith(WINDOW_MESSAGE_PREFIX));
+
+  /** Starts the deployment now if a window is open (or it has none), else queues it until one opens. */
+  function release(id: string): void {
+    const d = store.getDeployment(id);
+    if (d === undefined || (d.status !== 'Created' && d.status !== 'Queued')) return;
+    const policy = policyFor(d);
+    const now = clock.now();
+    const state = policy === undefined || d.stopRequested !== undefined ? undefined : windowState(policy.windows, now);
+    if (state !== undefined && !state.open) {
+      const message = waitMessage(state);
+      store.transaction(() => {
+        const current = store.getDeployment(id);
+        if (current?.status !== 'Created' && current?.status !== 'Queued') return;
+        store.putDeployment({ ...current, status: 'Queued', deploymentStatusMessages: [...withoutWindowMessages(current), message] });
+      });
+      log.info({ deploymentId: id, opensAt: state.opensAt === undefined ? undefined : new Date(state.opensAt).toISOString() }, 'deployment waits for its deployment window');
+      if (state.opensAt !== undefined) setTimer(id, state.opensAt, () => release(id));
+      return;
+    }
+    if (d.status === 'Queued') {
+      store.transaction(() => {
+        const current = store.getDeployment(id);
+        if (current?.status === 'Queued') store.putDeployment({ ...current, status: 'Created', deploymentStatusMessages: withoutWindowMessages(current) });
+      });
+      log.info({ deploymentId: id }, 'deployment window open: the queued deployment starts');
+    }
+    inner.deploymentCreated(id);
+    watch(id);
+  }
+
+  /**
+   * Keeps a running in-place deployment in step with its windows: paused while they are closed,
+   * going while one is open, with a timer for the next change.
+   */
+  function watch(id: string): void {
+    const d = store.getDeployment(id);
+    if (d === undefined || isFinalStatus(d.status) || isTrafficDeployment(d)) return;
+    const policy = policyFor(d);
+    if (policy === undefined || policy.windowClose !== 'finish-running') return;
+    const now = clock.now();
+    // Still starting (its alarms are being read): look again shortly.
+    if (d.status !== 'InProgress') return setTimer(id, now + STARTING_RECHECK_MS, () => watch(id));
+    const state = windowState(policy.windows, now);
+    if (state.open) {
+      if (d.plan?.paused === true) engine.windowOpened(id);
+      setTimer(id, state.closesAt, () => watch(id));
+      return;
+    }
+    if (d.plan?.paused !== true) engine.windowClosed(id, pausedMessage(now, state));
+    if (state.opensAt !== undefined) setTimer(id, state.opensAt, () => watch(id));
+  }
+
+  return {
+    start() {
+      for (const d of store.activeDeployments()) {
+        if (d.status === 'Queued') release(d.deploymentId);
+        else watch(d.deploymentId);
+      }
+    },
+
+    stop() {
+      for (const t of timers.values()) t.cancel();
+      timers.clear();
+    },
+
+    deploymentCreated: release,
+
+    stopRequested(id, autoRollbackEnabled) {
+      const d = store.getDeployment(id);
+      if (d?.status !== 'Queued') return inner.stopRequested(id, autoRollbackEnabled);
+      // A queued deployment has started nothing: its driver starts it stopped, skipping every target.
+      timers.get(id)?.cancel();
+      timers.delete(id);
+      store.transaction(() => {
+        const current = store.getDeployment(id);
+        if (current?.status === 'Queued') store.putDeployment({ ...current, status: 'Created', deploymentStatusMessages: withoutWindowMessages(current), stopRequested: { at: clock.now(), autoRollbackEnabled } });
+      });
+      inner.deploymentCreated(id);
+      const after = store.getDeployment(id);
+      return after !== undefined && isFinalStatus(after.status) ? 'Succeeded' : 'Pending';
+    },
+
+    fleetChanged() {
+      inner.fleetChanged();
+      // A group's windows may have changed (UpdateDeploymentGroup, Put/DeleteDeploymentWindows): look again now.
+      for (const d of store.activeDeployments()) {
+        if (d.status === 'Queued') release(d.deploymentId);
+        else if (d.status === 'InProgress') watch(d.deploymentId);
+      }
+    },
+    hookReported: (id, executionId, status) => inner.hookReported(id, executionId, status),
+    skipTerminationWait: (id) => inner.skipTerminationWait?.(id) ?? 'notWaiting',
+    continueDeployment: (id) => inner.continueDeployment?.(id) ?? 'notReady',
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * ScheduleStore keeps the deployments scheduled for a cron time (migration 010), on the coordinator's
+ * database beside the {@link Store}, so its writes join the store's transactions.
+ */
+import type Database from 'better-sqlite3';
+
+/** ScheduleRecord is one scheduled deployment: when, and the CreateDeployment request to send then. */
+export interface ScheduleRecord {
+  scheduleId: string;
+  applicationName: string;
+  deploymentGroupName: string;
+  cron: string;
+  timeZone?: string;
+  /** The CreateDeployment input, as given (applicationName and deploymentGroupName included). */
+  request: Record<string, unknown>;
+  createTime: number;
+  /** When it creates its deployment; a time in the past (the coordinator was down) runs at start. */
+  runTime: number;
+  status: 'Scheduled' | 'Created' | 'Failed';
+  deploymentId?: string;
+  error?: { type: string; message: string };
+}
+
+export interface ScheduleStore {
+  get(scheduleId: string): ScheduleRecord | undefined;
+  put(schedule: ScheduleRecord): void;
+  delete(scheduleId: string): void;
+  /** list returns every schedule, oldest first. */
+  list(): ScheduleRecord[];
+}
+
+export function createScheduleStore(db: Database.Database): ScheduleStore {
+  const get = db.prepare('SELECT doc FROM deployment_schedules WHERE schedule_id = ?');
+  const put = db.prepare(`INSERT INTO deployment_schedules (schedule_id, seq, doc) VALUES (@id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM deployment_schedules), @doc)
+    ON CONFLICT (schedule_id) DO UPDATE SET doc = excluded.doc`);
+  const del = db.prepare('DELETE FROM deployment_schedules WHERE schedule_id = ?');
+  const list = db.prepare('SELECT doc FROM deployment_schedules ORDER BY seq');
+  return {
+    get(id) {
+      const row = get.get(id) as { doc: string } | undefined;
+      return row === undefined ? undefined : (JSON.parse(row.doc) as ScheduleRecord);
+    },
+    put(s) {
+      put.run({ id: s.scheduleId, doc: JSON.stringify(s) });
+    },
+    delete(id) {
+      del.run(id);
+    },
+    list() {
+      return (list.all() as { doc: string }[]).map((r) => JSON.parse(r.doc) as ScheduleRecord);
+    },
+  };
+}
