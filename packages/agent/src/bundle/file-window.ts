@@ -14,7 +14,7 @@ export class FileWindow {
 
   constructor(
     private readonly handle: FileHandle,
-    private readonly fileBytes: number,
+    readonly fileBytes: number,
     readonly windowBytes: number,
   ) {
     this.buffer = Buffer.allocUnsafeSlow(windowBytes);

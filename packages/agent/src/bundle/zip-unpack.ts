@@ -69,9 +69,9 @@ export async function extractZip(bundlePath: string, label: string, stagingDir: 
   let handle: FileHandle | undefined;
   try {
     handle = await open(bundlePath, 'r');
-    const window = new FileWindow(handle, (await handle.stat()).size, WINDOW_BYTES);
     // One descriptor serves both the central directory and the data, so the file read is one file.
-    const plan = await judge(handle, window, index);
+    const window = new FileWindow(handle, (await handle.stat()).size, WINDOW_BYTES);
+    const plan = await judge(window, index);
     await writeEntries(plan, window, new TreeWriter(stagingDir), attrs);
   } catch (err) {
     if (err instanceof WriteError) throw extractionError(err.cause, label);
@@ -82,12 +82,43 @@ export async function extractZip(bundlePath: string, label: string, stagingDir: 
 }
 
 /** judge reads the central directory once, admitting every entry to the index, and returns the plan. */
-async function judge(handle: FileHandle, window: FileWindow, index: BundleIndex): Promise<Planned[]> {
-  const zip = await yauzl.fromFdPromise(handle.fd, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: false });
+async function judge(window: FileWindow, index: BundleIndex): Promise<Planned[]> {
+  const zip = await yauzl.fromRandomAccessReaderPromise(new WindowReader(window), window.fileBytes, { autoClose: false, decodeStrings: false, validateEntrySizes: false });
   index.declareEntryCount(zip.entryCount);
   const plan: Planned[] = [];
   for await (const entry of zip.eachEntry()) plan.push(await admit(entry, window, index));
   return plan;
+}
+
+/**
+ * WindowReader gives yauzl the bundle through the read window. yauzl reads the central directory a
+ * record at a time, two reads each: from a file descriptor that was 4,000 thread-pool round trips for
+ * a 2,000-file zip (a 660 ms pass, 41 ms of it on the CPU, in a profile on a loaded machine); from
+ * the window it is one read for a central directory of up to WINDOW_BYTES.
+ */
+class WindowReader extends yauzl.RandomAccessReader {
+  constructor(private readonly window: FileWindow) {
+    super();
+  }
+
+  /** Never called: entry data is read through the window itself, not yauzl's streams. */
+  override _readStreamForRange(): never {
+    throw new Error('zip entry data is not read through yauzl');
+  }
+
+  /** read is fs.read() over the window: yauzl reads at most one record (under 200 KiB) at once. */
+  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null, bytesRead?: number) => void): void {
+    const held = this.window.held(position, length);
+    if (held !== undefined) {
+      held.copy(buffer, offset);
+      process.nextTick(callback, null, length);
+      return;
+    }
+    this.window.read(position, length, 'the central directory').then(
+      (bytes) => callback(null, bytes.copy(buffer, offset)),
+      (err: unknown) => callback(err as Error),
+    );
+  }
 }
 
 /** admit describes one central-directory record to the index (reading a link's text if needed). */
