@@ -32,7 +32,7 @@ import type { ZipEntryShape } from './zip-entry.js';
 /** Entries whose data (compressed and inflated) fits this are inflated in memory with one call. */
 export const SMALL_ENTRY_BYTES = 1024 * 1024;
 /** The read window: a small entry's local header (up to 30 + 2 × 64 KiB) and data always fit. */
-const WINDOW_BYTES = 4 * 1024 * 1024;
+const WINDOW_BYTES = 2 * 1024 * 1024;
 /** A streamed entry's compressed data is fed to zlib in slices of this size. */
 const STREAM_SLICE_BYTES = 1024 * 1024;
 /** Large inflate chunks: per-chunk overhead, not inflation, dominated with zlib's 16 KiB default. */
