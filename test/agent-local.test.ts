@@ -59,13 +59,15 @@ describe('fleetdeploy-agent local', () => {
     }
   });
 
-  itWithTools(['zip'], 'runs a tgz of short paths without loading node:crypto or perf_hooks, which cost a short run at start', () => {
+  itWithTools(['zip'], 'runs a tgz or zip of short paths without loading node:crypto or perf_hooks, which cost a short run at start', () => {
     const rev = bundle({ 'appspec.yml': appspec('').replace('DEST', `${work}/dest`), 'app/a.txt': 'A' });
     execFileSync('tar', ['-czf', `${work}/b.tgz`, '-C', rev, '.']);
     execFileSync('zip', ['-qr', `${work}/b.zip`, '.'], { cwd: rev });
-    const modulesLoaded = (file: string, type: string): string[] => {
+    fs.writeFileSync(path.join(rev, 'app', `${'long'.repeat(20)}.txt`), 'L');
+    execFileSync('tar', ['-czf', `${work}/long.tgz`, '-C', rev, '.']);
+    const modulesLoaded = (file: string, type: string, name = type): string[] => {
       const probe = path.join(work, 'probe.mjs');
-      const list = path.join(work, `${type}-modules.txt`);
+      const list = path.join(work, `${name}-modules.txt`);
       fs.writeFileSync(probe, `import fs from 'node:fs';\nprocess.on('exit', () => fs.writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));\n`);
       const r = spawnSync(process.execPath, ['--import', probe, AGENT_CLI, 'local', '--agent-configuration-file', conf, '--bundle-location', file, '--type', type], { cwd: work, encoding: 'utf8' });
       expect(r.status, r.stdout + r.stderr).toBe(0);
@@ -75,8 +77,12 @@ describe('fleetdeploy-agent local', () => {
     expect(tgz).toContain('NativeModule zlib');
     expect(tgz).not.toContain('NativeModule crypto');
     expect(tgz).not.toContain('NativeModule perf_hooks');
-    // A zip is fingerprinted, so there the lazily loaded module does load.
-    expect(modulesLoaded(`${work}/b.zip`, 'zip')).toContain('NativeModule crypto');
+    // A zip's central directory is read once, so it needs no fingerprint either.
+    const zip = modulesLoaded(`${work}/b.zip`, 'zip');
+    expect(zip).toContain('NativeModule zlib');
+    expect(zip).not.toContain('NativeModule crypto');
+    // A long path is keyed by its digest, so there the lazily loaded module does load.
+    expect(modulesLoaded(`${work}/long.tgz`, 'tgz', 'long')).toContain('NativeModule crypto');
   });
 
   it('on a failing script: exit 1 and one paragraph with the event, script, exit code and output tail', () => {

@@ -34,21 +34,6 @@ describe('BundleIndex', () => {
     expect([...plan.symlinks]).toEqual([['a/l', 'b.txt']]);
   });
 
-  it('gives a zip equal digests for equal entry sequences and different ones otherwise (a tar, read once, none)', () => {
-    const run = (entries: ArchiveEntry[]): string => {
-      const ix = new BundleIndex('zip', defaultBundleLimits, 1_000_000);
-      for (const e of entries) ix.admit(e);
-      return ix.finish().digest;
-    };
-    expect(run([file('a'), file('b')])).toBe(run([file('a'), file('b')]));
-    expect(run([file('a'), file('b')])).not.toBe(run([file('b'), file('a')]));
-    expect(run([file('a', 1)])).not.toBe(run([file('a', 2)]));
-    expect(run([link('a', 'x')])).not.toBe(run([link('a', 'y')]));
-    const tar = index();
-    tar.admit(file('a'));
-    expect(tar.finish().digest).toBe('');
-  });
-
   it('tells apart long paths that share a beginning (their keys are digests)', () => {
     const stem = 'd/'.repeat(40);
     const ix = index();

@@ -1,9 +1,8 @@
 /**
  * The policy that decides whether a bundle may be unpacked, fed one archive entry at a time by the
- * format readers. It does no I/O: a zip's readers call it during the scan of the central directory
- * (so a bad zip is refused before anything is written) and again while extracting (so a zip that
- * changed in between is caught entry by entry); a tar's single pass calls it for each header before
- * that header reaches the writer, and `finish` judges the whole bundle before it is moved into place.
+ * format readers. It does no I/O: a zip's reader calls it for every record of the central directory
+ * before anything is written; a tar's single pass calls it for each header before that header reaches
+ * the writer; and `finish` judges the whole bundle before it is moved into place.
  */
 import type * as NodeCrypto from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -38,8 +37,6 @@ export interface BundlePlan {
   bytes: number;
   /** Every symbolic link (path below the bundle folder → target). Created after extraction. */
   symlinks: Map<string, string>;
-  /** Fingerprint of a zip's entry sequence, to tell whether two passes saw the same bundle ('' for tar). */
-  digest: string;
 }
 
 /**
@@ -65,16 +62,12 @@ export class BundleIndex {
   /** Hashes of every path seen (including implied parent folders): bounded memory per entry. */
   private readonly seen = new Map<string, SeenKind>();
   private readonly links = new Map<string, string>();
-  /** Only a zip is read twice, so only a zip's passes need a fingerprint to compare. */
-  private readonly digest: NodeCrypto.Hash | undefined;
 
   constructor(
     private readonly format: 'tar' | 'zip',
     private readonly limits: BundleLimits,
     private readonly bundleBytes: number,
-  ) {
-    this.digest = format === 'zip' ? createHash('sha256') : undefined;
-  }
+  ) {}
 
   /**
    * admit checks one entry and records it; it returns the entry's path segments below the bundle
@@ -149,7 +142,6 @@ export class BundleIndex {
       this.fail(totalBytesProblem(this.bytes, this.limits, true));
       this.fail(ratioProblem(Math.max(this.bytes, this.expanded), this.bundleBytes, this.limits));
     }
-    this.digest?.update(`${entry.kind}\0${path}\0${entry.kind === 'file' ? entry.size : 0}\0${entry.linkTarget ?? ''}\n`);
     return segments;
   }
 
@@ -180,7 +172,7 @@ export class BundleIndex {
       const resolved = resolveLink(path.split('/'), target, this.links);
       if (!resolved.ok) throw entryRefusal(path, resolved.reason);
     }
-    return { entries: this.entries, bytes: this.bytes, symlinks: new Map(this.links), digest: this.digest?.copy().digest('hex') ?? '' };
+    return { entries: this.entries, bytes: this.bytes, symlinks: new Map(this.links) };
   }
 
   /**
@@ -206,7 +198,7 @@ export class BundleIndex {
 }
 
 /**
- * node:crypto is loaded on first use. Only zips and paths longer than MAX_PLAIN_KEY need a digest,
+ * node:crypto is loaded on first use. Only paths longer than MAX_PLAIN_KEY need a digest,
  * and loading it at the start would cost every tgz `local` run fifteen of Node's internal modules.
  */
 const requireBuiltin = createRequire(import.meta.url);

@@ -1,20 +1,19 @@
 /**
  * Writing checked archive entries into the target folder. Both formats use it, in archive order:
  * node-tar's own Unpack was measured at 171 MB peak RSS on a 500 MB tgz, because it parses ahead of
- * the disk and thousands of entries wait on pending file-system calls. Here memory is bounded: a
- * tar's files are written slice by slice as the bundle is inflated ({@link TreeWriter.openFileSync}),
- * a zip's small files are read into one buffer and written with synchronous calls, and a zip's large
- * files are streamed.
+ * the disk and thousands of entries wait on pending file-system calls. Here memory is bounded: files
+ * are written with synchronous calls ({@link TreeWriter.openFileSync}), a tar's slice by slice as the
+ * bundle is inflated, a zip's small entries whole once inflated and its large ones slice by slice.
+ * On the hosts measured, a thread-pool round trip per call (open, write, chmod, utimes, close) cost
+ * more than the write itself, and parallel creates only contended for the folder's lock.
  *
  * Every path handed in has passed the bundle index, and no symbolic link exists under the root while
  * entries are written (links are created last), so no write can follow one; files are opened with
  * O_NOFOLLOW all the same.
  */
 import { chownSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, linkSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { open } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { replacing, replacingAsync } from '../replacing.js';
+import { replacing } from '../replacing.js';
 
 /** Owner is a uid/gid pair to give an entry (tar bundles unpacked as root, like `tar -x`). */
 export interface Owner {
@@ -29,9 +28,6 @@ export interface FileMeta {
   mtime?: Date | undefined;
   owner?: Owner | undefined;
 }
-
-/** SMALL_FILE_BYTES is the largest file read whole into memory and written with synchronous calls. */
-export const SMALL_FILE_BYTES = 1024 * 1024;
 
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
@@ -54,51 +50,6 @@ export class TreeWriter {
     const abs = this.ensureDir(segments);
     if (owner !== undefined && this.needsChown(owner)) chownSync(abs, owner.uid, owner.gid);
     return abs;
-  }
-
-  /**
-   * file writes `content` (`size` bytes as declared) to a new file, replacing (unlinking) an earlier
-   * entry of the same name as tar does, so the write never lands in another hard link's data.
-   */
-  async file(segments: readonly string[], content: Iterable<Buffer> | AsyncIterable<Buffer>, meta: FileMeta, size: number): Promise<void> {
-    this.ensureDir(segments.slice(0, -1));
-    const abs = join(this.root, ...segments);
-    if (size > SMALL_FILE_BYTES) {
-      await this.write(abs, content, meta);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    for await (const chunk of content) chunks.push(chunk);
-    // Small files are written with synchronous calls: on the hosts measured, a thread-pool round trip
-    // per call (open, write, chmod, utimes, close) cost more than the write itself, and parallel
-    // creates only contended for the folder's lock. One small file blocks the loop for well under 1 ms.
-    this.writeSync(abs, Buffer.concat(chunks), meta);
-  }
-
-  /** Owner is set before the mode, because chown clears setuid bits. */
-  private async write(abs: string, content: Iterable<Buffer> | AsyncIterable<Buffer>, meta: FileMeta): Promise<void> {
-    const handle = await this.create(abs, meta.mode);
-    try {
-      for await (const chunk of content) await writeAll(handle, chunk);
-      const { chown, chmod } = this.fixups(meta);
-      if (chown !== undefined) await handle.chown(chown.uid, chown.gid);
-      if (chmod) await handle.chmod(meta.mode);
-      if (meta.mtime !== undefined) await handle.utimes(meta.mtime, meta.mtime);
-    } finally {
-      await handle.close();
-    }
-  }
-
-  /** writeSync is {@link TreeWriter.write} for a small file held in memory. */
-  private writeSync(abs: string, data: Buffer, meta: FileMeta): void {
-    const file = this.createSync(abs, meta);
-    try {
-      file.write(data);
-    } catch (err) {
-      file.abort();
-      throw err;
-    }
-    file.close();
   }
 
   /** createSync makes a new file at `abs`, unlinking an earlier entry of that name as tar does. */
@@ -133,10 +84,6 @@ export class TreeWriter {
     const abs = join(this.root, ...segments);
     const existing = join(this.root, ...target);
     replacing(abs, () => linkSync(existing, abs));
-  }
-
-  private create(abs: string, mode: number): Promise<FileHandle> {
-    return replacingAsync(abs, () => open(abs, CREATE_FLAGS, mode & 0o777));
   }
 
   private needsChown(owner: Owner): boolean {
@@ -186,14 +133,6 @@ export class FileSink {
     } catch {
       // the write already failed; that is what gets reported
     }
-  }
-}
-
-async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < chunk.length) {
-    const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
-    offset += bytesWritten;
   }
 }
 

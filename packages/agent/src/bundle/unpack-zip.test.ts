@@ -289,6 +289,20 @@ for sig, off in ((b'PK\\x03\\x04', 22), (b'PK\\x01\\x02', 24)):
     await expectRefused(bundle, /^bundle\.zip is not a valid zip archive: entry "short\.txt" has 100 bytes, 5000 declared$/);
   });
 
+  it('rejects a central directory record whose local header is missing', async () => {
+    const bundle = await pyZip([{ name: 'a.txt', data: 'abc' }], "b[0:4] = b'XXXX'");
+    await expectRefused(bundle, /^bundle\.zip is not a valid zip archive: entry "a\.txt" has no local header at byte 0$/);
+  });
+
+  it('rejects an entry whose compressed data would run past the end of the file', async () => {
+    const patch = `
+import struct
+struct.pack_into('<I', b, b.find(b'PK\\x01\\x02') + 20, 900000)
+`;
+    const bundle = await pyZip([{ name: 'a.txt', data: 'abc' }], patch);
+    await expectRefused(bundle, /^bundle\.zip is not a valid zip archive: entry "a\.txt" ends past the end of the file \(byte 900035 of \d+\)$/);
+  });
+
   it('names the bundle when writing fails (a name longer than the file system allows), and removes the target', async () => {
     const bundle = await pyZip([{ name: 'first.txt', data: 'written first' }, { name: `dir/${'n'.repeat(300)}`, data: 'x' }]);
     await expectRefused(bundle, /^could not unpack bundle\.zip: .*ENAMETOOLONG/);

@@ -3,12 +3,12 @@
  * `tar`/`unzip`, so that an archive entry that would land outside the bundle is refused before
  * anything is written (the project's safety divergence from the AWS agent).
  *
- * A zip is read twice: its central directory is judged first, then each entry again as it is written.
- * A tar or tgz is read once, into a staging folder beside the target: each entry is judged before
- * its header reaches the writer, the whole bundle (limits, link targets) before the staging folder
- * is renamed to the target, and a refused bundle's staging folder is removed. So nothing is written
- * at the target, or anywhere outside the staging folder, before it was judged. Both stream; memory
- * does not grow with the bundle's size.
+ * Both formats are written into a staging folder beside the target. A zip's central directory is
+ * judged whole before any entry is written; a tar or tgz is read once, each entry judged before its
+ * header reaches the writer. The whole bundle (limits, link targets) is judged before the staging
+ * folder is renamed to the target, and a refused bundle's staging folder is removed. So nothing is
+ * written at the target, or anywhere outside the staging folder, before it was judged. Both stream
+ * file data; memory does not grow with the bundle's size (a zip's plan holds a few fields per entry).
  */
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
@@ -102,33 +102,29 @@ async function removeStaging(staging: string): Promise<void> {
 }
 
 /**
- * unpackZip judges a zip's central directory first, then writes it into `targetDir`, each entry
- * judged again as it is written (and the two passes compared), so a zip changed after its scan is
- * caught before the changed entry is written.
+ * unpackZip judges a zip's whole central directory, then writes it into `<targetDir>.unpacking` and
+ * renames that to `targetDir` once the links are judged, as {@link unpackTar} does: a refused bundle
+ * leaves nothing at the target. The central directory is read once, so what was judged is what is
+ * written; entry data that differs from what the directory declared is refused by size and CRC-32.
  */
 async function unpackZip(bundlePath: string, label: string, targetDir: string, limits: BundleLimits, bundleBytes: number): Promise<UnpackResult> {
-  const scan = new BundleIndex('zip', limits, bundleBytes);
+  const staging = stagingDir(targetDir);
+  await removeStaging(staging);
   // yauzl costs tens of milliseconds to load; it is loaded only when a zip arrives.
   const reader = await import('./zip-unpack.js');
-  await reader.scanZip(bundlePath, label, scan);
-  const plan = scan.finish();
-
-  await mkdir(targetDir, { recursive: true });
+  const index = new BundleIndex('zip', limits, bundleBytes);
   try {
-    const index = new BundleIndex('zip', limits, bundleBytes);
+    await mkdir(staging);
     const attrs = new PendingAttributes();
-    await reader.extractZip(bundlePath, label, targetDir, index, attrs);
-    const done = index.finish();
-    if (done.digest !== plan.digest) {
-      throw new DeployError('UnknownError', `${label} changed while it was being unpacked`);
-    }
-    await createSymlinks(targetDir, done.symlinks);
+    await reader.extractZip(bundlePath, label, staging, index, attrs);
+    const plan = index.finish();
+    await createSymlinks(staging, plan.symlinks);
     await attrs.apply();
-    await stripWrapperFolder(targetDir);
-    return { entries: done.entries, bytes: done.bytes };
+    await stripWrapperFolder(staging);
+    await rename(staging, targetDir);
+    return { entries: plan.entries, bytes: plan.bytes };
   } catch (err) {
-    await rm(targetDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
-    await rm(wrapperTempDir(targetDir), { recursive: true, force: true });
+    await removeStaging(staging);
     throw extractionError(err, label);
   }
 }
