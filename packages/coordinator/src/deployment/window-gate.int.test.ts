@@ -105,6 +105,9 @@ describe('window gate', () => {
     expect(w.store.getDeployment('d-1')!.status).toBe('Queued');
     w.store.putGroup({ ...w.store.getGroupById('gid')!, extra: {} });
     w.gate.fleetChanged();
+    w.gate.fleetChanged(); // a burst of changes is looked at once, just after the request
+    expect(w.store.getDeployment('d-1')!.status).toBe('Queued');
+    w.clock.advance(0);
     expect(w.store.getDeployment('d-1')!.status).toBe('InProgress');
     expect(running(w)).toEqual(['h1']);
   });

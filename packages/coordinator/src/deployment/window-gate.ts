@@ -52,6 +52,8 @@ export interface WindowGate extends DeploymentEngine {
 
 export function createWindowGate(deps: WindowGateDeps): WindowGate {
   const { store, clock, log, inner, engine } = deps;
+  /** The pending second look after fleet or window changes, if one is due. */
+  let recheck: Timer | undefined;
   const timers = new Map<string, Timer>();
 
   function setTimer(id: string, at: number, fn: () => void): void {
@@ -132,6 +134,8 @@ export function createWindowGate(deps: WindowGateDeps): WindowGate {
     stop() {
       for (const t of timers.values()) t.cancel();
       timers.clear();
+      recheck?.cancel();
+      recheck = undefined;
     },
 
     deploymentCreated: release,
@@ -153,11 +157,21 @@ export function createWindowGate(deps: WindowGateDeps): WindowGate {
 
     fleetChanged() {
       inner.fleetChanged();
-      // A group's windows may have changed (UpdateDeploymentGroup, Put/DeleteDeploymentWindows): look again now.
-      for (const d of store.activeDeployments()) {
-        if (d.status === 'Queued') release(d.deploymentId);
-        else if (d.status === 'InProgress') watch(d.deploymentId);
-      }
+      // A group's windows may have changed (UpdateDeploymentGroup, Put/DeleteDeploymentWindows): look
+      // again, once for a burst of changes and outside the request, which neither waits for nor fails
+      // on the active deployments being read (a registration of thousands of instances calls this each time).
+      if (recheck !== undefined) return;
+      recheck = clock.setTimeout(() => {
+        recheck = undefined;
+        try {
+          for (const d of store.activeDeployments()) {
+            if (d.status === 'Queued') release(d.deploymentId);
+            else if (d.status === 'InProgress') watch(d.deploymentId);
+          }
+        } catch (err) {
+          log.error({ err }, 'deployment windows: could not look at the active deployments again');
+        }
+      }, 0);
     },
     hookReported: (id, executionId, status) => inner.hookReported(id, executionId, status),
     skipTerminationWait: (id) => inner.skipTerminationWait?.(id) ?? 'notWaiting',
