@@ -4,7 +4,6 @@
  * eight lifecycle events and how the production traffic is split between the blue and green task
  * sets, each weight step as the coordinator applies it. One CodeDeploy minute lasts 300 ms here.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,8 +11,7 @@ import { StopDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithTools } from '../harness/system-tools.js';
 import { eventually } from '../harness/eventually.js';
-import { CLI_BIN, runCli, userEnvironment } from '../harness/cli.js';
-import type { CliRun } from '../harness/cli.js';
+import { runCli, userEnvironment, watchUntil } from '../harness/cli.js';
 import { EcsWorld, ecsAppSpec } from './ecs-world.js';
 
 const EVENTS = ['BeforeInstall', 'Install', 'AfterInstall', 'AllowTestTraffic', 'AfterAllowTestTraffic', 'BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic'];
@@ -33,27 +31,6 @@ describeWithTools(['moto_server'], 'fleetdeploy status and --watch on an ECS dep
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  /** watchUntil runs the CLI like runCli, and says when its output first contains `text`. */
-  function watchUntil(args: string[], text: string): { reached: Promise<void>; done: Promise<CliRun> } {
-    const child = spawn(process.execPath, [CLI_BIN, ...args], { env, cwd: dir });
-    let stdout = '';
-    let stderr = '';
-    let seen: () => void = () => undefined;
-    const reached = new Promise<void>((resolve) => (seen = resolve));
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c;
-      if (stdout.includes(text)) seen();
-    });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const done = new Promise<CliRun>((resolve) =>
-      child.on('close', (code) => {
-        seen();
-        resolve({ code: code ?? 1, stdout, stderr });
-      }),
-    );
-    return { reached, done };
-  }
-
   const weightsOf = (stdout: string, target: string): string[] =>
     stdout.split('\n').filter((l) => l.startsWith(`${target}  traffic `)).map((l) => l.replace(/^.*[█░] {2}/, ''));
 
@@ -62,7 +39,7 @@ describeWithTools(['moto_server'], 'fleetdeploy status and --watch on an ECS dep
     const svc = await world.service('cliecs');
     await world.ecsApp(svc, 'CodeDeployDefault.ECSLinear10PercentEvery1Minutes');
     const id = await world.deploy('cliecs', ecsAppSpec(svc.taskDefinitions[1], { BeforeAllowTraffic: 'cliecs-pre' }));
-    const watching = watchUntil(['status', id, '--watch'], 'events BeforeInstall');
+    const watching = watchUntil(['status', id, '--watch'], env, dir, 'events BeforeInstall');
     await watching.reached;
     await world.hook('cliecs-pre', id, 'Succeeded');
     const watch = await watching.done;
@@ -88,7 +65,7 @@ describeWithTools(['moto_server'], 'fleetdeploy status and --watch on an ECS dep
     const svc = await world.service('clistop');
     await world.ecsApp(svc, 'CodeDeployDefault.ECSLinear10PercentEvery3Minutes');
     const id = await world.deploy('clistop', ecsAppSpec(svc.taskDefinitions[1]));
-    const watching = watchUntil(['status', id, '--watch'], '% on green');
+    const watching = watchUntil(['status', id, '--watch'], env, dir, '% on green');
     await watching.reached;
     await eventually(async () => expect((await world.weights(svc, svc.prodListenerArn)).green ?? 0).toBeGreaterThan(0), 20_000, 25);
     await world.codedeploy.send(new StopDeploymentCommand({ deploymentId: id }));

@@ -3,7 +3,7 @@
  * environment a user has (the coordinator's admin-credentials file and an endpoint), never through
  * a terminal, and checking its one-line errors.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
@@ -43,6 +43,30 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, cwd: string, time
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * watchUntil runs `fleetdeploy args` like {@link runCli} and says when its output first contains `text`
+ * (`reached`; also settled when the run ends without it), e.g. to act in the middle of a --watch.
+ */
+export function watchUntil(args: string[], env: NodeJS.ProcessEnv, cwd: string, text: string): { reached: Promise<void>; done: Promise<CliRun> } {
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { env, cwd });
+  let stdout = '';
+  let stderr = '';
+  let seen: () => void = () => undefined;
+  const reached = new Promise<void>((resolve) => (seen = resolve));
+  child.stdout.setEncoding('utf8').on('data', (c: string) => {
+    stdout += c;
+    if (stdout.includes(text)) seen();
+  });
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const done = new Promise<CliRun>((resolve) =>
+    child.on('close', (code) => {
+      seen();
+      resolve({ code: code ?? 1, stdout, stderr });
+    }),
+  );
+  return { reached, done };
 }
 
 /** expectOneErrorLine checks a failed run printed exactly one ERROR line matching `pattern`, and no stack. */

@@ -3,7 +3,7 @@
  * `status ID` and `status ID --watch` show the target function:alias, its hooks and the weight of
  * the target version, not an instance's in-place lifecycle steps.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,8 +11,7 @@ import { ListDeploymentsCommand } from '@aws-sdk/client-codedeploy';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithTools, itWithTools } from '../harness/system-tools.js';
 import { eventually } from '../harness/eventually.js';
-import { CLI_BIN, runCli, userEnvironment } from '../harness/cli.js';
-import type { CliRun } from '../harness/cli.js';
+import { CLI_BIN, runCli, userEnvironment, watchUntil } from '../harness/cli.js';
 import { LambdaWorld, lambdaAppSpec } from './lambda-world.js';
 
 describeWithTools(['moto_server'], 'fleetdeploy status and --watch on a Lambda deployment', () => {
@@ -71,7 +70,7 @@ describeWithTools(['moto_server'], 'fleetdeploy status and --watch on a Lambda d
     await world.fn('lin');
     await world.app('lin', 'CodeDeployDefault.LambdaLinear10PercentEvery1Minute');
     const id = await world.deploy('lin', lambdaAppSpec('lin', { before: 'lin-pre' }));
-    const watching = watchUntil(['status', id, '--watch'], 'hooks BeforeAllowTraffic');
+    const watching = watchUntil(['status', id, '--watch'], env, dir, 'hooks BeforeAllowTraffic');
     await watching.reached;
     // when the hook lets it go, and ten steps follow 300 ms apart
     await world.hook('lin-pre', id, 'Succeeded');
@@ -88,25 +87,6 @@ describeWithTools(['moto_server'], 'fleetdeploy status and --watch on a Lambda d
     expect(lines.indexOf('lin:live  AllowTraffic        Succeeded')).toBeGreaterThan(lines.findIndex((l) => l.endsWith('100 % on version 2')));
     expect(lines.at(-1)).toMatch(new RegExp(`^Deployment ${id} Succeeded: lin:live: 100 % on version 2 in \\d+\\.\\d s$`));
   }, 60_000);
-
-  /** watchUntil runs the CLI like runCli, and says when its output first contains `text`. */
-  function watchUntil(args: string[], text: string): { reached: Promise<void>; done: Promise<CliRun> } {
-    const child = spawn(process.execPath, [CLI_BIN, ...args], { env, cwd: dir });
-    let stdout = '';
-    let stderr = '';
-    let seen: () => void = () => undefined;
-    const reached = new Promise<void>((resolve) => (seen = resolve));
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c;
-      if (stdout.includes(text)) seen();
-    });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const done = new Promise<CliRun>((resolve) => child.on('close', (code) => {
-      seen();
-      resolve({ code: code ?? 1, stdout, stderr });
-    }));
-    return { reached, done };
-  }
 
   it('a failed hook: the watch shows it, exits 1 and says the traffic stayed on the original', async () => {
     await world.fn('cli2');

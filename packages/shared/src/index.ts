@@ -17,3 +17,4 @@ export * from './bundle/tar-reader.js';
 export * from './service/systemd-unit.js';
 export * from './service/install-service.js';
 export * from './log-format.js';
+export * from './webhook-url.js';

@@ -6,6 +6,7 @@
 import { AutoRollbackEvent, ComputePlatform, TriggerEventType } from '@aws-sdk/client-codedeploy';
 import type { AutoRollbackConfiguration, TriggerConfig } from '@aws-sdk/client-codedeploy';
 import { CliError, CliErrorCode } from '../cli-error.js';
+import { isWebhookUrl } from '@fleetdeploy/shared';
 
 const ROLLBACK_EVENTS: readonly string[] = Object.values(AutoRollbackEvent);
 const TRIGGER_EVENTS: readonly string[] = Object.values(TriggerEventType);
@@ -66,16 +67,6 @@ export function parseTrigger(text: string): TriggerConfig {
     return known as TriggerEventType;
   });
   return { triggerName: name, triggerTargetArn: target, triggerEvents: [...new Set(triggerEvents)] };
-}
-
-/** isWebhookUrl accepts an absolute http:// or https:// URL with a host (a webhook trigger's target). */
-function isWebhookUrl(text: string): boolean {
-  if (!/^https?:\/\//i.test(text)) return false;
-  try {
-    return new URL(text).hostname !== '';
-  } catch {
-    return false;
-  }
 }
 
 /** parseComputePlatform reads `--compute-platform` (case ignored): Server, Lambda or ECS. */

@@ -6,7 +6,7 @@
  */
 import { windowPolicyField } from './deployment-windows.js';
 import type { ComputePlatform } from '@fleetdeploy/shared';
-import { DEFAULT_SERVER_CONFIG } from '@fleetdeploy/shared';
+import { DEFAULT_SERVER_CONFIG, isWebhookUrl } from '@fleetdeploy/shared';
 import { ApiError } from '../api-error.js';
 import type { ApiContext } from '../context.js';
 import type { Input } from '../input.js';
@@ -131,16 +131,6 @@ export function autoRollbackConfiguration(input: Input): { enabled: boolean; eve
   if (bad !== undefined) throw new ApiError(type, `autoRollbackConfiguration.events: ${JSON.stringify(bad)} is not one of ${ROLLBACK_EVENTS.join(', ')}`);
   if (enabled && events.length === 0) throw new ApiError(type, 'autoRollbackConfiguration is enabled but names no events');
   return { enabled, events };
-}
-
-/** isWebhookUrl accepts a trigger target that is an absolute http:// or https:// URL with a host. */
-function isWebhookUrl(text: string): boolean {
-  if (!/^https?:\/\//i.test(text)) return false;
-  try {
-    return new URL(text).hostname !== '';
-  } catch {
-    return false;
-  }
 }
 
 function triggerConfigurations(input: Input): Input[] | undefined {
