@@ -1,13 +1,14 @@
 /**
  * Retiring the original instances of a TERMINATE blue/green deployment, once they are out of the
- * HAProxy backend: each is deregistered as DeregisterOnPremisesInstance does (tags removed, its
- * agent's certificate revoked), then the operator's command, if configured, runs for it (e.g. to
+ * HAProxy backend: each is deregistered as DeregisterOnPremisesInstance does (fleet/deregister.ts;
+ * its agent's certificate revoked), then the operator's command, if configured, runs for it (e.g. to
  * power the machine off). A failing command is logged, not retried: the instance is already out.
  */
 import { execFile } from 'node:child_process';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
+import { deregisterInstances } from '../fleet/deregister.js';
 
 /** RetireDeps are passed in by the composition root. */
 export interface RetireDeps {
@@ -27,13 +28,7 @@ const COMMAND_TIMEOUT_MS = 10 * 60_000;
 /** createRetire gives the function that retires one deployment's original instances. */
 export function createRetire(deps: RetireDeps): (deploymentId: string, names: readonly string[]) => Promise<void> {
   return async (deploymentId, names) => {
-    deps.store.transaction(() => {
-      for (const name of names) {
-        const instance = deps.store.getInstance(name);
-        if (instance !== undefined && instance.deregisterTime === undefined) deps.store.putInstance({ ...instance, deregisterTime: deps.clock.now(), tags: [] });
-      }
-    });
-    deps.fleetChanged();
+    if (deregisterInstances(deps.store, names, deps.clock.now()).length > 0) deps.fleetChanged();
     for (const name of names) {
       deps.deregistered(name);
       deps.log.info({ deploymentId, instance: name }, 'original instance retired (blue/green TERMINATE)');

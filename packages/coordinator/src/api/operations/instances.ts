@@ -9,6 +9,7 @@ import { epochSeconds, NAME_PATTERN, optionalString, page, pageStart, requiredSt
 import type { InstanceRecord } from '../../store/records.js';
 import type { Tag } from '../../fleet/tag-match.js';
 import { checkSelector, matchesSelector } from '../../fleet/tag-match.js';
+import { deregisterInstances } from '../../fleet/deregister.js';
 import { parseInstanceTags, parseTagFilters, withTags } from './tag-input.js';
 
 /** MAX_INSTANCE_TAGS is how many tags one on-premises instance may carry. */
@@ -103,14 +104,7 @@ export const instanceOperations = {
   DeregisterOnPremisesInstance(input: Input, ctx: ApiContext) {
     const name = instanceNameOf(input.instanceName, 'instanceName');
     // CodeDeploy lists no error for an unknown or already deregistered name: the call succeeds and changes nothing.
-    const changed = ctx.store.transaction(() => {
-      const instance = ctx.store.getInstance(name);
-      if (instance === undefined || !isRegistered(instance)) return false;
-      // Deregistering also removes the instance's tags, as CodeDeploy does.
-      ctx.store.putInstance({ ...instance, deregisterTime: ctx.clock.now(), tags: [] });
-      return true;
-    });
-    if (changed) ctx.engine.fleetChanged();
+    if (deregisterInstances(ctx.store, [name], ctx.clock.now()).length > 0) ctx.engine.fleetChanged();
     // Even for a name already deregistered: revoking again is harmless and closes any leftover stream.
     ctx.identities.deregistered(name);
     return {};
