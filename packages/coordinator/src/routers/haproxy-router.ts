@@ -35,13 +35,7 @@ export function createHaproxyRouter(deps: HaproxyRouterDeps): TrafficRouter {
 
   /** servers reads the backend and checks that every instance of the deployment has its server. */
   async function servers(): Promise<Map<string, ServerState>> {
-    let list: ServerState[];
-    try {
-      list = await api.showServers(backend);
-    } catch (err) {
-      if (isRuntimeApiError(err)) throw new RouterError('ELASTIC_LOAD_BALANCING_INVALID', err.message);
-      throw err;
-    }
+    const list = await call(() => api.showServers(backend));
     const byName = new Map(list.map((s) => [s.server, s]));
     const missing = [...spec.blue, ...spec.green].filter((n) => !byName.has(n));
     if (missing.length > 0) {
@@ -56,9 +50,10 @@ export function createHaproxyRouter(deps: HaproxyRouterDeps): TrafficRouter {
     for (const change of weightChanges(now, target)) await call(() => api.setWeight(backend, change.server, change.to));
   }
 
-  async function call(step: () => Promise<void>): Promise<void> {
+  /** call runs one runtime API command; HAProxy's refusals and an unreachable socket end the deployment as CodeDeploy's ELB errors do. */
+  async function call<T>(step: () => Promise<T>): Promise<T> {
     try {
-      await step();
+      return await step();
     } catch (err) {
       if (isRuntimeApiError(err)) throw new RouterError('ELASTIC_LOAD_BALANCING_INVALID', err.message);
       throw err;
@@ -98,7 +93,7 @@ export function createHaproxyRouter(deps: HaproxyRouterDeps): TrafficRouter {
       const initial = (names: readonly string[]) => names.map((n) => current.get(n)!.initialWeight);
       const target: Record<string, number> = Object.fromEntries(spec.green.map((n) => [n, 0]));
       if (spec.blue.length === 0) {
-        green.forEach((n, i) => (target[n] = initial(green)[i]!));
+        for (const n of green) target[n] = current.get(n)!.initialWeight;
       } else {
         const w = weightsForGreenShare({ blue: initial(spec.blue), green: initial(green) }, weight);
         spec.blue.forEach((n, i) => (target[n] = w.blue[i]!));
