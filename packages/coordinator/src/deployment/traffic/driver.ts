@@ -485,7 +485,9 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
     agentsProgressed(id) {
       // Told while the engine is still publishing the step's events: moving on at once would publish the
       // deployment's end before the instance events that led to it, and a watcher's stream closes at the end.
-      if (traffic.get(id)?.server !== undefined) queueMicrotask(() => kick(id));
+      // Only a deployment this driver runs has a timer or a loop; an in-place deployment's instance
+      // events (the engine's hot path) cost no store read here.
+      if ((timers.has(id) || looping.has(id)) && traffic.get(id)?.server !== undefined) queueMicrotask(() => kick(id));
     },
 
     subscribe(listener) {
