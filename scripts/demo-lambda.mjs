@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fail, loadCli, repo } from './lib/demo-start.mjs';
+import { fail, freshFolder, loadCli, repo } from './lib/demo-start.mjs';
 
 const cliBin = path.join(repo, 'packages/cli/bin/fleetdeploy.js');
 const base = path.join(os.tmpdir(), 'fleetdeploy-demo-lambda');
@@ -143,12 +143,7 @@ async function validate(call) {
   return ok ? 'Succeeded' : 'Failed';
 }
 
-try {
-  fs.rmSync(base, { recursive: true, force: true });
-  fs.mkdirSync(base, { recursive: true });
-} catch (err) {
-  fail(`cannot make a fresh ${base}: ${err.code ?? err.message} (set TMPDIR to a folder you may write to)`);
-}
+freshFolder(base);
 
 let sim;
 let lambda;

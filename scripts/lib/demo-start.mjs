@@ -1,4 +1,4 @@
-// What both demos do first: say one ERROR line and exit 1 on a problem, and load the built CLI.
+// What both demos do first: say one ERROR line and exit 1 on a problem, load the built CLI, and make their folder.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -15,4 +15,14 @@ export function fail(message) {
 export async function loadCli() {
   if (!fs.existsSync(cliDist)) fail('fleetdeploy is not built yet: run `npm ci` (it builds) or `npm run build` first');
   return import(cliDist);
+}
+
+/** freshFolder empties (or makes) `folder` for a demo's fleet, or fails saying how to pick another. */
+export function freshFolder(folder) {
+  try {
+    fs.rmSync(folder, { recursive: true, force: true });
+    fs.mkdirSync(folder, { recursive: true });
+  } catch (err) {
+    fail(`cannot make a fresh ${folder}: ${err.code ?? err.message} (set TMPDIR to a folder you may write to)`);
+  }
 }
