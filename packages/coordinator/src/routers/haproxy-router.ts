@@ -80,8 +80,15 @@ export function createHaproxyRouter(deps: HaproxyRouterDeps): TrafficRouter {
       if (serving(spec.green) && !serving(spec.blue)) {
         throw new RouterError('ELASTIC_LOAD_BALANCING_INVALID', `the replacement instances (${spec.green.join(', ')}) carry HAProxy backend ${backend}'s traffic now and the original ones (${spec.blue.join(', ') || 'none'}) carry none: installing on them would leave the backend without a server; name the instances that do not serve as the replacement (--target-instances)`);
       }
-      // The replacement gets nothing while it is installed.
-      await apply(current, Object.fromEntries(spec.green.map((n) => [n, 0])));
+      // The replacement gets nothing while it is installed, and the original is brought to the scale of
+      // the 0 % weights: each later step then moves one colour one way, so no moment of a step (its
+      // commands go one by one) sends the replacement more than the step's share.
+      const target: Record<string, number> = Object.fromEntries(spec.green.map((n) => [n, 0]));
+      if (spec.blue.length > 0 && spec.green.length > 0) {
+        const w = weightsForGreenShare({ blue: spec.blue.map((n) => current.get(n)!.initialWeight), green: spec.green.map((n) => current.get(n)!.initialWeight) }, 0);
+        spec.blue.forEach((n, i) => (target[n] = w.blue[i]!));
+      }
+      await apply(current, target);
     },
 
     async shift(weight) {
