@@ -5,29 +5,36 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator } from './harness/coordinator.js';
 import type { CoordinatorProcess } from './harness/coordinator.js';
 import { expectOneErrorLine, runCli, userEnvironment } from './harness/cli.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-cli-conn-'));
 let coordinator: CoordinatorProcess;
+let plaintext: CoordinatorProcess;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  coordinator = await startCoordinator();
+  [coordinator, plaintext] = await Promise.all([startCoordinator(), startCoordinator({ args: ['--plaintext-api'] })]);
   env = userEnvironment(coordinator, dir);
 }, 60_000);
 afterAll(async () => {
-  await coordinator?.stop();
+  await Promise.all([coordinator?.stop(), plaintext?.stop()]);
 });
 
 const status = (extra: NodeJS.ProcessEnv, ...flags: string[]) => runCli([...flags, 'status', 'd-AAAAAAAAA'], { ...env, ...extra }, dir);
 
 describe('the wrong port as --endpoint-url', () => {
-  it('https:// on the plain-HTTP API', async () => {
-    const https = coordinator.apiUrl.replace('http:', 'https:');
-    expectOneErrorLine(await status({}, '--endpoint-url', https), new RegExp(`^ERROR: ${https} does not speak TLS: the coordinator serves its API in plain HTTP; use --endpoint-url ${coordinator.apiUrl}$`));
+  it('https:// on a --plaintext-api API', async () => {
+    const https = plaintext.apiUrl.replace('http:', 'https:');
+    expectOneErrorLine(await status({}, '--endpoint-url', https), new RegExp(`^ERROR: ${https} does not speak TLS: the coordinator serves its API in plain HTTP \\(--plaintext-api\\); use --endpoint-url ${plaintext.apiUrl}$`));
+  });
+
+  it('http:// on the HTTPS API: the coordinator answers what to use', async () => {
+    const http = coordinator.apiUrl.replace('https:', 'http:');
+    expect(coordinator.apiUrl).toMatch(/^https:/);
+    expectOneErrorLine(await status({}, '--endpoint-url', http), new RegExp(`^ERROR: GetDeployment d-AAAAAAAAA: PlainHttpToHttpsPort: this port serves HTTPS: use ${coordinator.apiUrl.replace(/\./g, '\\.')} as the endpoint`));
   });
 
   it.each([
@@ -37,7 +44,7 @@ describe('the wrong port as --endpoint-url', () => {
   ])('%s', async (_what, scheme, address) => {
     expectOneErrorLine(
       await status({}, '--endpoint-url', `${scheme}://${address()}`),
-      new RegExp(`^ERROR: ${address()} is one of the coordinator's ports for agents \\(gRPC over TLS\\), not its API: use the api= address of its listening line \\(plain http://, port 7180 by default\\)$`),
+      new RegExp(`^ERROR: ${address()} is one of the coordinator's ports for agents \\(gRPC over TLS\\), not its API: use the api= address of its listening line \\(https://, port 7180 by default\\)$`),
     );
   });
 });

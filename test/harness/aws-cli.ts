@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import type { Credentials } from './coordinator.js';
+import { testCaFile } from './test-ca.js';
 
 /** AWS_CLI is the CLI the tests use; override with FLEETDEPLOY_AWS_CLI. */
 export const AWS_CLI = process.env.FLEETDEPLOY_AWS_CLI ?? '/usr/bin/aws';
@@ -24,9 +25,13 @@ const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-awscfg-'));
 fs.writeFileSync(path.join(configDir, 'config'), '[default]\nregion = us-east-1\noutput = json\ns3 =\n    addressing_style = path\n');
 fs.writeFileSync(path.join(configDir, 'credentials'), '');
 
-/** cliEnv is the environment the CLI runs with (plus the target's keys): no real AWS configuration can leak in. */
+/**
+ * cliEnv is the environment the CLI runs with (plus the target's keys): no real AWS configuration can
+ * leak in. AWS_CA_BUNDLE is the run's CA (test-ca.ts), which every harness coordinator's HTTPS API chains to.
+ */
 export const cliEnv: NodeJS.ProcessEnv = {
   PATH: process.env.PATH,
+  ...(testCaFile() !== undefined ? { AWS_CA_BUNDLE: testCaFile() } : {}),
   HOME: configDir,
   AWS_CONFIG_FILE: path.join(configDir, 'config'),
   AWS_SHARED_CREDENTIALS_FILE: path.join(configDir, 'credentials'),

@@ -21,7 +21,7 @@ export interface CliRun {
 
 /**
  * userEnvironment is what an operator of `coordinator` has: HOME and an empty AWS config in `dir`,
- * the admin key as the shared-credentials file, and FLEETDEPLOY_ENDPOINT.
+ * the admin key as the shared-credentials file, FLEETDEPLOY_ENDPOINT, and its CA as AWS_CA_BUNDLE.
  */
 export function userEnvironment(coordinator: CoordinatorProcess, dir: string): NodeJS.ProcessEnv {
   fs.writeFileSync(path.join(dir, 'config'), '');
@@ -32,6 +32,7 @@ export function userEnvironment(coordinator: CoordinatorProcess, dir: string): N
     AWS_SHARED_CREDENTIALS_FILE: path.join(coordinator.dataDir, 'admin-credentials'),
     AWS_EC2_METADATA_DISABLED: 'true',
     FLEETDEPLOY_ENDPOINT: coordinator.apiUrl,
+    AWS_CA_BUNDLE: coordinator.caFile,
   };
 }
 

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { seedTestCa } from './test-ca.js';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 export const COORDINATOR_BIN = path.join(REPO_ROOT, 'packages/coordinator/bin/fleetdeploy-coordinator.js');
@@ -32,7 +33,10 @@ export function readAdminCredentials(dataDir: string): Credentials {
 
 /** CoordinatorProcess is a running coordinator child process. */
 export interface CoordinatorProcess {
+  /** `https://127.0.0.1:PORT` (`http://` with --plaintext-api). */
   apiUrl: string;
+  /** The CA certificate its API's certificate chains to: `<dataDir>/ca/ca.pem` (aws --ca-bundle). */
+  caFile: string;
   agentAddress: string;
   /** Where agents enrol (`fleetdeploy-agent enrol --coordinator`). */
   enrolAddress: string;
@@ -73,6 +77,7 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
 
 async function startOnce(opts: CoordinatorOptions): Promise<CoordinatorProcess> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fd-coord-'));
+  seedTestCa(dataDir); // a new data directory starts with the run's CA, which the test workers trust
   const child = spawn(
     process.execPath,
     [COORDINATOR_BIN, 'serve', '--data-dir', dataDir, '--port', String(opts.apiPort ?? 0), '--agent-port', String(opts.agentPort ?? 0), ...(opts.args ?? [])],
@@ -96,6 +101,7 @@ async function startOnce(opts: CoordinatorOptions): Promise<CoordinatorProcess> 
   const enrolAddress = /enrol=(\S+)/.exec(line)![1]!;
   return {
     apiUrl,
+    caFile: path.join(dataDir, 'ca', 'ca.pem'),
     agentAddress,
     enrolAddress,
     dataDir,

@@ -8,16 +8,19 @@
  *                (the coordinator's default region; it only scopes signatures)
  *   credentials  the SDK's default chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or
  *                --profile in ~/.aws/credentials and ~/.aws/config, SSO, process, web identity
+ *   trust        --ca-bundle, AWS_CA_BUNDLE, the profile's `ca_bundle` (ca-bundle.ts), else the system's roots
  *
  * The coordinator serves CodeDeploy and its revision bucket on one port, so one endpoint feeds both
  * clients (S3 with path-style addressing) and the event stream.
  */
+import https from 'node:https';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { S3Client } from '@aws-sdk/client-s3';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { loadConfig } from '@smithy/core/config';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { CliError, CliErrorCode } from './cli-error.js';
+import { resolveCaBundle } from './ca-bundle.js';
 import { missingProfileMessage, NO_CREDENTIALS_MESSAGE } from './credential-hints.js';
 
 /** ConnectionOptions are the global flags every API command takes. */
@@ -25,14 +28,17 @@ export interface ConnectionOptions {
   endpointUrl?: string;
   region?: string;
   profile?: string;
+  caBundle?: string;
 }
 
 /** AwsContext is a resolved endpoint, region and credentials, with clients built on them. */
 export interface AwsContext {
-  /** The coordinator's API URL, e.g. `http://127.0.0.1:7180` (no trailing slash). */
+  /** The coordinator's API URL, e.g. `https://127.0.0.1:7180` (no trailing slash). */
   readonly endpoint: string;
   readonly region: string;
   readonly credentials: AwsCredentialIdentity;
+  /** The CA certificates trusted for an https:// endpoint (PEM), when one was named; else the system's. */
+  readonly caPem?: string;
   readonly codedeploy: CodeDeployClient;
   readonly s3: S3Client;
   /** destroy closes both clients' sockets. */
@@ -70,7 +76,7 @@ export async function resolveEndpoint(opts: ConnectionOptions): Promise<string> 
   try {
     url = new URL(configured);
   } catch {
-    throw new CliError(CliErrorCode.USAGE, `endpoint ${JSON.stringify(configured)} is not a URL: use e.g. http://127.0.0.1:7180`);
+    throw new CliError(CliErrorCode.USAGE, `endpoint ${JSON.stringify(configured)} is not a URL: use e.g. https://127.0.0.1:7180`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError(CliErrorCode.USAGE, `endpoint ${configured} must be an http:// or https:// URL`);
   return url.origin + url.pathname.replace(/\/+$/, '');
@@ -109,16 +115,19 @@ export async function createAwsContext(opts: ConnectionOptions): Promise<AwsCont
   const endpoint = await resolveEndpoint(opts);
   const region = await resolveRegion(opts);
   const credentials = await resolveCredentials(opts);
+  const bundle = await resolveCaBundle(opts);
   // The SDK warns on the console about some failures (a streamed upload that cannot be retried)
   // that the command then explains in its one ERROR line; keep its own logging quiet.
   const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
-  const common = { endpoint, region, credentials, maxAttempts: 2, logger: quiet };
+  const trust = bundle === undefined ? {} : { requestHandler: { httpsAgent: new https.Agent({ keepAlive: true, ca: bundle.pem }) } };
+  const common = { endpoint, region, credentials, maxAttempts: 2, logger: quiet, ...trust };
   const codedeploy = new CodeDeployClient(common);
   const s3 = new S3Client({ ...common, forcePathStyle: true });
   return {
     endpoint,
     region,
     credentials,
+    ...(bundle === undefined ? {} : { caPem: bundle.pem }),
     codedeploy,
     s3,
     destroy() {

@@ -36,6 +36,7 @@ const program = new Command('fleetdeploy')
   .version('0.1.0')
   .addOption(new Option('--endpoint-url <url>', 'the coordinator\'s API URL (default: FLEETDEPLOY_ENDPOINT, AWS_ENDPOINT_URL_CODEDEPLOY, AWS_ENDPOINT_URL, or endpoint_url in the profile)'))
   .addOption(new Option('--region <region>', 'region to sign for (default: AWS_REGION, AWS_DEFAULT_REGION, the profile\'s region, else us-east-1)'))
+  .addOption(new Option('--ca-bundle <file>', 'the CA certificate(s) to trust for an https:// endpoint: the coordinator\'s <data_dir>/ca/ca.pem (default: AWS_CA_BUNDLE, the profile\'s ca_bundle, else the system\'s)'))
   .addOption(new Option('--profile <name>', 'the AWS profile for credentials, region and endpoint_url (default: AWS_PROFILE, else default)'));
 
 /** withAws resolves the connection from the global flags, runs `fn`, and closes the clients. */
@@ -45,6 +46,7 @@ async function withAws(cmd: Command, fn: (aws: AwsContext) => Promise<number>): 
     ...(g.endpointUrl === undefined ? {} : { endpointUrl: g.endpointUrl }),
     ...(g.region === undefined ? {} : { region: g.region }),
     ...(g.profile === undefined ? {} : { profile: g.profile }),
+    ...(g.caBundle === undefined ? {} : { caBundle: g.caBundle }),
   });
   try {
     process.exitCode = await fn(aws);

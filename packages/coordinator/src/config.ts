@@ -3,6 +3,7 @@
  * validated once and frozen. Every error names the file (or flag) and the key.
  */
 import fs from 'node:fs';
+import { isIP } from 'node:net';
 import yaml from 'js-yaml';
 import { checkArchiveUrlTemplate, DEFAULT_GITHUB_ARCHIVE_URL } from './artifacts/github-archive.js';
 import { isLogFormat, LOG_FORMATS } from '@fleetdeploy/shared';
@@ -22,6 +23,16 @@ export interface CoordinatorConfig {
   readonly enrolPort: number;
   /** Agents speak plain-text gRPC without certificates: tests of the agent protocol only, never the default. */
   readonly plaintextAgents: boolean;
+  /**
+   * The API port (CodeDeploy, the bucket, /healthz, /metrics, the event stream) serves plain HTTP
+   * instead of HTTPS: only behind a TLS-terminating proxy on the same host, or in tests of the HTTP layer.
+   */
+  readonly plaintextApi: boolean;
+  /** More names (DNS or IP) for the API's certificate, beyond the listen address, loopback and this host's name. */
+  readonly apiTlsNames: readonly string[];
+  /** An operator-provided API certificate chain and key (PEM); default: one the coordinator's CA issues at each start. */
+  readonly apiTlsCert?: string;
+  readonly apiTlsKey?: string;
   /** An operator-provided CA (PEM certificate and key); default: one made at first start in <data_dir>/ca. */
   readonly caCertFile?: string;
   readonly caKeyFile?: string;
@@ -109,6 +120,8 @@ export const defaultCoordinatorConfig: CoordinatorConfig = Object.freeze({
   region: 'us-east-1',
   accountId: '000000000000',
   plaintextAgents: false,
+  plaintextApi: false,
+  apiTlsNames: Object.freeze([]) as readonly string[],
   certificateValiditySeconds: 30 * 86_400,
   enrolmentTokenTtlSeconds: 86_400,
   heartbeatIntervalSeconds: 5,
@@ -129,7 +142,7 @@ export const defaultCoordinatorConfig: CoordinatorConfig = Object.freeze({
   triggerMaxAttempts: 10,
 });
 
-type Kind = 'string' | 'url-template' | 'port' | 'seconds' | 'boolean' | 'count' | 'quota' | 'secrets' | 'log-format';
+type Kind = 'names' | 'string' | 'url-template' | 'port' | 'seconds' | 'boolean' | 'count' | 'quota' | 'secrets' | 'log-format';
 
 const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind }> = {
   data_dir: { key: 'dataDir', kind: 'string' },
@@ -140,6 +153,10 @@ const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind }> = {
   account_id: { key: 'accountId', kind: 'string' },
   enrol_port: { key: 'enrolPort', kind: 'port' },
   plaintext_agents: { key: 'plaintextAgents', kind: 'boolean' },
+  plaintext_api: { key: 'plaintextApi', kind: 'boolean' },
+  api_tls_names: { key: 'apiTlsNames', kind: 'names' },
+  api_tls_cert: { key: 'apiTlsCert', kind: 'string' },
+  api_tls_key: { key: 'apiTlsKey', kind: 'string' },
   ca_cert_file: { key: 'caCertFile', kind: 'string' },
   ca_key_file: { key: 'caKeyFile', kind: 'string' },
   certificate_validity_seconds: { key: 'certificateValiditySeconds', kind: 'seconds' },
@@ -218,6 +235,8 @@ function check(where: string, value: unknown, kind: Kind, problems: string[]): u
       if (typeof value === 'string' && value !== '') return value;
       problems.push(`${where}: expected a non-empty text`);
       return undefined;
+    case 'names':
+      return checkNames(where, value, problems);
     case 'url-template': {
       const problem = typeof value === 'string' ? checkArchiveUrlTemplate(value) : 'expected a URL';
       if (problem === undefined) return value;
@@ -279,6 +298,22 @@ function checkQuota(where: string, value: unknown, problems: string[]): unknown 
   const bytes = parseByteSize(value);
   if (bytes === undefined) problems.push(`${where}: ${expected}, got ${JSON.stringify(value)}`);
   return bytes;
+}
+
+/** checkNames reads a list of host names or IP addresses (a YAML list, or one name as a flag gives it). */
+function checkNames(where: string, value: unknown, problems: string[]): unknown {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list)) {
+    problems.push(`${where}: expected a list of host names or IP addresses`);
+    return undefined;
+  }
+  const names: string[] = [];
+  for (const name of list) {
+    // A name goes into the certificate's subjectAltName as DNS or IP: no spaces, no scheme, no port.
+    if (typeof name === 'string' && (isIP(name) !== 0 || /^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(name))) names.push(name);
+    else problems.push(`${where}: ${JSON.stringify(name)} is not a host name or IP address`);
+  }
+  return Object.freeze(names);
 }
 
 /** checkSecrets reads webhook_secrets: a map of trigger name to a non-empty secret. */

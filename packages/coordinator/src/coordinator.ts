@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { CoordinatorConfig } from './config.js';
@@ -58,7 +59,9 @@ import { createAgentServer } from './rpc/agent-server.js';
 import { createEnrolServer } from './rpc/enrol-server.js';
 import { openEnrolment, serverNames } from './ca/open-enrolment.js';
 import type { Enrolment } from './ca/enrolment.js';
-import type { ServerIdentity } from './ca/authority.js';
+import type { Authority, ServerIdentity } from './ca/authority.js';
+import { issueApiTls, loadApiTls, renewalDue } from './api/api-tls.js';
+import type { ApiTls } from './api/api-tls.js';
 import { createTriggerOutbox } from './triggers/trigger-outbox.js';
 import { createTriggerRecorder } from './triggers/trigger-recorder.js';
 import { createTriggerDelivery } from './triggers/trigger-delivery.js';
@@ -67,6 +70,8 @@ import { lazySnsSender, webhookSender } from './triggers/trigger-senders.js';
 /** RunningCoordinator is a started coordinator. */
 export interface RunningCoordinator {
   apiUrl: string;
+  /** The CA certificate clients of the HTTPS API trust (--ca-bundle); undefined for plain HTTP or an operator's certificate. */
+  apiCaFile?: string;
   agentAddress: string;
   /** firstAdminKeyFile is where this start wrote the first admin key (only on a data directory's first start). */
   firstAdminKeyFile?: string;
@@ -140,9 +145,12 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
 
   let enrolment: Enrolment;
   let identity: ServerIdentity;
+  let apiTls: ApiTls | undefined;
   try {
     enrolment = await openEnrolment(config, store, () => clock.now());
     identity = await enrolment.authority.issueServer(serverNames(config.host), clock.now());
+    // Read (or issued) before any port listens: a bad api_tls_cert ends the start with nothing listening.
+    apiTls = await loadApiTls(config, enrolment.authority, clock.now());
   } catch (err) {
     closeStore();
     throw err;
@@ -232,7 +240,8 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     health: () => health.report(),
     metrics: { handle: (req, res) => serveMetrics(req, res, metrics, config.metricsToken) },
     log,
-  });
+  }, apiTls);
+  const renewal = apiTls?.issued === true ? renewApiCertificate(server as https.Server, apiTls, config, enrolment.authority, clock, log.child({ part: 'api' })) : undefined;
   // The deployment event stream shares the API port and its signatures (any live key may watch).
   const events = createEventStream({ ctx, subscribe: (listener) => {
     const fromEngine = engine.subscribe(listener);
@@ -247,6 +256,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   /** closeAll stops what started and closes what opened, in the order stop() uses; safe to call on a part-started coordinator. */
   const closeAll = async (): Promise<void> => {
     health.stopping();
+    renewal?.stop();
     alarms.close();
     scheduler.stop();
     windows.stop();
@@ -293,15 +303,18 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   }
   health.serving();
   const apiPort = (server.address() as AddressInfo).port;
-  const apiUrl = `http://${config.host}:${apiPort}`;
+  const apiUrl = `${apiTls === undefined ? 'http' : 'https'}://${config.host}:${apiPort}`;
+  const apiCaFile = apiTls?.caFile;
   const agentAddress = `${config.host}:${agentPort}`;
   const enrolAddress = `${config.host}:${enrolPort}`;
-  fs.writeFileSync(path.join(config.dataDir, 'endpoints.json'), JSON.stringify({ apiUrl, agentAddress, enrolAddress, caFingerprint: enrolment.authority.fingerprint, pid: process.pid }) + '\n');
+  fs.writeFileSync(path.join(config.dataDir, 'endpoints.json'), JSON.stringify({ apiUrl, ...(apiCaFile !== undefined ? { apiCaFile } : {}), agentAddress, enrolAddress, caFingerprint: enrolment.authority.fingerprint, pid: process.pid }) + '\n');
   if (firstKey !== undefined) log.info({ keyId: firstKey.key.id, file: firstKey.file }, 'first admin access key created');
-  log.info({ apiUrl, agentAddress, enrolAddress, plaintextAgents: config.plaintextAgents, dataDir: config.dataDir }, 'coordinator started');
+  if (apiTls === undefined) log.warn({ apiUrl }, 'the API serves plain HTTP (plaintext_api): its requests, signatures and bundles cross the network readable and replayable; use it only behind a TLS proxy on this host or in tests');
+  log.info({ apiUrl, apiCaFile, agentAddress, enrolAddress, plaintextAgents: config.plaintextAgents, dataDir: config.dataDir }, 'coordinator started');
 
   return {
     apiUrl,
+    ...(apiCaFile !== undefined ? { apiCaFile } : {}),
     agentAddress,
     ...(firstKey !== undefined ? { firstAdminKeyFile: firstKey.file } : {}),
     enrolAddress,
@@ -310,6 +323,30 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
       log.info('coordinator stopped');
     },
   };
+}
+
+/** How often a running coordinator checks whether its API certificate nears its end. */
+const RENEWAL_CHECK_MS = 12 * 3600_000;
+
+/**
+ * renewApiCertificate replaces the issued API certificate in place when it nears its end (a
+ * coordinator may run longer than the certificate's 397 days); connections open keep theirs.
+ */
+function renewApiCertificate(server: https.Server, first: ApiTls, config: CoordinatorConfig, authority: Authority, clock: Clock, log: Logger): { stop(): void } {
+  let current = first;
+  const timer = setInterval(() => {
+    if (!renewalDue(current.notAfter, clock.now())) return;
+    issueApiTls(config, authority, clock.now()).then(
+      (next) => {
+        server.setSecureContext({ key: next.keyPem, cert: next.chainPem });
+        current = next;
+        log.info({ notAfter: new Date(next.notAfter).toISOString() }, 'API certificate renewed');
+      },
+      (err: unknown) => log.error({ err }, 'API certificate renewal failed; will try again'),
+    );
+  }, RENEWAL_CHECK_MS);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }
 
 /** newestValidCertificate is when the instance's unrevoked certificate that lasts longest expires (epoch ms). */

@@ -42,13 +42,17 @@ program
   .option('--agent-port <port>', 'port of the agents\' gRPC service (default: 7181; 0 picks a free one)')
   .option('--enrol-port <port>', 'port where agents enrol (TLS, no client certificate; default: --agent-port + 1)')
   .option('--plaintext-agents', 'TESTS ONLY: agents connect in plain text without certificates, naming themselves')
+  .option('--plaintext-api', 'serve the API in plain HTTP instead of HTTPS: only behind a TLS proxy on this host, or in tests')
+  .option('--api-tls-name <name>', 'one more DNS name or IP address for the API\'s certificate (repeatable; also api_tls_names)', (name: string, names: string[] = []) => [...names, name])
+  .option('--api-tls-cert <file>', 'the API\'s certificate chain (PEM) instead of one the coordinator\'s CA issues; with --api-tls-key')
+  .option('--api-tls-key <file>', 'the private key (PEM) of --api-tls-cert')
   .option('--agent-grace <seconds>', 'how long an agent may be silent before its running event fails (default: 30)')
   .option('--alarm-poll-interval-seconds <seconds>', 'how often a running deployment\'s CloudWatch alarms are read (default: 15)')
   .option('--haproxy-socket <path|host:port>', 'HAProxy\'s runtime API (a "stats socket ... level admin"), for blue/green Server deployments')
   .option('--log-level <level>', 'pino log level (default: info)')
   .option('--log-format <format>', 'json (default: JSON lines for machines) or pretty (pino-pretty, for people)')
   .option('--stop-on-stdin-close', 'stop as on SIGTERM when standard input closes: a supervisor holding the pipe (fleetdeploy simulate) takes the coordinator with it when it dies')
-  .action(async (opts: { config?: string; dataDir?: string; host?: string; port?: string; agentPort?: string; enrolPort?: string; plaintextAgents?: boolean; agentGrace?: string; alarmPollIntervalSeconds?: string; haproxySocket?: string; logLevel?: string; logFormat?: string; stopOnStdinClose?: boolean }) => {
+  .action(async (opts: { config?: string; dataDir?: string; host?: string; port?: string; agentPort?: string; enrolPort?: string; plaintextAgents?: boolean; plaintextApi?: boolean; apiTlsName?: string[]; apiTlsCert?: string; apiTlsKey?: string; agentGrace?: string; alarmPollIntervalSeconds?: string; haproxySocket?: string; logLevel?: string; logFormat?: string; stopOnStdinClose?: boolean }) => {
     const config = loadConfig(opts.config, {
       dataDir: opts.dataDir,
       host: opts.host,
@@ -56,6 +60,10 @@ program
       agentPort: opts.agentPort,
       enrolPort: opts.enrolPort,
       plaintextAgents: opts.plaintextAgents,
+      plaintextApi: opts.plaintextApi,
+      apiTlsNames: opts.apiTlsName,
+      apiTlsCert: opts.apiTlsCert,
+      apiTlsKey: opts.apiTlsKey,
       agentGraceSeconds: opts.agentGrace,
       alarmPollIntervalSeconds: opts.alarmPollIntervalSeconds,
       haproxySocket: opts.haproxySocket,
@@ -69,6 +77,11 @@ program
     });
     if (running.firstAdminKeyFile !== undefined) {
       console.log(`fleetdeploy-coordinator made the first admin access key: ${running.firstAdminKeyFile} (readable only by you; AWS credentials-file format)`);
+    }
+    if (running.apiCaFile !== undefined) {
+      console.log(`fleetdeploy-coordinator API serves HTTPS; its clients trust the CA certificate ${running.apiCaFile} (aws --ca-bundle FILE, or AWS_CA_BUNDLE=FILE)`);
+    } else if (running.apiUrl.startsWith('http:')) {
+      console.log('fleetdeploy-coordinator WARNING: the API serves plain HTTP (--plaintext-api): requests and bundles cross the network unencrypted');
     }
     let stopping = false;
     const shutdown = (signal: string): void => {

@@ -84,7 +84,7 @@ function connectOnce(aws: AwsContext, deploymentId: string, onMessage: (m: Strea
   return presignEventStreamUrl(aws, deploymentId).then(
     (url) =>
       new Promise<Ended>((resolve) => {
-        const ws = new WebSocket(url, { handshakeTimeout: 10_000 });
+        const ws = new WebSocket(url, { handshakeTimeout: 10_000, ...(aws.caPem === undefined ? {} : { ca: aws.caPem }) });
         let final = false;
         let settled = false;
         const settle = (e: Ended): void => {

@@ -345,7 +345,9 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
     } finally {
       for (const p of parts) p?.release();
     }
-    const location = `http://${req.headers.host ?? 'localhost'}/${encodeURIComponent(bucket)}/${encodeKey(key)}`;
+    // The URL the client reached the object by: https on the coordinator's default port.
+    const scheme = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
+    const location = `${scheme}://${req.headers.host ?? 'localhost'}/${encodeURIComponent(bucket)}/${encodeKey(key)}`;
     sendXml(
       res,
       200,

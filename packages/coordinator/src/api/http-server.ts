@@ -1,10 +1,13 @@
 /**
- * The coordinator's one HTTP port: CodeDeploy's JSON API (requests with an X-Amz-Target header),
- * `/healthz`, `/metrics`, and the S3-compatible revision bucket (everything else).
+ * The coordinator's one API port: CodeDeploy's JSON API (requests with an X-Amz-Target header),
+ * `/healthz`, `/metrics`, and the S3-compatible revision bucket (everything else). HTTPS when given
+ * a key and certificate (the default: api-tls.ts), plain HTTP otherwise (`plaintext_api`).
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { Logger } from 'pino';
 import type { HealthReport } from '../health.js';
+import { answerPlainHttp } from './plain-http-answer.js';
 
 /** HttpHandler answers one request. */
 export interface HttpHandler {
@@ -22,9 +25,18 @@ export interface ApiServerParts {
   log: Logger;
 }
 
-/** createApiServer makes the HTTP server; the caller listens and closes it. */
-export function createApiServer(parts: ApiServerParts): http.Server {
-  const server = http.createServer((req, res) => {
+/** ServerTls is the key and certificate chain (PEM) an HTTPS API port serves. */
+export interface ServerTls {
+  keyPem: string;
+  chainPem: string;
+}
+
+/** ApiServer is the API's server, HTTP or HTTPS; both listen, close and emit 'upgrade' alike. */
+export type ApiServer = http.Server | https.Server;
+
+/** createApiServer makes the server (HTTPS with `tls`); the caller listens and closes it. */
+export function createApiServer(parts: ApiServerParts, tls?: ServerTls): ApiServer {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const route = (): Promise<void> => {
       if (req.headers['x-amz-target'] !== undefined) return parts.codedeploy.handle(req, res);
       if (req.url === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -41,7 +53,14 @@ export function createApiServer(parts: ApiServerParts): http.Server {
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });
-  });
+  };
+  let server: ApiServer;
+  if (tls === undefined) server = http.createServer(handler);
+  else {
+    const secure = https.createServer({ key: tls.keyPem, cert: tls.chainPem }, handler);
+    answerPlainHttp(secure);
+    server = secure;
+  }
   server.keepAliveTimeout = 65_000;
   return server;
 }
