@@ -13,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -67,6 +68,7 @@ try {
     region: 'us-east-1',
     forcePathStyle: true,
     credentials: { accessKeyId: value('aws_access_key_id'), secretAccessKey: value('aws_secret_access_key') },
+    ...(endpoint.startsWith('https:') ? { requestHandler: { httpsAgent: new https.Agent({ keepAlive: true, ca: fs.readFileSync(path.join(dataDir, 'ca', 'ca.pem'), 'utf8') }) } } : {}),
   });
   const Bucket = 'bench';
   await s3.send(new CreateBucketCommand({ Bucket }));

@@ -49,7 +49,7 @@ const show = (command) => console.log(`  $ ${command}`);
 function fleetdeploy(args, limitMs = 30_000) {
   show(`fleetdeploy ${args.map((a) => (/[\s'"]/.test(a) ? `'${a}'` : a)).join(' ')}`);
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && k !== 'FLEETDEPLOY_ENDPOINT'));
-  Object.assign(env, { AWS_ACCESS_KEY_ID: sim.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: sim.credentials.secretAccessKey, AWS_REGION: 'us-east-1', FLEETDEPLOY_ENDPOINT: sim.apiUrl });
+  Object.assign(env, { AWS_ACCESS_KEY_ID: sim.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: sim.credentials.secretAccessKey, AWS_REGION: 'us-east-1', FLEETDEPLOY_ENDPOINT: sim.apiUrl, ...(sim.caFile === undefined ? {} : { AWS_CA_BUNDLE: sim.caFile }) });
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliBin, ...args], { env, stdio: 'inherit' });
     const timer = setTimeout(() => child.kill('SIGINT'), limitMs);
@@ -166,6 +166,7 @@ try {
   const aws = sim.localAws.url;
   console.log(`  coordinator API ${sim.apiUrl}; Lambda and CloudWatch (moto_server) ${aws}`);
   for (const l of cli.localAwsExportLines(aws, sim.apiUrl)) console.log(`  ${l}`);
+  if (sim.caFile !== undefined) console.log(`  export AWS_CA_BUNDLE=${sim.caFile}   # the coordinator's CA (its API speaks HTTPS; moto's plain HTTP needs none)`);
   const fakeAws = { region: 'us-east-1', endpoint: aws, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
   lambda = new LambdaClient(fakeAws);
   cloudwatch = new CloudWatchClient(fakeAws);
@@ -234,7 +235,7 @@ try {
   console.log(`  ${second}: ${two.info.status} ${two.info.errorInformation?.code ?? ''}; alias live back on version ${two.alias.FunctionVersion} ${secondOk ? '(as expected)' : '(EXPECTED Stopped with ALARM_ACTIVE and the alias back on version 2)'}`);
   console.log('\n  To look yourself, start it again and ask the API (the data stays in the folder):');
   console.log(`    npx fleetdeploy simulate --local-aws --agents 1 --data-dir ${base}`);
-  console.log(`    npx fleetdeploy status ${second} --endpoint-url http://127.0.0.1:7180`);
+  console.log(`    npx fleetdeploy status ${second} --endpoint-url https://127.0.0.1:7180`);
   console.log(`  coordinator log: ${sim.coordinatorLog}`);
   exitCode = firstOk && secondOk ? 0 : 1;
 } catch (err) {

@@ -59,7 +59,7 @@ function listFiles(dir) {
 function fleetdeploy(args, limitMs = 30_000) {
   console.log(`  $ fleetdeploy ${args.map((a) => (/[\s'"]/.test(a) ? `'${a}'` : a)).join(' ')}`);
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && k !== 'FLEETDEPLOY_ENDPOINT'));
-  Object.assign(env, { AWS_ACCESS_KEY_ID: sim.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: sim.credentials.secretAccessKey, AWS_REGION: 'us-east-1', FLEETDEPLOY_ENDPOINT: sim.apiUrl });
+  Object.assign(env, { AWS_ACCESS_KEY_ID: sim.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: sim.credentials.secretAccessKey, AWS_REGION: 'us-east-1', FLEETDEPLOY_ENDPOINT: sim.apiUrl, ...(sim.caFile === undefined ? {} : { AWS_CA_BUNDLE: sim.caFile }) });
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliBin, ...args], { env, stdio: 'inherit' });
     const timer = setTimeout(() => child.kill('SIGINT'), limitMs); // a watch interrupted says how to resume it
@@ -90,7 +90,7 @@ try {
   sim = await startSimulation(parseSimulateOptions({ agents: '3', port: '0', dataDir: base }), {
     onAgentConnected: (h) => console.log(`  ${h.name} connected  (${h.tags.map((t) => `${t.Key}=${t.Value}`).join(', ')}; sandbox ${h.dir})`),
   });
-  console.log(`  API endpoint ${sim.apiUrl}, agents' gRPC service ${sim.agentAddress}`);
+  console.log(`  API endpoint ${sim.apiUrl} (HTTPS; its CA certificate: ${sim.caFile}), agents' gRPC service ${sim.agentAddress}`);
   const missing = await Promise.race([sim.waitForAgents(20_000), sim.failed.then((e) => { throw e; })]);
   if (missing.length > 0) throw new Error(`${missing.join(', ')} did not connect within 20 s (see ${base}/hosts/<name>/agent.log)`);
 
@@ -121,9 +121,10 @@ try {
   console.log('\n  The fleet stops when the demo ends. To bring it back with its history and ask the API yourself:');
   console.log(`    npx fleetdeploy simulate --agents 3 --data-dir ${base}      # then, in another shell:`);
   for (const line of credentialLines(sim.credentials)) console.log(`    export ${line}`);
-  console.log(`    npx fleetdeploy status ${deploymentId} --endpoint-url http://127.0.0.1:7180`);
-  console.log(`    aws deploy get-deployment --deployment-id ${deploymentId} --endpoint-url http://127.0.0.1:7180`);
-  console.log(`    aws deploy list-deployment-targets --deployment-id ${deploymentId} --endpoint-url http://127.0.0.1:7180`);
+  console.log(`    export AWS_CA_BUNDLE=${path.join(base, 'coordinator', 'ca', 'ca.pem')}      # the coordinator's CA: its API speaks HTTPS`);
+  console.log(`    npx fleetdeploy status ${deploymentId} --endpoint-url https://127.0.0.1:7180`);
+  console.log(`    aws deploy get-deployment --deployment-id ${deploymentId} --endpoint-url https://127.0.0.1:7180`);
+  console.log(`    aws deploy list-deployment-targets --deployment-id ${deploymentId} --endpoint-url https://127.0.0.1:7180`);
   exitCode = watched === 0 ? 0 : 1;
 } catch (err) {
   const where = isCliError(err) && err.code === 'API_FAILED' && sim ? ` (coordinator log: ${sim.coordinatorLog})` : '';

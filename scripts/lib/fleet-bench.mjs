@@ -3,6 +3,7 @@
 // Everything runs on loopback; every child is started in its own process group and killed at exit.
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -227,10 +228,17 @@ function credentialsOf(dataDir) {
   return CREDENTIALS;
 }
 
+/** trustingCoordinator is the SDK option that trusts the coordinator's CA (<dataDir>/ca/ca.pem) for an https:// API. */
+export function trustingCoordinator(apiUrl, dataDir) {
+  if (!apiUrl.startsWith('https:')) return {};
+  return { requestHandler: { httpsAgent: new https.Agent({ keepAlive: true, ca: fs.readFileSync(path.join(dataDir, 'ca', 'ca.pem'), 'utf8') }) } };
+}
+
 export function clients(apiUrl, dataDir) {
   const credentials = credentialsOf(dataDir);
-  const cd = new CodeDeployClient({ endpoint: apiUrl, region: 'us-east-1', credentials, maxAttempts: 1 });
-  const s3 = new S3Client({ endpoint: apiUrl, region: 'us-east-1', credentials, forcePathStyle: true, maxAttempts: 1 });
+  const trust = trustingCoordinator(apiUrl, dataDir);
+  const cd = new CodeDeployClient({ endpoint: apiUrl, region: 'us-east-1', credentials, maxAttempts: 1, ...trust });
+  const s3 = new S3Client({ endpoint: apiUrl, region: 'us-east-1', credentials, forcePathStyle: true, maxAttempts: 1, ...trust });
   return { cd, s3 };
 }
 

@@ -54,13 +54,14 @@ export async function runSimulate(raw: RawSimulateOptions, out: Output): Promise
 
     out.line('');
     out.line(`API endpoint (CodeDeploy and S3): ${sim.apiUrl}`);
+    if (sim.caFile !== undefined) out.line(`API CA certificate:               ${sim.caFile}`);
     out.line(`agents' gRPC service:             ${sim.agentAddress}`);
     out.line(`agents' enrolment port:           ${sim.enrolAddress}`);
     out.line(`data:                             ${sim.dataDir}`);
     out.line(`  coordinator.log, hosts/sim-K/agent.log, hosts/sim-K/root (deployments), hosts/sim-K/files (installed files)`);
     out.line('');
     out.line(`To use it from another shell, paste (the coordinator's admin key; also in ${sim.credentialsFile}):`);
-    for (const l of exportLines(sim.credentials, sim.apiUrl)) out.line(`  ${l}`);
+    for (const l of exportLines(sim.credentials, sim.apiUrl, sim.caFile)) out.line(`  ${l}`);
     if (sim.localAws !== undefined) {
       out.line('');
       out.line(`local AWS (moto_server; Lambda, ECS, ELBv2, CloudWatch, SNS, IAM): ${sim.localAws.url}   (its log: ${sim.dataDir}/moto.log)`);

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import https from 'node:https';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { S3Client } from '@aws-sdk/client-s3';
 
@@ -44,8 +45,11 @@ export interface ApiClients {
   destroy(): void;
 }
 
-/** createApiClients points both SDK clients at a coordinator's API URL, signing with `credentials`. */
-export function createApiClients(apiUrl: string, credentials: SimCredentials): ApiClients {
+/**
+ * createApiClients points both SDK clients at a coordinator's API URL, signing with `credentials` and
+ * trusting `caPem` (the coordinator's CA, for its HTTPS API) when given.
+ */
+export function createApiClients(apiUrl: string, credentials: SimCredentials, caPem?: string): ApiClients {
   // fleetdeploy supports Node.js 20 (see engines); the SDK's notice about its own future support
   // would otherwise open every run's output.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -53,6 +57,7 @@ export function createApiClients(apiUrl: string, credentials: SimCredentials): A
     endpoint: apiUrl,
     region: SIM_REGION,
     credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
+    ...(caPem === undefined ? {} : { requestHandler: { httpsAgent: new https.Agent({ keepAlive: true, ca: caPem }) } }),
   };
   const codedeploy = new CodeDeployClient(common);
   const s3 = new S3Client({ ...common, forcePathStyle: true });
@@ -72,9 +77,16 @@ export function credentialLines(credentials: SimCredentials): string[] {
 }
 
 /**
- * exportLines are the lines `simulate` prints for a shell to paste: the key, the region and the
- * endpoint, for `fleetdeploy` and the AWS CLI alike (values are shell-safe: base64, a URL).
+ * exportLines are the lines `simulate` prints for a shell to paste: the key, the region, the endpoint
+ * and the CA certificate its HTTPS API chains to, for `fleetdeploy` and the AWS CLI alike (values are
+ * shell-safe: base64, a URL; the file is quoted when it needs to be).
  */
-export function exportLines(credentials: SimCredentials, apiUrl: string): string[] {
-  return [...credentialLines(credentials), `FLEETDEPLOY_ENDPOINT=${apiUrl}`].map((line) => `export ${line}`);
+export function exportLines(credentials: SimCredentials, apiUrl: string, caFile?: string): string[] {
+  const trust = caFile === undefined ? [] : [`AWS_CA_BUNDLE=${shellWord(caFile)}`];
+  return [...credentialLines(credentials), `FLEETDEPLOY_ENDPOINT=${apiUrl}`, ...trust].map((line) => `export ${line}`);
+}
+
+/** shellWord is `text` as one word of a POSIX shell: as it is when it holds nothing the shell reads, else single-quoted. */
+export function shellWord(text: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
 }

@@ -46,6 +46,8 @@ export interface Simulation {
   readonly dataDir: string;
   /** The CodeDeploy API and revision bucket, e.g. http://127.0.0.1:7180. */
   readonly apiUrl: string;
+  /** The CA certificate the HTTPS API chains to (aws --ca-bundle, AWS_CA_BUNDLE); none for plain HTTP. */
+  readonly caFile?: string;
   /** The agents' gRPC address, e.g. 127.0.0.1:7181. */
   readonly agentAddress: string;
   /** Where agents enrol (fleetdeploy-agent enrol --coordinator), e.g. 127.0.0.1:7182. */
@@ -158,7 +160,9 @@ export async function startSimulation(options: SimulateOptions, hooks: Simulatio
 
     const credentialsFile = path.join(dataDir, 'coordinator', ADMIN_CREDENTIALS_FILE);
     const credentials = readAdminCredentials(path.dirname(credentialsFile));
-    clients = createApiClients(apiUrl, credentials);
+    // An HTTPS API chains to the coordinator's CA in its data directory (made before it listened).
+    const caFile = apiUrl.startsWith('https:') ? path.join(dataDir, 'coordinator', 'ca', 'ca.pem') : undefined;
+    clients = createApiClients(apiUrl, credentials, caFile === undefined ? undefined : fs.readFileSync(caFile, 'utf8'));
     const codedeploy = clients.codedeploy;
     runner.connect(async (deploymentId, lifecycleEventHookExecutionId, status) => {
       await codedeploy.send(new PutLifecycleEventHookExecutionStatusCommand({ deploymentId, lifecycleEventHookExecutionId, status }));
@@ -192,6 +196,7 @@ export async function startSimulation(options: SimulateOptions, hooks: Simulatio
     return {
       dataDir,
       apiUrl,
+      ...(caFile === undefined ? {} : { caFile }),
       agentAddress,
       enrolAddress,
       coordinatorLog,
