@@ -61,7 +61,7 @@ describe('enrolling at the wrong port', () => {
     const host = writeAgentConfig('web-1', coordinator.agentAddress, dir);
     const r = await enrol(host.configFile, new URL(coordinator.apiUrl).host, await mintToken(coordinator, 'web-1'));
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`ERROR: ${new URL(coordinator.apiUrl).host} answers in plain HTTP: it is the coordinator's API port, not its enrolment port; use --coordinator with the enrol= address of its listening line (by default 127.0.0.1:7182)\n`);
+    expect(r.stderr).toBe(`ERROR: ${new URL(coordinator.apiUrl).host} answers HTTP, not gRPC: it is the coordinator's API port, not its enrolment port; use --coordinator with the enrol= address of its listening line (by default 127.0.0.1:7182)\n`);
     expect(fs.existsSync(path.join(host.tlsDir, 'cert.pem'))).toBe(false);
   });
 

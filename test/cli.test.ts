@@ -303,6 +303,7 @@ describe('the event stream is signed like the API', () => {
   it('refuses an unsigned upgrade and a wrong secret, and lets a presigned one in', async () => {
     const created = await fleetdeploy(['deploy', '-a', APP, '-g', 'all', '--bundle', writeFolder('signed', probeBundle(path.join(dir, 'signed.journal'), { sleepSeconds: 0, destination: '/srv/cli-signed' }))]);
     const id = /Created deployment (d-[A-Z0-9]{9})/.exec(created.stdout)![1]!;
+    expect(coordinator.apiUrl).toMatch(/^https:/); // so the stream is wss://
     const base = `${coordinator.apiUrl.replace(/^http/, 'ws')}/events?deploymentId=${id}`;
     const unsigned = await upgrade(base);
     expect(unsigned.status).toBe(403);
@@ -315,7 +316,7 @@ describe('the event stream is signed like the API', () => {
         { method: 'GET', protocol: 'http:', hostname: u.hostname, port: Number(u.port), path: '/events', query: { deploymentId: id }, headers: { host: u.host } },
         { expiresIn: 60 },
       );
-      return `ws://${u.host}/events?${new URLSearchParams(signed.query as Record<string, string>).toString()}`;
+      return `${u.protocol === 'https:' ? 'wss' : 'ws'}://${u.host}/events?${new URLSearchParams(signed.query as Record<string, string>).toString()}`;
     };
     expect(await upgrade(await presign('not-the-secret'))).toEqual({ status: 403, type: 'InvalidSignatureException' });
     expect(await upgrade(await presign(coordinator.credentials.secretAccessKey))).toEqual({ status: 101 });

@@ -25,6 +25,7 @@ import { failureSummary, followLog } from '../packages/cli/src/simulate/daemon-l
 import { daemonBin } from '../packages/cli/src/simulate/processes.js';
 import { agentConfigText, simHosts } from '../packages/cli/src/simulate/sandbox.js';
 import { eventually } from './harness/eventually.js';
+import { trustingCa } from './harness/aws-cli.js';
 import { describeWithTools } from './harness/system-tools.js';
 import { findHaproxy, haproxyConfigText, HAPROXY_INSTALL } from '../packages/cli/src/simulate/haproxy.js';
 import { siteFile } from '../packages/cli/src/simulate/site-servers.js';
@@ -168,6 +169,10 @@ describe('fleetdeploy simulate', () => {
     const secret = (await waitFor(sim, /^  export AWS_SECRET_ACCESS_KEY=(\S+)$/m))[1]!;
     await waitFor(sim, /^  export AWS_DEFAULT_REGION=us-east-1$/m); // lines arrive in chunks: wait for each, never read once
     await waitFor(sim, new RegExp(`^  export FLEETDEPLOY_ENDPOINT=${endpoint.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+    // The API speaks HTTPS; the CA it chains to is the coordinator's own, printed for AWS_CA_BUNDLE
+    expect(endpoint).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const caFile = (await waitFor(sim, /^  export AWS_CA_BUNDLE=(\S+)$/m))[1]!;
+    expect(caFile).toBe(path.join(data, 'coordinator', 'ca', 'ca.pem'));
     expect((await waitFor(sim, /^agents' enrolment port: +(\S+)$/m))[1]).toMatch(/^127\.0\.0\.1:\d+$/);
     // The printed key is the coordinator's real admin key, from the file it wrote once
     expect(keyId).toMatch(/^AKIA[A-Z2-7]{16}$/);
@@ -183,8 +188,8 @@ describe('fleetdeploy simulate', () => {
     }
 
     const credentials = { accessKeyId: keyId, secretAccessKey: secret };
-    const codedeploy = new CodeDeployClient({ endpoint, region: 'us-east-1', credentials });
-    const s3 = new S3Client({ endpoint, region: 'us-east-1', credentials, forcePathStyle: true });
+    const codedeploy = new CodeDeployClient({ endpoint, region: 'us-east-1', credentials, ...trustingCa(caFile) });
+    const s3 = new S3Client({ endpoint, region: 'us-east-1', credentials, forcePathStyle: true, ...trustingCa(caFile) });
     try {
       // Then the hosts are registered with alternating roles
       const { instanceInfos } = await codedeploy.send(new BatchGetOnPremisesInstancesCommand({ instanceNames: ['sim-1', 'sim-2', 'sim-3'] }));
@@ -297,14 +302,15 @@ describeWithTools(['haproxy'], 'fleetdeploy simulate --haproxy', () => {
     const endpoint = (await waitFor(sim, /^API endpoint \(CodeDeploy and S3\): (\S+)$/m))[1]!;
     const keyId = (await waitFor(sim, /^  export AWS_ACCESS_KEY_ID=(\S+)$/m))[1]!;
     const secret = (await waitFor(sim, /^  export AWS_SECRET_ACCESS_KEY=(\S+)$/m))[1]!;
+    const caFile = (await waitFor(sim, /^  export AWS_CA_BUNDLE=(\S+)$/m))[1]!;
     await waitFor(sim, /^all 2 agents connected/m);
     const before = await fetch(url);
     expect(before.status).toBe(404);
     expect(await before.text()).toBe('sim-1: nothing installed at /var/www/html/\n');
 
     const credentials = { accessKeyId: keyId, secretAccessKey: secret };
-    const codedeploy = new CodeDeployClient({ endpoint, region: 'us-east-1', credentials });
-    const s3 = new S3Client({ endpoint, region: 'us-east-1', credentials, forcePathStyle: true });
+    const codedeploy = new CodeDeployClient({ endpoint, region: 'us-east-1', credentials, ...trustingCa(caFile) });
+    const s3 = new S3Client({ endpoint, region: 'us-east-1', credentials, forcePathStyle: true, ...trustingCa(caFile) });
     try {
       // When a blue/green group over both hosts deploys a site to the role=api host
       const zip = new AdmZip();

@@ -6,6 +6,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
@@ -108,6 +109,11 @@ export function awsCliVersion(): string | undefined {
 export function readsConfiguredEndpoints(version: string): boolean {
   const [major = 0, minor = 0] = version.split('.').map(Number);
   return major === 2 ? minor >= 13 : major === 1 ? minor >= 29 : major > 2;
+}
+
+/** trustingCa is the SDK client option that trusts the CA certificate in `caFile` (a coordinator not started by the harness: simulate's). */
+export function trustingCa(caFile: string): { requestHandler: { httpsAgent: https.Agent } } {
+  return { requestHandler: { httpsAgent: new https.Agent({ keepAlive: true, ca: fs.readFileSync(caFile, 'utf8') }) } };
 }
 
 /** codeDeployClient is @aws-sdk/client-codedeploy against a coordinator, signing with the target's key. */

@@ -46,6 +46,8 @@ export interface CoordinatorProcess {
   child: ChildProcess;
   /** stderr so far (pino JSON lines), for assertions and failure messages. */
   logs(): string;
+  /** The lines it printed on standard output up to its listening line. */
+  printed: string[];
   /** stop sends SIGTERM (or the given signal) and waits for the exit. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -89,9 +91,11 @@ async function startOnce(opts: CoordinatorOptions): Promise<CoordinatorProcess> 
     if (stderr.length > 4_000_000) stderr = stderr.slice(-2_000_000);
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const printed: string[] = [];
   const line = await new Promise<string>((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout! });
     lines.on('line', (l) => {
+      if (printed.length < 100) printed.push(l);
       if (l.startsWith('fleetdeploy-coordinator listening')) resolve(l);
     });
     void exited.then((code) => reject(new Error(`coordinator exited with ${code} before listening:\n${stderr}`)));
@@ -108,6 +112,7 @@ async function startOnce(opts: CoordinatorOptions): Promise<CoordinatorProcess> 
     credentials: readAdminCredentials(dataDir),
     child,
     logs: () => stderr,
+    printed,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

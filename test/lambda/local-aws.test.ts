@@ -17,6 +17,7 @@ import { CreateClusterCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeWithTools } from '../harness/system-tools.js';
 import { eventually } from '../harness/eventually.js';
+import { trustingCa } from '../harness/aws-cli.js';
 import { lambdaAppSpec } from './lambda-world.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -108,8 +109,9 @@ describeWithTools(['moto_server'], 'fleetdeploy simulate --local-aws', () => {
       const m = /export AWS_ENDPOINT_URL_LAMBDA=(\S+) .*\n.*export AWS_ENDPOINT_URL_ECS=\S+ AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2=\S+ .*\n.*export AWS_ENDPOINT_URL_CODEDEPLOY=(\S+)/.exec(out);
       const key = /export AWS_ACCESS_KEY_ID=(\S+)/.exec(out)?.[1];
       const secret = /export AWS_SECRET_ACCESS_KEY=(\S+)/.exec(out)?.[1];
-      if (m === null || key === undefined || secret === undefined) throw new Error(`no export lines yet:\n${out}\n${sim.stderr()}`);
-      return { lambdaUrl: m[1]!, apiUrl: m[2]!, key, secret };
+      const caFile = /export AWS_CA_BUNDLE=(\S+)/.exec(out)?.[1];
+      if (m === null || key === undefined || secret === undefined || caFile === undefined) throw new Error(`no export lines yet:\n${out}\n${sim.stderr()}`);
+      return { lambdaUrl: m[1]!, apiUrl: m[2]!, key, secret, caFile };
     }, 60_000, 100);
     // The same endpoint serves ECS (through the front, to moto), for the ECS walkthrough
     const ecs = new ECSClient({ region: 'us-east-1', endpoint: /export AWS_ENDPOINT_URL_ECS=(\S+)/.exec(sim.stdout())![1]!, credentials: { accessKeyId: printed.key, secretAccessKey: printed.secret }, maxAttempts: 1 });
@@ -118,7 +120,7 @@ describeWithTools(['moto_server'], 'fleetdeploy simulate --local-aws', () => {
     expect(sim.stdout()).toMatch(/^local AWS \(moto_server; Lambda, ECS, ELBv2, CloudWatch, SNS, IAM\): http:\/\/127\.0\.0\.1:\d+ {3}\(its log: .*moto\.log\)$/m);
     const credentials = { accessKeyId: printed.key, secretAccessKey: printed.secret };
     lambda = new LambdaClient({ region: 'us-east-1', endpoint: printed.lambdaUrl, credentials, maxAttempts: 1 });
-    codedeploy = new CodeDeployClient({ region: 'us-east-1', endpoint: printed.apiUrl, credentials, maxAttempts: 1 });
+    codedeploy = new CodeDeployClient({ region: 'us-east-1', endpoint: printed.apiUrl, credentials, maxAttempts: 1, ...trustingCa(printed.caFile) });
     // a function with versions 1 and 2 and the alias live on 1, made through the printed endpoint
     const role = await fetch(`${printed.lambdaUrl}/`, {
       method: 'POST',

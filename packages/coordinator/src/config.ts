@@ -144,7 +144,8 @@ export const defaultCoordinatorConfig: CoordinatorConfig = Object.freeze({
 
 type Kind = 'names' | 'string' | 'url-template' | 'port' | 'seconds' | 'boolean' | 'count' | 'quota' | 'secrets' | 'log-format';
 
-const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind }> = {
+/** KEYS maps each setting to its field; its flag is the key in kebab case unless `flag` says otherwise. */
+const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind; flag?: string }> = {
   data_dir: { key: 'dataDir', kind: 'string' },
   host: { key: 'host', kind: 'string' },
   api_port: { key: 'apiPort', kind: 'port' },
@@ -154,7 +155,7 @@ const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind }> = {
   enrol_port: { key: 'enrolPort', kind: 'port' },
   plaintext_agents: { key: 'plaintextAgents', kind: 'boolean' },
   plaintext_api: { key: 'plaintextApi', kind: 'boolean' },
-  api_tls_names: { key: 'apiTlsNames', kind: 'names' },
+  api_tls_names: { key: 'apiTlsNames', kind: 'names', flag: '--api-tls-name' }, // repeated, one name each
   api_tls_cert: { key: 'apiTlsCert', kind: 'string' },
   api_tls_key: { key: 'apiTlsKey', kind: 'string' },
   ca_cert_file: { key: 'caCertFile', kind: 'string' },
@@ -221,7 +222,7 @@ export function resolveConfig(fileText: string | undefined, source: string, flag
     if (value === undefined) continue;
     const spec = Object.entries(KEYS).find(([, s]) => s.key === key);
     if (spec === undefined) continue;
-    merged[key] = check(`--${spec[0].replaceAll('_', '-')}`, value, spec[1].kind, problems);
+    merged[key] = check(spec[1].flag ?? `--${spec[0].replaceAll('_', '-')}`, value, spec[1].kind, problems);
   }
   if (problems.length > 0) throw new ConfigError(problems.join('; '));
   if (merged.enrolPort === undefined) merged.enrolPort = merged.agentPort === 0 ? 0 : (merged.agentPort as number) + 1;

@@ -16,7 +16,9 @@ describe('reading a failed connection', () => {
   it('tells the API port from the agents\' port, and drops grpc-js\'s empty resolution note', () => {
     const details = 'No connection established. Last error: 80CC:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate required:../deps/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number 116\n (2026-12-07T00:00:33.812Z). Resolution note: ';
     expect(wrongPortOf(details)).toBe('agents');
-    expect(wrongPortOf('ERR_SSL_WRONG_VERSION_NUMBER write EPROTO')).toBe('api');
+    expect(wrongPortOf('ERR_SSL_WRONG_VERSION_NUMBER write EPROTO')).toBe('api'); // the API with --plaintext-api
+    // the HTTPS API: its TLS offers HTTP/1.1 only, so a gRPC (h2) handshake is refused
+    expect(wrongPortOf('ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL C0F7:error:0A000460:SSL routines:ssl3_read_bytes:tlsv1 alert no application protocol')).toBe('api');
     expect(wrongPortOf('ECONNREFUSED')).toBeUndefined();
     expect(plainGrpcDetails(details)).toMatch(/SSL alert number 116$/);
   });

@@ -1,6 +1,6 @@
 /**
  * Where `fleetdeploy-agent enrol` enrols, and what a wrong port means. The coordinator has three
- * ports: its API (plain HTTP, 7180), the agents' port (gRPC, mutual TLS, 7181) and the enrolment port
+ * ports: its API (HTTPS, or plain HTTP with --plaintext-api; 7180), the agents' port (gRPC, mutual TLS, 7181) and the enrolment port
  * (gRPC, TLS without a client certificate, by default the agents' port + 1 = 7182). An operator who
  * has the agents' address (the one agent.yml names) can enrol without knowing the third:
  *
@@ -49,11 +49,12 @@ export function resolveEnrolAddress(given: string | undefined, agentsAddress: st
 export type WrongPort = 'api' | 'agents';
 
 /**
- * wrongPortOf reads a failure's text: a server that answers TLS in plain HTTP is the API port; one
- * that demands a client certificate during the handshake is the agents' port.
+ * wrongPortOf reads a failure's text: a server that answers TLS in plain HTTP, or refuses HTTP/2
+ * (gRPC) as an application protocol, is the API port (HTTP/1.1, plain or HTTPS); one that demands a
+ * client certificate during the handshake is the agents' port.
  */
 export function wrongPortOf(text: string): WrongPort | undefined {
-  if (/WRONG_VERSION_NUMBER|wrong version number/i.test(text)) return 'api';
+  if (/WRONG_VERSION_NUMBER|wrong version number|NO_APPLICATION_PROTOCOL|no application protocol/i.test(text)) return 'api';
   if (/certificate required|alert number 116|CERTIFICATE_REQUIRED/i.test(text)) return 'agents';
   return undefined;
 }
@@ -72,7 +73,7 @@ export class WrongPortError extends DeployError {
 export function wrongPortMessage(address: string, wrong: WrongPort): string {
   const { host, port } = splitAddress(address);
   if (wrong === 'api') {
-    return `${address} answers in plain HTTP: it is the coordinator's API port, not its enrolment port; use --coordinator with the enrol= address of its listening line (by default ${joinAddress(host, DEFAULT_ENROL_PORT)})`;
+    return `${address} answers HTTP, not gRPC: it is the coordinator's API port, not its enrolment port; use --coordinator with the enrol= address of its listening line (by default ${joinAddress(host, DEFAULT_ENROL_PORT)})`;
   }
   return `${address} asks for a client certificate: it is the coordinator's agents' port, not its enrolment port; use --coordinator ${joinAddress(host, port + 1)} (the agents' port + 1 by default, enrol= in its listening line)`;
 }
