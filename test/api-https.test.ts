@@ -17,6 +17,7 @@ import type { CoordinatorProcess } from './harness/coordinator.js';
 import { cliEnvFor, runAws } from './harness/aws-cli.js';
 import { expectOneErrorLine, runCli, userEnvironment } from './harness/cli.js';
 import { itWithTools } from './harness/system-tools.js';
+import { eventually } from './harness/eventually.js';
 import { TEST_CA_DIR_ENV } from './harness/test-ca.js';
 import { loadAuthority } from '../packages/coordinator/src/ca/authority.js';
 import { untrustedMessage, wrongNameMessage } from '../packages/cli/src/endpoint-diagnosis.js';
@@ -66,12 +67,13 @@ describe('the API serves HTTPS by default', () => {
     await c?.stop();
   });
 
-  it('announces an https:// URL and the CA file to trust, on standard output, in its log and in endpoints.json', () => {
+  it('announces an https:// URL and the CA file to trust, on standard output, in its log and in endpoints.json', async () => {
     expect(c.apiUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(c.printed).toContain(`fleetdeploy-coordinator API serves HTTPS; its clients trust the CA certificate ${c.caFile} (aws --ca-bundle FILE, or AWS_CA_BUNDLE=FILE)`);
     expect(JSON.parse(fs.readFileSync(path.join(c.dataDir, 'endpoints.json'), 'utf8'))).toMatchObject({ apiUrl: c.apiUrl, apiCaFile: c.caFile });
-    const started = c.logs().split('\n').find((l) => l.includes('"coordinator started"'));
-    expect(JSON.parse(started!)).toMatchObject({ apiUrl: c.apiUrl, apiCaFile: c.caFile });
+    // the log reaches standard error on its own schedule
+    const started = await eventually(() => c.logs().split('\n').find((l) => l.includes('"coordinator started"')) ?? Promise.reject(new Error('not logged yet')), 10_000);
+    expect(JSON.parse(started)).toMatchObject({ apiUrl: c.apiUrl, apiCaFile: c.caFile });
   });
 
   it('serves a certificate from the data directory\'s CA for loopback, its host name and each --api-tls-name', async () => {
@@ -115,6 +117,10 @@ describe('the API serves HTTPS by default', () => {
     const none = { ...env, AWS_CA_BUNDLE: '' };
     expect((await runCli(['app', 'list'], env, dir)).code).toBe(0);
     expect((await runCli(['--ca-bundle', c.caFile, 'app', 'list'], none, dir)).code).toBe(0);
+    // fleetdeploy's own operations (ListInstances) go out on their own request, with the same trust
+    const instances = await runCli(['--ca-bundle', c.caFile, 'instances'], none, dir);
+    expect(instances.code, instances.stderr).toBe(0);
+    expectOneErrorLine(await runCli(['instances'], none, dir), /is not from a CA this command trusts \(SELF_SIGNED_CERT_IN_CHAIN\)/);
     fs.writeFileSync(path.join(dir, 'config'), `[default]\nca_bundle = ${c.caFile}\n`);
     expect((await runCli(['app', 'list'], none, dir)).code).toBe(0);
     fs.writeFileSync(path.join(dir, 'config'), '');
@@ -161,8 +167,8 @@ describe('--plaintext-api', () => {
       expect(c.apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect((await fetch(`${c.apiUrl}/healthz`)).status).toBe(200);
       expect(c.printed).toContain('fleetdeploy-coordinator WARNING: the API serves plain HTTP (--plaintext-api): requests and bundles cross the network unencrypted');
-      const warning = c.logs().split('\n').find((l) => l.includes('the API serves plain HTTP'));
-      expect(JSON.parse(warning!)).toMatchObject({ level: 40, apiUrl: c.apiUrl });
+      const warning = await eventually(() => c.logs().split('\n').find((l) => l.includes('the API serves plain HTTP')) ?? Promise.reject(new Error('not logged yet')), 10_000);
+      expect(JSON.parse(warning)).toMatchObject({ level: 40, apiUrl: c.apiUrl });
       expect(JSON.parse(fs.readFileSync(path.join(c.dataDir, 'endpoints.json'), 'utf8'))).not.toHaveProperty('apiCaFile');
     } finally {
       await c.stop();

@@ -85,7 +85,9 @@ describeWithTools(['aws'], 'aws deploy push against a coordinator', () => {
     }, CLI_MS);
 
     it("needs no --endpoint-url when the profile's endpoint_url names the coordinator (CodeDeploy and S3 alike)", async () => {
-      const env = withConfig(`[profile fleet]\nregion = us-east-1\nendpoint_url = ${coordinator.apiUrl}\ns3 =\n    addressing_style = path\n`, { AWS_PROFILE: 'fleet' });
+      // the profile names the coordinator's CA too (ca_bundle), as the README shows, instead of AWS_CA_BUNDLE
+      const env = withConfig(`[profile fleet]\nregion = us-east-1\nendpoint_url = ${coordinator.apiUrl}\nca_bundle = ${coordinator.caFile}\ns3 =\n    addressing_style = path\n`, { AWS_PROFILE: 'fleet' });
+      delete env.AWS_CA_BUNDLE;
       await expectPushed(await runAws(pushArgs('profile.zip'), env), 'profile.zip');
     }, CLI_MS);
 
