@@ -2,7 +2,9 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import type http from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { createApiServer } from './http-server.js';
+import { drainRequest } from './request-body.js';
 import type { HealthReport } from '../health.js';
 
 describe('/healthz', () => {
@@ -32,5 +34,57 @@ describe('/healthz', () => {
     const head = await fetch(url, { method: 'HEAD' });
     expect(head.status).toBe(503);
     expect(await head.text()).toBe('');
+  });
+});
+
+describe('Expect: 100-continue', () => {
+  let server: http.Server;
+  let port: number;
+  beforeAll(async () => {
+    // The bucket's way: refuse on the headers (drainRequest, then the answer), or read the body
+    const bucket = {
+      handle: async (req: http.IncomingMessage, res: http.ServerResponse) => {
+        if (req.headers['x-refuse'] !== undefined) {
+          drainRequest(req, res);
+          res.writeHead(403).end('refused');
+          return;
+        }
+        let size = 0;
+        for await (const chunk of req) size += (chunk as Buffer).length;
+        res.writeHead(200).end(String(size));
+      },
+    };
+    server = createApiServer({ codedeploy: bucket, bucket, health: () => ({ ok: true }), log: pino({ level: 'silent' }) }) as http.Server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  /** put sends headers with Expect: 100-continue and the body only once 100 Continue comes. */
+  function put(headers: Record<string, string>): Promise<{ continued: boolean; status: number; body: string; connection?: string }> {
+    return new Promise((resolve, reject) => {
+      let continued = false;
+      const body = Buffer.alloc(3 * 1024 * 1024);
+      const req = httpRequest({ host: '127.0.0.1', port, method: 'PUT', path: '/b/k', headers: { expect: '100-continue', 'content-length': String(body.length), ...headers } });
+      req.on('continue', () => {
+        continued = true;
+        req.end(body);
+      });
+      req.on('response', (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ continued, status: res.statusCode ?? 0, body: text, ...(res.headers.connection !== undefined ? { connection: res.headers.connection } : {}) }));
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+  }
+
+  it('asks for the body only when it is read', async () => {
+    expect(await put({})).toEqual({ continued: true, status: 200, body: String(3 * 1024 * 1024), connection: 'keep-alive' });
+  });
+
+  it('answers a refusal on the headers without asking for the body, and closes the connection', async () => {
+    expect(await put({ 'x-refuse': '1' })).toEqual({ continued: false, status: 403, body: 'refused', connection: 'close' });
   });
 });

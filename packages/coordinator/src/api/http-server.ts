@@ -8,6 +8,7 @@ import https from 'node:https';
 import type { Logger } from 'pino';
 import type { HealthReport } from '../health.js';
 import { answerPlainHttp } from './plain-http-answer.js';
+import { deferContinue } from './request-body.js';
 
 /** HttpHandler answers one request. */
 export interface HttpHandler {
@@ -61,6 +62,11 @@ export function createApiServer(parts: ApiServerParts, tls?: ServerTls): ApiServ
     answerPlainHttp(secure);
     server = secure;
   }
+  // `Expect: 100-continue` (the AWS CLI's uploads): the body is asked for only when it is read.
+  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    deferContinue(req, res);
+    handler(req, res);
+  });
   server.keepAliveTimeout = 65_000;
   return server;
 }

@@ -69,6 +69,12 @@ export const DRAIN_LIMIT_BYTES = 8 * 1024 * 1024;
  */
 export function drainRequest(req: IncomingMessage, res: ServerResponse): void {
   if (req.complete || req.destroyed) return;
+  if (awaitingContinue.has(req)) {
+    // The client waits for 100 Continue before it sends the body, and the refusal comes instead: it
+    // sends nothing, so nothing is read; the connection cannot carry another request after it.
+    if (!res.headersSent) res.setHeader('connection', 'close');
+    return;
+  }
   req.unpipe();
   const declared = Number(req.headers['content-length']);
   // Node ends a `Connection: close` exchange as soon as the answer is out, which a client still
@@ -85,6 +91,25 @@ export function drainRequest(req: IncomingMessage, res: ServerResponse): void {
   };
   req.on('data', count);
   req.resume();
+}
+
+/** awaitingContinue holds the requests that asked `Expect: 100-continue` and were not sent it yet. */
+const awaitingContinue = new WeakSet<IncomingMessage>();
+
+/**
+ * deferContinue answers `Expect: 100-continue` only when the request's body is first read, not on
+ * arrival as Node does by default: a request refused on its headers (signature, role, quota) is
+ * answered before the client sends its body. Over TLS this matters most: a client that is still
+ * sending when the coordinator stops reading and closes (drainRequest's limit) sees a TLS error
+ * instead of the answer.
+ */
+export function deferContinue(req: IncomingMessage, res: ServerResponse): void {
+  awaitingContinue.add(req);
+  const read = req._read.bind(req);
+  req._read = (size: number): void => {
+    if (awaitingContinue.delete(req) && !res.headersSent) res.writeContinue();
+    read(size);
+  };
 }
 
 /**
