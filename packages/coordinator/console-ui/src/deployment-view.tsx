@@ -162,8 +162,9 @@ export function DeploymentView({ deploymentId, deployment, who, traffic, seen }:
   );
 }
 
-/** currentEvent names the event an instance is at (the first not Succeeded), for the list. */
+/** currentEvent names the event a running or failed instance is at (its first not Succeeded), for the list. */
 function currentEvent(t: InstanceTarget): string {
+  if (t.status !== 'InProgress' && t.status !== 'Failed') return '';
   const e = (t.lifecycleEvents ?? []).find((x) => x.status !== 'Succeeded' && x.status !== 'Skipped');
   return e === undefined ? '' : `${e.lifecycleEventName} ${e.status}`;
 }
