@@ -27,7 +27,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { COORDINATOR_BIN, REPO_ROOT, startCoordinator } from './harness/coordinator.js';
+import { COORDINATOR_BIN, startCoordinator } from './harness/coordinator.js';
 import type { CoordinatorProcess, Credentials } from './harness/coordinator.js';
 import { CLI_BIN } from './harness/cli.js';
 import { eventually } from './harness/eventually.js';
@@ -205,7 +205,7 @@ describeWithTools(['chromium'], 'the web console in a real browser', () => {
     await adminView.page.click('.actions button:text-is("Stop")');
     await expect.poll(() => adminView.page.textContent('[data-testid=deployment-status]'), { timeout: 60_000 }).toBe('Stopped');
     expect(await statusOf(id)).toBe('Stopped');
-    expect(await adminView.page.textContent('[role=status]')).toMatch(/^StopDeployment: /);
+    expect(await adminView.page.textContent('[role=status]')).toMatch(/^Stop requested/);
     expect(await adminView.page.locator('.actions button').count()).toBe(0); // nothing left to stop
     await adminView.context.close();
   }, SLOW);
@@ -244,4 +244,3 @@ describeWithTools(['chromium'], 'the web console in a real browser', () => {
 
 // Screenshots land in a folder that must exist; a typo in the variable should fail loudly, not skip.
 if (shots !== undefined && !fs.existsSync(shots)) throw new Error(`FLEETDEPLOY_CONSOLE_SCREENSHOTS=${shots}: no such folder`);
-void REPO_ROOT;

@@ -77,13 +77,14 @@ export function DeploymentView({ deploymentId, deployment, who, traffic, seen }:
     return () => clearInterval(t);
   }, [traffic.length, deployment?.status]);
 
-  const act = async (operation: string, input: Record<string, unknown>, confirmText: string): Promise<void> => {
+  /** act asks the person to confirm, calls the operation and says what came of it (`done` words the success). */
+  const act = async (operation: string, input: Record<string, unknown>, confirmText: string, done: string): Promise<void> => {
     if (!window.confirm(confirmText)) return;
     setBusy(true);
     setNotice(undefined);
     try {
       const r = await call<{ status?: string; statusMessage?: string }>(operation, input);
-      setNotice(`${operation}: ${r.statusMessage ?? r.status ?? 'done'}`);
+      setNotice(r.statusMessage === undefined ? done : `${done} (${r.statusMessage})`);
     } catch (err) {
       setNotice(err instanceof ApiFailure ? `${operation} refused: ${err.message}` : String(err));
     } finally {
@@ -123,14 +124,14 @@ export function DeploymentView({ deploymentId, deployment, who, traffic, seen }:
       {deployment?.errorInformation?.message !== undefined && <p class="error">{deployment.errorInformation.message}</p>}
       {mayAct && running && (
         <div class="actions">
-          <button disabled={busy} onClick={() => void act('StopDeployment', { deploymentId }, `Stop ${deploymentId}? Instances not yet deployed keep their revision.`)}>
+          <button disabled={busy} onClick={() => void act('StopDeployment', { deploymentId }, `Stop ${deploymentId}? Instances not yet deployed keep their revision.`, 'Stop requested')}>
             Stop
           </button>
-          <button disabled={busy} onClick={() => void act('StopDeployment', { deploymentId, autoRollbackEnabled: true }, `Stop ${deploymentId} and roll back to the last good revision?`)}>
+          <button disabled={busy} onClick={() => void act('StopDeployment', { deploymentId, autoRollbackEnabled: true }, `Stop ${deploymentId} and roll back to the last good revision?`, 'Stop and rollback requested')}>
             Stop and roll back
           </button>
           {status === 'Ready' && (
-            <button class="primary" disabled={busy} onClick={() => void act('ContinueDeployment', { deploymentId, deploymentWaitType: 'READY_WAIT' }, `Shift traffic to ${deploymentId}'s replacement instances now?`)}>
+            <button class="primary" disabled={busy} onClick={() => void act('ContinueDeployment', { deploymentId, deploymentWaitType: 'READY_WAIT' }, `Shift traffic to ${deploymentId}'s replacement instances now?`, 'Continued: the traffic moves to the replacement now')}>
               Continue (shift traffic)
             </button>
           )}
@@ -151,6 +152,7 @@ export function DeploymentView({ deploymentId, deployment, who, traffic, seen }:
           row={(t) => (
             <button class={`row${t.targetId === chosen ? ' chosen' : ''}`} onClick={() => setChosen(t.targetId)}>
               <span class="name">{t.targetId}</span>
+              {t.instanceLabel !== undefined && <span class={`label l-${t.instanceLabel}`}>{t.instanceLabel === 'Blue' ? 'original' : 'replacement'}</span>}
               <span class={`status s-${t.status}`}>{t.status}</span>
               <span class="muted">{currentEvent(t)}</span>
             </button>
