@@ -210,6 +210,20 @@ describeWithTools(['chromium'], 'the web console in a real browser', () => {
     await adminView.context.close();
   }, SLOW);
 
+  it('stops and rolls back with its button: the rollback deployment appears in the list by itself', async () => {
+    const id = await deploy('slow.zip');
+    const { context, page } = await signIn(admin);
+    await choose(page, id);
+    await expect.poll(() => page.textContent('[data-testid=deployment-status]'), { timeout: 15_000 }).toBe('InProgress');
+    await page.click('.actions button:text-is("Stop and roll back")');
+    await expect.poll(() => page.textContent('[data-testid=deployment-status]'), { timeout: 60_000 }).toBe('Stopped');
+    const rollback = (await codedeploy.send(new GetDeploymentCommand({ deploymentId: id }))).deploymentInfo!.rollbackInfo?.rollbackDeploymentId;
+    expect(rollback).toMatch(/^d-[A-Z0-9]{9}$/);
+    // made by the coordinator, not by this page: it shows up in the group's list from the stream
+    await expect.poll(() => page.locator(`[data-deployment=${rollback}] .status`).textContent(), { timeout: 60_000 }).toBe('Succeeded');
+    await context.close();
+  }, SLOW);
+
   it('draws 1,000 hosts as one canvas, and loads about as fast as the demo fleet (printed)', async () => {
     big = await startCoordinator();
     const sdk = new CodeDeployClient({ endpoint: big.apiUrl, region: 'us-east-1', credentials: big.credentials, maxAttempts: 1 });
