@@ -106,6 +106,16 @@ export interface Console {
   sessionCheck(req: http.IncomingMessage): () => boolean;
 }
 
+/** ThrottledError is a sign-in refused for too many failures: 429 with a Retry-After. */
+class ThrottledError extends ApiError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('ThrottlingException', message, 429);
+  }
+}
+
 const notSignedIn = (): ApiError => new ApiError('NotSignedInException', 'not signed in, or the session expired; sign in again', 401);
 
 /** createConsole makes the console's handler. */
@@ -139,7 +149,7 @@ export function createConsole<Ctx>(deps: ConsoleDeps<Ctx>): Console {
     const wait = deps.limiter.retryAfterMs(address);
     if (wait > 0) {
       const seconds = Math.ceil(wait / 1000);
-      throw Object.assign(new ApiError('ThrottlingException', `too many failed sign-ins from ${address}; try again in ${seconds} s`, 429), { retryAfter: seconds });
+      throw new ThrottledError(`too many failed sign-ins from ${address}; try again in ${seconds} s`, seconds);
     }
     const input = await readJson(req);
     const keyId = input.accessKeyId;
@@ -227,8 +237,8 @@ export function createConsole<Ctx>(deps: ConsoleDeps<Ctx>): Console {
       } catch (err) {
         drainRequest(req, res);
         if (isApiError(err)) {
-          const retryAfter = (err as { retryAfter?: number }).retryAfter;
-          return sendJson(res, err.status, { __type: err.type, message: err.message }, retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) });
+          const retry: Record<string, string> = err instanceof ThrottledError ? { 'retry-after': String(err.retryAfterSeconds) } : {};
+          return sendJson(res, err.status, { __type: err.type, message: err.message }, retry);
         }
         log.error({ err, url: req.url }, 'console request failed unexpectedly');
         sendJson(res, 500, { __type: 'InternalFailure', message: 'the coordinator failed to handle this request; its log has the details' });
