@@ -224,6 +224,20 @@ describeWithTools(['chromium'], 'the web console in a real browser', () => {
     await context.close();
   }, SLOW);
 
+  it('goes back to sign-in by itself when the session ends, without a click', async () => {
+    const short = await startCoordinator({ args: ['--console-session-seconds', '2'] });
+    try {
+      const { context, page } = await signIn(short.credentials, short.apiUrl);
+      await expect.poll(() => page.textContent('[data-testid=live]')).toBe('live');
+      // the stream is closed when the session ends (checked every 2 s); the page then asks and finds it gone
+      await page.waitForSelector('form.signin', { timeout: 15_000 });
+      expect(await page.textContent('form.signin [role=alert]')).toBe('Your session ended; sign in again.');
+      await context.close();
+    } finally {
+      await short.stop();
+    }
+  }, SLOW);
+
   it('draws 1,000 hosts as one canvas, and loads about as fast as the demo fleet (printed)', async () => {
     big = await startCoordinator();
     const sdk = new CodeDeployClient({ endpoint: big.apiUrl, region: 'us-east-1', credentials: big.credentials, maxAttempts: 1 });

@@ -61,6 +61,14 @@ export async function currentSession(): Promise<Who | undefined> {
   }
 }
 
+/**
+ * checkSignedIn asks whether the session still stands and, when it does not (it expired, or its key
+ * was revoked), says so through {@link onSignedOut}: the stream closing is often the first sign.
+ */
+export async function checkSignedIn(): Promise<void> {
+  if ((await currentSession()) === undefined) signedOut();
+}
+
 /** signIn signs in with an access key. */
 export async function signIn(accessKeyId: string, secretAccessKey: string): Promise<Who> {
   const who = await request<Who>('/api/login', { method: 'POST', body: JSON.stringify({ accessKeyId, secretAccessKey }) });

@@ -5,7 +5,7 @@
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { Who } from './api.js';
-import { call, eventsUrl } from './api.js';
+import { call, checkSignedIn, eventsUrl } from './api.js';
 import type { Deployment, LiveMessage } from './live.js';
 import { openLive } from './live.js';
 import type { Host } from './fleet-model.js';
@@ -100,6 +100,7 @@ export function App({ who, signOut }: { who: Who; signOut: () => void }) {
     const live = openLive(eventsUrl(), hear, (up) => {
       setConnected(up);
       if (up) refreshFleet(); // what changed while the stream was down
+      else void checkSignedIn().catch(() => undefined); // a stream closed for an ended session: back to sign-in
     });
     const timer = setInterval(refreshFleet, FLEET_REFRESH_MS); // hosts registered since
     call<{ applications: string[] }>('ListApplications').then((r) => setApps(r.applications), (err: unknown) => setProblem(String(err)));
