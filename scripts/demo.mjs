@@ -124,6 +124,7 @@ try {
   console.log(`    npx fleetdeploy status ${deploymentId} --endpoint-url http://127.0.0.1:7180`);
   console.log(`    aws deploy get-deployment --deployment-id ${deploymentId} --endpoint-url http://127.0.0.1:7180`);
   console.log(`    aws deploy list-deployment-targets --deployment-id ${deploymentId} --endpoint-url http://127.0.0.1:7180`);
+  console.log('    or open http://127.0.0.1:7180/_console/ in a browser and sign in with that key (the web console)');
   exitCode = watched === 0 ? 0 : 1;
 } catch (err) {
   const where = isCliError(err) && err.code === 'API_FAILED' && sim ? ` (coordinator log: ${sim.coordinatorLog})` : '';

@@ -27,6 +27,8 @@ export const SYSTEM_TOOLS = {
   'systemd-analyze': { command: 'systemd-analyze', package: 'systemd' },
   // Prometheus' own checker of the exposition format the coordinator's /metrics serves.
   promtool: { command: 'promtool', package: 'prometheus' },
+  // A real headless browser for the web console's tests (driven by playwright-core, which brings no browser).
+  chromium: { command: '/usr/bin/chromium', package: 'chromium' },
   // moto in server mode plays Lambda, CloudWatch and the other AWS APIs that cannot be reached from here.
   moto_server: { command: 'moto_server', package: 'pip:moto[server]' },
 } as const;

@@ -1,6 +1,6 @@
 /**
  * The coordinator's one HTTP port: CodeDeploy's JSON API (requests with an X-Amz-Target header),
- * `/healthz`, `/metrics`, and the S3-compatible revision bucket (everything else).
+ * `/healthz`, `/metrics`, the web console (`/_console/...`) and the S3-compatible revision bucket (everything else).
  */
 import http from 'node:http';
 import type { Logger } from 'pino';
@@ -19,6 +19,8 @@ export interface ApiServerParts {
   health: () => HealthReport;
   /** `/metrics` (GET): Prometheus' exposition text; absent: no such path. */
   metrics?: HttpHandler;
+  /** The web console: requests whose path is under `/_console` (no bucket name can hold `_`). */
+  console?: HttpHandler & { owns(url: string | undefined): boolean };
   log: Logger;
 }
 
@@ -34,6 +36,7 @@ export function createApiServer(parts: ApiServerParts): http.Server {
         return Promise.resolve();
       }
       if (parts.metrics !== undefined && req.url === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) return parts.metrics.handle(req, res);
+      if (parts.console?.owns(req.url) === true) return parts.console.handle(req, res);
       return parts.bucket.handle(req, res);
     };
     route().catch((err: unknown) => {
