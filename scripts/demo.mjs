@@ -125,6 +125,7 @@ try {
   console.log(`    npx fleetdeploy status ${deploymentId} --endpoint-url https://127.0.0.1:7180`);
   console.log(`    aws deploy get-deployment --deployment-id ${deploymentId} --endpoint-url https://127.0.0.1:7180`);
   console.log(`    aws deploy list-deployment-targets --deployment-id ${deploymentId} --endpoint-url https://127.0.0.1:7180`);
+  console.log('    or open https://127.0.0.1:7180/_console/ in a browser (it will ask you to trust the coordinator\'s CA, ca.pem above) and sign in with that key (the web console)');
   exitCode = watched === 0 ? 0 : 1;
 } catch (err) {
   const where = isCliError(err) && err.code === 'API_FAILED' && sim ? ` (coordinator log: ${sim.coordinatorLog})` : '';

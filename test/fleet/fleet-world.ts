@@ -48,7 +48,8 @@ export class FleetWorld {
   async restartCoordinator(extra: CoordinatorOptions = {}): Promise<void> {
     const apiPort = Number(new URL(this.coordinator.apiUrl).port);
     const agentPort = Number(this.coordinator.agentAddress.split(':')[1]);
-    this.coordinator = await startCoordinator({ dataDir: this.coordinator.dataDir, apiPort, agentPort, env: this.coordinatorEnv, ...extra });
+    const enrolPort = Number(this.coordinator.enrolAddress.split(':')[1]);
+    this.coordinator = await startCoordinator({ dataDir: this.coordinator.dataDir, apiPort, agentPort, enrolPort, env: this.coordinatorEnv, ...extra });
   }
 
   async stop(): Promise<void> {

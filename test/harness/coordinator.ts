@@ -59,6 +59,8 @@ export interface CoordinatorOptions {
   /** Reuse these ports (a restart that agents reconnect to). */
   apiPort?: number;
   agentPort?: number;
+  /** Without it the enrolment port is the agents' port + 1, which may be another process's. */
+  enrolPort?: number;
   /** Set in the coordinator's environment over the test's own (AWS_ENDPOINT_URL_CLOUDWATCH, AWS_REGION...). */
   env?: Record<string, string>;
 }
@@ -82,7 +84,7 @@ async function startOnce(opts: CoordinatorOptions): Promise<CoordinatorProcess> 
   seedTestCa(dataDir); // a new data directory starts with the run's CA, which the test workers trust
   const child = spawn(
     process.execPath,
-    [COORDINATOR_BIN, 'serve', '--data-dir', dataDir, '--port', String(opts.apiPort ?? 0), '--agent-port', String(opts.agentPort ?? 0), ...(opts.args ?? [])],
+    [COORDINATOR_BIN, 'serve', '--data-dir', dataDir, '--port', String(opts.apiPort ?? 0), '--agent-port', String(opts.agentPort ?? 0), ...(opts.enrolPort === undefined ? [] : ['--enrol-port', String(opts.enrolPort)]), ...(opts.args ?? [])],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } },
   );
   let stderr = '';

@@ -29,6 +29,8 @@ export const SYSTEM_TOOLS = {
   promtool: { command: 'promtool', package: 'prometheus' },
   // Prometheus itself, scraping /metrics over HTTPS with the README's scrape configuration.
   prometheus: { command: 'prometheus', package: 'prometheus' },
+  // A real headless browser for the web console's tests (driven by playwright-core, which brings no browser).
+  chromium: { command: '/usr/bin/chromium', package: 'chromium' },
   // moto in server mode plays Lambda, CloudWatch and the other AWS APIs that cannot be reached from here.
   moto_server: { command: 'moto_server', package: 'pip:moto[server]' },
 } as const;

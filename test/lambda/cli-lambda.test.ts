@@ -34,11 +34,13 @@ describeWithTools(['moto_server'], 'fleetdeploy status and --watch on a Lambda d
   it('status --watch follows the hooks and the weights to the end; status shows where they ended', async () => {
     // given a canary deployment of version 2 with both hooks
     const id = await world.deploy('cli', lambdaAppSpec('cli', { before: 'cli-pre', after: 'cli-post' }));
-    // when it is watched while the hook functions report
-    const watching = runCli(['status', id, '--watch'], env, dir);
+    // when it is watched (from before the hook lets the canary start: its 10 % step lasts 1.5 s, less
+    // than the CLI may take to start on a loaded machine) while the hook functions report
+    const watching = watchUntil(['status', id, '--watch'], env, dir, 'hooks BeforeAllowTraffic');
+    await watching.reached;
     await world.hook('cli-pre', id, 'Succeeded');
     await world.hook('cli-post', id, 'Succeeded');
-    const watch = await watching;
+    const watch = await watching.done;
     // then the watch shows the target, each hook, each weight, and ends with where the traffic is
     expect(watch.code, watch.stdout + watch.stderr).toBe(0);
     const lines = watch.stdout.trimEnd().split('\n');
@@ -124,6 +126,11 @@ describeWithTools(['moto_server'], 'fleetdeploy status and --watch on a Lambda d
     tmux('new-session', '-d', '-s', 'watch', '-x', '140', '-y', '40', `sh '${script}'`);
     let frame = '';
     try {
+      // the hook lets the 1.5 s canary step start only once the watch follows, as a slow CLI start would miss it
+      await eventually(() => {
+        frame = tmux('capture-pane', '-p', '-t', 'watch');
+        if (!frame.includes('hooks BeforeAllowTraffic')) throw new Error(`not following yet:\n${frame}`);
+      }, 30_000, 100);
       await world.hook('tty-pre', id, 'Succeeded');
       await eventually(() => {
         frame = tmux('capture-pane', '-p', '-t', 'watch');

@@ -108,6 +108,8 @@ export interface CoordinatorConfig {
    * sent unsigned. None by default.
    */
   readonly webhookSecrets?: Readonly<Record<string, string>>;
+  /** How long a web console sign-in lasts before the browser must sign in again (8 h). */
+  readonly consoleSessionSeconds: number;
 }
 
 /** defaultCoordinatorConfig are the embedded defaults: everything on loopback, data in ./fleetdeploy-data. */
@@ -140,6 +142,7 @@ export const defaultCoordinatorConfig: CoordinatorConfig = Object.freeze({
   triggerRetryBaseSeconds: 5,
   triggerRetryMaxSeconds: 900,
   triggerMaxAttempts: 10,
+  consoleSessionSeconds: 8 * 3600,
 });
 
 type Kind = 'names' | 'string' | 'url-template' | 'port' | 'seconds' | 'boolean' | 'count' | 'quota' | 'secrets' | 'log-format';
@@ -184,6 +187,7 @@ const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind; flag?: st
   trigger_retry_max_seconds: { key: 'triggerRetryMaxSeconds', kind: 'seconds' },
   trigger_max_attempts: { key: 'triggerMaxAttempts', kind: 'count' },
   webhook_secrets: { key: 'webhookSecrets', kind: 'secrets' },
+  console_session_seconds: { key: 'consoleSessionSeconds', kind: 'seconds' },
 };
 
 /** ConfigError is a configuration the coordinator cannot start with. */

@@ -32,7 +32,11 @@ import { fleetOperations } from './api/operations/fleet-instances.js';
 import { createAgentSessionStore } from './fleet/agent-sessions.js';
 import { createCertificateStore } from './ca/certificate-store.js';
 import { createApiServer } from './api/http-server.js';
-import { createEventStream } from './api/event-stream.js';
+import { createEventStream, EVENTS_PATH } from './api/event-stream.js';
+import { CONSOLE_EVENTS_PATH, createConsole, isConsolePath } from './console/console-http.js';
+import { createSessionStore } from './console/console-sessions.js';
+import { createLoginLimiter } from './console/login-limiter.js';
+import { loadConsoleAssets } from './console/static-assets.js';
 import type { ApiContext } from './api/context.js';
 import { createAccessKeyStore, restrictDataDir } from './auth/access-keys.js';
 import { ensureAdminKey } from './auth/admin-credentials.js';
@@ -234,15 +238,31 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   // Scheduled deployments go through CreateDeployment as a client's request would.
   const scheduler = createDeploymentScheduler({ schedules: scheduleStore, clock, log: log.child({ part: 'schedules' }), create: (input) => deploymentOperations.CreateDeployment(input, ctx) });
   const ctx: ApiContext = { schedules: { store: scheduleStore, changed: (id) => scheduler.changed(id) }, store, clock, engine: windows, traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, identities, buckets, blobs, arnPrefix, github, agents: presence };
+  // The web console: the same operations behind a cookie session (console/console-http.ts).
+  const webConsole = createConsole({
+    operations: { ...operations, ...fleetOperations },
+    ctx,
+    keys: accessKeys,
+    sessions: createSessionStore({ keys: accessKeys, now: () => clock.now(), ttlMs: config.consoleSessionSeconds * 1000 }),
+    // Ten wrong secrets a minute from one address: a person who mistyped is not held up, a guesser is.
+    limiter: createLoginLimiter({ now: () => clock.now(), maxFailures: 10, windowMs: 60_000 }),
+    assets: loadConsoleAssets(),
+    sessionSeconds: config.consoleSessionSeconds,
+    log: log.child({ part: 'console' }),
+  });
   const server = createApiServer({
     codedeploy: createCodeDeployApi(operations, ctx, log.child({ part: 'api' }), codedeployGuard, fleetOperations, disk, (operation, outcome) => metrics.apiRequest(operation, outcome)),
     bucket: createBucketApi({ buckets, blobs, log: log.child({ part: 'bucket' }), now: () => clock.now(), guard: createBucketGuard(verifier), disk }),
     health: () => health.report(),
     metrics: { handle: (req, res) => serveMetrics(req, res, metrics, config.metricsToken) },
+    console: { handle: (req, res) => webConsole.handle(req, res), owns: isConsolePath },
     log,
   }, apiTls);
   const renewal = apiTls?.issued === true ? renewApiCertificate(server as https.Server, apiTls, config, enrolment.authority, clock, log.child({ part: 'api' })) : undefined;
-  // The deployment event stream shares the API port and its signatures (any live key may watch).
+  // The deployment event stream shares the API port and its signatures (any live key may watch);
+  // the console's pages come in at their own path with their session cookie.
+  const signedUpgrade = createUpgradeAuthenticator(codedeployGuard);
+  const watcherKeyCheck = createWatcherKeyCheck(accessKeys);
   const events = createEventStream({ ctx, subscribe: (listener) => {
     const fromEngine = engine.subscribe(listener);
     const fromTraffic = traffic.subscribe(listener);
@@ -250,7 +270,9 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
       fromEngine();
       fromTraffic();
     };
-  }, authenticate: createUpgradeAuthenticator(codedeployGuard), keyCheck: createWatcherKeyCheck(accessKeys), clock, log: log.child({ part: 'events' }) });
+  }, authenticate: (req) => (isConsolePath(req.url) ? Promise.resolve(webConsole.authenticateUpgrade(req)) : signedUpgrade(req)),
+  keyCheck: (req) => (isConsolePath(req.url) ? webConsole.sessionCheck(req) : watcherKeyCheck(req)),
+  paths: [EVENTS_PATH, CONSOLE_EVENTS_PATH], clock, log: log.child({ part: 'events' }) });
   server.on('upgrade', (req, socket, head) => events.handleUpgrade(req, socket, head));
 
   /** closeAll stops what started and closes what opened, in the order stop() uses; safe to call on a part-started coordinator. */

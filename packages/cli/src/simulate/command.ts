@@ -57,6 +57,7 @@ export async function runSimulate(raw: RawSimulateOptions, out: Output): Promise
     if (sim.caFile !== undefined) out.line(`API CA certificate:               ${sim.caFile}`);
     out.line(`agents' gRPC service:             ${sim.agentAddress}`);
     out.line(`agents' enrolment port:           ${sim.enrolAddress}`);
+    out.line(`web console:                      ${sim.apiUrl}/_console/   (sign in with the key below)`);
     out.line(`data:                             ${sim.dataDir}`);
     out.line(`  coordinator.log, hosts/sim-K/agent.log, hosts/sim-K/root (deployments), hosts/sim-K/files (installed files)`);
     out.line('');

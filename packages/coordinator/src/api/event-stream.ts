@@ -80,6 +80,8 @@ export interface EventStreamDeps {
   keyCheck?: (req: http.IncomingMessage) => () => boolean;
   clock: Clock;
   log: Logger;
+  /** The paths the stream is served at (default: {@link EVENTS_PATH} only); the web console adds its own, which its authenticator tells apart. */
+  paths?: readonly string[];
 }
 
 /** EventStream serves the stream; the HTTP server hands it every `upgrade` request. */
@@ -119,11 +121,12 @@ export function createEventStream(deps: EventStreamDeps): EventStream {
   const { ctx, clock, log } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, clientTracking: true });
   let closing = false;
+  const paths = deps.paths ?? [EVENTS_PATH];
 
   /** parseTarget reads the request's path and deploymentId, or says why it cannot be served. */
   function parseTarget(req: http.IncomingMessage): { deploymentId?: string } | UpgradeRefusal {
     const url = new URL(req.url ?? '/', 'http://coordinator');
-    if (url.pathname !== EVENTS_PATH || req.method !== 'GET') {
+    if (!paths.includes(url.pathname) || req.method !== 'GET') {
       return { status: 404, type: 'NotFoundException', message: `no WebSocket endpoint at ${url.pathname}; the event stream is GET ${EVENTS_PATH}?deploymentId=d-...` };
     }
     const deploymentId = url.searchParams.get('deploymentId') ?? undefined;

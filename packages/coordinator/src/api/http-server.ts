@@ -1,7 +1,8 @@
 /**
  * The coordinator's one API port: CodeDeploy's JSON API (requests with an X-Amz-Target header),
- * `/healthz`, `/metrics`, and the S3-compatible revision bucket (everything else). HTTPS when given
- * a key and certificate (the default: api-tls.ts), plain HTTP otherwise (`plaintext_api`).
+ * `/healthz`, `/metrics`, the web console (`/_console/...`) and the S3-compatible revision bucket
+ * (everything else). HTTPS when given a key and certificate (the default: api-tls.ts), plain HTTP
+ * otherwise (`plaintext_api`).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -23,6 +24,8 @@ export interface ApiServerParts {
   health: () => HealthReport;
   /** `/metrics` (GET): Prometheus' exposition text; absent: no such path. */
   metrics?: HttpHandler;
+  /** The web console: requests whose path is under `/_console` (no bucket name can hold `_`). */
+  console?: HttpHandler & { owns(url: string | undefined): boolean };
   log: Logger;
 }
 
@@ -47,6 +50,7 @@ export function createApiServer(parts: ApiServerParts, tls?: ServerTls): ApiServ
         return Promise.resolve();
       }
       if (parts.metrics !== undefined && req.url === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) return parts.metrics.handle(req, res);
+      if (parts.console?.owns(req.url) === true) return parts.console.handle(req, res);
       return parts.bucket.handle(req, res);
     };
     route().catch((err: unknown) => {
