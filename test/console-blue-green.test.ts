@@ -56,7 +56,7 @@ describeWithTools(['chromium', 'haproxy', 'aws'], 'the web console and a blue/gr
     const key = await world.upload({ 'appspec.yml': 'version: 0.0\nos: linux\nfiles:\n  - source: index.html\n    destination: /srv/site\n', 'index.html': 'v2' });
     const id = await world.deploy('bg', key, ['--target-instances', JSON.stringify({ tagFilters: [{ Key: 'role', Value: 'api', Type: 'KEY_AND_VALUE' }] })]);
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ignoreHTTPSErrors: true }); // the coordinator's CA is its own (the browser is not given it)
     const page = await context.newPage();
     page.on('dialog', (d) => void d.accept());
     await page.goto(`${world.coordinator.apiUrl}/_console/`);

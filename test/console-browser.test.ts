@@ -31,6 +31,7 @@ import { COORDINATOR_BIN, startCoordinator } from './harness/coordinator.js';
 import type { CoordinatorProcess, Credentials } from './harness/coordinator.js';
 import { CLI_BIN } from './harness/cli.js';
 import { eventually } from './harness/eventually.js';
+import { trustingCa } from './harness/aws-cli.js';
 import { describeWithTools, SYSTEM_TOOLS } from './harness/system-tools.js';
 
 const run = promisify(execFile);
@@ -68,7 +69,7 @@ describeWithTools(['chromium'], 'the web console in a real browser', () => {
 
   /** signIn opens the console in a fresh browser context and signs in with `key`. */
   const signIn = async (key: Credentials, base = endpoint): Promise<{ context: BrowserContext; page: Page }> => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ignoreHTTPSErrors: true }); // the coordinator's CA is its own (the browser is not given it)
     const page = await context.newPage();
     page.on('dialog', (d) => void d.accept());
     await page.goto(`${base}/_console/`);
@@ -116,8 +117,9 @@ describeWithTools(['chromium'], 'the web console in a real browser', () => {
     const { stdout } = await run(process.execPath, [COORDINATOR_BIN, 'keys', 'create', '--role', 'read-only', '--data-dir', path.join(work, 'sim', 'coordinator')]);
     readOnly = { accessKeyId: /aws_access_key_id = (\S+)/.exec(stdout)![1]!, secretAccessKey: /aws_secret_access_key = (\S+)/.exec(stdout)![1]! };
 
-    codedeploy = new CodeDeployClient({ endpoint, region: 'us-east-1', credentials: admin, maxAttempts: 1 });
-    const s3 = new S3Client({ endpoint, region: 'us-east-1', credentials: admin, forcePathStyle: true, maxAttempts: 1 });
+    const trust = trustingCa(/export AWS_CA_BUNDLE=(\S+)/.exec(simOut)![1]!); // simulate's coordinator has its own CA
+    codedeploy = new CodeDeployClient({ endpoint, region: 'us-east-1', credentials: admin, maxAttempts: 1, ...trust });
+    const s3 = new S3Client({ endpoint, region: 'us-east-1', credentials: admin, forcePathStyle: true, maxAttempts: 1, ...trust });
     await s3.send(new CreateBucketCommand({ Bucket: 'revisions' }));
     await s3.send(new PutObjectCommand({ Bucket: 'revisions', Key: 'ok.zip', Body: bundle('sleep 1') }));
     await s3.send(new PutObjectCommand({ Bucket: 'revisions', Key: 'failing.zip', Body: bundle('echo "checking the shop on $(hostname)"\necho "health check failed: HTTP 503" >&2\nexit 3') }));

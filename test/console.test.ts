@@ -7,6 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import http from 'node:http';
+import https from 'node:https';
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
@@ -26,7 +27,8 @@ interface Reply {
 function send(base: string, method: string, path: string, opts: { headers?: Record<string, string>; body?: unknown } = {}): Promise<Reply> {
   const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
   return new Promise((resolve, reject) => {
-    const req = http.request(new URL(path, base), { method, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...opts.headers } }, (res) => {
+    const url = new URL(path, base);
+    const req = (url.protocol === 'https:' ? https : http).request(url, { method, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...opts.headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -136,12 +138,13 @@ describe('the console page', () => {
 });
 
 describe('signing in', () => {
-  it('sets an HttpOnly, SameSite=Strict session cookie (not Secure over plain HTTP) and tells the role and CSRF token', async () => {
+  it('sets an HttpOnly, SameSite=Strict, Secure session cookie (the API speaks HTTPS) and tells the role and CSRF token', async () => {
     const r = await send(base, 'POST', '/_console/api/login', { headers: { origin: base }, body: coordinator.credentials });
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ keyId: coordinator.credentials.accessKeyId, role: 'admin', csrfToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
     const cookie = r.headers['set-cookie']![0]!;
-    expect(cookie).toMatch(/^fd_console=[A-Za-z0-9_-]{43}; Path=\/_console; Max-Age=28800; HttpOnly; SameSite=Strict$/);
+    expect(base).toMatch(/^https:/);
+    expect(cookie).toMatch(/^fd_console=[A-Za-z0-9_-]{43}; Path=\/_console; Max-Age=28800; HttpOnly; SameSite=Strict; Secure$/);
     const session = await send(base, 'GET', '/_console/api/session', { headers: { cookie: cookie.split(';')[0]! } });
     expect(session.json).toMatchObject({ keyId: coordinator.credentials.accessKeyId, role: 'admin', csrfToken: r.json.csrfToken });
     expect(session.headers['cache-control']).toBe('no-store');
@@ -240,7 +243,7 @@ describe('calls behind the session', () => {
     expect(noToken.status).toBe(403); // sign-out is a change too
     const out = await send(base, 'POST', '/_console/api/logout', { headers: { cookie: admin.cookie, origin: base, 'x-fleetdeploy-csrf': admin.csrf }, body: {} });
     expect(out.status).toBe(200);
-    expect(out.headers['set-cookie']![0]).toMatch(/^fd_console=; Path=\/_console; Max-Age=0; HttpOnly; SameSite=Strict$/);
+    expect(out.headers['set-cookie']![0]).toMatch(/^fd_console=; Path=\/_console; Max-Age=0; HttpOnly; SameSite=Strict; Secure$/);
     expect((await callAs(base, admin, 'ListApplications')).status).toBe(401);
 
     const temp = await makeKey(coordinator.dataDir, 'deployer');
