@@ -97,3 +97,22 @@ export function finishEvent(
 export function skipTarget(target: TargetRecord, now: number): TargetRecord {
   return { ...target, status: 'Skipped', lastUpdatedAt: now, lifecycleEvents: target.lifecycleEvents.map((e) => (e.status === 'Pending' ? { ...e, status: 'Skipped' as const } : e)) };
 }
+
+/**
+ * retryTarget starts a new attempt of a failed instance (guided failure's retry): every event
+ * Pending again, the failed attempt's events kept in previousAttempts.
+ */
+export function retryTarget(target: TargetRecord, now: number): TargetRecord {
+  const fresh = newTarget(target.deploymentId, target.targetId, now);
+  return { ...target, status: 'Pending', lastUpdatedAt: now, lifecycleEvents: fresh.lifecycleEvents, attempt: (target.attempt ?? 1) + 1, previousAttempts: [...(target.previousAttempts ?? []), target.lifecycleEvents] };
+}
+
+/** waiveTarget marks a failed instance Skipped (guided failure's skip); its failed events stay as they were. */
+export function waiveTarget(target: TargetRecord, now: number): TargetRecord {
+  return { ...target, status: 'Skipped', lastUpdatedAt: now };
+}
+
+/** wasWaived tells an instance that was skipped after it failed. */
+export function wasWaived(target: TargetRecord): boolean {
+  return target.status === 'Skipped' && target.lifecycleEvents.some((e) => e.status === 'Failed');
+}
