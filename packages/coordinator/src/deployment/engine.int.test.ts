@@ -592,6 +592,27 @@ describe('engine: guided failure', () => {
     expect(w.store.getDeployment('d-1')!.status).toBe('Stopped');
   });
 
+  it('records the agent\'s OnFailure report as one more event after the failure, which stays what ended the instance', () => {
+    seed(w);
+    w.engine.start();
+    answerAll(w); // h1 ApplicationStop
+    answerAll(w); // h1 DownloadBundle
+    const failing = w.sent.at(-1)!;
+    expect(failing.lifecycleEvent).toBe('BeforeInstall');
+    const cleanup = { status: 'Failed' as const, diagnostics: { errorCode: 'ScriptFailed', scriptName: 'clean.sh', message: 'exit 2', logTail: '' }, startedAt: 1_000, endedAt: 2_000 };
+    w.engine.commandAcknowledged('h1', failing.commandId);
+    w.engine.commandResult('h1', { commandId: failing.commandId, ...bad, onFailure: cleanup });
+    const h1 = w.store.getTarget('d-1', 'h1')!;
+    expect(h1.status).toBe('Failed');
+    expect(h1.lifecycleEvents.map((e) => `${e.lifecycleEventName}:${e.status}`)).toEqual([
+      'ApplicationStop:Succeeded', 'DownloadBundle:Succeeded', 'BeforeInstall:Failed', 'Install:Skipped', 'AfterInstall:Skipped', 'ApplicationStart:Skipped', 'ValidateService:Skipped', 'OnFailure:Failed',
+    ]);
+    expect(h1.lifecycleEvents.at(-1)).toMatchObject({ startTime: 1_000, endTime: 2_000, diagnostics: { scriptName: 'clean.sh' } });
+    const done = w.store.getDeployment('d-1')!;
+    expect(done.status).toBe('Failed');
+    expect(done.errorInformation?.message).toContain('h1 failed in BeforeInstall (ScriptFailed)'); // not in OnFailure
+  });
+
   it('a group without guided failure fails as CodeDeploy does', () => {
     seed(w);
     w.engine.start();

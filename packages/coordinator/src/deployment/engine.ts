@@ -12,7 +12,7 @@
  *                          └── sweep (clock): deadlines, agent grace
  */
 import type { Logger } from 'pino';
-import { minimumHealthyCount } from '@fleetdeploy/shared';
+import { minimumHealthyCount, ON_FAILURE_EVENT } from '@fleetdeploy/shared';
 import type { Clock, Timer } from '../clock.js';
 import type { CoordinatorConfig } from '../config.js';
 import type { Store } from '../store/store.js';
@@ -23,7 +23,8 @@ import { newDeploymentId, newUuid } from '../ids.js';
 import type { FleetEffect, FleetStep } from './fleet-plan.js';
 import { onStop, onTargetResult, orderTargets, pauseFleet, resolveHeld, resumeFleet, startFleet, stopUnstarted } from './fleet-plan.js';
 import type { EventOutcome } from './instance-lifecycle.js';
-import { eventStarted, finishEvent, newTarget, queueNextEvent, retryTarget, skipTarget, waiveTarget, wasWaived } from './instance-lifecycle.js';
+import { eventStarted, finishEvent, newTarget, queueNextEvent, recordOnFailure, retryTarget, skipTarget, waiveTarget, wasWaived } from './instance-lifecycle.js';
+import type { HookReport } from './instance-lifecycle.js';
 import { guidedFailureOf, guidedFailureMessage } from './guided-failure.js';
 import { groupInstances, healthOf } from './targets.js';
 import { outcomeMessage } from './outcome-messages.js';
@@ -56,6 +57,8 @@ export interface AgentResult {
   commandId: string;
   status: 'Succeeded' | 'Failed';
   diagnostics: EventOutcome['diagnostics'];
+  /** The AppSpec's OnFailure hook, which the agent ran after the event failed (times on the agent's clock). */
+  onFailure?: HookReport;
 }
 
 /** Engine is the deployment engine: the API's {@link DeploymentEngine} plus the agent server's inputs. */
@@ -82,6 +85,8 @@ export interface Engine extends Omit<DeploymentEngine, 'hookReported' | 'skipTer
   windowOpened(deploymentId: string): void;
   /** subscribe receives every committed change of a deployment, an instance or a lifecycle event; returns an unsubscribe. */
   subscribe(listener: DeploymentEventListener): () => void;
+  /** resolveInstanceFailure answers a guided failure (see DeploymentEngine); the engine always has it. */
+  resolveInstanceFailure(deploymentId: string, instanceName: string, action: 'retry' | 'skip' | 'fail'): ResolveOutcome;
 }
 
 /** ResolveOutcome is what became of an operator's decision about a held failure. */
@@ -390,8 +395,8 @@ export function createEngine(deps: EngineDeps): Engine {
     const failed = targets
       .filter((t) => t.status === 'Failed' || wasWaived(t))
       .map((t): FailedInstance => {
-        // the last failure is the one that ended the instance (an ignored ApplicationStop failure comes earlier)
-        const event = [...t.lifecycleEvents].reverse().find((e) => e.status === 'Failed');
+        // the last failure is the one that ended the instance (an ignored ApplicationStop failure comes earlier; OnFailure only reports)
+        const event = [...t.lifecycleEvents].reverse().find((e) => e.status === 'Failed' && e.lifecycleEventName !== ON_FAILURE_EVENT);
         return { name: t.targetId, ...(event === undefined ? {} : { event: event.lifecycleEventName }), ...(event?.diagnostics === undefined ? {} : { errorCode: event.diagnostics.errorCode }) };
       });
     return {
@@ -472,7 +477,7 @@ export function createEngine(deps: EngineDeps): Engine {
   }
 
   /** Records one event's outcome and moves the instance, and perhaps the fleet, on. */
-  function settle(command: CommandRecord, outcome: EventOutcome, out: Outbox): void {
+  function settle(command: CommandRecord, outcome: EventOutcome & { onFailure?: HookReport }, out: Outbox): void {
     const done: CommandRecord = { ...command, state: 'done' };
     store.putCommand(done);
     open.delete(command.commandId);
@@ -486,6 +491,8 @@ export function createEngine(deps: EngineDeps): Engine {
       now: clock.now(),
       ...(deployment.blueGreen === undefined ? {} : { phaseEnd: phaseEndOf(command.lifecycleEvent) }),
     });
+    // The OnFailure hook's report sits beside the failure it followed; only a recorded failure gets one.
+    if (outcome.onFailure !== undefined && outcome.status === 'Failed' && finished.target !== target) finished.target = recordOnFailure(finished.target, outcome.onFailure);
     if (finished.final === undefined) {
       saveTarget(target, nextCommand(deployment, finished.target, out), out);
       return;
@@ -535,7 +542,7 @@ export function createEngine(deps: EngineDeps): Engine {
       out.ack.push({ instanceName, commandId: result.commandId });
       const command = store.getCommand(result.commandId);
       if (command === undefined || command.state === 'done' || command.instanceName !== instanceName) return;
-      settle(command, { status: result.status, diagnostics: result.diagnostics }, out);
+      settle(command, { status: result.status, diagnostics: result.diagnostics, ...(result.onFailure === undefined ? {} : { onFailure: result.onFailure }) }, out);
     });
   }
 
