@@ -50,7 +50,9 @@ export type StreamMessage =
     }
   | AgentWaitingMessage
   /** A traffic-shifted deployment's replacement has `weight` percent of the traffic now (0: rolled back); coordinators from before it never send it. */
-  | { type: 'traffic'; deploymentId: string; weight: number; at: number };
+  | { type: 'traffic'; deploymentId: string; weight: number; at: number }
+  /** Guided failure: the deployment waits for an operator to retry, skip or fail the instance. */
+  | { type: 'guidedFailure'; deploymentId: string; instanceName: string; lifecycleEvent: string; at: number };
 
 /** EventProgress is one lifecycle event of one instance. */
 export interface EventProgress {
@@ -144,7 +146,7 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
       const first = p.status === 'Unknown';
       const lines: string[] = [];
       if (first || p.status !== m.deployment.status) lines.push(deploymentLine(p.deploymentId, m.deployment.status));
-      if (first) lines.push(...snapshotWaitingLines(m.deployment.deploymentStatusMessages));
+      if (first) lines.push(...snapshotWaitingLines(m.deployment.deploymentStatusMessages), ...(m.deployment.deploymentStatusMessages ?? []).filter((t) => t.startsWith('guided failure:')));
       // a blue/green deployment: say once which instances are on which side; the lines name instances only
       const groups = first ? groupByLabel(m.instances, (t) => t.instanceLabel) : undefined;
       for (const g of groups ?? []) lines.push(`${g.heading}: ${g.members.map((t) => t.targetId).sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).join(', ')}`);
@@ -205,6 +207,8 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
     }
     case 'agentWaiting':
       return { lines: m.deploymentId === p.deploymentId ? [agentWaitingLine(m, name)] : [], rebuilt: false };
+    case 'guidedFailure':
+      return { lines: m.deploymentId === p.deploymentId ? [`${name(m.instanceName)} waiting for an operator (guided failure): fleetdeploy resolve ${m.deploymentId} ${m.instanceName} --retry|--skip|--fail`] : [], rebuilt: false };
     case 'traffic': {
       // a repeat (a restarted coordinator applies its recorded step again) says nothing
       if (m.deploymentId !== p.deploymentId || p.weight === m.weight) return { lines: [], rebuilt: false };

@@ -33,9 +33,9 @@ export interface DeploymentEngine {
   /**
    * resolveInstanceFailure applies an operator's answer to a guided failure: retry, skip or fail the
    * held instance. `notHeld` when the deployment does not wait on that instance; `failed` when the
-   * step could not be stored. Absent: no deployment is ever held.
+   * step could not be stored.
    */
-  resolveInstanceFailure?(deploymentId: string, instanceName: string, action: 'retry' | 'skip' | 'fail'): 'resolved' | 'notHeld' | 'noDeployment' | 'failed';
+  resolveInstanceFailure(deploymentId: string, instanceName: string, action: 'retry' | 'skip' | 'fail'): 'resolved' | 'notHeld' | 'noDeployment' | 'failed';
   /** fleetChanged tells the engine that instances, their tags or a group's targeting changed (instances may have joined a group). */
   fleetChanged(): void;
 }
