@@ -179,7 +179,10 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
         p.instances.set(m.instanceName, instance);
       }
       if (instance.status === m.status) return { lines: [], rebuilt };
+      // A failed instance that runs again is a guided failure's retry.
+      const retried = instance.status === 'Failed' && (m.status === 'InProgress' || m.status === 'Pending');
       instance.status = m.status;
+      if (retried) return { lines: [`${name(m.instanceName)} instance retried: its lifecycle runs again from the start`], rebuilt };
       const say = m.status === 'Succeeded' || m.status === 'Failed' || m.status === 'Skipped' || m.status === 'Ready';
       return { lines: say ? [`${name(m.instanceName)} instance ${m.status}`] : [], rebuilt, ...(m.status === 'Failed' ? { failure: true } : {}) };
     }
