@@ -278,6 +278,18 @@ describe('engine', () => {
       expect(w.store.activeDeployments()).toEqual([]); // a rollback is never rolled back again, nor loops
     });
 
+    it('a guided failure that an operator fails rolls back as a failure does', () => {
+      groupWithHistory({ enabled: true, events: ['DEPLOYMENT_FAILURE'] }, { onInstanceFailure: 'guided' });
+      w.engine.start();
+      answerAll(w, () => bad);
+      expect(w.store.getDeployment('d-1')!.plan?.held).toEqual(['h1']);
+      expect(w.store.getDeployment('d-1')!.rollbackInfo).toBeUndefined(); // held, not failed: nothing rolls back yet
+      expect(w.engine.resolveInstanceFailure('d-1', 'h1', 'fail')).toBe('resolved');
+      const failed = w.store.getDeployment('d-1')!;
+      expect(failed.status).toBe('Failed');
+      expect(w.store.getDeployment(failed.rollbackInfo!.rollbackDeploymentId!)).toMatchObject({ creator: 'codeDeployRollback', status: 'InProgress' });
+    });
+
     it('StopDeployment with autoRollbackEnabled rolls back to the last good revision', () => {
       groupWithHistory();
       w.engine.start();
