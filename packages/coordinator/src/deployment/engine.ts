@@ -85,12 +85,10 @@ export interface Engine extends Omit<DeploymentEngine, 'hookReported' | 'skipTer
   windowOpened(deploymentId: string): void;
   /** subscribe receives every committed change of a deployment, an instance or a lifecycle event; returns an unsubscribe. */
   subscribe(listener: DeploymentEventListener): () => void;
-  /** resolveInstanceFailure answers a guided failure (see DeploymentEngine); the engine always has it. */
-  resolveInstanceFailure(deploymentId: string, instanceName: string, action: 'retry' | 'skip' | 'fail'): ResolveOutcome;
 }
 
-/** ResolveOutcome is what became of an operator's decision about a held failure. */
-export type ResolveOutcome = 'resolved' | 'notHeld' | 'noDeployment' | 'failed';
+/** ResolveOutcome is what became of an operator's decision about a held failure (DeploymentEngine.resolveInstanceFailure). */
+export type ResolveOutcome = ReturnType<DeploymentEngine['resolveInstanceFailure']>;
 
 /** EngineDeps are passed in by the composition root. */
 export interface EngineDeps {

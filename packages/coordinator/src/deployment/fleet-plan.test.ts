@@ -327,3 +327,50 @@ describe('fleet plan: guided failure', () => {
     expect(step.plan.held).toBeUndefined();
   });
 });
+
+describe('fleet plan: guided failure over generated fleets, failures and decisions', () => {
+  const minimum = fc.oneof(fc.integer({ min: 0, max: 25 }).map(HOSTS), fc.integer({ min: 0, max: 99 }).map(PERCENT), fc.constant(ONE_AT_A_TIME));
+
+  it('never has more instances unavailable than the budget, starts nothing while one is held, and ends once every hold is answered', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 20 }),
+        minimum,
+        fc.array(fc.boolean(), { minLength: 300, maxLength: 300 }),
+        fc.array(fc.constantFrom('retry', 'skip', 'fail'), { minLength: 300, maxLength: 300 }),
+        fc.array(fc.nat(), { minLength: 300, maxLength: 300 }),
+        (total, min, outcomes, actions, picks) => {
+          const m = minimumHealthyCount(min, total);
+          const budget = Math.max(total - m, 0);
+          let step: FleetStep = startFleet(ids(total), m);
+          const inFlight: string[] = [];
+          const check = (s: FleetStep) => {
+            for (const e of s.effects) if (e.type === 'startTarget' || e.type === 'restartTarget') inFlight.push(e.id);
+            if ((s.plan.held ?? []).length > 0) expect(s.effects.some((e) => e.type === 'startTarget'), 'nothing starts while held').toBe(false);
+            const c = countTargets(s.plan);
+            if (s.plan.status === 'InProgress') expect(c.InProgress + c.Failed + (s.plan.waived?.length ?? 0), 'unavailable ≤ budget').toBeLessThanOrEqual(budget);
+          };
+          check(step);
+          for (let k = 0; k < 300 && step.plan.status === 'InProgress'; k++) {
+            const held = step.plan.held ?? [];
+            if (inFlight.length === 0 || (held.length > 0 && picks[k]! % 2 === 0)) {
+              expect(held.length, 'a deployment with nothing in flight waits on a held instance').toBeGreaterThan(0);
+              step = resolveHeld(step.plan, held[0]!, actions[k] as 'retry' | 'skip' | 'fail')!;
+            } else {
+              const [id] = inFlight.splice(picks[k]! % inFlight.length, 1);
+              step = onTargetResult(step.plan, id!, outcomes[k] ? 'Succeeded' : 'Failed', { hold: true });
+            }
+            check(step);
+          }
+          if (step.plan.status !== 'InProgress') {
+            expect(step.plan.held).toBeUndefined();
+            const c = countTargets(step.plan);
+            if (step.plan.status === 'Succeeded') expect(c.Succeeded).toBeGreaterThanOrEqual(Math.max(m, 1));
+            expect(c.InProgress + c.Pending).toBe(0);
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});
