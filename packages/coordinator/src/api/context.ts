@@ -30,6 +30,12 @@ export interface DeploymentEngine {
   skipTerminationWait?(deploymentId: string): 'skipped' | 'notWaiting';
   /** continueDeployment ends a Server blue/green deployment's wait in Ready (ContinueDeployment READY_WAIT). */
   continueDeployment?(deploymentId: string): 'continued' | 'notReady';
+  /**
+   * resolveInstanceFailure applies an operator's answer to a guided failure: retry, skip or fail the
+   * held instance. `notHeld` when the deployment does not wait on that instance; `failed` when the
+   * step could not be stored.
+   */
+  resolveInstanceFailure(deploymentId: string, instanceName: string, action: 'retry' | 'skip' | 'fail'): 'resolved' | 'notHeld' | 'noDeployment' | 'failed';
   /** fleetChanged tells the engine that instances, their tags or a group's targeting changed (instances may have joined a group). */
   fleetChanged(): void;
 }

@@ -12,7 +12,7 @@
  *                          └── sweep (clock): deadlines, agent grace
  */
 import type { Logger } from 'pino';
-import { minimumHealthyCount } from '@fleetdeploy/shared';
+import { minimumHealthyCount, ON_FAILURE_EVENT } from '@fleetdeploy/shared';
 import type { Clock, Timer } from '../clock.js';
 import type { CoordinatorConfig } from '../config.js';
 import type { Store } from '../store/store.js';
@@ -21,9 +21,11 @@ import type { BlobStore } from '../artifacts/blob-store.js';
 import type { DeploymentEngine } from '../api/context.js';
 import { newDeploymentId, newUuid } from '../ids.js';
 import type { FleetEffect, FleetStep } from './fleet-plan.js';
-import { onStop, onTargetResult, orderTargets, pauseFleet, resumeFleet, startFleet, stopUnstarted } from './fleet-plan.js';
+import { onStop, onTargetResult, orderTargets, pauseFleet, resolveHeld, resumeFleet, startFleet, stopUnstarted } from './fleet-plan.js';
 import type { EventOutcome } from './instance-lifecycle.js';
-import { eventStarted, finishEvent, newTarget, queueNextEvent, skipTarget } from './instance-lifecycle.js';
+import { eventStarted, finishEvent, newTarget, queueNextEvent, recordOnFailure, retryTarget, skipTarget, waiveTarget, wasWaived } from './instance-lifecycle.js';
+import type { HookReport } from './instance-lifecycle.js';
+import { guidedFailureOf, guidedFailureMessage } from './guided-failure.js';
 import { groupInstances, healthOf } from './targets.js';
 import { outcomeMessage } from './outcome-messages.js';
 import type { FailedInstance, FleetOutcome } from './outcome-messages.js';
@@ -55,6 +57,8 @@ export interface AgentResult {
   commandId: string;
   status: 'Succeeded' | 'Failed';
   diagnostics: EventOutcome['diagnostics'];
+  /** The AppSpec's OnFailure hook, which the agent ran after the event failed (times on the agent's clock). */
+  onFailure?: HookReport;
 }
 
 /** Engine is the deployment engine: the API's {@link DeploymentEngine} plus the agent server's inputs. */
@@ -82,6 +86,9 @@ export interface Engine extends Omit<DeploymentEngine, 'hookReported' | 'skipTer
   /** subscribe receives every committed change of a deployment, an instance or a lifecycle event; returns an unsubscribe. */
   subscribe(listener: DeploymentEventListener): () => void;
 }
+
+/** ResolveOutcome is what became of an operator's decision about a held failure (DeploymentEngine.resolveInstanceFailure). */
+export type ResolveOutcome = ReturnType<DeploymentEngine['resolveInstanceFailure']>;
 
 /** EngineDeps are passed in by the composition root. */
 export interface EngineDeps {
@@ -301,6 +308,16 @@ export function createEngine(deps: EngineDeps): Engine {
         if (target !== undefined) saveTarget(target, skipTarget(target, now), out);
         return deployment;
       }
+      case 'restartTarget': {
+        const target = store.getTarget(deployment.deploymentId, effect.id);
+        if (target !== undefined) saveTarget(target, nextCommand(deployment, retryTarget(target, now), out), out);
+        return deployment;
+      }
+      case 'waiveTarget': {
+        const target = store.getTarget(deployment.deploymentId, effect.id);
+        if (target !== undefined) saveTarget(target, waiveTarget(target, now), out);
+        return deployment;
+      }
       case 'cancelTarget': {
         for (const c of open.values()) {
           if (c.deploymentId === deployment.deploymentId && c.instanceName === effect.id) out.cancel.push({ instanceName: c.instanceName, commandId: c.commandId });
@@ -318,12 +335,13 @@ export function createEngine(deps: EngineDeps): Engine {
       ...deployment,
       status,
       completeTime: now,
-      ...(errorCode === undefined ? {} : { errorInformation: { code: errorCode, message: errorCode === 'ALARM_ACTIVE' && deployment.alarmStop !== undefined ? deployment.alarmStop.message : outcomeMessage(errorCode as never, fleetOutcome(deployment)) } }),
+      ...(errorCode === undefined ? {} : { errorInformation: { code: errorCode, message: finishMessage(deployment, errorCode) } }),
     };
     const key = revisionKey(deployment.revision);
     // What each instance now is, for the group's scheduling order and its auto-updates.
     for (const target of store.listTargets(deployment.deploymentId)) {
-      if (target.status === 'Skipped' || target.status === 'Pending') continue;
+      // An instance skipped after it failed (guided failure) was touched: it is Unhealthy like a failed one.
+      if ((target.status === 'Skipped' && !wasWaived(target)) || target.status === 'Pending') continue;
       const previous = store.getHealth(deployment.deploymentGroupId, target.targetId);
       const health: InstanceHealthRecord = {
         deploymentGroupId: deployment.deploymentGroupId,
@@ -361,21 +379,29 @@ export function createEngine(deps: EngineDeps): Engine {
     return done;
   }
 
+  /** The ErrorInformation.message a deployment ends with. */
+  function finishMessage(deployment: DeploymentRecord, errorCode: string): string {
+    if (errorCode === 'ALARM_ACTIVE' && deployment.alarmStop !== undefined) return deployment.alarmStop.message;
+    const outcome = fleetOutcome(deployment);
+    if (deployment.plan?.failedBy === 'operator') return guidedFailureMessage(outcome);
+    return outcomeMessage(errorCode as never, outcome);
+  }
+
   /** fleetOutcome is how the deployment's instances ended, with the event each failed one failed in. */
   function fleetOutcome(deployment: DeploymentRecord): FleetOutcome {
     const targets = store.listTargets(deployment.deploymentId);
     const failed = targets
-      .filter((t) => t.status === 'Failed')
+      .filter((t) => t.status === 'Failed' || wasWaived(t))
       .map((t): FailedInstance => {
-        // the last failure is the one that ended the instance (an ignored ApplicationStop failure comes earlier)
-        const event = [...t.lifecycleEvents].reverse().find((e) => e.status === 'Failed');
+        // the last failure is the one that ended the instance (an ignored ApplicationStop failure comes earlier; OnFailure only reports)
+        const event = [...t.lifecycleEvents].reverse().find((e) => e.status === 'Failed' && e.lifecycleEventName !== ON_FAILURE_EVENT);
         return { name: t.targetId, ...(event === undefined ? {} : { event: event.lifecycleEventName }), ...(event?.diagnostics === undefined ? {} : { errorCode: event.diagnostics.errorCode }) };
       });
     return {
       total: deployment.plan?.targets.length ?? targets.length,
       minimumHealthy: deployment.plan?.minimumHealthy ?? 0,
       succeeded: targets.filter((t) => t.status === 'Succeeded').length,
-      skipped: targets.filter((t) => t.status === 'Skipped').length,
+      skipped: targets.filter((t) => t.status === 'Skipped' && !wasWaived(t)).length,
       failed,
     };
   }
@@ -449,7 +475,7 @@ export function createEngine(deps: EngineDeps): Engine {
   }
 
   /** Records one event's outcome and moves the instance, and perhaps the fleet, on. */
-  function settle(command: CommandRecord, outcome: EventOutcome, out: Outbox): void {
+  function settle(command: CommandRecord, outcome: EventOutcome & { onFailure?: HookReport }, out: Outbox): void {
     const done: CommandRecord = { ...command, state: 'done' };
     store.putCommand(done);
     open.delete(command.commandId);
@@ -463,12 +489,20 @@ export function createEngine(deps: EngineDeps): Engine {
       now: clock.now(),
       ...(deployment.blueGreen === undefined ? {} : { phaseEnd: phaseEndOf(command.lifecycleEvent) }),
     });
+    // The OnFailure hook's report sits beside the failure it followed; only a recorded failure gets one.
+    if (outcome.onFailure !== undefined && outcome.status === 'Failed' && finished.target !== target) finished.target = recordOnFailure(finished.target, outcome.onFailure);
     if (finished.final === undefined) {
       saveTarget(target, nextCommand(deployment, finished.target, out), out);
       return;
     }
     saveTarget(target, finished.target, out);
-    applyStep(deployment, onTargetResult(deployment.plan, command.instanceName, finished.final), out);
+    // Guided failure holds an in-place instance's failure for an operator (a stop has no one to ask).
+    const hold = finished.final === 'Failed' && !stopping && deployment.stopRequested === undefined && deployment.blueGreen === undefined && guidedFailureOf(store.getGroupById(deployment.deploymentGroupId)?.extra) === 'guided';
+    const next = applyStep(deployment, onTargetResult(deployment.plan, command.instanceName, finished.final, { hold }), out);
+    if (next.plan?.held?.includes(command.instanceName) === true) {
+      out.events.push({ type: 'guidedFailure', deploymentId: deployment.deploymentId, instanceName: command.instanceName, lifecycleEvent: command.lifecycleEvent, at: clock.now() });
+      log.warn({ deploymentId: deployment.deploymentId, instance: command.instanceName, event: command.lifecycleEvent }, 'guided failure: the deployment waits for an operator to retry, skip or fail the instance');
+    }
   }
 
   function failCommand(command: CommandRecord, message: string, out: Outbox): void {
@@ -506,7 +540,7 @@ export function createEngine(deps: EngineDeps): Engine {
       out.ack.push({ instanceName, commandId: result.commandId });
       const command = store.getCommand(result.commandId);
       if (command === undefined || command.state === 'done' || command.instanceName !== instanceName) return;
-      settle(command, { status: result.status, diagnostics: result.diagnostics }, out);
+      settle(command, { status: result.status, diagnostics: result.diagnostics, ...(result.onFailure === undefined ? {} : { onFailure: result.onFailure }) }, out);
     });
   }
 
@@ -683,6 +717,23 @@ export function createEngine(deps: EngineDeps): Engine {
         applyStep({ ...deployment, deploymentStatusMessages: messages }, resumeFleet(deployment.plan), out);
         log.info({ deploymentId }, 'deployment window opened: instances start again');
       });
+    },
+
+    resolveInstanceFailure(deploymentId, instanceName, action) {
+      let outcome: ResolveOutcome = 'noDeployment';
+      const stored = act('resolve instance failure', (out) => {
+        const deployment = store.getDeployment(deploymentId);
+        if (deployment === undefined) return;
+        const step = deployment.plan === undefined ? undefined : resolveHeld(deployment.plan, instanceName, action);
+        if (step === undefined) {
+          outcome = 'notHeld';
+          return;
+        }
+        applyStep(deployment, step, out);
+        outcome = 'resolved';
+        log.info({ deploymentId, instance: instanceName, action }, 'guided failure resolved by an operator');
+      });
+      return stored === 'stored' ? outcome : 'failed';
     },
 
     subscribe(listener) {

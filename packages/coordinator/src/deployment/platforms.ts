@@ -22,5 +22,7 @@ export function routeByPlatform(store: Pick<Store, 'getDeployment'>, engine: Eng
     hookReported: (id, executionId, status) => traffic.hookReported(id, executionId, status),
     skipTerminationWait: (id) => (isTraffic(id) ? traffic.skipTerminationWait(id) : 'notWaiting'),
     continueDeployment: (id) => (isTraffic(id) ? traffic.continueDeployment(id) : 'notReady'),
+    // Only in-place deployments hold failures; the engine answers notHeld for the others.
+    resolveInstanceFailure: (id, instance, action) => engine.resolveInstanceFailure(id, instance, action),
   };
 }

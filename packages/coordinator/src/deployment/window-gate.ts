@@ -176,5 +176,6 @@ export function createWindowGate(deps: WindowGateDeps): WindowGate {
     hookReported: (id, executionId, status) => inner.hookReported(id, executionId, status),
     skipTerminationWait: (id) => inner.skipTerminationWait?.(id) ?? 'notWaiting',
     continueDeployment: (id) => inner.continueDeployment?.(id) ?? 'notReady',
+    resolveInstanceFailure: (id, instance, action) => inner.resolveInstanceFailure(id, instance, action),
   };
 }

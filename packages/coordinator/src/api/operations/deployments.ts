@@ -15,6 +15,7 @@ import { newTarget } from '../../deployment/instance-lifecycle.js';
 import { BundleLimitError, eventTimeouts, readBundleAppSpec } from '../../artifacts/bundle-appspec.js';
 import { groupInstances } from '../../deployment/targets.js';
 import { agentStateOf, waitingMessages } from '../../deployment/agent-wait.js';
+import { GUIDED_ACTIONS, guidedStatusMessages, heldInstances } from '../../deployment/guided-failure.js';
 import { applicationNameField, requireApplication } from './applications.js';
 import { autoRollbackConfiguration, requireGroup } from './deployment-groups.js';
 import { resolveDeploymentConfig } from './deployment-configs.js';
@@ -85,8 +86,10 @@ export function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
     rollbackInfo: d.rollbackInfo,
     // While it runs, the instances that wait for an offline agent say so (not stored: it changes as agents
     // come and go). Lambda and ECS targets have no agent.
-    deploymentStatusMessages: isFinalStatus(d.status) || (d.computePlatform ?? 'Server') !== 'Server' ? d.deploymentStatusMessages : [...d.deploymentStatusMessages, ...waitingMessages(targets, (n) => agentStateOf(ctx.agents.session(n)))],
+    // Held failures (guided failure) are read from the plan, so the message goes as soon as an operator answers.
+    deploymentStatusMessages: isFinalStatus(d.status) || (d.computePlatform ?? 'Server') !== 'Server' ? d.deploymentStatusMessages : [...d.deploymentStatusMessages, ...guidedStatusMessages(d, targets), ...waitingMessages(targets, (n) => agentStateOf(ctx.agents.session(n)))],
     computePlatform: d.computePlatform ?? 'Server',
+    ...((d.plan?.held ?? []).length === 0 || isFinalStatus(d.status) ? {} : { guidedFailure: { waitingInstances: heldInstances(d, targets), choices: GUIDED_ACTIONS } }),
   };
 }
 
@@ -99,6 +102,7 @@ export function instanceTarget(ctx: ApiContext, t: TargetRecord) {
     status: t.status,
     lastUpdatedAt: epochSeconds(t.lastUpdatedAt),
     ...(t.label === undefined ? {} : { instanceLabel: t.label }),
+    ...(t.attempt === undefined ? {} : { attempt: t.attempt }),
     lifecycleEvents: t.lifecycleEvents.map((e) => ({
       lifecycleEventName: e.lifecycleEventName,
       status: e.status,
