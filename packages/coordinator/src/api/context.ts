@@ -30,8 +30,11 @@ export interface DeploymentEngine {
   skipTerminationWait?(deploymentId: string): 'skipped' | 'notWaiting';
   /** continueDeployment ends a Server blue/green deployment's wait in Ready (ContinueDeployment READY_WAIT). */
   continueDeployment?(deploymentId: string): 'continued' | 'notReady';
-  /** fleetChanged tells the engine that instances, their tags or a group's targeting changed (instances may have joined a group). */
-  fleetChanged(): void;
+  /**
+   * fleetChanged tells the engine that instances, their tags or a group's targeting changed (instances
+   * may have joined a group): `instanceNames` when only those instances changed, nothing when any may have.
+   */
+  fleetChanged(instanceNames?: readonly string[]): void;
 }
 
 /** InstanceIdentities is the part of agent enrolment that the instance operations call into. */
