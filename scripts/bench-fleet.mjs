@@ -69,7 +69,8 @@ main(async () => {
     ...(shardOf(n) < SHARDS ? [{ Key: 'shard', Value: String(shardOf(n)) }] : []),
   ]);
   const registerS = (Date.now() - t) / 1000;
-  console.log(`registered and tagged ${N} instances in ${fmt(registerS)} s`);
+  const registerCpu = procCpuSeconds(coord.pid);
+  console.log(`registered and tagged ${N} instances in ${fmt(registerS)} s (coordinator CPU ${fmt(registerCpu)} s, this process's ${fmt(process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6)} s)`);
   await createApp(cd, s3);
   if (SHARDS === 0) await createGroup(cd, 'fleet', 'CodeDeployDefault.AllAtOnce', [['env', 'bench']]);
   for (let k = 0; k < SHARDS; k++) await createGroup(cd, `shard-${k}`, 'CodeDeployDefault.AllAtOnce', [['shard', String(k)]]);
@@ -86,7 +87,8 @@ main(async () => {
   const fleet = startWorkers({ total: N, processes: PROCESSES, prefix: 'bench-', agentAddress: coord.agentAddress, baseDir: tempDir('fd-bench-agents-', values['agents-tmp']) });
   const connectS = await fleet.waitFor((r) => r >= N, Math.max(120_000, N * 30), `${N} agents Ready`);
   console.log(`fleet: agents' root_dirs under ${values['agents-tmp']} (${fsType(values['agents-tmp'])}); the coordinator's data under ${os.tmpdir()} (${fsType(os.tmpdir())})`);
-  console.log(`fleet: ${N} agents in ${fleet.workers.length} processes connected (Ready) in ${fmt(connectS)} s from spawning the workers`);
+  const connectWorkersCpu = fleet.pids.reduce((a, pid) => a + procCpuSeconds(pid), 0);
+  console.log(`fleet: ${N} agents in ${fleet.workers.length} processes connected (Ready) in ${fmt(connectS)} s from spawning the workers (the workers' CPU ${fmt(connectWorkersCpu)} s)`);
   const idle = procMem(coord.pid);
   console.log(`coordinator with ${N} idle agents: RSS ${fmt(idle.rssMb, 0)} MB, CPU so far ${fmt(procCpuSeconds(coord.pid))} s`);
 

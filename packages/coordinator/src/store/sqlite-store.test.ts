@@ -80,4 +80,25 @@ describe('SQLite store', () => {
     expect(store.activeGroupIds()).toEqual(new Set(['g1']));
     store.close();
   });
+
+  it('reads back the committed deployment after a rolled-back write, and a row written before deployments had a rev', () => {
+    const store = openSqliteStore(tmp());
+    store.putDeployment(deploymentRecord({ deploymentId: 'd-1', description: 'committed' }));
+    expect(store.getDeployment('d-1')?.description).toBe('committed');
+    expect(() =>
+      store.transaction(() => {
+        store.putDeployment(deploymentRecord({ deploymentId: 'd-1', description: 'rolled back' }));
+        expect(store.getDeployment('d-1')?.description).toBe('rolled back');
+        throw new Error('crash in the middle');
+      }),
+    ).toThrow('crash');
+    expect(store.getDeployment('d-1')?.description).toBe('committed');
+    // Another writer (a row from before migration 011 has no rev): read from its document every time.
+    store.db.prepare('UPDATE deployments SET rev = NULL, doc = ? WHERE id = ?').run(JSON.stringify(deploymentRecord({ deploymentId: 'd-1', description: 'old row' })), 'd-1');
+    expect(store.getDeployment('d-1')?.description).toBe('old row');
+    store.db.prepare('UPDATE deployments SET doc = ? WHERE id = ?').run(JSON.stringify(deploymentRecord({ deploymentId: 'd-1', description: 'changed old row' })), 'd-1');
+    expect(store.getDeployment('d-1')?.description).toBe('changed old row');
+    expect(store.getDeployment('d-missing')).toBeUndefined();
+    store.close();
+  });
 });
