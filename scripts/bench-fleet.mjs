@@ -109,7 +109,10 @@ main(async () => {
     created.push({ id, ms: performance.now() - t0 });
   }
   const createMs = created.map((c) => c.ms);
-  const infos = await Promise.all(created.map((c) => waitFinished(cd, c.id, Math.max(180_000, N * 30), 250)));
+  const infos = await Promise.all(created.map((c) => waitFinished(cd, c.id, Math.max(180_000, N * 60), 250))).catch((err) => {
+    console.error(`the coordinator's log (last lines):\n${coord.logs().slice(-6000)}`);
+    throw err;
+  });
   const allS = (Date.now() - t) / 1000;
   const cpuDeploy = procCpuSeconds(coord.pid) - cpu0;
   const cpuAgents = workersCpu() - wcpu0;

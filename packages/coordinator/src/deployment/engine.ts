@@ -237,11 +237,20 @@ export function createEngine(deps: EngineDeps): Engine {
   /** Queues an agent's ack or result to be stored with the others that arrive together (batchAgentMessages). */
   function receive(item: InboxItem): void {
     inbox.push(item);
+    scheduleInbox();
+  }
+
+  /** Stores the waiting messages at the next turn of the event loop (an error is logged, not thrown out of the loop). */
+  function scheduleInbox(): void {
     if (inboxScheduled) return;
     inboxScheduled = true;
     setImmediate(() => {
       inboxScheduled = false;
-      flushInbox();
+      try {
+        flushInbox();
+      } catch (err) {
+        log.error({ err }, 'storing agent messages failed');
+      }
     });
   }
 
@@ -279,13 +288,7 @@ export function createEngine(deps: EngineDeps): Engine {
       items.forEach((item, i) => owe(item.key, outcomes[i]!, item.write));
       perform(outs);
     }
-    if (inbox.length > 0 && !inboxScheduled) {
-      inboxScheduled = true;
-      setImmediate(() => {
-        inboxScheduled = false;
-        flushInbox();
-      });
-    }
+    if (inbox.length > 0) scheduleInbox();
   }
 
   /** owe keeps a write that failed for a full disk, to be tried again at each sweep until it is stored. */
