@@ -173,7 +173,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     retry: { baseMs: config.triggerRetryBaseSeconds * 1000, maxMs: config.triggerRetryMaxSeconds * 1000, maxAttempts: config.triggerMaxAttempts },
     log: log.child({ part: 'triggers' }),
   });
-  const engine = createEngine({ store, blobs, clock, config, agents, alarms, stepFailed, disk, recordEvents: recordTriggers, batchAgentMessages: true, log: log.child({ part: 'engine' }) });
+  const engine = createEngine({ store, blobs, clock, config, agents, alarms, stepFailed, disk, recordEvents: recordTriggers, log: log.child({ part: 'engine' }) });
   // Published after the step's commit, so the delivery loop finds the rows the step wrote.
   engine.subscribe(() => triggerDelivery.wake());
   agents.attach(engine);

@@ -16,7 +16,7 @@ import { createFakeClock } from '../testing/fake-clock.js';
 import type { FakeClock } from '../testing/fake-clock.js';
 import { deploymentRecord } from '../testing/record-builders.js';
 import { createEngine } from './engine.js';
-import type { AgentLink, Engine, EngineDeps } from './engine.js';
+import type { AgentLink, Engine } from './engine.js';
 import type { DeploymentEvent } from './events.js';
 import { newTarget } from './instance-lifecycle.js';
 import type { AlarmReading, AlarmSource } from '../alarms/alarm-source.js';
@@ -41,7 +41,7 @@ interface World {
 /** ALARM_POLL_MS is the alarm watch's interval in worlds made with an alarm source. */
 const ALARM_POLL_MS = 15_000;
 
-function world(dir: string, clock = createFakeClock(), alarmSource?: AlarmSource, log = pino({ level: 'silent' }), extra: Partial<EngineDeps> = {}): World {
+function world(dir: string, clock = createFakeClock(), alarmSource?: AlarmSource, log = pino({ level: 'silent' })): World {
   const store = openSqliteStore(dir);
   const sent: CommandRecord[] = [];
   const cancelled: string[] = [];
@@ -52,7 +52,7 @@ function world(dir: string, clock = createFakeClock(), alarmSource?: AlarmSource
     acknowledge: (_i, id) => void acked.push(id),
   };
   const alarms = alarmSource === undefined ? undefined : createAlarmWatch({ store, source: alarmSource, clock, intervalMs: ALARM_POLL_MS, log });
-  const engine = createEngine({ store, blobs: undefined as never, clock, config, agents: link, log, ...(alarms === undefined ? {} : { alarms }), ...extra });
+  const engine = createEngine({ store, blobs: undefined as never, clock, config, agents: link, log, ...(alarms === undefined ? {} : { alarms }) });
   const events: DeploymentEvent[] = [];
   engine.subscribe((e) => void events.push(e));
   return { store, clock, engine, sent, cancelled, acked, events, ...(alarms === undefined ? {} : { alarms }) };
@@ -509,69 +509,3 @@ describe('the engine on a full disk', () => {
     expect(lines.filter((l) => l.level === 50).map((l) => [l.msg, (l.err as { message?: string } | undefined)?.message])).toEqual([['could not record that a command was sent', 'refused by the test']]);
   });
 });
-
-describe('the engine storing agent messages in batches (batchAgentMessages)', () => {
-  let w: World;
-  /** Transactions begun outside any other: each is one commit. */
-  let commits = 0;
-  beforeEach(() => {
-    w = world(fs.mkdtempSync(path.join(os.tmpdir(), 'fd-engine-batch-')), createFakeClock(), undefined, pino({ level: 'silent' }), { batchAgentMessages: true });
-    const transaction = w.store.transaction;
-    commits = 0;
-    w.store.transaction = (fn) => {
-      if (!w.store.db.inTransaction) commits++;
-      return transaction(fn);
-    };
-    for (const h of HOSTS) w.engine.agentConnected(h, []);
-  });
-  afterEach(() => {
-    w.engine.stop();
-    w.store.close();
-  });
-  const turn = () => new Promise((resolve) => setImmediate(resolve));
-
-  it('stores the acks and results that come together in one commit, and runs AllAtOnce to Succeeded sending and acknowledging each command once', async () => {
-    seed(w, { minimumHealthyHosts: { type: 'HOST_COUNT', value: 0 } });
-    w.engine.start();
-    for (;;) {
-      const waiting = w.sent.filter((c) => w.store.getCommand(c.commandId)?.state !== 'done');
-      if (answerAll(w) === 0) break;
-      expect(waiting.map((c) => w.store.getCommand(c.commandId)!.state)).not.toContain('done'); // not stored yet
-      const before = commits;
-      await turn();
-      // Three agents' acks and results in one commit; the next commands marked sent in another.
-      expect(commits - before).toBeLessThanOrEqual(2);
-      expect(waiting.map((c) => w.store.getCommand(c.commandId)!.state)).toEqual(waiting.map(() => 'done'));
-    }
-    expect(w.store.getDeployment('d-1')!.status).toBe('Succeeded');
-    expect(w.sent).toHaveLength(21);
-    expect(new Set(w.sent.map((c) => c.commandId)).size).toBe(21);
-    expect([...w.acked].sort()).toEqual(w.sent.map((c) => c.commandId).sort());
-    expect(w.store.openCommands()).toEqual([]);
-  });
-
-  it('stores a result that came before the sweep looks at deadlines: the answer wins over the timeout', () => {
-    seed(w);
-    w.engine.start();
-    const first = w.sent[0]!;
-    w.engine.commandAcknowledged(first.instanceName, first.commandId);
-    w.engine.commandResult(first.instanceName, { commandId: first.commandId, ...ok });
-    w.clock.advance(200_000); // past the event's timeout, with no turn of the event loop in between
-    const target = w.store.getTarget('d-1', first.instanceName)!;
-    expect(target.lifecycleEvents.find((e) => e.lifecycleEventName === first.lifecycleEvent)!.status).toBe('Succeeded');
-    expect(w.acked).toEqual([first.commandId]);
-  });
-
-  it("stores a reconnecting agent's results before sending it its open commands, so a finished command is not sent again", () => {
-    seed(w);
-    w.engine.start();
-    const first = w.sent[0]!;
-    w.engine.agentDisconnected(first.instanceName);
-    w.engine.commandResult(first.instanceName, { commandId: first.commandId, ...ok }); // from its Hello
-    w.engine.agentConnected(first.instanceName, []);
-    expect(w.sent.filter((c) => c.commandId === first.commandId)).toHaveLength(1);
-    expect(w.sent.at(-1)!.lifecycleEvent).not.toBe(first.lifecycleEvent); // the next event went out instead
-    expect(w.acked).toEqual([first.commandId]);
-  });
-});
-

@@ -103,22 +103,6 @@ export interface EngineDeps {
    * step's own transaction, so an event is never committed without them, nor they without it.
    */
   recordEvents?: (events: readonly DeploymentEvent[]) => void;
-  /**
-   * batchAgentMessages stores agents' acks and results a moment later (setImmediate), those that
-   * arrived together in one transaction, each in its own savepoint: one commit for a burst of a
-   * thousand agents instead of a thousand (the serve command sets it). Any other input stores the
-   * waiting messages first, so each step still sees every message that came before it.
-   */
-  batchAgentMessages?: boolean;
-}
-
-/** INBOX_BATCH bounds the agent messages stored in one transaction, so that API requests get a turn between batches. */
-const INBOX_BATCH = 500;
-
-/** InboxItem is an agent's ack or result waiting to be stored, with the write that stores it (and is owed on a full disk). */
-interface InboxItem {
-  key: string;
-  write: () => StepOutcome;
 }
 
 /** StepOutcome is how an engine step's transaction ended. */
@@ -167,16 +151,9 @@ export function createEngine(deps: EngineDeps): Engine {
 
   const emptyOutbox = (): Outbox => ({ events: [], begin: [], send: [], cancel: [], ack: [], finished: [] });
   const listeners = new Set<DeploymentEventListener>();
-  /** Agent messages waiting to be stored (batchAgentMessages), oldest first. */
-  const inbox: InboxItem[] = [];
-  let inboxScheduled = false;
-  /** While a batch of agent messages is being decided: the outboxes of its steps, performed once it commits. */
-  let batch: Outbox[] | undefined;
 
   /** Runs `decide` in a transaction, then performs what it put in the outbox. */
   function act(what: string, decide: (out: Outbox) => void): StepOutcome {
-    if (batch !== undefined) return actInBatch(what, decide, batch);
-    flushInbox();
     const out = emptyOutbox();
     const changes = store.changeCount();
     try {
@@ -193,102 +170,14 @@ export function createEngine(deps: EngineDeps): Engine {
       return full ? 'diskFull' : 'failed';
     }
     if (store.changeCount() !== changes) disk.wrote(what);
-    perform([out]);
+    for (const c of out.send) open.set(c);
+    dispatchAll(out.send);
+    for (const c of out.cancel) agents.cancel(c.instanceName, c.commandId, 'the deployment was stopped');
+    for (const a of out.ack) agents.acknowledge(a.instanceName, a.commandId);
+    if (out.finished.length > 0) scheduleReconcile();
+    for (const id of out.begin) begin(id);
+    publish(out.events);
     return 'stored';
-  }
-
-  /** Performs what committed steps put in their outboxes, in their order; their sends go out together. */
-  function perform(outs: readonly Outbox[]): void {
-    const send = outs.flatMap((o) => o.send);
-    for (const c of send) open.set(c);
-    dispatchAll(send);
-    for (const out of outs) {
-      for (const c of out.cancel) agents.cancel(c.instanceName, c.commandId, 'the deployment was stopped');
-      for (const a of out.ack) agents.acknowledge(a.instanceName, a.commandId);
-      if (out.finished.length > 0) scheduleReconcile();
-      for (const id of out.begin) begin(id);
-      publish(out.events);
-    }
-  }
-
-  /**
-   * Decides one step of a batch inside the batch's transaction, in a savepoint of its own: a step
-   * that throws is undone alone, and the others still commit. Its outbox waits for the commit.
-   */
-  function actInBatch(what: string, decide: (out: Outbox) => void, outs: Outbox[]): StepOutcome {
-    const out = emptyOutbox();
-    try {
-      store.transaction(() => {
-        decide(out);
-        if (out.events.length > 0) deps.recordEvents?.(out.events);
-      });
-    } catch (err) {
-      const full = disk.failed(err, what);
-      if (full) log.debug({ what }, 'engine step not stored: the disk is full');
-      else log.error({ err, what }, 'engine step failed; its effects were not applied');
-      stepFailed?.(err);
-      reloadOpen();
-      return full ? 'diskFull' : 'failed';
-    }
-    outs.push(out);
-    return 'stored';
-  }
-
-  /** Queues an agent's ack or result to be stored with the others that arrive together (batchAgentMessages). */
-  function receive(item: InboxItem): void {
-    inbox.push(item);
-    scheduleInbox();
-  }
-
-  /** Stores the waiting messages at the next turn of the event loop (an error is logged, not thrown out of the loop). */
-  function scheduleInbox(): void {
-    if (inboxScheduled) return;
-    inboxScheduled = true;
-    setImmediate(() => {
-      inboxScheduled = false;
-      try {
-        flushInbox();
-      } catch (err) {
-        log.error({ err }, 'storing agent messages failed');
-      }
-    });
-  }
-
-  /**
-   * Stores the waiting agent messages, INBOX_BATCH at a time in one transaction each, then performs
-   * what they decided; messages left over wait for the next turn of the event loop.
-   */
-  function flushInbox(): void {
-    if (inbox.length === 0 || batch !== undefined) return;
-    const items = inbox.splice(0, INBOX_BATCH);
-    const outs: Outbox[] = [];
-    const outcomes: StepOutcome[] = [];
-    const changes = store.changeCount();
-    batch = outs;
-    let failure: unknown;
-    try {
-      store.transaction(() => {
-        for (const item of items) outcomes.push(item.write());
-      });
-    } catch (err) {
-      failure = err;
-    } finally {
-      batch = undefined;
-    }
-    if (failure !== undefined) {
-      // The commit itself failed: none of the batch is stored, and each message is owed or dropped as alone.
-      const full = disk.failed(failure, 'agent messages');
-      if (full) log.debug('agent messages not stored: the disk is full');
-      else log.error({ err: failure }, 'agent messages could not be stored; their effects were not applied');
-      stepFailed?.(failure);
-      reloadOpen();
-      for (const item of items) owe(item.key, full ? 'diskFull' : 'failed', item.write);
-    } else {
-      if (store.changeCount() !== changes) disk.wrote('agent messages');
-      items.forEach((item, i) => owe(item.key, outcomes[i]!, item.write));
-      perform(outs);
-    }
-    if (inbox.length > 0) scheduleInbox();
   }
 
   /** owe keeps a write that failed for a full disk, to be tried again at each sweep until it is stored. */
@@ -651,7 +540,6 @@ export function createEngine(deps: EngineDeps): Engine {
   /** Fails what has passed its deadline and what belongs to agents gone past their grace. */
   function sweep(): void {
     if (!running) return;
-    flushInbox(); // an answer that came is stored before any deadline is looked at
     retryOwed();
     const now = clock.now();
     const due: { command: CommandRecord; message: string }[] = [];
@@ -757,7 +645,6 @@ export function createEngine(deps: EngineDeps): Engine {
     },
 
     stop() {
-      flushInbox();
       running = false;
       sweepTimer?.cancel();
       reconcileTimer?.cancel();
@@ -789,7 +676,6 @@ export function createEngine(deps: EngineDeps): Engine {
     },
 
     agentConnected(instanceName, inFlight) {
-      flushInbox(); // results that came before (the Hello's too) close their commands before any is sent again
       connected.add(instanceName);
       goneAt.delete(instanceName);
       offlineSince.delete(instanceName);
@@ -802,7 +688,6 @@ export function createEngine(deps: EngineDeps): Engine {
     },
 
     agentDisconnected(instanceName) {
-      flushInbox();
       connected.delete(instanceName);
       const now = clock.now();
       offlineSince.set(instanceName, now);
@@ -811,14 +696,12 @@ export function createEngine(deps: EngineDeps): Engine {
     },
 
     commandAcknowledged(instanceName, commandId) {
-      if (deps.batchAgentMessages === true) receive({ key: `started:${commandId}`, write: () => commandStarted(instanceName, commandId) });
-      else started(instanceName, commandId);
+      started(instanceName, commandId);
     },
 
     commandResult(instanceName, result) {
       const write = (): StepOutcome => storeResult(instanceName, result);
-      if (deps.batchAgentMessages === true) receive({ key: `result:${result.commandId}`, write });
-      else owe(`result:${result.commandId}`, write(), write);
+      owe(`result:${result.commandId}`, write(), write);
     },
 
     windowClosed(deploymentId, message) {
