@@ -36,8 +36,11 @@ export interface DeploymentEngine {
    * step could not be stored.
    */
   resolveInstanceFailure(deploymentId: string, instanceName: string, action: 'retry' | 'skip' | 'fail'): 'resolved' | 'notHeld' | 'noDeployment' | 'failed';
-  /** fleetChanged tells the engine that instances, their tags or a group's targeting changed (instances may have joined a group). */
-  fleetChanged(): void;
+  /**
+   * fleetChanged tells the engine that instances, their tags or a group's targeting changed (instances
+   * may have joined a group): `instanceNames` when only those instances changed, nothing when any may have.
+   */
+  fleetChanged(instanceNames?: readonly string[]): void;
 }
 
 /** InstanceIdentities is the part of agent enrolment that the instance operations call into. */
