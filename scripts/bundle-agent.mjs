@@ -5,7 +5,8 @@
 // it is loaded only for --verbose and looks up its own files at run time (pino-pretty, only for
 // --log-format pretty, likewise). gRPC stays external too: only
 // `run` loads it (by dynamic import), and proto-loader reads agent.proto relative to the protocol package.
-// @peculiar/x509 (and its reflect-metadata polyfill) likewise load only for enrolment and renewal.
+// @peculiar/x509 (and its reflect-metadata polyfill) likewise load only for enrolment and renewal,
+// and prom-client only for a daemon whose configuration sets metrics_port.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -26,7 +27,7 @@ const result = await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['pino', 'pino-pretty', '@grpc/grpc-js', '@grpc/proto-loader', '@fleetdeploy/protocol', '@peculiar/x509', 'reflect-metadata'],
+  external: ['pino', 'pino-pretty', 'prom-client', '@grpc/grpc-js', '@grpc/proto-loader', '@fleetdeploy/protocol', '@peculiar/x509', 'reflect-metadata'],
   // Bundled CommonJS dependencies (yauzl, commander) call require for Node's built-in modules.
   banner: { js: "import { createRequire as __fdCreateRequire } from 'node:module'; const require = __fdCreateRequire(import.meta.url);" },
   logLevel: 'warning',

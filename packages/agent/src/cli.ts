@@ -54,7 +54,7 @@ program
 program
   .command('run')
   .description('run the agent daemon: connect to the coordinator and run the lifecycle events it sends')
-  .requiredOption('--config <file>', 'agent configuration file (codedeployagent.yml keys plus coordinator, instance_name, ...)')
+  .requiredOption('--config <file>', 'agent configuration file (codedeployagent.yml keys plus coordinator, instance_name, metrics_port, ...)')
   .option('--verbose', 'log at debug level')
   .option('--log-level <level>', 'debug, info (default), warn or error')
   .option('--log-format <format>', 'json (JSON lines for machines) or pretty (pino-pretty, for people); default: log_format in the configuration, else json')

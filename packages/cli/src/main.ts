@@ -24,6 +24,8 @@ import type { RawStatusOptions } from './commands/status.js';
 import { runStatus } from './commands/status.js';
 import { runStop, STOP_WAIT_MS } from './commands/stop.js';
 import { runContinue } from './commands/continue.js';
+import type { ResolveFlags } from './commands/resolve.js';
+import { resolveAction, runResolve } from './commands/resolve.js';
 import { localArgs, runLocal } from './commands/local.js';
 import { addOperatorCommands } from './operator-commands.js';
 import { outputOption } from './output/format.js';
@@ -183,6 +185,19 @@ program
   .option('--termination-wait', 'end the wait before the original is retired instead (ContinueDeployment TERMINATION_WAIT)')
   .action(async (deploymentId: string, opts: { terminationWait?: boolean }, cmd: Command) => {
     await withAws(cmd, (aws) => runContinue(aws, deploymentId, { terminationWait: opts.terminationWait === true }, line));
+  });
+
+program
+  .command('resolve')
+  .argument('<deployment-id>', 'the deployment that waits (guided failure; fleetdeploy status names the instance)')
+  .argument('<instance>', 'the failed instance it waits on')
+  .description('answer a guided failure: retry the failed instance, skip it, or fail the deployment')
+  .option('--retry', 'run the instance\'s lifecycle again from the start (fresh bundle download; hosts that succeeded are left alone)')
+  .option('--skip', 'mark the instance Skipped (still unhealthy for the minimum healthy hosts) and go on')
+  .option('--fail', 'fail the deployment (with a rollback if the group rolls back on DEPLOYMENT_FAILURE)')
+  .action(async (deploymentId: string, instance: string, opts: ResolveFlags, cmd: Command) => {
+    resolveAction(opts); // a usage mistake is reported before any connection is made
+    await withAws(cmd, (aws) => runResolve(aws, deploymentId, instance, opts, line));
   });
 
 addOperatorCommands(program, { withAws, line });

@@ -14,6 +14,7 @@ import { runRevisions } from './commands/revisions.js';
 import type { RawWindowsSetOptions } from './commands/group-windows.js';
 import { runWindowsClear, runWindowsSet, runWindowsShow } from './commands/group-windows.js';
 import { runInstances } from './commands/instances.js';
+import { runSetOnFailure } from './commands/resolve.js';
 import type { OutputFormat } from './output/format.js';
 import { outputOption } from './output/format.js';
 
@@ -55,7 +56,7 @@ export function addOperatorCommands(program: Command, deps: OperatorCommandDeps)
       await withAws(cmd, (aws) => runAppDelete(aws, name, line));
     });
 
-  const group = program.command('group').description('create and list deployment groups; set their deployment windows');
+  const group = program.command('group').description('create and list deployment groups; set their deployment windows and guided failure');
   group
     .command('create')
     .argument('<name>', 'the deployment group\'s name')
@@ -68,6 +69,7 @@ export function addOperatorCommands(program: Command, deps: OperatorCommandDeps)
     .option('--ignore-alarm-poll-failure', 'go on when the alarms cannot be read')
     .option('--trigger <spec>', 'a notification trigger (triggerConfigurations): name=NAME,target=SNS_TOPIC_ARN|https://WEBHOOK,events=DeploymentFailure,...; repeat for more', collect)
     .option('--service-role-arn <arn>', `the service role CodeDeploy requires (default ${DEFAULT_SERVICE_ROLE_ARN}; the coordinator does not use it)`)
+    .option('--on-instance-failure <mode>', 'fail (default, as CodeDeploy) or guided: an in-place deployment waits at a failed instance until fleetdeploy resolve retries, skips or fails it (a fleetdeploy extension)')
     .action(async (name: string, opts: RawGroupCreateOptions, cmd: Command) => {
       await withAws(cmd, (aws) => runGroupCreate(aws, name, opts, line));
     });
@@ -78,6 +80,16 @@ export function addOperatorCommands(program: Command, deps: OperatorCommandDeps)
     .addOption(outputOption())
     .action(async (opts: { application: string; output: OutputFormat }, cmd: Command) => {
       await withAws(cmd, (aws) => runGroupList(aws, opts.application, opts.output, line));
+    });
+
+  group
+    .command('on-failure')
+    .argument('<group>', 'the deployment group')
+    .argument('<mode>', 'guided: wait at a failed instance for fleetdeploy resolve --retry|--skip|--fail; fail: CodeDeploy\'s behaviour')
+    .description('set what the group\'s in-place deployments do when an instance fails (onInstanceFailure, a fleetdeploy extension)')
+    .requiredOption('-a, --application <name>', 'the application')
+    .action(async (name: string, mode: string, opts: { application: string }, cmd: Command) => {
+      await withAws(cmd, (aws) => runSetOnFailure(aws, opts.application, name, mode, line));
     });
 
   const windows = group.command('windows').description('deployment windows (a fleetdeploy extension): when the group\'s deployments may start instances');

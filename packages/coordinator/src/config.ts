@@ -131,7 +131,7 @@ export const defaultCoordinatorConfig: CoordinatorConfig = Object.freeze({
   restartGraceSeconds: 60,
   pickupTimeoutSeconds: 300,
   eventTimeoutMarginSeconds: 60,
-  streamsPerSecond: 200,
+  streamsPerSecond: 1000,
   logLevel: 'info',
   logFormat: 'json',
   githubArchiveUrl: DEFAULT_GITHUB_ARCHIVE_URL,

@@ -197,7 +197,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     clock,
     config,
     deregistered: (name) => identities.deregistered(name),
-    fleetChanged: () => engine.fleetChanged(),
+    fleetChanged: (instanceNames) => (instanceNames === undefined ? engine.fleetChanged() : engine.fleetChanged(instanceNames)),
     log: log.child({ part: 'haproxy' }),
   });
   const traffic = createTrafficDriver({

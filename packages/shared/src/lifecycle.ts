@@ -50,3 +50,13 @@ export function hookRevisionSource(
 
 /** Events whose failures `ignoreApplicationStopFailures` forgives. */
 export const StopEvents = ['ApplicationStop', 'BeforeBlockTraffic', 'AfterBlockTraffic'] as const;
+
+/**
+ * ON_FAILURE_EVENT is fleetdeploy's extra Server hook: the agent runs its scripts on an instance
+ * right after a lifecycle event fails there, for cleanup. FAILED_EVENT_ENV names the event that
+ * failed, FAILED_ERROR_CODE_ENV its error code. Lambda and ECS AppSpecs refuse it: they have no
+ * instance to run it on.
+ */
+export const ON_FAILURE_EVENT = 'OnFailure';
+export const FAILED_EVENT_ENV = 'FLEETDEPLOY_FAILED_EVENT';
+export const FAILED_ERROR_CODE_ENV = 'FLEETDEPLOY_FAILED_ERROR_CODE';

@@ -3,7 +3,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DeployError, parseAppSpec } from '@fleetdeploy/shared';
+import { DeployError, ON_FAILURE_EVENT, parseAppSpec } from '@fleetdeploy/shared';
 import type { ServerAppSpec } from '@fleetdeploy/shared';
 
 /**
@@ -41,7 +41,8 @@ export function loadAppSpec(archiveDir: string, appSpecFilename: string): Server
  * each hook in the AppSpec must be one of them, and each listed custom event must have a hook.
  */
 export function checkLifecycleEvents(spec: ServerAppSpec, allPossible: readonly string[], defaults: readonly string[]): void {
-  const unknown = Object.keys(spec.hooks).filter((e) => !allPossible.includes(e));
+  // OnFailure is never a deployment's event: the agent runs it after one fails.
+  const unknown = Object.keys(spec.hooks).filter((e) => !allPossible.includes(e) && e !== ON_FAILURE_EVENT);
   if (unknown.length > 0) {
     throw new DeployError('UnknownError', `appspec.yml file contains unknown lifecycle events: ${JSON.stringify(unknown)}`);
   }

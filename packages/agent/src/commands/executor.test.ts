@@ -129,6 +129,10 @@ describe('executeEvent', () => {
     const s2 = spec(revision('B'), 'd-2', { allPossibleLifecycleEvents: [...EVENTS, 'CustomEvent'] });
     await executeEvent('DownloadBundle', s2, { config });
     expect((await executeEvent('Install', s2, { config })).diagnostics.message).toMatch(/not a default one and doesn't exist in your appspec.yml file: CustomEvent/);
+    // OnFailure is never a deployment's event, so it is never among them, and is allowed all the same
+    const s3 = spec(revision('C', { hooks: ['AfterInstall', 'OnFailure'] }), 'd-3', { allPossibleLifecycleEvents: [...EVENTS] });
+    await executeEvent('DownloadBundle', s3, { config });
+    expect((await executeEvent('Install', s3, { config })).status).toBe('Succeeded');
   });
 
   it('says a remote revision needs a coordinator when no fetcher is given', async () => {
@@ -190,5 +194,57 @@ describe('executeEvent logging', () => {
     const line = lines.find((l) => l.level === 'error');
     expect(line?.message).toBe('event failed unexpectedly');
     expect(line?.fields.err).toBeInstanceOf(Error);
+  });
+});
+
+describe('the OnFailure hook', () => {
+  /** A revision whose AfterInstall fails (exit 9) unless told otherwise, and whose OnFailure records what it saw. */
+  function failing(tag: string, opts: { onFailureExit?: number; failIn?: string } = {}): string {
+    const dir = path.join(work, `rev-${tag}-${++n}`);
+    writeTree(dir, {
+      'appspec.yml': ['version: 0.0', 'os: linux', 'hooks:', '  AfterInstall:', '    - location: scripts/hook.sh', '  OnFailure:', '    - location: scripts/cleanup.sh', ''].join('\n'),
+      'scripts/hook.sh': `#!/bin/sh\n[ "$LIFECYCLE_EVENT" = "${opts.failIn ?? 'AfterInstall'}" ] && { echo broken >&2; exit 9; }\nexit 0\n`,
+      'scripts/cleanup.sh': `#!/bin/sh\necho "$LIFECYCLE_EVENT ${tag} failed=$FLEETDEPLOY_FAILED_EVENT code=$FLEETDEPLOY_FAILED_ERROR_CODE $DEPLOYMENT_ID" >> ${out}\nexit ${opts.onFailureExit ?? 0}\n`,
+    });
+    fs.chmodSync(path.join(dir, 'scripts/hook.sh'), 0o755);
+    fs.chmodSync(path.join(dir, 'scripts/cleanup.sh'), 0o755);
+    return dir;
+  }
+
+  it('runs after a failed event, from the revision that failed, and reports beside the failure it never replaces', async () => {
+    const failed = await deployAll(spec(failing('A'), 'd-1'));
+    expect(failed?.event).toBe('AfterInstall');
+    expect(failed?.r).toMatchObject({ status: 'Failed', diagnostics: { errorCode: 'ScriptFailed', scriptName: 'scripts/hook.sh' }, onFailure: { status: 'Succeeded' } });
+    expect(failed!.r.onFailure!.endedAtMs).toBeGreaterThanOrEqual(failed!.r.onFailure!.startedAtMs);
+    expect(outLines()).toEqual(['OnFailure A failed=AfterInstall code=ScriptFailed d-1']);
+  });
+
+  it('reports a failing OnFailure with its own diagnostics, and the event still fails with its own', async () => {
+    const failed = await deployAll(spec(failing('A', { onFailureExit: 4 }), 'd-1'));
+    expect(failed?.r.diagnostics).toMatchObject({ errorCode: 'ScriptFailed', scriptName: 'scripts/hook.sh' });
+    expect(failed?.r.onFailure).toMatchObject({ status: 'Failed', diagnostics: { errorCode: 'ScriptFailed', scriptName: 'scripts/cleanup.sh' } });
+  });
+
+  it('after DownloadBundle fails, runs the last successful install\'s OnFailure; with none, nothing runs', async () => {
+    const missing = spec(path.join(work, 'no-such-revision'), 'd-0');
+    const first = await executeEvent('DownloadBundle', missing, { config });
+    expect(first.status).toBe('Failed');
+    expect(first.onFailure).toBeUndefined(); // the group's first deployment here: no revision to take it from
+    expect(await deployAll(spec(failing('A', { failIn: 'none' }), 'd-1'))).toBeUndefined();
+    const later = await executeEvent('DownloadBundle', spec(path.join(work, 'no-such-revision'), 'd-2'), { config });
+    expect(later).toMatchObject({ status: 'Failed', onFailure: { status: 'Succeeded' } });
+    expect(outLines()).toEqual(['OnFailure A failed=DownloadBundle code=UnknownError d-2']);
+  });
+
+  it('does not run after a succeeded event, nor after a cancelled one', async () => {
+    expect(await deployAll(spec(failing('A', { failIn: 'none' }), 'd-1'))).toBeUndefined();
+    const controller = new AbortController();
+    const slow = spec(failing('B', { failIn: 'none' }), 'd-2');
+    for (const e of ['DownloadBundle', 'Install']) expect((await executeEvent(e, slow, { config })).status).toBe('Succeeded');
+    controller.abort();
+    const cancelled = await executeEvent('AfterInstall', slow, { config, signal: controller.signal });
+    expect(cancelled.status).toBe('Failed');
+    expect(cancelled.onFailure).toBeUndefined();
+    expect(outLines()).toEqual([]);
   });
 });

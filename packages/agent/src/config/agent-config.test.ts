@@ -20,6 +20,14 @@ describe('parseAgentConfig', () => {
     expect(c.bundleLimits.maxEntries).toBe(10);
     expect(c.bundleLimits.maxTotalBytes).toBe(defaultAgentConfig.bundleLimits.maxTotalBytes);
   });
+  it('reads metrics_port (off when absent) and refuses what is not a port', () => {
+    expect(parseAgentConfig('root_dir: /w\n', 'a.yml').metricsPort).toBeUndefined();
+    expect(parseAgentConfig('metrics_port: 9273\n', 'a.yml').metricsPort).toBe(9273);
+    expect(parseAgentConfig(':metrics_port: 0\n', 'a.yml').metricsPort).toBe(0);
+    expect(() => parseAgentConfig('metrics_port: 70000\n', 'm.yml')).toThrow('m.yml: metrics_port: expected a port from 0 to 65535, got 70000');
+    expect(() => parseAgentConfig('metrics_port: all\n', 'm.yml')).toThrow('m.yml: metrics_port: expected an integer of at least 0, got "all"');
+  });
+
   it("reads :proxy_uri: as the AWS agent's file writes it (empty means none) and refuses what is not an http:// proxy", () => {
     expect(parseAgentConfig(':proxy_uri:\n', 'a.yml').proxyUri).toBeUndefined();
     expect(parseAgentConfig(":proxy_uri: 'http://proxy.example:3128'\n", 'a.yml').proxyUri).toBe('http://proxy.example:3128');

@@ -50,6 +50,8 @@ export interface AgentConfig {
    * HTTPS_PROXY; NO_PROXY still exempts hosts (see connection/proxy.ts).
    */
   readonly proxyUri?: string;
+  /** `metrics_port`: serve Prometheus metrics at http://127.0.0.1:<port>/metrics (off when absent; 0 picks a free port). */
+  readonly metricsPort?: number;
 }
 
 /** PlatformPaths are where the AWS agent keeps its deployments, its log and its configuration. */
@@ -235,6 +237,9 @@ export function parseAgentConfig(text: string, source: string, platform: NodeJS.
     ...(tls === undefined ? {} : { tlsDir: paths.resolve(tls) }),
     ...(proxyUri === undefined ? {} : { proxyUri }),
   });
+  const metricsPort = raw.metrics_port === undefined || raw.metrics_port === null || raw.metrics_port === '' ? undefined : int('metrics_port', -1, 0);
+  if (metricsPort !== undefined && metricsPort > 65535) problems.push(`metrics_port: expected a port from 0 to 65535, got ${metricsPort}`);
+  else if (metricsPort !== undefined && metricsPort >= 0) Object.assign(config, { metricsPort });
   if (typeof raw.children === 'number' && raw.children !== 1) problems.push(`children: must be 1, got ${raw.children}`);
   if (problems.length > 0) throw new DeployError('UnknownError', `${source}: ${problems.join('; ')}`);
   return Object.freeze(config);

@@ -29,6 +29,8 @@ export interface BundleFetcherOptions {
   clock: Clock;
   random: () => number;
   log: Logger;
+  /** received hears of each chunk's size as it is written (for metrics). */
+  received?: (bytes: number) => void;
   /** Resumptions after the first attempt (default 3). */
   retries?: number;
   backoff?: BackoffOptions;
@@ -48,7 +50,7 @@ export function createBundleFetcher(opts: BundleFetcherOptions): BundleFetcher {
     try {
       for (let attempt = 0; ; attempt++) {
         try {
-          await receive(opts.open(opts.commandId, progress.offset), out, hash, progress, size, signal);
+          await receive(opts.open(opts.commandId, progress.offset), out, hash, progress, size, signal, opts.received);
           if (progress.offset >= size) break;
           throw new Error(`the stream ended after ${progress.offset} of ${size} bytes`);
         } catch (err) {
@@ -91,6 +93,7 @@ async function receive(
   progress: { offset: number },
   size: number,
   signal: AbortSignal | undefined,
+  received?: (bytes: number) => void,
 ): Promise<void> {
   const onAbort = (): void => stream.cancel();
   stream.on('error', () => undefined); // the iteration below sees the same error
@@ -105,6 +108,7 @@ async function receive(
       fs.writeSync(out, data, 0, data.length, progress.offset);
       hash.update(data);
       progress.offset += data.length;
+      received?.(data.length);
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);

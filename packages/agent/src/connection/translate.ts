@@ -73,15 +73,17 @@ function toRevision(r: Revision__Output): Revision | string {
 export function toProtoResult(r: StoredResult): CommandResult {
   return {
     commandId: r.commandId,
-    status: r.status === 'Succeeded' ? 'COMMAND_STATUS_SUCCEEDED' : 'COMMAND_STATUS_FAILED',
+    status: protoStatus(r.status),
     noop: r.noop,
-    diagnostics: {
-      errorCode: ScriptErrorCode[r.diagnostics.errorCode],
-      scriptName: r.diagnostics.scriptName,
-      message: r.diagnostics.message,
-      logTail: r.diagnostics.logTail,
-    },
+    diagnostics: protoDiagnostics(r.diagnostics),
     startedAtMs: r.startedAtMs,
     endedAtMs: r.endedAtMs,
+    ...(r.onFailure === undefined ? {} : { onFailure: { status: protoStatus(r.onFailure.status), diagnostics: protoDiagnostics(r.onFailure.diagnostics), startedAtMs: r.onFailure.startedAtMs, endedAtMs: r.onFailure.endedAtMs } }),
   };
+}
+
+const protoStatus = (status: StoredResult['status']): CommandResult['status'] => (status === 'Succeeded' ? 'COMMAND_STATUS_SUCCEEDED' : 'COMMAND_STATUS_FAILED');
+
+function protoDiagnostics(d: StoredResult['diagnostics']): NonNullable<CommandResult['diagnostics']> {
+  return { errorCode: ScriptErrorCode[d.errorCode], scriptName: d.scriptName, message: d.message, logTail: d.logTail };
 }

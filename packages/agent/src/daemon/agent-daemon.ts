@@ -10,12 +10,16 @@ import path from 'node:path';
 import type { BackoffOptions } from '@fleetdeploy/shared';
 import type { AgentConfig } from '../config/agent-config.js';
 import { daemonStateDir, requireCoordinator, tlsDir } from '../config/agent-config.js';
-import { DeployError } from '@fleetdeploy/shared';
+import { DeployError, ON_FAILURE_EVENT } from '@fleetdeploy/shared';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
 import { ResultStore } from '../state/results.js';
+import type { StoredResult } from '../state/results.js';
+import type { AgentMetrics } from '../metrics/agent-metrics.js';
+import { startMetricsServer } from '../metrics/metrics-server.js';
+import type { MetricsServer } from '../metrics/metrics-server.js';
 import { RecentResults } from '../state/recent-results.js';
 import { AGENT_VERSION } from '../version.js';
 import type { GrpcRuntime } from '../connection/grpc-runtime.js';
@@ -93,6 +97,9 @@ export async function startAgentDaemon(options: AgentDaemonOptions): Promise<Age
     runtime.grpc.status.FAILED_PRECONDITION,
   ]);
 
+  // Metrics only when asked for: prom-client loads, and 127.0.0.1:metrics_port listens, only then.
+  const metrics = config.metricsPort === undefined ? undefined : await startAgentMetrics(config.metricsPort, log);
+
   // The runner and the connection refer to each other; the runner only sends once the stream is up.
   const link: { connection?: AgentConnection } = {};
   const runner = createCommandRunner({
@@ -116,9 +123,11 @@ export async function startAgentDaemon(options: AgentDaemonOptions): Promise<Age
         clock,
         random,
         log: log.child({ commandId: command.commandId, deploymentId: command.spec.deploymentId }),
+        ...(metrics === undefined ? {} : { received: (n: number) => metrics.metrics.bundleBytes(n) }),
       }),
     clock,
     log,
+    ...(metrics === undefined ? {} : { finished: (event: string, result: StoredResult) => recordFinished(metrics.metrics, event, result) }),
   });
   const conn = createConnection({
     runtime,
@@ -169,11 +178,27 @@ export async function startAgentDaemon(options: AgentDaemonOptions): Promise<Age
         renewal?.stop();
         await runner.drain(config.shutdownWaitMs);
         await conn.stop();
+        await metrics?.server.close();
         log.info({}, 'agent daemon stopped');
       })();
       return stopping;
     },
   };
+}
+
+/** startAgentMetrics loads prom-client and serves the agent's metrics on 127.0.0.1:`port`. */
+async function startAgentMetrics(port: number, log: Logger): Promise<{ metrics: AgentMetrics; server: MetricsServer }> {
+  const { createAgentMetrics } = await import('../metrics/agent-metrics.js');
+  const metrics = createAgentMetrics();
+  const server = await startMetricsServer(metrics, port);
+  log.info({ metrics: `http://127.0.0.1:${server.port}/metrics` }, 'serving metrics');
+  return { metrics, server };
+}
+
+/** recordFinished counts a finished command's event, and the OnFailure hook that followed it, if any. */
+function recordFinished(metrics: AgentMetrics, event: string, result: StoredResult): void {
+  metrics.eventFinished(event, result.status, (result.endedAtMs - result.startedAtMs) / 1000);
+  if (result.onFailure !== undefined) metrics.eventFinished(ON_FAILURE_EVENT, result.onFailure.status, (result.onFailure.endedAtMs - result.onFailure.startedAtMs) / 1000);
 }
 
 export { reconnectBackoff } from '../connection/client.js';

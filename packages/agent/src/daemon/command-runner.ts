@@ -38,6 +38,8 @@ export interface CommandRunnerDeps {
   fetcherFor(command: AgentCommand): BundleFetcher;
   clock: Clock;
   log: Logger;
+  /** finished hears of each command this agent ran to its end (for metrics), with its event. */
+  finished?: (event: string, result: StoredResult) => void;
 }
 
 /** CommandRunner reacts to the coordinator's messages and reports what the Hello needs. */
@@ -113,7 +115,11 @@ export function createCommandRunner(deps: CommandRunnerDeps): CommandRunner {
         clog.error({ err }, 'command failed unexpectedly');
         return { status: 'Failed' as const, noop: false, diagnostics: new DeployError('UnknownError', (err as Error).message).toDiagnostics() };
       })
-      .then((outcome) => finish({ commandId, ...outcome, startedAtMs, endedAtMs: clock.now() }, clog))
+      .then((outcome) => {
+        const result: StoredResult = { commandId, ...outcome, startedAtMs, endedAtMs: clock.now() };
+        finish(result, clog);
+        deps.finished?.(event, result);
+      })
       .catch((err: unknown) => clog.error({ err }, 'command result could not be recorded'))
       .finally(() => running.delete(commandId));
   }

@@ -9,6 +9,14 @@ import path from 'node:path';
 import type { Diagnostics } from '@fleetdeploy/shared';
 import { writeFileAtomic } from './atomic-file.js';
 
+/** HookOutcome is how a hook the agent ran on its own (OnFailure) ended. */
+export interface HookOutcome {
+  status: 'Succeeded' | 'Failed';
+  diagnostics: Diagnostics;
+  startedAtMs: number;
+  endedAtMs: number;
+}
+
 /** StoredResult is one command's outcome as the agent reports it. */
 export interface StoredResult {
   commandId: string;
@@ -17,6 +25,8 @@ export interface StoredResult {
   diagnostics: Diagnostics;
   startedAtMs: number;
   endedAtMs: number;
+  /** The OnFailure hook's outcome, when the event failed and the revision has one. */
+  onFailure?: HookOutcome;
 }
 
 /** ResultStore is the agent's folder of unacknowledged results. */

@@ -12,6 +12,8 @@ import { formatTagFilter, parseTagFilter } from '../flags/tags.js';
 import type { OutputFormat } from '../output/format.js';
 import { jsonDocument } from '../output/format.js';
 import { formatTable } from '../output/table.js';
+import { callFleetApi } from '../fleet/fleet-api.js';
+import { describeOnFailure, onFailureMode } from './resolve.js';
 
 /** DEFAULT_SERVICE_ROLE_ARN stands in for the IAM role CodeDeploy requires and a coordinator never uses. */
 export const DEFAULT_SERVICE_ROLE_ARN = 'arn:aws:iam::000000000000:role/fleetdeploy';
@@ -29,6 +31,7 @@ export interface RawGroupCreateOptions {
   ignoreAlarmPollFailure?: boolean;
   trigger?: string[];
   serviceRoleArn?: string;
+  onInstanceFailure?: string;
 }
 
 /** groupRequest turns the flags into a CreateDeploymentGroup request, or throws a USAGE error naming the flag. */
@@ -52,8 +55,11 @@ export function groupRequest(name: string, opts: RawGroupCreateOptions): CreateD
 /** runGroupCreate creates the group, then prints it as the coordinator stored it (defaults filled in). */
 export async function runGroupCreate(aws: AwsContext, name: string, opts: RawGroupCreateOptions, line: (text: string) => void): Promise<number> {
   const request = groupRequest(name, opts);
+  const onFailure = opts.onInstanceFailure === undefined ? undefined : onFailureMode(opts.onInstanceFailure);
   const where = `${opts.application}/${name}`;
   const created = await callApi(`CreateDeploymentGroup ${where}`, aws.endpoint, () => aws.codedeploy.send(new CreateDeploymentGroupCommand(request)));
+  // The SDK drops fields CodeDeploy does not have: fleetdeploy's own operation sets this one.
+  if (onFailure !== undefined) await callFleetApi(aws, 'SetOnInstanceFailure', { applicationName: opts.application, deploymentGroupName: name, onInstanceFailure: onFailure });
   const got = await callApi(`GetDeploymentGroup ${where}`, aws.endpoint, () => aws.codedeploy.send(new GetDeploymentGroupCommand({ applicationName: opts.application, deploymentGroupName: name })));
   const g = got.deploymentGroupInfo ?? {};
   line(`Created deployment group ${name} in ${opts.application} (id ${created.deploymentGroupId ?? '?'}).`);
@@ -63,6 +69,7 @@ export async function runGroupCreate(aws: AwsContext, name: string, opts: RawGro
   line(`  rollback:   ${rollbackOf(g) === '-' ? 'off' : `on ${rollbackOf(g)}`}`);
   if (alarmsOf(g) !== '-') line(`  alarms:     ${alarmsOf(g)}${g.alarmConfiguration?.ignorePollAlarmFailure ? ' (poll failures ignored)' : ''}`);
   for (const t of g.triggerConfigurations ?? []) line(`  trigger:    ${t.triggerName ?? '?'} → ${t.triggerTargetArn ?? '?'} on ${(t.triggerEvents ?? []).join(', ')}`);
+  if (onFailure !== undefined) line(`  on failure: ${onFailure}: ${describeOnFailure(onFailure)}`);
   if (lambda) line(`Deploy to it: fleetdeploy deploy -a ${opts.application} -g ${name} --appspec appspec.yml --watch`);
   else line(`Deploy to it: fleetdeploy deploy -a ${opts.application} -g ${name} --bundle DIR --watch`);
   return 0;

@@ -50,7 +50,9 @@ export type StreamMessage =
     }
   | AgentWaitingMessage
   /** A traffic-shifted deployment's replacement has `weight` percent of the traffic now (0: rolled back); coordinators from before it never send it. */
-  | { type: 'traffic'; deploymentId: string; weight: number; at: number };
+  | { type: 'traffic'; deploymentId: string; weight: number; at: number }
+  /** Guided failure: the deployment waits for an operator to retry, skip or fail the instance. */
+  | { type: 'guidedFailure'; deploymentId: string; instanceName: string; lifecycleEvent: string; at: number };
 
 /** EventProgress is one lifecycle event of one instance. */
 export interface EventProgress {
@@ -144,7 +146,7 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
       const first = p.status === 'Unknown';
       const lines: string[] = [];
       if (first || p.status !== m.deployment.status) lines.push(deploymentLine(p.deploymentId, m.deployment.status));
-      if (first) lines.push(...snapshotWaitingLines(m.deployment.deploymentStatusMessages));
+      if (first) lines.push(...snapshotWaitingLines(m.deployment.deploymentStatusMessages), ...(m.deployment.deploymentStatusMessages ?? []).filter((t) => t.startsWith('guided failure:')));
       // a blue/green deployment: say once which instances are on which side; the lines name instances only
       const groups = first ? groupByLabel(m.instances, (t) => t.instanceLabel) : undefined;
       for (const g of groups ?? []) lines.push(`${g.heading}: ${g.members.map((t) => t.targetId).sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).join(', ')}`);
@@ -177,7 +179,10 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
         p.instances.set(m.instanceName, instance);
       }
       if (instance.status === m.status) return { lines: [], rebuilt };
+      // A failed instance that runs again is a guided failure's retry.
+      const retried = instance.status === 'Failed' && (m.status === 'InProgress' || m.status === 'Pending');
       instance.status = m.status;
+      if (retried) return { lines: [`${name(m.instanceName)} instance retried: its lifecycle runs again from the start`], rebuilt };
       const say = m.status === 'Succeeded' || m.status === 'Failed' || m.status === 'Skipped' || m.status === 'Ready';
       return { lines: say ? [`${name(m.instanceName)} instance ${m.status}`] : [], rebuilt, ...(m.status === 'Failed' ? { failure: true } : {}) };
     }
@@ -205,6 +210,8 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
     }
     case 'agentWaiting':
       return { lines: m.deploymentId === p.deploymentId ? [agentWaitingLine(m, name)] : [], rebuilt: false };
+    case 'guidedFailure':
+      return { lines: m.deploymentId === p.deploymentId ? [`${name(m.instanceName)} waiting for an operator (guided failure): fleetdeploy resolve ${m.deploymentId} ${m.instanceName} --retry|--skip|--fail`] : [], rebuilt: false };
     case 'traffic': {
       // a repeat (a restarted coordinator applies its recorded step again) says nothing
       if (m.deploymentId !== p.deploymentId || p.weight === m.weight) return { lines: [], rebuilt: false };

@@ -30,8 +30,17 @@ export interface DeploymentEngine {
   skipTerminationWait?(deploymentId: string): 'skipped' | 'notWaiting';
   /** continueDeployment ends a Server blue/green deployment's wait in Ready (ContinueDeployment READY_WAIT). */
   continueDeployment?(deploymentId: string): 'continued' | 'notReady';
-  /** fleetChanged tells the engine that instances, their tags or a group's targeting changed (instances may have joined a group). */
-  fleetChanged(): void;
+  /**
+   * resolveInstanceFailure applies an operator's answer to a guided failure: retry, skip or fail the
+   * held instance. `notHeld` when the deployment does not wait on that instance; `failed` when the
+   * step could not be stored.
+   */
+  resolveInstanceFailure(deploymentId: string, instanceName: string, action: 'retry' | 'skip' | 'fail'): 'resolved' | 'notHeld' | 'noDeployment' | 'failed';
+  /**
+   * fleetChanged tells the engine that instances, their tags or a group's targeting changed (instances
+   * may have joined a group): `instanceNames` when only those instances changed, nothing when any may have.
+   */
+  fleetChanged(instanceNames?: readonly string[]): void;
 }
 
 /** InstanceIdentities is the part of agent enrolment that the instance operations call into. */

@@ -23,6 +23,13 @@ describe('mayCallCodeDeploy', () => {
     }
   });
 
+  it('lets a deployer answer a guided failure, but not change a group\'s onInstanceFailure; read-only neither', () => {
+    expect(mayCallCodeDeploy('deployer', 'ResolveInstanceFailure')).toBe(true);
+    expect(mayCallCodeDeploy('read-only', 'ResolveInstanceFailure')).toBe(false);
+    expect(mayCallCodeDeploy('deployer', 'SetOnInstanceFailure')).toBe(false);
+    expect(mayCallCodeDeploy('admin', 'SetOnInstanceFailure')).toBe(true);
+  });
+
   it('lets an admin call every operation, known or not', () => {
     for (const op of [...Object.keys(operations), 'SomethingNew']) expect(mayCallCodeDeploy('admin', op)).toBe(true);
   });

@@ -6,7 +6,8 @@
  *   read-only   Get*, List*, BatchGet*                                 list buckets, objects, uploads, parts;
  *                                                                      get and head objects
  *   deployer    read-only's, and RegisterApplicationRevision,          read-only's, and upload:
- *               CreateDeployment, StopDeployment, ContinueDeployment   PutObject, CopyObject, multipart
+ *               CreateDeployment, StopDeployment, ContinueDeployment,  PutObject, CopyObject, multipart
+ *               ResolveInstanceFailure
  *   admin       everything                                             everything
  *
  * A request with no valid signature has no role and may do nothing (anonymous reads included).
@@ -44,6 +45,8 @@ export const DEPLOYER_OPERATIONS: ReadonlySet<string> = new Set([
   // fleetdeploy's: a schedule creates a deployment later, so whoever may deploy may schedule.
   'CreateDeploymentSchedule',
   'DeleteDeploymentSchedule',
+  // fleetdeploy's guided failure: answering a held deployment is part of running it, like StopDeployment.
+  'ResolveInstanceFailure',
 ]);
 
 /** mayCallCodeDeploy says whether a key with `role` may call the CodeDeploy operation `operation`. */

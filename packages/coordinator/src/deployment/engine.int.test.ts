@@ -278,6 +278,18 @@ describe('engine', () => {
       expect(w.store.activeDeployments()).toEqual([]); // a rollback is never rolled back again, nor loops
     });
 
+    it('a guided failure that an operator fails rolls back as a failure does', () => {
+      groupWithHistory({ enabled: true, events: ['DEPLOYMENT_FAILURE'] }, { onInstanceFailure: 'guided' });
+      w.engine.start();
+      answerAll(w, () => bad);
+      expect(w.store.getDeployment('d-1')!.plan?.held).toEqual(['h1']);
+      expect(w.store.getDeployment('d-1')!.rollbackInfo).toBeUndefined(); // held, not failed: nothing rolls back yet
+      expect(w.engine.resolveInstanceFailure('d-1', 'h1', 'fail')).toBe('resolved');
+      const failed = w.store.getDeployment('d-1')!;
+      expect(failed.status).toBe('Failed');
+      expect(w.store.getDeployment(failed.rollbackInfo!.rollbackDeploymentId!)).toMatchObject({ creator: 'codeDeployRollback', status: 'InProgress' });
+    });
+
     it('StopDeployment with autoRollbackEnabled rolls back to the last good revision', () => {
       groupWithHistory();
       w.engine.start();
@@ -507,5 +519,117 @@ describe('the engine on a full disk', () => {
     w.clock.advance(500);
     expect(w.store.getCommand(queued.commandId)!.state).toBe('pending');
     expect(lines.filter((l) => l.level === 50).map((l) => [l.msg, (l.err as { message?: string } | undefined)?.message])).toEqual([['could not record that a command was sent', 'refused by the test']]);
+  });
+});
+
+describe('engine: guided failure', () => {
+  let dir: string;
+  let w: World;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-engine-guided-'));
+    w = world(dir);
+    for (const h of HOSTS) w.engine.agentConnected(h, []);
+  });
+  afterEach(() => {
+    w.engine.stop();
+    w.store.close();
+  });
+
+  /** seedGuided stores a OneAtATime deployment in a group with onInstanceFailure guided. */
+  function seedGuided(over: Parameters<typeof deploymentRecord>[0] = {}): void {
+    seed(w, over);
+    w.store.putGroup({ ...w.store.getGroupById('gid')!, extra: { onInstanceFailure: 'guided' } });
+  }
+  const failInstall = (host: string) => (c: CommandRecord) => (c.instanceName === host && c.lifecycleEvent === 'Install' ? bad : ok);
+
+  it('holds the deployment at the first failure, across a restart, and a retry succeeds without touching the others', () => {
+    seedGuided({ minimumHealthyHosts: { type: 'HOST_COUNT', value: 1 } }); // two at a time
+    w.engine.start();
+    while (answerAll(w, failInstall('h2')) > 0);
+    const deployment = w.store.getDeployment('d-1')!;
+    expect(deployment.status).toBe('InProgress');
+    expect(deployment.plan?.held).toEqual(['h2']);
+    expect(w.store.getTarget('d-1', 'h1')!.status).toBe('Succeeded');
+    expect(w.store.getTarget('d-1', 'h2')!.status).toBe('Failed');
+    expect(w.store.getTarget('d-1', 'h3')!.status).toBe('Pending'); // nothing started while held
+    expect(w.events.filter((e) => e.type === 'guidedFailure')).toMatchObject([{ instanceName: 'h2', lifecycleEvent: 'Install' }]);
+
+    w.engine.stop();
+    w.store.close();
+    w = world(dir, w.clock);
+    w.engine.start();
+    for (const h of HOSTS) w.engine.agentConnected(h, []);
+    expect(w.store.getDeployment('d-1')!.plan?.held).toEqual(['h2']);
+    expect(w.engine.resolveInstanceFailure('d-1', 'h1', 'retry')).toBe('notHeld');
+
+    expect(w.engine.resolveInstanceFailure('d-1', 'h2', 'retry')).toBe('resolved');
+    expect(w.sent.map((c) => `${c.instanceName}:${c.lifecycleEvent}`)).toEqual(['h2:ApplicationStop', 'h3:ApplicationStop']);
+    while (answerAll(w) > 0);
+    expect(w.store.getDeployment('d-1')!.status).toBe('Succeeded');
+    const h2 = w.store.getTarget('d-1', 'h2')!;
+    expect(h2).toMatchObject({ status: 'Succeeded', attempt: 2 });
+    expect(h2.previousAttempts?.[0]?.find((e) => e.lifecycleEventName === 'Install')?.status).toBe('Failed');
+    expect(w.sent.some((c) => c.instanceName === 'h1')).toBe(false); // h1 was not deployed to again
+  });
+
+  it('skip marks the instance Skipped and Unhealthy, and the deployment goes on', () => {
+    seedGuided({ minimumHealthyHosts: { type: 'HOST_COUNT', value: 1 } });
+    w.engine.start();
+    while (answerAll(w, failInstall('h1')) > 0);
+    expect(w.engine.resolveInstanceFailure('d-1', 'h1', 'skip')).toBe('resolved');
+    while (answerAll(w) > 0);
+    expect(w.store.getDeployment('d-1')!.status).toBe('Succeeded');
+    expect(w.store.getTarget('d-1', 'h1')!.status).toBe('Skipped');
+    expect(w.store.getHealth('gid', 'h1')).toMatchObject({ health: 'Unhealthy' });
+    expect(w.store.getHealth('gid', 'h1')?.revisionKey).toBeUndefined();
+  });
+
+  it('fail ends the deployment Failed with a message naming the operator and the failure', () => {
+    seedGuided();
+    w.engine.start();
+    while (answerAll(w, failInstall('h1')) > 0);
+    expect(w.engine.resolveInstanceFailure('d-1', 'h1', 'fail')).toBe('resolved');
+    const done = w.store.getDeployment('d-1')!;
+    expect(done.status).toBe('Failed');
+    expect(done.errorInformation).toEqual({ code: 'HEALTH_CONSTRAINTS', message: 'An operator chose to fail the deployment (guided failure) after h1 failed in Install (ScriptFailed)' });
+    expect(w.engine.resolveInstanceFailure('d-1', 'h1', 'retry')).toBe('notHeld');
+    expect(w.engine.resolveInstanceFailure('d-nope', 'h1', 'retry')).toBe('noDeployment');
+  });
+
+  it('a stop while held ends the deployment Stopped', () => {
+    seedGuided();
+    w.engine.start();
+    while (answerAll(w, failInstall('h1')) > 0);
+    w.engine.stopRequested('d-1', false);
+    expect(w.store.getDeployment('d-1')!.status).toBe('Stopped');
+  });
+
+  it('records the agent\'s OnFailure report as one more event after the failure, which stays what ended the instance', () => {
+    seed(w);
+    w.engine.start();
+    answerAll(w); // h1 ApplicationStop
+    answerAll(w); // h1 DownloadBundle
+    const failing = w.sent.at(-1)!;
+    expect(failing.lifecycleEvent).toBe('BeforeInstall');
+    const cleanup = { status: 'Failed' as const, diagnostics: { errorCode: 'ScriptFailed', scriptName: 'clean.sh', message: 'exit 2', logTail: '' }, startedAt: 1_000, endedAt: 2_000 };
+    w.engine.commandAcknowledged('h1', failing.commandId);
+    w.engine.commandResult('h1', { commandId: failing.commandId, ...bad, onFailure: cleanup });
+    const h1 = w.store.getTarget('d-1', 'h1')!;
+    expect(h1.status).toBe('Failed');
+    expect(h1.lifecycleEvents.map((e) => `${e.lifecycleEventName}:${e.status}`)).toEqual([
+      'ApplicationStop:Succeeded', 'DownloadBundle:Succeeded', 'BeforeInstall:Failed', 'Install:Skipped', 'AfterInstall:Skipped', 'ApplicationStart:Skipped', 'ValidateService:Skipped', 'OnFailure:Failed',
+    ]);
+    expect(h1.lifecycleEvents.at(-1)).toMatchObject({ startTime: 1_000, endTime: 2_000, diagnostics: { scriptName: 'clean.sh' } });
+    const done = w.store.getDeployment('d-1')!;
+    expect(done.status).toBe('Failed');
+    expect(done.errorInformation?.message).toContain('h1 failed in BeforeInstall (ScriptFailed)'); // not in OnFailure
+  });
+
+  it('a group without guided failure fails as CodeDeploy does', () => {
+    seed(w);
+    w.engine.start();
+    while (answerAll(w, failInstall('h1')) > 0);
+    expect(w.store.getDeployment('d-1')!.status).toBe('Failed');
+    expect(w.events.some((e) => e.type === 'guidedFailure')).toBe(false);
   });
 });

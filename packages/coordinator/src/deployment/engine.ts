@@ -12,19 +12,22 @@
  *                          └── sweep (clock): deadlines, agent grace
  */
 import type { Logger } from 'pino';
-import { minimumHealthyCount } from '@fleetdeploy/shared';
+import { minimumHealthyCount, ON_FAILURE_EVENT } from '@fleetdeploy/shared';
 import type { Clock, Timer } from '../clock.js';
 import type { CoordinatorConfig } from '../config.js';
 import type { Store } from '../store/store.js';
-import type { CommandRecord, DeploymentGroupRecord, DeploymentRecord, InstanceHealthRecord, TargetRecord } from '../store/records.js';
+import type { CommandRecord, DeploymentGroupRecord, DeploymentRecord, InstanceHealthRecord, InstanceRecord, TargetRecord } from '../store/records.js';
 import type { BlobStore } from '../artifacts/blob-store.js';
 import type { DeploymentEngine } from '../api/context.js';
 import { newDeploymentId, newUuid } from '../ids.js';
 import type { FleetEffect, FleetStep } from './fleet-plan.js';
-import { onStop, onTargetResult, orderTargets, pauseFleet, resumeFleet, startFleet, stopUnstarted } from './fleet-plan.js';
+import { onStop, onTargetResult, orderTargets, pauseFleet, resolveHeld, resumeFleet, startFleet, stopUnstarted } from './fleet-plan.js';
 import type { EventOutcome } from './instance-lifecycle.js';
-import { eventStarted, finishEvent, newTarget, queueNextEvent, skipTarget } from './instance-lifecycle.js';
-import { groupInstances, healthOf } from './targets.js';
+import { eventStarted, finishEvent, newTarget, queueNextEvent, recordOnFailure, retryTarget, skipTarget, waiveTarget, wasWaived } from './instance-lifecycle.js';
+import type { HookReport } from './instance-lifecycle.js';
+import { guidedFailureOf, guidedFailureMessage } from './guided-failure.js';
+import { findGroupInstances, groupInstances, healthOf } from './targets.js';
+import { OpenCommands } from './open-commands.js';
 import { outcomeMessage } from './outcome-messages.js';
 import type { FailedInstance, FleetOutcome } from './outcome-messages.js';
 import { decideRollback } from './rollback.js';
@@ -55,6 +58,8 @@ export interface AgentResult {
   commandId: string;
   status: 'Succeeded' | 'Failed';
   diagnostics: EventOutcome['diagnostics'];
+  /** The AppSpec's OnFailure hook, which the agent ran after the event failed (times on the agent's clock). */
+  onFailure?: HookReport;
 }
 
 /** Engine is the deployment engine: the API's {@link DeploymentEngine} plus the agent server's inputs. */
@@ -82,6 +87,9 @@ export interface Engine extends Omit<DeploymentEngine, 'hookReported' | 'skipTer
   /** subscribe receives every committed change of a deployment, an instance or a lifecycle event; returns an unsubscribe. */
   subscribe(listener: DeploymentEventListener): () => void;
 }
+
+/** ResolveOutcome is what became of an operator's decision about a held failure (DeploymentEngine.resolveInstanceFailure). */
+export type ResolveOutcome = ReturnType<DeploymentEngine['resolveInstanceFailure']>;
 
 /** EngineDeps are passed in by the composition root. */
 export interface EngineDeps {
@@ -126,8 +134,8 @@ export interface Outbox {
 export function createEngine(deps: EngineDeps): Engine {
   const { store, clock, config, agents, log, alarms, stepFailed } = deps;
   const disk = deps.disk ?? createDiskFullWatch({ log, now: () => clock.now() });
-  /** Open commands by id: the engine's working copy of the store's open rows. */
-  const open = new Map<string, CommandRecord>();
+  /** Open commands by id and by instance: the engine's working copy of the store's open rows. */
+  const open = new OpenCommands();
   /** Instances whose agent is not connected, and when their running events fail if it stays away. */
   const goneAt = new Map<string, number>();
   const connected = new Set<string>();
@@ -135,6 +143,9 @@ export function createEngine(deps: EngineDeps): Engine {
   const offlineSince = new Map<string, number>();
   let sweepTimer: Timer | undefined;
   let reconcileTimer: Timer | undefined;
+  /** What the next reconcile looks at: the instances named since the last one, or (`all`) every group's instances. */
+  let reconcileAll = false;
+  const reconcileNames = new Set<string>();
   let running = false;
   /**
    * Writes an agent asked for that failed for a full disk — a result, an ack, a command marked sent —
@@ -166,10 +177,8 @@ export function createEngine(deps: EngineDeps): Engine {
       return full ? 'diskFull' : 'failed';
     }
     if (store.changeCount() !== changes) disk.wrote(what);
-    for (const c of out.send) {
-      open.set(c.commandId, c);
-      dispatch(c);
-    }
+    for (const c of out.send) open.set(c);
+    dispatchAll(out.send);
     for (const c of out.cancel) agents.cancel(c.instanceName, c.commandId, 'the deployment was stopped');
     for (const a of out.ack) agents.acknowledge(a.instanceName, a.commandId);
     if (out.finished.length > 0) scheduleReconcile();
@@ -230,33 +239,56 @@ export function createEngine(deps: EngineDeps): Engine {
 
   function reloadOpen(): void {
     open.clear();
-    for (const c of store.openCommands()) open.set(c.commandId, c);
+    for (const c of store.openCommands()) open.set(c);
   }
 
   function dispatch(command: CommandRecord): void {
-    const deployment = store.getDeployment(command.deploymentId);
-    if (deployment === undefined) return;
-    if (!connected.has(command.instanceName)) return; // sent when the agent connects
-    const timeout = deployment.eventTimeouts[command.lifecycleEvent] ?? deployment.eventTimeouts.default ?? 3600;
-    if (agents.send(command, deployment, timeout) && command.state === 'pending') owe(`sent:${command.commandId}`, markSent(command.commandId), () => markSent(command.commandId));
+    dispatchAll([command]);
   }
 
-  /** Records that a pending command reached its agent: its pickup deadline starts now. */
-  function markSent(commandId: string): StepOutcome {
-    const command = store.getCommand(commandId);
-    if (command?.state !== 'pending') return 'stored'; // acknowledged, finished or gone meanwhile
-    const sent: CommandRecord = { ...command, state: 'sent', deadlineAt: clock.now() + config.pickupTimeoutSeconds * 1000 };
+  /**
+   * Sends commands to their connected agents (the others get theirs when they connect), reading each
+   * deployment once, then records those that went out as sent in one transaction: a fan-out of
+   * 1,000 commands is one commit, not 1,000.
+   */
+  function dispatchAll(commands: readonly CommandRecord[]): void {
+    const deployments = new Map<string, DeploymentRecord | undefined>();
+    const sent: string[] = [];
+    for (const command of commands) {
+      if (!connected.has(command.instanceName)) continue; // sent when the agent connects
+      if (!deployments.has(command.deploymentId)) deployments.set(command.deploymentId, store.getDeployment(command.deploymentId));
+      const deployment = deployments.get(command.deploymentId);
+      if (deployment === undefined) continue;
+      const timeout = deployment.eventTimeouts[command.lifecycleEvent] ?? deployment.eventTimeouts.default ?? 3600;
+      if (agents.send(command, deployment, timeout) && command.state === 'pending') sent.push(command.commandId);
+    }
+    if (sent.length === 0) return;
+    const outcome = markSent(sent);
+    for (const id of sent) owe(`sent:${id}`, outcome, () => markSent([id]));
+  }
+
+  /** Records that pending commands reached their agents: their pickup deadlines start now. */
+  function markSent(commandIds: readonly string[]): StepOutcome {
+    const marked: CommandRecord[] = [];
     try {
-      store.putCommand(sent);
+      store.transaction(() => {
+        for (const commandId of commandIds) {
+          const command = store.getCommand(commandId);
+          if (command?.state !== 'pending') continue; // acknowledged, finished or gone meanwhile
+          const sent: CommandRecord = { ...command, state: 'sent', deadlineAt: clock.now() + config.pickupTimeoutSeconds * 1000 };
+          store.putCommand(sent);
+          marked.push(sent);
+        }
+      });
     } catch (err) {
       if (disk.failed(err, 'command sent')) return 'diskFull';
-      // The command did reach the agent; its pickup deadline stays the one it was created with.
-      log.error({ err, commandId }, 'could not record that a command was sent');
+      // The commands did reach their agents; their pickup deadlines stay the ones they were created with.
+      log.error({ err, commandIds: commandIds.slice(0, 10), count: commandIds.length }, 'could not record that a command was sent');
       stepFailed?.(err);
       return 'failed';
     }
-    disk.wrote('command sent');
-    open.set(sent.commandId, sent);
+    if (marked.length > 0) disk.wrote('command sent');
+    for (const sent of marked) open.set(sent);
     return 'stored';
   }
 
@@ -301,9 +333,19 @@ export function createEngine(deps: EngineDeps): Engine {
         if (target !== undefined) saveTarget(target, skipTarget(target, now), out);
         return deployment;
       }
+      case 'restartTarget': {
+        const target = store.getTarget(deployment.deploymentId, effect.id);
+        if (target !== undefined) saveTarget(target, nextCommand(deployment, retryTarget(target, now), out), out);
+        return deployment;
+      }
+      case 'waiveTarget': {
+        const target = store.getTarget(deployment.deploymentId, effect.id);
+        if (target !== undefined) saveTarget(target, waiveTarget(target, now), out);
+        return deployment;
+      }
       case 'cancelTarget': {
-        for (const c of open.values()) {
-          if (c.deploymentId === deployment.deploymentId && c.instanceName === effect.id) out.cancel.push({ instanceName: c.instanceName, commandId: c.commandId });
+        for (const c of open.ofInstance(effect.id)) {
+          if (c.deploymentId === deployment.deploymentId) out.cancel.push({ instanceName: c.instanceName, commandId: c.commandId });
         }
         return deployment;
       }
@@ -318,13 +360,15 @@ export function createEngine(deps: EngineDeps): Engine {
       ...deployment,
       status,
       completeTime: now,
-      ...(errorCode === undefined ? {} : { errorInformation: { code: errorCode, message: errorCode === 'ALARM_ACTIVE' && deployment.alarmStop !== undefined ? deployment.alarmStop.message : outcomeMessage(errorCode as never, fleetOutcome(deployment)) } }),
+      ...(errorCode === undefined ? {} : { errorInformation: { code: errorCode, message: finishMessage(deployment, errorCode) } }),
     };
     const key = revisionKey(deployment.revision);
     // What each instance now is, for the group's scheduling order and its auto-updates.
+    const healthBefore = new Map(store.listHealth(deployment.deploymentGroupId).map((h) => [h.instanceName, h]));
     for (const target of store.listTargets(deployment.deploymentId)) {
-      if (target.status === 'Skipped' || target.status === 'Pending') continue;
-      const previous = store.getHealth(deployment.deploymentGroupId, target.targetId);
+      // An instance skipped after it failed (guided failure) was touched: it is Unhealthy like a failed one.
+      if ((target.status === 'Skipped' && !wasWaived(target)) || target.status === 'Pending') continue;
+      const previous = healthBefore.get(target.targetId);
       const health: InstanceHealthRecord = {
         deploymentGroupId: deployment.deploymentGroupId,
         instanceName: target.targetId,
@@ -361,21 +405,29 @@ export function createEngine(deps: EngineDeps): Engine {
     return done;
   }
 
+  /** The ErrorInformation.message a deployment ends with. */
+  function finishMessage(deployment: DeploymentRecord, errorCode: string): string {
+    if (errorCode === 'ALARM_ACTIVE' && deployment.alarmStop !== undefined) return deployment.alarmStop.message;
+    const outcome = fleetOutcome(deployment);
+    if (deployment.plan?.failedBy === 'operator') return guidedFailureMessage(outcome);
+    return outcomeMessage(errorCode as never, outcome);
+  }
+
   /** fleetOutcome is how the deployment's instances ended, with the event each failed one failed in. */
   function fleetOutcome(deployment: DeploymentRecord): FleetOutcome {
     const targets = store.listTargets(deployment.deploymentId);
     const failed = targets
-      .filter((t) => t.status === 'Failed')
+      .filter((t) => t.status === 'Failed' || wasWaived(t))
       .map((t): FailedInstance => {
-        // the last failure is the one that ended the instance (an ignored ApplicationStop failure comes earlier)
-        const event = [...t.lifecycleEvents].reverse().find((e) => e.status === 'Failed');
+        // the last failure is the one that ended the instance (an ignored ApplicationStop failure comes earlier; OnFailure only reports)
+        const event = [...t.lifecycleEvents].reverse().find((e) => e.status === 'Failed' && e.lifecycleEventName !== ON_FAILURE_EVENT);
         return { name: t.targetId, ...(event === undefined ? {} : { event: event.lifecycleEventName }), ...(event?.diagnostics === undefined ? {} : { errorCode: event.diagnostics.errorCode }) };
       });
     return {
       total: deployment.plan?.targets.length ?? targets.length,
       minimumHealthy: deployment.plan?.minimumHealthy ?? 0,
       succeeded: targets.filter((t) => t.status === 'Succeeded').length,
-      skipped: targets.filter((t) => t.status === 'Skipped').length,
+      skipped: targets.filter((t) => t.status === 'Skipped' && !wasWaived(t)).length,
       failed,
     };
   }
@@ -398,7 +450,7 @@ export function createEngine(deps: EngineDeps): Engine {
       rollbackInfo: { rollbackTriggeringDeploymentId: failed.deploymentId },
     });
     store.putDeployment(rollback);
-    for (const i of groupInstances(group, store.listInstances())) store.putTarget(newTarget(rollback.deploymentId, i.instanceName, now));
+    store.addTargets(findGroupInstances(group, store).map((i) => newTarget(rollback.deploymentId, i.instanceName, now)));
     log.info({ deploymentId: rollback.deploymentId, rollbackOf: failed.deploymentId }, 'rollback deployment created');
     return rollback.deploymentId;
   }
@@ -422,7 +474,8 @@ export function createEngine(deps: EngineDeps): Engine {
       const health = store.listHealth(deployment.deploymentGroupId);
       const group = store.getGroupById(deployment.deploymentGroupId);
       const currentKey = group?.targetRevision === undefined ? undefined : revisionKey(group.targetRevision);
-      const ordered = orderTargets(targets.map((t) => healthOf(t.targetId, health.find((h) => h.instanceName === t.targetId), currentKey)));
+      const healthByName = new Map(health.map((h) => [h.instanceName, h]));
+      const ordered = orderTargets(targets.map((t) => healthOf(t.targetId, healthByName.get(t.targetId), currentKey)));
       const minimum = minimumHealthyCount(deployment.minimumHealthyHosts, ordered.length);
       const alarm = deployment.stopRequested === undefined ? alarmStop : undefined; // the first stop wins
       const started: DeploymentRecord = { ...deployment, status: 'InProgress', startTime: clock.now(), ...(alarm === undefined ? {} : { alarmStop: { at: clock.now(), message: alarm.message } }) };
@@ -449,7 +502,7 @@ export function createEngine(deps: EngineDeps): Engine {
   }
 
   /** Records one event's outcome and moves the instance, and perhaps the fleet, on. */
-  function settle(command: CommandRecord, outcome: EventOutcome, out: Outbox): void {
+  function settle(command: CommandRecord, outcome: EventOutcome & { onFailure?: HookReport }, out: Outbox): void {
     const done: CommandRecord = { ...command, state: 'done' };
     store.putCommand(done);
     open.delete(command.commandId);
@@ -463,12 +516,20 @@ export function createEngine(deps: EngineDeps): Engine {
       now: clock.now(),
       ...(deployment.blueGreen === undefined ? {} : { phaseEnd: phaseEndOf(command.lifecycleEvent) }),
     });
+    // The OnFailure hook's report sits beside the failure it followed; only a recorded failure gets one.
+    if (outcome.onFailure !== undefined && outcome.status === 'Failed' && finished.target !== target) finished.target = recordOnFailure(finished.target, outcome.onFailure);
     if (finished.final === undefined) {
       saveTarget(target, nextCommand(deployment, finished.target, out), out);
       return;
     }
     saveTarget(target, finished.target, out);
-    applyStep(deployment, onTargetResult(deployment.plan, command.instanceName, finished.final), out);
+    // Guided failure holds an in-place instance's failure for an operator (a stop has no one to ask).
+    const hold = finished.final === 'Failed' && !stopping && deployment.stopRequested === undefined && deployment.blueGreen === undefined && guidedFailureOf(store.getGroupById(deployment.deploymentGroupId)?.extra) === 'guided';
+    const next = applyStep(deployment, onTargetResult(deployment.plan, command.instanceName, finished.final, { hold }), out);
+    if (next.plan?.held?.includes(command.instanceName) === true) {
+      out.events.push({ type: 'guidedFailure', deploymentId: deployment.deploymentId, instanceName: command.instanceName, lifecycleEvent: command.lifecycleEvent, at: clock.now() });
+      log.warn({ deploymentId: deployment.deploymentId, instance: command.instanceName, event: command.lifecycleEvent }, 'guided failure: the deployment waits for an operator to retry, skip or fail the instance');
+    }
   }
 
   function failCommand(command: CommandRecord, message: string, out: Outbox): void {
@@ -488,7 +549,7 @@ export function createEngine(deps: EngineDeps): Engine {
       const now = clock.now();
       const acked: CommandRecord = { ...command, state: 'acked', deadlineAt: now + (timeout + config.eventTimeoutMarginSeconds) * 1000 };
       store.putCommand(acked);
-      open.set(commandId, acked);
+      open.set(acked);
       const target = store.getTarget(command.deploymentId, instanceName);
       if (target !== undefined) saveTarget(target, eventStarted(target, command.lifecycleEvent, now), out);
     });
@@ -506,7 +567,7 @@ export function createEngine(deps: EngineDeps): Engine {
       out.ack.push({ instanceName, commandId: result.commandId });
       const command = store.getCommand(result.commandId);
       if (command === undefined || command.state === 'done' || command.instanceName !== instanceName) return;
-      settle(command, { status: result.status, diagnostics: result.diagnostics }, out);
+      settle(command, { status: result.status, diagnostics: result.diagnostics, ...(result.onFailure === undefined ? {} : { onFailure: result.onFailure }) }, out);
     });
   }
 
@@ -542,11 +603,17 @@ export function createEngine(deps: EngineDeps): Engine {
     sweepTimer = clock.setTimeout(sweep, SWEEP_MS);
   }
 
-  function scheduleReconcile(): void {
+  /** Reconciles soon: the named instances, or (no names) every group's instances. */
+  function scheduleReconcile(instanceNames?: readonly string[]): void {
+    if (instanceNames === undefined) reconcileAll = true;
+    else for (const n of instanceNames) reconcileNames.add(n);
     if (reconcileTimer !== undefined || !running) return;
     reconcileTimer = clock.setTimeout(() => {
       reconcileTimer = undefined;
-      reconcileGroups();
+      const names = reconcileAll ? undefined : [...reconcileNames].sort();
+      reconcileAll = false;
+      reconcileNames.clear();
+      reconcileGroups(names);
     }, RECONCILE_DELAY_MS);
   }
 
@@ -555,17 +622,24 @@ export function createEngine(deps: EngineDeps): Engine {
    * that deployment's revision, as CodeDeploy does for an Auto Scaling scale-out. An instance the
    * group has deployed to before, whatever the outcome, is left alone, so a failure never loops.
    */
-  function reconcileGroups(): void {
+  function reconcileGroups(instanceNames: readonly string[] | undefined): void {
     const created: string[] = [];
     act('auto-update joined instances', () => {
-      const instances = store.listInstances();
-      const active = new Set(store.activeDeployments().map((d) => d.deploymentGroupId));
-      for (const group of store.listGroups()) {
-        if (group.lastSuccessfulDeployment === undefined || group.targetRevision === undefined || active.has(group.deploymentGroupId)) continue;
-        const known = new Set(store.listHealth(group.deploymentGroupId).map((h) => h.instanceName));
-        const joined = groupInstances(group, instances).filter((i) => !known.has(i.instanceName));
+      const active = store.activeGroupIds();
+      const groups = store.listGroups().filter((g) => g.lastSuccessfulDeployment !== undefined && g.targetRevision !== undefined && !active.has(g.deploymentGroupId));
+      if (groups.length === 0) return;
+      // Only the instances that changed when they are named (registrations, tags); else each group's own, by its tags.
+      const changed = instanceNames?.flatMap((n) => store.getInstance(n) ?? []);
+      for (const group of groups) {
+        let joined: InstanceRecord[];
+        if (changed === undefined) {
+          const known = new Set(store.listHealth(group.deploymentGroupId).map((h) => h.instanceName));
+          joined = findGroupInstances(group, store).filter((i) => !known.has(i.instanceName));
+        } else {
+          joined = groupInstances(group, changed).filter((i) => store.getHealth(group.deploymentGroupId, i.instanceName) === undefined);
+        }
         if (joined.length === 0) continue;
-        const source = store.getDeployment(group.lastSuccessfulDeployment.deploymentId);
+        const source = group.lastSuccessfulDeployment === undefined ? undefined : store.getDeployment(group.lastSuccessfulDeployment.deploymentId);
         if (source === undefined || isTrafficDeployment(source)) continue; // a Lambda group has no instances to join
         const now = clock.now();
         const deployment = copyDeployment(source, {
@@ -578,7 +652,7 @@ export function createEngine(deps: EngineDeps): Engine {
           description: `fleetdeploy: ${joined.length} instance(s) joined the group; deploying its last successful revision`,
         });
         store.putDeployment(deployment);
-        for (const i of joined) store.putTarget(newTarget(deployment.deploymentId, i.instanceName, now));
+        store.addTargets(joined.map((i) => newTarget(deployment.deploymentId, i.instanceName, now)));
         created.push(deployment.deploymentId);
         log.info({ deploymentId: deployment.deploymentId, group: group.deploymentGroupName, instances: joined.map((i) => i.instanceName) }, 'auto-update deployment created');
       }
@@ -631,8 +705,8 @@ export function createEngine(deps: EngineDeps): Engine {
       return status;
     },
 
-    fleetChanged() {
-      scheduleReconcile();
+    fleetChanged(instanceNames) {
+      scheduleReconcile(instanceNames);
     },
 
     agentConnected(instanceName, inFlight) {
@@ -640,8 +714,7 @@ export function createEngine(deps: EngineDeps): Engine {
       goneAt.delete(instanceName);
       offlineSince.delete(instanceName);
       const running = new Set(inFlight);
-      for (const command of [...open.values()]) {
-        if (command.instanceName !== instanceName) continue;
+      for (const command of open.ofInstance(instanceName)) {
         // Running on the agent already: it started it (an ack this process may not have seen).
         if (running.has(command.commandId)) started(instanceName, command.commandId);
         else dispatch(command);
@@ -653,7 +726,7 @@ export function createEngine(deps: EngineDeps): Engine {
       const now = clock.now();
       offlineSince.set(instanceName, now);
       goneAt.set(instanceName, now + config.agentGraceSeconds * 1000);
-      publish([...open.values()].filter((c) => c.instanceName === instanceName).map((c) => waiting(c, c.state === 'acked')));
+      publish(open.ofInstance(instanceName).map((c) => waiting(c, c.state === 'acked')));
     },
 
     commandAcknowledged(instanceName, commandId) {
@@ -685,6 +758,23 @@ export function createEngine(deps: EngineDeps): Engine {
       });
     },
 
+    resolveInstanceFailure(deploymentId, instanceName, action) {
+      let outcome: ResolveOutcome = 'noDeployment';
+      const stored = act('resolve instance failure', (out) => {
+        const deployment = store.getDeployment(deploymentId);
+        if (deployment === undefined) return;
+        const step = deployment.plan === undefined ? undefined : resolveHeld(deployment.plan, instanceName, action);
+        if (step === undefined) {
+          outcome = 'notHeld';
+          return;
+        }
+        applyStep(deployment, step, out);
+        outcome = 'resolved';
+        log.info({ deploymentId, instance: instanceName, action }, 'guided failure resolved by an operator');
+      });
+      return stored === 'stored' ? outcome : 'failed';
+    },
+
     subscribe(listener) {
       listeners.add(listener);
       return () => void listeners.delete(listener);
@@ -698,7 +788,7 @@ export function createEngine(deps: EngineDeps): Engine {
       saveTarget,
       applyStep,
       openCommands: (deploymentId) => [...open.values()].filter((c) => c.deploymentId === deploymentId),
-      forget: (commandId) => open.delete(commandId),
+      forget: (commandId) => void open.delete(commandId),
       fleetOutcome,
     }),
 

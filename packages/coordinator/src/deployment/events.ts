@@ -29,7 +29,9 @@ export type DeploymentEvent =
    * back on the original. A restarted coordinator repeats the step it had recorded, so the same
    * weight may come twice.
    */
-  | { type: 'traffic'; deploymentId: string; weight: number; at: number };
+  | { type: 'traffic'; deploymentId: string; weight: number; at: number }
+  /** Guided failure: an instance failed in `lifecycleEvent` and the deployment waits for an operator to retry, skip or fail it. */
+  | { type: 'guidedFailure'; deploymentId: string; instanceName: string; lifecycleEvent: string; at: number };
 
 /** DeploymentEventListener receives events in the order the engine committed them. */
 export type DeploymentEventListener = (event: DeploymentEvent) => void;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { minimumHealthyCount } from '@fleetdeploy/shared';
 import type { MinimumHealthyHosts } from '@fleetdeploy/shared';
-import { countTargets, onStop, onTargetResult, orderTargets, pauseFleet, resumeFleet, startFleet, stopUnstarted } from './fleet-plan.js';
+import { countTargets, onStop, onTargetResult, orderTargets, pauseFleet, resolveHeld, resumeFleet, startFleet, stopUnstarted } from './fleet-plan.js';
 import type { FleetEffect, FleetPlan, FleetStep } from './fleet-plan.js';
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `i-${i + 1}`);
@@ -239,5 +239,138 @@ describe('pauseFleet / resumeFleet (a deployment window closing and opening agai
     expect(resumeFleet(running)).toEqual({ plan: running, effects: [] });
     const failed = startFleet([], 0).plan;
     expect(pauseFleet(failed).plan).toBe(failed);
+  });
+});
+
+describe('fleet plan: guided failure', () => {
+  const started = (step: FleetStep) => step.effects.filter((e) => e.type === 'startTarget').map((e) => e.id);
+
+  it('holds a failed instance: nothing starts and nothing ends until an operator decides', () => {
+    let step = startFleet(ids(3), minimumHealthyCount(ONE_AT_A_TIME, 3));
+    expect(started(step)).toEqual(['i-1']);
+    step = onTargetResult(step.plan, 'i-1', 'Failed', { hold: true });
+    expect(step.plan).toMatchObject({ status: 'InProgress', held: ['i-1'] });
+    expect(step.plan.ending).toBeUndefined(); // unguided, OneAtATime would be failing now
+    expect(step.effects).toEqual([]);
+  });
+
+  it('retry runs the held instance again and the deployment goes on to succeed', () => {
+    let step = onTargetResult(startFleet(ids(3), 2).plan, 'i-1', 'Failed', { hold: true });
+    const retry = resolveHeld(step.plan, 'i-1', 'retry')!;
+    expect(retry.effects).toEqual([{ type: 'restartTarget', id: 'i-1' }]);
+    expect(retry.plan.held).toBeUndefined();
+    step = onTargetResult(retry.plan, 'i-1', 'Succeeded');
+    expect(started(step)).toEqual(['i-2']);
+    step = onTargetResult(step.plan, 'i-2', 'Succeeded');
+    step = onTargetResult(step.plan, 'i-3', 'Succeeded');
+    expect(step.plan.status).toBe('Succeeded');
+  });
+
+  it('retry never puts more instances in flight than the budget allows', () => {
+    // HOST_COUNT 2 of 4: two may be out at once; i-1 held, i-2 still running
+    let step = startFleet(ids(4), 2);
+    expect(started(step)).toEqual(['i-1', 'i-2']);
+    step = onTargetResult(step.plan, 'i-1', 'Failed', { hold: true });
+    step = onTargetResult(step.plan, 'i-2', 'Succeeded');
+    expect(started(step)).toEqual([]); // held: i-3 waits though the budget has room
+    step = resolveHeld(step.plan, 'i-1', 'retry')!;
+    expect(started(step)).toEqual(['i-3']);
+    expect(countTargets(step.plan).InProgress).toBe(2);
+  });
+
+  it('skip marks the instance Skipped, keeps it unavailable for the budget, and goes on', () => {
+    // HOST_COUNT 2 of 4: budget 2; with i-1 waived only one more may be out at a time
+    let step = startFleet(ids(4), 2);
+    step = onTargetResult(step.plan, 'i-1', 'Failed', { hold: true });
+    step = resolveHeld(step.plan, 'i-1', 'skip')!;
+    expect(step.effects).toEqual([{ type: 'waiveTarget', id: 'i-1' }]);
+    expect(step.plan.targets[0]).toEqual({ id: 'i-1', status: 'Skipped' });
+    step = onTargetResult(step.plan, 'i-2', 'Succeeded');
+    expect(started(step)).toEqual(['i-3']);
+    expect(countTargets(step.plan).InProgress).toBe(1);
+    step = onTargetResult(step.plan, 'i-3', 'Succeeded');
+    step = onTargetResult(step.plan, 'i-4', 'Succeeded');
+    expect(step.plan.status).toBe('Succeeded');
+  });
+
+  it('skip under OneAtATime leaves no budget: the rest are skipped and the deployment fails', () => {
+    let step = onTargetResult(startFleet(ids(3), 2).plan, 'i-1', 'Failed', { hold: true });
+    step = resolveHeld(step.plan, 'i-1', 'skip')!;
+    expect(step.plan).toMatchObject({ status: 'Failed', errorCode: 'HEALTH_CONSTRAINTS' });
+  });
+
+  it('fail ends the deployment Failed once the in-flight instances finish', () => {
+    let step = startFleet(ids(4), 2);
+    step = onTargetResult(step.plan, 'i-1', 'Failed', { hold: true });
+    step = resolveHeld(step.plan, 'i-1', 'fail')!;
+    expect(step.plan).toMatchObject({ status: 'InProgress', ending: 'failing', failedBy: 'operator' });
+    expect(step.effects).toEqual([{ type: 'skipTarget', id: 'i-3' }, { type: 'skipTarget', id: 'i-4' }]);
+    step = onTargetResult(step.plan, 'i-2', 'Succeeded');
+    expect(step.plan).toMatchObject({ status: 'Failed', errorCode: 'HEALTH_CONSTRAINTS', failedBy: 'operator' });
+  });
+
+  it('a second failure while one is held is held too; a stop releases both as Failed', () => {
+    let step = startFleet(ids(4), 2);
+    step = onTargetResult(step.plan, 'i-1', 'Failed', { hold: true });
+    step = onTargetResult(step.plan, 'i-2', 'Failed', { hold: true });
+    expect(step.plan.held).toEqual(['i-1', 'i-2']);
+    expect(resolveHeld(step.plan, 'i-3', 'retry')).toBeUndefined(); // not held
+    step = onStop(step.plan);
+    expect(step.plan).toMatchObject({ status: 'Stopped', errorCode: 'MANUAL_STOP' });
+    expect(step.plan.held).toBeUndefined();
+  });
+
+  it('a failure is not held once the deployment is winding down', () => {
+    let step = startFleet(ids(4), 2);
+    step = onStop(step.plan);
+    step = onTargetResult(step.plan, 'i-1', 'Failed', { hold: true });
+    expect(step.plan.held).toBeUndefined();
+  });
+});
+
+describe('fleet plan: guided failure over generated fleets, failures and decisions', () => {
+  const minimum = fc.oneof(fc.integer({ min: 0, max: 25 }).map(HOSTS), fc.integer({ min: 0, max: 99 }).map(PERCENT), fc.constant(ONE_AT_A_TIME));
+
+  it('never has more instances unavailable than the budget, starts nothing while one is held, and ends once every hold is answered', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 20 }),
+        minimum,
+        fc.array(fc.boolean(), { minLength: 300, maxLength: 300 }),
+        fc.array(fc.constantFrom('retry', 'skip', 'fail'), { minLength: 300, maxLength: 300 }),
+        fc.array(fc.nat(), { minLength: 300, maxLength: 300 }),
+        (total, min, outcomes, actions, picks) => {
+          const m = minimumHealthyCount(min, total);
+          const budget = Math.max(total - m, 0);
+          let step: FleetStep = startFleet(ids(total), m);
+          const inFlight: string[] = [];
+          const check = (s: FleetStep) => {
+            for (const e of s.effects) if (e.type === 'startTarget' || e.type === 'restartTarget') inFlight.push(e.id);
+            if ((s.plan.held ?? []).length > 0) expect(s.effects.some((e) => e.type === 'startTarget'), 'nothing starts while held').toBe(false);
+            const c = countTargets(s.plan);
+            if (s.plan.status === 'InProgress') expect(c.InProgress + c.Failed + (s.plan.waived?.length ?? 0), 'unavailable ≤ budget').toBeLessThanOrEqual(budget);
+          };
+          check(step);
+          for (let k = 0; k < 300 && step.plan.status === 'InProgress'; k++) {
+            const held = step.plan.held ?? [];
+            if (inFlight.length === 0 || (held.length > 0 && picks[k]! % 2 === 0)) {
+              expect(held.length, 'a deployment with nothing in flight waits on a held instance').toBeGreaterThan(0);
+              step = resolveHeld(step.plan, held[0]!, actions[k] as 'retry' | 'skip' | 'fail')!;
+            } else {
+              const [id] = inFlight.splice(picks[k]! % inFlight.length, 1);
+              step = onTargetResult(step.plan, id!, outcomes[k] ? 'Succeeded' : 'Failed', { hold: true });
+            }
+            check(step);
+          }
+          if (step.plan.status !== 'InProgress') {
+            expect(step.plan.held).toBeUndefined();
+            const c = countTargets(step.plan);
+            if (step.plan.status === 'Succeeded') expect(c.Succeeded).toBeGreaterThanOrEqual(Math.max(m, 1));
+            expect(c.InProgress + c.Pending).toBe(0);
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 });

@@ -17,6 +17,11 @@
  *
  *        │ ──window closes (pauseFleet)───▶ paused: in-flight finish, nothing starts ──resumeFleet──▶ InProgress
  *
+ *        │ ──failure, guided (onTargetResult hold)──▶ held: nothing starts, nothing ends, in-flight finish
+ *        │      ──resolveHeld retry──▶ the instance runs again (still in flight, the budget unchanged)
+ *        │      ──resolveHeld skip───▶ the instance is Skipped but stays unavailable (waived) for the budget
+ *        │      ──resolveHeld fail───▶ failing (HEALTH_CONSTRAINTS, failedBy operator)
+ *
  *   stopUnstarted (an alarm already firing at the start) ──▶ every target Skipped ──▶ Stopped (ALARM_ACTIVE)
  *
  * This is the reference model of codedeploy-semantics.md §8.3; it reproduces every documented
@@ -52,6 +57,15 @@ export interface FleetPlan {
   readonly errorCode?: FleetErrorCode;
   /** Set while the group's deployment window is closed: no instance starts, in-flight ones finish. */
   readonly paused?: boolean;
+  /**
+   * Guided failure: instances that failed (status Failed) and wait for an operator's retry, skip or
+   * fail. While any waits, no instance starts and the deployment does not end.
+   */
+  readonly held?: readonly string[];
+  /** Instances an operator skipped after they failed: Skipped, yet still unavailable for the minimum healthy budget. */
+  readonly waived?: readonly string[];
+  /** Set when an operator chose to fail the deployment (guided failure). */
+  readonly failedBy?: 'operator';
 }
 
 /** FleetEffect is something the driver must do after persisting the new plan. */
@@ -59,6 +73,10 @@ export type FleetEffect =
   | { type: 'startTarget'; id: string }
   | { type: 'cancelTarget'; id: string }
   | { type: 'skipTarget'; id: string }
+  /** Guided retry: the failed instance runs its lifecycle again from the start, as a new attempt. */
+  | { type: 'restartTarget'; id: string }
+  /** Guided skip: the failed instance is marked Skipped. */
+  | { type: 'waiveTarget'; id: string }
   | { type: 'finish'; status: Exclude<FleetStatus, 'InProgress'>; errorCode?: FleetErrorCode };
 
 /** FleetStep is a planner decision: the next plan and what to do about it. */
@@ -95,13 +113,44 @@ export function startFleet(targetIds: readonly string[], minimumHealthy: number)
  * onTargetResult records that an instance finished (its last lifecycle event reported, or it timed
  * out). A result for an instance that is not in flight is ignored, so redelivery is harmless.
  */
-export function onTargetResult(plan: FleetPlan, id: string, outcome: 'Succeeded' | 'Failed'): FleetStep {
+export function onTargetResult(plan: FleetPlan, id: string, outcome: 'Succeeded' | 'Failed', opts: { hold?: boolean } = {}): FleetStep {
   if (plan.status !== 'InProgress') return { plan, effects: [] };
   const index = plan.targets.findIndex((t) => t.id === id);
   if (index < 0 || plan.targets[index]!.status !== 'InProgress') return { plan, effects: [] };
   const targets = plan.targets.slice();
   targets[index] = { id, status: outcome };
-  return advance({ ...plan, targets }, []);
+  // Guided failure holds a failure for an operator, unless the deployment is already winding down.
+  const hold = outcome === 'Failed' && opts.hold === true && plan.ending === undefined;
+  return advance({ ...plan, targets, ...(hold ? { held: [...(plan.held ?? []), id] } : {}) }, []);
+}
+
+/** GuidedAction is an operator's answer to a held failure. */
+export type GuidedAction = 'retry' | 'skip' | 'fail';
+
+/**
+ * resolveHeld applies an operator's decision about a held failed instance: retry runs it again (it
+ * stays in flight, so the budget is as it was while it ran), skip marks it Skipped but keeps it
+ * unavailable for the budget (it failed part-way), fail ends the deployment as failing (in-flight
+ * instances finish, pending ones are skipped). Undefined when `id` is not held.
+ */
+export function resolveHeld(plan: FleetPlan, id: string, action: GuidedAction): FleetStep | undefined {
+  if (plan.status !== 'InProgress' || !(plan.held ?? []).includes(id)) return undefined;
+  const { held: _held, ...rest } = plan;
+  const stillHeld = (plan.held ?? []).filter((h) => h !== id);
+  const base: FleetPlan = stillHeld.length > 0 ? { ...rest, held: stillHeld } : rest;
+  const targets = plan.targets.slice();
+  const index = targets.findIndex((t) => t.id === id);
+  switch (action) {
+    case 'retry':
+      targets[index] = { id, status: 'InProgress' };
+      return advance({ ...base, targets }, [{ type: 'restartTarget', id }]);
+    case 'skip':
+      targets[index] = { id, status: 'Skipped' };
+      return advance({ ...base, targets, waived: [...(plan.waived ?? []), id] }, [{ type: 'waiveTarget', id }]);
+    case 'fail':
+      // Every other held failure stays Failed: the deployment fails as a whole.
+      return advance({ ...rest, ending: 'failing', errorCode: 'HEALTH_CONSTRAINTS', failedBy: 'operator' }, []);
+  }
 }
 
 /**
@@ -112,7 +161,8 @@ export function onTargetResult(plan: FleetPlan, id: string, outcome: 'Succeeded'
 export function onStop(plan: FleetPlan, code: StopCode = 'MANUAL_STOP'): FleetStep {
   if (plan.status !== 'InProgress' || plan.ending === 'stopping') return { plan, effects: [] };
   const effects: FleetEffect[] = plan.targets.filter((t) => t.status === 'InProgress').map((t) => ({ type: 'cancelTarget', id: t.id }));
-  return advance({ ...plan, ending: 'stopping', errorCode: code }, effects);
+  const { held: _held, ...rest } = plan; // held failures stay Failed: nobody will decide about them now
+  return advance({ ...rest, ending: 'stopping', errorCode: code }, effects);
 }
 
 /**
@@ -144,8 +194,12 @@ export function resumeFleet(plan: FleetPlan): FleetStep {
 function advance(plan: FleetPlan, effects: FleetEffect[]): FleetStep {
   const budget = plan.targets.length - plan.minimumHealthy;
   const counts = countTargets(plan);
+  // Instances skipped after they failed are not healthy either.
+  const unavailable = counts.Failed + (plan.waived?.length ?? 0);
+  const held = (plan.held?.length ?? 0) > 0;
   let next = plan;
-  if (next.ending === undefined && counts.Pending > 0 && counts.Failed >= budget) {
+  if (held) return { plan: next, effects }; // waiting for an operator: nothing starts, nothing ends
+  if (next.ending === undefined && counts.Pending > 0 && unavailable >= budget) {
     next = { ...next, ending: 'failing', errorCode: 'HEALTH_CONSTRAINTS' }; // the minimum can no longer be kept
   }
   if (next.ending !== undefined && counts.Pending > 0) {
@@ -155,7 +209,7 @@ function advance(plan: FleetPlan, effects: FleetEffect[]): FleetStep {
   if (next.ending === undefined && next.paused !== true) {
     let inFlight = counts.InProgress;
     const targets = next.targets.slice();
-    for (let i = 0; i < targets.length && inFlight + counts.Failed + 1 <= budget; i++) {
+    for (let i = 0; i < targets.length && inFlight + unavailable + 1 <= budget; i++) {
       if (targets[i]!.status !== 'Pending') continue;
       targets[i] = { id: targets[i]!.id, status: 'InProgress' };
       effects.push({ type: 'startTarget', id: targets[i]!.id });

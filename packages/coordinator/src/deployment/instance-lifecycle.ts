@@ -13,7 +13,7 @@
  *                          │      ignoreApplicationStopFailures: recorded Failed, carry on)
  *                          └ ──deployment stopping─────────▶ Failed after the running event
  */
-import { StopEvents } from '@fleetdeploy/shared';
+import { ON_FAILURE_EVENT, StopEvents } from '@fleetdeploy/shared';
 import type { LifecycleEventRecord, TargetRecord } from '../store/records.js';
 
 /** IN_PLACE_EVENTS are the lifecycle events of an in-place deployment without a load balancer. */
@@ -96,4 +96,40 @@ export function finishEvent(
 /** skipTarget marks an instance the deployment never started. */
 export function skipTarget(target: TargetRecord, now: number): TargetRecord {
   return { ...target, status: 'Skipped', lastUpdatedAt: now, lifecycleEvents: target.lifecycleEvents.map((e) => (e.status === 'Pending' ? { ...e, status: 'Skipped' as const } : e)) };
+}
+
+/**
+ * retryTarget starts a new attempt of a failed instance (guided failure's retry): every event
+ * Pending again, the failed attempt's events kept in previousAttempts.
+ */
+export function retryTarget(target: TargetRecord, now: number): TargetRecord {
+  const fresh = newTarget(target.deploymentId, target.targetId, now);
+  return { ...target, status: 'Pending', lastUpdatedAt: now, lifecycleEvents: fresh.lifecycleEvents, attempt: (target.attempt ?? 1) + 1, previousAttempts: [...(target.previousAttempts ?? []), target.lifecycleEvents] };
+}
+
+/** waiveTarget marks a failed instance Skipped (guided failure's skip); its failed events stay as they were. */
+export function waiveTarget(target: TargetRecord, now: number): TargetRecord {
+  return { ...target, status: 'Skipped', lastUpdatedAt: now };
+}
+
+/** wasWaived tells an instance that was skipped after it failed. */
+export function wasWaived(target: TargetRecord): boolean {
+  return target.status === 'Skipped' && target.lifecycleEvents.some((e) => e.status === 'Failed');
+}
+
+/** HookReport is how the agent's OnFailure hook ended, after an event failed (times on the agent's clock). */
+export interface HookReport {
+  status: 'Succeeded' | 'Failed';
+  diagnostics: EventOutcome['diagnostics'];
+  startedAt: number;
+  endedAt: number;
+}
+
+/**
+ * recordOnFailure adds the OnFailure hook's report as one more lifecycle event after the instance's
+ * own: it never changes the instance's status or the failure that ended it.
+ */
+export function recordOnFailure(target: TargetRecord, report: HookReport): TargetRecord {
+  const event: LifecycleEventRecord = { lifecycleEventName: ON_FAILURE_EVENT, status: report.status, startTime: report.startedAt, endTime: report.endedAt, diagnostics: report.diagnostics };
+  return { ...target, lifecycleEvents: [...target.lifecycleEvents.filter((e) => e.lifecycleEventName !== ON_FAILURE_EVENT), event] };
 }

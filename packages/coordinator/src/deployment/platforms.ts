@@ -18,9 +18,11 @@ export function routeByPlatform(store: Pick<Store, 'getDeployment'>, engine: Eng
   return {
     deploymentCreated: (id) => (isTraffic(id) ? traffic.deploymentCreated(id) : engine.deploymentCreated(id)),
     stopRequested: (id, autoRollbackEnabled) => (isTraffic(id) ? traffic.stopRequested(id, autoRollbackEnabled) : engine.stopRequested(id, autoRollbackEnabled)),
-    fleetChanged: () => engine.fleetChanged(),
+    fleetChanged: (instanceNames) => (instanceNames === undefined ? engine.fleetChanged() : engine.fleetChanged(instanceNames)),
     hookReported: (id, executionId, status) => traffic.hookReported(id, executionId, status),
     skipTerminationWait: (id) => (isTraffic(id) ? traffic.skipTerminationWait(id) : 'notWaiting'),
     continueDeployment: (id) => (isTraffic(id) ? traffic.continueDeployment(id) : 'notReady'),
+    // Only in-place deployments hold failures; the engine answers notHeld for the others.
+    resolveInstanceFailure: (id, instance, action) => engine.resolveInstanceFailure(id, instance, action),
   };
 }

@@ -17,7 +17,7 @@ export interface RetireDeps {
   /** deregistered revokes the instance's certificate and closes its agent's stream. */
   deregistered(name: string): void;
   /** fleetChanged tells the engine that instances left their groups. */
-  fleetChanged(): void;
+  fleetChanged(instanceNames?: readonly string[]): void;
   command?: string;
   log: Logger;
 }
@@ -28,7 +28,7 @@ const COMMAND_TIMEOUT_MS = 10 * 60_000;
 /** createRetire gives the function that retires one deployment's original instances. */
 export function createRetire(deps: RetireDeps): (deploymentId: string, names: readonly string[]) => Promise<void> {
   return async (deploymentId, names) => {
-    if (deregisterInstances(deps.store, names, deps.clock.now()).length > 0) deps.fleetChanged();
+    if (deregisterInstances(deps.store, names, deps.clock.now()).length > 0) deps.fleetChanged(names);
     for (const name of names) {
       deps.deregistered(name);
       deps.log.info({ deploymentId, instance: name }, 'original instance retired (blue/green TERMINATE)');

@@ -2,8 +2,9 @@
  * Which registered instances a deployment group targets right now. Pure over the records.
  */
 import type { DeploymentGroupRecord, InstanceHealthRecord, InstanceRecord } from '../store/records.js';
+import type { Store } from '../store/store.js';
 import { matchesSelector } from '../fleet/tag-match.js';
-import type { TargetSelector } from '../fleet/tag-match.js';
+import type { TagFilter, TargetSelector } from '../fleet/tag-match.js';
 import type { InstanceHealth } from './fleet-plan.js';
 
 /** selectorOf is how a group chooses on-premises instances: its tag set when it has one, else its filters. */
@@ -15,6 +16,25 @@ export function selectorOf(group: DeploymentGroupRecord): TargetSelector {
 export function groupInstances(group: DeploymentGroupRecord, instances: readonly InstanceRecord[]): InstanceRecord[] {
   const selector = selectorOf(group);
   return instances.filter((i) => i.deregisterTime === undefined && matchesSelector(i.tags, selector));
+}
+
+/**
+ * candidateFilters are filters that every instance the selector takes matches at least one of: all of
+ * a filter list; the first non-empty group of a tag set (an instance must match each group). None
+ * for an empty selector, which selects nothing.
+ */
+export function candidateFilters(selector: TargetSelector): readonly TagFilter[] {
+  if ('filters' in selector) return selector.filters;
+  return selector.tagSet.find((g) => g.length > 0) ?? [];
+}
+
+/**
+ * findGroupInstances is {@link groupInstances} over the whole fleet, reading only the instances that
+ * carry one of the selector's candidate tags (the store's tag index) rather than every instance.
+ */
+export function findGroupInstances(group: DeploymentGroupRecord, store: Pick<Store, 'instancesTagged'>): InstanceRecord[] {
+  const filters = candidateFilters(selectorOf(group));
+  return filters.length === 0 ? [] : groupInstances(group, store.instancesTagged(filters));
 }
 
 /**

@@ -155,12 +155,13 @@ export function createWindowGate(deps: WindowGateDeps): WindowGate {
       return after !== undefined && isFinalStatus(after.status) ? 'Succeeded' : 'Pending';
     },
 
-    fleetChanged() {
-      inner.fleetChanged();
+    fleetChanged(instanceNames) {
+      if (instanceNames === undefined) inner.fleetChanged();
+      else inner.fleetChanged(instanceNames);
       // A group's windows may have changed (UpdateDeploymentGroup, Put/DeleteDeploymentWindows): look
       // again, once for a burst of changes and outside the request, which neither waits for nor fails
-      // on the active deployments being read (a registration of thousands of instances calls this each time).
-      if (recheck !== undefined) return;
+      // on the active deployments being read. A change of named instances (registration, tags) changes no window.
+      if (recheck !== undefined || instanceNames !== undefined) return;
       recheck = clock.setTimeout(() => {
         recheck = undefined;
         try {
@@ -176,5 +177,6 @@ export function createWindowGate(deps: WindowGateDeps): WindowGate {
     hookReported: (id, executionId, status) => inner.hookReported(id, executionId, status),
     skipTerminationWait: (id) => inner.skipTerminationWait?.(id) ?? 'notWaiting',
     continueDeployment: (id) => inner.continueDeployment?.(id) ?? 'notReady',
+    resolveInstanceFailure: (id, instance, action) => inner.resolveInstanceFailure(id, instance, action),
   };
 }

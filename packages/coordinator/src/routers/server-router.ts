@@ -21,7 +21,7 @@ export interface ServerRouterDeps {
   clock: Clock;
   config: Pick<CoordinatorConfig, 'haproxySocket' | 'blueGreenTerminateCommand'>;
   deregistered(name: string): void;
-  fleetChanged(): void;
+  fleetChanged(instanceNames?: readonly string[]): void;
   log: Logger;
 }
 

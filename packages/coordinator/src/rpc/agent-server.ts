@@ -334,6 +334,16 @@ function toResult(result: CommandResult__Output): AgentResult {
     commandId: result.commandId,
     status: result.status === 'COMMAND_STATUS_SUCCEEDED' ? 'Succeeded' : 'Failed',
     diagnostics: fromDiagnostics(result.diagnostics),
+    ...(result.onFailure === null || result.onFailure === undefined
+      ? {}
+      : {
+          onFailure: {
+            status: result.onFailure.status === 'COMMAND_STATUS_SUCCEEDED' ? 'Succeeded' : 'Failed',
+            diagnostics: fromDiagnostics(result.onFailure.diagnostics),
+            startedAt: Number(result.onFailure.startedAtMs),
+            endedAt: Number(result.onFailure.endedAtMs),
+          },
+        }),
   };
 }
 

@@ -214,6 +214,9 @@ export interface TargetRecord {
   lifecycleEvents: LifecycleEventRecord[];
   /** In a blue/green deployment: an original (Blue) or a replacement (Green) instance. */
   label?: 'Blue' | 'Green';
+  /** Guided failure: which attempt this is (absent: the first), and the lifecycle events of the earlier ones, oldest first. */
+  attempt?: number;
+  previousAttempts?: LifecycleEventRecord[][];
 }
 
 /** CommandState is where a lifecycle command is on its way to an agent and back. */

@@ -45,4 +45,60 @@ describe('SQLite store', () => {
     expect(() => migrate(db, migrations)).toThrow(/schema version 99, newer than this coordinator knows/);
     db.close();
   });
+
+  it('indexes the instances of a file from before migration 11 by their tags, and registered ones by IAM ARN', () => {
+    const dir = tmp();
+    const db = new Database(path.join(dir, DATABASE_FILE));
+    migrate(db, migrations.filter((m) => m.version < 11));
+    const put = db.prepare('INSERT INTO instances (name, doc) VALUES (?, ?)');
+    put.run('old-1', JSON.stringify({ instanceName: 'old-1', instanceArn: 'a1', iamUserArn: 'arn:aws:iam::1:user/u1', registerTime: 1, tags: [{ Key: 'role', Value: 'web' }] }));
+    put.run('old-2', JSON.stringify({ instanceName: 'old-2', instanceArn: 'a2', iamUserArn: 'arn:aws:iam::1:user/u2', registerTime: 1, deregisterTime: 2, tags: [] }));
+    db.close();
+
+    const store = openSqliteStore(dir);
+    expect(store.instancesTagged([{ Key: 'role', Value: 'web', Type: 'KEY_AND_VALUE' }]).map((i) => i.instanceName)).toEqual(['old-1']);
+    expect(store.instancesTagged([{ Value: 'web', Type: 'VALUE_ONLY' }, { Key: 'role', Type: 'KEY_ONLY' }]).map((i) => i.instanceName)).toEqual(['old-1']);
+    expect(store.registeredInstanceWithArn('iamUserArn', 'arn:aws:iam::1:user/u1')).toBe('old-1');
+    expect(store.registeredInstanceWithArn('iamUserArn', 'arn:aws:iam::1:user/u2')).toBeUndefined(); // deregistered
+    store.putInstance({ instanceName: 'new-1', instanceArn: 'a3', iamSessionArn: 'arn:aws:sts::1:assumed-role/r/s', registerTime: 3, tags: [] });
+    expect(store.registeredInstanceWithArn('iamSessionArn', 'arn:aws:sts::1:assumed-role/r/s')).toBe('new-1');
+    store.close();
+  });
+
+  it('adds a deployment\'s targets in order, after any it has, and finds active deployments by group', () => {
+    const store = openSqliteStore(tmp());
+    store.putDeployment(deploymentRecord({ deploymentId: 'd-1', deploymentGroupId: 'g1', status: 'InProgress' }));
+    store.putDeployment(deploymentRecord({ deploymentId: 'd-2', deploymentGroupId: 'g2', status: 'Succeeded' }));
+    store.putTarget(newTarget('d-1', 'first', 1));
+    const names = Array.from({ length: 600 }, (_, i) => `h${600 - i}`); // more than one INSERT's rows, not in name order
+    const before = store.queryCount();
+    store.addTargets(names.map((n) => newTarget('d-1', n, 1)));
+    expect(store.queryCount() - before).toBe(4); // the deployment's last seq, then 250 + 250 + 100 rows
+    expect(store.listTargets('d-1').map((t) => t.targetId)).toEqual(['first', ...names]);
+    expect(store.activeDeploymentOfGroup('g1')?.deploymentId).toBe('d-1');
+    expect(store.activeDeploymentOfGroup('g2')).toBeUndefined();
+    expect(store.activeGroupIds()).toEqual(new Set(['g1']));
+    store.close();
+  });
+
+  it('reads back the committed deployment after a rolled-back write, and a row written before deployments had a rev', () => {
+    const store = openSqliteStore(tmp());
+    store.putDeployment(deploymentRecord({ deploymentId: 'd-1', description: 'committed' }));
+    expect(store.getDeployment('d-1')?.description).toBe('committed');
+    expect(() =>
+      store.transaction(() => {
+        store.putDeployment(deploymentRecord({ deploymentId: 'd-1', description: 'rolled back' }));
+        expect(store.getDeployment('d-1')?.description).toBe('rolled back');
+        throw new Error('crash in the middle');
+      }),
+    ).toThrow('crash');
+    expect(store.getDeployment('d-1')?.description).toBe('committed');
+    // Another writer (a row from before migration 011 has no rev): read from its document every time.
+    store.db.prepare('UPDATE deployments SET rev = NULL, doc = ? WHERE id = ?').run(JSON.stringify(deploymentRecord({ deploymentId: 'd-1', description: 'old row' })), 'd-1');
+    expect(store.getDeployment('d-1')?.description).toBe('old row');
+    store.db.prepare('UPDATE deployments SET doc = ? WHERE id = ?').run(JSON.stringify(deploymentRecord({ deploymentId: 'd-1', description: 'changed old row' })), 'd-1');
+    expect(store.getDeployment('d-1')?.description).toBe('changed old row');
+    expect(store.getDeployment('d-missing')).toBeUndefined();
+    store.close();
+  });
 });

@@ -2,6 +2,7 @@
  * The embedded store: one SQLite file in the data directory (better-sqlite3, WAL). Records are JSON
  * documents beside the columns they are found by; statements are prepared once.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -17,7 +18,7 @@ import type {
   RevisionRecord,
   TargetRecord,
 } from './records.js';
-import type { Tag } from '../fleet/tag-match.js';
+import type { Tag, TagFilter } from '../fleet/tag-match.js';
 import { migrate } from './migrate.js';
 import { migrations } from './migrations/index.js';
 import { checkIntegrity, corruptDatabase, isDatabaseCorruption, refuseEmptyDatabase } from './database-file.js';
@@ -35,24 +36,29 @@ const parseAll = <T>(rows: unknown[]): T[] => rows.map((r) => JSON.parse((r as R
 const DOC_CACHE_SIZE = 64;
 
 /**
- * DocCache remembers the parse of a row's JSON document, keyed by id and checked against the doc
- * text itself, so a hit returns exactly what JSON.parse of the stored text would (a changed row,
- * whoever wrote it, misses). Why: a deployment's doc holds its plan, one entry per target; the
- * engine reads it for every command it sends, every ack and every result, so with 1,000 targets
- * re-parsing it was a quarter of the coordinator's CPU in bench-fleet. The parsed records are
- * shared between callers, which never mutate records (they copy with spread, as the engine and the
- * planners do).
+ * DocCache remembers the parse of a deployment's JSON document by id, with the row's `rev`: every
+ * putDeployment writes a rev never written before (this process's nonce and a counter that a
+ * rolled-back transaction does not rewind), so a row whose rev is the cached one holds exactly the
+ * cached document, whoever reads it. Why: a deployment's doc holds its plan, one entry per target;
+ * the engine reads it for every command it sends, every ack and every result, so with 1,000
+ * targets re-parsing it was a quarter of the coordinator's CPU in bench-fleet, and reading its text
+ * back to compare still an eighth. A row without a rev (written before migration 011) is parsed
+ * each time. The parsed records are shared between callers, which never mutate records (they copy
+ * with spread, as the engine and the planners do).
  */
 class DocCache<T> {
-  private readonly entries = new Map<string, { doc: string; value: T }>();
-  get(id: string, row: unknown): T | undefined {
-    if (row === undefined) return undefined;
-    const doc = (row as Row).doc;
+  private readonly entries = new Map<string, { rev: string; value: T }>();
+  /** get returns the cached parse when `rev` is the cached one, else parses `readDoc()` and keeps it. */
+  get(id: string, rev: string | null | undefined, readDoc: () => string | undefined): T | undefined {
+    if (rev === undefined) return undefined; // no such row
     const hit = this.entries.get(id);
-    if (hit !== undefined && hit.doc === doc) return hit.value;
+    if (rev !== null && hit !== undefined && hit.rev === rev) return hit.value;
+    const doc = readDoc();
+    if (doc === undefined) return undefined;
     const value = JSON.parse(doc) as T;
     this.entries.delete(id);
-    this.entries.set(id, { doc, value });
+    if (rev === null) return value;
+    this.entries.set(id, { rev, value });
     if (this.entries.size > DOC_CACHE_SIZE) this.entries.delete(this.entries.keys().next().value!);
     return value;
   }
@@ -61,6 +67,41 @@ class DocCache<T> {
 /** SqliteStore is the {@link Store} of one coordinator, with the database handle for the bucket's store. */
 export interface SqliteStore extends Store {
   readonly db: Database.Database;
+  /**
+   * queryCount is how many statements of this store have run (each run, get or all counts once), and
+   * rowsRead how many rows their get and all returned: tests compare them before and after a call to
+   * check that neither the call's queries nor what they read grow with the fleet.
+   */
+  queryCount(): number;
+  rowsRead(): number;
+}
+
+/** TARGET_ROWS_PER_INSERT is how many targets one INSERT of {@link Store.addTargets} carries (SQLite allows 32,766 parameters). */
+const TARGET_ROWS_PER_INSERT = 250;
+
+/** QueryCounter is what {@link SqliteStore.queryCount} and {@link SqliteStore.rowsRead} report. */
+interface QueryCounter {
+  queries: number;
+  rows: number;
+}
+
+/** countCalls makes each statement count its runs and the rows it returned in `counter` (the store's query-counting hook). */
+function countCalls<S extends object>(statements: S, counter: QueryCounter): S {
+  for (const st of Object.values(statements) as Database.Statement[]) {
+    for (const method of ['run', 'get', 'all'] as const) {
+      const original = st[method] as (...args: unknown[]) => unknown;
+      Object.defineProperty(st, method, {
+        value: (...args: unknown[]) => {
+          counter.queries++;
+          const result = original.apply(st, args);
+          if (method === 'get' && result !== undefined) counter.rows++;
+          if (method === 'all') counter.rows += (result as unknown[]).length;
+          return result;
+        },
+      });
+    }
+  }
+  return statements;
 }
 
 /** OpenOptions: `verify` reads the whole file (PRAGMA quick_check) before using it, as `serve` does. */
@@ -92,7 +133,8 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
     throw isDatabaseCorruption(err) ? corruptDatabase(file, dataDir, (err as Error).message) : err;
   }
 
-  const s = {
+  const counter: QueryCounter = { queries: 0, rows: 0 };
+  const s = countCalls({
     putApp: db.prepare('INSERT INTO applications (name, doc) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET doc = excluded.doc'),
     getApp: db.prepare('SELECT doc FROM applications WHERE name = ?'),
     listApps: db.prepare('SELECT doc FROM applications ORDER BY name'),
@@ -115,10 +157,11 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
     putRevision: db.prepare('INSERT INTO revisions (application, revision_key, register_time, doc) VALUES (?, ?, ?, ?) ON CONFLICT (application, revision_key) DO UPDATE SET doc = excluded.doc'),
     getRevision: db.prepare('SELECT doc FROM revisions WHERE application = ? AND revision_key = ?'),
     listRevisions: db.prepare('SELECT doc FROM revisions WHERE application = ? ORDER BY register_time, revision_key'),
-    putDeployment: db.prepare(`INSERT INTO deployments (id, application, group_name, status, create_time, seq, doc)
-      VALUES (@id, @application, @group, @status, @createTime, (SELECT COALESCE(MAX(seq), 0) + 1 FROM deployments), @doc)
-      ON CONFLICT (id) DO UPDATE SET status = excluded.status, doc = excluded.doc`),
-    getDeployment: db.prepare('SELECT doc FROM deployments WHERE id = ?'),
+    putDeployment: db.prepare(`INSERT INTO deployments (id, application, group_name, status, create_time, seq, doc, rev)
+      VALUES (@id, @application, @group, @status, @createTime, (SELECT COALESCE(MAX(seq), 0) + 1 FROM deployments), @doc, @rev)
+      ON CONFLICT (id) DO UPDATE SET status = excluded.status, doc = excluded.doc, rev = excluded.rev`),
+    getDeployment: db.prepare('SELECT doc FROM deployments WHERE id = ?').pluck(),
+    getDeploymentRev: db.prepare('SELECT rev FROM deployments WHERE id = ?').pluck(),
     listDeployments: db.prepare('SELECT doc FROM deployments ORDER BY seq DESC'),
     activeDeployments: db.prepare("SELECT doc FROM deployments WHERE status NOT IN ('Succeeded', 'Failed', 'Stopped') ORDER BY seq"),
     // putTarget is an UPDATE, then an INSERT when the row is new: the INSERT's MAX(seq) subquery
@@ -141,15 +184,48 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
     getTags: db.prepare('SELECT key AS Key, value AS Value FROM resource_tags WHERE resource_id = ? ORDER BY position'),
     delTags: db.prepare('DELETE FROM resource_tags WHERE resource_id = ?'),
     putTag: db.prepare('INSERT INTO resource_tags (resource_id, key, value, position) VALUES (?, ?, ?, ?)'),
+    // instance_tags (migration 011) mirrors the tags of registered instances, for the lookups by tag.
+    delInstanceTags: db.prepare('DELETE FROM instance_tags WHERE instance = ?'),
+    putInstanceTag: db.prepare('INSERT OR IGNORE INTO instance_tags (instance, key, value) VALUES (?, ?, ?)'),
+    taggedKeyValue: db.prepare('SELECT i.doc FROM instance_tags t JOIN instances i ON i.name = t.instance WHERE t.key = ? AND t.value = ?'),
+    taggedKey: db.prepare('SELECT i.doc FROM instance_tags t JOIN instances i ON i.name = t.instance WHERE t.key = ?'),
+    taggedValue: db.prepare('SELECT i.doc FROM instance_tags t JOIN instances i ON i.name = t.instance WHERE t.value = ?'),
+    // The WHERE repeats the partial indexes' condition (migration 011) so that SQLite uses them.
+    instanceByUserArn: db.prepare("SELECT name FROM instances WHERE json_extract(doc, '$.iamUserArn') = ? AND json_extract(doc, '$.deregisterTime') IS NULL LIMIT 1").pluck(),
+    instanceBySessionArn: db.prepare("SELECT name FROM instances WHERE json_extract(doc, '$.iamSessionArn') = ? AND json_extract(doc, '$.deregisterTime') IS NULL LIMIT 1").pluck(),
+    activeOfGroup: db.prepare("SELECT id FROM deployments WHERE status NOT IN ('Succeeded', 'Failed', 'Stopped') AND json_extract(doc, '$.deploymentGroupId') = ? ORDER BY seq LIMIT 1").pluck(),
+    activeGroupIds: db.prepare("SELECT DISTINCT json_extract(doc, '$.deploymentGroupId') FROM deployments WHERE status NOT IN ('Succeeded', 'Failed', 'Stopped')").pluck(),
+    maxTargetSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) FROM deployment_targets WHERE deployment_id = ?').pluck(),
+  }, counter);
+  /** Multi-row target INSERTs by row count, prepared when first needed. */
+  const targetInserts = new Map<number, Database.Statement>();
+  const insertTargets = (rows: number): Database.Statement => {
+    let st = targetInserts.get(rows);
+    if (st === undefined) {
+      st = countCalls({ st: db.prepare(`INSERT INTO deployment_targets (deployment_id, target_id, seq, doc) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?)').join(', ')}`) }, counter).st;
+      targetInserts.set(rows, st);
+    }
+    return st;
+  };
+  const tagged: Record<TagFilter['Type'], (f: TagFilter) => unknown[]> = {
+    KEY_AND_VALUE: (f) => s.taggedKeyValue.all(f.Key, f.Value),
+    KEY_ONLY: (f) => s.taggedKey.all(f.Key),
+    VALUE_ONLY: (f) => s.taggedValue.all(f.Value),
   };
 
   const deployments = new DocCache<DeploymentRecord>();
+  const getDeployment = (id: string): DeploymentRecord | undefined => deployments.get(id, s.getDeploymentRev.get(id) as string | null | undefined, () => s.getDeployment.get(id) as string | undefined);
+  /** Each write's rev: this opening's nonce and a counter (see DocCache). */
+  const revNonce = randomUUID();
+  let revCounter = 0;
   const totalChanges = db.prepare('SELECT total_changes()').pluck();
 
   return {
     db,
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     changeCount: () => totalChanges.get() as number,
+    queryCount: () => counter.queries,
+    rowsRead: () => counter.rows,
     close: () => db.close(),
 
     putApplication: (a: ApplicationRecord) => void s.putApp.run(a.applicationName, JSON.stringify(a)),
@@ -163,9 +239,27 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
       })();
     },
 
-    putInstance: (i: InstanceRecord) => void s.putInstance.run(i.instanceName, JSON.stringify(i)),
+    putInstance: (i: InstanceRecord) => {
+      db.transaction(() => {
+        s.putInstance.run(i.instanceName, JSON.stringify(i));
+        s.delInstanceTags.run(i.instanceName);
+        if (i.deregisterTime === undefined) for (const t of i.tags) s.putInstanceTag.run(i.instanceName, t.Key, t.Value);
+      })();
+    },
     getInstance: (name) => parse(s.getInstance.get(name)),
     listInstances: () => parseAll(s.listInstances.all()),
+    instancesTagged: (filters) => {
+      const found = new Map<string, InstanceRecord>();
+      for (const f of filters) {
+        for (const row of tagged[f.Type](f)) {
+          const i = parse<InstanceRecord>(row)!;
+          // instance_tags holds registered instances only; the doc is checked too, as the record of truth.
+          if (i.deregisterTime === undefined && !found.has(i.instanceName)) found.set(i.instanceName, i);
+        }
+      }
+      return [...found.values()].sort((a, b) => (a.instanceName < b.instanceName ? -1 : a.instanceName > b.instanceName ? 1 : 0));
+    },
+    registeredInstanceWithArn: (kind, arn) => (kind === 'iamUserArn' ? s.instanceByUserArn.get(arn) : s.instanceBySessionArn.get(arn)) as string | undefined,
 
     putGroup: (g: DeploymentGroupRecord) => void s.putGroup.run(g.applicationName, g.deploymentGroupName, g.deploymentGroupId, JSON.stringify(g)),
     getGroup: (app, name) => parse(s.getGroup.get(app, name)),
@@ -183,8 +277,8 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
     listRevisions: (app) => parseAll(s.listRevisions.all(app)),
 
     putDeployment: (d: DeploymentRecord) =>
-      void s.putDeployment.run({ id: d.deploymentId, application: d.applicationName, group: d.deploymentGroupName, status: d.status, createTime: d.createTime, doc: JSON.stringify(d) }),
-    getDeployment: (id) => deployments.get(id, s.getDeployment.get(id)),
+      void s.putDeployment.run({ id: d.deploymentId, application: d.applicationName, group: d.deploymentGroupName, status: d.status, createTime: d.createTime, doc: JSON.stringify(d), rev: `${revNonce}:${++revCounter}` }),
+    getDeployment,
     listDeployments: (q: DeploymentQuery) =>
       parseAll<DeploymentRecord>(s.listDeployments.all()).filter(
         (d) =>
@@ -195,10 +289,31 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
           (q.createdBefore === undefined || d.createTime <= q.createdBefore),
       ),
     activeDeployments: () => parseAll(s.activeDeployments.all()),
+    activeDeploymentOfGroup: (groupId) => {
+      const id = s.activeOfGroup.get(groupId) as string | undefined;
+      return id === undefined ? undefined : getDeployment(id);
+    },
+    activeGroupIds: () => new Set(s.activeGroupIds.all() as string[]),
 
     putTarget: (t: TargetRecord) => {
       const row = { deployment: t.deploymentId, target: t.targetId, doc: JSON.stringify(t) };
       if (s.updateTarget.run(row).changes === 0) s.insertTarget.run(row);
+    },
+    addTargets: (targets) => {
+      if (targets.length === 0) return;
+      db.transaction(() => {
+        const base = new Map<string, number>();
+        const params: unknown[] = [];
+        for (const t of targets) {
+          const seq = (base.get(t.deploymentId) ?? (s.maxTargetSeq.get(t.deploymentId) as number)) + 1;
+          base.set(t.deploymentId, seq);
+          params.push(t.deploymentId, t.targetId, seq, JSON.stringify(t));
+        }
+        for (let i = 0; i < targets.length; i += TARGET_ROWS_PER_INSERT) {
+          const rows = Math.min(TARGET_ROWS_PER_INSERT, targets.length - i);
+          insertTargets(rows).run(...params.slice(i * 4, (i + rows) * 4));
+        }
+      })();
     },
     getTarget: (dep, target) => parse(s.getTarget.get(dep, target)),
     listTargets: (dep) => parseAll(s.listTargets.all(dep)),

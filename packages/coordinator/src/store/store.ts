@@ -20,7 +20,7 @@ import type {
   RevisionRecord,
   TargetRecord,
 } from './records.js';
-import type { Tag } from '../fleet/tag-match.js';
+import type { Tag, TagFilter } from '../fleet/tag-match.js';
 
 /** DeploymentQuery narrows ListDeployments. */
 export interface DeploymentQuery {
@@ -51,6 +51,13 @@ export interface Store {
   putInstance(instance: InstanceRecord): void;
   getInstance(name: string): InstanceRecord | undefined;
   listInstances(): InstanceRecord[];
+  /**
+   * instancesTagged returns the registered instances carrying a tag that one of `filters` matches,
+   * each once, by name: the candidates a group's selector then decides on (deployment/targets.ts).
+   */
+  instancesTagged(filters: readonly TagFilter[]): InstanceRecord[];
+  /** registeredInstanceWithArn names the registered instance registered with this IAM user or session ARN, if any. */
+  registeredInstanceWithArn(kind: 'iamUserArn' | 'iamSessionArn', arn: string): string | undefined;
 
   putGroup(group: DeploymentGroupRecord): void;
   getGroup(applicationName: string, groupName: string): DeploymentGroupRecord | undefined;
@@ -73,8 +80,14 @@ export interface Store {
   listDeployments(query: DeploymentQuery): DeploymentRecord[];
   /** activeDeployments are those not yet Succeeded, Failed or Stopped, oldest first. */
   activeDeployments(): DeploymentRecord[];
+  /** activeDeploymentOfGroup is the group's oldest active deployment, if it has one. */
+  activeDeploymentOfGroup(groupId: string): DeploymentRecord | undefined;
+  /** activeGroupIds are the ids of the groups with an active deployment. */
+  activeGroupIds(): Set<string>;
 
   putTarget(target: TargetRecord): void;
+  /** addTargets inserts targets new to their deployment (a deployment being created), in order, in a few statements. */
+  addTargets(targets: readonly TargetRecord[]): void;
   getTarget(deploymentId: string, targetId: string): TargetRecord | undefined;
   listTargets(deploymentId: string): TargetRecord[];
   /** lastTargetOf is the instance's record in the latest deployment that targeted it, if any. */

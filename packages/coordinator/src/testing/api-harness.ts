@@ -30,7 +30,8 @@ import { createGitHubArchives } from '../artifacts/github-archive.js';
 export type EngineCall =
   | { call: 'deploymentCreated'; deploymentId: string }
   | { call: 'stopRequested'; deploymentId: string; autoRollbackEnabled: boolean }
-  | { call: 'fleetChanged' };
+  | { call: 'fleetChanged' }
+  | { call: 'resolveInstanceFailure'; deploymentId: string };
 
 /** RecordingEngine is a {@link DeploymentEngine} that records its calls and drives nothing. */
 export interface RecordingEngine extends DeploymentEngine {
@@ -52,6 +53,8 @@ export function createRecordingEngine(): RecordingEngine {
     },
     fleetChanged: () => void calls.push({ call: 'fleetChanged' }),
     hookReported: () => 'unknownExecution',
+    // Nothing is driven here, so no instance is ever held.
+    resolveInstanceFailure: (deploymentId) => (calls.push({ call: 'resolveInstanceFailure', deploymentId }), 'notHeld'),
   };
 }
 

@@ -114,6 +114,7 @@ describe('Lambda AppSpec', () => {
   it.each([
     ['Hooks: {BeforeAllowTraffic: f}\n', 'Hooks', 'must be a list of single-key maps such as "- BeforeAllowTraffic: MyValidationFunction" (got a map)'],
     ['Hooks:\n  - BeforeInstall: f\n', 'Hooks[0].BeforeInstall', 'not a lifecycle event of Lambda deployments; use one of BeforeAllowTraffic, AfterAllowTraffic'],
+    ['Hooks:\n  - OnFailure: f\n', 'Hooks[0].OnFailure', 'not a lifecycle event of Lambda deployments; use one of BeforeAllowTraffic, AfterAllowTraffic (OnFailure is a Server AppSpec hook: the agent runs it on an instance after an event fails there)'],
     ['Hooks:\n  - BeforeAllowTraffic: f\n  - BeforeAllowTraffic: g\n', 'Hooks[1].BeforeAllowTraffic', 'given more than once (each event runs one function)'],
     ['Hooks:\n  - BeforeAllowTraffic:\n', 'Hooks[0].BeforeAllowTraffic', 'missing (the name or ARN of a Lambda function)'],
     ['Hooks:\n  - BeforeAllowTraffic: [f]\n', 'Hooks[0].BeforeAllowTraffic', 'must be the name or ARN of a Lambda function (got a list)'],

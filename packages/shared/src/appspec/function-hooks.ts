@@ -74,7 +74,9 @@ function parseFunctionHooks(f: Field, platform: string, events: readonly string[
     if (hook === undefined) return;
     const eventPath = at(p, hook.key);
     if (!events.includes(hook.key)) {
-      issues.push({ path: eventPath, problem: `not a lifecycle event of ${platform} deployments; use one of ${events.join(', ')}` });
+      // fleetdeploy's OnFailure runs scripts on an instance; a function deployment has none.
+      const onFailure = hook.key === 'OnFailure' ? ' (OnFailure is a Server AppSpec hook: the agent runs it on an instance after an event fails there)' : '';
+      issues.push({ path: eventPath, problem: `not a lifecycle event of ${platform} deployments; use one of ${events.join(', ')}${onFailure}` });
       return;
     }
     if (out.some((h) => h.event === hook.key)) {

@@ -20,6 +20,7 @@ import { resolveDeploymentConfig } from './deployment-configs.js';
 import { ecsGroupSetup } from './ecs-groups.js';
 import { checkServerRouting, serverGroupStyle } from './server-groups.js';
 import { parseResourceTags, parseTagFilters } from './tag-input.js';
+import { onInstanceFailureField } from './guided-failure.js';
 
 /** MAX_GROUPS_PER_APPLICATION is CodeDeploy's quota of deployment groups per application. */
 export const MAX_GROUPS_PER_APPLICATION = 1000;
@@ -89,6 +90,7 @@ export function deploymentGroupInfo(group: DeploymentGroupRecord, computePlatfor
     ecsServices: x.ecsServices ?? [],
     terminationHookEnabled: x.terminationHookEnabled ?? false,
     deploymentWindows: x.deploymentWindows,
+    onInstanceFailure: x.onInstanceFailure,
   };
 }
 
@@ -241,6 +243,9 @@ function parseGroupFields(input: Input, platform: ComputePlatform): GroupChanges
   // fleetdeploy's extension; null removes the windows (an undefined value drops out of the stored JSON).
   const windows = windowPolicyField(input);
   if (windows !== undefined) extra.deploymentWindows = windows ?? undefined;
+  // fleetdeploy's extension too: guided failure.
+  const onFailure = onInstanceFailureField(input, platform);
+  if (onFailure !== undefined) extra.onInstanceFailure = onFailure;
   return changes;
 }
 

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import AdmZip from 'adm-zip';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -27,6 +29,21 @@ describe('deployment operations', () => {
   afterEach(() => h.close());
 
   const create = (over: Record<string, unknown> = {}) => h.call('CreateDeployment', { applicationName: 'app', deploymentGroupName: 'g', revision: S3(), ...over });
+
+  it("CreateDeployment reads a bundle's hook timeouts once: the next deployment of the same stored bundle does not read it again", async () => {
+    const zip = new AdmZip();
+    zip.addFile('appspec.yml', Buffer.from('version: 0.0\nos: linux\nhooks:\n  AfterInstall:\n    - location: a.sh\n      timeout: 123\n'));
+    zip.addFile('a.sh', Buffer.from('#!/bin/sh\n'));
+    const blob = await h.ctx.blobs.put(Readable.from([zip.toBuffer()]));
+    h.ctx.buckets.putObject({ bucket: 'revisions', key: 'timed.zip', sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"` }, 0);
+    await h.ok('CreateDeploymentGroup', { applicationName: 'app', deploymentGroupName: 'g2', serviceRoleArn: ROLE, onPremisesInstanceTagFilters: [{ Key: 'env', Value: 'other', Type: 'KEY_AND_VALUE' }] });
+    const first = await create({ revision: S3('timed.zip') });
+    expect(h.store.getDeployment(first.body.deploymentId as string)!.eventTimeouts).toMatchObject({ AfterInstall: 123 });
+    // Gone from the disk: only what was read before can give the second deployment its timeout.
+    fs.rmSync(h.ctx.blobs.path(blob.sha256));
+    const second = await h.ok('CreateDeployment', { applicationName: 'app', deploymentGroupName: 'g2', revision: S3('timed.zip') });
+    expect(h.store.getDeployment(second.deploymentId as string)!.eventTimeouts).toMatchObject({ AfterInstall: 123 });
+  });
 
   it('CreateDeployment resolves the targets from the tags and the stored bundle, then hands it to the engine', async () => {
     const r = await create({ deploymentConfigName: 'CodeDeployDefault.AllAtOnce', description: 'first' });

@@ -13,8 +13,9 @@ import { DeploymentStatuses, isFinalStatus } from '../../store/records.js';
 import { newDeploymentId } from '../../ids.js';
 import { newTarget } from '../../deployment/instance-lifecycle.js';
 import { BundleLimitError, eventTimeouts, readBundleAppSpec } from '../../artifacts/bundle-appspec.js';
-import { groupInstances } from '../../deployment/targets.js';
+import { findGroupInstances } from '../../deployment/targets.js';
 import { agentStateOf, waitingMessages } from '../../deployment/agent-wait.js';
+import { GUIDED_ACTIONS, guidedStatusMessages, heldInstances } from '../../deployment/guided-failure.js';
 import { applicationNameField, requireApplication } from './applications.js';
 import { autoRollbackConfiguration, requireGroup } from './deployment-groups.js';
 import { resolveDeploymentConfig } from './deployment-configs.js';
@@ -85,8 +86,10 @@ export function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
     rollbackInfo: d.rollbackInfo,
     // While it runs, the instances that wait for an offline agent say so (not stored: it changes as agents
     // come and go). Lambda and ECS targets have no agent.
-    deploymentStatusMessages: isFinalStatus(d.status) || (d.computePlatform ?? 'Server') !== 'Server' ? d.deploymentStatusMessages : [...d.deploymentStatusMessages, ...waitingMessages(targets, (n) => agentStateOf(ctx.agents.session(n)))],
+    // Held failures (guided failure) are read from the plan, so the message goes as soon as an operator answers.
+    deploymentStatusMessages: isFinalStatus(d.status) || (d.computePlatform ?? 'Server') !== 'Server' ? d.deploymentStatusMessages : [...d.deploymentStatusMessages, ...guidedStatusMessages(d, targets), ...waitingMessages(targets, (n) => agentStateOf(ctx.agents.session(n)))],
     computePlatform: d.computePlatform ?? 'Server',
+    ...((d.plan?.held ?? []).length === 0 || isFinalStatus(d.status) ? {} : { guidedFailure: { waitingInstances: heldInstances(d, targets), choices: GUIDED_ACTIONS } }),
   };
 }
 
@@ -99,6 +102,7 @@ export function instanceTarget(ctx: ApiContext, t: TargetRecord) {
     status: t.status,
     lastUpdatedAt: epochSeconds(t.lastUpdatedAt),
     ...(t.label === undefined ? {} : { instanceLabel: t.label }),
+    ...(t.attempt === undefined ? {} : { attempt: t.attempt }),
     lifecycleEvents: t.lifecycleEvents.map((e) => ({
       lifecycleEventName: e.lifecycleEventName,
       status: e.status,
@@ -211,6 +215,10 @@ function resolveBundle(ctx: ApiContext, revision: RevisionLocation, github?: Git
   return { sha256: object.sha256, size: object.size, bundleType: s3.bundleType };
 }
 
+/** The event timeouts of recently deployed bundles, by SHA-256 and bundle type (at most TIMEOUTS_CACHE_SIZE). */
+const TIMEOUTS_BY_BUNDLE = new Map<string, Record<string, number>>();
+const TIMEOUTS_CACHE_SIZE = 64;
+
 /**
  * bundleTimeouts reads the hooks' timeouts from the stored bundle a request names, before the
  * transaction that validates everything (reading is asynchronous; the bundle is content-addressed,
@@ -226,8 +234,16 @@ async function bundleTimeouts(ctx: ApiContext, revision: unknown, github: GitHub
       bundle = resolveBundle(ctx, location);
       where = revisionKey(location);
     }
-    // Every agent event, the traffic hooks of blue/green deployments included.
-    return eventTimeouts(await readBundleAppSpec(ctx.blobs.path(bundle.sha256), bundle.bundleType), InPlaceEvents);
+    // Every agent event, the traffic hooks of blue/green deployments included. A stored blob never
+    // changes (it is named by its SHA-256), so its timeouts are read once: the next deployments of
+    // the same bundle do not wait for the disk behind a busy event loop.
+    const key = `${bundle.sha256}:${bundle.bundleType}`;
+    const known = TIMEOUTS_BY_BUNDLE.get(key);
+    if (known !== undefined) return known;
+    const timeouts = eventTimeouts(await readBundleAppSpec(ctx.blobs.path(bundle.sha256), bundle.bundleType), InPlaceEvents);
+    TIMEOUTS_BY_BUNDLE.set(key, timeouts);
+    if (TIMEOUTS_BY_BUNDLE.size > TIMEOUTS_CACHE_SIZE) TIMEOUTS_BY_BUNDLE.delete(TIMEOUTS_BY_BUNDLE.keys().next().value!);
+    return timeouts;
   } catch (err) {
     if (err instanceof BundleLimitError) throw new ApiError('InvalidRevisionException', `the bundle of revision ${where} is refused: ${err.message}; the coordinator applies the agents' default bundle_limits`);
     return { default: DEFAULT_TIMEOUT_SECONDS }; // the transaction below reports what is wrong with the request
@@ -305,16 +321,18 @@ export const deploymentOperations = {
         throw new ApiError('InvalidDeploymentConfigNameException', `${configName} is a ${config.computePlatform} configuration; instances need a Server one`);
       }
       const bundle = resolveBundle(ctx, revision, github);
-      const active = ctx.store.activeDeployments().find((d) => d.deploymentGroupId === group.deploymentGroupId);
+      const active = ctx.store.activeDeploymentOfGroup(group.deploymentGroupId);
       if (active !== undefined) {
         throw new ApiError('DeploymentLimitExceededException', `The deployment group ${groupName} already has an active deployment ${active.deploymentId}; wait for it to finish or stop it`);
       }
       const key = revisionKey(revision);
-      const registered = ctx.store.listInstances();
-      let instances = groupInstances(group, registered);
+      // The group's instances through the tag index: the rest of the fleet is not read.
+      let instances = findGroupInstances(group, ctx.store);
       const style = serverGroupStyle(group.extra);
       checkServerRouting(style, config.deploymentConfigName, config.trafficRoutingConfig);
       if (style.type === 'IN_PLACE') refuseTargetInstances(input, groupName);
+      // A blue/green deployment may name replacement instances outside the group: it reads the fleet.
+      const registered = style.type === 'BLUE_GREEN' ? ctx.store.listInstances() : [];
       const blueGreen = style.type === 'BLUE_GREEN' ? serverBlueGreenSpec(input, style, instances, registered, config.trafficRoutingConfig) : undefined;
       if (blueGreen !== undefined) {
         if (outdatedOnly) throw new ApiError('InvalidUpdateOutdatedInstancesOnlyValueException', 'updateOutdatedInstancesOnly applies to in-place deployments; a blue/green deployment installs every replacement instance');
@@ -352,10 +370,9 @@ export const deploymentOperations = {
       };
       ctx.store.putDeployment(deployment);
       if (blueGreen !== undefined) {
-        for (const name of blueGreen.green) ctx.store.putTarget(blueGreenTarget(deploymentId, name, 'Green', now));
-        for (const name of blueGreen.blue) ctx.store.putTarget(blueGreenTarget(deploymentId, name, 'Blue', now));
+        ctx.store.addTargets([...blueGreen.green.map((name) => blueGreenTarget(deploymentId, name, 'Green', now)), ...blueGreen.blue.map((name) => blueGreenTarget(deploymentId, name, 'Blue', now))]);
       } else {
-        for (const i of instances) ctx.store.putTarget(newTarget(deploymentId, i.instanceName, now));
+        ctx.store.addTargets(instances.map((i) => newTarget(deploymentId, i.instanceName, now)));
       }
       noteRevisionUsed(ctx, applicationName, revision, groupName);
     });

@@ -18,6 +18,7 @@ import { epochSeconds, page, pageStart } from '../input.js';
 import type { InstanceRecord } from '../../store/records.js';
 import { isRegistered } from './instances.js';
 import { windowOperations } from './deployment-windows.js';
+import { guidedFailureOperations } from './guided-failure.js';
 import { scheduleOperations } from './deployment-schedules.js';
 
 /** INSTANCES_PAGE is how many instances one ListInstances answer holds. */
@@ -69,6 +70,7 @@ export function fleetInstance(ctx: ApiContext, instance: InstanceRecord) {
 export const fleetOperations = {
   ...windowOperations,
   ...scheduleOperations,
+  ...guidedFailureOperations,
   ListInstances(input: Input, ctx: ApiContext) {
     const registered = ctx.store.listInstances().filter(isRegistered);
     const { items, nextToken } = page(registered, pageStart(input), INSTANCES_PAGE);

@@ -77,11 +77,15 @@ export const instanceOperations = {
     ctx.store.transaction(() => {
       const existing = ctx.store.getInstance(name);
       if (existing !== undefined && isRegistered(existing)) throw new ApiError('InstanceNameAlreadyRegisteredException', `The on-premises instance name ${name} is already registered`);
-      const others = ctx.store.listInstances().filter((i) => isRegistered(i) && i.instanceName !== name);
-      if (session !== undefined && others.some((i) => i.iamSessionArn === session)) {
+      // Looked up by ARN (an index of migration 011), not by reading every instance.
+      const holder = (kind: 'iamUserArn' | 'iamSessionArn', arn: string): string | undefined => {
+        const found = ctx.store.registeredInstanceWithArn(kind, arn);
+        return found === name ? undefined : found;
+      };
+      if (session !== undefined && holder('iamSessionArn', session) !== undefined) {
         throw new ApiError('IamSessionArnAlreadyRegisteredException', `iamSessionArn ${session} is already used by another registered instance`);
       }
-      if (user !== undefined && others.some((i) => i.iamUserArn === user)) {
+      if (user !== undefined && holder('iamUserArn', user) !== undefined) {
         throw new ApiError('IamUserArnAlreadyRegisteredException', `iamUserArn ${user} is already registered with another on-premises instance`);
       }
       const record: InstanceRecord = {
@@ -94,7 +98,7 @@ export const instanceOperations = {
       };
       ctx.store.putInstance(record);
     });
-    ctx.engine.fleetChanged();
+    ctx.engine.fleetChanged([name]);
     // Not in CodeDeploy's response shape: the SDKs and the AWS CLI drop them (`aws --debug` shows
     // them; `fleetdeploy instance register` reads them); the same token is in
     // <dataDir>/enrolment/<name>.token on the coordinator's host.
@@ -104,7 +108,7 @@ export const instanceOperations = {
   DeregisterOnPremisesInstance(input: Input, ctx: ApiContext) {
     const name = instanceNameOf(input.instanceName, 'instanceName');
     // CodeDeploy lists no error for an unknown or already deregistered name: the call succeeds and changes nothing.
-    if (deregisterInstances(ctx.store, [name], ctx.clock.now()).length > 0) ctx.engine.fleetChanged();
+    if (deregisterInstances(ctx.store, [name], ctx.clock.now()).length > 0) ctx.engine.fleetChanged([name]);
     // Even for a name already deregistered: revoking again is harmless and closes any leftover stream.
     ctx.identities.deregistered(name);
     return {};
@@ -152,7 +156,7 @@ export const instanceOperations = {
       }
       for (const i of updated) ctx.store.putInstance(i);
     });
-    ctx.engine.fleetChanged();
+    ctx.engine.fleetChanged(names);
     return {};
   },
 
@@ -164,7 +168,7 @@ export const instanceOperations = {
       const instances = names.map((n) => requireRegisteredInstance(ctx, n));
       for (const i of instances) ctx.store.putInstance({ ...i, tags: i.tags.filter((t) => !removes(t)) });
     });
-    ctx.engine.fleetChanged();
+    ctx.engine.fleetChanged(names);
     return {};
   },
 };
