@@ -39,6 +39,15 @@ export default async function setup(): Promise<() => void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-test-ca-'));
   await openAuthority(dir, {}, Date.now());
   process.env[TEST_CA_DIR_ENV] = dir;
-  process.env.NODE_EXTRA_CA_CERTS = path.join(dir, CA_DIR, CA_CERT_FILE);
+  const caFile = path.join(dir, CA_DIR, CA_CERT_FILE);
+  process.env.NODE_EXTRA_CA_CERTS = caFile;
+  // A machine-wide AWS_CA_BUNDLE (some machines name the system's roots there) is what `fleetdeploy`
+  // run with the tests' own environment trusts instead of the defaults: add the run's CA to it.
+  const machineBundle = process.env.AWS_CA_BUNDLE;
+  if (machineBundle !== undefined && machineBundle !== '' && fs.existsSync(machineBundle)) {
+    const combined = path.join(dir, 'aws-ca-bundle.pem');
+    fs.writeFileSync(combined, `${fs.readFileSync(machineBundle, 'utf8').trimEnd()}\n${fs.readFileSync(caFile, 'utf8')}`);
+    process.env.AWS_CA_BUNDLE = combined;
+  }
   return () => fs.rmSync(dir, { recursive: true, force: true });
 }
