@@ -60,8 +60,9 @@ export function connectionUrl(socketDir: string, database: string): string {
 /** startPostgres initialises and starts a server; call stop() in afterAll. */
 export async function startPostgres(): Promise<PostgresServer> {
   const user = osUser();
-  // The socket path must stay under the 107-byte limit of sun_path: a short directory under /tmp.
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-pg-'));
+  // The socket path must stay under the 107-byte limit of sun_path, and under root the server's user
+  // must reach the directory (a TMPDIR inside /root would not do): a short directory under /tmp.
+  const dir = fs.mkdtempSync(path.join(user === undefined ? os.tmpdir() : '/tmp', 'fd-pg-'));
   if (user !== undefined) execFileSync('chown', [user, dir]);
   const data = path.join(dir, 'data');
   const log = path.join(dir, 'server.log');

@@ -36,6 +36,14 @@ export class OutsideTransactionError extends Error {
   }
 }
 
+/** TransactionEndedError is thrown when a transaction's handle is used after its transaction ended. */
+export class TransactionEndedError extends Error {
+  constructor(method: string) {
+    super(`tx.${method} was called after its transaction ended; a transaction's handle is valid only until transaction() settles`);
+    this.name = 'TransactionEndedError';
+  }
+}
+
 /**
  * TransactionScope marks the async context of a running transaction body, so a store can refuse a
  * call that bypasses `tx` (see {@link OutsideTransactionError}). One per store instance.
@@ -97,63 +105,72 @@ export function asyncSqliteStore(store: SqliteStore): AsyncStore {
   const scope = new TransactionScope();
   let savepoints = 0;
 
-  const methods = (guard: boolean): Record<string, unknown> => {
+  /** methods wraps each synchronous call; `admit` throws when the call may not run, `run` runs it. */
+  const methods = (admit: (name: string) => void, run: <T>(call: () => T) => Promise<T>): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
     for (const name of SYNC_METHODS(store)) {
       const method = (store[name] as (...a: unknown[]) => unknown).bind(store);
-      out[name] = guard
-        ? (...args: unknown[]) => {
-            try {
-              scope.check(name);
-            } catch (err) {
-              return Promise.reject(err);
-            }
-            return serial.call(() => method(...args));
-          }
-        : (...args: unknown[]) => {
-            try {
-              return Promise.resolve(method(...args));
-            } catch (err) {
-              return Promise.reject(err);
-            }
-          };
+      out[name] = (...args: unknown[]) => {
+        try {
+          admit(name);
+        } catch (err) {
+          return Promise.reject(err);
+        }
+        return run(() => method(...args));
+      };
     }
     return out;
   };
-
-  // tx's calls run directly: its transaction already holds the connection.
-  const tx = methods(false) as unknown as AsyncStore;
-  tx.transaction = async <T>(fn: (inner: AsyncStore) => Promise<T>): Promise<T> => {
-    const name = `fd_sp_${++savepoints}`;
-    db.exec(`SAVEPOINT ${name}`);
+  const now = <T>(call: () => T): Promise<T> => {
     try {
-      const result = await fn(tx);
-      db.exec(`RELEASE ${name}`);
-      return result;
+      return Promise.resolve(call());
     } catch (err) {
-      db.exec(`ROLLBACK TO ${name}`);
-      db.exec(`RELEASE ${name}`);
-      throw err;
+      return Promise.reject(err);
     }
   };
-  tx.close = () => Promise.reject(new Error('close the store, not a transaction handle'));
 
-  const outer = methods(true) as unknown as AsyncStore;
-  outer.transaction = <T>(fn: (handle: AsyncStore) => Promise<T>): Promise<T> => {
+  /** handle is one transaction's `tx`: its calls run at once (the transaction holds the connection), until it ends. */
+  const handle = (ended: () => boolean): AsyncStore => {
+    const tx = methods((name) => {
+      if (ended()) throw new TransactionEndedError(name);
+    }, now) as unknown as AsyncStore;
+    tx.transaction = async <T>(fn: (inner: AsyncStore) => Promise<T>): Promise<T> => {
+      if (ended()) throw new TransactionEndedError('transaction');
+      const name = `fd_sp_${++savepoints}`;
+      db.exec(`SAVEPOINT ${name}`);
+      try {
+        const result = await fn(tx);
+        db.exec(`RELEASE ${name}`);
+        return result;
+      } catch (err) {
+        db.exec(`ROLLBACK TO ${name}`);
+        db.exec(`RELEASE ${name}`);
+        throw err;
+      }
+    };
+    tx.close = () => Promise.reject(new Error('close the store, not a transaction handle'));
+    return tx;
+  };
+
+  const outer = methods((name) => scope.check(name), (call) => serial.call(call)) as unknown as AsyncStore;
+  outer.transaction = <T>(fn: (tx: AsyncStore) => Promise<T>): Promise<T> => {
     try {
       scope.check('transaction');
     } catch (err) {
       return Promise.reject(err);
     }
     return serial.exclusive(async () => {
+      let ended = false;
       db.exec('BEGIN IMMEDIATE');
       try {
-        const result = await scope.run(() => fn(tx));
+        const result = await scope.run(() => fn(handle(() => ended)));
         db.exec('COMMIT');
         return result;
       } catch (err) {
         if (db.inTransaction) db.exec('ROLLBACK');
         throw err;
+      } finally {
+        ended = true;
       }
     });
   };

@@ -5,7 +5,7 @@
  */
 import { afterEach, expect, it } from 'vitest';
 import type { AsyncStore } from '../store/async-store.js';
-import { OutsideTransactionError } from '../store/async-store.js';
+import { OutsideTransactionError, TransactionEndedError } from '../store/async-store.js';
 import type { ApplicationRecord, CommandRecord, DeploymentGroupRecord, InstanceRecord, RevisionRecord } from '../store/records.js';
 import { newTarget } from '../deployment/instance-lifecycle.js';
 import { deploymentRecord } from './record-builders.js';
@@ -318,6 +318,18 @@ export function defineStoreContract(open: () => Promise<StoreUnderTest>, options
     expect((await store.getInstance('counter'))!.tags.map((t) => t.Key).sort()).toEqual(['one', 'two']);
     // Where both were open at once, one was refused and ran again; where they take turns, neither.
     expect(runs).toBe(options.concurrentTransactions ? 3 : 2);
+  });
+
+  it('refuses a transaction handle used after its transaction ended', async () => {
+    const { store } = await fresh();
+    const kept = await store.transaction(async (tx) => {
+      await tx.putApplication(app('a'));
+      return tx;
+    });
+    await expect(kept.putApplication(app('late'))).rejects.toBeInstanceOf(TransactionEndedError);
+    await expect(kept.getApplication('a')).rejects.toThrow(/^tx\.getApplication was called after its transaction ended/);
+    await expect(kept.transaction(async (tx) => tx.putApplication(app('late')))).rejects.toBeInstanceOf(TransactionEndedError);
+    expect((await store.listApplications()).map((a) => a.applicationName)).toEqual(['a']);
   });
 
   it('keeps every increment of many racing transactions from two coordinators', async () => {

@@ -185,9 +185,10 @@ CREATE INDEX trigger_deliveries_due ON trigger_deliveries (state, next_attempt_a
     version: 10,
     name: 'deployment-schedules',
     sql: `
+CREATE SEQUENCE deployment_schedules_seq;
 CREATE TABLE deployment_schedules (
   schedule_id TEXT PRIMARY KEY,
-  seq BIGINT NOT NULL,
+  seq BIGINT NOT NULL DEFAULT nextval('deployment_schedules_seq'),
   doc TEXT NOT NULL);
 `,
   },

@@ -17,7 +17,7 @@
  */
 import pg from 'pg';
 import type { AsyncStore } from '../async-store.js';
-import { TransactionScope } from '../async-store.js';
+import { TransactionEndedError, TransactionScope } from '../async-store.js';
 import type { DeploymentQuery } from '../store.js';
 import type { DeploymentRecord, TargetRecord } from '../records.js';
 import type { Tag } from '../../fleet/tag-match.js';
@@ -159,6 +159,18 @@ function storeMethods(exec: Exec, atomically: <T>(fn: (exec: Exec) => Promise<T>
   };
 }
 
+/** guardEach makes every method first call `admit` with its name, which throws to refuse the call. */
+function guardEach<M extends object>(methods: M, admit: (name: string) => void): M {
+  const out: Record<string, unknown> = {};
+  for (const [name, method] of Object.entries(methods) as Array<[string, (...args: unknown[]) => Promise<unknown>]>) {
+    out[name] = async (...args: unknown[]) => {
+      admit(name);
+      return method(...args);
+    };
+  }
+  return out as M;
+}
+
 /**
  * openPgStore connects to `url`, migrates the database (under the migration lock, see
  * pg-migrate.ts) and returns the store. A database it cannot reach or migrate is an error naming it.
@@ -191,6 +203,7 @@ function pgStoreOver(pool: pg.Pool): PgStore {
       const client = await pool.connect();
       let pending = 0;
       let savepoints = 0;
+      let ended = false;
       const exec: Exec = async (name, text, values) => {
         const r = await client.query({ name, text, values });
         pending += written(r);
@@ -198,6 +211,7 @@ function pgStoreOver(pool: pg.Pool): PgStore {
       };
       // A nested transaction is a savepoint on the same connection.
       const savepoint = async <U>(inner: (tx: AsyncStore, exec: Exec) => Promise<U>): Promise<U> => {
+        if (ended) throw new TransactionEndedError('transaction');
         const point = `fd_sp_${++savepoints}`;
         await client.query(`SAVEPOINT ${point}`);
         const before = pending;
@@ -211,8 +225,12 @@ function pgStoreOver(pool: pg.Pool): PgStore {
           throw err;
         }
       };
+      // After release the connection may carry another transaction: a late call must not reach it.
+      const txMethods = guardEach(storeMethods(exec, (inner) => savepoint((_, e) => inner(e))), (name) => {
+        if (ended) throw new TransactionEndedError(name);
+      });
       const tx: AsyncStore = {
-        ...storeMethods(exec, (inner) => savepoint((_, e) => inner(e))),
+        ...txMethods,
         transaction: (inner) => savepoint((t) => inner(t)),
         changeCount: async () => changes,
         close: () => Promise.reject(new Error('close the store, not a transaction handle')),
@@ -236,6 +254,7 @@ function pgStoreOver(pool: pg.Pool): PgStore {
         }
         throw err;
       } finally {
+        ended = true;
         client.release(broken);
       }
     }
@@ -255,17 +274,13 @@ function pgStoreOver(pool: pg.Pool): PgStore {
     changes += written(r);
     return r;
   };
-  const methods = storeMethods(exec, (fn) => transactionWith((_, e) => fn(e))) as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
   // A call on the store itself from inside a transaction body would escape the transaction: refuse it.
-  const guarded: Record<string, unknown> = {};
-  for (const [name, method] of Object.entries(methods)) {
-    guarded[name] = async (...args: unknown[]) => {
-      scope.check(name);
-      return method(...args);
-    };
-  }
+  const guarded = guardEach(
+    storeMethods(exec, (fn) => transactionWith((_, e) => fn(e))),
+    (name) => scope.check(name),
+  );
   return {
-    ...(guarded as unknown as Omit<AsyncStore, 'transaction' | 'changeCount' | 'close'>),
+    ...guarded,
     pool,
     transaction,
     changeCount: async () => changes,
