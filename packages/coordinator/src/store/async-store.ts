@@ -14,7 +14,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Store } from './store.js';
 import type { SqliteStore } from './sqlite-store.js';
 
-type Promised<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never;
+/** Promised is a function type with its result made a Promise. */
+export type Promised<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never;
 
 /** AsyncStore is the coordinator's persistent state, asynchronously. */
 export type AsyncStore = { [K in Exclude<keyof Store, 'transaction'>]: Promised<Store[K]> } & {

@@ -24,9 +24,21 @@ import type { Tag } from '../../fleet/tag-match.js';
 import { pgMigrate } from './pg-migrate.js';
 import { pgMigrations } from './pg-migrations.js';
 
+/**
+ * PgQuery runs one SQL statement: on the pool, or on a transaction's connection. The side stores
+ * (pg-side-stores.ts) take one, so that their writes join the transaction they are made in.
+ */
+export interface PgQuery {
+  query(text: string, values?: unknown[]): Promise<pg.QueryResult>;
+}
+
+/** PgTransaction is a PgStore transaction's handle: the store's calls, and raw statements, on its connection. */
+export interface PgTransaction extends AsyncStore, PgQuery {}
+
 /** PgStore is the store of coordinators sharing one PostgreSQL database. */
-export interface PgStore extends AsyncStore {
+export interface PgStore extends AsyncStore, PgQuery {
   readonly pool: pg.Pool;
+  transaction<T>(fn: (tx: PgTransaction) => Promise<T>): Promise<T>;
 }
 
 /** PgOpenOptions: the pool's size (default 10 connections). */
@@ -198,19 +210,19 @@ function pgStoreOver(pool: pg.Pool): PgStore {
   const scope = new TransactionScope();
   let changes = 0;
 
-  const transactionWith = async <T>(fn: (tx: AsyncStore, exec: Exec) => Promise<T>): Promise<T> => {
+  const transactionWith = async <T>(fn: (tx: PgTransaction, exec: Exec) => Promise<T>): Promise<T> => {
     for (let attempt = 1; ; attempt++) {
       const client = await pool.connect();
       let pending = 0;
       let savepoints = 0;
       let ended = false;
       const exec: Exec = async (name, text, values) => {
-        const r = await client.query({ name, text, values });
+        const r = await client.query(name === '' ? { text, values } : { name, text, values });
         pending += written(r);
         return r;
       };
       // A nested transaction is a savepoint on the same connection.
-      const savepoint = async <U>(inner: (tx: AsyncStore, exec: Exec) => Promise<U>): Promise<U> => {
+      const savepoint = async <U>(inner: (tx: PgTransaction, exec: Exec) => Promise<U>): Promise<U> => {
         if (ended) throw new TransactionEndedError('transaction');
         const point = `fd_sp_${++savepoints}`;
         await client.query(`SAVEPOINT ${point}`);
@@ -229,8 +241,12 @@ function pgStoreOver(pool: pg.Pool): PgStore {
       const txMethods = guardEach(storeMethods(exec, (inner) => savepoint((_, e) => inner(e))), (name) => {
         if (ended) throw new TransactionEndedError(name);
       });
-      const tx: AsyncStore = {
+      const tx: PgTransaction = {
         ...txMethods,
+        query: async (text, values) => {
+          if (ended) throw new TransactionEndedError('query');
+          return exec('', text, values);
+        },
         transaction: (inner) => savepoint((t) => inner(t)),
         changeCount: async () => changes,
         close: () => Promise.reject(new Error('close the store, not a transaction handle')),
@@ -260,7 +276,7 @@ function pgStoreOver(pool: pg.Pool): PgStore {
     }
   };
 
-  const transaction = <T>(fn: (tx: AsyncStore) => Promise<T>): Promise<T> => {
+  const transaction = <T>(fn: (tx: PgTransaction) => Promise<T>): Promise<T> => {
     try {
       scope.check('transaction');
     } catch (err) {
@@ -270,7 +286,7 @@ function pgStoreOver(pool: pg.Pool): PgStore {
   };
 
   const exec: Exec = async (name, text, values) => {
-    const r = await pool.query({ name, text, values });
+    const r = await pool.query(name === '' ? { text, values } : { name, text, values });
     changes += written(r);
     return r;
   };
@@ -281,6 +297,10 @@ function pgStoreOver(pool: pg.Pool): PgStore {
   );
   return {
     ...guarded,
+    query: async (text, values) => {
+      scope.check('query');
+      return exec('', text, values);
+    },
     pool,
     transaction,
     changeCount: async () => changes,
