@@ -5,12 +5,18 @@
 import fs from 'node:fs';
 import yaml from 'js-yaml';
 import { checkArchiveUrlTemplate, DEFAULT_GITHUB_ARCHIVE_URL } from './artifacts/github-archive.js';
+import { checkDatabaseUrl } from './store/database-url.js';
 import { isLogFormat, LOG_FORMATS } from '@fleetdeploy/shared';
 import type { LogFormat } from '@fleetdeploy/shared';
 
 /** CoordinatorConfig is the validated configuration the composition root receives. */
 export interface CoordinatorConfig {
   readonly dataDir: string;
+  /**
+   * A PostgreSQL URL (postgres://user@host/database) for a store shared by several coordinators;
+   * unset, the store is the SQLite file in the data directory (store/database-url.ts).
+   */
+  readonly database?: string;
   /** Address the CodeDeploy API, the revision bucket and /healthz listen on. */
   readonly host: string;
   readonly apiPort: number;
@@ -132,10 +138,11 @@ export const defaultCoordinatorConfig: CoordinatorConfig = Object.freeze({
   consoleSessionSeconds: 8 * 3600,
 });
 
-type Kind = 'string' | 'url-template' | 'port' | 'seconds' | 'boolean' | 'count' | 'quota' | 'secrets' | 'log-format';
+type Kind = 'database-url' | 'string' | 'url-template' | 'port' | 'seconds' | 'boolean' | 'count' | 'quota' | 'secrets' | 'log-format';
 
 const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind }> = {
   data_dir: { key: 'dataDir', kind: 'string' },
+  database: { key: 'database', kind: 'database-url' },
   host: { key: 'host', kind: 'string' },
   api_port: { key: 'apiPort', kind: 'port' },
   agent_port: { key: 'agentPort', kind: 'port' },
@@ -222,6 +229,12 @@ function check(where: string, value: unknown, kind: Kind, problems: string[]): u
       if (typeof value === 'string' && value !== '') return value;
       problems.push(`${where}: expected a non-empty text`);
       return undefined;
+    case 'database-url': {
+      const problem = checkDatabaseUrl(value);
+      if (problem === undefined) return value;
+      problems.push(`${where}: ${problem}`);
+      return undefined;
+    }
     case 'url-template': {
       const problem = typeof value === 'string' ? checkArchiveUrlTemplate(value) : 'expected a URL';
       if (problem === undefined) return value;
