@@ -189,6 +189,59 @@ export function defineStoreContract(open: () => Promise<StoreUnderTest>, options
     expect(await store.listTargets('d-9')).toEqual([]);
   });
 
+  it('finds registered instances by tag filter (key and value, key only, value only), each once, by name; a deregistered or retagged one drops out', async () => {
+    const { store } = await fresh();
+    await store.putInstance(instance('web-2', { tags: [{ Key: 'env', Value: 'prod' }, { Key: 'role', Value: 'web' }] }));
+    await store.putInstance(instance('web-1', { tags: [{ Key: 'env', Value: 'prod' }] }));
+    await store.putInstance(instance('db-1', { tags: [{ Key: 'env', Value: 'test' }, { Key: 'tier', Value: 'prod' }] }));
+    await store.putInstance(instance('gone', { tags: [{ Key: 'env', Value: 'prod' }], deregisterTime: 5 }));
+    const names = async (...filters: Parameters<AsyncStore['instancesTagged']>[0]) => (await store.instancesTagged(filters)).map((i) => i.instanceName);
+    expect(await names({ Key: 'env', Value: 'prod', Type: 'KEY_AND_VALUE' })).toEqual(['web-1', 'web-2']);
+    expect(await names({ Key: 'env', Value: '', Type: 'KEY_ONLY' })).toEqual(['db-1', 'web-1', 'web-2']);
+    expect(await names({ Key: '', Value: 'prod', Type: 'VALUE_ONLY' })).toEqual(['db-1', 'web-1', 'web-2']);
+    expect(await names({ Key: 'role', Value: 'web', Type: 'KEY_AND_VALUE' }, { Key: 'env', Value: 'prod', Type: 'KEY_AND_VALUE' })).toEqual(['web-1', 'web-2']);
+    expect(await names({ Key: 'env', Value: 'nope', Type: 'KEY_AND_VALUE' })).toEqual([]);
+    await store.putInstance(instance('web-2', { tags: [{ Key: 'env', Value: 'test' }] }));
+    await store.putInstance(instance('web-1', { tags: [{ Key: 'env', Value: 'prod' }], deregisterTime: 9 }));
+    expect(await names({ Key: 'env', Value: 'prod', Type: 'KEY_AND_VALUE' })).toEqual([]);
+    expect(await names({ Key: 'env', Value: 'test', Type: 'KEY_AND_VALUE' })).toEqual(['db-1', 'web-2']);
+  });
+
+  it('names the registered instance holding an IAM user or session ARN, never a deregistered one', async () => {
+    const { store } = await fresh();
+    await store.putInstance(instance('a', { iamUserArn: 'arn:user/a' }));
+    await store.putInstance(instance('b', { iamSessionArn: 'arn:session/b' }));
+    await store.putInstance(instance('old', { iamUserArn: 'arn:user/old', deregisterTime: 3 }));
+    expect(await store.registeredInstanceWithArn('iamUserArn', 'arn:user/a')).toBe('a');
+    expect(await store.registeredInstanceWithArn('iamSessionArn', 'arn:session/b')).toBe('b');
+    expect(await store.registeredInstanceWithArn('iamSessionArn', 'arn:user/a')).toBeUndefined();
+    expect(await store.registeredInstanceWithArn('iamUserArn', 'arn:user/old')).toBeUndefined();
+  });
+
+  it('finds a group\'s oldest active deployment and the groups with one', async () => {
+    const { store } = await fresh();
+    await store.putDeployment(deploymentRecord({ deploymentId: 'd-1', deploymentGroupId: 'g1', status: 'Succeeded' }));
+    await store.putDeployment(deploymentRecord({ deploymentId: 'd-2', deploymentGroupId: 'g1', status: 'InProgress' }));
+    await store.putDeployment(deploymentRecord({ deploymentId: 'd-3', deploymentGroupId: 'g1', status: 'Queued' }));
+    await store.putDeployment(deploymentRecord({ deploymentId: 'd-4', deploymentGroupId: 'g2', status: 'Failed' }));
+    await store.putDeployment(deploymentRecord({ deploymentId: 'd-5', deploymentGroupId: 'g3', status: 'Ready' }));
+    expect((await store.activeDeploymentOfGroup('g1'))?.deploymentId).toBe('d-2');
+    expect(await store.activeDeploymentOfGroup('g2')).toBeUndefined();
+    expect([...(await store.activeGroupIds())].sort()).toEqual(['g1', 'g3']);
+    await store.putDeployment(deploymentRecord({ deploymentId: 'd-2', deploymentGroupId: 'g1', status: 'Stopped' }));
+    expect((await store.activeDeploymentOfGroup('g1'))?.deploymentId).toBe('d-3');
+  });
+
+  it('adds many targets at once in the order given, after the deployment\'s earlier ones', async () => {
+    const { store } = await fresh();
+    await store.putTarget(newTarget('d-1', 'first', 1));
+    const many = Array.from({ length: 600 }, (_, i) => newTarget('d-1', `h-${String(599 - i).padStart(3, '0')}`, 1));
+    await store.addTargets([...many, newTarget('d-2', 'other', 1)]);
+    await store.addTargets([]);
+    expect((await store.listTargets('d-1')).map((t) => t.targetId)).toEqual(['first', ...many.map((t) => t.targetId)]);
+    expect((await store.listTargets('d-2')).map((t) => t.targetId)).toEqual(['other']);
+  });
+
   it('lists open commands in the order they were made, for all instances or one; a done command is closed', async () => {
     const { store } = await fresh();
     await store.putCommand(command('c2', 'h1'));

@@ -192,4 +192,31 @@ CREATE TABLE deployment_schedules (
   doc TEXT NOT NULL);
 `,
   },
+  {
+    // deployments.rev is SQLite's check for its cache of parsed deployments; this store keeps no such
+    // cache yet, but the column is here so both schemas stay the same.
+    version: 11,
+    name: 'fleet-indexes',
+    sql: `
+CREATE TABLE instance_tags (
+  instance TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (instance, key, value));
+CREATE INDEX instance_tags_by_key_value ON instance_tags (key, value);
+CREATE INDEX instance_tags_by_value ON instance_tags (value);
+INSERT INTO instance_tags (instance, key, value)
+  SELECT i.name, t->>'Key', t->>'Value'
+  FROM instances i, jsonb_array_elements((i.doc::jsonb)->'tags') t
+  WHERE (i.doc::jsonb)->>'deregisterTime' IS NULL
+  ON CONFLICT DO NOTHING;
+CREATE INDEX registered_instances_by_user_arn ON instances (((doc::jsonb)->>'iamUserArn'))
+  WHERE (doc::jsonb)->>'deregisterTime' IS NULL;
+CREATE INDEX registered_instances_by_session_arn ON instances (((doc::jsonb)->>'iamSessionArn'))
+  WHERE (doc::jsonb)->>'deregisterTime' IS NULL;
+CREATE INDEX active_deployments ON deployments (seq)
+  WHERE status NOT IN ('Succeeded', 'Failed', 'Stopped');
+ALTER TABLE deployments ADD COLUMN rev TEXT;
+`,
+  },
 ];

@@ -19,7 +19,7 @@ import pg from 'pg';
 import type { AsyncStore } from '../async-store.js';
 import { TransactionEndedError, TransactionScope } from '../async-store.js';
 import type { DeploymentQuery } from '../store.js';
-import type { DeploymentRecord, TargetRecord } from '../records.js';
+import type { DeploymentRecord, InstanceRecord, TargetRecord } from '../records.js';
 import type { Tag } from '../../fleet/tag-match.js';
 import { pgMigrate } from './pg-migrate.js';
 import { pgMigrations } from './pg-migrations.js';
@@ -49,6 +49,8 @@ export interface PgOpenOptions {
 /** MAX_ATTEMPTS bounds how often a transaction refused for a concurrent one runs again. */
 export const MAX_ATTEMPTS = 20;
 const RETRYABLE = new Set(['40001', '40P01']);
+/** TARGET_ROWS_PER_INSERT is how many targets one INSERT of addTargets carries. */
+const TARGET_ROWS_PER_INSERT = 250;
 
 /** isRetryable tells a serialization failure or deadlock, after which running the transaction again may succeed. */
 export function isRetryable(err: unknown): boolean {
@@ -84,9 +86,43 @@ function storeMethods(exec: Exec, atomically: <T>(fn: (exec: Exec) => Promise<T>
         await exec('delApp', 'DELETE FROM applications WHERE name = $1', [name]);
       }),
 
-    putInstance: async (i) => void (await exec('putInstance', 'INSERT INTO instances (name, doc) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET doc = excluded.doc', [i.instanceName, json(i)])),
+    // instance_tags (migration 11) mirrors the tags of registered instances, for the lookups by tag.
+    putInstance: (i) =>
+      atomically(async (exec) => {
+        await exec('putInstance', 'INSERT INTO instances (name, doc) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET doc = excluded.doc', [i.instanceName, json(i)]);
+        await exec('delInstanceTags', 'DELETE FROM instance_tags WHERE instance = $1', [i.instanceName]);
+        if (i.deregisterTime !== undefined || i.tags.length === 0) return;
+        await exec(
+          'putInstanceTags',
+          'INSERT INTO instance_tags (instance, key, value) SELECT $1, k, v FROM unnest($2::text[], $3::text[]) AS t(k, v) ON CONFLICT DO NOTHING',
+          [i.instanceName, i.tags.map((t) => t.Key), i.tags.map((t) => t.Value)],
+        );
+      }),
     getInstance: async (name) => one(await exec('getInstance', 'SELECT doc FROM instances WHERE name = $1', [name])),
     listInstances: async () => all(await exec('listInstances', 'SELECT doc FROM instances ORDER BY name')),
+    instancesTagged: async (filters) => {
+      const found = new Map<string, InstanceRecord>();
+      for (const f of filters) {
+        const r =
+          f.Type === 'KEY_AND_VALUE'
+            ? await exec('taggedKeyValue', 'SELECT i.doc FROM instance_tags t JOIN instances i ON i.name = t.instance WHERE t.key = $1 AND t.value = $2', [f.Key, f.Value])
+            : f.Type === 'KEY_ONLY'
+              ? await exec('taggedKey', 'SELECT i.doc FROM instance_tags t JOIN instances i ON i.name = t.instance WHERE t.key = $1', [f.Key])
+              : await exec('taggedValue', 'SELECT i.doc FROM instance_tags t JOIN instances i ON i.name = t.instance WHERE t.value = $1', [f.Value]);
+        // instance_tags holds registered instances only; the doc is checked too, as the record of truth.
+        for (const i of all<InstanceRecord>(r)) if (i.deregisterTime === undefined && !found.has(i.instanceName)) found.set(i.instanceName, i);
+      }
+      return [...found.values()].sort((a, b) => (a.instanceName < b.instanceName ? -1 : a.instanceName > b.instanceName ? 1 : 0));
+    },
+    // The WHERE repeats the partial indexes' condition (migration 11) so that PostgreSQL uses them.
+    registeredInstanceWithArn: async (kind, arn) =>
+      (
+        await exec(
+          kind === 'iamUserArn' ? 'instanceByUserArn' : 'instanceBySessionArn',
+          `SELECT name FROM instances WHERE (doc::jsonb)->>'${kind}' = $1 AND (doc::jsonb)->>'deregisterTime' IS NULL LIMIT 1`,
+          [arn],
+        )
+      ).rows[0]?.name as string | undefined,
 
     putGroup: async (g) =>
       void (await exec(
@@ -140,10 +176,26 @@ function storeMethods(exec: Exec, atomically: <T>(fn: (exec: Exec) => Promise<T>
         ),
       ),
     activeDeployments: async () => all(await exec('activeDeployments', "SELECT doc FROM deployments WHERE status NOT IN ('Succeeded', 'Failed', 'Stopped') ORDER BY seq")),
+    activeDeploymentOfGroup: async (groupId) =>
+      one(await exec('activeOfGroup', "SELECT doc FROM deployments WHERE status NOT IN ('Succeeded', 'Failed', 'Stopped') AND (doc::jsonb)->>'deploymentGroupId' = $1 ORDER BY seq LIMIT 1", [groupId])),
+    activeGroupIds: async () =>
+      new Set((await exec('activeGroupIds', "SELECT DISTINCT (doc::jsonb)->>'deploymentGroupId' AS id FROM deployments WHERE status NOT IN ('Succeeded', 'Failed', 'Stopped')")).rows.map((r: { id: string }) => r.id)),
 
     // A new target takes the next number of the sequence; an update keeps its number (and so its place).
     putTarget: async (t: TargetRecord) =>
       void (await exec('putTarget', 'INSERT INTO deployment_targets (deployment_id, target_id, doc) VALUES ($1, $2, $3) ON CONFLICT (deployment_id, target_id) DO UPDATE SET doc = excluded.doc', [t.deploymentId, t.targetId, json(t)])),
+    // Targets new to their deployment, numbered in the order given (the sequence's order), in statements of 250.
+    addTargets: (targets) =>
+      atomically(async (exec) => {
+        for (let i = 0; i < targets.length; i += TARGET_ROWS_PER_INSERT) {
+          const rows = targets.slice(i, i + TARGET_ROWS_PER_INSERT);
+          await exec(
+            'addTargets',
+            'INSERT INTO deployment_targets (deployment_id, target_id, doc) SELECT d, t, doc FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS r(d, t, doc, n) ORDER BY n',
+            [rows.map((t) => t.deploymentId), rows.map((t) => t.targetId), rows.map((t) => json(t))],
+          );
+        }
+      }),
     getTarget: async (dep, target) => one(await exec('getTarget', 'SELECT doc FROM deployment_targets WHERE deployment_id = $1 AND target_id = $2', [dep, target])),
     listTargets: async (dep) => all(await exec('listTargets', 'SELECT doc FROM deployment_targets WHERE deployment_id = $1 ORDER BY seq', [dep])),
     lastTargetOf: async (instance) => one(await exec('lastTargetOf', 'SELECT doc FROM deployment_targets WHERE target_id = $1 ORDER BY seq DESC LIMIT 1', [instance])),
