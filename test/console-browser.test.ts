@@ -205,7 +205,7 @@ describeWithTools(['chromium'], 'the web console in a real browser', () => {
     const { context, page } = await signIn(admin);
     await choose(page, undefined, 'guided');
     await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
-    const r = await codedeploy.send(new CreateDeploymentCommand({ applicationName: 'shop', deploymentGroupName: 'guided', revision: { revisionType: 'S3', s3Location: { bucket: 'revisions', key: 'needs-config.zip', bundleType: 'zip' } } }));
+    const r = await codedeploy.send(new CreateDeploymentCommand({ applicationName: 'shop', deploymentGroupName: 'guided', revision: { revisionType: 'S3', s3Location: { bucket: 'revisions', key: 'needs-config.zip', bundleType: 'zip' } }, fileExistsBehavior: 'OVERWRITE' })); // the web group's deployments left the same files
     const id = r.deploymentId!;
     await page.click(`[data-deployment=${id}]`, { timeout: 15_000 });
 
