@@ -5,7 +5,10 @@
  * sees no buttons and is refused when it asks anyway, and 1,000 hosts render as one canvas. Load and
  * render times are printed (never asserted: the machine is shared).
  *
- * FLEETDEPLOY_CONSOLE_SCREENSHOTS=<dir> also saves console.png, deployment.png and fleet-1000.png
+ * A guided-failure deployment waits at its failed host, and Retry in the page (after the test fixes
+ * what the script needed) lets it finish, shown live.
+ *
+ * FLEETDEPLOY_CONSOLE_SCREENSHOTS=<dir> also saves console.png, deployment.png, guided.png and fleet-1000.png
  * there (docs/ holds the committed ones).
  */
 import type { ChildProcess } from 'node:child_process';
@@ -29,7 +32,7 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { COORDINATOR_BIN, startCoordinator } from './harness/coordinator.js';
 import type { CoordinatorProcess, Credentials } from './harness/coordinator.js';
-import { CLI_BIN } from './harness/cli.js';
+import { CLI_BIN, runCli } from './harness/cli.js';
 import { eventually } from './harness/eventually.js';
 import { trustingCa } from './harness/aws-cli.js';
 import { describeWithTools, SYSTEM_TOOLS } from './harness/system-tools.js';
@@ -60,6 +63,7 @@ describeWithTools(['chromium'], 'the web console in a real browser', () => {
   let codedeploy: CodeDeployClient;
   let browser: Browser;
   let big: CoordinatorProcess | undefined;
+  let marker: string;
 
   const deploy = async (key: string): Promise<string> => {
     const r = await codedeploy.send(new CreateDeploymentCommand({ applicationName: 'shop', deploymentGroupName: 'web', revision: { revisionType: 'S3', s3Location: { bucket: 'revisions', key, bundleType: 'zip' } } }));
@@ -81,10 +85,10 @@ describeWithTools(['chromium'], 'the web console in a real browser', () => {
     return { context, page };
   };
 
-  /** choose opens application shop, group web and, if given, one deployment. */
-  const choose = async (page: Page, deploymentId?: string): Promise<void> => {
+  /** choose opens application shop, group web (or `group`) and, if given, one deployment. */
+  const choose = async (page: Page, deploymentId?: string, group = 'web'): Promise<void> => {
     await page.click('section[aria-label=Applications] button:text-is("shop")');
-    await page.click('section[aria-label="Deployment groups"] button:text-is("web")');
+    await page.click(`section[aria-label="Deployment groups"] button:text-is("${group}")`);
     if (deploymentId !== undefined) await page.click(`[data-deployment=${deploymentId}]`);
   };
 
@@ -124,6 +128,9 @@ describeWithTools(['chromium'], 'the web console in a real browser', () => {
     await s3.send(new PutObjectCommand({ Bucket: 'revisions', Key: 'ok.zip', Body: bundle('sleep 1') }));
     await s3.send(new PutObjectCommand({ Bucket: 'revisions', Key: 'failing.zip', Body: bundle('echo "checking the shop on $(hostname)"\necho "health check failed: HTTP 503" >&2\nexit 3') }));
     await s3.send(new PutObjectCommand({ Bucket: 'revisions', Key: 'slow.zip', Body: bundle('sleep 6') }));
+    // fails until the test creates the marker file (every simulated host runs on this machine)
+    marker = path.join(work, 'shop-config-ready');
+    await s3.send(new PutObjectCommand({ Bucket: 'revisions', Key: 'needs-config.zip', Body: bundle(`echo "looking for ${marker}"\nif [ ! -f ${marker} ]; then echo "shop config missing: ${marker}" >&2; exit 4; fi`) }));
     s3.destroy();
     await codedeploy.send(new CreateApplicationCommand({ applicationName: 'shop' }));
     await codedeploy.send(new CreateDeploymentGroupCommand({
@@ -181,6 +188,62 @@ describeWithTools(['chromium'], 'the web console in a real browser', () => {
     expect(await tail.textContent()).toContain('health check failed: HTTP 503');
     expect(await page.textContent('.diagnostics')).toMatch(/AfterInstall failed in hooks\/after\.sh/);
     if (shots !== undefined) await page.screenshot({ path: path.join(shots, 'deployment.png'), fullPage: true });
+    await context.close();
+  }, SLOW);
+
+  it('holds a guided-failure deployment at its failed host; Retry in the page after the fix lets it succeed, live', async () => {
+    await codedeploy.send(new CreateDeploymentGroupCommand({
+      applicationName: 'shop',
+      deploymentGroupName: 'guided',
+      serviceRoleArn: 'arn:aws:iam::000000000000:role/fleetdeploy',
+      deploymentConfigName: 'CodeDeployDefault.OneAtATime',
+      onPremisesInstanceTagFilters: [{ Key: 'env', Value: 'sim', Type: 'KEY_AND_VALUE' }],
+    }));
+    fs.writeFileSync(path.join(work, 'aws-config'), '');
+    const env = { PATH: process.env.PATH, HOME: work, AWS_CONFIG_FILE: path.join(work, 'aws-config'), AWS_ACCESS_KEY_ID: admin.accessKeyId, AWS_SECRET_ACCESS_KEY: admin.secretAccessKey, AWS_REGION: 'us-east-1', FLEETDEPLOY_ENDPOINT: endpoint };
+    const set = await runCli(['group', 'on-failure', '-a', 'shop', 'guided', 'guided'], env, work);
+    expect(set.code, set.stderr).toBe(0);
+
+    const { context, page } = await signIn(admin);
+    await choose(page, undefined, 'guided');
+    await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
+    const r = await codedeploy.send(new CreateDeploymentCommand({ applicationName: 'shop', deploymentGroupName: 'guided', revision: { revisionType: 'S3', s3Location: { bucket: 'revisions', key: 'needs-config.zip', bundleType: 'zip' } }, fileExistsBehavior: 'OVERWRITE' })); // the web group's deployments left the same files
+    const id = r.deploymentId!;
+    await page.click(`[data-deployment=${id}]`, { timeout: 15_000 });
+
+    // the first host fails and the deployment waits, showing why, with the three answers
+    const held = page.locator('[data-testid=held-instance]');
+    await held.waitFor({ timeout: 60_000 });
+    const name = (await held.getAttribute('data-instance'))!;
+    expect(await held.locator('p').textContent()).toMatch(new RegExp(`^${name} failed in AfterInstall \\(ScriptFailed\\): `));
+    await expect.poll(() => held.locator('[data-testid=held-log-tail]').textContent(), { timeout: 15_000 }).toContain(`shop config missing: ${marker}`);
+    expect(await held.locator('button').allTextContents()).toEqual(['Retry', 'Skip', 'Fail']);
+    expect(await page.textContent('[data-testid=deployment-status]')).toBe('InProgress');
+    if (shots !== undefined) await page.screenshot({ path: path.join(shots, 'guided.png'), fullPage: true });
+
+    // a read-only key sees the failure but no answers, and is refused if it answers anyway
+    const reader = await signIn(readOnly);
+    await choose(reader.page, id, 'guided');
+    await reader.page.locator('[data-testid=held-instance]').waitFor({ timeout: 15_000 });
+    expect(await reader.page.locator('[data-testid=held-instance] button').count()).toBe(0);
+    const refused = await reader.page.evaluate(async (input) => {
+      const { csrfToken } = (await (await fetch('/_console/api/session')).json()) as { csrfToken: string };
+      const res = await fetch('/_console/api/call/ResolveInstanceFailure', { method: 'POST', headers: { 'content-type': 'application/json', 'x-fleetdeploy-csrf': csrfToken }, body: JSON.stringify(input) });
+      return { status: res.status, body: (await res.json()) as { __type: string } };
+    }, { deploymentId: id, instanceId: name, action: 'retry' });
+    expect(refused).toMatchObject({ status: 403, body: { __type: 'AccessDeniedException' } });
+    await reader.context.close();
+    expect(await statusOf(id)).toBe('InProgress');
+
+    // fix what the script needed, retry in the page: the deployment goes on and ends green without a reload
+    fs.writeFileSync(marker, '');
+    await held.locator('button:text-is("Retry")').click();
+    await expect.poll(() => page.textContent('[role=status]'), { timeout: 15_000 }).toMatch(new RegExp(`^Retrying ${name}`));
+    await expect.poll(() => page.textContent('[data-testid=deployment-status]'), { timeout: 90_000 }).toBe('Succeeded');
+    expect(await held.count()).toBe(0);
+    await expect.poll(() => page.textContent('.overview'), { timeout: 10_000 }).toBe(`Succeeded ${AGENTS}`);
+    expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+    expect(await statusOf(id)).toBe('Succeeded');
     await context.close();
   }, SLOW);
 

@@ -227,7 +227,34 @@ describe('calls behind the session', () => {
     expect(r.json.__type).toBe('DeploymentDoesNotExistException');
   });
 
-  it('serves reads and its two actions only, even to an admin', async () => {
+  it('answers a guided failure (ResolveInstanceFailure) for a deployer or admin key, never for a read-only key or without the CSRF token', async () => {
+    const input = { deploymentId: 'd-AAAAAAAAA', instanceId: 'web-1', action: 'retry' };
+    const reader = await signIn(base, readOnly);
+    const refused = await callAs(base, reader, 'ResolveInstanceFailure', input);
+    expect(refused.status).toBe(403);
+    expect(refused.json).toEqual({ __type: 'AccessDeniedException', message: `The access key ${readOnly.accessKeyId} (role read-only) is not authorized to perform: codedeploy:ResolveInstanceFailure` });
+
+    // the operation itself answers a deployer and an admin: here its own refusal of an unknown deployment
+    for (const key of [await makeKey(coordinator.dataDir, 'deployer'), coordinator.credentials]) {
+      const b = await signIn(base, key);
+      const r = await callAs(base, b, 'ResolveInstanceFailure', input);
+      expect(r.status, b.role).toBe(400);
+      expect(r.json.__type).toBe('DeploymentDoesNotExistException');
+      const bad = await callAs(base, b, 'ResolveInstanceFailure', { ...input, action: 'ignore' });
+      expect(bad.json).toEqual({ __type: 'InvalidGuidedActionException', message: 'action must be one of retry, skip, fail, got "ignore"' });
+    }
+
+    const admin = await signIn(base, coordinator.credentials);
+    const noToken = await send(base, 'POST', '/_console/api/call/ResolveInstanceFailure', { headers: { cookie: admin.cookie, origin: base }, body: input });
+    expect(noToken.status).toBe(403);
+    expect(noToken.json.__type).toBe('CsrfCheckFailedException');
+    const foreign = await callAs(base, { ...admin, origin: 'http://127.0.0.1:1' }, 'ResolveInstanceFailure', input);
+    expect(foreign.status).toBe(403);
+    expect(foreign.json.__type).toBe('CsrfCheckFailedException');
+    await eventually(() => expect(coordinator.logs()).toContain(`"operation":"ResolveInstanceFailure","accessKeyId":"${readOnly.accessKeyId}","role":"read-only","outcome":"AccessDeniedException","via":"console"`), 5_000, 50);
+  });
+
+  it('serves reads and its actions only, even to an admin', async () => {
     const admin = await signIn(base, coordinator.credentials);
     for (const operation of ['CreateApplication', 'DeregisterOnPremisesInstance', 'NoSuchThing', 'constructor']) {
       const r = await callAs(base, admin, operation, { applicationName: 'x' });

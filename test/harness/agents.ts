@@ -85,7 +85,8 @@ export function writeAgentConfig(name: string, agentAddress: string, baseDir: st
   const configFile = path.join(home, 'agent.yml');
   fs.writeFileSync(
     configFile,
-    [`root_dir: ${rootDir}`, `log_dir: ${path.join(home, 'logs')}`, `coordinator: ${agentAddress}`, `instance_name: ${name}`, `destination_root: ${filesDir}`, 'script_kill_grace_seconds: 1', ...extra, ''].join('\n'),
+    // a key in `extra` replaces the default of the same name (YAML refuses a key twice)
+    [...[`root_dir: ${rootDir}`, `log_dir: ${path.join(home, 'logs')}`, `coordinator: ${agentAddress}`, `instance_name: ${name}`, `destination_root: ${filesDir}`, 'script_kill_grace_seconds: 1'].filter((line) => !extra.some((e) => e.split(':')[0] === line.split(':')[0])), ...extra, ''].join('\n'),
   );
   return { home, rootDir, filesDir, configFile, tlsDir: path.join(rootDir, 'fleetdeploy-agent', 'tls') };
 }

@@ -33,6 +33,8 @@ export const SYSTEM_TOOLS = {
   chromium: { command: '/usr/bin/chromium', package: 'chromium' },
   // moto in server mode plays Lambda, CloudWatch and the other AWS APIs that cannot be reached from here.
   moto_server: { command: 'moto_server', package: 'pip:moto[server]' },
+  // A real PostgreSQL server for the PgStore's contract suite; Debian 12 ships version 15.
+  postgres: { command: '/usr/lib/postgresql/15/bin/postgres', package: 'postgresql' },
 } as const;
 
 export type SystemTool = keyof typeof SYSTEM_TOOLS;

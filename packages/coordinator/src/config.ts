@@ -6,12 +6,18 @@ import fs from 'node:fs';
 import { isIP } from 'node:net';
 import yaml from 'js-yaml';
 import { checkArchiveUrlTemplate, DEFAULT_GITHUB_ARCHIVE_URL } from './artifacts/github-archive.js';
+import { checkDatabaseUrl } from './store/database-url.js';
 import { isLogFormat, LOG_FORMATS } from '@fleetdeploy/shared';
 import type { LogFormat } from '@fleetdeploy/shared';
 
 /** CoordinatorConfig is the validated configuration the composition root receives. */
 export interface CoordinatorConfig {
   readonly dataDir: string;
+  /**
+   * A PostgreSQL URL (postgres://user@host/database) for a store shared by several coordinators;
+   * unset, the store is the SQLite file in the data directory (store/database-url.ts).
+   */
+  readonly database?: string;
   /** Address the CodeDeploy API, the revision bucket and /healthz listen on. */
   readonly host: string;
   readonly apiPort: number;
@@ -145,11 +151,12 @@ export const defaultCoordinatorConfig: CoordinatorConfig = Object.freeze({
   consoleSessionSeconds: 8 * 3600,
 });
 
-type Kind = 'names' | 'string' | 'url-template' | 'port' | 'seconds' | 'boolean' | 'count' | 'quota' | 'secrets' | 'log-format';
+type Kind = 'database-url' | 'names' | 'string' | 'url-template' | 'port' | 'seconds' | 'boolean' | 'count' | 'quota' | 'secrets' | 'log-format';
 
 /** KEYS maps each setting to its field; its flag is the key in kebab case unless `flag` says otherwise. */
 const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind; flag?: string }> = {
   data_dir: { key: 'dataDir', kind: 'string' },
+  database: { key: 'database', kind: 'database-url' },
   host: { key: 'host', kind: 'string' },
   api_port: { key: 'apiPort', kind: 'port' },
   agent_port: { key: 'agentPort', kind: 'port' },
@@ -242,6 +249,12 @@ function check(where: string, value: unknown, kind: Kind, problems: string[]): u
       return undefined;
     case 'names':
       return checkNames(where, value, problems);
+    case 'database-url': {
+      const problem = checkDatabaseUrl(value);
+      if (problem === undefined) return value;
+      problems.push(`${where}: ${problem}`);
+      return undefined;
+    }
     case 'url-template': {
       const problem = typeof value === 'string' ? checkArchiveUrlTemplate(value) : 'expected a URL';
       if (problem === undefined) return value;

@@ -30,6 +30,10 @@ import { COORDINATOR_DATA_DIR, COORDINATOR_SERVICE } from './service/coordinator
 // print the SDK's notice about its own future Node.js floor into the daemon's log.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+/** POSTGRES_NOT_WIRED is serve's answer to a database URL until the callers use the asynchronous store. */
+const POSTGRES_NOT_WIRED =
+  'database: the PostgreSQL store is not wired into serve yet (the engine and API still use the SQLite store); remove --database / database: to run on SQLite in the data directory';
+
 const program = new Command('fleetdeploy-coordinator').description('fleetdeploy coordinator daemon').version('0.1.0');
 
 program
@@ -37,6 +41,7 @@ program
   .description('run the coordinator: the CodeDeploy API, the revision bucket and the agents\' gRPC service')
   .option('-c, --config <file>', 'YAML configuration file (keys: data_dir, host, api_port, agent_port, ...)')
   .option('--data-dir <dir>', 'where the database and bundles live; made (mode 0700) if missing (default: ./fleetdeploy-data)')
+  .option('--database <url>', 'a PostgreSQL database shared by several coordinators (postgres://user@host/database); default: SQLite in the data directory')
   .option('--host <address>', 'address to listen on (default: 127.0.0.1)')
   .option('--port <port>', 'port of the CodeDeploy API and revision bucket (default: 7180; 0 picks a free one)')
   .option('--agent-port <port>', 'port of the agents\' gRPC service (default: 7181; 0 picks a free one)')
@@ -53,9 +58,10 @@ program
   .option('--log-level <level>', 'pino log level (default: info)')
   .option('--log-format <format>', 'json (default: JSON lines for machines) or pretty (pino-pretty, for people)')
   .option('--stop-on-stdin-close', 'stop as on SIGTERM when standard input closes: a supervisor holding the pipe (fleetdeploy simulate) takes the coordinator with it when it dies')
-  .action(async (opts: { config?: string; dataDir?: string; host?: string; port?: string; agentPort?: string; enrolPort?: string; plaintextAgents?: boolean; plaintextApi?: boolean; apiTlsName?: string[]; apiTlsCert?: string; apiTlsKey?: string; agentGrace?: string; alarmPollIntervalSeconds?: string; haproxySocket?: string; consoleSessionSeconds?: string; logLevel?: string; logFormat?: string; stopOnStdinClose?: boolean }) => {
+  .action(async (opts: { config?: string; dataDir?: string; database?: string; host?: string; port?: string; agentPort?: string; enrolPort?: string; plaintextAgents?: boolean; plaintextApi?: boolean; apiTlsName?: string[]; apiTlsCert?: string; apiTlsKey?: string; agentGrace?: string; alarmPollIntervalSeconds?: string; haproxySocket?: string; consoleSessionSeconds?: string; logLevel?: string; logFormat?: string; stopOnStdinClose?: boolean }) => {
     const config = loadConfig(opts.config, {
       dataDir: opts.dataDir,
+      database: opts.database,
       host: opts.host,
       apiPort: opts.port,
       agentPort: opts.agentPort,
@@ -72,6 +78,8 @@ program
       logLevel: opts.logLevel,
       logFormat: opts.logFormat,
     });
+    // The PostgreSQL store exists (store/pg) but the engine and API still call the synchronous Store.
+    if (config.database !== undefined) throw new ConfigError(POSTGRES_NOT_WIRED);
     const log = await createLogger(config.logLevel, config.logFormat);
     routeGrpcLogs(log);
     const running = await startCoordinator(config, log).catch((err: unknown) => {

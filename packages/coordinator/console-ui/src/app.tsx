@@ -3,7 +3,7 @@
  * deployments, and the chosen deployment. One stream of every deployment's changes keeps the fleet,
  * the lists and the traffic charts current without reloading.
  */
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Who } from './api.js';
 import { call, checkSignedIn, eventsUrl } from './api.js';
 import type { Deployment, LiveMessage } from './live.js';
@@ -76,11 +76,21 @@ export function App({ who, signOut }: { who: Who; signOut: () => void }) {
     );
   };
 
-  const remember = (list: readonly Deployment[]): void => setDeployments((prev) => {
-    const next = new Map(prev);
-    for (const d of list) next.set(d.deploymentId, d);
-    return next;
-  });
+  /** held names the deployments waiting on a guided failure, for the stream's handler (a closure made once). */
+  const held = useRef(new Set<string>());
+  const remember = (list: readonly Deployment[]): void => {
+    for (const d of list) {
+      if ((d.guidedFailure?.waitingInstances.length ?? 0) > 0) held.current.add(d.deploymentId);
+      else held.current.delete(d.deploymentId);
+    }
+    setDeployments((prev) => {
+      const next = new Map(prev);
+      for (const d of list) next.set(d.deploymentId, d);
+      return next;
+    });
+  };
+  /** reload reads one deployment again (its counts, error and guided failure). */
+  const reload = (deploymentId: string): void => void loadDeployments([deploymentId]).then(remember, () => undefined);
 
   /** hear applies one message of any stream to the fleet, the deployments and the traffic charts. */
   const hear = (m: LiveMessage): void => {
@@ -91,8 +101,13 @@ export function App({ who, signOut }: { who: Who; signOut: () => void }) {
         return d === undefined || d.status === m.status ? prev : new Map(prev).set(m.deploymentId, { ...d, status: m.status });
       });
       // a final status: read the final counts and error once
-      if (['Succeeded', 'Failed', 'Stopped', 'Ready'].includes(m.status)) void loadDeployments([m.deploymentId]).then(remember, () => undefined);
-    } else if (m.type === 'instance') setHosts((prev) => applyInstanceChange(prev, m) ?? prev);
+      if (['Succeeded', 'Failed', 'Stopped', 'Ready'].includes(m.status)) reload(m.deploymentId);
+    } else if (m.type === 'guidedFailure') reload(m.deploymentId); // it now waits: read which instances and why
+    else if (m.type === 'instance') {
+      setHosts((prev) => applyInstanceChange(prev, m) ?? prev);
+      // a held deployment moves on (someone answered, here or with the CLI): read whether it still waits
+      if (held.current.has(m.deploymentId)) reload(m.deploymentId);
+    }
     else if (m.type === 'traffic') setTraffic((prev) => new Map(prev).set(m.deploymentId, addPoint(prev.get(m.deploymentId) ?? [], { at: m.at, weight: m.weight })));
   };
 
@@ -169,7 +184,7 @@ export function App({ who, signOut }: { who: Who; signOut: () => void }) {
           )}
         </section>
       </div>
-      {chosen !== undefined && <DeploymentView key={chosen} deploymentId={chosen} deployment={deployments.get(chosen)} who={who} traffic={traffic.get(chosen) ?? []} seen={hear} />}
+      {chosen !== undefined && <DeploymentView key={chosen} deploymentId={chosen} deployment={deployments.get(chosen)} who={who} traffic={traffic.get(chosen) ?? []} seen={hear} reload={() => reload(chosen)} />}
     </div>
   );
 }

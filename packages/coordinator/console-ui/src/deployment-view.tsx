@@ -1,12 +1,12 @@
 /**
- * One deployment: its status and counts, the actions the signed-in key may take, the traffic chart
- * while it shifts, and its instances (a virtualised list) with each one's lifecycle events and the
+ * One deployment: its status and counts, the actions the signed-in key may take, the instances a
+ * guided failure holds (with Retry / Skip / Fail), the traffic chart while it shifts, and its instances (a virtualised list) with each one's lifecycle events and the
  * failing script's log tail. Fed by the deployment's own stream: a snapshot, then every change.
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { Who } from './api.js';
 import { ApiFailure, call, eventsUrl } from './api.js';
-import type { Deployment, InstanceTarget, LiveMessage } from './live.js';
+import type { Deployment, HeldInstance, InstanceTarget, LiveMessage } from './live.js';
 import { openLive } from './live.js';
 import { VirtualList } from './virtual-list.js';
 import { TrafficChart } from './traffic-chart.js';
@@ -21,11 +21,13 @@ export interface DeploymentViewProps {
   traffic: readonly WeightPoint[];
   /** seen hands every message of this deployment's stream on (the deployment's own status, mostly). */
   seen: (m: LiveMessage) => void;
+  /** reload reads the deployment again (after an answer to a guided failure, which the stream may not announce at once). */
+  reload: () => void;
 }
 
 const when = (seconds: number | undefined): string => (seconds === undefined ? '' : new Date(seconds * 1000).toISOString().replace('.000Z', 'Z'));
 
-export function DeploymentView({ deploymentId, deployment, who, traffic, seen }: DeploymentViewProps) {
+export function DeploymentView({ deploymentId, deployment, who, traffic, seen, reload }: DeploymentViewProps) {
   const [targets, setTargets] = useState<Map<string, InstanceTarget>>(new Map());
   const [chosen, setChosen] = useState<string | undefined>(undefined);
   const [busy, setBusy] = useState(false);
@@ -78,13 +80,14 @@ export function DeploymentView({ deploymentId, deployment, who, traffic, seen }:
   }, [traffic.length, deployment?.status]);
 
   /** act asks the person to confirm, calls the operation and says what came of it (`done` words the success). */
-  const act = async (operation: string, input: Record<string, unknown>, confirmText: string, done: string): Promise<void> => {
-    if (!window.confirm(confirmText)) return;
+  const act = async (operation: string, input: Record<string, unknown>, confirmText: string | undefined, done: string): Promise<void> => {
+    if (confirmText !== undefined && !window.confirm(confirmText)) return;
     setBusy(true);
     setNotice(undefined);
     try {
       const r = await call<{ status?: string; statusMessage?: string }>(operation, input);
       setNotice(r.statusMessage === undefined ? done : `${done} (${r.statusMessage})`);
+      if (operation === 'ResolveInstanceFailure') reload();
     } catch (err) {
       setNotice(err instanceof ApiFailure ? `${operation} refused: ${err.message}` : String(err));
     } finally {
@@ -137,6 +140,16 @@ export function DeploymentView({ deploymentId, deployment, who, traffic, seen }:
           )}
         </div>
       )}
+      {(deployment?.guidedFailure?.waitingInstances.length ?? 0) > 0 && running && (
+        <GuidedFailure
+          deploymentId={deploymentId}
+          held={deployment!.guidedFailure!.waitingInstances}
+          targets={targets}
+          mayAct={mayAct}
+          busy={busy}
+          resolve={(instanceId, action, confirmText, done) => void act('ResolveInstanceFailure', { deploymentId, instanceId, action }, confirmText, done)}
+        />
+      )}
       {notice !== undefined && (
         <p class="notice" role="status">
           {notice}
@@ -161,6 +174,72 @@ export function DeploymentView({ deploymentId, deployment, who, traffic, seen }:
         {picked !== undefined && <InstanceEvents target={picked} />}
       </div>
     </section>
+  );
+}
+
+interface GuidedFailureProps {
+  deploymentId: string;
+  held: readonly HeldInstance[];
+  targets: ReadonlyMap<string, InstanceTarget>;
+  mayAct: boolean;
+  busy: boolean;
+  resolve: (instanceId: string, action: 'retry' | 'skip' | 'fail', confirmText: string | undefined, done: string) => void;
+}
+
+/**
+ * GuidedFailure shows each instance a guided failure holds: the event it failed in, the error and the
+ * failing script's log tail, and (for a key that may act) Retry, Skip and Fail. Skip and Fail ask
+ * first, saying what they cost; a retry only runs the instance again.
+ */
+function GuidedFailure({ deploymentId, held, targets, mayAct, busy, resolve }: GuidedFailureProps) {
+  return (
+    <div class="guided" role="region" aria-label="waiting for an operator">
+      <h3>Waiting for an operator (guided failure)</h3>
+      {held.map((h) => {
+        const failed = [...(targets.get(h.instanceId)?.lifecycleEvents ?? [])].reverse().find((e) => e.status === 'Failed' && e.lifecycleEventName === h.lifecycleEvent);
+        const logTail = failed?.diagnostics?.logTail;
+        return (
+          <div class="held" key={h.instanceId} data-testid="held-instance" data-instance={h.instanceId}>
+            <p>
+              <strong>{h.instanceId}</strong> failed{h.lifecycleEvent === undefined ? '' : ` in ${h.lifecycleEvent}`}
+              {h.errorCode === undefined ? '' : ` (${h.errorCode})`}
+              {h.attempt > 1 ? ` on attempt ${h.attempt}` : ''}
+              {h.message === undefined ? '' : `: ${h.message}`}
+            </p>
+            {logTail !== undefined && logTail !== '' && <pre data-testid="held-log-tail">{logTail}</pre>}
+            {mayAct && (
+              <div class="actions">
+                <button class="primary" disabled={busy} onClick={() => resolve(h.instanceId, 'retry', undefined, `Retrying ${h.instanceId}: its lifecycle runs again from ApplicationStop`)}>
+                  Retry
+                </button>
+                <button
+                  disabled={busy}
+                  onClick={() =>
+                    resolve(
+                      h.instanceId,
+                      'skip',
+                      `Skip ${h.instanceId} and let ${deploymentId} go on? It is marked Skipped but still counts as unavailable against the minimum healthy hosts (it failed part-way), so with no room left (OneAtATime) the deployment fails unless it was the last instance.`,
+                      `Skipped ${h.instanceId}`,
+                    )
+                  }
+                >
+                  Skip
+                </button>
+                <button
+                  class="danger"
+                  disabled={busy}
+                  onClick={() =>
+                    resolve(h.instanceId, 'fail', `Fail ${deploymentId}? Pending instances are skipped, running ones finish, and it ends Failed (rolled back if the group rolls back on failure).`, `Failing ${deploymentId}`)
+                  }
+                >
+                  Fail
+                </button>
+              </div>
+            )}
+          </div>
+        );
+      })}
+    </div>
   );
 }
 

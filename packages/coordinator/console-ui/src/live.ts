@@ -11,7 +11,17 @@ export type LiveMessage =
   | { type: 'instance'; deploymentId: string; instanceName: string; status: string; at: number }
   | { type: 'lifecycleEvent'; deploymentId: string; instanceName: string; lifecycleEvent: string; status: string; at: number }
   | { type: 'traffic'; deploymentId: string; weight: number; at: number }
-  | { type: 'agentWaiting'; deploymentId: string; instanceName: string; lifecycleEvent: string; at: number };
+  | { type: 'agentWaiting'; deploymentId: string; instanceName: string; lifecycleEvent: string; at: number }
+  | { type: 'guidedFailure'; deploymentId: string; instanceName: string; lifecycleEvent: string; at: number };
+
+/** HeldInstance is one failed instance a guided-failure deployment waits on (GetDeployment's guidedFailure). */
+export interface HeldInstance {
+  instanceId: string;
+  lifecycleEvent?: string;
+  errorCode?: string;
+  message?: string;
+  attempt: number;
+}
 
 /** Deployment is GetDeployment's deploymentInfo, the fields the console shows. */
 export interface Deployment {
@@ -27,6 +37,8 @@ export interface Deployment {
   deploymentConfigName?: string;
   creator?: string;
   description?: string;
+  /** Present while the deployment waits for an operator to retry, skip or fail a failed instance. */
+  guidedFailure?: { waitingInstances: HeldInstance[]; choices: string[] };
 }
 
 /** LifecycleEvent is one event of an instance target. */

@@ -2,6 +2,7 @@
  * ApiContext is what every CodeDeploy operation may use: the store, time, and the engine that runs
  * deployments. Built once by the composition root and passed in.
  */
+import type { OutlivingCommand } from '../deployment/outliving-commands.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../clock.js';
 import type { BucketStore } from '../store/bucket-store.js';
@@ -32,10 +33,13 @@ export interface DeploymentEngine {
   continueDeployment?(deploymentId: string): 'continued' | 'notReady';
   /**
    * resolveInstanceFailure applies an operator's answer to a guided failure: retry, skip or fail the
-   * held instance. `notHeld` when the deployment does not wait on that instance; `failed` when the
-   * step could not be stored.
+   * held instance. `notHeld` when the deployment does not wait on that instance; `stillRunning` for a
+   * retry while a command the coordinator ended still runs on the instance's agent
+   * ({@link stillRunningOn} names it); `failed` when the step could not be stored.
    */
-  resolveInstanceFailure(deploymentId: string, instanceName: string, action: 'retry' | 'skip' | 'fail'): 'resolved' | 'notHeld' | 'noDeployment' | 'failed';
+  resolveInstanceFailure(deploymentId: string, instanceName: string, action: 'retry' | 'skip' | 'fail'): 'resolved' | 'notHeld' | 'noDeployment' | 'stillRunning' | 'failed';
+  /** stillRunningOn lists the commands the coordinator ended (timed out) that may still run on the instance's agent. */
+  stillRunningOn(instanceName: string): readonly OutlivingCommand[];
   /**
    * fleetChanged tells the engine that instances, their tags or a group's targeting changed (instances
    * may have joined a group): `instanceNames` when only those instances changed, nothing when any may have.

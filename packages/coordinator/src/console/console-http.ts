@@ -12,7 +12,7 @@
  *
  * Signing in takes an access key's id and secret, as the CLI does; the session then carries the key's
  * role, read again on every call, and `api/call` allows the same operations the key could sign
- * itself ({@link mayCallCodeDeploy}), of the reads and the console's two actions
+ * itself ({@link mayCallCodeDeploy}), of the reads and the console's actions
  * ({@link CONSOLE_ACTIONS}) only. What the page hides from a read-only key is refused here too.
  *
  * Cross-site request forgery: the cookie is SameSite=Strict, every POST must carry an Origin equal to
@@ -44,8 +44,11 @@ export const CONSOLE_EVENTS_PATH = `${CONSOLE_PREFIX}/events`;
 /** CSRF_HEADER carries the session's CSRF token on every call. */
 export const CSRF_HEADER = 'x-fleetdeploy-csrf';
 
-/** CONSOLE_ACTIONS are the changes the console can make; every other operation it serves is a read. */
-export const CONSOLE_ACTIONS: ReadonlySet<string> = new Set(['StopDeployment', 'ContinueDeployment']);
+/**
+ * CONSOLE_ACTIONS are the changes the console can make (stop, continue, and answering a guided
+ * failure); every other operation it serves is a read.
+ */
+export const CONSOLE_ACTIONS: ReadonlySet<string> = new Set(['StopDeployment', 'ContinueDeployment', 'ResolveInstanceFailure']);
 
 /** The largest body the console accepts: sign-ins and operation inputs are tiny. */
 const MAX_BODY_BYTES = 64 * 1024;

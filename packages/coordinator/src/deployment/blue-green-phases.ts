@@ -78,7 +78,7 @@ export function blueGreenPhases(deps: PhaseDeps): AgentPhases {
       act('end blue/green instances', (out) => {
         // What still runs is cancelled and forgotten: a late result finds its command done.
         for (const c of deps.openCommands(deploymentId)) {
-          out.cancel.push({ instanceName: c.instanceName, commandId: c.commandId });
+          out.cancel.push({ instanceName: c.instanceName, commandId: c.commandId, reason: succeeded ? 'the deployment ended' : 'the deployment failed or was stopped' });
           store.putCommand({ ...c, state: 'done' });
           deps.forget(c.commandId);
         }

@@ -572,6 +572,63 @@ describe('engine: guided failure', () => {
     expect(w.sent.some((c) => c.instanceName === 'h1')).toBe(false); // h1 was not deployed to again
   });
 
+  it('cancels a timed-out event on its agent and holds a retry until the agent says it ended, across a restart', () => {
+    seedGuided();
+    w.engine.start();
+    const c1 = w.sent[0]!;
+    w.engine.commandAcknowledged(c1.instanceName, c1.commandId);
+    w.clock.advance(105_500); // 100 s event timeout + 5 s margin from the ack
+    expect(w.store.getDeployment('d-1')!.plan?.held).toEqual([c1.instanceName]);
+    expect(w.cancelled).toEqual([c1.commandId]);
+    expect(w.engine.resolveInstanceFailure('d-1', c1.instanceName, 'retry')).toBe('stillRunning');
+    expect(w.engine.stillRunningOn(c1.instanceName)).toMatchObject([{ commandId: c1.commandId, deploymentId: 'd-1', lifecycleEvent: c1.lifecycleEvent }]);
+    w.engine.agentConnected(c1.instanceName, [c1.commandId]); // reconnected, still running it
+    expect(w.engine.resolveInstanceFailure('d-1', c1.instanceName, 'retry')).toBe('stillRunning');
+
+    // a restarted coordinator learns of it from the hello, and cancels it again
+    w.engine.stop();
+    w.store.close();
+    w = world(dir, w.clock);
+    w.engine.start();
+    for (const h of HOSTS) w.engine.agentConnected(h, h === c1.instanceName ? [c1.commandId] : []);
+    expect(w.cancelled).toEqual([c1.commandId]);
+    expect(w.engine.resolveInstanceFailure('d-1', c1.instanceName, 'retry')).toBe('stillRunning');
+    w.engine.commandResult(c1.instanceName, { commandId: c1.commandId, ...bad }); // the agent's own end of it
+    expect(w.store.getTarget('d-1', c1.instanceName)!.lifecycleEvents[0]!.diagnostics!.message).toContain('did not finish within its timeout'); // the result changes nothing
+    expect(w.engine.resolveInstanceFailure('d-1', c1.instanceName, 'retry')).toBe('resolved');
+  });
+
+  it('a hello that no longer lists the timed-out command lets the retry go; skip and fail never wait', () => {
+    seedGuided();
+    w.engine.start();
+    const c1 = w.sent[0]!;
+    w.engine.commandAcknowledged(c1.instanceName, c1.commandId);
+    w.clock.advance(105_500);
+    expect(w.engine.resolveInstanceFailure('d-1', c1.instanceName, 'retry')).toBe('stillRunning');
+    w.engine.agentDisconnected(c1.instanceName);
+    w.engine.agentConnected(c1.instanceName, []); // it ended while the agent was away
+    expect(w.engine.stillRunningOn(c1.instanceName)).toEqual([]);
+    expect(w.engine.resolveInstanceFailure('d-1', c1.instanceName, 'retry')).toBe('resolved');
+
+    // a second timeout of the same host: skip is answered at once
+    const c2 = w.sent.at(-1)!;
+    expect(c2.instanceName).toBe(c1.instanceName);
+    w.engine.commandAcknowledged(c2.instanceName, c2.commandId);
+    w.clock.advance(105_500);
+    expect(w.engine.stillRunningOn(c1.instanceName)).toHaveLength(1);
+    expect(w.engine.resolveInstanceFailure('d-1', c1.instanceName, 'skip')).toBe('resolved');
+  });
+
+  it('a command never picked up is not cancelled nor waited for', () => {
+    seedGuided();
+    w.engine.start();
+    const c1 = w.sent[0]!;
+    w.clock.advance(60_500); // pick-up timeout: the agent never started it
+    expect(w.store.getDeployment('d-1')!.plan?.held).toEqual([c1.instanceName]);
+    expect(w.cancelled).toEqual([]);
+    expect(w.engine.resolveInstanceFailure('d-1', c1.instanceName, 'retry')).toBe('resolved');
+  });
+
   it('skip marks the instance Skipped and Unhealthy, and the deployment goes on', () => {
     seedGuided({ minimumHealthyHosts: { type: 'HOST_COUNT', value: 1 } });
     w.engine.start();

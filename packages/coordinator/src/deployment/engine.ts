@@ -39,6 +39,7 @@ import type { AgentPhases } from './traffic/driver.js';
 import { blueGreenPhases } from './blue-green-phases.js';
 import { phaseEndOf } from './blue-green.js';
 import { createDiskFullWatch } from '../store/disk-full.js';
+import { createOutlivingCommands } from './outliving-commands.js';
 import { WINDOW_MESSAGE_PREFIX } from './windows.js';
 import type { DiskFullWatch } from '../store/disk-full.js';
 
@@ -125,7 +126,8 @@ export interface Outbox {
   /** Deployments created in this step (rollbacks) that start once it is committed. */
   begin: string[];
   send: CommandRecord[];
-  cancel: { instanceName: string; commandId: string }[];
+  /** Commands the agent is to stop, with the reason it logs. */
+  cancel: { instanceName: string; commandId: string; reason: string }[];
   ack: { instanceName: string; commandId: string }[];
   finished: string[];
 }
@@ -155,6 +157,8 @@ export function createEngine(deps: EngineDeps): Engine {
    * makes the outcome prompt; it lives as long as this process.
    */
   const owed = new Map<string, () => StepOutcome>();
+  /** Commands failed here that the agent had started: a retry of their instance waits for them to end there. */
+  const outliving = createOutlivingCommands();
 
   const emptyOutbox = (): Outbox => ({ events: [], begin: [], send: [], cancel: [], ack: [], finished: [] });
   const listeners = new Set<DeploymentEventListener>();
@@ -179,7 +183,7 @@ export function createEngine(deps: EngineDeps): Engine {
     if (store.changeCount() !== changes) disk.wrote(what);
     for (const c of out.send) open.set(c);
     dispatchAll(out.send);
-    for (const c of out.cancel) agents.cancel(c.instanceName, c.commandId, 'the deployment was stopped');
+    for (const c of out.cancel) agents.cancel(c.instanceName, c.commandId, c.reason);
     for (const a of out.ack) agents.acknowledge(a.instanceName, a.commandId);
     if (out.finished.length > 0) scheduleReconcile();
     for (const id of out.begin) begin(id);
@@ -345,7 +349,7 @@ export function createEngine(deps: EngineDeps): Engine {
       }
       case 'cancelTarget': {
         for (const c of open.ofInstance(effect.id)) {
-          if (c.deploymentId === deployment.deploymentId) out.cancel.push({ instanceName: c.instanceName, commandId: c.commandId });
+          if (c.deploymentId === deployment.deploymentId) out.cancel.push({ instanceName: c.instanceName, commandId: c.commandId, reason: 'the deployment was stopped' });
         }
         return deployment;
       }
@@ -593,12 +597,20 @@ export function createEngine(deps: EngineDeps): Engine {
       }
     }
     if (due.length > 0) {
-      act('timeouts', (out) => {
+      const started: CommandRecord[] = [];
+      const stored = act('timeouts', (out) => {
         for (const { command, message } of due) {
           const current = store.getCommand(command.commandId);
-          if (current !== undefined && current.state !== 'done') failCommand(current, message, out);
+          if (current === undefined || current.state === 'done') continue;
+          failCommand(current, message, out);
+          // The agent may still run its scripts: stop them, so a retry does not run beside them.
+          if (current.state === 'acked') {
+            started.push(current);
+            out.cancel.push({ instanceName: current.instanceName, commandId: current.commandId, reason: message });
+          }
         }
       });
+      if (stored === 'stored') for (const c of started) outliving.add({ commandId: c.commandId, instanceName: c.instanceName, deploymentId: c.deploymentId, lifecycleEvent: c.lifecycleEvent, endedAt: now });
     }
     sweepTimer = clock.setTimeout(sweep, SWEEP_MS);
   }
@@ -714,6 +726,16 @@ export function createEngine(deps: EngineDeps): Engine {
       goneAt.delete(instanceName);
       offlineSince.delete(instanceName);
       const running = new Set(inFlight);
+      // Running there but ended here (timed out, or failed while the agent was away, maybe before a
+      // restart of this process): cancel it, and hold retries of the instance until it ends.
+      for (const commandId of inFlight) {
+        if (open.get(commandId) !== undefined) continue;
+        const ended = store.getCommand(commandId);
+        if (ended === undefined || ended.state !== 'done' || ended.instanceName !== instanceName) continue;
+        if (!outliving.has(commandId)) outliving.add({ commandId, instanceName, deploymentId: ended.deploymentId, lifecycleEvent: ended.lifecycleEvent, endedAt: clock.now() });
+        agents.cancel(instanceName, commandId, `the coordinator had already ended ${ended.lifecycleEvent} of ${ended.deploymentId}`);
+      }
+      outliving.agentHello(instanceName, inFlight);
       for (const command of open.ofInstance(instanceName)) {
         // Running on the agent already: it started it (an ack this process may not have seen).
         if (running.has(command.commandId)) started(instanceName, command.commandId);
@@ -734,6 +756,7 @@ export function createEngine(deps: EngineDeps): Engine {
     },
 
     commandResult(instanceName, result) {
+      if (outliving.on(instanceName).some((c) => c.commandId === result.commandId)) outliving.ended(result.commandId);
       const write = (): StepOutcome => storeResult(instanceName, result);
       owe(`result:${result.commandId}`, write(), write);
     },
@@ -760,6 +783,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
     resolveInstanceFailure(deploymentId, instanceName, action) {
       let outcome: ResolveOutcome = 'noDeployment';
+      if (action === 'retry' && store.getDeployment(deploymentId)?.plan?.held?.includes(instanceName) === true && outliving.on(instanceName).length > 0) return 'stillRunning';
       const stored = act('resolve instance failure', (out) => {
         const deployment = store.getDeployment(deploymentId);
         if (deployment === undefined) return;
@@ -774,6 +798,8 @@ export function createEngine(deps: EngineDeps): Engine {
       });
       return stored === 'stored' ? outcome : 'failed';
     },
+
+    stillRunningOn: (instanceName) => outliving.on(instanceName),
 
     subscribe(listener) {
       listeners.add(listener);

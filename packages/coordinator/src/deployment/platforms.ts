@@ -24,5 +24,6 @@ export function routeByPlatform(store: Pick<Store, 'getDeployment'>, engine: Eng
     continueDeployment: (id) => (isTraffic(id) ? traffic.continueDeployment(id) : 'notReady'),
     // Only in-place deployments hold failures; the engine answers notHeld for the others.
     resolveInstanceFailure: (id, instance, action) => engine.resolveInstanceFailure(id, instance, action),
+    stillRunningOn: (instance) => engine.stillRunningOn(instance),
   };
 }

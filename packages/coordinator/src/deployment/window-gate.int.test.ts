@@ -43,7 +43,7 @@ function world(dir: string, clock: FakeClock): World {
   const store = openSqliteStore(dir);
   const sent: CommandRecord[] = [];
   const engine = createEngine({ store, blobs: undefined as never, clock, config, agents: { send: (c) => (sent.push(c), true), cancel: () => {}, acknowledge: () => {} }, log });
-  const gate = createWindowGate({ store, clock, log, engine, inner: { deploymentCreated: (id) => engine.deploymentCreated(id), stopRequested: (id, a) => engine.stopRequested(id, a), fleetChanged: () => {}, hookReported: () => 'unknownExecution', resolveInstanceFailure: (id, i, a) => engine.resolveInstanceFailure(id, i, a) } });
+  const gate = createWindowGate({ store, clock, log, engine, inner: { deploymentCreated: (id) => engine.deploymentCreated(id), stopRequested: (id, a) => engine.stopRequested(id, a), fleetChanged: () => {}, hookReported: () => 'unknownExecution', resolveInstanceFailure: (id, i, a) => engine.resolveInstanceFailure(id, i, a), stillRunningOn: (i) => engine.stillRunningOn(i) } });
   for (const h of HOSTS) engine.agentConnected(h, []);
   return { store, clock, engine, gate, sent };
 }

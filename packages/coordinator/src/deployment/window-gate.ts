@@ -178,5 +178,6 @@ export function createWindowGate(deps: WindowGateDeps): WindowGate {
     skipTerminationWait: (id) => inner.skipTerminationWait?.(id) ?? 'notWaiting',
     continueDeployment: (id) => inner.continueDeployment?.(id) ?? 'notReady',
     resolveInstanceFailure: (id, instance, action) => inner.resolveInstanceFailure(id, instance, action),
+    stillRunningOn: (instance) => inner.stillRunningOn(instance),
   };
 }

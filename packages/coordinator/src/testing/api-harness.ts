@@ -55,6 +55,7 @@ export function createRecordingEngine(): RecordingEngine {
     hookReported: () => 'unknownExecution',
     // Nothing is driven here, so no instance is ever held.
     resolveInstanceFailure: (deploymentId) => (calls.push({ call: 'resolveInstanceFailure', deploymentId }), 'notHeld'),
+    stillRunningOn: () => [],
   };
 }
 

@@ -19,6 +19,7 @@ import { GUIDED_ACTIONS, ON_INSTANCE_FAILURE_VALUES } from '../../deployment/gui
 import type { OnInstanceFailure } from '../../deployment/guided-failure.js';
 import type { GuidedAction } from '../../deployment/fleet-plan.js';
 import { isFinalStatus } from '../../store/records.js';
+import { stillRunningMessage } from '../../deployment/outliving-commands.js';
 
 const INVALID = 'InvalidOnInstanceFailureException';
 
@@ -66,6 +67,8 @@ export const guidedFailureOperations = {
         throw new ApiError('DeploymentDoesNotExistException', `Deployment ${deploymentId} does not exist`);
       case 'notHeld':
         throw notHeld();
+      case 'stillRunning':
+        throw new ApiError('InstanceBusyException', stillRunningMessage(instanceId, ctx.engine.stillRunningOn(instanceId)), 409);
       case 'failed':
         throw new Error(`the decision about ${instanceId} in ${deploymentId} could not be stored`);
     }

@@ -144,7 +144,7 @@ describe('traffic driver', () => {
   it('behind the window gate: a Lambda deployment created before its group\'s window waits Queued (across a driver restart) and shifts from the opening', async () => {
     store.putGroup({ applicationName: 'app', deploymentGroupId: 'gid', deploymentGroupName: 'g', deploymentConfigName: 'CodeDeployDefault.LambdaAllAtOnce', serviceRoleArn: 'r', onPremisesInstanceTagFilters: [], onPremisesTagSet: [], extra: { deploymentWindows: { windows: [{ cron: '0 1 * * *', durationMinutes: 60 }], outsideWindow: 'queue', windowClose: 'finish-running' } } });
     const windowed = { windowClosed: () => undefined, windowOpened: () => undefined };
-    const gate = createWindowGate({ store, clock, log, inner: { ...driver, fleetChanged: () => undefined, resolveInstanceFailure: () => 'notHeld' }, engine: windowed });
+    const gate = createWindowGate({ store, clock, log, inner: { ...driver, fleetChanged: () => undefined, resolveInstanceFailure: () => 'notHeld', stillRunningOn: () => [] }, engine: windowed });
     store.putDeployment(deploymentRecord({ deploymentId: 'd-LAMBDA001', status: 'Created', computePlatform: 'Lambda', lambda: { functionName: 'fn', alias: 'live', currentVersion: '1', targetVersion: '2', hooks: {}, trafficRoutingConfig: LINEAR }, revision: { revisionType: 'String', string: { content: 'x' } } }));
     gate.deploymentCreated('d-LAMBDA001');
     await settle();
@@ -157,7 +157,7 @@ describe('traffic driver', () => {
     expect(store.getDeployment('d-LAMBDA001')!.status).toBe('Queued');
     expect(router.calls).toEqual([]);
     gate.stop();
-    const restarted = createWindowGate({ store, clock, log, inner: { ...driver, fleetChanged: () => undefined, resolveInstanceFailure: () => 'notHeld' }, engine: windowed });
+    const restarted = createWindowGate({ store, clock, log, inner: { ...driver, fleetChanged: () => undefined, resolveInstanceFailure: () => 'notHeld', stillRunningOn: () => [] }, engine: windowed });
     restarted.start();
     await advance(60 * MIN);
     expect(store.getDeployment('d-LAMBDA001')!.status).toBe('InProgress');

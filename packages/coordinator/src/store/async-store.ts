@@ -1,0 +1,179 @@
+/**
+ * AsyncStore is {@link Store} with every method returning a Promise: the shape a networked store
+ * (PostgreSQL, store/pg-store.ts) can implement, and the one the coordinator's callers move to so
+ * that several coordinators can share one database. It is mapped over Store, so a method added to
+ * Store is owed by every AsyncStore too.
+ *
+ * A transaction cannot be a synchronous callback any more: its body awaits, and the calls inside
+ * it must run on the transaction's own connection. So `transaction` hands its body a handle `tx`
+ * bound to that connection; the body makes every call through `tx`. Calling the store itself from
+ * inside the body is refused with {@link OutsideTransactionError}: on PostgreSQL the call would take
+ * another connection and escape the transaction, on SQLite it would wait for the transaction to end.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Store } from './store.js';
+import type { SqliteStore } from './sqlite-store.js';
+
+/** Promised is a function type with its result made a Promise. */
+export type Promised<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never;
+
+/** AsyncStore is the coordinator's persistent state, asynchronously. */
+export type AsyncStore = { [K in Exclude<keyof Store, 'transaction'>]: Promised<Store[K]> } & {
+  /**
+   * transaction runs `fn` with a handle bound to one transaction: every write made through `tx`
+   * commits together when `fn` resolves, or none does when it rejects. A store whose engine may
+   * refuse a transaction for a concurrent one (PostgreSQL at SERIALIZABLE) runs `fn` again from the
+   * start, so `fn` must have no effects outside `tx` that cannot happen twice. Nested calls of
+   * `tx.transaction` are savepoints: a rejection there undoes only the inner part.
+   */
+  transaction<T>(fn: (tx: AsyncStore) => Promise<T>): Promise<T>;
+};
+
+/** OutsideTransactionError is thrown when a transaction's body calls the store instead of its `tx`. */
+export class OutsideTransactionError extends Error {
+  constructor(method: string) {
+    super(`store.${method} was called inside a transaction on the store itself; make the call through the transaction's handle (tx.${method})`);
+    this.name = 'OutsideTransactionError';
+  }
+}
+
+/** TransactionEndedError is thrown when a transaction's handle is used after its transaction ended. */
+export class TransactionEndedError extends Error {
+  constructor(method: string) {
+    super(`tx.${method} was called after its transaction ended; a transaction's handle is valid only until transaction() settles`);
+    this.name = 'TransactionEndedError';
+  }
+}
+
+/**
+ * TransactionScope marks the async context of a running transaction body, so a store can refuse a
+ * call that bypasses `tx` (see {@link OutsideTransactionError}). One per store instance.
+ */
+export class TransactionScope {
+  private readonly inside = new AsyncLocalStorage<true>();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    return this.inside.run(true, fn);
+  }
+  /** check throws when the caller is inside a transaction body of this store. */
+  check(method: string): void {
+    if (this.inside.getStore() === true) throw new OutsideTransactionError(method);
+  }
+}
+
+/**
+ * Serializer lets one transaction at a time own SQLite's single connection: calls made while a
+ * transaction is open wait for it to end, so they never land inside it.
+ */
+class Serializer {
+  private busy = false;
+  private readonly waiting: Array<() => void> = [];
+  /** exclusive runs `fn` alone, after everything queued before it. */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.busy) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.busy = true;
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next !== undefined) next();
+      else this.busy = false;
+    }
+  }
+  /** call runs a synchronous store call now when nothing holds the connection, else in turn. */
+  call<T>(fn: () => T): Promise<T> {
+    if (!this.busy) {
+      try {
+        return Promise.resolve(fn());
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return this.exclusive(async () => fn());
+  }
+}
+
+const SYNC_METHODS = (store: Store) => Object.keys(store).filter((k) => k !== 'transaction' && k !== 'db' && typeof (store as unknown as Record<string, unknown>)[k] === 'function') as Array<Exclude<keyof Store, 'transaction'>>;
+
+/**
+ * asyncSqliteStore presents the synchronous SQLite store as an {@link AsyncStore}. Its transactions
+ * are BEGIN IMMEDIATE … COMMIT on the one connection, held by one transaction at a time (SQLite
+ * serializes writers anyway, so nothing is ever retried); the SQLite store's own nested
+ * transactions (deleteApplication, putResourceTags) become savepoints inside it, as they do now.
+ */
+export function asyncSqliteStore(store: SqliteStore): AsyncStore {
+  const { db } = store;
+  const serial = new Serializer();
+  const scope = new TransactionScope();
+  let savepoints = 0;
+
+  /** methods wraps each synchronous call; `admit` throws when the call may not run, `run` runs it. */
+  const methods = (admit: (name: string) => void, run: <T>(call: () => T) => Promise<T>): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const name of SYNC_METHODS(store)) {
+      const method = (store[name] as (...a: unknown[]) => unknown).bind(store);
+      out[name] = (...args: unknown[]) => {
+        try {
+          admit(name);
+        } catch (err) {
+          return Promise.reject(err);
+        }
+        return run(() => method(...args));
+      };
+    }
+    return out;
+  };
+  const now = <T>(call: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(call());
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+
+  /** handle is one transaction's `tx`: its calls run at once (the transaction holds the connection), until it ends. */
+  const handle = (ended: () => boolean): AsyncStore => {
+    const tx = methods((name) => {
+      if (ended()) throw new TransactionEndedError(name);
+    }, now) as unknown as AsyncStore;
+    tx.transaction = async <T>(fn: (inner: AsyncStore) => Promise<T>): Promise<T> => {
+      if (ended()) throw new TransactionEndedError('transaction');
+      const name = `fd_sp_${++savepoints}`;
+      db.exec(`SAVEPOINT ${name}`);
+      try {
+        const result = await fn(tx);
+        db.exec(`RELEASE ${name}`);
+        return result;
+      } catch (err) {
+        db.exec(`ROLLBACK TO ${name}`);
+        db.exec(`RELEASE ${name}`);
+        throw err;
+      }
+    };
+    tx.close = () => Promise.reject(new Error('close the store, not a transaction handle'));
+    return tx;
+  };
+
+  const outer = methods((name) => scope.check(name), (call) => serial.call(call)) as unknown as AsyncStore;
+  outer.transaction = <T>(fn: (tx: AsyncStore) => Promise<T>): Promise<T> => {
+    try {
+      scope.check('transaction');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return serial.exclusive(async () => {
+      let ended = false;
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await scope.run(() => fn(handle(() => ended)));
+        db.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw err;
+      } finally {
+        ended = true;
+      }
+    });
+  };
+  return outer;
+}

@@ -1,0 +1,101 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeWithTools } from '../../../../../test/harness/system-tools.js';
+import type { PostgresServer } from '../../../../../test/harness/postgres.js';
+import { connectionUrl, startPostgres } from '../../../../../test/harness/postgres.js';
+import { defineStoreContract } from '../../testing/store-contract.js';
+import { migrations } from '../migrations/index.js';
+import { openPgStore } from './pg-store.js';
+import { pgMigrate } from './pg-migrate.js';
+import { pgMigrations } from './pg-migrations.js';
+
+describeWithTools(['postgres'], 'PostgreSQL store', () => {
+  let server: PostgresServer;
+  beforeAll(async () => {
+    server = await startPostgres();
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  describe('the store contract', () => {
+    defineStoreContract(
+      async () => {
+        const url = await server.freshDatabase();
+        const store = await openPgStore(url, { poolSize: 4 });
+        return { store, replica: () => openPgStore(url, { poolSize: 4 }) };
+      },
+      { concurrentTransactions: true },
+    );
+  });
+
+  describe('migrations', () => {
+    const withClient = async <T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        return await fn(client);
+      } finally {
+        await client.end();
+      }
+    };
+
+    it('are the SQLite migrations\' versions and names, one for one', () => {
+      expect(pgMigrations.map((m) => `${m.version} ${m.name}`)).toEqual(migrations.map((m) => `${m.version} ${m.name}`));
+    });
+
+    it('make every table the SQLite migrations make, with the same columns', async () => {
+      const url = await server.freshDatabase();
+      await withClient(url, (c) => pgMigrate(c, pgMigrations));
+      const pgColumns = await withClient(url, async (c) => {
+        const { rows } = await c.query<{ t: string; c: string }>("SELECT table_name AS t, column_name AS c FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> 'schema_migrations'");
+        return rows.map((r) => `${r.t}.${r.c}`);
+      });
+      const { default: Database } = await import('better-sqlite3');
+      const db = new Database(':memory:');
+      for (const m of migrations) db.exec(m.sql);
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
+      const sqliteColumns = tables.flatMap((t) => (db.prepare(`PRAGMA table_info(${t})`).all() as Array<{ name: string }>).map((c) => `${t}.${c.name}`));
+      db.close();
+      // PostgreSQL keeps insertion order in a seq column where SQLite uses its implicit rowid.
+      expect(pgColumns.filter((c) => c !== 'commands.seq').sort()).toEqual(sqliteColumns.sort());
+    });
+
+    it('migrate once: a second run finds nothing to do, and a newer database is refused', async () => {
+      const url = await server.freshDatabase();
+      expect(await withClient(url, (c) => pgMigrate(c, pgMigrations.slice(0, 3)))).toEqual({ from: 0, to: 3 });
+      expect(await withClient(url, (c) => pgMigrate(c, pgMigrations))).toEqual({ from: 3, to: pgMigrations.length });
+      expect(await withClient(url, (c) => pgMigrate(c, pgMigrations))).toEqual({ from: pgMigrations.length, to: pgMigrations.length });
+      await withClient(url, (c) => c.query("INSERT INTO schema_migrations (version, name) VALUES (99, 'future')"));
+      await expect(withClient(url, (c) => pgMigrate(c, pgMigrations))).rejects.toThrow(new RegExp(`schema version 99, newer than this coordinator knows \\(${pgMigrations.length}\\)`));
+    });
+
+    it('are applied once when several coordinators start at the same time', async () => {
+      const url = await server.freshDatabase();
+      const opening = await Promise.allSettled(Array.from({ length: 4 }, () => openPgStore(url, { poolSize: 2 })));
+      const stores = opening.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+      try {
+        expect(opening.filter((o) => o.status === 'rejected')).toEqual([]);
+        const versions = await withClient(url, async (c) => (await c.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).rows.map((r) => r.version));
+        expect(versions).toEqual(pgMigrations.map((m) => m.version));
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+      }
+    });
+
+    it('leave a failed migration undone and say which one failed', async () => {
+      const url = await server.freshDatabase();
+      const broken = [...pgMigrations.slice(0, 2), { version: 3, name: 'broken', sql: 'CREATE TABLE half_made (a INT); SELECT no_such_column FROM half_made;' }];
+      await expect(withClient(url, (c) => pgMigrate(c, broken))).rejects.toThrow(/PostgreSQL migration 3 \(broken\) failed: column "no_such_column" does not exist/);
+      const state = await withClient(url, async (c) => ({
+        versions: (await c.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).rows.map((r) => r.version),
+        halfMade: (await c.query("SELECT to_regclass('half_made') AS t")).rows[0].t,
+      }));
+      expect(state).toEqual({ versions: [1, 2], halfMade: null });
+    });
+  });
+
+  it('refuses to open a database that is not there, naming it', async () => {
+    await expect(openPgStore(connectionUrl(server.socketDir, 'no_such_db'))).rejects.toThrow(/database "no_such_db" does not exist/);
+  });
+});
