@@ -64,6 +64,8 @@ describeWithTools(['chromium'], 'the web console in a real browser', () => {
   let browser: Browser;
   let big: CoordinatorProcess | undefined;
   let marker: string;
+  /** The simulation coordinator's CA certificate, for our CLI run directly. */
+  let caBundle: string;
 
   const deploy = async (key: string): Promise<string> => {
     const r = await codedeploy.send(new CreateDeploymentCommand({ applicationName: 'shop', deploymentGroupName: 'web', revision: { revisionType: 'S3', s3Location: { bucket: 'revisions', key, bundleType: 'zip' } } }));
@@ -121,7 +123,8 @@ describeWithTools(['chromium'], 'the web console in a real browser', () => {
     const { stdout } = await run(process.execPath, [COORDINATOR_BIN, 'keys', 'create', '--role', 'read-only', '--data-dir', path.join(work, 'sim', 'coordinator')]);
     readOnly = { accessKeyId: /aws_access_key_id = (\S+)/.exec(stdout)![1]!, secretAccessKey: /aws_secret_access_key = (\S+)/.exec(stdout)![1]! };
 
-    const trust = trustingCa(/export AWS_CA_BUNDLE=(\S+)/.exec(simOut)![1]!); // simulate's coordinator has its own CA
+    caBundle = /export AWS_CA_BUNDLE=(\S+)/.exec(simOut)![1]!;
+    const trust = trustingCa(caBundle); // simulate's coordinator has its own CA
     codedeploy = new CodeDeployClient({ endpoint, region: 'us-east-1', credentials: admin, maxAttempts: 1, ...trust });
     const s3 = new S3Client({ endpoint, region: 'us-east-1', credentials: admin, forcePathStyle: true, maxAttempts: 1, ...trust });
     await s3.send(new CreateBucketCommand({ Bucket: 'revisions' }));
@@ -200,7 +203,7 @@ describeWithTools(['chromium'], 'the web console in a real browser', () => {
       onPremisesInstanceTagFilters: [{ Key: 'env', Value: 'sim', Type: 'KEY_AND_VALUE' }],
     }));
     fs.writeFileSync(path.join(work, 'aws-config'), '');
-    const env = { PATH: process.env.PATH, HOME: work, AWS_CONFIG_FILE: path.join(work, 'aws-config'), AWS_ACCESS_KEY_ID: admin.accessKeyId, AWS_SECRET_ACCESS_KEY: admin.secretAccessKey, AWS_REGION: 'us-east-1', FLEETDEPLOY_ENDPOINT: endpoint };
+    const env = { PATH: process.env.PATH, HOME: work, AWS_CONFIG_FILE: path.join(work, 'aws-config'), AWS_ACCESS_KEY_ID: admin.accessKeyId, AWS_SECRET_ACCESS_KEY: admin.secretAccessKey, AWS_REGION: 'us-east-1', AWS_CA_BUNDLE: caBundle, FLEETDEPLOY_ENDPOINT: endpoint };
     const set = await runCli(['group', 'on-failure', '-a', 'shop', 'guided', 'guided'], env, work);
     expect(set.code, set.stderr).toBe(0);
 

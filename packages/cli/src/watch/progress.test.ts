@@ -76,6 +76,21 @@ describe('apply', () => {
     expect(instanceSteps(p, p.instances.get('sim-2')!).done).toBe(0);
   });
 
+  it('a first snapshot that already holds a failure (the deployment outran its watch) prints it, once', () => {
+    const p = newProgress('d-AAAAAAAAA');
+    const s = snapshot();
+    if (s.type !== 'snapshot') throw new Error('not a snapshot');
+    s.deployment.ignoreApplicationStopFailures = true;
+    s.instances[0]!.lifecycleEvents[0] = { lifecycleEventName: 'ApplicationStop', status: 'Failed', diagnostics: { errorCode: 'ScriptFailed', scriptName: 'stop.sh', message: 'exit 1', logTail: '[stderr]cannot stop\n' } };
+    s.instances[1]!.lifecycleEvents[4] = { lifecycleEventName: 'AfterInstall', status: 'Failed' };
+    const u = apply(p, s);
+    expect(u.lines).toEqual(['deployment d-AAAAAAAAA InProgress', 'sim-1    ApplicationStop   Failed (ignored)  ScriptFailed stop.sh: exit 1', '           | [stderr]cannot stop', 'sim-2    AfterInstall      Failed']);
+    expect(u.failure).toBe(true); // sim-2's failure is not ignored
+    // a reconnect's snapshot repeats both: nothing new to say
+    expect(apply(p, s).lines).toEqual([]);
+    expect(apply(p, event('sim-1', 'ApplicationStop', 'Failed', 9)).lines).toEqual([]);
+  });
+
   it('a later snapshot (after a reconnect) replaces what was known', () => {
     const p = newProgress('d-AAAAAAAAA');
     apply(p, snapshot());

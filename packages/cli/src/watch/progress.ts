@@ -34,7 +34,7 @@ export type StreamMessage =
         status: string;
         /** A blue/green deployment's instances: Blue (the original) or Green (the replacement). */
         instanceLabel?: string;
-        lifecycleEvents: Array<{ lifecycleEventName: string; status: string; startTime?: number; endTime?: number }>;
+        lifecycleEvents: Array<{ lifecycleEventName: string; status: string; startTime?: number; endTime?: number; diagnostics?: Diagnostics }>;
       }>;
     }
   | { type: 'deployment'; deploymentId: string; status: string; errorCode?: string; at: number }
@@ -45,7 +45,7 @@ export type StreamMessage =
       instanceName: string;
       lifecycleEvent: string;
       status: string;
-      diagnostics?: { errorCode?: string; scriptName?: string; message?: string; logTail?: string };
+      diagnostics?: Diagnostics;
       at: number;
     }
   | AgentWaitingMessage
@@ -53,6 +53,14 @@ export type StreamMessage =
   | { type: 'traffic'; deploymentId: string; weight: number; at: number }
   /** Guided failure: the deployment waits for an operator to retry, skip or fail the instance. */
   | { type: 'guidedFailure'; deploymentId: string; instanceName: string; lifecycleEvent: string; at: number };
+
+/** Diagnostics is what the agent said of a failed lifecycle event. */
+export interface Diagnostics {
+  errorCode?: string;
+  scriptName?: string;
+  message?: string;
+  logTail?: string;
+}
 
 /** EventProgress is one lifecycle event of one instance. */
 export interface EventProgress {
@@ -155,13 +163,22 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
       if (m.deployment.completeTime !== undefined) p.completeTime = m.deployment.completeTime * 1000;
       if (m.deployment.errorInformation?.code !== undefined) p.errorCode = m.deployment.errorInformation.code;
       p.ignoresStopFailures = m.deployment.ignoreApplicationStopFailures === true;
+      // A failure that happened before the watch joined (a fast deployment ends before its watch's
+      // first snapshot) or while it was reconnecting still gets its line: a watch never hides one.
+      const failures: string[] = [];
+      for (const t of m.instances) {
+        for (const e of t.lifecycleEvents) {
+          if (e.status === 'Failed' && p.instances.get(t.targetId)?.events.get(e.lifecycleEventName)?.status !== 'Failed') failures.push(...failedLines(p, t.targetId, e.lifecycleEventName, e.diagnostics, width));
+        }
+      }
+      lines.push(...failures);
       p.instances.clear();
       for (const t of m.instances) {
         const events = new Map<string, EventProgress>();
         for (const e of t.lifecycleEvents) events.set(e.lifecycleEventName, { status: e.status, ...(e.startTime === undefined ? {} : { startedAt: e.startTime * 1000 }) });
         p.instances.set(t.targetId, { name: t.targetId, status: t.status, events, ...(t.instanceLabel === undefined ? {} : { label: t.instanceLabel }) });
       }
-      return { lines, rebuilt: true };
+      return { lines, rebuilt: true, ...(failures.length > 0 && !failures.every((l) => l.includes(IGNORED)) ? { failure: true } : {}) };
     }
     case 'deployment': {
       if (m.deploymentId !== p.deploymentId || p.status === m.status) return { lines: [], rebuilt: false };
@@ -200,11 +217,8 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
         return { lines: [`${name(m.instanceName)} ${m.lifecycleEvent.padEnd(17)} Succeeded${took}`], rebuilt: false };
       }
       if (m.status === 'Failed') {
-        const d = m.diagnostics;
-        const why = d === undefined ? '' : `  ${d.errorCode ?? 'Failed'}${d.scriptName ? ` ${d.scriptName}` : ''}: ${(d.message ?? '').split('\n')[0]}`;
-        const tail = (d?.logTail ?? '').trimEnd().split('\n').filter((l) => l.trim() !== '').slice(-3).map((l) => `${name('')}   | ${l}`);
-        const ignored = p.ignoresStopFailures === true && (StopEvents as readonly string[]).includes(m.lifecycleEvent) ? ' (ignored)' : '';
-        return { lines: [`${name(m.instanceName)} ${m.lifecycleEvent.padEnd(17)} Failed${ignored}${why}`, ...tail], rebuilt: false, ...(ignored === '' ? { failure: true } : {}) };
+        const lines = failedLines(p, m.instanceName, m.lifecycleEvent, m.diagnostics, width);
+        return { lines, rebuilt: false, ...(lines[0]!.includes(IGNORED) ? {} : { failure: true }) };
       }
       return { lines: [], rebuilt: false };
     }
@@ -221,6 +235,16 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
     default:
       return { lines: [], rebuilt: false };
   }
+}
+
+const IGNORED = 'Failed (ignored)';
+
+/** failedLines say that `event` failed on `instance`, why, and the last lines of its log. */
+function failedLines(p: DeploymentProgress, instance: string, event: string, d: Diagnostics | undefined, width: number): string[] {
+  const why = d === undefined ? '' : `  ${d.errorCode ?? 'Failed'}${d.scriptName ? ` ${d.scriptName}` : ''}: ${(d.message ?? '').split('\n')[0]}`;
+  const tail = (d?.logTail ?? '').trimEnd().split('\n').filter((l) => l.trim() !== '').slice(-3).map((l) => `${''.padEnd(width)}   | ${l}`);
+  const ignored = p.ignoresStopFailures === true && (StopEvents as readonly string[]).includes(event);
+  return [`${instance.padEnd(width)} ${event.padEnd(17)} ${ignored ? IGNORED : 'Failed'}${why}`, ...tail];
 }
 
 /** deploymentLine is the deployment's status line; in Ready it says how to go on. */
