@@ -80,6 +80,25 @@ function answerAll(w: World, outcome: (c: CommandRecord) => typeof ok | typeof b
   return answered;
 }
 
+/** countCommits counts the store's transactions from now on (not the savepoints within them). */
+function countCommits(w: World): () => number {
+  let commits = 0;
+  const db = w.store.db;
+  const inner = db.transaction.bind(db);
+  (db as unknown as { transaction: typeof inner }).transaction = ((fn: Parameters<typeof inner>[0]) => {
+    const t = inner(fn);
+    return ((...args: unknown[]) => (db.inTransaction ? t(...args) : (commits++, t(...args)))) as unknown as ReturnType<typeof inner>;
+  }) as typeof inner;
+  return () => commits;
+}
+
+/** answerTogether acks and answers every command sent and not yet answered in one agentReports call, as the agent server hands them over. */
+function answerTogether(w: World, outcome: (c: CommandRecord) => typeof ok | typeof bad = () => ok): number {
+  const open = w.sent.filter((c) => w.store.getCommand(c.commandId)?.state !== 'done');
+  w.engine.agentReports(open.flatMap((c) => [{ instanceName: c.instanceName, ack: c.commandId }, { instanceName: c.instanceName, result: { commandId: c.commandId, ...outcome(c) } }]));
+  return open.length;
+}
+
 describe('engine', () => {
   let dir: string;
   let w: World;
@@ -110,6 +129,34 @@ describe('engine', () => {
     expect(w.store.getHealth('gid', 'h2')).toMatchObject({ health: 'Healthy', revisionKey: 's3://bucket-1/k#zip' });
     const summary = w.events.flatMap((e) => (e.type === 'instance' ? [`${e.instanceName}:${e.status}`] : e.type === 'deployment' ? [`deployment:${e.status}`] : []));
     expect(summary).toEqual(['deployment:InProgress', 'h1:InProgress', 'h1:Succeeded', 'h2:InProgress', 'h2:Succeeded', 'h3:InProgress', 'h3:Succeeded', 'deployment:Succeeded']);
+  });
+
+  it('stores the acks and results of several agents handed over together in one transaction, with the outcome of storing them one by one', () => {
+    // the same AllAtOnce deployment answered one report at a time, and all reports of a round together
+    const alone = world(fs.mkdtempSync(path.join(os.tmpdir(), 'fd-engine-alone-')));
+    for (const h of HOSTS) alone.engine.agentConnected(h, []);
+    for (const x of [alone, w]) {
+      seed(x, { minimumHealthyHosts: { type: 'HOST_COUNT', value: 0 } });
+      x.engine.start();
+    }
+    const commitsAlone = countCommits(alone);
+    while (answerAll(alone) > 0);
+    const commits = countCommits(w);
+    const rounds: number[] = [];
+    for (let answered = answerTogether(w); answered > 0; answered = answerTogether(w)) rounds.push(answered);
+    expect(rounds).toEqual([3, 3, 3, 3, 3, 3, 3]); // each event on the three hosts at once
+    // a commit per ack and per result (42) and one per round to mark its commands sent, against about two per round
+    expect(commitsAlone()).toBeGreaterThanOrEqual(42);
+    expect(commits()).toBeLessThanOrEqual(7 * 2);
+    expect(w.events.map((e) => ({ ...e, at: 0 }))).toEqual(alone.events.map((e) => ({ ...e, at: 0 })));
+    alone.engine.stop();
+    alone.store.close();
+    expect(w.store.getDeployment('d-1')!.status).toBe('Succeeded');
+    expect(w.acked).toHaveLength(21);
+    expect(w.store.openCommands()).toEqual([]);
+    const summary = w.events.flatMap((e) => (e.type === 'instance' ? [`${e.instanceName}:${e.status}`] : e.type === 'deployment' ? [`deployment:${e.status}`] : []));
+    expect(summary).toEqual(['deployment:InProgress', 'h1:InProgress', 'h2:InProgress', 'h3:InProgress', 'h1:Succeeded', 'h2:Succeeded', 'h3:Succeeded', 'deployment:Succeeded']);
+    expect(w.store.listTargets('d-1').flatMap((t) => t.lifecycleEvents.map((e) => e.status))).toEqual(Array(21).fill('Succeeded'));
   });
 
   it('a result for an unknown or finished command is acknowledged and changes nothing', () => {
@@ -490,6 +537,25 @@ describe('the engine on a full disk', () => {
     expect(event('h1', 'ApplicationStop').status).toBe('InProgress');
     w.engine.commandResult('h1', { commandId: c1.commandId, ...ok });
     expect(event('h1', 'ApplicationStop').status).toBe('Succeeded');
+  });
+
+  it('a batch of reports that cannot be committed reaches no agent and no listener, and each report is stored once space returns', () => {
+    seed(w, { minimumHealthyHosts: { type: 'HOST_COUNT', value: 0 } });
+    w.engine.start();
+    const first = [...w.sent];
+    const seen = w.events.length;
+    fillDatabase(w.store.db, ENGINE_TABLES);
+    answerTogether(w);
+    expect(w.acked).toEqual([]);
+    expect(w.sent).toHaveLength(3);
+    expect(w.events.length).toBe(seen);
+    expect(HOSTS.map((h) => event(h, 'ApplicationStop').status)).toEqual(['Pending', 'Pending', 'Pending']);
+    freeDatabase(w.store.db);
+    w.clock.advance(500); // one sweep stores what it owes, in the order it came
+    expect(HOSTS.map((h) => event(h, 'ApplicationStop').status)).toEqual(['Succeeded', 'Succeeded', 'Succeeded']);
+    expect(w.acked).toEqual(first.map((c) => c.commandId));
+    while (answerTogether(w) > 0);
+    expect(w.store.getDeployment('d-1')!.status).toBe('Succeeded');
   });
 
   it('sends a reconnecting agent its queued command on a full disk, and records it as sent once space returns', () => {

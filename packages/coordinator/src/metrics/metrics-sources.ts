@@ -33,16 +33,20 @@ export function observeLifecycleEvents(store: Pick<Store, 'getTarget'>, metrics:
   };
 }
 
-/** timeTransactions is `store` with each transaction timed. */
+/** timeTransactions is `store` with each transaction timed; one nested in another (a savepoint) is part of the outer one's time. */
 export function timeTransactions<S extends Pick<Store, 'transaction'>>(store: S, observe: (seconds: number) => void): S {
   const inner = store.transaction;
+  let depth = 0;
   return {
     ...store,
     transaction<T>(fn: () => T): T {
+      if (depth > 0) return inner(fn);
       const started = process.hrtime.bigint();
+      depth++;
       try {
         return inner(fn);
       } finally {
+        depth--;
         observe(Number(process.hrtime.bigint() - started) / 1e9);
       }
     },

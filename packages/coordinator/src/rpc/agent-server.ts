@@ -20,6 +20,7 @@ import type { Enrolment } from '../ca/enrolment.js';
 import { EnrolmentError } from '../ca/enrolment.js';
 import type { AgentSessionStore } from '../fleet/agent-sessions.js';
 import { Admission } from './admission.js';
+import { createReportBatch } from './report-batch.js';
 import { shutdownGrpcServer } from './grpc-shutdown.js';
 import { enrolmentStatus, replyWith } from './enrol-server.js';
 import { toLifecycleCommand, fromDiagnostics } from './translate.js';
@@ -86,6 +87,8 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
   deps.sessions.closeAbandoned();
   const admission = new Admission(config.streamsPerSecond, clock.now());
   let engine: Engine | undefined;
+  /** Acks and results go to the engine together; any other engine call flushes them first (report-batch.ts). */
+  const reports = createReportBatch((r) => engine?.agentReports(r));
   let heartbeatTimer: Timer | undefined;
   const server = new grpc.Server({
     'grpc.keepalive_time_ms': 30_000,
@@ -171,7 +174,8 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
         const connectedAt = session.lastSeen;
         record('agent connected', () => deps.sessions.connected(name, hello.agentVersion, connectedAt));
         log.info({ instance: name, agentVersion: hello.agentVersion, platform: hello.platform, peer: call.getPeer(), pending: hello.unacknowledgedResults.length, replaced: previous !== undefined }, 'agent connected');
-        for (const result of hello.unacknowledgedResults) engine?.commandResult(name, toResult(result));
+        for (const result of hello.unacknowledgedResults) reports.add({ instanceName: name, result: toResult(result) });
+        reports.flush();
         engine?.agentConnected(name, hello.inFlight.map((c) => c.commandId));
         return;
       }
@@ -182,10 +186,10 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
       }
       switch (message.body) {
         case 'ack':
-          if (message.ack) engine?.commandAcknowledged(session.instanceName, message.ack.commandId);
+          if (message.ack) reports.add({ instanceName: session.instanceName, ack: message.ack.commandId });
           return;
         case 'result':
-          if (message.result) engine?.commandResult(session.instanceName, toResult(message.result));
+          if (message.result) reports.add({ instanceName: session.instanceName, result: toResult(message.result) });
           return;
         case 'progress':
         case 'heartbeat':
@@ -199,6 +203,7 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
         sessions.delete(session.instanceName);
         const { instanceName, lastSeen } = session;
         record('agent disconnected', () => deps.sessions.disconnected(instanceName, clock.now(), lastSeen));
+        reports.flush();
         engine?.agentDisconnected(session.instanceName);
         log.info({ instance: session.instanceName, lastSeen: new Date(session.lastSeen).toISOString() }, 'agent disconnected');
       }
@@ -221,6 +226,7 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     }
     const instance = caller.instanceName;
     const request = call.request;
+    reports.flush();
     const bundle = engine?.bundleFor(instance, request.commandId);
     if (bundle === undefined) {
       call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: `command ${request.commandId} was not sent to instance ${JSON.stringify(instance)}, so its bundle is not served to it` });
@@ -301,6 +307,7 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     },
     async close() {
       heartbeatTimer?.cancel();
+      reports.flush(); // before the store closes
       // Recorded here, not when each stream's close event comes: by then the store may be closed.
       const now = clock.now();
       for (const session of sessions.values()) record('agent disconnected', () => deps.sessions.disconnected(session.instanceName, now, session.lastSeen));
