@@ -84,7 +84,7 @@ async function unpackTar(bundlePath: string, label: string, type: 'tar' | 'tgz',
     await reader.extractTar(bundlePath, label, type, staging, index, attrs);
     const plan = index.finish();
     await createSymlinks(staging, plan.symlinks);
-    await attrs.apply();
+    attrs.apply();
     await stripWrapperFolder(staging);
     await rename(staging, targetDir);
     return { entries: plan.entries, bytes: plan.bytes };
@@ -122,7 +122,7 @@ async function unpackZip(bundlePath: string, label: string, targetDir: string, l
     await reader.extractZip(bundlePath, label, staging, index, attrs, inflating);
     const plan = index.finish();
     await createSymlinks(staging, plan.symlinks);
-    await attrs.apply();
+    attrs.apply();
     await stripWrapperFolder(staging);
     await rename(staging, targetDir);
     return { entries: plan.entries, bytes: plan.bytes };
