@@ -20,7 +20,6 @@
  */
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
 import { createInflateRaw, crc32, inflateRawSync } from 'node:zlib';
 import yauzl from 'yauzl';
 import type { Entry } from 'yauzl';
@@ -269,7 +268,7 @@ function writeEntry(entry: Planned, window: FileWindow, writer: TreeWriter, attr
   if (shape.kind === 'dir') {
     attrs.dir(writing(() => writer.dir(segments)), shape.mode, entry.mtime, segments.length);
   } else if (shape.kind === 'symlink') {
-    attrs.link(join(writer.root, ...segments), entry.mtime);
+    attrs.link(writer.pathOf(segments), entry.mtime);
   } else if (shape.kind === 'file') {
     const held = locateHeld(entry, window);
     if (held === undefined) return locate(entry, window).then((located) => writeFile(entry, located, window, writer));
