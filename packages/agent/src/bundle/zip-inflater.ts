@@ -119,8 +119,11 @@ export class ZipInflater {
     const source = `(${inflaterThread.toString()})(require('node:worker_threads'), require('node:fs'), require('node:zlib'))`;
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
+    // The thread needs none of this process's Node options: a preload (--import, --require) would
+    // run in it too, and held its start back by about 100 ms (bench:agent-install's RSS probe did).
     this.worker = new Worker(source, {
       eval: true,
+      execArgv: [],
       workerData: { fd: opts.fd, fileBytes: opts.fileBytes, windowBytes: opts.windowBytes, port: port2, shared: this.shared },
       transferList: [port2],
     });
