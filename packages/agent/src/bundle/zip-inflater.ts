@@ -157,6 +157,7 @@ export class ZipInflater {
    * drain writes every job before `limit` through `sink`, its own chunks and the thread's as they
    * come, and returns the first failure in job order (or undefined). After a failure it claims no
    * more chunks, but still writes the thread's chunks before the failing job, which may fail earlier.
+   * If the thread dies (it could not start, say), the chunks it did not send are inflated here.
    */
   async drain(sink: InflateSink, limit: number): Promise<JobFailure | undefined> {
     const chunks = this.chunkStarts.length - 1;
@@ -184,24 +185,32 @@ export class ZipInflater {
         this.worker.postMessage({ buffers: [batch.buffer] }, [batch.buffer]);
       }
     };
+    const inflateHere = async (chunk: number): Promise<void> => {
+      mine.add(chunk);
+      for (let job = this.chunkStarts[chunk]!; job < this.chunkStarts[chunk + 1]! && job < end(); job++) {
+        try {
+          const pending = sink.own(job);
+          if (pending !== undefined) await pending;
+        } catch (err) {
+          failed(job, err);
+        }
+      }
+    };
     for (;;) {
       const sent = Atomics.load(this.shared, SENT);
       takeSent();
       const chunk = failure === undefined && this.opts.shareWork ? Atomics.add(this.shared, NEXT_CHUNK, 1) : chunks;
       if (chunk < chunks) {
-        mine.add(chunk);
-        for (let job = this.chunkStarts[chunk]!; job < this.chunkStarts[chunk + 1]! && job < end(); job++) {
-          try {
-            const pending = sink.own(job);
-            if (pending !== undefined) await pending;
-          } catch (err) {
-            failed(job, err);
-          }
-        }
+        await inflateHere(chunk);
         continue;
       }
       if (!outstanding()) return failure;
-      if (this.broken !== undefined) throw this.broken;
+      if (this.broken !== undefined) {
+        // The thread is gone (it could not start, or failed): the chunks it did not send are done here.
+        takeSent();
+        for (let c = 0; c < chunks && this.chunkStarts[c]! < end(); c++) if (!mine.has(c) && !received.has(c)) await inflateHere(c);
+        return failure;
+      }
       const wait = waitAsync(this.shared, SENT, sent);
       if (wait.async) await wait.value;
     }
