@@ -8,7 +8,6 @@ import type { ServiceCommandHost } from '@fleetdeploy/shared';
 import { DEFAULT_AGENT_CONFIG, runInstallService, runUninstallService } from './service/install-command.js';
 import { runLocal } from './local/run-local.js';
 import type { LocalOptions } from './local/options.js';
-import { capTieringForOneShotRun } from './local/one-shot-tiering.js';
 import { createLogger } from './log.js';
 import { runDaemon } from './run/run-daemon.js';
 import type { RunOptions } from './run/run-daemon.js';
@@ -47,7 +46,6 @@ program
   .option('--ignore-application-stop-failures', 'carry on when ApplicationStop, BeforeBlockTraffic or AfterBlockTraffic fails')
   .option('--verbose', 'log each event as JSON lines on standard error')
   .action(async (opts: LocalOptions & { verbose?: boolean }) => {
-    capTieringForOneShotRun();
     const log = opts.verbose ? await createLogger('debug') : undefined;
     const outcome = await runLocal(opts, { cwd: process.cwd(), print: (line) => console.log(line), log });
     process.exitCode = outcome.ok ? 0 : 1;
