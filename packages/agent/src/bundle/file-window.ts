@@ -34,7 +34,7 @@ export class FileWindow {
     const hit = this.held(pos, length);
     if (hit !== undefined) return hit;
     if (length > this.windowBytes) throw new RangeError(`${what}: ${length} bytes is more than the read window of ${this.windowBytes}`);
-    if (pos + length > this.fileBytes) throw new Error(`${what} ends past the end of the file (byte ${pos + length} of ${this.fileBytes})`);
+    if (pos + length > this.fileBytes) throw new Error(pastEndMessage(what, pos + length, this.fileBytes));
     const want = Math.min(this.windowBytes, this.fileBytes - pos);
     let got = 0;
     while (got < want) {
@@ -44,7 +44,17 @@ export class FileWindow {
     }
     this.start = pos;
     this.end = pos + got;
-    if (got < length) throw new Error(`${what} ends past the end of the file (it was cut while being read)`);
+    if (got < length) throw new Error(cutMessage(what));
     return this.buffer.subarray(0, length);
   }
+}
+
+/** pastEndMessage words a read of `what` that would end at byte `end` of a file of `fileBytes`. */
+export function pastEndMessage(what: string, end: number, fileBytes: number): string {
+  return `${what} ends past the end of the file (byte ${end} of ${fileBytes})`;
+}
+
+/** cutMessage words a read of `what` that found the file shorter than when it was opened. */
+export function cutMessage(what: string): string {
+  return `${what} ends past the end of the file (it was cut while being read)`;
 }

@@ -11,7 +11,6 @@
  * buffers took DownloadBundle of that bundle from about 575 ms to about 400 ms (bench-agent-install).
  */
 import { open } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Transform, TransformOptions } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ZlibOptions } from 'node:zlib';
@@ -130,7 +129,7 @@ class EntryWriter {
           return;
         }
         case 'symlink':
-          this.attrs.link(join(this.tree.root, ...segments), header.mtime, owner);
+          this.attrs.link(this.tree.pathOf(segments), header.mtime, owner);
           return;
         default:
           throw new Error(`unexpected entry type ${header.type}`);

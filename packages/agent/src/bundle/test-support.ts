@@ -11,6 +11,7 @@ import { isDeployError } from '@fleetdeploy/shared';
 import { expect } from 'vitest';
 import { unpackBundle } from './unpack.js';
 import type { BundleLimits } from './unpack.js';
+import type { ZipInflating } from './zip-unpack.js';
 
 /** Workspace is one test's temp folder: bundles go in `dir`, `target` is where they unpack. */
 export interface Workspace {
@@ -218,8 +219,9 @@ export async function expectRefused(
   type: 'tar' | 'tgz' | 'zip',
   message: RegExp,
   limits?: BundleLimits,
+  zipInflating?: ZipInflating,
 ): Promise<void> {
-  const err: unknown = await unpackBundle({ bundlePath: bundle, bundleType: type, targetDir: ws.target, ...(limits ? { limits } : {}) }).then(
+  const err: unknown = await unpackBundle({ bundlePath: bundle, bundleType: type, targetDir: ws.target, ...(limits ? { limits } : {}), ...(zipInflating ? { zipInflating } : {}) }).then(
     () => undefined,
     (e: unknown) => e,
   );

@@ -12,7 +12,7 @@
  * O_NOFOLLOW all the same.
  */
 import { chownSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, linkSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { replacing } from '../replacing.js';
 
 /** Owner is a uid/gid pair to give an entry (tar bundles unpacked as root, like `tar -x`). */
@@ -43,7 +43,22 @@ export class TreeWriter {
   private readonly uid = process.getuid?.();
   private readonly gid = process.getgid?.();
 
-  constructor(readonly root: string) {}
+  /** The root, absolute and normalised, so that {@link pathOf} can join by concatenation. */
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  /**
+   * pathOf is the absolute path of `segments` below the root. Every segment has passed the bundle
+   * index (a plain name: no separator, `.`, `..` or NUL), so joining them is concatenation;
+   * path.join's normalising was 10% of a 2,000-file zip's main-thread time (it is called a few
+   * times per entry).
+   */
+  pathOf(segments: readonly string[]): string {
+    return segments.length === 0 ? this.root : `${this.root}${sep}${segments.join(sep)}`;
+  }
 
   /** dir makes the folder (and its parents) and gives it `owner`; mode and time are set at the end. */
   dir(segments: readonly string[], owner?: Owner): string {
@@ -75,14 +90,14 @@ export class TreeWriter {
    */
   openFileSync(segments: readonly string[], meta: FileMeta): FileSink {
     this.ensureDir(segments.slice(0, -1));
-    return this.createSync(join(this.root, ...segments), meta);
+    return this.createSync(this.pathOf(segments), meta);
   }
 
   /** hardLinkSync links `segments` to the earlier file at `target`, replacing an earlier entry. */
   hardLinkSync(segments: readonly string[], target: readonly string[]): void {
     this.ensureDir(segments.slice(0, -1));
-    const abs = join(this.root, ...segments);
-    const existing = join(this.root, ...target);
+    const abs = this.pathOf(segments);
+    const existing = this.pathOf(target);
     replacing(abs, () => linkSync(existing, abs));
   }
 
@@ -92,7 +107,7 @@ export class TreeWriter {
 
   private ensureDir(segments: readonly string[]): string {
     const key = segments.join('/');
-    const abs = join(this.root, ...segments);
+    const abs = this.pathOf(segments);
     if (this.made.has(key)) return abs;
     mkdirSync(abs, { recursive: true });
     for (let i = 1; i <= segments.length; i++) this.made.add(segments.slice(0, i).join('/'));

@@ -19,6 +19,7 @@ import { BundleIndex } from './bundle-index.js';
 import { extractionError } from './errors.js';
 import { createSymlinks } from './symlinks.js';
 import { stripWrapperFolder, wrapperTempDir } from './wrapper.js';
+import type { ZipInflating } from './zip-unpack.js';
 
 export { defaultBundleLimits } from '@fleetdeploy/shared';
 export type { BundleLimits } from '@fleetdeploy/shared';
@@ -33,6 +34,8 @@ export interface UnpackOptions {
   /** Removed first if it exists; absent again if unpacking fails. */
   targetDir: string;
   limits?: BundleLimits;
+  /** Where a zip's small entries are inflated (default `auto`; see zip-unpack.ts). */
+  zipInflating?: ZipInflating;
 }
 
 /** UnpackResult counts what was unpacked: archive entries and bytes of file content. */
@@ -55,7 +58,7 @@ export async function unpackBundle(opts: UnpackOptions): Promise<UnpackResult> {
   const type = opts.bundleType;
   await rm(targetDir, { recursive: true, force: true });
   const bundleBytes = await bundleSize(opts.bundlePath, label);
-  if (type === 'zip') return unpackZip(opts.bundlePath, label, targetDir, limits, bundleBytes);
+  if (type === 'zip') return unpackZip(opts.bundlePath, label, targetDir, limits, bundleBytes, opts.zipInflating);
   return unpackTar(opts.bundlePath, label, type, targetDir, limits, bundleBytes);
 }
 
@@ -81,7 +84,7 @@ async function unpackTar(bundlePath: string, label: string, type: 'tar' | 'tgz',
     await reader.extractTar(bundlePath, label, type, staging, index, attrs);
     const plan = index.finish();
     await createSymlinks(staging, plan.symlinks);
-    await attrs.apply();
+    attrs.apply();
     await stripWrapperFolder(staging);
     await rename(staging, targetDir);
     return { entries: plan.entries, bytes: plan.bytes };
@@ -107,7 +110,7 @@ async function removeStaging(staging: string): Promise<void> {
  * leaves nothing at the target. The central directory is read once, so what was judged is what is
  * written; entry data that differs from what the directory declared is refused by size and CRC-32.
  */
-async function unpackZip(bundlePath: string, label: string, targetDir: string, limits: BundleLimits, bundleBytes: number): Promise<UnpackResult> {
+async function unpackZip(bundlePath: string, label: string, targetDir: string, limits: BundleLimits, bundleBytes: number, inflating: ZipInflating | undefined): Promise<UnpackResult> {
   const staging = stagingDir(targetDir);
   await removeStaging(staging);
   // yauzl costs tens of milliseconds to load; it is loaded only when a zip arrives.
@@ -116,10 +119,10 @@ async function unpackZip(bundlePath: string, label: string, targetDir: string, l
   try {
     await mkdir(staging);
     const attrs = new PendingAttributes();
-    await reader.extractZip(bundlePath, label, staging, index, attrs);
+    await reader.extractZip(bundlePath, label, staging, index, attrs, inflating);
     const plan = index.finish();
     await createSymlinks(staging, plan.symlinks);
-    await attrs.apply();
+    attrs.apply();
     await stripWrapperFolder(staging);
     await rename(staging, targetDir);
     return { entries: plan.entries, bytes: plan.bytes };

@@ -14,11 +14,12 @@
  * what was declared, because declared sizes can lie. Inflating a few entries at once in the thread
  * pool while this thread wrote (as the tar path overlaps gunzip with writing) was measured too: 200 ms
  * more CPU for the 2,000-file zip (a zlib object, a round trip and a promise per entry) and no faster
- * on the loaded 2-core machine, so small entries are inflated here, one synchronous call each.
+ * on the loaded 2-core machine, so small entries are inflated with one synchronous call each: here,
+ * and in a bundle of a few MB or more also in a worker thread that shares the entries with this one,
+ * chunk by chunk (zip-inflater.ts), so that a second core inflates while this one writes.
  */
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
 import { createInflateRaw, crc32, inflateRawSync } from 'node:zlib';
 import yauzl from 'yauzl';
 import type { Entry } from 'yauzl';
@@ -26,11 +27,13 @@ import type { PendingAttributes } from './attributes.js';
 import type { ArchiveEntry, BundleIndex } from './bundle-index.js';
 import { MAX_PATH_BYTES } from './entry-guard.js';
 import { entryRefusal, extractionError, invalidArchiveError } from './errors.js';
-import { FileWindow } from './file-window.js';
+import { FileWindow, cutMessage, pastEndMessage } from './file-window.js';
 import { TreeWriter } from './tree-writer.js';
 import type { FileSink } from './tree-writer.js';
 import { classifyZipEntry } from './zip-entry.js';
 import type { ZipEntryShape } from './zip-entry.js';
+import { ZipInflater } from './zip-inflater.js';
+import type { InflateFailure, InflateSink } from './zip-inflater.js';
 
 /** Entries whose data (compressed and inflated) fits this are inflated in memory with one call. */
 export const SMALL_ENTRY_BYTES = 1024 * 1024;
@@ -62,24 +65,56 @@ interface Planned {
 }
 
 /**
+ * ZIP_INFLATE_THREAD_FROM_BYTES is the bundle size from which small entries are inflated in a
+ * {@link ZipInflater} thread as well as in this one: below it, starting the thread (about 25 ms of
+ * CPU) costs more than sharing the work saves.
+ */
+export const ZIP_INFLATE_THREAD_FROM_BYTES = 4 * 1024 * 1024;
+
+/**
+ * ZipInflating says where a zip's small entries are inflated: `auto`, in this thread, and from
+ * {@link ZIP_INFLATE_THREAD_FROM_BYTES} on in an inflating thread too; `thread`, all of them in the
+ * inflating thread, whatever the size (tests use it to take that path on small zips).
+ */
+export type ZipInflating = 'auto' | 'thread';
+/** The inflating thread's carrying buffers: each holds one small entry at least, and there are a few. */
+const BATCH_BYTES = SMALL_ENTRY_BYTES;
+const BATCHES = 4;
+
+/**
  * extractZip judges the whole central directory of a zip bundle through `index`, then writes the
  * entries into the existing folder `stagingDir`. Symbolic links are not created here (the index
  * keeps them; the caller creates them after `index.finish()` judged them); folder modes and times,
  * and link times, are left in `attrs`. A refused or broken bundle throws the DeployError to report;
- * whatever was written stays in `stagingDir` for the caller to remove.
+ * whatever was written stays in `stagingDir` for the caller to remove. `inflating` says whether an
+ * inflating thread helps (see zip-inflater.ts).
  */
-export async function extractZip(bundlePath: string, label: string, stagingDir: string, index: BundleIndex, attrs: PendingAttributes): Promise<void> {
+export async function extractZip(
+  bundlePath: string,
+  label: string,
+  stagingDir: string,
+  index: BundleIndex,
+  attrs: PendingAttributes,
+  inflating: ZipInflating = 'auto',
+): Promise<void> {
   let handle: FileHandle | undefined;
+  let inflater: ZipInflater | undefined;
   try {
     handle = await open(bundlePath, 'r');
+    const fileBytes = (await handle.stat()).size;
+    // Started before the central directory is read, so that the thread's start overlaps it.
+    if (inflating === 'thread' || fileBytes >= ZIP_INFLATE_THREAD_FROM_BYTES) {
+      inflater = new ZipInflater({ fd: handle.fd, fileBytes, windowBytes: WINDOW_BYTES, batchBytes: BATCH_BYTES, batches: BATCHES, shareWork: inflating === 'auto' });
+    }
     // One descriptor serves both the central directory and the data, so the file read is one file.
-    const window = new FileWindow(handle, (await handle.stat()).size, WINDOW_BYTES);
+    const window = new FileWindow(handle, fileBytes, WINDOW_BYTES);
     const plan = await judge(window, index);
-    await writeEntries(plan, window, new TreeWriter(stagingDir), attrs);
+    await writeEntries(plan, window, new TreeWriter(stagingDir), attrs, inflater);
   } catch (err) {
     if (err instanceof WriteError) throw extractionError(err.cause, label);
     throw invalidArchiveError(err, label, 'zip');
   } finally {
+    await inflater?.close();
     await handle?.close();
   }
 }
@@ -165,24 +200,115 @@ async function readLinkText(link: Planned, window: FileWindow): Promise<string> 
   return inflateSmall(link, raw as Buffer).toString('utf8');
 }
 
-/** writeEntries writes the judged entries in archive order. */
-async function writeEntries(plan: readonly Planned[], window: FileWindow, writer: TreeWriter, attrs: PendingAttributes): Promise<void> {
+/** inMemory tells whether an entry's data is inflated with one call (else it is streamed). */
+function inMemory(entry: Planned): boolean {
+  return entry.shape.kind === 'file' && entry.compressedSize <= SMALL_ENTRY_BYTES && entry.size <= SMALL_ENTRY_BYTES;
+}
+
+/**
+ * writeEntries writes the judged entries. Without an `inflater` (a small bundle) or when two file
+ * entries have the same name (the later one must win), in archive order. Otherwise the entries the
+ * inflater is not given (folders, links, large files) first, in archive order, then the small files,
+ * in chunks, as this thread and the inflating one get to them. Either way a failure is reported at
+ * the first failing entry in archive order, as writing in archive order would report it.
+ */
+async function writeEntries(plan: readonly Planned[], window: FileWindow, writer: TreeWriter, attrs: PendingAttributes, inflater: ZipInflater | undefined): Promise<void> {
+  if (inflater === undefined || sharesAFileName(plan)) {
+    for (const entry of plan) {
+      const pending = writeEntry(entry, window, writer, attrs);
+      if (pending !== undefined) await pending;
+    }
+    return;
+  }
+  const small = plan.filter(inMemory);
+  inflater.submit(small);
+  let first: { at: number; err: unknown } | undefined;
+  for (let at = 0; at < plan.length && first === undefined; at++) {
+    if (inMemory(plan[at]!)) continue;
+    try {
+      const pending = writeEntry(plan[at]!, window, writer, attrs);
+      if (pending !== undefined) await pending;
+    } catch (err) {
+      first = { at, err };
+    }
+  }
+  const before = first === undefined ? small.length : plan.slice(0, first.at).filter(inMemory).length;
+  const sink: InflateSink = {
+    own: (job) => writeEntry(small[job]!, window, writer, attrs),
+    write: (job, data) => writeAndClose(openFile(writer, small[job]!), [data]),
+    refused: (job, failure) => inflateFailure(small[job]!, failure, window.fileBytes),
+  };
+  const failed = await inflater.drain(sink, before);
+  if (failed !== undefined) throw failed.err;
+  if (first !== undefined) throw first.err;
+}
+
+/** sharesAFileName tells whether two file entries have the same path (a later one replaces the earlier). */
+function sharesAFileName(plan: readonly Planned[]): boolean {
+  const names = new Set<string>();
   for (const entry of plan) {
-    const { shape, segments } = entry;
-    if (shape.kind === 'dir') {
-      attrs.dir(writing(() => writer.dir(segments)), shape.mode, entry.mtime, segments.length);
-    } else if (shape.kind === 'symlink') {
-      attrs.link(join(writer.root, ...segments), entry.mtime);
-    } else if (shape.kind === 'file') {
-      // Most entries are already in the window: no await (and no trip through the event loop) for them.
-      const { start, raw } = locateHeld(entry, window) ?? (await locate(entry, window));
-      if (raw !== undefined && entry.size <= SMALL_ENTRY_BYTES) {
-        const data = inflateSmall(entry, raw);
-        const sink = writing(() => writer.openFileSync(segments, { mode: shape.mode, mtime: entry.mtime }));
-        writeAndClose(sink, [data]);
-      } else {
-        await streamEntry(entry, start, window, writing(() => writer.openFileSync(segments, { mode: shape.mode, mtime: entry.mtime })));
-      }
+    if (entry.shape.kind !== 'file') continue;
+    const name = entry.segments.join('/');
+    if (names.has(name)) return true;
+    names.add(name);
+  }
+  return false;
+}
+
+function openFile(writer: TreeWriter, entry: Planned): FileSink {
+  return writing(() => writer.openFileSync(entry.segments, { mode: entry.shape.mode, mtime: entry.mtime }));
+}
+
+/**
+ * writeEntry writes one entry. A small entry's data is inflated with one call; most are already in
+ * the window, and then there is no await (nor a trip through the event loop): undefined is returned.
+ */
+function writeEntry(entry: Planned, window: FileWindow, writer: TreeWriter, attrs: PendingAttributes): Promise<void> | undefined {
+  const { shape, segments } = entry;
+  if (shape.kind === 'dir') {
+    attrs.dir(writing(() => writer.dir(segments)), shape.mode, entry.mtime, segments.length);
+  } else if (shape.kind === 'symlink') {
+    attrs.link(writer.pathOf(segments), entry.mtime);
+  } else if (shape.kind === 'file') {
+    const held = locateHeld(entry, window);
+    if (held === undefined) return locate(entry, window).then((located) => writeFile(entry, located, window, writer));
+    return writeFile(entry, held, window, writer);
+  }
+  return undefined;
+}
+
+function writeFile(entry: Planned, { start, raw }: Located, window: FileWindow, writer: TreeWriter): Promise<void> | undefined {
+  if (raw !== undefined && entry.size <= SMALL_ENTRY_BYTES) {
+    const data = inflateSmall(entry, raw);
+    writeAndClose(openFile(writer, entry), [data]);
+    return undefined;
+  }
+  return streamEntry(entry, start, window, openFile(writer, entry));
+}
+
+/** inflateFailure words a failure found by the inflating thread as the in-thread path words it. */
+function inflateFailure(entry: Planned, failure: InflateFailure, fileBytes: number): Error {
+  const name = JSON.stringify(entry.name);
+  switch (failure.code) {
+    case 'no-header':
+      return noLocalHeader(entry);
+    case 'past-end':
+      return new Error(pastEndMessage(failure.what === 'header' ? `the local header of entry ${name}` : `entry ${name}`, failure.end, fileBytes));
+    case 'cut':
+      return new Error(cutMessage(failure.what === 'header' ? `the local header of entry ${name}` : `entry ${name}`));
+    case 'too-large':
+      return tooLarge(entry);
+    case 'short':
+      return shortData(entry, failure.length);
+    case 'crc':
+      return crcMismatch(entry);
+    case 'zlib':
+      return new Error(`entry ${name}: ${failure.message}`);
+    case 'other':
+      return new Error(failure.message);
+    default: {
+      const never: never = failure;
+      return new Error(`unknown inflate failure ${JSON.stringify(never)}`);
     }
   }
 }
@@ -216,7 +342,7 @@ function locateHeld(entry: Planned, window: FileWindow): Located | undefined {
 
 function startAfter(header: Buffer, entry: Planned): number {
   if (header.readUInt32LE(0) !== LOCAL_HEADER_SIGNATURE) {
-    throw new Error(`entry ${JSON.stringify(entry.name)} has no local header at byte ${entry.headerOffset}`);
+    throw noLocalHeader(entry);
   }
   return entry.headerOffset + LOCAL_HEADER_BYTES + header.readUInt16LE(26) + header.readUInt16LE(28);
 }
@@ -334,8 +460,20 @@ function tooLarge(entry: Planned): Error {
 }
 
 function checkData(entry: Planned, length: number, crc: number): void {
-  if (length < entry.size) throw new Error(`entry ${JSON.stringify(entry.name)} has ${length} bytes, ${entry.size} declared`);
-  if (crc !== entry.crc) throw new Error(`entry ${JSON.stringify(entry.name)} does not match its CRC-32`);
+  if (length < entry.size) throw shortData(entry, length);
+  if (crc !== entry.crc) throw crcMismatch(entry);
+}
+
+function shortData(entry: Planned, length: number): Error {
+  return new Error(`entry ${JSON.stringify(entry.name)} has ${length} bytes, ${entry.size} declared`);
+}
+
+function crcMismatch(entry: Planned): Error {
+  return new Error(`entry ${JSON.stringify(entry.name)} does not match its CRC-32`);
+}
+
+function noLocalHeader(entry: Planned): Error {
+  return new Error(`entry ${JSON.stringify(entry.name)} has no local header at byte ${entry.headerOffset}`);
 }
 
 /** zlibError names the entry whose data zlib (codes Z_*) could not inflate. */
