@@ -125,7 +125,7 @@ main(async () => {
     }
   }
   const statuses = [...new Set(infos.map((i) => i.status))].join('/');
-  console.log(`fleet: CreateDeployment of ${groups.length} × ${SHARDS === 0 ? N : SHARD} instances, created back to back: median ${fmt(median(createMs), 0)} ms, max ${fmt(Math.max(...createMs), 0)} ms`);
+  console.log(`fleet: CreateDeployment of ${groups.length} × ${SHARDS === 0 ? N : SHARD} instances, created back to back: median ${fmt(median(createMs), 0)} ms, max ${fmt(Math.max(...createMs), 0)} ms (each: ${createMs.map((ms) => fmt(ms, 0)).join(', ')})`);
   if (SHARDS === 0) {
     console.log(
       `fleet: ${N} agents AllAtOnce: ${statuses} in ${fmt(allS)} s (target < 20 s: ${meets(allS < 20)}), coordinator peak RSS ${fmt(peak, 0)} MB sampled / VmHWM ${fmt(mem.hwmMb, 0)} MB (target < 500 MB: ${meets(mem.hwmMb < 500)}), CPU ${fmt(cpuDeploy)} s during the deployment, ${fmt(procCpuSeconds(coord.pid))} s total`,
