@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { CodeDeployClient, GetDeploymentInstanceCommand } from '@aws-sdk/client-codedeploy';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { COORDINATOR_BIN, startCoordinator } from './harness/coordinator.js';
 import type { CoordinatorProcess } from './harness/coordinator.js';
 import { startAgent } from './harness/agents.js';
@@ -19,6 +19,7 @@ import { expectOneErrorLine, runCli, userEnvironment, watchUntil } from './harne
 import type { CliRun } from './harness/cli.js';
 import { aws } from './harness/aws-cli.js';
 import { eventually } from './harness/eventually.js';
+import { describeWithTools } from './harness/system-tools.js';
 
 const HOSTS = ['web-1', 'web-2', 'web-3'];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-guided-'));
@@ -78,7 +79,7 @@ afterAll(async () => {
   await coordinator?.stop('SIGKILL');
 });
 
-describe('guided failure', () => {
+describeWithTools(['aws'], 'guided failure', () => {
   it('the AWS CLI refuses onInstanceFailure itself (it validates CodeDeploy\'s fields), so fleetdeploy group sets it', async () => {
     await ok('group', 'create', '-a', 'shop', 'web', '--tag', 'role=web');
     const refused = await aws(coordinator, ['deploy', 'update-deployment-group', '--cli-input-json', JSON.stringify({ applicationName: 'shop', currentDeploymentGroupName: 'web', onInstanceFailure: 'guided' })]);
