@@ -38,7 +38,7 @@ async function ok(...args: string[]): Promise<CliRun> {
 }
 
 interface Listed {
-  instances: { instanceName: string; tags: unknown[]; agent: { status: string; agentVersion?: string; lastHeartbeatTime?: string; disconnectedTime?: string }; certificateExpiryTime?: string; lastDeployment?: { deploymentId: string; instanceStatus: string; revision: { s3Location?: { key?: string } } } }[];
+  instances: { instanceName: string; tags: unknown[]; agent: { status: string; agentVersion?: string; connectedTime?: string; lastHeartbeatTime?: string; disconnectedTime?: string }; certificateExpiryTime?: string; lastDeployment?: { deploymentId: string; instanceStatus: string; revision: { s3Location?: { key?: string } } } }[];
 }
 const listed = async (): Promise<Listed['instances']> => (JSON.parse((await ok('instances', '--output', 'json')).stdout) as Listed).instances;
 const agentOf = async (name: string): Promise<Listed['instances'][number]['agent']> => (await listed()).find((i) => i.instanceName === name)!.agent;
@@ -76,6 +76,17 @@ describe('fleetdeploy instances', () => {
     await eventually(async () => expect(await agentOf('web-02')).toMatchObject({ status: 'Disconnected', disconnectedTime: expect.stringMatching(new RegExp(TIME.replace('Z', ''))) }), 15_000, 250);
     expect((await ok('instances')).stdout).toMatch(/^web-02\s+offline\s/m);
   }, SLOW);
+});
+
+describe('heartbeats', () => {
+  it("move a connected agent's last heartbeat on: they are written together within a second of coming in", async () => {
+    // the agents answer the coordinator's heartbeat every 5 s (heartbeat_interval_seconds' default)
+    await eventually(async () => {
+      const agent = (await listed()).find((i) => i.instanceName === 'web-01')!.agent;
+      expect(agent.status).toBe('Connected');
+      expect(Date.parse(agent.lastHeartbeatTime!)).toBeGreaterThan(Date.parse(agent.connectedTime!));
+    }, 20_000, 250);
+  }, 30_000);
 });
 
 describe('an agent that is offline when a deployment reaches it', () => {

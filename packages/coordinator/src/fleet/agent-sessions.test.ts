@@ -24,6 +24,18 @@ describe('agent sessions', () => {
     expect(sessions.get('web-01')).toEqual({ instanceName: 'web-01', agentVersion: '0.2.0', connectedAt: 30_000, lastHeartbeatAt: 30_000 });
   });
 
+  it('records a batch of heartbeats at once, leaving ended sessions as they were', () => {
+    store = openSqliteStore(fs.mkdtempSync(path.join(os.tmpdir(), 'fd-sessions-')));
+    const sessions = createAgentSessionStore(store.db);
+    sessions.connected('web-01', '0.1.0', 1_000);
+    sessions.connected('web-02', '0.1.0', 1_000);
+    sessions.disconnected('web-02', 5_000, 4_000);
+    sessions.heartbeats(new Map([['web-01', 9_000], ['web-02', 9_000], ['web-03', 9_000]]));
+    expect(sessions.get('web-01')).toMatchObject({ lastHeartbeatAt: 9_000 });
+    expect(sessions.get('web-02')).toMatchObject({ lastHeartbeatAt: 4_000, disconnectedAt: 5_000 });
+    expect(sessions.get('web-03')).toBeUndefined();
+  });
+
   it('a coordinator that starts closes the sessions its previous process left open, at their last heartbeat', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-sessions-'));
     store = openSqliteStore(dir);

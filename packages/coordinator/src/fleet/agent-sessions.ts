@@ -23,6 +23,8 @@ export interface AgentSessionStore {
   connected(instanceName: string, agentVersion: string, at: number): void;
   /** heartbeat records that the agent was heard from at `at`. */
   heartbeat(instanceName: string, at: number): void;
+  /** heartbeats records several, by instance, in one transaction (a fleet's heartbeats, gathered). */
+  heartbeats(beats: ReadonlyMap<string, number>): void;
   /** disconnected ends the open session: its last heartbeat is `lastSeen`. */
   disconnected(instanceName: string, at: number, lastSeen: number): void;
   /**
@@ -47,6 +49,9 @@ export function createAgentSessionStore(db: Database.Database): AgentSessionStor
   return {
     connected: (name, version, at) => void upsert.run(name, version, at, at),
     heartbeat: (name, at) => void beat.run(at, name),
+    heartbeats: db.transaction((beats: ReadonlyMap<string, number>) => {
+      for (const [name, at] of beats) beat.run(at, name);
+    }),
     disconnected: (name, at, lastSeen) => void end.run(at, lastSeen, name),
     closeAbandoned: () => abandon.run().changes,
     get(name) {
