@@ -86,6 +86,14 @@ describe('apply', () => {
     const u = apply(p, s);
     expect(u.lines).toEqual(['deployment d-AAAAAAAAA InProgress', 'sim-1    ApplicationStop   Failed (ignored)  ScriptFailed stop.sh: exit 1', '           | [stderr]cannot stop', 'sim-2    AfterInstall      Failed']);
     expect(u.failure).toBe(true); // sim-2's failure is not ignored
+    // an ignored failure alone, with its log tail, is not shown as a failure
+    const alone = snapshot();
+    if (alone.type !== 'snapshot') throw new Error('not a snapshot');
+    alone.deployment.ignoreApplicationStopFailures = true;
+    alone.instances[0]!.lifecycleEvents[0] = s.instances[0]!.lifecycleEvents[0]!;
+    const quiet = apply(newProgress('d-AAAAAAAAA'), alone);
+    expect(quiet.lines).toHaveLength(3);
+    expect(quiet.failure).toBeUndefined();
     // a reconnect's snapshot repeats both: nothing new to say
     expect(apply(p, s).lines).toEqual([]);
     expect(apply(p, event('sim-1', 'ApplicationStop', 'Failed', 9)).lines).toEqual([]);

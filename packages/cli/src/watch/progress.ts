@@ -165,20 +165,22 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
       p.ignoresStopFailures = m.deployment.ignoreApplicationStopFailures === true;
       // A failure that happened before the watch joined (a fast deployment ends before its watch's
       // first snapshot) or while it was reconnecting still gets its line: a watch never hides one.
-      const failures: string[] = [];
+      let unignored = false;
       for (const t of m.instances) {
         for (const e of t.lifecycleEvents) {
-          if (e.status === 'Failed' && p.instances.get(t.targetId)?.events.get(e.lifecycleEventName)?.status !== 'Failed') failures.push(...failedLines(p, t.targetId, e.lifecycleEventName, e.diagnostics, width));
+          if (e.status !== 'Failed' || p.instances.get(t.targetId)?.events.get(e.lifecycleEventName)?.status === 'Failed') continue;
+          const failed = failedLines(p, t.targetId, e.lifecycleEventName, e.diagnostics, width);
+          lines.push(...failed.lines);
+          unignored ||= !failed.ignored;
         }
       }
-      lines.push(...failures);
       p.instances.clear();
       for (const t of m.instances) {
         const events = new Map<string, EventProgress>();
         for (const e of t.lifecycleEvents) events.set(e.lifecycleEventName, { status: e.status, ...(e.startTime === undefined ? {} : { startedAt: e.startTime * 1000 }) });
         p.instances.set(t.targetId, { name: t.targetId, status: t.status, events, ...(t.instanceLabel === undefined ? {} : { label: t.instanceLabel }) });
       }
-      return { lines, rebuilt: true, ...(failures.length > 0 && !failures.every((l) => l.includes(IGNORED)) ? { failure: true } : {}) };
+      return { lines, rebuilt: true, ...(unignored ? { failure: true } : {}) };
     }
     case 'deployment': {
       if (m.deploymentId !== p.deploymentId || p.status === m.status) return { lines: [], rebuilt: false };
@@ -217,8 +219,8 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
         return { lines: [`${name(m.instanceName)} ${m.lifecycleEvent.padEnd(17)} Succeeded${took}`], rebuilt: false };
       }
       if (m.status === 'Failed') {
-        const lines = failedLines(p, m.instanceName, m.lifecycleEvent, m.diagnostics, width);
-        return { lines, rebuilt: false, ...(lines[0]!.includes(IGNORED) ? {} : { failure: true }) };
+        const { lines, ignored } = failedLines(p, m.instanceName, m.lifecycleEvent, m.diagnostics, width);
+        return { lines, rebuilt: false, ...(ignored ? {} : { failure: true }) };
       }
       return { lines: [], rebuilt: false };
     }
@@ -237,14 +239,15 @@ export function apply(p: DeploymentProgress, m: StreamMessage, width = 8): Updat
   }
 }
 
-const IGNORED = 'Failed (ignored)';
-
-/** failedLines say that `event` failed on `instance`, why, and the last lines of its log. */
-function failedLines(p: DeploymentProgress, instance: string, event: string, d: Diagnostics | undefined, width: number): string[] {
+/**
+ * failedLines say that `event` failed on `instance`, why, and the last lines of its log; `ignored`
+ * when ignoreApplicationStopFailures lets the instance go on (not a failure to show in red).
+ */
+function failedLines(p: DeploymentProgress, instance: string, event: string, d: Diagnostics | undefined, width: number): { lines: string[]; ignored: boolean } {
   const why = d === undefined ? '' : `  ${d.errorCode ?? 'Failed'}${d.scriptName ? ` ${d.scriptName}` : ''}: ${(d.message ?? '').split('\n')[0]}`;
   const tail = (d?.logTail ?? '').trimEnd().split('\n').filter((l) => l.trim() !== '').slice(-3).map((l) => `${''.padEnd(width)}   | ${l}`);
   const ignored = p.ignoresStopFailures === true && (StopEvents as readonly string[]).includes(event);
-  return [`${instance.padEnd(width)} ${event.padEnd(17)} ${ignored ? IGNORED : 'Failed'}${why}`, ...tail];
+  return { lines: [`${instance.padEnd(width)} ${event.padEnd(17)} Failed${ignored ? ' (ignored)' : ''}${why}`, ...tail], ignored };
 }
 
 /** deploymentLine is the deployment's status line; in Ready it says how to go on. */
