@@ -620,12 +620,6 @@ export function createEngine(deps: EngineDeps): Engine {
     });
   }
 
-  /** Records an agent's ack, owing it while the disk is full. */
-  function started(instanceName: string, commandId: string): void {
-    const write = (): StepOutcome => commandStarted(instanceName, commandId);
-    owe(`started:${commandId}`, write(), write);
-  }
-
   /** Stores agents' acks and results together (Engine.agentReports). */
   function agentReports(reports: readonly AgentReport[]): void {
     writeBatch(reports.map((r) => {
@@ -808,7 +802,7 @@ export function createEngine(deps: EngineDeps): Engine {
       outliving.agentHello(instanceName, inFlight);
       for (const command of open.ofInstance(instanceName)) {
         // Running on the agent already: it started it (an ack this process may not have seen).
-        if (running.has(command.commandId)) started(instanceName, command.commandId);
+        if (running.has(command.commandId)) agentReports([{ instanceName, ack: command.commandId }]);
         else dispatch(command);
       }
     },
