@@ -8,7 +8,7 @@
  * free them (artifacts/blob-collector.ts). An optional quota per bucket bounds the bytes a bucket
  * holds: its objects plus the parts of its unfinished uploads, each counted once per reference.
  */
-import { randomBytes } from 'node:crypto';
+import { newUploadId } from './upload-id.js';
 import type Database from 'better-sqlite3';
 import { planCompletion } from './multipart-completion.js';
 import type { CompletionRejection, RequestedPart } from './multipart-completion.js';
@@ -506,7 +506,7 @@ export function createBucketStore(db: Database.Database, options: BucketStoreOpt
     (u: { bucket: string; key: string; contentType?: string }, now: number): UploadRecord => {
       requireBucket(u.bucket);
       const record: UploadRecord = {
-        uploadId: randomBytes(24).toString('base64url'),
+        uploadId: newUploadId(),
         bucket: u.bucket,
         key: u.key,
         contentType: u.contentType ?? DEFAULT_CONTENT_TYPE,
