@@ -13,6 +13,7 @@ import { migration as blobReferences } from './008-blob-references.js';
 import { migration as triggerDeliveries } from './009-trigger-deliveries.js';
 import { migration as deploymentSchedules } from './010-deployment-schedules.js';
 import { migration as fleetIndexes } from './011-fleet-indexes.js';
+import { migration as leases } from './012-leases.js';
 
 /** Migration is one schema step. */
 export interface Migration {
@@ -22,4 +23,4 @@ export interface Migration {
 }
 
 /** migrations in the order they apply. */
-export const migrations: readonly Migration[] = [core, bucket, accessKeys, certificates, resourceTags, trafficShifts, agentSessions, blobReferences, triggerDeliveries, deploymentSchedules, fleetIndexes];
+export const migrations: readonly Migration[] = [core, bucket, accessKeys, certificates, resourceTags, trafficShifts, agentSessions, blobReferences, triggerDeliveries, deploymentSchedules, fleetIndexes, leases];

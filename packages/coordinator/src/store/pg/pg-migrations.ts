@@ -1,5 +1,5 @@
 /**
- * The store's migrations 1–10 written for PostgreSQL: the same versions, names, tables and columns
+ * The store's migrations written for PostgreSQL: the same versions, names, tables and columns
  * as the SQLite ones (store/migrations), so the two stores hold the same data the same way. What
  * differs, and why:
  *
@@ -217,6 +217,19 @@ CREATE INDEX registered_instances_by_session_arn ON instances (((doc::jsonb)->>'
 CREATE INDEX active_deployments ON deployments (seq)
   WHERE status NOT IN ('Succeeded', 'Failed', 'Stopped');
 ALTER TABLE deployments ADD COLUMN rev TEXT;
+`,
+  },
+  {
+    // Expiry in epoch milliseconds of the database's clock (lease/pg-lease-store.ts), as BIGINT.
+    version: 12,
+    name: 'leases',
+    sql: `
+CREATE TABLE leases (
+  name TEXT NOT NULL PRIMARY KEY,
+  owner TEXT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  generation BIGINT NOT NULL);
+CREATE INDEX leases_by_owner ON leases (owner, expires_at);
 `,
   },
 ];

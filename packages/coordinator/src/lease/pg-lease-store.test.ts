@@ -1,0 +1,62 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeWithTools } from '../../../../test/harness/system-tools.js';
+import type { PostgresServer } from '../../../../test/harness/postgres.js';
+import { startPostgres } from '../../../../test/harness/postgres.js';
+import { openPgStore } from '../store/pg/pg-store.js';
+import { defineLeaseStoreContract } from '../testing/lease-store-contract.js';
+import type { Lease } from './lease-store.js';
+import { pgLeaseStore } from './pg-lease-store.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describeWithTools(['postgres'], 'PostgreSQL lease store', () => {
+  let server: PostgresServer;
+  beforeAll(async () => {
+    server = await startPostgres();
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  describe('the lease store contract', () => {
+    // The database's clock judges expiry: time passes for real, 0.3 ttl either side of each expiry.
+    defineLeaseStoreContract(async () => {
+      const store = await openPgStore(await server.freshDatabase(), { poolSize: 2 });
+      return { leases: pgLeaseStore(store), ttl: 800, elapse: sleep, close: () => store.close() };
+    });
+  });
+
+  it('gives a contested lease to exactly one of several replicas each round, generations strictly increasing', async () => {
+    const url = await server.freshDatabase();
+    await (await openPgStore(url, { poolSize: 1 })).close(); // migrated
+    const REPLICAS = 5;
+    const ROUNDS = 60;
+    // One pool per replica, as separate coordinator processes would have; connections opened beforehand.
+    const pools = Array.from({ length: REPLICAS }, () => new pg.Pool({ connectionString: url, max: 1 }));
+    try {
+      await Promise.all(pools.map((p) => p.query('SELECT 1')));
+      const replicas = pools.map((pool, i) => ({ id: `replica-${i}`, pool, leases: pgLeaseStore(pool) }));
+      const winners: Lease[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const answers = await Promise.all(replicas.map((r) => r.leases.acquire('deployment/d-1', r.id, 60_000)));
+        const won = answers.filter((a): a is Lease => a !== undefined);
+        expect(won, `round ${round}`).toHaveLength(1);
+        const winner = won[0]!;
+        const { rows } = await pools[0]!.query('SELECT owner, generation::int AS generation FROM leases WHERE name = $1', ['deployment/d-1']);
+        expect(rows, `round ${round}`).toEqual([{ owner: winner.owner, generation: winner.generation }]);
+        winners.push(winner);
+        // Free the lease for the next round by both ways a tenure ends: release, or expiry (the
+        // row's expiry moved into the past, as time passing would, so the race takes the expired path).
+        const holder = replicas.find((r) => r.id === winner.owner)!;
+        if (round % 2 === 0) expect(await holder.leases.release('deployment/d-1', holder.id, winner.generation)).toBe(true);
+        else await pools[0]!.query('UPDATE leases SET expires_at = expires_at - 120000 WHERE name = $1', ['deployment/d-1']);
+      }
+      expect(winners.map((w) => w.generation)).toEqual(Array.from({ length: ROUNDS }, (_, i) => i + 1));
+      // The race was real: more than one replica won over the rounds.
+      expect(new Set(winners.map((w) => w.owner)).size).toBeGreaterThan(1);
+    } finally {
+      await Promise.all(pools.map((p) => p.end()));
+    }
+  }, 60_000);
+});

@@ -1,0 +1,65 @@
+/**
+ * The leases on PostgreSQL, shared by every replica: each call is one statement, judged by the
+ * database server's clock (why: lease-store.ts).
+ *
+ * Race safety of acquire: it is one INSERT … ON CONFLICT (name) DO UPDATE … WHERE. When two replicas
+ * race for the same name, PostgreSQL locks the conflicting row for the first; the second waits, then
+ * evaluates the WHERE against the row as the first committed it (READ COMMITTED's re-check of the
+ * newest row version), finds another owner's live lease and updates nothing. With no row yet, the
+ * second insert waits on the first's speculative insertion and then takes the conflict path the
+ * same way. So exactly one wins, and the generation it writes is computed from the committed row,
+ * never from a stale read. Inside a SERIALIZABLE transaction (a PgTransaction as `db`) the loser's
+ * conflict is a serialization failure instead, and the transaction runs again.
+ *
+ * clock_timestamp(), not now(): now() is the transaction's start, which for a statement that waited
+ * on the row lock would judge expiry at a time already past.
+ */
+import type { PgQuery } from '../store/pg/pg-store.js';
+import type { Lease, LeaseStore } from './lease-store.js';
+import { checkTtl } from './lease-store.js';
+
+/** NOW is the database's clock in epoch milliseconds, the same unit as SQLite's expires_at. */
+const NOW = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+const COLUMNS = 'name, owner, generation, expires_at';
+
+type Row = { name: string; owner: string; generation: string | number; expires_at: string | number };
+// BIGINT columns come back from pg as strings; milliseconds and generations fit a double exactly.
+const lease = (r: Row): Lease => ({ name: r.name, owner: r.owner, generation: Number(r.generation), expiresAt: Number(r.expires_at) });
+
+/** pgLeaseStore keeps leases in `leases` through `db`: the pool (autocommit) or a transaction's handle. */
+export function pgLeaseStore(db: PgQuery): LeaseStore {
+  return {
+    acquire: async (name, owner, ttlMs) => {
+      checkTtl(ttlMs);
+      const { rows } = await db.query(
+        `INSERT INTO leases AS l (name, owner, expires_at, generation) VALUES ($1, $2, ${NOW} + $3::bigint, 1)
+         ON CONFLICT (name) DO UPDATE SET
+           owner = excluded.owner,
+           expires_at = excluded.expires_at,
+           generation = CASE WHEN l.owner = excluded.owner AND l.expires_at > ${NOW} THEN l.generation ELSE l.generation + 1 END
+         WHERE l.owner = excluded.owner OR l.expires_at <= ${NOW}
+         RETURNING ${COLUMNS}`,
+        [name, owner, ttlMs],
+      );
+      return rows.length === 0 ? undefined : lease(rows[0] as Row);
+    },
+    renew: async (name, owner, generation, ttlMs) => {
+      checkTtl(ttlMs);
+      const { rows } = await db.query(
+        `UPDATE leases SET expires_at = ${NOW} + $4::bigint
+         WHERE name = $1 AND owner = $2 AND generation = $3 AND expires_at > ${NOW}
+         RETURNING ${COLUMNS}`,
+        [name, owner, generation, ttlMs],
+      );
+      return rows.length === 0 ? undefined : lease(rows[0] as Row);
+    },
+    release: async (name, owner, generation) => {
+      const r = await db.query(`UPDATE leases SET expires_at = ${NOW} WHERE name = $1 AND owner = $2 AND generation = $3 AND expires_at > ${NOW}`, [name, owner, generation]);
+      return (r.rowCount ?? 0) > 0;
+    },
+    holds: async (name, owner, generation) =>
+      (await db.query(`SELECT 1 FROM leases WHERE name = $1 AND owner = $2 AND generation = $3 AND expires_at > ${NOW}`, [name, owner, generation])).rows.length > 0,
+    // COLLATE "C": byte order, as SQLite sorts.
+    list: async () => (await db.query(`SELECT ${COLUMNS} FROM leases WHERE expires_at > ${NOW} ORDER BY owner COLLATE "C", name COLLATE "C"`)).rows.map((r) => lease(r as Row)),
+  };
+}
