@@ -11,15 +11,21 @@
  * never from a stale read. Inside a SERIALIZABLE transaction (a PgTransaction as `db`) the loser's
  * conflict is a serialization failure instead, and the transaction runs again.
  *
- * clock_timestamp(), not now(): now() is the transaction's start, which for a statement that waited
- * on the row lock would judge expiry at a time already past.
+ * clock_timestamp(), not now(): now() is the start of the transaction the statement runs in, which
+ * inside a long transaction would judge expiry, and stamp a new one, seconds in the past.
  */
 import type { PgQuery } from '../store/pg/pg-store.js';
 import type { Lease, LeaseStore } from './lease-store.js';
 import { checkTtl } from './lease-store.js';
 
-/** NOW is the database's clock in epoch milliseconds, the same unit as SQLite's expires_at. */
-const NOW = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+/**
+ * CLOCK is the statement's one instant, the database's clock in epoch milliseconds (SQLite's unit):
+ * a CTE calling a volatile function is never folded into the query but evaluated once, so the
+ * expiry written and the expiry judged use the same instant. Taken before any wait for a row lock, which only makes a lease look held a
+ * moment longer, never expired too soon.
+ */
+const CLOCK = 'WITH clock AS (SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint AS now)';
+const AT = '(SELECT now FROM clock)';
 const COLUMNS = 'name, owner, generation, expires_at';
 
 type Row = { name: string; owner: string; generation: string | number; expires_at: string | number };
@@ -32,12 +38,13 @@ export function pgLeaseStore(db: PgQuery): LeaseStore {
     acquire: async (name, owner, ttlMs) => {
       checkTtl(ttlMs);
       const { rows } = await db.query(
-        `INSERT INTO leases AS l (name, owner, expires_at, generation) VALUES ($1, $2, ${NOW} + $3::bigint, 1)
+        `${CLOCK}
+         INSERT INTO leases AS l (name, owner, expires_at, generation) SELECT $1, $2, ${AT} + $3::bigint, 1
          ON CONFLICT (name) DO UPDATE SET
            owner = excluded.owner,
            expires_at = excluded.expires_at,
-           generation = CASE WHEN l.owner = excluded.owner AND l.expires_at > ${NOW} THEN l.generation ELSE l.generation + 1 END
-         WHERE l.owner = excluded.owner OR l.expires_at <= ${NOW}
+           generation = CASE WHEN l.owner = excluded.owner AND l.expires_at > ${AT} THEN l.generation ELSE l.generation + 1 END
+         WHERE l.owner = excluded.owner OR l.expires_at <= ${AT}
          RETURNING ${COLUMNS}`,
         [name, owner, ttlMs],
       );
@@ -46,20 +53,21 @@ export function pgLeaseStore(db: PgQuery): LeaseStore {
     renew: async (name, owner, generation, ttlMs) => {
       checkTtl(ttlMs);
       const { rows } = await db.query(
-        `UPDATE leases SET expires_at = ${NOW} + $4::bigint
-         WHERE name = $1 AND owner = $2 AND generation = $3 AND expires_at > ${NOW}
+        `${CLOCK}
+         UPDATE leases SET expires_at = ${AT} + $4::bigint
+         WHERE name = $1 AND owner = $2 AND generation = $3 AND expires_at > ${AT}
          RETURNING ${COLUMNS}`,
         [name, owner, generation, ttlMs],
       );
       return rows.length === 0 ? undefined : lease(rows[0] as Row);
     },
     release: async (name, owner, generation) => {
-      const r = await db.query(`UPDATE leases SET expires_at = ${NOW} WHERE name = $1 AND owner = $2 AND generation = $3 AND expires_at > ${NOW}`, [name, owner, generation]);
+      const r = await db.query(`${CLOCK} UPDATE leases SET expires_at = ${AT} WHERE name = $1 AND owner = $2 AND generation = $3 AND expires_at > ${AT}`, [name, owner, generation]);
       return (r.rowCount ?? 0) > 0;
     },
     holds: async (name, owner, generation) =>
-      (await db.query(`SELECT 1 FROM leases WHERE name = $1 AND owner = $2 AND generation = $3 AND expires_at > ${NOW}`, [name, owner, generation])).rows.length > 0,
+      (await db.query(`${CLOCK} SELECT 1 FROM leases WHERE name = $1 AND owner = $2 AND generation = $3 AND expires_at > ${AT}`, [name, owner, generation])).rows.length > 0,
     // COLLATE "C": byte order, as SQLite sorts.
-    list: async () => (await db.query(`SELECT ${COLUMNS} FROM leases WHERE expires_at > ${NOW} ORDER BY owner COLLATE "C", name COLLATE "C"`)).rows.map((r) => lease(r as Row)),
+    list: async () => (await db.query(`${CLOCK} SELECT ${COLUMNS} FROM leases WHERE expires_at > ${AT} ORDER BY owner COLLATE "C", name COLLATE "C"`)).rows.map((r) => lease(r as Row)),
   };
 }
