@@ -23,6 +23,7 @@ import { corruptDatabase, isDatabaseCorruption } from './store/database-file.js'
 import { DATABASE_FILE } from './store/sqlite-store.js';
 import { isDiskFull } from './store/disk-full.js';
 import { backupCommand, restoreCommand } from './store/backup-commands.js';
+import { migrateCommand } from './store/migrate-command.js';
 import { runInstallService, runUninstallService } from './service/install-command.js';
 import { COORDINATOR_DATA_DIR, COORDINATOR_SERVICE } from './service/coordinator-unit.js';
 
@@ -167,6 +168,7 @@ function describeStartFailure(err: unknown, config: CoordinatorConfig): unknown 
 program.addCommand(keysCommand());
 program.addCommand(backupCommand());
 program.addCommand(restoreCommand());
+program.addCommand(migrateCommand());
 
 addServiceCommands(program as unknown as ServiceCommandHost, {
   install: `install the coordinator as a systemd service (${COORDINATOR_SERVICE}.service: a user of its own, data in ${COORDINATOR_DATA_DIR}, read-only elsewhere) and start it`,

@@ -8,7 +8,7 @@ import { defineLeaseStoreContract } from '../testing/lease-store-contract.js';
 import type { Lease } from './lease-store.js';
 import { pgLeaseStore } from './pg-lease-store.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 describeWithTools(['postgres'], 'PostgreSQL lease store', () => {
   let server: PostgresServer;

@@ -110,12 +110,11 @@ export interface OpenOptions {
 }
 
 /**
- * openSqliteStore opens (creating and migrating) `<dataDir>/coordinator.db`. `synchronous = NORMAL`
- * in WAL mode keeps every committed transaction across a process crash (SIGKILL); only a power loss
- * may lose the last few, which the agents' unacknowledged results then replay. An empty file or one
- * SQLite finds damaged is refused with a {@link DatabaseFileError}.
+ * openDatabase opens (creating and migrating) `<dataDir>/coordinator.db` as {@link openSqliteStore}
+ * uses it, and says which schema version it was at (`from`) and is at now (`to`); the `migrate`
+ * command opens it this way too.
  */
-export function openSqliteStore(dataDir: string, options: OpenOptions = {}): SqliteStore {
+export function openDatabase(dataDir: string, options: OpenOptions = {}): { db: Database.Database; schema: { from: number; to: number } } {
   fs.mkdirSync(dataDir, { recursive: true });
   const file = path.join(dataDir, DATABASE_FILE);
   refuseEmptyDatabase(file, dataDir);
@@ -127,11 +126,21 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
     db.pragma('busy_timeout = 5000');
     const problem = options.verify === true ? checkIntegrity(db) : undefined;
     if (problem !== undefined) throw corruptDatabase(file, dataDir, problem);
-    migrate(db, migrations);
+    return { db, schema: migrate(db, migrations) };
   } catch (err) {
     db.close();
     throw isDatabaseCorruption(err) ? corruptDatabase(file, dataDir, (err as Error).message) : err;
   }
+}
+
+/**
+ * openSqliteStore opens (creating and migrating) `<dataDir>/coordinator.db`. `synchronous = NORMAL`
+ * in WAL mode keeps every committed transaction across a process crash (SIGKILL); only a power loss
+ * may lose the last few, which the agents' unacknowledged results then replay. An empty file or one
+ * SQLite finds damaged is refused with a {@link DatabaseFileError}.
+ */
+export function openSqliteStore(dataDir: string, options: OpenOptions = {}): SqliteStore {
+  const { db } = openDatabase(dataDir, options);
 
   const counter: QueryCounter = { queries: 0, rows: 0 };
   const s = countCalls({
