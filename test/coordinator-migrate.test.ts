@@ -108,6 +108,13 @@ describe('fleetdeploy-coordinator migrate --data-dir', () => {
     db.close();
   });
 
+  it('refuses an empty database file rather than making a new coordinator of it, naming the file', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-migrate-'));
+    fs.writeFileSync(path.join(dir, 'coordinator.db'), '');
+    expectOneErrorLine(await migrateRun(['--data-dir', dir]), new RegExp(`^ERROR: the database ${escape(path.join(dir, 'coordinator.db'))} is empty \\(0 bytes\\)`));
+    expect(fs.statSync(path.join(dir, 'coordinator.db')).size).toBe(0);
+  });
+
   it('refuses to change the schema under a running coordinator', async () => {
     const dir = dataDirAt(LATEST - 1);
     fs.writeFileSync(path.join(dir, 'coordinator.pid'), `${process.pid}\n\n`); // this test's process stands for it

@@ -41,7 +41,11 @@ export interface LeaseStore {
   renew(name: string, owner: string, generation: number, ttlMs: number): Promise<Lease | undefined>;
   /** release ends the tenure at once, so another owner may take it; false when it was over already. */
   release(name: string, owner: string, generation: number): Promise<boolean>;
-  /** holds tells whether the tenure `generation` of `owner` is current and unexpired: the fencing check. */
+  /**
+   * holds tells whether the tenure `generation` of `owner` is current and unexpired: the fencing
+   * check. Made in the transaction whose writes it guards (the lease store over that transaction),
+   * those writes commit only if no takeover came first.
+   */
   holds(name: string, owner: string, generation: number): Promise<boolean>;
   /** list is every live (unexpired) lease, by owner then name: what each replica owns. */
   list(): Promise<Lease[]>;

@@ -27,6 +27,35 @@ describeWithTools(['postgres'], 'PostgreSQL lease store', () => {
     });
   });
 
+  it('joins a store transaction through its handle: the fencing check guards its writes, a rolled-back acquire is undone', async () => {
+    const store = await openPgStore(await server.freshDatabase(), { poolSize: 2 });
+    try {
+      const leases = pgLeaseStore(store);
+      const a = (await leases.acquire('deployment/d-1', 'replica-a', 60_000))!;
+      const write = (generation: number): Promise<string> =>
+        store.transaction(async (tx) => {
+          if (!(await pgLeaseStore(tx).holds('deployment/d-1', 'replica-a', generation))) return 'fenced off';
+          await tx.putApplication({ applicationId: 'id', applicationName: `app-${generation}`, computePlatform: 'Server', createTime: 1, linkedToGitHub: false });
+          return 'written';
+        });
+      expect(await write(a.generation)).toBe('written');
+      // Another replica takes over: A's tenure can write no more.
+      await leases.release('deployment/d-1', 'replica-a', a.generation);
+      expect(await leases.acquire('deployment/d-1', 'replica-b', 60_000)).toMatchObject({ generation: a.generation + 1 });
+      expect(await write(a.generation)).toBe('fenced off');
+      expect((await store.listApplications()).map((x) => x.applicationName)).toEqual([`app-${a.generation}`]);
+      await expect(
+        store.transaction(async (tx) => {
+          expect(await pgLeaseStore(tx).acquire('deployment/d-2', 'replica-a', 60_000)).toMatchObject({ generation: 1 });
+          throw new Error('crash');
+        }),
+      ).rejects.toThrow('crash');
+      expect((await leases.list()).map((l) => l.name)).toEqual(['deployment/d-1']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('gives a contested lease to exactly one of several replicas each round, generations strictly increasing', async () => {
     const url = await server.freshDatabase();
     await (await openPgStore(url, { poolSize: 1 })).close(); // migrated

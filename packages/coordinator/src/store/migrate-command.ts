@@ -39,7 +39,7 @@ export function migrateDataDir(dataDir: string): Schema {
     throw describeDataDirFailure(err, dataDir);
   }
   try {
-    const { db, schema } = openDatabase(dataDir);
+    const { db, schema } = openDatabase(dataDir, { verify: true });
     db.close();
     return schema;
   } catch (err) {

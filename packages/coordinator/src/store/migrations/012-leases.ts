@@ -20,6 +20,5 @@ CREATE TABLE leases (
   expires_at INTEGER NOT NULL,
   generation INTEGER NOT NULL
 );
-CREATE INDEX leases_by_owner ON leases (owner, expires_at);
 `,
 } as const;

@@ -229,7 +229,6 @@ CREATE TABLE leases (
   owner TEXT NOT NULL,
   expires_at BIGINT NOT NULL,
   generation BIGINT NOT NULL);
-CREATE INDEX leases_by_owner ON leases (owner, expires_at);
 `,
   },
 ];
