@@ -158,8 +158,7 @@ export function createLeaser(options: LeaserOptions): Leaser {
       else if (v.kind === 'retry') {
         e.lastError = r.error;
         schedule(e, v.at, renew);
-      }
-      else {
+      } else {
         hold(e, generation, v);
         options.onRenewed?.(heldLease(e));
       }
