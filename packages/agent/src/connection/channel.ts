@@ -45,9 +45,10 @@ export const channelOptions: Readonly<Grpc.ChannelOptions> = Object.freeze({
 
 /**
  * endpointChannelOptions are the options that dial `endpoint`. An endpoint found by looking its host
- * up is dialled by IP, but the server certificate must still name the configured host (an IP check
- * would accept any replica's certificate that lists the address, and most list only names), so the
- * TLS server name and the authority are the configured ones.
+ * up is dialled by IP, yet TLS sends the configured host as the server name and checks the
+ * certificate against it, as when grpc-js resolves a name itself: the operator configured a name,
+ * and a certificate that lists only the address must not stand in for it. The authority is the
+ * configured `host:port` too.
  */
 export function endpointChannelOptions(endpoint: Endpoint): { target: string; options: Record<string, string | number> } {
   const { entry } = endpoint;

@@ -102,6 +102,7 @@ interface Attempt {
 
 /** createConnection builds the connection; nothing happens until start(). */
 export function createConnection(opts: ConnectionOptions): AgentConnection {
+  if (opts.coordinators.length === 0) throw new Error('createConnection: no coordinator to connect to');
   const { grpc } = opts.runtime;
   const backoff = opts.backoff ?? reconnectBackoff;
   const lookup = opts.lookup ?? systemLookup;
@@ -124,28 +125,31 @@ export function createConnection(opts: ConnectionOptions): AgentConnection {
 
   const metadata = (): Grpc.Metadata => instanceMetadata(grpc, opts.instanceName);
 
-  /** newRound looks the coordinators up again and tries the round's first endpoint. */
+  /** newRound looks the coordinators up again and dials the round's first endpoint. */
   function newRound(after: string | undefined, afterFailed: boolean): void {
     void resolveEndpoints(opts.coordinators, lookup).then((list) => {
       if (states.current() === 'Shutdown') return;
       endpoints = new Map(list.map((e) => [e.dial, e]));
       round = beginRound([...endpoints.keys()], opts.random(), after, afterFailed);
-      tryNext();
+      follow(planNext());
     });
   }
 
-  /** tryNext dials the round's next endpoint, or waits the backoff delay when the round is over; returns that delay (0: dialled now). */
-  function tryNext(): number {
+  /** planNext takes the round's next endpoint or, when the round is over, the backoff delay before the next round. */
+  function planNext(): { endpoint: Endpoint } | { delayMs: number } {
     const next = round === undefined ? undefined : take(round);
     if (next !== undefined) {
       round = next.round;
-      connect(endpoints.get(next.key)!);
-      return 0;
+      return { endpoint: endpoints.get(next.key)! };
     }
     const delayMs = nextDelay(failedRounds, opts.random(), backoff);
     failedRounds += 1;
-    cancelRetry = opts.clock.after(delayMs, () => newRound(lastTried?.dial, false));
-    return delayMs;
+    return { delayMs };
+  }
+
+  function follow(plan: { endpoint: Endpoint } | { delayMs: number }): void {
+    if ('endpoint' in plan) connect(plan.endpoint);
+    else cancelRetry = opts.clock.after(plan.delayMs, () => newRound(lastTried?.dial, false));
   }
 
   function connect(endpoint: Endpoint): void {
@@ -248,10 +252,11 @@ export function createConnection(opts: ConnectionOptions): AgentConnection {
     }
     const repeated = lastFailure.get(key) === reason.name;
     lastFailure.set(key, reason.name);
-    const retryInMs = tryNext();
-    const logged = { ...fields, retryInMs, ...(retryInMs === 0 && lastTried !== current.endpoint && lastTried !== undefined ? { next: endpointName(lastTried) } : {}) };
+    const plan = planNext();
+    const logged = { ...fields, ...('endpoint' in plan ? { next: endpointName(plan.endpoint) } : { retryInMs: plan.delayMs }) };
     if (!repeated) log[reason.level](logged, reason.message);
     else log.debug(logged, 'still cannot connect to coordinator');
+    follow(plan);
   }
 
   function send(msg: AgentMessage): boolean {
