@@ -234,6 +234,10 @@ describe('several coordinator replicas', () => {
     ]);
   });
 
+  it('refuses to be built without a coordinator', () => {
+    expect(() => setup([])).toThrow('createConnection: no coordinator to connect to');
+  });
+
   it('looks the configured names up again at every round, and waits before redialling a lone replica whose stream ended', async () => {
     fake = await startFakeCoordinator();
     let lookups = 0;
