@@ -49,7 +49,7 @@ export interface AgentDaemonOptions {
   lookup?: HostLookup;
   log?: Logger;
   clock?: Clock;
-  /** A number in [0, 1) for backoff jitter; default Math.random. */
+  /** A number in [0, 1) for backoff jitter and the first coordinator endpoint; default Math.random. */
   random?: () => number;
   /** Reconnect delays; default {@link reconnectBackoff} (0.5 s doubling to 10 s, full jitter). */
   backoff?: BackoffOptions;
