@@ -196,6 +196,10 @@ describe('fleetdeploy-agent run', () => {
     const b = await run(bad).exited;
     expect(b.code).toBe(1);
     expect(b.stderr).toBe(`ERROR: ${bad}: coordinator: expected host:port, got "localhost"\n`);
+    fs.writeFileSync(bad, 'coordinator:\n  - a.example:7181\n  - b.example:7181\n  - x\n');
+    const list = await run(bad).exited;
+    expect(list.code).toBe(1);
+    expect(list.stderr).toBe(`ERROR: ${bad}: coordinator[2]: expected host:port, got "x"\n`);
     const none = await run(path.join(work, 'nope.yml')).exited;
     expect(none.stderr).toBe(`ERROR: configuration file ${work}/nope.yml cannot be read: ENOENT\n`);
   });

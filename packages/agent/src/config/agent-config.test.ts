@@ -56,9 +56,24 @@ describe('parseAgentConfig', () => {
 describe('daemon settings', () => {
   it('reads coordinator, instance_name, destination_root, heartbeat and shutdown wait, AWS-style colons too', () => {
     const c = parseAgentConfig(':coordinator: coord.example:7443\n:instance_name: web-01\ndestination_root: /sim/web-01\nheartbeat_seconds: 5\nshutdown_wait_seconds: 0\n', 'd.yml');
-    expect(c).toMatchObject({ coordinator: 'coord.example:7443', instanceName: 'web-01', destinationRoot: '/sim/web-01', heartbeatMs: 5000, shutdownWaitMs: 0 });
-    expect(requireCoordinator(c, 'd.yml')).toBe('coord.example:7443');
-    expect(parseAgentConfig('coordinator: "[::1]:50051"\n', 'v6.yml').coordinator).toBe('[::1]:50051');
+    expect(c).toMatchObject({ coordinator: ['coord.example:7443'], instanceName: 'web-01', destinationRoot: '/sim/web-01', heartbeatMs: 5000, shutdownWaitMs: 0 });
+    expect(requireCoordinator(c, 'd.yml')).toEqual(['coord.example:7443']);
+    expect(parseAgentConfig('coordinator: "[::1]:50051"\n', 'v6.yml').coordinator).toEqual(['[::1]:50051']);
+  });
+  it('reads several coordinator replicas as a YAML list or a comma-separated string, in order', () => {
+    expect(parseAgentConfig('coordinator:\n  - coord-a.example:7181\n  - "[::1]:7181"\n  - 10.0.0.3:9000\n', 'l.yml').coordinator).toEqual(['coord-a.example:7181', '[::1]:7181', '10.0.0.3:9000']);
+    expect(parseAgentConfig(':coordinator: [coord-a.example:7181, coord-b.example:7181]\n', 'l.yml').coordinator).toEqual(['coord-a.example:7181', 'coord-b.example:7181']);
+    expect(parseAgentConfig('coordinator: "coord-a.example:7181, coord-b.example:7181"\n', 'c.yml').coordinator).toEqual(['coord-a.example:7181', 'coord-b.example:7181']);
+    expect(requireCoordinator(parseAgentConfig('coordinator: [a:1, b:2]\n', 'l.yml'), 'l.yml')).toEqual(['a:1', 'b:2']);
+  });
+  it('refuses a bad coordinator entry, naming the file, the key and the entry (from 0)', () => {
+    expect(() => parseAgentConfig('coordinator:\n  - a.example:7181\n  - b.example:7181\n  - x\n', 'agent.yml')).toThrow(/^agent\.yml: coordinator\[2\]: expected host:port, got "x"$/);
+    expect(() => parseAgentConfig('coordinator: [a.example:7181, 7181, {host: b}]\n', 'agent.yml')).toThrow(/^agent\.yml: coordinator\[1\]: expected host:port, got 7181; coordinator\[2\]: expected host:port, got \{"host":"b"\}$/);
+    expect(() => parseAgentConfig('coordinator: "a.example:7181,b.example:99999"\n', 'c.yml')).toThrow(/^c\.yml: coordinator\[1\]: expected host:port, got "b\.example:99999"$/);
+    expect(() => parseAgentConfig('coordinator: "a.example:7181,"\n', 'c.yml')).toThrow(/^c\.yml: coordinator\[1\]: expected host:port, got ""$/);
+    expect(() => parseAgentConfig('coordinator: []\n', 'e.yml')).toThrow(/^e\.yml: coordinator: expected host:port or a list of them, got an empty list$/);
+    expect(() => parseAgentConfig('coordinator: [a.example:7181, b.example:7181, A.example:7181]\n', 'd.yml')).toThrow(/^d\.yml: coordinator\[2\]: A\.example:7181 is already coordinator\[0\]$/);
+    expect(() => parseAgentConfig('coordinator: {a: 1}\n', 'm.yml')).toThrow(/^m\.yml: coordinator: expected host:port, got \{"a":1\}$/);
   });
   it('keeps results under <root_dir>/fleetdeploy-agent unless state_dir says otherwise', () => {
     expect(daemonStateDir(parseAgentConfig('root_dir: /r\n', 'a.yml'))).toBe('/r/fleetdeploy-agent');

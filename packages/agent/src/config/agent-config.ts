@@ -6,6 +6,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { DeployError, defaultBundleLimits, isLogFormat, LOG_FORMATS } from '@fleetdeploy/shared';
 import { parseProxyUri } from '../connection/proxy.js';
+import { readCoordinatorSetting } from './coordinator-setting.js';
 import type { BundleLimits, LogFormat } from '@fleetdeploy/shared';
 
 /** AgentConfig is the validated, frozen configuration every agent module receives explicitly. */
@@ -23,8 +24,11 @@ export interface AgentConfig {
   /** How long a timed-out script's process group has between SIGTERM and SIGKILL. */
   readonly scriptKillGraceMs: number;
   readonly bundleLimits: Readonly<BundleLimits>;
-  /** The coordinator's `host:port`; `fleetdeploy-agent run` needs it (see {@link requireCoordinator}). */
-  readonly coordinator?: string;
+  /**
+   * The coordinator replicas' `host:port` addresses (one or more); `fleetdeploy-agent run` needs at
+   * least one (see {@link requireCoordinator}) and moves to the next when its replica fails.
+   */
+  readonly coordinator?: readonly string[];
   /** The on-premises instance this agent speaks for; the daemon defaults it to the host name. */
   readonly instanceName?: string;
   /**
@@ -119,8 +123,8 @@ export function tlsDir(config: AgentConfig): string {
   return config.tlsDir ?? path.join(daemonStateDir(config), 'tls');
 }
 
-/** requireCoordinator returns the coordinator address `run` needs, or names the file and key. */
-export function requireCoordinator(config: AgentConfig, source: string): string {
+/** requireCoordinator returns the coordinator addresses `run` needs, or names the file and key. */
+export function requireCoordinator(config: AgentConfig, source: string): readonly string[] {
   if (config.coordinator === undefined) {
     throw new DeployError('UnknownError', `${source}: coordinator: required to run the agent daemon (host:port of the coordinator)`);
   }
@@ -214,7 +218,9 @@ export function parseAgentConfig(text: string, source: string, platform: NodeJS.
     shutdownWaitMs: int('shutdown_wait_seconds', defaultAgentConfig.shutdownWaitMs / 1000, 0) * 1000,
     plaintext: bool('plaintext', defaultAgentConfig.plaintext),
   };
-  const coordinator = optionalText('coordinator', 'host:port', isHostPort);
+  const coordinatorSetting = readCoordinatorSetting(raw.coordinator);
+  problems.push(...coordinatorSetting.problems);
+  const coordinator = coordinatorSetting.addresses === undefined ? undefined : Object.freeze([...coordinatorSetting.addresses]);
   const instanceName = optionalText('instance_name', 'an instance name (printable ASCII without spaces, at most 100 characters)', (v) => /^[\x21-\x7e]{1,100}$/.test(v));
   const logDir = optionalText('log_dir', 'an absolute path', (v) => paths.isAbsolute(v)) ?? defaultAgentConfig.logDir;
   const destinationRoot = optionalText('destination_root', 'an absolute path', (v) => paths.isAbsolute(v));
@@ -243,10 +249,4 @@ export function parseAgentConfig(text: string, source: string, platform: NodeJS.
   if (typeof raw.children === 'number' && raw.children !== 1) problems.push(`children: must be 1, got ${raw.children}`);
   if (problems.length > 0) throw new DeployError('UnknownError', `${source}: ${problems.join('; ')}`);
   return Object.freeze(config);
-}
-
-/** isHostPort accepts `host:port` and `[v6]:port` with a port from 1 to 65535. */
-function isHostPort(v: string): boolean {
-  const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(v);
-  return m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 65535;
 }

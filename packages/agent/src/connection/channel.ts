@@ -8,7 +8,7 @@ import type * as Grpc from '@grpc/grpc-js';
 import type { AgentServiceClient } from '@fleetdeploy/protocol';
 import type { GrpcRuntime } from './grpc-runtime.js';
 import { grpcDial } from './proxy.js';
-import type { ProxyRoute } from './proxy.js';
+import type { Endpoint } from './endpoints.js';
 import type { TlsIdentity } from './tls-identity.js';
 
 /** ChannelSecurity is how a channel authenticates: the enrolled identity, or plain text for tests. */
@@ -19,7 +19,8 @@ export const INSTANCE_METADATA_KEY = 'fleetdeploy-instance';
 
 /**
  * channelCredentials is how the agent authenticates its channel: mutual TLS trusting only the
- * coordinator's CA (the server's name is checked against the address dialled), or plain text.
+ * coordinator's CA (the server's name is checked against the configured host, see
+ * {@link endpointChannelOptions}), or plain text.
  */
 export function channelCredentials(grpc: typeof Grpc, security: ChannelSecurity): Grpc.ChannelCredentials {
   if (security.kind === 'plaintext') return grpc.credentials.createInsecure();
@@ -42,9 +43,23 @@ export const channelOptions: Readonly<Grpc.ChannelOptions> = Object.freeze({
   'grpc.max_reconnect_backoff_ms': 10_000,
 });
 
-/** createAgentClient opens a client of AgentService to `address` (host:port), through `proxy` when given. */
-export function createAgentClient(runtime: GrpcRuntime, address: string, security: ChannelSecurity, proxy?: ProxyRoute): AgentServiceClient {
-  const dial = grpcDial(address, proxy);
+/**
+ * endpointChannelOptions are the options that dial `endpoint`. An endpoint found by looking its host
+ * up is dialled by IP, yet TLS sends the configured host as the server name and checks the
+ * certificate against it, as when grpc-js resolves a name itself: the operator configured a name,
+ * and a certificate that lists only the address must not stand in for it. The authority is the
+ * configured `host:port` too.
+ */
+export function endpointChannelOptions(endpoint: Endpoint): { target: string; options: Record<string, string | number> } {
+  const { entry } = endpoint;
+  const dial = grpcDial(endpoint.dial, entry.proxy);
+  if (endpoint.dial === entry.address) return dial;
+  return { target: dial.target, options: { ...dial.options, 'grpc.ssl_target_name_override': entry.host, 'grpc.default_authority': entry.address } };
+}
+
+/** createAgentClient opens a client of AgentService to `endpoint`, through its proxy when it has one. */
+export function createAgentClient(runtime: GrpcRuntime, endpoint: Endpoint, security: ChannelSecurity): AgentServiceClient {
+  const dial = endpointChannelOptions(endpoint);
   return new runtime.AgentService(dial.target, channelCredentials(runtime.grpc, security), { ...channelOptions, ...dial.options });
 }
 

@@ -10,15 +10,21 @@ import type { ParsedCommand } from '../commands/agent-command.js';
 import { createConnection } from './client.js';
 import type { AgentConnection, ConnectionHandlers } from './client.js';
 import { loadGrpcRuntime } from './grpc-runtime.js';
+import { coordinatorEntries } from './endpoints.js';
+import type { HostLookup } from './endpoints.js';
 
 const runtime = await loadGrpcRuntime();
 let fake: FakeCoordinator | undefined;
+/** Replicas of a test with several coordinators (fake is the first). */
+let replicas: FakeCoordinator[] = [];
 let conn: AgentConnection | undefined;
 afterEach(async () => {
   await conn?.stop();
   await fake?.stop();
+  for (const r of replicas) await r.stop();
   conn = undefined;
   fake = undefined;
+  replicas = [];
 });
 
 const stored = (commandId: string, endedAtMs: number): StoredResult => ({
@@ -30,14 +36,14 @@ const stored = (commandId: string, endedAtMs: number): StoredResult => ({
   endedAtMs,
 });
 
-function setup(address: string, handlers: Partial<ConnectionHandlers> = {}) {
+function setup(address: string | string[], handlers: Partial<ConnectionHandlers> = {}, random = () => 0.5, lookup?: HostLookup) {
   const clock = createFakeClock();
   const log = recordingLogger();
   const commands: ParsedCommand[] = [];
   const acks: string[] = [];
   const connection = createConnection({
     runtime,
-    address,
+    coordinators: coordinatorEntries(typeof address === 'string' ? [address] : address, () => undefined),
     security: () => ({ kind: 'plaintext' }),
     instanceName: 'host-1',
     agentVersion: '9.9.9',
@@ -51,10 +57,11 @@ function setup(address: string, handlers: Partial<ConnectionHandlers> = {}) {
       ...handlers,
     },
     clock,
-    random: () => 0.5,
+    random,
     log,
     backoff: { baseMs: 100, maxMs: 1_000 },
     heartbeatFallbackMs: 5_000,
+    ...(lookup === undefined ? {} : { lookup }),
   });
   conn = connection;
   return { connection, clock, log, commands, acks };
@@ -125,13 +132,15 @@ describe('the Connect stream', () => {
     fake.refuseNext(grpc.status.RESOURCE_EXHAUSTED, 3);
     const { connection, clock, log } = setup(fake.address);
     connection.start();
+    // each round begins with a lookup, so wait for the retry timer itself, not only for Backoff
+    const retryWaiting = () => eventually(() => expect([connection.state(), clock.pending()]).toEqual(['Backoff', 1]));
     for (let i = 0; i < 3; i++) {
-      await eventually(() => expect(connection.state()).toBe('Backoff'));
+      await retryWaiting();
       if (i === 2) fake.refuseNext(grpc.status.NOT_FOUND, 2);
       clock.advance(10_000);
     }
     for (let i = 0; i < 2; i++) {
-      await eventually(() => expect(connection.state()).toBe('Backoff'));
+      await retryWaiting();
       clock.advance(10_000);
     }
     await eventually(() => expect(connection.state()).toBe('Ready'));
@@ -173,5 +182,84 @@ describe('the Connect stream', () => {
     expect(connection.state()).toBe('Shutdown');
     expect(fake.streams()).toBe(1);
     await connection.stop();
+  });
+});
+
+describe('several coordinator replicas', () => {
+  const notable = (log: { lines: { level: string; message: string; fields: Record<string, unknown> }[] }) => log.lines.filter((l) => l.level !== 'debug');
+
+  it("moves to the next replica at once when its replica fails, with one line naming from, to and why", async () => {
+    replicas = [await startFakeCoordinator(), await startFakeCoordinator()];
+    const [a, b] = replicas as [FakeCoordinator, FakeCoordinator];
+    // random 0.4 of two endpoints starts at the first; it is also each delay's share
+    const { connection, clock, log } = setup([a.address, b.address], {}, () => 0.4);
+    connection.start();
+    await eventually(() => expect(connection.state()).toBe('Ready'));
+    expect([a.hellos.length, b.hellos.length]).toEqual([1, 0]);
+    expect(connection.endpoint()?.dial).toBe(a.address);
+    await a.stop();
+    await eventually(() => expect(b.hellos).toHaveLength(1));
+    await eventually(() => expect(connection.state()).toBe('Ready'));
+    expect(connection.endpoint()?.dial).toBe(b.address);
+    expect(clock.delays.filter((d) => d !== 30_000)).toEqual([]); // no backoff delay: the clock never moved
+    const moves = log.lines.filter((l) => l.message === 'moved to another coordinator endpoint');
+    expect(moves).toHaveLength(1);
+    expect(moves[0]!.level).toBe('info');
+    const lost = log.lines.find((l) => l.message === 'connection to coordinator lost')!;
+    expect(moves[0]!.fields).toMatchObject({ from: a.address, to: b.address, reason: `${String(lost.fields.code)}: ${String(lost.fields.details)}` });
+    expect(notable(log).map((l) => l.message)).toEqual(['connected to coordinator', 'connection to coordinator lost', 'moved to another coordinator endpoint', 'connected to coordinator']);
+  });
+
+  it('waits its backoff delay only after every replica of a round failed, logging each replica\'s failure once', async () => {
+    replicas = [await startFakeCoordinator(), await startFakeCoordinator()];
+    const [a, b] = replicas as [FakeCoordinator, FakeCoordinator];
+    a.refuseNext(grpc.status.UNAVAILABLE, 3);
+    b.refuseNext(grpc.status.UNAVAILABLE, 3);
+    const { connection, clock, log } = setup([a.address, b.address], {}, () => 0.4);
+    connection.start();
+    const retryWaiting = () => eventually(() => expect([connection.state(), clock.pending()]).toEqual(['Backoff', 1]));
+    for (let round = 1; round <= 3; round++) {
+      await retryWaiting();
+      expect([a.streams(), b.streams()]).toEqual([round, round]); // both tried before each delay
+      clock.advance(10_000);
+    }
+    await eventually(() => expect(connection.state()).toBe('Ready'));
+    expect([a.streams(), b.streams()]).toEqual([4, 3]);
+    // random 0.4 of min(1000, 100·2^n): one delay per failed round, none between replicas
+    expect(clock.delays.filter((d) => d !== 30_000)).toEqual([40, 80, 160]);
+    expect(notable(log).map((l) => [l.message, l.fields.coordinator])).toEqual([
+      ['cannot connect to coordinator, retrying', a.address],
+      ['cannot connect to coordinator, retrying', b.address],
+      ['connected to coordinator', a.address],
+    ]);
+  });
+
+  it('refuses to be built without a coordinator', () => {
+    expect(() => setup([])).toThrow('createConnection: no coordinator to connect to');
+  });
+
+  it('looks the configured names up again at every round, and waits before redialling a lone replica whose stream ended', async () => {
+    fake = await startFakeCoordinator();
+    let lookups = 0;
+    const lookup: HostLookup = async (host) => {
+      lookups += 1;
+      expect(host).toBe('replica.test');
+      return ['127.0.0.1'];
+    };
+    const { connection, clock, log } = setup([`replica.test:${fake.port}`], {}, () => 0.4, lookup);
+    connection.start();
+    await eventually(() => expect(connection.state()).toBe('Ready'));
+    expect(lookups).toBe(1);
+    expect(log.lines.find((l) => l.message === 'connected to coordinator')?.fields.coordinator).toBe(`replica.test:${fake.port} (127.0.0.1:${fake.port})`);
+    const port = fake.port;
+    await fake.stop();
+    await eventually(() => expect([connection.state(), clock.pending()]).toEqual(['Backoff', 1]));
+    expect(lookups).toBe(2);
+    expect(clock.delays.filter((d) => d !== 30_000)).toEqual([40]);
+    fake = await startFakeCoordinator(port);
+    clock.advance(10_000);
+    await eventually(() => expect(connection.state()).toBe('Ready'));
+    expect(lookups).toBe(3);
+    expect(log.lines.filter((l) => l.message === 'moved to another coordinator endpoint')).toEqual([]);
   });
 });

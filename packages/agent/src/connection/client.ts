@@ -2,11 +2,12 @@
  * The agent's side of `AgentService.Connect` (docs/agent-protocol.md): open the stream, say Hello
  * (who we are, what runs, results the coordinator has not acknowledged), wait for Welcome, heartbeat
  * at the interval it gives, hand commands to the daemon, and when the stream ends for any reason
- * reconnect after a jittered exponential delay that resets after each Welcome.
+ * connect again: to the next coordinator endpoint at once, or, once a whole round of endpoints has
+ * failed, after a jittered exponential delay that resets after each Welcome (endpoint-rotation.ts).
  *
  * Every attempt uses a fresh channel, so this delay is the only reconnect backoff (grpc-js's own
- * channel backoff would otherwise stack on top of it). Logs: one line per change of state or of
- * failure reason, never one per retry.
+ * channel backoff would otherwise stack on top of it). Logs: one line per change of state, of
+ * failure reason on an endpoint, or of endpoint, never one per retry.
  */
 import { nextDelay } from '@fleetdeploy/shared';
 import type { BackoffOptions } from '@fleetdeploy/shared';
@@ -18,8 +19,11 @@ import type { InFlight, ParsedCommand } from '../commands/agent-command.js';
 import type { StoredResult } from '../state/results.js';
 import type { GrpcRuntime } from './grpc-runtime.js';
 import { createAgentClient, instanceMetadata } from './channel.js';
-import type { ProxyRoute } from './proxy.js';
 import type { ChannelSecurity } from './channel.js';
+import { endpointName, resolveEndpoints, systemLookup } from './endpoints.js';
+import type { CoordinatorEntry, Endpoint, HostLookup } from './endpoints.js';
+import { beginRound, take } from './endpoint-rotation.js';
+import type { Round } from './endpoint-rotation.js';
 import { createConnectionStates } from './states.js';
 import type { ConnectionStateName } from './states.js';
 import { toParsedCommand, toProtoResult } from './translate.js';
@@ -53,7 +57,10 @@ export interface ConnectionHandlers {
 /** ConnectionOptions configures one agent's connection. */
 export interface ConnectionOptions {
   runtime: GrpcRuntime;
-  address: string;
+  /** The coordinator replicas (at least one), each looked up again at every round. */
+  coordinators: readonly CoordinatorEntry[];
+  /** How host names are looked up; default the system resolver ({@link systemLookup}). */
+  lookup?: HostLookup;
   /** The credentials of each new attempt (read per attempt, so a renewed certificate is used at once). */
   security: () => ChannelSecurity;
   instanceName: string;
@@ -66,8 +73,6 @@ export interface ConnectionOptions {
   backoff?: BackoffOptions;
   /** Heartbeat interval when the Welcome names none (0). */
   heartbeatFallbackMs: number;
-  /** The HTTP CONNECT proxy to reach the coordinator through, if any (connection/proxy.ts). */
-  proxy?: ProxyRoute;
 }
 
 /** AgentConnection is a running connection: start it once, stop it once. */
@@ -79,13 +84,16 @@ export interface AgentConnection {
   sendResult(result: StoredResult): boolean;
   /** openDownload starts DownloadBundle on the current channel; throws when there is none. */
   openDownload(commandId: string, offset: number): Grpc.ClientReadableStream<BundleChunk__Output>;
-  /** reconnect ends the current stream and opens a new one at once (after a certificate renewal). */
+  /** reconnect ends the current stream and opens a new one to the same endpoint at once (after a certificate renewal). */
   reconnect(reason: string): void;
+  /** endpoint is the endpoint of the current stream, else the one tried last (undefined before the first). */
+  endpoint(): Endpoint | undefined;
   stop(): Promise<void>;
 }
 
 /** Attempt is one stream and the channel it runs on. */
 interface Attempt {
+  endpoint: Endpoint;
   client: AgentServiceClient;
   call: Grpc.ClientDuplexStream<AgentMessage, CoordinatorMessage__Output>;
   helloIds: Set<string>;
@@ -94,25 +102,63 @@ interface Attempt {
 
 /** createConnection builds the connection; nothing happens until start(). */
 export function createConnection(opts: ConnectionOptions): AgentConnection {
+  if (opts.coordinators.length === 0) throw new Error('createConnection: no coordinator to connect to');
   const { grpc } = opts.runtime;
   const backoff = opts.backoff ?? reconnectBackoff;
+  const lookup = opts.lookup ?? systemLookup;
   const log = opts.log;
   const states = createConnectionStates((from, to) => log.debug({ from, to }, 'connection state changed'));
   let attempt: Attempt | undefined;
-  let failures = 0;
-  let lastFailure: string | undefined;
+  /** The round being tried and its endpoints by key (the address dialled). */
+  let round: Round | undefined;
+  let endpoints = new Map<string, Endpoint>();
+  /** The endpoint tried last, and the one last welcomed (to tell a move to another endpoint). */
+  let lastTried: Endpoint | undefined;
+  let lastWelcomed: Endpoint | undefined;
+  let failedRounds = 0;
+  /** Per endpoint since the last Welcome: the last failure's code (logged once per change) and its text. */
+  const lastFailure = new Map<string, string>();
+  const lastReason = new Map<string, string>();
   let cancelRetry: () => void = () => undefined;
   let stopped: (() => void) | undefined;
   let reconnectNow = false;
 
   const metadata = (): Grpc.Metadata => instanceMetadata(grpc, opts.instanceName);
 
-  function connect(): void {
+  /** newRound looks the coordinators up again and dials the round's first endpoint. */
+  function newRound(after: string | undefined, afterFailed: boolean): void {
+    void resolveEndpoints(opts.coordinators, lookup).then((list) => {
+      if (states.current() === 'Shutdown') return;
+      endpoints = new Map(list.map((e) => [e.dial, e]));
+      round = beginRound([...endpoints.keys()], opts.random(), after, afterFailed);
+      follow(planNext());
+    });
+  }
+
+  /** planNext takes the round's next endpoint or, when the round is over, the backoff delay before the next round. */
+  function planNext(): { endpoint: Endpoint } | { delayMs: number } {
+    const next = round === undefined ? undefined : take(round);
+    if (next !== undefined) {
+      round = next.round;
+      return { endpoint: endpoints.get(next.key)! };
+    }
+    const delayMs = nextDelay(failedRounds, opts.random(), backoff);
+    failedRounds += 1;
+    return { delayMs };
+  }
+
+  function follow(plan: { endpoint: Endpoint } | { delayMs: number }): void {
+    if ('endpoint' in plan) connect(plan.endpoint);
+    else cancelRetry = opts.clock.after(plan.delayMs, () => newRound(lastTried?.dial, false));
+  }
+
+  function connect(endpoint: Endpoint): void {
     if (!states.transition(['Idle', 'Backoff'], 'Connecting')) return;
-    const client = createAgentClient(opts.runtime, opts.address, opts.security(), opts.proxy);
+    lastTried = endpoint;
+    const client = createAgentClient(opts.runtime, endpoint, opts.security());
     const call = client.Connect(metadata());
     const hello = opts.handlers.hello();
-    const current: Attempt = { client, call, helloIds: new Set(hello.results.map((r) => r.commandId)), stopHeartbeat: () => undefined };
+    const current: Attempt = { endpoint, client, call, helloIds: new Set(hello.results.map((r) => r.commandId)), stopHeartbeat: () => undefined };
     attempt = current;
     call.on('data', (msg: CoordinatorMessage__Output) => receive(current, msg));
     call.on('error', () => undefined); // the 'status' event that always follows carries the outcome
@@ -133,11 +179,17 @@ export function createConnection(opts: ConnectionOptions): AgentConnection {
     switch (msg.body) {
       case 'welcome': {
         if (!msg.welcome || !states.transition(['Connecting'], 'Ready')) return;
-        failures = 0;
-        lastFailure = undefined;
+        const to = current.endpoint;
+        if (lastWelcomed !== undefined && lastWelcomed.dial !== to.dial) {
+          log.info({ from: endpointName(lastWelcomed), to: endpointName(to), reason: lastReason.get(lastWelcomed.dial) ?? 'unknown' }, 'moved to another coordinator endpoint');
+        }
+        lastWelcomed = to;
+        failedRounds = 0;
+        lastFailure.clear();
+        lastReason.clear();
         const intervalMs = msg.welcome.heartbeatIntervalSeconds > 0 ? msg.welcome.heartbeatIntervalSeconds * 1000 : opts.heartbeatFallbackMs;
         current.stopHeartbeat = heartbeat(current, intervalMs);
-        log.info({ coordinator: opts.address, coordinatorVersion: msg.welcome.coordinatorVersion, heartbeatMs: intervalMs, graceSeconds: msg.welcome.graceSeconds }, 'connected to coordinator');
+        log.info({ coordinator: endpointName(to), coordinatorVersion: msg.welcome.coordinatorVersion, heartbeatMs: intervalMs, graceSeconds: msg.welcome.graceSeconds }, 'connected to coordinator');
         opts.handlers.ready(current.helloIds);
         return;
       }
@@ -181,20 +233,30 @@ export function createConnection(opts: ConnectionOptions): AgentConnection {
     }
     const wasReady = states.current() === 'Ready';
     if (!states.transition(['Connecting', 'Ready'], 'Backoff')) return;
+    const key = current.endpoint.dial;
     if (reconnectNow) {
+      // Same endpoint at once; should it fail, the round goes on with the others.
       reconnectNow = false;
-      cancelRetry = opts.clock.after(0, connect);
+      round = beginRound([...endpoints.keys()], opts.random(), key, true);
+      cancelRetry = opts.clock.after(0, () => connect(current.endpoint));
       return;
     }
     const reason = describe(grpc, status);
-    const delayMs = nextDelay(failures, opts.random(), backoff);
-    failures += 1;
-    const fields = { code: reason.name, details: status.details, retryInMs: delayMs };
-    if (wasReady) log.warn(fields, 'connection to coordinator lost');
-    else if (reason.name !== lastFailure) log[reason.level](fields, reason.message);
-    else log.debug(fields, 'still cannot connect to coordinator');
-    lastFailure = reason.name;
-    cancelRetry = opts.clock.after(delayMs, connect);
+    lastReason.set(key, `${reason.name}: ${status.details}`);
+    const fields = { coordinator: endpointName(current.endpoint), code: reason.name, details: status.details };
+    if (wasReady) {
+      log.warn(fields, 'connection to coordinator lost');
+      // Its end is this round's first failure: with one endpoint the delay comes first, with several the next is tried now.
+      newRound(key, true);
+      return;
+    }
+    const repeated = lastFailure.get(key) === reason.name;
+    lastFailure.set(key, reason.name);
+    const plan = planNext();
+    const logged = { ...fields, ...('endpoint' in plan ? { next: endpointName(plan.endpoint) } : { retryInMs: plan.delayMs }) };
+    if (!repeated) log[reason.level](logged, reason.message);
+    else log.debug(logged, 'still cannot connect to coordinator');
+    follow(plan);
   }
 
   function send(msg: AgentMessage): boolean {
@@ -204,10 +266,11 @@ export function createConnection(opts: ConnectionOptions): AgentConnection {
   }
 
   return {
-    start: () => connect(),
+    start: () => newRound(undefined, false),
     state: () => states.current(),
     sendAck: (commandId, noop) => send({ ack: { commandId, noop } }),
     sendResult: (result) => send({ result: toProtoResult(result) }),
+    endpoint: () => attempt?.endpoint ?? lastTried,
     openDownload(commandId, offset) {
       if (!attempt) throw new Error('not connected to the coordinator');
       return attempt.client.DownloadBundle({ commandId, offset }, metadata());

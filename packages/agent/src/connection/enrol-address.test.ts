@@ -4,11 +4,16 @@ import { plainGrpcDetails, resolveEnrolAddress, wrongPortOf } from './enrol-addr
 describe('resolveEnrolAddress', () => {
   it('takes HOST:PORT as given, a HOST alone at port 7182, and without the flag the agents\' port + 1', () => {
     expect(resolveEnrolAddress('coord.example:9000', undefined, 'a.yml')).toBe('coord.example:9000');
-    expect(resolveEnrolAddress('coord.example', '10.0.0.1:7181', 'a.yml')).toBe('coord.example:7182');
-    expect(resolveEnrolAddress(undefined, '10.0.0.1:7181', 'a.yml')).toBe('10.0.0.1:7182');
-    expect(resolveEnrolAddress(undefined, '[::1]:8001', 'a.yml')).toBe('[::1]:8002');
+    expect(resolveEnrolAddress('coord.example', ['10.0.0.1:7181'], 'a.yml')).toBe('coord.example:7182');
+    expect(resolveEnrolAddress(undefined, ['10.0.0.1:7181'], 'a.yml')).toBe('10.0.0.1:7182');
+    expect(resolveEnrolAddress(undefined, ['[::1]:8001'], 'a.yml')).toBe('[::1]:8002');
     expect(() => resolveEnrolAddress(undefined, undefined, 'a.yml')).toThrow(/--coordinator: give the coordinator's enrolment address .*\(a\.yml\)/);
     expect(() => resolveEnrolAddress('coord:99999', undefined, 'a.yml')).toThrow(/expected host:port/);
+  });
+  it('with several coordinators configured, enrols next to the first unless --coordinator says otherwise', () => {
+    expect(resolveEnrolAddress(undefined, ['coord-a.example:7181', 'coord-b.example:9181'], 'a.yml')).toBe('coord-a.example:7182');
+    expect(resolveEnrolAddress('coord-b.example', ['coord-a.example:7181', 'coord-b.example:9181'], 'a.yml')).toBe('coord-b.example:7182');
+    expect(resolveEnrolAddress('coord-b.example:9182', ['coord-a.example:7181', 'coord-b.example:9181'], 'a.yml')).toBe('coord-b.example:9182');
   });
 });
 

@@ -6,7 +6,8 @@
  *
  *   --coordinator HOST:PORT   that address
  *   --coordinator HOST        HOST:7182
- *   (none)                    agent.yml's coordinator host, its port + 1
+ *   (none)                    agent.yml's coordinator host, its port + 1 (the first one listed:
+ *                             replicas share one database, so enrolling at any one will do)
  *
  * and a wrong port gets one line saying which port it is and which to use.
  */
@@ -30,14 +31,15 @@ export function joinAddress(host: string, port: number): string {
 
 /**
  * resolveEnrolAddress picks the enrolment address from the flag (`HOST` or `HOST:PORT`) or, without
- * one, from the configuration's agents' address; `source` names the configuration for the error.
+ * one, from the configuration's first agents' address; `source` names the configuration for the error.
  */
-export function resolveEnrolAddress(given: string | undefined, agentsAddress: string | undefined, source: string): string {
+export function resolveEnrolAddress(given: string | undefined, agentsAddresses: readonly string[] | undefined, source: string): string {
   if (given !== undefined) {
     if (/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)$/.test(given)) return `${given}:${DEFAULT_ENROL_PORT}`;
     splitAddress(given); // throws the one-line format error
     return given;
   }
+  const agentsAddress = agentsAddresses?.[0];
   if (agentsAddress === undefined) {
     throw new DeployError('UnknownError', `--coordinator: give the coordinator's enrolment address (HOST, or HOST:PORT from enrol= in its listening line), or a configuration file whose coordinator: names its agents' address (${source})`);
   }

@@ -14,7 +14,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { GrpcRuntime } from './grpc-runtime.js';
 import { createAgentClient, instanceMetadata } from './channel.js';
-import type { ProxyRoute } from './proxy.js';
+import type { Endpoint } from './endpoints.js';
 import type { TlsIdentity } from './tls-identity.js';
 import { saveTlsIdentity } from './tls-identity.js';
 
@@ -31,15 +31,14 @@ export function retryDelay(now: number, notAfter: number): number {
 /** RenewalOptions wire the renewal to the daemon. */
 export interface RenewalOptions {
   runtime: GrpcRuntime;
-  address: string;
+  /** The coordinator endpoint to ask: the one the agent's stream is on (replicas share one CA). */
+  endpoint: () => Endpoint;
   /** The identity in use now. */
   identity: () => TlsIdentity;
   clock: Clock;
   log: Logger;
   /** Called with the stored new identity; the daemon switches to it and reconnects. */
   renewed(identity: TlsIdentity): void;
-  /** The HTTP CONNECT proxy to reach the coordinator through, if any. */
-  proxy?: ProxyRoute;
 }
 
 /** startRenewal schedules renewals until stopped. */
@@ -82,7 +81,7 @@ export function startRenewal(opts: RenewalOptions): { stop(): void } {
   }
 
   function call(current: TlsIdentity, csrPem: string): Promise<CertificateResponse__Output> {
-    const client = createAgentClient(opts.runtime, opts.address, { kind: 'mtls', identity: current }, opts.proxy);
+    const client = createAgentClient(opts.runtime, opts.endpoint(), { kind: 'mtls', identity: current });
     return new Promise<CertificateResponse__Output>((resolve, reject) => {
       client.Renew({ csrPem }, instanceMetadata(opts.runtime.grpc, current.instanceName), { deadline: new Date(clock.now() + 30_000) }, (err, res) => {
         client.close();

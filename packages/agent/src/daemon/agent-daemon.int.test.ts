@@ -25,7 +25,7 @@ const log = recordingLogger();
 beforeEach(async () => {
   work = tempDir('fd-daemon-');
   fake = await startFakeCoordinator();
-  config = daemonConfig(work, { coordinator: fake.address, instanceName: 'host-1' });
+  config = daemonConfig(work, { coordinator: [fake.address], instanceName: 'host-1' });
   log.lines.length = 0;
 });
 afterEach(async () => {
@@ -213,6 +213,40 @@ describe('the agent daemon', () => {
     expect(fake.hellos).toHaveLength(1);
     expect(fake.hellos[0]!.unacknowledgedResults.map((r) => [r.commandId, r.status])).toEqual([['c-ai', 'COMMAND_STATUS_SUCCEEDED']]);
     await eventually(() => expect(new ResultStore(resultsDir()).get('c-ai')).toBeUndefined());
+  });
+
+  it('moves to another replica when its replica dies, and a result that finished meanwhile reaches the new one once', async () => {
+    const spare = await startFakeCoordinator();
+    const sparePort = spare.port;
+    await spare.stop(); // down at first: wherever the agent starts, it ends up on `fake`
+    await start({ coordinator: [fake.address, `127.0.0.1:${sparePort}`] });
+    const first = fake;
+    const go = path.join(work, 'go');
+    const bytes = bundle({ waitFor: go });
+    await downloadAndInstall(bytes);
+    fake.command(lifecycleCommand('c-ai', 'AfterInstall', bytes));
+    await eventually(() => expect(runs()).toHaveLength(1));
+    await first.stop();
+    await eventually(() => expect(daemon!.state()).not.toBe('Ready'));
+    fs.writeFileSync(go, '');
+    await eventually(() => expect(new ResultStore(resultsDir()).get('c-ai')).toBeDefined());
+    fake = await startFakeCoordinator(sparePort); // the other replica comes up; afterEach stops it
+    await eventually(() => expect(daemon!.state()).toBe('Ready'), 5_000);
+    const delivered = [...fake.hellos.flatMap((h) => h.unacknowledgedResults), ...fake.results()].filter((r) => r.commandId === 'c-ai');
+    expect(delivered.map((r) => r.status)).toEqual(['COMMAND_STATUS_SUCCEEDED']);
+    expect(first.results().filter((r) => r.commandId === 'c-ai')).toEqual([]);
+    await eventually(() => expect(new ResultStore(resultsDir()).get('c-ai')).toBeUndefined());
+    expect(fake.results().filter((r) => r.commandId === 'c-ai')).toEqual([]); // not sent again after the ack
+    expect(runs()).toHaveLength(1);
+    const moves = log.lines.filter((l) => l.message === 'moved to another coordinator endpoint');
+    expect(moves.map((l) => [l.fields.from, l.fields.to])).toEqual([[first.address, fake.address]]);
+  });
+
+  it('takes the coordinator option as a list or a comma-separated string, and names a bad entry', async () => {
+    await expect(startAgentDaemon({ config, runtime, log, coordinator: `${fake.address},nope` })).rejects.toThrow('coordinator option: coordinator[1]: expected host:port, got "nope"');
+    await expect(startAgentDaemon({ config, runtime, log, coordinator: '' })).rejects.toThrow('coordinator option: expected host:port, got nothing');
+    daemon = await startAgentDaemon({ config: { ...config, coordinator: ['127.0.0.1:1'] }, runtime, log, coordinator: [fake.address] });
+    await eventually(() => expect(daemon!.state()).toBe('Ready'));
   });
 
   it('gets through RESOURCE_EXHAUSTED refusals with backoff', async () => {

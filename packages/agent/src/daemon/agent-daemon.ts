@@ -33,7 +33,9 @@ import { loadTlsIdentity } from '../connection/tls-identity.js';
 import type { TlsIdentity } from '../connection/tls-identity.js';
 import { startRenewal } from '../connection/renewal.js';
 import { proxyFor } from '../connection/proxy.js';
-import { splitAddress } from '../connection/enrol-address.js';
+import { coordinatorEntries, directEndpoint } from '../connection/endpoints.js';
+import type { HostLookup } from '../connection/endpoints.js';
+import { readCoordinatorSetting } from '../config/coordinator-setting.js';
 
 /** AgentDaemonOptions configures one agent; only `config` is required. */
 export interface AgentDaemonOptions {
@@ -41,11 +43,13 @@ export interface AgentDaemonOptions {
   config: AgentConfig;
   /** Overrides config.instanceName; default the enrolled certificate's instance (the host name with plain text). */
   instanceName?: string;
-  /** Overrides config.coordinator (host:port). */
-  coordinator?: string;
+  /** Overrides config.coordinator: `host:port` addresses, or one string of them separated by commas. */
+  coordinator?: string | readonly string[];
+  /** How coordinator host names are looked up; default the system resolver (dns.lookup, all addresses). */
+  lookup?: HostLookup;
   log?: Logger;
   clock?: Clock;
-  /** A number in [0, 1) for backoff jitter; default Math.random. */
+  /** A number in [0, 1) for backoff jitter and the first coordinator endpoint; default Math.random. */
   random?: () => number;
   /** Reconnect delays; default {@link reconnectBackoff} (0.5 s doubling to 10 s, full jitter). */
   backoff?: BackoffOptions;
@@ -75,7 +79,7 @@ export interface AgentDaemon {
 /** startAgentDaemon recovers what the last run left, then connects to the coordinator. */
 export async function startAgentDaemon(options: AgentDaemonOptions): Promise<AgentDaemon> {
   const { config } = options;
-  const address = options.coordinator ?? requireCoordinator(config, 'agent configuration');
+  const addresses = options.coordinator === undefined ? requireCoordinator(config, 'agent configuration') : coordinatorOption(options.coordinator);
   // Mutual TLS unless the configuration asks for plain text: the enrolled certificate names the instance.
   let identity: TlsIdentity | undefined = config.plaintext ? undefined : loadTlsIdentity(tlsDir(config));
   const configuredName = options.instanceName ?? config.instanceName;
@@ -88,7 +92,7 @@ export async function startAgentDaemon(options: AgentDaemonOptions): Promise<Age
   const random = options.random ?? Math.random;
   const log = (options.log ?? silentLogger).child({ instance: instanceName });
   const stateDir = daemonStateDir(config);
-  const proxy = proxyFor(splitAddress(address).host, config.proxyUri, options.env ?? process.env);
+  const coordinators = coordinatorEntries(addresses, (host) => proxyFor(host, config.proxyUri, options.env ?? process.env));
   const finalCodes = new Set([
     runtime.grpc.status.PERMISSION_DENIED,
     runtime.grpc.status.NOT_FOUND,
@@ -131,7 +135,8 @@ export async function startAgentDaemon(options: AgentDaemonOptions): Promise<Age
   });
   const conn = createConnection({
     runtime,
-    address,
+    coordinators,
+    ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
     security: () => (identity === undefined ? { kind: 'plaintext' } : { kind: 'mtls', identity }),
     instanceName,
     agentVersion: options.agentVersion ?? AGENT_VERSION,
@@ -148,17 +153,18 @@ export async function startAgentDaemon(options: AgentDaemonOptions): Promise<Age
     log,
     ...(options.backoff ? { backoff: options.backoff } : {}),
     heartbeatFallbackMs: config.heartbeatMs,
-    ...(proxy === undefined ? {} : { proxy }),
   });
   link.connection = conn;
-  log.info({ coordinator: address, rootDir: config.rootDir, stateDir, tls: identity === undefined ? 'plaintext' : 'mutual', certificateNotAfter: identity && new Date(identity.notAfter).toISOString(), proxy: proxy && `${proxy.host}:${proxy.port} (${proxy.source})` }, 'agent daemon starting');
+  const proxies = [...new Set(coordinators.flatMap((c) => (c.proxy === undefined ? [] : [`${c.proxy.host}:${c.proxy.port} (${c.proxy.source})`])))];
+  log.info({ coordinator: addresses.join(','), rootDir: config.rootDir, stateDir, tls: identity === undefined ? 'plaintext' : 'mutual', certificateNotAfter: identity && new Date(identity.notAfter).toISOString(), proxy: proxies.length === 0 ? undefined : proxies.join(', ') }, 'agent daemon starting');
   conn.start();
   const renewal =
     identity === undefined
       ? undefined
       : startRenewal({
           runtime,
-          address,
+          // the endpoint the stream is on, so a renewal goes where the agent is connected
+          endpoint: () => conn.endpoint() ?? directEndpoint(coordinators[0]!),
           identity: () => identity!,
           clock,
           log,
@@ -166,7 +172,6 @@ export async function startAgentDaemon(options: AgentDaemonOptions): Promise<Age
             identity = next;
             conn.reconnect('certificate renewed');
           },
-          ...(proxy === undefined ? {} : { proxy }),
         });
 
   let stopping: Promise<void> | undefined;
@@ -184,6 +189,13 @@ export async function startAgentDaemon(options: AgentDaemonOptions): Promise<Age
       return stopping;
     },
   };
+}
+
+/** coordinatorOption validates the `coordinator` option as the configuration's key would be. */
+function coordinatorOption(value: string | readonly string[]): readonly string[] {
+  const setting = readCoordinatorSetting(value);
+  if (setting.addresses === undefined) throw new DeployError('UnknownError', `coordinator option: ${setting.problems.join('; ') || 'expected host:port, got nothing'}`);
+  return setting.addresses;
 }
 
 /** startAgentMetrics loads prom-client and serves the agent's metrics on 127.0.0.1:`port`. */
