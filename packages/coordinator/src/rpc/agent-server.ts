@@ -20,7 +20,7 @@ import type { Enrolment } from '../ca/enrolment.js';
 import { EnrolmentError } from '../ca/enrolment.js';
 import type { AgentSessionStore } from '../fleet/agent-sessions.js';
 import { Admission } from './admission.js';
-import { createReportBatch } from './report-batch.js';
+import { createEngineInbox } from './engine-inbox.js';
 import { shutdownGrpcServer } from './grpc-shutdown.js';
 import { enrolmentStatus, replyWith } from './enrol-server.js';
 import { toLifecycleCommand, fromDiagnostics } from './translate.js';
@@ -90,8 +90,8 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
   deps.sessions.closeAbandoned();
   const admission = new Admission(config.streamsPerSecond, clock.now());
   let engine: Engine | undefined;
-  /** Acks and results go to the engine together; any other engine call flushes them first (report-batch.ts). */
-  const reports = createReportBatch((r) => engine?.agentReports(r));
+  /** What agents tell the engine, handed over after the loop's I/O, in order (engine-inbox.ts). */
+  const inbox = createEngineInbox(() => engine);
   let heartbeatTimer: Timer | undefined;
   /**
    * Heartbeats heard since the last flush, by instance: written together every HEARTBEATS_FLUSH_MS
@@ -193,9 +193,8 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
         beats.delete(name);
         record('agent connected', () => deps.sessions.connected(name, hello.agentVersion, connectedAt));
         log.info({ instance: name, agentVersion: hello.agentVersion, platform: hello.platform, peer: call.getPeer(), pending: hello.unacknowledgedResults.length, replaced: previous !== undefined }, 'agent connected');
-        for (const result of hello.unacknowledgedResults) reports.add({ instanceName: name, result: toResult(result) });
-        reports.flush();
-        engine?.agentConnected(name, hello.inFlight.map((c) => c.commandId));
+        for (const result of hello.unacknowledgedResults) inbox.report({ instanceName: name, result: toResult(result) });
+        inbox.connected(name, hello.inFlight.map((c) => c.commandId));
         return;
       }
       session.lastSeen = clock.now();
@@ -205,10 +204,10 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
       }
       switch (message.body) {
         case 'ack':
-          if (message.ack) reports.add({ instanceName: session.instanceName, ack: message.ack.commandId });
+          if (message.ack) inbox.report({ instanceName: session.instanceName, ack: message.ack.commandId });
           return;
         case 'result':
-          if (message.result) reports.add({ instanceName: session.instanceName, result: toResult(message.result) });
+          if (message.result) inbox.report({ instanceName: session.instanceName, result: toResult(message.result) });
           return;
         case 'progress':
         case 'heartbeat':
@@ -223,8 +222,7 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
         const { instanceName, lastSeen } = session;
         beats.delete(instanceName); // the end records the last time the agent was heard from
         record('agent disconnected', () => deps.sessions.disconnected(instanceName, clock.now(), lastSeen));
-        reports.flush();
-        engine?.agentDisconnected(session.instanceName);
+        inbox.disconnected(session.instanceName);
         log.info({ instance: session.instanceName, lastSeen: new Date(session.lastSeen).toISOString() }, 'agent disconnected');
       }
       session = undefined;
@@ -246,7 +244,6 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     }
     const instance = caller.instanceName;
     const request = call.request;
-    reports.flush();
     const bundle = engine?.bundleFor(instance, request.commandId);
     if (bundle === undefined) {
       call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: `command ${request.commandId} was not sent to instance ${JSON.stringify(instance)}, so its bundle is not served to it` });
@@ -329,7 +326,7 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
       heartbeatTimer?.cancel();
       beatsTimer?.cancel();
       beats.clear(); // the ends recorded below carry each session's last heartbeat
-      reports.flush(); // before the store closes
+      inbox.close(); // before the store closes
       // Recorded here, not when each stream's close event comes: by then the store may be closed.
       const now = clock.now();
       for (const session of sessions.values()) record('agent disconnected', () => deps.sessions.disconnected(session.instanceName, now, session.lastSeen));
