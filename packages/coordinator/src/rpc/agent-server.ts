@@ -4,6 +4,7 @@
  * docs/agent-protocol.md is the contract.
  */
 import { once } from 'node:events';
+import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -21,6 +22,7 @@ import { EnrolmentError } from '../ca/enrolment.js';
 import type { AgentSessionStore } from '../fleet/agent-sessions.js';
 import { Admission } from './admission.js';
 import { createEngineInbox } from './engine-inbox.js';
+import { createSmallBlobCache } from '../artifacts/small-blob-cache.js';
 import { shutdownGrpcServer } from './grpc-shutdown.js';
 import { enrolmentStatus, replyWith } from './enrol-server.js';
 import { toLifecycleCommand, fromDiagnostics } from './translate.js';
@@ -34,6 +36,9 @@ import type { DiskFullWatch } from '../store/disk-full.js';
 export const INSTANCE_METADATA = 'fleetdeploy-instance';
 /** CHUNK_BYTES is the size of a DownloadBundle chunk. */
 const CHUNK_BYTES = 256 * 1024;
+/** Bundles up to this size are served from memory (small-blob-cache.ts), up to BUNDLE_CACHE_BYTES in all. */
+const CACHED_BUNDLE_BYTES = 1024 * 1024;
+const BUNDLE_CACHE_BYTES = 32 * 1024 * 1024;
 
 type Stream = grpc.ServerDuplexStream<AgentMessage__Output, CoordinatorMessage>;
 
@@ -92,6 +97,7 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
   let engine: Engine | undefined;
   /** What agents tell the engine, handed over after the loop's I/O, in order (engine-inbox.ts). */
   const inbox = createEngineInbox(() => engine);
+  const smallBundles = createSmallBlobCache({ read: (sha256) => fs.promises.readFile(blobs.path(sha256)), maxBlobBytes: CACHED_BUNDLE_BYTES, maxTotalBytes: BUNDLE_CACHE_BYTES });
   let heartbeatTimer: Timer | undefined;
   /**
    * Heartbeats heard since the last flush, by instance: written together every HEARTBEATS_FLUSH_MS
@@ -257,8 +263,15 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     let first = true;
     let source: Readable | undefined;
     try {
-      source = await blobs.open(bundle.sha256, { start: offset });
-      for await (const chunk of chunked(source as AsyncIterable<Buffer>, CHUNK_BYTES)) {
+      const cached = smallBundles.get(bundle.sha256, bundle.size);
+      let chunks: AsyncIterable<Buffer> | Iterable<Buffer>;
+      if (cached !== undefined) {
+        chunks = slices((await cached).subarray(offset), CHUNK_BYTES);
+      } else {
+        source = await blobs.open(bundle.sha256, { start: offset });
+        chunks = chunked(source as AsyncIterable<Buffer>, CHUNK_BYTES);
+      }
+      for await (const chunk of chunks) {
         const message: BundleChunk = first ? { data: chunk, totalSize: String(bundle.size) } : { data: chunk };
         first = false;
         if (!call.write(message)) await once(call, 'drain');
@@ -371,6 +384,11 @@ function toResult(result: CommandResult__Output): AgentResult {
           },
         }),
   };
+}
+
+/** slices cuts a buffer into messages of at most `size` bytes (views, not copies). */
+function* slices(data: Buffer, size: number): Generator<Buffer> {
+  for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
 }
 
 /** chunked regroups a file stream's reads into messages of about `size` bytes. */
