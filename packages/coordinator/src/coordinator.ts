@@ -231,6 +231,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   };
   const presence = {
     session: (name: string) => sessions.get(name),
+    connected: (name: string) => agents.isConnected(name),
     certificateNotAfter: (name: string) => newestValidCertificate(certificates.listCertificates(name)),
   };
   const windows = createWindowGate({ store, clock, log: log.child({ part: 'windows' }), inner: routeByPlatform(store, engine, traffic), engine });

@@ -64,6 +64,11 @@ export interface InstanceIdentities {
 export interface AgentPresence {
   /** session is the instance's latest agent session (disconnectedAt unset while it is connected), if one ever connected. */
   session(instanceName: string): AgentSessionRecord | undefined;
+  /**
+   * connected says, without reading the store, that the instance's agent has a live stream to this
+   * coordinator; false means only "not here" (ask {@link session}).
+   */
+  connected(instanceName: string): boolean;
   /** certificateNotAfter is when the instance's newest unrevoked client certificate expires (epoch ms), if it has one. */
   certificateNotAfter(instanceName: string): number | undefined;
 }

@@ -60,6 +60,8 @@ export interface AgentServer extends AgentLink {
   close(): Promise<void>;
   /** connectedCount is how many agents have a live stream. */
   connectedCount(): number;
+  /** isConnected says whether the instance's agent has a live stream to this coordinator (from memory). */
+  isConnected(instanceName: string): boolean;
   /** disconnect ends the instance's stream (deregistered: its certificate no longer counts). */
   disconnect(instanceName: string, details: string): void;
 }
@@ -349,6 +351,7 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
       await shutdownGrpcServer(server);
     },
     connectedCount: () => sessions.size,
+    isConnected: (instanceName) => sessions.has(instanceName),
     disconnect(instanceName, details) {
       const session = sessions.get(instanceName);
       if (session !== undefined) refuse(session.call, grpc.status.PERMISSION_DENIED, details);

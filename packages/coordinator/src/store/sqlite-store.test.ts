@@ -65,6 +65,21 @@ describe('SQLite store', () => {
     store.close();
   });
 
+  it('counts the targets of a file from before migration 13 by the status in their records', () => {
+    const dir = tmp();
+    const db = new Database(path.join(dir, DATABASE_FILE));
+    migrate(db, migrations.filter((m) => m.version < 13));
+    const put = db.prepare('INSERT INTO deployment_targets (deployment_id, target_id, seq, doc) VALUES (?, ?, ?, ?)');
+    put.run('d-1', 'h1', 1, JSON.stringify({ ...newTarget('d-1', 'h1', 1), status: 'Succeeded' }));
+    put.run('d-1', 'h2', 2, JSON.stringify(newTarget('d-1', 'h2', 1)));
+    db.close();
+
+    const store = openSqliteStore(dir);
+    expect(store.countTargets('d-1')).toEqual({ Succeeded: 1, Pending: 1 });
+    expect(store.targetIdsWithStatus('d-1', ['Pending'])).toEqual(['h2']);
+    store.close();
+  });
+
   it('adds a deployment\'s targets in order, after any it has, and finds active deployments by group', () => {
     const store = openSqliteStore(tmp());
     store.putDeployment(deploymentRecord({ deploymentId: 'd-1', deploymentGroupId: 'g1', status: 'InProgress' }));

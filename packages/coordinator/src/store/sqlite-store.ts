@@ -176,9 +176,10 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
     // putTarget is an UPDATE, then an INSERT when the row is new: the INSERT's MAX(seq) subquery
     // visits every target row of the deployment (no index has seq), which, evaluated on every update
     // as INSERT ... ON CONFLICT did, made each result O(targets). Same rows, same seq as before.
-    updateTarget: db.prepare('UPDATE deployment_targets SET doc = @doc WHERE deployment_id = @deployment AND target_id = @target'),
-    insertTarget: db.prepare(`INSERT INTO deployment_targets (deployment_id, target_id, seq, doc)
-      VALUES (@deployment, @target, (SELECT COALESCE(MAX(seq), 0) + 1 FROM deployment_targets WHERE deployment_id = @deployment), @doc)`),
+    updateTarget: db.prepare('UPDATE deployment_targets SET doc = @doc, status = @status WHERE deployment_id = @deployment AND target_id = @target'),
+    insertTarget: db.prepare(`INSERT INTO deployment_targets (deployment_id, target_id, seq, doc, status)
+      VALUES (@deployment, @target, (SELECT COALESCE(MAX(seq), 0) + 1 FROM deployment_targets WHERE deployment_id = @deployment), @doc, @status)`),
+    countTargets: db.prepare('SELECT status, COUNT(*) AS n FROM deployment_targets WHERE deployment_id = ? GROUP BY status'),
     getTarget: db.prepare('SELECT doc FROM deployment_targets WHERE deployment_id = ? AND target_id = ?'),
     listTargets: db.prepare('SELECT doc FROM deployment_targets WHERE deployment_id = ? ORDER BY seq'),
     // rowid order is insertion order: the latest deployment to target the instance (index from migration 007).
@@ -208,10 +209,19 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
   }, counter);
   /** Multi-row target INSERTs by row count, prepared when first needed. */
   const targetInserts = new Map<number, Database.Statement>();
+  const idsWithStatus = new Map<number, Database.Statement>();
+  const targetIdsWithStatus = (statuses: number): Database.Statement => {
+    let st = idsWithStatus.get(statuses);
+    if (st === undefined) {
+      st = countCalls({ st: db.prepare(`SELECT target_id FROM deployment_targets WHERE deployment_id = ? AND status IN (${Array.from({ length: statuses }, () => '?').join(', ')}) ORDER BY seq`) }, counter).st;
+      idsWithStatus.set(statuses, st);
+    }
+    return st;
+  };
   const insertTargets = (rows: number): Database.Statement => {
     let st = targetInserts.get(rows);
     if (st === undefined) {
-      st = countCalls({ st: db.prepare(`INSERT INTO deployment_targets (deployment_id, target_id, seq, doc) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?)').join(', ')}`) }, counter).st;
+      st = countCalls({ st: db.prepare(`INSERT INTO deployment_targets (deployment_id, target_id, seq, doc, status) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?)').join(', ')}`) }, counter).st;
       targetInserts.set(rows, st);
     }
     return st;
@@ -305,7 +315,7 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
     activeGroupIds: () => new Set(s.activeGroupIds.all() as string[]),
 
     putTarget: (t: TargetRecord) => {
-      const row = { deployment: t.deploymentId, target: t.targetId, doc: JSON.stringify(t) };
+      const row = { deployment: t.deploymentId, target: t.targetId, doc: JSON.stringify(t), status: t.status };
       if (s.updateTarget.run(row).changes === 0) s.insertTarget.run(row);
     },
     addTargets: (targets) => {
@@ -316,16 +326,21 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
         for (const t of targets) {
           const seq = (base.get(t.deploymentId) ?? (s.maxTargetSeq.get(t.deploymentId) as number)) + 1;
           base.set(t.deploymentId, seq);
-          params.push(t.deploymentId, t.targetId, seq, JSON.stringify(t));
+          params.push(t.deploymentId, t.targetId, seq, JSON.stringify(t), t.status);
         }
         for (let i = 0; i < targets.length; i += TARGET_ROWS_PER_INSERT) {
           const rows = Math.min(TARGET_ROWS_PER_INSERT, targets.length - i);
-          insertTargets(rows).run(...params.slice(i * 4, (i + rows) * 4));
+          insertTargets(rows).run(...params.slice(i * 5, (i + rows) * 5));
         }
       })();
     },
     getTarget: (dep, target) => parse(s.getTarget.get(dep, target)),
     listTargets: (dep) => parseAll(s.listTargets.all(dep)),
+    countTargets: (dep) => Object.fromEntries((s.countTargets.all(dep) as { status: string; n: number }[]).map((r) => [r.status, r.n])),
+    targetIdsWithStatus: (dep, statuses) => {
+      if (statuses.length === 0) return [];
+      return (targetIdsWithStatus(statuses.length).all(dep, ...statuses) as { target_id: string }[]).map((r) => r.target_id);
+    },
     lastTargetOf: (instance) => parse(s.lastTargetOf.get(instance)),
 
     putCommand: (c: CommandRecord) => void s.putCommand.run(c.commandId, c.instanceName, c.state === 'done' ? 0 : 1, JSON.stringify(c)),

@@ -19,6 +19,7 @@ import type {
   InstanceRecord,
   RevisionRecord,
   TargetRecord,
+  TargetStatus,
 } from './records.js';
 import type { Tag, TagFilter } from '../fleet/tag-match.js';
 
@@ -90,6 +91,10 @@ export interface Store {
   addTargets(targets: readonly TargetRecord[]): void;
   getTarget(deploymentId: string, targetId: string): TargetRecord | undefined;
   listTargets(deploymentId: string): TargetRecord[];
+  /** countTargets counts a deployment's targets by status, without reading their records. */
+  countTargets(deploymentId: string): Partial<Record<TargetStatus, number>>;
+  /** targetIdsWithStatus names a deployment's targets in one of `statuses`, in target order, without reading their records. */
+  targetIdsWithStatus(deploymentId: string, statuses: readonly TargetStatus[]): string[];
   /** lastTargetOf is the instance's record in the latest deployment that targeted it, if any. */
   lastTargetOf(instanceName: string): TargetRecord | undefined;
 

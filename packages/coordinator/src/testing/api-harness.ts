@@ -114,6 +114,8 @@ export interface ApiHarness {
   dataDir: string;
   /** The agents' sessions behind `ctx.agents` (a test connects and disconnects agents here). */
   sessions: AgentSessionStore;
+  /** The instances whose agent has a live stream to this coordinator (`ctx.agents.connected`); none unless a test adds them. */
+  live: Set<string>;
   /** Certificate expiry times by instance behind `ctx.agents` (epoch ms). */
   certificates: Map<string, number>;
   /** call POSTs one operation as the SDKs do (X-Amz-Target, JSON 1.1) and returns the answer. */
@@ -146,6 +148,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
   const clock = createSettableClock();
   const blobs = createBlobStore(path.join(dataDir, 'blobs'));
   const sessions = createAgentSessionStore(store.db);
+  const live = new Set<string>();
   const certificates = new Map<string, number>();
   const ctx: ApiContext = {
     store,
@@ -161,7 +164,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
       urlTemplate: options.githubArchiveUrl ?? 'http://127.0.0.1:9/{repository}/tar.gz/{commitId}',
       ...(options.githubToken !== undefined ? { token: options.githubToken } : {}),
     }),
-    agents: { session: (name) => sessions.get(name), certificateNotAfter: (name) => certificates.get(name) },
+    agents: { session: (name) => sessions.get(name), connected: (name) => live.has(name), certificateNotAfter: (name) => certificates.get(name) },
     schedules: { store: createScheduleStore(store.db), changed: () => undefined },
   };
   const api = createCodeDeployApi(options.operations ?? allOperations, ctx, pino({ level: 'silent' }), uncheckedCodeDeployGuard, fleetOperations);
@@ -190,6 +193,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     clock,
     dataDir,
     sessions,
+    live,
     certificates,
     call,
     async ok(operation, input) {

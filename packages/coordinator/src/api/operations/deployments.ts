@@ -47,20 +47,23 @@ export function requireDeployment(ctx: ApiContext, deploymentId: string): Deploy
 }
 
 /** deploymentOverview counts a deployment's instances by status (a Lambda deployment's one function by the deployment's). */
-function deploymentOverview(d: DeploymentRecord, targets: readonly TargetRecord[]) {
+function deploymentOverview(d: DeploymentRecord, counts: Partial<Record<TargetStatus, number>>) {
   const o = { Pending: 0, InProgress: 0, Succeeded: 0, Failed: 0, Skipped: 0, Ready: 0 };
   if (d.computePlatform === 'Lambda' || d.computePlatform === 'ECS') {
     const one = d.status === 'Created' || d.status === 'Queued' ? 'Pending' : d.status === 'Stopped' ? 'Failed' : d.status === 'Succeeded' || d.status === 'Failed' ? d.status : 'InProgress';
     o[one]++;
     return o;
   }
-  for (const t of targets) if (t.status in o) o[t.status as keyof typeof o]++;
+  for (const status of Object.keys(o) as (keyof typeof o)[]) o[status] = counts[status] ?? 0;
   return o;
 }
 
 /** deploymentInfo is CodeDeploy's DeploymentInfo. */
 export function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
-  const targets = ctx.store.listTargets(d.deploymentId);
+  // Only the targets a message is about are read: GetDeployment is polled, and a deployment has up to 1,000.
+  const targetsNamed = (names: readonly string[]) => names.flatMap((n) => ctx.store.getTarget(d.deploymentId, n) ?? []);
+  const held = targetsNamed(d.plan?.held ?? []);
+  const waiting = () => targetsNamed(ctx.store.targetIdsWithStatus(d.deploymentId, ['InProgress', 'Pending']).filter((n) => !ctx.agents.connected(n)));
   return {
     applicationName: d.applicationName,
     deploymentGroupName: d.deploymentGroupName,
@@ -73,7 +76,7 @@ export function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
     createTime: epochSeconds(d.createTime),
     startTime: epochSeconds(d.startTime),
     completeTime: epochSeconds(d.completeTime),
-    deploymentOverview: deploymentOverview(d, targets),
+    deploymentOverview: deploymentOverview(d, ctx.store.countTargets(d.deploymentId)),
     description: d.description,
     creator: d.creator,
     ignoreApplicationStopFailures: d.ignoreApplicationStopFailures,
@@ -87,9 +90,9 @@ export function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
     // While it runs, the instances that wait for an offline agent say so (not stored: it changes as agents
     // come and go). Lambda and ECS targets have no agent.
     // Held failures (guided failure) are read from the plan, so the message goes as soon as an operator answers.
-    deploymentStatusMessages: isFinalStatus(d.status) || (d.computePlatform ?? 'Server') !== 'Server' ? d.deploymentStatusMessages : [...d.deploymentStatusMessages, ...guidedStatusMessages(d, targets), ...waitingMessages(targets, (n) => agentStateOf(ctx.agents.session(n)))],
+    deploymentStatusMessages: isFinalStatus(d.status) || (d.computePlatform ?? 'Server') !== 'Server' ? d.deploymentStatusMessages : [...d.deploymentStatusMessages, ...guidedStatusMessages(d, held), ...waitingMessages(waiting(), (n) => agentStateOf(ctx.agents.session(n)))],
     computePlatform: d.computePlatform ?? 'Server',
-    ...((d.plan?.held ?? []).length === 0 || isFinalStatus(d.status) ? {} : { guidedFailure: { waitingInstances: heldInstances(d, targets), choices: GUIDED_ACTIONS } }),
+    ...((d.plan?.held ?? []).length === 0 || isFinalStatus(d.status) ? {} : { guidedFailure: { waitingInstances: heldInstances(d, held), choices: GUIDED_ACTIONS } }),
   };
 }
 

@@ -14,6 +14,7 @@ import { migration as triggerDeliveries } from './009-trigger-deliveries.js';
 import { migration as deploymentSchedules } from './010-deployment-schedules.js';
 import { migration as fleetIndexes } from './011-fleet-indexes.js';
 import { migration as leases } from './012-leases.js';
+import { migration as targetStatus } from './013-target-status.js';
 
 /** Migration is one schema step. */
 export interface Migration {
@@ -23,4 +24,4 @@ export interface Migration {
 }
 
 /** migrations in the order they apply. */
-export const migrations: readonly Migration[] = [core, bucket, accessKeys, certificates, resourceTags, trafficShifts, agentSessions, blobReferences, triggerDeliveries, deploymentSchedules, fleetIndexes, leases];
+export const migrations: readonly Migration[] = [core, bucket, accessKeys, certificates, resourceTags, trafficShifts, agentSessions, blobReferences, triggerDeliveries, deploymentSchedules, fleetIndexes, leases, targetStatus];

@@ -231,4 +231,13 @@ CREATE TABLE leases (
   generation BIGINT NOT NULL);
 `,
   },
+  {
+    version: 13,
+    name: 'target-status',
+    sql: `
+ALTER TABLE deployment_targets ADD COLUMN status TEXT NOT NULL DEFAULT '';
+UPDATE deployment_targets SET status = COALESCE((doc::jsonb)->>'status', '');
+CREATE INDEX deployment_targets_by_status ON deployment_targets (deployment_id, status);
+`,
+  },
 ];

@@ -70,6 +70,22 @@ describeWithTools(['postgres'], 'PostgreSQL store', () => {
       await expect(withClient(url, (c) => pgMigrate(c, pgMigrations))).rejects.toThrow(new RegExp(`schema version 99, newer than this coordinator knows \\(${pgMigrations.length}\\)`));
     });
 
+    it('give the targets of a database from before migration 13 the status in their records', async () => {
+      const url = await server.freshDatabase();
+      await withClient(url, async (c) => {
+        await pgMigrate(c, pgMigrations.filter((m) => m.version < 13));
+        await c.query('INSERT INTO deployment_targets (deployment_id, target_id, doc) VALUES ($1, $2, $3), ($1, $4, $5)', ['d-1', 'h1', JSON.stringify({ targetId: 'h1', status: 'Succeeded' }), 'h2', JSON.stringify({ targetId: 'h2', status: 'Pending' })]);
+        await pgMigrate(c, pgMigrations);
+      });
+      const store = await openPgStore(url, { poolSize: 1 });
+      try {
+        expect(await store.countTargets('d-1')).toEqual({ Succeeded: 1, Pending: 1 });
+        expect(await store.targetIdsWithStatus('d-1', ['Pending'])).toEqual(['h2']);
+      } finally {
+        await store.close();
+      }
+    });
+
     it('are applied once when several coordinators start at the same time', async () => {
       const url = await server.freshDatabase();
       const opening = await Promise.allSettled(Array.from({ length: 4 }, () => openPgStore(url, { poolSize: 2 })));

@@ -183,7 +183,7 @@ function storeMethods(exec: Exec, atomically: <T>(fn: (exec: Exec) => Promise<T>
 
     // A new target takes the next number of the sequence; an update keeps its number (and so its place).
     putTarget: async (t: TargetRecord) =>
-      void (await exec('putTarget', 'INSERT INTO deployment_targets (deployment_id, target_id, doc) VALUES ($1, $2, $3) ON CONFLICT (deployment_id, target_id) DO UPDATE SET doc = excluded.doc', [t.deploymentId, t.targetId, json(t)])),
+      void (await exec('putTarget', 'INSERT INTO deployment_targets (deployment_id, target_id, doc, status) VALUES ($1, $2, $3, $4) ON CONFLICT (deployment_id, target_id) DO UPDATE SET doc = excluded.doc, status = excluded.status', [t.deploymentId, t.targetId, json(t), t.status])),
     // Targets new to their deployment, numbered in the order given (the sequence's order), in statements of 250.
     addTargets: (targets) =>
       atomically(async (exec) => {
@@ -191,13 +191,21 @@ function storeMethods(exec: Exec, atomically: <T>(fn: (exec: Exec) => Promise<T>
           const rows = targets.slice(i, i + TARGET_ROWS_PER_INSERT);
           await exec(
             'addTargets',
-            'INSERT INTO deployment_targets (deployment_id, target_id, doc) SELECT d, t, doc FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS r(d, t, doc, n) ORDER BY n',
-            [rows.map((t) => t.deploymentId), rows.map((t) => t.targetId), rows.map((t) => json(t))],
+            'INSERT INTO deployment_targets (deployment_id, target_id, doc, status) SELECT d, t, doc, st FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS r(d, t, doc, st, n) ORDER BY n',
+            [rows.map((t) => t.deploymentId), rows.map((t) => t.targetId), rows.map((t) => json(t)), rows.map((t) => t.status)],
           );
         }
       }),
     getTarget: async (dep, target) => one(await exec('getTarget', 'SELECT doc FROM deployment_targets WHERE deployment_id = $1 AND target_id = $2', [dep, target])),
     listTargets: async (dep) => all(await exec('listTargets', 'SELECT doc FROM deployment_targets WHERE deployment_id = $1 ORDER BY seq', [dep])),
+    countTargets: async (dep) => {
+      const { rows } = await exec('countTargets', 'SELECT status, COUNT(*)::int AS n FROM deployment_targets WHERE deployment_id = $1 GROUP BY status', [dep]);
+      return Object.fromEntries((rows as { status: string; n: number }[]).map((r) => [r.status, r.n]));
+    },
+    targetIdsWithStatus: async (dep, statuses) => {
+      const { rows } = await exec('targetIdsWithStatus', 'SELECT target_id FROM deployment_targets WHERE deployment_id = $1 AND status = ANY($2::text[]) ORDER BY seq', [dep, [...statuses]]);
+      return (rows as { target_id: string }[]).map((r) => r.target_id);
+    },
     lastTargetOf: async (instance) => one(await exec('lastTargetOf', 'SELECT doc FROM deployment_targets WHERE target_id = $1 ORDER BY seq DESC LIMIT 1', [instance])),
 
     putCommand: async (c) =>
