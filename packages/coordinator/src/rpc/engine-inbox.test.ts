@@ -78,7 +78,7 @@ describe('createEngineInbox', () => {
 
   it('keeps what comes before the engine is attached, and hands it over once there is one', () => {
     const h = harness();
-    let engine: EngineSink | undefined;
+    let engine: EngineSink | undefined = undefined; // attached below, after the first turn
     const inbox = createEngineInbox(() => engine, h.timing);
     inbox.report(ack(1));
     h.runTurn();
