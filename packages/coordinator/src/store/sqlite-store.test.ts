@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DATABASE_FILE, openSqliteStore } from './sqlite-store.js';
 import { migrate } from './migrate.js';
 import { migrations } from './migrations/index.js';
@@ -93,6 +93,20 @@ describe('SQLite store', () => {
     expect(store.activeDeploymentOfGroup('g1')?.deploymentId).toBe('d-1');
     expect(store.activeDeploymentOfGroup('g2')).toBeUndefined();
     expect(store.activeGroupIds()).toEqual(new Set(['g1']));
+    store.close();
+  });
+
+  it('reads back a deployment it just wrote without parsing it again', () => {
+    const store = openSqliteStore(tmp());
+    const written = deploymentRecord({ deploymentId: 'd-1', description: 'fresh' });
+    store.putDeployment(written);
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      expect(store.getDeployment('d-1')).toBe(written);
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
     store.close();
   });
 

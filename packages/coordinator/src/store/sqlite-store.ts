@@ -58,9 +58,21 @@ class DocCache<T> {
     const value = JSON.parse(doc) as T;
     this.entries.delete(id);
     if (rev === null) return value;
+    this.remember(id, rev, value);
+    return value;
+  }
+
+  /**
+   * remember keeps `value` as the parse of the document just written with `rev`. Writers hand over
+   * a record they never change afterwards (records are copied with spread), so it is what a parse of
+   * the row would give, without parsing: the engine writes a deployment, plan and all, after every
+   * instance that finishes, and reads it again at the next report. A write that is rolled back
+   * leaves the row's earlier rev, which is then not the cached one.
+   */
+  remember(id: string, rev: string, value: T): void {
+    this.entries.delete(id);
     this.entries.set(id, { rev, value });
     if (this.entries.size > DOC_CACHE_SIZE) this.entries.delete(this.entries.keys().next().value!);
-    return value;
   }
 }
 
@@ -295,8 +307,11 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
     getRevision: (app, key) => parse(s.getRevision.get(app, key)),
     listRevisions: (app) => parseAll(s.listRevisions.all(app)),
 
-    putDeployment: (d: DeploymentRecord) =>
-      void s.putDeployment.run({ id: d.deploymentId, application: d.applicationName, group: d.deploymentGroupName, status: d.status, createTime: d.createTime, doc: JSON.stringify(d), rev: `${revNonce}:${++revCounter}` }),
+    putDeployment: (d: DeploymentRecord) => {
+      const rev = `${revNonce}:${++revCounter}`;
+      s.putDeployment.run({ id: d.deploymentId, application: d.applicationName, group: d.deploymentGroupName, status: d.status, createTime: d.createTime, doc: JSON.stringify(d), rev });
+      deployments.remember(d.deploymentId, rev, d);
+    },
     getDeployment,
     listDeployments: (q: DeploymentQuery) =>
       parseAll<DeploymentRecord>(s.listDeployments.all()).filter(
