@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeWithTools } from '../../../../../test/harness/system-tools.js';
 import type { PostgresServer } from '../../../../../test/harness/postgres.js';
 import { startPostgres } from '../../../../../test/harness/postgres.js';
@@ -6,7 +6,10 @@ import { newTrafficState } from '../../deployment/traffic/plan.js';
 import type { ScheduleRecord } from '../schedule-store.js';
 import { openPgStore } from './pg-store.js';
 import type { PgStore } from './pg-store.js';
-import { pgScheduleStore, pgTrafficStore } from './pg-side-stores.js';
+import { pgAccessKeyStore, pgAgentSessionStore, pgBlobReferences, pgCertificateStore, pgScheduleStore, pgTrafficStore, pgTriggerOutbox } from './pg-side-stores.js';
+import { pgBucketStore } from './pg-bucket-store.js';
+import type { SideStores } from '../../testing/side-store-contract.js';
+import { defineSideStoreContract } from '../../testing/side-store-contract.js';
 
 const schedule = (id: string, over: Partial<ScheduleRecord> = {}): ScheduleRecord => ({
   scheduleId: id,
@@ -20,7 +23,7 @@ const schedule = (id: string, over: Partial<ScheduleRecord> = {}): ScheduleRecor
   ...over,
 });
 
-describeWithTools(['postgres'], 'PostgreSQL side stores (traffic journal, schedules)', () => {
+describeWithTools(['postgres'], 'PostgreSQL side stores', () => {
   let server: PostgresServer;
   let store: PgStore;
   beforeAll(async () => {
@@ -75,5 +78,26 @@ describeWithTools(['postgres'], 'PostgreSQL side stores (traffic journal, schedu
     const before = await s.changeCount();
     await s.transaction(async (tx) => pgScheduleStore(tx).put(schedule('s-1')));
     expect(await s.changeCount()).toBe(before + 1);
+  });
+
+  // Each coordinator is a PgStore of its own (its own pool) on the shared database.
+  describe('the side store contract', () => {
+    const sideStores = async (url: string): Promise<SideStores> => {
+      const pgStore = await openPgStore(url, { poolSize: 4 });
+      return {
+        store: pgStore,
+        accessKeys: pgAccessKeyStore(pgStore),
+        certificates: pgCertificateStore(pgStore),
+        sessions: pgAgentSessionStore(pgStore),
+        outbox: pgTriggerOutbox(pgStore),
+        references: pgBlobReferences(pgStore),
+        buckets: (options) => pgBucketStore(pgStore, options),
+        close: () => pgStore.close(),
+      };
+    };
+    defineSideStoreContract(async () => {
+      const url = await server.freshDatabase();
+      return { ...(await sideStores(url)), replica: () => sideStores(url) };
+    });
   });
 });
