@@ -80,6 +80,32 @@ describeWithTools(['postgres'], 'PostgreSQL side stores', () => {
     expect(await s.changeCount()).toBe(before + 1);
   });
 
+  it('the bucket store and the other side stores join a transaction they are given: a throw undoes their writes, and no blob is reported released', async () => {
+    const s = await fresh();
+    const released: string[][] = [];
+    const options = { released: (b: readonly string[]) => void released.push([...b]) };
+    await pgBucketStore(s, options).createBucket('b', 1);
+    await pgBucketStore(s, options).putObject({ bucket: 'b', key: 'k', sha256: 'a'.repeat(64), size: 1, etag: '"a"' }, 1);
+    await expect(
+      s.transaction(async (tx) => {
+        const bucket = pgBucketStore(tx, options);
+        await bucket.putObject({ bucket: 'b', key: 'k', sha256: 'b'.repeat(64), size: 2, etag: '"b"' }, 2);
+        await bucket.createUpload({ bucket: 'b', key: 'u' }, 2);
+        await pgAccessKeyStore(tx).create('admin', 2);
+        await pgTriggerOutbox(tx).enqueue('d-1', [{ eventId: 'e', triggerName: 't', triggerEvent: 'DeploymentStart', target: 'http://127.0.0.1:1/', subject: 's', body: '{}' }], 2);
+        expect((await bucket.getObject('b', 'k'))?.size).toBe(2);
+        throw new Error('crash');
+      }),
+    ).rejects.toThrow('crash');
+    expect(await pgBucketStore(s).getObject('b', 'k')).toMatchObject({ sha256: 'a'.repeat(64), size: 1 });
+    expect((await pgBucketStore(s).listUploads('b')).uploads).toEqual([]);
+    expect(await pgAccessKeyStore(s).count()).toBe(0);
+    expect(await pgTriggerOutbox(s).get('e')).toBeUndefined();
+    // The savepoint's change was reported (it ended); the blob is still referenced, so the collector keeps it.
+    expect(released).toEqual([['a'.repeat(64)]]);
+    expect(await pgBlobReferences(s).has('a'.repeat(64))).toBe(true);
+  });
+
   // Each coordinator is a PgStore of its own (its own pool) on the shared database.
   describe('the side store contract', () => {
     const sideStores = async (url: string): Promise<SideStores> => {
