@@ -384,6 +384,34 @@ function defineBucketContract(fresh: () => Promise<SideStoresUnderTest>): void {
     });
   });
 
+  describe('bucket store: deleting a bucket while another coordinator writes to it', () => {
+    const codeOf = (r: PromiseSettledResult<unknown>) => (r.status === 'rejected' ? ((r.reason as { code?: string }).code ?? String(r.reason)) : 'ok');
+
+    it('race with an object: either the bucket goes and the write is refused NoSuchBucket, or the object lands and the deletion is refused BucketNotEmpty', async () => {
+      for (let round = 0; round < 5; round++) {
+        const under = await withBucket();
+        const other = (await under.replica()).buckets({ minPartSize: 10 });
+        const results = await Promise.allSettled([under.store.deleteBucket('b'), other.putObject(obj('k'), 2)]);
+        const codes = results.map(codeOf);
+        expect([['ok', 'NoSuchBucket'], ['BucketNotEmpty', 'ok']]).toContainEqual(codes);
+        expect(await under.store.getBucket('b')).toEqual(codes[0] === 'ok' ? undefined : { name: 'b', createdAt: 1 });
+        expect(await under.references.all()).toEqual(codes[0] === 'ok' ? new Set() : new Set([sha('a')]));
+      }
+    });
+
+    it('race with a new upload: the upload is refused NoSuchBucket or goes with the bucket; none is left behind', async () => {
+      for (let round = 0; round < 5; round++) {
+        const under = await withBucket();
+        const other = (await under.replica()).buckets({ minPartSize: 10 });
+        const [deleted, created] = await Promise.allSettled([under.store.deleteBucket('b'), other.createUpload({ bucket: 'b', key: 'u' }, 2)]);
+        expect(codeOf(deleted)).toBe('ok');
+        expect(['ok', 'NoSuchBucket']).toContain(codeOf(created));
+        if (created.status === 'fulfilled') expect(await under.store.getUpload(created.value.uploadId)).toBeUndefined();
+        expect(await under.store.getBucket('b')).toBeUndefined();
+      }
+    });
+  });
+
   describe('bucket store: objects', () => {
     it('records an object with its blob, ETag, content type (default binary/octet-stream) and time', async () => {
       const { store } = await withBucket();

@@ -59,6 +59,10 @@ const toPart = (r: Row): PartRecord => ({
   lastModified: Number(r.last_modified),
 });
 
+/** FK_ATTEMPTS bounds how often a change refused by a foreign key runs again (once is enough unless replicas keep racing). */
+const FK_ATTEMPTS = 5;
+const isForeignKeyViolation = (err: unknown): boolean => (err as { code?: string } | null)?.code === '23503';
+
 /** LIST_BATCH is how many rows one statement of a listing reads; a page that skips rolled-up keys reads on. */
 const LIST_BATCH = MAX_LIST_KEYS + 1;
 
@@ -120,11 +124,23 @@ export function pgBucketStore(db: PgTransactor, options: BucketStoreOptions = {}
     await q.query('DELETE FROM bucket_uploads WHERE upload_id = ANY($1::text[])', [uploadIds]);
   };
 
-  /** change runs `fn` in a transaction of `db`, then tells `released` the blobs it dropped and returns its result. */
+  /**
+   * change runs `fn` in a transaction of `db`, then tells `released` the blobs it dropped and returns
+   * its result. A foreign key refusal means a row this change read was deleted or referenced by
+   * another replica's transaction that committed meanwhile (a bucket deleted under a new upload, an
+   * upload created in a bucket being deleted): running the change again reads the new state and
+   * gives the refusal the SQLite store would (NoSuchBucket, BucketNotEmpty, NoSuchUpload).
+   */
   const change = async <T>(fn: (q: PgQuery) => Promise<[T, string[]]>): Promise<T> => {
-    const [result, dropped] = await db.transaction((tx) => fn(tx));
-    if (dropped.length > 0) options.released?.(dropped);
-    return result;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const [result, dropped] = await db.transaction((tx) => fn(tx));
+        if (dropped.length > 0) options.released?.(dropped);
+        return result;
+      } catch (err) {
+        if (!isForeignKeyViolation(err) || attempt === FK_ATTEMPTS) throw err;
+      }
+    }
   };
 
   return {
@@ -181,12 +197,18 @@ export function pgBucketStore(db: PgTransactor, options: BucketStoreOptions = {}
     // One statement: the bucket's existence is checked by the INSERT itself.
     createUpload: async (u, now) => {
       const record: UploadRecord = { uploadId: newUploadId(), bucket: u.bucket, key: u.key, contentType: u.contentType ?? DEFAULT_CONTENT_TYPE, initiated: now };
-      const r = await db.query(
-        'INSERT INTO bucket_uploads (upload_id, bucket, key, content_type, initiated) SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM bucket_buckets WHERE name = $2)',
-        [record.uploadId, record.bucket, record.key, record.contentType, record.initiated],
-      );
-      if (r.rowCount === 0) throw noSuchBucket(u.bucket);
-      return record;
+      try {
+        const r = await db.query(
+          'INSERT INTO bucket_uploads (upload_id, bucket, key, content_type, initiated) SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM bucket_buckets WHERE name = $2)',
+          [record.uploadId, record.bucket, record.key, record.contentType, record.initiated],
+        );
+        if (r.rowCount === 0) throw noSuchBucket(u.bucket);
+        return record;
+      } catch (err) {
+        // The bucket was there when the statement began, and deleted before it ended.
+        if (isForeignKeyViolation(err)) throw noSuchBucket(u.bucket);
+        throw err;
+      }
     },
     getUpload: (id) => getUpload(db, id),
     putPart: (p, now) =>

@@ -106,6 +106,32 @@ describeWithTools(['postgres'], 'PostgreSQL side stores', () => {
     expect(await pgBlobReferences(s).has('a'.repeat(64))).toBe(true);
   });
 
+  it('refuses NoSuchBucket, not a foreign key error, an upload begun in a bucket that another replica deletes before it ends', async () => {
+    await store?.close();
+    const url = await server.freshDatabase();
+    store = await openPgStore(url, { poolSize: 2 });
+    const s = store;
+    const replica = await openPgStore(url, { poolSize: 2 });
+    const buckets = pgBucketStore(replica);
+    await buckets.createBucket('b', 1);
+    let creating: Promise<unknown> | undefined;
+    try {
+      await s.transaction(async (tx) => {
+        await tx.query('DELETE FROM bucket_buckets WHERE name = $1', ['b']);
+        // The replica's INSERT sees the bucket (not yet deleted for it) and waits on the deletion's row lock.
+        creating = buckets.createUpload({ bucket: 'b', key: 'k' }, 2).catch((err: unknown) => err);
+        for (let i = 0; i < 200; i++) {
+          const { rows } = await replica.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO bucket_uploads%'");
+          if (rows[0].n > 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      });
+      expect(await creating).toMatchObject({ name: 'BucketStoreError', code: 'NoSuchBucket' });
+    } finally {
+      await replica.close();
+    }
+  });
+
   // Each coordinator is a PgStore of its own (its own pool) on the shared database.
   describe('the side store contract', () => {
     const sideStores = async (url: string): Promise<SideStores> => {
