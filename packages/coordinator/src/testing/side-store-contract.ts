@@ -603,6 +603,37 @@ function defineBucketContract(fresh: () => Promise<SideStoresUnderTest>): void {
     });
   });
 
+  describe('bucket store: uploads ended by one coordinator while another works on them', () => {
+    it('race: a part sent while the upload is aborted is refused NoSuchUpload or goes with the upload; no part is left behind', async () => {
+      for (let round = 0; round < 5; round++) {
+        const under = await withBucket();
+        const other = (await under.replica()).buckets({ minPartSize: 10 });
+        const { uploadId } = await under.store.createUpload({ bucket: 'b', key: 'k' }, 1);
+        const [aborted, sent] = await Promise.allSettled([under.store.abortUpload(uploadId), other.putPart({ uploadId, partNumber: 1, sha256: sha('p'), size: 10, etag: '"p"' }, 2)]);
+        expect(aborted.status).toBe('fulfilled');
+        if (sent.status === 'rejected') expect(sent.reason).toMatchObject({ code: 'NoSuchUpload' });
+        expect(await under.references.has(sha('p'))).toBe(false);
+      }
+    });
+
+    it('race: two coordinators expiring uploads at once end each upload once, and release its parts once', async () => {
+      const released: string[][] = [];
+      const options = { minPartSize: 10, released: (s: readonly string[]) => void released.push([...s]) };
+      const under = await withBucket(options);
+      const other = (await under.replica()).buckets(options);
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const { uploadId } = await under.store.createUpload({ bucket: 'b', key: `k${i}` }, i);
+        await under.store.putPart({ uploadId, partNumber: 1, sha256: sha(String(i)), size: 10, etag: '"p"' }, i);
+        ids.push(uploadId);
+      }
+      const [mine, theirs] = await Promise.all([under.store.expireUploads(4), other.expireUploads(4)]);
+      expect([...mine, ...theirs].map((u) => u.uploadId).sort()).toEqual(ids.slice(0, 4).sort());
+      expect(released.flat().sort()).toEqual(['0', '1', '2', '3'].map(sha));
+      expect((await other.listUploads('b')).uploads.map((u) => u.uploadId)).toEqual(ids.slice(4));
+    });
+  });
+
   describe('bucket store: released blobs', () => {
     const o = (key: string, digit: string, size = 3): NewObject => ({ bucket: 'b', key, sha256: sha(digit), size, etag: `"${digit}"` });
     const part = (uploadId: string, partNumber: number, digit: string, size = 10) => ({ uploadId, partNumber, sha256: sha(digit), size, etag: `"${digit}"` });
