@@ -30,34 +30,8 @@ describe('access key ids and secrets', () => {
   });
 });
 
+// Creating, reading and revoking keys is the side store contract's (testing/side-store-contract.ts).
 describe('createAccessKeyStore', () => {
-  it('creates, gets, lists (without secrets) and revokes keys, keeping the first revocation time', () => {
-    const keys = createAccessKeyStore(store.db);
-    const a = keys.create('admin', 1000);
-    const d = keys.create('deployer', 2000);
-    expect(keys.get(d.id)).toEqual({ id: d.id, secret: d.secret, role: 'deployer', createdAt: 2000 });
-    expect(keys.get('AKIANOSUCHKEYNOSUCH0')).toBeUndefined();
-    expect(keys.revoke(d.id, 3000)).toBe(true);
-    expect(keys.revoke(d.id, 4000)).toBe(true);
-    expect(keys.revoke('AKIANOSUCHKEYNOSUCH0', 4000)).toBe(false);
-    expect(keys.list()).toEqual([
-      { id: a.id, role: 'admin', createdAt: 1000 },
-      { id: d.id, role: 'deployer', createdAt: 2000, revokedAt: 3000 },
-    ]);
-    expect(JSON.stringify(keys.list())).not.toContain(a.secret);
-    expect(keys.count()).toBe(2);
-  });
-
-  it('sees keys another connection (the keys command) writes, with no restart', () => {
-    const keys = createAccessKeyStore(store.db);
-    const other = openSqliteStore(dir);
-    const made = createAccessKeyStore(other.db).create('read-only', 5);
-    expect(keys.get(made.id)?.role).toBe('read-only');
-    createAccessKeyStore(other.db).revoke(made.id, 6);
-    expect(keys.get(made.id)?.revokedAt).toBe(6);
-    other.close();
-  });
-
   it('refuses a role the schema does not know', () => {
     expect(() => store.db.prepare("INSERT INTO access_keys (id, secret, role, created_at) VALUES ('AKIAX', 's', 'root', 0)").run()).toThrow(/CHECK/);
   });

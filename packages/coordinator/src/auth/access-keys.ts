@@ -62,7 +62,8 @@ export function newSecretAccessKey(): string {
   return randomBytes(30).toString('base64');
 }
 
-interface Row {
+/** AccessKeyRow is a row of `access_keys` (times as numbers). */
+export interface AccessKeyRow {
   id: string;
   secret: string;
   role: string;
@@ -70,7 +71,8 @@ interface Row {
   revoked_at: number | null;
 }
 
-function toKey(row: Row): AccessKey {
+/** toKey reads a row, refusing a role this coordinator does not know. */
+export function toKey(row: AccessKeyRow): AccessKey {
   if (!isRole(row.role)) throw new Error(`access key ${row.id} has an unknown role ${JSON.stringify(row.role)}`);
   const key: AccessKey = { id: row.id, secret: row.secret, role: row.role, createdAt: row.created_at };
   if (row.revoked_at !== null) key.revokedAt = row.revoked_at;
@@ -93,11 +95,11 @@ export function createAccessKeyStore(db: Database.Database): AccessKeyStore {
       return key;
     },
     get(id) {
-      const row = s.get.get(id) as Row | undefined;
+      const row = s.get.get(id) as AccessKeyRow | undefined;
       return row === undefined ? undefined : toKey(row);
     },
     list() {
-      return (s.list.all() as Row[]).map((row) => {
+      return (s.list.all() as AccessKeyRow[]).map((row) => {
         const { secret: _secret, ...summary } = toKey(row);
         return summary;
       });

@@ -407,35 +407,9 @@ export function createBucketStore(db: Database.Database, options: BucketStoreOpt
 
   function listObjects(bucket: string, opts: ListObjectsOptions = {}): ObjectListing {
     requireBucket(bucket);
-    const prefix = opts.prefix ?? '';
-    const delimiter = opts.delimiter === '' ? undefined : opts.delimiter;
-    const maxKeys = Math.min(opts.maxKeys ?? MAX_LIST_KEYS, MAX_LIST_KEYS);
-    const listing: ObjectListing = { objects: [], commonPrefixes: [], isTruncated: false };
-    if (maxKeys <= 0) return listing;
-    const after = opts.after ?? '';
-    let skip = delimiter !== undefined ? rollUp(after, prefix, delimiter) : undefined;
-    if (skip !== after) skip = undefined;
-    let count = 0;
-    for (const row of q.listFrom.iterate({ bucket, prefix, after })) {
-      if (!row.key.startsWith(prefix)) break;
-      if (skip !== undefined && row.key.startsWith(skip)) continue;
-      const common = delimiter !== undefined ? rollUp(row.key, prefix, delimiter) : undefined;
-      if (count === maxKeys) {
-        listing.isTruncated = true;
-        break;
-      }
-      count++;
-      if (common !== undefined) {
-        listing.commonPrefixes.push(common);
-        listing.next = common;
-        skip = common;
-      } else {
-        listing.objects.push(toObject(row));
-        listing.next = row.key;
-      }
-    }
-    if (!listing.isTruncated) delete listing.next;
-    return listing;
+    const pager = objectPager(opts);
+    for (const row of q.listFrom.iterate({ bucket, prefix: pager.prefix, after: pager.after })) if (!pager.add(toObject(row))) break;
+    return pager.listing();
   }
 
   const deleteObject = db.transaction((bucket: string, key: string): ObjectRecord | undefined => {
@@ -448,47 +422,9 @@ export function createBucketStore(db: Database.Database, options: BucketStoreOpt
 
   function listUploads(bucket: string, opts: ListUploadsOptions = {}): UploadListing {
     requireBucket(bucket);
-    const prefix = opts.prefix ?? '';
-    const delimiter = opts.delimiter === '' ? undefined : opts.delimiter;
-    const maxUploads = Math.min(opts.maxUploads ?? MAX_LIST_KEYS, MAX_LIST_KEYS);
-    const listing: UploadListing = { uploads: [], commonPrefixes: [], isTruncated: false };
-    if (maxUploads <= 0) return listing;
-    const keyMarker = opts.keyMarker ?? '';
-    // S3: the upload-id marker counts only with a key marker; uploads of that key after the marked one follow.
-    let afterMarker = false;
-    let skip = delimiter !== undefined ? rollUp(keyMarker, prefix, delimiter) : undefined;
-    if (skip !== keyMarker) skip = undefined;
-    let count = 0;
-    for (const row of q.bucketUploads.iterate({ bucket, prefix })) {
-      if (!row.key.startsWith(prefix)) break;
-      if (row.key < keyMarker) continue;
-      if (row.key === keyMarker && !afterMarker) {
-        if (row.upload_id === opts.uploadIdMarker) afterMarker = true;
-        continue;
-      }
-      if (skip !== undefined && row.key.startsWith(skip)) continue;
-      const common = delimiter !== undefined ? rollUp(row.key, prefix, delimiter) : undefined;
-      if (count === maxUploads) {
-        listing.isTruncated = true;
-        break;
-      }
-      count++;
-      if (common !== undefined) {
-        listing.commonPrefixes.push(common);
-        listing.nextKeyMarker = common;
-        delete listing.nextUploadIdMarker;
-        skip = common;
-      } else {
-        listing.uploads.push(toUpload(row));
-        listing.nextKeyMarker = row.key;
-        listing.nextUploadIdMarker = row.upload_id;
-      }
-    }
-    if (!listing.isTruncated) {
-      delete listing.nextKeyMarker;
-      delete listing.nextUploadIdMarker;
-    }
-    return listing;
+    const pager = uploadPager(opts);
+    for (const row of q.bucketUploads.iterate({ bucket, prefix: pager.prefix })) if (!pager.add(toUpload(row))) break;
+    return pager.listing();
   }
 
   const expireUploads = db.transaction((initiatedBefore: number): [UploadRecord[], string[]] => {
@@ -632,12 +568,129 @@ export function createBucketStore(db: Database.Database, options: BucketStoreOpt
  * quotaExceeded is the refusal of a write past a bucket's quota, worded for the person at the CLI:
  * what the bucket holds, what the write adds, the quota, and how to make room.
  */
-function quotaExceeded(bucket: string, quota: number, used: number, size: number): BucketStoreError {
+export function quotaExceeded(bucket: string, quota: number, used: number, size: number): BucketStoreError {
   return new BucketStoreError(
     'QuotaExceeded',
     `Bucket ${bucket} is over its quota: it holds ${used} bytes (objects and unfinished multipart uploads), its quota is ${quota} bytes (bucket_quota_bytes), and this write of ${size} bytes does not fit. ` +
       'Delete objects, or abort unfinished uploads (aws s3api list-multipart-uploads / abort-multipart-upload), to make room.',
   );
+}
+
+/** Pager builds one listing page from records fed in listing order; `add` is false once the page is complete. */
+export interface Pager<T, L> {
+  /** prefix (and for objects, `after`) bound the rows worth feeding: those from here on. */
+  readonly prefix: string;
+  readonly after: string;
+  add(record: T): boolean;
+  listing(): L;
+}
+
+/**
+ * objectPager pages {@link BucketStore.listObjects}: fed a bucket's objects in key order from
+ * `prefix` (keys after `after`), it rolls keys up into common prefixes and stops at `maxKeys`.
+ * Pure, so the SQLite and PostgreSQL stores page alike.
+ */
+export function objectPager(opts: ListObjectsOptions): Pager<ObjectRecord, ObjectListing> {
+  const prefix = opts.prefix ?? '';
+  const delimiter = opts.delimiter === '' ? undefined : opts.delimiter;
+  const maxKeys = Math.min(opts.maxKeys ?? MAX_LIST_KEYS, MAX_LIST_KEYS);
+  const listing: ObjectListing = { objects: [], commonPrefixes: [], isTruncated: false };
+  const after = opts.after ?? '';
+  let skip = delimiter !== undefined ? rollUp(after, prefix, delimiter) : undefined;
+  if (skip !== after) skip = undefined;
+  let count = 0;
+  let done = maxKeys <= 0;
+  const stop = (): false => {
+    done = true;
+    return false;
+  };
+  return {
+    prefix,
+    after,
+    add(o) {
+      if (done || !o.key.startsWith(prefix)) return stop();
+      if (skip !== undefined && o.key.startsWith(skip)) return true;
+      const common = delimiter !== undefined ? rollUp(o.key, prefix, delimiter) : undefined;
+      if (count === maxKeys) {
+        listing.isTruncated = true;
+        return stop();
+      }
+      count++;
+      if (common !== undefined) {
+        listing.commonPrefixes.push(common);
+        listing.next = common;
+        skip = common;
+      } else {
+        listing.objects.push(o);
+        listing.next = o.key;
+      }
+      return true;
+    },
+    listing() {
+      if (!listing.isTruncated) delete listing.next;
+      return listing;
+    },
+  };
+}
+
+/**
+ * uploadPager pages {@link BucketStore.listUploads}: fed a bucket's uploads from `prefix` on, by key,
+ * initiation time and upload id, it applies the key and upload-id markers, rolls keys up and stops
+ * at `maxUploads`.
+ */
+export function uploadPager(opts: ListUploadsOptions): Pager<UploadRecord, UploadListing> {
+  const prefix = opts.prefix ?? '';
+  const delimiter = opts.delimiter === '' ? undefined : opts.delimiter;
+  const maxUploads = Math.min(opts.maxUploads ?? MAX_LIST_KEYS, MAX_LIST_KEYS);
+  const listing: UploadListing = { uploads: [], commonPrefixes: [], isTruncated: false };
+  const keyMarker = opts.keyMarker ?? '';
+  // S3: the upload-id marker counts only with a key marker; uploads of that key after the marked one follow.
+  let afterMarker = false;
+  let skip = delimiter !== undefined ? rollUp(keyMarker, prefix, delimiter) : undefined;
+  if (skip !== keyMarker) skip = undefined;
+  let count = 0;
+  let done = maxUploads <= 0;
+  const stop = (): false => {
+    done = true;
+    return false;
+  };
+  return {
+    prefix,
+    after: keyMarker,
+    add(u) {
+      if (done || !u.key.startsWith(prefix)) return stop();
+      if (u.key < keyMarker) return true;
+      if (u.key === keyMarker && !afterMarker) {
+        if (u.uploadId === opts.uploadIdMarker) afterMarker = true;
+        return true;
+      }
+      if (skip !== undefined && u.key.startsWith(skip)) return true;
+      const common = delimiter !== undefined ? rollUp(u.key, prefix, delimiter) : undefined;
+      if (count === maxUploads) {
+        listing.isTruncated = true;
+        return stop();
+      }
+      count++;
+      if (common !== undefined) {
+        listing.commonPrefixes.push(common);
+        listing.nextKeyMarker = common;
+        delete listing.nextUploadIdMarker;
+        skip = common;
+      } else {
+        listing.uploads.push(u);
+        listing.nextKeyMarker = u.key;
+        listing.nextUploadIdMarker = u.uploadId;
+      }
+      return true;
+    },
+    listing() {
+      if (!listing.isTruncated) {
+        delete listing.nextKeyMarker;
+        delete listing.nextUploadIdMarker;
+      }
+      return listing;
+    },
+  };
 }
 
 /**

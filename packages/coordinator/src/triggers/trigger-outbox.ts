@@ -24,8 +24,12 @@ export interface TriggerOutbox {
   due(now: number, limit: number): Delivery[];
   /** nextDue is the earliest next attempt of a pending delivery. */
   nextDue(): number | undefined;
+  /** delivered records a delivery after `attempts` attempts; a row already delivered keeps its first record. */
   delivered(eventId: string, attempts: number, now: number): void;
-  /** failed records a failed attempt: pending again at `retryAt`, or dead without one. */
+  /**
+   * failed records a failed attempt: pending again at `retryAt`, or dead without one. Ignored unless
+   * the row is pending with fewer attempts (a late report of an earlier attempt).
+   */
   failed(eventId: string, attempts: number, error: string, retryAt: number | undefined, now: number): void;
   get(eventId: string): Delivery | undefined;
   /** list gives deliveries in a state, newest first. */
@@ -69,15 +73,20 @@ function fromRow(r: Row): Delivery {
   };
 }
 
-/** createTriggerOutbox builds the outbox on an open, migrated database. */
+/**
+ * createTriggerOutbox builds the outbox on an open, migrated database. A report of an attempt is
+ * guarded so that a late or repeated one cannot undo a later one (with several coordinators two may
+ * attempt the same row): a delivered row stays delivered, a failure counts only on a pending row
+ * with fewer attempts than it reports.
+ */
 export function createTriggerOutbox(db: Database.Database): TriggerOutbox {
   const insert = db.prepare(`INSERT INTO trigger_deliveries (event_id, deployment_id, trigger_name, trigger_event, target, subject, body, created_at, next_attempt_at, state)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending') ON CONFLICT (event_id) DO NOTHING`);
   const due = db.prepare<[number, number], Row>("SELECT * FROM trigger_deliveries WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, created_at LIMIT ?");
   const nextDue = db.prepare<[], { t: number | null }>("SELECT MIN(next_attempt_at) AS t FROM trigger_deliveries WHERE state = 'pending'");
-  const delivered = db.prepare("UPDATE trigger_deliveries SET state = 'delivered', attempts = ?, finished_at = ?, last_error = NULL WHERE event_id = ?");
-  const retry = db.prepare("UPDATE trigger_deliveries SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE event_id = ?");
-  const dead = db.prepare("UPDATE trigger_deliveries SET state = 'dead', attempts = ?, last_error = ?, finished_at = ? WHERE event_id = ?");
+  const delivered = db.prepare(`UPDATE trigger_deliveries SET state = 'delivered', attempts = ?, finished_at = ?, last_error = NULL WHERE event_id = ? AND state <> 'delivered'`);
+  const retry = db.prepare(`UPDATE trigger_deliveries SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE event_id = ? AND state = 'pending' AND attempts < ?`);
+  const dead = db.prepare(`UPDATE trigger_deliveries SET state = 'dead', attempts = ?, last_error = ?, finished_at = ? WHERE event_id = ? AND state = 'pending' AND attempts < ?`);
   const get = db.prepare<[string], Row>('SELECT * FROM trigger_deliveries WHERE event_id = ?');
   const list = db.prepare<[string, number], Row>('SELECT * FROM trigger_deliveries WHERE state = ? ORDER BY created_at DESC LIMIT ?');
   const counts = db.prepare<[], { state: string; n: number }>('SELECT state, COUNT(*) AS n FROM trigger_deliveries GROUP BY state');
@@ -94,8 +103,8 @@ export function createTriggerOutbox(db: Database.Database): TriggerOutbox {
       delivered.run(attempts, now, eventId);
     },
     failed(eventId, attempts, error, retryAt, now) {
-      if (retryAt === undefined) dead.run(attempts, error, now, eventId);
-      else retry.run(attempts, error, retryAt, eventId);
+      if (retryAt === undefined) dead.run(attempts, error, now, eventId, attempts);
+      else retry.run(attempts, error, retryAt, eventId, attempts);
     },
     get(eventId) {
       const row = get.get(eventId);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeWithTools } from '../../../../../test/harness/system-tools.js';
 import type { PostgresServer } from '../../../../../test/harness/postgres.js';
 import { startPostgres } from '../../../../../test/harness/postgres.js';
@@ -6,7 +6,10 @@ import { newTrafficState } from '../../deployment/traffic/plan.js';
 import type { ScheduleRecord } from '../schedule-store.js';
 import { openPgStore } from './pg-store.js';
 import type { PgStore } from './pg-store.js';
-import { pgScheduleStore, pgTrafficStore } from './pg-side-stores.js';
+import { pgAccessKeyStore, pgAgentSessionStore, pgBlobReferences, pgCertificateStore, pgScheduleStore, pgTrafficStore, pgTriggerOutbox } from './pg-side-stores.js';
+import { pgBucketStore } from './pg-bucket-store.js';
+import type { SideStores } from '../../testing/side-store-contract.js';
+import { defineSideStoreContract } from '../../testing/side-store-contract.js';
 
 const schedule = (id: string, over: Partial<ScheduleRecord> = {}): ScheduleRecord => ({
   scheduleId: id,
@@ -20,7 +23,7 @@ const schedule = (id: string, over: Partial<ScheduleRecord> = {}): ScheduleRecor
   ...over,
 });
 
-describeWithTools(['postgres'], 'PostgreSQL side stores (traffic journal, schedules)', () => {
+describeWithTools(['postgres'], 'PostgreSQL side stores', () => {
   let server: PostgresServer;
   let store: PgStore;
   beforeAll(async () => {
@@ -75,5 +78,78 @@ describeWithTools(['postgres'], 'PostgreSQL side stores (traffic journal, schedu
     const before = await s.changeCount();
     await s.transaction(async (tx) => pgScheduleStore(tx).put(schedule('s-1')));
     expect(await s.changeCount()).toBe(before + 1);
+  });
+
+  it('the bucket store and the other side stores join a transaction they are given: a throw undoes their writes, and no blob is reported released', async () => {
+    const s = await fresh();
+    const released: string[][] = [];
+    const options = { released: (b: readonly string[]) => void released.push([...b]) };
+    await pgBucketStore(s, options).createBucket('b', 1);
+    await pgBucketStore(s, options).putObject({ bucket: 'b', key: 'k', sha256: 'a'.repeat(64), size: 1, etag: '"a"' }, 1);
+    await expect(
+      s.transaction(async (tx) => {
+        const bucket = pgBucketStore(tx, options);
+        await bucket.putObject({ bucket: 'b', key: 'k', sha256: 'b'.repeat(64), size: 2, etag: '"b"' }, 2);
+        await bucket.createUpload({ bucket: 'b', key: 'u' }, 2);
+        await pgAccessKeyStore(tx).create('admin', 2);
+        await pgTriggerOutbox(tx).enqueue('d-1', [{ eventId: 'e', triggerName: 't', triggerEvent: 'DeploymentStart', target: 'http://127.0.0.1:1/', subject: 's', body: '{}' }], 2);
+        expect((await bucket.getObject('b', 'k'))?.size).toBe(2);
+        throw new Error('crash');
+      }),
+    ).rejects.toThrow('crash');
+    expect(await pgBucketStore(s).getObject('b', 'k')).toMatchObject({ sha256: 'a'.repeat(64), size: 1 });
+    expect((await pgBucketStore(s).listUploads('b')).uploads).toEqual([]);
+    expect(await pgAccessKeyStore(s).count()).toBe(0);
+    expect(await pgTriggerOutbox(s).get('e')).toBeUndefined();
+    // The savepoint's change was reported (it ended); the blob is still referenced, so the collector keeps it.
+    expect(released).toEqual([['a'.repeat(64)]]);
+    expect(await pgBlobReferences(s).has('a'.repeat(64))).toBe(true);
+  });
+
+  it('refuses NoSuchBucket, not a foreign key error, an upload begun in a bucket that another replica deletes before it ends', async () => {
+    await store?.close();
+    const url = await server.freshDatabase();
+    store = await openPgStore(url, { poolSize: 2 });
+    const s = store;
+    const replica = await openPgStore(url, { poolSize: 2 });
+    const buckets = pgBucketStore(replica);
+    await buckets.createBucket('b', 1);
+    let creating: Promise<unknown> | undefined;
+    try {
+      await s.transaction(async (tx) => {
+        await tx.query('DELETE FROM bucket_buckets WHERE name = $1', ['b']);
+        // The replica's INSERT sees the bucket (not yet deleted for it) and waits on the deletion's row lock.
+        creating = buckets.createUpload({ bucket: 'b', key: 'k' }, 2).catch((err: unknown) => err);
+        for (let i = 0; i < 200; i++) {
+          const { rows } = await replica.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO bucket_uploads%'");
+          if (rows[0].n > 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      });
+      expect(await creating).toMatchObject({ name: 'BucketStoreError', code: 'NoSuchBucket' });
+    } finally {
+      await replica.close();
+    }
+  });
+
+  // Each coordinator is a PgStore of its own (its own pool) on the shared database.
+  describe('the side store contract', () => {
+    const sideStores = async (url: string): Promise<SideStores> => {
+      const pgStore = await openPgStore(url, { poolSize: 4 });
+      return {
+        store: pgStore,
+        accessKeys: pgAccessKeyStore(pgStore),
+        certificates: pgCertificateStore(pgStore),
+        sessions: pgAgentSessionStore(pgStore),
+        outbox: pgTriggerOutbox(pgStore),
+        references: pgBlobReferences(pgStore),
+        buckets: (options) => pgBucketStore(pgStore, options),
+        close: () => pgStore.close(),
+      };
+    };
+    defineSideStoreContract(async () => {
+      const url = await server.freshDatabase();
+      return { ...(await sideStores(url)), replica: () => sideStores(url) };
+    });
   });
 });

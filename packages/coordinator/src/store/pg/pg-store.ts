@@ -33,7 +33,10 @@ export interface PgQuery {
 }
 
 /** PgTransaction is a PgStore transaction's handle: the store's calls, and raw statements, on its connection. */
-export interface PgTransaction extends AsyncStore, PgQuery {}
+export interface PgTransaction extends AsyncStore, PgQuery {
+  /** transaction opens a savepoint; its body gets this same handle, raw statements included. */
+  transaction<T>(fn: (tx: PgTransaction) => Promise<T>): Promise<T>;
+}
 
 /** PgStore is the store of coordinators sharing one PostgreSQL database. */
 export interface PgStore extends AsyncStore, PgQuery {
