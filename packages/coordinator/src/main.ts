@@ -20,6 +20,7 @@ import { EnrolmentError } from './ca/enrolment.js';
 import { mintEnrolmentToken } from './ca/enrol-token.js';
 import { parseDuration } from './ca/tokens.js';
 import { corruptDatabase, isDatabaseCorruption } from './store/database-file.js';
+import { limitHeapGrowth } from './heap-growth.js';
 import { DATABASE_FILE } from './store/sqlite-store.js';
 import { isDiskFull } from './store/disk-full.js';
 import { backupCommand, restoreCommand } from './store/backup-commands.js';
@@ -81,6 +82,7 @@ program
     });
     // The PostgreSQL store exists (store/pg) but the engine and API still call the synchronous Store.
     if (config.database !== undefined) throw new ConfigError(POSTGRES_NOT_WIRED);
+    limitHeapGrowth(); // before the fleet's sessions fill the heap (heap-growth.ts)
     const log = await createLogger(config.logLevel, config.logFormat);
     routeGrpcLogs(log);
     const running = await startCoordinator(config, log).catch((err: unknown) => {
