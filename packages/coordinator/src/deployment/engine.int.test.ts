@@ -249,6 +249,33 @@ describe('engine', () => {
     expect(w.sent).toHaveLength(sentBefore);
   });
 
+  it('sends a large fan-out a chunk per loop turn, each chunk marked sent; a stop sends the rest before its cancels', async () => {
+    const many = Array.from({ length: 450 }, (_, i) => `m${i}`);
+    for (const h of many) w.engine.agentConnected(h, []);
+    w.store.putGroup({ applicationName: 'app', deploymentGroupId: 'gid', deploymentGroupName: 'g', deploymentConfigName: 'CodeDeployDefault.AllAtOnce', serviceRoleArn: 'r', onPremisesInstanceTagFilters: [], onPremisesTagSet: [], extra: {} });
+    w.store.putDeployment(deploymentRecord({ deploymentId: 'd-1', status: 'Created', deploymentConfigName: 'CodeDeployDefault.AllAtOnce', minimumHealthyHosts: { type: 'HOST_COUNT', value: 0 }, eventTimeouts: { default: 100 } }));
+    w.store.addTargets(many.map((h) => newTarget('d-1', h, 0)));
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    w.engine.start();
+    expect(w.sent).toHaveLength(200); // the first chunk at once
+    expect(w.store.openCommands().filter((c) => c.state === 'sent')).toHaveLength(200);
+    // An agent whose command waits in the queue reconnects: it gets the command now, and only now.
+    w.engine.agentConnected('m449', []);
+    expect(w.sent).toHaveLength(201);
+    await turn();
+    expect(w.sent).toHaveLength(401);
+    expect(w.store.openCommands().filter((c) => c.state === 'sent')).toHaveLength(401);
+    // A stop before the last chunk's turn: the last 50 go out first, then every cancel after its command.
+    expect(w.engine.stopRequested('d-1', false)).toBe('Pending');
+    expect(w.sent).toHaveLength(450);
+    expect(new Set(w.sent.map((c) => c.instanceName)).size).toBe(450);
+    expect(new Set(w.cancelled)).toEqual(new Set(w.sent.map((c) => c.commandId)));
+    await turn();
+    expect(w.sent).toHaveLength(450); // nothing sent twice
+    answerAll(w, () => bad);
+    expect(w.store.getDeployment('d-1')!.status).toBe('Stopped');
+  });
+
   it('a stop cancels the running command, starts nothing more, and ends Stopped', () => {
     seed(w);
     w.engine.start();
