@@ -348,7 +348,7 @@ export async function explain(cd, info) {
  * startWorkers starts `total` agents named `${prefix}${offset+1}`.. over `processes` workers and
  * returns an object whose `ready()` is the sum of the workers' latest Ready counts.
  */
-export function startWorkers({ total, processes, prefix, agentAddress, baseDir }) {
+export function startWorkers({ total, processes, prefix, agentAddress, baseDir, nice = 0 }) {
   const per = Math.ceil(total / processes);
   // BENCH_WORKER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the agent workers; they
   // stop on SIGTERM, so the profile is written when the benchmark ends (see stopWorkers).
@@ -357,6 +357,8 @@ export function startWorkers({ total, processes, prefix, agentAddress, baseDir }
   for (let w = 0, offset = 0; offset < total; w++, offset += per) {
     const count = Math.min(per, total - offset);
     const child = spawnGroup(process.execPath, [...workerNodeArgs, WORKER, '--count', String(count), '--offset', String(offset), '--prefix', prefix, '--coordinator', agentAddress, '--base-dir', path.join(baseDir, `w${w}`)]);
+    // A diagnosis, not the default: with a niceness the simulated agents yield the CPU to the coordinator, as hosts of their own would.
+    if (nice !== 0) os.setPriority(child.pid, nice);
     const worker = { child, count, ready: 0, started: false, drops: 0, stderr: '' };
     readline.createInterface({ input: child.stdout }).on('line', (l) => {
       const m = /^status ready=(\d+) started=(\d) drops=(\d+)/.exec(l);
