@@ -220,24 +220,21 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
     maxTargetSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) FROM deployment_targets WHERE deployment_id = ?').pluck(),
   }, counter);
   /** Multi-row target INSERTs by row count, prepared when first needed. */
-  const targetInserts = new Map<number, Database.Statement>();
-  const idsWithStatus = new Map<number, Database.Statement>();
-  const targetIdsWithStatus = (statuses: number): Database.Statement => {
-    let st = idsWithStatus.get(statuses);
-    if (st === undefined) {
-      st = countCalls({ st: db.prepare(`SELECT target_id FROM deployment_targets WHERE deployment_id = ? AND status IN (${Array.from({ length: statuses }, () => '?').join(', ')}) ORDER BY seq`) }, counter).st;
-      idsWithStatus.set(statuses, st);
-    }
-    return st;
+  /** preparedBySize prepares (and counts) one statement per size `n` of a variable-length list, once. */
+  const preparedBySize = (sql: (n: number) => string): ((n: number) => Database.Statement) => {
+    const prepared = new Map<number, Database.Statement>();
+    return (n) => {
+      let st = prepared.get(n);
+      if (st === undefined) {
+        st = countCalls({ st: db.prepare(sql(n)) }, counter).st;
+        prepared.set(n, st);
+      }
+      return st;
+    };
   };
-  const insertTargets = (rows: number): Database.Statement => {
-    let st = targetInserts.get(rows);
-    if (st === undefined) {
-      st = countCalls({ st: db.prepare(`INSERT INTO deployment_targets (deployment_id, target_id, seq, doc, status) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?)').join(', ')}`) }, counter).st;
-      targetInserts.set(rows, st);
-    }
-    return st;
-  };
+  const repeated = (n: number, item: string): string => Array.from({ length: n }, () => item).join(', ');
+  const targetIdsWithStatus = preparedBySize((statuses) => `SELECT target_id FROM deployment_targets WHERE deployment_id = ? AND status IN (${repeated(statuses, '?')}) ORDER BY seq`);
+  const insertTargets = preparedBySize((rows) => `INSERT INTO deployment_targets (deployment_id, target_id, seq, doc, status) VALUES ${repeated(rows, '(?, ?, ?, ?, ?)')}`);
   const tagged: Record<TagFilter['Type'], (f: TagFilter) => unknown[]> = {
     KEY_AND_VALUE: (f) => s.taggedKeyValue.all(f.Key, f.Value),
     KEY_ONLY: (f) => s.taggedKey.all(f.Key),
