@@ -330,7 +330,7 @@ export function createEngine(deps: EngineDeps): Engine {
   function dispatchAll(commands: readonly CommandRecord[]): void {
     if (commands.length <= DISPATCH_CHUNK) return dispatchNow(commands);
     dispatchNow(commands.slice(0, DISPATCH_CHUNK));
-    for (const command of commands.slice(DISPATCH_CHUNK)) if (command.state === 'pending') undispatched.push(command);
+    undispatched.push(...commands.slice(DISPATCH_CHUNK));
     scheduleUndispatched();
   }
 
