@@ -10,11 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { COORDINATOR_BIN } from './harness/coordinator.js';
 import { describeWithTools } from './harness/system-tools.js';
-import type { PostgresServer } from './harness/postgres.js';
-import { connectionUrl, startPostgres } from './harness/postgres.js';
+import { connectionUrl, usePostgres } from './harness/postgres.js';
 import { migrate } from '../packages/coordinator/src/store/migrate.js';
 import { migrations } from '../packages/coordinator/src/store/migrations/index.js';
 import { pgMigrate } from '../packages/coordinator/src/store/pg/pg-migrate.js';
@@ -123,13 +122,7 @@ describe('fleetdeploy-coordinator migrate --data-dir', () => {
 });
 
 describeWithTools(['postgres'], 'fleetdeploy-coordinator migrate --database', () => {
-  let server: PostgresServer;
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 120_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const server = usePostgres();
 
   const withClient = async <T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> => {
     const client = new pg.Client({ connectionString: url });
@@ -142,8 +135,8 @@ describeWithTools(['postgres'], 'fleetdeploy-coordinator migrate --database', ()
   };
 
   it('makes the schema of an empty database, brings an older one up to date, then finds nothing to do', async () => {
-    expectMigrated(await migrateRun(['--database', await server.freshDatabase()]), 0);
-    const url = await server.freshDatabase();
+    expectMigrated(await migrateRun(['--database', await server().freshDatabase()]), 0);
+    const url = await server().freshDatabase();
     await withClient(url, (c) => pgMigrate(c, pgMigrations.slice(0, -1)));
     expectMigrated(await migrateRun(['--database', url]), LATEST - 1);
     expect(await withClient(url, async (c) => (await c.query("SELECT to_regclass('leases') AS t")).rows[0].t)).toBe('leases');
@@ -151,14 +144,14 @@ describeWithTools(['postgres'], 'fleetdeploy-coordinator migrate --database', ()
   });
 
   it('takes the database from the configuration file', async () => {
-    const url = await server.freshDatabase();
+    const url = await server().freshDatabase();
     const config = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fd-migrate-')), 'c.yml');
     fs.writeFileSync(config, `database: ${url}\n`);
     expectMigrated(await migrateRun(['--config', config]), 0);
   });
 
   it('refuses a database from a newer coordinator', async () => {
-    const url = await server.freshDatabase();
+    const url = await server().freshDatabase();
     await withClient(url, async (c) => {
       await pgMigrate(c, pgMigrations);
       await c.query("INSERT INTO schema_migrations (version, name) VALUES (99, 'future')");
@@ -167,7 +160,7 @@ describeWithTools(['postgres'], 'fleetdeploy-coordinator migrate --database', ()
   });
 
   it('names a database the server does not have', async () => {
-    const url = connectionUrl(server.socketDir, 'no_such_db');
+    const url = connectionUrl(server().socketDir, 'no_such_db');
     expectOneErrorLine(await migrateRun(['--database', url]), new RegExp(`^ERROR: cannot connect to the PostgreSQL database ${escape(url)}: database "no_such_db" does not exist$`));
   });
 });

@@ -7,10 +7,9 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeWithTools } from './harness/system-tools.js';
-import type { PostgresServer } from './harness/postgres.js';
-import { startPostgres } from './harness/postgres.js';
+import { usePostgres } from './harness/postgres.js';
 import { eventually } from './harness/eventually.js';
 import { openPgStore } from '../packages/coordinator/src/store/pg/pg-store.js';
 import { pgLeaseStore } from '../packages/coordinator/src/lease/pg-lease-store.js';
@@ -21,16 +20,10 @@ const TTL = 1_500; // renewed every 500 ms
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describeWithTools(['postgres'], 'a lease held by a replica process that is killed', () => {
-  let server: PostgresServer;
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 120_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const server = usePostgres();
 
   it('goes to another owner only after it expires, at a higher generation', async () => {
-    const url = await server.freshDatabase();
+    const url = await server().freshDatabase();
     const store = await openPgStore(url, { poolSize: 2 });
     const child = spawn(process.execPath, [HOLDER, url, 'deployment/d-1', 'replica-a', String(TTL)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 
 /** PG_BIN is where Debian 12 installs PostgreSQL 15's server programs. */
 export const PG_BIN = '/usr/lib/postgresql/15/bin';
@@ -98,3 +99,23 @@ export async function startPostgres(): Promise<PostgresServer> {
     },
   };
 }
+
+/**
+ * usePostgres gives the enclosing suite a server, started before its tests and stopped after them
+ * (its stop is the suite's first after-hook, so it runs after those the suite adds later); the
+ * accessor returns it from inside a test or hook.
+ */
+export function usePostgres(): () => PostgresServer {
+  let server: PostgresServer | undefined;
+  beforeAll(async () => {
+    server = await startPostgres();
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (server === undefined) throw new Error('the PostgreSQL server is not started: use it inside a test or hook of the suite that called usePostgres');
+    return server;
+  };
+}
+

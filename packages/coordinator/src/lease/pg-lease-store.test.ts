@@ -1,8 +1,7 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeWithTools } from '../../../../test/harness/system-tools.js';
-import type { PostgresServer } from '../../../../test/harness/postgres.js';
-import { startPostgres } from '../../../../test/harness/postgres.js';
+import { usePostgres } from '../../../../test/harness/postgres.js';
 import { openPgStore } from '../store/pg/pg-store.js';
 import { defineLeaseStoreContract } from '../testing/lease-store-contract.js';
 import type { Lease } from './lease-store.js';
@@ -11,24 +10,18 @@ import { pgLeaseStore } from './pg-lease-store.js';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 describeWithTools(['postgres'], 'PostgreSQL lease store', () => {
-  let server: PostgresServer;
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 120_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const server = usePostgres();
 
   describe('the lease store contract', () => {
     // The database's clock judges expiry: time passes for real, 0.3 ttl either side of each expiry.
     defineLeaseStoreContract(async () => {
-      const store = await openPgStore(await server.freshDatabase(), { poolSize: 2 });
+      const store = await openPgStore(await server().freshDatabase(), { poolSize: 2 });
       return { leases: pgLeaseStore(store), ttl: 800, elapse: sleep, close: () => store.close() };
     });
   });
 
   it('joins a store transaction through its handle: the fencing check guards its writes, a rolled-back acquire is undone', async () => {
-    const store = await openPgStore(await server.freshDatabase(), { poolSize: 2 });
+    const store = await openPgStore(await server().freshDatabase(), { poolSize: 2 });
     try {
       const leases = pgLeaseStore(store);
       const a = (await leases.acquire('deployment/d-1', 'replica-a', 60_000))!;
@@ -57,7 +50,7 @@ describeWithTools(['postgres'], 'PostgreSQL lease store', () => {
   });
 
   it('gives a contested lease to exactly one of several replicas each round, generations strictly increasing', async () => {
-    const url = await server.freshDatabase();
+    const url = await server().freshDatabase();
     await (await openPgStore(url, { poolSize: 1 })).close(); // migrated
     const REPLICAS = 5;
     const ROUNDS = 60;

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { describeWithTools } from '../../../../../test/harness/system-tools.js';
-import type { PostgresServer } from '../../../../../test/harness/postgres.js';
-import { startPostgres } from '../../../../../test/harness/postgres.js';
+import { usePostgres } from '../../../../../test/harness/postgres.js';
 import { newTrafficState } from '../../deployment/traffic/plan.js';
 import type { ScheduleRecord } from '../schedule-store.js';
 import { openPgStore } from './pg-store.js';
@@ -24,18 +23,14 @@ const schedule = (id: string, over: Partial<ScheduleRecord> = {}): ScheduleRecor
 });
 
 describeWithTools(['postgres'], 'PostgreSQL side stores', () => {
-  let server: PostgresServer;
+  const server = usePostgres();
   let store: PgStore;
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 120_000);
   afterAll(async () => {
     await store?.close();
-    await server?.stop();
   });
   const fresh = async () => {
     await store?.close();
-    store = await openPgStore(await server.freshDatabase(), { poolSize: 2 });
+    store = await openPgStore(await server().freshDatabase(), { poolSize: 2 });
     return store;
   };
 
@@ -108,7 +103,7 @@ describeWithTools(['postgres'], 'PostgreSQL side stores', () => {
 
   it('refuses NoSuchBucket, not a foreign key error, an upload begun in a bucket that another replica deletes before it ends', async () => {
     await store?.close();
-    const url = await server.freshDatabase();
+    const url = await server().freshDatabase();
     store = await openPgStore(url, { poolSize: 2 });
     const s = store;
     const replica = await openPgStore(url, { poolSize: 2 });
@@ -148,7 +143,7 @@ describeWithTools(['postgres'], 'PostgreSQL side stores', () => {
       };
     };
     defineSideStoreContract(async () => {
-      const url = await server.freshDatabase();
+      const url = await server().freshDatabase();
       return { ...(await sideStores(url)), replica: () => sideStores(url) };
     });
   });

@@ -1,8 +1,7 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeWithTools } from '../../../../../test/harness/system-tools.js';
-import type { PostgresServer } from '../../../../../test/harness/postgres.js';
-import { connectionUrl, startPostgres } from '../../../../../test/harness/postgres.js';
+import { connectionUrl, usePostgres } from '../../../../../test/harness/postgres.js';
 import { defineStoreContract } from '../../testing/store-contract.js';
 import { migrations } from '../migrations/index.js';
 import { openPgStore } from './pg-store.js';
@@ -10,18 +9,12 @@ import { pgMigrate } from './pg-migrate.js';
 import { pgMigrations } from './pg-migrations.js';
 
 describeWithTools(['postgres'], 'PostgreSQL store', () => {
-  let server: PostgresServer;
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 120_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const server = usePostgres();
 
   describe('the store contract', () => {
     defineStoreContract(
       async () => {
-        const url = await server.freshDatabase();
+        const url = await server().freshDatabase();
         const store = await openPgStore(url, { poolSize: 4 });
         return { store, replica: () => openPgStore(url, { poolSize: 4 }) };
       },
@@ -45,7 +38,7 @@ describeWithTools(['postgres'], 'PostgreSQL store', () => {
     });
 
     it('make every table the SQLite migrations make, with the same columns', async () => {
-      const url = await server.freshDatabase();
+      const url = await server().freshDatabase();
       await withClient(url, (c) => pgMigrate(c, pgMigrations));
       const pgColumns = await withClient(url, async (c) => {
         const { rows } = await c.query<{ t: string; c: string }>("SELECT table_name AS t, column_name AS c FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> 'schema_migrations'");
@@ -62,7 +55,7 @@ describeWithTools(['postgres'], 'PostgreSQL store', () => {
     });
 
     it('migrate once: a second run finds nothing to do, and a newer database is refused', async () => {
-      const url = await server.freshDatabase();
+      const url = await server().freshDatabase();
       expect(await withClient(url, (c) => pgMigrate(c, pgMigrations.slice(0, 3)))).toEqual({ from: 0, to: 3 });
       expect(await withClient(url, (c) => pgMigrate(c, pgMigrations))).toEqual({ from: 3, to: pgMigrations.length });
       expect(await withClient(url, (c) => pgMigrate(c, pgMigrations))).toEqual({ from: pgMigrations.length, to: pgMigrations.length });
@@ -71,7 +64,7 @@ describeWithTools(['postgres'], 'PostgreSQL store', () => {
     });
 
     it('give the targets of a database from before migration 13 the status in their records', async () => {
-      const url = await server.freshDatabase();
+      const url = await server().freshDatabase();
       await withClient(url, async (c) => {
         await pgMigrate(c, pgMigrations.filter((m) => m.version < 13));
         await c.query('INSERT INTO deployment_targets (deployment_id, target_id, doc) VALUES ($1, $2, $3), ($1, $4, $5)', ['d-1', 'h1', JSON.stringify({ targetId: 'h1', status: 'Succeeded' }), 'h2', JSON.stringify({ targetId: 'h2', status: 'Pending' })]);
@@ -87,7 +80,7 @@ describeWithTools(['postgres'], 'PostgreSQL store', () => {
     });
 
     it('are applied once when several coordinators start at the same time', async () => {
-      const url = await server.freshDatabase();
+      const url = await server().freshDatabase();
       const opening = await Promise.allSettled(Array.from({ length: 4 }, () => openPgStore(url, { poolSize: 2 })));
       const stores = opening.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
       try {
@@ -100,7 +93,7 @@ describeWithTools(['postgres'], 'PostgreSQL store', () => {
     });
 
     it('leave a failed migration undone and say which one failed', async () => {
-      const url = await server.freshDatabase();
+      const url = await server().freshDatabase();
       const broken = [...pgMigrations.slice(0, 2), { version: 3, name: 'broken', sql: 'CREATE TABLE half_made (a INT); SELECT no_such_column FROM half_made;' }];
       await expect(withClient(url, (c) => pgMigrate(c, broken))).rejects.toThrow(/PostgreSQL migration 3 \(broken\) failed: column "no_such_column" does not exist/);
       const state = await withClient(url, async (c) => ({
@@ -112,6 +105,6 @@ describeWithTools(['postgres'], 'PostgreSQL store', () => {
   });
 
   it('refuses to open a database that is not there, naming it', async () => {
-    await expect(openPgStore(connectionUrl(server.socketDir, 'no_such_db'))).rejects.toThrow(/database "no_such_db" does not exist/);
+    await expect(openPgStore(connectionUrl(server().socketDir, 'no_such_db'))).rejects.toThrow(/database "no_such_db" does not exist/);
   });
 });
