@@ -80,6 +80,13 @@ describe('SQLite store', () => {
     store.close();
   });
 
+  it('names the targets in given statuses from the status index alone (migration 15), without their rows', () => {
+    const store = openSqliteStore(tmp());
+    const plan = store.db.prepare("EXPLAIN QUERY PLAN SELECT target_id FROM deployment_targets WHERE deployment_id = ? AND status IN (?, ?)").all('d-1', 'InProgress', 'Pending') as { detail: string }[];
+    expect(plan.map((p) => p.detail).join('; ')).toMatch(/USING COVERING INDEX deployment_targets_by_status/);
+    store.close();
+  });
+
   it('adds a deployment\'s targets in order, after any it has, and finds active deployments by group', () => {
     const store = openSqliteStore(tmp());
     store.putDeployment(deploymentRecord({ deploymentId: 'd-1', deploymentGroupId: 'g1', status: 'InProgress' }));

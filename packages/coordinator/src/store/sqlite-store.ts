@@ -233,7 +233,7 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
     };
   };
   const repeated = (n: number, item: string): string => Array.from({ length: n }, () => item).join(', ');
-  const targetIdsWithStatus = preparedBySize((statuses) => `SELECT target_id FROM deployment_targets WHERE deployment_id = ? AND status IN (${repeated(statuses, '?')}) ORDER BY seq`);
+  const targetIdsWithStatus = preparedBySize((statuses) => `SELECT target_id FROM deployment_targets WHERE deployment_id = ? AND status IN (${repeated(statuses, '?')})`);
   const insertTargets = preparedBySize((rows) => `INSERT INTO deployment_targets (deployment_id, target_id, seq, doc, status) VALUES ${repeated(rows, '(?, ?, ?, ?, ?)')}`);
   const tagged: Record<TagFilter['Type'], (f: TagFilter) => unknown[]> = {
     KEY_AND_VALUE: (f) => s.taggedKeyValue.all(f.Key, f.Value),

@@ -93,7 +93,11 @@ export interface Store {
   listTargets(deploymentId: string): TargetRecord[];
   /** countTargets counts a deployment's targets by status, without reading their records. */
   countTargets(deploymentId: string): Partial<Record<TargetStatus, number>>;
-  /** targetIdsWithStatus names a deployment's targets in one of `statuses`, in target order, without reading their records. */
+  /**
+   * targetIdsWithStatus names a deployment's targets in one of `statuses`, in no particular order,
+   * from the status index alone (neither their records nor their order are read: it is asked at
+   * every GetDeployment, and the caller keeps only a few of the names).
+   */
   targetIdsWithStatus(deploymentId: string, statuses: readonly TargetStatus[]): string[];
   /** lastTargetOf is the instance's record in the latest deployment that targeted it, if any. */
   lastTargetOf(instanceName: string): TargetRecord | undefined;

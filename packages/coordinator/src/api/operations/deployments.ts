@@ -63,7 +63,7 @@ export function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
   // Only the targets a message is about are read: GetDeployment is polled, and a deployment has up to 1,000.
   const targetsNamed = (names: readonly string[]) => names.flatMap((n) => ctx.store.getTarget(d.deploymentId, n) ?? []);
   const held = targetsNamed(d.plan?.held ?? []);
-  const waiting = () => targetsNamed(ctx.store.targetIdsWithStatus(d.deploymentId, ['InProgress', 'Pending']).filter((n) => !ctx.agents.connected(n)));
+  const waiting = () => targetsNamed(ctx.store.targetIdsWithStatus(d.deploymentId, ['InProgress', 'Pending']).filter((n) => !ctx.agents.connected(n)).sort());
   return {
     applicationName: d.applicationName,
     deploymentGroupName: d.deploymentGroupName,

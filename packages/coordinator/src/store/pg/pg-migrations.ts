@@ -240,4 +240,12 @@ UPDATE deployment_targets SET status = COALESCE((doc::jsonb)->>'status', '');
 CREATE INDEX deployment_targets_by_status ON deployment_targets (deployment_id, status);
 `,
   },
+  {
+    version: 15,
+    name: 'target-status-names',
+    sql: `
+DROP INDEX deployment_targets_by_status;
+CREATE INDEX deployment_targets_by_status ON deployment_targets (deployment_id, status, target_id);
+`,
+  },
 ];

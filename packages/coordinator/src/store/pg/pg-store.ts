@@ -206,7 +206,7 @@ function storeMethods(exec: Exec, atomically: <T>(fn: (exec: Exec) => Promise<T>
       return Object.fromEntries((rows as { status: string; n: number }[]).map((r) => [r.status, r.n]));
     },
     targetIdsWithStatus: async (dep, statuses) => {
-      const { rows } = await exec('targetIdsWithStatus', 'SELECT target_id FROM deployment_targets WHERE deployment_id = $1 AND status = ANY($2::text[]) ORDER BY seq', [dep, [...statuses]]);
+      const { rows } = await exec('targetIdsWithStatus', 'SELECT target_id FROM deployment_targets WHERE deployment_id = $1 AND status = ANY($2::text[])', [dep, [...statuses]]);
       return (rows as { target_id: string }[]).map((r) => r.target_id);
     },
     lastTargetOf: async (instance) => one(await exec('lastTargetOf', 'SELECT doc FROM deployment_targets WHERE target_id = $1 ORDER BY seq DESC LIMIT 1', [instance])),
