@@ -215,7 +215,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   });
   traffic.subscribe(() => triggerDelivery.wake());
   // A blue/green deployment's driver moves on when its instances do.
-  engine.subscribe(observeLifecycleEvents(store, metrics));
+  engine.subscribe(observeLifecycleEvents(metrics));
   engine.subscribe((e) => {
     if (e.type === 'instance' || e.type === 'lifecycleEvent') traffic.agentsProgressed(e.deploymentId);
   });

@@ -231,6 +231,8 @@ describe('engine', () => {
     w.clock.advance(400);
     w.engine.commandResult('h1', { commandId: command.commandId, ...ok });
     expect(stop().endTime! - stop().startTime!).toBe(400);
+    // The event that it ended carries its times, for the duration metric.
+    expect(w.events.filter((e) => e.type === 'lifecycleEvent').at(-1)).toMatchObject({ lifecycleEvent: 'ApplicationStop', status: 'Succeeded', startTime: startedAt, endTime: startedAt + 400 });
   });
 
   it('an agent that goes away with work queued or running is announced as waited for', () => {

@@ -302,7 +302,8 @@ export function createEngine(deps: EngineDeps): Engine {
     const at = after.lastUpdatedAt;
     after.lifecycleEvents.forEach((e, i) => {
       if (e.status === before.lifecycleEvents[i]?.status || e.status === 'Skipped') return;
-      out.events.push({ type: 'lifecycleEvent', deploymentId: after.deploymentId, instanceName: after.targetId, lifecycleEvent: e.lifecycleEventName, status: e.status, ...(e.diagnostics && e.status === 'Failed' ? { diagnostics: e.diagnostics } : {}), at });
+      const timed = (e.status === 'Succeeded' || e.status === 'Failed') && e.startTime !== undefined && e.endTime !== undefined;
+      out.events.push({ type: 'lifecycleEvent', deploymentId: after.deploymentId, instanceName: after.targetId, lifecycleEvent: e.lifecycleEventName, status: e.status, ...(e.diagnostics && e.status === 'Failed' ? { diagnostics: e.diagnostics } : {}), ...(timed ? { startTime: e.startTime, endTime: e.endTime } : {}), at });
     });
     if (after.status !== before.status) out.events.push({ type: 'instance', deploymentId: after.deploymentId, instanceName: after.targetId, status: after.status, at });
   }

@@ -15,6 +15,9 @@ export type DeploymentEvent =
       lifecycleEvent: string;
       status: LifecycleEventRecord['status'];
       diagnostics?: LifecycleEventRecord['diagnostics'];
+      /** When the agent started and ended the event (set once it ended, if it started): its duration, without reading the target. */
+      startTime?: number;
+      endTime?: number;
       at: number;
     }
   /**

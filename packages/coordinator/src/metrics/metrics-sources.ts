@@ -22,14 +22,13 @@ export function countSources(db: Database.Database): { deploymentsByStatus(): Re
 
 /**
  * observeLifecycleEvents turns the engine's events into event durations: an instance's event that
- * ended is looked up for the time the agent started it (events that never started are not timed).
+ * ended carries when the agent started and ended it (events that never started are not timed).
  */
-export function observeLifecycleEvents(store: Pick<Store, 'getTarget'>, metrics: Pick<CoordinatorMetrics, 'lifecycleEvent'>): (e: DeploymentEvent) => void {
+export function observeLifecycleEvents(metrics: Pick<CoordinatorMetrics, 'lifecycleEvent'>): (e: DeploymentEvent) => void {
   return (e) => {
     if (e.type !== 'lifecycleEvent' || (e.status !== 'Succeeded' && e.status !== 'Failed')) return;
-    const event = store.getTarget(e.deploymentId, e.instanceName)?.lifecycleEvents.find((x) => x.lifecycleEventName === e.lifecycleEvent);
-    if (event?.startTime === undefined || event.endTime === undefined) return;
-    metrics.lifecycleEvent(e.lifecycleEvent, e.status, (event.endTime - event.startTime) / 1000);
+    if (e.startTime === undefined || e.endTime === undefined) return;
+    metrics.lifecycleEvent(e.lifecycleEvent, e.status, (e.endTime - e.startTime) / 1000);
   };
 }
 
