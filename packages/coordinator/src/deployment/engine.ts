@@ -421,20 +421,28 @@ export function createEngine(deps: EngineDeps): Engine {
     return started.target;
   }
 
-  /** Applies the fleet planner's decision to the records (inside a transaction). */
-  function applyStep(deployment: DeploymentRecord, step: FleetStep, out: Outbox): DeploymentRecord {
+  /**
+   * Applies the fleet planner's decision to the records (inside a transaction). `read` are target
+   * records the caller has just read in this transaction (a start lists them all), so that 1,000
+   * started instances are not each read again.
+   */
+  function applyStep(deployment: DeploymentRecord, step: FleetStep, out: Outbox, read?: Map<string, TargetRecord>): DeploymentRecord {
     const now = clock.now();
     let next: DeploymentRecord = { ...deployment, plan: step.plan };
-    for (const effect of step.effects) next = applyEffect(next, effect, out, now);
+    for (const effect of step.effects) next = applyEffect(next, effect, out, now, read);
     store.putDeployment(next);
     return next;
   }
 
-  function applyEffect(deployment: DeploymentRecord, effect: FleetEffect, out: Outbox, now: number): DeploymentRecord {
+  function applyEffect(deployment: DeploymentRecord, effect: FleetEffect, out: Outbox, now: number, read: Map<string, TargetRecord> | undefined): DeploymentRecord {
     switch (effect.type) {
       case 'startTarget': {
-        const target = store.getTarget(deployment.deploymentId, effect.id);
-        if (target !== undefined) saveTarget(target, nextCommand(deployment, target, out), out);
+        const target = read?.get(effect.id) ?? store.getTarget(deployment.deploymentId, effect.id);
+        if (target !== undefined) {
+          // Each instance is written once here; a record read in advance is not used again after it.
+          read?.delete(effect.id);
+          saveTarget(target, nextCommand(deployment, target, out), out);
+        }
         return deployment;
       }
       case 'skipTarget': {
@@ -590,7 +598,8 @@ export function createEngine(deps: EngineDeps): Engine {
       const started: DeploymentRecord = { ...deployment, status: 'InProgress', startTime: clock.now(), ...(alarm === undefined ? {} : { alarmStop: { at: clock.now(), message: alarm.message } }) };
       out.events.push({ type: 'deployment', deploymentId, status: 'InProgress', at: clock.now() });
       const stopCode = deployment.stopRequested !== undefined ? 'MANUAL_STOP' : alarm?.code;
-      applyStep(started, stopCode === undefined ? startFleet(ordered, minimum) : stopUnstarted(ordered, minimum, stopCode), out);
+      const read = new Map(targets.map((t) => [t.targetId, t]));
+      applyStep(started, stopCode === undefined ? startFleet(ordered, minimum) : stopUnstarted(ordered, minimum, stopCode), out, read);
       log.info({ deploymentId, targets: ordered.length, minimumHealthy: minimum }, 'deployment started');
     });
     watchAlarms(deploymentId);
