@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import AdmZip from 'adm-zip';
+import pMap from 'p-map';
 import {
   AddTagsToOnPremisesInstancesCommand,
   BatchGetDeploymentTargetsCommand,
@@ -242,15 +243,14 @@ export function clients(apiUrl, dataDir) {
   return { cd, s3 };
 }
 
-/** inBatches runs `fn` over `items`, `size` at a time. */
-export async function inBatches(items, size, fn) {
-  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
-}
-
-/** registerInstances registers and tags instances (50 requests at a time). */
+/**
+ * registerInstances registers and tags instances, 50 requests in flight: a pool, not lock-step
+ * batches of 50, in which the coordinator idled while each batch waited for its slowest request and
+ * the next 50 were signed.
+ */
 export async function registerInstances(cd, names, tagsFor) {
-  await inBatches(names, 50, (n) => cd.send(new RegisterOnPremisesInstanceCommand({ instanceName: n, iamUserArn: `arn:aws:iam::000000000000:user/${n}` })));
-  await inBatches(names, 50, (n) => cd.send(new AddTagsToOnPremisesInstancesCommand({ instanceNames: [n], tags: tagsFor(n) })));
+  await pMap(names, (n) => cd.send(new RegisterOnPremisesInstanceCommand({ instanceName: n, iamUserArn: `arn:aws:iam::000000000000:user/${n}` })), { concurrency: 50 });
+  await pMap(names, (n) => cd.send(new AddTagsToOnPremisesInstancesCommand({ instanceNames: [n], tags: tagsFor(n) })), { concurrency: 50 });
 }
 
 export async function createApp(cd, s3) {
