@@ -22,6 +22,7 @@ import { EnrolmentError } from '../ca/enrolment.js';
 import type { AgentSessionStore } from '../fleet/agent-sessions.js';
 import { Admission } from './admission.js';
 import { createEngineInbox } from './engine-inbox.js';
+import { createHeartbeatRounds } from './heartbeat-rounds.js';
 import { createSmallBlobCache } from '../artifacts/small-blob-cache.js';
 import { shutdownGrpcServer } from './grpc-shutdown.js';
 import { enrolmentStatus, replyWith } from './enrol-server.js';
@@ -39,6 +40,8 @@ const CHUNK_BYTES = 256 * 1024;
 /** Bundles up to this size are served from memory (small-blob-cache.ts), up to BUNDLE_CACHE_BYTES in all. */
 const CACHED_BUNDLE_BYTES = 1024 * 1024;
 const BUNDLE_CACHE_BYTES = 32 * 1024 * 1024;
+/** HEARTBEAT_TICKS is how many slices a heartbeat round to every agent is sent in (heartbeat-rounds.ts). */
+const HEARTBEAT_TICKS = 20;
 
 type Stream = grpc.ServerDuplexStream<AgentMessage__Output, CoordinatorMessage>;
 
@@ -101,6 +104,9 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
   const inbox = createEngineInbox(() => engine);
   const smallBundles = createSmallBlobCache({ read: (sha256) => fs.promises.readFile(blobs.path(sha256)), maxBlobBytes: CACHED_BUNDLE_BYTES, maxTotalBytes: BUNDLE_CACHE_BYTES });
   let heartbeatTimer: Timer | undefined;
+  /** Each agent's heartbeat, every heartbeatIntervalSeconds, is sent in one of HEARTBEAT_TICKS slices of the fleet. */
+  const heartbeats = createHeartbeatRounds<Session>(HEARTBEAT_TICKS);
+  const heartbeatTickMs = (config.heartbeatIntervalSeconds * 1000) / HEARTBEAT_TICKS;
   /**
    * Heartbeats heard since the last flush, by instance: written together every HEARTBEATS_FLUSH_MS
    * (at 10,000 agents, one UPDATE commit each was 6% of the coordinator's CPU in bench-fleet). They
@@ -291,7 +297,8 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
 
   function heartbeat(): void {
     const now = clock.now();
-    for (const session of [...sessions.values()]) {
+    for (const session of heartbeats.tick(() => sessions.values())) {
+      if (sessions.get(session.instanceName) !== session) continue; // ended (or replaced) since the round began
       if (session.notAfter !== undefined && now >= session.notAfter) {
         log.info({ instance: session.instanceName }, 'agent certificate expired; closing its stream');
         refuse(session.call, grpc.status.UNAUTHENTICATED, 'the client certificate expired; the agent must renew it or enrol again');
@@ -304,7 +311,7 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
       }
       session.call.write({ heartbeat: { sentAtMs: String(now) } });
     }
-    heartbeatTimer = clock.setTimeout(heartbeat, config.heartbeatIntervalSeconds * 1000);
+    heartbeatTimer = clock.setTimeout(heartbeat, heartbeatTickMs);
   }
 
   const protocol = loadAgentProtocol();
@@ -332,7 +339,7 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
           : grpc.ServerCredentials.createSsl(Buffer.from(enrolment.authority.certPem), [{ cert_chain: Buffer.from(deps.identity.chainPem), private_key: Buffer.from(deps.identity.keyPem) }], true);
         server.bindAsync(`${host}:${port}`, credentials, (err, bound) => {
           if (err) return reject(err);
-          heartbeatTimer = clock.setTimeout(heartbeat, config.heartbeatIntervalSeconds * 1000);
+          heartbeatTimer = clock.setTimeout(heartbeat, heartbeatTickMs);
           resolve(bound);
         });
       });
