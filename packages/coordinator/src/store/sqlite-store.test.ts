@@ -80,7 +80,7 @@ describe('SQLite store', () => {
     store.close();
   });
 
-  it('names the targets in given statuses from the status index alone (migration 15), without their rows', () => {
+  it('names the targets in given statuses from the status index alone (migration 14), without their rows', () => {
     const store = openSqliteStore(tmp());
     const plan = store.db.prepare("EXPLAIN QUERY PLAN SELECT target_id FROM deployment_targets WHERE deployment_id = ? AND status IN (?, ?)").all('d-1', 'InProgress', 'Pending') as { detail: string }[];
     expect(plan.map((p) => p.detail).join('; ')).toMatch(/USING COVERING INDEX deployment_targets_by_status/);

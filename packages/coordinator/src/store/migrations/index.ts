@@ -15,7 +15,7 @@ import { migration as deploymentSchedules } from './010-deployment-schedules.js'
 import { migration as fleetIndexes } from './011-fleet-indexes.js';
 import { migration as leases } from './012-leases.js';
 import { migration as targetStatus } from './013-target-status.js';
-import { migration as targetStatusNames } from './015-target-status-names.js';
+import { migration as targetStatusNames } from './014-target-status-names.js';
 
 /** Migration is one schema step. */
 export interface Migration {

@@ -241,7 +241,7 @@ CREATE INDEX deployment_targets_by_status ON deployment_targets (deployment_id, 
 `,
   },
   {
-    version: 15,
+    version: 14,
     name: 'target-status-names',
     sql: `
 DROP INDEX deployment_targets_by_status;

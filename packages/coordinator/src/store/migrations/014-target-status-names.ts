@@ -1,5 +1,5 @@
 /**
- * Migration 15: the status index also carries the target's name, so that naming a deployment's
+ * Migration 14: the status index also carries the target's name, so that naming a deployment's
  * unfinished instances (GetDeployment's messages about offline agents, asked at every poll) reads
  * the index alone: with 10 deployments of 1,000 instances polled four times a second (bench-fleet),
  * reading each name from its table row and sorting by `seq` was a tenth of the coordinator's CPU.
@@ -7,7 +7,7 @@
 
 /** migration widens deployment_targets_by_status. Append-only: change it with a new migration, never by editing this one. */
 export const migration = {
-  version: 15,
+  version: 14,
   name: 'target-status-names',
   sql: `
 DROP INDEX deployment_targets_by_status;
