@@ -19,6 +19,7 @@ import type {
   TargetRecord,
 } from './records.js';
 import type { Tag, TagFilter } from '../fleet/tag-match.js';
+import { deploymentFromDoc, deploymentToDoc } from './deployment-doc.js';
 import { migrate } from './migrate.js';
 import { migrations } from './migrations/index.js';
 import { checkIntegrity, corruptDatabase, isDatabaseCorruption, refuseEmptyDatabase } from './database-file.js';
@@ -48,6 +49,7 @@ const DOC_CACHE_SIZE = 64;
  */
 class DocCache<T> {
   private readonly entries = new Map<string, { rev: string; value: T }>();
+  constructor(private readonly parseDoc: (doc: string) => T) {}
   /** get returns the cached parse when `rev` is the cached one, else parses `readDoc()` and keeps it. */
   get(id: string, rev: string | null | undefined, readDoc: () => string | undefined): T | undefined {
     if (rev === undefined) return undefined; // no such row
@@ -55,7 +57,7 @@ class DocCache<T> {
     if (rev !== null && hit !== undefined && hit.rev === rev) return hit.value;
     const doc = readDoc();
     if (doc === undefined) return undefined;
-    const value = JSON.parse(doc) as T;
+    const value = this.parseDoc(doc);
     this.entries.delete(id);
     if (rev === null) return value;
     this.remember(id, rev, value);
@@ -241,7 +243,7 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
     VALUE_ONLY: (f) => s.taggedValue.all(f.Value),
   };
 
-  const deployments = new DocCache<DeploymentRecord>();
+  const deployments = new DocCache<DeploymentRecord>(deploymentFromDoc);
   const getDeployment = (id: string): DeploymentRecord | undefined => deployments.get(id, s.getDeploymentRev.get(id) as string | null | undefined, () => s.getDeployment.get(id) as string | undefined);
   /** Each write's rev: this opening's nonce and a counter (see DocCache). */
   const revNonce = randomUUID();
@@ -306,12 +308,12 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
 
     putDeployment: (d: DeploymentRecord) => {
       const rev = `${revNonce}:${++revCounter}`;
-      s.putDeployment.run({ id: d.deploymentId, application: d.applicationName, group: d.deploymentGroupName, status: d.status, createTime: d.createTime, doc: JSON.stringify(d), rev });
+      s.putDeployment.run({ id: d.deploymentId, application: d.applicationName, group: d.deploymentGroupName, status: d.status, createTime: d.createTime, doc: deploymentToDoc(d), rev });
       deployments.remember(d.deploymentId, rev, d);
     },
     getDeployment,
     listDeployments: (q: DeploymentQuery) =>
-      parseAll<DeploymentRecord>(s.listDeployments.all()).filter(
+      (s.listDeployments.all() as Row[]).map((r) => deploymentFromDoc(r.doc)).filter(
         (d) =>
           (q.applicationName === undefined || d.applicationName === q.applicationName) &&
           (q.deploymentGroupName === undefined || d.deploymentGroupName === q.deploymentGroupName) &&
@@ -319,7 +321,7 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
           (q.createdAfter === undefined || d.createTime >= q.createdAfter) &&
           (q.createdBefore === undefined || d.createTime <= q.createdBefore),
       ),
-    activeDeployments: () => parseAll(s.activeDeployments.all()),
+    activeDeployments: () => (s.activeDeployments.all() as Row[]).map((r) => deploymentFromDoc(r.doc)),
     activeDeploymentOfGroup: (groupId) => {
       const id = s.activeOfGroup.get(groupId) as string | undefined;
       return id === undefined ? undefined : getDeployment(id);

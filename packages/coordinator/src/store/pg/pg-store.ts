@@ -21,6 +21,7 @@ import { TransactionEndedError, TransactionScope } from '../async-store.js';
 import type { DeploymentQuery } from '../store.js';
 import type { DeploymentRecord, InstanceRecord, TargetRecord } from '../records.js';
 import type { Tag } from '../../fleet/tag-match.js';
+import { deploymentFromDoc, deploymentToDoc } from '../deployment-doc.js';
 import { pgMigrate } from './pg-migrate.js';
 import { pgMigrations } from './pg-migrations.js';
 
@@ -67,6 +68,8 @@ const WRITES = new Set(['INSERT', 'UPDATE', 'DELETE']);
 const written = (r: pg.QueryResult): number => (WRITES.has(r.command) ? (r.rowCount ?? 0) : 0);
 const one = <T>(r: pg.QueryResult): T | undefined => (r.rows.length === 0 ? undefined : (JSON.parse((r.rows[0] as Doc).doc) as T));
 const all = <T>(r: pg.QueryResult): T[] => r.rows.map((row) => JSON.parse((row as Doc).doc) as T);
+const oneDeployment = (r: pg.QueryResult): DeploymentRecord | undefined => (r.rows.length === 0 ? undefined : deploymentFromDoc((r.rows[0] as Doc).doc));
+const allDeployments = (r: pg.QueryResult): DeploymentRecord[] => r.rows.map((row) => deploymentFromDoc((row as Doc).doc));
 
 /** sleep waits a little, more after each refused attempt, with jitter so racing replicas part ways. */
 const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 2 ** attempt)));
@@ -162,12 +165,12 @@ function storeMethods(exec: Exec, atomically: <T>(fn: (exec: Exec) => Promise<T>
         'putDeployment',
         `INSERT INTO deployments (id, application, group_name, status, create_time, doc) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, doc = excluded.doc`,
-        [d.deploymentId, d.applicationName, d.deploymentGroupName, d.status, d.createTime, json(d)],
+        [d.deploymentId, d.applicationName, d.deploymentGroupName, d.status, d.createTime, deploymentToDoc(d)],
       )),
-    getDeployment: async (id) => one(await exec('getDeployment', 'SELECT doc FROM deployments WHERE id = $1', [id])),
+    getDeployment: async (id) => oneDeployment(await exec('getDeployment', 'SELECT doc FROM deployments WHERE id = $1', [id])),
     // The filters SQLite applies to the parsed records, here in SQL; a missing one matches all.
     listDeployments: async (q: DeploymentQuery) =>
-      all(
+      allDeployments(
         await exec(
           'listDeployments',
           `SELECT doc FROM deployments
@@ -178,9 +181,9 @@ function storeMethods(exec: Exec, atomically: <T>(fn: (exec: Exec) => Promise<T>
           [q.applicationName ?? null, q.deploymentGroupName ?? null, q.statuses === undefined ? null : [...q.statuses], q.createdAfter ?? null, q.createdBefore ?? null],
         ),
       ),
-    activeDeployments: async () => all(await exec('activeDeployments', "SELECT doc FROM deployments WHERE status NOT IN ('Succeeded', 'Failed', 'Stopped') ORDER BY seq")),
+    activeDeployments: async () => allDeployments(await exec('activeDeployments', "SELECT doc FROM deployments WHERE status NOT IN ('Succeeded', 'Failed', 'Stopped') ORDER BY seq")),
     activeDeploymentOfGroup: async (groupId) =>
-      one(await exec('activeOfGroup', "SELECT doc FROM deployments WHERE status NOT IN ('Succeeded', 'Failed', 'Stopped') AND (doc::jsonb)->>'deploymentGroupId' = $1 ORDER BY seq LIMIT 1", [groupId])),
+      oneDeployment(await exec('activeOfGroup', "SELECT doc FROM deployments WHERE status NOT IN ('Succeeded', 'Failed', 'Stopped') AND (doc::jsonb)->>'deploymentGroupId' = $1 ORDER BY seq LIMIT 1", [groupId])),
     activeGroupIds: async () =>
       new Set((await exec('activeGroupIds', "SELECT DISTINCT (doc::jsonb)->>'deploymentGroupId' AS id FROM deployments WHERE status NOT IN ('Succeeded', 'Failed', 'Stopped')")).rows.map((r: { id: string }) => r.id)),
 
