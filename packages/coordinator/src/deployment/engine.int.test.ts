@@ -83,12 +83,10 @@ function answerAll(w: World, outcome: (c: CommandRecord) => typeof ok | typeof b
 /** countCommits counts the store's transactions from now on (not the savepoints within them). */
 function countCommits(w: World): () => number {
   let commits = 0;
-  const db = w.store.db;
-  const inner = db.transaction.bind(db);
-  (db as unknown as { transaction: typeof inner }).transaction = ((fn: Parameters<typeof inner>[0]) => {
-    const t = inner(fn);
-    return ((...args: unknown[]) => (db.inTransaction ? t(...args) : (commits++, t(...args)))) as unknown as ReturnType<typeof inner>;
-  }) as typeof inner;
+  const { store } = w;
+  const inner = store.transaction;
+  // Only the outermost transaction commits; one inside it is a savepoint.
+  store.transaction = (<T>(fn: () => T): T => (store.db.inTransaction ? inner(fn) : (commits++, inner(fn)))) as typeof inner;
   return () => commits;
 }
 

@@ -21,6 +21,7 @@ import type {
 import type { Tag, TagFilter } from '../fleet/tag-match.js';
 import { deploymentFromDoc, deploymentToDoc } from './deployment-doc.js';
 import { migrate } from './migrate.js';
+import { transactionRunner } from './sqlite-transaction.js';
 import { migrations } from './migrations/index.js';
 import { checkIntegrity, corruptDatabase, isDatabaseCorruption, refuseEmptyDatabase } from './database-file.js';
 
@@ -249,10 +250,11 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
   const revNonce = randomUUID();
   let revCounter = 0;
   const totalChanges = db.prepare('SELECT total_changes()').pluck();
+  const inTransaction = transactionRunner(db);
 
   return {
     db,
-    transaction: <T>(fn: () => T): T => db.transaction(fn)(),
+    transaction: inTransaction,
     changeCount: () => totalChanges.get() as number,
     queryCount: () => counter.queries,
     rowsRead: () => counter.rows,
