@@ -249,7 +249,7 @@ describe('engine', () => {
     expect(w.sent).toHaveLength(sentBefore);
   });
 
-  it('sends a large fan-out a chunk per loop turn, each chunk marked sent; a stop sends the rest before its cancels', async () => {
+  it('sends a large fan-out a chunk per loop turn from the next one, each chunk marked sent; a stop sends the rest before its cancels', async () => {
     const many = Array.from({ length: 450 }, (_, i) => `m${i}`);
     for (const h of many) w.engine.agentConnected(h, []);
     w.store.putGroup({ applicationName: 'app', deploymentGroupId: 'gid', deploymentGroupName: 'g', deploymentConfigName: 'CodeDeployDefault.AllAtOnce', serviceRoleArn: 'r', onPremisesInstanceTagFilters: [], onPremisesTagSet: [], extra: {} });
@@ -257,7 +257,10 @@ describe('engine', () => {
     w.store.addTargets(many.map((h) => newTarget('d-1', h, 0)));
     const turn = () => new Promise((resolve) => setImmediate(resolve));
     w.engine.start();
-    expect(w.sent).toHaveLength(200); // the first chunk at once
+    expect(w.sent).toHaveLength(0); // the start's turn ends before the sends begin
+    expect(w.store.openCommands().filter((c) => c.state === 'pending')).toHaveLength(450);
+    await turn();
+    expect(w.sent).toHaveLength(200);
     expect(w.store.openCommands().filter((c) => c.state === 'sent')).toHaveLength(200);
     // An agent whose command waits in the queue reconnects: it gets the command now, and only now.
     w.engine.agentConnected('m449', []);
