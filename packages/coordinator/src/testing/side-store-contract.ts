@@ -279,6 +279,65 @@ export function defineSideStoreContract(open: () => Promise<SideStoresUnderTest>
       expect((await outbox.get('b'))?.lastError).toBeUndefined();
     });
 
+    it('claims due rows no live claim holds, oldest first, for one claimant until its claim lapses or a report clears it', async () => {
+      const { outbox } = await fresh();
+      await outbox.enqueue('d-1', [n('a'), n('b'), n('c')], 100);
+      await outbox.failed('a', 1, 'refused', 150, 100);
+      expect((await outbox.claim(200, 2, 'r-1', 1_000)).map((d) => d.eventId)).toEqual(['b', 'c']);
+      expect(await outbox.get('b')).toMatchObject({ state: 'pending', attempts: 0, claimedBy: 'r-1', claimedUntil: 1_000 });
+      // claimed rows are not claimed again, by anyone, until the claim lapses; the next row is
+      expect((await outbox.claim(300, 10, 'r-2', 2_000)).map((d) => `${d.eventId}:${d.claimedBy}`)).toEqual(['a:r-2']);
+      expect(await outbox.claim(999, 10, 'r-2', 2_000)).toEqual([]);
+      // nextDue is when the earliest claim lapses, not the rows' next attempt
+      expect(await outbox.nextDue()).toBe(1_000);
+      // a claim lapsed (its replica died mid-send): another replica takes the rows
+      expect((await outbox.claim(1_000, 10, 'r-3', 3_000)).map((d) => `${d.eventId}:${d.claimedBy}:${d.claimedUntil}`)).toEqual(['b:r-3:3000', 'c:r-3:3000']);
+      // a report clears the claim: a failure is claimable at its retry time, a delivered row never
+      await outbox.failed('b', 1, 'refused', 1_500, 1_100);
+      await outbox.delivered('c', 1, 1_100);
+      expect(await outbox.get('b')).toMatchObject({ state: 'pending', attempts: 1, nextAttemptAt: 1_500 });
+      expect(await outbox.get('b')).not.toHaveProperty('claimedBy');
+      expect(await outbox.get('c')).not.toHaveProperty('claimedUntil');
+      expect(await outbox.nextDue()).toBe(1_500);
+      expect((await outbox.claim(1_500, 10, 'r-3', 4_000)).map((d) => d.eventId)).toEqual(['b']);
+      expect((await outbox.claim(2_000, 10, 'r-3', 4_000)).map((d) => d.eventId)).toEqual(['a']); // r-2's claim lapsed at 2,000
+    });
+
+    it('releases a claim for its holder only, or every claim at once', async () => {
+      const { outbox } = await fresh();
+      await outbox.enqueue('d-1', [n('a'), n('b'), n('c')], 100);
+      await outbox.claim(100, 2, 'r-1', 1_000);
+      await outbox.claim(100, 1, 'r-2', 1_000);
+      await outbox.release('a', 'r-2'); // not r-2's
+      await outbox.release('b', 'r-1');
+      expect(await outbox.get('a')).toMatchObject({ claimedBy: 'r-1' });
+      expect(await outbox.get('b')).not.toHaveProperty('claimedBy');
+      expect((await outbox.claim(200, 10, 'r-3', 1_000)).map((d) => d.eventId)).toEqual(['b']);
+      expect(await outbox.releaseAll()).toBe(3);
+      expect(await outbox.releaseAll()).toBe(0);
+      expect((await outbox.claim(200, 10, 'r-4', 1_000)).map((d) => d.eventId)).toEqual(['a', 'b', 'c']);
+    });
+
+    it('race: coordinators claiming the same due rows at once each get different rows, and every row is claimed once', async () => {
+      const { outbox, replica } = await fresh();
+      const others = [(await replica()).outbox, (await replica()).outbox];
+      const claimers = [outbox, ...others];
+      const ids = Array.from({ length: 60 }, (_, i) => `e-${String(i).padStart(2, '0')}`);
+      await outbox.enqueue('d-1', ids.map((id) => n(id)), 100);
+      const got = await Promise.all(
+        claimers.map(async (c, i) => {
+          const mine: string[] = [];
+          for (;;) {
+            const batch = await c.claim(200, 3, `r-${i}`, 10_000);
+            if (batch.length === 0) return mine;
+            mine.push(...batch.map((d) => d.eventId));
+          }
+        }),
+      );
+      expect(got.flat().sort()).toEqual(ids);
+      for (const [i, mine] of got.entries()) for (const id of mine) expect((await outbox.get(id))?.claimedBy).toBe(`r-${i}`);
+    });
+
     it('race: two coordinators enqueueing the same events at once keep each once, and their reports keep the most attempts', async () => {
       const { outbox, replica } = await fresh();
       const other = (await replica()).outbox;

@@ -15,6 +15,7 @@ import { migration as deploymentSchedules } from './010-deployment-schedules.js'
 import { migration as fleetIndexes } from './011-fleet-indexes.js';
 import { migration as leases } from './012-leases.js';
 import { migration as targetStatus } from './013-target-status.js';
+import { migration as triggerClaims } from './014-trigger-claims.js';
 
 /** Migration is one schema step. */
 export interface Migration {
@@ -24,4 +25,4 @@ export interface Migration {
 }
 
 /** migrations in the order they apply. */
-export const migrations: readonly Migration[] = [core, bucket, accessKeys, certificates, resourceTags, trafficShifts, agentSessions, blobReferences, triggerDeliveries, deploymentSchedules, fleetIndexes, leases, targetStatus];
+export const migrations: readonly Migration[] = [core, bucket, accessKeys, certificates, resourceTags, trafficShifts, agentSessions, blobReferences, triggerDeliveries, deploymentSchedules, fleetIndexes, leases, targetStatus, triggerClaims];

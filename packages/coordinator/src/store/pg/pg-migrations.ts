@@ -240,4 +240,12 @@ UPDATE deployment_targets SET status = COALESCE((doc::jsonb)->>'status', '');
 CREATE INDEX deployment_targets_by_status ON deployment_targets (deployment_id, status);
 `,
   },
+  {
+    version: 14,
+    name: 'trigger-claims',
+    sql: `
+ALTER TABLE trigger_deliveries ADD COLUMN claimed_by TEXT;
+ALTER TABLE trigger_deliveries ADD COLUMN claimed_until BIGINT;
+`,
+  },
 ];

@@ -18,6 +18,7 @@ import { newAccessKeyId, newSecretAccessKey, toKey } from '../../auth/access-key
 import type { AgentSessionRecord, AgentSessionStore } from '../../fleet/agent-sessions.js';
 import type { CertificateRecord, CertificateStore, TokenRecord } from '../../ca/certificate-store.js';
 import type { Delivery, TriggerOutbox } from '../../triggers/trigger-outbox.js';
+import { inDueOrder } from '../../triggers/trigger-outbox.js';
 import type { BlobReferences } from '../blob-references.js';
 import type { TrafficStore } from '../traffic-store.js';
 import type { TrafficState } from '../../deployment/traffic/plan.js';
@@ -204,10 +205,16 @@ export function pgAgentSessionStore(db: PgQuery): AsyncAgentSessionStore {
  * pgTriggerOutbox keeps the notifications owed to trigger targets. enqueue is one INSERT … ON
  * CONFLICT DO NOTHING, so a repeated event counts once even when two replicas enqueue it at once;
  * the reports of attempts are the SQLite store's guarded UPDATEs (a late report never undoes a later one).
+ *
+ * claim is one UPDATE of the rows its subquery locks FOR UPDATE SKIP LOCKED. Two replicas claiming
+ * at once take disjoint rows: the second skips the rows the first has locked instead of waiting for
+ * them, and a row it reaches after the first committed is checked again against the claim condition
+ * (the locking read sees the row's latest version), where the live claim excludes it.
  */
 export function pgTriggerOutbox(db: PgQuery): AsyncTriggerOutbox {
   const delivery = (r: Record<string, unknown>): Delivery => {
     const finishedAt = num(r.finished_at);
+    const claimedUntil = num(r.claimed_until);
     return {
       eventId: r.event_id as string,
       deploymentId: r.deployment_id as string,
@@ -222,6 +229,8 @@ export function pgTriggerOutbox(db: PgQuery): AsyncTriggerOutbox {
       state: r.state as Delivery['state'],
       ...(r.last_error === null ? {} : { lastError: r.last_error as string }),
       ...(finishedAt === undefined ? {} : { finishedAt }),
+      ...(r.claimed_by === null ? {} : { claimedBy: r.claimed_by as string }),
+      ...(claimedUntil === undefined ? {} : { claimedUntil }),
     };
   };
   return {
@@ -238,13 +247,29 @@ export function pgTriggerOutbox(db: PgQuery): AsyncTriggerOutbox {
     },
     due: async (now, limit) =>
       (await db.query("SELECT * FROM trigger_deliveries WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, created_at LIMIT $2", [now, limit])).rows.map((r) => delivery(r as Record<string, unknown>)),
-    nextDue: async () => num((await db.query("SELECT MIN(next_attempt_at) AS t FROM trigger_deliveries WHERE state = 'pending'")).rows[0].t),
+    claim: async (now, limit, claimant, until) =>
+      inDueOrder(
+        (
+          await db.query(
+            `UPDATE trigger_deliveries SET claimed_by = $3, claimed_until = $4
+             WHERE event_id IN (SELECT event_id FROM trigger_deliveries WHERE state = 'pending' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1)
+               ORDER BY next_attempt_at, created_at, event_id COLLATE "C" LIMIT $2 FOR UPDATE SKIP LOCKED)
+             RETURNING *`,
+            [now, limit, claimant, until],
+          )
+        ).rows.map((r) => delivery(r as Record<string, unknown>)),
+      ),
+    release: async (eventId, claimant) => {
+      await db.query('UPDATE trigger_deliveries SET claimed_by = NULL, claimed_until = NULL WHERE event_id = $1 AND claimed_by = $2', [eventId, claimant]);
+    },
+    releaseAll: async () => (await db.query('UPDATE trigger_deliveries SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by IS NOT NULL')).rowCount ?? 0,
+    nextDue: async () => num((await db.query("SELECT MIN(GREATEST(next_attempt_at, claimed_until)) AS t FROM trigger_deliveries WHERE state = 'pending'")).rows[0].t),
     delivered: async (eventId, attempts, now) => {
-      await db.query("UPDATE trigger_deliveries SET state = 'delivered', attempts = $1, finished_at = $2, last_error = NULL WHERE event_id = $3 AND state <> 'delivered'", [attempts, now, eventId]);
+      await db.query("UPDATE trigger_deliveries SET state = 'delivered', attempts = $1, finished_at = $2, last_error = NULL, claimed_by = NULL, claimed_until = NULL WHERE event_id = $3 AND state <> 'delivered'", [attempts, now, eventId]);
     },
     failed: async (eventId, attempts, error, retryAt, now) => {
-      if (retryAt === undefined) await db.query("UPDATE trigger_deliveries SET state = 'dead', attempts = $1, last_error = $2, finished_at = $3 WHERE event_id = $4 AND state = 'pending' AND attempts < $1", [attempts, error, now, eventId]);
-      else await db.query("UPDATE trigger_deliveries SET attempts = $1, last_error = $2, next_attempt_at = $3 WHERE event_id = $4 AND state = 'pending' AND attempts < $1", [attempts, error, retryAt, eventId]);
+      if (retryAt === undefined) await db.query("UPDATE trigger_deliveries SET state = 'dead', attempts = $1, last_error = $2, finished_at = $3, claimed_by = NULL, claimed_until = NULL WHERE event_id = $4 AND state = 'pending' AND attempts < $1", [attempts, error, now, eventId]);
+      else await db.query("UPDATE trigger_deliveries SET attempts = $1, last_error = $2, next_attempt_at = $3, claimed_by = NULL, claimed_until = NULL WHERE event_id = $4 AND state = 'pending' AND attempts < $1", [attempts, error, retryAt, eventId]);
     },
     get: async (eventId) => {
       const { rows } = await db.query('SELECT * FROM trigger_deliveries WHERE event_id = $1', [eventId]);
