@@ -22,7 +22,10 @@ export interface SideStores {
   store: AsyncStore;
   accessKeys: AsyncAccessKeyStore;
   certificates: AsyncCertificateStore;
+  /** sessions are a coordinator's that runs alone (no replica id). */
   sessions: AsyncAgentSessionStore;
+  /** sessionsOf are the sessions as the replica `replicaId` keeps them, on this coordinator's connection. */
+  sessionsOf(replicaId: string): AsyncAgentSessionStore;
   outbox: AsyncTriggerOutbox;
   references: AsyncBlobReferences;
   buckets(options?: BucketStoreOptions): AsyncBucketStore;
@@ -211,6 +214,49 @@ export function defineSideStoreContract(open: () => Promise<SideStoresUnderTest>
       expect(await after.get('web-01')).toMatchObject({ disconnectedAt: 5_000 });
       expect(await after.get('web-02')).toMatchObject({ disconnectedAt: 3_000 });
       expect(await after.closeAbandoned()).toBe(0);
+    });
+
+    it('records which replica holds a session; a reconnection elsewhere moves it', async () => {
+      const { sessions, sessionsOf, replica } = await fresh();
+      const a = sessionsOf('replica-a');
+      const b = (await replica()).sessionsOf('replica-b');
+      await a.connected('web-01', '0.1.0', 1_000);
+      expect(await sessions.get('web-01')).toEqual({ instanceName: 'web-01', agentVersion: '0.1.0', connectedAt: 1_000, lastHeartbeatAt: 1_000, heldBy: 'replica-a' });
+      await b.connected('web-01', '0.1.0', 2_000);
+      expect(await a.get('web-01')).toMatchObject({ connectedAt: 2_000, heldBy: 'replica-b' });
+      await sessions.connected('web-01', '0.1.0', 3_000); // a coordinator alone: no holder
+      expect(await a.get('web-01')).not.toHaveProperty('heldBy');
+    });
+
+    it('a late end or heartbeat of a stream on a replica that no longer holds the session leaves the session as it is', async () => {
+      const { sessionsOf, replica } = await fresh();
+      const a = sessionsOf('replica-a');
+      const b = (await replica()).sessionsOf('replica-b');
+      await a.connected('web-01', '0.1.0', 1_000);
+      await b.connected('web-01', '0.1.0', 2_000); // the agent moved to b before a saw its stream end
+      await a.heartbeat('web-01', 2_500);
+      await a.heartbeats(new Map([['web-01', 2_600]]));
+      await a.disconnected('web-01', 3_000, 2_500);
+      expect(await b.get('web-01')).toEqual({ instanceName: 'web-01', agentVersion: '0.1.0', connectedAt: 2_000, lastHeartbeatAt: 2_000, heldBy: 'replica-b' });
+      await b.heartbeats(new Map([['web-01', 4_000]]));
+      await b.disconnected('web-01', 5_000, 4_000);
+      expect(await a.get('web-01')).toMatchObject({ lastHeartbeatAt: 4_000, disconnectedAt: 5_000, heldBy: 'replica-b' });
+    });
+
+    it('a replica starting closes the sessions it left open itself and those no replica holds, not those other replicas hold', async () => {
+      const { sessions, sessionsOf, replica } = await fresh();
+      await sessionsOf('replica-a').connected('web-01', '0.1.0', 1_000);
+      await sessionsOf('replica-a').heartbeat('web-01', 1_500);
+      await (await replica()).sessionsOf('replica-b').connected('web-02', '0.1.0', 1_000);
+      await sessions.connected('web-03', '0.1.0', 1_000); // from a coordinator that ran alone
+      const restarted = (await replica()).sessionsOf('replica-a'); // replica-a's next process
+      expect(await restarted.closeAbandoned()).toBe(2);
+      expect(await restarted.get('web-01')).toMatchObject({ disconnectedAt: 1_500, heldBy: 'replica-a' });
+      expect(await restarted.get('web-03')).toMatchObject({ disconnectedAt: 1_000 });
+      expect(await restarted.get('web-02')).not.toHaveProperty('disconnectedAt'); // replica-b is alive and holds it
+      expect(await restarted.closeAbandoned()).toBe(0);
+      // a coordinator alone closes only the sessions with no holder (it never shares a database with replicas)
+      expect(await sessions.closeAbandoned()).toBe(0);
     });
 
     it('race: two coordinators writing overlapping heartbeat batches, in opposite orders, at once: none refused, the latest kept', async () => {

@@ -16,6 +16,7 @@ import { migration as fleetIndexes } from './011-fleet-indexes.js';
 import { migration as leases } from './012-leases.js';
 import { migration as targetStatus } from './013-target-status.js';
 import { migration as triggerClaims } from './014-trigger-claims.js';
+import { migration as agentSessionHolders } from './015-agent-session-holders.js';
 
 /** Migration is one schema step. */
 export interface Migration {
@@ -25,4 +26,4 @@ export interface Migration {
 }
 
 /** migrations in the order they apply. */
-export const migrations: readonly Migration[] = [core, bucket, accessKeys, certificates, resourceTags, trafficShifts, agentSessions, blobReferences, triggerDeliveries, deploymentSchedules, fleetIndexes, leases, targetStatus, triggerClaims];
+export const migrations: readonly Migration[] = [core, bucket, accessKeys, certificates, resourceTags, trafficShifts, agentSessions, blobReferences, triggerDeliveries, deploymentSchedules, fleetIndexes, leases, targetStatus, triggerClaims, agentSessionHolders];

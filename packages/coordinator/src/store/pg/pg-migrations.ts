@@ -248,4 +248,11 @@ ALTER TABLE trigger_deliveries ADD COLUMN claimed_by TEXT;
 ALTER TABLE trigger_deliveries ADD COLUMN claimed_until BIGINT;
 `,
   },
+  {
+    version: 15,
+    name: 'agent-session-holders',
+    sql: `
+ALTER TABLE agent_sessions ADD COLUMN held_by TEXT;
+`,
+  },
 ];

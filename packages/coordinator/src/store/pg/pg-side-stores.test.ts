@@ -190,6 +190,7 @@ describeWithTools(['postgres'], 'PostgreSQL side stores', () => {
         accessKeys: pgAccessKeyStore(pgStore),
         certificates: pgCertificateStore(pgStore),
         sessions: pgAgentSessionStore(pgStore),
+        sessionsOf: (replicaId) => pgAgentSessionStore(pgStore, replicaId),
         outbox: pgTriggerOutbox(pgStore),
         references: pgBlobReferences(pgStore),
         buckets: (options) => pgBucketStore(pgStore, options),

@@ -153,12 +153,15 @@ export function pgCertificateStore(db: PgQuery): AsyncCertificateStore {
 }
 
 /**
- * pgAgentSessionStore keeps each instance's latest agent session. The batched heartbeats are one
- * statement (SQLite: one transaction of single-row updates). It first locks the batch's open
- * sessions in instance order, so two replicas writing overlapping batches queue behind each other
- * instead of deadlocking on rows taken in opposite orders.
+ * pgAgentSessionStore keeps each instance's latest agent session, for the replica `replicaId`
+ * (undefined: a coordinator that runs alone); it changes only the open sessions that replica holds
+ * (fleet/agent-sessions.ts says why). The batched heartbeats are one statement (SQLite: one
+ * transaction of single-row updates). It first locks the batch's open sessions in instance order,
+ * so two replicas writing overlapping batches queue behind each other instead of deadlocking on
+ * rows taken in opposite orders.
  */
-export function pgAgentSessionStore(db: PgQuery): AsyncAgentSessionStore {
+export function pgAgentSessionStore(db: PgQuery, replicaId?: string): AsyncAgentSessionStore {
+  const holder = replicaId ?? null;
   const session = (r: Record<string, unknown>): AgentSessionRecord => {
     const disconnectedAt = num(r.disconnected_at);
     return {
@@ -167,33 +170,34 @@ export function pgAgentSessionStore(db: PgQuery): AsyncAgentSessionStore {
       connectedAt: Number(r.connected_at),
       lastHeartbeatAt: Number(r.last_heartbeat_at),
       ...(disconnectedAt === undefined ? {} : { disconnectedAt }),
+      ...(r.held_by === null ? {} : { heldBy: r.held_by as string }),
     };
   };
   return {
     connected: async (name, version, at) => {
       await db.query(
-        `INSERT INTO agent_sessions (instance_name, agent_version, connected_at, last_heartbeat_at, disconnected_at) VALUES ($1, $2, $3, $3, NULL)
-         ON CONFLICT (instance_name) DO UPDATE SET agent_version = excluded.agent_version, connected_at = excluded.connected_at, last_heartbeat_at = excluded.last_heartbeat_at, disconnected_at = NULL`,
-        [name, version, at],
+        `INSERT INTO agent_sessions (instance_name, agent_version, connected_at, last_heartbeat_at, disconnected_at, held_by) VALUES ($1, $2, $3, $3, NULL, $4)
+         ON CONFLICT (instance_name) DO UPDATE SET agent_version = excluded.agent_version, connected_at = excluded.connected_at, last_heartbeat_at = excluded.last_heartbeat_at, disconnected_at = NULL, held_by = excluded.held_by`,
+        [name, version, at, holder],
       );
     },
     heartbeat: async (name, at) => {
-      await db.query('UPDATE agent_sessions SET last_heartbeat_at = $1 WHERE instance_name = $2 AND disconnected_at IS NULL', [at, name]);
+      await db.query('UPDATE agent_sessions SET last_heartbeat_at = $1 WHERE instance_name = $2 AND disconnected_at IS NULL AND held_by IS NOT DISTINCT FROM $3', [at, name, holder]);
     },
     heartbeats: async (beats) => {
       if (beats.size === 0) return;
       await db.query(
         `WITH beat AS (SELECT * FROM unnest($1::text[], $2::bigint[]) AS b(name, at)),
-           locked AS (SELECT s.instance_name FROM agent_sessions s WHERE s.instance_name = ANY($1::text[]) AND s.disconnected_at IS NULL ORDER BY s.instance_name COLLATE "C" FOR UPDATE)
+           locked AS (SELECT s.instance_name FROM agent_sessions s WHERE s.instance_name = ANY($1::text[]) AND s.disconnected_at IS NULL AND s.held_by IS NOT DISTINCT FROM $3 ORDER BY s.instance_name COLLATE "C" FOR UPDATE)
          UPDATE agent_sessions s SET last_heartbeat_at = beat.at FROM beat, locked
-         WHERE s.instance_name = beat.name AND s.instance_name = locked.instance_name AND s.disconnected_at IS NULL`,
-        [[...beats.keys()], [...beats.values()]],
+         WHERE s.instance_name = beat.name AND s.instance_name = locked.instance_name AND s.disconnected_at IS NULL AND s.held_by IS NOT DISTINCT FROM $3`,
+        [[...beats.keys()], [...beats.values()], holder],
       );
     },
     disconnected: async (name, at, lastSeen) => {
-      await db.query('UPDATE agent_sessions SET disconnected_at = $1, last_heartbeat_at = GREATEST(last_heartbeat_at, $2) WHERE instance_name = $3 AND disconnected_at IS NULL', [at, lastSeen, name]);
+      await db.query('UPDATE agent_sessions SET disconnected_at = $1, last_heartbeat_at = GREATEST(last_heartbeat_at, $2) WHERE instance_name = $3 AND disconnected_at IS NULL AND held_by IS NOT DISTINCT FROM $4', [at, lastSeen, name, holder]);
     },
-    closeAbandoned: async () => (await db.query('UPDATE agent_sessions SET disconnected_at = last_heartbeat_at WHERE disconnected_at IS NULL')).rowCount ?? 0,
+    closeAbandoned: async () => (await db.query('UPDATE agent_sessions SET disconnected_at = last_heartbeat_at WHERE disconnected_at IS NULL AND (held_by IS NULL OR held_by = $1)', [holder])).rowCount ?? 0,
     get: async (name) => {
       const { rows } = await db.query('SELECT * FROM agent_sessions WHERE instance_name = $1', [name]);
       return rows.length === 0 ? undefined : session(rows[0] as Record<string, unknown>);
