@@ -6,12 +6,14 @@
  * failed, after a jittered exponential delay that resets after each Welcome (endpoint-rotation.ts).
  *
  * Every attempt uses a fresh channel, so this delay is the only reconnect backoff (grpc-js's own
- * channel backoff would otherwise stack on top of it). An attempt whose channel is not connected
- * (TCP, TLS and HTTP/2 handshakes done) within the connect timeout is given up as DEADLINE_EXCEEDED:
- * an endpoint that drops packets would otherwise hold the agent for the system's connect timeout
- * (grpc-js sets none of its own) before the next is tried. That deadline is the network's, timed by
- * grpc-js on the real clock like its keepalive, not by the daemon's Clock. Logs: one line per change of state, of
+ * channel backoff would otherwise stack on top of it). Logs: one line per change of state, of
  * failure reason on an endpoint, or of endpoint, never one per retry.
+ *
+ * An attempt whose channel is not connected (TCP, TLS and HTTP/2 handshakes done) within the connect
+ * timeout is given up as DEADLINE_EXCEEDED: an endpoint that drops packets, or accepts and never
+ * answers, would otherwise hold the agent for the system's connect timeout (grpc-js sets none of its
+ * own) before the next is tried. That deadline is the network's, timed by grpc-js on the real clock
+ * like its keepalive, not by the daemon's Clock (which tests drive by hand).
  */
 import { nextDelay } from '@fleetdeploy/shared';
 import type { BackoffOptions } from '@fleetdeploy/shared';

@@ -126,8 +126,8 @@ export function createTriggerDelivery(deps: TriggerDeliveryDeps): TriggerDeliver
       next = undefined;
     }
     const delay = next === undefined ? IDLE_POLL_MS : Math.min(IDLE_POLL_MS, Math.max(0, next - clock.now()));
-    // A row whose attempt here outlasted its claim is due and not sent: with nothing new to send, wait
-    // for an attempt to end (it wakes the loop) or the idle poll, rather than asking again at once.
+    // Nothing new to send yet something due (rows whose attempts here outlasted their claims): wait for
+    // an attempt to end (it wakes the loop) or the idle poll, rather than asking again at once.
     schedule(due.length === 0 && delay === 0 ? IDLE_POLL_MS : delay);
   }
 
