@@ -141,7 +141,8 @@ describeWithTools(['postgres'], 'PostgreSQL side stores', () => {
           replicas.flatMap((r, i) =>
             Array.from({ length: 4 }, async () => {
               const outbox = pgTriggerOutbox(r);
-              for (;;) {
+              // bounded: were claimed rows claimable again, the loops would never run dry
+              for (let round = 0; round < ids.length / 4; round++) {
                 const batch = await outbox.claim(200, 4, `r-${i}`, 60_000);
                 if (batch.length === 0) return;
                 claims.push(...batch.map((d) => ({ id: d.eventId, by: `r-${i}` })));
