@@ -9,8 +9,12 @@
  *   against the configured name: a name the certificate does not list is refused even though the
  *   address it resolves to (127.0.0.1) is listed.
  * - kill -9 of the coordinator the agent is on: the agent shows up connected on the other one.
+ * - An endpoint that accepts TCP and never completes the TLS handshake (a loopback listener that
+ *   says nothing) is given up after connect_timeout_seconds, and the agent reaches the next.
  */
 import fs from 'node:fs';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,6 +110,39 @@ describe('TLS to a looked-up coordinator address', () => {
     // the certificate lists 127.0.0.1, the address dialled, and is refused all the same
     expect(String(refused.fields.details)).toMatch(/ERR_TLS_CERT_ALTNAME_INVALID.*Host: not-in-the-certificate\.test\. is not in the cert's altnames: IP Address:127\.0\.0\.1,/);
     expect(wrong.connection.state()).not.toBe('Ready');
+  }, SLOW);
+});
+
+describe('an endpoint that never completes the handshake', () => {
+  it('is given up after connect_timeout_seconds: the agent, sent there when its coordinator restarts, comes back to it', async () => {
+    const accepted: net.Socket[] = [];
+    const silent = net.createServer((socket) => {
+      accepted.push(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const silentAddress = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const ports = { apiPort: Number(new URL(first.apiUrl).port), agentPort: portOf(first.agentAddress), enrolPort: portOf(first.enrolAddress) };
+    let host: AgentProcess | undefined;
+    try {
+      host = await startAgent(NAME, first, dir, { enrol: false, config: [`coordinator: [${silentAddress}, localhost:${ports.agentPort}]`, 'connect_timeout_seconds: 1'] });
+      await eventually(async () => expect(await agentStatus(first)).toBe('Connected'), 30_000, 250);
+      // the stream lost, the next endpoint of the round is the silent one
+      await first.stop();
+      first = await startCoordinator({ dataDir: first.dataDir, ...ports });
+      const back = Date.now();
+      await eventually(async () => expect(await agentStatus(first)).toBe('Connected'), 20_000, 250);
+      const lines = host.logs().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const timedOut = lines.filter((l) => l.coordinator === silentAddress && l.code === 'DEADLINE_EXCEEDED');
+      expect(timedOut.length).toBeGreaterThanOrEqual(1);
+      expect(timedOut[0]).toMatchObject({ msg: 'cannot connect to coordinator, retrying', details: 'not connected within 1 s (connect_timeout_seconds)' });
+      expect(accepted.length).toBeGreaterThanOrEqual(1);
+      console.log(`agent back on its restarted coordinator ${Date.now() - back} ms after it listened; silent endpoint dialled ${accepted.length} times`);
+    } finally {
+      await host?.stop();
+      for (const s of accepted) s.destroy();
+      silent.close();
+    }
   }, SLOW);
 });
 

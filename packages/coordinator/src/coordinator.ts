@@ -2,6 +2,7 @@
  * The composition root: builds the store, the bucket, the engine, the agent service and the HTTP API
  * from one configuration, and starts and stops them in order.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type https from 'node:https';
@@ -111,6 +112,8 @@ function listening<T>(role: ListenFailure['role'], port: number, listen: Promise
 export async function startCoordinator(config: CoordinatorConfig, log: Logger, clock: Clock = systemClock): Promise<RunningCoordinator> {
   createDataDir(config.dataDir);
   const lock = lockDataDir(config.dataDir);
+  // This process's name in the rows it claims: a restart is a new replica.
+  const replicaId = randomUUID();
   let store: ReturnType<typeof openSqliteStore>;
   let agentsConnected = (): number => 0;
   let metrics: CoordinatorMetrics;
@@ -184,6 +187,8 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     clock,
     retry: { baseMs: config.triggerRetryBaseSeconds * 1000, maxMs: config.triggerRetryMaxSeconds * 1000, maxAttempts: config.triggerMaxAttempts },
     log: log.child({ part: 'triggers' }),
+    replicaId,
+    exclusive: true, // the data directory's lock: no other process writes this database
   });
   const engine = createEngine({ store, blobs, clock, config, agents, alarms, stepFailed, disk, recordEvents: recordTriggers, log: log.child({ part: 'engine' }) });
   // Published after the step's commit, so the delivery loop finds the rows the step wrote.

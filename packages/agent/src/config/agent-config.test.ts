@@ -60,6 +60,19 @@ describe('daemon settings', () => {
     expect(requireCoordinator(c, 'd.yml')).toEqual(['coord.example:7443']);
     expect(parseAgentConfig('coordinator: "[::1]:50051"\n', 'v6.yml').coordinator).toEqual(['[::1]:50051']);
   });
+  it('reads connect_timeout_seconds (5 s by default, fractions allowed), AWS-style colons too', () => {
+    expect(parseAgentConfig('', 'd.yml').connectTimeoutMs).toBe(5_000);
+    expect(parseAgentConfig('connect_timeout_seconds: 2\n', 'd.yml').connectTimeoutMs).toBe(2_000);
+    expect(parseAgentConfig(':connect_timeout_seconds: 0.5\n', 'd.yml').connectTimeoutMs).toBe(500);
+    expect(parseAgentConfig('connect_timeout_seconds: "1.5"\n', 'd.yml').connectTimeoutMs).toBe(1_500);
+  });
+
+  it('refuses a connect_timeout_seconds that is not a number of seconds above 0 and at most 120, naming the file and key', () => {
+    for (const [value, shown] of [['0', '0'], ['-1', '-1'], ['abc', '"abc"'], ['121', '121'], ['[3]', '[3]'], ['true', 'true']]) {
+      expect(() => parseAgentConfig(`connect_timeout_seconds: ${value}\n`, 'agent.yml')).toThrow(`agent.yml: connect_timeout_seconds: expected a number of seconds above 0 and at most 120, got ${shown}`);
+    }
+  });
+
   it('reads several coordinator replicas as a YAML list or a comma-separated string, in order', () => {
     expect(parseAgentConfig('coordinator:\n  - coord-a.example:7181\n  - "[::1]:7181"\n  - 10.0.0.3:9000\n', 'l.yml').coordinator).toEqual(['coord-a.example:7181', '[::1]:7181', '10.0.0.3:9000']);
     expect(parseAgentConfig(':coordinator: [coord-a.example:7181, coord-b.example:7181]\n', 'l.yml').coordinator).toEqual(['coord-a.example:7181', 'coord-b.example:7181']);

@@ -38,6 +38,12 @@ export interface AgentConfig {
   readonly destinationRoot?: string;
   /** Heartbeat interval when the coordinator's Welcome names none. */
   readonly heartbeatMs: number;
+  /**
+   * `connect_timeout_seconds`: how long one attempt may take to connect to a coordinator endpoint
+   * (TCP, TLS and HTTP/2 handshakes) before the agent gives it up and tries the next, so an endpoint
+   * that drops packets costs this, not the system's connect timeout.
+   */
+  readonly connectTimeoutMs: number;
   /** How long a stopping daemon waits for running commands before it aborts them. */
   readonly shutdownWaitMs: number;
   /** The daemon's own state (results, acknowledged results); default {@link daemonStateDir}. */
@@ -94,9 +100,13 @@ const baseDefaults = {
   scriptKillGraceMs: 5000,
   bundleLimits: Object.freeze({ ...defaultBundleLimits }),
   heartbeatMs: 15_000,
+  connectTimeoutMs: 5_000,
   shutdownWaitMs: 30_000,
   plaintext: false,
 } as const;
+
+/** MAX_CONNECT_TIMEOUT_SECONDS bounds connect_timeout_seconds: longer than this, the system's own connect timeout would come first. */
+const MAX_CONNECT_TIMEOUT_SECONDS = 120;
 
 /** defaultAgentConfig mirrors the AWS agent's shipped configuration file on this platform. */
 export const defaultAgentConfig: AgentConfig = agentConfigDefaults(process.platform);
@@ -182,6 +192,16 @@ export function parseAgentConfig(text: string, source: string, platform: NodeJS.
     }
     return v;
   };
+  const seconds = (key: string, fallback: number, max: number): number => {
+    const v = raw[key];
+    if (v === undefined || v === null || v === '') return fallback;
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : NaN;
+    if (!(n > 0 && n <= max)) {
+      problems.push(`${key}: expected a number of seconds above 0 and at most ${max}, got ${JSON.stringify(v)}`);
+      return fallback;
+    }
+    return n;
+  };
   const bool = (key: string, fallback: boolean): boolean => {
     const v = raw[key];
     if (v === undefined || v === null || v === '') return fallback;
@@ -215,6 +235,7 @@ export function parseAgentConfig(text: string, source: string, platform: NodeJS.
       maxCompressionRatio: limit('max_compression_ratio', defaultBundleLimits.maxCompressionRatio),
     }),
     heartbeatMs: int('heartbeat_seconds', defaultAgentConfig.heartbeatMs / 1000, 1) * 1000,
+    connectTimeoutMs: Math.round(seconds('connect_timeout_seconds', defaultAgentConfig.connectTimeoutMs / 1000, MAX_CONNECT_TIMEOUT_SECONDS) * 1000),
     shutdownWaitMs: int('shutdown_wait_seconds', defaultAgentConfig.shutdownWaitMs / 1000, 0) * 1000,
     plaintext: bool('plaintext', defaultAgentConfig.plaintext),
   };

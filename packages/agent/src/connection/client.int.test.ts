@@ -1,3 +1,5 @@
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../../../test/harness/eventually.js';
@@ -8,7 +10,7 @@ import { recordingLogger } from '../testing/daemon-fixtures.js';
 import type { StoredResult } from '../state/results.js';
 import type { ParsedCommand } from '../commands/agent-command.js';
 import { createConnection } from './client.js';
-import type { AgentConnection, ConnectionHandlers } from './client.js';
+import type { AgentConnection, ConnectionHandlers, ConnectionOptions } from './client.js';
 import { loadGrpcRuntime } from './grpc-runtime.js';
 import { coordinatorEntries } from './endpoints.js';
 import type { HostLookup } from './endpoints.js';
@@ -36,7 +38,7 @@ const stored = (commandId: string, endedAtMs: number): StoredResult => ({
   endedAtMs,
 });
 
-function setup(address: string | string[], handlers: Partial<ConnectionHandlers> = {}, random = () => 0.5, lookup?: HostLookup) {
+function setup(address: string | string[], handlers: Partial<ConnectionHandlers> = {}, random = () => 0.5, lookup?: HostLookup, extra: Partial<ConnectionOptions> = {}) {
   const clock = createFakeClock();
   const log = recordingLogger();
   const commands: ParsedCommand[] = [];
@@ -62,6 +64,7 @@ function setup(address: string | string[], handlers: Partial<ConnectionHandlers>
     backoff: { baseMs: 100, maxMs: 1_000 },
     heartbeatFallbackMs: 5_000,
     ...(lookup === undefined ? {} : { lookup }),
+    ...extra,
   });
   conn = connection;
   return { connection, clock, log, commands, acks };
@@ -261,5 +264,79 @@ describe('several coordinator replicas', () => {
     await eventually(() => expect(connection.state()).toBe('Ready'));
     expect(lookups).toBe(3);
     expect(log.lines.filter((l) => l.message === 'moved to another coordinator endpoint')).toEqual([]);
+  });
+});
+
+/**
+ * silentServer accepts TCP connections on loopback and never sends a byte: the TLS or HTTP/2
+ * handshake never completes, as with an endpoint whose process hangs (or, for the agent, one whose
+ * packets are dropped: either way the channel stays CONNECTING until something gives up).
+ */
+async function silentServer(): Promise<{ address: string; accepted: () => number; close: () => Promise<void> }> {
+  const sockets: net.Socket[] = [];
+  let accepted = 0;
+  const server = net.createServer((socket) => {
+    accepted += 1;
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    accepted: () => accepted,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+describe('the connect timeout', () => {
+  let silent: Awaited<ReturnType<typeof silentServer>> | undefined;
+  afterEach(async () => {
+    await silent?.close();
+    silent = undefined;
+  });
+
+  it('gives up an endpoint that accepts but never completes the handshake, and reaches the next within the timeout', async () => {
+    silent = await silentServer();
+    replicas = [await startFakeCoordinator()];
+    const good = replicas[0]!;
+    // random 0.4 of two endpoints starts at the first: the silent one
+    const { connection, log } = setup([silent.address, good.address], {}, () => 0.4, undefined, { connectTimeoutMs: 1_000 });
+    const began = Date.now();
+    connection.start();
+    await eventually(() => expect(connection.state()).toBe('Ready'), 10_000);
+    const took = Date.now() - began;
+    expect(silent.accepted()).toBe(1);
+    expect(connection.endpoint()?.dial).toBe(good.address);
+    expect(took).toBeGreaterThanOrEqual(1_000);
+    expect(took).toBeLessThan(3_000);
+    const failure = log.lines.find((l) => l.message === 'cannot connect to coordinator, retrying');
+    expect(failure).toMatchObject({ level: 'warn', fields: { coordinator: silent.address, code: 'DEADLINE_EXCEEDED', details: 'not connected within 1 s (connect_timeout_seconds)', next: good.address } });
+  });
+
+  it('without it (a timeout longer than the wait), the same silent endpoint holds the agent: the good one is not tried', async () => {
+    silent = await silentServer();
+    replicas = [await startFakeCoordinator()];
+    const good = replicas[0]!;
+    const { connection } = setup([silent.address, good.address], {}, () => 0.4, undefined, { connectTimeoutMs: 120_000 });
+    connection.start();
+    await eventually(() => expect(silent!.accepted()).toBe(1));
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(connection.state()).toBe('Connecting');
+    expect(good.hellos).toHaveLength(0);
+  });
+
+  it('leaves a connected stream alone after the timeout has passed', async () => {
+    fake = await startFakeCoordinator();
+    const { connection, log } = setup(fake.address, {}, () => 0.5, undefined, { connectTimeoutMs: 300 });
+    connection.start();
+    await eventually(() => expect(connection.state()).toBe('Ready'));
+    await new Promise((r) => setTimeout(r, 600));
+    expect(connection.state()).toBe('Ready');
+    expect(fake.hellos).toHaveLength(1);
+    expect(log.lines.filter((l) => l.level !== 'debug').map((l) => l.message)).toEqual(['connected to coordinator']);
   });
 });

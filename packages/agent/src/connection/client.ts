@@ -8,6 +8,12 @@
  * Every attempt uses a fresh channel, so this delay is the only reconnect backoff (grpc-js's own
  * channel backoff would otherwise stack on top of it). Logs: one line per change of state, of
  * failure reason on an endpoint, or of endpoint, never one per retry.
+ *
+ * An attempt whose channel is not connected (TCP, TLS and HTTP/2 handshakes done) within the connect
+ * timeout is given up as DEADLINE_EXCEEDED: an endpoint that drops packets, or accepts and never
+ * answers, would otherwise hold the agent for the system's connect timeout (grpc-js sets none of its
+ * own) before the next is tried. That deadline is the network's, timed by grpc-js on the real clock
+ * like its keepalive, not by the daemon's Clock (which tests drive by hand).
  */
 import { nextDelay } from '@fleetdeploy/shared';
 import type { BackoffOptions } from '@fleetdeploy/shared';
@@ -34,6 +40,9 @@ import { toParsedCommand, toProtoResult } from './translate.js';
  * agents over that window.
  */
 export const reconnectBackoff: BackoffOptions = Object.freeze({ baseMs: 500, maxMs: 10_000 });
+
+/** CONNECT_TIMEOUT_MS is how long an attempt may take to connect when the options name no timeout. */
+export const CONNECT_TIMEOUT_MS = 5_000;
 
 /** STOP_LINGER_MS is how long stop() waits for the coordinator to end a half-closed stream. */
 export const STOP_LINGER_MS = 2_000;
@@ -73,6 +82,8 @@ export interface ConnectionOptions {
   backoff?: BackoffOptions;
   /** Heartbeat interval when the Welcome names none (0). */
   heartbeatFallbackMs: number;
+  /** How long an attempt may take to connect before the next endpoint is tried; default {@link CONNECT_TIMEOUT_MS}. */
+  connectTimeoutMs?: number;
 }
 
 /** AgentConnection is a running connection: start it once, stop it once. */
@@ -98,6 +109,8 @@ interface Attempt {
   call: Grpc.ClientDuplexStream<AgentMessage, CoordinatorMessage__Output>;
   helloIds: Set<string>;
   stopHeartbeat: () => void;
+  /** Set when the connect timeout cancelled the attempt (its status then says so, not CANCELLED). */
+  connectTimedOut?: boolean;
 }
 
 /** createConnection builds the connection; nothing happens until start(). */
@@ -105,6 +118,7 @@ export function createConnection(opts: ConnectionOptions): AgentConnection {
   if (opts.coordinators.length === 0) throw new Error('createConnection: no coordinator to connect to');
   const { grpc } = opts.runtime;
   const backoff = opts.backoff ?? reconnectBackoff;
+  const connectTimeoutMs = opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
   const lookup = opts.lookup ?? systemLookup;
   const log = opts.log;
   const states = createConnectionStates((from, to) => log.debug({ from, to }, 'connection state changed'));
@@ -163,6 +177,12 @@ export function createConnection(opts: ConnectionOptions): AgentConnection {
     call.on('data', (msg: CoordinatorMessage__Output) => receive(current, msg));
     call.on('error', () => undefined); // the 'status' event that always follows carries the outcome
     call.on('status', (status: Grpc.StatusObject) => ended(current, status));
+    client.waitForReady(Date.now() + connectTimeoutMs, (err) => {
+      // Also called when the channel closes (the attempt ended otherwise): only a live, unconnected attempt is given up.
+      if (err === undefined || attempt !== current || states.current() !== 'Connecting') return;
+      current.connectTimedOut = true;
+      current.call.cancel();
+    });
     call.write({
       hello: {
         instanceName: opts.instanceName,
@@ -222,8 +242,9 @@ export function createConnection(opts: ConnectionOptions): AgentConnection {
     return () => cancel();
   }
 
-  function ended(current: Attempt, status: Grpc.StatusObject): void {
+  function ended(current: Attempt, ending: Grpc.StatusObject): void {
     if (attempt !== current) return;
+    const status = current.connectTimedOut === true ? { ...ending, code: grpc.status.DEADLINE_EXCEEDED, details: `not connected within ${connectTimeoutMs / 1000} s (connect_timeout_seconds)` } : ending;
     attempt = undefined;
     current.stopHeartbeat();
     current.client.close();

@@ -153,6 +153,7 @@ export async function startAgentDaemon(options: AgentDaemonOptions): Promise<Age
     log,
     ...(options.backoff ? { backoff: options.backoff } : {}),
     heartbeatFallbackMs: config.heartbeatMs,
+    connectTimeoutMs: config.connectTimeoutMs,
   });
   link.connection = conn;
   const proxies = [...new Set(coordinators.flatMap((c) => (c.proxy === undefined ? [] : [`${c.proxy.host}:${c.proxy.port} (${c.proxy.source})`])))];

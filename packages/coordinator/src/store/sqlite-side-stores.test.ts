@@ -23,6 +23,7 @@ function sideStores(dir: string, removeOnClose: boolean): SideStores {
     accessKeys: promised(createAccessKeyStore(store.db)),
     certificates: promised(createCertificateStore(store.db)),
     sessions: promised(createAgentSessionStore(store.db)),
+    sessionsOf: (replicaId) => promised(createAgentSessionStore(store.db, replicaId)),
     outbox: promised(createTriggerOutbox(store.db)),
     references: promised(createBlobReferences(store.db)),
     buckets: (options) => promised(createBucketStore(store.db, options)),

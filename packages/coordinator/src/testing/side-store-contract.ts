@@ -22,7 +22,10 @@ export interface SideStores {
   store: AsyncStore;
   accessKeys: AsyncAccessKeyStore;
   certificates: AsyncCertificateStore;
+  /** sessions are a coordinator's that runs alone (no replica id). */
   sessions: AsyncAgentSessionStore;
+  /** sessionsOf are the sessions as the replica `replicaId` keeps them, on this coordinator's connection. */
+  sessionsOf(replicaId: string): AsyncAgentSessionStore;
   outbox: AsyncTriggerOutbox;
   references: AsyncBlobReferences;
   buckets(options?: BucketStoreOptions): AsyncBucketStore;
@@ -213,6 +216,49 @@ export function defineSideStoreContract(open: () => Promise<SideStoresUnderTest>
       expect(await after.closeAbandoned()).toBe(0);
     });
 
+    it('records which replica holds a session; a reconnection elsewhere moves it', async () => {
+      const { sessions, sessionsOf, replica } = await fresh();
+      const a = sessionsOf('replica-a');
+      const b = (await replica()).sessionsOf('replica-b');
+      await a.connected('web-01', '0.1.0', 1_000);
+      expect(await sessions.get('web-01')).toEqual({ instanceName: 'web-01', agentVersion: '0.1.0', connectedAt: 1_000, lastHeartbeatAt: 1_000, heldBy: 'replica-a' });
+      await b.connected('web-01', '0.1.0', 2_000);
+      expect(await a.get('web-01')).toMatchObject({ connectedAt: 2_000, heldBy: 'replica-b' });
+      await sessions.connected('web-01', '0.1.0', 3_000); // a coordinator alone: no holder
+      expect(await a.get('web-01')).not.toHaveProperty('heldBy');
+    });
+
+    it('a late end or heartbeat of a stream on a replica that no longer holds the session leaves the session as it is', async () => {
+      const { sessionsOf, replica } = await fresh();
+      const a = sessionsOf('replica-a');
+      const b = (await replica()).sessionsOf('replica-b');
+      await a.connected('web-01', '0.1.0', 1_000);
+      await b.connected('web-01', '0.1.0', 2_000); // the agent moved to b before a saw its stream end
+      await a.heartbeat('web-01', 2_500);
+      await a.heartbeats(new Map([['web-01', 2_600]]));
+      await a.disconnected('web-01', 3_000, 2_500);
+      expect(await b.get('web-01')).toEqual({ instanceName: 'web-01', agentVersion: '0.1.0', connectedAt: 2_000, lastHeartbeatAt: 2_000, heldBy: 'replica-b' });
+      await b.heartbeats(new Map([['web-01', 4_000]]));
+      await b.disconnected('web-01', 5_000, 4_000);
+      expect(await a.get('web-01')).toMatchObject({ lastHeartbeatAt: 4_000, disconnectedAt: 5_000, heldBy: 'replica-b' });
+    });
+
+    it('a replica starting closes the sessions it left open itself and those no replica holds, not those other replicas hold', async () => {
+      const { sessions, sessionsOf, replica } = await fresh();
+      await sessionsOf('replica-a').connected('web-01', '0.1.0', 1_000);
+      await sessionsOf('replica-a').heartbeat('web-01', 1_500);
+      await (await replica()).sessionsOf('replica-b').connected('web-02', '0.1.0', 1_000);
+      await sessions.connected('web-03', '0.1.0', 1_000); // from a coordinator that ran alone
+      const restarted = (await replica()).sessionsOf('replica-a'); // replica-a's next process
+      expect(await restarted.closeAbandoned()).toBe(2);
+      expect(await restarted.get('web-01')).toMatchObject({ disconnectedAt: 1_500, heldBy: 'replica-a' });
+      expect(await restarted.get('web-03')).toMatchObject({ disconnectedAt: 1_000 });
+      expect(await restarted.get('web-02')).not.toHaveProperty('disconnectedAt'); // replica-b is alive and holds it
+      expect(await restarted.closeAbandoned()).toBe(0);
+      // a coordinator alone closes only the sessions with no holder (it never shares a database with replicas)
+      expect(await sessions.closeAbandoned()).toBe(0);
+    });
+
     it('race: two coordinators writing overlapping heartbeat batches, in opposite orders, at once: none refused, the latest kept', async () => {
       const { sessions, replica } = await fresh();
       const other = (await replica()).sessions;
@@ -277,6 +323,67 @@ export function defineSideStoreContract(open: () => Promise<SideStoresUnderTest>
       await outbox.delivered('b', 2, 140);
       expect(await outbox.get('b')).toMatchObject({ state: 'delivered', attempts: 1, finishedAt: 120 });
       expect((await outbox.get('b'))?.lastError).toBeUndefined();
+    });
+
+    it('claims due rows no live claim holds, oldest first, for one claimant until its claim lapses or a report clears it', async () => {
+      const { outbox } = await fresh();
+      await outbox.enqueue('d-1', [n('a'), n('b'), n('c')], 100);
+      await outbox.failed('a', 1, 'refused', 150, 100);
+      expect((await outbox.claim(200, 2, 'r-1', 1_000)).map((d) => d.eventId)).toEqual(['b', 'c']);
+      expect(await outbox.get('b')).toMatchObject({ state: 'pending', attempts: 0, claimedBy: 'r-1', claimedUntil: 1_000 });
+      // claimed rows are not claimed again, by anyone, until the claim lapses; the next row is
+      expect((await outbox.claim(300, 10, 'r-2', 2_000)).map((d) => `${d.eventId}:${d.claimedBy}`)).toEqual(['a:r-2']);
+      expect(await outbox.claim(999, 10, 'r-2', 2_000)).toEqual([]);
+      // nextDue is when the earliest claim lapses, not the rows' next attempt
+      expect(await outbox.nextDue()).toBe(1_000);
+      // a claim lapsed (its replica died mid-send): another replica takes the rows
+      expect((await outbox.claim(1_000, 10, 'r-3', 3_000)).map((d) => `${d.eventId}:${d.claimedBy}:${d.claimedUntil}`)).toEqual(['b:r-3:3000', 'c:r-3:3000']);
+      // a report clears the claim: a failure is claimable at its retry time, a delivered row never
+      await outbox.failed('b', 1, 'refused', 1_500, 1_100);
+      await outbox.delivered('c', 1, 1_100);
+      expect(await outbox.get('b')).toMatchObject({ state: 'pending', attempts: 1, nextAttemptAt: 1_500 });
+      expect(await outbox.get('b')).not.toHaveProperty('claimedBy');
+      expect(await outbox.get('c')).not.toHaveProperty('claimedUntil');
+      expect(await outbox.nextDue()).toBe(1_500);
+      expect((await outbox.claim(1_500, 10, 'r-3', 4_000)).map((d) => d.eventId)).toEqual(['b']);
+      expect((await outbox.claim(2_000, 10, 'r-3', 4_000)).map((d) => d.eventId)).toEqual(['a']); // r-2's claim lapsed at 2,000
+    });
+
+    it('releases a claim for its holder only, or every claim at once', async () => {
+      const { outbox } = await fresh();
+      await outbox.enqueue('d-1', [n('a'), n('b'), n('c')], 100);
+      await outbox.claim(100, 2, 'r-1', 1_000);
+      await outbox.claim(100, 1, 'r-2', 1_000);
+      await outbox.release('a', 'r-2'); // not r-2's
+      await outbox.release('b', 'r-1');
+      expect(await outbox.get('a')).toMatchObject({ claimedBy: 'r-1' });
+      expect(await outbox.get('b')).not.toHaveProperty('claimedBy');
+      expect((await outbox.claim(200, 10, 'r-3', 1_000)).map((d) => d.eventId)).toEqual(['b']);
+      expect(await outbox.releaseAll()).toBe(3);
+      expect(await outbox.releaseAll()).toBe(0);
+      expect((await outbox.claim(200, 10, 'r-4', 1_000)).map((d) => d.eventId)).toEqual(['a', 'b', 'c']);
+    });
+
+    it('race: coordinators claiming the same due rows at once each get different rows, and every row is claimed once', async () => {
+      const { outbox, replica } = await fresh();
+      const others = [(await replica()).outbox, (await replica()).outbox];
+      const claimers = [outbox, ...others];
+      const ids = Array.from({ length: 60 }, (_, i) => `e-${String(i).padStart(2, '0')}`);
+      await outbox.enqueue('d-1', ids.map((id) => n(id)), 100);
+      const got = await Promise.all(
+        claimers.map(async (c, i) => {
+          const mine: string[] = [];
+          // bounded: were claimed rows claimable again, the loops would never run dry
+          for (let round = 0; round < ids.length; round++) {
+            const batch = await c.claim(200, 3, `r-${i}`, 10_000);
+            if (batch.length === 0) break;
+            mine.push(...batch.map((d) => d.eventId));
+          }
+          return mine;
+        }),
+      );
+      expect(got.flat().sort()).toEqual(ids);
+      for (const [i, mine] of got.entries()) for (const id of mine) expect((await outbox.get(id))?.claimedBy).toBe(`r-${i}`);
     });
 
     it('race: two coordinators enqueueing the same events at once keep each once, and their reports keep the most attempts', async () => {

@@ -28,8 +28,8 @@ interface Received {
   body: string;
 }
 
-/** receiver answers `statuses` in turn (then 200) and records every request. */
-async function receiver(statuses: number[] = [], hang = false) {
+/** receiver answers `statuses` in turn (then 200), after `delayMs`, and records every request. */
+async function receiver(statuses: number[] = [], hang = false, delayMs = 0) {
   const got: Received[] = [];
   const server = http.createServer((req, res) => {
     let body = '';
@@ -37,7 +37,7 @@ async function receiver(statuses: number[] = [], hang = false) {
       got.push({ eventId: String(req.headers['x-fleetdeploy-event-id']), signature: req.headers['x-fleetdeploy-signature'] as string | undefined, trigger: req.headers['x-fleetdeploy-trigger'] as string | undefined, body });
       if (hang) return;
       res.statusCode = statuses.shift() ?? 200;
-      res.end();
+      setTimeout(() => res.end(), delayMs);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -83,15 +83,28 @@ describe('trigger delivery', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function start(opts: { maxAttempts?: number; secrets?: Record<string, string>; timeoutMs?: number; sns?: Sender } = {}): void {
-    loop = createTriggerDelivery({
-      outbox,
+  type StartOptions = { maxAttempts?: number; secrets?: Record<string, string>; timeoutMs?: number; sns?: Sender; replicaId?: string; exclusive?: boolean; claimTtlMs?: number; outbox?: TriggerOutbox };
+  const replicas: TriggerDelivery[] = [];
+  afterEach(async () => {
+    for (const r of replicas.splice(0)) await r.stop();
+  });
+
+  function create(opts: StartOptions = {}): TriggerDelivery {
+    return createTriggerDelivery({
+      outbox: opts.outbox ?? outbox,
       sns: opts.sns ?? noSns,
       webhook: webhookSender((name) => opts.secrets?.[name], opts.timeoutMs, (name) => log.warn({ trigger: name }, 'unsigned')),
       clock: systemClock,
       retry: { baseMs: 20, maxMs: 80, maxAttempts: opts.maxAttempts ?? 10 },
       log,
+      replicaId: opts.replicaId ?? 'replica-1',
+      exclusive: opts.exclusive ?? true,
+      ...(opts.claimTtlMs === undefined ? {} : { claimTtlMs: opts.claimTtlMs }),
     });
+  }
+
+  function start(opts: StartOptions = {}): void {
+    loop = create(opts);
     loop.start();
   }
 
@@ -144,8 +157,8 @@ describe('trigger delivery', () => {
     const hanging = await receiver([], true);
     outbox.enqueue('d-1', [note('held', hanging.url)], Date.now());
     let reads = 0;
-    const due = outbox.due.bind(outbox);
-    outbox.due = (now, limit) => (reads++, due(now, limit));
+    const claim = outbox.claim.bind(outbox);
+    outbox.claim = (...args) => (reads++, claim(...args));
     start({ timeoutMs: 60_000 });
     await until(() => hanging.got.length === 1);
     // while the attempt is held, the loop does not spin on the row it is sending
@@ -156,6 +169,8 @@ describe('trigger delivery', () => {
     await loop!.stop();
     expect(Date.now() - began).toBeLessThan(5_000); // not the 60 s timeout
     expect(outbox.get('held')).toMatchObject({ state: 'pending', attempts: 0 });
+    // its claim is given up, so the next process (or another replica) sends it at once
+    expect(outbox.get('held')).not.toHaveProperty('claimedBy');
     await hanging.close();
   });
 
@@ -181,5 +196,65 @@ describe('trigger delivery', () => {
     start();
     expect(outbox.get('old')).toBeUndefined();
     expect(outbox.get('gone')?.state).toBe('dead');
+  });
+
+  describe('several coordinators on one outbox (replicas, each its own connection to the database)', () => {
+    it('two replicas\' loops on one outbox send each notification once', async () => {
+      const r = await receiver([], false, 50);
+      const second = openSqliteStore(dir);
+      try {
+        const ids = Array.from({ length: 40 }, (_, i) => `e-${i}`);
+        outbox.enqueue('d-1', ids.map((id) => note(id, r.url)), Date.now());
+        const replicaA = create({ replicaId: 'a', exclusive: false });
+        const replicaB = create({ replicaId: 'b', exclusive: false, outbox: createTriggerOutbox(second.db) });
+        replicas.push(replicaA, replicaB);
+        replicaA.start();
+        replicaB.start();
+        await until(() => outbox.countByState()['delivered'] === ids.length);
+        expect(r.got.map((g) => g.eventId).sort()).toEqual([...ids].sort());
+      } finally {
+        for (const l of replicas.splice(0)) await l.stop();
+        second.close();
+        await r.close();
+      }
+    });
+
+    it('sends a row a dead replica claimed once its claim lapses, not before', async () => {
+      const r = await receiver();
+      outbox.enqueue('d-1', [note('a-orphan', r.url), note('b-free', r.url)], Date.now());
+      const claimedAt = Date.now();
+      expect(outbox.claim(claimedAt, 1, 'dead-replica', claimedAt + 700).map((d) => d.eventId)).toEqual(['a-orphan']);
+      start({ replicaId: 'live', exclusive: false });
+      await until(() => outbox.get('a-orphan')?.state === 'delivered');
+      expect(r.got.map((g) => g.eventId)).toEqual(['b-free', 'a-orphan']);
+      expect(outbox.get('b-free')!.finishedAt!).toBeLessThan(claimedAt + 700);
+      expect(outbox.get('a-orphan')!.finishedAt!).toBeGreaterThanOrEqual(claimedAt + 700);
+      expect(outbox.get('a-orphan')).not.toHaveProperty('claimedBy');
+      await r.close();
+    });
+
+    it('a coordinator alone on its database (exclusive) sends at once the rows an earlier process claimed, saying so', async () => {
+      const r = await receiver();
+      outbox.enqueue('d-1', [note('left', r.url)], Date.now());
+      outbox.claim(Date.now(), 10, 'killed-process', Date.now() + 60_000);
+      const began = Date.now();
+      start({ replicaId: 'restarted', exclusive: true });
+      await until(() => outbox.get('left')?.state === 'delivered', 5_000);
+      expect(Date.now() - began).toBeLessThan(5_000); // not the claim's minute
+      expect(logged.find((l) => l.msg.startsWith('trigger notifications an earlier coordinator process was sending'))).toMatchObject({ level: 30, released: 1 });
+      await r.close();
+    });
+
+    it('a claim that cannot be released at start is logged at warn, and the loop still sends what it can', async () => {
+      const r = await receiver();
+      outbox.enqueue('d-1', [note('e4', r.url)], Date.now());
+      outbox.releaseAll = () => {
+        throw new Error('disk I/O error');
+      };
+      start({ exclusive: true });
+      await until(() => outbox.get('e4')?.state === 'delivered');
+      expect(logged.find((l) => l.level === 40)).toMatchObject({ msg: 'could not release the trigger notifications an earlier process claimed', err: { message: 'disk I/O error' } });
+      await r.close();
+    });
   });
 });

@@ -6,6 +6,10 @@
  *
  * Receivers deduplicate by the event id (X-Fleetdeploy-Event-Id): an attempt whose answer was lost
  * (a timeout, or a coordinator killed mid-request) is sent again with the same id.
+ *
+ * Several coordinators may share the outbox (replicas on one database): each takes the rows it sends
+ * by claiming them (trigger-outbox.ts) for longer than an attempt can last, so no two send a row at
+ * once. A replica that dies mid-send leaves claims that lapse, and then another replica sends the rows.
  */
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../clock.js';
@@ -19,6 +23,11 @@ import type { Sender } from './trigger-senders.js';
 const BATCH = 16;
 /** The loop looks at the outbox at least this often, besides being woken by new rows. */
 const IDLE_POLL_MS = 1_000;
+/**
+ * How long a claim holds a row: longer than any attempt (the senders give up within 15 s), so a
+ * live replica's claim never lapses while it sends; a dead replica's rows wait this long at most.
+ */
+export const CLAIM_TTL_MS = 60_000;
 /** Delivered rows are kept this long (a week) for inspection, then pruned. */
 const KEEP_DELIVERED_MS = 7 * 86_400_000;
 
@@ -29,6 +38,16 @@ export interface TriggerDeliveryDeps {
   clock: Clock;
   retry: RetryPolicy;
   log: Logger;
+  /** replicaId names this coordinator process in its claims: unique to the process (a restart is a new id). */
+  replicaId: string;
+  /**
+   * exclusive: no other coordinator shares the outbox (SQLite, under the data directory's lock), so
+   * claims found at start are a dead process's and are dropped: its rows are sent at once, not after
+   * their claims lapse.
+   */
+  exclusive?: boolean;
+  /** claimTtlMs overrides {@link CLAIM_TTL_MS} (tests). */
+  claimTtlMs?: number;
 }
 
 /** TriggerDelivery is the running loop. */
@@ -42,7 +61,8 @@ export interface TriggerDelivery {
 
 /** createTriggerDelivery builds the loop; call start() once the store is open. */
 export function createTriggerDelivery(deps: TriggerDeliveryDeps): TriggerDelivery {
-  const { outbox, clock, retry, log } = deps;
+  const { outbox, clock, retry, log, replicaId } = deps;
+  const claimTtlMs = deps.claimTtlMs ?? CLAIM_TTL_MS;
   const inFlight = new Map<string, Promise<void>>();
   let timer: Timer | undefined;
   let running = false;
@@ -62,8 +82,11 @@ export function createTriggerDelivery(deps: TriggerDeliveryDeps): TriggerDeliver
     try {
       await (target.kind === 'webhook' ? deps.webhook : deps.sns)(d, stopping.signal);
     } catch (err) {
-      // An attempt cut short by stop() is not counted: the row stays as it was and is sent after the restart.
-      if (stopping.signal.aborted) return;
+      // An attempt cut short by stop() is not counted: the row stays as it was (unclaimed) and is sent after the restart.
+      if (stopping.signal.aborted) {
+        outbox.release(d.eventId, replicaId);
+        return;
+      }
       const error = (err as Error).message;
       const now = clock.now();
       const retryAt = nextAttemptAt(attempts, now, retry);
@@ -81,7 +104,9 @@ export function createTriggerDelivery(deps: TriggerDeliveryDeps): TriggerDeliver
     if (!running) return;
     let due: Delivery[] = [];
     try {
-      due = outbox.due(clock.now(), BATCH + inFlight.size).filter((d) => !inFlight.has(d.eventId)).slice(0, BATCH);
+      const now = clock.now();
+      // A row still in flight here is claimed again only if its attempt outlasted the claim; it is not sent twice.
+      due = outbox.claim(now, BATCH, replicaId, now + claimTtlMs).filter((d) => !inFlight.has(d.eventId));
     } catch (err) {
       log.error({ err }, 'could not read the trigger outbox');
     }
@@ -101,8 +126,8 @@ export function createTriggerDelivery(deps: TriggerDeliveryDeps): TriggerDeliver
       next = undefined;
     }
     const delay = next === undefined ? IDLE_POLL_MS : Math.min(IDLE_POLL_MS, Math.max(0, next - clock.now()));
-    // Rows being sent are still pending and due: with nothing new to send, wait for an attempt to end
-    // (it wakes the loop) or the idle poll, rather than asking again at once.
+    // Nothing new to send yet something due (rows whose attempts here outlasted their claims): wait for
+    // an attempt to end (it wakes the loop) or the idle poll, rather than asking again at once.
     schedule(due.length === 0 && delay === 0 ? IDLE_POLL_MS : delay);
   }
 
@@ -115,6 +140,14 @@ export function createTriggerDelivery(deps: TriggerDeliveryDeps): TriggerDeliver
   return {
     start() {
       running = true;
+      if (deps.exclusive === true) {
+        try {
+          const released = outbox.releaseAll();
+          if (released > 0) log.info({ released }, 'trigger notifications an earlier coordinator process was sending will be sent again');
+        } catch (err) {
+          log.warn({ err }, 'could not release the trigger notifications an earlier process claimed');
+        }
+      }
       try {
         const pruned = outbox.prune(clock.now() - KEEP_DELIVERED_MS);
         if (pruned > 0) log.debug({ pruned }, 'pruned delivered trigger notifications');

@@ -16,6 +16,8 @@ import { migration as fleetIndexes } from './011-fleet-indexes.js';
 import { migration as leases } from './012-leases.js';
 import { migration as targetStatus } from './013-target-status.js';
 import { migration as targetStatusNames } from './014-target-status-names.js';
+import { migration as triggerClaims } from './015-trigger-claims.js';
+import { migration as agentSessionHolders } from './016-agent-session-holders.js';
 
 /** Migration is one schema step. */
 export interface Migration {
@@ -25,4 +27,4 @@ export interface Migration {
 }
 
 /** migrations in the order they apply. */
-export const migrations: readonly Migration[] = [core, bucket, accessKeys, certificates, resourceTags, trafficShifts, agentSessions, blobReferences, triggerDeliveries, deploymentSchedules, fleetIndexes, leases, targetStatus, targetStatusNames];
+export const migrations: readonly Migration[] = [core, bucket, accessKeys, certificates, resourceTags, trafficShifts, agentSessions, blobReferences, triggerDeliveries, deploymentSchedules, fleetIndexes, leases, targetStatus, targetStatusNames, triggerClaims, agentSessionHolders];

@@ -248,4 +248,19 @@ DROP INDEX deployment_targets_by_status;
 CREATE INDEX deployment_targets_by_status ON deployment_targets (deployment_id, status, target_id);
 `,
   },
+  {
+    version: 15,
+    name: 'trigger-claims',
+    sql: `
+ALTER TABLE trigger_deliveries ADD COLUMN claimed_by TEXT;
+ALTER TABLE trigger_deliveries ADD COLUMN claimed_until BIGINT;
+`,
+  },
+  {
+    version: 16,
+    name: 'agent-session-holders',
+    sql: `
+ALTER TABLE agent_sessions ADD COLUMN held_by TEXT;
+`,
+  },
 ];

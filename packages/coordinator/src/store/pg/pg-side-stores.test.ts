@@ -127,6 +127,61 @@ describeWithTools(['postgres'], 'PostgreSQL side stores', () => {
     }
   });
 
+  describe('trigger outbox claims, with replicas racing', () => {
+    const note = (id: string) => ({ eventId: id, triggerName: 't', triggerEvent: 'DeploymentStart' as const, target: 'http://127.0.0.1:1/', subject: 's', body: '{}' });
+
+    it('four replicas, each claiming on four connections at once, claim every due row exactly once', async () => {
+      const url = await server().freshDatabase();
+      const replicas = await Promise.all(Array.from({ length: 4 }, () => openPgStore(url, { poolSize: 4 })));
+      try {
+        const ids = Array.from({ length: 400 }, (_, i) => `e-${String(i).padStart(3, '0')}`);
+        await pgTriggerOutbox(replicas[0]!).enqueue('d-1', ids.map(note), 100);
+        const claims: Array<{ id: string; by: string }> = [];
+        await Promise.all(
+          replicas.flatMap((r, i) =>
+            Array.from({ length: 4 }, async () => {
+              const outbox = pgTriggerOutbox(r);
+              // bounded: were claimed rows claimable again, the loops would never run dry
+              for (let round = 0; round < ids.length / 4; round++) {
+                const batch = await outbox.claim(200, 4, `r-${i}`, 60_000);
+                if (batch.length === 0) return;
+                claims.push(...batch.map((d) => ({ id: d.eventId, by: `r-${i}` })));
+              }
+            }),
+          ),
+        );
+        expect(claims.map((c) => c.id).sort()).toEqual(ids);
+        // every replica took part, so the claims did interleave
+        expect(new Set(claims.map((c) => c.by)).size).toBe(4);
+        const holders = new Map((await replicas[0]!.query('SELECT event_id, claimed_by FROM trigger_deliveries')).rows.map((r: { event_id: string; claimed_by: string }) => [r.event_id, r.claimed_by]));
+        for (const c of claims) expect(holders.get(c.id)).toBe(c.by);
+      } finally {
+        await Promise.all(replicas.map((r) => r.close()));
+      }
+    });
+
+    it('a replica claiming while another holds its claimed rows locked takes the other rows at once, not waiting on the lock', async () => {
+      const url = await server().freshDatabase();
+      const [a, b] = await Promise.all([openPgStore(url, { poolSize: 2 }), openPgStore(url, { poolSize: 2 })]);
+      try {
+        await pgTriggerOutbox(a).enqueue('d-1', ['e-1', 'e-2', 'e-3', 'e-4'].map(note), 100);
+        let other: string[] | undefined;
+        await a.transaction(async (tx) => {
+          expect((await pgTriggerOutbox(tx).claim(200, 2, 'r-a', 60_000)).map((d) => d.eventId)).toEqual(['e-1', 'e-2']);
+          // a's claim is not committed and its rows stay locked while b claims
+          const claiming = pgTriggerOutbox(b).claim(200, 10, 'r-b', 60_000);
+          const waited = await Promise.race([claiming.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 2_000))]);
+          expect(waited).toBe(false);
+          other = (await claiming).map((d) => d.eventId);
+        });
+        expect(other).toEqual(['e-3', 'e-4']);
+        expect(await pgTriggerOutbox(b).claim(200, 10, 'r-b', 60_000)).toEqual([]);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+  });
+
   // Each coordinator is a PgStore of its own (its own pool) on the shared database.
   describe('the side store contract', () => {
     const sideStores = async (url: string): Promise<SideStores> => {
@@ -136,6 +191,7 @@ describeWithTools(['postgres'], 'PostgreSQL side stores', () => {
         accessKeys: pgAccessKeyStore(pgStore),
         certificates: pgCertificateStore(pgStore),
         sessions: pgAgentSessionStore(pgStore),
+        sessionsOf: (replicaId) => pgAgentSessionStore(pgStore, replicaId),
         outbox: pgTriggerOutbox(pgStore),
         references: pgBlobReferences(pgStore),
         buckets: (options) => pgBucketStore(pgStore, options),

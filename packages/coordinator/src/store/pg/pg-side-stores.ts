@@ -18,6 +18,7 @@ import { newAccessKeyId, newSecretAccessKey, toKey } from '../../auth/access-key
 import type { AgentSessionRecord, AgentSessionStore } from '../../fleet/agent-sessions.js';
 import type { CertificateRecord, CertificateStore, TokenRecord } from '../../ca/certificate-store.js';
 import type { Delivery, TriggerOutbox } from '../../triggers/trigger-outbox.js';
+import { inDueOrder } from '../../triggers/trigger-outbox.js';
 import type { BlobReferences } from '../blob-references.js';
 import type { TrafficStore } from '../traffic-store.js';
 import type { TrafficState } from '../../deployment/traffic/plan.js';
@@ -152,12 +153,15 @@ export function pgCertificateStore(db: PgQuery): AsyncCertificateStore {
 }
 
 /**
- * pgAgentSessionStore keeps each instance's latest agent session. The batched heartbeats are one
- * statement (SQLite: one transaction of single-row updates). It first locks the batch's open
- * sessions in instance order, so two replicas writing overlapping batches queue behind each other
- * instead of deadlocking on rows taken in opposite orders.
+ * pgAgentSessionStore keeps each instance's latest agent session, for the replica `replicaId`
+ * (undefined: a coordinator that runs alone); it changes only the open sessions that replica holds
+ * (fleet/agent-sessions.ts says why). The batched heartbeats are one statement (SQLite: one
+ * transaction of single-row updates). It first locks the batch's open sessions in instance order,
+ * so two replicas writing overlapping batches queue behind each other instead of deadlocking on
+ * rows taken in opposite orders.
  */
-export function pgAgentSessionStore(db: PgQuery): AsyncAgentSessionStore {
+export function pgAgentSessionStore(db: PgQuery, replicaId?: string): AsyncAgentSessionStore {
+  const holder = replicaId ?? null;
   const session = (r: Record<string, unknown>): AgentSessionRecord => {
     const disconnectedAt = num(r.disconnected_at);
     return {
@@ -166,33 +170,34 @@ export function pgAgentSessionStore(db: PgQuery): AsyncAgentSessionStore {
       connectedAt: Number(r.connected_at),
       lastHeartbeatAt: Number(r.last_heartbeat_at),
       ...(disconnectedAt === undefined ? {} : { disconnectedAt }),
+      ...(r.held_by === null ? {} : { heldBy: r.held_by as string }),
     };
   };
   return {
     connected: async (name, version, at) => {
       await db.query(
-        `INSERT INTO agent_sessions (instance_name, agent_version, connected_at, last_heartbeat_at, disconnected_at) VALUES ($1, $2, $3, $3, NULL)
-         ON CONFLICT (instance_name) DO UPDATE SET agent_version = excluded.agent_version, connected_at = excluded.connected_at, last_heartbeat_at = excluded.last_heartbeat_at, disconnected_at = NULL`,
-        [name, version, at],
+        `INSERT INTO agent_sessions (instance_name, agent_version, connected_at, last_heartbeat_at, disconnected_at, held_by) VALUES ($1, $2, $3, $3, NULL, $4)
+         ON CONFLICT (instance_name) DO UPDATE SET agent_version = excluded.agent_version, connected_at = excluded.connected_at, last_heartbeat_at = excluded.last_heartbeat_at, disconnected_at = NULL, held_by = excluded.held_by`,
+        [name, version, at, holder],
       );
     },
     heartbeat: async (name, at) => {
-      await db.query('UPDATE agent_sessions SET last_heartbeat_at = $1 WHERE instance_name = $2 AND disconnected_at IS NULL', [at, name]);
+      await db.query('UPDATE agent_sessions SET last_heartbeat_at = $1 WHERE instance_name = $2 AND disconnected_at IS NULL AND held_by IS NOT DISTINCT FROM $3', [at, name, holder]);
     },
     heartbeats: async (beats) => {
       if (beats.size === 0) return;
       await db.query(
         `WITH beat AS (SELECT * FROM unnest($1::text[], $2::bigint[]) AS b(name, at)),
-           locked AS (SELECT s.instance_name FROM agent_sessions s WHERE s.instance_name = ANY($1::text[]) AND s.disconnected_at IS NULL ORDER BY s.instance_name COLLATE "C" FOR UPDATE)
+           locked AS (SELECT s.instance_name FROM agent_sessions s WHERE s.instance_name = ANY($1::text[]) AND s.disconnected_at IS NULL AND s.held_by IS NOT DISTINCT FROM $3 ORDER BY s.instance_name COLLATE "C" FOR UPDATE)
          UPDATE agent_sessions s SET last_heartbeat_at = beat.at FROM beat, locked
-         WHERE s.instance_name = beat.name AND s.instance_name = locked.instance_name AND s.disconnected_at IS NULL`,
-        [[...beats.keys()], [...beats.values()]],
+         WHERE s.instance_name = beat.name AND s.instance_name = locked.instance_name AND s.disconnected_at IS NULL AND s.held_by IS NOT DISTINCT FROM $3`,
+        [[...beats.keys()], [...beats.values()], holder],
       );
     },
     disconnected: async (name, at, lastSeen) => {
-      await db.query('UPDATE agent_sessions SET disconnected_at = $1, last_heartbeat_at = GREATEST(last_heartbeat_at, $2) WHERE instance_name = $3 AND disconnected_at IS NULL', [at, lastSeen, name]);
+      await db.query('UPDATE agent_sessions SET disconnected_at = $1, last_heartbeat_at = GREATEST(last_heartbeat_at, $2) WHERE instance_name = $3 AND disconnected_at IS NULL AND held_by IS NOT DISTINCT FROM $4', [at, lastSeen, name, holder]);
     },
-    closeAbandoned: async () => (await db.query('UPDATE agent_sessions SET disconnected_at = last_heartbeat_at WHERE disconnected_at IS NULL')).rowCount ?? 0,
+    closeAbandoned: async () => (await db.query('UPDATE agent_sessions SET disconnected_at = last_heartbeat_at WHERE disconnected_at IS NULL AND (held_by IS NULL OR held_by = $1)', [holder])).rowCount ?? 0,
     get: async (name) => {
       const { rows } = await db.query('SELECT * FROM agent_sessions WHERE instance_name = $1', [name]);
       return rows.length === 0 ? undefined : session(rows[0] as Record<string, unknown>);
@@ -204,10 +209,16 @@ export function pgAgentSessionStore(db: PgQuery): AsyncAgentSessionStore {
  * pgTriggerOutbox keeps the notifications owed to trigger targets. enqueue is one INSERT … ON
  * CONFLICT DO NOTHING, so a repeated event counts once even when two replicas enqueue it at once;
  * the reports of attempts are the SQLite store's guarded UPDATEs (a late report never undoes a later one).
+ *
+ * claim is one UPDATE of the rows its subquery locks FOR UPDATE SKIP LOCKED. Two replicas claiming
+ * at once take disjoint rows: the second skips the rows the first has locked instead of waiting for
+ * them, and a row it reaches after the first committed is checked again against the claim condition
+ * (the locking read sees the row's latest version), where the live claim excludes it.
  */
 export function pgTriggerOutbox(db: PgQuery): AsyncTriggerOutbox {
   const delivery = (r: Record<string, unknown>): Delivery => {
     const finishedAt = num(r.finished_at);
+    const claimedUntil = num(r.claimed_until);
     return {
       eventId: r.event_id as string,
       deploymentId: r.deployment_id as string,
@@ -222,6 +233,8 @@ export function pgTriggerOutbox(db: PgQuery): AsyncTriggerOutbox {
       state: r.state as Delivery['state'],
       ...(r.last_error === null ? {} : { lastError: r.last_error as string }),
       ...(finishedAt === undefined ? {} : { finishedAt }),
+      ...(r.claimed_by === null ? {} : { claimedBy: r.claimed_by as string }),
+      ...(claimedUntil === undefined ? {} : { claimedUntil }),
     };
   };
   return {
@@ -238,13 +251,29 @@ export function pgTriggerOutbox(db: PgQuery): AsyncTriggerOutbox {
     },
     due: async (now, limit) =>
       (await db.query("SELECT * FROM trigger_deliveries WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, created_at LIMIT $2", [now, limit])).rows.map((r) => delivery(r as Record<string, unknown>)),
-    nextDue: async () => num((await db.query("SELECT MIN(next_attempt_at) AS t FROM trigger_deliveries WHERE state = 'pending'")).rows[0].t),
+    claim: async (now, limit, claimant, until) =>
+      inDueOrder(
+        (
+          await db.query(
+            `UPDATE trigger_deliveries SET claimed_by = $3, claimed_until = $4
+             WHERE event_id IN (SELECT event_id FROM trigger_deliveries WHERE state = 'pending' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1)
+               ORDER BY next_attempt_at, created_at, event_id COLLATE "C" LIMIT $2 FOR UPDATE SKIP LOCKED)
+             RETURNING *`,
+            [now, limit, claimant, until],
+          )
+        ).rows.map((r) => delivery(r as Record<string, unknown>)),
+      ),
+    release: async (eventId, claimant) => {
+      await db.query('UPDATE trigger_deliveries SET claimed_by = NULL, claimed_until = NULL WHERE event_id = $1 AND claimed_by = $2', [eventId, claimant]);
+    },
+    releaseAll: async () => (await db.query('UPDATE trigger_deliveries SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by IS NOT NULL')).rowCount ?? 0,
+    nextDue: async () => num((await db.query("SELECT MIN(GREATEST(next_attempt_at, claimed_until)) AS t FROM trigger_deliveries WHERE state = 'pending'")).rows[0].t),
     delivered: async (eventId, attempts, now) => {
-      await db.query("UPDATE trigger_deliveries SET state = 'delivered', attempts = $1, finished_at = $2, last_error = NULL WHERE event_id = $3 AND state <> 'delivered'", [attempts, now, eventId]);
+      await db.query("UPDATE trigger_deliveries SET state = 'delivered', attempts = $1, finished_at = $2, last_error = NULL, claimed_by = NULL, claimed_until = NULL WHERE event_id = $3 AND state <> 'delivered'", [attempts, now, eventId]);
     },
     failed: async (eventId, attempts, error, retryAt, now) => {
-      if (retryAt === undefined) await db.query("UPDATE trigger_deliveries SET state = 'dead', attempts = $1, last_error = $2, finished_at = $3 WHERE event_id = $4 AND state = 'pending' AND attempts < $1", [attempts, error, now, eventId]);
-      else await db.query("UPDATE trigger_deliveries SET attempts = $1, last_error = $2, next_attempt_at = $3 WHERE event_id = $4 AND state = 'pending' AND attempts < $1", [attempts, error, retryAt, eventId]);
+      if (retryAt === undefined) await db.query("UPDATE trigger_deliveries SET state = 'dead', attempts = $1, last_error = $2, finished_at = $3, claimed_by = NULL, claimed_until = NULL WHERE event_id = $4 AND state = 'pending' AND attempts < $1", [attempts, error, now, eventId]);
+      else await db.query("UPDATE trigger_deliveries SET attempts = $1, last_error = $2, next_attempt_at = $3, claimed_by = NULL, claimed_until = NULL WHERE event_id = $4 AND state = 'pending' AND attempts < $1", [attempts, error, retryAt, eventId]);
     },
     get: async (eventId) => {
       const { rows } = await db.query('SELECT * FROM trigger_deliveries WHERE event_id = $1', [eventId]);
