@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { asyncSqliteStore } from './async-store.js';
 import { openSqliteStore } from './sqlite-store.js';
 import { defineStoreContract } from '../testing/store-contract.js';
@@ -14,4 +14,18 @@ describe('SQLite store through the asynchronous adapter: the store contract', ()
     },
     { concurrentTransactions: false },
   );
+});
+
+describe('SQLite store through the asynchronous adapter: transaction time', () => {
+  it('tells observe the time of each outermost transaction, committed or rolled back', async () => {
+    const seconds: number[] = [];
+    const sync = openSqliteStore(fs.mkdtempSync(path.join(os.tmpdir(), 'fd-async-sqlite-')));
+    const store = asyncSqliteStore(sync, { observe: (s) => seconds.push(s) });
+    await store.transaction(async (tx) => tx.transaction(async (inner) => inner.getApplication('a')));
+    await expect(store.transaction(async () => Promise.reject(new Error('refused')))).rejects.toThrow('refused');
+    await store.getApplication('a'); // not a transaction
+    expect(seconds).toHaveLength(2);
+    for (const s of seconds) expect(s).toBeGreaterThan(0);
+    sync.close();
+  });
 });

@@ -13,6 +13,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Store } from './store.js';
 import type { SqliteStore } from './sqlite-store.js';
+import { connectionGuard } from './connection-guard.js';
 
 /** Promised is a function type with its result made a Promise. */
 export type Promised<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never;
@@ -37,6 +38,17 @@ export class OutsideTransactionError extends Error {
   }
 }
 
+/**
+ * TransactionYieldedError rejects an asyncSqliteStore transaction whose body let the event loop run
+ * (it awaited a timer, a file, a fetch...) while it held the SQLite connection; it is rolled back.
+ */
+export class TransactionYieldedError extends Error {
+  constructor() {
+    super('the transaction was rolled back: its body awaited something other than its tx calls, letting the event loop run while it held the SQLite connection; do that I/O before the transaction begins');
+    this.name = 'TransactionYieldedError';
+  }
+}
+
 /** TransactionEndedError is thrown when a transaction's handle is used after its transaction ended. */
 export class TransactionEndedError extends Error {
   constructor(method: string) {
@@ -54,9 +66,13 @@ export class TransactionScope {
   run<T>(fn: () => Promise<T>): Promise<T> {
     return this.inside.run(true, fn);
   }
+  /** within says whether the caller is inside a transaction body of this store. */
+  within(): boolean {
+    return this.inside.getStore() === true;
+  }
   /** check throws when the caller is inside a transaction body of this store. */
   check(method: string): void {
-    if (this.inside.getStore() === true) throw new OutsideTransactionError(method);
+    if (this.within()) throw new OutsideTransactionError(method);
   }
 }
 
@@ -94,16 +110,23 @@ class Serializer {
 
 const SYNC_METHODS = (store: Store) => Object.keys(store).filter((k) => k !== 'transaction' && k !== 'db' && typeof (store as unknown as Record<string, unknown>)[k] === 'function') as Array<Exclude<keyof Store, 'transaction'>>;
 
+/** AsyncSqliteOptions: `observe` hears how long each outermost transaction took, in seconds (the metrics' transaction time). */
+export interface AsyncSqliteOptions {
+  observe?: (seconds: number) => void;
+}
+
 /**
  * asyncSqliteStore presents the synchronous SQLite store as an {@link AsyncStore}. Its transactions
  * are BEGIN IMMEDIATE … COMMIT on the one connection, held by one transaction at a time (SQLite
  * serializes writers anyway, so nothing is ever retried); the SQLite store's own nested
  * transactions (deleteApplication, putResourceTags) become savepoints inside it, as they do now.
  */
-export function asyncSqliteStore(store: SqliteStore): AsyncStore {
+export function asyncSqliteStore(store: SqliteStore, options: AsyncSqliteOptions = {}): AsyncStore {
   const { db } = store;
   const serial = new Serializer();
   const scope = new TransactionScope();
+  // The engine's synchronous calls share this connection: refused while a transaction holds it (connection-guard.ts).
+  const guard = connectionGuard(db);
   let savepoints = 0;
 
   /** methods wraps each synchronous call; `admit` throws when the call may not run, `run` runs it. */
@@ -162,9 +185,21 @@ export function asyncSqliteStore(store: SqliteStore): AsyncStore {
     }
     return serial.exclusive(async () => {
       let ended = false;
-      db.exec('BEGIN IMMEDIATE');
+      // A body that awaits only its tx calls (settled promises) ends within this turn of the event
+      // loop, before an immediate runs; one that awaits real I/O does not, and is refused.
+      let yielded = false;
+      guard.hold(() => scope.within());
+      try {
+        db.exec('BEGIN IMMEDIATE');
+      } catch (err) {
+        guard.release();
+        throw err;
+      }
+      const turn = setImmediate(() => void (yielded = true));
+      const started = process.hrtime.bigint();
       try {
         const result = await scope.run(() => fn(handle(() => ended)));
+        if (yielded) throw new TransactionYieldedError();
         db.exec('COMMIT');
         return result;
       } catch (err) {
@@ -172,6 +207,9 @@ export function asyncSqliteStore(store: SqliteStore): AsyncStore {
         throw err;
       } finally {
         ended = true;
+        guard.release();
+        clearImmediate(turn);
+        options.observe?.(Number(process.hrtime.bigint() - started) / 1e9);
       }
     });
   };

@@ -24,6 +24,8 @@ import { migrate } from './migrate.js';
 import { transactionRunner } from './sqlite-transaction.js';
 import { migrations } from './migrations/index.js';
 import { checkIntegrity, corruptDatabase, isDatabaseCorruption, refuseEmptyDatabase } from './database-file.js';
+import { connectionGuard } from './connection-guard.js';
+import type { ConnectionGuard } from './connection-guard.js';
 
 /** DATABASE_FILE is the store's file name inside the data directory. */
 export const DATABASE_FILE = 'coordinator.db';
@@ -100,13 +102,17 @@ interface QueryCounter {
   rows: number;
 }
 
-/** countCalls makes each statement count its runs and the rows it returned in `counter` (the store's query-counting hook). */
-function countCalls<S extends object>(statements: S, counter: QueryCounter): S {
+/**
+ * countCalls makes each statement count its runs and the rows it returned in `counter` (the store's
+ * query-counting hook), and refuse to run inside another caller's asynchronous transaction (`guard`).
+ */
+function countCalls<S extends object>(statements: S, counter: QueryCounter, guard: ConnectionGuard): S {
   for (const st of Object.values(statements) as Database.Statement[]) {
     for (const method of ['run', 'get', 'all'] as const) {
       const original = st[method] as (...args: unknown[]) => unknown;
       Object.defineProperty(st, method, {
         value: (...args: unknown[]) => {
+          guard.check('a synchronous store call');
           counter.queries++;
           const result = original.apply(st, args);
           if (method === 'get' && result !== undefined) counter.rows++;
@@ -158,6 +164,7 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
   const { db } = openDatabase(dataDir, options);
 
   const counter: QueryCounter = { queries: 0, rows: 0 };
+  const guard = connectionGuard(db);
   const s = countCalls({
     putApp: db.prepare('INSERT INTO applications (name, doc) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET doc = excluded.doc'),
     getApp: db.prepare('SELECT doc FROM applications WHERE name = ?'),
@@ -221,7 +228,7 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
     activeOfGroup: db.prepare("SELECT id FROM deployments WHERE status NOT IN ('Succeeded', 'Failed', 'Stopped') AND json_extract(doc, '$.deploymentGroupId') = ? ORDER BY seq LIMIT 1").pluck(),
     activeGroupIds: db.prepare("SELECT DISTINCT json_extract(doc, '$.deploymentGroupId') FROM deployments WHERE status NOT IN ('Succeeded', 'Failed', 'Stopped')").pluck(),
     maxTargetSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) FROM deployment_targets WHERE deployment_id = ?').pluck(),
-  }, counter);
+  }, counter, guard);
   /** Multi-row target INSERTs by row count, prepared when first needed. */
   /** preparedBySize prepares (and counts) one statement per size `n` of a variable-length list, once. */
   const preparedBySize = (sql: (n: number) => string): ((n: number) => Database.Statement) => {
@@ -229,7 +236,7 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
     return (n) => {
       let st = prepared.get(n);
       if (st === undefined) {
-        st = countCalls({ st: db.prepare(sql(n)) }, counter).st;
+        st = countCalls({ st: db.prepare(sql(n)) }, counter, guard).st;
         prepared.set(n, st);
       }
       return st;
@@ -254,7 +261,10 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
 
   return {
     db,
-    transaction: inTransaction,
+    transaction: <T>(fn: () => T): T => {
+      guard.check('store.transaction');
+      return inTransaction(fn);
+    },
     changeCount: () => totalChanges.get() as number,
     queryCount: () => counter.queries,
     rowsRead: () => counter.rows,
