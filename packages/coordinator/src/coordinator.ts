@@ -12,6 +12,7 @@ import type { CoordinatorConfig } from './config.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { DATABASE_FILE, openSqliteStore } from './store/sqlite-store.js';
+import { asyncSqliteStore } from './store/async-store.js';
 import { corruptDatabase, isDatabaseCorruption } from './store/database-file.js';
 import { createDiskFullWatch } from './store/disk-full.js';
 import { createHealth } from './health.js';
@@ -243,7 +244,10 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const scheduleStore = createScheduleStore(store.db);
   // Scheduled deployments go through CreateDeployment as a client's request would.
   const scheduler = createDeploymentScheduler({ schedules: scheduleStore, clock, log: log.child({ part: 'schedules' }), create: (input) => deploymentOperations.CreateDeployment(input, ctx) });
-  const ctx: ApiContext = { schedules: { store: scheduleStore, changed: (id) => scheduler.changed(id) }, store, clock, engine: windows, traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, identities, buckets, blobs, arnPrefix, github, agents: presence };
+  // The API reads and writes asynchronously, over the connection the engine uses synchronously
+  // (store/connection-guard.ts keeps the two apart while an API transaction is open).
+  const apiStore = asyncSqliteStore(store, { observe: (s) => metrics.transaction(s) });
+  const ctx: ApiContext = { schedules: { store: scheduleStore, changed: (id) => scheduler.changed(id) }, store: apiStore, syncStore: store, clock, engine: windows, traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, identities, buckets, blobs, arnPrefix, github, agents: presence };
   // The web console: the same operations behind a cookie session (console/console-http.ts).
   const webConsole = createConsole({
     operations: { ...operations, ...fleetOperations },

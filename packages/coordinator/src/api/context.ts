@@ -4,6 +4,7 @@
  */
 import type { OutlivingCommand } from '../deployment/outliving-commands.js';
 import type { Store } from '../store/store.js';
+import type { AsyncStore } from '../store/async-store.js';
 import type { Clock } from '../clock.js';
 import type { BucketStore } from '../store/bucket-store.js';
 import type { BlobStore } from '../artifacts/blob-store.js';
@@ -75,7 +76,10 @@ export interface AgentPresence {
 
 /** ApiContext is passed to every operation. */
 export interface ApiContext {
-  store: Store;
+  /** The store, asynchronously: a transaction's body makes every call through its `tx` and awaits nothing else. */
+  store: AsyncStore;
+  /** The same store synchronously, for the operations not yet moved to {@link store} (removed once none is left). */
+  syncStore: Store;
   clock: Clock;
   engine: DeploymentEngine;
   identities: InstanceIdentities;

@@ -97,9 +97,9 @@ export interface EventStream {
 
 /** snapshotOf is a deployment's current state as one message, or undefined for an unknown id. */
 function snapshotOf(ctx: ApiContext, deploymentId: string): EventStreamMessage | undefined {
-  const d = ctx.store.getDeployment(deploymentId);
+  const d = ctx.syncStore.getDeployment(deploymentId);
   if (d === undefined) return undefined;
-  const instances = ctx.store.listTargets(deploymentId).map((t) => instanceTarget(ctx, t));
+  const instances = ctx.syncStore.listTargets(deploymentId).map((t) => instanceTarget(ctx, t));
   return { type: 'snapshot', deployment: deploymentInfo(ctx, d), instances };
 }
 
@@ -132,7 +132,7 @@ export function createEventStream(deps: EventStreamDeps): EventStream {
     const deploymentId = url.searchParams.get('deploymentId') ?? undefined;
     if (deploymentId === undefined || deploymentId === '') return {};
     if (!/^d-[A-Z0-9]{9}$/.test(deploymentId)) return { status: 400, type: 'InvalidDeploymentIdException', message: `deploymentId ${JSON.stringify(deploymentId)} is not a deployment id (d- and nine letters or digits)` };
-    if (ctx.store.getDeployment(deploymentId) === undefined) return { status: 400, type: 'DeploymentDoesNotExistException', message: `Deployment ${deploymentId} does not exist` };
+    if (ctx.syncStore.getDeployment(deploymentId) === undefined) return { status: 400, type: 'DeploymentDoesNotExistException', message: `Deployment ${deploymentId} does not exist` };
     return { deploymentId };
   }
 
@@ -224,7 +224,7 @@ export function createEventStream(deps: EventStreamDeps): EventStream {
       send(snapshot);
       if (isFinalStatus(snapshot.deployment.status)) finish(snapshot.deployment.status);
     } else {
-      for (const d of ctx.store.activeDeployments()) {
+      for (const d of ctx.syncStore.activeDeployments()) {
         introduced.add(d.deploymentId);
         const snapshot = snapshotOf(ctx, d.deploymentId);
         if (snapshot !== undefined) send(snapshot);

@@ -1,5 +1,6 @@
 /**
- * The CodeDeploy API on a real HTTP server, for tests: a real SQLite store, bucket and blob store in
+ * The CodeDeploy API on a real HTTP server, for tests: a real SQLite store (the API reads it through
+ * asyncSqliteStore, as the coordinator's does; tests use it directly), bucket and blob store in
  * a temporary directory, the operation table served on 127.0.0.1 port 0, a settable clock and an
  * engine that only records what the API asked of it. Each test file builds its own.
  */
@@ -20,6 +21,7 @@ import type { ApiContext, DeploymentEngine, InstanceIdentities } from '../api/co
 import { operations as allOperations } from '../api/operations/index.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
+import { asyncSqliteStore } from '../store/async-store.js';
 import { createBucketStore } from '../store/bucket-store.js';
 import { createBlobStore } from '../artifacts/blob-store.js';
 import { createTrafficStore } from '../store/traffic-store.js';
@@ -151,7 +153,9 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
   const live = new Set<string>();
   const certificates = new Map<string, number>();
   const ctx: ApiContext = {
-    store,
+    // The API's asynchronous view of the SQLite store that tests set up and inspect (`store`) directly.
+    store: asyncSqliteStore(store),
+    syncStore: store,
     clock,
     engine,
     identities: createRecordingIdentities(),

@@ -17,7 +17,7 @@ export function applicationNameField(input: Input): string {
 
 /** requireApplication finds an application or refuses as CodeDeploy does. */
 export function requireApplication(ctx: ApiContext, name: string): ApplicationRecord {
-  const app = ctx.store.getApplication(name);
+  const app = ctx.syncStore.getApplication(name);
   if (app === undefined) throw new ApiError('ApplicationDoesNotExistException', `No application found for name: ${name}`);
   return app;
 }
@@ -40,12 +40,12 @@ export const applicationOperations = {
     const platform = (optionalString(input, 'computePlatform', { invalid: 'InvalidComputePlatformException' }) ?? 'Server') as ComputePlatform;
     if (!COMPUTE_PLATFORMS.includes(platform)) throw new ApiError('InvalidComputePlatformException', `computePlatform must be Server, Lambda or ECS, got ${JSON.stringify(platform)}`);
     const tags = parseResourceTags(input.tags, 'tags');
-    return ctx.store.transaction(() => {
-      if (ctx.store.getApplication(name) !== undefined) throw new ApiError('ApplicationAlreadyExistsException', `${name} already exists`);
-      if (ctx.store.listApplications().length >= 1000) throw new ApiError('ApplicationLimitExceededException', 'at most 1000 applications are allowed');
+    return ctx.syncStore.transaction(() => {
+      if (ctx.syncStore.getApplication(name) !== undefined) throw new ApiError('ApplicationAlreadyExistsException', `${name} already exists`);
+      if (ctx.syncStore.listApplications().length >= 1000) throw new ApiError('ApplicationLimitExceededException', 'at most 1000 applications are allowed');
       const app: ApplicationRecord = { applicationId: newUuid(), applicationName: name, computePlatform: platform, createTime: ctx.clock.now(), linkedToGitHub: false };
-      ctx.store.putApplication(app);
-      if (tags.length > 0) ctx.store.putResourceTags(app.applicationId, tags);
+      ctx.syncStore.putApplication(app);
+      if (tags.length > 0) ctx.syncStore.putResourceTags(app.applicationId, tags);
       return { applicationId: app.applicationId };
     });
   },
@@ -62,7 +62,7 @@ export const applicationOperations = {
   },
 
   ListApplications(input: Input, ctx: ApiContext) {
-    const { items, nextToken } = page(ctx.store.listApplications().map((a) => a.applicationName), pageStart(input), 100);
+    const { items, nextToken } = page(ctx.syncStore.listApplications().map((a) => a.applicationName), pageStart(input), 100);
     return { applications: items, nextToken };
   },
 
@@ -70,31 +70,31 @@ export const applicationOperations = {
     const name = optionalString(input, 'applicationName', { invalid: 'InvalidApplicationNameException', max: 100 });
     const newName = optionalString(input, 'newApplicationName', { invalid: 'InvalidApplicationNameException', max: 100 });
     if (name === undefined || name === '') throw new ApiError('ApplicationNameRequiredException', 'applicationName is required');
-    ctx.store.transaction(() => {
+    ctx.syncStore.transaction(() => {
       const app = requireApplication(ctx, name);
       if (newName === undefined || newName === name) return;
       nameField(input, 'newApplicationName', 'ApplicationNameRequiredException', 'InvalidApplicationNameException');
-      if (ctx.store.getApplication(newName) !== undefined) throw new ApiError('ApplicationAlreadyExistsException', `${newName} already exists`);
-      const groups = ctx.store.listGroups(name);
-      const revisions = ctx.store.listRevisions(name);
-      ctx.store.deleteApplication(name);
-      ctx.store.putApplication({ ...app, applicationName: newName });
-      for (const g of groups) ctx.store.putGroup({ ...g, applicationName: newName });
-      for (const r of revisions) ctx.store.putRevision({ ...r, applicationName: newName });
+      if (ctx.syncStore.getApplication(newName) !== undefined) throw new ApiError('ApplicationAlreadyExistsException', `${newName} already exists`);
+      const groups = ctx.syncStore.listGroups(name);
+      const revisions = ctx.syncStore.listRevisions(name);
+      ctx.syncStore.deleteApplication(name);
+      ctx.syncStore.putApplication({ ...app, applicationName: newName });
+      for (const g of groups) ctx.syncStore.putGroup({ ...g, applicationName: newName });
+      for (const r of revisions) ctx.syncStore.putRevision({ ...r, applicationName: newName });
     });
     return {};
   },
 
   DeleteApplication(input: Input, ctx: ApiContext) {
     const name = applicationNameField(input);
-    ctx.store.transaction(() => {
-      const app = ctx.store.getApplication(name);
+    ctx.syncStore.transaction(() => {
+      const app = ctx.syncStore.getApplication(name);
       if (app === undefined) return; // CodeDeploy answers success for a missing application
-      if (ctx.store.activeDeployments().some((d) => d.applicationName === name)) {
+      if (ctx.syncStore.activeDeployments().some((d) => d.applicationName === name)) {
         throw new ApiError('InvalidOperationException', `${name} has a deployment in progress; stop it before deleting the application`);
       }
-      for (const id of [app.applicationId, ...ctx.store.listGroups(name).map((g) => g.deploymentGroupId)]) ctx.store.putResourceTags(id, []);
-      ctx.store.deleteApplication(name);
+      for (const id of [app.applicationId, ...ctx.syncStore.listGroups(name).map((g) => g.deploymentGroupId)]) ctx.syncStore.putResourceTags(id, []);
+      ctx.syncStore.deleteApplication(name);
     });
     return {};
   },

@@ -41,7 +41,7 @@ export function predefinedConfigId(name: string): string {
 export function resolveDeploymentConfig(ctx: ApiContext, name: string): DeploymentConfig {
   const predefined = findPredefinedConfig(name);
   if (predefined !== undefined) return predefined;
-  const custom = ctx.store.getConfig(name);
+  const custom = ctx.syncStore.getConfig(name);
   if (custom === undefined) throw new ApiError('DeploymentConfigDoesNotExistException', `No deployment configuration found for name: ${name}`);
   return {
     deploymentConfigName: custom.deploymentConfigName,
@@ -125,26 +125,26 @@ export const deploymentConfigOperations = {
     };
     const problem = checkCustomConfig(config);
     if (problem !== undefined) throw new ApiError(problem.type, problem.message);
-    return ctx.store.transaction(() => {
-      if (ctx.store.getConfig(name) !== undefined) throw new ApiError('DeploymentConfigAlreadyExistsException', `A deployment configuration named ${name} already exists`);
-      if (ctx.store.listConfigs().length >= MAX_CUSTOM_CONFIGS) {
+    return ctx.syncStore.transaction(() => {
+      if (ctx.syncStore.getConfig(name) !== undefined) throw new ApiError('DeploymentConfigAlreadyExistsException', `A deployment configuration named ${name} already exists`);
+      if (ctx.syncStore.listConfigs().length >= MAX_CUSTOM_CONFIGS) {
         throw new ApiError('DeploymentConfigLimitExceededException', `at most ${MAX_CUSTOM_CONFIGS} custom deployment configurations are allowed`);
       }
       const record: DeploymentConfigRecord = { ...config, deploymentConfigId: newUuid(), createTime: ctx.clock.now() };
-      ctx.store.putConfig(record);
+      ctx.syncStore.putConfig(record);
       return { deploymentConfigId: record.deploymentConfigId };
     });
   },
 
   GetDeploymentConfig(input: Input, ctx: ApiContext) {
     const name = configNameField(input);
-    const config = findPredefinedConfig(name) ?? ctx.store.getConfig(name);
+    const config = findPredefinedConfig(name) ?? ctx.syncStore.getConfig(name);
     if (config === undefined) throw new ApiError('DeploymentConfigDoesNotExistException', `No deployment configuration found for name: ${name}`);
     return { deploymentConfigInfo: deploymentConfigInfo(config) };
   },
 
   ListDeploymentConfigs(input: Input, ctx: ApiContext) {
-    const names = [...PredefinedConfigs.map((c) => c.deploymentConfigName), ...ctx.store.listConfigs().map((c) => c.deploymentConfigName)];
+    const names = [...PredefinedConfigs.map((c) => c.deploymentConfigName), ...ctx.syncStore.listConfigs().map((c) => c.deploymentConfigName)];
     const { items, nextToken } = page(names, pageStart(input), 100);
     return { deploymentConfigsList: items, nextToken };
   },
@@ -152,16 +152,16 @@ export const deploymentConfigOperations = {
   DeleteDeploymentConfig(input: Input, ctx: ApiContext) {
     const name = configNameField(input);
     if (name.startsWith(PREDEFINED_PREFIX)) throw new ApiError('InvalidOperationException', `${name} is a predefined deployment configuration and cannot be deleted`);
-    ctx.store.transaction(() => {
+    ctx.syncStore.transaction(() => {
       // CodeDeploy lists no "does not exist" error here: deleting a missing configuration succeeds.
-      if (ctx.store.getConfig(name) === undefined) return;
-      const group = ctx.store.listGroups().find((g) => g.deploymentConfigName === name);
+      if (ctx.syncStore.getConfig(name) === undefined) return;
+      const group = ctx.syncStore.listGroups().find((g) => g.deploymentConfigName === name);
       if (group !== undefined) {
         throw new ApiError('DeploymentConfigInUseException', `${name} is used by deployment group ${group.deploymentGroupName} of application ${group.applicationName}`);
       }
-      const deployment = ctx.store.activeDeployments().find((d) => d.deploymentConfigName === name);
+      const deployment = ctx.syncStore.activeDeployments().find((d) => d.deploymentConfigName === name);
       if (deployment !== undefined) throw new ApiError('DeploymentConfigInUseException', `${name} is used by deployment ${deployment.deploymentId}, which has not finished`);
-      ctx.store.deleteConfig(name);
+      ctx.syncStore.deleteConfig(name);
     });
     return {};
   },

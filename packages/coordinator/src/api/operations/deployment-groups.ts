@@ -45,7 +45,7 @@ export function groupNameField(input: Input, field = 'deploymentGroupName'): str
 
 /** requireGroup finds a deployment group or refuses with DeploymentGroupDoesNotExistException. */
 export function requireGroup(ctx: ApiContext, applicationName: string, groupName: string): DeploymentGroupRecord {
-  const group = ctx.store.getGroup(applicationName, groupName);
+  const group = ctx.syncStore.getGroup(applicationName, groupName);
   if (group === undefined) throw new ApiError('DeploymentGroupDoesNotExistException', `No deployment group found for name: ${groupName} in application ${applicationName}`);
   return group;
 }
@@ -284,15 +284,15 @@ export const deploymentGroupOperations = {
       onPremisesTagSet: changes.onPremisesTagSet ?? [],
       extra: changes.extra,
     };
-    const out = ctx.store.transaction(() => {
+    const out = ctx.syncStore.transaction(() => {
       requireApplication(ctx, appName);
       checkGroup(ctx, group, app.computePlatform);
-      if (ctx.store.getGroup(appName, name) !== undefined) throw new ApiError('DeploymentGroupAlreadyExistsException', `A deployment group named ${name} already exists in application ${appName}`);
-      if (ctx.store.listGroups(appName).length >= MAX_GROUPS_PER_APPLICATION) {
+      if (ctx.syncStore.getGroup(appName, name) !== undefined) throw new ApiError('DeploymentGroupAlreadyExistsException', `A deployment group named ${name} already exists in application ${appName}`);
+      if (ctx.syncStore.listGroups(appName).length >= MAX_GROUPS_PER_APPLICATION) {
         throw new ApiError('DeploymentGroupLimitExceededException', `application ${appName} already has ${MAX_GROUPS_PER_APPLICATION} deployment groups, the most allowed`);
       }
-      ctx.store.putGroup(group);
-      if (tags.length > 0) ctx.store.putResourceTags(group.deploymentGroupId, tags);
+      ctx.syncStore.putGroup(group);
+      if (tags.length > 0) ctx.syncStore.putResourceTags(group.deploymentGroupId, tags);
       return { deploymentGroupId: group.deploymentGroupId };
     });
     ctx.engine.fleetChanged();
@@ -316,7 +316,7 @@ export const deploymentGroupOperations = {
     const found: ReturnType<typeof deploymentGroupInfo>[] = [];
     const missing: string[] = [];
     for (const n of [...new Set(names)]) {
-      const g = ctx.store.getGroup(appName, n);
+      const g = ctx.syncStore.getGroup(appName, n);
       if (g === undefined) missing.push(n);
       else found.push(deploymentGroupInfo(g, app.computePlatform));
     }
@@ -326,7 +326,7 @@ export const deploymentGroupOperations = {
   ListDeploymentGroups(input: Input, ctx: ApiContext) {
     const appName = applicationNameField(input);
     requireApplication(ctx, appName);
-    const { items, nextToken } = page(ctx.store.listGroups(appName).map((g) => g.deploymentGroupName), pageStart(input), 100);
+    const { items, nextToken } = page(ctx.syncStore.listGroups(appName).map((g) => g.deploymentGroupName), pageStart(input), 100);
     return { applicationName: appName, deploymentGroups: items, nextToken };
   },
 
@@ -336,7 +336,7 @@ export const deploymentGroupOperations = {
     const newName = input.newDeploymentGroupName === undefined || input.newDeploymentGroupName === null || input.newDeploymentGroupName === '' ? undefined : groupNameField(input, 'newDeploymentGroupName');
     const app = requireApplication(ctx, appName);
     const changes = parseGroupFields(input, app.computePlatform);
-    ctx.store.transaction(() => {
+    ctx.syncStore.transaction(() => {
       const old = requireGroup(ctx, appName, current);
       const updated: DeploymentGroupRecord = {
         ...old,
@@ -349,12 +349,12 @@ export const deploymentGroupOperations = {
       };
       checkGroup(ctx, updated, app.computePlatform);
       if (newName !== undefined && newName !== current) {
-        if (ctx.store.getGroup(appName, newName) !== undefined) throw new ApiError('DeploymentGroupAlreadyExistsException', `A deployment group named ${newName} already exists in application ${appName}`);
-        for (const r of ctx.store.listRevisions(appName)) {
-          if (r.deploymentGroups.includes(current)) ctx.store.putRevision({ ...r, deploymentGroups: r.deploymentGroups.map((g) => (g === current ? newName : g)) });
+        if (ctx.syncStore.getGroup(appName, newName) !== undefined) throw new ApiError('DeploymentGroupAlreadyExistsException', `A deployment group named ${newName} already exists in application ${appName}`);
+        for (const r of ctx.syncStore.listRevisions(appName)) {
+          if (r.deploymentGroups.includes(current)) ctx.syncStore.putRevision({ ...r, deploymentGroups: r.deploymentGroups.map((g) => (g === current ? newName : g)) });
         }
       }
-      ctx.store.putGroup(updated);
+      ctx.syncStore.putGroup(updated);
     });
     ctx.engine.fleetChanged();
     return { hooksNotCleanedUp: [] };
@@ -363,14 +363,14 @@ export const deploymentGroupOperations = {
   DeleteDeploymentGroup(input: Input, ctx: ApiContext) {
     const appName = applicationNameField(input);
     const name = groupNameField(input);
-    const deleted = ctx.store.transaction(() => {
+    const deleted = ctx.syncStore.transaction(() => {
       // CodeDeploy lists no "does not exist" error here: deleting a missing group (or one of a missing application) succeeds.
-      const group = ctx.store.getGroup(appName, name);
+      const group = ctx.syncStore.getGroup(appName, name);
       if (group === undefined) return false;
-      const active = ctx.store.activeDeployments().find((d) => d.deploymentGroupId === group.deploymentGroupId);
+      const active = ctx.syncStore.activeDeployments().find((d) => d.deploymentGroupId === group.deploymentGroupId);
       if (active !== undefined) throw new ApiError('InvalidOperationException', `deployment ${active.deploymentId} of ${name} has not finished; stop it before deleting the group`);
-      ctx.store.putResourceTags(group.deploymentGroupId, []);
-      ctx.store.deleteGroup(appName, name);
+      ctx.syncStore.putResourceTags(group.deploymentGroupId, []);
+      ctx.syncStore.deleteGroup(appName, name);
       return true;
     });
     if (deleted) ctx.engine.fleetChanged();

@@ -62,7 +62,7 @@ export const scheduleOperations = {
       runTime,
       status: 'Scheduled',
     };
-    ctx.store.transaction(() => {
+    ctx.syncStore.transaction(() => {
       requireGroup(ctx, applicationName, deploymentGroupName);
       store.put(schedule);
     });
@@ -77,7 +77,7 @@ export const scheduleOperations = {
   DeleteDeploymentSchedule(input: Input, ctx: ApiContext) {
     const { store, changed } = schedulesOf(ctx);
     const scheduleId = requiredString(input, 'scheduleId', { required: INVALID, invalid: INVALID, max: 100 });
-    ctx.store.transaction(() => {
+    ctx.syncStore.transaction(() => {
       requireSchedule(store, scheduleId);
       store.delete(scheduleId);
     });

@@ -35,7 +35,7 @@ export function windowPolicyField(input: Input): WindowPolicy | null | undefined
  * outside its windows (outsideWindow: refuse) and none is open; a missing group is left to the caller.
  */
 export function refuseOutsideWindow(ctx: ApiContext, applicationName: string, groupName: string): void {
-  const group = ctx.store.getGroup(applicationName, groupName);
+  const group = ctx.syncStore.getGroup(applicationName, groupName);
   const policy = group === undefined ? undefined : policyOf(group.extra);
   if (policy?.outsideWindow !== 'refuse') return;
   const state = windowState(policy.windows, ctx.clock.now());
@@ -49,9 +49,9 @@ export const windowOperations = {
     const name = groupNameField(input);
     const policy = windowPolicyField(input);
     if (policy === undefined || policy === null) throw new ApiError('InvalidDeploymentWindowsException', 'deploymentWindows is required (use DeleteDeploymentWindows to remove them)');
-    ctx.store.transaction(() => {
+    ctx.syncStore.transaction(() => {
       const group = requireGroup(ctx, appName, name);
-      ctx.store.putGroup({ ...group, extra: { ...group.extra, deploymentWindows: policy } });
+      ctx.syncStore.putGroup({ ...group, extra: { ...group.extra, deploymentWindows: policy } });
     });
     ctx.engine.fleetChanged(); // queued and running deployments look at the new windows
     return { deploymentWindows: policy };
@@ -65,10 +65,10 @@ export const windowOperations = {
   DeleteDeploymentWindows(input: Input, ctx: ApiContext) {
     const appName = applicationNameField(input);
     const name = groupNameField(input);
-    ctx.store.transaction(() => {
+    ctx.syncStore.transaction(() => {
       const group = requireGroup(ctx, appName, name);
       const { deploymentWindows: _removed, ...extra } = group.extra;
-      ctx.store.putGroup({ ...group, extra });
+      ctx.syncStore.putGroup({ ...group, extra });
     });
     ctx.engine.fleetChanged();
     return {};

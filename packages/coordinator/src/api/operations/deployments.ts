@@ -41,7 +41,7 @@ export function deploymentIdField(input: Input): string {
 
 /** requireDeployment finds a deployment or refuses as CodeDeploy does. */
 export function requireDeployment(ctx: ApiContext, deploymentId: string): DeploymentRecord {
-  const d = ctx.store.getDeployment(deploymentId);
+  const d = ctx.syncStore.getDeployment(deploymentId);
   if (d === undefined) throw new ApiError('DeploymentDoesNotExistException', `Deployment ${deploymentId} does not exist`);
   return d;
 }
@@ -61,9 +61,9 @@ function deploymentOverview(d: DeploymentRecord, counts: Partial<Record<TargetSt
 /** deploymentInfo is CodeDeploy's DeploymentInfo. */
 export function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
   // Only the targets a message is about are read: GetDeployment is polled, and a deployment has up to 1,000.
-  const targetsNamed = (names: readonly string[]) => names.flatMap((n) => ctx.store.getTarget(d.deploymentId, n) ?? []);
+  const targetsNamed = (names: readonly string[]) => names.flatMap((n) => ctx.syncStore.getTarget(d.deploymentId, n) ?? []);
   const held = targetsNamed(d.plan?.held ?? []);
-  const waiting = () => targetsNamed(ctx.store.targetIdsWithStatus(d.deploymentId, ['InProgress', 'Pending']).filter((n) => !ctx.agents.connected(n)).sort());
+  const waiting = () => targetsNamed(ctx.syncStore.targetIdsWithStatus(d.deploymentId, ['InProgress', 'Pending']).filter((n) => !ctx.agents.connected(n)).sort());
   return {
     applicationName: d.applicationName,
     deploymentGroupName: d.deploymentGroupName,
@@ -76,7 +76,7 @@ export function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
     createTime: epochSeconds(d.createTime),
     startTime: epochSeconds(d.startTime),
     completeTime: epochSeconds(d.completeTime),
-    deploymentOverview: deploymentOverview(d, ctx.store.countTargets(d.deploymentId)),
+    deploymentOverview: deploymentOverview(d, ctx.syncStore.countTargets(d.deploymentId)),
     description: d.description,
     creator: d.creator,
     ignoreApplicationStopFailures: d.ignoreApplicationStopFailures,
@@ -85,7 +85,7 @@ export function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
     instanceTerminationWaitTimeStarted: ctx.traffic?.get(d.deploymentId)?.replacement?.cleanup !== undefined,
     ...(d.blueGreen === undefined ? {} : serverBlueGreenInfo(d.blueGreen)),
     fileExistsBehavior: d.fileExistsBehavior,
-    autoRollbackConfiguration: d.autoRollbackConfiguration ?? ctx.store.getGroupById(d.deploymentGroupId)?.extra.autoRollbackConfiguration,
+    autoRollbackConfiguration: d.autoRollbackConfiguration ?? ctx.syncStore.getGroupById(d.deploymentGroupId)?.extra.autoRollbackConfiguration,
     rollbackInfo: d.rollbackInfo,
     // While it runs, the instances that wait for an offline agent say so (not stored: it changes as agents
     // come and go). Lambda and ECS targets have no agent.
@@ -140,7 +140,7 @@ function instanceSummary(ctx: ApiContext, t: TargetRecord) {
 }
 
 function requireTarget(ctx: ApiContext, deploymentId: string, targetId: string, missing: string): TargetRecord {
-  const t = ctx.store.getTarget(deploymentId, targetId) ?? ctx.store.getTarget(deploymentId, targetId.replace(/^arn:.*:instance\//, ''));
+  const t = ctx.syncStore.getTarget(deploymentId, targetId) ?? ctx.syncStore.getTarget(deploymentId, targetId.replace(/^arn:.*:instance\//, ''));
   if (t === undefined) throw new ApiError(missing, `Deployment ${deploymentId} has no target ${targetId}`);
   return t;
 }
@@ -271,7 +271,7 @@ const GITHUB_ERRORS: Record<GitHubArchiveErrorCode, string> = {
  * fetches nothing: the transaction reports what is wrong with it.
  */
 async function fetchGitHubBundle(ctx: ApiContext, input: Input, applicationName: string, groupName: string): Promise<GitHubBundle | undefined> {
-  const group = ctx.store.getApplication(applicationName) === undefined ? undefined : ctx.store.getGroup(applicationName, groupName);
+  const group = ctx.syncStore.getApplication(applicationName) === undefined ? undefined : ctx.syncStore.getGroup(applicationName, groupName);
   if (group === undefined) return undefined;
   let revision: RevisionLocation;
   try {
@@ -301,7 +301,7 @@ export const deploymentOperations = {
     const outdatedOnly = optionalBoolean(input, 'updateOutdatedInstancesOnly', 'InvalidUpdateOutdatedInstancesOnlyValueException') ?? false;
     const rollbackConfig = autoRollbackConfiguration(input);
     refuseOutsideWindow(ctx, applicationName, groupName);
-    const platform = ctx.store.getApplication(applicationName)?.computePlatform;
+    const platform = ctx.syncStore.getApplication(applicationName)?.computePlatform;
     if (platform === 'Lambda' || platform === 'ECS') {
       const req = { applicationName, groupName, ...(description !== undefined ? { description } : {}), ...(rollbackConfig !== undefined ? { autoRollbackConfiguration: rollbackConfig } : {}) };
       return platform === 'Lambda' ? createLambdaDeployment(input, ctx, req) : createEcsDeployment(input, ctx, req);
@@ -314,7 +314,7 @@ export const deploymentOperations = {
     const github = await fetchGitHubBundle(ctx, input, applicationName, groupName);
     const timeouts = await bundleTimeouts(ctx, input.revision, github);
     const deploymentId = newDeploymentId();
-    ctx.store.transaction(() => {
+    ctx.syncStore.transaction(() => {
       requireApplication(ctx, applicationName);
       const group = requireGroup(ctx, applicationName, groupName);
       const revision = input.revision === undefined && group.targetRevision !== undefined ? group.targetRevision : parseRevisionLocation(input.revision);
@@ -324,25 +324,25 @@ export const deploymentOperations = {
         throw new ApiError('InvalidDeploymentConfigNameException', `${configName} is a ${config.computePlatform} configuration; instances need a Server one`);
       }
       const bundle = resolveBundle(ctx, revision, github);
-      const active = ctx.store.activeDeploymentOfGroup(group.deploymentGroupId);
+      const active = ctx.syncStore.activeDeploymentOfGroup(group.deploymentGroupId);
       if (active !== undefined) {
         throw new ApiError('DeploymentLimitExceededException', `The deployment group ${groupName} already has an active deployment ${active.deploymentId}; wait for it to finish or stop it`);
       }
       const key = revisionKey(revision);
       // The group's instances through the tag index: the rest of the fleet is not read.
-      let instances = findGroupInstances(group, ctx.store);
+      let instances = findGroupInstances(group, ctx.syncStore);
       const style = serverGroupStyle(group.extra);
       checkServerRouting(style, config.deploymentConfigName, config.trafficRoutingConfig);
       if (style.type === 'IN_PLACE') refuseTargetInstances(input, groupName);
       // A blue/green deployment may name replacement instances outside the group: it reads the fleet.
-      const registered = style.type === 'BLUE_GREEN' ? ctx.store.listInstances() : [];
+      const registered = style.type === 'BLUE_GREEN' ? ctx.syncStore.listInstances() : [];
       const blueGreen = style.type === 'BLUE_GREEN' ? serverBlueGreenSpec(input, style, instances, registered, config.trafficRoutingConfig) : undefined;
       if (blueGreen !== undefined) {
         if (outdatedOnly) throw new ApiError('InvalidUpdateOutdatedInstancesOnlyValueException', 'updateOutdatedInstancesOnly applies to in-place deployments; a blue/green deployment installs every replacement instance');
         if (!ctx.blueGreenReady) throw new ApiError('InvalidLoadBalancerInfoException', `deployment group ${groupName} reroutes traffic through HAProxy backend ${blueGreen.backend}, but this coordinator has no HAProxy runtime API configured: set haproxy_socket in its config file (the path or host:port of a "stats socket ... level admin")`);
       }
       if (outdatedOnly) {
-        const current = new Set(ctx.store.listHealth(group.deploymentGroupId).filter((h) => h.revisionKey === key).map((h) => h.instanceName));
+        const current = new Set(ctx.syncStore.listHealth(group.deploymentGroupId).filter((h) => h.revisionKey === key).map((h) => h.instanceName));
         instances = instances.filter((i) => !current.has(i.instanceName));
       }
       if (blueGreen !== undefined) instances = registered.filter((i) => blueGreen.green.includes(i.instanceName) || blueGreen.blue.includes(i.instanceName));
@@ -371,11 +371,11 @@ export const deploymentOperations = {
         deploymentStatusMessages: [],
         ...(blueGreen !== undefined ? { blueGreen } : {}),
       };
-      ctx.store.putDeployment(deployment);
+      ctx.syncStore.putDeployment(deployment);
       if (blueGreen !== undefined) {
-        ctx.store.addTargets([...blueGreen.green.map((name) => blueGreenTarget(deploymentId, name, 'Green', now)), ...blueGreen.blue.map((name) => blueGreenTarget(deploymentId, name, 'Blue', now))]);
+        ctx.syncStore.addTargets([...blueGreen.green.map((name) => blueGreenTarget(deploymentId, name, 'Green', now)), ...blueGreen.blue.map((name) => blueGreenTarget(deploymentId, name, 'Blue', now))]);
       } else {
-        ctx.store.addTargets(instances.map((i) => newTarget(deploymentId, i.instanceName, now)));
+        ctx.syncStore.addTargets(instances.map((i) => newTarget(deploymentId, i.instanceName, now)));
       }
       noteRevisionUsed(ctx, applicationName, revision, groupName);
     });
@@ -391,7 +391,7 @@ export const deploymentOperations = {
     const ids = stringList(input, 'deploymentIds', 'InvalidDeploymentIdException');
     if (ids === undefined) throw new ApiError('DeploymentIdRequiredException', 'deploymentIds is required');
     if (ids.length > 25) throw new ApiError('BatchLimitExceededException', `at most 25 deploymentIds per call, got ${ids.length}`);
-    return { deploymentsInfo: ids.flatMap((id) => { const d = ctx.store.getDeployment(id); return d ? [deploymentInfo(ctx, d)] : []; }) };
+    return { deploymentsInfo: ids.flatMap((id) => { const d = ctx.syncStore.getDeployment(id); return d ? [deploymentInfo(ctx, d)] : []; }) };
   },
 
   ListDeployments(input: Input, ctx: ApiContext) {
@@ -414,7 +414,7 @@ export const deploymentOperations = {
       if (typeof v !== 'number') throw new ApiError('InvalidTimeRangeException', `createTimeRange.${field} must be a time`);
       return v * 1000;
     };
-    const found = ctx.store.listDeployments({
+    const found = ctx.syncStore.listDeployments({
       ...(applicationName !== undefined ? { applicationName } : {}),
       ...(groupName !== undefined ? { deploymentGroupName: groupName } : {}),
       ...(statuses !== undefined ? { statuses: statuses as DeploymentStatus[] } : {}),
@@ -446,7 +446,7 @@ export const deploymentOperations = {
       const { status } = trafficTarget(ctx, d);
       return { targetIds: wanted === undefined || wanted.length === 0 || wanted.includes(status) ? [lambdaTargetId(d)] : [] };
     }
-    const targets = ctx.store.listTargets(d.deploymentId).filter((t) => (wanted === undefined || wanted.length === 0 || wanted.includes(t.status)) && (labels === undefined || (t.label !== undefined && labels.includes(t.label))));
+    const targets = ctx.syncStore.listTargets(d.deploymentId).filter((t) => (wanted === undefined || wanted.length === 0 || wanted.includes(t.status)) && (labels === undefined || (t.label !== undefined && labels.includes(t.label))));
     const { items, nextToken } = page(targets.map((t) => t.targetId), pageStart(input), 100);
     return { targetIds: items, nextToken };
   },
@@ -473,7 +473,7 @@ export const deploymentOperations = {
     const d = requireDeployment(ctx, deploymentIdField(input));
     const wanted = targetStatuses(input, 'instanceStatusFilter', 'instanceStatusFilter');
     const labels = instanceLabels(input, 'instanceTypeFilter', 'instanceTypeFilter', d);
-    const targets = ctx.store.listTargets(d.deploymentId).filter((t) => (wanted === undefined || wanted.length === 0 || wanted.includes(t.status)) && (labels === undefined || (t.label !== undefined && labels.includes(t.label))));
+    const targets = ctx.syncStore.listTargets(d.deploymentId).filter((t) => (wanted === undefined || wanted.length === 0 || wanted.includes(t.status)) && (labels === undefined || (t.label !== undefined && labels.includes(t.label))));
     const { items, nextToken } = page(targets.map((t) => t.targetId), pageStart(input), 100);
     return { instancesList: items, nextToken };
   },

@@ -31,8 +31,8 @@ export type AgentStatus = 'Connected' | 'Disconnected' | 'NeverConnected';
 export function fleetInstance(ctx: ApiContext, instance: InstanceRecord) {
   const session = ctx.agents.session(instance.instanceName);
   const status: AgentStatus = session === undefined ? 'NeverConnected' : session.disconnectedAt === undefined ? 'Connected' : 'Disconnected';
-  const target = ctx.store.lastTargetOf(instance.instanceName);
-  const deployment = target === undefined ? undefined : ctx.store.getDeployment(target.deploymentId);
+  const target = ctx.syncStore.lastTargetOf(instance.instanceName);
+  const deployment = target === undefined ? undefined : ctx.syncStore.getDeployment(target.deploymentId);
   return {
     instanceName: instance.instanceName,
     tags: instance.tags,
@@ -72,7 +72,7 @@ export const fleetOperations = {
   ...scheduleOperations,
   ...guidedFailureOperations,
   ListInstances(input: Input, ctx: ApiContext) {
-    const registered = ctx.store.listInstances().filter(isRegistered);
+    const registered = ctx.syncStore.listInstances().filter(isRegistered);
     const { items, nextToken } = page(registered, pageStart(input), INSTANCES_PAGE);
     return { instances: items.map((i) => fleetInstance(ctx, i)), nextToken };
   },

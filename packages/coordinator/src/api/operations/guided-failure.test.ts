@@ -51,18 +51,18 @@ describe('guided failure at the API', () => {
     [{ deploymentId: 'd-NOPE', instanceId: 'h1', action: 'retry' }, 'DeploymentDoesNotExistException', 'Deployment d-NOPE does not exist'],
     [{ deploymentId: 'd-1', instanceId: 'h1', action: 'retry' }, 'InstanceNotWaitingException', 'deployment d-1 is not waiting on instance h1 (it waits on no instance: guided failure holds an instance only once it fails in a group with onInstanceFailure guided)'],
   ])('ResolveInstanceFailure refuses %j with %s', async (input, type, message) => {
-    h.ctx.store.putDeployment(deploymentRecord({ deploymentId: 'd-1', status: 'InProgress' }));
+    h.store.putDeployment(deploymentRecord({ deploymentId: 'd-1', status: 'InProgress' }));
     expect(await h.refused('FleetDeploy.ResolveInstanceFailure', input)).toEqual({ type, message });
   });
 
   it('GetDeployment shows a held instance, its failure and the choices, in guidedFailure and a status message', async () => {
     const d = deploymentRecord({ deploymentId: 'd-1', status: 'InProgress', plan: { status: 'InProgress', minimumHealthy: 1, targets: [{ id: 'h1', status: 'Failed' }, { id: 'h2', status: 'Pending' }], held: ['h1'] } });
-    h.ctx.store.putDeployment(d);
+    h.store.putDeployment(d);
     const failed = newTarget('d-1', 'h1', 0);
     failed.status = 'Failed';
     failed.lifecycleEvents[2] = { lifecycleEventName: 'BeforeInstall', status: 'Failed', diagnostics: { errorCode: 'ScriptFailed', scriptName: 'b.sh', message: 'exit 3', logTail: '' } };
-    h.ctx.store.putTarget(failed);
-    h.ctx.store.putTarget(newTarget('d-1', 'h2', 0));
+    h.store.putTarget(failed);
+    h.store.putTarget(newTarget('d-1', 'h2', 0));
     const info = (await h.ok('GetDeployment', { deploymentId: 'd-1' })).deploymentInfo;
     expect(info.guidedFailure).toEqual({ waitingInstances: [{ instanceId: 'h1', attempt: 1, lifecycleEvent: 'BeforeInstall', errorCode: 'ScriptFailed', message: 'exit 3' }], choices: ['retry', 'skip', 'fail'] });
     expect(info.deploymentStatusMessages).toContain('guided failure: h1 failed in BeforeInstall (ScriptFailed); waiting for an operator: fleetdeploy resolve d-1 h1 --retry|--skip|--fail');

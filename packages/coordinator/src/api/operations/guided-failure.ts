@@ -42,9 +42,9 @@ export const guidedFailureOperations = {
     const app = requireApplication(ctx, appName);
     const value = onInstanceFailureField(input, app.computePlatform);
     if (value === undefined) throw new ApiError(INVALID, `onInstanceFailure is required: ${ON_INSTANCE_FAILURE_VALUES.join(' or ')}`);
-    ctx.store.transaction(() => {
+    ctx.syncStore.transaction(() => {
       const group = requireGroup(ctx, appName, name);
-      ctx.store.putGroup({ ...group, extra: { ...group.extra, onInstanceFailure: value } });
+      ctx.syncStore.putGroup({ ...group, extra: { ...group.extra, onInstanceFailure: value } });
     });
     return { onInstanceFailure: value };
   },

@@ -44,7 +44,7 @@ function instanceNames(input: Input, max: number, limitType: string): string[] {
 
 /** requireRegisteredInstance finds a registered instance or refuses with InstanceNotRegisteredException. */
 export function requireRegisteredInstance(ctx: ApiContext, name: string): InstanceRecord {
-  const instance = ctx.store.getInstance(name);
+  const instance = ctx.syncStore.getInstance(name);
   if (instance === undefined || !isRegistered(instance)) throw new ApiError('InstanceNotRegisteredException', `The on-premises instance ${name} is not registered`);
   return instance;
 }
@@ -74,12 +74,12 @@ export const instanceOperations = {
     if (session === undefined && user === undefined) throw new ApiError('IamArnRequiredException', 'an IAM ARN is required: give iamSessionArn or iamUserArn');
     if (session !== undefined && !IAM_SESSION_ARN.test(session)) throw new ApiError('InvalidIamSessionArnException', `iamSessionArn ${JSON.stringify(session)} is not an STS assumed-role session ARN (arn:aws:sts::<account>:assumed-role/<role>/<session>)`);
     if (user !== undefined && !IAM_USER_ARN.test(user)) throw new ApiError('InvalidIamUserArnException', `iamUserArn ${JSON.stringify(user)} is not an IAM user ARN (arn:aws:iam::<account>:user/<name>)`);
-    ctx.store.transaction(() => {
-      const existing = ctx.store.getInstance(name);
+    ctx.syncStore.transaction(() => {
+      const existing = ctx.syncStore.getInstance(name);
       if (existing !== undefined && isRegistered(existing)) throw new ApiError('InstanceNameAlreadyRegisteredException', `The on-premises instance name ${name} is already registered`);
       // Looked up by ARN (an index of migration 011), not by reading every instance.
       const holder = (kind: 'iamUserArn' | 'iamSessionArn', arn: string): string | undefined => {
-        const found = ctx.store.registeredInstanceWithArn(kind, arn);
+        const found = ctx.syncStore.registeredInstanceWithArn(kind, arn);
         return found === name ? undefined : found;
       };
       if (session !== undefined && holder('iamSessionArn', session) !== undefined) {
@@ -96,7 +96,7 @@ export const instanceOperations = {
         registerTime: ctx.clock.now(),
         tags: [],
       };
-      ctx.store.putInstance(record);
+      ctx.syncStore.putInstance(record);
     });
     ctx.engine.fleetChanged([name]);
     // Not in CodeDeploy's response shape: the SDKs and the AWS CLI drop them (`aws --debug` shows
@@ -108,7 +108,7 @@ export const instanceOperations = {
   DeregisterOnPremisesInstance(input: Input, ctx: ApiContext) {
     const name = instanceNameOf(input.instanceName, 'instanceName');
     // CodeDeploy lists no error for an unknown or already deregistered name: the call succeeds and changes nothing.
-    if (deregisterInstances(ctx.store, [name], ctx.clock.now()).length > 0) ctx.engine.fleetChanged([name]);
+    if (deregisterInstances(ctx.syncStore, [name], ctx.clock.now()).length > 0) ctx.engine.fleetChanged([name]);
     // Even for a name already deregistered: revoking again is harmless and closes any leftover stream.
     ctx.identities.deregistered(name);
     return {};
@@ -116,14 +116,14 @@ export const instanceOperations = {
 
   GetOnPremisesInstance(input: Input, ctx: ApiContext) {
     const name = instanceNameOf(input.instanceName, 'instanceName');
-    const instance = ctx.store.getInstance(name);
+    const instance = ctx.syncStore.getInstance(name);
     if (instance === undefined) throw new ApiError('InstanceNotRegisteredException', `The on-premises instance ${name} is not registered`);
     return { instanceInfo: instanceInfo(instance) };
   },
 
   BatchGetOnPremisesInstances(input: Input, ctx: ApiContext) {
     const names = instanceNames(input, MAX_BATCH_INSTANCES, 'BatchLimitExceededException');
-    const found = names.map((n) => ctx.store.getInstance(n)).filter((i): i is InstanceRecord => i !== undefined);
+    const found = names.map((n) => ctx.syncStore.getInstance(n)).filter((i): i is InstanceRecord => i !== undefined);
     return { instanceInfos: found.map(instanceInfo) };
   },
 
@@ -136,7 +136,7 @@ export const instanceOperations = {
     const problem = checkSelector(filters, undefined);
     if (problem !== undefined) throw new ApiError('InvalidTagFilterException', problem.message.replace('onPremisesInstanceTagFilters', 'tagFilters'));
     const start = pageStart(input);
-    const names = ctx.store
+    const names = ctx.syncStore
       .listInstances()
       .filter((i) => status === undefined || (status === 'Registered') === isRegistered(i))
       .filter((i) => filters === undefined || filters.length === 0 || matchesSelector(i.tags, { filters }))
@@ -148,13 +148,13 @@ export const instanceOperations = {
   AddTagsToOnPremisesInstances(input: Input, ctx: ApiContext) {
     const tags = parseInstanceTags(input.tags, true) as Tag[];
     const names = instanceNames(input, MAX_TAGGED_INSTANCES, 'InstanceLimitExceededException');
-    ctx.store.transaction(() => {
+    ctx.syncStore.transaction(() => {
       const instances = names.map((n) => requireRegisteredInstance(ctx, n));
       const updated = instances.map((i) => ({ ...i, tags: withTags(i.tags, tags) }));
       for (const i of updated) {
         if (i.tags.length > MAX_INSTANCE_TAGS) throw new ApiError('TagLimitExceededException', `${i.instanceName} would have ${i.tags.length} tags; at most ${MAX_INSTANCE_TAGS} are allowed per instance`);
       }
-      for (const i of updated) ctx.store.putInstance(i);
+      for (const i of updated) ctx.syncStore.putInstance(i);
     });
     ctx.engine.fleetChanged(names);
     return {};
@@ -164,9 +164,9 @@ export const instanceOperations = {
     const tags = parseInstanceTags(input.tags, false);
     const names = instanceNames(input, MAX_TAGGED_INSTANCES, 'InstanceLimitExceededException');
     const removes = (t: Tag): boolean => tags.some((r) => r.Key === t.Key && (r.Value === undefined || r.Value === t.Value));
-    ctx.store.transaction(() => {
+    ctx.syncStore.transaction(() => {
       const instances = names.map((n) => requireRegisteredInstance(ctx, n));
-      for (const i of instances) ctx.store.putInstance({ ...i, tags: i.tags.filter((t) => !removes(t)) });
+      for (const i of instances) ctx.syncStore.putInstance({ ...i, tags: i.tags.filter((t) => !removes(t)) });
     });
     ctx.engine.fleetChanged(names);
     return {};

@@ -80,7 +80,7 @@ export function createLambdaDeployment(input: Input, ctx: ApiContext, req: Lambd
 /** createTrafficDeployment stores a Lambda or ECS deployment (its spec from `platformSpec`) and hands it to the engine. */
 export function createTrafficDeployment(input: Input, ctx: ApiContext, req: LambdaDeploymentRequest, platform: 'Lambda' | 'ECS', platformSpec: TrafficPlatformSpec): { deploymentId: string } {
   const deploymentId = newDeploymentId();
-  ctx.store.transaction(() => {
+  ctx.syncStore.transaction(() => {
     requireApplication(ctx, req.applicationName);
     const group = requireGroup(ctx, req.applicationName, req.groupName);
     const revision = input.revision === undefined && group.targetRevision !== undefined ? group.targetRevision : parseRevisionLocation(input.revision);
@@ -90,7 +90,7 @@ export function createTrafficDeployment(input: Input, ctx: ApiContext, req: Lamb
       throw new ApiError('InvalidDeploymentConfigNameException', `${configName} is a ${config.computePlatform} configuration; application ${req.applicationName} deploys to ${platform}`);
     }
     const spec = platformSpec(appSpecText(ctx, revision, platform), group, config.trafficRoutingConfig ?? { type: 'AllAtOnce' });
-    const active = ctx.store.activeDeployments().find((d) => d.deploymentGroupId === group.deploymentGroupId);
+    const active = ctx.syncStore.activeDeployments().find((d) => d.deploymentGroupId === group.deploymentGroupId);
     if (active !== undefined) {
       throw new ApiError('DeploymentLimitExceededException', `The deployment group ${req.groupName} already has an active deployment ${active.deploymentId}; wait for it to finish or stop it`);
     }
@@ -116,7 +116,7 @@ export function createTrafficDeployment(input: Input, ctx: ApiContext, req: Lamb
       computePlatform: platform,
       ...spec,
     };
-    ctx.store.putDeployment(deployment);
+    ctx.syncStore.putDeployment(deployment);
     noteRevisionUsed(ctx, req.applicationName, revision, req.groupName);
   });
   ctx.engine.deploymentCreated(deploymentId);

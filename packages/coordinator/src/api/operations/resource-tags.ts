@@ -76,11 +76,11 @@ export const resourceTagOperations = {
       throw new ApiError('TagRequiredException', 'Tags is required: give at least one {Key, Value}');
     }
     const add = parseResourceTags(input.Tags, 'Tags');
-    ctx.store.transaction(() => {
+    ctx.syncStore.transaction(() => {
       const { resourceId } = resolveArn(ctx, input);
-      const tags = withTags(ctx.store.getResourceTags(resourceId), add);
+      const tags = withTags(ctx.syncStore.getResourceTags(resourceId), add);
       if (tags.length > MAX_RESOURCE_TAGS) throw new ApiError('InvalidTagsToAddException', `the resource would have ${tags.length} tags; at most ${MAX_RESOURCE_TAGS} are allowed`);
-      ctx.store.putResourceTags(resourceId, tags);
+      ctx.syncStore.putResourceTags(resourceId, tags);
     });
     return {};
   },
@@ -92,17 +92,17 @@ export const resourceTagOperations = {
     keys.forEach((k, i) => {
       if (typeof k !== 'string' || k === '') throw new ApiError('InvalidTagsToAddException', `TagKeys[${i}] must be a non-empty key`);
     });
-    ctx.store.transaction(() => {
+    ctx.syncStore.transaction(() => {
       const { resourceId } = resolveArn(ctx, input);
       const remove = new Set(keys as string[]);
-      ctx.store.putResourceTags(resourceId, ctx.store.getResourceTags(resourceId).filter((t) => !remove.has(t.Key)));
+      ctx.syncStore.putResourceTags(resourceId, ctx.syncStore.getResourceTags(resourceId).filter((t) => !remove.has(t.Key)));
     });
     return {};
   },
 
   ListTagsForResource(input: Input, ctx: ApiContext) {
     const { resourceId } = resolveArn(ctx, input);
-    const { items, nextToken } = page(ctx.store.getResourceTags(resourceId), pageStart(input, 'NextToken'), TAGS_PAGE);
+    const { items, nextToken } = page(ctx.syncStore.getResourceTags(resourceId), pageStart(input, 'NextToken'), TAGS_PAGE);
     return { Tags: items, NextToken: nextToken };
   },
 };

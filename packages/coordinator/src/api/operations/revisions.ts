@@ -30,7 +30,7 @@ export function descriptionField(input: Input): string | undefined {
 
 /** requireRevision finds a registered revision of an application or refuses with RevisionDoesNotExistException. */
 export function requireRevision(ctx: ApiContext, applicationName: string, location: RevisionLocation): RevisionRecord {
-  const record = ctx.store.getRevision(applicationName, revisionKey(location));
+  const record = ctx.syncStore.getRevision(applicationName, revisionKey(location));
   if (record === undefined) throw new ApiError('RevisionDoesNotExistException', `No revision ${revisionKey(location)} is registered for application ${applicationName}`);
   return record;
 }
@@ -43,7 +43,7 @@ export function requireRevision(ctx: ApiContext, applicationName: string, locati
 export function noteRevisionUsed(ctx: ApiContext, applicationName: string, location: RevisionLocation, groupName: string): RevisionRecord {
   const now = ctx.clock.now();
   const key = revisionKey(location);
-  const existing = ctx.store.getRevision(applicationName, key);
+  const existing = ctx.syncStore.getRevision(applicationName, key);
   const record: RevisionRecord = existing === undefined
     ? { applicationName, revisionKey: key, revisionLocation: location, registerTime: now, firstUsedTime: now, lastUsedTime: now, deploymentGroups: [groupName] }
     : {
@@ -52,7 +52,7 @@ export function noteRevisionUsed(ctx: ApiContext, applicationName: string, locat
         lastUsedTime: now,
         deploymentGroups: existing.deploymentGroups.includes(groupName) ? existing.deploymentGroups : [...existing.deploymentGroups, groupName],
       };
-  ctx.store.putRevision(record);
+  ctx.syncStore.putRevision(record);
   return record;
 }
 
@@ -69,15 +69,15 @@ export const revisionOperations = {
     const appName = applicationNameField(input);
     const description = descriptionField(input);
     const location = parseRevisionLocation(input.revision);
-    ctx.store.transaction(() => {
+    ctx.syncStore.transaction(() => {
       requireApplication(ctx, appName);
       const key = revisionKey(location);
-      const existing = ctx.store.getRevision(appName, key);
+      const existing = ctx.syncStore.getRevision(appName, key);
       // Registering a known revision again keeps its history and takes the new description.
       const record: RevisionRecord = existing === undefined
         ? { applicationName: appName, revisionKey: key, revisionLocation: location, registerTime: ctx.clock.now(), deploymentGroups: [], ...(description !== undefined ? { description } : {}) }
         : { ...existing, ...(description !== undefined ? { description } : {}) };
-      ctx.store.putRevision(record);
+      ctx.syncStore.putRevision(record);
     });
     return {};
   },
@@ -100,7 +100,7 @@ export const revisionOperations = {
     const found: ReturnType<typeof revisionInfoShape>[] = [];
     const missing: string[] = [];
     for (const location of locations) {
-      const record = ctx.store.getRevision(appName, revisionKey(location));
+      const record = ctx.syncStore.getRevision(appName, revisionKey(location));
       if (record === undefined) missing.push(revisionKey(location));
       else found.push(revisionInfoShape(record));
     }
@@ -119,8 +119,8 @@ export const revisionOperations = {
     const start = pageStart(input);
     requireApplication(ctx, appName);
 
-    const targets = new Set(ctx.store.listGroups(appName).flatMap((g) => (g.targetRevision === undefined ? [] : [revisionKey(g.targetRevision)])));
-    let revisions = ctx.store.listRevisions(appName).filter((r) => {
+    const targets = new Set(ctx.syncStore.listGroups(appName).flatMap((g) => (g.targetRevision === undefined ? [] : [revisionKey(g.targetRevision)])));
+    let revisions = ctx.syncStore.listRevisions(appName).filter((r) => {
       const s3 = r.revisionLocation.s3Location;
       if (bucket !== undefined && bucket !== '' && (r.revisionLocation.revisionType !== 'S3' || s3?.bucket !== bucket)) return false;
       if (prefix !== undefined && prefix !== '' && !(s3?.key.startsWith(prefix) ?? false)) return false;
