@@ -5,6 +5,8 @@
  * callers then revoke the agents' certificates and tell the engine the fleet changed.
  */
 import type { Store } from '../store/store.js';
+import type { AsyncStore } from '../store/async-store.js';
+import type { InstanceRecord } from '../store/records.js';
 
 /** deregisterInstances marks the registered ones of `names` deregistered at `now`, in one transaction; returns those it changed. */
 export function deregisterInstances(store: Pick<Store, 'transaction' | 'getInstance' | 'putInstance'>, names: readonly string[], now: number): string[] {
@@ -12,8 +14,27 @@ export function deregisterInstances(store: Pick<Store, 'transaction' | 'getInsta
     names.filter((name) => {
       const instance = store.getInstance(name);
       if (instance === undefined || instance.deregisterTime !== undefined) return false;
-      store.putInstance({ ...instance, deregisterTime: now, tags: [] });
+      store.putInstance(deregistered(instance, now));
       return true;
     }),
   );
+}
+
+/** deregisterInstancesAsync is {@link deregisterInstances} over the asynchronous store (the API's). */
+export function deregisterInstancesAsync(store: Pick<AsyncStore, 'transaction'>, names: readonly string[], now: number): Promise<string[]> {
+  return store.transaction(async (tx) => {
+    const changed: string[] = [];
+    for (const name of names) {
+      const instance = await tx.getInstance(name);
+      if (instance === undefined || instance.deregisterTime !== undefined) continue;
+      await tx.putInstance(deregistered(instance, now));
+      changed.push(name);
+    }
+    return changed;
+  });
+}
+
+/** deregistered is an instance as deregistration leaves it: its time set, its tags gone. */
+function deregistered(instance: InstanceRecord, now: number): InstanceRecord {
+  return { ...instance, deregisterTime: now, tags: [] };
 }

@@ -9,7 +9,8 @@ import { epochSeconds, NAME_PATTERN, optionalString, page, pageStart, requiredSt
 import type { InstanceRecord } from '../../store/records.js';
 import type { Tag } from '../../fleet/tag-match.js';
 import { checkSelector, matchesSelector } from '../../fleet/tag-match.js';
-import { deregisterInstances } from '../../fleet/deregister.js';
+import { deregisterInstancesAsync } from '../../fleet/deregister.js';
+import type { AsyncStore } from '../../store/async-store.js';
 import { parseInstanceTags, parseTagFilters, withTags } from './tag-input.js';
 
 /** MAX_INSTANCE_TAGS is how many tags one on-premises instance may carry. */
@@ -43,8 +44,8 @@ function instanceNames(input: Input, max: number, limitType: string): string[] {
 }
 
 /** requireRegisteredInstance finds a registered instance or refuses with InstanceNotRegisteredException. */
-export function requireRegisteredInstance(ctx: ApiContext, name: string): InstanceRecord {
-  const instance = ctx.syncStore.getInstance(name);
+export async function requireRegisteredInstance(store: AsyncStore, name: string): Promise<InstanceRecord> {
+  const instance = await store.getInstance(name);
   if (instance === undefined || !isRegistered(instance)) throw new ApiError('InstanceNotRegisteredException', `The on-premises instance ${name} is not registered`);
   return instance;
 }
@@ -64,7 +65,7 @@ export function instanceInfo(instance: InstanceRecord) {
 
 /** instanceOperations are the on-premises instance operations of the CodeDeploy API. */
 export const instanceOperations = {
-  RegisterOnPremisesInstance(input: Input, ctx: ApiContext) {
+  async RegisterOnPremisesInstance(input: Input, ctx: ApiContext) {
     const name = instanceNameOf(input.instanceName, 'instanceName');
     const iamSessionArn = optionalString(input, 'iamSessionArn', { invalid: 'InvalidIamSessionArnException', max: 2048 });
     const iamUserArn = optionalString(input, 'iamUserArn', { invalid: 'InvalidIamUserArnException', max: 2048 });
@@ -74,18 +75,18 @@ export const instanceOperations = {
     if (session === undefined && user === undefined) throw new ApiError('IamArnRequiredException', 'an IAM ARN is required: give iamSessionArn or iamUserArn');
     if (session !== undefined && !IAM_SESSION_ARN.test(session)) throw new ApiError('InvalidIamSessionArnException', `iamSessionArn ${JSON.stringify(session)} is not an STS assumed-role session ARN (arn:aws:sts::<account>:assumed-role/<role>/<session>)`);
     if (user !== undefined && !IAM_USER_ARN.test(user)) throw new ApiError('InvalidIamUserArnException', `iamUserArn ${JSON.stringify(user)} is not an IAM user ARN (arn:aws:iam::<account>:user/<name>)`);
-    ctx.syncStore.transaction(() => {
-      const existing = ctx.syncStore.getInstance(name);
+    await ctx.store.transaction(async (tx) => {
+      const existing = await tx.getInstance(name);
       if (existing !== undefined && isRegistered(existing)) throw new ApiError('InstanceNameAlreadyRegisteredException', `The on-premises instance name ${name} is already registered`);
       // Looked up by ARN (an index of migration 011), not by reading every instance.
-      const holder = (kind: 'iamUserArn' | 'iamSessionArn', arn: string): string | undefined => {
-        const found = ctx.syncStore.registeredInstanceWithArn(kind, arn);
+      const holder = async (kind: 'iamUserArn' | 'iamSessionArn', arn: string): Promise<string | undefined> => {
+        const found = await tx.registeredInstanceWithArn(kind, arn);
         return found === name ? undefined : found;
       };
-      if (session !== undefined && holder('iamSessionArn', session) !== undefined) {
+      if (session !== undefined && (await holder('iamSessionArn', session)) !== undefined) {
         throw new ApiError('IamSessionArnAlreadyRegisteredException', `iamSessionArn ${session} is already used by another registered instance`);
       }
-      if (user !== undefined && holder('iamUserArn', user) !== undefined) {
+      if (user !== undefined && (await holder('iamUserArn', user)) !== undefined) {
         throw new ApiError('IamUserArnAlreadyRegisteredException', `iamUserArn ${user} is already registered with another on-premises instance`);
       }
       const record: InstanceRecord = {
@@ -96,7 +97,7 @@ export const instanceOperations = {
         registerTime: ctx.clock.now(),
         tags: [],
       };
-      ctx.syncStore.putInstance(record);
+      await tx.putInstance(record);
     });
     ctx.engine.fleetChanged([name]);
     // Not in CodeDeploy's response shape: the SDKs and the AWS CLI drop them (`aws --debug` shows
@@ -105,29 +106,29 @@ export const instanceOperations = {
     return { enrolmentToken: ctx.identities.registered(name), enrolmentPort: ctx.identities.enrolmentPort() };
   },
 
-  DeregisterOnPremisesInstance(input: Input, ctx: ApiContext) {
+  async DeregisterOnPremisesInstance(input: Input, ctx: ApiContext) {
     const name = instanceNameOf(input.instanceName, 'instanceName');
     // CodeDeploy lists no error for an unknown or already deregistered name: the call succeeds and changes nothing.
-    if (deregisterInstances(ctx.syncStore, [name], ctx.clock.now()).length > 0) ctx.engine.fleetChanged([name]);
+    if ((await deregisterInstancesAsync(ctx.store, [name], ctx.clock.now())).length > 0) ctx.engine.fleetChanged([name]);
     // Even for a name already deregistered: revoking again is harmless and closes any leftover stream.
     ctx.identities.deregistered(name);
     return {};
   },
 
-  GetOnPremisesInstance(input: Input, ctx: ApiContext) {
+  async GetOnPremisesInstance(input: Input, ctx: ApiContext) {
     const name = instanceNameOf(input.instanceName, 'instanceName');
-    const instance = ctx.syncStore.getInstance(name);
+    const instance = await ctx.store.getInstance(name);
     if (instance === undefined) throw new ApiError('InstanceNotRegisteredException', `The on-premises instance ${name} is not registered`);
     return { instanceInfo: instanceInfo(instance) };
   },
 
-  BatchGetOnPremisesInstances(input: Input, ctx: ApiContext) {
+  async BatchGetOnPremisesInstances(input: Input, ctx: ApiContext) {
     const names = instanceNames(input, MAX_BATCH_INSTANCES, 'BatchLimitExceededException');
-    const found = names.map((n) => ctx.syncStore.getInstance(n)).filter((i): i is InstanceRecord => i !== undefined);
+    const found = (await Promise.all(names.map((n) => ctx.store.getInstance(n)))).filter((i): i is InstanceRecord => i !== undefined);
     return { instanceInfos: found.map(instanceInfo) };
   },
 
-  ListOnPremisesInstances(input: Input, ctx: ApiContext) {
+  async ListOnPremisesInstances(input: Input, ctx: ApiContext) {
     const status = optionalString(input, 'registrationStatus', { invalid: 'InvalidRegistrationStatusException' });
     if (status !== undefined && status !== 'Registered' && status !== 'Deregistered') {
       throw new ApiError('InvalidRegistrationStatusException', `registrationStatus must be Registered or Deregistered, got ${JSON.stringify(status)}`);
@@ -136,8 +137,7 @@ export const instanceOperations = {
     const problem = checkSelector(filters, undefined);
     if (problem !== undefined) throw new ApiError('InvalidTagFilterException', problem.message.replace('onPremisesInstanceTagFilters', 'tagFilters'));
     const start = pageStart(input);
-    const names = ctx.syncStore
-      .listInstances()
+    const names = (await ctx.store.listInstances())
       .filter((i) => status === undefined || (status === 'Registered') === isRegistered(i))
       .filter((i) => filters === undefined || filters.length === 0 || matchesSelector(i.tags, { filters }))
       .map((i) => i.instanceName);
@@ -145,28 +145,28 @@ export const instanceOperations = {
     return { instanceNames: items, nextToken };
   },
 
-  AddTagsToOnPremisesInstances(input: Input, ctx: ApiContext) {
+  async AddTagsToOnPremisesInstances(input: Input, ctx: ApiContext) {
     const tags = parseInstanceTags(input.tags, true) as Tag[];
     const names = instanceNames(input, MAX_TAGGED_INSTANCES, 'InstanceLimitExceededException');
-    ctx.syncStore.transaction(() => {
-      const instances = names.map((n) => requireRegisteredInstance(ctx, n));
+    await ctx.store.transaction(async (tx) => {
+      const instances = await Promise.all(names.map((n) => requireRegisteredInstance(tx, n)));
       const updated = instances.map((i) => ({ ...i, tags: withTags(i.tags, tags) }));
       for (const i of updated) {
         if (i.tags.length > MAX_INSTANCE_TAGS) throw new ApiError('TagLimitExceededException', `${i.instanceName} would have ${i.tags.length} tags; at most ${MAX_INSTANCE_TAGS} are allowed per instance`);
       }
-      for (const i of updated) ctx.syncStore.putInstance(i);
+      for (const i of updated) await tx.putInstance(i);
     });
     ctx.engine.fleetChanged(names);
     return {};
   },
 
-  RemoveTagsFromOnPremisesInstances(input: Input, ctx: ApiContext) {
+  async RemoveTagsFromOnPremisesInstances(input: Input, ctx: ApiContext) {
     const tags = parseInstanceTags(input.tags, false);
     const names = instanceNames(input, MAX_TAGGED_INSTANCES, 'InstanceLimitExceededException');
     const removes = (t: Tag): boolean => tags.some((r) => r.Key === t.Key && (r.Value === undefined || r.Value === t.Value));
-    ctx.syncStore.transaction(() => {
-      const instances = names.map((n) => requireRegisteredInstance(ctx, n));
-      for (const i of instances) ctx.syncStore.putInstance({ ...i, tags: i.tags.filter((t) => !removes(t)) });
+    await ctx.store.transaction(async (tx) => {
+      const instances = await Promise.all(names.map((n) => requireRegisteredInstance(tx, n)));
+      for (const i of instances) await tx.putInstance({ ...i, tags: i.tags.filter((t) => !removes(t)) });
     });
     ctx.engine.fleetChanged(names);
     return {};
