@@ -28,11 +28,11 @@ const INSTANCES_PAGE = 100;
 export type AgentStatus = 'Connected' | 'Disconnected' | 'NeverConnected';
 
 /** fleetInstance is one instance of the ListInstances answer. */
-export function fleetInstance(ctx: ApiContext, instance: InstanceRecord) {
+export async function fleetInstance(ctx: ApiContext, instance: InstanceRecord) {
   const session = ctx.agents.session(instance.instanceName);
   const status: AgentStatus = session === undefined ? 'NeverConnected' : session.disconnectedAt === undefined ? 'Connected' : 'Disconnected';
-  const target = ctx.syncStore.lastTargetOf(instance.instanceName);
-  const deployment = target === undefined ? undefined : ctx.syncStore.getDeployment(target.deploymentId);
+  const target = await ctx.store.lastTargetOf(instance.instanceName);
+  const deployment = target === undefined ? undefined : await ctx.store.getDeployment(target.deploymentId);
   return {
     instanceName: instance.instanceName,
     tags: instance.tags,
@@ -71,9 +71,9 @@ export const fleetOperations = {
   ...windowOperations,
   ...scheduleOperations,
   ...guidedFailureOperations,
-  ListInstances(input: Input, ctx: ApiContext) {
-    const registered = ctx.syncStore.listInstances().filter(isRegistered);
+  async ListInstances(input: Input, ctx: ApiContext) {
+    const registered = (await ctx.store.listInstances()).filter(isRegistered);
     const { items, nextToken } = page(registered, pageStart(input), INSTANCES_PAGE);
-    return { instances: items.map((i) => fleetInstance(ctx, i)), nextToken };
+    return { instances: await Promise.all(items.map((i) => fleetInstance(ctx, i))), nextToken };
   },
 };
