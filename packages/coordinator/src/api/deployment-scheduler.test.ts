@@ -9,6 +9,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../store/sqlite-store.js';
+import { asyncSqliteStore } from '../store/async-store.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import { createScheduleStore } from '../store/schedule-store.js';
 import type { ScheduleStore } from '../store/schedule-store.js';
@@ -57,7 +58,7 @@ describe('deployment scheduler', () => {
     startScheduler();
     store.putApplication({ applicationId: 'a', applicationName: 'app', computePlatform: 'Server', createTime: 0, linkedToGitHub: false });
     store.putGroup({ applicationName: 'app', deploymentGroupId: 'gid', deploymentGroupName: 'g', deploymentConfigName: 'CodeDeployDefault.OneAtATime', serviceRoleArn: 'r', onPremisesInstanceTagFilters: [], onPremisesTagSet: [], extra: {} });
-    ctx = { store, clock, schedules: { store: schedules, changed: (id: string) => scheduler.changed(id) } } as unknown as ApiContext;
+    ctx = { store: asyncSqliteStore(store), clock, schedules: { store: schedules, changed: (id: string) => scheduler.changed(id) } } as unknown as ApiContext;
   });
   afterEach(() => {
     scheduler.stop();
@@ -69,7 +70,7 @@ describe('deployment scheduler', () => {
   const revision = { revisionType: 'S3', s3Location: { bucket: 'b', key: 'k.zip', bundleType: 'zip' } };
 
   it('creates the deployment at the cron time, once, with the request given, and records its id', async () => {
-    const { scheduleId, runTime } = scheduleOperations.CreateDeploymentSchedule({ applicationName: 'app', deploymentGroupName: 'g', cron: '30 2 * * *', timeZone: 'Europe/Paris', deployment: { revision, description: 'nightly' } }, ctx);
+    const { scheduleId, runTime } = await scheduleOperations.CreateDeploymentSchedule({ applicationName: 'app', deploymentGroupName: 'g', cron: '30 2 * * *', timeZone: 'Europe/Paris', deployment: { revision, description: 'nightly' } }, ctx);
     expect(runTime).toBe(Date.UTC(2026, 0, 1, 1, 30) / 1000); // 02:30 in Paris is 01:30Z in winter
     clock.advance(90 * 60_000 - 1);
     await flush();
@@ -86,16 +87,16 @@ describe('deployment scheduler', () => {
 
   it('keeps the exception CreateDeployment answered on the schedule', async () => {
     refuse = new ApiError('DeploymentLimitExceededException', 'The deployment group g already has an active deployment d-X');
-    const { scheduleId } = scheduleOperations.CreateDeploymentSchedule({ applicationName: 'app', deploymentGroupName: 'g', cron: '0 1 * * *' }, ctx);
+    const { scheduleId } = await scheduleOperations.CreateDeploymentSchedule({ applicationName: 'app', deploymentGroupName: 'g', cron: '0 1 * * *' }, ctx);
     clock.advance(3600_000);
     await flush();
     expect(schedules.get(scheduleId)).toMatchObject({ status: 'Failed', error: { type: 'DeploymentLimitExceededException', message: 'The deployment group g already has an active deployment d-X' } });
   });
 
   it('runs a schedule whose time passed while the coordinator was down as it starts, and forgets a deleted one', async () => {
-    const { scheduleId } = scheduleOperations.CreateDeploymentSchedule({ applicationName: 'app', deploymentGroupName: 'g', cron: '0 1 * * *' }, ctx);
-    const deleted = scheduleOperations.CreateDeploymentSchedule({ applicationName: 'app', deploymentGroupName: 'g', cron: '0 1 * * *' }, ctx).scheduleId;
-    scheduleOperations.DeleteDeploymentSchedule({ scheduleId: deleted }, ctx);
+    const { scheduleId } = await scheduleOperations.CreateDeploymentSchedule({ applicationName: 'app', deploymentGroupName: 'g', cron: '0 1 * * *' }, ctx);
+    const deleted = (await scheduleOperations.CreateDeploymentSchedule({ applicationName: 'app', deploymentGroupName: 'g', cron: '0 1 * * *' }, ctx)).scheduleId;
+    await scheduleOperations.DeleteDeploymentSchedule({ scheduleId: deleted }, ctx);
     scheduler.stop();
     clock = createFakeClock(START + 5 * 3600_000);
     startScheduler();
@@ -113,18 +114,14 @@ describe('deployment scheduler', () => {
     [{ cron: '0 1 * * *', timeZone: 'Moon/Base' }, 'InvalidDeploymentScheduleException', 'schedule.timeZone "Moon/Base" is not an IANA time zone name'],
     [{ cron: '0 1 * * *', deployment: 'v2' }, 'InvalidDeploymentScheduleException', 'deployment must be an object'],
     [{ cron: '0 1 * * *', deploymentGroupName: 'nope' }, 'DeploymentGroupDoesNotExistException', 'nope'],
-  ])('refuses %j with %s and stores nothing', (over, type, message) => {
-    const call = () => scheduleOperations.CreateDeploymentSchedule({ applicationName: 'app', deploymentGroupName: 'g', ...over }, ctx);
-    expect(call).toThrow(message);
-    try {
-      call();
-    } catch (err) {
-      expect((err as ApiError).type).toBe(type);
-    }
+  ])('refuses %j with %s and stores nothing', async (over, type, message) => {
+    const refused = scheduleOperations.CreateDeploymentSchedule({ applicationName: 'app', deploymentGroupName: 'g', ...over }, ctx);
+    await expect(refused).rejects.toThrow(message);
+    await expect(refused).rejects.toMatchObject({ type });
     expect(schedules.list()).toEqual([]);
   });
 
-  it('DeleteDeploymentSchedule of an unknown id says so', () => {
-    expect(() => scheduleOperations.DeleteDeploymentSchedule({ scheduleId: 's-nope' }, ctx)).toThrow('no deployment schedule s-nope');
+  it('DeleteDeploymentSchedule of an unknown id says so', async () => {
+    await expect(scheduleOperations.DeleteDeploymentSchedule({ scheduleId: 's-nope' }, ctx)).rejects.toThrow('no deployment schedule s-nope');
   });
 });

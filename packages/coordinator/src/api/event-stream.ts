@@ -63,7 +63,7 @@ export interface UpgradeRefusal {
 export type UpgradeAuthenticator = (req: http.IncomingMessage) => Promise<UpgradeRefusal | undefined>;
 
 /** EventStreamMessage is one frame the stream sends. */
-export type EventStreamMessage = { type: 'snapshot'; deployment: ReturnType<typeof deploymentInfo>; instances: ReturnType<typeof instanceTarget>[] } | DeploymentEvent;
+export type EventStreamMessage = { type: 'snapshot'; deployment: Awaited<ReturnType<typeof deploymentInfo>>; instances: ReturnType<typeof instanceTarget>[] } | DeploymentEvent;
 
 /** EventStreamDeps are passed in by the composition root. */
 export interface EventStreamDeps {
@@ -96,11 +96,11 @@ export interface EventStream {
 
 
 /** snapshotOf is a deployment's current state as one message, or undefined for an unknown id. */
-function snapshotOf(ctx: ApiContext, deploymentId: string): EventStreamMessage | undefined {
-  const d = ctx.syncStore.getDeployment(deploymentId);
+async function snapshotOf(ctx: ApiContext, deploymentId: string): Promise<EventStreamMessage | undefined> {
+  const d = await ctx.store.getDeployment(deploymentId);
   if (d === undefined) return undefined;
-  const instances = ctx.syncStore.listTargets(deploymentId).map((t) => instanceTarget(ctx, t));
-  return { type: 'snapshot', deployment: deploymentInfo(ctx, d), instances };
+  const instances = (await ctx.store.listTargets(deploymentId)).map((t) => instanceTarget(ctx, t));
+  return { type: 'snapshot', deployment: await deploymentInfo(ctx, d), instances };
 }
 
 /** refuse answers an upgrade request with an HTTP error in the API's JSON shape and drops the socket. */
@@ -124,7 +124,7 @@ export function createEventStream(deps: EventStreamDeps): EventStream {
   const paths = deps.paths ?? [EVENTS_PATH];
 
   /** parseTarget reads the request's path and deploymentId, or says why it cannot be served. */
-  function parseTarget(req: http.IncomingMessage): { deploymentId?: string } | UpgradeRefusal {
+  async function parseTarget(req: http.IncomingMessage): Promise<{ deploymentId?: string } | UpgradeRefusal> {
     const url = new URL(req.url ?? '/', 'http://coordinator');
     if (!paths.includes(url.pathname) || req.method !== 'GET') {
       return { status: 404, type: 'NotFoundException', message: `no WebSocket endpoint at ${url.pathname}; the event stream is GET ${EVENTS_PATH}?deploymentId=d-...` };
@@ -132,7 +132,7 @@ export function createEventStream(deps: EventStreamDeps): EventStream {
     const deploymentId = url.searchParams.get('deploymentId') ?? undefined;
     if (deploymentId === undefined || deploymentId === '') return {};
     if (!/^d-[A-Z0-9]{9}$/.test(deploymentId)) return { status: 400, type: 'InvalidDeploymentIdException', message: `deploymentId ${JSON.stringify(deploymentId)} is not a deployment id (d- and nine letters or digits)` };
-    if (ctx.syncStore.getDeployment(deploymentId) === undefined) return { status: 400, type: 'DeploymentDoesNotExistException', message: `Deployment ${deploymentId} does not exist` };
+    if ((await ctx.store.getDeployment(deploymentId)) === undefined) return { status: 400, type: 'DeploymentDoesNotExistException', message: `Deployment ${deploymentId} does not exist` };
     return { deploymentId };
   }
 
@@ -140,15 +140,16 @@ export function createEventStream(deps: EventStreamDeps): EventStream {
     if (closing) return refuse(socket, { status: 503, type: 'ServiceUnavailableException', message: 'the coordinator is stopping' });
     const denied = await deps.authenticate(req);
     if (denied !== undefined) return refuse(socket, denied);
-    const target = parseTarget(req);
+    const target = await parseTarget(req);
     if ('status' in target) return refuse(socket, target);
     wss.handleUpgrade(req, socket, head, (ws) => serve(ws, target.deploymentId, deps.keyCheck?.(req) ?? (() => true)));
   }
 
   /**
-   * serve sends the snapshot and then every change. Subscribing and reading the snapshot happen in
-   * one synchronous step, and the engine publishes synchronously after each commit, so no change
-   * falls between the two.
+   * serve sends the snapshot and then every change. It subscribes before it reads the snapshot, and
+   * every message goes out through one queue in the order it was due: a change published while a
+   * snapshot is read follows that snapshot (which may already show it), so none is lost or sent
+   * ahead of the snapshot it changes.
    */
   function serve(ws: WebSocket, deploymentId: string | undefined, keyIsLive: () => boolean): void {
     const watchLog = log.child({ deploymentId: deploymentId ?? '*' });
@@ -181,17 +182,31 @@ export function createEventStream(deps: EventStreamDeps): EventStream {
       unsubscribe(); // nothing more to send; do not wait for the client's close frame
       ws.close(1000, `deployment ${status}`);
     };
+    /** inOrder runs each step after the ones before it (a snapshot is read asynchronously). */
+    let queue: Promise<unknown> = Promise.resolve();
+    const inOrder = (step: () => unknown): void => {
+      queue = queue.then(step).catch((err: unknown) => {
+        watchLog.error({ err }, 'event stream failed to read a snapshot');
+        unsubscribe();
+        ws.close(1011, 'snapshot failed');
+      });
+    };
+    const sendSnapshot = async (id: string): Promise<void> => {
+      const snapshot = await snapshotOf(ctx, id);
+      if (snapshot !== undefined) send(snapshot);
+    };
 
     unsubscribe = deps.subscribe((event) => {
       if (deploymentId !== undefined && event.deploymentId !== deploymentId) return;
       if (deploymentId === undefined && !introduced.has(event.deploymentId)) {
         // every deployment: the first time one is seen, say where it stands first
         introduced.add(event.deploymentId);
-        const snapshot = snapshotOf(ctx, event.deploymentId);
-        if (snapshot !== undefined) send(snapshot);
+        inOrder(() => sendSnapshot(event.deploymentId));
       }
-      send(event);
-      if (deploymentId !== undefined && event.type === 'deployment' && isFinalStatus(event.status)) finish(event.status);
+      inOrder(() => {
+        send(event);
+        if (deploymentId !== undefined && event.type === 'deployment' && isFinalStatus(event.status)) finish(event.status);
+      });
     });
 
     const schedulePing = (): void => {
@@ -219,16 +234,20 @@ export function createEventStream(deps: EventStreamDeps): EventStream {
     scheduleRecheck();
 
     if (deploymentId !== undefined) {
-      const snapshot = snapshotOf(ctx, deploymentId);
-      if (snapshot === undefined || snapshot.type !== 'snapshot') return void ws.close(1011, 'deployment vanished');
-      send(snapshot);
-      if (isFinalStatus(snapshot.deployment.status)) finish(snapshot.deployment.status);
+      inOrder(async () => {
+        const snapshot = await snapshotOf(ctx, deploymentId);
+        if (snapshot === undefined || snapshot.type !== 'snapshot') return void ws.close(1011, 'deployment vanished');
+        send(snapshot);
+        if (isFinalStatus(snapshot.deployment.status)) finish(snapshot.deployment.status);
+      });
     } else {
-      for (const d of ctx.syncStore.activeDeployments()) {
-        introduced.add(d.deploymentId);
-        const snapshot = snapshotOf(ctx, d.deploymentId);
-        if (snapshot !== undefined) send(snapshot);
-      }
+      inOrder(async () => {
+        for (const d of await ctx.store.activeDeployments()) {
+          if (introduced.has(d.deploymentId)) continue; // a change already introduced it
+          introduced.add(d.deploymentId);
+          await sendSnapshot(d.deploymentId);
+        }
+      });
     }
     watchLog.debug('event stream client connected');
   }

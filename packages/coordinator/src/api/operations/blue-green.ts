@@ -24,8 +24,8 @@ function refuseInPlace(deploymentId: string, action: string): never {
  * skipTerminationWait ends an ECS deployment's wait before its original task set is deleted. A
  * Server deployment is refused as in-place; a Lambda one has no original to remove.
  */
-function skipTerminationWait(ctx: ApiContext, deploymentId: string): Record<string, never> {
-  const d = requireDeployment(ctx, deploymentId);
+async function skipTerminationWait(ctx: ApiContext, deploymentId: string): Promise<Record<string, never>> {
+  const d = await requireDeployment(ctx.store, deploymentId);
   if (d.computePlatform === 'Lambda') throw new ApiError('UnsupportedActionForDeploymentTypeException', `Deployment ${deploymentId} is a Lambda deployment; it has no original environment to terminate`);
   if (d.computePlatform !== 'ECS' && d.blueGreen === undefined) refuseInPlace(deploymentId, 'skipping the wait before the original instances are terminated');
   if (isFinalStatus(d.status)) throw new ApiError('DeploymentAlreadyCompletedException', `Deployment ${deploymentId} has already completed (${d.status})`);
@@ -38,14 +38,14 @@ function skipTerminationWait(ctx: ApiContext, deploymentId: string): Record<stri
 
 /** blueGreenOperations are the blue/green-only operations of the CodeDeploy API. */
 export const blueGreenOperations = {
-  ContinueDeployment(input: Input, ctx: ApiContext) {
+  async ContinueDeployment(input: Input, ctx: ApiContext) {
     const deploymentId = deploymentIdField(input);
     const waitType = optionalString(input, 'deploymentWaitType', { invalid: 'InvalidDeploymentWaitTypeException' }) ?? 'READY_WAIT';
     if (!(DEPLOYMENT_WAIT_TYPES as readonly string[]).includes(waitType)) {
       throw new ApiError('InvalidDeploymentWaitTypeException', `deploymentWaitType must be READY_WAIT or TERMINATION_WAIT, got ${JSON.stringify(waitType)}`);
     }
     if (waitType === 'TERMINATION_WAIT') return skipTerminationWait(ctx, deploymentId);
-    const d = requireDeployment(ctx, deploymentId);
+    const d = await requireDeployment(ctx.store, deploymentId);
     // An ECS deployment here never waits in Ready (deploymentReadyOption is not run).
     if (d.computePlatform === 'ECS') throw new ApiError('DeploymentIsNotInReadyStateException', `Deployment ${deploymentId} is not waiting in Ready`);
     if (d.blueGreen === undefined) refuseInPlace(deploymentId, 'continuing from Ready (rerouting traffic to the replacement instances)');

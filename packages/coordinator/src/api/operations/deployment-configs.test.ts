@@ -38,7 +38,7 @@ describe('deployment configuration operations', () => {
         type: 'TimeBasedCanary',
         timeBasedCanary: { canaryPercentage: 20, canaryInterval: 7 },
       });
-      expect(resolveDeploymentConfig(h.ctx, 'EcsAll')).toEqual({ deploymentConfigName: 'EcsAll', computePlatform: 'ECS', trafficRoutingConfig: { type: 'AllAtOnce' } });
+      expect(await resolveDeploymentConfig(h.ctx.store, 'EcsAll')).toEqual({ deploymentConfigName: 'EcsAll', computePlatform: 'ECS', trafficRoutingConfig: { type: 'AllAtOnce' } });
     });
 
     it('shows predefined configurations, OneAtATime as MOST_CONCURRENCY 1', async () => {
@@ -88,7 +88,7 @@ describe('deployment configuration operations', () => {
 
     it('GetDeploymentConfig refuses an unknown name', async () => {
       expect((await h.refused('GetDeploymentConfig', { deploymentConfigName: 'Nope' })).type).toBe('DeploymentConfigDoesNotExistException');
-      expect(() => resolveDeploymentConfig(h.ctx, 'Nope')).toThrow(expect.objectContaining({ type: 'DeploymentConfigDoesNotExistException' }));
+      await expect(resolveDeploymentConfig(h.ctx.store, 'Nope')).rejects.toThrow(expect.objectContaining({ type: 'DeploymentConfigDoesNotExistException' }));
     });
   });
 

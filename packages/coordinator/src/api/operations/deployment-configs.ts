@@ -11,6 +11,7 @@ import type { Input } from '../input.js';
 import { epochSeconds, nameField, optionalObject, optionalString, page, pageStart } from '../input.js';
 import type { DeploymentConfigRecord } from '../../store/records.js';
 import { newUuid } from '../../ids.js';
+import type { AsyncStore } from '../../store/async-store.js';
 
 /** MAX_CUSTOM_CONFIGS is CodeDeploy's quota of custom deployment configurations per account. */
 export const MAX_CUSTOM_CONFIGS = 200;
@@ -38,10 +39,10 @@ export function predefinedConfigId(name: string): string {
  * resolveDeploymentConfig finds a configuration by name, predefined or custom, or refuses with
  * DeploymentConfigDoesNotExistException. CreateDeployment and the group operations use it.
  */
-export function resolveDeploymentConfig(ctx: ApiContext, name: string): DeploymentConfig {
+export async function resolveDeploymentConfig(store: AsyncStore, name: string): Promise<DeploymentConfig> {
   const predefined = findPredefinedConfig(name);
   if (predefined !== undefined) return predefined;
-  const custom = ctx.syncStore.getConfig(name);
+  const custom = await store.getConfig(name);
   if (custom === undefined) throw new ApiError('DeploymentConfigDoesNotExistException', `No deployment configuration found for name: ${name}`);
   return {
     deploymentConfigName: custom.deploymentConfigName,
@@ -107,7 +108,7 @@ function parseTrafficRouting(input: Input): TrafficRoutingConfig | undefined {
 
 /** deploymentConfigOperations are the deployment configuration operations of the CodeDeploy API. */
 export const deploymentConfigOperations = {
-  CreateDeploymentConfig(input: Input, ctx: ApiContext) {
+  async CreateDeploymentConfig(input: Input, ctx: ApiContext) {
     const name = configNameField(input);
     const platform = (optionalString(input, 'computePlatform', { invalid: 'InvalidComputePlatformException' }) ?? 'Server') as ComputePlatform;
     if (!COMPUTE_PLATFORMS.includes(platform)) throw new ApiError('InvalidComputePlatformException', `computePlatform must be Server, Lambda or ECS, got ${JSON.stringify(platform)}`);
@@ -125,43 +126,43 @@ export const deploymentConfigOperations = {
     };
     const problem = checkCustomConfig(config);
     if (problem !== undefined) throw new ApiError(problem.type, problem.message);
-    return ctx.syncStore.transaction(() => {
-      if (ctx.syncStore.getConfig(name) !== undefined) throw new ApiError('DeploymentConfigAlreadyExistsException', `A deployment configuration named ${name} already exists`);
-      if (ctx.syncStore.listConfigs().length >= MAX_CUSTOM_CONFIGS) {
+    return ctx.store.transaction(async (tx) => {
+      if ((await tx.getConfig(name)) !== undefined) throw new ApiError('DeploymentConfigAlreadyExistsException', `A deployment configuration named ${name} already exists`);
+      if ((await tx.listConfigs()).length >= MAX_CUSTOM_CONFIGS) {
         throw new ApiError('DeploymentConfigLimitExceededException', `at most ${MAX_CUSTOM_CONFIGS} custom deployment configurations are allowed`);
       }
       const record: DeploymentConfigRecord = { ...config, deploymentConfigId: newUuid(), createTime: ctx.clock.now() };
-      ctx.syncStore.putConfig(record);
+      await tx.putConfig(record);
       return { deploymentConfigId: record.deploymentConfigId };
     });
   },
 
-  GetDeploymentConfig(input: Input, ctx: ApiContext) {
+  async GetDeploymentConfig(input: Input, ctx: ApiContext) {
     const name = configNameField(input);
-    const config = findPredefinedConfig(name) ?? ctx.syncStore.getConfig(name);
+    const config = findPredefinedConfig(name) ?? (await ctx.store.getConfig(name));
     if (config === undefined) throw new ApiError('DeploymentConfigDoesNotExistException', `No deployment configuration found for name: ${name}`);
     return { deploymentConfigInfo: deploymentConfigInfo(config) };
   },
 
-  ListDeploymentConfigs(input: Input, ctx: ApiContext) {
-    const names = [...PredefinedConfigs.map((c) => c.deploymentConfigName), ...ctx.syncStore.listConfigs().map((c) => c.deploymentConfigName)];
+  async ListDeploymentConfigs(input: Input, ctx: ApiContext) {
+    const names = [...PredefinedConfigs.map((c) => c.deploymentConfigName), ...(await ctx.store.listConfigs()).map((c) => c.deploymentConfigName)];
     const { items, nextToken } = page(names, pageStart(input), 100);
     return { deploymentConfigsList: items, nextToken };
   },
 
-  DeleteDeploymentConfig(input: Input, ctx: ApiContext) {
+  async DeleteDeploymentConfig(input: Input, ctx: ApiContext) {
     const name = configNameField(input);
     if (name.startsWith(PREDEFINED_PREFIX)) throw new ApiError('InvalidOperationException', `${name} is a predefined deployment configuration and cannot be deleted`);
-    ctx.syncStore.transaction(() => {
+    await ctx.store.transaction(async (tx) => {
       // CodeDeploy lists no "does not exist" error here: deleting a missing configuration succeeds.
-      if (ctx.syncStore.getConfig(name) === undefined) return;
-      const group = ctx.syncStore.listGroups().find((g) => g.deploymentConfigName === name);
+      if ((await tx.getConfig(name)) === undefined) return;
+      const group = (await tx.listGroups()).find((g) => g.deploymentConfigName === name);
       if (group !== undefined) {
         throw new ApiError('DeploymentConfigInUseException', `${name} is used by deployment group ${group.deploymentGroupName} of application ${group.applicationName}`);
       }
-      const deployment = ctx.syncStore.activeDeployments().find((d) => d.deploymentConfigName === name);
+      const deployment = (await tx.activeDeployments()).find((d) => d.deploymentConfigName === name);
       if (deployment !== undefined) throw new ApiError('DeploymentConfigInUseException', `${name} is used by deployment ${deployment.deploymentId}, which has not finished`);
-      ctx.syncStore.deleteConfig(name);
+      await tx.deleteConfig(name);
     });
     return {};
   },

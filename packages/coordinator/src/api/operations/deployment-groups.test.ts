@@ -46,7 +46,7 @@ describe('deployment group operations', () => {
         ecsServices: [],
         terminationHookEnabled: false,
       });
-      const group = requireGroup(h.ctx, 'app', 'g');
+      const group = (await requireGroup(h.ctx.store, 'app', 'g'));
       expect(groupSelector(group)).toEqual({ filters: [{ Key: 'env', Value: 'prod', Type: 'KEY_AND_VALUE' }] });
     });
 
@@ -70,7 +70,7 @@ describe('deployment group operations', () => {
       await create(extra);
       const info = await get();
       expect(info).toMatchObject({ ...extra, alarmConfiguration: { enabled: true, ignorePollAlarmFailure: false, alarms: [{ name: 'cpu' }, { name: 'errors' }] } });
-      expect(groupSelector(requireGroup(h.ctx, 'app', 'g'))).toEqual({ tagSet: extra.onPremisesTagSet.onPremisesTagSetList });
+      expect(groupSelector((await requireGroup(h.ctx.store, 'app', 'g')))).toEqual({ tagSet: extra.onPremisesTagSet.onPremisesTagSetList });
     });
 
     it('uses the Lambda defaults for a Lambda application', async () => {
@@ -116,7 +116,7 @@ describe('deployment group operations', () => {
       expect((await h.refused('CreateDeploymentGroup', { applicationName: 'nope', deploymentGroupName: 'g', serviceRoleArn: ROLE })).type).toBe('ApplicationDoesNotExistException');
       await create();
       expect((await h.refused('CreateDeploymentGroup', { applicationName: 'app', deploymentGroupName: 'g', serviceRoleArn: ROLE })).type).toBe('DeploymentGroupAlreadyExistsException');
-      const template = requireGroup(h.ctx, 'app', 'g');
+      const template = (await requireGroup(h.ctx.store, 'app', 'g'));
       for (let i = 1; i < 1000; i++) h.store.putGroup({ ...template, deploymentGroupId: `id-${i}`, deploymentGroupName: `g${i}` });
       expect((await h.refused('CreateDeploymentGroup', { applicationName: 'app', deploymentGroupName: 'last', serviceRoleArn: ROLE })).type).toBe('DeploymentGroupLimitExceededException');
     });
@@ -128,7 +128,7 @@ describe('deployment group operations', () => {
 
     it('shows the last deployments in epoch seconds', async () => {
       await create();
-      const group = requireGroup(h.ctx, 'app', 'g');
+      const group = (await requireGroup(h.ctx.store, 'app', 'g'));
       h.store.putGroup({ ...group, lastAttemptedDeployment: { deploymentId: 'd-1', status: 'Failed', createTime: 1_000_000, endTime: 1_005_000 } });
       expect((await get()).lastAttemptedDeployment).toEqual({ deploymentId: 'd-1', status: 'Failed', createTime: 1000, endTime: 1005 });
     });
@@ -152,7 +152,7 @@ describe('deployment group operations', () => {
     it('lists group names with paging', async () => {
       await create();
       expect(await h.ok('ListDeploymentGroups', { applicationName: 'app' })).toEqual({ applicationName: 'app', deploymentGroups: ['g'] });
-      const template = requireGroup(h.ctx, 'app', 'g');
+      const template = (await requireGroup(h.ctx.store, 'app', 'g'));
       for (let i = 0; i < 100; i++) h.store.putGroup({ ...template, deploymentGroupId: `id-${i}`, deploymentGroupName: `z${String(i).padStart(3, '0')}` });
       const first = await h.ok('ListDeploymentGroups', { applicationName: 'app' });
       expect(first.deploymentGroups).toHaveLength(100);
@@ -191,7 +191,7 @@ describe('deployment group operations', () => {
     it('refuses an unknown group, a taken new name, and a combination the update would create, changing nothing', async () => {
       await create({ onPremisesInstanceTagFilters: [{ Key: 'env', Type: 'KEY_ONLY' }] });
       await create({ deploymentGroupName: 'h' });
-      const before = requireGroup(h.ctx, 'app', 'g');
+      const before = (await requireGroup(h.ctx.store, 'app', 'g'));
       const update = (over: Record<string, unknown>) => h.refused('UpdateDeploymentGroup', { applicationName: 'app', currentDeploymentGroupName: 'g', ...over });
       expect((await update({ currentDeploymentGroupName: 'nope' })).type).toBe('DeploymentGroupDoesNotExistException');
       expect((await update({ newDeploymentGroupName: 'h' })).type).toBe('DeploymentGroupAlreadyExistsException');
@@ -200,7 +200,7 @@ describe('deployment group operations', () => {
       expect((await update({ serviceRoleArn: 'role' })).type).toBe('InvalidRoleException');
       expect((await update({ applicationName: 'nope' })).type).toBe('ApplicationDoesNotExistException');
       expect((await update({ currentDeploymentGroupName: undefined })).type).toBe('DeploymentGroupNameRequiredException');
-      expect(requireGroup(h.ctx, 'app', 'g')).toEqual(before);
+      expect((await requireGroup(h.ctx.store, 'app', 'g'))).toEqual(before);
       expect(h.engine.count('fleetChanged')).toBe(2);
     });
   });

@@ -15,6 +15,7 @@ import type { DeploymentGroupRecord, DeploymentSummary } from '../../store/recor
 import type { TagFilter } from '../../fleet/tag-match.js';
 import { checkSelector } from '../../fleet/tag-match.js';
 import { newUuid } from '../../ids.js';
+import type { AsyncStore } from '../../store/async-store.js';
 import { applicationNameField, requireApplication } from './applications.js';
 import { resolveDeploymentConfig } from './deployment-configs.js';
 import { ecsGroupSetup } from './ecs-groups.js';
@@ -44,8 +45,8 @@ export function groupNameField(input: Input, field = 'deploymentGroupName'): str
 }
 
 /** requireGroup finds a deployment group or refuses with DeploymentGroupDoesNotExistException. */
-export function requireGroup(ctx: ApiContext, applicationName: string, groupName: string): DeploymentGroupRecord {
-  const group = ctx.syncStore.getGroup(applicationName, groupName);
+export async function requireGroup(store: AsyncStore, applicationName: string, groupName: string): Promise<DeploymentGroupRecord> {
+  const group = await store.getGroup(applicationName, groupName);
   if (group === undefined) throw new ApiError('DeploymentGroupDoesNotExistException', `No deployment group found for name: ${groupName} in application ${applicationName}`);
   return group;
 }
@@ -250,10 +251,10 @@ function parseGroupFields(input: Input, platform: ComputePlatform): GroupChanges
 }
 
 /** checkGroup validates a group as it would be stored: targeting and configuration. */
-function checkGroup(ctx: ApiContext, group: DeploymentGroupRecord, platform: ComputePlatform): void {
+async function checkGroup(store: AsyncStore, group: DeploymentGroupRecord, platform: ComputePlatform): Promise<void> {
   const problem = checkSelector(group.onPremisesInstanceTagFilters, group.onPremisesTagSet);
   if (problem !== undefined) throw new ApiError(problem.type, problem.message);
-  const config = resolveDeploymentConfig(ctx, group.deploymentConfigName);
+  const config = await resolveDeploymentConfig(store, group.deploymentConfigName);
   if (config.computePlatform !== platform) {
     throw new ApiError('InvalidDeploymentConfigNameException', `${group.deploymentConfigName} is a ${config.computePlatform} configuration; application ${group.applicationName} deploys to ${platform}`);
   }
@@ -267,10 +268,10 @@ function defaultConfig(platform: ComputePlatform): string {
 
 /** deploymentGroupOperations are the deployment group operations of the CodeDeploy API. */
 export const deploymentGroupOperations = {
-  CreateDeploymentGroup(input: Input, ctx: ApiContext) {
+  async CreateDeploymentGroup(input: Input, ctx: ApiContext) {
     const appName = applicationNameField(input);
     const name = groupNameField(input);
-    const app = requireApplication(ctx, appName);
+    const app = await requireApplication(ctx.store, appName);
     const changes = parseGroupFields(input, app.computePlatform);
     if (changes.serviceRoleArn === undefined) throw new ApiError('RoleRequiredException', 'serviceRoleArn is required');
     const tags = parseResourceTags(input.tags, 'tags');
@@ -284,60 +285,60 @@ export const deploymentGroupOperations = {
       onPremisesTagSet: changes.onPremisesTagSet ?? [],
       extra: changes.extra,
     };
-    const out = ctx.syncStore.transaction(() => {
-      requireApplication(ctx, appName);
-      checkGroup(ctx, group, app.computePlatform);
-      if (ctx.syncStore.getGroup(appName, name) !== undefined) throw new ApiError('DeploymentGroupAlreadyExistsException', `A deployment group named ${name} already exists in application ${appName}`);
-      if (ctx.syncStore.listGroups(appName).length >= MAX_GROUPS_PER_APPLICATION) {
+    const out = await ctx.store.transaction(async (tx) => {
+      await requireApplication(tx, appName);
+      await checkGroup(tx, group, app.computePlatform);
+      if ((await tx.getGroup(appName, name)) !== undefined) throw new ApiError('DeploymentGroupAlreadyExistsException', `A deployment group named ${name} already exists in application ${appName}`);
+      if ((await tx.listGroups(appName)).length >= MAX_GROUPS_PER_APPLICATION) {
         throw new ApiError('DeploymentGroupLimitExceededException', `application ${appName} already has ${MAX_GROUPS_PER_APPLICATION} deployment groups, the most allowed`);
       }
-      ctx.syncStore.putGroup(group);
-      if (tags.length > 0) ctx.syncStore.putResourceTags(group.deploymentGroupId, tags);
+      await tx.putGroup(group);
+      if (tags.length > 0) await tx.putResourceTags(group.deploymentGroupId, tags);
       return { deploymentGroupId: group.deploymentGroupId };
     });
     ctx.engine.fleetChanged();
     return out;
   },
 
-  GetDeploymentGroup(input: Input, ctx: ApiContext) {
+  async GetDeploymentGroup(input: Input, ctx: ApiContext) {
     const appName = applicationNameField(input);
     const name = groupNameField(input);
-    const app = requireApplication(ctx, appName);
-    return { deploymentGroupInfo: deploymentGroupInfo(requireGroup(ctx, appName, name), app.computePlatform) };
+    const app = await requireApplication(ctx.store, appName);
+    return { deploymentGroupInfo: deploymentGroupInfo(await requireGroup(ctx.store, appName, name), app.computePlatform) };
   },
 
-  BatchGetDeploymentGroups(input: Input, ctx: ApiContext) {
+  async BatchGetDeploymentGroups(input: Input, ctx: ApiContext) {
     const appName = applicationNameField(input);
     const names = stringList(input, 'deploymentGroupNames', 'InvalidDeploymentGroupNameException');
     if (names === undefined || names.length === 0) throw new ApiError('DeploymentGroupNameRequiredException', 'deploymentGroupNames is required');
     if (names.length > MAX_BATCH_GROUPS) throw new ApiError('BatchLimitExceededException', `at most ${MAX_BATCH_GROUPS} deploymentGroupNames per call, got ${names.length}`);
     names.forEach((n, i) => groupNameField({ [`deploymentGroupNames[${i}]`]: n }, `deploymentGroupNames[${i}]`));
-    const app = requireApplication(ctx, appName);
+    const app = await requireApplication(ctx.store, appName);
     const found: ReturnType<typeof deploymentGroupInfo>[] = [];
     const missing: string[] = [];
     for (const n of [...new Set(names)]) {
-      const g = ctx.syncStore.getGroup(appName, n);
+      const g = await ctx.store.getGroup(appName, n);
       if (g === undefined) missing.push(n);
       else found.push(deploymentGroupInfo(g, app.computePlatform));
     }
     return { deploymentGroupsInfo: found, errorMessage: missing.length > 0 ? `No deployment group found for names: ${missing.join(', ')}` : undefined };
   },
 
-  ListDeploymentGroups(input: Input, ctx: ApiContext) {
+  async ListDeploymentGroups(input: Input, ctx: ApiContext) {
     const appName = applicationNameField(input);
-    requireApplication(ctx, appName);
-    const { items, nextToken } = page(ctx.syncStore.listGroups(appName).map((g) => g.deploymentGroupName), pageStart(input), 100);
+    await requireApplication(ctx.store, appName);
+    const { items, nextToken } = page((await ctx.store.listGroups(appName)).map((g) => g.deploymentGroupName), pageStart(input), 100);
     return { applicationName: appName, deploymentGroups: items, nextToken };
   },
 
-  UpdateDeploymentGroup(input: Input, ctx: ApiContext) {
+  async UpdateDeploymentGroup(input: Input, ctx: ApiContext) {
     const appName = applicationNameField(input);
     const current = groupNameField(input, 'currentDeploymentGroupName');
     const newName = input.newDeploymentGroupName === undefined || input.newDeploymentGroupName === null || input.newDeploymentGroupName === '' ? undefined : groupNameField(input, 'newDeploymentGroupName');
-    const app = requireApplication(ctx, appName);
+    const app = await requireApplication(ctx.store, appName);
     const changes = parseGroupFields(input, app.computePlatform);
-    ctx.syncStore.transaction(() => {
-      const old = requireGroup(ctx, appName, current);
+    await ctx.store.transaction(async (tx) => {
+      const old = await requireGroup(tx, appName, current);
       const updated: DeploymentGroupRecord = {
         ...old,
         deploymentGroupName: newName ?? old.deploymentGroupName,
@@ -347,30 +348,30 @@ export const deploymentGroupOperations = {
         onPremisesTagSet: changes.onPremisesTagSet ?? old.onPremisesTagSet,
         extra: { ...old.extra, ...changes.extra },
       };
-      checkGroup(ctx, updated, app.computePlatform);
+      await checkGroup(tx, updated, app.computePlatform);
       if (newName !== undefined && newName !== current) {
-        if (ctx.syncStore.getGroup(appName, newName) !== undefined) throw new ApiError('DeploymentGroupAlreadyExistsException', `A deployment group named ${newName} already exists in application ${appName}`);
-        for (const r of ctx.syncStore.listRevisions(appName)) {
-          if (r.deploymentGroups.includes(current)) ctx.syncStore.putRevision({ ...r, deploymentGroups: r.deploymentGroups.map((g) => (g === current ? newName : g)) });
+        if ((await tx.getGroup(appName, newName)) !== undefined) throw new ApiError('DeploymentGroupAlreadyExistsException', `A deployment group named ${newName} already exists in application ${appName}`);
+        for (const r of await tx.listRevisions(appName)) {
+          if (r.deploymentGroups.includes(current)) await tx.putRevision({ ...r, deploymentGroups: r.deploymentGroups.map((g) => (g === current ? newName : g)) });
         }
       }
-      ctx.syncStore.putGroup(updated);
+      await tx.putGroup(updated);
     });
     ctx.engine.fleetChanged();
     return { hooksNotCleanedUp: [] };
   },
 
-  DeleteDeploymentGroup(input: Input, ctx: ApiContext) {
+  async DeleteDeploymentGroup(input: Input, ctx: ApiContext) {
     const appName = applicationNameField(input);
     const name = groupNameField(input);
-    const deleted = ctx.syncStore.transaction(() => {
+    const deleted = await ctx.store.transaction(async (tx) => {
       // CodeDeploy lists no "does not exist" error here: deleting a missing group (or one of a missing application) succeeds.
-      const group = ctx.syncStore.getGroup(appName, name);
+      const group = await tx.getGroup(appName, name);
       if (group === undefined) return false;
-      const active = ctx.syncStore.activeDeployments().find((d) => d.deploymentGroupId === group.deploymentGroupId);
+      const active = (await tx.activeDeployments()).find((d) => d.deploymentGroupId === group.deploymentGroupId);
       if (active !== undefined) throw new ApiError('InvalidOperationException', `deployment ${active.deploymentId} of ${name} has not finished; stop it before deleting the group`);
-      ctx.syncStore.putResourceTags(group.deploymentGroupId, []);
-      ctx.syncStore.deleteGroup(appName, name);
+      await tx.putResourceTags(group.deploymentGroupId, []);
+      await tx.deleteGroup(appName, name);
       return true;
     });
     if (deleted) ctx.engine.fleetChanged();

@@ -26,7 +26,7 @@ describe('GetDeployment of a running 1,000-instance deployment', () => {
   afterEach(() => h.close());
 
   it('counts the instances by status without reading their records', async () => {
-    const reads = [vi.spyOn(h.store, 'listTargets'), vi.spyOn(h.store, 'getTarget')];
+    const reads = [vi.spyOn(h.ctx.store, 'listTargets'), vi.spyOn(h.ctx.store, 'getTarget')];
     const { deploymentInfo } = (await h.ok('GetDeployment', { deploymentId: 'd-BIG' })) as { deploymentInfo: { deploymentOverview: Record<string, number>; deploymentStatusMessages: string[] } };
     expect(deploymentInfo.deploymentOverview).toEqual({ Pending: 200, InProgress: 200, Succeeded: 200, Failed: 200, Skipped: 200, Ready: 0 });
     expect(deploymentInfo.deploymentStatusMessages).toEqual([]);
@@ -40,7 +40,7 @@ describe('GetDeployment of a running 1,000-instance deployment', () => {
       h.sessions.connected(name(i), '0.1.0', 1_000);
       h.sessions.disconnected(name(i), Date.UTC(2026, 11, 7, 12, 0, 0), 2_000);
     }
-    const getTarget = vi.spyOn(h.store, 'getTarget');
+    const getTarget = vi.spyOn(h.ctx.store, 'getTarget');
     const { deploymentInfo } = (await h.ok('GetDeployment', { deploymentId: 'd-BIG' })) as { deploymentInfo: { deploymentStatusMessages: string[] } };
     expect(deploymentInfo.deploymentStatusMessages).toEqual([
       'waiting for the agent of web-0001 (offline since 2026-12-07T12:00:00Z) to start ApplicationStop',

@@ -37,7 +37,7 @@ function requireSchedule(store: ScheduleStore, scheduleId: string): ScheduleReco
 }
 
 export const scheduleOperations = {
-  CreateDeploymentSchedule(input: Input, ctx: ApiContext) {
+  async CreateDeploymentSchedule(input: Input, ctx: ApiContext) {
     const { store, changed } = schedulesOf(ctx);
     const applicationName = applicationNameField(input);
     const deploymentGroupName = groupNameField(input);
@@ -62,8 +62,9 @@ export const scheduleOperations = {
       runTime,
       status: 'Scheduled',
     };
-    ctx.syncStore.transaction(() => {
-      requireGroup(ctx, applicationName, deploymentGroupName);
+    // The schedule store is synchronous on the same connection: its write joins the transaction.
+    await ctx.store.transaction(async (tx) => {
+      await requireGroup(tx, applicationName, deploymentGroupName);
       store.put(schedule);
     });
     changed(schedule.scheduleId);
@@ -74,10 +75,10 @@ export const scheduleOperations = {
     return { schedules: schedulesOf(ctx).store.list().map(scheduleInfo) };
   },
 
-  DeleteDeploymentSchedule(input: Input, ctx: ApiContext) {
+  async DeleteDeploymentSchedule(input: Input, ctx: ApiContext) {
     const { store, changed } = schedulesOf(ctx);
     const scheduleId = requiredString(input, 'scheduleId', { required: INVALID, invalid: INVALID, max: 100 });
-    ctx.syncStore.transaction(() => {
+    await ctx.store.transaction(async () => {
       requireSchedule(store, scheduleId);
       store.delete(scheduleId);
     });

@@ -34,8 +34,8 @@ export function windowPolicyField(input: Input): WindowPolicy | null | undefined
  * refuseOutsideWindow throws DeploymentWindowClosedException when the group refuses deployments
  * outside its windows (outsideWindow: refuse) and none is open; a missing group is left to the caller.
  */
-export function refuseOutsideWindow(ctx: ApiContext, applicationName: string, groupName: string): void {
-  const group = ctx.syncStore.getGroup(applicationName, groupName);
+export async function refuseOutsideWindow(ctx: ApiContext, applicationName: string, groupName: string): Promise<void> {
+  const group = await ctx.store.getGroup(applicationName, groupName);
   const policy = group === undefined ? undefined : policyOf(group.extra);
   if (policy?.outsideWindow !== 'refuse') return;
   const state = windowState(policy.windows, ctx.clock.now());
@@ -44,31 +44,31 @@ export function refuseOutsideWindow(ctx: ApiContext, applicationName: string, gr
 
 /** windowOperations are served under `FleetDeploy_20261204.` beside ListInstances. */
 export const windowOperations = {
-  PutDeploymentWindows(input: Input, ctx: ApiContext) {
+  async PutDeploymentWindows(input: Input, ctx: ApiContext) {
     const appName = applicationNameField(input);
     const name = groupNameField(input);
     const policy = windowPolicyField(input);
     if (policy === undefined || policy === null) throw new ApiError('InvalidDeploymentWindowsException', 'deploymentWindows is required (use DeleteDeploymentWindows to remove them)');
-    ctx.syncStore.transaction(() => {
-      const group = requireGroup(ctx, appName, name);
-      ctx.syncStore.putGroup({ ...group, extra: { ...group.extra, deploymentWindows: policy } });
+    await ctx.store.transaction(async (tx) => {
+      const group = await requireGroup(tx, appName, name);
+      await tx.putGroup({ ...group, extra: { ...group.extra, deploymentWindows: policy } });
     });
     ctx.engine.fleetChanged(); // queued and running deployments look at the new windows
     return { deploymentWindows: policy };
   },
 
-  GetDeploymentWindows(input: Input, ctx: ApiContext) {
-    const group = requireGroup(ctx, applicationNameField(input), groupNameField(input));
+  async GetDeploymentWindows(input: Input, ctx: ApiContext) {
+    const group = await requireGroup(ctx.store, applicationNameField(input), groupNameField(input));
     return { deploymentWindows: policyOf(group.extra) };
   },
 
-  DeleteDeploymentWindows(input: Input, ctx: ApiContext) {
+  async DeleteDeploymentWindows(input: Input, ctx: ApiContext) {
     const appName = applicationNameField(input);
     const name = groupNameField(input);
-    ctx.syncStore.transaction(() => {
-      const group = requireGroup(ctx, appName, name);
+    await ctx.store.transaction(async (tx) => {
+      const group = await requireGroup(tx, appName, name);
       const { deploymentWindows: _removed, ...extra } = group.extra;
-      ctx.syncStore.putGroup({ ...group, extra });
+      await tx.putGroup({ ...group, extra });
     });
     ctx.engine.fleetChanged();
     return {};

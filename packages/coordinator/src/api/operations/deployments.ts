@@ -8,12 +8,13 @@ import { ApiError } from '../api-error.js';
 import type { ApiContext } from '../context.js';
 import type { Input } from '../input.js';
 import { epochSeconds, optionalBoolean, optionalObject, optionalString, page, pageStart, requiredString, stringList } from '../input.js';
-import type { BundleRef, DeploymentRecord, DeploymentStatus, RevisionLocation, TargetRecord, TargetStatus } from '../../store/records.js';
+import type { BundleRef, DeploymentGroupRecord, DeploymentRecord, DeploymentStatus, InstanceRecord, RevisionLocation, TargetRecord, TargetStatus } from '../../store/records.js';
 import { DeploymentStatuses, isFinalStatus } from '../../store/records.js';
 import { newDeploymentId } from '../../ids.js';
 import { newTarget } from '../../deployment/instance-lifecycle.js';
 import { BundleLimitError, eventTimeouts, readBundleAppSpec } from '../../artifacts/bundle-appspec.js';
-import { findGroupInstances } from '../../deployment/targets.js';
+import { candidateFilters, groupInstances, selectorOf } from '../../deployment/targets.js';
+import type { AsyncStore } from '../../store/async-store.js';
 import { agentStateOf, waitingMessages } from '../../deployment/agent-wait.js';
 import { GUIDED_ACTIONS, guidedStatusMessages, heldInstances } from '../../deployment/guided-failure.js';
 import { applicationNameField, requireApplication } from './applications.js';
@@ -39,9 +40,9 @@ export function deploymentIdField(input: Input): string {
   return requiredString(input, 'deploymentId', { required: 'DeploymentIdRequiredException', invalid: 'InvalidDeploymentIdException', max: 64 });
 }
 
-/** requireDeployment finds a deployment or refuses as CodeDeploy does. */
-export function requireDeployment(ctx: ApiContext, deploymentId: string): DeploymentRecord {
-  const d = ctx.syncStore.getDeployment(deploymentId);
+/** requireDeployment finds a deployment in `store` (the API's store, or a transaction's tx) or refuses as CodeDeploy does. */
+export async function requireDeployment(store: AsyncStore, deploymentId: string): Promise<DeploymentRecord> {
+  const d = await store.getDeployment(deploymentId);
   if (d === undefined) throw new ApiError('DeploymentDoesNotExistException', `Deployment ${deploymentId} does not exist`);
   return d;
 }
@@ -59,11 +60,14 @@ function deploymentOverview(d: DeploymentRecord, counts: Partial<Record<TargetSt
 }
 
 /** deploymentInfo is CodeDeploy's DeploymentInfo. */
-export function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
+export async function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
   // Only the targets a message is about are read: GetDeployment is polled, and a deployment has up to 1,000.
-  const targetsNamed = (names: readonly string[]) => names.flatMap((n) => ctx.syncStore.getTarget(d.deploymentId, n) ?? []);
-  const held = targetsNamed(d.plan?.held ?? []);
-  const waiting = () => targetsNamed(ctx.syncStore.targetIdsWithStatus(d.deploymentId, ['InProgress', 'Pending']).filter((n) => !ctx.agents.connected(n)).sort());
+  const targetsNamed = async (names: readonly string[]) => (await Promise.all(names.map((n) => ctx.store.getTarget(d.deploymentId, n)))).filter((t): t is TargetRecord => t !== undefined);
+  const messages = !isFinalStatus(d.status) && (d.computePlatform ?? 'Server') === 'Server';
+  const held = await targetsNamed(d.plan?.held ?? []);
+  const waiting = messages ? await targetsNamed((await ctx.store.targetIdsWithStatus(d.deploymentId, ['InProgress', 'Pending'])).filter((n) => !ctx.agents.connected(n)).sort()) : [];
+  const counts = await ctx.store.countTargets(d.deploymentId);
+  const groupRollback = d.autoRollbackConfiguration === undefined ? (await ctx.store.getGroupById(d.deploymentGroupId))?.extra.autoRollbackConfiguration : undefined;
   return {
     applicationName: d.applicationName,
     deploymentGroupName: d.deploymentGroupName,
@@ -76,7 +80,7 @@ export function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
     createTime: epochSeconds(d.createTime),
     startTime: epochSeconds(d.startTime),
     completeTime: epochSeconds(d.completeTime),
-    deploymentOverview: deploymentOverview(d, ctx.syncStore.countTargets(d.deploymentId)),
+    deploymentOverview: deploymentOverview(d, counts),
     description: d.description,
     creator: d.creator,
     ignoreApplicationStopFailures: d.ignoreApplicationStopFailures,
@@ -85,12 +89,12 @@ export function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
     instanceTerminationWaitTimeStarted: ctx.traffic?.get(d.deploymentId)?.replacement?.cleanup !== undefined,
     ...(d.blueGreen === undefined ? {} : serverBlueGreenInfo(d.blueGreen)),
     fileExistsBehavior: d.fileExistsBehavior,
-    autoRollbackConfiguration: d.autoRollbackConfiguration ?? ctx.syncStore.getGroupById(d.deploymentGroupId)?.extra.autoRollbackConfiguration,
+    autoRollbackConfiguration: d.autoRollbackConfiguration ?? groupRollback,
     rollbackInfo: d.rollbackInfo,
     // While it runs, the instances that wait for an offline agent say so (not stored: it changes as agents
     // come and go). Lambda and ECS targets have no agent.
     // Held failures (guided failure) are read from the plan, so the message goes as soon as an operator answers.
-    deploymentStatusMessages: isFinalStatus(d.status) || (d.computePlatform ?? 'Server') !== 'Server' ? d.deploymentStatusMessages : [...d.deploymentStatusMessages, ...guidedStatusMessages(d, held), ...waitingMessages(waiting(), (n) => agentStateOf(ctx.agents.session(n)))],
+    deploymentStatusMessages: messages ? [...d.deploymentStatusMessages, ...guidedStatusMessages(d, held), ...waitingMessages(waiting, (n) => agentStateOf(ctx.agents.session(n)))] : d.deploymentStatusMessages,
     computePlatform: d.computePlatform ?? 'Server',
     ...((d.plan?.held ?? []).length === 0 || isFinalStatus(d.status) ? {} : { guidedFailure: { waitingInstances: heldInstances(d, held), choices: GUIDED_ACTIONS } }),
   };
@@ -139,10 +143,26 @@ function instanceSummary(ctx: ApiContext, t: TargetRecord) {
   return { deploymentId: it.deploymentId, instanceId: it.targetArn, status: it.status, lastUpdatedAt: it.lastUpdatedAt, lifecycleEvents: it.lifecycleEvents, ...(t.label === undefined ? {} : { instanceType: t.label }) };
 }
 
-function requireTarget(ctx: ApiContext, deploymentId: string, targetId: string, missing: string): TargetRecord {
-  const t = ctx.syncStore.getTarget(deploymentId, targetId) ?? ctx.syncStore.getTarget(deploymentId, targetId.replace(/^arn:.*:instance\//, ''));
+async function requireTarget(ctx: ApiContext, deploymentId: string, targetId: string, missing: string): Promise<TargetRecord> {
+  const t = (await ctx.store.getTarget(deploymentId, targetId)) ?? (await ctx.store.getTarget(deploymentId, targetId.replace(/^arn:.*:instance\//, '')));
   if (t === undefined) throw new ApiError(missing, `Deployment ${deploymentId} has no target ${targetId}`);
   return t;
+}
+
+/** requireTargets is {@link requireTarget} for each of `ids`, in order: the first missing one is refused. */
+async function requireTargets(ctx: ApiContext, deploymentId: string, ids: readonly string[], missing: string): Promise<TargetRecord[]> {
+  const targets: TargetRecord[] = [];
+  for (const id of ids) targets.push(await requireTarget(ctx, deploymentId, id, missing));
+  return targets;
+}
+
+/**
+ * findGroupInstances is the engine's rule of the same name (deployment/targets.ts) over the
+ * asynchronous store: only the instances carrying one of the selector's candidate tags are read.
+ */
+async function findGroupInstances(store: AsyncStore, group: DeploymentGroupRecord): Promise<InstanceRecord[]> {
+  const filters = candidateFilters(selectorOf(group));
+  return filters.length === 0 ? [] : groupInstances(group, await store.instancesTagged(filters));
 }
 
 const TARGET_STATUSES: readonly TargetStatus[] = ['Pending', 'InProgress', 'Succeeded', 'Failed', 'Skipped', 'Unknown', 'Ready'];
@@ -271,7 +291,7 @@ const GITHUB_ERRORS: Record<GitHubArchiveErrorCode, string> = {
  * fetches nothing: the transaction reports what is wrong with it.
  */
 async function fetchGitHubBundle(ctx: ApiContext, input: Input, applicationName: string, groupName: string): Promise<GitHubBundle | undefined> {
-  const group = ctx.syncStore.getApplication(applicationName) === undefined ? undefined : ctx.syncStore.getGroup(applicationName, groupName);
+  const group = (await ctx.store.getApplication(applicationName)) === undefined ? undefined : await ctx.store.getGroup(applicationName, groupName);
   if (group === undefined) return undefined;
   let revision: RevisionLocation;
   try {
@@ -300,8 +320,8 @@ export const deploymentOperations = {
     const ignoreStop = optionalBoolean(input, 'ignoreApplicationStopFailures', 'InvalidIgnoreApplicationStopFailuresValueException') ?? false;
     const outdatedOnly = optionalBoolean(input, 'updateOutdatedInstancesOnly', 'InvalidUpdateOutdatedInstancesOnlyValueException') ?? false;
     const rollbackConfig = autoRollbackConfiguration(input);
-    refuseOutsideWindow(ctx, applicationName, groupName);
-    const platform = ctx.syncStore.getApplication(applicationName)?.computePlatform;
+    await refuseOutsideWindow(ctx, applicationName, groupName);
+    const platform = (await ctx.store.getApplication(applicationName))?.computePlatform;
     if (platform === 'Lambda' || platform === 'ECS') {
       const req = { applicationName, groupName, ...(description !== undefined ? { description } : {}), ...(rollbackConfig !== undefined ? { autoRollbackConfiguration: rollbackConfig } : {}) };
       return platform === 'Lambda' ? createLambdaDeployment(input, ctx, req) : createEcsDeployment(input, ctx, req);
@@ -314,35 +334,36 @@ export const deploymentOperations = {
     const github = await fetchGitHubBundle(ctx, input, applicationName, groupName);
     const timeouts = await bundleTimeouts(ctx, input.revision, github);
     const deploymentId = newDeploymentId();
-    ctx.syncStore.transaction(() => {
-      requireApplication(ctx, applicationName);
-      const group = requireGroup(ctx, applicationName, groupName);
+    // Everything asynchronous (the GitHub archive, the bundle's timeouts) is done: the body awaits only tx.
+    await ctx.store.transaction(async (tx) => {
+      await requireApplication(tx, applicationName);
+      const group = await requireGroup(tx, applicationName, groupName);
       const revision = input.revision === undefined && group.targetRevision !== undefined ? group.targetRevision : parseRevisionLocation(input.revision);
       const configName = optionalString(input, 'deploymentConfigName', { invalid: 'InvalidDeploymentConfigNameException', max: 100 }) ?? group.deploymentConfigName;
-      const config = resolveDeploymentConfig(ctx, configName);
+      const config = await resolveDeploymentConfig(tx, configName);
       if (config.computePlatform !== 'Server' || config.minimumHealthyHosts === undefined) {
         throw new ApiError('InvalidDeploymentConfigNameException', `${configName} is a ${config.computePlatform} configuration; instances need a Server one`);
       }
       const bundle = resolveBundle(ctx, revision, github);
-      const active = ctx.syncStore.activeDeploymentOfGroup(group.deploymentGroupId);
+      const active = await tx.activeDeploymentOfGroup(group.deploymentGroupId);
       if (active !== undefined) {
         throw new ApiError('DeploymentLimitExceededException', `The deployment group ${groupName} already has an active deployment ${active.deploymentId}; wait for it to finish or stop it`);
       }
       const key = revisionKey(revision);
       // The group's instances through the tag index: the rest of the fleet is not read.
-      let instances = findGroupInstances(group, ctx.syncStore);
+      let instances = await findGroupInstances(tx, group);
       const style = serverGroupStyle(group.extra);
       checkServerRouting(style, config.deploymentConfigName, config.trafficRoutingConfig);
       if (style.type === 'IN_PLACE') refuseTargetInstances(input, groupName);
       // A blue/green deployment may name replacement instances outside the group: it reads the fleet.
-      const registered = style.type === 'BLUE_GREEN' ? ctx.syncStore.listInstances() : [];
+      const registered = style.type === 'BLUE_GREEN' ? await tx.listInstances() : [];
       const blueGreen = style.type === 'BLUE_GREEN' ? serverBlueGreenSpec(input, style, instances, registered, config.trafficRoutingConfig) : undefined;
       if (blueGreen !== undefined) {
         if (outdatedOnly) throw new ApiError('InvalidUpdateOutdatedInstancesOnlyValueException', 'updateOutdatedInstancesOnly applies to in-place deployments; a blue/green deployment installs every replacement instance');
         if (!ctx.blueGreenReady) throw new ApiError('InvalidLoadBalancerInfoException', `deployment group ${groupName} reroutes traffic through HAProxy backend ${blueGreen.backend}, but this coordinator has no HAProxy runtime API configured: set haproxy_socket in its config file (the path or host:port of a "stats socket ... level admin")`);
       }
       if (outdatedOnly) {
-        const current = new Set(ctx.syncStore.listHealth(group.deploymentGroupId).filter((h) => h.revisionKey === key).map((h) => h.instanceName));
+        const current = new Set((await tx.listHealth(group.deploymentGroupId)).filter((h) => h.revisionKey === key).map((h) => h.instanceName));
         instances = instances.filter((i) => !current.has(i.instanceName));
       }
       if (blueGreen !== undefined) instances = registered.filter((i) => blueGreen.green.includes(i.instanceName) || blueGreen.blue.includes(i.instanceName));
@@ -371,38 +392,39 @@ export const deploymentOperations = {
         deploymentStatusMessages: [],
         ...(blueGreen !== undefined ? { blueGreen } : {}),
       };
-      ctx.syncStore.putDeployment(deployment);
+      await tx.putDeployment(deployment);
       if (blueGreen !== undefined) {
-        ctx.syncStore.addTargets([...blueGreen.green.map((name) => blueGreenTarget(deploymentId, name, 'Green', now)), ...blueGreen.blue.map((name) => blueGreenTarget(deploymentId, name, 'Blue', now))]);
+        await tx.addTargets([...blueGreen.green.map((name) => blueGreenTarget(deploymentId, name, 'Green', now)), ...blueGreen.blue.map((name) => blueGreenTarget(deploymentId, name, 'Blue', now))]);
       } else {
-        ctx.syncStore.addTargets(instances.map((i) => newTarget(deploymentId, i.instanceName, now)));
+        await tx.addTargets(instances.map((i) => newTarget(deploymentId, i.instanceName, now)));
       }
-      noteRevisionUsed(ctx, applicationName, revision, groupName);
+      await noteRevisionUsed(ctx, tx, applicationName, revision, groupName);
     });
     ctx.engine.deploymentCreated(deploymentId);
     return { deploymentId };
   },
 
-  GetDeployment(input: Input, ctx: ApiContext) {
-    return { deploymentInfo: deploymentInfo(ctx, requireDeployment(ctx, deploymentIdField(input))) };
+  async GetDeployment(input: Input, ctx: ApiContext) {
+    return { deploymentInfo: await deploymentInfo(ctx, await requireDeployment(ctx.store, deploymentIdField(input))) };
   },
 
-  BatchGetDeployments(input: Input, ctx: ApiContext) {
+  async BatchGetDeployments(input: Input, ctx: ApiContext) {
     const ids = stringList(input, 'deploymentIds', 'InvalidDeploymentIdException');
     if (ids === undefined) throw new ApiError('DeploymentIdRequiredException', 'deploymentIds is required');
     if (ids.length > 25) throw new ApiError('BatchLimitExceededException', `at most 25 deploymentIds per call, got ${ids.length}`);
-    return { deploymentsInfo: ids.flatMap((id) => { const d = ctx.syncStore.getDeployment(id); return d ? [deploymentInfo(ctx, d)] : []; }) };
+    const found = (await Promise.all(ids.map((id) => ctx.store.getDeployment(id)))).filter((d): d is DeploymentRecord => d !== undefined);
+    return { deploymentsInfo: await Promise.all(found.map((d) => deploymentInfo(ctx, d))) };
   },
 
-  ListDeployments(input: Input, ctx: ApiContext) {
+  async ListDeployments(input: Input, ctx: ApiContext) {
     const applicationName = optionalString(input, 'applicationName', { invalid: 'InvalidApplicationNameException', max: 100 });
     const groupName = optionalString(input, 'deploymentGroupName', { invalid: 'InvalidDeploymentGroupNameException', max: 100 });
     if (groupName !== undefined && applicationName === undefined) throw new ApiError('ApplicationNameRequiredException', 'applicationName is required when deploymentGroupName is given');
     if (applicationName !== undefined && groupName === undefined) throw new ApiError('DeploymentGroupNameRequiredException', 'deploymentGroupName is required when applicationName is given (give both, or neither)');
     // externalId links CloudFormation blue/green deployments, which this coordinator never makes: none matches.
     const externalId = optionalString(input, 'externalId', { invalid: 'InvalidExternalIdException', max: 200 });
-    if (applicationName !== undefined) requireApplication(ctx, applicationName);
-    if (applicationName !== undefined && groupName !== undefined) requireGroup(ctx, applicationName, groupName);
+    if (applicationName !== undefined) await requireApplication(ctx.store, applicationName);
+    if (applicationName !== undefined && groupName !== undefined) await requireGroup(ctx.store, applicationName, groupName);
     const statuses = stringList(input, 'includeOnlyStatuses', 'InvalidDeploymentStatusException');
     for (const s of statuses ?? []) {
       if (!(DeploymentStatuses as readonly string[]).includes(s)) throw new ApiError('InvalidDeploymentStatusException', `includeOnlyStatuses: ${JSON.stringify(s)} is not a deployment status (${DeploymentStatuses.join(', ')})`);
@@ -414,7 +436,7 @@ export const deploymentOperations = {
       if (typeof v !== 'number') throw new ApiError('InvalidTimeRangeException', `createTimeRange.${field} must be a time`);
       return v * 1000;
     };
-    const found = ctx.syncStore.listDeployments({
+    const found = await ctx.store.listDeployments({
       ...(applicationName !== undefined ? { applicationName } : {}),
       ...(groupName !== undefined ? { deploymentGroupName: groupName } : {}),
       ...(statuses !== undefined ? { statuses: statuses as DeploymentStatus[] } : {}),
@@ -425,18 +447,18 @@ export const deploymentOperations = {
     return { deployments: items, nextToken };
   },
 
-  StopDeployment(input: Input, ctx: ApiContext) {
+  async StopDeployment(input: Input, ctx: ApiContext) {
     const deploymentId = deploymentIdField(input);
     const autoRollback = optionalBoolean(input, 'autoRollbackEnabled', 'InvalidAutoRollbackConfigException') ?? false;
-    const d = requireDeployment(ctx, deploymentId);
+    const d = await requireDeployment(ctx.store, deploymentId);
     if (isFinalStatus(d.status)) throw new ApiError('DeploymentAlreadyCompletedException', `Deployment ${deploymentId} has already completed (${d.status})`);
     const status = ctx.engine.stopRequested(deploymentId, autoRollback);
     const stopping = d.blueGreen !== undefined ? 'Stopping: HAProxy is being put back on the original instances' : d.computePlatform === 'Lambda' ? 'Stopping: the alias is being put back on its original version' : d.computePlatform === 'ECS' ? 'Stopping: the listeners are being put back on the original task set' : 'Stopping: no new lifecycle events start; the running ones are being cancelled';
     return { status, statusMessage: status === 'Succeeded' ? 'Deployment stopped' : stopping };
   },
 
-  ListDeploymentTargets(input: Input, ctx: ApiContext) {
-    const d = requireDeployment(ctx, deploymentIdField(input));
+  async ListDeploymentTargets(input: Input, ctx: ApiContext) {
+    const d = await requireDeployment(ctx.store, deploymentIdField(input));
     const filters = optionalObject(input, 'targetFilters', 'InvalidTargetFilterNameException') ?? {};
     const unknown = Object.keys(filters).find((k) => k !== 'TargetStatus' && k !== 'ServerInstanceLabel');
     if (unknown !== undefined) throw new ApiError('InvalidTargetFilterNameException', `targetFilters.${unknown}: the filters are TargetStatus and ServerInstanceLabel`);
@@ -446,49 +468,50 @@ export const deploymentOperations = {
       const { status } = trafficTarget(ctx, d);
       return { targetIds: wanted === undefined || wanted.length === 0 || wanted.includes(status) ? [lambdaTargetId(d)] : [] };
     }
-    const targets = ctx.syncStore.listTargets(d.deploymentId).filter((t) => (wanted === undefined || wanted.length === 0 || wanted.includes(t.status)) && (labels === undefined || (t.label !== undefined && labels.includes(t.label))));
+    const targets = (await ctx.store.listTargets(d.deploymentId)).filter((t) => (wanted === undefined || wanted.length === 0 || wanted.includes(t.status)) && (labels === undefined || (t.label !== undefined && labels.includes(t.label))));
     const { items, nextToken } = page(targets.map((t) => t.targetId), pageStart(input), 100);
     return { targetIds: items, nextToken };
   },
 
-  GetDeploymentTarget(input: Input, ctx: ApiContext) {
-    const d = requireDeployment(ctx, deploymentIdField(input));
+  async GetDeploymentTarget(input: Input, ctx: ApiContext) {
+    const d = await requireDeployment(ctx.store, deploymentIdField(input));
     const targetId = requiredString(input, 'targetId', { required: 'DeploymentTargetIdRequiredException', invalid: 'InvalidDeploymentTargetIdException' });
     if (d.computePlatform === 'Lambda' || d.computePlatform === 'ECS') return { deploymentTarget: lambdaDeploymentTarget(ctx, d, targetId) };
-    const t = requireTarget(ctx, d.deploymentId, targetId, 'DeploymentTargetDoesNotExistException');
+    const t = await requireTarget(ctx, d.deploymentId, targetId, 'DeploymentTargetDoesNotExistException');
     return { deploymentTarget: { deploymentTargetType: 'InstanceTarget', instanceTarget: instanceTarget(ctx, t) } };
   },
 
-  BatchGetDeploymentTargets(input: Input, ctx: ApiContext) {
-    const d = requireDeployment(ctx, deploymentIdField(input));
+  async BatchGetDeploymentTargets(input: Input, ctx: ApiContext) {
+    const d = await requireDeployment(ctx.store, deploymentIdField(input));
     const ids = stringList(input, 'targetIds', 'InvalidDeploymentTargetIdException');
     if (ids === undefined || ids.length === 0) throw new ApiError('DeploymentTargetIdRequiredException', 'targetIds is required');
     if (ids.length > 25) throw new ApiError('DeploymentTargetListSizeExceededException', `at most 25 targetIds per call, got ${ids.length}`);
     if (d.computePlatform === 'Lambda' || d.computePlatform === 'ECS') return { deploymentTargets: ids.map((id) => lambdaDeploymentTarget(ctx, d, id)) };
-    const targets = ids.map((id) => requireTarget(ctx, d.deploymentId, id, 'DeploymentTargetDoesNotExistException'));
+    const targets = await requireTargets(ctx, d.deploymentId, ids, 'DeploymentTargetDoesNotExistException');
     return { deploymentTargets: targets.map((t) => ({ deploymentTargetType: 'InstanceTarget', instanceTarget: instanceTarget(ctx, t) })) };
   },
 
-  ListDeploymentInstances(input: Input, ctx: ApiContext) {
-    const d = requireDeployment(ctx, deploymentIdField(input));
+  async ListDeploymentInstances(input: Input, ctx: ApiContext) {
+    const d = await requireDeployment(ctx.store, deploymentIdField(input));
     const wanted = targetStatuses(input, 'instanceStatusFilter', 'instanceStatusFilter');
     const labels = instanceLabels(input, 'instanceTypeFilter', 'instanceTypeFilter', d);
-    const targets = ctx.syncStore.listTargets(d.deploymentId).filter((t) => (wanted === undefined || wanted.length === 0 || wanted.includes(t.status)) && (labels === undefined || (t.label !== undefined && labels.includes(t.label))));
+    const targets = (await ctx.store.listTargets(d.deploymentId)).filter((t) => (wanted === undefined || wanted.length === 0 || wanted.includes(t.status)) && (labels === undefined || (t.label !== undefined && labels.includes(t.label))));
     const { items, nextToken } = page(targets.map((t) => t.targetId), pageStart(input), 100);
     return { instancesList: items, nextToken };
   },
 
-  GetDeploymentInstance(input: Input, ctx: ApiContext) {
-    const d = requireDeployment(ctx, deploymentIdField(input));
+  async GetDeploymentInstance(input: Input, ctx: ApiContext) {
+    const d = await requireDeployment(ctx.store, deploymentIdField(input));
     const instanceId = requiredString(input, 'instanceId', { required: 'InstanceIdRequiredException', invalid: 'InvalidInstanceNameException' });
-    return { instanceSummary: instanceSummary(ctx, requireTarget(ctx, d.deploymentId, instanceId, 'InstanceDoesNotExistException')) };
+    return { instanceSummary: instanceSummary(ctx, await requireTarget(ctx, d.deploymentId, instanceId, 'InstanceDoesNotExistException')) };
   },
 
-  BatchGetDeploymentInstances(input: Input, ctx: ApiContext) {
-    const d = requireDeployment(ctx, deploymentIdField(input));
+  async BatchGetDeploymentInstances(input: Input, ctx: ApiContext) {
+    const d = await requireDeployment(ctx.store, deploymentIdField(input));
     const ids = stringList(input, 'instanceIds', 'InvalidInstanceNameException');
     if (ids === undefined || ids.length === 0) throw new ApiError('InstanceIdRequiredException', 'instanceIds is required');
     if (ids.length > 25) throw new ApiError('BatchLimitExceededException', `at most 25 instanceIds per call, got ${ids.length}`);
-    return { instancesSummary: ids.map((id) => instanceSummary(ctx, requireTarget(ctx, d.deploymentId, id, 'InstanceDoesNotExistException'))), errorMessage: '' };
+    const targets = await requireTargets(ctx, d.deploymentId, ids, 'InstanceDoesNotExistException');
+    return { instancesSummary: targets.map((t) => instanceSummary(ctx, t)), errorMessage: '' };
   },
 };

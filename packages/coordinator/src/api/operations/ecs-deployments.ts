@@ -27,7 +27,7 @@ function ecsSpec(text: string): EcsAppSpec {
 }
 
 /** createEcsDeployment stores an ECS deployment and hands it to the engine. */
-export function createEcsDeployment(input: Input, ctx: ApiContext, req: LambdaDeploymentRequest): { deploymentId: string } {
+export function createEcsDeployment(input: Input, ctx: ApiContext, req: LambdaDeploymentRequest): Promise<{ deploymentId: string }> {
   return createTrafficDeployment(input, ctx, req, 'ECS', (text, group, routing) => {
     const spec = ecsSpec(text);
     const setup = ecsGroupSetup(group.extra);

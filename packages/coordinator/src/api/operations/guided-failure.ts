@@ -36,25 +36,25 @@ export function onInstanceFailureField(input: Input, platform: ComputePlatform):
 
 /** guidedFailureOperations are served under `FleetDeploy_20261204.` beside ListInstances. */
 export const guidedFailureOperations = {
-  SetOnInstanceFailure(input: Input, ctx: ApiContext) {
+  async SetOnInstanceFailure(input: Input, ctx: ApiContext) {
     const appName = applicationNameField(input);
     const name = groupNameField(input);
-    const app = requireApplication(ctx, appName);
+    const app = await requireApplication(ctx.store, appName);
     const value = onInstanceFailureField(input, app.computePlatform);
     if (value === undefined) throw new ApiError(INVALID, `onInstanceFailure is required: ${ON_INSTANCE_FAILURE_VALUES.join(' or ')}`);
-    ctx.syncStore.transaction(() => {
-      const group = requireGroup(ctx, appName, name);
-      ctx.syncStore.putGroup({ ...group, extra: { ...group.extra, onInstanceFailure: value } });
+    await ctx.store.transaction(async (tx) => {
+      const group = await requireGroup(tx, appName, name);
+      await tx.putGroup({ ...group, extra: { ...group.extra, onInstanceFailure: value } });
     });
     return { onInstanceFailure: value };
   },
 
-  ResolveInstanceFailure(input: Input, ctx: ApiContext) {
+  async ResolveInstanceFailure(input: Input, ctx: ApiContext) {
     const deploymentId = deploymentIdField(input);
     const instanceId = requiredString(input, 'instanceId', { required: 'InstanceIdRequiredException', invalid: 'InvalidInstanceNameException', max: 100 });
     const action = requiredString(input, 'action', { required: 'InvalidGuidedActionException', invalid: 'InvalidGuidedActionException' });
     if (!(GUIDED_ACTIONS as readonly string[]).includes(action)) throw new ApiError('InvalidGuidedActionException', `action must be one of ${GUIDED_ACTIONS.join(', ')}, got ${JSON.stringify(action)}`);
-    const deployment = requireDeployment(ctx, deploymentId);
+    const deployment = await requireDeployment(ctx.store, deploymentId);
     const notHeld = (): ApiError =>
       new ApiError('InstanceNotWaitingException', isFinalStatus(deployment.status)
         ? `deployment ${deploymentId} has ended (${deployment.status}); it waits on no instance`

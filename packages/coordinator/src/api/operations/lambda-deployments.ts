@@ -67,7 +67,7 @@ function lambdaSpec(text: string): LambdaAppSpec {
 export type TrafficPlatformSpec = (appSpec: string, group: DeploymentGroupRecord, routing: TrafficRoutingConfig) => Pick<DeploymentRecord, 'lambda' | 'ecs'>;
 
 /** createLambdaDeployment stores a Lambda deployment and hands it to the engine. */
-export function createLambdaDeployment(input: Input, ctx: ApiContext, req: LambdaDeploymentRequest): { deploymentId: string } {
+export function createLambdaDeployment(input: Input, ctx: ApiContext, req: LambdaDeploymentRequest): Promise<{ deploymentId: string }> {
   return createTrafficDeployment(input, ctx, req, 'Lambda', (text, _group, routing) => {
     const spec = lambdaSpec(text);
     const r = spec.resources[0]!;
@@ -78,19 +78,20 @@ export function createLambdaDeployment(input: Input, ctx: ApiContext, req: Lambd
 }
 
 /** createTrafficDeployment stores a Lambda or ECS deployment (its spec from `platformSpec`) and hands it to the engine. */
-export function createTrafficDeployment(input: Input, ctx: ApiContext, req: LambdaDeploymentRequest, platform: 'Lambda' | 'ECS', platformSpec: TrafficPlatformSpec): { deploymentId: string } {
+export async function createTrafficDeployment(input: Input, ctx: ApiContext, req: LambdaDeploymentRequest, platform: 'Lambda' | 'ECS', platformSpec: TrafficPlatformSpec): Promise<{ deploymentId: string }> {
   const deploymentId = newDeploymentId();
-  ctx.syncStore.transaction(() => {
-    requireApplication(ctx, req.applicationName);
-    const group = requireGroup(ctx, req.applicationName, req.groupName);
+  // An S3 AppSpec is read synchronously (appSpecText): the body awaits only tx.
+  await ctx.store.transaction(async (tx) => {
+    await requireApplication(tx, req.applicationName);
+    const group = await requireGroup(tx, req.applicationName, req.groupName);
     const revision = input.revision === undefined && group.targetRevision !== undefined ? group.targetRevision : parseRevisionLocation(input.revision);
     const configName = optionalString(input, 'deploymentConfigName', { invalid: 'InvalidDeploymentConfigNameException', max: 100 }) ?? group.deploymentConfigName;
-    const config = resolveDeploymentConfig(ctx, configName);
+    const config = await resolveDeploymentConfig(tx, configName);
     if (config.computePlatform !== platform) {
       throw new ApiError('InvalidDeploymentConfigNameException', `${configName} is a ${config.computePlatform} configuration; application ${req.applicationName} deploys to ${platform}`);
     }
     const spec = platformSpec(appSpecText(ctx, revision, platform), group, config.trafficRoutingConfig ?? { type: 'AllAtOnce' });
-    const active = ctx.syncStore.activeDeployments().find((d) => d.deploymentGroupId === group.deploymentGroupId);
+    const active = (await tx.activeDeployments()).find((d) => d.deploymentGroupId === group.deploymentGroupId);
     if (active !== undefined) {
       throw new ApiError('DeploymentLimitExceededException', `The deployment group ${req.groupName} already has an active deployment ${active.deploymentId}; wait for it to finish or stop it`);
     }
@@ -116,8 +117,8 @@ export function createTrafficDeployment(input: Input, ctx: ApiContext, req: Lamb
       computePlatform: platform,
       ...spec,
     };
-    ctx.syncStore.putDeployment(deployment);
-    noteRevisionUsed(ctx, req.applicationName, revision, req.groupName);
+    await tx.putDeployment(deployment);
+    await noteRevisionUsed(ctx, tx, req.applicationName, revision, req.groupName);
   });
   ctx.engine.deploymentCreated(deploymentId);
   return { deploymentId };

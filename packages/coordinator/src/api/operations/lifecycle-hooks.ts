@@ -15,7 +15,7 @@ export const HOOK_RESULTS = ['Succeeded', 'Failed'] as const;
 
 /** lifecycleHookOperations are the Lambda/ECS hook operations of the CodeDeploy API. */
 export const lifecycleHookOperations = {
-  PutLifecycleEventHookExecutionStatus(input: Input, ctx: ApiContext) {
+  async PutLifecycleEventHookExecutionStatus(input: Input, ctx: ApiContext) {
     const deploymentId = deploymentIdField(input);
     const executionId = optionalString(input, 'lifecycleEventHookExecutionId', { invalid: 'InvalidLifecycleEventHookExecutionIdException', max: 200 });
     if (executionId === undefined || executionId === '') throw new ApiError('InvalidLifecycleEventHookExecutionIdException', 'lifecycleEventHookExecutionId is required');
@@ -23,7 +23,7 @@ export const lifecycleHookOperations = {
     if (status === undefined || !(HOOK_RESULTS as readonly string[]).includes(status)) {
       throw new ApiError('InvalidLifecycleEventHookExecutionStatusException', `status must be Succeeded or Failed, got ${JSON.stringify(status ?? null)}`);
     }
-    const deployment = requireDeployment(ctx, deploymentId);
+    const deployment = await requireDeployment(ctx.store, deploymentId);
     if (deployment.computePlatform === 'Lambda' || deployment.computePlatform === 'ECS') {
       const report = ctx.engine.hookReported(deploymentId, executionId, status as 'Succeeded' | 'Failed');
       switch (report) {

@@ -15,6 +15,7 @@ import { NAME_PATTERN, page, pageStart } from '../input.js';
 import { requireApplication } from './applications.js';
 import { requireGroup } from './deployment-groups.js';
 import { MAX_RESOURCE_TAGS, parseResourceTags, withTags } from './tag-input.js';
+import type { AsyncStore } from '../../store/async-store.js';
 
 /** TAGS_PAGE is how many tags one ListTagsForResource page holds. */
 export const TAGS_PAGE = 100;
@@ -42,7 +43,7 @@ const ARN = /^arn:[a-z-]+:([a-z0-9-]+):([a-z0-9-]*):(\d*):([A-Za-z-]+)[:/](.*)$/
  * resource type (deployment configuration, instance) → ArnNotSupportedException; a missing
  * resource → its DoesNotExist exception.
  */
-function resolveArn(ctx: ApiContext, input: Input): TaggedResource {
+async function resolveArn(ctx: ApiContext, store: AsyncStore, input: Input): Promise<TaggedResource> {
   const arn = input.ResourceArn;
   if (arn === undefined || arn === null || arn === '') throw new ApiError('ResourceArnRequiredException', 'ResourceArn is required');
   if (typeof arn !== 'string') throw new ApiError('InvalidArnException', 'ResourceArn must be a string');
@@ -54,15 +55,15 @@ function resolveArn(ctx: ApiContext, input: Input): TaggedResource {
   switch (type) {
     case 'application': {
       if (!NAME_PATTERN.test(rest)) throw new ApiError('InvalidArnException', `ResourceArn ${arn}: ${JSON.stringify(rest)} is not an application name`);
-      return { resourceId: requireApplication(ctx, rest).applicationId };
+      return { resourceId: (await requireApplication(store, rest)).applicationId };
     }
     case 'deploymentgroup': {
       const [app, group, ...more] = rest.split('/');
       if (app === undefined || group === undefined || more.length > 0 || !NAME_PATTERN.test(app) || !NAME_PATTERN.test(group)) {
         throw new ApiError('InvalidArnException', `ResourceArn ${arn} must end deploymentgroup:<application>/<group>`);
       }
-      requireApplication(ctx, app);
-      return { resourceId: requireGroup(ctx, app, group).deploymentGroupId };
+      await requireApplication(store, app);
+      return { resourceId: (await requireGroup(store, app, group)).deploymentGroupId };
     }
     default:
       throw new ApiError('ArnNotSupportedException', `ResourceArn ${arn}: only applications and deployment groups take tags here (on-premises instances use AddTagsToOnPremisesInstances)`);
@@ -71,38 +72,38 @@ function resolveArn(ctx: ApiContext, input: Input): TaggedResource {
 
 /** resourceTagOperations are TagResource, UntagResource and ListTagsForResource. */
 export const resourceTagOperations = {
-  TagResource(input: Input, ctx: ApiContext) {
+  async TagResource(input: Input, ctx: ApiContext) {
     if (input.Tags === undefined || input.Tags === null || (Array.isArray(input.Tags) && input.Tags.length === 0)) {
       throw new ApiError('TagRequiredException', 'Tags is required: give at least one {Key, Value}');
     }
     const add = parseResourceTags(input.Tags, 'Tags');
-    ctx.syncStore.transaction(() => {
-      const { resourceId } = resolveArn(ctx, input);
-      const tags = withTags(ctx.syncStore.getResourceTags(resourceId), add);
+    await ctx.store.transaction(async (tx) => {
+      const { resourceId } = await resolveArn(ctx, tx, input);
+      const tags = withTags(await tx.getResourceTags(resourceId), add);
       if (tags.length > MAX_RESOURCE_TAGS) throw new ApiError('InvalidTagsToAddException', `the resource would have ${tags.length} tags; at most ${MAX_RESOURCE_TAGS} are allowed`);
-      ctx.syncStore.putResourceTags(resourceId, tags);
+      await tx.putResourceTags(resourceId, tags);
     });
     return {};
   },
 
-  UntagResource(input: Input, ctx: ApiContext) {
+  async UntagResource(input: Input, ctx: ApiContext) {
     const keys = input.TagKeys;
     if (keys === undefined || keys === null || (Array.isArray(keys) && keys.length === 0)) throw new ApiError('TagRequiredException', 'TagKeys is required: give at least one key');
     if (!Array.isArray(keys)) throw new ApiError('InvalidTagsToAddException', 'TagKeys must be a list of keys');
     keys.forEach((k, i) => {
       if (typeof k !== 'string' || k === '') throw new ApiError('InvalidTagsToAddException', `TagKeys[${i}] must be a non-empty key`);
     });
-    ctx.syncStore.transaction(() => {
-      const { resourceId } = resolveArn(ctx, input);
+    await ctx.store.transaction(async (tx) => {
+      const { resourceId } = await resolveArn(ctx, tx, input);
       const remove = new Set(keys as string[]);
-      ctx.syncStore.putResourceTags(resourceId, ctx.syncStore.getResourceTags(resourceId).filter((t) => !remove.has(t.Key)));
+      await tx.putResourceTags(resourceId, (await tx.getResourceTags(resourceId)).filter((t) => !remove.has(t.Key)));
     });
     return {};
   },
 
-  ListTagsForResource(input: Input, ctx: ApiContext) {
-    const { resourceId } = resolveArn(ctx, input);
-    const { items, nextToken } = page(ctx.syncStore.getResourceTags(resourceId), pageStart(input, 'NextToken'), TAGS_PAGE);
+  async ListTagsForResource(input: Input, ctx: ApiContext) {
+    const { resourceId } = await resolveArn(ctx, ctx.store, input);
+    const { items, nextToken } = page(await ctx.store.getResourceTags(resourceId), pageStart(input, 'NextToken'), TAGS_PAGE);
     return { Tags: items, NextToken: nextToken };
   },
 };

@@ -80,10 +80,10 @@ describe('application revision operations', () => {
       await register({ revisionType: 'GitHub', gitHubLocation: { repository: 'acme/web', commitId: 'abcdef1' } });
       await h.ok('CreateDeploymentGroup', { applicationName: 'app', deploymentGroupName: 'g', serviceRoleArn: 'arn:aws:iam::1:role/r' });
       h.clock.advance(1000);
-      h.store.transaction(() => noteRevisionUsed(h.ctx, 'app', s3('web/v2.zip') as never, 'g'));
+      await h.ctx.store.transaction((tx) => noteRevisionUsed(h.ctx, tx, 'app', s3('web/v2.zip') as never, 'g'));
       h.clock.advance(1000);
-      h.store.transaction(() => noteRevisionUsed(h.ctx, 'app', s3('web/v1.zip') as never, 'g'));
-      h.store.putGroup({ ...requireGroup(h.ctx, 'app', 'g'), targetRevision: s3('web/v1.zip') as never });
+      await h.ctx.store.transaction((tx) => noteRevisionUsed(h.ctx, tx, 'app', s3('web/v1.zip') as never, 'g'));
+      h.store.putGroup({ ...(await requireGroup(h.ctx.store, 'app', 'g')), targetRevision: s3('web/v1.zip') as never });
     });
     const keys = async (input: Record<string, unknown> = {}) =>
       (await h.ok('ListApplicationRevisions', { applicationName: 'app', ...input })).revisions.map((r: { s3Location?: { key: string }; revisionType: string }) => r.s3Location?.key ?? r.revisionType);

@@ -10,6 +10,7 @@ import { optionalArray, optionalString, page, pageStart } from '../input.js';
 import type { RevisionLocation, RevisionRecord } from '../../store/records.js';
 import { applicationNameField, requireApplication } from './applications.js';
 import { BUCKET_NAME, genericRevisionInfo, parseRevisionLocation, revisionInfoShape, revisionKey } from './revision-location.js';
+import type { AsyncStore } from '../../store/async-store.js';
 
 /** MAX_DESCRIPTION is CodeDeploy's description length. */
 export const MAX_DESCRIPTION = 256;
@@ -29,8 +30,8 @@ export function descriptionField(input: Input): string | undefined {
 }
 
 /** requireRevision finds a registered revision of an application or refuses with RevisionDoesNotExistException. */
-export function requireRevision(ctx: ApiContext, applicationName: string, location: RevisionLocation): RevisionRecord {
-  const record = ctx.syncStore.getRevision(applicationName, revisionKey(location));
+export async function requireRevision(store: AsyncStore, applicationName: string, location: RevisionLocation): Promise<RevisionRecord> {
+  const record = await store.getRevision(applicationName, revisionKey(location));
   if (record === undefined) throw new ApiError('RevisionDoesNotExistException', `No revision ${revisionKey(location)} is registered for application ${applicationName}`);
   return record;
 }
@@ -38,12 +39,12 @@ export function requireRevision(ctx: ApiContext, applicationName: string, locati
 /**
  * noteRevisionUsed records that a deployment of `groupName` uses a revision: it registers the
  * revision if it was not, sets firstUsedTime once and lastUsedTime each time, and adds the group.
- * Call it inside the transaction that stores the deployment.
+ * Call it inside the transaction that stores the deployment, with its `tx`.
  */
-export function noteRevisionUsed(ctx: ApiContext, applicationName: string, location: RevisionLocation, groupName: string): RevisionRecord {
+export async function noteRevisionUsed(ctx: ApiContext, tx: AsyncStore, applicationName: string, location: RevisionLocation, groupName: string): Promise<RevisionRecord> {
   const now = ctx.clock.now();
   const key = revisionKey(location);
-  const existing = ctx.syncStore.getRevision(applicationName, key);
+  const existing = await tx.getRevision(applicationName, key);
   const record: RevisionRecord = existing === undefined
     ? { applicationName, revisionKey: key, revisionLocation: location, registerTime: now, firstUsedTime: now, lastUsedTime: now, deploymentGroups: [groupName] }
     : {
@@ -52,7 +53,7 @@ export function noteRevisionUsed(ctx: ApiContext, applicationName: string, locat
         lastUsedTime: now,
         deploymentGroups: existing.deploymentGroups.includes(groupName) ? existing.deploymentGroups : [...existing.deploymentGroups, groupName],
       };
-  ctx.syncStore.putRevision(record);
+  await tx.putRevision(record);
   return record;
 }
 
@@ -65,49 +66,49 @@ function enumField<T extends string>(input: Input, field: string, values: readon
 
 /** revisionOperations are the application revision operations of the CodeDeploy API. */
 export const revisionOperations = {
-  RegisterApplicationRevision(input: Input, ctx: ApiContext) {
+  async RegisterApplicationRevision(input: Input, ctx: ApiContext) {
     const appName = applicationNameField(input);
     const description = descriptionField(input);
     const location = parseRevisionLocation(input.revision);
-    ctx.syncStore.transaction(() => {
-      requireApplication(ctx, appName);
+    await ctx.store.transaction(async (tx) => {
+      await requireApplication(tx, appName);
       const key = revisionKey(location);
-      const existing = ctx.syncStore.getRevision(appName, key);
+      const existing = await tx.getRevision(appName, key);
       // Registering a known revision again keeps its history and takes the new description.
       const record: RevisionRecord = existing === undefined
         ? { applicationName: appName, revisionKey: key, revisionLocation: location, registerTime: ctx.clock.now(), deploymentGroups: [], ...(description !== undefined ? { description } : {}) }
         : { ...existing, ...(description !== undefined ? { description } : {}) };
-      ctx.syncStore.putRevision(record);
+      await tx.putRevision(record);
     });
     return {};
   },
 
-  GetApplicationRevision(input: Input, ctx: ApiContext) {
+  async GetApplicationRevision(input: Input, ctx: ApiContext) {
     const appName = applicationNameField(input);
     const location = parseRevisionLocation(input.revision);
-    requireApplication(ctx, appName);
-    const record = requireRevision(ctx, appName, location);
+    await requireApplication(ctx.store, appName);
+    const record = await requireRevision(ctx.store, appName, location);
     return { applicationName: appName, revision: record.revisionLocation, revisionInfo: genericRevisionInfo(record) };
   },
 
-  BatchGetApplicationRevisions(input: Input, ctx: ApiContext) {
+  async BatchGetApplicationRevisions(input: Input, ctx: ApiContext) {
     const appName = applicationNameField(input);
     const list = optionalArray(input, 'revisions', 'InvalidRevisionException');
     if (list === undefined || list.length === 0) throw new ApiError('RevisionRequiredException', 'revisions is required');
     if (list.length > MAX_BATCH_REVISIONS) throw new ApiError('BatchLimitExceededException', `at most ${MAX_BATCH_REVISIONS} revisions per call, got ${list.length}`);
     const locations = list.map((r, i) => parseRevisionLocation(r, `revisions[${i}]`));
-    requireApplication(ctx, appName);
+    await requireApplication(ctx.store, appName);
     const found: ReturnType<typeof revisionInfoShape>[] = [];
     const missing: string[] = [];
     for (const location of locations) {
-      const record = ctx.syncStore.getRevision(appName, revisionKey(location));
+      const record = await ctx.store.getRevision(appName, revisionKey(location));
       if (record === undefined) missing.push(revisionKey(location));
       else found.push(revisionInfoShape(record));
     }
     return { applicationName: appName, revisions: found, errorMessage: missing.length > 0 ? `No revision is registered for: ${missing.join(', ')}` : undefined };
   },
 
-  ListApplicationRevisions(input: Input, ctx: ApiContext) {
+  async ListApplicationRevisions(input: Input, ctx: ApiContext) {
     const appName = applicationNameField(input);
     const sortBy = enumField<SortBy>(input, 'sortBy', SORT_BY, 'InvalidSortByException');
     const sortOrder = enumField(input, 'sortOrder', ['ascending', 'descending'] as const, 'InvalidSortOrderException') ?? 'ascending';
@@ -117,10 +118,10 @@ export const revisionOperations = {
     if (bucket !== undefined && bucket !== '' && !BUCKET_NAME.test(bucket)) throw new ApiError('InvalidBucketNameFilterException', `s3Bucket ${JSON.stringify(bucket)} is not a valid bucket name`);
     if (prefix !== undefined && prefix !== '' && (bucket === undefined || bucket === '')) throw new ApiError('BucketNameFilterRequiredException', 's3KeyPrefix needs s3Bucket as well');
     const start = pageStart(input);
-    requireApplication(ctx, appName);
+    await requireApplication(ctx.store, appName);
 
-    const targets = new Set(ctx.syncStore.listGroups(appName).flatMap((g) => (g.targetRevision === undefined ? [] : [revisionKey(g.targetRevision)])));
-    let revisions = ctx.syncStore.listRevisions(appName).filter((r) => {
+    const targets = new Set((await ctx.store.listGroups(appName)).flatMap((g) => (g.targetRevision === undefined ? [] : [revisionKey(g.targetRevision)])));
+    let revisions = (await ctx.store.listRevisions(appName)).filter((r) => {
       const s3 = r.revisionLocation.s3Location;
       if (bucket !== undefined && bucket !== '' && (r.revisionLocation.revisionType !== 'S3' || s3?.bucket !== bucket)) return false;
       if (prefix !== undefined && prefix !== '' && !(s3?.key.startsWith(prefix) ?? false)) return false;
