@@ -247,7 +247,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   // The API reads and writes asynchronously, over the connection the engine uses synchronously
   // (store/connection-guard.ts keeps the two apart while an API transaction is open).
   const apiStore = asyncSqliteStore(store, { observe: (s) => metrics.transaction(s) });
-  const ctx: ApiContext = { schedules: { store: scheduleStore, changed: (id) => scheduler.changed(id) }, store: apiStore, syncStore: store, clock, engine: windows, traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, identities, buckets, blobs, arnPrefix, github, agents: presence };
+  const ctx: ApiContext = { schedules: { store: scheduleStore, changed: (id) => scheduler.changed(id) }, store: apiStore, clock, engine: windows, traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, identities, buckets, blobs, arnPrefix, github, agents: presence };
   // The web console: the same operations behind a cookie session (console/console-http.ts).
   const webConsole = createConsole({
     operations: { ...operations, ...fleetOperations },

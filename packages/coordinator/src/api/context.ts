@@ -3,7 +3,6 @@
  * deployments. Built once by the composition root and passed in.
  */
 import type { OutlivingCommand } from '../deployment/outliving-commands.js';
-import type { Store } from '../store/store.js';
 import type { AsyncStore } from '../store/async-store.js';
 import type { Clock } from '../clock.js';
 import type { BucketStore } from '../store/bucket-store.js';
@@ -78,8 +77,6 @@ export interface AgentPresence {
 export interface ApiContext {
   /** The store, asynchronously: a transaction's body makes every call through its `tx` and awaits nothing else. */
   store: AsyncStore;
-  /** The same store synchronously, for the operations not yet moved to {@link store} (removed once none is left). */
-  syncStore: Store;
   clock: Clock;
   engine: DeploymentEngine;
   identities: InstanceIdentities;

@@ -155,7 +155,6 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
   const ctx: ApiContext = {
     // The API's asynchronous view of the SQLite store that tests set up and inspect (`store`) directly.
     store: asyncSqliteStore(store),
-    syncStore: store,
     clock,
     engine,
     identities: createRecordingIdentities(),
