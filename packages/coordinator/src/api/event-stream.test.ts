@@ -6,11 +6,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { WebSocket } from 'ws';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EventStream, UpgradeAuthenticator, UpgradeRefusal } from './event-stream.js';
 import { createEventStream } from './event-stream.js';
 import type { DeploymentEvent, DeploymentEventListener } from '../deployment/events.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
+import type { AsyncStore } from '../store/async-store.js';
 import { startApiHarness } from '../testing/api-harness.js';
 import { deploymentRecord } from '../testing/record-builders.js';
 import { newTarget } from '../deployment/instance-lifecycle.js';
@@ -18,6 +19,8 @@ import { newTarget } from '../deployment/instance-lifecycle.js';
 interface World {
   url: string;
   store: SqliteStore;
+  /** The API's asynchronous view of `store`, which the snapshots read. */
+  apiStore: AsyncStore;
   stream: EventStream;
   publish(event: DeploymentEvent): void;
   listeners: Set<DeploymentEventListener>;
@@ -45,6 +48,7 @@ async function startWorld(): Promise<World> {
   return {
     url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
     store,
+    apiStore: ctx.store,
     stream,
     listeners,
     publish: (event) => listeners.forEach((l) => l(event)),
@@ -150,6 +154,33 @@ describe('GET /events?deploymentId=...', () => {
     await c.closed;
     expect(c.messages.slice(1, 4)).toEqual([10, 20, 0].map((weight) => ({ type: 'traffic', deploymentId: 'd-WATCHED01', weight, at })));
     expect(c.messages).toHaveLength(5);
+  });
+
+  it('sends a change published while the snapshot is being read after that snapshot', async () => {
+    const listTargets = world.apiStore.listTargets;
+    let published = false;
+    vi.spyOn(world.apiStore, 'listTargets').mockImplementation(async (deploymentId) => {
+      if (!published) {
+        published = true; // the engine moves on between the snapshot's reads
+        world.publish({ type: 'instance', deploymentId: 'd-WATCHED01', instanceName: 'sim-2', status: 'Succeeded', at });
+      }
+      return listTargets(deploymentId);
+    });
+    const c = await connect('?deploymentId=d-WATCHED01');
+    const [first, second] = await c.received(2);
+    expect(published).toBe(true);
+    expect(first).toMatchObject({ type: 'snapshot', deployment: { deploymentId: 'd-WATCHED01' } });
+    expect(second).toEqual({ type: 'instance', deploymentId: 'd-WATCHED01', instanceName: 'sim-2', status: 'Succeeded', at });
+    c.ws.close();
+    await c.closed;
+  });
+
+  it('closes the watcher (1011) and unsubscribes when its snapshot cannot be read', async () => {
+    vi.spyOn(world.apiStore, 'listTargets').mockRejectedValue(new Error('disk I/O error'));
+    const c = await connect('?deploymentId=d-WATCHED01');
+    expect(await c.closed).toEqual({ code: 1011, reason: 'snapshot failed' });
+    expect(c.messages).toEqual([]);
+    expect(world.listeners.size).toBe(0);
   });
 
   it('sends the snapshot of a deployment that has ended and closes at once', async () => {
