@@ -77,34 +77,58 @@ export class TransactionScope {
 }
 
 /**
- * Serializer lets one transaction at a time own SQLite's single connection: calls made while a
- * transaction is open wait for it to end, so they never land inside it.
+ * Serializer lets one transaction at a time own SQLite's single connection, which the engine also
+ * uses synchronously. Each transaction begins at the top of a turn of the event loop of its own
+ * (setImmediate), when no other code's promise callbacks are pending: a body that awaits only its
+ * tx calls (settled promises) then runs to COMMIT with nothing else running in between, and whoever
+ * awaited the transaction before it (an operation that then calls the engine) goes on before the
+ * next one begins. A plain call runs at once unless a transaction holds the connection; then it
+ * waits for that transaction to end, so it never lands inside it.
  */
 class Serializer {
-  private busy = false;
-  private readonly waiting: Array<() => void> = [];
-  /** exclusive runs `fn` alone, after everything queued before it. */
+  /** Whether a transaction holds the connection now. */
+  private holding = false;
+  /** Whether a transaction's turn is scheduled or running. */
+  private turn = false;
+  /** Transactions waiting for their turn, in order. */
+  private readonly queue: Array<() => void> = [];
+  /** Plain calls waiting for the holding transaction to end. */
+  private readonly held: Array<() => void> = [];
+
+  /** exclusive runs `fn` holding the connection, after the transactions queued before it, on a turn of its own. */
   async exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.busy) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.busy = true;
+    await new Promise<void>((resolve) => {
+      this.queue.push(resolve);
+      this.next();
+    });
+    this.holding = true;
     try {
       return await fn();
     } finally {
-      const next = this.waiting.shift();
-      if (next !== undefined) next();
-      else this.busy = false;
+      this.holding = false;
+      for (const resume of this.held.splice(0)) resume();
+      this.turn = false;
+      this.next();
     }
   }
-  /** call runs a synchronous store call now when nothing holds the connection, else in turn. */
+
+  /** next schedules the first queued transaction's turn, unless one is scheduled or running. */
+  private next(): void {
+    if (this.turn || this.queue.length === 0) return;
+    this.turn = true;
+    setImmediate(() => this.queue.shift()!());
+  }
+
+  /** call runs a synchronous store call now when no transaction holds the connection, else once it ends. */
   call<T>(fn: () => T): Promise<T> {
-    if (!this.busy) {
+    if (!this.holding) {
       try {
         return Promise.resolve(fn());
       } catch (err) {
         return Promise.reject(err);
       }
     }
-    return this.exclusive(async () => fn());
+    return new Promise<void>((resolve) => this.held.push(resolve)).then(() => fn());
   }
 }
 
@@ -118,8 +142,10 @@ export interface AsyncSqliteOptions {
 /**
  * asyncSqliteStore presents the synchronous SQLite store as an {@link AsyncStore}. Its transactions
  * are BEGIN IMMEDIATE … COMMIT on the one connection, held by one transaction at a time (SQLite
- * serializes writers anyway, so nothing is ever retried); the SQLite store's own nested
- * transactions (deleteApplication, putResourceTags) become savepoints inside it, as they do now.
+ * serializes writers anyway, so nothing is ever retried), each on a turn of the event loop of its
+ * own (see Serializer; connection-guard.ts refuses the engine's calls that would still land inside
+ * one); the SQLite store's own nested transactions (deleteApplication, putResourceTags) become
+ * savepoints inside it, as they do now.
  */
 export function asyncSqliteStore(store: SqliteStore, options: AsyncSqliteOptions = {}): AsyncStore {
   const { db } = store;

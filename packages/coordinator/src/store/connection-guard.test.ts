@@ -50,28 +50,58 @@ describe('the SQLite connection shared by asynchronous transactions and synchron
     expect(sync.getApplication('engine')?.applicationName).toBe('engine');
   });
 
-  it('refuses a bare synchronous call from another chain of the same turn, without the body yielding', async () => {
+  it('refuses a synchronous call from code the body wakes, though the body never yields', async () => {
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => (wake = resolve));
     const refused: unknown[] = [];
-    const other = async () => {
-      await undefined;
-      for (const call of [() => sync.putApplication(app('other')), () => sync.getApplication('api')]) {
-        try {
-          call();
-        } catch (err) {
-          refused.push(err);
-        }
-        await undefined; // each turn of this chain runs between two of the body's awaits
+    const other = woken.then(() => {
+      try {
+        sync.putApplication(app('other'));
+      } catch (err) {
+        refused.push(err);
       }
-    };
-    const api = store.transaction(async (tx) => {
-      for (let i = 0; i < 5; i++) await tx.getApplication('api');
+    });
+    await store.transaction(async (tx) => {
+      wake(); // the woken code runs between two of the body's awaits
+      await tx.getApplication('api');
       await tx.putApplication(app('api'));
     });
-    await Promise.all([api, other()]);
-    expect(refused).toHaveLength(2);
-    for (const err of refused) expect(err).toBeInstanceOf(ConnectionHeldError);
+    await other;
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toBeInstanceOf(ConnectionHeldError);
     expect((refused[0] as Error).message).toMatch(/^a synchronous store call ran while an asynchronous transaction holds/);
     expect(sync.listApplications().map((a) => a.applicationName)).toEqual(['api']);
+  });
+
+  it('begins each transaction on a turn of its own: whoever awaited the one before goes on first, outside both', async () => {
+    const seen: string[] = [];
+    const first = store
+      .transaction(async (tx) => tx.putApplication(app('first')))
+      .then(() => {
+        // What an operation does once its transaction committed: tell the engine, which writes synchronously.
+        sync.transaction(() => sync.putApplication(app('engine')));
+        seen.push('engine');
+      });
+    const second = store.transaction(async (tx) => {
+      for (let i = 0; i < 5; i++) await tx.getApplication('first');
+      seen.push('second');
+      await tx.putApplication(app('second'));
+    });
+    await Promise.all([first, second]);
+    expect(seen).toEqual(['engine', 'second']);
+    expect(sync.listApplications().map((a) => a.applicationName)).toEqual(['engine', 'first', 'second']);
+  });
+
+  it('makes a call that arrives while a transaction holds the connection wait for its commit', async () => {
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    const read = woken.then(() => store.getApplication('api'));
+    await store.transaction(async (tx) => {
+      wake();
+      await tx.putApplication(app('api'));
+      await tx.getApplication('api');
+    });
+    expect((await read)?.applicationName).toBe('api');
   });
 
   it('lets the body itself use the connection: tx calls with nested transactions, and synchronous calls made by the body', async () => {
@@ -101,11 +131,13 @@ describe('the SQLite connection shared by asynchronous transactions and synchron
   it('refuses a second asynchronous adapter opening a transaction on a held connection', async () => {
     const second = asyncSqliteStore(sync);
     let inner: Promise<unknown> | undefined;
-    await store.transaction(async (tx) => {
-      inner = second.transaction(async (t2) => t2.putApplication(app('second')));
+    const first = store.transaction(async (tx) => {
       await tx.putApplication(app('first'));
+      inner = second.transaction(async (t2) => t2.putApplication(app('second')));
+      await timer(5); // the rule broken, so that the second adapter's turn comes while this one holds the connection
     });
+    await expect(first).rejects.toBeInstanceOf(TransactionYieldedError);
     await expect(inner).rejects.toThrow(/already held by an asynchronous transaction/);
-    expect(sync.listApplications().map((a) => a.applicationName)).toEqual(['first']);
+    expect(sync.listApplications()).toEqual([]);
   });
 });
