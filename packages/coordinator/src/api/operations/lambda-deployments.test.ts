@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ApiHarness } from '../../testing/api-harness.js';
 import { startApiHarness } from '../../testing/api-harness.js';
 import { createTrafficStore } from '../../store/traffic-store.js';
@@ -79,6 +79,31 @@ describe('Lambda deployments at the API', () => {
     const fromS3 = await create({ revisionType: 'S3', s3Location: { bucket: 'revisions', key: 'appspec.yaml', bundleType: 'YAML' } });
     expect(fromS3.status, JSON.stringify(fromS3.body)).toBe(200);
     expect(h.store.getDeployment(fromS3.body.deploymentId)?.lambda?.functionName).toBe('my-fn');
+  });
+
+  it('refuses, storing nothing, when the AppSpec file in the bucket changes between its read and the transaction', async () => {
+    h.ctx.buckets.createBucket('revisions', 0);
+    const upload = async (text: string) => {
+      const blob = await h.ctx.blobs.put(Readable.from([Buffer.from(text)]));
+      return () => h.ctx.buckets.putObject({ bucket: 'revisions', key: 'appspec.yaml', sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"` }, 0);
+    };
+    (await upload(APPSPEC))();
+    const newer = await upload(APPSPEC.replace('TargetVersion: 2', 'TargetVersion: 3'));
+    const transaction = h.ctx.store.transaction;
+    vi.spyOn(h.ctx.store, 'transaction').mockImplementationOnce((fn) => {
+      newer(); // an upload lands after the file was read, before the transaction begins
+      return transaction(fn);
+    });
+    const revision = { revisionType: 'S3', s3Location: { bucket: 'revisions', key: 'appspec.yaml', bundleType: 'YAML' } };
+    const refused = await create(revision);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toEqual({ __type: 'InvalidRevisionException', message: 's3://revisions/appspec.yaml changed while it was being read; try again' });
+    expect(h.store.listDeployments({})).toEqual([]);
+    expect(h.engine.count('deploymentCreated')).toBe(0);
+    // Tried again, it deploys what the bucket holds now.
+    const again = await create(revision);
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(h.store.getDeployment(again.body.deploymentId)?.lambda?.targetVersion).toBe('3');
   });
 
   it.each([

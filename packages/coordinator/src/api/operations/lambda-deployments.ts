@@ -28,8 +28,42 @@ export interface LambdaDeploymentRequest {
   autoRollbackConfiguration?: DeploymentRecord['autoRollbackConfiguration'];
 }
 
-/** appSpecText is the AppSpec a Lambda or ECS revision carries. */
-function appSpecText(ctx: ApiContext, revision: RevisionLocation, platform: 'Lambda' | 'ECS'): string {
+/** StoredAppSpec is an AppSpec file of the revision bucket, read before the transaction that creates the deployment. */
+interface StoredAppSpec {
+  bucket: string;
+  key: string;
+  sha256: string;
+  text: string;
+}
+
+/** storedObject is the revision bucket's object at `bucket`/`key`, if there is one. */
+function storedObject(ctx: ApiContext, bucket: string, key: string) {
+  return ctx.buckets.getBucket(bucket) === undefined ? undefined : ctx.buckets.getObject(bucket, key);
+}
+
+/**
+ * readStoredAppSpec reads the AppSpec file a CreateDeployment names in the revision bucket (given,
+ * or else the group's current revision) before the transaction, whose body may await nothing but
+ * its store calls. Whatever it does not find is left to the transaction to report.
+ */
+async function readStoredAppSpec(ctx: ApiContext, input: Input, req: LambdaDeploymentRequest): Promise<StoredAppSpec | undefined> {
+  const group = await ctx.store.getGroup(req.applicationName, req.groupName);
+  if (group === undefined) return undefined;
+  let revision: RevisionLocation;
+  try {
+    revision = input.revision === undefined && group.targetRevision !== undefined ? group.targetRevision : parseRevisionLocation(input.revision);
+  } catch {
+    return undefined;
+  }
+  const s3 = revision.revisionType === 'S3' ? revision.s3Location : undefined;
+  if (s3 === undefined || (s3.bundleType !== 'YAML' && s3.bundleType !== 'JSON')) return undefined;
+  const object = storedObject(ctx, s3.bucket, s3.key);
+  if (object === undefined) return undefined;
+  return { bucket: s3.bucket, key: s3.key, sha256: object.sha256, text: await fs.promises.readFile(ctx.blobs.path(object.sha256), 'utf8') };
+}
+
+/** appSpecText is the AppSpec a Lambda or ECS revision carries (an S3 one as {@link readStoredAppSpec} read it). */
+function appSpecText(ctx: ApiContext, revision: RevisionLocation, platform: 'Lambda' | 'ECS', stored: StoredAppSpec | undefined): string {
   switch (revision.revisionType) {
     case 'String':
       return revision.string!.content;
@@ -40,9 +74,12 @@ function appSpecText(ctx: ApiContext, revision: RevisionLocation, platform: 'Lam
       if (s3.bundleType !== 'YAML' && s3.bundleType !== 'JSON') {
         throw new ApiError('InvalidRevisionException', `revision.s3Location.bundleType must be YAML or JSON for a ${platform} deployment (an AppSpec file), got ${s3.bundleType}`);
       }
-      const object = ctx.buckets.getBucket(s3.bucket) === undefined ? undefined : ctx.buckets.getObject(s3.bucket, s3.key);
+      const object = storedObject(ctx, s3.bucket, s3.key);
       if (object === undefined) throw new ApiError('RevisionDoesNotExistException', `s3://${s3.bucket}/${s3.key} is not in the coordinator's revision bucket; upload the AppSpec file first`);
-      return fs.readFileSync(ctx.blobs.path(object.sha256), 'utf8');
+      if (stored === undefined || stored.bucket !== s3.bucket || stored.key !== s3.key || stored.sha256 !== object.sha256) {
+        throw new ApiError('InvalidRevisionException', `s3://${s3.bucket}/${s3.key} changed while it was being read; try again`);
+      }
+      return stored.text;
     }
     case 'GitHub':
       throw new ApiError('InvalidRevisionException', `revision.revisionType GitHub is for EC2/on-premises deployments; a ${platform} deployment takes an AppSpec as String, AppSpecContent or an S3 YAML/JSON file`);
@@ -80,7 +117,7 @@ export function createLambdaDeployment(input: Input, ctx: ApiContext, req: Lambd
 /** createTrafficDeployment stores a Lambda or ECS deployment (its spec from `platformSpec`) and hands it to the engine. */
 export async function createTrafficDeployment(input: Input, ctx: ApiContext, req: LambdaDeploymentRequest, platform: 'Lambda' | 'ECS', platformSpec: TrafficPlatformSpec): Promise<{ deploymentId: string }> {
   const deploymentId = newDeploymentId();
-  // An S3 AppSpec is read synchronously (appSpecText): the body awaits only tx.
+  const stored = await readStoredAppSpec(ctx, input, req);
   await ctx.store.transaction(async (tx) => {
     await requireApplication(tx, req.applicationName);
     const group = await requireGroup(tx, req.applicationName, req.groupName);
@@ -90,7 +127,7 @@ export async function createTrafficDeployment(input: Input, ctx: ApiContext, req
     if (config.computePlatform !== platform) {
       throw new ApiError('InvalidDeploymentConfigNameException', `${configName} is a ${config.computePlatform} configuration; application ${req.applicationName} deploys to ${platform}`);
     }
-    const spec = platformSpec(appSpecText(ctx, revision, platform), group, config.trafficRoutingConfig ?? { type: 'AllAtOnce' });
+    const spec = platformSpec(appSpecText(ctx, revision, platform, stored), group, config.trafficRoutingConfig ?? { type: 'AllAtOnce' });
     const active = (await tx.activeDeployments()).find((d) => d.deploymentGroupId === group.deploymentGroupId);
     if (active !== undefined) {
       throw new ApiError('DeploymentLimitExceededException', `The deployment group ${req.groupName} already has an active deployment ${active.deploymentId}; wait for it to finish or stop it`);
