@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { asyncSqliteStore } from './async-store.js';
 import { ownTurn } from './own-turn.js';
 import type { SqliteStore } from './sqlite-store.js';
 import { openSqliteStore } from './sqlite-store.js';
@@ -20,17 +19,21 @@ describe('ownTurn', () => {
     return store;
   };
 
-  /** twoChains starts a transaction of a few awaits and, in the same turn, a chain that looks at the connection. */
+  /**
+   * twoChains opens a transaction held across a few awaits of settled promises (as an asynchronous
+   * transaction's body awaits its tx calls) and, in the same turn, starts a chain that looks at the
+   * connection through `wrap`.
+   */
   async function twoChains(wrap: <T>(fn: () => T | Promise<T>) => Promise<T>): Promise<boolean[]> {
-    const async = asyncSqliteStore(open());
+    const { db } = open();
     const seen: boolean[] = [];
-    const tx = wrap(() =>
-      async.transaction(async (t) => {
-        for (let i = 0; i < 5; i++) await t.getDeployment(`d-${i}`);
-      }),
-    );
+    const tx = wrap(async () => {
+      db.exec('BEGIN IMMEDIATE');
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+      db.exec('COMMIT');
+    });
     const looks = (async () => {
-      for (let i = 0; i < 5; i++) seen.push(await wrap(() => store.db.inTransaction));
+      for (let i = 0; i < 5; i++) seen.push(await wrap(() => db.inTransaction));
     })();
     await Promise.all([tx, looks]);
     return seen;
