@@ -52,7 +52,7 @@ import { createWindowGate } from './deployment/window-gate.js';
 import { createScheduleStore } from './store/schedule-store.js';
 import { createDeploymentScheduler } from './api/deployment-scheduler.js';
 import { deploymentOperations } from './api/operations/deployments.js';
-import { createTrafficStore } from './store/traffic-store.js';
+import { createTrafficStore, sqliteTrafficJournal } from './store/traffic-store.js';
 import { lazyLambdaClient, createLambdaRouter } from './routers/lambda-router.js';
 import { createEcsRouter, lazyEcsClients } from './routers/ecs-router.js';
 import { serverRouterFactory } from './routers/server-router.js';
@@ -198,6 +198,9 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const lambda = lazyLambdaClient();
   const ecsClients = lazyEcsClients(lambda);
   const trafficStore = createTrafficStore(store.db);
+  // The store, asynchronously, over the connection the engine uses synchronously: one instance, so
+  // that its transactions are serialized (its callers' bodies make only tx calls, store/async-store.ts).
+  const asyncStore = asyncSqliteStore(store);
   const serverRouter = serverRouterFactory({
     store,
     clock,
@@ -209,6 +212,8 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const traffic = createTrafficDriver({
     store,
     traffic: trafficStore,
+    asyncStore,
+    journal: sqliteTrafficJournal(store.db),
     clock,
     routerFor: (d) => (d.blueGreen !== undefined ? serverRouter(d) : d.ecs !== undefined ? createEcsRouter(ecsClients(), d.deploymentId, d.ecs) : createLambdaRouter(lambda(), d.lambda!)),
     minuteMs: config.testOnlyMinuteMs,
@@ -322,7 +327,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     // The engine starts once agents can be sent to and the traffic driver once the API can take its
     // hooks' calls; their first queries read the active deployments and the open commands.
     engine.start();
-    traffic.start();
+    await traffic.start();
     triggerDelivery.start();
     windows.start();
     scheduler.start();

@@ -14,6 +14,7 @@ import { createBlobReferences } from './blob-references.js';
 import { createBucketStore } from './bucket-store.js';
 import { promised } from './promised.js';
 import { openSqliteStore } from './sqlite-store.js';
+import { sqliteTrafficJournal } from './traffic-store.js';
 
 /** sideStores opens the database in `dir` on a connection of its own, as one coordinator process. */
 function sideStores(dir: string, removeOnClose: boolean): SideStores {
@@ -27,6 +28,7 @@ function sideStores(dir: string, removeOnClose: boolean): SideStores {
     outbox: promised(createTriggerOutbox(store.db)),
     references: promised(createBlobReferences(store.db)),
     buckets: (options) => promised(createBucketStore(store.db, options)),
+    traffic: sqliteTrafficJournal(store.db),
     close: async () => {
       store.close();
       if (removeOnClose) fs.rmSync(dir, { recursive: true, force: true });

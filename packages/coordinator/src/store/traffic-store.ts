@@ -4,6 +4,9 @@
  */
 import type Database from 'better-sqlite3';
 import type { TrafficState } from '../deployment/traffic/plan.js';
+import type { AsyncStore } from './async-store.js';
+import type { PromisedMethods } from './promised.js';
+import { promised } from './promised.js';
 
 /** TrafficStore reads and writes one {@link TrafficState} per deployment. */
 export interface TrafficStore {
@@ -24,4 +27,23 @@ export function createTrafficStore(db: Database.Database): TrafficStore {
       put.run(state.deploymentId, JSON.stringify(state));
     },
   };
+}
+
+/** AsyncTrafficStore is {@link TrafficStore}, asynchronously (PostgreSQL's, or SQLite's through promised()). */
+export type AsyncTrafficStore = PromisedMethods<TrafficStore>;
+
+/**
+ * TrafficJournal opens the traffic journal through `db`: the AsyncStore itself, or one of its
+ * transactions' handles, so that the journal's writes commit or roll back with that transaction's.
+ */
+export type TrafficJournal = (db: AsyncStore) => AsyncTrafficStore;
+
+/**
+ * sqliteTrafficJournal is the journal on the coordinator's SQLite database: every handle of
+ * asyncSqliteStore runs on its one connection, so one store serves them all, inside a transaction
+ * or not.
+ */
+export function sqliteTrafficJournal(db: Database.Database): TrafficJournal {
+  const store = promised(createTrafficStore(db));
+  return () => store;
 }

@@ -1,6 +1,6 @@
 /**
  * The side stores' contract: what the access keys, certificates, agent sessions, trigger outbox,
- * blob references and bucket store must do, as one list of tests per store run against each
+ * blob references, traffic journal and bucket store must do, as one list of tests per store run against each
  * implementation (SQLite's, wrapped by store/promised.ts, and PostgreSQL's, store/pg). Each store
  * also has a race: two coordinators ("replicas", a second connection to the same database) doing
  * the same thing at once, with no update lost. On SQLite the second connection's calls run one
@@ -14,6 +14,9 @@ import { DEFAULT_CONTENT_TYPE, isBucketStoreError } from '../store/bucket-store.
 import { multipartEtag } from '../store/multipart-completion.js';
 import type { AsyncBucketStore } from '../store/pg/pg-bucket-store.js';
 import type { AsyncAccessKeyStore, AsyncAgentSessionStore, AsyncBlobReferences, AsyncCertificateStore, AsyncTriggerOutbox } from '../store/pg/pg-side-stores.js';
+import type { TrafficJournal } from '../store/traffic-store.js';
+import type { HookExecution } from '../deployment/traffic/plan.js';
+import { newTrafficState } from '../deployment/traffic/plan.js';
 import { deploymentRecord } from './record-builders.js';
 
 /** SideStores are one coordinator's side stores over one database. */
@@ -29,6 +32,8 @@ export interface SideStores {
   outbox: AsyncTriggerOutbox;
   references: AsyncBlobReferences;
   buckets(options?: BucketStoreOptions): AsyncBucketStore;
+  /** The traffic journal, through the store or one of its transactions' handles. */
+  traffic: TrafficJournal;
   close(): Promise<void>;
 }
 
@@ -430,6 +435,55 @@ export function defineSideStoreContract(open: () => Promise<SideStoresUnderTest>
       expect((await mine.listObjects('b')).objects.map((o) => o.key)).toEqual(['k9']);
       await theirs.deleteObject('b', 'k9');
       expect(await refs.has(sha('a'))).toBe(false);
+    });
+  });
+
+  describe('traffic journal', () => {
+    const execution = (n: number): HookExecution => ({ event: 'BeforeAllowTraffic', executionId: `e-${n}`, functionName: 'fn', startedAt: n, deadlineAt: n + 1, status: 'InProgress' });
+
+    it('keeps one state per deployment, the latest put winning', async () => {
+      const { store, traffic } = await fresh();
+      const journal = traffic(store);
+      expect(await journal.get('d-1')).toBeUndefined();
+      const state = newTrafficState('d-1', [{ weight: 10, waitMs: 0 }, { weight: 100, waitMs: 60_000 }], { BeforeAllowTraffic: 'fn' });
+      await journal.put(state);
+      await journal.put({ ...state, checked: true, step: { index: 0, appliedAt: 5 } });
+      await journal.put(newTrafficState('d-2', [], {}));
+      expect(await journal.get('d-1')).toEqual({ ...state, checked: true, step: { index: 0, appliedAt: 5 } });
+      expect((await journal.get('d-2'))?.deploymentId).toBe('d-2');
+    });
+
+    it('writes with the transaction it is opened through: a rejection undoes them with the store\'s, a commit keeps them', async () => {
+      const { store, traffic } = await fresh();
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.putDeployment(deploymentRecord({ deploymentId: 'd-1' }));
+          await traffic(tx).put(newTrafficState('d-1', [], {}));
+          expect(await traffic(tx).get('d-1')).toBeDefined();
+          throw new Error('crash');
+        }),
+      ).rejects.toThrow('crash');
+      expect(await store.getDeployment('d-1')).toBeUndefined();
+      expect(await traffic(store).get('d-1')).toBeUndefined();
+      await store.transaction(async (tx) => traffic(tx).put(newTrafficState('d-1', [], {})));
+      expect((await traffic(store).get('d-1'))?.deploymentId).toBe('d-1');
+    });
+
+    // One coordinator's concurrent transactions (its loop and an API call, say): SQLite runs them one after
+    // the other on its connection (two connections in one process would block each other's BEGIN), PostgreSQL
+    // on several of its pool's connections at once.
+    it('race: concurrent read-modify-write transactions each adding a hook execution to one state: none is lost', async () => {
+      const { store, traffic } = await fresh();
+      await traffic(store).put(newTrafficState('d-1', [], {}));
+      const add = (n: number) =>
+        store.transaction(async (tx) => {
+          const j = traffic(tx);
+          const current = (await j.get('d-1'))!;
+          await j.put({ ...current, executions: [...current.executions, execution(n)] });
+        });
+      await Promise.all(Array.from({ length: 8 }, (_, n) => add(n)));
+      const ids = (await traffic(store).get('d-1'))!.executions.map((e) => e.executionId).sort();
+      expect(ids).toEqual(Array.from({ length: 8 }, (_, n) => `e-${n}`));
     });
   });
 

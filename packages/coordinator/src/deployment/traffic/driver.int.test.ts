@@ -9,8 +9,10 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SqliteStore } from '../../store/sqlite-store.js';
 import { openSqliteStore } from '../../store/sqlite-store.js';
-import { createTrafficStore } from '../../store/traffic-store.js';
-import type { TrafficStore } from '../../store/traffic-store.js';
+import { createTrafficStore, sqliteTrafficJournal } from '../../store/traffic-store.js';
+import type { TrafficJournal, TrafficStore } from '../../store/traffic-store.js';
+import type { AsyncStore } from '../../store/async-store.js';
+import { asyncSqliteStore } from '../../store/async-store.js';
 import type { FakeClock } from '../../testing/fake-clock.js';
 import { createFakeClock } from '../../testing/fake-clock.js';
 import { deploymentRecord } from '../../testing/record-builders.js';
@@ -20,6 +22,7 @@ import { createTrafficDriver } from './driver.js';
 import type { TrafficRouter } from './router.js';
 import { RouterError } from './router.js';
 import { createWindowGate } from '../window-gate.js';
+import type { AlarmStop, AlarmWatch } from '../../alarms/alarm-watch.js';
 
 const MIN = 60_000;
 const LINEAR: LambdaDeploymentSpec['trafficRoutingConfig'] = { type: 'TimeBasedLinear', timeBasedLinear: { linearPercentage: 10, linearInterval: 1 } };
@@ -68,22 +71,26 @@ describe('traffic driver', () => {
   let dir: string;
   let store: SqliteStore;
   let traffic: TrafficStore;
+  let asyncStore: AsyncStore;
+  let journal: TrafficJournal;
   let clock: FakeClock;
   let router: RecordingRouter;
   let driver: TrafficDriver;
   const log = pino({ level: 'silent' });
 
   const makeDriver = (): TrafficDriver =>
-    createTrafficDriver({ store, traffic, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log });
+    createTrafficDriver({ store, traffic, asyncStore, journal, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log });
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-traffic-'));
     store = openSqliteStore(dir);
     traffic = createTrafficStore(store.db);
+    asyncStore = asyncSqliteStore(store);
+    journal = sqliteTrafficJournal(store.db);
     clock = createFakeClock(0);
     router = recordingRouter(clock);
     driver = makeDriver();
-    driver.start();
+    await driver.start();
   });
   afterEach(() => {
     driver.stop();
@@ -119,14 +126,14 @@ describe('traffic driver', () => {
     const recorded: string[] = [];
     const told: string[] = [];
     driver = createTrafficDriver({
-      store, traffic, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log,
+      store, traffic, asyncStore, journal, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log,
       recordEvents: (events) => {
         // inside the transaction: the change is visible, and the event has not been told yet
         for (const e of events) recorded.push(`${e.type === 'deployment' ? e.status : e.type} stored as ${store.getDeployment(e.deploymentId)?.status} after ${told.length} told`);
       },
     });
     driver.subscribe((e) => void (e.type === 'deployment' && told.push(e.status)));
-    driver.start();
+    await driver.start();
     await create();
     await advance(10 * MIN);
     expect(recorded).toEqual(['InProgress stored as InProgress after 0 told', 'Succeeded stored as Succeeded after 1 told']);
@@ -135,10 +142,76 @@ describe('traffic driver', () => {
 
   it('a status change whose recordEvents fails is not stored', async () => {
     driver.stop();
-    driver = createTrafficDriver({ store, traffic, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log, recordEvents: () => { throw new Error('outbox unwritable'); } });
-    driver.start();
+    driver = createTrafficDriver({ store, traffic, asyncStore, journal, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log, recordEvents: () => { throw new Error('outbox unwritable'); } });
+    await driver.start();
     const id = await create().catch(() => 'd-LAMBDA001');
     expect(store.getDeployment(id)?.status).toBe('Created');
+  });
+
+  it('a start whose transaction fails is tried again after a few seconds, and then goes ahead', async () => {
+    driver.stop();
+    let failures = 1;
+    driver = createTrafficDriver({
+      store, traffic, asyncStore, journal, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log,
+      recordEvents: () => {
+        if (failures-- > 0) throw new Error('outbox unwritable');
+      },
+    });
+    await driver.start();
+    const id = await create();
+    expect(store.getDeployment(id)?.status).toBe('Created');
+    await advance(5_000);
+    expect(store.getDeployment(id)?.status).toBe('InProgress');
+    expect(router.calls.map((c) => c.slice(0, 2))).toEqual([[5_000, 'check'], [5_000, 'shift']]);
+  });
+
+  it('an alarm stop whose transaction fails is tried again until it is stored, then rolls the traffic back', async () => {
+    // given a deployment whose alarm watch the test fires, and a journal that fails its next write once told to
+    driver.stop();
+    let onStop: ((stop: AlarmStop) => void) | undefined;
+    const alarms: AlarmWatch = { beforeStart: (_id, then) => then(undefined), watch: (_id, f) => void (onStop = f), close: () => undefined };
+    let failPuts = 0;
+    const failing: TrafficJournal = (db) => {
+      const inner = journal(db);
+      return { get: (id) => inner.get(id), put: (state) => (failPuts-- > 0 ? Promise.reject(new Error('disk I/O error')) : inner.put(state)) };
+    };
+    driver = createTrafficDriver({ store, traffic, asyncStore, journal: failing, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log, alarms });
+    await driver.start();
+    const id = await create();
+    await advance(MIN); // 10, 20 %
+    // when the alarm fires while the journal cannot be written
+    failPuts = 1;
+    onStop!({ action: 'stop', code: 'ALARM_ACTIVE', message: 'alarm high-errors is in ALARM' });
+    await settle();
+    // then nothing is recorded yet, and a few seconds later the stop is, and the traffic goes back
+    expect(store.getDeployment(id)?.alarmStop).toBeUndefined();
+    await advance(5_000);
+    expect(store.getDeployment(id)).toMatchObject({ status: 'Stopped', alarmStop: { message: 'alarm high-errors is in ALARM' }, errorInformation: { code: 'ALARM_ACTIVE' } });
+    expect(router.calls.map((c) => c[1]).slice(-2)).toEqual(['shift', 'rollback']);
+  });
+
+  it('never calls a router while a transaction is open on the shared connection, with several deployments resumed at once', async () => {
+    // given three deployments mid-shift, resumed together by a restarted driver
+    const open: string[] = [];
+    const watching = (r: RecordingRouter, name: string): TrafficRouter => ({
+      check: () => (store.db.inTransaction && open.push(`${name} check`), r.check()),
+      shift: (w) => (store.db.inTransaction && open.push(`${name} shift ${w}`), r.shift(w)),
+      rollback: () => (store.db.inTransaction && open.push(`${name} rollback`), r.rollback()),
+      invokeHook: (fn, payload) => (store.db.inTransaction && open.push(`${name} invoke`), r.invokeHook(fn, payload)),
+    });
+    driver.stop();
+    const ids = ['d-LAMBDA001', 'd-LAMBDA002', 'd-LAMBDA003'];
+    for (const deploymentId of ids) {
+      store.putDeployment(deploymentRecord({ deploymentId, status: 'Created', computePlatform: 'Lambda', lambda: { functionName: 'fn', alias: 'live', currentVersion: '1', targetVersion: '2', hooks: {}, trafficRoutingConfig: LINEAR }, revision: { revisionType: 'String', string: { content: 'x' } } }));
+    }
+    driver = createTrafficDriver({ store, traffic, asyncStore, journal, clock, routerFor: (d) => watching(router, d.deploymentId), minuteMs: MIN, hookTimeoutSeconds: 3600, log });
+    // when it runs them to the end
+    await driver.start();
+    await advance(10 * MIN);
+    // then all ended, and no router call landed inside a transaction
+    expect(ids.map((i) => store.getDeployment(i)?.status)).toEqual(['Succeeded', 'Succeeded', 'Succeeded']);
+    expect(router.calls.filter((c) => c[1] === 'shift')).toHaveLength(30);
+    expect(open).toEqual([]);
   });
 
   it('behind the window gate: a Lambda deployment created before its group\'s window waits Queued (across a driver restart) and shifts from the opening', async () => {
@@ -152,7 +225,7 @@ describe('traffic driver', () => {
     // A restarted driver leaves a queued deployment to the gate.
     driver.stop();
     driver = makeDriver();
-    driver.start();
+    await driver.start();
     await settle();
     expect(store.getDeployment('d-LAMBDA001')!.status).toBe('Queued');
     expect(router.calls).toEqual([]);
@@ -194,7 +267,7 @@ describe('traffic driver', () => {
     clock.advance(20 * MIN); // and is away for 20 minutes
     router.calls.length = 0;
     driver = makeDriver();
-    driver.start();
+    await driver.start();
     await settle();
     expect(router.calls).toEqual([[23 * MIN, 'shift', 50]]); // 40 % has had its minute (and more)
     await advance(MIN - 1000);
@@ -252,8 +325,8 @@ describe('traffic driver', () => {
     };
     driver.stop();
     const serverRouter: TrafficRouter = { ...router, prepare: async () => undefined, cleanup: async () => undefined };
-    driver = createTrafficDriver({ store, traffic, clock, routerFor: () => serverRouter, minuteMs: MIN, hookTimeoutSeconds: 3600, log, agents });
-    driver.start();
+    driver = createTrafficDriver({ store, traffic, asyncStore, journal, clock, routerFor: () => serverRouter, minuteMs: MIN, hookTimeoutSeconds: 3600, log, agents });
+    await driver.start();
     const blueGreen: ServerBlueGreenSpec = { backend: 'site', green: ['sim-2'], blue: ['sim-1'], terminate: { action: 'KEEP_ALIVE', waitMinutes: 0 }, trafficRoutingConfig: { type: 'AllAtOnce' } };
     store.putDeployment(deploymentRecord({ deploymentId: 'd-BLUEGRN01', status: 'Created', blueGreen }));
     const told: string[] = [];

@@ -6,6 +6,11 @@
  * coordinator killed at any point restarts from the record: the step it recorded is applied again
  * (routers are idempotent) and the next one waits its full interval.
  *
+ * The driver reads and writes through the {@link AsyncStore}. Each step decides and records its intent
+ * in one transaction, acts outside any transaction, then records the outcome in another, so the order
+ * above holds: what a step will do is stored before it is done. A transaction's body makes only `tx`
+ * calls (and recordEvents' synchronous outbox writes), never a router's, the engine's or a timer's.
+ *
  *   API ──create / stop / hook status──▶ driver ──check / shift / invoke / rollback──▶ router ──▶ Lambda
  *                                          ▲ └── timers (clock): next step, hook deadline
  *                                          └──── alarm watch: stop with ALARM_ACTIVE
@@ -13,14 +18,16 @@
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../../clock.js';
 import type { Store } from '../../store/store.js';
-import type { TrafficStore } from '../../store/traffic-store.js';
+import type { AsyncStore } from '../../store/async-store.js';
+import type { TrafficJournal, TrafficStore } from '../../store/traffic-store.js';
+import { ownTurn } from '../../store/own-turn.js';
 import type { DeploymentRecord } from '../../store/records.js';
 import { isFinalStatus } from '../../store/records.js';
 import type { AlarmStop, AlarmWatch } from '../../alarms/alarm-watch.js';
 import type { DeploymentEvent, DeploymentEventListener } from '../events.js';
 import { revisionKey } from '../../api/operations/revision-location.js';
 import { newUuid } from '../../ids.js';
-import type { HookExecution, TrafficEnding, TrafficHookEvent, TrafficState } from './plan.js';
+import type { HookExecution, TrafficAction, TrafficEnding, TrafficHookEvent, TrafficState } from './plan.js';
 import { AGENTS, newTrafficState, nextTrafficAction, SERVER_HOOKS, trafficPlan } from './plan.js';
 import type { PhaseStatus } from '../blue-green.js';
 import type { TrafficRouter } from './router.js';
@@ -43,10 +50,15 @@ export interface AgentPhases {
 /** ContinueResult is the outcome of ContinueDeployment READY_WAIT. */
 export type ContinueResult = 'continued' | 'notReady';
 
-/** TrafficDriver is what the API and the composition root call. */
+/**
+ * TrafficDriver is what the API and the composition root call. The calls the API makes through
+ * DeploymentEngine (api/context.ts) answer at once, so stopRequested, hookReported,
+ * skipTerminationWait and continueDeployment still record their change on the synchronous store, in
+ * the caller's turn; everything else the driver does goes through the AsyncStore.
+ */
 export interface TrafficDriver {
-  /** start resumes every active traffic deployment (after a restart). */
-  start(): void;
+  /** start resumes every active traffic deployment (after a restart); it resolves once they are read. */
+  start(): Promise<void>;
   stop(): void;
   deploymentCreated(deploymentId: string): void;
   stopRequested(deploymentId: string, autoRollbackEnabled: boolean): 'Pending' | 'Succeeded';
@@ -62,8 +74,13 @@ export interface TrafficDriver {
 
 /** TrafficDriverDeps are passed in by the composition root. */
 export interface TrafficDriverDeps {
+  /** The store and the traffic journal, synchronously: only for the API's calls that answer at once (see {@link TrafficDriver}). */
   store: Store;
   traffic: TrafficStore;
+  /** The store, asynchronously: the steps, starts, ends and alarm stops the driver makes on its own. */
+  asyncStore: AsyncStore;
+  /** The traffic journal through {@link asyncStore} or one of its transactions' handles. */
+  journal: TrafficJournal;
   clock: Clock;
   /** routerFor builds the router of one deployment (a Lambda alias for a Lambda deployment). */
   routerFor(deployment: DeploymentRecord): TrafficRouter;
@@ -79,7 +96,8 @@ export interface TrafficDriverDeps {
   disk?: DiskFullWatch;
   /**
    * recordEvents writes what a deployment status change owes to the outside (trigger notifications)
-   * inside the transaction that changes it, as the engine does.
+   * inside the transaction that changes it, as the engine does (synchronously, on SQLite's one
+   * connection, so within an asynchronous transaction's body too).
    */
   recordEvents?: (events: readonly DeploymentEvent[]) => void;
 }
@@ -119,14 +137,58 @@ function newStateOf(d: DeploymentRecord, minuteMs: number): TrafficState | undef
   return newTrafficState(d.deploymentId, trafficPlan(spec.trafficRoutingConfig, minuteMs), spec.hooks, wait);
 }
 
+/** Decided is what a step's decision found: nothing to do, a question for the agents, or an action whose intent is recorded. */
+type Decided =
+  | { kind: 'idle' }
+  | { kind: 'askAgents'; executionId: string; event: TrafficHookEvent }
+  | { kind: 'act'; deployment: DeploymentRecord; action: TrafficAction; executionId?: string; freshExecution?: boolean; statusEvent?: DeploymentEvent; finished?: Finished };
+
+/** AgentNews is what the agents said of the phase they run, for the next decision to record. */
+interface AgentNews {
+  executionId: string;
+  phase: PhaseStatus;
+}
+
+/** Finished is a deployment's end as recorded: what is told, and whether the agents have phases to end. */
+interface Finished {
+  event: DeploymentEvent & { type: 'deployment' };
+  blueGreen: boolean;
+  ending: TrafficEnding | undefined;
+}
+
+/** runningAgentPhase is the phase the agents run for the deployment, if one was started and has not ended. */
+function runningAgentPhase(state: TrafficState): HookExecution | undefined {
+  return state.executions.find((e) => e.functionName === AGENTS && e.status === 'InProgress' && e.invoked === true);
+}
+
+/** movedTo is a running deployment moved between InProgress and Ready, or undefined when it does not move. */
+function movedTo(d: DeploymentRecord | undefined, status: 'InProgress' | 'Ready'): DeploymentRecord | undefined {
+  return d === undefined || isFinalStatus(d.status) || d.status === status ? undefined : { ...d, status };
+}
+
 /** createTrafficDriver builds the driver; call start() once the API can be served. */
 export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
-  const { store, traffic, clock, log, alarms } = deps;
+  const { store, traffic, asyncStore, journal, clock, log, alarms } = deps;
   const timers = new Map<string, Timer>();
-  /** Deployments whose loop is running, and whether it must look again when it would stop. */
+  /** Timers that try a start or an alarm stop again, apart from the loop's (which a kick cancels). */
+  const retries = new Map<string, Timer>();
+  /**
+   * Deployments whose loop is running, and whether it must look again when it would stop. One loop
+   * per deployment: this map is what keeps two steps of one deployment from interleaving now that a
+   * step spans turns (kick only ever starts a loop when none runs).
+   */
   const looping = new Map<string, { again: boolean }>();
+  /** The Server blue/green deployments the driver has seen running: the only ones the engine's news moves on. */
+  const onAgents = new Set<string>();
   const listeners = new Set<DeploymentEventListener>();
   let running = false;
+
+  /**
+   * transact runs one transaction at a turn of its own (store/own-turn.ts): the engine and the
+   * routers still call the synchronous store on the same SQLite connection, and none of their calls
+   * can land inside it there.
+   */
+  const transact = <T>(body: (tx: AsyncStore) => Promise<T>): Promise<T> => ownTurn(() => asyncStore.transaction(body));
 
   function emit(event: DeploymentEvent): void {
     for (const l of listeners) {
@@ -138,20 +200,35 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
     }
   }
 
-  /** update changes a deployment's recorded state in one transaction and returns it. */
-  function update(id: string, change: (s: TrafficState) => TrafficState): TrafficState | undefined {
-    return store.transaction(() => {
-      const current = traffic.get(id);
-      if (current === undefined) return undefined;
-      const next = change(current);
-      traffic.put(next);
-      return next;
-    });
+  /** changeIn changes a deployment's recorded state through `tx` and returns it. */
+  async function changeIn(tx: AsyncStore, id: string, change: (s: TrafficState) => TrafficState): Promise<TrafficState | undefined> {
+    const j = journal(tx);
+    const current = await j.get(id);
+    if (current === undefined) return undefined;
+    const next = change(current);
+    await j.put(next);
+    return next;
   }
 
-  /** endWith records why the deployment ends (the first reason wins); the loop then rolls back. */
-  function endWith(id: string, ending: TrafficEnding): void {
-    update(id, (s) => (s.ending !== undefined ? s : { ...s, ending }));
+  /** update changes a deployment's recorded state in one transaction and returns it. */
+  function update(id: string, change: (s: TrafficState) => TrafficState): Promise<TrafficState | undefined> {
+    return transact((tx) => changeIn(tx, id, change));
+  }
+
+  /** withEnding is the state with `ending` recorded, unless an ending was already (the first reason wins). */
+  const withEnding = (ending: TrafficEnding) => (s: TrafficState): TrafficState => (s.ending !== undefined ? s : { ...s, ending });
+
+  /** endWith records why the deployment ends; the loop then rolls back. */
+  async function endWith(id: string, ending: TrafficEnding): Promise<void> {
+    await update(id, withEnding(ending));
+  }
+
+  /** endWithNow is endWith on the synchronous store, for the API's calls (see TrafficDriver). */
+  function endWithNow(id: string, ending: TrafficEnding): void {
+    store.transaction(() => {
+      const current = traffic.get(id);
+      if (current !== undefined) traffic.put(withEnding(ending)(current));
+    });
   }
 
   function endingOf(err: unknown): TrafficEnding {
@@ -194,216 +271,309 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
     timers.set(id, clock.setTimeout(() => kick(id), at - clock.now()));
   }
 
+  /** retryLater runs `again` after RETRY_MS; one retry per `key`. */
+  function retryLater(key: string, again: () => void): void {
+    if (!running) return;
+    retries.get(key)?.cancel();
+    retries.set(
+      key,
+      clock.setTimeout(() => {
+        retries.delete(key);
+        again();
+      }, RETRY_MS),
+    );
+  }
+
+  /**
+   * decide reads the deployment and its state, decides the next action and records its intent, all
+   * in the one transaction `tx`: nothing recorded between the reading and the intent (a stop, a
+   * hook's report) can be overlooked by it, as when the step was one synchronous run.
+   */
+  async function decide(tx: AsyncStore, id: string, news: AgentNews | undefined): Promise<Decided> {
+    const deployment = await tx.getDeployment(id);
+    const j = journal(tx);
+    let state = await j.get(id);
+    if (deployment === undefined || state === undefined || isFinalStatus(deployment.status) || deployment.status === 'Created') return { kind: 'idle' };
+    if (deployment.blueGreen !== undefined) onAgents.add(id);
+    const phase = deps.agents === undefined ? undefined : runningAgentPhase(state);
+    if (phase !== undefined) {
+      // The agents' records are the engine's, read outside the transaction; their news is recorded here.
+      if (news?.executionId !== phase.executionId) return { kind: 'askAgents', executionId: phase.executionId, event: phase.event };
+      if (news.phase.status !== 'InProgress') {
+        const ended = news.phase;
+        const now = clock.now();
+        state = { ...state, executions: state.executions.map((e) => (e.executionId === phase.executionId ? { ...e, status: ended.status, endedAt: now, ...(ended.status === 'Failed' ? { failure: ended.failure } : {}) } : e)) };
+        await j.put(state);
+      }
+    }
+    const now = clock.now();
+    const action = nextTrafficAction(state, now, deps.hookTimeoutSeconds);
+    switch (action.type) {
+      case 'invokeHook': {
+        if (action.executionId !== undefined) return { kind: 'act', deployment, action, executionId: action.executionId };
+        // Recorded before the invocation: a crash in between invokes the same execution again.
+        const deadlineAt = now + (action.functionName === AGENTS ? AGENT_PHASE_CAP_MS : deps.hookTimeoutSeconds * 1000);
+        const execution: HookExecution = { event: action.event, executionId: newUuid(), functionName: action.functionName, startedAt: now, deadlineAt, status: 'InProgress' };
+        await j.put({ ...state, executions: [...state.executions, execution] });
+        return { kind: 'act', deployment, action, executionId: execution.executionId, freshExecution: true };
+      }
+      case 'shift':
+        // Recorded before the shift: a crash in between applies this step again, not the next one.
+        await j.put({ ...state, step: { index: action.index } });
+        break;
+      case 'scheduleCleanup':
+        if (state.replacement !== undefined) await j.put({ ...state, replacement: { ...state.replacement, cleanup: { dueAt: action.dueAt } } });
+        break;
+      case 'ready': {
+        // The wait and the status move together: a ContinueDeployment between them would be overwritten by Ready.
+        if (state.server !== undefined && state.server.ready === undefined) await j.put({ ...state, server: { ...state.server, ready: { since: now } } });
+        const moved = movedTo(deployment, 'Ready');
+        if (moved === undefined) break;
+        const statusEvent: DeploymentEvent = { type: 'deployment', deploymentId: id, status: 'Ready', at: now };
+        await tx.putDeployment(moved);
+        deps.recordEvents?.([statusEvent]);
+        return { kind: 'act', deployment, action, statusEvent };
+      }
+      case 'rollback':
+        // A hook's failure or timeout is decided here, and recorded before traffic moves back.
+        await j.put(withEnding(action.ending)(state));
+        break;
+      case 'finish': {
+        const finished = await finishIn(tx, deployment, action.ending);
+        return finished === undefined ? { kind: 'idle' } : { kind: 'act', deployment, action, finished };
+      }
+      default:
+        break;
+    }
+    return { kind: 'act', deployment, action };
+  }
+
   /** advance performs actions until the deployment has to wait or has ended. */
   async function advance(id: string): Promise<void> {
+    let news: AgentNews | undefined;
     for (;;) {
-      const deployment = store.getDeployment(id);
-      const state = traffic.get(id);
-      if (deployment === undefined || state === undefined || isFinalStatus(deployment.status) || deployment.status === 'Created') return;
-      if (syncAgentPhases(id, state)) continue;
+      const decided = await transact((tx) => decide(tx, id, news));
+      news = undefined;
+      if (decided.kind === 'idle') {
+        onAgents.delete(id);
+        return;
+      }
+      if (decided.kind === 'askAgents') {
+        const agents = deps.agents!;
+        // The engine's synchronous store, at a turn of its own (no transaction of ours is open there).
+        news = { executionId: decided.executionId, phase: await ownTurn(() => agents.phaseStatus(id, decided.event)) };
+        continue;
+      }
+      const { deployment, action } = decided;
       const router = deps.routerFor(deployment);
-      const action = nextTrafficAction(state, clock.now(), deps.hookTimeoutSeconds);
       const dlog = log.child({ deploymentId: id });
+      // Each router call starts at a turn of its own, too: a router may read the synchronous store (the server router does).
       switch (action.type) {
         case 'check':
           try {
-            await router.check();
-            update(id, (s) => ({ ...s, checked: true }));
+            await ownTurn(() => router.check());
+            await update(id, (s) => ({ ...s, checked: true }));
           } catch (err) {
-            endWith(id, endingOf(err));
+            await endWith(id, endingOf(err));
           }
           break;
         case 'invokeHook': {
-          const now = clock.now();
-          let executionId = action.executionId;
-          const onAgents = action.functionName === AGENTS;
-          if (executionId === undefined) {
-            // Recorded before the invocation: a crash in between invokes the same execution again.
-            const deadlineAt = now + (onAgents ? AGENT_PHASE_CAP_MS : deps.hookTimeoutSeconds * 1000);
-            const execution: HookExecution = { event: action.event, executionId: newUuid(), functionName: action.functionName, startedAt: now, deadlineAt, status: 'InProgress' };
-            executionId = execution.executionId;
-            update(id, (s) => ({ ...s, executions: [...s.executions, execution] }));
-            // The agents' events are reported per instance by the engine.
-            if (!onAgents) emit({ type: 'lifecycleEvent', deploymentId: id, instanceName: targetName(deployment), lifecycleEvent: action.event, status: 'InProgress', at: now });
-          }
+          const executionId = decided.executionId!;
+          const onAgentsNow = action.functionName === AGENTS;
+          // The agents' events are reported per instance by the engine.
+          if (decided.freshExecution === true && !onAgentsNow) emit({ type: 'lifecycleEvent', deploymentId: id, instanceName: targetName(deployment), lifecycleEvent: action.event, status: 'InProgress', at: clock.now() });
           try {
-            if (!onAgents) await router.invokeHook(action.functionName, { DeploymentId: id, LifecycleEventHookExecutionId: executionId });
+            if (!onAgentsNow) await ownTurn(() => router.invokeHook(action.functionName, { DeploymentId: id, LifecycleEventHookExecutionId: executionId }));
             else if (deps.agents === undefined) throw new Error('this coordinator runs no agents for blue/green deployments');
-            else deps.agents.startPhase(id, action.event);
+            else {
+              const agents = deps.agents;
+              await ownTurn(() => agents.startPhase(id, action.event));
+            }
           } catch (err) {
-            endWith(id, endingOf(err));
+            await endWith(id, endingOf(err));
             break;
           }
-          update(id, (s) => ({ ...s, executions: s.executions.map((e) => (e.executionId === executionId ? { ...e, invoked: true } : e)) }));
+          await update(id, (s) => ({ ...s, executions: s.executions.map((e) => (e.executionId === executionId ? { ...e, invoked: true } : e)) }));
           dlog.info({ event: action.event, function: action.functionName, executionId }, 'hook function invoked');
           break;
         }
         case 'shift':
-          update(id, (s) => ({ ...s, step: { index: action.index } }));
           try {
-            await router.shift(action.weight);
+            await ownTurn(() => router.shift(action.weight));
           } catch (err) {
-            endWith(id, endingOf(err));
+            await endWith(id, endingOf(err));
             break;
           }
-          update(id, (s) => (s.step?.index === action.index ? { ...s, step: { index: action.index, appliedAt: clock.now() } } : s));
+          await update(id, (s) => (s.step?.index === action.index ? { ...s, step: { index: action.index, appliedAt: clock.now() } } : s));
           dlog.info({ weight: action.weight, step: action.index }, 'traffic shifted');
           // every step is told, so a watcher sees each one rather than what a poll happens to catch
           emit({ type: 'traffic', deploymentId: id, weight: action.weight, at: clock.now() });
           break;
         case 'prepare':
           try {
-            await requireStep(router.prepare, 'prepare').call(router, action.stage);
+            const prepare = requireStep(router.prepare, 'prepare');
+            await ownTurn(() => prepare.call(router, action.stage));
           } catch (err) {
-            endWith(id, endingOf(err));
+            await endWith(id, endingOf(err));
             break;
           }
-          update(id, (s) => (s.replacement === undefined ? s : { ...s, replacement: { ...s.replacement, prepared: [...s.replacement.prepared, action.stage] } }));
+          await update(id, (s) => (s.replacement === undefined ? s : { ...s, replacement: { ...s.replacement, prepared: [...s.replacement.prepared, action.stage] } }));
           dlog.info({ stage: action.stage }, 'replacement prepared');
           break;
         case 'scheduleCleanup':
-          update(id, (s) => (s.replacement === undefined ? s : { ...s, replacement: { ...s.replacement, cleanup: { dueAt: action.dueAt } } }));
-          break;
+          break; // recorded by decide
         case 'cleanup':
           try {
-            await requireStep(router.cleanup, 'cleanup').call(router);
+            const cleanup = requireStep(router.cleanup, 'cleanup');
+            await ownTurn(() => cleanup.call(router));
           } catch (err) {
             // Traffic is all on the replacement already: a failed cleanup fails the deployment but is not rolled back.
             const ending = endingOf(err);
-            finish(id, ending);
+            await told(await transact(async (tx) => {
+              const d = await tx.getDeployment(id);
+              return d === undefined ? undefined : finishIn(tx, d, ending);
+            }));
             return;
           }
-          update(id, (s) => (s.replacement?.cleanup === undefined ? s : { ...s, replacement: { ...s.replacement, cleanup: { ...s.replacement.cleanup, done: true } } }));
+          await update(id, (s) => (s.replacement?.cleanup === undefined ? s : { ...s, replacement: { ...s.replacement, cleanup: { ...s.replacement.cleanup, done: true } } }));
           dlog.info('original removed after the termination wait');
           break;
-        case 'ready': {
-          const now = clock.now();
-          update(id, (s) => (s.server === undefined || s.server.ready !== undefined ? s : { ...s, server: { ...s.server, ready: { since: now } } }));
-          setStatus(id, 'Ready');
+        case 'ready':
+          if (decided.statusEvent !== undefined) emit(decided.statusEvent);
           dlog.info('replacement installed; waiting in Ready for ContinueDeployment');
           break;
-        }
         case 'wait':
         case 'waitHook':
           wakeAt(id, action.until);
           return;
         case 'rollback':
-          endWith(id, action.ending); // a hook's failure or timeout is decided here, not yet recorded
           try {
-            await router.rollback();
+            await ownTurn(() => router.rollback());
           } catch (err) {
             dlog.error({ err }, 'could not put traffic back on the original; retrying');
             wakeAt(id, clock.now() + RETRY_MS);
             return;
           }
-          update(id, (s) => ({ ...s, rolledBack: true }));
+          await update(id, (s) => ({ ...s, rolledBack: true }));
           dlog.info({ code: action.ending.code }, 'traffic rolled back to the original');
           emit({ type: 'traffic', deploymentId: id, weight: 0, at: clock.now() });
           break;
         case 'finish':
-          finish(id, action.ending);
+          await told(decided.finished);
           return;
       }
     }
   }
 
   /**
-   * syncAgentPhases records the outcome of a phase its agents have ended (read from the engine's
-   * records, so a restart loses nothing); true when it recorded one.
+   * finishIn records the deployment's end, and its group's last deployments, as the in-place engine
+   * does, through `tx`; undefined when it had ended already.
    */
-  function syncAgentPhases(id: string, state: TrafficState): boolean {
-    const agents = deps.agents;
-    const running = state.executions.find((e) => e.functionName === AGENTS && e.status === 'InProgress' && e.invoked === true);
-    if (agents === undefined || running === undefined) return false;
-    const phase = agents.phaseStatus(id, running.event);
-    if (phase.status === 'InProgress') return false;
-    const now = clock.now();
-    update(id, (s) => ({
-      ...s,
-      executions: s.executions.map((e) => (e.executionId === running.executionId ? { ...e, status: phase.status, endedAt: now, ...(phase.status === 'Failed' ? { failure: phase.failure } : {}) } : e)),
-    }));
-    return true;
-  }
-
-  /** setStatus moves a running deployment between InProgress and Ready, and says so. */
-  function setStatus(id: string, status: 'InProgress' | 'Ready'): void {
-    const event: DeploymentEvent = { type: 'deployment', deploymentId: id, status, at: clock.now() };
-    const changed = store.transaction(() => {
-      const d = store.getDeployment(id);
-      if (d === undefined || isFinalStatus(d.status) || d.status === status) return false;
-      store.putDeployment({ ...d, status });
-      deps.recordEvents?.([event]);
-      return true;
-    });
-    if (changed) emit(event);
-  }
-
-  /** finish records the deployment's end, and its group's last deployments, as the in-place engine does. */
-  function finish(id: string, ending: TrafficEnding | undefined): void {
+  async function finishIn(tx: AsyncStore, deployment: DeploymentRecord, ending: TrafficEnding | undefined): Promise<Finished | undefined> {
+    if (isFinalStatus(deployment.status)) return undefined;
+    const id = deployment.deploymentId;
     const now = clock.now();
     const status: 'Succeeded' | 'Failed' | 'Stopped' = ending?.status ?? 'Succeeded';
-    const event: DeploymentEvent = { type: 'deployment', deploymentId: id, status, ...(ending === undefined ? {} : { errorCode: ending.code }), at: now };
-    const done = store.transaction(() => {
-      const deployment = store.getDeployment(id);
-      if (deployment === undefined || isFinalStatus(deployment.status)) return false;
-      store.putDeployment({ ...deployment, status, completeTime: now, ...(ending === undefined ? {} : { errorInformation: { code: ending.code, message: ending.message } }) });
-      const group = store.getGroupById(deployment.deploymentGroupId);
-      if (group !== undefined) {
-        const summary = { deploymentId: id, status, endTime: now, createTime: deployment.createTime };
-        store.putGroup({ ...group, lastAttemptedDeployment: summary, ...(status === 'Succeeded' ? { lastSuccessfulDeployment: summary, targetRevision: deployment.revision } : {}) });
-      }
-      const revision = store.getRevision(deployment.applicationName, revisionKey(deployment.revision));
-      if (revision !== undefined) store.putRevision({ ...revision, lastUsedTime: now });
-      deps.recordEvents?.([event]);
-      return true;
-    });
-    if (!done) return;
-    if (store.getDeployment(id)?.blueGreen !== undefined) deps.agents?.endPhases(id, status === 'Succeeded');
-    log.info({ deploymentId: id, status, errorCode: ending?.code }, 'deployment finished');
+    const event = { type: 'deployment' as const, deploymentId: id, status, ...(ending === undefined ? {} : { errorCode: ending.code }), at: now };
+    await tx.putDeployment({ ...deployment, status, completeTime: now, ...(ending === undefined ? {} : { errorInformation: { code: ending.code, message: ending.message } }) });
+    const group = await tx.getGroupById(deployment.deploymentGroupId);
+    if (group !== undefined) {
+      const summary = { deploymentId: id, status, endTime: now, createTime: deployment.createTime };
+      await tx.putGroup({ ...group, lastAttemptedDeployment: summary, ...(status === 'Succeeded' ? { lastSuccessfulDeployment: summary, targetRevision: deployment.revision } : {}) });
+    }
+    const revision = await tx.getRevision(deployment.applicationName, revisionKey(deployment.revision));
+    if (revision !== undefined) await tx.putRevision({ ...revision, lastUsedTime: now });
+    deps.recordEvents?.([event]);
+    return { event, blueGreen: deployment.blueGreen !== undefined, ending };
+  }
+
+  /** told does what follows a recorded end: the agents' phases end, and the end is logged and told. */
+  async function told(finished: Finished | undefined): Promise<void> {
+    if (finished === undefined) return;
+    const { event, ending } = finished;
+    const agents = deps.agents;
+    if (finished.blueGreen && agents !== undefined) await ownTurn(() => agents.endPhases(event.deploymentId, event.status === 'Succeeded'));
+    onAgents.delete(event.deploymentId);
+    log.info({ deploymentId: event.deploymentId, status: event.status, errorCode: ending?.code }, 'deployment finished');
     emit(event);
   }
 
   /** begin moves a Created deployment to InProgress once its alarms (if any) have been read. */
   function begin(id: string): void {
     const go = (stop: AlarmStop | undefined): void => {
-      const started = store.transaction(() => {
-        const d = store.getDeployment(id);
-        const fresh = d === undefined ? undefined : newStateOf(d, deps.minuteMs);
-        if (d?.status !== 'Created' || fresh === undefined) return false;
-        const now = clock.now();
-        const state = traffic.get(id) ?? fresh;
-        const ending: TrafficEnding | undefined = d.stopRequested !== undefined
-          ? { status: 'Stopped', code: 'MANUAL_STOP', message: 'The deployment was stopped with StopDeployment before it started' }
-          : stop === undefined ? undefined : { status: 'Stopped', code: stop.code, message: stop.message };
-        traffic.put(ending === undefined || state.ending !== undefined ? state : { ...state, ending });
-        store.putDeployment({ ...d, status: 'InProgress', startTime: now, ...(stop !== undefined && d.stopRequested === undefined ? { alarmStop: { at: now, message: stop.message } } : {}) });
-        deps.recordEvents?.([{ type: 'deployment', deploymentId: id, status: 'InProgress', at: now }]);
-        return true;
+      // A stopped driver starts nothing (a restarted one finds the deployment Created).
+      if (!running) return;
+      started(id, stop).catch((err: unknown) => {
+        // Still Created: tried again, as a restarted coordinator would.
+        if (deps.disk?.failed(err, 'traffic start') !== true) log.error({ err, deploymentId: id }, 'traffic deployment could not start; retrying');
+        retryLater(`begin ${id}`, () => begin(id));
       });
-      if (!started) return;
-      emit({ type: 'deployment', deploymentId: id, status: 'InProgress', at: clock.now() });
-      watch(id);
-      kick(id);
     };
     if (alarms === undefined) go(undefined);
     else alarms.beforeStart(id, go);
   }
 
-  function watch(id: string): void {
-    alarms?.watch(id, (stop) => {
-      store.transaction(() => {
-        const d = store.getDeployment(id);
-        if (d !== undefined && !isFinalStatus(d.status) && d.alarmStop === undefined && d.stopRequested === undefined) store.putDeployment({ ...d, alarmStop: { at: clock.now(), message: stop.message } });
-      });
-      endWith(id, { status: 'Stopped', code: stop.code, message: stop.message });
-      kick(id);
+  async function started(id: string, stop: AlarmStop | undefined): Promise<void> {
+    const began = await transact(async (tx) => {
+      const d = await tx.getDeployment(id);
+      const fresh = d === undefined ? undefined : newStateOf(d, deps.minuteMs);
+      if (d?.status !== 'Created' || fresh === undefined) return undefined;
+      const now = clock.now();
+      const j = journal(tx);
+      const state = (await j.get(id)) ?? fresh;
+      const ending: TrafficEnding | undefined = d.stopRequested !== undefined
+        ? { status: 'Stopped', code: 'MANUAL_STOP', message: 'The deployment was stopped with StopDeployment before it started' }
+        : stop === undefined ? undefined : { status: 'Stopped', code: stop.code, message: stop.message };
+      await j.put(ending === undefined ? state : withEnding(ending)(state));
+      await tx.putDeployment({ ...d, status: 'InProgress', startTime: now, ...(stop !== undefined && d.stopRequested === undefined ? { alarmStop: { at: now, message: stop.message } } : {}) });
+      const event: DeploymentEvent = { type: 'deployment', deploymentId: id, status: 'InProgress', at: now };
+      deps.recordEvents?.([event]);
+      return event;
     });
+    if (began === undefined) return;
+    emit(began);
+    watch(id);
+    kick(id);
+  }
+
+  function watch(id: string): void {
+    alarms?.watch(id, (stop) => alarmStopped(id, stop));
+  }
+
+  /** alarmStopped records an alarm's stop (tried again until it is: the watch tells it once) and has the loop roll back. */
+  function alarmStopped(id: string, stop: AlarmStop): void {
+    transact(async (tx) => {
+      const d = await tx.getDeployment(id);
+      if (d !== undefined && !isFinalStatus(d.status) && d.alarmStop === undefined && d.stopRequested === undefined) await tx.putDeployment({ ...d, alarmStop: { at: clock.now(), message: stop.message } });
+      await changeIn(tx, id, withEnding({ status: 'Stopped', code: stop.code, message: stop.message }));
+    }).then(
+      () => kick(id),
+      (err: unknown) => {
+        if (deps.disk?.failed(err, 'traffic alarm stop') !== true) log.error({ err, deploymentId: id }, 'alarm stop not stored; retrying');
+        retryLater(`alarm ${id}`, () => alarmStopped(id, stop));
+      },
+    );
+  }
+
+  /** setStatusNow moves a running deployment between InProgress and Ready on the synchronous store, and says so (the API's calls). */
+  function setStatusNow(id: string, status: 'InProgress' | 'Ready'): void {
+    const event: DeploymentEvent = { type: 'deployment', deploymentId: id, status, at: clock.now() };
+    const changed = store.transaction(() => {
+      const moved = movedTo(store.getDeployment(id), status);
+      if (moved === undefined) return false;
+      store.putDeployment(moved);
+      deps.recordEvents?.([event]);
+      return true;
+    });
+    if (changed) emit(event);
   }
 
   return {
-    start() {
+    async start() {
       running = true;
-      for (const d of store.activeDeployments()) {
+      const active = await ownTurn(() => asyncStore.activeDeployments());
+      if (!running) return; // stopped while reading
+      for (const d of active) {
         if (!isTrafficDeployment(d) || d.status === 'Queued') continue; // the window gate starts a queued one
         if (d.status === 'Created') begin(d.deploymentId);
         else {
@@ -415,8 +585,9 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
 
     stop() {
       running = false;
-      for (const t of timers.values()) t.cancel();
+      for (const t of [...timers.values(), ...retries.values()]) t.cancel();
       timers.clear();
+      retries.clear();
     },
 
     deploymentCreated(id) {
@@ -428,7 +599,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
         const d = store.getDeployment(id);
         if (d !== undefined && d.stopRequested === undefined) store.putDeployment({ ...d, stopRequested: { at: clock.now(), autoRollbackEnabled } });
       });
-      endWith(id, { status: 'Stopped', code: 'MANUAL_STOP', message: 'The deployment was stopped with StopDeployment; traffic is back on the original version' });
+      endWithNow(id, { status: 'Stopped', code: 'MANUAL_STOP', message: 'The deployment was stopped with StopDeployment; traffic is back on the original version' });
       kick(id);
       return 'Pending';
     },
@@ -446,6 +617,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
         return 'recorded';
       });
       if (report === 'recorded') {
+        // Told in the caller's turn, before the loop (which starts at a turn of its own) can see the report and move on.
         const d = store.getDeployment(id);
         const e = traffic.get(id)?.executions.find((x) => x.executionId === executionId);
         if (d !== undefined && e !== undefined) emit({ type: 'lifecycleEvent', deploymentId: id, instanceName: targetName(d), lifecycleEvent: e.event, status, at: clock.now() });
@@ -477,17 +649,17 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
         return true;
       });
       if (!continued) return 'notReady';
-      setStatus(id, 'InProgress');
+      setStatusNow(id, 'InProgress');
       kick(id);
       return 'continued';
     },
 
     agentsProgressed(id) {
       // Told while the engine is still publishing the step's events: moving on at once would publish the
-      // deployment's end before the instance events that led to it, and a watcher's stream closes at the end.
-      // Only a deployment this driver runs has a timer or a loop; an in-place deployment's instance
-      // events (the engine's hot path) cost no store read here.
-      if ((timers.has(id) || looping.has(id)) && traffic.get(id)?.server !== undefined) queueMicrotask(() => kick(id));
+      // deployment's end before the instance events that led to it, and a watcher's stream closes at the end
+      // (the loop starts at a turn of its own, after the engine's). Only a blue/green deployment this driver
+      // runs moves on; an in-place deployment's instance events (the engine's hot path) cost no store read here.
+      if ((timers.has(id) || looping.has(id)) && onAgents.has(id)) kick(id);
     },
 
     subscribe(listener) {

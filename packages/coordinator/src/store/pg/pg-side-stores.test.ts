@@ -1,11 +1,16 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { asyncSqliteStore } from '../async-store.js';
+import { openSqliteStore } from '../sqlite-store.js';
 import { describeWithTools } from '../../../../../test/harness/system-tools.js';
 import { usePostgres } from '../../../../../test/harness/postgres.js';
 import { newTrafficState } from '../../deployment/traffic/plan.js';
 import type { ScheduleRecord } from '../schedule-store.js';
 import { openPgStore } from './pg-store.js';
 import type { PgStore } from './pg-store.js';
-import { pgAccessKeyStore, pgAgentSessionStore, pgBlobReferences, pgCertificateStore, pgScheduleStore, pgTrafficStore, pgTriggerOutbox } from './pg-side-stores.js';
+import { pgAccessKeyStore, pgAgentSessionStore, pgBlobReferences, pgCertificateStore, pgScheduleStore, pgTrafficJournal, pgTrafficStore, pgTriggerOutbox } from './pg-side-stores.js';
 import { pgBucketStore } from './pg-bucket-store.js';
 import type { SideStores } from '../../testing/side-store-contract.js';
 import { defineSideStoreContract } from '../../testing/side-store-contract.js';
@@ -195,6 +200,7 @@ describeWithTools(['postgres'], 'PostgreSQL side stores', () => {
         outbox: pgTriggerOutbox(pgStore),
         references: pgBlobReferences(pgStore),
         buckets: (options) => pgBucketStore(pgStore, options),
+        traffic: pgTrafficJournal,
         close: () => pgStore.close(),
       };
     };
@@ -202,5 +208,18 @@ describeWithTools(['postgres'], 'PostgreSQL side stores', () => {
       const url = await server().freshDatabase();
       return { ...(await sideStores(url)), replica: () => sideStores(url) };
     });
+  });
+});
+
+describe('pgTrafficJournal', () => {
+  it('refuses an AsyncStore that is not PostgreSQL\'s: the journal\'s writes would not join its transactions', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-pg-journal-'));
+    const sqlite = openSqliteStore(dir);
+    try {
+      expect(() => pgTrafficJournal(asyncSqliteStore(sqlite))).toThrow(/PostgreSQL traffic journal needs a PgStore or one of its transaction handles/);
+    } finally {
+      sqlite.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -20,13 +20,12 @@ import type { CertificateRecord, CertificateStore, TokenRecord } from '../../ca/
 import type { Delivery, TriggerOutbox } from '../../triggers/trigger-outbox.js';
 import { inDueOrder } from '../../triggers/trigger-outbox.js';
 import type { BlobReferences } from '../blob-references.js';
-import type { TrafficStore } from '../traffic-store.js';
+import type { AsyncTrafficStore, TrafficJournal } from '../traffic-store.js';
 import type { TrafficState } from '../../deployment/traffic/plan.js';
 import type { ScheduleRecord, ScheduleStore } from '../schedule-store.js';
 import type { PgQuery } from './pg-store.js';
 
-/** AsyncTrafficStore is {@link TrafficStore}, asynchronously. */
-export type AsyncTrafficStore = { [K in keyof TrafficStore]: Promised<TrafficStore[K]> };
+export type { AsyncTrafficStore } from '../traffic-store.js';
 /** AsyncScheduleStore is {@link ScheduleStore}, asynchronously. */
 export type AsyncScheduleStore = { [K in keyof ScheduleStore]: Promised<ScheduleStore[K]> };
 
@@ -44,6 +43,16 @@ export function pgTrafficStore(db: PgQuery): AsyncTrafficStore {
     },
   };
 }
+
+/**
+ * pgTrafficJournal opens the traffic journal through a PgStore or one of its transactions' handles
+ * (both run raw statements: {@link PgQuery}); any other AsyncStore is refused, since the journal's
+ * writes would not join its transactions.
+ */
+export const pgTrafficJournal: TrafficJournal = (db) => {
+  if (typeof (db as Partial<PgQuery>).query !== 'function') throw new TypeError('the PostgreSQL traffic journal needs a PgStore or one of its transaction handles, not another AsyncStore');
+  return pgTrafficStore(db as unknown as PgQuery);
+};
 
 /** pgScheduleStore keeps the scheduled deployments in `deployment_schedules`, listed oldest first (seq from its sequence). */
 export function pgScheduleStore(db: PgQuery): AsyncScheduleStore {
