@@ -198,9 +198,10 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const lambda = lazyLambdaClient();
   const ecsClients = lazyEcsClients(lambda);
   const trafficStore = createTrafficStore(store.db);
-  // The store, asynchronously, over the connection the engine uses synchronously: one instance, so
-  // that its transactions are serialized (its callers' bodies make only tx calls, store/async-store.ts).
-  const asyncStore = asyncSqliteStore(store);
+  // The store, asynchronously, over the connection the engine uses synchronously: one instance for
+  // the API and the traffic driver, so that their transactions are serialized (each begins on a turn
+  // of its own and its body makes only tx calls, store/async-store.ts); timed like the engine's.
+  const asyncStore = asyncSqliteStore(store, { observe: (s) => metrics.transaction(s) });
   const serverRouter = serverRouterFactory({
     store,
     clock,
@@ -251,8 +252,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const scheduler = createDeploymentScheduler({ schedules: scheduleStore, clock, log: log.child({ part: 'schedules' }), create: (input) => deploymentOperations.CreateDeployment(input, ctx) });
   // The API reads and writes asynchronously, over the connection the engine uses synchronously
   // (store/connection-guard.ts keeps the two apart while an API transaction is open).
-  const apiStore = asyncSqliteStore(store, { observe: (s) => metrics.transaction(s) });
-  const ctx: ApiContext = { schedules: { store: scheduleStore, changed: (id) => scheduler.changed(id) }, store: apiStore, clock, engine: windows, traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, identities, buckets, blobs, arnPrefix, github, agents: presence };
+  const ctx: ApiContext = { schedules: { store: scheduleStore, changed: (id) => scheduler.changed(id) }, store: asyncStore, clock, engine: windows, traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, identities, buckets, blobs, arnPrefix, github, agents: presence };
   // The web console: the same operations behind a cookie session (console/console-http.ts).
   const webConsole = createConsole({
     operations: { ...operations, ...fleetOperations },

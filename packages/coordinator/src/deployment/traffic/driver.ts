@@ -184,11 +184,11 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
   let running = false;
 
   /**
-   * transact runs one transaction at a turn of its own (store/own-turn.ts): the engine and the
-   * routers still call the synchronous store on the same SQLite connection, and none of their calls
-   * can land inside it there.
+   * transact runs one transaction. The engine and the routers still call the synchronous store on
+   * the same SQLite connection; none of their calls can land inside it, because the AsyncStore
+   * begins each transaction on a turn of its own, whose body makes only tx calls (store/async-store.ts).
    */
-  const transact = <T>(body: (tx: AsyncStore) => Promise<T>): Promise<T> => ownTurn(() => asyncStore.transaction(body));
+  const transact = <T>(body: (tx: AsyncStore) => Promise<T>): Promise<T> => asyncStore.transaction(body);
 
   function emit(event: DeploymentEvent): void {
     for (const l of listeners) {
