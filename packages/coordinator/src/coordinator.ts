@@ -13,6 +13,7 @@ import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { DATABASE_FILE, openSqliteStore } from './store/sqlite-store.js';
 import { asyncSqliteStore } from './store/async-store.js';
+import { createLoopPriority } from './loop-priority.js';
 import { corruptDatabase, isDatabaseCorruption } from './store/database-file.js';
 import { createDiskFullWatch } from './store/disk-full.js';
 import { createHealth } from './health.js';
@@ -168,7 +169,9 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const disk = createDiskFullWatch({ log: log.child({ part: 'storage' }), now: () => clock.now(), dataDir: config.dataDir });
   const sessions = createAgentSessionStore(store.db);
   const certificates = createCertificateStore(store.db);
-  const agents = createAgentServer({ store, blobs, clock, config, enrolment, identity, sessions, disk, log: log.child({ part: 'agents' }), onStreamRefused: () => metrics.streamRefused() });
+  // The API's transactions go ahead of the engine's background turns queued before them.
+  const priority = createLoopPriority();
+  const agents = createAgentServer({ store, priority, blobs, clock, config, enrolment, identity, sessions, disk, log: log.child({ part: 'agents' }), onStreamRefused: () => metrics.streamRefused() });
   agentsConnected = () => agents.connectedCount();
   const alarms = createAlarmWatch({ store, source: createCloudWatchSource(), clock, intervalMs: config.alarmPollIntervalSeconds * 1000, log: log.child({ part: 'alarms' }) });
   const databaseFile = path.join(config.dataDir, DATABASE_FILE);
@@ -191,7 +194,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     replicaId,
     exclusive: true, // the data directory's lock: no other process writes this database
   });
-  const engine = createEngine({ store, blobs, clock, config, agents, alarms, stepFailed, disk, recordEvents: recordTriggers, log: log.child({ part: 'engine' }) });
+  const engine = createEngine({ store, priority, blobs, clock, config, agents, alarms, stepFailed, disk, recordEvents: recordTriggers, log: log.child({ part: 'engine' }) });
   // Published after the step's commit, so the delivery loop finds the rows the step wrote.
   engine.subscribe(() => triggerDelivery.wake());
   agents.attach(engine);
@@ -201,7 +204,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   // The store, asynchronously, over the connection the engine uses synchronously: one instance for
   // the API and the traffic driver, so that their transactions are serialized (each begins on a turn
   // of its own and its body makes only tx calls, store/async-store.ts); timed like the engine's.
-  const asyncStore = asyncSqliteStore(store, { observe: (s) => metrics.transaction(s) });
+  const asyncStore = asyncSqliteStore(store, { observe: (s) => metrics.transaction(s), priority });
   const serverRouter = serverRouterFactory({
     store,
     clock,

@@ -23,6 +23,7 @@ import type { AlarmReading, AlarmSource } from '../alarms/alarm-source.js';
 import { createAlarmWatch } from '../alarms/alarm-watch.js';
 import type { AlarmWatch } from '../alarms/alarm-watch.js';
 import { fillDatabase, freeDatabase } from '../testing/full-database.js';
+import { createLoopPriority } from '../loop-priority.js';
 
 const config = { ...defaultCoordinatorConfig, agentGraceSeconds: 10, pickupTimeoutSeconds: 60, eventTimeoutMarginSeconds: 5 };
 const HOSTS = ['h1', 'h2', 'h3'];
@@ -277,6 +278,35 @@ describe('engine', () => {
     expect(w.sent).toHaveLength(450); // nothing sent twice
     answerAll(w, () => bad);
     expect(w.store.getDeployment('d-1')!.status).toBe('Stopped');
+  });
+
+  it('lets an API transaction waiting for its turn go before the next chunk of a fan-out', async () => {
+    const priority = createLoopPriority();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-engine-priority-'));
+    const store = openSqliteStore(dir);
+    const sent: CommandRecord[] = [];
+    const engine = createEngine({ store, priority, blobs: undefined as never, clock: createFakeClock(), config, agents: { send: (c) => (sent.push(c), true), cancel: () => {}, acknowledge: () => {} }, log: pino({ level: 'silent' }) });
+    const many = Array.from({ length: 450 }, (_, i) => `m${i}`);
+    for (const h of many) engine.agentConnected(h, []);
+    store.putGroup({ applicationName: 'app', deploymentGroupId: 'gid', deploymentGroupName: 'g', deploymentConfigName: 'CodeDeployDefault.AllAtOnce', serviceRoleArn: 'r', onPremisesInstanceTagFilters: [], onPremisesTagSet: [], extra: {} });
+    store.putDeployment(deploymentRecord({ deploymentId: 'd-1', status: 'Created', deploymentConfigName: 'CodeDeployDefault.AllAtOnce', minimumHealthyHosts: { type: 'HOST_COUNT', value: 0 }, eventTimeouts: { default: 100 } }));
+    store.addTargets(many.map((h) => newTarget('d-1', h, 0)));
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    try {
+      engine.start();
+      priority.queued(); // a transaction waits for its turn
+      await turn();
+      expect(sent).toHaveLength(0);
+      await turn(); // but the fan-out never skips two turns running
+      expect(sent).toHaveLength(200);
+      priority.begun();
+      await turn();
+      expect(sent).toHaveLength(400);
+    } finally {
+      engine.stop();
+      store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a stop cancels the running command, starts nothing more, and ends Stopped', () => {

@@ -16,6 +16,7 @@ import { minimumHealthyCount, ON_FAILURE_EVENT } from '@fleetdeploy/shared';
 import type { Clock, Timer } from '../clock.js';
 import type { CoordinatorConfig } from '../config.js';
 import type { Store } from '../store/store.js';
+import type { LoopPriority } from '../loop-priority.js';
 import type { CommandRecord, DeploymentGroupRecord, DeploymentRecord, InstanceHealthRecord, InstanceRecord, TargetRecord } from '../store/records.js';
 import type { BlobStore } from '../artifacts/blob-store.js';
 import type { DeploymentEngine } from '../api/context.js';
@@ -115,6 +116,8 @@ export interface EngineDeps {
   alarms?: AlarmWatch;
   /** stepFailed hears of each step whose transaction failed (after it is logged), e.g. to report a damaged database. */
   stepFailed?: (err: unknown) => void;
+  /** The rest of a large fan-out gives way to an API transaction waiting for its turn (loop-priority.ts). */
+  priority?: LoopPriority;
   /** Where a step that failed for a full disk is reported (one log line per episode); the engine makes its own without it. */
   disk?: DiskFullWatch;
   /**
@@ -169,6 +172,7 @@ export function createEngine(deps: EngineDeps): Engine {
   /** The rest of large fan-outs, sent a chunk per loop turn (dispatchAll). */
   const undispatched: CommandRecord[] = [];
   let undispatchedScheduled = false;
+  const dispatchGivesWay = deps.priority?.giveWay();
   /**
    * Writes an agent asked for that failed for a full disk — a result, an ack, a command marked sent —
    * by kind and command id, tried again at each sweep before deadlines are looked at, so that once
@@ -343,7 +347,7 @@ export function createEngine(deps: EngineDeps): Engine {
     setImmediate(() => {
       undispatchedScheduled = false;
       if (!running) return; // still pending in the store: sent when the agents connect to the next process
-      sendUndispatched(DISPATCH_CHUNK);
+      if (dispatchGivesWay?.() !== true) sendUndispatched(DISPATCH_CHUNK);
       scheduleUndispatched();
     });
   }

@@ -22,6 +22,7 @@ import { EnrolmentError } from '../ca/enrolment.js';
 import type { AgentSessionStore } from '../fleet/agent-sessions.js';
 import { Admission } from './admission.js';
 import { createEngineInbox } from './engine-inbox.js';
+import type { LoopPriority } from '../loop-priority.js';
 import { createHeartbeatRounds } from './heartbeat-rounds.js';
 import { createSmallBlobCache } from '../artifacts/small-blob-cache.js';
 import { shutdownGrpcServer } from './grpc-shutdown.js';
@@ -72,6 +73,8 @@ export interface AgentServer extends AgentLink {
 /** AgentServerDeps are passed in by the composition root. */
 export interface AgentServerDeps {
   store: Store;
+  /** The engine's turns through the agents' reports give way to an API transaction waiting for its turn (loop-priority.ts). */
+  priority?: LoopPriority;
   blobs: BlobStore;
   clock: Clock;
   config: CoordinatorConfig;
@@ -101,7 +104,7 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
   const admission = new Admission(config.streamsPerSecond, clock.now());
   let engine: Engine | undefined;
   /** What agents tell the engine, handed over after the loop's I/O, in order (engine-inbox.ts). */
-  const inbox = createEngineInbox(() => engine);
+  const inbox = createEngineInbox(() => engine, undefined, deps.priority?.giveWay());
   const smallBundles = createSmallBlobCache({ read: (sha256) => fs.promises.readFile(blobs.path(sha256)), maxBlobBytes: CACHED_BUNDLE_BYTES, maxTotalBytes: BUNDLE_CACHE_BYTES });
   let heartbeatTimer: Timer | undefined;
   /** Each agent's heartbeat, every heartbeatIntervalSeconds, is sent in one of HEARTBEAT_TICKS slices of the fleet. */

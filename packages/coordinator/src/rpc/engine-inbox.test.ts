@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AgentReport } from '../deployment/engine.js';
 import type { EngineSink } from './engine-inbox.js';
 import { MAX_BATCH, MAX_SLICE_MS, MIN_SLICE_MS, createEngineInbox } from './engine-inbox.js';
+import { createLoopPriority } from '../loop-priority.js';
 
 const ack = (n: number): AgentReport => ({ instanceName: `sim-${n}`, ack: `c-${n}` });
 
@@ -43,6 +44,19 @@ describe('createEngineInbox', () => {
     expect(h.calls).toEqual(['reports c-1,c-2', 'connected sim-3 [c-9]', 'reports c-3', 'disconnected sim-1']);
     expect(inbox.pending()).toBe(0);
     expect(h.turns).toHaveLength(0);
+  });
+
+  it('skips a turn while an API transaction waits for its own, and hands everything over at the next', () => {
+    const h = harness();
+    const priority = createLoopPriority();
+    const inbox = createEngineInbox(() => h.sink, h.timing, priority.giveWay());
+    inbox.report(ack(1));
+    priority.queued();
+    h.runTurn();
+    expect(h.calls).toEqual([]);
+    expect(h.turns).toHaveLength(1); // scheduled again, behind the transaction
+    h.runTurn(); // never two turns running, even if the transaction still waits
+    expect(h.calls).toEqual(['reports c-1']);
   });
 
   it(`batches at most ${MAX_BATCH} reports per engine call`, () => {

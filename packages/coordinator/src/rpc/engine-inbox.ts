@@ -54,7 +54,7 @@ export interface InboxTiming {
 const realTiming: InboxTiming = { schedule: setImmediate, now: () => performance.now() };
 
 /** createEngineInbox hands what is queued to `sink()` (none yet: kept until there is one) turn by turn. */
-export function createEngineInbox(sink: () => EngineSink | undefined, timing: InboxTiming = realTiming): EngineInbox {
+export function createEngineInbox(sink: () => EngineSink | undefined, timing: InboxTiming = realTiming, givesWay?: () => boolean): EngineInbox {
   let queue: Task[] = [];
   let head = 0;
   let scheduled = false;
@@ -97,6 +97,8 @@ export function createEngineInbox(sink: () => EngineSink | undefined, timing: In
     scheduled = false;
     const engine = sink();
     if (engine === undefined || closed) return;
+    // An API transaction waiting for its turn goes first; this turn comes again right behind it (loop-priority.ts).
+    if (givesWay?.() === true) return later();
     const start = timing.now();
     const slice = Math.min(MAX_SLICE_MS, Math.max(MIN_SLICE_MS, start - lastSliceEnd));
     try {

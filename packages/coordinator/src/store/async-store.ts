@@ -13,6 +13,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Store } from './store.js';
 import type { SqliteStore } from './sqlite-store.js';
+import type { LoopPriority } from '../loop-priority.js';
 import { connectionGuard } from './connection-guard.js';
 
 /** Promised is a function type with its result made a Promise. */
@@ -86,6 +87,7 @@ export class TransactionScope {
  * waits for that transaction to end, so it never lands inside it.
  */
 class Serializer {
+  constructor(private readonly priority?: LoopPriority) {}
   /** Whether a transaction holds the connection now. */
   private holding = false;
   /** Whether a transaction's turn is scheduled or running. */
@@ -99,6 +101,7 @@ class Serializer {
   async exclusive<T>(fn: () => Promise<T>): Promise<T> {
     await new Promise<void>((resolve) => {
       this.queue.push(resolve);
+      this.priority?.queued();
       this.next();
     });
     this.holding = true;
@@ -116,7 +119,10 @@ class Serializer {
   private next(): void {
     if (this.turn || this.queue.length === 0) return;
     this.turn = true;
-    setImmediate(() => this.queue.shift()!());
+    setImmediate(() => {
+      this.priority?.begun();
+      this.queue.shift()!();
+    });
   }
 
   /** call runs a synchronous store call now when no transaction holds the connection, else once it ends. */
@@ -137,6 +143,8 @@ const SYNC_METHODS = (store: Store) => Object.keys(store).filter((k) => k !== 't
 /** AsyncSqliteOptions: `observe` hears how long each outermost transaction took, in seconds (the metrics' transaction time). */
 export interface AsyncSqliteOptions {
   observe?: (seconds: number) => void;
+  /** Where transactions waiting for their turn are counted, so the engine's background turns give way to them (loop-priority.ts). */
+  priority?: LoopPriority;
 }
 
 /**
@@ -149,7 +157,7 @@ export interface AsyncSqliteOptions {
  */
 export function asyncSqliteStore(store: SqliteStore, options: AsyncSqliteOptions = {}): AsyncStore {
   const { db } = store;
-  const serial = new Serializer();
+  const serial = new Serializer(options.priority);
   const scope = new TransactionScope();
   // The engine's synchronous calls share this connection: refused while a transaction holds it (connection-guard.ts).
   const guard = connectionGuard(db);
