@@ -60,8 +60,8 @@ describe('daemon settings', () => {
     expect(requireCoordinator(c, 'd.yml')).toEqual(['coord.example:7443']);
     expect(parseAgentConfig('coordinator: "[::1]:50051"\n', 'v6.yml').coordinator).toEqual(['[::1]:50051']);
   });
-  it('reads connect_timeout_seconds (5 s by default, fractions allowed), AWS-style colons too', () => {
-    expect(parseAgentConfig('', 'd.yml').connectTimeoutMs).toBe(5_000);
+  it('reads connect_timeout_seconds (30 s by default, fractions allowed), AWS-style colons too', () => {
+    expect(parseAgentConfig('', 'd.yml').connectTimeoutMs).toBe(30_000);
     expect(parseAgentConfig('connect_timeout_seconds: 2\n', 'd.yml').connectTimeoutMs).toBe(2_000);
     expect(parseAgentConfig(':connect_timeout_seconds: 0.5\n', 'd.yml').connectTimeoutMs).toBe(500);
     expect(parseAgentConfig('connect_timeout_seconds: "1.5"\n', 'd.yml').connectTimeoutMs).toBe(1_500);
