@@ -20,7 +20,7 @@ import { GUIDED_ACTIONS, guidedStatusMessages, heldInstances } from '../../deplo
 import { applicationNameField, requireApplication } from './applications.js';
 import { autoRollbackConfiguration, requireGroup } from './deployment-groups.js';
 import { resolveDeploymentConfig } from './deployment-configs.js';
-import { parseRevisionLocation, revisionKey } from './revision-location.js';
+import { deploymentRevision, parseRevisionLocation, revisionKey } from './revision-location.js';
 import { noteRevisionUsed } from './revisions.js';
 import type { GitHubArchiveErrorCode } from '../../artifacts/github-archive.js';
 import { isGitHubArchiveError } from '../../artifacts/github-archive.js';
@@ -295,7 +295,7 @@ async function fetchGitHubBundle(ctx: ApiContext, input: Input, applicationName:
   if (group === undefined) return undefined;
   let revision: RevisionLocation;
   try {
-    revision = input.revision === undefined && group.targetRevision !== undefined ? group.targetRevision : parseRevisionLocation(input.revision);
+    revision = deploymentRevision(input.revision, group);
   } catch {
     return undefined;
   }
@@ -338,7 +338,7 @@ export const deploymentOperations = {
     await ctx.store.transaction(async (tx) => {
       await requireApplication(tx, applicationName);
       const group = await requireGroup(tx, applicationName, groupName);
-      const revision = input.revision === undefined && group.targetRevision !== undefined ? group.targetRevision : parseRevisionLocation(input.revision);
+      const revision = deploymentRevision(input.revision, group);
       const configName = optionalString(input, 'deploymentConfigName', { invalid: 'InvalidDeploymentConfigNameException', max: 100 }) ?? group.deploymentConfigName;
       const config = await resolveDeploymentConfig(tx, configName);
       if (config.computePlatform !== 'Server' || config.minimumHealthyHosts === undefined) {

@@ -17,7 +17,7 @@ import { newDeploymentId } from '../../ids.js';
 import { requireApplication } from './applications.js';
 import { requireGroup } from './deployment-groups.js';
 import { resolveDeploymentConfig } from './deployment-configs.js';
-import { parseRevisionLocation } from './revision-location.js';
+import { deploymentRevision } from './revision-location.js';
 import { noteRevisionUsed } from './revisions.js';
 
 /** LambdaDeploymentRequest is what CreateDeployment read before it knew the application deploys to Lambda. */
@@ -51,7 +51,7 @@ async function readStoredAppSpec(ctx: ApiContext, input: Input, req: LambdaDeplo
   if (group === undefined) return undefined;
   let revision: RevisionLocation;
   try {
-    revision = input.revision === undefined && group.targetRevision !== undefined ? group.targetRevision : parseRevisionLocation(input.revision);
+    revision = deploymentRevision(input.revision, group);
   } catch {
     return undefined;
   }
@@ -121,7 +121,7 @@ export async function createTrafficDeployment(input: Input, ctx: ApiContext, req
   await ctx.store.transaction(async (tx) => {
     await requireApplication(tx, req.applicationName);
     const group = await requireGroup(tx, req.applicationName, req.groupName);
-    const revision = input.revision === undefined && group.targetRevision !== undefined ? group.targetRevision : parseRevisionLocation(input.revision);
+    const revision = deploymentRevision(input.revision, group);
     const configName = optionalString(input, 'deploymentConfigName', { invalid: 'InvalidDeploymentConfigNameException', max: 100 }) ?? group.deploymentConfigName;
     const config = await resolveDeploymentConfig(tx, configName);
     if (config.computePlatform !== platform) {

@@ -4,7 +4,7 @@
  */
 import crypto from 'node:crypto';
 import { ApiError } from '../api-error.js';
-import type { RevisionLocation, RevisionRecord } from '../../store/records.js';
+import type { DeploymentGroupRecord, RevisionLocation, RevisionRecord } from '../../store/records.js';
 import { epochSeconds } from '../input.js';
 
 /** BUNDLE_TYPES are the S3 bundle types CodeDeploy accepts. */
@@ -38,6 +38,14 @@ function text(o: Record<string, unknown>, key: string, where: string, required: 
  * and ending with a letter or digit).
  */
 export const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/**
+ * deploymentRevision is the revision a CreateDeployment deploys: the `revision` it names, or the
+ * group's current revision when it names none. A bad or missing one throws as parseRevisionLocation does.
+ */
+export function deploymentRevision(revision: unknown, group: Pick<DeploymentGroupRecord, 'targetRevision'>): RevisionLocation {
+  return revision === undefined && group.targetRevision !== undefined ? group.targetRevision : parseRevisionLocation(revision);
+}
 
 /**
  * parseRevisionLocation reads a CodeDeploy RevisionLocation from a request field. Absent →
