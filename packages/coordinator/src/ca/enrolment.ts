@@ -17,6 +17,7 @@ import type { Store } from '../store/store.js';
 import type { Authority } from './authority.js';
 import { CsrError, normalSerial, verifyCsr } from './authority.js';
 import type { CertificateRecord, CertificateStore } from './certificate-store.js';
+import { tokenFiles } from './token-files.js';
 import { formatToken, newToken, parseToken, secretHash, secretMatches } from './tokens.js';
 
 /** EnrolmentErrorCode names each way enrolment, renewal or a certificate check is refused. */
@@ -96,8 +97,7 @@ export interface EnrolmentDeps {
 /** createEnrolment builds the service. */
 export function createEnrolment(deps: EnrolmentDeps): Enrolment {
   const { store, certificates, authority, now } = deps;
-  const tokenDir = path.join(deps.dataDir, ENROLMENT_DIR);
-  const tokenFile = (name: string): string => path.join(tokenDir, `${name}.token`);
+  const files = tokenFiles(path.join(deps.dataDir, ENROLMENT_DIR));
 
   const requireRegistered = (name: string): void => {
     const instance = store.getInstance(name);
@@ -140,10 +140,7 @@ export function createEnrolment(deps: EnrolmentDeps): Enrolment {
     mintToken,
     writeTokenFile(instanceName) {
       const token = mintToken(instanceName);
-      fs.mkdirSync(tokenDir, { recursive: true, mode: 0o700 });
-      const file = tokenFile(instanceName);
-      fs.rmSync(file, { force: true });
-      fs.writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
+      files.write(instanceName, `${token}\n`);
       return token;
     },
 
@@ -168,7 +165,7 @@ export function createEnrolment(deps: EnrolmentDeps): Enrolment {
         certificates.revokeInstance(record.instanceName, now(), 're-enrolled', serial);
       });
       try {
-        if (fs.readFileSync(tokenFile(record.instanceName), 'utf8').trim() === text.trim()) fs.rmSync(tokenFile(record.instanceName), { force: true });
+        if (fs.readFileSync(files.path(record.instanceName), 'utf8').trim() === text.trim()) files.remove(record.instanceName);
       } catch {
         // no token file, or another token's: nothing to tidy
       }
@@ -200,7 +197,7 @@ export function createEnrolment(deps: EnrolmentDeps): Enrolment {
         certificates.revokeInstance(instanceName, now(), 'instance deregistered');
         certificates.retireTokens(instanceName, now());
       });
-      fs.rmSync(tokenFile(instanceName), { force: true });
+      files.remove(instanceName);
     },
   };
 }
