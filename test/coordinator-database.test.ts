@@ -251,11 +251,13 @@ describe('the coordinator database', () => {
         expect(fs.existsSync(`${backup}.partial`)).toBe(false);
         await sdk.send(new CreateApplicationCommand({ applicationName: 'after-backup' }));
 
-        // While the coordinator holds the data directory, restore is refused and changes nothing.
-        const live = fs.readFileSync(file);
+        // While the coordinator holds the data directory, restore is refused and changes nothing: the
+        // file is not replaced (its bytes do change: the coordinator's checkpoint thread writes the WAL into it).
+        const live = fs.statSync(file).ino;
         const refused = await coordinator(['restore', '--data-dir', dataDir, backup]);
         expectOneErrorLine(refused, new RegExp(`^ERROR: cannot restore while a coordinator \\(pid ${c.child.pid}\\) is running on the data directory ${escape(dataDir)}: stop it first`));
-        expect(fs.readFileSync(file).equals(live)).toBe(true);
+        expect(fs.statSync(file).ino).toBe(live);
+        expect((await sdk.send(new ListApplicationsCommand({}))).applications).toEqual(expect.arrayContaining(['before-backup', 'after-backup']));
         expect(written).toBeGreaterThan(0);
       } finally {
         sdk.destroy();

@@ -12,6 +12,7 @@ import type { CoordinatorConfig } from './config.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { DATABASE_FILE, openSqliteStore } from './store/sqlite-store.js';
+import { startWalCheckpointer } from './store/wal-checkpointer.js';
 import { asyncSqliteStore } from './store/async-store.js';
 import { createLoopPriority } from './loop-priority.js';
 import { corruptDatabase, isDatabaseCorruption } from './store/database-file.js';
@@ -129,7 +130,10 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     throw err;
   }
   const accessKeys = createAccessKeyStore(store.db);
+  // Checkpoints out of the commits, off the event loop (store/wal-checkpointer.ts).
+  const checkpointer = startWalCheckpointer({ db: store.db, file: path.join(config.dataDir, DATABASE_FILE), log: log.child({ part: 'storage' }) });
   const closeStore = (): void => {
+    void checkpointer.stop();
     store.close();
     lock.release();
   };
@@ -312,6 +316,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
       server.close(() => resolve());
       server.closeAllConnections();
     });
+    await checkpointer.stop();
     closeStore();
   };
 
