@@ -65,7 +65,8 @@ describe('replica membership', () => {
       const lapses: string[] = [];
       const membership = createMembership({
         replicas: through(db, sw),
-        self: { id, apiUrl: `https://${id}.test:8443`, agentAddress: `${id}.test:8444` },
+        id,
+        where: () => ({ apiUrl: `https://${id}.test:8443`, agentAddress: `${id}.test:8444` }),
         ttlMs: TTL,
         clock,
         wallClock: clock,
@@ -153,7 +154,7 @@ describe('replica membership', () => {
   });
 
   it('a replica whose row was reaped while it stalled is told, says why, and joins again', async () => {
-    const { db, replica, pass, ids } = setUp();
+    const { db, replica, pass } = setUp();
     const a = replica('replica-a');
     await a.membership.start();
     await pass(5_000);
@@ -161,7 +162,7 @@ describe('replica membership', () => {
     await pass(5_000); // a's renewal at 10 s finds no row
     expect(a.lapses).toEqual(['its row had lapsed or was removed: the other replicas may have taken it for dead']);
     expect(a.lines.find((l) => l.level === 40)).toMatchObject({ msg: 'replica replica-a lost its membership: its row had lapsed or was removed: the other replicas may have taken it for dead; joining again' });
-    expect(await ids()).toEqual(['replica-a']);
+    expect(await db.live()).toEqual([{ id: 'replica-a', apiUrl: 'https://replica-a.test:8443', agentAddress: 'replica-a.test:8444', startedAt: 1_000_000, aliveUntil: expect.any(Number) }]); // started when it first did
     expect(a.membership.status()).toEqual({ member: true });
   });
 

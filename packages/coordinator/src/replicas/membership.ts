@@ -21,16 +21,22 @@ import type { MembershipTiming, MembershipVerdict } from './membership-timing.js
 import { judgeJoin, judgeRenewal, membershipTiming } from './membership-timing.js';
 import type { ReplicaAddress, ReplicaRecord, ReplicaStore } from './replica-store.js';
 
+/** DEFAULT_REPLICA_TTL_MS is how long a row lives unrenewed: renewed every 10 s, a replica is taken for dead 30 s after its last renewal. */
+export const DEFAULT_REPLICA_TTL_MS = 30_000;
+
 /** MembershipOptions: whose row, where, for how long. */
 export interface MembershipOptions {
   replicas: ReplicaStore;
-  self: ReplicaAddress;
+  /** id is this replica's id, unique among the live replicas. */
+  id: string;
+  /** where is where it serves, read at each join (the ports are known once it listens, before it starts). */
+  where(): Omit<ReplicaAddress, 'id'>;
   ttlMs: number;
   /** safetyMs is taken off each renewal's time (default ttl/10, below ttl/3). */
   safetyMs?: number;
   /** clock times the loop and the trust (monotonic by default). */
   clock?: Clock;
-  /** wallClock stamps `started_at`. */
+  /** wallClock stamps `started_at`, when the membership is made. */
   wallClock?: Pick<Clock, 'now'>;
   /**
    * exclusive: no other coordinator shares the database (SQLite, under the data directory's lock),
@@ -61,9 +67,11 @@ const NOT_JOINED = 'it has not joined yet';
 
 /** createMembership makes the loop; nothing is written until start. */
 export function createMembership(options: MembershipOptions): Membership {
-  const { replicas, self, log } = options;
+  const { replicas, id, log } = options;
   const clock = options.clock ?? monotonicClock;
   const wallClock = options.wallClock ?? systemClock;
+  const startedAt = wallClock.now(); // the replica's start, kept when it joins again
+  const row = () => ({ id, ...options.where(), startedAt });
   const t: MembershipTiming = membershipTiming(options.ttlMs, options.safetyMs);
   let until: number | undefined; // trusted until, by `clock`; undefined when not a member
   let notMember = NOT_JOINED;
@@ -82,7 +90,7 @@ export function createMembership(options: MembershipOptions): Membership {
     notMember = reason;
     deadline?.cancel();
     deadline = undefined;
-    log.warn({ replica: self.id, reason }, `replica ${self.id} lost its membership: ${reason}; joining again`);
+    log.warn({ replica: id, reason }, `replica ${id} lost its membership: ${reason}; joining again`);
     options.onLapsed?.(reason);
   };
 
@@ -96,12 +104,12 @@ export function createMembership(options: MembershipOptions): Membership {
   /** look lists the live replicas and reaps the dead, logging each; a failure is logged and tried again next round. */
   const look = async (everyOther: boolean): Promise<void> => {
     try {
-      for (const r of await replicas.reap(self.id, { everyOther })) {
+      for (const r of await replicas.reap(id, { everyOther })) {
         log.warn({ replica: r.id, apiUrl: r.apiUrl, agentAddress: r.agentAddress, closedSessions: r.closedSessions }, `replica ${r.id} is dead (its row lapsed); closed the ${r.closedSessions} agent session(s) it held`);
       }
       seen = await replicas.live();
     } catch (err) {
-      log.warn({ err, replica: self.id }, 'could not look at the other replicas; trying again at the next renewal');
+      log.warn({ err, replica: id }, 'could not look at the other replicas; trying again at the next renewal');
     }
   };
 
@@ -118,10 +126,10 @@ export function createMembership(options: MembershipOptions): Membership {
     const sentAt = clock.now();
     let answer: 'granted' | 'error' = 'granted';
     try {
-      await replicas.join({ ...self, startedAt: wallClock.now() }, t.ttlMs);
+      await replicas.join(row(), t.ttlMs);
     } catch (err) {
       answer = 'error';
-      log.warn({ err, replica: self.id }, 'could not write this replica\'s membership row; trying again');
+      log.warn({ err, replica: id }, 'could not write this replica\'s membership row; trying again');
     }
     if (stopped) return;
     const v = judgeJoin(t, { sentAt, answeredAt: clock.now(), answer });
@@ -138,11 +146,11 @@ export function createMembership(options: MembershipOptions): Membership {
     let answer: 'granted' | 'refused' | 'error';
     let error: string | undefined;
     try {
-      answer = (await replicas.renew(self.id, t.ttlMs)) === undefined ? 'refused' : 'granted';
+      answer = (await replicas.renew(id, t.ttlMs)) === undefined ? 'refused' : 'granted';
     } catch (err) {
       answer = 'error';
       error = errorText(err);
-      log.warn({ err, replica: self.id }, 'could not renew this replica\'s membership row; trying again');
+      log.warn({ err, replica: id }, 'could not renew this replica\'s membership row; trying again');
     }
     if (stopped) return;
     if (until === undefined) return join(); // lapsed while the renewal was on its way
@@ -161,10 +169,10 @@ export function createMembership(options: MembershipOptions): Membership {
   };
 
   return {
-    id: self.id,
+    id,
     async start() {
       const sentAt = clock.now();
-      await replicas.join({ ...self, startedAt: wallClock.now() }, t.ttlMs); // a failure here fails the start
+      await replicas.join(row(), t.ttlMs); // a failure here fails the start
       const v = judgeJoin(t, { sentAt, answeredAt: clock.now(), answer: 'granted' });
       if (v.kind === 'member') {
         member(v);
@@ -184,9 +192,9 @@ export function createMembership(options: MembershipOptions): Membership {
       until = undefined;
       notMember = 'it has stopped';
       try {
-        await replicas.leave(self.id);
+        await replicas.leave(id);
       } catch (err) {
-        log.warn({ err, replica: self.id }, 'could not delete this replica\'s membership row; it lapses by itself');
+        log.warn({ err, replica: id }, 'could not delete this replica\'s membership row; it lapses by itself');
       }
     },
   };

@@ -65,9 +65,9 @@ describeWithTools(['postgres'], 'PostgreSQL replica store', () => {
     const lines: Array<Record<string, unknown>> = [];
     const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(JSON.parse(String(chunk)) as Record<string, unknown>), done()) });
     const TTL = 1_200; // renewals every 400 ms
-    const self = (id: string) => ({ id, apiUrl: `https://${id}.test:8443`, agentAddress: `${id}.test:8444` });
-    const a = createMembership({ replicas: real, self: self('replica-a'), ttlMs: TTL, log: pino({ level: 'info' }, sink) });
-    const b = createMembership({ replicas: forB, self: self('replica-b'), ttlMs: TTL, log: pino({ level: 'silent' }) });
+    const self = (id: string) => ({ id, where: () => ({ apiUrl: `https://${id}.test:8443`, agentAddress: `${id}.test:8444` }) });
+    const a = createMembership({ replicas: real, ...self('replica-a'), ttlMs: TTL, log: pino({ level: 'info' }, sink) });
+    const b = createMembership({ replicas: forB, ...self('replica-b'), ttlMs: TTL, log: pino({ level: 'silent' }) });
     try {
       await a.start();
       await b.start();
