@@ -23,19 +23,21 @@ const TTL = 30_000; // renewals every 10 s, trusted until 27 s after sending, re
 
 interface Switch {
   fail?: string;
+  /** failOnly limits `fail` to one call. */
+  failOnly?: keyof ReplicaStore;
   dead?: boolean;
 }
 
 /** through is `inner` behind `sw`: a dead replica's calls never answer, a failing one's reject. */
 function through(inner: ReplicaStore, sw: Switch): ReplicaStore {
   const wrap =
-    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    <A extends unknown[], R>(name: keyof ReplicaStore, fn: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
       if (sw.dead === true) return new Promise<R>(() => {});
-      if (sw.fail !== undefined) throw new Error(sw.fail);
+      if (sw.fail !== undefined && (sw.failOnly === undefined || sw.failOnly === name)) throw new Error(sw.fail);
       return fn(...args);
     };
-  return { join: wrap(inner.join), renew: wrap(inner.renew), leave: wrap(inner.leave), live: wrap(inner.live), reap: wrap(inner.reap) };
+  return { join: wrap('join', inner.join), renew: wrap('renew', inner.renew), leave: wrap('leave', inner.leave), live: wrap('live', inner.live), reap: wrap('reap', inner.reap) };
 }
 
 const flush = async () => {
@@ -180,6 +182,37 @@ describe('replica membership', () => {
     delete a.sw.fail;
     await pass(4_000);
     expect(a.membership.status()).toEqual({ member: true });
+  });
+
+  it('stays a member when looking at the others fails, logging it, and looks again at the next renewal', async () => {
+    const { store, db, replica, pass } = setUp();
+    const a = replica('replica-a');
+    await a.membership.start();
+    await db.join({ id: 'replica-gone', startedAt: 1, apiUrl: 'https://gone.test', agentAddress: 'gone.test:1' }, 1_000);
+    createAgentSessionStore(store.db, 'replica-gone').connected('web-01', '0.1.0', 1_000);
+    Object.assign(a.sw, { fail: 'disk I/O error', failOnly: 'reap' });
+    await pass(10_000);
+    expect(a.lines.filter((l) => l.level === 40).map((l) => [l.msg, (l.err as { message: string }).message])).toEqual([['could not look at the other replicas; trying again at the next renewal', 'disk I/O error']]);
+    expect(a.membership.status()).toEqual({ member: true });
+    expect(createAgentSessionStore(store.db).get('web-01')).not.toHaveProperty('disconnectedAt'); // replica-gone's row lapsed, not reaped yet
+    delete a.sw.fail;
+    await pass(10_000);
+    expect(createAgentSessionStore(store.db).get('web-01')).toMatchObject({ disconnectedAt: 1_000 });
+    expect(a.lines.map((l) => l.msg)).toContain('replica replica-gone is dead (its row lapsed); closed the 1 agent session(s) it held');
+  });
+
+  it('stops even when it cannot delete its row, logging it: the row then lapses by itself', async () => {
+    const { replica, pass, ids } = setUp();
+    const a = replica('replica-a');
+    const b = replica('replica-b');
+    await a.membership.start();
+    await b.membership.start();
+    Object.assign(b.sw, { fail: 'connection terminated', failOnly: 'leave' });
+    await b.membership.stop();
+    expect(b.lines.filter((l) => l.level === 40).map((l) => l.msg)).toEqual(['could not delete this replica\'s membership row; it lapses by itself']);
+    expect(await ids()).toEqual(['replica-a', 'replica-b']);
+    await pass(40_000);
+    expect(await ids()).toEqual(['replica-a']);
   });
 
   it('fails its start when the first join fails, naming the store\'s error', async () => {
