@@ -116,6 +116,7 @@ export function createMembership(options: MembershipOptions): Membership {
   /** step runs one call on the loop, unless stopped; the next is scheduled from its verdict. */
   const schedule = (at: number, step: () => Promise<void>): void => {
     next?.cancel();
+    if (stopped) return; // stopped while the last call or look was on its way: no timer left behind
     next = clock.setTimeout(() => {
       next = undefined;
       if (!stopped) running = step();
