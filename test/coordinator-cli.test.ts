@@ -4,6 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import Database from 'better-sqlite3';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +21,16 @@ function serve(args: string[]): Promise<{ code: number; stdout: string; stderr: 
   });
 }
 
+/** replicaRows is the ids in the data directory's replicas table (read-only, beside the running coordinator). */
+function replicaRows(dataDir: string): string[] {
+  const db = new Database(path.join(dataDir, 'coordinator.db'), { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare('SELECT id FROM replicas ORDER BY id').all() as Array<{ id: string }>).map((r) => r.id);
+  } finally {
+    db.close();
+  }
+}
+
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'fd-coord-cli-'));
 
 describe('fleetdeploy-coordinator serve', () => {
@@ -27,10 +38,31 @@ describe('fleetdeploy-coordinator serve', () => {
     const c = await startCoordinator();
     const health = await fetch(`${c.apiUrl}/healthz`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ status: 'ok' });
+    // A coordinator alone is a replica of one: it owns no leases and sees itself live.
+    const body = (await health.json()) as { replica: string };
+    expect(body).toEqual({ status: 'ok', replica: expect.stringMatching(/^[0-9a-f-]{36}$/), ready: true, owns: [], replicas: [{ id: body.replica, apiUrl: c.apiUrl, agentAddress: c.agentAddress, startedAt: expect.any(Number) }] });
     expect(JSON.parse(fs.readFileSync(path.join(c.dataDir, 'endpoints.json'), 'utf8'))).toMatchObject({ apiUrl: c.apiUrl, agentAddress: c.agentAddress });
     expect(await c.stop('SIGTERM')).toBe(0);
     expect(c.logs()).toContain('coordinator stopped');
+    expect(replicaRows(c.dataDir)).toEqual([]); // a clean stop removes its row
+  });
+
+  it('a coordinator killed leaves its replica row; the next process on the data directory removes it at start, naming it', async () => {
+    const first = await startCoordinator();
+    const killed = ((await (await fetch(`${first.apiUrl}/healthz`)).json()) as { replica: string }).replica;
+    await first.stop('SIGKILL');
+    expect(replicaRows(first.dataDir)).toEqual([killed]);
+    const next = await startCoordinator({ dataDir: first.dataDir });
+    try {
+      const body = (await (await fetch(`${next.apiUrl}/healthz`)).json()) as { replica: string; replicas: Array<{ id: string }> };
+      expect(body.replica).not.toBe(killed);
+      expect(body.replicas.map((r) => r.id)).toEqual([body.replica]);
+      expect(replicaRows(next.dataDir)).toEqual([body.replica]);
+      const line = next.logs().split('\n').find((l) => l.includes(`replica ${killed} is dead`));
+      expect(JSON.parse(line ?? '{}')).toMatchObject({ level: 40, part: 'replicas', replica: killed, closedSessions: 0 });
+    } finally {
+      expect(await next.stop('SIGTERM')).toBe(0);
+    }
   });
 
   it('logs for people with --log-format pretty (pino-pretty text, no JSON), and JSON lines by default', async () => {

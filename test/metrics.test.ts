@@ -57,6 +57,14 @@ describeWithTools(['aws', 'promtool'], 'GET /metrics', () => {
     expect(sample(text, 'fleetdeploy_bucket_bytes')).toBe(bundleBytes);
   });
 
+  it('names the replica that answered, as /healthz does, and counts the live replicas it sees: itself alone', async () => {
+    const health = (await (await fetch(`${world.coordinator.apiUrl}/healthz`)).json()) as { replica: string };
+    expect(sample(text, `fleetdeploy_replica_info{replica="${health.replica}"}`)).toBe(1);
+    expect(text.split('\n').filter((l) => l.startsWith('fleetdeploy_replica_info{'))).toHaveLength(1);
+    expect(sample(text, 'fleetdeploy_replicas_live')).toBe(1);
+    expect(sample(text, 'fleetdeploy_replica_leases')).toBe(0);
+  });
+
   it('counts API requests by operation and outcome, refusals by their error type', () => {
     expect(sample(text, 'fleetdeploy_api_requests_total{operation="CreateDeployment",outcome="ok"}')).toBe(1);
     expect(sample(text, 'fleetdeploy_api_requests_total{operation="GetApplication",outcome="ApplicationDoesNotExistException"}')).toBe(1);

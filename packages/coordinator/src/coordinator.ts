@@ -18,6 +18,8 @@ import { createLoopPriority } from './loop-priority.js';
 import { corruptDatabase, isDatabaseCorruption } from './store/database-file.js';
 import { createDiskFullWatch } from './store/disk-full.js';
 import { createHealth } from './health.js';
+import { createMembership, DEFAULT_REPLICA_TTL_MS } from './replicas/membership.js';
+import { sqliteReplicaStore } from './replicas/sqlite-replica-store.js';
 import { createDataDir } from './data-dir.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { createBucketStore } from './store/bucket-store.js';
@@ -119,11 +121,12 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const replicaId = randomUUID();
   let store: ReturnType<typeof openSqliteStore>;
   let agentsConnected = (): number => 0;
+  let liveReplicas = (): number => 0;
   let metrics: CoordinatorMetrics;
   try {
     const opened = openSqliteStore(config.dataDir, { verify: true });
     const counts = countSources(opened.db);
-    metrics = createCoordinatorMetrics({ ...counts, connectedAgents: () => agentsConnected() });
+    metrics = createCoordinatorMetrics({ ...counts, connectedAgents: () => agentsConnected(), replica: { id: replicaId, liveReplicas: () => liveReplicas(), ownedLeases: () => 0 } });
     store = timeTransactions(opened, (s) => metrics.transaction(s));
   } catch (err) {
     lock.release();
@@ -179,7 +182,22 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   agentsConnected = () => agents.connectedCount();
   const alarms = createAlarmWatch({ store, source: createCloudWatchSource(), clock, intervalMs: config.alarmPollIntervalSeconds * 1000, log: log.child({ part: 'alarms' }) });
   const databaseFile = path.join(config.dataDir, DATABASE_FILE);
-  const health = createHealth(() => store.db.open);
+  // Its row among the replicas (replicas/membership.ts): alone on the database under the data
+  // directory's lock, it is the only live one, and any other row is an earlier process's. Its
+  // agent sessions have no holder (a coordinator alone), so reaping those rows closes none.
+  let apiPortOf = (): number => 0;
+  let agentPort = 0;
+  const membership = createMembership({
+    // Real time, not `clock`: a test's fake clock jumping ahead would lapse the row under the loop's real timers.
+    replicas: sqliteReplicaStore(store.db),
+    id: replicaId,
+    where: () => ({ apiUrl: `${apiTls === undefined ? 'http' : 'https'}://${config.host}:${apiPortOf()}`, agentAddress: `${config.host}:${agentPort}` }),
+    ttlMs: DEFAULT_REPLICA_TTL_MS,
+    exclusive: true,
+    log: log.child({ part: 'replicas' }),
+  });
+  liveReplicas = () => membership.live().length;
+  const health = createHealth(() => store.db.open, { membership });
   const stepFailed = (err: unknown): void => {
     if (isDatabaseCorruption(err)) health.failed(corruptDatabase(databaseFile, config.dataDir, (err as Error).message).message);
   };
@@ -316,11 +334,11 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
       server.close(() => resolve());
       server.closeAllConnections();
     });
+    await membership.stop();
     await checkpointer.stop();
     closeStore();
   };
 
-  let agentPort: number;
   try {
     agentPort = await listening('agents', config.agentPort, agents.listen(config.host, config.agentPort));
     enrolPort = await listening('enrol', config.enrolPort, enrolServer.listen(config.host, config.enrolPort));
@@ -340,6 +358,8 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     windows.start();
     scheduler.start();
     housekeeping = startBucketHousekeeping({ buckets, collector, clock, expirySeconds: config.bucketUploadExpirySeconds, log: log.child({ part: 'bucket' }) });
+    apiPortOf = () => (server.address() as AddressInfo).port;
+    await membership.start();
   } catch (err) {
     // Nothing may keep the process alive after a failed start, nor answer /healthz: close what did open
     // (main's describeStartFailure words a damaged database's error).

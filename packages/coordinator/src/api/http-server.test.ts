@@ -35,6 +35,18 @@ describe('/healthz', () => {
     expect(head.status).toBe(503);
     expect(await head.text()).toBe('');
   });
+
+  it('adds which replica answered, whether it is ready, what it owns and the live replicas it sees, keeping status and reason', async () => {
+    const replicas = [{ id: 'replica-a', apiUrl: 'https://a.test:8443', agentAddress: 'a.test:8444', startedAt: 1_000 }];
+    health = { ok: true, replica: { id: 'replica-a', ready: true, owns: ['deployment/d-1'], replicas } };
+    const r = await fetch(url);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({ status: 'ok', replica: 'replica-a', ready: true, owns: ['deployment/d-1'], replicas });
+    health = { ok: false, reason: 'the coordinator is shutting down', replica: { id: 'replica-a', ready: false, owns: [], replicas: [] } };
+    const down = await fetch(url);
+    expect(down.status).toBe(503);
+    expect(await down.json()).toEqual({ status: 'unavailable', reason: 'the coordinator is shutting down', replica: 'replica-a', ready: false, owns: [], replicas: [] });
+  });
 });
 
 describe('Expect: 100-continue', () => {

@@ -8,6 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Logger } from 'pino';
 import type { HealthReport } from '../health.js';
+import { healthBody } from '../health.js';
 import { answerPlainHttp } from './plain-http-answer.js';
 import { deferContinue } from './request-body.js';
 
@@ -46,7 +47,7 @@ export function createApiServer(parts: ApiServerParts, tls?: ServerTls): ApiServ
       if (req.url === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
         const health = parts.health();
         res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' });
-        res.end(req.method === 'HEAD' ? undefined : JSON.stringify(health.ok ? { status: 'ok' } : { status: 'unavailable', reason: health.reason }));
+        res.end(req.method === 'HEAD' ? undefined : JSON.stringify(healthBody(health)));
         return Promise.resolve();
       }
       if (parts.metrics !== undefined && req.url === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) return parts.metrics.handle(req, res);

@@ -13,9 +13,9 @@
  * A coordinator that runs alone (SQLite, one process under the data directory's lock) gives no
  * replica id: its sessions have no holder (NULL), which is also what the rows from before migration
  * 016 have, and its start closes them all, as before. A replica's start closes those too: they were
- * left by a lone coordinator or an older version. What this leaves out: the sessions of a replica
- * that never comes back stay open until their agents connect to another replica (no expiry by
- * heartbeat age yet).
+ * left by a lone coordinator or an older version. The sessions of a replica that dies and never
+ * comes back are closed by a live replica once it sees the dead one's membership row lapse
+ * (replicas/membership.ts); there is no expiry by heartbeat age.
  */
 import type Database from 'better-sqlite3';
 

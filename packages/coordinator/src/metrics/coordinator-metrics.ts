@@ -12,6 +12,17 @@ export interface MetricsSources {
   bucketBytes(): number;
   /** Trigger notifications in the outbox by state (pending, delivered, dead); absent: no such gauge. */
   triggerDeliveriesByState?(): Record<string, number>;
+  /** The replica this coordinator is (issue 13); absent: no replica gauges. */
+  replica?: ReplicaMetricsSources;
+}
+
+/** ReplicaMetricsSources: which replica, and what it sees and owns. */
+export interface ReplicaMetricsSources {
+  id: string;
+  /** liveReplicas is how many live replicas it saw at its last look, itself included. */
+  liveReplicas(): number;
+  /** ownedLeases is how many leases it holds (0 without a Leaser). */
+  ownedLeases(): number;
 }
 
 /** CoordinatorMetrics records what happens and renders the exposition text. */
@@ -70,6 +81,27 @@ export function createCoordinatorMetrics(sources: MetricsSources): CoordinatorMe
         this.reset();
         for (const state of ['pending', 'delivered', 'dead']) this.set({ state }, 0);
         for (const [state, n] of Object.entries(byState())) this.set({ state }, n);
+      },
+    });
+  }
+  if (sources.replica !== undefined) {
+    const replica = sources.replica;
+    // An info gauge: the replica id as a label on a constant 1, so a scrape says which replica answered.
+    new Gauge({ name: 'fleetdeploy_replica_info', help: 'The coordinator replica answering this scrape, by its id (always 1)', labelNames: ['replica'], registers: [registry] }).set({ replica: replica.id }, 1);
+    new Gauge({
+      name: 'fleetdeploy_replicas_live',
+      help: 'Live coordinator replicas on the database as this replica last saw them, itself included',
+      registers: [registry],
+      collect() {
+        this.set(replica.liveReplicas());
+      },
+    });
+    new Gauge({
+      name: 'fleetdeploy_replica_leases',
+      help: 'Leases (deployments, groups) this replica holds',
+      registers: [registry],
+      collect() {
+        this.set(replica.ownedLeases());
       },
     });
   }

@@ -263,4 +263,16 @@ ALTER TABLE trigger_deliveries ADD COLUMN claimed_until BIGINT;
 ALTER TABLE agent_sessions ADD COLUMN held_by TEXT;
 `,
   },
+  {
+    version: 17,
+    name: 'replicas',
+    sql: `
+CREATE TABLE replicas (
+  id TEXT NOT NULL PRIMARY KEY,
+  started_at BIGINT NOT NULL,
+  api_url TEXT NOT NULL,
+  agent_address TEXT NOT NULL,
+  alive_until BIGINT NOT NULL);
+`,
+  },
 ];
