@@ -65,7 +65,7 @@ main(async () => {
   // bench-1..bench-10 also carry small=yes: the 10-host OneAtATime group; with shards, bench-i carries
   // shard=<(i-1) / 1,000> (the first SHARDS × 1,000 instances).
   const shardOf = (n) => Math.floor((Number(n.slice(6)) - 1) / SHARD);
-  await registerInstances(cd, names, (n) => [
+  await registerInstances(coord.apiUrl, coord.dataDir, names, (n) => [
     { Key: 'env', Value: 'bench' },
     ...(Number(n.slice(6)) <= SMALL ? [{ Key: 'small', Value: 'yes' }] : []),
     ...(shardOf(n) < SHARDS ? [{ Key: 'shard', Value: String(shardOf(n)) }] : []),

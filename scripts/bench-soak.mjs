@@ -38,7 +38,7 @@ main(async () => {
   const work = tempDir('fd-bench-soak-');
   const coord = await startCoordinator({ dataDir: path.join(work, 'data') });
   const { cd, s3 } = clients(coord.apiUrl, coord.dataDir);
-  await registerInstances(cd, [NAME], () => [{ Key: 'env', Value: 'soak' }]);
+  await registerInstances(coord.apiUrl, coord.dataDir, [NAME], () => [{ Key: 'env', Value: 'soak' }]);
   await createApp(cd, s3);
   await createGroup(cd, 'soak', 'CodeDeployDefault.OneAtATime', [['env', 'soak']]);
   // Two revisions of a small bundle: 20 files, each revision with different contents.

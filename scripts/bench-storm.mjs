@@ -39,7 +39,7 @@ main(async () => {
   let coord = await startCoordinator({ dataDir });
   let { cd, s3 } = clients(coord.apiUrl, coord.dataDir);
   const names = Array.from({ length: N }, (_, i) => `storm-${i + 1}`);
-  await registerInstances(cd, names, (n) => [{ Key: 'env', Value: 'storm' }, ...(Number(n.slice(6)) <= GROUP ? [{ Key: 'five', Value: 'yes' }] : [])]);
+  await registerInstances(coord.apiUrl, coord.dataDir, names, (n) => [{ Key: 'env', Value: 'storm' }, ...(Number(n.slice(6)) <= GROUP ? [{ Key: 'five', Value: 'yes' }] : [])]);
   await createApp(cd, s3);
   await createGroup(cd, 'five', 'CodeDeployDefault.OneAtATime', [['five', 'yes']]);
   await upload(s3, 'slow.zip', {
