@@ -219,7 +219,7 @@ describeWithTools(['aws'], 'deployments and tags with the stock AWS CLI', () => 
     });
 
     it('refuses with CodeDeploy exception names and changes nothing', async () => {
-      const before = h.store.listDeployments({}).map((d) => d.deploymentId);
+      const before = h.store.listDeploymentIds({});
       gh.respond('acme/web', 'deadbee', 404, 'Not Found');
       await Promise.all([
         cliRefused('RevisionDoesNotExistException', 'create-deployment', '--application-name', 'web', '--deployment-group-name', 'cli-g', '--s3-location', 'bucket=releases,key=none.zip,bundleType=zip'),
@@ -246,7 +246,7 @@ describeWithTools(['aws'], 'deployments and tags with the stock AWS CLI', () => 
         cliRefused('BatchLimitExceededException', 'batch-get-deployment-instances', '--deployment-id', cliId, '--instance-ids', ...Array.from({ length: 26 }, () => 'h1')),
         sdkRefused('InstanceIdRequiredException', send(new BatchGetDeploymentInstancesCommand({ deploymentId: sdkId, instanceIds: [] }))),
       ]);
-      expect(h.store.listDeployments({}).map((d) => d.deploymentId)).toEqual(before);
+      expect(h.store.listDeploymentIds({})).toEqual(before);
     });
 
     it('refuses blue/green and Lambda/ECS actions on in-place Server deployments, as CodeDeploy does', async () => {

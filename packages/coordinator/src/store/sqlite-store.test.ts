@@ -87,6 +87,19 @@ describe('SQLite store', () => {
     store.close();
   });
 
+  it('lists deployment ids by their columns, without reading a deployment\'s record', () => {
+    const store = openSqliteStore(tmp());
+    store.putDeployment(deploymentRecord({ deploymentId: 'd-1', applicationName: 'a', status: 'Succeeded' }));
+    store.putDeployment(deploymentRecord({ deploymentId: 'd-2', applicationName: 'a', status: 'Failed' }));
+    // The records emptied (valid JSON for the indexes over them): the ids still come from the columns,
+    // so ListDeployments no longer reads and parses the whole history's records.
+    store.db.prepare("UPDATE deployments SET doc = '{}'").run();
+    expect(store.listDeploymentIds({})).toEqual(['d-2', 'd-1']);
+    expect(store.listDeploymentIds({ applicationName: 'a', statuses: ['Failed'] })).toEqual(['d-2']);
+    expect(store.listDeploymentIds({ applicationName: 'b' })).toEqual([]);
+    store.close();
+  });
+
   it('adds a deployment\'s targets in order, after any it has, and finds active deployments by group', () => {
     const store = openSqliteStore(tmp());
     store.putDeployment(deploymentRecord({ deploymentId: 'd-1', deploymentGroupId: 'g1', status: 'InProgress' }));

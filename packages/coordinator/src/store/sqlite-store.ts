@@ -193,7 +193,16 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
       ON CONFLICT (id) DO UPDATE SET status = excluded.status, doc = excluded.doc, rev = excluded.rev`),
     getDeployment: db.prepare('SELECT doc FROM deployments WHERE id = ?').pluck(),
     getDeploymentRev: db.prepare('SELECT rev FROM deployments WHERE id = ?').pluck(),
-    listDeployments: db.prepare('SELECT doc FROM deployments ORDER BY seq DESC'),
+    // A filter given as NULL matches all; statuses come as a JSON array ('[]' matches all), as PostgreSQL takes an array.
+    listDeploymentIds: db
+      .prepare(
+        `SELECT id FROM deployments
+         WHERE (@application IS NULL OR application = @application) AND (@group IS NULL OR group_name = @group)
+           AND (@statuses = '[]' OR status IN (SELECT value FROM json_each(@statuses)))
+           AND (@after IS NULL OR create_time >= @after) AND (@before IS NULL OR create_time <= @before)
+         ORDER BY seq DESC`,
+      )
+      .pluck(),
     activeDeployments: db.prepare("SELECT doc FROM deployments WHERE status NOT IN ('Succeeded', 'Failed', 'Stopped') ORDER BY seq"),
     // putTarget is an UPDATE, then an INSERT when the row is new: the INSERT's MAX(seq) subquery
     // visits every target row of the deployment (no index has seq), which, evaluated on every update
@@ -324,15 +333,14 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
       deployments.remember(d.deploymentId, rev, d);
     },
     getDeployment,
-    listDeployments: (q: DeploymentQuery) =>
-      (s.listDeployments.all() as Row[]).map((r) => deploymentFromDoc(r.doc)).filter(
-        (d) =>
-          (q.applicationName === undefined || d.applicationName === q.applicationName) &&
-          (q.deploymentGroupName === undefined || d.deploymentGroupName === q.deploymentGroupName) &&
-          (q.statuses === undefined || q.statuses.length === 0 || q.statuses.includes(d.status)) &&
-          (q.createdAfter === undefined || d.createTime >= q.createdAfter) &&
-          (q.createdBefore === undefined || d.createTime <= q.createdBefore),
-      ),
+    listDeploymentIds: (q: DeploymentQuery) =>
+      s.listDeploymentIds.all({
+        application: q.applicationName ?? null,
+        group: q.deploymentGroupName ?? null,
+        statuses: JSON.stringify(q.statuses ?? []),
+        after: q.createdAfter ?? null,
+        before: q.createdBefore ?? null,
+      }) as string[],
     activeDeployments: () => (s.activeDeployments.all() as Row[]).map((r) => deploymentFromDoc(r.doc)),
     activeDeploymentOfGroup: (groupId) => {
       const id = s.activeOfGroup.get(groupId) as string | undefined;

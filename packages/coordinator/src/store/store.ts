@@ -77,8 +77,8 @@ export interface Store {
 
   putDeployment(deployment: DeploymentRecord): void;
   getDeployment(deploymentId: string): DeploymentRecord | undefined;
-  /** listDeployments returns matching deployments, newest first. */
-  listDeployments(query: DeploymentQuery): DeploymentRecord[];
+  /** listDeploymentIds returns the ids of matching deployments, newest first (filtered on columns: no record is read). */
+  listDeploymentIds(query: DeploymentQuery): string[];
   /** activeDeployments are those not yet Succeeded, Failed or Stopped, oldest first. */
   activeDeployments(): DeploymentRecord[];
   /** activeDeploymentOfGroup is the group's oldest active deployment, if it has one. */

@@ -149,7 +149,7 @@ export function defineStoreContract(open: () => Promise<StoreUnderTest>, options
     await store.putDeployment(deploymentRecord({ deploymentId: 'd-3', createTime: 200, applicationName: 'b', deploymentGroupName: 'g1', status: 'Failed' }));
     // An update keeps a deployment's place.
     await store.putDeployment(deploymentRecord({ deploymentId: 'd-1', createTime: 300, applicationName: 'a', deploymentGroupName: 'g1', status: 'Stopped' }));
-    const ids = async (q: Parameters<AsyncStore['listDeployments']>[0]) => (await store.listDeployments(q)).map((d) => d.deploymentId);
+    const ids = (q: Parameters<AsyncStore['listDeploymentIds']>[0]) => store.listDeploymentIds(q);
     expect(await ids({})).toEqual(['d-3', 'd-2', 'd-1']);
     expect(await ids({ applicationName: 'a' })).toEqual(['d-2', 'd-1']);
     expect(await ids({ applicationName: 'a', deploymentGroupName: 'g1' })).toEqual(['d-1']);

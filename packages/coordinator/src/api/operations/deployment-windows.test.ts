@@ -79,7 +79,7 @@ describe('deployment windows at the API', () => {
       __type: 'DeploymentWindowClosedException',
       message: 'deployment group g refuses deployments outside its deployment windows (outsideWindow: refuse) and no window is open now; the next window "0 22 * * 1-5" (Europe/Paris, 120 min) opens at 2024-01-01T21:00:00.000Z',
     });
-    expect(h.store.listDeployments({})).toEqual([]);
+    expect(h.store.listDeploymentIds({})).toEqual([]);
     expect(h.engine.count('deploymentCreated')).toBe(0);
   });
 

@@ -91,7 +91,7 @@ describe('deployment operations', () => {
     const r = await create(over);
     expect(r.status).toBe(400);
     expect(r.body.__type).toBe(type);
-    expect(h.store.listDeployments({})).toEqual([]);
+    expect(h.store.listDeploymentIds({})).toEqual([]);
     expect(h.engine.count('deploymentCreated')).toBe(0);
   });
 
@@ -102,7 +102,7 @@ describe('deployment operations', () => {
     const r = await h.refused('CreateDeployment', { applicationName: 'app', deploymentGroupName: 'g', revision: S3('bomb.tgz', { bundleType: 'tgz' }) });
     expect(r.type).toBe('InvalidRevisionException');
     expect(r.message).toMatch(/^the bundle of revision s3:\/\/revisions\/bomb\.tgz#tgz is refused: bundle expands [\d.]+ times \(104857600 bytes from \d+\), more than the limit of 200 \(bundle\.maxCompressionRatio\); the coordinator applies the agents' default bundle_limits$/);
-    expect(h.store.listDeployments({})).toEqual([]);
+    expect(h.store.listDeploymentIds({})).toEqual([]);
     expect(h.engine.count('deploymentCreated')).toBe(0);
   });
 
@@ -111,7 +111,7 @@ describe('deployment operations', () => {
     const second = await h.refused('CreateDeployment', { applicationName: 'app', deploymentGroupName: 'g', revision: S3() });
     expect(second.type).toBe('DeploymentLimitExceededException');
     expect(second.message).toContain(first);
-    expect(h.store.listDeployments({})).toHaveLength(1);
+    expect(h.store.listDeploymentIds({})).toHaveLength(1);
   });
 
   it('StopDeployment asks the engine, and refuses unknown and finished deployments', async () => {

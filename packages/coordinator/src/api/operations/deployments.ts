@@ -436,14 +436,14 @@ export const deploymentOperations = {
       if (typeof v !== 'number') throw new ApiError('InvalidTimeRangeException', `createTimeRange.${field} must be a time`);
       return v * 1000;
     };
-    const found = await ctx.store.listDeployments({
+    const found = await ctx.store.listDeploymentIds({
       ...(applicationName !== undefined ? { applicationName } : {}),
       ...(groupName !== undefined ? { deploymentGroupName: groupName } : {}),
       ...(statuses !== undefined ? { statuses: statuses as DeploymentStatus[] } : {}),
       createdAfter: bound('start'),
       createdBefore: bound('end'),
     });
-    const { items, nextToken } = page(externalId !== undefined && externalId !== '' ? [] : found.map((d) => d.deploymentId), pageStart(input), 100);
+    const { items, nextToken } = page(externalId !== undefined && externalId !== '' ? [] : found, pageStart(input), 100);
     return { deployments: items, nextToken };
   },
 

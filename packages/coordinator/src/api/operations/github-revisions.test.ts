@@ -81,7 +81,7 @@ describe('GitHub revisions', () => {
     expect(r.status).toBe(400);
     expect(r.body.__type).toBe(type);
     expect(r.body.message).toContain(says);
-    expect(h.store.listDeployments({})).toEqual([]);
+    expect(h.store.listDeploymentIds({})).toEqual([]);
     expect(h.engine.count('deploymentCreated')).toBe(0);
   });
 

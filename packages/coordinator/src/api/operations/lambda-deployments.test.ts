@@ -98,7 +98,7 @@ describe('Lambda deployments at the API', () => {
     const refused = await create(revision);
     expect(refused.status).toBe(400);
     expect(refused.body).toEqual({ __type: 'InvalidRevisionException', message: 's3://revisions/appspec.yaml changed while it was being read; try again' });
-    expect(h.store.listDeployments({})).toEqual([]);
+    expect(h.store.listDeploymentIds({})).toEqual([]);
     expect(h.engine.count('deploymentCreated')).toBe(0);
     // Tried again, it deploys what the bucket holds now.
     const again = await create(revision);
@@ -116,7 +116,7 @@ describe('Lambda deployments at the API', () => {
     ['an ECS configuration', inline(APPSPEC), { deploymentConfigName: 'CodeDeployDefault.ECSAllAtOnce' }, 'InvalidDeploymentConfigNameException'],
   ])('refuses %s with %s and stores nothing', async (_what, revision, over, type) => {
     expect((await h.refused('CreateDeployment', { applicationName: 'fn-app', deploymentGroupName: 'g', revision, ...over })).type).toBe(type);
-    expect(h.store.listDeployments({})).toEqual([]);
+    expect(h.store.listDeploymentIds({})).toEqual([]);
   });
 
   it('PutLifecycleEventHookExecutionStatus answers with the execution id, or CodeDeploy\'s exception for what the engine says', async () => {

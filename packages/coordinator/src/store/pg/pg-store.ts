@@ -168,19 +168,19 @@ function storeMethods(exec: Exec, atomically: <T>(fn: (exec: Exec) => Promise<T>
         [d.deploymentId, d.applicationName, d.deploymentGroupName, d.status, d.createTime, deploymentToDoc(d)],
       )),
     getDeployment: async (id) => oneDeployment(await exec('getDeployment', 'SELECT doc FROM deployments WHERE id = $1', [id])),
-    // The filters SQLite applies to the parsed records, here in SQL; a missing one matches all.
-    listDeployments: async (q: DeploymentQuery) =>
-      allDeployments(
+    // A missing filter matches all, as in the SQLite store.
+    listDeploymentIds: async (q: DeploymentQuery) =>
+      (
         await exec(
-          'listDeployments',
-          `SELECT doc FROM deployments
+          'listDeploymentIds',
+          `SELECT id FROM deployments
            WHERE ($1::text IS NULL OR application = $1) AND ($2::text IS NULL OR group_name = $2)
              AND ($3::text[] IS NULL OR cardinality($3::text[]) = 0 OR status = ANY($3::text[]))
              AND ($4::bigint IS NULL OR create_time >= $4) AND ($5::bigint IS NULL OR create_time <= $5)
            ORDER BY seq DESC`,
           [q.applicationName ?? null, q.deploymentGroupName ?? null, q.statuses === undefined ? null : [...q.statuses], q.createdAfter ?? null, q.createdBefore ?? null],
-        ),
-      ),
+        )
+      ).rows.map((r: { id: string }) => r.id),
     activeDeployments: async () => allDeployments(await exec('activeDeployments', "SELECT doc FROM deployments WHERE status NOT IN ('Succeeded', 'Failed', 'Stopped') ORDER BY seq")),
     activeDeploymentOfGroup: async (groupId) =>
       oneDeployment(await exec('activeOfGroup', "SELECT doc FROM deployments WHERE status NOT IN ('Succeeded', 'Failed', 'Stopped') AND (doc::jsonb)->>'deploymentGroupId' = $1 ORDER BY seq LIMIT 1", [groupId])),
