@@ -155,6 +155,28 @@ describeWithTools(['postgres'], 'PostgreSQL wake-ups', () => {
     expect(withLevel(w, INFO).map((l) => l.msg)).toEqual(['wake-up listener is listening again']);
   });
 
+  it('finds a connection that stopped answering by its liveness probe, and connects again', async () => {
+    const url = await server().freshDatabase();
+    const db = pool(url);
+    const w = watch(url, { probe: { everyMs: 100, timeoutMs: 300 } });
+    await w.listener.ready();
+    const [frozen] = (await db.query('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [w.app])).rows.map((r: { pid: number }) => r.pid);
+    await sleep(350); // a few probes answered first: probing goes on after an answer
+    // A stopped backend keeps its socket open and answers nothing, as a server behind a cut network would.
+    process.kill(frozen!, 'SIGSTOP');
+    try {
+      await eventually(() => expect(w.missed).toBe(2));
+      expect(withLevel(w, WARN)).toEqual([expect.objectContaining({ reason: 'no answer to a liveness query within 300 ms' })]);
+      await notifyWakeup(db, 'fd_results', 'd-1');
+      await eventually(() => expect(w.wakes).toEqual(['fd_results:d-1']));
+    } finally {
+      process.kill(frozen!, 'SIGCONT');
+    }
+    // Probes that are answered change nothing.
+    await sleep(400);
+    expect(w.missed).toBe(2);
+  });
+
   it('keeps trying while the server is down at start, warns once for the episode, and listens when it comes up', async () => {
     const url = await server().freshDatabase();
     await server().shutDown();
@@ -216,6 +238,23 @@ describeWithTools(['postgres'], 'PostgreSQL wake-ups', () => {
     expect(withLevel(w, WARN)).toEqual([]);
   });
 
+  it('close from inside onWake stops the wake-ups left in the same turn', async () => {
+    const url = await server().freshDatabase();
+    const db = pool(url);
+    const witness = watch(url);
+    const w = watch(url, {
+      onWake: (channel, key) => {
+        w.wakes.push(`${channel}:${key}`);
+        if (key === 'stop') void w.listener.close();
+      },
+    });
+    await Promise.all([w.listener.ready(), witness.listener.ready()]);
+    // One transaction: its notifications come in one message train, read in one turn.
+    await notifyWakeups(db, 'fd_commands', ['stop', 'after-stop']);
+    await eventually(() => expect(witness.wakes).toEqual(['fd_commands:stop', 'fd_commands:after-stop']));
+    expect(w.wakes).toEqual(['fd_commands:stop']);
+  });
+
   it('close while a connection attempt is under way, or while waiting to try again, leaves nothing behind', async () => {
     const url = await server().freshDatabase();
     const db = pool(url);
@@ -258,6 +297,11 @@ describeWithTools(['postgres'], 'PostgreSQL wake-ups', () => {
       'createWakeupListener: unknown wake-up channel "fd_nothing"',
     );
     expect(() => createWakeupListener({ connection: url, channels: [], onWake: () => {}, onMissed: () => {}, log: pino({ level: 'silent' }) })).toThrow('createWakeupListener: no channels to listen on');
+    const withTimes = (over: Partial<WakeupListenerOptions>) => () =>
+      createWakeupListener({ connection: url, channels: ['fd_commands'], onWake: () => {}, onMissed: () => {}, log: pino({ level: 'silent' }), ...over });
+    expect(withTimes({ probe: { everyMs: 0, timeoutMs: 10 } })).toThrow('createWakeupListener: probe.everyMs must be a positive number of milliseconds, got 0');
+    expect(withTimes({ probe: { everyMs: 10, timeoutMs: Number.NaN } })).toThrow('createWakeupListener: probe.timeoutMs must be a positive number of milliseconds, got NaN');
+    expect(withTimes({ backoff: { baseMs: -1, maxMs: 10 } })).toThrow('createWakeupListener: backoff.baseMs must be a positive number of milliseconds, got -1');
     // The limit is PostgreSQL's own: one byte more is refused by the server, the longest key allowed arrives whole.
     await expect(db.query("SELECT pg_notify('fd_commands', repeat('x', $1::int))", [MAX_WAKEUP_KEY_BYTES + 1])).rejects.toThrow('payload string too long');
     await notifyWakeup(db, 'fd_commands', 'z'.repeat(MAX_WAKEUP_KEY_BYTES));

@@ -13,7 +13,8 @@
  * Receiving: {@link createWakeupListener} keeps one dedicated connection (a LISTEN belongs to its
  * session, so never a pooled one) listening on the channels. Notifications sent while it is not
  * listening are lost for good, so each time it starts listening, the first time included, it calls
- * `onMissed` once: the consumer re-reads its rows then. Wake-ups arriving in the same turn of the event
+ * `onMissed` once: the consumer re-reads its rows then. A connection that dies without a word is
+ * found by a periodic liveness query and replaced like one that was dropped. Wake-ups arriving in the same turn of the event
  * loop are coalesced: each distinct (channel, key) is delivered once per turn, however many times it
  * came (a deployment starting on 1,000 instances of one agent's replica is 1,000 notifications).
  */
@@ -84,6 +85,12 @@ export interface WakeupListenerOptions {
   backoff?: BackoffOptions;
   /** random supplies the jitter (Math.random by default). */
   random?: () => number;
+  /**
+   * probe: while listening, a `SELECT 1` every `everyMs` (default 30 s); no answer within `timeoutMs`
+   * (default 10 s) counts as a lost connection. A connection that died without a word (a network cut,
+   * a frozen server) would otherwise look like a quiet channel, and its wake-ups would be lost unseen.
+   */
+  probe?: { everyMs: number; timeoutMs: number };
 }
 
 /** WakeupListener is a running listener. */
@@ -100,6 +107,8 @@ export interface WakeupListener {
 export const DEFAULT_WAKEUP_BACKOFF: BackoffOptions = { baseMs: 200, maxMs: 10_000 };
 /** CONNECT_TIMEOUT_MS bounds one connection attempt, so a server that accepts but never answers is tried again. */
 const CONNECT_TIMEOUT_MS = 10_000;
+/** DEFAULT_PROBE: a silently dead connection is found within 40 s. */
+const DEFAULT_PROBE = { everyMs: 30_000, timeoutMs: 10_000 };
 
 function clientConfig(connection: string | pg.ClientConfig): pg.ClientConfig {
   const given = typeof connection === 'string' ? { connectionString: connection } : connection;
@@ -119,11 +128,17 @@ export function createWakeupListener(opts: WakeupListenerOptions): WakeupListene
   const backoff = opts.backoff ?? DEFAULT_WAKEUP_BACKOFF;
   const random = opts.random ?? Math.random;
   const log = opts.log;
+  const probe = opts.probe ?? DEFAULT_PROBE;
+  for (const [name, ms] of [['backoff.baseMs', backoff.baseMs], ['backoff.maxMs', backoff.maxMs], ['probe.everyMs', probe.everyMs], ['probe.timeoutMs', probe.timeoutMs]] as const) {
+    if (!Number.isFinite(ms) || ms <= 0) throw new Error(`createWakeupListener: ${name} must be a positive number of milliseconds, got ${ms}`);
+  }
 
   let closed = false;
   let client: pg.Client | undefined;
   let listening = false;
   let retry: NodeJS.Timeout | undefined;
+  /** watchdog is the wait for the next liveness probe, or for the answer to the one sent. */
+  let watchdog: NodeJS.Timeout | undefined;
   /** failures counts the failed attempts of the current episode of trouble (0: none). */
   let failures = 0;
   let waiters: Array<{ resolve(): void; reject(err: Error): void }> = [];
@@ -163,7 +178,10 @@ export function createWakeupListener(opts: WakeupListenerOptions): WakeupListene
     if (client !== c) return;
     client = undefined;
     listening = false;
+    clearTimeout(watchdog);
+    watchdog = undefined;
     c.removeListener('notification', receive);
+    // end() on a connection with a query waiting for an answer destroys the socket instead of waiting.
     c.end().catch(() => undefined);
     if (closed) return;
     const reason = err instanceof Error ? err.message : String(err);
@@ -173,6 +191,24 @@ export function createWakeupListener(opts: WakeupListenerOptions): WakeupListene
     failures++;
     retry = setTimeout(connect, delay);
     retry.unref();
+  };
+
+  /** keepProbing sends `c` a liveness query every probe.everyMs, for as long as it is the connection. */
+  const keepProbing = (c: pg.Client): void => {
+    watchdog = setTimeout(() => {
+      if (client !== c) return;
+      watchdog = setTimeout(() => lost(c, new Error(`no answer to a liveness query within ${probe.timeoutMs} ms`)), probe.timeoutMs);
+      watchdog.unref();
+      c.query('SELECT 1').then(
+        () => {
+          if (client !== c) return;
+          clearTimeout(watchdog);
+          keepProbing(c);
+        },
+        (err: unknown) => lost(c, err),
+      );
+    }, probe.everyMs);
+    watchdog.unref();
   };
 
   const connect = (): void => {
@@ -195,6 +231,7 @@ export function createWakeupListener(opts: WakeupListenerOptions): WakeupListene
         listening = true;
         if (failures > 0) log.info({ attempts: failures }, 'wake-up listener is listening again');
         failures = 0;
+        keepProbing(c);
         const ready = waiters;
         waiters = [];
         for (const w of ready) w.resolve();
@@ -219,8 +256,10 @@ export function createWakeupListener(opts: WakeupListenerOptions): WakeupListene
       if (closed) return;
       closed = true;
       listening = false;
-      if (retry !== undefined) clearTimeout(retry);
+      clearTimeout(retry);
       retry = undefined;
+      clearTimeout(watchdog);
+      watchdog = undefined;
       if (flush !== undefined) clearImmediate(flush);
       flush = undefined;
       pending.clear();
