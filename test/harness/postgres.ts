@@ -28,6 +28,10 @@ export interface PostgresServer {
   socketDir: string;
   /** freshDatabase creates an empty database and returns its connection string. */
   freshDatabase(): Promise<string>;
+  /** shutDown stops the server (immediate shutdown, as a crash would) and keeps its files, for startAgain. */
+  shutDown(): Promise<void>;
+  /** startAgain starts the server shut down by shutDown, at the same socket, with the same databases. */
+  startAgain(): Promise<void>;
   /** stop ends the server (immediate shutdown) and removes its directory. */
   stop(): Promise<void>;
 }
@@ -68,10 +72,11 @@ export async function startPostgres(): Promise<PostgresServer> {
   const data = path.join(dir, 'data');
   const log = path.join(dir, 'server.log');
   let started = false;
+  // listen_addresses empty: the unix socket only. fsync off and a small shared_buffers keep it light.
+  const start = () => run(user, 'pg_ctl', ['-D', data, '-l', log, '-w', '-t', '60', '-o', `-k ${dir} -c listen_addresses= -F -c shared_buffers=16MB -c max_connections=50`, 'start']);
   try {
     run(user, 'initdb', ['-D', data, '-U', ROLE, '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync']);
-    // listen_addresses empty: the unix socket only. fsync off and a small shared_buffers keep it light.
-    run(user, 'pg_ctl', ['-D', data, '-l', log, '-w', '-t', '60', '-o', `-k ${dir} -c listen_addresses= -F -c shared_buffers=16MB -c max_connections=50`, 'start']);
+    start();
     started = true;
   } catch (err) {
     const text = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
@@ -92,6 +97,15 @@ export async function startPostgres(): Promise<PostgresServer> {
         await admin.end();
       }
       return connectionUrl(dir, name);
+    },
+    shutDown: async () => {
+      if (started) run(user, 'pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      started = false;
+    },
+    startAgain: async () => {
+      if (started) return;
+      start();
+      started = true;
     },
     stop: async () => {
       if (started) run(user, 'pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
