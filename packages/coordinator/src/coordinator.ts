@@ -67,7 +67,8 @@ import { serveMetrics } from './metrics/metrics-endpoint.js';
 import { createCloudWatchSource } from './alarms/cloudwatch-source.js';
 import { createAgentServer } from './rpc/agent-server.js';
 import { createEnrolServer } from './rpc/enrol-server.js';
-import { openEnrolment, serverNames } from './ca/open-enrolment.js';
+import { openEnrolment, serverNames, sqliteEnrolmentStores } from './ca/open-enrolment.js';
+import { promised } from './store/promised.js';
 import type { Enrolment } from './ca/enrolment.js';
 import type { Authority, ServerIdentity } from './ca/authority.js';
 import { issueApiTls, loadApiTls, renewalDue } from './api/api-tls.js';
@@ -133,6 +134,14 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     throw err;
   }
   const accessKeys = createAccessKeyStore(store.db);
+  // The side stores asynchronously, as PostgreSQL's are (store/promised.ts): on SQLite each call still runs at once.
+  const asyncAccessKeys = promised(accessKeys);
+  // The API's transactions go ahead of the engine's background turns queued before them.
+  const priority = createLoopPriority();
+  // The store, asynchronously, over the connection the engine uses synchronously: one instance for
+  // the API, enrolment and the traffic driver, so that their transactions are serialized (each begins
+  // on a turn of its own and its body makes only tx calls, store/async-store.ts); timed like the engine's.
+  const asyncStore = asyncSqliteStore(store, { observe: (s) => metrics.transaction(s), priority });
   // Checkpoints out of the commits, off the event loop (store/wal-checkpointer.ts).
   const checkpointer = startWalCheckpointer({ db: store.db, file: path.join(config.dataDir, DATABASE_FILE), log: log.child({ part: 'storage' }) });
   const closeStore = (): void => {
@@ -143,12 +152,12 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   let firstKey;
   try {
     restrictDataDir(config.dataDir, DATABASE_FILE); // the database holds the access keys' secrets
-    firstKey = ensureAdminKey(config.dataDir, accessKeys, clock.now());
+    firstKey = await ensureAdminKey(config.dataDir, asyncAccessKeys, clock.now());
   } catch (err) {
     closeStore();
     throw err;
   }
-  const verifier = createSigV4Verifier({ keys: accessKeys, now: () => clock.now() });
+  const verifier = createSigV4Verifier({ keys: asyncAccessKeys, now: () => clock.now() });
   const codedeployGuard = createCodeDeployGuard(verifier);
   // Blobs nobody references are freed as references go (the stores' release hooks) and by a sweep at
   // start and on the housekeeping timer (artifacts/blob-collector.ts explains the design).
@@ -163,7 +172,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   let identity: ServerIdentity;
   let apiTls: ApiTls | undefined;
   try {
-    enrolment = await openEnrolment(config, store, () => clock.now());
+    enrolment = await openEnrolment(config, sqliteEnrolmentStores(store, asyncStore), () => clock.now());
     identity = await enrolment.authority.issueServer(serverNames(config.host), clock.now());
     // Read (or issued) before any port listens: a bad api_tls_cert ends the start with nothing listening.
     apiTls = await loadApiTls(config, enrolment.authority, clock.now());
@@ -176,8 +185,6 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const disk = createDiskFullWatch({ log: log.child({ part: 'storage' }), now: () => clock.now(), dataDir: config.dataDir });
   const sessions = createAgentSessionStore(store.db);
   const certificates = createCertificateStore(store.db);
-  // The API's transactions go ahead of the engine's background turns queued before them.
-  const priority = createLoopPriority();
   const agents = createAgentServer({ store, priority, blobs, clock, config, enrolment, identity, sessions, disk, log: log.child({ part: 'agents' }), onStreamRefused: () => metrics.streamRefused() });
   agentsConnected = () => agents.connectedCount();
   const alarms = createAlarmWatch({ store, source: createCloudWatchSource(), clock, intervalMs: config.alarmPollIntervalSeconds * 1000, log: log.child({ part: 'alarms' }) });
@@ -223,15 +230,12 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const lambda = lazyLambdaClient();
   const ecsClients = lazyEcsClients(lambda);
   const trafficStore = createTrafficStore(store.db);
-  // The store, asynchronously, over the connection the engine uses synchronously: one instance for
-  // the API and the traffic driver, so that their transactions are serialized (each begins on a turn
-  // of its own and its body makes only tx calls, store/async-store.ts); timed like the engine's.
-  const asyncStore = asyncSqliteStore(store, { observe: (s) => metrics.transaction(s), priority });
   const serverRouter = serverRouterFactory({
     store,
     clock,
     config,
-    deregistered: (name) => identities.deregistered(name),
+    // Called for retired blue/green instances, with nothing to await it: a failure is logged.
+    deregistered: (name) => void identities.deregistered(name).catch((err: unknown) => log.error({ err, instance: name }, 'revoking a retired instance\'s certificates failed')),
     fleetChanged: (instanceNames) => (instanceNames === undefined ? engine.fleetChanged() : engine.fleetChanged(instanceNames)),
     log: log.child({ part: 'haproxy' }),
   });
@@ -261,8 +265,8 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const identities = {
     registered: (name: string) => enrolment.writeTokenFile(name),
     enrolmentPort: () => enrolPort,
-    deregistered(name: string) {
-      enrolment.instanceDeregistered(name);
+    async deregistered(name: string) {
+      await enrolment.instanceDeregistered(name);
       agents.disconnect(name, `instance ${name} was deregistered; its certificate is revoked`);
     },
   };

@@ -53,11 +53,11 @@ export interface InstanceIdentities {
    * registered mints a just-registered instance's one-time enrolment token, writes it to
    * `<dataDir>/enrolment/<name>.token` (0600) and returns it.
    */
-  registered(instanceName: string): string;
+  registered(instanceName: string): Promise<string>;
   /** enrolmentPort is the port agents enrol on (`fleetdeploy-agent enrol`), as the coordinator listens. */
   enrolmentPort(): number;
   /** deregistered revokes the instance's certificates and tokens and ends its agent's stream. */
-  deregistered(instanceName: string): void;
+  deregistered(instanceName: string): Promise<void>;
 }
 
 /** AgentPresence is what the API may read of the instances' agents: their sessions and certificates. */

@@ -28,7 +28,7 @@ import { ApiError, isApiError } from '../api/api-error.js';
 import type { Operation } from '../api/codedeploy.js';
 import type { Input } from '../api/input.js';
 import { drainRequest, readLimitedBody } from '../api/request-body.js';
-import type { KeyLookup } from '../auth/sigv4-verify.js';
+import type { SyncKeyLookup } from '../auth/sigv4-verify.js';
 import { isReadOperation, mayCallCodeDeploy } from '../auth/roles.js';
 import type { ConsoleSession, SessionStore } from './console-sessions.js';
 import type { LoginLimiter } from './login-limiter.js';
@@ -84,7 +84,7 @@ export interface ConsoleDeps<Ctx> {
   /** Every operation the API serves (CodeDeploy's and fleetdeploy's); the console serves reads and {@link CONSOLE_ACTIONS} of them. */
   operations: Readonly<Record<string, Operation<Ctx>>>;
   ctx: Ctx;
-  keys: KeyLookup;
+  keys: SyncKeyLookup;
   sessions: SessionStore;
   limiter: LoginLimiter;
   assets: ConsoleAssets;

@@ -8,7 +8,7 @@
  * role now, not the one it had at sign-in.
  */
 import { randomBytes } from 'node:crypto';
-import type { KeyLookup } from '../auth/sigv4-verify.js';
+import type { SyncKeyLookup } from '../auth/sigv4-verify.js';
 import type { Role } from '../auth/roles.js';
 
 /** ConsoleSession is one signed-in browser. */
@@ -36,7 +36,7 @@ export interface SessionStore {
 
 /** SessionStoreDeps are the key store, the time and how long a session lasts. */
 export interface SessionStoreDeps {
-  keys: KeyLookup;
+  keys: SyncKeyLookup;
   now: () => number;
   ttlMs: number;
   /** At most this many sessions are held; the oldest is dropped for a new one (bounds memory against a login loop). */

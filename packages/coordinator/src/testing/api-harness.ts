@@ -73,9 +73,12 @@ export function createRecordingIdentities(): RecordingIdentities {
     calls,
     registered: (instanceName) => {
       calls.push({ call: 'registered', instanceName });
-      return `token-${instanceName}`;
+      return Promise.resolve(`token-${instanceName}`);
     },
-    deregistered: (instanceName) => void calls.push({ call: 'deregistered', instanceName }),
+    deregistered: (instanceName) => {
+      calls.push({ call: 'deregistered', instanceName });
+      return Promise.resolve();
+    },
     enrolmentPort: () => 7182,
   };
 }
