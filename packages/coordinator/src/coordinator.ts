@@ -185,7 +185,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const disk = createDiskFullWatch({ log: log.child({ part: 'storage' }), now: () => clock.now(), dataDir: config.dataDir });
   const sessions = createAgentSessionStore(store.db);
   const certificates = createCertificateStore(store.db);
-  const agents = createAgentServer({ store, priority, blobs, clock, config, enrolment, identity, sessions, disk, log: log.child({ part: 'agents' }), onStreamRefused: () => metrics.streamRefused() });
+  const agents = createAgentServer({ store, priority, blobs, clock, config, enrolment, identity, sessions: promised(sessions), sessionLookup: sessions, disk, log: log.child({ part: 'agents' }), onStreamRefused: () => metrics.streamRefused() });
   agentsConnected = () => agents.connectedCount();
   const alarms = createAlarmWatch({ store, source: createCloudWatchSource(), clock, intervalMs: config.alarmPollIntervalSeconds * 1000, log: log.child({ part: 'alarms' }) });
   const databaseFile = path.join(config.dataDir, DATABASE_FILE);
