@@ -162,7 +162,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   // Blobs nobody references are freed as references go (the stores' release hooks) and by a sweep at
   // start and on the housekeeping timer (artifacts/blob-collector.ts explains the design).
   // (The stores tell the collector, made just after them, through these closures: no call comes before it exists.)
-  const buckets = createBucketStore(store.db, { quotaBytes: (bucket) => bucketQuota(config, bucket), released: (sha256s) => collector.consider(sha256s) });
+  const asyncBuckets = promised(createBucketStore(store.db, { quotaBytes: (bucket) => bucketQuota(config, bucket), released: (sha256s) => collector.consider(sha256s) }));
   const blobs = createBlobStore(path.join(config.dataDir, 'blobs'), 0o700, { released: (sha256) => collector.consider([sha256]) });
   const collector: BlobCollector = createBlobCollector({ blobs, references: createBlobReferences(store.db), log: log.child({ part: 'blobs' }), now: () => clock.now() });
   let housekeeping: BucketHousekeeping | undefined;
@@ -281,7 +281,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const scheduler = createDeploymentScheduler({ schedules: scheduleStore, clock, log: log.child({ part: 'schedules' }), create: (input) => deploymentOperations.CreateDeployment(input, ctx) });
   // The API reads and writes asynchronously, over the connection the engine uses synchronously
   // (store/connection-guard.ts keeps the two apart while an API transaction is open).
-  const ctx: ApiContext = { schedules: { store: scheduleStore, changed: (id) => scheduler.changed(id) }, store: asyncStore, clock, engine: windows, traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, identities, buckets, blobs, arnPrefix, github, agents: presence };
+  const ctx: ApiContext = { schedules: { store: scheduleStore, changed: (id) => scheduler.changed(id) }, store: asyncStore, clock, engine: windows, traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, identities, buckets: asyncBuckets, blobs, arnPrefix, github, agents: presence };
   // The web console: the same operations behind a cookie session (console/console-http.ts).
   const webConsole = createConsole({
     operations: { ...operations, ...fleetOperations },
@@ -296,7 +296,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   });
   const server = createApiServer({
     codedeploy: createCodeDeployApi(operations, ctx, log.child({ part: 'api' }), codedeployGuard, fleetOperations, disk, (operation, outcome) => metrics.apiRequest(operation, outcome)),
-    bucket: createBucketApi({ buckets, blobs, log: log.child({ part: 'bucket' }), now: () => clock.now(), guard: createBucketGuard(verifier), disk }),
+    bucket: createBucketApi({ buckets: asyncBuckets, blobs, log: log.child({ part: 'bucket' }), now: () => clock.now(), guard: createBucketGuard(verifier), disk }),
     health: () => health.report(),
     metrics: { handle: (req, res) => serveMetrics(req, res, metrics, config.metricsToken) },
     console: { handle: (req, res) => webConsole.handle(req, res), owns: isConsolePath },
@@ -361,7 +361,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     triggerDelivery.start();
     windows.start();
     scheduler.start();
-    housekeeping = startBucketHousekeeping({ buckets, collector, clock, expirySeconds: config.bucketUploadExpirySeconds, log: log.child({ part: 'bucket' }) });
+    housekeeping = startBucketHousekeeping({ buckets: asyncBuckets, collector, clock, expirySeconds: config.bucketUploadExpirySeconds, log: log.child({ part: 'bucket' }) });
     apiPortOf = () => (server.address() as AddressInfo).port;
     await membership.start();
   } catch (err) {

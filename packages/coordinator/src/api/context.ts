@@ -5,7 +5,7 @@
 import type { OutlivingCommand } from '../deployment/outliving-commands.js';
 import type { AsyncStore } from '../store/async-store.js';
 import type { Clock } from '../clock.js';
-import type { BucketStore } from '../store/bucket-store.js';
+import type { AsyncBucketStore } from '../store/pg/pg-bucket-store.js';
 import type { BlobStore } from '../artifacts/blob-store.js';
 import type { GitHubArchives } from '../artifacts/github-archive.js';
 import type { TrafficStore } from '../store/traffic-store.js';
@@ -80,7 +80,7 @@ export interface ApiContext {
   clock: Clock;
   engine: DeploymentEngine;
   identities: InstanceIdentities;
-  buckets: BucketStore;
+  buckets: AsyncBucketStore;
   blobs: BlobStore;
   /** `arn:aws:codedeploy:<region>:<account>`, the prefix of every ARN the API shows. */
   arnPrefix: string;

@@ -23,6 +23,7 @@ import type { SqliteStore } from '../store/sqlite-store.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import { asyncSqliteStore } from '../store/async-store.js';
 import { createBucketStore } from '../store/bucket-store.js';
+import { promised } from '../store/promised.js';
 import { createBlobStore } from '../artifacts/blob-store.js';
 import { createTrafficStore } from '../store/traffic-store.js';
 import { uncheckedCodeDeployGuard } from './unchecked-guards.js';
@@ -161,7 +162,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     clock,
     engine,
     identities: createRecordingIdentities(),
-    buckets: createBucketStore(store.db),
+    buckets: promised(createBucketStore(store.db)),
     traffic: createTrafficStore(store.db),
     blobs,
     arnPrefix: options.arnPrefix ?? 'arn:aws:codedeploy:us-east-1:000000000000',
