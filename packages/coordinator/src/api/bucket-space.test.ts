@@ -231,6 +231,27 @@ describe('racing the collector', () => {
     expect([r.status, r.text]).toEqual([200, 'version 2']);
   });
 
+  it('a copy whose source is deleted and its blob collected between the read and the commit answers NoSuchKey and stores nothing', async () => {
+    await send('PUT', '/rev/src.zip', 'copied bytes');
+    const realGet = asyncBuckets.getObject;
+    asyncBuckets.getObject = async (bucket, key) => {
+      const found = await realGet(bucket, key);
+      await asyncBuckets.deleteObject('rev', 'src.zip'); // another client deletes the source just after the read
+      await collector.idle(); // ... and the collector frees its blob
+      return found;
+    };
+    try {
+      const copy = await send('PUT', '/rev/dst.zip', (req) => {
+        req.setHeader('x-amz-copy-source', '/rev/src.zip');
+        req.end();
+      });
+      expect([copy.status, tags(copy, 'Code')]).toEqual([404, ['NoSuchKey']]);
+    } finally {
+      asyncBuckets.getObject = realGet;
+    }
+    expect((await send('HEAD', '/rev/dst.zip')).status).toBe(404);
+  });
+
   it('a completion whose upload is aborted and collected meanwhile answers NoSuchUpload; a part missing from a live upload is an internal error', async () => {
     const id = await startUpload('big.zip');
     const etag = (await send('PUT', `/rev/big.zip?partNumber=1&uploadId=${id}`, 'part one')).etag!;

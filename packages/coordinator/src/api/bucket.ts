@@ -255,10 +255,19 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
         "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
       );
     }
-    const record = await buckets.putObject(
-      { bucket, key, sha256: from.sha256, size: from.size, etag: from.etag, contentType: replace ? contentTypeOf(req) : from.contentType },
-      now(),
-    );
+    // Held until the copy's row commits: the store is asynchronous, so the source may be deleted and
+    // its blob collected between the read above and that commit. Gone already: the source is gone.
+    const held = await blobs.hold(from.sha256);
+    if (held === undefined) throw new S3Error('NoSuchKey');
+    let record: ObjectRecord;
+    try {
+      record = await buckets.putObject(
+        { bucket, key, sha256: from.sha256, size: from.size, etag: from.etag, contentType: replace ? contentTypeOf(req) : from.contentType },
+        now(),
+      );
+    } finally {
+      held.release();
+    }
     sendXml(res, 200, renderXml(el('CopyObjectResult', [el('LastModified', isoTime(record.lastModified)), el('ETag', record.etag)]), S3_XMLNS));
   }
 
