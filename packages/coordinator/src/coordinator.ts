@@ -164,7 +164,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   // (The stores tell the collector, made just after them, through these closures: no call comes before it exists.)
   const asyncBuckets = promised(createBucketStore(store.db, { quotaBytes: (bucket) => bucketQuota(config, bucket), released: (sha256s) => collector.consider(sha256s) }));
   const blobs = createBlobStore(path.join(config.dataDir, 'blobs'), 0o700, { released: (sha256) => collector.consider([sha256]) });
-  const collector: BlobCollector = createBlobCollector({ blobs, references: createBlobReferences(store.db), log: log.child({ part: 'blobs' }), now: () => clock.now() });
+  const collector: BlobCollector = createBlobCollector({ blobs, references: promised(createBlobReferences(store.db)), log: log.child({ part: 'blobs' }), now: () => clock.now() });
   let housekeeping: BucketHousekeeping | undefined;
   const arnPrefix = `arn:aws:codedeploy:${config.region}:${config.accountId}`;
 

@@ -41,7 +41,7 @@ beforeEach(async () => {
   quotas = {};
   buckets = createBucketStore(db, { minPartSize: 5, quotaBytes: (b) => quotas[b], released: (s) => collector.consider(s) });
   blobs = createBlobStore(path.join(dir, 'blobs'), undefined, { released: (s) => collector.consider([s]) });
-  collector = createBlobCollector({ blobs, references: createBlobReferences(db), log: pino({ level: 'silent' }), now: () => Date.now() });
+  collector = createBlobCollector({ blobs, references: promised(createBlobReferences(db)), log: pino({ level: 'silent' }), now: () => Date.now() });
   asyncBuckets = promised(buckets);
   const api = createBucketApi({ buckets: asyncBuckets, blobs, log: pino({ level: 'silent' }), now: () => Date.now(), guard: uncheckedBucketGuard });
   server = http.createServer((req, res) => void api.handle(req, res));

@@ -37,7 +37,7 @@ beforeEach(() => {
   clock = createFakeClock();
   blobs = createBlobStore(path.join(dir, 'blobs'));
   buckets = createBucketStore(db, { minPartSize: 1, released: (s) => collector.consider(s) });
-  collector = createBlobCollector({ blobs, references: createBlobReferences(db), log: pino({ level: 'silent' }), now: () => clock.now() });
+  collector = createBlobCollector({ blobs, references: promised(createBlobReferences(db)), log: pino({ level: 'silent' }), now: () => clock.now() });
   buckets.createBucket('b', clock.now());
 });
 afterEach(async () => {
