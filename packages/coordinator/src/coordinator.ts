@@ -53,7 +53,7 @@ import { createAlarmWatch } from './alarms/alarm-watch.js';
 import { createTrafficDriver } from './deployment/traffic/driver.js';
 import { routeByPlatform } from './deployment/platforms.js';
 import { createWindowGate } from './deployment/window-gate.js';
-import { createScheduleStore } from './store/schedule-store.js';
+import { sqliteScheduleStores } from './store/schedule-store.js';
 import { createDeploymentScheduler } from './api/deployment-scheduler.js';
 import { deploymentOperations } from './api/operations/deployments.js';
 import { createTrafficStore, sqliteTrafficJournal } from './store/traffic-store.js';
@@ -276,12 +276,12 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     certificateNotAfter: (name: string) => newestValidCertificate(certificates.listCertificates(name)),
   };
   const windows = createWindowGate({ store, clock, log: log.child({ part: 'windows' }), inner: routeByPlatform(store, engine, traffic), engine });
-  const scheduleStore = createScheduleStore(store.db);
+  const scheduleStores = sqliteScheduleStores(store.db);
   // Scheduled deployments go through CreateDeployment as a client's request would.
-  const scheduler = createDeploymentScheduler({ schedules: scheduleStore, clock, log: log.child({ part: 'schedules' }), create: (input) => deploymentOperations.CreateDeployment(input, ctx) });
+  const scheduler = createDeploymentScheduler({ schedules: scheduleStores(asyncStore), clock, log: log.child({ part: 'schedules' }), create: (input) => deploymentOperations.CreateDeployment(input, ctx) });
   // The API reads and writes asynchronously, over the connection the engine uses synchronously
   // (store/connection-guard.ts keeps the two apart while an API transaction is open).
-  const ctx: ApiContext = { schedules: { store: scheduleStore, changed: (id) => scheduler.changed(id) }, store: asyncStore, clock, engine: windows, traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, identities, buckets: asyncBuckets, blobs, arnPrefix, github, agents: presence };
+  const ctx: ApiContext = { schedules: { store: scheduleStores, changed: (id) => scheduler.changed(id) }, store: asyncStore, clock, engine: windows, traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, identities, buckets: asyncBuckets, blobs, arnPrefix, github, agents: presence };
   // The web console: the same operations behind a cookie session (console/console-http.ts).
   const webConsole = createConsole({
     operations: { ...operations, ...fleetOperations },
@@ -360,7 +360,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     await traffic.start();
     triggerDelivery.start();
     windows.start();
-    scheduler.start();
+    await scheduler.start();
     housekeeping = startBucketHousekeeping({ buckets: asyncBuckets, collector, clock, expirySeconds: config.bucketUploadExpirySeconds, log: log.child({ part: 'bucket' }) });
     apiPortOf = () => (server.address() as AddressInfo).port;
     await membership.start();

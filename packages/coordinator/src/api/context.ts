@@ -10,7 +10,7 @@ import type { BlobStore } from '../artifacts/blob-store.js';
 import type { GitHubArchives } from '../artifacts/github-archive.js';
 import type { TrafficStore } from '../store/traffic-store.js';
 import type { AgentSessionRecord } from '../fleet/agent-sessions.js';
-import type { ScheduleStore } from '../store/schedule-store.js';
+import type { ScheduleStoreOpener } from '../store/schedule-store.js';
 
 /** DeploymentEngine is the part of the engine the API calls into. */
 export interface DeploymentEngine {
@@ -93,5 +93,6 @@ export interface ApiContext {
   /** The agents' sessions and certificates, for ListInstances and the deployments' waiting messages. */
   agents: AgentPresence;
   /** Deployments scheduled for a cron time: their records, and the scheduler to tell of each change. */
-  schedules?: { store: ScheduleStore; changed(scheduleId: string): void };
+  /** The deployment schedules, opened through `store` or one of its transactions' handles, and the scheduler to tell of a change (resolved once it set or cancelled the schedule's timer). */
+  schedules?: { store: ScheduleStoreOpener; changed(scheduleId: string): Promise<void> };
 }

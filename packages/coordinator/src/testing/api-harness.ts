@@ -4,7 +4,7 @@
  * a temporary directory, the operation table served on 127.0.0.1 port 0, a settable clock and an
  * engine that only records what the API asked of it. Each test file builds its own.
  */
-import { createScheduleStore } from '../store/schedule-store.js';
+import { sqliteScheduleStores } from '../store/schedule-store.js';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -172,7 +172,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
       ...(options.githubToken !== undefined ? { token: options.githubToken } : {}),
     }),
     agents: { session: (name) => sessions.get(name), connected: (name) => live.has(name), certificateNotAfter: (name) => certificates.get(name) },
-    schedules: { store: createScheduleStore(store.db), changed: () => undefined },
+    schedules: { store: sqliteScheduleStores(store.db), changed: () => Promise.resolve() },
   };
   const api = createCodeDeployApi(options.operations ?? allOperations, ctx, pino({ level: 'silent' }), uncheckedCodeDeployGuard, fleetOperations);
   const server = http.createServer((req, res) => void api.handle(req, res));

@@ -11,7 +11,7 @@
  * (a conditional UPDATE, INSERT … ON CONFLICT). BIGINT columns come back from `pg` as strings and
  * are read with Number (epoch milliseconds fit a double exactly).
  */
-import type { AsyncStore, Promised } from '../async-store.js';
+import type { AsyncStore } from '../async-store.js';
 import type { PromisedMethods } from '../promised.js';
 import type { AccessKeyRow, AccessKeyStore } from '../../auth/access-keys.js';
 import { newAccessKeyId, newSecretAccessKey, toKey } from '../../auth/access-keys.js';
@@ -22,12 +22,11 @@ import { inDueOrder } from '../../triggers/trigger-outbox.js';
 import type { BlobReferences } from '../blob-references.js';
 import type { AsyncTrafficStore, TrafficJournal } from '../traffic-store.js';
 import type { TrafficState } from '../../deployment/traffic/plan.js';
-import type { ScheduleRecord, ScheduleStore } from '../schedule-store.js';
+import type { AsyncScheduleStore, ScheduleRecord } from '../schedule-store.js';
 import type { PgQuery } from './pg-store.js';
 
 export type { AsyncTrafficStore } from '../traffic-store.js';
-/** AsyncScheduleStore is {@link ScheduleStore}, asynchronously. */
-export type AsyncScheduleStore = { [K in keyof ScheduleStore]: Promised<ScheduleStore[K]> };
+export type { AsyncScheduleStore } from '../schedule-store.js';
 
 type Doc = { doc: string };
 
