@@ -214,7 +214,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const outbox = createTriggerOutbox(store.db);
   const recordTriggers = createTriggerRecorder({ store, outbox, region: config.region, accountId: config.accountId, arnPrefix, now: () => clock.now(), log: log.child({ part: 'triggers' }) });
   const triggerDelivery = createTriggerDelivery({
-    outbox,
+    outbox: promised(outbox),
     sns: lazySnsSender(),
     webhook: webhookSender((name) => config.webhookSecrets?.[name], undefined, (name) => log.warn({ trigger: name }, 'webhook trigger has no secret in webhook_secrets; its notifications are sent unsigned')),
     clock,
@@ -358,7 +358,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     // hooks' calls; their first queries read the active deployments and the open commands.
     engine.start();
     await traffic.start();
-    triggerDelivery.start();
+    await triggerDelivery.start();
     windows.start();
     await scheduler.start();
     housekeeping = startBucketHousekeeping({ buckets: asyncBuckets, collector, clock, expirySeconds: config.bucketUploadExpirySeconds, log: log.child({ part: 'bucket' }) });
