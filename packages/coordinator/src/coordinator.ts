@@ -286,8 +286,8 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const webConsole = createConsole({
     operations: { ...operations, ...fleetOperations },
     ctx,
-    keys: accessKeys,
-    sessions: createSessionStore({ keys: accessKeys, now: () => clock.now(), ttlMs: config.consoleSessionSeconds * 1000 }),
+    keys: asyncAccessKeys,
+    sessions: createSessionStore({ keys: asyncAccessKeys, now: () => clock.now(), ttlMs: config.consoleSessionSeconds * 1000 }),
     // Ten wrong secrets a minute from one address: a person who mistyped is not held up, a guesser is.
     limiter: createLoginLimiter({ now: () => clock.now(), maxFailures: 10, windowMs: 60_000 }),
     assets: loadConsoleAssets(),
@@ -306,7 +306,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   // The deployment event stream shares the API port and its signatures (any live key may watch);
   // the console's pages come in at their own path with their session cookie.
   const signedUpgrade = createUpgradeAuthenticator(codedeployGuard);
-  const watcherKeyCheck = createWatcherKeyCheck(accessKeys);
+  const watcherKeyCheck = createWatcherKeyCheck(asyncAccessKeys);
   const events = createEventStream({ ctx, subscribe: (listener) => {
     const fromEngine = engine.subscribe(listener);
     const fromTraffic = traffic.subscribe(listener);
@@ -314,7 +314,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
       fromEngine();
       fromTraffic();
     };
-  }, authenticate: (req) => (isConsolePath(req.url) ? Promise.resolve(webConsole.authenticateUpgrade(req)) : signedUpgrade(req)),
+  }, authenticate: (req) => (isConsolePath(req.url) ? webConsole.authenticateUpgrade(req) : signedUpgrade(req)),
   keyCheck: (req) => (isConsolePath(req.url) ? webConsole.sessionCheck(req) : watcherKeyCheck(req)),
   paths: [EVENTS_PATH, CONSOLE_EVENTS_PATH], clock, log: log.child({ part: 'events' }) });
   server.on('upgrade', (req, socket, head) => events.handleUpgrade(req, socket, head));

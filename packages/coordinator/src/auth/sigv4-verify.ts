@@ -109,11 +109,6 @@ export interface KeyLookup {
   get(id: string): Promise<AccessKey | undefined>;
 }
 
-/** SyncKeyLookup is {@link KeyLookup} read synchronously (the console's sessions and the event stream's recheck, still on SQLite's store). */
-export interface SyncKeyLookup {
-  get(id: string): AccessKey | undefined;
-}
-
 /** SigV4Verifier checks request signatures; see {@link createSigV4Verifier}. */
 export interface SigV4Verifier {
   /** verify resolves with the key that signed the request, or rejects with an {@link AuthError}. */
