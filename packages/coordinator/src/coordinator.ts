@@ -36,7 +36,7 @@ import { createCodeDeployApi } from './api/codedeploy.js';
 import { operations } from './api/operations/index.js';
 import { fleetOperations } from './api/operations/fleet-instances.js';
 import { createAgentSessionStore } from './fleet/agent-sessions.js';
-import { createCertificateStore } from './ca/certificate-store.js';
+import { sqliteCertificateStores } from './ca/certificate-store.js';
 import { createApiServer } from './api/http-server.js';
 import { createEventStream, EVENTS_PATH } from './api/event-stream.js';
 import { CONSOLE_EVENTS_PATH, createConsole, isConsolePath } from './console/console-http.js';
@@ -184,8 +184,9 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   // One view of the disk for every part that writes, so a full disk is logged once, not once per part or request.
   const disk = createDiskFullWatch({ log: log.child({ part: 'storage' }), now: () => clock.now(), dataDir: config.dataDir });
   const sessions = createAgentSessionStore(store.db);
-  const certificates = createCertificateStore(store.db);
-  const agents = createAgentServer({ store, priority, blobs, clock, config, enrolment, identity, sessions: promised(sessions), sessionLookup: sessions, disk, log: log.child({ part: 'agents' }), onStreamRefused: () => metrics.streamRefused() });
+  const asyncSessions = promised(sessions);
+  const certificates = sqliteCertificateStores(store.db);
+  const agents = createAgentServer({ store, priority, blobs, clock, config, enrolment, identity, sessions: asyncSessions, sessionLookup: sessions, disk, log: log.child({ part: 'agents' }), onStreamRefused: () => metrics.streamRefused() });
   agentsConnected = () => agents.connectedCount();
   const alarms = createAlarmWatch({ store, source: createCloudWatchSource(), clock, intervalMs: config.alarmPollIntervalSeconds * 1000, log: log.child({ part: 'alarms' }) });
   const databaseFile = path.join(config.dataDir, DATABASE_FILE);
@@ -271,9 +272,9 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     },
   };
   const presence = {
-    session: (name: string) => sessions.get(name),
+    session: (name: string) => asyncSessions.get(name),
     connected: (name: string) => agents.isConnected(name),
-    certificateNotAfter: (name: string) => newestValidCertificate(certificates.listCertificates(name)),
+    certificateNotAfter: async (name: string) => newestValidCertificate(await certificates(asyncStore).listCertificates(name)),
   };
   const windows = createWindowGate({ store, clock, log: log.child({ part: 'windows' }), inner: routeByPlatform(store, engine, traffic), engine });
   const scheduleStores = sqliteScheduleStores(store.db);

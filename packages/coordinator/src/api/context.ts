@@ -63,14 +63,14 @@ export interface InstanceIdentities {
 /** AgentPresence is what the API may read of the instances' agents: their sessions and certificates. */
 export interface AgentPresence {
   /** session is the instance's latest agent session (disconnectedAt unset while it is connected), if one ever connected. */
-  session(instanceName: string): AgentSessionRecord | undefined;
+  session(instanceName: string): Promise<AgentSessionRecord | undefined>;
   /**
    * connected says, without reading the store, that the instance's agent has a live stream to this
    * coordinator; false means only "not here" (ask {@link session}).
    */
   connected(instanceName: string): boolean;
   /** certificateNotAfter is when the instance's newest unrevoked client certificate expires (epoch ms), if it has one. */
-  certificateNotAfter(instanceName: string): number | undefined;
+  certificateNotAfter(instanceName: string): Promise<number | undefined>;
 }
 
 /** ApiContext is passed to every operation. */

@@ -171,7 +171,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
       urlTemplate: options.githubArchiveUrl ?? 'http://127.0.0.1:9/{repository}/tar.gz/{commitId}',
       ...(options.githubToken !== undefined ? { token: options.githubToken } : {}),
     }),
-    agents: { session: (name) => sessions.get(name), connected: (name) => live.has(name), certificateNotAfter: (name) => certificates.get(name) },
+    agents: { session: (name) => Promise.resolve(sessions.get(name)), connected: (name) => live.has(name), certificateNotAfter: (name) => Promise.resolve(certificates.get(name)) },
     schedules: { store: sqliteScheduleStores(store.db), changed: () => Promise.resolve() },
   };
   const api = createCodeDeployApi(options.operations ?? allOperations, ctx, pino({ level: 'silent' }), uncheckedCodeDeployGuard, fleetOperations);

@@ -66,6 +66,8 @@ export async function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
   const messages = !isFinalStatus(d.status) && (d.computePlatform ?? 'Server') === 'Server';
   const held = await targetsNamed(d.plan?.held ?? []);
   const waiting = messages ? await targetsNamed((await ctx.store.targetIdsWithStatus(d.deploymentId, ['InProgress', 'Pending'])).filter((n) => !ctx.agents.connected(n)).sort()) : [];
+  // The waiting instances' sessions, read ahead: the messages are made synchronously.
+  const sessions = new Map(await Promise.all(waiting.map(async (t) => [t.targetId, await ctx.agents.session(t.targetId)] as const)));
   const counts = await ctx.store.countTargets(d.deploymentId);
   const groupRollback = d.autoRollbackConfiguration === undefined ? (await ctx.store.getGroupById(d.deploymentGroupId))?.extra.autoRollbackConfiguration : undefined;
   return {
@@ -94,7 +96,7 @@ export async function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
     // While it runs, the instances that wait for an offline agent say so (not stored: it changes as agents
     // come and go). Lambda and ECS targets have no agent.
     // Held failures (guided failure) are read from the plan, so the message goes as soon as an operator answers.
-    deploymentStatusMessages: messages ? [...d.deploymentStatusMessages, ...guidedStatusMessages(d, held), ...waitingMessages(waiting, (n) => agentStateOf(ctx.agents.session(n)))] : d.deploymentStatusMessages,
+    deploymentStatusMessages: messages ? [...d.deploymentStatusMessages, ...guidedStatusMessages(d, held), ...waitingMessages(waiting, (n) => agentStateOf(sessions.get(n)))] : d.deploymentStatusMessages,
     computePlatform: d.computePlatform ?? 'Server',
     ...((d.plan?.held ?? []).length === 0 || isFinalStatus(d.status) ? {} : { guidedFailure: { waitingInstances: heldInstances(d, held), choices: GUIDED_ACTIONS } }),
   };
