@@ -5,6 +5,8 @@
  * left "connected" by its start landing after its end. A failed write is handed to `failed` (the
  * session record only informs, so the stream goes on) and the writes after it still run.
  */
+import type { Logger } from 'pino';
+import type { DiskFullWatch } from '../store/disk-full.js';
 
 /** OrderedWrites queues writes; see {@link createOrderedWrites}. */
 export interface OrderedWrites {
@@ -25,5 +27,16 @@ export function createOrderedWrites(failed: (err: unknown, what: string) => void
       );
     },
     settled: () => tail,
+  };
+}
+
+/**
+ * skippedOnFailure is the `failed` of writes that only inform (the agent sessions): one that failed
+ * for a full disk is reported by `disk` (once per episode), any other is logged at error; either way
+ * the write is skipped and its caller goes on.
+ */
+export function skippedOnFailure(disk: Pick<DiskFullWatch, 'failed'>, log: Logger): (err: unknown, what: string) => void {
+  return (err, what) => {
+    if (!disk.failed(err, what)) log.error({ err }, `${what}: the agent session record was not written`);
   };
 }

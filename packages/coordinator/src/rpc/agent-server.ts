@@ -21,7 +21,7 @@ import type { Enrolment } from '../ca/enrolment.js';
 import { EnrolmentError } from '../ca/enrolment.js';
 import type { AgentSessionStore } from '../fleet/agent-sessions.js';
 import type { AsyncAgentSessionStore } from '../store/pg/pg-side-stores.js';
-import { createOrderedWrites } from '../fleet/ordered-writes.js';
+import { createOrderedWrites, skippedOnFailure } from '../fleet/ordered-writes.js';
 import { Admission } from './admission.js';
 import { createEngineInbox } from './engine-inbox.js';
 import type { LoopPriority } from '../loop-priority.js';
@@ -151,9 +151,7 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
    * messages), after the writes recorded before it (fleet/ordered-writes.ts): on a full disk the
    * write is skipped, and the stream and the deployment go on; another failure is logged.
    */
-  const writes = createOrderedWrites((err, what) => {
-    if (!disk.failed(err, what)) log.error({ err }, `${what}: the agent session record was not written`);
-  });
+  const writes = createOrderedWrites(skippedOnFailure(disk, log));
   const record = (what: string, write: () => Promise<unknown>): void => writes.write(what, write);
 
   /**
