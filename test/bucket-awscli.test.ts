@@ -37,6 +37,7 @@ import { createAccessKeyStore } from '../packages/coordinator/src/auth/access-ke
 import type { AccessKey } from '../packages/coordinator/src/auth/access-keys.js';
 import { createBucketGuard } from '../packages/coordinator/src/auth/request-guards.js';
 import { createSigV4Verifier } from '../packages/coordinator/src/auth/sigv4-verify.js';
+import { promised } from '../packages/coordinator/src/store/promised.js';
 import { describeWithTools } from './harness/system-tools.js';
 
 describeWithTools(['aws'], 'the revision bucket with the stock AWS CLI', () => {
@@ -64,11 +65,11 @@ describeWithTools(['aws'], 'the revision bucket with the stock AWS CLI', () => {
     const keys = createAccessKeyStore(db);
     key = keys.create('admin', Date.now());
     const api = createBucketApi({
-      buckets,
+      buckets: promised(buckets),
       blobs: createBlobStore(path.join(work, 'blobs')),
       log: pino({ level: 'silent' }),
       now: () => Date.now(),
-      guard: createBucketGuard(createSigV4Verifier({ keys, now: () => Date.now() })),
+      guard: createBucketGuard(createSigV4Verifier({ keys: promised(keys), now: () => Date.now() })),
     });
     server = http.createServer((req, res) => void api.handle(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

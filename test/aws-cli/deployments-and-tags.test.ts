@@ -148,9 +148,9 @@ describeWithTools(['aws'], 'deployments and tags with the stock AWS CLI', () => 
       const onProd = [{ Key: 'env', Value: 'prod', Type: 'KEY_AND_VALUE' as const }];
       await send(new CreateDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'cli-g', serviceRoleArn: ROLE, onPremisesInstanceTagFilters: onProd }));
       await send(new CreateDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'sdk-g', serviceRoleArn: ROLE, onPremisesInstanceTagFilters: onProd, tags: [{ Key: 'env', Value: 'prod' }] }));
-      h.ctx.buckets.createBucket('releases', 0);
+      await h.ctx.buckets.createBucket('releases', 0);
       const blob = await h.ctx.blobs.put(Readable.from([Buffer.from('bundle bytes: the engine is not running here')]));
-      h.ctx.buckets.putObject({ bucket: 'releases', key: 'web.zip', sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"` }, 0);
+      await h.ctx.buckets.putObject({ bucket: 'releases', key: 'web.zip', sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"` }, 0);
     });
 
     it('creates (S3 and GitHub revisions), gets, batch-gets, lists and stops deployments', async () => {

@@ -36,7 +36,7 @@ import { createCodeDeployApi } from './api/codedeploy.js';
 import { operations } from './api/operations/index.js';
 import { fleetOperations } from './api/operations/fleet-instances.js';
 import { createAgentSessionStore } from './fleet/agent-sessions.js';
-import { createCertificateStore } from './ca/certificate-store.js';
+import { sqliteCertificateStores } from './ca/certificate-store.js';
 import { createApiServer } from './api/http-server.js';
 import { createEventStream, EVENTS_PATH } from './api/event-stream.js';
 import { CONSOLE_EVENTS_PATH, createConsole, isConsolePath } from './console/console-http.js';
@@ -53,7 +53,7 @@ import { createAlarmWatch } from './alarms/alarm-watch.js';
 import { createTrafficDriver } from './deployment/traffic/driver.js';
 import { routeByPlatform } from './deployment/platforms.js';
 import { createWindowGate } from './deployment/window-gate.js';
-import { createScheduleStore } from './store/schedule-store.js';
+import { sqliteScheduleStores } from './store/schedule-store.js';
 import { createDeploymentScheduler } from './api/deployment-scheduler.js';
 import { deploymentOperations } from './api/operations/deployments.js';
 import { createTrafficStore, sqliteTrafficJournal } from './store/traffic-store.js';
@@ -67,7 +67,8 @@ import { serveMetrics } from './metrics/metrics-endpoint.js';
 import { createCloudWatchSource } from './alarms/cloudwatch-source.js';
 import { createAgentServer } from './rpc/agent-server.js';
 import { createEnrolServer } from './rpc/enrol-server.js';
-import { openEnrolment, serverNames } from './ca/open-enrolment.js';
+import { openEnrolment, serverNames, sqliteEnrolmentStores } from './ca/open-enrolment.js';
+import { promised } from './store/promised.js';
 import type { Enrolment } from './ca/enrolment.js';
 import type { Authority, ServerIdentity } from './ca/authority.js';
 import { issueApiTls, loadApiTls, renewalDue } from './api/api-tls.js';
@@ -133,6 +134,14 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     throw err;
   }
   const accessKeys = createAccessKeyStore(store.db);
+  // The side stores asynchronously, as PostgreSQL's are (store/promised.ts): on SQLite each call still runs at once.
+  const asyncAccessKeys = promised(accessKeys);
+  // The API's transactions go ahead of the engine's background turns queued before them.
+  const priority = createLoopPriority();
+  // The store, asynchronously, over the connection the engine uses synchronously: one instance for
+  // the API, enrolment and the traffic driver, so that their transactions are serialized (each begins
+  // on a turn of its own and its body makes only tx calls, store/async-store.ts); timed like the engine's.
+  const asyncStore = asyncSqliteStore(store, { observe: (s) => metrics.transaction(s), priority });
   // Checkpoints out of the commits, off the event loop (store/wal-checkpointer.ts).
   const checkpointer = startWalCheckpointer({ db: store.db, file: path.join(config.dataDir, DATABASE_FILE), log: log.child({ part: 'storage' }) });
   const closeStore = (): void => {
@@ -143,19 +152,19 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   let firstKey;
   try {
     restrictDataDir(config.dataDir, DATABASE_FILE); // the database holds the access keys' secrets
-    firstKey = ensureAdminKey(config.dataDir, accessKeys, clock.now());
+    firstKey = await ensureAdminKey(config.dataDir, asyncAccessKeys, clock.now());
   } catch (err) {
     closeStore();
     throw err;
   }
-  const verifier = createSigV4Verifier({ keys: accessKeys, now: () => clock.now() });
+  const verifier = createSigV4Verifier({ keys: asyncAccessKeys, now: () => clock.now() });
   const codedeployGuard = createCodeDeployGuard(verifier);
   // Blobs nobody references are freed as references go (the stores' release hooks) and by a sweep at
   // start and on the housekeeping timer (artifacts/blob-collector.ts explains the design).
   // (The stores tell the collector, made just after them, through these closures: no call comes before it exists.)
-  const buckets = createBucketStore(store.db, { quotaBytes: (bucket) => bucketQuota(config, bucket), released: (sha256s) => collector.consider(sha256s) });
+  const asyncBuckets = promised(createBucketStore(store.db, { quotaBytes: (bucket) => bucketQuota(config, bucket), released: (sha256s) => collector.consider(sha256s) }));
   const blobs = createBlobStore(path.join(config.dataDir, 'blobs'), 0o700, { released: (sha256) => collector.consider([sha256]) });
-  const collector: BlobCollector = createBlobCollector({ blobs, references: createBlobReferences(store.db), log: log.child({ part: 'blobs' }), now: () => clock.now() });
+  const collector: BlobCollector = createBlobCollector({ blobs, references: promised(createBlobReferences(store.db)), log: log.child({ part: 'blobs' }), now: () => clock.now() });
   let housekeeping: BucketHousekeeping | undefined;
   const arnPrefix = `arn:aws:codedeploy:${config.region}:${config.accountId}`;
 
@@ -163,7 +172,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   let identity: ServerIdentity;
   let apiTls: ApiTls | undefined;
   try {
-    enrolment = await openEnrolment(config, store, () => clock.now());
+    enrolment = await openEnrolment(config, sqliteEnrolmentStores(store, asyncStore), () => clock.now());
     identity = await enrolment.authority.issueServer(serverNames(config.host), clock.now());
     // Read (or issued) before any port listens: a bad api_tls_cert ends the start with nothing listening.
     apiTls = await loadApiTls(config, enrolment.authority, clock.now());
@@ -175,10 +184,9 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   // One view of the disk for every part that writes, so a full disk is logged once, not once per part or request.
   const disk = createDiskFullWatch({ log: log.child({ part: 'storage' }), now: () => clock.now(), dataDir: config.dataDir });
   const sessions = createAgentSessionStore(store.db);
-  const certificates = createCertificateStore(store.db);
-  // The API's transactions go ahead of the engine's background turns queued before them.
-  const priority = createLoopPriority();
-  const agents = createAgentServer({ store, priority, blobs, clock, config, enrolment, identity, sessions, disk, log: log.child({ part: 'agents' }), onStreamRefused: () => metrics.streamRefused() });
+  const asyncSessions = promised(sessions);
+  const certificates = sqliteCertificateStores(store.db);
+  const agents = createAgentServer({ store, priority, blobs, clock, config, enrolment, identity, sessions: asyncSessions, sessionLookup: sessions, disk, log: log.child({ part: 'agents' }), onStreamRefused: () => metrics.streamRefused() });
   agentsConnected = () => agents.connectedCount();
   const alarms = createAlarmWatch({ store, source: createCloudWatchSource(), clock, intervalMs: config.alarmPollIntervalSeconds * 1000, log: log.child({ part: 'alarms' }) });
   const databaseFile = path.join(config.dataDir, DATABASE_FILE);
@@ -207,7 +215,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const outbox = createTriggerOutbox(store.db);
   const recordTriggers = createTriggerRecorder({ store, outbox, region: config.region, accountId: config.accountId, arnPrefix, now: () => clock.now(), log: log.child({ part: 'triggers' }) });
   const triggerDelivery = createTriggerDelivery({
-    outbox,
+    outbox: promised(outbox),
     sns: lazySnsSender(),
     webhook: webhookSender((name) => config.webhookSecrets?.[name], undefined, (name) => log.warn({ trigger: name }, 'webhook trigger has no secret in webhook_secrets; its notifications are sent unsigned')),
     clock,
@@ -223,15 +231,12 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const lambda = lazyLambdaClient();
   const ecsClients = lazyEcsClients(lambda);
   const trafficStore = createTrafficStore(store.db);
-  // The store, asynchronously, over the connection the engine uses synchronously: one instance for
-  // the API and the traffic driver, so that their transactions are serialized (each begins on a turn
-  // of its own and its body makes only tx calls, store/async-store.ts); timed like the engine's.
-  const asyncStore = asyncSqliteStore(store, { observe: (s) => metrics.transaction(s), priority });
   const serverRouter = serverRouterFactory({
     store,
     clock,
     config,
-    deregistered: (name) => identities.deregistered(name),
+    // Called for retired blue/green instances, with nothing to await it: a failure is logged.
+    deregistered: (name) => void identities.deregistered(name).catch((err: unknown) => log.error({ err, instance: name }, 'revoking a retired instance\'s certificates failed')),
     fleetChanged: (instanceNames) => (instanceNames === undefined ? engine.fleetChanged() : engine.fleetChanged(instanceNames)),
     log: log.child({ part: 'haproxy' }),
   });
@@ -261,29 +266,29 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const identities = {
     registered: (name: string) => enrolment.writeTokenFile(name),
     enrolmentPort: () => enrolPort,
-    deregistered(name: string) {
-      enrolment.instanceDeregistered(name);
+    async deregistered(name: string) {
+      await enrolment.instanceDeregistered(name);
       agents.disconnect(name, `instance ${name} was deregistered; its certificate is revoked`);
     },
   };
   const presence = {
-    session: (name: string) => sessions.get(name),
+    session: (name: string) => asyncSessions.get(name),
     connected: (name: string) => agents.isConnected(name),
-    certificateNotAfter: (name: string) => newestValidCertificate(certificates.listCertificates(name)),
+    certificateNotAfter: async (name: string) => newestValidCertificate(await certificates(asyncStore).listCertificates(name)),
   };
   const windows = createWindowGate({ store, clock, log: log.child({ part: 'windows' }), inner: routeByPlatform(store, engine, traffic), engine });
-  const scheduleStore = createScheduleStore(store.db);
+  const scheduleStores = sqliteScheduleStores(store.db);
   // Scheduled deployments go through CreateDeployment as a client's request would.
-  const scheduler = createDeploymentScheduler({ schedules: scheduleStore, clock, log: log.child({ part: 'schedules' }), create: (input) => deploymentOperations.CreateDeployment(input, ctx) });
+  const scheduler = createDeploymentScheduler({ schedules: scheduleStores(asyncStore), clock, log: log.child({ part: 'schedules' }), create: (input) => deploymentOperations.CreateDeployment(input, ctx) });
   // The API reads and writes asynchronously, over the connection the engine uses synchronously
   // (store/connection-guard.ts keeps the two apart while an API transaction is open).
-  const ctx: ApiContext = { schedules: { store: scheduleStore, changed: (id) => scheduler.changed(id) }, store: asyncStore, clock, engine: windows, traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, identities, buckets, blobs, arnPrefix, github, agents: presence };
+  const ctx: ApiContext = { schedules: { store: scheduleStores, changed: (id) => scheduler.changed(id) }, store: asyncStore, clock, engine: windows, traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, identities, buckets: asyncBuckets, blobs, arnPrefix, github, agents: presence };
   // The web console: the same operations behind a cookie session (console/console-http.ts).
   const webConsole = createConsole({
     operations: { ...operations, ...fleetOperations },
     ctx,
-    keys: accessKeys,
-    sessions: createSessionStore({ keys: accessKeys, now: () => clock.now(), ttlMs: config.consoleSessionSeconds * 1000 }),
+    keys: asyncAccessKeys,
+    sessions: createSessionStore({ keys: asyncAccessKeys, now: () => clock.now(), ttlMs: config.consoleSessionSeconds * 1000 }),
     // Ten wrong secrets a minute from one address: a person who mistyped is not held up, a guesser is.
     limiter: createLoginLimiter({ now: () => clock.now(), maxFailures: 10, windowMs: 60_000 }),
     assets: loadConsoleAssets(),
@@ -292,7 +297,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   });
   const server = createApiServer({
     codedeploy: createCodeDeployApi(operations, ctx, log.child({ part: 'api' }), codedeployGuard, fleetOperations, disk, (operation, outcome) => metrics.apiRequest(operation, outcome)),
-    bucket: createBucketApi({ buckets, blobs, log: log.child({ part: 'bucket' }), now: () => clock.now(), guard: createBucketGuard(verifier), disk }),
+    bucket: createBucketApi({ buckets: asyncBuckets, blobs, log: log.child({ part: 'bucket' }), now: () => clock.now(), guard: createBucketGuard(verifier), disk }),
     health: () => health.report(),
     metrics: { handle: (req, res) => serveMetrics(req, res, metrics, config.metricsToken) },
     console: { handle: (req, res) => webConsole.handle(req, res), owns: isConsolePath },
@@ -302,7 +307,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   // The deployment event stream shares the API port and its signatures (any live key may watch);
   // the console's pages come in at their own path with their session cookie.
   const signedUpgrade = createUpgradeAuthenticator(codedeployGuard);
-  const watcherKeyCheck = createWatcherKeyCheck(accessKeys);
+  const watcherKeyCheck = createWatcherKeyCheck(asyncAccessKeys);
   const events = createEventStream({ ctx, subscribe: (listener) => {
     const fromEngine = engine.subscribe(listener);
     const fromTraffic = traffic.subscribe(listener);
@@ -310,7 +315,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
       fromEngine();
       fromTraffic();
     };
-  }, authenticate: (req) => (isConsolePath(req.url) ? Promise.resolve(webConsole.authenticateUpgrade(req)) : signedUpgrade(req)),
+  }, authenticate: (req) => (isConsolePath(req.url) ? webConsole.authenticateUpgrade(req) : signedUpgrade(req)),
   keyCheck: (req) => (isConsolePath(req.url) ? webConsole.sessionCheck(req) : watcherKeyCheck(req)),
   paths: [EVENTS_PATH, CONSOLE_EVENTS_PATH], clock, log: log.child({ part: 'events' }) });
   server.on('upgrade', (req, socket, head) => events.handleUpgrade(req, socket, head));
@@ -354,10 +359,10 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     // hooks' calls; their first queries read the active deployments and the open commands.
     engine.start();
     await traffic.start();
-    triggerDelivery.start();
+    await triggerDelivery.start();
     windows.start();
-    scheduler.start();
-    housekeeping = startBucketHousekeeping({ buckets, collector, clock, expirySeconds: config.bucketUploadExpirySeconds, log: log.child({ part: 'bucket' }) });
+    await scheduler.start();
+    housekeeping = startBucketHousekeeping({ buckets: asyncBuckets, collector, clock, expirySeconds: config.bucketUploadExpirySeconds, log: log.child({ part: 'bucket' }) });
     apiPortOf = () => (server.address() as AddressInfo).port;
     await membership.start();
   } catch (err) {

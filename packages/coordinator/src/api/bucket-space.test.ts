@@ -17,14 +17,17 @@ import type { BlobCollector } from '../artifacts/blob-collector.js';
 import { createBlobReferences } from '../store/blob-references.js';
 import { createBucketStore } from '../store/bucket-store.js';
 import type { BucketStore } from '../store/bucket-store.js';
+import type { AsyncBucketStore } from '../store/pg/pg-bucket-store.js';
 import { migrate } from '../store/migrate.js';
 import { migrations } from '../store/migrations/index.js';
 import { uncheckedBucketGuard } from '../testing/unchecked-guards.js';
 import { createBucketApi } from './bucket.js';
+import { promised } from '../store/promised.js';
 
 let dir: string;
 let db: Database.Database;
 let buckets: BucketStore;
+let asyncBuckets: AsyncBucketStore;
 let blobs: BlobStore;
 let collector: BlobCollector;
 let server: http.Server;
@@ -38,8 +41,9 @@ beforeEach(async () => {
   quotas = {};
   buckets = createBucketStore(db, { minPartSize: 5, quotaBytes: (b) => quotas[b], released: (s) => collector.consider(s) });
   blobs = createBlobStore(path.join(dir, 'blobs'), undefined, { released: (s) => collector.consider([s]) });
-  collector = createBlobCollector({ blobs, references: createBlobReferences(db), log: pino({ level: 'silent' }), now: () => Date.now() });
-  const api = createBucketApi({ buckets, blobs, log: pino({ level: 'silent' }), now: () => Date.now(), guard: uncheckedBucketGuard });
+  collector = createBlobCollector({ blobs, references: promised(createBlobReferences(db)), log: pino({ level: 'silent' }), now: () => Date.now() });
+  asyncBuckets = promised(buckets);
+  const api = createBucketApi({ buckets: asyncBuckets, blobs, log: pino({ level: 'silent' }), now: () => Date.now(), guard: uncheckedBucketGuard });
   server = http.createServer((req, res) => void api.handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
@@ -227,14 +231,35 @@ describe('racing the collector', () => {
     expect([r.status, r.text]).toEqual([200, 'version 2']);
   });
 
+  it('a copy whose source is deleted and its blob collected between the read and the commit answers NoSuchKey and stores nothing', async () => {
+    await send('PUT', '/rev/src.zip', 'copied bytes');
+    const realGet = asyncBuckets.getObject;
+    asyncBuckets.getObject = async (bucket, key) => {
+      const found = await realGet(bucket, key);
+      await asyncBuckets.deleteObject('rev', 'src.zip'); // another client deletes the source just after the read
+      await collector.idle(); // ... and the collector frees its blob
+      return found;
+    };
+    try {
+      const copy = await send('PUT', '/rev/dst.zip', (req) => {
+        req.setHeader('x-amz-copy-source', '/rev/src.zip');
+        req.end();
+      });
+      expect([copy.status, tags(copy, 'Code')]).toEqual([404, ['NoSuchKey']]);
+    } finally {
+      asyncBuckets.getObject = realGet;
+    }
+    expect((await send('HEAD', '/rev/dst.zip')).status).toBe(404);
+  });
+
   it('a completion whose upload is aborted and collected meanwhile answers NoSuchUpload; a part missing from a live upload is an internal error', async () => {
     const id = await startUpload('big.zip');
     const etag = (await send('PUT', `/rev/big.zip?partNumber=1&uploadId=${id}`, 'part one')).etag!;
-    const realPlan = buckets.planCompletion;
+    const realPlan = asyncBuckets.planCompletion;
     const realHold = blobs.hold;
-    buckets.planCompletion = (uploadId, requested) => {
-      const order = realPlan(uploadId, requested);
-      buckets.abortUpload(uploadId); // another client aborts just after the plan
+    asyncBuckets.planCompletion = async (uploadId, requested) => {
+      const order = await realPlan(uploadId, requested);
+      await asyncBuckets.abortUpload(uploadId); // another client aborts just after the plan
       return order;
     };
     blobs.hold = async (sha) => {
@@ -243,7 +268,7 @@ describe('racing the collector', () => {
     };
     const r = await send('POST', `/rev/big.zip?uploadId=${id}`, completion([[1, etag]]));
     expect([r.status, tags(r, 'Code')]).toEqual([404, ['NoSuchUpload']]);
-    buckets.planCompletion = realPlan;
+    asyncBuckets.planCompletion = realPlan;
     blobs.hold = realHold;
 
     const other = await startUpload('other.zip');

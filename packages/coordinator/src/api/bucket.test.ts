@@ -18,6 +18,7 @@ import { createBucketStore } from '../store/bucket-store.js';
 import type { BucketStore } from '../store/bucket-store.js';
 import { migration } from '../store/migrations/002-bucket.js';
 import { createBucketApi } from './bucket.js';
+import { promised } from '../store/promised.js';
 import { uncheckedBucketGuard } from '../testing/unchecked-guards.js';
 import { floodRequest } from '../testing/flood-request.js';
 import type { BucketApi } from './bucket.js';
@@ -45,7 +46,7 @@ beforeEach(async () => {
   const sink = new PassThrough();
   sink.on('data', (line: Buffer) => logLines.push(line.toString()));
   clock = Date.UTC(2026, 0, 2, 3, 4, 5);
-  api = createBucketApi({ buckets, blobs, log: pino({ level: 'debug' }, sink), now: () => clock, guard: uncheckedBucketGuard });
+  api = createBucketApi({ buckets: promised(buckets), blobs, log: pino({ level: 'debug' }, sink), now: () => clock, guard: uncheckedBucketGuard });
   server = http.createServer((req, res) => void api.handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
@@ -174,7 +175,7 @@ describe('objects', () => {
     const put = await send('PUT', '/revisions/app/v1.zip', { body: 'hello world', headers: { 'content-type': 'application/zip' } });
     expect(put.status).toBe(200);
     expect(put.headers.etag).toBe(`"${md5('hello world')}"`);
-    const record = api.resolveObject('revisions', 'app/v1.zip')!;
+    const record = (await api.resolveObject('revisions', 'app/v1.zip'))!;
     expect(fs.readFileSync(blobs.path(record.sha256), 'utf8')).toBe('hello world');
 
     const get = await send('GET', '/revisions/app/v1.zip');
@@ -200,7 +201,7 @@ describe('objects', () => {
       ['/revisions/with%20space+plus%E2%82%AC', 'with space+plus€'],
     ]) {
       expect((await send('PUT', target!, { body: key })).status).toBe(200);
-      expect(api.resolveObject('revisions', key!)).toBeDefined();
+      expect(await api.resolveObject('revisions', key!)).toBeDefined();
       expect((await send('GET', target!)).text).toBe(key);
     }
   });
@@ -240,7 +241,7 @@ describe('objects', () => {
     expect([head.status, head.body.length]).toEqual([404, 0]);
     await send('PUT', '/revisions/k', { body: 'x' });
     expect((await send('DELETE', '/revisions/k')).status).toBe(204);
-    expect(api.resolveObject('revisions', 'k')).toBeUndefined();
+    expect(await api.resolveObject('revisions', 'k')).toBeUndefined();
     expect((await send('DELETE', '/revisions/k')).status).toBe(204);
     expect(errorCode(await send('PUT', '/nope/k', { body: 'x' }))).toBe('NoSuchBucket');
   });
@@ -250,7 +251,7 @@ describe('objects', () => {
     const copy = await send('PUT', '/revisions/dst', { headers: { 'x-amz-copy-source': '/revisions/src' } });
     expect(copy.status).toBe(200);
     expect(tags(copy, 'ETag')).toEqual([`&quot;${md5('copy me')}&quot;`]);
-    expect(api.resolveObject('revisions', 'dst')).toMatchObject({ sha256: api.resolveObject('revisions', 'src')!.sha256, contentType: 'text/plain' });
+    expect(await api.resolveObject('revisions', 'dst')).toMatchObject({ sha256: (await api.resolveObject('revisions', 'src'))!.sha256, contentType: 'text/plain' });
     const self = await send('PUT', '/revisions/src', { headers: { 'x-amz-copy-source': 'revisions/src' } });
     expect([self.status, errorCode(self)]).toEqual([400, 'InvalidRequest']);
     const missing = await send('PUT', '/revisions/dst', { headers: { 'x-amz-copy-source': 'revisions/none' } });
@@ -306,7 +307,7 @@ describe('request bodies', () => {
   ])('a %s that does not match the body is refused and stores nothing', async (_, headers, code) => {
     const r = await send('PUT', '/revisions/k', { body: 'body', headers });
     expect([r.status, errorCode(r)]).toEqual([400, code]);
-    expect(api.resolveObject('revisions', 'k')).toBeUndefined();
+    expect(await api.resolveObject('revisions', 'k')).toBeUndefined();
     expect(fs.readdirSync(path.join(dir, 'blobs')).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
   });
 
@@ -335,7 +336,7 @@ describe('request bodies', () => {
       headers: { 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': 4 },
     });
     expect(errorCode(length)).toBe('IncompleteBody');
-    expect(api.resolveObject('revisions', 'k')).toBeUndefined();
+    expect(await api.resolveObject('revisions', 'k')).toBeUndefined();
   });
 
   it('streams a large body to disk while it arrives (never buffered whole)', async () => {
@@ -355,7 +356,7 @@ describe('request bodies', () => {
     });
     const r = await reply;
     expect(r.status).toBe(200);
-    expect(api.resolveObject('revisions', 'big')?.size).toBe(12 * MiB);
+    expect((await api.resolveObject('revisions', 'big'))?.size).toBe(12 * MiB);
   });
 
   it('a client that disconnects mid-body leaves no object and no temp file, and the server keeps serving', async () => {
@@ -369,7 +370,7 @@ describe('request bodies', () => {
       if (logLines.some((l) => l.includes('bucket client went away'))) break;
       await new Promise((r) => setTimeout(r, 10));
     }
-    expect(api.resolveObject('revisions', 'cut')).toBeUndefined();
+    expect(await api.resolveObject('revisions', 'cut')).toBeUndefined();
     expect(fs.readdirSync(path.join(dir, 'blobs')).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
     expect((await send('GET', '/')).status).toBe(200);
   });
@@ -524,7 +525,7 @@ describe('robustness', () => {
   it('an unexpected failure is InternalError 500 without a stack for the client, and is logged with its stack', async () => {
     await makeBucket();
     await send('PUT', '/revisions/k', { body: 'will vanish' });
-    fs.rmSync(blobs.path(api.resolveObject('revisions', 'k')!.sha256)); // the blob is lost behind the store's back
+    fs.rmSync(blobs.path((await api.resolveObject('revisions', 'k'))!.sha256)); // the blob is lost behind the store's back
     const r = await send('GET', '/revisions/k');
     expect([r.status, errorCode(r)]).toEqual([500, 'InternalError']);
     expect(r.text).not.toMatch(/ENOENT|at .*\.ts/);

@@ -25,7 +25,8 @@ import type { BlobStore } from '../artifacts/blob-store.js';
 import type { BucketGuard, Caller } from '../auth/request-guards.js';
 import { isBucketRead } from '../auth/roles.js';
 import { isBucketStoreError, MAX_LIST_KEYS } from '../store/bucket-store.js';
-import type { BucketStore, ObjectListing, ObjectRecord, PartRecord, QuotaWrite } from '../store/bucket-store.js';
+import type { ObjectListing, ObjectRecord, PartRecord, QuotaWrite } from '../store/bucket-store.js';
+import type { AsyncBucketStore } from '../store/pg/pg-bucket-store.js';
 import { bucketNameProblem } from './bucket-name.js';
 import { selectRange } from './http-range.js';
 import { evaluatePreconditions } from './preconditions.js';
@@ -44,7 +45,7 @@ import type { DiskFullWatch } from '../store/disk-full.js';
  * request's signature before it is routed and the key's role once the operation is known.
  */
 export interface BucketApiDeps {
-  buckets: BucketStore;
+  buckets: AsyncBucketStore;
   blobs: BlobStore;
   log: Logger;
   now: () => number;
@@ -61,7 +62,7 @@ export interface BucketApi {
    * resolveObject finds the object an S3 revision location names, for the CodeDeploy side
    * (`--s3-location bucket=…,key=…`); undefined when there is none. Its blob is `blobs.path(sha256)`.
    */
-  resolveObject(bucket: string, key: string): ObjectRecord | undefined;
+  resolveObject(bucket: string, key: string): Promise<ObjectRecord | undefined>;
 }
 
 /** MAX_XML_BODY is the largest XML request document accepted (10,000 parts fit comfortably). */
@@ -127,27 +128,27 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
   async function dispatch(o: S3Operation, req: IncomingMessage, res: ServerResponse): Promise<void> {
     switch (o.op) {
       case 'ListBuckets':
-        return sendXml(res, 200, listBucketsXml());
+        return sendXml(res, 200, await listBucketsXml());
       case 'CreateBucket': {
         const problem = bucketNameProblem(o.bucket);
         if (problem !== undefined) throw new S3Error('InvalidBucketName', problem);
-        buckets.createBucket(o.bucket, now());
+        await buckets.createBucket(o.bucket, now());
         return sendEmpty(res, 200, { location: `/${o.bucket}` });
       }
       case 'HeadBucket':
-        requireBucket(o.bucket);
+        await requireBucket(o.bucket);
         return sendEmpty(res, 200, { 'x-amz-bucket-region': 'us-east-1' });
       case 'DeleteBucket':
-        buckets.deleteBucket(o.bucket);
+        await buckets.deleteBucket(o.bucket);
         return sendEmpty(res, 204);
       case 'GetBucketLocation':
-        requireBucket(o.bucket);
+        await requireBucket(o.bucket);
         return sendXml(res, 200, renderXml(el('LocationConstraint', ''), S3_XMLNS));
       case 'ListObjects':
       case 'ListObjectsV2':
-        return sendXml(res, 200, listObjectsXml(o.op, o.bucket, o.query));
+        return sendXml(res, 200, await listObjectsXml(o.op, o.bucket, o.query));
       case 'ListMultipartUploads':
-        return sendXml(res, 200, listUploadsXml(o.bucket, o.query));
+        return sendXml(res, 200, await listUploadsXml(o.bucket, o.query));
       case 'DeleteObjects':
         return deleteObjects(o.bucket, req, res);
       case 'PutObject':
@@ -158,10 +159,10 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
       case 'HeadObject':
         return getObject(o.bucket, o.key, o.op === 'HeadObject', req, res);
       case 'DeleteObject':
-        buckets.deleteObject(o.bucket, o.key);
+        await buckets.deleteObject(o.bucket, o.key);
         return sendEmpty(res, 204);
       case 'CreateMultipartUpload': {
-        const upload = buckets.createUpload({ bucket: o.bucket, key: o.key, contentType: contentTypeOf(req) }, now());
+        const upload = await buckets.createUpload({ bucket: o.bucket, key: o.key, contentType: contentTypeOf(req) }, now());
         return sendXml(
           res,
           200,
@@ -176,21 +177,21 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
       case 'CompleteMultipartUpload':
         return completeUpload(o.bucket, o.key, o.uploadId, req, res);
       case 'AbortMultipartUpload':
-        requireUpload(o.bucket, o.key, o.uploadId);
-        buckets.abortUpload(o.uploadId);
+        await requireUpload(o.bucket, o.key, o.uploadId);
+        await buckets.abortUpload(o.uploadId);
         return sendEmpty(res, 204);
       case 'ListParts':
-        return sendXml(res, 200, listPartsXml(o.bucket, o.key, o.uploadId, o.partNumberMarker, o.maxParts));
+        return sendXml(res, 200, await listPartsXml(o.bucket, o.key, o.uploadId, o.partNumberMarker, o.maxParts));
     }
   }
 
-  function requireBucket(bucket: string): void {
-    if (buckets.getBucket(bucket) === undefined) throw new S3Error('NoSuchBucket');
+  async function requireBucket(bucket: string): Promise<void> {
+    if ((await buckets.getBucket(bucket)) === undefined) throw new S3Error('NoSuchBucket');
   }
 
-  function requireUpload(bucket: string, key: string, uploadId: string): void {
-    requireBucket(bucket);
-    const upload = buckets.getUpload(uploadId);
+  async function requireUpload(bucket: string, key: string, uploadId: string): Promise<void> {
+    await requireBucket(bucket);
+    const upload = await buckets.getUpload(uploadId);
     if (upload === undefined || upload.bucket !== bucket || upload.key !== key) throw new S3Error('NoSuchUpload');
   }
 
@@ -199,10 +200,10 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
    * declared size does not fit the bucket's quota, and as soon as more arrives than fits (a body of
    * undeclared length). The store checks again at commit, where concurrent writes are seen.
    */
-  function requestBody(req: IncomingMessage, bucket: string, write: QuotaWrite): AsyncIterable<Uint8Array> {
-    const room = buckets.room(bucket, write);
+  async function requestBody(req: IncomingMessage, bucket: string, write: QuotaWrite): Promise<AsyncIterable<Uint8Array>> {
+    const room = await buckets.room(bucket, write);
     const declared = declaredBodySize(req.headers);
-    if (room !== undefined && declared !== undefined) buckets.checkQuota(bucket, write, declared);
+    if (room !== undefined && declared !== undefined) await buckets.checkQuota(bucket, write, declared);
     const body = openRequestBody(req);
     if (room === undefined) return body;
     return (async function* limited() {
@@ -213,12 +214,12 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
         if (size > left) {
           // Past the room seen at the start: look again (other writes may have freed some), refuse if it still does not fit.
           try {
-            buckets.checkQuota(bucket, write, size);
+            await buckets.checkQuota(bucket, write, size);
           } catch (err) {
             body.destroy();
             throw err;
           }
-          left = buckets.room(bucket, write) ?? Infinity;
+          left = (await buckets.room(bucket, write)) ?? Infinity;
         }
         yield chunk;
       }
@@ -226,10 +227,10 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
   }
 
   async function putObject(bucket: string, key: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    requireBucket(bucket);
-    const blob = await blobs.putHeld(requestBody(req, bucket, { key }));
+    await requireBucket(bucket);
+    const blob = await blobs.putHeld(await requestBody(req, bucket, { key }));
     try {
-      const record = buckets.putObject({ bucket, key, sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"`, contentType: contentTypeOf(req) }, now());
+      const record = await buckets.putObject({ bucket, key, sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"`, contentType: contentTypeOf(req) }, now());
       sendEmpty(res, 200, { etag: record.etag });
     } finally {
       blob.release();
@@ -243,9 +244,9 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
     req: IncomingMessage,
     res: ServerResponse,
   ): Promise<void> {
-    requireBucket(source.bucket);
-    requireBucket(bucket);
-    const from = buckets.getObject(source.bucket, source.key);
+    await requireBucket(source.bucket);
+    await requireBucket(bucket);
+    const from = await buckets.getObject(source.bucket, source.key);
     if (from === undefined) throw new S3Error('NoSuchKey');
     const replace = String(req.headers['x-amz-metadata-directive'] ?? 'COPY').toUpperCase() === 'REPLACE';
     if (source.bucket === bucket && source.key === key && !replace) {
@@ -254,10 +255,19 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
         "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
       );
     }
-    const record = buckets.putObject(
-      { bucket, key, sha256: from.sha256, size: from.size, etag: from.etag, contentType: replace ? contentTypeOf(req) : from.contentType },
-      now(),
-    );
+    // Held until the copy's row commits: the store is asynchronous, so the source may be deleted and
+    // its blob collected between the read above and that commit. Gone already: the source is gone.
+    const held = await blobs.hold(from.sha256);
+    if (held === undefined) throw new S3Error('NoSuchKey');
+    let record: ObjectRecord;
+    try {
+      record = await buckets.putObject(
+        { bucket, key, sha256: from.sha256, size: from.size, etag: from.etag, contentType: replace ? contentTypeOf(req) : from.contentType },
+        now(),
+      );
+    } finally {
+      held.release();
+    }
     sendXml(res, 200, renderXml(el('CopyObjectResult', [el('LastModified', isoTime(record.lastModified)), el('ETag', record.etag)]), S3_XMLNS));
   }
 
@@ -273,8 +283,8 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
   }
 
   async function getObjectOnce(bucket: string, key: string, head: boolean, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    requireBucket(bucket);
-    const object = buckets.getObject(bucket, key);
+    await requireBucket(bucket);
+    const object = await buckets.getObject(bucket, key);
     if (object === undefined) throw new S3Error('NoSuchKey');
     const headers: OutgoingHttpHeaders = {
       etag: object.etag,
@@ -311,10 +321,10 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
     req: IncomingMessage,
     res: ServerResponse,
   ): Promise<void> {
-    requireUpload(bucket, key, uploadId);
-    const blob = await blobs.putHeld(requestBody(req, bucket, { uploadId, partNumber }));
+    await requireUpload(bucket, key, uploadId);
+    const blob = await blobs.putHeld(await requestBody(req, bucket, { uploadId, partNumber }));
     try {
-      const part = buckets.putPart({ uploadId, partNumber, sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"` }, now());
+      const part = await buckets.putPart({ uploadId, partNumber, sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"` }, now());
       sendEmpty(res, 200, { etag: part.etag });
     } finally {
       blob.release();
@@ -322,9 +332,9 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
   }
 
   async function completeUpload(bucket: string, key: string, uploadId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    requireUpload(bucket, key, uploadId);
+    await requireUpload(bucket, key, uploadId);
     const requested = parseCompleteMultipartUpload(await readBodyText(openRequestBody(req), MAX_XML_BODY));
-    const order = buckets.planCompletion(uploadId, requested);
+    const order = await buckets.planCompletion(uploadId, requested);
     // The parts are held while they are read: an abort meanwhile must not free them under the reader.
     const parts = await Promise.all(order.parts.map((p) => blobs.hold(p.sha256)));
     let record: ObjectRecord;
@@ -332,13 +342,13 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
       const lost = order.parts.find((_, i) => parts[i] === undefined);
       if (lost !== undefined) {
         // An abort between the plan and the holds freed the parts; anything else is a damaged store.
-        if (buckets.getUpload(uploadId) === undefined) throw new S3Error('NoSuchUpload');
+        if ((await buckets.getUpload(uploadId)) === undefined) throw new S3Error('NoSuchUpload');
         throw new Error(`the bytes of part ${lost.partNumber} of upload ${uploadId} (blob ${lost.sha256}) are missing from the blob store`);
       }
       const blob = await blobs.putHeld(concatenate(order.parts));
       try {
         if (blob.size !== order.size) throw new Error(`assembled ${blob.size} bytes for upload ${uploadId}, expected ${order.size}`);
-        record = buckets.completeUpload(uploadId, { sha256: blob.sha256, size: blob.size, etag: order.etag }, now());
+        record = await buckets.completeUpload(uploadId, { sha256: blob.sha256, size: blob.size, etag: order.etag }, now());
       } finally {
         blob.release();
       }
@@ -365,33 +375,34 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
   }
 
   async function deleteObjects(bucket: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    requireBucket(bucket);
+    await requireBucket(bucket);
     const request = parseDeleteObjects(await readBodyText(openRequestBody(req), MAX_XML_BODY));
     const deleted: XmlElement[] = [];
     for (const key of request.keys) {
-      buckets.deleteObject(bucket, key);
+      await buckets.deleteObject(bucket, key);
       if (!request.quiet) deleted.push(el('Deleted', [el('Key', key)]));
     }
     sendXml(res, 200, renderXml(el('DeleteResult', deleted), S3_XMLNS));
   }
 
-  function listBucketsXml(): string {
+  async function listBucketsXml(): Promise<string> {
+    const all = await buckets.listBuckets();
     return renderXml(
       el('ListAllMyBucketsResult', [
         ownerXml('Owner'),
         el(
           'Buckets',
-          buckets.listBuckets().map((b) => el('Bucket', [el('Name', b.name), el('CreationDate', isoTime(b.createdAt))])),
+          all.map((b) => el('Bucket', [el('Name', b.name), el('CreationDate', isoTime(b.createdAt))])),
         ),
       ]),
       S3_XMLNS,
     );
   }
 
-  function listObjectsXml(op: 'ListObjects' | 'ListObjectsV2', bucket: string, q: ListQuery): string {
+  async function listObjectsXml(op: 'ListObjects' | 'ListObjectsV2', bucket: string, q: ListQuery): Promise<string> {
     const v2 = op === 'ListObjectsV2';
     const after = v2 ? (q.continuationToken !== undefined ? decodeToken(q.continuationToken) : q.startAfter) : q.marker;
-    const page: ObjectListing = buckets.listObjects(bucket, { prefix: q.prefix, delimiter: q.delimiter, after, maxKeys: q.maxKeys });
+    const page: ObjectListing = await buckets.listObjects(bucket, { prefix: q.prefix, delimiter: q.delimiter, after, maxKeys: q.maxKeys });
     const enc = (s: string): string => (q.encodingType === 'url' ? encodeKey(s) : s);
     const maybe = (name: string, value: string | undefined): XmlElement | undefined =>
       value === undefined ? undefined : el(name, value);
@@ -432,8 +443,8 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
     return renderXml(el('ListBucketResult', [...head, ...contents, ...prefixes]), S3_XMLNS);
   }
 
-  function listUploadsXml(bucket: string, q: UploadsQuery): string {
-    const page = buckets.listUploads(bucket, {
+  async function listUploadsXml(bucket: string, q: UploadsQuery): Promise<string> {
+    const page = await buckets.listUploads(bucket, {
       prefix: q.prefix,
       ...(q.delimiter !== undefined ? { delimiter: q.delimiter } : {}),
       ...(q.keyMarker !== undefined ? { keyMarker: q.keyMarker } : {}),
@@ -469,9 +480,9 @@ export function createBucketApi(deps: BucketApiDeps): BucketApi {
     );
   }
 
-  function listPartsXml(bucket: string, key: string, uploadId: string, partNumberMarker: number, maxParts: number): string {
-    requireUpload(bucket, key, uploadId);
-    const page = buckets.listParts(uploadId, { partNumberMarker, maxParts });
+  async function listPartsXml(bucket: string, key: string, uploadId: string, partNumberMarker: number, maxParts: number): Promise<string> {
+    await requireUpload(bucket, key, uploadId);
+    const page = await buckets.listParts(uploadId, { partNumberMarker, maxParts });
     return renderXml(
       el('ListPartsResult', [
         el('Bucket', bucket),

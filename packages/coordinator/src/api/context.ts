@@ -5,12 +5,12 @@
 import type { OutlivingCommand } from '../deployment/outliving-commands.js';
 import type { AsyncStore } from '../store/async-store.js';
 import type { Clock } from '../clock.js';
-import type { BucketStore } from '../store/bucket-store.js';
+import type { AsyncBucketStore } from '../store/pg/pg-bucket-store.js';
 import type { BlobStore } from '../artifacts/blob-store.js';
 import type { GitHubArchives } from '../artifacts/github-archive.js';
 import type { TrafficStore } from '../store/traffic-store.js';
 import type { AgentSessionRecord } from '../fleet/agent-sessions.js';
-import type { ScheduleStore } from '../store/schedule-store.js';
+import type { ScheduleStoreOpener } from '../store/schedule-store.js';
 
 /** DeploymentEngine is the part of the engine the API calls into. */
 export interface DeploymentEngine {
@@ -53,24 +53,24 @@ export interface InstanceIdentities {
    * registered mints a just-registered instance's one-time enrolment token, writes it to
    * `<dataDir>/enrolment/<name>.token` (0600) and returns it.
    */
-  registered(instanceName: string): string;
+  registered(instanceName: string): Promise<string>;
   /** enrolmentPort is the port agents enrol on (`fleetdeploy-agent enrol`), as the coordinator listens. */
   enrolmentPort(): number;
   /** deregistered revokes the instance's certificates and tokens and ends its agent's stream. */
-  deregistered(instanceName: string): void;
+  deregistered(instanceName: string): Promise<void>;
 }
 
 /** AgentPresence is what the API may read of the instances' agents: their sessions and certificates. */
 export interface AgentPresence {
   /** session is the instance's latest agent session (disconnectedAt unset while it is connected), if one ever connected. */
-  session(instanceName: string): AgentSessionRecord | undefined;
+  session(instanceName: string): Promise<AgentSessionRecord | undefined>;
   /**
    * connected says, without reading the store, that the instance's agent has a live stream to this
    * coordinator; false means only "not here" (ask {@link session}).
    */
   connected(instanceName: string): boolean;
   /** certificateNotAfter is when the instance's newest unrevoked client certificate expires (epoch ms), if it has one. */
-  certificateNotAfter(instanceName: string): number | undefined;
+  certificateNotAfter(instanceName: string): Promise<number | undefined>;
 }
 
 /** ApiContext is passed to every operation. */
@@ -80,7 +80,7 @@ export interface ApiContext {
   clock: Clock;
   engine: DeploymentEngine;
   identities: InstanceIdentities;
-  buckets: BucketStore;
+  buckets: AsyncBucketStore;
   blobs: BlobStore;
   /** `arn:aws:codedeploy:<region>:<account>`, the prefix of every ARN the API shows. */
   arnPrefix: string;
@@ -93,5 +93,6 @@ export interface ApiContext {
   /** The agents' sessions and certificates, for ListInstances and the deployments' waiting messages. */
   agents: AgentPresence;
   /** Deployments scheduled for a cron time: their records, and the scheduler to tell of each change. */
-  schedules?: { store: ScheduleStore; changed(scheduleId: string): void };
+  /** The deployment schedules, opened through `store` or one of its transactions' handles, and the scheduler to tell of a change (resolved once it set or cancelled the schedule's timer). */
+  schedules?: { store: ScheduleStoreOpener; changed(scheduleId: string): Promise<void> };
 }

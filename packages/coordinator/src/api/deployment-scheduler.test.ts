@@ -11,7 +11,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import { asyncSqliteStore } from '../store/async-store.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
-import { createScheduleStore } from '../store/schedule-store.js';
+import { createScheduleStore, sqliteScheduleStores } from '../store/schedule-store.js';
+import { promised } from '../store/promised.js';
 import type { ScheduleStore } from '../store/schedule-store.js';
 import { createFakeClock } from '../testing/fake-clock.js';
 import type { FakeClock } from '../testing/fake-clock.js';
@@ -34,9 +35,9 @@ describe('deployment scheduler', () => {
   let refuse: ApiError | undefined;
   let ctx: ApiContext;
 
-  function startScheduler(): void {
+  async function startScheduler(): Promise<void> {
     scheduler = createDeploymentScheduler({
-      schedules,
+      schedules: promised(schedules),
       clock,
       log,
       create: async (input) => {
@@ -45,20 +46,20 @@ describe('deployment scheduler', () => {
         return { deploymentId: `d-${requests.length}` };
       },
     });
-    scheduler.start();
+    await scheduler.start();
   }
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-schedule-'));
     store = openSqliteStore(dir);
     schedules = createScheduleStore(store.db);
     clock = createFakeClock(START);
     requests = [];
     refuse = undefined;
-    startScheduler();
+    await startScheduler();
     store.putApplication({ applicationId: 'a', applicationName: 'app', computePlatform: 'Server', createTime: 0, linkedToGitHub: false });
     store.putGroup({ applicationName: 'app', deploymentGroupId: 'gid', deploymentGroupName: 'g', deploymentConfigName: 'CodeDeployDefault.OneAtATime', serviceRoleArn: 'r', onPremisesInstanceTagFilters: [], onPremisesTagSet: [], extra: {} });
-    ctx = { store: asyncSqliteStore(store), clock, schedules: { store: schedules, changed: (id: string) => scheduler.changed(id) } } as unknown as ApiContext;
+    ctx = { store: asyncSqliteStore(store), clock, schedules: { store: sqliteScheduleStores(store.db), changed: (id: string) => scheduler.changed(id) } } as unknown as ApiContext;
   });
   afterEach(() => {
     scheduler.stop();
@@ -66,7 +67,10 @@ describe('deployment scheduler', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const flush = () => new Promise((resolve) => setImmediate(resolve));
+  const flush = async () => {
+    await scheduler.idle();
+    await new Promise((resolve) => setImmediate(resolve));
+  };
   const revision = { revisionType: 'S3', s3Location: { bucket: 'b', key: 'k.zip', bundleType: 'zip' } };
 
   it('creates the deployment at the cron time, once, with the request given, and records its id', async () => {
@@ -82,7 +86,7 @@ describe('deployment scheduler', () => {
     clock.advance(48 * 3600_000);
     await flush();
     expect(requests).toHaveLength(1);
-    expect(scheduleOperations.ListDeploymentSchedules({}, ctx).schedules).toMatchObject([{ scheduleId, status: 'Created', deploymentId: 'd-1', cron: '30 2 * * *', timeZone: 'Europe/Paris' }]);
+    expect((await scheduleOperations.ListDeploymentSchedules({}, ctx)).schedules).toMatchObject([{ scheduleId, status: 'Created', deploymentId: 'd-1', cron: '30 2 * * *', timeZone: 'Europe/Paris' }]);
   });
 
   it('keeps the exception CreateDeployment answered on the schedule', async () => {
@@ -99,7 +103,7 @@ describe('deployment scheduler', () => {
     await scheduleOperations.DeleteDeploymentSchedule({ scheduleId: deleted }, ctx);
     scheduler.stop();
     clock = createFakeClock(START + 5 * 3600_000);
-    startScheduler();
+    await startScheduler();
     expect(requests).toEqual([]);
     clock.advance(0);
     await flush();
@@ -119,6 +123,40 @@ describe('deployment scheduler', () => {
     await expect(refused).rejects.toThrow(message);
     await expect(refused).rejects.toMatchObject({ type });
     expect(schedules.list()).toEqual([]);
+  });
+
+  it('logs a schedule it cannot read, sets no timer for it, and runs it once it can be read again', async () => {
+    const lines: string[] = [];
+    let reachable = true;
+    const real = promised(schedules);
+    scheduler.stop();
+    scheduler = createDeploymentScheduler({
+      schedules: { ...real, get: (id) => (reachable ? real.get(id) : Promise.reject(new Error('connection to the database lost'))) },
+      clock,
+      log: pino({ level: 'error' }, { write: (line: string) => void lines.push(line) }),
+      create: async (input) => {
+        requests.push(input);
+        return { deploymentId: `d-${requests.length}` };
+      },
+    });
+    await scheduler.start();
+    const { scheduleId } = await scheduleOperations.CreateDeploymentSchedule({ applicationName: 'app', deploymentGroupName: 'g', cron: '0 1 * * *' }, ctx);
+    reachable = false;
+    await scheduler.changed(scheduleId);
+    await flush();
+    expect(lines.map((l) => JSON.parse(l) as { msg: string; scheduleId: string })).toEqual([expect.objectContaining({ msg: 'could not read a deployment schedule to set its timer', scheduleId })]);
+    // Its time comes while it cannot be read: the timer set first finds it unreadable, logs, and creates nothing.
+    clock.advance(3600_000);
+    await flush();
+    expect(requests).toEqual([]);
+    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toContain('could not read a deployment schedule at its time; it runs when the coordinator next starts');
+    reachable = true;
+    scheduler.stop();
+    await scheduler.start(); // the next start finds it still Scheduled, its time passed
+    clock.advance(0);
+    await flush();
+    expect(requests).toHaveLength(1);
+    expect(schedules.get(scheduleId)?.status).toBe('Created');
   });
 
   it('DeleteDeploymentSchedule of an unknown id says so', async () => {

@@ -29,8 +29,8 @@ interface World {
 
 let world: World;
 let authenticate: UpgradeAuthenticator;
-/** keyLive plays the access key store: whether the watcher's key still counts. */
-let keyLive: boolean;
+/** keyLive plays the access key store: whether the watcher's key still counts, or the error reading it fails with. */
+let keyLive: boolean | Error;
 
 async function startWorld(): Promise<World> {
   // The API harness builds a complete context over a real SQLite store; its own server goes unused.
@@ -41,7 +41,7 @@ async function startWorld(): Promise<World> {
     listeners.add(l);
     return () => void listeners.delete(l);
   };
-  const stream = createEventStream({ ctx, subscribe, authenticate: (req) => authenticate(req), keyCheck: () => () => keyLive, clock, log: pino({ level: 'silent' }) });
+  const stream = createEventStream({ ctx, subscribe, authenticate: (req) => authenticate(req), keyCheck: () => () => (keyLive instanceof Error ? Promise.reject(keyLive) : Promise.resolve(keyLive)), clock, log: pino({ level: 'silent' }) });
   const server = http.createServer((_req, res) => res.writeHead(404).end());
   server.on('upgrade', (req, socket, head) => stream.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -220,6 +220,16 @@ describe('GET /events?deploymentId=...', () => {
     world.publish({ type: 'lifecycleEvent', deploymentId: 'd-WATCHED01', instanceName: 'sim-2', lifecycleEvent: 'ApplicationStop', status: 'Failed', at });
     expect(await c.closed).toEqual({ code: 1008, reason: 'access key revoked' });
     expect(c.messages).toHaveLength(2);
+    expect(world.listeners.size).toBe(0);
+  });
+
+  it('closes a watcher (1011) instead of sending it more when its key cannot be checked', async () => {
+    const c = await connect('?deploymentId=d-WATCHED01');
+    await c.received(1);
+    keyLive = new Error('connection to the database lost');
+    world.publish({ type: 'instance', deploymentId: 'd-WATCHED01', instanceName: 'sim-2', status: 'InProgress', at });
+    expect(await c.closed).toEqual({ code: 1011, reason: 'access key check failed' });
+    expect(c.messages).toHaveLength(1);
     expect(world.listeners.size).toBe(0);
   });
 

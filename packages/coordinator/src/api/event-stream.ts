@@ -77,7 +77,7 @@ export interface EventStreamDeps {
    * unrevoked (asked before every message); a watcher whose key is revoked or deleted is closed (1008)
    * rather than sent anything more. Absent: never checked.
    */
-  keyCheck?: (req: http.IncomingMessage) => () => boolean;
+  keyCheck?: (req: http.IncomingMessage) => () => Promise<boolean>;
   clock: Clock;
   log: Logger;
   /** The paths the stream is served at (default: {@link EVENTS_PATH} only); the web console adds its own, which its authenticator tells apart. */
@@ -142,7 +142,7 @@ export function createEventStream(deps: EventStreamDeps): EventStream {
     if (denied !== undefined) return refuse(socket, denied);
     const target = await parseTarget(req);
     if ('status' in target) return refuse(socket, target);
-    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, target.deploymentId, deps.keyCheck?.(req) ?? (() => true)));
+    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, target.deploymentId, deps.keyCheck?.(req) ?? (() => Promise.resolve(true))));
   }
 
   /**
@@ -151,24 +151,36 @@ export function createEventStream(deps: EventStreamDeps): EventStream {
    * snapshot is read follows that snapshot (which may already show it), so none is lost or sent
    * ahead of the snapshot it changes.
    */
-  function serve(ws: WebSocket, deploymentId: string | undefined, keyIsLive: () => boolean): void {
+  function serve(ws: WebSocket, deploymentId: string | undefined, keyIsLive: () => Promise<boolean>): void {
     const watchLog = log.child({ deploymentId: deploymentId ?? '*' });
     const introduced = new Set<string>();
     let ping: Timer | undefined;
     let recheck: Timer | undefined;
     let alive = true;
 
-    /** revoked closes the watcher when its key no longer counts, and says whether it did. */
-    const revoked = (): boolean => {
-      if (keyIsLive()) return false;
+    /** revoked closes the watcher when its key no longer counts, or cannot be checked, and says whether it did. */
+    const revoked = async (): Promise<boolean> => {
+      let live: boolean;
+      try {
+        live = await keyIsLive();
+      } catch (err) {
+        // Refused rather than streamed on: the key may have been revoked.
+        watchLog.error({ err }, 'event stream closed: its access key could not be checked');
+        unsubscribe();
+        ws.close(1011, 'access key check failed');
+        return true;
+      }
+      if (live) return false;
       watchLog.info('event stream closed: its access key was revoked or deleted');
       unsubscribe();
       ws.close(1008, 'access key revoked');
       return true;
     };
-    const send = (message: EventStreamMessage): boolean => {
+    /** send sends one message in its turn (an {@link inOrder} step), after checking the key again. */
+    const send = async (message: EventStreamMessage): Promise<boolean> => {
       if (ws.readyState !== ws.OPEN) return false;
-      if (revoked()) return false;
+      if (await revoked()) return false;
+      if (ws.readyState !== ws.OPEN) return false; // closed while the key was read
       if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
         watchLog.warn({ bufferedAmount: ws.bufferedAmount }, 'event stream client too slow; closing');
         ws.close(1008, 'client too slow');
@@ -193,7 +205,7 @@ export function createEventStream(deps: EventStreamDeps): EventStream {
     };
     const sendSnapshot = async (id: string): Promise<void> => {
       const snapshot = await snapshotOf(ctx, id);
-      if (snapshot !== undefined) send(snapshot);
+      if (snapshot !== undefined) await send(snapshot);
     };
 
     unsubscribe = deps.subscribe((event) => {
@@ -203,8 +215,8 @@ export function createEventStream(deps: EventStreamDeps): EventStream {
         introduced.add(event.deploymentId);
         inOrder(() => sendSnapshot(event.deploymentId));
       }
-      inOrder(() => {
-        send(event);
+      inOrder(async () => {
+        await send(event);
         if (deploymentId !== undefined && event.type === 'deployment' && isFinalStatus(event.status)) finish(event.status);
       });
     });
@@ -222,7 +234,10 @@ export function createEventStream(deps: EventStreamDeps): EventStream {
     ws.on('error', (err) => watchLog.debug({ err }, 'event stream socket error'));
     const scheduleRecheck = (): void => {
       recheck = clock.setTimeout(() => {
-        if (ws.readyState === ws.OPEN && !revoked()) scheduleRecheck();
+        if (ws.readyState !== ws.OPEN) return;
+        inOrder(async () => {
+          if (ws.readyState === ws.OPEN && !(await revoked())) scheduleRecheck();
+        });
       }, KEY_RECHECK_MS);
     };
     ws.on('close', () => {
@@ -237,7 +252,7 @@ export function createEventStream(deps: EventStreamDeps): EventStream {
       inOrder(async () => {
         const snapshot = await snapshotOf(ctx, deploymentId);
         if (snapshot === undefined || snapshot.type !== 'snapshot') return void ws.close(1011, 'deployment vanished');
-        send(snapshot);
+        await send(snapshot);
         if (isFinalStatus(snapshot.deployment.status)) finish(snapshot.deployment.status);
       });
     } else {

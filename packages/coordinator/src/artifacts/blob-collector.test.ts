@@ -13,6 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBlobStore } from './blob-store.js';
 import type { BlobStore, HeldBlob } from './blob-store.js';
 import { createBlobCollector } from './blob-collector.js';
+import { promised } from '../store/promised.js';
 import type { BlobCollector } from './blob-collector.js';
 import { createBlobReferences } from '../store/blob-references.js';
 import { createBucketStore } from '../store/bucket-store.js';
@@ -34,7 +35,7 @@ beforeEach(() => {
   now = Date.now();
   blobs = createBlobStore(path.join(dir, 'blobs'), undefined, { released: (sha) => collector.consider([sha]) });
   buckets = createBucketStore(db, { minPartSize: 1, released: (shas) => collector.consider(shas) });
-  collector = createBlobCollector({ blobs, references: createBlobReferences(db), log: pino({ level: 'silent' }), now: () => now });
+  collector = createBlobCollector({ blobs, references: promised(createBlobReferences(db)), log: pino({ level: 'silent' }), now: () => now });
   buckets.createBucket('b', 1);
 });
 afterEach(async () => {
@@ -68,6 +69,35 @@ function deploy(id: string, sha256: string, status: string): void {
 }
 
 describe('the blob collector', () => {
+  it('keeps a blob whose references cannot be read, says so, and frees it once they can', async () => {
+    const lines: string[] = [];
+    let reachable = false;
+    const references = promised(createBlobReferences(db));
+    // A blob store of its own, which tells no other collector of its releases.
+    const own = createBlobStore(path.join(dir, 'own-blobs'));
+    const broken = createBlobCollector({
+      blobs: own,
+      references: { all: () => references.all(), has: (sha) => (reachable ? references.has(sha) : Promise.reject(new Error('connection to the database lost'))) },
+      log: pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }),
+      now: () => now,
+    });
+    try {
+      const orphan = await own.put(Readable.from([Buffer.from('nobody references me')]));
+      broken.consider([orphan.sha256]);
+      await broken.idle();
+      expect(await own.has(orphan.sha256)).toBe(true);
+      expect(lines.map((l) => JSON.parse(l) as { msg: string; err?: { message: string } })).toEqual([
+        expect.objectContaining({ msg: 'cannot remove an unreferenced blob; a later sweep tries again', err: expect.objectContaining({ message: 'connection to the database lost' }) }),
+      ]);
+      reachable = true;
+      broken.consider([orphan.sha256]);
+      await broken.idle();
+      expect(await own.has(orphan.sha256)).toBe(false);
+    } finally {
+      await broken.close();
+    }
+  });
+
   it('frees an overwritten and a deleted object at once, keeping the live ones', async () => {
     const first = await putObject('k', 'version 1');
     const second = await putObject('k', 'version 2');

@@ -21,7 +21,7 @@
  */
 import type { Logger } from 'pino';
 import type { BlobStore } from './blob-store.js';
-import type { BlobReferences } from '../store/blob-references.js';
+import type { AsyncBlobReferences } from '../store/pg/pg-side-stores.js';
 
 /** SweepReport says what one sweep found and freed. */
 export interface SweepReport {
@@ -47,7 +47,7 @@ export interface BlobCollector {
 /** CollectorDeps are the collector's parts; `now` gives ms since the epoch. */
 export interface CollectorDeps {
   blobs: BlobStore;
-  references: BlobReferences;
+  references: AsyncBlobReferences;
   log: Logger;
   now: () => number;
   /** How old a temp file must be for a sweep to delete it (a put that long has surely died); default an hour. */
@@ -73,7 +73,7 @@ export function createBlobCollector(deps: CollectorDeps): BlobCollector {
 
   async function removeIfUnused(sha256: string): Promise<number | undefined> {
     try {
-      return await blobs.remove(sha256, () => !references.has(sha256));
+      return await blobs.remove(sha256, async () => !(await references.has(sha256)));
     } catch (err) {
       log.warn({ err, sha256 }, 'cannot remove an unreferenced blob; a later sweep tries again');
       return undefined;
@@ -99,7 +99,7 @@ export function createBlobCollector(deps: CollectorDeps): BlobCollector {
   async function sweepNow(): Promise<SweepReport> {
     const report: SweepReport = { scanned: 0, removed: 0, freedBytes: 0 };
     if (closed) return report;
-    const marked = references.all();
+    const marked = await references.all();
     for await (const sha256 of blobs.list()) {
       if (closed) break;
       report.scanned++;

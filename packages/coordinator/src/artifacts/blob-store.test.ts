@@ -140,6 +140,27 @@ describe('holds and removal', () => {
     expect(await blobs.remove(a.sha256, () => true)).toBe(0);
   });
 
+  it('keeps a blob held while its references were being read, even when the hold ended before the answer came', async () => {
+    const a = await put('raced');
+    a.release();
+    let answer!: (free: boolean) => void;
+    let asked!: () => void;
+    const askedP = new Promise<void>((resolve) => (asked = resolve));
+    // The references are read asynchronously (the database); meanwhile a put of the same bytes holds
+    // the blob, commits its reference and lets go, all before the "unused" answer read earlier comes.
+    const removing = blobs.remove(a.sha256, () => {
+      asked();
+      return new Promise<boolean>((resolve) => (answer = resolve));
+    });
+    await askedP;
+    const again = await put('raced');
+    again.release();
+    answer(true);
+    expect(await removing).toBeUndefined();
+    expect(await blobs.has(a.sha256)).toBe(true);
+    expect(await blobs.remove(a.sha256, () => Promise.resolve(true))).toBe(5); // asked again, with no hold meanwhile, it goes
+  });
+
   it('counts holds: the blob stays until the last one is released, which is reported', async () => {
     const released: string[] = [];
     blobs = createBlobStore(path.join(dir, 'blobs'), undefined, { released: (sha) => released.push(sha) });

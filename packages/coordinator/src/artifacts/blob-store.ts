@@ -69,11 +69,14 @@ export interface BlobStore {
    */
   hold(sha256: string): Promise<BlobHold | undefined>;
   /**
-   * remove deletes a blob unless it is held or `unused()` says otherwise; `unused` is called
-   * synchronously just before the unlink is issued, so a reference committed until then keeps the
-   * blob. Resolves to the bytes freed (0 for a blob already gone), or undefined when it was kept.
+   * remove deletes a blob unless it is held or `unused()` says otherwise. `unused` may answer
+   * asynchronously (the references are read from the database): a hold taken while it is asked
+   * keeps the blob, since the holder may commit a reference before the answer comes, and nothing
+   * awaits between the answer and the unlink's dispatch. So a reference committed by then, or by a
+   * holder, keeps the blob. Resolves to the bytes freed (0 for a blob already gone), or undefined
+   * when it was kept.
    */
-  remove(sha256: string, unused: () => boolean): Promise<number | undefined>;
+  remove(sha256: string, unused: () => boolean | Promise<boolean>): Promise<number | undefined>;
   /** list yields the SHA-256 of every stored blob, in no particular order. */
   list(): AsyncIterable<string>;
   /**
@@ -105,12 +108,15 @@ const TEMP_PREFIX = '.tmp-';
 export function createBlobStore(dir: string, mode?: number, events: BlobStoreEvents = {}): BlobStore {
   fs.mkdirSync(dir, { recursive: true, ...(mode === undefined ? {} : { mode }) });
   const holds = new Map<string, number>();
+  /** The removals asking `unused` now, by blob: a hold taken meanwhile marks them, and they keep the blob. */
+  const asked = new Map<string, Set<{ held: boolean }>>();
   const deleting = new Map<string, Promise<void>>();
   const writing = new Set<string>();
 
   /** pin adds a hold synchronously and returns its (idempotent) release. */
   function pin(sha256: string): () => void {
     holds.set(sha256, (holds.get(sha256) ?? 0) + 1);
+    for (const asking of asked.get(sha256) ?? []) asking.held = true;
     let released = false;
     return () => {
       if (released) return;
@@ -189,14 +195,25 @@ export function createBlobStore(dir: string, mode?: number, events: BlobStoreEve
     return undefined;
   }
 
-  async function remove(sha256: string, unused: () => boolean): Promise<number | undefined> {
+  async function remove(sha256: string, unused: () => boolean | Promise<boolean>): Promise<number | undefined> {
     const file = blobPath(sha256);
     const size = await fs.promises.stat(file).then((s) => s.size, (err: unknown) => {
       if (isNotFound(err)) return 0;
       throw err;
     });
+    if (holds.has(sha256) || deleting.has(sha256)) return undefined;
+    const asking = { held: false };
+    const waiting = asked.get(sha256) ?? new Set();
+    asked.set(sha256, waiting.add(asking));
+    let free: boolean;
+    try {
+      free = await unused();
+    } finally {
+      waiting.delete(asking);
+      if (waiting.size === 0) asked.delete(sha256);
+    }
     // From here to the unlink's dispatch nothing awaits: a hold or a reference seen now is final.
-    if (holds.has(sha256) || deleting.has(sha256) || !unused()) return undefined;
+    if (!free || asking.held || holds.has(sha256) || deleting.has(sha256)) return undefined;
     const unlink = fs.promises.rm(file, { force: true });
     const settled = unlink.then(
       () => undefined,

@@ -14,6 +14,7 @@ import type { BlobStore } from './blob-store.js';
 import { createBlobCollector } from './blob-collector.js';
 import type { BlobCollector } from './blob-collector.js';
 import { housekeepingIntervalMs, startBucketHousekeeping } from './bucket-housekeeping.js';
+import { promised } from '../store/promised.js';
 import { createBlobReferences } from '../store/blob-references.js';
 import { createBucketStore } from '../store/bucket-store.js';
 import type { BucketStore } from '../store/bucket-store.js';
@@ -36,7 +37,7 @@ beforeEach(() => {
   clock = createFakeClock();
   blobs = createBlobStore(path.join(dir, 'blobs'));
   buckets = createBucketStore(db, { minPartSize: 1, released: (s) => collector.consider(s) });
-  collector = createBlobCollector({ blobs, references: createBlobReferences(db), log: pino({ level: 'silent' }), now: () => clock.now() });
+  collector = createBlobCollector({ blobs, references: promised(createBlobReferences(db)), log: pino({ level: 'silent' }), now: () => clock.now() });
   buckets.createBucket('b', clock.now());
 });
 afterEach(async () => {
@@ -64,7 +65,7 @@ describe('bucket housekeeping', () => {
     const old = await uploadWithPart('old.zip', 'old part');
     const lines: string[] = [];
     const log = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
-    const housekeeping = startBucketHousekeeping({ buckets, collector, clock, expirySeconds: 3600, log });
+    const housekeeping = startBucketHousekeeping({ buckets: promised(buckets), collector, clock, expirySeconds: 3600, log });
     await housekeeping.idle();
     expect(buckets.getUpload(old.uploadId)).toBeDefined(); // the first run, at start, finds it young
 

@@ -7,12 +7,12 @@
  */
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../clock.js';
-import type { BucketStore } from '../store/bucket-store.js';
+import type { AsyncBucketStore } from '../store/pg/pg-bucket-store.js';
 import type { BlobCollector, SweepReport } from './blob-collector.js';
 
 /** HousekeepingDeps are what the chores need; `expirySeconds` is how long an upload may stay unfinished. */
 export interface HousekeepingDeps {
-  buckets: Pick<BucketStore, 'expireUploads'>;
+  buckets: Pick<AsyncBucketStore, 'expireUploads'>;
   collector: BlobCollector;
   clock: Clock;
   expirySeconds: number;
@@ -42,7 +42,7 @@ export function startBucketHousekeeping(deps: HousekeepingDeps): BucketHousekeep
   let stopped = false;
 
   async function runOnce(): Promise<SweepReport & { expiredUploads: number }> {
-    const expired = buckets.expireUploads(clock.now() - deps.expirySeconds * 1000);
+    const expired = await buckets.expireUploads(clock.now() - deps.expirySeconds * 1000);
     for (const u of expired) {
       log.info({ bucket: u.bucket, key: u.key, uploadId: u.uploadId, initiated: new Date(u.initiated).toISOString() }, 'abandoned multipart upload expired');
     }

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DATABASE_FILE, openSqliteStore } from '../store/sqlite-store.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import { ACCESS_KEY_ID_PATTERN, createAccessKeyStore, newAccessKeyId, newSecretAccessKey, restrictDataDir } from './access-keys.js';
+import { promised } from '../store/promised.js';
 import { ADMIN_CREDENTIALS_FILE, ensureAdminKey, readCredentialsFile } from './admin-credentials.js';
 
 let dir: string;
@@ -48,31 +49,31 @@ describe('restrictDataDir', () => {
 });
 
 describe('ensureAdminKey', () => {
-  it('makes one admin key on the first start and writes it once, 0600, as a credentials file', () => {
-    const keys = createAccessKeyStore(store.db);
-    const first = ensureAdminKey(dir, keys, 42)!;
+  it('makes one admin key on the first start and writes it once, 0600, as a credentials file', async () => {
+    const keys = promised(createAccessKeyStore(store.db));
+    const first = (await ensureAdminKey(dir, keys, 42))!;
     const file = path.join(dir, ADMIN_CREDENTIALS_FILE);
     expect(first.file).toBe(file);
     expect(mode(file)).toBe(0o600);
     expect(fs.readFileSync(file, 'utf8')).toBe(`[default]\naws_access_key_id = ${first.key.id}\naws_secret_access_key = ${first.key.secret}\n`);
     expect(readCredentialsFile(file)).toEqual({ accessKeyId: first.key.id, secretAccessKey: first.key.secret });
-    expect(keys.get(first.key.id)?.role).toBe('admin');
+    expect((await keys.get(first.key.id))?.role).toBe('admin');
     const before = fs.statSync(file);
-    expect(ensureAdminKey(dir, keys, 43)).toBeUndefined();
+    expect(await ensureAdminKey(dir, keys, 43)).toBeUndefined();
     expect(fs.statSync(file).mtimeMs).toBe(before.mtimeMs);
-    expect(keys.count()).toBe(1);
+    expect(await keys.count()).toBe(1);
   });
 
-  it('leaves things alone when keys exist, even with no file', () => {
-    const keys = createAccessKeyStore(store.db);
-    keys.create('deployer', 1);
-    expect(ensureAdminKey(dir, keys, 2)).toBeUndefined();
+  it('leaves things alone when keys exist, even with no file', async () => {
+    const keys = promised(createAccessKeyStore(store.db));
+    await keys.create('deployer', 1);
+    expect(await ensureAdminKey(dir, keys, 2)).toBeUndefined();
     expect(fs.existsSync(path.join(dir, ADMIN_CREDENTIALS_FILE))).toBe(false);
   });
 
-  it('refuses to overwrite a file left from a removed database', () => {
+  it('refuses to overwrite a file left from a removed database', async () => {
     fs.writeFileSync(path.join(dir, ADMIN_CREDENTIALS_FILE), 'old');
-    expect(() => ensureAdminKey(dir, createAccessKeyStore(store.db), 1)).toThrow(expect.objectContaining({ name: 'StaleCredentialsError' }));
+    await expect(ensureAdminKey(dir, promised(createAccessKeyStore(store.db)), 1)).rejects.toThrow(expect.objectContaining({ name: 'StaleCredentialsError' }));
     expect(fs.readFileSync(path.join(dir, ADMIN_CREDENTIALS_FILE), 'utf8')).toBe('old');
   });
 });

@@ -16,7 +16,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AccessKey, AccessKeyStore } from './access-keys.js';
+import type { AccessKey } from './access-keys.js';
+import type { AsyncAccessKeyStore } from '../store/pg/pg-side-stores.js';
 
 /** ADMIN_CREDENTIALS_FILE is the first admin key's file name in the data directory. */
 export const ADMIN_CREDENTIALS_FILE = 'admin-credentials';
@@ -41,15 +42,15 @@ export class StaleCredentialsError extends Error {
  * ensureAdminKey makes the first admin key when the store has none and returns it with the file it
  * was written to; undefined when keys exist already (whatever the file's state).
  */
-export function ensureAdminKey(dataDir: string, keys: AccessKeyStore, now: number): { key: AccessKey; file: string } | undefined {
-  if (keys.count() > 0) return undefined;
+export async function ensureAdminKey(dataDir: string, keys: AsyncAccessKeyStore, now: number): Promise<{ key: AccessKey; file: string } | undefined> {
+  if ((await keys.count()) > 0) return undefined;
   const file = path.join(dataDir, ADMIN_CREDENTIALS_FILE);
   if (fs.existsSync(file)) throw new StaleCredentialsError(file);
-  const key = keys.create('admin', now);
+  const key = await keys.create('admin', now);
   try {
     writeOnce(file, formatCredentialsFile({ accessKeyId: key.id, secretAccessKey: key.secret }));
   } catch (err) {
-    keys.revoke(key.id, now);
+    await keys.revoke(key.id, now);
     throw err;
   }
   return { key, file };

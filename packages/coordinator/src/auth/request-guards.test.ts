@@ -88,20 +88,20 @@ describe('createWatcherKeyCheck', () => {
     ['AKIALIVE', { id: 'AKIALIVE', secret: 's', role: 'read-only' as const, createdAt: 0 }],
     ['AKIAREVOKED', { id: 'AKIAREVOKED', secret: 's', role: 'admin' as const, createdAt: 0, revokedAt: 5 }],
   ]);
-  const live = createWatcherKeyCheck({ get: (id) => keys.get(id) });
+  const live = createWatcherKeyCheck({ get: (id) => Promise.resolve(keys.get(id)) });
 
-  it('answers true for a live key of any role, false for a revoked, deleted or unreadable one', () => {
-    expect(live(watcher('AKIALIVE'))()).toBe(true);
-    expect(live(watcher('AKIAREVOKED'))()).toBe(false);
-    expect(live(watcher('AKIADELETED'))()).toBe(false);
-    expect(live(req('/events', {}))()).toBe(false);
+  it('answers true for a live key of any role, false for a revoked, deleted or unreadable one', async () => {
+    expect(await live(watcher('AKIALIVE'))()).toBe(true);
+    expect(await live(watcher('AKIAREVOKED'))()).toBe(false);
+    expect(await live(watcher('AKIADELETED'))()).toBe(false);
+    expect(await live(req('/events', {}))()).toBe(false);
   });
 
-  it('reads the key from the request once and looks it up on every check, so a later revocation counts', () => {
+  it('reads the key from the request once and looks it up on every check, so a later revocation counts', async () => {
     keys.set('AKIALATER', { id: 'AKIALATER', secret: 's', role: 'admin', createdAt: 0 });
     const check = live(watcher('AKIALATER'));
-    expect(check()).toBe(true);
+    expect(await check()).toBe(true);
     keys.set('AKIALATER', { id: 'AKIALATER', secret: 's', role: 'admin', createdAt: 0, revokedAt: 9 });
-    expect(check()).toBe(false);
+    expect(await check()).toBe(false);
   });
 });

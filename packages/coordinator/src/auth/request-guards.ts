@@ -165,16 +165,16 @@ export function createUpgradeAuthenticator(guard: CodeDeployGuard): (req: Incomi
  * again while it streams. The key is read from the request once. Any live key may watch, so a role
  * change does not matter here.
  */
-export function createWatcherKeyCheck(keys: KeyLookup): (req: IncomingMessage) => () => boolean {
+export function createWatcherKeyCheck(keys: KeyLookup): (req: IncomingMessage) => () => Promise<boolean> {
   return (req) => {
     let keyId: string;
     try {
       keyId = parseSignature(req.headers, parseQuery(req.url ?? '/')).accessKeyId;
     } catch {
-      return () => false; // it verified once, so this does not happen; refuse rather than stream on
+      return () => Promise.resolve(false); // it verified once, so this does not happen; refuse rather than stream on
     }
-    return () => {
-      const key = keys.get(keyId);
+    return async () => {
+      const key = await keys.get(keyId);
       return key !== undefined && key.revokedAt === undefined;
     };
   };

@@ -95,7 +95,7 @@ async function presigned(r: ClientRequest & { expiresIn: number }): Promise<Sign
   return { method: out.method, url: target(out.path, out.query ?? {}), headers: { host: '127.0.0.1:7180' } };
 }
 
-const verifier = (now = NOW) => createSigV4Verifier({ keys: { get: (id) => keys.get(id) }, now: () => now });
+const verifier = (now = NOW) => createSigV4Verifier({ keys: { get: (id) => Promise.resolve(keys.get(id)) }, now: () => now });
 
 const jsonOptions = (body: string): VerifyOptions => ({ service: 'codedeploy', bodySha256: sha256Hex(Buffer.from(body)) });
 
@@ -167,6 +167,13 @@ describe('header-signed requests (Authorization)', () => {
   it('refuses an unknown and a revoked key', async () => {
     expect(await failure(await signed(jsonCall({ key: { id: 'AKIAUNKNOWNUNKNOWN00', secret: ADMIN.secret } })), jsonOptions(BODY))).toBe('unknownKey');
     expect(await failure(await signed(jsonCall({ key: REVOKED })), jsonOptions(BODY))).toBe('unknownKey');
+  });
+
+  it('passes on a failed key lookup as itself, not as an unknown key (the store failed, not the client)', async () => {
+    const broken = createSigV4Verifier({ keys: { get: () => Promise.reject(new Error('connection to the database lost')) }, now: () => NOW });
+    const outcome = broken.verify(await signed(jsonCall({})), jsonOptions(BODY));
+    await expect(outcome).rejects.toThrow('connection to the database lost');
+    await expect(outcome).rejects.not.toSatisfy(isAuthError);
   });
 
   it('refuses an unsigned request, malformed headers and another service\'s scope', async () => {

@@ -101,9 +101,12 @@ export interface VerifyOptions {
   bodySha256?: string;
 }
 
-/** KeyLookup finds an access key by id; the verifier refuses revoked keys itself. */
+/**
+ * KeyLookup finds an access key by id, asynchronously (the access key store, SQLite's through
+ * promised() or PostgreSQL's); the verifier refuses revoked keys itself.
+ */
 export interface KeyLookup {
-  get(id: string): AccessKey | undefined;
+  get(id: string): Promise<AccessKey | undefined>;
 }
 
 /** SigV4Verifier checks request signatures; see {@link createSigV4Verifier}. */
@@ -147,7 +150,8 @@ export function createSigV4Verifier(deps: SigV4VerifierDeps): SigV4Verifier {
       if (parsed.scopeDate !== parsed.amzDate.slice(0, 8)) {
         throw new AuthError('wrongScope', `Credential date ${parsed.scopeDate} is not the date of X-Amz-Date ${parsed.amzDate}.`);
       }
-      const key = deps.keys.get(parsed.accessKeyId);
+      // A failed lookup (the database) rejects as itself, not as an unknown key: the client is told of an internal failure.
+      const key = await deps.keys.get(parsed.accessKeyId);
       if (key === undefined || key.revokedAt !== undefined) {
         throw new AuthError('unknownKey', `The access key ${parsed.accessKeyId} does not exist or was revoked.`);
       }

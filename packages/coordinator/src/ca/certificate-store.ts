@@ -4,6 +4,9 @@
  * the store's transaction.
  */
 import type Database from 'better-sqlite3';
+import type { AsyncStore } from '../store/async-store.js';
+import type { AsyncCertificateStore } from '../store/pg/pg-side-stores.js';
+import { promised } from '../store/promised.js';
 
 /** TokenRecord is one enrolment token as stored (its secret only as a hash). */
 export interface TokenRecord {
@@ -87,4 +90,20 @@ export function createCertificateStore(db: Database.Database): CertificateStore 
     revokeInstance: (name, at, reason, keep = '') => revoke.run(at, reason, name, keep).changes,
     listCertificates: (name) => (listCerts.all(name) as CertRow[]).map(cert),
   };
+}
+
+/**
+ * CertificateStoreOpener opens the certificate store through an AsyncStore or one of its
+ * transactions' handles, so that what is written through a handle commits or rolls back with that
+ * transaction (enrolment's token use and certificate record, a deregistration's revocations).
+ */
+export type CertificateStoreOpener = (db: AsyncStore) => AsyncCertificateStore;
+
+/**
+ * sqliteCertificateStores is the opener on the coordinator's SQLite database: every handle of
+ * asyncSqliteStore runs on its one connection, so one store serves them all, in a transaction or not.
+ */
+export function sqliteCertificateStores(db: Database.Database): CertificateStoreOpener {
+  const store = promised(createCertificateStore(db));
+  return () => store;
 }

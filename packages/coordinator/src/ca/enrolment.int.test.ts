@@ -12,7 +12,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import { CA_DIR, CA_KEY_FILE, fingerprintOf, INSTANCE_URI_PREFIX, loadAuthority, openAuthority } from './authority.js';
-import { createCertificateStore } from './certificate-store.js';
+import { createCertificateStore, sqliteCertificateStores } from './certificate-store.js';
+import { asyncSqliteStore } from '../store/async-store.js';
+import { openPgStore } from '../store/pg/pg-store.js';
+import type { PgStore } from '../store/pg/pg-store.js';
+import { pgCertificateStore, pgThrough } from '../store/pg/pg-side-stores.js';
+import { describeWithTools } from '../../../../test/harness/system-tools.js';
+import { usePostgres } from '../../../../test/harness/postgres.js';
 import { createEnrolment, ENROLMENT_DIR, EnrolmentError } from './enrolment.js';
 import type { Enrolment, EnrolmentErrorCode } from './enrolment.js';
 import { formatToken, parseToken } from './tokens.js';
@@ -48,7 +54,7 @@ beforeEach(async () => {
   store = openSqliteStore(dir);
   now = T0;
   const authority = await openAuthority(dir, {}, now);
-  enrolment = createEnrolment({ store, certificates: createCertificateStore(store.db), authority, now: () => now, dataDir: dir, validityMs: 30 * 24 * HOUR, tokenTtlMs: 24 * HOUR });
+  enrolment = createEnrolment({ store: asyncSqliteStore(store), certificates: sqliteCertificateStores(store.db), certificateLookup: createCertificateStore(store.db), authority, now: () => now, dataDir: dir, validityMs: 30 * 24 * HOUR, tokenTtlMs: 24 * HOUR });
   for (const name of ['web-1', 'web-2']) store.putInstance({ instanceName: name, instanceArn: `arn:x:${name}`, registerTime: T0, tags: [] });
 });
 afterEach(() => {
@@ -92,7 +98,7 @@ describe('the certificate authority', () => {
 
 describe('enrolment', () => {
   it("trades a token for a certificate naming the token's instance, whatever the CSR says", async () => {
-    const token = enrolment.mintToken('web-1');
+    const token = await enrolment.mintToken('web-1');
     const issued = await enrolment.enrol(token, await csr('web-2'));
     const cert = new X509Certificate(issued.certificatePem);
     expect(cert.subject).toBe('CN=web-1');
@@ -104,15 +110,15 @@ describe('enrolment', () => {
   });
 
   it('refuses a used token, an expired one, a wrong secret, a malformed one and one for another CA', async () => {
-    const token = enrolment.mintToken('web-1');
+    const token = await enrolment.mintToken('web-1');
     await enrolment.enrol(token, await csr());
     expect(await refusal(enrolment.enrol(token, await csr()))).toBe('TOKEN_USED');
 
-    const short = enrolment.mintToken('web-2', 60_000);
+    const short = await enrolment.mintToken('web-2', 60_000);
     now += 60_000;
     expect(await refusal(enrolment.enrol(short, await csr()))).toBe('TOKEN_EXPIRED');
 
-    const parts = parseToken(enrolment.mintToken('web-2'))!;
+    const parts = parseToken(await enrolment.mintToken('web-2'))!;
     expect(await refusal(enrolment.enrol(formatToken({ ...parts, secret: 'x'.repeat(43) }), await csr()))).toBe('TOKEN_UNKNOWN');
     expect(await refusal(enrolment.enrol(formatToken({ ...parts, id: '0123456789abcdef' }), await csr()))).toBe('TOKEN_UNKNOWN');
     expect(await refusal(enrolment.enrol(formatToken({ ...parts, fingerprint: 'B'.repeat(43) }), await csr()))).toBe('TOKEN_OTHER_CA');
@@ -122,14 +128,16 @@ describe('enrolment', () => {
   });
 
   it('gives one certificate to two agents racing with one token', async () => {
-    const token = enrolment.mintToken('web-1');
-    const outcomes = await Promise.allSettled([enrolment.enrol(token, await csr()), enrolment.enrol(token, await csr())]);
+    const token = await enrolment.mintToken('web-1');
+    const csrs = [await csr(), await csr()];
+    const outcomes = await Promise.allSettled(csrs.map((c) => enrolment.enrol(token, c)));
     expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(outcomes.find((o) => o.status === 'rejected')?.reason).toMatchObject({ name: 'EnrolmentError', code: 'TOKEN_USED' });
     expect(createCertificateStore(store.db).listCertificates('web-1')).toHaveLength(1);
   });
 
   it('refuses a CSR that is not signed by its own key, without using the token', async () => {
-    const token = enrolment.mintToken('web-1');
+    const token = await enrolment.mintToken('web-1');
     const good = await csr();
     const der = Buffer.from(good.replace(/-----[^-]+-----|\s/g, ''), 'base64');
     der[der.length - 5]! ^= 0xff; // inside the signature
@@ -140,8 +148,8 @@ describe('enrolment', () => {
   });
 
   it('mints only for registered instances and writes the registration token file 0600', async () => {
-    expect(await refusal(() => enrolment.mintToken('nobody'))).toBe('INSTANCE_NOT_REGISTERED');
-    const token = enrolment.writeTokenFile('web-1');
+    expect(await refusal(enrolment.mintToken('nobody'))).toBe('INSTANCE_NOT_REGISTERED');
+    const token = await enrolment.writeTokenFile('web-1');
     const file = path.join(dir, ENROLMENT_DIR, 'web-1.token');
     expect(fs.readFileSync(file, 'utf8')).toBe(`${token}\n`);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
@@ -152,7 +160,7 @@ describe('enrolment', () => {
 
 describe('certificate checks, renewal and revocation', () => {
   it('refuses an unknown serial, a CN that is not the recorded instance, and an expired certificate', async () => {
-    const issued = await enrolment.enrol(enrolment.mintToken('web-1'), await csr());
+    const issued = await enrolment.enrol(await enrolment.mintToken('web-1'), await csr());
     const serialNumber = new X509Certificate(issued.certificatePem).serialNumber;
     expect(await refusal(() => enrolment.check({ serialNumber: '0abc', commonName: 'web-1' }))).toBe('CERTIFICATE_UNKNOWN');
     expect(await refusal(() => enrolment.check({ serialNumber, commonName: 'web-2' }))).toBe('CERTIFICATE_MISMATCH');
@@ -161,7 +169,7 @@ describe('certificate checks, renewal and revocation', () => {
   });
 
   it('renews for the same instance and keeps the old certificate until it expires', async () => {
-    const first = await enrolment.enrol(enrolment.mintToken('web-1'), await csr());
+    const first = await enrolment.enrol(await enrolment.mintToken('web-1'), await csr());
     now += 20 * 24 * HOUR;
     const renewed = await enrolment.renew('web-1', await csr('web-2'));
     expect(new X509Certificate(renewed.certificatePem).subject).toBe('CN=web-1');
@@ -170,19 +178,63 @@ describe('certificate checks, renewal and revocation', () => {
   });
 
   it('a new enrolment of the same instance revokes its older certificates', async () => {
-    const first = await enrolment.enrol(enrolment.mintToken('web-1'), await csr());
-    await enrolment.enrol(enrolment.mintToken('web-1'), await csr());
+    const first = await enrolment.enrol(await enrolment.mintToken('web-1'), await csr());
+    await enrolment.enrol(await enrolment.mintToken('web-1'), await csr());
     expect(await refusal(() => enrolment.check({ serialNumber: new X509Certificate(first.certificatePem).serialNumber, commonName: 'web-1' }))).toBe('CERTIFICATE_REVOKED');
   });
 
   it('deregistering revokes every certificate and retires unused tokens', async () => {
-    const issued = await enrolment.enrol(enrolment.mintToken('web-1'), await csr());
-    const spare = enrolment.mintToken('web-1');
-    enrolment.instanceDeregistered('web-1');
+    const issued = await enrolment.enrol(await enrolment.mintToken('web-1'), await csr());
+    const spare = await enrolment.mintToken('web-1');
+    await enrolment.instanceDeregistered('web-1');
     expect(await refusal(() => enrolment.check({ serialNumber: new X509Certificate(issued.certificatePem).serialNumber, commonName: 'web-1' }))).toBe('CERTIFICATE_REVOKED');
     store.putInstance({ instanceName: 'web-1', instanceArn: 'arn:x:web-1', registerTime: now, tags: [] });
     expect(await refusal(enrolment.enrol(spare, await csr()))).toBe('TOKEN_USED');
     store.putInstance({ instanceName: 'web-1', instanceArn: 'arn:x:web-1', registerTime: now, deregisterTime: now, tags: [] });
     expect(await refusal(enrolment.renew('web-1', await csr()))).toBe('INSTANCE_NOT_REGISTERED');
+  });
+});
+
+describeWithTools(['postgres'], 'enrolment on PostgreSQL, two coordinators sharing the database', () => {
+  const server = usePostgres();
+  const opened: PgStore[] = [];
+  afterEach(async () => {
+    for (const pg of opened.splice(0)) await pg.close();
+  });
+
+  /** replicas opens two enrolment services (each its own pool) on one fresh database and one CA. */
+  const replicas = async (): Promise<[Enrolment, Enrolment, PgStore]> => {
+    const url = await server().freshDatabase();
+    const authority = await openAuthority(dir, {}, now);
+    const make = async () => {
+      const pg = await openPgStore(url, { poolSize: 2 });
+      opened.push(pg);
+      const certificates = pgThrough(pgCertificateStore, 'certificate store');
+      return { pg, enrolment: createEnrolment({ store: pg, certificates, certificateLookup: createCertificateStore(store.db), authority, now: () => now, dataDir: dir, validityMs: 30 * 24 * HOUR, tokenTtlMs: 24 * HOUR }) };
+    };
+    const a = await make();
+    const b = await make();
+    await a.pg.putInstance({ instanceName: 'web-1', instanceArn: 'arn:x:web-1', registerTime: T0, tags: [] });
+    return [a.enrolment, b.enrolment, a.pg];
+  };
+
+  it('gives one certificate to two agents racing with one token at two coordinators', async () => {
+    const [a, b, pg] = await replicas();
+    const token = await a.mintToken('web-1');
+    const csrs = [await csr(), await csr()];
+    const outcomes = await Promise.allSettled([a.enrol(token, csrs[0]!), b.enrol(token, csrs[1]!)]);
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(outcomes.find((o) => o.status === 'rejected')?.reason).toMatchObject({ name: 'EnrolmentError', code: 'TOKEN_USED' });
+    expect(await pgCertificateStore(pg).listCertificates('web-1')).toHaveLength(1);
+  });
+
+  it('refuses a token for an unregistered instance, and deregistering revokes and retires in one transaction', async () => {
+    const [a, b, pg] = await replicas();
+    expect(await refusal(a.mintToken('nobody'))).toBe('INSTANCE_NOT_REGISTERED');
+    const issued = await b.enrol(await a.mintToken('web-1'), await csr());
+    const spare = await b.mintToken('web-1');
+    await a.instanceDeregistered('web-1');
+    expect((await pgCertificateStore(pg).getCertificate(issued.serial))?.revokeReason).toBe('instance deregistered');
+    expect(await refusal(b.enrol(spare, await csr()))).toBe('TOKEN_USED');
   });
 });

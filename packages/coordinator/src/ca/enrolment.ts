@@ -13,10 +13,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Store } from '../store/store.js';
+import type { AsyncStore } from '../store/async-store.js';
+import type { AsyncCertificateStore } from '../store/pg/pg-side-stores.js';
 import type { Authority } from './authority.js';
 import { CsrError, normalSerial, verifyCsr } from './authority.js';
-import type { CertificateRecord, CertificateStore } from './certificate-store.js';
+import type { CertificateRecord, CertificateStore, CertificateStoreOpener } from './certificate-store.js';
 import { tokenFiles } from './token-files.js';
 import { formatToken, newToken, parseToken, secretHash, secretMatches } from './tokens.js';
 
@@ -70,21 +71,27 @@ export interface PeerIdentity {
 export interface Enrolment {
   readonly authority: Authority;
   /** mintToken makes a token for a registered instance, valid for `ttlMs` (default the configured TTL). */
-  mintToken(instanceName: string, ttlMs?: number): string;
+  mintToken(instanceName: string, ttlMs?: number): Promise<string>;
   /** writeTokenFile mints a token and writes it to `<dataDir>/enrolment/<name>.token` (0600); returns it. */
-  writeTokenFile(instanceName: string): string;
+  writeTokenFile(instanceName: string): Promise<string>;
   enrol(token: string, csrPem: string): Promise<IssuedIdentity>;
   renew(instanceName: string, csrPem: string): Promise<IssuedIdentity>;
   /** check returns the certificate's record if it still stands for its instance, else throws. */
   check(peer: PeerIdentity): CertificateRecord;
   /** instanceDeregistered revokes the instance's certificates and retires its unused tokens. */
-  instanceDeregistered(instanceName: string): void;
+  instanceDeregistered(instanceName: string): Promise<void>;
 }
 
 /** EnrolmentDeps are passed in by the composition root (or `enrol-token`). */
 export interface EnrolmentDeps {
-  store: Store;
-  certificates: CertificateStore;
+  store: AsyncStore;
+  /** The tokens and certificates, opened through `store` or one of its transactions' handles. */
+  certificates: CertificateStoreOpener;
+  /**
+   * Where {@link Enrolment.check} reads a certificate synchronously: the agent server checks each
+   * stream's certificate in its synchronous admission (rpc/agent-server.ts), which has no await yet.
+   */
+  certificateLookup: Pick<CertificateStore, 'getCertificate'>;
   authority: Authority;
   now: () => number;
   dataDir: string;
@@ -99,8 +106,9 @@ export function createEnrolment(deps: EnrolmentDeps): Enrolment {
   const { store, certificates, authority, now } = deps;
   const files = tokenFiles(path.join(deps.dataDir, ENROLMENT_DIR));
 
-  const requireRegistered = (name: string): void => {
-    const instance = store.getInstance(name);
+  /** requireRegistered reads the instance through `db`: the store, or a transaction's handle. */
+  const requireRegistered = async (db: AsyncStore, name: string): Promise<void> => {
+    const instance = await db.getInstance(name);
     if (instance === undefined || instance.deregisterTime !== undefined) {
       throw new EnrolmentError(EnrolmentErrorCode.INSTANCE_NOT_REGISTERED, `no registered on-premises instance is named ${name}; register it first (aws deploy register-on-premises-instance)`);
     }
@@ -115,31 +123,37 @@ export function createEnrolment(deps: EnrolmentDeps): Enrolment {
     }
   };
 
-  const issue = async (instanceName: string, csrPem: string, commit: (serial: string) => void): Promise<IssuedIdentity> => {
+  /**
+   * issue signs the CSR, then records the certificate in one transaction with `commit`'s writes.
+   * The body makes only calls through the transaction's handle (on SQLite it never yields), and
+   * PostgreSQL may run it again after a conflict, so `commit` has no other effects.
+   */
+  const issue = async (instanceName: string, csrPem: string, commit: (certs: AsyncCertificateStore, serial: string) => Promise<void>): Promise<IssuedIdentity> => {
     const csr = await verified(csrPem);
     const at = now();
     const cert = await authority.issueClient(instanceName, csr, at, deps.validityMs);
-    store.transaction(() => {
-      commit(cert.serial);
-      requireRegistered(instanceName);
-      certificates.putCertificate({ serial: cert.serial, instanceName, notBefore: cert.notBefore, notAfter: cert.notAfter, issuedAt: at });
+    await store.transaction(async (tx) => {
+      const certs = certificates(tx);
+      await commit(certs, cert.serial);
+      await requireRegistered(tx, instanceName);
+      await certs.putCertificate({ serial: cert.serial, instanceName, notBefore: cert.notBefore, notAfter: cert.notAfter, issuedAt: at });
     });
     return { instanceName, certificatePem: cert.pem, caPem: authority.certPem, serial: cert.serial, notAfter: cert.notAfter };
   };
 
-  const mintToken = (instanceName: string, ttlMs = deps.tokenTtlMs): string => {
-    requireRegistered(instanceName);
+  const mintToken = async (instanceName: string, ttlMs = deps.tokenTtlMs): Promise<string> => {
+    await requireRegistered(store, instanceName);
     const token = newToken(authority.fingerprint);
     const at = now();
-    certificates.putToken({ tokenId: token.id, instanceName, secretSha256: secretHash(token.secret), createdAt: at, expiresAt: at + ttlMs });
+    await certificates(store).putToken({ tokenId: token.id, instanceName, secretSha256: secretHash(token.secret), createdAt: at, expiresAt: at + ttlMs });
     return formatToken(token);
   };
 
   return {
     authority,
     mintToken,
-    writeTokenFile(instanceName) {
-      const token = mintToken(instanceName);
+    async writeTokenFile(instanceName) {
+      const token = await mintToken(instanceName);
       files.write(instanceName, `${token}\n`);
       return token;
     },
@@ -148,7 +162,7 @@ export function createEnrolment(deps: EnrolmentDeps): Enrolment {
       const token = parseToken(text);
       if (token === undefined) throw new EnrolmentError(EnrolmentErrorCode.TOKEN_MALFORMED, 'not an enrolment token (expected fde1.<id>.<secret>.<fingerprint>)');
       if (token.fingerprint !== authority.fingerprint) throw new EnrolmentError(EnrolmentErrorCode.TOKEN_OTHER_CA, "the token was made for another coordinator's CA");
-      const record = certificates.getToken(token.id);
+      const record = await certificates(store).getToken(token.id);
       // An unknown id and a wrong secret read the same, so the answer tells a guesser nothing.
       if (record === undefined || !secretMatches(token.secret, record.secretSha256)) throw new EnrolmentError(EnrolmentErrorCode.TOKEN_UNKNOWN, 'unknown enrolment token');
       const check = (): void => {
@@ -156,13 +170,14 @@ export function createEnrolment(deps: EnrolmentDeps): Enrolment {
         if (now() >= record.expiresAt) throw new EnrolmentError(EnrolmentErrorCode.TOKEN_EXPIRED, `the enrolment token expired at ${new Date(record.expiresAt).toISOString()}; make a new one (fleetdeploy-coordinator enrol-token)`);
       };
       check();
-      requireRegistered(record.instanceName);
-      const issued = await issue(record.instanceName, csrPem, (serial) => {
+      await requireRegistered(store, record.instanceName);
+      const issued = await issue(record.instanceName, csrPem, async (certs, serial) => {
         check();
-        // Checked and used in one transaction: two agents racing with one token get one certificate.
-        if (!certificates.useToken(token.id, now())) throw new EnrolmentError(EnrolmentErrorCode.TOKEN_USED, 'the enrolment token was already used; make a new one (fleetdeploy-coordinator enrol-token)');
+        // Used in the transaction that records the certificate, by one conditional statement (on
+        // PostgreSQL too): of two agents racing with one token, on one coordinator or two, one gets a certificate.
+        if (!(await certs.useToken(token.id, now()))) throw new EnrolmentError(EnrolmentErrorCode.TOKEN_USED, 'the enrolment token was already used; make a new one (fleetdeploy-coordinator enrol-token)');
         // A new enrolment means a new host for this name: the old one's certificates stop counting.
-        certificates.revokeInstance(record.instanceName, now(), 're-enrolled', serial);
+        await certs.revokeInstance(record.instanceName, now(), 're-enrolled', serial);
       });
       try {
         if (fs.readFileSync(files.path(record.instanceName), 'utf8').trim() === text.trim()) files.remove(record.instanceName);
@@ -173,8 +188,8 @@ export function createEnrolment(deps: EnrolmentDeps): Enrolment {
     },
 
     async renew(instanceName, csrPem) {
-      requireRegistered(instanceName);
-      return issue(instanceName, csrPem, () => undefined);
+      await requireRegistered(store, instanceName);
+      return issue(instanceName, csrPem, () => Promise.resolve());
     },
 
     check(peer) {
@@ -184,7 +199,7 @@ export function createEnrolment(deps: EnrolmentDeps): Enrolment {
       } catch {
         throw new EnrolmentError(EnrolmentErrorCode.CERTIFICATE_UNKNOWN, 'the client certificate has no readable serial number');
       }
-      const record = certificates.getCertificate(serial);
+      const record = deps.certificateLookup.getCertificate(serial);
       if (record === undefined) throw new EnrolmentError(EnrolmentErrorCode.CERTIFICATE_UNKNOWN, 'this coordinator did not issue the client certificate; enrol again');
       if (record.instanceName !== peer.commonName) throw new EnrolmentError(EnrolmentErrorCode.CERTIFICATE_MISMATCH, 'the client certificate does not name the instance it was issued for');
       if (record.revokedAt !== undefined) throw new EnrolmentError(EnrolmentErrorCode.CERTIFICATE_REVOKED, `the client certificate of ${record.instanceName} was revoked (${record.revokeReason ?? 'revoked'}); enrol again with a new token`);
@@ -192,10 +207,11 @@ export function createEnrolment(deps: EnrolmentDeps): Enrolment {
       return record;
     },
 
-    instanceDeregistered(instanceName) {
-      store.transaction(() => {
-        certificates.revokeInstance(instanceName, now(), 'instance deregistered');
-        certificates.retireTokens(instanceName, now());
+    async instanceDeregistered(instanceName) {
+      await store.transaction(async (tx) => {
+        const certs = certificates(tx);
+        await certs.revokeInstance(instanceName, now(), 'instance deregistered');
+        await certs.retireTokens(instanceName, now());
       });
       files.remove(instanceName);
     },

@@ -6,17 +6,28 @@
 import os from 'node:os';
 import type { CoordinatorConfig } from '../config.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
+import type { AsyncStore } from '../store/async-store.js';
 import { openAuthority } from './authority.js';
-import { createCertificateStore } from './certificate-store.js';
+import { createCertificateStore, sqliteCertificateStores } from './certificate-store.js';
 import { createEnrolment } from './enrolment.js';
-import type { Enrolment } from './enrolment.js';
+import type { Enrolment, EnrolmentDeps } from './enrolment.js';
 
-/** openEnrolment loads (or creates) the CA and returns the enrolment service over `store`. */
-export async function openEnrolment(config: CoordinatorConfig, store: SqliteStore, now: () => number): Promise<Enrolment> {
+/** EnrolmentStores are where enrolment keeps its state: the store and its certificate tables. */
+export type EnrolmentStores = Pick<EnrolmentDeps, 'store' | 'certificates' | 'certificateLookup'>;
+
+/**
+ * sqliteEnrolmentStores are enrolment's stores on an open SQLite store, given the one
+ * asyncSqliteStore over it (there is one per connection: it serializes the transactions).
+ */
+export function sqliteEnrolmentStores(store: SqliteStore, asyncStore: AsyncStore): EnrolmentStores {
+  return { store: asyncStore, certificates: sqliteCertificateStores(store.db), certificateLookup: createCertificateStore(store.db) };
+}
+
+/** openEnrolment loads (or creates) the CA and returns the enrolment service over `stores`. */
+export async function openEnrolment(config: CoordinatorConfig, stores: EnrolmentStores, now: () => number): Promise<Enrolment> {
   const authority = await openAuthority(config.dataDir, { ...(config.caCertFile !== undefined ? { certFile: config.caCertFile } : {}), ...(config.caKeyFile !== undefined ? { keyFile: config.caKeyFile } : {}) }, now());
   return createEnrolment({
-    store,
-    certificates: createCertificateStore(store.db),
+    ...stores,
     authority,
     now,
     dataDir: config.dataDir,

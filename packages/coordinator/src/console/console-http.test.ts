@@ -22,7 +22,7 @@ import { loadConsoleAssets } from './static-assets.js';
 const key: AccessKey = { id: 'AKIAAAAAAAAAAAAAAAAA', secret: 'secret-of-the-admin', role: 'admin', createdAt: 0 };
 
 function makeConsole(assetDir?: string): Console {
-  const keys = { get: (id: string) => (id === key.id ? key : undefined) };
+  const keys = { get: (id: string) => Promise.resolve(id === key.id ? key : undefined) };
   return createConsole({
     operations: { ListApplications: () => ({ applications: ['shop'] }) },
     ctx: {},

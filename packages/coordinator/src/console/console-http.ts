@@ -104,9 +104,9 @@ export interface ConsoleRefusal {
 export interface Console {
   handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
   /** authenticateUpgrade admits a WebSocket upgrade to {@link CONSOLE_EVENTS_PATH} by its session cookie and Origin. */
-  authenticateUpgrade(req: http.IncomingMessage): ConsoleRefusal | undefined;
+  authenticateUpgrade(req: http.IncomingMessage): Promise<ConsoleRefusal | undefined>;
   /** sessionCheck gives, for an admitted upgrade, whether its session is still live (expired, signed out or key revoked: not). */
-  sessionCheck(req: http.IncomingMessage): () => boolean;
+  sessionCheck(req: http.IncomingMessage): () => Promise<boolean>;
 }
 
 /** ThrottledError is a sign-in refused for too many failures: 429 with a Retry-After. */
@@ -125,16 +125,16 @@ const notSignedIn = (): ApiError => new ApiError('NotSignedInException', 'not si
 export function createConsole<Ctx>(deps: ConsoleDeps<Ctx>): Console {
   const { sessions, log } = deps;
 
-  const sessionOf = (req: http.IncomingMessage): ConsoleSession | undefined => {
+  const sessionOf = async (req: http.IncomingMessage): Promise<ConsoleSession | undefined> => {
     const id = readCookie(req.headers.cookie, SESSION_COOKIE);
-    return id === undefined || id === '' ? undefined : sessions.get(id);
+    return id === undefined || id === '' ? undefined : await sessions.get(id);
   };
 
   /** checked is the request's session after the Origin and CSRF checks that every change needs. */
-  const checked = (req: http.IncomingMessage): ConsoleSession => {
+  const checked = async (req: http.IncomingMessage): Promise<ConsoleSession> => {
     const origin = originProblem(req);
     if (origin !== undefined) throw new ApiError('CsrfCheckFailedException', origin, 403);
-    const session = sessionOf(req);
+    const session = await sessionOf(req);
     if (session === undefined) throw notSignedIn();
     const token = req.headers[CSRF_HEADER];
     if (typeof token !== 'string' || !sameText(token, session.csrfToken)) {
@@ -160,19 +160,19 @@ export function createConsole<Ctx>(deps: ConsoleDeps<Ctx>): Console {
     if (typeof keyId !== 'string' || keyId === '' || typeof secret !== 'string' || secret === '') {
       throw new ApiError('ValidationException', 'sign in with accessKeyId and secretAccessKey (both non-empty strings)');
     }
-    const key = deps.keys.get(keyId);
+    const key = await deps.keys.get(keyId);
     if (key === undefined || key.revokedAt !== undefined || !sameText(secret, key.secret)) {
       deps.limiter.failed(address);
       log.info({ accessKeyId: keyId.slice(0, 32), address }, 'console sign-in refused');
       throw new ApiError('InvalidCredentialsException', 'the access key id or secret is wrong, or the key is revoked', 401);
     }
-    const session = sessions.create(key.id);
+    const session = await sessions.create(key.id);
     log.info({ accessKeyId: key.id, role: key.role }, 'console sign-in');
     sendJson(res, 200, who(session), { 'set-cookie': sessionCookie(session.id, { path: CONSOLE_PREFIX, secure: overTls(req), maxAgeSeconds: deps.sessionSeconds }) });
   }
 
   async function call(name: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const session = checked(req);
+    const session = await checked(req);
     const operation = Object.hasOwn(deps.operations, name) ? deps.operations[name] : undefined;
     if (operation === undefined || !(isReadOperation(name) || CONSOLE_ACTIONS.has(name))) {
       throw new ApiError('UnknownOperationException', `the console does not serve ${JSON.stringify(name)}; it serves reads and ${[...CONSOLE_ACTIONS].join(', ')}`, 404);
@@ -208,12 +208,12 @@ export function createConsole<Ctx>(deps: ConsoleDeps<Ctx>): Console {
     }
     if (p === `${CONSOLE_PREFIX}/api/login` && method === 'POST') return login(req, res);
     if (p === `${CONSOLE_PREFIX}/api/session` && get) {
-      const session = sessionOf(req);
+      const session = await sessionOf(req);
       if (session === undefined) throw notSignedIn();
       return sendJson(res, 200, who(session), { 'cache-control': 'no-store' });
     }
     if (p === `${CONSOLE_PREFIX}/api/logout` && method === 'POST') {
-      const session = checked(req);
+      const session = await checked(req);
       sessions.end(session.id);
       log.info({ accessKeyId: session.keyId }, 'console sign-out');
       return sendJson(res, 200, {}, { 'set-cookie': sessionCookie('', { path: CONSOLE_PREFIX, secure: overTls(req), maxAgeSeconds: 0 }) });
@@ -247,15 +247,15 @@ export function createConsole<Ctx>(deps: ConsoleDeps<Ctx>): Console {
         sendJson(res, 500, { __type: 'InternalFailure', message: 'the coordinator failed to handle this request; its log has the details' });
       }
     },
-    authenticateUpgrade(req) {
+    async authenticateUpgrade(req) {
       const origin = originProblem(req);
       if (origin !== undefined) return { status: 403, type: 'CsrfCheckFailedException', message: origin };
-      if (sessionOf(req) === undefined) return { status: 401, type: 'NotSignedInException', message: notSignedIn().message };
+      if ((await sessionOf(req)) === undefined) return { status: 401, type: 'NotSignedInException', message: notSignedIn().message };
       return undefined;
     },
     sessionCheck(req) {
       const id = readCookie(req.headers.cookie, SESSION_COOKIE) ?? '';
-      return () => sessions.get(id) !== undefined;
+      return async () => (await sessions.get(id)) !== undefined;
     },
   };
 }

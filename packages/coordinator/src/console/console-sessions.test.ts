@@ -10,56 +10,64 @@ function world() {
     ['AKIAADMIN', { id: 'AKIAADMIN', secret: 's', role: 'admin', createdAt: 0 }],
     ['AKIAREAD', { id: 'AKIAREAD', secret: 's', role: 'read-only', createdAt: 0 }],
   ]);
-  const store = createSessionStore({ keys: { get: (id) => keys.get(id) }, now: () => now, ttlMs: 60_000, maxSessions: 3 });
+  const store = createSessionStore({ keys: { get: (id) => Promise.resolve(keys.get(id)) }, now: () => now, ttlMs: 60_000, maxSessions: 3 });
   return { store, keys, tick: (ms: number) => (now += ms) };
 }
 
 describe('console sessions', () => {
-  it('gives each sign-in its own unguessable id and CSRF token, with the key and role', () => {
+  it('gives each sign-in its own unguessable id and CSRF token, with the key and role', async () => {
     const { store } = world();
-    const a = store.create('AKIAADMIN');
-    const b = store.create('AKIAADMIN');
+    const a = await store.create('AKIAADMIN');
+    const b = await store.create('AKIAADMIN');
     expect(a.id).not.toBe(b.id);
     expect(a.csrfToken).not.toBe(a.id);
     expect(a.id).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(store.get(a.id)).toMatchObject({ keyId: 'AKIAADMIN', role: 'admin', csrfToken: a.csrfToken });
-    expect(store.get('nonsense')).toBeUndefined();
+    expect(await store.get(a.id)).toMatchObject({ keyId: 'AKIAADMIN', role: 'admin', csrfToken: a.csrfToken });
+    expect(await store.get('nonsense')).toBeUndefined();
   });
-  it('ends a session at its expiry', () => {
+  it('ends a session at its expiry', async () => {
     const { store, tick } = world();
-    const s = store.create('AKIAREAD');
+    const s = await store.create('AKIAREAD');
     tick(59_999);
-    expect(store.get(s.id)).toBeDefined();
+    expect(await store.get(s.id)).toBeDefined();
     tick(1);
-    expect(store.get(s.id)).toBeUndefined();
+    expect(await store.get(s.id)).toBeUndefined();
     expect(store.size()).toBe(0);
   });
-  it('ends a session whose key is revoked or deleted, and follows a changed role', () => {
+  it('ends a session whose key is revoked or deleted, and follows a changed role', async () => {
     const { store, keys } = world();
-    const s = store.create('AKIAADMIN');
+    const s = await store.create('AKIAADMIN');
     keys.set('AKIAADMIN', { ...keys.get('AKIAADMIN')!, role: 'read-only' });
-    expect(store.get(s.id)?.role).toBe('read-only');
+    expect((await store.get(s.id))?.role).toBe('read-only');
     keys.set('AKIAADMIN', { ...keys.get('AKIAADMIN')!, revokedAt: 1 });
-    expect(store.get(s.id)).toBeUndefined();
-    const r = store.create('AKIAREAD');
+    expect(await store.get(s.id)).toBeUndefined();
+    const r = await store.create('AKIAREAD');
     keys.delete('AKIAREAD');
-    expect(store.get(r.id)).toBeUndefined();
+    expect(await store.get(r.id)).toBeUndefined();
   });
-  it('refuses to make a session for a key that is not live', () => {
+  it('refuses to make a session for a key that is not live', async () => {
     const { store, keys } = world();
-    expect(() => store.create('AKIANOBODY')).toThrow(/AKIANOBODY is not live/);
+    await expect(store.create('AKIANOBODY')).rejects.toThrow(/AKIANOBODY is not live/);
     keys.set('AKIAREAD', { ...keys.get('AKIAREAD')!, revokedAt: 1 });
-    expect(() => store.create('AKIAREAD')).toThrow(/not live/);
+    await expect(store.create('AKIAREAD')).rejects.toThrow(/not live/);
   });
-  it('signs out, and holds at most maxSessions, dropping the oldest', () => {
+  it('signs out, and holds at most maxSessions, dropping the oldest', async () => {
     const { store } = world();
-    const first = store.create('AKIAADMIN');
+    const first = await store.create('AKIAADMIN');
     store.end(first.id);
-    expect(store.get(first.id)).toBeUndefined();
-    const [a, b, c, d] = [store.create('AKIAADMIN'), store.create('AKIAADMIN'), store.create('AKIAADMIN'), store.create('AKIAADMIN')];
+    expect(await store.get(first.id)).toBeUndefined();
+    const [a, b, c, d] = [await store.create('AKIAADMIN'), await store.create('AKIAADMIN'), await store.create('AKIAADMIN'), await store.create('AKIAADMIN')];
     expect(store.size()).toBe(3);
-    expect(store.get(a.id)).toBeUndefined();
-    for (const s of [b, c, d]) expect(store.get(s.id)).toBeDefined();
+    expect(await store.get(a.id)).toBeUndefined();
+    for (const s of [b, c, d]) expect(await store.get(s.id)).toBeDefined();
+  });
+  it('answers no session for one signed out while its key was being read', async () => {
+    const { store } = world();
+    const s = await store.create('AKIAADMIN');
+    const reading = store.get(s.id); // its key is read asynchronously ...
+    store.end(s.id); // ... and the browser signs out meanwhile
+    expect(await reading).toBeUndefined();
+    expect(store.size()).toBe(0);
   });
 });
 

@@ -25,9 +25,9 @@ export interface ConsoleSession {
 /** SessionStore makes, finds and ends sessions. */
 export interface SessionStore {
   /** create signs `keyId` in; the key must exist unrevoked (the caller checked its secret). */
-  create(keyId: string): ConsoleSession;
+  create(keyId: string): Promise<ConsoleSession>;
   /** get finds a live session by id: undefined when unknown, expired, or its key is revoked or gone. */
-  get(id: string): ConsoleSession | undefined;
+  get(id: string): Promise<ConsoleSession | undefined>;
   /** end signs a session out; unknown ids are ignored. */
   end(id: string): void;
   /** size counts the sessions held (expired ones not yet swept included). */
@@ -64,8 +64,8 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
   };
 
   return {
-    create(keyId) {
-      const key = deps.keys.get(keyId);
+    async create(keyId) {
+      const key = await deps.keys.get(keyId);
       if (key === undefined || key.revokedAt !== undefined) throw new Error(`access key ${keyId} is not live; a session needs a live key`);
       const now = deps.now();
       sweep(now);
@@ -75,18 +75,20 @@ export function createSessionStore(deps: SessionStoreDeps): SessionStore {
       held.set(id, s);
       return { id, keyId, role: key.role, csrfToken: s.csrfToken, expiresAt: s.expiresAt };
     },
-    get(id) {
+    async get(id) {
       const s = held.get(id);
       if (s === undefined) return undefined;
       if (s.expiresAt <= deps.now()) {
         held.delete(id);
         return undefined;
       }
-      const key = deps.keys.get(s.keyId);
+      const key = await deps.keys.get(s.keyId);
       if (key === undefined || key.revokedAt !== undefined) {
-        held.delete(id);
+        // Only this entry: a session that replaced it (or was signed out) while the key was read stays as it is.
+        if (held.get(id) === s) held.delete(id);
         return undefined;
       }
+      if (held.get(id) !== s) return undefined; // signed out (or dropped for the cap) while its key was read
       return { id, keyId: s.keyId, role: key.role, csrfToken: s.csrfToken, expiresAt: s.expiresAt };
     },
     end(id) {

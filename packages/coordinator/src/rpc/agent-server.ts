@@ -20,6 +20,8 @@ import type { ServerIdentity } from '../ca/authority.js';
 import type { Enrolment } from '../ca/enrolment.js';
 import { EnrolmentError } from '../ca/enrolment.js';
 import type { AgentSessionStore } from '../fleet/agent-sessions.js';
+import type { AsyncAgentSessionStore } from '../store/pg/pg-side-stores.js';
+import { createOrderedWrites, skippedOnFailure } from '../fleet/ordered-writes.js';
 import { Admission } from './admission.js';
 import { createEngineInbox } from './engine-inbox.js';
 import type { LoopPriority } from '../loop-priority.js';
@@ -84,7 +86,12 @@ export interface AgentServerDeps {
   /** The server's certificate (issued by the CA for the listen address); unused with plain text. */
   identity: ServerIdentity;
   /** Where each instance's agent session is kept (connected, heartbeats, disconnected). */
-  sessions: AgentSessionStore;
+  sessions: AsyncAgentSessionStore;
+  /**
+   * The same sessions read synchronously, for offlineSince alone: the engine asks it through its
+   * synchronous AgentLink.
+   */
+  sessionLookup: Pick<AgentSessionStore, 'get'>;
   /** Told of each stream refused by the admission rate (metrics). */
   onStreamRefused?: () => void;
   /** Where a session write that failed for a full disk is reported; the server makes its own without it. */
@@ -99,8 +106,10 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
   const { store, blobs, clock, config, log, enrolment } = deps;
   const disk = deps.disk ?? createDiskFullWatch({ log, now: () => clock.now() });
   const sessions = new Map<string, Session>();
-  // Streams the previous process had open ended with it.
-  deps.sessions.closeAbandoned();
+  // Streams the previous process had open ended with it; listen waits for this (a failure fails the
+  // start), so every session write, made for a stream, comes after it.
+  const abandonedClosed = deps.sessions.closeAbandoned();
+  abandonedClosed.catch(() => undefined); // listen reports it
   const admission = new Admission(config.streamsPerSecond, clock.now());
   let engine: Engine | undefined;
   /** What agents tell the engine, handed over after the loop's I/O, in order (engine-inbox.ts). */
@@ -139,15 +148,11 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
 
   /**
    * record writes to an instance's session record, which only informs (ListInstances, status
-   * messages): on a full disk the write is skipped, and the stream and the deployment go on.
+   * messages), after the writes recorded before it (fleet/ordered-writes.ts): on a full disk the
+   * write is skipped, and the stream and the deployment go on; another failure is logged.
    */
-  const record = (what: string, write: () => void): void => {
-    try {
-      write();
-    } catch (err) {
-      if (!disk.failed(err, what)) throw err;
-    }
-  };
+  const writes = createOrderedWrites(skippedOnFailure(disk, log));
+  const record = (what: string, write: () => Promise<unknown>): void => writes.write(what, write);
 
   /**
    * callerOf is the instance a call speaks for: with mutual TLS, the verified certificate's
@@ -334,7 +339,8 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     attach(e) {
       engine = e;
     },
-    listen(host, port) {
+    async listen(host, port) {
+      await abandonedClosed;
       return new Promise((resolve, reject) => {
         // Mutual TLS: the handshake itself refuses a client without a certificate from our CA.
         const credentials = config.plaintextAgents
@@ -359,6 +365,7 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
       sessions.clear();
       for (const session of open) refuse(session.call, grpc.status.UNAVAILABLE, 'the coordinator is shutting down');
       await shutdownGrpcServer(server);
+      await writes.settled(); // before the store closes
     },
     connectedCount: () => sessions.size,
     isConnected: (instanceName) => sessions.has(instanceName),
@@ -377,7 +384,7 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     acknowledge(instanceName, commandId) {
       sessions.get(instanceName)?.call.write({ resultAck: { commandId } });
     },
-    offlineSince: (instanceName) => deps.sessions.get(instanceName)?.disconnectedAt,
+    offlineSince: (instanceName) => deps.sessionLookup.get(instanceName)?.disconnectedAt,
   };
 }
 

@@ -3,6 +3,9 @@
  * database beside the {@link Store}, so its writes join the store's transactions.
  */
 import type Database from 'better-sqlite3';
+import type { AsyncStore } from './async-store.js';
+import type { PromisedMethods } from './promised.js';
+import { promised } from './promised.js';
 
 /** ScheduleRecord is one scheduled deployment: when, and the CreateDeployment request to send then. */
 export interface ScheduleRecord {
@@ -50,4 +53,19 @@ export function createScheduleStore(db: Database.Database): ScheduleStore {
       return (list.all() as { doc: string }[]).map((r) => JSON.parse(r.doc) as ScheduleRecord);
     },
   };
+}
+
+/** AsyncScheduleStore is {@link ScheduleStore}, asynchronously (PostgreSQL's, or SQLite's through promised()). */
+export type AsyncScheduleStore = PromisedMethods<ScheduleStore>;
+
+/**
+ * ScheduleStoreOpener opens the schedules through an AsyncStore or one of its transactions' handles,
+ * so that a write made through a handle commits or rolls back with that transaction.
+ */
+export type ScheduleStoreOpener = (db: AsyncStore) => AsyncScheduleStore;
+
+/** sqliteScheduleStores is the opener on the coordinator's SQLite database: every handle runs on its one connection. */
+export function sqliteScheduleStores(db: Database.Database): ScheduleStoreOpener {
+  const store = promised(createScheduleStore(db));
+  return () => store;
 }

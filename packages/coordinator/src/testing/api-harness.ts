@@ -4,7 +4,7 @@
  * a temporary directory, the operation table served on 127.0.0.1 port 0, a settable clock and an
  * engine that only records what the API asked of it. Each test file builds its own.
  */
-import { createScheduleStore } from '../store/schedule-store.js';
+import { sqliteScheduleStores } from '../store/schedule-store.js';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -23,6 +23,7 @@ import type { SqliteStore } from '../store/sqlite-store.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import { asyncSqliteStore } from '../store/async-store.js';
 import { createBucketStore } from '../store/bucket-store.js';
+import { promised } from '../store/promised.js';
 import { createBlobStore } from '../artifacts/blob-store.js';
 import { createTrafficStore } from '../store/traffic-store.js';
 import { uncheckedCodeDeployGuard } from './unchecked-guards.js';
@@ -73,9 +74,12 @@ export function createRecordingIdentities(): RecordingIdentities {
     calls,
     registered: (instanceName) => {
       calls.push({ call: 'registered', instanceName });
-      return `token-${instanceName}`;
+      return Promise.resolve(`token-${instanceName}`);
     },
-    deregistered: (instanceName) => void calls.push({ call: 'deregistered', instanceName }),
+    deregistered: (instanceName) => {
+      calls.push({ call: 'deregistered', instanceName });
+      return Promise.resolve();
+    },
     enrolmentPort: () => 7182,
   };
 }
@@ -158,7 +162,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     clock,
     engine,
     identities: createRecordingIdentities(),
-    buckets: createBucketStore(store.db),
+    buckets: promised(createBucketStore(store.db)),
     traffic: createTrafficStore(store.db),
     blobs,
     arnPrefix: options.arnPrefix ?? 'arn:aws:codedeploy:us-east-1:000000000000',
@@ -167,8 +171,8 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
       urlTemplate: options.githubArchiveUrl ?? 'http://127.0.0.1:9/{repository}/tar.gz/{commitId}',
       ...(options.githubToken !== undefined ? { token: options.githubToken } : {}),
     }),
-    agents: { session: (name) => sessions.get(name), connected: (name) => live.has(name), certificateNotAfter: (name) => certificates.get(name) },
-    schedules: { store: createScheduleStore(store.db), changed: () => undefined },
+    agents: { session: (name) => Promise.resolve(sessions.get(name)), connected: (name) => live.has(name), certificateNotAfter: (name) => Promise.resolve(certificates.get(name)) },
+    schedules: { store: sqliteScheduleStores(store.db), changed: () => Promise.resolve() },
   };
   const api = createCodeDeployApi(options.operations ?? allOperations, ctx, pino({ level: 'silent' }), uncheckedCodeDeployGuard, fleetOperations);
   const server = http.createServer((req, res) => void api.handle(req, res));

@@ -15,6 +15,7 @@ import { systemClock } from '../clock.js';
 import { createTriggerOutbox } from './trigger-outbox.js';
 import type { TriggerOutbox } from './trigger-outbox.js';
 import { createTriggerDelivery } from './trigger-delivery.js';
+import { promised } from '../store/promised.js';
 import type { TriggerDelivery } from './trigger-delivery.js';
 import { webhookSender } from './trigger-senders.js';
 import type { Sender } from './trigger-senders.js';
@@ -91,7 +92,7 @@ describe('trigger delivery', () => {
 
   function create(opts: StartOptions = {}): TriggerDelivery {
     return createTriggerDelivery({
-      outbox: opts.outbox ?? outbox,
+      outbox: promised(opts.outbox ?? outbox),
       sns: opts.sns ?? noSns,
       webhook: webhookSender((name) => opts.secrets?.[name], opts.timeoutMs, (name) => log.warn({ trigger: name }, 'unsigned')),
       clock: systemClock,
@@ -103,15 +104,15 @@ describe('trigger delivery', () => {
     });
   }
 
-  function start(opts: StartOptions = {}): void {
+  async function start(opts: StartOptions = {}): Promise<void> {
     loop = create(opts);
-    loop.start();
+    await loop.start();
   }
 
   it('retries a receiver failing the first 3 attempts with backoff, then delivers once, signed', async () => {
     const r = await receiver([500, 503, 502]);
     outbox.enqueue('d-1', [note('e1', r.url)], Date.now());
-    start({ secrets: { hook: 'k1' } });
+    await start({ secrets: { hook: 'k1' } });
     await until(() => outbox.get('e1')?.state === 'delivered');
     expect(r.got.map((g) => g.eventId)).toEqual(['e1', 'e1', 'e1', 'e1']);
     for (const g of r.got) expect(verifySignature(g.body, 'k1', g.signature)).toBe(true);
@@ -124,7 +125,7 @@ describe('trigger delivery', () => {
   it('gives up after the configured attempts: the delivery is dead, logged at warn with its last error', async () => {
     const r = await receiver([500, 500, 500, 500]);
     outbox.enqueue('d-1', [note('e2', r.url)], Date.now());
-    start({ maxAttempts: 3 });
+    await start({ maxAttempts: 3 });
     await until(() => outbox.get('e2')?.state === 'dead');
     expect(r.got).toHaveLength(3);
     expect(outbox.get('e2')).toMatchObject({ state: 'dead', attempts: 3, lastError: `POST ${r.url} answered 500` });
@@ -143,7 +144,7 @@ describe('trigger delivery', () => {
     const down = await receiver();
     await down.close();
     outbox.enqueue('d-1', [note('slow', hanging.url), note('down', down.url), note('ok', good.url)], Date.now());
-    start({ timeoutMs: 300, maxAttempts: 2 });
+    await start({ timeoutMs: 300, maxAttempts: 2 });
     await until(() => outbox.get('ok')?.state === 'delivered', 2_000);
     expect(outbox.get('slow')?.state).toBe('pending'); // still on its first attempt
     await until(() => outbox.get('slow')?.state === 'dead' && outbox.get('down')?.state === 'dead');
@@ -159,7 +160,7 @@ describe('trigger delivery', () => {
     let reads = 0;
     const claim = outbox.claim.bind(outbox);
     outbox.claim = (...args) => (reads++, claim(...args));
-    start({ timeoutMs: 60_000 });
+    await start({ timeoutMs: 60_000 });
     await until(() => hanging.got.length === 1);
     // while the attempt is held, the loop does not spin on the row it is sending
     const readsBefore = reads;
@@ -174,6 +175,40 @@ describe('trigger delivery', () => {
     await hanging.close();
   });
 
+  it('runs one pass at a time while the outbox answers slowly, and a wake during a pass is not lost', async () => {
+    const r = await receiver();
+    outbox.enqueue('d-1', [note('first', r.url)], Date.now());
+    // The outbox read asynchronously and slowly, as a database over the network answers.
+    let reading = 0;
+    let most = 0;
+    const slow = promised(outbox);
+    loop = createTriggerDelivery({
+      outbox: {
+        ...slow,
+        claim: async (...args) => {
+          most = Math.max(most, ++reading);
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          reading--;
+          return slow.claim(...args);
+        },
+      },
+      sns: noSns,
+      webhook: webhookSender(() => undefined, undefined, () => undefined),
+      clock: systemClock,
+      retry: { baseMs: 20, maxMs: 80, maxAttempts: 3 },
+      log,
+      replicaId: 'replica-1',
+    });
+    await loop.start();
+    await new Promise((resolve) => setTimeout(resolve, 10)); // the first pass is reading now
+    outbox.enqueue('d-1', [note('second', r.url)], Date.now());
+    for (let i = 0; i < 5; i++) loop.wake();
+    await until(() => outbox.get('first')?.state === 'delivered' && outbox.get('second')?.state === 'delivered', 900); // before the 1 s idle poll
+    expect(most).toBe(1);
+    expect(r.got.map((g) => g.eventId).sort()).toEqual(['first', 'second']);
+    await r.close();
+  });
+
   it('SNS targets go to the SNS sender; an event id enqueued twice is delivered once', async () => {
     const sent: string[] = [];
     const sns: Sender = (d) => {
@@ -183,17 +218,17 @@ describe('trigger delivery', () => {
     const n = note('e3', 'arn:aws:sns:us-east-1:000000000000:topic');
     expect(outbox.enqueue('d-1', [n], Date.now())).toBe(1);
     expect(outbox.enqueue('d-1', [n], Date.now())).toBe(0);
-    start({ sns });
+    await start({ sns });
     await until(() => outbox.get('e3')?.state === 'delivered');
     expect(sent).toEqual(['arn:aws:sns:us-east-1:000000000000:topic e3']);
   });
 
-  it('prunes delivered rows older than a week when it starts, and keeps dead ones', () => {
+  it('prunes delivered rows older than a week when it starts, and keeps dead ones', async () => {
     const old = Date.now() - 8 * 86_400_000;
     outbox.enqueue('d-1', [note('old', 'http://127.0.0.1:1/'), note('gone', 'http://127.0.0.1:1/')], old);
     outbox.delivered('old', 1, old);
     outbox.failed('gone', 10, 'x', undefined, old);
-    start();
+    await start();
     expect(outbox.get('old')).toBeUndefined();
     expect(outbox.get('gone')?.state).toBe('dead');
   });
@@ -208,8 +243,8 @@ describe('trigger delivery', () => {
         const replicaA = create({ replicaId: 'a', exclusive: false });
         const replicaB = create({ replicaId: 'b', exclusive: false, outbox: createTriggerOutbox(second.db) });
         replicas.push(replicaA, replicaB);
-        replicaA.start();
-        replicaB.start();
+        await replicaA.start();
+        await replicaB.start();
         await until(() => outbox.countByState()['delivered'] === ids.length);
         expect(r.got.map((g) => g.eventId).sort()).toEqual([...ids].sort());
       } finally {
@@ -224,7 +259,7 @@ describe('trigger delivery', () => {
       outbox.enqueue('d-1', [note('a-orphan', r.url), note('b-free', r.url)], Date.now());
       const claimedAt = Date.now();
       expect(outbox.claim(claimedAt, 1, 'dead-replica', claimedAt + 700).map((d) => d.eventId)).toEqual(['a-orphan']);
-      start({ replicaId: 'live', exclusive: false });
+      await start({ replicaId: 'live', exclusive: false });
       await until(() => outbox.get('a-orphan')?.state === 'delivered');
       expect(r.got.map((g) => g.eventId)).toEqual(['b-free', 'a-orphan']);
       expect(outbox.get('b-free')!.finishedAt!).toBeLessThan(claimedAt + 700);
@@ -238,7 +273,7 @@ describe('trigger delivery', () => {
       outbox.enqueue('d-1', [note('left', r.url)], Date.now());
       outbox.claim(Date.now(), 10, 'killed-process', Date.now() + 60_000);
       const began = Date.now();
-      start({ replicaId: 'restarted', exclusive: true });
+      await start({ replicaId: 'restarted', exclusive: true });
       await until(() => outbox.get('left')?.state === 'delivered', 5_000);
       expect(Date.now() - began).toBeLessThan(5_000); // not the claim's minute
       expect(logged.find((l) => l.msg.startsWith('trigger notifications an earlier coordinator process was sending'))).toMatchObject({ level: 30, released: 1 });
@@ -251,7 +286,7 @@ describe('trigger delivery', () => {
       outbox.releaseAll = () => {
         throw new Error('disk I/O error');
       };
-      start({ exclusive: true });
+      await start({ exclusive: true });
       await until(() => outbox.get('e4')?.state === 'delivered');
       expect(logged.find((l) => l.level === 40)).toMatchObject({ msg: 'could not release the trigger notifications an earlier process claimed', err: { message: 'disk I/O error' } });
       await r.close();

@@ -13,7 +13,8 @@
  */
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../clock.js';
-import type { TriggerOutbox, Delivery } from './trigger-outbox.js';
+import type { Delivery } from './trigger-outbox.js';
+import type { AsyncTriggerOutbox } from '../store/pg/pg-side-stores.js';
 import type { RetryPolicy } from './retry-backoff.js';
 import { nextAttemptAt } from './retry-backoff.js';
 import { targetOf } from './trigger-messages.js';
@@ -32,7 +33,7 @@ export const CLAIM_TTL_MS = 60_000;
 const KEEP_DELIVERED_MS = 7 * 86_400_000;
 
 export interface TriggerDeliveryDeps {
-  outbox: TriggerOutbox;
+  outbox: AsyncTriggerOutbox;
   sns: Sender;
   webhook: Sender;
   clock: Clock;
@@ -52,7 +53,8 @@ export interface TriggerDeliveryDeps {
 
 /** TriggerDelivery is the running loop. */
 export interface TriggerDelivery {
-  start(): void;
+  /** start releases an earlier process's claims (exclusive), prunes, and starts the loop; it never rejects. */
+  start(): Promise<void>;
   /** wake asks for a pass soon (new rows were committed). */
   wake(): void;
   /** stop ends the loop and waits for the attempts under way. */
@@ -67,6 +69,9 @@ export function createTriggerDelivery(deps: TriggerDeliveryDeps): TriggerDeliver
   let timer: Timer | undefined;
   let running = false;
   let passQueued = false;
+  /** The pass under way: passes run one at a time (a timer that fires during one asks for another after it). */
+  let passing: Promise<void> | undefined;
+  let passAgain = false;
   /** Aborted by stop(): a target that holds an attempt must not hold the coordinator's shutdown. */
   const stopping = new AbortController();
 
@@ -84,29 +89,43 @@ export function createTriggerDelivery(deps: TriggerDeliveryDeps): TriggerDeliver
     } catch (err) {
       // An attempt cut short by stop() is not counted: the row stays as it was (unclaimed) and is sent after the restart.
       if (stopping.signal.aborted) {
-        outbox.release(d.eventId, replicaId);
+        await outbox.release(d.eventId, replicaId);
         return;
       }
       const error = (err as Error).message;
       const now = clock.now();
       const retryAt = nextAttemptAt(attempts, now, retry);
-      outbox.failed(d.eventId, attempts, error, retryAt, now);
+      await outbox.failed(d.eventId, attempts, error, retryAt, now);
       if (retryAt === undefined) log.warn({ eventId: d.eventId, deploymentId: d.deploymentId, trigger: d.triggerName, triggerEvent: d.triggerEvent, target: d.target, attempts, error }, 'trigger notification dead: gave up after the configured attempts');
       else log.debug({ eventId: d.eventId, trigger: d.triggerName, attempts, error, retryInMs: retryAt - now }, 'trigger notification failed; will retry');
       return;
     }
-    outbox.delivered(d.eventId, attempts, clock.now());
+    await outbox.delivered(d.eventId, attempts, clock.now());
     log.debug({ eventId: d.eventId, trigger: d.triggerName, triggerEvent: d.triggerEvent, attempts }, 'trigger notification delivered');
   }
 
   function pass(): void {
     passQueued = false;
     if (!running) return;
+    if (passing !== undefined) {
+      passAgain = true;
+      return;
+    }
+    passing = passOnce().finally(() => {
+      passing = undefined;
+      if (passAgain) {
+        passAgain = false;
+        wake();
+      }
+    });
+  }
+
+  async function passOnce(): Promise<void> {
     let due: Delivery[] = [];
     try {
       const now = clock.now();
       // A row still in flight here is claimed again only if its attempt outlasted the claim; it is not sent twice.
-      due = outbox.claim(now, BATCH, replicaId, now + claimTtlMs).filter((d) => !inFlight.has(d.eventId));
+      due = (await outbox.claim(now, BATCH, replicaId, now + claimTtlMs)).filter((d) => !inFlight.has(d.eventId));
     } catch (err) {
       log.error({ err }, 'could not read the trigger outbox');
     }
@@ -121,11 +140,13 @@ export function createTriggerDelivery(deps: TriggerDeliveryDeps): TriggerDeliver
     }
     let next: number | undefined;
     try {
-      next = outbox.nextDue();
+      next = await outbox.nextDue();
     } catch {
       next = undefined;
     }
     const delay = next === undefined ? IDLE_POLL_MS : Math.min(IDLE_POLL_MS, Math.max(0, next - clock.now()));
+    // Woken while this pass read the outbox: keep that wake's timer, which this one would replace.
+    if (passQueued) return;
     // Nothing new to send yet something due (rows whose attempts here outlasted their claims): wait for
     // an attempt to end (it wakes the loop) or the idle poll, rather than asking again at once.
     schedule(due.length === 0 && delay === 0 ? IDLE_POLL_MS : delay);
@@ -138,18 +159,18 @@ export function createTriggerDelivery(deps: TriggerDeliveryDeps): TriggerDeliver
   }
 
   return {
-    start() {
+    async start() {
       running = true;
       if (deps.exclusive === true) {
         try {
-          const released = outbox.releaseAll();
+          const released = await outbox.releaseAll();
           if (released > 0) log.info({ released }, 'trigger notifications an earlier coordinator process was sending will be sent again');
         } catch (err) {
           log.warn({ err }, 'could not release the trigger notifications an earlier process claimed');
         }
       }
       try {
-        const pruned = outbox.prune(clock.now() - KEEP_DELIVERED_MS);
+        const pruned = await outbox.prune(clock.now() - KEEP_DELIVERED_MS);
         if (pruned > 0) log.debug({ pruned }, 'pruned delivered trigger notifications');
       } catch (err) {
         log.warn({ err }, 'could not prune delivered trigger notifications');
@@ -161,6 +182,7 @@ export function createTriggerDelivery(deps: TriggerDeliveryDeps): TriggerDeliver
       running = false;
       timer?.cancel();
       stopping.abort();
+      await passing;
       await Promise.all(inFlight.values());
     },
   };

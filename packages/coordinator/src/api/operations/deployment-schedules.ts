@@ -16,7 +16,7 @@ import { ApiError } from '../api-error.js';
 import { applicationNameField } from './applications.js';
 import { groupNameField, requireGroup } from './deployment-groups.js';
 import { nextCronTime, parseCron, WindowPolicyError } from '../../deployment/windows.js';
-import type { ScheduleRecord, ScheduleStore } from '../../store/schedule-store.js';
+import type { AsyncScheduleStore, ScheduleRecord } from '../../store/schedule-store.js';
 import { newUuid } from '../../ids.js';
 
 const INVALID = 'InvalidDeploymentScheduleException';
@@ -30,8 +30,8 @@ function scheduleInfo(s: ScheduleRecord) {
   return { ...s, createTime: epochSeconds(s.createTime), runTime: epochSeconds(s.runTime) };
 }
 
-function requireSchedule(store: ScheduleStore, scheduleId: string): ScheduleRecord {
-  const s = store.get(scheduleId);
+async function requireSchedule(store: AsyncScheduleStore, scheduleId: string): Promise<ScheduleRecord> {
+  const s = await store.get(scheduleId);
   if (s === undefined) throw new ApiError('DeploymentScheduleDoesNotExistException', `no deployment schedule ${scheduleId}; fleetdeploy schedules lists them`);
   return s;
 }
@@ -62,27 +62,28 @@ export const scheduleOperations = {
       runTime,
       status: 'Scheduled',
     };
-    // The schedule store is synchronous on the same connection: its write joins the transaction.
+    // Opened through the transaction's handle: its write joins the transaction.
     await ctx.store.transaction(async (tx) => {
       await requireGroup(tx, applicationName, deploymentGroupName);
-      store.put(schedule);
+      await store(tx).put(schedule);
     });
-    changed(schedule.scheduleId);
+    await changed(schedule.scheduleId);
     return { scheduleId: schedule.scheduleId, runTime: epochSeconds(runTime) };
   },
 
-  ListDeploymentSchedules(_input: Input, ctx: ApiContext) {
-    return { schedules: schedulesOf(ctx).store.list().map(scheduleInfo) };
+  async ListDeploymentSchedules(_input: Input, ctx: ApiContext) {
+    return { schedules: (await schedulesOf(ctx).store(ctx.store).list()).map(scheduleInfo) };
   },
 
   async DeleteDeploymentSchedule(input: Input, ctx: ApiContext) {
     const { store, changed } = schedulesOf(ctx);
     const scheduleId = requiredString(input, 'scheduleId', { required: INVALID, invalid: INVALID, max: 100 });
-    await ctx.store.transaction(async () => {
-      requireSchedule(store, scheduleId);
-      store.delete(scheduleId);
+    await ctx.store.transaction(async (tx) => {
+      const schedules = store(tx);
+      await requireSchedule(schedules, scheduleId);
+      await schedules.delete(scheduleId);
     });
-    changed(scheduleId);
+    await changed(scheduleId);
     return {};
   },
 };

@@ -16,9 +16,9 @@ describe('deployment windows at the API', () => {
     await h.ok('RegisterOnPremisesInstance', { instanceName: 'h1', iamUserArn: 'arn:aws:iam::000000000000:user/h1' });
     await h.ok('AddTagsToOnPremisesInstances', { instanceNames: ['h1'], tags: [{ Key: 'env', Value: 'prod' }] });
     await h.ok('CreateDeploymentGroup', { applicationName: 'app', deploymentGroupName: 'g', serviceRoleArn: ROLE, onPremisesInstanceTagFilters: [{ Key: 'env', Value: 'prod', Type: 'KEY_AND_VALUE' }] });
-    h.ctx.buckets.createBucket('revisions', 0);
+    await h.ctx.buckets.createBucket('revisions', 0);
     const blob = await h.ctx.blobs.put(Readable.from([Buffer.from('bundle')]));
-    h.ctx.buckets.putObject({ bucket: 'revisions', key: 'app.zip', sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"` }, 0);
+    await h.ctx.buckets.putObject({ bucket: 'revisions', key: 'app.zip', sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"` }, 0);
   });
   afterEach(() => h.close());
 

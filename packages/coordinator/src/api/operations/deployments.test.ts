@@ -21,10 +21,10 @@ describe('deployment operations', () => {
       await h.ok('AddTagsToOnPremisesInstances', { instanceNames: [name], tags: [{ Key: 'env', Value: name === 'h3' ? 'other' : 'prod' }] });
     }
     await h.ok('CreateDeploymentGroup', { applicationName: 'app', deploymentGroupName: 'g', serviceRoleArn: ROLE, onPremisesInstanceTagFilters: [{ Key: 'env', Value: 'prod', Type: 'KEY_AND_VALUE' }] });
-    h.ctx.buckets.createBucket('revisions', 0);
+    await h.ctx.buckets.createBucket('revisions', 0);
     const blob = await h.ctx.blobs.put(Readable.from([Buffer.from('not really a zip, the engine is not running here')]));
     etag = `"${blob.md5}"`;
-    h.ctx.buckets.putObject({ bucket: 'revisions', key: 'app.zip', sha256: blob.sha256, size: blob.size, etag }, 0);
+    await h.ctx.buckets.putObject({ bucket: 'revisions', key: 'app.zip', sha256: blob.sha256, size: blob.size, etag }, 0);
   });
   afterEach(() => h.close());
 
@@ -35,7 +35,7 @@ describe('deployment operations', () => {
     zip.addFile('appspec.yml', Buffer.from('version: 0.0\nos: linux\nhooks:\n  AfterInstall:\n    - location: a.sh\n      timeout: 123\n'));
     zip.addFile('a.sh', Buffer.from('#!/bin/sh\n'));
     const blob = await h.ctx.blobs.put(Readable.from([zip.toBuffer()]));
-    h.ctx.buckets.putObject({ bucket: 'revisions', key: 'timed.zip', sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"` }, 0);
+    await h.ctx.buckets.putObject({ bucket: 'revisions', key: 'timed.zip', sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"` }, 0);
     await h.ok('CreateDeploymentGroup', { applicationName: 'app', deploymentGroupName: 'g2', serviceRoleArn: ROLE, onPremisesInstanceTagFilters: [{ Key: 'env', Value: 'other', Type: 'KEY_AND_VALUE' }] });
     const first = await create({ revision: S3('timed.zip') });
     expect(h.store.getDeployment(first.body.deploymentId as string)!.eventTimeouts).toMatchObject({ AfterInstall: 123 });
@@ -98,7 +98,7 @@ describe('deployment operations', () => {
   it('CreateDeployment refuses a bundle past the agents\' bundle limits, naming the limit, and stores nothing', async () => {
     // a tgz whose first header declares 100 MiB: far more than 200 times the few hundred bytes stored
     const blob = await h.ctx.blobs.put(Readable.from([zlib.gzipSync(tarHeader('zeros.bin', 100 * 1024 * 1024))]));
-    h.ctx.buckets.putObject({ bucket: 'revisions', key: 'bomb.tgz', sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"` }, 0);
+    await h.ctx.buckets.putObject({ bucket: 'revisions', key: 'bomb.tgz', sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"` }, 0);
     const r = await h.refused('CreateDeployment', { applicationName: 'app', deploymentGroupName: 'g', revision: S3('bomb.tgz', { bundleType: 'tgz' }) });
     expect(r.type).toBe('InvalidRevisionException');
     expect(r.message).toMatch(/^the bundle of revision s3:\/\/revisions\/bomb\.tgz#tgz is refused: bundle expands [\d.]+ times \(104857600 bytes from \d+\), more than the limit of 200 \(bundle\.maxCompressionRatio\); the coordinator applies the agents' default bundle_limits$/);

@@ -66,6 +66,8 @@ export async function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
   const messages = !isFinalStatus(d.status) && (d.computePlatform ?? 'Server') === 'Server';
   const held = await targetsNamed(d.plan?.held ?? []);
   const waiting = messages ? await targetsNamed((await ctx.store.targetIdsWithStatus(d.deploymentId, ['InProgress', 'Pending'])).filter((n) => !ctx.agents.connected(n)).sort()) : [];
+  // The waiting instances' sessions, read ahead: the messages are made synchronously.
+  const sessions = new Map(await Promise.all(waiting.map(async (t) => [t.targetId, await ctx.agents.session(t.targetId)] as const)));
   const counts = await ctx.store.countTargets(d.deploymentId);
   const groupRollback = d.autoRollbackConfiguration === undefined ? (await ctx.store.getGroupById(d.deploymentGroupId))?.extra.autoRollbackConfiguration : undefined;
   return {
@@ -94,7 +96,7 @@ export async function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
     // While it runs, the instances that wait for an offline agent say so (not stored: it changes as agents
     // come and go). Lambda and ECS targets have no agent.
     // Held failures (guided failure) are read from the plan, so the message goes as soon as an operator answers.
-    deploymentStatusMessages: messages ? [...d.deploymentStatusMessages, ...guidedStatusMessages(d, held), ...waitingMessages(waiting, (n) => agentStateOf(ctx.agents.session(n)))] : d.deploymentStatusMessages,
+    deploymentStatusMessages: messages ? [...d.deploymentStatusMessages, ...guidedStatusMessages(d, held), ...waitingMessages(waiting, (n) => agentStateOf(sessions.get(n)))] : d.deploymentStatusMessages,
     computePlatform: d.computePlatform ?? 'Server',
     ...((d.plan?.held ?? []).length === 0 || isFinalStatus(d.status) ? {} : { guidedFailure: { waitingInstances: heldInstances(d, held), choices: GUIDED_ACTIONS } }),
   };
@@ -211,7 +213,7 @@ interface GitHubBundle {
  * The stored bundle a revision names: an S3 revision's must be in the coordinator's revision bucket;
  * a GitHub revision's is the archive {@link fetchGitHubBundle} fetched for it.
  */
-function resolveBundle(ctx: ApiContext, revision: RevisionLocation, github?: GitHubBundle): BundleRef {
+async function resolveBundle(ctx: ApiContext, revision: RevisionLocation, github?: GitHubBundle): Promise<BundleRef> {
   if (revision.revisionType === 'GitHub') {
     if (github === undefined || github.revisionKey !== revisionKey(revision)) {
       throw new ApiError('InvalidRevisionException', `the group's revision changed while ${revisionKey(revision)} was being fetched; try again`);
@@ -225,7 +227,7 @@ function resolveBundle(ctx: ApiContext, revision: RevisionLocation, github?: Git
   if (s3.bundleType !== 'tar' && s3.bundleType !== 'tgz' && s3.bundleType !== 'zip') {
     throw new ApiError('InvalidRevisionException', `revision.s3Location.bundleType must be tar, tgz or zip for instances, got ${s3.bundleType}`);
   }
-  const object = ctx.buckets.getBucket(s3.bucket) === undefined ? undefined : ctx.buckets.getObject(s3.bucket, s3.key);
+  const object = (await ctx.buckets.getBucket(s3.bucket)) === undefined ? undefined : await ctx.buckets.getObject(s3.bucket, s3.key);
   if (object === undefined) {
     throw new ApiError('RevisionDoesNotExistException', `s3://${s3.bucket}/${s3.key} is not in the coordinator's revision bucket; upload it first (aws s3 cp BUNDLE s3://${s3.bucket}/${s3.key} --endpoint-url ...)`);
   }
@@ -254,7 +256,7 @@ async function bundleTimeouts(ctx: ApiContext, revision: unknown, github: GitHub
     let bundle = github?.bundle;
     if (bundle === undefined) {
       const location = parseRevisionLocation(revision);
-      bundle = resolveBundle(ctx, location);
+      bundle = await resolveBundle(ctx, location);
       where = revisionKey(location);
     }
     // Every agent event, the traffic hooks of blue/green deployments included. A stored blob never
@@ -344,7 +346,8 @@ export const deploymentOperations = {
       if (config.computePlatform !== 'Server' || config.minimumHealthyHosts === undefined) {
         throw new ApiError('InvalidDeploymentConfigNameException', `${configName} is a ${config.computePlatform} configuration; instances need a Server one`);
       }
-      const bundle = resolveBundle(ctx, revision, github);
+      // A bucket read in the transaction's body: on SQLite it runs at once (no turn of the loop passes).
+      const bundle = await resolveBundle(ctx, revision, github);
       const active = await tx.activeDeploymentOfGroup(group.deploymentGroupId);
       if (active !== undefined) {
         throw new ApiError('DeploymentLimitExceededException', `The deployment group ${groupName} already has an active deployment ${active.deploymentId}; wait for it to finish or stop it`);

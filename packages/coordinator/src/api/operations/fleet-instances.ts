@@ -29,10 +29,11 @@ export type AgentStatus = 'Connected' | 'Disconnected' | 'NeverConnected';
 
 /** fleetInstance is one instance of the ListInstances answer. */
 export async function fleetInstance(ctx: ApiContext, instance: InstanceRecord) {
-  const session = ctx.agents.session(instance.instanceName);
+  const session = await ctx.agents.session(instance.instanceName);
   const status: AgentStatus = session === undefined ? 'NeverConnected' : session.disconnectedAt === undefined ? 'Connected' : 'Disconnected';
   const target = await ctx.store.lastTargetOf(instance.instanceName);
   const deployment = target === undefined ? undefined : await ctx.store.getDeployment(target.deploymentId);
+  const certificateNotAfter = await ctx.agents.certificateNotAfter(instance.instanceName);
   return {
     instanceName: instance.instanceName,
     tags: instance.tags,
@@ -48,7 +49,7 @@ export async function fleetInstance(ctx: ApiContext, instance: InstanceRecord) {
             disconnectedTime: epochSeconds(session.disconnectedAt),
           }),
     },
-    certificateExpiryTime: epochSeconds(ctx.agents.certificateNotAfter(instance.instanceName)),
+    certificateExpiryTime: epochSeconds(certificateNotAfter),
     ...(target === undefined || deployment === undefined
       ? {}
       : {

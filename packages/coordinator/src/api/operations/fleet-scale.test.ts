@@ -45,9 +45,9 @@ async function callsOn(size: number): Promise<Record<'register' | 'tag' | 'creat
     });
     await h.ok('CreateApplication', { applicationName: 'app' });
     await h.ok('CreateDeploymentGroup', { applicationName: 'app', deploymentGroupName: 'web', serviceRoleArn: ROLE, onPremisesInstanceTagFilters: [{ Key: 'role', Value: 'web', Type: 'KEY_AND_VALUE' }] });
-    h.ctx.buckets.createBucket('revisions', 0);
+    await h.ctx.buckets.createBucket('revisions', 0);
     const blob = await h.ctx.blobs.put(Readable.from([Buffer.from('a bundle the recording engine never opens')]));
-    h.ctx.buckets.putObject({ bucket: 'revisions', key: 'app.zip', sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"` }, 0);
+    await h.ctx.buckets.putObject({ bucket: 'revisions', key: 'app.zip', sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"` }, 0);
 
     const register = await cost(h, 'RegisterOnPremisesInstance', { instanceName: 'newcomer', iamUserArn: 'arn:aws:iam::000000000000:user/newcomer' });
     const tag = await cost(h, 'AddTagsToOnPremisesInstances', { instanceNames: ['newcomer'], tags: [{ Key: 'role', Value: 'web' }] });

@@ -103,7 +103,7 @@ export const instanceOperations = {
     // Not in CodeDeploy's response shape: the SDKs and the AWS CLI drop them (`aws --debug` shows
     // them; `fleetdeploy instance register` reads them); the same token is in
     // <dataDir>/enrolment/<name>.token on the coordinator's host.
-    return { enrolmentToken: ctx.identities.registered(name), enrolmentPort: ctx.identities.enrolmentPort() };
+    return { enrolmentToken: await ctx.identities.registered(name), enrolmentPort: ctx.identities.enrolmentPort() };
   },
 
   async DeregisterOnPremisesInstance(input: Input, ctx: ApiContext) {
@@ -111,7 +111,7 @@ export const instanceOperations = {
     // CodeDeploy lists no error for an unknown or already deregistered name: the call succeeds and changes nothing.
     if ((await deregisterInstancesAsync(ctx.store, [name], ctx.clock.now())).length > 0) ctx.engine.fleetChanged([name]);
     // Even for a name already deregistered: revoking again is harmless and closes any leftover stream.
-    ctx.identities.deregistered(name);
+    await ctx.identities.deregistered(name);
     return {};
   },
 

@@ -73,25 +73,25 @@ describe('Lambda deployments at the API', () => {
     expect(h.store.getDeployment(fromString.body.deploymentId)?.lambda).toMatchObject({ currentVersion: '3', targetVersion: '4', hooks: {}, trafficRoutingConfig: { type: 'AllAtOnce' } });
     await h.ok('StopDeployment', { deploymentId: fromString.body.deploymentId });
     h.store.putDeployment({ ...h.store.getDeployment(fromString.body.deploymentId)!, status: 'Stopped' }); // the recording engine drives nothing
-    h.ctx.buckets.createBucket('revisions', 0);
+    await h.ctx.buckets.createBucket('revisions', 0);
     const blob = await h.ctx.blobs.put(Readable.from([Buffer.from(APPSPEC)]));
-    h.ctx.buckets.putObject({ bucket: 'revisions', key: 'appspec.yaml', sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"` }, 0);
+    await h.ctx.buckets.putObject({ bucket: 'revisions', key: 'appspec.yaml', sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"` }, 0);
     const fromS3 = await create({ revisionType: 'S3', s3Location: { bucket: 'revisions', key: 'appspec.yaml', bundleType: 'YAML' } });
     expect(fromS3.status, JSON.stringify(fromS3.body)).toBe(200);
     expect(h.store.getDeployment(fromS3.body.deploymentId)?.lambda?.functionName).toBe('my-fn');
   });
 
   it('refuses, storing nothing, when the AppSpec file in the bucket changes between its read and the transaction', async () => {
-    h.ctx.buckets.createBucket('revisions', 0);
+    await h.ctx.buckets.createBucket('revisions', 0);
     const upload = async (text: string) => {
       const blob = await h.ctx.blobs.put(Readable.from([Buffer.from(text)]));
       return () => h.ctx.buckets.putObject({ bucket: 'revisions', key: 'appspec.yaml', sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"` }, 0);
     };
-    (await upload(APPSPEC))();
+    await (await upload(APPSPEC))();
     const newer = await upload(APPSPEC.replace('TargetVersion: 2', 'TargetVersion: 3'));
     const transaction = h.ctx.store.transaction;
-    vi.spyOn(h.ctx.store, 'transaction').mockImplementationOnce((fn) => {
-      newer(); // an upload lands after the file was read, before the transaction begins
+    vi.spyOn(h.ctx.store, 'transaction').mockImplementationOnce(async (fn) => {
+      await newer(); // an upload lands after the file was read, before the transaction begins
       return transaction(fn);
     });
     const revision = { revisionType: 'S3', s3Location: { bucket: 'revisions', key: 'appspec.yaml', bundleType: 'YAML' } };

@@ -11,7 +11,7 @@
  * (a conditional UPDATE, INSERT … ON CONFLICT). BIGINT columns come back from `pg` as strings and
  * are read with Number (epoch milliseconds fit a double exactly).
  */
-import type { Promised } from '../async-store.js';
+import type { AsyncStore } from '../async-store.js';
 import type { PromisedMethods } from '../promised.js';
 import type { AccessKeyRow, AccessKeyStore } from '../../auth/access-keys.js';
 import { newAccessKeyId, newSecretAccessKey, toKey } from '../../auth/access-keys.js';
@@ -22,12 +22,11 @@ import { inDueOrder } from '../../triggers/trigger-outbox.js';
 import type { BlobReferences } from '../blob-references.js';
 import type { AsyncTrafficStore, TrafficJournal } from '../traffic-store.js';
 import type { TrafficState } from '../../deployment/traffic/plan.js';
-import type { ScheduleRecord, ScheduleStore } from '../schedule-store.js';
+import type { AsyncScheduleStore, ScheduleRecord } from '../schedule-store.js';
 import type { PgQuery } from './pg-store.js';
 
 export type { AsyncTrafficStore } from '../traffic-store.js';
-/** AsyncScheduleStore is {@link ScheduleStore}, asynchronously. */
-export type AsyncScheduleStore = { [K in keyof ScheduleStore]: Promised<ScheduleStore[K]> };
+export type { AsyncScheduleStore } from '../schedule-store.js';
 
 type Doc = { doc: string };
 
@@ -53,6 +52,18 @@ export const pgTrafficJournal: TrafficJournal = (db) => {
   if (typeof (db as Partial<PgQuery>).query !== 'function') throw new TypeError('the PostgreSQL traffic journal needs a PgStore or one of its transaction handles, not another AsyncStore');
   return pgTrafficStore(db as unknown as PgQuery);
 };
+
+/**
+ * pgThrough opens a side store through a PgStore or one of its transactions' handles, as
+ * {@link pgTrafficJournal} does the journal; any other AsyncStore is refused, since the side store's
+ * writes would not join its transactions.
+ */
+export function pgThrough<S>(open: (db: PgQuery) => S, what: string): (db: AsyncStore) => S {
+  return (db) => {
+    if (typeof (db as Partial<PgQuery>).query !== 'function') throw new TypeError(`the PostgreSQL ${what} needs a PgStore or one of its transaction handles, not another AsyncStore`);
+    return open(db as unknown as PgQuery);
+  };
+}
 
 /** pgScheduleStore keeps the scheduled deployments in `deployment_schedules`, listed oldest first (seq from its sequence). */
 export function pgScheduleStore(db: PgQuery): AsyncScheduleStore {
