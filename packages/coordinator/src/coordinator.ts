@@ -183,7 +183,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   // or traffic driver step that made the event (a process killed at any point has both or neither),
   // and a background loop sends them (triggers/trigger-delivery.ts).
   const outbox = createTriggerOutbox(store.db);
-  const recordTriggers = createTriggerRecorder({ store, outbox, region: config.region, accountId: config.accountId, arnPrefix, now: () => clock.now(), log: log.child({ part: 'triggers' }) });
+  const recordTriggers = createTriggerRecorder({ outbox, region: config.region, accountId: config.accountId, arnPrefix, now: () => clock.now(), log: log.child({ part: 'triggers' }) });
   const triggerDelivery = createTriggerDelivery({
     outbox,
     sns: lazySnsSender(),
@@ -194,17 +194,17 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     replicaId,
     exclusive: true, // the data directory's lock: no other process writes this database
   });
-  const engine = createEngine({ store, priority, blobs, clock, config, agents, alarms, stepFailed, disk, recordEvents: recordTriggers, log: log.child({ part: 'engine' }) });
+  // The store, asynchronously, over the one SQLite connection: one instance for the engine, the API
+  // and the traffic driver, so that all their transactions are serialized (each begins on a turn of
+  // its own and its body makes only tx calls, store/async-store.ts); timed for the metrics.
+  const asyncStore = asyncSqliteStore(store, { observe: (s) => metrics.transaction(s), priority });
+  const engine = createEngine({ store: asyncStore, priority, blobs, clock, config, agents, alarms, stepFailed, disk, recordEvents: recordTriggers, log: log.child({ part: 'engine' }) });
   // Published after the step's commit, so the delivery loop finds the rows the step wrote.
   engine.subscribe(() => triggerDelivery.wake());
   agents.attach(engine);
   const lambda = lazyLambdaClient();
   const ecsClients = lazyEcsClients(lambda);
   const trafficStore = createTrafficStore(store.db);
-  // The store, asynchronously, over the connection the engine uses synchronously: one instance for
-  // the API and the traffic driver, so that their transactions are serialized (each begins on a turn
-  // of its own and its body makes only tx calls, store/async-store.ts); timed like the engine's.
-  const asyncStore = asyncSqliteStore(store, { observe: (s) => metrics.transaction(s), priority });
   const serverRouter = serverRouterFactory({
     store,
     clock,
@@ -249,7 +249,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     connected: (name: string) => agents.isConnected(name),
     certificateNotAfter: (name: string) => newestValidCertificate(certificates.listCertificates(name)),
   };
-  const windows = createWindowGate({ store, clock, log: log.child({ part: 'windows' }), inner: routeByPlatform(store, engine, traffic), engine });
+  const windows = createWindowGate({ store: asyncStore, clock, log: log.child({ part: 'windows' }), inner: routeByPlatform(asyncStore, engine, traffic), engine });
   const scheduleStore = createScheduleStore(store.db);
   // Scheduled deployments go through CreateDeployment as a client's request would.
   const scheduler = createDeploymentScheduler({ schedules: scheduleStore, clock, log: log.child({ part: 'schedules' }), create: (input) => deploymentOperations.CreateDeployment(input, ctx) });
@@ -300,13 +300,16 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     alarms.close();
     scheduler.stop();
     windows.stop();
-    engine.stop();
+    // The running step finishes; what agents said until their streams close is stored below.
+    await engine.stop();
     traffic.stop();
     await triggerDelivery.stop();
     events.close();
     await housekeeping?.stop();
     await collector.close();
     await agents.close();
+    // The reports the agent server handed over as it closed are stored before the store closes.
+    await engine.settled();
     await enrolServer.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -329,10 +332,10 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     );
     // The engine starts once agents can be sent to and the traffic driver once the API can take its
     // hooks' calls; their first queries read the active deployments and the open commands.
-    engine.start();
+    await engine.start();
     await traffic.start();
     triggerDelivery.start();
-    windows.start();
+    await windows.start();
     scheduler.start();
     housekeeping = startBucketHousekeeping({ buckets, collector, clock, expirySeconds: config.bucketUploadExpirySeconds, log: log.child({ part: 'bucket' }) });
   } catch (err) {

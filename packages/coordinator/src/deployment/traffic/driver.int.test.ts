@@ -18,6 +18,7 @@ import { createFakeClock } from '../../testing/fake-clock.js';
 import { deploymentRecord } from '../../testing/record-builders.js';
 import type { LambdaDeploymentSpec, ServerBlueGreenSpec } from '../../store/records.js';
 import type { AgentPhases, TrafficDriver } from './driver.js';
+import type { DeploymentEngine } from '../../api/context.js';
 import { createTrafficDriver } from './driver.js';
 import type { TrafficRouter } from './router.js';
 import { RouterError } from './router.js';
@@ -127,9 +128,9 @@ describe('traffic driver', () => {
     const told: string[] = [];
     driver = createTrafficDriver({
       store, traffic, asyncStore, journal, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log,
-      recordEvents: (events) => {
-        // inside the transaction: the change is visible, and the event has not been told yet
-        for (const e of events) recorded.push(`${e.type === 'deployment' ? e.status : e.type} stored as ${store.getDeployment(e.deploymentId)?.status} after ${told.length} told`);
+      recordEvents: async (tx, events) => {
+        // inside the transaction: the change is visible through its handle, and the event has not been told yet
+        for (const e of events) recorded.push(`${e.type === 'deployment' ? e.status : e.type} stored as ${(await tx.getDeployment(e.deploymentId))?.status} after ${told.length} told`);
       },
     });
     driver.subscribe((e) => void (e.type === 'deployment' && told.push(e.status)));
@@ -142,7 +143,7 @@ describe('traffic driver', () => {
 
   it('a status change whose recordEvents fails is not stored', async () => {
     driver.stop();
-    driver = createTrafficDriver({ store, traffic, asyncStore, journal, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log, recordEvents: () => { throw new Error('outbox unwritable'); } });
+    driver = createTrafficDriver({ store, traffic, asyncStore, journal, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log, recordEvents: () => Promise.reject(new Error('outbox unwritable')) });
     await driver.start();
     const id = await create().catch(() => 'd-LAMBDA001');
     expect(store.getDeployment(id)?.status).toBe('Created');
@@ -153,7 +154,7 @@ describe('traffic driver', () => {
     let failures = 1;
     driver = createTrafficDriver({
       store, traffic, asyncStore, journal, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log,
-      recordEvents: () => {
+      recordEvents: async () => {
         if (failures-- > 0) throw new Error('outbox unwritable');
       },
     });
@@ -216,10 +217,19 @@ describe('traffic driver', () => {
 
   it('behind the window gate: a Lambda deployment created before its group\'s window waits Queued (across a driver restart) and shifts from the opening', async () => {
     store.putGroup({ applicationName: 'app', deploymentGroupId: 'gid', deploymentGroupName: 'g', deploymentConfigName: 'CodeDeployDefault.LambdaAllAtOnce', serviceRoleArn: 'r', onPremisesInstanceTagFilters: [], onPremisesTagSet: [], extra: { deploymentWindows: { windows: [{ cron: '0 1 * * *', durationMinutes: 60 }], outsideWindow: 'queue', windowClose: 'finish-running' } } });
-    const windowed = { windowClosed: () => undefined, windowOpened: () => undefined };
-    const gate = createWindowGate({ store, clock, log, inner: { ...driver, fleetChanged: () => undefined, resolveInstanceFailure: () => 'notHeld', stillRunningOn: () => [] }, engine: windowed });
+    const windowed = { windowClosed: async () => undefined, windowOpened: async () => undefined };
+    /** inner is the driver as the platform router presents it to the gate. */
+    const inner = (): DeploymentEngine => ({
+      deploymentCreated: async (id) => driver.deploymentCreated(id),
+      stopRequested: async (id, auto) => driver.stopRequested(id, auto),
+      hookReported: async (id, executionId, status) => driver.hookReported(id, executionId, status),
+      fleetChanged: () => undefined,
+      resolveInstanceFailure: async () => 'notHeld',
+      stillRunningOn: () => [],
+    });
+    const gate = createWindowGate({ store: asyncStore, clock, log, inner: inner(), engine: windowed });
     store.putDeployment(deploymentRecord({ deploymentId: 'd-LAMBDA001', status: 'Created', computePlatform: 'Lambda', lambda: { functionName: 'fn', alias: 'live', currentVersion: '1', targetVersion: '2', hooks: {}, trafficRoutingConfig: LINEAR }, revision: { revisionType: 'String', string: { content: 'x' } } }));
-    gate.deploymentCreated('d-LAMBDA001');
+    await gate.deploymentCreated('d-LAMBDA001');
     await settle();
     expect(store.getDeployment('d-LAMBDA001')!.status).toBe('Queued');
     // A restarted driver leaves a queued deployment to the gate.
@@ -230,8 +240,8 @@ describe('traffic driver', () => {
     expect(store.getDeployment('d-LAMBDA001')!.status).toBe('Queued');
     expect(router.calls).toEqual([]);
     gate.stop();
-    const restarted = createWindowGate({ store, clock, log, inner: { ...driver, fleetChanged: () => undefined, resolveInstanceFailure: () => 'notHeld', stillRunningOn: () => [] }, engine: windowed });
-    restarted.start();
+    const restarted = createWindowGate({ store: asyncStore, clock, log, inner: inner(), engine: windowed });
+    await restarted.start();
     await advance(60 * MIN);
     expect(store.getDeployment('d-LAMBDA001')!.status).toBe('InProgress');
     expect(router.calls.filter((c) => c[1] === 'shift')[0]).toEqual([60 * MIN, 'shift', 10]);
@@ -319,9 +329,9 @@ describe('traffic driver', () => {
     const started = new Set<string>();
     const done = new Set<string>();
     const agents: AgentPhases = {
-      startPhase: (_id, event) => void started.add(event),
-      phaseStatus: (_id, event) => (done.has(event) ? { status: 'Succeeded' } : { status: 'InProgress' }),
-      endPhases: () => undefined,
+      startPhase: async (_id, event) => void started.add(event),
+      phaseStatus: async (_id, event) => (done.has(event) ? { status: 'Succeeded' } : { status: 'InProgress' }),
+      endPhases: async () => undefined,
     };
     driver.stop();
     const serverRouter: TrafficRouter = { ...router, prepare: async () => undefined, cleanup: async () => undefined };

@@ -9,7 +9,7 @@
  * The driver reads and writes through the {@link AsyncStore}. Each step decides and records its intent
  * in one transaction, acts outside any transaction, then records the outcome in another, so the order
  * above holds: what a step will do is stored before it is done. A transaction's body makes only `tx`
- * calls (and recordEvents' synchronous outbox writes), never a router's, the engine's or a timer's.
+ * calls (recordEvents' among them), never a router's, the engine's or a timer's.
  *
  *   API ──create / stop / hook status──▶ driver ──check / shift / invoke / rollback──▶ router ──▶ Lambda
  *                                          ▲ └── timers (clock): next step, hook deadline
@@ -40,21 +40,20 @@ export type HookReport = 'recorded' | 'unknownExecution' | 'alreadyReported' | '
 /** AgentPhases runs a Server blue/green deployment's events on its agents (the engine does, blue-green-phases.ts). */
 export interface AgentPhases {
   /** startPhase begins `event` on the instances that run it (Install: the whole in-place install of the replacement); idempotent. */
-  startPhase(deploymentId: string, event: TrafficHookEvent): void;
+  startPhase(deploymentId: string, event: TrafficHookEvent): Promise<void>;
   /** phaseStatus is how `event` stands on those instances. */
-  phaseStatus(deploymentId: string, event: TrafficHookEvent): PhaseStatus;
+  phaseStatus(deploymentId: string, event: TrafficHookEvent): Promise<PhaseStatus>;
   /** endPhases cancels what still runs and closes the instances' records as the deployment ends. */
-  endPhases(deploymentId: string, succeeded: boolean): void;
+  endPhases(deploymentId: string, succeeded: boolean): Promise<void>;
 }
 
 /** ContinueResult is the outcome of ContinueDeployment READY_WAIT. */
 export type ContinueResult = 'continued' | 'notReady';
 
 /**
- * TrafficDriver is what the API and the composition root call. The calls the API makes through
- * DeploymentEngine (api/context.ts) answer at once, so stopRequested, hookReported,
- * skipTerminationWait and continueDeployment still record their change on the synchronous store, in
- * the caller's turn; everything else the driver does goes through the AsyncStore.
+ * TrafficDriver is what the API and the composition root call. stopRequested, hookReported and
+ * skipTerminationWait still record their change on the synchronous store, in the caller's turn;
+ * everything else the driver does goes through the AsyncStore.
  */
 export interface TrafficDriver {
   /** start resumes every active traffic deployment (after a restart); it resolves once they are read. */
@@ -66,7 +65,7 @@ export interface TrafficDriver {
   /** skipTerminationWait makes a replacement's pending cleanup due now. */
   skipTerminationWait(deploymentId: string): 'skipped' | 'notWaiting';
   /** continueDeployment ends a Server blue/green deployment's wait in Ready: traffic is rerouted now. */
-  continueDeployment(deploymentId: string): ContinueResult;
+  continueDeployment(deploymentId: string): Promise<ContinueResult>;
   /** agentsProgressed tells the driver that an instance of one of its blue/green deployments moved on; it acts once the caller's turn is over. */
   agentsProgressed(deploymentId: string): void;
   subscribe(listener: DeploymentEventListener): () => void;
@@ -96,10 +95,9 @@ export interface TrafficDriverDeps {
   disk?: DiskFullWatch;
   /**
    * recordEvents writes what a deployment status change owes to the outside (trigger notifications)
-   * inside the transaction that changes it, as the engine does (synchronously, on SQLite's one
-   * connection, so within an asynchronous transaction's body too).
+   * inside the transaction that changes it (through its `tx`), as the engine does.
    */
-  recordEvents?: (events: readonly DeploymentEvent[]) => void;
+  recordEvents?: (tx: AsyncStore, events: readonly DeploymentEvent[]) => Promise<unknown>;
 }
 
 /**
@@ -331,7 +329,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
         if (moved === undefined) break;
         const statusEvent: DeploymentEvent = { type: 'deployment', deploymentId: id, status: 'Ready', at: now };
         await tx.putDeployment(moved);
-        deps.recordEvents?.([statusEvent]);
+        await deps.recordEvents?.(tx, [statusEvent]);
         return { kind: 'act', deployment, action, statusEvent };
       }
       case 'rollback':
@@ -360,8 +358,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
       }
       if (decided.kind === 'askAgents') {
         const agents = deps.agents!;
-        // The engine's synchronous store, at a turn of its own (no transaction of ours is open there).
-        news = { executionId: decided.executionId, phase: await ownTurn(() => agents.phaseStatus(id, decided.event)) };
+        news = { executionId: decided.executionId, phase: await agents.phaseStatus(id, decided.event) };
         continue;
       }
       const { deployment, action } = decided;
@@ -387,7 +384,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
             else if (deps.agents === undefined) throw new Error('this coordinator runs no agents for blue/green deployments');
             else {
               const agents = deps.agents;
-              await ownTurn(() => agents.startPhase(id, action.event));
+              await agents.startPhase(id, action.event);
             }
           } catch (err) {
             await endWith(id, endingOf(err));
@@ -483,7 +480,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
     }
     const revision = await tx.getRevision(deployment.applicationName, revisionKey(deployment.revision));
     if (revision !== undefined) await tx.putRevision({ ...revision, lastUsedTime: now });
-    deps.recordEvents?.([event]);
+    await deps.recordEvents?.(tx, [event]);
     return { event, blueGreen: deployment.blueGreen !== undefined, ending };
   }
 
@@ -492,7 +489,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
     if (finished === undefined) return;
     const { event, ending } = finished;
     const agents = deps.agents;
-    if (finished.blueGreen && agents !== undefined) await ownTurn(() => agents.endPhases(event.deploymentId, event.status === 'Succeeded'));
+    if (finished.blueGreen && agents !== undefined) await agents.endPhases(event.deploymentId, event.status === 'Succeeded');
     onAgents.delete(event.deploymentId);
     log.info({ deploymentId: event.deploymentId, status: event.status, errorCode: ending?.code }, 'deployment finished');
     emit(event);
@@ -527,7 +524,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
       await j.put(ending === undefined ? state : withEnding(ending)(state));
       await tx.putDeployment({ ...d, status: 'InProgress', startTime: now, ...(stop !== undefined && d.stopRequested === undefined ? { alarmStop: { at: now, message: stop.message } } : {}) });
       const event: DeploymentEvent = { type: 'deployment', deploymentId: id, status: 'InProgress', at: now };
-      deps.recordEvents?.([event]);
+      await deps.recordEvents?.(tx, [event]);
       return event;
     });
     if (began === undefined) return;
@@ -555,18 +552,6 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
     );
   }
 
-  /** setStatusNow moves a running deployment between InProgress and Ready on the synchronous store, and says so (the API's calls). */
-  function setStatusNow(id: string, status: 'InProgress' | 'Ready'): void {
-    const event: DeploymentEvent = { type: 'deployment', deploymentId: id, status, at: clock.now() };
-    const changed = store.transaction(() => {
-      const moved = movedTo(store.getDeployment(id), status);
-      if (moved === undefined) return false;
-      store.putDeployment(moved);
-      deps.recordEvents?.([event]);
-      return true;
-    });
-    if (changed) emit(event);
-  }
 
   return {
     async start() {
@@ -640,16 +625,23 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
       return 'skipped';
     },
 
-    continueDeployment(id) {
-      const continued = store.transaction(() => {
-        const d = store.getDeployment(id);
-        const s = traffic.get(id);
-        if (d === undefined || isFinalStatus(d.status) || s?.server?.ready === undefined || s.server.ready.continued === true || s.ending !== undefined) return false;
-        traffic.put({ ...s, server: { ...s.server, ready: { ...s.server.ready, continued: true } } });
-        return true;
+    async continueDeployment(id) {
+      // The wait's end and the status back to InProgress commit together, with what the status change owes to triggers.
+      const continued = await transact(async (tx): Promise<{ event?: DeploymentEvent } | undefined> => {
+        const d = await tx.getDeployment(id);
+        const j = journal(tx);
+        const s = await j.get(id);
+        if (d === undefined || isFinalStatus(d.status) || s?.server?.ready === undefined || s.server.ready.continued === true || s.ending !== undefined) return undefined;
+        await j.put({ ...s, server: { ...s.server, ready: { ...s.server.ready, continued: true } } });
+        const moved = movedTo(d, 'InProgress');
+        if (moved === undefined) return {};
+        const event: DeploymentEvent = { type: 'deployment', deploymentId: id, status: 'InProgress', at: clock.now() };
+        await tx.putDeployment(moved);
+        await deps.recordEvents?.(tx, [event]);
+        return { event };
       });
-      if (!continued) return 'notReady';
-      setStatusNow(id, 'InProgress');
+      if (continued === undefined) return 'notReady';
+      if (continued.event !== undefined) emit(continued.event);
       kick(id);
       return 'continued';
     },
