@@ -206,7 +206,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const ecsClients = lazyEcsClients(lambda);
   const trafficStore = createTrafficStore(store.db);
   const serverRouter = serverRouterFactory({
-    store,
+    store: asyncStore,
     clock,
     config,
     deregistered: (name) => identities.deregistered(name),
