@@ -2,7 +2,8 @@
  * The trigger recorder turns the engine's and the traffic driver's events into outbox rows for the
  * event's deployment group's triggers (triggerConfigurations). It reads the records the event names
  * through the caller's transaction handle and writes the rows in that transaction: on SQLite the
- * outbox shares the store's one connection, which the transaction holds while its body runs.
+ * outbox shares the store's one connection, which the transaction holds while its body runs; on
+ * PostgreSQL the outbox is made over the transaction's handle (`outbox` as a function of it).
  */
 import type { Logger } from 'pino';
 import type { AsyncStore } from '../store/async-store.js';
@@ -14,8 +15,14 @@ import { notificationsFor, triggerEventsOf } from './trigger-messages.js';
 /** TriggerReads is what the recorder reads, through the transaction it records in. */
 export type TriggerReads = Pick<AsyncStore, 'getDeployment' | 'getGroupById' | 'listTargets' | 'getTarget' | 'getInstance'>;
 
+/** OutboxWrites is the one outbox write the recorder makes, synchronously (SQLite) or not (PostgreSQL). */
+export interface OutboxWrites {
+  enqueue(...args: Parameters<TriggerOutbox['enqueue']>): number | Promise<number>;
+}
+
 export interface TriggerRecorderDeps {
-  outbox: Pick<TriggerOutbox, 'enqueue'>;
+  /** The outbox, or the outbox over a transaction's handle (PostgreSQL: pgTriggerOutbox(tx)). */
+  outbox: OutboxWrites | ((tx: TriggerReads) => OutboxWrites);
   region: string;
   accountId: string;
   arnPrefix: string;
@@ -31,6 +38,7 @@ export function createTriggerRecorder(deps: TriggerRecorderDeps): TriggerRecorde
   const { outbox, log } = deps;
   return async (tx, events) => {
     let added = 0;
+    const rows = typeof outbox === 'function' ? outbox(tx) : outbox;
     for (const event of events) {
       if (event.type !== 'deployment' && event.type !== 'instance') continue;
       const deployment = await tx.getDeployment(event.deploymentId);
@@ -48,7 +56,7 @@ export function createTriggerRecorder(deps: TriggerRecorderDeps): TriggerRecorde
       }
       const notifications = notificationsFor(event, triggers, { region: deps.region, accountId: deps.accountId, deployment, targets, ...(instanceArn === undefined ? {} : { instanceArn }) });
       if (notifications.length === 0) continue;
-      added += outbox.enqueue(event.deploymentId, notifications, deps.now());
+      added += await rows.enqueue(event.deploymentId, notifications, deps.now());
       log.debug({ deploymentId: event.deploymentId, triggers: notifications.map((n) => `${n.triggerName}:${n.triggerEvent}`) }, 'trigger notifications queued');
     }
     return added;
