@@ -253,8 +253,9 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const scheduleStore = createScheduleStore(store.db);
   // Scheduled deployments go through CreateDeployment as a client's request would.
   const scheduler = createDeploymentScheduler({ schedules: scheduleStore, clock, log: log.child({ part: 'schedules' }), create: (input) => deploymentOperations.CreateDeployment(input, ctx) });
-  // The API reads and writes asynchronously, over the connection the engine uses synchronously
-  // (store/connection-guard.ts keeps the two apart while an API transaction is open).
+  // The API reads and writes through the same asyncStore as the engine; what still calls the SQLite
+  // store synchronously (the agent server, the traffic driver's answers to the API, the side stores)
+  // is kept out of an open transaction by store/connection-guard.ts.
   const ctx: ApiContext = { schedules: { store: scheduleStore, changed: (id) => scheduler.changed(id) }, store: asyncStore, clock, engine: windows, traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, identities, buckets, blobs, arnPrefix, github, agents: presence };
   // The web console: the same operations behind a cookie session (console/console-http.ts).
   const webConsole = createConsole({

@@ -182,9 +182,10 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
   let running = false;
 
   /**
-   * transact runs one transaction. The engine and the routers still call the synchronous store on
-   * the same SQLite connection; none of their calls can land inside it, because the AsyncStore
-   * begins each transaction on a turn of its own, whose body makes only tx calls (store/async-store.ts).
+   * transact runs one transaction. The routers and this driver's answers to the API still call the
+   * synchronous store on the same SQLite connection; none of their calls can land inside it, because
+   * the AsyncStore begins each transaction on a turn of its own, whose body makes only tx calls
+   * (store/async-store.ts). The engine's transactions go through the same asyncStore.
    */
   const transact = <T>(body: (tx: AsyncStore) => Promise<T>): Promise<T> => asyncStore.transaction(body);
 
