@@ -214,8 +214,6 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     log: log.child({ part: 'haproxy' }),
   });
   const traffic = createTrafficDriver({
-    store,
-    traffic: trafficStore,
     asyncStore,
     journal: sqliteTrafficJournal(store.db),
     clock,

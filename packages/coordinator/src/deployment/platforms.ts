@@ -28,7 +28,7 @@ export function routeByPlatform(store: Pick<AsyncStore, 'getDeployment'>, engine
     },
     stopRequested: async (id, autoRollbackEnabled) => ((await isTraffic(id)) ? traffic.stopRequested(id, autoRollbackEnabled) : engine.stopRequested(id, autoRollbackEnabled)),
     fleetChanged: (instanceNames) => (instanceNames === undefined ? engine.fleetChanged() : engine.fleetChanged(instanceNames)),
-    hookReported: async (id, executionId, status) => traffic.hookReported(id, executionId, status),
+    hookReported: (id, executionId, status) => traffic.hookReported(id, executionId, status),
     skipTerminationWait: async (id) => ((await isTraffic(id)) ? traffic.skipTerminationWait(id) : 'notWaiting'),
     continueDeployment: async (id) => ((await isTraffic(id)) ? traffic.continueDeployment(id) : 'notReady'),
     // Only in-place deployments hold failures; the engine answers notHeld for the others.

@@ -9,8 +9,8 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SqliteStore } from '../../store/sqlite-store.js';
 import { openSqliteStore } from '../../store/sqlite-store.js';
-import { createTrafficStore, sqliteTrafficJournal } from '../../store/traffic-store.js';
-import type { TrafficJournal, TrafficStore } from '../../store/traffic-store.js';
+import { sqliteTrafficJournal } from '../../store/traffic-store.js';
+import type { TrafficJournal } from '../../store/traffic-store.js';
 import type { AsyncStore } from '../../store/async-store.js';
 import { asyncSqliteStore } from '../../store/async-store.js';
 import type { FakeClock } from '../../testing/fake-clock.js';
@@ -71,7 +71,6 @@ async function settle(): Promise<void> {
 describe('traffic driver', () => {
   let dir: string;
   let store: SqliteStore;
-  let traffic: TrafficStore;
   let asyncStore: AsyncStore;
   let journal: TrafficJournal;
   let clock: FakeClock;
@@ -80,12 +79,11 @@ describe('traffic driver', () => {
   const log = pino({ level: 'silent' });
 
   const makeDriver = (): TrafficDriver =>
-    createTrafficDriver({ store, traffic, asyncStore, journal, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log });
+    createTrafficDriver({ asyncStore, journal, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log });
 
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-traffic-'));
     store = openSqliteStore(dir);
-    traffic = createTrafficStore(store.db);
     asyncStore = asyncSqliteStore(store);
     journal = sqliteTrafficJournal(store.db);
     clock = createFakeClock(0);
@@ -127,7 +125,7 @@ describe('traffic driver', () => {
     const recorded: string[] = [];
     const told: string[] = [];
     driver = createTrafficDriver({
-      store, traffic, asyncStore, journal, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log,
+      asyncStore, journal, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log,
       recordEvents: async (tx, events) => {
         // inside the transaction: the change is visible through its handle, and the event has not been told yet
         for (const e of events) recorded.push(`${e.type === 'deployment' ? e.status : e.type} stored as ${(await tx.getDeployment(e.deploymentId))?.status} after ${told.length} told`);
@@ -143,7 +141,7 @@ describe('traffic driver', () => {
 
   it('a status change whose recordEvents fails is not stored', async () => {
     driver.stop();
-    driver = createTrafficDriver({ store, traffic, asyncStore, journal, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log, recordEvents: () => Promise.reject(new Error('outbox unwritable')) });
+    driver = createTrafficDriver({ asyncStore, journal, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log, recordEvents: () => Promise.reject(new Error('outbox unwritable')) });
     await driver.start();
     const id = await create().catch(() => 'd-LAMBDA001');
     expect(store.getDeployment(id)?.status).toBe('Created');
@@ -153,7 +151,7 @@ describe('traffic driver', () => {
     driver.stop();
     let failures = 1;
     driver = createTrafficDriver({
-      store, traffic, asyncStore, journal, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log,
+      asyncStore, journal, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log,
       recordEvents: async () => {
         if (failures-- > 0) throw new Error('outbox unwritable');
       },
@@ -176,7 +174,7 @@ describe('traffic driver', () => {
       const inner = journal(db);
       return { get: (id) => inner.get(id), put: (state) => (failPuts-- > 0 ? Promise.reject(new Error('disk I/O error')) : inner.put(state)) };
     };
-    driver = createTrafficDriver({ store, traffic, asyncStore, journal: failing, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log, alarms });
+    driver = createTrafficDriver({ asyncStore, journal: failing, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log, alarms });
     await driver.start();
     const id = await create();
     await advance(MIN); // 10, 20 %
@@ -205,7 +203,7 @@ describe('traffic driver', () => {
     for (const deploymentId of ids) {
       store.putDeployment(deploymentRecord({ deploymentId, status: 'Created', computePlatform: 'Lambda', lambda: { functionName: 'fn', alias: 'live', currentVersion: '1', targetVersion: '2', hooks: {}, trafficRoutingConfig: LINEAR }, revision: { revisionType: 'String', string: { content: 'x' } } }));
     }
-    driver = createTrafficDriver({ store, traffic, asyncStore, journal, clock, routerFor: (d) => watching(router, d.deploymentId), minuteMs: MIN, hookTimeoutSeconds: 3600, log });
+    driver = createTrafficDriver({ asyncStore, journal, clock, routerFor: (d) => watching(router, d.deploymentId), minuteMs: MIN, hookTimeoutSeconds: 3600, log });
     // when it runs them to the end
     await driver.start();
     await advance(10 * MIN);
@@ -221,8 +219,8 @@ describe('traffic driver', () => {
     /** inner is the driver as the platform router presents it to the gate. */
     const inner = (): DeploymentEngine => ({
       deploymentCreated: async (id) => driver.deploymentCreated(id),
-      stopRequested: async (id, auto) => driver.stopRequested(id, auto),
-      hookReported: async (id, executionId, status) => driver.hookReported(id, executionId, status),
+      stopRequested: (id, auto) => driver.stopRequested(id, auto),
+      hookReported: (id, executionId, status) => driver.hookReported(id, executionId, status),
       fleetChanged: () => undefined,
       resolveInstanceFailure: async () => 'notHeld',
       stillRunningOn: () => [],
@@ -262,7 +260,7 @@ describe('traffic driver', () => {
     const id = await create();
     await advance(2 * MIN); // 10, 20, 30 %
     router.failRollbacks = 1;
-    driver.stopRequested(id, false);
+    await driver.stopRequested(id, false);
     await settle();
     expect(weights).toEqual([10, 20, 30]); // the rollback failed: nothing moved yet
     await advance(10_000);
@@ -291,24 +289,24 @@ describe('traffic driver', () => {
   it('hook reports: unknown, recorded once, then refused; a failed AfterAllowTraffic rolls back', async () => {
     const id = await create({ hooks: { BeforeAllowTraffic: 'pre', AfterAllowTraffic: 'post' }, trafficRoutingConfig: { type: 'AllAtOnce' } });
     expect(router.calls.map((c) => c[1])).toEqual(['check', 'invoke pre']);
-    expect(driver.hookReported(id, 'nope', 'Succeeded')).toBe('unknownExecution');
+    expect(await driver.hookReported(id, 'nope', 'Succeeded')).toBe('unknownExecution');
     const pre = router.hooks[0]!.executionId;
-    expect(driver.hookReported(id, pre, 'Succeeded')).toBe('recorded');
-    expect(driver.hookReported(id, pre, 'Failed')).toBe('alreadyReported');
+    expect(await driver.hookReported(id, pre, 'Succeeded')).toBe('recorded');
+    expect(await driver.hookReported(id, pre, 'Failed')).toBe('alreadyReported');
     await settle();
     expect(router.calls.map((c) => c[1])).toEqual(['check', 'invoke pre', 'shift', 'invoke post']);
-    expect(driver.hookReported(id, router.hooks[1]!.executionId, 'Failed')).toBe('recorded');
+    expect(await driver.hookReported(id, router.hooks[1]!.executionId, 'Failed')).toBe('recorded');
     await settle();
     expect(router.calls.at(-1)![1]).toBe('rollback');
     expect(store.getDeployment(id)).toMatchObject({ status: 'Failed', errorInformation: { code: 'HOOK_EXECUTION_FAILURE' } });
-    expect(driver.hookReported(id, 'nope', 'Succeeded')).toBe('unknownExecution');
+    expect(await driver.hookReported(id, 'nope', 'Succeeded')).toBe('unknownExecution');
   });
 
   it('a rollback that cannot reach the router is retried until it works; only then does the deployment end', async () => {
     const id = await create();
     await advance(2 * MIN);
     router.failRollbacks = 2;
-    expect(driver.stopRequested(id, false)).toBe('Pending');
+    expect(await driver.stopRequested(id, false)).toBe('Pending');
     await settle();
     expect(store.getDeployment(id)?.status).toBe('InProgress');
     await advance(10_000);
@@ -335,7 +333,7 @@ describe('traffic driver', () => {
     };
     driver.stop();
     const serverRouter: TrafficRouter = { ...router, prepare: async () => undefined, cleanup: async () => undefined };
-    driver = createTrafficDriver({ store, traffic, asyncStore, journal, clock, routerFor: () => serverRouter, minuteMs: MIN, hookTimeoutSeconds: 3600, log, agents });
+    driver = createTrafficDriver({ asyncStore, journal, clock, routerFor: () => serverRouter, minuteMs: MIN, hookTimeoutSeconds: 3600, log, agents });
     await driver.start();
     const blueGreen: ServerBlueGreenSpec = { backend: 'site', green: ['sim-2'], blue: ['sim-1'], terminate: { action: 'KEEP_ALIVE', waitMinutes: 0 }, trafficRoutingConfig: { type: 'AllAtOnce' } };
     store.putDeployment(deploymentRecord({ deploymentId: 'd-BLUEGRN01', status: 'Created', blueGreen }));

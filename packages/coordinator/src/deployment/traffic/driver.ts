@@ -17,9 +17,8 @@
  */
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../../clock.js';
-import type { Store } from '../../store/store.js';
 import type { AsyncStore } from '../../store/async-store.js';
-import type { TrafficJournal, TrafficStore } from '../../store/traffic-store.js';
+import type { TrafficJournal } from '../../store/traffic-store.js';
 import { ownTurn } from '../../store/own-turn.js';
 import type { DeploymentRecord } from '../../store/records.js';
 import { isFinalStatus } from '../../store/records.js';
@@ -50,20 +49,16 @@ export interface AgentPhases {
 /** ContinueResult is the outcome of ContinueDeployment READY_WAIT. */
 export type ContinueResult = 'continued' | 'notReady';
 
-/**
- * TrafficDriver is what the API and the composition root call. stopRequested, hookReported and
- * skipTerminationWait still record their change on the synchronous store, in the caller's turn;
- * everything else the driver does goes through the AsyncStore.
- */
+/** TrafficDriver is what the API and the composition root call; it reads and writes through the AsyncStore only. */
 export interface TrafficDriver {
   /** start resumes every active traffic deployment (after a restart); it resolves once they are read. */
   start(): Promise<void>;
   stop(): void;
   deploymentCreated(deploymentId: string): void;
-  stopRequested(deploymentId: string, autoRollbackEnabled: boolean): 'Pending' | 'Succeeded';
-  hookReported(deploymentId: string, executionId: string, status: 'Succeeded' | 'Failed'): HookReport;
+  stopRequested(deploymentId: string, autoRollbackEnabled: boolean): Promise<'Pending' | 'Succeeded'>;
+  hookReported(deploymentId: string, executionId: string, status: 'Succeeded' | 'Failed'): Promise<HookReport>;
   /** skipTerminationWait makes a replacement's pending cleanup due now. */
-  skipTerminationWait(deploymentId: string): 'skipped' | 'notWaiting';
+  skipTerminationWait(deploymentId: string): Promise<'skipped' | 'notWaiting'>;
   /** continueDeployment ends a Server blue/green deployment's wait in Ready: traffic is rerouted now. */
   continueDeployment(deploymentId: string): Promise<ContinueResult>;
   /** agentsProgressed tells the driver that an instance of one of its blue/green deployments moved on; it acts once the caller's turn is over. */
@@ -73,10 +68,7 @@ export interface TrafficDriver {
 
 /** TrafficDriverDeps are passed in by the composition root. */
 export interface TrafficDriverDeps {
-  /** The store and the traffic journal, synchronously: only for the API's calls that answer at once (see {@link TrafficDriver}). */
-  store: Store;
-  traffic: TrafficStore;
-  /** The store, asynchronously: the steps, starts, ends and alarm stops the driver makes on its own. */
+  /** The coordinator's one AsyncStore: every read and write of the driver. */
   asyncStore: AsyncStore;
   /** The traffic journal through {@link asyncStore} or one of its transactions' handles. */
   journal: TrafficJournal;
@@ -166,7 +158,7 @@ function movedTo(d: DeploymentRecord | undefined, status: 'InProgress' | 'Ready'
 
 /** createTrafficDriver builds the driver; call start() once the API can be served. */
 export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
-  const { store, traffic, asyncStore, journal, clock, log, alarms } = deps;
+  const { asyncStore, journal, clock, log, alarms } = deps;
   const timers = new Map<string, Timer>();
   /** Timers that try a start or an alarm stop again, apart from the loop's (which a kick cancels). */
   const retries = new Map<string, Timer>();
@@ -220,14 +212,6 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
   /** endWith records why the deployment ends; the loop then rolls back. */
   async function endWith(id: string, ending: TrafficEnding): Promise<void> {
     await update(id, withEnding(ending));
-  }
-
-  /** endWithNow is endWith on the synchronous store, for the API's calls (see TrafficDriver). */
-  function endWithNow(id: string, ending: TrafficEnding): void {
-    store.transaction(() => {
-      const current = traffic.get(id);
-      if (current !== undefined) traffic.put(withEnding(ending)(current));
-    });
   }
 
   function endingOf(err: unknown): TrafficEnding {
@@ -580,45 +564,47 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
       begin(id);
     },
 
-    stopRequested(id, autoRollbackEnabled) {
-      store.transaction(() => {
-        const d = store.getDeployment(id);
-        if (d !== undefined && d.stopRequested === undefined) store.putDeployment({ ...d, stopRequested: { at: clock.now(), autoRollbackEnabled } });
+    async stopRequested(id, autoRollbackEnabled) {
+      // The request and the ending it makes commit together; the loop then rolls back.
+      await transact(async (tx) => {
+        const d = await tx.getDeployment(id);
+        if (d !== undefined && d.stopRequested === undefined) await tx.putDeployment({ ...d, stopRequested: { at: clock.now(), autoRollbackEnabled } });
+        await changeIn(tx, id, withEnding({ status: 'Stopped', code: 'MANUAL_STOP', message: 'The deployment was stopped with StopDeployment; traffic is back on the original version' }));
       });
-      endWithNow(id, { status: 'Stopped', code: 'MANUAL_STOP', message: 'The deployment was stopped with StopDeployment; traffic is back on the original version' });
       kick(id);
       return 'Pending';
     },
 
-    hookReported(id, executionId, status) {
-      const report = store.transaction((): HookReport => {
-        const d = store.getDeployment(id);
-        const state = traffic.get(id);
+    async hookReported(id, executionId, status) {
+      const report = await transact(async (tx): Promise<{ report: HookReport; event?: DeploymentEvent }> => {
+        const d = await tx.getDeployment(id);
+        const j = journal(tx);
+        const state = await j.get(id);
         const e = state?.executions.find((x) => x.executionId === executionId);
         // A blue/green event on agents is reported by the agents, never through the API.
-        if (d === undefined || state === undefined || e === undefined || e.functionName === AGENTS) return 'unknownExecution';
-        if (e.status !== 'InProgress') return 'alreadyReported';
-        if (isFinalStatus(d.status)) return 'deploymentCompleted';
-        traffic.put({ ...state, executions: state.executions.map((x) => (x === e ? { ...x, status, endedAt: clock.now() } : x)) });
-        return 'recorded';
+        if (d === undefined || state === undefined || e === undefined || e.functionName === AGENTS) return { report: 'unknownExecution' };
+        if (e.status !== 'InProgress') return { report: 'alreadyReported' };
+        if (isFinalStatus(d.status)) return { report: 'deploymentCompleted' };
+        const now = clock.now();
+        await j.put({ ...state, executions: state.executions.map((x) => (x === e ? { ...x, status, endedAt: now } : x)) });
+        return { report: 'recorded', event: { type: 'lifecycleEvent', deploymentId: id, instanceName: targetName(d), lifecycleEvent: e.event, status, at: now } };
       });
-      if (report === 'recorded') {
-        // Told in the caller's turn, before the loop (which starts at a turn of its own) can see the report and move on.
-        const d = store.getDeployment(id);
-        const e = traffic.get(id)?.executions.find((x) => x.executionId === executionId);
-        if (d !== undefined && e !== undefined) emit({ type: 'lifecycleEvent', deploymentId: id, instanceName: targetName(d), lifecycleEvent: e.event, status, at: clock.now() });
+      if (report.event !== undefined) {
+        // Told before the loop (which starts its transaction at a turn of its own) can see the report and move on.
+        emit(report.event);
         kick(id);
       }
-      return report;
+      return report.report;
     },
 
-    skipTerminationWait(id) {
-      const skipped = store.transaction(() => {
-        const d = store.getDeployment(id);
-        const s = traffic.get(id);
+    async skipTerminationWait(id) {
+      const skipped = await transact(async (tx) => {
+        const d = await tx.getDeployment(id);
+        const j = journal(tx);
+        const s = await j.get(id);
         const cleanup = s?.replacement?.cleanup;
         if (d === undefined || isFinalStatus(d.status) || s === undefined || s.ending !== undefined || cleanup === undefined || cleanup.done === true) return false;
-        traffic.put({ ...s, replacement: { ...s.replacement!, cleanup: { dueAt: Math.min(cleanup.dueAt, clock.now()) } } });
+        await j.put({ ...s, replacement: { ...s.replacement!, cleanup: { dueAt: Math.min(cleanup.dueAt, clock.now()) } } });
         return true;
       });
       if (!skipped) return 'notWaiting';
