@@ -201,6 +201,28 @@ describe('engine', () => {
     expect(w.store.getTarget('d-1', 'h1')!.lifecycleEvents[0]!.status).toBe('InProgress');
   });
 
+  it('a batch its store runs a second time (as PostgreSQL does with a refused transaction) stores every ack of it', async () => {
+    // A store that runs each transaction's body once, rolls that run back, and runs it again.
+    const inner = w.asyncStore;
+    const again: AsyncStore = { ...inner, transaction: async (fn) => {
+      await inner.transaction(async (tx) => {
+        await fn(tx);
+        throw new Error('refused: run it again');
+      }).catch(() => undefined);
+      return inner.transaction(fn);
+    } };
+    const x = { ...w, engine: createEngine({ store: again, blobs: undefined as never, clock: w.clock, config, agents: { send: (c) => (w.sent.push(c), true), cancel: () => {}, acknowledge: (_i, id) => void w.acked.push(id) }, log: pino({ level: 'silent' }) }) };
+    await w.engine.stop();
+    for (const h of HOSTS) await x.engine.agentConnected(h, []);
+    seed(x, { minimumHealthyHosts: { type: 'HOST_COUNT', value: 0 } });
+    await x.engine.start();
+    await x.engine.settled();
+    expect(w.sent).toHaveLength(3);
+    await x.engine.agentReports(w.sent.map((c) => ({ instanceName: c.instanceName, ack: c.commandId })));
+    expect(w.sent.map((c) => w.store.getCommand(c.commandId)!.state)).toEqual(['acked', 'acked', 'acked']);
+    await x.engine.stop();
+  });
+
   it('stop lets the steps already queued run, so a result handed over just before is stored and acknowledged before the store closes', async () => {
     seed(w);
     await w.engine.start();

@@ -250,6 +250,19 @@ export function createEngine(deps: EngineDeps): Engine {
   }
 
   /**
+   * rerunnable is a transaction body for a store that may run it again from the start (PostgreSQL
+   * refusing it for a concurrent one): a run after the first starts from the store's open commands,
+   * not from what the refused run left in the working copy.
+   */
+  function rerunnable<T>(body: (tx: AsyncStore) => Promise<T>): (tx: AsyncStore) => Promise<T> {
+    let runs = 0;
+    return async (tx) => {
+      if (runs++ > 0) await reloadOpen(tx);
+      return body(tx);
+    };
+  }
+
+  /**
    * Runs `decide` in a transaction, then performs what it put in the outbox (within a batch: once the
    * batch commits). Called from inside a step, never from outside one.
    */
@@ -267,7 +280,7 @@ export function createEngine(deps: EngineDeps): Engine {
     }
     const changes = await store.changeCount();
     try {
-      await store.transaction((tx) => decideIn(tx, decide, out));
+      await store.transaction(rerunnable((tx) => decideIn(tx, decide, out)));
     } catch (err) {
       return stepError(err, what, store);
     }
@@ -315,16 +328,18 @@ export function createEngine(deps: EngineDeps): Engine {
     const changes = await store.changeCount();
     let failed: StepOutcome | undefined;
     try {
-      await store.transaction(async (tx) => {
-        outboxes.length = 0;
-        outcomes.length = 0;
-        batch = { tx, outboxes };
-        try {
-          for (const w of writes) outcomes.push(await w.write());
-        } finally {
-          batch = undefined;
-        }
-      });
+      await store.transaction(
+        rerunnable(async (tx) => {
+          outboxes.length = 0;
+          outcomes.length = 0;
+          batch = { tx, outboxes };
+          try {
+            for (const w of writes) outcomes.push(await w.write());
+          } finally {
+            batch = undefined;
+          }
+        }),
+      );
     } catch (err) {
       failed = await stepError(err, 'agent reports', store);
     }
