@@ -3,7 +3,9 @@
 // deployments of INSTANCES instances each, every command acknowledged and answered Succeeded in
 // batches of 100 reports, as the agent server hands them over. Prints the engine's CPU per lifecycle
 // event. `--dist DIR` times another build's packages/coordinator/dist (in a checkout or git worktree
-// with its node_modules, so that its imports resolve); interleave the two by hand.
+// with its node_modules, so that its imports resolve); interleave the two by hand. A build whose
+// engine runs on the asynchronous store (its steps queued, with settled()) gets asyncSqliteStore over
+// the same SQLite store, as the coordinator gives it; an older one gets the synchronous store.
 //
 // usage: node scripts/bench-engine.mjs [--deployments 3] [--instances 1000] [--rounds 3] [--dist DIR]
 import fs from 'node:fs';
@@ -29,6 +31,9 @@ const { createEngine } = await dist('deployment/engine.js');
 const { defaultCoordinatorConfig } = await dist('config.js');
 const { systemClock } = await dist('clock.js');
 const { newTarget } = await dist('deployment/instance-lifecycle.js');
+const { asyncSqliteStore } = await dist('store/async-store.js');
+/** Whether this build's engine takes the AsyncStore (it has settled()). */
+const asyncEngine = createEngine.toString().includes('settled(');
 
 const ok = { status: 'Succeeded', diagnostics: { errorCode: 'Success', scriptName: '', message: '', logTail: '' } };
 const deployment = (id, group) => ({
@@ -45,26 +50,29 @@ async function round() {
   const store = openSqliteStore(dir);
   const sent = [];
   const agents = { send: (c) => (sent.push(c), true), cancel() {}, acknowledge() {} };
-  const engine = createEngine({ store, blobs: undefined, clock: systemClock, config: defaultCoordinatorConfig, agents, log: pino({ level: 'silent' }) });
-  for (let i = 0; i < DEPLOYMENTS * INSTANCES; i++) engine.agentConnected(`host-${i}`, []);
-  engine.start();
+  const engineStore = asyncEngine ? asyncSqliteStore(store) : store;
+  const engine = createEngine({ store: engineStore, blobs: undefined, clock: systemClock, config: defaultCoordinatorConfig, agents, log: pino({ level: 'silent' }) });
+  for (let i = 0; i < DEPLOYMENTS * INSTANCES; i++) await engine.agentConnected(`host-${i}`, []);
+  await engine.start();
   const cpu = process.cpuUsage();
   let commands = 0;
   for (let g = 0; g < DEPLOYMENTS; g++) {
     store.putGroup({ applicationName: 'app', deploymentGroupId: `g${g}`, deploymentGroupName: `g${g}`, deploymentConfigName: 'CodeDeployDefault.AllAtOnce', serviceRoleArn: 'r', onPremisesInstanceTagFilters: [], onPremisesTagSet: [], extra: {} });
     store.putDeployment(deployment(`d-${g}`, `g${g}`));
     store.addTargets(Array.from({ length: INSTANCES }, (_, i) => newTarget(`d-${g}`, `host-${g * INSTANCES + i}`, 0)));
-    engine.deploymentCreated(`d-${g}`);
+    await engine.deploymentCreated(`d-${g}`);
   }
-  while (store.activeDeployments().length > 0) {
+  while ((await engineStore.activeDeployments()).length > 0) {
     await new Promise((resolve) => setImmediate(resolve)); // the fan-out goes out a chunk per turn
     const batch = sent.splice(0, 50);
     commands += batch.length;
-    if (batch.length > 0) engine.agentReports(batch.flatMap((c) => [{ instanceName: c.instanceName, ack: c.commandId }, { instanceName: c.instanceName, result: { commandId: c.commandId, ...ok } }]));
+    // One batch at a time, as the agent server's inbox hands them over (it waits for the engine's step).
+    if (batch.length > 0) await engine.agentReports(batch.flatMap((c) => [{ instanceName: c.instanceName, ack: c.commandId }, { instanceName: c.instanceName, result: { commandId: c.commandId, ...ok } }]));
   }
+  await engine.settled?.();
   const used = process.cpuUsage(cpu);
   const statuses = new Set(store.listDeployments({}).map((d) => d.status));
-  engine.stop();
+  await engine.stop();
   store.close();
   fs.rmSync(dir, { recursive: true, force: true });
   if (statuses.size !== 1 || !statuses.has('Succeeded')) throw new Error(`the deployments ended ${[...statuses].join(', ')}`);

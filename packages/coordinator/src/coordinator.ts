@@ -138,9 +138,9 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const asyncAccessKeys = promised(accessKeys);
   // The API's transactions go ahead of the engine's background turns queued before them.
   const priority = createLoopPriority();
-  // The store, asynchronously, over the connection the engine uses synchronously: one instance for
-  // the API, enrolment and the traffic driver, so that their transactions are serialized (each begins
-  // on a turn of its own and its body makes only tx calls, store/async-store.ts); timed like the engine's.
+  // The store, asynchronously, over the one SQLite connection: one instance for the engine, the API,
+  // enrolment and the traffic driver, so that all their transactions are serialized (each begins on a
+  // turn of its own and its body makes only tx calls, store/async-store.ts); timed for the metrics.
   const asyncStore = asyncSqliteStore(store, { observe: (s) => metrics.transaction(s), priority });
   // Checkpoints out of the commits, off the event loop (store/wal-checkpointer.ts).
   const checkpointer = startWalCheckpointer({ db: store.db, file: path.join(config.dataDir, DATABASE_FILE), log: log.child({ part: 'storage' }) });
@@ -213,7 +213,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   // or traffic driver step that made the event (a process killed at any point has both or neither),
   // and a background loop sends them (triggers/trigger-delivery.ts).
   const outbox = createTriggerOutbox(store.db);
-  const recordTriggers = createTriggerRecorder({ store, outbox, region: config.region, accountId: config.accountId, arnPrefix, now: () => clock.now(), log: log.child({ part: 'triggers' }) });
+  const recordTriggers = createTriggerRecorder({ outbox, region: config.region, accountId: config.accountId, arnPrefix, now: () => clock.now(), log: log.child({ part: 'triggers' }) });
   const triggerDelivery = createTriggerDelivery({
     outbox: promised(outbox),
     sns: lazySnsSender(),
@@ -224,7 +224,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     replicaId,
     exclusive: true, // the data directory's lock: no other process writes this database
   });
-  const engine = createEngine({ store, priority, blobs, clock, config, agents, alarms, stepFailed, disk, recordEvents: recordTriggers, log: log.child({ part: 'engine' }) });
+  const engine = createEngine({ store: asyncStore, priority, blobs, clock, config, agents, alarms, stepFailed, disk, recordEvents: recordTriggers, log: log.child({ part: 'engine' }) });
   // Published after the step's commit, so the delivery loop finds the rows the step wrote.
   engine.subscribe(() => triggerDelivery.wake());
   agents.attach(engine);
@@ -232,7 +232,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const ecsClients = lazyEcsClients(lambda);
   const trafficStore = createTrafficStore(store.db);
   const serverRouter = serverRouterFactory({
-    store,
+    store: asyncStore,
     clock,
     config,
     // Called for retired blue/green instances, with nothing to await it: a failure is logged.
@@ -241,8 +241,6 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     log: log.child({ part: 'haproxy' }),
   });
   const traffic = createTrafficDriver({
-    store,
-    traffic: trafficStore,
     asyncStore,
     journal: sqliteTrafficJournal(store.db),
     clock,
@@ -276,12 +274,13 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     connected: (name: string) => agents.isConnected(name),
     certificateNotAfter: async (name: string) => newestValidCertificate(await certificates(asyncStore).listCertificates(name)),
   };
-  const windows = createWindowGate({ store, clock, log: log.child({ part: 'windows' }), inner: routeByPlatform(store, engine, traffic), engine });
+  const windows = createWindowGate({ store: asyncStore, clock, log: log.child({ part: 'windows' }), inner: routeByPlatform(asyncStore, engine, traffic), engine });
   const scheduleStores = sqliteScheduleStores(store.db);
   // Scheduled deployments go through CreateDeployment as a client's request would.
   const scheduler = createDeploymentScheduler({ schedules: scheduleStores(asyncStore), clock, log: log.child({ part: 'schedules' }), create: (input) => deploymentOperations.CreateDeployment(input, ctx) });
-  // The API reads and writes asynchronously, over the connection the engine uses synchronously
-  // (store/connection-guard.ts keeps the two apart while an API transaction is open).
+  // The API reads and writes through the same asyncStore as the engine; what still calls the SQLite
+  // store synchronously (the agent server's admission reads, the side stores) is kept out of an open
+  // transaction by store/connection-guard.ts.
   const ctx: ApiContext = { schedules: { store: scheduleStores, changed: (id) => scheduler.changed(id) }, store: asyncStore, clock, engine: windows, traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, identities, buckets: asyncBuckets, blobs, arnPrefix, github, agents: presence };
   // The web console: the same operations behind a cookie session (console/console-http.ts).
   const webConsole = createConsole({
@@ -327,13 +326,16 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     alarms.close();
     scheduler.stop();
     windows.stop();
-    engine.stop();
+    // The running step finishes; what agents said until their streams close is stored below.
+    await engine.stop();
     traffic.stop();
     await triggerDelivery.stop();
     events.close();
     await housekeeping?.stop();
     await collector.close();
     await agents.close();
+    // The reports the agent server handed over as it closed are stored before the store closes.
+    await engine.settled();
     await enrolServer.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -357,10 +359,10 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     );
     // The engine starts once agents can be sent to and the traffic driver once the API can take its
     // hooks' calls; their first queries read the active deployments and the open commands.
-    engine.start();
+    await engine.start();
     await traffic.start();
     await triggerDelivery.start();
-    windows.start();
+    await windows.start();
     await scheduler.start();
     housekeeping = startBucketHousekeeping({ buckets: asyncBuckets, collector, clock, expirySeconds: config.bucketUploadExpirySeconds, log: log.child({ part: 'bucket' }) });
     apiPortOf = () => (server.address() as AddressInfo).port;

@@ -80,7 +80,8 @@ program
       logLevel: opts.logLevel,
       logFormat: opts.logFormat,
     });
-    // The PostgreSQL store exists (store/pg) but the engine and API still call the synchronous Store.
+    // The engine and the API run on the AsyncStore (PostgreSQL-ready, store/pg), but the agent server,
+    // the traffic driver's answers to the API and the side stores still use the SQLite connection.
     if (config.database !== undefined) throw new ConfigError(POSTGRES_NOT_WIRED);
     limitHeapGrowth(); // before the fleet's sessions fill the heap (heap-growth.ts)
     const log = await createLogger(config.logLevel, config.logFormat);

@@ -12,32 +12,35 @@ import type { TrafficStore } from '../store/traffic-store.js';
 import type { AgentSessionRecord } from '../fleet/agent-sessions.js';
 import type { ScheduleStoreOpener } from '../store/schedule-store.js';
 
-/** DeploymentEngine is the part of the engine the API calls into. */
+/**
+ * DeploymentEngine is the part of the engine the API calls into. Its answers are promises: each is
+ * a step of its own (a store transaction), which the API awaits outside its own transactions.
+ */
 export interface DeploymentEngine {
-  /** deploymentCreated starts driving a deployment the API has just stored. */
-  deploymentCreated(deploymentId: string): void;
+  /** deploymentCreated starts driving a deployment the API has just stored; resolves once it is queued or held for its window, not once it runs. */
+  deploymentCreated(deploymentId: string): Promise<void>;
   /** stopRequested asks the engine to stop a deployment; returns CodeDeploy's StopDeployment status. */
-  stopRequested(deploymentId: string, autoRollbackEnabled: boolean): 'Pending' | 'Succeeded';
+  stopRequested(deploymentId: string, autoRollbackEnabled: boolean): Promise<'Pending' | 'Succeeded'>;
   /**
    * hookReported records a validation function's PutLifecycleEventHookExecutionStatus for a Lambda
    * deployment: `recorded`, or why not.
    */
-  hookReported(deploymentId: string, executionId: string, status: 'Succeeded' | 'Failed'): 'recorded' | 'unknownExecution' | 'alreadyReported' | 'deploymentCompleted';
+  hookReported(deploymentId: string, executionId: string, status: 'Succeeded' | 'Failed'): Promise<'recorded' | 'unknownExecution' | 'alreadyReported' | 'deploymentCompleted'>;
   /**
    * skipTerminationWait ends an ECS deployment's wait before the original task set is deleted
    * (ContinueDeployment TERMINATION_WAIT, SkipWaitTimeForInstanceTermination): `skipped`, or
    * `notWaiting` when the deployment is not in that wait. Absent: no deployment ever waits so.
    */
-  skipTerminationWait?(deploymentId: string): 'skipped' | 'notWaiting';
+  skipTerminationWait?(deploymentId: string): Promise<'skipped' | 'notWaiting'>;
   /** continueDeployment ends a Server blue/green deployment's wait in Ready (ContinueDeployment READY_WAIT). */
-  continueDeployment?(deploymentId: string): 'continued' | 'notReady';
+  continueDeployment?(deploymentId: string): Promise<'continued' | 'notReady'>;
   /**
    * resolveInstanceFailure applies an operator's answer to a guided failure: retry, skip or fail the
    * held instance. `notHeld` when the deployment does not wait on that instance; `stillRunning` for a
    * retry while a command the coordinator ended still runs on the instance's agent
    * ({@link stillRunningOn} names it); `failed` when the step could not be stored.
    */
-  resolveInstanceFailure(deploymentId: string, instanceName: string, action: 'retry' | 'skip' | 'fail'): 'resolved' | 'notHeld' | 'noDeployment' | 'stillRunning' | 'failed';
+  resolveInstanceFailure(deploymentId: string, instanceName: string, action: 'retry' | 'skip' | 'fail'): Promise<'resolved' | 'notHeld' | 'noDeployment' | 'stillRunning' | 'failed'>;
   /** stillRunningOn lists the commands the coordinator ended (timed out) that may still run on the instance's agent. */
   stillRunningOn(instanceName: string): readonly OutlivingCommand[];
   /**

@@ -7,6 +7,12 @@
  * record: commands it had decided but not sent are still open, and are (re)sent when their agents
  * connect, and the agents deduplicate them by command id.
  *
+ * The store is the asynchronous one (store/async-store.ts), the same instance the API uses, so the
+ * engine's transactions are serialized with the API's (SQLite) or run beside them (PostgreSQL). Its
+ * steps run one at a time, in the order they arrived (a serial queue): the engine's working copies
+ * (the open commands, which agents are connected or gone, the fan-out not sent yet) are only right
+ * if no step starts before the one before it has committed and performed its effects.
+ *
  *   API ──create/stop──▶ engine ──command/cancel/ack──▶ agent server ──▶ agents
  *                          ▲ ◀──connected/result/gone────────┘
  *                          └── sweep (clock): deadlines, agent grace
@@ -15,7 +21,7 @@ import type { Logger } from 'pino';
 import { minimumHealthyCount, ON_FAILURE_EVENT } from '@fleetdeploy/shared';
 import type { Clock, Timer } from '../clock.js';
 import type { CoordinatorConfig } from '../config.js';
-import type { Store } from '../store/store.js';
+import type { AsyncStore } from '../store/async-store.js';
 import type { LoopPriority } from '../loop-priority.js';
 import type { CommandRecord, DeploymentGroupRecord, DeploymentRecord, InstanceHealthRecord, InstanceRecord, TargetRecord } from '../store/records.js';
 import type { BlobStore } from '../artifacts/blob-store.js';
@@ -69,17 +75,21 @@ export type AgentReport = { instanceName: string; ack: string } | { instanceName
 
 /** Engine is the deployment engine: the API's {@link DeploymentEngine} plus the agent server's inputs. */
 export interface Engine extends Omit<DeploymentEngine, 'hookReported' | 'skipTerminationWait'>, AgentPhases {
-  start(): void;
-  stop(): void;
-  agentConnected(instanceName: string, inFlight: readonly string[]): void;
-  agentDisconnected(instanceName: string): void;
-  commandAcknowledged(instanceName: string, commandId: string): void;
+  /** start reads the open commands and resumes the active deployments; resolves once that step is done. */
+  start(): Promise<void>;
+  /** stop ends the timers and the fan-out; resolves once the steps already queued have run (the store may close then). */
+  stop(): Promise<void>;
+  /** settled resolves when no step is queued or running and no fan-out chunk is due (tests, shutdown). */
+  settled(): Promise<void>;
+  agentConnected(instanceName: string, inFlight: readonly string[]): Promise<void>;
+  agentDisconnected(instanceName: string): Promise<void>;
+  commandAcknowledged(instanceName: string, commandId: string): Promise<void>;
   /**
    * commandResult stores an agent's result and acknowledges it. A result that cannot be stored
    * because the disk is full is not acknowledged (the agent keeps it and sends it again in its next
    * hello) and is kept here and stored at the first sweep after space returns, ahead of any timeout.
    */
-  commandResult(instanceName: string, result: AgentResult): void;
+  commandResult(instanceName: string, result: AgentResult): Promise<void>;
   /**
    * agentReports stores acks and results that arrived together (from any agents) in one transaction,
    * in order, with the effect of calling commandAcknowledged and commandResult for each: each report
@@ -87,26 +97,27 @@ export interface Engine extends Omit<DeploymentEngine, 'hookReported' | 'skipTer
    * listener before the batch is committed. Why: each report in its own commit was a third of the
    * coordinator's CPU with 2,000 agents (bench-fleet), and kept API calls waiting behind it.
    */
-  agentReports(reports: readonly AgentReport[]): void;
+  agentReports(reports: readonly AgentReport[]): Promise<void>;
   /** bundleFor answers DownloadBundle: the stored bundle of a command sent to this instance, if any. */
-  bundleFor(instanceName: string, commandId: string): DeploymentRecord['bundle'] | undefined;
+  bundleFor(instanceName: string, commandId: string): Promise<DeploymentRecord['bundle'] | undefined>;
   /**
    * windowClosed keeps a running in-place deployment from starting more instances (its group's
    * deployment window closed; in-flight ones finish) with `message` among its status messages;
    * windowOpened lets it go on and drops the messages that start with WINDOW_MESSAGE_PREFIX.
    */
-  windowClosed(deploymentId: string, message: string): void;
-  windowOpened(deploymentId: string): void;
+  windowClosed(deploymentId: string, message: string): Promise<void>;
+  windowOpened(deploymentId: string): Promise<void>;
   /** subscribe receives every committed change of a deployment, an instance or a lifecycle event; returns an unsubscribe. */
   subscribe(listener: DeploymentEventListener): () => void;
 }
 
 /** ResolveOutcome is what became of an operator's decision about a held failure (DeploymentEngine.resolveInstanceFailure). */
-export type ResolveOutcome = ReturnType<DeploymentEngine['resolveInstanceFailure']>;
+export type ResolveOutcome = Awaited<ReturnType<DeploymentEngine['resolveInstanceFailure']>>;
 
 /** EngineDeps are passed in by the composition root. */
 export interface EngineDeps {
-  store: Store;
+  /** The coordinator's one AsyncStore: the API's transactions and the engine's are serialized by it. */
+  store: AsyncStore;
   blobs: BlobStore;
   clock: Clock;
   config: CoordinatorConfig;
@@ -122,9 +133,9 @@ export interface EngineDeps {
   disk?: DiskFullWatch;
   /**
    * recordEvents writes what a step's events owe to the outside (trigger notifications) inside the
-   * step's own transaction, so an event is never committed without them, nor they without it.
+   * step's own transaction (through its `tx`), so an event is never committed without them, nor they without it.
    */
-  recordEvents?: (events: readonly DeploymentEvent[]) => void;
+  recordEvents?: (tx: AsyncStore, events: readonly DeploymentEvent[]) => Promise<unknown>;
 }
 
 /** StepOutcome is how an engine step's transaction ended. */
@@ -169,7 +180,7 @@ export function createEngine(deps: EngineDeps): Engine {
   let reconcileAll = false;
   const reconcileNames = new Set<string>();
   let running = false;
-  /** The rest of large fan-outs, sent a chunk per loop turn (dispatchAll). */
+  /** The rest of large fan-outs, sent a chunk per step (dispatchAll). */
   const undispatched: CommandRecord[] = [];
   let undispatchedScheduled = false;
   const dispatchGivesWay = deps.priority?.giveWay();
@@ -180,7 +191,7 @@ export function createEngine(deps: EngineDeps): Engine {
    * it is acknowledged (a restarted coordinator gets it again in the next hello), so this copy only
    * makes the outcome prompt; it lives as long as this process.
    */
-  const owed = new Map<string, () => StepOutcome>();
+  const owed = new Map<string, () => Promise<StepOutcome>>();
   /** Commands failed here that the agent had started: a retry of their instance waits for them to end there. */
   const outliving = createOutlivingCommands();
 
@@ -188,52 +199,119 @@ export function createEngine(deps: EngineDeps): Engine {
   const listeners = new Set<DeploymentEventListener>();
 
   /**
-   * While agentReports runs its batch: the outboxes of the steps stored so far, performed only once
-   * the batch's transaction commits (a step's own transaction is then a savepoint within it).
+   * The step queue. Each step runs after the one before it has settled, so the working copies above
+   * are only ever changed by one step at a time; `pending` counts the queued and running steps (and a
+   * scheduled fan-out chunk), and `idle` are the settled() calls waiting for it to reach 0.
    */
-  let batch: Outbox[] | undefined;
+  let tail: Promise<unknown> = Promise.resolve();
+  let pending = 0;
+  const idle: Array<() => void> = [];
+  const finishedWork = (): void => {
+    pending--;
+    if (pending === 0) for (const resolve of idle.splice(0)) resolve();
+  };
 
-  /** Runs `decide` in a transaction, then performs what it put in the outbox (within a batch: once the batch commits). */
-  function act(what: string, decide: (out: Outbox) => void): StepOutcome {
+  const settled = (): Promise<void> => (pending === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve)));
+
+  /** step runs `run` once every step queued before it has settled; its result is the step's. */
+  function step<T>(run: () => Promise<T>): Promise<T> {
+    pending++;
+    const result = tail.then(run);
+    tail = result.then(finishedWork, finishedWork);
+    return result;
+  }
+
+  /** background queues a step nobody waits for: an unexpected failure is logged, not left unhandled. */
+  function background(what: string, run: () => Promise<unknown>): Promise<void> {
+    return step(run).then(
+      () => undefined,
+      (err: unknown) => {
+        log.error({ err, what }, 'engine step failed unexpectedly');
+        stepFailed?.(err);
+      },
+    );
+  }
+
+  /**
+   * While agentReports runs its batch: the batch's transaction and the outboxes of the steps stored
+   * so far, performed only once it commits (each step's own transaction is a savepoint within it).
+   */
+  let batch: { tx: AsyncStore; outboxes: Outbox[] } | undefined;
+
+  /** Decides a step: what it reads and writes goes through `tx`, and what it will do goes into `out`. */
+  type Decide = (tx: AsyncStore, out: Outbox) => Promise<void>;
+
+  /** The body of a step's transaction: the decision, then what its events owe to the outside. */
+  async function decideIn(tx: AsyncStore, decide: Decide, out: Outbox): Promise<void> {
+    // A store that runs a refused transaction again (PostgreSQL) runs this again: the outbox starts empty each time.
+    for (const k of Object.keys(out) as (keyof Outbox)[]) out[k].length = 0;
+    await decide(tx, out);
+    if (out.events.length > 0 && deps.recordEvents !== undefined) await deps.recordEvents(tx, out.events);
+  }
+
+  /**
+   * rerunnable is a transaction body for a store that may run it again from the start (PostgreSQL
+   * refusing it for a concurrent one): a run after the first starts from the store's open commands,
+   * not from what the refused run left in the working copy.
+   */
+  function rerunnable<T>(body: (tx: AsyncStore) => Promise<T>): (tx: AsyncStore) => Promise<T> {
+    let runs = 0;
+    return async (tx) => {
+      if (runs++ > 0) await reloadOpen(tx);
+      return body(tx);
+    };
+  }
+
+  /**
+   * Runs `decide` in a transaction, then performs what it put in the outbox (within a batch: once the
+   * batch commits). Called from inside a step, never from outside one.
+   */
+  async function act(what: string, decide: Decide): Promise<StepOutcome> {
     const out = emptyOutbox();
-    const changes = store.changeCount();
-    try {
-      store.transaction(() => {
-        decide(out);
-        if (out.events.length > 0) deps.recordEvents?.(out.events);
-      });
-    } catch (err) {
-      return stepError(err, what);
-    }
     if (batch !== undefined) {
-      batch.push(out);
+      const { tx, outboxes } = batch;
+      try {
+        await tx.transaction((inner) => decideIn(inner, decide, out));
+      } catch (err) {
+        return stepError(err, what, tx);
+      }
+      outboxes.push(out);
       return 'stored';
     }
-    if (store.changeCount() !== changes) disk.wrote(what);
-    perform(out);
+    const changes = await store.changeCount();
+    try {
+      await store.transaction(rerunnable((tx) => decideIn(tx, decide, out)));
+    } catch (err) {
+      return stepError(err, what, store);
+    }
+    if ((await store.changeCount()) !== changes) disk.wrote(what);
+    await perform(out);
     return 'stored';
   }
 
-  /** A step's transaction failed: logs it and puts the working copy of the open commands back. */
-  function stepError(err: unknown, what: string): StepOutcome {
+  /**
+   * A step's transaction failed: logs it and puts the working copy of the open commands back, read
+   * through `reader` (the store, or the batch's transaction whose savepoint was undone).
+   */
+  async function stepError(err: unknown, what: string, reader: AsyncStore): Promise<StepOutcome> {
     const full = disk.failed(err, what);
     if (full) log.debug({ what }, 'engine step not stored: the disk is full');
     else log.error({ err, what }, 'engine step failed; its effects were not applied');
     stepFailed?.(err);
-    reloadOpen();
+    await reloadOpen(reader);
     return full ? 'diskFull' : 'failed';
   }
 
   /** Performs a committed step's outbox: commands out, cancels, acks, follow-up steps, events. */
-  function perform(out: Outbox): void {
+  async function perform(out: Outbox): Promise<void> {
     for (const c of out.send) open.set(c);
-    dispatchAll(out.send);
+    await dispatchAll(out.send);
     // A cancel must reach an agent after the command it cancels, as it did when fan-outs went out at once.
-    if (out.cancel.length > 0) sendUndispatched(Infinity);
+    if (out.cancel.length > 0) await markSentOwed(await sendCommands(takeUndispatched(Infinity)));
     for (const c of out.cancel) agents.cancel(c.instanceName, c.commandId, c.reason);
     for (const a of out.ack) agents.acknowledge(a.instanceName, a.commandId);
     if (out.finished.length > 0) scheduleReconcile();
-    for (const id of out.begin) begin(id);
+    for (const id of out.begin) void begin(id);
     publish(out.events);
   }
 
@@ -243,41 +321,47 @@ export function createEngine(deps: EngineDeps): Engine {
    * A batch whose commit fails stores none of them: each is owed (full disk) or dropped (the agent
    * keeps an unacknowledged result and sends it again), as when stored alone.
    */
-  function writeBatch(writes: ReadonlyArray<{ key: string; write: () => StepOutcome }>): void {
-    if (writes.length === 1) return owe(writes[0]!.key, writes[0]!.write(), writes[0]!.write);
+  async function writeBatch(writes: ReadonlyArray<{ key: string; write: () => Promise<StepOutcome> }>): Promise<void> {
+    if (writes.length === 1) return owe(writes[0]!.key, await writes[0]!.write(), writes[0]!.write);
     const outboxes: Outbox[] = [];
     const outcomes: StepOutcome[] = [];
-    const changes = store.changeCount();
-    batch = outboxes;
+    const changes = await store.changeCount();
     let failed: StepOutcome | undefined;
     try {
-      store.transaction(() => {
-        for (const w of writes) outcomes.push(w.write());
-      });
+      await store.transaction(
+        rerunnable(async (tx) => {
+          outboxes.length = 0;
+          outcomes.length = 0;
+          batch = { tx, outboxes };
+          try {
+            for (const w of writes) outcomes.push(await w.write());
+          } finally {
+            batch = undefined;
+          }
+        }),
+      );
     } catch (err) {
-      failed = stepError(err, 'agent reports');
-    } finally {
-      batch = undefined;
+      failed = await stepError(err, 'agent reports', store);
     }
     writes.forEach((w, i) => owe(w.key, failed ?? outcomes[i]!, w.write));
     if (failed !== undefined) return;
-    if (store.changeCount() !== changes) disk.wrote('agent reports');
+    if ((await store.changeCount()) !== changes) disk.wrote('agent reports');
     const merged = emptyOutbox();
     for (const out of outboxes) for (const k of Object.keys(merged) as (keyof Outbox)[]) (merged[k] as unknown[]).push(...out[k]);
-    perform(merged);
+    await perform(merged);
   }
 
   /** owe keeps a write that failed for a full disk, to be tried again at each sweep until it is stored. */
-  function owe(key: string, outcome: StepOutcome, write: () => StepOutcome): void {
+  function owe(key: string, outcome: StepOutcome, write: () => Promise<StepOutcome>): void {
     if (outcome === 'diskFull') owed.set(key, write);
     else owed.delete(key);
   }
 
   /** Tries the owed writes in the order they failed, stopping at the first the full disk still refuses. */
-  function retryOwed(): void {
+  async function retryOwed(): Promise<void> {
     for (const [key, write] of [...owed]) {
       if (!owed.has(key)) continue;
-      const outcome = write();
+      const outcome = await write();
       if (outcome === 'diskFull') return;
       owed.delete(key);
     }
@@ -313,86 +397,107 @@ export function createEngine(deps: EngineDeps): Engine {
   }
 
   /** Stores an instance's new record and notes the change. */
-  function saveTarget(before: TargetRecord, after: TargetRecord, out: Outbox): void {
-    store.putTarget(after);
+  async function saveTarget(tx: AsyncStore, before: TargetRecord, after: TargetRecord, out: Outbox): Promise<void> {
+    await tx.putTarget(after);
     noteTarget(before, after, out);
   }
 
-  function reloadOpen(): void {
+  async function reloadOpen(reader: AsyncStore): Promise<void> {
+    const rows = await reader.openCommands();
     open.clear();
-    for (const c of store.openCommands()) open.set(c);
-  }
-
-  function dispatch(command: CommandRecord): void {
-    dispatchAll([command]);
+    for (const c of rows) open.set(c);
   }
 
   /**
-   * Sends commands to their connected agents (the others get theirs when they connect), reading each
-   * deployment once, then records those that went out as sent in one transaction: a fan-out of
-   * 1,000 commands is one commit, not 1,000.
+   * Sends commands to their connected agents (the others get theirs when they connect) and records
+   * those that went out as sent in one transaction: a fan-out of 1,000 commands is one commit, not
+   * 1,000. Called from inside a step.
    */
-  function dispatchAll(commands: readonly CommandRecord[]): void {
-    if (commands.length <= DISPATCH_CHUNK) return dispatchNow(commands);
+  async function dispatchAll(commands: readonly CommandRecord[]): Promise<void> {
+    await markSentOwed(await sendNow(commands));
+  }
+
+  /**
+   * sendNow sends what a step released, or all of it when it is small; the rest of a large fan-out
+   * goes a chunk per step (scheduleUndispatched). Returns the ids of the pending commands it sent.
+   */
+  function sendNow(commands: readonly CommandRecord[]): Promise<string[]> {
+    if (commands.length <= DISPATCH_CHUNK) return sendCommands(commands);
     // Not even the first chunk now: the step that made them (a start, 30-60 ms for 1,000 instances)
     // has had its turn, and a request waiting for the loop is read before the sends begin.
     undispatched.push(...commands);
     scheduleUndispatched();
+    return Promise.resolve([]);
   }
 
-  /** Sends the rest of large fan-outs a chunk per loop turn. */
+  /** Sends the rest of large fan-outs a chunk per step, each queued at a loop turn of its own. */
   function scheduleUndispatched(): void {
     if (undispatchedScheduled || undispatched.length === 0) return;
     undispatchedScheduled = true;
+    pending++; // a chunk due is work settled() waits for
     setImmediate(() => {
       undispatchedScheduled = false;
-      if (!running) return; // still pending in the store: sent when the agents connect to the next process
-      if (dispatchGivesWay?.() !== true) sendUndispatched(DISPATCH_CHUNK);
-      scheduleUndispatched();
+      if (!running) {
+        finishedWork();
+        return; // still pending in the store: sent when the agents connect to the next process
+      }
+      const gaveWay = dispatchGivesWay?.() === true;
+      void background('fan-out', async () => {
+        if (!gaveWay) await dispatchAll(takeUndispatched(DISPATCH_CHUNK));
+        scheduleUndispatched();
+      });
+      finishedWork();
     });
   }
 
   /**
-   * Sends up to `count` queued commands, each only while it is still open and pending: one settled
+   * Takes up to `count` queued commands, each only while it is still open and pending: one settled
    * meanwhile is not sent, and one its agent's reconnect already sent is not sent twice.
    */
-  function sendUndispatched(count: number): void {
-    if (undispatched.length === 0) return;
-    const chunk = undispatched.splice(0, count).flatMap((c) => {
+  function takeUndispatched(count: number): CommandRecord[] {
+    if (undispatched.length === 0) return [];
+    return undispatched.splice(0, count).flatMap((c) => {
       const current = open.get(c.commandId);
       return current?.state === 'pending' ? [current] : [];
     });
-    dispatchNow(chunk);
   }
 
-  function dispatchNow(commands: readonly CommandRecord[]): void {
+  /** Sends each command whose agent is connected; returns the ids of those sent that were pending. */
+  async function sendCommands(commands: readonly CommandRecord[]): Promise<string[]> {
     const deployments = new Map<string, DeploymentRecord | undefined>();
     const sent: string[] = [];
     for (const command of commands) {
       if (!connected.has(command.instanceName)) continue; // sent when the agent connects
-      if (!deployments.has(command.deploymentId)) deployments.set(command.deploymentId, store.getDeployment(command.deploymentId));
+      if (!deployments.has(command.deploymentId)) deployments.set(command.deploymentId, await store.getDeployment(command.deploymentId));
       const deployment = deployments.get(command.deploymentId);
       if (deployment === undefined) continue;
       const timeout = deployment.eventTimeouts[command.lifecycleEvent] ?? deployment.eventTimeouts.default ?? 3600;
       if (agents.send(command, deployment, timeout) && command.state === 'pending') sent.push(command.commandId);
     }
+    return sent;
+  }
+
+  /** markSentOwed records that commands went out, owing the write of each to the sweep when the disk is full. */
+  async function markSentOwed(sent: readonly string[]): Promise<void> {
     if (sent.length === 0) return;
-    const outcome = markSent(sent);
+    const outcome = await markSent(sent);
     for (const id of sent) owe(`sent:${id}`, outcome, () => markSent([id]));
   }
 
   /** Records that pending commands reached their agents: their pickup deadlines start now. */
-  function markSent(commandIds: readonly string[]): StepOutcome {
-    const marked: CommandRecord[] = [];
+  async function markSent(commandIds: readonly string[]): Promise<StepOutcome> {
+    let marked: CommandRecord[];
     try {
-      store.transaction(() => {
+      marked = await store.transaction(async (tx) => {
+        const done: CommandRecord[] = [];
         for (const commandId of commandIds) {
-          const command = store.getCommand(commandId);
+          const command = await tx.getCommand(commandId);
           if (command?.state !== 'pending') continue; // acknowledged, finished or gone meanwhile
           const sent: CommandRecord = { ...command, state: 'sent', deadlineAt: clock.now() + config.pickupTimeoutSeconds * 1000 };
-          store.putCommand(sent);
-          marked.push(sent);
+          await tx.putCommand(sent);
+          done.push(sent);
         }
+        return done;
       });
     } catch (err) {
       if (disk.failed(err, 'command sent')) return 'diskFull';
@@ -407,7 +512,7 @@ export function createEngine(deps: EngineDeps): Engine {
   }
 
   /** Creates the command for an instance's next event (inside a transaction). */
-  function nextCommand(deployment: DeploymentRecord, target: TargetRecord, out: Outbox): TargetRecord {
+  async function nextCommand(tx: AsyncStore, deployment: DeploymentRecord, target: TargetRecord, out: Outbox): Promise<TargetRecord> {
     const now = clock.now();
     const started = queueNextEvent(target, now);
     if (started === undefined) return target;
@@ -420,7 +525,7 @@ export function createEngine(deps: EngineDeps): Engine {
       createdAt: now,
       deadlineAt: now + config.pickupTimeoutSeconds * 1000,
     };
-    store.putCommand(command);
+    await tx.putCommand(command);
     out.send.push(command);
     if (!connected.has(target.targetId)) out.events.push(waiting(command, false));
     return started.target;
@@ -431,38 +536,38 @@ export function createEngine(deps: EngineDeps): Engine {
    * records the caller has just read in this transaction (a start lists them all), so that 1,000
    * started instances are not each read again.
    */
-  function applyStep(deployment: DeploymentRecord, step: FleetStep, out: Outbox, read?: Map<string, TargetRecord>): DeploymentRecord {
+  async function applyStep(tx: AsyncStore, deployment: DeploymentRecord, step: FleetStep, out: Outbox, read?: Map<string, TargetRecord>): Promise<DeploymentRecord> {
     const now = clock.now();
     let next: DeploymentRecord = { ...deployment, plan: step.plan };
-    for (const effect of step.effects) next = applyEffect(next, effect, out, now, read);
-    store.putDeployment(next);
+    for (const effect of step.effects) next = await applyEffect(tx, next, effect, out, now, read);
+    await tx.putDeployment(next);
     return next;
   }
 
-  function applyEffect(deployment: DeploymentRecord, effect: FleetEffect, out: Outbox, now: number, read: Map<string, TargetRecord> | undefined): DeploymentRecord {
+  async function applyEffect(tx: AsyncStore, deployment: DeploymentRecord, effect: FleetEffect, out: Outbox, now: number, read: Map<string, TargetRecord> | undefined): Promise<DeploymentRecord> {
     switch (effect.type) {
       case 'startTarget': {
-        const target = read?.get(effect.id) ?? store.getTarget(deployment.deploymentId, effect.id);
+        const target = read?.get(effect.id) ?? (await tx.getTarget(deployment.deploymentId, effect.id));
         if (target !== undefined) {
           // Each instance is written once here; a record read in advance is not used again after it.
           read?.delete(effect.id);
-          saveTarget(target, nextCommand(deployment, target, out), out);
+          await saveTarget(tx, target, await nextCommand(tx, deployment, target, out), out);
         }
         return deployment;
       }
       case 'skipTarget': {
-        const target = store.getTarget(deployment.deploymentId, effect.id);
-        if (target !== undefined) saveTarget(target, skipTarget(target, now), out);
+        const target = await tx.getTarget(deployment.deploymentId, effect.id);
+        if (target !== undefined) await saveTarget(tx, target, skipTarget(target, now), out);
         return deployment;
       }
       case 'restartTarget': {
-        const target = store.getTarget(deployment.deploymentId, effect.id);
-        if (target !== undefined) saveTarget(target, nextCommand(deployment, retryTarget(target, now), out), out);
+        const target = await tx.getTarget(deployment.deploymentId, effect.id);
+        if (target !== undefined) await saveTarget(tx, target, await nextCommand(tx, deployment, retryTarget(target, now), out), out);
         return deployment;
       }
       case 'waiveTarget': {
-        const target = store.getTarget(deployment.deploymentId, effect.id);
-        if (target !== undefined) saveTarget(target, waiveTarget(target, now), out);
+        const target = await tx.getTarget(deployment.deploymentId, effect.id);
+        if (target !== undefined) await saveTarget(tx, target, waiveTarget(target, now), out);
         return deployment;
       }
       case 'cancelTarget': {
@@ -473,21 +578,21 @@ export function createEngine(deps: EngineDeps): Engine {
       }
       case 'finish':
         // A blue/green install is one phase: the traffic driver reads the plan's outcome and goes on.
-        return deployment.blueGreen === undefined ? finishDeployment(deployment, effect.status, effect.errorCode, out, now) : deployment;
+        return deployment.blueGreen === undefined ? finishDeployment(tx, deployment, effect.status, effect.errorCode, out, now) : deployment;
     }
   }
 
-  function finishDeployment(deployment: DeploymentRecord, status: 'Succeeded' | 'Failed' | 'Stopped', errorCode: string | undefined, out: Outbox, now: number): DeploymentRecord {
+  async function finishDeployment(tx: AsyncStore, deployment: DeploymentRecord, status: 'Succeeded' | 'Failed' | 'Stopped', errorCode: string | undefined, out: Outbox, now: number): Promise<DeploymentRecord> {
     const done: DeploymentRecord = {
       ...deployment,
       status,
       completeTime: now,
-      ...(errorCode === undefined ? {} : { errorInformation: { code: errorCode, message: finishMessage(deployment, errorCode) } }),
+      ...(errorCode === undefined ? {} : { errorInformation: { code: errorCode, message: await finishMessage(tx, deployment, errorCode) } }),
     };
     const key = revisionKey(deployment.revision);
     // What each instance now is, for the group's scheduling order and its auto-updates.
-    const healthBefore = new Map(store.listHealth(deployment.deploymentGroupId).map((h) => [h.instanceName, h]));
-    for (const target of store.listTargets(deployment.deploymentId)) {
+    const healthBefore = new Map((await tx.listHealth(deployment.deploymentGroupId)).map((h) => [h.instanceName, h]));
+    for (const target of await tx.listTargets(deployment.deploymentId)) {
       // An instance skipped after it failed (guided failure) was touched: it is Unhealthy like a failed one.
       if ((target.status === 'Skipped' && !wasWaived(target)) || target.status === 'Pending') continue;
       const previous = healthBefore.get(target.targetId);
@@ -498,12 +603,12 @@ export function createEngine(deps: EngineDeps): Engine {
         attemptedRevisionKey: key,
         ...(target.status === 'Succeeded' ? { revisionKey: key } : previous?.revisionKey === undefined ? {} : { revisionKey: previous.revisionKey }),
       };
-      store.putHealth(health);
+      await tx.putHealth(health);
     }
-    const group = store.getGroupById(deployment.deploymentGroupId);
+    const group = await tx.getGroupById(deployment.deploymentGroupId);
     if (group !== undefined) {
       const summary = { deploymentId: deployment.deploymentId, status, endTime: now, createTime: deployment.createTime };
-      store.putGroup({
+      await tx.putGroup({
         ...group,
         lastAttemptedDeployment: summary,
         ...(status === 'Succeeded' ? { lastSuccessfulDeployment: summary, targetRevision: deployment.revision } : {}),
@@ -511,7 +616,7 @@ export function createEngine(deps: EngineDeps): Engine {
     }
     const decision = decideRollback(deployment, group, status);
     if (decision.rollback && group !== undefined) {
-      const rollbackId = createRollback(deployment, group, now);
+      const rollbackId = await createRollback(tx, deployment, group, now);
       if (rollbackId !== undefined) {
         done.rollbackInfo = { ...done.rollbackInfo, rollbackDeploymentId: rollbackId };
         out.begin.push(rollbackId);
@@ -519,8 +624,8 @@ export function createEngine(deps: EngineDeps): Engine {
     } else if (!decision.rollback && decision.message !== undefined) {
       done.rollbackInfo = { ...done.rollbackInfo, rollbackMessage: decision.message };
     }
-    const revision = store.getRevision(deployment.applicationName, key);
-    if (revision !== undefined) store.putRevision({ ...revision, lastUsedTime: now });
+    const revision = await tx.getRevision(deployment.applicationName, key);
+    if (revision !== undefined) await tx.putRevision({ ...revision, lastUsedTime: now });
     out.finished.push(deployment.deploymentId);
     out.events.push({ type: 'deployment', deploymentId: deployment.deploymentId, status, ...(errorCode === undefined ? {} : { errorCode }), at: now });
     log.info({ deploymentId: deployment.deploymentId, status, errorCode }, 'deployment finished');
@@ -528,16 +633,16 @@ export function createEngine(deps: EngineDeps): Engine {
   }
 
   /** The ErrorInformation.message a deployment ends with. */
-  function finishMessage(deployment: DeploymentRecord, errorCode: string): string {
+  async function finishMessage(tx: AsyncStore, deployment: DeploymentRecord, errorCode: string): Promise<string> {
     if (errorCode === 'ALARM_ACTIVE' && deployment.alarmStop !== undefined) return deployment.alarmStop.message;
-    const outcome = fleetOutcome(deployment);
+    const outcome = await fleetOutcome(tx, deployment);
     if (deployment.plan?.failedBy === 'operator') return guidedFailureMessage(outcome);
     return outcomeMessage(errorCode as never, outcome);
   }
 
   /** fleetOutcome is how the deployment's instances ended, with the event each failed one failed in. */
-  function fleetOutcome(deployment: DeploymentRecord): FleetOutcome {
-    const targets = store.listTargets(deployment.deploymentId);
+  async function fleetOutcome(reader: AsyncStore, deployment: DeploymentRecord): Promise<FleetOutcome> {
+    const targets = await reader.listTargets(deployment.deploymentId);
     const failed = targets
       .filter((t) => t.status === 'Failed' || wasWaived(t))
       .map((t): FailedInstance => {
@@ -558,8 +663,8 @@ export function createEngine(deps: EngineDeps): Engine {
    * Stores a rollback of `failed`: the group's last successful deployment again, to the group's
    * instances now, with the failed deployment's configuration (inside a transaction).
    */
-  function createRollback(failed: DeploymentRecord, group: DeploymentGroupRecord, now: number): string | undefined {
-    const good = group.lastSuccessfulDeployment === undefined ? undefined : store.getDeployment(group.lastSuccessfulDeployment.deploymentId);
+  async function createRollback(tx: AsyncStore, failed: DeploymentRecord, group: DeploymentGroupRecord, now: number): Promise<string | undefined> {
+    const good = group.lastSuccessfulDeployment === undefined ? undefined : await tx.getDeployment(group.lastSuccessfulDeployment.deploymentId);
     if (good === undefined) return undefined;
     const rollback = copyDeployment(good, {
       deploymentId: newDeploymentId(),
@@ -571,16 +676,19 @@ export function createEngine(deps: EngineDeps): Engine {
       description: `Rollback of ${failed.deploymentId} to the last successful revision (from ${good.deploymentId})`,
       rollbackInfo: { rollbackTriggeringDeploymentId: failed.deploymentId },
     });
-    store.putDeployment(rollback);
-    store.addTargets(findGroupInstances(group, store).map((i) => newTarget(rollback.deploymentId, i.instanceName, now)));
+    await tx.putDeployment(rollback);
+    await tx.addTargets((await findGroupInstances(group, tx)).map((i) => newTarget(rollback.deploymentId, i.instanceName, now)));
     log.info({ deploymentId: rollback.deploymentId, rollbackOf: failed.deploymentId }, 'rollback deployment created');
     return rollback.deploymentId;
   }
 
-  /** Starts a Created deployment, once alarm monitoring (if any) has had its first look at its alarms. */
-  function begin(deploymentId: string): void {
-    if (alarms === undefined) return startDeployment(deploymentId, undefined);
-    alarms.beforeStart(deploymentId, (stop) => startDeployment(deploymentId, stop));
+  /**
+   * Starts a Created deployment, once alarm monitoring (if any) has had its first look at its alarms;
+   * resolves when the start step has run. Queues the start: never awaited from inside a step.
+   */
+  function begin(deploymentId: string): Promise<void> {
+    if (alarms === undefined) return background('start deployment', () => startDeployment(deploymentId, undefined));
+    return new Promise((resolve) => alarms.beforeStart(deploymentId, (stop) => resolve(background('start deployment', () => startDeployment(deploymentId, stop)))));
   }
 
   /**
@@ -588,13 +696,13 @@ export function createEngine(deps: EngineDeps): Engine {
    * with an alarm already firing (`alarmStop`), or a StopDeployment that came while the alarms were
    * read, it skips every instance and ends Stopped instead.
    */
-  function startDeployment(deploymentId: string, alarmStop: AlarmStop | undefined): void {
-    act('start deployment', (out) => {
-      const deployment = store.getDeployment(deploymentId);
+  async function startDeployment(deploymentId: string, alarmStop: AlarmStop | undefined): Promise<void> {
+    await act('start deployment', async (tx, out) => {
+      const deployment = await tx.getDeployment(deploymentId);
       if (deployment === undefined || deployment.status !== 'Created') return;
-      const targets = store.listTargets(deploymentId);
-      const health = store.listHealth(deployment.deploymentGroupId);
-      const group = store.getGroupById(deployment.deploymentGroupId);
+      const targets = await tx.listTargets(deploymentId);
+      const health = await tx.listHealth(deployment.deploymentGroupId);
+      const group = await tx.getGroupById(deployment.deploymentGroupId);
       const currentKey = group?.targetRevision === undefined ? undefined : revisionKey(group.targetRevision);
       const healthByName = new Map(health.map((h) => [h.instanceName, h]));
       const ordered = orderTargets(targets.map((t) => healthOf(t.targetId, healthByName.get(t.targetId), currentKey)));
@@ -604,33 +712,33 @@ export function createEngine(deps: EngineDeps): Engine {
       out.events.push({ type: 'deployment', deploymentId, status: 'InProgress', at: clock.now() });
       const stopCode = deployment.stopRequested !== undefined ? 'MANUAL_STOP' : alarm?.code;
       const read = new Map(targets.map((t) => [t.targetId, t]));
-      applyStep(started, stopCode === undefined ? startFleet(ordered, minimum) : stopUnstarted(ordered, minimum, stopCode), out, read);
+      await applyStep(tx, started, stopCode === undefined ? startFleet(ordered, minimum) : stopUnstarted(ordered, minimum, stopCode), out, read);
       log.info({ deploymentId, targets: ordered.length, minimumHealthy: minimum }, 'deployment started');
     });
-    watchAlarms(deploymentId);
+    await watchAlarms(deploymentId);
   }
 
   /** Hands a running deployment to alarm monitoring (again, after a restart). */
-  function watchAlarms(deploymentId: string): void {
-    if (alarms !== undefined && store.getDeployment(deploymentId)?.status === 'InProgress') alarms.watch(deploymentId, (stop) => stopForAlarm(deploymentId, stop));
+  async function watchAlarms(deploymentId: string): Promise<void> {
+    if (alarms !== undefined && (await store.getDeployment(deploymentId))?.status === 'InProgress') alarms.watch(deploymentId, (stop) => void background('alarm stop', () => stopForAlarm(deploymentId, stop)));
   }
 
   /** Stops a running deployment as StopDeployment does, recording that an alarm did it (for the message and the rollback rule). */
-  function stopForAlarm(deploymentId: string, stop: AlarmStop): void {
-    act('alarm stop', (out) => {
-      const deployment = store.getDeployment(deploymentId);
+  async function stopForAlarm(deploymentId: string, stop: AlarmStop): Promise<void> {
+    await act('alarm stop', async (tx, out) => {
+      const deployment = await tx.getDeployment(deploymentId);
       if (deployment?.plan === undefined || deployment.status !== 'InProgress' || deployment.plan.ending === 'stopping') return;
-      applyStep({ ...deployment, alarmStop: { at: clock.now(), message: stop.message } }, onStop(deployment.plan, stop.code), out);
+      await applyStep(tx, { ...deployment, alarmStop: { at: clock.now(), message: stop.message } }, onStop(deployment.plan, stop.code), out);
     });
   }
 
   /** Records one event's outcome and moves the instance, and perhaps the fleet, on. */
-  function settle(command: CommandRecord, outcome: EventOutcome & { onFailure?: HookReport }, out: Outbox): void {
+  async function settle(tx: AsyncStore, command: CommandRecord, outcome: EventOutcome & { onFailure?: HookReport }, out: Outbox): Promise<void> {
     const done: CommandRecord = { ...command, state: 'done' };
-    store.putCommand(done);
+    await tx.putCommand(done);
     open.delete(command.commandId);
-    const deployment = store.getDeployment(command.deploymentId);
-    const target = store.getTarget(command.deploymentId, command.instanceName);
+    const deployment = await tx.getDeployment(command.deploymentId);
+    const target = await tx.getTarget(command.deploymentId, command.instanceName);
     if (deployment === undefined || target === undefined || deployment.plan === undefined) return;
     const stopping = deployment.plan.ending === 'stopping' || deployment.status !== 'InProgress';
     const finished = finishEvent(target, command.lifecycleEvent, outcome, {
@@ -642,65 +750,67 @@ export function createEngine(deps: EngineDeps): Engine {
     // The OnFailure hook's report sits beside the failure it followed; only a recorded failure gets one.
     if (outcome.onFailure !== undefined && outcome.status === 'Failed' && finished.target !== target) finished.target = recordOnFailure(finished.target, outcome.onFailure);
     if (finished.final === undefined) {
-      saveTarget(target, nextCommand(deployment, finished.target, out), out);
+      await saveTarget(tx, target, await nextCommand(tx, deployment, finished.target, out), out);
       return;
     }
-    saveTarget(target, finished.target, out);
+    await saveTarget(tx, target, finished.target, out);
     // Guided failure holds an in-place instance's failure for an operator (a stop has no one to ask).
-    const hold = finished.final === 'Failed' && !stopping && deployment.stopRequested === undefined && deployment.blueGreen === undefined && guidedFailureOf(store.getGroupById(deployment.deploymentGroupId)?.extra) === 'guided';
-    const next = applyStep(deployment, onTargetResult(deployment.plan, command.instanceName, finished.final, { hold }), out);
+    const hold = finished.final === 'Failed' && !stopping && deployment.stopRequested === undefined && deployment.blueGreen === undefined && guidedFailureOf((await tx.getGroupById(deployment.deploymentGroupId))?.extra) === 'guided';
+    const next = await applyStep(tx, deployment, onTargetResult(deployment.plan, command.instanceName, finished.final, { hold }), out);
     if (next.plan?.held?.includes(command.instanceName) === true) {
       out.events.push({ type: 'guidedFailure', deploymentId: deployment.deploymentId, instanceName: command.instanceName, lifecycleEvent: command.lifecycleEvent, at: clock.now() });
       log.warn({ deploymentId: deployment.deploymentId, instance: command.instanceName, event: command.lifecycleEvent }, 'guided failure: the deployment waits for an operator to retry, skip or fail the instance');
     }
   }
 
-  function failCommand(command: CommandRecord, message: string, out: Outbox): void {
-    settle(command, { status: 'Failed', diagnostics: { errorCode: 'UnknownError', scriptName: '', message, logTail: '' } }, out);
+  function failCommand(tx: AsyncStore, command: CommandRecord, message: string, out: Outbox): Promise<void> {
+    return settle(tx, command, { status: 'Failed', diagnostics: { errorCode: 'UnknownError', scriptName: '', message, logTail: '' } }, out);
   }
 
   /**
    * Records that the agent started a command (its ack): the command's deadline becomes the event's
    * timeout, and the event turns InProgress from now, so its duration is the agent's, not the wait.
    */
-  function commandStarted(instanceName: string, commandId: string): StepOutcome {
+  async function commandStarted(instanceName: string, commandId: string): Promise<StepOutcome> {
     const command = open.get(commandId);
     if (command === undefined || command.instanceName !== instanceName || command.state === 'acked') return 'stored';
-    return act('command started', (out) => {
-      const deployment = store.getDeployment(command.deploymentId);
+    return act('command started', async (tx, out) => {
+      const deployment = await tx.getDeployment(command.deploymentId);
       const timeout = deployment?.eventTimeouts[command.lifecycleEvent] ?? deployment?.eventTimeouts.default ?? 3600;
       const now = clock.now();
       const acked: CommandRecord = { ...command, state: 'acked', deadlineAt: now + (timeout + config.eventTimeoutMarginSeconds) * 1000 };
-      store.putCommand(acked);
+      await tx.putCommand(acked);
       open.set(acked);
-      const target = store.getTarget(command.deploymentId, instanceName);
-      if (target !== undefined) saveTarget(target, eventStarted(target, command.lifecycleEvent, now), out);
+      const target = await tx.getTarget(command.deploymentId, instanceName);
+      if (target !== undefined) await saveTarget(tx, target, eventStarted(target, command.lifecycleEvent, now), out);
     });
   }
 
-  /** Stores agents' acks and results together (Engine.agentReports). */
-  function agentReports(reports: readonly AgentReport[]): void {
-    writeBatch(reports.map((r) => {
+  /** Stores agents' acks and results together (Engine.agentReports), inside a step. */
+  function storeReports(reports: readonly AgentReport[]): Promise<void> {
+    return writeBatch(reports.map((r) => {
       if ('ack' in r) return { key: `started:${r.ack}`, write: () => commandStarted(r.instanceName, r.ack) };
       if (outliving.on(r.instanceName).some((c) => c.commandId === r.result.commandId)) outliving.ended(r.result.commandId);
       return { key: `result:${r.result.commandId}`, write: () => storeResult(r.instanceName, r.result) };
     }));
   }
 
+  const agentReports = (reports: readonly AgentReport[]): Promise<void> => background('agent reports', () => storeReports(reports));
+
   /** Stores an agent's result and, once it is stored, acknowledges it. */
-  function storeResult(instanceName: string, result: AgentResult): StepOutcome {
-    return act('command result', (out) => {
+  function storeResult(instanceName: string, result: AgentResult): Promise<StepOutcome> {
+    return act('command result', async (tx, out) => {
       out.ack.push({ instanceName, commandId: result.commandId });
-      const command = store.getCommand(result.commandId);
+      const command = await tx.getCommand(result.commandId);
       if (command === undefined || command.state === 'done' || command.instanceName !== instanceName) return;
-      settle(command, { status: result.status, diagnostics: result.diagnostics, ...(result.onFailure === undefined ? {} : { onFailure: result.onFailure }) }, out);
+      await settle(tx, command, { status: result.status, diagnostics: result.diagnostics, ...(result.onFailure === undefined ? {} : { onFailure: result.onFailure }) }, out);
     });
   }
 
-  /** Fails what has passed its deadline and what belongs to agents gone past their grace. */
-  function sweep(): void {
+  /** Fails what has passed its deadline and what belongs to agents gone past their grace (a step). */
+  async function sweep(): Promise<void> {
     if (!running) return;
-    retryOwed();
+    await retryOwed();
     const now = clock.now();
     const due: { command: CommandRecord; message: string }[] = [];
     for (const command of open.values()) {
@@ -718,23 +828,37 @@ export function createEngine(deps: EngineDeps): Engine {
         });
       }
     }
-    if (due.length > 0) {
-      const started: CommandRecord[] = [];
-      const stored = act('timeouts', (out) => {
-        for (const { command, message } of due) {
-          const current = store.getCommand(command.commandId);
-          if (current === undefined || current.state === 'done') continue;
-          failCommand(current, message, out);
-          // The agent may still run its scripts: stop them, so a retry does not run beside them.
-          if (current.state === 'acked') {
-            started.push(current);
-            out.cancel.push({ instanceName: current.instanceName, commandId: current.commandId, reason: message });
-          }
+    if (due.length === 0) return;
+    const started: CommandRecord[] = [];
+    const stored = await act('timeouts', async (tx, out) => {
+      started.length = 0;
+      for (const { command, message } of due) {
+        const current = await tx.getCommand(command.commandId);
+        if (current === undefined || current.state === 'done') continue;
+        await failCommand(tx, current, message, out);
+        // The agent may still run its scripts: stop them, so a retry does not run beside them.
+        if (current.state === 'acked') {
+          started.push(current);
+          out.cancel.push({ instanceName: current.instanceName, commandId: current.commandId, reason: message });
+        }
+      }
+    });
+    if (stored === 'stored') for (const c of started) outliving.add({ commandId: c.commandId, instanceName: c.instanceName, deploymentId: c.deploymentId, lifecycleEvent: c.lifecycleEvent, endedAt: now });
+  }
+
+  /** Queues a sweep, and the next one once it has run. */
+  function sweepLater(): void {
+    sweepTimer = clock.setTimeout(() => {
+      sweepTimer = undefined;
+      // The next one is armed within this step, so a step queued after it finds the timer set.
+      void background('sweep', async () => {
+        try {
+          await sweep();
+        } finally {
+          if (running) sweepLater();
         }
       });
-      if (stored === 'stored') for (const c of started) outliving.add({ commandId: c.commandId, instanceName: c.instanceName, deploymentId: c.deploymentId, lifecycleEvent: c.lifecycleEvent, endedAt: now });
-    }
-    sweepTimer = clock.setTimeout(sweep, SWEEP_MS);
+    }, SWEEP_MS);
   }
 
   /** Reconciles soon: the named instances, or (no names) every group's instances. */
@@ -747,7 +871,7 @@ export function createEngine(deps: EngineDeps): Engine {
       const names = reconcileAll ? undefined : [...reconcileNames].sort();
       reconcileAll = false;
       reconcileNames.clear();
-      reconcileGroups(names);
+      void background('auto-update joined instances', () => reconcileGroups(names));
     }, RECONCILE_DELAY_MS);
   }
 
@@ -756,24 +880,33 @@ export function createEngine(deps: EngineDeps): Engine {
    * that deployment's revision, as CodeDeploy does for an Auto Scaling scale-out. An instance the
    * group has deployed to before, whatever the outcome, is left alone, so a failure never loops.
    */
-  function reconcileGroups(instanceNames: readonly string[] | undefined): void {
+  async function reconcileGroups(instanceNames: readonly string[] | undefined): Promise<void> {
     const created: string[] = [];
-    act('auto-update joined instances', () => {
-      const active = store.activeGroupIds();
-      const groups = store.listGroups().filter((g) => g.lastSuccessfulDeployment !== undefined && g.targetRevision !== undefined && !active.has(g.deploymentGroupId));
+    const stored = await act('auto-update joined instances', async (tx) => {
+      created.length = 0;
+      const active = await tx.activeGroupIds();
+      const groups = (await tx.listGroups()).filter((g) => g.lastSuccessfulDeployment !== undefined && g.targetRevision !== undefined && !active.has(g.deploymentGroupId));
       if (groups.length === 0) return;
       // Only the instances that changed when they are named (registrations, tags); else each group's own, by its tags.
-      const changed = instanceNames?.flatMap((n) => store.getInstance(n) ?? []);
+      let changed: InstanceRecord[] | undefined;
+      if (instanceNames !== undefined) {
+        changed = [];
+        for (const n of instanceNames) {
+          const instance = await tx.getInstance(n);
+          if (instance !== undefined) changed.push(instance);
+        }
+      }
       for (const group of groups) {
         let joined: InstanceRecord[];
         if (changed === undefined) {
-          const known = new Set(store.listHealth(group.deploymentGroupId).map((h) => h.instanceName));
-          joined = findGroupInstances(group, store).filter((i) => !known.has(i.instanceName));
+          const known = new Set((await tx.listHealth(group.deploymentGroupId)).map((h) => h.instanceName));
+          joined = (await findGroupInstances(group, tx)).filter((i) => !known.has(i.instanceName));
         } else {
-          joined = groupInstances(group, changed).filter((i) => store.getHealth(group.deploymentGroupId, i.instanceName) === undefined);
+          joined = [];
+          for (const i of groupInstances(group, changed)) if ((await tx.getHealth(group.deploymentGroupId, i.instanceName)) === undefined) joined.push(i);
         }
         if (joined.length === 0) continue;
-        const source = group.lastSuccessfulDeployment === undefined ? undefined : store.getDeployment(group.lastSuccessfulDeployment.deploymentId);
+        const source = group.lastSuccessfulDeployment === undefined ? undefined : await tx.getDeployment(group.lastSuccessfulDeployment.deploymentId);
         if (source === undefined || isTrafficDeployment(source)) continue; // a Lambda group has no instances to join
         const now = clock.now();
         const deployment = copyDeployment(source, {
@@ -785,31 +918,69 @@ export function createEngine(deps: EngineDeps): Engine {
           createTime: now,
           description: `fleetdeploy: ${joined.length} instance(s) joined the group; deploying its last successful revision`,
         });
-        store.putDeployment(deployment);
-        store.addTargets(joined.map((i) => newTarget(deployment.deploymentId, i.instanceName, now)));
+        await tx.putDeployment(deployment);
+        await tx.addTargets(joined.map((i) => newTarget(deployment.deploymentId, i.instanceName, now)));
         created.push(deployment.deploymentId);
         log.info({ deploymentId: deployment.deploymentId, group: group.deploymentGroupName, instances: joined.map((i) => i.instanceName) }, 'auto-update deployment created');
       }
     });
-    for (const id of created) begin(id);
+    if (stored === 'stored') for (const id of created) void begin(id);
   }
+
+  /** Tells the engine of an agent's connection (a step): cancels what ended here, sends what is open. */
+  async function connect(instanceName: string, inFlight: readonly string[]): Promise<void> {
+    connected.add(instanceName);
+    goneAt.delete(instanceName);
+    offlineSince.delete(instanceName);
+    const runningThere = new Set(inFlight);
+    // Running there but ended here (timed out, or failed while the agent was away, maybe before a
+    // restart of this process): cancel it, and hold retries of the instance until it ends.
+    for (const commandId of inFlight) {
+      if (open.get(commandId) !== undefined) continue;
+      const ended = await store.getCommand(commandId);
+      if (ended === undefined || ended.state !== 'done' || ended.instanceName !== instanceName) continue;
+      if (!outliving.has(commandId)) outliving.add({ commandId, instanceName, deploymentId: ended.deploymentId, lifecycleEvent: ended.lifecycleEvent, endedAt: clock.now() });
+      agents.cancel(instanceName, commandId, `the coordinator had already ended ${ended.lifecycleEvent} of ${ended.deploymentId}`);
+    }
+    outliving.agentHello(instanceName, inFlight);
+    for (const command of open.ofInstance(instanceName)) {
+      // Running on the agent already: it started it (an ack this process may not have seen).
+      if (runningThere.has(command.commandId)) await storeReports([{ instanceName, ack: command.commandId }]);
+      else await dispatchAll([command]);
+    }
+  }
+
+  /** What the traffic driver's calls need of the engine's steps (blue-green-phases.ts). */
+  const phases = blueGreenPhases({
+    store,
+    clock,
+    act: (what, decide) => step(() => act(what, decide)).then(() => undefined),
+    nextCommand,
+    saveTarget,
+    applyStep: (tx, deployment, fleetStep, out) => applyStep(tx, deployment, fleetStep, out),
+    openCommands: (deploymentId) => [...open.values()].filter((c) => c.deploymentId === deploymentId),
+    forget: (commandId) => void open.delete(commandId),
+    fleetOutcome,
+  });
 
   return {
     start() {
       running = true;
-      reloadOpen();
-      const now = clock.now();
-      // After a restart no agent is connected yet, and all of them reconnect through a jittered backoff
-      // and the admission rate: each instance with work gets the longer restart grace before it counts as gone.
-      const restartGraceMs = Math.max(config.agentGraceSeconds, config.restartGraceSeconds) * 1000;
-      for (const c of open.values()) goneAt.set(c.instanceName, now + restartGraceMs);
-      for (const d of store.activeDeployments()) {
-        if (isTrafficDeployment(d)) continue; // the traffic driver resumes those
-        if (d.status === 'Created') begin(d.deploymentId);
-        else watchAlarms(d.deploymentId);
-      }
-      sweepTimer = clock.setTimeout(sweep, SWEEP_MS);
-      scheduleReconcile();
+      return step(async () => {
+        await reloadOpen(store);
+        const now = clock.now();
+        // After a restart no agent is connected yet, and all of them reconnect through a jittered backoff
+        // and the admission rate: each instance with work gets the longer restart grace before it counts as gone.
+        const restartGraceMs = Math.max(config.agentGraceSeconds, config.restartGraceSeconds) * 1000;
+        for (const c of open.values()) goneAt.set(c.instanceName, now + restartGraceMs);
+        for (const d of await store.activeDeployments()) {
+          if (isTrafficDeployment(d)) continue; // the traffic driver resumes those
+          if (d.status === 'Created') void begin(d.deploymentId);
+          else await watchAlarms(d.deploymentId);
+        }
+        if (running) sweepLater();
+        scheduleReconcile();
+      });
     },
 
     stop() {
@@ -817,103 +988,97 @@ export function createEngine(deps: EngineDeps): Engine {
       undispatched.length = 0;
       sweepTimer?.cancel();
       reconcileTimer?.cancel();
+      return settled();
     },
 
+    settled,
+
     deploymentCreated(deploymentId) {
-      begin(deploymentId);
+      return begin(deploymentId);
     },
 
     stopRequested(deploymentId, autoRollbackEnabled) {
-      let status: 'Pending' | 'Succeeded' = 'Succeeded';
-      act('stop deployment', (out) => {
-        const deployment = store.getDeployment(deploymentId);
-        if (deployment?.status === 'Created' && deployment.stopRequested === undefined) {
-          // Not started yet (its alarms are being read): it is stopped as it starts.
-          store.putDeployment({ ...deployment, stopRequested: { at: clock.now(), autoRollbackEnabled } });
-          status = 'Pending';
-        }
-        if (deployment === undefined || deployment.plan === undefined) return;
-        const stopped: DeploymentRecord = { ...deployment, stopRequested: { at: clock.now(), autoRollbackEnabled } };
-        const next = applyStep(stopped, onStop(deployment.plan), out);
-        status = next.status === 'Stopped' ? 'Succeeded' : 'Pending';
+      return step(async () => {
+        let status: 'Pending' | 'Succeeded' = 'Succeeded';
+        await act('stop deployment', async (tx, out) => {
+          status = 'Succeeded';
+          const deployment = await tx.getDeployment(deploymentId);
+          if (deployment?.status === 'Created' && deployment.stopRequested === undefined) {
+            // Not started yet (its alarms are being read): it is stopped as it starts.
+            await tx.putDeployment({ ...deployment, stopRequested: { at: clock.now(), autoRollbackEnabled } });
+            status = 'Pending';
+          }
+          if (deployment === undefined || deployment.plan === undefined) return;
+          const stopped: DeploymentRecord = { ...deployment, stopRequested: { at: clock.now(), autoRollbackEnabled } };
+          const next = await applyStep(tx, stopped, onStop(deployment.plan), out);
+          status = next.status === 'Stopped' ? 'Succeeded' : 'Pending';
+        });
+        return status;
       });
-      return status;
     },
 
     fleetChanged(instanceNames) {
       scheduleReconcile(instanceNames);
     },
 
-    agentConnected(instanceName, inFlight) {
-      connected.add(instanceName);
-      goneAt.delete(instanceName);
-      offlineSince.delete(instanceName);
-      const running = new Set(inFlight);
-      // Running there but ended here (timed out, or failed while the agent was away, maybe before a
-      // restart of this process): cancel it, and hold retries of the instance until it ends.
-      for (const commandId of inFlight) {
-        if (open.get(commandId) !== undefined) continue;
-        const ended = store.getCommand(commandId);
-        if (ended === undefined || ended.state !== 'done' || ended.instanceName !== instanceName) continue;
-        if (!outliving.has(commandId)) outliving.add({ commandId, instanceName, deploymentId: ended.deploymentId, lifecycleEvent: ended.lifecycleEvent, endedAt: clock.now() });
-        agents.cancel(instanceName, commandId, `the coordinator had already ended ${ended.lifecycleEvent} of ${ended.deploymentId}`);
-      }
-      outliving.agentHello(instanceName, inFlight);
-      for (const command of open.ofInstance(instanceName)) {
-        // Running on the agent already: it started it (an ack this process may not have seen).
-        if (running.has(command.commandId)) agentReports([{ instanceName, ack: command.commandId }]);
-        else dispatch(command);
-      }
-    },
+    agentConnected: (instanceName, inFlight) => background('agent connected', () => connect(instanceName, inFlight)),
 
-    agentDisconnected(instanceName) {
-      connected.delete(instanceName);
-      const now = clock.now();
-      offlineSince.set(instanceName, now);
-      goneAt.set(instanceName, now + config.agentGraceSeconds * 1000);
-      publish(open.ofInstance(instanceName).map((c) => waiting(c, c.state === 'acked')));
-    },
+    agentDisconnected: (instanceName) =>
+      background('agent disconnected', async () => {
+        connected.delete(instanceName);
+        const now = clock.now();
+        offlineSince.set(instanceName, now);
+        goneAt.set(instanceName, now + config.agentGraceSeconds * 1000);
+        publish(open.ofInstance(instanceName).map((c) => waiting(c, c.state === 'acked')));
+      }),
 
     commandAcknowledged: (instanceName, commandId) => agentReports([{ instanceName, ack: commandId }]),
     commandResult: (instanceName, result) => agentReports([{ instanceName, result }]),
     agentReports,
 
     windowClosed(deploymentId, message) {
-      act('deployment window closed', (out) => {
-        const deployment = store.getDeployment(deploymentId);
-        if (deployment?.plan === undefined || deployment.status !== 'InProgress' || deployment.plan.paused === true) return;
-        const messages = [...deployment.deploymentStatusMessages.filter((m) => !m.startsWith(WINDOW_MESSAGE_PREFIX)), message];
-        applyStep({ ...deployment, deploymentStatusMessages: messages }, pauseFleet(deployment.plan), out);
-        log.info({ deploymentId }, 'deployment window closed: no new instance starts');
-      });
+      return background('deployment window closed', () =>
+        act('deployment window closed', async (tx, out) => {
+          const deployment = await tx.getDeployment(deploymentId);
+          if (deployment?.plan === undefined || deployment.status !== 'InProgress' || deployment.plan.paused === true) return;
+          const messages = [...deployment.deploymentStatusMessages.filter((m) => !m.startsWith(WINDOW_MESSAGE_PREFIX)), message];
+          await applyStep(tx, { ...deployment, deploymentStatusMessages: messages }, pauseFleet(deployment.plan), out);
+          log.info({ deploymentId }, 'deployment window closed: no new instance starts');
+        }),
+      );
     },
 
     windowOpened(deploymentId) {
-      act('deployment window opened', (out) => {
-        const deployment = store.getDeployment(deploymentId);
-        if (deployment?.plan === undefined || deployment.status !== 'InProgress' || deployment.plan.paused !== true) return;
-        const messages = deployment.deploymentStatusMessages.filter((m) => !m.startsWith(WINDOW_MESSAGE_PREFIX));
-        applyStep({ ...deployment, deploymentStatusMessages: messages }, resumeFleet(deployment.plan), out);
-        log.info({ deploymentId }, 'deployment window opened: instances start again');
-      });
+      return background('deployment window opened', () =>
+        act('deployment window opened', async (tx, out) => {
+          const deployment = await tx.getDeployment(deploymentId);
+          if (deployment?.plan === undefined || deployment.status !== 'InProgress' || deployment.plan.paused !== true) return;
+          const messages = deployment.deploymentStatusMessages.filter((m) => !m.startsWith(WINDOW_MESSAGE_PREFIX));
+          await applyStep(tx, { ...deployment, deploymentStatusMessages: messages }, resumeFleet(deployment.plan), out);
+          log.info({ deploymentId }, 'deployment window opened: instances start again');
+        }),
+      );
     },
 
     resolveInstanceFailure(deploymentId, instanceName, action) {
-      let outcome: ResolveOutcome = 'noDeployment';
-      if (action === 'retry' && store.getDeployment(deploymentId)?.plan?.held?.includes(instanceName) === true && outliving.on(instanceName).length > 0) return 'stillRunning';
-      const stored = act('resolve instance failure', (out) => {
-        const deployment = store.getDeployment(deploymentId);
-        if (deployment === undefined) return;
-        const step = deployment.plan === undefined ? undefined : resolveHeld(deployment.plan, instanceName, action);
-        if (step === undefined) {
-          outcome = 'notHeld';
-          return;
-        }
-        applyStep(deployment, step, out);
-        outcome = 'resolved';
-        log.info({ deploymentId, instance: instanceName, action }, 'guided failure resolved by an operator');
+      return step(async (): Promise<ResolveOutcome> => {
+        let outcome: ResolveOutcome = 'noDeployment';
+        if (action === 'retry' && outliving.on(instanceName).length > 0 && (await store.getDeployment(deploymentId))?.plan?.held?.includes(instanceName) === true) return 'stillRunning';
+        const stored = await act('resolve instance failure', async (tx, out) => {
+          outcome = 'noDeployment';
+          const deployment = await tx.getDeployment(deploymentId);
+          if (deployment === undefined) return;
+          const fleetStep = deployment.plan === undefined ? undefined : resolveHeld(deployment.plan, instanceName, action);
+          if (fleetStep === undefined) {
+            outcome = 'notHeld';
+            return;
+          }
+          await applyStep(tx, deployment, fleetStep, out);
+          outcome = 'resolved';
+          log.info({ deploymentId, instance: instanceName, action }, 'guided failure resolved by an operator');
+        });
+        return stored === 'stored' ? outcome : 'failed';
       });
-      return stored === 'stored' ? outcome : 'failed';
     },
 
     stillRunningOn: (instanceName) => outliving.on(instanceName),
@@ -923,22 +1088,12 @@ export function createEngine(deps: EngineDeps): Engine {
       return () => void listeners.delete(listener);
     },
 
-    ...blueGreenPhases({
-      store,
-      clock,
-      act,
-      nextCommand,
-      saveTarget,
-      applyStep,
-      openCommands: (deploymentId) => [...open.values()].filter((c) => c.deploymentId === deploymentId),
-      forget: (commandId) => void open.delete(commandId),
-      fleetOutcome,
-    }),
+    ...phases,
 
-    bundleFor(instanceName, commandId) {
-      const command = open.get(commandId) ?? store.getCommand(commandId);
+    async bundleFor(instanceName, commandId) {
+      const command = open.get(commandId) ?? (await store.getCommand(commandId));
       if (command === undefined || command.instanceName !== instanceName) return undefined;
-      return store.getDeployment(command.deploymentId)?.bundle;
+      return (await store.getDeployment(command.deploymentId))?.bundle;
     },
   };
 }

@@ -7,14 +7,14 @@ import { routeByPlatform } from './platforms.js';
 describe('routeByPlatform', () => {
   const records: Record<string, Pick<DeploymentRecord, 'computePlatform' | 'blueGreen'>> = { 'd-server': { computePlatform: 'Server' }, 'd-lambda': { computePlatform: 'Lambda' } };
   const started: string[] = [];
-  const engine = { deploymentCreated: (id: string) => void started.push(`engine ${id}`) } as unknown as Engine;
+  const engine = { deploymentCreated: async (id: string) => void started.push(`engine ${id}`) } as unknown as Engine;
   const traffic = { deploymentCreated: (id: string) => void started.push(`traffic ${id}`) } as unknown as TrafficDriver;
   const turns: (() => void)[] = [];
-  const route = routeByPlatform({ getDeployment: (id) => records[id] as DeploymentRecord | undefined }, engine, traffic, (fn) => turns.push(fn));
+  const route = routeByPlatform({ getDeployment: async (id) => records[id] as DeploymentRecord | undefined }, engine, traffic, (fn) => turns.push(fn));
 
-  it('starts an in-place deployment on the next turn, after CreateDeployment has answered; a traffic-shifted one at once', () => {
-    route.deploymentCreated('d-server');
-    route.deploymentCreated('d-lambda');
+  it('starts an in-place deployment on the next turn, after CreateDeployment has answered; a traffic-shifted one at once', async () => {
+    await route.deploymentCreated('d-server');
+    await route.deploymentCreated('d-lambda');
     expect(started).toEqual(['traffic d-lambda']);
     turns.forEach((t) => t());
     expect(started).toEqual(['traffic d-lambda', 'engine d-server']);

@@ -7,12 +7,13 @@
 import { execFile } from 'node:child_process';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { Store } from '../store/store.js';
-import { deregisterInstances } from '../fleet/deregister.js';
+import type { AsyncStore } from '../store/async-store.js';
+import { deregisterInstancesAsync } from '../fleet/deregister.js';
 
 /** RetireDeps are passed in by the composition root. */
 export interface RetireDeps {
-  store: Store;
+  /** The coordinator's one AsyncStore. */
+  store: AsyncStore;
   clock: Clock;
   /** deregistered revokes the instance's certificate and closes its agent's stream. */
   deregistered(name: string): void;
@@ -28,7 +29,7 @@ const COMMAND_TIMEOUT_MS = 10 * 60_000;
 /** createRetire gives the function that retires one deployment's original instances. */
 export function createRetire(deps: RetireDeps): (deploymentId: string, names: readonly string[]) => Promise<void> {
   return async (deploymentId, names) => {
-    if (deregisterInstances(deps.store, names, deps.clock.now()).length > 0) deps.fleetChanged(names);
+    if ((await deregisterInstancesAsync(deps.store, names, deps.clock.now())).length > 0) deps.fleetChanged(names);
     for (const name of names) {
       deps.deregistered(name);
       deps.log.info({ deploymentId, instance: name }, 'original instance retired (blue/green TERMINATE)');

@@ -1,8 +1,9 @@
 /**
- * Which registered instances a deployment group targets right now. Pure over the records.
+ * Which registered instances a deployment group targets right now. Pure over the records, but for
+ * findGroupInstances, which reads the store's tag index.
  */
 import type { DeploymentGroupRecord, InstanceHealthRecord, InstanceRecord } from '../store/records.js';
-import type { Store } from '../store/store.js';
+import type { AsyncStore } from '../store/async-store.js';
 import { matchesSelector } from '../fleet/tag-match.js';
 import type { TagFilter, TargetSelector } from '../fleet/tag-match.js';
 import type { InstanceHealth } from './fleet-plan.js';
@@ -32,9 +33,9 @@ export function candidateFilters(selector: TargetSelector): readonly TagFilter[]
  * findGroupInstances is {@link groupInstances} over the whole fleet, reading only the instances that
  * carry one of the selector's candidate tags (the store's tag index) rather than every instance.
  */
-export function findGroupInstances(group: DeploymentGroupRecord, store: Pick<Store, 'instancesTagged'>): InstanceRecord[] {
+export async function findGroupInstances(group: DeploymentGroupRecord, store: Pick<AsyncStore, 'instancesTagged'>): Promise<InstanceRecord[]> {
   const filters = candidateFilters(selectorOf(group));
-  return filters.length === 0 ? [] : groupInstances(group, store.instancesTagged(filters));
+  return filters.length === 0 ? [] : groupInstances(group, await store.instancesTagged(filters));
 }
 
 /**

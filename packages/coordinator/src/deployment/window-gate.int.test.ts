@@ -10,6 +10,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../store/sqlite-store.js';
+import { asyncSqliteStore } from '../store/async-store.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import type { CommandRecord } from '../store/records.js';
 import { defaultCoordinatorConfig } from '../config.js';
@@ -42,10 +43,23 @@ interface World {
 function world(dir: string, clock: FakeClock): World {
   const store = openSqliteStore(dir);
   const sent: CommandRecord[] = [];
-  const engine = createEngine({ store, blobs: undefined as never, clock, config, agents: { send: (c) => (sent.push(c), true), cancel: () => {}, acknowledge: () => {} }, log });
-  const gate = createWindowGate({ store, clock, log, engine, inner: { deploymentCreated: (id) => engine.deploymentCreated(id), stopRequested: (id, a) => engine.stopRequested(id, a), fleetChanged: () => {}, hookReported: () => 'unknownExecution', resolveInstanceFailure: (id, i, a) => engine.resolveInstanceFailure(id, i, a), stillRunningOn: (i) => engine.stillRunningOn(i) } });
-  for (const h of HOSTS) engine.agentConnected(h, []);
+  const asyncStore = asyncSqliteStore(store);
+  const engine = createEngine({ store: asyncStore, blobs: undefined as never, clock, config, agents: { send: (c) => (sent.push(c), true), cancel: () => {}, acknowledge: () => {} }, log });
+  const gate = createWindowGate({ store: asyncStore, clock, log, engine, inner: { deploymentCreated: (id) => engine.deploymentCreated(id), stopRequested: (id, a) => engine.stopRequested(id, a), fleetChanged: () => {}, hookReported: async () => 'unknownExecution', resolveInstanceFailure: (id, i, a) => engine.resolveInstanceFailure(id, i, a), stillRunningOn: (i) => engine.stillRunningOn(i) } });
+  for (const h of HOSTS) void engine.agentConnected(h, []); // queued ahead of every later step
   return { store, clock, engine, gate, sent };
+}
+
+/**
+ * settle lets what the gate's timers and calls began run to its end: the gate reads and writes
+ * through the AsyncStore (a transaction a loop turn) and hands deployments to the engine, whose steps
+ * settled() waits for. A few loop turns, no timer.
+ */
+async function settle(w: World): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    await w.engine.settled();
+  }
 }
 
 function seed(w: World, policy: WindowPolicy): void {
@@ -55,12 +69,14 @@ function seed(w: World, policy: WindowPolicy): void {
 }
 
 /** Answers every open command of one instance until its seven events are done. */
-function finishInstance(w: World, host: string): void {
+async function finishInstance(w: World, host: string): Promise<void> {
   for (;;) {
     const c = w.sent.find((x) => x.instanceName === host && w.store.getCommand(x.commandId)?.state !== 'done');
     if (c === undefined) return;
-    w.engine.commandAcknowledged(host, c.commandId);
-    w.engine.commandResult(host, { commandId: c.commandId, ...ok });
+    await w.engine.commandAcknowledged(host, c.commandId);
+    await settle(w);
+    await w.engine.commandResult(host, { commandId: c.commandId, ...ok });
+    await settle(w);
   }
 }
 
@@ -69,122 +85,155 @@ const running = (w: World) => w.store.listTargets('d-1').filter((t) => t.status 
 describe('window gate', () => {
   let dir: string;
   let w: World;
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-window-'));
     w = world(dir, createFakeClock(START));
   });
-  afterEach(() => {
+  afterEach(async () => {
     w.gate.stop();
-    w.engine.stop();
+    await w.engine.stop();
+    await settle(w);
     w.store.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('queues a deployment created before its window with a message naming it, and starts it when it opens', () => {
-    w.engine.start();
-    w.gate.start();
+  it('queues a deployment created before its window with a message naming it, and starts it when it opens', async () => {
+    await w.engine.start();
+    await settle(w);
+    await w.gate.start();
+    await settle(w);
     seed(w, { windows: [{ cron: '0 1 * * *', durationMinutes: 60 }], outsideWindow: 'queue', windowClose: 'finish-running' });
-    w.gate.deploymentCreated('d-1');
+    await w.gate.deploymentCreated('d-1');
+    await settle(w);
     const queued = w.store.getDeployment('d-1')!;
     expect(queued.status).toBe('Queued');
     expect(queued.deploymentStatusMessages).toEqual(['fleetdeploy: deployment window: waits for the window "0 1 * * *" (UTC, 60 min), which opens at 2026-01-01T01:00:00.000Z']);
     expect(w.sent).toEqual([]);
     w.clock.advance(3600_000 - 1);
+    await settle(w);
     expect(w.store.getDeployment('d-1')!.status).toBe('Queued');
     w.clock.advance(1);
+    await settle(w);
     const started = w.store.getDeployment('d-1')!;
     expect(started.status).toBe('InProgress');
     expect(started.deploymentStatusMessages).toEqual([]);
     expect(running(w)).toEqual(['h1']);
   });
 
-  it('starts a queued deployment at once when its group\'s windows are removed', () => {
-    w.engine.start();
+  it('starts a queued deployment at once when its group\'s windows are removed', async () => {
+    await w.engine.start();
+    await settle(w);
     seed(w, { windows: [{ cron: '0 1 * * *', durationMinutes: 60 }], outsideWindow: 'queue', windowClose: 'finish-running' });
-    w.gate.deploymentCreated('d-1');
+    await w.gate.deploymentCreated('d-1');
+    await settle(w);
     expect(w.store.getDeployment('d-1')!.status).toBe('Queued');
     w.store.putGroup({ ...w.store.getGroupById('gid')!, extra: {} });
     w.gate.fleetChanged();
+    await settle(w);
     w.gate.fleetChanged(); // a burst of changes is looked at once, just after the request
+    await settle(w);
     expect(w.store.getDeployment('d-1')!.status).toBe('Queued');
     w.clock.advance(0);
+    await settle(w);
     expect(w.store.getDeployment('d-1')!.status).toBe('InProgress');
     expect(running(w)).toEqual(['h1']);
   });
 
-  it('starts a deployment at once while a window is open', () => {
-    w.engine.start();
+  it('starts a deployment at once while a window is open', async () => {
+    await w.engine.start();
+    await settle(w);
     seed(w, { windows: [{ cron: '0 0 * * *', durationMinutes: 60 }], outsideWindow: 'queue', windowClose: 'finish-running' });
-    w.gate.deploymentCreated('d-1');
+    await w.gate.deploymentCreated('d-1');
+    await settle(w);
     expect(w.store.getDeployment('d-1')!.status).toBe('InProgress');
   });
 
-  it('pauses at the window close (the running instance finishes, no new one starts) and resumes at the next opening', () => {
-    w.engine.start();
+  it('pauses at the window close (the running instance finishes, no new one starts) and resumes at the next opening', async () => {
+    await w.engine.start();
+    await settle(w);
     seed(w, { windows: [{ cron: '0 0 * * *', durationMinutes: 10 }], outsideWindow: 'queue', windowClose: 'finish-running' });
-    w.gate.deploymentCreated('d-1');
-    finishInstance(w, 'h1');
+    await w.gate.deploymentCreated('d-1');
+    await settle(w);
+    await finishInstance(w, 'h1');
     expect(running(w)).toEqual(['h2']);
     w.clock.advance(10 * 60_000);
+    await settle(w);
     const paused = w.store.getDeployment('d-1')!;
     expect(paused.plan?.paused).toBe(true);
     expect(paused.status).toBe('InProgress');
     expect(paused.deploymentStatusMessages).toEqual(['fleetdeploy: deployment window: closed at 2026-01-01T00:10:00.000Z; running instances finish and no new one starts; the rest start when the window "0 0 * * *" (UTC, 10 min) opens at 2026-01-02T00:00:00.000Z']);
-    finishInstance(w, 'h2');
+    await finishInstance(w, 'h2');
     expect(running(w)).toEqual([]); // h3 waits
     expect(w.store.getTarget('d-1', 'h3')!.status).toBe('Pending');
     w.clock.advance(24 * 3600_000 - 10 * 60_000);
+    await settle(w);
     expect(running(w)).toEqual(['h3']);
     expect(w.store.getDeployment('d-1')!.deploymentStatusMessages).toEqual([]);
-    finishInstance(w, 'h3');
+    await finishInstance(w, 'h3');
     expect(w.store.getDeployment('d-1')!.status).toBe('Succeeded');
   });
 
-  it('lets a deployment run on past the close with windowClose continue', () => {
-    w.engine.start();
+  it('lets a deployment run on past the close with windowClose continue', async () => {
+    await w.engine.start();
+    await settle(w);
     seed(w, { windows: [{ cron: '0 0 * * *', durationMinutes: 10 }], outsideWindow: 'queue', windowClose: 'continue' });
-    w.gate.deploymentCreated('d-1');
+    await w.gate.deploymentCreated('d-1');
+    await settle(w);
     w.clock.advance(20 * 60_000);
-    finishInstance(w, 'h1');
+    await settle(w);
+    await finishInstance(w, 'h1');
     expect(running(w)).toEqual(['h2']);
   });
 
-  it('stops a queued deployment at once: every instance Skipped, nothing sent', () => {
-    w.engine.start();
+  it('stops a queued deployment at once: every instance Skipped, nothing sent', async () => {
+    await w.engine.start();
+    await settle(w);
     seed(w, { windows: [{ cron: '0 1 * * *', durationMinutes: 60 }], outsideWindow: 'queue', windowClose: 'finish-running' });
-    w.gate.deploymentCreated('d-1');
-    expect(w.gate.stopRequested('d-1', false)).toBe('Succeeded');
+    await w.gate.deploymentCreated('d-1');
+    await settle(w);
+    expect(await w.gate.stopRequested('d-1', false)).toBe('Succeeded');
     const stopped = w.store.getDeployment('d-1')!;
     expect(stopped.status).toBe('Stopped');
     expect(stopped.deploymentStatusMessages).toEqual([]);
     expect(w.store.listTargets('d-1').map((t) => t.status)).toEqual(['Skipped', 'Skipped', 'Skipped']);
     w.clock.advance(2 * 3600_000);
+    await settle(w);
     expect(w.sent).toEqual([]);
   });
 
-  it('recomputes its timers after a restart: a queued deployment starts at the opening, a paused one resumes', () => {
-    w.engine.start();
+  it('recomputes its timers after a restart: a queued deployment starts at the opening, a paused one resumes', async () => {
+    await w.engine.start();
+    await settle(w);
     seed(w, { windows: [{ cron: '0 1 * * *', durationMinutes: 60 }], outsideWindow: 'queue', windowClose: 'finish-running' });
-    w.gate.deploymentCreated('d-1');
+    await w.gate.deploymentCreated('d-1');
+    await settle(w);
     w.gate.stop();
-    w.engine.stop();
+    await w.engine.stop();
+    await settle(w);
     w.store.close();
     w = world(dir, createFakeClock(START + 30 * 60_000));
-    w.engine.start();
-    w.gate.start();
+    await w.engine.start();
+    await settle(w);
+    await w.gate.start();
+    await settle(w);
     expect(w.store.getDeployment('d-1')!.status).toBe('Queued');
     w.clock.advance(30 * 60_000);
+    await settle(w);
     expect(w.store.getDeployment('d-1')!.status).toBe('InProgress');
     expect(running(w)).toEqual(['h1']);
     // Down across the close: the restarted gate sees the window closed and pauses.
     w.gate.stop();
-    w.engine.stop();
+    await w.engine.stop();
+    await settle(w);
     w.store.close();
     w = world(dir, createFakeClock(START + 2 * 3600_000));
-    w.engine.start();
-    w.gate.start();
+    await w.engine.start();
+    await settle(w);
+    await w.gate.start();
+    await settle(w);
     expect(w.store.getDeployment('d-1')!.plan?.paused).toBe(true);
     w.clock.advance(23 * 3600_000);
+    await settle(w);
     expect(w.store.getDeployment('d-1')!.plan?.paused).toBeUndefined();
   });
 });

@@ -16,7 +16,7 @@
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../clock.js';
 import type { DeploymentEngine } from '../api/context.js';
-import type { Store } from '../store/store.js';
+import type { AsyncStore } from '../store/async-store.js';
 import type { DeploymentRecord } from '../store/records.js';
 import { isFinalStatus } from '../store/records.js';
 import { isTrafficDeployment } from './traffic/driver.js';
@@ -30,12 +30,13 @@ const STARTING_RECHECK_MS = 1000;
 
 /** WindowedEngine is what the gate needs of the engine for a window that closes mid-deployment. */
 export interface WindowedEngine {
-  windowClosed(deploymentId: string, message: string): void;
-  windowOpened(deploymentId: string): void;
+  windowClosed(deploymentId: string, message: string): Promise<void>;
+  windowOpened(deploymentId: string): Promise<void>;
 }
 
 export interface WindowGateDeps {
-  store: Store;
+  /** The coordinator's one AsyncStore (the API's). */
+  store: AsyncStore;
   clock: Clock;
   log: Logger;
   /** Where deployments go once a window lets them: the platform router. */
@@ -45,8 +46,8 @@ export interface WindowGateDeps {
 
 /** WindowGate is the API's {@link DeploymentEngine}, holding deployments for their windows. */
 export interface WindowGate extends DeploymentEngine {
-  /** start looks again at every Queued and running deployment (after a restart). */
-  start(): void;
+  /** start looks again at every Queued and running deployment (after a restart); resolves once it has. */
+  start(): Promise<void>;
   stop(): void;
 }
 
@@ -56,78 +57,78 @@ export function createWindowGate(deps: WindowGateDeps): WindowGate {
   let recheck: Timer | undefined;
   const timers = new Map<string, Timer>();
 
-  function setTimer(id: string, at: number, fn: () => void): void {
+  function setTimer(id: string, at: number, fn: () => Promise<void>): void {
     timers.get(id)?.cancel();
     const ms = Math.min(Math.max(0, at - clock.now()), MAX_TIMER_MS);
     timers.set(id, clock.setTimeout(() => {
       timers.delete(id);
-      fn();
+      fn().catch((err: unknown) => log.error({ err, deploymentId: id }, 'deployment windows: could not look at the deployment again'));
     }, ms));
   }
 
-  function policyFor(d: DeploymentRecord): WindowPolicy | undefined {
-    const group = store.getGroupById(d.deploymentGroupId);
+  async function policyFor(d: DeploymentRecord): Promise<WindowPolicy | undefined> {
+    const group = await store.getGroupById(d.deploymentGroupId);
     return group === undefined ? undefined : policyOf(group.extra);
   }
 
   const withoutWindowMessages = (d: DeploymentRecord): string[] => d.deploymentStatusMessages.filter((m) => !m.startsWith(WINDOW_MESSAGE_PREFIX));
 
   /** Starts the deployment now if a window is open (or it has none), else queues it until one opens. */
-  function release(id: string): void {
-    const d = store.getDeployment(id);
+  async function release(id: string): Promise<void> {
+    const d = await store.getDeployment(id);
     if (d === undefined || (d.status !== 'Created' && d.status !== 'Queued')) return;
-    const policy = policyFor(d);
+    const policy = await policyFor(d);
     const now = clock.now();
     const state = policy === undefined || d.stopRequested !== undefined ? undefined : windowState(policy.windows, now);
     if (state !== undefined && !state.open) {
       const message = waitMessage(state);
-      store.transaction(() => {
-        const current = store.getDeployment(id);
+      await store.transaction(async (tx) => {
+        const current = await tx.getDeployment(id);
         if (current?.status !== 'Created' && current?.status !== 'Queued') return;
-        store.putDeployment({ ...current, status: 'Queued', deploymentStatusMessages: [...withoutWindowMessages(current), message] });
+        await tx.putDeployment({ ...current, status: 'Queued', deploymentStatusMessages: [...withoutWindowMessages(current), message] });
       });
       log.info({ deploymentId: id, opensAt: state.opensAt === undefined ? undefined : new Date(state.opensAt).toISOString() }, 'deployment waits for its deployment window');
       if (state.opensAt !== undefined) setTimer(id, state.opensAt, () => release(id));
       return;
     }
     if (d.status === 'Queued') {
-      store.transaction(() => {
-        const current = store.getDeployment(id);
-        if (current?.status === 'Queued') store.putDeployment({ ...current, status: 'Created', deploymentStatusMessages: withoutWindowMessages(current) });
+      await store.transaction(async (tx) => {
+        const current = await tx.getDeployment(id);
+        if (current?.status === 'Queued') await tx.putDeployment({ ...current, status: 'Created', deploymentStatusMessages: withoutWindowMessages(current) });
       });
       log.info({ deploymentId: id }, 'deployment window open: the queued deployment starts');
     }
-    inner.deploymentCreated(id);
-    watch(id);
+    await inner.deploymentCreated(id);
+    await watch(id);
   }
 
   /**
    * Keeps a running in-place deployment in step with its windows: paused while they are closed,
    * going while one is open, with a timer for the next change.
    */
-  function watch(id: string): void {
-    const d = store.getDeployment(id);
+  async function watch(id: string): Promise<void> {
+    const d = await store.getDeployment(id);
     if (d === undefined || isFinalStatus(d.status) || isTrafficDeployment(d)) return;
-    const policy = policyFor(d);
+    const policy = await policyFor(d);
     if (policy === undefined || policy.windowClose !== 'finish-running') return;
     const now = clock.now();
     // Still starting (its alarms are being read): look again shortly.
     if (d.status !== 'InProgress') return setTimer(id, now + STARTING_RECHECK_MS, () => watch(id));
     const state = windowState(policy.windows, now);
     if (state.open) {
-      if (d.plan?.paused === true) engine.windowOpened(id);
+      if (d.plan?.paused === true) await engine.windowOpened(id);
       setTimer(id, state.closesAt, () => watch(id));
       return;
     }
-    if (d.plan?.paused !== true) engine.windowClosed(id, pausedMessage(now, state));
+    if (d.plan?.paused !== true) await engine.windowClosed(id, pausedMessage(now, state));
     if (state.opensAt !== undefined) setTimer(id, state.opensAt, () => watch(id));
   }
 
   return {
-    start() {
-      for (const d of store.activeDeployments()) {
-        if (d.status === 'Queued') release(d.deploymentId);
-        else watch(d.deploymentId);
+    async start() {
+      for (const d of await store.activeDeployments()) {
+        if (d.status === 'Queued') await release(d.deploymentId);
+        else await watch(d.deploymentId);
       }
     },
 
@@ -140,18 +141,18 @@ export function createWindowGate(deps: WindowGateDeps): WindowGate {
 
     deploymentCreated: release,
 
-    stopRequested(id, autoRollbackEnabled) {
-      const d = store.getDeployment(id);
+    async stopRequested(id, autoRollbackEnabled) {
+      const d = await store.getDeployment(id);
       if (d?.status !== 'Queued') return inner.stopRequested(id, autoRollbackEnabled);
       // A queued deployment has started nothing: its driver starts it stopped, skipping every target.
       timers.get(id)?.cancel();
       timers.delete(id);
-      store.transaction(() => {
-        const current = store.getDeployment(id);
-        if (current?.status === 'Queued') store.putDeployment({ ...current, status: 'Created', deploymentStatusMessages: withoutWindowMessages(current), stopRequested: { at: clock.now(), autoRollbackEnabled } });
+      await store.transaction(async (tx) => {
+        const current = await tx.getDeployment(id);
+        if (current?.status === 'Queued') await tx.putDeployment({ ...current, status: 'Created', deploymentStatusMessages: withoutWindowMessages(current), stopRequested: { at: clock.now(), autoRollbackEnabled } });
       });
-      inner.deploymentCreated(id);
-      const after = store.getDeployment(id);
+      await inner.deploymentCreated(id);
+      const after = await store.getDeployment(id);
       return after !== undefined && isFinalStatus(after.status) ? 'Succeeded' : 'Pending';
     },
 
@@ -164,19 +165,17 @@ export function createWindowGate(deps: WindowGateDeps): WindowGate {
       if (recheck !== undefined || instanceNames !== undefined) return;
       recheck = clock.setTimeout(() => {
         recheck = undefined;
-        try {
-          for (const d of store.activeDeployments()) {
-            if (d.status === 'Queued') release(d.deploymentId);
-            else if (d.status === 'InProgress') watch(d.deploymentId);
+        void (async () => {
+          for (const d of await store.activeDeployments()) {
+            if (d.status === 'Queued') await release(d.deploymentId);
+            else if (d.status === 'InProgress') await watch(d.deploymentId);
           }
-        } catch (err) {
-          log.error({ err }, 'deployment windows: could not look at the active deployments again');
-        }
+        })().catch((err: unknown) => log.error({ err }, 'deployment windows: could not look at the active deployments again'));
       }, 0);
     },
     hookReported: (id, executionId, status) => inner.hookReported(id, executionId, status),
-    skipTerminationWait: (id) => inner.skipTerminationWait?.(id) ?? 'notWaiting',
-    continueDeployment: (id) => inner.continueDeployment?.(id) ?? 'notReady',
+    skipTerminationWait: (id) => inner.skipTerminationWait?.(id) ?? Promise.resolve('notWaiting'),
+    continueDeployment: (id) => inner.continueDeployment?.(id) ?? Promise.resolve('notReady'),
     resolveInstanceFailure: (id, instance, action) => inner.resolveInstanceFailure(id, instance, action),
     stillRunningOn: (instance) => inner.stillRunningOn(instance),
   };

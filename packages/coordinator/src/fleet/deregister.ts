@@ -4,23 +4,10 @@
  * DeregisterOnPremisesInstance and by a TERMINATE blue/green deployment retiring its originals; the
  * callers then revoke the agents' certificates and tell the engine the fleet changed.
  */
-import type { Store } from '../store/store.js';
 import type { AsyncStore } from '../store/async-store.js';
 import type { InstanceRecord } from '../store/records.js';
 
-/** deregisterInstances marks the registered ones of `names` deregistered at `now`, in one transaction; returns those it changed. */
-export function deregisterInstances(store: Pick<Store, 'transaction' | 'getInstance' | 'putInstance'>, names: readonly string[], now: number): string[] {
-  return store.transaction(() =>
-    names.filter((name) => {
-      const instance = store.getInstance(name);
-      if (instance === undefined || instance.deregisterTime !== undefined) return false;
-      store.putInstance(deregistered(instance, now));
-      return true;
-    }),
-  );
-}
-
-/** deregisterInstancesAsync is {@link deregisterInstances} over the asynchronous store (the API's). */
+/** deregisterInstancesAsync marks the registered ones of `names` deregistered at `now`, in one transaction; returns those it changed. */
 export function deregisterInstancesAsync(store: Pick<AsyncStore, 'transaction'>, names: readonly string[], now: number): Promise<string[]> {
   return store.transaction(async (tx) => {
     const changed: string[] = [];

@@ -23,7 +23,7 @@ export interface HaproxyRouterDeps {
   api: HaproxyRuntimeApi;
   spec: ServerBlueGreenSpec;
   /** The replacement instances that installed well: only they ever get traffic. */
-  liveGreen(): readonly string[];
+  liveGreen(): Promise<readonly string[]>;
   /** retire takes the original instances of a TERMINATE deployment out of the fleet (deregistered, the operator's command). */
   retire(names: readonly string[]): Promise<void>;
 }
@@ -93,7 +93,7 @@ export function createHaproxyRouter(deps: HaproxyRouterDeps): TrafficRouter {
 
     async shift(weight) {
       const current = await servers();
-      const live = new Set(deps.liveGreen());
+      const live = new Set(await deps.liveGreen());
       const green = spec.green.filter((n) => live.has(n));
       if (green.length === 0) throw new RouterError('HEALTH_CONSTRAINTS', 'no replacement instance installed well; nothing to shift traffic to');
       await ready(current, green, true);

@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { CoordinatorConfig } from '../config.js';
-import type { Store } from '../store/store.js';
+import type { AsyncStore } from '../store/async-store.js';
 import type { DeploymentRecord } from '../store/records.js';
 import type { TrafficRouter } from '../deployment/traffic/router.js';
 import { RouterError } from '../deployment/traffic/router.js';
@@ -17,7 +17,8 @@ import { createHaproxyRouter } from './haproxy-router.js';
 
 /** ServerRouterDeps are passed in by the composition root. */
 export interface ServerRouterDeps {
-  store: Store;
+  /** The coordinator's one AsyncStore. */
+  store: AsyncStore;
   clock: Clock;
   config: Pick<CoordinatorConfig, 'haproxySocket' | 'blueGreenTerminateCommand'>;
   deregistered(name: string): void;
@@ -36,7 +37,7 @@ export function serverRouterFactory(deps: ServerRouterDeps): (d: DeploymentRecor
     return createHaproxyRouter({
       api,
       spec,
-      liveGreen: () => deps.store.listTargets(d.deploymentId).filter((t) => t.label === 'Green' && t.status !== 'Failed' && t.status !== 'Skipped').map((t) => t.targetId),
+      liveGreen: async () => (await deps.store.listTargets(d.deploymentId)).filter((t) => t.label === 'Green' && t.status !== 'Failed' && t.status !== 'Skipped').map((t) => t.targetId),
       retire: (names) => retire(d.deploymentId, names),
     });
   };

@@ -266,7 +266,7 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     }
     const instance = caller.instanceName;
     const request = call.request;
-    const bundle = engine?.bundleFor(instance, request.commandId);
+    const bundle = await engine?.bundleFor(instance, request.commandId);
     if (bundle === undefined) {
       call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: `command ${request.commandId} was not sent to instance ${JSON.stringify(instance)}, so its bundle is not served to it` });
       return;

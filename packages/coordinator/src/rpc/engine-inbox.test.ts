@@ -125,7 +125,7 @@ describe('createEngineInbox', () => {
           fail = false;
           throw new Error('boom');
         }
-        h.sink.agentConnected(name, inFlight);
+        return h.sink.agentConnected(name, inFlight);
       },
     }), h.timing);
     inbox.connected('sim-1', []);
@@ -134,5 +134,31 @@ describe('createEngineInbox', () => {
     expect(h.turns).toHaveLength(1);
     h.runTurn();
     expect(h.calls).toEqual(['connected sim-2 []']);
+  });
+
+  it('hands nothing more over while the engine step it handed over last runs; reports that come meanwhile go over as one batch', async () => {
+    const h = harness();
+    const steps: Array<() => void> = [];
+    const sink: EngineSink = {
+      ...h.sink,
+      agentReports: (r) => {
+        void h.sink.agentReports(r);
+        return new Promise<void>((resolve) => steps.push(resolve));
+      },
+    };
+    const inbox = createEngineInbox(() => sink, h.timing);
+    inbox.report(ack(1));
+    h.runTurn();
+    expect(h.calls).toEqual(['reports c-1']);
+    inbox.report(ack(2));
+    inbox.report(ack(3));
+    while (h.turns.length > 0) h.runTurn(); // the step still runs: nothing is handed over
+    expect(h.calls).toEqual(['reports c-1']);
+    expect(inbox.pending()).toBe(2);
+    steps.shift()!();
+    await Promise.resolve(); // the step's settling reaches the inbox
+    expect(h.turns).toHaveLength(1);
+    h.runTurn();
+    expect(h.calls).toEqual(['reports c-1', 'reports c-2,c-3']);
   });
 });

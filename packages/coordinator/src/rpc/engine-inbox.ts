@@ -9,14 +9,19 @@
  * the turn took (so a busy network cannot starve it), and at most MAX_SLICE_MS (so it cannot starve
  * the network and the API). Acks and results next to each other go to the engine as one batch,
  * which it stores in one transaction.
+ *
+ * The engine's steps are asynchronous (each is a transaction of its own): while the one handed over
+ * last is still running, nothing more is handed over; what comes meanwhile waits here, and reports
+ * that pile up go over as one larger batch once it ends, rather than as many steps queued behind it.
  */
 import type { AgentReport } from '../deployment/engine.js';
 
 /** EngineSink is the part of the engine the inbox hands work to. */
 export interface EngineSink {
-  agentReports(reports: readonly AgentReport[]): void;
-  agentConnected(instanceName: string, inFlight: readonly string[]): void;
-  agentDisconnected(instanceName: string): void;
+  /** Each returns the engine's step, when it has one running for the call; the next task waits for it to settle. */
+  agentReports(reports: readonly AgentReport[]): void | Promise<void>;
+  agentConnected(instanceName: string, inFlight: readonly string[]): void | Promise<void>;
+  agentDisconnected(instanceName: string): void | Promise<void>;
 }
 
 /** EngineInbox queues what agents tell the engine. */
@@ -25,8 +30,9 @@ export interface EngineInbox {
   connected(instanceName: string, inFlight: readonly string[]): void;
   disconnected(instanceName: string): void;
   /**
-   * close hands everything queued to the engine now and takes nothing more: at shutdown, before the
-   * store closes (an agent keeps a result nobody acknowledged and sends it to the next coordinator).
+   * close hands everything queued to the engine now (its steps queue behind the running one) and
+   * takes nothing more: at shutdown, before the store closes (an agent keeps a result nobody
+   * acknowledged and sends it to the next coordinator).
    */
   close(): void;
   /** pending counts what is queued. */
@@ -59,11 +65,13 @@ export function createEngineInbox(sink: () => EngineSink | undefined, timing: In
   let head = 0;
   let scheduled = false;
   let closed = false;
+  /** The engine's step for the task handed over last, while it runs. */
+  let inFlight: Promise<void> | undefined;
   /** When the last turn's slice ended: the rest of the loop turn is measured from there. */
   let lastSliceEnd = timing.now();
 
-  /** Hands over the task at `head` (with the reports right behind it, as one batch). */
-  const handOne = (engine: EngineSink): void => {
+  /** Hands over the task at `head` (with the reports right behind it, as one batch); returns the engine's step, if any. */
+  const handOne = (engine: EngineSink): void | Promise<void> => {
     const task = queue[head]!;
     if (task.kind === 'connected') {
       head++;
@@ -80,7 +88,17 @@ export function createEngineInbox(sink: () => EngineSink | undefined, timing: In
       batch.push(next.report);
       head++;
     }
-    engine.agentReports(batch);
+    return engine.agentReports(batch);
+  };
+
+  /** The next turn comes once the engine's step settles. */
+  const awaitStep = (step: Promise<void>): void => {
+    inFlight = step;
+    const resume = (): void => {
+      inFlight = undefined;
+      if (head < queue.length) later();
+    };
+    step.then(resume, resume);
   };
 
   const compact = (): void => {
@@ -96,20 +114,24 @@ export function createEngineInbox(sink: () => EngineSink | undefined, timing: In
   const turn = (): void => {
     scheduled = false;
     const engine = sink();
-    if (engine === undefined || closed) return;
+    if (engine === undefined || closed || inFlight !== undefined) return;
     // An API transaction waiting for its turn goes first; this turn comes again right behind it (loop-priority.ts).
     if (givesWay?.() === true) return later();
     const start = timing.now();
     const slice = Math.min(MAX_SLICE_MS, Math.max(MIN_SLICE_MS, start - lastSliceEnd));
     try {
       while (head < queue.length) {
-        handOne(engine);
+        const step = handOne(engine);
+        if (step !== undefined) {
+          awaitStep(step);
+          break;
+        }
         if (timing.now() - start >= slice) break;
       }
     } finally {
       compact();
       lastSliceEnd = timing.now();
-      if (head < queue.length) later();
+      if (head < queue.length && inFlight === undefined) later();
     }
   };
 
@@ -134,7 +156,7 @@ export function createEngineInbox(sink: () => EngineSink | undefined, timing: In
       const engine = sink();
       if (engine === undefined) return;
       try {
-        while (head < queue.length) handOne(engine);
+        while (head < queue.length) void handOne(engine); // each queues behind the one before; the engine's settled() waits for them
       } finally {
         compact();
       }

@@ -49,15 +49,15 @@ export function createRecordingEngine(): RecordingEngine {
   return {
     calls,
     count: (call) => calls.filter((c) => c.call === call).length,
-    deploymentCreated: (deploymentId) => void calls.push({ call: 'deploymentCreated', deploymentId }),
-    stopRequested: (deploymentId, autoRollbackEnabled) => {
+    deploymentCreated: async (deploymentId) => void calls.push({ call: 'deploymentCreated', deploymentId }),
+    stopRequested: async (deploymentId, autoRollbackEnabled) => {
       calls.push({ call: 'stopRequested', deploymentId, autoRollbackEnabled });
       return 'Pending';
     },
     fleetChanged: () => void calls.push({ call: 'fleetChanged' }),
-    hookReported: () => 'unknownExecution',
+    hookReported: async () => 'unknownExecution',
     // Nothing is driven here, so no instance is ever held.
-    resolveInstanceFailure: (deploymentId) => (calls.push({ call: 'resolveInstanceFailure', deploymentId }), 'notHeld'),
+    resolveInstanceFailure: async (deploymentId) => (calls.push({ call: 'resolveInstanceFailure', deploymentId }), 'notHeld'),
     stillRunningOn: () => [],
   };
 }

@@ -29,7 +29,7 @@ async function skipTerminationWait(ctx: ApiContext, deploymentId: string): Promi
   if (d.computePlatform === 'Lambda') throw new ApiError('UnsupportedActionForDeploymentTypeException', `Deployment ${deploymentId} is a Lambda deployment; it has no original environment to terminate`);
   if (d.computePlatform !== 'ECS' && d.blueGreen === undefined) refuseInPlace(deploymentId, 'skipping the wait before the original instances are terminated');
   if (isFinalStatus(d.status)) throw new ApiError('DeploymentAlreadyCompletedException', `Deployment ${deploymentId} has already completed (${d.status})`);
-  if (ctx.engine.skipTerminationWait?.(deploymentId) !== 'skipped') {
+  if ((await ctx.engine.skipTerminationWait?.(deploymentId)) !== 'skipped') {
     const what = d.blueGreen === undefined ? 'to delete its original task set (it does so only after all traffic has moved and AfterAllowTraffic has succeeded)' : 'to retire its original instances (only a TERMINATE deployment does, after all traffic has moved and AfterBlockTraffic has run)';
     throw new ApiError('DeploymentIsNotInReadyStateException', `Deployment ${deploymentId} is not waiting ${what}`);
   }
@@ -50,7 +50,7 @@ export const blueGreenOperations = {
     if (d.computePlatform === 'ECS') throw new ApiError('DeploymentIsNotInReadyStateException', `Deployment ${deploymentId} is not waiting in Ready`);
     if (d.blueGreen === undefined) refuseInPlace(deploymentId, 'continuing from Ready (rerouting traffic to the replacement instances)');
     if (isFinalStatus(d.status)) throw new ApiError('DeploymentAlreadyCompletedException', `Deployment ${deploymentId} has already completed (${d.status})`);
-    if (ctx.engine.continueDeployment?.(deploymentId) !== 'continued') {
+    if ((await ctx.engine.continueDeployment?.(deploymentId)) !== 'continued') {
       throw new ApiError('DeploymentIsNotInReadyStateException', `Deployment ${deploymentId} is not waiting in Ready (${d.status}): it waits only after its replacement instances are installed, and only when deploymentReadyOption is STOP_DEPLOYMENT`);
     }
     return {};

@@ -8,12 +8,12 @@ import { ApiError } from '../api-error.js';
 import type { ApiContext } from '../context.js';
 import type { Input } from '../input.js';
 import { epochSeconds, optionalBoolean, optionalObject, optionalString, page, pageStart, requiredString, stringList } from '../input.js';
-import type { BundleRef, DeploymentGroupRecord, DeploymentRecord, DeploymentStatus, InstanceRecord, RevisionLocation, TargetRecord, TargetStatus } from '../../store/records.js';
+import type { BundleRef, DeploymentRecord, DeploymentStatus, RevisionLocation, TargetRecord, TargetStatus } from '../../store/records.js';
 import { DeploymentStatuses, isFinalStatus } from '../../store/records.js';
 import { newDeploymentId } from '../../ids.js';
 import { newTarget } from '../../deployment/instance-lifecycle.js';
 import { BundleLimitError, eventTimeouts, readBundleAppSpec } from '../../artifacts/bundle-appspec.js';
-import { candidateFilters, groupInstances, selectorOf } from '../../deployment/targets.js';
+import { findGroupInstances } from '../../deployment/targets.js';
 import type { AsyncStore } from '../../store/async-store.js';
 import { agentStateOf, waitingMessages } from '../../deployment/agent-wait.js';
 import { GUIDED_ACTIONS, guidedStatusMessages, heldInstances } from '../../deployment/guided-failure.js';
@@ -156,15 +156,6 @@ async function requireTargets(ctx: ApiContext, deploymentId: string, ids: readon
   const targets: TargetRecord[] = [];
   for (const id of ids) targets.push(await requireTarget(ctx, deploymentId, id, missing));
   return targets;
-}
-
-/**
- * findGroupInstances is the engine's rule of the same name (deployment/targets.ts) over the
- * asynchronous store: only the instances carrying one of the selector's candidate tags are read.
- */
-async function findGroupInstances(store: AsyncStore, group: DeploymentGroupRecord): Promise<InstanceRecord[]> {
-  const filters = candidateFilters(selectorOf(group));
-  return filters.length === 0 ? [] : groupInstances(group, await store.instancesTagged(filters));
 }
 
 const TARGET_STATUSES: readonly TargetStatus[] = ['Pending', 'InProgress', 'Succeeded', 'Failed', 'Skipped', 'Unknown', 'Ready'];
@@ -354,7 +345,7 @@ export const deploymentOperations = {
       }
       const key = revisionKey(revision);
       // The group's instances through the tag index: the rest of the fleet is not read.
-      let instances = await findGroupInstances(tx, group);
+      let instances = await findGroupInstances(group, tx);
       const style = serverGroupStyle(group.extra);
       checkServerRouting(style, config.deploymentConfigName, config.trafficRoutingConfig);
       if (style.type === 'IN_PLACE') refuseTargetInstances(input, groupName);
@@ -403,7 +394,7 @@ export const deploymentOperations = {
       }
       await noteRevisionUsed(ctx, tx, applicationName, revision, groupName);
     });
-    ctx.engine.deploymentCreated(deploymentId);
+    await ctx.engine.deploymentCreated(deploymentId);
     return { deploymentId };
   },
 
@@ -455,7 +446,7 @@ export const deploymentOperations = {
     const autoRollback = optionalBoolean(input, 'autoRollbackEnabled', 'InvalidAutoRollbackConfigException') ?? false;
     const d = await requireDeployment(ctx.store, deploymentId);
     if (isFinalStatus(d.status)) throw new ApiError('DeploymentAlreadyCompletedException', `Deployment ${deploymentId} has already completed (${d.status})`);
-    const status = ctx.engine.stopRequested(deploymentId, autoRollback);
+    const status = await ctx.engine.stopRequested(deploymentId, autoRollback);
     const stopping = d.blueGreen !== undefined ? 'Stopping: HAProxy is being put back on the original instances' : d.computePlatform === 'Lambda' ? 'Stopping: the alias is being put back on its original version' : d.computePlatform === 'ECS' ? 'Stopping: the listeners are being put back on the original task set' : 'Stopping: no new lifecycle events start; the running ones are being cancelled';
     return { status, statusMessage: status === 'Succeeded' ? 'Deployment stopped' : stopping };
   },

@@ -59,7 +59,7 @@ export const guidedFailureOperations = {
       new ApiError('InstanceNotWaitingException', isFinalStatus(deployment.status)
         ? `deployment ${deploymentId} has ended (${deployment.status}); it waits on no instance`
         : `deployment ${deploymentId} is not waiting on instance ${instanceId}${(deployment.plan?.held ?? []).length > 0 ? ` (it waits on ${deployment.plan!.held!.join(', ')})` : ' (it waits on no instance: guided failure holds an instance only once it fails in a group with onInstanceFailure guided)'}`);
-    const outcome = ctx.engine.resolveInstanceFailure(deploymentId, instanceId, action as GuidedAction);
+    const outcome = await ctx.engine.resolveInstanceFailure(deploymentId, instanceId, action as GuidedAction);
     switch (outcome) {
       case 'resolved':
         return { deploymentId, instanceId, action };

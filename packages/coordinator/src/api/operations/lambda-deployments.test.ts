@@ -123,11 +123,11 @@ describe('Lambda deployments at the API', () => {
     const id = (await create(inline(APPSPEC))).body.deploymentId as string;
     const put = () => ({ deploymentId: id, lifecycleEventHookExecutionId: 'exec-1', status: 'Succeeded' });
     expect((await h.refused('PutLifecycleEventHookExecutionStatus', put())).type).toBe('InvalidLifecycleEventHookExecutionIdException');
-    h.engine.hookReported = () => 'recorded';
+    h.engine.hookReported = async () => 'recorded';
     expect(await h.ok('PutLifecycleEventHookExecutionStatus', put())).toEqual({ lifecycleEventHookExecutionId: 'exec-1' });
-    h.engine.hookReported = () => 'alreadyReported';
+    h.engine.hookReported = async () => 'alreadyReported';
     expect((await h.refused('PutLifecycleEventHookExecutionStatus', put())).type).toBe('LifecycleEventAlreadyCompletedException');
-    h.engine.hookReported = () => 'deploymentCompleted';
+    h.engine.hookReported = async () => 'deploymentCompleted';
     expect((await h.refused('PutLifecycleEventHookExecutionStatus', put())).type).toBe('DeploymentAlreadyCompletedException');
   });
 

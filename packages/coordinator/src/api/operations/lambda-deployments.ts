@@ -158,6 +158,6 @@ export async function createTrafficDeployment(input: Input, ctx: ApiContext, req
     await tx.putDeployment(deployment);
     await noteRevisionUsed(ctx, tx, req.applicationName, revision, req.groupName);
   });
-  ctx.engine.deploymentCreated(deploymentId);
+  await ctx.engine.deploymentCreated(deploymentId);
   return { deploymentId };
 }

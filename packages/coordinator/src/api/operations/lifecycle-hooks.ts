@@ -25,7 +25,7 @@ export const lifecycleHookOperations = {
     }
     const deployment = await requireDeployment(ctx.store, deploymentId);
     if (deployment.computePlatform === 'Lambda' || deployment.computePlatform === 'ECS') {
-      const report = ctx.engine.hookReported(deploymentId, executionId, status as 'Succeeded' | 'Failed');
+      const report = await ctx.engine.hookReported(deploymentId, executionId, status as 'Succeeded' | 'Failed');
       switch (report) {
         case 'recorded':
           return { lifecycleEventHookExecutionId: executionId };

@@ -9,8 +9,8 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SqliteStore } from '../../store/sqlite-store.js';
 import { openSqliteStore } from '../../store/sqlite-store.js';
-import { createTrafficStore, sqliteTrafficJournal } from '../../store/traffic-store.js';
-import type { TrafficJournal, TrafficStore } from '../../store/traffic-store.js';
+import { sqliteTrafficJournal } from '../../store/traffic-store.js';
+import type { TrafficJournal } from '../../store/traffic-store.js';
 import type { AsyncStore } from '../../store/async-store.js';
 import { asyncSqliteStore } from '../../store/async-store.js';
 import type { FakeClock } from '../../testing/fake-clock.js';
@@ -18,6 +18,7 @@ import { createFakeClock } from '../../testing/fake-clock.js';
 import { deploymentRecord } from '../../testing/record-builders.js';
 import type { LambdaDeploymentSpec, ServerBlueGreenSpec } from '../../store/records.js';
 import type { AgentPhases, TrafficDriver } from './driver.js';
+import type { DeploymentEngine } from '../../api/context.js';
 import { createTrafficDriver } from './driver.js';
 import type { TrafficRouter } from './router.js';
 import { RouterError } from './router.js';
@@ -70,7 +71,6 @@ async function settle(): Promise<void> {
 describe('traffic driver', () => {
   let dir: string;
   let store: SqliteStore;
-  let traffic: TrafficStore;
   let asyncStore: AsyncStore;
   let journal: TrafficJournal;
   let clock: FakeClock;
@@ -79,12 +79,11 @@ describe('traffic driver', () => {
   const log = pino({ level: 'silent' });
 
   const makeDriver = (): TrafficDriver =>
-    createTrafficDriver({ store, traffic, asyncStore, journal, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log });
+    createTrafficDriver({ asyncStore, journal, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log });
 
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-traffic-'));
     store = openSqliteStore(dir);
-    traffic = createTrafficStore(store.db);
     asyncStore = asyncSqliteStore(store);
     journal = sqliteTrafficJournal(store.db);
     clock = createFakeClock(0);
@@ -126,10 +125,10 @@ describe('traffic driver', () => {
     const recorded: string[] = [];
     const told: string[] = [];
     driver = createTrafficDriver({
-      store, traffic, asyncStore, journal, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log,
-      recordEvents: (events) => {
-        // inside the transaction: the change is visible, and the event has not been told yet
-        for (const e of events) recorded.push(`${e.type === 'deployment' ? e.status : e.type} stored as ${store.getDeployment(e.deploymentId)?.status} after ${told.length} told`);
+      asyncStore, journal, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log,
+      recordEvents: async (tx, events) => {
+        // inside the transaction: the change is visible through its handle, and the event has not been told yet
+        for (const e of events) recorded.push(`${e.type === 'deployment' ? e.status : e.type} stored as ${(await tx.getDeployment(e.deploymentId))?.status} after ${told.length} told`);
       },
     });
     driver.subscribe((e) => void (e.type === 'deployment' && told.push(e.status)));
@@ -142,7 +141,7 @@ describe('traffic driver', () => {
 
   it('a status change whose recordEvents fails is not stored', async () => {
     driver.stop();
-    driver = createTrafficDriver({ store, traffic, asyncStore, journal, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log, recordEvents: () => { throw new Error('outbox unwritable'); } });
+    driver = createTrafficDriver({ asyncStore, journal, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log, recordEvents: () => Promise.reject(new Error('outbox unwritable')) });
     await driver.start();
     const id = await create().catch(() => 'd-LAMBDA001');
     expect(store.getDeployment(id)?.status).toBe('Created');
@@ -152,8 +151,8 @@ describe('traffic driver', () => {
     driver.stop();
     let failures = 1;
     driver = createTrafficDriver({
-      store, traffic, asyncStore, journal, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log,
-      recordEvents: () => {
+      asyncStore, journal, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log,
+      recordEvents: async () => {
         if (failures-- > 0) throw new Error('outbox unwritable');
       },
     });
@@ -175,7 +174,7 @@ describe('traffic driver', () => {
       const inner = journal(db);
       return { get: (id) => inner.get(id), put: (state) => (failPuts-- > 0 ? Promise.reject(new Error('disk I/O error')) : inner.put(state)) };
     };
-    driver = createTrafficDriver({ store, traffic, asyncStore, journal: failing, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log, alarms });
+    driver = createTrafficDriver({ asyncStore, journal: failing, clock, routerFor: () => router, minuteMs: MIN, hookTimeoutSeconds: 3600, log, alarms });
     await driver.start();
     const id = await create();
     await advance(MIN); // 10, 20 %
@@ -204,7 +203,7 @@ describe('traffic driver', () => {
     for (const deploymentId of ids) {
       store.putDeployment(deploymentRecord({ deploymentId, status: 'Created', computePlatform: 'Lambda', lambda: { functionName: 'fn', alias: 'live', currentVersion: '1', targetVersion: '2', hooks: {}, trafficRoutingConfig: LINEAR }, revision: { revisionType: 'String', string: { content: 'x' } } }));
     }
-    driver = createTrafficDriver({ store, traffic, asyncStore, journal, clock, routerFor: (d) => watching(router, d.deploymentId), minuteMs: MIN, hookTimeoutSeconds: 3600, log });
+    driver = createTrafficDriver({ asyncStore, journal, clock, routerFor: (d) => watching(router, d.deploymentId), minuteMs: MIN, hookTimeoutSeconds: 3600, log });
     // when it runs them to the end
     await driver.start();
     await advance(10 * MIN);
@@ -216,10 +215,19 @@ describe('traffic driver', () => {
 
   it('behind the window gate: a Lambda deployment created before its group\'s window waits Queued (across a driver restart) and shifts from the opening', async () => {
     store.putGroup({ applicationName: 'app', deploymentGroupId: 'gid', deploymentGroupName: 'g', deploymentConfigName: 'CodeDeployDefault.LambdaAllAtOnce', serviceRoleArn: 'r', onPremisesInstanceTagFilters: [], onPremisesTagSet: [], extra: { deploymentWindows: { windows: [{ cron: '0 1 * * *', durationMinutes: 60 }], outsideWindow: 'queue', windowClose: 'finish-running' } } });
-    const windowed = { windowClosed: () => undefined, windowOpened: () => undefined };
-    const gate = createWindowGate({ store, clock, log, inner: { ...driver, fleetChanged: () => undefined, resolveInstanceFailure: () => 'notHeld', stillRunningOn: () => [] }, engine: windowed });
+    const windowed = { windowClosed: async () => undefined, windowOpened: async () => undefined };
+    /** inner is the driver as the platform router presents it to the gate. */
+    const inner = (): DeploymentEngine => ({
+      deploymentCreated: async (id) => driver.deploymentCreated(id),
+      stopRequested: (id, auto) => driver.stopRequested(id, auto),
+      hookReported: (id, executionId, status) => driver.hookReported(id, executionId, status),
+      fleetChanged: () => undefined,
+      resolveInstanceFailure: async () => 'notHeld',
+      stillRunningOn: () => [],
+    });
+    const gate = createWindowGate({ store: asyncStore, clock, log, inner: inner(), engine: windowed });
     store.putDeployment(deploymentRecord({ deploymentId: 'd-LAMBDA001', status: 'Created', computePlatform: 'Lambda', lambda: { functionName: 'fn', alias: 'live', currentVersion: '1', targetVersion: '2', hooks: {}, trafficRoutingConfig: LINEAR }, revision: { revisionType: 'String', string: { content: 'x' } } }));
-    gate.deploymentCreated('d-LAMBDA001');
+    await gate.deploymentCreated('d-LAMBDA001');
     await settle();
     expect(store.getDeployment('d-LAMBDA001')!.status).toBe('Queued');
     // A restarted driver leaves a queued deployment to the gate.
@@ -230,8 +238,8 @@ describe('traffic driver', () => {
     expect(store.getDeployment('d-LAMBDA001')!.status).toBe('Queued');
     expect(router.calls).toEqual([]);
     gate.stop();
-    const restarted = createWindowGate({ store, clock, log, inner: { ...driver, fleetChanged: () => undefined, resolveInstanceFailure: () => 'notHeld', stillRunningOn: () => [] }, engine: windowed });
-    restarted.start();
+    const restarted = createWindowGate({ store: asyncStore, clock, log, inner: inner(), engine: windowed });
+    await restarted.start();
     await advance(60 * MIN);
     expect(store.getDeployment('d-LAMBDA001')!.status).toBe('InProgress');
     expect(router.calls.filter((c) => c[1] === 'shift')[0]).toEqual([60 * MIN, 'shift', 10]);
@@ -252,7 +260,7 @@ describe('traffic driver', () => {
     const id = await create();
     await advance(2 * MIN); // 10, 20, 30 %
     router.failRollbacks = 1;
-    driver.stopRequested(id, false);
+    await driver.stopRequested(id, false);
     await settle();
     expect(weights).toEqual([10, 20, 30]); // the rollback failed: nothing moved yet
     await advance(10_000);
@@ -281,24 +289,24 @@ describe('traffic driver', () => {
   it('hook reports: unknown, recorded once, then refused; a failed AfterAllowTraffic rolls back', async () => {
     const id = await create({ hooks: { BeforeAllowTraffic: 'pre', AfterAllowTraffic: 'post' }, trafficRoutingConfig: { type: 'AllAtOnce' } });
     expect(router.calls.map((c) => c[1])).toEqual(['check', 'invoke pre']);
-    expect(driver.hookReported(id, 'nope', 'Succeeded')).toBe('unknownExecution');
+    expect(await driver.hookReported(id, 'nope', 'Succeeded')).toBe('unknownExecution');
     const pre = router.hooks[0]!.executionId;
-    expect(driver.hookReported(id, pre, 'Succeeded')).toBe('recorded');
-    expect(driver.hookReported(id, pre, 'Failed')).toBe('alreadyReported');
+    expect(await driver.hookReported(id, pre, 'Succeeded')).toBe('recorded');
+    expect(await driver.hookReported(id, pre, 'Failed')).toBe('alreadyReported');
     await settle();
     expect(router.calls.map((c) => c[1])).toEqual(['check', 'invoke pre', 'shift', 'invoke post']);
-    expect(driver.hookReported(id, router.hooks[1]!.executionId, 'Failed')).toBe('recorded');
+    expect(await driver.hookReported(id, router.hooks[1]!.executionId, 'Failed')).toBe('recorded');
     await settle();
     expect(router.calls.at(-1)![1]).toBe('rollback');
     expect(store.getDeployment(id)).toMatchObject({ status: 'Failed', errorInformation: { code: 'HOOK_EXECUTION_FAILURE' } });
-    expect(driver.hookReported(id, 'nope', 'Succeeded')).toBe('unknownExecution');
+    expect(await driver.hookReported(id, 'nope', 'Succeeded')).toBe('unknownExecution');
   });
 
   it('a rollback that cannot reach the router is retried until it works; only then does the deployment end', async () => {
     const id = await create();
     await advance(2 * MIN);
     router.failRollbacks = 2;
-    expect(driver.stopRequested(id, false)).toBe('Pending');
+    expect(await driver.stopRequested(id, false)).toBe('Pending');
     await settle();
     expect(store.getDeployment(id)?.status).toBe('InProgress');
     await advance(10_000);
@@ -319,13 +327,13 @@ describe('traffic driver', () => {
     const started = new Set<string>();
     const done = new Set<string>();
     const agents: AgentPhases = {
-      startPhase: (_id, event) => void started.add(event),
-      phaseStatus: (_id, event) => (done.has(event) ? { status: 'Succeeded' } : { status: 'InProgress' }),
-      endPhases: () => undefined,
+      startPhase: async (_id, event) => void started.add(event),
+      phaseStatus: async (_id, event) => (done.has(event) ? { status: 'Succeeded' } : { status: 'InProgress' }),
+      endPhases: async () => undefined,
     };
     driver.stop();
     const serverRouter: TrafficRouter = { ...router, prepare: async () => undefined, cleanup: async () => undefined };
-    driver = createTrafficDriver({ store, traffic, asyncStore, journal, clock, routerFor: () => serverRouter, minuteMs: MIN, hookTimeoutSeconds: 3600, log, agents });
+    driver = createTrafficDriver({ asyncStore, journal, clock, routerFor: () => serverRouter, minuteMs: MIN, hookTimeoutSeconds: 3600, log, agents });
     await driver.start();
     const blueGreen: ServerBlueGreenSpec = { backend: 'site', green: ['sim-2'], blue: ['sim-1'], terminate: { action: 'KEEP_ALIVE', waitMinutes: 0 }, trafficRoutingConfig: { type: 'AllAtOnce' } };
     store.putDeployment(deploymentRecord({ deploymentId: 'd-BLUEGRN01', status: 'Created', blueGreen }));

@@ -9,7 +9,7 @@
  * The driver reads and writes through the {@link AsyncStore}. Each step decides and records its intent
  * in one transaction, acts outside any transaction, then records the outcome in another, so the order
  * above holds: what a step will do is stored before it is done. A transaction's body makes only `tx`
- * calls (and recordEvents' synchronous outbox writes), never a router's, the engine's or a timer's.
+ * calls (recordEvents' among them), never a router's, the engine's or a timer's.
  *
  *   API ──create / stop / hook status──▶ driver ──check / shift / invoke / rollback──▶ router ──▶ Lambda
  *                                          ▲ └── timers (clock): next step, hook deadline
@@ -17,9 +17,8 @@
  */
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../../clock.js';
-import type { Store } from '../../store/store.js';
 import type { AsyncStore } from '../../store/async-store.js';
-import type { TrafficJournal, TrafficStore } from '../../store/traffic-store.js';
+import type { TrafficJournal } from '../../store/traffic-store.js';
 import { ownTurn } from '../../store/own-turn.js';
 import type { DeploymentRecord } from '../../store/records.js';
 import { isFinalStatus } from '../../store/records.js';
@@ -40,33 +39,28 @@ export type HookReport = 'recorded' | 'unknownExecution' | 'alreadyReported' | '
 /** AgentPhases runs a Server blue/green deployment's events on its agents (the engine does, blue-green-phases.ts). */
 export interface AgentPhases {
   /** startPhase begins `event` on the instances that run it (Install: the whole in-place install of the replacement); idempotent. */
-  startPhase(deploymentId: string, event: TrafficHookEvent): void;
+  startPhase(deploymentId: string, event: TrafficHookEvent): Promise<void>;
   /** phaseStatus is how `event` stands on those instances. */
-  phaseStatus(deploymentId: string, event: TrafficHookEvent): PhaseStatus;
+  phaseStatus(deploymentId: string, event: TrafficHookEvent): Promise<PhaseStatus>;
   /** endPhases cancels what still runs and closes the instances' records as the deployment ends. */
-  endPhases(deploymentId: string, succeeded: boolean): void;
+  endPhases(deploymentId: string, succeeded: boolean): Promise<void>;
 }
 
 /** ContinueResult is the outcome of ContinueDeployment READY_WAIT. */
 export type ContinueResult = 'continued' | 'notReady';
 
-/**
- * TrafficDriver is what the API and the composition root call. The calls the API makes through
- * DeploymentEngine (api/context.ts) answer at once, so stopRequested, hookReported,
- * skipTerminationWait and continueDeployment still record their change on the synchronous store, in
- * the caller's turn; everything else the driver does goes through the AsyncStore.
- */
+/** TrafficDriver is what the API and the composition root call; it reads and writes through the AsyncStore only. */
 export interface TrafficDriver {
   /** start resumes every active traffic deployment (after a restart); it resolves once they are read. */
   start(): Promise<void>;
   stop(): void;
   deploymentCreated(deploymentId: string): void;
-  stopRequested(deploymentId: string, autoRollbackEnabled: boolean): 'Pending' | 'Succeeded';
-  hookReported(deploymentId: string, executionId: string, status: 'Succeeded' | 'Failed'): HookReport;
+  stopRequested(deploymentId: string, autoRollbackEnabled: boolean): Promise<'Pending' | 'Succeeded'>;
+  hookReported(deploymentId: string, executionId: string, status: 'Succeeded' | 'Failed'): Promise<HookReport>;
   /** skipTerminationWait makes a replacement's pending cleanup due now. */
-  skipTerminationWait(deploymentId: string): 'skipped' | 'notWaiting';
+  skipTerminationWait(deploymentId: string): Promise<'skipped' | 'notWaiting'>;
   /** continueDeployment ends a Server blue/green deployment's wait in Ready: traffic is rerouted now. */
-  continueDeployment(deploymentId: string): ContinueResult;
+  continueDeployment(deploymentId: string): Promise<ContinueResult>;
   /** agentsProgressed tells the driver that an instance of one of its blue/green deployments moved on; it acts once the caller's turn is over. */
   agentsProgressed(deploymentId: string): void;
   subscribe(listener: DeploymentEventListener): () => void;
@@ -74,10 +68,7 @@ export interface TrafficDriver {
 
 /** TrafficDriverDeps are passed in by the composition root. */
 export interface TrafficDriverDeps {
-  /** The store and the traffic journal, synchronously: only for the API's calls that answer at once (see {@link TrafficDriver}). */
-  store: Store;
-  traffic: TrafficStore;
-  /** The store, asynchronously: the steps, starts, ends and alarm stops the driver makes on its own. */
+  /** The coordinator's one AsyncStore: every read and write of the driver. */
   asyncStore: AsyncStore;
   /** The traffic journal through {@link asyncStore} or one of its transactions' handles. */
   journal: TrafficJournal;
@@ -96,10 +87,9 @@ export interface TrafficDriverDeps {
   disk?: DiskFullWatch;
   /**
    * recordEvents writes what a deployment status change owes to the outside (trigger notifications)
-   * inside the transaction that changes it, as the engine does (synchronously, on SQLite's one
-   * connection, so within an asynchronous transaction's body too).
+   * inside the transaction that changes it (through its `tx`), as the engine does.
    */
-  recordEvents?: (events: readonly DeploymentEvent[]) => void;
+  recordEvents?: (tx: AsyncStore, events: readonly DeploymentEvent[]) => Promise<unknown>;
 }
 
 /**
@@ -168,7 +158,7 @@ function movedTo(d: DeploymentRecord | undefined, status: 'InProgress' | 'Ready'
 
 /** createTrafficDriver builds the driver; call start() once the API can be served. */
 export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
-  const { store, traffic, asyncStore, journal, clock, log, alarms } = deps;
+  const { asyncStore, journal, clock, log, alarms } = deps;
   const timers = new Map<string, Timer>();
   /** Timers that try a start or an alarm stop again, apart from the loop's (which a kick cancels). */
   const retries = new Map<string, Timer>();
@@ -184,9 +174,10 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
   let running = false;
 
   /**
-   * transact runs one transaction. The engine and the routers still call the synchronous store on
-   * the same SQLite connection; none of their calls can land inside it, because the AsyncStore
-   * begins each transaction on a turn of its own, whose body makes only tx calls (store/async-store.ts).
+   * transact runs one transaction. The routers and this driver's answers to the API still call the
+   * synchronous store on the same SQLite connection; none of their calls can land inside it, because
+   * the AsyncStore begins each transaction on a turn of its own, whose body makes only tx calls
+   * (store/async-store.ts). The engine's transactions go through the same asyncStore.
    */
   const transact = <T>(body: (tx: AsyncStore) => Promise<T>): Promise<T> => asyncStore.transaction(body);
 
@@ -221,14 +212,6 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
   /** endWith records why the deployment ends; the loop then rolls back. */
   async function endWith(id: string, ending: TrafficEnding): Promise<void> {
     await update(id, withEnding(ending));
-  }
-
-  /** endWithNow is endWith on the synchronous store, for the API's calls (see TrafficDriver). */
-  function endWithNow(id: string, ending: TrafficEnding): void {
-    store.transaction(() => {
-      const current = traffic.get(id);
-      if (current !== undefined) traffic.put(withEnding(ending)(current));
-    });
   }
 
   function endingOf(err: unknown): TrafficEnding {
@@ -331,7 +314,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
         if (moved === undefined) break;
         const statusEvent: DeploymentEvent = { type: 'deployment', deploymentId: id, status: 'Ready', at: now };
         await tx.putDeployment(moved);
-        deps.recordEvents?.([statusEvent]);
+        await deps.recordEvents?.(tx, [statusEvent]);
         return { kind: 'act', deployment, action, statusEvent };
       }
       case 'rollback':
@@ -360,8 +343,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
       }
       if (decided.kind === 'askAgents') {
         const agents = deps.agents!;
-        // The engine's synchronous store, at a turn of its own (no transaction of ours is open there).
-        news = { executionId: decided.executionId, phase: await ownTurn(() => agents.phaseStatus(id, decided.event)) };
+        news = { executionId: decided.executionId, phase: await agents.phaseStatus(id, decided.event) };
         continue;
       }
       const { deployment, action } = decided;
@@ -387,7 +369,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
             else if (deps.agents === undefined) throw new Error('this coordinator runs no agents for blue/green deployments');
             else {
               const agents = deps.agents;
-              await ownTurn(() => agents.startPhase(id, action.event));
+              await agents.startPhase(id, action.event);
             }
           } catch (err) {
             await endWith(id, endingOf(err));
@@ -483,7 +465,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
     }
     const revision = await tx.getRevision(deployment.applicationName, revisionKey(deployment.revision));
     if (revision !== undefined) await tx.putRevision({ ...revision, lastUsedTime: now });
-    deps.recordEvents?.([event]);
+    await deps.recordEvents?.(tx, [event]);
     return { event, blueGreen: deployment.blueGreen !== undefined, ending };
   }
 
@@ -492,7 +474,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
     if (finished === undefined) return;
     const { event, ending } = finished;
     const agents = deps.agents;
-    if (finished.blueGreen && agents !== undefined) await ownTurn(() => agents.endPhases(event.deploymentId, event.status === 'Succeeded'));
+    if (finished.blueGreen && agents !== undefined) await agents.endPhases(event.deploymentId, event.status === 'Succeeded');
     onAgents.delete(event.deploymentId);
     log.info({ deploymentId: event.deploymentId, status: event.status, errorCode: ending?.code }, 'deployment finished');
     emit(event);
@@ -527,7 +509,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
       await j.put(ending === undefined ? state : withEnding(ending)(state));
       await tx.putDeployment({ ...d, status: 'InProgress', startTime: now, ...(stop !== undefined && d.stopRequested === undefined ? { alarmStop: { at: now, message: stop.message } } : {}) });
       const event: DeploymentEvent = { type: 'deployment', deploymentId: id, status: 'InProgress', at: now };
-      deps.recordEvents?.([event]);
+      await deps.recordEvents?.(tx, [event]);
       return event;
     });
     if (began === undefined) return;
@@ -555,18 +537,6 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
     );
   }
 
-  /** setStatusNow moves a running deployment between InProgress and Ready on the synchronous store, and says so (the API's calls). */
-  function setStatusNow(id: string, status: 'InProgress' | 'Ready'): void {
-    const event: DeploymentEvent = { type: 'deployment', deploymentId: id, status, at: clock.now() };
-    const changed = store.transaction(() => {
-      const moved = movedTo(store.getDeployment(id), status);
-      if (moved === undefined) return false;
-      store.putDeployment(moved);
-      deps.recordEvents?.([event]);
-      return true;
-    });
-    if (changed) emit(event);
-  }
 
   return {
     async start() {
@@ -594,45 +564,47 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
       begin(id);
     },
 
-    stopRequested(id, autoRollbackEnabled) {
-      store.transaction(() => {
-        const d = store.getDeployment(id);
-        if (d !== undefined && d.stopRequested === undefined) store.putDeployment({ ...d, stopRequested: { at: clock.now(), autoRollbackEnabled } });
+    async stopRequested(id, autoRollbackEnabled) {
+      // The request and the ending it makes commit together; the loop then rolls back.
+      await transact(async (tx) => {
+        const d = await tx.getDeployment(id);
+        if (d !== undefined && d.stopRequested === undefined) await tx.putDeployment({ ...d, stopRequested: { at: clock.now(), autoRollbackEnabled } });
+        await changeIn(tx, id, withEnding({ status: 'Stopped', code: 'MANUAL_STOP', message: 'The deployment was stopped with StopDeployment; traffic is back on the original version' }));
       });
-      endWithNow(id, { status: 'Stopped', code: 'MANUAL_STOP', message: 'The deployment was stopped with StopDeployment; traffic is back on the original version' });
       kick(id);
       return 'Pending';
     },
 
-    hookReported(id, executionId, status) {
-      const report = store.transaction((): HookReport => {
-        const d = store.getDeployment(id);
-        const state = traffic.get(id);
+    async hookReported(id, executionId, status) {
+      const report = await transact(async (tx): Promise<{ report: HookReport; event?: DeploymentEvent }> => {
+        const d = await tx.getDeployment(id);
+        const j = journal(tx);
+        const state = await j.get(id);
         const e = state?.executions.find((x) => x.executionId === executionId);
         // A blue/green event on agents is reported by the agents, never through the API.
-        if (d === undefined || state === undefined || e === undefined || e.functionName === AGENTS) return 'unknownExecution';
-        if (e.status !== 'InProgress') return 'alreadyReported';
-        if (isFinalStatus(d.status)) return 'deploymentCompleted';
-        traffic.put({ ...state, executions: state.executions.map((x) => (x === e ? { ...x, status, endedAt: clock.now() } : x)) });
-        return 'recorded';
+        if (d === undefined || state === undefined || e === undefined || e.functionName === AGENTS) return { report: 'unknownExecution' };
+        if (e.status !== 'InProgress') return { report: 'alreadyReported' };
+        if (isFinalStatus(d.status)) return { report: 'deploymentCompleted' };
+        const now = clock.now();
+        await j.put({ ...state, executions: state.executions.map((x) => (x === e ? { ...x, status, endedAt: now } : x)) });
+        return { report: 'recorded', event: { type: 'lifecycleEvent', deploymentId: id, instanceName: targetName(d), lifecycleEvent: e.event, status, at: now } };
       });
-      if (report === 'recorded') {
-        // Told in the caller's turn, before the loop (which starts at a turn of its own) can see the report and move on.
-        const d = store.getDeployment(id);
-        const e = traffic.get(id)?.executions.find((x) => x.executionId === executionId);
-        if (d !== undefined && e !== undefined) emit({ type: 'lifecycleEvent', deploymentId: id, instanceName: targetName(d), lifecycleEvent: e.event, status, at: clock.now() });
+      if (report.event !== undefined) {
+        // Told before the loop (which starts its transaction at a turn of its own) can see the report and move on.
+        emit(report.event);
         kick(id);
       }
-      return report;
+      return report.report;
     },
 
-    skipTerminationWait(id) {
-      const skipped = store.transaction(() => {
-        const d = store.getDeployment(id);
-        const s = traffic.get(id);
+    async skipTerminationWait(id) {
+      const skipped = await transact(async (tx) => {
+        const d = await tx.getDeployment(id);
+        const j = journal(tx);
+        const s = await j.get(id);
         const cleanup = s?.replacement?.cleanup;
         if (d === undefined || isFinalStatus(d.status) || s === undefined || s.ending !== undefined || cleanup === undefined || cleanup.done === true) return false;
-        traffic.put({ ...s, replacement: { ...s.replacement!, cleanup: { dueAt: Math.min(cleanup.dueAt, clock.now()) } } });
+        await j.put({ ...s, replacement: { ...s.replacement!, cleanup: { dueAt: Math.min(cleanup.dueAt, clock.now()) } } });
         return true;
       });
       if (!skipped) return 'notWaiting';
@@ -640,16 +612,23 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
       return 'skipped';
     },
 
-    continueDeployment(id) {
-      const continued = store.transaction(() => {
-        const d = store.getDeployment(id);
-        const s = traffic.get(id);
-        if (d === undefined || isFinalStatus(d.status) || s?.server?.ready === undefined || s.server.ready.continued === true || s.ending !== undefined) return false;
-        traffic.put({ ...s, server: { ...s.server, ready: { ...s.server.ready, continued: true } } });
-        return true;
+    async continueDeployment(id) {
+      // The wait's end and the status back to InProgress commit together, with what the status change owes to triggers.
+      const continued = await transact(async (tx): Promise<{ event?: DeploymentEvent } | undefined> => {
+        const d = await tx.getDeployment(id);
+        const j = journal(tx);
+        const s = await j.get(id);
+        if (d === undefined || isFinalStatus(d.status) || s?.server?.ready === undefined || s.server.ready.continued === true || s.ending !== undefined) return undefined;
+        await j.put({ ...s, server: { ...s.server, ready: { ...s.server.ready, continued: true } } });
+        const moved = movedTo(d, 'InProgress');
+        if (moved === undefined) return {};
+        const event: DeploymentEvent = { type: 'deployment', deploymentId: id, status: 'InProgress', at: clock.now() };
+        await tx.putDeployment(moved);
+        await deps.recordEvents?.(tx, [event]);
+        return { event };
       });
-      if (!continued) return 'notReady';
-      setStatusNow(id, 'InProgress');
+      if (continued === undefined) return 'notReady';
+      if (continued.event !== undefined) emit(continued.event);
       kick(id);
       return 'continued';
     },
