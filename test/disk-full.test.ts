@@ -23,21 +23,7 @@ import { writeZipBundle } from './harness/bundles.js';
 import { eventually } from './harness/eventually.js';
 import { describeWithTools } from './harness/system-tools.js';
 import { expectOneErrorLine, runCli, userEnvironment } from './harness/cli.js';
-
-/** mountProblem tries a tmpfs mount and says why it cannot be done here, or undefined when it can. */
-function mountProblem(): string | undefined {
-  const probe = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-mount-probe-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], { stdio: 'pipe' });
-    execFileSync('umount', [probe], { stdio: 'pipe' });
-    return undefined;
-  } catch (err) {
-    const stderr = String((err as { stderr?: Buffer }).stderr ?? '').trim().split('\n')[0];
-    return `mounting a tmpfs is not permitted here (${stderr || (err as Error).message}); run as root to test a real full disk`;
-  } finally {
-    fs.rmSync(probe, { recursive: true, force: true });
-  }
-}
+import { tmpfsProblem } from '../packages/coordinator/src/testing/tmpfs.js';
 
 /**
  * fillDisk writes `file` until the file system has not one byte left. The WAL of the coordinator on
@@ -75,7 +61,8 @@ function logLines(c: CoordinatorProcess): { level: number; msg: string; operatio
     .map((l) => JSON.parse(l) as { level: number; msg: string });
 }
 
-const problem = process.getuid?.() === 0 ? mountProblem() : 'not root: mounting a tmpfs needs root; run as root to test a real full disk';
+const mountProblem = tmpfsProblem();
+const problem = mountProblem === undefined ? undefined : `${mountProblem}; run as root to test a real full disk`;
 
 describeWithTools(['aws'], `a coordinator whose disk fills up mid-deployment (real tmpfs)${problem === undefined ? '' : ` — skipped: ${problem}`}`, () => {
   if (problem !== undefined) {

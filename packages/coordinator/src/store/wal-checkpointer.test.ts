@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startWalCheckpointer } from './wal-checkpointer.js';
+import { tmpfsProblem } from '../testing/tmpfs.js';
 import type { WalCheckpointer } from './wal-checkpointer.js';
 
 let dir: string;
@@ -77,25 +78,11 @@ describe('startWalCheckpointer', () => {
   });
 });
 
-/** tmpfsProblem says why a tmpfs cannot be mounted here (it takes root), or undefined when it can. */
-function tmpfsProblem(): string | undefined {
-  if (process.getuid?.() !== 0) return 'not root';
-  const probe = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-mount-probe-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], { stdio: 'pipe' });
-    execFileSync('umount', [probe], { stdio: 'pipe' });
-    return undefined;
-  } catch (err) {
-    return String((err as { stderr?: Buffer }).stderr ?? (err as Error).message).trim().split('\n')[0];
-  } finally {
-    fs.rmSync(probe, { recursive: true, force: true });
-  }
-}
 const problem = tmpfsProblem();
 
 describe('startWalCheckpointer on a disk that fills (a real tmpfs)', () => {
   if (problem !== undefined) {
-    console.warn(`skipped the full-disk checkpoint test: mounting a tmpfs is not possible here (${problem}); run as root`);
+    console.warn(`skipped the full-disk checkpoint test: ${problem}; run as root`);
     it.skip(problem, () => undefined);
     return;
   }
