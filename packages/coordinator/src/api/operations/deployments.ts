@@ -20,7 +20,7 @@ import { GUIDED_ACTIONS, guidedStatusMessages, heldInstances } from '../../deplo
 import { applicationNameField, requireApplication } from './applications.js';
 import { autoRollbackConfiguration, requireGroup } from './deployment-groups.js';
 import { resolveDeploymentConfig } from './deployment-configs.js';
-import { deploymentRevision, parseRevisionLocation, revisionKey } from './revision-location.js';
+import { deploymentRevision, parseRevisionLocation, revisionAhead, revisionKey } from './revision-location.js';
 import { noteRevisionUsed } from './revisions.js';
 import type { GitHubArchiveErrorCode } from '../../artifacts/github-archive.js';
 import { isGitHubArchiveError } from '../../artifacts/github-archive.js';
@@ -286,13 +286,8 @@ const GITHUB_ERRORS: Record<GitHubArchiveErrorCode, string> = {
 async function fetchGitHubBundle(ctx: ApiContext, input: Input, applicationName: string, groupName: string): Promise<GitHubBundle | undefined> {
   const group = (await ctx.store.getApplication(applicationName)) === undefined ? undefined : await ctx.store.getGroup(applicationName, groupName);
   if (group === undefined) return undefined;
-  let revision: RevisionLocation;
-  try {
-    revision = deploymentRevision(input.revision, group);
-  } catch {
-    return undefined;
-  }
-  if (revision.revisionType !== 'GitHub' || revision.gitHubLocation === undefined) return undefined;
+  const revision = revisionAhead(input.revision, group);
+  if (revision === undefined || revision.revisionType !== 'GitHub' || revision.gitHubLocation === undefined) return undefined;
   try {
     return { revisionKey: revisionKey(revision), bundle: await ctx.github.bundle(revision.gitHubLocation) };
   } catch (err) {

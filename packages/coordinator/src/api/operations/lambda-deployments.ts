@@ -17,7 +17,7 @@ import { newDeploymentId } from '../../ids.js';
 import { requireApplication } from './applications.js';
 import { requireGroup } from './deployment-groups.js';
 import { resolveDeploymentConfig } from './deployment-configs.js';
-import { deploymentRevision } from './revision-location.js';
+import { deploymentRevision, revisionAhead } from './revision-location.js';
 import { noteRevisionUsed } from './revisions.js';
 
 /** LambdaDeploymentRequest is what CreateDeployment read before it knew the application deploys to Lambda. */
@@ -49,13 +49,8 @@ async function storedObject(ctx: ApiContext, bucket: string, key: string) {
 async function readStoredAppSpec(ctx: ApiContext, input: Input, req: LambdaDeploymentRequest): Promise<StoredAppSpec | undefined> {
   const group = await ctx.store.getGroup(req.applicationName, req.groupName);
   if (group === undefined) return undefined;
-  let revision: RevisionLocation;
-  try {
-    revision = deploymentRevision(input.revision, group);
-  } catch {
-    return undefined;
-  }
-  const s3 = revision.revisionType === 'S3' ? revision.s3Location : undefined;
+  const revision = revisionAhead(input.revision, group);
+  const s3 = revision?.revisionType === 'S3' ? revision.s3Location : undefined;
   if (s3 === undefined || (s3.bundleType !== 'YAML' && s3.bundleType !== 'JSON')) return undefined;
   const object = await storedObject(ctx, s3.bucket, s3.key);
   if (object === undefined) return undefined;

@@ -48,6 +48,18 @@ export function deploymentRevision(revision: unknown, group: Pick<DeploymentGrou
 }
 
 /**
+ * revisionAhead is {@link deploymentRevision} for the readers that run before CreateDeployment's
+ * transaction: undefined when it would throw, since the transaction reports that itself.
+ */
+export function revisionAhead(revision: unknown, group: Pick<DeploymentGroupRecord, 'targetRevision'>): RevisionLocation | undefined {
+  try {
+    return deploymentRevision(revision, group);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * parseRevisionLocation reads a CodeDeploy RevisionLocation from a request field. Absent →
  * RevisionRequiredException; anything malformed → InvalidRevisionException with a message naming
  * the field (`revision.s3Location.bundleType ...`). Only the structure matching `revisionType` is
