@@ -48,19 +48,32 @@ export type Verdict =
   | { kind: 'lost'; reason: string }
   | { kind: 'retry'; at: number };
 
+/** LossReasons word judgeRenewal's reasons for a loss, in terms of what was renewed (a lease, a replica's row). */
+export interface LossReasons {
+  refused: string;
+  noRenewal(lastError: string): string;
+  late(afterMs: number): string;
+}
+
+const LEASE_LOSS: LossReasons = {
+  refused: 'the renewal was refused: the lease had expired or another owner had taken it',
+  noRenewal: (last) => `no renewal succeeded (last: ${last}) before the lease could no longer be trusted`,
+  late: (ms) => `the renewal was answered ${ms} ms after it was sent, too late to trust the lease`,
+};
+
 /**
  * judgeRenewal decides on a renewal sent at `sentAt` and answered at `answeredAt` while the lease was
  * trusted until `until`: held (until the new tenure's end, renewed again ttl/3 after this send),
  * lost, or retried soon when the store gave no answer and the lease is still trusted.
  */
-export function judgeRenewal(t: LeaseTiming, r: { sentAt: number; answeredAt: number; answer: Answer; until: number; error?: string }): Verdict {
-  if (r.answer === 'refused') return { kind: 'lost', reason: 'the renewal was refused: the lease had expired or another owner had taken it' };
+export function judgeRenewal(t: LeaseTiming, r: { sentAt: number; answeredAt: number; answer: Answer; until: number; error?: string }, reasons: LossReasons = LEASE_LOSS): Verdict {
+  if (r.answer === 'refused') return { kind: 'lost', reason: reasons.refused };
   if (r.answer === 'error') {
-    if (r.answeredAt >= r.until) return { kind: 'lost', reason: `no renewal succeeded (last: ${r.error ?? 'an error'}) before the lease could no longer be trusted` };
+    if (r.answeredAt >= r.until) return { kind: 'lost', reason: reasons.noRenewal(r.error ?? 'an error') };
     return { kind: 'retry', at: Math.min(r.answeredAt + t.retryMs, r.until) };
   }
   const until = trustedUntil(t, r.sentAt);
-  if (r.answeredAt >= until) return { kind: 'lost', reason: `the renewal was answered ${r.answeredAt - r.sentAt} ms after it was sent, too late to trust the lease` };
+  if (r.answeredAt >= until) return { kind: 'lost', reason: reasons.late(r.answeredAt - r.sentAt) };
   return { kind: 'held', until, renewAt: r.sentAt + t.renewEveryMs };
 }
 

@@ -7,8 +7,8 @@
  * clock has passed `alive_until`, so a replica stops counting itself a member before anyone may
  * close its sessions.
  */
-import type { LeaseTiming } from '../lease/lease-timing.js';
-import { leaseTiming, trustedUntil } from '../lease/lease-timing.js';
+import type { LeaseTiming, LossReasons } from '../lease/lease-timing.js';
+import { judgeRenewal as judgeLeaseRenewal, leaseTiming, trustedUntil } from '../lease/lease-timing.js';
 import { checkReplicaTtl } from './replica-store.js';
 
 /** MembershipTiming is the loop's durations in milliseconds: renewals every ttl/3, retries after ttl/10. */
@@ -36,20 +36,22 @@ export type MembershipVerdict =
   /** retry the same call at `at`. */
   | { kind: 'retry'; at: number };
 
+const ROW_LAPSE: LossReasons = {
+  refused: 'its row had lapsed or was removed: the other replicas may have taken it for dead',
+  noRenewal: (last) => `no renewal succeeded (last: ${last}) before its row could lapse`,
+  late: (ms) => `the renewal was answered ${ms} ms after it was sent, too late to trust its row`,
+};
+
 /**
  * judgeRenewal decides on a renewal sent at `sentAt`, answered at `answeredAt`, while membership
- * was trusted until `until`: a member for longer, lapsed (the row was gone or had lapsed, or the
- * answer came too late to trust), or retried soon when the store gave no answer and trust remains.
+ * was trusted until `until`, as a lease's renewal is judged: a member for longer, lapsed (the row
+ * was gone or had lapsed, or the answer came too late to trust), or retried soon when the store gave
+ * no answer and trust remains.
  */
 export function judgeRenewal(t: MembershipTiming, r: { sentAt: number; answeredAt: number; answer: Answer; until: number; error?: string }): MembershipVerdict {
-  if (r.answer === 'refused') return { kind: 'lapsed', reason: 'its row had lapsed or was removed: the other replicas may have taken it for dead' };
-  if (r.answer === 'error') {
-    if (r.answeredAt >= r.until) return { kind: 'lapsed', reason: `no renewal succeeded (last: ${r.error ?? 'an error'}) before its row could lapse` };
-    return { kind: 'retry', at: Math.min(r.answeredAt + t.retryMs, r.until) };
-  }
-  const until = trustedUntil(t, r.sentAt);
-  if (r.answeredAt >= until) return { kind: 'lapsed', reason: `the renewal was answered ${r.answeredAt - r.sentAt} ms after it was sent, too late to trust its row` };
-  return { kind: 'member', until, renewAt: r.sentAt + t.renewEveryMs };
+  const v = judgeLeaseRenewal(t, r, ROW_LAPSE);
+  if (v.kind === 'held') return { kind: 'member', until: v.until, renewAt: v.renewAt };
+  return v.kind === 'lost' ? { kind: 'lapsed', reason: v.reason } : v;
 }
 
 /** judgeJoin decides on a join: a member as after a renewal, or tried again after ttl/10 (an error, or an answer too late to trust). */
