@@ -11,8 +11,12 @@
 //   4. a OneAtATime deployment to a 10-instance group, no hooks: CreateDeployment → Succeeded (< 3 s);
 //   5. the coordinator's peak RSS (VmHWM).
 // At 10,000 agents it ends with the five fleet-scale figures and their targets (issue 14).
+// --replicas N (issue 13) runs N coordinator replicas on one throwaway PostgreSQL database instead
+// (scripts/lib/replica-set.mjs): the registrations are spread over the replicas' APIs, each agent is
+// given every replica's address (it starts at a random one), and the figures are the time to connect,
+// the ten deployments, each replica's peak RSS and the database's transactions per second.
 // Exits non-zero when a deployment does not succeed; prints whether targets are met.
-// Run `npm run build` first. usage: node scripts/bench-fleet.mjs [--agents 1000] [--processes 10] [--agents-tmp /dev/shm] [--agents-nice N]
+// Run `npm run build` first. usage: node scripts/bench-fleet.mjs [--agents 1000] [--processes 10] [--agents-tmp /dev/shm] [--agents-nice N] [--replicas N]
 // --agents-nice N runs the agent workers at niceness N (diagnosis: the coordinator then has the CPU first,
 // as it would beside agents on hosts of their own; the issue's targets are for equal shares, without it).
 // --agents-tmp puts the agents' root_dirs elsewhere: the agents fsync every result and crash marker,
@@ -41,12 +45,18 @@ import {
   upload,
   waitFinished,
 } from './lib/fleet-bench.mjs';
+import { startReplicaSet } from './lib/replica-set.mjs';
 
 const { values } = parseArgs({
-  options: { agents: { type: 'string', default: '1000' }, processes: { type: 'string', default: '10' }, 'agents-tmp': { type: 'string', default: os.tmpdir() }, 'agents-nice': { type: 'string', default: '0' } },
+  options: { agents: { type: 'string', default: '1000' }, processes: { type: 'string', default: '10' }, 'agents-tmp': { type: 'string', default: os.tmpdir() }, 'agents-nice': { type: 'string', default: '0' }, replicas: { type: 'string', default: '0' } },
 });
 const N = Number(values.agents);
 const PROCESSES = Number(values.processes);
+const REPLICAS = Number(values.replicas);
+if (!Number.isInteger(REPLICAS) || REPLICAS < 0 || REPLICAS > 9) {
+  console.error(`--replicas: expected 0 (one coordinator on SQLite) to 9, got ${values.replicas}`);
+  process.exit(2);
+}
 const SMALL = 10;
 /** SHARD instances per deployment group in the fleet-scale phase (CodeDeploy's limit per deployment is 1,000). */
 const SHARD = 1000;
@@ -56,22 +66,28 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 main(async () => {
   const work = tempDir('fd-bench-fleet-');
   const nodeArgs = (process.env.BENCH_COORDINATOR_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const coord = await startCoordinator({ dataDir: path.join(work, 'data'), nodeArgs });
+  const set = REPLICAS > 0 ? await startReplicaSet({ count: REPLICAS, nodeArgs }) : undefined;
+  const coord = set?.replicas[0] ?? (await startCoordinator({ dataDir: path.join(work, 'data'), nodeArgs }));
+  const replicas = set?.replicas ?? [coord];
   const { cd, s3 } = clients(coord.apiUrl, coord.dataDir);
-  console.log(`coordinator pid ${coord.pid} api=${coord.apiUrl} agents=${coord.agentAddress}`);
+  for (const r of replicas) console.log(`coordinator pid ${r.pid} api=${r.apiUrl} agents=${r.agentAddress}${set !== undefined ? ` (one of ${REPLICAS} replicas on PostgreSQL)` : ''}`);
+  // With replicas, "the coordinator" in the figures is all of them: CPU summed, memory per replica.
+  const coordCpu = () => replicas.reduce((a, r) => a + procCpuSeconds(r.pid), 0);
 
   const names = Array.from({ length: N }, (_, i) => `bench-${i + 1}`);
   let t = Date.now();
   // bench-1..bench-10 also carry small=yes: the 10-host OneAtATime group; with shards, bench-i carries
   // shard=<(i-1) / 1,000> (the first SHARDS × 1,000 instances).
   const shardOf = (n) => Math.floor((Number(n.slice(6)) - 1) / SHARD);
-  await registerInstances(coord.apiUrl, coord.dataDir, names, (n) => [
+  const tagsFor = (n) => [
     { Key: 'env', Value: 'bench' },
     ...(Number(n.slice(6)) <= SMALL ? [{ Key: 'small', Value: 'yes' }] : []),
     ...(shardOf(n) < SHARDS ? [{ Key: 'shard', Value: String(shardOf(n)) }] : []),
-  ]);
+  ];
+  // Spread over the replicas' APIs (signed with the first replica's admin key, trusting the shared CA).
+  await Promise.all(replicas.map((r, k) => registerInstances(r.apiUrl, coord.dataDir, names.filter((_, i) => i % replicas.length === k), tagsFor)));
   const registerS = (Date.now() - t) / 1000;
-  const registerCpu = procCpuSeconds(coord.pid);
+  const registerCpu = coordCpu();
   console.log(`registered and tagged ${N} instances in ${fmt(registerS)} s (coordinator CPU ${fmt(registerCpu)} s, this process's ${fmt(process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6)} s)`);
   await createApp(cd, s3);
   if (SHARDS === 0) await createGroup(cd, 'fleet', 'CodeDeployDefault.AllAtOnce', [['env', 'bench']]);
@@ -88,21 +104,24 @@ main(async () => {
   t = Date.now();
   const NICE = Number(values['agents-nice']);
   if (NICE !== 0) console.log(`fleet: the agent workers run at niceness ${NICE} (--agents-nice): a diagnosis of what the coordinator does with the CPU to itself; the targets are for equal shares`);
-  const fleet = startWorkers({ total: N, processes: PROCESSES, prefix: 'bench-', agentAddress: coord.agentAddress, baseDir: tempDir('fd-bench-agents-', values['agents-tmp']), nice: NICE });
+  const fleet = startWorkers({ total: N, processes: PROCESSES, prefix: 'bench-', agentAddress: set?.agentAddresses ?? coord.agentAddress, baseDir: tempDir('fd-bench-agents-', values['agents-tmp']), nice: NICE });
   const connectS = await fleet.waitFor((r) => r >= N, Math.max(120_000, N * 30), `${N} agents Ready`);
   console.log(`fleet: agents' root_dirs under ${values['agents-tmp']} (${fsType(values['agents-tmp'])}); the coordinator's data under ${os.tmpdir()} (${fsType(os.tmpdir())})`);
   const connectWorkersCpu = fleet.pids.reduce((a, pid) => a + procCpuSeconds(pid), 0);
   console.log(`fleet: ${N} agents in ${fleet.workers.length} processes connected (Ready) in ${fmt(connectS)} s from spawning the workers (the workers' CPU ${fmt(connectWorkersCpu)} s)`);
-  const idle = procMem(coord.pid);
-  console.log(`coordinator with ${N} idle agents: RSS ${fmt(idle.rssMb, 0)} MB, CPU so far ${fmt(procCpuSeconds(coord.pid))} s`);
+  for (const r of replicas) {
+    const idle = procMem(r.pid);
+    console.log(`coordinator${replicas.length > 1 ? ` ${r.pid}` : ''} with ${N} idle agents: RSS ${fmt(idle.rssMb, 0)} MB, CPU so far ${fmt(procCpuSeconds(r.pid))} s`);
+  }
 
   let failed = false;
 
   // AllAtOnce to all N, or to SHARDS groups of 1,000.
-  const cpu0 = procCpuSeconds(coord.pid);
+  const cpu0 = coordCpu();
+  const tx0 = await set?.transactions();
   const workersCpu = () => fleet.pids.reduce((a, pid) => a + procCpuSeconds(pid), 0);
   const wcpu0 = workersCpu();
-  const rss = new RssSampler(coord.pid, 100);
+  const rss = replicas.map((r) => new RssSampler(r.pid, 100));
   const groups = SHARDS === 0 ? ['fleet'] : Array.from({ length: SHARDS }, (_, k) => `shard-${k}`);
   t = Date.now();
   // Created back to back, each call timed on its own (created all at once, each would also wait for the others).
@@ -118,10 +137,13 @@ main(async () => {
     throw err;
   });
   const allS = (Date.now() - t) / 1000;
-  const cpuDeploy = procCpuSeconds(coord.pid) - cpu0;
+  const cpuDeploy = coordCpu() - cpu0;
+  const txPerS = set === undefined ? undefined : ((await set.transactions()) - tx0) / allS;
   const cpuAgents = workersCpu() - wcpu0;
-  const peak = rss.stop();
-  const mem = procMem(coord.pid);
+  const peaks = rss.map((r) => r.stop());
+  const peak = Math.max(...peaks);
+  const mems = replicas.map((r) => procMem(r.pid));
+  const mem = { hwmMb: Math.max(...mems.map((m) => m.hwmMb)) };
   for (const info of infos) {
     if (info.status !== 'Succeeded') {
       failed = true;
@@ -132,16 +154,19 @@ main(async () => {
   console.log(`fleet: CreateDeployment of ${groups.length} × ${SHARDS === 0 ? N : SHARD} instances, created back to back: median ${fmt(median(createMs), 0)} ms, max ${fmt(Math.max(...createMs), 0)} ms (each: ${createMs.map((ms) => fmt(ms, 0)).join(', ')})`);
   if (SHARDS === 0) {
     console.log(
-      `fleet: ${N} agents AllAtOnce: ${statuses} in ${fmt(allS)} s (target < 20 s: ${meets(allS < 20)}), coordinator peak RSS ${fmt(peak, 0)} MB sampled / VmHWM ${fmt(mem.hwmMb, 0)} MB (target < 500 MB: ${meets(mem.hwmMb < 500)}), CPU ${fmt(cpuDeploy)} s during the deployment, ${fmt(procCpuSeconds(coord.pid))} s total`,
+      `fleet: ${N} agents AllAtOnce: ${statuses} in ${fmt(allS)} s (target < 20 s: ${meets(allS < 20)}), coordinator peak RSS ${fmt(peak, 0)} MB sampled / VmHWM ${fmt(mem.hwmMb, 0)} MB (target < 500 MB: ${meets(mem.hwmMb < 500)}), CPU ${fmt(cpuDeploy)} s during the deployment, ${fmt(coordCpu())} s total`,
     );
   } else {
     console.log(
-      `fleet: ${SHARDS} × ${SHARD} AllAtOnce deployments: ${statuses}, all finished in ${fmt(allS)} s, coordinator peak RSS ${fmt(peak, 0)} MB sampled / VmHWM ${fmt(mem.hwmMb, 0)} MB, CPU ${fmt(cpuDeploy)} s during the deployments, ${fmt(procCpuSeconds(coord.pid))} s total`,
+      `fleet: ${SHARDS} × ${SHARD} AllAtOnce deployments: ${statuses}, all finished in ${fmt(allS)} s, coordinator peak RSS ${fmt(peak, 0)} MB sampled / VmHWM ${fmt(mem.hwmMb, 0)} MB, CPU ${fmt(cpuDeploy)} s during the deployments, ${fmt(coordCpu())} s total`,
     );
+  }
+  if (set !== undefined) {
+    console.log(`fleet: ${REPLICAS} replicas' VmHWM ${mems.map((m) => fmt(m.hwmMb, 0)).join(', ')} MB; PostgreSQL ${fmt(txPerS, 0)} transactions/s during the deployments, its server processes ${fmt(set.serverCpuSeconds())} CPU s so far`);
   }
 
   // OneAtATime to 10.
-  const cpu1 = procCpuSeconds(coord.pid);
+  const cpu1 = coordCpu();
   t = Date.now();
   const id10 = await deploy(cd, 'ten', 'v2.zip');
   const info10 = await waitFinished(cd, id10, 60_000, 100);
@@ -152,9 +177,21 @@ main(async () => {
   }
   console.log(`fleet: the agent workers used ${fmt(cpuAgents)} CPU s during the AllAtOnce deployment (2 cores shared with the coordinator: ${fmt(2 * allS)} CPU s available)`);
 
-  console.log(`fleet: ${SMALL} hosts OneAtATime (no hooks): ${info10.status} in ${fmt(tenS, 2)} s (target < 3 s: ${meets(tenS < 3)}), coordinator CPU ${fmt(procCpuSeconds(coord.pid) - cpu1)} s`);
-  const end = procMem(coord.pid);
-  console.log(`coordinator at the end: RSS ${fmt(end.rssMb, 0)} MB, VmHWM ${fmt(end.hwmMb, 0)} MB, CPU ${fmt(procCpuSeconds(coord.pid))} s total`);
+  console.log(`fleet: ${SMALL} hosts OneAtATime (no hooks): ${info10.status} in ${fmt(tenS, 2)} s (target < 3 s: ${meets(tenS < 3)}), coordinator CPU ${fmt(coordCpu() - cpu1)} s`);
+  const ends = replicas.map((r) => procMem(r.pid));
+  const end = { hwmMb: Math.max(...ends.map((m) => m.hwmMb)) };
+  for (const [k, m] of ends.entries()) console.log(`coordinator${replicas.length > 1 ? ` ${replicas[k].pid}` : ''} at the end: RSS ${fmt(m.rssMb, 0)} MB, VmHWM ${fmt(m.hwmMb, 0)} MB, CPU ${fmt(procCpuSeconds(replicas[k].pid))} s total`);
+
+  if (set !== undefined) {
+    // The figures of issue 13: 10,000 agents deployed in under 60 s, every replica under 1 GB.
+    console.log(`figures at ${N} agents on ${REPLICAS} replicas${N === 10_000 ? ' (targets for 10,000 on 2 cores)' : ''}:`);
+    console.log(`  1. agents Ready:                   ${fmt(connectS)} s (registration ${fmt(registerS)} s)`);
+    console.log(`  2. ${groups.length} × ${SHARDS === 0 ? N : SHARD} AllAtOnce finished:    ${fmt(allS)} s${N === 10_000 ? ` target < 60 s (${meets(allS < 60)})` : ''}`);
+    console.log(`  3. peak RSS per replica (VmHWM):   ${ends.map((m) => fmt(m.hwmMb, 0)).join(', ')} MB target < 1024 MB (${meets(end.hwmMb < 1024)})`);
+    console.log(`  4. PostgreSQL transactions/s:      ${fmt(txPerS, 0)} during the deployments`);
+    console.log(`  5. CreateDeployment (max of ${groups.length}):     ${fmt(Math.max(...createMs), 0)} ms`);
+    return failed ? 1 : 0;
+  }
 
   // The fleet-scale figures (issue 14); the targets are those for 10,000 agents on a 2-core machine.
   console.log(`figures at ${N} agents${N === 10_000 ? ' (targets for 10,000 on 2 cores)' : ''}:`);

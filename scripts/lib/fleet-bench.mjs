@@ -45,7 +45,13 @@ const CLK_TCK = (() => {
 // Cleanup: every child process group and temporary folder, on normal exit, failure or signal.
 const children = new Set();
 const tempDirs = [];
+const hooks = [];
 let cleaned = false;
+
+/** onCleanup runs `fn` (synchronous) at cleanup, after the children are killed and before the folders go. */
+export function onCleanup(fn) {
+  hooks.push(fn);
+}
 
 export function tempDir(prefix, parent = os.tmpdir()) {
   const dir = fs.mkdtempSync(path.join(parent, prefix));
@@ -70,6 +76,13 @@ export function cleanup() {
   if (cleaned) return;
   cleaned = true;
   for (const c of children) killGroup(c);
+  for (const fn of hooks) {
+    try {
+      fn();
+    } catch (err) {
+      console.error('cleanup:', err?.message ?? err);
+    }
+  }
   for (const d of tempDirs) {
     try {
       fs.rmSync(d, { recursive: true, force: true, maxRetries: 3 });

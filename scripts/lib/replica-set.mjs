@@ -1,0 +1,51 @@
+// Several coordinator replicas on one throwaway PostgreSQL database, for `bench:fleet --replicas N`:
+// each replica is a `fleetdeploy-coordinator serve --database URL` child with its own data
+// directory, all sharing one blob directory. The first replica starts alone (it makes the CA and the
+// first admin key, which the benchmark's clients read from its data directory), then the others.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import pg from 'pg';
+import { onCleanup, startCoordinator, tempDir } from './fleet-bench.mjs';
+import { startPostgres } from './local-postgres.mjs';
+
+/**
+ * startReplicaSet starts PostgreSQL and `count` replicas; resolves with them, the agents' address
+ * list (comma-separated, as agent.yml's `coordinator:` takes it) and a reader of the database's
+ * committed transactions.
+ */
+export async function startReplicaSet({ count, nodeArgs = [] }) {
+  // Each replica holds a pool of connections plus its wake-up listener; room for all and psql.
+  const server = await startPostgres({ maxConnections: 40 * count + 20, sharedBuffers: '256MB', settings: { synchronous_commit: 'off' } });
+  onCleanup(() => {
+    // stop() is async only in its signature: pg_ctl runs synchronously.
+    void server.stop();
+  });
+  const url = await server.freshDatabase();
+  const work = tempDir('fd-bench-replicas-');
+  const blobDir = path.join(work, 'blobs');
+  const args = ['--database', url, '--blob-dir', blobDir];
+  const first = await startCoordinator({ dataDir: path.join(work, 'replica-1'), args, nodeArgs });
+  const rest = await Promise.all(Array.from({ length: count - 1 }, (_, i) => startCoordinator({ dataDir: path.join(work, `replica-${i + 2}`), args, nodeArgs })));
+  const replicas = [first, ...rest];
+  return {
+    url,
+    replicas,
+    agentAddresses: replicas.map((r) => r.agentAddress).join(','),
+    /** transactions is the database's committed plus rolled-back transactions so far (pg_stat_database). */
+    async transactions() {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const { rows } = await client.query('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()');
+        return Number(rows[0].n);
+      } finally {
+        await client.end();
+      }
+    },
+    /** serverCpuSeconds is the CPU time of the PostgreSQL server's processes (the postmaster's and its children's). */
+    serverCpuSeconds() {
+      const out = execFileSync('ps', ['-C', 'postgres', '-o', 'cputimes='], { encoding: 'utf8' });
+      return out.split('\n').filter((l) => l.trim() !== '').reduce((a, l) => a + Number(l.trim()), 0);
+    },
+  };
+}
