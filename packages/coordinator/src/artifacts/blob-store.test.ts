@@ -226,3 +226,90 @@ describe('holds and removal', () => {
     expect(await blobs.removeStaleTemps(Date.now() + 60_000)).toBe(0);
   });
 });
+
+/**
+ * A folder shared by replicas (PostgreSQL): two stores over one folder stand for two replicas,
+ * neither seeing the other's holds. A blob one of them wrote or held within the grace period is
+ * spared by the other's removal, however the references read.
+ */
+describe('a folder shared by replicas', () => {
+  const GRACE = 60_000;
+  let now: number;
+  let a: BlobStore;
+  let b: BlobStore;
+  const shared = () => ({ graceMs: GRACE, now: () => now });
+  const content = 'the same bundle, on two replicas';
+  const sha = hex('sha256', content);
+  const file = () => path.join(dir, 'shared', sha.slice(0, 2), sha);
+  /** age sets the blob's times `ms` before now, as if written that long ago. */
+  const age = (ms: number) => fs.utimesSync(file(), new Date(now - ms), new Date(now - ms));
+  const unused = async () => true;
+
+  beforeEach(() => {
+    now = Date.now();
+    a = createBlobStore(path.join(dir, 'shared'), undefined, {}, shared());
+    b = createBlobStore(path.join(dir, 'shared'), undefined, {}, shared());
+  });
+
+  it('removes an unreferenced blob last written before the grace period, and spares one written within it', async () => {
+    await a.put(Readable.from([content]));
+    age(GRACE - 1_000);
+    expect(await b.remove(sha, unused)).toBeUndefined();
+    expect(fs.existsSync(file())).toBe(true);
+    age(GRACE + 1_000);
+    expect(await b.remove(sha, unused)).toBe(content.length);
+    expect(fs.existsSync(file())).toBe(false);
+    expect(fs.readdirSync(path.join(dir, 'shared')).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
+  });
+
+  it('a hold on one replica spares an old blob from the other\'s removal; so does refresh', async () => {
+    await a.put(Readable.from([content]));
+    age(GRACE + 1_000);
+    const held = await a.hold(sha);
+    expect(held?.sha256).toBe(sha);
+    expect(await b.remove(sha, unused)).toBeUndefined();
+    expect(fs.existsSync(file())).toBe(true);
+    held!.release();
+    age(GRACE + 1_000);
+    await a.refresh(sha);
+    expect(await b.remove(sha, unused)).toBeUndefined();
+    expect(fs.readFileSync(file(), 'utf8')).toBe(content);
+  });
+
+  it('a put of the same content on one replica while the other judges the old blob leaves the new blob in place', async () => {
+    await a.put(Readable.from([content]));
+    age(GRACE + 1_000);
+    // Replica b reads the references (none) while replica a writes the same bytes again.
+    const removed = await b.remove(sha, async () => {
+      await a.put(Readable.from([content]));
+      return true;
+    });
+    expect(removed).toBeUndefined();
+    expect(fs.readFileSync(file(), 'utf8')).toBe(content);
+  });
+
+  it('a hold that comes while the other replica judges the old blob keeps it (the removal puts it back)', async () => {
+    await a.put(Readable.from([content]));
+    age(GRACE + 1_000);
+    let held: Awaited<ReturnType<BlobStore['hold']>>;
+    const removed = await b.remove(sha, async () => {
+      held = await a.hold(sha);
+      return true;
+    });
+    expect(held!).toBeDefined();
+    expect(removed).toBeUndefined();
+    expect(fs.readFileSync(file(), 'utf8')).toBe(content);
+  });
+
+  it('on a folder that is not shared, refresh leaves the blob\'s times alone and removal ignores them', async () => {
+    const alone = createBlobStore(path.join(dir, 'alone'));
+    const info = await alone.put(Readable.from([content]));
+    const own = alone.path(info.sha256);
+    const old = new Date(now - 10 * GRACE);
+    fs.utimesSync(own, old, old);
+    await alone.refresh(info.sha256);
+    expect(fs.statSync(own).mtimeMs).toBe(old.getTime());
+    fs.utimesSync(own, new Date(), new Date());
+    expect(await alone.remove(info.sha256, unused)).toBe(content.length);
+  });
+});

@@ -5,14 +5,22 @@
  * crash leaves at most a stray temp file. Nothing here holds a whole blob in memory.
  *
  * Blobs are freed by a collector (blob-collector.ts) that asks {@link BlobStore.remove} to delete
- * the ones nothing references. Two in-memory guards make that safe against writers, so no grace
- * period on file times is needed (one process owns a data directory; data-dir-lock.ts):
+ * the ones nothing references. Two in-memory guards make that safe against this process's writers,
+ * so no grace period on file times is needed when one process owns the folder (SQLite; data-dir-lock.ts):
  *
  *   holds     a blob being put, or in use before its reference is committed, is held
  *             (putHeld, hold); remove refuses a held blob.
  *   deleting  a remove in flight; a put of the same content waits for it before its rename, and a
  *             hold waits for it and then finds the blob gone, so neither loses to an unlink that
  *             the thread pool runs late.
+ *
+ * A folder shared by replicas on one PostgreSQL database ({@link SharedBlobDir}) also has writers
+ * this process cannot see: another replica putting the same content, or holding a blob it is about
+ * to reference. Their writes and holds set the blob's mtime to now (a put's rename brings a new
+ * file; a hold, or {@link BlobStore.refresh} before a reference is committed, touches it), and a
+ * removal here spares a blob touched within the grace period. It first moves the blob aside (an
+ * atomic rename, so it owns the file it judges), reads that file's mtime, and puts it back when it
+ * was touched meanwhile; a put that renames its new file into place after the move is untouched.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -46,6 +54,18 @@ export interface BlobHold {
   release(): void;
 }
 
+/**
+ * SharedBlobDir says the folder is shared with other coordinator replicas: a blob touched less than
+ * `graceMs` ago (by `now`, ms) may be about to be referenced by one of them, and is not removed.
+ */
+export interface SharedBlobDir {
+  graceMs: number;
+  now: () => number;
+}
+
+/** SHARED_BLOB_GRACE_MS is how long a blob written or held by a replica is spared in a shared folder: far longer than any request. */
+export const SHARED_BLOB_GRACE_MS = 10 * 60_000;
+
 /** BlobStoreEvents are told about the store's holds: `released` when a blob's last hold is dropped. */
 export interface BlobStoreEvents {
   released?(sha256: string): void;
@@ -68,6 +88,12 @@ export interface BlobStore {
    * (never written, or removed before the hold was taken).
    */
   hold(sha256: string): Promise<BlobHold | undefined>;
+  /**
+   * refresh tells the collectors of other replicas sharing the folder that the blob is about to be
+   * referenced (it touches the blob), before a transaction that references a stored blob without
+   * holding it (CreateDeployment). Nothing happens in a folder that is not shared, or to a missing blob.
+   */
+  refresh(sha256: string): Promise<void>;
   /**
    * remove deletes a blob unless it is held or `unused()` says otherwise. `unused` may answer
    * asynchronously (the references are read from the database): a hold taken while it is asked
@@ -105,7 +131,7 @@ const TEMP_PREFIX = '.tmp-';
  * data directory (the coordinator uses `<dataDir>/blobs`); several may share a folder safely, since
  * identical content lands on the same name and rename replaces atomically.
  */
-export function createBlobStore(dir: string, mode?: number, events: BlobStoreEvents = {}): BlobStore {
+export function createBlobStore(dir: string, mode?: number, events: BlobStoreEvents = {}, shared?: SharedBlobDir): BlobStore {
   fs.mkdirSync(dir, { recursive: true, ...(mode === undefined ? {} : { mode }) });
   const holds = new Map<string, number>();
   /** The removals asking `unused` now, by blob: a hold taken meanwhile marks them, and they keep the blob. */
@@ -190,18 +216,67 @@ export function createBlobStore(dir: string, mode?: number, events: BlobStoreEve
     blobPath(sha256); // refuses a malformed digest before anything is held
     const release = pin(sha256);
     for (let pending = deleting.get(sha256); pending !== undefined; pending = deleting.get(sha256)) await pending;
-    if (await has(sha256).catch(() => false)) return { sha256, release };
+    if (shared === undefined ? await has(sha256).catch(() => false) : await touch(sha256)) return { sha256, release };
     release();
     return undefined;
   }
 
-  async function remove(sha256: string, unused: () => boolean | Promise<boolean>): Promise<number | undefined> {
-    const file = blobPath(sha256);
-    const size = await fs.promises.stat(file).then((s) => s.size, (err: unknown) => {
-      if (isNotFound(err)) return 0;
+  /** touch sets a blob's times to now (other replicas' collectors spare it); false when it is not stored. */
+  async function touch(sha256: string): Promise<boolean> {
+    const at = new Date(shared?.now() ?? Date.now());
+    try {
+      await fs.promises.utimes(blobPath(sha256), at, at);
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  async function refresh(sha256: string): Promise<void> {
+    if (shared !== undefined) await touch(sha256);
+  }
+
+  /**
+   * removeShared removes a blob of a shared folder unless another replica touched it lately: moved
+   * aside first, so the mtime read is that of the file removed; put back when it is recent.
+   */
+  async function removeShared(sha256: string, file: string, grace: SharedBlobDir): Promise<number | undefined> {
+    const aside = path.join(dir, `${TEMP_PREFIX}removing-${randomBytes(8).toString('hex')}`);
+    try {
+      await fs.promises.rename(file, aside);
+    } catch (err) {
+      if (isNotFound(err)) return 0; // another replica removed it
+      throw err;
+    }
+    // An old file moved aside may be taken meanwhile by another replica's sweep of stale temp files.
+    const stat = await fs.promises.stat(aside).catch((err: unknown) => {
+      if (isNotFound(err)) return undefined;
       throw err;
     });
+    if (stat === undefined) return 0;
+    if (grace.now() - stat.mtimeMs < grace.graceMs) {
+      // Written or held by a replica since it was judged: put back (unless a put has brought it back already).
+      await fs.promises.link(aside, file).catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      });
+      await fs.promises.rm(aside, { force: true });
+      return undefined;
+    }
+    await fs.promises.rm(aside, { force: true });
+    return stat.size;
+  }
+
+  async function remove(sha256: string, unused: () => boolean | Promise<boolean>): Promise<number | undefined> {
+    const file = blobPath(sha256);
+    const found = await fs.promises.stat(file).then((s) => s, (err: unknown) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    });
+    const size = found?.size ?? 0;
     if (holds.has(sha256) || deleting.has(sha256)) return undefined;
+    // In a shared folder, a blob another replica wrote or held lately is spared without asking.
+    if (shared !== undefined && found !== undefined && shared.now() - found.mtimeMs < shared.graceMs) return undefined;
     const asking = { held: false };
     const waiting = asked.get(sha256) ?? new Set();
     asked.set(sha256, waiting.add(asking));
@@ -214,15 +289,14 @@ export function createBlobStore(dir: string, mode?: number, events: BlobStoreEve
     }
     // From here to the unlink's dispatch nothing awaits: a hold or a reference seen now is final.
     if (!free || asking.held || holds.has(sha256) || deleting.has(sha256)) return undefined;
-    const unlink = fs.promises.rm(file, { force: true });
+    const unlink = shared === undefined ? fs.promises.rm(file, { force: true }).then(() => size) : removeShared(sha256, file, shared);
     const settled = unlink.then(
       () => undefined,
       () => undefined,
     );
     deleting.set(sha256, settled);
     try {
-      await unlink;
-      return size;
+      return await unlink;
     } finally {
       deleting.delete(sha256);
     }
@@ -274,7 +348,7 @@ export function createBlobStore(dir: string, mode?: number, events: BlobStoreEve
     return file.createReadStream({ start: range.start, end: range.end });
   }
 
-  return { put, putHeld, hold, remove, list, removeStaleTemps, path: blobPath, has, size, open };
+  return { put, putHeld, hold, refresh, remove, list, removeStaleTemps, path: blobPath, has, size, open };
 }
 
 async function syncDir(dir: string): Promise<void> {
