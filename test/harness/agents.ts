@@ -17,6 +17,8 @@ export interface AgentTarget {
   agentAddress: string;
   enrolAddress: string;
   dataDir: string;
+  /** The PostgreSQL database of replicas: enrol-token mints there rather than in the data directory. */
+  database?: string;
 }
 
 /** AgentOptions change how one agent starts. */
@@ -65,7 +67,8 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
 
 /** mintToken runs `fleetdeploy-coordinator enrol-token` on the coordinator's data directory. */
 export async function mintToken(target: AgentTarget, instance: string, ttl?: string): Promise<string> {
-  const r = await run([COORDINATOR_BIN, 'enrol-token', '--instance', instance, '--data-dir', target.dataDir, ...(ttl === undefined ? [] : ['--ttl', ttl])]);
+  const where = target.database === undefined ? ['--data-dir', target.dataDir] : ['--database', target.database];
+  const r = await run([COORDINATOR_BIN, 'enrol-token', '--instance', instance, ...where, ...(ttl === undefined ? [] : ['--ttl', ttl])]);
   if (r.code !== 0) throw new Error(`enrol-token --instance ${instance} exited ${r.code}: ${r.stderr}`);
   return r.stdout.trim();
 }

@@ -63,6 +63,10 @@ export interface CoordinatorOptions {
   enrolPort?: number;
   /** Set in the coordinator's environment over the test's own (AWS_ENDPOINT_URL_CLOUDWATCH, AWS_REGION...). */
   env?: Record<string, string>;
+  /** false: start without the run's CA in a new data directory (the coordinator makes or finds its own). */
+  seedCa?: boolean;
+  /** The admin key to sign with, when this start writes none (a second replica on a shared database). */
+  credentials?: Credentials;
 }
 
 export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<CoordinatorProcess> {
@@ -81,7 +85,7 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
 
 async function startOnce(opts: CoordinatorOptions): Promise<CoordinatorProcess> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fd-coord-'));
-  seedTestCa(dataDir); // a new data directory starts with the run's CA, which the test workers trust
+  if (opts.seedCa !== false) seedTestCa(dataDir); // a new data directory starts with the run's CA, which the test workers trust
   const child = spawn(
     process.execPath,
     [COORDINATOR_BIN, 'serve', '--data-dir', dataDir, '--port', String(opts.apiPort ?? 0), '--agent-port', String(opts.agentPort ?? 0), ...(opts.enrolPort === undefined ? [] : ['--enrol-port', String(opts.enrolPort)]), ...(opts.args ?? [])],
@@ -111,7 +115,7 @@ async function startOnce(opts: CoordinatorOptions): Promise<CoordinatorProcess> 
     agentAddress,
     enrolAddress,
     dataDir,
-    credentials: readAdminCredentials(dataDir),
+    credentials: opts.credentials ?? readAdminCredentials(dataDir),
     child,
     logs: () => stderr,
     printed,

@@ -18,6 +18,12 @@ export interface CoordinatorConfig {
    * unset, the store is the SQLite file in the data directory (store/database-url.ts).
    */
   readonly database?: string;
+  /**
+   * Where bundles and bucket objects are kept (content-addressed blob files). Default
+   * `<data_dir>/blobs`; with `database` it must be given, a directory every replica shares (a
+   * bundle uploaded to one replica is downloaded by agents of another).
+   */
+  readonly blobDir?: string;
   /** Address the CodeDeploy API, the revision bucket and /healthz listen on. */
   readonly host: string;
   readonly apiPort: number;
@@ -157,6 +163,7 @@ type Kind = 'database-url' | 'names' | 'string' | 'url-template' | 'port' | 'sec
 const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind; flag?: string }> = {
   data_dir: { key: 'dataDir', kind: 'string' },
   database: { key: 'database', kind: 'database-url' },
+  blob_dir: { key: 'blobDir', kind: 'string' },
   host: { key: 'host', kind: 'string' },
   api_port: { key: 'apiPort', kind: 'port' },
   agent_port: { key: 'agentPort', kind: 'port' },

@@ -11,32 +11,28 @@ import type { Logger } from 'pino';
 import type { CoordinatorConfig } from './config.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
-import { DATABASE_FILE, openSqliteStore } from './store/sqlite-store.js';
-import { startWalCheckpointer } from './store/wal-checkpointer.js';
-import { asyncSqliteStore } from './store/async-store.js';
 import { createLoopPriority } from './loop-priority.js';
 import { corruptDatabase, isDatabaseCorruption } from './store/database-file.js';
 import { createDiskFullWatch } from './store/disk-full.js';
 import { createHealth } from './health.js';
 import { createMembership, DEFAULT_REPLICA_TTL_MS } from './replicas/membership.js';
-import { sqliteReplicaStore } from './replicas/sqlite-replica-store.js';
 import { createDataDir } from './data-dir.js';
 import { lockDataDir } from './data-dir-lock.js';
-import { createBucketStore } from './store/bucket-store.js';
-import { createBlobStore } from './artifacts/blob-store.js';
+import { createBlobStore, SHARED_BLOB_GRACE_MS } from './artifacts/blob-store.js';
+import { DATABASE_FILE } from './store/sqlite-store.js';
+import { openStorage } from './storage/open-storage.js';
+import type { Storage } from './storage/storage.js';
+import { blobDirOf } from './blob-dir.js';
 import { createBlobCollector } from './artifacts/blob-collector.js';
 import type { BlobCollector } from './artifacts/blob-collector.js';
 import { startBucketHousekeeping } from './artifacts/bucket-housekeeping.js';
 import type { BucketHousekeeping } from './artifacts/bucket-housekeeping.js';
-import { createBlobReferences } from './store/blob-references.js';
 import { bucketQuota } from './config.js';
 import { createGitHubArchives } from './artifacts/github-archive.js';
 import { createBucketApi } from './api/bucket.js';
 import { createCodeDeployApi } from './api/codedeploy.js';
 import { operations } from './api/operations/index.js';
 import { fleetOperations } from './api/operations/fleet-instances.js';
-import { createAgentSessionStore } from './fleet/agent-sessions.js';
-import { sqliteCertificateStores } from './ca/certificate-store.js';
 import { createApiServer } from './api/http-server.js';
 import { createEventStream, EVENTS_PATH } from './api/event-stream.js';
 import { CONSOLE_EVENTS_PATH, createConsole, isConsolePath } from './console/console-http.js';
@@ -44,7 +40,6 @@ import { createSessionStore } from './console/console-sessions.js';
 import { createLoginLimiter } from './console/login-limiter.js';
 import { loadConsoleAssets } from './console/static-assets.js';
 import type { ApiContext } from './api/context.js';
-import { createAccessKeyStore, restrictDataDir } from './auth/access-keys.js';
 import { ensureAdminKey } from './auth/admin-credentials.js';
 import { createBucketGuard, createCodeDeployGuard, createUpgradeAuthenticator, createWatcherKeyCheck } from './auth/request-guards.js';
 import { createSigV4Verifier } from './auth/sigv4-verify.js';
@@ -53,27 +48,23 @@ import { createAlarmWatch } from './alarms/alarm-watch.js';
 import { createTrafficDriver } from './deployment/traffic/driver.js';
 import { routeByPlatform } from './deployment/platforms.js';
 import { createWindowGate } from './deployment/window-gate.js';
-import { sqliteScheduleStores } from './store/schedule-store.js';
 import { createDeploymentScheduler } from './api/deployment-scheduler.js';
 import { deploymentOperations } from './api/operations/deployments.js';
-import { createTrafficStore, sqliteTrafficJournal } from './store/traffic-store.js';
 import { lazyLambdaClient, createLambdaRouter } from './routers/lambda-router.js';
 import { createEcsRouter, lazyEcsClients } from './routers/ecs-router.js';
 import { serverRouterFactory } from './routers/server-router.js';
 import { createCoordinatorMetrics } from './metrics/coordinator-metrics.js';
 import type { CoordinatorMetrics } from './metrics/coordinator-metrics.js';
-import { countSources, observeLifecycleEvents, timeTransactions } from './metrics/metrics-sources.js';
+import { observeLifecycleEvents } from './metrics/metrics-sources.js';
 import { serveMetrics } from './metrics/metrics-endpoint.js';
 import { createCloudWatchSource } from './alarms/cloudwatch-source.js';
 import { createAgentServer } from './rpc/agent-server.js';
 import { createEnrolServer } from './rpc/enrol-server.js';
-import { openEnrolment, serverNames, sqliteEnrolmentStores } from './ca/open-enrolment.js';
-import { promised } from './store/promised.js';
+import { openEnrolment, serverNames } from './ca/open-enrolment.js';
 import type { Enrolment } from './ca/enrolment.js';
 import type { Authority, ServerIdentity } from './ca/authority.js';
 import { issueApiTls, loadApiTls, renewalDue } from './api/api-tls.js';
 import type { ApiTls } from './api/api-tls.js';
-import { createTriggerOutbox } from './triggers/trigger-outbox.js';
 import { createTriggerRecorder } from './triggers/trigger-recorder.js';
 import { createTriggerDelivery } from './triggers/trigger-delivery.js';
 import { lazySnsSender, webhookSender } from './triggers/trigger-senders.js';
@@ -116,121 +107,119 @@ function listening<T>(role: ListenFailure['role'], port: number, listen: Promise
  * first queries) closes everything again, so a failed start always ends the process.
  */
 export async function startCoordinator(config: CoordinatorConfig, log: Logger, clock: Clock = systemClock): Promise<RunningCoordinator> {
+  const blobDir = blobDirOf(config); // on PostgreSQL, refused before anything opens without a shared one
   createDataDir(config.dataDir);
+  // The data directory is one replica's (endpoints.json, the first admin key's file), whichever the backend.
   const lock = lockDataDir(config.dataDir);
   // This process's name in the rows it claims: a restart is a new replica.
   const replicaId = randomUUID();
-  let store: ReturnType<typeof openSqliteStore>;
   let agentsConnected = (): number => 0;
   let liveReplicas = (): number => 0;
-  let metrics: CoordinatorMetrics;
+  // Transactions are timed for the metrics, made once the storage gives their counts.
+  let observeTransaction = (_seconds: number): void => {};
+  // The API's transactions go ahead of the engine's background turns queued before them.
+  const priority = createLoopPriority();
+  let storage: Storage;
   try {
-    const opened = openSqliteStore(config.dataDir, { verify: true });
-    const counts = countSources(opened.db);
-    metrics = createCoordinatorMetrics({ ...counts, connectedAgents: () => agentsConnected(), replica: { id: replicaId, liveReplicas: () => liveReplicas(), ownedLeases: () => 0 } });
-    store = timeTransactions(opened, (s) => metrics.transaction(s));
+    storage = await openStorage(config, { replicaId, now: () => clock.now(), priority, observeTransaction: (s) => observeTransaction(s), log: log.child({ part: 'storage' }) });
   } catch (err) {
     lock.release();
     throw err;
   }
-  const accessKeys = createAccessKeyStore(store.db);
-  // The side stores asynchronously, as PostgreSQL's are (store/promised.ts): on SQLite each call still runs at once.
-  const asyncAccessKeys = promised(accessKeys);
-  // The API's transactions go ahead of the engine's background turns queued before them.
-  const priority = createLoopPriority();
-  // The store, asynchronously, over the one SQLite connection: one instance for the engine, the API,
-  // enrolment and the traffic driver, so that all their transactions are serialized (each begins on a
-  // turn of its own and its body makes only tx calls, store/async-store.ts); timed for the metrics.
-  const asyncStore = asyncSqliteStore(store, { observe: (s) => metrics.transaction(s), priority });
-  // Checkpoints out of the commits, off the event loop (store/wal-checkpointer.ts).
-  const checkpointer = startWalCheckpointer({ db: store.db, file: path.join(config.dataDir, DATABASE_FILE), log: log.child({ part: 'storage' }) });
-  const closeStore = (): void => {
-    void checkpointer.stop();
-    store.close();
+  // The store and the side stores, asynchronously whichever the backend (on SQLite each call still runs at once).
+  const asyncStore = storage.store;
+  const asyncAccessKeys = storage.accessKeys;
+  const metrics: CoordinatorMetrics = createCoordinatorMetrics({ ...storage.counts, connectedAgents: () => agentsConnected(), replica: { id: replicaId, liveReplicas: () => liveReplicas(), ownedLeases: () => 0 } });
+  observeTransaction = (s) => metrics.transaction(s);
+  const closeStore = async (): Promise<void> => {
+    await storage.close();
     lock.release();
   };
-  let firstKey;
+  let firstKey: Awaited<ReturnType<typeof ensureAdminKey>>;
+  let enrolment: Enrolment;
+  let identity: ServerIdentity;
+  let apiTls: ApiTls | undefined;
   try {
-    restrictDataDir(config.dataDir, DATABASE_FILE); // the database holds the access keys' secrets
-    firstKey = await ensureAdminKey(config.dataDir, asyncAccessKeys, clock.now());
+    // Replicas starting together on an empty database make one CA and one first admin key between them.
+    ({ firstKey, enrolment } = await storage.firstStart(async () => ({
+      enrolment: await openEnrolment(config, { store: asyncStore, certificates: storage.certificates }, () => clock.now(), storage.authority),
+      firstKey: await ensureAdminKey(config.dataDir, asyncAccessKeys, clock.now()),
+    })));
+    identity = await enrolment.authority.issueServer(serverNames(config.host), clock.now());
+    // Read (or issued) before any port listens: a bad api_tls_cert ends the start with nothing listening.
+    apiTls = await loadApiTls(config, enrolment.authority, clock.now());
   } catch (err) {
-    closeStore();
+    await closeStore();
     throw err;
   }
   const verifier = createSigV4Verifier({ keys: asyncAccessKeys, now: () => clock.now() });
   const codedeployGuard = createCodeDeployGuard(verifier);
   // Blobs nobody references are freed as references go (the stores' release hooks) and by a sweep at
-  // start and on the housekeeping timer (artifacts/blob-collector.ts explains the design).
+  // start and on the housekeeping timer (artifacts/blob-collector.ts explains the design). A folder
+  // other replicas share spares what they wrote or held lately (artifacts/blob-store.ts).
   // (The stores tell the collector, made just after them, through these closures: no call comes before it exists.)
-  const asyncBuckets = promised(createBucketStore(store.db, { quotaBytes: (bucket) => bucketQuota(config, bucket), released: (sha256s) => collector.consider(sha256s) }));
-  const blobs = createBlobStore(path.join(config.dataDir, 'blobs'), 0o700, { released: (sha256) => collector.consider([sha256]) });
-  const collector: BlobCollector = createBlobCollector({ blobs, references: promised(createBlobReferences(store.db)), log: log.child({ part: 'blobs' }), now: () => clock.now() });
+  const asyncBuckets = storage.buckets({ quotaBytes: (bucket) => bucketQuota(config, bucket), released: (sha256s) => collector.consider(sha256s) });
+  const shared = storage.exclusive ? undefined : { graceMs: SHARED_BLOB_GRACE_MS, now: () => clock.now() };
+  const blobs = createBlobStore(blobDir, 0o700, { released: (sha256) => collector.consider([sha256]) }, shared);
+  const collector: BlobCollector = createBlobCollector({ blobs, references: storage.blobReferences, log: log.child({ part: 'blobs' }), now: () => clock.now() });
   let housekeeping: BucketHousekeeping | undefined;
   const arnPrefix = `arn:aws:codedeploy:${config.region}:${config.accountId}`;
 
-  let enrolment: Enrolment;
-  let identity: ServerIdentity;
-  let apiTls: ApiTls | undefined;
-  try {
-    enrolment = await openEnrolment(config, sqliteEnrolmentStores(store, asyncStore), () => clock.now());
-    identity = await enrolment.authority.issueServer(serverNames(config.host), clock.now());
-    // Read (or issued) before any port listens: a bad api_tls_cert ends the start with nothing listening.
-    apiTls = await loadApiTls(config, enrolment.authority, clock.now());
-  } catch (err) {
-    closeStore();
-    throw err;
-  }
   const enrolServer = createEnrolServer({ enrolment, identity, log: log.child({ part: 'enrolment' }) });
   // One view of the disk for every part that writes, so a full disk is logged once, not once per part or request.
   const disk = createDiskFullWatch({ log: log.child({ part: 'storage' }), now: () => clock.now(), dataDir: config.dataDir });
-  const sessions = createAgentSessionStore(store.db);
-  const asyncSessions = promised(sessions);
-  const certificates = sqliteCertificateStores(store.db);
-  const agents = createAgentServer({ store, priority, blobs, clock, config, enrolment, identity, sessions: asyncSessions, sessionLookup: sessions, disk, log: log.child({ part: 'agents' }), onStreamRefused: () => metrics.streamRefused() });
+  const asyncSessions = storage.sessions;
+  const certificates = storage.certificates;
+  const agents = createAgentServer({ instances: asyncStore, priority, blobs, clock, config, enrolment, identity, sessions: asyncSessions, sessionLookup: storage.sessionLookup, disk, log: log.child({ part: 'agents' }), onStreamRefused: () => metrics.streamRefused() });
   agentsConnected = () => agents.connectedCount();
-  const alarms = createAlarmWatch({ store, source: createCloudWatchSource(), clock, intervalMs: config.alarmPollIntervalSeconds * 1000, log: log.child({ part: 'alarms' }) });
+  const alarms = createAlarmWatch({ store: asyncStore, source: createCloudWatchSource(), clock, intervalMs: config.alarmPollIntervalSeconds * 1000, log: log.child({ part: 'alarms' }) });
   const databaseFile = path.join(config.dataDir, DATABASE_FILE);
-  // Its row among the replicas (replicas/membership.ts): alone on the database under the data
-  // directory's lock, it is the only live one, and any other row is an earlier process's. Its
-  // agent sessions have no holder (a coordinator alone), so reaping those rows closes none.
+  // Its row among the replicas (replicas/membership.ts). Alone on SQLite under the data directory's
+  // lock (exclusive), it is the only live one, and any other row is an earlier process's; its agent
+  // sessions have no holder, so reaping those rows closes none. On PostgreSQL other replicas' rows are
+  // live until they lapse, and reaping a dead one's closes the agent sessions it held.
   let apiPortOf = (): number => 0;
   let agentPort = 0;
   const membership = createMembership({
     // Real time, not `clock`: a test's fake clock jumping ahead would lapse the row under the loop's real timers.
-    replicas: sqliteReplicaStore(store.db),
+    replicas: storage.replicas,
     id: replicaId,
     where: () => ({ apiUrl: `${apiTls === undefined ? 'http' : 'https'}://${config.host}:${apiPortOf()}`, agentAddress: `${config.host}:${agentPort}` }),
     ttlMs: DEFAULT_REPLICA_TTL_MS,
-    exclusive: true,
+    exclusive: storage.exclusive,
     log: log.child({ part: 'replicas' }),
   });
   liveReplicas = () => membership.live().length;
-  const health = createHealth(() => store.db.open, { membership });
+  const health = createHealth(() => storage.isOpen(), { membership });
   const stepFailed = (err: unknown): void => {
     if (isDatabaseCorruption(err)) health.failed(corruptDatabase(databaseFile, config.dataDir, (err as Error).message).message);
   };
   // Triggers: each event's notifications are written to the outbox in the transaction of the engine
   // or traffic driver step that made the event (a process killed at any point has both or neither),
   // and a background loop sends them (triggers/trigger-delivery.ts).
-  const outbox = createTriggerOutbox(store.db);
-  const recordTriggers = createTriggerRecorder({ outbox, region: config.region, accountId: config.accountId, arnPrefix, now: () => clock.now(), log: log.child({ part: 'triggers' }) });
+  const recordTriggers = createTriggerRecorder({ outbox: storage.outboxWrites, region: config.region, accountId: config.accountId, arnPrefix, now: () => clock.now(), log: log.child({ part: 'triggers' }) });
   const triggerDelivery = createTriggerDelivery({
-    outbox: promised(outbox),
+    outbox: storage.outbox,
     sns: lazySnsSender(),
     webhook: webhookSender((name) => config.webhookSecrets?.[name], undefined, (name) => log.warn({ trigger: name }, 'webhook trigger has no secret in webhook_secrets; its notifications are sent unsigned')),
     clock,
     retry: { baseMs: config.triggerRetryBaseSeconds * 1000, maxMs: config.triggerRetryMaxSeconds * 1000, maxAttempts: config.triggerMaxAttempts },
     log: log.child({ part: 'triggers' }),
     replicaId,
-    exclusive: true, // the data directory's lock: no other process writes this database
+    // Exclusive on SQLite (the data directory's lock: no other process writes this database); on
+    // PostgreSQL the claims found at start may be live replicas'.
+    exclusive: storage.exclusive,
   });
-  const engine = createEngine({ store: asyncStore, priority, blobs, clock, config, agents, alarms, stepFailed, disk, recordEvents: recordTriggers, log: log.child({ part: 'engine' }) });
+  // Deployment leases (issue 13 step 2) are not passed yet: until the engine takes its ownership
+  // option here, every replica on one PostgreSQL database drives every active deployment.
+  const engine = createEngine({ store: asyncStore, priority, blobs, clock, config, agents, alarms, stepFailed, disk, recordEvents: recordTriggers, log: log.child({ part: 'engine' }) /* , ownership: undefined // deployment leases: issue 13 step 2 */ });
   // Published after the step's commit, so the delivery loop finds the rows the step wrote.
   engine.subscribe(() => triggerDelivery.wake());
   agents.attach(engine);
   const lambda = lazyLambdaClient();
   const ecsClients = lazyEcsClients(lambda);
-  const trafficStore = createTrafficStore(store.db);
+  // What the API reads of traffic-shifted deployments: the journal outside any transaction.
+  const trafficStore = storage.trafficJournal(asyncStore);
   const serverRouter = serverRouterFactory({
     store: asyncStore,
     clock,
@@ -242,7 +231,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   });
   const traffic = createTrafficDriver({
     asyncStore,
-    journal: sqliteTrafficJournal(store.db),
+    journal: storage.trafficJournal,
     clock,
     routerFor: (d) => (d.blueGreen !== undefined ? serverRouter(d) : d.ecs !== undefined ? createEcsRouter(ecsClients(), d.deploymentId, d.ecs) : createLambdaRouter(lambda(), d.lambda!)),
     minuteMs: config.testOnlyMinuteMs,
@@ -275,13 +264,11 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     certificateNotAfter: async (name: string) => newestValidCertificate(await certificates(asyncStore).listCertificates(name)),
   };
   const windows = createWindowGate({ store: asyncStore, clock, log: log.child({ part: 'windows' }), inner: routeByPlatform(asyncStore, engine, traffic), engine });
-  const scheduleStores = sqliteScheduleStores(store.db);
+  const scheduleStores = storage.schedules;
   // Scheduled deployments go through CreateDeployment as a client's request would.
   const scheduler = createDeploymentScheduler({ schedules: scheduleStores(asyncStore), clock, log: log.child({ part: 'schedules' }), create: (input) => deploymentOperations.CreateDeployment(input, ctx) });
-  // The API reads and writes through the same asyncStore as the engine; what still calls the SQLite
-  // store synchronously (the agent server's admission reads, the side stores) is kept out of an open
-  // transaction by store/connection-guard.ts.
-  const ctx: ApiContext = { schedules: { store: scheduleStores, changed: (id) => scheduler.changed(id) }, store: asyncStore, clock, engine: windows, traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, identities, buckets: asyncBuckets, blobs, arnPrefix, github, agents: presence };
+  // The API reads and writes through the same asyncStore as the engine.
+  const ctx: ApiContext = { schedules: { store: scheduleStores, changed: (id) => scheduler.changed(id) }, store: asyncStore, clock, engine: windows, traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, identities, buckets: asyncBuckets, bucketReads: storage.bucketReads, blobs, arnPrefix, github, agents: presence };
   // The web console: the same operations behind a cookie session (console/console-http.ts).
   const webConsole = createConsole({
     operations: { ...operations, ...fleetOperations },
@@ -342,8 +329,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
       server.closeAllConnections();
     });
     await membership.stop();
-    await checkpointer.stop();
-    closeStore();
+    await closeStore();
   };
 
   try {
@@ -382,7 +368,8 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   fs.writeFileSync(path.join(config.dataDir, 'endpoints.json'), JSON.stringify({ apiUrl, ...(apiCaFile !== undefined ? { apiCaFile } : {}), agentAddress, enrolAddress, caFingerprint: enrolment.authority.fingerprint, pid: process.pid }) + '\n');
   if (firstKey !== undefined) log.info({ keyId: firstKey.key.id, file: firstKey.file }, 'first admin access key created');
   if (apiTls === undefined) log.warn({ apiUrl }, 'the API serves plain HTTP (plaintext_api): its requests, signatures and bundles cross the network readable and replayable; use it only behind a TLS proxy on this host or in tests');
-  log.info({ apiUrl, apiCaFile, agentAddress, enrolAddress, plaintextAgents: config.plaintextAgents, dataDir: config.dataDir }, 'coordinator started');
+  if (!storage.exclusive) log.warn({ database: storage.where }, 'deployment leases are not wired yet (issue 13 step 2): run one replica that drives deployments per database until they are; every replica serves the API, the bucket and agents');
+  log.info({ apiUrl, apiCaFile, agentAddress, enrolAddress, plaintextAgents: config.plaintextAgents, dataDir: config.dataDir, database: storage.where, blobDir, replica: replicaId }, 'coordinator started');
 
   return {
     apiUrl,

@@ -11,6 +11,7 @@ import type { CoordinatorConfig } from './config.js';
 import { createLogger } from './log.js';
 import { ListenFailure, startCoordinator } from './coordinator.js';
 import { requireDataDir } from './data-dir.js';
+import { blobDirOf } from './blob-dir.js';
 import { routeGrpcLogs } from './rpc/grpc-log.js';
 import { onStdinClosed } from './stdin-closed.js';
 import { keysCommand } from './auth/keys-command.js';
@@ -32,10 +33,6 @@ import { COORDINATOR_DATA_DIR, COORDINATOR_SERVICE } from './service/coordinator
 // print the SDK's notice about its own future Node.js floor into the daemon's log.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-/** POSTGRES_NOT_WIRED is serve's answer to a database URL until the callers use the asynchronous store. */
-const POSTGRES_NOT_WIRED =
-  'database: the PostgreSQL store is not wired into serve yet (the engine and API still use the SQLite store); remove --database / database: to run on SQLite in the data directory';
-
 const program = new Command('fleetdeploy-coordinator').description('fleetdeploy coordinator daemon').version('0.1.0');
 
 program
@@ -44,6 +41,7 @@ program
   .option('-c, --config <file>', 'YAML configuration file (keys: data_dir, host, api_port, agent_port, ...)')
   .option('--data-dir <dir>', 'where the database and bundles live; made (mode 0700) if missing (default: ./fleetdeploy-data)')
   .option('--database <url>', 'a PostgreSQL database shared by several coordinators (postgres://user@host/database); default: SQLite in the data directory')
+  .option('--blob-dir <dir>', 'where bundles and bucket objects are kept; with --database required, a directory every replica shares (default: <data-dir>/blobs)')
   .option('--host <address>', 'address to listen on (default: 127.0.0.1)')
   .option('--port <port>', 'port of the CodeDeploy API and revision bucket (default: 7180; 0 picks a free one)')
   .option('--agent-port <port>', 'port of the agents\' gRPC service (default: 7181; 0 picks a free one)')
@@ -60,10 +58,11 @@ program
   .option('--log-level <level>', 'pino log level (default: info)')
   .option('--log-format <format>', 'json (default: JSON lines for machines) or pretty (pino-pretty, for people)')
   .option('--stop-on-stdin-close', 'stop as on SIGTERM when standard input closes: a supervisor holding the pipe (fleetdeploy simulate) takes the coordinator with it when it dies')
-  .action(async (opts: { config?: string; dataDir?: string; database?: string; host?: string; port?: string; agentPort?: string; enrolPort?: string; plaintextAgents?: boolean; plaintextApi?: boolean; apiTlsName?: string[]; apiTlsCert?: string; apiTlsKey?: string; agentGrace?: string; alarmPollIntervalSeconds?: string; haproxySocket?: string; consoleSessionSeconds?: string; logLevel?: string; logFormat?: string; stopOnStdinClose?: boolean }) => {
+  .action(async (opts: { config?: string; dataDir?: string; database?: string; blobDir?: string; host?: string; port?: string; agentPort?: string; enrolPort?: string; plaintextAgents?: boolean; plaintextApi?: boolean; apiTlsName?: string[]; apiTlsCert?: string; apiTlsKey?: string; agentGrace?: string; alarmPollIntervalSeconds?: string; haproxySocket?: string; consoleSessionSeconds?: string; logLevel?: string; logFormat?: string; stopOnStdinClose?: boolean }) => {
     const config = loadConfig(opts.config, {
       dataDir: opts.dataDir,
       database: opts.database,
+      blobDir: opts.blobDir,
       host: opts.host,
       apiPort: opts.port,
       agentPort: opts.agentPort,
@@ -80,9 +79,7 @@ program
       logLevel: opts.logLevel,
       logFormat: opts.logFormat,
     });
-    // The engine and the API run on the AsyncStore (PostgreSQL-ready, store/pg), but the agent server,
-    // the traffic driver's answers to the API and the side stores still use the SQLite connection.
-    if (config.database !== undefined) throw new ConfigError(POSTGRES_NOT_WIRED);
+    blobDirOf(config); // refuses --database without --blob-dir before anything starts
     limitHeapGrowth(); // before the fleet's sessions fill the heap (heap-growth.ts)
     const log = await createLogger(config.logLevel, config.logFormat);
     routeGrpcLogs(log);
@@ -123,10 +120,11 @@ program
   .requiredOption('--instance <name>', 'the on-premises instance the token enrols')
   .option('-c, --config <file>', 'the coordinator\'s YAML configuration file (for data_dir and the CA files)')
   .option('--data-dir <dir>', 'the coordinator\'s data directory, made by serve (default: ./fleetdeploy-data)')
+  .option('--database <url>', 'the PostgreSQL database the replicas share (postgres://user@host/database), instead of a data directory')
   .option('--ttl <duration>', 'how long the token is valid: 90s, 30m, 1h, 7d (default: enrolment_token_ttl_seconds, 24 h)')
-  .action(async (opts: { instance: string; config?: string; dataDir?: string; ttl?: string }) => {
-    const config = loadConfig(opts.config, { dataDir: opts.dataDir });
-    requireDataDir(config.dataDir, opts.dataDir !== undefined || opts.config !== undefined);
+  .action(async (opts: { instance: string; config?: string; dataDir?: string; database?: string; ttl?: string }) => {
+    const config = loadConfig(opts.config, { dataDir: opts.dataDir, database: opts.database });
+    if (config.database === undefined) requireDataDir(config.dataDir, opts.dataDir !== undefined || opts.config !== undefined);
     const ttlMs = opts.ttl === undefined ? undefined : parseDuration(opts.ttl);
     if (opts.ttl !== undefined && ttlMs === undefined) throw new ConfigError(`--ttl: expected a duration such as 90s, 30m, 1h or 7d, got ${JSON.stringify(opts.ttl)}`);
     try {

@@ -17,7 +17,7 @@
  */
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../clock.js';
-import type { Store } from '../store/store.js';
+import type { AsyncStore } from '../store/async-store.js';
 import type { DeploymentRecord } from '../store/records.js';
 import { isFinalStatus } from '../store/records.js';
 import type { AlarmReading, AlarmSource } from './alarm-source.js';
@@ -31,8 +31,9 @@ export type AlarmStop = Extract<AlarmVerdict, { action: 'stop' }>;
 export interface AlarmWatch {
   /**
    * beforeStart reads the alarms of a Created deployment once, so that one already firing stops it
-   * before anything is touched; `then` gets the stop, or undefined to go ahead. It is called at once
-   * (synchronously) when the deployment watches no alarms, and not at all after close().
+   * before anything is touched; `then` gets the stop, or undefined to go ahead. It is called as soon
+   * as the deployment and its group are read when the deployment watches no alarms, and not at all
+   * after close().
    */
   beforeStart(deploymentId: string, then: (stop: AlarmStop | undefined) => void): void;
   /** watch polls a running deployment's alarms every interval and calls `onStop` at most once. Watching again replaces `onStop`. */
@@ -43,7 +44,7 @@ export interface AlarmWatch {
 
 /** AlarmWatchDeps are passed in by the composition root. */
 export interface AlarmWatchDeps {
-  store: Pick<Store, 'getDeployment' | 'getGroupById'>;
+  store: Pick<AsyncStore, 'getDeployment' | 'getGroupById'>;
   source: AlarmSource;
   clock: Clock;
   intervalMs: number;
@@ -63,8 +64,8 @@ export function createAlarmWatch(deps: AlarmWatchDeps): AlarmWatch {
   const warned = new Set<string>();
   let closed = false;
 
-  function configOf(deployment: DeploymentRecord): AlarmConfiguration | undefined {
-    return watchedAlarms(deployment, store.getGroupById(deployment.deploymentGroupId)?.extra.alarmConfiguration);
+  async function configOf(deployment: DeploymentRecord): Promise<AlarmConfiguration | undefined> {
+    return watchedAlarms(deployment, (await store.getGroupById(deployment.deploymentGroupId))?.extra.alarmConfiguration);
   }
 
   /** Reads the alarms and judges them; a warning is logged here, once per deployment. */
@@ -81,19 +82,27 @@ export function createAlarmWatch(deps: AlarmWatchDeps): AlarmWatch {
   }
 
   function schedule(deploymentId: string, entry: Watched): void {
-    entry.timer = clock.setTimeout(() => void poll(deploymentId, entry), intervalMs);
+    entry.timer = clock.setTimeout(() => {
+      poll(deploymentId, entry).catch((err: unknown) => {
+        // The records could not be read (the database is away): polled again at the next interval.
+        if (closed || watching.get(deploymentId) !== entry) return;
+        log.warn({ err, deploymentId }, 'cannot read the deployment whose alarms are watched; trying again');
+        schedule(deploymentId, entry);
+      });
+    }, intervalMs);
   }
 
   async function poll(deploymentId: string, entry: Watched): Promise<void> {
     if (closed || watching.get(deploymentId) !== entry) return;
-    const deployment = store.getDeployment(deploymentId);
+    const deployment = await store.getDeployment(deploymentId);
+    if (closed || watching.get(deploymentId) !== entry) return;
     if (deployment === undefined || isFinalStatus(deployment.status)) {
       watching.delete(deploymentId);
       warned.delete(deploymentId);
       return;
     }
     // The group is read at every poll, so an UpdateDeploymentGroup that changes its alarms applies at once.
-    const config = configOf(deployment);
+    const config = await configOf(deployment);
     const verdict: AlarmVerdict = config === undefined ? { action: 'continue' } : await read(deploymentId, config);
     if (closed || watching.get(deploymentId) !== entry) return; // closed, or watched anew, while reading
     if (verdict.action !== 'stop') return schedule(deploymentId, entry);
@@ -103,12 +112,23 @@ export function createAlarmWatch(deps: AlarmWatchDeps): AlarmWatch {
 
   return {
     beforeStart(deploymentId, then) {
-      const deployment = store.getDeployment(deploymentId);
-      const config = deployment === undefined || deployment.status !== 'Created' ? undefined : configOf(deployment);
-      if (config === undefined) return then(undefined);
-      void read(deploymentId, config).then((verdict) => {
-        if (!closed) then(verdict.action === 'stop' ? verdict : undefined);
-      });
+      const look = async (): Promise<AlarmStop | undefined> => {
+        const deployment = await store.getDeployment(deploymentId);
+        const config = deployment === undefined || deployment.status !== 'Created' ? undefined : await configOf(deployment);
+        if (config === undefined) return undefined;
+        const verdict = await read(deploymentId, config);
+        return verdict.action === 'stop' ? verdict : undefined;
+      };
+      look().then(
+        (stop) => {
+          if (!closed) then(stop);
+        },
+        (err: unknown) => {
+          // The start goes ahead (its own step reads the deployment again); the watch's polls read the alarms.
+          log.warn({ err, deploymentId }, 'cannot read the deployment to look at its alarms before it starts; it starts, and its alarms are watched');
+          if (!closed) then(undefined);
+        },
+      );
     },
 
     watch(deploymentId, onStop) {

@@ -8,7 +8,7 @@ import type { Clock } from '../clock.js';
 import type { AsyncBucketStore } from '../store/pg/pg-bucket-store.js';
 import type { BlobStore } from '../artifacts/blob-store.js';
 import type { GitHubArchives } from '../artifacts/github-archive.js';
-import type { TrafficStore } from '../store/traffic-store.js';
+import type { AsyncTrafficStore } from '../store/traffic-store.js';
 import type { AgentSessionRecord } from '../fleet/agent-sessions.js';
 import type { ScheduleStoreOpener } from '../store/schedule-store.js';
 
@@ -76,6 +76,14 @@ export interface AgentPresence {
   certificateNotAfter(instanceName: string): Promise<number | undefined>;
 }
 
+/** BucketReadsOpener opens the bucket's reads through an AsyncStore or one of its transactions' handles. */
+export type BucketReadsOpener = (db: AsyncStore) => Pick<AsyncBucketStore, 'getBucket' | 'getObject'>;
+
+/** bucketReadsThrough is the bucket's reads through `db` (see {@link ApiContext.bucketReads}). */
+export function bucketReadsThrough(ctx: Pick<ApiContext, 'buckets' | 'bucketReads'>, db: AsyncStore): Pick<AsyncBucketStore, 'getBucket' | 'getObject'> {
+  return ctx.bucketReads?.(db) ?? ctx.buckets;
+}
+
 /** ApiContext is passed to every operation. */
 export interface ApiContext {
   /** The store, asynchronously: a transaction's body makes every call through its `tx` and awaits nothing else. */
@@ -84,13 +92,19 @@ export interface ApiContext {
   engine: DeploymentEngine;
   identities: InstanceIdentities;
   buckets: AsyncBucketStore;
+  /**
+   * The bucket's objects read through `store` or one of its transactions' handles, so that a read in
+   * a transaction's body joins it (PostgreSQL: the bucket store over the pool would be refused
+   * there); unset, `buckets` (SQLite: one connection).
+   */
+  bucketReads?: BucketReadsOpener;
   blobs: BlobStore;
   /** `arn:aws:codedeploy:<region>:<account>`, the prefix of every ARN the API shows. */
   arnPrefix: string;
   /** GitHub revisions: their archives, fetched into `blobs`, and the configured GitHub token's name. */
   github: GitHubArchives;
   /** The traffic journal of Lambda deployments, for their targets' progress. */
-  traffic?: Pick<TrafficStore, 'get'>;
+  traffic?: Pick<AsyncTrafficStore, 'get'>;
   /** Whether blue/green Server deployments can run: an HAProxy runtime API is configured. */
   blueGreenReady?: boolean;
   /** The agents' sessions and certificates, for ListInstances and the deployments' waiting messages. */

@@ -6,6 +6,9 @@
  *   keys create --role deployer      prints the new key as a credentials-file profile, once
  *   keys list [--json]               ids, roles, when made and revoked; never secrets
  *   keys revoke AKIA…                the key stops working at once
+ *
+ * With `--database` (or `database:` in the configuration) they manage the keys of the PostgreSQL
+ * database the replicas share instead: every replica reads keys per request too.
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
@@ -15,13 +18,17 @@ import { DATABASE_FILE, openSqliteStore } from '../store/sqlite-store.js';
 import { requireDataDir } from '../data-dir.js';
 import { corruptDatabase, isDatabaseCorruption } from '../store/database-file.js';
 import { createAccessKeyStore, restrictDataDir } from './access-keys.js';
-import type { AccessKeyStore } from './access-keys.js';
+import type { AsyncAccessKeyStore } from '../store/pg/pg-side-stores.js';
+import { pgAccessKeyStore } from '../store/pg/pg-side-stores.js';
+import { promised } from '../store/promised.js';
+import { connectPg } from '../storage/pg-storage.js';
 import { formatCredentialsFile } from './admin-credentials.js';
 import { isRole, ROLE_NAMES } from './roles.js';
 
 interface DataDirOptions {
   config?: string;
   dataDir?: string;
+  database?: string;
 }
 
 /** keysCommand builds the `keys` command and its subcommands; `now` gives ms since the epoch. */
@@ -29,16 +36,17 @@ export function keysCommand(now: () => number = systemClock.now): Command {
   const keys = new Command('keys').description('manage the access keys that sign API and bucket requests');
   const dataDirOptions = (c: Command): Command =>
     c
-      .option('-c, --config <file>', 'the coordinator\'s YAML configuration file (for data_dir)')
-      .option('--data-dir <dir>', 'the coordinator\'s data directory, made by serve (default: ./fleetdeploy-data)');
+      .option('-c, --config <file>', 'the coordinator\'s YAML configuration file (for data_dir or database)')
+      .option('--data-dir <dir>', 'the coordinator\'s data directory, made by serve (default: ./fleetdeploy-data)')
+      .option('--database <url>', 'the PostgreSQL database the replicas share (postgres://user@host/database), instead of a data directory');
 
   dataDirOptions(keys.command('create').description('make a key and print its id and secret (shown only this once)'))
     .addOption(new Option('--role <role>', 'what the key may do').choices(ROLE_NAMES).makeOptionMandatory())
-    .action((opts: DataDirOptions & { role: string }) => {
+    .action(async (opts: DataDirOptions & { role: string }) => {
       if (!isRole(opts.role)) throw new ConfigError(`--role must be one of ${ROLE_NAMES.join(', ')}`);
       const role = opts.role;
-      withKeys(opts, (store) => {
-        const key = store.create(role, now());
+      await withKeys(opts, async (store) => {
+        const key = await store.create(role, now());
         process.stdout.write(
           `# fleetdeploy access key, role ${key.role}, made ${new Date(key.createdAt).toISOString()}; the secret is not shown again\n` +
             formatCredentialsFile({ accessKeyId: key.id, secretAccessKey: key.secret }),
@@ -48,9 +56,9 @@ export function keysCommand(now: () => number = systemClock.now): Command {
 
   dataDirOptions(keys.command('list').description('list the keys: id, role, when made and revoked (never secrets)'))
     .option('--json', 'print a JSON array')
-    .action((opts: DataDirOptions & { json?: boolean }) => {
-      withKeys(opts, (store) => {
-        const all = store.list();
+    .action(async (opts: DataDirOptions & { json?: boolean }) => {
+      await withKeys(opts, async (store) => {
+        const all = await store.list();
         if (opts.json === true) {
           process.stdout.write(JSON.stringify(all.map((k) => ({ ...k, createdAt: iso(k.createdAt), revokedAt: k.revokedAt === undefined ? undefined : iso(k.revokedAt) }))) + '\n');
           return;
@@ -62,24 +70,33 @@ export function keysCommand(now: () => number = systemClock.now): Command {
     });
 
   dataDirOptions(keys.command('revoke').description('revoke a key: requests it signs are refused from now on').argument('<key-id>', 'the access key id (AKIA…)'))
-    .action((keyId: string, opts: DataDirOptions) => {
-      withKeys(opts, (store) => {
-        const key = store.get(keyId);
-        if (key === undefined) throw new ConfigError(`there is no access key ${keyId} in this data directory (see keys list)`);
+    .action(async (keyId: string, opts: DataDirOptions) => {
+      await withKeys(opts, async (store, where) => {
+        const key = await store.get(keyId);
+        if (key === undefined) throw new ConfigError(`there is no access key ${keyId} in ${where} (see keys list)`);
         if (key.revokedAt !== undefined) {
           process.stdout.write(`${keyId} was revoked already, at ${iso(key.revokedAt)}\n`);
           return;
         }
-        store.revoke(keyId, now());
+        await store.revoke(keyId, now());
         process.stdout.write(`revoked ${keyId} (role ${key.role})\n`);
       });
     });
   return keys;
 }
 
-/** withKeys opens the data directory's database (which serve made) for one command. */
-function withKeys(opts: DataDirOptions, fn: (store: AccessKeyStore) => void): void {
-  const config = loadConfig(opts.config, { dataDir: opts.dataDir });
+/** withKeys opens the database's keys (the data directory's, which serve made, or the shared PostgreSQL one) for one command. */
+async function withKeys(opts: DataDirOptions, fn: (store: AsyncAccessKeyStore, where: string) => Promise<void>): Promise<void> {
+  const config = loadConfig(opts.config, { dataDir: opts.dataDir, database: opts.database });
+  if (config.database !== undefined) {
+    const pg = await connectPg(config.database, 1);
+    try {
+      await fn(pgAccessKeyStore(pg), 'this database');
+    } finally {
+      await pg.close();
+    }
+    return;
+  }
   const dataDir = config.dataDir;
   requireDataDir(dataDir, opts.dataDir !== undefined || opts.config !== undefined);
   let store: ReturnType<typeof openSqliteStore>;
@@ -91,7 +108,7 @@ function withKeys(opts: DataDirOptions, fn: (store: AccessKeyStore) => void): vo
   }
   try {
     restrictDataDir(dataDir, DATABASE_FILE);
-    fn(createAccessKeyStore(store.db));
+    await fn(promised(createAccessKeyStore(store.db)), 'this data directory');
   } catch (err) {
     // A damaged page the open did not read (it reads the schema only) fails the keys' own query.
     throw isDatabaseCorruption(err) ? corruptDatabase(path.join(dataDir, DATABASE_FILE), dataDir, (err as Error).message) : err;

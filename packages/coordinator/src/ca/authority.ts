@@ -147,12 +147,14 @@ function readText(file: string, key: string): string {
   }
 }
 
-/**
- * createAuthorityFiles makes a new CA in a temporary folder and renames it into place, so two
- * processes starting at once (the daemon and `enrol-token`) end with one CA: the loser's rename fails
- * and it uses the winner's.
- */
-async function createAuthorityFiles(dataDir: string, now: number): Promise<void> {
+/** AuthorityPems are a CA's certificate and private key, PEM. */
+export interface AuthorityPems {
+  certPem: string;
+  keyPem: string;
+}
+
+/** generateAuthority makes a new CA (P-256, ten years from `now`), in memory. */
+export async function generateAuthority(now: number): Promise<AuthorityPems> {
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
   const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -169,11 +171,28 @@ async function createAuthorityFiles(dataDir: string, now: number): Promise<void>
     ],
   });
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey));
+  return { certPem: cert.toString('pem') + '\n', keyPem: toPem(pkcs8, 'PRIVATE KEY') };
+}
+
+/**
+ * createAuthorityFiles makes a new CA in a temporary folder and renames it into place, so two
+ * processes starting at once (the daemon and `enrol-token`) end with one CA: the loser's rename fails
+ * and it uses the winner's.
+ */
+async function createAuthorityFiles(dataDir: string, now: number): Promise<void> {
+  installAuthorityFiles(dataDir, await generateAuthority(now));
+}
+
+/**
+ * installAuthorityFiles writes `pems` as `<dataDir>/ca/` (key 0600) through a temporary folder
+ * renamed into place; a `ca/` that exists already is left as it is.
+ */
+export function installAuthorityFiles(dataDir: string, pems: AuthorityPems): void {
   fs.mkdirSync(dataDir, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(dataDir, 'ca.tmp-'));
   fs.chmodSync(tmp, 0o700);
-  fs.writeFileSync(path.join(tmp, CA_KEY_FILE), toPem(pkcs8, 'PRIVATE KEY'), { mode: 0o600 });
-  fs.writeFileSync(path.join(tmp, CA_CERT_FILE), cert.toString('pem') + '\n', { mode: 0o644 });
+  fs.writeFileSync(path.join(tmp, CA_KEY_FILE), pems.keyPem, { mode: 0o600 });
+  fs.writeFileSync(path.join(tmp, CA_CERT_FILE), pems.certPem, { mode: 0o644 });
   try {
     fs.renameSync(tmp, path.join(dataDir, CA_DIR));
   } catch (err) {

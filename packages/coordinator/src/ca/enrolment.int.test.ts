@@ -54,7 +54,7 @@ beforeEach(async () => {
   store = openSqliteStore(dir);
   now = T0;
   const authority = await openAuthority(dir, {}, now);
-  enrolment = createEnrolment({ store: asyncSqliteStore(store), certificates: sqliteCertificateStores(store.db), certificateLookup: createCertificateStore(store.db), authority, now: () => now, dataDir: dir, validityMs: 30 * 24 * HOUR, tokenTtlMs: 24 * HOUR });
+  enrolment = createEnrolment({ store: asyncSqliteStore(store), certificates: sqliteCertificateStores(store.db), authority, now: () => now, dataDir: dir, validityMs: 30 * 24 * HOUR, tokenTtlMs: 24 * HOUR });
   for (const name of ['web-1', 'web-2']) store.putInstance({ instanceName: name, instanceArn: `arn:x:${name}`, registerTime: T0, tags: [] });
 });
 afterEach(() => {
@@ -106,7 +106,7 @@ describe('enrolment', () => {
     expect(cert.keyUsage).toEqual(['1.3.6.1.5.5.7.3.2']);
     expect(cert.verify(new X509Certificate(issued.caPem).publicKey)).toBe(true);
     expect(new Date(cert.validTo).getTime()).toBe(T0 + 30 * 24 * HOUR);
-    expect(enrolment.check({ serialNumber: cert.serialNumber, commonName: 'web-1' })).toMatchObject({ instanceName: 'web-1', serial: issued.serial });
+    expect(await enrolment.check({ serialNumber: cert.serialNumber, commonName: 'web-1' })).toMatchObject({ instanceName: 'web-1', serial: issued.serial });
   });
 
   it('refuses a used token, an expired one, a wrong secret, a malformed one and one for another CA', async () => {
@@ -174,7 +174,7 @@ describe('certificate checks, renewal and revocation', () => {
     const renewed = await enrolment.renew('web-1', await csr('web-2'));
     expect(new X509Certificate(renewed.certificatePem).subject).toBe('CN=web-1');
     expect(renewed.notAfter).toBe(now + 30 * 24 * HOUR);
-    for (const c of [first, renewed]) expect(enrolment.check({ serialNumber: new X509Certificate(c.certificatePem).serialNumber, commonName: 'web-1' }).instanceName).toBe('web-1');
+    for (const c of [first, renewed]) expect((await enrolment.check({ serialNumber: new X509Certificate(c.certificatePem).serialNumber, commonName: 'web-1' })).instanceName).toBe('web-1');
   });
 
   it('a new enrolment of the same instance revokes its older certificates', async () => {
@@ -210,7 +210,7 @@ describeWithTools(['postgres'], 'enrolment on PostgreSQL, two coordinators shari
       const pg = await openPgStore(url, { poolSize: 2 });
       opened.push(pg);
       const certificates = pgThrough(pgCertificateStore, 'certificate store');
-      return { pg, enrolment: createEnrolment({ store: pg, certificates, certificateLookup: createCertificateStore(store.db), authority, now: () => now, dataDir: dir, validityMs: 30 * 24 * HOUR, tokenTtlMs: 24 * HOUR }) };
+      return { pg, enrolment: createEnrolment({ store: pg, certificates, authority, now: () => now, dataDir: dir, validityMs: 30 * 24 * HOUR, tokenTtlMs: 24 * HOUR }) };
     };
     const a = await make();
     const b = await make();

@@ -17,7 +17,7 @@ import type { AsyncStore } from '../store/async-store.js';
 import type { AsyncCertificateStore } from '../store/pg/pg-side-stores.js';
 import type { Authority } from './authority.js';
 import { CsrError, normalSerial, verifyCsr } from './authority.js';
-import type { CertificateRecord, CertificateStore, CertificateStoreOpener } from './certificate-store.js';
+import type { CertificateRecord, CertificateStoreOpener } from './certificate-store.js';
 import { tokenFiles } from './token-files.js';
 import { formatToken, newToken, parseToken, secretHash, secretMatches } from './tokens.js';
 
@@ -76,8 +76,8 @@ export interface Enrolment {
   writeTokenFile(instanceName: string): Promise<string>;
   enrol(token: string, csrPem: string): Promise<IssuedIdentity>;
   renew(instanceName: string, csrPem: string): Promise<IssuedIdentity>;
-  /** check returns the certificate's record if it still stands for its instance, else throws. */
-  check(peer: PeerIdentity): CertificateRecord;
+  /** check resolves to the certificate's record if it still stands for its instance, else rejects. */
+  check(peer: PeerIdentity): Promise<CertificateRecord>;
   /** instanceDeregistered revokes the instance's certificates and retires its unused tokens. */
   instanceDeregistered(instanceName: string): Promise<void>;
 }
@@ -87,11 +87,6 @@ export interface EnrolmentDeps {
   store: AsyncStore;
   /** The tokens and certificates, opened through `store` or one of its transactions' handles. */
   certificates: CertificateStoreOpener;
-  /**
-   * Where {@link Enrolment.check} reads a certificate synchronously: the agent server checks each
-   * stream's certificate in its synchronous admission (rpc/agent-server.ts), which has no await yet.
-   */
-  certificateLookup: Pick<CertificateStore, 'getCertificate'>;
   authority: Authority;
   now: () => number;
   dataDir: string;
@@ -192,14 +187,14 @@ export function createEnrolment(deps: EnrolmentDeps): Enrolment {
       return issue(instanceName, csrPem, () => Promise.resolve());
     },
 
-    check(peer) {
+    async check(peer) {
       let serial: string;
       try {
         serial = normalSerial(peer.serialNumber);
       } catch {
         throw new EnrolmentError(EnrolmentErrorCode.CERTIFICATE_UNKNOWN, 'the client certificate has no readable serial number');
       }
-      const record = deps.certificateLookup.getCertificate(serial);
+      const record = await certificates(store).getCertificate(serial);
       if (record === undefined) throw new EnrolmentError(EnrolmentErrorCode.CERTIFICATE_UNKNOWN, 'this coordinator did not issue the client certificate; enrol again');
       if (record.instanceName !== peer.commonName) throw new EnrolmentError(EnrolmentErrorCode.CERTIFICATE_MISMATCH, 'the client certificate does not name the instance it was issued for');
       if (record.revokedAt !== undefined) throw new EnrolmentError(EnrolmentErrorCode.CERTIFICATE_REVOKED, `the client certificate of ${record.instanceName} was revoked (${record.revokeReason ?? 'revoked'}); enrol again with a new token`);

@@ -8,24 +8,28 @@ import type { CoordinatorConfig } from '../config.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import type { AsyncStore } from '../store/async-store.js';
 import { openAuthority } from './authority.js';
-import { createCertificateStore, sqliteCertificateStores } from './certificate-store.js';
+import type { Authority, CaFiles } from './authority.js';
+import { sqliteCertificateStores } from './certificate-store.js';
 import { createEnrolment } from './enrolment.js';
 import type { Enrolment, EnrolmentDeps } from './enrolment.js';
 
 /** EnrolmentStores are where enrolment keeps its state: the store and its certificate tables. */
-export type EnrolmentStores = Pick<EnrolmentDeps, 'store' | 'certificates' | 'certificateLookup'>;
+export type EnrolmentStores = Pick<EnrolmentDeps, 'store' | 'certificates'>;
 
 /**
  * sqliteEnrolmentStores are enrolment's stores on an open SQLite store, given the one
  * asyncSqliteStore over it (there is one per connection: it serializes the transactions).
  */
 export function sqliteEnrolmentStores(store: SqliteStore, asyncStore: AsyncStore): EnrolmentStores {
-  return { store: asyncStore, certificates: sqliteCertificateStores(store.db), certificateLookup: createCertificateStore(store.db) };
+  return { store: asyncStore, certificates: sqliteCertificateStores(store.db) };
 }
 
-/** openEnrolment loads (or creates) the CA and returns the enrolment service over `stores`. */
-export async function openEnrolment(config: CoordinatorConfig, stores: EnrolmentStores, now: () => number): Promise<Enrolment> {
-  const authority = await openAuthority(config.dataDir, { ...(config.caCertFile !== undefined ? { certFile: config.caCertFile } : {}), ...(config.caKeyFile !== undefined ? { keyFile: config.caKeyFile } : {}) }, now());
+/** AuthorityOpener loads the CA (the data directory's on SQLite, the database's on PostgreSQL: storage/storage.ts). */
+export type AuthorityOpener = (dataDir: string, files: CaFiles, now: number) => Promise<Authority>;
+
+/** openEnrolment loads (or creates) the CA with `openCa` and returns the enrolment service over `stores`. */
+export async function openEnrolment(config: CoordinatorConfig, stores: EnrolmentStores, now: () => number, openCa: AuthorityOpener = openAuthority): Promise<Enrolment> {
+  const authority = await openCa(config.dataDir, { ...(config.caCertFile !== undefined ? { certFile: config.caCertFile } : {}), ...(config.caKeyFile !== undefined ? { keyFile: config.caKeyFile } : {}) }, now());
   return createEnrolment({
     ...stores,
     authority,

@@ -57,8 +57,8 @@ function world(dir: string, clock = createFakeClock(), alarmSource?: AlarmSource
     cancel: (_i, id) => void cancelled.push(id),
     acknowledge: (_i, id) => void acked.push(id),
   };
-  const alarms = alarmSource === undefined ? undefined : createAlarmWatch({ store, source: alarmSource, clock, intervalMs: ALARM_POLL_MS, log });
   const asyncStore = asyncSqliteStore(store);
+  const alarms = alarmSource === undefined ? undefined : createAlarmWatch({ store: asyncStore, source: alarmSource, clock, intervalMs: ALARM_POLL_MS, log });
   const engine = createEngine({ store: asyncStore, blobs: undefined as never, clock, config, agents: link, log, ...(alarms === undefined ? {} : { alarms }) });
   const events: DeploymentEvent[] = [];
   engine.subscribe((e) => void events.push(e));

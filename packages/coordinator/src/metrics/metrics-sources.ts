@@ -7,6 +7,8 @@ import type Database from 'better-sqlite3';
 import type { Store } from '../store/store.js';
 import type { DeploymentEvent } from '../deployment/events.js';
 import type { CoordinatorMetrics } from './coordinator-metrics.js';
+import type { Counts } from './cached-counts.js';
+import type { PgQuery } from '../store/pg/pg-store.js';
 
 /** countSources reads deployments by status, the bucket's bytes and trigger notifications by state, one query each. */
 export function countSources(db: Database.Database): { deploymentsByStatus(): Record<string, number>; bucketBytes(): number; triggerDeliveriesByState(): Record<string, number> } {
@@ -17,6 +19,19 @@ export function countSources(db: Database.Database): { deploymentsByStatus(): Re
     deploymentsByStatus: () => Object.fromEntries(byStatus.all().map((r) => [r.status, r.n])),
     bucketBytes: () => bytes.get()?.n ?? 0,
     triggerDeliveriesByState: () => Object.fromEntries(deliveries.all().map((r) => [r.state, r.n])),
+  };
+}
+
+/** pgCounts reads the same counts from PostgreSQL, together (metrics/cached-counts.ts keeps them). */
+export function pgCounts(db: PgQuery): () => Promise<Counts> {
+  const byState = (rows: Array<{ k: string; n: number }>): Record<string, number> => Object.fromEntries(rows.map((r) => [r.k, r.n]));
+  return async () => {
+    const [statuses, bytes, deliveries] = await Promise.all([
+      db.query('SELECT status AS k, COUNT(*)::int AS n FROM deployments GROUP BY status'),
+      db.query('SELECT COALESCE(SUM(size), 0)::float8 AS n FROM bucket_objects'),
+      db.query('SELECT state AS k, COUNT(*)::int AS n FROM trigger_deliveries GROUP BY state'),
+    ]);
+    return { deploymentsByStatus: byState(statuses.rows), bucketBytes: Number(bytes.rows[0]?.n ?? 0), triggerDeliveriesByState: byState(deliveries.rows) };
   };
 }
 

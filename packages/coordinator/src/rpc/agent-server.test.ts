@@ -41,7 +41,7 @@ describe('agent server start', () => {
     const enrolment = await openEnrolment(config, sqliteEnrolmentStores(store, asyncSqliteStore(store)), () => Date.now());
     const identity = await enrolment.authority.issueServer(['127.0.0.1'], Date.now());
     const sync = createAgentSessionStore(store.db);
-    return createAgentServer({ store, blobs: createBlobStore(path.join(dir, 'blobs')), clock: systemClock, config, log: pino({ level: 'silent' }), enrolment, identity, sessions, sessionLookup: sync });
+    return createAgentServer({ instances: asyncSqliteStore(store), blobs: createBlobStore(path.join(dir, 'blobs')), clock: systemClock, config, log: pino({ level: 'silent' }), enrolment, identity, sessions, sessionLookup: sync });
   };
 
   it('closes the sessions an earlier process left open before it listens', async () => {

@@ -12,7 +12,7 @@ import { loadAgentProtocol } from '@fleetdeploy/protocol';
 import type { AgentMessage__Output, CoordinatorMessage, CommandResult__Output, DownloadBundleRequest__Output, BundleChunk, CertificateResponse, RenewRequest__Output } from '@fleetdeploy/protocol';
 import type { Clock, Timer } from '../clock.js';
 import type { CoordinatorConfig } from '../config.js';
-import type { Store } from '../store/store.js';
+import type { AsyncStore } from '../store/async-store.js';
 import type { BlobStore } from '../artifacts/blob-store.js';
 import type { CommandRecord, DeploymentRecord } from '../store/records.js';
 import type { AgentLink, AgentResult, Engine } from '../deployment/engine.js';
@@ -74,7 +74,8 @@ export interface AgentServer extends AgentLink {
 
 /** AgentServerDeps are passed in by the composition root. */
 export interface AgentServerDeps {
-  store: Store;
+  /** Where a Hello's instance is looked up (registered, not deregistered) before its stream is admitted. */
+  instances: Pick<AsyncStore, 'getInstance'>;
   /** The engine's turns through the agents' reports give way to an API transaction waiting for its turn (loop-priority.ts). */
   priority?: LoopPriority;
   blobs: BlobStore;
@@ -89,7 +90,7 @@ export interface AgentServerDeps {
   sessions: AsyncAgentSessionStore;
   /**
    * The same sessions read synchronously, for offlineSince alone: the engine asks it through its
-   * synchronous AgentLink.
+   * synchronous AgentLink (on PostgreSQL a cache, fleet/cached-session-lookup.ts).
    */
   sessionLookup: Pick<AgentSessionStore, 'get'>;
   /** Told of each stream refused by the admission rate (metrics). */
@@ -103,7 +104,7 @@ export const HEARTBEATS_FLUSH_MS = 1000;
 
 /** createAgentServer builds the service; attach the engine before listening. */
 export function createAgentServer(deps: AgentServerDeps): AgentServer {
-  const { store, blobs, clock, config, log, enrolment } = deps;
+  const { instances, blobs, clock, config, log, enrolment } = deps;
   const disk = deps.disk ?? createDiskFullWatch({ log, now: () => clock.now() });
   const sessions = new Map<string, Session>();
   // Streams the previous process had open ended with it; listen waits for this (a failure fails the
@@ -142,8 +143,9 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     'grpc.max_concurrent_streams': 1000,
   });
 
-  const refuse = (call: Stream, code: grpc.status, details: string): void => {
+  const refuse = (call: Stream, code: grpc.status, details: string): undefined => {
     call.emit('error', { code, details });
+    return undefined;
   };
 
   /**
@@ -159,7 +161,7 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
    * instance while its serial is recorded, unrevoked and unexpired (the metadata, if sent, must name
    * the same); with plain text, the metadata.
    */
-  function callerOf(call: Pick<grpc.ServerUnaryCall<unknown, unknown>, 'metadata' | 'getAuthContext'>): Caller {
+  async function callerOf(call: Pick<grpc.ServerUnaryCall<unknown, unknown>, 'metadata' | 'getAuthContext'>): Promise<Caller> {
     const claimed = String(call.metadata.get(INSTANCE_METADATA)[0] ?? '');
     if (config.plaintextAgents) {
       if (claimed === '') return { ok: false, code: grpc.status.INVALID_ARGUMENT, details: `a plain-text call must name its instance in the ${INSTANCE_METADATA} metadata` };
@@ -169,7 +171,7 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     if (peer === undefined) return { ok: false, code: grpc.status.UNAUTHENTICATED, details: 'a client certificate from this coordinator is required; enrol the agent (fleetdeploy-agent enrol)' };
     const cn = peer.subject?.CN as string | string[] | undefined;
     try {
-      const record = enrolment.check({ serialNumber: peer.serialNumber, commonName: Array.isArray(cn) ? '' : (cn ?? '') });
+      const record = await enrolment.check({ serialNumber: peer.serialNumber, commonName: Array.isArray(cn) ? '' : (cn ?? '') });
       if (claimed !== '' && claimed !== record.instanceName) {
         return { ok: false, code: grpc.status.PERMISSION_DENIED, details: `the certificate is for instance ${record.instanceName}, but the call's ${INSTANCE_METADATA} metadata names ${JSON.stringify(claimed)}` };
       }
@@ -181,43 +183,68 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
   }
 
   function connect(call: Stream): void {
-    const caller = callerOf(call);
     let session: Session | undefined;
-    if (!caller.ok) {
-      log.warn({ code: grpc.status[caller.code], reason: caller.details }, 'agent stream refused');
-      refuse(call, caller.code, caller.details);
-      return;
-    }
+    let caller: Extract<Caller, { ok: true }> | undefined;
+    let ended = false;
+    /**
+     * Messages wait here while the stream is being admitted: its client certificate checked, then its
+     * Hello's instance read (both asynchronous: on PostgreSQL they are round trips). They are handled
+     * in order once it is; on SQLite each step resolves at once, so they hardly wait.
+     */
+    const waiting: AgentMessage__Output[] = [];
+    let busy = true;
+    const failed = (err: unknown): void => {
+      log.error({ err }, 'admitting an agent stream failed');
+      refuse(call, grpc.status.UNAVAILABLE, 'the coordinator could not check the stream; retry after a backoff');
+    };
+    const drain = (): void => {
+      while (!busy && !ended && waiting.length > 0) {
+        const pending = handle(waiting.shift()!);
+        if (pending === undefined) continue;
+        busy = true;
+        pending.then(() => {
+          busy = false;
+          drain();
+        }, failed);
+      }
+    };
 
-    call.on('data', (message: AgentMessage__Output) => {
+    /** admit admits the stream for its Hello's instance once the instance is found registered. */
+    const admit = async (message: AgentMessage__Output): Promise<void> => {
+      const hello = message.hello!;
+      const name = hello.instanceName;
+      const instance = await instances.getInstance(name);
+      if (ended) return; // the stream ended while the instance was read
+      if (instance === undefined || instance.deregisterTime !== undefined) {
+        return refuse(call, grpc.status.NOT_FOUND, `no registered on-premises instance is named ${name}; register it with aws deploy register-on-premises-instance`);
+      }
+      if (!admission.tryAdmit(clock.now())) {
+        deps.onStreamRefused?.();
+        return refuse(call, grpc.status.RESOURCE_EXHAUSTED, 'too many agents are connecting at once; retry after a backoff');
+      }
+      const previous = sessions.get(name);
+      if (previous !== undefined) refuse(previous.call, grpc.status.ABORTED, 'a newer stream for this instance replaced this one');
+      session = { instanceName: name, call, lastSeen: clock.now(), ...(caller!.notAfter === undefined ? {} : { notAfter: caller!.notAfter }) };
+      sessions.set(name, session);
+      call.write({ welcome: { coordinatorVersion: '0.1.0', heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, graceSeconds: config.agentGraceSeconds } });
+      const connectedAt = session.lastSeen;
+      beats.delete(name);
+      record('agent connected', () => deps.sessions.connected(name, hello.agentVersion, connectedAt));
+      log.info({ instance: name, agentVersion: hello.agentVersion, platform: hello.platform, peer: call.getPeer(), pending: hello.unacknowledgedResults.length, replaced: previous !== undefined }, 'agent connected');
+      for (const result of hello.unacknowledgedResults) inbox.report({ instanceName: name, result: toResult(result) });
+      inbox.connected(name, hello.inFlight.map((c) => c.commandId));
+    };
+
+    /** handle handles one message; a Hello's admission is asynchronous, and the messages after it wait for it. */
+    const handle = (message: AgentMessage__Output): Promise<void> | undefined => {
       if (session === undefined) {
         if (message.body !== 'hello' || !message.hello) return refuse(call, grpc.status.INVALID_ARGUMENT, 'the first message of a stream must be a Hello');
-        const hello = message.hello;
-        const name = hello.instanceName;
-        if (name !== caller.instanceName) {
+        const name = message.hello.instanceName;
+        if (name !== caller!.instanceName) {
           const by = config.plaintextAgents ? `the call's ${INSTANCE_METADATA} metadata` : 'its client certificate';
-          return refuse(call, grpc.status.PERMISSION_DENIED, `Hello names instance ${JSON.stringify(name)} but ${by} names ${JSON.stringify(caller.instanceName)}; a stream speaks only for its own instance`);
+          return refuse(call, grpc.status.PERMISSION_DENIED, `Hello names instance ${JSON.stringify(name)} but ${by} names ${JSON.stringify(caller!.instanceName)}; a stream speaks only for its own instance`);
         }
-        const instance = store.getInstance(name);
-        if (instance === undefined || instance.deregisterTime !== undefined) {
-          return refuse(call, grpc.status.NOT_FOUND, `no registered on-premises instance is named ${name}; register it with aws deploy register-on-premises-instance`);
-        }
-        if (!admission.tryAdmit(clock.now())) {
-          deps.onStreamRefused?.();
-          return refuse(call, grpc.status.RESOURCE_EXHAUSTED, 'too many agents are connecting at once; retry after a backoff');
-        }
-        const previous = sessions.get(name);
-        if (previous !== undefined) refuse(previous.call, grpc.status.ABORTED, 'a newer stream for this instance replaced this one');
-        session = { instanceName: name, call, lastSeen: clock.now(), ...(caller.notAfter === undefined ? {} : { notAfter: caller.notAfter }) };
-        sessions.set(name, session);
-        call.write({ welcome: { coordinatorVersion: '0.1.0', heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, graceSeconds: config.agentGraceSeconds } });
-        const connectedAt = session.lastSeen;
-        beats.delete(name);
-        record('agent connected', () => deps.sessions.connected(name, hello.agentVersion, connectedAt));
-        log.info({ instance: name, agentVersion: hello.agentVersion, platform: hello.platform, peer: call.getPeer(), pending: hello.unacknowledgedResults.length, replaced: previous !== undefined }, 'agent connected');
-        for (const result of hello.unacknowledgedResults) inbox.report({ instanceName: name, result: toResult(result) });
-        inbox.connected(name, hello.inFlight.map((c) => c.commandId));
-        return;
+        return admit(message);
       }
       session.lastSeen = clock.now();
       if (message.body === 'heartbeat') {
@@ -237,8 +264,15 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
         default:
           return refuse(call, grpc.status.INVALID_ARGUMENT, `unexpected ${message.body ?? 'empty'} message after Hello`);
       }
+    };
+
+    call.on('data', (message: AgentMessage__Output) => {
+      waiting.push(message);
+      drain();
     });
     const closed = (): void => {
+      ended = true;
+      waiting.length = 0;
       if (session !== undefined && sessions.get(session.instanceName) === session) {
         sessions.delete(session.instanceName);
         const { instanceName, lastSeen } = session;
@@ -256,10 +290,29 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     call.on('cancelled', closed);
     call.on('error', closed);
     call.on('close', closed);
+
+    callerOf(call).then((c) => {
+      if (ended) return;
+      if (!c.ok) {
+        log.warn({ code: grpc.status[c.code], reason: c.details }, 'agent stream refused');
+        refuse(call, c.code, c.details);
+        return;
+      }
+      caller = c;
+      busy = false;
+      drain();
+    }, failed);
   }
 
   async function downloadBundle(call: grpc.ServerWritableStream<DownloadBundleRequest__Output, BundleChunk>): Promise<void> {
-    const caller = callerOf(call);
+    let caller: Caller;
+    try {
+      caller = await callerOf(call);
+    } catch (err) {
+      log.error({ err }, 'checking a bundle download\'s caller failed');
+      call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'the coordinator could not check the caller; retry after a backoff' });
+      return;
+    }
     if (!caller.ok) {
       call.emit('error', { code: caller.code, details: caller.details });
       return;
@@ -327,11 +380,15 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     Connect: connect,
     DownloadBundle: (call: grpc.ServerWritableStream<DownloadBundleRequest__Output, BundleChunk>) => void downloadBundle(call),
     Renew: (call: grpc.ServerUnaryCall<RenewRequest__Output, CertificateResponse>, callback: grpc.sendUnaryData<CertificateResponse>) => {
-      const caller = callerOf(call);
-      if (!caller.ok) return callback({ code: caller.code, details: caller.details });
-      if (config.plaintextAgents) return callback({ code: grpc.status.FAILED_PRECONDITION, details: 'this coordinator runs its agents in plain text; there is no certificate to renew' });
-      // The new certificate is for the caller's own instance, whatever the request's subject says.
-      replyWith(enrolment.renew(caller.instanceName, call.request.csrPem), callback, log, 'agent certificate renewed');
+      callerOf(call).then((caller) => {
+        if (!caller.ok) return callback({ code: caller.code, details: caller.details });
+        if (config.plaintextAgents) return callback({ code: grpc.status.FAILED_PRECONDITION, details: 'this coordinator runs its agents in plain text; there is no certificate to renew' });
+        // The new certificate is for the caller's own instance, whatever the request's subject says.
+        replyWith(enrolment.renew(caller.instanceName, call.request.csrPem), callback, log, 'agent certificate renewed');
+      }, (err: unknown) => {
+        log.error({ err }, 'checking a renewal\'s caller failed');
+        callback({ code: grpc.status.UNAVAILABLE, details: 'the coordinator could not check the caller; retry after a backoff' });
+      });
     },
   });
 

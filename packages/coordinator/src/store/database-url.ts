@@ -27,3 +27,15 @@ export function checkDatabaseUrl(value: unknown): string | undefined {
 export function redactPassword(value: string): string {
   return value.replace(/^(postgres(?:ql)?:\/\/[^:/@]*:)[^@/]*@/, '$1***@');
 }
+
+/**
+ * connectFailure says why a connection failed in a few words. A host name with several addresses
+ * (localhost: ::1 and 127.0.0.1) fails with an AggregateError whose own message is empty.
+ */
+export function connectFailure(err: unknown): string {
+  const e = err as { message?: string; code?: string; errors?: Array<{ message?: string }> };
+  const inner = e.errors?.map((x) => x.message).filter((m) => m !== undefined && m !== '');
+  if (inner !== undefined && inner.length > 0) return inner.join('; ');
+  if (e.message !== undefined && e.message !== '') return e.message;
+  return e.code ?? String(err);
+}

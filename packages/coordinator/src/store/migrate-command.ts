@@ -13,7 +13,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { requireDataDir } from '../data-dir.js';
 import { lockDataDir } from '../data-dir-lock.js';
 import { isDiskFull } from './disk-full.js';
-import { redactPassword } from './database-url.js';
+import { connectFailure, redactPassword } from './database-url.js';
 import { openDatabase } from './sqlite-store.js';
 import { pgMigrate } from './pg/pg-migrate.js';
 import { pgMigrations } from './pg/pg-migrations.js';
@@ -81,18 +81,6 @@ export async function migratePostgres(url: string): Promise<Schema> {
   } finally {
     await client.end().catch(() => {});
   }
-}
-
-/**
- * connectFailure says why a connection failed in a few words. A host name with several addresses
- * (localhost: ::1 and 127.0.0.1) fails with an AggregateError whose own message is empty.
- */
-function connectFailure(err: unknown): string {
-  const e = err as { message?: string; code?: string; errors?: Array<{ message?: string }> };
-  const inner = e.errors?.map((x) => x.message).filter((m) => m !== undefined && m !== '');
-  if (inner !== undefined && inner.length > 0) return inner.join('; ');
-  if (e.message !== undefined && e.message !== '') return e.message;
-  return e.code ?? String(err);
 }
 
 /** migrateCommand builds `migrate`. */

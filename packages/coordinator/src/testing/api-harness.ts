@@ -163,7 +163,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     engine,
     identities: createRecordingIdentities(),
     buckets: promised(createBucketStore(store.db)),
-    traffic: createTrafficStore(store.db),
+    traffic: promised(createTrafficStore(store.db)),
     blobs,
     arnPrefix: options.arnPrefix ?? 'arn:aws:codedeploy:us-east-1:000000000000',
     github: createGitHubArchives({

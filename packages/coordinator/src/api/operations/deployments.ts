@@ -2,10 +2,12 @@
  * Deployments: CreateDeployment resolves the group's targets and the revision's stored bundle and
  * hands the deployment to the engine; the rest read what the engine records, in CodeDeploy's shapes.
  */
+import type { TrafficState } from '../../deployment/traffic/plan.js';
 import { refuseOutsideWindow } from './deployment-windows.js';
 import { DEFAULT_TIMEOUT_SECONDS, InPlaceEvents } from '@fleetdeploy/shared';
 import { ApiError } from '../api-error.js';
 import type { ApiContext } from '../context.js';
+import { bucketReadsThrough } from '../context.js';
 import type { Input } from '../input.js';
 import { epochSeconds, optionalBoolean, optionalObject, optionalString, page, pageStart, requiredString, stringList } from '../input.js';
 import type { BundleRef, DeploymentRecord, DeploymentStatus, RevisionLocation, TargetRecord, TargetStatus } from '../../store/records.js';
@@ -69,6 +71,7 @@ export async function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
   // The waiting instances' sessions, read ahead: the messages are made synchronously.
   const sessions = new Map(await Promise.all(waiting.map(async (t) => [t.targetId, await ctx.agents.session(t.targetId)] as const)));
   const counts = await ctx.store.countTargets(d.deploymentId);
+  const trafficState = await ctx.traffic?.get(d.deploymentId);
   const groupRollback = d.autoRollbackConfiguration === undefined ? (await ctx.store.getGroupById(d.deploymentGroupId))?.extra.autoRollbackConfiguration : undefined;
   return {
     applicationName: d.applicationName,
@@ -88,7 +91,7 @@ export async function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
     ignoreApplicationStopFailures: d.ignoreApplicationStopFailures,
     updateOutdatedInstancesOnly: d.updateOutdatedInstancesOnly,
     deploymentStyle: d.computePlatform === 'Lambda' || d.computePlatform === 'ECS' || d.blueGreen !== undefined ? { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' } : { deploymentType: 'IN_PLACE', deploymentOption: 'WITHOUT_TRAFFIC_CONTROL' },
-    instanceTerminationWaitTimeStarted: ctx.traffic?.get(d.deploymentId)?.replacement?.cleanup !== undefined,
+    instanceTerminationWaitTimeStarted: trafficState?.replacement?.cleanup !== undefined,
     ...(d.blueGreen === undefined ? {} : serverBlueGreenInfo(d.blueGreen)),
     fileExistsBehavior: d.fileExistsBehavior,
     autoRollbackConfiguration: d.autoRollbackConfiguration ?? groupRollback,
@@ -122,9 +125,8 @@ export function instanceTarget(ctx: ApiContext, t: TargetRecord) {
   };
 }
 
-/** trafficTarget is the one target of a Lambda or ECS deployment, in its DeploymentTarget shape. */
-function trafficTarget(ctx: ApiContext, d: DeploymentRecord) {
-  const state = ctx.traffic?.get(d.deploymentId);
+/** trafficTarget is the one target of a Lambda or ECS deployment, in its DeploymentTarget shape, from its traffic journal's `state`. */
+function trafficTarget(ctx: ApiContext, d: DeploymentRecord, state: TrafficState | undefined) {
   if (d.ecs !== undefined) {
     const ecs = ecsTarget(d, state, ctx.arnPrefix);
     return { status: ecs.status, target: { deploymentTargetType: 'ECSTarget', ecsTarget: ecs } };
@@ -134,9 +136,9 @@ function trafficTarget(ctx: ApiContext, d: DeploymentRecord) {
 }
 
 /** lambdaDeploymentTarget is a Lambda or ECS deployment's DeploymentTarget, or DeploymentTargetDoesNotExistException for another id. */
-function lambdaDeploymentTarget(ctx: ApiContext, d: DeploymentRecord, targetId: string) {
+function lambdaDeploymentTarget(ctx: ApiContext, d: DeploymentRecord, targetId: string, state: TrafficState | undefined) {
   if (targetId !== lambdaTargetId(d)) throw new ApiError('DeploymentTargetDoesNotExistException', `Deployment ${d.deploymentId} has no target ${targetId}; its target is ${lambdaTargetId(d)}`);
-  return trafficTarget(ctx, d).target;
+  return trafficTarget(ctx, d, state).target;
 }
 
 /** instanceSummary is the deprecated InstanceSummary that the instance operations return. */
@@ -204,7 +206,7 @@ interface GitHubBundle {
  * The stored bundle a revision names: an S3 revision's must be in the coordinator's revision bucket;
  * a GitHub revision's is the archive {@link fetchGitHubBundle} fetched for it.
  */
-async function resolveBundle(ctx: ApiContext, revision: RevisionLocation, github?: GitHubBundle): Promise<BundleRef> {
+async function resolveBundle(ctx: ApiContext, db: AsyncStore, revision: RevisionLocation, github?: GitHubBundle): Promise<BundleRef> {
   if (revision.revisionType === 'GitHub') {
     if (github === undefined || github.revisionKey !== revisionKey(revision)) {
       throw new ApiError('InvalidRevisionException', `the group's revision changed while ${revisionKey(revision)} was being fetched; try again`);
@@ -218,7 +220,8 @@ async function resolveBundle(ctx: ApiContext, revision: RevisionLocation, github
   if (s3.bundleType !== 'tar' && s3.bundleType !== 'tgz' && s3.bundleType !== 'zip') {
     throw new ApiError('InvalidRevisionException', `revision.s3Location.bundleType must be tar, tgz or zip for instances, got ${s3.bundleType}`);
   }
-  const object = (await ctx.buckets.getBucket(s3.bucket)) === undefined ? undefined : await ctx.buckets.getObject(s3.bucket, s3.key);
+  const buckets = bucketReadsThrough(ctx, db);
+  const object = (await buckets.getBucket(s3.bucket)) === undefined ? undefined : await buckets.getObject(s3.bucket, s3.key);
   if (object === undefined) {
     throw new ApiError('RevisionDoesNotExistException', `s3://${s3.bucket}/${s3.key} is not in the coordinator's revision bucket; upload it first (aws s3 cp BUNDLE s3://${s3.bucket}/${s3.key} --endpoint-url ...)`);
   }
@@ -247,9 +250,11 @@ async function bundleTimeouts(ctx: ApiContext, revision: unknown, github: GitHub
     let bundle = github?.bundle;
     if (bundle === undefined) {
       const location = parseRevisionLocation(revision);
-      bundle = await resolveBundle(ctx, location);
+      bundle = await resolveBundle(ctx, ctx.store, location);
       where = revisionKey(location);
     }
+    // Replicas sharing the blob folder spare it now, until the deployment that references it commits.
+    await ctx.blobs.refresh(bundle.sha256);
     // Every agent event, the traffic hooks of blue/green deployments included. A stored blob never
     // changes (it is named by its SHA-256), so its timeouts are read once: the next deployments of
     // the same bundle do not wait for the disk behind a busy event loop.
@@ -332,8 +337,8 @@ export const deploymentOperations = {
       if (config.computePlatform !== 'Server' || config.minimumHealthyHosts === undefined) {
         throw new ApiError('InvalidDeploymentConfigNameException', `${configName} is a ${config.computePlatform} configuration; instances need a Server one`);
       }
-      // A bucket read in the transaction's body: on SQLite it runs at once (no turn of the loop passes).
-      const bundle = await resolveBundle(ctx, revision, github);
+      // A bucket read in the transaction's body, through its handle: on SQLite it runs at once (no turn of the loop passes).
+      const bundle = await resolveBundle(ctx, tx, revision, github);
       const active = await tx.activeDeploymentOfGroup(group.deploymentGroupId);
       if (active !== undefined) {
         throw new ApiError('DeploymentLimitExceededException', `The deployment group ${groupName} already has an active deployment ${active.deploymentId}; wait for it to finish or stop it`);
@@ -454,7 +459,7 @@ export const deploymentOperations = {
     const wanted = targetStatuses(filters, 'TargetStatus', 'targetFilters.TargetStatus');
     const labels = instanceLabels(filters, 'ServerInstanceLabel', 'targetFilters.ServerInstanceLabel', d);
     if (d.computePlatform === 'Lambda' || d.computePlatform === 'ECS') {
-      const { status } = trafficTarget(ctx, d);
+      const { status } = trafficTarget(ctx, d, await ctx.traffic?.get(d.deploymentId));
       return { targetIds: wanted === undefined || wanted.length === 0 || wanted.includes(status) ? [lambdaTargetId(d)] : [] };
     }
     const targets = (await ctx.store.listTargets(d.deploymentId)).filter((t) => (wanted === undefined || wanted.length === 0 || wanted.includes(t.status)) && (labels === undefined || (t.label !== undefined && labels.includes(t.label))));
@@ -465,7 +470,7 @@ export const deploymentOperations = {
   async GetDeploymentTarget(input: Input, ctx: ApiContext) {
     const d = await requireDeployment(ctx.store, deploymentIdField(input));
     const targetId = requiredString(input, 'targetId', { required: 'DeploymentTargetIdRequiredException', invalid: 'InvalidDeploymentTargetIdException' });
-    if (d.computePlatform === 'Lambda' || d.computePlatform === 'ECS') return { deploymentTarget: lambdaDeploymentTarget(ctx, d, targetId) };
+    if (d.computePlatform === 'Lambda' || d.computePlatform === 'ECS') return { deploymentTarget: lambdaDeploymentTarget(ctx, d, targetId, await ctx.traffic?.get(d.deploymentId)) };
     const t = await requireTarget(ctx, d.deploymentId, targetId, 'DeploymentTargetDoesNotExistException');
     return { deploymentTarget: { deploymentTargetType: 'InstanceTarget', instanceTarget: instanceTarget(ctx, t) } };
   },
@@ -475,7 +480,10 @@ export const deploymentOperations = {
     const ids = stringList(input, 'targetIds', 'InvalidDeploymentTargetIdException');
     if (ids === undefined || ids.length === 0) throw new ApiError('DeploymentTargetIdRequiredException', 'targetIds is required');
     if (ids.length > 25) throw new ApiError('DeploymentTargetListSizeExceededException', `at most 25 targetIds per call, got ${ids.length}`);
-    if (d.computePlatform === 'Lambda' || d.computePlatform === 'ECS') return { deploymentTargets: ids.map((id) => lambdaDeploymentTarget(ctx, d, id)) };
+    if (d.computePlatform === 'Lambda' || d.computePlatform === 'ECS') {
+      const state = await ctx.traffic?.get(d.deploymentId);
+      return { deploymentTargets: ids.map((id) => lambdaDeploymentTarget(ctx, d, id, state)) };
+    }
     const targets = await requireTargets(ctx, d.deploymentId, ids, 'DeploymentTargetDoesNotExistException');
     return { deploymentTargets: targets.map((t) => ({ deploymentTargetType: 'InstanceTarget', instanceTarget: instanceTarget(ctx, t) })) };
   },

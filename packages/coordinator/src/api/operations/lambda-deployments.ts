@@ -10,6 +10,8 @@ import { parseAppSpec } from '@fleetdeploy/shared';
 import type { LambdaAppSpec, TrafficRoutingConfig } from '@fleetdeploy/shared';
 import { ApiError } from '../api-error.js';
 import type { ApiContext } from '../context.js';
+import { bucketReadsThrough } from '../context.js';
+import type { AsyncStore } from '../../store/async-store.js';
 import type { Input } from '../input.js';
 import { optionalString } from '../input.js';
 import type { DeploymentGroupRecord, DeploymentRecord, LambdaDeploymentSpec, RevisionLocation } from '../../store/records.js';
@@ -37,8 +39,9 @@ interface StoredAppSpec {
 }
 
 /** storedObject is the revision bucket's object at `bucket`/`key`, if there is one. */
-async function storedObject(ctx: ApiContext, bucket: string, key: string) {
-  return (await ctx.buckets.getBucket(bucket)) === undefined ? undefined : await ctx.buckets.getObject(bucket, key);
+async function storedObject(ctx: ApiContext, db: AsyncStore, bucket: string, key: string) {
+  const buckets = bucketReadsThrough(ctx, db);
+  return (await buckets.getBucket(bucket)) === undefined ? undefined : await buckets.getObject(bucket, key);
 }
 
 /**
@@ -52,13 +55,13 @@ async function readStoredAppSpec(ctx: ApiContext, input: Input, req: LambdaDeplo
   const revision = revisionAhead(input.revision, group);
   const s3 = revision?.revisionType === 'S3' ? revision.s3Location : undefined;
   if (s3 === undefined || (s3.bundleType !== 'YAML' && s3.bundleType !== 'JSON')) return undefined;
-  const object = await storedObject(ctx, s3.bucket, s3.key);
+  const object = await storedObject(ctx, ctx.store, s3.bucket, s3.key);
   if (object === undefined) return undefined;
   return { bucket: s3.bucket, key: s3.key, sha256: object.sha256, text: await fs.promises.readFile(ctx.blobs.path(object.sha256), 'utf8') };
 }
 
 /** appSpecText is the AppSpec a Lambda or ECS revision carries (an S3 one as {@link readStoredAppSpec} read it). */
-async function appSpecText(ctx: ApiContext, revision: RevisionLocation, platform: 'Lambda' | 'ECS', stored: StoredAppSpec | undefined): Promise<string> {
+async function appSpecText(ctx: ApiContext, db: AsyncStore, revision: RevisionLocation, platform: 'Lambda' | 'ECS', stored: StoredAppSpec | undefined): Promise<string> {
   switch (revision.revisionType) {
     case 'String':
       return revision.string!.content;
@@ -69,7 +72,7 @@ async function appSpecText(ctx: ApiContext, revision: RevisionLocation, platform
       if (s3.bundleType !== 'YAML' && s3.bundleType !== 'JSON') {
         throw new ApiError('InvalidRevisionException', `revision.s3Location.bundleType must be YAML or JSON for a ${platform} deployment (an AppSpec file), got ${s3.bundleType}`);
       }
-      const object = await storedObject(ctx, s3.bucket, s3.key);
+      const object = await storedObject(ctx, db, s3.bucket, s3.key);
       if (object === undefined) throw new ApiError('RevisionDoesNotExistException', `s3://${s3.bucket}/${s3.key} is not in the coordinator's revision bucket; upload the AppSpec file first`);
       if (stored === undefined || stored.bucket !== s3.bucket || stored.key !== s3.key || stored.sha256 !== object.sha256) {
         throw new ApiError('InvalidRevisionException', `s3://${s3.bucket}/${s3.key} changed while it was being read; try again`);
@@ -122,8 +125,8 @@ export async function createTrafficDeployment(input: Input, ctx: ApiContext, req
     if (config.computePlatform !== platform) {
       throw new ApiError('InvalidDeploymentConfigNameException', `${configName} is a ${config.computePlatform} configuration; application ${req.applicationName} deploys to ${platform}`);
     }
-    // A bucket read in the transaction's body: on SQLite it runs at once (no turn of the loop passes).
-    const spec = platformSpec(await appSpecText(ctx, revision, platform, stored), group, config.trafficRoutingConfig ?? { type: 'AllAtOnce' });
+    // A bucket read in the transaction's body, through its handle: on SQLite it runs at once (no turn of the loop passes).
+    const spec = platformSpec(await appSpecText(ctx, tx, revision, platform, stored), group, config.trafficRoutingConfig ?? { type: 'AllAtOnce' });
     const active = (await tx.activeDeployments()).find((d) => d.deploymentGroupId === group.deploymentGroupId);
     if (active !== undefined) {
       throw new ApiError('DeploymentLimitExceededException', `The deployment group ${req.groupName} already has an active deployment ${active.deploymentId}; wait for it to finish or stop it`);

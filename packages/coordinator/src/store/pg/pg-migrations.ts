@@ -275,4 +275,15 @@ CREATE TABLE replicas (
   alive_until BIGINT NOT NULL);
 `,
   },
+  {
+    version: 18,
+    name: 'certificate-authority',
+    sql: `
+CREATE TABLE certificate_authority (
+  id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+  cert_pem TEXT NOT NULL,
+  key_pem TEXT NOT NULL,
+  created_at BIGINT NOT NULL);
+`,
+  },
 ];

@@ -45,9 +45,10 @@ export interface PgStore extends AsyncStore, PgQuery {
   transaction<T>(fn: (tx: PgTransaction) => Promise<T>): Promise<T>;
 }
 
-/** PgOpenOptions: the pool's size (default 10 connections). */
+/** PgOpenOptions: the pool's size (default 10 connections), and how long a connection may take to open (default: no limit). */
 export interface PgOpenOptions {
   poolSize?: number;
+  connectTimeoutMs?: number;
 }
 
 /** MAX_ATTEMPTS bounds how often a transaction refused for a concurrent one runs again. */
@@ -254,7 +255,7 @@ function guardEach<M extends object>(methods: M, admit: (name: string) => void):
  * pg-migrate.ts) and returns the store. A database it cannot reach or migrate is an error naming it.
  */
 export async function openPgStore(url: string, options: PgOpenOptions = {}): Promise<PgStore> {
-  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, ...(options.connectTimeoutMs === undefined ? {} : { connectionTimeoutMillis: options.connectTimeoutMs }) });
   // An idle connection the server dropped emits 'error' on the pool; without a listener that would
   // end the process. The next query takes a fresh connection and reports any real problem itself.
   pool.on('error', () => {});
