@@ -19,6 +19,7 @@ import { createMembership, DEFAULT_REPLICA_TTL_MS } from './replicas/membership.
 import { createDataDir } from './data-dir.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { createBlobStore, SHARED_BLOB_GRACE_MS } from './artifacts/blob-store.js';
+import type { BlobStore } from './artifacts/blob-store.js';
 import { DATABASE_FILE } from './store/sqlite-store.js';
 import { openStorage } from './storage/open-storage.js';
 import type { Storage } from './storage/storage.js';
@@ -27,7 +28,7 @@ import { createBlobCollector } from './artifacts/blob-collector.js';
 import type { BlobCollector } from './artifacts/blob-collector.js';
 import { startBucketHousekeeping } from './artifacts/bucket-housekeeping.js';
 import type { BucketHousekeeping } from './artifacts/bucket-housekeeping.js';
-import { bucketQuota } from './config.js';
+import { bucketQuota, ConfigError } from './config.js';
 import { createGitHubArchives } from './artifacts/github-archive.js';
 import { createBucketApi } from './api/bucket.js';
 import { createCodeDeployApi } from './api/codedeploy.js';
@@ -160,7 +161,13 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   // (The stores tell the collector, made just after them, through these closures: no call comes before it exists.)
   const asyncBuckets = storage.buckets({ quotaBytes: (bucket) => bucketQuota(config, bucket), released: (sha256s) => collector.consider(sha256s) });
   const shared = storage.exclusive ? undefined : { graceMs: SHARED_BLOB_GRACE_MS, now: () => clock.now() };
-  const blobs = createBlobStore(blobDir, 0o700, { released: (sha256) => collector.consider([sha256]) }, shared);
+  let blobs: BlobStore;
+  try {
+    blobs = createBlobStore(blobDir, 0o700, { released: (sha256) => collector.consider([sha256]) }, shared);
+  } catch (err) {
+    await closeStore();
+    throw new ConfigError(`cannot use the blob directory ${blobDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; choose another with --blob-dir (blob_dir)`);
+  }
   const collector: BlobCollector = createBlobCollector({ blobs, references: storage.blobReferences, log: log.child({ part: 'blobs' }), now: () => clock.now() });
   let housekeeping: BucketHousekeeping | undefined;
   const arnPrefix = `arn:aws:codedeploy:${config.region}:${config.accountId}`;

@@ -13,6 +13,9 @@ import { describeWithTools } from '../../../../test/harness/system-tools.js';
 import { connectionUrl, usePostgres } from '../../../../test/harness/postgres.js';
 import { ensureAdminKey } from '../auth/admin-credentials.js';
 import { CA_DIR, CA_CERT_FILE, generateAuthority, installAuthorityFiles } from '../ca/authority.js';
+import { Readable } from 'node:stream';
+import { createBlobStore, SHARED_BLOB_GRACE_MS } from '../artifacts/blob-store.js';
+import { createBlobCollector } from '../artifacts/blob-collector.js';
 import { openPgStorage } from './pg-storage.js';
 import type { Storage } from './storage.js';
 
@@ -63,6 +66,35 @@ describeWithTools(['postgres'], 'PostgreSQL storage', () => {
     installAuthorityFiles(other, await generateAuthority(Date.now()));
     const second = await open(url, 'r-2');
     await expect(second.authority(other, {}, Date.now())).rejects.toThrow(new RegExp(`^the CA in ${path.join(other, CA_DIR)} \\(fingerprint \\S+\\) is not the CA the replicas on this database share \\(fingerprint ${adopted.fingerprint}\\): move ${path.join(other, CA_DIR)} away to use the shared CA$`));
+  });
+
+  it('a blob of the shared folder outlives another replica\'s sweeps while referenced or lately written, and goes once neither', async () => {
+    const url = await server().freshDatabase();
+    const [a, b] = await Promise.all([open(url, 'r-a'), open(url, 'r-b')]);
+    const folder = path.join(tmp(), 'blobs');
+    let now = Date.now();
+    const shared = { graceMs: SHARED_BLOB_GRACE_MS, now: () => now };
+    const blobsA = createBlobStore(folder, undefined, {}, shared);
+    const collectorB = createBlobCollector({ blobs: createBlobStore(folder, undefined, {}, shared), references: b.blobReferences, log, now: () => now });
+    const bucketsA = a.buckets({});
+    await bucketsA.createBucket('revisions', now);
+    // Replica a writes a blob; before its object row commits, replica b sweeps: the blob is new, so it stays.
+    const held = await blobsA.putHeld(Readable.from(['bundle bytes']));
+    expect(await collectorB.sweep()).toMatchObject({ scanned: 1, removed: 0 });
+    await bucketsA.putObject({ bucket: 'revisions', key: 'b.zip', sha256: held.sha256, size: held.size, etag: held.md5 }, now);
+    held.release();
+    // Referenced, it stays however old it gets.
+    now += 2 * SHARED_BLOB_GRACE_MS;
+    expect(await collectorB.sweep()).toMatchObject({ removed: 0 });
+    // Unreferenced but touched lately (a hold on replica a, as a copy makes), it stays; old and unreferenced, it goes.
+    await bucketsA.deleteObject('revisions', 'b.zip');
+    (await blobsA.hold(held.sha256))!.release();
+    expect(await collectorB.sweep()).toMatchObject({ removed: 0 });
+    expect(await blobsA.has(held.sha256)).toBe(true);
+    now += 2 * SHARED_BLOB_GRACE_MS;
+    expect(await collectorB.sweep()).toMatchObject({ removed: 1, freedBytes: 'bundle bytes'.length });
+    expect(await blobsA.has(held.sha256)).toBe(false);
+    await collectorB.close();
   });
 
   it('refuses a database it cannot reach, naming it in one line', async () => {
