@@ -162,6 +162,10 @@ describeWithTools(['postgres', 'aws'], 'serve --database: replicas on one Postgr
     expect(fs.readFileSync(got, 'utf8')).toBe('uploaded to replica a\n');
     const health = (await (await fetch(`${b.apiUrl}/healthz`)).json()) as { replica: string; replicas: Array<{ id: string; apiUrl: string }> };
     expect(health.replicas.map((r) => r.apiUrl).sort()).toEqual([a.apiUrl, b.apiUrl].sort());
+    // A replica stops cleanly (exit 0), leaving the membership; the other sees itself alone at its next look.
+    coordinators.splice(coordinators.indexOf(b), 1);
+    expect(await b.stop()).toBe(0);
+    expect(await query(url, 'SELECT api_url FROM replicas')).toEqual([{ api_url: a.apiUrl }]);
   }, 90_000);
 
   it('two replicas started at the same moment on an empty database make one CA and one first admin key', async () => {
