@@ -177,7 +177,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   const disk = createDiskFullWatch({ log: log.child({ part: 'storage' }), now: () => clock.now(), dataDir: config.dataDir });
   const asyncSessions = storage.sessions;
   const certificates = storage.certificates;
-  const agents = createAgentServer({ instances: asyncStore, priority, blobs, clock, config, enrolment, identity, sessions: asyncSessions, sessionLookup: storage.sessionLookup, disk, log: log.child({ part: 'agents' }), onStreamRefused: () => metrics.streamRefused() });
+  const agents = createAgentServer({ instances: storage.instanceLookup, priority, blobs, clock, config, enrolment, identity, sessions: asyncSessions, sessionLookup: storage.sessionLookup, disk, log: log.child({ part: 'agents' }), onStreamRefused: () => metrics.streamRefused() });
   agentsConnected = () => agents.connectedCount();
   const alarms = createAlarmWatch({ store: asyncStore, source: createCloudWatchSource(), clock, intervalMs: config.alarmPollIntervalSeconds * 1000, log: log.child({ part: 'alarms' }) });
   const databaseFile = path.join(config.dataDir, DATABASE_FILE);

@@ -13,8 +13,9 @@ import type { AgentMessage__Output, CoordinatorMessage, CommandResult__Output, D
 import type { Clock, Timer } from '../clock.js';
 import type { CoordinatorConfig } from '../config.js';
 import type { AsyncStore } from '../store/async-store.js';
+import type { Store } from '../store/store.js';
 import type { BlobStore } from '../artifacts/blob-store.js';
-import type { CommandRecord, DeploymentRecord } from '../store/records.js';
+import type { CommandRecord, DeploymentRecord, InstanceRecord } from '../store/records.js';
 import type { AgentLink, AgentResult, Engine } from '../deployment/engine.js';
 import type { ServerIdentity } from '../ca/authority.js';
 import type { Enrolment } from '../ca/enrolment.js';
@@ -72,10 +73,17 @@ export interface AgentServer extends AgentLink {
   disconnect(instanceName: string, details: string): void;
 }
 
+/** InstanceLookup reads an instance's record, at once (SQLite) or not (PostgreSQL). */
+export type InstanceLookup = Pick<Store, 'getInstance'> | Pick<AsyncStore, 'getInstance'>;
+
 /** AgentServerDeps are passed in by the composition root. */
 export interface AgentServerDeps {
-  /** Where a Hello's instance is looked up (registered, not deregistered) before its stream is admitted. */
-  instances: Pick<AsyncStore, 'getInstance'>;
+  /**
+   * Where a Hello's instance is looked up (registered, not deregistered) before its stream is
+   * admitted: synchronously on SQLite (the stream is admitted in the turn its Hello came in; a
+   * promise there cost a reconnect storm a fifth more time), asynchronously on PostgreSQL.
+   */
+  instances: InstanceLookup;
   /** The engine's turns through the agents' reports give way to an API transaction waiting for its turn (loop-priority.ts). */
   priority?: LoopPriority;
   blobs: BlobStore;
@@ -161,8 +169,9 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
    * instance while its serial is recorded, unrevoked and unexpired (the metadata, if sent, must name
    * the same); with plain text, the metadata.
    */
-  async function callerOf(call: Pick<grpc.ServerUnaryCall<unknown, unknown>, 'metadata' | 'getAuthContext'>): Promise<Caller> {
+  function callerOf(call: Pick<grpc.ServerUnaryCall<unknown, unknown>, 'metadata' | 'getAuthContext'>): Caller | Promise<Caller> {
     const claimed = String(call.metadata.get(INSTANCE_METADATA)[0] ?? '');
+    // Known at once without a certificate to look up (plain text, or none presented).
     if (config.plaintextAgents) {
       if (claimed === '') return { ok: false, code: grpc.status.INVALID_ARGUMENT, details: `a plain-text call must name its instance in the ${INSTANCE_METADATA} metadata` };
       return { ok: true, instanceName: claimed };
@@ -170,16 +179,18 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     const peer = call.getAuthContext().sslPeerCertificate;
     if (peer === undefined) return { ok: false, code: grpc.status.UNAUTHENTICATED, details: 'a client certificate from this coordinator is required; enrol the agent (fleetdeploy-agent enrol)' };
     const cn = peer.subject?.CN as string | string[] | undefined;
-    try {
-      const record = await enrolment.check({ serialNumber: peer.serialNumber, commonName: Array.isArray(cn) ? '' : (cn ?? '') });
-      if (claimed !== '' && claimed !== record.instanceName) {
-        return { ok: false, code: grpc.status.PERMISSION_DENIED, details: `the certificate is for instance ${record.instanceName}, but the call's ${INSTANCE_METADATA} metadata names ${JSON.stringify(claimed)}` };
-      }
-      return { ok: true, instanceName: record.instanceName, notAfter: record.notAfter };
-    } catch (err) {
-      if (err instanceof EnrolmentError) return { ok: false, code: enrolmentStatus(err.code), details: err.message };
-      throw err;
-    }
+    return enrolment.check({ serialNumber: peer.serialNumber, commonName: Array.isArray(cn) ? '' : (cn ?? '') }).then(
+      (record): Caller => {
+        if (claimed !== '' && claimed !== record.instanceName) {
+          return { ok: false, code: grpc.status.PERMISSION_DENIED, details: `the certificate is for instance ${record.instanceName}, but the call's ${INSTANCE_METADATA} metadata names ${JSON.stringify(claimed)}` };
+        }
+        return { ok: true, instanceName: record.instanceName, notAfter: record.notAfter };
+      },
+      (err: unknown): Caller => {
+        if (err instanceof EnrolmentError) return { ok: false, code: enrolmentStatus(err.code), details: err.message };
+        throw err;
+      },
+    );
   }
 
   function connect(call: Stream): void {
@@ -209,11 +220,18 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
       }
     };
 
-    /** admit admits the stream for its Hello's instance once the instance is found registered. */
-    const admit = async (message: AgentMessage__Output): Promise<void> => {
+    /** admit admits the stream for its Hello's instance once the instance is read; undefined when that was at once. */
+    const admit = (message: AgentMessage__Output): Promise<void> | undefined => {
       const hello = message.hello!;
+      const found = instances.getInstance(hello.instanceName);
+      if (found instanceof Promise) return found.then((instance) => welcome(hello, instance));
+      welcome(hello, found);
+      return undefined;
+    };
+
+    /** welcome admits the stream for its Hello's instance if it is registered (and the admission rate allows). */
+    const welcome = (hello: NonNullable<AgentMessage__Output['hello']>, instance: InstanceRecord | undefined): void => {
       const name = hello.instanceName;
-      const instance = await instances.getInstance(name);
       if (ended) return; // the stream ended while the instance was read
       if (instance === undefined || instance.deregisterTime !== undefined) {
         return refuse(call, grpc.status.NOT_FOUND, `no registered on-premises instance is named ${name}; register it with aws deploy register-on-premises-instance`);
@@ -291,7 +309,7 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     call.on('error', closed);
     call.on('close', closed);
 
-    callerOf(call).then((c) => {
+    const accept = (c: Caller): void => {
       if (ended) return;
       if (!c.ok) {
         log.warn({ code: grpc.status[c.code], reason: c.details }, 'agent stream refused');
@@ -301,7 +319,10 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
       caller = c;
       busy = false;
       drain();
-    }, failed);
+    };
+    const known = callerOf(call);
+    if (known instanceof Promise) known.then(accept, failed);
+    else accept(known);
   }
 
   async function downloadBundle(call: grpc.ServerWritableStream<DownloadBundleRequest__Output, BundleChunk>): Promise<void> {
@@ -380,7 +401,7 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     Connect: connect,
     DownloadBundle: (call: grpc.ServerWritableStream<DownloadBundleRequest__Output, BundleChunk>) => void downloadBundle(call),
     Renew: (call: grpc.ServerUnaryCall<RenewRequest__Output, CertificateResponse>, callback: grpc.sendUnaryData<CertificateResponse>) => {
-      callerOf(call).then((caller) => {
+      Promise.resolve(callerOf(call)).then((caller) => {
         if (!caller.ok) return callback({ code: caller.code, details: caller.details });
         if (config.plaintextAgents) return callback({ code: grpc.status.FAILED_PRECONDITION, details: 'this coordinator runs its agents in plain text; there is no certificate to renew' });
         // The new certificate is for the caller's own instance, whatever the request's subject says.

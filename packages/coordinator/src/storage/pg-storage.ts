@@ -71,6 +71,7 @@ export async function openPgStorage(url: string, options: PgStorageOptions): Pro
     where: redactPassword(url),
     exclusive: false,
     store: pgStore,
+    instanceLookup: pgStore,
     accessKeys: pgAccessKeyStore(pgStore),
     certificates: pgThrough(pgCertificateStore, 'certificate store'),
     sessions,

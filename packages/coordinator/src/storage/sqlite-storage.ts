@@ -54,6 +54,8 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     where: file,
     exclusive: true,
     store: asyncStore,
+    // Synchronous, as before: the connection guard refuses it inside another caller's transaction.
+    instanceLookup: store,
     accessKeys: promised(createAccessKeyStore(db)),
     certificates: sqliteCertificateStores(db),
     sessions: promised(sessions),

@@ -5,6 +5,7 @@
  * The composition root does not branch on the backend beyond `exclusive`.
  */
 import type { AsyncStore } from '../store/async-store.js';
+import type { InstanceLookup } from '../rpc/agent-server.js';
 import type { AsyncAccessKeyStore, AsyncAgentSessionStore, AsyncBlobReferences, AsyncTriggerOutbox } from '../store/pg/pg-side-stores.js';
 import type { AsyncBucketStore } from '../store/pg/pg-bucket-store.js';
 import type { BucketStoreOptions } from '../store/bucket-store.js';
@@ -30,6 +31,8 @@ export interface Storage {
    */
   readonly exclusive: boolean;
   readonly store: AsyncStore;
+  /** Where the agent server reads a Hello's instance: at once on SQLite, asynchronously on PostgreSQL. */
+  readonly instanceLookup: InstanceLookup;
   readonly accessKeys: AsyncAccessKeyStore;
   readonly certificates: CertificateStoreOpener;
   /** The agent sessions this replica holds (PostgreSQL: held by its replica id). */
