@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentSessionRecord } from './agent-sessions.js';
 import { cachedSessionLookup } from './cached-session-lookup.js';
+import { TransactionScope } from '../store/async-store.js';
 
 const session = (name: string, disconnectedAt?: number): AgentSessionRecord => ({ instanceName: name, agentVersion: '1', connectedAt: 1, lastHeartbeatAt: 2, ...(disconnectedAt === undefined ? {} : { disconnectedAt }) });
 const settle = () => new Promise((r) => setImmediate(r));
@@ -73,5 +74,25 @@ describe('cachedSessionLookup', () => {
     await settle();
     expect(t.failures).toEqual(['web-1']);
     expect(t.lookup.get('web-1')?.disconnectedAt).toBe(7);
+  });
+
+  it('reads outside the transaction it is asked from (a store refuses a call that bypasses the transaction)', async () => {
+    const scope = new TransactionScope();
+    const failures: unknown[] = [];
+    const lookup = cachedSessionLookup(
+      {
+        get: async (name) => {
+          scope.check('get');
+          return session(name, 700);
+        },
+      },
+      { maxAgeMs: 5000, maxEntries: 10, now: () => 0, failed: (err) => void failures.push(err) },
+    );
+    await scope.run(async () => {
+      lookup.get('web-1');
+    });
+    await settle();
+    expect(failures).toEqual([]);
+    expect(lookup.get('web-1')?.disconnectedAt).toBe(700);
   });
 });

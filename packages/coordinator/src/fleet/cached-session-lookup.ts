@@ -6,7 +6,12 @@
  * is missing or older than `maxAgeMs`. A first question about an instance thus answers "unknown"
  * (the message then says "never connected" until the next one), which only words a message: the
  * engine times agents out from what it sees itself.
+ *
+ * The engine asks from inside its transactions; the read runs in the async context the lookup was
+ * made in (the composition root's, outside any transaction), or the store would take it for a call
+ * that bypasses the transaction's handle and refuse it.
  */
+import { AsyncResource } from 'node:async_hooks';
 import type { AgentSessionRecord, AgentSessionStore } from './agent-sessions.js';
 import type { AsyncAgentSessionStore } from '../store/pg/pg-side-stores.js';
 
@@ -22,10 +27,11 @@ export interface CachedSessionLookupOptions {
 export function cachedSessionLookup(sessions: Pick<AsyncAgentSessionStore, 'get'>, options: CachedSessionLookupOptions): Pick<AgentSessionStore, 'get'> {
   const copies = new Map<string, { session: AgentSessionRecord | undefined; readAt: number }>();
   const reading = new Set<string>();
+  const outside = new AsyncResource('fleetdeploy.session-lookup');
   const readAgain = (name: string): void => {
     if (reading.has(name)) return;
     reading.add(name);
-    sessions.get(name).then(
+    outside.runInAsyncScope(() => sessions.get(name)).then(
       (session) => {
         copies.delete(name); // re-inserted last: the Map's order is the eviction order
         copies.set(name, { session, readAt: options.now() });
