@@ -19,6 +19,7 @@ import { migration as targetStatusNames } from './014-target-status-names.js';
 import { migration as triggerClaims } from './015-trigger-claims.js';
 import { migration as agentSessionHolders } from './016-agent-session-holders.js';
 import { migration as replicas } from './017-replicas.js';
+import { migration as pendingReports } from './018-pending-reports.js';
 
 /** Migration is one schema step. */
 export interface Migration {
@@ -28,4 +29,4 @@ export interface Migration {
 }
 
 /** migrations in the order they apply. */
-export const migrations: readonly Migration[] = [core, bucket, accessKeys, certificates, resourceTags, trafficShifts, agentSessions, blobReferences, triggerDeliveries, deploymentSchedules, fleetIndexes, leases, targetStatus, targetStatusNames, triggerClaims, agentSessionHolders, replicas];
+export const migrations: readonly Migration[] = [core, bucket, accessKeys, certificates, resourceTags, trafficShifts, agentSessions, blobReferences, triggerDeliveries, deploymentSchedules, fleetIndexes, leases, targetStatus, targetStatusNames, triggerClaims, agentSessionHolders, replicas, pendingReports];
