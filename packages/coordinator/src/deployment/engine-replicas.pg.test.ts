@@ -17,6 +17,7 @@ import { createWakeupListener } from '../store/pg/pg-wakeups.js';
 import type { WakeupListener } from '../store/pg/pg-wakeups.js';
 import type { CommandRecord } from '../store/records.js';
 import { defaultCoordinatorConfig } from '../config.js';
+import type { CoordinatorConfig } from '../config.js';
 import { systemClock } from '../clock.js';
 import { deploymentRecord } from '../testing/record-builders.js';
 import { createEngine } from './engine.js';
@@ -52,6 +53,8 @@ class Fleet {
   readonly unacked = new Map<string, Map<string, AgentResult>>();
   readonly held = new Set<string>();
   readonly waiting = new Map<string, CommandRecord[]>();
+  /** The cancels each agent was sent: `replica host commandId`. */
+  readonly cancels: string[] = [];
   private readonly ran = new Set<string>();
   constructor(private readonly delayMs: number) {}
 
@@ -92,6 +95,10 @@ class Fleet {
     this.waiting.delete(host);
   }
 
+  cancelled(replica: Replica, host: string, commandId: string): void {
+    if (this.where.get(host) === replica) this.cancels.push(`${replica.id} ${host} ${commandId}`);
+  }
+
   acknowledged(replica: Replica, host: string, commandId: string): void {
     if (this.where.get(host) === replica) this.unacked.get(host)?.delete(commandId);
   }
@@ -127,7 +134,7 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
     }
   });
 
-  const startReplica = async (url: string, id: string, fleet: Fleet, ttlMs = 1000): Promise<Replica> => {
+  const startReplica = async (url: string, id: string, fleet: Fleet, ttlMs = 1000, config: CoordinatorConfig = defaultCoordinatorConfig): Promise<Replica> => {
     const store = await openPgStore(url, { poolSize: 4 });
     const ownership = createPgOwnership(store, { replicaId: id, ttlMs });
     const replica = { id, store, ownership, dead: false } as Replica;
@@ -135,10 +142,10 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
       store,
       blobs: undefined as never,
       clock: systemClock,
-      config: defaultCoordinatorConfig,
+      config,
       agents: {
         send: (c) => fleet.deliver(replica, c),
-        cancel: () => {},
+        cancel: (host, commandId) => fleet.cancelled(replica, host, commandId),
         acknowledge: (host, commandId) => fleet.acknowledged(replica, host, commandId),
       },
       log,
@@ -158,10 +165,12 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
     await r.store.close();
   };
 
-  const seed = async (url: string, hosts: readonly string[]): Promise<PgStore> => {
+  const seed = async (url: string, hosts: readonly string[], allAtOnce = false): Promise<PgStore> => {
     const store = await openPgStore(url, { poolSize: 1 });
-    await store.putGroup({ applicationName: 'app', deploymentGroupId: 'gid', deploymentGroupName: 'g', deploymentConfigName: 'CodeDeployDefault.OneAtATime', serviceRoleArn: 'r', onPremisesInstanceTagFilters: [], onPremisesTagSet: [], extra: {} });
-    await store.putDeployment(deploymentRecord({ deploymentId: 'd-1', status: 'Created', eventTimeouts: { default: 100 } }));
+    const deploymentConfigName = allAtOnce ? 'CodeDeployDefault.AllAtOnce' : 'CodeDeployDefault.OneAtATime';
+    await store.putGroup({ applicationName: 'app', deploymentGroupId: 'gid', deploymentGroupName: 'g', deploymentConfigName, serviceRoleArn: 'r', onPremisesInstanceTagFilters: [], onPremisesTagSet: [], extra: {} });
+    const minimum = allAtOnce ? { minimumHealthyHosts: { type: 'HOST_COUNT' as const, value: 0 } } : {};
+    await store.putDeployment(deploymentRecord({ deploymentId: 'd-1', status: 'Created', deploymentConfigName, ...minimum, eventTimeouts: { default: 100 } }));
     await store.addTargets(hosts.map((h) => newTarget('d-1', h, 0)));
     return store;
   };
@@ -301,6 +310,98 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
       expect((await db.getCommand(first.commandId))?.state).toBe('sent');
       expect((await db.listTargets('d-1'))[0]!.lifecycleEvents.every((e) => e.status !== 'Succeeded')).toBe(true);
       expect(fleet.unacked.get('h1')?.size).toBe(0);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('sends a stop\'s cancels to the agents connected to another replica, once, and never a cancelled command', async () => {
+    const url = await server().freshDatabase();
+    const db = await seed(url, ['h1', 'h2'], true);
+    const fleet = new Fleet(0);
+    try {
+      const a = await startReplica(url, 'replica-a', fleet);
+      await until('replica-a to take d-1', () => a.ownership.owns('d-1'));
+      const b = await startReplica(url, 'replica-b', fleet);
+      fleet.held.add('h1');
+      fleet.held.add('h2');
+      await fleet.connect('h1', b); // h2 is not connected anywhere yet
+      await until('the first command to reach h1', () => (fleet.waiting.get('h1')?.length ?? 0) === 1);
+      const [h1Command] = fleet.waiting.get('h1')!;
+      const h2Command = (await db.openCommands('h2'))[0]!;
+      expect(await a.engine.stopRequested('d-1', false)).toBe('Pending');
+      await until('h1 to be told to cancel', () => fleet.cancels.length === 1);
+      expect(fleet.cancels).toEqual([`replica-b h1 ${h1Command!.commandId}`]);
+      expect((await db.getCommand(h2Command.commandId))?.cancelReason).toBe('the deployment was stopped');
+      // h2 connects after the stop: its cancelled command is not sent to it; a wake-up again sends no second cancel.
+      await fleet.connect('h2', b);
+      await b.engine.wakeupsMissed();
+      await b.engine.settled();
+      expect(fleet.deliveries.get(h2Command.commandId)).toBeUndefined();
+      expect(fleet.cancels).toHaveLength(1);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('does not fail the commands of an agent connected to another replica as gone after a takeover', async () => {
+    const url = await server().freshDatabase();
+    const db = await seed(url, ['h1']);
+    const fleet = new Fleet(0);
+    // Gone after 1 s without a connection here: long before the command's own timeout.
+    const config: CoordinatorConfig = { ...defaultCoordinatorConfig, agentGraceSeconds: 1, restartGraceSeconds: 1 };
+    try {
+      const a = await startReplica(url, 'replica-a', fleet, 1000, config);
+      await until('replica-a to take d-1', () => a.ownership.owns('d-1'));
+      const b = await startReplica(url, 'replica-b', fleet, 1000, config);
+      const c = await startReplica(url, 'replica-c', fleet, 1000, config);
+      fleet.held.add('h1');
+      await fleet.connect('h1', c);
+      await until('the first command to reach h1', () => (fleet.waiting.get('h1')?.length ?? 0) === 1);
+      const first = fleet.waiting.get('h1')![0]!;
+      // The agent starts it (its ack), then runs it for a long time.
+      await c.engine.agentReports([{ instanceName: 'h1', ack: first.commandId }]);
+      await until('the ack to be applied', async () => (await db.getCommand(first.commandId))?.state === 'acked');
+      await kill(a);
+      await until('replica-b to take d-1 over', () => b.ownership.owns('d-1') || c.ownership.owns('d-1'));
+      // Past the restart grace: h1 is connected to replica-c (its session is open), so not gone.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect((await db.getCommand(first.commandId))?.state).toBe('acked');
+      expect((await db.listTargets('d-1'))[0]!.status).toBe('InProgress');
+      // Once its session ends it is gone: the event fails after the grace.
+      await pgAgentSessionStore(c.store, c.id).disconnected('h1', Date.now(), Date.now());
+      fleet.where.delete('h1');
+      await c.engine.agentDisconnected('h1');
+      await until('the event to fail for the agent\'s absence', async () => (await db.getCommand(first.commandId))?.state === 'done', 10_000);
+      expect((await db.listTargets('d-1'))[0]!.status).toBe('Failed');
+    } finally {
+      await db.close();
+    }
+  }, 30_000);
+
+  it('sends a command whose wake-up its agent\'s replica missed once that replica listens again', async () => {
+    const url = await server().freshDatabase();
+    const db = await seed(url, ['h1']);
+    const fleet = new Fleet(0);
+    try {
+      const a = await startReplica(url, 'replica-a', fleet);
+      await until('replica-a to take d-1', () => a.ownership.owns('d-1'));
+      const b = await startReplica(url, 'replica-b', fleet);
+      fleet.held.add('h1');
+      await fleet.connect('h1', b);
+      await until('the first command to reach h1', () => (fleet.waiting.get('h1')?.length ?? 0) === 1);
+      // replica-b stops listening: the wake-up for h1's next command is lost.
+      await b.listener.close();
+      fleet.release('h1');
+      await until('the next command to be written', async () => (await db.openCommands('h1')).some((c) => !fleet.deliveries.has(c.commandId)));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(fleet.deliveries.size).toBe(1);
+      // Listening again, it reads what it may have missed (onMissed), and the deployment goes on.
+      b.listener = createWakeupListener({ connection: url, log, ...engineWakeups(b.engine) });
+      await until('d-1 to succeed', async () => (await statusOf(db)) === 'Succeeded');
+      await expectEachEventRanOnce(db, fleet);
+      expect(fleet.runs.size).toBe(7);
+      expect([...fleet.deliveries.values()].every((n) => n === 1)).toBe(true);
     } finally {
       await db.close();
     }
