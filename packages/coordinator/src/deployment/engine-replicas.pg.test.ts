@@ -406,4 +406,34 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
       await db.close();
     }
   });
+
+  it('stops a deployment on its owner when StopDeployment reaches another replica', async () => {
+    const url = await server().freshDatabase();
+    const db = await seed(url, ['h1', 'h2']);
+    const fleet = new Fleet(0);
+    try {
+      const a = await startReplica(url, 'replica-a', fleet);
+      await until('replica-a to take d-1', () => a.ownership.owns('d-1'));
+      const b = await startReplica(url, 'replica-b', fleet);
+      fleet.held.add('h1');
+      await fleet.connect('h1', b);
+      await fleet.connect('h2', b);
+      await until('the first command to reach h1', () => (fleet.waiting.get('h1')?.length ?? 0) === 1);
+      const first = fleet.waiting.get('h1')![0]!;
+      expect(await b.engine.stopRequested('d-1', false)).toBe('Pending');
+      // The owner applies it: the running event is cancelled (through replica-b, h1's), nothing new starts.
+      await until('h1 to be told to cancel', () => fleet.cancels.length === 1);
+      expect(fleet.cancels).toEqual([`replica-b h1 ${first.commandId}`]);
+      fleet.release('h1');
+      await until('d-1 to stop', async () => (await statusOf(db)) === 'Stopped');
+      expect((await db.getDeployment('d-1'))!.errorInformation?.code).toBe('MANUAL_STOP');
+      // h1's remaining events never ran: it ends Failed, as with a StopDeployment on the owner.
+      expect((await db.listTargets('d-1')).map((t) => `${t.targetId} ${t.status}`)).toEqual(['h1 Failed', 'h2 Skipped']);
+      expect(fleet.runs.size).toBe(1);
+      // Asked again once it has stopped: nothing left to stop.
+      expect(await b.engine.stopRequested('d-1', false)).toBe('Succeeded');
+    } finally {
+      await db.close();
+    }
+  });
 });

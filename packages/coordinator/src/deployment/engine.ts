@@ -980,7 +980,39 @@ export function createEngine(deps: EngineDeps): Engine {
     }
   }
 
-  /** Applies the stored reports of the deployments this replica drives (all of them, or those named), oldest first. */
+  /**
+   * With replicas, a StopDeployment that reached a replica not driving the deployment: recorded on
+   * the deployment (its stopRequested) with an `fd_results` wake-up, for the owner to apply
+   * (applyStops). Pending: the owner stops it.
+   */
+  async function requestStop(ownership: DeploymentOwnership, deploymentId: string, autoRollbackEnabled: boolean): Promise<'Pending' | 'Succeeded'> {
+    return store.transaction(async (tx) => {
+      const deployment = await tx.getDeployment(deploymentId);
+      if (deployment === undefined || isFinalStatus(deployment.status)) return 'Succeeded';
+      if (deployment.stopRequested === undefined) await tx.putDeployment({ ...deployment, stopRequested: { at: clock.now(), autoRollbackEnabled } });
+      await ownership.reportsStored?.(tx, [deploymentId]);
+      return 'Pending';
+    });
+  }
+
+  /** Applies the stops other replicas recorded on these deployments this replica drives (requestStop). */
+  async function applyStops(deploymentIds: readonly string[]): Promise<void> {
+    for (const id of deploymentIds) {
+      if (!owned(id)) continue;
+      const recorded = await store.getDeployment(id);
+      if (recorded?.stopRequested === undefined || recorded.status !== 'InProgress' || recorded.plan === undefined || recorded.plan.ending === 'stopping') continue;
+      await act('stop deployment', async (tx, out) => {
+        const deployment = await tx.getDeployment(id);
+        if (deployment?.plan === undefined || deployment.status !== 'InProgress' || deployment.plan.ending === 'stopping') return;
+        await applyStep(tx, deployment, onStop(deployment.plan), out);
+      });
+    }
+  }
+
+  /**
+   * Applies the stored reports of the deployments this replica drives (all of them, or those named),
+   * oldest first; and, for those named, the stops other replicas recorded on them.
+   */
   async function applyWaiting(deploymentIds: readonly string[] | undefined): Promise<void> {
     const rows: PendingReportRecord[] = [];
     if (deploymentIds === undefined) rows.push(...(await store.pendingReports()).filter((r) => owned(r.deploymentId)));
@@ -994,6 +1026,7 @@ export function createEngine(deps: EngineDeps): Engine {
         }),
       );
     }
+    if (deploymentIds !== undefined) await applyStops(deploymentIds);
   }
 
   const agentReports = (reports: readonly AgentReport[]): Promise<void> => background('agent reports', () => storeReports(reports));
@@ -1326,6 +1359,7 @@ export function createEngine(deps: EngineDeps): Engine {
     },
 
     stopRequested(deploymentId, autoRollbackEnabled) {
+      if (own !== undefined && !owned(deploymentId)) return step(() => requestStop(own, deploymentId, autoRollbackEnabled));
       return step(async () => {
         let status: 'Pending' | 'Succeeded' = 'Succeeded';
         await act('stop deployment', async (tx, out) => {
@@ -1417,6 +1451,7 @@ export function createEngine(deps: EngineDeps): Engine {
     wakeupsMissed: () =>
       background('missed wake-ups', async () => {
         await applyWaiting(undefined);
+        await applyStops(own?.claimed() ?? []);
         const opens = new Map<string, CommandRecord[]>();
         for (const c of await store.openCommands()) if (connected.has(c.instanceName)) opens.set(c.instanceName, [...(opens.get(c.instanceName) ?? []), c]);
         await deliver([...connected], opens);
