@@ -436,4 +436,29 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
       await db.close();
     }
   });
+
+  it('fans a deployment out to many agents of another replica, each command sent once', async () => {
+    const url = await server().freshDatabase();
+    const hosts = Array.from({ length: 30 }, (_, i) => `h${String(i).padStart(2, '0')}`);
+    const db = await openPgStore(url, { poolSize: 1 });
+    const fleet = new Fleet(0);
+    try {
+      const a = await startReplica(url, 'replica-a', fleet);
+      const b = await startReplica(url, 'replica-b', fleet);
+      for (const h of hosts) await fleet.connect(h, b);
+      // Past replica-b's first look for deployments to claim; the next is 2 s away.
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      // Created through replica-a, which takes it at once: each event of the 30 agents reaches them by wake-ups, 30 at a time.
+      await (await seed(url, hosts, true)).close();
+      await a.engine.deploymentCreated('d-1');
+      await until('d-1 to succeed', async () => (await statusOf(db)) === 'Succeeded');
+      expect(await leaseOwner(db)).toBe('replica-a');
+      expect(new Set([...fleet.deliveredBy.values()].flat())).toEqual(new Set(['replica-b']));
+      await expectEachEventRanOnce(db, fleet);
+      expect(fleet.runs.size).toBe(30 * 7);
+      expect([...fleet.deliveries.values()].every((n) => n === 1)).toBe(true);
+    } finally {
+      await db.close();
+    }
+  });
 });

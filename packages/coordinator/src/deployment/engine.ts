@@ -182,6 +182,8 @@ const SWEEP_MS = 500;
  * and an API request that came meanwhile waited behind it.
  */
 const DISPATCH_CHUNK = 200;
+/** DELIVER_READS_EACH: up to this many agents woken together, each one's open commands are read on their own; more, all at once. */
+const DELIVER_READS_EACH = 20;
 /** STORED_REPORTS_BATCH bounds the stored reports applied in one transaction. */
 const STORED_REPORTS_BATCH = 100;
 /** CLAIM_SCAN_MS: with replicas, how often each one claims the active deployments it does not want yet (one created elsewhere, one whose owner died). */
@@ -1447,13 +1449,23 @@ export function createEngine(deps: EngineDeps): Engine {
     stillRunningOn: (instanceName) => outliving.on(instanceName),
 
     reportsWaiting: (deploymentIds) => background('stored reports', () => applyWaiting(deploymentIds.filter(owned))),
-    commandsWaiting: (instanceNames) => background('commands from other replicas', () => deliver(instanceNames.filter((n) => connected.has(n)))),
+    commandsWaiting: (instanceNames) =>
+      background('commands from other replicas', async () => {
+        const here = instanceNames.filter((n) => connected.has(n));
+        if (here.length <= DELIVER_READS_EACH) return deliver(here);
+        // A fan-out to many agents here: one read of the open commands, not one per agent.
+        const wanted = new Set(here);
+        const opens = new Map<string, CommandRecord[]>(here.map((n) => [n, []]));
+        for (const c of await store.openCommands()) if (wanted.has(c.instanceName)) opens.get(c.instanceName)!.push(c);
+        return deliver(here, opens);
+      }),
     wakeupsMissed: () =>
       background('missed wake-ups', async () => {
         await applyWaiting(undefined);
         await applyStops(own?.claimed() ?? []);
-        const opens = new Map<string, CommandRecord[]>();
-        for (const c of await store.openCommands()) if (connected.has(c.instanceName)) opens.set(c.instanceName, [...(opens.get(c.instanceName) ?? []), c]);
+        // One read of the open commands for every agent here (one with none has an empty list: no read of its own).
+        const opens = new Map<string, CommandRecord[]>([...connected].map((n) => [n, []]));
+        for (const c of await store.openCommands()) opens.get(c.instanceName)?.push(c);
         await deliver([...connected], opens);
       }),
 

@@ -14,6 +14,12 @@ import type { LeaseStore } from '../lease/lease-store.js';
 import type { Leaser, LeaserOptions } from '../lease/leaser.js';
 import { createLeaser } from '../lease/leaser.js';
 
+/**
+ * DEFAULT_DEPLOYMENT_LEASE_TTL_MS: a deployment whose replica died is taken over within about this
+ * long (renewed every 5 s; a replica cut off stops driving it before another may take it).
+ */
+export const DEFAULT_DEPLOYMENT_LEASE_TTL_MS = 15_000;
+
 /** LEASE_PREFIX names a deployment's lease: `deployment:<id>`. */
 export const LEASE_PREFIX = 'deployment:';
 
