@@ -208,8 +208,19 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
       expect(await db.pendingReports()).toEqual([]);
       expect(await db.openCommands()).toEqual([]);
       expect([...fleet.unacked.values()].every((m) => m.size === 0)).toBe(true);
+      // A result repeated after the end (an agent that missed its ack) is acknowledged by any replica, and not stored for anyone.
+      const [someCommand] = [...fleet.deliveries.keys()];
+      const instanceOf = (await db.getCommand(someCommand!))!.instanceName;
+      fleet.unacked.set(instanceOf, new Map([[someCommand!, okResult(someCommand!)]]));
+      await b.engine.agentReports([{ instanceName: instanceOf, result: okResult(someCommand!) }]);
+      await b.engine.settled();
+      expect(fleet.unacked.get(instanceOf)?.size).toBe(0);
+      expect(await db.pendingReports()).toEqual([]);
       // Finished: the owner gave its lease back.
       await until('the lease to be released', async () => (await db.query("SELECT 1 FROM leases WHERE name = 'deployment:d-1' AND expires_at > (extract(epoch from clock_timestamp()) * 1000)::bigint")).rows.length === 0);
+      // A report stored for it as it finished (a race) has no owner to apply it: the replicas' next look drops it.
+      await db.addPendingReport({ deploymentId: 'd-1', instanceName: 'h1', commandId: someCommand!, receivedAt: Date.now(), result: okResult(someCommand!) });
+      await until('the stray report to be dropped', async () => (await db.pendingReports()).length === 0, 5_000);
     } finally {
       await db.close();
     }
@@ -457,6 +468,30 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
       await expectEachEventRanOnce(db, fleet);
       expect(fleet.runs.size).toBe(30 * 7);
       expect([...fleet.deliveries.values()].every((n) => n === 1)).toBe(true);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('sends a fan-out larger than a dispatch chunk to the agents of another replica, all of it', async () => {
+    const url = await server().freshDatabase();
+    const hosts = Array.from({ length: 230 }, (_, i) => `h${String(i).padStart(3, '0')}`);
+    const db = await openPgStore(url, { poolSize: 1 });
+    const fleet = new Fleet(0);
+    try {
+      const a = await startReplica(url, 'replica-a', fleet);
+      const b = await startReplica(url, 'replica-b', fleet);
+      for (const h of hosts) {
+        fleet.held.add(h);
+        await fleet.connect(h, b);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 700)); // past replica-b's first look for deployments to claim
+      await (await seed(url, hosts, true)).close();
+      await a.engine.deploymentCreated('d-1');
+      await until('every agent to have its first command', () => fleet.waiting.size === hosts.length);
+      expect([...fleet.waiting.values()].every((w) => w.length === 1)).toBe(true);
+      expect([...fleet.deliveries.values()].every((n) => n === 1)).toBe(true);
+      expect(await leaseOwner(db)).toBe('replica-a');
     } finally {
       await db.close();
     }

@@ -933,7 +933,8 @@ export function createEngine(deps: EngineDeps): Engine {
     for (const r of reports) {
       const commandId = 'ack' in r ? r.ack : r.result.commandId;
       const command = open.get(commandId) ?? (await store.getCommand(commandId));
-      if (command === undefined || command.instanceName !== r.instanceName || owned(command.deploymentId)) here.push(r);
+      // Ended already (a late or repeated report): answered here, whoever drove it; nothing of it is stored.
+      if (command === undefined || command.state === 'done' || command.instanceName !== r.instanceName || owned(command.deploymentId)) here.push(r);
       else elsewhere.push({ report: r, deploymentId: command.deploymentId });
     }
     const outcomes = await writeBatch(here.map((r) => reportWrite(r)));
@@ -1103,8 +1104,11 @@ export function createEngine(deps: EngineDeps): Engine {
     const active = new Set(await store.listDeploymentIds({ statuses: ACTIVE_STATUSES }));
     for (const id of active) ownership.claim(id);
     for (const id of ownership.claimed()) if (!active.has(id)) await ownership.release(id);
-    // Reports a wake-up was not enough for (a step that failed): tried again.
-    await applyWaiting(undefined);
+    // Reports a wake-up was not enough for (a step that failed): tried again. Those of a finished
+    // deployment can change nothing (its commands are done) and have been acknowledged: dropped.
+    const waiting = await store.pendingReports();
+    for (const r of waiting) if (!active.has(r.deploymentId)) await store.deletePendingReport(r.deploymentId, r.seq);
+    if (waiting.some((r) => active.has(r.deploymentId) && owned(r.deploymentId))) await applyWaiting(undefined);
   }
 
   /**
@@ -1158,6 +1162,8 @@ export function createEngine(deps: EngineDeps): Engine {
    */
   async function deliver(instanceNames: readonly string[], opens?: ReadonlyMap<string, CommandRecord[]>): Promise<void> {
     const toSend: CommandRecord[] = [];
+    /** Other replicas' commands: sent now, all of them (a large fan-out's later chunks keep only this replica's open commands). */
+    const others: CommandRecord[] = [];
     for (const name of instanceNames) {
       if (!connected.has(name)) continue;
       const had = deliveredTo(name);
@@ -1175,7 +1181,10 @@ export function createEngine(deps: EngineDeps): Engine {
           }
           continue;
         }
-        if (!had.has(c.commandId)) toSend.push(open.get(c.commandId) ?? c);
+        if (had.has(c.commandId)) continue;
+        const mine = open.get(c.commandId);
+        if (mine !== undefined) toSend.push(mine);
+        else others.push(c);
       }
       // Ended since it was sent here: cancelled when the coordinator ended it (a timeout), forgotten either way.
       for (const id of [...had]) {
@@ -1190,6 +1199,7 @@ export function createEngine(deps: EngineDeps): Engine {
         if (reported.size === 0) reportedHere.delete(name);
       }
     }
+    await sendCommands(others);
     await dispatchAll(toSend);
   }
 

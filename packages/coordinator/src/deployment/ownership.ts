@@ -94,10 +94,10 @@ export function createDeploymentOwnership(options: OwnershipOptions): Deployment
     onAcquired(lease) {
       const id = idOf(lease.name);
       if (id === undefined) return;
-      const before = generations.get(id);
+      // Each acquisition follows a loss or nothing (the Leaser's order), so the engine resumes it
+      // afresh even when it was taken back at the same generation (a renewal answered too late).
       generations.set(id, lease.generation);
-      // Taken back at the same generation before it expired: the engine never stopped driving it.
-      if (before !== lease.generation) events?.acquired(id);
+      events?.acquired(id);
     },
     onLost(name, generation, reason) {
       const id = idOf(name);
