@@ -111,6 +111,7 @@ describe('deployment ownership', () => {
     expect(a.ownership.owns('d-1')).toBe(false);
     expect(await a.ownership.holdsIn(noTx, 'd-1')).toBe(false);
     expect((await leases.list()).map((l) => l.name)).toEqual([leaseName('d-2')]);
+    expect(a.ownership.held().map((l) => l.name)).toEqual([leaseName('d-2')]);
     expect(await leases.acquire(leaseName('d-1'), 'b', TTL)).toBeDefined();
     expect(a.events).toEqual(['acquired d-1', 'acquired d-2']);
   });

@@ -11,7 +11,7 @@
  */
 import type { AsyncStore } from '../store/async-store.js';
 import type { LeaseStore } from '../lease/lease-store.js';
-import type { Leaser, LeaserOptions } from '../lease/leaser.js';
+import type { HeldLease, Leaser, LeaserOptions } from '../lease/leaser.js';
 import { createLeaser } from '../lease/leaser.js';
 
 /**
@@ -46,6 +46,8 @@ export interface DeploymentOwnership {
   release(deploymentId: string): Promise<void>;
   /** claimed lists the deployments claimed (held or wanted). */
   claimed(): string[];
+  /** held is every lease this replica holds and trusts now (for /healthz's `owns` and the metrics). */
+  held(): HeldLease[];
   /** owns tells whether this replica holds the deployment's lease and trusts it now. */
   owns(deploymentId: string): boolean;
   /**
@@ -121,6 +123,7 @@ export function createDeploymentOwnership(options: OwnershipOptions): Deployment
       await leaser.release(leaseName(deploymentId));
     },
     claimed: () => [...wanted],
+    held: () => leaser.held(),
     owns(deploymentId) {
       const generation = generations.get(deploymentId);
       return generation !== undefined && leaser.holds(leaseName(deploymentId), generation);
