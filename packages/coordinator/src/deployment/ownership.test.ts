@@ -114,5 +114,11 @@ describe('deployment ownership', () => {
     expect(a.ownership.held().map((l) => l.name)).toEqual([leaseName('d-2')]);
     expect(await leases.acquire(leaseName('d-1'), 'b', TTL)).toBeDefined();
     expect(a.events).toEqual(['acquired d-1', 'acquired d-2']);
+    // Stopped: every lease goes, and a late claim is ignored rather than thrown.
+    await a.ownership.stop();
+    a.ownership.claim('d-3');
+    await flush();
+    expect(a.ownership.claimed()).toEqual([]);
+    expect((await leases.list()).map((l) => `${l.name} ${l.owner}`)).toEqual([`${leaseName('d-1')} b`]);
   });
 });

@@ -62,7 +62,7 @@ export interface DeploymentOwnership {
   reportsStored?(tx: AsyncStore, deploymentIds: readonly string[]): Promise<void>;
   /** agentsOnline names those of `instanceNames` whose agent is connected to some replica now (not gone, only elsewhere). */
   agentsOnline?(instanceNames: readonly string[]): Promise<Set<string>>;
-  /** stop releases every lease and claims nothing more. */
+  /** stop releases every lease and claims nothing more (a claim after it is ignored: the replica is stopping). */
   stop(): Promise<void>;
 }
 
@@ -85,6 +85,7 @@ export function createDeploymentOwnership(options: OwnershipOptions): Deployment
   /** The generation of each tenure held, by deployment id: what the fencing check asks the store about. */
   const generations = new Map<string, number>();
   const wanted = new Set<string>();
+  let stopped = false;
   const idOf = (name: string): string | undefined => (name.startsWith(LEASE_PREFIX) ? name.slice(LEASE_PREFIX.length) : undefined);
   const leaser: Leaser = createLeaser({
     leases: options.leases,
@@ -114,6 +115,8 @@ export function createDeploymentOwnership(options: OwnershipOptions): Deployment
       events = e;
     },
     claim(deploymentId) {
+      // A step still finishing as the replica stops (a rollback it made) leaves the deployment to the others.
+      if (stopped) return;
       wanted.add(deploymentId);
       leaser.claim(leaseName(deploymentId));
     },
@@ -137,6 +140,7 @@ export function createDeploymentOwnership(options: OwnershipOptions): Deployment
     ...(options.reportsStored === undefined ? {} : { reportsStored: options.reportsStored }),
     ...(options.agentsOnline === undefined ? {} : { agentsOnline: options.agentsOnline }),
     async stop() {
+      stopped = true;
       wanted.clear();
       generations.clear();
       await leaser.stop();
