@@ -71,7 +71,7 @@ async function round() {
   }
   await engine.settled?.();
   const used = process.cpuUsage(cpu);
-  const statuses = new Set(store.listDeployments({}).map((d) => d.status));
+  const statuses = new Set(store.listDeploymentIds({}).map((id) => store.getDeployment(id).status));
   await engine.stop();
   store.close();
   fs.rmSync(dir, { recursive: true, force: true });

@@ -63,6 +63,34 @@ describeWithTools(['postgres'], 'engine over PostgreSQL', () => {
     });
   });
 
+  describe('a batch of agent reports', () => {
+    it('runs again whole when PostgreSQL refuses one report\'s part for a concurrent transaction: no report of it is dropped', async () => {
+      const store = await openPgStore(await server().freshDatabase(), { poolSize: 4 });
+      const sent: CommandRecord[] = [];
+      const engine = createEngine({ store, blobs: undefined as never, clock: createFakeClock(), config: defaultCoordinatorConfig, agents: { send: (c) => (sent.push(c), true), cancel: () => {}, acknowledge: () => {} }, log: pino({ level: 'silent' }) });
+      try {
+        await store.putGroup({ applicationName: 'app', deploymentGroupId: 'gid', deploymentGroupName: 'g', deploymentConfigName: 'CodeDeployDefault.AllAtOnce', serviceRoleArn: 'r', onPremisesInstanceTagFilters: [], onPremisesTagSet: [], extra: {} });
+        await store.putDeployment(deploymentRecord({ deploymentId: 'd-1', status: 'Created', deploymentConfigName: 'CodeDeployDefault.AllAtOnce', minimumHealthyHosts: { type: 'HOST_COUNT', value: 0 }, eventTimeouts: { default: 100 } }));
+        await store.addTargets(HOSTS.map((h) => newTarget('d-1', h, 0)));
+        for (const h of HOSTS) await engine.agentConnected(h, []);
+        await engine.start();
+        await engine.settled();
+        expect(sent).toHaveLength(3);
+        // The next update of a command is refused once as a serialization failure would be (a sequence: not undone by a rollback).
+        await store.query('CREATE SEQUENCE refusals');
+        await store.query("CREATE FUNCTION refuse_once() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF nextval('refusals') = 1 THEN RAISE EXCEPTION 'refused by the test' USING ERRCODE = 'serialization_failure'; END IF; RETURN NEW; END $$");
+        await store.query('CREATE TRIGGER refuse_once BEFORE UPDATE ON commands FOR EACH ROW EXECUTE FUNCTION refuse_once()');
+        await engine.agentReports(sent.map((c) => ({ instanceName: c.instanceName, ack: c.commandId })));
+        await engine.settled();
+        expect((await store.query("SELECT last_value FROM refusals")).rows[0]).toEqual({ last_value: '4' });
+        expect((await store.openCommands()).map((c) => `${c.instanceName} ${c.state}`)).toEqual(['h1 acked', 'h2 acked', 'h3 acked']);
+      } finally {
+        await engine.stop();
+        await store.close();
+      }
+    });
+  });
+
   describe('trigger notifications', () => {
     /** engineWithTriggers is an engine over `store` whose steps write their notifications through their own transaction. */
     const engineWithTriggers = (store: PgStore, sent: CommandRecord[]) => {

@@ -23,7 +23,8 @@ import type { Clock, Timer } from '../clock.js';
 import type { CoordinatorConfig } from '../config.js';
 import type { AsyncStore } from '../store/async-store.js';
 import type { LoopPriority } from '../loop-priority.js';
-import type { CommandRecord, DeploymentGroupRecord, DeploymentRecord, InstanceHealthRecord, InstanceRecord, TargetRecord } from '../store/records.js';
+import type { CommandRecord, DeploymentGroupRecord, DeploymentRecord, InstanceHealthRecord, InstanceRecord, PendingReportRecord, TargetRecord } from '../store/records.js';
+import { DeploymentStatuses, isFinalStatus } from '../store/records.js';
 import type { BlobStore } from '../artifacts/blob-store.js';
 import type { DeploymentEngine } from '../api/context.js';
 import { newDeploymentId, newUuid } from '../ids.js';
@@ -49,6 +50,8 @@ import { createDiskFullWatch } from '../store/disk-full.js';
 import { createOutlivingCommands } from './outliving-commands.js';
 import { WINDOW_MESSAGE_PREFIX } from './windows.js';
 import type { DiskFullWatch } from '../store/disk-full.js';
+import type { DeploymentOwnership } from './ownership.js';
+import { isRetryable } from '../store/retryable.js';
 
 /** AgentLink is what the engine needs from the agent server. */
 export interface AgentLink {
@@ -109,6 +112,18 @@ export interface Engine extends Omit<DeploymentEngine, 'hookReported' | 'skipTer
   windowOpened(deploymentId: string): Promise<void>;
   /** subscribe receives every committed change of a deployment, an instance or a lifecycle event; returns an unsubscribe. */
   subscribe(listener: DeploymentEventListener): () => void;
+  /**
+   * With ownership: agents' reports for these deployments were stored by other replicas (an `fd_results`
+   * wake-up); those this replica drives are applied. Resolves once that step is done.
+   */
+  reportsWaiting(deploymentIds: readonly string[]): Promise<void>;
+  /**
+   * With ownership: other replicas wrote commands or cancels for these instances (an `fd_commands`
+   * wake-up); those connected here get what they have not had yet. Resolves once that step is done.
+   */
+  commandsWaiting(instanceNames: readonly string[]): Promise<void>;
+  /** With ownership: wake-ups may have been missed (the listener (re)connected): every waiting report and command is looked at. */
+  wakeupsMissed(): Promise<void>;
 }
 
 /** ResolveOutcome is what became of an operator's decision about a held failure (DeploymentEngine.resolveInstanceFailure). */
@@ -136,10 +151,28 @@ export interface EngineDeps {
    * step's own transaction (through its `tx`), so an event is never committed without them, nor they without it.
    */
   recordEvents?: (tx: AsyncStore, events: readonly DeploymentEvent[]) => Promise<unknown>;
+  /**
+   * ownership partitions the deployments between replicas on one database (deployment/ownership.ts):
+   * the engine drives only those whose lease it holds, fences each step's writes with the lease, and
+   * hands agents' reports for other replicas' deployments to them through the store. Without it the
+   * engine drives every deployment (a coordinator alone).
+   */
+  ownership?: DeploymentOwnership;
+}
+
+/**
+ * NotOwnerError rejects a step's transaction that would write a deployment this replica no longer
+ * holds the lease of (another replica took it over): nothing of the step is committed.
+ */
+export class NotOwnerError extends Error {
+  constructor(readonly deploymentId: string) {
+    super(`deployment ${deploymentId} is no longer driven by this replica (its lease was lost or taken over); the step was not stored`);
+    this.name = 'NotOwnerError';
+  }
 }
 
 /** StepOutcome is how an engine step's transaction ended. */
-type StepOutcome = 'stored' | 'diskFull' | 'failed';
+type StepOutcome = 'stored' | 'diskFull' | 'failed' | 'notOwner';
 
 /** SWEEP_MS is how often deadlines and agent grace periods are checked. */
 const SWEEP_MS = 500;
@@ -149,6 +182,14 @@ const SWEEP_MS = 500;
  * and an API request that came meanwhile waited behind it.
  */
 const DISPATCH_CHUNK = 200;
+/** DELIVER_READS_EACH: up to this many agents woken together, each one's open commands are read on their own; more, all at once. */
+const DELIVER_READS_EACH = 20;
+/** STORED_REPORTS_BATCH bounds the stored reports applied in one transaction. */
+const STORED_REPORTS_BATCH = 100;
+/** CLAIM_SCAN_MS: with replicas, how often each one claims the active deployments it does not want yet (one created elsewhere, one whose owner died). */
+const CLAIM_SCAN_MS = 2_000;
+/** The statuses of a deployment still being driven. */
+const ACTIVE_STATUSES = DeploymentStatuses.filter((s) => !isFinalStatus(s));
 /** Fleet changes arriving together (a batch of registrations) are reconciled once. */
 const RECONCILE_DELAY_MS = 200;
 
@@ -194,6 +235,22 @@ export function createEngine(deps: EngineDeps): Engine {
   const owed = new Map<string, () => Promise<StepOutcome>>();
   /** Commands failed here that the agent had started: a retry of their instance waits for them to end there. */
   const outliving = createOutlivingCommands();
+  /** With replicas: the lease of each deployment says whether this replica drives it (ownership.ts). */
+  const own = deps.ownership;
+  /** owned tells whether this replica drives the deployment now: always, for a coordinator alone. */
+  const owned = (deploymentId: string): boolean => own === undefined || own.owns(deploymentId);
+  /**
+   * With replicas: the commands (and `cancel:` ids) each agent connected here has had on its current
+   * stream, whichever replica drives their deployment, so that none is sent to it twice.
+   */
+  const delivered = new Map<string, Set<string>>();
+  /**
+   * With replicas: the commands whose results this replica stored for their owner (by instance),
+   * while they are still open: not sent again to an agent that reconnects before the owner applies them.
+   */
+  const reportedHere = new Map<string, Set<string>>();
+  /** When the active deployments were last claimed (with replicas): each replica wants them all. */
+  let lastClaimScan = 0;
 
   const emptyOutbox = (): Outbox => ({ events: [], begin: [], send: [], cancel: [], ack: [], finished: [] });
   const listeners = new Set<DeploymentEventListener>();
@@ -245,8 +302,48 @@ export function createEngine(deps: EngineDeps): Engine {
   async function decideIn(tx: AsyncStore, decide: Decide, out: Outbox): Promise<void> {
     // A store that runs a refused transaction again (PostgreSQL) runs this again: the outbox starts empty each time.
     for (const k of Object.keys(out) as (keyof Outbox)[]) out[k].length = 0;
+    if (own !== undefined) return decideFenced(own, tx, decide, out);
     await decide(tx, out);
     if (out.events.length > 0 && deps.recordEvents !== undefined) await deps.recordEvents(tx, out.events);
+  }
+
+  /**
+   * decideIn with replicas: the step's writes go through a handle that notes which deployments they
+   * belong to, and before the commit each of those must still be this replica's (the lease, checked
+   * in the transaction: NotOwnerError otherwise). A deployment written as Created is not checked: it
+   * has no progress to overwrite, and the replica that creates one (a rollback) does not hold it yet.
+   * Cancels are kept on their commands' records, and the instances given commands or cancels are
+   * announced, so that the replica each agent is connected to delivers them.
+   */
+  async function decideFenced(ownership: DeploymentOwnership, tx: AsyncStore, decide: Decide, out: Outbox): Promise<void> {
+    const touched = new Set<string>();
+    const createdHere = new Set<string>();
+    const fenced: AsyncStore = {
+      ...tx,
+      putDeployment: (d) => {
+        if (d.status === 'Created') createdHere.add(d.deploymentId);
+        else createdHere.delete(d.deploymentId);
+        touched.add(d.deploymentId);
+        return tx.putDeployment(d);
+      },
+      putTarget: (t) => (touched.add(t.deploymentId), tx.putTarget(t)),
+      addTargets: (targets) => {
+        for (const t of targets) touched.add(t.deploymentId);
+        return tx.addTargets(targets);
+      },
+      putCommand: (c) => (touched.add(c.deploymentId), tx.putCommand(c)),
+      deletePendingReport: (deploymentId, seq) => (touched.add(deploymentId), tx.deletePendingReport(deploymentId, seq)),
+      transaction: (fn) => tx.transaction(() => fn(fenced)),
+    };
+    await decide(fenced, out);
+    if (out.events.length > 0 && deps.recordEvents !== undefined) await deps.recordEvents(fenced, out.events);
+    for (const c of out.cancel) {
+      const command = await tx.getCommand(c.commandId);
+      if (command !== undefined && command.cancelReason === undefined) await fenced.putCommand({ ...command, cancelReason: c.reason });
+    }
+    for (const id of touched) if (!createdHere.has(id) && !(await ownership.holdsIn(tx, id))) throw new NotOwnerError(id);
+    const instances = new Set([...out.send.map((c) => c.instanceName), ...out.cancel.map((c) => c.instanceName)]);
+    if (instances.size > 0) await ownership.commandsWritten?.(tx, [...instances]);
   }
 
   /**
@@ -273,6 +370,8 @@ export function createEngine(deps: EngineDeps): Engine {
       try {
         await tx.transaction((inner) => decideIn(inner, decide, out));
       } catch (err) {
+        // Refused for a concurrent transaction (PostgreSQL): only the whole batch can run again, this report with it.
+        if (isRetryable(err)) throw err;
         return stepError(err, what, tx);
       }
       outboxes.push(out);
@@ -294,6 +393,11 @@ export function createEngine(deps: EngineDeps): Engine {
    * through `reader` (the store, or the batch's transaction whose savepoint was undone).
    */
   async function stepError(err: unknown, what: string, reader: AsyncStore): Promise<StepOutcome> {
+    if (err instanceof NotOwnerError) {
+      log.warn({ what, deploymentId: err.deploymentId }, 'engine step not stored: another replica drives the deployment now');
+      await reloadOpen(reader);
+      return 'notOwner';
+    }
     const full = disk.failed(err, what);
     if (full) log.debug({ what }, 'engine step not stored: the disk is full');
     else log.error({ err, what }, 'engine step failed; its effects were not applied');
@@ -311,6 +415,8 @@ export function createEngine(deps: EngineDeps): Engine {
     for (const c of out.cancel) agents.cancel(c.instanceName, c.commandId, c.reason);
     for (const a of out.ack) agents.acknowledge(a.instanceName, a.commandId);
     if (out.finished.length > 0) scheduleReconcile();
+    // A finished deployment has nothing left to drive: its lease goes (the other replicas stop wanting it at their next scan).
+    if (own !== undefined) for (const id of out.finished) void own.release(id).catch((err: unknown) => log.warn({ err, deploymentId: id }, 'could not release a finished deployment\'s lease; it lapses instead'));
     for (const id of out.begin) void begin(id);
     publish(out.events);
   }
@@ -321,8 +427,13 @@ export function createEngine(deps: EngineDeps): Engine {
    * A batch whose commit fails stores none of them: each is owed (full disk) or dropped (the agent
    * keeps an unacknowledged result and sends it again), as when stored alone.
    */
-  async function writeBatch(writes: ReadonlyArray<{ key: string; write: () => Promise<StepOutcome> }>): Promise<void> {
-    if (writes.length === 1) return owe(writes[0]!.key, await writes[0]!.write(), writes[0]!.write);
+  async function writeBatch(writes: ReadonlyArray<{ key: string; write: () => Promise<StepOutcome> }>): Promise<StepOutcome[]> {
+    if (writes.length === 0) return [];
+    if (writes.length === 1) {
+      const outcome = await writes[0]!.write();
+      owe(writes[0]!.key, outcome, writes[0]!.write);
+      return [outcome];
+    }
     const outboxes: Outbox[] = [];
     const outcomes: StepOutcome[] = [];
     const changes = await store.changeCount();
@@ -344,11 +455,12 @@ export function createEngine(deps: EngineDeps): Engine {
       failed = await stepError(err, 'agent reports', store);
     }
     writes.forEach((w, i) => owe(w.key, failed ?? outcomes[i]!, w.write));
-    if (failed !== undefined) return;
+    if (failed !== undefined) return writes.map(() => failed);
     if ((await store.changeCount()) !== changes) disk.wrote('agent reports');
     const merged = emptyOutbox();
     for (const out of outboxes) for (const k of Object.keys(merged) as (keyof Outbox)[]) (merged[k] as unknown[]).push(...out[k]);
     await perform(merged);
+    return outcomes;
   }
 
   /** owe keeps a write that failed for a full disk, to be tried again at each sweep until it is stored. */
@@ -405,7 +517,7 @@ export function createEngine(deps: EngineDeps): Engine {
   async function reloadOpen(reader: AsyncStore): Promise<void> {
     const rows = await reader.openCommands();
     open.clear();
-    for (const c of rows) open.set(c);
+    for (const c of rows) if (owned(c.deploymentId)) open.set(c);
   }
 
   /**
@@ -468,11 +580,15 @@ export function createEngine(deps: EngineDeps): Engine {
     const sent: string[] = [];
     for (const command of commands) {
       if (!connected.has(command.instanceName)) continue; // sent when the agent connects
+      const had = own === undefined ? undefined : deliveredTo(command.instanceName);
+      if (had?.has(command.commandId) === true) continue; // on this stream already
       if (!deployments.has(command.deploymentId)) deployments.set(command.deploymentId, await store.getDeployment(command.deploymentId));
       const deployment = deployments.get(command.deploymentId);
       if (deployment === undefined) continue;
       const timeout = deployment.eventTimeouts[command.lifecycleEvent] ?? deployment.eventTimeouts.default ?? 3600;
-      if (agents.send(command, deployment, timeout) && command.state === 'pending') sent.push(command.commandId);
+      if (!agents.send(command, deployment, timeout)) continue;
+      had?.add(command.commandId);
+      if (command.state === 'pending' && owned(command.deploymentId)) sent.push(command.commandId);
     }
     return sent;
   }
@@ -687,6 +803,16 @@ export function createEngine(deps: EngineDeps): Engine {
    * resolves when the start step has run. Queues the start: never awaited from inside a step.
    */
   function begin(deploymentId: string): Promise<void> {
+    // With replicas, the replica that takes the lease starts it (takeOver).
+    if (own !== undefined) {
+      own.claim(deploymentId);
+      return Promise.resolve();
+    }
+    return startLater(deploymentId);
+  }
+
+  /** Queues the start of a Created deployment (begin without replicas, takeOver with them). */
+  function startLater(deploymentId: string): Promise<void> {
     if (alarms === undefined) return background('start deployment', () => startDeployment(deploymentId, undefined));
     return new Promise((resolve) => alarms.beforeStart(deploymentId, (stop) => resolve(background('start deployment', () => startDeployment(deploymentId, stop)))));
   }
@@ -720,7 +846,11 @@ export function createEngine(deps: EngineDeps): Engine {
 
   /** Hands a running deployment to alarm monitoring (again, after a restart). */
   async function watchAlarms(deploymentId: string): Promise<void> {
-    if (alarms !== undefined && (await store.getDeployment(deploymentId))?.status === 'InProgress') alarms.watch(deploymentId, (stop) => void background('alarm stop', () => stopForAlarm(deploymentId, stop)));
+    if (alarms !== undefined && (await store.getDeployment(deploymentId))?.status === 'InProgress') {
+      alarms.watch(deploymentId, (stop) => {
+        if (owned(deploymentId)) void background('alarm stop', () => stopForAlarm(deploymentId, stop));
+      });
+    }
   }
 
   /** Stops a running deployment as StopDeployment does, recording that an alarm did it (for the message and the rollback rule). */
@@ -771,10 +901,14 @@ export function createEngine(deps: EngineDeps): Engine {
    * Records that the agent started a command (its ack): the command's deadline becomes the event's
    * timeout, and the event turns InProgress from now, so its duration is the agent's, not the wait.
    */
-  async function commandStarted(instanceName: string, commandId: string): Promise<StepOutcome> {
+  async function commandStarted(instanceName: string, commandId: string, waiting?: PendingReportRecord): Promise<StepOutcome> {
     const command = open.get(commandId);
-    if (command === undefined || command.instanceName !== instanceName || command.state === 'acked') return 'stored';
+    if (command === undefined || command.instanceName !== instanceName || command.state === 'acked') {
+      // Nothing to record (ended, or acked already); a stored report is done with all the same.
+      return waiting === undefined ? 'stored' : act('stored ack', (tx) => tx.deletePendingReport(waiting.deploymentId, waiting.seq));
+    }
     return act('command started', async (tx, out) => {
+      if (waiting !== undefined) await tx.deletePendingReport(waiting.deploymentId, waiting.seq);
       const deployment = await tx.getDeployment(command.deploymentId);
       const timeout = deployment?.eventTimeouts[command.lifecycleEvent] ?? deployment?.eventTimeouts.default ?? 3600;
       const now = clock.now();
@@ -787,20 +921,125 @@ export function createEngine(deps: EngineDeps): Engine {
   }
 
   /** Stores agents' acks and results together (Engine.agentReports), inside a step. */
-  function storeReports(reports: readonly AgentReport[]): Promise<void> {
-    return writeBatch(reports.map((r) => {
-      if ('ack' in r) return { key: `started:${r.ack}`, write: () => commandStarted(r.instanceName, r.ack) };
-      if (outliving.on(r.instanceName).some((c) => c.commandId === r.result.commandId)) outliving.ended(r.result.commandId);
-      return { key: `result:${r.result.commandId}`, write: () => storeResult(r.instanceName, r.result) };
-    }));
+  async function storeReports(reports: readonly AgentReport[]): Promise<void> {
+    for (const r of reports) if ('result' in r && outliving.on(r.instanceName).some((c) => c.commandId === r.result.commandId)) outliving.ended(r.result.commandId);
+    if (own === undefined) {
+      await writeBatch(reports.map((r) => reportWrite(r)));
+      return;
+    }
+    // With replicas: a report on a deployment another replica drives is stored for it (storeForOwners).
+    const here: AgentReport[] = [];
+    const elsewhere: Array<{ report: AgentReport; deploymentId: string }> = [];
+    for (const r of reports) {
+      const commandId = 'ack' in r ? r.ack : r.result.commandId;
+      const command = open.get(commandId) ?? (await store.getCommand(commandId));
+      // Ended already (a late or repeated report): answered here, whoever drove it; nothing of it is stored.
+      if (command === undefined || command.state === 'done' || command.instanceName !== r.instanceName || owned(command.deploymentId)) here.push(r);
+      else elsewhere.push({ report: r, deploymentId: command.deploymentId });
+    }
+    const outcomes = await writeBatch(here.map((r) => reportWrite(r)));
+    // Refused because the lease went meanwhile: the new owner applies it.
+    for (const [i, outcome] of outcomes.entries()) {
+      if (outcome !== 'notOwner') continue;
+      const r = here[i]!;
+      const command = await store.getCommand('ack' in r ? r.ack : r.result.commandId);
+      if (command !== undefined) elsewhere.push({ report: r, deploymentId: command.deploymentId });
+    }
+    if (elsewhere.length > 0) await storeForOwners(own, elsewhere);
+  }
+
+  /** reportWrite is the write that stores one report here (`waiting`: the stored report it comes from, deleted with it). */
+  function reportWrite(r: AgentReport, waiting?: PendingReportRecord): { key: string; write: () => Promise<StepOutcome> } {
+    if ('ack' in r) return { key: `started:${r.ack}`, write: () => commandStarted(r.instanceName, r.ack, waiting) };
+    return { key: `result:${r.result.commandId}`, write: () => storeResult(r.instanceName, r.result, waiting) };
+  }
+
+  /**
+   * Stores reports for the replicas that drive their deployments, and wakes them (in one
+   * transaction), then acknowledges the results: the agent forgets a result only once it is stored.
+   * Not stored (the database refused): nothing is acknowledged, and the agent sends its results
+   * again in its next hello.
+   */
+  async function storeForOwners(ownership: DeploymentOwnership, reports: ReadonlyArray<{ report: AgentReport; deploymentId: string }>): Promise<void> {
+    const now = clock.now();
+    try {
+      await store.transaction(async (tx) => {
+        for (const { report, deploymentId } of reports) {
+          await tx.addPendingReport({ deploymentId, instanceName: report.instanceName, commandId: 'ack' in report ? report.ack : report.result.commandId, receivedAt: now, ...('result' in report ? { result: report.result } : {}) });
+        }
+        await ownership.reportsStored?.(tx, [...new Set(reports.map((r) => r.deploymentId))]);
+      });
+    } catch (err) {
+      if (!disk.failed(err, 'reports for other replicas')) log.error({ err, count: reports.length }, 'could not store agents\' reports for the replicas that drive their deployments');
+      stepFailed?.(err);
+      return;
+    }
+    for (const { report } of reports) {
+      if (!('result' in report)) continue;
+      let mine = reportedHere.get(report.instanceName);
+      if (mine === undefined) reportedHere.set(report.instanceName, (mine = new Set()));
+      mine.add(report.result.commandId);
+      agents.acknowledge(report.instanceName, report.result.commandId);
+    }
+  }
+
+  /**
+   * With replicas, a StopDeployment that reached a replica not driving the deployment: recorded on
+   * the deployment (its stopRequested) with an `fd_results` wake-up, for the owner to apply
+   * (applyStops). Pending: the owner stops it.
+   */
+  async function requestStop(ownership: DeploymentOwnership, deploymentId: string, autoRollbackEnabled: boolean): Promise<'Pending' | 'Succeeded'> {
+    return store.transaction(async (tx) => {
+      const deployment = await tx.getDeployment(deploymentId);
+      if (deployment === undefined || isFinalStatus(deployment.status)) return 'Succeeded';
+      if (deployment.stopRequested === undefined) await tx.putDeployment({ ...deployment, stopRequested: { at: clock.now(), autoRollbackEnabled } });
+      await ownership.reportsStored?.(tx, [deploymentId]);
+      return 'Pending';
+    });
+  }
+
+  /** Applies the stops other replicas recorded on these deployments this replica drives (requestStop). */
+  async function applyStops(deploymentIds: readonly string[]): Promise<void> {
+    for (const id of deploymentIds) {
+      if (!owned(id)) continue;
+      const recorded = await store.getDeployment(id);
+      if (recorded?.stopRequested === undefined || recorded.status !== 'InProgress' || recorded.plan === undefined || recorded.plan.ending === 'stopping') continue;
+      await act('stop deployment', async (tx, out) => {
+        const deployment = await tx.getDeployment(id);
+        if (deployment?.plan === undefined || deployment.status !== 'InProgress' || deployment.plan.ending === 'stopping') return;
+        await applyStep(tx, deployment, onStop(deployment.plan), out);
+      });
+    }
+  }
+
+  /**
+   * Applies the stored reports of the deployments this replica drives (all of them, or those named),
+   * oldest first; and, for those named, the stops other replicas recorded on them.
+   */
+  async function applyWaiting(deploymentIds: readonly string[] | undefined): Promise<void> {
+    const rows: PendingReportRecord[] = [];
+    if (deploymentIds === undefined) rows.push(...(await store.pendingReports()).filter((r) => owned(r.deploymentId)));
+    else for (const id of deploymentIds) if (owned(id)) rows.push(...(await store.pendingReports(id)));
+    for (let at = 0; at < rows.length; at += STORED_REPORTS_BATCH) {
+      await writeBatch(
+        rows.slice(at, at + STORED_REPORTS_BATCH).map((row) => {
+          const report: AgentReport = row.result === undefined ? { instanceName: row.instanceName, ack: row.commandId } : { instanceName: row.instanceName, result: row.result as AgentResult };
+          const w = reportWrite(report, row);
+          return { key: `stored:${row.seq}`, write: w.write };
+        }),
+      );
+    }
+    if (deploymentIds !== undefined) await applyStops(deploymentIds);
   }
 
   const agentReports = (reports: readonly AgentReport[]): Promise<void> => background('agent reports', () => storeReports(reports));
 
   /** Stores an agent's result and, once it is stored, acknowledges it. */
-  function storeResult(instanceName: string, result: AgentResult): Promise<StepOutcome> {
+  function storeResult(instanceName: string, result: AgentResult, waiting?: PendingReportRecord): Promise<StepOutcome> {
     return act('command result', async (tx, out) => {
-      out.ack.push({ instanceName, commandId: result.commandId });
+      // A stored report was acknowledged by the replica that stored it.
+      if (waiting === undefined) out.ack.push({ instanceName, commandId: result.commandId });
+      else await tx.deletePendingReport(waiting.deploymentId, waiting.seq);
       const command = await tx.getCommand(result.commandId);
       if (command === undefined || command.state === 'done' || command.instanceName !== instanceName) return;
       await settle(tx, command, { status: result.status, diagnostics: result.diagnostics, ...(result.onFailure === undefined ? {} : { onFailure: result.onFailure }) }, out);
@@ -828,6 +1067,7 @@ export function createEngine(deps: EngineDeps): Engine {
         });
       }
     }
+    if (own !== undefined) await sweepShared(own, due, now);
     if (due.length === 0) return;
     const started: CommandRecord[] = [];
     const stored = await act('timeouts', async (tx, out) => {
@@ -844,6 +1084,123 @@ export function createEngine(deps: EngineDeps): Engine {
       }
     });
     if (stored === 'stored') for (const c of started) outliving.add({ commandId: c.commandId, instanceName: c.instanceName, deploymentId: c.deploymentId, lifecycleEvent: c.lifecycleEvent, endedAt: now });
+  }
+
+  /**
+   * The sweep's part with replicas: an agent not connected here may be connected to another replica
+   * (not gone), so its commands are not failed for its absence; and the active deployments are
+   * claimed now and then (ones created elsewhere, ones whose owner died before it claimed them),
+   * and the finished ones no longer wanted.
+   */
+  async function sweepShared(ownership: DeploymentOwnership, due: Array<{ command: CommandRecord; message: string }>, now: number): Promise<void> {
+    const absent = [...new Set(due.filter((d) => d.command.state !== 'pending' && goneAt.has(d.command.instanceName) && now >= goneAt.get(d.command.instanceName)! && now < d.command.deadlineAt).map((d) => d.command.instanceName))];
+    if (absent.length > 0 && ownership.agentsOnline !== undefined) {
+      const online = await ownership.agentsOnline(absent);
+      for (const name of online) goneAt.set(name, now + config.agentGraceSeconds * 1000);
+      for (let i = due.length - 1; i >= 0; i--) if (online.has(due[i]!.command.instanceName) && now < due[i]!.command.deadlineAt) due.splice(i, 1);
+    }
+    if (now - lastClaimScan < CLAIM_SCAN_MS) return;
+    lastClaimScan = now;
+    const active = new Set(await store.listDeploymentIds({ statuses: ACTIVE_STATUSES }));
+    for (const id of active) ownership.claim(id);
+    for (const id of ownership.claimed()) if (!active.has(id)) await ownership.release(id);
+    // Reports a wake-up was not enough for (a step that failed): tried again. Those of a finished
+    // deployment can change nothing (its commands are done) and have been acknowledged: dropped.
+    const waiting = await store.pendingReports();
+    for (const r of waiting) if (!active.has(r.deploymentId)) await store.deletePendingReport(r.deploymentId, r.seq);
+    if (waiting.some((r) => active.has(r.deploymentId) && owned(r.deploymentId))) await applyWaiting(undefined);
+  }
+
+  /**
+   * With replicas, a deployment this replica now drives (its lease acquired): resumed as a start
+   * resumes every deployment after a restart — its open commands, the reports stored for it, its
+   * start if it is Created, its alarms if it runs. A finished one's lease is given back.
+   */
+  function takeOver(ownership: DeploymentOwnership, deploymentId: string): void {
+    void background('take over deployment', async () => {
+      if (!running || !ownership.owns(deploymentId)) return;
+      const deployment = await store.getDeployment(deploymentId);
+      if (deployment === undefined || isFinalStatus(deployment.status)) {
+        await ownership.release(deploymentId);
+        return;
+      }
+      log.info({ deploymentId, status: deployment.status }, 'deployment taken over: this replica drives it now');
+      const now = clock.now();
+      const restartGraceMs = Math.max(config.agentGraceSeconds, config.restartGraceSeconds) * 1000;
+      const mine = (await store.openCommands()).filter((c) => c.deploymentId === deploymentId);
+      for (const c of mine) {
+        open.set(c);
+        if (!connected.has(c.instanceName) && !goneAt.has(c.instanceName)) goneAt.set(c.instanceName, now + restartGraceMs);
+      }
+      await applyWaiting([deploymentId]);
+      // Its commands the previous owner never got to an agent connected here.
+      await dispatchAll(open.ofDeployment(deploymentId).filter((c) => connected.has(c.instanceName)));
+      if (isTrafficDeployment(deployment)) return; // the traffic driver drives those
+      if (deployment.status === 'Created') void startLater(deploymentId);
+      else await watchAlarms(deploymentId);
+    });
+  }
+
+  /** With replicas, a deployment whose lease was lost: not driven here any more, from now on. */
+  function dropDeployment(deploymentId: string, reason: string): void {
+    log.warn({ deploymentId, reason }, 'deployment lease lost: this replica stops driving it');
+    for (const c of open.ofDeployment(deploymentId)) open.delete(c.commandId);
+    for (let i = undispatched.length - 1; i >= 0; i--) if (undispatched[i]!.deploymentId === deploymentId) undispatched.splice(i, 1);
+  }
+
+  /** The commands and `cancel:` ids the agent connected here has had on its current stream. */
+  function deliveredTo(instanceName: string): Set<string> {
+    let had = delivered.get(instanceName);
+    if (had === undefined) delivered.set(instanceName, (had = new Set()));
+    return had;
+  }
+
+  /**
+   * With replicas: gives each named agent connected here what it has not had on its stream: its
+   * open commands, whichever replica drives them (this one's are marked sent), and the cancels other
+   * replicas recorded. `opens` are the open commands already read, by instance (else read here).
+   */
+  async function deliver(instanceNames: readonly string[], opens?: ReadonlyMap<string, CommandRecord[]>): Promise<void> {
+    const toSend: CommandRecord[] = [];
+    /** Other replicas' commands: sent now, all of them (a large fan-out's later chunks keep only this replica's open commands). */
+    const others: CommandRecord[] = [];
+    for (const name of instanceNames) {
+      if (!connected.has(name)) continue;
+      const had = deliveredTo(name);
+      const reported = reportedHere.get(name);
+      const commands = opens?.get(name) ?? (await store.openCommands(name));
+      const openIds = new Set<string>();
+      for (const c of commands) {
+        openIds.add(c.commandId);
+        if (reported?.has(c.commandId) === true) continue; // the agent ran it; its owner has yet to apply the result
+        if (c.cancelReason !== undefined) {
+          // Cancelled before it reached this stream: it is not sent at all.
+          if (had.has(c.commandId) && !had.has(`cancel:${c.commandId}`)) {
+            had.add(`cancel:${c.commandId}`);
+            agents.cancel(name, c.commandId, c.cancelReason);
+          }
+          continue;
+        }
+        if (had.has(c.commandId)) continue;
+        const mine = open.get(c.commandId);
+        if (mine !== undefined) toSend.push(mine);
+        else others.push(c);
+      }
+      // Ended since it was sent here: cancelled when the coordinator ended it (a timeout), forgotten either way.
+      for (const id of [...had]) {
+        if (id.startsWith('cancel:') || openIds.has(id)) continue;
+        const ended = await store.getCommand(id);
+        if (ended?.cancelReason !== undefined && !had.has(`cancel:${id}`)) agents.cancel(name, id, ended.cancelReason);
+        had.delete(id);
+        had.delete(`cancel:${id}`);
+      }
+      if (reported !== undefined) {
+        for (const id of reported) if (!openIds.has(id)) reported.delete(id);
+        if (reported.size === 0) reportedHere.delete(name);
+      }
+    }
+    await sendCommands(others);
+    await dispatchAll(toSend);
   }
 
   /** Queues a sweep, and the next one once it has run. */
@@ -943,6 +1300,16 @@ export function createEngine(deps: EngineDeps): Engine {
       agents.cancel(instanceName, commandId, `the coordinator had already ended ${ended.lifecycleEvent} of ${ended.deploymentId}`);
     }
     outliving.agentHello(instanceName, inFlight);
+    if (own !== undefined) {
+      // With replicas: what the agent runs already it has had; of the rest, every open command is
+      // sent, whichever replica drives it, and its acks go where they belong (storeReports).
+      delivered.set(instanceName, new Set(inFlight));
+      const opens = await store.openCommands(instanceName);
+      const acks: AgentReport[] = opens.filter((c) => runningThere.has(c.commandId) && c.state !== 'acked').map((c) => ({ instanceName, ack: c.commandId }));
+      if (acks.length > 0) await storeReports(acks);
+      await deliver([instanceName]);
+      return;
+    }
     for (const command of open.ofInstance(instanceName)) {
       // Running on the agent already: it started it (an ack this process may not have seen).
       if (runningThere.has(command.commandId)) await storeReports([{ instanceName, ack: command.commandId }]);
@@ -966,6 +1333,7 @@ export function createEngine(deps: EngineDeps): Engine {
   return {
     start() {
       running = true;
+      own?.listen({ acquired: (id) => takeOver(own, id), lost: (id, reason) => dropDeployment(id, reason) });
       return step(async () => {
         await reloadOpen(store);
         const now = clock.now();
@@ -974,6 +1342,11 @@ export function createEngine(deps: EngineDeps): Engine {
         const restartGraceMs = Math.max(config.agentGraceSeconds, config.restartGraceSeconds) * 1000;
         for (const c of open.values()) goneAt.set(c.instanceName, now + restartGraceMs);
         for (const d of await store.activeDeployments()) {
+          // With replicas, each active deployment is resumed by the replica that takes its lease (takeOver).
+          if (own !== undefined) {
+            own.claim(d.deploymentId);
+            continue;
+          }
           if (isTrafficDeployment(d)) continue; // the traffic driver resumes those
           if (d.status === 'Created') void begin(d.deploymentId);
           else await watchAlarms(d.deploymentId);
@@ -998,6 +1371,7 @@ export function createEngine(deps: EngineDeps): Engine {
     },
 
     stopRequested(deploymentId, autoRollbackEnabled) {
+      if (own !== undefined && !owned(deploymentId)) return step(() => requestStop(own, deploymentId, autoRollbackEnabled));
       return step(async () => {
         let status: 'Pending' | 'Succeeded' = 'Succeeded';
         await act('stop deployment', async (tx, out) => {
@@ -1026,6 +1400,7 @@ export function createEngine(deps: EngineDeps): Engine {
     agentDisconnected: (instanceName) =>
       background('agent disconnected', async () => {
         connected.delete(instanceName);
+        delivered.delete(instanceName);
         const now = clock.now();
         offlineSince.set(instanceName, now);
         goneAt.set(instanceName, now + config.agentGraceSeconds * 1000);
@@ -1082,6 +1457,27 @@ export function createEngine(deps: EngineDeps): Engine {
     },
 
     stillRunningOn: (instanceName) => outliving.on(instanceName),
+
+    reportsWaiting: (deploymentIds) => background('stored reports', () => applyWaiting(deploymentIds.filter(owned))),
+    commandsWaiting: (instanceNames) =>
+      background('commands from other replicas', async () => {
+        const here = instanceNames.filter((n) => connected.has(n));
+        if (here.length <= DELIVER_READS_EACH) return deliver(here);
+        // A fan-out to many agents here: one read of the open commands, not one per agent.
+        const wanted = new Set(here);
+        const opens = new Map<string, CommandRecord[]>(here.map((n) => [n, []]));
+        for (const c of await store.openCommands()) if (wanted.has(c.instanceName)) opens.get(c.instanceName)!.push(c);
+        return deliver(here, opens);
+      }),
+    wakeupsMissed: () =>
+      background('missed wake-ups', async () => {
+        await applyWaiting(undefined);
+        await applyStops(own?.claimed() ?? []);
+        // One read of the open commands for every agent here (one with none has an empty list: no read of its own).
+        const opens = new Map<string, CommandRecord[]>([...connected].map((n) => [n, []]));
+        for (const c of await store.openCommands()) opens.get(c.instanceName)?.push(c);
+        await deliver([...connected], opens);
+      }),
 
     subscribe(listener) {
       listeners.add(listener);

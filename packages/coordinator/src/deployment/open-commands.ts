@@ -42,6 +42,11 @@ export class OpenCommands {
     return this.byId.values();
   }
 
+  /** ofDeployment lists the deployment's open commands (a scan: for a takeover or a lease lost, not per report). */
+  ofDeployment(deploymentId: string): CommandRecord[] {
+    return [...this.byId.values()].filter((c) => c.deploymentId === deploymentId);
+  }
+
   /** ofInstance lists the instance's open commands, in the order they were first added (a copy). */
   ofInstance(instanceName: string): CommandRecord[] {
     return [...(this.byInstance.get(instanceName)?.values() ?? [])];

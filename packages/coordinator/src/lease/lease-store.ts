@@ -44,7 +44,8 @@ export interface LeaseStore {
   /**
    * holds tells whether the tenure `generation` of `owner` is current and unexpired: the fencing
    * check. Made in the transaction whose writes it guards (the lease store over that transaction),
-   * those writes commit only if no takeover came first.
+   * those writes commit only if no takeover came first. On PostgreSQL the check also locks the row
+   * (FOR SHARE) until that transaction ends, so no takeover can come between the check and the commit.
    */
   holds(name: string, owner: string, generation: number): Promise<boolean>;
   /** list is every live (unexpired) lease, by owner then name: what each replica owns. */

@@ -49,6 +49,29 @@ describeWithTools(['postgres'], 'PostgreSQL lease store', () => {
     }
   });
 
+  it('keeps a lease from being taken over until the transaction whose fencing check passed has ended', async () => {
+    const store = await openPgStore(await server().freshDatabase(), { poolSize: 3 });
+    try {
+      const leases = pgLeaseStore(store);
+      const a = (await leases.acquire('deployment/d-1', 'replica-a', 300))!;
+      const order: string[] = [];
+      const step = store.transaction(async (tx) => {
+        expect(await pgLeaseStore(tx).holds('deployment/d-1', 'replica-a', a.generation)).toBe(true);
+        // A step that takes long (a pause): the lease expires meanwhile.
+        await sleep(800);
+        await tx.putApplication({ applicationId: 'id', applicationName: 'written-by-a', computePlatform: 'Server', createTime: 1, linkedToGitHub: false });
+        order.push('replica-a committed');
+      });
+      await sleep(400);
+      const taken = leases.acquire('deployment/d-1', 'replica-b', 60_000).then((l) => order.push(`replica-b took generation ${l?.generation}`));
+      await Promise.all([step, taken]);
+      // The takeover waited for the step, so replica-b's tenure starts with replica-a's writes in place.
+      expect(order).toEqual(['replica-a committed', `replica-b took generation ${a.generation + 1}`]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('gives a contested lease to exactly one of several replicas each round, generations strictly increasing', async () => {
     const url = await server().freshDatabase();
     await (await openPgStore(url, { poolSize: 1 })).close(); // migrated

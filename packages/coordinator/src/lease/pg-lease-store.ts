@@ -65,8 +65,10 @@ export function pgLeaseStore(db: PgQuery): LeaseStore {
       const r = await db.query(`${CLOCK} UPDATE leases SET expires_at = ${AT} WHERE name = $1 AND owner = $2 AND generation = $3 AND expires_at > ${AT}`, [name, owner, generation]);
       return (r.rowCount ?? 0) > 0;
     },
+    // FOR SHARE: a takeover (acquire's UPDATE) waits until the transaction that checked ends, so the
+    // writes a fencing check let through commit before the next tenure begins, never after it.
     holds: async (name, owner, generation) =>
-      (await db.query(`${CLOCK} SELECT 1 FROM leases WHERE name = $1 AND owner = $2 AND generation = $3 AND expires_at > ${AT}`, [name, owner, generation])).rows.length > 0,
+      (await db.query(`${CLOCK} SELECT 1 FROM leases WHERE name = $1 AND owner = $2 AND generation = $3 AND expires_at > ${AT} FOR SHARE OF leases`, [name, owner, generation])).rows.length > 0,
     // COLLATE "C": byte order, as SQLite sorts.
     list: async () => (await db.query(`${CLOCK} SELECT ${COLUMNS} FROM leases WHERE expires_at > ${AT} ORDER BY owner COLLATE "C", name COLLATE "C"`)).rows.map((r) => lease(r as Row)),
   };

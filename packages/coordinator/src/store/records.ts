@@ -232,6 +232,27 @@ export interface CommandRecord {
   createdAt: number;
   /** When the coordinator fails the event if no result has come (pick-up or event timeout). */
   deadlineAt: number;
+  /**
+   * Why the agent is to stop running it, when the coordinator cancelled it (a stop, a timeout). Kept
+   * with replicas only (deployment/ownership.ts): the replica the agent is connected to sends the cancel.
+   */
+  cancelReason?: string;
+}
+
+/**
+ * PendingReportRecord is an agent's ack or result that reached a replica not driving the command's
+ * deployment (migration 19): stored before the agent is acknowledged, and applied, then deleted in
+ * the same transaction, by the replica that drives it.
+ */
+export interface PendingReportRecord {
+  /** seq orders the reports as they were stored (given by the store). */
+  seq: number;
+  deploymentId: string;
+  instanceName: string;
+  commandId: string;
+  receivedAt: number;
+  /** The agent's result (the engine's AgentResult, as JSON); absent for an ack. */
+  result?: unknown;
 }
 
 /** InstanceHealthRecord is what a group knows of one instance, for scheduling order and auto-updates. */

@@ -14,6 +14,7 @@ import type {
   DeploymentGroupRecord,
   DeploymentRecord,
   InstanceHealthRecord,
+  PendingReportRecord,
   InstanceRecord,
   RevisionRecord,
   TargetRecord,
@@ -219,6 +220,10 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
     getCommand: db.prepare('SELECT doc FROM commands WHERE id = ?'),
     openCommands: db.prepare('SELECT doc FROM commands WHERE open = 1 ORDER BY rowid'),
     openCommandsFor: db.prepare('SELECT doc FROM commands WHERE open = 1 AND instance = ? ORDER BY rowid'),
+    addPendingReport: db.prepare('INSERT INTO pending_reports (deployment_id, instance, command_id, received_at, doc) VALUES (?, ?, ?, ?, ?)'),
+    pendingReports: db.prepare('SELECT seq, doc FROM pending_reports ORDER BY seq'),
+    pendingReportsOf: db.prepare('SELECT seq, doc FROM pending_reports WHERE deployment_id = ? ORDER BY seq'),
+    deletePendingReport: db.prepare('DELETE FROM pending_reports WHERE deployment_id = ? AND seq = ?'),
     putHealth: db.prepare('INSERT INTO instance_health (group_id, instance, doc) VALUES (?, ?, ?) ON CONFLICT (group_id, instance) DO UPDATE SET doc = excluded.doc'),
     getHealth: db.prepare('SELECT doc FROM instance_health WHERE group_id = ? AND instance = ?'),
     listHealth: db.prepare('SELECT doc FROM instance_health WHERE group_id = ? ORDER BY instance'),
@@ -380,6 +385,11 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
     putCommand: (c: CommandRecord) => void s.putCommand.run(c.commandId, c.instanceName, c.state === 'done' ? 0 : 1, JSON.stringify(c)),
     getCommand: (id) => parse(s.getCommand.get(id)),
     openCommands: (instance) => parseAll(instance === undefined ? s.openCommands.all() : s.openCommandsFor.all(instance)),
+
+    addPendingReport: (r) => void s.addPendingReport.run(r.deploymentId, r.instanceName, r.commandId, r.receivedAt, JSON.stringify(r)),
+    pendingReports: (deploymentId) =>
+      ((deploymentId === undefined ? s.pendingReports.all() : s.pendingReportsOf.all(deploymentId)) as { seq: number; doc: string }[]).map((r): PendingReportRecord => ({ ...(JSON.parse(r.doc) as Omit<PendingReportRecord, 'seq'>), seq: r.seq })),
+    deletePendingReport: (deploymentId, seq) => void s.deletePendingReport.run(deploymentId, seq),
 
     putHealth: (h: InstanceHealthRecord) => void s.putHealth.run(h.deploymentGroupId, h.instanceName, JSON.stringify(h)),
     getHealth: (group, instance) => parse(s.getHealth.get(group, instance)),

@@ -17,6 +17,7 @@ import type {
   DeploymentStatus,
   InstanceHealthRecord,
   InstanceRecord,
+  PendingReportRecord,
   RevisionRecord,
   TargetRecord,
   TargetStatus,
@@ -106,6 +107,13 @@ export interface Store {
   getCommand(commandId: string): CommandRecord | undefined;
   /** openCommands are commands without a result yet, for one instance or for all. */
   openCommands(instanceName?: string): CommandRecord[];
+
+  /** addPendingReport stores an agent's report for the replica driving its deployment (given the next seq). */
+  addPendingReport(report: Omit<PendingReportRecord, 'seq'>): void;
+  /** pendingReports are the stored reports of one deployment, or of all, oldest first. */
+  pendingReports(deploymentId?: string): PendingReportRecord[];
+  /** deletePendingReport removes one, once it has been applied. */
+  deletePendingReport(deploymentId: string, seq: number): void;
 
   putHealth(health: InstanceHealthRecord): void;
   getHealth(groupId: string, instanceName: string): InstanceHealthRecord | undefined;

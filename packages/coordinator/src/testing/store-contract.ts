@@ -271,6 +271,26 @@ export function defineStoreContract(open: () => Promise<StoreUnderTest>, options
     expect(await store.openCommands('h9')).toEqual([]);
   });
 
+  it('keeps agents\' reports for other replicas in the order stored, per deployment or all, until each is deleted', async () => {
+    const { store } = await fresh();
+    const result = { commandId: 'c2', status: 'Succeeded', diagnostics: { errorCode: 'Success', scriptName: '', message: '', logTail: '' } };
+    await store.addPendingReport({ deploymentId: 'd-1', instanceName: 'h1', commandId: 'c1', receivedAt: 5 });
+    await store.addPendingReport({ deploymentId: 'd-2', instanceName: 'h2', commandId: 'c2', receivedAt: 6, result });
+    await store.addPendingReport({ deploymentId: 'd-1', instanceName: 'h1', commandId: 'c1', receivedAt: 7, result: { ...result, commandId: 'c1' } });
+    const all = await store.pendingReports();
+    expect(all.map((r) => [r.deploymentId, r.commandId, r.receivedAt])).toEqual([['d-1', 'c1', 5], ['d-2', 'c2', 6], ['d-1', 'c1', 7]]);
+    expect(all[0]!.result).toBeUndefined();
+    expect(all[1]).toEqual({ seq: all[1]!.seq, deploymentId: 'd-2', instanceName: 'h2', commandId: 'c2', receivedAt: 6, result });
+    expect(all[0]!.seq < all[1]!.seq && all[1]!.seq < all[2]!.seq).toBe(true);
+    expect((await store.pendingReports('d-1')).map((r) => r.receivedAt)).toEqual([5, 7]);
+    // A delete names the deployment too: a row of another deployment is left alone.
+    await store.deletePendingReport('d-2', all[0]!.seq);
+    expect(await store.pendingReports('d-1')).toHaveLength(2);
+    await store.deletePendingReport('d-1', all[0]!.seq);
+    expect((await store.pendingReports()).map((r) => r.receivedAt)).toEqual([6, 7]);
+    expect(await store.pendingReports('d-9')).toEqual([]);
+  });
+
   it('keeps instance health per group, listed by instance name', async () => {
     const { store } = await fresh();
     await store.putHealth({ deploymentGroupId: 'g1', instanceName: 'h2', health: 'Healthy' });

@@ -286,4 +286,18 @@ CREATE TABLE certificate_authority (
   created_at BIGINT NOT NULL);
 `,
   },
+  {
+    version: 19,
+    name: 'pending-reports',
+    sql: `
+CREATE TABLE pending_reports (
+  seq BIGSERIAL PRIMARY KEY,
+  deployment_id TEXT NOT NULL,
+  instance TEXT NOT NULL,
+  command_id TEXT NOT NULL,
+  received_at BIGINT NOT NULL,
+  doc TEXT NOT NULL);
+CREATE INDEX pending_reports_by_deployment ON pending_reports (deployment_id, seq);
+`,
+  },
 ];

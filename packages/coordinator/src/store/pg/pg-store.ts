@@ -19,11 +19,12 @@ import pg from 'pg';
 import type { AsyncStore } from '../async-store.js';
 import { TransactionEndedError, TransactionScope } from '../async-store.js';
 import type { DeploymentQuery } from '../store.js';
-import type { DeploymentRecord, InstanceRecord, TargetRecord } from '../records.js';
+import type { DeploymentRecord, InstanceRecord, PendingReportRecord, TargetRecord } from '../records.js';
 import type { Tag } from '../../fleet/tag-match.js';
 import { deploymentFromDoc, deploymentToDoc } from '../deployment-doc.js';
 import { pgMigrate } from './pg-migrate.js';
 import { pgMigrations } from './pg-migrations.js';
+import { isRetryable } from '../retryable.js';
 
 /**
  * PgQuery runs one SQL statement: on the pool, or on a transaction's connection. The side stores
@@ -53,14 +54,10 @@ export interface PgOpenOptions {
 
 /** MAX_ATTEMPTS bounds how often a transaction refused for a concurrent one runs again. */
 export const MAX_ATTEMPTS = 20;
-const RETRYABLE = new Set(['40001', '40P01']);
 /** TARGET_ROWS_PER_INSERT is how many targets one INSERT of addTargets carries. */
 const TARGET_ROWS_PER_INSERT = 250;
 
-/** isRetryable tells a serialization failure or deadlock, after which running the transaction again may succeed. */
-export function isRetryable(err: unknown): boolean {
-  return RETRYABLE.has((err as { code?: string } | null)?.code ?? '');
-}
+export { isRetryable };
 
 type Exec = (name: string, text: string, values?: unknown[]) => Promise<pg.QueryResult>;
 type Doc = { doc: string };
@@ -224,6 +221,15 @@ function storeMethods(exec: Exec, atomically: <T>(fn: (exec: Exec) => Promise<T>
           ? await exec('openCommands', 'SELECT doc FROM commands WHERE open = 1 ORDER BY seq')
           : await exec('openCommandsFor', 'SELECT doc FROM commands WHERE open = 1 AND instance = $1 ORDER BY seq', [instance]),
       ),
+
+    addPendingReport: async (r) =>
+      void (await exec('addPendingReport', 'INSERT INTO pending_reports (deployment_id, instance, command_id, received_at, doc) VALUES ($1, $2, $3, $4, $5)', [r.deploymentId, r.instanceName, r.commandId, r.receivedAt, json(r)])),
+    pendingReports: async (deploymentId) =>
+      (deploymentId === undefined
+        ? await exec('pendingReports', 'SELECT seq, doc FROM pending_reports ORDER BY seq')
+        : await exec('pendingReportsOf', 'SELECT seq, doc FROM pending_reports WHERE deployment_id = $1 ORDER BY seq', [deploymentId])
+      ).rows.map((r: { seq: string; doc: string }): PendingReportRecord => ({ ...(JSON.parse(r.doc) as Omit<PendingReportRecord, 'seq'>), seq: Number(r.seq) })),
+    deletePendingReport: async (deploymentId, seq) => void (await exec('deletePendingReport', 'DELETE FROM pending_reports WHERE deployment_id = $1 AND seq = $2', [deploymentId, seq])),
 
     putHealth: async (h) => void (await exec('putHealth', 'INSERT INTO instance_health (group_id, instance, doc) VALUES ($1, $2, $3) ON CONFLICT (group_id, instance) DO UPDATE SET doc = excluded.doc', [h.deploymentGroupId, h.instanceName, json(h)])),
     getHealth: async (group, instance) => one(await exec('getHealth', 'SELECT doc FROM instance_health WHERE group_id = $1 AND instance = $2', [group, instance])),

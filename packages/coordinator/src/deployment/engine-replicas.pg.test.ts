@@ -1,0 +1,499 @@
+/**
+ * Several replicas' engines on one PostgreSQL database (issue 13): each deployment is driven by the
+ * replica holding its lease, agents may be connected to any replica, commands reach them through
+ * `fd_commands` wake-ups and their reports reach the owner through stored reports and `fd_results`,
+ * and a replica that dies mid-deployment is taken over without running an event twice or losing a
+ * result. The agents are simulated (as the real agent does, each runs a command id once), the
+ * replicas are real engines, each with its own connection pool, leases and wake-up listener.
+ */
+import pino from 'pino';
+import { afterEach, expect, it } from 'vitest';
+import { describeWithTools } from '../../../../test/harness/system-tools.js';
+import { usePostgres } from '../../../../test/harness/postgres.js';
+import { openPgStore } from '../store/pg/pg-store.js';
+import type { PgStore } from '../store/pg/pg-store.js';
+import { pgAgentSessionStore } from '../store/pg/pg-side-stores.js';
+import { createWakeupListener } from '../store/pg/pg-wakeups.js';
+import type { WakeupListener } from '../store/pg/pg-wakeups.js';
+import type { CommandRecord } from '../store/records.js';
+import { defaultCoordinatorConfig } from '../config.js';
+import type { CoordinatorConfig } from '../config.js';
+import { systemClock } from '../clock.js';
+import { deploymentRecord } from '../testing/record-builders.js';
+import { createEngine } from './engine.js';
+import type { AgentReport, AgentResult, Engine } from './engine.js';
+import { newTarget } from './instance-lifecycle.js';
+import type { DeploymentOwnership } from './ownership.js';
+import { createPgOwnership, engineWakeups } from './pg-ownership.js';
+
+const log = pino({ level: process.env.FD_TEST_LOG ?? 'silent' });
+const okResult = (commandId: string): AgentResult => ({ commandId, status: 'Succeeded', diagnostics: { errorCode: 'Success', scriptName: '', message: '', logTail: '' } });
+
+interface Replica {
+  id: string;
+  store: PgStore;
+  engine: Engine;
+  ownership: DeploymentOwnership;
+  listener: WakeupListener;
+  dead: boolean;
+}
+
+/**
+ * Fleet simulates agents. Each is connected to at most one replica; a command it is sent is run once
+ * per command id (a second delivery is counted, not run), and its ack and result go, after
+ * `delayMs`, to the replica it is connected to then; a result stays unacknowledged until a replica
+ * acknowledges it, and is sent again when the agent connects (its hello). A held agent runs nothing
+ * until released.
+ */
+class Fleet {
+  readonly runs = new Map<string, number>();
+  readonly deliveries = new Map<string, number>();
+  readonly deliveredBy = new Map<string, string[]>();
+  readonly where = new Map<string, Replica>();
+  readonly unacked = new Map<string, Map<string, AgentResult>>();
+  readonly held = new Set<string>();
+  readonly waiting = new Map<string, CommandRecord[]>();
+  /** The cancels each agent was sent: `replica host commandId`. */
+  readonly cancels: string[] = [];
+  private readonly ran = new Set<string>();
+  constructor(private readonly delayMs: number) {}
+
+  deliver(replica: Replica, command: CommandRecord): boolean {
+    if (this.where.get(command.instanceName) !== replica) return false;
+    this.deliveries.set(command.commandId, (this.deliveries.get(command.commandId) ?? 0) + 1);
+    this.deliveredBy.set(command.commandId, [...(this.deliveredBy.get(command.commandId) ?? []), replica.id]);
+    if (this.ran.has(command.commandId)) return true; // the agent's dedupe by command id
+    if (this.held.has(command.instanceName)) {
+      this.waiting.set(command.instanceName, [...(this.waiting.get(command.instanceName) ?? []), command]);
+      return true;
+    }
+    this.run(command);
+    return true;
+  }
+
+  private run(command: CommandRecord): void {
+    this.ran.add(command.commandId);
+    const key = `${command.instanceName} ${command.lifecycleEvent}`;
+    this.runs.set(key, (this.runs.get(key) ?? 0) + 1);
+    setTimeout(() => this.report(command.instanceName, command.commandId), this.delayMs);
+  }
+
+  private report(host: string, commandId: string): void {
+    const result = okResult(commandId);
+    let mine = this.unacked.get(host);
+    if (mine === undefined) this.unacked.set(host, (mine = new Map()));
+    mine.set(commandId, result);
+    const replica = this.where.get(host);
+    if (replica === undefined || replica.dead) return; // sent in the next hello
+    void replica.engine.agentReports([{ instanceName: host, ack: commandId }, { instanceName: host, result }]);
+  }
+
+  /** release lets a held agent run what it was sent, and what comes. */
+  release(host: string): void {
+    this.held.delete(host);
+    for (const c of this.waiting.get(host) ?? []) this.run(c);
+    this.waiting.delete(host);
+  }
+
+  cancelled(replica: Replica, host: string, commandId: string): void {
+    if (this.where.get(host) === replica) this.cancels.push(`${replica.id} ${host} ${commandId}`);
+  }
+
+  acknowledged(replica: Replica, host: string, commandId: string): void {
+    if (this.where.get(host) === replica) this.unacked.get(host)?.delete(commandId);
+  }
+
+  /** connect opens the agent's stream to `replica`: its session row, then its hello (unacknowledged results, what it runs). */
+  async connect(host: string, replica: Replica): Promise<void> {
+    this.where.set(host, replica);
+    await pgAgentSessionStore(replica.store, replica.id).connected(host, 'test', Date.now());
+    const reports: AgentReport[] = [...(this.unacked.get(host)?.values() ?? [])].map((result) => ({ instanceName: host, result }));
+    if (reports.length > 0) void replica.engine.agentReports(reports);
+    void replica.engine.agentConnected(host, (this.waiting.get(host) ?? []).map((c) => c.commandId));
+  }
+}
+
+const until = async (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000, explain?: () => Promise<unknown>): Promise<void> => {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${explain === undefined ? '' : `: ${JSON.stringify(await explain(), null, 1)}`}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+};
+
+describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL database', () => {
+  const server = usePostgres();
+  const running: Replica[] = [];
+
+  afterEach(async () => {
+    for (const r of running.splice(0)) {
+      await r.engine.stop();
+      await r.listener.close();
+      await r.ownership.stop().catch(() => undefined);
+      if (!r.dead) await r.store.close();
+    }
+  });
+
+  const startReplica = async (url: string, id: string, fleet: Fleet, ttlMs = 1000, config: CoordinatorConfig = defaultCoordinatorConfig): Promise<Replica> => {
+    const store = await openPgStore(url, { poolSize: 4 });
+    const ownership = createPgOwnership(store, { replicaId: id, ttlMs });
+    const replica = { id, store, ownership, dead: false } as Replica;
+    replica.engine = createEngine({
+      store,
+      blobs: undefined as never,
+      clock: systemClock,
+      config,
+      agents: {
+        send: (c) => fleet.deliver(replica, c),
+        cancel: (host, commandId) => fleet.cancelled(replica, host, commandId),
+        acknowledge: (host, commandId) => fleet.acknowledged(replica, host, commandId),
+      },
+      log,
+      ownership,
+    });
+    replica.listener = createWakeupListener({ connection: url, log, ...engineWakeups(replica.engine) });
+    running.push(replica);
+    await replica.listener.ready();
+    await replica.engine.start();
+    return replica;
+  };
+
+  /** kill ends a replica as a crash would: its connections gone, nothing released, no agent told. */
+  const kill = async (r: Replica): Promise<void> => {
+    r.dead = true;
+    await r.listener.close();
+    await r.store.close();
+  };
+
+  const seed = async (url: string, hosts: readonly string[], allAtOnce = false): Promise<PgStore> => {
+    const store = await openPgStore(url, { poolSize: 1 });
+    const deploymentConfigName = allAtOnce ? 'CodeDeployDefault.AllAtOnce' : 'CodeDeployDefault.OneAtATime';
+    await store.putGroup({ applicationName: 'app', deploymentGroupId: 'gid', deploymentGroupName: 'g', deploymentConfigName, serviceRoleArn: 'r', onPremisesInstanceTagFilters: [], onPremisesTagSet: [], extra: {} });
+    const minimum = allAtOnce ? { minimumHealthyHosts: { type: 'HOST_COUNT' as const, value: 0 } } : {};
+    await store.putDeployment(deploymentRecord({ deploymentId: 'd-1', status: 'Created', deploymentConfigName, ...minimum, eventTimeouts: { default: 100 } }));
+    await store.addTargets(hosts.map((h) => newTarget('d-1', h, 0)));
+    return store;
+  };
+
+  /** Every lifecycle event the agents ran ran once, and they are the events the targets record as Succeeded. */
+  const expectEachEventRanOnce = async (store: PgStore, fleet: Fleet): Promise<void> => {
+    const succeeded = (await store.listTargets('d-1')).flatMap((t) => t.lifecycleEvents.filter((e) => e.status === 'Succeeded').map((e) => `${t.targetId} ${e.lifecycleEventName}`));
+    expect([...fleet.runs.keys()].sort()).toEqual(succeeded.sort());
+    expect([...fleet.runs.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+  };
+
+  const statusOf = async (store: PgStore): Promise<string | undefined> => (await store.getDeployment('d-1'))?.status;
+  const leaseOwner = async (store: PgStore): Promise<string | undefined> => (await store.query("SELECT owner FROM leases WHERE name = 'deployment:d-1'")).rows[0]?.owner as string | undefined;
+
+  it('drives a deployment from the replica holding its lease while every agent is connected to another replica', async () => {
+    const url = await server().freshDatabase();
+    const hosts = ['h1', 'h2', 'h3'];
+    const db = await seed(url, hosts);
+    const fleet = new Fleet(5);
+    try {
+      const a = await startReplica(url, 'replica-a', fleet);
+      await until('replica-a to take d-1', () => a.ownership.owns('d-1'));
+      const b = await startReplica(url, 'replica-b', fleet);
+      for (const h of hosts) await fleet.connect(h, b);
+      await until('an instance to succeed', async () => (await db.listTargets('d-1')).some((t) => t.status === 'Succeeded'));
+      // Driven by replica-a all along, through reports replica-b stored for it.
+      expect(await leaseOwner(db)).toBe('replica-a');
+      expect(b.ownership.owns('d-1')).toBe(false);
+      await until('d-1 to succeed', async () => (await statusOf(db)) === 'Succeeded');
+      await expectEachEventRanOnce(db, fleet);
+      expect(fleet.runs.size).toBe(21);
+      // Every command went out once, from the agents' replica; every report came back through the store.
+      expect([...fleet.deliveries.values()].every((n) => n === 1)).toBe(true);
+      expect(new Set([...fleet.deliveredBy.values()].flat())).toEqual(new Set(['replica-b']));
+      expect(await db.pendingReports()).toEqual([]);
+      expect(await db.openCommands()).toEqual([]);
+      expect([...fleet.unacked.values()].every((m) => m.size === 0)).toBe(true);
+      // A result repeated after the end (an agent that missed its ack) is acknowledged by any replica, and not stored for anyone.
+      const [someCommand] = [...fleet.deliveries.keys()];
+      const instanceOf = (await db.getCommand(someCommand!))!.instanceName;
+      fleet.unacked.set(instanceOf, new Map([[someCommand!, okResult(someCommand!)]]));
+      await b.engine.agentReports([{ instanceName: instanceOf, result: okResult(someCommand!) }]);
+      await b.engine.settled();
+      expect(fleet.unacked.get(instanceOf)?.size).toBe(0);
+      expect(await db.pendingReports()).toEqual([]);
+      // Finished: the owner gave its lease back.
+      await until('the lease to be released', async () => (await db.query("SELECT 1 FROM leases WHERE name = 'deployment:d-1' AND expires_at > (extract(epoch from clock_timestamp()) * 1000)::bigint")).rows.length === 0);
+      // A report stored for it as it finished (a race) has no owner to apply it: the replicas' next look drops it.
+      await db.addPendingReport({ deploymentId: 'd-1', instanceName: 'h1', commandId: someCommand!, receivedAt: Date.now(), result: okResult(someCommand!) });
+      await until('the stray report to be dropped', async () => (await db.pendingReports()).length === 0, 5_000);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('finishes a deployment on another replica when its owner dies mid-way, each event run once on each host', async () => {
+    const url = await server().freshDatabase();
+    const hosts = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'];
+    const db = await seed(url, hosts);
+    const fleet = new Fleet(15);
+    try {
+      const a = await startReplica(url, 'replica-a', fleet);
+      await until('replica-a to take d-1', () => a.ownership.owns('d-1'));
+      const b = await startReplica(url, 'replica-b', fleet);
+      const c = await startReplica(url, 'replica-c', fleet);
+      const home = new Map([['h1', a], ['h2', a], ['h3', b], ['h4', b], ['h5', c], ['h6', c]]);
+      for (const [h, r] of home) await fleet.connect(h, r);
+      await until('two instances to succeed', async () => (await db.listTargets('d-1')).filter((t) => t.status === 'Succeeded').length >= 2);
+      await kill(a);
+      // Its agents reconnect elsewhere at once (their hello carries what replica-a never acknowledged).
+      await fleet.connect('h1', b);
+      await fleet.connect('h2', c);
+      const explain = async () => ({
+        targets: (await db.listTargets('d-1')).map((t) => `${t.targetId} ${t.status} ${t.lifecycleEvents.map((e) => e.status[0]).join('')}`),
+        open: await db.openCommands(),
+        pending: await db.pendingReports(),
+        leases: (await db.query('SELECT * FROM leases')).rows,
+        unacked: [...fleet.unacked].map(([h, m]) => [h, [...m.keys()]]),
+        where: [...fleet.where].map(([h, r]) => [h, r.id]),
+        deliveredBy: [...fleet.deliveredBy],
+      });
+      await until('d-1 to succeed', async () => (await statusOf(db)) === 'Succeeded', 20_000, explain);
+      expect(['replica-b', 'replica-c']).toContain(await leaseOwner(db));
+      await expectEachEventRanOnce(db, fleet);
+      expect(fleet.runs.size).toBe(42);
+      expect([...fleet.deliveries.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+      expect(await db.pendingReports()).toEqual([]);
+      expect(await db.openCommands()).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  }, 40_000);
+
+  it('applies a report stored at a replica that does not drive its deployment, once, though the owner died before applying it', async () => {
+    const url = await server().freshDatabase();
+    const db = await seed(url, ['h1']);
+    const fleet = new Fleet(0);
+    try {
+      const a = await startReplica(url, 'replica-a', fleet);
+      await until('replica-a to take d-1', () => a.ownership.owns('d-1'));
+      const b = await startReplica(url, 'replica-b', fleet);
+      fleet.held.add('h1');
+      await fleet.connect('h1', b);
+      await until('the first command to reach h1', () => (fleet.waiting.get('h1')?.length ?? 0) === 1);
+      const first = fleet.waiting.get('h1')![0]!;
+      await kill(a);
+      fleet.release('h1');
+      // replica-a's lease has not expired yet: replica-b stores the report for it and acknowledges the agent.
+      await until('the report to be stored for the owner', async () => (await db.pendingReports('d-1')).length === 2);
+      expect(b.ownership.owns('d-1')).toBe(false);
+      await until('h1\'s result to be acknowledged', () => fleet.unacked.get('h1')?.size === 0);
+      expect((await db.getCommand(first.commandId))?.state).not.toBe('done');
+      // A new stream before the owner applied it: the command is still open, but the agent ran it and is not sent it again.
+      await b.engine.agentDisconnected('h1');
+      await fleet.connect('h1', b);
+      await b.engine.settled();
+      // replica-b takes d-1 over once the lease expires, applies the stored report, and goes on.
+      await until('d-1 to succeed', async () => (await statusOf(db)) === 'Succeeded');
+      expect(await leaseOwner(db)).toBe('replica-b');
+      expect((await db.getCommand(first.commandId))?.state).toBe('done');
+      expect(await db.pendingReports()).toEqual([]);
+      await expectEachEventRanOnce(db, fleet);
+      expect(fleet.runs.size).toBe(7);
+      expect([...fleet.deliveries.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('refuses the step of a replica whose lease was taken over before it noticed, and stores the agent\'s report for the new owner', async () => {
+    const url = await server().freshDatabase();
+    const db = await seed(url, ['h1']);
+    const fleet = new Fleet(0);
+    try {
+      // A long lease: the replica renews it in 20 s, so it trusts it throughout the test.
+      const a = await startReplica(url, 'replica-a', fleet, 60_000);
+      await until('replica-a to take d-1', () => a.ownership.owns('d-1'));
+      fleet.held.add('h1');
+      await fleet.connect('h1', a);
+      await until('the first command to reach h1', () => (fleet.waiting.get('h1')?.length ?? 0) === 1);
+      const first = fleet.waiting.get('h1')![0]!;
+      await db.query("UPDATE leases SET owner = 'replica-x', generation = generation + 1 WHERE name = 'deployment:d-1'");
+      fleet.release('h1');
+      await until('the report to be stored for the new owner', async () => (await db.pendingReports('d-1')).length === 2);
+      await a.engine.settled();
+      // replica-a still trusts its tenure, but the fencing check in its transaction refused the writes.
+      expect(a.ownership.owns('d-1')).toBe(true);
+      expect((await db.getCommand(first.commandId))?.state).toBe('sent');
+      expect((await db.listTargets('d-1'))[0]!.lifecycleEvents.every((e) => e.status !== 'Succeeded')).toBe(true);
+      expect(fleet.unacked.get('h1')?.size).toBe(0);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('sends a stop\'s cancels to the agents connected to another replica, once, and never a cancelled command', async () => {
+    const url = await server().freshDatabase();
+    const db = await seed(url, ['h1', 'h2'], true);
+    const fleet = new Fleet(0);
+    try {
+      const a = await startReplica(url, 'replica-a', fleet);
+      await until('replica-a to take d-1', () => a.ownership.owns('d-1'));
+      const b = await startReplica(url, 'replica-b', fleet);
+      fleet.held.add('h1');
+      fleet.held.add('h2');
+      await fleet.connect('h1', b); // h2 is not connected anywhere yet
+      await until('the first command to reach h1', () => (fleet.waiting.get('h1')?.length ?? 0) === 1);
+      const [h1Command] = fleet.waiting.get('h1')!;
+      const h2Command = (await db.openCommands('h2'))[0]!;
+      expect(await a.engine.stopRequested('d-1', false)).toBe('Pending');
+      await until('h1 to be told to cancel', () => fleet.cancels.length === 1);
+      expect(fleet.cancels).toEqual([`replica-b h1 ${h1Command!.commandId}`]);
+      expect((await db.getCommand(h2Command.commandId))?.cancelReason).toBe('the deployment was stopped');
+      // h2 connects after the stop: its cancelled command is not sent to it; a wake-up again sends no second cancel.
+      await fleet.connect('h2', b);
+      await b.engine.wakeupsMissed();
+      await b.engine.settled();
+      expect(fleet.deliveries.get(h2Command.commandId)).toBeUndefined();
+      expect(fleet.cancels).toHaveLength(1);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('does not fail the commands of an agent connected to another replica as gone after a takeover', async () => {
+    const url = await server().freshDatabase();
+    const db = await seed(url, ['h1']);
+    const fleet = new Fleet(0);
+    // Gone after 1 s without a connection here: long before the command's own timeout.
+    const config: CoordinatorConfig = { ...defaultCoordinatorConfig, agentGraceSeconds: 1, restartGraceSeconds: 1 };
+    try {
+      const a = await startReplica(url, 'replica-a', fleet, 1000, config);
+      await until('replica-a to take d-1', () => a.ownership.owns('d-1'));
+      const b = await startReplica(url, 'replica-b', fleet, 1000, config);
+      const c = await startReplica(url, 'replica-c', fleet, 1000, config);
+      fleet.held.add('h1');
+      await fleet.connect('h1', c);
+      await until('the first command to reach h1', () => (fleet.waiting.get('h1')?.length ?? 0) === 1);
+      const first = fleet.waiting.get('h1')![0]!;
+      // The agent starts it (its ack), then runs it for a long time.
+      await c.engine.agentReports([{ instanceName: 'h1', ack: first.commandId }]);
+      await until('the ack to be applied', async () => (await db.getCommand(first.commandId))?.state === 'acked');
+      await kill(a);
+      await until('replica-b to take d-1 over', () => b.ownership.owns('d-1') || c.ownership.owns('d-1'));
+      // Past the restart grace: h1 is connected to replica-c (its session is open), so not gone.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect((await db.getCommand(first.commandId))?.state).toBe('acked');
+      expect((await db.listTargets('d-1'))[0]!.status).toBe('InProgress');
+      // Once its session ends it is gone: the event fails after the grace.
+      await pgAgentSessionStore(c.store, c.id).disconnected('h1', Date.now(), Date.now());
+      fleet.where.delete('h1');
+      await c.engine.agentDisconnected('h1');
+      await until('the event to fail for the agent\'s absence', async () => (await db.getCommand(first.commandId))?.state === 'done', 10_000);
+      expect((await db.listTargets('d-1'))[0]!.status).toBe('Failed');
+    } finally {
+      await db.close();
+    }
+  }, 30_000);
+
+  it('sends a command whose wake-up its agent\'s replica missed once that replica listens again', async () => {
+    const url = await server().freshDatabase();
+    const db = await seed(url, ['h1']);
+    const fleet = new Fleet(0);
+    try {
+      const a = await startReplica(url, 'replica-a', fleet);
+      await until('replica-a to take d-1', () => a.ownership.owns('d-1'));
+      const b = await startReplica(url, 'replica-b', fleet);
+      fleet.held.add('h1');
+      await fleet.connect('h1', b);
+      await until('the first command to reach h1', () => (fleet.waiting.get('h1')?.length ?? 0) === 1);
+      // replica-b stops listening: the wake-up for h1's next command is lost.
+      await b.listener.close();
+      fleet.release('h1');
+      await until('the next command to be written', async () => (await db.openCommands('h1')).some((c) => !fleet.deliveries.has(c.commandId)));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(fleet.deliveries.size).toBe(1);
+      // Listening again, it reads what it may have missed (onMissed), and the deployment goes on.
+      b.listener = createWakeupListener({ connection: url, log, ...engineWakeups(b.engine) });
+      await until('d-1 to succeed', async () => (await statusOf(db)) === 'Succeeded');
+      await expectEachEventRanOnce(db, fleet);
+      expect(fleet.runs.size).toBe(7);
+      expect([...fleet.deliveries.values()].every((n) => n === 1)).toBe(true);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('stops a deployment on its owner when StopDeployment reaches another replica', async () => {
+    const url = await server().freshDatabase();
+    const db = await seed(url, ['h1', 'h2']);
+    const fleet = new Fleet(0);
+    try {
+      const a = await startReplica(url, 'replica-a', fleet);
+      await until('replica-a to take d-1', () => a.ownership.owns('d-1'));
+      const b = await startReplica(url, 'replica-b', fleet);
+      fleet.held.add('h1');
+      await fleet.connect('h1', b);
+      await fleet.connect('h2', b);
+      await until('the first command to reach h1', () => (fleet.waiting.get('h1')?.length ?? 0) === 1);
+      const first = fleet.waiting.get('h1')![0]!;
+      expect(await b.engine.stopRequested('d-1', false)).toBe('Pending');
+      // The owner applies it: the running event is cancelled (through replica-b, h1's), nothing new starts.
+      await until('h1 to be told to cancel', () => fleet.cancels.length === 1);
+      expect(fleet.cancels).toEqual([`replica-b h1 ${first.commandId}`]);
+      fleet.release('h1');
+      await until('d-1 to stop', async () => (await statusOf(db)) === 'Stopped');
+      expect((await db.getDeployment('d-1'))!.errorInformation?.code).toBe('MANUAL_STOP');
+      // h1's remaining events never ran: it ends Failed, as with a StopDeployment on the owner.
+      expect((await db.listTargets('d-1')).map((t) => `${t.targetId} ${t.status}`)).toEqual(['h1 Failed', 'h2 Skipped']);
+      expect(fleet.runs.size).toBe(1);
+      // Asked again once it has stopped: nothing left to stop.
+      expect(await b.engine.stopRequested('d-1', false)).toBe('Succeeded');
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('fans a deployment out to many agents of another replica, each command sent once', async () => {
+    const url = await server().freshDatabase();
+    const hosts = Array.from({ length: 30 }, (_, i) => `h${String(i).padStart(2, '0')}`);
+    const db = await openPgStore(url, { poolSize: 1 });
+    const fleet = new Fleet(0);
+    try {
+      const a = await startReplica(url, 'replica-a', fleet);
+      const b = await startReplica(url, 'replica-b', fleet);
+      for (const h of hosts) await fleet.connect(h, b);
+      // Past replica-b's first look for deployments to claim; the next is 2 s away.
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      // Created through replica-a, which takes it at once: each event of the 30 agents reaches them by wake-ups, 30 at a time.
+      await (await seed(url, hosts, true)).close();
+      await a.engine.deploymentCreated('d-1');
+      await until('d-1 to succeed', async () => (await statusOf(db)) === 'Succeeded');
+      expect(await leaseOwner(db)).toBe('replica-a');
+      expect(new Set([...fleet.deliveredBy.values()].flat())).toEqual(new Set(['replica-b']));
+      await expectEachEventRanOnce(db, fleet);
+      expect(fleet.runs.size).toBe(30 * 7);
+      expect([...fleet.deliveries.values()].every((n) => n === 1)).toBe(true);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('sends a fan-out larger than a dispatch chunk to the agents of another replica, all of it', async () => {
+    const url = await server().freshDatabase();
+    const hosts = Array.from({ length: 230 }, (_, i) => `h${String(i).padStart(3, '0')}`);
+    const db = await openPgStore(url, { poolSize: 1 });
+    const fleet = new Fleet(0);
+    try {
+      const a = await startReplica(url, 'replica-a', fleet);
+      const b = await startReplica(url, 'replica-b', fleet);
+      for (const h of hosts) {
+        fleet.held.add(h);
+        await fleet.connect(h, b);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 700)); // past replica-b's first look for deployments to claim
+      await (await seed(url, hosts, true)).close();
+      await a.engine.deploymentCreated('d-1');
+      await until('every agent to have its first command', () => fleet.waiting.size === hosts.length);
+      expect([...fleet.waiting.values()].every((w) => w.length === 1)).toBe(true);
+      expect([...fleet.deliveries.values()].every((n) => n === 1)).toBe(true);
+      expect(await leaseOwner(db)).toBe('replica-a');
+    } finally {
+      await db.close();
+    }
+  });
+});
