@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { isIP } from 'node:net';
 import yaml from 'js-yaml';
 import { checkArchiveUrlTemplate, DEFAULT_GITHUB_ARCHIVE_URL } from './artifacts/github-archive.js';
+import { DEFAULT_DEPLOYMENT_LEASE_TTL_MS } from './deployment/ownership.js';
 import { checkDatabaseUrl } from './store/database-url.js';
 import { isLogFormat, LOG_FORMATS } from '@fleetdeploy/shared';
 import type { LogFormat } from '@fleetdeploy/shared';
@@ -55,6 +56,11 @@ export interface CoordinatorConfig {
   readonly heartbeatIntervalSeconds: number;
   /** How long an agent may be silent (or disconnected) before its running event fails. */
   readonly agentGraceSeconds: number;
+  /**
+   * Replicas on one database: how long a replica's hold on a deployment (its lease) lasts unless
+   * renewed (every third of it); a replica that dies has its deployments taken over within it.
+   */
+  readonly deploymentLeaseSeconds: number;
   /**
    * After the coordinator starts, how long agents that had work get to reconnect before that work
    * fails (they come back through a jittered backoff and the admission rate).
@@ -140,6 +146,7 @@ export const defaultCoordinatorConfig: CoordinatorConfig = Object.freeze({
   enrolmentTokenTtlSeconds: 86_400,
   heartbeatIntervalSeconds: 5,
   agentGraceSeconds: 30,
+  deploymentLeaseSeconds: DEFAULT_DEPLOYMENT_LEASE_TTL_MS / 1000,
   restartGraceSeconds: 60,
   pickupTimeoutSeconds: 300,
   eventTimeoutMarginSeconds: 60,
@@ -181,6 +188,7 @@ const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind; flag?: st
   enrolment_token_ttl_seconds: { key: 'enrolmentTokenTtlSeconds', kind: 'seconds' },
   heartbeat_interval_seconds: { key: 'heartbeatIntervalSeconds', kind: 'seconds' },
   agent_grace_seconds: { key: 'agentGraceSeconds', kind: 'seconds' },
+  deployment_lease_seconds: { key: 'deploymentLeaseSeconds', kind: 'seconds' },
   restart_grace_seconds: { key: 'restartGraceSeconds', kind: 'seconds' },
   pickup_timeout_seconds: { key: 'pickupTimeoutSeconds', kind: 'seconds' },
   event_timeout_margin_seconds: { key: 'eventTimeoutMarginSeconds', kind: 'seconds' },

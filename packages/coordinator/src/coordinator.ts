@@ -23,6 +23,7 @@ import type { BlobStore } from './artifacts/blob-store.js';
 import { DATABASE_FILE } from './store/sqlite-store.js';
 import { openStorage } from './storage/open-storage.js';
 import type { Storage } from './storage/storage.js';
+import type { WakeupListener } from './store/pg/pg-wakeups.js';
 import { blobDirOf } from './blob-dir.js';
 import { createBlobCollector } from './artifacts/blob-collector.js';
 import type { BlobCollector } from './artifacts/blob-collector.js';
@@ -130,7 +131,13 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   // The store and the side stores, asynchronously whichever the backend (on SQLite each call still runs at once).
   const asyncStore = storage.store;
   const asyncAccessKeys = storage.accessKeys;
-  const metrics: CoordinatorMetrics = createCoordinatorMetrics({ ...storage.counts, connectedAgents: () => agentsConnected(), replica: { id: replicaId, liveReplicas: () => liveReplicas(), ownedLeases: () => 0 } });
+  // Replicas on one database: each deployment is driven by the replica holding its lease (deployment/ownership.ts).
+  const ownership = storage.replication?.ownership({
+    replicaId,
+    ttlMs: Math.round(config.deploymentLeaseSeconds * 1000),
+    onError: (name, err) => log.child({ part: 'leases' }).warn({ err, lease: name }, 'a lease call failed; it is tried again while the lease is trusted'),
+  });
+  const metrics: CoordinatorMetrics = createCoordinatorMetrics({ ...storage.counts, connectedAgents: () => agentsConnected(), replica: { id: replicaId, liveReplicas: () => liveReplicas(), ownedLeases: () => ownership?.held().length ?? 0 } });
   observeTransaction = (s) => metrics.transaction(s);
   const closeStore = async (): Promise<void> => {
     await storage.close();
@@ -197,7 +204,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     log: log.child({ part: 'replicas' }),
   });
   liveReplicas = () => membership.live().length;
-  const health = createHealth(() => storage.isOpen(), { membership });
+  const health = createHealth(() => storage.isOpen(), { membership, ...(ownership !== undefined ? { leaser: ownership } : {}) });
   const stepFailed = (err: unknown): void => {
     if (isDatabaseCorruption(err)) health.failed(corruptDatabase(databaseFile, config.dataDir, (err as Error).message).message);
   };
@@ -217,9 +224,9 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     // PostgreSQL the claims found at start may be live replicas'.
     exclusive: storage.exclusive,
   });
-  // Deployment leases (issue 13 step 2) are not passed yet: until the engine takes its ownership
-  // option here, every replica on one PostgreSQL database drives every active deployment.
-  const engine = createEngine({ store: asyncStore, priority, blobs, clock, config, agents, alarms, stepFailed, disk, recordEvents: recordTriggers, log: log.child({ part: 'engine' }) /* , ownership: undefined // deployment leases: issue 13 step 2 */ });
+  const engine = createEngine({ store: asyncStore, priority, blobs, clock, config, agents, alarms, stepFailed, disk, recordEvents: recordTriggers, log: log.child({ part: 'engine' }), ...(ownership !== undefined ? { ownership } : {}) });
+  // Started once the engine is: its first call re-reads what other replicas wrote for this one.
+  let wakeups: WakeupListener | undefined;
   // Published after the step's commit, so the delivery loop finds the rows the step wrote.
   engine.subscribe(() => triggerDelivery.wake());
   agents.attach(engine);
@@ -330,6 +337,9 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     await agents.close();
     // The reports the agent server handed over as it closed are stored before the store closes.
     await engine.settled();
+    await wakeups?.close();
+    // Given up, not left to lapse: another replica takes the deployments over at once.
+    await ownership?.stop();
     await enrolServer.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -353,6 +363,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     // The engine starts once agents can be sent to and the traffic driver once the API can take its
     // hooks' calls; their first queries read the active deployments and the open commands.
     await engine.start();
+    wakeups = storage.replication?.listen(engine, log.child({ part: 'wakeups' }));
     await traffic.start();
     await triggerDelivery.start();
     await windows.start();
@@ -375,7 +386,6 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   fs.writeFileSync(path.join(config.dataDir, 'endpoints.json'), JSON.stringify({ apiUrl, ...(apiCaFile !== undefined ? { apiCaFile } : {}), agentAddress, enrolAddress, caFingerprint: enrolment.authority.fingerprint, pid: process.pid }) + '\n');
   if (firstKey !== undefined) log.info({ keyId: firstKey.key.id, file: firstKey.file }, 'first admin access key created');
   if (apiTls === undefined) log.warn({ apiUrl }, 'the API serves plain HTTP (plaintext_api): its requests, signatures and bundles cross the network readable and replayable; use it only behind a TLS proxy on this host or in tests');
-  if (!storage.exclusive) log.warn({ database: storage.where }, 'deployment leases are not wired yet (issue 13 step 2): run one replica that drives deployments per database until they are; every replica serves the API, the bucket and agents');
   log.info({ apiUrl, apiCaFile, agentAddress, enrolAddress, plaintextAgents: config.plaintextAgents, dataDir: config.dataDir, database: storage.where, blobDir, replica: replicaId }, 'coordinator started');
 
   return {
@@ -390,6 +400,13 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     },
   };
 }
+
+/**
+ * TRAFFIC_NOT_REPLICATED is why replicas on one database refuse deployments that shift traffic: the
+ * traffic driver is not partitioned by leases as the engine is (each replica would shift the same
+ * traffic, and none would take over a dead one's). A coordinator on SQLite runs them.
+ */
+const TRAFFIC_NOT_REPLICATED = 'this coordinator is one of several replicas on a PostgreSQL database, and traffic shifting (Lambda, ECS, blue/green) is driven by one coordinator only; run it on a coordinator with its own SQLite data directory';
 
 /** How often a running coordinator checks whether its API certificate nears its end. */
 const RENEWAL_CHECK_MS = 12 * 3600_000;

@@ -52,13 +52,14 @@ program
   .option('--api-tls-cert <file>', 'the API\'s certificate chain (PEM) instead of one the coordinator\'s CA issues; with --api-tls-key')
   .option('--api-tls-key <file>', 'the private key (PEM) of --api-tls-cert')
   .option('--agent-grace <seconds>', 'how long an agent may be silent before its running event fails (default: 30)')
+  .option('--deployment-lease-seconds <seconds>', 'replicas on one database: how long a replica holds a deployment without renewing it, so how soon a dead replica\'s deployments are taken over (default: 15)')
   .option('--alarm-poll-interval-seconds <seconds>', 'how often a running deployment\'s CloudWatch alarms are read (default: 15)')
   .option('--haproxy-socket <path|host:port>', 'HAProxy\'s runtime API (a "stats socket ... level admin"), for blue/green Server deployments')
   .option('--console-session-seconds <seconds>', 'how long a web console sign-in (at /_console/ on the API port) lasts (default: 28800, 8 h)')
   .option('--log-level <level>', 'pino log level (default: info)')
   .option('--log-format <format>', 'json (default: JSON lines for machines) or pretty (pino-pretty, for people)')
   .option('--stop-on-stdin-close', 'stop as on SIGTERM when standard input closes: a supervisor holding the pipe (fleetdeploy simulate) takes the coordinator with it when it dies')
-  .action(async (opts: { config?: string; dataDir?: string; database?: string; blobDir?: string; host?: string; port?: string; agentPort?: string; enrolPort?: string; plaintextAgents?: boolean; plaintextApi?: boolean; apiTlsName?: string[]; apiTlsCert?: string; apiTlsKey?: string; agentGrace?: string; alarmPollIntervalSeconds?: string; haproxySocket?: string; consoleSessionSeconds?: string; logLevel?: string; logFormat?: string; stopOnStdinClose?: boolean }) => {
+  .action(async (opts: { config?: string; dataDir?: string; database?: string; blobDir?: string; host?: string; port?: string; agentPort?: string; enrolPort?: string; plaintextAgents?: boolean; plaintextApi?: boolean; apiTlsName?: string[]; apiTlsCert?: string; apiTlsKey?: string; agentGrace?: string; deploymentLeaseSeconds?: string; alarmPollIntervalSeconds?: string; haproxySocket?: string; consoleSessionSeconds?: string; logLevel?: string; logFormat?: string; stopOnStdinClose?: boolean }) => {
     const config = loadConfig(opts.config, {
       dataDir: opts.dataDir,
       database: opts.database,
@@ -73,6 +74,7 @@ program
       apiTlsCert: opts.apiTlsCert,
       apiTlsKey: opts.apiTlsKey,
       agentGraceSeconds: opts.agentGrace,
+      deploymentLeaseSeconds: opts.deploymentLeaseSeconds,
       alarmPollIntervalSeconds: opts.alarmPollIntervalSeconds,
       haproxySocket: opts.haproxySocket,
       consoleSessionSeconds: opts.consoleSessionSeconds,

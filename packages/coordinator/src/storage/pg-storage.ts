@@ -23,6 +23,8 @@ import { openSharedAuthority } from '../ca/shared-authority.js';
 import { cachedCounts } from '../metrics/cached-counts.js';
 import { pgCounts } from '../metrics/metrics-sources.js';
 import { cachedSessionLookup } from '../fleet/cached-session-lookup.js';
+import { createPgOwnership, engineWakeups } from '../deployment/pg-ownership.js';
+import { createWakeupListener } from '../store/pg/pg-wakeups.js';
 
 /** CONNECT_TIMEOUT_MS bounds the wait for a server that neither answers nor refuses (a dropped packet). */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -89,6 +91,11 @@ export async function openPgStorage(url: string, options: PgStorageOptions): Pro
     counts,
     authority: (dataDir, files, at) => openSharedAuthority(pgAuthorityRow(pgStore), dataDir, files, at),
     firstStart: (fn) => withFirstStartLock(pgStore.pool, fn),
+    replication: {
+      ownership: (ownershipOptions) => createPgOwnership(pgStore, ownershipOptions),
+      // Its own connection (a LISTEN belongs to a session): not one of the pool's.
+      listen: (engine, listenerLog) => createWakeupListener({ connection: url, log: listenerLog, ...engineWakeups(engine) }),
+    },
     isOpen: () => open,
     async close() {
       if (!open) return;

@@ -19,6 +19,22 @@ import type { LeaseStore } from '../lease/lease-store.js';
 import type { ReplicaStore } from '../replicas/replica-store.js';
 import type { CountSources } from '../metrics/cached-counts.js';
 import type { Authority, CaFiles } from '../ca/authority.js';
+import type { Logger } from 'pino';
+import type { DeploymentOwnership } from '../deployment/ownership.js';
+import type { PgOwnershipOptions } from '../deployment/pg-ownership.js';
+import type { Engine } from '../deployment/engine.js';
+import type { WakeupListener } from '../store/pg/pg-wakeups.js';
+
+/**
+ * Replication is what replicas sharing a database need beyond the stores (PostgreSQL): each
+ * deployment's lease, so that one replica drives it (deployment/ownership.ts), and the wake-ups that
+ * carry commands and agents' reports between replicas (store/pg/pg-wakeups.ts).
+ */
+export interface Replication {
+  ownership(options: PgOwnershipOptions): DeploymentOwnership;
+  /** listen starts the wake-up listener that hands `engine` what other replicas wrote for it. */
+  listen(engine: Engine, log: Logger): WakeupListener;
+}
 
 /** Storage is one opened backend; close it last. */
 export interface Storage {
@@ -56,6 +72,8 @@ export interface Storage {
   authority(dataDir: string, files: CaFiles, now: number): Promise<Authority>;
   /** firstStart runs `fn` so that replicas starting together run it one at a time (the first admin key). */
   firstStart<T>(fn: () => Promise<T>): Promise<T>;
+  /** replication is there when other replicas may share the storage (PostgreSQL); a coordinator alone has none. */
+  readonly replication?: Replication;
   /** isOpen says whether the storage is still open (/healthz). */
   isOpen(): boolean;
   /** close stops its background work and closes its connections. */
