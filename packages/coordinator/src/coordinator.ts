@@ -282,7 +282,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   // Scheduled deployments go through CreateDeployment as a client's request would.
   const scheduler = createDeploymentScheduler({ schedules: scheduleStores(asyncStore), clock, log: log.child({ part: 'schedules' }), create: (input) => deploymentOperations.CreateDeployment(input, ctx) });
   // The API reads and writes through the same asyncStore as the engine.
-  const ctx: ApiContext = { schedules: { store: scheduleStores, changed: (id) => scheduler.changed(id) }, store: asyncStore, clock, engine: windows, traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, identities, buckets: asyncBuckets, bucketReads: storage.bucketReads, blobs, arnPrefix, github, agents: presence };
+  const ctx: ApiContext = { schedules: { store: scheduleStores, changed: (id) => scheduler.changed(id) }, store: asyncStore, clock, engine: windows, traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, ...(storage.replication !== undefined ? { trafficRefused: TRAFFIC_NOT_REPLICATED } : {}), identities, buckets: asyncBuckets, bucketReads: storage.bucketReads, blobs, arnPrefix, github, agents: presence };
   // The web console: the same operations behind a cookie session (console/console-http.ts).
   const webConsole = createConsole({
     operations: { ...operations, ...fleetOperations },

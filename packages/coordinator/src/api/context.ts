@@ -107,6 +107,12 @@ export interface ApiContext {
   traffic?: Pick<AsyncTrafficStore, 'get'>;
   /** Whether blue/green Server deployments can run: an HAProxy runtime API is configured. */
   blueGreenReady?: boolean;
+  /**
+   * Why deployments that shift traffic (Lambda, ECS, blue/green Server) are refused here, if they are:
+   * replicas on one database, whose traffic drivers are not partitioned between them (each would
+   * shift the same traffic, and none would take over from a dead one).
+   */
+  trafficRefused?: string;
   /** The agents' sessions and certificates, for ListInstances and the deployments' waiting messages. */
   agents: AgentPresence;
   /** Deployments scheduled for a cron time: their records, and the scheduler to tell of each change. */

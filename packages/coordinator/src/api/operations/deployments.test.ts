@@ -217,3 +217,35 @@ describe('the JSON protocol edge', () => {
     expect((await h.ok('ListApplications', {})).applications).toEqual([]);
   });
 });
+
+describe('CreateDeployment on a replica that refuses traffic shifting (replicas on one database)', () => {
+  let h: ApiHarness;
+  const WHY = 'traffic shifting is driven by one coordinator only';
+  beforeEach(async () => {
+    h = await startApiHarness({ trafficRefused: WHY });
+    await h.ok('CreateApplication', { applicationName: 'app' });
+    await h.ok('RegisterOnPremisesInstance', { instanceName: 'h1', iamUserArn: 'arn:aws:iam::000000000000:user/h1' });
+    await h.ok('AddTagsToOnPremisesInstances', { instanceNames: ['h1'], tags: [{ Key: 'env', Value: 'prod' }] });
+    const filters = [{ Key: 'env', Value: 'prod', Type: 'KEY_AND_VALUE' }];
+    await h.ok('CreateDeploymentGroup', { applicationName: 'app', deploymentGroupName: 'in-place', serviceRoleArn: ROLE, onPremisesInstanceTagFilters: filters });
+    await h.ok('CreateDeploymentGroup', { applicationName: 'app', deploymentGroupName: 'bg', serviceRoleArn: ROLE, onPremisesInstanceTagFilters: filters, deploymentStyle: { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' }, loadBalancerInfo: { targetGroupInfoList: [{ name: 'web' }] } });
+    await h.ok('CreateApplication', { applicationName: 'fn', computePlatform: 'Lambda' });
+    await h.ok('CreateDeploymentGroup', { applicationName: 'fn', deploymentGroupName: 'g', serviceRoleArn: ROLE, deploymentConfigName: 'CodeDeployDefault.LambdaAllAtOnce' });
+    await h.ctx.buckets.createBucket('revisions', 0);
+    const blob = await h.ctx.blobs.put(Readable.from([Buffer.from('not really a zip, the engine is not running here')]));
+    await h.ctx.buckets.putObject({ bucket: 'revisions', key: 'app.zip', sha256: blob.sha256, size: blob.size, etag: `"${blob.md5}"` }, 0);
+  });
+  afterEach(() => h.close());
+
+  it('refuses blue/green and Lambda deployments, naming why, and stores nothing; in-place ones go ahead', async () => {
+    const bg = await h.refused('CreateDeployment', { applicationName: 'app', deploymentGroupName: 'bg', revision: S3() });
+    expect(bg).toEqual({ type: 'UnsupportedActionForDeploymentTypeException', message: `deployment group bg deploys blue/green, which is not supported here: ${WHY}` });
+    const appSpec = 'version: 0.0\nResources:\n  - f:\n      Type: AWS::Lambda::Function\n      Properties:\n        Name: f\n        Alias: live\n        CurrentVersion: 1\n        TargetVersion: 2\n';
+    const fn = await h.refused('CreateDeployment', { applicationName: 'fn', deploymentGroupName: 'g', revision: { revisionType: 'AppSpecContent', appSpecContent: { content: appSpec } } });
+    expect(fn).toEqual({ type: 'UnsupportedActionForDeploymentTypeException', message: `Lambda deployments are not supported here: ${WHY}` });
+    expect(h.store.listDeploymentIds({})).toEqual([]);
+    expect(h.engine.count('deploymentCreated')).toBe(0);
+    await h.ok('CreateDeployment', { applicationName: 'app', deploymentGroupName: 'in-place', revision: S3() });
+    expect(h.store.listDeploymentIds({})).toHaveLength(1);
+  });
+});
