@@ -3,9 +3,10 @@
 // directory, all sharing one blob directory. The first replica starts alone (it makes the CA and the
 // first admin key, which the benchmark's clients read from its data directory), then the others.
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { onCleanup, startCoordinator, tempDir } from './fleet-bench.mjs';
+import { onCleanup, procCpuSeconds, startCoordinator, tempDir } from './fleet-bench.mjs';
 import { startPostgres } from './local-postgres.mjs';
 
 /**
@@ -42,10 +43,16 @@ export async function startReplicaSet({ count, nodeArgs = [] }) {
         await client.end();
       }
     },
-    /** serverCpuSeconds is the CPU time of the PostgreSQL server's processes (the postmaster's and its children's). */
+    /** serverCpuSeconds is the CPU time of the PostgreSQL server's live processes (its postmaster's and the children's). */
     serverCpuSeconds() {
-      const out = execFileSync('ps', ['-C', 'postgres', '-o', 'cputimes='], { encoding: 'utf8' });
-      return out.split('\n').filter((l) => l.trim() !== '').reduce((a, l) => a + Number(l.trim()), 0);
+      const postmaster = Number(fs.readFileSync(path.join(server.socketDir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      let children = [];
+      try {
+        children = execFileSync('pgrep', ['-P', String(postmaster)], { encoding: 'utf8' }).split('\n').filter((l) => l !== '').map(Number);
+      } catch {
+        /* pgrep exits 1 when there are none */
+      }
+      return [postmaster, ...children].reduce((a, pid) => a + procCpuSeconds(pid), 0);
     },
   };
 }
