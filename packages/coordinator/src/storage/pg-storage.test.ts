@@ -24,15 +24,21 @@ const log = pino({ level: 'silent' });
 describeWithTools(['postgres'], 'PostgreSQL storage', () => {
   const server = usePostgres();
   const opened: Storage[] = [];
+  const madeDirs: string[] = [];
   afterEach(async () => {
     for (const s of opened.splice(0)) await s.close();
+    for (const d of madeDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
   });
   const open = async (url: string, replicaId: string): Promise<Storage> => {
     const s = await openPgStorage(url, { replicaId, now: Date.now, log, poolSize: 3 });
     opened.push(s);
     return s;
   };
-  const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'fd-pg-storage-'));
+  const tmp = (): string => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-pg-storage-'));
+    madeDirs.push(d);
+    return d;
+  };
 
   it('replicas starting together make one CA and one first admin key, written by the replica that made it', async () => {
     const url = await server().freshDatabase();
