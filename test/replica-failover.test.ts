@@ -6,8 +6,13 @@
  * (its lease, as /healthz shows it) is killed with SIGKILL. Each deployment must still end
  * Succeeded with every target's every lifecycle event Succeeded (no result lost), and every host
  * must have run each hook exactly once (each run appends one line to a shared journal).
+ *
+ * The clients reach the replicas' APIs through a real HAProxy configured with the README's
+ * haproxy.cfg (its block, with this machine's ports and the CA's path put in), so a killed replica's
+ * share of the API moves to the others as the README says.
  */
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,6 +30,7 @@ import { writeZipBundle } from './harness/bundles.js';
 import { eventually } from './harness/eventually.js';
 import { usePostgres } from './harness/postgres.js';
 import { describeWithTools } from './harness/system-tools.js';
+import { findExecutable, freeLoopbackPort } from '@fleetdeploy/shared';
 
 const SLOW = 240_000;
 const HOSTS = 300;
@@ -38,7 +44,7 @@ const HOOKS = ['BeforeInstall', 'AfterInstall', 'ApplicationStart', 'ValidateSer
 const REPLICA_ARGS = ['--plaintext-agents', '--deployment-lease-seconds', '3'];
 const WORKER = path.join(REPO_ROOT, 'scripts/bench-agents-worker.mjs');
 
-describeWithTools(['postgres'], 'three replicas, one killed in the middle of each deployment', () => {
+describeWithTools(['postgres', 'haproxy'], 'three replicas, one killed in the middle of each deployment', () => {
   const server = usePostgres();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-ha-'));
   const journal = path.join(dir, 'journal');
@@ -47,6 +53,36 @@ describeWithTools(['postgres'], 'three replicas, one killed in the middle of eac
   const replicas: CoordinatorProcess[] = [];
   const workers: { child: ChildProcess; ready: number; stderr: string }[] = [];
   let sdk: CodeDeployClient;
+  let haproxy: ChildProcess | undefined;
+  let haproxyUrl: string;
+
+  /**
+   * startReadmeHaproxy runs HAProxy with the README's haproxy.cfg: its bind and servers pointed at
+   * this machine's ports, its ca-file at the replicas' CA; resolves once HAProxy listens.
+   */
+  async function startReadmeHaproxy(set: readonly CoordinatorProcess[], file: string): Promise<ChildProcess> {
+    const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    const block = /```\n(# haproxy\.cfg:[^]*?)```/.exec(readme)?.[1];
+    if (block === undefined) throw new Error('README.md has no haproxy.cfg block');
+    const port = await freeLoopbackPort();
+    let config = block.replace('bind :443', `bind 127.0.0.1:${port}`).replace('/etc/fleetdeploy/ca.pem', set[0]!.caFile);
+    for (const [k, name] of ['coord-a', 'coord-b', 'coord-c'].entries()) config = config.replace(`${name}.example:8443`, `127.0.0.1:${portOf(set[k]!.apiUrl)}`);
+    expect(config).not.toMatch(/\.example|:443\b|\/etc\//); // every placeholder was replaced
+    fs.writeFileSync(file, config);
+    const child = spawn(findExecutable('haproxy', `${process.env.PATH ?? ''}:/usr/sbin`)!, ['-f', file, '-db'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (output += c));
+    haproxyUrl = `https://127.0.0.1:${port}`;
+    await eventually(() => new Promise<void>((resolve, reject) => {
+      if (child.exitCode !== null) throw new Error(`haproxy exited ${child.exitCode}: ${output}`);
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', reject);
+    }), 10_000, 100);
+    return child;
+  }
 
   /** startReplica starts replica k (from 1); after the first, with the first's admin key (the others write none). */
   const startReplica = (k: number, ports: { apiPort?: number; agentPort?: number; enrolPort?: number } = {}): Promise<CoordinatorProcess> =>
@@ -58,7 +94,8 @@ describeWithTools(['postgres'], 'three replicas, one killed in the middle of eac
     replicas.push(await startReplica(1));
     replicas.push(...(await Promise.all([startReplica(2), startReplica(3)])));
     // Signed with the first replica's admin key: the keys live in the database, every replica checks them.
-    sdk = codeDeployClient({ apiUrl: replicas[1]!.apiUrl, credentials: replicas[0]!.credentials });
+    haproxy = await startReadmeHaproxy(replicas, path.join(dir, 'haproxy.cfg'));
+    sdk = codeDeployClient({ apiUrl: haproxyUrl, credentials: replicas[0]!.credentials });
     const names = Array.from({ length: HOSTS }, (_, i) => `ha-${i + 1}`);
     // Registered through all three APIs in turn: any replica serves the API.
     await pMap(names, (n, i) => codeDeployClient({ apiUrl: replicas[i % 3]!.apiUrl, credentials: replicas[0]!.credentials }).send(new RegisterOnPremisesInstanceCommand({ instanceName: n, iamUserArn: `arn:aws:iam::000000000000:user/${n}` })), { concurrency: 20 });
@@ -83,6 +120,7 @@ describeWithTools(['postgres'], 'three replicas, one killed in the middle of eac
   }, SLOW);
 
   afterAll(async () => {
+    haproxy?.kill('SIGKILL');
     for (const w of workers) w.child.kill('SIGKILL');
     await Promise.all(replicas.map((r) => r.stop('SIGKILL')));
   });
@@ -177,9 +215,9 @@ describeWithTools(['postgres'], 'three replicas, one killed in the middle of eac
   it('AllAtOnce to 300 hosts: the owner is killed midway, another replica finishes it, every hook ran once per host', async () => {
     const deploymentId = (await sdk.send(new CreateDeploymentCommand({ applicationName: APP, deploymentGroupName: 'all', revision: s3Revision('all.zip') }))).deploymentId!;
     const killed = await killOwnerMidway(deploymentId, 30);
-    const survivor = codeDeployClient({ apiUrl: replicas[(killed + 1) % 3]!.apiUrl, credentials: replicas[0]!.credentials });
-    expect(await finishes(deploymentId, survivor)).toBe('Succeeded');
-    await everyEventSucceeded(deploymentId, survivor, HOSTS);
+    // Followed through HAProxy, which moves the killed replica's share to the others.
+    expect(await finishes(deploymentId, sdk)).toBe('Succeeded');
+    await everyEventSucceeded(deploymentId, sdk, HOSTS);
     exactlyOnce(deploymentId, Array.from({ length: HOSTS }, (_, i) => `ha-${i + 1}`));
     // A finished deployment's lease is given up.
     await eventually(async () => expect(await ownersOf(deploymentId)).toEqual([]), 10_000, 200);
@@ -190,10 +228,9 @@ describeWithTools(['postgres'], 'three replicas, one killed in the middle of eac
 
   it('OneAtATime to 30 hosts: the owner is killed midway, another replica finishes it, every hook ran once per host', async () => {
     const deploymentId = (await sdk.send(new CreateDeploymentCommand({ applicationName: APP, deploymentGroupName: 'one', revision: s3Revision('one.zip') }))).deploymentId!;
-    const killed = await killOwnerMidway(deploymentId, 8);
-    const survivor = codeDeployClient({ apiUrl: replicas[(killed + 1) % 3]!.apiUrl, credentials: replicas[0]!.credentials });
-    expect(await finishes(deploymentId, survivor)).toBe('Succeeded');
-    await everyEventSucceeded(deploymentId, survivor, ONE_AT_A_TIME);
+    await killOwnerMidway(deploymentId, 8);
+    expect(await finishes(deploymentId, sdk)).toBe('Succeeded');
+    await everyEventSucceeded(deploymentId, sdk, ONE_AT_A_TIME);
     exactlyOnce(deploymentId, Array.from({ length: ONE_AT_A_TIME }, (_, i) => `ha-${i + 1}`));
   }, SLOW);
 
