@@ -70,6 +70,9 @@ main(async () => {
   const coord = set?.replicas[0] ?? (await startCoordinator({ dataDir: path.join(work, 'data'), nodeArgs }));
   const replicas = set?.replicas ?? [coord];
   const { cd, s3 } = clients(coord.apiUrl, coord.dataDir);
+  // With replicas the deployments are created through each replica's API in turn, as behind a load
+  // balancer: the replica that creates a deployment claims it first, so this spreads the driving.
+  const creators = set === undefined ? [cd] : replicas.map((r) => clients(r.apiUrl, coord.dataDir).cd);
   for (const r of replicas) console.log(`coordinator pid ${r.pid} api=${r.apiUrl} agents=${r.agentAddress}${set !== undefined ? ` (one of ${REPLICAS} replicas on PostgreSQL)` : ''}`);
   // With replicas, "the coordinator" in the figures is all of them: CPU summed, memory per replica.
   const coordCpu = () => replicas.reduce((a, r) => a + procCpuSeconds(r.pid), 0);
@@ -126,9 +129,9 @@ main(async () => {
   t = Date.now();
   // Created back to back, each call timed on its own (created all at once, each would also wait for the others).
   const created = [];
-  for (const g of groups) {
+  for (const [k, g] of groups.entries()) {
     const t0 = performance.now();
-    const id = await deploy(cd, g, 'v1.zip');
+    const id = await deploy(creators[k % creators.length], g, 'v1.zip');
     created.push({ id, ms: performance.now() - t0 });
   }
   const createMs = created.map((c) => c.ms);
