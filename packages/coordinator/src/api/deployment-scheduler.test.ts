@@ -97,6 +97,28 @@ describe('deployment scheduler', () => {
     expect(schedules.get(scheduleId)).toMatchObject({ status: 'Failed', error: { type: 'DeploymentLimitExceededException', message: 'The deployment group g already has an active deployment d-X' } });
   });
 
+  it('two replicas arming the same schedule: one creates the deployment, and the other\'s refusal does not overwrite its record', async () => {
+    const { scheduleId } = await scheduleOperations.CreateDeploymentSchedule({ applicationName: 'app', deploymentGroupName: 'g', cron: '0 1 * * *' }, ctx);
+    // The second replica's CreateDeployment is refused: the first one's deployment is active.
+    const other = createDeploymentScheduler({
+      schedules: promised(schedules),
+      clock,
+      log,
+      create: () => Promise.reject(new ApiError('DeploymentLimitExceededException', 'The deployment group g already has an active deployment d-1')),
+    });
+    await other.start();
+    try {
+      clock.advance(3600_000);
+      await flush();
+      await other.idle();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(requests).toHaveLength(1);
+      expect(schedules.get(scheduleId)).toMatchObject({ status: 'Created', deploymentId: 'd-1' });
+    } finally {
+      other.stop();
+    }
+  });
+
   it('runs a schedule whose time passed while the coordinator was down as it starts, and forgets a deleted one', async () => {
     const { scheduleId } = await scheduleOperations.CreateDeploymentSchedule({ applicationName: 'app', deploymentGroupName: 'g', cron: '0 1 * * *' }, ctx);
     const deleted = (await scheduleOperations.CreateDeploymentSchedule({ applicationName: 'app', deploymentGroupName: 'g', cron: '0 1 * * *' }, ctx)).scheduleId;

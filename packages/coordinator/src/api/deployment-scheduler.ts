@@ -74,7 +74,11 @@ export function createDeploymentScheduler(deps: DeploymentSchedulerDeps): Deploy
     } catch (err) {
       const error = isApiError(err) ? { type: err.type, message: err.message } : { type: 'InternalFailure', message: (err as Error).message };
       try {
-        await schedules.put({ ...s, status: 'Failed', error });
+        // Another replica's timer may have created the deployment (ours was then refused): its record stands.
+        if (!(await schedules.putIfScheduled({ ...s, status: 'Failed', error }))) {
+          log.debug({ scheduleId, error }, 'another replica ran the deployment schedule');
+          return;
+        }
       } catch (putErr) {
         log.error({ err: putErr, scheduleId }, 'could not record the outcome of a scheduled deployment');
       }

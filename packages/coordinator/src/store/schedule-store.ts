@@ -27,6 +27,12 @@ export interface ScheduleRecord {
 export interface ScheduleStore {
   get(scheduleId: string): ScheduleRecord | undefined;
   put(schedule: ScheduleRecord): void;
+  /**
+   * putIfScheduled writes `schedule` only while the stored one is still Scheduled, and says whether
+   * it did. With replicas on one database each arms the same timer: the one whose CreateDeployment
+   * was refused because another's created the deployment first must not overwrite that record.
+   */
+  putIfScheduled(schedule: ScheduleRecord): boolean;
   delete(scheduleId: string): void;
   /** list returns every schedule, oldest first. */
   list(): ScheduleRecord[];
@@ -36,6 +42,7 @@ export function createScheduleStore(db: Database.Database): ScheduleStore {
   const get = db.prepare('SELECT doc FROM deployment_schedules WHERE schedule_id = ?');
   const put = db.prepare(`INSERT INTO deployment_schedules (schedule_id, seq, doc) VALUES (@id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM deployment_schedules), @doc)
     ON CONFLICT (schedule_id) DO UPDATE SET doc = excluded.doc`);
+  const putIfScheduled = db.prepare("UPDATE deployment_schedules SET doc = @doc WHERE schedule_id = @id AND json_extract(doc, '$.status') = 'Scheduled'");
   const del = db.prepare('DELETE FROM deployment_schedules WHERE schedule_id = ?');
   const list = db.prepare('SELECT doc FROM deployment_schedules ORDER BY seq');
   return {
@@ -45,6 +52,9 @@ export function createScheduleStore(db: Database.Database): ScheduleStore {
     },
     put(s) {
       put.run({ id: s.scheduleId, doc: JSON.stringify(s) });
+    },
+    putIfScheduled(s) {
+      return putIfScheduled.run({ id: s.scheduleId, doc: JSON.stringify(s) }).changes === 1;
     },
     delete(id) {
       del.run(id);

@@ -60,6 +60,16 @@ describeWithTools(['postgres'], 'PostgreSQL side stores', () => {
     expect((await schedules.list()).map((s) => s.scheduleId)).toEqual(['s-1']);
   });
 
+  it('writes a schedule with putIfScheduled only while the stored one is still Scheduled', async () => {
+    const schedules = pgScheduleStore(await fresh());
+    await schedules.put(schedule('s-1'));
+    expect(await schedules.putIfScheduled(schedule('s-1', { status: 'Created', deploymentId: 'd-1' }))).toBe(true);
+    expect(await schedules.putIfScheduled(schedule('s-1', { status: 'Failed', error: { type: 'DeploymentLimitExceededException', message: 'x' } }))).toBe(false);
+    expect(await schedules.get('s-1')).toEqual(schedule('s-1', { status: 'Created', deploymentId: 'd-1' }));
+    expect(await schedules.putIfScheduled(schedule('s-9'))).toBe(false); // none stored: nothing written
+    expect(await schedules.get('s-9')).toBeUndefined();
+  });
+
   it('join the store\'s transaction through its handle: a throw undoes their writes with the store\'s', async () => {
     const s = await fresh();
     await expect(

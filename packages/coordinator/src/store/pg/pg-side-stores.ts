@@ -75,6 +75,7 @@ export function pgScheduleStore(db: PgQuery): AsyncScheduleStore {
     put: async (s) => {
       await db.query('INSERT INTO deployment_schedules (schedule_id, doc) VALUES ($1, $2) ON CONFLICT (schedule_id) DO UPDATE SET doc = excluded.doc', [s.scheduleId, JSON.stringify(s)]);
     },
+    putIfScheduled: async (s) => (await db.query("UPDATE deployment_schedules SET doc = $2 WHERE schedule_id = $1 AND (doc::jsonb)->>'status' = 'Scheduled'", [s.scheduleId, JSON.stringify(s)])).rowCount === 1,
     delete: async (id) => {
       await db.query('DELETE FROM deployment_schedules WHERE schedule_id = $1', [id]);
     },
