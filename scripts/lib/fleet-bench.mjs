@@ -206,11 +206,15 @@ const PLAINTEXT_FLAG = (() => {
 
 /** startCoordinator runs `fleetdeploy-coordinator serve` (with `nodeArgs` for node, e.g. --cpu-prof) and resolves on its listening line. */
 export async function startCoordinator({ dataDir, apiPort = 0, agentPort = 0, env = {}, args = [], nodeArgs = [] }) {
-  const child = spawnGroup(process.execPath, [...nodeArgs, COORDINATOR_BIN, 'serve', '--data-dir', dataDir, '--port', String(apiPort), '--agent-port', String(agentPort), '--log-level', 'warn', ...PLAINTEXT_FLAG, ...args], {
+  // BENCH_COORDINATOR_LOG_DIR=DIR keeps each coordinator's whole log in DIR/<pid>.log (diagnosis), at BENCH_COORDINATOR_LOG_LEVEL (default warn).
+  const level = process.env.BENCH_COORDINATOR_LOG_LEVEL ?? 'warn';
+  const child = spawnGroup(process.execPath, [...nodeArgs, COORDINATOR_BIN, 'serve', '--data-dir', dataDir, '--port', String(apiPort), '--agent-port', String(agentPort), '--log-level', level, ...PLAINTEXT_FLAG, ...args], {
     env: { ...process.env, ...env },
   });
+  const logFile = process.env.BENCH_COORDINATOR_LOG_DIR === undefined ? undefined : fs.createWriteStream(path.join(process.env.BENCH_COORDINATOR_LOG_DIR, `${child.pid}.log`));
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (c) => {
+    logFile?.write(c);
     stderr += c;
     if (stderr.length > 2_000_000) stderr = stderr.slice(-1_000_000);
   });

@@ -16,7 +16,7 @@ import { startPostgres } from './local-postgres.mjs';
  */
 export async function startReplicaSet({ count, nodeArgs = [] }) {
   // Each replica holds a pool of connections plus its wake-up listener; room for all and psql.
-  const server = await startPostgres({ maxConnections: 40 * count + 20, sharedBuffers: '256MB', settings: { synchronous_commit: 'off' } });
+  const server = await startPostgres({ maxConnections: 40 * count + 20, sharedBuffers: '256MB', settings: { synchronous_commit: 'off', max_pred_locks_per_transaction: 4096 } });
   onCleanup(() => {
     // stop() is async only in its signature: pg_ctl runs synchronously.
     void server.stop();
