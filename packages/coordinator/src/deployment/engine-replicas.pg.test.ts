@@ -11,7 +11,7 @@ import { afterEach, expect, it } from 'vitest';
 import { describeWithTools } from '../../../../test/harness/system-tools.js';
 import { usePostgres } from '../../../../test/harness/postgres.js';
 import { openPgStore } from '../store/pg/pg-store.js';
-import type { PgStore } from '../store/pg/pg-store.js';
+import type { PgStore, PgTransaction } from '../store/pg/pg-store.js';
 import { pgAgentSessionStore } from '../store/pg/pg-side-stores.js';
 import { createWakeupListener } from '../store/pg/pg-wakeups.js';
 import type { WakeupListener } from '../store/pg/pg-wakeups.js';
@@ -134,12 +134,12 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
     }
   });
 
-  const startReplica = async (url: string, id: string, fleet: Fleet, ttlMs = 1000, config: CoordinatorConfig = defaultCoordinatorConfig): Promise<Replica> => {
+  const startReplica = async (url: string, id: string, fleet: Fleet, ttlMs = 1000, config: CoordinatorConfig = defaultCoordinatorConfig, wrap: (store: PgStore) => PgStore = (s) => s): Promise<Replica> => {
     const store = await openPgStore(url, { poolSize: 4 });
     const ownership = createPgOwnership(store, { replicaId: id, ttlMs });
     const replica = { id, store, ownership, dead: false } as Replica;
     replica.engine = createEngine({
-      store,
+      store: wrap(store),
       blobs: undefined as never,
       clock: systemClock,
       config,
@@ -225,6 +225,41 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
       await db.close();
     }
   });
+
+  it('starts again a deployment whose start step failed, rather than leaving it Created', async () => {
+    const url = await server().freshDatabase();
+    const hosts = ['h1', 'h2'];
+    const db = await seed(url, hosts, true);
+    const fleet = new Fleet(5);
+    let failures = 0;
+    // The first start's transaction fails as one refused again and again would, once its retries ran out.
+    const failFirstStart = (store: PgStore): PgStore =>
+      new Proxy(store, {
+        get(target, prop, receiver) {
+          if (prop !== 'transaction') return Reflect.get(target, prop, receiver) as unknown;
+          return (fn: (tx: PgTransaction) => Promise<unknown>) =>
+            target.transaction((tx) =>
+              fn(
+                new Proxy(tx, {
+                  get(t, p, r) {
+                    if (p === 'listHealth' && failures === 0) return () => Promise.reject(Object.assign(new Error('injected: the start ran out of retries'), { failure: ++failures }));
+                    return Reflect.get(t, p, r) as unknown;
+                  },
+                }),
+              ),
+            );
+        },
+      });
+    try {
+      const a = await startReplica(url, 'replica-a', fleet, 1000, defaultCoordinatorConfig, failFirstStart);
+      for (const h of hosts) await fleet.connect(h, a);
+      await until('d-1 to succeed', async () => (await statusOf(db)) === 'Succeeded', 15_000);
+      expect(failures).toBe(1);
+      await expectEachEventRanOnce(db, fleet);
+    } finally {
+      await db.close();
+    }
+  }, 30_000);
 
   it('finishes a deployment on another replica when its owner dies mid-way, each event run once on each host', async () => {
     const url = await server().freshDatabase();

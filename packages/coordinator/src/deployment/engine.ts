@@ -251,6 +251,8 @@ export function createEngine(deps: EngineDeps): Engine {
   const reportedHere = new Map<string, Set<string>>();
   /** When the active deployments were last claimed (with replicas): each replica wants them all. */
   let lastClaimScan = 0;
+  /** Deployments whose start is queued or running (startLater), so the claim scan does not queue another. */
+  const starting = new Set<string>();
 
   const emptyOutbox = (): Outbox => ({ events: [], begin: [], send: [], cancel: [], ack: [], finished: [] });
   const listeners = new Set<DeploymentEventListener>();
@@ -813,8 +815,11 @@ export function createEngine(deps: EngineDeps): Engine {
 
   /** Queues the start of a Created deployment (begin without replicas, takeOver with them). */
   function startLater(deploymentId: string): Promise<void> {
-    if (alarms === undefined) return background('start deployment', () => startDeployment(deploymentId, undefined));
-    return new Promise((resolve) => alarms.beforeStart(deploymentId, (stop) => resolve(background('start deployment', () => startDeployment(deploymentId, stop)))));
+    starting.add(deploymentId);
+    const started = alarms === undefined
+      ? background('start deployment', () => startDeployment(deploymentId, undefined))
+      : new Promise<void>((resolve) => alarms.beforeStart(deploymentId, (stop) => resolve(background('start deployment', () => startDeployment(deploymentId, stop)))));
+    return started.finally(() => starting.delete(deploymentId));
   }
 
   /**
@@ -1104,6 +1109,13 @@ export function createEngine(deps: EngineDeps): Engine {
     const active = new Set(await store.listDeploymentIds({ statuses: ACTIVE_STATUSES }));
     for (const id of active) ownership.claim(id);
     for (const id of ownership.claimed()) if (!active.has(id)) await ownership.release(id);
+    // A start that failed (a transaction refused again and again under other replicas' writes) is
+    // not left Created for good: a deployment this replica drives that is still Created starts again.
+    for (const id of await store.listDeploymentIds({ statuses: ['Created'] })) {
+      if (!owned(id) || starting.has(id)) continue;
+      const deployment = await store.getDeployment(id);
+      if (deployment?.status === 'Created' && !isTrafficDeployment(deployment)) void startLater(id);
+    }
     // Reports a wake-up was not enough for (a step that failed): tried again. Those of a finished
     // deployment can change nothing (its commands are done) and have been acknowledged: dropped.
     const waiting = await store.pendingReports();
