@@ -5,6 +5,7 @@
  * HTTP with a warning, and an operator's certificate is served as given, or refused at start with
  * one line naming the setting, before anything listens.
  */
+import { refusesConnections } from './harness/process-checks.js';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -187,17 +188,6 @@ async function freePorts(n: number): Promise<number[]> {
   return ports;
 }
 
-/** refuses says whether nothing listens on the loopback port. */
-function refuses(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(true));
-  });
-}
 
 describe('an operator\'s certificate (--api-tls-cert, --api-tls-key)', () => {
   let certFile: string;
@@ -243,7 +233,7 @@ describe('an operator\'s certificate (--api-tls-cert, --api-tls-key)', () => {
         resolve({ code: e ? (e.killed ? -1 : (e.code ?? null)) : 0, stdout, stderr });
       });
     });
-    const free = await Promise.all([api!, agents!, enrol!].map(refuses));
+    const free = await Promise.all([api!, agents!, enrol!].map(refusesConnections));
     return { ...out, listening: out.stdout.includes('listening') || free.includes(false) };
   }
 

@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { COORDINATOR_BIN } from './harness/coordinator.js';
 import { describeWithTools } from './harness/system-tools.js';
 import { connectionUrl, usePostgres } from './harness/postgres.js';
+import { expectOneErrorLine } from './harness/process-checks.js';
 import { migrate } from '../packages/coordinator/src/store/migrate.js';
 import { migrations } from '../packages/coordinator/src/store/migrations/index.js';
 import { pgMigrate } from '../packages/coordinator/src/store/pg/pg-migrate.js';
@@ -42,16 +43,6 @@ const LATEST = migrations[migrations.length - 1]!.version;
 
 function expectMigrated(r: Run, from: number): void {
   expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: `schema at version ${LATEST} (was ${from})\n`, stderr: '' });
-}
-
-/** expectOneErrorLine checks the run exited 1 having printed exactly one ERROR line (no stack) matching `pattern`. */
-function expectOneErrorLine(r: Run, pattern: RegExp): void {
-  expect(r.code, r.stdout + r.stderr).toBe(1);
-  expect(r.stdout).toBe('');
-  const lines = r.stderr.trimEnd().split('\n');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^ERROR: /);
-  expect(lines[0]).toMatch(pattern);
 }
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

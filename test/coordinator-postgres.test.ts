@@ -8,12 +8,13 @@
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
 import { describeWithTools } from './harness/system-tools.js';
+import { expectOneErrorLine, refusesConnections } from './harness/process-checks.js';
+import { freeLoopbackPort } from '@fleetdeploy/shared';
 import { connectionUrl, usePostgres } from './harness/postgres.js';
 import { COORDINATOR_BIN, startCoordinator } from './harness/coordinator.js';
 import type { CoordinatorOptions, CoordinatorProcess } from './harness/coordinator.js';
@@ -41,39 +42,6 @@ function coordinator(args: string[], timeoutMs = 20_000): Promise<Run> {
   });
 }
 
-/** expectOneErrorLine checks the run exited 1 having printed exactly one ERROR line (no stack) matching `pattern`, and nothing on stdout. */
-function expectOneErrorLine(r: Run, pattern: RegExp): void {
-  expect(r.code, r.stdout + r.stderr).toBe(1);
-  expect(r.stdout).toBe('');
-  const lines = r.stderr.trimEnd().split('\n');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^ERROR: /);
-  expect(lines[0]).toMatch(pattern);
-}
-
-/** freePort finds a port nothing listens on now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** refused says whether a connection to the port is refused (nothing listens there). */
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(true));
-  });
-}
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -217,22 +185,22 @@ describeWithTools(['postgres', 'aws'], 'serve --database: replicas on one Postgr
 
   it('refuses a database it cannot reach: one line naming it, exit 1, nothing listening', async () => {
     const unreachable = connectionUrl(path.join(dir, 'no-server-here'), 'fleet');
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const r = await coordinator(['serve', '--data-dir', path.join(dir, 'unreachable'), '--database', unreachable, '--blob-dir', path.join(dir, 'b'), '--port', String(port), '--agent-port', '0']);
     expectOneErrorLine(r, new RegExp(`^ERROR: cannot connect to the PostgreSQL database ${escape(unreachable)}: .*ENOENT`));
-    expect(await refused(port)).toBe(true);
+    expect(await refusesConnections(port)).toBe(true);
   });
 
   it('refuses a database newer than it in one line; brings an older one up to date and serves', async () => {
     const ahead = await server().freshDatabase();
     expect((await coordinator(['migrate', '--database', ahead])).code).toBe(0);
     await query(ahead, "INSERT INTO schema_migrations (version, name) VALUES (99, 'from a newer coordinator')");
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     expectOneErrorLine(
       await coordinator(['serve', '--data-dir', path.join(dir, 'ahead'), '--database', ahead, '--blob-dir', path.join(dir, 'b'), '--port', String(port), '--agent-port', '0']),
       /^ERROR: the PostgreSQL database is at schema version 99, newer than this coordinator knows \(\d+\); run a newer fleetdeploy-coordinator$/,
     );
-    expect(await refused(port)).toBe(true);
+    expect(await refusesConnections(port)).toBe(true);
 
     // A database an older coordinator left at version 16: serve migrates it (under the migration lock) and serves.
     const behind = await server().freshDatabase();
