@@ -188,6 +188,8 @@ const DELIVER_READS_EACH = 20;
 const STORED_REPORTS_BATCH = 100;
 /** CLAIM_SCAN_MS: with replicas, how often each one claims the active deployments it does not want yet (one created elsewhere, one whose owner died). */
 const CLAIM_SCAN_MS = 2_000;
+/** STALE_START_MS: with replicas, how long after its creation a deployment still Created is taken for one whose start failed. */
+const STALE_START_MS = 30_000;
 /** The statuses of a deployment still being driven. */
 const ACTIVE_STATUSES = DeploymentStatuses.filter((s) => !isFinalStatus(s));
 /** Fleet changes arriving together (a batch of registrations) are reconciled once. */
@@ -1111,7 +1113,9 @@ export function createEngine(deps: EngineDeps): Engine {
     for (const id of ownership.claimed()) if (!active.has(id)) await ownership.release(id);
     // A start that failed (a transaction refused again and again under other replicas' writes) is
     // not left Created for good: a deployment this replica drives that is still Created starts again.
-    for (const id of await store.listDeploymentIds({ statuses: ['Created'] })) {
+    // Only one created a while ago: a new one may be on its way to Queued (the window gate of the
+    // replica that created it decides that within moments of the commit).
+    for (const id of await store.listDeploymentIds({ statuses: ['Created'], createdBefore: now - STALE_START_MS })) {
       if (!owned(id) || starting.has(id)) continue;
       const deployment = await store.getDeployment(id);
       if (deployment?.status === 'Created' && !isTrafficDeployment(deployment)) void startLater(id);
