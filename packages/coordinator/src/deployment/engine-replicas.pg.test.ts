@@ -261,6 +261,27 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
     }
   }, 30_000);
 
+  it('does not time out a command whose agent\'s answer another replica stored, though the owner has not applied it yet', async () => {
+    const url = await server().freshDatabase();
+    const db = await seed(url, ['h1']);
+    const fleet = new Fleet(5);
+    // A pickup deadline shorter than the claim scan: the owner, deaf to wake-ups, applies stored reports only at its scans.
+    const config: CoordinatorConfig = { ...defaultCoordinatorConfig, pickupTimeoutSeconds: 1 };
+    try {
+      const a = await startReplica(url, 'replica-a', fleet, 1000, config);
+      await until('replica-a to take d-1', () => a.ownership.owns('d-1'));
+      await a.listener.close();
+      const b = await startReplica(url, 'replica-b', fleet, 1000, config);
+      await fleet.connect('h1', b);
+      await until('d-1 to end', async () => ['Succeeded', 'Failed'].includes((await statusOf(db)) ?? ''), 25_000);
+      expect((await db.listTargets('d-1')).map((t) => `${t.targetId} ${t.status} ${t.lifecycleEvents.filter((e) => e.status !== 'Succeeded').map((e) => e.diagnostics?.message ?? e.status).join('; ')}`)).toEqual(['h1 Succeeded ']);
+      expect(await statusOf(db)).toBe('Succeeded');
+      await expectEachEventRanOnce(db, fleet);
+    } finally {
+      await db.close();
+    }
+  }, 40_000);
+
   it('finishes a deployment on another replica when its owner dies mid-way, each event run once on each host', async () => {
     const url = await server().freshDatabase();
     const hosts = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'];

@@ -1100,6 +1100,14 @@ export function createEngine(deps: EngineDeps): Engine {
    * and the finished ones no longer wanted.
    */
   async function sweepShared(ownership: DeploymentOwnership, due: Array<{ command: CommandRecord; message: string }>, now: number): Promise<void> {
+    // A command whose agent's ack or result another replica has stored for this one is not timed
+    // out: the agent answered, and the report is applied at the next wake-up or claim scan. (A
+    // command sent by another replica is never marked sent here, so its pickup deadline counts
+    // from its creation.)
+    if (due.length > 0) {
+      const reported = new Set((await store.pendingReports()).map((r) => r.commandId));
+      for (let i = due.length - 1; i >= 0; i--) if (reported.has(due[i]!.command.commandId)) due.splice(i, 1);
+    }
     const absent = [...new Set(due.filter((d) => d.command.state !== 'pending' && goneAt.has(d.command.instanceName) && now >= goneAt.get(d.command.instanceName)! && now < d.command.deadlineAt).map((d) => d.command.instanceName))];
     if (absent.length > 0 && ownership.agentsOnline !== undefined) {
       const online = await ownership.agentsOnline(absent);
