@@ -158,6 +158,13 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
     return replica;
   };
 
+  /** startOwner starts replica-a and waits for it to take d-1's lease. */
+  const startOwner = async (url: string, fleet: Fleet, ...rest: [ttlMs?: number, config?: CoordinatorConfig]): Promise<Replica> => {
+    const a = await startReplica(url, 'replica-a', fleet, ...rest);
+    await until('replica-a to take d-1', () => a.ownership.owns('d-1'));
+    return a;
+  };
+
   /** kill ends a replica as a crash would: its connections gone, nothing released, no agent told. */
   const kill = async (r: Replica): Promise<void> => {
     r.dead = true;
@@ -191,8 +198,7 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
     const db = await seed(url, hosts);
     const fleet = new Fleet(5);
     try {
-      const a = await startReplica(url, 'replica-a', fleet);
-      await until('replica-a to take d-1', () => a.ownership.owns('d-1'));
+      await startOwner(url, fleet);
       const b = await startReplica(url, 'replica-b', fleet);
       for (const h of hosts) await fleet.connect(h, b);
       await until('an instance to succeed', async () => (await db.listTargets('d-1')).some((t) => t.status === 'Succeeded'));
@@ -268,8 +274,7 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
     // A pickup deadline shorter than the claim scan: the owner, deaf to wake-ups, applies stored reports only at its scans.
     const config: CoordinatorConfig = { ...defaultCoordinatorConfig, pickupTimeoutSeconds: 1 };
     try {
-      const a = await startReplica(url, 'replica-a', fleet, 1000, config);
-      await until('replica-a to take d-1', () => a.ownership.owns('d-1'));
+      const a = await startOwner(url, fleet, 1000, config);
       await a.listener.close();
       const b = await startReplica(url, 'replica-b', fleet, 1000, config);
       await fleet.connect('h1', b);
@@ -288,8 +293,7 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
     const db = await seed(url, hosts);
     const fleet = new Fleet(15);
     try {
-      const a = await startReplica(url, 'replica-a', fleet);
-      await until('replica-a to take d-1', () => a.ownership.owns('d-1'));
+      const a = await startOwner(url, fleet);
       const b = await startReplica(url, 'replica-b', fleet);
       const c = await startReplica(url, 'replica-c', fleet);
       const home = new Map([['h1', a], ['h2', a], ['h3', b], ['h4', b], ['h5', c], ['h6', c]]);
@@ -325,8 +329,7 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
     const db = await seed(url, ['h1']);
     const fleet = new Fleet(0);
     try {
-      const a = await startReplica(url, 'replica-a', fleet);
-      await until('replica-a to take d-1', () => a.ownership.owns('d-1'));
+      const a = await startOwner(url, fleet);
       const b = await startReplica(url, 'replica-b', fleet);
       fleet.held.add('h1');
       await fleet.connect('h1', b);
@@ -362,8 +365,7 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
     const fleet = new Fleet(0);
     try {
       // A long lease: the replica renews it in 20 s, so it trusts it throughout the test.
-      const a = await startReplica(url, 'replica-a', fleet, 60_000);
-      await until('replica-a to take d-1', () => a.ownership.owns('d-1'));
+      const a = await startOwner(url, fleet, 60_000);
       fleet.held.add('h1');
       await fleet.connect('h1', a);
       await until('the first command to reach h1', () => (fleet.waiting.get('h1')?.length ?? 0) === 1);
@@ -387,8 +389,7 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
     const db = await seed(url, ['h1', 'h2'], true);
     const fleet = new Fleet(0);
     try {
-      const a = await startReplica(url, 'replica-a', fleet);
-      await until('replica-a to take d-1', () => a.ownership.owns('d-1'));
+      const a = await startOwner(url, fleet);
       const b = await startReplica(url, 'replica-b', fleet);
       fleet.held.add('h1');
       fleet.held.add('h2');
@@ -418,8 +419,7 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
     // Gone after 1 s without a connection here: long before the command's own timeout.
     const config: CoordinatorConfig = { ...defaultCoordinatorConfig, agentGraceSeconds: 1, restartGraceSeconds: 1 };
     try {
-      const a = await startReplica(url, 'replica-a', fleet, 1000, config);
-      await until('replica-a to take d-1', () => a.ownership.owns('d-1'));
+      const a = await startOwner(url, fleet, 1000, config);
       const b = await startReplica(url, 'replica-b', fleet, 1000, config);
       const c = await startReplica(url, 'replica-c', fleet, 1000, config);
       fleet.held.add('h1');
@@ -451,8 +451,7 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
     const db = await seed(url, ['h1']);
     const fleet = new Fleet(0);
     try {
-      const a = await startReplica(url, 'replica-a', fleet);
-      await until('replica-a to take d-1', () => a.ownership.owns('d-1'));
+      await startOwner(url, fleet);
       const b = await startReplica(url, 'replica-b', fleet);
       fleet.held.add('h1');
       await fleet.connect('h1', b);
@@ -479,8 +478,7 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
     const db = await seed(url, ['h1', 'h2']);
     const fleet = new Fleet(0);
     try {
-      const a = await startReplica(url, 'replica-a', fleet);
-      await until('replica-a to take d-1', () => a.ownership.owns('d-1'));
+      await startOwner(url, fleet);
       const b = await startReplica(url, 'replica-b', fleet);
       fleet.held.add('h1');
       await fleet.connect('h1', b);
