@@ -1104,8 +1104,11 @@ export function createEngine(deps: EngineDeps): Engine {
     // out: the agent answered, and the report is applied at the next wake-up or claim scan. (A
     // command sent by another replica is never marked sent here, so its pickup deadline counts
     // from its creation.)
+    // Read once per sweep, for this check and the claim scan's below, whichever come.
+    let stored: PendingReportRecord[] | undefined;
+    const storedReports = async (): Promise<PendingReportRecord[]> => (stored ??= await store.pendingReports());
     if (due.length > 0) {
-      const reported = new Set((await store.pendingReports()).map((r) => r.commandId));
+      const reported = new Set((await storedReports()).map((r) => r.commandId));
       for (let i = due.length - 1; i >= 0; i--) if (reported.has(due[i]!.command.commandId)) due.splice(i, 1);
     }
     const absent = [...new Set(due.filter((d) => d.command.state !== 'pending' && goneAt.has(d.command.instanceName) && now >= goneAt.get(d.command.instanceName)! && now < d.command.deadlineAt).map((d) => d.command.instanceName))];
@@ -1130,7 +1133,7 @@ export function createEngine(deps: EngineDeps): Engine {
     }
     // Reports a wake-up was not enough for (a step that failed): tried again. Those of a finished
     // deployment can change nothing (its commands are done) and have been acknowledged: dropped.
-    const waiting = await store.pendingReports();
+    const waiting = await storedReports();
     for (const r of waiting) if (!active.has(r.deploymentId)) await store.deletePendingReport(r.deploymentId, r.seq);
     if (waiting.some((r) => active.has(r.deploymentId) && owned(r.deploymentId))) await applyWaiting(undefined);
   }
