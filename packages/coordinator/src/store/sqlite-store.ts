@@ -213,6 +213,7 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
       VALUES (@deployment, @target, (SELECT COALESCE(MAX(seq), 0) + 1 FROM deployment_targets WHERE deployment_id = @deployment), @doc, @status)`),
     countTargets: db.prepare('SELECT status, COUNT(*) AS n FROM deployment_targets WHERE deployment_id = ? GROUP BY status'),
     getTarget: db.prepare('SELECT doc FROM deployment_targets WHERE deployment_id = ? AND target_id = ?'),
+    getTargetsOf: db.prepare('SELECT doc FROM deployment_targets WHERE deployment_id = ? AND target_id IN (SELECT value FROM json_each(?))'),
     listTargets: db.prepare('SELECT doc FROM deployment_targets WHERE deployment_id = ? ORDER BY seq'),
     // rowid order is insertion order: the latest deployment to target the instance (index from migration 007).
     lastTargetOf: db.prepare('SELECT doc FROM deployment_targets WHERE target_id = ? ORDER BY rowid DESC LIMIT 1'),
@@ -269,6 +270,10 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
   };
 
   const deployments = new DocCache<DeploymentRecord>(deploymentFromDoc);
+  const putTarget = (t: TargetRecord): void => {
+    const row = { deployment: t.deploymentId, target: t.targetId, doc: JSON.stringify(t), status: t.status };
+    if (s.updateTarget.run(row).changes === 0) s.insertTarget.run(row);
+  };
   const getDeployment = (id: string): DeploymentRecord | undefined => deployments.get(id, s.getDeploymentRev.get(id) as string | null | undefined, () => s.getDeployment.get(id) as string | undefined);
   /** Each write's rev: this opening's nonce and a counter (see DocCache). */
   const revNonce = randomUUID();
@@ -356,10 +361,11 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
     },
     activeGroupIds: () => new Set(s.activeGroupIds.all() as string[]),
 
-    putTarget: (t: TargetRecord) => {
-      const row = { deployment: t.deploymentId, target: t.targetId, doc: JSON.stringify(t), status: t.status };
-      if (s.updateTarget.run(row).changes === 0) s.insertTarget.run(row);
+    putTarget,
+    putTargets: (targets) => {
+      for (const t of targets) putTarget(t);
     },
+    getTargetsOf: (dep, ids) => (ids.length === 0 ? [] : parseAll(s.getTargetsOf.all(dep, JSON.stringify(ids)))),
     addTargets: (targets) => {
       if (targets.length === 0) return;
       db.transaction(() => {
@@ -398,6 +404,9 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
     pendingReports: (deploymentId) =>
       ((deploymentId === undefined ? s.pendingReports.all() : s.pendingReportsOf.all(deploymentId)) as { seq: number; doc: string }[]).map((r): PendingReportRecord => ({ ...(JSON.parse(r.doc) as Omit<PendingReportRecord, 'seq'>), seq: r.seq })),
     deletePendingReport: (deploymentId, seq) => void s.deletePendingReport.run(deploymentId, seq),
+    deletePendingReports: (keys) => {
+      for (const k of keys) s.deletePendingReport.run(k.deploymentId, k.seq);
+    },
 
     putHealth: (h: InstanceHealthRecord) => void s.putHealth.run(h.deploymentGroupId, h.instanceName, JSON.stringify(h)),
     getHealth: (group, instance) => parse(s.getHealth.get(group, instance)),

@@ -90,6 +90,10 @@ export interface Store {
   putTarget(target: TargetRecord): void;
   /** addTargets inserts targets new to their deployment (a deployment being created), in order, in a few statements. */
   addTargets(targets: readonly TargetRecord[]): void;
+  /** putTargets stores several targets as putTarget does each (one statement per few hundred on PostgreSQL). */
+  putTargets(targets: readonly TargetRecord[]): void;
+  /** getTargetsOf are those of the deployment's targets with these ids that exist, in no particular order (one read). */
+  getTargetsOf(deploymentId: string, targetIds: readonly string[]): TargetRecord[];
   getTarget(deploymentId: string, targetId: string): TargetRecord | undefined;
   listTargets(deploymentId: string): TargetRecord[];
   /** countTargets counts a deployment's targets by status, without reading their records. */
@@ -120,6 +124,8 @@ export interface Store {
   pendingReports(deploymentId?: string): PendingReportRecord[];
   /** deletePendingReport removes one, once it has been applied. */
   deletePendingReport(deploymentId: string, seq: number): void;
+  /** deletePendingReports removes several (one statement on PostgreSQL). */
+  deletePendingReports(keys: ReadonlyArray<{ deploymentId: string; seq: number }>): void;
 
   putHealth(health: InstanceHealthRecord): void;
   getHealth(groupId: string, instanceName: string): InstanceHealthRecord | undefined;

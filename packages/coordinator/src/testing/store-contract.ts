@@ -232,6 +232,18 @@ export function defineStoreContract(open: () => Promise<StoreUnderTest>, options
     expect((await store.activeDeploymentOfGroup('g1'))?.deploymentId).toBe('d-3');
   });
 
+  it('stores and reads several targets at once: an update keeps its place, a new one goes after the others in the order given', async () => {
+    const { store } = await fresh();
+    await store.putTarget(newTarget('d-1', 'h1', 1));
+    await store.putTarget(newTarget('d-1', 'h2', 1));
+    await store.putTargets([newTarget('d-1', 'h4', 1), { ...newTarget('d-1', 'h1', 1), status: 'Succeeded' }, newTarget('d-1', 'h3', 1)]);
+    await store.putTargets([]);
+    expect((await store.listTargets('d-1')).map((t) => `${t.targetId}:${t.status}`)).toEqual(['h1:Succeeded', 'h2:Pending', 'h4:Pending', 'h3:Pending']);
+    expect((await store.getTargetsOf('d-1', ['h3', 'h9', 'h1'])).map((t) => t.targetId).sort()).toEqual(['h1', 'h3']);
+    expect(await store.getTargetsOf('d-2', ['h1'])).toEqual([]);
+    expect(await store.getTargetsOf('d-1', [])).toEqual([]);
+  });
+
   it('adds many targets at once in the order given, after the deployment\'s earlier ones', async () => {
     const { store } = await fresh();
     await store.putTarget(newTarget('d-1', 'first', 1));
@@ -303,6 +315,10 @@ export function defineStoreContract(open: () => Promise<StoreUnderTest>, options
     await store.deletePendingReport('d-1', all[0]!.seq);
     expect((await store.pendingReports()).map((r) => r.receivedAt)).toEqual([6, 7]);
     expect(await store.pendingReports('d-9')).toEqual([]);
+    // Several at once, each by its deployment and seq.
+    await store.deletePendingReports([{ deploymentId: 'd-2', seq: all[1]!.seq }, { deploymentId: 'd-2', seq: all[2]!.seq }]);
+    expect((await store.pendingReports()).map((r) => r.receivedAt)).toEqual([7]);
+    await store.deletePendingReports([]);
   });
 
   it('keeps instance health per group, listed by instance name', async () => {

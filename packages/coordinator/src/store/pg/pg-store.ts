@@ -205,6 +205,19 @@ function storeMethods(exec: Exec, atomically: <T>(fn: (exec: Exec) => Promise<T>
           );
         }
       }),
+    // Several as putTarget each: new ones numbered in the order given, existing ones keeping their place.
+    putTargets: async (targets) => {
+      for (let i = 0; i < targets.length; i += TARGET_ROWS_PER_INSERT) {
+        const rows = targets.slice(i, i + TARGET_ROWS_PER_INSERT);
+        await exec(
+          'putTargets',
+          `INSERT INTO deployment_targets (deployment_id, target_id, doc, status) SELECT d, t, doc, st FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS r(d, t, doc, st, n) ORDER BY n
+           ON CONFLICT (deployment_id, target_id) DO UPDATE SET doc = excluded.doc, status = excluded.status`,
+          [rows.map((t) => t.deploymentId), rows.map((t) => t.targetId), rows.map((t) => json(t)), rows.map((t) => t.status)],
+        );
+      }
+    },
+    getTargetsOf: async (dep, ids) => (ids.length === 0 ? [] : all(await exec('getTargetsOf', 'SELECT doc FROM deployment_targets WHERE deployment_id = $1 AND target_id = ANY($2::text[])', [dep, [...ids]]))),
     getTarget: async (dep, target) => one(await exec('getTarget', 'SELECT doc FROM deployment_targets WHERE deployment_id = $1 AND target_id = $2', [dep, target])),
     listTargets: async (dep) => all(await exec('listTargets', 'SELECT doc FROM deployment_targets WHERE deployment_id = $1 ORDER BY seq', [dep])),
     countTargets: async (dep) => {
@@ -247,6 +260,10 @@ function storeMethods(exec: Exec, atomically: <T>(fn: (exec: Exec) => Promise<T>
         : await exec('pendingReportsOf', 'SELECT seq, doc FROM pending_reports WHERE deployment_id = $1 ORDER BY seq', [deploymentId])
       ).rows.map((r: { seq: string; doc: string }): PendingReportRecord => ({ ...(JSON.parse(r.doc) as Omit<PendingReportRecord, 'seq'>), seq: Number(r.seq) })),
     deletePendingReport: async (deploymentId, seq) => void (await exec('deletePendingReport', 'DELETE FROM pending_reports WHERE deployment_id = $1 AND seq = $2', [deploymentId, seq])),
+    deletePendingReports: async (keys) => {
+      if (keys.length === 0) return;
+      await exec('deletePendingReports', 'DELETE FROM pending_reports p USING unnest($1::text[], $2::bigint[]) AS k(d, s) WHERE p.deployment_id = k.d AND p.seq = k.s', [keys.map((k) => k.deploymentId), keys.map((k) => k.seq)]);
+    },
 
     putHealth: async (h) => void (await exec('putHealth', 'INSERT INTO instance_health (group_id, instance, doc) VALUES ($1, $2, $3) ON CONFLICT (group_id, instance) DO UPDATE SET doc = excluded.doc', [h.deploymentGroupId, h.instanceName, json(h)])),
     getHealth: async (group, instance) => one(await exec('getHealth', 'SELECT doc FROM instance_health WHERE group_id = $1 AND instance = $2', [group, instance])),
