@@ -52,7 +52,7 @@ import { WINDOW_MESSAGE_PREFIX } from './windows.js';
 import type { DiskFullWatch } from '../store/disk-full.js';
 import type { DeploymentOwnership } from './ownership.js';
 import { isRetryable } from '../store/retryable.js';
-import { cachingDeployments } from './cached-deployments.js';
+import { writeBehind } from './write-behind.js';
 
 /** AgentLink is what the engine needs from the agent server. */
 export interface AgentLink {
@@ -195,9 +195,9 @@ const ACTIVE_STATUSES = DeploymentStatuses.filter((s) => !isFinalStatus(s));
 const RECONCILE_DELAY_MS = 200;
 
 /**
- * A batch of steps in one transaction (writeBatch): its handle (deployments read once, see
- * cached-deployments.ts), the outboxes of the steps stored so far, and the deployments whose lease
- * a stored step has checked in it.
+ * A batch of steps in one transaction (writeBatch): its handle (records kept and written together,
+ * see write-behind.ts), the outboxes of the steps stored so far, and the deployments whose lease a
+ * stored step has checked in it.
  */
 interface Batch {
   tx: AsyncStore;
@@ -420,7 +420,13 @@ export function createEngine(deps: EngineDeps): Engine {
     }
     const changes = await store.changeCount();
     try {
-      await store.transaction(rerunnable((tx) => decideIn(tx, decide, out)));
+      await store.transaction(
+        rerunnable(async (tx) => {
+          const kept = writeBehind(tx);
+          await decideIn(kept.tx, decide, out);
+          await kept.flush();
+        }),
+      );
     } catch (err) {
       return stepError(err, what, store);
     }
@@ -468,7 +474,7 @@ export function createEngine(deps: EngineDeps): Engine {
    * A batch whose commit fails stores none of them: each is owed (full disk) or dropped (the agent
    * keeps an unacknowledged result and sends it again), as when stored alone.
    */
-  async function writeBatch(writes: ReadonlyArray<{ key: string; write: () => Promise<StepOutcome> }>): Promise<StepOutcome[]> {
+  async function writeBatch(writes: ReadonlyArray<{ key: string; commandId?: string; write: () => Promise<StepOutcome> }>): Promise<StepOutcome[]> {
     if (writes.length === 0) return [];
     if (writes.length === 1) {
       const outcome = await writes[0]!.write();
@@ -484,10 +490,14 @@ export function createEngine(deps: EngineDeps): Engine {
         rerunnable(async (tx) => {
           outboxes.length = 0;
           outcomes.length = 0;
-          batch = { tx: cachingDeployments(tx), outboxes, fenced: new Set() };
+          // The reports' commands and targets are read together, and the steps' writes go together at the end.
+          const kept = writeBehind(tx);
+          await kept.prefetch(writes.flatMap((w) => (w.commandId === undefined ? [] : [w.commandId])));
+          batch = { tx: kept.tx, outboxes, fenced: new Set() };
           try {
             for (const w of writes) outcomes.push(await w.write());
-            if (own !== undefined) await announce(own, tx, outboxes);
+            if (own !== undefined) await announce(own, kept.tx, outboxes);
+            await kept.flush();
           } finally {
             batch = undefined;
           }
@@ -1002,9 +1012,9 @@ export function createEngine(deps: EngineDeps): Engine {
   }
 
   /** reportWrite is the write that stores one report here (`waiting`: the stored report it comes from, deleted with it). */
-  function reportWrite(r: AgentReport, waiting?: PendingReportRecord): { key: string; write: () => Promise<StepOutcome> } {
-    if ('ack' in r) return { key: `started:${r.ack}`, write: () => commandStarted(r.instanceName, r.ack, waiting) };
-    return { key: `result:${r.result.commandId}`, write: () => storeResult(r.instanceName, r.result, waiting) };
+  function reportWrite(r: AgentReport, waiting?: PendingReportRecord): { key: string; commandId: string; write: () => Promise<StepOutcome> } {
+    if ('ack' in r) return { key: `started:${r.ack}`, commandId: r.ack, write: () => commandStarted(r.instanceName, r.ack, waiting) };
+    return { key: `result:${r.result.commandId}`, commandId: r.result.commandId, write: () => storeResult(r.instanceName, r.result, waiting) };
   }
 
   /**
@@ -1078,7 +1088,7 @@ export function createEngine(deps: EngineDeps): Engine {
         rows.slice(at, at + STORED_REPORTS_BATCH).map((row) => {
           const report: AgentReport = row.result === undefined ? { instanceName: row.instanceName, ack: row.commandId } : { instanceName: row.instanceName, result: row.result as AgentResult };
           const w = reportWrite(report, row);
-          return { key: `stored:${row.seq}`, write: w.write };
+          return { key: `stored:${row.seq}`, commandId: w.commandId, write: w.write };
         }),
       );
     }
