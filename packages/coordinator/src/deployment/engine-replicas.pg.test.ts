@@ -561,7 +561,7 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
     const group = (await db.getGroupById('gid'))!;
     await db.putGroup({ ...group, extra: { ...group.extra, onInstanceFailure: 'guided' } });
   };
-  const heldIn = async (db: PgStore): Promise<string[]> => (await db.getDeployment('d-1'))?.plan?.held ?? [];
+  const heldIn = async (db: PgStore): Promise<readonly string[]> => (await db.getDeployment('d-1'))?.plan?.held ?? [];
 
   it('applies on its owner an answer to a guided failure sent to another replica, and answers there what it can decide', async () => {
     const url = await server().freshDatabase();
