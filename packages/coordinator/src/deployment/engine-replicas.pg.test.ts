@@ -587,6 +587,56 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
       expect((await db.getDeployment('d-1'))!.guidedAnswers).toBeUndefined();
       // Asked again once it has ended: no instance is held any more.
       expect(await b.engine.resolveInstanceFailure('d-1', 'h1', 'skip')).toBe('notHeld');
+      // A replica that cannot reach the database says so (the API's InternalFailure), rather than accepting it.
+      await kill(b);
+      expect(await b.engine.resolveInstanceFailure('d-1', 'h1', 'skip')).toBe('failed');
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('holds back a retry recorded for the owner while its instance still runs a command the owner ended, and applies it once the agent says it ended', async () => {
+    const url = await server().freshDatabase();
+    const db = await seed(url, ['h1', 'h2']);
+    await guided(db);
+    const fleet = new Fleet(0);
+    // An agent away for 1 s is gone: its running event fails then.
+    const config: CoordinatorConfig = { ...defaultCoordinatorConfig, agentGraceSeconds: 1, restartGraceSeconds: 1 };
+    try {
+      const a = await startOwner(url, fleet, 1000, config);
+      const b = await startReplica(url, 'replica-b', fleet, 1000, config);
+      fleet.held.add('h1');
+      await fleet.connect('h1', a);
+      await until('the first command to reach h1', () => (fleet.waiting.get('h1')?.length ?? 0) === 1);
+      const first = fleet.waiting.get('h1')![0]!;
+      await a.engine.agentReports([{ instanceName: 'h1', ack: first.commandId }]);
+      await until('the ack to be applied', async () => (await db.getCommand(first.commandId))?.state === 'acked');
+      // The agent's connection drops while it runs the event: replica-a fails it past the grace, and h1 is held.
+      fleet.where.delete('h1');
+      await pgAgentSessionStore(a.store, a.id).disconnected('h1', Date.now(), Date.now());
+      await a.engine.agentDisconnected('h1');
+      await until('d-1 to hold h1', async () => (await heldIn(db)).includes('h1'));
+      // The agent comes back to replica-b, still running it: replica-b refuses a retry itself.
+      await fleet.connect('h1', b);
+      await b.engine.settled();
+      expect(await b.engine.resolveInstanceFailure('d-1', 'h1', 'retry')).toBe('stillRunning');
+      // Its scripts end (its next hello lists nothing): replica-b records the retry for replica-a...
+      fleet.waiting.delete('h1');
+      fleet.held.delete('h1');
+      await fleet.connect('h1', b);
+      await b.engine.settled();
+      expect(await b.engine.resolveInstanceFailure('d-1', 'h1', 'retry')).toBe('accepted');
+      // ...which has not heard from the agent that it ended: the retry stays recorded, h1 held.
+      await a.engine.reportsWaiting(['d-1']);
+      const d = (await db.getDeployment('d-1'))!;
+      expect(d.guidedAnswers?.map((g) => `${g.instanceId} ${g.action}`)).toEqual(['h1 retry']);
+      expect(d.plan?.held).toEqual(['h1']);
+      // The agent's hello to replica-a says it ended: the retry is applied at its next claim scan.
+      await fleet.connect('h1', a);
+      await fleet.connect('h2', a);
+      await until('d-1 to succeed', async () => (await statusOf(db)) === 'Succeeded');
+      expect((await db.listTargets('d-1')).map((t) => `${t.targetId} ${t.status} ${t.attempt ?? 1}`)).toEqual(['h1 Succeeded 2', 'h2 Succeeded 1']);
+      expect((await db.getDeployment('d-1'))!.guidedAnswers).toBeUndefined();
     } finally {
       await db.close();
     }
