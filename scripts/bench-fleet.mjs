@@ -53,6 +53,8 @@ const { values } = parseArgs({
 const N = Number(values.agents);
 const PROCESSES = Number(values.processes);
 const REPLICAS = Number(values.replicas);
+/** BENCH_PG_STATEMENTS=N (with --replicas): the N statements PostgreSQL spent the most time in (pg_stat_statements), for diagnosis. */
+const STATEMENTS = Number(process.env.BENCH_PG_STATEMENTS ?? 0);
 if (!Number.isInteger(REPLICAS) || REPLICAS < 0 || REPLICAS > 9) {
   console.error(`--replicas: expected 0 (one coordinator on SQLite) to 9, got ${values.replicas}`);
   process.exit(2);
@@ -66,7 +68,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 main(async () => {
   const work = tempDir('fd-bench-fleet-');
   const nodeArgs = (process.env.BENCH_COORDINATOR_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const set = REPLICAS > 0 ? await startReplicaSet({ count: REPLICAS, nodeArgs }) : undefined;
+  const set = REPLICAS > 0 ? await startReplicaSet({ count: REPLICAS, nodeArgs, statements: STATEMENTS > 0 }) : undefined;
   const coord = set?.replicas[0] ?? (await startCoordinator({ dataDir: path.join(work, 'data'), nodeArgs }));
   const replicas = set?.replicas ?? [coord];
   const { cd, s3 } = clients(coord.apiUrl, coord.dataDir);
@@ -166,6 +168,7 @@ main(async () => {
   }
   if (set !== undefined) {
     console.log(`fleet: ${REPLICAS} replicas' VmHWM ${mems.map((m) => fmt(m.hwmMb, 0)).join(', ')} MB; PostgreSQL ${fmt(txPerS, 0)} transactions/s during the deployments, its server processes ${fmt(set.serverCpuSeconds())} CPU s so far`);
+    if (STATEMENTS > 0) for (const s of await set.topStatements(STATEMENTS)) console.log(`fleet: statement ${String(s.ms).padStart(7)} ms ${String(s.calls).padStart(8)} calls ${String(s.rows).padStart(9)} rows  ${s.q}`);
   }
 
   // OneAtATime to 10.
@@ -193,6 +196,7 @@ main(async () => {
     console.log(`  3. peak RSS per replica (VmHWM):   ${ends.map((m) => fmt(m.hwmMb, 0)).join(', ')} MB target < 1024 MB (${meets(end.hwmMb < 1024)})`);
     console.log(`  4. PostgreSQL transactions/s:      ${fmt(txPerS, 0)} during the deployments`);
     console.log(`  5. CreateDeployment (max of ${groups.length}):     ${fmt(Math.max(...createMs), 0)} ms`);
+    await stopForProfiles();
     return failed ? 1 : 0;
   }
 
@@ -205,11 +209,14 @@ main(async () => {
   console.log(`  4. ${groups.length} × ${SHARDS === 0 ? N : SHARD} AllAtOnce finished:    ${fmt(allS)} s${N === 10_000 ? ' target < 90 s' : ''}${target(allS < 90)}`);
   console.log(`  5. coordinator peak RSS (VmHWM):   ${fmt(end.hwmMb, 0)} MB target < 800 MB (${meets(end.hwmMb < 800)})`);
 
-  // A graceful stop lets --cpu-prof write its profile.
-  if (process.env.BENCH_WORKER_NODE_ARGS) await fleet.stop();
-  if (nodeArgs.length > 0) {
-    coord.child.kill('SIGTERM');
-    await Promise.race([coord.child.exited, new Promise((r) => setTimeout(r, 10_000))]);
-  }
+  await stopForProfiles();
   return failed ? 1 : 0;
+
+  /** A graceful stop lets --cpu-prof write its profile (the cleanup's SIGKILL would not). */
+  async function stopForProfiles() {
+    if (process.env.BENCH_WORKER_NODE_ARGS) await fleet.stop();
+    if (nodeArgs.length === 0) return;
+    for (const r of replicas) r.child.kill('SIGTERM');
+    await Promise.race([Promise.all(replicas.map((r) => r.child.exited)), new Promise((r) => setTimeout(r, 10_000))]);
+  }
 }, 8 * 60_000 + N * 60);

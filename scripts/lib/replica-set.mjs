@@ -14,14 +14,16 @@ import { startPostgres } from './local-postgres.mjs';
  * list (comma-separated, as agent.yml's `coordinator:` takes it) and a reader of the database's
  * committed transactions.
  */
-export async function startReplicaSet({ count, nodeArgs = [] }) {
+export async function startReplicaSet({ count, nodeArgs = [], statements = false }) {
   // Each replica holds a pool of connections plus its wake-up listener; room for all and psql.
-  const server = await startPostgres({ maxConnections: 40 * count + 20, sharedBuffers: '256MB', settings: { synchronous_commit: 'off', max_pred_locks_per_transaction: 4096 } });
+  const settings = { synchronous_commit: 'off', max_pred_locks_per_transaction: 4096, ...(statements ? { shared_preload_libraries: 'pg_stat_statements' } : {}) };
+  const server = await startPostgres({ maxConnections: 40 * count + 20, sharedBuffers: '256MB', settings });
   onCleanup(() => {
     // stop() is async only in its signature: pg_ctl runs synchronously.
     void server.stop();
   });
   const url = await server.freshDatabase();
+  if (statements) await withClient(url, (c) => c.query('CREATE EXTENSION pg_stat_statements'));
   const work = tempDir('fd-bench-replicas-');
   const blobDir = path.join(work, 'blobs');
   const args = ['--database', url, '--blob-dir', blobDir];
@@ -34,14 +36,13 @@ export async function startReplicaSet({ count, nodeArgs = [] }) {
     agentAddresses: replicas.map((r) => r.agentAddress).join(','),
     /** transactions is the database's committed plus rolled-back transactions so far (pg_stat_database). */
     async transactions() {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        const { rows } = await client.query('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()');
-        return Number(rows[0].n);
-      } finally {
-        await client.end();
-      }
+      const { rows } = await withClient(url, (c) => c.query('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()'));
+      return Number(rows[0].n);
+    },
+    /** topStatements (with `statements`): the `n` statements the server spent the most time in, with their calls. */
+    async topStatements(n) {
+      const { rows } = await withClient(url, (c) => c.query('SELECT calls, round(total_exec_time)::int AS ms, rows, left(regexp_replace(query, \'\\s+\', \' \', \'g\'), 110) AS q FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT $1', [n]));
+      return rows;
     },
     /** serverCpuSeconds is the CPU time of the PostgreSQL server's live processes (its postmaster's and the children's). */
     serverCpuSeconds() {
@@ -55,4 +56,14 @@ export async function startReplicaSet({ count, nodeArgs = [] }) {
       return [postmaster, ...children].reduce((a, pid) => a + procCpuSeconds(pid), 0);
     },
   };
+}
+
+async function withClient(url, use) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
 }

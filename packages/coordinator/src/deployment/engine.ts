@@ -52,6 +52,7 @@ import { WINDOW_MESSAGE_PREFIX } from './windows.js';
 import type { DiskFullWatch } from '../store/disk-full.js';
 import type { DeploymentOwnership } from './ownership.js';
 import { isRetryable } from '../store/retryable.js';
+import { cachingDeployments } from './cached-deployments.js';
 
 /** AgentLink is what the engine needs from the agent server. */
 export interface AgentLink {
@@ -189,8 +190,6 @@ const SWEEP_MS = 500;
  * and an API request that came meanwhile waited behind it.
  */
 const DISPATCH_CHUNK = 200;
-/** DELIVER_READS_EACH: up to this many agents woken together, each one's open commands are read on their own; more, all at once. */
-const DELIVER_READS_EACH = 20;
 /** STORED_REPORTS_BATCH bounds the stored reports applied in one transaction. */
 const STORED_REPORTS_BATCH = 100;
 /** CLAIM_SCAN_MS: with replicas, how often each one claims the active deployments it does not want yet (one created elsewhere, one whose owner died). */
@@ -201,6 +200,17 @@ const STALE_START_MS = 30_000;
 const ACTIVE_STATUSES = DeploymentStatuses.filter((s) => !isFinalStatus(s));
 /** Fleet changes arriving together (a batch of registrations) are reconciled once. */
 const RECONCILE_DELAY_MS = 200;
+
+/**
+ * A batch of steps in one transaction (writeBatch): its handle (deployments read once, see
+ * cached-deployments.ts), the outboxes of the steps stored so far, and the deployments whose lease
+ * a stored step has checked in it.
+ */
+interface Batch {
+  tx: AsyncStore;
+  outboxes: Outbox[];
+  fenced: Set<string>;
+}
 
 export interface Outbox {
   events: DeploymentEvent[];
@@ -308,16 +318,20 @@ export function createEngine(deps: EngineDeps): Engine {
    * While agentReports runs its batch: the batch's transaction and the outboxes of the steps stored
    * so far, performed only once it commits (each step's own transaction is a savepoint within it).
    */
-  let batch: { tx: AsyncStore; outboxes: Outbox[] } | undefined;
+  let batch: Batch | undefined;
 
   /** Decides a step: what it reads and writes goes through `tx`, and what it will do goes into `out`. */
   type Decide = (tx: AsyncStore, out: Outbox) => Promise<void>;
 
-  /** The body of a step's transaction: the decision, then what its events owe to the outside. */
-  async function decideIn(tx: AsyncStore, decide: Decide, out: Outbox): Promise<void> {
+  /**
+   * The body of a step's transaction: the decision, then what its events owe to the outside.
+   * `fenced` collects the deployments whose lease the step checked (with replicas).
+   */
+  async function decideIn(tx: AsyncStore, decide: Decide, out: Outbox, fenced: string[] = []): Promise<void> {
     // A store that runs a refused transaction again (PostgreSQL) runs this again: the outbox starts empty each time.
     for (const k of Object.keys(out) as (keyof Outbox)[]) out[k].length = 0;
-    if (own !== undefined) return decideFenced(own, tx, decide, out);
+    fenced.length = 0;
+    if (own !== undefined) return decideFenced(own, tx, decide, out, fenced);
     await decide(tx, out);
     if (out.events.length > 0 && deps.recordEvents !== undefined) await deps.recordEvents(tx, out.events);
   }
@@ -329,8 +343,12 @@ export function createEngine(deps: EngineDeps): Engine {
    * has no progress to overwrite, and the replica that creates one (a rollback) does not hold it yet.
    * Cancels are kept on their commands' records, and the instances given commands or cancels are
    * announced, so that the replica each agent is connected to delivers them.
+   *
+   * Within a batch, a lease checked by an earlier step of the same transaction is not checked again:
+   * the check locks the lease row until the transaction ends (a released savepoint keeps its locks),
+   * and the batch announces its instances once, before it commits (writeBatch).
    */
-  async function decideFenced(ownership: DeploymentOwnership, tx: AsyncStore, decide: Decide, out: Outbox): Promise<void> {
+  async function decideFenced(ownership: DeploymentOwnership, tx: AsyncStore, decide: Decide, out: Outbox, checked: string[]): Promise<void> {
     const touched = new Set<string>();
     const createdHere = new Set<string>();
     const fenced: AsyncStore = {
@@ -347,6 +365,10 @@ export function createEngine(deps: EngineDeps): Engine {
         return tx.addTargets(targets);
       },
       putCommand: (c) => (touched.add(c.deploymentId), tx.putCommand(c)),
+      putCommands: (commands) => {
+        for (const c of commands) touched.add(c.deploymentId);
+        return tx.putCommands(commands);
+      },
       deletePendingReport: (deploymentId, seq) => (touched.add(deploymentId), tx.deletePendingReport(deploymentId, seq)),
       transaction: (fn) => tx.transaction(() => fn(fenced)),
     };
@@ -356,8 +378,21 @@ export function createEngine(deps: EngineDeps): Engine {
       const command = await tx.getCommand(c.commandId);
       if (command !== undefined && command.cancelReason === undefined) await fenced.putCommand({ ...command, cancelReason: c.reason });
     }
-    for (const id of touched) if (!createdHere.has(id) && !(await ownership.holdsIn(tx, id))) throw new NotOwnerError(id);
-    const instances = new Set([...out.send.map((c) => c.instanceName), ...out.cancel.map((c) => c.instanceName)]);
+    for (const id of touched) {
+      if (createdHere.has(id) || batch?.fenced.has(id) === true) continue;
+      if (!(await ownership.holdsIn(tx, id))) throw new NotOwnerError(id);
+      checked.push(id);
+    }
+    if (batch === undefined) await announce(ownership, tx, [out]);
+  }
+
+  /** announce tells the other replicas, as `tx` commits, of the instances these outboxes give commands or cancels. */
+  async function announce(ownership: DeploymentOwnership, tx: AsyncStore, outboxes: readonly Outbox[]): Promise<void> {
+    const instances = new Set<string>();
+    for (const out of outboxes) {
+      for (const c of out.send) instances.add(c.instanceName);
+      for (const c of out.cancel) instances.add(c.instanceName);
+    }
     if (instances.size > 0) await ownership.commandsWritten?.(tx, [...instances]);
   }
 
@@ -381,9 +416,11 @@ export function createEngine(deps: EngineDeps): Engine {
   async function act(what: string, decide: Decide): Promise<StepOutcome> {
     const out = emptyOutbox();
     if (batch !== undefined) {
-      const { tx, outboxes } = batch;
+      const { tx, outboxes, fenced } = batch;
+      const checked: string[] = [];
       try {
-        await tx.transaction((inner) => decideIn(inner, decide, out));
+        await tx.transaction((inner) => decideIn(inner, decide, out, checked));
+        for (const id of checked) fenced.add(id);
       } catch (err) {
         // Refused for a concurrent transaction (PostgreSQL): only the whole batch can run again, this report with it.
         if (isRetryable(err)) throw err;
@@ -458,9 +495,10 @@ export function createEngine(deps: EngineDeps): Engine {
         rerunnable(async (tx) => {
           outboxes.length = 0;
           outcomes.length = 0;
-          batch = { tx, outboxes };
+          batch = { tx: cachingDeployments(tx), outboxes, fenced: new Set() };
           try {
             for (const w of writes) outcomes.push(await w.write());
+            if (own !== undefined) await announce(own, tx, outboxes);
           } finally {
             batch = undefined;
           }
@@ -504,6 +542,14 @@ export function createEngine(deps: EngineDeps): Engine {
         }
       }
     }
+  }
+
+  /**
+   * With replicas, an agent not connected here is most likely connected to another replica: its
+   * command waits for no one. Only one known to be offline (its session ended) is said to be waited for.
+   */
+  function connectedElsewhere(instanceName: string): boolean {
+    return own !== undefined && offlineSince.get(instanceName) === undefined && agents.offlineSince?.(instanceName) === undefined;
   }
 
   /** The event that says `command` waits for its instance's agent, which is not connected. */
@@ -620,14 +666,10 @@ export function createEngine(deps: EngineDeps): Engine {
     let marked: CommandRecord[];
     try {
       marked = await store.transaction(async (tx) => {
-        const done: CommandRecord[] = [];
-        for (const commandId of commandIds) {
-          const command = await tx.getCommand(commandId);
-          if (command?.state !== 'pending') continue; // acknowledged, finished or gone meanwhile
-          const sent: CommandRecord = { ...command, state: 'sent', deadlineAt: clock.now() + config.pickupTimeoutSeconds * 1000 };
-          await tx.putCommand(sent);
-          done.push(sent);
-        }
+        const deadlineAt = clock.now() + config.pickupTimeoutSeconds * 1000;
+        // Acknowledged, finished or gone meanwhile: not marked.
+        const done = (await tx.getCommands(commandIds)).filter((c) => c.state === 'pending').map((c): CommandRecord => ({ ...c, state: 'sent', deadlineAt }));
+        await tx.putCommands(done);
         return done;
       });
     } catch (err) {
@@ -658,7 +700,7 @@ export function createEngine(deps: EngineDeps): Engine {
     };
     await tx.putCommand(command);
     out.send.push(command);
-    if (!connected.has(target.targetId)) out.events.push(waiting(command, false));
+    if (!connected.has(target.targetId) && !connectedElsewhere(target.targetId)) out.events.push(waiting(command, false));
     return started.target;
   }
 
@@ -948,9 +990,13 @@ export function createEngine(deps: EngineDeps): Engine {
     // With replicas: a report on a deployment another replica drives is stored for it (storeForOwners).
     const here: AgentReport[] = [];
     const elsewhere: Array<{ report: AgentReport; deploymentId: string }> = [];
+    const idOf = (r: AgentReport): string => ('ack' in r ? r.ack : r.result.commandId);
+    // Other replicas' commands are not in the working copy: one read for all of them.
+    const unknown = reports.map(idOf).filter((id) => open.get(id) === undefined);
+    const stored = new Map(unknown.length === 0 ? [] : (await store.getCommands(unknown)).map((c) => [c.commandId, c]));
     for (const r of reports) {
-      const commandId = 'ack' in r ? r.ack : r.result.commandId;
-      const command = open.get(commandId) ?? (await store.getCommand(commandId));
+      const commandId = idOf(r);
+      const command = open.get(commandId) ?? stored.get(commandId);
       // Ended already (a late or repeated report): answered here, whoever drove it; nothing of it is stored.
       if (command === undefined || command.state === 'done' || command.instanceName !== r.instanceName || owned(command.deploymentId)) here.push(r);
       else elsewhere.push({ report: r, deploymentId: command.deploymentId });
@@ -1028,7 +1074,7 @@ export function createEngine(deps: EngineDeps): Engine {
   /**
    * With replicas, a StopDeployment that reached a replica not driving the deployment: recorded on
    * the deployment (its stopRequested) with an `fd_results` wake-up, for the owner to apply
-   * (applyStops). Pending: the owner stops it.
+   * (applyRequests). Pending: the owner stops it.
    */
   async function requestStop(ownership: DeploymentOwnership, deploymentId: string, autoRollbackEnabled: boolean): Promise<'Pending' | 'Succeeded'> {
     return store.transaction(async (tx) => {
@@ -1267,15 +1313,26 @@ export function createEngine(deps: EngineDeps): Engine {
    * open commands, whichever replica drives them (this one's are marked sent), and the cancels other
    * replicas recorded. `opens` are the open commands already read, by instance (else read here).
    */
-  async function deliver(instanceNames: readonly string[], opens?: ReadonlyMap<string, CommandRecord[]>): Promise<void> {
+  async function deliver(instanceNames: readonly string[]): Promise<void> {
+    const here = instanceNames.filter((n) => connected.has(n));
+    if (here.length === 0) return;
+    const opens = new Map<string, CommandRecord[]>(here.map((n) => [n, []]));
+    for (const c of await store.openCommandsOf(here)) opens.get(c.instanceName)?.push(c);
+    return deliverOpen(here, opens);
+  }
+
+  /** deliver with the agents' open commands already read (`opens`, by instance). */
+  async function deliverOpen(instanceNames: readonly string[], opens: ReadonlyMap<string, CommandRecord[]>): Promise<void> {
     const toSend: CommandRecord[] = [];
     /** Other replicas' commands: sent now, all of them (a large fan-out's later chunks keep only this replica's open commands). */
     const others: CommandRecord[] = [];
+    /** Commands each agent has had that are no longer open, read together after the loop. */
+    const ended: Array<{ name: string; had: Set<string>; ids: string[] }> = [];
     for (const name of instanceNames) {
       if (!connected.has(name)) continue;
       const had = deliveredTo(name);
       const reported = reportedHere.get(name);
-      const commands = opens?.get(name) ?? (await store.openCommands(name));
+      const commands = opens?.get(name) ?? [];
       const openIds = new Set<string>();
       for (const c of commands) {
         openIds.add(c.commandId);
@@ -1293,17 +1350,22 @@ export function createEngine(deps: EngineDeps): Engine {
         if (mine !== undefined) toSend.push(mine);
         else others.push(c);
       }
-      // Ended since it was sent here: cancelled when the coordinator ended it (a timeout), forgotten either way.
-      for (const id of [...had]) {
-        if (id.startsWith('cancel:') || openIds.has(id)) continue;
-        const ended = await store.getCommand(id);
-        if (ended?.cancelReason !== undefined && !had.has(`cancel:${id}`)) agents.cancel(name, id, ended.cancelReason);
-        had.delete(id);
-        had.delete(`cancel:${id}`);
-      }
+      const gone = [...had].filter((id) => !id.startsWith('cancel:') && !openIds.has(id));
+      if (gone.length > 0) ended.push({ name, had, ids: gone });
       if (reported !== undefined) {
         for (const id of reported) if (!openIds.has(id)) reported.delete(id);
         if (reported.size === 0) reportedHere.delete(name);
+      }
+    }
+    // Ended since it was sent here: cancelled when the coordinator ended it (a timeout), forgotten either way.
+    const endedIds = ended.flatMap((e) => e.ids);
+    const endedRecords = new Map(endedIds.length === 0 ? [] : (await store.getCommands(endedIds)).map((c) => [c.commandId, c]));
+    for (const { name, had, ids } of ended) {
+      for (const id of ids) {
+        const reason = endedRecords.get(id)?.cancelReason;
+        if (reason !== undefined && !had.has(`cancel:${id}`)) agents.cancel(name, id, reason);
+        had.delete(id);
+        had.delete(`cancel:${id}`);
       }
     }
     await sendCommands(others);
@@ -1414,7 +1476,8 @@ export function createEngine(deps: EngineDeps): Engine {
       const opens = await store.openCommands(instanceName);
       const acks: AgentReport[] = opens.filter((c) => runningThere.has(c.commandId) && c.state !== 'acked').map((c) => ({ instanceName, ack: c.commandId }));
       if (acks.length > 0) await storeReports(acks);
-      await deliver([instanceName]);
+      // Those acked just now are open still, and the agent has them (delivered); the rest go out.
+      await deliverOpen([instanceName], new Map([[instanceName, opens]]));
       return;
     }
     for (const command of open.ofInstance(instanceName)) {
@@ -1576,24 +1639,13 @@ export function createEngine(deps: EngineDeps): Engine {
     },
 
     reportsWaiting: (deploymentIds) => background('stored reports', () => applyWaiting(deploymentIds.filter(owned))),
-    commandsWaiting: (instanceNames) =>
-      background('commands from other replicas', async () => {
-        const here = instanceNames.filter((n) => connected.has(n));
-        if (here.length <= DELIVER_READS_EACH) return deliver(here);
-        // A fan-out to many agents here: one read of the open commands, not one per agent.
-        const wanted = new Set(here);
-        const opens = new Map<string, CommandRecord[]>(here.map((n) => [n, []]));
-        for (const c of await store.openCommands()) if (wanted.has(c.instanceName)) opens.get(c.instanceName)!.push(c);
-        return deliver(here, opens);
-      }),
+    // One read of the named agents' open commands, however many (a fan-out to 1,000 of them).
+    commandsWaiting: (instanceNames) => background('commands from other replicas', () => deliver(instanceNames)),
     wakeupsMissed: () =>
       background('missed wake-ups', async () => {
         await applyWaiting(undefined);
         await applyRequests(own?.claimed() ?? []);
-        // One read of the open commands for every agent here (one with none has an empty list: no read of its own).
-        const opens = new Map<string, CommandRecord[]>([...connected].map((n) => [n, []]));
-        for (const c of await store.openCommands()) opens.get(c.instanceName)?.push(c);
-        await deliver([...connected], opens);
+        await deliver([...connected]);
       }),
 
     subscribe(listener) {

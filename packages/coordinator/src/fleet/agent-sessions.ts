@@ -50,6 +50,8 @@ export interface AgentSessionStore {
    */
   closeAbandoned(): number;
   get(instanceName: string): AgentSessionRecord | undefined;
+  /** getMany is the sessions of those of `instanceNames` whose agent ever connected (one read on PostgreSQL, not one per name). */
+  getMany(instanceNames: readonly string[]): AgentSessionRecord[];
 }
 
 type Row = { instance_name: string; agent_version: string; connected_at: number; last_heartbeat_at: number; disconnected_at: number | null; held_by: string | null };
@@ -76,15 +78,22 @@ export function createAgentSessionStore(db: Database.Database, replicaId?: strin
     closeAbandoned: () => abandon.run(holder).changes,
     get(name) {
       const r = select.get(name) as Row | undefined;
-      if (r === undefined) return undefined;
-      return {
-        instanceName: r.instance_name,
-        agentVersion: r.agent_version,
-        connectedAt: r.connected_at,
-        lastHeartbeatAt: r.last_heartbeat_at,
-        ...(r.disconnected_at === null ? {} : { disconnectedAt: r.disconnected_at }),
-        ...(r.held_by === null ? {} : { heldBy: r.held_by }),
-      };
+      return r === undefined ? undefined : record(r);
     },
+    getMany: (names) => names.flatMap((name) => {
+      const r = select.get(name) as Row | undefined;
+      return r === undefined ? [] : [record(r)];
+    }),
+  };
+}
+
+function record(r: Row): AgentSessionRecord {
+  return {
+    instanceName: r.instance_name,
+    agentVersion: r.agent_version,
+    connectedAt: r.connected_at,
+    lastHeartbeatAt: r.last_heartbeat_at,
+    ...(r.disconnected_at === null ? {} : { disconnectedAt: r.disconnected_at }),
+    ...(r.held_by === null ? {} : { heldBy: r.held_by }),
   };
 }

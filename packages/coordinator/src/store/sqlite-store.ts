@@ -220,6 +220,9 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
     getCommand: db.prepare('SELECT doc FROM commands WHERE id = ?'),
     openCommands: db.prepare('SELECT doc FROM commands WHERE open = 1 ORDER BY rowid'),
     openCommandsFor: db.prepare('SELECT doc FROM commands WHERE open = 1 AND instance = ? ORDER BY rowid'),
+    // A JSON array of ids or names as one parameter: any number of them, one prepared statement.
+    getCommands: db.prepare('SELECT doc FROM commands WHERE id IN (SELECT value FROM json_each(?))'),
+    openCommandsOf: db.prepare('SELECT doc FROM commands WHERE open = 1 AND instance IN (SELECT value FROM json_each(?)) ORDER BY rowid'),
     addPendingReport: db.prepare('INSERT INTO pending_reports (deployment_id, instance, command_id, received_at, doc) VALUES (?, ?, ?, ?, ?)'),
     pendingReports: db.prepare('SELECT seq, doc FROM pending_reports ORDER BY seq'),
     pendingReportsOf: db.prepare('SELECT seq, doc FROM pending_reports WHERE deployment_id = ? ORDER BY seq'),
@@ -383,8 +386,13 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
     lastTargetOf: (instance) => parse(s.lastTargetOf.get(instance)),
 
     putCommand: (c: CommandRecord) => void s.putCommand.run(c.commandId, c.instanceName, c.state === 'done' ? 0 : 1, JSON.stringify(c)),
+    putCommands: (commands) => {
+      for (const c of commands) s.putCommand.run(c.commandId, c.instanceName, c.state === 'done' ? 0 : 1, JSON.stringify(c));
+    },
     getCommand: (id) => parse(s.getCommand.get(id)),
+    getCommands: (ids) => (ids.length === 0 ? [] : parseAll(s.getCommands.all(JSON.stringify(ids)))),
     openCommands: (instance) => parseAll(instance === undefined ? s.openCommands.all() : s.openCommandsFor.all(instance)),
+    openCommandsOf: (names) => (names.length === 0 ? [] : parseAll(s.openCommandsOf.all(JSON.stringify(names)))),
 
     addPendingReport: (r) => void s.addPendingReport.run(r.deploymentId, r.instanceName, r.commandId, r.receivedAt, JSON.stringify(r)),
     pendingReports: (deploymentId) =>

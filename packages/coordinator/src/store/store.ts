@@ -105,8 +105,14 @@ export interface Store {
 
   putCommand(command: CommandRecord): void;
   getCommand(commandId: string): CommandRecord | undefined;
+  /** putCommands stores several commands at once (one statement on PostgreSQL, not one per command). */
+  putCommands(commands: readonly CommandRecord[]): void;
+  /** getCommands are those of the commands with these ids that exist, in no particular order (one read). */
+  getCommands(commandIds: readonly string[]): CommandRecord[];
   /** openCommands are commands without a result yet, for one instance or for all. */
   openCommands(instanceName?: string): CommandRecord[];
+  /** openCommandsOf are the open commands of these instances, in the order they were made (one read). */
+  openCommandsOf(instanceNames: readonly string[]): CommandRecord[];
 
   /** addPendingReport stores an agent's report for the replica driving its deployment (given the next seq). */
   addPendingReport(report: Omit<PendingReportRecord, 'seq'>): void;

@@ -177,7 +177,12 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
       urlTemplate: options.githubArchiveUrl ?? 'http://127.0.0.1:9/{repository}/tar.gz/{commitId}',
       ...(options.githubToken !== undefined ? { token: options.githubToken } : {}),
     }),
-    agents: { session: (name) => Promise.resolve(sessions.get(name)), connected: (name) => live.has(name), certificateNotAfter: (name) => Promise.resolve(certificates.get(name)) },
+    agents: {
+      session: (name) => Promise.resolve(sessions.get(name)),
+      sessions: (names) => Promise.resolve(new Map(sessions.getMany(names).map((s) => [s.instanceName, s]))),
+      connected: (name) => live.has(name),
+      certificateNotAfter: (name) => Promise.resolve(certificates.get(name)),
+    },
     schedules: { store: sqliteScheduleStores(store.db), changed: () => Promise.resolve() },
     ...(options.trafficRefused !== undefined ? { trafficRefused: options.trafficRefused } : {}),
   };

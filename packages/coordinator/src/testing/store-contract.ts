@@ -271,6 +271,20 @@ export function defineStoreContract(open: () => Promise<StoreUnderTest>, options
     expect(await store.openCommands('h9')).toEqual([]);
   });
 
+  it('reads and writes several commands at once: by id, the open ones of several instances in order, a batch of puts', async () => {
+    const { store } = await fresh();
+    await store.putCommands([command('c2', 'h1'), command('c1', 'h2'), command('c3', 'h1', { state: 'pending' }), command('c4', 'h3')]);
+    expect((await store.openCommandsOf(['h1', 'h2'])).map((c) => c.commandId)).toEqual(['c2', 'c1', 'c3']);
+    expect(await store.openCommandsOf([])).toEqual([]);
+    expect((await store.getCommands(['c3', 'c9', 'c1'])).map((c) => c.commandId).sort()).toEqual(['c1', 'c3']);
+    expect(await store.getCommands([])).toEqual([]);
+    // A batch updates what exists (a done command closes) and adds what is new, after the existing ones.
+    await store.putCommands([command('c2', 'h1', { state: 'done' }), command('c5', 'h1')]);
+    expect((await store.openCommandsOf(['h1'])).map((c) => c.commandId)).toEqual(['c3', 'c5']);
+    expect((await store.getCommands(['c2']))[0]?.state).toBe('done');
+    await store.putCommands([]);
+  });
+
   it('keeps agents\' reports for other replicas in the order stored, per deployment or all, until each is deleted', async () => {
     const { store } = await fresh();
     const result = { commandId: 'c2', status: 'Succeeded', diagnostics: { errorCode: 'Success', scriptName: '', message: '', logTail: '' } };

@@ -17,6 +17,7 @@ import { newTarget } from '../../deployment/instance-lifecycle.js';
 import { BundleLimitError, eventTimeouts, readBundleAppSpec } from '../../artifacts/bundle-appspec.js';
 import { findGroupInstances } from '../../deployment/targets.js';
 import type { AsyncStore } from '../../store/async-store.js';
+import type { AgentSessionRecord } from '../../fleet/agent-sessions.js';
 import { agentStateOf, waitingMessages } from '../../deployment/agent-wait.js';
 import { GUIDED_ACTIONS, guidedStatusMessages, heldInstances } from '../../deployment/guided-failure.js';
 import { applicationNameField, requireApplication } from './applications.js';
@@ -67,9 +68,11 @@ export async function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
   const targetsNamed = async (names: readonly string[]) => (await Promise.all(names.map((n) => ctx.store.getTarget(d.deploymentId, n)))).filter((t): t is TargetRecord => t !== undefined);
   const messages = !isFinalStatus(d.status) && (d.computePlatform ?? 'Server') === 'Server';
   const held = await targetsNamed(d.plan?.held ?? []);
-  const waiting = messages ? await targetsNamed((await ctx.store.targetIdsWithStatus(d.deploymentId, ['InProgress', 'Pending'])).filter((n) => !ctx.agents.connected(n)).sort()) : [];
-  // The waiting instances' sessions, read ahead: the messages are made synchronously.
-  const sessions = new Map(await Promise.all(waiting.map(async (t) => [t.targetId, await ctx.agents.session(t.targetId)] as const)));
+  // The sessions of the running instances whose agent is not connected here, in one read: with
+  // replicas most are connected to another one, and those are not waited for.
+  const notHere = messages ? (await ctx.store.targetIdsWithStatus(d.deploymentId, ['InProgress', 'Pending'])).filter((n) => !ctx.agents.connected(n)) : [];
+  const sessions = notHere.length === 0 ? new Map<string, AgentSessionRecord>() : await ctx.agents.sessions(notHere);
+  const waiting = await targetsNamed(notHere.filter((n) => !agentStateOf(sessions.get(n)).connected).sort());
   const counts = await ctx.store.countTargets(d.deploymentId);
   const trafficState = await ctx.traffic?.get(d.deploymentId);
   const groupRollback = d.autoRollbackConfiguration === undefined ? (await ctx.store.getGroupById(d.deploymentGroupId))?.extra.autoRollbackConfiguration : undefined;

@@ -223,6 +223,11 @@ export function pgAgentSessionStore(db: PgQuery, replicaId?: string): AsyncAgent
       const { rows } = await db.query('SELECT * FROM agent_sessions WHERE instance_name = $1', [name]);
       return rows.length === 0 ? undefined : session(rows[0] as Record<string, unknown>);
     },
+    getMany: async (names) => {
+      if (names.length === 0) return [];
+      const { rows } = await db.query('SELECT * FROM agent_sessions WHERE instance_name = ANY($1::text[])', [[...names]]);
+      return rows.map((r) => session(r as Record<string, unknown>));
+    },
   };
 }
 

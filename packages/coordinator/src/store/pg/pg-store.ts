@@ -232,7 +232,19 @@ function storeMethods(exec: Exec, atomically: <T>(fn: (exec: Exec) => Promise<T>
 
     putCommand: async (c) =>
       void (await exec('putCommand', 'INSERT INTO commands (id, instance, open, doc) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET open = excluded.open, doc = excluded.doc', [c.commandId, c.instanceName, c.state === 'done' ? 0 : 1, json(c)])),
+    // Several at once, numbered in the order given (a new one's seq is its creation order).
+    putCommands: async (commands) => {
+      if (commands.length === 0) return;
+      await exec(
+        'putCommands',
+        `INSERT INTO commands (id, instance, open, doc) SELECT id, instance, open, doc FROM unnest($1::text[], $2::text[], $3::int[], $4::text[]) WITH ORDINALITY AS r(id, instance, open, doc, n) ORDER BY n
+         ON CONFLICT (id) DO UPDATE SET open = excluded.open, doc = excluded.doc`,
+        [commands.map((c) => c.commandId), commands.map((c) => c.instanceName), commands.map((c) => (c.state === 'done' ? 0 : 1)), commands.map((c) => json(c))],
+      );
+    },
     getCommand: async (id) => one(await exec('getCommand', 'SELECT doc FROM commands WHERE id = $1', [id])),
+    getCommands: async (ids) => (ids.length === 0 ? [] : all(await exec('getCommands', 'SELECT doc FROM commands WHERE id = ANY($1::text[])', [[...ids]]))),
+    openCommandsOf: async (names) => (names.length === 0 ? [] : all(await exec('openCommandsOf', 'SELECT doc FROM commands WHERE open = 1 AND instance = ANY($1::text[]) ORDER BY seq', [[...names]]))),
     openCommands: async (instance) =>
       all(
         instance === undefined
