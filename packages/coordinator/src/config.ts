@@ -164,7 +164,16 @@ export const defaultCoordinatorConfig: CoordinatorConfig = Object.freeze({
   consoleSessionSeconds: 8 * 3600,
 });
 
-type Kind = 'database-url' | 'names' | 'string' | 'url-template' | 'port' | 'seconds' | 'boolean' | 'count' | 'quota' | 'secrets' | 'log-format';
+type Kind = 'database-url' | 'names' | 'string' | 'url-template' | 'port' | 'seconds' | 'lease-seconds' | 'boolean' | 'count' | 'quota' | 'secrets' | 'log-format';
+
+/**
+ * LEASE_SECONDS_RANGE bounds deployment_lease_seconds. A lease is renewed every third of it and
+ * trusted until a tenth before its end, so under 1 s a database round trip or a GC pause of a few
+ * hundred milliseconds costs a replica its deployments again and again (and under 0.0005 s it is a
+ * 0 ms lease, which the leaser cannot hold at all). Over an hour, a dead replica's deployments stand
+ * still that long; such a value is more likely milliseconds typed as seconds.
+ */
+export const LEASE_SECONDS_RANGE = { min: 1, max: 3600 } as const;
 
 /** KEYS maps each setting to its field; its flag is the key in kebab case unless `flag` says otherwise. */
 const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind; flag?: string }> = {
@@ -188,7 +197,7 @@ const KEYS: Record<string, { key: keyof CoordinatorConfig; kind: Kind; flag?: st
   enrolment_token_ttl_seconds: { key: 'enrolmentTokenTtlSeconds', kind: 'seconds' },
   heartbeat_interval_seconds: { key: 'heartbeatIntervalSeconds', kind: 'seconds' },
   agent_grace_seconds: { key: 'agentGraceSeconds', kind: 'seconds' },
-  deployment_lease_seconds: { key: 'deploymentLeaseSeconds', kind: 'seconds' },
+  deployment_lease_seconds: { key: 'deploymentLeaseSeconds', kind: 'lease-seconds' },
   restart_grace_seconds: { key: 'restartGraceSeconds', kind: 'seconds' },
   pickup_timeout_seconds: { key: 'pickupTimeoutSeconds', kind: 'seconds' },
   event_timeout_margin_seconds: { key: 'eventTimeoutMarginSeconds', kind: 'seconds' },
@@ -298,6 +307,12 @@ function check(where: string, value: unknown, kind: Kind, problems: string[]): u
       if (Number.isFinite(asNumber) && asNumber > 0) return asNumber;
       problems.push(`${where}: expected a positive number, got ${JSON.stringify(value)}`);
       return undefined;
+    case 'lease-seconds': {
+      const { min, max } = LEASE_SECONDS_RANGE;
+      if (Number.isFinite(asNumber) && asNumber >= min && asNumber <= max) return asNumber;
+      problems.push(`${where}: expected a number of seconds from ${min} to ${max} (a lease is renewed every third of it), got ${JSON.stringify(value)}`);
+      return undefined;
+    }
   }
 }
 

@@ -56,6 +56,7 @@ import { lazyLambdaClient, createLambdaRouter } from './routers/lambda-router.js
 import { createEcsRouter, lazyEcsClients } from './routers/ecs-router.js';
 import { serverRouterFactory } from './routers/server-router.js';
 import { createCoordinatorMetrics } from './metrics/coordinator-metrics.js';
+import type { PgTransactionTiming } from './store/pg/pg-store.js';
 import type { CoordinatorMetrics } from './metrics/coordinator-metrics.js';
 import { observeLifecycleEvents } from './metrics/metrics-sources.js';
 import { serveMetrics } from './metrics/metrics-endpoint.js';
@@ -119,11 +120,12 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   let liveReplicas = (): number => 0;
   // Transactions are timed for the metrics, made once the storage gives their counts.
   let observeTransaction = (_seconds: number): void => {};
+  let observePgTransaction = (_timing: PgTransactionTiming): void => {};
   // The API's transactions go ahead of the engine's background turns queued before them.
   const priority = createLoopPriority();
   let storage: Storage;
   try {
-    storage = await openStorage(config, { replicaId, now: () => clock.now(), priority, observeTransaction: (s) => observeTransaction(s), log: log.child({ part: 'storage' }) });
+    storage = await openStorage(config, { replicaId, now: () => clock.now(), priority, observeTransaction: (s) => observeTransaction(s), observePgTransaction: (t) => observePgTransaction(t), log: log.child({ part: 'storage' }) });
   } catch (err) {
     lock.release();
     throw err;
@@ -137,8 +139,9 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     ttlMs: Math.round(config.deploymentLeaseSeconds * 1000),
     onError: (name, err) => log.child({ part: 'leases' }).warn({ err, lease: name }, 'a lease call failed; it is tried again while the lease is trusted'),
   });
-  const metrics: CoordinatorMetrics = createCoordinatorMetrics({ ...storage.counts, connectedAgents: () => agentsConnected(), replica: { id: replicaId, liveReplicas: () => liveReplicas(), ownedLeases: () => ownership?.held().length ?? 0 } });
+  const metrics: CoordinatorMetrics = createCoordinatorMetrics({ ...storage.counts, connectedAgents: () => agentsConnected(), replica: { id: replicaId, liveReplicas: () => liveReplicas(), ownedLeases: () => ownership?.held().length ?? 0 }, backend: config.database === undefined ? 'sqlite' : 'postgres' });
   observeTransaction = (s) => metrics.transaction(s);
+  observePgTransaction = (t) => metrics.postgresTransaction(t);
   const closeStore = async (): Promise<void> => {
     await storage.close();
     lock.release();

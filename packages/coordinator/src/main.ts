@@ -52,7 +52,7 @@ program
   .option('--api-tls-cert <file>', 'the API\'s certificate chain (PEM) instead of one the coordinator\'s CA issues; with --api-tls-key')
   .option('--api-tls-key <file>', 'the private key (PEM) of --api-tls-cert')
   .option('--agent-grace <seconds>', 'how long an agent may be silent before its running event fails (default: 30)')
-  .option('--deployment-lease-seconds <seconds>', 'replicas on one database: how long a replica holds a deployment without renewing it, so how soon a dead replica\'s deployments are taken over (default: 15)')
+  .option('--deployment-lease-seconds <seconds>', 'replicas on one database: how long a replica holds a deployment without renewing it, so how soon a dead replica\'s deployments are taken over (1-3600, default: 15)')
   .option('--alarm-poll-interval-seconds <seconds>', 'how often a running deployment\'s CloudWatch alarms are read (default: 15)')
   .option('--haproxy-socket <path|host:port>', 'HAProxy\'s runtime API (a "stats socket ... level admin"), for blue/green Server deployments')
   .option('--console-session-seconds <seconds>', 'how long a web console sign-in (at /_console/ on the API port) lasts (default: 28800, 8 h)')

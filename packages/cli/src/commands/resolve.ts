@@ -29,21 +29,25 @@ export function resolveAction(flags: ResolveFlags): GuidedAction {
   return chosen[0]!;
 }
 
-/** resolvedLine says what happens now. */
-export function resolvedLine(deploymentId: string, instanceId: string, action: GuidedAction): string {
+/**
+ * resolvedLine says what happens now; `pending`: the coordinator replica asked does not drive the
+ * deployment and recorded the answer for the one that does, which applies it in moments.
+ */
+export function resolvedLine(deploymentId: string, instanceId: string, action: GuidedAction, pending = false): string {
   const what = action === 'retry'
     ? `${instanceId} runs its lifecycle again from the start (a new attempt; the other instances are left as they are)`
     : action === 'skip'
       ? `${instanceId} is Skipped (still counted as unhealthy) and the deployment goes on`
       : 'the deployment fails (running instances finish; a rollback follows if the group has one for DEPLOYMENT_FAILURE)';
+  if (pending) return `Accepted for ${deploymentId}: the replica driving it applies the answer in moments (${what}); fleetdeploy status ${deploymentId} --watch follows it`;
   return `Resolved ${deploymentId}: ${what}; fleetdeploy status ${deploymentId} --watch follows it`;
 }
 
 /** runResolve calls ResolveInstanceFailure; the coordinator's refusal (not waiting on that instance) is the error. */
 export async function runResolve(aws: AwsContext, deploymentId: string, instanceId: string, flags: ResolveFlags, line: (text: string) => void): Promise<number> {
   const action = resolveAction(flags);
-  await callFleetApi(aws, 'ResolveInstanceFailure', { deploymentId, instanceId, action });
-  line(resolvedLine(deploymentId, instanceId, action));
+  const answer = await callFleetApi<{ status?: string }>(aws, 'ResolveInstanceFailure', { deploymentId, instanceId, action });
+  line(resolvedLine(deploymentId, instanceId, action, answer.status === 'Pending'));
   return 0;
 }
 

@@ -38,9 +38,10 @@ export interface DeploymentEngine {
    * resolveInstanceFailure applies an operator's answer to a guided failure: retry, skip or fail the
    * held instance. `notHeld` when the deployment does not wait on that instance; `stillRunning` for a
    * retry while a command the coordinator ended still runs on the instance's agent
-   * ({@link stillRunningOn} names it); `failed` when the step could not be stored.
+   * ({@link stillRunningOn} names it); `accepted` when another replica drives the deployment: the
+   * answer is recorded for it, which applies it; `failed` when the step could not be stored.
    */
-  resolveInstanceFailure(deploymentId: string, instanceName: string, action: 'retry' | 'skip' | 'fail'): Promise<'resolved' | 'notHeld' | 'noDeployment' | 'stillRunning' | 'failed'>;
+  resolveInstanceFailure(deploymentId: string, instanceName: string, action: 'retry' | 'skip' | 'fail'): Promise<'resolved' | 'accepted' | 'notHeld' | 'noDeployment' | 'stillRunning' | 'failed'>;
   /** stillRunningOn lists the commands the coordinator ended (timed out) that may still run on the instance's agent. */
   stillRunningOn(instanceName: string): readonly OutlivingCommand[];
   /**

@@ -25,9 +25,14 @@ import type { AgentReport, AgentResult, Engine } from './engine.js';
 import { newTarget } from './instance-lifecycle.js';
 import type { DeploymentOwnership } from './ownership.js';
 import { createPgOwnership, engineWakeups } from './pg-ownership.js';
+import { createWindowGate } from './window-gate.js';
+import type { WindowGate } from './window-gate.js';
+import { createFakeClock } from '../testing/fake-clock.js';
+import type { FakeClock } from '../testing/fake-clock.js';
 
 const log = pino({ level: process.env.FD_TEST_LOG ?? 'silent' });
 const okResult = (commandId: string): AgentResult => ({ commandId, status: 'Succeeded', diagnostics: { errorCode: 'Success', scriptName: '', message: '', logTail: '' } });
+const failedResult = (commandId: string): AgentResult => ({ commandId, status: 'Failed', diagnostics: { errorCode: 'ScriptFailed', scriptName: 'x.sh', message: 'exit 1', logTail: '' } });
 
 interface Replica {
   id: string;
@@ -43,7 +48,7 @@ interface Replica {
  * per command id (a second delivery is counted, not run), and its ack and result go, after
  * `delayMs`, to the replica it is connected to then; a result stays unacknowledged until a replica
  * acknowledges it, and is sent again when the agent connects (its hello). A held agent runs nothing
- * until released.
+ * until released. An agent named in `failing` fails the next command it runs.
  */
 class Fleet {
   readonly runs = new Map<string, number>();
@@ -52,6 +57,7 @@ class Fleet {
   readonly where = new Map<string, Replica>();
   readonly unacked = new Map<string, Map<string, AgentResult>>();
   readonly held = new Set<string>();
+  readonly failing = new Set<string>();
   readonly waiting = new Map<string, CommandRecord[]>();
   /** The cancels each agent was sent: `replica host commandId`. */
   readonly cancels: string[] = [];
@@ -79,7 +85,7 @@ class Fleet {
   }
 
   private report(host: string, commandId: string): void {
-    const result = okResult(commandId);
+    const result = this.failing.delete(host) ? failedResult(commandId) : okResult(commandId);
     let mine = this.unacked.get(host);
     if (mine === undefined) this.unacked.set(host, (mine = new Map()));
     mine.set(commandId, result);
@@ -547,6 +553,178 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
       expect([...fleet.deliveries.values()].every((n) => n === 1)).toBe(true);
       expect(await leaseOwner(db)).toBe('replica-a');
     } finally {
+      await db.close();
+    }
+  });
+  /** guided makes d-1's group hold a failed instance for an operator (onInstanceFailure guided). */
+  const guided = async (db: PgStore): Promise<void> => {
+    const group = (await db.getGroupById('gid'))!;
+    await db.putGroup({ ...group, extra: { ...group.extra, onInstanceFailure: 'guided' } });
+  };
+  const heldIn = async (db: PgStore): Promise<readonly string[]> => (await db.getDeployment('d-1'))?.plan?.held ?? [];
+
+  it('applies on its owner an answer to a guided failure sent to another replica, and answers there what it can decide', async () => {
+    const url = await server().freshDatabase();
+    const db = await seed(url, ['h1', 'h2']);
+    await guided(db);
+    const fleet = new Fleet(0);
+    try {
+      await startOwner(url, fleet);
+      const b = await startReplica(url, 'replica-b', fleet);
+      fleet.failing.add('h1');
+      await fleet.connect('h1', b);
+      await fleet.connect('h2', b);
+      await until('d-1 to hold h1', async () => (await heldIn(db)).includes('h1'));
+      // Decided at replica-b from the deployment's row: no such deployment, an instance not held.
+      expect(await b.engine.resolveInstanceFailure('d-NOPE', 'h1', 'retry')).toBe('noDeployment');
+      expect(await b.engine.resolveInstanceFailure('d-1', 'h2', 'skip')).toBe('notHeld');
+      // The answer is recorded for replica-a, woken, which retries h1 (its second attempt succeeds).
+      expect(await b.engine.resolveInstanceFailure('d-1', 'h1', 'retry')).toBe('accepted');
+      await until('d-1 to succeed', async () => (await statusOf(db)) === 'Succeeded');
+      expect(await leaseOwner(db)).toBe('replica-a');
+      const targets = await db.listTargets('d-1');
+      expect(targets.map((t) => `${t.targetId} ${t.status} ${t.attempt ?? 1}`)).toEqual(['h1 Succeeded 2', 'h2 Succeeded 1']);
+      expect((await db.getDeployment('d-1'))!.guidedAnswers).toBeUndefined();
+      // Asked again once it has ended: no instance is held any more.
+      expect(await b.engine.resolveInstanceFailure('d-1', 'h1', 'skip')).toBe('notHeld');
+      // A replica that cannot reach the database says so (the API's InternalFailure), rather than accepting it.
+      await kill(b);
+      expect(await b.engine.resolveInstanceFailure('d-1', 'h1', 'skip')).toBe('failed');
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('holds back a retry recorded for the owner while its instance still runs a command the owner ended, and applies it once the agent says it ended', async () => {
+    const url = await server().freshDatabase();
+    const db = await seed(url, ['h1', 'h2']);
+    await guided(db);
+    const fleet = new Fleet(0);
+    // An agent away for 1 s is gone: its running event fails then.
+    const config: CoordinatorConfig = { ...defaultCoordinatorConfig, agentGraceSeconds: 1, restartGraceSeconds: 1 };
+    try {
+      const a = await startOwner(url, fleet, 1000, config);
+      const b = await startReplica(url, 'replica-b', fleet, 1000, config);
+      fleet.held.add('h1');
+      await fleet.connect('h1', a);
+      await until('the first command to reach h1', () => (fleet.waiting.get('h1')?.length ?? 0) === 1);
+      const first = fleet.waiting.get('h1')![0]!;
+      await a.engine.agentReports([{ instanceName: 'h1', ack: first.commandId }]);
+      await until('the ack to be applied', async () => (await db.getCommand(first.commandId))?.state === 'acked');
+      // The agent's connection drops while it runs the event: replica-a fails it past the grace, and h1 is held.
+      fleet.where.delete('h1');
+      await pgAgentSessionStore(a.store, a.id).disconnected('h1', Date.now(), Date.now());
+      await a.engine.agentDisconnected('h1');
+      await until('d-1 to hold h1', async () => (await heldIn(db)).includes('h1'));
+      // The agent comes back to replica-b, still running it: replica-b refuses a retry itself.
+      await fleet.connect('h1', b);
+      await b.engine.settled();
+      expect(await b.engine.resolveInstanceFailure('d-1', 'h1', 'retry')).toBe('stillRunning');
+      // Its scripts end (its next hello lists nothing): replica-b records the retry for replica-a...
+      fleet.waiting.delete('h1');
+      fleet.held.delete('h1');
+      await fleet.connect('h1', b);
+      await b.engine.settled();
+      expect(await b.engine.resolveInstanceFailure('d-1', 'h1', 'retry')).toBe('accepted');
+      // ...which has not heard from the agent that it ended: the retry stays recorded, h1 held.
+      await a.engine.reportsWaiting(['d-1']);
+      const d = (await db.getDeployment('d-1'))!;
+      expect(d.guidedAnswers?.map((g) => `${g.instanceId} ${g.action}`)).toEqual(['h1 retry']);
+      expect(d.plan?.held).toEqual(['h1']);
+      // The agent's hello to replica-a says it ended: the retry is applied at its next claim scan.
+      await fleet.connect('h1', a);
+      await fleet.connect('h2', a);
+      await until('d-1 to succeed', async () => (await statusOf(db)) === 'Succeeded');
+      expect((await db.listTargets('d-1')).map((t) => `${t.targetId} ${t.status} ${t.attempt ?? 1}`)).toEqual(['h1 Succeeded 2', 'h2 Succeeded 1']);
+      expect((await db.getDeployment('d-1'))!.guidedAnswers).toBeUndefined();
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('records a guided failure answer for the new owner when the lease was taken over before its owner noticed', async () => {
+    const url = await server().freshDatabase();
+    const db = await seed(url, ['h1', 'h2']);
+    await guided(db);
+    const fleet = new Fleet(0);
+    try {
+      // A long lease: replica-a trusts it throughout the test.
+      const a = await startOwner(url, fleet, 60_000);
+      fleet.failing.add('h1');
+      await fleet.connect('h1', a);
+      await until('d-1 to hold h1', async () => (await heldIn(db)).includes('h1'));
+      await db.query("UPDATE leases SET owner = 'replica-x', generation = generation + 1 WHERE name = 'deployment:d-1'");
+      // The fencing check refuses replica-a's step; the answer is kept for replica-x rather than lost.
+      expect(await a.engine.resolveInstanceFailure('d-1', 'h1', 'skip')).toBe('accepted');
+      const d = (await db.getDeployment('d-1'))!;
+      expect(d.guidedAnswers?.map((g) => `${g.instanceId} ${g.action}`)).toEqual(['h1 skip']);
+      expect(d.plan?.held).toEqual(['h1']);
+      // A second answer for the same instance replaces the first until the owner applies it.
+      expect(await a.engine.resolveInstanceFailure('d-1', 'h1', 'fail')).toBe('accepted');
+      expect((await db.getDeployment('d-1'))!.guidedAnswers?.map((g) => `${g.instanceId} ${g.action}`)).toEqual(['h1 fail']);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('pauses a deployment at its window\'s close and resumes it at the opening on its owner, though another replica armed the timers, and after a takeover', async () => {
+    const url = await server().freshDatabase();
+    const db = await openPgStore(url, { poolSize: 1 });
+    const fleet = new Fleet(0);
+    // The gates' time is a fake clock (01:30 UTC, inside the daily window 01:00-02:00); the engines' is the system's.
+    const clock = createFakeClock(Date.UTC(2026, 0, 1, 1, 30));
+    const gates: WindowGate[] = [];
+    const startGate = async (r: Replica, at: FakeClock): Promise<WindowGate> => {
+      const e = r.engine;
+      const gate = createWindowGate({ store: r.store, clock: at, log, engine: e, inner: { deploymentCreated: (id) => e.deploymentCreated(id), stopRequested: (id, x) => e.stopRequested(id, x), fleetChanged: () => {}, hookReported: async () => 'unknownExecution', resolveInstanceFailure: (id, i, x) => e.resolveInstanceFailure(id, i, x), stillRunningOn: (i) => e.stillRunningOn(i) } });
+      gates.push(gate);
+      await gate.start();
+      return gate;
+    };
+    /** advanceUntil moves the gates' clock on a step at a time until `check` holds. */
+    const advanceUntil = (what: string, stepMs: number, check: () => Promise<boolean>): Promise<void> =>
+      until(what, async () => {
+        if (await check()) return true;
+        clock.advance(stepMs);
+        return false;
+      });
+    const targetStatuses = async (): Promise<string[]> => (await db.listTargets('d-1')).map((t) => `${t.targetId} ${t.status}`);
+    try {
+      // replica-a and its gate run before d-1 exists; replica-a then takes d-1's lease.
+      const a = await startReplica(url, 'replica-a', fleet);
+      const gateA = await startGate(a, clock);
+      await (await seed(url, ['h1', 'h2'])).close();
+      const group = (await db.getGroupById('gid'))!;
+      await db.putGroup({ ...group, extra: { deploymentWindows: { windows: [{ cron: '0 1 * * *', durationMinutes: 60 }], outsideWindow: 'queue', windowClose: 'finish-running' } } });
+      a.ownership.claim('d-1');
+      await until('replica-a to take d-1', () => a.ownership.owns('d-1'));
+      // replica-b's gate, started now, knows d-1 and would arm its timers; replica-b does not drive it.
+      const b = await startReplica(url, 'replica-b', fleet);
+      fleet.held.add('h1');
+      await fleet.connect('h1', b);
+      await fleet.connect('h2', b);
+      await until('d-1 to run h1', async () => (fleet.waiting.get('h1')?.length ?? 0) === 1);
+      await startGate(b, clock);
+      // 02:00: the window closes. replica-a pauses d-1: h1 finishes, h2 does not start.
+      await advanceUntil('d-1 to be paused', 60_000, async () => (await db.getDeployment('d-1'))?.plan?.paused === true);
+      expect((await db.getDeployment('d-1'))!.deploymentStatusMessages.some((m) => m.startsWith('fleetdeploy: deployment window:'))).toBe(true);
+      expect(clock.now()).toBeGreaterThanOrEqual(Date.UTC(2026, 0, 1, 2));
+      fleet.release('h1');
+      await until('h1 to succeed', async () => (await targetStatuses()).includes('h1 Succeeded'));
+      await a.engine.settled();
+      expect(await targetStatuses()).toEqual(['h1 Succeeded', 'h2 Pending']);
+      // replica-a dies; replica-b takes d-1 over, and its gate now watches it: at 01:00 the next day, h2 starts.
+      gateA.stop(); // a crash takes the gate's timers with it
+      await kill(a);
+      await until('replica-b to take d-1 over', () => b.ownership.owns('d-1'));
+      await advanceUntil('h2 to start', 10 * 60_000, async () => !(await targetStatuses()).includes('h2 Pending'));
+      expect(clock.now()).toBeGreaterThanOrEqual(Date.UTC(2026, 0, 2, 1));
+      expect(clock.now()).toBeLessThan(Date.UTC(2026, 0, 2, 2));
+      await until('d-1 to succeed', async () => (await statusOf(db)) === 'Succeeded');
+      expect((await db.getDeployment('d-1'))!.deploymentStatusMessages.filter((m) => m.startsWith('fleetdeploy: deployment window:'))).toEqual([]);
+      await expectEachEventRanOnce(db, fleet);
+    } finally {
+      for (const g of gates) g.stop();
       await db.close();
     }
   });

@@ -28,12 +28,12 @@ import { DeploymentStatuses, isFinalStatus } from '../store/records.js';
 import type { BlobStore } from '../artifacts/blob-store.js';
 import type { DeploymentEngine } from '../api/context.js';
 import { newDeploymentId, newUuid } from '../ids.js';
-import type { FleetEffect, FleetStep } from './fleet-plan.js';
+import type { FleetEffect, FleetStep, GuidedAction } from './fleet-plan.js';
 import { onStop, onTargetResult, orderTargets, pauseFleet, resolveHeld, resumeFleet, startFleet, stopUnstarted } from './fleet-plan.js';
 import type { EventOutcome } from './instance-lifecycle.js';
 import { eventStarted, finishEvent, newTarget, queueNextEvent, recordOnFailure, retryTarget, skipTarget, waiveTarget, wasWaived } from './instance-lifecycle.js';
 import type { HookReport } from './instance-lifecycle.js';
-import { guidedFailureOf, guidedFailureMessage } from './guided-failure.js';
+import { guidedFailureOf, guidedFailureMessage, withAnswer, withAnswers, withoutAnswerFor } from './guided-failure.js';
 import { findGroupInstances, groupInstances, healthOf } from './targets.js';
 import { OpenCommands } from './open-commands.js';
 import { outcomeMessage } from './outcome-messages.js';
@@ -111,6 +111,13 @@ export interface Engine extends Omit<DeploymentEngine, 'hookReported' | 'skipTer
    */
   windowClosed(deploymentId: string, message: string): Promise<void>;
   windowOpened(deploymentId: string): Promise<void>;
+  /** drives tells whether this replica drives the deployment now (always, for a coordinator alone). */
+  drives(deploymentId: string): boolean;
+  /**
+   * whenTakenOver hears of each deployment this replica starts to drive after another (with
+   * replicas: its lease acquired), once the engine has resumed it; returns an unsubscribe.
+   */
+  whenTakenOver(listener: (deploymentId: string) => void): () => void;
   /** subscribe receives every committed change of a deployment, an instance or a lifecycle event; returns an unsubscribe. */
   subscribe(listener: DeploymentEventListener): () => void;
   /**
@@ -265,6 +272,10 @@ export function createEngine(deps: EngineDeps): Engine {
   let lastClaimScan = 0;
   /** Deployments whose start is queued or running (startLater), so the claim scan does not queue another. */
   const starting = new Set<string>();
+  /** With replicas: deployments with a recorded guided-failure retry that waits for its instance's agent (applyAnswers). */
+  const deferredAnswers = new Set<string>();
+  /** Who hears of each deployment taken over (whenTakenOver): the window gate. */
+  const takenOver = new Set<(deploymentId: string) => void>();
 
   const emptyOutbox = (): Outbox => ({ events: [], begin: [], send: [], cancel: [], ack: [], finished: [] });
   const listeners = new Set<DeploymentEventListener>();
@@ -1047,9 +1058,33 @@ export function createEngine(deps: EngineDeps): Engine {
   }
 
   /**
+   * With replicas, an operator's answer to a guided failure that reached a replica not driving the
+   * deployment: what can be decided here is answered here (no such deployment, the instance not held,
+   * a retry while a command ended here still runs on the instance's agent); else the answer is
+   * recorded on the deployment with an `fd_results` wake-up, for the owner to apply (applyAnswers).
+   */
+  async function requestResolve(ownership: DeploymentOwnership, deploymentId: string, instanceName: string, action: GuidedAction): Promise<ResolveOutcome> {
+    try {
+      return await store.transaction(async (tx): Promise<ResolveOutcome> => {
+        const deployment = await tx.getDeployment(deploymentId);
+        if (deployment === undefined) return 'noDeployment';
+        if (isFinalStatus(deployment.status) || deployment.plan?.held?.includes(instanceName) !== true) return 'notHeld';
+        if (action === 'retry' && outliving.on(instanceName).length > 0) return 'stillRunning';
+        await tx.putDeployment(withAnswer(deployment, { instanceId: instanceName, action, at: clock.now() }));
+        await ownership.reportsStored?.(tx, [deploymentId]);
+        return 'accepted';
+      });
+    } catch (err) {
+      if (!disk.failed(err, 'guided failure answer')) log.error({ err, deploymentId, instance: instanceName }, 'could not record a guided failure answer for the replica that drives the deployment');
+      stepFailed?.(err);
+      return 'failed';
+    }
+  }
+
+  /**
    * With replicas, a StopDeployment that reached a replica not driving the deployment: recorded on
    * the deployment (its stopRequested) with an `fd_results` wake-up, for the owner to apply
-   * (applyStops). Pending: the owner stops it.
+   * (applyRequests). Pending: the owner stops it.
    */
   async function requestStop(ownership: DeploymentOwnership, deploymentId: string, autoRollbackEnabled: boolean): Promise<'Pending' | 'Succeeded'> {
     return store.transaction(async (tx) => {
@@ -1061,18 +1096,61 @@ export function createEngine(deps: EngineDeps): Engine {
     });
   }
 
-  /** Applies the stops other replicas recorded on these deployments this replica drives (requestStop). */
-  async function applyStops(deploymentIds: readonly string[]): Promise<void> {
+  /**
+   * Applies what other replicas recorded on these deployments this replica drives: stops
+   * (requestStop), then operators' answers to guided failures (requestResolve).
+   */
+  async function applyRequests(deploymentIds: readonly string[]): Promise<void> {
     for (const id of deploymentIds) {
-      if (!owned(id)) continue;
+      if (!owned(id)) {
+        deferredAnswers.delete(id); // the replica that drives it now applies its answers
+        continue;
+      }
       const recorded = await store.getDeployment(id);
-      if (recorded?.stopRequested === undefined || recorded.status !== 'InProgress' || recorded.plan === undefined || recorded.plan.ending === 'stopping') continue;
-      await act('stop deployment', async (tx, out) => {
-        const deployment = await tx.getDeployment(id);
-        if (deployment?.plan === undefined || deployment.status !== 'InProgress' || deployment.plan.ending === 'stopping') return;
-        await applyStep(tx, deployment, onStop(deployment.plan), out);
-      });
+      if (recorded?.stopRequested !== undefined && recorded.status === 'InProgress' && recorded.plan !== undefined && recorded.plan.ending !== 'stopping') {
+        await act('stop deployment', async (tx, out) => {
+          const deployment = await tx.getDeployment(id);
+          if (deployment?.plan === undefined || deployment.status !== 'InProgress' || deployment.plan.ending === 'stopping') return;
+          await applyStep(tx, deployment, onStop(deployment.plan), out);
+        });
+      }
+      if ((recorded?.guidedAnswers ?? []).length > 0) await applyAnswers(id);
+      else deferredAnswers.delete(id);
     }
+  }
+
+  /**
+   * Applies the answers to guided failures recorded on a deployment this replica drives, in the
+   * order they came, and clears them. A retry while a command the coordinator ended still runs on
+   * the instance's agent stays recorded (deferredAnswers) and is tried again at the claim scans;
+   * an answer whose instance is no longer held (the deployment was stopped meanwhile) is dropped.
+   */
+  async function applyAnswers(deploymentId: string): Promise<void> {
+    let deferred = false;
+    const stored = await act('resolve instance failure', async (tx, out) => {
+      deferred = false;
+      const recorded = await tx.getDeployment(deploymentId);
+      const answers = recorded?.guidedAnswers ?? [];
+      if (recorded === undefined || answers.length === 0) return;
+      let deployment = withAnswers(recorded, []);
+      const kept = answers.filter((a) => a.action === 'retry' && outliving.on(a.instanceId).length > 0);
+      for (const answer of answers) {
+        if (kept.includes(answer)) continue;
+        const fleetStep = deployment.plan === undefined || isFinalStatus(deployment.status) ? undefined : resolveHeld(deployment.plan, answer.instanceId, answer.action);
+        if (fleetStep === undefined) {
+          log.info({ deploymentId, instance: answer.instanceId, action: answer.action }, 'guided failure answer dropped: the instance is no longer held');
+          continue;
+        }
+        deployment = await applyStep(tx, deployment, fleetStep, out);
+        log.info({ deploymentId, instance: answer.instanceId, action: answer.action }, 'guided failure resolved by an operator (answer recorded at another replica)');
+      }
+      deferred = kept.length > 0 && !isFinalStatus(deployment.status);
+      await tx.putDeployment(withAnswers(deployment, deferred ? kept : []));
+    });
+    if (stored === 'stored' && deferred) {
+      if (!deferredAnswers.has(deploymentId)) log.warn({ deploymentId }, 'guided failure: a retry waits for a command the coordinator ended to end on its agent');
+      deferredAnswers.add(deploymentId);
+    } else if (stored === 'stored') deferredAnswers.delete(deploymentId);
   }
 
   /**
@@ -1092,7 +1170,7 @@ export function createEngine(deps: EngineDeps): Engine {
         }),
       );
     }
-    if (deploymentIds !== undefined) await applyStops(deploymentIds);
+    if (deploymentIds !== undefined) await applyRequests(deploymentIds);
   }
 
   const agentReports = (reports: readonly AgentReport[]): Promise<void> => background('agent reports', () => storeReports(reports));
@@ -1192,6 +1270,7 @@ export function createEngine(deps: EngineDeps): Engine {
     const waiting = await storedReports();
     for (const r of waiting) if (!active.has(r.deploymentId)) await store.deletePendingReport(r.deploymentId, r.seq);
     if (waiting.some((r) => active.has(r.deploymentId) && owned(r.deploymentId))) await applyWaiting(undefined);
+    if (deferredAnswers.size > 0) await applyRequests([...deferredAnswers]);
   }
 
   /**
@@ -1221,6 +1300,7 @@ export function createEngine(deps: EngineDeps): Engine {
       if (isTrafficDeployment(deployment)) return; // the traffic driver drives those
       if (deployment.status === 'Created') void startLater(deploymentId);
       else await watchAlarms(deploymentId);
+      for (const listener of takenOver) listener(deploymentId);
     });
   }
 
@@ -1536,6 +1616,7 @@ export function createEngine(deps: EngineDeps): Engine {
     },
 
     resolveInstanceFailure(deploymentId, instanceName, action) {
+      if (own !== undefined && !owned(deploymentId)) return step(() => requestResolve(own, deploymentId, instanceName, action));
       return step(async (): Promise<ResolveOutcome> => {
         let outcome: ResolveOutcome = 'noDeployment';
         if (action === 'retry' && outliving.on(instanceName).length > 0 && (await store.getDeployment(deploymentId))?.plan?.held?.includes(instanceName) === true) return 'stillRunning';
@@ -1548,15 +1629,24 @@ export function createEngine(deps: EngineDeps): Engine {
             outcome = 'notHeld';
             return;
           }
-          await applyStep(tx, deployment, fleetStep, out);
+          // An answer recorded at another replica for this instance is superseded by this one.
+          await applyStep(tx, withoutAnswerFor(deployment, instanceName), fleetStep, out);
           outcome = 'resolved';
           log.info({ deploymentId, instance: instanceName, action }, 'guided failure resolved by an operator');
         });
+        // The lease went meanwhile: the answer is recorded for the replica that drives it now.
+        if (stored === 'notOwner' && own !== undefined) return requestResolve(own, deploymentId, instanceName, action);
         return stored === 'stored' ? outcome : 'failed';
       });
     },
 
     stillRunningOn: (instanceName) => outliving.on(instanceName),
+
+    drives: owned,
+    whenTakenOver(listener) {
+      takenOver.add(listener);
+      return () => void takenOver.delete(listener);
+    },
 
     reportsWaiting: (deploymentIds) => background('stored reports', () => applyWaiting(deploymentIds.filter(owned))),
     // One read of the named agents' open commands, however many (a fan-out to 1,000 of them).
@@ -1564,7 +1654,7 @@ export function createEngine(deps: EngineDeps): Engine {
     wakeupsMissed: () =>
       background('missed wake-ups', async () => {
         await applyWaiting(undefined);
-        await applyStops(own?.claimed() ?? []);
+        await applyRequests(own?.claimed() ?? []);
         await deliver([...connected]);
       }),
 
@@ -1588,6 +1678,6 @@ export function createEngine(deps: EngineDeps): Engine {
  * none of its progress: used for rollbacks and for instances that join a group.
  */
 function copyDeployment(source: DeploymentRecord, over: Pick<DeploymentRecord, 'deploymentId' | 'creator' | 'createTime' | 'minimumHealthyHosts'> & Partial<DeploymentRecord>): DeploymentRecord {
-  const { plan: _plan, stopRequested: _stop, alarmStop: _alarm, errorInformation: _error, startTime: _start, completeTime: _complete, rollbackInfo: _rollback, previousRevision: _previous, autoRollbackConfiguration: _auto, ...kept } = source;
+  const { plan: _plan, stopRequested: _stop, guidedAnswers: _answers, alarmStop: _alarm, errorInformation: _error, startTime: _start, completeTime: _complete, rollbackInfo: _rollback, previousRevision: _previous, autoRollbackConfiguration: _auto, ...kept } = source;
   return { ...kept, status: 'Created', updateOutdatedInstancesOnly: false, deploymentStatusMessages: [], ...over };
 }

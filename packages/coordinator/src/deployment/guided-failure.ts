@@ -4,7 +4,7 @@
  * operator answers ResolveInstanceFailure with retry, skip or fail (fleet-plan.ts holds the plan).
  * This module reads the group's setting and words what operators see.
  */
-import type { DeploymentRecord, TargetRecord } from '../store/records.js';
+import type { DeploymentRecord, GuidedAnswer, TargetRecord } from '../store/records.js';
 import type { GuidedAction } from './fleet-plan.js';
 import type { FleetOutcome } from './outcome-messages.js';
 
@@ -62,4 +62,25 @@ export function guidedStatusMessages(deployment: DeploymentRecord, targets: read
 export function guidedFailureMessage(outcome: FleetOutcome): string {
   const failed = outcome.failed.map((f) => `${f.name}${f.event === undefined ? '' : ` failed in ${f.event}`}${f.errorCode === undefined ? '' : ` (${f.errorCode})`}`);
   return `An operator chose to fail the deployment (guided failure) after ${failed.join(', ') || 'an instance failed'}`;
+}
+
+/**
+ * withAnswer records an operator's answer on the deployment for the replica that drives it: an
+ * answer for an instance replaces one not applied yet (the operator changed their mind), so each
+ * held instance has at most one.
+ */
+export function withAnswer(deployment: DeploymentRecord, answer: GuidedAnswer): DeploymentRecord {
+  return withAnswers(deployment, [...(deployment.guidedAnswers ?? []).filter((a) => a.instanceId !== answer.instanceId), answer]);
+}
+
+/** withAnswers is the deployment with exactly these recorded answers (the field dropped when none). */
+export function withAnswers(deployment: DeploymentRecord, answers: readonly GuidedAnswer[]): DeploymentRecord {
+  const { guidedAnswers: _recorded, ...rest } = deployment;
+  return answers.length === 0 ? rest : { ...rest, guidedAnswers: [...answers] };
+}
+
+/** withoutAnswerFor drops the recorded answer for one instance (an answer applied directly supersedes it). */
+export function withoutAnswerFor(deployment: DeploymentRecord, instanceId: string): DeploymentRecord {
+  if (deployment.guidedAnswers === undefined) return deployment;
+  return withAnswers(deployment, deployment.guidedAnswers.filter((a) => a.instanceId !== instanceId));
 }

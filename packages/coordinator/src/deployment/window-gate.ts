@@ -12,6 +12,11 @@
  * one opens. Its timers are derived from the records alone, so a restarted coordinator recomputes
  * them in start(). Rollbacks and the auto-updates of joining instances are not held: the engine
  * starts them itself (a rollback restores the last good revision, which should not wait).
+ *
+ * With replicas on one database, the pause and the resume are engine steps only the replica driving
+ * the deployment may take: each replica's gate watches the running deployments its engine drives,
+ * those it takes over included (whenTakenOver), and leaves the others to their owners' gates. A
+ * queued deployment taken over is queued again there, so its opening is not lost with its creator.
  */
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../clock.js';
@@ -32,6 +37,10 @@ const STARTING_RECHECK_MS = 1000;
 export interface WindowedEngine {
   windowClosed(deploymentId: string, message: string): Promise<void>;
   windowOpened(deploymentId: string): Promise<void>;
+  /** drives tells whether this replica's engine drives the deployment now (always, alone). */
+  drives(deploymentId: string): boolean;
+  /** whenTakenOver hears of each deployment the engine starts to drive after another replica; returns an unsubscribe. */
+  whenTakenOver(listener: (deploymentId: string) => void): () => void;
 }
 
 export interface WindowGateDeps {
@@ -56,6 +65,7 @@ export function createWindowGate(deps: WindowGateDeps): WindowGate {
   /** The pending second look after fleet or window changes, if one is due. */
   let recheck: Timer | undefined;
   const timers = new Map<string, Timer>();
+  let unsubscribe: (() => void) | undefined;
 
   function setTimer(id: string, at: number, fn: () => Promise<void>): void {
     timers.get(id)?.cancel();
@@ -107,6 +117,8 @@ export function createWindowGate(deps: WindowGateDeps): WindowGate {
    * going while one is open, with a timer for the next change.
    */
   async function watch(id: string): Promise<void> {
+    // Another replica drives it: its gate watches it (and this one's again if it is taken over here).
+    if (!engine.drives(id)) return;
     const d = await store.getDeployment(id);
     if (d === undefined || isFinalStatus(d.status) || isTrafficDeployment(d)) return;
     const policy = await policyFor(d);
@@ -124,8 +136,18 @@ export function createWindowGate(deps: WindowGateDeps): WindowGate {
     if (state.opensAt !== undefined) setTimer(id, state.opensAt, () => watch(id));
   }
 
+  /** A deployment the engine took over from another replica: queued or watched here from now on. */
+  function takenOver(id: string): void {
+    void (async () => {
+      const d = await store.getDeployment(id);
+      if (d?.status === 'Queued') await release(id);
+      else await watch(id);
+    })().catch((err: unknown) => log.error({ err, deploymentId: id }, 'deployment windows: could not look at a deployment taken over'));
+  }
+
   return {
     async start() {
+      unsubscribe ??= engine.whenTakenOver(takenOver);
       for (const d of await store.activeDeployments()) {
         if (d.status === 'Queued') await release(d.deploymentId);
         else await watch(d.deploymentId);
@@ -133,6 +155,8 @@ export function createWindowGate(deps: WindowGateDeps): WindowGate {
     },
 
     stop() {
+      unsubscribe?.();
+      unsubscribe = undefined;
       for (const t of timers.values()) t.cancel();
       timers.clear();
       recheck?.cancel();

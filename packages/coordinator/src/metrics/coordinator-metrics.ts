@@ -4,6 +4,7 @@
  * at scrape time; events are counted as they happen. Every name starts with `fleetdeploy_`.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PgTransactionTiming } from '../store/pg/pg-store.js';
 
 /** MetricsSources are what the scrape-time gauges read. */
 export interface MetricsSources {
@@ -14,6 +15,8 @@ export interface MetricsSources {
   triggerDeliveriesByState?(): Record<string, number>;
   /** The replica this coordinator is (issue 13); absent: no replica gauges. */
   replica?: ReplicaMetricsSources;
+  /** The store's backend: its transactions are timed under its own name (default sqlite). */
+  backend?: 'sqlite' | 'postgres';
 }
 
 /** ReplicaMetricsSources: which replica, and what it sees and owns. */
@@ -31,7 +34,10 @@ export interface CoordinatorMetrics {
   apiRequest(operation: string, outcome: string): void;
   lifecycleEvent(event: string, status: string, seconds: number): void;
   streamRefused(): void;
+  /** transaction times an SQLite transaction. */
   transaction(seconds: number): void;
+  /** postgresTransaction records how a PostgreSQL transaction of this replica went. */
+  postgresTransaction(timing: PgTransactionTiming): void;
   render(): Promise<string>;
 }
 
@@ -39,6 +45,11 @@ export interface CoordinatorMetrics {
 const EVENT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
 /** TRANSACTION_BUCKETS are SQLite transaction times in seconds. */
 const TRANSACTION_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1];
+/**
+ * PG_TRANSACTION_BUCKETS are PostgreSQL transaction times in seconds: a round trip or more each
+ * (about a millisecond on one host), up to the 30 s a refused transaction keeps being run again.
+ */
+const PG_TRANSACTION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /** createCoordinatorMetrics builds the registry; `process` metrics (CPU, RSS, event loop lag) included. */
 export function createCoordinatorMetrics(sources: MetricsSources): CoordinatorMetrics {
@@ -108,13 +119,31 @@ export function createCoordinatorMetrics(sources: MetricsSources): CoordinatorMe
   const requests = new Counter({ name: 'fleetdeploy_api_requests_total', help: 'CodeDeploy API requests by operation and outcome (ok, or the error type)', labelNames: ['operation', 'outcome'], registers: [registry] });
   const events = new Histogram({ name: 'fleetdeploy_lifecycle_event_duration_seconds', help: 'Lifecycle events on instances, from the agent starting them to their result', labelNames: ['event', 'status'], buckets: EVENT_BUCKETS, registers: [registry] });
   const refused = new Counter({ name: 'fleetdeploy_agent_streams_refused_total', help: 'Agent streams told to back off by the admission rate (streams_per_second)', registers: [registry] });
-  const transactions = new Histogram({ name: 'fleetdeploy_sqlite_transaction_duration_seconds', help: 'Time spent in SQLite transactions', buckets: TRANSACTION_BUCKETS, registers: [registry] });
+  // Each backend's transactions under its own name: the two are not alike (one process's file vs. round trips to a shared server).
+  const postgres = sources.backend === 'postgres';
+  const transactions = postgres ? undefined : new Histogram({ name: 'fleetdeploy_sqlite_transaction_duration_seconds', help: 'Time spent in SQLite transactions', buckets: TRANSACTION_BUCKETS, registers: [registry] });
+  const pgTransactions = postgres
+    ? new Histogram({
+        name: 'fleetdeploy_postgres_transaction_duration_seconds',
+        help: 'PostgreSQL transactions of this replica by outcome (committed, failed): from asking for one to its commit or failure, the wait for a pooled connection and every rerun included',
+        labelNames: ['outcome'],
+        buckets: PG_TRANSACTION_BUCKETS,
+        registers: [registry],
+      })
+    : undefined;
+  const pgReruns = postgres
+    ? new Counter({ name: 'fleetdeploy_postgres_transaction_reruns_total', help: 'PostgreSQL transactions of this replica run again after the server refused them for a concurrent one (serialization failure, deadlock)', registers: [registry] })
+    : undefined;
   return {
     contentType: registry.contentType,
     apiRequest: (operation, outcome) => requests.inc({ operation: operation === '' ? 'unknown' : operation, outcome }),
     lifecycleEvent: (event, status, seconds) => events.observe({ event, status }, seconds),
     streamRefused: () => refused.inc(),
-    transaction: (seconds) => transactions.observe(seconds),
+    transaction: (seconds) => transactions?.observe(seconds),
+    postgresTransaction(timing) {
+      pgTransactions?.observe({ outcome: timing.committed ? 'committed' : 'failed' }, timing.seconds);
+      if (timing.runs > 1) pgReruns?.inc(timing.runs - 1);
+    },
     render: () => registry.metrics(),
   };
 }

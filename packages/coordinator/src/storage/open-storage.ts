@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { CoordinatorConfig } from '../config.js';
 import type { LoopPriority } from '../loop-priority.js';
 import type { Storage } from './storage.js';
+import type { PgTransactionTiming } from '../store/pg/pg-store.js';
 import { openSqliteStorage } from './sqlite-storage.js';
 import { openPgStorage } from './pg-storage.js';
 
@@ -15,6 +16,8 @@ export interface OpenStorageOptions {
   now: () => number;
   priority: LoopPriority;
   observeTransaction: (seconds: number) => void;
+  /** Where PostgreSQL transactions' timings go (the SQLite ones go to observeTransaction). */
+  observePgTransaction: (timing: PgTransactionTiming) => void;
   log: Logger;
 }
 

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Storage } from './storage.js';
 import { ConfigError } from '../config.js';
 import { openPgStore } from '../store/pg/pg-store.js';
-import type { PgQuery, PgStore } from '../store/pg/pg-store.js';
+import type { PgOpenOptions, PgQuery, PgStore } from '../store/pg/pg-store.js';
 import { connectFailure, redactPassword } from '../store/database-url.js';
 import { pgAccessKeyStore, pgAgentSessionStore, pgBlobReferences, pgCertificateStore, pgScheduleStore, pgThrough, pgTrafficJournal, pgTriggerOutbox } from '../store/pg/pg-side-stores.js';
 import { pgBucketStore } from '../store/pg/pg-bucket-store.js';
@@ -41,16 +41,18 @@ export interface PgStorageOptions {
   log: Logger;
   /** The pool's size (default 10). */
   poolSize?: number;
+  /** Where each transaction's timing goes (/metrics). */
+  observePgTransaction?: PgOpenOptions['observeTransaction'];
 }
 
 /**
  * connectPg opens and migrates the database; every way that fails is a {@link ConfigError} of one
  * line naming the database (never its password).
  */
-export async function connectPg(url: string, poolSize?: number): Promise<PgStore> {
+export async function connectPg(url: string, poolSize?: number, observeTransaction?: PgOpenOptions['observeTransaction']): Promise<PgStore> {
   const where = redactPassword(url);
   try {
-    return await openPgStore(url, { connectTimeoutMs: CONNECT_TIMEOUT_MS, ...(poolSize === undefined ? {} : { poolSize }) });
+    return await openPgStore(url, { connectTimeoutMs: CONNECT_TIMEOUT_MS, ...(poolSize === undefined ? {} : { poolSize }), ...(observeTransaction === undefined ? {} : { observeTransaction }) });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (/schema version/.test(message)) throw new ConfigError(message);
@@ -64,7 +66,7 @@ export async function connectPg(url: string, poolSize?: number): Promise<PgStore
 /** openPgStorage connects to `url`, migrates it, and returns the storage of the replica `replicaId`. */
 export async function openPgStorage(url: string, options: PgStorageOptions): Promise<Storage> {
   const { log, now } = options;
-  const pgStore = await connectPg(url, options.poolSize);
+  const pgStore = await connectPg(url, options.poolSize, options.observePgTransaction);
   const sessions = pgAgentSessionStore(pgStore, options.replicaId);
   const counts = cachedCounts(pgCounts(pgStore), { maxAgeMs: COUNTS_MAX_AGE_MS, now, failed: (err) => log.warn({ err }, 'cannot read the counts /metrics shows; it shows the last ones read') });
   await counts.refresh(); // the first scrape has numbers

@@ -131,6 +131,11 @@ export interface DeploymentRecord {
   rollbackInfo?: { rollbackDeploymentId?: string; rollbackTriggeringDeploymentId?: string; rollbackMessage?: string };
   /** Set by StopDeployment; the driver acts on it. */
   stopRequested?: { at: number; autoRollbackEnabled: boolean };
+  /**
+   * With replicas: operators' answers to guided failures (ResolveInstanceFailure) that reached a
+   * replica not driving the deployment, one per held instance, for the owner to apply and clear.
+   */
+  guidedAnswers?: GuidedAnswer[];
   /** Set when alarm monitoring stopped the deployment: why (ErrorInformation.message), for the DEPLOYMENT_STOP_ON_ALARM rollback. */
   alarmStop?: { at: number; message: string };
   deploymentStatusMessages: string[];
@@ -142,6 +147,14 @@ export interface DeploymentRecord {
   ecs?: EcsDeploymentSpec;
   /** A Server blue/green deployment's HAProxy backend, its two fleets and its waits (absent for in-place). */
   blueGreen?: ServerBlueGreenSpec;
+}
+
+/** GuidedAnswer is an operator's answer to a held instance's failure, recorded for the replica driving its deployment. */
+export interface GuidedAnswer {
+  instanceId: string;
+  action: 'retry' | 'skip' | 'fail';
+  /** When the answer was recorded (epoch ms). */
+  at: number;
 }
 
 /**

@@ -41,13 +41,16 @@ export interface RecordingEngine extends DeploymentEngine {
   readonly calls: EngineCall[];
   /** count tells how many calls of one kind were made. */
   count(call: EngineCall['call']): number;
+  /** What resolveInstanceFailure answers (notHeld unless a test sets it). */
+  resolveOutcome: Awaited<ReturnType<DeploymentEngine['resolveInstanceFailure']>>;
 }
 
 /** createRecordingEngine makes a {@link RecordingEngine}; stopRequested answers `Pending`. */
 export function createRecordingEngine(): RecordingEngine {
   const calls: EngineCall[] = [];
-  return {
+  const engine: RecordingEngine = {
     calls,
+    resolveOutcome: 'notHeld',
     count: (call) => calls.filter((c) => c.call === call).length,
     deploymentCreated: async (deploymentId) => void calls.push({ call: 'deploymentCreated', deploymentId }),
     stopRequested: async (deploymentId, autoRollbackEnabled) => {
@@ -56,10 +59,11 @@ export function createRecordingEngine(): RecordingEngine {
     },
     fleetChanged: () => void calls.push({ call: 'fleetChanged' }),
     hookReported: async () => 'unknownExecution',
-    // Nothing is driven here, so no instance is ever held.
-    resolveInstanceFailure: async (deploymentId) => (calls.push({ call: 'resolveInstanceFailure', deploymentId }), 'notHeld'),
+    // Nothing is driven here, so no instance is ever held (unless a test says otherwise).
+    resolveInstanceFailure: async (deploymentId) => (calls.push({ call: 'resolveInstanceFailure', deploymentId }), engine.resolveOutcome),
     stillRunningOn: () => [],
   };
+  return engine;
 }
 
 /** RecordingIdentities is an {@link InstanceIdentities} that records its calls, mints `token-<name>` and enrols on 7182. */

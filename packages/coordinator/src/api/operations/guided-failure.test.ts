@@ -55,6 +55,15 @@ describe('guided failure at the API', () => {
     expect(await h.refused('FleetDeploy.ResolveInstanceFailure', input)).toEqual({ type, message });
   });
 
+  it('ResolveInstanceFailure answers status Pending when another replica drives the deployment, Resolved when this one applied it', async () => {
+    h.store.putDeployment(deploymentRecord({ deploymentId: 'd-1', status: 'InProgress', plan: { status: 'InProgress', minimumHealthy: 0, targets: [{ id: 'h1', status: 'Failed' }], held: ['h1'] } }));
+    const input = { deploymentId: 'd-1', instanceId: 'h1', action: 'skip' };
+    h.engine.resolveOutcome = 'accepted';
+    expect(await h.ok('FleetDeploy.ResolveInstanceFailure', input)).toEqual({ ...input, status: 'Pending' });
+    h.engine.resolveOutcome = 'resolved';
+    expect(await h.ok('FleetDeploy.ResolveInstanceFailure', input)).toEqual({ ...input, status: 'Resolved' });
+  });
+
   it('GetDeployment shows a held instance, its failure and the choices, in guidedFailure and a status message', async () => {
     const d = deploymentRecord({ deploymentId: 'd-1', status: 'InProgress', plan: { status: 'InProgress', minimumHealthy: 1, targets: [{ id: 'h1', status: 'Failed' }, { id: 'h2', status: 'Pending' }], held: ['h1'] } });
     h.store.putDeployment(d);

@@ -6,6 +6,10 @@
  *
  *   SetOnInstanceFailure    {"applicationName", "deploymentGroupName", "onInstanceFailure": "guided"|"fail"}   admin
  *   ResolveInstanceFailure  {"deploymentId", "instanceId", "action": "retry"|"skip"|"fail"}                   deployer
+ *
+ * ResolveInstanceFailure answers `status: "Resolved"` once the answer is applied, or `"Pending"`
+ * when another replica drives the deployment: the answer is recorded for it, which applies it in
+ * moments (GetDeployment shows the instance no longer waiting then).
  */
 import type { ComputePlatform } from '@fleetdeploy/shared';
 import { ApiError } from '../api-error.js';
@@ -62,7 +66,9 @@ export const guidedFailureOperations = {
     const outcome = await ctx.engine.resolveInstanceFailure(deploymentId, instanceId, action as GuidedAction);
     switch (outcome) {
       case 'resolved':
-        return { deploymentId, instanceId, action };
+        return { deploymentId, instanceId, action, status: 'Resolved' };
+      case 'accepted':
+        return { deploymentId, instanceId, action, status: 'Pending' };
       case 'noDeployment':
         throw new ApiError('DeploymentDoesNotExistException', `Deployment ${deploymentId} does not exist`);
       case 'notHeld':

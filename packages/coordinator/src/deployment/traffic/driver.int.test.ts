@@ -215,7 +215,8 @@ describe('traffic driver', () => {
 
   it('behind the window gate: a Lambda deployment created before its group\'s window waits Queued (across a driver restart) and shifts from the opening', async () => {
     store.putGroup({ applicationName: 'app', deploymentGroupId: 'gid', deploymentGroupName: 'g', deploymentConfigName: 'CodeDeployDefault.LambdaAllAtOnce', serviceRoleArn: 'r', onPremisesInstanceTagFilters: [], onPremisesTagSet: [], extra: { deploymentWindows: { windows: [{ cron: '0 1 * * *', durationMinutes: 60 }], outsideWindow: 'queue', windowClose: 'finish-running' } } });
-    const windowed = { windowClosed: async () => undefined, windowOpened: async () => undefined };
+    // A coordinator alone: it drives every deployment, and none is ever taken over.
+    const windowed = { windowClosed: async () => undefined, windowOpened: async () => undefined, drives: () => true, whenTakenOver: () => () => undefined };
     /** inner is the driver as the platform router presents it to the gate. */
     const inner = (): DeploymentEngine => ({
       deploymentCreated: async (id) => driver.deploymentCreated(id),

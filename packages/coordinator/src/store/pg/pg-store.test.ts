@@ -5,6 +5,7 @@ import { connectionUrl, usePostgres } from '../../../../../test/harness/postgres
 import { defineStoreContract } from '../../testing/store-contract.js';
 import { migrations } from '../migrations/index.js';
 import { openPgStore } from './pg-store.js';
+import type { PgTransactionTiming } from './pg-store.js';
 import { pgMigrate } from './pg-migrate.js';
 import { pgMigrations } from './pg-migrations.js';
 
@@ -102,6 +103,32 @@ describeWithTools(['postgres'], 'PostgreSQL store', () => {
       }));
       expect(state).toEqual({ versions: [1, 2], halfMade: null });
     });
+  });
+
+  it('tells how each transaction went: its time, its runs (a refused one run again) and whether it committed', async () => {
+    const timings: PgTransactionTiming[] = [];
+    const store = await openPgStore(await server().freshDatabase(), { poolSize: 2, observeTransaction: (t) => timings.push(t) });
+    try {
+      await store.transaction(async (tx) => {
+        await tx.query('SELECT 1');
+        await tx.transaction(async (inner) => inner.query('SELECT 2')); // a savepoint: part of this transaction
+      });
+      let runs = 0;
+      await store.transaction(async (tx) => {
+        await tx.query('SELECT 1');
+        // Refused as PostgreSQL refuses one for a concurrent transaction (serialization failure), once.
+        if (++runs === 1) throw Object.assign(new Error('could not serialize access'), { code: '40001' });
+      });
+      await expect(store.transaction(async () => { throw new Error('the body failed'); })).rejects.toThrow('the body failed');
+      expect(timings.map((t) => ({ runs: t.runs, committed: t.committed }))).toEqual([
+        { runs: 1, committed: true },
+        { runs: 2, committed: true },
+        { runs: 1, committed: false },
+      ]);
+      expect(timings.every((t) => t.seconds > 0 && t.seconds < 30)).toBe(true);
+    } finally {
+      await store.close();
+    }
   });
 
   it('refuses to open a database that is not there, naming it', async () => {

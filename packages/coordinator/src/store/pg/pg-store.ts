@@ -50,6 +50,19 @@ export interface PgStore extends AsyncStore, PgQuery {
 export interface PgOpenOptions {
   poolSize?: number;
   connectTimeoutMs?: number;
+  /** observeTransaction hears how each transaction went, once it ended (for /metrics); a savepoint is part of its transaction. */
+  observeTransaction?: (timing: PgTransactionTiming) => void;
+}
+
+/**
+ * PgTransactionTiming is one transaction as this process saw it: `seconds` from asking for it to its
+ * commit or its final failure, the wait for a pooled connection and every run included; `runs` is
+ * how many times its body ran (more than 1: refused for a concurrent transaction and run again).
+ */
+export interface PgTransactionTiming {
+  seconds: number;
+  runs: number;
+  committed: boolean;
 }
 
 /**
@@ -310,15 +323,29 @@ export async function openPgStore(url: string, options: PgOpenOptions = {}): Pro
     await pool.end();
     throw err;
   }
-  return pgStoreOver(pool);
+  return pgStoreOver(pool, options.observeTransaction);
 }
 
-function pgStoreOver(pool: pg.Pool): PgStore {
+function pgStoreOver(pool: pg.Pool, observe: PgOpenOptions['observeTransaction']): PgStore {
   const scope = new TransactionScope();
   let changes = 0;
 
   const transactionWith = async <T>(fn: (tx: PgTransaction, exec: Exec) => Promise<T>): Promise<T> => {
+    if (observe === undefined) return runTransaction(fn, performance.now(), () => {});
     const began = performance.now();
+    let runs = 0;
+    let committed = false;
+    try {
+      const result = await runTransaction(fn, began, () => runs++);
+      committed = true;
+      return result;
+    } finally {
+      observe({ seconds: (performance.now() - began) / 1000, runs, committed });
+    }
+  };
+
+  /** runTransaction runs `fn` in a transaction, again while it is refused for a concurrent one (within the budget); `ran` counts the runs. */
+  const runTransaction = async <T>(fn: (tx: PgTransaction, exec: Exec) => Promise<T>, began: number, ran: () => void): Promise<T> => {
     for (let attempt = 1; ; attempt++) {
       const client = await pool.connect();
       let pending = 0;
@@ -362,6 +389,7 @@ function pgStoreOver(pool: pg.Pool): PgStore {
       let broken: Error | undefined;
       try {
         await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+        ran();
         const result = await scope.run(() => fn(tx, exec));
         await client.query('COMMIT');
         changes += pending;
