@@ -398,15 +398,30 @@ export function createEngine(deps: EngineDeps): Engine {
 
   /**
    * rerunnable is a transaction body for a store that may run it again from the start (PostgreSQL
-   * refusing it for a concurrent one): a run after the first starts from the store's open commands,
-   * not from what the refused run left in the working copy.
+   * refusing it for a concurrent one): a run after the first starts from the working copy of the open
+   * commands as it was before the first (`start`, a mark of its record), not from what the refused
+   * run left in it. Put back from memory: a read of every open command inside the transaction would
+   * make it conflict with every other one that writes a command.
    */
-  function rerunnable<T>(body: (tx: AsyncStore) => Promise<T>): (tx: AsyncStore) => Promise<T> {
+  function rerunnable<T>(start: number, body: (tx: AsyncStore) => Promise<T>): (tx: AsyncStore) => Promise<T> {
     let runs = 0;
     return async (tx) => {
-      if (runs++ > 0) await reloadOpen(tx);
+      if (runs++ > 0) open.undoTo(start, (c) => owned(c.deploymentId));
       return body(tx);
     };
+  }
+
+  /** transactionOnOpen runs a transaction whose body changes the working copy: a refused run's changes, or a failed transaction's, are put back. */
+  async function transactionOnOpen<T>(body: (tx: AsyncStore) => Promise<T>): Promise<T> {
+    const start = open.mark();
+    try {
+      return await store.transaction(rerunnable(start, body));
+    } catch (err) {
+      open.undoTo(start, (c) => owned(c.deploymentId));
+      throw err;
+    } finally {
+      open.endRecord();
+    }
   }
 
   /**
@@ -418,49 +433,44 @@ export function createEngine(deps: EngineDeps): Engine {
     if (batch !== undefined) {
       const { tx, outboxes, fenced } = batch;
       const checked: string[] = [];
+      const before = open.mark();
       try {
         await tx.transaction((inner) => decideIn(inner, decide, out, checked));
         for (const id of checked) fenced.add(id);
       } catch (err) {
         // Refused for a concurrent transaction (PostgreSQL): only the whole batch can run again, this report with it.
         if (isRetryable(err)) throw err;
-        return stepError(err, what, tx);
+        open.undoTo(before, (c) => owned(c.deploymentId));
+        return stepError(err, what);
       }
       outboxes.push(out);
       return 'stored';
     }
     const changes = await store.changeCount();
     try {
-      await store.transaction(
-        rerunnable(async (tx) => {
-          const kept = writeBehind(tx);
-          await decideIn(kept.tx, decide, out);
-          await kept.flush();
-        }),
-      );
+      await transactionOnOpen(async (tx) => {
+        const kept = writeBehind(tx);
+        await decideIn(kept.tx, decide, out);
+        await kept.flush();
+      });
     } catch (err) {
-      return stepError(err, what, store);
+      return stepError(err, what);
     }
     if ((await store.changeCount()) !== changes) disk.wrote(what);
     await perform(out);
     return 'stored';
   }
 
-  /**
-   * A step's transaction failed: logs it and puts the working copy of the open commands back, read
-   * through `reader` (the store, or the batch's transaction whose savepoint was undone).
-   */
-  async function stepError(err: unknown, what: string, reader: AsyncStore): Promise<StepOutcome> {
+  /** A step's transaction failed (the working copy of the open commands is put back already): logs it. */
+  function stepError(err: unknown, what: string): StepOutcome {
     if (err instanceof NotOwnerError) {
       log.warn({ what, deploymentId: err.deploymentId }, 'engine step not stored: another replica drives the deployment now');
-      await reloadOpen(reader);
       return 'notOwner';
     }
     const full = disk.failed(err, what);
     if (full) log.debug({ what }, 'engine step not stored: the disk is full');
     else log.error({ err, what }, 'engine step failed; its effects were not applied');
     stepFailed?.(err);
-    await reloadOpen(reader);
     return full ? 'diskFull' : 'failed';
   }
 
@@ -497,8 +507,7 @@ export function createEngine(deps: EngineDeps): Engine {
     const changes = await store.changeCount();
     let failed: StepOutcome | undefined;
     try {
-      await store.transaction(
-        rerunnable(async (tx) => {
+      await transactionOnOpen(async (tx) => {
           outboxes.length = 0;
           outcomes.length = 0;
           // The reports' commands and targets are read together, and the steps' writes go together at the end.
@@ -512,10 +521,9 @@ export function createEngine(deps: EngineDeps): Engine {
           } finally {
             batch = undefined;
           }
-        }),
-      );
+      });
     } catch (err) {
-      failed = await stepError(err, 'agent reports', store);
+      failed = stepError(err, 'agent reports');
     }
     writes.forEach((w, i) => owe(w.key, failed ?? outcomes[i]!, w.write));
     if (failed !== undefined) return writes.map(() => failed);

@@ -45,4 +45,26 @@ describe('OpenCommands', () => {
     expect(open.ofInstance('b')).toEqual([]);
     expect([...open.values()]).toEqual([]);
   });
+
+  it('puts back the changes made since a mark, in reverse, leaving out what the filter refuses; none once the record ends', () => {
+    const open = new OpenCommands();
+    open.set(command('c1', 'a'));
+    open.set(command('c2', 'b'));
+    const start = open.mark();
+    open.delete('c1');
+    open.set(command('c2', 'b', 'acked'));
+    const inner = open.mark();
+    open.set(command('c3', 'a'));
+    open.undoTo(inner, () => true);
+    expect(open.get('c3')).toBeUndefined();
+    expect(open.get('c2')?.state).toBe('acked');
+    open.undoTo(start, (c) => c.commandId !== 'c1');
+    expect(open.get('c2')?.state).toBe('pending');
+    expect(open.get('c1')).toBeUndefined(); // refused by the filter: not put back
+    open.delete('c2');
+    open.endRecord();
+    open.undoTo(start, () => true);
+    expect(open.get('c2')).toBeUndefined();
+    expect([...open.values()]).toEqual([]);
+  });
 });

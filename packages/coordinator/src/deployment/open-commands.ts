@@ -10,21 +10,59 @@ export class OpenCommands {
   private readonly byId = new Map<string, CommandRecord>();
   private readonly byInstance = new Map<string, Map<string, CommandRecord>>();
 
+  /** While a transaction runs: each change's command id and its record before it, so that a refused run can be put back. */
+  private journal: Array<{ id: string; previous: CommandRecord | undefined }> | undefined;
+
   get(commandId: string): CommandRecord | undefined {
     return this.byId.get(commandId);
   }
 
   /** set adds a command or replaces the record of one with the same id. */
   set(command: CommandRecord): void {
+    this.journal?.push({ id: command.commandId, previous: this.byId.get(command.commandId) });
+    this.put(command);
+  }
+
+  delete(commandId: string): void {
+    if (this.journal !== undefined && this.byId.has(commandId)) this.journal.push({ id: commandId, previous: this.byId.get(commandId) });
+    this.remove(commandId);
+  }
+
+  /**
+   * mark starts recording changes (a transaction begins), or tells how far a running record goes;
+   * undoTo(mark) puts back every change made since, without reading the store again.
+   */
+  mark(): number {
+    this.journal ??= [];
+    return this.journal.length;
+  }
+
+  /** undoTo puts back the changes made since `mark`; a command `keep` refuses (one not driven here any more) is not put back. */
+  undoTo(mark: number, keep: (command: CommandRecord) => boolean): void {
+    const journal = this.journal;
+    if (journal === undefined) return;
+    while (journal.length > mark) {
+      const { id, previous } = journal.pop()!;
+      if (previous !== undefined && keep(previous)) this.put(previous);
+      else this.remove(id);
+    }
+  }
+
+  /** endRecord stops recording: the transaction has ended, committed or not. */
+  endRecord(): void {
+    this.journal = undefined;
+  }
+
+  private put(command: CommandRecord): void {
     const previous = this.byId.get(command.commandId);
-    if (previous !== undefined && previous.instanceName !== command.instanceName) this.delete(command.commandId);
+    if (previous !== undefined && previous.instanceName !== command.instanceName) this.remove(command.commandId);
     this.byId.set(command.commandId, command);
     let mine = this.byInstance.get(command.instanceName);
     if (mine === undefined) this.byInstance.set(command.instanceName, (mine = new Map()));
     mine.set(command.commandId, command);
   }
 
-  delete(commandId: string): void {
+  private remove(commandId: string): void {
     const command = this.byId.get(commandId);
     if (command === undefined) return;
     this.byId.delete(commandId);
@@ -34,6 +72,7 @@ export class OpenCommands {
   }
 
   clear(): void {
+    this.journal = undefined;
     this.byId.clear();
     this.byInstance.clear();
   }
