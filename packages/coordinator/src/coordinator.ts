@@ -277,7 +277,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   };
   const presence = {
     session: (name: string) => asyncSessions.get(name),
-    sessions: async (names: readonly string[]) => new Map((await asyncSessions.getMany(names)).map((s) => [s.instanceName, s])),
+    offline: async (names: readonly string[]) => new Map((await asyncSessions.notConnected(names)).map((s) => [s.instanceName, s.session])),
     connected: (name: string) => agents.isConnected(name),
     certificateNotAfter: async (name: string) => newestValidCertificate(await certificates(asyncStore).listCertificates(name)),
   };

@@ -68,8 +68,8 @@ export interface InstanceIdentities {
 export interface AgentPresence {
   /** session is the instance's latest agent session (disconnectedAt unset while it is connected), if one ever connected. */
   session(instanceName: string): Promise<AgentSessionRecord | undefined>;
-  /** sessions is {@link session} for several instances in one read, by instance name (none for one never connected). */
-  sessions(instanceNames: readonly string[]): Promise<Map<string, AgentSessionRecord>>;
+  /** offline names those of `instanceNames` whose agent is connected to no coordinator, each with its last session (undefined: never connected), in one read. */
+  offline(instanceNames: readonly string[]): Promise<Map<string, AgentSessionRecord | undefined>>;
   /**
    * connected says, without reading the store, that the instance's agent has a live stream to this
    * coordinator; false means only "not here" (ask {@link session}).

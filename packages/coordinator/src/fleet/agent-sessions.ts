@@ -50,8 +50,11 @@ export interface AgentSessionStore {
    */
   closeAbandoned(): number;
   get(instanceName: string): AgentSessionRecord | undefined;
-  /** getMany is the sessions of those of `instanceNames` whose agent ever connected (one read on PostgreSQL, not one per name). */
-  getMany(instanceNames: readonly string[]): AgentSessionRecord[];
+  /**
+   * notConnected names those of `instanceNames` whose agent is not connected now, with its last
+   * session (none for one that never connected): one read on PostgreSQL, answering only about those.
+   */
+  notConnected(instanceNames: readonly string[]): Array<{ instanceName: string; session?: AgentSessionRecord }>;
 }
 
 type Row = { instance_name: string; agent_version: string; connected_at: number; last_heartbeat_at: number; disconnected_at: number | null; held_by: string | null };
@@ -80,10 +83,12 @@ export function createAgentSessionStore(db: Database.Database, replicaId?: strin
       const r = select.get(name) as Row | undefined;
       return r === undefined ? undefined : record(r);
     },
-    getMany: (names) => names.flatMap((name) => {
-      const r = select.get(name) as Row | undefined;
-      return r === undefined ? [] : [record(r)];
-    }),
+    notConnected: (names) =>
+      names.flatMap((instanceName) => {
+        const r = select.get(instanceName) as Row | undefined;
+        if (r === undefined) return [{ instanceName }];
+        return r.disconnected_at === null ? [] : [{ instanceName, session: record(r) }];
+      }),
   };
 }
 

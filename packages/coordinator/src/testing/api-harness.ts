@@ -179,7 +179,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     }),
     agents: {
       session: (name) => Promise.resolve(sessions.get(name)),
-      sessions: (names) => Promise.resolve(new Map(sessions.getMany(names).map((s) => [s.instanceName, s]))),
+      offline: (names) => Promise.resolve(new Map(sessions.notConnected(names).map((s) => [s.instanceName, s.session]))),
       connected: (name) => live.has(name),
       certificateNotAfter: (name) => Promise.resolve(certificates.get(name)),
     },

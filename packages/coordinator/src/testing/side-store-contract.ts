@@ -208,16 +208,16 @@ export function defineSideStoreContract(open: () => Promise<SideStoresUnderTest>
       expect(await sessions.get('web-03')).toBeUndefined();
     });
 
-    it('reads the sessions of several instances at once, leaving out those never connected', async () => {
+    it('names, of several instances at once, those whose agent is not connected, with its last session if it ever connected', async () => {
       const { sessions } = await fresh();
       await sessions.connected('web-01', '0.1.0', 1_000);
       await sessions.connected('web-02', '0.1.0', 2_000);
       await sessions.disconnected('web-02', 5_000, 4_000);
-      const found = await sessions.getMany(['web-02', 'web-03', 'web-01']);
-      expect(found.map((s) => s.instanceName).sort()).toEqual(['web-01', 'web-02']);
-      expect(found.find((s) => s.instanceName === 'web-02')).toMatchObject({ disconnectedAt: 5_000 });
-      expect(found.find((s) => s.instanceName === 'web-01')?.disconnectedAt).toBeUndefined();
-      expect(await sessions.getMany([])).toEqual([]);
+      const found = await sessions.notConnected(['web-02', 'web-03', 'web-01']);
+      expect(found.map((s) => s.instanceName).sort()).toEqual(['web-02', 'web-03']);
+      expect(found.find((s) => s.instanceName === 'web-02')?.session).toMatchObject({ instanceName: 'web-02', disconnectedAt: 5_000, lastHeartbeatAt: 4_000 });
+      expect(found.find((s) => s.instanceName === 'web-03')?.session).toBeUndefined();
+      expect(await sessions.notConnected([])).toEqual([]);
     });
 
     it('closes the sessions a previous process left open, at their last heartbeat', async () => {

@@ -68,11 +68,11 @@ export async function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
   const targetsNamed = async (names: readonly string[]) => (await Promise.all(names.map((n) => ctx.store.getTarget(d.deploymentId, n)))).filter((t): t is TargetRecord => t !== undefined);
   const messages = !isFinalStatus(d.status) && (d.computePlatform ?? 'Server') === 'Server';
   const held = await targetsNamed(d.plan?.held ?? []);
-  // The sessions of the running instances whose agent is not connected here, in one read: with
-  // replicas most are connected to another one, and those are not waited for.
+  // Of the running instances whose agent is not connected here, those connected to no replica, in
+  // one read: with replicas most are connected to another one, and those are not waited for.
   const notHere = messages ? (await ctx.store.targetIdsWithStatus(d.deploymentId, ['InProgress', 'Pending'])).filter((n) => !ctx.agents.connected(n)) : [];
-  const sessions = notHere.length === 0 ? new Map<string, AgentSessionRecord>() : await ctx.agents.sessions(notHere);
-  const waiting = await targetsNamed(notHere.filter((n) => !agentStateOf(sessions.get(n)).connected).sort());
+  const sessions = notHere.length === 0 ? new Map<string, AgentSessionRecord | undefined>() : await ctx.agents.offline(notHere);
+  const waiting = await targetsNamed([...sessions.keys()].sort());
   const counts = await ctx.store.countTargets(d.deploymentId);
   const trafficState = await ctx.traffic?.get(d.deploymentId);
   const groupRollback = d.autoRollbackConfiguration === undefined ? (await ctx.store.getGroupById(d.deploymentGroupId))?.extra.autoRollbackConfiguration : undefined;

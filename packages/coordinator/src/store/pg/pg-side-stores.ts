@@ -223,10 +223,13 @@ export function pgAgentSessionStore(db: PgQuery, replicaId?: string): AsyncAgent
       const { rows } = await db.query('SELECT * FROM agent_sessions WHERE instance_name = $1', [name]);
       return rows.length === 0 ? undefined : session(rows[0] as Record<string, unknown>);
     },
-    getMany: async (names) => {
+    notConnected: async (names) => {
       if (names.length === 0) return [];
-      const { rows } = await db.query('SELECT * FROM agent_sessions WHERE instance_name = ANY($1::text[])', [[...names]]);
-      return rows.map((r) => session(r as Record<string, unknown>));
+      const { rows } = await db.query(
+        'SELECT n.name, s.* FROM unnest($1::text[]) AS n(name) LEFT JOIN agent_sessions s ON s.instance_name = n.name WHERE s.instance_name IS NULL OR s.disconnected_at IS NOT NULL',
+        [[...names]],
+      );
+      return rows.map((r: Record<string, unknown>) => (r.instance_name === null ? { instanceName: r.name as string } : { instanceName: r.name as string, session: session(r) }));
     },
   };
 }
