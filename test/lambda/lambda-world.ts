@@ -59,7 +59,53 @@ export class LambdaWorld {
   private configFile = '';
   private roleMade = false;
 
+  /** With startReplicas: every replica, the first one also `coordinator` (the clients' default). */
+  replicas: CoordinatorProcess[] = [];
+
   async start(opts: WorldOptions): Promise<void> {
+    await this.startAws(opts);
+    this.coordinator = await startCoordinator({ args: ['--config', this.configFile], env: this.env });
+    this.codedeploy = new CodeDeployClient({ region: 'us-east-1', endpoint: this.coordinator.apiUrl, credentials: this.coordinator.credentials, maxAttempts: 1 });
+  }
+
+  /**
+   * startReplicas starts `count` coordinators on one PostgreSQL database (`database`, a fresh one)
+   * and a shared blob directory, with `args` (a short --deployment-lease-seconds): the first alone
+   * (it makes the CA and the admin key), then the rest.
+   */
+  async startReplicas(opts: WorldOptions, database: string, count: number, args: string[] = []): Promise<void> {
+    await this.startAws(opts);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-lambda-replicas-'));
+    const start = (k: number, credentials?: CoordinatorProcess['credentials']): Promise<CoordinatorProcess> =>
+      startCoordinator({ dataDir: path.join(dir, `replica-${k}`), args: ['--config', this.configFile, '--database', database, '--blob-dir', path.join(dir, 'blobs'), ...args], env: this.env, ...(credentials === undefined ? {} : { credentials }) });
+    this.coordinator = await start(1);
+    this.replicas = [this.coordinator];
+    for (let k = 2; k <= count; k++) this.replicas.push(await start(k, this.coordinator.credentials));
+    this.codedeploy = this.clientOf(this.coordinator);
+    this.startReplica = async (index) => {
+      const credentials = this.coordinator.credentials;
+      await this.replicas[index]!.stop('SIGKILL');
+      this.replicas[index] = await start(index + 1, credentials);
+      if (index > 0) return;
+      this.coordinator = this.replicas[0]!;
+      this.codedeploy = this.clientOf(this.coordinator);
+    };
+  }
+
+  /** replaceReplica SIGKILLs replica `index` (from 0) if it runs and starts a new one on its data directory. */
+  async replaceReplica(index: number): Promise<void> {
+    await this.startReplica(index);
+  }
+
+  private startReplica: (index: number) => Promise<void> = () => Promise.reject(new Error('no replicas: call startReplicas first'));
+
+  /** clientOf is a CodeDeploy client of one replica's API. */
+  clientOf(replica: CoordinatorProcess): CodeDeployClient {
+    return new CodeDeployClient({ region: 'us-east-1', endpoint: replica.apiUrl, credentials: this.coordinator.credentials, maxAttempts: 1 });
+  }
+
+  /** startAws starts moto, the recording Lambda proxy in front of it, and writes the coordinators' config file. */
+  private async startAws(opts: WorldOptions): Promise<void> {
     this.moto = await startMotoServer();
     this.proxy = await startLambdaFront(this.moto.url);
     this.lambda = new LambdaClient({ ...FAKE_AWS, endpoint: this.moto.url });
@@ -76,8 +122,6 @@ export class LambdaWorld {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-lambda-'));
     this.configFile = path.join(dir, 'coordinator.yml');
     fs.writeFileSync(this.configFile, `test_only_minute_ms: ${opts.minuteMs}\nhook_timeout_seconds: ${opts.hookTimeoutSeconds}\nalarm_poll_interval_seconds: 1\n`);
-    this.coordinator = await startCoordinator({ args: ['--config', this.configFile], env: this.env });
-    this.codedeploy = new CodeDeployClient({ region: 'us-east-1', endpoint: this.coordinator.apiUrl, credentials: this.coordinator.credentials, maxAttempts: 1 });
   }
 
   /** restart SIGKILLs the coordinator and starts it again on the same data directory and port. */
@@ -88,6 +132,7 @@ export class LambdaWorld {
   }
 
   async stop(): Promise<void> {
+    for (const r of this.replicas) if (r !== this.coordinator) await r.stop('SIGKILL');
     await this.coordinator?.stop();
     await this.proxy?.close();
     await this.moto?.stop();
