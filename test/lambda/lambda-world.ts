@@ -49,6 +49,32 @@ export function lambdaAppSpec(fn: string, hooks: { before?: string; after?: stri
   return lines.join('\n') + '\n';
 }
 
+/**
+ * makeAliasedFunction makes function `name` in moto (at `motoUrl`) with versions 1 and 2 and the
+ * alias `live` on version 1; `withRole` first makes the role functions run as (once per moto).
+ */
+export async function makeAliasedFunction(motoUrl: string, lambda: LambdaClient, name: string, withRole: boolean): Promise<void> {
+  if (withRole) {
+    // IAM's query API, unsigned: moto routes it by the credential scope and checks no signature.
+    const res = await fetch(`${motoUrl}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0' },
+      body: 'Action=CreateRole&Version=2010-05-08&RoleName=lambda-role&AssumeRolePolicyDocument=%7B%7D',
+    });
+    if (!res.ok) throw new Error(`moto CreateRole: ${res.status} ${await res.text()}`);
+  }
+  const code = (version: string): Uint8Array => {
+    const zip = new AdmZip();
+    zip.addFile('index.py', Buffer.from(`def handler(event, context):\n    return "${version}"\n`));
+    return zip.toBuffer();
+  };
+  await lambda.send(new CreateFunctionCommand({ FunctionName: name, Runtime: 'python3.11', Role: 'arn:aws:iam::123456789012:role/lambda-role', Handler: 'index.handler', Code: { ZipFile: code('v1') } }));
+  await lambda.send(new PublishVersionCommand({ FunctionName: name }));
+  await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: code('v2') }));
+  await lambda.send(new PublishVersionCommand({ FunctionName: name }));
+  await lambda.send(new CreateAliasCommand({ FunctionName: name, Name: 'live', FunctionVersion: '1' }));
+}
+
 export class LambdaWorld {
   moto!: MotoServer;
   proxy!: LambdaFront;
@@ -140,26 +166,8 @@ export class LambdaWorld {
 
   /** fn makes a function with versions 1 and 2 and the alias `live` on version 1 (in moto). */
   async fn(name: string): Promise<void> {
-    if (!this.roleMade) {
-      // IAM's query API, unsigned: moto routes it by the credential scope and checks no signature.
-      const res = await fetch(`${this.moto.url}/`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0' },
-        body: 'Action=CreateRole&Version=2010-05-08&RoleName=lambda-role&AssumeRolePolicyDocument=%7B%7D',
-      });
-      if (!res.ok) throw new Error(`moto CreateRole: ${res.status} ${await res.text()}`);
-      this.roleMade = true;
-    }
-    const code = (version: string): Uint8Array => {
-      const zip = new AdmZip();
-      zip.addFile('index.py', Buffer.from(`def handler(event, context):\n    return "${version}"\n`));
-      return zip.toBuffer();
-    };
-    await this.lambda.send(new CreateFunctionCommand({ FunctionName: name, Runtime: 'python3.11', Role: 'arn:aws:iam::123456789012:role/lambda-role', Handler: 'index.handler', Code: { ZipFile: code('v1') } }));
-    await this.lambda.send(new PublishVersionCommand({ FunctionName: name }));
-    await this.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: code('v2') }));
-    await this.lambda.send(new PublishVersionCommand({ FunctionName: name }));
-    await this.lambda.send(new CreateAliasCommand({ FunctionName: name, Name: 'live', FunctionVersion: '1' }));
+    await makeAliasedFunction(this.moto.url, this.lambda, name, !this.roleMade);
+    this.roleMade = true;
   }
 
   /** alias reads the alias from moto: its version and extra weights. */
