@@ -365,7 +365,18 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     // The engine starts once agents can be sent to and the traffic driver once the API can take its
     // hooks' calls; their first queries read the active deployments and the open commands.
     await engine.start();
-    wakeups = storage.replication?.listen(engine, log.child({ part: 'wakeups' }));
+    wakeups = storage.replication?.listen(
+      {
+        commandsWaiting: (instanceNames) => engine.commandsWaiting(instanceNames),
+        // A deployment's `fd_results` wake-up may be for its traffic journal: the traffic driver looks too.
+        reportsWaiting: (deploymentIds) => {
+          traffic.recordedElsewhere(deploymentIds);
+          return engine.reportsWaiting(deploymentIds);
+        },
+        wakeupsMissed: () => engine.wakeupsMissed(),
+      },
+      log.child({ part: 'wakeups' }),
+    );
     await traffic.start();
     await triggerDelivery.start();
     await windows.start();

@@ -62,7 +62,11 @@ export interface DeploymentOwnership {
   holdsIn(tx: AsyncStore, deploymentId: string): Promise<boolean>;
   /** commandsWritten tells the other replicas, when `tx` commits, that these instances have commands (or cancels) to deliver. */
   commandsWritten?(tx: AsyncStore, instanceNames: readonly string[]): Promise<void>;
-  /** reportsStored tells the owners, when `tx` commits, that agents' reports for these deployments wait for them. */
+  /**
+   * reportsStored tells the owners, when `tx` commits, that agents' reports for these deployments
+   * wait for them (or, for a Lambda or ECS deployment, that another replica's API recorded something
+   * in its traffic journal: a hook's report, a stop).
+   */
   reportsStored?(tx: AsyncStore, deploymentIds: readonly string[]): Promise<void>;
   /** agentsOnline names those of `instanceNames` whose agent is connected to some replica now (not gone, only elsewhere). */
   agentsOnline?(instanceNames: readonly string[]): Promise<Set<string>>;

@@ -62,6 +62,11 @@ export interface TrafficDriver {
   skipTerminationWait(deploymentId: string): Promise<'skipped' | 'notWaiting'>;
   /** continueDeployment ends a Server blue/green deployment's wait in Ready: traffic is rerouted now. */
   continueDeployment(deploymentId: string): Promise<ContinueResult>;
+  /**
+   * recordedElsewhere tells the driver, with replicas, that other replicas' APIs recorded something in
+   * these deployments' journals (a hook's report, a stop): those it drives look again now.
+   */
+  recordedElsewhere(deploymentIds: readonly string[]): void;
   /** agentsProgressed tells the driver that an instance of one of its blue/green deployments moved on; it acts once the caller's turn is over. */
   agentsProgressed(deploymentId: string): void;
   subscribe(listener: DeploymentEventListener): () => void;
@@ -100,7 +105,8 @@ export interface TrafficDriverDeps {
   ownership?: DeploymentOwnership;
   /**
    * With ownership: the longest the owner waits before it reads a deployment's journal again, so
-   * that what another replica's API recorded (a hook's report, a stop) is acted on (2 s if not given).
+   * that what another replica's API recorded (a hook's report, a stop) is acted on even if its
+   * wake-up (recordedElsewhere) was missed (2 s if not given).
    */
   ownedPollMs?: number;
 }
@@ -232,6 +238,14 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
    * mayAct is checked before each router call: with replicas, the lease is still trusted here and the
    * database still names this tenure, so a replica that lost it does not move traffic the new owner drives.
    */
+  /**
+   * toOwner wakes the owner, when `tx` commits, if another replica drives the deployment: what the
+   * API recorded through `tx` in its journal is for that replica to act on.
+   */
+  async function toOwner(tx: AsyncStore, id: string): Promise<void> {
+    if (own !== undefined && !own.owns(id)) await own.reportsStored?.(tx, [id]);
+  }
+
   async function mayAct(id: string): Promise<void> {
     if (own === undefined) return;
     if (!own.owns(id) || !(await transact((tx) => own.holdsIn(tx, id)))) throw new LeaseLostError(id);
@@ -598,6 +612,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
       const d = await tx.getDeployment(id);
       if (d !== undefined && !isFinalStatus(d.status) && d.alarmStop === undefined && d.stopRequested === undefined) await tx.putDeployment({ ...d, alarmStop: { at: clock.now(), message: stop.message } });
       await changeIn(tx, id, withEnding({ status: 'Stopped', code: stop.code, message: stop.message }));
+      await toOwner(tx, id);
     }).then(
       () => kick(id),
       (err: unknown) => {
@@ -678,6 +693,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
         const d = await tx.getDeployment(id);
         if (d !== undefined && d.stopRequested === undefined) await tx.putDeployment({ ...d, stopRequested: { at: clock.now(), autoRollbackEnabled } });
         await changeIn(tx, id, withEnding({ status: 'Stopped', code: 'MANUAL_STOP', message: 'The deployment was stopped with StopDeployment; traffic is back on the original version' }));
+        await toOwner(tx, id);
       });
       kick(id);
       return 'Pending';
@@ -695,6 +711,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
         if (isFinalStatus(d.status)) return { report: 'deploymentCompleted' };
         const now = clock.now();
         await j.put({ ...state, executions: state.executions.map((x) => (x === e ? { ...x, status, endedAt: now } : x)) });
+        await toOwner(tx, id);
         return { report: 'recorded', event: { type: 'lifecycleEvent', deploymentId: id, instanceName: targetName(d), lifecycleEvent: e.event, status, at: now } };
       });
       if (report.event !== undefined) {
@@ -713,6 +730,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
         const cleanup = s?.replacement?.cleanup;
         if (d === undefined || isFinalStatus(d.status) || s === undefined || s.ending !== undefined || cleanup === undefined || cleanup.done === true) return false;
         await j.put({ ...s, replacement: { ...s.replacement!, cleanup: { dueAt: Math.min(cleanup.dueAt, clock.now()) } } });
+        await toOwner(tx, id);
         return true;
       });
       if (!skipped) return 'notWaiting';
@@ -728,6 +746,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
         const s = await j.get(id);
         if (d === undefined || isFinalStatus(d.status) || s?.server?.ready === undefined || s.server.ready.continued === true || s.ending !== undefined) return undefined;
         await j.put({ ...s, server: { ...s.server, ready: { ...s.server.ready, continued: true } } });
+        await toOwner(tx, id);
         const moved = movedTo(d, 'InProgress');
         if (moved === undefined) return {};
         const event: DeploymentEvent = { type: 'deployment', deploymentId: id, status: 'InProgress', at: clock.now() };
@@ -739,6 +758,11 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
       if (continued.event !== undefined) emit(continued.event);
       kick(id);
       return 'continued';
+    },
+
+    recordedElsewhere(ids) {
+      // Also called for in-place deployments' reports (the engine's hot path): only map lookups for those.
+      for (const id of ids) if (timers.has(id) || looping.has(id)) kick(id);
     },
 
     agentsProgressed(id) {
