@@ -234,14 +234,6 @@ describeWithTools(['postgres', 'haproxy'], 'three replicas, one killed in the mi
     exactlyOnce(deploymentId, Array.from({ length: ONE_AT_A_TIME }, (_, i) => `ha-${i + 1}`));
   }, SLOW);
 
-  it('refuses a Lambda deployment, whose traffic driver is not shared out between replicas, with a clear error', async () => {
-    await sdk.send(new CreateApplicationCommand({ applicationName: 'fn', computePlatform: 'Lambda' }));
-    await sdk.send(new CreateDeploymentGroupCommand({ applicationName: 'fn', deploymentGroupName: 'g', serviceRoleArn: ROLE, deploymentConfigName: 'CodeDeployDefault.LambdaAllAtOnce' }));
-    const content = 'version: 0.0\nResources:\n  - f:\n      Type: AWS::Lambda::Function\n      Properties:\n        Name: f\n        Alias: live\n        CurrentVersion: 1\n        TargetVersion: 2\n';
-    const refused = await sdk.send(new CreateDeploymentCommand({ applicationName: 'fn', deploymentGroupName: 'g', revision: { revisionType: 'AppSpecContent', appSpecContent: { content } } })).catch((err: Error) => err);
-    expect(refused).toMatchObject({ name: 'UnsupportedActionForDeploymentTypeException', message: expect.stringContaining('one of several replicas on a PostgreSQL database') });
-  });
-
   /**
    * journalBundle's hooks each append `<event> <host> <deployment id>` to the journal (one short
    * O_APPEND write: lines from many hosts never interleave) and sleep; the host is the agent's folder

@@ -68,6 +68,12 @@ export class EcsWorld extends LambdaWorld {
     this.elb = new ElasticLoadBalancingV2Client({ ...FAKE_AWS, endpoint: this.moto.url });
   }
 
+  override async startReplicas(opts: { minuteMs: number; hookTimeoutSeconds: number }, database: string, count: number, args: string[] = []): Promise<void> {
+    await super.startReplicas(opts, database, count, args);
+    this.ecs = new ECSClient({ ...FAKE_AWS, endpoint: this.moto.url });
+    this.elb = new ElasticLoadBalancingV2Client({ ...FAKE_AWS, endpoint: this.moto.url });
+  }
+
   override async stop(): Promise<void> {
     for (const w of this.watchers) w();
     await super.stop();

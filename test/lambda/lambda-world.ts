@@ -49,6 +49,32 @@ export function lambdaAppSpec(fn: string, hooks: { before?: string; after?: stri
   return lines.join('\n') + '\n';
 }
 
+/**
+ * makeAliasedFunction makes function `name` in moto (at `motoUrl`) with versions 1 and 2 and the
+ * alias `live` on version 1; `withRole` first makes the role functions run as (once per moto).
+ */
+export async function makeAliasedFunction(motoUrl: string, lambda: LambdaClient, name: string, withRole: boolean): Promise<void> {
+  if (withRole) {
+    // IAM's query API, unsigned: moto routes it by the credential scope and checks no signature.
+    const res = await fetch(`${motoUrl}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0' },
+      body: 'Action=CreateRole&Version=2010-05-08&RoleName=lambda-role&AssumeRolePolicyDocument=%7B%7D',
+    });
+    if (!res.ok) throw new Error(`moto CreateRole: ${res.status} ${await res.text()}`);
+  }
+  const code = (version: string): Uint8Array => {
+    const zip = new AdmZip();
+    zip.addFile('index.py', Buffer.from(`def handler(event, context):\n    return "${version}"\n`));
+    return zip.toBuffer();
+  };
+  await lambda.send(new CreateFunctionCommand({ FunctionName: name, Runtime: 'python3.11', Role: 'arn:aws:iam::123456789012:role/lambda-role', Handler: 'index.handler', Code: { ZipFile: code('v1') } }));
+  await lambda.send(new PublishVersionCommand({ FunctionName: name }));
+  await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: code('v2') }));
+  await lambda.send(new PublishVersionCommand({ FunctionName: name }));
+  await lambda.send(new CreateAliasCommand({ FunctionName: name, Name: 'live', FunctionVersion: '1' }));
+}
+
 export class LambdaWorld {
   moto!: MotoServer;
   proxy!: LambdaFront;
@@ -59,7 +85,53 @@ export class LambdaWorld {
   private configFile = '';
   private roleMade = false;
 
+  /** With startReplicas: every replica, the first one also `coordinator` (the clients' default). */
+  replicas: CoordinatorProcess[] = [];
+
   async start(opts: WorldOptions): Promise<void> {
+    await this.startAws(opts);
+    this.coordinator = await startCoordinator({ args: ['--config', this.configFile], env: this.env });
+    this.codedeploy = new CodeDeployClient({ region: 'us-east-1', endpoint: this.coordinator.apiUrl, credentials: this.coordinator.credentials, maxAttempts: 1 });
+  }
+
+  /**
+   * startReplicas starts `count` coordinators on one PostgreSQL database (`database`, a fresh one)
+   * and a shared blob directory, with `args` (a short --deployment-lease-seconds): the first alone
+   * (it makes the CA and the admin key), then the rest.
+   */
+  async startReplicas(opts: WorldOptions, database: string, count: number, args: string[] = []): Promise<void> {
+    await this.startAws(opts);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-lambda-replicas-'));
+    const start = (k: number, credentials?: CoordinatorProcess['credentials']): Promise<CoordinatorProcess> =>
+      startCoordinator({ dataDir: path.join(dir, `replica-${k}`), args: ['--config', this.configFile, '--database', database, '--blob-dir', path.join(dir, 'blobs'), ...args], env: this.env, ...(credentials === undefined ? {} : { credentials }) });
+    this.coordinator = await start(1);
+    this.replicas = [this.coordinator];
+    for (let k = 2; k <= count; k++) this.replicas.push(await start(k, this.coordinator.credentials));
+    this.codedeploy = this.clientOf(this.coordinator);
+    this.startReplica = async (index) => {
+      const credentials = this.coordinator.credentials;
+      await this.replicas[index]!.stop('SIGKILL');
+      this.replicas[index] = await start(index + 1, credentials);
+      if (index > 0) return;
+      this.coordinator = this.replicas[0]!;
+      this.codedeploy = this.clientOf(this.coordinator);
+    };
+  }
+
+  /** replaceReplica SIGKILLs replica `index` (from 0) if it runs and starts a new one on its data directory. */
+  async replaceReplica(index: number): Promise<void> {
+    await this.startReplica(index);
+  }
+
+  private startReplica: (index: number) => Promise<void> = () => Promise.reject(new Error('no replicas: call startReplicas first'));
+
+  /** clientOf is a CodeDeploy client of one replica's API. */
+  clientOf(replica: CoordinatorProcess): CodeDeployClient {
+    return new CodeDeployClient({ region: 'us-east-1', endpoint: replica.apiUrl, credentials: this.coordinator.credentials, maxAttempts: 1 });
+  }
+
+  /** startAws starts moto, the recording Lambda proxy in front of it, and writes the coordinators' config file. */
+  private async startAws(opts: WorldOptions): Promise<void> {
     this.moto = await startMotoServer();
     this.proxy = await startLambdaFront(this.moto.url);
     this.lambda = new LambdaClient({ ...FAKE_AWS, endpoint: this.moto.url });
@@ -76,8 +148,6 @@ export class LambdaWorld {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-lambda-'));
     this.configFile = path.join(dir, 'coordinator.yml');
     fs.writeFileSync(this.configFile, `test_only_minute_ms: ${opts.minuteMs}\nhook_timeout_seconds: ${opts.hookTimeoutSeconds}\nalarm_poll_interval_seconds: 1\n`);
-    this.coordinator = await startCoordinator({ args: ['--config', this.configFile], env: this.env });
-    this.codedeploy = new CodeDeployClient({ region: 'us-east-1', endpoint: this.coordinator.apiUrl, credentials: this.coordinator.credentials, maxAttempts: 1 });
   }
 
   /** restart SIGKILLs the coordinator and starts it again on the same data directory and port. */
@@ -88,6 +158,7 @@ export class LambdaWorld {
   }
 
   async stop(): Promise<void> {
+    for (const r of this.replicas) if (r !== this.coordinator) await r.stop('SIGKILL');
     await this.coordinator?.stop();
     await this.proxy?.close();
     await this.moto?.stop();
@@ -95,26 +166,8 @@ export class LambdaWorld {
 
   /** fn makes a function with versions 1 and 2 and the alias `live` on version 1 (in moto). */
   async fn(name: string): Promise<void> {
-    if (!this.roleMade) {
-      // IAM's query API, unsigned: moto routes it by the credential scope and checks no signature.
-      const res = await fetch(`${this.moto.url}/`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0' },
-        body: 'Action=CreateRole&Version=2010-05-08&RoleName=lambda-role&AssumeRolePolicyDocument=%7B%7D',
-      });
-      if (!res.ok) throw new Error(`moto CreateRole: ${res.status} ${await res.text()}`);
-      this.roleMade = true;
-    }
-    const code = (version: string): Uint8Array => {
-      const zip = new AdmZip();
-      zip.addFile('index.py', Buffer.from(`def handler(event, context):\n    return "${version}"\n`));
-      return zip.toBuffer();
-    };
-    await this.lambda.send(new CreateFunctionCommand({ FunctionName: name, Runtime: 'python3.11', Role: 'arn:aws:iam::123456789012:role/lambda-role', Handler: 'index.handler', Code: { ZipFile: code('v1') } }));
-    await this.lambda.send(new PublishVersionCommand({ FunctionName: name }));
-    await this.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: code('v2') }));
-    await this.lambda.send(new PublishVersionCommand({ FunctionName: name }));
-    await this.lambda.send(new CreateAliasCommand({ FunctionName: name, Name: 'live', FunctionVersion: '1' }));
+    await makeAliasedFunction(this.moto.url, this.lambda, name, !this.roleMade);
+    this.roleMade = true;
   }
 
   /** alias reads the alias from moto: its version and extra weights. */

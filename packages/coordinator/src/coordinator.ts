@@ -258,6 +258,8 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     disk,
     recordEvents: recordTriggers,
     log: log.child({ part: 'traffic' }),
+    // With replicas, it drives the Lambda and ECS deployments whose lease this replica holds, as the engine does the in-place ones.
+    ...(ownership !== undefined ? { ownership } : {}),
   });
   traffic.subscribe(() => triggerDelivery.wake());
   // A blue/green deployment's driver moves on when its instances do.
@@ -286,7 +288,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   // Scheduled deployments go through CreateDeployment as a client's request would.
   const scheduler = createDeploymentScheduler({ schedules: scheduleStores(asyncStore), clock, log: log.child({ part: 'schedules' }), create: (input) => deploymentOperations.CreateDeployment(input, ctx) });
   // The API reads and writes through the same asyncStore as the engine.
-  const ctx: ApiContext = { schedules: { store: scheduleStores, changed: (id) => scheduler.changed(id) }, store: asyncStore, clock, engine: windows, traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, ...(storage.replication !== undefined ? { trafficRefused: TRAFFIC_NOT_REPLICATED } : {}), identities, buckets: asyncBuckets, bucketReads: storage.bucketReads, blobs, arnPrefix, github, agents: presence };
+  const ctx: ApiContext = { schedules: { store: scheduleStores, changed: (id) => scheduler.changed(id) }, store: asyncStore, clock, engine: windows, traffic: trafficStore, blueGreenReady: config.haproxySocket !== undefined, ...(storage.replication !== undefined ? { blueGreenRefused: BLUE_GREEN_NOT_REPLICATED } : {}), identities, buckets: asyncBuckets, bucketReads: storage.bucketReads, blobs, arnPrefix, github, agents: presence };
   // The web console: the same operations behind a cookie session (console/console-http.ts).
   const webConsole = createConsole({
     operations: { ...operations, ...fleetOperations },
@@ -367,7 +369,18 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
     // The engine starts once agents can be sent to and the traffic driver once the API can take its
     // hooks' calls; their first queries read the active deployments and the open commands.
     await engine.start();
-    wakeups = storage.replication?.listen(engine, log.child({ part: 'wakeups' }));
+    wakeups = storage.replication?.listen(
+      {
+        commandsWaiting: (instanceNames) => engine.commandsWaiting(instanceNames),
+        // A deployment's `fd_results` wake-up may be for its traffic journal: the traffic driver looks too.
+        reportsWaiting: (deploymentIds) => {
+          traffic.recordedElsewhere(deploymentIds);
+          return engine.reportsWaiting(deploymentIds);
+        },
+        wakeupsMissed: () => engine.wakeupsMissed(),
+      },
+      log.child({ part: 'wakeups' }),
+    );
     await traffic.start();
     await triggerDelivery.start();
     await windows.start();
@@ -406,11 +419,12 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
 }
 
 /**
- * TRAFFIC_NOT_REPLICATED is why replicas on one database refuse deployments that shift traffic: the
- * traffic driver is not partitioned by leases as the engine is (each replica would shift the same
- * traffic, and none would take over a dead one's). A coordinator on SQLite runs them.
+ * BLUE_GREEN_NOT_REPLICATED is why replicas on one database refuse Server blue/green deployments:
+ * the traffic is rerouted through the HAProxy runtime socket in one coordinator's `haproxy_socket`
+ * (a local path, or HAProxy's in-memory state beside that host), which a replica that takes the
+ * deployment over does not have. Lambda and ECS deployments go to the replica holding their lease.
  */
-const TRAFFIC_NOT_REPLICATED = 'this coordinator is one of several replicas on a PostgreSQL database, and traffic shifting (Lambda, ECS, blue/green) is driven by one coordinator only; run it on a coordinator with its own SQLite data directory';
+const BLUE_GREEN_NOT_REPLICATED = 'this coordinator is one of several replicas on a PostgreSQL database, and a Server blue/green deployment reroutes traffic through the HAProxy runtime socket (haproxy_socket) of one coordinator host, which another replica taking the deployment over cannot reach; run blue/green deployments on a coordinator with its own SQLite data directory';
 
 /** How often a running coordinator checks whether its API certificate nears its end. */
 const RENEWAL_CHECK_MS = 12 * 3600_000;

@@ -111,11 +111,11 @@ export interface ApiContext {
   /** Whether blue/green Server deployments can run: an HAProxy runtime API is configured. */
   blueGreenReady?: boolean;
   /**
-   * Why deployments that shift traffic (Lambda, ECS, blue/green Server) are refused here, if they are:
-   * replicas on one database, whose traffic drivers are not partitioned between them (each would
-   * shift the same traffic, and none would take over from a dead one).
+   * Why Server blue/green deployments are refused here, if they are: replicas on one database, where
+   * the deployment's HAProxy runtime socket is one coordinator host's (Lambda and ECS deployments are
+   * driven by the replica holding their lease, as in-place ones are).
    */
-  trafficRefused?: string;
+  blueGreenRefused?: string;
   /** The agents' sessions and certificates, for ListInstances and the deployments' waiting messages. */
   agents: AgentPresence;
   /** Deployments scheduled for a cron time: their records, and the scheduler to tell of each change. */

@@ -53,6 +53,23 @@ describe('deployment ownership', () => {
     return { ownership, events };
   };
 
+  it('tells every listener (the engine and the traffic driver) each acquisition and loss', async () => {
+    const { clock, leases } = setup();
+    const broken = { down: false };
+    const a = replica('a', clock, leases, broken);
+    const driver: string[] = [];
+    a.ownership.listen({ acquired: (d) => driver.push(`acquired ${d}`), lost: (d) => driver.push(`lost ${d}`) });
+    a.ownership.claim('d-1');
+    await flush();
+    broken.down = true;
+    for (let i = 0; i < 6; i++) {
+      clock.advance(TTL / 3);
+      await flush();
+    }
+    expect(a.events).toEqual(['acquired d-1', 'lost d-1']);
+    expect(driver).toEqual(['acquired d-1', 'lost d-1']);
+  });
+
   it('gives a deployment to the first replica that claims it, and to another only once its lease has lapsed', async () => {
     const { clock, leases } = setup();
     const broken = { down: false };

@@ -38,7 +38,11 @@ export interface OwnershipEvents {
 export interface DeploymentOwnership {
   /** replicaId is this replica's id (the owner of its leases). */
   readonly replicaId: string;
-  /** listen sets the engine's handlers; called once, before the first claim. */
+  /**
+   * listen adds handlers, each told every acquisition and loss from then on: the engine's (called
+   * before its first claim) and the traffic driver's (which drives the Lambda and ECS deployments
+   * among them).
+   */
   listen(events: OwnershipEvents): void;
   /** claim wants to drive the deployment: taken now if free, else whenever its holder lets it expire. */
   claim(deploymentId: string): void;
@@ -58,7 +62,11 @@ export interface DeploymentOwnership {
   holdsIn(tx: AsyncStore, deploymentId: string): Promise<boolean>;
   /** commandsWritten tells the other replicas, when `tx` commits, that these instances have commands (or cancels) to deliver. */
   commandsWritten?(tx: AsyncStore, instanceNames: readonly string[]): Promise<void>;
-  /** reportsStored tells the owners, when `tx` commits, that agents' reports for these deployments wait for them. */
+  /**
+   * reportsStored tells the owners, when `tx` commits, that agents' reports for these deployments
+   * wait for them (or, for a Lambda or ECS deployment, that another replica's API recorded something
+   * in its traffic journal: a hook's report, a stop).
+   */
   reportsStored?(tx: AsyncStore, deploymentIds: readonly string[]): Promise<void>;
   /** agentsOnline names those of `instanceNames` whose agent is connected to some replica now (not gone, only elsewhere). */
   agentsOnline?(instanceNames: readonly string[]): Promise<Set<string>>;
@@ -81,7 +89,7 @@ export interface OwnershipOptions extends Pick<LeaserOptions, 'ttlMs' | 'safetyM
 /** createDeploymentOwnership holds the deployments' leases for one replica through a Leaser. */
 export function createDeploymentOwnership(options: OwnershipOptions): DeploymentOwnership {
   const { replicaId } = options;
-  let events: OwnershipEvents | undefined;
+  const listeners: OwnershipEvents[] = [];
   /** The generation of each tenure held, by deployment id: what the fencing check asks the store about. */
   const generations = new Map<string, number>();
   const wanted = new Set<string>();
@@ -100,19 +108,19 @@ export function createDeploymentOwnership(options: OwnershipOptions): Deployment
       // Each acquisition follows a loss or nothing (the Leaser's order), so the engine resumes it
       // afresh even when it was taken back at the same generation (a renewal answered too late).
       generations.set(id, lease.generation);
-      events?.acquired(id);
+      for (const l of listeners) l.acquired(id);
     },
     onLost(name, generation, reason) {
       const id = idOf(name);
       if (id === undefined || generations.get(id) !== generation) return;
       generations.delete(id);
-      events?.lost(id, reason);
+      for (const l of listeners) l.lost(id, reason);
     },
   });
   return {
     replicaId,
-    listen(e) {
-      events = e;
+    listen(events) {
+      listeners.push(events);
     },
     claim(deploymentId) {
       // A step still finishing as the replica stops (a rollback it made) leaves the deployment to the others.

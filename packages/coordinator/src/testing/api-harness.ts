@@ -148,8 +148,8 @@ export interface ApiHarnessOptions {
    */
   githubArchiveUrl?: string;
   githubToken?: string;
-  /** As ApiContext.trafficRefused: the API of a replica on a shared database. */
-  trafficRefused?: string;
+  /** As ApiContext.blueGreenRefused: the API of a replica on a shared database. */
+  blueGreenRefused?: string;
 }
 
 /** startApiHarness serves the API on 127.0.0.1 port 0 over fresh stores in a temporary directory. */
@@ -184,7 +184,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
       certificateNotAfter: (name) => Promise.resolve(certificates.get(name)),
     },
     schedules: { store: sqliteScheduleStores(store.db), changed: () => Promise.resolve() },
-    ...(options.trafficRefused !== undefined ? { trafficRefused: options.trafficRefused } : {}),
+    ...(options.blueGreenRefused !== undefined ? { blueGreenRefused: options.blueGreenRefused } : {}),
   };
   const api = createCodeDeployApi(options.operations ?? allOperations, ctx, pino({ level: 'silent' }), uncheckedCodeDeployGuard, fleetOperations);
   const server = http.createServer((req, res) => void api.handle(req, res));

@@ -319,7 +319,6 @@ export const deploymentOperations = {
     await refuseOutsideWindow(ctx, applicationName, groupName);
     const platform = (await ctx.store.getApplication(applicationName))?.computePlatform;
     if (platform === 'Lambda' || platform === 'ECS') {
-      if (ctx.trafficRefused !== undefined) throw new ApiError('UnsupportedActionForDeploymentTypeException', `${platform} deployments are not supported here: ${ctx.trafficRefused}`);
       const req = { applicationName, groupName, ...(description !== undefined ? { description } : {}), ...(rollbackConfig !== undefined ? { autoRollbackConfiguration: rollbackConfig } : {}) };
       return platform === 'Lambda' ? createLambdaDeployment(input, ctx, req) : createEcsDeployment(input, ctx, req);
     }
@@ -351,7 +350,7 @@ export const deploymentOperations = {
       // The group's instances through the tag index: the rest of the fleet is not read.
       let instances = await findGroupInstances(group, tx);
       const style = serverGroupStyle(group.extra);
-      if (style.type === 'BLUE_GREEN' && ctx.trafficRefused !== undefined) throw new ApiError('UnsupportedActionForDeploymentTypeException', `deployment group ${groupName} deploys blue/green, which is not supported here: ${ctx.trafficRefused}`);
+      if (style.type === 'BLUE_GREEN' && ctx.blueGreenRefused !== undefined) throw new ApiError('UnsupportedActionForDeploymentTypeException', `deployment group ${groupName} deploys blue/green, which is not supported here: ${ctx.blueGreenRefused}`);
       checkServerRouting(style, config.deploymentConfigName, config.trafficRoutingConfig);
       if (style.type === 'IN_PLACE') refuseTargetInstances(input, groupName);
       // A blue/green deployment may name replacement instances outside the group: it reads the fleet.

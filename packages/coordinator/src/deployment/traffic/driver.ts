@@ -32,6 +32,7 @@ import type { PhaseStatus } from '../blue-green.js';
 import type { TrafficRouter } from './router.js';
 import { isRouterError } from './router.js';
 import type { DiskFullWatch } from '../../store/disk-full.js';
+import type { DeploymentOwnership } from '../ownership.js';
 
 /** HookReport is the outcome of PutLifecycleEventHookExecutionStatus for the driver's deployments. */
 export type HookReport = 'recorded' | 'unknownExecution' | 'alreadyReported' | 'deploymentCompleted';
@@ -61,6 +62,11 @@ export interface TrafficDriver {
   skipTerminationWait(deploymentId: string): Promise<'skipped' | 'notWaiting'>;
   /** continueDeployment ends a Server blue/green deployment's wait in Ready: traffic is rerouted now. */
   continueDeployment(deploymentId: string): Promise<ContinueResult>;
+  /**
+   * recordedElsewhere tells the driver, with replicas, that other replicas' APIs recorded something in
+   * these deployments' journals (a hook's report, a stop): those it drives look again now.
+   */
+  recordedElsewhere(deploymentIds: readonly string[]): void;
   /** agentsProgressed tells the driver that an instance of one of its blue/green deployments moved on; it acts once the caller's turn is over. */
   agentsProgressed(deploymentId: string): void;
   subscribe(listener: DeploymentEventListener): () => void;
@@ -90,6 +96,30 @@ export interface TrafficDriverDeps {
    * inside the transaction that changes it (through its `tx`), as the engine does.
    */
   recordEvents?: (tx: AsyncStore, events: readonly DeploymentEvent[]) => Promise<unknown>;
+  /**
+   * ownership, for several replicas on one database (ownership.ts): the driver drives only the
+   * deployments whose lease `deployment:<id>` this replica holds (the engine claims them all),
+   * resumes one it acquires from its journal as after a restart, and checks the lease in each
+   * transaction that records a step and before each router call. Without it, it drives them all.
+   */
+  ownership?: DeploymentOwnership;
+  /**
+   * With ownership: the longest the owner waits before it reads a deployment's journal again, so
+   * that what another replica's API recorded (a hook's report, a stop) is acted on even if its
+   * wake-up (recordedElsewhere) was missed (2 s if not given).
+   */
+  ownedPollMs?: number;
+}
+
+/**
+ * LeaseLostError stops a traffic step of a deployment this replica no longer holds the lease of:
+ * its transaction is rolled back, or its router call not made; the new owner carries on.
+ */
+export class LeaseLostError extends Error {
+  constructor(readonly deploymentId: string) {
+    super(`deployment ${deploymentId} is no longer driven by this replica (its lease was lost or taken over); its traffic is left to the new owner`);
+    this.name = 'LeaseLostError';
+  }
 }
 
 /**
@@ -101,6 +131,12 @@ const AGENT_PHASE_CAP_MS = 48 * 3600 * 1000;
 
 /** RETRY_MS is how soon a rollback that could not reach the router is tried again. */
 const RETRY_MS = 5_000;
+
+/** ROUTER_ACTIONS are the actions that call the deployment's router (or its agents). */
+const ROUTER_ACTIONS: ReadonlySet<TrafficAction['type']> = new Set(['check', 'invokeHook', 'shift', 'prepare', 'cleanup', 'rollback']);
+
+/** OWNED_POLL_MS: with replicas, how long at most an owner waits before it reads its deployment's journal again. */
+const OWNED_POLL_MS = 2_000;
 
 /** isTrafficDeployment tells the deployments this driver runs. */
 export function isTrafficDeployment(d: Pick<DeploymentRecord, 'computePlatform' | 'blueGreen'>): boolean {
@@ -159,6 +195,10 @@ function movedTo(d: DeploymentRecord | undefined, status: 'InProgress' | 'Ready'
 /** createTrafficDriver builds the driver; call start() once the API can be served. */
 export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
   const { asyncStore, journal, clock, log, alarms } = deps;
+  const own = deps.ownership;
+  const ownedPollMs = deps.ownedPollMs ?? OWNED_POLL_MS;
+  /** drives tells whether this replica drives the deployment now: always, for a coordinator alone. */
+  const drives = (id: string): boolean => own === undefined || own.owns(id);
   const timers = new Map<string, Timer>();
   /** Timers that try a start or an alarm stop again, apart from the loop's (which a kick cancels). */
   const retries = new Map<string, Timer>();
@@ -181,6 +221,36 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
    */
   const transact = <T>(body: (tx: AsyncStore) => Promise<T>): Promise<T> => asyncStore.transaction(body);
 
+  /**
+   * fenced runs a transaction that records a step of deployment `id`: with replicas, only while this
+   * replica's tenure of its lease is current, checked through `tx` (which on PostgreSQL also keeps
+   * the lease from being taken over until `tx` ends), so a replica that lost it records nothing more.
+   */
+  const fenced = <T>(id: string, body: (tx: AsyncStore) => Promise<T>): Promise<T> =>
+    own === undefined
+      ? transact(body)
+      : transact(async (tx) => {
+        if (!(await own.holdsIn(tx, id))) throw new LeaseLostError(id);
+        return body(tx);
+      });
+
+  /**
+   * mayAct is checked before each router call: with replicas, the lease is still trusted here and the
+   * database still names this tenure, so a replica that lost it does not move traffic the new owner drives.
+   */
+  /**
+   * toOwner wakes the owner, when `tx` commits, if another replica drives the deployment: what the
+   * API recorded through `tx` in its journal is for that replica to act on.
+   */
+  async function toOwner(tx: AsyncStore, id: string): Promise<void> {
+    if (own !== undefined && !own.owns(id)) await own.reportsStored?.(tx, [id]);
+  }
+
+  async function mayAct(id: string): Promise<void> {
+    if (own === undefined) return;
+    if (!own.owns(id) || !(await transact((tx) => own.holdsIn(tx, id)))) throw new LeaseLostError(id);
+  }
+
   function emit(event: DeploymentEvent): void {
     for (const l of listeners) {
       try {
@@ -201,9 +271,9 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
     return next;
   }
 
-  /** update changes a deployment's recorded state in one transaction and returns it. */
+  /** update changes a deployment's recorded state in one (fenced) transaction and returns it. */
   function update(id: string, change: (s: TrafficState) => TrafficState): Promise<TrafficState | undefined> {
-    return transact((tx) => changeIn(tx, id, change));
+    return fenced(id, (tx) => changeIn(tx, id, change));
   }
 
   /** withEnding is the state with `ending` recorded, unless an ending was already (the first reason wins). */
@@ -223,6 +293,8 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
   /** kick (re)enters a deployment's loop; a loop already running looks once more before it stops. */
   function kick(id: string): void {
     if (!running) return;
+    // With replicas, another replica drives it: what was just recorded here is read by its owner.
+    if (!drives(id)) return;
     timers.get(id)?.cancel();
     timers.delete(id);
     const active = looping.get(id);
@@ -239,6 +311,10 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
           await advance(id);
         } while (entry.again && running);
       } catch (err) {
+        if (err instanceof LeaseLostError) {
+          log.warn({ deploymentId: id }, 'traffic step dropped: the deployment\'s lease is lost; its new owner drives it');
+          return;
+        }
         if (deps.disk?.failed(err, 'traffic step') === true) log.debug({ deploymentId: id }, 'traffic step not stored: the disk is full; retrying');
         else log.error({ err, deploymentId: id }, 'traffic step failed; retrying');
         wakeAt(id, clock.now() + RETRY_MS);
@@ -251,7 +327,9 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
   function wakeAt(id: string, at: number): void {
     if (!running) return;
     timers.get(id)?.cancel();
-    timers.set(id, clock.setTimeout(() => kick(id), at - clock.now()));
+    // With replicas, a hook's report or a stop may be recorded by another replica's API: looked for now and then.
+    const wait = at - clock.now();
+    timers.set(id, clock.setTimeout(() => kick(id), own === undefined ? wait : Math.min(wait, ownedPollMs)));
   }
 
   /** retryLater runs `again` after RETRY_MS; one retry per `key`. */
@@ -335,7 +413,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
   async function advance(id: string): Promise<void> {
     let news: AgentNews | undefined;
     for (;;) {
-      const decided = await transact((tx) => decide(tx, id, news));
+      const decided = await fenced(id, (tx) => decide(tx, id, news));
       news = undefined;
       if (decided.kind === 'idle') {
         onAgents.delete(id);
@@ -349,6 +427,9 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
       const { deployment, action } = decided;
       const router = deps.routerFor(deployment);
       const dlog = log.child({ deploymentId: id });
+      // With replicas, no router call is made once the lease is lost (checked outside the calls' catches:
+      // a lost lease is no router failure to record). A 'ready' or 'finish' calls no router.
+      if (ROUTER_ACTIONS.has(action.type)) await mayAct(id);
       // Each router call starts at a turn of its own, too: a router may read the synchronous store (the server router does).
       switch (action.type) {
         case 'check':
@@ -411,7 +492,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
           } catch (err) {
             // Traffic is all on the replacement already: a failed cleanup fails the deployment but is not rolled back.
             const ending = endingOf(err);
-            await told(await transact(async (tx) => {
+            await told(await fenced(id, async (tx) => {
               const d = await tx.getDeployment(id);
               return d === undefined ? undefined : finishIn(tx, d, ending);
             }));
@@ -478,14 +559,17 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
     onAgents.delete(event.deploymentId);
     log.info({ deploymentId: event.deploymentId, status: event.status, errorCode: ending?.code }, 'deployment finished');
     emit(event);
+    // With replicas, its lease is given back at once (the engine's claim scan would, within seconds).
+    own?.release(event.deploymentId).catch((err: unknown) => log.warn({ err, deploymentId: event.deploymentId }, 'could not give back a finished deployment\'s lease'));
   }
 
   /** begin moves a Created deployment to InProgress once its alarms (if any) have been read. */
   function begin(id: string): void {
     const go = (stop: AlarmStop | undefined): void => {
-      // A stopped driver starts nothing (a restarted one finds the deployment Created).
-      if (!running) return;
+      // A stopped driver starts nothing (a restarted one finds the deployment Created), nor does a replica that does not drive it.
+      if (!running || !drives(id)) return;
       started(id, stop).catch((err: unknown) => {
+        if (err instanceof LeaseLostError) return; // its new owner starts it
         // Still Created: tried again, as a restarted coordinator would.
         if (deps.disk?.failed(err, 'traffic start') !== true) log.error({ err, deploymentId: id }, 'traffic deployment could not start; retrying');
         retryLater(`begin ${id}`, () => begin(id));
@@ -496,7 +580,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
   }
 
   async function started(id: string, stop: AlarmStop | undefined): Promise<void> {
-    const began = await transact(async (tx) => {
+    const began = await fenced(id, async (tx) => {
       const d = await tx.getDeployment(id);
       const fresh = d === undefined ? undefined : newStateOf(d, deps.minuteMs);
       if (d?.status !== 'Created' || fresh === undefined) return undefined;
@@ -528,6 +612,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
       const d = await tx.getDeployment(id);
       if (d !== undefined && !isFinalStatus(d.status) && d.alarmStop === undefined && d.stopRequested === undefined) await tx.putDeployment({ ...d, alarmStop: { at: clock.now(), message: stop.message } });
       await changeIn(tx, id, withEnding({ status: 'Stopped', code: stop.code, message: stop.message }));
+      await toOwner(tx, id);
     }).then(
       () => kick(id),
       (err: unknown) => {
@@ -538,19 +623,55 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
   }
 
 
+  /** resume drives a stored traffic deployment from its record, as after a restart. */
+  function resume(d: DeploymentRecord): void {
+    if (!isTrafficDeployment(d) || d.status === 'Queued') return; // the window gate starts a queued one
+    if (d.status === 'Created') begin(d.deploymentId);
+    else if (!isFinalStatus(d.status)) {
+      watch(d.deploymentId);
+      kick(d.deploymentId);
+    }
+  }
+
+  /**
+   * With replicas, a deployment whose lease this replica acquired: resumed from its journal exactly
+   * as a restarted driver resumes it (the step recorded but not known applied is applied again).
+   */
+  function takeOver(id: string): void {
+    if (!running) return;
+    ownTurn(() => asyncStore.getDeployment(id)).then(
+      (d) => {
+        if (d === undefined || !isTrafficDeployment(d) || !running || !drives(id)) return;
+        log.info({ deploymentId: id, status: d.status }, 'traffic deployment taken over: this replica drives it now');
+        resume(d);
+      },
+      (err: unknown) => {
+        log.error({ err, deploymentId: id }, 'could not read a deployment taken over; retrying');
+        retryLater(`takeOver ${id}`, () => takeOver(id));
+      },
+    );
+  }
+
+  /** With replicas, a deployment whose lease was lost: its timers stop here (a step under way fails its fencing check). */
+  function dropped(id: string): void {
+    timers.get(id)?.cancel();
+    timers.delete(id);
+    for (const key of [`begin ${id}`, `takeOver ${id}`]) {
+      retries.get(key)?.cancel();
+      retries.delete(key);
+    }
+    onAgents.delete(id);
+  }
+
   return {
     async start() {
       running = true;
+      // With replicas, the engine claims every active deployment; this driver drives those it acquires.
+      own?.listen({ acquired: takeOver, lost: dropped });
       const active = await ownTurn(() => asyncStore.activeDeployments());
       if (!running) return; // stopped while reading
-      for (const d of active) {
-        if (!isTrafficDeployment(d) || d.status === 'Queued') continue; // the window gate starts a queued one
-        if (d.status === 'Created') begin(d.deploymentId);
-        else {
-          watch(d.deploymentId);
-          kick(d.deploymentId);
-        }
-      }
+      // Those acquired before it listened (the engine started first) are resumed here; kick and begin look at the lease.
+      for (const d of active) if (drives(d.deploymentId)) resume(d);
     },
 
     stop() {
@@ -561,7 +682,9 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
     },
 
     deploymentCreated(id) {
-      begin(id);
+      // With replicas, the replica that acquires its lease starts it (takeOver); the others' claim scans claim it too.
+      if (own !== undefined && !own.owns(id)) own.claim(id);
+      else begin(id);
     },
 
     async stopRequested(id, autoRollbackEnabled) {
@@ -570,6 +693,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
         const d = await tx.getDeployment(id);
         if (d !== undefined && d.stopRequested === undefined) await tx.putDeployment({ ...d, stopRequested: { at: clock.now(), autoRollbackEnabled } });
         await changeIn(tx, id, withEnding({ status: 'Stopped', code: 'MANUAL_STOP', message: 'The deployment was stopped with StopDeployment; traffic is back on the original version' }));
+        await toOwner(tx, id);
       });
       kick(id);
       return 'Pending';
@@ -587,6 +711,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
         if (isFinalStatus(d.status)) return { report: 'deploymentCompleted' };
         const now = clock.now();
         await j.put({ ...state, executions: state.executions.map((x) => (x === e ? { ...x, status, endedAt: now } : x)) });
+        await toOwner(tx, id);
         return { report: 'recorded', event: { type: 'lifecycleEvent', deploymentId: id, instanceName: targetName(d), lifecycleEvent: e.event, status, at: now } };
       });
       if (report.event !== undefined) {
@@ -605,6 +730,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
         const cleanup = s?.replacement?.cleanup;
         if (d === undefined || isFinalStatus(d.status) || s === undefined || s.ending !== undefined || cleanup === undefined || cleanup.done === true) return false;
         await j.put({ ...s, replacement: { ...s.replacement!, cleanup: { dueAt: Math.min(cleanup.dueAt, clock.now()) } } });
+        await toOwner(tx, id);
         return true;
       });
       if (!skipped) return 'notWaiting';
@@ -620,6 +746,7 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
         const s = await j.get(id);
         if (d === undefined || isFinalStatus(d.status) || s?.server?.ready === undefined || s.server.ready.continued === true || s.ending !== undefined) return undefined;
         await j.put({ ...s, server: { ...s.server, ready: { ...s.server.ready, continued: true } } });
+        await toOwner(tx, id);
         const moved = movedTo(d, 'InProgress');
         if (moved === undefined) return {};
         const event: DeploymentEvent = { type: 'deployment', deploymentId: id, status: 'InProgress', at: clock.now() };
@@ -631,6 +758,11 @@ export function createTrafficDriver(deps: TrafficDriverDeps): TrafficDriver {
       if (continued.event !== undefined) emit(continued.event);
       kick(id);
       return 'continued';
+    },
+
+    recordedElsewhere(ids) {
+      // Also called for in-place deployments' reports (the engine's hot path): only map lookups for those.
+      for (const id of ids) if (timers.has(id) || looping.has(id)) kick(id);
     },
 
     agentsProgressed(id) {
