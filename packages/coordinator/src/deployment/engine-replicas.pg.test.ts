@@ -231,7 +231,7 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
       // Finished: the owner gave its lease back.
       await until('the lease to be released', async () => (await db.query("SELECT 1 FROM leases WHERE name = 'deployment:d-1' AND expires_at > (extract(epoch from clock_timestamp()) * 1000)::bigint")).rows.length === 0);
       // A report stored for it as it finished (a race) has no owner to apply it: the replicas' next look drops it.
-      await db.addPendingReport({ deploymentId: 'd-1', instanceName: 'h1', commandId: someCommand!, receivedAt: Date.now(), result: okResult(someCommand!) });
+      await db.addPendingReports([{ deploymentId: 'd-1', instanceName: 'h1', commandId: someCommand!, receivedAt: Date.now(), result: okResult(someCommand!) }]);
       await until('the stray report to be dropped', async () => (await db.pendingReports()).length === 0, 5_000);
     } finally {
       await db.close();

@@ -564,10 +564,11 @@ export function createEngine(deps: EngineDeps): Engine {
 
   /**
    * With replicas, an agent not connected here is most likely connected to another replica: its
-   * command waits for no one. Only one known to be offline (its session ended) is said to be waited for.
+   * command waits for no one. Only one that left this replica is said to be waited for here.
    */
   function connectedElsewhere(instanceName: string): boolean {
-    return own !== undefined && offlineSince.get(instanceName) === undefined && agents.offlineSince?.(instanceName) === undefined;
+    // Not asked of the sessions (a read per command): GetDeployment's messages read them for the waiting instances.
+    return own !== undefined && !offlineSince.has(instanceName);
   }
 
   /** The event that says `command` waits for its instance's agent, which is not connected. */
@@ -1046,9 +1047,9 @@ export function createEngine(deps: EngineDeps): Engine {
     const now = clock.now();
     try {
       await store.transaction(async (tx) => {
-        for (const { report, deploymentId } of reports) {
-          await tx.addPendingReport({ deploymentId, instanceName: report.instanceName, commandId: 'ack' in report ? report.ack : report.result.commandId, receivedAt: now, ...('result' in report ? { result: report.result } : {}) });
-        }
+        await tx.addPendingReports(
+          reports.map(({ report, deploymentId }) => ({ deploymentId, instanceName: report.instanceName, commandId: 'ack' in report ? report.ack : report.result.commandId, receivedAt: now, ...('result' in report ? { result: report.result } : {}) })),
+        );
         await ownership.reportsStored?.(tx, [...new Set(reports.map((r) => r.deploymentId))]);
       });
     } catch (err) {

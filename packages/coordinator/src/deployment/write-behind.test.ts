@@ -7,7 +7,7 @@ import type { SqliteStore } from '../store/sqlite-store.js';
 import { asyncSqliteStore } from '../store/async-store.js';
 import type { AsyncStore } from '../store/async-store.js';
 import type { CommandRecord } from '../store/records.js';
-import { deploymentRecord } from '../testing/record-builders.js';
+import { deploymentRecord, groupRecord } from '../testing/record-builders.js';
 import { newTarget } from './instance-lifecycle.js';
 import { writeBehind } from './write-behind.js';
 
@@ -143,9 +143,24 @@ describe('writeBehind', () => {
     expect(store.getCommand('c1')?.state).toBe('acked');
   });
 
+  it('reads a group by id once, and again after a call that reached the database', async () => {
+    store.putGroup(groupRecord({ deploymentGroupId: 'g-1', deploymentGroupName: 'web' }));
+    await db.transaction(async (tx) => {
+      const kept = writeBehind(counting(tx));
+      expect((await kept.tx.getGroupById('g-1'))?.deploymentGroupName).toBe('web');
+      await kept.tx.getGroupById('g-1');
+      expect(calls).toEqual(['getGroupById']);
+      await kept.tx.putGroup(groupRecord({ deploymentGroupId: 'g-1', deploymentGroupName: 'web-2' }));
+      expect((await kept.tx.getGroupById('g-1'))?.deploymentGroupName).toBe('web-2');
+      expect(calls).toEqual(['getGroupById', 'putGroup', 'getGroupById']);
+    });
+  });
+
   it('deletes the stored reports it was told to, together, when flushed', async () => {
-    store.addPendingReport({ deploymentId: 'd-1', instanceName: 'h1', commandId: 'c1', receivedAt: 1 });
-    store.addPendingReport({ deploymentId: 'd-1', instanceName: 'h2', commandId: 'c2', receivedAt: 2 });
+    store.addPendingReports([
+      { deploymentId: 'd-1', instanceName: 'h1', commandId: 'c1', receivedAt: 1 },
+      { deploymentId: 'd-1', instanceName: 'h2', commandId: 'c2', receivedAt: 2 },
+    ]);
     const [a, b] = store.pendingReports('d-1');
     await db.transaction(async (tx) => {
       const kept = writeBehind(counting(tx));

@@ -16,7 +16,7 @@
  * Records are shared, not copied: the engine never changes a record in place.
  */
 import type { AsyncStore } from '../store/async-store.js';
-import type { CommandRecord, DeploymentRecord, TargetRecord } from '../store/records.js';
+import type { CommandRecord, DeploymentGroupRecord, DeploymentRecord, TargetRecord } from '../store/records.js';
 
 /** WriteBehind is a transaction's handle (`tx`) that keeps records until `flush` writes them. */
 export interface WriteBehind {
@@ -45,7 +45,7 @@ const targetKey = (deploymentId: string, targetId: string): string => `${deploym
 /** Calls that read only tables nothing is kept of: no flush, no savepoint. */
 const UNKEPT_READS = new Set<string>([
   'getApplication', 'listApplications', 'getInstance', 'listInstances', 'instancesTagged', 'registeredInstanceWithArn',
-  'getGroup', 'getGroupById', 'listGroups', 'getConfig', 'listConfigs', 'getRevision', 'listRevisions',
+  'getGroup', 'listGroups', 'getConfig', 'listConfigs', 'getRevision', 'listRevisions',
   'getHealth', 'listHealth', 'getResourceTags', 'changeCount',
 ]);
 
@@ -54,6 +54,11 @@ export function writeBehind(tx: AsyncStore): WriteBehind {
   const deployments = new Kept<DeploymentRecord>();
   const targets = new Kept<TargetRecord>();
   const commands = new Kept<CommandRecord>();
+  /**
+   * Groups read by id (each instance's status change reads its group's triggers): read once, until
+   * any call reaches the database (it may write one) or a nested transaction fails.
+   */
+  const groups = new Map<string, DeploymentGroupRecord | undefined>();
   /** Stored reports to delete, by `deployment\0seq`, with the depth that deleted them. */
   const deletes = new Map<string, { deploymentId: string; seq: number; depth: number }>();
   /** How deep the current call is in nested transactions (0: the transaction itself). */
@@ -80,6 +85,7 @@ export function writeBehind(tx: AsyncStore): WriteBehind {
   /** A call that reaches the database: everything kept goes first, which a depth without a savepoint cannot allow. */
   const reach = async (): Promise<void> => {
     for (let d = 1; d <= depth; d++) if (!savepointed[d]) throw new NeedsSavepoint(d);
+    groups.clear();
     await flush();
   };
 
@@ -110,6 +116,7 @@ export function writeBehind(tx: AsyncStore): WriteBehind {
 
   const rollBack = (d: number): void => {
     for (const u of undo[d]!.reverse()) u();
+    groups.clear();
   };
 
   async function nested<T>(fn: (inner: AsyncStore) => Promise<T>): Promise<T> {
@@ -168,6 +175,12 @@ export function writeBehind(tx: AsyncStore): WriteBehind {
     },
     async putDeployment(d) {
       keep(deployments, d.deploymentId, d);
+    },
+    async getGroupById(id) {
+      if (groups.has(id)) return groups.get(id);
+      const g = await tx.getGroupById(id);
+      groups.set(id, g);
+      return g;
     },
     async getTarget(deploymentId, targetId) {
       const key = targetKey(deploymentId, targetId);

@@ -400,7 +400,9 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
     openCommands: (instance) => parseAll(instance === undefined ? s.openCommands.all() : s.openCommandsFor.all(instance)),
     openCommandsOf: (names) => (names.length === 0 ? [] : parseAll(s.openCommandsOf.all(JSON.stringify(names)))),
 
-    addPendingReport: (r) => void s.addPendingReport.run(r.deploymentId, r.instanceName, r.commandId, r.receivedAt, JSON.stringify(r)),
+    addPendingReports: (reports) => {
+      for (const r of reports) s.addPendingReport.run(r.deploymentId, r.instanceName, r.commandId, r.receivedAt, JSON.stringify(r));
+    },
     pendingReports: (deploymentId) =>
       ((deploymentId === undefined ? s.pendingReports.all() : s.pendingReportsOf.all(deploymentId)) as { seq: number; doc: string }[]).map((r): PendingReportRecord => ({ ...(JSON.parse(r.doc) as Omit<PendingReportRecord, 'seq'>), seq: r.seq })),
     deletePendingReport: (deploymentId, seq) => void s.deletePendingReport.run(deploymentId, seq),

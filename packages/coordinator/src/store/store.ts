@@ -118,8 +118,8 @@ export interface Store {
   /** openCommandsOf are the open commands of these instances, in the order they were made (one read). */
   openCommandsOf(instanceNames: readonly string[]): CommandRecord[];
 
-  /** addPendingReport stores an agent's report for the replica driving its deployment (given the next seq). */
-  addPendingReport(report: Omit<PendingReportRecord, 'seq'>): void;
+  /** addPendingReports stores agents' reports for the replicas driving their deployments, numbered (seq) in the order given, in one statement on PostgreSQL. */
+  addPendingReports(reports: ReadonlyArray<Omit<PendingReportRecord, 'seq'>>): void;
   /** pendingReports are the stored reports of one deployment, or of all, oldest first. */
   pendingReports(deploymentId?: string): PendingReportRecord[];
   /** deletePendingReport removes one, once it has been applied. */

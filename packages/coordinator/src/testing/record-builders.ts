@@ -2,7 +2,7 @@
  * Stored records for tests that need one the API cannot make yet (a deployment in some state):
  * complete, valid defaults that a test overrides field by field.
  */
-import type { DeploymentRecord } from '../store/records.js';
+import type { DeploymentGroupRecord, DeploymentRecord } from '../store/records.js';
 
 /** deploymentRecord is an unfinished Server deployment of group `g` of application `app`; override what the test is about. */
 export function deploymentRecord(over: Partial<DeploymentRecord> = {}): DeploymentRecord {
@@ -22,6 +22,21 @@ export function deploymentRecord(over: Partial<DeploymentRecord> = {}): Deployme
     fileExistsBehavior: 'DISALLOW',
     eventTimeouts: {},
     deploymentStatusMessages: [],
+    ...over,
+  };
+}
+
+/** groupRecord is an in-place group `g` of application `app` with no tags; override what the test is about. */
+export function groupRecord(over: Partial<DeploymentGroupRecord> = {}): DeploymentGroupRecord {
+  return {
+    applicationName: 'app',
+    deploymentGroupId: 'gid',
+    deploymentGroupName: 'g',
+    deploymentConfigName: 'CodeDeployDefault.OneAtATime',
+    serviceRoleArn: 'arn:aws:iam::000000000000:role/codedeploy',
+    onPremisesInstanceTagFilters: [],
+    onPremisesTagSet: [],
+    extra: {},
     ...over,
   };
 }

@@ -300,9 +300,12 @@ export function defineStoreContract(open: () => Promise<StoreUnderTest>, options
   it('keeps agents\' reports for other replicas in the order stored, per deployment or all, until each is deleted', async () => {
     const { store } = await fresh();
     const result = { commandId: 'c2', status: 'Succeeded', diagnostics: { errorCode: 'Success', scriptName: '', message: '', logTail: '' } };
-    await store.addPendingReport({ deploymentId: 'd-1', instanceName: 'h1', commandId: 'c1', receivedAt: 5 });
-    await store.addPendingReport({ deploymentId: 'd-2', instanceName: 'h2', commandId: 'c2', receivedAt: 6, result });
-    await store.addPendingReport({ deploymentId: 'd-1', instanceName: 'h1', commandId: 'c1', receivedAt: 7, result: { ...result, commandId: 'c1' } });
+    await store.addPendingReports([{ deploymentId: 'd-1', instanceName: 'h1', commandId: 'c1', receivedAt: 5 }]);
+    await store.addPendingReports([
+      { deploymentId: 'd-2', instanceName: 'h2', commandId: 'c2', receivedAt: 6, result },
+      { deploymentId: 'd-1', instanceName: 'h1', commandId: 'c1', receivedAt: 7, result: { ...result, commandId: 'c1' } },
+    ]);
+    await store.addPendingReports([]);
     const all = await store.pendingReports();
     expect(all.map((r) => [r.deploymentId, r.commandId, r.receivedAt])).toEqual([['d-1', 'c1', 5], ['d-2', 'c2', 6], ['d-1', 'c1', 7]]);
     expect(all[0]!.result).toBeUndefined();

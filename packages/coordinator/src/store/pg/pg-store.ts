@@ -265,8 +265,14 @@ function storeMethods(exec: Exec, atomically: <T>(fn: (exec: Exec) => Promise<T>
           : await exec('openCommandsFor', 'SELECT doc FROM commands WHERE open = 1 AND instance = $1 ORDER BY seq', [instance]),
       ),
 
-    addPendingReport: async (r) =>
-      void (await exec('addPendingReport', 'INSERT INTO pending_reports (deployment_id, instance, command_id, received_at, doc) VALUES ($1, $2, $3, $4, $5)', [r.deploymentId, r.instanceName, r.commandId, r.receivedAt, json(r)])),
+    addPendingReports: async (reports) => {
+      if (reports.length === 0) return;
+      await exec(
+        'addPendingReports',
+        'INSERT INTO pending_reports (deployment_id, instance, command_id, received_at, doc) SELECT d, i, c, at, doc FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[]) WITH ORDINALITY AS r(d, i, c, at, doc, n) ORDER BY n',
+        [reports.map((r) => r.deploymentId), reports.map((r) => r.instanceName), reports.map((r) => r.commandId), reports.map((r) => r.receivedAt), reports.map((r) => json(r))],
+      );
+    },
     pendingReports: async (deploymentId) =>
       (deploymentId === undefined
         ? await exec('pendingReports', 'SELECT seq, doc FROM pending_reports ORDER BY seq')
