@@ -213,6 +213,12 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
       VALUES (@deployment, @target, (SELECT COALESCE(MAX(seq), 0) + 1 FROM deployment_targets WHERE deployment_id = @deployment), @doc, @status)`),
     countTargets: db.prepare('SELECT status, COUNT(*) AS n FROM deployment_targets WHERE deployment_id = ? GROUP BY status'),
     getTarget: db.prepare('SELECT doc FROM deployment_targets WHERE deployment_id = ? AND target_id = ?'),
+    targetIdsAwaitingAgent: db
+      .prepare(
+        `SELECT t.target_id FROM deployment_targets t LEFT JOIN agent_sessions s ON s.instance_name = t.target_id
+         WHERE t.deployment_id = ? AND t.status IN ('Pending', 'InProgress') AND (s.instance_name IS NULL OR s.disconnected_at IS NOT NULL)`,
+      )
+      .pluck(),
     getTargetsOf: db.prepare('SELECT doc FROM deployment_targets WHERE deployment_id = ? AND target_id IN (SELECT value FROM json_each(?))'),
     listTargets: db.prepare('SELECT doc FROM deployment_targets WHERE deployment_id = ? ORDER BY seq'),
     // rowid order is insertion order: the latest deployment to target the instance (index from migration 007).
@@ -389,6 +395,7 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
       if (statuses.length === 0) return [];
       return (targetIdsWithStatus(statuses.length).all(dep, ...statuses) as { target_id: string }[]).map((r) => r.target_id);
     },
+    targetIdsAwaitingAgent: (dep) => s.targetIdsAwaitingAgent.all(dep) as string[],
     lastTargetOf: (instance) => parse(s.lastTargetOf.get(instance)),
 
     putCommand: (c: CommandRecord) => void s.putCommand.run(c.commandId, c.instanceName, c.state === 'done' ? 0 : 1, JSON.stringify(c)),

@@ -104,6 +104,12 @@ export interface Store {
    * every GetDeployment, and the caller keeps only a few of the names).
    */
   targetIdsWithStatus(deploymentId: string, statuses: readonly TargetStatus[]): string[];
+  /**
+   * targetIdsAwaitingAgent names the deployment's Pending and InProgress targets whose instance's
+   * agent has no open session (agent_sessions): it never connected, or it is offline. One read
+   * answering about those alone, for GetDeployment's waiting messages, which it polls.
+   */
+  targetIdsAwaitingAgent(deploymentId: string): string[];
   /** lastTargetOf is the instance's record in the latest deployment that targeted it, if any. */
   lastTargetOf(instanceName: string): TargetRecord | undefined;
 

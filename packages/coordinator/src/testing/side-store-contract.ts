@@ -208,6 +208,19 @@ export function defineSideStoreContract(open: () => Promise<SideStoresUnderTest>
       expect(await sessions.get('web-03')).toBeUndefined();
     });
 
+    it('names a deployment\'s running targets whose agent has no open session, in one read', async () => {
+      const { store, sessions } = await fresh();
+      await store.addTargets(['web-01', 'web-02', 'web-03', 'web-04'].map((n) => ({ deploymentId: 'd-1', targetId: n, status: 'Pending', lifecycleEvents: [], lastUpdatedAt: 0 })));
+      await store.putTarget({ deploymentId: 'd-1', targetId: 'web-04', status: 'Succeeded', lifecycleEvents: [], lastUpdatedAt: 0 });
+      await store.putTarget({ deploymentId: 'd-1', targetId: 'web-03', status: 'InProgress', lifecycleEvents: [], lastUpdatedAt: 0 });
+      await sessions.connected('web-01', '0.1.0', 1_000);
+      await sessions.connected('web-02', '0.1.0', 1_000);
+      await sessions.disconnected('web-02', 5_000, 4_000);
+      // web-01 is connected, web-02 went offline, web-03 never connected, web-04 is done.
+      expect((await store.targetIdsAwaitingAgent('d-1')).sort()).toEqual(['web-02', 'web-03']);
+      expect(await store.targetIdsAwaitingAgent('d-9')).toEqual([]);
+    });
+
     it('names, of several instances at once, those whose agent is not connected, with its last session if it ever connected', async () => {
       const { sessions } = await fresh();
       await sessions.connected('web-01', '0.1.0', 1_000);

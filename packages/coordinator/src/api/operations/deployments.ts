@@ -68,9 +68,9 @@ export async function deploymentInfo(ctx: ApiContext, d: DeploymentRecord) {
   const targetsNamed = async (names: readonly string[]) => (await Promise.all(names.map((n) => ctx.store.getTarget(d.deploymentId, n)))).filter((t): t is TargetRecord => t !== undefined);
   const messages = !isFinalStatus(d.status) && (d.computePlatform ?? 'Server') === 'Server';
   const held = await targetsNamed(d.plan?.held ?? []);
-  // Of the running instances whose agent is not connected here, those connected to no replica, in
-  // one read: with replicas most are connected to another one, and those are not waited for.
-  const notHere = messages ? (await ctx.store.targetIdsWithStatus(d.deploymentId, ['InProgress', 'Pending'])).filter((n) => !ctx.agents.connected(n)) : [];
+  // The running instances whose agent is connected to no coordinator, in one read that names those
+  // alone (with replicas, most agents not connected here are connected to another one).
+  const notHere = messages ? (await ctx.store.targetIdsAwaitingAgent(d.deploymentId)).filter((n) => !ctx.agents.connected(n)) : [];
   const sessions = notHere.length === 0 ? new Map<string, AgentSessionRecord | undefined>() : await ctx.agents.offline(notHere);
   const waiting = await targetsNamed([...sessions.keys()].sort());
   const counts = await ctx.store.countTargets(d.deploymentId);

@@ -241,6 +241,15 @@ function storeMethods(exec: Exec, atomically: <T>(fn: (exec: Exec) => Promise<T>
       const { rows } = await exec('targetIdsWithStatus', 'SELECT target_id FROM deployment_targets WHERE deployment_id = $1 AND status = ANY($2::text[])', [dep, [...statuses]]);
       return (rows as { target_id: string }[]).map((r) => r.target_id);
     },
+    targetIdsAwaitingAgent: async (dep) => {
+      const { rows } = await exec(
+        'targetIdsAwaitingAgent',
+        `SELECT t.target_id FROM deployment_targets t LEFT JOIN agent_sessions s ON s.instance_name = t.target_id
+         WHERE t.deployment_id = $1 AND t.status IN ('Pending', 'InProgress') AND (s.instance_name IS NULL OR s.disconnected_at IS NOT NULL)`,
+        [dep],
+      );
+      return (rows as { target_id: string }[]).map((r) => r.target_id);
+    },
     lastTargetOf: async (instance) => one(await exec('lastTargetOf', 'SELECT doc FROM deployment_targets WHERE target_id = $1 ORDER BY seq DESC LIMIT 1', [instance])),
 
     putCommand: async (c) =>
