@@ -168,7 +168,10 @@ main(async () => {
   }
   if (set !== undefined) {
     console.log(`fleet: ${REPLICAS} replicas' VmHWM ${mems.map((m) => fmt(m.hwmMb, 0)).join(', ')} MB; PostgreSQL ${fmt(txPerS, 0)} transactions/s during the deployments, its server processes ${fmt(set.serverCpuSeconds())} CPU s so far`);
-    if (STATEMENTS > 0) for (const s of await set.topStatements(STATEMENTS)) console.log(`fleet: statement ${String(s.ms).padStart(7)} ms ${String(s.calls).padStart(8)} calls ${String(s.rows).padStart(9)} rows  ${s.q}`);
+    for (const by of STATEMENTS > 0 ? ['time', 'calls'] : []) {
+      console.log(`fleet: the ${STATEMENTS} statements PostgreSQL ${by === 'time' ? 'spent the most time in' : 'ran the most'}:`);
+      for (const s of await set.topStatements(STATEMENTS, by)) console.log(`fleet: statement ${String(s.ms).padStart(7)} ms ${String(s.calls).padStart(8)} calls ${String(s.rows).padStart(9)} rows  ${s.q}`);
+    }
   }
 
   // OneAtATime to 10.

@@ -39,9 +39,10 @@ export async function startReplicaSet({ count, nodeArgs = [], statements = false
       const { rows } = await withClient(url, (c) => c.query('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()'));
       return Number(rows[0].n);
     },
-    /** topStatements (with `statements`): the `n` statements the server spent the most time in, with their calls. */
-    async topStatements(n) {
-      const { rows } = await withClient(url, (c) => c.query('SELECT calls, round(total_exec_time)::int AS ms, rows, left(regexp_replace(query, \'\\s+\', \' \', \'g\'), 110) AS q FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT $1', [n]));
+    /** topStatements (with `statements`): the `n` statements the server spent the most time in (or, by 'calls', ran the most), with their calls. */
+    async topStatements(n, by = 'total_exec_time') {
+      const order = by === 'calls' ? 'calls' : 'total_exec_time';
+      const { rows } = await withClient(url, (c) => c.query(`SELECT calls, round(total_exec_time)::int AS ms, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS q FROM pg_stat_statements ORDER BY ${order} DESC LIMIT $1`, [n]));
       return rows;
     },
     /** serverCpuSeconds is the CPU time of the PostgreSQL server's live processes (its postmaster's and the children's). */

@@ -244,8 +244,11 @@ function storeMethods(exec: Exec, atomically: <T>(fn: (exec: Exec) => Promise<T>
     targetIdsAwaitingAgent: async (dep) => {
       const { rows } = await exec(
         'targetIdsAwaitingAgent',
-        `SELECT t.target_id FROM deployment_targets t LEFT JOIN agent_sessions s ON s.instance_name = t.target_id
-         WHERE t.deployment_id = $1 AND t.status IN ('Pending', 'InProgress') AND (s.instance_name IS NULL OR s.disconnected_at IS NOT NULL)`,
+        // A probe of agent_sessions' key per target, not a join: the planner would hash the whole
+        // sessions table (every agent's, its rows rewritten by each heartbeat) for each poll.
+        `SELECT t.target_id FROM deployment_targets t
+         WHERE t.deployment_id = $1 AND t.status IN ('Pending', 'InProgress')
+           AND (SELECT s.disconnected_at IS NULL FROM agent_sessions s WHERE s.instance_name = t.target_id) IS NOT TRUE`,
         [dep],
       );
       return (rows as { target_id: string }[]).map((r) => r.target_id);
