@@ -23,6 +23,7 @@ import type { BlobStore } from './artifacts/blob-store.js';
 import { DATABASE_FILE } from './store/sqlite-store.js';
 import { openStorage } from './storage/open-storage.js';
 import type { Storage } from './storage/storage.js';
+import { createEventRelay } from './deployment/event-relay.js';
 import type { WakeupListener } from './store/pg/pg-wakeups.js';
 import { blobDirOf } from './blob-dir.js';
 import { createBlobCollector } from './artifacts/blob-collector.js';
@@ -314,12 +315,16 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
   // the console's pages come in at their own path with their session cookie.
   const signedUpgrade = createUpgradeAuthenticator(codedeployGuard);
   const watcherKeyCheck = createWatcherKeyCheck(asyncAccessKeys);
+  // With replicas, the events of deployments another replica drives come through the database.
+  const relay = createEventRelay(replicaId, (err) => log.error({ err }, 'deployment event listener failed'));
   const events = createEventStream({ ctx, subscribe: (listener) => {
     const fromEngine = engine.subscribe(listener);
     const fromTraffic = traffic.subscribe(listener);
+    const fromElsewhere = relay.subscribe(listener);
     return () => {
       fromEngine();
       fromTraffic();
+      fromElsewhere();
     };
   }, authenticate: (req) => (isConsolePath(req.url) ? webConsole.authenticateUpgrade(req) : signedUpgrade(req)),
   keyCheck: (req) => (isConsolePath(req.url) ? webConsole.sessionCheck(req) : watcherKeyCheck(req)),
@@ -378,6 +383,7 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger, c
           return engine.reportsWaiting(deploymentIds);
         },
         wakeupsMissed: () => engine.wakeupsMissed(),
+        eventsRelayed: (payloads) => relay.received(payloads),
       },
       log.child({ part: 'wakeups' }),
     );

@@ -25,6 +25,8 @@ import type { AgentReport, AgentResult, Engine } from './engine.js';
 import { newTarget } from './instance-lifecycle.js';
 import type { DeploymentOwnership } from './ownership.js';
 import { createPgOwnership, engineWakeups } from './pg-ownership.js';
+import { createEventRelay } from './event-relay.js';
+import type { DeploymentEvent } from './events.js';
 import { createWindowGate } from './window-gate.js';
 import type { WindowGate } from './window-gate.js';
 import { createFakeClock } from '../testing/fake-clock.js';
@@ -41,6 +43,8 @@ interface Replica {
   ownership: DeploymentOwnership;
   listener: WakeupListener;
   dead: boolean;
+  /** The events other replicas sent it for its event stream (fd_events). */
+  relayed: DeploymentEvent[];
 }
 
 /**
@@ -157,7 +161,13 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
       log,
       ownership,
     });
-    replica.listener = createWakeupListener({ connection: url, log, ...engineWakeups(replica.engine) });
+    replica.relayed = [];
+    const relay = createEventRelay(id, (err) => {
+      throw err;
+    });
+    relay.subscribe((e) => replica.relayed.push(e));
+    const { commandsWaiting, reportsWaiting, wakeupsMissed } = replica.engine;
+    replica.listener = createWakeupListener({ connection: url, log, ...engineWakeups({ commandsWaiting, reportsWaiting, wakeupsMissed, eventsRelayed: (payloads) => relay.received(payloads) }) });
     running.push(replica);
     await replica.listener.ready();
     await replica.engine.start();
@@ -214,6 +224,12 @@ describeWithTools(['postgres'], 'engines of several replicas on one PostgreSQL d
       await until('d-1 to succeed', async () => (await statusOf(db)) === 'Succeeded');
       await expectEachEventRanOnce(db, fleet);
       expect(fleet.runs.size).toBe(21);
+      // replica-b's event stream heard what replica-a committed, in order, through the database; replica-a's own are not sent back to it.
+      await until('replica-b to hear d-1 succeed', () => b.relayed.some((e) => e.type === 'deployment' && e.status === 'Succeeded'));
+      expect(b.relayed.filter((e) => e.type === 'lifecycleEvent' && e.status === 'Succeeded').map((e) => e.type === 'lifecycleEvent' && `${e.instanceName} ${e.lifecycleEvent}`).sort()).toEqual([...fleet.runs.keys()].sort());
+      expect(b.relayed.filter((e) => e.type === 'instance' && e.status === 'Succeeded')).toHaveLength(3);
+      expect(b.relayed.at(-1)).toMatchObject({ type: 'deployment', deploymentId: 'd-1', status: 'Succeeded' });
+      expect(running[0]!.relayed).toEqual([]);
       // Every command went out once, from the agents' replica; every report came back through the store.
       expect([...fleet.deliveries.values()].every((n) => n === 1)).toBe(true);
       expect(new Set([...fleet.deliveredBy.values()].flat())).toEqual(new Set(['replica-b']));

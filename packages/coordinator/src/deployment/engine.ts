@@ -386,14 +386,20 @@ export function createEngine(deps: EngineDeps): Engine {
     if (batch === undefined) await announce(ownership, tx, [out]);
   }
 
-  /** announce tells the other replicas, as `tx` commits, of the instances these outboxes give commands or cancels. */
+  /**
+   * announce tells the other replicas, as `tx` commits, of the instances these outboxes give commands
+   * or cancels, and sends them the outboxes' events for their event streams.
+   */
   async function announce(ownership: DeploymentOwnership, tx: AsyncStore, outboxes: readonly Outbox[]): Promise<void> {
     const instances = new Set<string>();
+    const events: DeploymentEvent[] = [];
     for (const out of outboxes) {
       for (const c of out.send) instances.add(c.instanceName);
       for (const c of out.cancel) instances.add(c.instanceName);
+      events.push(...out.events);
     }
     if (instances.size > 0) await ownership.commandsWritten?.(tx, [...instances]);
+    if (events.length > 0) await ownership.eventsWritten?.(tx, events);
   }
 
   /**

@@ -9,6 +9,7 @@
  * the hooks that tell other replicas what a step wrote (PostgreSQL wake-ups, store/pg/pg-wakeups.ts).
  * Without it (one coordinator alone) the engine drives every deployment, as it always did.
  */
+import type { DeploymentEvent } from './events.js';
 import type { AsyncStore } from '../store/async-store.js';
 import type { LeaseStore } from '../lease/lease-store.js';
 import type { HeldLease, Leaser, LeaserOptions } from '../lease/leaser.js';
@@ -62,6 +63,8 @@ export interface DeploymentOwnership {
   holdsIn(tx: AsyncStore, deploymentId: string): Promise<boolean>;
   /** commandsWritten tells the other replicas, when `tx` commits, that these instances have commands (or cancels) to deliver. */
   commandsWritten?(tx: AsyncStore, instanceNames: readonly string[]): Promise<void>;
+  /** eventsWritten sends the other replicas, when `tx` commits, the events of its steps, for their event streams (event-relay.ts). */
+  eventsWritten?(tx: AsyncStore, events: readonly DeploymentEvent[]): Promise<void>;
   /**
    * reportsStored tells the owners, when `tx` commits, that agents' reports for these deployments
    * wait for them (or, for a Lambda or ECS deployment, that another replica's API recorded something
@@ -82,6 +85,7 @@ export interface OwnershipOptions extends Pick<LeaserOptions, 'ttlMs' | 'safetyM
   /** leasesIn is the lease store over a step's transaction (pgLeaseStore(tx), sqliteLeaseStore over the same connection). */
   leasesIn(tx: AsyncStore): LeaseStore;
   commandsWritten?: DeploymentOwnership['commandsWritten'];
+  eventsWritten?: DeploymentOwnership['eventsWritten'];
   reportsStored?: DeploymentOwnership['reportsStored'];
   agentsOnline?: DeploymentOwnership['agentsOnline'];
 }
@@ -145,6 +149,7 @@ export function createDeploymentOwnership(options: OwnershipOptions): Deployment
       return options.leasesIn(tx).holds(leaseName(deploymentId), replicaId, generation);
     },
     ...(options.commandsWritten === undefined ? {} : { commandsWritten: options.commandsWritten }),
+    ...(options.eventsWritten === undefined ? {} : { eventsWritten: options.eventsWritten }),
     ...(options.reportsStored === undefined ? {} : { reportsStored: options.reportsStored }),
     ...(options.agentsOnline === undefined ? {} : { agentsOnline: options.agentsOnline }),
     async stop() {

@@ -13,7 +13,8 @@
  *   // stopping: await engine.stop(); await listener.close(); await ownership.stop();
  */
 import type { WakeupChannel, WakeupListenerOptions } from '../store/pg/pg-wakeups.js';
-import { notifyWakeups } from '../store/pg/pg-wakeups.js';
+import { MAX_WAKEUP_KEY_BYTES, notifyWakeups } from '../store/pg/pg-wakeups.js';
+import { encodeEvents } from './event-relay.js';
 import type { PgStore, PgTransaction } from '../store/pg/pg-store.js';
 import { pgLeaseStore } from '../lease/pg-lease-store.js';
 import type { Engine } from './engine.js';
@@ -31,6 +32,7 @@ export function createPgOwnership(store: PgStore, options: PgOwnershipOptions): 
     // The engine's steps run in PgStore transactions, whose handles run raw statements too.
     leasesIn: (tx) => pgLeaseStore(tx as PgTransaction),
     commandsWritten: (tx, instanceNames) => notifyWakeups(tx as PgTransaction, 'fd_commands', instanceNames),
+    eventsWritten: (tx, events) => notifyWakeups(tx as PgTransaction, 'fd_events', encodeEvents(options.replicaId, events, MAX_WAKEUP_KEY_BYTES)),
     reportsStored: (tx, deploymentIds) => notifyWakeups(tx as PgTransaction, 'fd_results', deploymentIds),
     // An open session (agent_sessions, migrations 7 and 16) is an agent connected to some replica now.
     agentsOnline: async (instanceNames) =>
@@ -42,20 +44,23 @@ export function createPgOwnership(store: PgStore, options: PgOwnershipOptions): 
  * engineWakeups is what a wake-up listener hands the engine: the keys that came in one turn of the
  * event loop go over together, one engine step per channel.
  */
-export function engineWakeups(engine: Pick<Engine, 'commandsWaiting' | 'reportsWaiting' | 'wakeupsMissed'>): Pick<WakeupListenerOptions, 'channels' | 'onWake' | 'onMissed'> {
-  const keys: Record<WakeupChannel, Set<string>> = { fd_commands: new Set(), fd_results: new Set() };
+export function engineWakeups(engine: Pick<Engine, 'commandsWaiting' | 'reportsWaiting' | 'wakeupsMissed'> & { eventsRelayed?(payloads: readonly string[]): void }): Pick<WakeupListenerOptions, 'channels' | 'onWake' | 'onMissed'> {
+  const keys: Record<WakeupChannel, Set<string>> = { fd_commands: new Set(), fd_results: new Set(), fd_events: new Set() };
   let flush: NodeJS.Immediate | undefined;
   const handOver = (): void => {
     flush = undefined;
     const instances = [...keys.fd_commands];
     const deployments = [...keys.fd_results];
+    const events = [...keys.fd_events];
     keys.fd_commands.clear();
     keys.fd_results.clear();
+    keys.fd_events.clear();
+    if (events.length > 0) engine.eventsRelayed?.(events);
     if (deployments.length > 0) void engine.reportsWaiting(deployments);
     if (instances.length > 0) void engine.commandsWaiting(instances);
   };
   return {
-    channels: ['fd_commands', 'fd_results'],
+    channels: ['fd_commands', 'fd_results', 'fd_events'],
     onWake(channel, key) {
       keys[channel].add(key);
       flush ??= setImmediate(handOver);

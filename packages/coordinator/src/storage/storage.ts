@@ -33,7 +33,7 @@ import type { WakeupListener } from '../store/pg/pg-wakeups.js';
 export interface Replication {
   ownership(options: PgOwnershipOptions): DeploymentOwnership;
   /** listen starts the wake-up listener that hands `engine` what other replicas wrote for it. */
-  listen(engine: Pick<Engine, 'commandsWaiting' | 'reportsWaiting' | 'wakeupsMissed'>, log: Logger): WakeupListener;
+  listen(engine: Pick<Engine, 'commandsWaiting' | 'reportsWaiting' | 'wakeupsMissed'> & { eventsRelayed?(payloads: readonly string[]): void }, log: Logger): WakeupListener;
 }
 
 /** Storage is one opened backend; close it last. */

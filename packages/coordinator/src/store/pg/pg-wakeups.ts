@@ -26,10 +26,11 @@ import type { PgQuery } from './pg-store.js';
 
 /**
  * WAKEUP_CHANNELS are the channels replicas wake each other on: `fd_commands`, keyed by instance name
- * (a command was written for that instance's agent), and `fd_results`, keyed by deployment id (an
- * agent's result for that deployment was written, for the replica driving it).
+ * (a command was written for that instance's agent), `fd_results`, keyed by deployment id (an
+ * agent's result for that deployment was written, for the replica driving it), and `fd_events`,
+ * whose keys are the driving replica's deployment events themselves (deployment/event-relay.ts).
  */
-export const WAKEUP_CHANNELS = ['fd_commands', 'fd_results'] as const;
+export const WAKEUP_CHANNELS = ['fd_commands', 'fd_results', 'fd_events'] as const;
 export type WakeupChannel = (typeof WAKEUP_CHANNELS)[number];
 
 /** MAX_WAKEUP_KEY_BYTES: PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more (UTF-8). */
