@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { DeploymentQuery, Store } from './store.js';
+import type { DeploymentQuery, RegisterOutcome, Store } from './store.js';
 import type {
   ApplicationRecord,
   CommandRecord,
@@ -329,6 +329,22 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
       }
       return [...found.values()].sort((a, b) => (a.instanceName < b.instanceName ? -1 : a.instanceName > b.instanceName ? 1 : 0));
     },
+    // One writer at a time on SQLite: the checks and the write cannot be interleaved with another's.
+    registerInstance: (i) =>
+      db.transaction((): RegisterOutcome => {
+        const existing = parse<InstanceRecord>(s.getInstance.get(i.instanceName));
+        if (existing !== undefined && existing.deregisterTime === undefined) return 'nameTaken';
+        const holder = (kind: 'iamUserArn' | 'iamSessionArn', arn: string | undefined): boolean => {
+          if (arn === undefined) return false;
+          const found = (kind === 'iamUserArn' ? s.instanceByUserArn.get(arn) : s.instanceBySessionArn.get(arn)) as string | undefined;
+          return found !== undefined && found !== i.instanceName;
+        };
+        if (holder('iamSessionArn', i.iamSessionArn)) return 'iamSessionArnTaken';
+        if (holder('iamUserArn', i.iamUserArn)) return 'iamUserArnTaken';
+        s.putInstance.run(i.instanceName, JSON.stringify(i));
+        s.delInstanceTags.run(i.instanceName);
+        return 'registered';
+      })(),
     registeredInstanceWithArn: (kind, arn) => (kind === 'iamUserArn' ? s.instanceByUserArn.get(arn) : s.instanceBySessionArn.get(arn)) as string | undefined,
 
     putGroup: (g: DeploymentGroupRecord) => void s.putGroup.run(g.applicationName, g.deploymentGroupName, g.deploymentGroupId, JSON.stringify(g)),

@@ -34,6 +34,9 @@ export interface DeploymentQuery {
 }
 
 /** Store is the coordinator's persistent state. */
+/** RegisterOutcome is registerInstance's answer: stored, or what refused it. */
+export type RegisterOutcome = 'registered' | 'nameTaken' | 'iamUserArnTaken' | 'iamSessionArnTaken';
+
 export interface Store {
   /** transaction runs `fn` so that every write inside it commits together, or none does. */
   transaction<T>(fn: () => T): T;
@@ -58,6 +61,14 @@ export interface Store {
    * each once, by name: the candidates a group's selector then decides on (deployment/targets.ts).
    */
   instancesTagged(filters: readonly TagFilter[]): InstanceRecord[];
+  /**
+   * registerInstance stores `instance` as a new registration (no deregisterTime, no tags), over a
+   * deregistered record of the same name if there is one; refused, naming what is in the way, when
+   * the name is registered already or its IAM ARN is another registered instance's. One write on
+   * PostgreSQL, which the unique indexes of migration 20 refuse: no read that a concurrent
+   * registration could write under.
+   */
+  registerInstance(instance: InstanceRecord): RegisterOutcome;
   /** registeredInstanceWithArn names the registered instance registered with this IAM user or session ARN, if any. */
   registeredInstanceWithArn(kind: 'iamUserArn' | 'iamSessionArn', arn: string): string | undefined;
 

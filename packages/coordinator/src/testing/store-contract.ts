@@ -207,6 +207,33 @@ export function defineStoreContract(open: () => Promise<StoreUnderTest>, options
     expect(await names({ Key: 'env', Value: 'test', Type: 'KEY_AND_VALUE' })).toEqual(['db-1', 'web-2']);
   });
 
+  it('registers an instance unless its name is registered or its ARN is another registered instance\'s, over a deregistered record', async () => {
+    const { store } = await fresh();
+    expect(await store.registerInstance(instance('a', { iamUserArn: 'arn:user/a' }))).toBe('registered');
+    expect(await store.registerInstance(instance('a', { iamUserArn: 'arn:user/other' }))).toBe('nameTaken');
+    expect(await store.registerInstance(instance('b', { iamUserArn: 'arn:user/a' }))).toBe('iamUserArnTaken');
+    expect(await store.registerInstance(instance('s', { iamSessionArn: 'arn:session/s' }))).toBe('registered');
+    expect(await store.registerInstance(instance('t', { iamSessionArn: 'arn:session/s' }))).toBe('iamSessionArnTaken');
+    expect((await store.getInstance('a'))?.iamUserArn).toBe('arn:user/a');
+    expect(await store.getInstance('b')).toBeUndefined();
+    // Deregistered: its name and its ARN are free again, and a registration replaces the old record and its tags.
+    await store.putInstance(instance('a', { iamUserArn: 'arn:user/a', tags: [{ Key: 'env', Value: 'prod' }] }));
+    await store.putInstance(instance('a', { iamUserArn: 'arn:user/a', deregisterTime: 5 }));
+    expect(await store.registerInstance(instance('b', { iamUserArn: 'arn:user/a' }))).toBe('registered');
+    expect(await store.registerInstance(instance('a', { iamUserArn: 'arn:user/a2', registerTime: 9 }))).toBe('registered');
+    expect(await store.getInstance('a')).toEqual(instance('a', { iamUserArn: 'arn:user/a2', registerTime: 9 }));
+    expect((await store.instancesTagged([{ Key: 'env', Value: 'prod', Type: 'KEY_AND_VALUE' }])).map((i) => i.instanceName)).toEqual([]);
+    expect(await store.registeredInstanceWithArn('iamUserArn', 'arn:user/a')).toBe('b');
+  });
+
+  it('lets one of many concurrent registrations of one ARN through, from two stores on the database', async () => {
+    const under = await fresh();
+    const other = await under.replica();
+    const outcomes = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? under.store : other).registerInstance(instance(`h${i}`, { iamUserArn: 'arn:user/shared' }))));
+    expect(outcomes.filter((o) => o === 'registered')).toHaveLength(1);
+    expect(outcomes.filter((o) => o !== 'registered').every((o) => o === 'iamUserArnTaken')).toBe(true);
+  });
+
   it('names the registered instance holding an IAM user or session ARN, never a deregistered one', async () => {
     const { store } = await fresh();
     await store.putInstance(instance('a', { iamUserArn: 'arn:user/a' }));

@@ -75,30 +75,25 @@ export const instanceOperations = {
     if (session === undefined && user === undefined) throw new ApiError('IamArnRequiredException', 'an IAM ARN is required: give iamSessionArn or iamUserArn');
     if (session !== undefined && !IAM_SESSION_ARN.test(session)) throw new ApiError('InvalidIamSessionArnException', `iamSessionArn ${JSON.stringify(session)} is not an STS assumed-role session ARN (arn:aws:sts::<account>:assumed-role/<role>/<session>)`);
     if (user !== undefined && !IAM_USER_ARN.test(user)) throw new ApiError('InvalidIamUserArnException', `iamUserArn ${JSON.stringify(user)} is not an IAM user ARN (arn:aws:iam::<account>:user/<name>)`);
-    await ctx.store.transaction(async (tx) => {
-      const existing = await tx.getInstance(name);
-      if (existing !== undefined && isRegistered(existing)) throw new ApiError('InstanceNameAlreadyRegisteredException', `The on-premises instance name ${name} is already registered`);
-      // Looked up by ARN (an index of migration 011), not by reading every instance.
-      const holder = async (kind: 'iamUserArn' | 'iamSessionArn', arn: string): Promise<string | undefined> => {
-        const found = await tx.registeredInstanceWithArn(kind, arn);
-        return found === name ? undefined : found;
-      };
-      if (session !== undefined && (await holder('iamSessionArn', session)) !== undefined) {
+    const record: InstanceRecord = {
+      instanceName: name,
+      instanceArn: `${ctx.arnPrefix}:instance/${name}`,
+      ...(session !== undefined ? { iamSessionArn: session } : {}),
+      ...(user !== undefined ? { iamUserArn: user } : {}),
+      registerTime: ctx.clock.now(),
+      tags: [],
+    };
+    // One write the database refuses when the name or the ARN is taken (Store.registerInstance).
+    switch (await ctx.store.registerInstance(record)) {
+      case 'nameTaken':
+        throw new ApiError('InstanceNameAlreadyRegisteredException', `The on-premises instance name ${name} is already registered`);
+      case 'iamSessionArnTaken':
         throw new ApiError('IamSessionArnAlreadyRegisteredException', `iamSessionArn ${session} is already used by another registered instance`);
-      }
-      if (user !== undefined && (await holder('iamUserArn', user)) !== undefined) {
+      case 'iamUserArnTaken':
         throw new ApiError('IamUserArnAlreadyRegisteredException', `iamUserArn ${user} is already registered with another on-premises instance`);
-      }
-      const record: InstanceRecord = {
-        instanceName: name,
-        instanceArn: `${ctx.arnPrefix}:instance/${name}`,
-        ...(session !== undefined ? { iamSessionArn: session } : {}),
-        ...(user !== undefined ? { iamUserArn: user } : {}),
-        registerTime: ctx.clock.now(),
-        tags: [],
-      };
-      await tx.putInstance(record);
-    });
+      case 'registered':
+        break;
+    }
     ctx.engine.fleetChanged([name]);
     // Not in CodeDeploy's response shape: the SDKs and the AWS CLI drop them (`aws --debug` shows
     // them; `fleetdeploy instance register` reads them); the same token is in

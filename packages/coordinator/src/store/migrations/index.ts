@@ -21,6 +21,7 @@ import { migration as agentSessionHolders } from './016-agent-session-holders.js
 import { migration as replicas } from './017-replicas.js';
 import { migration as certificateAuthority } from './018-certificate-authority.js';
 import { migration as pendingReports } from './019-pending-reports.js';
+import { migration as uniqueInstanceArns } from './020-unique-instance-arns.js';
 
 /** Migration is one schema step. */
 export interface Migration {
@@ -30,4 +31,4 @@ export interface Migration {
 }
 
 /** migrations in the order they apply. */
-export const migrations: readonly Migration[] = [core, bucket, accessKeys, certificates, resourceTags, trafficShifts, agentSessions, blobReferences, triggerDeliveries, deploymentSchedules, fleetIndexes, leases, targetStatus, targetStatusNames, triggerClaims, agentSessionHolders, replicas, certificateAuthority, pendingReports];
+export const migrations: readonly Migration[] = [core, bucket, accessKeys, certificates, resourceTags, trafficShifts, agentSessions, blobReferences, triggerDeliveries, deploymentSchedules, fleetIndexes, leases, targetStatus, targetStatusNames, triggerClaims, agentSessionHolders, replicas, certificateAuthority, pendingReports, uniqueInstanceArns];

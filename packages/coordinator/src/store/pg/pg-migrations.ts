@@ -300,4 +300,14 @@ CREATE TABLE pending_reports (
 CREATE INDEX pending_reports_by_deployment ON pending_reports (deployment_id, seq);
 `,
   },
+  {
+    version: 20,
+    name: 'unique-instance-arns',
+    sql: `
+CREATE UNIQUE INDEX registered_instances_unique_user_arn ON instances (((doc::jsonb)->>'iamUserArn'))
+  WHERE (doc::jsonb)->>'deregisterTime' IS NULL AND (doc::jsonb)->>'iamUserArn' IS NOT NULL;
+CREATE UNIQUE INDEX registered_instances_unique_session_arn ON instances (((doc::jsonb)->>'iamSessionArn'))
+  WHERE (doc::jsonb)->>'deregisterTime' IS NULL AND (doc::jsonb)->>'iamSessionArn' IS NOT NULL;
+`,
+  },
 ];

@@ -120,6 +120,32 @@ function storeMethods(exec: Exec, atomically: <T>(fn: (exec: Exec) => Promise<T>
           [i.instanceName, i.tags.map((t) => t.Key), i.tags.map((t) => t.Value)],
         );
       }),
+    // One statement, no read first: over a deregistered record only (the WHERE of DO UPDATE), and
+    // refused by migration 20's unique indexes when an ARN is another registered instance's. A
+    // concurrent registration of the same name or ARN waits for this one and then sees it.
+    // In a savepoint of its own inside a transaction, so a refusal leaves the transaction usable.
+    registerInstance: async (i) => {
+      try {
+        return await atomically(async (exec) => {
+          const { rows } = await exec(
+            'registerInstance',
+            `INSERT INTO instances (name, doc) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET doc = excluded.doc WHERE (instances.doc::jsonb)->>'deregisterTime' IS NOT NULL
+             RETURNING (xmax = 0) AS inserted`,
+            [i.instanceName, json(i)],
+          );
+          if (rows.length === 0) return 'nameTaken' as const;
+          // A deregistered record's tags left with it (putInstance); a new one has none.
+          if ((rows[0] as { inserted: boolean }).inserted === false) await exec('delInstanceTags', 'DELETE FROM instance_tags WHERE instance = $1', [i.instanceName]);
+          return 'registered' as const;
+        });
+      } catch (err) {
+        const constraint = (err as { code?: string; constraint?: string }).code === '23505' ? (err as { constraint?: string }).constraint : undefined;
+        if (constraint === 'registered_instances_unique_user_arn') return 'iamUserArnTaken';
+        if (constraint === 'registered_instances_unique_session_arn') return 'iamSessionArnTaken';
+        throw err;
+      }
+    },
     getInstance: async (name) => one(await exec('getInstance', 'SELECT doc FROM instances WHERE name = $1', [name])),
     listInstances: async () => all(await exec('listInstances', 'SELECT doc FROM instances ORDER BY name')),
     instancesTagged: async (filters) => {
