@@ -42,6 +42,14 @@ class Kept<T> {
 
 const targetKey = (deploymentId: string, targetId: string): string => `${deploymentId}\u0000${targetId}`;
 
+/** readThrough answers from `copies` (a record known to be missing included), else reads and keeps what it read. */
+async function readThrough<T>(copies: Map<string, T | undefined>, key: string, read: () => Promise<T | undefined>): Promise<T | undefined> {
+  if (copies.has(key)) return copies.get(key);
+  const value = await read();
+  copies.set(key, value);
+  return value;
+}
+
 /** Calls that read only tables nothing is kept of: no flush, no savepoint. */
 const UNKEPT_READS = new Set<string>([
   'getApplication', 'listApplications', 'getInstance', 'listInstances', 'instancesTagged', 'registeredInstanceWithArn',
@@ -167,38 +175,17 @@ export function writeBehind(tx: AsyncStore): WriteBehind {
 
   const handle: AsyncStore = {
     ...(through as AsyncStore),
-    async getDeployment(id) {
-      if (deployments.copies.has(id)) return deployments.copies.get(id);
-      const d = await tx.getDeployment(id);
-      deployments.copies.set(id, d);
-      return d;
-    },
+    getDeployment: (id) => readThrough(deployments.copies, id, () => tx.getDeployment(id)),
     async putDeployment(d) {
       keep(deployments, d.deploymentId, d);
     },
-    async getGroupById(id) {
-      if (groups.has(id)) return groups.get(id);
-      const g = await tx.getGroupById(id);
-      groups.set(id, g);
-      return g;
-    },
-    async getTarget(deploymentId, targetId) {
-      const key = targetKey(deploymentId, targetId);
-      if (targets.copies.has(key)) return targets.copies.get(key);
-      const t = await tx.getTarget(deploymentId, targetId);
-      targets.copies.set(key, t);
-      return t;
-    },
+    getGroupById: (id) => readThrough(groups, id, () => tx.getGroupById(id)),
+    getTarget: (deploymentId, targetId) => readThrough(targets.copies, targetKey(deploymentId, targetId), () => tx.getTarget(deploymentId, targetId)),
     // A new one is numbered when it is written, after those written before it (putTargets keeps the order).
     async putTarget(t) {
       keep(targets, targetKey(t.deploymentId, t.targetId), t);
     },
-    async getCommand(id) {
-      if (commands.copies.has(id)) return commands.copies.get(id);
-      const c = await tx.getCommand(id);
-      commands.copies.set(id, c);
-      return c;
-    },
+    getCommand: (id) => readThrough(commands.copies, id, () => tx.getCommand(id)),
     async getCommands(ids) {
       const missing = ids.filter((id) => !commands.copies.has(id));
       if (missing.length > 0) {
