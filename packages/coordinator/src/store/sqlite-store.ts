@@ -276,6 +276,15 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
   };
 
   const deployments = new DocCache<DeploymentRecord>(deploymentFromDoc);
+  // instance_tags (migration 11) mirrors the tags of registered instances, for the lookups by tag.
+  const putInstance = (i: InstanceRecord): void =>
+    db.transaction(() => {
+      s.putInstance.run(i.instanceName, JSON.stringify(i));
+      s.delInstanceTags.run(i.instanceName);
+      if (i.deregisterTime === undefined) for (const t of i.tags) s.putInstanceTag.run(i.instanceName, t.Key, t.Value);
+    })();
+  const instanceWithArn = (kind: 'iamUserArn' | 'iamSessionArn', arn: string): string | undefined =>
+    (kind === 'iamUserArn' ? s.instanceByUserArn.get(arn) : s.instanceBySessionArn.get(arn)) as string | undefined;
   const putTarget = (t: TargetRecord): void => {
     const row = { deployment: t.deploymentId, target: t.targetId, doc: JSON.stringify(t), status: t.status };
     if (s.updateTarget.run(row).changes === 0) s.insertTarget.run(row);
@@ -309,13 +318,7 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
       })();
     },
 
-    putInstance: (i: InstanceRecord) => {
-      db.transaction(() => {
-        s.putInstance.run(i.instanceName, JSON.stringify(i));
-        s.delInstanceTags.run(i.instanceName);
-        if (i.deregisterTime === undefined) for (const t of i.tags) s.putInstanceTag.run(i.instanceName, t.Key, t.Value);
-      })();
-    },
+    putInstance,
     getInstance: (name) => parse(s.getInstance.get(name)),
     listInstances: () => parseAll(s.listInstances.all()),
     instancesTagged: (filters) => {
@@ -334,18 +337,16 @@ export function openSqliteStore(dataDir: string, options: OpenOptions = {}): Sql
       db.transaction((): RegisterOutcome => {
         const existing = parse<InstanceRecord>(s.getInstance.get(i.instanceName));
         if (existing !== undefined && existing.deregisterTime === undefined) return 'nameTaken';
-        const holder = (kind: 'iamUserArn' | 'iamSessionArn', arn: string | undefined): boolean => {
-          if (arn === undefined) return false;
-          const found = (kind === 'iamUserArn' ? s.instanceByUserArn.get(arn) : s.instanceBySessionArn.get(arn)) as string | undefined;
+        const heldByAnother = (kind: 'iamUserArn' | 'iamSessionArn', arn: string | undefined): boolean => {
+          const found = arn === undefined ? undefined : instanceWithArn(kind, arn);
           return found !== undefined && found !== i.instanceName;
         };
-        if (holder('iamSessionArn', i.iamSessionArn)) return 'iamSessionArnTaken';
-        if (holder('iamUserArn', i.iamUserArn)) return 'iamUserArnTaken';
-        s.putInstance.run(i.instanceName, JSON.stringify(i));
-        s.delInstanceTags.run(i.instanceName);
+        if (heldByAnother('iamSessionArn', i.iamSessionArn)) return 'iamSessionArnTaken';
+        if (heldByAnother('iamUserArn', i.iamUserArn)) return 'iamUserArnTaken';
+        putInstance(i);
         return 'registered';
       })(),
-    registeredInstanceWithArn: (kind, arn) => (kind === 'iamUserArn' ? s.instanceByUserArn.get(arn) : s.instanceBySessionArn.get(arn)) as string | undefined,
+    registeredInstanceWithArn: instanceWithArn,
 
     putGroup: (g: DeploymentGroupRecord) => void s.putGroup.run(g.applicationName, g.deploymentGroupName, g.deploymentGroupId, JSON.stringify(g)),
     getGroup: (app, name) => parse(s.getGroup.get(app, name)),
