@@ -23,13 +23,14 @@ export function encodeEvents(replicaId: string, events: readonly DeploymentEvent
   for (const event of events) {
     const text = fitted(event, room);
     if (text === undefined) continue;
-    const bytes = Buffer.byteLength(text) + (parts.length > 0 ? 1 : 0);
-    if (used + bytes > room) {
+    const size = Buffer.byteLength(text);
+    // A comma before each but the first.
+    if (parts.length > 0 && used + 1 + size > room) {
       payloads.push(head + parts.join(',') + tail);
       parts = [];
       used = 0;
     }
-    used += Buffer.byteLength(text) + (parts.length > 0 ? 1 : 0);
+    used += (parts.length > 0 ? 1 : 0) + size;
     parts.push(text);
   }
   if (parts.length > 0) payloads.push(head + parts.join(',') + tail);
